@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BASE_OFFSET,
+  CRC,
+  compression,
+  crc32c,
+  HEADER_SIZE,
+  isControl,
+  isLogAppendTime,
+  isTransactional,
+  iterateBatches,
+  lastOffset,
+  MAGIC,
+  nextOffset,
+  readBaseOffset,
+  readBatchSize,
+  readInt64,
+  readMaxTimestamp,
+  readPartitionLeaderEpoch,
+  readProducerId,
+  readRecordsCount,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+  validateProducedBatches,
+  verifyCrc,
+  writeInt64,
+} from './record-batch.js';
+import { buildRecordBatch, encodeVarlong } from './record-batch-builder.js';
+
+const recs = (n: number, ts = 1_000) =>
+  Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}`, timestamp: ts + i }));
+
+describe('crc32c', () => {
+  it('matches the CRC-32C check value', () => {
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+  });
+});
+
+describe('int64 helpers', () => {
+  it('round-trips negative and large values', () => {
+    const b = Buffer.alloc(8);
+    for (const v of [0, -1, 1, 2 ** 40 + 7, -(2 ** 40) - 3, Number.MAX_SAFE_INTEGER, 1_700_000_000_000]) {
+      writeInt64(b, 0, v);
+      expect(readInt64(b, 0)).toBe(v);
+      expect(b.readBigInt64BE(0)).toBe(BigInt(v));
+    }
+  });
+});
+
+describe('builder', () => {
+  it('encodes varints with zigzag', () => {
+    expect([...encodeVarlong(0)]).toEqual([0]);
+    expect([...encodeVarlong(-1)]).toEqual([1]);
+    expect([...encodeVarlong(1)]).toEqual([2]);
+    expect([...encodeVarlong(64)]).toEqual([0x80, 0x01]);
+    expect([...encodeVarlong(-65)]).toEqual([0x81, 0x01]);
+  });
+
+  it('writes one record exactly as DefaultRecord lays it out', () => {
+    const b = buildRecordBatch({ records: [{ key: 'a', value: 'bc', timestamp: 5 }] });
+    // length=9 (zigzag 18): attrs 0, tsDelta 0, offsetDelta 0, keyLen 1 'a', valueLen 2 'bc', headers 0
+    expect([...b.subarray(HEADER_SIZE)]).toEqual([18, 0, 0, 0, 2, 0x61, 4, 0x62, 0x63, 0]);
+    expect(readBatchSize(b, 0)).toBe(b.length);
+    expect(b.readInt8(MAGIC)).toBe(2);
+    expect(verifyCrc(b, 0)).toBe(true);
+  });
+
+  it('writes null keys/values and headers', () => {
+    const b = buildRecordBatch({
+      records: [{ key: null, value: null, headers: [{ key: 'h', value: null }], timestamp: 0 }],
+    });
+    expect([...b.subarray(HEADER_SIZE)]).toEqual([18, 0, 0, 0, 1, 1, 2, 2, 0x68, 1]);
+  });
+});
+
+describe('header fields', () => {
+  it('reads and patches fields in place', () => {
+    const b = buildRecordBatch({ records: recs(3), producerId: 77, producerEpoch: 1, baseSequence: 0 });
+    expect(readRecordsCount(b, 0)).toBe(3);
+    expect(readProducerId(b, 0)).toBe(77);
+    expect(readMaxTimestamp(b, 0)).toBe(1002);
+    expect(lastOffset(b, 0)).toBe(2);
+    expect(nextOffset(b, 0)).toBe(3);
+    expect(compression(b, 0)).toBe('none');
+    expect(isControl(b, 0)).toBe(false);
+    expect(isTransactional(b, 0)).toBe(false);
+
+    const crc = b.readUInt32BE(CRC);
+    setBaseOffset(b, 0, 2 ** 33 + 5);
+    setPartitionLeaderEpoch(b, 0, 9);
+    expect(readBaseOffset(b, 0)).toBe(2 ** 33 + 5);
+    expect(readPartitionLeaderEpoch(b, 0)).toBe(9);
+    expect(lastOffset(b, 0)).toBe(2 ** 33 + 7);
+    expect(b.readUInt32BE(CRC)).toBe(crc);
+    expect(verifyCrc(b, 0)).toBe(true);
+  });
+
+  it('setLogAppendTime sets bit 3, maxTimestamp and a valid CRC', () => {
+    const b = buildRecordBatch({ records: recs(2) });
+    setLogAppendTime(b, 0, 1_700_000_000_123);
+    expect(isLogAppendTime(b, 0)).toBe(true);
+    expect(readMaxTimestamp(b, 0)).toBe(1_700_000_000_123);
+    expect(verifyCrc(b, 0)).toBe(true);
+  });
+
+  it('reads flags', () => {
+    const b = buildRecordBatch({ records: recs(1), control: true, transactional: true });
+    expect(isControl(b, 0)).toBe(true);
+    expect(isTransactional(b, 0)).toBe(true);
+  });
+
+  it('verifyCrc catches flipped bytes and out-of-buffer batches', () => {
+    const b = buildRecordBatch({ records: recs(2) });
+    b[b.length - 1] ^= 0xff;
+    expect(verifyCrc(b, 0)).toBe(false);
+    expect(verifyCrc(buildRecordBatch({ records: recs(2) }).subarray(0, 70), 0)).toBe(false);
+  });
+});
+
+describe('iterateBatches', () => {
+  const three = () =>
+    Buffer.concat([
+      buildRecordBatch({ records: recs(2), baseOffset: 0 }),
+      buildRecordBatch({ records: recs(3), baseOffset: 2 }),
+      buildRecordBatch({ records: recs(1), baseOffset: 5 }),
+    ]);
+
+  it('yields every batch and ends cleanly', () => {
+    const buf = three();
+    const it = iterateBatches(buf, { verifyCrc: true });
+    const got = [...it];
+    expect(got.map((b) => [b.baseOffset, b.lastOffset])).toEqual([
+      [0, 1],
+      [2, 4],
+      [5, 5],
+    ]);
+    expect(got[1]!.position).toBe(got[0]!.size);
+    expect(it.stopReason).toBe('end');
+    expect(it.position).toBe(buf.length);
+  });
+
+  it('stops at a partial batch', () => {
+    const buf = three();
+    const cut = buf.subarray(0, buf.length - 3);
+    const it = iterateBatches(cut);
+    expect([...it].length).toBe(2);
+    expect(it.stopReason).toBe('partial');
+    expect(it.position).toBe(cut.length - (readBatchSize(buf, it.position) - 3));
+  });
+
+  it('stops at a too-small size, a bad magic, a CRC mismatch', () => {
+    const a = three();
+    const second = readBatchSize(a, 0);
+    a.writeInt32BE(10, second + 8);
+    const ia = iterateBatches(a);
+    expect([...ia].length).toBe(1);
+    expect(ia.stopReason).toBe('invalid-size');
+    expect(ia.position).toBe(second);
+
+    const b = three();
+    b.writeInt8(1, second + MAGIC);
+    const ib = iterateBatches(b);
+    expect([...ib].length).toBe(1);
+    expect(ib.stopReason).toBe('invalid-magic');
+
+    const c = three();
+    c[c.length - 1] ^= 1;
+    const ic = iterateBatches(c, { verifyCrc: true });
+    expect([...ic].length).toBe(2);
+    expect(ic.stopReason).toBe('crc-mismatch');
+    const unverified = iterateBatches(c);
+    expect([...unverified].length).toBe(3);
+  });
+
+  it('treats fewer than 12 trailing bytes as partial', () => {
+    const buf = Buffer.concat([buildRecordBatch({ records: recs(1) }), Buffer.alloc(5)]);
+    const it = iterateBatches(buf);
+    expect([...it].length).toBe(1);
+    expect(it.stopReason).toBe('partial');
+  });
+});
+
+describe('validateProducedBatches', () => {
+  const ok = () => buildRecordBatch({ records: recs(3) });
+
+  it('accepts one valid batch', () => {
+    const r = validateProducedBatches(ok(), 1_000_000);
+    expect('batch' in r && r.batch.recordsCount).toBe(3);
+  });
+
+  it('maps each violation to the Kafka error', () => {
+    const err = (b: Buffer, max = 1_000_000) => {
+      const r = validateProducedBatches(b, max);
+      return 'error' in r ? r.error : 'OK';
+    };
+    const flipped = ok();
+    flipped[flipped.length - 1] ^= 1;
+    expect(err(flipped)).toBe('CORRUPT_MESSAGE');
+    const magic1 = ok();
+    magic1.writeInt8(1, MAGIC);
+    expect(err(magic1)).toBe('INVALID_RECORD');
+    expect(err(Buffer.concat([ok(), ok()]))).toBe('INVALID_RECORD');
+    expect(err(Buffer.concat([ok(), Buffer.alloc(3)]))).toBe('CORRUPT_MESSAGE');
+    expect(err(ok().subarray(0, 70))).toBe('CORRUPT_MESSAGE');
+    expect(err(Buffer.alloc(0))).toBe('INVALID_RECORD');
+    expect(err(buildRecordBatch({ records: recs(3), recordsCountOverride: 2 }))).toBe('INVALID_RECORD');
+    expect(err(buildRecordBatch({ records: recs(3), lastOffsetDeltaOverride: 5 }))).toBe('INVALID_RECORD');
+    expect(err(buildRecordBatch({ records: recs(1), baseOffset: 4 }))).toBe('INVALID_RECORD');
+    expect(err(buildRecordBatch({ records: recs(1), control: true, transactional: true }))).toBe(
+      'INVALID_RECORD',
+    );
+    expect(err(buildRecordBatch({ records: recs(1), producerId: 5, baseSequence: -1 }))).toBe(
+      'INVALID_RECORD',
+    );
+    const tiny = ok();
+    tiny.writeInt32BE(20, 8);
+    expect(err(tiny)).toBe('CORRUPT_MESSAGE');
+    expect(err(ok(), 50)).toBe('MESSAGE_TOO_LARGE');
+    const lying = ok();
+    lying.writeInt32BE(0x7fffffff, 8);
+    expect(err(lying)).toBe('CORRUPT_MESSAGE');
+    expect(readBaseOffset(ok(), BASE_OFFSET)).toBe(0);
+  });
+});
