@@ -1,0 +1,62 @@
+/**
+ * The shape of the descriptors that scripts/generate.ts emits from Kafka's message definitions
+ * (src/protocol/generated/messages.ts). The generic codec (codec.ts) compiles them per version.
+ */
+
+/** Inclusive [min, max]; `0x7fff` stands for Kafka's open-ended `N+`. */
+export type VersionRange = readonly [number, number];
+
+export type PrimitiveType =
+  | 'bool'
+  | 'int8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'float64'
+  | 'string'
+  | 'uuid'
+  | 'bytes'
+  | 'records';
+
+export interface FieldSpec {
+  /** Kafka's field name in camelCase (`HighWatermark` → `highWatermark`). */
+  readonly name: string;
+  readonly type: PrimitiveType | 'struct' | 'array';
+  readonly elementType?: PrimitiveType | 'struct';
+  readonly versions: VersionRange;
+  readonly nullableVersions?: VersionRange;
+  readonly taggedVersions?: VersionRange;
+  readonly tag?: number;
+  /** Field-level override of the message's flexible versions (`null` = never flexible). */
+  readonly flexibleVersions?: VersionRange | null;
+  readonly default?: number | string | boolean | null;
+  readonly fields?: readonly FieldSpec[];
+}
+
+export interface MessageSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly apiKey?: number;
+  readonly validVersions: VersionRange | null;
+  readonly flexibleVersions: VersionRange | null;
+  readonly latestVersionUnstable?: boolean;
+  readonly fields: readonly FieldSpec[];
+}
+
+/** A tagged field the codec does not know, kept as raw bytes so it round-trips. */
+export interface TaggedField {
+  readonly tag: number;
+  readonly data: Buffer;
+}
+
+/**
+ * A `records` field. Decoding yields a view into the request buffer (no copy). Encoding also
+ * takes a list of buffers (slices of segment files) that are written out without concatenation.
+ */
+export type RecordsData = Buffer | readonly Buffer[];
+
+export function inRange(v: number, r: VersionRange | null | undefined): boolean {
+  return r != null && v >= r[0] && v <= r[1];
+}
