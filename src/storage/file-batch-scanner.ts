@@ -1,0 +1,90 @@
+// Walks the batch headers of a `.log` file region through a read window, without trusting length fields:
+// a batch is only read (and a buffer only grown) once its claimed size fits in the file.
+// Plays the role of Kafka's FileLogInputStream for shallow iteration.
+import fs from 'node:fs';
+import {
+  type BatchInfo,
+  type BatchStopReason,
+  checkBatchAt,
+  HEADER_SIZE,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  readBatchInfo,
+  readBatchSize,
+  readMagic,
+} from '../protocol/record-batch.js';
+
+const WINDOW = 64 * 1024;
+
+export type ScanStop = BatchStopReason | 'stopped';
+
+export function readFully(fd: number, buf: Buffer, length: number, position: number): number {
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
+export function writeFully(fd: number, buf: Buffer): void {
+  let done = 0;
+  while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done);
+}
+
+/**
+ * Visits batches in [start, end) of the file. `visit` returns false to stop early ('stopped').
+ * With verifyCrc every batch is read whole and checked; otherwise only headers are read.
+ * Returns the position where scanning ended and why.
+ */
+export function scanFileBatches(
+  fd: number,
+  start: number,
+  end: number,
+  verifyCrc: boolean,
+  visit: (batch: BatchInfo) => boolean,
+): { position: number; stopReason: ScanStop } {
+  let buf = Buffer.allocUnsafe(verifyCrc ? 4 * WINDOW : WINDOW);
+  let pos = start;
+  while (pos < end) {
+    const n = readFully(fd, buf, Math.min(buf.length, end - pos), pos);
+    if (n < LOG_OVERHEAD) return { position: pos, stopReason: 'partial' };
+    let off = 0;
+    let skipTo = -1;
+    let grew = false;
+    while (off < n) {
+      const bad = checkBatchAt(buf, off, n, verifyCrc);
+      if (bad === null) {
+        const info = readBatchInfo(buf, off);
+        info.position = pos + off;
+        if (!visit(info)) return { position: pos + off, stopReason: 'stopped' };
+        off += info.size;
+        continue;
+      }
+      if (bad !== 'partial') return { position: pos + off, stopReason: bad };
+      if (off + LOG_OVERHEAD > n) break; // re-read from here
+      const size = readBatchSize(buf, off);
+      if (pos + off + size > end) return { position: pos + off, stopReason: 'partial' };
+      if (!verifyCrc && off + HEADER_SIZE <= n) {
+        // Header is here and the batch fits in the file: visit without reading its body.
+        if (readMagic(buf, off) !== MAGIC_V2) return { position: pos + off, stopReason: 'invalid-magic' };
+        const info = readBatchInfo(buf, off);
+        info.position = pos + off;
+        if (!visit(info)) return { position: pos + off, stopReason: 'stopped' };
+        skipTo = pos + off + size;
+        off = n;
+        break;
+      }
+      if (verifyCrc && size > buf.length) {
+        buf = Buffer.allocUnsafe(size); // safe: size was checked against the file above
+        grew = true;
+      }
+      break;
+    }
+    const next = skipTo >= 0 ? skipTo : pos + off;
+    if (next === pos && !grew) return { position: pos, stopReason: 'partial' }; // cannot progress
+    pos = next;
+  }
+  return { position: pos, stopReason: 'end' };
+}

@@ -1,0 +1,118 @@
+// Shared base of the offset and time indexes: a file of fixed-size big-endian entries, appended with
+// fs.writeSync and mirrored in memory for binary-search lookups. Mirrors Kafka's AbstractIndex, minus the
+// mmap/preallocation: the file always holds exactly the entries (what Kafka leaves after trimming).
+import fs from 'node:fs';
+
+/** segment.index.bytes default (10 MiB); an index this full forces a roll, as in Kafka. */
+export const DEFAULT_SEGMENT_INDEX_BYTES = 10 * 1024 * 1024;
+
+export abstract class IndexFile {
+  protected data: Buffer = Buffer.alloc(0);
+  protected length = 0; // bytes of whole entries held
+  private loaded = false;
+  private fd: number | null = null;
+  /** Bytes in the file beyond the last whole entry when it was loaded (a torn write). */
+  protected trailingBytes = 0;
+
+  constructor(
+    public file: string,
+    readonly baseOffset: number,
+    protected readonly entrySize: number,
+  ) {}
+
+  get entries(): number {
+    this.load();
+    return this.length / this.entrySize;
+  }
+
+  get maxEntries(): number {
+    return Math.floor(DEFAULT_SEGMENT_INDEX_BYTES / this.entrySize);
+  }
+
+  protected load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(this.file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      buf = Buffer.alloc(0);
+    }
+    this.trailingBytes = buf.length % this.entrySize;
+    this.length = buf.length - this.trailingBytes;
+    this.data = buf;
+  }
+
+  protected appendEntry(entry: Buffer): void {
+    this.load();
+    if (this.trailingBytes !== 0) this.truncateBytes(this.length);
+    if (this.length + entry.length > this.data.length) {
+      const grown = Buffer.alloc(Math.max(256, this.data.length * 2, this.length + entry.length));
+      this.data.copy(grown, 0, 0, this.length);
+      this.data = grown;
+    }
+    entry.copy(this.data, this.length);
+    this.length += entry.length;
+    this.fd ??= fs.openSync(this.file, 'a');
+    let written = 0;
+    while (written < entry.length) written += fs.writeSync(this.fd, entry, written);
+  }
+
+  /** Keeps only the first n entries (file and memory). */
+  truncateEntries(n: number): void {
+    this.load();
+    this.truncateBytes(Math.min(this.length, n * this.entrySize));
+  }
+
+  private truncateBytes(len: number): void {
+    this.length = len;
+    this.trailingBytes = 0;
+    if (this.fd !== null) fs.ftruncateSync(this.fd, len);
+    else if (fs.existsSync(this.file)) fs.truncateSync(this.file, len);
+  }
+
+  reset(): void {
+    this.loaded = true;
+    this.data = Buffer.alloc(0);
+    this.truncateBytes(0);
+    if (!fs.existsSync(this.file)) fs.writeFileSync(this.file, '');
+  }
+
+  /** Binary search: index of the largest entry whose key <= target, or -1. */
+  protected floorIndex(target: number, keyAt: (i: number) => number): number {
+    let lo = 0;
+    let hi = this.entries - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keyAt(mid) <= target) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  flush(): void {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+  }
+
+  /** Closes the write handle; entries stay readable from memory. */
+  closeHandle(): void {
+    if (this.fd !== null) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+
+  renameTo(file: string): void {
+    if (fs.existsSync(this.file)) fs.renameSync(this.file, file);
+    this.file = file;
+  }
+
+  deleteFile(): void {
+    this.closeHandle();
+    fs.rmSync(this.file, { force: true });
+  }
+}

@@ -1,0 +1,303 @@
+// One log segment: `<20-digit base>.log` + `.index` + `.timeindex`. Appends whole batches as received
+// (fs.writeSync on an append fd), reads whole batches by offset, finds batches by timestamp and recovers
+// (re-validates and re-indexes) its file. Mirrors Kafka's LogSegment.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
+import { iterateBatches } from '../protocol/record-batch.js';
+import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+export const LOG_FILE_SUFFIX = '.log';
+export const INDEX_FILE_SUFFIX = '.index';
+export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
+export const DELETED_FILE_SUFFIX = '.deleted';
+
+export const filenamePrefixFromOffset = (offset: number): string => String(offset).padStart(20, '0');
+
+export interface RecoverResult {
+  validBytes: number;
+  truncatedBytes: number;
+  stopReason: ScanStop;
+}
+
+export class LogSegment {
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  logFile: string;
+  size: number;
+  /** Wall-clock creation time (Kafka's LogSegment.created), used by segment.ms when batches lack timestamps. */
+  readonly created: number;
+  private fd: number;
+  private bytesSinceLastIndexEntry = 0;
+  private maxTs: { timestamp: number; offset: number } | null = null;
+  private rollingBasedTimestamp: number | null = null;
+  private knownNextOffset: number | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly rollJitterMs: number,
+    now: number,
+  ) {
+    const prefix = path.join(dir, filenamePrefixFromOffset(baseOffset));
+    this.logFile = prefix + LOG_FILE_SUFFIX;
+    this.offsetIndex = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset);
+    this.timeIndex = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX, baseOffset);
+    this.fd = fs.openSync(this.logFile, 'a+');
+    this.size = fs.fstatSync(this.fd).size;
+    this.created = now;
+  }
+
+  /** Opens (creating when missing) the segment files for baseOffset in dir. */
+  static open(dir: string, baseOffset: number, now: number, rollJitterMs = 0): LogSegment {
+    const seg = new LogSegment(dir, baseOffset, rollJitterMs, now);
+    for (const f of [seg.offsetIndex.file, seg.timeIndex.file])
+      if (!fs.existsSync(f)) fs.writeFileSync(f, '');
+    if (seg.size === 0) seg.knownNextOffset = baseOffset;
+    return seg;
+  }
+
+  static indexFilesExist(dir: string, baseOffset: number): boolean {
+    const prefix = path.join(dir, filenamePrefixFromOffset(baseOffset));
+    return fs.existsSync(prefix + INDEX_FILE_SUFFIX) && fs.existsSync(prefix + TIME_INDEX_FILE_SUFFIX);
+  }
+
+  /** Running max batch timestamp and the lastOffset of the earliest batch carrying it; (-1, base) if none. */
+  maxTimestampAndOffsetSoFar(): { timestamp: number; offset: number } {
+    this.maxTs ??= this.timeIndex.lastEntry();
+    return this.maxTs;
+  }
+
+  /** Kafka's largestTimestamp: the max batch timestamp when > 0, else the `.log` mtime. */
+  largestTimestamp(): number {
+    const ts = this.maxTimestampAndOffsetSoFar().timestamp;
+    return ts > 0 ? ts : fs.fstatSync(this.fd).mtimeMs;
+  }
+
+  /** maxTimestamp of the first batch (Kafka's rollingBasedTimestamp), or null when empty. */
+  firstBatchTimestamp(): number | null {
+    if (this.rollingBasedTimestamp === null && this.size > 0) {
+      scanFileBatches(this.fd, 0, this.size, false, (b) => {
+        this.rollingBasedTimestamp = b.maxTimestamp;
+        return false;
+      });
+    }
+    return this.rollingBasedTimestamp;
+  }
+
+  /** Kafka's timeWaitedForRoll. */
+  timeWaitedForRoll(now: number, incomingMaxTimestamp: number): number {
+    const ts = this.firstBatchTimestamp() ?? -1;
+    return ts >= 0 ? incomingMaxTimestamp - ts : now - this.created;
+  }
+
+  /** Offset after the last batch (baseOffset when empty); scans from the last index entry when unknown. */
+  nextOffset(): number {
+    if (this.knownNextOffset === null) {
+      let next = this.baseOffset;
+      const start =
+        this.offsetIndex.entries > 0 ? this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position : 0;
+      scanFileBatches(this.fd, start, this.size, false, (b) => {
+        next = b.lastOffset + 1;
+        return true;
+      });
+      this.knownNextOffset = next;
+    }
+    return this.knownNextOffset;
+  }
+
+  /** Appends one batch (bytes as given) whose header says lastOffset/maxTimestamp. */
+  append(batch: Buffer, lastOffset: number, maxTimestamp: number, indexIntervalBytes: number): void {
+    const rel = lastOffset - this.baseOffset;
+    if (rel < 0 || rel > 0x7fffffff)
+      throw new Error(`offset ${lastOffset} out of range for segment ${this.baseOffset}`);
+    const position = this.size;
+    try {
+      writeFully(this.fd, batch);
+    } catch (e) {
+      fs.ftruncateSync(this.fd, position); // do not leave a torn batch behind a failed write
+      throw e;
+    }
+    this.size += batch.length;
+    if (position === 0) this.rollingBasedTimestamp = maxTimestamp;
+    this.afterBatch(position, lastOffset, maxTimestamp, batch.length, indexIntervalBytes);
+  }
+
+  private afterBatch(
+    position: number,
+    lastOffset: number,
+    maxTimestamp: number,
+    size: number,
+    interval: number,
+  ): void {
+    const max = this.maxTimestampAndOffsetSoFar();
+    if (maxTimestamp > max.timestamp) this.maxTs = { timestamp: maxTimestamp, offset: lastOffset };
+    if (this.bytesSinceLastIndexEntry > interval) {
+      this.offsetIndex.append(lastOffset, position);
+      const m = this.maxTimestampAndOffsetSoFar();
+      this.timeIndex.maybeAppend(m.timestamp, m.offset);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += size;
+    this.knownNextOffset = lastOffset + 1;
+  }
+
+  /**
+   * Re-validates every batch (size, magic, CRC, offsets increasing and in range), rebuilds both indexes, and
+   * truncates the `.log` at the first bad or partial batch. `onBatch` sees each valid batch.
+   */
+  recover(indexIntervalBytes: number, onBatch?: (b: BatchInfo) => void): RecoverResult {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTs = { timestamp: -1, offset: this.baseOffset };
+    this.bytesSinceLastIndexEntry = 0;
+    this.rollingBasedTimestamp = null;
+    let expectedMin = this.baseOffset;
+    let stopReason: ScanStop = 'end';
+    const res = scanFileBatches(this.fd, 0, this.size, true, (b) => {
+      if (
+        b.baseOffset < expectedMin ||
+        b.lastOffset < b.baseOffset ||
+        b.lastOffset - this.baseOffset > 0x7fffffff
+      ) {
+        stopReason = 'invalid-size';
+        return false;
+      }
+      if (b.position === 0) this.rollingBasedTimestamp = b.maxTimestamp;
+      this.afterBatch(b.position, b.lastOffset, b.maxTimestamp, b.size, indexIntervalBytes);
+      expectedMin = b.lastOffset + 1;
+      onBatch?.(b);
+      return true;
+    });
+    if (res.stopReason !== 'stopped') stopReason = res.stopReason;
+    const validBytes = res.position;
+    const truncatedBytes = this.size - validBytes;
+    if (truncatedBytes > 0) {
+      fs.ftruncateSync(this.fd, validBytes);
+      this.size = validBytes;
+    }
+    this.knownNextOffset = expectedMin;
+    const m = this.maxTimestampAndOffsetSoFar();
+    this.timeIndex.maybeAppend(m.timestamp, m.offset);
+    return { validBytes, truncatedBytes, stopReason: truncatedBytes > 0 ? stopReason : 'end' };
+  }
+
+  /** First batch with lastOffset >= offset, searching from the offset index. */
+  translateOffset(offset: number): BatchInfo | null {
+    const start = this.offsetIndex.lookup(offset).position;
+    let found: BatchInfo | null = null;
+    scanFileBatches(this.fd, start, this.size, false, (b) => {
+      if (b.lastOffset < offset) return true;
+      found = b;
+      return false;
+    });
+    return found;
+  }
+
+  /**
+   * Whole batches starting at the batch holding startOffset, up to maxBytes (at least one batch when
+   * minOneBatch), excluding batches with lastOffset >= maxOffset. Null when there is nothing to return.
+   */
+  read(
+    startOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset = Number.MAX_SAFE_INTEGER,
+  ): Buffer | null {
+    const first = this.translateOffset(startOffset);
+    if (first === null || first.lastOffset >= maxOffset) return null;
+    let want = Math.min(maxBytes, this.size - first.position);
+    if (minOneBatch && first.size > want) want = first.size;
+    if (want <= 0) return null;
+    const buf = Buffer.allocUnsafe(want);
+    const n = readFully(this.fd, buf, want, first.position);
+    let end = 0;
+    for (const b of iterateBatches(buf, { end: n })) {
+      if (b.lastOffset >= maxOffset) break;
+      end = b.position + b.size;
+    }
+    return end === 0 ? null : buf.subarray(0, end);
+  }
+
+  /** First batch with lastOffset >= startingOffset and maxTimestamp >= timestamp (Kafka's findOffsetByTimestamp). */
+  findBatchByTimestamp(timestamp: number, startingOffset: number): BatchInfo | null {
+    const fromTime = this.timeIndex.lookup(timestamp).offset;
+    const start = this.offsetIndex.lookup(Math.max(fromTime, startingOffset)).position;
+    let found: BatchInfo | null = null;
+    scanFileBatches(this.fd, start, this.size, false, (b) => {
+      if (b.lastOffset < startingOffset || b.maxTimestamp < timestamp) return true;
+      found = b;
+      return false;
+    });
+    return found;
+  }
+
+  /** Drops the batch holding offset and everything after it; returns bytes removed. */
+  truncateTo(offset: number): number {
+    const at = this.translateOffset(offset);
+    if (at === null) return 0;
+    const removed = this.size - at.position;
+    fs.ftruncateSync(this.fd, at.position);
+    this.size = at.position;
+    this.offsetIndex.truncateTo(offset);
+    this.timeIndex.truncateTo(offset);
+    this.maxTs = null;
+    this.knownNextOffset = null;
+    if (this.size === 0) this.rollingBasedTimestamp = null;
+    // Recompute the running max and the indexing counter from what remains after the last index entry.
+    const last = this.offsetIndex.entries > 0 ? this.offsetIndex.positionAt(this.offsetIndex.entries - 1) : 0;
+    let max = this.timeIndex.lastEntry();
+    this.bytesSinceLastIndexEntry = 0;
+    scanFileBatches(this.fd, last, this.size, false, (b) => {
+      if (b.maxTimestamp > max.timestamp) max = { timestamp: b.maxTimestamp, offset: b.lastOffset };
+      this.bytesSinceLastIndexEntry += b.size;
+      return true;
+    });
+    this.maxTs = max;
+    return removed;
+  }
+
+  /** Adds the final time-index entry (Kafka's onBecomeInactiveSegment) and releases index write handles. */
+  onBecomeInactive(): void {
+    const m = this.maxTimestampAndOffsetSoFar();
+    this.timeIndex.maybeAppend(m.timestamp, m.offset);
+    this.offsetIndex.closeHandle();
+    this.timeIndex.closeHandle();
+  }
+
+  flush(): void {
+    fs.fsyncSync(this.fd);
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+  }
+
+  /** Final time-index entry, then close every handle. */
+  close(): void {
+    if (this.fd < 0) return;
+    this.onBecomeInactive();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Renames all files to `*.deleted` (still readable through the open fd until closed). */
+  renameToDeleted(): void {
+    fs.renameSync(this.logFile, this.logFile + DELETED_FILE_SUFFIX);
+    this.logFile += DELETED_FILE_SUFFIX;
+    this.offsetIndex.renameTo(this.offsetIndex.file + DELETED_FILE_SUFFIX);
+    this.timeIndex.renameTo(this.timeIndex.file + DELETED_FILE_SUFFIX);
+  }
+
+  deleteFiles(): void {
+    this.offsetIndex.closeHandle();
+    this.timeIndex.closeHandle();
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    fs.rmSync(this.logFile, { force: true });
+    this.offsetIndex.deleteFile();
+    this.timeIndex.deleteFile();
+  }
+}
+
+export type { BatchStopReason };
