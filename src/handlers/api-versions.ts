@@ -1,0 +1,32 @@
+/**
+ * ApiVersions (key 18), v0–4. The table is the handler registry itself, so nothing is advertised
+ * that is not implemented. v1 adds throttle time; v3 is flexible and carries the client's
+ * software name/version (accepted leniently: librdkafka falls back to v0 on INVALID_REQUEST);
+ * v3+ may carry supported/finalized features — kbroker finalizes none, so Java 4.x clients keep
+ * to transaction version 1 (no KIP-890 Produce v12). An unsupported version is answered by
+ * server/connection.ts with a v0 body (KIP-511).
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  ApiVersionsRequest,
+  type ApiVersionsRequestData,
+  ApiVersionsResponse,
+  type ApiVersionsResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersionsResponseData>({
+  apiKey: 18,
+  name: 'ApiVersions',
+  minVersion: 0,
+  maxVersion: 4,
+  request: ApiVersionsRequest,
+  response: ApiVersionsResponse,
+  handle(ctx) {
+    return {
+      errorCode: ErrorCode.NONE,
+      apiKeys: ctx.broker.handlers.apiVersions(),
+      throttleTimeMs: 0,
+    };
+  },
+});

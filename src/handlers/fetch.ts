@@ -1,0 +1,139 @@
+/**
+ * Fetch (key 1), v4–12 (v13+ names topics by id; see docs/protocol-target.md §3.6).
+ * v4 isolation level, last stable offset and aborted transactions; v5 log start offset;
+ * v7 fetch sessions (always answered with session id 0: sessionless, every request full);
+ * v9 current leader epoch; v11 rack id and preferred read replica (-1); v12 flexible.
+ *
+ * Long poll: answered at once when `minBytes` is reached, any partition has an error, or
+ * `maxWaitMs` is 0; otherwise the request waits in the fetch purgatory until an append to one
+ * of its partitions, the timeout, or shutdown. `maxBytes` bounds the response and
+ * `partitionMaxBytes` each partition, except that the first partition with data always returns
+ * at least one whole batch (KIP-74). Records are slices of segment files, written with writev.
+ * Every requested partition is in the response, with empty records when there is no data.
+ */
+import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
+import {
+  FetchRequest,
+  type FetchRequestData,
+  FetchResponse,
+  type FetchResponseData,
+  type FetchResponsePartitionData,
+} from '../protocol/generated/messages.js';
+import type { Partition } from '../replication/partition.js';
+import { defineHandler, type RequestContext } from '../server/handler.js';
+
+export const READ_COMMITTED = 1;
+
+/** Checks a client's `currentLeaderEpoch` (-1 = not given) against ours. */
+export function leaderEpochError(
+  partition: Partition,
+  currentLeaderEpoch: number | undefined,
+): ErrorName | null {
+  if (currentLeaderEpoch === undefined || currentLeaderEpoch < 0) return null;
+  if (currentLeaderEpoch > partition.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
+  if (currentLeaderEpoch < partition.leaderEpoch) return 'FENCED_LEADER_EPOCH';
+  return null;
+}
+
+function partitionError(partitionIndex: number, error: ErrorName, p?: Partition): FetchResponsePartitionData {
+  return {
+    partitionIndex,
+    errorCode: ErrorCode[error],
+    highWatermark: p ? p.highWatermark : -1,
+    lastStableOffset: p ? p.lastStableOffset : -1,
+    logStartOffset: p ? p.logStartOffset : -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  };
+}
+
+interface Attempt {
+  response: FetchResponseData;
+  bytes: number;
+  hasError: boolean;
+  partitions: Partition[];
+}
+
+function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
+  const rm = ctx.broker.replicaManager;
+  const readCommitted = req.isolationLevel === READ_COMMITTED;
+  let remaining = ctx.apiVersion >= 3 && req.maxBytes !== undefined ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  let bytes = 0;
+  let hasError = false;
+  const partitions: Partition[] = [];
+  const responses = req.topics.map((t) => ({
+    topic: t.topic ?? '',
+    partitions: t.partitions.map((fp): FetchResponsePartitionData => {
+      const p = rm.getPartition(t.topic ?? '', fp.partition);
+      if (!p) {
+        hasError = true;
+        return partitionError(fp.partition, 'UNKNOWN_TOPIC_OR_PARTITION');
+      }
+      partitions.push(p);
+      const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
+      if (epochError) {
+        hasError = true;
+        return partitionError(fp.partition, epochError, p);
+      }
+      const highWatermark = p.highWatermark;
+      const result = p.log.read(
+        fp.fetchOffset,
+        Math.min(fp.partitionMaxBytes, remaining),
+        bytes === 0,
+        highWatermark,
+      );
+      if ('error' in result) {
+        hasError = true;
+        return partitionError(fp.partition, result.error, p);
+      }
+      const records = result.records;
+      const size = records ? records.length : 0;
+      bytes += size;
+      remaining = Math.max(0, remaining - size);
+      if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
+      return {
+        partitionIndex: fp.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark,
+        lastStableOffset: p.lastStableOffset,
+        logStartOffset: p.logStartOffset,
+        abortedTransactions: readCommitted ? [] : null,
+        preferredReadReplica: -1,
+        records: records ?? Buffer.alloc(0),
+      };
+    }),
+  }));
+  return {
+    response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses },
+    bytes,
+    hasError,
+    partitions,
+  };
+}
+
+export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 12,
+  request: FetchRequest,
+  response: FetchResponse,
+  async handle(ctx, req) {
+    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    for (;;) {
+      const attempt = readOnce(ctx, req);
+      const waitMs = deadline - Date.now();
+      if (
+        attempt.bytes >= req.minBytes ||
+        attempt.hasError ||
+        waitMs <= 0 ||
+        attempt.partitions.length === 0
+      ) {
+        return attempt.response;
+      }
+      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.closed);
+      if (!appended) return readOnce(ctx, req).response;
+    }
+  },
+});

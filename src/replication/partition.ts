@@ -1,0 +1,69 @@
+/**
+ * A partition as its leader sees it (Kafka's `Partition`): the local log, the leader epoch, the
+ * replica set and ISR, and the high watermark, which is kept apart from the log end offset and
+ * advanced only when every in-sync replica has the data. On a single node the ISR is this broker
+ * alone, so an append that reached the local log moves the high watermark at once; followers
+ * and `min.insync.replicas` checks arrive with multi-broker replication.
+ */
+import type { Log } from '../storage/log.js';
+
+export type AppendListener = () => void;
+
+export class Partition {
+  private readonly listeners = new Set<AppendListener>();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly log: Log,
+    readonly leaderId: number,
+    public leaderEpoch: number,
+    public replicas: number[],
+    public isr: number[],
+  ) {}
+
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+
+  /**
+   * The last stable offset: below it every transaction is decided. Until transactions exist
+   * (their coordinator arrives with exactly-once support) no transaction is ever open, so it
+   * equals the high watermark.
+   */
+  get lastStableOffset(): number {
+    return this.log.highWatermark;
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /** Appends one validated batch as leader and returns where it landed. */
+  appendRecordsToLeader(batch: Buffer): ReturnType<Log['appendAsLeader']> {
+    const info = this.log.appendAsLeader(batch, this.leaderEpoch);
+    this.maybeIncrementHighWatermark();
+    return info;
+  }
+
+  /** With this broker the only in-sync replica, everything appended is replicated. */
+  private maybeIncrementHighWatermark(): void {
+    if (this.isr.length === 1 && this.isr[0] === this.leaderId) {
+      this.log.updateHighWatermark(this.log.logEndOffset);
+      this.notifyAppend();
+    }
+  }
+
+  onAppend(listener: AppendListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notifyAppend(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Kafka's ReplicaManager for this broker: the partitions it leads, appends from producers, reads
+ * for consumers, and the fetch purgatory (long polls woken by appends). Topic metadata and the
+ * logs themselves live in storage's LogManager; this layer adds leadership (leader epoch,
+ * replicas, ISR, high watermark) so that followers can be added without touching handlers.
+ */
+import type { Broker } from '../server/broker.js';
+import type { TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import { Partition } from './partition.js';
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitions: readonly Partition[];
+  readonly isInternal: boolean;
+  /** Topic config overrides as stored. */
+  readonly configs: Readonly<Record<string, string>>;
+  /** Effective topic configs: overrides over broker defaults, Kafka's topic config names. */
+  readonly effectiveConfig: Readonly<Record<string, string>>;
+}
+
+const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
+export const MAX_TOPIC_NAME_LENGTH = 249;
+
+/** Kafka's `Topic.validate`: returns why a name is invalid, or null. */
+export function invalidTopicReason(name: string): string | null {
+  if (name.length === 0) return "Topic name is illegal, it can't be empty";
+  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
+  if (name.length > MAX_TOPIC_NAME_LENGTH) {
+    return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters, topic name: ${name}`;
+  }
+  if (!LEGAL_TOPIC_CHARS.test(name)) {
+    return `Topic name ${name} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  }
+  return null;
+}
+
+export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+
+export class ReplicaManager {
+  private readonly topicsByName = new Map<string, TopicInfo>();
+  private readonly topicsById = new Map<string, TopicInfo>();
+  private shuttingDown = false;
+  private readonly shutdownListeners = new Set<() => void>();
+
+  constructor(private readonly broker: Broker) {
+    for (const meta of broker.logManager.topics()) this.register(meta);
+  }
+
+  private register(meta: TopicMetadata): TopicInfo {
+    const nodeId = this.broker.nodeId;
+    const partitions: Partition[] = [];
+    for (let p = 0; p < meta.partitions; p++) {
+      const log = this.broker.logManager.getLog(meta.name, p)!;
+      partitions.push(new Partition(meta.name, p, log, nodeId, 0, [nodeId], [nodeId]));
+    }
+    const info: TopicInfo = {
+      name: meta.name,
+      topicId: meta.topicId,
+      partitions,
+      isInternal: INTERNAL_TOPICS.has(meta.name),
+      configs: meta.configs,
+      effectiveConfig: this.broker.config.topicConfig(meta.configs),
+    };
+    this.topicsByName.set(meta.name, info);
+    this.topicsById.set(meta.topicId, info);
+    return info;
+  }
+
+  topics(): TopicInfo[] {
+    return [...this.topicsByName.values()];
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  topicById(id: string): TopicInfo | undefined {
+    return this.topicsById.get(id);
+  }
+
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.topicsByName.get(topic)?.partitions[partition];
+  }
+
+  createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}): TopicInfo {
+    const meta = this.broker.logManager.createTopic(name, numPartitions, configs);
+    const info = this.register(meta);
+    this.broker.log.info(`created topic ${name} with ${numPartitions} partition(s), id ${meta.topicId}`);
+    return info;
+  }
+
+  /**
+   * The topic, auto-created with `num.partitions` when `auto.create.topics.enable` allows it
+   * and the name is valid; undefined otherwise.
+   */
+  getOrAutoCreate(name: string, allowAutoCreate = true): TopicInfo | undefined {
+    const existing = this.topicsByName.get(name);
+    if (existing) return existing;
+    if (!allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable')) return undefined;
+    if (invalidTopicReason(name) !== null || INTERNAL_TOPICS.has(name)) return undefined;
+    return this.createTopic(name, this.broker.config.int('num.partitions'));
+  }
+
+  /**
+   * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, the
+   * request's connection closes or the broker shuts down (false): the fetch purgatory.
+   */
+  waitForAppend(
+    partitions: readonly Partition[],
+    timeoutMs: number,
+    closed: Promise<void>,
+  ): Promise<boolean> {
+    if (this.shuttingDown || timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const unsubs: (() => void)[] = [];
+      let done = false;
+      const finish = (appended: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const u of unsubs) u();
+        this.shutdownListeners.delete(onShutdown);
+        resolve(appended);
+      };
+      const onShutdown = () => finish(false);
+      const timer = setTimeout(onShutdown, timeoutMs);
+      for (const p of partitions) unsubs.push(p.onAppend(() => finish(true)));
+      this.shutdownListeners.add(onShutdown);
+      closed.then(onShutdown, onShutdown);
+    });
+  }
+
+  applyRetention(): void {
+    for (const t of this.topicsByName.values()) {
+      for (const p of t.partitions) {
+        try {
+          const deleted = p.log.applyRetention();
+          if (deleted > 0)
+            this.broker.log.info(`retention deleted ${deleted} segment(s) of ${t.name}-${p.partition}`);
+        } catch (err) {
+          this.broker.log.error(`retention of ${t.name}-${p.partition} failed`, err);
+        }
+      }
+    }
+  }
+
+  /** Wakes every waiting fetch so that shutdown does not wait for long polls. */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const l of [...this.shutdownListeners]) l();
+  }
+}

@@ -1,0 +1,91 @@
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeRecordBatches } from '../protocol/records.js';
+import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
+
+let tb: TestBroker;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  tb = await startTestBroker({ 'num.partitions': '1' });
+  kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'broker-test', logLevel: logLevel.NOTHING });
+});
+afterAll(async () => {
+  await tb.close();
+});
+
+async function fetchAll(topic: string, partition = 0) {
+  const c = await TestClient.connect(tb.port);
+  try {
+    const res = await c.request<{
+      responses: { partitions: { errorCode: number; highWatermark: number; records: Buffer | null }[] }[];
+    }>(1, 12, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 50 * 1024 * 1024,
+      isolationLevel: 0,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: 0, partitionMaxBytes: 50 * 1024 * 1024 }] }],
+    });
+    const p = res.responses[0]!.partitions[0]!;
+    expect(p.errorCode).toBe(0);
+    return decodeRecordBatches(p.records ?? Buffer.alloc(0)).flatMap((b) => b.records);
+  } finally {
+    c.close();
+  }
+}
+
+describe('kafkajs producer over real TCP', () => {
+  it.each([
+    [1, CompressionTypes.None],
+    [-1, CompressionTypes.GZIP],
+    [0, CompressionTypes.None],
+  ])(
+    'acks=%s compression=%s: keys, headers and values come back byte-identical and in order',
+    async (acks, compression) => {
+      const topic = `t-acks-${acks}-${compression}`;
+      const producer = kafka.producer();
+      await producer.connect();
+      const messages = Array.from({ length: 50 }, (_, i) => ({
+        key: `k${i}`,
+        value: Buffer.from([i, 0, 255, 10, i * 3]),
+        headers: { h: `v${i}`, bin: Buffer.from([0, i]) },
+      }));
+      await producer.send({ topic, acks, compression, messages: messages.slice(0, 25) });
+      await producer.send({ topic, acks, compression, messages: messages.slice(25) });
+      await producer.disconnect();
+      // acks=0 returns before the broker appended: wait until the data is there.
+      let records = await fetchAll(topic);
+      for (let i = 0; i < 50 && records.length < 50; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        records = await fetchAll(topic);
+      }
+      expect(records.map((r) => r.offset)).toEqual(messages.map((_, i) => i));
+      records.forEach((r, i) => {
+        expect(r.key?.toString()).toBe(`k${i}`);
+        expect(r.value).toEqual(messages[i]!.value);
+        expect(r.headers.map((h) => [h.key, h.value?.toString('hex')])).toEqual([
+          ['h', Buffer.from(`v${i}`).toString('hex')],
+          ['bin', Buffer.from([0, i]).toString('hex')],
+        ]);
+      });
+    },
+  );
+
+  it('kafkajs admin sees topics, offsets and this broker as controller', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'admin-view', messages: [{ value: 'a' }, { value: 'b' }] });
+    await producer.disconnect();
+    expect(await admin.listTopics()).toContain('admin-view');
+    const offsets = await admin.fetchTopicOffsets('admin-view');
+    expect(offsets).toEqual([{ partition: 0, offset: '2', high: '2', low: '0' }]);
+    const cluster = await admin.describeCluster();
+    expect(cluster.controller).toBe(tb.broker.nodeId);
+    expect(cluster.brokers).toEqual([{ nodeId: tb.broker.nodeId, host: '127.0.0.1', port: tb.port }]);
+    await admin.disconnect();
+  });
+});

@@ -1,0 +1,221 @@
+/**
+ * One client connection: size-prefixed frames in, responses out strictly in request order.
+ *
+ * - Frames are cut from the socket stream without allocating what a size field claims: bytes are
+ *   only joined once they have all arrived, and a size above `socket.request.max.bytes` (or
+ *   negative) closes the connection.
+ * - Requests are processed one at a time, in order (as Kafka mutes a channel while a request is
+ *   in flight); frames read meanwhile queue up, and reading pauses while the queue is long or the
+ *   socket's write buffer is not draining (backpressure).
+ * - Errors in three tiers: expected outcomes are error codes inside responses (the handler's
+ *   business); an unexpected exception becomes UNKNOWN_SERVER_ERROR where the response has a
+ *   top-level error code, else the connection closes; a protocol violation closes the connection.
+ */
+import type { Socket } from 'node:net';
+import { codecFor } from '../protocol/codec.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import { ApiVersionsResponse } from '../protocol/generated/messages.js';
+import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
+import { ProtocolError } from '../protocol/wire.js';
+import type { Broker } from './broker.js';
+import type { AnyHandler, RequestContext } from './handler.js';
+
+const MAX_QUEUED_FRAMES = 64;
+
+export class Connection {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly frames: Buffer[] = [];
+  private processing = false;
+  private closedFlag = false;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  /** Resolves when the request being processed (if any) is done; used by graceful shutdown. */
+  idle: Promise<void> = Promise.resolve();
+  readonly remote: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: Broker,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.closedPromise = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.frames.length = 0;
+    this.chunks.length = 0;
+    this.socket.destroy();
+    this.resolveClosed();
+    this.broker.connectionClosed(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closedFlag) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const maxBytes = this.broker.config.int('socket.request.max.bytes');
+    while (this.buffered >= 4) {
+      const size = this.peekInt32();
+      if (size < 0 || size > maxBytes) {
+        this.broker.log.warn(
+          `closing ${this.remote}: request size ${size} exceeds socket.request.max.bytes ${maxBytes}`,
+        );
+        this.close();
+        return;
+      }
+      if (this.buffered < 4 + size) break;
+      this.take(4);
+      this.frames.push(this.take(size));
+    }
+    if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
+    this.pump();
+  }
+
+  private peekInt32(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return this.take(4, true).readInt32BE(0);
+  }
+
+  /** Removes (or with `peek`, copies) the next n buffered bytes; zero-copy when in one chunk. */
+  private take(n: number, peek = false): Buffer {
+    const first = this.chunks[0]!;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (!peek) this.consume(n);
+      return out;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let copied = 0;
+    for (const c of this.chunks) {
+      const len = Math.min(c.length, n - copied);
+      c.copy(out, copied, 0, len);
+      copied += len;
+      if (copied === n) break;
+    }
+    if (!peek) this.consume(n);
+    return out;
+  }
+
+  private consume(n: number): void {
+    this.buffered -= n;
+    while (n > 0) {
+      const first = this.chunks[0]!;
+      if (first.length <= n) {
+        n -= first.length;
+        this.chunks.shift();
+      } else {
+        this.chunks[0] = first.subarray(n);
+        n = 0;
+      }
+    }
+  }
+
+  private pump(): void {
+    if (this.processing || this.closedFlag) return;
+    this.processing = true;
+    this.idle = this.drainFrames().finally(() => {
+      this.processing = false;
+    });
+  }
+
+  private async drainFrames(): Promise<void> {
+    while (!this.closedFlag && this.frames.length > 0) {
+      const frame = this.frames.shift()!;
+      if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
+      try {
+        const out = await this.handleFrame(frame);
+        if (out && !this.closedFlag) await this.write(out);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
+        else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
+        this.close();
+      }
+    }
+  }
+
+  private write(chunks: Buffer[]): Promise<void> {
+    const socket = this.socket;
+    socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = socket.write(c);
+    socket.uncork();
+    if (ok) return Promise.resolve();
+    // Backpressure: the peer is not reading; stop processing until the buffer drains.
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  /** Returns the response frame, or null when no response is due. Throws ProtocolError to close. */
+  private async handleFrame(frame: Buffer): Promise<Buffer[] | null> {
+    if (frame.length < 8) throw new ProtocolError(`frame of ${frame.length} bytes is too short for a header`);
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const handler = this.broker.handlers.get(apiKey);
+    if (!handler) throw new ProtocolError(`unknown API key ${apiKey}`);
+    const { header, body } = readRequestHeader(frame);
+    const { correlationId } = header;
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey !== API_VERSIONS_KEY) {
+        throw new ProtocolError(`unsupported version ${apiVersion} of API ${handler.name}`);
+      }
+      // KIP-511: a v0 body with UNSUPPORTED_VERSION and our ApiVersions range, so the client retries.
+      return encodeResponseFrame(apiKey, 0, correlationId, (w) =>
+        codecFor(ApiVersionsResponse, 0).write(w, {
+          errorCode: ErrorCode.UNSUPPORTED_VERSION,
+          apiKeys: [{ apiKey, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
+        }),
+      );
+    }
+    const request = codecFor<never>(handler.request, apiVersion).read(body);
+    const ctx: RequestContext = {
+      broker: this.broker,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      remote: this.remote,
+      closed: this.closedPromise,
+    };
+    const started = performance.now();
+    let response: unknown;
+    try {
+      response = await handler.handle(ctx, request);
+    } catch (err) {
+      response = this.errorResponse(handler, err);
+    }
+    this.broker.metrics.requestCompleted(handler.name, performance.now() - started);
+    if (response === null) return null;
+    return encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>
+      codecFor(handler.response, apiVersion).write(w, response),
+    );
+  }
+
+  private errorResponse(handler: AnyHandler, err: unknown): unknown {
+    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
+    if (err instanceof ProtocolError) throw err;
+    if (handler.response.fields.some((f) => f.name === 'errorCode')) {
+      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+    }
+    throw new ProtocolError(`${handler.name} failed: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The contract of an API handler: one file per Kafka API under src/handlers, each declaring the
+ * versions it implements. The registry (src/handlers/index.ts) refuses duplicates and is the only
+ * source of what ApiVersions advertises, so advertising and implementing cannot disagree.
+ */
+import type { MessageSpec } from '../protocol/spec.js';
+import type { Broker } from './broker.js';
+
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  /** Address of the peer, for logs. */
+  readonly remote: string;
+  /** Resolves when the connection closes (long polls stop waiting then). */
+  readonly closed: Promise<void>;
+}
+
+export interface ApiHandler<Req = never, Res = unknown> {
+  readonly apiKey: number;
+  readonly name: string;
+  /** Advertised range. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  readonly request: MessageSpec;
+  readonly response: MessageSpec;
+  /**
+   * Returns the response body, or `null` when Kafka sends no response (Produce with acks=0).
+   * Expected outcomes are error codes inside the response; a thrown error becomes
+   * UNKNOWN_SERVER_ERROR for the connection's request (logged) — see server/connection.ts.
+   */
+  handle(ctx: RequestContext, request: Req): Res | null | Promise<Res | null>;
+}
+
+export function defineHandler<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return h;
+}
+
+export type AnyHandler = ApiHandler<never, unknown>;
+
+export class HandlerRegistry {
+  private readonly byKey = new Map<number, AnyHandler>();
+
+  constructor(handlers: readonly AnyHandler[]) {
+    for (const h of handlers) {
+      if (this.byKey.has(h.apiKey)) throw new Error(`duplicate handler for API key ${h.apiKey} (${h.name})`);
+      const valid = h.request.validVersions;
+      if (!valid || h.maxVersion > valid[1]) {
+        throw new Error(`${h.name} advertises v${h.maxVersion}, beyond Kafka's definitions`);
+      }
+      this.byKey.set(h.apiKey, h);
+    }
+  }
+
+  get(apiKey: number): AnyHandler | undefined {
+    return this.byKey.get(apiKey);
+  }
+
+  /** The ApiVersions table, derived from the registered handlers, sorted by key. */
+  apiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[] {
+    return [...this.byKey.values()]
+      .map((h) => ({ apiKey: h.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey);
+  }
+}

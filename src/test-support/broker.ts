@@ -1,0 +1,39 @@
+/**
+ * Test helper: a broker in this process on an ephemeral port with a fresh temporary data dir.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import { Broker } from '../server/broker.js';
+import { createLogger } from '../server/logger.js';
+
+export interface TestBroker {
+  broker: Broker;
+  port: number;
+  bootstrap: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function startTestBroker(overrides: RawConfig = {}, dataDir?: string): Promise<TestBroker> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kbroker-test-'));
+  const config = new BrokerConfig({
+    listeners: 'PLAINTEXT://127.0.0.1:0',
+    'log.dirs': dir,
+    ...overrides,
+  });
+  const broker = await Broker.start(config, {
+    logger: createLogger(process.env.KBROKER_TEST_LOG ? 'debug' : 'silent'),
+  });
+  return {
+    broker,
+    port: broker.port,
+    bootstrap: `127.0.0.1:${broker.port}`,
+    dataDir: dir,
+    async close() {
+      await broker.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
