@@ -1,0 +1,186 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { iterateBatches, readPartitionLeaderEpoch, verifyCrc } from '../protocol/record-batch.js';
+import { Log, LogOffsetOutOfRangeError } from './log.js';
+import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
+
+const open = (dir: string, over = {}, clock = new ManualClock(), opts = {}) =>
+  Log.open(dir, 't', 0, testConfig(over), clock, opts);
+
+function batchesOf(records: Buffer | null) {
+  return records === null ? [] : [...iterateBatches(records, { verifyCrc: true })];
+}
+
+function recordsOf(r: ReturnType<Log['read']>): Buffer | null {
+  if ('error' in r) throw new Error(r.error);
+  return r.records;
+}
+
+describe('Log append/read', () => {
+  it('assigns offsets, leader epoch, and reads whole batches back', () => {
+    const dir = tmpDir();
+    const log = open(dir);
+    expect(log.appendAsLeader(batch(3), 5)).toEqual({
+      baseOffset: 0,
+      lastOffset: 2,
+      logAppendTime: -1,
+      logStartOffset: 0,
+    });
+    expect(log.appendAsLeader(batch(2), 5).baseOffset).toBe(3);
+    expect(log.logEndOffset).toBe(5);
+    const all = batchesOf(recordsOf(log.read(0, 1 << 20, false)));
+    expect(all.map((b) => [b.baseOffset, b.lastOffset])).toEqual([
+      [0, 2],
+      [3, 4],
+    ]);
+    expect(all.every((b) => b.partitionLeaderEpoch === 5)).toBe(true);
+    // offset inside the second batch returns that batch
+    expect(batchesOf(recordsOf(log.read(4, 1 << 20, false)))[0]!.baseOffset).toBe(3);
+    expect(recordsOf(log.read(5, 1 << 20, false))).toBeNull();
+    expect(log.read(6, 100, false)).toEqual({ error: 'OFFSET_OUT_OF_RANGE' });
+    expect(log.leaderEpochCache.epochEntries()).toEqual([{ epoch: 5, startOffset: 0 }]);
+    log.close();
+  });
+
+  it('maxBytes smaller than the first batch returns exactly one whole batch with minOneBatch', () => {
+    const log = open(tmpDir());
+    const b = batch(10, 1000, 100);
+    const size = b.length;
+    log.appendAsLeader(b, 0);
+    log.appendAsLeader(batch(1), 0);
+    const one = recordsOf(log.read(0, 10, true))!;
+    expect(one.length).toBe(size);
+    expect(verifyCrc(one, 0)).toBe(true);
+    expect(recordsOf(log.read(0, 10, false))).toBeNull();
+    // only whole batches even when maxBytes cuts into the second
+    expect(recordsOf(log.read(0, size + 5, false))!.length).toBe(size);
+  });
+
+  it('stops at maxOffset (high watermark)', () => {
+    const log = open(tmpDir());
+    log.appendAsLeader(batch(2), 0);
+    log.appendAsLeader(batch(2), 0);
+    log.updateHighWatermark(2);
+    expect(batchesOf(recordsOf(log.read(0, 1 << 20, false, log.highWatermark))).length).toBe(1);
+    expect(recordsOf(log.read(2, 1 << 20, false, log.highWatermark))).toBeNull();
+  });
+
+  it('applies LogAppendTime', () => {
+    const clock = new ManualClock(42_000);
+    const log = open(tmpDir(), { messageTimestampType: 'LogAppendTime' }, clock);
+    expect(log.appendAsLeader(batch(2, 5), 0).logAppendTime).toBe(42_000);
+    const [b] = batchesOf(recordsOf(log.read(0, 1 << 20, false)));
+    expect(b!.maxTimestamp).toBe(42_000);
+    expect(b!.attributes & 0x08).toBe(8);
+  });
+
+  it('indexes by lastOffset per index.interval.bytes and finds offsets by timestamp', () => {
+    const dir = tmpDir();
+    const log = open(dir, { indexIntervalBytes: 100 });
+    for (let i = 0; i < 20; i++) log.appendAsLeader(batch(2, 10_000 + i * 100, 50), 0);
+    const seg = log.activeSegment;
+    expect(seg.offsetIndex.entries).toBeGreaterThan(5);
+    for (let i = 0; i < seg.offsetIndex.entries; i++) {
+      const pos = seg.offsetIndex.positionAt(i);
+      const r = recordsOf(log.read(seg.offsetIndex.offsetAt(i), 1, true))!;
+      expect(batchesOf(r)[0]!.lastOffset).toBe(seg.offsetIndex.offsetAt(i));
+      expect(pos).toBeGreaterThan(0);
+    }
+    expect(log.fetchOffsetByTimestamp(10_550)).toEqual({ offset: 12, timestamp: 10_601 });
+    expect(log.fetchOffsetByTimestamp(0)).toEqual({ offset: 0, timestamp: 10_001 });
+    expect(log.fetchOffsetByTimestamp(99_999)).toBeNull();
+    expect(log.maxTimestampAndOffset()).toEqual({ timestamp: 11_901, offset: 39 });
+    log.close();
+    // close wrote the final time-index entry: last entry = (segment max, its offset)
+    const reopened = open(dir, { indexIntervalBytes: 100 }, new ManualClock(), { hadCleanShutdown: true });
+    expect(reopened.activeSegment.timeIndex.lastEntry()).toEqual({ timestamp: 11_901, offset: 39 });
+  });
+
+  it('rolls by size and by time (segment.ms)', () => {
+    const one = batch(1).length;
+    const log = open(tmpDir(), { segmentBytes: one * 3 });
+    for (let i = 0; i < 7; i++) log.appendAsLeader(batch(1), 0);
+    expect(log.segmentBaseOffsets()).toEqual([0, 3, 6]);
+
+    const clock = new ManualClock(1_000_000);
+    const timed = open(tmpDir(), { segmentMs: 1000 }, clock);
+    timed.appendAsLeader(batch(1, 1_000_000), 0);
+    timed.appendAsLeader(batch(1, 1_000_500), 0);
+    expect(timed.numberOfSegments).toBe(1);
+    timed.appendAsLeader(batch(1, 1_001_001), 0);
+    expect(timed.segmentBaseOffsets()).toEqual([0, 2]);
+  });
+
+  it('deleteRecordsBefore moves logStartOffset and removes whole segments below it', () => {
+    const dir = tmpDir();
+    const one = batch(2).length;
+    const log = open(dir, { segmentBytes: one * 2 });
+    for (let i = 0; i < 6; i++) log.appendAsLeader(batch(2), 0);
+    expect(log.segmentBaseOffsets()).toEqual([0, 4, 8]);
+    expect(() => log.deleteRecordsBefore(5)).toThrow(LogOffsetOutOfRangeError);
+    log.updateHighWatermark(12);
+    log.deleteRecordsBefore(5);
+    expect(log.logStartOffset).toBe(5);
+    expect(log.segmentBaseOffsets()).toEqual([4, 8]);
+    expect(fs.existsSync(path.join(dir, '00000000000000000000.log'))).toBe(false);
+    expect(log.read(3, 100, true)).toEqual({ error: 'OFFSET_OUT_OF_RANGE' });
+    expect(batchesOf(recordsOf(log.read(5, 1 << 20, true)))[0]!.baseOffset).toBe(4);
+  });
+
+  it('retention by time deletes old segments below the high watermark', () => {
+    const dir = tmpDir();
+    const clock = new ManualClock(1_000_000);
+    const one = batch(1).length;
+    const log = open(dir, { segmentBytes: one * 2, retentionMs: 10_000 }, clock);
+    for (let i = 0; i < 6; i++) log.appendAsLeader(batch(1, 1_000_000 + i * 5_000), 0);
+    expect(log.segmentBaseOffsets()).toEqual([0, 2, 4]);
+    clock.t = 1_000_000 + 5_000 + 10_001; // segment 0 (max ts +5000) has expired
+    expect(log.applyRetention()).toBe(0); // nothing below the high watermark yet
+    log.updateHighWatermark(log.logEndOffset);
+    expect(log.applyRetention()).toBe(1);
+    expect(log.logStartOffset).toBe(2);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.log'))).toEqual([
+      '00000000000000000002.log',
+      '00000000000000000004.log',
+    ]);
+    clock.t = 10_000_000; // everything expired: the active segment goes too, a new empty one is rolled
+    expect(log.applyRetention()).toBe(2);
+    expect(log.segmentBaseOffsets()).toEqual([6]);
+    expect(log.logStartOffset).toBe(6);
+    expect(log.logEndOffset).toBe(6);
+  });
+
+  it('retention by bytes deletes the oldest segments that fit in the excess', () => {
+    const dir = tmpDir();
+    const one = batch(1).length;
+    const log = open(dir, { segmentBytes: one * 2, retentionBytes: one * 3 });
+    for (let i = 0; i < 6; i++) log.appendAsLeader(batch(1), 0);
+    log.updateHighWatermark(6);
+    expect(log.applyRetention()).toBe(1);
+    expect(log.segmentBaseOffsets()).toEqual([2, 4]);
+    expect(log.logStartOffset).toBe(2);
+    expect(fs.existsSync(path.join(dir, '00000000000000000000.index'))).toBe(false);
+  });
+
+  it('delays file deletion by file.delete.delay.ms with .deleted files', () => {
+    const dir = tmpDir();
+    const one = batch(1).length;
+    const log = open(dir, { segmentBytes: one, fileDeleteDelayMs: 60_000 });
+    for (let i = 0; i < 3; i++) log.appendAsLeader(batch(1), 0);
+    log.updateHighWatermark(3);
+    log.deleteRecordsBefore(2);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.deleted')).length).toBeGreaterThan(0);
+    log.close();
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.deleted'))).toEqual([]);
+  });
+
+  it('keeps leader epochs per batch and stamps them', () => {
+    const log = open(tmpDir());
+    log.appendAsLeader(batch(1), 1);
+    log.appendAsLeader(batch(1), 3);
+    const recs = recordsOf(log.read(0, 1 << 20, false))!;
+    expect(readPartitionLeaderEpoch(recs, 0)).toBe(1);
+    expect(log.leaderEpochCache.endOffsetFor(1, log.logEndOffset)).toEqual({ epoch: 1, endOffset: 1 });
+  });
+});

@@ -1,0 +1,33 @@
+// Test helpers for storage tests: temp dirs, a manual clock and batch factories.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { defaultLogConfig, type LogConfig } from './log-config.js';
+
+export function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'kbroker-storage-'));
+}
+
+export class ManualClock {
+  constructor(public t = 1_700_000_000_000) {}
+  now(): number {
+    return this.t;
+  }
+}
+
+export function batch(n: number, ts = 1_700_000_000_000, valueSize = 10): Buffer {
+  return buildRecordBatch({
+    records: Array.from({ length: n }, (_, i) => ({
+      key: `k${i}`,
+      value: 'x'.repeat(valueSize),
+      timestamp: ts + i,
+    })),
+  });
+}
+
+export const testConfig = (over: Partial<LogConfig> = {}): LogConfig => ({
+  ...defaultLogConfig,
+  fileDeleteDelayMs: 0,
+  ...over,
+});
