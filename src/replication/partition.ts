@@ -20,7 +20,11 @@ export class Partition {
     public leaderEpoch: number,
     public replicas: number[],
     public isr: number[],
-  ) {}
+  ) {
+    // Becoming leader: as in Kafka, the high watermark catches up to what the ISR has (after a
+    // crash the checkpointed high watermark may lag the recovered log end offset).
+    this.maybeIncrementHighWatermark();
+  }
 
   get highWatermark(): number {
     return this.log.highWatermark;

@@ -91,6 +91,26 @@ export class ReplicaManager {
   }
 
   /**
+   * Deletes every topic that is not internal (`__consumer_offsets` and `__transaction_state`
+   * belong to their coordinators, which clear them through the broker's reset hooks) and returns
+   * their names. Used by `Broker.reset()` so test suites can share one broker.
+   */
+  deleteAllTopics(): string[] {
+    const deleted: string[] = [];
+    for (const t of [...this.topicsByName.values()]) {
+      if (t.isInternal) continue;
+      this.topicsByName.delete(t.name);
+      this.topicsById.delete(t.topicId);
+      this.broker.logManager.deleteTopic(t.name);
+      for (const p of t.partitions) p.notifyAppend();
+      this.broker.metrics.topicDeleted(t.name);
+      this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
+      deleted.push(t.name);
+    }
+    return deleted;
+  }
+
+  /**
    * The topic, auto-created with `num.partitions` when `auto.create.topics.enable` allows it
    * and the name is valid; undefined otherwise.
    */

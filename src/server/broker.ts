@@ -18,6 +18,12 @@ export interface BrokerOptions {
   logger?: Logger;
 }
 
+/**
+ * Clears one component's state on `Broker.reset()` (the group coordinator drops every group and
+ * its committed offsets; the transaction coordinator every transactional id).
+ */
+export type ResetHook = () => void | Promise<void>;
+
 export class Broker {
   readonly handlers = new HandlerRegistry(allHandlers);
   readonly metrics = new Metrics();
@@ -26,9 +32,10 @@ export class Broker {
   readonly replicaManager: ReplicaManager;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
-  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private boundPort = 0;
   private closing: Promise<void> | undefined;
+  private readonly resetHooks = new Set<ResetHook>();
 
   private constructor(
     readonly config: BrokerConfig,
@@ -83,9 +90,29 @@ export class Broker {
     });
     const addr = this.server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : l.port;
-    const interval = this.config.int('log.retention.check.interval.ms');
-    this.retentionTimer = setInterval(() => this.replicaManager.applyRetention(), interval);
-    this.retentionTimer.unref();
+    this.log.info(`listener ${l.name} bound to ${l.host || '0.0.0.0'}:${this.boundPort}`, {
+      listener: l.name,
+      host: l.host,
+      port: this.boundPort,
+    });
+    this.schedule('log.retention.check.interval.ms', () => this.replicaManager.applyRetention());
+    this.schedule('replica.high.watermark.checkpoint.interval.ms', () =>
+      this.logManager.checkpointHighWatermarks(),
+    );
+    this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
+  }
+
+  /** Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. */
+  private schedule(intervalConfig: string, task: () => void): void {
+    const timer = setInterval(() => {
+      try {
+        task();
+      } catch (err) {
+        this.log.error(`scheduled task (${intervalConfig}) failed`, err);
+      }
+    }, this.config.int(intervalConfig));
+    timer.unref();
+    this.timers.push(timer);
   }
 
   private accept(socket: Socket): void {
@@ -104,6 +131,30 @@ export class Broker {
     this.metrics.connections = this.connections.size;
   }
 
+  /** Accepting connections: true from start until close begins. */
+  get listening(): boolean {
+    return this.server.listening && !this.closing;
+  }
+
+  /**
+   * Registers what `reset()` must clear besides topics; returns a function that unregisters it.
+   * Components with state of their own (groups, transactions) register here.
+   */
+  onReset(hook: ResetHook): () => void {
+    this.resetHooks.add(hook);
+    return () => this.resetHooks.delete(hook);
+  }
+
+  /**
+   * Drops every group and transaction (through the reset hooks), then every non-internal topic,
+   * so that test files can share one broker. Connections stay open; clients see the topics gone
+   * (and auto-create them again if allowed). Returns the deleted topic names.
+   */
+  async reset(): Promise<string[]> {
+    for (const hook of [...this.resetHooks]) await hook();
+    return this.replicaManager.deleteAllTopics();
+  }
+
   /** Graceful: stop accepting, finish in-flight requests (bounded), flush and close storage. */
   close(timeoutMs = 5000): Promise<void> {
     this.closing ??= this.doClose(timeoutMs);
@@ -111,7 +162,7 @@ export class Broker {
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    for (const t of this.timers) clearInterval(t);
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));

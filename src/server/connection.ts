@@ -203,7 +203,10 @@ export class Connection {
     } catch (err) {
       response = this.errorResponse(handler, err);
     }
-    this.broker.metrics.requestCompleted(handler.name, performance.now() - started);
+    this.broker.metrics.requestCompleted(handler.name, performance.now() - started, {
+      version: apiVersion,
+      response,
+    });
     if (response === null) return null;
     return encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>
       codecFor(handler.response, apiVersion).write(w, response),

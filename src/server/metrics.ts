@@ -1,11 +1,36 @@
 /**
- * In-process counters the broker keeps about itself (requests per API with latency, bytes in/out,
- * messages in). The admin HTTP listener exposes them; tests and benchmarks read them directly.
+ * What the broker counts about itself as it serves: requests per API (count, latency histogram,
+ * versions, error codes), bytes in/out and messages in per topic, active connections.
+ *
+ * Plain numbers, cheap on the hot path and readable in-process by tests and benches; nothing
+ * here imports prom-client, so a broker that is never scraped never loads it. ops/prometheus.ts
+ * exports these under Kafka's names (kafka_server_brokertopicmetrics_bytesin_total{topic}, …)
+ * and adds gauges read from broker state at scrape time. Like Kafka's RequestMetrics
+ * ErrorsPerSec, every `errorCode` in a response is counted (top level and per partition), NONE
+ * included.
  */
+import { errorName } from '../protocol/generated/errors.js';
+
+/** Latency bucket upper bounds in milliseconds (Kafka reports request times in ms). */
+export const LATENCY_BUCKETS_MS: readonly number[] = [
+  0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
+];
+
 export interface ApiStats {
   count: number;
   totalMs: number;
   maxMs: number;
+  /** Requests per bucket of LATENCY_BUCKETS_MS (not cumulative); the last slot is +Inf. */
+  buckets: number[];
+  /** Requests per API version. */
+  versions: Map<number, number>;
+}
+
+export interface RequestDetail {
+  /** The request's API version. */
+  version?: number;
+  /** The decoded response body; its `errorCode` fields are counted. */
+  response?: unknown;
 }
 
 export class Metrics {
@@ -13,25 +38,80 @@ export class Metrics {
   readonly bytesIn = new Map<string, number>();
   readonly bytesOut = new Map<string, number>();
   readonly messagesIn = new Map<string, number>();
+  /** Sums over all topics, deleted ones included (Kafka's all-topics BrokerTopicMetrics). */
+  readonly totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0 };
+  /** API name → error name → count. */
+  readonly errors = new Map<string, Map<string, number>>();
+  /** Open client connections (set by the broker as they come and go). */
   connections = 0;
 
-  requestCompleted(api: string, ms: number): void {
+  requestCompleted(api: string, ms: number, detail: RequestDetail = {}): void {
     let s = this.requests.get(api);
     if (!s) {
-      s = { count: 0, totalMs: 0, maxMs: 0 };
+      s = {
+        count: 0,
+        totalMs: 0,
+        maxMs: 0,
+        buckets: new Array(LATENCY_BUCKETS_MS.length + 1).fill(0),
+        versions: new Map(),
+      };
       this.requests.set(api, s);
     }
     s.count++;
     s.totalMs += ms;
     if (ms > s.maxMs) s.maxMs = ms;
+    let b = 0;
+    while (b < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[b]!) b++;
+    s.buckets[b]!++;
+    const version = detail.version ?? -1;
+    s.versions.set(version, (s.versions.get(version) ?? 0) + 1);
+    if (detail.response !== undefined && detail.response !== null) this.countErrors(api, detail.response);
   }
 
   produced(topic: string, bytes: number, messages: number): void {
     this.bytesIn.set(topic, (this.bytesIn.get(topic) ?? 0) + bytes);
     this.messagesIn.set(topic, (this.messagesIn.get(topic) ?? 0) + messages);
+    this.totals.bytesIn += bytes;
+    this.totals.messagesIn += messages;
   }
 
   fetched(topic: string, bytes: number): void {
     this.bytesOut.set(topic, (this.bytesOut.get(topic) ?? 0) + bytes);
+    this.totals.bytesOut += bytes;
+  }
+
+  /** Forgets a deleted topic's series, as Kafka removes its BrokerTopicMetrics. */
+  topicDeleted(topic: string): void {
+    this.bytesIn.delete(topic);
+    this.bytesOut.delete(topic);
+    this.messagesIn.delete(topic);
+  }
+
+  private countErrors(api: string, response: unknown): void {
+    const found = new Map<number, number>();
+    collectErrorCodes(response, found, 0);
+    if (found.size === 0) return;
+    let byName = this.errors.get(api);
+    if (!byName) {
+      byName = new Map();
+      this.errors.set(api, byName);
+    }
+    for (const [code, n] of found) {
+      const error = errorName(code) ?? `UNKNOWN_${code}`;
+      byName.set(error, (byName.get(error) ?? 0) + n);
+    }
+  }
+}
+
+/** Counts every numeric `errorCode` field in a decoded message, skipping record bytes. */
+function collectErrorCodes(value: unknown, out: Map<number, number>, depth: number): void {
+  if (depth > 8 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+  if (Array.isArray(value)) {
+    for (const v of value) collectErrorCodes(v, out, depth + 1);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'errorCode' && typeof v === 'number') out.set(v, (out.get(v) ?? 0) + 1);
+    else if (typeof v === 'object') collectErrorCodes(v, out, depth + 1);
   }
 }
