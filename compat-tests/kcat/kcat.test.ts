@@ -364,9 +364,8 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
       msgs[8]!.timestamp,
     ];
     for (const ts of probes) expect(await query(ts), `timestamp ${ts}`).toBe(expected(ts));
-    // Later than every record: Kafka answers offset -1 (librdkafka reports it as -1 / end).
-    const after = await query(msgs[8]!.timestamp + 60_000);
-    expect([-1, 9]).toContain(after);
+    // Later than every record: ListOffsets answers offset -1, which kcat prints as is.
+    expect(await query(msgs[8]!.timestamp + 60_000)).toBe(-1);
   });
 
   it('consumes from an absolute offset (-o N) and from a timestamp (-o s@ts)', async () => {
