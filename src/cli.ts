@@ -2,19 +2,42 @@
  * The `kbroker` command line.
  *
  *   kbroker start [--config server.properties] [--override key=value]... [--port N] [--host H]
- *                 [--data-dir D] [--log-level debug|info|warn|error]
+ *                 [--data-dir D] [--log-level debug|info|warn|error|silent] [--dev] [--http-port N]
  *
- * Settings use Kafka's names; precedence is file < environment (KAFKA_*) < --override < the
- * shorthand flags. Once the broker accepts connections it prints one line with its address.
+ * Settings use Kafka's names; precedence is (dev-mode settings <) file < environment (KAFKA_*) <
+ * --override < the shorthand flags. Once the broker accepts connections it prints one line with
+ * its address, then one line describing the mode (dev or not, where data lives, admin HTTP).
+ * `--dev` applies DEV_MODE_CONFIG (src/dev-mode.ts) and, unless a data directory is configured,
+ * keeps data in a temporary folder removed on exit. `--http-port` starts the admin HTTP listener
+ * (/health, /ready, /metrics, /api/…) before storage recovery, so /ready reports progress.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BrokerConfig, ConfigError, type RawConfig } from './config/broker-config.js';
+import {
+  BrokerConfig,
+  ConfigError,
+  configFromEnv,
+  parseProperties,
+  type RawConfig,
+} from './config/broker-config.js';
+import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
+import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
-import { createLogger, type LogLevel } from './server/logger.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from './server/logger.js';
 
-const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL]`;
+const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N]`;
 
-export function parseStartArgs(argv: string[]): { config: BrokerConfig; logLevel: LogLevel } {
+export interface StartArgs {
+  config: BrokerConfig;
+  logLevel: LogLevel;
+  dev: boolean;
+  /** The admin HTTP port, when asked for. */
+  httpPort: number | undefined;
+  /** A temporary data directory made for dev mode, to remove on exit. */
+  temporaryDataDir: string | undefined;
+}
+
+export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): StartArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -24,6 +47,8 @@ export function parseStartArgs(argv: string[]): { config: BrokerConfig; logLevel
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      dev: { type: 'boolean', default: false },
+      'http-port': { type: 'string' },
     },
     strict: true,
   });
@@ -38,12 +63,35 @@ export function parseStartArgs(argv: string[]): { config: BrokerConfig; logLevel
     overrides.listeners = `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${values.port ?? '9092'}`;
   }
   if (values['data-dir'] !== undefined) overrides['log.dirs'] = values['data-dir'];
-  const config = BrokerConfig.load({ file: values.config, overrides, env: process.env });
   const logLevel = values['log-level'] as LogLevel;
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+  if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`--log-level must be debug, info, warn, error or silent`);
   }
-  return { config, logLevel };
+  let httpPort: number | undefined;
+  if (values['http-port'] !== undefined) {
+    httpPort = Number(values['http-port']);
+    if (!/^\d+$/.test(values['http-port']) || httpPort > 65535) {
+      throw new ConfigError(`--http-port must be a port number, got ${values['http-port']}`);
+    }
+  }
+  const dev = values.dev ?? false;
+  const layers: RawConfig = {
+    ...(dev ? DEV_MODE_CONFIG : {}),
+    ...(values.config ? parseProperties(readFileSync(values.config, 'utf8')) : {}),
+    ...configFromEnv(env),
+    ...overrides,
+  };
+  let temporaryDataDir: string | undefined;
+  if (dev && layers['log.dirs'] === undefined && layers['log.dir'] === undefined) {
+    temporaryDataDir = makeTempDataDir();
+    layers['log.dirs'] = temporaryDataDir;
+  }
+  try {
+    return { config: new BrokerConfig(layers), logLevel, dev, httpPort, temporaryDataDir };
+  } catch (err) {
+    if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -61,18 +109,45 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger(parsed.logLevel);
   const started = performance.now();
-  const broker = await Broker.start(parsed.config, { logger: log });
+  const removeTemporary = () => {
+    if (parsed.temporaryDataDir) rmSync(parsed.temporaryDataDir, { recursive: true, force: true });
+  };
+  let admin: AdminServer | undefined;
+  let broker: Broker;
+  try {
+    if (parsed.httpPort !== undefined) {
+      // Up before recovery: /health answers and /ready says "starting" while logs are recovered.
+      const { AdminServer } = await import('./ops/http-server.js');
+      const httpHost = parsed.config.listeners[0]?.host || '0.0.0.0';
+      admin = await AdminServer.start({ port: parsed.httpPort, host: httpHost, logger: log });
+    }
+    broker = await Broker.start(parsed.config, { logger: log });
+  } catch (err) {
+    await admin?.close();
+    removeTemporary();
+    throw err;
+  }
+  admin?.attach(broker);
   const { host, port } = broker.advertised;
+  const http = admin ? `; admin HTTP on ${admin.host}:${admin.port}` : '';
   process.stdout.write(
-    `kbroker listening on ${host}:${port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${parsed.config.logDir}, started in ${Math.round(performance.now() - started)} ms)\n`,
+    `kbroker listening on ${host}:${port} (node ${broker.nodeId}, cluster ${broker.clusterId}, started in ${Math.round(performance.now() - started)} ms)\n` +
+      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info(`received ${signal}, shutting down`);
-      broker.close().then(resolve, (err) => {
-        log.error('shutdown failed', err);
-        resolve();
-      });
+      admin?.markStopping();
+      broker
+        .close()
+        .then(
+          () => admin?.close(),
+          (err) => log.error('shutdown failed', err),
+        )
+        .finally(() => {
+          removeTemporary();
+          resolve();
+        });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));

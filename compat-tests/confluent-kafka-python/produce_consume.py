@@ -100,6 +100,7 @@ def main():
         "group.id": "kbroker-compat-unused",
         "enable.auto.commit": False,
         "enable.partition.eof": True,
+        "check.crcs": True,
         "socket.timeout.ms": 10000,
     })
     try:

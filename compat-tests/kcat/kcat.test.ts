@@ -114,7 +114,20 @@ function parseConsumed(out: Buffer): Consumed[] {
 }
 
 async function consumeAll(topic: string, partition = 0): Promise<Consumed[]> {
-  const r = await kcat(['-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-e', '-f', FORMAT]);
+  const r = await kcat([
+    '-C',
+    '-X',
+    'check.crcs=true',
+    '-t',
+    topic,
+    '-p',
+    String(partition),
+    '-o',
+    'beginning',
+    '-e',
+    '-f',
+    FORMAT,
+  ]);
   if (r.code !== 0) throw new Error(describeRun(`kcat -C -t ${topic}`, r));
   return parseConsumed(r.stdout);
 }
@@ -274,6 +287,101 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
       { key: 'source', value: Buffer.from('kcat') },
       { key: 'trace-id', value: Buffer.from('second') },
     ]);
+  });
+
+  it('returns batches larger than fetch.message.max.bytes (KIP-74), CRCs checked', async () => {
+    const topic = 'kcat-large';
+    let seed = 99;
+    const payloads = [0, 1].map(() => {
+      const b = Buffer.alloc(900_000);
+      for (let i = 0; i < b.length; i++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        b[i] = seed >>> 24;
+      }
+      return b;
+    });
+    const files = payloads.map((p, i) => {
+      const f = join(work, `large-${i}.bin`);
+      writeFileSync(f, p);
+      return f;
+    });
+    await produce(['-t', topic, '-p', '0', ...files]);
+    const r = await kcat([
+      '-C',
+      '-X',
+      'check.crcs=true',
+      '-X',
+      'fetch.message.max.bytes=65536',
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      FORMAT,
+    ]);
+    if (r.code !== 0) throw new Error(describeRun('kcat -C (small fetch.message.max.bytes)', r));
+    const got = parseConsumed(r.stdout);
+    expect(got.map((m) => m.offset)).toEqual([0, 1]);
+    got.forEach((m, i) => {
+      expect(m.value!.equals(payloads[i]!)).toBe(true);
+    });
+  });
+
+  it('reports LogAppendTime timestamps when the broker sets log.message.timestamp.type', async () => {
+    const other = await startTestBroker({
+      'num.partitions': '1',
+      'log.message.timestamp.type': 'LogAppendTime',
+    });
+    try {
+      const topic = 'kcat-append-time';
+      const before = Date.now();
+      const p = await run(KCAT, ['-b', other.bootstrap, '-P', '-t', topic, '-p', '0', '-z', 'gzip'], {
+        input: 'one\ntwo\nthree\n',
+        timeoutMs: 30_000,
+      });
+      if (p.code !== 0) throw new Error(describeRun('kcat -P (LogAppendTime)', p));
+      const after = Date.now();
+      const r = await run(
+        KCAT,
+        [
+          '-b',
+          other.bootstrap,
+          '-C',
+          '-X',
+          'check.crcs=true',
+          '-t',
+          topic,
+          '-p',
+          '0',
+          '-o',
+          'beginning',
+          '-e',
+          '-J',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      if (r.code !== 0) throw new Error(describeRun('kcat -C -J (LogAppendTime)', r));
+      const msgs = r.stdout
+        .toString('utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { offset: number; tstype: string; ts: number; payload: string });
+      expect(msgs.map((m) => [m.offset, m.payload])).toEqual([
+        [0, 'one'],
+        [1, 'two'],
+        [2, 'three'],
+      ]);
+      for (const m of msgs) {
+        expect(m.tstype).toBe('logappend');
+        expect(m.ts).toBeGreaterThanOrEqual(before);
+        expect(m.ts).toBeLessThanOrEqual(after);
+      }
+    } finally {
+      await other.close();
+    }
   });
 
   it('-L lists the broker and the topic with its partitions and leader', async () => {

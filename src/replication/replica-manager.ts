@@ -96,12 +96,14 @@ export class ReplicaManager {
    * their names. Used by `Broker.reset()` so test suites can share one broker.
    */
   deleteAllTopics(): string[] {
-    const deleted: string[] = [];
-    for (const t of [...this.topicsByName.values()]) {
-      if (t.isInternal) continue;
+    const doomed = [...this.topicsByName.values()].filter((t) => !t.isInternal);
+    for (const t of doomed) {
       this.topicsByName.delete(t.name);
       this.topicsById.delete(t.topicId);
-      this.broker.logManager.deleteTopic(t.name);
+    }
+    this.broker.logManager.deleteTopics(doomed.map((t) => t.name));
+    const deleted: string[] = [];
+    for (const t of doomed) {
       for (const p of t.partitions) p.notifyAppend();
       this.broker.metrics.topicDeleted(t.name);
       this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });

@@ -1,0 +1,178 @@
+/**
+ * kbroker embedded: a Kafka-compatible broker inside the current Node process, for tests.
+ *
+ *   import { startBroker } from 'kbroker';
+ *   const kafka = await startBroker({ 'num.partitions': 3 });
+ *   new Kafka({ brokers: kafka.brokers });
+ *   await kafka.reset();   // between tests: every topic, group and transaction gone
+ *   await kafka.close();   // at the end: stops, removes the temporary data directory
+ *
+ * Storage is the real segment log, in a fresh temporary directory (removed by `close()`) unless
+ * `dataDir` is given; nothing is in memory only, so behaviour is the server's. Each call makes an
+ * independent broker (own port, directory, metrics, logger): many can run in one process.
+ */
+import { rmSync } from 'node:fs';
+import { BrokerConfig, type RawConfig, validateTopicConfigs } from './config/broker-config.js';
+import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
+import type { AdminServer } from './ops/http-server.js';
+import type { TopicInfo } from './replication/replica-manager.js';
+import { Broker } from './server/broker.js';
+import { createLogger, type Logger, type LogLevel, silentLogger } from './server/logger.js';
+
+export { BrokerConfig, ConfigError } from './config/broker-config.js';
+export { brokerConfigDefs, topicConfigDefs } from './config/definitions.js';
+export { DEV_MODE_CONFIG } from './dev-mode.js';
+export type { GroupOverview, GroupOverviewProvider } from './ops/groups.js';
+export { Broker, type ResetHook } from './server/broker.js';
+export { createLogger, type Logger, type LogLevel } from './server/logger.js';
+export type { Metrics } from './server/metrics.js';
+
+/** A value of a Kafka broker config; numbers and booleans are written as Kafka would read them. */
+export type ConfigValue = string | number | boolean;
+
+export interface StartBrokerOptions {
+  /** Port of the Kafka listener; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /**
+   * Data directory. Default: a fresh temporary directory, removed by `close()`. A given
+   * directory is kept, and a broker started on it again recovers its topics.
+   */
+  dataDir?: string;
+  /** Dev-mode settings (see DEV_MODE_CONFIG); default true. Kafka config names given here win. */
+  dev?: boolean;
+  /** Log level of a pino logger on stderr; default 'silent' (ignored when `logger` is given). */
+  logLevel?: LogLevel;
+  /** Your own logger. */
+  logger?: Logger;
+  /** Start the admin HTTP listener (/health, /ready, /metrics, /api/…) on this port (0 = free one). */
+  httpPort?: number;
+  /** Broker configs under Kafka's names, e.g. `{ 'num.partitions': 3 }`. */
+  config?: Record<string, ConfigValue>;
+  /** Broker configs may also be given at the top level: `startBroker({ 'num.partitions': 3 })`. */
+  [kafkaConfig: `${string}.${string}`]: ConfigValue | undefined;
+}
+
+export interface CreateTopicOptions {
+  /** Default: the broker's `num.partitions`. */
+  partitions?: number;
+  /** Topic configs under Kafka's names, e.g. `{ 'cleanup.policy': 'compact' }`. */
+  configs?: Record<string, ConfigValue>;
+}
+
+export interface EmbeddedBroker {
+  /** Bootstrap servers for clients: `['127.0.0.1:PORT']`. */
+  readonly brokers: string[];
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** Base URL of the admin HTTP listener, when `httpPort` was given. */
+  readonly httpUrl: string | undefined;
+  /** The broker itself, for what this facade does not cover. */
+  readonly broker: Broker;
+  /** Creates a topic; throws if it exists or the name or a config is invalid. */
+  createTopic(name: string, options?: CreateTopicOptions): TopicInfo;
+  /** Names of the topics (internal ones included). */
+  topics(): string[];
+  /** Drops every group, transaction and (non-internal) topic; returns the deleted topic names. */
+  reset(): Promise<string[]>;
+  /** The broker's metrics in Prometheus text format (what /metrics serves). */
+  metrics(): Promise<string>;
+  /** Stops the broker (gracefully), the admin listener, and removes a temporary data directory. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const CONVENIENCE_KEYS = new Set([
+  'port',
+  'host',
+  'dataDir',
+  'dev',
+  'logLevel',
+  'logger',
+  'httpPort',
+  'config',
+]);
+
+function toRaw(values: Record<string, ConfigValue | undefined>): RawConfig {
+  const out: RawConfig = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
+/** Starts a broker in this process; resolves once it accepts connections. */
+export async function startBroker(options: StartBrokerOptions = {}): Promise<EmbeddedBroker> {
+  const host = options.host ?? '127.0.0.1';
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? makeTempDataDir();
+  const topLevel: Record<string, ConfigValue | undefined> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (!CONVENIENCE_KEYS.has(k)) topLevel[k] = v as ConfigValue | undefined;
+  }
+  const logger =
+    options.logger ??
+    (options.logLevel && options.logLevel !== 'silent' ? createLogger(options.logLevel) : silentLogger);
+  let admin: AdminServer | undefined;
+  let broker: Broker | undefined;
+  try {
+    const config = new BrokerConfig({
+      ...(options.dev === false ? {} : DEV_MODE_CONFIG),
+      listeners: `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${options.port ?? 0}`,
+      'log.dirs': dataDir,
+      ...toRaw(options.config ?? {}),
+      ...toRaw(topLevel),
+    });
+    if (options.httpPort !== undefined) {
+      // Loaded only when asked for: fastify and prom-client stay off the start-up path otherwise.
+      const { AdminServer } = await import('./ops/http-server.js');
+      admin = await AdminServer.start({ port: options.httpPort, host, logger });
+    }
+    broker = await Broker.start(config, { logger });
+  } catch (err) {
+    await admin?.close();
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  admin?.attach(broker);
+  const b = broker;
+  const { host: advertisedHost, port } = b.advertised;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      admin?.markStopping();
+      try {
+        await b.close();
+      } finally {
+        await admin?.close();
+        if (temporary) rmSync(dataDir, { recursive: true, force: true });
+      }
+    })();
+    return closed;
+  };
+  return {
+    brokers: [`${advertisedHost}:${port}`],
+    host: advertisedHost,
+    port,
+    dataDir,
+    httpUrl: admin ? `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}` : undefined,
+    broker: b,
+    createTopic(name, topicOptions = {}) {
+      const configs = toRaw(topicOptions.configs ?? {});
+      validateTopicConfigs(configs);
+      return b.replicaManager.createTopic(
+        name,
+        topicOptions.partitions ?? b.config.int('num.partitions'),
+        configs,
+      );
+    },
+    topics: () => b.replicaManager.topics().map((t) => t.name),
+    reset: () => b.reset(),
+    async metrics() {
+      const { scrape } = await import('./ops/prometheus.js');
+      return scrape(b);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,316 @@
+/**
+ * The broker's metrics in Prometheus' text format, named and labelled as Kafka's JMX metrics read
+ * through the Prometheus JMX exporter (and, for consumer lag, as kafka_exporter names them), so
+ * existing dashboards and alerts apply:
+ *
+ * | Kafka MBean (or exporter)                                             | series here |
+ * |-----------------------------------------------------------------------|-------------|
+ * | kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec[,topic=T]     | kafka_server_brokertopicmetrics_bytesin_total{topic} |
+ * | kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec[,topic=T]    | kafka_server_brokertopicmetrics_bytesout_total{topic} |
+ * | kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec[,topic=T]  | kafka_server_brokertopicmetrics_messagesin_total{topic} |
+ * | kafka.network:type=RequestMetrics,name=RequestsPerSec,request,version | kafka_network_requestmetrics_requests_total{request,version} |
+ * | kafka.network:type=RequestMetrics,name=TotalTimeMs,request            | kafka_network_requestmetrics_totaltimems{request} (histogram, ms) |
+ * | kafka.network:type=RequestMetrics,name=ErrorsPerSec,request,error     | kafka_network_requestmetrics_errors_total{request,error} |
+ * | kafka.server:type=socket-server-metrics,listener,name=connection-count | kafka_server_socket_server_metrics_connection_count{listener} |
+ * | kafka.log:type=Log,name=Size / LogEndOffset / LogStartOffset / NumLogSegments | kafka_log_log_size{topic,partition}, …_logendoffset, …_logstartoffset, …_numlogsegments |
+ * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
+ * | kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions / PartitionCount / LeaderCount | kafka_server_replicamanager_underreplicatedpartitions, …_partitioncount, …_leadercount |
+ * | kafka.controller:type=KafkaController,name=ActiveControllerCount / OfflinePartitionsCount | kafka_controller_kafkacontroller_activecontrollercount, …_offlinepartitionscount |
+ * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
+ * | Node.js process (prom-client defaults)                                | process_*, nodejs_* |
+ *
+ * Series without a `topic` label are Kafka's all-topics totals. Every value is read when scraped,
+ * from `broker.metrics` (counters kept on the hot path without prom-client) and broker state.
+ */
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricType,
+  type MetricValueWithName,
+  Registry,
+} from 'prom-client';
+import type { Broker } from '../server/broker.js';
+import { LATENCY_BUCKETS_MS, type Metrics } from '../server/metrics.js';
+import { groupsWithLag } from './groups.js';
+
+export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+let processRegistry: Registry | undefined;
+
+/** Node process metrics (CPU, memory, event loop lag, GC), once per process, shared by brokers. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+type RequestLabel = 'request' | 'le';
+
+/** prom-client declares MetricType as an enum but exports no runtime value for it. */
+const HISTOGRAM = 'histogram' as unknown as MetricType;
+
+const TOTAL_TIME_HELP =
+  'Time from a request being read to its response being ready, in milliseconds (TotalTimeMs).';
+
+/**
+ * TotalTimeMs as a Prometheus histogram built from the bucket counts `Metrics` keeps, so that
+ * nothing is observed twice. prom-client formats a histogram from `getForPromString()`.
+ */
+class RequestTimeHistogram extends Histogram<RequestLabel> {
+  constructor(
+    private readonly metrics: Metrics,
+    registers: Registry[],
+  ) {
+    super({
+      name: 'kafka_network_requestmetrics_totaltimems',
+      help: TOTAL_TIME_HELP,
+      labelNames: ['request'],
+      buckets: [...LATENCY_BUCKETS_MS],
+      registers,
+    });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<RequestLabel>>> {
+    return this.getForPromString();
+  }
+
+  async getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<RequestLabel>>> {
+    const name = 'kafka_network_requestmetrics_totaltimems';
+    const values: MetricValueWithName<RequestLabel>[] = [];
+    for (const [request, s] of this.metrics.requests) {
+      let cumulative = 0;
+      LATENCY_BUCKETS_MS.forEach((le, i) => {
+        cumulative += s.buckets[i]!;
+        values.push({ metricName: `${name}_bucket`, labels: { request, le }, value: cumulative });
+      });
+      values.push({ metricName: `${name}_bucket`, labels: { request, le: '+Inf' }, value: s.count });
+      values.push({ metricName: `${name}_sum`, labels: { request }, value: s.totalMs });
+      values.push({ metricName: `${name}_count`, labels: { request }, value: s.count });
+    }
+    return {
+      name,
+      help: TOTAL_TIME_HELP,
+      type: HISTOGRAM,
+      aggregator: 'sum',
+      values,
+      collect: () => {},
+    };
+  }
+}
+
+/** A counter whose values are copied from `read()` at each scrape. */
+function mirroredCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<[Partial<Record<L, string | number>>, number]>,
+): void {
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) {
+        if (value > 0) this.inc(labels, value);
+      }
+    },
+  });
+}
+
+function mirroredGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<[Partial<Record<L, string | number>>, number]>,
+): void {
+  new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.set(labels, value);
+    },
+  });
+}
+
+function* perTopic(map: Map<string, number>, total: number): Iterable<[{ topic?: string }, number]> {
+  yield [{}, total];
+  for (const [topic, v] of map) yield [{ topic }, v];
+}
+
+function buildRegistry(broker: Broker): Registry {
+  const registry = new Registry();
+  const m = broker.metrics;
+  mirroredCounter(
+    registry,
+    'kafka_server_brokertopicmetrics_bytesin_total',
+    'Bytes of record batches appended from clients (BytesInPerSec); without topic: all topics.',
+    ['topic'],
+    () => perTopic(m.bytesIn, m.totals.bytesIn),
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_brokertopicmetrics_bytesout_total',
+    'Bytes of record batches sent to consumers (BytesOutPerSec); without topic: all topics.',
+    ['topic'],
+    () => perTopic(m.bytesOut, m.totals.bytesOut),
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_brokertopicmetrics_messagesin_total',
+    'Records appended from clients (MessagesInPerSec); without topic: all topics.',
+    ['topic'],
+    () => perTopic(m.messagesIn, m.totals.messagesIn),
+  );
+  mirroredCounter(
+    registry,
+    'kafka_network_requestmetrics_requests_total',
+    'Requests served, by API and version (RequestsPerSec).',
+    ['request', 'version'],
+    function* () {
+      for (const [request, s] of m.requests) {
+        for (const [version, n] of s.versions) yield [{ request, version }, n];
+      }
+    },
+  );
+  mirroredCounter(
+    registry,
+    'kafka_network_requestmetrics_errors_total',
+    'Error codes in responses by API and error name, NONE included (ErrorsPerSec).',
+    ['request', 'error'],
+    function* () {
+      for (const [request, byError] of m.errors) {
+        for (const [error, n] of byError) yield [{ request, error }, n];
+      }
+    },
+  );
+  new RequestTimeHistogram(m, [registry]);
+  const listener = broker.config.listeners[0]?.name ?? 'PLAINTEXT';
+  mirroredGauge(
+    registry,
+    'kafka_server_socket_server_metrics_connection_count',
+    'Open client connections (connection-count).',
+    ['listener'],
+    () => [[{ listener }, m.connections]],
+  );
+
+  const partitions = () =>
+    broker.replicaManager.topics().flatMap((t) => t.partitions.map((p) => ({ topic: t.name, p })));
+  const perPartition = (
+    name: string,
+    help: string,
+    read: (p: ReturnType<typeof partitions>[number]['p']) => number,
+  ) =>
+    mirroredGauge(registry, name, help, ['topic', 'partition'], function* () {
+      for (const { topic, p } of partitions()) yield [{ topic, partition: p.partition }, read(p)];
+    });
+  perPartition('kafka_log_log_size', 'Bytes of the partition log on disk (Log Size).', (p) => p.log.size);
+  perPartition('kafka_log_log_logendoffset', 'Log end offset of the partition.', (p) => p.logEndOffset);
+  perPartition('kafka_log_log_logstartoffset', 'Log start offset of the partition.', (p) => p.logStartOffset);
+  perPartition(
+    'kafka_log_log_numlogsegments',
+    'Segments of the partition log.',
+    (p) => p.log.numberOfSegments,
+  );
+  perPartition(
+    'kafka_cluster_partition_underreplicated',
+    '1 when the partition has fewer in-sync replicas than replicas.',
+    (p) => (p.isr.length < p.replicas.length ? 1 : 0),
+  );
+  const nodeId = broker.nodeId;
+  const brokerGauge = (name: string, help: string, read: () => number) =>
+    mirroredGauge(registry, name, help, [], () => [[{}, read()]]);
+  brokerGauge(
+    'kafka_server_replicamanager_underreplicatedpartitions',
+    'Partitions led here with fewer in-sync replicas than replicas (0 on a single node).',
+    () => partitions().filter(({ p }) => p.isr.length < p.replicas.length).length,
+  );
+  brokerGauge(
+    'kafka_server_replicamanager_partitioncount',
+    'Partitions on this broker.',
+    () => partitions().length,
+  );
+  brokerGauge(
+    'kafka_server_replicamanager_leadercount',
+    'Partitions this broker leads.',
+    () => partitions().filter(({ p }) => p.leaderId === nodeId).length,
+  );
+  brokerGauge(
+    'kafka_controller_kafkacontroller_activecontrollercount',
+    'This node is the controller.',
+    () => 1,
+  );
+  brokerGauge(
+    'kafka_controller_kafkacontroller_offlinepartitionscount',
+    'Partitions without a live leader.',
+    () => 0,
+  );
+
+  // kafka_exporter's consumer group series; absent while the broker has no group coordinator.
+  const lagged = () => groupsWithLag(broker) ?? [];
+  mirroredGauge(
+    registry,
+    'kafka_consumergroup_lag',
+    'High watermark minus the committed offset, per group and partition.',
+    ['consumergroup', 'topic', 'partition'],
+    function* () {
+      for (const g of lagged()) {
+        for (const l of g.lag)
+          yield [{ consumergroup: g.groupId, topic: l.topic, partition: l.partition }, l.lag];
+      }
+    },
+  );
+  mirroredGauge(
+    registry,
+    'kafka_consumergroup_current_offset',
+    'Committed offset per group and partition.',
+    ['consumergroup', 'topic', 'partition'],
+    function* () {
+      for (const g of lagged()) {
+        for (const l of g.lag) {
+          yield [{ consumergroup: g.groupId, topic: l.topic, partition: l.partition }, l.committedOffset];
+        }
+      }
+    },
+  );
+  mirroredGauge(
+    registry,
+    'kafka_consumergroup_members',
+    'Members of each consumer group.',
+    ['consumergroup'],
+    function* () {
+      for (const g of lagged()) yield [{ consumergroup: g.groupId }, g.members.length];
+    },
+  );
+  return registry;
+}
+
+const registries = new WeakMap<Broker, Registry>();
+
+/** The broker's own registry (built on first use); process metrics are not in it. */
+export function brokerRegistry(broker: Broker): Registry {
+  let r = registries.get(broker);
+  if (!r) {
+    r = buildRegistry(broker);
+    registries.set(broker, r);
+  }
+  return r;
+}
+
+/** The broker's metrics plus Node process metrics, in Prometheus text format. */
+export async function scrape(broker: Broker, options: { processMetrics?: boolean } = {}): Promise<string> {
+  const own = await brokerRegistry(broker).metrics();
+  if (options.processMetrics === false) return own;
+  return `${own}\n${await processMetrics().metrics()}`;
+}
