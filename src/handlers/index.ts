@@ -3,11 +3,33 @@
  * source of the ApiVersions table.
  */
 import type { AnyHandler } from '../server/handler.js';
+import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { describeGroupsHandler } from './describe-groups.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { joinGroupHandler } from './join-group.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetDeleteHandler } from './offset-delete.js';
+import { offsetFetchHandler } from './offset-fetch.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+import { syncGroupHandler } from './sync-group.js';
 
 export const allHandlers: readonly AnyHandler[] = [
   produceHandler,
@@ -15,4 +37,26 @@ export const allHandlers: readonly AnyHandler[] = [
   listOffsetsHandler,
   metadataHandler,
   apiVersionsHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  deleteGroupsHandler,
+  offsetDeleteHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  deleteRecordsHandler,
+  offsetForLeaderEpochHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  createPartitionsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+  describeTopicPartitionsHandler,
 ] as unknown as readonly AnyHandler[];

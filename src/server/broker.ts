@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
 import { allHandlers } from '../handlers/index.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -30,6 +31,7 @@ export class Broker {
   readonly log: Logger;
   readonly logManager: LogManager;
   readonly replicaManager: ReplicaManager;
+  readonly groupCoordinator: GroupCoordinator;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -49,6 +51,8 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
     });
     this.replicaManager = new ReplicaManager(this);
+    this.groupCoordinator = createGroupCoordinator(this);
+    this.onReset(() => this.groupCoordinator.reset());
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -75,6 +79,7 @@ export class Broker {
 
   static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
     const broker = new Broker(config, options);
+    broker.groupCoordinator.startup();
     await broker.listen();
     return broker;
   }
@@ -165,6 +170,7 @@ export class Broker {
     for (const t of this.timers) clearInterval(t);
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
+    this.groupCoordinator.shutdown();
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));
     await Promise.race([inFlight, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     for (const c of [...this.connections]) c.close();

@@ -1,0 +1,33 @@
+/**
+ * Builds the broker's group coordinator from its configuration: Kafka's group.* and offsets.*
+ * settings, with `__consumer_offsets` on this broker's partitions.
+ */
+import type { Broker } from '../server/broker.js';
+import { GroupCoordinator } from './group-coordinator.js';
+import { ReplicaOffsetsLog } from './offsets-topic.js';
+
+export { GroupCoordinator } from './group-coordinator.js';
+
+export function createGroupCoordinator(broker: Broker): GroupCoordinator {
+  const c = broker.config;
+  const offsetsLog = new ReplicaOffsetsLog(
+    broker.replicaManager,
+    c.int('offsets.topic.num.partitions'),
+    c.int('offsets.topic.segment.bytes'),
+    c.int('message.max.bytes'),
+  );
+  return new GroupCoordinator(
+    {
+      groupMinSessionTimeoutMs: c.int('group.min.session.timeout.ms'),
+      groupMaxSessionTimeoutMs: c.int('group.max.session.timeout.ms'),
+      groupMaxSize: c.int('group.max.size'),
+      groupInitialRebalanceDelayMs: c.int('group.initial.rebalance.delay.ms'),
+      offsetsRetentionMs: c.int('offsets.retention.minutes') * 60_000,
+      offsetsRetentionCheckIntervalMs: c.int('offsets.retention.check.interval.ms'),
+      offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
+      maxGroupMetadataBytes: offsetsLog.maxBatchBytes(),
+    },
+    offsetsLog,
+    broker.log,
+  );
+}

@@ -1,0 +1,277 @@
+/**
+ * `__consumer_offsets`: the internal, compacted topic holding committed offsets and group
+ * metadata, with Kafka's record layouts (../shared/kafka-protocol/group-coordinator/*.json).
+ *
+ * Every record key and value starts with an int16 version, then the struct at that version:
+ * - key version 0/1: OffsetCommitKey (group, topic, partition) → value OffsetCommitValue
+ *   (written as v3, or v1 when an OffsetCommit v2–4 asked for a retention time);
+ * - key version 2: GroupMetadataKey (group) → value GroupMetadataValue (written as v3);
+ * - other key versions (KIP-848/share groups) are not read here and skipped on load.
+ * A null value is a tombstone: the key (one offset, or a whole group) is deleted. One key per
+ * (group, topic, partition) and per group, so compaction keeps exactly the latest state.
+ *
+ * A group lives in partition `abs(javaStringHashCode(groupId)) % offsets.topic.num.partitions`
+ * (Kafka's `Utils.abs(groupId.hashCode) % groupMetadataTopicPartitionCount`).
+ */
+import { decode, encode } from '../protocol/codec.js';
+import {
+  GroupMetadataKey,
+  type GroupMetadataKeyData,
+  GroupMetadataValue,
+  type GroupMetadataValueData,
+  OffsetCommitKey,
+  type OffsetCommitKeyData,
+  OffsetCommitValue,
+  type OffsetCommitValueData,
+} from '../protocol/generated/messages.js';
+import { readBatchSize } from '../protocol/record-batch.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../protocol/records.js';
+import type { Partition } from '../replication/partition.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+
+export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
+
+/** Java's `String.hashCode` over UTF-16 code units, as a signed 32-bit int. */
+export function javaStringHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Kafka's `Utils.abs`: Integer.MIN_VALUE maps to 0. */
+function kafkaAbs(n: number): number {
+  return n === -2147483648 ? 0 : Math.abs(n);
+}
+
+export function partitionFor(groupId: string, numPartitions: number): number {
+  return kafkaAbs(javaStringHashCode(groupId)) % numPartitions;
+}
+
+export const OFFSET_COMMIT_KEY_VERSION = 1;
+export const GROUP_METADATA_KEY_VERSION = 2;
+export const OFFSET_COMMIT_VALUE_VERSION = 3;
+/** The value version that carries `expireTimestamp` (OffsetCommit v2–4 retention time). */
+export const OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRE = 1;
+export const GROUP_METADATA_VALUE_VERSION = 3;
+
+function versioned(version: number, body: Buffer): Buffer {
+  const out = Buffer.alloc(2 + body.length);
+  out.writeInt16BE(version, 0);
+  body.copy(out, 2);
+  return out;
+}
+
+export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
+  return versioned(
+    OFFSET_COMMIT_KEY_VERSION,
+    encode<OffsetCommitKeyData>(OffsetCommitKey, OFFSET_COMMIT_KEY_VERSION, { group, topic, partition }),
+  );
+}
+
+export function groupMetadataKey(group: string): Buffer {
+  return versioned(
+    GROUP_METADATA_KEY_VERSION,
+    encode<GroupMetadataKeyData>(GroupMetadataKey, GROUP_METADATA_KEY_VERSION, { group }),
+  );
+}
+
+export interface OffsetAndMetadata {
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  commitTimestamp: number;
+  /** Only from OffsetCommit v2–4 with a retention time; null otherwise (Kafka's Optional). */
+  expireTimestamp: number | null;
+}
+
+export function offsetCommitValue(o: OffsetAndMetadata): Buffer {
+  const version =
+    o.expireTimestamp === null ? OFFSET_COMMIT_VALUE_VERSION : OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRE;
+  return versioned(
+    version,
+    encode<OffsetCommitValueData>(OffsetCommitValue, version, {
+      offset: o.offset,
+      leaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      commitTimestamp: o.commitTimestamp,
+      expireTimestamp: o.expireTimestamp ?? -1,
+    }),
+  );
+}
+
+export function groupMetadataValue(v: GroupMetadataValueData): Buffer {
+  return versioned(
+    GROUP_METADATA_VALUE_VERSION,
+    encode<GroupMetadataValueData>(GroupMetadataValue, GROUP_METADATA_VALUE_VERSION, v),
+  );
+}
+
+export type CoordinatorKey =
+  | { type: 'offset'; group: string; topic: string; partition: number }
+  | { type: 'group'; group: string }
+  | { type: 'other'; version: number };
+
+export function decodeCoordinatorKey(buf: Buffer): CoordinatorKey {
+  const version = buf.readInt16BE(0);
+  const body = buf.subarray(2);
+  if (version === 0 || version === 1) {
+    const k = decode<OffsetCommitKeyData>(OffsetCommitKey, version, body);
+    return { type: 'offset', group: k.group, topic: k.topic, partition: k.partition };
+  }
+  if (version === GROUP_METADATA_KEY_VERSION) {
+    return { type: 'group', group: decode<GroupMetadataKeyData>(GroupMetadataKey, version, body).group };
+  }
+  return { type: 'other', version };
+}
+
+export function decodeOffsetCommitValue(buf: Buffer): OffsetAndMetadata {
+  const version = buf.readInt16BE(0);
+  const v = decodeWithTrailing<OffsetCommitValueData>(OffsetCommitValue, version, buf.subarray(2));
+  return {
+    offset: v.offset,
+    leaderEpoch: v.leaderEpoch ?? -1,
+    metadata: v.metadata,
+    commitTimestamp: v.commitTimestamp,
+    expireTimestamp: version === 1 && (v.expireTimestamp ?? -1) !== -1 ? v.expireTimestamp! : null,
+  };
+}
+
+export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValueData {
+  const version = buf.readInt16BE(0);
+  return decodeWithTrailing<GroupMetadataValueData>(GroupMetadataValue, version, buf.subarray(2));
+}
+
+/**
+ * Values newer than the versions we know are read at our highest version, as Kafka's loader
+ * does (the schemas only ever append fields, so the known prefix reads correctly).
+ */
+function decodeWithTrailing<T>(
+  spec: typeof OffsetCommitValue | typeof GroupMetadataValue,
+  version: number,
+  body: Buffer,
+): T {
+  const max = spec.validVersions![1];
+  if (version < 0) throw new Error(`${spec.name}: negative version ${version}`);
+  return decode<T>(spec, Math.min(version, max), body);
+}
+
+// ---- the log -------------------------------------------------------------------------------
+
+export interface CoordinatorRecord {
+  key: Buffer;
+  /** null = tombstone. */
+  value: Buffer | null;
+}
+
+/** Where the coordinator persists its records: one partition of `__consumer_offsets` per group. */
+export interface OffsetsLog {
+  readonly numPartitions: number;
+  /** Appends `records` as one batch to `partition`. Throws when the append fails. */
+  append(partition: number, records: readonly CoordinatorRecord[]): void;
+  /** Every record of `partition` that exists, oldest first (nothing when the topic does not). */
+  read(partition: number): Iterable<CoordinatorRecord>;
+  /** Creates the topic if it does not exist yet (FindCoordinator does, as in Kafka). */
+  ensureCreated(): void;
+}
+
+const LOAD_BUFFER_SIZE = 5 * 1024 * 1024;
+
+export class RecordTooLargeError extends Error {
+  override name = 'RecordTooLargeError';
+}
+
+/**
+ * `__consumer_offsets` on this broker's partitions. The topic is created on first write with
+ * `cleanup.policy=compact` (Kafka creates it on the first FindCoordinator; kbroker answers that
+ * at once and creates the topic when there is something to store).
+ */
+export class ReplicaOffsetsLog implements OffsetsLog {
+  readonly numPartitions: number;
+
+  constructor(
+    private readonly replicaManager: ReplicaManager,
+    configuredPartitions: number,
+    private readonly segmentBytes: number,
+    private readonly defaultMaxMessageBytes: number,
+  ) {
+    // Once the topic exists its partition count wins: groups must keep hashing where they live.
+    this.numPartitions =
+      replicaManager.topic(GROUP_METADATA_TOPIC_NAME)?.partitions.length ?? configuredPartitions;
+  }
+
+  private partition(p: number, create: boolean): Partition | undefined {
+    let topic = this.replicaManager.topic(GROUP_METADATA_TOPIC_NAME);
+    if (!topic && create) {
+      topic = this.replicaManager.createTopic(GROUP_METADATA_TOPIC_NAME, this.numPartitions, {
+        'cleanup.policy': 'compact',
+        'segment.bytes': String(this.segmentBytes),
+      });
+    }
+    return topic?.partitions[p];
+  }
+
+  /** Largest batch the topic accepts (its max.message.bytes). */
+  maxBatchBytes(): number {
+    const t = this.replicaManager.topic(GROUP_METADATA_TOPIC_NAME);
+    const v = t?.effectiveConfig['max.message.bytes'];
+    return v ? Number(v) : this.defaultMaxMessageBytes;
+  }
+
+  ensureCreated(): void {
+    this.partition(0, true);
+  }
+
+  append(partition: number, records: readonly CoordinatorRecord[]): void {
+    if (records.length === 0) return;
+    const p = this.partition(partition, true);
+    if (!p) throw new Error(`${GROUP_METADATA_TOPIC_NAME}-${partition} does not exist`);
+    const now = Date.now();
+    const batch = encodeRecordBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
+    });
+    if (batch.length > this.maxBatchBytes()) {
+      throw new RecordTooLargeError(
+        `a ${batch.length}-byte batch exceeds ${GROUP_METADATA_TOPIC_NAME}'s max.message.bytes`,
+      );
+    }
+    p.appendRecordsToLeader(batch);
+  }
+
+  *read(partition: number): Iterable<CoordinatorRecord> {
+    const p = this.partition(partition, false);
+    if (!p) return;
+    let offset = p.logStartOffset;
+    const end = p.highWatermark;
+    while (offset < end) {
+      const result = p.log.read(offset, LOAD_BUFFER_SIZE, true, end);
+      if ('error' in result || !result.records || result.records.length === 0) return;
+      const buf = result.records;
+      let pos = 0;
+      let advanced = false;
+      while (pos + 12 <= buf.length) {
+        const size = readBatchSize(buf, pos);
+        if (pos + size > buf.length) break;
+        const batch = decodeRecordBatch(buf, pos);
+        pos += size;
+        offset = batch.lastOffset + 1;
+        advanced = true;
+        if (batch.isControl) continue;
+        for (const r of batch.records) {
+          if (r.key === null) continue;
+          yield { key: r.key, value: r.value };
+        }
+      }
+      if (!advanced) return;
+    }
+  }
+}
+
+/** Reads a record key defensively: a malformed key is reported, not thrown, by the loader. */
+export function tryDecodeCoordinatorKey(buf: Buffer): CoordinatorKey | Error {
+  try {
+    if (buf.length < 2) return new Error('key shorter than its version');
+    return decodeCoordinatorKey(buf);
+  } catch (err) {
+    return err as Error;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * DeleteGroups (key 42), v0–2 (v2 flexible).
+ * An Empty group is deleted with its committed offsets (tombstones in `__consumer_offsets`);
+ * a group with members answers NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
+ */
+import {
+  DeleteGroupsRequest,
+  type DeleteGroupsRequestData,
+  DeleteGroupsResponse,
+  type DeleteGroupsResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, DeleteGroupsResponseData>({
+  apiKey: 42,
+  name: 'DeleteGroups',
+  minVersion: 0,
+  maxVersion: 2,
+  request: DeleteGroupsRequest,
+  response: DeleteGroupsResponse,
+  handle(ctx, req) {
+    return { throttleTimeMs: 0, results: ctx.broker.groupCoordinator.deleteGroups(req.groupsNames) };
+  },
+});

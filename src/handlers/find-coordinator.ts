@@ -1,0 +1,73 @@
+/**
+ * FindCoordinator (key 10), v0–6.
+ * v0: one group key; v1 adds keyType (0 GROUP, 1 TRANSACTION), throttle time and error message;
+ * v3 flexible; v4+ batched: `coordinatorKeys` in, one `coordinators` entry per key out.
+ * A single broker coordinates every group and every transactional id, so both key types are
+ * answered with this broker. Other key types (2 = SHARE) get INVALID_REQUEST.
+ * A GROUP lookup creates `__consumer_offsets` if it does not exist yet, as Kafka does.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  FindCoordinatorRequest,
+  type FindCoordinatorRequestData,
+  FindCoordinatorResponse,
+  type FindCoordinatorResponseCoordinator,
+  type FindCoordinatorResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler, type RequestContext } from '../server/handler.js';
+
+export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
+
+function lookup(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
+  const { broker } = ctx;
+  const { host, port } = broker.advertised;
+  const fail = (errorCode: number, errorMessage: string) => ({
+    key,
+    nodeId: -1,
+    host: '',
+    port: -1,
+    errorCode,
+    errorMessage,
+  });
+  if (keyType !== CoordinatorType.GROUP && keyType !== CoordinatorType.TRANSACTION) {
+    return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+  }
+  if (keyType === CoordinatorType.GROUP) {
+    if (!broker.groupCoordinator.isActive)
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    try {
+      broker.groupCoordinator.ensureOffsetsTopic();
+    } catch (err) {
+      broker.log.error('creating __consumer_offsets failed', err);
+      return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    }
+  }
+  return { key, nodeId: broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+export const findCoordinatorHandler = defineHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>({
+  apiKey: 10,
+  name: 'FindCoordinator',
+  minVersion: 0,
+  maxVersion: 6,
+  request: FindCoordinatorRequest,
+  response: FindCoordinatorResponse,
+  handle(ctx, req) {
+    const keyType = req.keyType ?? CoordinatorType.GROUP;
+    if (ctx.apiVersion >= 4) {
+      return {
+        throttleTimeMs: 0,
+        coordinators: (req.coordinatorKeys ?? []).map((k) => lookup(ctx, k, keyType)),
+      };
+    }
+    const c = lookup(ctx, req.key ?? '', keyType);
+    return {
+      throttleTimeMs: 0,
+      errorCode: c.errorCode,
+      errorMessage: c.errorMessage,
+      nodeId: c.nodeId,
+      host: c.host,
+      port: c.port,
+    };
+  },
+});

@@ -1,0 +1,31 @@
+/**
+ * Heartbeat (key 12), v0–4.
+ * v1 throttle time; v3 groupInstanceId; v4 flexible. REBALANCE_IN_PROGRESS tells a member of the
+ * current generation to rejoin; ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID as
+ * Kafka's coordinator returns them.
+ */
+import {
+  HeartbeatRequest,
+  type HeartbeatRequestData,
+  HeartbeatResponse,
+  type HeartbeatResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatResponseData>({
+  apiKey: 12,
+  name: 'Heartbeat',
+  minVersion: 0,
+  maxVersion: 4,
+  request: HeartbeatRequest,
+  response: HeartbeatResponse,
+  handle(ctx, req) {
+    const errorCode = ctx.broker.groupCoordinator.heartbeat(
+      req.groupId,
+      req.memberId,
+      ctx.apiVersion >= 3 ? (req.groupInstanceId ?? null) : null,
+      req.generationId,
+    );
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

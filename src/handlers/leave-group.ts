@@ -1,0 +1,39 @@
+/**
+ * LeaveGroup (key 13), v0–5.
+ * v0–2: one memberId, its error at the top level; v1 throttle time; v3 batched `members` with
+ * groupInstanceId (an admin may remove a static member by instance id alone) and per-member
+ * errors; v4 flexible; v5 a reason per member.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  LeaveGroupRequest,
+  type LeaveGroupRequestData,
+  LeaveGroupResponse,
+  type LeaveGroupResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroupResponseData>({
+  apiKey: 13,
+  name: 'LeaveGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  request: LeaveGroupRequest,
+  response: LeaveGroupResponse,
+  handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const leaving =
+      v >= 3
+        ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
+        : [{ memberId: req.memberId ?? '', groupInstanceId: null }];
+    const result = ctx.broker.groupCoordinator.leaveGroup(req.groupId, leaving);
+    if (v < 3) {
+      const memberError = result.members[0]?.errorCode ?? ErrorCode.NONE;
+      return {
+        throttleTimeMs: 0,
+        errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : memberError,
+      };
+    }
+    return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };
+  },
+});

@@ -1,0 +1,31 @@
+/**
+ * ListGroups (key 16), v0–5.
+ * v1 throttle time; v3 flexible; v4 statesFilter and groupState; v5 typesFilter and groupType
+ * (every group here is "classic"). Filters match case-insensitively, as Kafka parses them.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  ListGroupsRequest,
+  type ListGroupsRequestData,
+  ListGroupsResponse,
+  type ListGroupsResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const listGroupsHandler = defineHandler<ListGroupsRequestData, ListGroupsResponseData>({
+  apiKey: 16,
+  name: 'ListGroups',
+  minVersion: 0,
+  maxVersion: 5,
+  request: ListGroupsRequest,
+  response: ListGroupsResponse,
+  handle(ctx, req) {
+    const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
+    const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
+    const groups = ctx.broker.groupCoordinator
+      .listGroups()
+      .filter((g) => states.size === 0 || states.has(g.groupState.toLowerCase()))
+      .filter((g) => types.size === 0 || types.has(g.groupType.toLowerCase()));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
+  },
+});

@@ -1,0 +1,52 @@
+/**
+ * OffsetDelete (key 47), v0 (`kafka-consumer-groups --delete-offsets`).
+ * Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION. An Empty group loses the offsets;
+ * a consumer group with members keeps those of topics it subscribes to
+ * (GROUP_SUBSCRIBED_TO_TOPIC); other groups with members answer NON_EMPTY_GROUP; a group that
+ * does not exist GROUP_ID_NOT_FOUND (group-level errors leave `topics` empty).
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  OffsetDeleteRequest,
+  type OffsetDeleteRequestData,
+  OffsetDeleteResponse,
+  type OffsetDeleteResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, OffsetDeleteResponseData>({
+  apiKey: 47,
+  name: 'OffsetDelete',
+  minVersion: 0,
+  maxVersion: 0,
+  request: OffsetDeleteRequest,
+  response: OffsetDeleteResponse,
+  handle(ctx, req) {
+    const rm = ctx.broker.replicaManager;
+    const known: { topic: string; partition: number }[] = [];
+    const slots: { topic: number; partition: number }[] = [];
+    const topics = req.topics.map((t, ti) => ({
+      name: t.name,
+      partitions: t.partitions.map((p, pi) => {
+        if (!rm.getPartition(t.name, p.partitionIndex)) {
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,
+          };
+        }
+        known.push({ topic: t.name, partition: p.partitionIndex });
+        slots.push({ topic: ti, partition: pi });
+        return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number };
+      }),
+    }));
+    const result = ctx.broker.groupCoordinator.deleteOffsets(req.groupId, known);
+    if (result.errorCode !== ErrorCode.NONE) {
+      return { errorCode: result.errorCode, throttleTimeMs: 0, topics: [] };
+    }
+    result.partitionErrors.forEach((code, i) => {
+      const s = slots[i]!;
+      topics[s.topic]!.partitions[s.partition]!.errorCode = code;
+    });
+    return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics };
+  },
+});

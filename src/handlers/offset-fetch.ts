@@ -1,0 +1,59 @@
+/**
+ * OffsetFetch (key 9), v1–9 (v0 read offsets from ZooKeeper and was removed in Kafka 4).
+ * v1: per-partition errors only; v2 top-level errorCode and topics=null for every committed
+ * offset of the group; v3 throttle time; v5 committedLeaderEpoch; v6 flexible; v7 requireStable;
+ * v8+ batched `groups` layout, one result per group; v9 memberId/memberEpoch (KIP-848 members
+ * only: a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
+ * A partition without a committed offset answers -1 with no error. requireStable could only
+ * wait for pending transactional offsets, which this broker does not hold, so it never answers
+ * UNSTABLE_OFFSET_COMMIT.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  OffsetFetchRequest,
+  type OffsetFetchRequestData,
+  OffsetFetchResponse,
+  type OffsetFetchResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFetchResponseData>({
+  apiKey: 9,
+  name: 'OffsetFetch',
+  minVersion: 1,
+  maxVersion: 9,
+  request: OffsetFetchRequest,
+  response: OffsetFetchResponse,
+  handle(ctx, req) {
+    const v = ctx.apiVersion;
+    const coordinator = ctx.broker.groupCoordinator;
+    if (v >= 8) {
+      return {
+        throttleTimeMs: 0,
+        groups: (req.groups ?? []).map((g) => {
+          const r = coordinator.fetchOffsets(g.groupId, g.topics);
+          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+        }),
+      };
+    }
+    const topics = v >= 2 ? (req.topics ?? null) : (req.topics ?? []);
+    const r = coordinator.fetchOffsets(req.groupId ?? '', topics);
+    if (v < 2 && r.errorCode !== ErrorCode.NONE) {
+      // v1 has no top-level error: every requested partition carries it.
+      return {
+        throttleTimeMs: 0,
+        topics: (topics ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => ({
+            partitionIndex: p,
+            committedOffset: -1,
+            committedLeaderEpoch: -1,
+            metadata: '',
+            errorCode: r.errorCode,
+          })),
+        })),
+      };
+    }
+    return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
+  },
+});
