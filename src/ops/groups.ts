@@ -1,8 +1,7 @@
 /**
  * The read-only view of consumer groups that the admin API and /metrics show (members,
- * assignments, committed offsets and lag). The group coordinator supplies it by implementing
- * `GroupOverviewProvider` on `broker.groupCoordinator`; until a broker has one, groups are
- * reported as unavailable rather than as an empty list.
+ * assignments, committed offsets and lag), read from `broker.groupCoordinator`; while a broker
+ * has none, groups are reported as unavailable rather than as an empty list.
  */
 import type { Broker } from '../server/broker.js';
 
@@ -46,12 +45,117 @@ export interface GroupWithLag extends GroupOverview {
   totalLag: number;
 }
 
-/** The broker's group provider, when its group coordinator offers one. */
+/**
+ * What ops reads of the group coordinator (its admin methods, as DescribeGroups, ListGroups and
+ * OffsetFetch use them). Typed structurally so that ops does not depend on coordinator internals.
+ */
+interface CoordinatorAdminView {
+  listGroups(): { groupId: string }[];
+  describeGroup(groupId: string): {
+    errorCode: number;
+    groupState: string;
+    protocolType: string;
+    protocolData: string;
+    members: {
+      memberId: string;
+      groupInstanceId: string | null;
+      clientId: string;
+      clientHost: string;
+      memberAssignment: Buffer;
+    }[];
+  };
+  fetchOffsets(
+    groupId: string,
+    topics: null,
+  ): {
+    errorCode: number;
+    topics: {
+      name: string;
+      partitions: { partitionIndex: number; committedOffset: number; metadata: string }[];
+    }[];
+  };
+  group?(groupId: string): { generationId: number; leaderId: string | null } | undefined;
+}
+
+/**
+ * Decodes a `consumer` protocol assignment (ConsumerProtocolAssignment v0–3: version, then
+ * topics with partition lists; user data ignored). Empty on anything it cannot read.
+ */
+export function decodeConsumerAssignment(buf: Buffer): { topic: string; partitions: number[] }[] {
+  try {
+    if (buf.length < 6) return [];
+    let pos = 2; // version
+    const topics = buf.readInt32BE(pos);
+    pos += 4;
+    const out: { topic: string; partitions: number[] }[] = [];
+    for (let t = 0; t < topics; t++) {
+      const len = buf.readInt16BE(pos);
+      pos += 2;
+      if (len < 0 || pos + len > buf.length) return [];
+      const topic = buf.toString('utf8', pos, pos + len);
+      pos += len;
+      const n = buf.readInt32BE(pos);
+      pos += 4;
+      if (n < 0 || pos + 4 * n > buf.length) return [];
+      const partitions: number[] = [];
+      for (let i = 0; i < n; i++, pos += 4) partitions.push(buf.readInt32BE(pos));
+      out.push({ topic, partitions });
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+function fromAdminView(c: CoordinatorAdminView): GroupOverviewProvider {
+  return {
+    groupOverviews: () =>
+      c.listGroups().map(({ groupId }) => {
+        const d = c.describeGroup(groupId);
+        const g = c.group?.(groupId);
+        const offsets = c.fetchOffsets(groupId, null);
+        return {
+          groupId,
+          state: d.groupState,
+          protocolType: d.protocolType,
+          protocol: d.protocolData,
+          generationId: g?.generationId ?? -1,
+          leader: g?.leaderId ?? null,
+          members: d.members.map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            clientId: m.clientId,
+            clientHost: m.clientHost,
+            assignment: d.protocolType === 'consumer' ? decodeConsumerAssignment(m.memberAssignment) : [],
+          })),
+          offsets: offsets.topics.flatMap((t) =>
+            t.partitions.map((p) => ({
+              topic: t.name,
+              partition: p.partitionIndex,
+              committedOffset: p.committedOffset,
+              metadata: p.metadata,
+            })),
+          ),
+        };
+      }),
+  };
+}
+
+/**
+ * The broker's groups as ops shows them: from `groupOverviews()` when the coordinator offers
+ * one, else built from its admin methods; undefined while the broker has no group coordinator.
+ */
 export function groupProvider(broker: Broker): GroupOverviewProvider | undefined {
-  const coordinator = (broker as unknown as { groupCoordinator?: Partial<GroupOverviewProvider> })
-    .groupCoordinator;
-  if (coordinator && typeof coordinator.groupOverviews === 'function') {
-    return coordinator as GroupOverviewProvider;
+  const coordinator = (broker as unknown as { groupCoordinator?: Record<string, unknown> }).groupCoordinator;
+  if (!coordinator) return undefined;
+  if (typeof coordinator.groupOverviews === 'function')
+    return coordinator as unknown as GroupOverviewProvider;
+  if (
+    typeof coordinator.listGroups === 'function' &&
+    typeof coordinator.describeGroup === 'function' &&
+    typeof coordinator.fetchOffsets === 'function'
+  ) {
+    return fromAdminView(coordinator as unknown as CoordinatorAdminView);
   }
   return undefined;
 }
