@@ -1,0 +1,35 @@
+# kbroker: a Kafka-compatible broker on Node.js.
+#   docker build -t kbroker .
+#   docker run -p 9092:9092 -p 8080:8080 -v kbroker-data:/var/lib/kafka/data kbroker
+# Configure with KAFKA_* variables as for Kafka's image (see docker/entrypoint.sh).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# No install scripts: `prepare` would build before the sources are copied.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    KAFKA_LISTENERS=PLAINTEXT://0.0.0.0:9092 \
+    KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092 \
+    KAFKA_LOG_DIRS=/var/lib/kafka/data \
+    KBROKER_HTTP_PORT=8080
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY bin ./bin
+COPY docker/entrypoint.sh /usr/local/bin/kbroker-entrypoint
+# uid 1000 is the image's `node` user.
+RUN mkdir -p /var/lib/kafka/data && chown -R 1000:1000 /var/lib/kafka
+USER 1000:1000
+VOLUME ["/var/lib/kafka/data"]
+EXPOSE 9092 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KBROKER_HTTP_PORT||8080)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/local/bin/kbroker-entrypoint"]
