@@ -2,10 +2,24 @@
  * Broker configuration: Kafka's names, read from a `server.properties` file, `--override key=value`
  * and the environment (`KAFKA_LOG_RETENTION_MS` → `log.retention.ms`, as Kafka's container image
  * maps them: `_` → `.`, `__` → `_`, `___` → `-`). Later sources win: file < env < overrides.
- * Unknown keys or invalid values throw a ConfigError naming the key.
+ * Unknown keys or invalid values throw a ConfigError naming the key; keys of a real Kafka
+ * server.properties that kbroker does not use are kept in `notUsed` (the broker logs them).
+ *
+ * On top of these static values a running broker holds dynamic ones set by AlterConfigs on a
+ * BROKER resource (cluster default or this broker), with Kafka's precedence: dynamic broker >
+ * dynamic default > static > default. `synonyms()` reports where a value came from, with
+ * Kafka's `config_source` ids, for DescribeConfigs.
  */
 import { readFileSync } from 'node:fs';
-import { brokerConfigByName, type ConfigDef, type TopicConfigDef, topicConfigByName } from './definitions.js';
+import {
+  BROKER_CONFIG_SYNONYMS,
+  brokerConfigByName,
+  type ConfigDef,
+  DYNAMIC_BROKER_CONFIGS,
+  isKafkaConfigNotUsed,
+  type TopicConfigDef,
+  topicConfigByName,
+} from './definitions.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -41,31 +55,47 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
       .replace(/_/g, '.')
       .replace(/\0dash\0/g, '-')
       .replace(/\0us\0/g, '_');
-    // Only keys kbroker knows are taken from the environment: the image sets others (heap, opts).
-    if (brokerConfigByName.has(key)) out[key] = v;
+    // Only broker keys are taken from the environment: the image sets others (heap, opts).
+    if (brokerConfigByName.has(key) || isKafkaConfigNotUsed(key)) out[key] = v;
   }
   return out;
 }
 
 export function validateValue(def: ConfigDef, value: string): void {
   const fail = (why: string) => {
-    throw new ConfigError(`Invalid value ${JSON.stringify(value)} for configuration ${def.name}: ${why}`);
+    throw new ConfigError(`Invalid value ${value} for configuration ${def.name}: ${why}`);
   };
   switch (def.type) {
     case 'boolean':
       if (!/^(true|false)$/i.test(value.trim())) fail('Expected value to be either true or false');
       break;
+    case 'short':
     case 'int':
     case 'long': {
       if (!/^-?\d+$/.test(value.trim())) fail(`Not a number of type ${def.type.toUpperCase()}`);
       const n = Number(value);
       if (def.type === 'int' && (n < -2147483648 || n > 2147483647)) fail('Not a number of type INT');
+      if (def.type === 'short' && (n < -32768 || n > 32767)) fail('Not a number of type SHORT');
+      if (def.type === 'long' && BigInt(value.trim()) > 9223372036854775807n)
+        fail('Not a number of type LONG');
       if (def.min !== undefined && n < def.min) fail(`Value must be at least ${def.min}`);
       if (def.max !== undefined && n > def.max) fail(`Value must be no more than ${def.max}`);
       break;
     }
-    case 'double':
-      if (!Number.isFinite(Number(value))) fail('Not a number of type DOUBLE');
+    case 'double': {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) fail('Not a number of type DOUBLE');
+      if (def.min !== undefined && n < def.min) fail(`Value must be at least ${def.min}`);
+      if (def.max !== undefined && n > def.max) fail(`Value must be no more than ${def.max}`);
+      break;
+    }
+    case 'list':
+      if (def.validValues) {
+        for (const el of value.split(',').map((e) => e.trim())) {
+          if (!def.validValues.includes(el)) fail(`String must be one of: ${def.validValues.join(', ')}`);
+        }
+        return;
+      }
       break;
     default:
       break;
@@ -99,17 +129,49 @@ export function parseListeners(value: string): Listener[] {
     });
 }
 
+/** Kafka's DescribeConfigsResponse `config_source` ids (ConfigEntry.ConfigSource). */
+export const ConfigSource = {
+  UNKNOWN: 0,
+  DYNAMIC_TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+  DYNAMIC_BROKER_LOGGER_CONFIG: 6,
+} as const;
+
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  source: number;
+}
+
+/** Scope of dynamic broker configs: the cluster-wide default, or this broker alone. */
+export type DynamicScope = 'default' | 'broker';
+
 /** Resolved broker configuration: every known key has a value (or null). */
 export class BrokerConfig {
-  private readonly values = new Map<string, string | null>();
+  private readonly staticValues = new Map<string, string>();
+  private readonly dynamic: Record<DynamicScope, Map<string, string>> = {
+    default: new Map(),
+    broker: new Map(),
+  };
+  /** Keys of Kafka's that kbroker accepted without using them (logged at start). */
+  readonly notUsed: string[] = [];
 
   constructor(raw: RawConfig = {}) {
     for (const [key, value] of Object.entries(raw)) {
       const def = brokerConfigByName.get(key);
-      if (!def) throw new ConfigError(`Unknown configuration ${key}`);
+      if (!def) {
+        if (isKafkaConfigNotUsed(key)) {
+          this.notUsed.push(key);
+          continue;
+        }
+        throw new ConfigError(`Unknown configuration ${key}: not a broker config kbroker knows`);
+      }
       validateValue(def, value);
+      this.staticValues.set(key, value.trim());
     }
-    for (const [name, def] of brokerConfigByName) this.values.set(name, raw[name] ?? def.default);
     this.validateListeners();
   }
 
@@ -119,12 +181,18 @@ export class BrokerConfig {
     if (adv) parseListeners(adv);
   }
 
+  /** The effective value: dynamic broker > dynamic default > static > default. */
   get(name: string): string | null {
-    if (!this.values.has(name)) throw new ConfigError(`Unknown configuration ${name}`);
-    return this.values.get(name)!;
+    const def = brokerConfigByName.get(name);
+    if (!def) throw new ConfigError(`Unknown configuration ${name}`);
+    return (
+      this.dynamic.broker.get(name) ??
+      this.dynamic.default.get(name) ??
+      this.staticValues.get(name) ??
+      def.default
+    );
   }
 
-  /** Whether the value came from the user rather than the default. */
   string(name: string): string {
     const v = this.get(name);
     if (v == null) throw new ConfigError(`Configuration ${name} has no value`);
@@ -172,6 +240,11 @@ export class BrokerConfig {
     return ms != null ? toNumber(ms) : this.int('log.roll.hours') * 3_600_000;
   }
 
+  get rollJitterMs(): number {
+    const ms = this.get('log.roll.jitter.ms');
+    return ms != null ? toNumber(ms) : this.int('log.roll.jitter.hours') * 3_600_000;
+  }
+
   /** The broker-level value that is the default of topic config `def`. */
   topicDefault(def: TopicConfigDef): string {
     switch (def.serverDefault) {
@@ -179,10 +252,8 @@ export class BrokerConfig {
         return String(this.retentionMs);
       case 'log.roll.ms':
         return String(this.rollMs);
-      case 'log.flush.interval.ms': {
-        const v = this.get('log.flush.interval.ms');
-        return v ?? def.default!;
-      }
+      case 'log.roll.jitter.ms':
+        return String(this.rollJitterMs);
       case undefined:
         return def.default!;
       default:
@@ -197,6 +268,65 @@ export class BrokerConfig {
     return out;
   }
 
+  /**
+   * Kafka's ConfigHelper.configSynonyms: the broker configs that set `name` (its synonyms, e.g.
+   * log.retention.ms/minutes/hours), by source (dynamic broker, dynamic default, static,
+   * default) and then synonym order, starting at the first entry for `name` itself (so, as in
+   * Kafka, a retention set only through log.retention.hours reports no synonyms for retention.ms).
+   */
+  synonyms(name: string): ConfigSynonym[] {
+    const names = BROKER_CONFIG_SYNONYMS[name] ?? [name];
+    const sensitive = brokerConfigByName.get(name)?.type === 'password';
+    const out: ConfigSynonym[] = [];
+    const layers: [ReadonlyMap<string, string | null>, number][] = [
+      [this.dynamic.broker, ConfigSource.DYNAMIC_BROKER_CONFIG],
+      [this.dynamic.default, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG],
+      [this.staticValues, ConfigSource.STATIC_BROKER_CONFIG],
+      [defaultValues, ConfigSource.DEFAULT_CONFIG],
+    ];
+    for (const [values, source] of layers) {
+      for (const n of names) {
+        const v = values.get(n);
+        if (v != null) out.push({ name: n, value: sensitive ? null : v, source });
+      }
+    }
+    const first = out.findIndex((s) => s.name === name);
+    return first < 0 ? [] : out.slice(first);
+  }
+
+  /** The dynamic configs of one scope, as AlterConfigs left them. */
+  dynamicConfigs(scope: DynamicScope): Record<string, string> {
+    return Object.fromEntries(this.dynamic[scope]);
+  }
+
+  /**
+   * Checks dynamic broker configs: every key must be one a running broker can change and every
+   * value valid. Returns the Kafka error message, or null.
+   */
+  static validateDynamic(configs: RawConfig): string | null {
+    const notDynamic = Object.keys(configs).filter((k) => !DYNAMIC_BROKER_CONFIGS.has(k));
+    if (notDynamic.length > 0)
+      return `Cannot update these configs dynamically: Set(${notDynamic.join(', ')})`;
+    try {
+      for (const [k, v] of Object.entries(configs)) validateValue(brokerConfigByName.get(k)!, v);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return null;
+  }
+
+  /** Replaces the dynamic configs of `scope` (validate first with validateDynamic). */
+  setDynamic(scope: DynamicScope, configs: RawConfig): void {
+    const error = BrokerConfig.validateDynamic(configs);
+    if (error) throw new ConfigError(error);
+    this.dynamic[scope] = new Map(Object.entries(configs));
+  }
+
+  /** Every broker config name with its effective value (DescribeConfigs of a BROKER resource). */
+  entries(): [string, string | null][] {
+    return [...brokerConfigByName.keys()].map((n) => [n, this.get(n)]);
+  }
+
   /** Loads file, then environment, then overrides. */
   static load(options: { file?: string; overrides?: RawConfig; env?: NodeJS.ProcessEnv }): BrokerConfig {
     const fromFile = options.file ? parseProperties(readFileSync(options.file, 'utf8')) : {};
@@ -205,6 +335,11 @@ export class BrokerConfig {
   }
 }
 
+const defaultValues: ReadonlyMap<string, string | null> = new Map(
+  [...brokerConfigByName.values()].map((d) => [d.name, d.default]),
+);
+
+/** Checks topic config overrides; throws a ConfigError with Kafka's INVALID_CONFIG message. */
 export function validateTopicConfigs(configs: RawConfig): void {
   for (const [key, value] of Object.entries(configs)) {
     const def = topicConfigByName.get(key);

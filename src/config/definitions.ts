@@ -1,18 +1,33 @@
 /**
  * The one registry of the configs kbroker supports, under Kafka's names, types and defaults.
- * Used by the config file, `--override`, the environment, and (later) Describe/AlterConfigs.
- * Topic-level configs name the broker config that supplies their default (`serverDefault`).
+ * Used by the config file, `--override`, the environment, DescribeConfigs and
+ * (Incremental)AlterConfigs alike. Topic-level configs name the broker config that supplies
+ * their default (`serverDefault`); `BROKER_CONFIG_SYNONYMS` lists the broker configs that set
+ * one value (log.retention.ms ← log.retention.minutes ← log.retention.hours), and
+ * `DYNAMIC_BROKER_CONFIGS` those a running broker accepts through AlterConfigs. Keys of a real
+ * Kafka `server.properties` that kbroker has no use for (`KAFKA_CONFIGS_NOT_USED`) are accepted
+ * and logged at start rather than refused, so an existing file works unchanged.
  */
 
-export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list' | 'password';
+export type ConfigType =
+  | 'boolean'
+  | 'short'
+  | 'int'
+  | 'long'
+  | 'double'
+  | 'string'
+  | 'list'
+  | 'class'
+  | 'password';
 
 export interface ConfigDef {
   readonly name: string;
+  /** Kafka's ConfigDef.Type; `password` values are sensitive (DescribeConfigs returns null). */
   readonly type: ConfigType;
   /** The default as Kafka writes it (string form); `null` means no default. */
   readonly default: string | null;
   readonly doc: string;
-  /** Allowed values for enumerations. */
+  /** Allowed values for enumerations (for a list type: allowed elements). */
   readonly validValues?: readonly string[];
   /** Inclusive numeric bounds. */
   readonly min?: number;
@@ -144,7 +159,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     validValues: ['CreateTime', 'LogAppendTime'],
     doc: 'Whether batch timestamps are the producer time or the append time.',
   },
-  { name: 'log.cleanup.policy', type: 'list', default: 'delete', doc: 'delete and/or compact.' },
+  {
+    name: 'log.cleanup.policy',
+    type: 'list',
+    default: 'delete',
+    validValues: ['delete', 'compact'],
+    doc: 'Default cleanup.policy of topics: delete and/or compact.',
+  },
   {
     name: 'message.max.bytes',
     type: 'int',
@@ -231,67 +252,59 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Largest metadata string of a committed offset (OffsetCommit → OFFSET_METADATA_TOO_LARGE).',
   },
   {
-    name: 'group.min.session.timeout.ms',
+    name: 'log.roll.jitter.hours',
     type: 'int',
-    default: '6000',
+    default: '0',
     min: 0,
-    doc: 'Smallest session.timeout.ms a consumer may ask for (JoinGroup → INVALID_SESSION_TIMEOUT).',
+    doc: 'log.roll.jitter.ms in hours (used when log.roll.jitter.ms is not set).',
   },
   {
-    name: 'group.max.session.timeout.ms',
-    type: 'int',
-    default: '1800000',
-    min: 0,
-    doc: 'Largest session.timeout.ms a consumer may ask for (JoinGroup → INVALID_SESSION_TIMEOUT).',
+    name: 'compression.type',
+    type: 'string',
+    default: 'producer',
+    validValues: ['producer'],
+    doc: "Default compression.type of topics; kbroker keeps the producer's compression, so only producer is accepted.",
   },
   {
-    name: 'group.max.size',
-    type: 'int',
-    default: '1000',
-    min: 1,
-    doc: 'Most members (and members awaiting a member id) of one classic group; beyond it JoinGroup answers GROUP_MAX_SIZE_REACHED. Kafka defaults to Integer.MAX_VALUE; kbroker bounds memory instead.',
+    name: 'unclean.leader.election.enable',
+    type: 'boolean',
+    default: 'false',
+    doc: 'Default unclean.leader.election.enable of topics.',
   },
   {
-    name: 'offsets.topic.num.partitions',
-    type: 'int',
-    default: '50',
-    min: 1,
-    doc: 'Partitions of __consumer_offsets (fixed once the topic exists).',
+    name: 'delete.topic.enable',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Whether DeleteTopics may delete topics; when false it answers TOPIC_DELETION_DISABLED.',
   },
   {
-    name: 'offsets.topic.replication.factor',
-    type: 'int',
-    default: '3',
-    min: 1,
-    doc: 'Replication factor of __consumer_offsets, capped at the number of live brokers.',
-  },
-  {
-    name: 'offsets.topic.segment.bytes',
-    type: 'int',
-    default: '104857600',
-    min: 14,
-    doc: 'Segment size of __consumer_offsets.',
-  },
-  {
-    name: 'offsets.retention.minutes',
-    type: 'int',
-    default: '10080',
-    min: 1,
-    doc: 'Committed offsets of a group that has been empty this long (or of a standalone consumer, since the commit) are deleted.',
-  },
-  {
-    name: 'offsets.retention.check.interval.ms',
+    name: 'log.cleaner.delete.retention.ms',
     type: 'long',
-    default: '600000',
-    min: 1,
-    doc: 'How often expired offsets are looked for.',
+    default: '86400000',
+    min: 0,
+    doc: 'Default delete.retention.ms of topics.',
   },
   {
-    name: 'offset.metadata.max.bytes',
-    type: 'int',
-    default: '4096',
+    name: 'log.cleaner.min.compaction.lag.ms',
+    type: 'long',
+    default: '0',
     min: 0,
-    doc: 'Largest metadata string of a committed offset (OffsetCommit → OFFSET_METADATA_TOO_LARGE).',
+    doc: 'Default min.compaction.lag.ms of topics.',
+  },
+  {
+    name: 'log.cleaner.max.compaction.lag.ms',
+    type: 'long',
+    default: LONG_MAX,
+    min: 1,
+    doc: 'Default max.compaction.lag.ms of topics.',
+  },
+  {
+    name: 'log.cleaner.min.cleanable.ratio',
+    type: 'double',
+    default: '0.5',
+    min: 0,
+    max: 1,
+    doc: 'Default min.cleanable.dirty.ratio of topics.',
   },
 ];
 
@@ -302,7 +315,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '1073741824',
     min: 14,
     serverDefault: 'log.segment.bytes',
-    doc: 'Segment file size.',
+    doc: 'Size of one segment file: a segment that would grow past it is closed and a new one started. Retention deletes whole segments, so smaller segments let it act sooner.',
   },
   {
     name: 'segment.ms',
@@ -310,7 +323,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '604800000',
     min: 1,
     serverDefault: 'log.roll.ms',
-    doc: 'Segment roll time.',
+    doc: 'Time after which the active segment is rolled even if not full, so that retention can delete or compact old data.',
   },
   {
     name: 'segment.jitter.ms',
@@ -318,7 +331,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '0',
     min: 0,
     serverDefault: 'log.roll.jitter.ms',
-    doc: 'Roll jitter.',
+    doc: 'Largest random amount subtracted from segment.ms so that many partitions do not roll at once.',
   },
   {
     name: 'index.interval.bytes',
@@ -326,7 +339,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '4096',
     min: 0,
     serverDefault: 'log.index.interval.bytes',
-    doc: 'Index interval.',
+    doc: 'Bytes appended between two offset-index entries: a denser index finds fetch positions faster but is larger.',
   },
   {
     name: 'flush.messages',
@@ -334,7 +347,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: LONG_MAX,
     min: 1,
     serverDefault: 'log.flush.interval.messages',
-    doc: 'fsync every N messages.',
+    doc: 'Messages appended before the log is fsynced; 1 fsyncs every append before it is acknowledged. The default leaves durability to replication and the OS.',
   },
   {
     name: 'flush.ms',
@@ -342,7 +355,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: LONG_MAX,
     min: 0,
     serverDefault: 'log.flush.interval.ms',
-    doc: 'fsync every N ms.',
+    doc: 'Longest time appended data stays unfsynced.',
   },
   {
     name: 'retention.ms',
@@ -350,14 +363,14 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '604800000',
     min: -1,
     serverDefault: 'log.retention.ms',
-    doc: 'Retention time.',
+    doc: 'How long a segment is kept after its newest record, when cleanup.policy includes delete; -1 keeps data forever. Whole segments are deleted and the log start offset moves past them.',
   },
   {
     name: 'retention.bytes',
     type: 'long',
     default: '-1',
     serverDefault: 'log.retention.bytes',
-    doc: 'Retention size.',
+    doc: 'Largest size of a partition before its oldest segments are deleted (per partition); -1 means no limit.',
   },
   {
     name: 'file.delete.delay.ms',
@@ -365,7 +378,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '60000',
     min: 0,
     serverDefault: 'log.segment.delete.delay.ms',
-    doc: 'Delete delay.',
+    doc: 'Time a segment removed by retention stays on disk (renamed .deleted) before its files are deleted.',
   },
   {
     name: 'message.timestamp.type',
@@ -373,7 +386,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: 'CreateTime',
     validValues: ['CreateTime', 'LogAppendTime'],
     serverDefault: 'log.message.timestamp.type',
-    doc: 'Timestamp type.',
+    doc: 'CreateTime keeps the timestamps producers set; LogAppendTime makes the broker stamp each batch with its append time.',
   },
   {
     name: 'max.message.bytes',
@@ -381,14 +394,15 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '1048588',
     min: 0,
     serverDefault: 'message.max.bytes',
-    doc: 'Largest batch.',
+    doc: 'Largest record batch (after compression) the topic accepts; larger ones are refused with MESSAGE_TOO_LARGE.',
   },
   {
     name: 'cleanup.policy',
     type: 'list',
     default: 'delete',
+    validValues: ['delete', 'compact'],
     serverDefault: 'log.cleanup.policy',
-    doc: 'delete and/or compact.',
+    doc: 'delete removes old segments by retention.ms/retention.bytes; compact keeps the latest record per key. kbroker stores compact but does not compact yet (a compact-only topic is not deleted by retention).',
   },
   {
     name: 'min.insync.replicas',
@@ -396,7 +410,55 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '1',
     min: 1,
     serverDefault: 'min.insync.replicas',
-    doc: 'Min ISR.',
+    doc: 'Fewest in-sync replicas an acks=all produce needs to succeed.',
+  },
+  {
+    name: 'compression.type',
+    type: 'string',
+    default: 'producer',
+    validValues: ['producer'],
+    serverDefault: 'compression.type',
+    doc: 'producer keeps batches compressed as the producer sent them. kbroker never recompresses, so it accepts only producer.',
+  },
+  {
+    name: 'unclean.leader.election.enable',
+    type: 'boolean',
+    default: 'false',
+    serverDefault: 'unclean.leader.election.enable',
+    doc: 'Whether a replica outside the ISR may become leader. A single kbroker is always the only replica, so this has no effect yet.',
+  },
+  {
+    name: 'delete.retention.ms',
+    type: 'long',
+    default: '86400000',
+    min: 0,
+    serverDefault: 'log.cleaner.delete.retention.ms',
+    doc: 'How long tombstones are kept in compacted topics (stored for compaction, not yet used).',
+  },
+  {
+    name: 'min.compaction.lag.ms',
+    type: 'long',
+    default: '0',
+    min: 0,
+    serverDefault: 'log.cleaner.min.compaction.lag.ms',
+    doc: 'Minimum time a record stays uncompacted (stored for compaction, not yet used).',
+  },
+  {
+    name: 'max.compaction.lag.ms',
+    type: 'long',
+    default: LONG_MAX,
+    min: 1,
+    serverDefault: 'log.cleaner.max.compaction.lag.ms',
+    doc: 'Maximum time a record stays uncompacted (stored for compaction, not yet used).',
+  },
+  {
+    name: 'min.cleanable.dirty.ratio',
+    type: 'double',
+    default: '0.5',
+    min: 0,
+    max: 1,
+    serverDefault: 'log.cleaner.min.cleanable.ratio',
+    doc: 'Dirty share of a log above which it is compacted (stored for compaction, not yet used).',
   },
 ];
 
@@ -406,3 +468,77 @@ export const brokerConfigByName: ReadonlyMap<string, ConfigDef> = new Map(
 export const topicConfigByName: ReadonlyMap<string, TopicConfigDef> = new Map(
   topicConfigDefs.map((d) => [d.name, d]),
 );
+
+/**
+ * Broker configs that set the same value, highest precedence first (Kafka's
+ * DynamicBrokerConfig.brokerConfigSynonyms): log.retention.ms, else minutes, else hours.
+ */
+export const BROKER_CONFIG_SYNONYMS: Readonly<Record<string, readonly string[]>> = {
+  'log.retention.ms': ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+  'log.roll.ms': ['log.roll.ms', 'log.roll.hours'],
+  'log.roll.jitter.ms': ['log.roll.jitter.ms', 'log.roll.jitter.hours'],
+};
+
+/**
+ * Broker configs AlterConfigs may change on a running broker, per broker or as the cluster
+ * default (Kafka's DynamicLogConfig: the broker names of topic configs). Any other key on a BROKER
+ * resource is refused as Kafka does: "Cannot update these configs dynamically: Set(...)".
+ */
+export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
+  ...topicConfigDefs.map((d) => d.serverDefault).filter((n): n is string => n !== undefined),
+]);
+
+/**
+ * Keys of a real Kafka server.properties that kbroker accepts but does not use (threads, socket
+ * buffers, KRaft/ZooKeeper quorum settings, replication of internal topics on a single node...).
+ * They are logged once at start ("not used by kbroker") instead of failing the start.
+ */
+export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
+  'process.roles',
+  'controller.quorum.voters',
+  'controller.quorum.bootstrap.servers',
+  'controller.listener.names',
+  'inter.broker.listener.name',
+  'listener.security.protocol.map',
+  'security.inter.broker.protocol',
+  'zookeeper.connect',
+  'zookeeper.connection.timeout.ms',
+  'zookeeper.session.timeout.ms',
+  'num.network.threads',
+  'num.io.threads',
+  'num.replica.fetchers',
+  'num.recovery.threads.per.data.dir',
+  'background.threads',
+  'queued.max.requests',
+  'socket.send.buffer.bytes',
+  'socket.receive.buffer.bytes',
+  'transaction.state.log.replication.factor',
+  'transaction.state.log.min.isr',
+  'log.cleaner.enable',
+  'log.cleaner.threads',
+  'log.preallocate',
+  'metadata.log.dir',
+  'metadata.log.segment.bytes',
+  'metadata.log.retention.bytes',
+  'metadata.max.retention.bytes',
+  'replica.lag.time.max.ms',
+  'replica.fetch.max.bytes',
+  'controlled.shutdown.enable',
+  'auto.leader.rebalance.enable',
+  'leader.imbalance.check.interval.seconds',
+  'share.coordinator.state.topic.replication.factor',
+  'share.coordinator.state.topic.min.isr',
+  'confluent.support.metrics.enable',
+  'confluent.license.topic.replication.factor',
+]);
+
+/** Prefixes of Kafka broker keys kbroker accepts but does not use (per-listener overrides, JMX, metrics reporters). */
+export const KAFKA_CONFIG_PREFIXES_NOT_USED: readonly string[] = [
+  'listener.name.',
+  'metric.reporters',
+  'metrics.',
+];
+
+export function isKafkaConfigNotUsed(name: string): boolean {
+  return KAFKA_CONFIGS_NOT_USED.has(name) || KAFKA_CONFIG_PREFIXES_NOT_USED.some((p) => name.startsWith(p));
+}

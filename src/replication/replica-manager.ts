@@ -4,7 +4,11 @@
  * logs themselves live in storage's LogManager; this layer adds leadership (leader epoch,
  * replicas, ISR, high watermark) so that followers can be added without touching handlers.
  */
+
+import type { DynamicScope } from '../config/broker-config.js';
+import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
 import type { Broker } from '../server/broker.js';
+import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { Partition } from './partition.js';
 
@@ -35,6 +39,9 @@ export function invalidTopicReason(name: string): string | null {
   return null;
 }
 
+/** A single broker leads every partition from the first epoch on. */
+const LEADER_EPOCH = 0;
+
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 export class ReplicaManager {
@@ -44,22 +51,40 @@ export class ReplicaManager {
   private readonly shutdownListeners = new Set<() => void>();
 
   constructor(private readonly broker: Broker) {
+    const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
+    for (const scope of ['default', 'broker'] as const) {
+      if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
+    }
+    if (Object.keys(dynamic.default).length + Object.keys(dynamic.broker).length > 0) {
+      this.refreshLogDefaults();
+    }
     for (const meta of broker.logManager.topics()) this.register(meta);
   }
 
-  private register(meta: TopicMetadata): TopicInfo {
+  /** (Re)builds the TopicInfo of `meta`, keeping the Partition objects that already exist. */
+  private register(meta: TopicMetadata, existing: readonly Partition[] = []): TopicInfo {
     const nodeId = this.broker.nodeId;
     const partitions: Partition[] = [];
     for (let p = 0; p < meta.partitions; p++) {
+      const known = existing[p];
+      if (known) {
+        partitions.push(known);
+        continue;
+      }
       const log = this.broker.logManager.getLog(meta.name, p)!;
-      partitions.push(new Partition(meta.name, p, log, nodeId, 0, [nodeId], [nodeId]));
+      // Becoming leader starts the leader epoch at the log end (Kafka's Partition.makeLeader),
+      // so OffsetForLeaderEpoch answers for an empty partition too.
+      if (log.leaderEpochCache.latestEpoch() < LEADER_EPOCH) {
+        log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
+      }
+      partitions.push(new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]));
     }
     const info: TopicInfo = {
       name: meta.name,
       topicId: meta.topicId,
       partitions,
       isInternal: INTERNAL_TOPICS.has(meta.name),
-      configs: meta.configs,
+      configs: { ...meta.configs },
       effectiveConfig: this.broker.config.topicConfig(meta.configs),
     };
     this.topicsByName.set(meta.name, info);
@@ -91,6 +116,21 @@ export class ReplicaManager {
   }
 
   /**
+   * Deletes a topic: its partition directories leave the disk at once, and every fetch waiting
+   * on one of its partitions is woken so that it re-reads and answers UNKNOWN_TOPIC_OR_PARTITION.
+   */
+  deleteTopic(name: string): void {
+    const t = this.topicsByName.get(name);
+    if (!t) throw new Error(`unknown topic '${name}'`);
+    this.topicsByName.delete(t.name);
+    this.topicsById.delete(t.topicId);
+    this.broker.logManager.deleteTopic(t.name);
+    for (const p of t.partitions) p.notifyAppend();
+    this.broker.metrics.topicDeleted(t.name);
+    this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
+  }
+
+  /**
    * Deletes every topic that is not internal (`__consumer_offsets` and `__transaction_state`
    * belong to their coordinators, which clear them through the broker's reset hooks) and returns
    * their names. Used by `Broker.reset()` so test suites can share one broker.
@@ -110,6 +150,51 @@ export class ReplicaManager {
       deleted.push(t.name);
     }
     return deleted;
+  }
+
+  /** Grows a topic to `count` partitions (count must exceed the current number). */
+  createPartitions(name: string, count: number): TopicInfo {
+    const t = this.topicsByName.get(name);
+    if (!t) throw new Error(`unknown topic '${name}'`);
+    this.broker.logManager.addPartitions(name, count);
+    const info = this.register(this.broker.logManager.topic(name)!, t.partitions);
+    this.broker.log.info(`topic ${name} grew from ${t.partitions.length} to ${count} partition(s)`);
+    return info;
+  }
+
+  /**
+   * Replaces a topic's config overrides (validated by the caller): persisted, applied to its open
+   * logs at once (retention, segment size, timestamp type...) and to `effectiveConfig`.
+   */
+  setTopicConfigs(name: string, configs: Record<string, string>): TopicInfo {
+    const t = this.topicsByName.get(name);
+    if (!t) throw new Error(`unknown topic '${name}'`);
+    this.broker.logManager.setTopicConfigs(name, configs);
+    const info = this.register(this.broker.logManager.topic(name)!, t.partitions);
+    this.broker.log.info(`topic ${name} configs set to ${JSON.stringify(configs)}`);
+    return info;
+  }
+
+  /**
+   * Replaces the dynamic broker configs of `scope` (validated by the caller), persists them and
+   * re-applies every topic's effective configs, since broker values are topic defaults.
+   */
+  setDynamicBrokerConfigs(scope: DynamicScope, configs: Record<string, string>): void {
+    this.broker.config.setDynamic(scope, configs);
+    saveDynamicBrokerConfigs(this.broker.logManager.dataDir, {
+      default: this.broker.config.dynamicConfigs('default'),
+      broker: this.broker.config.dynamicConfigs('broker'),
+    });
+    this.refreshLogDefaults();
+    for (const t of [...this.topicsByName.values()]) {
+      this.register(this.broker.logManager.topic(t.name)!, t.partitions);
+    }
+  }
+
+  private refreshLogDefaults(): void {
+    const lm = this.broker.logManager;
+    lm.defaultConfig = logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig());
+    for (const t of lm.topics()) lm.setTopicConfigs(t.name, t.configs);
   }
 
   /**

@@ -44,6 +44,9 @@ export class Broker {
     options: BrokerOptions,
   ) {
     this.log = options.logger ?? createLogger();
+    if (config.notUsed.length > 0) {
+      this.log.info(`configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`);
+    }
     this.logManager = LogManager.open({
       logDirs: config.logDir,
       nodeId: config.nodeId,

@@ -1,0 +1,59 @@
+/**
+ * DescribeCluster (key 60), v0–1 (Java Admin describeCluster, `kafka-topics --describe`).
+ * v0 flexible from the start; v1 endpoint_type: 1 asks for brokers (this node), 2 for
+ * controllers, which a broker endpoint answers MISMATCHED_ENDPOINT_TYPE as Kafka does (kbroker
+ * has no separate controller listener). This broker is its own controller. Cluster authorized
+ * operations are every cluster operation when asked for (there is no authorizer), else
+ * -2147483648.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  DescribeClusterRequest,
+  type DescribeClusterRequestData,
+  DescribeClusterResponse,
+  type DescribeClusterResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+import { CLUSTER_AUTHORIZED_OPERATIONS } from './topic-admin.js';
+
+const BROKERS = 1;
+const OMITTED = -2147483648;
+
+export const describeClusterHandler = defineHandler<DescribeClusterRequestData, DescribeClusterResponseData>({
+  apiKey: 60,
+  name: 'DescribeCluster',
+  minVersion: 0,
+  maxVersion: 1,
+  request: DescribeClusterRequest,
+  response: DescribeClusterResponse,
+  handle(ctx, req) {
+    const { broker } = ctx;
+    const endpointType = req.endpointType ?? BROKERS;
+    const base = {
+      throttleTimeMs: 0,
+      endpointType: BROKERS,
+      clusterId: broker.clusterId,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
+        ? CLUSTER_AUTHORIZED_OPERATIONS
+        : OMITTED,
+    };
+    if (endpointType !== BROKERS) {
+      return {
+        ...base,
+        errorCode: ErrorCode.MISMATCHED_ENDPOINT_TYPE,
+        errorMessage:
+          'The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER',
+        controllerId: -1,
+        brokers: [],
+      };
+    }
+    const { host, port } = broker.advertised;
+    return {
+      ...base,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      controllerId: broker.nodeId,
+      brokers: [{ brokerId: broker.nodeId, host, port, rack: null }],
+    };
+  },
+});

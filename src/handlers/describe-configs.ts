@@ -1,0 +1,217 @@
+/**
+ * DescribeConfigs (key 32), v1–4 (`kafka-topics --describe` and `kafka-configs --describe`).
+ * v1 replaces is_default with config_source and adds synonyms (include_synonyms); v2 same
+ * layout; v3 adds config_type and documentation (include_documentation); v4 flexible.
+ * TOPIC resources list every topic config: an override is DYNAMIC_TOPIC_CONFIG, otherwise the
+ * source is that of the broker config that supplies the default (STATIC_BROKER_CONFIG,
+ * DYNAMIC_*_BROKER_CONFIG or DEFAULT_CONFIG), with synonyms built as Kafka's ConfigHelper does.
+ * BROKER resources: this broker's id lists every broker config (read_only unless AlterConfigs
+ * may change it); the empty name lists the cluster-wide dynamic defaults only.
+ * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
+ * resources, answered INVALID_REQUEST "Unsupported resource type".
+ */
+import { type BrokerConfig, ConfigError, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
+import {
+  brokerConfigByName,
+  type ConfigType,
+  DYNAMIC_BROKER_CONFIGS,
+  topicConfigByName,
+} from '../config/definitions.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  DescribeConfigsRequest,
+  type DescribeConfigsRequestData,
+  DescribeConfigsResponse,
+  type DescribeConfigsResponseData,
+  type DescribeConfigsResponseDescribeConfigsResourceResult,
+  type DescribeConfigsResponseDescribeConfigsResult,
+} from '../protocol/generated/messages.js';
+import { invalidTopicReason } from '../replication/replica-manager.js';
+import type { Broker } from '../server/broker.js';
+import { defineHandler } from '../server/handler.js';
+import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
+
+/** ConfigResource.Type ids. */
+export const ResourceType = {
+  UNKNOWN: 0,
+  TOPIC: 2,
+  BROKER: 4,
+  BROKER_LOGGER: 8,
+  CLIENT_METRICS: 16,
+  GROUP: 32,
+} as const;
+
+export function resourceTypeName(type: number): string {
+  return Object.entries(ResourceType).find(([, id]) => id === type)?.[0] ?? String(type);
+}
+
+/** DescribeConfigsResponse.ConfigType ids. */
+const CONFIG_TYPE: Record<ConfigType, number> = {
+  boolean: 1,
+  string: 2,
+  int: 3,
+  short: 4,
+  long: 5,
+  double: 6,
+  list: 7,
+  class: 8,
+  password: 9,
+};
+
+export interface DescribedConfig {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  configSource: number;
+  isSensitive: boolean;
+  synonyms: ConfigSynonym[];
+  configType: number;
+  documentation: string | null;
+}
+
+/** Kafka's createTopicConfigEntry for every topic config, sorted by name. */
+export function describeTopicConfigs(config: BrokerConfig, overrides: Readonly<Record<string, string>>) {
+  const out: DescribedConfig[] = [];
+  for (const def of [...topicConfigByName.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const isSensitive = def.type === 'password';
+    const value = overrides[def.name] ?? config.topicDefault(def);
+    const synonyms: ConfigSynonym[] = def.serverDefault ? config.synonyms(def.serverDefault) : [];
+    if (overrides[def.name] !== undefined) {
+      synonyms.unshift({
+        name: def.name,
+        value: isSensitive ? null : value,
+        source: ConfigSource.DYNAMIC_TOPIC_CONFIG,
+      });
+    }
+    out.push({
+      name: def.name,
+      value: isSensitive ? null : value,
+      readOnly: false,
+      configSource: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+      isSensitive,
+      synonyms,
+      configType: CONFIG_TYPE[def.type],
+      documentation: def.doc,
+    });
+  }
+  return out;
+}
+
+/** Kafka's createBrokerConfigEntry; `perBroker` false keeps only dynamic-default synonyms. */
+function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boolean): DescribedConfig {
+  const def = brokerConfigByName.get(name)!;
+  const isSensitive = def.type === 'password';
+  const synonyms = config
+    .synonyms(name)
+    .filter((s) => perBroker || s.source === ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+  const value = perBroker ? config.get(name) : (config.dynamicConfigs('default')[name] ?? null);
+  return {
+    name,
+    value: isSensitive ? null : value,
+    readOnly: !DYNAMIC_BROKER_CONFIGS.has(name),
+    configSource: synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG,
+    isSensitive,
+    synonyms,
+    configType: CONFIG_TYPE[def.type],
+    documentation: def.doc,
+  };
+}
+
+export class ResourceError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
+ * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
+ */
+export function brokerScope(broker: Broker, resourceName: string): 'default' | 'broker' {
+  if (resourceName === '') return 'default';
+  if (!/^-?\d+$/.test(resourceName)) {
+    throw new ResourceError(
+      ErrorCode.INVALID_REQUEST,
+      `Broker id must be an integer, but it is: ${resourceName}`,
+    );
+  }
+  if (Number(resourceName) !== broker.nodeId) {
+    throw new ResourceError(
+      ErrorCode.INVALID_REQUEST,
+      `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${resourceName}`,
+    );
+  }
+  return 'broker';
+}
+
+/** Checks a TOPIC resource name and that the topic exists; returns its overrides. */
+export function topicResource(broker: Broker, name: string): Readonly<Record<string, string>> {
+  if (name === '')
+    throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
+  const invalid = invalidTopicReason(name);
+  if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+  const t = broker.replicaManager.topic(name);
+  if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
+  return t.configs;
+}
+
+function describeResource(broker: Broker, resourceType: number, resourceName: string): DescribedConfig[] {
+  switch (resourceType) {
+    case ResourceType.TOPIC:
+      return describeTopicConfigs(broker.config, topicResource(broker, resourceName));
+    case ResourceType.BROKER: {
+      const scope = brokerScope(broker, resourceName);
+      const names =
+        scope === 'broker'
+          ? [...brokerConfigByName.keys()]
+          : Object.keys(broker.config.dynamicConfigs('default'));
+      return names.map((n) => describeBrokerConfig(broker.config, n, scope === 'broker'));
+    }
+    default:
+      throw new ResourceError(
+        ErrorCode.INVALID_REQUEST,
+        `Unsupported resource type: ${resourceTypeName(resourceType)}`,
+      );
+  }
+}
+
+export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, DescribeConfigsResponseData>({
+  apiKey: 32,
+  name: 'DescribeConfigs',
+  minVersion: 1,
+  maxVersion: 4,
+  request: DescribeConfigsRequest,
+  response: DescribeConfigsResponse,
+  handle(ctx, req) {
+    const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
+      const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      try {
+        const keys = res.configurationKeys === null ? null : new Set(res.configurationKeys);
+        const configs = describeResource(ctx.broker, res.resourceType, res.resourceName)
+          .filter((c) => keys === null || keys.has(c.name))
+          .map(
+            (c): DescribeConfigsResponseDescribeConfigsResourceResult => ({
+              name: c.name,
+              value: c.value,
+              readOnly: c.readOnly,
+              isDefault: c.configSource === ConfigSource.DEFAULT_CONFIG,
+              configSource: c.configSource,
+              isSensitive: c.isSensitive,
+              synonyms: req.includeSynonyms ? c.synonyms : [],
+              configType: c.configType,
+              documentation: req.includeDocumentation ? c.documentation : null,
+            }),
+          );
+        return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
+      } catch (err) {
+        if (!(err instanceof ResourceError || err instanceof ConfigError)) throw err;
+        const errorCode = err instanceof ResourceError ? err.errorCode : ErrorCode.INVALID_CONFIG;
+        return { ...base, errorCode, errorMessage: err.message, configs: [] };
+      }
+    });
+    return { throttleTimeMs: 0, results };
+  },
+});

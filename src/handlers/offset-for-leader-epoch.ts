@@ -1,0 +1,46 @@
+/**
+ * OffsetForLeaderEpoch (key 23), v2–4 (the Java consumer validates its position with it after a
+ * leader change, if the broker advertises v3+). v2 current leader epoch and throttle time; v3
+ * replica id; v4 flexible. For each partition: the largest epoch at or below the requested one
+ * and the offset where the next epoch starts (the log end offset for the current epoch), from
+ * the leader-epoch-checkpoint cache as Kafka's LeaderEpochFileCache.endOffsetFor; an epoch
+ * above every known one gives -1/-1. A stale or future current_leader_epoch is
+ * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  OffsetForLeaderEpochRequest,
+  type OffsetForLeaderEpochRequestData,
+  OffsetForLeaderEpochResponse,
+  type OffsetForLeaderEpochResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+import { leaderEpochError } from './fetch.js';
+
+export const offsetForLeaderEpochHandler = defineHandler<
+  OffsetForLeaderEpochRequestData,
+  OffsetForLeaderEpochResponseData
+>({
+  apiKey: 23,
+  name: 'OffsetForLeaderEpoch',
+  minVersion: 2,
+  maxVersion: 4,
+  request: OffsetForLeaderEpochRequest,
+  response: OffsetForLeaderEpochResponse,
+  handle(ctx, req) {
+    const rm = ctx.broker.replicaManager;
+    const topics = req.topics.map((t) => ({
+      topic: t.topic,
+      partitions: t.partitions.map((op) => {
+        const base = { partition: op.partition, leaderEpoch: -1, endOffset: -1 };
+        const p = rm.getPartition(t.topic, op.partition);
+        if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        const epochError = leaderEpochError(p, op.currentLeaderEpoch);
+        if (epochError) return { ...base, errorCode: ErrorCode[epochError] };
+        const found = p.log.leaderEpochCache.endOffsetFor(op.leaderEpoch, p.logEndOffset);
+        return { ...base, errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
+      }),
+    }));
+    return { throttleTimeMs: 0, topics };
+  },
+});
