@@ -10,6 +10,7 @@
 import { startTestBroker } from '../src/test-support/broker.js';
 import { TestClient } from '../src/test-support/client.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: decoded bodies of many message types, checked field by field
 type Body = Record<string, any>;
 
 function arg(name: string, dflt: number): number {

@@ -8,6 +8,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: decoded bodies of many message types, checked field by field
 type Body = Record<string, any>;
 
 let tb: TestBroker;
