@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# Kafka's own command-line tools (org.apache.kafka:kafka-tools from Maven Central) against a fresh
+# kbroker: the session a user runs (create/describe a topic, console producer with keys, console
+# consumer with a group, consumer-groups describe/reset, configs, offsets, perf tests,
+# transactions, delete-records) and kafka-dump-log over every segment kbroker wrote.
+#
+#   compat-tests/kafka-tools/run.sh [--install-only]
+# Env: KAFKA_TOOLS_VERSION (default 4.4.0), COMPAT_CACHE, COMPAT_OUT.
+source "$(dirname "$0")/../lib/common.sh"
+compat_init kafka-tools
+HERE="$REPO/compat-tests/kafka-tools"
+export KAFKA_TOOLS_VERSION="${KAFKA_TOOLS_VERSION:-4.4.0}"
+DUMPLOG39_VERSION=3.9.1
+export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$KAFKA_TOOLS_VERSION/lib"
+DUMPLOG39_LIB="$CACHE/kafka-dumplog-$DUMPLOG39_VERSION/lib"
+BIN="$HERE/bin"
+
+install() {
+  local pom="$1" version="$2" dest="$3"
+  [ -f "$dest/.complete" ] && return 0
+  rm -rf "$dest"
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -Dkafka.version="$version" -DoutputDirectory="$dest"
+  touch "$dest/.complete"
+}
+compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install "$HERE/pom.xml" "$KAFKA_TOOLS_VERSION" "$KAFKA_TOOLS_LIB"
+compat_timed_install "kafka_2.13 $DUMPLOG39_VERSION for DumpLogSegments (Maven Central)" install "$HERE/pom-dumplog-3.9.xml" "$DUMPLOG39_VERSION" "$DUMPLOG39_LIB"
+[ "${1:-}" = "--install-only" ] && exit 0
+
+# Topics that the producers auto-create get 3 partitions, so the consume scenarios do not depend
+# on CreateTopics; small segments so kafka-dump-log sees rolled segments and several index entries.
+compat_start_broker --override num.partitions=3 --override log.segment.bytes=65536
+B="$BOOTSTRAP"
+T=30 # seconds a tool may take before it counts as hung
+WORK="$(mktemp -d)"
+trap 'compat_cleanup; rm -rf "$WORK"' EXIT
+
+tool() { local t="$1"; shift; timeout -k 5 "$T" "$BIN/$t" "$@"; }
+fail() { echo "FAILED: $*" >&2; return 1; }
+# Sum of the last column of kafka-get-offsets output ("topic:partition:offset" lines).
+offsets_sum() { tool kafka-get-offsets.sh --bootstrap-server "$B" --topic "$1" --time "$2" | awk -F: '{s+=$3} END {print s+0}'; }
+
+# The keyed lines the user types: key:value, 5 keys.
+for i in $(seq 1 30); do echo "k$((i % 5)):value-$i"; done >"$WORK/keyed.txt"
+# What console-consumer prints with print.key=true: key<TAB>value. Kafka 4.x also prints a
+# deprecation notice for --property (now --formatter-property) on stdout: dropped before comparing.
+records() { grep -v '^Option --property is deprecated' "$@"; }
+sed 's/:/\t/' "$WORK/keyed.txt" | sort >"$WORK/keyed.expected"
+
+f_api_versions() {
+  tool kafka-broker-api-versions.sh --bootstrap-server "$B" | tee "$WORK/apiversions.txt"
+  grep -q 'Produce(0): ' "$WORK/apiversions.txt" && grep -q 'Fetch(1): ' "$WORK/apiversions.txt"
+}
+
+f_topics_create() {
+  tool kafka-topics.sh --bootstrap-server "$B" --create --topic orders --partitions 3 --replication-factor 1
+}
+
+f_topics_describe() {
+  tool kafka-topics.sh --bootstrap-server "$B" --describe --topic orders | tee "$WORK/describe.txt"
+  grep -q 'PartitionCount: 3' "$WORK/describe.txt" || fail "no 'PartitionCount: 3'"
+  [ "$(grep -c 'Partition: [0-9]' "$WORK/describe.txt")" -eq 3 ] || fail "not 3 partition lines"
+  grep -q 'Leader: 1' "$WORK/describe.txt" || fail "no leader"
+}
+
+f_topics_list() {
+  tool kafka-topics.sh --bootstrap-server "$B" --list | tee "$WORK/list.txt"
+  grep -qx orders "$WORK/list.txt"
+}
+
+# The console producer as Kafka configures it, except idempotence (needs InitProducerId).
+f_console_producer_keyed() {
+  tool kafka-console-producer.sh --bootstrap-server "$B" --topic orders \
+    --property parse.key=true --property key.separator=: \
+    --producer-property enable.idempotence=false <"$WORK/keyed.txt" 2>&1 | tee "$WORK/producer.txt"
+  ! grep -qiE 'error|exception' "$WORK/producer.txt" || fail "producer reported errors"
+  [ "$(offsets_sum orders -1)" -eq 30 ] || fail "log end offsets of orders do not add up to 30"
+}
+
+# Exactly as a user types it: Kafka's defaults, so an idempotent producer.
+f_console_producer_default() {
+  tool kafka-console-producer.sh --bootstrap-server "$B" --topic orders-idem \
+    --property parse.key=true --property key.separator=: <"$WORK/keyed.txt" 2>&1 | tee "$WORK/producer-idem.txt"
+  ! grep -qiE 'error|exception' "$WORK/producer-idem.txt" || fail "producer reported errors"
+  [ "$(offsets_sum orders-idem -1)" -eq 30 ] || fail "log end offsets of orders-idem do not add up to 30"
+}
+
+f_get_offsets() {
+  tool kafka-get-offsets.sh --bootstrap-server "$B" --topic orders --time -1 | tee "$WORK/latest.txt"
+  [ "$(wc -l <"$WORK/latest.txt")" -eq 3 ] || fail "not 3 partitions"
+  [ "$(offsets_sum orders -2)" -eq 0 ] || fail "earliest offsets not 0"
+  [ "$(offsets_sum orders -1)" -eq 30 ] || fail "latest offsets do not add up to 30"
+  # By timestamp: a time before everything gives offset 0 per partition.
+  [ "$(offsets_sum orders 1000)" -eq 0 ] || fail "offsets for timestamp 1000 not 0"
+}
+
+# Without a group: --partition makes the console consumer assign() instead of subscribe().
+f_console_consumer_partition() {
+  : >"$WORK/assigned.txt"
+  local p n
+  for p in 0 1 2; do
+    n=$(tool kafka-get-offsets.sh --bootstrap-server "$B" --topic orders --partitions "$p" --time -1 | cut -d: -f3)
+    [ "$n" -gt 0 ] || continue
+    tool kafka-console-consumer.sh --bootstrap-server "$B" --topic orders --partition "$p" --offset earliest \
+      --max-messages "$n" --timeout-ms 20000 --property print.key=true >>"$WORK/assigned.txt"
+  done
+  records "$WORK/assigned.txt" | sort | diff "$WORK/keyed.expected" - || fail "consumed records differ from produced"
+}
+
+f_console_consumer_group() {
+  tool kafka-console-consumer.sh --bootstrap-server "$B" --topic orders --from-beginning --group g \
+    --property print.key=true --max-messages 30 --timeout-ms 20000 >"$WORK/group.txt"
+  records "$WORK/group.txt" | sort | diff "$WORK/keyed.expected" - || fail "consumed records differ from produced"
+}
+
+f_consumer_groups_describe() {
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group g | tee "$WORK/cg.txt"
+  # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG ...: committed at the end, lag 0.
+  [ "$(awk '$2=="orders" && $4==$5 && $6==0' "$WORK/cg.txt" | wc -l)" -eq 3 ] || fail "not 3 partitions with lag 0"
+}
+
+f_consumer_groups_list() {
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --list | tee "$WORK/cgl.txt"
+  grep -qx g "$WORK/cgl.txt"
+}
+
+f_consumer_groups_reset() {
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --reset-offsets --to-earliest --execute \
+    --group g --topic orders | tee "$WORK/reset.txt"
+  [ "$(awk '$2=="orders" && $4=="0"' "$WORK/reset.txt" | wc -l)" -eq 3 ] || fail "NEW-OFFSET not 0 for 3 partitions"
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group g | tee "$WORK/cg2.txt"
+  [ "$(awk '$2=="orders" && $4==0 && $6==$5' "$WORK/cg2.txt" | wc -l)" -eq 3 ] || fail "offsets not reset to 0"
+  # Consuming again with the group reads everything again.
+  tool kafka-console-consumer.sh --bootstrap-server "$B" --topic orders --group g \
+    --property print.key=true --max-messages 30 --timeout-ms 20000 >"$WORK/again.txt"
+  records "$WORK/again.txt" | sort | diff "$WORK/keyed.expected" -
+}
+
+f_configs_describe() {
+  tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type topics --entity-name orders | tee "$WORK/cfg.txt"
+  grep -q "Dynamic configs for topic orders" "$WORK/cfg.txt"
+  tool kafka-configs.sh --bootstrap-server "$B" --describe --all --entity-type topics --entity-name orders | tee "$WORK/cfgall.txt"
+  grep -q 'cleanup.policy=delete' "$WORK/cfgall.txt" || fail "no cleanup.policy in --all"
+}
+
+f_configs_alter() {
+  tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type topics --entity-name orders \
+    --add-config retention.ms=86400000
+  tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type topics --entity-name orders | tee "$WORK/cfg2.txt"
+  grep -q 'retention.ms=86400000' "$WORK/cfg2.txt"
+}
+
+f_producer_perf_test() {
+  local c
+  for c in none gzip snappy lz4 zstd; do
+    tool kafka-producer-perf-test.sh --topic perf --num-records 5000 --record-size 200 --throughput -1 \
+      --producer-props bootstrap.servers="$B" acks=all enable.idempotence=false compression.type="$c" linger.ms=5 \
+      | tee "$WORK/perf-$c.txt"
+    grep -q '^5000 records sent' "$WORK/perf-$c.txt" || fail "perf test with $c did not send 5000 records"
+  done
+  [ "$(offsets_sum perf -1)" -eq 25000 ] || fail "log end offsets of perf do not add up to 25000"
+}
+
+f_consumer_perf_test() {
+  tool kafka-consumer-perf-test.sh --bootstrap-server "$B" --topic perf --messages 25000 --timeout 20000 \
+    | tee "$WORK/cperf.txt"
+  # data.consumed.in.nMsg is the 5th CSV column.
+  [ "$(tail -1 "$WORK/cperf.txt" | cut -d, -f5 | tr -d ' ')" -eq 25000 ] || fail "did not consume 25000 records"
+}
+
+f_transactions() {
+  tool kafka-producer-perf-test.sh --topic txn --num-records 1000 --record-size 100 --throughput -1 \
+    --transactional-id perf-tx --transaction-duration-ms 100 \
+    --producer-props bootstrap.servers="$B" | tee "$WORK/txperf.txt"
+  grep -q '^1000 records sent' "$WORK/txperf.txt" || fail "transactional perf test did not send 1000 records"
+  tool kafka-transactions.sh --bootstrap-server "$B" list | tee "$WORK/txlist.txt"
+  grep -q perf-tx "$WORK/txlist.txt" || fail "perf-tx not listed"
+  tool kafka-transactions.sh --bootstrap-server "$B" describe --transactional-id perf-tx | tee "$WORK/txdesc.txt"
+  grep -q perf-tx "$WORK/txdesc.txt"
+}
+
+f_delete_records() {
+  echo '{"version":1,"partitions":[{"topic":"perf","partition":0,"offset":100}]}' >"$WORK/del.json"
+  tool kafka-delete-records.sh --bootstrap-server "$B" --offset-json-file "$WORK/del.json" | tee "$WORK/del.txt"
+  grep -q 'low_watermark: 100' "$WORK/del.txt" || fail "no low_watermark: 100"
+  [ "$(tool kafka-get-offsets.sh --bootstrap-server "$B" --topic perf --partitions 0 --time -2 | cut -d: -f3)" = 100 ] \
+    || fail "earliest offset of perf-0 is not 100"
+}
+
+f_topics_alter_delete() {
+  tool kafka-topics.sh --bootstrap-server "$B" --alter --topic orders --partitions 4
+  tool kafka-topics.sh --bootstrap-server "$B" --describe --topic orders | grep -q 'PartitionCount: 4' || fail "not 4 partitions"
+  tool kafka-topics.sh --bootstrap-server "$B" --create --topic doomed --partitions 1 --replication-factor 1
+  tool kafka-topics.sh --bootstrap-server "$B" --delete --topic doomed
+  ! tool kafka-topics.sh --bootstrap-server "$B" --list | grep -qx doomed || fail "doomed still listed"
+}
+
+# kafka-dump-log over every .log/.index/.timeindex kbroker wrote (after a clean shutdown), with
+# the 4.x Java tool and Kafka 3.9's Scala tool. Problems go to stdout with exit code 0, so the
+# output is searched for them (see shared storage-format notes §9).
+dumplog_check() {
+  local label="$1" main="$2" lib="$3" out="$WORK/dump-$1" base logs idx
+  logs=$(ls "$BROKER_DATA"/*-[0-9]*/*.log | paste -sd,)
+  idx=$(ls "$BROKER_DATA"/*-[0-9]*/*.index "$BROKER_DATA"/*-[0-9]*/*.timeindex | paste -sd,)
+  run() { KAFKA_TOOLS_LIB="$lib" timeout -k 5 120 "$BIN/kafka-run-class.sh" "$main" "$@"; }
+  run --files "$logs" --deep-iteration >"$out.log.txt" 2>"$out.log.err" || fail "$label: dump of the logs exited non-zero: $(tail -3 "$out.log.err")"
+  run --files "$idx" >"$out.idx.txt" 2>"$out.idx.err" || fail "$label: dump of the indexes exited non-zero: $(tail -3 "$out.idx.err")"
+  run --files "$idx" --index-sanity-check >"$out.san.txt" 2>"$out.san.err" || fail "$label: --index-sanity-check exited non-zero"
+  if grep -E 'Exception|Error' "$out".*.err | grep -v SLF4J >&2; then fail "$label: errors on stderr"; fi
+  # Kafka's 4.3+ Java DumpLogSegments starts its consecutive-offset check at -1 (KAFKA-14579 port),
+  # so every segment whose base offset is not 0 gets "-1 is followed by <base>"; the 3.9 tool
+  # checks from the first record. Only that exact line is tolerated, and only from the 4.x tool.
+  local bad
+  bad=$(grep -E 'isvalid: false|invalid bytes|Non-consecutive|is followed by|Mismatches in|not found in the log|timestamp mismatch|out of order timestamp|failed sanity' \
+    "$out.log.txt" "$out.idx.txt" "$out.san.txt" || true)
+  if [ "$label" = java ]; then
+    for base in $(ls "$BROKER_DATA"/*-[0-9]*/*.log | xargs -n1 basename | sed 's/\.log$//; s/^0*//' | sort -u); do
+      bad=$(printf '%s\n' "$bad" | grep -v -E "Non-consecutive offsets in .*/0*$base\.log$" | grep -v -E ":  -1 is followed by $base$" || true)
+    done
+  fi
+  bad=$(printf '%s\n' "$bad" | grep -v '^$' || true)
+  [ -z "$bad" ] || fail "$label: kafka-dump-log found problems:"$'\n'"$bad"
+  local nidx nsane
+  nidx=$(awk -F, '{print NF}' <<<"$idx")
+  # An index without entries (a segment smaller than index.interval.bytes) prints "is empty."
+  nsane=$(grep -c -E 'passed sanity check|\.(index|timeindex) is empty\.$' "$out.san.txt" || true)
+  [ "$nsane" -eq "$nidx" ] || fail "$label: $nsane of $nidx indexes passed the sanity check"
+  [ "$(grep -c '^Dumping ' "$out.log.txt")" -eq "$(awk -F, '{print NF}' <<<"$logs")" ] || fail "$label: not every log dumped"
+  { grep -h '^| offset: ' "$out.log.txt" || true; } | wc -l
+}
+
+f_dump_log() {
+  compat_stop_broker # clean shutdown: indexes trimmed, everything flushed
+  local segs n_java n_39
+  segs=$(ls "$BROKER_DATA"/*-[0-9]*/*.log | wc -l)
+  n_java=$(dumplog_check java org.apache.kafka.tools.DumpLogSegments "$KAFKA_TOOLS_LIB")
+  n_39=$(dumplog_check scala39 kafka.tools.DumpLogSegments "$DUMPLOG39_LIB")
+  [ "$n_java" = "$n_39" ] || fail "record counts differ between the tools: $n_java vs $n_39"
+  echo "dumped $segs segments in $(ls -d "$BROKER_DATA"/*-[0-9]*/ | wc -l) partitions, $n_java records: clean"
+  [ "$segs" -gt 10 ] || fail "expected many segments (rolled at 64 KiB)"
+  [ "$n_java" -ge 25030 ] || fail "expected at least 25030 records in the dumps (orders + perf)"
+}
+
+compat_feature api-versions f_api_versions
+compat_feature topics-create f_topics_create
+compat_feature console-producer-keyed f_console_producer_keyed
+compat_feature console-producer-default f_console_producer_default
+compat_feature topics-describe f_topics_describe
+compat_feature topics-list f_topics_list
+compat_feature get-offsets f_get_offsets
+compat_feature console-consumer-partition f_console_consumer_partition
+compat_feature console-consumer-group f_console_consumer_group
+compat_feature consumer-groups-describe f_consumer_groups_describe
+compat_feature consumer-groups-list f_consumer_groups_list
+compat_feature consumer-groups-reset f_consumer_groups_reset
+compat_feature configs-describe f_configs_describe
+compat_feature configs-alter f_configs_alter
+compat_feature producer-perf-test f_producer_perf_test
+compat_feature consumer-perf-test f_consumer_perf_test
+compat_feature transactions f_transactions
+compat_feature delete-records f_delete_records
+compat_feature topics-alter-delete f_topics_alter_delete
+compat_feature dump-log f_dump_log
+compat_finish

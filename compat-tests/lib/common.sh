@@ -1,0 +1,112 @@
+# Shared helpers for the compat suites (sourced by each compat-tests/<peer>/run.sh).
+#
+#   compat_init PEER             sets REPO, CACHE, RESULTS (results file of this peer, emptied)
+#   compat_start_broker [ARGS]   starts a fresh kbroker on a free port: BOOTSTRAP, BROKER_DATA, BROKER_PID
+#   compat_stop_broker           SIGTERM (clean shutdown), SIGKILL after 10 s
+#   compat_feature F CMD...      runs CMD (a shell function or program), records F as pass/fail
+#   compat_record F RESULT SECS DETAIL   records one result line (also used by the scenario programs
+#                                through $COMPAT_RESULTS: lines "feature<TAB>pass|fail<TAB>seconds<TAB>detail")
+#   compat_finish                judges this peer's results against compat-tests/matrix.json; exit code
+#
+# Nothing here downloads anything: installs are done by each run.sh from its package registry.
+set -euo pipefail
+shopt -s inherit_errexit
+
+compat_init() {
+  PEER="$1"
+  REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  CACHE="${COMPAT_CACHE:-$REPO/compat-tests/.cache}"
+  COMPAT_OUT="${COMPAT_OUT:-$CACHE/results}"
+  mkdir -p "$CACHE" "$COMPAT_OUT"
+  RESULTS="$COMPAT_OUT/$PEER.tsv"
+  : >"$RESULTS"
+  export COMPAT_RESULTS="$RESULTS" COMPAT_PEER="$PEER" REPO CACHE COMPAT_OUT
+  COMPAT_T0=$(date +%s)
+  trap compat_cleanup EXIT
+  if [ ! -f "$REPO/dist/cli.js" ]; then
+    echo "[$PEER] dist/ missing: npm run build"
+    (cd "$REPO" && npm run build >/dev/null)
+  fi
+}
+
+compat_log() { echo "[$PEER $(date +%H:%M:%S)] $*"; }
+
+# Times an install step and records it in $COMPAT_OUT/<peer>.install ("seconds<TAB>what").
+compat_timed_install() {
+  local what="$1"; shift
+  local t0=$SECONDS
+  "$@"
+  printf '%s\t%s\n' "$((SECONDS - t0))" "$what" >>"$COMPAT_OUT/$PEER.install"
+}
+
+compat_start_broker() {
+  BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-$PEER.XXXXXX")"
+  BROKER_LOG="$COMPAT_OUT/$PEER.broker.log"
+  node "$REPO/bin/kbroker.js" start --host 127.0.0.1 --port 0 --data-dir "$BROKER_DATA" \
+    --log-level "${COMPAT_BROKER_LOG_LEVEL:-warn}" "$@" >"$BROKER_LOG" 2>&1 &
+  BROKER_PID=$!
+  local i
+  for i in $(seq 1 200); do
+    if grep -q 'listening on' "$BROKER_LOG" 2>/dev/null; then break; fi
+    if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+      echo "kbroker exited early:"; cat "$BROKER_LOG"; return 1
+    fi
+    sleep 0.1
+  done
+  BOOTSTRAP="$(grep -o 'listening on [^ ]*' "$BROKER_LOG" | head -1 | cut -d' ' -f3)"
+  [ -n "$BOOTSTRAP" ] || { echo "kbroker did not start:"; cat "$BROKER_LOG"; return 1; }
+  export BOOTSTRAP BROKER_DATA
+  compat_log "kbroker pid $BROKER_PID on $BOOTSTRAP, data $BROKER_DATA"
+}
+
+compat_stop_broker() {
+  [ -n "${BROKER_PID:-}" ] || return 0
+  if kill -0 "$BROKER_PID" 2>/dev/null; then
+    kill -TERM "$BROKER_PID" 2>/dev/null || true
+    local i
+    for i in $(seq 1 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$BROKER_PID" 2>/dev/null && { compat_log "kbroker did not stop on SIGTERM: SIGKILL"; kill -KILL "$BROKER_PID" 2>/dev/null || true; }
+  fi
+  wait "$BROKER_PID" 2>/dev/null || true
+  BROKER_PID=""
+}
+
+compat_cleanup() {
+  compat_stop_broker
+  if [ -n "${BROKER_DATA:-}" ] && [ -z "${COMPAT_KEEP_DATA:-}" ]; then rm -rf "$BROKER_DATA"; fi
+}
+
+compat_record() {
+  local detail="${4:-}"
+  detail="${detail//$'\t'/ }"; detail="${detail//$'\n'/ | }"
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${detail:0:600}" >>"$RESULTS"
+  compat_log "$1: $2 (${3}s)${detail:+ — ${detail:0:300}}"
+}
+
+# compat_feature FEATURE CMD... : the feature passes when CMD exits 0. CMD's output goes to
+# $COMPAT_OUT/<peer>.<feature>.log; its last lines become the detail on failure.
+compat_feature() {
+  local feature="$1"; shift
+  # COMPAT_ONLY=f1,f2 runs only those features (for working on one scenario).
+  if [ -n "${COMPAT_ONLY:-}" ] && [[ ",$COMPAT_ONLY," != *",$feature,"* ]]; then return 0; fi
+  local log="$COMPAT_OUT/$PEER.$feature.log" t0=$SECONDS rc=0
+  compat_log "$feature ..."
+  # In the background and waited for, so that `set -e` holds inside CMD (it is ignored in a
+  # command that is the left side of ||).
+  (set -e; "$@") >"$log" 2>&1 </dev/null &
+  wait $! || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    compat_record "$feature" pass "$((SECONDS - t0))" ""
+  else
+    compat_record "$feature" fail "$((SECONDS - t0))" "exit $rc: $(grep -v '^\s*$' "$log" | tail -n 4 | cut -c1-200)"
+  fi
+}
+
+compat_finish() {
+  compat_stop_broker
+  compat_log "done in $(($(date +%s) - COMPAT_T0))s"
+  node "$REPO/compat-tests/lib/judge.mjs" --peer "$PEER" --results "$COMPAT_OUT"
+}
+
+# A free TCP port on 127.0.0.1 (for peers that need one besides the broker's).
+compat_free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

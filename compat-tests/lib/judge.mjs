@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// Judges compat results against compat-tests/matrix.json and prints the peer × feature matrix.
+//
+//   node compat-tests/lib/judge.mjs [--peer P]... [--results DIR] [--markdown FILE]
+//
+// Results: DIR/<peer>.tsv, lines "feature<TAB>pass|fail<TAB>seconds<TAB>detail" written by the
+// peer's run.sh / scenario program. Verdicts:
+//   ok        expected pass, passed
+//   FAIL      expected pass, failed, or did not report (exit code 1)
+//   pending   expected pending, failed (the reason from matrix.json is printed)
+//   XPASS     expected pending, passed: the feature now works, flip it to "pass" in matrix.json
+//   UNLISTED  a result for a feature matrix.json does not list (exit code 1: keep the matrix complete)
+// The last line is "compat: N passed, N failed, N skipped" (skipped = pending).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const matrixPath = join(here, '..', 'matrix.json');
+const args = process.argv.slice(2);
+const peersWanted = [];
+let resultsDir = join(here, '..', '.cache', 'results');
+let markdown = null;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--peer') peersWanted.push(args[++i]);
+  else if (args[i] === '--results') resultsDir = args[++i];
+  else if (args[i] === '--markdown') markdown = args[++i];
+  else {
+    console.error(`unknown argument ${args[i]}`);
+    process.exit(2);
+  }
+}
+
+const matrix = JSON.parse(readFileSync(matrixPath, 'utf8'));
+const peers = peersWanted.length > 0 ? peersWanted : Object.keys(matrix.peers);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const rows = [];
+for (const peer of peers) {
+  const spec = matrix.peers[peer];
+  if (!spec) {
+    console.error(`matrix.json has no peer ${peer}`);
+    failed++;
+    continue;
+  }
+  const file = join(resultsDir, `${peer}.tsv`);
+  const got = new Map();
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const [feature, result, secs, detail] = line.split('\t');
+      // A feature reported twice (e.g. two client versions in one run) fails if any report failed.
+      const prev = got.get(feature);
+      if (!prev || prev.result === 'pass') got.set(feature, { result, secs, detail: detail ?? '' });
+    }
+  }
+  const install = join(resultsDir, `${peer}.install`);
+  const installSecs = existsSync(install)
+    ? readFileSync(install, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .reduce((s, l) => s + Number(l.split('\t')[0]), 0)
+    : null;
+  console.log(
+    `\n== ${peer} ${spec.version}${installSecs !== null ? `  (install ${installSecs}s)` : ''}${existsSync(file) ? '' : '  (NO RESULTS: did run.sh run?)'}`,
+  );
+  const features = [...Object.keys(spec.features), ...[...got.keys()].filter((f) => !(f in spec.features))];
+  for (const feature of features) {
+    const want = spec.features[feature];
+    const g = got.get(feature);
+    let verdict;
+    let note = '';
+    if (!want) {
+      verdict = 'UNLISTED';
+      note = 'add it to matrix.json';
+      failed++;
+    } else if (want.expect === 'pass') {
+      if (g?.result === 'pass') {
+        verdict = 'ok';
+        passed++;
+      } else {
+        verdict = 'FAIL';
+        note = g ? g.detail : 'no result reported';
+        failed++;
+      }
+    } else {
+      if (g?.result === 'pass') {
+        verdict = 'XPASS';
+        note = 'passes now: set "expect": "pass" in matrix.json';
+        passed++;
+      } else {
+        verdict = 'pending';
+        note = `${want.reason}${g ? ` [got: ${g.detail.slice(0, 160)}]` : ' [not run]'}`;
+        skipped++;
+      }
+    }
+    rows.push({ peer, feature, verdict, result: g?.result ?? 'none', secs: g?.secs ?? '' });
+    console.log(
+      `  ${verdict.padEnd(8)} ${feature.padEnd(22)} ${g ? `${g.secs}s`.padStart(5) : '    -'}  ${note}`,
+    );
+  }
+}
+console.log(`\ncompat: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+
+if (markdown) {
+  const allFeatures = Object.keys(matrix.features);
+  const used = allFeatures.filter((f) => rows.some((r) => r.feature === f));
+  const cell = (peer, f) => {
+    const r = rows.find((x) => x.peer === peer && x.feature === f);
+    if (!r) return '';
+    if (r.verdict === 'ok' || r.verdict === 'XPASS') return 'pass';
+    if (r.verdict === 'pending') return 'pending';
+    return '**FAIL**';
+  };
+  const lines = [
+    `| peer | version | ${used.join(' | ')} |`,
+    `|---|---|${used.map(() => '---').join('|')}|`,
+    ...peers
+      .filter((p) => matrix.peers[p])
+      .map((p) => `| ${p} | ${matrix.peers[p].version} | ${used.map((f) => cell(p, f)).join(' | ')} |`),
+    '',
+    'Pending:',
+    ...peers.flatMap((p) =>
+      Object.entries(matrix.peers[p]?.features ?? {})
+        .filter(([f, w]) => w.expect === 'pending' && cell(p, f) === 'pending')
+        .map(([f, w]) => `- ${p} / ${f}: ${w.reason}`),
+    ),
+    '',
+    'Features:',
+    ...used.map((f) => `- ${f}: ${matrix.features[f]}`),
+  ];
+  writeFileSync(markdown, `${lines.join('\n')}\n`);
+  console.log(`markdown matrix written to ${markdown}`);
+}
+process.exit(failed > 0 ? 1 : 0);
