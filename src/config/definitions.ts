@@ -9,6 +9,8 @@
  * and logged at start rather than refused, so an existing file works unchanged.
  */
 
+import { transactionConfigDefs } from './transaction-config-defs.js';
+
 export type ConfigType =
   | 'boolean'
   | 'short'
@@ -306,6 +308,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     max: 1,
     doc: 'Default min.cleanable.dirty.ratio of topics.',
   },
+  ...transactionConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [

@@ -1025,6 +1025,50 @@ export class GroupCoordinator {
     return codes;
   }
 
+  // ---- transactional offsets (TxnOffsetCommit, staged by the transaction coordinator) ----
+
+  /**
+   * Kafka's `doTxnCommitOffsets` checks: a group that does not exist is created (Empty) so a
+   * producer can stage offsets for it; a known member id must be in the group (UNKNOWN_MEMBER_ID),
+   * a static member must not be fenced and a generation (>= 0) must be current (ILLEGAL_GENERATION).
+   */
+  validateTxnOffsetCommit(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+  ): number {
+    const status = this.validateGroupStatus(groupId, false);
+    if (status !== ErrorCode.NONE) return status;
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = new ClassicGroup(groupId, this.time());
+      this.groups.set(groupId, group);
+    }
+    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const staticMember = group.currentStaticMemberId(groupInstanceId);
+    if (staticMember !== undefined && staticMember !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+    if (memberId !== UNKNOWN_MEMBER_ID && !group.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId >= 0 && generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    return ErrorCode.NONE;
+  }
+
+  /**
+   * A COMMIT marker reached `__consumer_offsets`: the transaction's staged offsets (already in the
+   * log) become the group's committed offsets.
+   */
+  applyCommittedTxnOffsets(
+    groupId: string,
+    offsets: readonly { topic: string; partition: number; value: OffsetAndMetadata }[],
+  ): void {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = new ClassicGroup(groupId, this.time());
+      this.groups.set(groupId, group);
+    }
+    for (const o of offsets) group.putOffset(o.topic, o.partition, o.value);
+  }
+
   /**
    * Committed offsets of a group: the requested partitions (-1 when none), or every committed
    * offset when `topics` is null. A group that does not exist has no offsets (no error).

@@ -237,9 +237,15 @@ export class ReplicaOffsetsLog implements OffsetsLog {
     p.appendRecordsToLeader(batch);
   }
 
+  /**
+   * Transactional offset commits (TxnOffsetCommit) are held back per producer until their marker:
+   * a COMMIT yields them (at the marker's place), an ABORT drops them, and those still open at the
+   * end are left out (the transaction coordinator stages them again and completes them).
+   */
   *read(partition: number): Iterable<CoordinatorRecord> {
     const p = this.partition(partition, false);
     if (!p) return;
+    const pendingTxn = new Map<number, CoordinatorRecord[]>();
     let offset = p.logStartOffset;
     const end = p.highWatermark;
     while (offset < end) {
@@ -255,10 +261,24 @@ export class ReplicaOffsetsLog implements OffsetsLog {
         pos += size;
         offset = batch.lastOffset + 1;
         advanced = true;
-        if (batch.isControl) continue;
+        if (batch.isControl) {
+          const staged = pendingTxn.get(batch.producerId);
+          pendingTxn.delete(batch.producerId);
+          if (staged && batch.controlRecord?.typeName === 'COMMIT') yield* staged;
+          continue;
+        }
+        let staged: CoordinatorRecord[] | undefined;
+        if (batch.isTransactional) {
+          staged = pendingTxn.get(batch.producerId);
+          if (!staged) {
+            staged = [];
+            pendingTxn.set(batch.producerId, staged);
+          }
+        }
         for (const r of batch.records) {
           if (r.key === null) continue;
-          yield { key: r.key, value: r.value };
+          if (staged) staged.push({ key: r.key, value: r.value });
+          else yield { key: r.key, value: r.value };
         }
       }
       if (!advanced) return;

@@ -10,6 +10,11 @@
  * `partitionMaxBytes` each partition, except that the first partition with data always returns
  * at least one whole batch (KIP-74). Records are slices of segment files, written with writev.
  * Every requested partition is in the response, with empty records when there is no data.
+ *
+ * isolation_level=1 (read_committed) reads only up to the last stable offset and lists the aborted
+ * transactions (producer id, first offset) overlapping the returned batches, from the segments'
+ * `.txnindex` files, so the consumer can drop aborted records; read_uncommitted reads up to the high
+ * watermark and sends a null list.
  */
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
@@ -19,6 +24,7 @@ import {
   type FetchResponseData,
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages.js';
+import { iterateBatches } from '../protocol/record-batch.js';
 import type { Partition } from '../replication/partition.js';
 import { defineHandler, type RequestContext } from '../server/handler.js';
 
@@ -46,6 +52,16 @@ function partitionError(partitionIndex: number, error: ErrorName, p?: Partition)
     preferredReadReplica: -1,
     records: null,
   };
+}
+
+/** Aborted transactions overlapping the fetched range [fetchOffset, end of the last returned batch). */
+function abortedTransactions(p: Partition, fetchOffset: number, records: Buffer | null) {
+  if (!records || records.length === 0) return [];
+  let upperBoundOffset = fetchOffset;
+  for (const b of iterateBatches(records)) upperBoundOffset = b.lastOffset + 1;
+  return p.log
+    .collectAbortedTransactions(fetchOffset, upperBoundOffset)
+    .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
 }
 
 interface Attempt {
@@ -77,11 +93,12 @@ function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
         return partitionError(fp.partition, epochError, p);
       }
       const highWatermark = p.highWatermark;
+      const lastStableOffset = p.lastStableOffset;
       const result = p.log.read(
         fp.fetchOffset,
         Math.min(fp.partitionMaxBytes, remaining),
         bytes === 0,
-        highWatermark,
+        readCommitted ? lastStableOffset : highWatermark,
       );
       if ('error' in result) {
         hasError = true;
@@ -96,9 +113,9 @@ function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
         partitionIndex: fp.partition,
         errorCode: ErrorCode.NONE,
         highWatermark,
-        lastStableOffset: p.lastStableOffset,
+        lastStableOffset,
         logStartOffset: p.logStartOffset,
-        abortedTransactions: readCommitted ? [] : null,
+        abortedTransactions: readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null,
         preferredReadReplica: -1,
         records: records ?? Buffer.alloc(0),
       };

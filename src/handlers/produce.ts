@@ -7,6 +7,14 @@
  * The batch stays bytes: validate the header and CRC, patch offset and leader epoch in place,
  * append. acks=0 sends no response; acks=1 and -1 answer after the local append (the ISR is this
  * broker alone); `flush.messages` decides whether that append was fsynced first.
+ *
+ * Idempotence and transactions: a batch with a producer id (-1 means none, whatever kafkajs puts in
+ * epoch and sequence) is checked against the partition's producer state: a retried batch is answered
+ * with its original offsets and not appended; a sequence gap gives OUT_OF_ORDER_SEQUENCE_NUMBER, an
+ * old epoch INVALID_PRODUCER_EPOCH. A transactional batch needs the request's transactional id
+ * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka) and a partition the coordinator has in
+ * that producer's ongoing transaction (Kafka 3.6+ verification; else INVALID_TXN_STATE), so no
+ * transaction is ever left open where no marker will come.
  */
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
@@ -16,9 +24,16 @@ import {
   type ProduceResponseData,
   type ProduceResponsePartitionProduceResponse,
 } from '../protocol/generated/messages.js';
-import { compression, validateProducedBatches } from '../protocol/record-batch.js';
+import {
+  compression,
+  isTransactional,
+  readProducerEpoch,
+  readProducerId,
+  validateProducedBatches,
+} from '../protocol/record-batch.js';
 import type { Broker } from '../server/broker.js';
 import { defineHandler } from '../server/handler.js';
+import { ProducerStateError } from '../storage/producer-state-manager.js';
 
 const MIN_SUPPORTED_VERSION = 3;
 const ZSTD_MIN_VERSION = 7;
@@ -45,6 +60,7 @@ function appendPartition(
   index: number,
   records: Buffer | null,
   apiVersion: number,
+  transactionalId: string | null,
 ): ProduceResponsePartitionProduceResponse {
   const topic = broker.replicaManager.getOrAutoCreate(topicName);
   const partition = topic?.partitions[index];
@@ -65,8 +81,25 @@ function appendPartition(
   if (compression(records, 0) === 'zstd' && apiVersion < ZSTD_MIN_VERSION) {
     return failed(index, 'UNSUPPORTED_COMPRESSION_TYPE');
   }
-  const info = partition.appendRecordsToLeader(records);
-  broker.metrics.produced(topicName, records.length, result.batch.recordsCount);
+  if (isTransactional(records, 0)) {
+    if (transactionalId === null) return failed(index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+    const error = broker.transactionCoordinator.verifyTransactionalProduce(
+      transactionalId,
+      readProducerId(records, 0),
+      readProducerEpoch(records, 0),
+      topicName,
+      index,
+    );
+    if (error) return failed(index, error);
+  }
+  let info: ReturnType<typeof partition.appendRecordsToLeader>;
+  try {
+    info = partition.appendRecordsToLeader(records);
+  } catch (err) {
+    if (err instanceof ProducerStateError) return failed(index, err.error, err.message);
+    throw err;
+  }
+  if (!info.duplicate) broker.metrics.produced(topicName, records.length, result.batch.recordsCount);
   return {
     index,
     errorCode: ErrorCode.NONE,
@@ -94,7 +127,14 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return appendPartition(broker, t.name, p.index, p.records as Buffer | null, apiVersion);
+          return appendPartition(
+            broker,
+            t.name,
+            p.index,
+            p.records as Buffer | null,
+            apiVersion,
+            req.transactionalId ?? null,
+          );
         } catch (err) {
           broker.log.error(`append to ${t.name}-${p.index} failed`, err);
           return failed(p.index, 'KAFKA_STORAGE_ERROR');

@@ -5,7 +5,9 @@
  * alone, so an append that reached the local log moves the high watermark at once; followers
  * and `min.insync.replicas` checks arrive with multi-broker replication.
  */
-import type { Log } from '../storage/log.js';
+import { encodeControlBatch } from '../protocol/records.js';
+import type { Log, LogAppendInfo } from '../storage/log.js';
+import type { AppendOrigin } from '../storage/producer-state-manager.js';
 
 export type AppendListener = () => void;
 
@@ -31,12 +33,11 @@ export class Partition {
   }
 
   /**
-   * The last stable offset: below it every transaction is decided. Until transactions exist
-   * (their coordinator arrives with exactly-once support) no transaction is ever open, so it
-   * equals the high watermark.
+   * The last stable offset: below it every transaction is decided (the first offset of the
+   * earliest open transaction, bounded by the high watermark). read_committed fetches stop here.
    */
   get lastStableOffset(): number {
-    return this.log.highWatermark;
+    return this.log.lastStableOffset;
   }
 
   get logStartOffset(): number {
@@ -47,11 +48,29 @@ export class Partition {
     return this.log.logEndOffset;
   }
 
-  /** Appends one validated batch as leader and returns where it landed. */
-  appendRecordsToLeader(batch: Buffer): ReturnType<Log['appendAsLeader']> {
-    const info = this.log.appendAsLeader(batch, this.leaderEpoch);
-    this.maybeIncrementHighWatermark();
+  /**
+   * Appends one validated batch as leader and returns where it landed (a producer's retried batch
+   * returns its original offsets, `duplicate`, and appends nothing). Producer-state refusals throw
+   * ProducerStateError.
+   */
+  appendRecordsToLeader(batch: Buffer, origin: AppendOrigin = 'client'): LogAppendInfo {
+    const info = this.log.appendAsLeader(batch, this.leaderEpoch, origin);
+    if (!info.duplicate) this.maybeIncrementHighWatermark();
     return info;
+  }
+
+  /**
+   * Writes a COMMIT or ABORT marker for the producer's transaction here (what WriteTxnMarkers does on
+   * a partition leader); it closes the producer's open transaction and moves the last stable offset.
+   */
+  appendEndTxnMarker(
+    type: 'COMMIT' | 'ABORT',
+    producerId: number,
+    producerEpoch: number,
+    coordinatorEpoch: number,
+  ): LogAppendInfo {
+    const batch = encodeControlBatch({ type, producerId, producerEpoch, coordinatorEpoch });
+    return this.appendRecordsToLeader(batch, 'coordinator');
   }
 
   /** With this broker the only in-sync replica, everything appended is replicated. */

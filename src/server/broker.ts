@@ -6,6 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
+import { createTransactionCoordinator, type TransactionCoordinator } from '../coordinator/transaction/index.js';
 import { allHandlers } from '../handlers/index.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -32,6 +33,7 @@ export class Broker {
   readonly logManager: LogManager;
   readonly replicaManager: ReplicaManager;
   readonly groupCoordinator: GroupCoordinator;
+  readonly transactionCoordinator: TransactionCoordinator;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -56,6 +58,8 @@ export class Broker {
     this.replicaManager = new ReplicaManager(this);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
+    this.transactionCoordinator = createTransactionCoordinator(this);
+    this.onReset(() => this.transactionCoordinator.reset());
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -83,6 +87,7 @@ export class Broker {
   static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
     const broker = new Broker(config, options);
     broker.groupCoordinator.startup();
+    broker.transactionCoordinator.startup();
     await broker.listen();
     return broker;
   }
@@ -174,6 +179,7 @@ export class Broker {
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
+    this.transactionCoordinator.shutdown();
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));
     await Promise.race([inFlight, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     for (const c of [...this.connections]) c.close();

@@ -154,6 +154,8 @@ describe('Log recovery', () => {
       '00000000000000000000.index',
       '00000000000000000000.log',
       '00000000000000000000.timeindex',
+      // the producer-state snapshot written on close, named by the log end offset
+      '00000000000000000002.snapshot',
       'leader-epoch-checkpoint',
     ]);
   });

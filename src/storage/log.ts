@@ -3,23 +3,44 @@
 // LogLoader. High watermark, recovery point and log start offset are persisted by LogManager in the
 // log-dir-level checkpoint files (replication-offset-checkpoint, recovery-point-offset-checkpoint,
 // log-start-offset-checkpoint) and handed back through LogOpenOptions.
+// Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
+// persisted as `.snapshot` files; aborted transactions are indexed per segment in `.txnindex` files.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  type BatchInfo,
+  CONTROL_FLAG_MASK,
   HEADER_SIZE,
+  isControl,
+  isTransactional,
   lastOffset,
   MAGIC_V2,
+  readBaseSequence,
   readBatchSize,
+  readLastOffsetDelta,
   readMagic,
   readMaxTimestamp,
+  readProducerEpoch,
+  readProducerId,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
+  TRANSACTIONAL_FLAG_MASK,
 } from '../protocol/record-batch.js';
+import { decodeRecordBatch } from '../protocol/records.js';
 import { CheckpointFormatError } from './checkpoint-file.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { type Clock, type LogConfig, systemClock } from './log-config.js';
+import {
+  type AppendOrigin,
+  type CompletedTxn,
+  firstOffsetOf,
+  type ProducerBatch,
+  ProducerStateManager,
+} from './producer-state-manager.js';
 import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './segment.js';
+import type { AbortedTxn } from './transaction-index.js';
+import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 export { type Clock, defaultLogConfig, type LogConfig } from './log-config.js';
 
@@ -36,6 +57,24 @@ export interface LogOpenOptions {
 
 export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
 
+export interface LogAppendInfo {
+  baseOffset: number;
+  lastOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+  /** Set when a producer retried a batch already in the log: nothing was appended, these are its offsets. */
+  duplicate?: true;
+}
+
+type Marker = ProducerBatch['marker'];
+
+/** The COMMIT/ABORT marker of a control batch (whole batch bytes), or null for other control records. */
+export function readEndTxnMarker(batch: Buffer): Marker {
+  const control = decodeRecordBatch(batch, 0, { verifyCrc: false }).controlRecord;
+  if (!control || (control.typeName !== 'COMMIT' && control.typeName !== 'ABORT')) return null;
+  return { type: control.typeName, coordinatorEpoch: control.coordinatorEpoch ?? -1 };
+}
+
 export class LogOffsetOutOfRangeError extends Error {
   override name = 'OffsetOutOfRangeException';
 }
@@ -46,6 +85,7 @@ const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
 export class Log {
   config: LogConfig;
   readonly leaderEpochCache: LeaderEpochCache;
+  readonly producerStateManager: ProducerStateManager;
   private segments: LogSegment[] = [];
   private leo = 0;
   private lso = 0;
@@ -66,6 +106,7 @@ export class Log {
   ) {
     this.config = config;
     this.leaderEpochCache = epochCache;
+    this.producerStateManager = new ProducerStateManager(dir, `${topic}-${partition}`);
     this.lastFlushTime = clock.now();
   }
 
@@ -123,25 +164,31 @@ export class Log {
       if (recoverAll) from = 0;
       else if (this.opts.hadCleanShutdown) from = last;
       else from = Math.max(0, this.floorSegmentIndex(this.opts.recoveryPoint ?? 0));
-      // Below the recovery point: only segments whose indexes are missing or corrupt are rebuilt.
+      // Below the recovery point, a segment whose indexes are missing or corrupt is rebuilt, and so is every
+      // later one: its transaction index needs the producer state of the segments before it.
       for (let i = 0; i < from; i++) {
         const seg = this.segments[i]!;
         if (
           needsRebuild[i] ||
           seg.offsetIndex.sanityCheck(seg.size) !== null ||
-          seg.timeIndex.sanityCheck() !== null
+          seg.timeIndex.sanityCheck() !== null ||
+          seg.txnIndex.sanityCheck() !== null
         ) {
-          seg.recover(this.config.indexIntervalBytes);
-          seg.flush();
+          from = i;
+          break;
         }
-        seg.onBecomeInactive();
       }
+      for (let i = 0; i < from; i++) this.segments[i]!.onBecomeInactive();
+      this.rebuildProducerState(this.segments[from]!.baseOffset);
       this.recoverFrom(from);
     }
     if (this.segments.length === 0) {
       this.segments.push(LogSegment.open(this.dir, this.opts.logStartOffset ?? 0, now, this.rollJitter()));
     }
     this.leo = this.activeSegment.nextOffset();
+    // Snapshots beyond the recovered end describe data that is gone.
+    this.producerStateManager.deleteSnapshotsAbove(this.leo);
+    if (this.producerStateManager.mapEndOffset !== this.leo) this.rebuildProducerState(this.leo);
     this.lso = Math.min(Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.leo);
     this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.lso), this.leo);
     this.recoveryPointOffset = this.leo;
@@ -162,6 +209,7 @@ export class Log {
         ? null
         : seg.recover(this.config.indexIntervalBytes, (b) => {
             if (b.partitionLeaderEpoch >= 0) cache.assign(b.partitionLeaderEpoch, b.baseOffset, false);
+            this.replayBatch(seg, b, true);
           });
       if (overlaps || (res !== null && res.truncatedBytes > 0)) {
         const dropFrom = overlaps ? i : i + 1;
@@ -170,9 +218,102 @@ export class Log {
         return;
       }
       seg.flush();
-      if (i < this.segments.length - 1) seg.onBecomeInactive();
+      if (i < this.segments.length - 1) {
+        seg.onBecomeInactive();
+        // As Kafka: a snapshot after each recovered segment spares re-reading it.
+        this.producerStateManager.takeSnapshot(seg.nextOffset());
+      }
       prevNext = seg.nextOffset();
     }
+  }
+
+  // ---- producer state --------------------------------------------------------------------------------
+
+  /**
+   * Producer state as of `targetOffset`: the newest snapshot at or below it, then the batches from there on
+   * (Kafka's rebuildProducerState). Transaction indexes are not touched.
+   */
+  private rebuildProducerState(targetOffset: number): void {
+    const psm = this.producerStateManager;
+    const from = psm.loadLatestSnapshot(targetOffset, this.clock.now());
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i]!;
+      const next = this.segments[i + 1];
+      if (next !== undefined && next.baseOffset <= from) continue;
+      if (seg.baseOffset >= targetOffset) break;
+      let done = false;
+      seg.scanBatchesFrom(Math.max(from, seg.baseOffset), (b) => {
+        if (b.lastOffset < from) return true;
+        if (b.baseOffset >= targetOffset) {
+          done = true;
+          return false;
+        }
+        this.replayBatch(seg, b, false);
+        return true;
+      });
+      if (done) break;
+    }
+    psm.mapEndOffset = targetOffset;
+  }
+
+  /** Applies one stored batch to the producer state; with `indexTxns`, aborted transactions go to its segment's `.txnindex`. */
+  private replayBatch(seg: LogSegment, b: BatchInfo, indexTxns: boolean): void {
+    const psm = this.producerStateManager;
+    psm.mapEndOffset = b.lastOffset + 1;
+    if (b.producerId < 0) return;
+    let marker: Marker = null;
+    if ((b.attributes & CONTROL_FLAG_MASK) !== 0) {
+      marker = readEndTxnMarker(seg.readBatchAt(b.position, b.size));
+      if (marker === null) return;
+    }
+    const completed = psm.update({
+      producerId: b.producerId,
+      producerEpoch: b.producerEpoch,
+      baseSequence: b.baseSequence,
+      baseOffset: b.baseOffset,
+      lastOffset: b.lastOffset,
+      maxTimestamp: b.maxTimestamp,
+      isTransactional: (b.attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
+      marker,
+    });
+    if (completed) this.completeTxn(seg, completed, indexTxns);
+  }
+
+  private completeTxn(seg: LogSegment, completed: CompletedTxn, indexTxns: boolean): void {
+    const psm = this.producerStateManager;
+    const lastStableOffset = psm.lastStableOffset(completed);
+    if (indexTxns && completed.isAborted) {
+      seg.txnIndex.append({
+        producerId: completed.producerId,
+        firstOffset: completed.firstOffset,
+        lastOffset: completed.lastOffset,
+        lastStableOffset,
+      });
+    }
+    psm.completeTxn(completed);
+  }
+
+  /**
+   * The last stable offset: below it every transaction is decided (Kafka: the first offset of the earliest
+   * open transaction, bounded by the high watermark).
+   */
+  get lastStableOffset(): number {
+    const firstUnstable = this.producerStateManager.firstUnstableOffset();
+    return firstUnstable === null ? this.hw : Math.min(firstUnstable, this.hw);
+  }
+
+  /**
+   * Aborted transactions overlapping [startOffset, upperBoundOffset), from the `.txnindex` of the segment
+   * holding startOffset and later ones until an entry's LSO reaches the bound (Kafka's collectAbortedTransactions).
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (let i = Math.max(0, this.floorSegmentIndex(startOffset)); i < this.segments.length; i++) {
+      const res = this.segments[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      out.push(...res.abortedTransactions);
+      if (res.isComplete) break;
+    }
+    return out;
   }
 
   private rollJitter(): number {
@@ -239,10 +380,13 @@ export class Log {
 
   // ---- append --------------------------------------------------------------------------------------
 
-  appendAsLeader(
-    batch: Buffer,
-    leaderEpoch: number,
-  ): { baseOffset: number; lastOffset: number; logAppendTime: number; logStartOffset: number } {
+  /**
+   * Appends one batch as leader. A batch with a producer id is first checked against the producer state
+   * (`origin` 'client' validates sequences and answers a retried batch with its original offsets, marked
+   * `duplicate`); a refused batch throws ProducerStateError. COMMIT/ABORT markers ('coordinator') complete
+   * the producer's transaction and index it in `.txnindex` when aborted.
+   */
+  appendAsLeader(batch: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): LogAppendInfo {
     if (this.closed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
     if (
       batch.length < HEADER_SIZE ||
@@ -253,6 +397,31 @@ export class Log {
     }
     const now = this.clock.now();
     const baseOffset = this.leo;
+    const producerId = readProducerId(batch, 0);
+    let producerBatch: ProducerBatch | null = null;
+    if (producerId >= 0) {
+      producerBatch = {
+        producerId,
+        producerEpoch: readProducerEpoch(batch, 0),
+        baseSequence: readBaseSequence(batch, 0),
+        baseOffset,
+        lastOffset: baseOffset + readLastOffsetDelta(batch, 0),
+        maxTimestamp: readMaxTimestamp(batch, 0),
+        isTransactional: isTransactional(batch, 0),
+        marker: isControl(batch, 0) ? readEndTxnMarker(batch) : null,
+      };
+      const check = this.producerStateManager.checkAppend(producerBatch, origin);
+      if ('duplicate' in check) {
+        const dup = check.duplicate;
+        return {
+          baseOffset: firstOffsetOf(dup),
+          lastOffset: dup.lastOffset,
+          logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1,
+          logStartOffset: this.lso,
+          duplicate: true,
+        };
+      }
+    }
     setBaseOffset(batch, 0, baseOffset);
     setPartitionLeaderEpoch(batch, 0, leaderEpoch);
     let logAppendTime = -1;
@@ -265,6 +434,12 @@ export class Log {
     const segment = this.maybeRoll(batch.length, last, maxTimestamp, now);
     segment.append(batch, last, maxTimestamp, this.config.indexIntervalBytes);
     this.leo = last + 1;
+    if (producerBatch !== null) {
+      producerBatch.maxTimestamp = maxTimestamp;
+      const completed = this.producerStateManager.update(producerBatch);
+      if (completed) this.completeTxn(segment, completed, true);
+    }
+    this.producerStateManager.mapEndOffset = this.leo;
     if (leaderEpoch >= 0) this.leaderEpochCache.assign(leaderEpoch, baseOffset);
     if (this.leo - this.recoveryPointOffset >= this.config.flushMessages) this.flush();
     return { baseOffset, lastOffset: last, logAppendTime, logStartOffset: this.lso };
@@ -300,10 +475,11 @@ export class Log {
     if (fs.existsSync(prefix + LOG_FILE_SUFFIX) && fs.statSync(prefix + LOG_FILE_SUFFIX).size > 0) {
       throw new Error(`cannot roll ${this.dir}: segment ${newBase} already exists`);
     }
-    for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX])
+    for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
       fs.rmSync(prefix + s, { force: true });
     active.onBecomeInactive();
     active.flush();
+    this.producerStateManager.takeSnapshot(newBase);
     this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBase);
     this.segments.push(LogSegment.open(this.dir, newBase, this.clock.now(), this.rollJitter()));
   }
@@ -407,6 +583,7 @@ export class Log {
   }
 
   private scheduleDelete(seg: LogSegment): void {
+    this.producerStateManager.deleteSnapshot(seg.baseOffset);
     seg.renameToDeleted();
     if (this.config.fileDeleteDelayMs <= 0) {
       seg.deleteFiles();
@@ -440,6 +617,8 @@ export class Log {
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.leo);
     this.leaderEpochCache.truncateFromEnd(this.leo);
     this.activeSegment.flush();
+    this.producerStateManager.deleteSnapshotsAbove(this.leo);
+    this.rebuildProducerState(this.leo);
   }
 
   // ---- flush and lifecycle -------------------------------------------------------------------------
@@ -461,6 +640,7 @@ export class Log {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.producerStateManager.takeSnapshot(this.leo);
     for (const seg of this.segments) seg.close();
     this.runPendingDeletes();
     this.closed = true;

@@ -1,4 +1,4 @@
-// One log segment: `<20-digit base>.log` + `.index` + `.timeindex`. Appends whole batches as received
+// One log segment: `<20-digit base>.log` + `.index` + `.timeindex` (+ `.txnindex` once a transaction is aborted in it). Appends whole batches as received
 // (fs.writeSync on an append fd), reads whole batches by offset, finds batches by timestamp and recovers
 // (re-validates and re-indexes) its file. Mirrors Kafka's LogSegment.
 import fs from 'node:fs';
@@ -8,6 +8,7 @@ import { iterateBatches } from '../protocol/record-batch.js';
 import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
+import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
@@ -25,6 +26,7 @@ export interface RecoverResult {
 export class LogSegment {
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  readonly txnIndex: TransactionIndex;
   logFile: string;
   size: number;
   /** Wall-clock creation time (Kafka's LogSegment.created), used by segment.ms when batches lack timestamps. */
@@ -45,6 +47,7 @@ export class LogSegment {
     this.logFile = prefix + LOG_FILE_SUFFIX;
     this.offsetIndex = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset);
     this.timeIndex = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX, baseOffset);
+    this.txnIndex = new TransactionIndex(prefix + TXN_INDEX_FILE_SUFFIX, baseOffset);
     this.fd = fs.openSync(this.logFile, 'a+');
     this.size = fs.fstatSync(this.fd).size;
     this.created = now;
@@ -151,6 +154,7 @@ export class LogSegment {
   recover(indexIntervalBytes: number, onBatch?: (b: BatchInfo) => void): RecoverResult {
     this.offsetIndex.reset();
     this.timeIndex.reset();
+    this.txnIndex.reset();
     this.maxTs = { timestamp: -1, offset: this.baseOffset };
     this.bytesSinceLastIndexEntry = 0;
     this.rollingBasedTimestamp = null;
@@ -182,6 +186,12 @@ export class LogSegment {
     const m = this.maxTimestampAndOffsetSoFar();
     this.timeIndex.maybeAppend(m.timestamp, m.offset);
     return { validBytes, truncatedBytes, stopReason: truncatedBytes > 0 ? stopReason : 'end' };
+  }
+
+  /** Visits batch headers from the batch holding `fromOffset` (via the offset index) to the end; `visit` returns false to stop. */
+  scanBatchesFrom(fromOffset: number, visit: (b: BatchInfo) => boolean): void {
+    const start = this.offsetIndex.lookup(fromOffset).position;
+    scanFileBatches(this.fd, start, this.size, false, visit);
   }
 
   /** First batch with lastOffset >= offset, searching from the offset index. */
@@ -243,6 +253,7 @@ export class LogSegment {
     this.size = at.position;
     this.offsetIndex.truncateTo(offset);
     this.timeIndex.truncateTo(offset);
+    this.txnIndex.truncateTo(offset);
     this.maxTs = null;
     this.knownNextOffset = null;
     if (this.size === 0) this.rollingBasedTimestamp = null;
@@ -265,12 +276,22 @@ export class LogSegment {
     this.timeIndex.maybeAppend(m.timestamp, m.offset);
     this.offsetIndex.closeHandle();
     this.timeIndex.closeHandle();
+    this.txnIndex.flush();
+    this.txnIndex.closeHandle();
   }
 
   flush(): void {
     fs.fsyncSync(this.fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
+  }
+
+  /** The whole batch at `position` of the `.log` (`size` bytes as its header says). */
+  readBatchAt(position: number, size: number): Buffer {
+    const buf = Buffer.allocUnsafe(size);
+    const n = readFully(this.fd, buf, size, position);
+    return buf.subarray(0, n);
   }
 
   /** Final time-index entry, then close every handle. */
@@ -287,6 +308,7 @@ export class LogSegment {
     this.logFile += DELETED_FILE_SUFFIX;
     this.offsetIndex.renameTo(this.offsetIndex.file + DELETED_FILE_SUFFIX);
     this.timeIndex.renameTo(this.timeIndex.file + DELETED_FILE_SUFFIX);
+    this.txnIndex.renameTo(this.txnIndex.file + DELETED_FILE_SUFFIX);
   }
 
   deleteFiles(): void {
@@ -297,6 +319,7 @@ export class LogSegment {
     fs.rmSync(this.logFile, { force: true });
     this.offsetIndex.deleteFile();
     this.timeIndex.deleteFile();
+    this.txnIndex.deleteFile();
   }
 }
 

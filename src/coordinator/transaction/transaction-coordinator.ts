@@ -1,0 +1,665 @@
+/**
+ * The transaction coordinator, as Kafka's TransactionCoordinator + TransactionStateManager on a
+ * single broker: transactional id → producer id and epoch, kept in `__transaction_state`.
+ *
+ * - InitProducerId: no transactional id → a fresh producer id at epoch 0 (idempotent producers);
+ *   otherwise the epoch is bumped (fencing zombies), the producer id rotated when the epoch is
+ *   exhausted, and an ongoing transaction is first aborted under a fenced epoch, answering
+ *   CONCURRENT_TRANSACTIONS so the client retries.
+ * - AddPartitionsToTxn / AddOffsetsToTxn: Empty/Complete* → Ongoing with the partitions.
+ * - EndTxn: Ongoing → PrepareCommit/PrepareAbort (written), then the COMMIT/ABORT markers are written
+ *   to every partition of the transaction, `__consumer_offsets` included (which makes the staged
+ *   transactional offsets visible on commit), then CompleteCommit/CompleteAbort (written). On one
+ *   broker the markers are local appends, so EndTxn answers once the transaction is complete.
+ * - Transactions open longer than their timeout are aborted under a bumped epoch every
+ *   `transaction.abort.timed.out.transaction.cleanup.interval.ms`; idle ids expire after
+ *   `transactional.id.expiration.ms`.
+ * - Startup loads `__transaction_state` and finishes what a crash interrupted: PrepareCommit /
+ *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
+ * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
+ */
+import type { ErrorName } from '../../protocol/generated/errors.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import { encodeRecordBatch } from '../../protocol/records.js';
+import type { Broker } from '../../server/broker.js';
+import { ProducerStateError } from '../../storage/producer-state-manager.js';
+import {
+  GROUP_METADATA_TOPIC_NAME,
+  type OffsetAndMetadata,
+  offsetCommitKey,
+  offsetCommitValue,
+} from '../offsets-topic.js';
+import { PendingTxnOffsets } from './pending-txn-offsets.js';
+import { ProducerIdManager } from './producer-id-manager.js';
+import {
+  decodeTransactionLogKey,
+  decodeTransactionLogValue,
+  type TransactionLogEntry,
+  TransactionState,
+  TransactionStateLog,
+  partitionFor as txnPartitionFor,
+} from './transaction-log.js';
+import {
+  isEpochExhausted,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  TransactionMetadata,
+  type TxnTransit,
+} from './transaction-metadata.js';
+
+export interface TransactionCoordinatorConfig {
+  transactionStateLogNumPartitions: number;
+  transactionStateLogSegmentBytes: number;
+  transactionMaxTimeoutMs: number;
+  abortTimedOutTransactionCleanupIntervalMs: number;
+  transactionalIdExpirationMs: number;
+  removeExpiredTransactionalIdCleanupIntervalMs: number;
+  offsetMetadataMaxBytes: number;
+}
+
+export type TransactionResult = 'COMMIT' | 'ABORT';
+
+export interface InitProducerIdResult {
+  error: ErrorName;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface TxnOffsetCommitPartition {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface DescribedTransaction {
+  errorCode: number;
+  transactionalId: string;
+  transactionState: string;
+  transactionTimeoutMs: number;
+  transactionStartTimeMs: number;
+  producerId: number;
+  producerEpoch: number;
+  topics: { topic: string; partitions: number[] }[];
+}
+
+export class TransactionCoordinator {
+  readonly txnLog: TransactionStateLog;
+  readonly pendingOffsets: PendingTxnOffsets;
+  private readonly producerIds: ProducerIdManager;
+  private readonly txns = new Map<string, TransactionMetadata>();
+  private active = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly broker: Broker,
+    readonly config: TransactionCoordinatorConfig,
+    private readonly time: () => number = Date.now,
+  ) {
+    this.txnLog = new TransactionStateLog(
+      broker.replicaManager,
+      config.transactionStateLogNumPartitions,
+      config.transactionStateLogSegmentBytes,
+    );
+    this.pendingOffsets = new PendingTxnOffsets(broker.groupCoordinator, broker.replicaManager, broker.log);
+    this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  partitionFor(transactionalId: string): number {
+    return txnPartitionFor(transactionalId, this.txnLog.numPartitions);
+  }
+
+  /** The coordinator epoch stamped on markers: the leader epoch of the id's `__transaction_state` partition. */
+  private coordinatorEpoch(transactionalId: string): number {
+    return this.txnLog.partition(this.partitionFor(transactionalId), false)?.leaderEpoch ?? 0;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Loads `__transaction_state`, completes interrupted commits/aborts, starts the timers. */
+  startup(): void {
+    for (let p = 0; p < this.txnLog.numPartitions; p++) this.loadPartition(p);
+    this.pendingOffsets.loadPending();
+    this.active = true;
+    for (const txn of [...this.txns.values()]) {
+      if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
+        this.broker.log.info(
+          `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
+        );
+        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+      }
+    }
+    this.schedule(this.config.abortTimedOutTransactionCleanupIntervalMs, () =>
+      this.abortTimedOutTransactions(),
+    );
+    this.schedule(this.config.removeExpiredTransactionalIdCleanupIntervalMs, () =>
+      this.removeExpiredTransactionalIds(),
+    );
+  }
+
+  private schedule(intervalMs: number, task: () => void): void {
+    const t = setInterval(() => {
+      try {
+        task();
+      } catch (err) {
+        this.broker.log.error('transaction coordinator task failed', err);
+      }
+    }, intervalMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  shutdown(): void {
+    this.active = false;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+  }
+
+  /** Forgets every transactional id (tombstones written): the broker's `reset()` for tests. */
+  reset(): void {
+    for (const id of [...this.txns.keys()]) {
+      try {
+        this.txnLog.append(this.partitionFor(id), id, null);
+      } catch (err) {
+        this.broker.log.warn(`writing the tombstone of transactional id ${id} failed: ${err}`);
+      }
+    }
+    this.txns.clear();
+    this.pendingOffsets.clear();
+  }
+
+  private loadPartition(p: number): void {
+    const latest = new Map<string, TransactionLogEntry | null>();
+    for (const rec of this.txnLog.read(p)) {
+      try {
+        const id = decodeTransactionLogKey(rec.key);
+        latest.set(id, rec.value === null ? null : decodeTransactionLogValue(rec.value));
+      } catch (err) {
+        this.broker.log.warn(
+          `__transaction_state-${p}: skipping an unreadable record: ${(err as Error).message}`,
+        );
+      }
+    }
+    for (const [id, e] of latest) {
+      if (e === null || e.state === TransactionState.Dead) continue;
+      const txn = new TransactionMetadata(
+        id,
+        e.producerId,
+        NO_PRODUCER_ID,
+        e.producerEpoch,
+        NO_PRODUCER_EPOCH,
+        e.txnTimeoutMs,
+        e.state,
+        e.txnStartTimestamp,
+        e.txnLastUpdateTimestamp,
+      );
+      for (const [t, ps] of e.topicPartitions) txn.topicPartitions.set(t, new Set(ps));
+      this.txns.set(id, txn);
+    }
+  }
+
+  // ---- log writes ----------------------------------------------------------------------------
+
+  /** Writes the transition to `__transaction_state`, then applies it; an error name when the write failed. */
+  private appendTransition(txn: TransactionMetadata, t: TxnTransit): ErrorName | null {
+    try {
+      this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, t);
+    } catch (err) {
+      this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
+      return 'COORDINATOR_NOT_AVAILABLE';
+    }
+    txn.completeTransitionTo(t);
+    return null;
+  }
+
+  // ---- InitProducerId -------------------------------------------------------------------------
+
+  handleInitProducerId(
+    transactionalId: string | null,
+    transactionTimeoutMs: number,
+    expected: { producerId: number; producerEpoch: number } | null,
+  ): InitProducerIdResult {
+    const fail = (error: ErrorName): InitProducerIdResult => ({
+      error,
+      producerId: NO_PRODUCER_ID,
+      producerEpoch: NO_PRODUCER_EPOCH,
+    });
+    if (transactionalId === null) {
+      return { error: 'NONE', producerId: this.producerIds.generateProducerId(), producerEpoch: 0 };
+    }
+    if (transactionalId === '') return fail('INVALID_REQUEST');
+    if (!this.active) return fail('COORDINATOR_NOT_AVAILABLE');
+    if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.config.transactionMaxTimeoutMs)
+      return fail('INVALID_TRANSACTION_TIMEOUT');
+    const now = this.time();
+    let txn = this.txns.get(transactionalId);
+    if (!txn) {
+      txn = new TransactionMetadata(
+        transactionalId,
+        this.producerIds.generateProducerId(),
+        NO_PRODUCER_ID,
+        NO_PRODUCER_EPOCH,
+        NO_PRODUCER_EPOCH,
+        transactionTimeoutMs,
+        TransactionState.Empty,
+        -1,
+        now,
+      );
+      this.txns.set(transactionalId, txn);
+    }
+    if (expected !== null) {
+      const valid =
+        txn.producerEpoch === NO_PRODUCER_EPOCH ||
+        expected.producerId === txn.producerId ||
+        (expected.producerId === txn.lastProducerId && isEpochExhausted(expected.producerEpoch));
+      if (!valid) return fail('PRODUCER_FENCED');
+    }
+    switch (txn.state) {
+      case TransactionState.PrepareAbort:
+      case TransactionState.PrepareCommit:
+        return fail('CONCURRENT_TRANSACTIONS');
+      case TransactionState.Empty:
+      case TransactionState.CompleteAbort:
+      case TransactionState.CompleteCommit: {
+        let t: TxnTransit | ErrorName;
+        if (
+          txn.isProducerEpochExhausted &&
+          (expected === null || expected.producerEpoch === txn.producerEpoch)
+        ) {
+          t = txn.prepareProducerIdRotation(
+            this.producerIds.generateProducerId(),
+            transactionTimeoutMs,
+            now,
+            expected !== null,
+          );
+        } else {
+          t = txn.prepareIncrementProducerEpoch(transactionTimeoutMs, expected?.producerEpoch ?? null, now);
+        }
+        if (typeof t === 'string') return fail(t);
+        const err = this.appendTransition(txn, t);
+        if (err) return fail(err);
+        this.broker.log.info(
+          `initialized transactional id ${transactionalId} with producer id ${txn.producerId} and epoch ${txn.producerEpoch}`,
+        );
+        return { error: 'NONE', producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+      }
+      case TransactionState.Ongoing: {
+        // Abort the ongoing transaction under a fenced (bumped) epoch; the client retries and then
+        // gets the epoch bumped once more.
+        const fence = txn.prepareFenceProducerEpoch();
+        const err = this.endTransaction(transactionalId, txn.producerId, fence.producerEpoch, 'ABORT', false);
+        return fail(err === 'NONE' ? 'CONCURRENT_TRANSACTIONS' : err);
+      }
+      default:
+        throw new Error(`transactional id ${transactionalId} found in illegal state ${txn.state}`);
+    }
+  }
+
+  // ---- AddPartitionsToTxn / AddOffsetsToTxn --------------------------------------------------
+
+  handleAddPartitionsToTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: ReadonlyMap<string, ReadonlySet<number>>,
+  ): ErrorName {
+    if (!transactionalId) return 'INVALID_REQUEST';
+    if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
+    if (txn.producerEpoch !== producerEpoch) return 'PRODUCER_FENCED';
+    if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort)
+      return 'CONCURRENT_TRANSACTIONS';
+    if (txn.state === TransactionState.Ongoing && txn.containsAll(partitions)) return 'NONE';
+    return this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time())) ?? 'NONE';
+  }
+
+  /** AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction. */
+  handleAddOffsetsToTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    groupId: string,
+  ): ErrorName {
+    const gc = this.broker.groupCoordinator;
+    try {
+      gc.ensureOffsetsTopic();
+    } catch (err) {
+      this.broker.log.error('creating __consumer_offsets failed', err);
+      return 'COORDINATOR_NOT_AVAILABLE';
+    }
+    const partitions = new Map([[GROUP_METADATA_TOPIC_NAME, new Set([gc.partitionFor(groupId)])]]);
+    return this.handleAddPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions);
+  }
+
+  // ---- EndTxn ----------------------------------------------------------------------------------
+
+  handleEndTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    result: TransactionResult,
+  ): ErrorName {
+    if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    return this.endTransaction(transactionalId, producerId, producerEpoch, result, true);
+  }
+
+  private endTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    result: TransactionResult,
+    isFromClient: boolean,
+  ): ErrorName {
+    if (!transactionalId) return 'INVALID_REQUEST';
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
+    if ((isFromClient && producerEpoch !== txn.producerEpoch) || producerEpoch < txn.producerEpoch)
+      return 'PRODUCER_FENCED';
+    const commit = result === 'COMMIT';
+    switch (txn.state) {
+      case TransactionState.Ongoing: {
+        const fenceEpoch = !isFromClient && producerEpoch > txn.producerEpoch ? producerEpoch : undefined;
+        const t = txn.prepareAbortOrCommit(
+          commit ? 'PrepareCommit' : 'PrepareAbort',
+          this.time(),
+          fenceEpoch,
+        );
+        const err = this.appendTransition(txn, t);
+        if (err) return err;
+        return this.writeMarkersAndComplete(txn, result);
+      }
+      case TransactionState.CompleteCommit:
+        return commit ? 'NONE' : 'INVALID_TXN_STATE';
+      case TransactionState.CompleteAbort:
+        return commit ? 'INVALID_TXN_STATE' : 'NONE';
+      case TransactionState.PrepareCommit:
+        return commit ? 'CONCURRENT_TRANSACTIONS' : 'INVALID_TXN_STATE';
+      case TransactionState.PrepareAbort:
+        return commit ? 'INVALID_TXN_STATE' : 'CONCURRENT_TRANSACTIONS';
+      case TransactionState.Empty:
+        return 'INVALID_TXN_STATE';
+      default:
+        throw new Error(`transactional id ${transactionalId} found in illegal state ${txn.state}`);
+    }
+  }
+
+  /**
+   * Writes the markers of a transaction in PrepareCommit/PrepareAbort to each of its partitions (a
+   * partition that no longer exists is skipped, as Kafka drops markers for UNKNOWN_TOPIC_OR_PARTITION),
+   * then records CompleteCommit/CompleteAbort.
+   */
+  private writeMarkersAndComplete(txn: TransactionMetadata, result: TransactionResult): ErrorName {
+    const coordinatorEpoch = this.coordinatorEpoch(txn.transactionalId);
+    const rm = this.broker.replicaManager;
+    for (const [topic, partitions] of txn.topicPartitions) {
+      for (const index of partitions) {
+        const partition = rm.getPartition(topic, index);
+        if (!partition) {
+          this.broker.log.warn(
+            `not writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index}: UNKNOWN_TOPIC_OR_PARTITION`,
+          );
+          continue;
+        }
+        try {
+          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
+        } catch (err) {
+          const why = err instanceof ProducerStateError ? err.error : String(err);
+          this.broker.log.error(
+            `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
+          );
+          continue;
+        }
+        if (topic === GROUP_METADATA_TOPIC_NAME)
+          this.pendingOffsets.complete(txn.producerId, index, result === 'COMMIT');
+      }
+    }
+    return this.appendTransition(txn, txn.prepareComplete(this.time())) ?? 'NONE';
+  }
+
+  // ---- TxnOffsetCommit ------------------------------------------------------------------------
+
+  /**
+   * Stages offsets for the group inside the producer's transaction: checked against the transaction
+   * (its `__consumer_offsets` partition must have been added) and the group, written to
+   * `__consumer_offsets` in a transactional batch, made visible by the COMMIT marker.
+   * Returns one error code per partition, in order.
+   */
+  handleTxnOffsetCommit(
+    transactionalId: string,
+    groupId: string,
+    producerId: number,
+    producerEpoch: number,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    offsets: readonly TxnOffsetCommitPartition[],
+  ): number[] {
+    const all = (code: number) => offsets.map(() => code);
+    const gc = this.broker.groupCoordinator;
+    if (!this.active || !gc.isActive) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const offsetsPartition = gc.partitionFor(groupId);
+    const inTxn = this.verifyInTransaction(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      GROUP_METADATA_TOPIC_NAME,
+      offsetsPartition,
+    );
+    if (inTxn) return all(ErrorCode[inTxn]);
+    const groupError = gc.validateTxnOffsetCommit(groupId, memberId, groupInstanceId, generationId);
+    if (groupError !== ErrorCode.NONE) return all(groupError);
+    const partition = this.broker.replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, offsetsPartition);
+    if (!partition) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    const now = this.time();
+    const codes = all(ErrorCode.NONE);
+    const staged: { topic: string; partition: number; value: OffsetAndMetadata }[] = [];
+    offsets.forEach((o, i) => {
+      const metadata = o.metadata ?? '';
+      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
+        codes[i] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        return;
+      }
+      staged.push({
+        topic: o.topic,
+        partition: o.partition,
+        value: {
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+          metadata,
+          commitTimestamp: now,
+          expireTimestamp: null,
+        },
+      });
+    });
+    if (staged.length === 0) return codes;
+    const batch = encodeRecordBatch({
+      producerId,
+      producerEpoch,
+      baseSequence: 0,
+      isTransactional: true,
+      records: staged.map((s) => ({
+        key: offsetCommitKey(groupId, s.topic, s.partition),
+        value: offsetCommitValue(s.value),
+        timestamp: now,
+      })),
+    });
+    try {
+      partition.appendRecordsToLeader(batch, 'coordinator');
+    } catch (err) {
+      const code =
+        err instanceof ProducerStateError ? ErrorCode[err.error] : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      if (!(err instanceof ProducerStateError))
+        this.broker.log.error('storing transactional offsets failed', err);
+      return codes.map((c) => (c === ErrorCode.NONE ? code : c));
+    }
+    this.pendingOffsets.stage(producerId, groupId, staged);
+    return codes;
+  }
+
+  // ---- verification ---------------------------------------------------------------------------
+
+  /** Whether `topic-partition` is in this producer's ongoing transaction (null) or why not. */
+  private verifyInTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    topic: string,
+    partition: number,
+  ): ErrorName | null {
+    const txn = this.txns.get(transactionalId);
+    if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
+    if (producerEpoch !== txn.producerEpoch) return 'INVALID_PRODUCER_EPOCH';
+    if (txn.state !== TransactionState.Ongoing || !txn.hasPartition(topic, partition))
+      return 'INVALID_TXN_STATE';
+    return null;
+  }
+
+  /**
+   * Produce of a transactional batch (Kafka 3.6+ transaction verification): the partition must be in
+   * the producer's ongoing transaction, so no transaction is opened where no marker will follow.
+   */
+  verifyTransactionalProduce(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    topic: string,
+    partition: number,
+  ): ErrorName | null {
+    return this.verifyInTransaction(transactionalId, producerId, producerEpoch, topic, partition);
+  }
+
+  // ---- timers ------------------------------------------------------------------------------------
+
+  /** Aborts, under a bumped epoch, every transaction open longer than its timeout. */
+  abortTimedOutTransactions(): void {
+    if (!this.active) return;
+    const now = this.time();
+    for (const txn of [...this.txns.values()]) {
+      if (txn.state !== TransactionState.Ongoing || txn.txnStartTimestamp + txn.txnTimeoutMs >= now) continue;
+      const epoch = txn.isProducerEpochExhausted
+        ? txn.producerEpoch
+        : txn.prepareFenceProducerEpoch().producerEpoch;
+      const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
+      if (error === 'NONE') {
+        this.broker.log.info(
+          `aborted the transaction of transactional id ${txn.transactionalId} after its timeout of ${txn.txnTimeoutMs} ms`,
+        );
+      } else {
+        this.broker.log.warn(`rollback of transactional id ${txn.transactionalId} failed: ${error}`);
+      }
+    }
+  }
+
+  /** Removes ids idle (no transaction) for longer than `transactional.id.expiration.ms`. */
+  removeExpiredTransactionalIds(): void {
+    const now = this.time();
+    for (const txn of [...this.txns.values()]) {
+      const idle =
+        txn.state === TransactionState.Empty ||
+        txn.state === TransactionState.CompleteCommit ||
+        txn.state === TransactionState.CompleteAbort;
+      if (!idle || txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
+      try {
+        txn.prepareDead();
+        this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, null);
+        this.txns.delete(txn.transactionalId);
+      } catch (err) {
+        this.broker.log.warn(`expiring transactional id ${txn.transactionalId} failed: ${err}`);
+      }
+    }
+  }
+
+  // ---- describe / list ---------------------------------------------------------------------------
+
+  describeTransaction(transactionalId: string): DescribedTransaction {
+    const base: DescribedTransaction = {
+      errorCode: ErrorCode.NONE,
+      transactionalId,
+      transactionState: '',
+      transactionTimeoutMs: 0,
+      transactionStartTimeMs: -1,
+      producerId: -1,
+      producerEpoch: -1,
+      topics: [],
+    };
+    if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
+    if (transactionalId === '') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
+    const txn = this.txns.get(transactionalId);
+    if (!txn) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
+    return {
+      ...base,
+      transactionState: txn.state,
+      transactionTimeoutMs: txn.txnTimeoutMs,
+      transactionStartTimeMs: txn.txnStartTimestamp,
+      producerId: txn.producerId,
+      producerEpoch: txn.producerEpoch,
+      topics: [...txn.topicPartitions].map(([topic, ps]) => ({
+        topic,
+        partitions: [...ps].sort((a, b) => a - b),
+      })),
+    };
+  }
+
+  listTransactions(
+    stateFilters: readonly string[],
+    producerIdFilters: readonly number[],
+    durationFilterMs: number,
+  ): {
+    errorCode: number;
+    unknownStateFilters: string[];
+    transactionStates: { transactionalId: string; producerId: number; transactionState: string }[];
+  } {
+    if (!this.active)
+      return {
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        unknownStateFilters: [],
+        transactionStates: [],
+      };
+    const known = new Set<string>(Object.values(TransactionState));
+    const unknownStateFilters = stateFilters.filter((s) => !known.has(s));
+    const states = new Set(stateFilters.filter((s) => known.has(s)));
+    const pids = new Set(producerIdFilters);
+    const now = this.time();
+    const transactionStates = [...this.txns.values()]
+      .filter(
+        (t) =>
+          (stateFilters.length === 0 || states.has(t.state)) && (pids.size === 0 || pids.has(t.producerId)),
+      )
+      .filter(
+        (t) =>
+          durationFilterMs < 0 || (t.txnStartTimestamp >= 0 && now - t.txnStartTimestamp >= durationFilterMs),
+      )
+      .map((t) => ({
+        transactionalId: t.transactionalId,
+        producerId: t.producerId,
+        transactionState: t.state,
+      }));
+    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
+  }
+
+  /** For tests and DescribeTransactions-like views. */
+  transaction(transactionalId: string): TransactionMetadata | undefined {
+    return this.txns.get(transactionalId);
+  }
+}
+
+/** Partitions named by a request, as a map of sets. */
+export function partitionMap(
+  topics: readonly { name: string; partitions: readonly number[] }[],
+): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const t of topics) {
+    let set = out.get(t.name);
+    if (!set) {
+      set = new Set();
+      out.set(t.name, set);
+    }
+    for (const p of t.partitions) set.add(p);
+  }
+  return out;
+}

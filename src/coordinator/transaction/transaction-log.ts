@@ -1,0 +1,219 @@
+/**
+ * `__transaction_state`: the internal, compacted topic holding every transactional id's state, with
+ * Kafka's record layouts (../shared/kafka-protocol/transaction-coordinator/*.json, Kafka's
+ * TransactionLog): key = int16 version 0 + TransactionLogKey (transactionalId); value = int16
+ * version 0 + TransactionLogValue (producer id and epoch, timeout, state id, partitions — null
+ * when Empty —, last update and start timestamps). A null value is a tombstone (the id expired).
+ * A transactional id lives in partition `abs(javaStringHashCode(id)) % transaction.state.log.num.partitions`.
+ */
+import { decode, encode } from '../../protocol/codec.js';
+import {
+  TransactionLogKey,
+  type TransactionLogKeyData,
+  TransactionLogValue,
+  type TransactionLogValueData,
+} from '../../protocol/generated/messages.js';
+import { readBatchSize } from '../../protocol/record-batch.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../protocol/records.js';
+import type { Partition } from '../../replication/partition.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
+import { partitionFor as groupPartitionFor } from '../offsets-topic.js';
+
+export const TRANSACTION_STATE_TOPIC_NAME = '__transaction_state';
+export const TRANSACTION_LOG_KEY_VERSION = 0;
+/** Kafka 3.x writes value version 0 (version 1 is for transactions V2). */
+export const TRANSACTION_LOG_VALUE_VERSION = 0;
+
+/** Kafka's TransactionState: the names DescribeTransactions/ListTransactions use and the ids stored. */
+export const TransactionState = {
+  Empty: 'Empty',
+  Ongoing: 'Ongoing',
+  PrepareCommit: 'PrepareCommit',
+  PrepareAbort: 'PrepareAbort',
+  CompleteCommit: 'CompleteCommit',
+  CompleteAbort: 'CompleteAbort',
+  Dead: 'Dead',
+  PrepareEpochFence: 'PrepareEpochFence',
+} as const;
+export type TransactionState = (typeof TransactionState)[keyof typeof TransactionState];
+
+export const TRANSACTION_STATE_IDS: Readonly<Record<TransactionState, number>> = {
+  Empty: 0,
+  Ongoing: 1,
+  PrepareCommit: 2,
+  PrepareAbort: 3,
+  CompleteCommit: 4,
+  CompleteAbort: 5,
+  Dead: 6,
+  PrepareEpochFence: 7,
+};
+const STATE_BY_ID = Object.fromEntries(
+  Object.entries(TRANSACTION_STATE_IDS).map(([k, v]) => [v, k]),
+) as Record<number, TransactionState>;
+
+export function transactionStateFromId(id: number): TransactionState {
+  const s = STATE_BY_ID[id];
+  if (!s) throw new Error(`unknown transaction state id ${id}`);
+  return s;
+}
+
+export function partitionFor(transactionalId: string, numPartitions: number): number {
+  return groupPartitionFor(transactionalId, numPartitions);
+}
+
+/** What one `__transaction_state` value holds (Kafka's TxnTransitMetadata as persisted). */
+export interface TransactionLogEntry {
+  producerId: number;
+  producerEpoch: number;
+  txnTimeoutMs: number;
+  state: TransactionState;
+  /** "topic" → partitions. */
+  topicPartitions: ReadonlyMap<string, ReadonlySet<number>>;
+  txnLastUpdateTimestamp: number;
+  txnStartTimestamp: number;
+}
+
+function versioned(version: number, body: Buffer): Buffer {
+  const out = Buffer.alloc(2 + body.length);
+  out.writeInt16BE(version, 0);
+  body.copy(out, 2);
+  return out;
+}
+
+export function transactionLogKey(transactionalId: string): Buffer {
+  return versioned(
+    TRANSACTION_LOG_KEY_VERSION,
+    encode<TransactionLogKeyData>(TransactionLogKey, TRANSACTION_LOG_KEY_VERSION, { transactionalId }),
+  );
+}
+
+export function transactionLogValue(e: TransactionLogEntry): Buffer {
+  if (e.state === TransactionState.Empty && e.topicPartitions.size > 0)
+    throw new Error('a transaction in state Empty cannot have partitions');
+  const partitions =
+    e.state === TransactionState.Empty
+      ? null
+      : [...e.topicPartitions].map(([topic, ps]) => ({ topic, partitionIds: [...ps].sort((a, b) => a - b) }));
+  return versioned(
+    TRANSACTION_LOG_VALUE_VERSION,
+    encode<TransactionLogValueData>(TransactionLogValue, TRANSACTION_LOG_VALUE_VERSION, {
+      producerId: e.producerId,
+      producerEpoch: e.producerEpoch,
+      transactionTimeoutMs: e.txnTimeoutMs,
+      transactionStatus: TRANSACTION_STATE_IDS[e.state],
+      transactionPartitions: partitions,
+      transactionLastUpdateTimestampMs: e.txnLastUpdateTimestamp,
+      transactionStartTimestampMs: e.txnStartTimestamp,
+    }),
+  );
+}
+
+export function decodeTransactionLogKey(buf: Buffer): string {
+  const version = buf.readInt16BE(0);
+  if (version !== TRANSACTION_LOG_KEY_VERSION)
+    throw new Error(`unknown transaction log key version ${version}`);
+  return decode<TransactionLogKeyData>(TransactionLogKey, version, buf.subarray(2)).transactionalId;
+}
+
+export function decodeTransactionLogValue(buf: Buffer): TransactionLogEntry {
+  const version = buf.readInt16BE(0);
+  if (version < 0) throw new Error(`negative transaction log value version ${version}`);
+  const v = decode<TransactionLogValueData>(
+    TransactionLogValue,
+    Math.min(version, TransactionLogValue.validVersions![1]),
+    buf.subarray(2),
+  );
+  const topicPartitions = new Map<string, Set<number>>();
+  for (const t of v.transactionPartitions ?? []) {
+    let set = topicPartitions.get(t.topic);
+    if (!set) {
+      set = new Set();
+      topicPartitions.set(t.topic, set);
+    }
+    for (const p of t.partitionIds) set.add(p);
+  }
+  return {
+    producerId: v.producerId,
+    producerEpoch: v.producerEpoch,
+    txnTimeoutMs: v.transactionTimeoutMs,
+    state: transactionStateFromId(v.transactionStatus),
+    topicPartitions,
+    txnLastUpdateTimestamp: v.transactionLastUpdateTimestampMs,
+    txnStartTimestamp: v.transactionStartTimestampMs,
+  };
+}
+
+export interface TransactionLogRecord {
+  key: Buffer;
+  value: Buffer | null;
+}
+
+const LOAD_BUFFER_SIZE = 5 * 1024 * 1024;
+
+/** `__transaction_state` on this broker's partitions; created (compacted) on first write. */
+export class TransactionStateLog {
+  readonly numPartitions: number;
+
+  constructor(
+    private readonly replicaManager: ReplicaManager,
+    configuredPartitions: number,
+    private readonly segmentBytes: number,
+  ) {
+    // Once the topic exists its partition count wins: ids must keep hashing where they live.
+    this.numPartitions =
+      replicaManager.topic(TRANSACTION_STATE_TOPIC_NAME)?.partitions.length ?? configuredPartitions;
+  }
+
+  partition(p: number, create: boolean): Partition | undefined {
+    let topic = this.replicaManager.topic(TRANSACTION_STATE_TOPIC_NAME);
+    if (!topic && create) {
+      topic = this.replicaManager.createTopic(TRANSACTION_STATE_TOPIC_NAME, this.numPartitions, {
+        'cleanup.policy': 'compact',
+        'segment.bytes': String(this.segmentBytes),
+      });
+    }
+    return topic?.partitions[p];
+  }
+
+  /** Appends one record (null value = tombstone); throws when the append fails. */
+  append(partition: number, transactionalId: string, entry: TransactionLogEntry | null): void {
+    const p = this.partition(partition, true);
+    if (!p) throw new Error(`${TRANSACTION_STATE_TOPIC_NAME}-${partition} does not exist`);
+    const batch = encodeRecordBatch({
+      records: [
+        {
+          key: transactionLogKey(transactionalId),
+          value: entry === null ? null : transactionLogValue(entry),
+          timestamp: Date.now(),
+        },
+      ],
+    });
+    p.appendRecordsToLeader(batch, 'coordinator');
+  }
+
+  /** Every record of `partition`, oldest first. */
+  *read(partition: number): Iterable<TransactionLogRecord> {
+    const p = this.partition(partition, false);
+    if (!p) return;
+    let offset = p.logStartOffset;
+    const end = p.highWatermark;
+    while (offset < end) {
+      const result = p.log.read(offset, LOAD_BUFFER_SIZE, true, end);
+      if ('error' in result || !result.records || result.records.length === 0) return;
+      const buf = result.records;
+      let pos = 0;
+      let advanced = false;
+      while (pos + 12 <= buf.length) {
+        const size = readBatchSize(buf, pos);
+        if (pos + size > buf.length) break;
+        const batch = decodeRecordBatch(buf, pos);
+        pos += size;
+        offset = batch.lastOffset + 1;
+        advanced = true;
+        if (batch.isControl) continue;
+        for (const r of batch.records) if (r.key !== null) yield { key: r.key, value: r.value };
+      }
+      if (!advanced) return;
+    }
+  }
+}

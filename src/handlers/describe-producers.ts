@@ -1,0 +1,59 @@
+/**
+ * DescribeProducers (key 61), v0: the active producers of each partition from its producer state
+ * (id, epoch, last sequence and timestamp, coordinator epoch, first offset of the open transaction
+ * or -1), what `kafka-transactions describe-producers` prints. Unknown partitions get
+ * UNKNOWN_TOPIC_OR_PARTITION.
+ */
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  DescribeProducersRequest,
+  type DescribeProducersRequestData,
+  DescribeProducersResponse,
+  type DescribeProducersResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const describeProducersHandler = defineHandler<
+  DescribeProducersRequestData,
+  DescribeProducersResponseData
+>({
+  apiKey: 61,
+  name: 'DescribeProducers',
+  minVersion: 0,
+  maxVersion: 0,
+  request: DescribeProducersRequest,
+  response: DescribeProducersResponse,
+  handle(ctx, req) {
+    const rm = ctx.broker.replicaManager;
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((index) => {
+          const p = rm.getPartition(t.name, index);
+          if (!p) {
+            return {
+              partitionIndex: index,
+              errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              errorMessage: null,
+              activeProducers: [],
+            };
+          }
+          return {
+            partitionIndex: index,
+            errorCode: ErrorCode.NONE,
+            errorMessage: null,
+            activeProducers: p.log.producerStateManager.activeProducers().map((e) => ({
+              producerId: e.producerId,
+              producerEpoch: e.producerEpoch,
+              lastSequence: e.lastSeq,
+              lastTimestamp: e.lastTimestamp,
+              coordinatorEpoch: e.coordinatorEpoch,
+              currentTxnStartOffset: e.currentTxnFirstOffset,
+            })),
+          };
+        }),
+      })),
+    };
+  },
+});

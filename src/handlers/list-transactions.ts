@@ -1,0 +1,32 @@
+/**
+ * ListTransactions (key 66), v0–1 (`kafka-transactions list`): every transactional id with its
+ * producer id and state, filtered by states (unknown names are echoed in unknownStateFilters) and
+ * producer ids; v1 adds durationFilter (only transactions running at least that many ms; -1 = all).
+ */
+import {
+  ListTransactionsRequest,
+  type ListTransactionsRequestData,
+  ListTransactionsResponse,
+  type ListTransactionsResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const listTransactionsHandler = defineHandler<
+  ListTransactionsRequestData,
+  ListTransactionsResponseData
+>({
+  apiKey: 66,
+  name: 'ListTransactions',
+  minVersion: 0,
+  maxVersion: 1,
+  request: ListTransactionsRequest,
+  response: ListTransactionsResponse,
+  handle(ctx, req) {
+    const r = ctx.broker.transactionCoordinator.listTransactions(
+      req.stateFilters,
+      req.producerIdFilters,
+      req.durationFilter ?? -1,
+    );
+    return { throttleTimeMs: 0, ...r };
+  },
+});

@@ -1,0 +1,77 @@
+/**
+ * TxnOffsetCommit (key 28), v0–4: offsets committed inside the producer's transaction, visible to
+ * the group only once the transaction commits. v1 same; v2 committed leader epoch; v3 flexible,
+ * generation id, member id and group instance id (checked like an OffsetCommit: UNKNOWN_MEMBER_ID,
+ * ILLEGAL_GENERATION, FENCED_INSTANCE_ID); v4 same. v5 (transactions V2) is not advertised.
+ * The group's `__consumer_offsets` partition must be in the transaction (AddOffsetsToTxn first):
+ * otherwise INVALID_TXN_STATE; a stale epoch INVALID_PRODUCER_EPOCH; an unknown producer id
+ * INVALID_PRODUCER_ID_MAPPING. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION.
+ */
+
+import type { TxnOffsetCommitPartition } from '../coordinator/transaction/transaction-coordinator.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
+import {
+  TxnOffsetCommitRequest,
+  type TxnOffsetCommitRequestData,
+  TxnOffsetCommitResponse,
+  type TxnOffsetCommitResponseData,
+} from '../protocol/generated/messages.js';
+import { defineHandler } from '../server/handler.js';
+
+export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, TxnOffsetCommitResponseData>({
+  apiKey: 28,
+  name: 'TxnOffsetCommit',
+  minVersion: 0,
+  maxVersion: 4,
+  request: TxnOffsetCommitRequest,
+  response: TxnOffsetCommitResponse,
+  handle(ctx, req) {
+    const { broker } = ctx;
+    const codes = new Map<string, number>();
+    const key = (t: string, p: number) => `${t}\u0000${p}`;
+    const accepted: TxnOffsetCommitPartition[] = [];
+    for (const t of req.topics) {
+      const topic = broker.replicaManager.topic(t.name);
+      for (const p of t.partitions) {
+        if (!topic?.partitions[p.partitionIndex]) {
+          codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        accepted.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: p.committedOffset,
+          leaderEpoch: p.committedLeaderEpoch ?? -1,
+          metadata: p.committedMetadata,
+        });
+      }
+    }
+    if (!req.groupId) {
+      for (const a of accepted) codes.set(key(a.topic, a.partition), ErrorCode.INVALID_GROUP_ID);
+    } else if (accepted.length > 0) {
+      const results = broker.transactionCoordinator.handleTxnOffsetCommit(
+        req.transactionalId,
+        req.groupId,
+        req.producerId,
+        req.producerEpoch,
+        req.memberId ?? '',
+        req.groupInstanceId ?? null,
+        req.generationId ?? -1,
+        accepted,
+      );
+      accepted.forEach((a, i) => {
+        codes.set(key(a.topic, a.partition), results[i]!);
+      });
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: codes.get(key(t.name, p.partitionIndex)) ?? ErrorCode.NONE,
+        })),
+      })),
+    };
+  },
+});
