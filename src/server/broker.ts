@@ -6,7 +6,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
-import { createTransactionCoordinator, type TransactionCoordinator } from '../coordinator/transaction/index.js';
+import {
+  createTransactionCoordinator,
+  type TransactionCoordinator,
+} from '../coordinator/transaction/index.js';
 import { allHandlers } from '../handlers/index.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -47,7 +50,9 @@ export class Broker {
   ) {
     this.log = options.logger ?? createLogger();
     if (config.notUsed.length > 0) {
-      this.log.info(`configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`);
+      this.log.info(
+        `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
+      );
     }
     this.logManager = LogManager.open({
       logDirs: config.logDir,
