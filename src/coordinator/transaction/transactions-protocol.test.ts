@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { decodeRecordBatches, encodeRecordBatch } from '../../protocol/records.js';
+import { type DecodedRecordBatch, decodeRecordBatches, encodeRecordBatch } from '../../protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
 
@@ -87,7 +87,13 @@ describe('transactions over the wire', () => {
       rackId: '',
     });
     const p = r.responses[0].partitions[0];
-    return { ...p, batches: decodeRecordBatches(p.records ?? Buffer.alloc(0)) };
+    const batches: DecodedRecordBatch[] = decodeRecordBatches(p.records ?? Buffer.alloc(0));
+    return {
+      lastStableOffset: p.lastStableOffset as number,
+      highWatermark: p.highWatermark as number,
+      abortedTransactions: p.abortedTransactions as { producerId: number; firstOffset: number }[] | null,
+      batches,
+    };
   }
 
   async function initProducerId(transactionalId: string | null, timeoutMs = 60_000, version = 4) {
