@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The Java client, org.apache.kafka:kafka-clients from Maven Central, in two versions (3.9.x and
+# the newest 4.x), each against its own fresh kbroker: src/JavaClientScenario.java.
+#
+#   compat-tests/java-client/run.sh [--install-only] [feature...]
+# Env: JAVA_CLIENT_VERSIONS (default "3.9.2 4.4.0"), COMPAT_CACHE, COMPAT_OUT.
+source "$(dirname "$0")/../lib/common.sh"
+compat_init java-client
+HERE="$REPO/compat-tests/java-client"
+VERSIONS="${JAVA_CLIENT_VERSIONS:-3.9.2 4.4.0}"
+install_only=""; [ "${1:-}" = "--install-only" ] && { install_only=1; shift; }
+
+install() {
+  local v="$1" dest="$CACHE/java-client-$1"
+  [ -f "$dest/.complete" ] && return 0
+  rm -rf "$dest"
+  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
+    -Dkafka.clients.version="$v" -DoutputDirectory="$dest/lib"
+  touch "$dest/.complete"
+}
+for v in $VERSIONS; do
+  compat_timed_install "kafka-clients $v (Maven Central)" install "$v"
+done
+[ -n "$install_only" ] && exit 0
+
+status=0
+for v in $VERSIONS; do
+  # One results file per client version: peers java-client-3.9 and java-client-4.4 in matrix.json.
+  peer="java-client-${v%.*}"
+  RESULTS="$COMPAT_OUT/$peer.tsv"; : >"$RESULTS"; export COMPAT_RESULTS="$RESULTS"
+  cp "$COMPAT_OUT/java-client.install" "$COMPAT_OUT/$peer.install" 2>/dev/null || true
+  classes="$CACHE/java-client-$v/classes"
+  rm -rf "$classes"
+  javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" 2>&1 \
+    | grep -v -E '^Note:|uses or overrides a deprecated|Recompile with' || true
+  compat_start_broker --override num.partitions=3
+  compat_log "kafka-clients $v"
+  timeout -k 10 900 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -cp "$classes:$CACHE/java-client-$v/lib/*" JavaClientScenario "$BOOTSTRAP" "$@" \
+    >"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/$peer.log)"
+  grep '^RESULT ' "$COMPAT_OUT/$peer.log" | cut -c8- | sed "s/^/  /" || true
+  compat_stop_broker
+  rm -rf "$BROKER_DATA"
+  PEER="$peer" node "$REPO/compat-tests/lib/judge.mjs" --peer "$peer" --results "$COMPAT_OUT" || status=1
+done
+exit $status
