@@ -108,7 +108,7 @@ export function validateValue(def: ConfigDef, value: string): void {
 /** Numbers beyond 2^53 (Kafka's Long.MAX defaults) become Number.MAX_SAFE_INTEGER. */
 export function toNumber(value: string): number {
   const n = Number(value);
-  return n > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : n;
+  return Math.min(n, Number.MAX_SAFE_INTEGER);
 }
 
 export interface Listener {

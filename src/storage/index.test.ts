@@ -13,6 +13,9 @@ describe('OffsetIndex', () => {
     idx.append(110, 4000);
     idx.append(120, 8000);
     idx.append(130, 12000);
+    // Entries are written in chunks; a flush writes out what is pending.
+    expect(fs.existsSync(f) ? fs.readFileSync(f).length : 0).toBe(0);
+    idx.flush();
     expect(fs.readFileSync(f).toString('hex')).toBe('0000000a00000fa00000001400001f400000001e00002ee0');
     expect(idx.lookup(105)).toEqual({ offset: 100, position: 0 });
     expect(idx.lookup(120)).toEqual({ offset: 120, position: 8000 });
@@ -45,6 +48,7 @@ describe('TimeIndex', () => {
     expect(idx.maybeAppend(1000, 60)).toBe(false);
     expect(idx.maybeAppend(999, 61)).toBe(false);
     expect(idx.maybeAppend(2000, 70)).toBe(true);
+    idx.flush();
     expect(fs.statSync(f).size).toBe(24);
     expect(fs.readFileSync(f).subarray(0, 12).toString('hex')).toBe('00000000000003e800000005');
     expect(idx.lookup(1500)).toEqual({ timestamp: 1000, offset: 55 });

@@ -1,0 +1,269 @@
+/**
+ * Produce and fetch throughput (MB/s, records/s) and produce latency (p50/p99) through a kbroker
+ * process, each beside a baseline measured in the same run: the same request bytes through a
+ * bare loopback server process answering with responses of the same size. Prints ratios.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { codecFor, Writer } from '../src/protocol/codec.js';
+import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
+import { requestHeaderVersion } from '../src/protocol/headers.js';
+import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
+import { PipelineClient, percentile } from './pipeline-client.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function frame(
+  apiKey: number,
+  version: number,
+  spec: typeof ProduceRequest,
+  body: unknown,
+  correlationId: number,
+): Buffer {
+  const w = new Writer(64 * 1024);
+  w.int32(0);
+  w.int16(apiKey);
+  w.int16(version);
+  w.int32(correlationId);
+  w.string('bench');
+  if (requestHeaderVersion(apiKey, version) >= 2) w.uvarint(0);
+  codecFor(spec, version).write(w, body);
+  const buf = w.toBuffer();
+  buf.writeInt32BE(buf.length - 4, 0);
+  return buf;
+}
+
+async function startProcess(
+  cmd: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, cmd, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on [^\s]+:(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd.join(' ')} exited ${code}`)));
+  });
+}
+
+export interface Row {
+  metric: string;
+  kbroker: number;
+  baseline: number;
+  unit: string;
+  /** true when bigger is better (throughput), false for latency */
+  higherIsBetter: boolean;
+}
+
+export async function run(
+  opts: { records?: number; recordBytes?: number; batchRecords?: number } = {},
+): Promise<Row[]> {
+  const recordBytes = opts.recordBytes ?? 100;
+  const batchRecords = opts.batchRecords ?? 100;
+  const totalRecords = opts.records ?? 1_000_000;
+  const requests = Math.ceil(totalRecords / batchRecords);
+  const value = Buffer.alloc(recordBytes, 'x');
+  const batch = buildRecordBatch({
+    records: Array.from({ length: batchRecords }, () => ({ key: null, value })),
+  });
+  const produceFrame = (i: number) =>
+    frame(
+      0,
+      7,
+      ProduceRequest,
+      {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 30000,
+        topicData: [{ name: 'bench', partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
+      },
+      i,
+    );
+  const frames = Array.from({ length: requests }, (_, i) => produceFrame(i));
+  const payloadBytes = batch.length * requests;
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-bench-'));
+  const broker = await startProcess([
+    ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
+    join(root, 'bin', 'kbroker.js'),
+    'start',
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+  ]);
+  const rows: Row[] = [];
+  try {
+    // --- produce throughput (8 in flight) and latency (1 in flight), kbroker
+    const kc = await PipelineClient.connect(broker.port);
+    await kc.send(produceFrame(-1)); // auto-creates the topic
+    let produceReply = 0;
+    let t0 = performance.now();
+    await kc.run(
+      requests,
+      8,
+      (i) => frames[i]!,
+      (f) => (produceReply = f.length),
+    );
+    const produceSecs = (performance.now() - t0) / 1000;
+    const latency = await kc.run(2000, 1, (i) => frames[i % requests]!);
+
+    // --- fetch throughput: read everything back, 1 MiB per request
+    const fetchFrame = (offset: number, i: number) =>
+      frame(
+        1,
+        11,
+        FetchRequest,
+        {
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: 'bench',
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: offset,
+                  logStartOffset: -1,
+                  partitionMaxBytes: 1 << 20,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        },
+        i,
+      );
+    let fetched = 0;
+    let fetchRequests = 0;
+    let offset = 0;
+    const total = requests * batchRecords + 2000 * batchRecords + batchRecords;
+    t0 = performance.now();
+    while (offset < total) {
+      const reply = await kc.send(fetchFrame(offset, fetchRequests++));
+      fetched += reply.length;
+      // Batches are whole and all the same size here (response overhead < one batch): count by bytes.
+      const batches = Math.round(reply.length / batch.length);
+      if (batches === 0) throw new Error(`fetch at ${offset} returned no batch`);
+      offset += batches * batchRecords;
+    }
+    const fetchSecs = (performance.now() - t0) / 1000;
+    kc.close();
+
+    // --- baseline: the same bytes through a bare loopback server answering with same-size replies
+    const lbProduce = await startProcess([
+      '--import',
+      'tsx',
+      join(root, 'bench', 'loopback-server.ts'),
+      '--reply-bytes',
+      String(produceReply),
+    ]);
+    const bc = await PipelineClient.connect(lbProduce.port);
+    t0 = performance.now();
+    await bc.run(requests, Number(process.env.BENCH_WINDOW ?? 8), (i) => frames[i]!);
+    const baseProduceSecs = (performance.now() - t0) / 1000;
+    const baseLatency = await bc.run(2000, 1, (i) => frames[i % requests]!);
+    bc.close();
+    lbProduce.child.kill();
+    const avgFetchReply = Math.round(fetched / fetchRequests);
+    const lbFetch = await startProcess([
+      '--import',
+      'tsx',
+      join(root, 'bench', 'loopback-server.ts'),
+      '--reply-bytes',
+      String(avgFetchReply),
+    ]);
+    const fc = await PipelineClient.connect(lbFetch.port);
+    t0 = performance.now();
+    for (let i = 0; i < fetchRequests; i++) await fc.send(fetchFrame(0, i));
+    const baseFetchSecs = (performance.now() - t0) / 1000;
+    fc.close();
+    lbFetch.child.kill();
+
+    const mb = payloadBytes / 1e6;
+    rows.push(
+      {
+        metric: 'produce throughput',
+        kbroker: mb / produceSecs,
+        baseline: mb / baseProduceSecs,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      {
+        metric: 'produce records',
+        kbroker: totalRecords / produceSecs,
+        baseline: totalRecords / baseProduceSecs,
+        unit: 'records/s',
+        higherIsBetter: true,
+      },
+      {
+        metric: 'produce latency p50',
+        kbroker: percentile(latency, 50),
+        baseline: percentile(baseLatency, 50),
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+      {
+        metric: 'produce latency p99',
+        kbroker: percentile(latency, 99),
+        baseline: percentile(baseLatency, 99),
+        unit: 'ms',
+        higherIsBetter: false,
+      },
+      {
+        metric: 'fetch throughput',
+        kbroker: fetched / 1e6 / fetchSecs,
+        baseline: fetched / 1e6 / baseFetchSecs,
+        unit: 'MB/s',
+        higherIsBetter: true,
+      },
+      {
+        metric: 'fetch records',
+        kbroker: offset / fetchSecs,
+        baseline: offset / baseFetchSecs,
+        unit: 'records/s',
+        higherIsBetter: true,
+      },
+    );
+  } finally {
+    const exited = new Promise((r) => broker.child.once('exit', r));
+    broker.child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+export function printRows(title: string, rows: Row[]): void {
+  console.log(`\n${title}`);
+  console.log(
+    `${'metric'.padEnd(24)}${'kbroker'.padStart(14)}${'baseline'.padStart(14)}  unit        ratio (kbroker/baseline)`,
+  );
+  for (const r of rows) {
+    const ratio = r.kbroker / r.baseline;
+    console.log(
+      `${r.metric.padEnd(24)}${r.kbroker.toFixed(r.kbroker < 10 ? 3 : 0).padStart(14)}${r.baseline.toFixed(r.baseline < 10 ? 3 : 0).padStart(14)}  ${r.unit.padEnd(10)}  ${ratio.toFixed(2)}x`,
+    );
+  }
+}
