@@ -4,7 +4,12 @@ import * as messages from './generated/messages.js';
 import { type FieldSpec, inRange, type MessageSpec } from './spec.js';
 
 /** A deterministic pseudo-random value for every field present at `version`. */
-function sample(fields: readonly FieldSpec[], version: number, flexible: boolean, seed: { n: number }): Record<string, unknown> {
+function sample(
+  fields: readonly FieldSpec[],
+  version: number,
+  flexible: boolean,
+  seed: { n: number },
+): Record<string, unknown> {
   const next = () => {
     seed.n = (seed.n * 1103515245 + 12345) % 2147483648;
     return seed.n;
