@@ -1,8 +1,8 @@
 /**
  * The read-only view of consumer groups that the admin API and /metrics show (members,
- * assignments, committed offsets and lag), read from `broker.groupCoordinator`; while a broker
- * has none, groups are reported as unavailable rather than as an empty list.
+ * assignments, committed offsets and lag), read from `broker.groupCoordinator`.
  */
+import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
 import type { Broker } from '../server/broker.js';
 
 export interface GroupMemberOverview {
@@ -46,38 +46,6 @@ export interface GroupWithLag extends GroupOverview {
 }
 
 /**
- * What ops reads of the group coordinator (its admin methods, as DescribeGroups, ListGroups and
- * OffsetFetch use them). Typed structurally so that ops does not depend on coordinator internals.
- */
-interface CoordinatorAdminView {
-  listGroups(): { groupId: string }[];
-  describeGroup(groupId: string): {
-    errorCode: number;
-    groupState: string;
-    protocolType: string;
-    protocolData: string;
-    members: {
-      memberId: string;
-      groupInstanceId: string | null;
-      clientId: string;
-      clientHost: string;
-      memberAssignment: Buffer;
-    }[];
-  };
-  fetchOffsets(
-    groupId: string,
-    topics: null,
-  ): {
-    errorCode: number;
-    topics: {
-      name: string;
-      partitions: { partitionIndex: number; committedOffset: number; metadata: string }[];
-    }[];
-  };
-  group?(groupId: string): { generationId: number; leaderId: string | null } | undefined;
-}
-
-/**
  * Decodes a `consumer` protocol assignment (ConsumerProtocolAssignment v0–3: version, then
  * topics with partition lists; user data ignored). Empty on anything it cannot read.
  */
@@ -107,12 +75,12 @@ export function decodeConsumerAssignment(buf: Buffer): { topic: string; partitio
   }
 }
 
-function fromAdminView(c: CoordinatorAdminView): GroupOverviewProvider {
+function fromCoordinator(c: GroupCoordinator): GroupOverviewProvider {
   return {
     groupOverviews: () =>
       c.listGroups().map(({ groupId }) => {
         const d = c.describeGroup(groupId);
-        const g = c.group?.(groupId);
+        const g = c.group(groupId);
         const offsets = c.fetchOffsets(groupId, null);
         return {
           groupId,
@@ -141,37 +109,23 @@ function fromAdminView(c: CoordinatorAdminView): GroupOverviewProvider {
   };
 }
 
-/**
- * The broker's groups as ops shows them: from `groupOverviews()` when the coordinator offers
- * one, else built from its admin methods; undefined while the broker has no group coordinator.
- */
-export function groupProvider(broker: Broker): GroupOverviewProvider | undefined {
-  const coordinator = (broker as unknown as { groupCoordinator?: Record<string, unknown> }).groupCoordinator;
-  if (!coordinator) return undefined;
-  if (typeof coordinator.groupOverviews === 'function')
-    return coordinator as unknown as GroupOverviewProvider;
-  if (
-    typeof coordinator.listGroups === 'function' &&
-    typeof coordinator.describeGroup === 'function' &&
-    typeof coordinator.fetchOffsets === 'function'
-  ) {
-    return fromAdminView(coordinator as unknown as CoordinatorAdminView);
-  }
-  return undefined;
+/** The broker's groups as ops shows them, read through the coordinator's admin methods. */
+export function groupProvider(broker: Broker): GroupOverviewProvider {
+  return fromCoordinator(broker.groupCoordinator);
 }
 
-/** Every group with its lag per committed partition, or undefined when groups are unavailable. */
-export function groupsWithLag(broker: Broker): GroupWithLag[] | undefined {
-  const provider = groupProvider(broker);
-  if (!provider) return undefined;
-  return provider.groupOverviews().map((g) => {
-    const lag: PartitionLag[] = [];
-    for (const o of g.offsets) {
-      const p = broker.replicaManager.getPartition(o.topic, o.partition);
-      if (!p || o.committedOffset < 0) continue;
-      const highWatermark = p.highWatermark;
-      lag.push({ ...o, highWatermark, lag: Math.max(0, highWatermark - o.committedOffset) });
-    }
-    return { ...g, lag, totalLag: lag.reduce((n, l) => n + l.lag, 0) };
-  });
+/** Every group with its lag per committed partition. */
+export function groupsWithLag(broker: Broker): GroupWithLag[] {
+  return groupProvider(broker)
+    .groupOverviews()
+    .map((g) => {
+      const lag: PartitionLag[] = [];
+      for (const o of g.offsets) {
+        const p = broker.replicaManager.getPartition(o.topic, o.partition);
+        if (!p || o.committedOffset < 0) continue;
+        const highWatermark = p.highWatermark;
+        lag.push({ ...o, highWatermark, lag: Math.max(0, highWatermark - o.committedOffset) });
+      }
+      return { ...g, lag, totalLag: lag.reduce((n, l) => n + l.lag, 0) };
+    });
 }

@@ -166,16 +166,12 @@ function routes(
   app.get('/api/groups', async (_req, reply) => {
     const b = broker();
     if (!b) return reply.code(503).send({ error: 'broker is starting' });
-    const groups = groupsWithLag(b);
-    if (!groups) return reply.code(503).send({ error: 'this broker has no group coordinator view yet' });
-    return { groups };
+    return { groups: groupsWithLag(b) };
   });
   app.get<{ Params: { group: string } }>('/api/groups/:group', async (req, reply) => {
     const b = broker();
     if (!b) return reply.code(503).send({ error: 'broker is starting' });
-    const groups = groupsWithLag(b);
-    if (!groups) return reply.code(503).send({ error: 'this broker has no group coordinator view yet' });
-    const g = groups.find((x) => x.groupId === req.params.group);
+    const g = groupsWithLag(b).find((x) => x.groupId === req.params.group);
     return g ?? reply.code(404).send({ error: 'not found' });
   });
 }

@@ -257,8 +257,8 @@ function buildRegistry(broker: Broker): Registry {
     () => 0,
   );
 
-  // kafka_exporter's consumer group series; absent while the broker has no group coordinator.
-  const lagged = () => groupsWithLag(broker) ?? [];
+  // kafka_exporter's consumer group series.
+  const lagged = () => groupsWithLag(broker);
   mirroredGauge(
     registry,
     'kafka_consumergroup_lag',
