@@ -15,7 +15,9 @@ const SCRIPT = fileURLToPath(new URL('./admin.py', import.meta.url));
 const probe = spawnSync(PYTHON, ['-c', 'import confluent_kafka'], { encoding: 'utf8', timeout: 20_000 });
 const mode: 'run' | 'fail' | 'skip' = probe.status === 0 ? 'run' : process.env.CI ? 'fail' : 'skip';
 if (mode === 'skip') {
-  console.warn(`[compat-tests/confluent-kafka-python-admin] SKIPPED: ${PYTHON} cannot import confluent_kafka.`);
+  console.warn(
+    `[compat-tests/confluent-kafka-python-admin] SKIPPED: ${PYTHON} cannot import confluent_kafka.`,
+  );
 }
 
 let broker: TestBroker;
