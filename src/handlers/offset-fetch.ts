@@ -4,10 +4,15 @@
  * offset of the group; v3 throttle time; v5 committedLeaderEpoch; v6 flexible; v7 requireStable;
  * v8+ batched `groups` layout, one result per group; v9 memberId/memberEpoch (KIP-848 members
  * only: a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
- * A partition without a committed offset answers -1 with no error. requireStable could only
- * wait for pending transactional offsets, which this broker does not hold, so it never answers
- * UNSTABLE_OFFSET_COMMIT.
+ * A partition without a committed offset answers -1 with no error. requireStable (KIP-447, v7+,
+ * sent by read_committed consumers): a partition of the group with a transactional offset commit
+ * still pending (TxnOffsetCommit whose transaction has no marker yet) answers
+ * UNSTABLE_OFFSET_COMMIT with offset -1, as Kafka's GroupMetadataManager.getOffsets; the client
+ * retries until the transaction completes. With topics=null only committed partitions are listed,
+ * so the check applies to those.
  */
+import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { PendingTxnOffsets } from '../coordinator/transaction/pending-txn-offsets.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   OffsetFetchRequest,
@@ -16,6 +21,30 @@ import {
   type OffsetFetchResponseData,
 } from '../protocol/generated/messages.js';
 import { defineHandler } from '../server/handler.js';
+
+type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
+
+/** Marks partitions with pending transactional offsets UNSTABLE_OFFSET_COMMIT (requireStable). */
+function markUnstable(groupId: string, r: FetchResult, pending: PendingTxnOffsets): FetchResult {
+  if (r.errorCode !== ErrorCode.NONE) return r;
+  return {
+    errorCode: r.errorCode,
+    topics: r.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) =>
+        pending.hasPending(groupId, t.name, p.partitionIndex)
+          ? {
+              partitionIndex: p.partitionIndex,
+              committedOffset: -1,
+              committedLeaderEpoch: -1,
+              metadata: '',
+              errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+            }
+          : p,
+      ),
+    })),
+  };
+}
 
 export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFetchResponseData>({
   apiKey: 9,
@@ -27,17 +56,23 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const coordinator = ctx.broker.groupCoordinator;
+    const pending = ctx.broker.transactionCoordinator.pendingOffsets;
+    const requireStable = v >= 7 && req.requireStable === true;
+    const fetch = (groupId: string, topics: Parameters<GroupCoordinator['fetchOffsets']>[1]) => {
+      const r = coordinator.fetchOffsets(groupId, topics);
+      return requireStable ? markUnstable(groupId, r, pending) : r;
+    };
     if (v >= 8) {
       return {
         throttleTimeMs: 0,
         groups: (req.groups ?? []).map((g) => {
-          const r = coordinator.fetchOffsets(g.groupId, g.topics);
+          const r = fetch(g.groupId, g.topics);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };
     }
     const topics = v >= 2 ? (req.topics ?? null) : (req.topics ?? []);
-    const r = coordinator.fetchOffsets(req.groupId ?? '', topics);
+    const r = fetch(req.groupId ?? '', topics);
     if (v < 2 && r.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
       return {
