@@ -8,6 +8,7 @@
 //   ok        expected pass, passed
 //   FAIL      expected pass, failed, or did not report (exit code 1)
 //   pending   expected pending, failed (the reason from matrix.json is printed)
+//   KNOWN     expected incompatible (a known incompatibility, reason in matrix.json), failed
 //   XPASS     expected pending, passed: the feature now works, flip it to "pass" in matrix.json
 //   UNLISTED  a result for a feature matrix.json does not list (exit code 1: keep the matrix complete)
 // The last line is "compat: N passed, N failed, N skipped" (skipped = pending).
@@ -90,7 +91,7 @@ for (const peer of peers) {
         note = 'passes now: set "expect": "pass" in matrix.json';
         passed++;
       } else {
-        verdict = 'pending';
+        verdict = want.expect === 'incompatible' ? 'KNOWN' : 'pending';
         note = `${want.reason}${g ? ` [got: ${g.detail.slice(0, 160)}]` : ' [not run]'}`;
         skipped++;
       }
@@ -111,6 +112,7 @@ if (markdown) {
     if (!r) return '';
     if (r.verdict === 'ok' || r.verdict === 'XPASS') return 'pass';
     if (r.verdict === 'pending') return 'pending';
+    if (r.verdict === 'KNOWN') return 'incompatible';
     return '**FAIL**';
   };
   const lines = [
@@ -120,10 +122,10 @@ if (markdown) {
       .filter((p) => matrix.peers[p])
       .map((p) => `| ${p} | ${matrix.peers[p].version} | ${used.map((f) => cell(p, f)).join(' | ')} |`),
     '',
-    'Pending:',
+    'Pending and known incompatibilities:',
     ...peers.flatMap((p) =>
       Object.entries(matrix.peers[p]?.features ?? {})
-        .filter(([f, w]) => w.expect === 'pending' && cell(p, f) === 'pending')
+        .filter(([f, w]) => w.expect !== 'pass' && ['pending', 'incompatible'].includes(cell(p, f)))
         .map(([f, w]) => `- ${p} / ${f}: ${w.reason}`),
     ),
     '',
