@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { startTestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
+
+const fetchBody = (topic: string, maxWaitMs: number, minBytes: number) => ({
+  replicaId: -1,
+  maxWaitMs,
+  minBytes,
+  maxBytes: 1 << 20,
+  isolationLevel: 0,
+  topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+});
+
+describe('connection', () => {
+  it('answers pipelined requests strictly in order, and sends nothing for acks=0', async () => {
+    const tb = await startTestBroker();
+    try {
+      const c = await TestClient.connect(tb.port);
+      const batch = buildRecordBatch({ records: [{ value: 'x' }] });
+      const produce = (acks: number) => ({
+        transactionalId: null,
+        acks,
+        timeoutMs: 1000,
+        topicData: [{ name: 'order', partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
+      });
+      // A long poll first, then requests that could be answered at once: they must wait their turn.
+      const frames = [
+        c.frame(1, 12, fetchBody('order', 300, 1), 1),
+        c.frame(0, 9, produce(0), 2),
+        c.frame(18, 3, { clientSoftwareName: 'a', clientSoftwareVersion: '1' }, 3),
+        c.frame(0, 9, produce(1), 4),
+      ];
+      const replies: number[] = [];
+      const got = new Promise<void>((resolve) => {
+        let buf = Buffer.alloc(0);
+        c.socket.on('data', (chunk: Buffer) => {
+          buf = Buffer.concat([buf, chunk]);
+          while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+            replies.push(buf.readInt32BE(4));
+            buf = buf.subarray(4 + buf.readInt32BE(0));
+          }
+          if (replies.length === 3) resolve();
+        });
+      });
+      c.socket.write(Buffer.concat(frames));
+      await got;
+      expect(replies).toEqual([1, 3, 4]); // no response for the acks=0 produce (2)
+      expect(tb.broker.replicaManager.getPartition('order', 0)!.logEndOffset).toBe(2);
+      c.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('stops reading a client that does not read its responses (backpressure)', async () => {
+    const tb = await startTestBroker();
+    try {
+      // 4 MiB of data, then a client that asks for it 400 times (≈400 MiB of responses) and never reads.
+      const producer = await TestClient.connect(tb.port);
+      const batch = buildRecordBatch({
+        records: Array.from({ length: 64 }, () => ({ value: Buffer.alloc(1024, 1) })),
+      });
+      for (let i = 0; i < 64; i++) {
+        await producer.request(0, 9, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 1000,
+          topicData: [{ name: 'bp', partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
+        });
+      }
+      const slow = await TestClient.connect(tb.port);
+      slow.socket.pause();
+      const frame = slow.frame(1, 12, fetchBody('bp', 0, 0));
+      for (let i = 0; i < 400; i++) slow.socket.write(frame);
+      await new Promise((r) => setTimeout(r, 1500));
+      // The broker served only what the socket buffers hold, not hundreds of MiB.
+      const rss = process.memoryUsage().rss;
+      expect(rss).toBeLessThan(1024 * 1024 * 1024);
+      const served = tb.broker.metrics.bytesOut.get('bp') ?? 0;
+      expect(served).toBeLessThan(100 * 1024 * 1024);
+      // Other clients are unaffected.
+      const other = await TestClient.connect(tb.port);
+      const res = await other.request<{ errorCode: number }>(18, 3, {
+        clientSoftwareName: 'a',
+        clientSoftwareVersion: '1',
+      });
+      expect(res.errorCode).toBe(0);
+      other.close();
+      slow.close();
+      producer.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('answers an in-flight long poll when the broker shuts down, then closes', async () => {
+    const tb = await startTestBroker();
+    const c = await TestClient.connect(tb.port);
+    await c.request(3, 12, {
+      topics: [{ name: 'shutdown', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+      allowAutoTopicCreation: true,
+    });
+    const started = Date.now();
+    const pending = c.request<{ responses: { partitions: { errorCode: number }[] }[] }>(
+      1,
+      12,
+      fetchBody('shutdown', 30_000, 1),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await tb.close();
+    const res = await pending;
+    expect(res.responses[0]!.partitions[0]!.errorCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await c.waitClosed();
+  });
+});
