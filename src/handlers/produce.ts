@@ -6,7 +6,9 @@
  * v8 record errors; v9 flexible; v10 current leader (tagged, omitted on a single node).
  * The batch stays bytes: validate the header and CRC, patch offset and leader epoch in place,
  * append. acks=0 sends no response; acks=1 and -1 answer after the local append (the ISR is this
- * broker alone); `flush.messages` decides whether that append was fsynced first.
+ * broker alone); `flush.messages` decides whether that append was fsynced first. acks=-1 with the
+ * ISR below the topic's effective `min.insync.replicas` (Partition.effectiveMinIsr) is answered
+ * NOT_ENOUGH_REPLICAS (no error message; the reason is logged) and appends nothing, as Kafka.
  *
  * Idempotence and transactions: a batch with a producer id (-1 means none, whatever kafkajs puts in
  * epoch and sequence) is checked against the partition's producer state: a retried batch is answered
@@ -31,6 +33,7 @@ import {
   readProducerId,
   validateProducedBatches,
 } from '../protocol/record-batch.js';
+import { NotEnoughReplicasError } from '../replication/partition.js';
 import type { Broker } from '../server/broker.js';
 import { defineHandler } from '../server/handler.js';
 import { ProducerStateError } from '../storage/producer-state-manager.js';
@@ -61,6 +64,7 @@ function appendPartition(
   records: Buffer | null,
   apiVersion: number,
   transactionalId: string | null,
+  acks: number,
 ): ProduceResponsePartitionProduceResponse {
   const topic = broker.replicaManager.getOrAutoCreate(topicName);
   const partition = topic?.partitions[index];
@@ -94,9 +98,21 @@ function appendPartition(
   }
   let info: ReturnType<typeof partition.appendRecordsToLeader>;
   try {
-    info = partition.appendRecordsToLeader(records);
+    info = partition.appendRecordsToLeader(
+      records,
+      'client',
+      acks,
+      Number(topic.effectiveConfig['min.insync.replicas']),
+    );
   } catch (err) {
     if (err instanceof ProducerStateError) return failed(index, err.error, err.message);
+    if (err instanceof NotEnoughReplicasError) {
+      // Kafka logs the reason and answers the bare code (no custom error message).
+      broker.log.error(
+        `Error processing append operation on partition ${topicName}-${index}: ${err.message}`,
+      );
+      return failed(index, err.error);
+    }
     throw err;
   }
   if (!info.duplicate) broker.metrics.produced(topicName, records.length, result.batch.recordsCount);
@@ -134,6 +150,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
             p.records as Buffer | null,
             apiVersion,
             req.transactionalId ?? null,
+            req.acks,
           );
         } catch (err) {
           broker.log.error(`append to ${t.name}-${p.index} failed`, err);

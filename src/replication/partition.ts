@@ -3,13 +3,24 @@
  * replica set and ISR, and the high watermark, which is kept apart from the log end offset and
  * advanced only when every in-sync replica has the data. On a single node the ISR is this broker
  * alone, so an append that reached the local log moves the high watermark at once; followers
- * and `min.insync.replicas` checks arrive with multi-broker replication.
+ * arrive with multi-broker replication.
+ *
+ * `min.insync.replicas`, as Kafka's Partition.appendRecordsToLeader: an acks=-1 append is refused
+ * with NOT_ENOUGH_REPLICAS (nothing appended) while the ISR is smaller than the effective min ISR,
+ * which since Kafka 3.7 (KAFKA-15583) is min(min.insync.replicas, replica count) — so a topic with
+ * replication factor 1 accepts acks=-1 whatever its min.insync.replicas, and the check bites when
+ * replicas have fallen out of the ISR. acks=0/1 are not checked.
  */
 import { encodeControlBatch } from '../protocol/records.js';
 import type { Log, LogAppendInfo } from '../storage/log.js';
 import type { AppendOrigin } from '../storage/producer-state-manager.js';
 
 export type AppendListener = () => void;
+
+/** An acks=-1 append refused because the ISR is below the effective `min.insync.replicas`. */
+export class NotEnoughReplicasError extends Error {
+  readonly error = 'NOT_ENOUGH_REPLICAS' as const;
+}
 
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
@@ -51,9 +62,22 @@ export class Partition {
   /**
    * Appends one validated batch as leader and returns where it landed (a producer's retried batch
    * returns its original offsets, `duplicate`, and appends nothing). Producer-state refusals throw
-   * ProducerStateError.
+   * ProducerStateError; an acks=-1 (`requiredAcks`) append with the ISR below the effective
+   * `minInsyncReplicas` throws NotEnoughReplicasError before anything is written.
    */
-  appendRecordsToLeader(batch: Buffer, origin: AppendOrigin = 'client'): LogAppendInfo {
+  appendRecordsToLeader(
+    batch: Buffer,
+    origin: AppendOrigin = 'client',
+    requiredAcks = 1,
+    minInsyncReplicas = 1,
+  ): LogAppendInfo {
+    const minIsr = this.effectiveMinIsr(minInsyncReplicas);
+    if (requiredAcks === -1 && this.isr.length < minIsr) {
+      throw new NotEnoughReplicasError(
+        `The size of the current ISR Set(${this.isr.join(', ')}) is insufficient to satisfy the ` +
+          `min.isr requirement of ${minIsr} for partition ${this.topic}-${this.partition}`,
+      );
+    }
     const info = this.log.appendAsLeader(batch, this.leaderEpoch, origin);
     if (!info.duplicate) this.maybeIncrementHighWatermark();
     return info;
@@ -71,6 +95,11 @@ export class Partition {
   ): LogAppendInfo {
     const batch = encodeControlBatch({ type, producerId, producerEpoch, coordinatorEpoch });
     return this.appendRecordsToLeader(batch, 'coordinator');
+  }
+
+  /** min(min.insync.replicas, replica count), as Kafka's Partition.effectiveMinIsr (3.7+). */
+  effectiveMinIsr(minInsyncReplicas: number): number {
+    return Math.min(minInsyncReplicas, this.replicas.length);
   }
 
   /** With this broker the only in-sync replica, everything appended is replicated. */
