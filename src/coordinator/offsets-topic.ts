@@ -24,8 +24,7 @@ import {
   OffsetCommitValue,
   type OffsetCommitValueData,
 } from '../protocol/generated/messages.js';
-import { readBatchSize } from '../protocol/record-batch.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../protocol/records.js';
+import { encodeRecordBatch } from '../protocol/records.js';
 import type { Partition } from '../replication/partition.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 
@@ -174,8 +173,6 @@ export interface OffsetsLog {
   ensureCreated(): void;
 }
 
-const LOAD_BUFFER_SIZE = 5 * 1024 * 1024;
-
 export class RecordTooLargeError extends Error {
   override name = 'RecordTooLargeError';
 }
@@ -246,42 +243,26 @@ export class ReplicaOffsetsLog implements OffsetsLog {
     const p = this.partition(partition, false);
     if (!p) return;
     const pendingTxn = new Map<number, CoordinatorRecord[]>();
-    let offset = p.logStartOffset;
-    const end = p.highWatermark;
-    while (offset < end) {
-      const result = p.log.read(offset, LOAD_BUFFER_SIZE, true, end);
-      if ('error' in result || !result.records || result.records.length === 0) return;
-      const buf = result.records;
-      let pos = 0;
-      let advanced = false;
-      while (pos + 12 <= buf.length) {
-        const size = readBatchSize(buf, pos);
-        if (pos + size > buf.length) break;
-        const batch = decodeRecordBatch(buf, pos);
-        pos += size;
-        offset = batch.lastOffset + 1;
-        advanced = true;
-        if (batch.isControl) {
-          const staged = pendingTxn.get(batch.producerId);
-          pendingTxn.delete(batch.producerId);
-          if (staged && batch.controlRecord?.typeName === 'COMMIT') yield* staged;
-          continue;
-        }
-        let staged: CoordinatorRecord[] | undefined;
-        if (batch.isTransactional) {
-          staged = pendingTxn.get(batch.producerId);
-          if (!staged) {
-            staged = [];
-            pendingTxn.set(batch.producerId, staged);
-          }
-        }
-        for (const r of batch.records) {
-          if (r.key === null) continue;
-          if (staged) staged.push({ key: r.key, value: r.value });
-          else yield { key: r.key, value: r.value };
+    for (const batch of p.readBatches()) {
+      if (batch.isControl) {
+        const staged = pendingTxn.get(batch.producerId);
+        pendingTxn.delete(batch.producerId);
+        if (staged && batch.controlRecord?.typeName === 'COMMIT') yield* staged;
+        continue;
+      }
+      let staged: CoordinatorRecord[] | undefined;
+      if (batch.isTransactional) {
+        staged = pendingTxn.get(batch.producerId);
+        if (!staged) {
+          staged = [];
+          pendingTxn.set(batch.producerId, staged);
         }
       }
-      if (!advanced) return;
+      for (const r of batch.records) {
+        if (r.key === null) continue;
+        if (staged) staged.push({ key: r.key, value: r.value });
+        else yield { key: r.key, value: r.value };
+      }
     }
   }
 }

@@ -11,7 +11,8 @@
  * replication factor 1 accepts acks=-1 whatever its min.insync.replicas, and the check bites when
  * replicas have fallen out of the ISR. acks=0/1 are not checked.
  */
-import { encodeControlBatch } from '../protocol/records.js';
+import { readBatchSize } from '../protocol/record-batch.js';
+import { type DecodedRecordBatch, decodeRecordBatch, encodeControlBatch } from '../protocol/records.js';
 import type { Log, LogAppendInfo } from '../storage/log.js';
 import type { AppendOrigin } from '../storage/producer-state-manager.js';
 
@@ -107,6 +108,31 @@ export class Partition {
     if (this.isr.length === 1 && this.isr[0] === this.leaderId) {
       this.log.updateHighWatermark(this.log.logEndOffset);
       this.notifyAppend();
+    }
+  }
+
+  /**
+   * Every batch from the log start to the high watermark, decoded, oldest first: how the
+   * coordinators load their internal topics. Reads `bufferSize` bytes at a time.
+   */
+  *readBatches(bufferSize = 5 * 1024 * 1024): Iterable<DecodedRecordBatch> {
+    let offset = this.logStartOffset;
+    const end = this.highWatermark;
+    while (offset < end) {
+      const result = this.log.read(offset, bufferSize, true, end);
+      if ('error' in result || !result.records || result.records.length === 0) return;
+      const buf = result.records;
+      let pos = 0;
+      const before = offset;
+      while (pos + 12 <= buf.length) {
+        const size = readBatchSize(buf, pos);
+        if (pos + size > buf.length) break;
+        const batch = decodeRecordBatch(buf, pos);
+        pos += size;
+        offset = batch.lastOffset + 1;
+        yield batch;
+      }
+      if (offset === before) return;
     }
   }
 

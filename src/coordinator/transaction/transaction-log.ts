@@ -13,8 +13,7 @@ import {
   TransactionLogValue,
   type TransactionLogValueData,
 } from '../../protocol/generated/messages.js';
-import { readBatchSize } from '../../protocol/record-batch.js';
-import { decodeRecordBatch, encodeRecordBatch } from '../../protocol/records.js';
+import { encodeRecordBatch } from '../../protocol/records.js';
 import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { partitionFor as groupPartitionFor } from '../offsets-topic.js';
@@ -148,8 +147,6 @@ export interface TransactionLogRecord {
   value: Buffer | null;
 }
 
-const LOAD_BUFFER_SIZE = 5 * 1024 * 1024;
-
 /** `__transaction_state` on this broker's partitions; created (compacted) on first write. */
 export class TransactionStateLog {
   readonly numPartitions: number;
@@ -195,25 +192,9 @@ export class TransactionStateLog {
   *read(partition: number): Iterable<TransactionLogRecord> {
     const p = this.partition(partition, false);
     if (!p) return;
-    let offset = p.logStartOffset;
-    const end = p.highWatermark;
-    while (offset < end) {
-      const result = p.log.read(offset, LOAD_BUFFER_SIZE, true, end);
-      if ('error' in result || !result.records || result.records.length === 0) return;
-      const buf = result.records;
-      let pos = 0;
-      let advanced = false;
-      while (pos + 12 <= buf.length) {
-        const size = readBatchSize(buf, pos);
-        if (pos + size > buf.length) break;
-        const batch = decodeRecordBatch(buf, pos);
-        pos += size;
-        offset = batch.lastOffset + 1;
-        advanced = true;
-        if (batch.isControl) continue;
-        for (const r of batch.records) if (r.key !== null) yield { key: r.key, value: r.value };
-      }
-      if (!advanced) return;
+    for (const batch of p.readBatches()) {
+      if (batch.isControl) continue;
+      for (const r of batch.records) if (r.key !== null) yield { key: r.key, value: r.value };
     }
   }
 }
