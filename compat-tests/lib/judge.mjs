@@ -92,7 +92,7 @@ for (const peer of peers) {
         passed++;
       } else {
         verdict = want.expect === 'incompatible' ? 'KNOWN' : 'pending';
-        note = `${want.reason}${g ? ` [got: ${g.detail.slice(0, 160)}]` : ' [not run]'}`;
+        note = `${want.reason.slice(0, 120)}${want.reason.length > 120 ? '…' : ''}${g ? ` [got: ${g.detail.slice(0, 120)}]` : ' [not run]'}`;
         skipped++;
       }
     }
@@ -105,33 +105,65 @@ for (const peer of peers) {
 console.log(`\ncompat: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 
 if (markdown) {
-  const allFeatures = Object.keys(matrix.features);
-  const used = allFeatures.filter((f) => rows.some((r) => r.feature === f));
   const cell = (peer, f) => {
     const r = rows.find((x) => x.peer === peer && x.feature === f);
-    if (!r) return '';
+    if (!r) return null;
     if (r.verdict === 'ok' || r.verdict === 'XPASS') return 'pass';
     if (r.verdict === 'pending') return 'pending';
     if (r.verdict === 'KNOWN') return 'incompatible';
     return '**FAIL**';
   };
-  const lines = [
-    `| peer | version | ${used.join(' | ')} |`,
-    `|---|---|${used.map(() => '---').join('|')}|`,
-    ...peers
-      .filter((p) => matrix.peers[p])
-      .map((p) => `| ${p} | ${matrix.peers[p].version} | ${used.map((f) => cell(p, f)).join(' | ')} |`),
-    '',
-    'Pending and known incompatibilities:',
-    ...peers.flatMap((p) =>
-      Object.entries(matrix.peers[p]?.features ?? {})
-        .filter(([f, w]) => w.expect !== 'pass' && ['pending', 'incompatible'].includes(cell(p, f)))
-        .map(([f, w]) => `- ${p} / ${f}: ${w.reason}`),
-    ),
-    '',
-    'Features:',
-    ...used.map((f) => `- ${f}: ${matrix.features[f]}`),
+  // Client libraries share one table; peers with their own features (CLI, Streams) get a list each.
+  const clientCols = [
+    'metadata',
+    'produce',
+    'consume-assign',
+    'list-offsets',
+    'compression',
+    'produce-idempotent',
+    'consumer-group',
+    'manual-commit',
+    'transactions',
+    'admin-topics',
+    'admin-configs',
+    'admin-groups',
+    'delete-records',
   ];
+  const shown = peers.filter((p) => matrix.peers[p]);
+  const isClient = (p) =>
+    Object.keys(matrix.peers[p].features).every((f) => clientCols.includes(f) || f === 'compression-gzip');
+  const clientCell = (p, f) => {
+    if (f === 'compression' && cell(p, f) === null && cell(p, 'compression-gzip') !== null)
+      return `${cell(p, 'compression-gzip')} (gzip only)`;
+    return cell(p, f) ?? 'n/a';
+  };
+  const lines = [
+    `| client | version | ${clientCols.join(' | ')} |`,
+    `|---|---|${clientCols.map(() => '---').join('|')}|`,
+    ...shown
+      .filter(isClient)
+      .map(
+        (p) =>
+          `| ${p} | ${matrix.peers[p].version} | ${clientCols.map((f) => clientCell(p, f)).join(' | ')} |`,
+      ),
+  ];
+  for (const p of shown.filter((x) => !isClient(x))) {
+    lines.push('', `| ${p} ${matrix.peers[p].version} | result |`, '|---|---|');
+    for (const f of Object.keys(matrix.peers[p].features))
+      lines.push(`| ${f} | ${cell(p, f) ?? 'not run'} |`);
+  }
+  const reasons = new Map();
+  for (const p of shown)
+    for (const [f, w] of Object.entries(matrix.peers[p].features))
+      if (w.expect !== 'pass' && ['pending', 'incompatible'].includes(cell(p, f))) {
+        const key = `${p}: ${w.reason}`;
+        reasons.set(key, [...(reasons.get(key) ?? []), f]);
+      }
+  if (reasons.size > 0) {
+    lines.push('', 'Pending and known incompatibilities:');
+    for (const [key, fs] of reasons) lines.push(`- ${key.replace(': ', ` (${fs.join(', ')}): `)}`);
+  }
+  lines.push('', 'Features:', ...Object.entries(matrix.features).map(([f, d]) => `- ${f}: ${d}`));
   writeFileSync(markdown, `${lines.join('\n')}\n`);
   console.log(`markdown matrix written to ${markdown}`);
 }
