@@ -1,8 +1,11 @@
 /**
- * Fetch (key 1), v4–12 (v13+ names topics by id; see docs/protocol-target.md §3.6).
+ * Fetch (key 1), v4–17.
  * v4 isolation level, last stable offset and aborted transactions; v5 log start offset;
  * v7 fetch sessions (always answered with session id 0: sessionless, every request full);
- * v9 current leader epoch; v11 rack id and preferred read replica (-1); v12 flexible.
+ * v9 current leader epoch; v11 rack id and preferred read replica (-1); v12 flexible;
+ * v13 topics named by their id (UNKNOWN_TOPIC_ID for an id this broker does not know);
+ * v15 replica state (tagged; for followers); v16 node endpoints (tagged, only sent with
+ * NOT_LEADER_OR_FOLLOWER: never on one node); v17 replica directory id (followers).
  *
  * Long poll: answered at once when `minBytes` is reached, any partition has an error, or
  * `maxWaitMs` is 0; otherwise the request waits in the fetch purgatory until an append to one
@@ -71,56 +74,64 @@ interface Attempt {
   partitions: Partition[];
 }
 
+/** From this version on, Fetch names topics by id (KIP-516). */
+const TOPIC_ID_VERSION = 13;
+
 function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
   const rm = ctx.broker.replicaManager;
+  const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
   const readCommitted = req.isolationLevel === READ_COMMITTED;
   let remaining = ctx.apiVersion >= 3 && req.maxBytes !== undefined ? req.maxBytes : Number.MAX_SAFE_INTEGER;
   let bytes = 0;
   let hasError = false;
   const partitions: Partition[] = [];
-  const responses = req.topics.map((t) => ({
-    topic: t.topic ?? '',
-    partitions: t.partitions.map((fp): FetchResponsePartitionData => {
-      const p = rm.getPartition(t.topic ?? '', fp.partition);
-      if (!p) {
-        hasError = true;
-        return partitionError(fp.partition, 'UNKNOWN_TOPIC_OR_PARTITION');
-      }
-      partitions.push(p);
-      const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
-      if (epochError) {
-        hasError = true;
-        return partitionError(fp.partition, epochError, p);
-      }
-      const highWatermark = p.highWatermark;
-      const lastStableOffset = p.lastStableOffset;
-      const result = p.log.read(
-        fp.fetchOffset,
-        Math.min(fp.partitionMaxBytes, remaining),
-        bytes === 0,
-        readCommitted ? lastStableOffset : highWatermark,
-      );
-      if ('error' in result) {
-        hasError = true;
-        return partitionError(fp.partition, result.error, p);
-      }
-      const records = result.records;
-      const size = records ? records.length : 0;
-      bytes += size;
-      remaining = Math.max(0, remaining - size);
-      if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
-      return {
-        partitionIndex: fp.partition,
-        errorCode: ErrorCode.NONE,
-        highWatermark,
-        lastStableOffset,
-        logStartOffset: p.logStartOffset,
-        abortedTransactions: readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null,
-        preferredReadReplica: -1,
-        records: records ?? Buffer.alloc(0),
-      };
-    }),
-  }));
+  const responses = req.topics.map((t) => {
+    const name = byId ? rm.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
+    const missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+    return {
+      ...(byId ? { topicId: t.topicId } : { topic: t.topic ?? '' }),
+      partitions: t.partitions.map((fp): FetchResponsePartitionData => {
+        const p = name === undefined ? undefined : rm.getPartition(name, fp.partition);
+        if (!p) {
+          hasError = true;
+          return partitionError(fp.partition, missing);
+        }
+        partitions.push(p);
+        const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
+        if (epochError) {
+          hasError = true;
+          return partitionError(fp.partition, epochError, p);
+        }
+        const highWatermark = p.highWatermark;
+        const lastStableOffset = p.lastStableOffset;
+        const result = p.log.read(
+          fp.fetchOffset,
+          Math.min(fp.partitionMaxBytes, remaining),
+          bytes === 0,
+          readCommitted ? lastStableOffset : highWatermark,
+        );
+        if ('error' in result) {
+          hasError = true;
+          return partitionError(fp.partition, result.error, p);
+        }
+        const records = result.records;
+        const size = records ? records.length : 0;
+        bytes += size;
+        remaining = Math.max(0, remaining - size);
+        if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
+        return {
+          partitionIndex: fp.partition,
+          errorCode: ErrorCode.NONE,
+          highWatermark,
+          lastStableOffset,
+          logStartOffset: p.logStartOffset,
+          abortedTransactions: readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null,
+          preferredReadReplica: -1,
+          records: records ?? Buffer.alloc(0),
+        };
+      }),
+    };
+  });
   return {
     response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses },
     bytes,
@@ -133,7 +144,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   apiKey: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 17,
   request: FetchRequest,
   response: FetchResponse,
   async handle(ctx, req) {

@@ -89,3 +89,80 @@ describe('kafkajs producer over real TCP', () => {
     await admin.disconnect();
   });
 });
+
+describe('Fetch v13+ names topics by id', () => {
+  it('returns the data of a topic addressed by its id, and UNKNOWN_TOPIC_ID for an unknown id', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'by-id',
+      messages: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ],
+    });
+    await producer.disconnect();
+    const c = await TestClient.connect(tb.port);
+    const meta = await c.request<{ topics: { name: string; topicId: string }[] }>(3, 12, {
+      topics: [{ name: 'by-id', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    const topicId = meta.topics[0]!.topicId;
+    expect(topicId).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    const unknownId = Buffer.alloc(16, 7).toString('base64url');
+    const res = await c.request<{
+      responses: {
+        topicId: string;
+        partitions: { errorCode: number; highWatermark: number; records: Buffer | null }[];
+      }[];
+    }>(1, 17, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topicId,
+          partitions: [
+            {
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: 0,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: 1 << 20,
+            },
+          ],
+        },
+        {
+          topicId: unknownId,
+          partitions: [
+            {
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: 0,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: 1 << 20,
+            },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    expect(res.responses.map((r) => r.topicId)).toEqual([topicId, unknownId]);
+    const [known, unknown] = res.responses;
+    expect(known!.partitions[0]!.errorCode).toBe(0);
+    const values = decodeRecordBatches(known!.partitions[0]!.records!).flatMap((b) =>
+      b.records.map((r) => r.value?.toString()),
+    );
+    expect(values).toEqual(['1', '2']);
+    expect(unknown!.partitions[0]!.errorCode).toBe(100); // UNKNOWN_TOPIC_ID
+    c.close();
+  });
+});
