@@ -2,6 +2,7 @@
 // Its Consumer always belongs to a group (consume() joins it); reading back what was produced uses
 // a fresh group with mode 'earliest'.
 import { readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import {
   Admin,
   ConfigResourceTypes,
@@ -188,7 +189,15 @@ const features = [
   [
     'compression',
     async () => {
-      for (const compression of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      // The client compresses zstd with node:zlib, which has zstd only from Node 22.15: on older
+      // Node it refuses before anything is sent, so zstd is covered only where the runtime has it.
+      const codecs = [
+        'gzip',
+        'snappy',
+        'lz4',
+        ...(typeof zlib.zstdCompressSync === 'function' ? ['zstd'] : []),
+      ];
+      for (const compression of codecs) {
         const topic = `${prefix}-${compression}`;
         const sent = messages(topic, 200, compression);
         await produce(sent, { compression });
