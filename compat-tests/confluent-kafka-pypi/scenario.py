@@ -10,7 +10,9 @@ import os
 import sys
 import threading
 import time
-import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from features import run_features  # noqa: E402
 
 import confluent_kafka
 from confluent_kafka import (OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, KafkaException, Producer,
@@ -35,15 +37,6 @@ class CheckFailed(Exception):
 def check(ok, what):
     if not ok:
         raise CheckFailed(what)
-
-
-def record(feature, result, secs, detail):
-    line = '%s\t%s\t%d\t%s' % (feature, result, secs, detail.replace('\t', ' ').replace('\n', ' | ')[:600])
-    print('RESULT ' + line, flush=True)
-    path = os.environ.get('COMPAT_RESULTS')
-    if path:
-        with open(path, 'a') as f:
-            f.write(line + '\n')
 
 
 def producer(**extra):
@@ -400,33 +393,7 @@ FEATURES = [
 
 def main():
     print('confluent-kafka %s -> %s' % (VERSION, BOOTSTRAP), flush=True)
-    for name, fn in FEATURES:
-        if ONLY and name not in ONLY:
-            continue
-        box = {}
-
-        def run():
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - reported, not swallowed
-                box['error'] = e
-                box['trace'] = traceback.format_exc()
-
-        t0 = time.time()
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-        th.join(TIMEOUT_S)
-        secs = time.time() - t0
-        if th.is_alive():
-            record(name, 'fail', secs, 'confluent-kafka %s: timed out after %d s' % (VERSION, TIMEOUT_S))
-        elif 'error' in box:
-            print(box['trace'], flush=True)
-            e = box['error']
-            record(name, 'fail', secs, 'confluent-kafka %s: %s: %s' % (VERSION, type(e).__name__, e))
-        else:
-            record(name, 'pass', secs, 'confluent-kafka %s' % VERSION)
-    sys.stdout.flush()
-    os._exit(0)
+    run_features('confluent-kafka %s' % VERSION, FEATURES, ONLY, TIMEOUT_S)
 
 
 if __name__ == '__main__':

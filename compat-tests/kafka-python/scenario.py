@@ -11,7 +11,9 @@ import os
 import sys
 import threading
 import time
-import traceback
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from features import run_features  # noqa: E402
 
 import kafka
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -33,15 +35,6 @@ class CheckFailed(Exception):
 def check(ok, what):
     if not ok:
         raise CheckFailed(what)
-
-
-def record(feature, result, secs, detail):
-    line = '%s\t%s\t%d\t%s' % (feature, result, secs, detail.replace('\t', ' ').replace('\n', ' | ')[:600])
-    print('RESULT ' + line, flush=True)
-    path = os.environ.get('COMPAT_RESULTS')
-    if path:
-        with open(path, 'a') as f:
-            f.write(line + '\n')
 
 
 def producer(**extra):
@@ -495,33 +488,7 @@ def main():
         import logging
         logging.basicConfig(level=logging.DEBUG, format='%(asctime)s %(threadName)s %(name)s %(message)s')
     print('kafka-python %s -> %s' % (VERSION, BOOTSTRAP), flush=True)
-    for name, fn, available in FEATURES:
-        if not available or (ONLY and name not in ONLY):
-            continue
-        box = {}
-
-        def run():
-            try:
-                fn()
-            except BaseException as e:  # noqa: BLE001 - reported, not swallowed
-                box['error'] = e
-                box['trace'] = traceback.format_exc()
-
-        t0 = time.time()
-        th = threading.Thread(target=run, daemon=True)
-        th.start()
-        th.join(TIMEOUT_S)
-        secs = time.time() - t0
-        if th.is_alive():
-            record(name, 'fail', secs, 'kafka-python %s: timed out after %d s' % (VERSION, TIMEOUT_S))
-        elif 'error' in box:
-            print(box['trace'], flush=True)
-            e = box['error']
-            record(name, 'fail', secs, 'kafka-python %s: %s: %s' % (VERSION, type(e).__name__, e))
-        else:
-            record(name, 'pass', secs, 'kafka-python %s' % VERSION)
-    sys.stdout.flush()
-    os._exit(0)  # consumer threads of a timed-out feature must not keep the process alive
+    run_features('kafka-python %s' % VERSION, [(n, f) for n, f, available in FEATURES if available], ONLY, TIMEOUT_S)
 
 
 if __name__ == '__main__':
