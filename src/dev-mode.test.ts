@@ -42,6 +42,6 @@ describe('kbroker start --dev', () => {
     expect(describeMode(true, '/tmp/x', true)).toMatch(
       /^dev mode \(group\.initial\.rebalance\.delay\.ms=0 .*\), temporary data in \/tmp\/x, removed on exit$/,
     );
-    expect(describeMode(false, '/data', false)).toBe('production mode, data in /data');
+    expect(describeMode(false, '/data', false)).toBe("Kafka's defaults (no --dev), data in /data");
   });
 });

@@ -33,7 +33,7 @@ export function makeTempDataDir(prefix = 'kbroker-'): string {
 /** One line describing the mode, for the CLI's start-up summary. */
 export function describeMode(dev: boolean, dataDir: string, temporary: boolean): string {
   const data = temporary ? `temporary data in ${dataDir}, removed on exit` : `data in ${dataDir}`;
-  if (!dev) return `production mode, ${data}`;
+  if (!dev) return `Kafka's defaults (no --dev), ${data}`;
   const settings = Object.entries(DEV_MODE_CONFIG)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
