@@ -3,16 +3,11 @@
 // the module; the pyenv python3 first on PATH does not): produce with keys/headers and acks=all, consume
 // with assign() at offset 0, get_watermark_offsets, offsets_for_times, list_topics.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CompressionType,
-  type DecodedRecordBatch,
-  decodeRecordBatches,
-} from '../../src/protocol/records.js';
+import type { CompressionType } from '../../src/protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../src/test-support/broker.js';
+import { expectStoredCodec, storedBatches } from '../lib/stored-batches.js';
 
 const PYTHON = process.env.CONFLUENT_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./produce_consume.py', import.meta.url));
@@ -77,27 +72,6 @@ function runScript(
   });
 }
 
-/**
- * librdkafka compressed and the broker stored the codec as sent. librdkafka sends a batch uncompressed when
- * compressing made it bigger (tiny batches under load), so only small 'none' batches are tolerated; it also
- * silently stops compressing when the broker's ApiVersions fail its codec feature check.
- */
-function expectStoredCodec(batches: DecodedRecordBatch[], codec: CompressionType): void {
-  const layout = batches.map((b) => `${b.baseOffset}+${b.recordsCount}:${b.compression}`).join(' ');
-  if (codec !== 'none') {
-    expect(
-      batches.some((b) => b.compression === codec),
-      `no stored batch uses ${codec}: ${layout}`,
-    ).toBe(true);
-  }
-  for (const b of batches) {
-    if (b.compression === codec) continue;
-    expect(b.compression === 'none' && b.recordsCount <= 3, `unexpected stored batch in ${layout}`).toBe(
-      true,
-    );
-  }
-}
-
 let broker: TestBroker;
 
 describe.skipIf(mode === 'skip')(
@@ -138,11 +112,7 @@ describe.skipIf(mode === 'skip')(
 
         // librdkafka really compressed (it silently sends uncompressed batches when the broker's
         // ApiVersions lack what its codec feature check needs), and the broker stored what it was sent.
-        const dir = join(broker.dataDir, `${topic}-0`);
-        const batches = readdirSync(dir)
-          .filter((f) => f.endsWith('.log'))
-          .sort()
-          .flatMap((f) => decodeRecordBatches(readFileSync(join(dir, f))));
+        const batches = storedBatches(broker.dataDir, topic);
         expect(batches.flatMap((b) => b.records.map((r) => r.offset))).toEqual(
           Array.from({ length: 120 }, (_, i) => i),
         );

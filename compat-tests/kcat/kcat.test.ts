@@ -3,16 +3,13 @@
 // beginning -e, no group); metadata (-L); offsets by timestamp (-Q). Everything produced must come back
 // byte-identical and in order; the batches the broker stored are decoded to check they kept the codec.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type CompressionType,
-  type DecodedRecordBatch,
-  decodeRecordBatches,
-} from '../../src/protocol/records.js';
+import type { CompressionType } from '../../src/protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../src/test-support/broker.js';
+import { expectStoredCodec, storedBatches } from '../lib/stored-batches.js';
 
 const KCAT = process.env.KCAT ?? 'kcat';
 const kcatVersion = spawnSync(KCAT, ['-V'], { encoding: 'utf8', timeout: 10_000 });
@@ -132,36 +129,6 @@ async function consumeAll(topic: string, partition = 0): Promise<Consumed[]> {
   return parseConsumed(r.stdout);
 }
 
-/** Batches the broker stored for topic-partition, decoded with src/protocol/records.ts. */
-function storedBatches(topic: string, partition = 0) {
-  const dir = join(broker.dataDir, `${topic}-${partition}`);
-  const logs = readdirSync(dir)
-    .filter((f) => f.endsWith('.log'))
-    .sort();
-  return logs.flatMap((f) => decodeRecordBatches(readFileSync(join(dir, f))));
-}
-
-/**
- * librdkafka compressed and the broker stored the codec as sent. librdkafka sends a batch uncompressed when
- * compressing made it bigger (tiny batches under load), so only small 'none' batches are tolerated; it also
- * silently stops compressing when the broker's ApiVersions fail its codec feature check.
- */
-function expectStoredCodec(batches: DecodedRecordBatch[], codec: CompressionType): void {
-  const layout = batches.map((b) => `${b.baseOffset}+${b.recordsCount}:${b.compression}`).join(' ');
-  if (codec !== 'none') {
-    expect(
-      batches.some((b) => b.compression === codec),
-      `no stored batch uses ${codec}: ${layout}`,
-    ).toBe(true);
-  }
-  for (const b of batches) {
-    if (b.compression === codec) continue;
-    expect(b.compression === 'none' && b.recordsCount <= 3, `unexpected stored batch in ${layout}`).toBe(
-      true,
-    );
-  }
-}
-
 let broker: TestBroker;
 let work: string;
 
@@ -212,7 +179,7 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
 
       // librdkafka sent the codec (it silently stops compressing if Produce v0 is not advertised,
       // KAFKA-18659); the broker stored the batches as sent and they decode to the same records.
-      const batches = storedBatches(topic);
+      const batches = storedBatches(broker.dataDir, topic);
       expectStoredCodec(batches, codec);
       const stored = batches.flatMap((b) => b.records);
       expect(stored.map((r) => r.offset)).toEqual(lines.map((_, i) => i));
@@ -281,7 +248,7 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
     const got = await consumeAll(topic);
     expect(got.map((m) => m.value!.toString())).toEqual(['v1', 'v2']);
     for (const m of got) expect(m.headers).toBe('trace-id=abc123,source=kcat,trace-id=second');
-    const stored = storedBatches(topic).flatMap((b) => b.records);
+    const stored = storedBatches(broker.dataDir, topic).flatMap((b) => b.records);
     expect(stored[0]!.headers).toEqual([
       { key: 'trace-id', value: Buffer.from('abc123') },
       { key: 'source', value: Buffer.from('kcat') },
