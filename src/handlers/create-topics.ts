@@ -21,9 +21,10 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
-import { INTERNAL_TOPICS, invalidTopicReason } from '../replication/replica-manager.js';
+import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
 import type { Broker } from '../server/broker.js';
 import { defineHandler } from '../server/handler.js';
+import { invalidTopicReason } from '../storage/topic-name.js';
 import { describeTopicConfigs } from './describe-configs.js';
 import { duplicateNames, manualAssignmentError, registeredBrokers } from './topic-admin.js';
 

@@ -26,9 +26,9 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
-import { invalidTopicReason } from '../replication/replica-manager.js';
 import type { Broker } from '../server/broker.js';
 import { defineHandler } from '../server/handler.js';
+import { invalidTopicReason } from '../storage/topic-name.js';
 import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
 /** ConfigResource.Type ids. */

@@ -15,8 +15,8 @@ import {
   type DescribeTopicPartitionsResponseData,
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from '../protocol/generated/messages.js';
-import { invalidTopicReason } from '../replication/replica-manager.js';
 import { defineHandler } from '../server/handler.js';
+import { invalidTopicReason } from '../storage/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';
 
 const MAX_PARTITION_LIMIT = 2000;

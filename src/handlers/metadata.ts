@@ -15,8 +15,9 @@ import {
   type MetadataResponseData,
   type MetadataResponseMetadataResponseTopic,
 } from '../protocol/generated/messages.js';
-import { invalidTopicReason, type TopicInfo } from '../replication/replica-manager.js';
+import type { TopicInfo } from '../replication/replica-manager.js';
 import { defineHandler } from '../server/handler.js';
+import { invalidTopicReason } from '../storage/topic-name.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';

@@ -10,6 +10,7 @@ import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dy
 import type { Broker } from '../server/broker.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import { invalidTopicReason } from '../storage/topic-name.js';
 import { Partition } from './partition.js';
 
 export interface TopicInfo {
@@ -21,22 +22,6 @@ export interface TopicInfo {
   readonly configs: Readonly<Record<string, string>>;
   /** Effective topic configs: overrides over broker defaults, Kafka's topic config names. */
   readonly effectiveConfig: Readonly<Record<string, string>>;
-}
-
-const LEGAL_TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
-export const MAX_TOPIC_NAME_LENGTH = 249;
-
-/** Kafka's `Topic.validate`: returns why a name is invalid, or null. */
-export function invalidTopicReason(name: string): string | null {
-  if (name.length === 0) return "Topic name is illegal, it can't be empty";
-  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."';
-  if (name.length > MAX_TOPIC_NAME_LENGTH) {
-    return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters, topic name: ${name}`;
-  }
-  if (!LEGAL_TOPIC_CHARS.test(name)) {
-    return `Topic name ${name} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
-  }
-  return null;
 }
 
 /** A single broker leads every partition from the first epoch on. */

@@ -18,6 +18,7 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from './partition-metadata.js';
+import { invalidTopicReason } from './topic-name.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
@@ -43,8 +44,6 @@ export interface LogManagerOptions {
   defaultConfig?: LogConfig;
   clock?: Clock;
 }
-
-const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
 
 export class LogManager {
   readonly dataDir: string;
@@ -173,9 +172,8 @@ export class LogManager {
     configs: Record<string, string> = {},
     topicId?: string,
   ): TopicInfo {
-    if (!LEGAL_TOPIC.test(name) || name.length > 249 || name === '.' || name === '..') {
-      throw new Error(`illegal topic name '${name}'`);
-    }
+    const invalid = invalidTopicReason(name);
+    if (invalid !== null) throw new Error(invalid);
     if (this.topicMap.has(name)) throw new Error(`topic '${name}' already exists`);
     if (!Number.isInteger(partitions) || partitions < 1)
       throw new Error(`invalid partition count ${partitions}`);
