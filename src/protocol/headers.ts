@@ -8,7 +8,7 @@
  */
 import { codecFor } from './codec.js';
 import { RequestHeader, requestSpecs } from './generated/messages.js';
-import { inRange, type TaggedField } from './spec.js';
+import type { TaggedField } from './spec.js';
 import { Reader, Writer } from './wire.js';
 
 export const API_VERSIONS_KEY = 18;
@@ -67,5 +67,3 @@ export function encodeResponseFrame(
   w.patchInt32(0, w.length - 4);
   return w.toChunks();
 }
-
-export { inRange };
