@@ -12,6 +12,7 @@
  * independent broker (own port, directory, metrics, logger): many can run in one process.
  */
 import { rmSync } from 'node:fs';
+import type { Time } from './common/time.js';
 import { BrokerConfig, type RawConfig, validateTopicConfigs } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
@@ -19,6 +20,7 @@ import type { TopicInfo } from './replication/replica-manager.js';
 import { Broker } from './server/broker.js';
 import { createLogger, type Logger, type LogLevel, silentLogger } from './server/logger.js';
 
+export { MockTime, systemTime, type Time, type Timer } from './common/time.js';
 export { BrokerConfig, ConfigError } from './config/broker-config.js';
 export { brokerConfigDefs, topicConfigDefs } from './config/definitions.js';
 export { DEV_MODE_CONFIG } from './dev-mode.js';
@@ -46,6 +48,11 @@ export interface StartBrokerOptions {
   logLevel?: LogLevel;
   /** Your own logger. */
   logger?: Logger;
+  /**
+   * The broker's clock and timers. Pass a `MockTime` to drive session timeouts, transaction
+   * timeouts, retention and expiry from a test (`time.advance(ms)`) instead of sleeping.
+   */
+  time?: Time;
   /** Start the admin HTTP listener (/health, /ready, /metrics, /api/…) on this port (0 = free one). */
   httpPort?: number;
   /** Broker configs under Kafka's names, e.g. `{ 'num.partitions': 3 }`. */
@@ -91,6 +98,7 @@ const CONVENIENCE_KEYS = new Set([
   'dev',
   'logLevel',
   'logger',
+  'time',
   'httpPort',
   'config',
 ]);
@@ -128,7 +136,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
       const { AdminServer } = await import('./ops/http-server.js');
       admin = await AdminServer.start({ port: options.httpPort, host, logger });
     }
-    broker = await Broker.start(config, { logger });
+    broker = await Broker.start(config, { logger, ...(options.time ? { time: options.time } : {}) });
   } catch (err) {
     await admin?.close();
     if (temporary) rmSync(dataDir, { recursive: true, force: true });

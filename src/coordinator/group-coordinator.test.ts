@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MockTime } from '../common/time.js';
 import { encode } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -586,9 +587,9 @@ describe('GroupCoordinator', () => {
   });
 
   it('expires offsets of empty groups after offsets.retention.minutes, then the group itself', async () => {
-    let now = 1_000_000;
+    const time = new MockTime(1_000_000);
     gc.shutdown();
-    gc = new GroupCoordinator({ ...config, offsetsRetentionMs: 60_000 }, log, silent, () => now);
+    gc = new GroupCoordinator({ ...config, offsetsRetentionMs: 60_000 }, log, silent, time);
     gc.startup();
     gc.commitOffsets(
       's',
@@ -610,14 +611,14 @@ describe('GroupCoordinator', () => {
           offset: 1,
           leaderEpoch: -1,
           metadata: null,
-          expireTimestamp: now + 10_000,
+          expireTimestamp: time.now() + 10_000,
         },
       ],
       9,
     );
-    now += 10_000;
+    time.advance(10_000);
     expect(gc.cleanupGroupMetadata()).toBe(1); // the explicit expire timestamp passed
-    now += 50_000;
+    time.advance(50_000);
     expect(gc.cleanupGroupMetadata()).toBe(1);
     expect(gc.group('s')).toBeUndefined();
     const last = log.all().at(-1)!;

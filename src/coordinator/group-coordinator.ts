@@ -17,6 +17,7 @@
  *   than Kafka's later UNKNOWN_SERVER_ERROR from SyncGroup when the group record fails to store.
  */
 import { randomUUID } from 'node:crypto';
+import { systemTime, type Time, type Timer } from '../common/time.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { GroupMetadataValueData } from '../protocol/generated/messages.js';
 import type { Logger } from '../server/logger.js';
@@ -146,21 +147,16 @@ function syncError(errorCode: number): SyncGroupResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
 }
 
-function unref(t: NodeJS.Timeout): NodeJS.Timeout {
-  t.unref?.();
-  return t;
-}
-
 export class GroupCoordinator {
   private readonly groups = new Map<string, ClassicGroup>();
   private active = false;
-  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionTimer: Timer | null = null;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
     private readonly offsetsLog: OffsetsLog,
     private readonly log: Logger,
-    private readonly time: () => number = Date.now,
+    private readonly time: Time = systemTime,
   ) {}
 
   partitionFor(groupId: string): number {
@@ -182,15 +178,16 @@ export class GroupCoordinator {
   startup(): void {
     for (let p = 0; p < this.offsetsLog.numPartitions; p++) this.loadPartition(p);
     this.active = true;
-    this.retentionTimer = unref(
-      setInterval(() => this.cleanupGroupMetadata(), this.config.offsetsRetentionCheckIntervalMs),
+    this.retentionTimer = this.time.setInterval(
+      () => this.cleanupGroupMetadata(),
+      this.config.offsetsRetentionCheckIntervalMs,
     );
   }
 
   /** Stops timers and answers every waiting JoinGroup/SyncGroup with NOT_COORDINATOR. */
   shutdown(): void {
     this.active = false;
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    this.retentionTimer?.cancel();
     this.retentionTimer = null;
     for (const group of this.groups.values()) {
       this.clearGroupTimers(group);
@@ -257,7 +254,7 @@ export class GroupCoordinator {
       }
     }
     if (skipped > 0) this.log.warn(`__consumer_offsets-${p}: skipped ${skipped} unreadable record(s)`);
-    const now = this.time();
+    const now = this.time.now();
     const ids = new Set<string>([...offsets.keys(), ...groupValues.keys()]);
     for (const groupId of ids) {
       const value = groupValues.get(groupId) ?? null;
@@ -352,7 +349,7 @@ export class GroupCoordinator {
       let group = this.groups.get(p.groupId);
       if (!group) {
         if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-        group = new ClassicGroup(p.groupId, this.time());
+        group = new ClassicGroup(p.groupId, this.time.now());
         this.groups.set(p.groupId, group);
       }
       if (!this.acceptJoiningMember(group, p.memberId) || !this.fitsMetadataBudget(group, p)) {
@@ -400,7 +397,7 @@ export class GroupCoordinator {
       group.pendingMembers.add(newMemberId);
       group.pendingMemberTimers.set(
         newMemberId,
-        unref(setTimeout(() => this.onExpirePendingMember(group, newMemberId), p.sessionTimeoutMs)),
+        this.time.setTimeout(() => this.onExpirePendingMember(group, newMemberId), p.sessionTimeoutMs),
       );
       return respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
     }
@@ -583,7 +580,7 @@ export class GroupCoordinator {
     this.clearSyncTimer(group);
     this.clearJoinTimer(group);
     const wasEmpty = group.is(GroupState.Empty);
-    group.transitionTo(GroupState.PreparingRebalance, this.time());
+    group.transitionTo(GroupState.PreparingRebalance, this.time.now());
     this.log.info(
       `preparing to rebalance group ${group.groupId} in state PreparingRebalance with old generation ${group.generationId} (${reason})`,
     );
@@ -594,8 +591,9 @@ export class GroupCoordinator {
       this.scheduleInitialDelayedJoin(group, delay, Math.max(group.rebalanceTimeoutMs - delay, 0));
     } else {
       const generation = group.generationId;
-      group.joinTimer = unref(
-        setTimeout(() => this.onJoinTimeout(group, generation), group.rebalanceTimeoutMs),
+      group.joinTimer = this.time.setTimeout(
+        () => this.onJoinTimeout(group, generation),
+        group.rebalanceTimeoutMs,
       );
       this.tryCompleteJoin(group);
     }
@@ -603,20 +601,18 @@ export class GroupCoordinator {
 
   /** Kafka's `InitialDelayedJoin`: waits, and waits again while new members keep arriving. */
   private scheduleInitialDelayedJoin(group: ClassicGroup, delayMs: number, remainingMs: number): void {
-    group.joinTimer = unref(
-      setTimeout(() => {
-        group.joinTimer = null;
-        if (!group.is(GroupState.PreparingRebalance) || this.groups.get(group.groupId) !== group) return;
-        if (group.newMemberAdded && remainingMs !== 0) {
-          group.newMemberAdded = false;
-          const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
-          this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delay, 0));
-        } else {
-          group.initialDelayActive = false;
-          this.onCompleteJoin(group);
-        }
-      }, delayMs),
-    );
+    group.joinTimer = this.time.setTimeout(() => {
+      group.joinTimer = null;
+      if (!group.is(GroupState.PreparingRebalance) || this.groups.get(group.groupId) !== group) return;
+      if (group.newMemberAdded && remainingMs !== 0) {
+        group.newMemberAdded = false;
+        const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remainingMs);
+        this.scheduleInitialDelayedJoin(group, delay, Math.max(remainingMs - delay, 0));
+      } else {
+        group.initialDelayActive = false;
+        this.onCompleteJoin(group);
+      }
+    }, delayMs);
   }
 
   private onJoinTimeout(group: ClassicGroup, generation: number): void {
@@ -647,12 +643,13 @@ export class GroupCoordinator {
     if (!group.maybeElectNewJoinedLeader() && group.size > 0) {
       // Only static members that have not rejoined: wait for them (or their session timeouts).
       const generation = group.generationId;
-      group.joinTimer = unref(
-        setTimeout(() => this.onJoinTimeout(group, generation), group.rebalanceTimeoutMs),
+      group.joinTimer = this.time.setTimeout(
+        () => this.onJoinTimeout(group, generation),
+        group.rebalanceTimeoutMs,
       );
       return;
     }
-    group.initNextGeneration(this.time());
+    group.initNextGeneration(this.time.now());
     if (group.is(GroupState.Empty)) {
       this.log.info(`group ${group.groupId} with generation ${group.generationId} is now empty`);
       const error = this.storeGroup(group, new Map());
@@ -678,8 +675,9 @@ export class GroupCoordinator {
   private schedulePendingSync(group: ClassicGroup): void {
     this.clearSyncTimer(group);
     const generation = group.generationId;
-    group.syncTimer = unref(
-      setTimeout(() => this.onExpirePendingSync(group, generation), group.rebalanceTimeoutMs),
+    group.syncTimer = this.time.setTimeout(
+      () => this.onExpirePendingSync(group, generation),
+      group.rebalanceTimeoutMs,
     );
   }
 
@@ -743,7 +741,7 @@ export class GroupCoordinator {
               this.maybePrepareRebalance(group, `failed to store the assignment: error ${storeError}`);
             } else {
               this.setAndPropagateAssignment(group, known);
-              group.transitionTo(GroupState.Stable, this.time());
+              group.transitionTo(GroupState.Stable, this.time.now());
             }
           }
           return;
@@ -813,7 +811,7 @@ export class GroupCoordinator {
 
   private scheduleHeartbeatExpiration(group: ClassicGroup, member: MemberMetadata, timeoutMs: number): void {
     this.clearHeartbeat(member);
-    member.heartbeatTimer = unref(setTimeout(() => this.onExpireHeartbeat(group, member), timeoutMs));
+    member.heartbeatTimer = this.time.setTimeout(() => this.onExpireHeartbeat(group, member), timeoutMs);
   }
 
   private onExpireHeartbeat(group: ClassicGroup, member: MemberMetadata): void {
@@ -847,7 +845,7 @@ export class GroupCoordinator {
   private removePendingMember(group: ClassicGroup, memberId: string): void {
     group.pendingMembers.delete(memberId);
     const t = group.pendingMemberTimers.get(memberId);
-    if (t) clearTimeout(t);
+    t?.cancel();
     group.pendingMemberTimers.delete(memberId);
   }
 
@@ -941,7 +939,7 @@ export class GroupCoordinator {
         return all(apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
       }
       // Not using group management (admin, standalone consumer): a simple group.
-      group = new ClassicGroup(groupId, this.time());
+      group = new ClassicGroup(groupId, this.time.now());
       this.groups.set(groupId, group);
     }
     const error = this.validateOffsetCommit(group, generationId, memberId, groupInstanceId);
@@ -982,7 +980,7 @@ export class GroupCoordinator {
   }
 
   private storeOffsets(group: ClassicGroup, offsets: readonly OffsetCommitEntry[]): number[] {
-    const now = this.time();
+    const now = this.time.now();
     const codes = offsets.map(() => ErrorCode.NONE as number);
     const records: CoordinatorRecord[] = [];
     const accepted: { index: number; value: OffsetAndMetadata }[] = [];
@@ -1042,7 +1040,7 @@ export class GroupCoordinator {
     if (status !== ErrorCode.NONE) return status;
     let group = this.groups.get(groupId);
     if (!group) {
-      group = new ClassicGroup(groupId, this.time());
+      group = new ClassicGroup(groupId, this.time.now());
       this.groups.set(groupId, group);
     }
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -1063,7 +1061,7 @@ export class GroupCoordinator {
   ): void {
     let group = this.groups.get(groupId);
     if (!group) {
-      group = new ClassicGroup(groupId, this.time());
+      group = new ClassicGroup(groupId, this.time.now());
       this.groups.set(groupId, group);
     }
     for (const o of offsets) group.putOffset(o.topic, o.partition, o.value);
@@ -1162,7 +1160,7 @@ export class GroupCoordinator {
       const group = this.groups.get(groupId);
       if (!group || group.is(GroupState.Dead)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
       if (!group.is(GroupState.Empty)) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
-      group.transitionTo(GroupState.Dead, this.time());
+      group.transitionTo(GroupState.Dead, this.time.now());
       const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
       for (const r of removed) group.removeOffset(r.topic, r.partition);
       this.removeDeadGroup(group, removed);
@@ -1206,7 +1204,7 @@ export class GroupCoordinator {
 
   /** Offset retention (`offsets.retention.minutes`), run every `offsets.retention.check.interval.ms`. */
   cleanupGroupMetadata(): number {
-    const now = this.time();
+    const now = this.time.now();
     let total = 0;
     for (const group of [...this.groups.values()]) {
       const expired = group.expiredOffsets(now, this.config.offsetsRetentionMs);
@@ -1224,7 +1222,7 @@ export class GroupCoordinator {
     removed: readonly { topic: string; partition: number }[],
   ): void {
     if (group.is(GroupState.Empty) && !group.hasOffsets) {
-      group.transitionTo(GroupState.Dead, this.time());
+      group.transitionTo(GroupState.Dead, this.time.now());
       this.removeDeadGroup(group, removed);
       return;
     }
@@ -1295,17 +1293,17 @@ export class GroupCoordinator {
   // ---- timers ----
 
   private clearHeartbeat(member: MemberMetadata): void {
-    if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
+    member.heartbeatTimer?.cancel();
     member.heartbeatTimer = null;
   }
 
   private clearJoinTimer(group: ClassicGroup): void {
-    if (group.joinTimer) clearTimeout(group.joinTimer);
+    group.joinTimer?.cancel();
     group.joinTimer = null;
   }
 
   private clearSyncTimer(group: ClassicGroup): void {
-    if (group.syncTimer) clearTimeout(group.syncTimer);
+    group.syncTimer?.cancel();
     group.syncTimer = null;
   }
 
@@ -1313,7 +1311,7 @@ export class GroupCoordinator {
     this.clearJoinTimer(group);
     this.clearSyncTimer(group);
     for (const m of group.allMembers()) this.clearHeartbeat(m);
-    for (const t of group.pendingMemberTimers.values()) clearTimeout(t);
+    for (const t of group.pendingMemberTimers.values()) t.cancel();
     group.pendingMemberTimers.clear();
   }
 

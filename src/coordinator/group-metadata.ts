@@ -5,6 +5,7 @@
  * (KIP-394 pending members), members owing a SyncGroup, and the committed offsets.
  * The coordinator (group-coordinator.ts) drives it; nothing here does I/O or owns timers.
  */
+import type { Timer } from '../common/time.js';
 import { decode } from '../protocol/codec.js';
 import {
   ConsumerProtocolSubscription,
@@ -65,7 +66,7 @@ export class MemberMetadata {
   awaitingSync: ((r: SyncGroupResult) => void) | null = null;
   /** Joined but not yet through a completed join: expires after the new-member timeout. */
   isNew = false;
-  heartbeatTimer: NodeJS.Timeout | null = null;
+  heartbeatTimer: Timer | null = null;
 
   constructor(
     public memberId: string,
@@ -132,7 +133,7 @@ export class ClassicGroup {
   readonly staticMembers = new Map<string, string>();
   /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined with them. */
   readonly pendingMembers = new Set<string>();
-  readonly pendingMemberTimers = new Map<string, NodeJS.Timeout>();
+  readonly pendingMemberTimers = new Map<string, Timer>();
   /** Members that got their JoinGroup response but have not sent SyncGroup yet. */
   readonly pendingSyncMembers = new Set<string>();
   numMembersAwaitingJoin = 0;
@@ -146,10 +147,10 @@ export class ClassicGroup {
   readonly offsets = new Map<string, Map<number, OffsetAndMetadata>>();
 
   // Timers the coordinator owns, kept here so they die with the group.
-  joinTimer: NodeJS.Timeout | null = null;
+  joinTimer: Timer | null = null;
   /** True while the initial rebalance delay runs: the join completes only when it ends. */
   initialDelayActive = false;
-  syncTimer: NodeJS.Timeout | null = null;
+  syncTimer: Timer | null = null;
 
   constructor(
     readonly groupId: string,

@@ -29,5 +29,6 @@ export function createGroupCoordinator(broker: Broker): GroupCoordinator {
     },
     offsetsLog,
     broker.log,
+    broker.time,
   );
 }

@@ -4,6 +4,7 @@
  * requests finish, flushes and closes every log (writing the clean-shutdown marker).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { systemTime, type Time, type Timer } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
 import {
@@ -21,6 +22,8 @@ import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
   logger?: Logger;
+  /** The clock and timers of everything in the broker; default the system's. */
+  time?: Time;
 }
 
 /**
@@ -33,13 +36,14 @@ export class Broker {
   readonly handlers = new HandlerRegistry(allHandlers);
   readonly metrics = new Metrics();
   readonly log: Logger;
+  readonly time: Time;
   readonly logManager: LogManager;
   readonly replicaManager: ReplicaManager;
   readonly groupCoordinator: GroupCoordinator;
   readonly transactionCoordinator: TransactionCoordinator;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Timer[] = [];
   private boundPort = 0;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
@@ -49,6 +53,7 @@ export class Broker {
     options: BrokerOptions,
   ) {
     this.log = options.logger ?? createLogger();
+    this.time = options.time ?? systemTime;
     if (config.notUsed.length > 0) {
       this.log.info(
         `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
@@ -59,6 +64,7 @@ export class Broker {
       nodeId: config.nodeId,
       clusterId: config.get('cluster.id') ?? undefined,
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
+      clock: this.time,
     });
     this.replicaManager = new ReplicaManager(this);
     this.groupCoordinator = createGroupCoordinator(this);
@@ -122,14 +128,13 @@ export class Broker {
 
   /** Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. */
   private schedule(intervalConfig: string, task: () => void): void {
-    const timer = setInterval(() => {
+    const timer = this.time.setInterval(() => {
       try {
         task();
       } catch (err) {
         this.log.error(`scheduled task (${intervalConfig}) failed`, err);
       }
     }, this.config.int(intervalConfig));
-    timer.unref();
     this.timers.push(timer);
   }
 
@@ -180,7 +185,7 @@ export class Broker {
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) t.cancel();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();

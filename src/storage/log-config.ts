@@ -1,3 +1,5 @@
+import { systemTime, type Time } from '../common/time.js';
+
 // Per-topic log settings with Kafka's defaults and the topic-config names that map onto them.
 // Mirrors the storage part of Kafka's LogConfig / TopicConfig.
 export interface LogConfig {
@@ -13,11 +15,10 @@ export interface LogConfig {
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
 }
 
-export interface Clock {
-  now(): number;
-}
+/** What storage needs of the broker's `Time`: the wall clock. */
+export type Clock = Pick<Time, 'now'>;
 
-export const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = systemTime;
 
 export const defaultLogConfig: LogConfig = Object.freeze({
   segmentBytes: 1024 * 1024 * 1024,

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Time } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
 import { Broker } from '../server/broker.js';
 import { createLogger } from '../server/logger.js';
@@ -16,7 +17,11 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-export async function startTestBroker(overrides: RawConfig = {}, dataDir?: string): Promise<TestBroker> {
+export async function startTestBroker(
+  overrides: RawConfig = {},
+  dataDir?: string,
+  options: { time?: Time } = {},
+): Promise<TestBroker> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kbroker-test-'));
   const config = new BrokerConfig({
     listeners: 'PLAINTEXT://127.0.0.1:0',
@@ -25,6 +30,7 @@ export async function startTestBroker(overrides: RawConfig = {}, dataDir?: strin
   });
   const broker = await Broker.start(config, {
     logger: createLogger(process.env.KBROKER_TEST_LOG ? 'debug' : 'silent'),
+    ...(options.time ? { time: options.time } : {}),
   });
   return {
     broker,

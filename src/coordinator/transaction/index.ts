@@ -9,17 +9,21 @@ export { TransactionCoordinator } from './transaction-coordinator.js';
 
 export function createTransactionCoordinator(broker: Broker): TransactionCoordinator {
   const c = broker.config;
-  return new TransactionCoordinator(broker, {
-    transactionStateLogNumPartitions: c.int('transaction.state.log.num.partitions'),
-    transactionStateLogSegmentBytes: c.int('transaction.state.log.segment.bytes'),
-    transactionMaxTimeoutMs: c.int('transaction.max.timeout.ms'),
-    abortTimedOutTransactionCleanupIntervalMs: c.int(
-      'transaction.abort.timed.out.transaction.cleanup.interval.ms',
-    ),
-    transactionalIdExpirationMs: c.int('transactional.id.expiration.ms'),
-    removeExpiredTransactionalIdCleanupIntervalMs: c.int(
-      'transaction.remove.expired.transaction.cleanup.interval.ms',
-    ),
-    offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
-  });
+  return new TransactionCoordinator(
+    broker,
+    {
+      transactionStateLogNumPartitions: c.int('transaction.state.log.num.partitions'),
+      transactionStateLogSegmentBytes: c.int('transaction.state.log.segment.bytes'),
+      transactionMaxTimeoutMs: c.int('transaction.max.timeout.ms'),
+      abortTimedOutTransactionCleanupIntervalMs: c.int(
+        'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+      ),
+      transactionalIdExpirationMs: c.int('transactional.id.expiration.ms'),
+      removeExpiredTransactionalIdCleanupIntervalMs: c.int(
+        'transaction.remove.expired.transaction.cleanup.interval.ms',
+      ),
+      offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
+    },
+    broker.time,
+  );
 }

@@ -18,6 +18,7 @@
  *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
  * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
  */
+import { systemTime, type Time, type Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { encodeRecordBatch } from '../../protocol/records.js';
@@ -90,12 +91,12 @@ export class TransactionCoordinator {
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
   private active = false;
-  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly timers: Timer[] = [];
 
   constructor(
     private readonly broker: Broker,
     readonly config: TransactionCoordinatorConfig,
-    private readonly time: () => number = Date.now,
+    private readonly time: Time = systemTime,
   ) {
     this.txnLog = new TransactionStateLog(
       broker.replicaManager,
@@ -143,20 +144,19 @@ export class TransactionCoordinator {
   }
 
   private schedule(intervalMs: number, task: () => void): void {
-    const t = setInterval(() => {
+    const t = this.time.setInterval(() => {
       try {
         task();
       } catch (err) {
         this.broker.log.error('transaction coordinator task failed', err);
       }
     }, intervalMs);
-    t.unref();
     this.timers.push(t);
   }
 
   shutdown(): void {
     this.active = false;
-    for (const t of this.timers.splice(0)) clearInterval(t);
+    for (const t of this.timers.splice(0)) t.cancel();
   }
 
   /** Forgets every transactional id (tombstones written): the broker's `reset()` for tests. */
@@ -235,7 +235,7 @@ export class TransactionCoordinator {
     if (!this.active) return fail('COORDINATOR_NOT_AVAILABLE');
     if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.config.transactionMaxTimeoutMs)
       return fail('INVALID_TRANSACTION_TIMEOUT');
-    const now = this.time();
+    const now = this.time.now();
     let txn = this.txns.get(transactionalId);
     if (!txn) {
       txn = new TransactionMetadata(
@@ -315,7 +315,7 @@ export class TransactionCoordinator {
     if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort)
       return 'CONCURRENT_TRANSACTIONS';
     if (txn.state === TransactionState.Ongoing && txn.containsAll(partitions)) return 'NONE';
-    return this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time())) ?? 'NONE';
+    return this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now())) ?? 'NONE';
   }
 
   /** AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction. */
@@ -366,7 +366,7 @@ export class TransactionCoordinator {
         const fenceEpoch = !isFromClient && producerEpoch > txn.producerEpoch ? producerEpoch : undefined;
         const t = txn.prepareAbortOrCommit(
           commit ? 'PrepareCommit' : 'PrepareAbort',
-          this.time(),
+          this.time.now(),
           fenceEpoch,
         );
         const err = this.appendTransition(txn, t);
@@ -418,7 +418,7 @@ export class TransactionCoordinator {
           this.pendingOffsets.complete(txn.producerId, index, result === 'COMMIT');
       }
     }
-    return this.appendTransition(txn, txn.prepareComplete(this.time())) ?? 'NONE';
+    return this.appendTransition(txn, txn.prepareComplete(this.time.now())) ?? 'NONE';
   }
 
   // ---- TxnOffsetCommit ------------------------------------------------------------------------
@@ -455,7 +455,7 @@ export class TransactionCoordinator {
     if (groupError !== ErrorCode.NONE) return all(groupError);
     const partition = this.broker.replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, offsetsPartition);
     if (!partition) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const now = this.time();
+    const now = this.time.now();
     const codes = all(ErrorCode.NONE);
     const staged: { topic: string; partition: number; value: OffsetAndMetadata }[] = [];
     offsets.forEach((o, i) => {
@@ -538,7 +538,7 @@ export class TransactionCoordinator {
   /** Aborts, under a bumped epoch, every transaction open longer than its timeout. */
   abortTimedOutTransactions(): void {
     if (!this.active) return;
-    const now = this.time();
+    const now = this.time.now();
     for (const txn of [...this.txns.values()]) {
       if (txn.state !== TransactionState.Ongoing || txn.txnStartTimestamp + txn.txnTimeoutMs >= now) continue;
       const epoch = txn.isProducerEpochExhausted
@@ -557,7 +557,7 @@ export class TransactionCoordinator {
 
   /** Removes ids idle (no transaction) for longer than `transactional.id.expiration.ms`. */
   removeExpiredTransactionalIds(): void {
-    const now = this.time();
+    const now = this.time.now();
     for (const txn of [...this.txns.values()]) {
       const idle =
         txn.state === TransactionState.Empty ||
@@ -624,7 +624,7 @@ export class TransactionCoordinator {
     const unknownStateFilters = stateFilters.filter((s) => !known.has(s));
     const states = new Set(stateFilters.filter((s) => known.has(s)));
     const pids = new Set(producerIdFilters);
-    const now = this.time();
+    const now = this.time.now();
     const transactionStates = [...this.txns.values()]
       .filter(
         (t) =>
