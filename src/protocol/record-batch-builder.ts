@@ -1,5 +1,6 @@
 // Builds an uncompressed magic-2 record batch (header + records), mainly for tests.
 // Mirrors the byte layout written by Kafka's MemoryRecordsBuilder / DefaultRecord.writeTo.
+
 import {
   ATTRIBUTES,
   BASE_SEQUENCE,
@@ -21,6 +22,7 @@ import {
   writeCrc,
   writeInt64,
 } from './record-batch.js';
+import { encodeVarlong } from './varint.js';
 
 export interface BuildRecord {
   key?: Buffer | string | null;
@@ -45,18 +47,6 @@ export interface BuildRecordBatchOptions {
   recordsCountOverride?: number;
   /** Overrides lastOffsetDelta (to build invalid batches). */
   lastOffsetDeltaOverride?: number;
-}
-
-/** Zigzag varint/varlong as Kafka's ByteUtils.writeVarlong, for |n| < 2^52. */
-export function encodeVarlong(n: number): Buffer {
-  let z = n >= 0 ? n * 2 : -n * 2 - 1;
-  const bytes: number[] = [];
-  while (z >= 0x80) {
-    bytes.push((z % 0x80) | 0x80);
-    z = Math.floor(z / 0x80);
-  }
-  bytes.push(z);
-  return Buffer.from(bytes);
 }
 
 const toBuf = (v: Buffer | string | null | undefined): Buffer | null =>

@@ -26,7 +26,8 @@ import {
   verifyCrc,
   writeInt64,
 } from './record-batch.js';
-import { buildRecordBatch, encodeVarlong } from './record-batch-builder.js';
+import { buildRecordBatch } from './record-batch-builder.js';
+import { encodeVarlong } from './varint.js';
 
 const recs = (n: number, ts = 1_000) =>
   Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}`, timestamp: ts + i }));

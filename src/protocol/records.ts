@@ -41,6 +41,7 @@ import {
   writeCrc,
 } from './record-batch.js';
 import { type BuildRecord, buildRecordBatch } from './record-batch-builder.js';
+import { readVarint, readVarlong } from './varint.js';
 
 export {
   COMPRESSION_CODEC_IDS,
@@ -135,7 +136,7 @@ export interface DecodeOptions {
   maxUncompressedBytes?: number;
 }
 
-// ---- varints (zigzag, as ByteUtils.readVarint / readVarlong) -----------------------------------------
+// ---- the record reader (varints from varint.ts) ------------------------------------------------------
 
 class Reader {
   constructor(
@@ -155,40 +156,12 @@ class Reader {
 
   /** Zigzag varint, at most 5 bytes (an int32). */
   varint(): number {
-    let raw = 0;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) fail('varint truncated');
-      const b = this.buf[this.pos++]!;
-      raw |= (b & 0x7f) << (7 * i);
-      if ((b & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
-    }
-    return fail('varint is longer than 5 bytes');
+    return readVarint(this.buf, this, this.end, fail);
   }
 
   /** Zigzag varlong, at most 10 bytes; values outside the JS safe-integer range are rejected. */
   varlong(): number {
-    let raw = 0;
-    for (let i = 0; i < 7; i++) {
-      if (this.pos >= this.end) fail('varlong truncated');
-      const b = this.buf[this.pos++]!;
-      raw += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    // 8 bytes or more: more than 49 bits, finish exactly with BigInt.
-    let big = BigInt(raw);
-    for (let i = 7; i < 10; i++) {
-      if (this.pos >= this.end) fail('varlong truncated');
-      const b = this.buf[this.pos++]!;
-      big |= BigInt(b & 0x7f) << BigInt(7 * i);
-      if ((b & 0x80) === 0) {
-        big = BigInt.asUintN(64, big);
-        const v = (big >> 1n) ^ -(big & 1n);
-        const n = Number(v);
-        if (!Number.isSafeInteger(n)) fail(`varlong ${v} is outside the safe integer range`);
-        return n;
-      }
-    }
-    return fail('varlong is longer than 10 bytes');
+    return readVarlong(this.buf, this, this.end, fail);
   }
 
   /** varint length + bytes; any negative length is null (DefaultRecord.readFrom). */

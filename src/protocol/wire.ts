@@ -9,6 +9,8 @@ export class ProtocolError extends Error {
   override name = 'ProtocolError';
 }
 
+import { readUnsignedVarint, writeUnsignedVarint } from './varint.js';
+
 const TWO_32 = 4294967296;
 
 export function uuidToString(buf: Buffer, pos: number): string {
@@ -29,6 +31,10 @@ export class Reader {
   error(message: string): ProtocolError {
     return new ProtocolError(`${message} at byte ${this.pos}`);
   }
+
+  private readonly fail = (message: string): never => {
+    throw this.error(message);
+  };
 
   need(n: number): void {
     if (n > this.end - this.pos || n < 0) {
@@ -91,19 +97,7 @@ export class Reader {
   }
 
   uvarint(): number {
-    let result = 0;
-    let shift = 0;
-    for (let i = 0; i < 5; i++) {
-      this.need(1);
-      const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) {
-        if (result > 0xffffffff) throw this.error('unsigned varint overflows 32 bits');
-        return result;
-      }
-      shift += 7;
-    }
-    throw this.error('unsigned varint longer than 5 bytes');
+    return readUnsignedVarint(this.buf, this, this.end, this.fail);
   }
 
   uuid(): string {
@@ -255,12 +249,7 @@ export class Writer {
 
   uvarint(v: number): void {
     this.ensure(5);
-    let x = v >>> 0;
-    while (x >= 0x80) {
-      this.buf[this.pos++] = (x & 0x7f) | 0x80;
-      x >>>= 7;
-    }
-    this.buf[this.pos++] = x;
+    this.pos = writeUnsignedVarint(this.buf, this.pos, v);
   }
 
   uuid(v: string): void {
