@@ -1,4 +1,4 @@
-// Shared base of the offset and time indexes: a file of fixed-size big-endian entries, kept in memory for
+// Shared base of the offset, time and transaction indexes: a file of fixed-size big-endian entries, kept in memory for
 // binary-search lookups and written to the file in chunks (every PENDING_WRITE_BYTES, and on flush, close and
 // truncation) rather than one syscall per entry. Mirrors Kafka's AbstractIndex, minus the mmap/preallocation:
 // the file holds exactly the entries written (what Kafka leaves after trimming). Entries not yet written when
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 /** segment.index.bytes default (10 MiB); an index this full forces a roll, as in Kafka. */
 export const DEFAULT_SEGMENT_INDEX_BYTES = 10 * 1024 * 1024;
 
-/** Entries are written out once this many bytes are pending. */
+/** Offset and time index entries are written out once this many bytes are pending. */
 const PENDING_WRITE_BYTES = 4096;
 
 export abstract class IndexFile {
@@ -20,6 +20,10 @@ export abstract class IndexFile {
   private fd: number | null = null;
   /** Bytes in the file beyond the last whole entry when it was loaded (a torn write). */
   protected trailingBytes = 0;
+  /** Whether `reset()` leaves an empty file behind (offset and time indexes) or none (transaction index). */
+  protected readonly createsFileOnReset: boolean = true;
+  /** Entries are written to the file once this many bytes are pending. */
+  protected readonly pendingWriteBytes: number = PENDING_WRITE_BYTES;
 
   constructor(
     public file: string,
@@ -62,7 +66,7 @@ export abstract class IndexFile {
     }
     entry.copy(this.data, this.length);
     this.length += entry.length;
-    if (this.length - this.persisted >= PENDING_WRITE_BYTES) this.writePending();
+    if (this.length - this.persisted >= this.pendingWriteBytes) this.writePending();
   }
 
   /** Writes the entries held only in memory to the file. */
@@ -95,8 +99,13 @@ export abstract class IndexFile {
     this.length = 0;
     this.persisted = 0;
     this.trailingBytes = 0;
-    if (this.fd !== null) fs.ftruncateSync(this.fd, 0);
-    else fs.writeFileSync(this.file, '');
+    if (this.createsFileOnReset) {
+      if (this.fd !== null) fs.ftruncateSync(this.fd, 0);
+      else fs.writeFileSync(this.file, '');
+    } else {
+      this.closeHandle();
+      fs.rmSync(this.file, { force: true });
+    }
   }
 
   /** Binary search: index of the largest entry whose key <= target, or -1. */
