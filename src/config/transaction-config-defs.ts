@@ -3,7 +3,7 @@
  * (TransactionLogConfig / TransactionStateManagerConfig / ProducerStateManagerConfig). Part of the one
  * config registry (definitions.ts spreads them into brokerConfigDefs).
  */
-import type { ConfigDef } from './definitions.js';
+import type { ConfigDef } from './config-def.js';
 
 export const transactionConfigDefs: readonly ConfigDef[] = [
   {

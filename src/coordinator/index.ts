@@ -2,13 +2,23 @@
  * Builds the broker's group coordinator from its configuration: Kafka's group.* and offsets.*
  * settings, with `__consumer_offsets` on this broker's partitions.
  */
-import type { Broker } from '../server/broker.js';
+import type { Time } from '../common/time.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { Logger } from '../server/logger.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { ReplicaOffsetsLog } from './offsets-topic.js';
 
 export { GroupCoordinator } from './group-coordinator.js';
 
-export function createGroupCoordinator(broker: Broker): GroupCoordinator {
+export interface GroupCoordinatorDeps {
+  readonly config: BrokerConfig;
+  readonly replicaManager: ReplicaManager;
+  readonly log: Logger;
+  readonly time: Time;
+}
+
+export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
   const c = broker.config;
   const offsetsLog = new ReplicaOffsetsLog(
     broker.replicaManager,

@@ -5,11 +5,12 @@
  * replicas, ISR, high watermark) so that followers can be added without touching handlers.
  */
 
-import type { DynamicScope } from '../config/broker-config.js';
+import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
 import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
-import type { Broker } from '../server/broker.js';
+import type { Logger } from '../server/logger.js';
+import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
-import type { TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { invalidTopicReason } from '../storage/topic-name.js';
 import { Partition } from './partition.js';
 
@@ -27,6 +28,15 @@ export interface TopicInfo {
 /** A single broker leads every partition from the first epoch on. */
 const LEADER_EPOCH = 0;
 
+/** What the replica manager needs of the broker that builds it. */
+export interface ReplicaManagerDeps {
+  readonly nodeId: number;
+  readonly config: BrokerConfig;
+  readonly logManager: LogManager;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+}
+
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 export class ReplicaManager {
@@ -35,7 +45,7 @@ export class ReplicaManager {
   private shuttingDown = false;
   private readonly shutdownListeners = new Set<() => void>();
 
-  constructor(private readonly broker: Broker) {
+  constructor(private readonly broker: ReplicaManagerDeps) {
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
     for (const scope of ['default', 'broker'] as const) {
       if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);

@@ -2,12 +2,15 @@
  * Builds the broker's transaction coordinator from Kafka's transaction.* settings, with
  * `__transaction_state` on this broker's partitions.
  */
-import type { Broker } from '../../server/broker.js';
-import { TransactionCoordinator } from './transaction-coordinator.js';
+import type { Time } from '../../common/time.js';
+import type { BrokerConfig } from '../../config/broker-config.js';
+import { TransactionCoordinator, type TransactionCoordinatorDeps } from './transaction-coordinator.js';
 
 export { TransactionCoordinator } from './transaction-coordinator.js';
 
-export function createTransactionCoordinator(broker: Broker): TransactionCoordinator {
+export function createTransactionCoordinator(
+  broker: TransactionCoordinatorDeps & { readonly config: BrokerConfig; readonly time: Time },
+): TransactionCoordinator {
   const c = broker.config;
   return new TransactionCoordinator(
     broker,

@@ -22,8 +22,11 @@ import { systemTime, type Time, type Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { encodeRecordBatch } from '../../protocol/records.js';
-import type { Broker } from '../../server/broker.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
+import type { Logger } from '../../server/logger.js';
+import type { LogManager } from '../../storage/log-manager.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
+import type { GroupCoordinator } from '../group-coordinator.js';
 import {
   GROUP_METADATA_TOPIC_NAME,
   type OffsetAndMetadata,
@@ -47,6 +50,14 @@ import {
   TransactionMetadata,
   type TxnTransit,
 } from './transaction-metadata.js';
+
+/** What the transaction coordinator needs of the broker that builds it. */
+export interface TransactionCoordinatorDeps {
+  readonly log: Logger;
+  readonly logManager: Pick<LogManager, 'dataDir'>;
+  readonly replicaManager: ReplicaManager;
+  readonly groupCoordinator: GroupCoordinator;
+}
 
 export interface TransactionCoordinatorConfig {
   transactionStateLogNumPartitions: number;
@@ -94,7 +105,7 @@ export class TransactionCoordinator {
   private readonly timers: Timer[] = [];
 
   constructor(
-    private readonly broker: Broker,
+    private readonly broker: TransactionCoordinatorDeps,
     readonly config: TransactionCoordinatorConfig,
     private readonly time: Time = systemTime,
   ) {
