@@ -22,7 +22,7 @@ export const addOffsetsToTxnHandler = defineHandler<AddOffsetsToTxnRequestData, 
   response: AddOffsetsToTxnResponse,
   handle(ctx, req) {
     if (!req.groupId) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
-    const error = ctx.broker.transactionCoordinator.handleAddOffsetsToTransaction(
+    const error = ctx.transactions.handleAddOffsetsToTransaction(
       req.transactionalId,
       req.producerId,
       req.producerEpoch,

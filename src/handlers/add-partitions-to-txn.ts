@@ -28,12 +28,11 @@ export const addPartitionsToTxnHandler = defineHandler<
   request: AddPartitionsToTxnRequest,
   response: AddPartitionsToTxnResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const topics = req.v3AndBelowTopics ?? [];
     const unknown = new Set<string>();
     for (const t of topics) {
       for (const p of t.partitions) {
-        if (!broker.replicaManager.getPartition(t.name, p)) unknown.add(`${t.name}\u0000${p}`);
+        if (!ctx.replicas.getPartition(t.name, p)) unknown.add(`${t.name}\u0000${p}`);
       }
     }
     let codeFor: (topic: string, partition: number) => number;
@@ -43,7 +42,7 @@ export const addPartitionsToTxnHandler = defineHandler<
           ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           : ErrorCode.OPERATION_NOT_ATTEMPTED;
     } else {
-      const error = broker.transactionCoordinator.handleAddPartitionsToTransaction(
+      const error = ctx.transactions.handleAddPartitionsToTransaction(
         req.v3AndBelowTransactionalId ?? '',
         req.v3AndBelowProducerId ?? -1,
         req.v3AndBelowProducerEpoch ?? -1,

@@ -16,7 +16,7 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
-import type { Broker } from '../server/broker.js';
+import type { BrokerServices } from '../server/handler.js';
 import { defineHandler } from '../server/handler.js';
 import {
   brokerScope,
@@ -28,15 +28,15 @@ import {
 
 /** The overrides a resource holds now (topic overrides, or the dynamic configs of a broker scope). */
 export function currentConfigs(
-  broker: Broker,
+  ctx: BrokerServices,
   resourceType: number,
   resourceName: string,
 ): Record<string, string> {
   switch (resourceType) {
     case ResourceType.TOPIC:
-      return { ...topicResource(broker, resourceName) };
+      return { ...topicResource(ctx, resourceName) };
     case ResourceType.BROKER:
-      return broker.config.dynamicConfigs(brokerScope(broker, resourceName));
+      return ctx.configs.dynamicConfigs(brokerScope(ctx, resourceName));
     default:
       throw new ResourceError(
         ErrorCode.INVALID_REQUEST,
@@ -47,31 +47,31 @@ export function currentConfigs(
 
 /** Validates the complete new overrides of a resource and, unless validateOnly, applies them. */
 export function replaceConfigs(
-  broker: Broker,
+  ctx: BrokerServices,
   resourceType: number,
   resourceName: string,
   configs: Record<string, string>,
   validateOnly: boolean,
 ): void {
   if (resourceType === ResourceType.TOPIC) {
-    topicResource(broker, resourceName);
+    topicResource(ctx, resourceName);
     try {
       validateTopicConfigs(configs);
     } catch (err) {
       if (err instanceof ConfigError) throw new ResourceError(ErrorCode.INVALID_CONFIG, err.message);
       throw err;
     }
-    if (!validateOnly) broker.replicaManager.setTopicConfigs(resourceName, configs);
+    if (!validateOnly) ctx.controller.alterTopicConfigs(resourceName, configs);
     return;
   }
   if (resourceType === ResourceType.BROKER) {
-    const scope = brokerScope(broker, resourceName);
+    const scope = brokerScope(ctx, resourceName);
     const error = BrokerConfig.validateDynamic(configs);
     if (error) {
       const code = error.startsWith('Cannot update') ? ErrorCode.INVALID_REQUEST : ErrorCode.INVALID_CONFIG;
       throw new ResourceError(code, error);
     }
-    if (!validateOnly) broker.replicaManager.setDynamicBrokerConfigs(scope, configs);
+    if (!validateOnly) ctx.controller.alterBrokerConfigs(scope, configs);
     return;
   }
   throw new ResourceError(
@@ -112,7 +112,7 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
           );
         }
         const configs = Object.fromEntries(res.configs.map((c) => [c.name, c.value!.trim()]));
-        replaceConfigs(ctx.broker, res.resourceType, res.resourceName, configs, req.validateOnly);
+        replaceConfigs(ctx, res.resourceType, res.resourceName, configs, req.validateOnly);
       }),
     }));
     return { throttleTimeMs: 0, responses };

@@ -25,7 +25,7 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
   handle(ctx) {
     return {
       errorCode: ErrorCode.NONE,
-      apiKeys: ctx.broker.handlers.apiVersions(),
+      apiKeys: ctx.apiVersions(),
       throttleTimeMs: 0,
     };
   },

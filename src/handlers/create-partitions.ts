@@ -14,12 +14,15 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
   type CreatePartitionsResponseData,
 } from '../protocol/generated/messages.js';
-import type { Broker } from '../server/broker.js';
+import type { BrokerServices } from '../server/handler.js';
 import { defineHandler } from '../server/handler.js';
 import { duplicateNames, manualAssignmentError, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
-function check(broker: Broker, t: CreatePartitionsRequestCreatePartitionsTopic): [number, string] | null {
-  const topic = broker.replicaManager.topic(t.name);
+function check(
+  ctx: BrokerServices,
+  t: CreatePartitionsRequestCreatePartitionsTopic,
+): [number, string] | null {
+  const topic = ctx.metadata.topic(t.name);
   if (!topic) return [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE];
   const current = topic.partitions.length;
   if (t.count === current)
@@ -40,7 +43,7 @@ function check(broker: Broker, t: CreatePartitionsRequestCreatePartitionsTopic):
     }
     const rf = topic.partitions[0]!.replicas.length;
     for (const a of t.assignments) {
-      const error = manualAssignmentError(broker, a.brokerIds, rf);
+      const error = manualAssignmentError(ctx.metadata, a.brokerIds, rf);
       if (error) return [ErrorCode.INVALID_REPLICA_ASSIGNMENT, error];
     }
   }
@@ -58,7 +61,6 @@ export const createPartitionsHandler = defineHandler<
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const dups = duplicateNames(req.topics.map((t) => t.name));
     const results: CreatePartitionsResponseCreatePartitionsTopicResult[] = [...dups].map((name) => ({
       name,
@@ -67,12 +69,12 @@ export const createPartitionsHandler = defineHandler<
     }));
     for (const t of req.topics) {
       if (dups.has(t.name)) continue;
-      const error = check(broker, t);
+      const error = check(ctx, t);
       if (error) {
         results.push({ name: t.name, errorCode: error[0], errorMessage: error[1] });
         continue;
       }
-      if (!req.validateOnly) broker.replicaManager.createPartitions(t.name, t.count);
+      if (!req.validateOnly) ctx.controller.createPartitions(t.name, t.count);
       results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
     }
     return { throttleTimeMs: 0, results };

@@ -11,6 +11,8 @@
  * hold one replica) and partition count (INVALID_PARTITIONS). Internal topic names are refused:
  * the coordinators create theirs.
  */
+
+import { invalidTopicReason } from '../common/topic-name.js';
 import { ConfigError, validateTopicConfigs } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -22,11 +24,10 @@ import {
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
 import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
-import type { Broker } from '../server/broker.js';
+import type { BrokerServices } from '../server/handler.js';
 import { defineHandler } from '../server/handler.js';
-import { invalidTopicReason } from '../storage/topic-name.js';
 import { describeTopicConfigs } from './describe-configs.js';
-import { duplicateNames, manualAssignmentError, registeredBrokers } from './topic-admin.js';
+import { duplicateNames, manualAssignmentError } from './topic-admin.js';
 
 type Failure = { errorCode: number; errorMessage: string };
 type Plan = { partitions: number; replicationFactor: number; configs: Record<string, string> };
@@ -37,17 +38,17 @@ function unifyCollisionChars(name: string): string {
   return name.replace(/\./g, '_');
 }
 
-function checkTopic(broker: Broker, t: CreateTopicsRequestCreatableTopic): Failure | Plan {
-  const rm = broker.replicaManager;
+function checkTopic(ctx: BrokerServices, t: CreateTopicsRequestCreatableTopic): Failure | Plan {
+  const md = ctx.metadata;
   const invalid = invalidTopicReason(t.name);
   if (invalid) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
   if (INTERNAL_TOPICS.has(t.name) || t.name === '__cluster_metadata') {
-    if (rm.topic(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+    if (md.topic(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
     return fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
   }
   if (/[._]/.test(t.name)) {
     const unified = unifyCollisionChars(t.name);
-    const other = rm.topics().find((o) => o.name !== t.name && unifyCollisionChars(o.name) === unified);
+    const other = md.topics().find((o) => o.name !== t.name && unifyCollisionChars(o.name) === unified);
     if (other) {
       return fail(
         ErrorCode.INVALID_TOPIC_EXCEPTION,
@@ -55,7 +56,7 @@ function checkTopic(broker: Broker, t: CreateTopicsRequestCreatableTopic): Failu
       );
     }
   }
-  if (rm.topic(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+  if (md.topic(t.name)) return fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
 
   const nulls = t.configs.filter((c) => c.value === null).map((c) => c.name);
   if (nulls.length > 0) {
@@ -91,7 +92,7 @@ function checkTopic(broker: Broker, t: CreateTopicsRequestCreatableTopic): Failu
           `Found multiple manual partition assignments for partition ${a.partitionIndex}`,
         );
       }
-      const error = manualAssignmentError(broker, a.brokerIds, rf);
+      const error = manualAssignmentError(ctx.metadata, a.brokerIds, rf);
       if (error) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, error);
       rf = a.brokerIds.length;
       seen.add(a.partitionIndex);
@@ -118,10 +119,10 @@ function checkTopic(broker: Broker, t: CreateTopicsRequestCreatableTopic): Failu
       'Number of partitions was set to an invalid non-positive value.',
     );
   }
-  const partitions = t.numPartitions === -1 ? broker.config.int('num.partitions') : t.numPartitions;
+  const partitions = t.numPartitions === -1 ? ctx.configs.int('num.partitions') : t.numPartitions;
   const replicationFactor =
-    t.replicationFactor === -1 ? broker.config.int('default.replication.factor') : t.replicationFactor;
-  const brokers = registeredBrokers(broker).length;
+    t.replicationFactor === -1 ? ctx.configs.int('default.replication.factor') : t.replicationFactor;
+  const brokers = ctx.metadata.registeredBrokerIds().length;
   if (replicationFactor > brokers) {
     return fail(
       ErrorCode.INVALID_REPLICATION_FACTOR,
@@ -140,7 +141,6 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const dups = duplicateNames(req.topics.map((t) => t.name));
     const reported = new Set<string>();
     const topics: CreateTopicsResponseCreatableTopicResult[] = [];
@@ -159,14 +159,14 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
         reported.add(t.name);
         continue;
       }
-      const plan = checkTopic(broker, t);
+      const plan = checkTopic(ctx, t);
       if ('errorCode' in plan) {
         topics.push(error(t.name, plan));
         continue;
       }
       let topicId = 'AAAAAAAAAAAAAAAAAAAAAA';
       if (!req.validateOnly) {
-        topicId = broker.replicaManager.createTopic(t.name, plan.partitions, plan.configs).topicId;
+        topicId = ctx.controller.createTopic(t.name, plan.partitions, plan.configs).topicId;
       }
       topics.push({
         name: t.name,
@@ -176,7 +176,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
         topicConfigErrorCode: ErrorCode.NONE,
         numPartitions: plan.partitions,
         replicationFactor: plan.replicationFactor,
-        configs: describeTopicConfigs(broker.config, plan.configs).map((c) => ({
+        configs: describeTopicConfigs(ctx.configs, plan.configs).map((c) => ({
           name: c.name,
           value: c.value,
           readOnly: c.readOnly,

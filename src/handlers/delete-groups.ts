@@ -19,6 +19,6 @@ export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, Delete
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
   handle(ctx, req) {
-    return { throttleTimeMs: 0, results: ctx.broker.groupCoordinator.deleteGroups(req.groupsNames) };
+    return { throttleTimeMs: 0, results: ctx.groups.deleteGroups(req.groupsNames) };
   },
 });

@@ -25,7 +25,7 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, Dele
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
+    const rm = ctx.replicas;
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((dp) => {
@@ -39,7 +39,7 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, Dele
         const offset = dp.offset === HIGH_WATERMARK ? p.highWatermark : dp.offset;
         if (offset < 0 || offset > p.highWatermark) return result(ErrorCode.OFFSET_OUT_OF_RANGE);
         p.log.deleteRecordsBefore(offset);
-        ctx.broker.log.info(`deleted records of ${t.name}-${dp.partitionIndex} before ${offset}`);
+        ctx.log.info(`deleted records of ${t.name}-${dp.partitionIndex} before ${offset}`);
         return result(ErrorCode.NONE, p.logStartOffset);
       }),
     }));

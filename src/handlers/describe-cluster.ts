@@ -27,12 +27,11 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequestData, 
   request: DescribeClusterRequest,
   response: DescribeClusterResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const endpointType = req.endpointType ?? BROKERS;
     const base = {
       throttleTimeMs: 0,
       endpointType: BROKERS,
-      clusterId: broker.clusterId,
+      clusterId: ctx.metadata.clusterId,
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
         ? CLUSTER_AUTHORIZED_OPERATIONS
         : OMITTED,
@@ -47,13 +46,14 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequestData, 
         brokers: [],
       };
     }
-    const { host, port } = broker.advertised;
     return {
       ...base,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host, port, rack: null }],
+      controllerId: ctx.metadata.controllerId,
+      brokers: ctx.metadata
+        .brokers(ctx.listenerName)
+        .map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
     };
   },
 });

@@ -10,6 +10,8 @@
  * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
  * resources, answered INVALID_REQUEST "Unsupported resource type".
  */
+
+import { invalidTopicReason } from '../common/topic-name.js';
 import { type BrokerConfig, ConfigError, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
 import {
   brokerConfigByName,
@@ -26,9 +28,8 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
-import type { Broker } from '../server/broker.js';
+import type { BrokerServices } from '../server/handler.js';
 import { defineHandler } from '../server/handler.js';
-import { invalidTopicReason } from '../storage/topic-name.js';
 import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
 /** ConfigResource.Type ids. */
@@ -130,7 +131,7 @@ export class ResourceError extends Error {
  * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
  * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
  */
-export function brokerScope(broker: Broker, resourceName: string): 'default' | 'broker' {
+export function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
   if (resourceName === '') return 'default';
   if (!/^-?\d+$/.test(resourceName)) {
     throw new ResourceError(
@@ -138,37 +139,41 @@ export function brokerScope(broker: Broker, resourceName: string): 'default' | '
       `Broker id must be an integer, but it is: ${resourceName}`,
     );
   }
-  if (Number(resourceName) !== broker.nodeId) {
+  if (Number(resourceName) !== ctx.metadata.nodeId) {
     throw new ResourceError(
       ErrorCode.INVALID_REQUEST,
-      `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${resourceName}`,
+      `Unexpected broker id, expected ${ctx.metadata.nodeId} or empty string, but received ${resourceName}`,
     );
   }
   return 'broker';
 }
 
 /** Checks a TOPIC resource name and that the topic exists; returns its overrides. */
-export function topicResource(broker: Broker, name: string): Readonly<Record<string, string>> {
+export function topicResource(ctx: BrokerServices, name: string): Readonly<Record<string, string>> {
   if (name === '')
     throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
   const invalid = invalidTopicReason(name);
   if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
-  const t = broker.replicaManager.topic(name);
+  const t = ctx.metadata.topic(name);
   if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
   return t.configs;
 }
 
-function describeResource(broker: Broker, resourceType: number, resourceName: string): DescribedConfig[] {
+function describeResource(
+  ctx: BrokerServices,
+  resourceType: number,
+  resourceName: string,
+): DescribedConfig[] {
   switch (resourceType) {
     case ResourceType.TOPIC:
-      return describeTopicConfigs(broker.config, topicResource(broker, resourceName));
+      return describeTopicConfigs(ctx.configs, topicResource(ctx, resourceName));
     case ResourceType.BROKER: {
-      const scope = brokerScope(broker, resourceName);
+      const scope = brokerScope(ctx, resourceName);
       const names =
         scope === 'broker'
           ? [...brokerConfigByName.keys()]
-          : Object.keys(broker.config.dynamicConfigs('default'));
-      return names.map((n) => describeBrokerConfig(broker.config, n, scope === 'broker'));
+          : Object.keys(ctx.configs.dynamicConfigs('default'));
+      return names.map((n) => describeBrokerConfig(ctx.configs, n, scope === 'broker'));
     }
     default:
       throw new ResourceError(
@@ -190,7 +195,7 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       try {
         const keys = res.configurationKeys === null ? null : new Set(res.configurationKeys);
-        const configs = describeResource(ctx.broker, res.resourceType, res.resourceName)
+        const configs = describeResource(ctx, res.resourceType, res.resourceName)
           .filter((c) => keys === null || keys.has(c.name))
           .map(
             (c): DescribeConfigsResponseDescribeConfigsResourceResult => ({

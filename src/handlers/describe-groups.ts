@@ -29,7 +29,7 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequestData, De
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((id) => ({
-        ...ctx.broker.groupCoordinator.describeGroup(id),
+        ...ctx.groups.describeGroup(id),
         authorizedOperations: ops,
       })),
     };

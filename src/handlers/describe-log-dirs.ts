@@ -23,15 +23,14 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, 
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
-    const rm = broker.replicaManager;
+    const md = ctx.metadata;
     const wanted =
       req.topics === null
-        ? rm.topics().map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
+        ? md.topics().map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
         : req.topics;
     const topics = wanted
       .map((w) => {
-        const t = rm.topic(w.topic);
+        const t = md.topic(w.topic);
         const partitions = (t ? w.partitions : [])
           .map((i) => t!.partitions[i])
           .filter((p) => p !== undefined)
@@ -47,7 +46,7 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, 
     let totalBytes = -1;
     let usableBytes = -1;
     try {
-      const st = fs.statfsSync(broker.logManager.dataDir);
+      const st = fs.statfsSync(ctx.replicas.logDir);
       totalBytes = st.blocks * st.bsize;
       usableBytes = st.bavail * st.bsize;
     } catch {
@@ -56,9 +55,7 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, 
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      results: [
-        { errorCode: ErrorCode.NONE, logDir: broker.logManager.dataDir, topics, totalBytes, usableBytes },
-      ],
+      results: [{ errorCode: ErrorCode.NONE, logDir: ctx.replicas.logDir, topics, totalBytes, usableBytes }],
     };
   },
 });

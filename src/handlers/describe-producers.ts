@@ -24,7 +24,7 @@ export const describeProducersHandler = defineHandler<
   request: DescribeProducersRequest,
   response: DescribeProducersResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
+    const rm = ctx.replicas;
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({

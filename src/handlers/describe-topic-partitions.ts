@@ -7,6 +7,8 @@
  * names the first partition not returned. Unknown topics are UNKNOWN_TOPIC_OR_PARTITION, bad
  * names INVALID_TOPIC_EXCEPTION. ELR fields are empty (no eligible leader replicas on one node).
  */
+
+import { invalidTopicReason } from '../common/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeTopicPartitionsRequest,
@@ -16,7 +18,6 @@ import {
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from '../protocol/generated/messages.js';
 import { defineHandler } from '../server/handler.js';
-import { invalidTopicReason } from '../storage/topic-name.js';
 import { TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';
 
 const MAX_PARTITION_LIMIT = 2000;
@@ -32,9 +33,9 @@ export const describeTopicPartitionsHandler = defineHandler<
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
+    const md = ctx.metadata;
     const all = req.topics.length === 0;
-    let names = all ? rm.topics().map((t) => t.name) : [...new Set(req.topics.map((t) => t.name))];
+    let names = all ? md.topics().map((t) => t.name) : [...new Set(req.topics.map((t) => t.name))];
     names.sort();
     const cursor = req.cursor;
     if (cursor) names = names.filter((n) => n >= cursor.topicName);
@@ -55,7 +56,7 @@ export const describeTopicPartitionsHandler = defineHandler<
         missing(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
         continue;
       }
-      const t = rm.topic(name);
+      const t = md.topic(name);
       if (!t) {
         missing(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         continue;

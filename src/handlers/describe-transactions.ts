@@ -21,7 +21,7 @@ export const describeTransactionsHandler = defineHandler<
   request: DescribeTransactionsRequest,
   response: DescribeTransactionsResponse,
   handle(ctx, req) {
-    const tc = ctx.broker.transactionCoordinator;
+    const tc = ctx.transactions;
     return {
       throttleTimeMs: 0,
       transactionStates: req.transactionalIds.map((id) => tc.describeTransaction(id)),

@@ -22,7 +22,7 @@ export const endTxnHandler = defineHandler<EndTxnRequestData, EndTxnResponseData
   request: EndTxnRequest,
   response: EndTxnResponse,
   handle(ctx, req) {
-    const error = ctx.broker.transactionCoordinator.handleEndTransaction(
+    const error = ctx.transactions.handleEndTransaction(
       req.transactionalId,
       req.producerId,
       req.producerEpoch,

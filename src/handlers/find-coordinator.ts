@@ -19,8 +19,6 @@ import { defineHandler, type RequestContext } from '../server/handler.js';
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
 
 function lookup(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
-  const { broker } = ctx;
-  const { host, port } = broker.advertised;
   const fail = (errorCode: number, errorMessage: string) => ({
     key,
     nodeId: -1,
@@ -33,16 +31,26 @@ function lookup(ctx: RequestContext, key: string, keyType: number): FindCoordina
     return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
   }
   if (keyType === CoordinatorType.GROUP) {
-    if (!broker.groupCoordinator.isActive)
+    if (!ctx.groups.isActive)
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
     try {
-      broker.groupCoordinator.ensureOffsetsTopic();
+      ctx.groups.ensureOffsetsTopic();
     } catch (err) {
-      broker.log.error('creating __consumer_offsets failed', err);
+      ctx.log.error('creating __consumer_offsets failed', err);
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
     }
   }
-  return { key, nodeId: broker.nodeId, host, port, errorCode: ErrorCode.NONE, errorMessage: null };
+  // One broker: it coordinates every group and transactional id itself.
+  const self = ctx.metadata.brokers(ctx.listenerName).find((b) => b.nodeId === ctx.metadata.nodeId);
+  if (!self) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  return {
+    key,
+    nodeId: self.nodeId,
+    host: self.host,
+    port: self.port,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+  };
 }
 
 export const findCoordinatorHandler = defineHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>({

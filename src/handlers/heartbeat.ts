@@ -20,7 +20,7 @@ export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatRes
   request: HeartbeatRequest,
   response: HeartbeatResponse,
   handle(ctx, req) {
-    const errorCode = ctx.broker.groupCoordinator.heartbeat(
+    const errorCode = ctx.groups.heartbeat(
       req.groupId,
       req.memberId,
       ctx.apiVersion >= 3 ? (req.groupInstanceId ?? null) : null,

@@ -31,7 +31,6 @@ export const incrementalAlterConfigsHandler = defineHandler<
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const responses = req.resources.map((res) => ({
       resourceType: res.resourceType,
       resourceName: res.resourceName,
@@ -40,7 +39,7 @@ export const incrementalAlterConfigsHandler = defineHandler<
         if (new Set(names).size !== names.length) {
           throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
         }
-        const configs = currentConfigs(broker, res.resourceType, res.resourceName);
+        const configs = currentConfigs(ctx, res.resourceType, res.resourceName);
         const isTopic = res.resourceType === ResourceType.TOPIC;
         for (const c of res.configs) {
           const op = OP_NAMES[c.configOperation];
@@ -68,8 +67,8 @@ export const incrementalAlterConfigsHandler = defineHandler<
           const current =
             configs[c.name] ??
             (isTopic && topicConfigByName.has(c.name)
-              ? broker.config.topicDefault(topicConfigByName.get(c.name)!)
-              : (broker.config.get(c.name) ?? ''));
+              ? ctx.configs.topicDefault(topicConfigByName.get(c.name)!)
+              : (ctx.configs.get(c.name) ?? ''));
           const parts = current
             .split(',')
             .map((s) => s.trim())
@@ -83,7 +82,7 @@ export const incrementalAlterConfigsHandler = defineHandler<
           }
           configs[c.name] = parts.join(',');
         }
-        replaceConfigs(broker, res.resourceType, res.resourceName, configs, req.validateOnly);
+        replaceConfigs(ctx, res.resourceType, res.resourceName, configs, req.validateOnly);
       }),
     }));
     return { throttleTimeMs: 0, responses };

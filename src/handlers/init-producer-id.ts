@@ -37,11 +37,7 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequestData, In
       if (pid === -1 || epoch === -1) return fail(ErrorCode.INVALID_REQUEST);
       expected = { producerId: pid, producerEpoch: epoch };
     }
-    const r = ctx.broker.transactionCoordinator.handleInitProducerId(
-      req.transactionalId,
-      req.transactionTimeoutMs,
-      expected,
-    );
+    const r = ctx.transactions.handleInitProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
     return {
       throttleTimeMs: 0,
       errorCode: txnErrorCode(r.error, ctx.apiVersion, 4),

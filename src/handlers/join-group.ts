@@ -31,8 +31,8 @@ export const joinGroupHandler = defineHandler<JoinGroupRequestData, JoinGroupRes
   async handle(ctx, req) {
     const v = ctx.apiVersion;
     if (req.reason)
-      ctx.broker.log.debug(`JoinGroup ${req.groupId} from ${req.memberId || ctx.remote}: ${req.reason}`);
-    const result = await ctx.broker.groupCoordinator.joinGroup({
+      ctx.log.debug(`JoinGroup ${req.groupId} from ${req.memberId || ctx.remote}: ${req.reason}`);
+    const result = await ctx.groups.joinGroup({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId: v >= 5 ? (req.groupInstanceId ?? null) : null,

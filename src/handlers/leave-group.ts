@@ -26,7 +26,7 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroup
       v >= 3
         ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
         : [{ memberId: req.memberId ?? '', groupInstanceId: null }];
-    const result = ctx.broker.groupCoordinator.leaveGroup(req.groupId, leaving);
+    const result = ctx.groups.leaveGroup(req.groupId, leaving);
     if (v < 3) {
       const memberError = result.members[0]?.errorCode ?? ErrorCode.NONE;
       return {

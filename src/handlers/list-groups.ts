@@ -22,7 +22,7 @@ export const listGroupsHandler = defineHandler<ListGroupsRequestData, ListGroups
   handle(ctx, req) {
     const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
     const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
-    const groups = ctx.broker.groupCoordinator
+    const groups = ctx.groups
       .listGroups()
       .filter((g) => states.size === 0 || states.has(g.groupState.toLowerCase()))
       .filter((g) => types.size === 0 || types.has(g.groupType.toLowerCase()));

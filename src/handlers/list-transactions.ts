@@ -22,7 +22,7 @@ export const listTransactionsHandler = defineHandler<
   request: ListTransactionsRequest,
   response: ListTransactionsResponse,
   handle(ctx, req) {
-    const r = ctx.broker.transactionCoordinator.listTransactions(
+    const r = ctx.transactions.listTransactions(
       req.stateFilters,
       req.producerIdFilters,
       req.durationFilter ?? -1,

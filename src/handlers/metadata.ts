@@ -7,6 +7,8 @@
  * Unknown topics are auto-created (when allowed) and returned at once, rather than answered
  * LEADER_NOT_AVAILABLE first as Kafka does: the client saves a metadata round trip.
  */
+
+import { invalidTopicReason } from '../common/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   MetadataRequest,
@@ -17,7 +19,6 @@ import {
 } from '../protocol/generated/messages.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
 import { defineHandler } from '../server/handler.js';
-import { invalidTopicReason } from '../storage/topic-name.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -64,35 +65,34 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
   request: MetadataRequest,
   response: MetadataResponse,
   handle(ctx, req) {
-    const { broker, apiVersion } = ctx;
-    const rm = broker.replicaManager;
+    const { apiVersion } = ctx;
+    const md = ctx.metadata;
     const allTopics = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     let topics: MetadataResponseMetadataResponseTopic[];
     if (allTopics) {
-      topics = rm.topics().map(describeTopic);
+      topics = md.topics().map(describeTopic);
     } else {
       const allowAuto = apiVersion < 4 || req.allowAutoTopicCreation !== false;
       topics = req.topics!.map((t) => {
         if (t.name == null) {
-          const byId = t.topicId ? rm.topicById(t.topicId) : undefined;
+          const byId = t.topicId ? md.topicById(t.topicId) : undefined;
           return byId
             ? describeTopic(byId)
             : missingTopic(null, t.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
         }
         if (invalidTopicReason(t.name) !== null)
           return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
-        const info = rm.getOrAutoCreate(t.name, allowAuto);
+        const info = ctx.controller.maybeAutoCreateTopic(t.name, allowAuto);
         return info
           ? describeTopic(info)
           : missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       });
     }
-    const { host, port } = broker.advertised;
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host, port, rack: null }],
-      clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      brokers: ctx.metadata.brokers(ctx.listenerName).map((b) => ({ ...b })),
+      clusterId: ctx.metadata.clusterId,
+      controllerId: ctx.metadata.controllerId,
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };

@@ -29,7 +29,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
   response: OffsetCommitResponse,
   handle(ctx, req) {
     const v = ctx.apiVersion;
-    const rm = ctx.broker.replicaManager;
+    const rm = ctx.replicas;
     const retention = v <= 4 ? (req.retentionTimeMs ?? DEFAULT_RETENTION_TIME) : DEFAULT_RETENTION_TIME;
     const expireTimestamp = retention === DEFAULT_RETENTION_TIME ? null : Date.now() + retention;
     const entries: OffsetCommitEntry[] = [];
@@ -56,7 +56,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
       }),
     }));
     if (entries.length > 0) {
-      const codes = ctx.broker.groupCoordinator.commitOffsets(
+      const codes = ctx.groups.commitOffsets(
         req.groupId,
         req.memberId ?? '',
         v >= 7 ? (req.groupInstanceId ?? null) : null,

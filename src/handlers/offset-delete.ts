@@ -22,7 +22,7 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
   request: OffsetDeleteRequest,
   response: OffsetDeleteResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
+    const rm = ctx.replicas;
     const known: { topic: string; partition: number }[] = [];
     const slots: { topic: number; partition: number }[] = [];
     const topics = req.topics.map((t, ti) => ({
@@ -39,7 +39,7 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
         return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number };
       }),
     }));
-    const result = ctx.broker.groupCoordinator.deleteOffsets(req.groupId, known);
+    const result = ctx.groups.deleteOffsets(req.groupId, known);
     if (result.errorCode !== ErrorCode.NONE) {
       return { errorCode: result.errorCode, throttleTimeMs: 0, topics: [] };
     }

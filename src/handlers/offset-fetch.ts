@@ -55,8 +55,8 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
   response: OffsetFetchResponse,
   handle(ctx, req) {
     const v = ctx.apiVersion;
-    const coordinator = ctx.broker.groupCoordinator;
-    const pending = ctx.broker.transactionCoordinator.pendingOffsets;
+    const coordinator = ctx.groups;
+    const pending = ctx.transactions.pendingOffsets;
     const requireStable = v >= 7 && req.requireStable === true;
     const fetch = (groupId: string, topics: Parameters<GroupCoordinator['fetchOffsets']>[1]) => {
       const r = coordinator.fetchOffsets(groupId, topics);

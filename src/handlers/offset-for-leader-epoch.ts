@@ -28,7 +28,7 @@ export const offsetForLeaderEpochHandler = defineHandler<
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
+    const rm = ctx.replicas;
     const topics = req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((op) => {

@@ -31,7 +31,7 @@ export const syncGroupHandler = defineHandler<SyncGroupRequestData, SyncGroupRes
         assignment: Buffer.alloc(0),
       };
     }
-    const result = await ctx.broker.groupCoordinator.syncGroup({
+    const result = await ctx.groups.syncGroup({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

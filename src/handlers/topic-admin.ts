@@ -3,7 +3,7 @@
  * replica-assignment checks of ReplicationControlManager, and the authorized-operations bit
  * fields a broker without an authorizer reports.
  */
-import type { Broker } from '../server/broker.js';
+import type { MetadataView } from '../metadata/metadata-view.js';
 
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -55,22 +55,17 @@ export const CLUSTER_AUTHORIZED_OPERATIONS = bitField([
   AclOperation.DESCRIBE_TOKENS,
 ]);
 
-/** The nodes a partition may be placed on: this broker alone until there are followers. */
-export function registeredBrokers(broker: Broker): number[] {
-  return [broker.nodeId];
-}
-
 /**
  * ReplicationControlManager.validateManualPartitionAssignment: returns the
  * INVALID_REPLICA_ASSIGNMENT message, or null.
  */
 export function manualAssignmentError(
-  broker: Broker,
+  metadata: MetadataView,
   brokerIds: readonly number[],
   replicationFactor: number | undefined,
 ): string | null {
   if (brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.';
-  const registered = new Set(registeredBrokers(broker));
+  const registered = new Set(metadata.registeredBrokerIds());
   const sorted = [...brokerIds].sort((a, b) => a - b);
   let prev: number | undefined;
   for (const id of sorted) {

@@ -26,12 +26,11 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
   handle(ctx, req) {
-    const { broker } = ctx;
     const codes = new Map<string, number>();
     const key = (t: string, p: number) => `${t}\u0000${p}`;
     const accepted: TxnOffsetCommitPartition[] = [];
     for (const t of req.topics) {
-      const topic = broker.replicaManager.topic(t.name);
+      const topic = ctx.metadata.topic(t.name);
       for (const p of t.partitions) {
         if (!topic?.partitions[p.partitionIndex]) {
           codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -49,7 +48,7 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
     if (!req.groupId) {
       for (const a of accepted) codes.set(key(a.topic, a.partition), ErrorCode.INVALID_GROUP_ID);
     } else if (accepted.length > 0) {
-      const results = broker.transactionCoordinator.handleTxnOffsetCommit(
+      const results = ctx.transactions.handleTxnOffsetCommit(
         req.transactionalId,
         req.groupId,
         req.producerId,

@@ -11,7 +11,7 @@ import type { Logger } from '../server/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
-import { invalidTopicReason } from '../storage/topic-name.js';
+import { invalidTopicReason } from '../common/topic-name.js';
 import { Partition } from './partition.js';
 
 export interface TopicInfo {
@@ -85,6 +85,11 @@ export class ReplicaManager {
     this.topicsByName.set(meta.name, info);
     this.topicsById.set(meta.topicId, info);
     return info;
+  }
+
+  /** The log directory holding this broker's partitions (DescribeLogDirs). */
+  get logDir(): string {
+    return this.broker.logManager.dataDir;
   }
 
   topics(): TopicInfo[] {

@@ -12,11 +12,14 @@ import {
   type TransactionCoordinator,
 } from '../coordinator/transaction/index.js';
 import { allHandlers } from '../handlers/index.js';
+import { LocalController } from '../metadata/controller.js';
+import type { MetadataView } from '../metadata/metadata-view.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
+import { allowAll } from './authorizer.js';
 import { Connection } from './connection.js';
-import { HandlerRegistry } from './handler.js';
+import { type BrokerServices, HandlerRegistry } from './handler.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 
@@ -41,6 +44,8 @@ export class Broker {
   readonly replicaManager: ReplicaManager;
   readonly groupCoordinator: GroupCoordinator;
   readonly transactionCoordinator: TransactionCoordinator;
+  /** What handlers get in their request context; the one place it is wired. */
+  readonly services: BrokerServices;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly timers: Timer[] = [];
@@ -71,7 +76,38 @@ export class Broker {
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
+    this.services = {
+      metadata: this.metadataView(),
+      controller: new LocalController(this.replicaManager),
+      replicas: this.replicaManager,
+      groups: this.groupCoordinator,
+      transactions: this.transactionCoordinator,
+      configs: config,
+      authorizer: allowAll,
+      time: this.time,
+      log: this.log,
+      metrics: this.metrics,
+      apiVersions: () => this.handlers.apiVersions(),
+    };
     this.server = createServer((socket) => this.accept(socket));
+  }
+
+  /** The metadata of this one-broker cluster: itself, its topics, and itself as controller. */
+  private metadataView(): MetadataView {
+    const broker = this;
+    const rm = this.replicaManager;
+    return {
+      get clusterId() {
+        return broker.clusterId;
+      },
+      nodeId: this.nodeId,
+      controllerId: this.nodeId,
+      brokers: () => [{ nodeId: broker.nodeId, ...broker.advertised, rack: null }],
+      registeredBrokerIds: () => [broker.nodeId],
+      topics: () => rm.topics(),
+      topic: (name) => rm.topic(name),
+      topicById: (id) => rm.topicById(id),
+    };
   }
 
   get nodeId(): number {
@@ -143,7 +179,7 @@ export class Broker {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this);
+    const conn = new Connection(socket, this, this.config.listeners[0]!.name);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;
   }

@@ -17,6 +17,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/wire.js';
+import { ANONYMOUS } from './authorizer.js';
 import type { Broker } from './broker.js';
 import type { AnyHandler, RequestContext } from './handler.js';
 
@@ -37,6 +38,8 @@ export class Connection {
   constructor(
     private readonly socket: Socket,
     private readonly broker: Broker,
+    /** The listener this connection came in on. */
+    private readonly listenerName: string,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.closedPromise = new Promise((resolve) => {
@@ -189,6 +192,9 @@ export class Connection {
     }
     const request = codecFor<never>(handler.request, apiVersion).read(body);
     const ctx: RequestContext = {
+      ...this.broker.services,
+      principal: ANONYMOUS,
+      listenerName: this.listenerName,
       broker: this.broker,
       apiVersion,
       correlationId,

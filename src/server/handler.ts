@@ -3,11 +3,49 @@
  * versions it implements. The registry (src/handlers/index.ts) refuses duplicates and is the only
  * source of what ApiVersions advertises, so advertising and implementing cannot disagree.
  */
+import type { Time } from '../common/time.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
+import type { Controller } from '../metadata/controller.js';
+import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { Authorizer, KafkaPrincipal } from './authorizer.js';
 import type { Broker } from './broker.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
-export interface RequestContext {
+/**
+ * The narrow services a handler works with, built and wired once by `Broker`. Handlers reach
+ * nothing else: no broker object, no storage.
+ */
+export interface BrokerServices {
+  /** Read side of the cluster metadata: brokers, topics, leadership. */
+  readonly metadata: MetadataView;
+  /** Write side: topic, partition and config changes. */
+  readonly controller: Controller;
+  /** The data path: partitions this broker hosts, appends, reads, waiting fetches. */
+  readonly replicas: ReplicaManager;
+  readonly groups: GroupCoordinator;
+  readonly transactions: TransactionCoordinator;
+  /** The broker's configuration (static and dynamic). */
+  readonly configs: BrokerConfig;
+  readonly authorizer: Authorizer;
+  readonly time: Time;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** What ApiVersions advertises: the handler registry's table. */
+  apiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[];
+}
+
+export interface RequestContext extends BrokerServices {
+  /** @deprecated transitional: use the services above. */
   readonly broker: Broker;
+  /** The authenticated principal of the connection (User:ANONYMOUS on PLAINTEXT). */
+  readonly principal: KafkaPrincipal;
+  /** The listener the request came in on (Metadata answers with addresses on it). */
+  readonly listenerName: string;
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;

@@ -18,7 +18,7 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from './partition-metadata.js';
-import { invalidTopicReason } from './topic-name.js';
+import { invalidTopicReason } from '../common/topic-name.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
