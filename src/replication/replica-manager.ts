@@ -5,13 +5,13 @@
  * replicas, ISR, high watermark) so that followers can be added without touching handlers.
  */
 
+import { invalidTopicReason } from '../common/topic-name.js';
 import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
 import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
 import type { Logger } from '../server/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
-import { invalidTopicReason } from '../common/topic-name.js';
 import { Partition } from './partition.js';
 
 export interface TopicInfo {
