@@ -4,7 +4,8 @@
  * requests finish, flushes and closes every log (writing the clean-shutdown marker).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { systemTime, type Time, type Timer } from '../common/time.js';
+import { Scheduler } from '../common/scheduler.js';
+import { systemTime, type Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
 import {
@@ -40,6 +41,8 @@ export class Broker {
   readonly metrics = new Metrics();
   readonly log: Logger;
   readonly time: Time;
+  /** Periodic background work: retention, flushes, checkpoints, expiry. */
+  readonly scheduler: Scheduler;
   readonly logManager: LogManager;
   readonly replicaManager: ReplicaManager;
   readonly groupCoordinator: GroupCoordinator;
@@ -48,7 +51,6 @@ export class Broker {
   readonly services: BrokerServices;
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
-  private readonly timers: Timer[] = [];
   private boundPort = 0;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
@@ -59,6 +61,7 @@ export class Broker {
   ) {
     this.log = options.logger ?? createLogger();
     this.time = options.time ?? systemTime;
+    this.scheduler = new Scheduler(this.time, this.log);
     if (config.notUsed.length > 0) {
       this.log.info(
         `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
@@ -162,16 +165,9 @@ export class Broker {
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
   }
 
-  /** Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. */
+  /** Runs `task` every `<intervalConfig>` ms on the broker's scheduler; a failure is logged, never thrown. */
   private schedule(intervalConfig: string, task: () => void): void {
-    const timer = this.time.setInterval(() => {
-      try {
-        task();
-      } catch (err) {
-        this.log.error(`scheduled task (${intervalConfig}) failed`, err);
-      }
-    }, this.config.int(intervalConfig));
-    this.timers.push(timer);
+    this.scheduler.schedule(intervalConfig, this.config.int(intervalConfig), task);
   }
 
   private accept(socket: Socket): void {
@@ -221,7 +217,7 @@ export class Broker {
   }
 
   private async doClose(timeoutMs: number): Promise<void> {
-    for (const t of this.timers) t.cancel();
+    this.scheduler.shutdown();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
