@@ -1,0 +1,97 @@
+/**
+ * The changes a controller makes to the cluster metadata, named after Kafka's KRaft metadata
+ * records (`metadata/src/main/resources/common/metadata/*.json`): a broker registers, a topic and
+ * its partitions are created, a partition's leader or ISR changes, a config is set, a topic is
+ * removed. The metadata image (image.ts) is what replaying them in order gives; the controller
+ * persists them (a local log in one process, etcd across processes) and every broker applies
+ * them.
+ */
+
+/** One listener of a broker, as clients reach it. */
+export interface BrokerEndpointRecord {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly securityProtocol: string;
+}
+
+export interface RegisterBrokerRecord {
+  readonly type: 'RegisterBrokerRecord';
+  readonly brokerId: number;
+  /** Grows with every registration of the same broker id (a restart), so stale requests can be told apart. */
+  readonly brokerEpoch: number;
+  readonly rack: string | null;
+  readonly endpoints: readonly BrokerEndpointRecord[];
+  /** A registered broker is fenced until it has caught up with the metadata. */
+  readonly fenced: boolean;
+}
+
+export interface UnregisterBrokerRecord {
+  readonly type: 'UnregisterBrokerRecord';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+}
+
+export interface BrokerRegistrationChangeRecord {
+  readonly type: 'BrokerRegistrationChangeRecord';
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
+  readonly fenced: boolean;
+}
+
+export interface TopicRecord {
+  readonly type: 'TopicRecord';
+  readonly name: string;
+  readonly topicId: string;
+}
+
+export interface PartitionRecord {
+  readonly type: 'PartitionRecord';
+  readonly topicId: string;
+  readonly partitionId: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  /** -1 when no replica can lead. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+}
+
+/**
+ * A change of one partition; absent fields keep their value. Every change bumps the partition
+ * epoch; a change of leader also bumps the leader epoch (as Kafka's PartitionChangeBuilder).
+ */
+export interface PartitionChangeRecord {
+  readonly type: 'PartitionChangeRecord';
+  readonly topicId: string;
+  readonly partitionId: number;
+  readonly leader?: number;
+  readonly isr?: readonly number[];
+  readonly replicas?: readonly number[];
+}
+
+export type ConfigResourceType = 'TOPIC' | 'BROKER';
+
+/** Sets (or with `value: null` removes) one config of a topic or a broker ("" = the cluster default). */
+export interface ConfigRecord {
+  readonly type: 'ConfigRecord';
+  readonly resourceType: ConfigResourceType;
+  readonly resourceName: string;
+  readonly name: string;
+  readonly value: string | null;
+}
+
+export interface RemoveTopicRecord {
+  readonly type: 'RemoveTopicRecord';
+  readonly topicId: string;
+}
+
+export type MetadataRecord =
+  | RegisterBrokerRecord
+  | UnregisterBrokerRecord
+  | BrokerRegistrationChangeRecord
+  | TopicRecord
+  | PartitionRecord
+  | PartitionChangeRecord
+  | ConfigRecord
+  | RemoveTopicRecord;
