@@ -148,10 +148,11 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   request: FetchRequest,
   response: FetchResponse,
   async handle(ctx, req) {
-    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    const time = ctx.broker.time;
+    const deadline = time.now() + Math.max(0, req.maxWaitMs);
     for (;;) {
       const attempt = readOnce(ctx, req);
-      const waitMs = deadline - Date.now();
+      const waitMs = deadline - time.now();
       if (
         attempt.bytes >= req.minBytes ||
         attempt.hasError ||

@@ -33,7 +33,8 @@ export class ReplicaManager {
   private readonly topicsByName = new Map<string, TopicInfo>();
   private readonly topicsById = new Map<string, TopicInfo>();
   private shuttingDown = false;
-  private readonly shutdownListeners = new Set<() => void>();
+  /** The fetch purgatory: how each waiting fetch is ended early (shutdown). */
+  private readonly waitingFetches = new Set<() => void>();
 
   constructor(private readonly broker: Broker) {
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
@@ -194,6 +195,11 @@ export class ReplicaManager {
     return this.createTopic(name, this.broker.config.int('num.partitions'));
   }
 
+  /** Fetches waiting in the purgatory now (Kafka's PurgatorySize for delayedOperation=Fetch). */
+  get fetchPurgatorySize(): number {
+    return this.waitingFetches.size;
+  }
+
   /**
    * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, the
    * request's connection closes or the broker shuts down (false): the fetch purgatory.
@@ -210,15 +216,15 @@ export class ReplicaManager {
       const finish = (appended: boolean) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        timer.cancel();
         for (const u of unsubs) u();
-        this.shutdownListeners.delete(onShutdown);
+        this.waitingFetches.delete(onShutdown);
         resolve(appended);
       };
       const onShutdown = () => finish(false);
-      const timer = setTimeout(onShutdown, timeoutMs);
+      const timer = this.broker.time.setTimeout(onShutdown, timeoutMs);
       for (const p of partitions) unsubs.push(p.onAppend(() => finish(true)));
-      this.shutdownListeners.add(onShutdown);
+      this.waitingFetches.add(onShutdown);
       closed.then(onShutdown, onShutdown);
     });
   }
@@ -240,6 +246,6 @@ export class ReplicaManager {
   /** Wakes every waiting fetch so that shutdown does not wait for long polls. */
   shutdown(): void {
     this.shuttingDown = true;
-    for (const l of [...this.shutdownListeners]) l();
+    for (const l of [...this.waitingFetches]) l();
   }
 }
