@@ -161,7 +161,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       ) {
         return attempt.response;
       }
-      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.closed);
+      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.signal);
       if (!appended) return readOnce(ctx, req).response;
     }
   },

@@ -201,15 +201,14 @@ export class ReplicaManager {
   }
 
   /**
-   * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, the
-   * request's connection closes or the broker shuts down (false): the fetch purgatory.
+   * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, `signal`
+   * aborts (the request's connection closed) or the broker shuts down (false): the fetch
+   * purgatory. However the wait ends, it releases everything it registered — its timer, its
+   * listener on each partition and on the signal, its purgatory entry — so a connection that
+   * polls forever holds nothing for the polls that are over.
    */
-  waitForAppend(
-    partitions: readonly Partition[],
-    timeoutMs: number,
-    closed: Promise<void>,
-  ): Promise<boolean> {
-    if (this.shuttingDown || timeoutMs <= 0) return Promise.resolve(false);
+  waitForAppend(partitions: readonly Partition[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.shuttingDown || timeoutMs <= 0 || signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const unsubs: (() => void)[] = [];
       let done = false;
@@ -218,14 +217,15 @@ export class ReplicaManager {
         done = true;
         timer.cancel();
         for (const u of unsubs) u();
-        this.waitingFetches.delete(onShutdown);
+        signal.removeEventListener('abort', expire);
+        this.waitingFetches.delete(expire);
         resolve(appended);
       };
-      const onShutdown = () => finish(false);
-      const timer = this.broker.time.setTimeout(onShutdown, timeoutMs);
+      const expire = () => finish(false);
+      const timer = this.broker.time.setTimeout(expire, timeoutMs);
       for (const p of partitions) unsubs.push(p.onAppend(() => finish(true)));
-      this.waitingFetches.add(onShutdown);
-      closed.then(onShutdown, onShutdown);
+      signal.addEventListener('abort', expire, { once: true });
+      this.waitingFetches.add(expire);
     });
   }
 
