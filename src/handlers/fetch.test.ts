@@ -83,7 +83,7 @@ describe('Fetch long poll', () => {
     }
   });
 
-  it('releases a wait completed by data, by timeout and by the connection closing', async () => {
+  it('releases a wait completed by data or by its connection closing (timeouts: the 50,000 test)', async () => {
     const time = new MockTime();
     const tb = await startTestBroker({}, undefined, { time });
     try {
