@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // global.gc for tests that measure the heap after a collection (src/handlers/fetch.test.ts).
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

@@ -2,7 +2,7 @@
 # Kafka's own command-line tools (org.apache.kafka:kafka-tools from Maven Central) against a fresh
 # kbroker: the session a user runs (create/describe a topic, console producer with keys, console
 # consumer with a group, consumer-groups describe/reset, configs, offsets, perf tests,
-# transactions, delete-records) and kafka-dump-log over every segment kbroker wrote.
+# transactions, delete-records, kafka-acls --list) and kafka-dump-log over every segment kbroker wrote.
 #
 #   compat-tests/kafka-tools/run.sh [--install-only]
 # Env: KAFKA_TOOLS_VERSION (default 4.4.0), COMPAT_CACHE, COMPAT_OUT.
@@ -186,6 +186,18 @@ f_delete_records() {
     || fail "earliest offset of perf-0 is not 100"
 }
 
+# kafka-acls --list against a broker without an authorizer: Kafka's answer is SECURITY_DISABLED,
+# which the tool reports (exit 1) as "SecurityDisabledException: No Authorizer is configured on the
+# broker"; a broker that does not serve DescribeAcls makes it an UnsupportedVersionException.
+f_acls_list() {
+  local rc=0
+  tool kafka-acls.sh --bootstrap-server "$B" --list >"$WORK/acls.txt" 2>&1 || rc=$?
+  head -1 "$WORK/acls.txt"
+  [ "$rc" -eq 1 ] || fail "kafka-acls exited $rc, Kafka's tool exits 1 on SECURITY_DISABLED"
+  grep -q 'SecurityDisabledException: No Authorizer is configured on the broker' "$WORK/acls.txt" \
+    || fail "no SecurityDisabledException: $(head -1 "$WORK/acls.txt")"
+}
+
 f_topics_alter_delete() {
   tool kafka-topics.sh --bootstrap-server "$B" --alter --topic orders --partitions 4
   tool kafka-topics.sh --bootstrap-server "$B" --describe --topic orders | grep -q 'PartitionCount: 4' || fail "not 4 partitions"
@@ -269,6 +281,7 @@ compat_feature producer-perf-test f_producer_perf_test
 compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions
 compat_feature delete-records f_delete_records
+compat_feature acls-list f_acls_list
 compat_feature topics-alter-delete f_topics_alter_delete
 compat_feature dump-log f_dump_log
 compat_finish

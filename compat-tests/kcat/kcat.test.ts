@@ -443,6 +443,20 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
     expect(await query(msgs[8]!.timestamp + 60_000)).toBe(-1);
   });
 
+  it('-Q never answers below the log start offset moved by DeleteRecords', async () => {
+    const topic = 'kcat-times-deleted';
+    // One kcat run: the 100 records land in one batch, so the log start offset falls inside it.
+    await produce(['-t', topic, '-p', '0'], `${Array.from({ length: 100 }, (_, i) => `m${i}`).join('\n')}\n`);
+    const msgs = await consumeAll(topic);
+    expect(msgs).toHaveLength(100);
+    expect(storedBatches(broker.dataDir, topic)).toHaveLength(1);
+    broker.broker.replicaManager.getPartition(topic, 0)!.log.deleteRecordsBefore(40);
+    const r = await kcat(['-Q', '-t', `${topic}:0:0`, '-m', '10']);
+    const m = /\[0\] offset (-?\d+)\n/.exec(r.stdout.toString('utf8'));
+    if (r.code !== 0 || !m) throw new Error(`${describeRun('kcat -Q 0', r)}\nstdout: ${r.stdout.toString()}`);
+    expect(Number(m[1])).toBe(40); // Kafka: the first record at or after the log start offset
+  });
+
   it('consumes from an absolute offset (-o N) and from a timestamp (-o s@ts)', async () => {
     const topic = 'kcat-seek';
     const first = Array.from({ length: 30 }, (_, i) => `first-${i}`);

@@ -18,6 +18,10 @@
  * transactions (producer id, first offset) overlapping the returned batches, from the segments'
  * `.txnindex` files, so the consumer can drop aborted records; read_uncommitted reads up to the high
  * watermark and sends a null list.
+ *
+ * An unexpected failure reading one partition answers it UNKNOWN_SERVER_ERROR, or KAFKA_STORAGE_ERROR
+ * for an I/O error, with unknown offsets (-1) as Kafka's ReplicaManager.readFromLocalLog; the other
+ * partitions are served and, as for any partition error, the fetch answers without waiting.
  */
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
@@ -30,6 +34,7 @@ import {
 import { iterateBatches } from '../protocol/record-batch.js';
 import type { Partition } from '../replication/partition.js';
 import { defineHandler, type RequestContext } from '../server/handler.js';
+import { unexpectedPartitionError } from './partition-error.js';
 
 export const READ_COMMITTED = 1;
 
@@ -97,38 +102,45 @@ function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
           return partitionError(fp.partition, missing);
         }
         partitions.push(p);
-        const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
-        if (epochError) {
+        try {
+          const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
+          if (epochError) {
+            hasError = true;
+            return partitionError(fp.partition, epochError, p);
+          }
+          const highWatermark = p.highWatermark;
+          const lastStableOffset = p.lastStableOffset;
+          const result = p.log.read(
+            fp.fetchOffset,
+            Math.min(fp.partitionMaxBytes, remaining),
+            bytes === 0,
+            readCommitted ? lastStableOffset : highWatermark,
+          );
+          if ('error' in result) {
+            hasError = true;
+            return partitionError(fp.partition, result.error, p);
+          }
+          const records = result.records;
+          const aborted = readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null;
+          const size = records ? records.length : 0;
+          bytes += size;
+          remaining = Math.max(0, remaining - size);
+          if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
+          return {
+            partitionIndex: fp.partition,
+            errorCode: ErrorCode.NONE,
+            highWatermark,
+            lastStableOffset,
+            logStartOffset: p.logStartOffset,
+            abortedTransactions: aborted,
+            preferredReadReplica: -1,
+            records: records ?? Buffer.alloc(0),
+          };
+        } catch (err) {
           hasError = true;
-          return partitionError(fp.partition, epochError, p);
+          ctx.broker.log.error(`Error processing fetch on partition ${p.topic}-${p.partition}`, err);
+          return partitionError(fp.partition, unexpectedPartitionError(err));
         }
-        const highWatermark = p.highWatermark;
-        const lastStableOffset = p.lastStableOffset;
-        const result = p.log.read(
-          fp.fetchOffset,
-          Math.min(fp.partitionMaxBytes, remaining),
-          bytes === 0,
-          readCommitted ? lastStableOffset : highWatermark,
-        );
-        if ('error' in result) {
-          hasError = true;
-          return partitionError(fp.partition, result.error, p);
-        }
-        const records = result.records;
-        const size = records ? records.length : 0;
-        bytes += size;
-        remaining = Math.max(0, remaining - size);
-        if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
-        return {
-          partitionIndex: fp.partition,
-          errorCode: ErrorCode.NONE,
-          highWatermark,
-          lastStableOffset,
-          logStartOffset: p.logStartOffset,
-          abortedTransactions: readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null,
-          preferredReadReplica: -1,
-          records: records ?? Buffer.alloc(0),
-        };
       }),
     };
   });
@@ -148,10 +160,11 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   request: FetchRequest,
   response: FetchResponse,
   async handle(ctx, req) {
-    const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    const time = ctx.broker.time;
+    const deadline = time.now() + Math.max(0, req.maxWaitMs);
     for (;;) {
       const attempt = readOnce(ctx, req);
-      const waitMs = deadline - Date.now();
+      const waitMs = deadline - time.now();
       if (
         attempt.bytes >= req.minBytes ||
         attempt.hasError ||
@@ -160,7 +173,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       ) {
         return attempt.response;
       }
-      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.closed);
+      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.signal);
       if (!appended) return readOnce(ctx, req).response;
     }
   },

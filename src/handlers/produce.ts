@@ -17,6 +17,8 @@
  * (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka) and a partition the coordinator has in
  * that producer's ongoing transaction (Kafka 3.6+ verification; else INVALID_TXN_STATE), so no
  * transaction is ever left open where no marker will come.
+ * An unexpected failure appending to one partition answers it UNKNOWN_SERVER_ERROR, or
+ * KAFKA_STORAGE_ERROR for an I/O error (as Kafka's Errors.forException); the others are appended.
  */
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
@@ -37,6 +39,7 @@ import { NotEnoughReplicasError } from '../replication/partition.js';
 import type { Broker } from '../server/broker.js';
 import { defineHandler } from '../server/handler.js';
 import { ProducerStateError } from '../storage/producer-state-manager.js';
+import { unexpectedPartitionError } from './partition-error.js';
 
 const MIN_SUPPORTED_VERSION = 3;
 const ZSTD_MIN_VERSION = 7;
@@ -153,8 +156,8 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
             req.acks,
           );
         } catch (err) {
-          broker.log.error(`append to ${t.name}-${p.index} failed`, err);
-          return failed(p.index, 'KAFKA_STORAGE_ERROR');
+          broker.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
+          return failed(p.index, unexpectedPartitionError(err));
         }
       }),
     }));

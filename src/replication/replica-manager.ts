@@ -43,7 +43,8 @@ export class ReplicaManager {
   private readonly topicsByName = new Map<string, TopicInfo>();
   private readonly topicsById = new Map<string, TopicInfo>();
   private shuttingDown = false;
-  private readonly shutdownListeners = new Set<() => void>();
+  /** The fetch purgatory: how each waiting fetch is ended early (shutdown). */
+  private readonly waitingFetches = new Set<() => void>();
 
   constructor(private readonly broker: ReplicaManagerDeps) {
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
@@ -209,32 +210,37 @@ export class ReplicaManager {
     return this.createTopic(name, this.broker.config.int('num.partitions'));
   }
 
+  /** Fetches waiting in the purgatory now (Kafka's PurgatorySize for delayedOperation=Fetch). */
+  get fetchPurgatorySize(): number {
+    return this.waitingFetches.size;
+  }
+
   /**
-   * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, the
-   * request's connection closes or the broker shuts down (false): the fetch purgatory.
+   * Waits until any of `partitions` gets new data (resolves true), or the timeout passes, `signal`
+   * aborts (the request's connection closed) or the broker shuts down (false): the fetch
+   * purgatory. However the wait ends, it releases everything it registered — its timer, its
+   * listener on each partition and on the signal, its purgatory entry — so a connection that
+   * polls forever holds nothing for the polls that are over.
    */
-  waitForAppend(
-    partitions: readonly Partition[],
-    timeoutMs: number,
-    closed: Promise<void>,
-  ): Promise<boolean> {
-    if (this.shuttingDown || timeoutMs <= 0) return Promise.resolve(false);
+  waitForAppend(partitions: readonly Partition[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    if (this.shuttingDown || timeoutMs <= 0 || signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const unsubs: (() => void)[] = [];
       let done = false;
       const finish = (appended: boolean) => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        timer.cancel();
         for (const u of unsubs) u();
-        this.shutdownListeners.delete(onShutdown);
+        signal.removeEventListener('abort', expire);
+        this.waitingFetches.delete(expire);
         resolve(appended);
       };
-      const onShutdown = () => finish(false);
-      const timer = setTimeout(onShutdown, timeoutMs);
+      const expire = () => finish(false);
+      const timer = this.broker.time.setTimeout(expire, timeoutMs);
       for (const p of partitions) unsubs.push(p.onAppend(() => finish(true)));
-      this.shutdownListeners.add(onShutdown);
-      closed.then(onShutdown, onShutdown);
+      signal.addEventListener('abort', expire, { once: true });
+      this.waitingFetches.add(expire);
     });
   }
 
@@ -255,6 +261,6 @@ export class ReplicaManager {
   /** Wakes every waiting fetch so that shutdown does not wait for long polls. */
   shutdown(): void {
     this.shuttingDown = true;
-    for (const l of [...this.shutdownListeners]) l();
+    for (const l of [...this.waitingFetches]) l();
   }
 }

@@ -29,8 +29,8 @@ export class Connection {
   private readonly frames: Buffer[] = [];
   private processing = false;
   private closedFlag = false;
-  private readonly closedPromise: Promise<void>;
-  private resolveClosed!: () => void;
+  /** Aborted on close; requests see its signal (RequestContext.signal). */
+  private readonly abortOnClose = new AbortController();
   /** Resolves when the request being processed (if any) is done; used by graceful shutdown. */
   idle: Promise<void> = Promise.resolve();
   readonly remote: string;
@@ -42,9 +42,6 @@ export class Connection {
     private readonly listenerName: string,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.closedPromise = new Promise((resolve) => {
-      this.resolveClosed = resolve;
-    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -61,7 +58,7 @@ export class Connection {
     this.frames.length = 0;
     this.chunks.length = 0;
     this.socket.destroy();
-    this.resolveClosed();
+    this.abortOnClose.abort();
     this.broker.connectionClosed(this);
   }
 
@@ -200,7 +197,7 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       remote: this.remote,
-      closed: this.closedPromise,
+      signal: this.abortOnClose.signal,
     };
     const started = performance.now();
     let response: unknown;

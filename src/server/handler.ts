@@ -51,8 +51,11 @@ export interface RequestContext extends BrokerServices {
   readonly clientId: string | null;
   /** Address of the peer, for logs. */
   readonly remote: string;
-  /** Resolves when the connection closes (long polls stop waiting then). */
-  readonly closed: Promise<void>;
+  /**
+   * Aborted when the connection closes: long polls stop waiting then. A wait adds its listener
+   * for the duration of the wait and removes it when done, so nothing accumulates per request.
+   */
+  readonly signal: AbortSignal;
 }
 
 export interface ApiHandler<Req = never, Res = unknown> {

@@ -1,0 +1,167 @@
+import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { startTestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
+
+const WAIT_MS = 100;
+
+const fetchBody = (topic: string, maxWaitMs: number) => ({
+  replicaId: -1,
+  maxWaitMs,
+  minBytes: 1,
+  maxBytes: 1 << 20,
+  isolationLevel: 0,
+  topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }],
+});
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Counts response frames on a raw socket without keeping their bytes. */
+function countResponses(socket: Socket): { readonly count: number } {
+  const state = { count: 0 };
+  let need = -1; // bytes left of the current frame, -1 while reading its size
+  let sizeBytes: number[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (need < 0) {
+        sizeBytes.push(chunk[pos++]!);
+        if (sizeBytes.length === 4) {
+          need = Buffer.from(sizeBytes).readInt32BE(0);
+          sizeBytes = [];
+        }
+        continue;
+      }
+      const n = Math.min(need, chunk.length - pos);
+      pos += n;
+      need -= n;
+      if (need === 0) {
+        state.count++;
+        need = -1;
+      }
+    }
+  });
+  return state;
+}
+
+function gcHeapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with --expose-gc (vitest.config.ts passes it to the forks)');
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed;
+}
+
+describe('Fetch long poll', () => {
+  it('waits by the broker clock and answers empty at maxWaitMs', async () => {
+    const time = new MockTime();
+    const tb = await startTestBroker({}, undefined, { time });
+    try {
+      tb.broker.replicaManager.createTopic('clock', 1);
+      const c = await TestClient.connect(tb.port);
+      let answered = false;
+      const res = c.request<{ responses: { partitions: { records: Buffer | null }[] }[] }>(
+        1,
+        12,
+        fetchBody('clock', 30_000),
+      );
+      void res.then(() => {
+        answered = true;
+      });
+      for (let i = 0; i < 5; i++) await tick();
+      expect(tb.broker.replicaManager.fetchPurgatorySize).toBe(1);
+      await time.advanceAsync(29_999);
+      expect(answered).toBe(false);
+      await time.advanceAsync(1);
+      const r = await res;
+      expect(r.responses[0]!.partitions[0]!.records?.length ?? 0).toBe(0);
+      expect(tb.broker.replicaManager.fetchPurgatorySize).toBe(0);
+      c.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('releases a wait completed by data or by its connection closing (timeouts: the 50,000 test)', async () => {
+    const time = new MockTime();
+    const tb = await startTestBroker({}, undefined, { time });
+    try {
+      const rm = tb.broker.replicaManager;
+      rm.createTopic('release', 1);
+      const timersBefore = time.pendingTimers;
+      const c = await TestClient.connect(tb.port);
+
+      // By data: an append wakes it, and its timer goes with it.
+      const byData = c.request(1, 12, fetchBody('release', 30_000));
+      for (let i = 0; i < 5; i++) await tick();
+      expect(rm.fetchPurgatorySize).toBe(1);
+      expect(time.pendingTimers).toBe(timersBefore + 1);
+      rm.getPartition('release', 0)!.appendRecordsToLeader(buildRecordBatch({ records: [{ value: 'x' }] }));
+      await byData;
+      expect(rm.fetchPurgatorySize).toBe(0);
+      expect(time.pendingTimers).toBe(timersBefore);
+
+      // By close: the wait ends at once, releasing its timer and its partition listener.
+      const byClose = c.request(1, 12, { ...fetchBody('release', 30_000), topics: [] });
+      await byClose; // an empty fetch answers at once
+      const waiting = c.request(1, 12, {
+        ...fetchBody('release', 30_000),
+        topics: [
+          { topic: 'release', partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1024 }] },
+        ],
+      });
+      waiting.catch(() => {});
+      for (let i = 0; i < 5; i++) await tick();
+      expect(rm.fetchPurgatorySize).toBe(1);
+      c.close();
+      for (let i = 0; i < 50 && rm.fetchPurgatorySize > 0; i++) await tick();
+      expect(rm.fetchPurgatorySize).toBe(0);
+      expect(time.pendingTimers).toBe(timersBefore);
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('50,000 waiting fetches on one connection leave its heap as it was', async () => {
+    const time = new MockTime();
+    const tb = await startTestBroker({}, undefined, { time });
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ port: tb.port, host: '127.0.0.1' }, () => resolve(s));
+      s.once('error', reject);
+    });
+    try {
+      tb.broker.replicaManager.createTopic('idle', 1);
+      const encoder = await TestClient.connect(tb.port);
+      const frame = encoder.frame(1, 12, fetchBody('idle', WAIT_MS), 7);
+      encoder.close();
+      const window = Buffer.concat(Array.from({ length: 50 }, () => frame));
+      const responses = countResponses(socket);
+      let sent = 0;
+      /** Sends n fetches, 50 at a time, moving the clock so each one waits out its maxWaitMs. */
+      const run = async (n: number) => {
+        const target = responses.count + n;
+        while (responses.count < target) {
+          if (sent - responses.count < 50 && sent < target) {
+            socket.write(window);
+            sent += 50;
+          }
+          time.advance(WAIT_MS);
+          await tick();
+        }
+      };
+      await run(2_000); // warm up (JIT, buffers)
+      const before = gcHeapUsed();
+      await run(50_000);
+      const after = gcHeapUsed();
+      const growth = after - before;
+      console.log(`heap growth over 50,000 waiting fetches: ${(growth / 1024 / 1024).toFixed(2)} MB`);
+      expect(responses.count).toBe(52_000);
+      expect(tb.broker.replicaManager.fetchPurgatorySize).toBe(0);
+      expect(growth).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      socket.destroy();
+      await tb.close();
+    }
+  });
+});
