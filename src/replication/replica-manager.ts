@@ -5,6 +5,7 @@
  * replicas, ISR, high watermark) so that followers can be added without touching handlers.
  */
 
+import type { Time } from '../common/time.js';
 import { invalidTopicReason } from '../common/topic-name.js';
 import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
 import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
@@ -13,6 +14,7 @@ import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { Partition } from './partition.js';
+import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
 
 export interface TopicInfo {
   readonly name: string;
@@ -35,6 +37,38 @@ export interface ReplicaManagerDeps {
   readonly logManager: LogManager;
   readonly log: Logger;
   readonly metrics: Metrics;
+  readonly time: Time;
+}
+
+/**
+ * A fetch waiting for data (the waiting half of Kafka's DelayedFetch; the handler reads again
+ * once it completes): done when the high watermark of any of its partitions moves, resolving
+ * `true`; `false` when it expires, its connection closes, its partition is deleted or the broker
+ * shuts down.
+ */
+class DelayedFetchWait extends DelayedOperation {
+  private readonly highWatermarks: number[];
+
+  constructor(
+    delayMs: number,
+    private readonly partitions: readonly Partition[],
+    private readonly resolve: (appended: boolean) => void,
+  ) {
+    super(delayMs);
+    this.highWatermarks = partitions.map((p) => p.highWatermark);
+  }
+
+  private get appended(): boolean {
+    return this.partitions.some((p, i) => p.highWatermark !== this.highWatermarks[i]);
+  }
+
+  tryComplete(): boolean {
+    return this.appended ? this.forceComplete() : false;
+  }
+
+  protected override onComplete(): void {
+    this.resolve(this.appended);
+  }
 }
 
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
@@ -42,11 +76,12 @@ export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_sta
 export class ReplicaManager {
   private readonly topicsByName = new Map<string, TopicInfo>();
   private readonly topicsById = new Map<string, TopicInfo>();
-  private shuttingDown = false;
+  /** Long-poll fetches waiting for data, by partition. */
+  private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
   /** The fetch purgatory: how each waiting fetch is ended early (shutdown). */
-  private readonly waitingFetches = new Set<() => void>();
 
   constructor(private readonly broker: ReplicaManagerDeps) {
+    this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.time);
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
     for (const scope of ['default', 'broker'] as const) {
       if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
@@ -73,7 +108,9 @@ export class ReplicaManager {
       if (log.leaderEpochCache.latestEpoch() < LEADER_EPOCH) {
         log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
       }
-      partitions.push(new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]));
+      const partition = new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]);
+      partition.onAppend(() => this.fetchPurgatory.checkAndComplete(partition));
+      partitions.push(partition);
     }
     const info: TopicInfo = {
       name: meta.name,
@@ -126,7 +163,7 @@ export class ReplicaManager {
     this.topicsByName.delete(t.name);
     this.topicsById.delete(t.topicId);
     this.broker.logManager.deleteTopic(t.name);
-    for (const p of t.partitions) p.notifyAppend();
+    for (const p of t.partitions) this.fetchPurgatory.completeAll(p);
     this.broker.metrics.topicDeleted(t.name);
     this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
   }
@@ -145,7 +182,7 @@ export class ReplicaManager {
     this.broker.logManager.deleteTopics(doomed.map((t) => t.name));
     const deleted: string[] = [];
     for (const t of doomed) {
-      for (const p of t.partitions) p.notifyAppend();
+      for (const p of t.partitions) this.fetchPurgatory.completeAll(p);
       this.broker.metrics.topicDeleted(t.name);
       this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
       deleted.push(t.name);
@@ -212,7 +249,7 @@ export class ReplicaManager {
 
   /** Fetches waiting in the purgatory now (Kafka's PurgatorySize for delayedOperation=Fetch). */
   get fetchPurgatorySize(): number {
-    return this.waitingFetches.size;
+    return this.fetchPurgatory.size;
   }
 
   /**
@@ -223,24 +260,12 @@ export class ReplicaManager {
    * polls forever holds nothing for the polls that are over.
    */
   waitForAppend(partitions: readonly Partition[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-    if (this.shuttingDown || timeoutMs <= 0 || signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const unsubs: (() => void)[] = [];
-      let done = false;
-      const finish = (appended: boolean) => {
-        if (done) return;
-        done = true;
-        timer.cancel();
-        for (const u of unsubs) u();
-        signal.removeEventListener('abort', expire);
-        this.waitingFetches.delete(expire);
-        resolve(appended);
-      };
-      const expire = () => finish(false);
-      const timer = this.broker.time.setTimeout(expire, timeoutMs);
-      for (const p of partitions) unsubs.push(p.onAppend(() => finish(true)));
-      signal.addEventListener('abort', expire, { once: true });
-      this.waitingFetches.add(expire);
+      this.fetchPurgatory.tryCompleteElseWatch(
+        new DelayedFetchWait(timeoutMs, partitions, resolve),
+        partitions,
+        signal,
+      );
     });
   }
 
@@ -260,7 +285,6 @@ export class ReplicaManager {
 
   /** Wakes every waiting fetch so that shutdown does not wait for long polls. */
   shutdown(): void {
-    this.shuttingDown = true;
-    for (const l of [...this.waitingFetches]) l();
+    this.fetchPurgatory.shutdown();
   }
 }
