@@ -71,6 +71,13 @@ export class Broker {
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
+    // A deleted topic's offsets, committed or staged by open transactions, go with it.
+    this.replicaManager.onPartitionsDeleted((partitions) =>
+      this.groupCoordinator.onPartitionsDeleted(
+        partitions,
+        this.transactionCoordinator.pendingOffsets.removePartitions(partitions),
+      ),
+    );
     this.server = createServer((socket) => this.accept(socket));
   }
 
