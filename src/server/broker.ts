@@ -65,6 +65,7 @@ export class Broker {
       clusterId: config.get('cluster.id') ?? undefined,
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
+      producerIdExpirationMs: config.int('producer.id.expiration.ms'),
     });
     this.replicaManager = new ReplicaManager(this);
     this.groupCoordinator = createGroupCoordinator(this);
@@ -131,6 +132,7 @@ export class Broker {
       this.logManager.checkpointHighWatermarks(),
     );
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
+    this.schedule('producer.id.expiration.check.interval.ms', () => this.logManager.removeExpiredProducers());
   }
 
   /** Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. */
