@@ -210,6 +210,10 @@ export class LogManager {
       throw new Error(`topic '${name}' has ${t.partitions} partitions; cannot change to ${newCount}`);
     }
     const old = t.partitions;
+    // As createTopic: a directory left by an earlier topic of this name (a deletion cut short by a
+    // crash) must not become the new partition, whose topic id would not match.
+    for (let p = old; p < newCount; p++)
+      fs.rmSync(path.join(this.dataDir, `${name}-${p}`), { recursive: true, force: true });
     t.partitions = newCount;
     this.persistTopics();
     for (let p = old; p < newCount; p++) this.openLog(t, p, {});
