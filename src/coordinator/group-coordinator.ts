@@ -1,8 +1,9 @@
 /**
  * The classic group coordinator (Kafka's `GroupCoordinator` + `GroupMetadataManager`, classic
  * protocol only): JoinGroup/SyncGroup/Heartbeat/LeaveGroup, committed offsets, DescribeGroups,
- * ListGroups, DeleteGroups, OffsetDelete, offset retention, and persistence in
- * `__consumer_offsets` (offsets-topic.ts), replayed by `startup()` before the broker listens.
+ * ListGroups, DeleteGroups, OffsetDelete, offset retention, the offsets of deleted topics
+ * (`onPartitionsDeleted`), and persistence in `__consumer_offsets` (offsets-topic.ts), replayed
+ * by `startup()` before the broker listens.
  *
  * Kafka's purgatories become timers: the join (rebalance timeout, or the initial rebalance delay
  * for an empty group, extended while new members keep arriving, up to the rebalance timeout),
