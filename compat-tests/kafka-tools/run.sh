@@ -201,9 +201,19 @@ f_acls_list() {
 f_topics_alter_delete() {
   tool kafka-topics.sh --bootstrap-server "$B" --alter --topic orders --partitions 4
   tool kafka-topics.sh --bootstrap-server "$B" --describe --topic orders | grep -q 'PartitionCount: 4' || fail "not 4 partitions"
-  tool kafka-topics.sh --bootstrap-server "$B" --create --topic doomed --partitions 1 --replication-factor 1
+  tool kafka-topics.sh --bootstrap-server "$B" --create --topic doomed --partitions 2 --replication-factor 1
+  # A group with offsets on orders and doomed (reset-offsets commits them for an inactive group).
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --reset-offsets --to-earliest --execute \
+    --group gd --topic orders --topic doomed >/dev/null
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group gd >"$WORK/cgd.txt"
+  [ "$(awk '$2=="doomed"' "$WORK/cgd.txt" | wc -l)" -eq 2 ] || fail "gd has no offsets on doomed"
   tool kafka-topics.sh --bootstrap-server "$B" --delete --topic doomed
   ! tool kafka-topics.sh --bootstrap-server "$B" --list | grep -qx doomed || fail "doomed still listed"
+  # Re-created under the same name, it does not inherit the old offsets (Kafka's onPartitionsDeleted).
+  tool kafka-topics.sh --bootstrap-server "$B" --create --topic doomed --partitions 2 --replication-factor 1
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group gd | tee "$WORK/cgd2.txt"
+  [ "$(awk '$2=="doomed"' "$WORK/cgd2.txt" | wc -l)" -eq 0 ] || fail "gd still lists partitions of the deleted doomed"
+  [ "$(awk '$2=="orders"' "$WORK/cgd2.txt" | wc -l)" -eq 4 ] || fail "gd lost its offsets on orders"
 }
 
 # kafka-dump-log over every .log/.index/.timeindex kbroker wrote (after a clean shutdown), with

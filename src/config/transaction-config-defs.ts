@@ -53,6 +53,13 @@ export const transactionConfigDefs: readonly ConfigDef[] = [
     type: 'int',
     default: '86400000',
     min: 1,
-    doc: 'How long a partition keeps the state of an idle producer without an open transaction.',
+    doc: 'How long a partition keeps the state of an idle producer without an open transaction (measured from the timestamp of its last batch).',
+  },
+  {
+    name: 'producer.id.expiration.check.interval.ms',
+    type: 'int',
+    default: '600000',
+    min: 1,
+    doc: 'How often producer ids past producer.id.expiration.ms are removed from the partitions (an internal config in Kafka).',
   },
 ];

@@ -1,8 +1,9 @@
 /**
  * The classic group coordinator (Kafka's `GroupCoordinator` + `GroupMetadataManager`, classic
  * protocol only): JoinGroup/SyncGroup/Heartbeat/LeaveGroup, committed offsets, DescribeGroups,
- * ListGroups, DeleteGroups, OffsetDelete, offset retention, and persistence in
- * `__consumer_offsets` (offsets-topic.ts), replayed by `startup()` before the broker listens.
+ * ListGroups, DeleteGroups, OffsetDelete, offset retention, the offsets of deleted topics
+ * (`onPartitionsDeleted`), and persistence in `__consumer_offsets` (offsets-topic.ts), replayed
+ * by `startup()` before the broker listens.
  *
  * Kafka's purgatories become timers: the join (rebalance timeout, or the initial rebalance delay
  * for an empty group, extended while new members keep arriving, up to the rebalance timeout),
@@ -1200,6 +1201,64 @@ export class GroupCoordinator {
       errorCode: ErrorCode.NONE,
       partitionErrors: eligible.map((ok) => (ok ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC)),
     };
+  }
+
+  /**
+   * Kafka's `onPartitionsDeleted`: the offsets committed for partitions of a deleted topic are
+   * removed, with tombstones in `__consumer_offsets` so that they stay gone after a restart, and
+   * a group left Empty without offsets is removed (as Kafka's `cleanupGroupMetadata`). `pending`
+   * names offsets that open transactions had staged for those partitions (already dropped by
+   * their holder): they get tombstones too, which also keeps a later COMMIT marker from bringing
+   * them back when the log is replayed. Returns the number of offsets removed.
+   */
+  onPartitionsDeleted(
+    partitions: readonly { topic: string; partition: number }[],
+    pending: readonly { groupId: string; topic: string; partition: number }[] = [],
+  ): number {
+    const deleted = new Map<string, Set<number>>();
+    for (const tp of partitions) {
+      let ps = deleted.get(tp.topic);
+      if (!ps) {
+        ps = new Set();
+        deleted.set(tp.topic, ps);
+      }
+      ps.add(tp.partition);
+    }
+    const removedByGroup = new Map<string, Map<string, { topic: string; partition: number }>>();
+    const note = (groupId: string, topic: string, partition: number) => {
+      let removed = removedByGroup.get(groupId);
+      if (!removed) {
+        removed = new Map();
+        removedByGroup.set(groupId, removed);
+      }
+      removed.set(`${topic}\u0000${partition}`, { topic, partition });
+    };
+    let count = 0;
+    for (const group of this.groups.values()) {
+      for (const [topic, ps] of deleted) {
+        const committed = group.offsets.get(topic);
+        if (!committed) continue;
+        for (const partition of [...committed.keys()]) {
+          if (!ps.has(partition)) continue;
+          group.removeOffset(topic, partition);
+          note(group.groupId, topic, partition);
+          count++;
+        }
+      }
+    }
+    for (const p of pending) note(p.groupId, p.topic, p.partition);
+    for (const [groupId, removed] of removedByGroup) {
+      const group = this.groups.get(groupId);
+      if (group) this.afterOffsetsRemoved(group, [...removed.values()]);
+      else this.appendTombstones(groupId, [...removed.values()], false);
+    }
+    if (count > 0 || pending.length > 0) {
+      const topics = [...deleted.keys()].join(', ');
+      this.log.info(
+        `removed ${count} committed and ${pending.length} pending transactional offset(s) of deleted topic(s) ${topics}`,
+      );
+    }
+    return count;
   }
 
   /** Offset retention (`offsets.retention.minutes`), run every `offsets.retention.check.interval.ms`. */

@@ -237,7 +237,8 @@ export class ReplicaOffsetsLog implements OffsetsLog {
   /**
    * Transactional offset commits (TxnOffsetCommit) are held back per producer until their marker:
    * a COMMIT yields them (at the marker's place), an ABORT drops them, and those still open at the
-   * end are left out (the transaction coordinator stages them again and completes them).
+   * end are left out (the transaction coordinator stages them again and completes them). An offset
+   * tombstone in between cancels the staged offset of its group and partition.
    */
   *read(partition: number): Iterable<CoordinatorRecord> {
     const p = this.partition(partition, false);
@@ -261,9 +262,35 @@ export class ReplicaOffsetsLog implements OffsetsLog {
       for (const r of batch.records) {
         if (r.key === null) continue;
         if (staged) staged.push({ key: r.key, value: r.value });
-        else yield { key: r.key, value: r.value };
+        else {
+          if (r.value === null && pendingTxn.size > 0) dropStagedOffset(pendingTxn, r.key);
+          yield { key: r.key, value: r.value };
+        }
       }
     }
+  }
+}
+
+/**
+ * A non-transactional offset tombstone (a deleted topic's offsets) also cancels what open
+ * transactions staged for that group and partition, as Kafka's OffsetMetadataManager.replay does,
+ * so a later COMMIT marker does not bring the offset back.
+ */
+function dropStagedOffset(pendingTxn: Map<number, CoordinatorRecord[]>, tombstoneKey: Buffer): void {
+  const key = tryDecodeCoordinatorKey(tombstoneKey);
+  if (key instanceof Error || key.type !== 'offset') return;
+  for (const [producerId, staged] of pendingTxn) {
+    const kept = staged.filter((r) => {
+      const k = tryDecodeCoordinatorKey(r.key);
+      return !(
+        !(k instanceof Error) &&
+        k.type === 'offset' &&
+        k.group === key.group &&
+        k.topic === key.topic &&
+        k.partition === key.partition
+      );
+    });
+    if (kept.length !== staged.length) pendingTxn.set(producerId, kept);
   }
 }
 

@@ -52,4 +52,31 @@ describe('reset() between tests (kafkajs)', () => {
     const sent = await producer.send({ topic: 'events', messages: [{ value: 'fresh' }] });
     expect(sent[0]!.baseOffset).toBe('0');
   });
+
+  // Last: it creates the internal topics, which reset() keeps.
+  it('reset() with a transaction open leaves no open transaction in __consumer_offsets', async () => {
+    const client = new Kafka({ clientId: 'reset-txn', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+    const txProducer = client.producer({
+      transactionalId: 'reset-txn',
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await txProducer.connect();
+    await admin.createTopics({ topics: [{ topic: 'txn-in', numPartitions: 1 }] });
+    const txn = await txProducer.transaction();
+    await txn.send({ topic: 'txn-in', messages: [{ value: 'x' }] });
+    await txn.sendOffsets({
+      consumerGroupId: 'reset-group',
+      topics: [{ topic: 'txn-in', partitions: [{ partition: 0, offset: '1' }] }],
+    });
+    const offsets = () => kafka.broker.replicaManager.topic('__consumer_offsets')!.partitions;
+    expect(offsets().some((p) => p.log.producerStateManager.ongoingTransactions().length > 0)).toBe(true);
+    await kafka.reset();
+    for (const p of offsets()) {
+      expect(p.log.producerStateManager.ongoingTransactions()).toEqual([]);
+      expect(p.log.lastStableOffset).toBe(p.log.logEndOffset);
+    }
+    expect(kafka.broker.transactionCoordinator.transaction('reset-txn')).toBeUndefined();
+    await txProducer.disconnect().catch(() => {});
+  });
 });

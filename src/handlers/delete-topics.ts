@@ -5,8 +5,10 @@
  * Kafka's ControllerApis checks: a row with neither name nor id, or both, a duplicate name or
  * id, and a name whose id another row names are INVALID_REQUEST; unknown names are
  * UNKNOWN_TOPIC_OR_PARTITION, unknown ids UNKNOWN_TOPIC_ID. A deleted topic's partition
- * directories are removed at once and fetches waiting on it are answered
- * (UNKNOWN_TOPIC_OR_PARTITION). Internal topics belong to their coordinators and are refused.
+ * directories are removed at once, fetches waiting on it are answered
+ * (UNKNOWN_TOPIC_OR_PARTITION), and the group coordinator drops the offsets committed for its
+ * partitions (ReplicaManager.onPartitionsDeleted). Internal topics belong to their coordinators
+ * and are refused.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {

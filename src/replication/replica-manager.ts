@@ -73,12 +73,25 @@ class DelayedFetchWait extends DelayedOperation {
 
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
+/** A partition by name, as Kafka's TopicPartition. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * Told the partitions a topic deletion removed, once they are gone (Kafka's
+ * `GroupCoordinator.onPartitionsDeleted`): components holding state about partitions by name
+ * (committed offsets) drop it, so a topic re-created under the same name starts clean.
+ */
+export type PartitionsDeletedListener = (partitions: readonly TopicPartition[]) => void;
+
 export class ReplicaManager {
   private readonly topicsByName = new Map<string, TopicInfo>();
   private readonly topicsById = new Map<string, TopicInfo>();
   /** Long-poll fetches waiting for data, by partition. */
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
-  /** The fetch purgatory: how each waiting fetch is ended early (shutdown). */
+  private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
 
   constructor(private readonly broker: ReplicaManagerDeps) {
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.time);
@@ -166,6 +179,30 @@ export class ReplicaManager {
     for (const p of t.partitions) this.fetchPurgatory.completeAll(p);
     this.broker.metrics.topicDeleted(t.name);
     this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
+    this.notifyPartitionsDeleted([t]);
+  }
+
+  /**
+   * Registers a listener told of every topic deletion (`deleteTopic`, `deleteAllTopics`); returns
+   * a function that unregisters it. The coordinators register here instead of being imported.
+   */
+  onPartitionsDeleted(listener: PartitionsDeletedListener): () => void {
+    this.partitionsDeletedListeners.add(listener);
+    return () => this.partitionsDeletedListeners.delete(listener);
+  }
+
+  private notifyPartitionsDeleted(topics: readonly TopicInfo[]): void {
+    const partitions = topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partition })),
+    );
+    if (partitions.length === 0) return;
+    for (const listener of [...this.partitionsDeletedListeners]) {
+      try {
+        listener(partitions);
+      } catch (err) {
+        this.broker.log.error('a listener of deleted partitions failed', err);
+      }
+    }
   }
 
   /**
@@ -187,6 +224,7 @@ export class ReplicaManager {
       this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
       deleted.push(t.name);
     }
+    this.notifyPartitionsDeleted(doomed);
     return deleted;
   }
 

@@ -73,12 +73,20 @@ export class Broker {
       clusterId: config.get('cluster.id') ?? undefined,
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
+      producerIdExpirationMs: config.int('producer.id.expiration.ms'),
     });
     this.replicaManager = new ReplicaManager(this);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
+    // A deleted topic's offsets, committed or staged by open transactions, go with it.
+    this.replicaManager.onPartitionsDeleted((partitions) =>
+      this.groupCoordinator.onPartitionsDeleted(
+        partitions,
+        this.transactionCoordinator.pendingOffsets.removePartitions(partitions),
+      ),
+    );
     this.services = {
       metadata: this.metadataView(),
       controller: new LocalController(this.replicaManager),
@@ -163,6 +171,7 @@ export class Broker {
       this.logManager.checkpointHighWatermarks(),
     );
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
+    this.schedule('producer.id.expiration.check.interval.ms', () => this.logManager.removeExpiredProducers());
   }
 
   /** Runs `task` every `<intervalConfig>` ms on the broker's scheduler; a failure is logged, never thrown. */

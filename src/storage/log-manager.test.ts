@@ -59,6 +59,29 @@ describe('LogManager', () => {
     m2.close();
   });
 
+  it('grows a topic over directories left by an earlier topic of the same name', () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const old = m.createTopic('reborn', 2);
+    m.getLog('reborn', 1)!.appendAsLeader(batch(4), 0);
+    m.close();
+    // A deletion cut short after the topics file was written: reborn-1 stays on disk.
+    const stray = path.join(tmpDir(), 'reborn-1');
+    fs.cpSync(path.join(dir, 'reborn-1'), stray, { recursive: true });
+    const m2 = openMgr(dir);
+    m2.deleteTopic('reborn');
+    fs.cpSync(stray, path.join(dir, 'reborn-1'), { recursive: true });
+    const t = m2.createTopic('reborn', 1);
+    expect(t.topicId).not.toBe(old.topicId);
+    m2.addPartitions('reborn', 2);
+    expect(m2.getLog('reborn', 1)!.logEndOffset).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'reborn-1', 'partition.metadata'), 'utf8')).toContain(t.topicId);
+    m2.close();
+    const m3 = openMgr(dir);
+    expect(m3.getLog('reborn', 1)!.logEndOffset).toBe(0);
+    m3.close();
+  });
+
   it('persists logStartOffset when records are deleted', () => {
     const dir = tmpDir();
     const m = openMgr(dir);

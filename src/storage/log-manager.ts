@@ -43,6 +43,8 @@ export interface LogManagerOptions {
   clusterId?: string;
   defaultConfig?: LogConfig;
   clock?: Clock;
+  /** `producer.id.expiration.ms` of every partition's producer state (default 1 day). */
+  producerIdExpirationMs?: number;
 }
 
 export class LogManager {
@@ -52,6 +54,7 @@ export class LogManager {
   readonly hadCleanShutdown: boolean;
   defaultConfig: LogConfig;
   private readonly clock: Clock;
+  private readonly producerIdExpirationMs: number | undefined;
   private readonly topicMap = new Map<string, TopicInfo>();
   private readonly logs = new Map<string, Log>();
   private closed = false;
@@ -62,6 +65,7 @@ export class LogManager {
     this.nodeId = opts.nodeId;
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
+    this.producerIdExpirationMs = opts.producerIdExpirationMs;
     fs.mkdirSync(this.dataDir, { recursive: true });
     this.clusterId = this.loadMetaProperties(opts.clusterId);
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
@@ -149,6 +153,7 @@ export class LogManager {
         logStartOffset: state.logStartOffset,
         highWatermark: state.highWatermark,
         onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
+        producerIdExpirationMs: this.producerIdExpirationMs,
       },
     );
     const stored = readPartitionMetadata(dir);
@@ -205,6 +210,10 @@ export class LogManager {
       throw new Error(`topic '${name}' has ${t.partitions} partitions; cannot change to ${newCount}`);
     }
     const old = t.partitions;
+    // As createTopic: a directory left by an earlier topic of this name (a deletion cut short by a
+    // crash) must not become the new partition, whose topic id would not match.
+    for (let p = old; p < newCount; p++)
+      fs.rmSync(path.join(this.dataDir, `${name}-${p}`), { recursive: true, force: true });
     t.partitions = newCount;
     this.persistTopics();
     for (let p = old; p < newCount; p++) this.openLog(t, p, {});
@@ -246,6 +255,18 @@ export class LogManager {
 
   allLogs(): Log[] {
     return [...this.logs.values()];
+  }
+
+  /**
+   * Kafka's PeriodicProducerExpirationCheck (run every `producer.id.expiration.check.interval.ms`):
+   * every partition forgets producers idle past `producer.id.expiration.ms` without an open
+   * transaction. Returns how many entries were removed.
+   */
+  removeExpiredProducers(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const log of this.logs.values()) removed += log.producerStateManager.removeExpiredProducers(now);
+    return removed;
   }
 
   private offsets(pick: (l: Log) => number) {

@@ -53,6 +53,8 @@ export interface LogOpenOptions {
   highWatermark?: number;
   /** Called after logStartOffset moved so the owner can persist it (log-start-offset-checkpoint). */
   onLogStartOffsetChange?: (log: Log) => void;
+  /** `producer.id.expiration.ms` (default 1 day). */
+  producerIdExpirationMs?: number;
 }
 
 export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
@@ -106,7 +108,11 @@ export class Log {
   ) {
     this.config = config;
     this.leaderEpochCache = epochCache;
-    this.producerStateManager = new ProducerStateManager(dir, `${topic}-${partition}`);
+    this.producerStateManager = new ProducerStateManager(
+      dir,
+      `${topic}-${partition}`,
+      opts.producerIdExpirationMs,
+    );
     this.lastFlushTime = clock.now();
   }
 
@@ -189,6 +195,9 @@ export class Log {
     // Snapshots beyond the recovered end describe data that is gone.
     this.producerStateManager.deleteSnapshotsAbove(this.leo);
     if (this.producerStateManager.mapEndOffset !== this.leo) this.rebuildProducerState(this.leo);
+    // Batches replayed above may belong to producers that had expired (Kafka would have loaded them
+    // from the snapshot written at close, which leaves those out).
+    this.producerStateManager.removeExpiredProducers(now);
     this.lso = Math.min(Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.leo);
     this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.lso), this.leo);
     this.recoveryPointOffset = this.leo;

@@ -268,12 +268,27 @@ export class ProducerStateManager {
     return [...this.producers.values()];
   }
 
-  /** Kafka's removeExpiredProducers: producers idle past producer.id.expiration.ms without an open transaction. */
-  removeExpiredProducers(now: number): void {
+  /**
+   * Kafka's isProducerExpired: no open transaction, and the timestamp of the producer's last batch
+   * or marker (the batch's max timestamp, as Kafka keeps it, not the time of the append) is at
+   * least `producerIdExpirationMs` before `now`.
+   */
+  isExpired(e: ProducerStateEntry, now: number): boolean {
+    return e.currentTxnFirstOffset < 0 && now - e.lastTimestamp >= this.producerIdExpirationMs;
+  }
+
+  /**
+   * Kafka's removeExpiredProducers: forgets expired producers, their cached batches included, so a
+   * later batch of theirs is taken as from an unknown producer. Returns how many were removed.
+   */
+  removeExpiredProducers(now: number): number {
+    let removed = 0;
     for (const [id, e] of this.producers) {
-      if (e.currentTxnFirstOffset < 0 && now - e.lastTimestamp >= this.producerIdExpirationMs)
-        this.producers.delete(id);
+      if (!this.isExpired(e, now)) continue;
+      this.producers.delete(id);
+      removed++;
     }
+    return removed;
   }
 
   clear(): void {
@@ -382,8 +397,7 @@ export class ProducerStateManager {
         continue;
       }
       for (const e of entries) {
-        const expired = e.currentTxnFirstOffset < 0 && now - e.lastTimestamp >= this.producerIdExpirationMs;
-        if (expired) continue;
+        if (this.isExpired(e, now)) continue;
         this.producers.set(e.producerId, e);
         if (e.currentTxnFirstOffset >= 0) {
           this.ongoingTxns.set(e.currentTxnFirstOffset, {

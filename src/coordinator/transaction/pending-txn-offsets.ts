@@ -4,7 +4,9 @@
  * producer, held here per producer and group, and handed to the group coordinator only when the
  * COMMIT marker is written to that `__consumer_offsets` partition (dropped on ABORT). After a
  * restart, the open transactions of each `__consumer_offsets` partition (its producer state) are
- * read back so that their markers still complete them.
+ * read back so that their markers still complete them. An offset tombstone (a deleted topic)
+ * cancels what was staged for that group and partition, live and on replay, as in Kafka's
+ * OffsetMetadataManager.
  */
 import { CONTROL_FLAG_MASK, TRANSACTIONAL_FLAG_MASK } from '../../protocol/record-batch.js';
 import { decodeRecordBatches } from '../../protocol/records.js';
@@ -70,6 +72,41 @@ export class PendingTxnOffsets {
     if (groups.size === 0) this.byProducer.delete(producerId);
   }
 
+  /**
+   * Drops what open transactions staged for `partitions` (a topic deletion, Kafka's
+   * `onPartitionsDeleted`), so that their COMMIT does not bring the offsets back; returns what was
+   * dropped, for the group coordinator to write tombstones.
+   */
+  removePartitions(
+    partitions: readonly { topic: string; partition: number }[],
+  ): { groupId: string; topic: string; partition: number }[] {
+    const removed: { groupId: string; topic: string; partition: number }[] = [];
+    if (this.byProducer.size === 0) return removed;
+    const keys = new Set(partitions.map((tp) => `${tp.topic}\u0000${tp.partition}`));
+    for (const [producerId, groups] of this.byProducer) {
+      for (const [groupId, byKey] of groups) {
+        for (const [k, o] of byKey) {
+          if (!keys.has(k)) continue;
+          byKey.delete(k);
+          removed.push({ groupId, topic: o.topic, partition: o.partition });
+        }
+        if (byKey.size === 0) groups.delete(groupId);
+      }
+      if (groups.size === 0) this.byProducer.delete(producerId);
+    }
+    return removed;
+  }
+
+  /** A tombstone for the offset of `groupId` on topic-partition `key` drops what open transactions staged for it. */
+  private dropStaged(groupId: string, key: string): void {
+    for (const [producerId, groups] of this.byProducer) {
+      const byKey = groups.get(groupId);
+      if (!byKey?.delete(key)) continue;
+      if (byKey.size === 0) groups.delete(groupId);
+      if (groups.size === 0) this.byProducer.delete(producerId);
+    }
+  }
+
   clear(): void {
     this.byProducer.clear();
   }
@@ -91,8 +128,17 @@ export class PendingTxnOffsets {
         if (batches.length === 0) break;
         for (const b of batches) {
           offset = b.lastOffset + 1;
-          if ((b.attributes & CONTROL_FLAG_MASK) !== 0 || (b.attributes & TRANSACTIONAL_FLAG_MASK) === 0)
+          if ((b.attributes & CONTROL_FLAG_MASK) !== 0) continue;
+          if ((b.attributes & TRANSACTIONAL_FLAG_MASK) === 0) {
+            // An offset tombstone written after the staging (the topic was deleted) cancels it.
+            for (const r of b.records) {
+              if (r.key === null || r.value !== null) continue;
+              const key = tryDecodeCoordinatorKey(r.key);
+              if (key instanceof Error || key.type !== 'offset') continue;
+              this.dropStaged(key.group, `${key.topic}\u0000${key.partition}`);
+            }
             continue;
+          }
           if (!producers.has(b.producerId)) continue;
           for (const r of b.records) {
             if (r.key === null || r.value === null) continue;

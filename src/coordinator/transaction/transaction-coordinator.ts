@@ -170,8 +170,29 @@ export class TransactionCoordinator {
     for (const t of this.timers.splice(0)) t.cancel();
   }
 
-  /** Forgets every transactional id (tombstones written): the broker's `reset()` for tests. */
+  /**
+   * Forgets every transactional id (tombstones written): the broker's `reset()` for tests. Open
+   * transactions are aborted first (under a fenced epoch, as on timeout) and interrupted ones
+   * completed, so that no partition that survives the reset (`__consumer_offsets`) is left with an
+   * open transaction: its last stable offset would stay behind and its producer state would never
+   * expire.
+   */
   reset(): void {
+    for (const txn of [...this.txns.values()]) {
+      if (txn.state === TransactionState.Ongoing) {
+        const epoch = txn.isProducerEpochExhausted
+          ? txn.producerEpoch
+          : txn.prepareFenceProducerEpoch().producerEpoch;
+        const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
+        if (error !== 'NONE')
+          this.broker.log.warn(`aborting transactional id ${txn.transactionalId} on reset failed: ${error}`);
+      } else if (
+        txn.state === TransactionState.PrepareCommit ||
+        txn.state === TransactionState.PrepareAbort
+      ) {
+        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+      }
+    }
     for (const id of [...this.txns.keys()]) {
       try {
         this.txnLog.append(this.partitionFor(id), id, null);
