@@ -34,7 +34,7 @@ import {
 import { iterateBatches } from '../protocol/record-batch.js';
 import type { Partition } from '../replication/partition.js';
 import { defineHandler, type RequestContext } from '../server/handler.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import { unexpectedPartitionError } from '../replication/partition-error.js';
 
 export const READ_COMMITTED = 1;
 

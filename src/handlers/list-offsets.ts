@@ -30,7 +30,7 @@ import { decodeRecordBatch } from '../protocol/records.js';
 import type { Partition } from '../replication/partition.js';
 import { defineHandler } from '../server/handler.js';
 import { leaderEpochError } from './fetch.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import { unexpectedPartitionError } from '../replication/partition-error.js';
 
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;

@@ -4,7 +4,7 @@ import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import type { Partition } from '../replication/partition.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
-import { isIoError, unexpectedPartitionError } from './partition-error.js';
+import { isIoError, unexpectedPartitionError } from '../replication/partition-error.js';
 
 /** What Node's fs throws on a failing disk. */
 function ioError(code: 'EIO' | 'ENOSPC'): NodeJS.ErrnoException {

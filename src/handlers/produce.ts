@@ -31,15 +31,13 @@ import {
 import {
   compression,
   isTransactional,
+  HEADER_SIZE as RECORD_BATCH_HEADER_SIZE,
   readProducerEpoch,
   readProducerId,
-  validateProducedBatches,
 } from '../protocol/record-batch.js';
-import { NotEnoughReplicasError } from '../replication/partition.js';
-import type { Broker } from '../server/broker.js';
-import { defineHandler } from '../server/handler.js';
-import { ProducerStateError } from '../storage/producer-state-manager.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
+import { unexpectedPartitionError } from '../replication/partition-error.js';
+import { defineHandler, type RequestContext } from '../server/handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
 const ZSTD_MIN_VERSION = 7;
@@ -60,74 +58,47 @@ function failed(
   };
 }
 
-function appendPartition(
-  broker: Broker,
+type Outcome = ProduceResponsePartitionProduceResponse | AppendEntry;
+
+interface AppendEntry extends ReplicaAppendEntry {
+  readonly index: number;
+}
+
+/** The checks Produce makes before the data path: version, topic, transaction membership. */
+function check(
+  ctx: RequestContext,
   topicName: string,
   index: number,
   records: Buffer | null,
-  apiVersion: number,
   transactionalId: string | null,
-  acks: number,
-): ProduceResponsePartitionProduceResponse {
-  const topic = broker.replicaManager.getOrAutoCreate(topicName);
+): Outcome {
+  const topic = ctx.controller.maybeAutoCreateTopic(topicName, true);
   const partition = topic?.partitions[index];
   if (!topic || !partition) return failed(index, 'UNKNOWN_TOPIC_OR_PARTITION');
   if (topic.isInternal)
     return failed(index, 'INVALID_TOPIC_EXCEPTION', `Cannot produce to internal topic ${topicName}`);
   if (!records || records.length === 0)
     return failed(index, 'INVALID_RECORD', 'Produce request with no record batch');
-  const maxMessageBytes = Number(topic.effectiveConfig['max.message.bytes']);
-  const result = validateProducedBatches(records, maxMessageBytes);
-  if ('error' in result) {
-    const message =
-      result.error === 'MESSAGE_TOO_LARGE'
-        ? `The record batch of ${records.length} bytes is larger than max.message.bytes ${maxMessageBytes}`
-        : null;
-    return failed(index, result.error, message);
-  }
-  if (compression(records, 0) === 'zstd' && apiVersion < ZSTD_MIN_VERSION) {
+  if (
+    records.length >= RECORD_BATCH_HEADER_SIZE &&
+    compression(records, 0) === 'zstd' &&
+    ctx.apiVersion < ZSTD_MIN_VERSION
+  ) {
     return failed(index, 'UNSUPPORTED_COMPRESSION_TYPE');
   }
-  if (isTransactional(records, 0)) {
-    if (transactionalId === null) return failed(index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
-    const error = broker.transactionCoordinator.verifyTransactionalProduce(
+  // Run by the data path once the batch is known valid, before it is appended.
+  const verify = (): ErrorName | null => {
+    if (!isTransactional(records, 0)) return null;
+    if (transactionalId === null) return 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
+    return ctx.transactions.verifyTransactionalProduce(
       transactionalId,
       readProducerId(records, 0),
       readProducerEpoch(records, 0),
       topicName,
       index,
     );
-    if (error) return failed(index, error);
-  }
-  let info: ReturnType<typeof partition.appendRecordsToLeader>;
-  try {
-    info = partition.appendRecordsToLeader(
-      records,
-      'client',
-      acks,
-      Number(topic.effectiveConfig['min.insync.replicas']),
-    );
-  } catch (err) {
-    if (err instanceof ProducerStateError) return failed(index, err.error, err.message);
-    if (err instanceof NotEnoughReplicasError) {
-      // Kafka logs the reason and answers the bare code (no custom error message).
-      broker.log.error(
-        `Error processing append operation on partition ${topicName}-${index}: ${err.message}`,
-      );
-      return failed(index, err.error);
-    }
-    throw err;
-  }
-  if (!info.duplicate) broker.metrics.produced(topicName, records.length, result.batch.recordsCount);
-  return {
-    index,
-    errorCode: ErrorCode.NONE,
-    baseOffset: info.baseOffset,
-    logAppendTimeMs: info.logAppendTime,
-    logStartOffset: info.logStartOffset,
-    recordErrors: [],
-    errorMessage: null,
   };
+  return { index, partition, records, topicConfig: topic.effectiveConfig, verify };
 }
 
 export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseData>({
@@ -137,31 +108,41 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
   maxVersion: 11,
   request: ProduceRequest,
   response: ProduceResponse,
-  handle(ctx, req) {
-    const { broker, apiVersion } = ctx;
-    const responses = req.topicData.map((t) => ({
-      name: t.name,
-      partitionResponses: t.partitionData.map((p) => {
+  async handle(ctx, req) {
+    const { apiVersion } = ctx;
+    const outcomes = req.topicData.map((t) =>
+      t.partitionData.map((p): Outcome => {
         if (apiVersion < MIN_SUPPORTED_VERSION) return failed(p.index, 'UNSUPPORTED_VERSION');
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return appendPartition(
-            broker,
-            t.name,
-            p.index,
-            p.records as Buffer | null,
-            apiVersion,
-            req.transactionalId ?? null,
-            req.acks,
-          );
+          return check(ctx, t.name, p.index, p.records as Buffer | null, req.transactionalId ?? null);
         } catch (err) {
-          broker.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
+          ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
           return failed(p.index, unexpectedPartitionError(err));
         }
       }),
-    }));
+    );
+    const entries = outcomes.flat().filter((o): o is AppendEntry => 'partition' in o);
+    const appended = await ctx.replicas.appendRecords(req.acks, entries);
+    const results = new Map(entries.map((e, i) => [e, appended[i]!]));
     if (req.acks === 0) return null;
+    const responses = req.topicData.map((t, ti) => ({
+      name: t.name,
+      partitionResponses: outcomes[ti]!.map((o): ProduceResponsePartitionProduceResponse => {
+        if (!('partition' in o)) return o;
+        const r = results.get(o)!;
+        return {
+          index: o.index,
+          errorCode: ErrorCode[r.error],
+          baseOffset: r.baseOffset,
+          logAppendTimeMs: r.logAppendTime,
+          logStartOffset: r.logStartOffset,
+          recordErrors: [],
+          errorMessage: r.errorMessage,
+        };
+      }),
+    }));
     return { responses, throttleTimeMs: 0 };
   },
 });

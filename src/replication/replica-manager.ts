@@ -13,6 +13,7 @@ import type { Logger } from '../server/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import { type AppendEntry, appendToPartition, type PartitionAppendResult } from './append.js';
 import { Partition } from './partition.js';
 import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
 
@@ -136,6 +137,32 @@ export class ReplicaManager {
     this.topicsByName.set(meta.name, info);
     this.topicsById.set(meta.topicId, info);
     return info;
+  }
+
+  /**
+   * Appends produced batches to the partitions this broker leads (Kafka's appendRecords): each
+   * entry is validated and appended independently, its failure answered with Kafka's code. With
+   * this broker the only in-sync replica, acks=-1 is satisfied once appended; followers will make
+   * acks=-1 wait in a purgatory for the high watermark, which is why this is asynchronous.
+   */
+  async appendRecords(
+    requiredAcks: number,
+    entries: readonly AppendEntry[],
+  ): Promise<PartitionAppendResult[]> {
+    return entries.map((e) => {
+      const result = appendToPartition(
+        e.partition,
+        e.records,
+        requiredAcks,
+        e.topicConfig,
+        this.broker.log,
+        e.verify,
+      );
+      if (result.recordsAppended > 0) {
+        this.broker.metrics.produced(e.partition.topic, e.records.length, result.recordsAppended);
+      }
+      return result;
+    });
   }
 
   /** The log directory holding this broker's partitions (DescribeLogDirs). */

@@ -1,0 +1,87 @@
+/**
+ * The append half of Kafka's ReplicaManager.appendRecords for one partition: validate the
+ * produced batch (header, CRC, size against the topic's `max.message.bytes`), append it as leader
+ * (offsets and leader epoch patched in place, producer state checked, `min.insync.replicas` for
+ * acks=-1) and answer what Produce returns for the partition. The batch stays bytes throughout.
+ */
+import type { ErrorName } from '../protocol/generated/errors.js';
+import { validateProducedBatches } from '../protocol/record-batch.js';
+import { ProducerStateError } from '../storage/producer-state-manager.js';
+import { NotEnoughReplicasError, type Partition } from './partition.js';
+import { unexpectedPartitionError } from './partition-error.js';
+
+export interface PartitionAppendResult {
+  readonly error: ErrorName;
+  readonly errorMessage: string | null;
+  readonly baseOffset: number;
+  readonly logAppendTime: number;
+  readonly logStartOffset: number;
+  /** Records appended (0 for a producer's retried batch, answered with its original offsets). */
+  readonly recordsAppended: number;
+}
+
+/** One partition's produced data, with the checks of its request to run once the batch is valid. */
+export interface AppendEntry {
+  readonly partition: Partition;
+  readonly records: Buffer;
+  /** The topic's effective configs (max.message.bytes, min.insync.replicas). */
+  readonly topicConfig: Readonly<Record<string, string>>;
+  readonly verify?: () => ErrorName | null;
+}
+
+export interface AppendLog {
+  error(message: string, err?: unknown): void;
+}
+
+export function appendFailure(error: ErrorName, errorMessage: string | null = null): PartitionAppendResult {
+  return { error, errorMessage, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, recordsAppended: 0 };
+}
+
+export function appendToPartition(
+  partition: Partition,
+  records: Buffer,
+  requiredAcks: number,
+  topicConfig: Readonly<Record<string, string>>,
+  log: AppendLog,
+  verify?: () => ErrorName | null,
+): PartitionAppendResult {
+  const where = `${partition.topic}-${partition.partition}`;
+  try {
+    const maxMessageBytes = Number(topicConfig['max.message.bytes']);
+    const validated = validateProducedBatches(records, maxMessageBytes);
+    if ('error' in validated) {
+      const message =
+        validated.error === 'MESSAGE_TOO_LARGE'
+          ? `The record batch of ${records.length} bytes is larger than max.message.bytes ${maxMessageBytes}`
+          : null;
+      return appendFailure(validated.error, message);
+    }
+    // The request's own checks of a valid batch (a transactional batch's membership in its
+    // producer's ongoing transaction, Kafka 3.6+ verification).
+    const refused = verify?.();
+    if (refused) return appendFailure(refused);
+    const info = partition.appendRecordsToLeader(
+      records,
+      'client',
+      requiredAcks,
+      Number(topicConfig['min.insync.replicas']),
+    );
+    return {
+      error: 'NONE',
+      errorMessage: null,
+      baseOffset: info.baseOffset,
+      logAppendTime: info.logAppendTime,
+      logStartOffset: info.logStartOffset,
+      recordsAppended: info.duplicate ? 0 : validated.batch.recordsCount,
+    };
+  } catch (err) {
+    if (err instanceof ProducerStateError) return appendFailure(err.error, err.message);
+    if (err instanceof NotEnoughReplicasError) {
+      // Kafka logs the reason and answers the bare code (no custom error message).
+      log.error(`Error processing append operation on partition ${where}: ${err.message}`);
+      return appendFailure(err.error);
+    }
+    log.error(`Error processing append operation on partition ${where}`, err);
+    return appendFailure(unexpectedPartitionError(err));
+  }
+}
