@@ -15,8 +15,6 @@ import {
 } from '../protocol/generated/messages.js';
 import { defineHandler } from '../server/handler.js';
 
-const HIGH_WATERMARK = -1;
-
 export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, DeleteRecordsResponseData>({
   apiKey: 21,
   name: 'DeleteRecords',
@@ -24,25 +22,22 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, Dele
   maxVersion: 2,
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
-  handle(ctx, req) {
-    const rm = ctx.replicas;
-    const topics = req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((dp) => {
-        const result = (errorCode: number, lowWatermark = -1) => ({
-          partitionIndex: dp.partitionIndex,
-          lowWatermark,
-          errorCode,
-        });
-        const p = rm.getPartition(t.name, dp.partitionIndex);
-        if (!p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        const offset = dp.offset === HIGH_WATERMARK ? p.highWatermark : dp.offset;
-        if (offset < 0 || offset > p.highWatermark) return result(ErrorCode.OFFSET_OUT_OF_RANGE);
-        p.log.deleteRecordsBefore(offset);
-        ctx.log.info(`deleted records of ${t.name}-${dp.partitionIndex} before ${offset}`);
-        return result(ErrorCode.NONE, p.logStartOffset);
-      }),
-    }));
+  async handle(ctx, req) {
+    const topics = await Promise.all(
+      req.topics.map(async (t) => ({
+        name: t.name,
+        partitions: await Promise.all(
+          t.partitions.map(async (dp) => {
+            const r = await ctx.replicas.deleteRecords(t.name, dp.partitionIndex, dp.offset);
+            return {
+              partitionIndex: dp.partitionIndex,
+              lowWatermark: r.lowWatermark,
+              errorCode: ErrorCode[r.error],
+            };
+          }),
+        ),
+      })),
+    );
     return { throttleTimeMs: 0, topics };
   },
 });

@@ -29,8 +29,8 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
   handle(ctx, req) {
-    const { broker, apiVersion } = ctx;
-    const rm = broker.replicaManager;
+    const { apiVersion } = ctx;
+    const md = ctx.metadata;
     const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
     const respond = (name: string | null, topicId: string, errorCode: number, errorMessage: string | null) =>
       responses.push({ name, topicId, errorCode, errorMessage });
@@ -63,13 +63,13 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
     const toDelete = new Map<string, string>(); // topicId -> name
     for (const id of new Set(ids)) {
       if (dupIds.has(id)) continue;
-      const t = rm.topicById(id);
+      const t = md.topicById(id);
       if (!t) respond(null, id, ErrorCode.UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_ID_MESSAGE);
       else toDelete.set(id, t.name);
     }
     for (const n of new Set(names)) {
       if (dupNames.has(n)) continue;
-      const t = rm.topic(n);
+      const t = md.topic(n);
       if (!t) respond(n, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
       else if (toDelete.has(t.topicId)) {
         toDelete.delete(t.topicId);
@@ -82,9 +82,9 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
       } else toDelete.set(t.topicId, n);
     }
 
-    const enabled = broker.config.bool('delete.topic.enable');
+    const enabled = ctx.configs.bool('delete.topic.enable');
     for (const [topicId, name] of toDelete) {
-      const t = rm.topic(name)!;
+      const t = md.topic(name)!;
       if (!enabled) {
         if (apiVersion >= 3)
           respond(name, topicId, ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
@@ -97,7 +97,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
           `Topic ${name} is internal to the broker's coordinators and cannot be deleted.`,
         );
       } else {
-        rm.deleteTopic(name);
+        ctx.controller.deleteTopic(name);
         respond(name, topicId, ErrorCode.NONE, null);
       }
     }

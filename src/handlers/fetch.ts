@@ -31,126 +31,11 @@ import {
   type FetchResponseData,
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages.js';
-import { iterateBatches } from '../protocol/record-batch.js';
-import type { Partition } from '../replication/partition.js';
-import { defineHandler, type RequestContext } from '../server/handler.js';
-import { unexpectedPartitionError } from '../replication/partition-error.js';
-
-export const READ_COMMITTED = 1;
-
-/** Checks a client's `currentLeaderEpoch` (-1 = not given) against ours. */
-export function leaderEpochError(
-  partition: Partition,
-  currentLeaderEpoch: number | undefined,
-): ErrorName | null {
-  if (currentLeaderEpoch === undefined || currentLeaderEpoch < 0) return null;
-  if (currentLeaderEpoch > partition.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
-  if (currentLeaderEpoch < partition.leaderEpoch) return 'FENCED_LEADER_EPOCH';
-  return null;
-}
-
-function partitionError(partitionIndex: number, error: ErrorName, p?: Partition): FetchResponsePartitionData {
-  return {
-    partitionIndex,
-    errorCode: ErrorCode[error],
-    highWatermark: p ? p.highWatermark : -1,
-    lastStableOffset: p ? p.lastStableOffset : -1,
-    logStartOffset: p ? p.logStartOffset : -1,
-    abortedTransactions: null,
-    preferredReadReplica: -1,
-    records: null,
-  };
-}
-
-/** Aborted transactions overlapping the fetched range [fetchOffset, end of the last returned batch). */
-function abortedTransactions(p: Partition, fetchOffset: number, records: Buffer | null) {
-  if (!records || records.length === 0) return [];
-  let upperBoundOffset = fetchOffset;
-  for (const b of iterateBatches(records)) upperBoundOffset = b.lastOffset + 1;
-  return p.log
-    .collectAbortedTransactions(fetchOffset, upperBoundOffset)
-    .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
-}
-
-interface Attempt {
-  response: FetchResponseData;
-  bytes: number;
-  hasError: boolean;
-  partitions: Partition[];
-}
+import { type FetchPartitionRequest, READ_UNCOMMITTED } from '../replication/read.js';
+import { defineHandler } from '../server/handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
-
-function readOnce(ctx: RequestContext, req: FetchRequestData): Attempt {
-  const rm = ctx.broker.replicaManager;
-  const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
-  const readCommitted = req.isolationLevel === READ_COMMITTED;
-  let remaining = ctx.apiVersion >= 3 && req.maxBytes !== undefined ? req.maxBytes : Number.MAX_SAFE_INTEGER;
-  let bytes = 0;
-  let hasError = false;
-  const partitions: Partition[] = [];
-  const responses = req.topics.map((t) => {
-    const name = byId ? rm.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
-    const missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
-    return {
-      ...(byId ? { topicId: t.topicId } : { topic: t.topic ?? '' }),
-      partitions: t.partitions.map((fp): FetchResponsePartitionData => {
-        const p = name === undefined ? undefined : rm.getPartition(name, fp.partition);
-        if (!p) {
-          hasError = true;
-          return partitionError(fp.partition, missing);
-        }
-        partitions.push(p);
-        try {
-          const epochError = leaderEpochError(p, fp.currentLeaderEpoch);
-          if (epochError) {
-            hasError = true;
-            return partitionError(fp.partition, epochError, p);
-          }
-          const highWatermark = p.highWatermark;
-          const lastStableOffset = p.lastStableOffset;
-          const result = p.log.read(
-            fp.fetchOffset,
-            Math.min(fp.partitionMaxBytes, remaining),
-            bytes === 0,
-            readCommitted ? lastStableOffset : highWatermark,
-          );
-          if ('error' in result) {
-            hasError = true;
-            return partitionError(fp.partition, result.error, p);
-          }
-          const records = result.records;
-          const aborted = readCommitted ? abortedTransactions(p, fp.fetchOffset, records) : null;
-          const size = records ? records.length : 0;
-          bytes += size;
-          remaining = Math.max(0, remaining - size);
-          if (size > 0) ctx.broker.metrics.fetched(p.topic, size);
-          return {
-            partitionIndex: fp.partition,
-            errorCode: ErrorCode.NONE,
-            highWatermark,
-            lastStableOffset,
-            logStartOffset: p.logStartOffset,
-            abortedTransactions: aborted,
-            preferredReadReplica: -1,
-            records: records ?? Buffer.alloc(0),
-          };
-        } catch (err) {
-          hasError = true;
-          ctx.broker.log.error(`Error processing fetch on partition ${p.topic}-${p.partition}`, err);
-          return partitionError(fp.partition, unexpectedPartitionError(err));
-        }
-      }),
-    };
-  });
-  return {
-    response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses },
-    bytes,
-    hasError,
-    partitions,
-  };
-}
 
 export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   apiKey: 1,
@@ -160,21 +45,50 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   request: FetchRequest,
   response: FetchResponse,
   async handle(ctx, req) {
-    const time = ctx.broker.time;
-    const deadline = time.now() + Math.max(0, req.maxWaitMs);
-    for (;;) {
-      const attempt = readOnce(ctx, req);
-      const waitMs = deadline - time.now();
-      if (
-        attempt.bytes >= req.minBytes ||
-        attempt.hasError ||
-        waitMs <= 0 ||
-        attempt.partitions.length === 0
-      ) {
-        return attempt.response;
+    const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
+    const requests: FetchPartitionRequest[] = [];
+    const topics = req.topics.map((t) => {
+      const name = byId ? ctx.metadata.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
+      const missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      for (const fp of t.partitions) {
+        requests.push({
+          topic: name,
+          partition: fp.partition,
+          missing,
+          fetchOffset: fp.fetchOffset,
+          partitionMaxBytes: fp.partitionMaxBytes,
+          currentLeaderEpoch: fp.currentLeaderEpoch,
+        });
       }
-      const appended = await ctx.broker.replicaManager.waitForAppend(attempt.partitions, waitMs, ctx.signal);
-      if (!appended) return readOnce(ctx, req).response;
-    }
+      return t;
+    });
+    const results = await ctx.replicas.fetchMessages(
+      {
+        maxWaitMs: req.maxWaitMs,
+        minBytes: req.minBytes,
+        maxBytes: req.maxBytes ?? Number.MAX_SAFE_INTEGER,
+        isolationLevel: req.isolationLevel ?? READ_UNCOMMITTED,
+      },
+      requests,
+      ctx.signal,
+    );
+    let i = 0;
+    const responses = topics.map((t) => ({
+      ...(byId ? { topicId: t.topicId } : { topic: t.topic ?? '' }),
+      partitions: t.partitions.map((fp): FetchResponsePartitionData => {
+        const r = results[i++]!;
+        return {
+          partitionIndex: fp.partition,
+          errorCode: ErrorCode[r.error],
+          highWatermark: r.highWatermark,
+          lastStableOffset: r.lastStableOffset,
+          logStartOffset: r.logStartOffset,
+          abortedTransactions: r.abortedTransactions,
+          preferredReadReplica: -1,
+          records: r.records,
+        };
+      }),
+    }));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
   },
 });

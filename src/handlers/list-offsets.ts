@@ -25,119 +25,16 @@ import {
   type ListOffsetsResponseData,
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../protocol/generated/messages.js';
-import { type BatchInfo, iterateBatches, NO_PARTITION_LEADER_EPOCH } from '../protocol/record-batch.js';
-import { decodeRecordBatch } from '../protocol/records.js';
-import type { Partition } from '../replication/partition.js';
+import { MAX_TIMESTAMP } from '../replication/offset-lookup.js';
 import { defineHandler } from '../server/handler.js';
-import { leaderEpochError } from './fetch.js';
-import { unexpectedPartitionError } from '../replication/partition-error.js';
 
-export const LATEST_TIMESTAMP = -1;
-export const EARLIEST_TIMESTAMP = -2;
-export const MAX_TIMESTAMP = -3;
-export const EARLIEST_LOCAL_TIMESTAMP = -4;
-export const EARLIEST_PENDING_UPLOAD_TIMESTAMP = -5;
-
-/** ListOffsets' replica id of a consumer (other ids are followers or debugging tools). */
-const CONSUMER_REPLICA_ID = -1;
-
-type Found = { timestamp: number; offset: number; leaderEpoch: number } | null;
-
-/** How much of the log one read brings into memory while searching batches. */
-const SEARCH_READ_BYTES = 64 * 1024;
-
-/** A stored batch's partition leader epoch, or -1 (none) when it was written without one. */
-const epochOf = (b: BatchInfo): number =>
-  b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : NO_PARTITION_LEADER_EPOCH;
-
-/**
- * Visits the batches holding offsets [from, end), in order, reading SEARCH_READ_BYTES at a time,
- * until `visit` returns a result. `from` must be at or after the log start offset.
- */
-function searchBatches(
-  p: Partition,
-  from: number,
-  end: number,
-  visit: (buf: Buffer, batch: BatchInfo) => Found,
-): Found {
-  let offset = from;
-  while (offset < end) {
-    const read = p.log.read(offset, SEARCH_READ_BYTES, true, end);
-    if ('error' in read || !read.records || read.records.length === 0) return null;
-    const before = offset;
-    for (const b of iterateBatches(read.records)) {
-      const found = visit(read.records, b);
-      if (found) return found;
-      offset = b.lastOffset + 1;
-    }
-    if (offset === before) return null;
-  }
-  return null;
-}
-
-/**
- * The first record at or after `timestamp` and at or after the log start offset (Kafka's
- * LogSegment.findOffsetByTimestamp): from the batch the time index points to, to the end of that
- * segment.
- */
-function offsetForTimestamp(p: Partition, timestamp: number): Found {
-  const logStartOffset = p.logStartOffset;
-  const hit = p.log.fetchOffsetByTimestamp(timestamp);
-  if (!hit) return null;
-  const segmentEnd = p.log.segmentBaseOffsets().find((base) => base > hit.offset) ?? p.logEndOffset;
-  return searchBatches(p, hit.offset, segmentEnd, (buf, b) => {
-    if (b.maxTimestamp < timestamp || b.lastOffset < logStartOffset) return null;
-    const batch = decodeRecordBatch(buf, b.position);
-    if (batch.isControl) return null;
-    for (const r of batch.records) {
-      if (r.timestamp >= timestamp && r.offset >= logStartOffset) {
-        return { timestamp: r.timestamp, offset: r.offset, leaderEpoch: epochOf(b) };
-      }
-    }
-    return null;
-  });
-}
-
-/**
- * The record with the largest timestamp (the first such record of the first batch carrying it, as
- * Kafka's RecordBatch.offsetOfMaxTimestamp), with its batch's leader epoch.
- */
-function maxTimestampOffset(p: Partition): Found {
-  const max = p.log.maxTimestampAndOffset();
-  if (!max) return null;
-  const from = Math.max(max.offset, p.logStartOffset);
-  return searchBatches(p, from, from + 1, (buf, b) => {
-    if (b.maxTimestamp !== max.timestamp) return null;
-    const r = decodeRecordBatch(buf, b.position).records.find((x) => x.timestamp === max.timestamp);
-    return r ? { timestamp: max.timestamp, offset: r.offset, leaderEpoch: epochOf(b) } : null;
-  });
-}
-
-/** The first leader epoch when it covers the log start offset (Kafka's earliest-offset epoch). */
-function earliestEpoch(p: Partition): number {
-  const first = p.log.leaderEpochCache.epochEntries()[0];
-  return first && first.startOffset <= p.logStartOffset ? first.epoch : NO_PARTITION_LEADER_EPOCH;
-}
-
-function lookup(p: Partition, timestamp: number, readCommitted: boolean, lastFetchable: number): Found {
-  switch (timestamp) {
-    case LATEST_TIMESTAMP:
-      return {
-        timestamp: -1,
-        offset: readCommitted ? p.lastStableOffset : p.highWatermark,
-        leaderEpoch: p.leaderEpoch,
-      };
-    case EARLIEST_TIMESTAMP:
-    case EARLIEST_LOCAL_TIMESTAMP:
-      return { timestamp: -1, offset: p.logStartOffset, leaderEpoch: earliestEpoch(p) };
-    case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
-      return null;
-  }
-  if (timestamp < 0 && timestamp !== MAX_TIMESTAMP) return null;
-  const found = timestamp === MAX_TIMESTAMP ? maxTimestampOffset(p) : offsetForTimestamp(p, timestamp);
-  // Kafka answers no offset when what was found is not fetchable yet.
-  return found && found.offset < lastFetchable ? found : null;
-}
+export {
+  EARLIEST_LOCAL_TIMESTAMP,
+  EARLIEST_PENDING_UPLOAD_TIMESTAMP,
+  EARLIEST_TIMESTAMP,
+  LATEST_TIMESTAMP,
+  MAX_TIMESTAMP,
+} from '../replication/offset-lookup.js';
 
 export const listOffsetsHandler = defineHandler<ListOffsetsRequestData, ListOffsetsResponseData>({
   apiKey: 2,
@@ -147,33 +44,23 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequestData, ListOffs
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
   handle(ctx, req) {
-    const rm = ctx.broker.replicaManager;
-    const readCommitted = req.isolationLevel === 1;
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((lp): ListOffsetsResponseListOffsetsPartitionResponse => {
         const base = { partitionIndex: lp.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
-        const p = rm.getPartition(t.name, lp.partitionIndex);
-        if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        const epochError = leaderEpochError(p, lp.currentLeaderEpoch);
-        if (epochError) return { ...base, errorCode: ErrorCode[epochError] };
         if (lp.timestamp === MAX_TIMESTAMP && ctx.apiVersion < 7) {
           return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION };
         }
-        try {
-          const lastFetchable =
-            req.replicaId !== CONSUMER_REPLICA_ID
-              ? p.logEndOffset
-              : readCommitted
-                ? p.lastStableOffset
-                : p.highWatermark;
-          const found = lookup(p, lp.timestamp, readCommitted, lastFetchable);
-          if (!found) return { ...base, errorCode: ErrorCode.NONE };
-          return { ...base, errorCode: ErrorCode.NONE, ...found };
-        } catch (err) {
-          ctx.broker.log.error(`ListOffsets on ${t.name}-${lp.partitionIndex} failed`, err);
-          return { ...base, errorCode: ErrorCode[unexpectedPartitionError(err)] };
-        }
+        const r = ctx.replicas.fetchOffsetForTimestamp(
+          t.name,
+          lp.partitionIndex,
+          lp.timestamp,
+          req.isolationLevel ?? 0,
+          req.replicaId,
+          lp.currentLeaderEpoch,
+        );
+        if (r.error !== 'NONE' || !r.found) return { ...base, errorCode: ErrorCode[r.error] };
+        return { ...base, errorCode: ErrorCode.NONE, ...r.found };
       }),
     }));
     return { throttleTimeMs: 0, topics };

@@ -15,7 +15,6 @@ import {
   type OffsetForLeaderEpochResponseData,
 } from '../protocol/generated/messages.js';
 import { defineHandler } from '../server/handler.js';
-import { leaderEpochError } from './fetch.js';
 
 export const offsetForLeaderEpochHandler = defineHandler<
   OffsetForLeaderEpochRequestData,
@@ -28,17 +27,21 @@ export const offsetForLeaderEpochHandler = defineHandler<
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   handle(ctx, req) {
-    const rm = ctx.replicas;
     const topics = req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((op) => {
-        const base = { partition: op.partition, leaderEpoch: -1, endOffset: -1 };
-        const p = rm.getPartition(t.topic, op.partition);
-        if (!p) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
-        const epochError = leaderEpochError(p, op.currentLeaderEpoch);
-        if (epochError) return { ...base, errorCode: ErrorCode[epochError] };
-        const found = p.log.leaderEpochCache.endOffsetFor(op.leaderEpoch, p.logEndOffset);
-        return { ...base, errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
+        const r = ctx.replicas.lastOffsetForLeaderEpoch(
+          t.topic,
+          op.partition,
+          op.leaderEpoch,
+          op.currentLeaderEpoch,
+        );
+        return {
+          partition: op.partition,
+          errorCode: ErrorCode[r.error],
+          leaderEpoch: r.leaderEpoch,
+          endOffset: r.endOffset,
+        };
       }),
     }));
     return { throttleTimeMs: 0, topics };

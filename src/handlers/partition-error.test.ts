@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import type { Partition } from '../replication/partition.js';
+import { isIoError, unexpectedPartitionError } from '../replication/partition-error.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
-import { isIoError, unexpectedPartitionError } from '../replication/partition-error.js';
 
 /** What Node's fs throws on a failing disk. */
 function ioError(code: 'EIO' | 'ENOSPC'): NodeJS.ErrnoException {

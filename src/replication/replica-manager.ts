@@ -9,13 +9,23 @@ import type { Time } from '../common/time.js';
 import { invalidTopicReason } from '../common/topic-name.js';
 import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
 import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
+import type { ErrorName } from '../protocol/generated/errors.js';
 import type { Logger } from '../server/logger.js';
 import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { type AppendEntry, appendToPartition, type PartitionAppendResult } from './append.js';
+import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
 import { Partition } from './partition.js';
+import { unexpectedPartitionError } from './partition-error.js';
 import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
+import {
+  type FetchParams,
+  type FetchPartitionRequest,
+  type FetchPartitionResult,
+  leaderEpochError,
+  readFromLocalLog,
+} from './read.js';
 
 export interface TopicInfo {
   readonly name: string;
@@ -163,6 +173,102 @@ export class ReplicaManager {
       }
       return result;
     });
+  }
+
+  /**
+   * Reads for a consumer (Kafka's fetchMessages): answered at once when `minBytes` is reached, a
+   * partition has an error or `maxWaitMs` is 0; otherwise the fetch waits in the purgatory until
+   * one of its partitions gets data, the timeout, its connection closing (`signal`) or shutdown,
+   * and is read again.
+   */
+  async fetchMessages(
+    params: FetchParams,
+    requests: readonly FetchPartitionRequest[],
+    signal: AbortSignal,
+  ): Promise<FetchPartitionResult[]> {
+    const time = this.broker.time;
+    const deadline = time.now() + Math.max(0, params.maxWaitMs);
+    const lookup = (topic: string, partition: number) => this.getPartition(topic, partition);
+    const hosted = () =>
+      requests.flatMap((r) => {
+        const p = r.topic === undefined ? undefined : lookup(r.topic, r.partition);
+        return p ? [p] : [];
+      });
+    let read = readFromLocalLog(params, requests, lookup, this.broker.log);
+    for (;;) {
+      const waitMs = deadline - time.now();
+      const partitions = hosted();
+      if (read.bytes >= params.minBytes || read.hasError || waitMs <= 0 || partitions.length === 0) break;
+      const appended = await this.waitForAppend(partitions, waitMs, signal);
+      read = readFromLocalLog(params, requests, lookup, this.broker.log);
+      if (!appended) break;
+    }
+    requests.forEach((r, i) => {
+      const size = read.results[i]!.records?.length ?? 0;
+      if (size > 0 && r.topic !== undefined) this.broker.metrics.fetched(r.topic, size);
+    });
+    return read.results;
+  }
+
+  /**
+   * ListOffsets for one partition (Kafka's fetchOffsetForTimestamp): the leader epoch the client
+   * knows is checked first; an unexpected failure answers Kafka's code instead of throwing.
+   */
+  fetchOffsetForTimestamp(
+    topic: string,
+    partition: number,
+    timestamp: number,
+    isolationLevel: number,
+    replicaId: number,
+    currentLeaderEpoch?: number,
+  ): { error: ErrorName; found: TimestampAndOffset | null } {
+    const p = this.getPartition(topic, partition);
+    if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', found: null };
+    const epochError = leaderEpochError(p, currentLeaderEpoch);
+    if (epochError) return { error: epochError, found: null };
+    try {
+      return { error: 'NONE', found: fetchOffsetForTimestamp(p, timestamp, isolationLevel, replicaId) };
+    } catch (err) {
+      this.broker.log.error(`ListOffsets on ${topic}-${partition} failed`, err);
+      return { error: unexpectedPartitionError(err), found: null };
+    }
+  }
+
+  /**
+   * OffsetForLeaderEpoch (Kafka's lastOffsetForLeaderEpoch): the largest epoch at or below the
+   * asked one and the offset where it ends.
+   */
+  lastOffsetForLeaderEpoch(
+    topic: string,
+    partition: number,
+    leaderEpoch: number,
+    currentLeaderEpoch?: number,
+  ): { error: ErrorName; leaderEpoch: number; endOffset: number } {
+    const p = this.getPartition(topic, partition);
+    if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', leaderEpoch: -1, endOffset: -1 };
+    const epochError = leaderEpochError(p, currentLeaderEpoch);
+    if (epochError) return { error: epochError, leaderEpoch: -1, endOffset: -1 };
+    const found = p.log.leaderEpochCache.endOffsetFor(leaderEpoch, p.logEndOffset);
+    return { error: 'NONE', leaderEpoch: found.epoch, endOffset: found.endOffset };
+  }
+
+  /**
+   * DeleteRecords for one partition (Kafka's deleteRecords): moves the log start offset to
+   * `offset` (-1: the high watermark), which may not pass the high watermark. Answers the new low
+   * watermark. With followers this will wait in a purgatory for their log start offsets.
+   */
+  async deleteRecords(
+    topic: string,
+    partition: number,
+    offset: number,
+  ): Promise<{ error: ErrorName; lowWatermark: number }> {
+    const p = this.getPartition(topic, partition);
+    if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    const target = offset === -1 ? p.highWatermark : offset;
+    if (target < 0 || target > p.highWatermark) return { error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 };
+    p.log.deleteRecordsBefore(target);
+    this.broker.log.info(`deleted records of ${topic}-${partition} before ${target}`);
+    return { error: 'NONE', lowWatermark: p.logStartOffset };
   }
 
   /** The log directory holding this broker's partitions (DescribeLogDirs). */
@@ -324,7 +430,11 @@ export class ReplicaManager {
    * listener on each partition and on the signal, its purgatory entry — so a connection that
    * polls forever holds nothing for the polls that are over.
    */
-  waitForAppend(partitions: readonly Partition[], timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  private waitForAppend(
+    partitions: readonly Partition[],
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     return new Promise((resolve) => {
       this.fetchPurgatory.tryCompleteElseWatch(
         new DelayedFetchWait(timeoutMs, partitions, resolve),
