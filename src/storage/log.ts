@@ -30,7 +30,7 @@ import {
 import { decodeRecordBatch } from '../protocol/records.js';
 import { CheckpointFormatError } from './checkpoint-file.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { type Clock, type LogConfig, systemClock } from './log-config.js';
+import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
 import {
   type AppendOrigin,
   type CompletedTxn,
@@ -538,9 +538,16 @@ export class Log {
     this.opts.onLogStartOffsetChange?.(this);
   }
 
-  /** Kafka's deleteOldSegments for cleanup.policy=delete; returns the number of segments deleted. */
+  /**
+   * Kafka's UnifiedLog.deleteOldSegments, one retention pass; returns the number of segments deleted.
+   * Whatever the cleanup.policy, whole segments below the log start offset go (DeleteRecords moves it on
+   * every topic). Only when the policy includes `delete` do retention.bytes and then retention.ms delete
+   * the oldest segments as well: a `compact` topic keeps every segment (compaction shrinks it).
+   */
   applyRetention(): number {
+    if (this.closed) return 0;
     let deleted = this.deleteOldSegments((_s, next) => next !== undefined && next.baseOffset <= this.lso);
+    if (!deletesByRetention(this.config)) return deleted;
     const { retentionBytes, retentionMs } = this.config;
     if (retentionBytes >= 0) {
       let diff = this.size - retentionBytes;
