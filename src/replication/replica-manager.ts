@@ -27,12 +27,16 @@ export interface TopicInfo {
 /** A single broker leads every partition from the first epoch on. */
 const LEADER_EPOCH = 0;
 
+/** Longest run of retention work between two turns of the event loop. */
+const RETENTION_SLICE_MS = 10;
+
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 export class ReplicaManager {
   private readonly topicsByName = new Map<string, TopicInfo>();
   private readonly topicsById = new Map<string, TopicInfo>();
   private shuttingDown = false;
+  private retentionRunning = false;
   private readonly shutdownListeners = new Set<() => void>();
 
   constructor(private readonly broker: Broker) {
@@ -176,10 +180,11 @@ export class ReplicaManager {
     }
   }
 
+  /** Broker values are topic defaults: every log's config is rebuilt; no topic override changes. */
   private refreshLogDefaults(): void {
-    const lm = this.broker.logManager;
-    lm.defaultConfig = logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig());
-    for (const t of lm.topics()) lm.setTopicConfigs(t.name, t.configs);
+    this.broker.logManager.setDefaultConfig(
+      logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig()),
+    );
   }
 
   /**
@@ -223,17 +228,39 @@ export class ReplicaManager {
     });
   }
 
-  applyRetention(): void {
-    for (const t of this.topicsByName.values()) {
-      for (const p of t.partitions) {
-        try {
-          const deleted = p.log.applyRetention();
-          if (deleted > 0)
-            this.broker.log.info(`retention deleted ${deleted} segment(s) of ${t.name}-${p.partition}`);
-        } catch (err) {
-          this.broker.log.error(`retention of ${t.name}-${p.partition} failed`, err);
+  /**
+   * One retention pass over every partition (Kafka's LogManager.cleanupLogs → UnifiedLog.deleteOldSegments),
+   * run every log.retention.check.interval.ms. Kafka runs it on a scheduler thread; here it yields to the
+   * event loop every RETENTION_SLICE_MS so that thousands of partitions do not stall the connections.
+   * A pass still running when the next is due makes that one a no-op. Resolves to the segments deleted.
+   */
+  async applyRetention(): Promise<number> {
+    if (this.retentionRunning) return 0;
+    this.retentionRunning = true;
+    try {
+      let total = 0;
+      let sliceStart = performance.now();
+      for (const t of [...this.topicsByName.values()]) {
+        for (const p of t.partitions) {
+          if (this.shuttingDown) return total;
+          if (performance.now() - sliceStart >= RETENTION_SLICE_MS) {
+            await new Promise((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+          try {
+            // A log closed meanwhile (its topic deleted) answers 0.
+            const deleted = p.log.applyRetention();
+            total += deleted;
+            if (deleted > 0)
+              this.broker.log.info(`retention deleted ${deleted} segment(s) of ${t.name}-${p.partition}`);
+          } catch (err) {
+            this.broker.log.error(`retention of ${t.name}-${p.partition} failed`, err);
+          }
         }
       }
+      return total;
+    } finally {
+      this.retentionRunning = false;
     }
   }
 

@@ -119,15 +119,30 @@ export class Broker {
       host: l.host,
       port: this.boundPort,
     });
-    this.schedule('log.retention.check.interval.ms', () => this.replicaManager.applyRetention());
+    this.schedule('log.retention.check.interval.ms', () => {
+      this.replicaManager
+        .applyRetention()
+        .catch((err) => this.log.error('retention pass (log.retention.check.interval.ms) failed', err));
+    });
     this.schedule('replica.high.watermark.checkpoint.interval.ms', () =>
       this.logManager.checkpointHighWatermarks(),
     );
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
+    // Kafka's LogManager: each checkpoint file written once per pass for every partition.
+    this.schedule('log.flush.offset.checkpoint.interval.ms', () =>
+      this.logManager.checkpointRecoveryPoints(),
+    );
+    this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
+      this.logManager.checkpointLogStartOffsets(),
+    );
   }
 
-  /** Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. */
+  /**
+   * Runs `task` every `<intervalConfig>` ms; a failure is logged, never thrown. An interval of 0 (allowed
+   * for the checkpoint intervals) schedules nothing: those files are then written at clean shutdown.
+   */
   private schedule(intervalConfig: string, task: () => void): void {
+    if (this.config.int(intervalConfig) <= 0) return;
     const timer = this.time.setInterval(() => {
       try {
         task();

@@ -51,9 +51,19 @@ export interface LogOpenOptions {
   recoveryPoint?: number;
   logStartOffset?: number;
   highWatermark?: number;
-  /** Called after logStartOffset moved so the owner can persist it (log-start-offset-checkpoint). */
-  onLogStartOffsetChange?: (log: Log) => void;
+  /**
+   * Called after logStartOffset moved, with why (Kafka's LogStartOffsetIncrementReason), so the owner
+   * can persist it in log-start-offset-checkpoint.
+   */
+  onLogStartOffsetChange?: (log: Log, reason: LogStartOffsetIncrementReason) => void;
 }
+
+/**
+ * `ClientRecordDeletion`: DeleteRecords moved it, possibly into the middle of a segment, so only the
+ * checkpoint remembers it. `SegmentDeletion`: retention deleted the segments below it, so reopening the
+ * log derives it again from the first remaining segment.
+ */
+export type LogStartOffsetIncrementReason = 'ClientRecordDeletion' | 'SegmentDeletion';
 
 export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
 
@@ -533,9 +543,11 @@ export class Log {
     }
     if (offset <= this.lso) return;
     this.lso = offset;
-    this.leaderEpochCache.truncateFromStart(offset);
+    // Not fsynced here (Kafka's truncateFromStartAsyncFlush): reopening truncates the cache from the log
+    // start offset again; the file is rewritten at close or with the next epoch.
+    this.leaderEpochCache.truncateFromStart(offset, false);
     this.deleteOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this.lso);
-    this.opts.onLogStartOffsetChange?.(this);
+    this.opts.onLogStartOffsetChange?.(this, 'ClientRecordDeletion');
   }
 
   /**
@@ -583,8 +595,8 @@ export class Log {
     if (start > this.lso) {
       this.lso = start;
       this.hw = Math.max(this.hw, this.lso);
-      this.leaderEpochCache.truncateFromStart(start);
-      this.opts.onLogStartOffsetChange?.(this);
+      this.leaderEpochCache.truncateFromStart(start, false);
+      this.opts.onLogStartOffsetChange?.(this, 'SegmentDeletion');
     }
     return count;
   }
@@ -598,7 +610,8 @@ export class Log {
     }
     const timer = setTimeout(() => {
       this.pendingDeletes.delete(seg);
-      seg.deleteFiles();
+      // A file left behind by a failure is a `.deleted` leftover that the next load() removes.
+      seg.deleteFilesAsync().catch(() => {});
     }, this.config.fileDeleteDelayMs);
     timer.unref();
     this.pendingDeletes.set(seg, timer);
@@ -647,6 +660,7 @@ export class Log {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.leaderEpochCache.flushIfDirty();
     this.producerStateManager.takeSnapshot(this.leo);
     for (const seg of this.segments) seg.close();
     this.runPendingDeletes();

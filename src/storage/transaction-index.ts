@@ -142,8 +142,10 @@ export class TransactionIndex {
     this.file = file;
   }
 
-  deleteFile(): void {
-    this.closeHandle();
-    fs.rmSync(this.file, { force: true });
+  /** The file is about to go: hands over its handle (null when none is open); the caller closes it and removes the file. */
+  detachForDeletion(): { file: string; fd: number | null } {
+    const fd = this.fd;
+    this.fd = null;
+    return { file: this.file, fd };
   }
 }
