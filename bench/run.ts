@@ -5,6 +5,9 @@
  *   produce/fetch   bench/produce-fetch.ts  throughput and latency vs a bare loopback server
  *   start-up        bench/startup.ts        launch time, startBroker(), idle RSS vs bare Node
  *   groups          bench/groups.ts         group join and OffsetCommit vs an ApiVersions round trip
+ *
+ * Run on its own (`npm run bench:checkpoints`): bench/checkpoints.ts, the longest event-loop stall with
+ * 2,000 topics during a broker-level AlterConfigs, a retention pass and the checkpoint writes.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';

@@ -121,6 +121,20 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'How often logs are checked against flush.ms (Kafka defaults to Long.MAX; kbroker checks every 3 s).',
   },
   {
+    name: 'log.flush.offset.checkpoint.interval.ms',
+    type: 'int',
+    default: '60000',
+    min: 0,
+    doc: "How often every partition's recovery point is written to recovery-point-offset-checkpoint (one file write per pass; also at clean shutdown). Recovery after a crash re-reads the log from there.",
+  },
+  {
+    name: 'log.flush.start.offset.checkpoint.interval.ms',
+    type: 'int',
+    default: '60000',
+    min: 0,
+    doc: "How often every partition's log start offset is written to log-start-offset-checkpoint (one file write per pass; also at clean shutdown, and before a DeleteRecords is answered).",
+  },
+  {
     name: 'log.segment.delete.delay.ms',
     type: 'long',
     default: '60000',
@@ -378,7 +392,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: 'delete',
     validValues: ['delete', 'compact'],
     serverDefault: 'log.cleanup.policy',
-    doc: 'delete removes old segments by retention.ms/retention.bytes; compact keeps the latest record per key. kbroker stores compact but does not compact yet (a compact-only topic is not deleted by retention).',
+    doc: 'delete removes old segments by retention.ms/retention.bytes; compact keeps the latest record per key. kbroker does not compact yet: a compact-only topic keeps every segment (retention.ms and retention.bytes apply only with delete); DeleteRecords still moves its log start offset.',
   },
   {
     name: 'min.insync.replicas',

@@ -56,7 +56,7 @@ function gcHeapUsed(): number {
 describe('Fetch long poll', () => {
   it('waits by the broker clock and answers empty at maxWaitMs', async () => {
     const time = new MockTime();
-    const tb = await startTestBroker({}, undefined, { time });
+    const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
       tb.broker.replicaManager.createTopic('clock', 1);
       const c = await TestClient.connect(tb.port);
@@ -85,7 +85,7 @@ describe('Fetch long poll', () => {
 
   it('releases a wait completed by data or by its connection closing (timeouts: the 50,000 test)', async () => {
     const time = new MockTime();
-    const tb = await startTestBroker({}, undefined, { time });
+    const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
       const rm = tb.broker.replicaManager;
       rm.createTopic('release', 1);
@@ -125,7 +125,7 @@ describe('Fetch long poll', () => {
 
   it('50,000 waiting fetches on one connection leave its heap as it was', async () => {
     const time = new MockTime();
-    const tb = await startTestBroker({}, undefined, { time });
+    const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ port: tb.port, host: '127.0.0.1' }, () => resolve(s));
       s.once('error', reject);

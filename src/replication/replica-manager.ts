@@ -49,6 +49,8 @@ export interface ReplicaManagerDeps {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly time: Time;
+  /** Times the waits of requests in the purgatories (see BrokerOptions.purgatoryTime). */
+  readonly purgatoryTime: Time;
 }
 
 /**
@@ -82,6 +84,9 @@ class DelayedFetchWait extends DelayedOperation {
   }
 }
 
+/** Longest run of retention work between two turns of the event loop. */
+const RETENTION_SLICE_MS = 10;
+
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 
 /** A partition by name, as Kafka's TopicPartition. */
@@ -103,9 +108,11 @@ export class ReplicaManager {
   /** Long-poll fetches waiting for data, by partition. */
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
+  private retentionRunning = false;
+  private stopped = false;
 
   constructor(private readonly broker: ReplicaManagerDeps) {
-    this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.time);
+    this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
     for (const scope of ['default', 'broker'] as const) {
       if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
@@ -186,7 +193,7 @@ export class ReplicaManager {
     requests: readonly FetchPartitionRequest[],
     signal: AbortSignal,
   ): Promise<FetchPartitionResult[]> {
-    const time = this.broker.time;
+    const time = this.broker.purgatoryTime;
     const deadline = time.now() + Math.max(0, params.maxWaitMs);
     const lookup = (topic: string, partition: number) => this.getPartition(topic, partition);
     const hosted = () =>
@@ -400,10 +407,11 @@ export class ReplicaManager {
     }
   }
 
+  /** Broker values are topic defaults: every log's config is rebuilt; no topic override changes. */
   private refreshLogDefaults(): void {
-    const lm = this.broker.logManager;
-    lm.defaultConfig = logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig());
-    for (const t of lm.topics()) lm.setTopicConfigs(t.name, t.configs);
+    this.broker.logManager.setDefaultConfig(
+      logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig()),
+    );
   }
 
   /**
@@ -444,22 +452,45 @@ export class ReplicaManager {
     });
   }
 
-  applyRetention(): void {
-    for (const t of this.topicsByName.values()) {
-      for (const p of t.partitions) {
-        try {
-          const deleted = p.log.applyRetention();
-          if (deleted > 0)
-            this.broker.log.info(`retention deleted ${deleted} segment(s) of ${t.name}-${p.partition}`);
-        } catch (err) {
-          this.broker.log.error(`retention of ${t.name}-${p.partition} failed`, err);
+  /**
+   * One retention pass over every partition (Kafka's LogManager.cleanupLogs → UnifiedLog.deleteOldSegments),
+   * run every log.retention.check.interval.ms. Kafka runs it on a scheduler thread; here it yields to the
+   * event loop every RETENTION_SLICE_MS so that thousands of partitions do not stall the connections.
+   * A pass still running when the next is due makes that one a no-op. Resolves to the segments deleted.
+   */
+  async applyRetention(): Promise<number> {
+    if (this.retentionRunning) return 0;
+    this.retentionRunning = true;
+    try {
+      let total = 0;
+      let sliceStart = performance.now();
+      for (const t of [...this.topicsByName.values()]) {
+        for (const p of t.partitions) {
+          if (this.stopped) return total;
+          if (performance.now() - sliceStart >= RETENTION_SLICE_MS) {
+            await new Promise((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+          try {
+            // A log closed meanwhile (its topic deleted) answers 0.
+            const deleted = p.log.applyRetention();
+            total += deleted;
+            if (deleted > 0)
+              this.broker.log.info(`retention deleted ${deleted} segment(s) of ${t.name}-${p.partition}`);
+          } catch (err) {
+            this.broker.log.error(`retention of ${t.name}-${p.partition} failed`, err);
+          }
         }
       }
+      return total;
+    } finally {
+      this.retentionRunning = false;
     }
   }
 
-  /** Wakes every waiting fetch so that shutdown does not wait for long polls. */
+  /** Wakes every waiting fetch so that shutdown does not wait for long polls; stops retention. */
   shutdown(): void {
+    this.stopped = true;
     this.fetchPurgatory.shutdown();
   }
 }

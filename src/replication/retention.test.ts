@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
 import { decodeRecordBatches } from '../protocol/records.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
@@ -45,7 +46,7 @@ async function createTopic(topic: string, configs: Record<string, string>) {
   await admin.disconnect();
 }
 
-/** Sends `count` batches of one ~200-byte record each, timestamped `ageMs` in the past. */
+/** Sends `count` batches of one keyed ~200-byte record each, timestamped `ageMs` in the past. */
 async function produce(topic: string, count: number, ageMs: number) {
   const producer = kafka.producer();
   await producer.connect();
@@ -53,7 +54,7 @@ async function produce(topic: string, count: number, ageMs: number) {
     await producer.send({
       topic,
       acks: -1,
-      messages: [{ value: Buffer.alloc(200, i), timestamp: String(Date.now() - ageMs) }],
+      messages: [{ key: `k${i}`, value: Buffer.alloc(200, i), timestamp: String(Date.now() - ageMs) }],
     });
   }
   await producer.disconnect();
@@ -185,4 +186,271 @@ describe('retention on a running broker', () => {
     // The record inside reports the append time too (what consumers see).
     expect(batch!.records[0]!.timestamp).toBe(appendTime);
   });
+});
+
+const RESTART_OVERRIDES = { 'log.retention.check.interval.ms': '50', 'log.segment.delete.delay.ms': '0' };
+
+async function restart() {
+  await tb.close();
+  tb = await startTestBroker(RESTART_OVERRIDES, dataDir);
+  kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'retention-test', logLevel: logLevel.NOTHING });
+}
+
+/** Every record of partition 0 read back by a kafkajs consumer from the beginning: their keys. */
+async function consumeAll(topic: string, expected: number): Promise<string[]> {
+  const consumer = kafka.consumer({ groupId: `read-${topic}-${Date.now()}`, maxWaitTimeInMs: 50 });
+  const keys: string[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      keys.push(message.key!.toString());
+    },
+  });
+  try {
+    await until(() => keys.length >= expected, 15_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return keys;
+}
+
+async function alterTopicConfigs(topic: string, entries: Record<string, string>) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: [
+      {
+        type: 2,
+        name: topic,
+        configEntries: Object.entries(entries).map(([name, value]) => ({ name, value })),
+      },
+    ],
+  });
+  await admin.disconnect();
+}
+
+describe('cleanup.policy decides what retention deletes (issue 11)', () => {
+  const doomed = { 'segment.bytes': '1000', 'retention.ms': '1000', 'retention.bytes': '1' };
+
+  it('a compact topic with retention.ms=1000 and retention.bytes=1 keeps every record across retention checks and a restart; compact,delete is trimmed', async () => {
+    await createTopic('cp-compact', { ...doomed, 'cleanup.policy': 'compact' });
+    await createTopic('cp-both', { ...doomed, 'cleanup.policy': 'compact,delete' });
+    await produce('cp-compact', 10, 2 * HOUR);
+    await produce('cp-both', 10, 2 * HOUR);
+    const both = tb.broker.replicaManager.getPartition('cp-both', 0)!;
+    await until(() => both.logStartOffset === 10);
+    await new Promise((r) => setTimeout(r, 300)); // several more retention checks
+    const compact = tb.broker.replicaManager.getPartition('cp-compact', 0)!;
+    expect(compact.log.config.cleanupPolicy).toEqual(['compact']);
+    expect(compact.logStartOffset).toBe(0);
+    expect(segmentFiles('cp-compact').length).toBeGreaterThan(3);
+
+    await restart();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tb.broker.logManager.getLog('cp-compact', 0)!.config.cleanupPolicy).toEqual(['compact']);
+    expect(tb.broker.replicaManager.getPartition('cp-compact', 0)!.logStartOffset).toBe(0);
+    const keys = await consumeAll('cp-compact', 10);
+    expect(keys).toEqual(Array.from({ length: 10 }, (_, i) => `k${i}`));
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.fetchTopicOffsets('cp-both')).toMatchObject([{ low: '10', high: '10' }]);
+    await admin.disconnect();
+  });
+
+  it('DeleteRecords still moves the log start offset of a compact topic', async () => {
+    await createTopic('cp-delrec', { 'segment.bytes': '1000', 'cleanup.policy': 'compact' });
+    await produce('cp-delrec', 8, 0);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.fetchTopicMetadata({ topics: ['cp-delrec'] });
+    await admin.deleteTopicRecords({ topic: 'cp-delrec', partitions: [{ partition: 0, offset: '5' }] });
+    expect(await admin.fetchTopicOffsets('cp-delrec')).toMatchObject([{ low: '5', high: '8' }]);
+    await admin.disconnect();
+    expect(segmentFiles('cp-delrec')[0]! <= `${String(5).padStart(20, '0')}.log`).toBe(true);
+  });
+
+  it('AlterConfigs and IncrementalAlterConfigs change the policy of the running log', async () => {
+    await createTopic('cp-alter', { ...doomed, 'retention.ms': '-1', 'retention.bytes': '-1' });
+    await produce('cp-alter', 10, 2 * HOUR);
+    // delete → compact: retention no longer trims, even with retention.ms=1000.
+    await alterTopicConfigs('cp-alter', { ...doomed, 'cleanup.policy': 'compact' });
+    const p = tb.broker.replicaManager.getPartition('cp-alter', 0)!;
+    expect(p.log.config.cleanupPolicy).toEqual(['compact']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.logStartOffset).toBe(0);
+    // APPEND delete (IncrementalAlterConfigs): compact,delete, so retention trims.
+    const c = await TestClient.connect(tb.port);
+    try {
+      const res = await c.request<{ responses: { errorCode: number }[] }>(44, 1, {
+        validateOnly: false,
+        resources: [
+          {
+            resourceType: 2,
+            resourceName: 'cp-alter',
+            configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'delete' }],
+          },
+        ],
+      });
+      expect(res.responses[0]!.errorCode).toBe(0);
+    } finally {
+      c.close();
+    }
+    expect(p.log.config.cleanupPolicy).toEqual(['compact', 'delete']);
+    await until(() => p.logStartOffset === 10);
+  });
+
+  it('the broker default log.cleanup.policy, also set dynamically, applies to topics without an override, not to the compact internal topics', async () => {
+    await createTopic('cp-default', doomed);
+    // An offset commit creates __consumer_offsets (cleanup.policy=compact, as Kafka creates it).
+    const committer = kafka.admin();
+    await committer.connect();
+    await committer.setOffsets({
+      groupId: 'cp-default-group',
+      topic: 'cp-default',
+      partitions: [{ partition: 0, offset: '0' }],
+    });
+    await committer.disconnect();
+    const offsetsLog = () => tb.broker.logManager.getLog('__consumer_offsets', 0)!;
+    expect(offsetsLog().config.cleanupPolicy).toEqual(['compact']);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: 4,
+          name: String(tb.broker.nodeId),
+          configEntries: [{ name: 'log.cleanup.policy', value: 'compact' }],
+        },
+      ],
+    });
+    await admin.disconnect();
+    expect(tb.broker.logManager.getLog('cp-default', 0)!.config.cleanupPolicy).toEqual(['compact']);
+    await produce('cp-default', 10, 2 * HOUR);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(tb.broker.replicaManager.getPartition('cp-default', 0)!.logStartOffset).toBe(0);
+    await restart();
+    expect(tb.broker.logManager.getLog('cp-default', 0)!.config.cleanupPolicy).toEqual(['compact']);
+    expect(offsetsLog().config.cleanupPolicy).toEqual(['compact']);
+    // Back to delete: the default topic is trimmed, __consumer_offsets keeps its override.
+    const admin2 = kafka.admin();
+    await admin2.connect();
+    await admin2.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: 4,
+          name: String(tb.broker.nodeId),
+          configEntries: [{ name: 'log.cleanup.policy', value: 'delete' }],
+        },
+      ],
+    });
+    await admin2.disconnect();
+    expect(offsetsLog().config.cleanupPolicy).toEqual(['compact']);
+    await until(() => tb.broker.replicaManager.getPartition('cp-default', 0)!.logStartOffset === 10);
+  });
+});
+
+describe('__consumer_offsets under retention (issue 11)', () => {
+  const DAY = 24 * HOUR;
+
+  it('a group that still has members keeps the offsets it committed 8 simulated days ago across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kbroker-offsets-retention-'));
+    // The broker's clock starts at the wall clock, so records the coordinator stamps now are 8 days old
+    // once it has moved 8 days on; the group's session timers run on it too.
+    const time = new MockTime(Date.now());
+    const overrides = {
+      'offsets.topic.num.partitions': '1',
+      'offsets.topic.segment.bytes': '200', // about one batch per segment: plenty to delete
+      'log.retention.check.interval.ms': String(HOUR),
+      'log.segment.delete.delay.ms': '0',
+      'group.initial.rebalance.delay.ms': '0',
+      'group.max.session.timeout.ms': String(2 * DAY),
+      // Hourly rather than every few seconds: 8 simulated days would otherwise write checkpoints 10^5 times.
+      'replica.high.watermark.checkpoint.interval.ms': String(HOUR),
+      'log.flush.scheduler.interval.ms': String(HOUR),
+      'log.flush.offset.checkpoint.interval.ms': String(HOUR),
+      'log.flush.start.offset.checkpoint.interval.ms': String(HOUR),
+      'offsets.retention.check.interval.ms': String(HOUR),
+    };
+    let broker = await startTestBroker(overrides, dir, { time });
+    let client = new Kafka({ brokers: [broker.bootstrap], clientId: 'idle', logLevel: logLevel.NOTHING });
+    try {
+      const admin = client.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'idle-topic', numPartitions: 1 }] });
+      await admin.disconnect();
+      const producer = client.producer();
+      await producer.connect();
+      for (let i = 0; i < 20; i++)
+        await producer.send({ topic: 'idle-topic', messages: [{ value: `v${i}` }] });
+      await producer.disconnect();
+
+      // A live member: a one-day session, heartbeats every 50 ms of real time.
+      const consumer = client.consumer({
+        groupId: 'idle-group',
+        sessionTimeout: DAY,
+        heartbeatInterval: 50,
+        maxWaitTimeInMs: 50,
+      });
+      let heartbeats = 0;
+      consumer.on(consumer.events.HEARTBEAT, () => {
+        heartbeats++;
+      });
+      let consumed = 0;
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'idle-topic', fromBeginning: true });
+      await consumer.run({
+        autoCommitThreshold: 1,
+        eachMessage: async () => {
+          consumed++;
+        },
+      });
+      const committed = async () => {
+        const a = client.admin();
+        await a.connect();
+        const [t] = await a.fetchOffsets({ groupId: 'idle-group', topics: ['idle-topic'] });
+        await a.disconnect();
+        return t!.partitions[0]!.offset;
+      };
+      await until(() => consumed === 20, 15_000);
+      const end = Date.now() + 15_000;
+      while ((await committed()) !== '20') {
+        if (Date.now() > end) throw new Error('offsets not committed');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const offsetsLog = broker.broker.logManager.getLog('__consumer_offsets', 0)!;
+      expect(offsetsLog.numberOfSegments).toBeGreaterThan(3);
+
+      // 8 days in 6-hour steps; after each the member heartbeats (really, over TCP) before the next.
+      for (let elapsed = 0; elapsed < 8 * DAY; elapsed += 6 * HOUR) {
+        const before = heartbeats;
+        await time.advanceAsync(6 * HOUR, HOUR);
+        const deadline = Date.now() + 10_000;
+        while (heartbeats === before) {
+          if (Date.now() > deadline) throw new Error('no heartbeat');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      }
+      expect(broker.broker.groupCoordinator.group('idle-group')?.state).toBe('Stable');
+      // Retention did run over those 8 days: the idle topic (cleanup.policy=delete) lost its week-old data.
+      expect(broker.broker.replicaManager.getPartition('idle-topic', 0)!.logStartOffset).toBe(20);
+      expect(offsetsLog.logStartOffset).toBe(0);
+      await consumer.disconnect();
+
+      await broker.close();
+      broker = await startTestBroker(overrides, dir, { time });
+      client = new Kafka({ brokers: [broker.bootstrap], clientId: 'idle', logLevel: logLevel.NOTHING });
+      await time.advanceAsync(2 * HOUR, HOUR); // and two more retention checks after the restart
+      const reopened = broker.broker.logManager.getLog('__consumer_offsets', 0)!;
+      expect(reopened.config.cleanupPolicy).toEqual(['compact']);
+      expect(reopened.logStartOffset).toBe(0);
+      expect(await committed()).toBe('20');
+    } finally {
+      await broker.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

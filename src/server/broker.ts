@@ -28,6 +28,13 @@ export interface BrokerOptions {
   logger?: Logger;
   /** The clock and timers of everything in the broker; default the system's. */
   time?: Time;
+  /**
+   * The timer of waiting requests (long-poll fetches). Real time by default even when `time` is a
+   * MockTime: clients time their requests by their own clocks, so a poll held until a test moves
+   * the mock clock would run into the client's request timeout. Tests of the waiting itself pass
+   * a MockTime here.
+   */
+  purgatoryTime?: Time;
 }
 
 /**
@@ -75,7 +82,15 @@ export class Broker {
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
     });
-    this.replicaManager = new ReplicaManager(this);
+    this.replicaManager = new ReplicaManager({
+      nodeId: config.nodeId,
+      config,
+      logManager: this.logManager,
+      log: this.log,
+      metrics: this.metrics,
+      time: this.time,
+      purgatoryTime: options.purgatoryTime ?? systemTime,
+    });
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
@@ -166,16 +181,32 @@ export class Broker {
       host: l.host,
       port: this.boundPort,
     });
-    this.schedule('log.retention.check.interval.ms', () => this.replicaManager.applyRetention());
+    this.schedule('log.retention.check.interval.ms', () => {
+      this.replicaManager
+        .applyRetention()
+        .catch((err) => this.log.error('retention pass (log.retention.check.interval.ms) failed', err));
+    });
     this.schedule('replica.high.watermark.checkpoint.interval.ms', () =>
       this.logManager.checkpointHighWatermarks(),
     );
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
     this.schedule('producer.id.expiration.check.interval.ms', () => this.logManager.removeExpiredProducers());
+    // Kafka's LogManager: each checkpoint file written once per pass for every partition.
+    this.schedule('log.flush.offset.checkpoint.interval.ms', () =>
+      this.logManager.checkpointRecoveryPoints(),
+    );
+    this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
+      this.logManager.checkpointLogStartOffsets(),
+    );
   }
 
-  /** Runs `task` every `<intervalConfig>` ms on the broker's scheduler; a failure is logged, never thrown. */
+  /**
+   * Runs `task` every `<intervalConfig>` ms on the broker's scheduler; a failure is logged, never
+   * thrown. An interval of 0 (allowed for the checkpoint intervals) schedules nothing: those files
+   * are then written at clean shutdown.
+   */
   private schedule(intervalConfig: string, task: () => void): void {
+    if (this.config.int(intervalConfig) <= 0) return;
     this.scheduler.schedule(intervalConfig, this.config.int(intervalConfig), task);
   }
 

@@ -202,7 +202,8 @@ export class Connection {
     const started = performance.now();
     let response: unknown;
     try {
-      response = await handler.handle(ctx, request);
+      // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
+      response = await this.broker.logManager.batchUpdates(() => handler.handle(ctx, request));
     } catch (err) {
       response = this.errorResponse(handler, err);
     }

@@ -143,9 +143,14 @@ export abstract class IndexFile {
     this.file = file;
   }
 
-  deleteFile(): void {
-    this.persisted = this.length; // nothing left to write: the file goes
-    this.closeHandle();
-    fs.rmSync(this.file, { force: true });
+  /**
+   * The file is about to go: hands over its handle (null when none is open) without writing what is
+   * pending; the caller closes it and removes the file.
+   */
+  detachForDeletion(): { file: string; fd: number | null } {
+    this.persisted = this.length;
+    const fd = this.fd;
+    this.fd = null;
+    return { file: this.file, fd };
   }
 }

@@ -14,6 +14,8 @@ export interface EpochEntry {
 
 export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
+  /** Changed since the file was last written (a change made with persist=false). */
+  private dirty = false;
   readonly file: string;
 
   constructor(dir: string) {
@@ -39,7 +41,7 @@ export class LeaderEpochCache {
     // Entries that start at or after the new epoch's start are superseded by it.
     while (this.entries.length > 0 && this.entries.at(-1)!.startOffset >= startOffset) this.entries.pop();
     this.entries.push({ epoch, startOffset });
-    if (persist) this.flush();
+    this.persistOrMark(persist);
     return true;
   }
 
@@ -61,7 +63,7 @@ export class LeaderEpochCache {
   truncateFromEnd(endOffset: number, persist = true): void {
     const before = this.entries.length;
     this.entries = this.entries.filter((e) => e.startOffset < endOffset);
-    if (persist && this.entries.length !== before) this.flush();
+    if (this.entries.length !== before) this.persistOrMark(persist);
   }
 
   /** Log start moved to startOffset: drop older entries, keeping the latest one moved up to startOffset. */
@@ -71,12 +73,22 @@ export class LeaderEpochCache {
     if (idx < 0 || (idx === 0 && this.entries[0]!.startOffset === startOffset)) return;
     const kept = { epoch: this.entries[idx]!.epoch, startOffset };
     this.entries = [kept, ...this.entries.slice(idx + 1)];
-    if (persist) this.flush();
+    this.persistOrMark(persist);
   }
 
   clear(persist = true): void {
     this.entries = [];
+    this.persistOrMark(persist);
+  }
+
+  private persistOrMark(persist: boolean): void {
     if (persist) this.flush();
+    else this.dirty = true;
+  }
+
+  /** Writes the file if a change was made without persisting it. */
+  flushIfDirty(): void {
+    if (this.dirty) this.flush();
   }
 
   flush(): void {
@@ -85,5 +97,6 @@ export class LeaderEpochCache {
       0,
       this.entries.map((e) => `${e.epoch} ${e.startOffset}`),
     );
+    this.dirty = false;
   }
 }

@@ -13,7 +13,15 @@ export interface LogConfig {
   retentionBytes: number;
   fileDeleteDelayMs: number;
   messageTimestampType: 'CreateTime' | 'LogAppendTime';
+  /**
+   * `cleanup.policy`: with `delete`, retention.ms / retention.bytes delete old segments; `compact`
+   * alone keeps every segment (Kafka's LogConfig.delete / LogConfig.compact).
+   */
+  cleanupPolicy: readonly CleanupPolicy[];
 }
+
+export type CleanupPolicy = 'delete' | 'compact';
+const CLEANUP_POLICIES: readonly string[] = ['delete', 'compact'];
 
 /** What storage needs of the broker's `Time`: the wall clock. */
 export type Clock = Pick<Time, 'now'>;
@@ -31,7 +39,25 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   retentionBytes: -1,
   fileDeleteDelayMs: 60000,
   messageTimestampType: 'CreateTime',
+  cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
 });
+
+/** Whether retention.ms / retention.bytes delete segments of a log with this config (Kafka's LogConfig.delete). */
+export function deletesByRetention(config: LogConfig): boolean {
+  return config.cleanupPolicy.includes('delete');
+}
+
+/** `cleanup.policy` as Kafka's list type reads it: comma-separated, trimmed, each `delete` or `compact`. */
+export function parseCleanupPolicy(raw: string): CleanupPolicy[] {
+  const out: CleanupPolicy[] = [];
+  for (const part of raw.split(',')) {
+    const v = part.trim();
+    if (v === '') continue;
+    if (!CLEANUP_POLICIES.includes(v)) throw new Error(`invalid cleanup.policy: ${raw}`);
+    if (!out.includes(v as CleanupPolicy)) out.push(v as CleanupPolicy);
+  }
+  return out;
+}
 
 /** Kafka topic config name -> LogConfig field. */
 export const TOPIC_CONFIG_NAMES: Readonly<Record<string, keyof LogConfig>> = {
@@ -45,6 +71,7 @@ export const TOPIC_CONFIG_NAMES: Readonly<Record<string, keyof LogConfig>> = {
   'retention.bytes': 'retentionBytes',
   'file.delete.delay.ms': 'fileDeleteDelayMs',
   'message.timestamp.type': 'messageTimestampType',
+  'cleanup.policy': 'cleanupPolicy',
 };
 
 /** Applies Kafka-named overrides (e.g. {"retention.ms": "1000"}) to a base config; unknown names are ignored. */
@@ -56,6 +83,10 @@ export function logConfigFromProps(base: LogConfig, props: Readonly<Record<strin
     if (field === 'messageTimestampType') {
       if (raw !== 'CreateTime' && raw !== 'LogAppendTime') throw new Error(`invalid ${name}: ${raw}`);
       out.messageTimestampType = raw;
+      continue;
+    }
+    if (field === 'cleanupPolicy') {
+      out.cleanupPolicy = parseCleanupPolicy(raw);
       continue;
     }
     const v = Number(raw);

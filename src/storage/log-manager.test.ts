@@ -95,4 +95,96 @@ describe('LogManager', () => {
     const m2 = openMgr(dir);
     expect(m2.getLog('a', 0)!.logStartOffset).toBe(3);
   });
+
+  it('writes the topic registry and the checkpoints a request makes due once per batch', () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const registry = () => fs.readFileSync(path.join(dir, 'kbroker-topics.json'), 'utf8');
+    m.createTopic('keep', 1);
+    const before = registry();
+    m.batchUpdates(() => {
+      for (const name of ['a', 'b', 'c']) m.createTopic(name, 1);
+      m.setTopicConfigs('keep', { 'cleanup.policy': 'compact' });
+      expect(registry()).toBe(before); // nothing written inside the batch
+    });
+    expect(JSON.parse(registry()).topics.map((t: { name: string }) => t.name)).toEqual([
+      'keep',
+      'a',
+      'b',
+      'c',
+    ]);
+    expect(m.getLog('keep', 0)!.config.cleanupPolicy).toEqual(['compact']);
+
+    m.batchUpdates(() => {
+      m.deleteTopic('a');
+      m.deleteTopic('b');
+      expect(fs.existsSync(path.join(dir, 'a-0'))).toBe(true); // after the registry is written
+      m.createTopic('a', 1); // a name reused in the same batch gets a fresh directory
+    });
+    expect(fs.existsSync(path.join(dir, 'b-0'))).toBe(false);
+    expect(m.topics().map((t) => t.name)).toEqual(['keep', 'c', 'a']);
+    expect(JSON.parse(registry()).topics.map((t: { name: string }) => t.name)).toEqual(['keep', 'c', 'a']);
+    expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).not.toMatch(/^b /m);
+  });
+
+  it('new broker defaults reach every log without rewriting the registry', () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    m.createTopic('plain', 1);
+    m.createTopic('internal', 1, { 'cleanup.policy': 'compact' });
+    const file = path.join(dir, 'kbroker-topics.json');
+    fs.utimesSync(file, 1000, 1000); // a mark that any rewrite would change
+    const marked = fs.statSync(file).mtimeMs;
+    m.setDefaultConfig(testConfig({ cleanupPolicy: ['compact', 'delete'], retentionMs: 5 }));
+    expect(fs.statSync(file).mtimeMs).toBe(marked);
+    expect(m.getLog('plain', 0)!.config).toMatchObject({
+      cleanupPolicy: ['compact', 'delete'],
+      retentionMs: 5,
+    });
+    expect(m.getLog('internal', 0)!.config).toMatchObject({ cleanupPolicy: ['compact'], retentionMs: 5 });
+  });
+
+  it('a log start offset moved by retention is checkpointed by the periodic pass and derived again after a crash', () => {
+    const dir = tmpDir();
+    const m = LogManager.open({
+      logDirs: dir,
+      nodeId: 1,
+      defaultConfig: testConfig({ segmentBytes: batch(1).length, retentionMs: 1000 }),
+      clock: new ManualClock(1_700_000_000_000 + 86_400_000),
+    });
+    m.createTopic('r', 1);
+    const log = m.getLog('r', 0)!;
+    for (let i = 0; i < 4; i++) log.appendAsLeader(batch(1), 0);
+    log.updateHighWatermark(4);
+    m.checkpointAll();
+    const checkpoint = () => fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8');
+    expect(log.applyRetention()).toBe(4);
+    expect(log.logStartOffset).toBe(4);
+    expect(checkpoint()).toBe('0\n1\nr 0 0\n'); // not once per partition: at the next pass
+    // crash: no close, no checkpoint; the first remaining segment gives the start back
+    const m2 = openMgr(dir);
+    expect(m2.getLog('r', 0)!.logStartOffset).toBe(4);
+    m2.checkpointLogStartOffsets();
+    expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\nr 0 4\n');
+  });
+
+  it('a DeleteRecords inside a batch is checkpointed once, when the batch ends', () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    m.createTopic('d', 2);
+    for (const p of [0, 1]) {
+      m.getLog('d', p)!.appendAsLeader(batch(5), 0);
+      m.getLog('d', p)!.updateHighWatermark(5);
+    }
+    m.checkpointAll();
+    const checkpoint = () => fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8');
+    m.batchUpdates(() => {
+      m.getLog('d', 0)!.deleteRecordsBefore(2);
+      m.getLog('d', 1)!.deleteRecordsBefore(3);
+      expect(checkpoint()).toBe('0\n2\nd 0 0\nd 1 0\n');
+    });
+    expect(checkpoint()).toBe('0\n2\nd 0 2\nd 1 3\n');
+    const m2 = openMgr(dir); // crash
+    expect([m2.getLog('d', 0)!.logStartOffset, m2.getLog('d', 1)!.logStartOffset]).toEqual([2, 3]);
+  });
 });

@@ -1,8 +1,20 @@
 // Owns one data directory (first `log.dirs` entry): meta.properties, the clean-shutdown marker, the
 // log-dir checkpoint files, the topic registry `kbroker-topics.json`, and every partition's Log.
 // Mirrors Kafka's LogManager (plus the topic metadata a KRaft broker would get from __cluster_metadata).
+//
+// Writes, as Kafka's LogManager does: the recovery-point and log-start-offset checkpoints are written by
+// the broker's scheduler (log.flush.offset.checkpoint.interval.ms, log.flush.start.offset.checkpoint
+// .interval.ms), one file per pass for every partition, and at clean shutdown; never once per partition.
+// A recovery point that is behind only means more recovery; a log start offset moved by retention is
+// derived again from the first remaining segment. One moved by DeleteRecords lives only in the checkpoint,
+// so it is written before the request is answered (once per request, see batchUpdates) — stricter than
+// Kafka, whose other replicas keep it; a single broker has none.
+// Topic registry changes are written once per request: inside batchUpdates(), createTopic,
+// setTopicConfigs, addPartitions and deleteTopics only mark the registry, and the end of the batch writes
+// it (then removes the directories of deleted topics, then rewrites the checkpoints without them).
 import fs from 'node:fs';
 import path from 'node:path';
+import { invalidTopicReason } from '../common/topic-name.js';
 import { readOffsetCheckpoint, writeFileAtomic, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
 import {
@@ -18,7 +30,6 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from './partition-metadata.js';
-import { invalidTopicReason } from '../common/topic-name.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
@@ -58,6 +69,13 @@ export class LogManager {
   private readonly topicMap = new Map<string, TopicInfo>();
   private readonly logs = new Map<string, Log>();
   private closed = false;
+  /** batchUpdates nesting depth; > 0 defers the writes below to the end of the outermost batch. */
+  private batchDepth = 0;
+  private topicsDirty = false;
+  private logStartOffsetsDue = false;
+  private checkpointsDue = false;
+  /** Logs of deleted topics whose directories go once the registry no longer lists them. */
+  private pendingDirDeletes: Log[] = [];
 
   private constructor(opts: LogManagerOptions) {
     const dirs = typeof opts.logDirs === 'string' ? opts.logDirs.split(',') : opts.logDirs;
@@ -152,7 +170,9 @@ export class LogManager {
         recoveryPoint: state.recoveryPoint,
         logStartOffset: state.logStartOffset,
         highWatermark: state.highWatermark,
-        onLogStartOffsetChange: () => this.checkpointLogStartOffsets(),
+        onLogStartOffsetChange: (_log, reason) => {
+          if (reason === 'ClientRecordDeletion') this.logStartOffsetMovedByClient();
+        },
         producerIdExpirationMs: this.producerIdExpirationMs,
       },
     );
@@ -165,10 +185,56 @@ export class LogManager {
   }
 
   private persistTopics(): void {
+    if (this.batchDepth > 0) {
+      this.topicsDirty = true;
+      return;
+    }
+    this.writeTopics();
+  }
+
+  private writeTopics(): void {
+    this.topicsDirty = false;
     writeFileAtomic(
       path.join(this.dataDir, TOPICS_FILE),
       `${JSON.stringify({ version: 0, topics: [...this.topicMap.values()] }, null, 2)}\n`,
     );
+  }
+
+  private logStartOffsetMovedByClient(): void {
+    if (this.batchDepth > 0) this.logStartOffsetsDue = true;
+    else this.checkpointLogStartOffsets();
+  }
+
+  /**
+   * Runs `fn` (one request's work) writing the topic registry and the checkpoints it makes due once, when
+   * it returns: N topics created, altered or deleted cost one write, not N. Batches nest; the outermost
+   * one writes. For an async `fn`, what it does after its first await is written at once, as outside.
+   */
+  batchUpdates<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      this.batchDepth--;
+      if (this.batchDepth === 0) this.writePending();
+    }
+  }
+
+  /** The writes a batch deferred, in the order that keeps the disk consistent after a crash. */
+  private writePending(): void {
+    if (this.closed) return;
+    if (this.topicsDirty) this.writeTopics();
+    const doomed = this.pendingDirDeletes;
+    this.pendingDirDeletes = [];
+    for (const log of doomed) log.delete();
+    if (this.checkpointsDue) {
+      this.checkpointsDue = false;
+      this.logStartOffsetsDue = false;
+      this.checkpointAll();
+    } else if (this.logStartOffsetsDue) {
+      this.logStartOffsetsDue = false;
+      this.checkpointLogStartOffsets();
+    }
   }
 
   createTopic(
@@ -185,6 +251,8 @@ export class LogManager {
     if (topicId !== undefined && !isValidTopicId(topicId)) throw new Error(`invalid topic id ${topicId}`);
     logConfigFromProps(this.defaultConfig, configs); // validates values
     const info: TopicInfo = { name, topicId: topicId ?? newTopicId(), partitions, configs: { ...configs } };
+    // A directory of this name still waiting for its deletion in this batch must go before it is reused.
+    if (this.pendingDirDeletes.some((l) => l.topic === name)) this.writePending();
     for (let p = 0; p < partitions; p++)
       fs.rmSync(path.join(this.dataDir, `${name}-${p}`), { recursive: true, force: true });
     this.topicMap.set(name, info);
@@ -201,6 +269,21 @@ export class LogManager {
     t.configs = { ...configs };
     this.persistTopics();
     for (let p = 0; p < t.partitions; p++) this.logs.get(`${name}-${p}`)!.config = cfg;
+  }
+
+  /**
+   * New broker defaults (a dynamic broker config changed): every log's config is rebuilt from them and
+   * its topic's overrides. The overrides themselves do not change, so nothing is written.
+   */
+  setDefaultConfig(config: LogConfig): void {
+    this.defaultConfig = config;
+    for (const t of this.topicMap.values()) {
+      const cfg = logConfigFromProps(config, t.configs);
+      for (let p = 0; p < t.partitions; p++) {
+        const log = this.logs.get(`${t.name}-${p}`);
+        if (log) log.config = cfg;
+      }
+    }
   }
 
   addPartitions(name: string, newCount: number): void {
@@ -223,7 +306,11 @@ export class LogManager {
     this.deleteTopics([name]);
   }
 
-  /** Deletes several topics with one write of the topics file and of each checkpoint. */
+  /**
+   * Deletes several topics with one write of the topics file and of each checkpoint (the checkpoints are
+   * rewritten without them, so that a topic created again under the same name inherits nothing). The
+   * registry is written before the directories go; inside a batch both wait for its end.
+   */
   deleteTopics(names: readonly string[]): void {
     const found = names.map((name) => {
       const t = this.topicMap.get(name);
@@ -231,14 +318,16 @@ export class LogManager {
       return t;
     });
     for (const t of found) this.topicMap.delete(t.name);
-    this.persistTopics();
     for (const t of found) {
       for (let p = 0; p < t.partitions; p++) {
-        this.logs.get(`${t.name}-${p}`)?.delete();
+        const log = this.logs.get(`${t.name}-${p}`);
         this.logs.delete(`${t.name}-${p}`);
+        if (log) this.pendingDirDeletes.push(log);
       }
     }
-    this.checkpointAll();
+    this.topicsDirty = true;
+    this.checkpointsDue = true;
+    if (this.batchDepth === 0) this.writePending();
   }
 
   getLog(topic: string, partition: number): Log | undefined {
@@ -307,22 +396,20 @@ export class LogManager {
     this.checkpointAll();
   }
 
-  /** flush.ms handling for a periodic timer. */
+  /**
+   * flush.ms handling for a periodic timer (log.flush.scheduler.interval.ms). The recovery points it
+   * moves are written by checkpointRecoveryPoints on its own schedule, as in Kafka.
+   */
   flushDirtyLogs(): void {
     for (const log of this.logs.values()) log.maybeFlushByTime();
-    this.checkpointRecoveryPoints();
-  }
-
-  /** Runs retention on every log; returns the number of segments deleted. */
-  applyRetention(): number {
-    let n = 0;
-    for (const log of this.logs.values()) n += log.applyRetention();
-    return n;
   }
 
   /** Clean shutdown: flush, checkpoint, close every log, then write the clean-shutdown marker. */
   close(): void {
     if (this.closed) return;
+    if (this.topicsDirty) this.writeTopics();
+    for (const log of this.pendingDirDeletes) log.delete();
+    this.pendingDirDeletes = [];
     this.closed = true;
     for (const log of this.logs.values()) log.close();
     this.checkpointAll();

@@ -163,6 +163,60 @@ describe('Log append/read', () => {
     expect(fs.existsSync(path.join(dir, '00000000000000000000.index'))).toBe(false);
   });
 
+  describe('cleanup.policy (Kafka: retention.ms/bytes delete only with delete)', () => {
+    /** Six one-record segments of old records, all below the high watermark. */
+    function oldLog(cleanupPolicy: ('delete' | 'compact')[]) {
+      const dir = tmpDir();
+      const clock = new ManualClock(1_000_000 + 30 * 86_400_000);
+      const one = batch(1).length;
+      const log = open(
+        dir,
+        { segmentBytes: one, retentionMs: 1000, retentionBytes: 1, cleanupPolicy },
+        clock,
+      );
+      for (let i = 0; i < 6; i++) log.appendAsLeader(batch(1, 1_000_000 + i), 0);
+      log.updateHighWatermark(6);
+      return { dir, log, clock };
+    }
+
+    it('compact keeps every segment whatever retention.ms and retention.bytes say', () => {
+      const { dir, log } = oldLog(['compact']);
+      expect(log.numberOfSegments).toBe(6);
+      expect(log.applyRetention()).toBe(0);
+      expect(log.applyRetention()).toBe(0);
+      expect(log.logStartOffset).toBe(0);
+      expect(log.segmentBaseOffsets()).toEqual([0, 1, 2, 3, 4, 5]);
+      for (let o = 0; o < 6; o++)
+        expect(batchesOf(recordsOf(log.read(o, 1 << 20, false)))[0]!.baseOffset).toBe(o);
+      log.close();
+      const reopened = open(dir, { cleanupPolicy: ['compact'], retentionMs: 1000, retentionBytes: 1 });
+      expect(reopened.applyRetention()).toBe(0);
+      expect([reopened.logStartOffset, reopened.logEndOffset]).toEqual([0, 6]);
+    });
+
+    it('compact,delete and delete apply retention', () => {
+      for (const policy of [['compact', 'delete'], ['delete']] as const) {
+        const { log } = oldLog([...policy]);
+        expect(log.applyRetention()).toBe(6);
+        expect([log.logStartOffset, log.logEndOffset]).toEqual([6, 6]);
+      }
+    });
+
+    it('an empty policy deletes nothing by retention', () => {
+      const { log } = oldLog([]);
+      expect(log.applyRetention()).toBe(0);
+    });
+
+    it('DeleteRecords moves the log start offset of a compact log; segments wholly below it go', () => {
+      const { log } = oldLog(['compact']);
+      log.deleteRecordsBefore(3);
+      expect(log.logStartOffset).toBe(3);
+      expect(log.segmentBaseOffsets()).toEqual([3, 4, 5]);
+      expect(log.read(2, 100, true)).toEqual({ error: 'OFFSET_OUT_OF_RANGE' });
+      expect(log.applyRetention()).toBe(0);
+    });
+  });
+
   it('delays file deletion by file.delete.delay.ms with .deleted files', () => {
     const dir = tmpDir();
     const one = batch(1).length;

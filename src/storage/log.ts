@@ -30,7 +30,7 @@ import {
 import { decodeRecordBatch } from '../protocol/records.js';
 import { CheckpointFormatError } from './checkpoint-file.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { type Clock, type LogConfig, systemClock } from './log-config.js';
+import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
 import {
   type AppendOrigin,
   type CompletedTxn,
@@ -51,11 +51,21 @@ export interface LogOpenOptions {
   recoveryPoint?: number;
   logStartOffset?: number;
   highWatermark?: number;
-  /** Called after logStartOffset moved so the owner can persist it (log-start-offset-checkpoint). */
-  onLogStartOffsetChange?: (log: Log) => void;
+  /**
+   * Called after logStartOffset moved, with why (Kafka's LogStartOffsetIncrementReason), so the owner
+   * can persist it in log-start-offset-checkpoint.
+   */
+  onLogStartOffsetChange?: (log: Log, reason: LogStartOffsetIncrementReason) => void;
   /** `producer.id.expiration.ms` (default 1 day). */
   producerIdExpirationMs?: number;
 }
+
+/**
+ * `ClientRecordDeletion`: DeleteRecords moved it, possibly into the middle of a segment, so only the
+ * checkpoint remembers it. `SegmentDeletion`: retention deleted the segments below it, so reopening the
+ * log derives it again from the first remaining segment.
+ */
+export type LogStartOffsetIncrementReason = 'ClientRecordDeletion' | 'SegmentDeletion';
 
 export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
 
@@ -542,14 +552,23 @@ export class Log {
     }
     if (offset <= this.lso) return;
     this.lso = offset;
-    this.leaderEpochCache.truncateFromStart(offset);
+    // Not fsynced here (Kafka's truncateFromStartAsyncFlush): reopening truncates the cache from the log
+    // start offset again; the file is rewritten at close or with the next epoch.
+    this.leaderEpochCache.truncateFromStart(offset, false);
     this.deleteOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this.lso);
-    this.opts.onLogStartOffsetChange?.(this);
+    this.opts.onLogStartOffsetChange?.(this, 'ClientRecordDeletion');
   }
 
-  /** Kafka's deleteOldSegments for cleanup.policy=delete; returns the number of segments deleted. */
+  /**
+   * Kafka's UnifiedLog.deleteOldSegments, one retention pass; returns the number of segments deleted.
+   * Whatever the cleanup.policy, whole segments below the log start offset go (DeleteRecords moves it on
+   * every topic). Only when the policy includes `delete` do retention.bytes and then retention.ms delete
+   * the oldest segments as well: a `compact` topic keeps every segment (compaction shrinks it).
+   */
   applyRetention(): number {
+    if (this.closed) return 0;
     let deleted = this.deleteOldSegments((_s, next) => next !== undefined && next.baseOffset <= this.lso);
+    if (!deletesByRetention(this.config)) return deleted;
     const { retentionBytes, retentionMs } = this.config;
     if (retentionBytes >= 0) {
       let diff = this.size - retentionBytes;
@@ -585,8 +604,8 @@ export class Log {
     if (start > this.lso) {
       this.lso = start;
       this.hw = Math.max(this.hw, this.lso);
-      this.leaderEpochCache.truncateFromStart(start);
-      this.opts.onLogStartOffsetChange?.(this);
+      this.leaderEpochCache.truncateFromStart(start, false);
+      this.opts.onLogStartOffsetChange?.(this, 'SegmentDeletion');
     }
     return count;
   }
@@ -600,7 +619,8 @@ export class Log {
     }
     const timer = setTimeout(() => {
       this.pendingDeletes.delete(seg);
-      seg.deleteFiles();
+      // A file left behind by a failure is a `.deleted` leftover that the next load() removes.
+      seg.deleteFilesAsync().catch(() => {});
     }, this.config.fileDeleteDelayMs);
     timer.unref();
     this.pendingDeletes.set(seg, timer);
@@ -649,6 +669,7 @@ export class Log {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.leaderEpochCache.flushIfDirty();
     this.producerStateManager.takeSnapshot(this.leo);
     for (const seg of this.segments) seg.close();
     this.runPendingDeletes();

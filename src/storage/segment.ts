@@ -3,12 +3,15 @@
 // (re-validates and re-indexes) its file. Mirrors Kafka's LogSegment.
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
+
+const closeAsync = promisify(fs.close);
 
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
@@ -311,15 +314,38 @@ export class LogSegment {
     this.txnIndex.renameTo(this.txnIndex.file + DELETED_FILE_SUFFIX);
   }
 
-  deleteFiles(): void {
-    this.offsetIndex.closeHandle();
-    this.timeIndex.closeHandle();
-    if (this.fd >= 0) fs.closeSync(this.fd);
+  /** Every file of the segment with its open handle, handed over for deletion (unwritten index entries are dropped). */
+  private detachForDeletion(): { file: string; fd: number | null }[] {
+    const fd = this.fd >= 0 ? this.fd : null;
     this.fd = -1;
-    fs.rmSync(this.logFile, { force: true });
-    this.offsetIndex.deleteFile();
-    this.timeIndex.deleteFile();
-    this.txnIndex.deleteFile();
+    return [
+      { file: this.logFile, fd },
+      this.offsetIndex.detachForDeletion(),
+      this.timeIndex.detachForDeletion(),
+      this.txnIndex.detachForDeletion(),
+    ];
+  }
+
+  deleteFiles(): void {
+    for (const { file, fd } of this.detachForDeletion()) {
+      if (fd !== null) fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  /**
+   * deleteFiles with the closes and unlinks on libuv's pool, off the event loop (what file.delete.delay.ms
+   * expiry uses: a retention pass over thousands of partitions makes thousands of these due at once).
+   */
+  async deleteFilesAsync(): Promise<void> {
+    await Promise.all(
+      this.detachForDeletion().map(async ({ file, fd }) => {
+        if (fd !== null) await closeAsync(fd);
+        await fs.promises.unlink(file).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+      }),
+    );
   }
 }
 

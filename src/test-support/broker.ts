@@ -20,7 +20,7 @@ export interface TestBroker {
 export async function startTestBroker(
   overrides: RawConfig = {},
   dataDir?: string,
-  options: { time?: Time } = {},
+  options: { time?: Time; purgatoryTime?: Time } = {},
 ): Promise<TestBroker> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kbroker-test-'));
   const config = new BrokerConfig({
@@ -31,6 +31,7 @@ export async function startTestBroker(
   const broker = await Broker.start(config, {
     logger: createLogger(process.env.KBROKER_TEST_LOG ? 'debug' : 'silent'),
     ...(options.time ? { time: options.time } : {}),
+    ...(options.purgatoryTime ? { purgatoryTime: options.purgatoryTime } : {}),
   });
   return {
     broker,
