@@ -244,6 +244,7 @@ let nextTopicId = 1;
 /** A 22-character base64 topic id, unique per call unless given. */
 function fakeTopicId(): string {
   const buf = Buffer.alloc(16);
+  buf.write('fake', 0); // never the zero UUID, and recognisable in a failure
   buf.writeUInt32BE(nextTopicId++, 12);
   return buf.toString('base64url');
 }
