@@ -211,7 +211,7 @@ describe('Metadata', () => {
     const v7 = await call(metadataHandler, metadataWith(7, existing).ctx, req(['a'], asked), {
       roundTrip: false,
     });
-    expect(v7?.topics[0]!.topicAuthorizedOperations).toBe(OMITTED);
+    expect(v7.topics[0]!.topicAuthorizedOperations).toBe(OMITTED);
   });
 });
 
