@@ -86,7 +86,7 @@ export function resourceOutcome(fn: () => void): { errorCode: number; errorMessa
     fn();
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (err) {
-    if (err instanceof ResourceError) return { errorCode: err.errorCode, errorMessage: err.message };
+    if (err instanceof ResourceError) return { errorCode: err.errorCode, errorMessage: err.errorMessage };
     if (err instanceof ConfigError) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message };
     throw err;
   }

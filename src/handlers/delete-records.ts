@@ -4,7 +4,8 @@
  * the high watermark) and drops the whole segments below it; the result's low watermark is the
  * new log start offset. An offset below 0 or beyond the high watermark is OFFSET_OUT_OF_RANGE,
  * as in Kafka's UnifiedLog.maybeIncrementLogStartOffset; consumers fetching below the new start
- * get OFFSET_OUT_OF_RANGE.
+ * get OFFSET_OUT_OF_RANGE. A topic whose cleanup.policy lacks `delete` (compact only) refuses with
+ * POLICY_VIOLATION, as Kafka's Partition.deleteRecordsOnLeader.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {

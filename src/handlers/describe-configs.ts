@@ -7,6 +7,9 @@
  * DYNAMIC_*_BROKER_CONFIG or DEFAULT_CONFIG), with synonyms built as Kafka's ConfigHelper does.
  * BROKER resources: this broker's id lists every broker config (read_only unless AlterConfigs
  * may change it); the empty name lists the cluster-wide dynamic defaults only.
+ * configuration_keys null or empty asks for every config. A TOPIC name is checked as Kafka's
+ * Topic.validate ("" is INVALID_TOPIC_EXCEPTION); an unknown topic is UNKNOWN_TOPIC_OR_PARTITION
+ * with no error message, as Kafka's ConfigHelper answers.
  * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
  * resources, answered INVALID_REQUEST "Unsupported resource type".
  */
@@ -119,11 +122,15 @@ function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boo
 }
 
 export class ResourceError extends Error {
+  /** What the response's error_message carries: the message, or null when Kafka sends none. */
+  readonly errorMessage: string | null;
+
   constructor(
     readonly errorCode: number,
-    message: string,
+    message: string | null,
   ) {
-    super(message);
+    super(message ?? '');
+    this.errorMessage = message;
   }
 }
 
@@ -165,8 +172,15 @@ function describeResource(
   resourceName: string,
 ): DescribedConfig[] {
   switch (resourceType) {
-    case ResourceType.TOPIC:
-      return describeTopicConfigs(ctx.configs, topicResource(ctx, resourceName));
+    case ResourceType.TOPIC: {
+      // Kafka's ConfigHelper: Topic.validate (so "" is an invalid name here, not a default
+      // resource), and an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message.
+      const invalid = invalidTopicReason(resourceName);
+      if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+      const t = ctx.metadata.topic(resourceName);
+      if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+      return describeTopicConfigs(ctx.configs, t.configs);
+    }
     case ResourceType.BROKER: {
       const scope = brokerScope(ctx, resourceName);
       const names =
@@ -194,7 +208,11 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
     const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
       try {
-        const keys = res.configurationKeys === null ? null : new Set(res.configurationKeys);
+        // Null or empty: every config (Kafka's ConfigHelper.createResponseConfig).
+        const keys =
+          res.configurationKeys === null || res.configurationKeys.length === 0
+            ? null
+            : new Set(res.configurationKeys);
         const configs = describeResource(ctx, res.resourceType, res.resourceName)
           .filter((c) => keys === null || keys.has(c.name))
           .map(
@@ -213,8 +231,10 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       } catch (err) {
         if (!(err instanceof ResourceError || err instanceof ConfigError)) throw err;
-        const errorCode = err instanceof ResourceError ? err.errorCode : ErrorCode.INVALID_CONFIG;
-        return { ...base, errorCode, errorMessage: err.message, configs: [] };
+        if (err instanceof ResourceError) {
+          return { ...base, errorCode: err.errorCode, errorMessage: err.errorMessage, configs: [] };
+        }
+        return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message, configs: [] };
       }
     });
     return { throttleTimeMs: 0, results };

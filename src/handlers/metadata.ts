@@ -2,8 +2,9 @@
  * Metadata (key 3), v0–12.
  * v0: an empty topic list means all topics; v1+: null means all, empty means none; v1 adds
  * controller id and isInternal; v2 cluster id; v4 allowAutoTopicCreation; v5 offline replicas;
- * v7 leader epoch; v8–10 authorized operations (not requested → -2147483648); v9 flexible;
- * v10 topic ids; v12 topics may be named by id only.
+ * v7 leader epoch; v8+ topic authorized operations and v8–10 cluster authorized operations
+ * (every supported operation when requested, as there is no authorizer; else -2147483648); v9 flexible;
+ * v10 topic ids; v12 topics may be named by id only. A topic requested twice is answered once.
  * Unknown topics are auto-created (when allowed) and returned at once, rather than answered
  * LEADER_NOT_AVAILABLE first as Kafka does: the client saves a metadata round trip.
  */
@@ -19,6 +20,7 @@ import {
 } from '../protocol/generated/messages.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
 import { defineHandler } from '../server/handler.js';
+import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -73,7 +75,15 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
       topics = md.topics().map(describeTopic);
     } else {
       const allowAuto = apiVersion < 4 || req.allowAutoTopicCreation !== false;
-      topics = req.topics!.map((t) => {
+      // Kafka answers the set of requested topics: a topic named twice is answered once.
+      const seen = new Set<string>();
+      const requested = req.topics!.filter((t) => {
+        const k = t.name == null ? `id:${t.topicId}` : `name:${t.name}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      topics = requested.map((t) => {
         if (t.name == null) {
           const byId = t.topicId ? md.topicById(t.topicId) : undefined;
           return byId
@@ -88,13 +98,22 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
           : missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       });
     }
+    // v8+: authorized operations when asked; without an authorizer, every supported operation
+    // (Kafka sets them on every topic it looked up, not on unknown topic ids).
+    if (apiVersion >= 8 && req.includeTopicAuthorizedOperations) {
+      for (const t of topics) {
+        if (t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID)
+          t.topicAuthorizedOperations = TOPIC_AUTHORIZED_OPERATIONS;
+      }
+    }
+    const askCluster = apiVersion >= 8 && apiVersion <= 10 && req.includeClusterAuthorizedOperations === true;
     return {
       throttleTimeMs: 0,
       brokers: ctx.metadata.brokers(ctx.listenerName).map((b) => ({ ...b })),
       clusterId: ctx.metadata.clusterId,
       controllerId: ctx.metadata.controllerId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: askCluster ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });

@@ -31,7 +31,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
     const v = ctx.apiVersion;
     const rm = ctx.replicas;
     const retention = v <= 4 ? (req.retentionTimeMs ?? DEFAULT_RETENTION_TIME) : DEFAULT_RETENTION_TIME;
-    const expireTimestamp = retention === DEFAULT_RETENTION_TIME ? null : Date.now() + retention;
+    const expireTimestamp = retention === DEFAULT_RETENTION_TIME ? null : ctx.time.now() + retention;
     const entries: OffsetCommitEntry[] = [];
     const slots: { topic: number; partition: number }[] = [];
     const topics = req.topics.map((t, ti) => ({

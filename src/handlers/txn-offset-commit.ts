@@ -5,7 +5,8 @@
  * ILLEGAL_GENERATION, FENCED_INSTANCE_ID); v4 same. v5 (transactions V2) is not advertised.
  * The group's `__consumer_offsets` partition must be in the transaction (AddOffsetsToTxn first):
  * otherwise INVALID_TXN_STATE; a stale epoch INVALID_PRODUCER_EPOCH; an unknown producer id
- * INVALID_PRODUCER_ID_MAPPING. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION.
+ * INVALID_PRODUCER_ID_MAPPING. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION. v0–1
+ * get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS, as Kafka's KafkaApis sends them.
  */
 
 import type { TxnOffsetCommitPartition } from '../coordinator/transaction/transaction-coordinator.js';
@@ -59,7 +60,12 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
         accepted,
       );
       accepted.forEach((a, i) => {
-        codes.set(key(a.topic, a.partition), results[i]!);
+        let code = results[i]!;
+        // As Kafka (KAFKA-7296): producers before 2.0 (v0–1) may crash on a loading error.
+        if (ctx.apiVersion < 2 && code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+          code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        }
+        codes.set(key(a.topic, a.partition), code);
       });
     }
     return {

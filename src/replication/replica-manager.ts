@@ -12,7 +12,7 @@ import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dy
 import type { ErrorName } from '../protocol/generated/errors.js';
 import type { Logger } from '../server/logger.js';
 import type { Metrics } from '../server/metrics.js';
-import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
+import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { type AppendEntry, appendToPartition, type PartitionAppendResult } from './append.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
@@ -269,8 +269,11 @@ export class ReplicaManager {
     partition: number,
     offset: number,
   ): Promise<{ error: ErrorName; lowWatermark: number }> {
-    const p = this.getPartition(topic, partition);
-    if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    const t = this.topicsByName.get(topic);
+    const p = t?.partitions[partition];
+    if (!t || !p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    // Kafka's Partition.deleteRecordsOnLeader: only a policy that includes `delete` allows it.
+    if (!deletesByRetention(p.log.config)) return { error: 'POLICY_VIOLATION', lowWatermark: -1 };
     const target = offset === -1 ? p.highWatermark : offset;
     if (target < 0 || target > p.highWatermark) return { error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 };
     p.log.deleteRecordsBefore(target);

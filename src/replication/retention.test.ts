@@ -259,16 +259,23 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
     await admin.disconnect();
   });
 
-  it('DeleteRecords still moves the log start offset of a compact topic', async () => {
+  it('DeleteRecords is refused on a compact-only topic (POLICY_VIOLATION, as Kafka) and moves the start of compact,delete', async () => {
     await createTopic('cp-delrec', { 'segment.bytes': '1000', 'cleanup.policy': 'compact' });
+    await createTopic('cp-delrec2', { 'segment.bytes': '1000', 'cleanup.policy': 'compact,delete' });
     await produce('cp-delrec', 8, 0);
+    await produce('cp-delrec2', 8, 0);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.fetchTopicMetadata({ topics: ['cp-delrec'] });
-    await admin.deleteTopicRecords({ topic: 'cp-delrec', partitions: [{ partition: 0, offset: '5' }] });
-    expect(await admin.fetchTopicOffsets('cp-delrec')).toMatchObject([{ low: '5', high: '8' }]);
+    await admin.fetchTopicMetadata({ topics: ['cp-delrec', 'cp-delrec2'] });
+    await admin.deleteTopicRecords({ topic: 'cp-delrec2', partitions: [{ partition: 0, offset: '5' }] });
+    expect(await admin.fetchTopicOffsets('cp-delrec2')).toMatchObject([{ low: '5', high: '8' }]);
+    // kafkajs reports the refusal as a failed partition (its error is POLICY_VIOLATION on the wire).
+    await expect(
+      admin.deleteTopicRecords({ topic: 'cp-delrec', partitions: [{ partition: 0, offset: '5' }] }),
+    ).rejects.toThrow('Error while deleting records');
+    expect(await admin.fetchTopicOffsets('cp-delrec')).toMatchObject([{ low: '0', high: '8' }]);
     await admin.disconnect();
-    expect(segmentFiles('cp-delrec')[0]! <= `${String(5).padStart(20, '0')}.log`).toBe(true);
+    expect(segmentFiles('cp-delrec2')[0]! <= `${String(5).padStart(20, '0')}.log`).toBe(true);
   });
 
   it('AlterConfigs and IncrementalAlterConfigs change the policy of the running log', async () => {

@@ -1,0 +1,132 @@
+/**
+ * The replica manager's data path without TCP: a real ReplicaManager over real storage in a
+ * temporary directory, driven by a MockTime.
+ */
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { BrokerConfig } from '../config/broker-config.js';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { silentLogger } from '../server/logger.js';
+import { Metrics } from '../server/metrics.js';
+import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
+import { LogManager } from '../storage/log-manager.js';
+import { tmpDir } from '../storage/test-helpers.js';
+import { ReplicaManager } from './replica-manager.js';
+
+let dir: string;
+let time: MockTime;
+let logManager: LogManager;
+let rm: ReplicaManager;
+
+beforeEach(() => {
+  dir = tmpDir();
+  time = new MockTime();
+  const config = new BrokerConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir });
+  logManager = LogManager.open({
+    logDirs: dir,
+    nodeId: 1,
+    defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
+    clock: time,
+  });
+  rm = new ReplicaManager({
+    nodeId: 1,
+    config,
+    logManager,
+    log: silentLogger,
+    metrics: new Metrics(),
+    time,
+    purgatoryTime: time,
+  });
+});
+
+afterEach(() => {
+  rm.shutdown();
+  logManager.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function produce(topic: string, n: number): Promise<void> {
+  const t = rm.topic(topic)!;
+  const records = buildRecordBatch({
+    records: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}`, timestamp: time.now() })),
+  });
+  const [r] = await rm.appendRecords(-1, [
+    { partition: t.partitions[0]!, records, topicConfig: t.effectiveConfig },
+  ]);
+  expect(r!.error).toBe('NONE');
+}
+
+describe('ReplicaManager data path', () => {
+  it('deleteRecords: up to the high watermark (-1 = it), OFFSET_OUT_OF_RANGE beyond, unknown partitions', async () => {
+    rm.createTopic('t', 1);
+    await produce('t', 10);
+    expect(await rm.deleteRecords('t', 0, 4)).toEqual({ error: 'NONE', lowWatermark: 4 });
+    expect(await rm.deleteRecords('t', 0, 11)).toEqual({ error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 });
+    expect(await rm.deleteRecords('t', 0, -2)).toEqual({ error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 });
+    expect(await rm.deleteRecords('t', 0, -1)).toEqual({ error: 'NONE', lowWatermark: 10 });
+    expect(await rm.deleteRecords('t', 1, 0)).toEqual({
+      error: 'UNKNOWN_TOPIC_OR_PARTITION',
+      lowWatermark: -1,
+    });
+    expect(await rm.deleteRecords('nope', 0, 0)).toEqual({
+      error: 'UNKNOWN_TOPIC_OR_PARTITION',
+      lowWatermark: -1,
+    });
+  });
+
+  it('deleteRecords on a compact-only topic is POLICY_VIOLATION (Kafka Partition.deleteRecordsOnLeader); compact,delete allows it', async () => {
+    rm.createTopic('c', 1, { 'cleanup.policy': 'compact' });
+    rm.createTopic('cd', 1, { 'cleanup.policy': 'compact,delete' });
+    await produce('c', 5);
+    await produce('cd', 5);
+    expect(await rm.deleteRecords('c', 0, 3)).toEqual({ error: 'POLICY_VIOLATION', lowWatermark: -1 });
+    expect(rm.getPartition('c', 0)!.logStartOffset).toBe(0);
+    expect(await rm.deleteRecords('cd', 0, 3)).toEqual({ error: 'NONE', lowWatermark: 3 });
+  });
+
+  it('lastOffsetForLeaderEpoch: the end of the asked epoch; stale and future current epochs fenced', () => {
+    rm.createTopic('t', 1);
+    expect(rm.lastOffsetForLeaderEpoch('t', 0, 0, 0)).toEqual({
+      error: 'NONE',
+      leaderEpoch: 0,
+      endOffset: 0,
+    });
+    expect(rm.lastOffsetForLeaderEpoch('t', 0, 0, 1)).toEqual({
+      error: 'UNKNOWN_LEADER_EPOCH',
+      leaderEpoch: -1,
+      endOffset: -1,
+    });
+    expect(rm.lastOffsetForLeaderEpoch('t', 0, 0, -1).error).toBe('NONE');
+    expect(rm.lastOffsetForLeaderEpoch('t', 3, 0).error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
+  it('fetchMessages waits in the purgatory until data arrives, then reads again; a deleted topic ends the wait', async () => {
+    rm.createTopic('t', 1);
+    const controller = new AbortController();
+    const params = { maxWaitMs: 10_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0 };
+    const request = [
+      {
+        topic: 't',
+        partition: 0,
+        missing: 'UNKNOWN_TOPIC_OR_PARTITION' as const,
+        fetchOffset: 0,
+        partitionMaxBytes: 1 << 20,
+      },
+    ];
+    const waiting = rm.fetchMessages(params, request, controller.signal);
+    expect(rm.fetchPurgatorySize).toBe(1);
+    await produce('t', 3);
+    const [r] = await waiting;
+    expect(r!.error).toBe('NONE');
+    expect(r!.highWatermark).toBe(3);
+    expect(r!.records!.length).toBeGreaterThan(0);
+    expect(rm.fetchPurgatorySize).toBe(0);
+
+    const again = rm.fetchMessages(params, [{ ...request[0]!, fetchOffset: 3 }], controller.signal);
+    expect(rm.fetchPurgatorySize).toBe(1);
+    rm.deleteTopic('t');
+    expect((await again)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(rm.fetchPurgatorySize).toBe(0);
+  });
+});
