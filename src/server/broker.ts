@@ -220,6 +220,11 @@ export class Broker {
     this.metrics.connections = this.connections.size;
   }
 
+  /** One request's work, with the topic registry and checkpoint writes it causes done once at its end. */
+  batchUpdates<T>(work: () => T): T {
+    return this.logManager.batchUpdates(work);
+  }
+
   /** Called by a connection when it closes. */
   connectionClosed(conn: Connection): void {
     this.connections.delete(conn);

@@ -12,16 +12,31 @@
  *   top-level error code, else the connection closes; a protocol violation closes the connection.
  */
 import type { Socket } from 'node:net';
+import type { BrokerConfig } from '../config/broker-config.js';
 import { codecFor } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/wire.js';
 import { ANONYMOUS } from './authorizer.js';
-import type { Broker } from './broker.js';
-import type { AnyHandler, RequestContext } from './handler.js';
+import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from './handler.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 const MAX_QUEUED_FRAMES = 64;
+
+/** What a connection needs of the broker that accepted it. */
+export interface ConnectionHost {
+  readonly config: BrokerConfig;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly handlers: HandlerRegistry;
+  /** Handed to every request's handler with the connection's own context. */
+  readonly services: BrokerServices;
+  /** Runs one request's work so that the metadata and checkpoint writes it causes happen once. */
+  batchUpdates<T>(work: () => T): T;
+  connectionClosed(conn: Connection): void;
+}
 
 export class Connection {
   private readonly chunks: Buffer[] = [];
@@ -37,7 +52,7 @@ export class Connection {
 
   constructor(
     private readonly socket: Socket,
-    private readonly broker: Broker,
+    private readonly broker: ConnectionHost,
     /** The listener this connection came in on. */
     private readonly listenerName: string,
   ) {
@@ -192,7 +207,6 @@ export class Connection {
       ...this.broker.services,
       principal: ANONYMOUS,
       listenerName: this.listenerName,
-      broker: this.broker,
       apiVersion,
       correlationId,
       clientId: header.clientId,
@@ -203,7 +217,7 @@ export class Connection {
     let response: unknown;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
-      response = await this.broker.logManager.batchUpdates(() => handler.handle(ctx, request));
+      response = await this.broker.batchUpdates(() => handler.handle(ctx, request));
     } catch (err) {
       response = this.errorResponse(handler, err);
     }

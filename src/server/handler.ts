@@ -12,7 +12,6 @@ import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Authorizer, KafkaPrincipal } from './authorizer.js';
-import type { Broker } from './broker.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -40,8 +39,6 @@ export interface BrokerServices {
 }
 
 export interface RequestContext extends BrokerServices {
-  /** @deprecated transitional: use the services above. */
-  readonly broker: Broker;
   /** The authenticated principal of the connection (User:ANONYMOUS on PLAINTEXT). */
   readonly principal: KafkaPrincipal;
   /** The listener the request came in on (Metadata answers with addresses on it). */

@@ -8,7 +8,6 @@ describe('fakeContext', () => {
     const ctx = fakeContext({ apiVersion: 3 });
     expect(ctx.apiVersion).toBe(3);
     expect(() => ctx.groups).toThrow('ctx.groups not provided in this test');
-    expect(() => ctx.broker).toThrow('ctx.broker is deprecated');
   });
 
   it('a member the partial fake lacks throws with its name', () => {

@@ -53,7 +53,7 @@ export interface FakeRequest {
   correlationId?: number;
   clientId?: string | null;
   remote?: string;
-  closed?: Promise<void>;
+  signal?: AbortSignal;
 }
 
 export type FakeContextOptions = FakeServices & FakeRequest;
@@ -75,7 +75,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
 /**
  * A RequestContext for one handler call. Services the options provide are wrapped by `stub`
  * (a missing member throws); services they do not provide throw as soon as the handler reads
- * them, and so does the deprecated `broker`.
+ * them.
  */
 export function fakeContext(options: FakeContextOptions = {}): RequestContext {
   const values: Record<string, unknown> = {
@@ -85,7 +85,7 @@ export function fakeContext(options: FakeContextOptions = {}): RequestContext {
     correlationId: options.correlationId ?? 1,
     clientId: options.clientId === undefined ? 'test-client' : options.clientId,
     remote: options.remote ?? '127.0.0.1:50000',
-    closed: options.closed ?? new Promise<void>(() => {}),
+    signal: options.signal ?? new AbortController().signal,
   };
   for (const name of SERVICES) {
     const given = options[name];
@@ -97,7 +97,6 @@ export function fakeContext(options: FakeContextOptions = {}): RequestContext {
       if (typeof prop === 'symbol' || prop in target || PROBED.has(prop)) {
         return Reflect.get(target, prop, receiver);
       }
-      if (prop === 'broker') throw new Error('ctx.broker is deprecated: use the narrow services');
       throw new Error(`ctx.${prop} not provided in this test`);
     },
   }) as unknown as RequestContext;
