@@ -23,7 +23,7 @@ export function lineChart(title, series, fmt) {
     'span.legend',
     null,
     series.map((x, i) => [
-      h('span.swatch', { style: `background: var(--chart-${i + 1})` }),
+      h(`span.swatch.c${i}`),
       `${x.name} ${last[i] === undefined ? '—' : fmt(last[i])}  `,
     ]),
   );

@@ -546,7 +546,9 @@ function field(f) {
   let text = f.data;
   if (f.format === 'json') {
     try {
-      text = JSON.stringify(JSON.parse(f.data), null, 2);
+      const parsed = JSON.parse(f.data);
+      const compact = JSON.stringify(parsed);
+      text = compact.length <= 80 ? compact : JSON.stringify(parsed, null, 2);
     } catch {
       // shown as sent
     }
@@ -844,17 +846,22 @@ export async function group(main, id) {
       h('h2', null, 'Committed offsets and lag'),
       table(
         ['Topic', th('Partition'), th('Committed offset'), th('High watermark'), th('Lag')],
-        g.lag.map((/** @type {any} */ l) =>
-          h(
-            'tr',
-            null,
-            h('td', null, h('a', { href: `#/topics/${enc(l.topic)}` }, l.topic)),
-            td(l.partition),
-            td(num(l.committedOffset)),
-            td(num(l.highWatermark)),
-            td(num(l.lag)),
+        [...g.lag]
+          .sort(
+            (/** @type {any} */ a, /** @type {any} */ b) =>
+              a.topic.localeCompare(b.topic) || a.partition - b.partition,
+          )
+          .map((/** @type {any} */ l) =>
+            h(
+              'tr',
+              null,
+              h('td', null, h('a', { href: `#/topics/${enc(l.topic)}` }, l.topic)),
+              td(l.partition),
+              td(num(l.committedOffset)),
+              td(num(l.highWatermark)),
+              td(num(l.lag)),
+            ),
           ),
-        ),
         'No committed offsets.',
       ),
     );
