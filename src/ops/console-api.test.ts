@@ -464,7 +464,8 @@ describe('overview and the page itself', () => {
   });
 
   it('serves the console with a CSP that allows only its own origin', async () => {
-    const res = await fetch(`${base}/ui/`);
+    expect(k.consoleUrl).toBe(`${base}/ui/`);
+    const res = await fetch(k.consoleUrl!);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
