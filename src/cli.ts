@@ -3,13 +3,18 @@
  *
  *   kbroker start [--config server.properties] [--override key=value]... [--port N] [--host H]
  *                 [--data-dir D] [--log-level debug|info|warn|error|silent] [--dev] [--http-port N]
+ *                 [--http-host H]
  *
  * Settings use Kafka's names; precedence is (dev-mode settings <) file < environment (KAFKA_*) <
  * --override < the shorthand flags. Once the broker accepts connections it prints one line with
  * its address, then one line describing the mode (dev or not, where data lives, admin HTTP).
  * `--dev` applies DEV_MODE_CONFIG (src/dev-mode.ts) and, unless a data directory is configured,
  * keeps data in a temporary folder removed on exit. `--http-port` starts the admin HTTP listener
- * (/health, /ready, /metrics, /api/…) before storage recovery, so /ready reports progress.
+ * (/health, /ready, /metrics, /api/…, the web console under /ui/) before storage recovery, so
+ * /ready reports progress; `--dev` starts it too, on 8080 (the port Kafka UIs and kbroker's image
+ * use) or, when 8080 is taken, a free port — a third start-up line prints the console's URL. It
+ * binds `--http-host`, else the host of an explicit Kafka listener (`PLAINTEXT://0.0.0.0:9092` in
+ * the Docker image), else 127.0.0.1.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,14 +30,21 @@ import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from './server/logger.js';
 
-const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N]`;
+const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H]`;
+
+/** The admin listener's port under --dev when --http-port is not given. */
+export const DEV_HTTP_PORT = 8080;
 
 export interface StartArgs {
   config: BrokerConfig;
   logLevel: LogLevel;
   dev: boolean;
-  /** The admin HTTP port, when asked for. */
+  /** The admin HTTP port, when asked for (or the dev default, DEV_HTTP_PORT). */
   httpPort: number | undefined;
+  /** Whether httpPort is the dev default (then a free port is taken if it is in use). */
+  httpPortIsDefault: boolean;
+  /** The admin HTTP interface. */
+  httpHost: string;
   /** A temporary data directory made for dev mode, to remove on exit. */
   temporaryDataDir: string | undefined;
 }
@@ -49,6 +61,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'log-level': { type: 'string', default: 'info' },
       dev: { type: 'boolean', default: false },
       'http-port': { type: 'string' },
+      'http-host': { type: 'string' },
     },
     strict: true,
   });
@@ -75,6 +88,11 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   }
   const dev = values.dev ?? false;
+  const httpPortIsDefault = dev && httpPort === undefined;
+  if (httpPortIsDefault) httpPort = DEV_HTTP_PORT;
+  if (values['http-host'] !== undefined && values['http-host'].trim() === '') {
+    throw new ConfigError('--http-host must not be empty');
+  }
   const layers: RawConfig = {
     ...(dev ? DEV_MODE_CONFIG : {}),
     ...(values.config ? parseProperties(readFileSync(values.config, 'utf8')) : {}),
@@ -87,7 +105,9 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     layers['log.dirs'] = temporaryDataDir;
   }
   try {
-    return { config: new BrokerConfig(layers), logLevel, dev, httpPort, temporaryDataDir };
+    const config = new BrokerConfig(layers);
+    const httpHost = values['http-host'] ?? (config.listeners[0]?.host || '127.0.0.1');
+    return { config, logLevel, dev, httpPort, httpPortIsDefault, httpHost, temporaryDataDir };
   } catch (err) {
     if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
     throw err;
@@ -118,8 +138,14 @@ export async function main(argv: string[]): Promise<number> {
     if (parsed.httpPort !== undefined) {
       // Up before recovery: /health answers and /ready says "starting" while logs are recovered.
       const { AdminServer } = await import('./ops/http-server.js');
-      const httpHost = parsed.config.listeners[0]?.host || '0.0.0.0';
-      admin = await AdminServer.start({ port: parsed.httpPort, host: httpHost, logger: log });
+      const start = (port: number) => AdminServer.start({ port, host: parsed.httpHost, logger: log });
+      try {
+        admin = await start(parsed.httpPort);
+      } catch (err) {
+        if (!parsed.httpPortIsDefault || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+        log.warn(`port ${parsed.httpPort} is in use: the admin HTTP listener takes a free port`);
+        admin = await start(0);
+      }
     }
     broker = await Broker.start(parsed.config, { logger: log });
   } catch (err) {
@@ -132,7 +158,8 @@ export async function main(argv: string[]): Promise<number> {
   const http = admin ? `; admin HTTP on ${admin.host}:${admin.port}` : '';
   process.stdout.write(
     `kbroker listening on ${host}:${port} (node ${broker.nodeId}, cluster ${broker.clusterId}, started in ${Math.round(performance.now() - started)} ms)\n` +
-      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n`,
+      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n` +
+      (admin ? `kbroker console ${admin.consoleUrl}\n` : ''),
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -38,6 +38,21 @@ describe('kbroker start --dev', () => {
     expect(() => parseStartArgs(['--http-port', 'eighty'], {})).toThrow(/--http-port/);
   });
 
+  it('starts the admin listener (and console) on 8080 under --dev, on 127.0.0.1 unless told otherwise', () => {
+    const a = parseStartArgs(['--dev', '--data-dir', '/tmp/kept-dir'], {});
+    expect(a).toMatchObject({ httpPort: 8080, httpPortIsDefault: true, httpHost: '127.0.0.1' });
+    const b = parseStartArgs(
+      ['--dev', '--data-dir', '/tmp/kept-dir', '--http-port', '9000', '--http-host', '::1'],
+      {},
+    );
+    expect(b).toMatchObject({ httpPort: 9000, httpPortIsDefault: false, httpHost: '::1' });
+    // An explicit Kafka listener host (the Docker image's 0.0.0.0) is followed.
+    const c = parseStartArgs(['--http-port', '0'], { KAFKA_LISTENERS: 'PLAINTEXT://0.0.0.0:9092' });
+    expect(c.httpHost).toBe('0.0.0.0');
+    expect(parseStartArgs([], {})).toMatchObject({ httpPort: undefined, httpHost: '127.0.0.1' });
+    expect(() => parseStartArgs(['--http-host', ''], {})).toThrow(/--http-host/);
+  });
+
   it('describes the mode in one line', () => {
     expect(describeMode(true, '/tmp/x', true)).toMatch(
       /^dev mode \(group\.initial\.rebalance\.delay\.ms=0 .*\), temporary data in \/tmp\/x, removed on exit$/,

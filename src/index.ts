@@ -53,7 +53,10 @@ export interface StartBrokerOptions {
    * timeouts, retention and expiry from a test (`time.advance(ms)`) instead of sleeping.
    */
   time?: Time;
-  /** Start the admin HTTP listener (/health, /ready, /metrics, /api/…) on this port (0 = free one). */
+  /**
+   * Start the admin HTTP listener (/health, /ready, /metrics, /api/…, the web console under /ui/)
+   * on this port (0 = free one), bound to `host`.
+   */
   httpPort?: number;
   /** Broker configs under Kafka's names, e.g. `{ 'num.partitions': 3 }`. */
   config?: Record<string, ConfigValue>;
@@ -76,6 +79,8 @@ export interface EmbeddedBroker {
   readonly dataDir: string;
   /** Base URL of the admin HTTP listener, when `httpPort` was given. */
   readonly httpUrl: string | undefined;
+  /** The web console (`${httpUrl}/ui/`), when `httpPort` was given. */
+  readonly consoleUrl: string | undefined;
   /** The broker itself, for what this facade does not cover. */
   readonly broker: Broker;
   /** Creates a topic; throws if it exists or the name or a config is invalid. */
@@ -158,12 +163,14 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     })();
     return closed;
   };
+  const httpUrl = admin ? `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}` : undefined;
   return {
     brokers: [`${advertisedHost}:${port}`],
     host: advertisedHost,
     port,
     dataDir,
-    httpUrl: admin ? `http://${host.includes(':') ? `[${host}]` : host}:${admin.port}` : undefined,
+    httpUrl,
+    consoleUrl: httpUrl && `${httpUrl}/ui/`,
     broker: b,
     createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});

@@ -1,6 +1,6 @@
 /**
- * The admin HTTP listener (fastify), on its own port, off unless asked for (`--http-port`,
- * `startBroker({ httpPort })`). Read-only:
+ * The admin HTTP listener (fastify), on its own port, off unless asked for (`--http-port`, `--dev`,
+ * `startBroker({ httpPort })`), bound to 127.0.0.1 unless told otherwise. It serves:
  *
  *   GET /health               200 while the process runs (liveness)
  *   GET /ready                200 once the Kafka listener accepts connections and storage has been
@@ -12,6 +12,14 @@
  *   GET /api/groups           groups with members and lag (503 while the broker has no group
  *                             coordinator offering a view, see ops/groups.ts)
  *   GET /api/groups/:group    one group (404 when unknown)
+ *   /ui/                      the web console (src/console, ops/console-static.ts) and the API it
+ *                             uses, changes included (ops/console-api.ts)
+ *
+ * Requests to /api and /ui must name a loopback host when the listener is bound to a loopback
+ * address (no DNS rebinding), and every state-changing request (anything but GET/HEAD) must come
+ * from the same origin: it carries the `x-kbroker-console` header (which a cross-origin page
+ * cannot send without a CORS preflight this server never grants), any Origin header equals the
+ * Host, and a body is `application/json`. Otherwise 403 (or 415), before anything is done.
  *
  * It is started before the broker so that /health answers and /ready says "starting" during log
  * recovery; `attach()` hands it the broker once `Broker.start()` has recovered and listens.
@@ -19,13 +27,17 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Broker } from '../server/broker.js';
 import type { Logger } from '../server/logger.js';
+import { BadRequest, consoleRoutes } from './console-api.js';
+import { consoleStaticRoutes } from './console-static.js';
 import { groupsWithLag } from './groups.js';
+import { KafkaApiError } from './kafka-call.js';
 import { PROMETHEUS_CONTENT_TYPE, scrape } from './prometheus.js';
+import { Sampler } from './sampler.js';
 
 export interface AdminServerOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Defaults to 0.0.0.0 (all interfaces), as the Kafka listener. */
+  /** Defaults to 127.0.0.1: the console can change topics and groups, so it is local unless asked. */
   host?: string;
   logger?: Logger;
   /** Include Node process metrics in /metrics (default true). */
@@ -42,6 +54,12 @@ export function topicView(broker: Broker, name: string) {
     topicId: t.topicId,
     isInternal: t.isInternal,
     configs: t.configs,
+    replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+    sizeBytes: t.partitions.reduce((n, p) => n + p.log.size, 0),
+    /** Offsets below the high watermarks (records, and transaction markers, not yet deleted). */
+    offsets: t.partitions.reduce((n, p) => n + (p.highWatermark - p.logStartOffset), 0),
+    retentionMs: t.effectiveConfig['retention.ms'] ?? null,
+    cleanupPolicy: t.effectiveConfig['cleanup.policy'] ?? null,
     partitions: t.partitions.map((p) => ({
       partition: p.partition,
       leader: p.leaderId,
@@ -74,20 +92,25 @@ export class AdminServer {
 
   private constructor(
     private readonly app: FastifyInstance,
+    private readonly sampler: Sampler,
     readonly port: number,
     readonly host: string,
   ) {}
 
   static async start(options: AdminServerOptions): Promise<AdminServer> {
-    const app = Fastify({ logger: false });
-    const host = options.host ?? '0.0.0.0';
+    const app = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+    const host = options.host ?? '127.0.0.1';
     let server: AdminServer | undefined;
     const current = () => server?.broker;
+    const sampler = new Sampler();
+    guard(app, isLoopback(host), options.logger);
     routes(app, () => server?.readiness ?? 'starting', current, options.processMetrics ?? true);
+    consoleRoutes(app, current, sampler);
+    consoleStaticRoutes(app);
     await app.listen({ port: options.port, host });
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : options.port;
-    server = new AdminServer(app, port, host);
+    server = new AdminServer(app, sampler, port, host);
     options.logger?.info(`admin HTTP listener bound to ${host}:${port}`, { listener: 'http', host, port });
     return server;
   }
@@ -101,6 +124,13 @@ export class AdminServer {
   /** Serves this broker from now on; /ready turns green while it is listening. */
   attach(broker: Broker): void {
     this.broker = broker;
+    this.sampler.start(broker);
+  }
+
+  /** The web console's address. */
+  get consoleUrl(): string {
+    const h = this.host === '0.0.0.0' ? '127.0.0.1' : this.host === '::' ? '::1' : this.host;
+    return `http://${h.includes(':') ? `[${h}]` : h}:${this.port}/ui/`;
   }
 
   /** /ready reports "stopping" from now on (call before closing the broker). */
@@ -110,8 +140,56 @@ export class AdminServer {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.sampler.stop();
     await this.app.close();
   }
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Host header check (DNS rebinding) and the same-origin check of state-changing requests. */
+function guard(app: FastifyInstance, loopbackOnly: boolean, logger: Logger | undefined): void {
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url;
+    if (!path.startsWith('/api') && !path.startsWith('/ui')) return;
+    const hostHeader = req.headers.host ?? '';
+    if (loopbackOnly) {
+      const hostname = hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+      if (!isLoopback(hostname)) {
+        return reply.code(403).send({ error: `refused: Host '${hostHeader}' is not this loopback listener` });
+      }
+    }
+    if (SAFE_METHODS.has(req.method)) return;
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${hostHeader}`) {
+      return reply.code(403).send({ error: `refused: cross-origin request from ${origin}` });
+    }
+    if (req.headers['x-kbroker-console'] === undefined) {
+      return reply
+        .code(403)
+        .send({ error: 'refused: state-changing requests need the x-kbroker-console header (CSRF check)' });
+    }
+    const type = req.headers['content-type'];
+    if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+      return reply.code(415).send({ error: `refused: the body must be application/json, got ${type}` });
+    }
+  });
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof KafkaApiError) {
+      return reply.code(err.status).send({ error: err.message, errorCode: err.errorName });
+    }
+    if (err instanceof BadRequest) return reply.code(err.status).send({ error: err.message });
+    const e = err as { statusCode?: number; message?: string };
+    const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 500;
+    if (status === 500) logger?.error(`admin HTTP ${req.method} ${req.url} failed`, err);
+    return reply
+      .code(status)
+      .send({ error: status === 500 ? 'internal error' : (e.message ?? 'bad request') });
+  });
 }
 
 function routes(
