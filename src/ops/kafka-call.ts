@@ -11,10 +11,12 @@
  */
 import { decode, encode } from '../protocol/codec.js';
 import { ErrorCode, errorName } from '../protocol/generated/errors.js';
+import { ANONYMOUS } from '../server/authorizer.js';
 import type { Broker } from '../server/broker.js';
 import type { ApiHandler, RequestContext } from '../server/handler.js';
 
-const NEVER: Promise<void> = new Promise(() => {});
+/** The console's calls are not tied to a connection: nothing aborts them. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** Calls `handler` in process as a client at its newest version would. */
 export async function callKafka<Req, Res>(
@@ -25,14 +27,16 @@ export async function callKafka<Req, Res>(
 ): Promise<Res> {
   const wireRequest = decode<Req>(handler.request, version, encode(handler.request, version, request));
   const ctx: RequestContext = {
-    broker,
+    ...broker.services,
+    principal: ANONYMOUS,
+    listenerName: broker.config.listeners[0]!.name,
     apiVersion: version,
     correlationId: 0,
     clientId: 'kbroker-console',
     remote: 'admin-http',
-    closed: NEVER,
+    signal: NEVER_ABORTED,
   };
-  const res = await handler.handle(ctx, wireRequest as never);
+  const res = await broker.batchUpdates(() => handler.handle(ctx, wireRequest as never));
   if (res === null) throw new Error(`${handler.name} sent no response`);
   return res;
 }
