@@ -100,7 +100,8 @@ export class Log {
   readonly producerStateManager: ProducerStateManager;
   private segments: LogSegment[] = [];
   private leo = 0;
-  private lso = 0;
+  /** The log start offset (Kafka's logStartOffset; not the LSO, which is the last stable offset). */
+  #logStartOffset = 0;
   private hw = 0;
   private recoveryPointOffset = 0;
   private lastFlushTime: number;
@@ -208,11 +209,11 @@ export class Log {
     // Batches replayed above may belong to producers that had expired (Kafka would have loaded them
     // from the snapshot written at close, which leaves those out).
     this.producerStateManager.removeExpiredProducers(now);
-    this.lso = Math.min(Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.leo);
-    this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.lso), this.leo);
+    this.#logStartOffset = Math.min(Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.leo);
+    this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.#logStartOffset), this.leo);
     this.recoveryPointOffset = this.leo;
     this.leaderEpochCache.truncateFromEnd(this.leo, false);
-    this.leaderEpochCache.truncateFromStart(this.lso, false);
+    this.leaderEpochCache.truncateFromStart(this.#logStartOffset, false);
     this.leaderEpochCache.flush();
   }
 
@@ -357,7 +358,7 @@ export class Log {
   // ---- state ---------------------------------------------------------------------------------------
 
   get logStartOffset(): number {
-    return this.lso;
+    return this.#logStartOffset;
   }
 
   get logEndOffset(): number {
@@ -394,7 +395,7 @@ export class Log {
 
   /** Clamped to [logStartOffset, logEndOffset]. */
   updateHighWatermark(offset: number): void {
-    this.hw = Math.min(Math.max(offset, this.lso), this.leo);
+    this.hw = Math.min(Math.max(offset, this.#logStartOffset), this.leo);
   }
 
   // ---- append --------------------------------------------------------------------------------------
@@ -436,7 +437,7 @@ export class Log {
           baseOffset: firstOffsetOf(dup),
           lastOffset: dup.lastOffset,
           logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? dup.timestamp : -1,
-          logStartOffset: this.lso,
+          logStartOffset: this.#logStartOffset,
           duplicate: true,
         };
       }
@@ -461,7 +462,7 @@ export class Log {
     this.producerStateManager.mapEndOffset = this.leo;
     if (leaderEpoch >= 0) this.leaderEpochCache.assign(leaderEpoch, baseOffset);
     if (this.leo - this.recoveryPointOffset >= this.config.flushMessages) this.flush();
-    return { baseOffset, lastOffset: last, logAppendTime, logStartOffset: this.lso };
+    return { baseOffset, lastOffset: last, logAppendTime, logStartOffset: this.#logStartOffset };
   }
 
   private maybeRoll(
@@ -506,7 +507,7 @@ export class Log {
   // ---- read ----------------------------------------------------------------------------------------
 
   read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, maxOffset?: number): LogReadResult {
-    if (fetchOffset < this.lso || fetchOffset > this.leo) return { error: 'OFFSET_OUT_OF_RANGE' };
+    if (fetchOffset < this.#logStartOffset || fetchOffset > this.leo) return { error: 'OFFSET_OUT_OF_RANGE' };
     const limit = Math.min(maxOffset ?? this.leo, this.leo);
     if (fetchOffset >= limit) return { records: null };
     for (let i = Math.max(0, this.floorSegmentIndex(fetchOffset)); i < this.segments.length; i++) {
@@ -523,10 +524,10 @@ export class Log {
     for (let i = 0; i < this.segments.length; i++) {
       const seg = this.segments[i]!;
       const next = this.segments[i + 1];
-      if (next !== undefined && next.baseOffset <= this.lso) continue;
+      if (next !== undefined && next.baseOffset <= this.#logStartOffset) continue;
       if (seg.maxTimestampAndOffsetSoFar().timestamp < timestamp) continue;
-      const b = seg.findBatchByTimestamp(timestamp, this.lso);
-      if (b !== null) return { offset: Math.max(b.baseOffset, this.lso), timestamp: b.maxTimestamp };
+      const b = seg.findBatchByTimestamp(timestamp, this.#logStartOffset);
+      if (b !== null) return { offset: Math.max(b.baseOffset, this.#logStartOffset), timestamp: b.maxTimestamp };
     }
     return null;
   }
@@ -550,12 +551,12 @@ export class Log {
         `cannot delete records of ${this.topic}-${this.partition} before ${offset}: high watermark is ${this.hw}`,
       );
     }
-    if (offset <= this.lso) return;
-    this.lso = offset;
+    if (offset <= this.#logStartOffset) return;
+    this.#logStartOffset = offset;
     // Not fsynced here (Kafka's truncateFromStartAsyncFlush): reopening truncates the cache from the log
     // start offset again; the file is rewritten at close or with the next epoch.
     this.leaderEpochCache.truncateFromStart(offset, false);
-    this.deleteOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this.lso);
+    this.deleteOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this.#logStartOffset);
     this.opts.onLogStartOffsetChange?.(this, 'ClientRecordDeletion');
   }
 
@@ -567,7 +568,7 @@ export class Log {
    */
   applyRetention(): number {
     if (this.closed) return 0;
-    let deleted = this.deleteOldSegments((_s, next) => next !== undefined && next.baseOffset <= this.lso);
+    let deleted = this.deleteOldSegments((_s, next) => next !== undefined && next.baseOffset <= this.#logStartOffset);
     if (!deletesByRetention(this.config)) return deleted;
     const { retentionBytes, retentionMs } = this.config;
     if (retentionBytes >= 0) {
@@ -601,9 +602,9 @@ export class Log {
     if (count === this.segments.length) this.roll();
     for (const seg of this.segments.splice(0, count)) this.scheduleDelete(seg);
     const start = this.segments[0]!.baseOffset;
-    if (start > this.lso) {
-      this.lso = start;
-      this.hw = Math.max(this.hw, this.lso);
+    if (start > this.#logStartOffset) {
+      this.#logStartOffset = start;
+      this.hw = Math.max(this.hw, this.#logStartOffset);
       this.leaderEpochCache.truncateFromStart(start, false);
       this.opts.onLogStartOffsetChange?.(this, 'SegmentDeletion');
     }
@@ -637,7 +638,7 @@ export class Log {
   /** Follower/epoch truncation: removes everything at or after targetOffset. */
   truncateTo(targetOffset: number): void {
     if (targetOffset >= this.leo) return;
-    const target = Math.max(targetOffset, this.lso);
+    const target = Math.max(targetOffset, this.#logStartOffset);
     while (this.segments.length > 1 && this.activeSegment.baseOffset >= target)
       this.segments.pop()!.deleteFiles();
     this.activeSegment.truncateTo(target);
