@@ -18,7 +18,8 @@
  *   than Kafka's later UNKNOWN_SERVER_ERROR from SyncGroup when the group record fails to store.
  */
 import { randomUUID } from 'node:crypto';
-import { systemTime, type Time, type Timer } from '../common/time.js';
+import { type ScheduledTask, Scheduler } from '../common/scheduler.js';
+import { systemTime, type Time } from '../common/time.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { GroupMetadataValueData } from '../protocol/generated/messages.js';
 import type { Logger } from '../server/logger.js';
@@ -151,14 +152,19 @@ function syncError(errorCode: number): SyncGroupResult {
 export class GroupCoordinator {
   private readonly groups = new Map<string, ClassicGroup>();
   private active = false;
-  private retentionTimer: Timer | null = null;
+  private retentionTask: ScheduledTask | null = null;
+  private readonly scheduler: Scheduler;
 
   constructor(
     readonly config: GroupCoordinatorConfig,
     private readonly offsetsLog: OffsetsLog,
     private readonly log: Logger,
     private readonly time: Time = systemTime,
-  ) {}
+    /** The broker's scheduler for the periodic offset expiry; its own on `time` when not given. */
+    scheduler?: Scheduler,
+  ) {
+    this.scheduler = scheduler ?? new Scheduler(time, log);
+  }
 
   partitionFor(groupId: string): number {
     return partitionFor(groupId, this.offsetsLog.numPartitions);
@@ -179,17 +185,18 @@ export class GroupCoordinator {
   startup(): void {
     for (let p = 0; p < this.offsetsLog.numPartitions; p++) this.loadPartition(p);
     this.active = true;
-    this.retentionTimer = this.time.setInterval(
-      () => this.cleanupGroupMetadata(),
+    this.retentionTask = this.scheduler.schedule(
+      'offsets.retention.check.interval.ms',
       this.config.offsetsRetentionCheckIntervalMs,
+      () => this.cleanupGroupMetadata(),
     );
   }
 
   /** Stops timers and answers every waiting JoinGroup/SyncGroup with NOT_COORDINATOR. */
   shutdown(): void {
     this.active = false;
-    this.retentionTimer?.cancel();
-    this.retentionTimer = null;
+    this.retentionTask?.cancel();
+    this.retentionTask = null;
     for (const group of this.groups.values()) {
       this.clearGroupTimers(group);
       for (const m of group.allMembers()) {

@@ -2,6 +2,7 @@
  * Builds the broker's group coordinator from its configuration: Kafka's group.* and offsets.*
  * settings, with `__consumer_offsets` on this broker's partitions.
  */
+import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -16,6 +17,7 @@ export interface GroupCoordinatorDeps {
   readonly replicaManager: ReplicaManager;
   readonly log: Logger;
   readonly time: Time;
+  readonly scheduler: Scheduler;
 }
 
 export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
@@ -40,5 +42,6 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
     offsetsLog,
     broker.log,
     broker.time,
+    broker.scheduler,
   );
 }

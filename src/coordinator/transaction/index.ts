@@ -2,6 +2,7 @@
  * Builds the broker's transaction coordinator from Kafka's transaction.* settings, with
  * `__transaction_state` on this broker's partitions.
  */
+import type { Scheduler } from '../../common/scheduler.js';
 import type { Time } from '../../common/time.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import { TransactionCoordinator, type TransactionCoordinatorDeps } from './transaction-coordinator.js';
@@ -9,7 +10,11 @@ import { TransactionCoordinator, type TransactionCoordinatorDeps } from './trans
 export { TransactionCoordinator } from './transaction-coordinator.js';
 
 export function createTransactionCoordinator(
-  broker: TransactionCoordinatorDeps & { readonly config: BrokerConfig; readonly time: Time },
+  broker: TransactionCoordinatorDeps & {
+    readonly config: BrokerConfig;
+    readonly time: Time;
+    readonly scheduler: Scheduler;
+  },
 ): TransactionCoordinator {
   const c = broker.config;
   return new TransactionCoordinator(
@@ -28,5 +33,6 @@ export function createTransactionCoordinator(
       offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
     },
     broker.time,
+    broker.scheduler,
   );
 }

@@ -18,7 +18,8 @@
  *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
  * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
  */
-import { systemTime, type Time, type Timer } from '../../common/time.js';
+import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
+import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { encodeRecordBatch } from '../../protocol/records.js';
@@ -102,13 +103,17 @@ export class TransactionCoordinator {
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
   private active = false;
-  private readonly timers: Timer[] = [];
+  private readonly scheduler: Scheduler;
+  private readonly tasks: ScheduledTask[] = [];
 
   constructor(
     private readonly broker: TransactionCoordinatorDeps,
     readonly config: TransactionCoordinatorConfig,
     private readonly time: Time = systemTime,
+    /** The broker's scheduler for the periodic timeout and expiry checks; its own on `time` when not given. */
+    scheduler?: Scheduler,
   ) {
+    this.scheduler = scheduler ?? new Scheduler(time, broker.log);
     this.txnLog = new TransactionStateLog(
       broker.replicaManager,
       config.transactionStateLogNumPartitions,
@@ -146,28 +151,25 @@ export class TransactionCoordinator {
         this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
       }
     }
-    this.schedule(this.config.abortTimedOutTransactionCleanupIntervalMs, () =>
-      this.abortTimedOutTransactions(),
+    this.schedule(
+      'transaction.abort.timed.out.transaction.cleanup.interval.ms',
+      this.config.abortTimedOutTransactionCleanupIntervalMs,
+      () => this.abortTimedOutTransactions(),
     );
-    this.schedule(this.config.removeExpiredTransactionalIdCleanupIntervalMs, () =>
-      this.removeExpiredTransactionalIds(),
+    this.schedule(
+      'transaction.remove.expired.transaction.cleanup.interval.ms',
+      this.config.removeExpiredTransactionalIdCleanupIntervalMs,
+      () => this.removeExpiredTransactionalIds(),
     );
   }
 
-  private schedule(intervalMs: number, task: () => void): void {
-    const t = this.time.setInterval(() => {
-      try {
-        task();
-      } catch (err) {
-        this.broker.log.error('transaction coordinator task failed', err);
-      }
-    }, intervalMs);
-    this.timers.push(t);
+  private schedule(name: string, intervalMs: number, task: () => void): void {
+    this.tasks.push(this.scheduler.schedule(name, intervalMs, task));
   }
 
   shutdown(): void {
     this.active = false;
-    for (const t of this.timers.splice(0)) t.cancel();
+    for (const t of this.tasks.splice(0)) t.cancel();
   }
 
   /**
