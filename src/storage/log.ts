@@ -209,7 +209,10 @@ export class Log {
     // Batches replayed above may belong to producers that had expired (Kafka would have loaded them
     // from the snapshot written at close, which leaves those out).
     this.producerStateManager.removeExpiredProducers(now);
-    this.#logStartOffset = Math.min(Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.leo);
+    this.#logStartOffset = Math.min(
+      Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset),
+      this.leo,
+    );
     this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.#logStartOffset), this.leo);
     this.recoveryPointOffset = this.leo;
     this.leaderEpochCache.truncateFromEnd(this.leo, false);
@@ -527,7 +530,8 @@ export class Log {
       if (next !== undefined && next.baseOffset <= this.#logStartOffset) continue;
       if (seg.maxTimestampAndOffsetSoFar().timestamp < timestamp) continue;
       const b = seg.findBatchByTimestamp(timestamp, this.#logStartOffset);
-      if (b !== null) return { offset: Math.max(b.baseOffset, this.#logStartOffset), timestamp: b.maxTimestamp };
+      if (b !== null)
+        return { offset: Math.max(b.baseOffset, this.#logStartOffset), timestamp: b.maxTimestamp };
     }
     return null;
   }
@@ -568,7 +572,9 @@ export class Log {
    */
   applyRetention(): number {
     if (this.closed) return 0;
-    let deleted = this.deleteOldSegments((_s, next) => next !== undefined && next.baseOffset <= this.#logStartOffset);
+    let deleted = this.deleteOldSegments(
+      (_s, next) => next !== undefined && next.baseOffset <= this.#logStartOffset,
+    );
     if (!deletesByRetention(this.config)) return deleted;
     const { retentionBytes, retentionMs } = this.config;
     if (retentionBytes >= 0) {
