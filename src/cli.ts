@@ -18,6 +18,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createLogger, LOG_LEVELS, type LogLevel } from './common/logger.js';
 import {
   BrokerConfig,
   ConfigError,
@@ -28,7 +29,6 @@ import {
 import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from './server/logger.js';
 
 const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H]`;
 

@@ -12,21 +12,21 @@
  * independent broker (own port, directory, metrics, logger): many can run in one process.
  */
 import { rmSync } from 'node:fs';
+import { createLogger, type Logger, type LogLevel, silentLogger } from './common/logger.js';
 import type { Time } from './common/time.js';
 import { BrokerConfig, type RawConfig, validateTopicConfigs } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
 import type { TopicInfo } from './replication/replica-manager.js';
 import { Broker } from './server/broker.js';
-import { createLogger, type Logger, type LogLevel, silentLogger } from './server/logger.js';
 
+export { createLogger, type Logger, type LogLevel } from './common/logger.js';
 export { MockTime, systemTime, type Time, type Timer } from './common/time.js';
 export { BrokerConfig, ConfigError } from './config/broker-config.js';
 export { brokerConfigDefs, topicConfigDefs } from './config/definitions.js';
 export { DEV_MODE_CONFIG } from './dev-mode.js';
 export type { GroupOverview, GroupOverviewProvider } from './ops/groups.js';
 export { Broker, type ResetHook } from './server/broker.js';
-export { createLogger, type Logger, type LogLevel } from './server/logger.js';
 export type { Metrics } from './server/metrics.js';
 
 /** A value of a Kafka broker config; numbers and booleans are written as Kafka would read them. */

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../storage/checkpoint-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 export const DYNAMIC_BROKER_CONFIGS_FILE = 'kbroker-broker-configs.json';
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../common/logger.js';
 import { MockTime } from '../common/time.js';
 import { encode } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -6,7 +7,6 @@ import {
   ConsumerProtocolSubscription,
   type ConsumerProtocolSubscriptionData,
 } from '../protocol/generated/messages.js';
-import { createLogger } from '../server/logger.js';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,

@@ -18,11 +18,11 @@
  *   than Kafka's later UNKNOWN_SERVER_ERROR from SyncGroup when the group record fails to store.
  */
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { GroupMetadataValueData } from '../protocol/generated/messages.js';
-import type { Logger } from '../server/logger.js';
 import {
   ClassicGroup,
   GroupState,

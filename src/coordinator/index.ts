@@ -2,11 +2,12 @@
  * Builds the broker's group coordinator from its configuration: Kafka's group.* and offsets.*
  * settings, with `__consumer_offsets` on this broker's partitions.
  */
+
+import type { Logger } from '../common/logger.js';
 import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import type { Logger } from '../server/logger.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { ReplicaOffsetsLog } from './offsets-topic.js';
 

@@ -10,7 +10,7 @@ import {
   AddOffsetsToTxnResponse,
   type AddOffsetsToTxnResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
 export const addOffsetsToTxnHandler = defineHandler<AddOffsetsToTxnRequestData, AddOffsetsToTxnResponseData>({

@@ -14,7 +14,7 @@ import {
   AddPartitionsToTxnResponse,
   type AddPartitionsToTxnResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
 export const addPartitionsToTxnHandler = defineHandler<

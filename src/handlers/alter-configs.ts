@@ -16,8 +16,6 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
-import type { BrokerServices } from '../server/handler.js';
-import { defineHandler } from '../server/handler.js';
 import {
   brokerScope,
   ResourceError,
@@ -25,6 +23,8 @@ import {
   resourceTypeName,
   topicResource,
 } from './describe-configs.js';
+import type { BrokerServices } from './handler.js';
+import { defineHandler } from './handler.js';
 
 /** The overrides a resource holds now (topic overrides, or the dynamic configs of a broker scope). */
 export function currentConfigs(

@@ -13,7 +13,7 @@ import {
   ApiVersionsResponse,
   type ApiVersionsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersionsResponseData>({
   apiKey: 18,

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { MetadataRequestData } from '../protocol/generated/messages.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
-import { HandlerRegistry } from '../server/handler.js';
 import {
   call,
   callHandler,
@@ -21,6 +20,7 @@ import { apiVersionsHandler } from './api-versions.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
+import { HandlerRegistry } from './handler.js';
 import { allHandlers } from './index.js';
 import { metadataHandler } from './metadata.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';

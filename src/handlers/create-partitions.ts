@@ -14,8 +14,8 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
   type CreatePartitionsResponseData,
 } from '../protocol/generated/messages.js';
-import type { BrokerServices } from '../server/handler.js';
-import { defineHandler } from '../server/handler.js';
+import type { BrokerServices } from './handler.js';
+import { defineHandler } from './handler.js';
 import { duplicateNames, manualAssignmentError, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
 function check(

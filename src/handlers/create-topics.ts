@@ -24,9 +24,9 @@ import {
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
 import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
-import type { BrokerServices } from '../server/handler.js';
-import { defineHandler } from '../server/handler.js';
 import { describeTopicConfigs } from './describe-configs.js';
+import type { BrokerServices } from './handler.js';
+import { defineHandler } from './handler.js';
 import { duplicateNames, manualAssignmentError } from './topic-admin.js';
 
 type Failure = { errorCode: number; errorMessage: string };

@@ -11,13 +11,13 @@ import {
   DeleteAclsResponse,
   type DeleteAclsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
 import {
   ACL_MAX_VERSION,
   ACL_MIN_VERSION,
   NO_AUTHORIZER_ALTER_MESSAGE,
   refuseUnknownAclElements,
 } from './acls-disabled.js';
+import { defineHandler } from './handler.js';
 
 export const deleteAclsHandler = defineHandler<DeleteAclsRequestData, DeleteAclsResponseData>({
   apiKey: 31,

@@ -9,7 +9,7 @@ import {
   DeleteGroupsResponse,
   type DeleteGroupsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, DeleteGroupsResponseData>({
   apiKey: 42,

@@ -14,7 +14,7 @@ import {
   DeleteRecordsResponse,
   type DeleteRecordsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, DeleteRecordsResponseData>({
   apiKey: 21,

@@ -18,7 +18,7 @@ import {
   type DeleteTopicsResponseData,
   type DeleteTopicsResponseDeletableTopicResult,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { UNKNOWN_TOPIC_ID_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE, ZERO_UUID } from './topic-admin.js';
 
 export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, DeleteTopicsResponseData>({

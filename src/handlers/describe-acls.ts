@@ -11,13 +11,13 @@ import {
   DescribeAclsResponse,
   type DescribeAclsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
 import {
   ACL_MAX_VERSION,
   ACL_MIN_VERSION,
   NO_AUTHORIZER_DESCRIBE_MESSAGE,
   refuseUnknownAclElements,
 } from './acls-disabled.js';
+import { defineHandler } from './handler.js';
 
 export const describeAclsHandler = defineHandler<DescribeAclsRequestData, DescribeAclsResponseData>({
   apiKey: 29,

@@ -14,7 +14,7 @@ import {
   DescribeClusterResponse,
   type DescribeClusterResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
 const BROKERS = 1;

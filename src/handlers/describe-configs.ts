@@ -31,8 +31,8 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
-import type { BrokerServices } from '../server/handler.js';
-import { defineHandler } from '../server/handler.js';
+import type { BrokerServices } from './handler.js';
+import { defineHandler } from './handler.js';
 import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
 /** ConfigResource.Type ids. */

@@ -11,7 +11,7 @@ import {
   DescribeGroupsResponse,
   type DescribeGroupsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 /** AclOperation codes READ(3), DELETE(6), DESCRIBE(8) as a bit field. */

@@ -13,7 +13,7 @@ import {
   DescribeLogDirsResponse,
   type DescribeLogDirsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, DescribeLogDirsResponseData>({
   apiKey: 35,

@@ -11,7 +11,7 @@ import {
   DescribeProducersResponse,
   type DescribeProducersResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const describeProducersHandler = defineHandler<
   DescribeProducersRequestData,

@@ -17,7 +17,7 @@ import {
   type DescribeTopicPartitionsResponseData,
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';
 
 const MAX_PARTITION_LIMIT = 2000;

@@ -8,7 +8,7 @@ import {
   DescribeTransactionsResponse,
   type DescribeTransactionsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const describeTransactionsHandler = defineHandler<
   DescribeTransactionsRequestData,

@@ -11,7 +11,7 @@ import {
   EndTxnResponse,
   type EndTxnResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
 export const endTxnHandler = defineHandler<EndTxnRequestData, EndTxnResponseData>({

@@ -32,7 +32,7 @@ import {
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages.js';
 import { type FetchPartitionRequest, READ_UNCOMMITTED } from '../replication/read.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;

@@ -14,7 +14,7 @@ import {
   type FindCoordinatorResponseCoordinator,
   type FindCoordinatorResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler, type RequestContext } from '../server/handler.js';
+import { defineHandler, type RequestContext } from './handler.js';
 
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
 

@@ -10,7 +10,7 @@ import {
   HeartbeatResponse,
   type HeartbeatResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatResponseData>({
   apiKey: 12,

@@ -14,9 +14,9 @@ import {
   IncrementalAlterConfigsResponse,
   type IncrementalAlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
 import { currentConfigs, replaceConfigs, resourceOutcome } from './alter-configs.js';
 import { ResourceError, ResourceType } from './describe-configs.js';
+import { defineHandler } from './handler.js';
 
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'] as const;
 

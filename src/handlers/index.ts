@@ -2,7 +2,7 @@
  * Every API kbroker serves, one file each. The registry built from this list is the only
  * source of the ApiVersions table.
  */
-import type { AnyHandler } from '../server/handler.js';
+
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
@@ -25,6 +25,7 @@ import { describeTransactionsHandler } from './describe-transactions.js';
 import { endTxnHandler } from './end-txn.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
+import type { AnyHandler } from './handler.js';
 import { heartbeatHandler } from './heartbeat.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';

@@ -13,7 +13,7 @@ import {
   InitProducerIdResponse,
   type InitProducerIdResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
 export const initProducerIdHandler = defineHandler<InitProducerIdRequestData, InitProducerIdResponseData>({

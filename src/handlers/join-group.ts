@@ -13,7 +13,7 @@ import {
   JoinGroupResponse,
   type JoinGroupResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 /** Kafka's clientHost form: `/` + the peer address. */
 export function clientHost(remote: string): string {

@@ -11,7 +11,7 @@ import {
   LeaveGroupResponse,
   type LeaveGroupResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroupResponseData>({
   apiKey: 13,

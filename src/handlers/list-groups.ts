@@ -10,7 +10,7 @@ import {
   ListGroupsResponse,
   type ListGroupsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const listGroupsHandler = defineHandler<ListGroupsRequestData, ListGroupsResponseData>({
   apiKey: 16,

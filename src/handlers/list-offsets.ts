@@ -26,7 +26,7 @@ import {
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../protocol/generated/messages.js';
 import { MAX_TIMESTAMP } from '../replication/offset-lookup.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export {
   EARLIEST_LOCAL_TIMESTAMP,

@@ -9,7 +9,7 @@ import {
   ListTransactionsResponse,
   type ListTransactionsResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const listTransactionsHandler = defineHandler<
   ListTransactionsRequestData,

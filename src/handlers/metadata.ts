@@ -19,7 +19,7 @@ import {
   type MetadataResponseMetadataResponseTopic,
 } from '../protocol/generated/messages.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;

@@ -16,7 +16,7 @@ import {
   OffsetCommitResponse,
   type OffsetCommitResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 const DEFAULT_RETENTION_TIME = -1;
 

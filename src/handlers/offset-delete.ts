@@ -12,7 +12,7 @@ import {
   OffsetDeleteResponse,
   type OffsetDeleteResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, OffsetDeleteResponseData>({
   apiKey: 47,

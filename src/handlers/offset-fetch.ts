@@ -20,7 +20,7 @@ import {
   OffsetFetchResponse,
   type OffsetFetchResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
 

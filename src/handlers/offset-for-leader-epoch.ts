@@ -14,7 +14,7 @@ import {
   OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const offsetForLeaderEpochHandler = defineHandler<
   OffsetForLeaderEpochRequestData,

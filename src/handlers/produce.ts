@@ -37,7 +37,7 @@ import {
 } from '../protocol/record-batch.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
 import { unexpectedPartitionError } from '../replication/partition-error.js';
-import { defineHandler, type RequestContext } from '../server/handler.js';
+import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
 const ZSTD_MIN_VERSION = 7;

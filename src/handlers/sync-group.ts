@@ -11,7 +11,7 @@ import {
   SyncGroupResponse,
   type SyncGroupResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequestData, SyncGroupResponseData>({
   apiKey: 14,

@@ -17,7 +17,7 @@ import {
   TxnOffsetCommitResponse,
   type TxnOffsetCommitResponseData,
 } from '../protocol/generated/messages.js';
-import { defineHandler } from '../server/handler.js';
+import { defineHandler } from './handler.js';
 
 export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, TxnOffsetCommitResponseData>({
   apiKey: 28,

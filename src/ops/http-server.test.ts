@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../common/logger.js';
 import { BrokerConfig } from '../config/broker-config.js';
 import { startBroker } from '../index.js';
 import { Broker } from '../server/broker.js';
-import { silentLogger } from '../server/logger.js';
 import { TestClient } from '../test-support/client.js';
 import { AdminServer } from './http-server.js';
 

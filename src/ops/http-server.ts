@@ -25,8 +25,8 @@
  * recovery; `attach()` hands it the broker once `Broker.start()` has recovered and listens.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from '../common/logger.js';
 import type { Broker } from '../server/broker.js';
-import type { Logger } from '../server/logger.js';
 import { BadRequest, consoleRoutes } from './console-api.js';
 import { consoleStaticRoutes } from './console-static.js';
 import { groupsWithLag } from './groups.js';

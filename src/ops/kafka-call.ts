@@ -9,11 +9,12 @@
  * Requests made this way are not counted in the per-API request metrics (they are not Kafka
  * requests); what they do to topics (records appended, bytes in) is counted as usual.
  */
+
+import type { ApiHandler, RequestContext } from '../handlers/handler.js';
 import { decode, encode } from '../protocol/codec.js';
 import { ErrorCode, errorName } from '../protocol/generated/errors.js';
-import { ANONYMOUS } from '../server/authorizer.js';
+import { ANONYMOUS } from '../security/authorizer.js';
 import type { Broker } from '../server/broker.js';
-import type { ApiHandler, RequestContext } from '../server/handler.js';
 
 /** The console's calls are not tied to a connection: nothing aborts them. */
 const NEVER_ABORTED = new AbortController().signal;

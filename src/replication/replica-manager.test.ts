@@ -4,10 +4,10 @@
  */
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../common/logger.js';
 import { MockTime } from '../common/time.js';
 import { BrokerConfig } from '../config/broker-config.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { silentLogger } from '../server/logger.js';
 import { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';

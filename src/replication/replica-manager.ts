@@ -5,13 +5,12 @@
  * replicas, ISR, high watermark) so that followers can be added without touching handlers.
  */
 
+import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import { invalidTopicReason } from '../common/topic-name.js';
 import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
 import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
-import type { Logger } from '../server/logger.js';
-import type { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
 import { type AppendEntry, appendToPartition, type PartitionAppendResult } from './append.js';
@@ -41,13 +40,20 @@ export interface TopicInfo {
 /** A single broker leads every partition from the first epoch on. */
 const LEADER_EPOCH = 0;
 
+/** The counters the data path keeps (the broker's Metrics). */
+export interface ReplicaMetrics {
+  produced(topic: string, bytes: number, records: number): void;
+  fetched(topic: string, bytes: number): void;
+  topicDeleted(topic: string): void;
+}
+
 /** What the replica manager needs of the broker that builds it. */
 export interface ReplicaManagerDeps {
   readonly nodeId: number;
   readonly config: BrokerConfig;
   readonly logManager: LogManager;
   readonly log: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: ReplicaMetrics;
   readonly time: Time;
   /** Times the waits of requests in the purgatories (see BrokerOptions.purgatoryTime). */
   readonly purgatoryTime: Time;

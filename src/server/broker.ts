@@ -4,6 +4,7 @@
  * requests finish, flushes and closes every log (writing the clean-shutdown marker).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -12,16 +13,15 @@ import {
   createTransactionCoordinator,
   type TransactionCoordinator,
 } from '../coordinator/transaction/index.js';
+import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
 import { LocalController } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { allowAll } from '../security/authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
-import { allowAll } from './authorizer.js';
 import { Connection } from './connection.js';
-import { type BrokerServices, HandlerRegistry } from './handler.js';
-import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -112,7 +112,6 @@ export class Broker {
       authorizer: allowAll,
       time: this.time,
       log: this.log,
-      metrics: this.metrics,
       apiVersions: () => this.handlers.apiVersions(),
     };
     this.server = createServer((socket) => this.accept(socket));

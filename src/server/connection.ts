@@ -12,15 +12,15 @@
  *   top-level error code, else the connection closes; a protocol violation closes the connection.
  */
 import type { Socket } from 'node:net';
+import type { Logger } from '../common/logger.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/wire.js';
-import { ANONYMOUS } from './authorizer.js';
-import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from './handler.js';
-import type { Logger } from './logger.js';
+import { ANONYMOUS } from '../security/authorizer.js';
 import type { Metrics } from './metrics.js';
 
 const MAX_QUEUED_FRAMES = 64;

@@ -1,36 +1,10 @@
 // Kafka's text checkpoint files: "<version>\n<count>\n<entry>\n...", written via .tmp + fsync + rename.
 // Mirrors org.apache.kafka.server.common.CheckpointFile and OffsetCheckpointFile (entries "topic partition offset").
 import fs from 'node:fs';
-import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
-}
-
-/** Writes data to path atomically: tmp file, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}
-
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // some platforms cannot fsync directories; the rename is still atomic
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
 }
 
 export function writeCheckpoint(file: string, version: number, lines: readonly string[]): void {

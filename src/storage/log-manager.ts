@@ -14,8 +14,9 @@
 // it (then removes the directories of deleted topics, then rewrites the checkpoints without them).
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { invalidTopicReason } from '../common/topic-name.js';
-import { readOffsetCheckpoint, writeFileAtomic, writeOffsetCheckpoint } from './checkpoint-file.js';
+import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
 import {
   type Clock,

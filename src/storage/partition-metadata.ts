@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './checkpoint-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 export const PARTITION_METADATA_FILE = 'partition.metadata';
 const UUID_RE = /^[A-Za-z0-9_-]{22}$/;

@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
 import { Broker } from '../server/broker.js';
-import { createLogger } from '../server/logger.js';
 
 export interface TestBroker {
   broker: Broker;

@@ -1,6 +1,6 @@
 /**
  * Handler unit tests without TCP or disk: a RequestContext built from partial fakes of the
- * narrow services (src/server/handler.ts), fake topics and partitions for the metadata view, and
+ * narrow services (src/handlers/handler.ts), fake topics and partitions for the metadata view, and
  * `callHandler`, which runs a handler the way server/connection.ts does — by default with the
  * request and the response round-tripped through the real codec at the requested version, so a
  * test sees exactly the fields a client of that version sends and receives.
@@ -10,12 +10,12 @@
  * did not expect fails loudly instead of reading `undefined`.
  */
 
+import type { Logger } from '../common/logger.js';
+import type { ApiHandler, BrokerServices, RequestContext } from '../handlers/handler.js';
 import { codecFor, Reader, Writer } from '../protocol/codec.js';
 import { Partition } from '../replication/partition.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
-import { ANONYMOUS, type KafkaPrincipal } from '../server/authorizer.js';
-import type { ApiHandler, BrokerServices, RequestContext } from '../server/handler.js';
-import type { Logger } from '../server/logger.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import type { Log } from '../storage/log.js';
 
 /** Property names that test frameworks and `await` probe on any object; never "not provided". */
@@ -68,7 +68,6 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'authorizer',
   'time',
   'log',
-  'metrics',
   'apiVersions',
 ];
 

@@ -8,10 +8,11 @@
  * cancels what was staged for that group and partition, live and on replay, as in Kafka's
  * OffsetMetadataManager.
  */
+
+import type { Logger } from '../../common/logger.js';
 import { CONTROL_FLAG_MASK, TRANSACTIONAL_FLAG_MASK } from '../../protocol/record-batch.js';
 import { decodeRecordBatches } from '../../protocol/records.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
-import type { Logger } from '../../server/logger.js';
 import type { GroupCoordinator } from '../group-coordinator.js';
 import {
   decodeOffsetCommitValue,

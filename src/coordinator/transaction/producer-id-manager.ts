@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../storage/checkpoint-file.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
 export const PRODUCER_IDS_FILE = 'kbroker-producer-ids.json';

@@ -18,13 +18,14 @@
  *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
  * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
  */
+
+import type { Logger } from '../../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { encodeRecordBatch } from '../../protocol/records.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
-import type { Logger } from '../../server/logger.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator } from '../group-coordinator.js';

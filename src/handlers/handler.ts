@@ -3,6 +3,8 @@
  * versions it implements. The registry (src/handlers/index.ts) refuses duplicates and is the only
  * source of what ApiVersions advertises, so advertising and implementing cannot disagree.
  */
+
+import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
@@ -11,9 +13,7 @@ import type { Controller } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import type { Authorizer, KafkaPrincipal } from './authorizer.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import type { Authorizer, KafkaPrincipal } from '../security/authorizer.js';
 
 /**
  * The narrow services a handler works with, built and wired once by `Broker`. Handlers reach
@@ -33,7 +33,6 @@ export interface BrokerServices {
   readonly authorizer: Authorizer;
   readonly time: Time;
   readonly log: Logger;
-  readonly metrics: Metrics;
   /** What ApiVersions advertises: the handler registry's table. */
   apiVersions(): { apiKey: number; minVersion: number; maxVersion: number }[];
 }
