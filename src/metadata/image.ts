@@ -10,20 +10,15 @@
  * same records hold equal images.
  */
 import type {
-  BrokerEndpointRecord,
   ConfigResourceType,
   MetadataRecord,
   PartitionChangeRecord,
   PartitionRecord,
+  RegisterBrokerRecord,
 } from './records.js';
 
-export interface BrokerRegistration {
-  readonly brokerId: number;
-  readonly brokerEpoch: number;
-  readonly rack: string | null;
-  readonly endpoints: readonly BrokerEndpointRecord[];
-  readonly fenced: boolean;
-}
+/** A registered broker: its last RegisterBrokerRecord, with `fenced` as later changes left it. */
+export type BrokerRegistration = Omit<RegisterBrokerRecord, 'type'>;
 
 export interface PartitionState {
   readonly partitionId: number;
