@@ -75,6 +75,9 @@ describe('Produce and min.insync.replicas', () => {
     topic.partitions[0]!.replicas = [nodeId, nodeId + 1, nodeId + 2];
     topic.partitions[1]!.replicas = [nodeId, nodeId + 1, nodeId + 2];
     topic.partitions[1]!.isr = [nodeId, nodeId + 1];
+    // Its follower keeps up with everything appended (as if it fetched at once), so acks=-1 is
+    // answered when the append lands rather than waiting for a fetch that never comes.
+    topic.partitions[1]!.updateFollowerFetchState(nodeId + 1, Number.MAX_SAFE_INTEGER);
 
     for (const version of [3, 9, 11]) {
       const r = await produce('misr', -1, [0, 1], version);
@@ -97,8 +100,10 @@ describe('Produce and min.insync.replicas', () => {
     await produce('misr', 0);
     expect(leo('misr', 0)).toBe(4);
 
-    // Raising the ISR back to min.insync.replicas accepts acks=-1 again.
-    topic.partitions[0]!.isr = [nodeId, nodeId + 1];
+    // Raising the ISR back to min.insync.replicas accepts acks=-1 again (the returning follower
+    // keeps up with every append).
+    topic.partitions[0]!.updateFollowerFetchState(nodeId + 1, Number.MAX_SAFE_INTEGER);
+    topic.partitions[0]!.updateIsr([nodeId, nodeId + 1]);
     const ok = await produce('misr', -1);
     expect(ok!.map((p) => [p.errorCode, Number(p.baseOffset)])).toEqual([[0, 4]]);
   });

@@ -5,9 +5,12 @@
  * v3 adds transactional id and requires magic-2 batches; v5 log start offset; v7 zstd allowed;
  * v8 record errors; v9 flexible; v10 current leader (tagged, omitted on a single node).
  * The batch stays bytes: validate the header and CRC, patch offset and leader epoch in place,
- * append. acks=0 sends no response; acks=1 and -1 answer after the local append (the ISR is this
- * broker alone); `flush.messages` decides whether that append was fsynced first. acks=-1 with the
- * ISR below the topic's effective `min.insync.replicas` (Partition.effectiveMinIsr) is answered
+ * append (ReplicaManager.appendRecords). acks=0 sends no response; acks=1 answers after the
+ * leader's append; acks=-1 waits in the produce purgatory until the high watermark passes the batch
+ * (at once while this broker is the only in-sync replica; REQUEST_TIMED_OUT after `timeoutMs`,
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below the min ISR meanwhile).
+ * `flush.messages` decides whether the append was fsynced first. acks=-1 with the ISR below the
+ * topic's effective `min.insync.replicas` (Partition.effectiveMinIsr) is answered
  * NOT_ENOUGH_REPLICAS (no error message; the reason is logged) and appends nothing, as Kafka.
  *
  * Idempotence and transactions: a batch with a producer id (-1 means none, whatever kafkajs puts in
@@ -124,7 +127,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
       }),
     );
     const entries = outcomes.flat().filter((o): o is AppendEntry => 'partition' in o);
-    const appended = await ctx.replicas.appendRecords(req.acks, entries);
+    const appended = await ctx.replicas.appendRecords(req.acks, entries, req.timeoutMs);
     const results = new Map(entries.map((e, i) => [e, appended[i]!]));
     if (req.acks === 0) return null;
     const responses = req.topicData.map((t, ti) => ({

@@ -14,6 +14,8 @@ export interface PartitionAppendResult {
   readonly error: ErrorName;
   readonly errorMessage: string | null;
   readonly baseOffset: number;
+  /** Last offset of the appended batch (-1 on failure): acks=-1 waits for the high watermark past it. */
+  readonly lastOffset: number;
   readonly logAppendTime: number;
   readonly logStartOffset: number;
   /** Records appended (0 for a producer's retried batch, answered with its original offsets). */
@@ -34,7 +36,15 @@ export interface AppendLog {
 }
 
 export function appendFailure(error: ErrorName, errorMessage: string | null = null): PartitionAppendResult {
-  return { error, errorMessage, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, recordsAppended: 0 };
+  return {
+    error,
+    errorMessage,
+    baseOffset: -1,
+    lastOffset: -1,
+    logAppendTime: -1,
+    logStartOffset: -1,
+    recordsAppended: 0,
+  };
 }
 
 export function appendToPartition(
@@ -70,6 +80,7 @@ export function appendToPartition(
       error: 'NONE',
       errorMessage: null,
       baseOffset: info.baseOffset,
+      lastOffset: info.lastOffset,
       logAppendTime: info.logAppendTime,
       logStartOffset: info.logStartOffset,
       recordsAppended: info.duplicate ? 0 : validated.batch.recordsCount,

@@ -1,9 +1,10 @@
 /**
  * A partition as its leader sees it (Kafka's `Partition`): the local log, the leader epoch, the
  * replica set and ISR, and the high watermark, which is kept apart from the log end offset and
- * advanced only when every in-sync replica has the data. On a single node the ISR is this broker
- * alone, so an append that reached the local log moves the high watermark at once; followers
- * arrive with multi-broker replication.
+ * advanced only when every in-sync replica has the data (the smallest log end offset in the ISR).
+ * On a single node the ISR is this broker alone, so an append that reached the local log moves the
+ * high watermark at once; with followers, their fetches report how far they are
+ * (`updateFollowerFetchState`) and waiting acks=-1 produces complete as it moves.
  *
  * `min.insync.replicas`, as Kafka's Partition.appendRecordsToLeader: an acks=-1 append is refused
  * with NOT_ENOUGH_REPLICAS (nothing appended) while the ISR is smaller than the effective min ISR,
@@ -25,6 +26,8 @@ export class NotEnoughReplicasError extends Error {
 
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
+  /** Followers' log end offsets as their fetches report them. */
+  private readonly followerEndOffsets = new Map<number, number>();
 
   constructor(
     readonly topic: string,
@@ -103,10 +106,47 @@ export class Partition {
     return Math.min(minInsyncReplicas, this.replicas.length);
   }
 
-  /** With this broker the only in-sync replica, everything appended is replicated. */
+  /**
+   * A follower fetched up to `logEndOffset` (Kafka's updateFollowerFetchState): what the ISR has
+   * may now be past the high watermark.
+   */
+  updateFollowerFetchState(replicaId: number, logEndOffset: number): void {
+    this.followerEndOffsets.set(replicaId, logEndOffset);
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** The ISR changed (Kafka's AlterPartition outcome): the high watermark follows the new set. */
+  updateIsr(isr: readonly number[]): void {
+    this.isr = [...isr];
+    this.maybeIncrementHighWatermark();
+  }
+
+  /**
+   * Whether an acks=-1 append that ends before `requiredOffset` is replicated (Kafka's
+   * checkEnoughReplicasReachOffset): done once the high watermark reaches it, with
+   * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below the effective min ISR meanwhile.
+   */
+  checkEnoughReplicasReachOffset(
+    requiredOffset: number,
+    minInsyncReplicas: number,
+  ): { done: false } | { done: true; error: 'NONE' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' } {
+    if (this.highWatermark < requiredOffset) return { done: false };
+    const enough = this.isr.length >= this.effectiveMinIsr(minInsyncReplicas);
+    return { done: true, error: enough ? 'NONE' : 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' };
+  }
+
+  /**
+   * The high watermark moves to the smallest log end offset among the in-sync replicas (the
+   * leader's own included; a follower not heard from yet holds it back), never backwards.
+   */
   private maybeIncrementHighWatermark(): void {
-    if (this.isr.length === 1 && this.isr[0] === this.leaderId) {
-      this.log.updateHighWatermark(this.log.logEndOffset);
+    let candidate = this.log.logEndOffset;
+    for (const id of this.isr) {
+      if (id === this.leaderId) continue;
+      candidate = Math.min(candidate, this.followerEndOffsets.get(id) ?? 0);
+    }
+    if (candidate > this.log.highWatermark) {
+      this.log.updateHighWatermark(candidate);
       this.notifyAppend();
     }
   }

@@ -130,3 +130,77 @@ describe('ReplicaManager data path', () => {
     expect(rm.fetchPurgatorySize).toBe(0);
   });
 });
+
+describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
+  const batch = (n: number) =>
+    buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${i}`, timestamp: 1 })) });
+
+  it('answers once the high watermark passes the batch, as followers report their fetches', async () => {
+    const t = rm.createTopic('r', 1, { 'min.insync.replicas': '2' });
+    const p = t.partitions[0]!;
+    p.replicas = [1, 2, 3];
+    p.updateIsr([1, 2, 3]);
+    let done = false;
+    const pending = rm
+      .appendRecords(
+        -1,
+        [{ partition: p, records: batch(3), topicConfig: rm.topic('r')!.effectiveConfig }],
+        5000,
+      )
+      .then((r) => {
+        done = true;
+        return r;
+      });
+    await Promise.resolve();
+    expect([p.logEndOffset, p.highWatermark, done]).toEqual([3, 0, false]);
+    p.updateFollowerFetchState(2, 3);
+    await Promise.resolve();
+    expect(done).toBe(false); // replica 3 is in the ISR and has nothing yet
+    p.updateFollowerFetchState(3, 3);
+    const [r] = await pending;
+    expect(r).toMatchObject({ error: 'NONE', baseOffset: 0, lastOffset: 2 });
+    expect(p.highWatermark).toBe(3);
+  });
+
+  it('answers REQUEST_TIMED_OUT when the replicas do not catch up in time; acks=1 never waits', async () => {
+    const t = rm.createTopic('slow', 1);
+    const p = t.partitions[0]!;
+    p.replicas = [1, 2];
+    p.updateIsr([1, 2]);
+    const cfg = rm.topic('slow')!.effectiveConfig;
+    const [one] = await rm.appendRecords(1, [{ partition: p, records: batch(1), topicConfig: cfg }], 100);
+    expect(one!.error).toBe('NONE');
+    const waiting = rm.appendRecords(-1, [{ partition: p, records: batch(1), topicConfig: cfg }], 100);
+    time.advance(100);
+    expect((await waiting)[0]!.error).toBe('REQUEST_TIMED_OUT');
+  });
+
+  it('NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrinks below the min ISR before the batch is replicated', async () => {
+    const t = rm.createTopic('shrink', 1, { 'min.insync.replicas': '2' });
+    const p = t.partitions[0]!;
+    p.replicas = [1, 2];
+    p.updateIsr([1, 2]);
+    const waiting = rm.appendRecords(
+      -1,
+      [{ partition: p, records: batch(2), topicConfig: rm.topic('shrink')!.effectiveConfig }],
+      5000,
+    );
+    p.updateIsr([1]); // the follower dropped out: the leader alone now, the high watermark moves
+    expect((await waiting)[0]!.error).toBe('NOT_ENOUGH_REPLICAS_AFTER_APPEND');
+    expect(p.highWatermark).toBe(2);
+  });
+
+  it('a deleted topic ends its waiting produces with UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const t = rm.createTopic('gone', 1);
+    const p = t.partitions[0]!;
+    p.replicas = [1, 2];
+    p.updateIsr([1, 2]);
+    const waiting = rm.appendRecords(
+      -1,
+      [{ partition: p, records: batch(1), topicConfig: rm.topic('gone')!.effectiveConfig }],
+      5000,
+    );
+    rm.deleteTopic('gone');
+    expect((await waiting)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+});

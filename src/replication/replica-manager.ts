@@ -13,7 +13,7 @@ import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dy
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
-import { type AppendEntry, appendToPartition, type PartitionAppendResult } from './append.js';
+import { type AppendEntry, appendFailure, appendToPartition, type PartitionAppendResult } from './append.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
 import { Partition } from './partition.js';
 import { unexpectedPartitionError } from './partition-error.js';
@@ -57,6 +57,61 @@ export interface ReplicaManagerDeps {
   readonly time: Time;
   /** Times the waits of requests in the purgatories (see BrokerOptions.purgatoryTime). */
   readonly purgatoryTime: Time;
+}
+
+/**
+ * An acks=-1 produce waiting until the in-sync replicas have its batches (Kafka's DelayedProduce):
+ * each appended partition is done once its high watermark passes the batch (with
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below the min ISR meanwhile); what is not done
+ * when the request's timeout passes is answered REQUEST_TIMED_OUT.
+ */
+class DelayedProduce extends DelayedOperation {
+  private readonly pending: boolean[];
+
+  constructor(
+    delayMs: number,
+    private readonly entries: readonly AppendEntry[],
+    private readonly results: PartitionAppendResult[],
+    private readonly resolve: (results: PartitionAppendResult[]) => void,
+  ) {
+    super(delayMs);
+    this.pending = results.map((r) => r.error === 'NONE');
+  }
+
+  tryComplete(): boolean {
+    let waiting = false;
+    this.entries.forEach((e, i) => {
+      if (!this.pending[i]) return;
+      const check = e.partition.checkEnoughReplicasReachOffset(
+        this.results[i]!.lastOffset + 1,
+        Number(e.topicConfig['min.insync.replicas'] ?? 1),
+      );
+      if (!check.done) {
+        waiting = true;
+        return;
+      }
+      this.pending[i] = false;
+      if (check.error !== 'NONE') this.results[i] = appendFailure(check.error);
+    });
+    return waiting ? false : this.forceComplete();
+  }
+
+  protected override onExpiration(): void {
+    this.pending.forEach((p, i) => {
+      if (!p) return;
+      this.results[i] = appendFailure('REQUEST_TIMED_OUT');
+      this.pending[i] = false;
+    });
+  }
+
+  protected override onComplete(): void {
+    // Still pending here only when completed from outside: its partition was deleted (Kafka answers
+    // what getPartitionOrError does then).
+    this.pending.forEach((p, i) => {
+      if (p) this.results[i] = appendFailure('UNKNOWN_TOPIC_OR_PARTITION');
+    });
+    this.resolve(this.results);
+  }
 }
 
 /**
@@ -113,12 +168,15 @@ export class ReplicaManager {
   private readonly topicsById = new Map<string, TopicInfo>();
   /** Long-poll fetches waiting for data, by partition. */
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
+  /** acks=-1 produces waiting for the in-sync replicas, by partition. */
+  private readonly producePurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
   private retentionRunning = false;
   private stopped = false;
 
   constructor(private readonly broker: ReplicaManagerDeps) {
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
+    this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
     for (const scope of ['default', 'broker'] as const) {
       if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
@@ -146,7 +204,11 @@ export class ReplicaManager {
         log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
       }
       const partition = new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]);
-      partition.onAppend(() => this.fetchPurgatory.checkAndComplete(partition));
+      // The high watermark moved: waiting fetches may have data, waiting acks=-1 produces their replicas.
+      partition.onAppend(() => {
+        this.fetchPurgatory.checkAndComplete(partition);
+        this.producePurgatory.checkAndComplete(partition);
+      });
       partitions.push(partition);
     }
     const info: TopicInfo = {
@@ -171,8 +233,9 @@ export class ReplicaManager {
   async appendRecords(
     requiredAcks: number,
     entries: readonly AppendEntry[],
+    timeoutMs = 30_000,
   ): Promise<PartitionAppendResult[]> {
-    return entries.map((e) => {
+    const results = entries.map((e) => {
       const result = appendToPartition(
         e.partition,
         e.records,
@@ -185,6 +248,14 @@ export class ReplicaManager {
         this.broker.metrics.produced(e.partition.topic, e.records.length, result.recordsAppended);
       }
       return result;
+    });
+    if (requiredAcks !== -1 || !results.some((r) => r.error === 'NONE')) return results;
+    // acks=-1: answered once every appended batch is below the high watermark (Kafka's DelayedProduce).
+    return new Promise((resolve) => {
+      this.producePurgatory.tryCompleteElseWatch(
+        new DelayedProduce(timeoutMs, entries, results, resolve),
+        entries.map((e) => e.partition),
+      );
     });
   }
 
@@ -325,7 +396,10 @@ export class ReplicaManager {
     this.topicsByName.delete(t.name);
     this.topicsById.delete(t.topicId);
     this.broker.logManager.deleteTopic(t.name);
-    for (const p of t.partitions) this.fetchPurgatory.completeAll(p);
+    for (const p of t.partitions) {
+      this.fetchPurgatory.completeAll(p);
+      this.producePurgatory.completeAll(p);
+    }
     this.broker.metrics.topicDeleted(t.name);
     this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
     this.notifyPartitionsDeleted([t]);
@@ -368,7 +442,10 @@ export class ReplicaManager {
     this.broker.logManager.deleteTopics(doomed.map((t) => t.name));
     const deleted: string[] = [];
     for (const t of doomed) {
-      for (const p of t.partitions) this.fetchPurgatory.completeAll(p);
+      for (const p of t.partitions) {
+        this.fetchPurgatory.completeAll(p);
+        this.producePurgatory.completeAll(p);
+      }
       this.broker.metrics.topicDeleted(t.name);
       this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
       deleted.push(t.name);
@@ -501,5 +578,6 @@ export class ReplicaManager {
   shutdown(): void {
     this.stopped = true;
     this.fetchPurgatory.shutdown();
+    this.producePurgatory.shutdown();
   }
 }
