@@ -1,6 +1,6 @@
-// One partition's log directory `<topic>-<partition>`: ordered segments, recovery at open, leader appends,
-// reads, timestamp lookup, retention and log-start-offset movement. Mirrors Kafka's UnifiedLog + LocalLog +
-// LogLoader. High watermark, recovery point and log start offset are persisted by LogManager in the
+// One partition's log directory `<topic>-<partition>`: leader appends, reads, timestamp lookup, retention
+// and log-start-offset movement over its ordered segments (a LogSegments); opening the directory and
+// recovering it is LogLoader's. Mirrors Kafka's UnifiedLog + LocalLog. High watermark, recovery point and log start offset are persisted by LogManager in the
 // log-dir-level checkpoint files (replication-offset-checkpoint, recovery-point-offset-checkpoint,
 // log-start-offset-checkpoint) and handed back through LogOpenOptions.
 // Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
@@ -8,8 +8,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  type BatchInfo,
-  CONTROL_FLAG_MASK,
   HEADER_SIZE,
   isControl,
   isTransactional,
@@ -25,24 +23,36 @@ import {
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
-  TRANSACTIONAL_FLAG_MASK,
 } from '../protocol/record-batch.js';
-import { decodeRecordBatch } from '../protocol/records.js';
-import { CheckpointFormatError } from './checkpoint-file.js';
-import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
+import type { LeaderEpochCache } from './leader-epoch-cache.js';
+import {
+  type Clock,
+  deletesByRetention,
+  type LogConfig,
+  randomSegmentJitter,
+  systemClock,
+} from './log-config.js';
+import { type LoadedLogOffsets, LogLoader, openLeaderEpochCache } from './log-loader.js';
+import { LogSegments } from './log-segments.js';
 import {
   type AppendOrigin,
-  type CompletedTxn,
   firstOffsetOf,
   type ProducerBatch,
   ProducerStateManager,
 } from './producer-state-manager.js';
-import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, TIME_INDEX_FILE_SUFFIX } from './segment.js';
+import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
+import {
+  filenamePrefixFromOffset,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  LogSegment,
+  TIME_INDEX_FILE_SUFFIX,
+} from './segment.js';
 import type { AbortedTxn } from './transaction-index.js';
 import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 export { type Clock, defaultLogConfig, type LogConfig } from './log-config.js';
+export { readEndTxnMarker } from './producer-state-replay.js';
 
 export interface LogOpenOptions {
   /** A clean-shutdown marker was found: only the active segment is re-scanned. */
@@ -78,32 +88,19 @@ export interface LogAppendInfo {
   duplicate?: true;
 }
 
-type Marker = ProducerBatch['marker'];
-
-/** The COMMIT/ABORT marker of a control batch (whole batch bytes), or null for other control records. */
-export function readEndTxnMarker(batch: Buffer): Marker {
-  const control = decodeRecordBatch(batch, 0, { verifyCrc: false }).controlRecord;
-  if (!control || (control.typeName !== 'COMMIT' && control.typeName !== 'ABORT')) return null;
-  return { type: control.typeName, coordinatorEpoch: control.coordinatorEpoch ?? -1 };
-}
-
 export class LogOffsetOutOfRangeError extends Error {
   override name = 'OffsetOutOfRangeException';
 }
-
-const LEFTOVER_SUFFIXES = ['.deleted', '.cleaned', '.swap', '.tmp'];
-const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
 
 export class Log {
   config: LogConfig;
   readonly leaderEpochCache: LeaderEpochCache;
   readonly producerStateManager: ProducerStateManager;
-  private segments: LogSegment[] = [];
-  private leo = 0;
+  private leo: number;
   /** The log start offset (Kafka's logStartOffset; not the LSO, which is the last stable offset). */
-  #logStartOffset = 0;
-  private hw = 0;
-  private recoveryPointOffset = 0;
+  #logStartOffset: number;
+  private hw: number;
+  private recoveryPointOffset: number;
   private lastFlushTime: number;
   private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout | null>();
   private closed = false;
@@ -116,15 +113,19 @@ export class Log {
     private readonly clock: Clock,
     private readonly opts: LogOpenOptions,
     epochCache: LeaderEpochCache,
+    producerStateManager: ProducerStateManager,
+    private readonly segments: LogSegments,
+    loaded: LoadedLogOffsets,
+    openedAt: number,
   ) {
     this.config = config;
     this.leaderEpochCache = epochCache;
-    this.producerStateManager = new ProducerStateManager(
-      dir,
-      `${topic}-${partition}`,
-      opts.producerIdExpirationMs,
-    );
-    this.lastFlushTime = clock.now();
+    this.producerStateManager = producerStateManager;
+    this.lastFlushTime = openedAt;
+    this.leo = loaded.logEndOffset;
+    this.#logStartOffset = loaded.logStartOffset;
+    this.hw = Math.min(Math.max(opts.highWatermark ?? 0, this.#logStartOffset), this.leo);
+    this.recoveryPointOffset = loaded.recoveryPoint;
   }
 
   static open(
@@ -136,184 +137,23 @@ export class Log {
     opts: LogOpenOptions = {},
   ): Log {
     fs.mkdirSync(dir, { recursive: true });
-    let epochCache: LeaderEpochCache;
-    let epochCacheCorrupt = false;
-    try {
-      epochCache = new LeaderEpochCache(dir);
-    } catch (e) {
-      if (!(e instanceof CheckpointFormatError)) throw e;
-      fs.rmSync(path.join(dir, 'leader-epoch-checkpoint'), { force: true });
-      epochCache = new LeaderEpochCache(dir);
-      epochCacheCorrupt = true; // rebuilt from every batch below
-    }
-    const log = new Log(dir, topic, partition, config, clock, opts, epochCache);
-    log.load(epochCacheCorrupt);
-    return log;
-  }
-
-  // ---- loading and recovery ------------------------------------------------------------------------
-
-  private load(recoverAll: boolean): void {
-    const now = this.clock.now();
-    const bases = new Set<number>();
-    for (const name of fs.readdirSync(this.dir)) {
-      const full = path.join(this.dir, name);
-      if (LEFTOVER_SUFFIXES.some((s) => name.endsWith(s))) {
-        fs.rmSync(full, { force: true, recursive: true });
-        continue;
-      }
-      const m = SEGMENT_FILE_RE.exec(name);
-      if (m && m[2] === 'log') bases.add(Number(m[1]));
-    }
-    // Index files without a .log are orphans (Kafka deletes them too).
-    for (const name of fs.readdirSync(this.dir)) {
-      const m = SEGMENT_FILE_RE.exec(name);
-      if (m && m[2] !== 'log' && !bases.has(Number(m[1])))
-        fs.rmSync(path.join(this.dir, name), { force: true });
-    }
-    const sorted = [...bases].sort((a, b) => a - b);
-    const needsRebuild = sorted.map((b) => !LogSegment.indexFilesExist(this.dir, b));
-    this.segments = sorted.map((b) => LogSegment.open(this.dir, b, now, this.rollJitter()));
-
-    if (this.segments.length > 0) {
-      const last = this.segments.length - 1;
-      let from: number;
-      if (recoverAll) from = 0;
-      else if (this.opts.hadCleanShutdown) from = last;
-      else from = Math.max(0, this.floorSegmentIndex(this.opts.recoveryPoint ?? 0));
-      // Below the recovery point, a segment whose indexes are missing or corrupt is rebuilt, and so is every
-      // later one: its transaction index needs the producer state of the segments before it.
-      for (let i = 0; i < from; i++) {
-        const seg = this.segments[i]!;
-        if (
-          needsRebuild[i] ||
-          seg.offsetIndex.sanityCheck(seg.size) !== null ||
-          seg.timeIndex.sanityCheck() !== null ||
-          seg.txnIndex.sanityCheck() !== null
-        ) {
-          from = i;
-          break;
-        }
-      }
-      for (let i = 0; i < from; i++) this.segments[i]!.onBecomeInactive();
-      this.rebuildProducerState(this.segments[from]!.baseOffset);
-      this.recoverFrom(from);
-    }
-    if (this.segments.length === 0) {
-      this.segments.push(LogSegment.open(this.dir, this.opts.logStartOffset ?? 0, now, this.rollJitter()));
-    }
-    this.leo = this.activeSegment.nextOffset();
-    // Snapshots beyond the recovered end describe data that is gone.
-    this.producerStateManager.deleteSnapshotsAbove(this.leo);
-    if (this.producerStateManager.mapEndOffset !== this.leo) this.rebuildProducerState(this.leo);
-    // Batches replayed above may belong to producers that had expired (Kafka would have loaded them
-    // from the snapshot written at close, which leaves those out).
-    this.producerStateManager.removeExpiredProducers(now);
-    this.#logStartOffset = Math.min(
-      Math.max(this.opts.logStartOffset ?? 0, this.segments[0]!.baseOffset),
-      this.leo,
-    );
-    this.hw = Math.min(Math.max(this.opts.highWatermark ?? 0, this.#logStartOffset), this.leo);
-    this.recoveryPointOffset = this.leo;
-    this.leaderEpochCache.truncateFromEnd(this.leo, false);
-    this.leaderEpochCache.truncateFromStart(this.#logStartOffset, false);
-    this.leaderEpochCache.flush();
-  }
-
-  /** Re-validates segments [from, end); at the first bad batch truncates there and drops later segments. */
-  private recoverFrom(from: number): void {
-    const cache = this.leaderEpochCache;
-    cache.truncateFromEnd(this.segments[from]!.baseOffset, false);
-    let prevNext = from > 0 ? this.segments[from - 1]!.nextOffset() : -1;
-    for (let i = from; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const overlaps = seg.baseOffset < prevNext;
-      const res = overlaps
-        ? null
-        : seg.recover(this.config.indexIntervalBytes, (b) => {
-            if (b.partitionLeaderEpoch >= 0) cache.assign(b.partitionLeaderEpoch, b.baseOffset, false);
-            this.replayBatch(seg, b, true);
-          });
-      if (overlaps || (res !== null && res.truncatedBytes > 0)) {
-        const dropFrom = overlaps ? i : i + 1;
-        for (const dead of this.segments.splice(dropFrom)) dead.deleteFiles();
-        if (this.segments.length > 0) this.activeSegment.flush();
-        return;
-      }
-      seg.flush();
-      if (i < this.segments.length - 1) {
-        seg.onBecomeInactive();
-        // As Kafka: a snapshot after each recovered segment spares re-reading it.
-        this.producerStateManager.takeSnapshot(seg.nextOffset());
-      }
-      prevNext = seg.nextOffset();
-    }
-  }
-
-  // ---- producer state --------------------------------------------------------------------------------
-
-  /**
-   * Producer state as of `targetOffset`: the newest snapshot at or below it, then the batches from there on
-   * (Kafka's rebuildProducerState). Transaction indexes are not touched.
-   */
-  private rebuildProducerState(targetOffset: number): void {
-    const psm = this.producerStateManager;
-    const from = psm.loadLatestSnapshot(targetOffset, this.clock.now());
-    for (let i = 0; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const next = this.segments[i + 1];
-      if (next !== undefined && next.baseOffset <= from) continue;
-      if (seg.baseOffset >= targetOffset) break;
-      let done = false;
-      seg.scanBatchesFrom(Math.max(from, seg.baseOffset), (b) => {
-        if (b.lastOffset < from) return true;
-        if (b.baseOffset >= targetOffset) {
-          done = true;
-          return false;
-        }
-        this.replayBatch(seg, b, false);
-        return true;
-      });
-      if (done) break;
-    }
-    psm.mapEndOffset = targetOffset;
-  }
-
-  /** Applies one stored batch to the producer state; with `indexTxns`, aborted transactions go to its segment's `.txnindex`. */
-  private replayBatch(seg: LogSegment, b: BatchInfo, indexTxns: boolean): void {
-    const psm = this.producerStateManager;
-    psm.mapEndOffset = b.lastOffset + 1;
-    if (b.producerId < 0) return;
-    let marker: Marker = null;
-    if ((b.attributes & CONTROL_FLAG_MASK) !== 0) {
-      marker = readEndTxnMarker(seg.readBatchAt(b.position, b.size));
-      if (marker === null) return;
-    }
-    const completed = psm.update({
-      producerId: b.producerId,
-      producerEpoch: b.producerEpoch,
-      baseSequence: b.baseSequence,
-      baseOffset: b.baseOffset,
-      lastOffset: b.lastOffset,
-      maxTimestamp: b.maxTimestamp,
-      isTransactional: (b.attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
-      marker,
-    });
-    if (completed) this.completeTxn(seg, completed, indexTxns);
-  }
-
-  private completeTxn(seg: LogSegment, completed: CompletedTxn, indexTxns: boolean): void {
-    const psm = this.producerStateManager;
-    const lastStableOffset = psm.lastStableOffset(completed);
-    if (indexTxns && completed.isAborted) {
-      seg.txnIndex.append({
-        producerId: completed.producerId,
-        firstOffset: completed.firstOffset,
-        lastOffset: completed.lastOffset,
-        lastStableOffset,
-      });
-    }
-    psm.completeTxn(completed);
+    const openedAt = clock.now();
+    const { cache, corrupt } = openLeaderEpochCache(dir);
+    const psm = new ProducerStateManager(dir, `${topic}-${partition}`, opts.producerIdExpirationMs);
+    const segments = new LogSegments();
+    const loaded = new LogLoader({
+      dir,
+      config,
+      clock,
+      segments,
+      leaderEpochCache: cache,
+      producerStateManager: psm,
+      hadCleanShutdown: opts.hadCleanShutdown,
+      recoveryPoint: opts.recoveryPoint,
+      logStartOffset: opts.logStartOffset,
+      recoverAll: corrupt, // the cache is rebuilt from every batch
+    }).load();
+    return new Log(dir, topic, partition, config, clock, opts, cache, psm, segments, loaded, openedAt);
   }
 
   /**
@@ -331,31 +171,12 @@ export class Log {
    */
   collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
     const out: AbortedTxn[] = [];
-    for (let i = Math.max(0, this.floorSegmentIndex(startOffset)); i < this.segments.length; i++) {
-      const res = this.segments[i]!.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+    for (const seg of this.segments.values(startOffset)) {
+      const res = seg.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
       out.push(...res.abortedTransactions);
       if (res.isComplete) break;
     }
     return out;
-  }
-
-  private rollJitter(): number {
-    const max = Math.min(this.config.segmentJitterMs, this.config.segmentMs);
-    return max > 0 ? Math.floor(Math.random() * max) : 0;
-  }
-
-  private floorSegmentIndex(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
   }
 
   // ---- state ---------------------------------------------------------------------------------------
@@ -378,22 +199,20 @@ export class Log {
   }
 
   get activeSegment(): LogSegment {
-    return this.segments.at(-1)!;
+    return this.segments.activeSegment;
   }
 
   /** Total `.log` bytes across segments. */
   get size(): number {
-    let s = 0;
-    for (const seg of this.segments) s += seg.size;
-    return s;
+    return this.segments.sizeInBytes();
   }
 
   get numberOfSegments(): number {
-    return this.segments.length;
+    return this.segments.numberOfSegments;
   }
 
   segmentBaseOffsets(): number[] {
-    return this.segments.map((s) => s.baseOffset);
+    return this.segments.baseOffsets();
   }
 
   /** Clamped to [logStartOffset, logEndOffset]. */
@@ -460,7 +279,7 @@ export class Log {
     if (producerBatch !== null) {
       producerBatch.maxTimestamp = maxTimestamp;
       const completed = this.producerStateManager.update(producerBatch);
-      if (completed) this.completeTxn(segment, completed, true);
+      if (completed) completeTxn(this.producerStateManager, segment, completed, true);
     }
     this.producerStateManager.mapEndOffset = this.leo;
     if (leaderEpoch >= 0) this.leaderEpochCache.assign(leaderEpoch, baseOffset);
@@ -494,7 +313,7 @@ export class Log {
     const active = this.activeSegment;
     const newBase = this.leo;
     if (active.size === 0 && active.baseOffset === newBase) return;
-    const prefix = path.join(this.dir, String(newBase).padStart(20, '0'));
+    const prefix = path.join(this.dir, filenamePrefixFromOffset(newBase));
     if (fs.existsSync(prefix + LOG_FILE_SUFFIX) && fs.statSync(prefix + LOG_FILE_SUFFIX).size > 0) {
       throw new Error(`cannot roll ${this.dir}: segment ${newBase} already exists`);
     }
@@ -504,7 +323,7 @@ export class Log {
     active.flush();
     this.producerStateManager.takeSnapshot(newBase);
     this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBase);
-    this.segments.push(LogSegment.open(this.dir, newBase, this.clock.now(), this.rollJitter()));
+    this.segments.add(LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config)));
   }
 
   // ---- read ----------------------------------------------------------------------------------------
@@ -513,9 +332,7 @@ export class Log {
     if (fetchOffset < this.#logStartOffset || fetchOffset > this.leo) return { error: 'OFFSET_OUT_OF_RANGE' };
     const limit = Math.min(maxOffset ?? this.leo, this.leo);
     if (fetchOffset >= limit) return { records: null };
-    for (let i = Math.max(0, this.floorSegmentIndex(fetchOffset)); i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      if (seg.baseOffset >= limit) break;
+    for (const seg of this.segments.values(fetchOffset, limit)) {
       const records = seg.read(fetchOffset, maxBytes, minOneBatch, limit);
       if (records !== null) return { records };
     }
@@ -524,11 +341,7 @@ export class Log {
 
   /** First batch (at or after logStartOffset) whose maxTimestamp >= timestamp: its base offset and maxTimestamp. */
   fetchOffsetByTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
-    for (let i = 0; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const next = this.segments[i + 1];
-      if (next !== undefined && next.baseOffset <= this.#logStartOffset) continue;
-      if (seg.maxTimestampAndOffsetSoFar().timestamp < timestamp) continue;
+    for (const seg of this.segments.candidatesForTimestamp(timestamp, this.#logStartOffset)) {
       const b = seg.findBatchByTimestamp(timestamp, this.#logStartOffset);
       if (b !== null)
         return { offset: Math.max(b.baseOffset, this.#logStartOffset), timestamp: b.maxTimestamp };
@@ -595,19 +408,22 @@ export class Log {
   }
 
   private deleteOldSegments(predicate: (seg: LogSegment, next: LogSegment | undefined) => boolean): number {
+    const all = this.segments.values();
     let count = 0;
-    for (let i = 0; i < this.segments.length; i++) {
-      const seg = this.segments[i]!;
-      const next = this.segments[i + 1];
+    for (let i = 0; i < all.length; i++) {
+      const seg = all[i]!;
+      const next = all[i + 1];
       const upperBound = next !== undefined ? next.baseOffset : this.leo;
       const lastAndEmpty = next === undefined && seg.size === 0;
       if (this.hw >= upperBound && !lastAndEmpty && predicate(seg, next)) count++;
       else break;
     }
     if (count === 0) return 0;
-    if (count === this.segments.length) this.roll();
-    for (const seg of this.segments.splice(0, count)) this.scheduleDelete(seg);
-    const start = this.segments[0]!.baseOffset;
+    if (count === all.length) this.roll();
+    const removed = this.segments.values().slice(0, count);
+    for (const seg of removed) this.segments.remove(seg.baseOffset);
+    for (const seg of removed) this.scheduleDelete(seg);
+    const start = this.segments.firstSegment()!.baseOffset;
     if (start > this.#logStartOffset) {
       this.#logStartOffset = start;
       this.hw = Math.max(this.hw, this.#logStartOffset);
@@ -645,8 +461,8 @@ export class Log {
   truncateTo(targetOffset: number): void {
     if (targetOffset >= this.leo) return;
     const target = Math.max(targetOffset, this.#logStartOffset);
-    while (this.segments.length > 1 && this.activeSegment.baseOffset >= target)
-      this.segments.pop()!.deleteFiles();
+    while (this.segments.numberOfSegments > 1 && this.activeSegment.baseOffset >= target)
+      this.segments.remove(this.activeSegment.baseOffset)!.deleteFiles();
     this.activeSegment.truncateTo(target);
     this.leo = this.activeSegment.nextOffset();
     this.hw = Math.min(this.hw, this.leo);
@@ -654,7 +470,7 @@ export class Log {
     this.leaderEpochCache.truncateFromEnd(this.leo);
     this.activeSegment.flush();
     this.producerStateManager.deleteSnapshotsAbove(this.leo);
-    this.rebuildProducerState(this.leo);
+    rebuildProducerState(this.producerStateManager, this.segments, this.leo, this.clock.now());
   }
 
   // ---- flush and lifecycle -------------------------------------------------------------------------
