@@ -1,12 +1,12 @@
-// One partition's log directory `<topic>-<partition>`: leader appends, reads, timestamp lookup, retention
-// and log-start-offset movement over its ordered segments (a LogSegments); opening the directory and
-// recovering it is LogLoader's. Mirrors Kafka's UnifiedLog + LocalLog. High watermark, recovery point and log start offset are persisted by LogManager in the
-// log-dir-level checkpoint files (replication-offset-checkpoint, recovery-point-offset-checkpoint,
-// log-start-offset-checkpoint) and handed back through LogOpenOptions.
+// One partition's log as the replica manager sees it (Kafka's UnifiedLog): leader appends with producer
+// state checks, reads bounded by the log start offset, timestamp lookup, the high watermark and last stable
+// offset, DeleteRecords, retention and truncation. The segments on disk are LocalLog's (over LogSegments),
+// opening the directory is LogLoader's. High watermark, recovery point and log start offset are persisted
+// by LogManager in the log-dir-level checkpoint files (replication-offset-checkpoint,
+// recovery-point-offset-checkpoint, log-start-offset-checkpoint) and handed back through LogOpenOptions.
 // Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
 // persisted as `.snapshot` files; aborted transactions are indexed per segment in `.txnindex` files.
 import fs from 'node:fs';
-import path from 'node:path';
 import {
   HEADER_SIZE,
   isControl,
@@ -25,14 +25,9 @@ import {
   setPartitionLeaderEpoch,
 } from '../protocol/record-batch.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
-import {
-  type Clock,
-  deletesByRetention,
-  type LogConfig,
-  randomSegmentJitter,
-  systemClock,
-} from './log-config.js';
-import { type LoadedLogOffsets, LogLoader, openLeaderEpochCache } from './log-loader.js';
+import { LocalLog } from './local-log.js';
+import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
+import { LogLoader, openLeaderEpochCache } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import {
   type AppendOrigin,
@@ -41,15 +36,8 @@ import {
   ProducerStateManager,
 } from './producer-state-manager.js';
 import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
-import {
-  filenamePrefixFromOffset,
-  INDEX_FILE_SUFFIX,
-  LOG_FILE_SUFFIX,
-  LogSegment,
-  TIME_INDEX_FILE_SUFFIX,
-} from './segment.js';
+import type { LogSegment } from './segment.js';
 import type { AbortedTxn } from './transaction-index.js';
-import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 export { type Clock, defaultLogConfig, type LogConfig } from './log-config.js';
 export { readEndTxnMarker } from './producer-state-replay.js';
@@ -93,41 +81,31 @@ export class LogOffsetOutOfRangeError extends Error {
 }
 
 export class Log {
-  config: LogConfig;
   readonly leaderEpochCache: LeaderEpochCache;
   readonly producerStateManager: ProducerStateManager;
-  private leo: number;
+  private readonly local: LocalLog;
   /** The log start offset (Kafka's logStartOffset; not the LSO, which is the last stable offset). */
   #logStartOffset: number;
   private hw: number;
-  private recoveryPointOffset: number;
-  private lastFlushTime: number;
-  private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout | null>();
-  private closed = false;
 
   private constructor(
-    readonly dir: string,
     readonly topic: string,
     readonly partition: number,
-    config: LogConfig,
     private readonly clock: Clock,
     private readonly opts: LogOpenOptions,
+    local: LocalLog,
     epochCache: LeaderEpochCache,
     producerStateManager: ProducerStateManager,
-    private readonly segments: LogSegments,
-    loaded: LoadedLogOffsets,
-    openedAt: number,
+    logStartOffset: number,
   ) {
-    this.config = config;
+    this.local = local;
     this.leaderEpochCache = epochCache;
     this.producerStateManager = producerStateManager;
-    this.lastFlushTime = openedAt;
-    this.leo = loaded.logEndOffset;
-    this.#logStartOffset = loaded.logStartOffset;
-    this.hw = Math.min(Math.max(opts.highWatermark ?? 0, this.#logStartOffset), this.leo);
-    this.recoveryPointOffset = loaded.recoveryPoint;
+    this.#logStartOffset = logStartOffset;
+    this.hw = Math.min(Math.max(opts.highWatermark ?? 0, logStartOffset), local.logEndOffset);
   }
 
+  /** Opens (creating when missing) and recovers the partition directory `dir` (see LogLoader). */
   static open(
     dir: string,
     topic: string,
@@ -139,7 +117,8 @@ export class Log {
     fs.mkdirSync(dir, { recursive: true });
     const openedAt = clock.now();
     const { cache, corrupt } = openLeaderEpochCache(dir);
-    const psm = new ProducerStateManager(dir, `${topic}-${partition}`, opts.producerIdExpirationMs);
+    const name = `${topic}-${partition}`;
+    const psm = new ProducerStateManager(dir, name, opts.producerIdExpirationMs);
     const segments = new LogSegments();
     const loaded = new LogLoader({
       dir,
@@ -153,7 +132,70 @@ export class Log {
       logStartOffset: opts.logStartOffset,
       recoverAll: corrupt, // the cache is rebuilt from every batch
     }).load();
-    return new Log(dir, topic, partition, config, clock, opts, cache, psm, segments, loaded, openedAt);
+    const local = new LocalLog(
+      dir,
+      name,
+      config,
+      clock,
+      segments,
+      loaded.recoveryPoint,
+      loaded.logEndOffset,
+      openedAt,
+    );
+    return new Log(topic, partition, clock, opts, local, cache, psm, loaded.logStartOffset);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------------
+
+  get dir(): string {
+    return this.local.dir;
+  }
+
+  get config(): LogConfig {
+    return this.local.config;
+  }
+
+  set config(config: LogConfig) {
+    this.local.config = config;
+  }
+
+  get logStartOffset(): number {
+    return this.#logStartOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.local.logEndOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** Offset below which everything is fsynced (for recovery-point-offset-checkpoint). */
+  get recoveryPoint(): number {
+    return this.local.recoveryPoint;
+  }
+
+  get activeSegment(): LogSegment {
+    return this.local.segments.activeSegment;
+  }
+
+  /** Total `.log` bytes across segments. */
+  get size(): number {
+    return this.local.segments.sizeInBytes();
+  }
+
+  get numberOfSegments(): number {
+    return this.local.segments.numberOfSegments;
+  }
+
+  segmentBaseOffsets(): number[] {
+    return this.local.segments.baseOffsets();
+  }
+
+  /** Clamped to [logStartOffset, logEndOffset]. */
+  updateHighWatermark(offset: number): void {
+    this.hw = Math.min(Math.max(offset, this.#logStartOffset), this.logEndOffset);
   }
 
   /**
@@ -170,54 +212,7 @@ export class Log {
    * holding startOffset and later ones until an entry's LSO reaches the bound (Kafka's collectAbortedTransactions).
    */
   collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
-    const out: AbortedTxn[] = [];
-    for (const seg of this.segments.values(startOffset)) {
-      const res = seg.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
-      out.push(...res.abortedTransactions);
-      if (res.isComplete) break;
-    }
-    return out;
-  }
-
-  // ---- state ---------------------------------------------------------------------------------------
-
-  get logStartOffset(): number {
-    return this.#logStartOffset;
-  }
-
-  get logEndOffset(): number {
-    return this.leo;
-  }
-
-  get highWatermark(): number {
-    return this.hw;
-  }
-
-  /** Offset below which everything is fsynced (for recovery-point-offset-checkpoint). */
-  get recoveryPoint(): number {
-    return this.recoveryPointOffset;
-  }
-
-  get activeSegment(): LogSegment {
-    return this.segments.activeSegment;
-  }
-
-  /** Total `.log` bytes across segments. */
-  get size(): number {
-    return this.segments.sizeInBytes();
-  }
-
-  get numberOfSegments(): number {
-    return this.segments.numberOfSegments;
-  }
-
-  segmentBaseOffsets(): number[] {
-    return this.segments.baseOffsets();
-  }
-
-  /** Clamped to [logStartOffset, logEndOffset]. */
-  updateHighWatermark(offset: number): void {
-    this.hw = Math.min(Math.max(offset, this.#logStartOffset), this.leo);
+    return this.local.collectAbortedTransactions(startOffset, upperBoundOffset);
   }
 
   // ---- append --------------------------------------------------------------------------------------
@@ -229,7 +224,7 @@ export class Log {
    * the producer's transaction and index it in `.txnindex` when aborted.
    */
   appendAsLeader(batch: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): LogAppendInfo {
-    if (this.closed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
+    if (this.local.isClosed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
     if (
       batch.length < HEADER_SIZE ||
       readBatchSize(batch, 0) !== batch.length ||
@@ -238,7 +233,7 @@ export class Log {
       throw new Error('appendAsLeader expects exactly one magic-2 batch');
     }
     const now = this.clock.now();
-    const baseOffset = this.leo;
+    const baseOffset = this.logEndOffset;
     const producerId = readProducerId(batch, 0);
     let producerBatch: ProducerBatch | null = null;
     if (producerId >= 0) {
@@ -273,78 +268,46 @@ export class Log {
     }
     const last = lastOffset(batch, 0);
     const maxTimestamp = readMaxTimestamp(batch, 0);
-    const segment = this.maybeRoll(batch.length, last, maxTimestamp, now);
-    segment.append(batch, last, maxTimestamp, this.config.indexIntervalBytes);
-    this.leo = last + 1;
+    if (this.local.shouldRoll(batch.length, last, maxTimestamp, now)) this.roll();
+    const segment = this.activeSegment;
+    this.local.append(batch, last, maxTimestamp);
+    const leo = this.logEndOffset;
     if (producerBatch !== null) {
       producerBatch.maxTimestamp = maxTimestamp;
       const completed = this.producerStateManager.update(producerBatch);
       if (completed) completeTxn(this.producerStateManager, segment, completed, true);
     }
-    this.producerStateManager.mapEndOffset = this.leo;
+    this.producerStateManager.mapEndOffset = leo;
     if (leaderEpoch >= 0) this.leaderEpochCache.assign(leaderEpoch, baseOffset);
-    if (this.leo - this.recoveryPointOffset >= this.config.flushMessages) this.flush();
+    if (leo - this.recoveryPoint >= this.config.flushMessages) this.flush();
     return { baseOffset, lastOffset: last, logAppendTime, logStartOffset: this.#logStartOffset };
   }
 
-  private maybeRoll(
-    incomingBytes: number,
-    incomingLastOffset: number,
-    maxTimestamp: number,
-    now: number,
-  ): LogSegment {
-    const seg = this.activeSegment;
-    if (seg.size === 0) return seg;
-    const cfg = this.config;
-    if (
-      seg.size > cfg.segmentBytes - incomingBytes ||
-      seg.timeWaitedForRoll(now, maxTimestamp) > cfg.segmentMs - seg.rollJitterMs ||
-      seg.offsetIndex.isFull() ||
-      seg.timeIndex.isFull() ||
-      incomingLastOffset - seg.baseOffset > 0x7fffffff
-    ) {
-      this.roll();
-    }
-    return this.activeSegment;
-  }
-
-  /** Starts a new segment at the log end offset; the old one gets its final time-index entry and is fsynced. */
+  /**
+   * Starts a new segment at the log end offset (the old one gets its final time-index entry and is
+   * fsynced) and snapshots the producer state there.
+   */
   roll(): void {
-    const active = this.activeSegment;
-    const newBase = this.leo;
-    if (active.size === 0 && active.baseOffset === newBase) return;
-    const prefix = path.join(this.dir, filenamePrefixFromOffset(newBase));
-    if (fs.existsSync(prefix + LOG_FILE_SUFFIX) && fs.statSync(prefix + LOG_FILE_SUFFIX).size > 0) {
-      throw new Error(`cannot roll ${this.dir}: segment ${newBase} already exists`);
-    }
-    for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
-      fs.rmSync(prefix + s, { force: true });
-    active.onBecomeInactive();
-    active.flush();
-    this.producerStateManager.takeSnapshot(newBase);
-    this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBase);
-    this.segments.add(LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config)));
+    const segment = this.local.roll();
+    if (segment !== null) this.producerStateManager.takeSnapshot(segment.baseOffset);
   }
 
   // ---- read ----------------------------------------------------------------------------------------
 
   read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, maxOffset?: number): LogReadResult {
-    if (fetchOffset < this.#logStartOffset || fetchOffset > this.leo) return { error: 'OFFSET_OUT_OF_RANGE' };
-    const limit = Math.min(maxOffset ?? this.leo, this.leo);
+    const leo = this.logEndOffset;
+    if (fetchOffset < this.#logStartOffset || fetchOffset > leo) return { error: 'OFFSET_OUT_OF_RANGE' };
+    const limit = Math.min(maxOffset ?? leo, leo);
     if (fetchOffset >= limit) return { records: null };
-    for (const seg of this.segments.values(fetchOffset, limit)) {
-      const records = seg.read(fetchOffset, maxBytes, minOneBatch, limit);
-      if (records !== null) return { records };
-    }
-    return { records: null };
+    return { records: this.local.read(fetchOffset, maxBytes, minOneBatch, limit) };
   }
 
   /** First batch (at or after logStartOffset) whose maxTimestamp >= timestamp: its base offset and maxTimestamp. */
   fetchOffsetByTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
-    for (const seg of this.segments.candidatesForTimestamp(timestamp, this.#logStartOffset)) {
-      const b = seg.findBatchByTimestamp(timestamp, this.#logStartOffset);
-      if (b !== null)
-        return { offset: Math.max(b.baseOffset, this.#logStartOffset), timestamp: b.maxTimestamp };
+    const start = this.#logStartOffset;
+    for (const seg of this.local.segments.candidatesForTimestamp(timestamp, start)) {
+      const b = seg.findBatchByTimestamp(timestamp, start);
+      if (b !== null) return { offset: Math.max(b.baseOffset, start), timestamp: b.maxTimestamp };
     }
     return null;
   }
@@ -352,7 +315,7 @@ export class Log {
   /** Largest batch maxTimestamp and the lastOffset of the earliest batch carrying it; null when none. */
   maxTimestampAndOffset(): { timestamp: number; offset: number } | null {
     let best: { timestamp: number; offset: number } | null = null;
-    for (const seg of this.segments) {
+    for (const seg of this.local.segments) {
       const m = seg.maxTimestampAndOffsetSoFar();
       if (m.timestamp >= 0 && (best === null || m.timestamp > best.timestamp)) best = { ...m };
     }
@@ -384,7 +347,7 @@ export class Log {
    * the oldest segments as well: a `compact` topic keeps every segment (compaction shrinks it).
    */
   applyRetention(): number {
-    if (this.closed) return 0;
+    if (this.local.isClosed) return 0;
     let deleted = this.deleteOldSegments(
       (_s, next) => next !== undefined && next.baseOffset <= this.#logStartOffset,
     );
@@ -407,23 +370,29 @@ export class Log {
     return deleted;
   }
 
+  /**
+   * Deletes the oldest segments while `predicate` holds and the high watermark is past them (never an empty
+   * active segment; rolls first when every segment goes), then moves the log start offset to the first
+   * remaining one.
+   */
   private deleteOldSegments(predicate: (seg: LogSegment, next: LogSegment | undefined) => boolean): number {
-    const all = this.segments.values();
+    const all = this.local.segments.values();
     let count = 0;
     for (let i = 0; i < all.length; i++) {
       const seg = all[i]!;
       const next = all[i + 1];
-      const upperBound = next !== undefined ? next.baseOffset : this.leo;
+      const upperBound = next !== undefined ? next.baseOffset : this.logEndOffset;
       const lastAndEmpty = next === undefined && seg.size === 0;
       if (this.hw >= upperBound && !lastAndEmpty && predicate(seg, next)) count++;
       else break;
     }
     if (count === 0) return 0;
     if (count === all.length) this.roll();
-    const removed = this.segments.values().slice(0, count);
-    for (const seg of removed) this.segments.remove(seg.baseOffset);
-    for (const seg of removed) this.scheduleDelete(seg);
-    const start = this.segments.firstSegment()!.baseOffset;
+    for (const seg of this.local.removeOldestSegments(count)) {
+      this.producerStateManager.deleteSnapshot(seg.baseOffset);
+      this.local.deleteSegmentFiles(seg);
+    }
+    const start = this.local.segments.firstSegment()!.baseOffset;
     if (start > this.#logStartOffset) {
       this.#logStartOffset = start;
       this.hw = Math.max(this.hw, this.#logStartOffset);
@@ -433,79 +402,39 @@ export class Log {
     return count;
   }
 
-  private scheduleDelete(seg: LogSegment): void {
-    this.producerStateManager.deleteSnapshot(seg.baseOffset);
-    seg.renameToDeleted();
-    if (this.config.fileDeleteDelayMs <= 0) {
-      seg.deleteFiles();
-      return;
-    }
-    const timer = setTimeout(() => {
-      this.pendingDeletes.delete(seg);
-      // A file left behind by a failure is a `.deleted` leftover that the next load() removes.
-      seg.deleteFilesAsync().catch(() => {});
-    }, this.config.fileDeleteDelayMs);
-    timer.unref();
-    this.pendingDeletes.set(seg, timer);
-  }
-
-  private runPendingDeletes(): void {
-    for (const [seg, timer] of this.pendingDeletes) {
-      if (timer) clearTimeout(timer);
-      seg.deleteFiles();
-    }
-    this.pendingDeletes.clear();
-  }
-
   /** Follower/epoch truncation: removes everything at or after targetOffset. */
   truncateTo(targetOffset: number): void {
-    if (targetOffset >= this.leo) return;
-    const target = Math.max(targetOffset, this.#logStartOffset);
-    while (this.segments.numberOfSegments > 1 && this.activeSegment.baseOffset >= target)
-      this.segments.remove(this.activeSegment.baseOffset)!.deleteFiles();
-    this.activeSegment.truncateTo(target);
-    this.leo = this.activeSegment.nextOffset();
-    this.hw = Math.min(this.hw, this.leo);
-    this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.leo);
-    this.leaderEpochCache.truncateFromEnd(this.leo);
+    if (targetOffset >= this.logEndOffset) return;
+    const leo = this.local.truncateTo(Math.max(targetOffset, this.#logStartOffset));
+    this.hw = Math.min(this.hw, leo);
+    this.leaderEpochCache.truncateFromEnd(leo);
     this.activeSegment.flush();
-    this.producerStateManager.deleteSnapshotsAbove(this.leo);
-    rebuildProducerState(this.producerStateManager, this.segments, this.leo, this.clock.now());
+    this.producerStateManager.deleteSnapshotsAbove(leo);
+    rebuildProducerState(this.producerStateManager, this.local.segments, leo, this.clock.now());
   }
 
   // ---- flush and lifecycle -------------------------------------------------------------------------
 
   /** fsyncs the active segment; everything below the log end offset is then durable. */
   flush(): void {
-    this.activeSegment.flush();
-    this.recoveryPointOffset = this.leo;
-    this.lastFlushTime = this.clock.now();
+    this.local.flush();
   }
 
   /** flush.ms: flushes when unflushed data is older than the configured interval. */
   maybeFlushByTime(): void {
-    if (this.leo > this.recoveryPointOffset && this.clock.now() - this.lastFlushTime >= this.config.flushMs) {
-      this.flush();
-    }
+    this.local.maybeFlushByTime();
   }
 
   close(): void {
-    if (this.closed) return;
+    if (this.local.isClosed) return;
     this.flush();
     this.leaderEpochCache.flushIfDirty();
-    this.producerStateManager.takeSnapshot(this.leo);
-    for (const seg of this.segments) seg.close();
-    this.runPendingDeletes();
-    this.closed = true;
+    this.producerStateManager.takeSnapshot(this.logEndOffset);
+    this.local.close();
   }
 
   /** Closes and removes the partition directory. */
   delete(): void {
-    if (!this.closed) {
-      for (const seg of this.segments) seg.close();
-      this.runPendingDeletes();
-      this.closed = true;
-    }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    this.local.delete();
   }
 }
