@@ -47,6 +47,12 @@ export function deletesByRetention(config: LogConfig): boolean {
   return config.cleanupPolicy.includes('delete');
 }
 
+/** A new segment's roll jitter: random in [0, min(segment.jitter.ms, segment.ms)) (Kafka's LogConfig.randomSegmentJitter). */
+export function randomSegmentJitter(config: LogConfig): number {
+  const max = Math.min(config.segmentJitterMs, config.segmentMs);
+  return max > 0 ? Math.floor(Math.random() * max) : 0;
+}
+
 /** `cleanup.policy` as Kafka's list type reads it: comma-separated, trimmed, each `delete` or `compact`. */
 export function parseCleanupPolicy(raw: string): CleanupPolicy[] {
   const out: CleanupPolicy[] = [];

@@ -1,0 +1,202 @@
+// The segments of one partition on disk (Kafka's LocalLog): the segment list and the log end offset,
+// appending to and rolling the active segment, reading by offset, truncating the tail, removing and
+// deleting segments (after file.delete.delay.ms), the recovery point and flushing. Offsets a client sees
+// beyond these (log start offset, high watermark, last stable offset) and producer state are Log's.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Clock, type LogConfig, randomSegmentJitter } from './log-config.js';
+import type { LogSegments } from './log-segments.js';
+import {
+  filenamePrefixFromOffset,
+  INDEX_FILE_SUFFIX,
+  LOG_FILE_SUFFIX,
+  LogSegment,
+  TIME_INDEX_FILE_SUFFIX,
+} from './segment.js';
+import type { AbortedTxn } from './transaction-index.js';
+import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
+
+export class LocalLog {
+  private lastFlushTime: number;
+  private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout | null>();
+  #closed = false;
+
+  constructor(
+    readonly dir: string,
+    /** `<topic>-<partition>`, for messages. */
+    readonly name: string,
+    public config: LogConfig,
+    private readonly clock: Clock,
+    readonly segments: LogSegments,
+    private recoveryPointOffset: number,
+    private nextOffset: number,
+    /** When the log was opened: flush.ms counts from there until the first flush. */
+    openedAt: number = clock.now(),
+  ) {
+    this.lastFlushTime = openedAt;
+  }
+
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** Offset below which everything is fsynced (for recovery-point-offset-checkpoint). */
+  get recoveryPoint(): number {
+    return this.recoveryPointOffset;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Appends one batch, already given its offsets, to the active segment. */
+  append(batch: Buffer, lastOffset: number, maxTimestamp: number): void {
+    this.segments.activeSegment.append(batch, lastOffset, maxTimestamp, this.config.indexIntervalBytes);
+    this.nextOffset = lastOffset + 1;
+  }
+
+  /** Whether the active segment must make way for a new one before a batch of this size, last offset and maxTimestamp. */
+  shouldRoll(incomingBytes: number, incomingLastOffset: number, maxTimestamp: number, now: number): boolean {
+    const seg = this.segments.activeSegment;
+    if (seg.size === 0) return false;
+    const cfg = this.config;
+    return (
+      seg.size > cfg.segmentBytes - incomingBytes ||
+      seg.timeWaitedForRoll(now, maxTimestamp) > cfg.segmentMs - seg.rollJitterMs ||
+      seg.offsetIndex.isFull() ||
+      seg.timeIndex.isFull() ||
+      incomingLastOffset - seg.baseOffset > 0x7fffffff
+    );
+  }
+
+  /**
+   * Starts a new segment at the log end offset; the old one gets its final time-index entry and is fsynced.
+   * Returns the new segment, or null when the active one is already an empty segment there.
+   */
+  roll(): LogSegment | null {
+    const active = this.segments.activeSegment;
+    const newBase = this.nextOffset;
+    if (active.size === 0 && active.baseOffset === newBase) return null;
+    const prefix = path.join(this.dir, filenamePrefixFromOffset(newBase));
+    if (fs.existsSync(prefix + LOG_FILE_SUFFIX) && fs.statSync(prefix + LOG_FILE_SUFFIX).size > 0) {
+      throw new Error(`cannot roll ${this.dir}: segment ${newBase} already exists`);
+    }
+    for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
+      fs.rmSync(prefix + s, { force: true });
+    active.onBecomeInactive();
+    active.flush();
+    this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBase);
+    const segment = LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config));
+    this.segments.add(segment);
+    return segment;
+  }
+
+  /** Whole batches from the one holding fetchOffset, below `limit` (an offset); null when there are none. */
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, limit: number): Buffer | null {
+    // Segment by segment rather than values(from, to): a fetch usually needs one, and the hot path should
+    // not copy the list of a log with thousands of segments.
+    const segments = this.segments;
+    let seg = segments.floorSegment(fetchOffset) ?? segments.firstSegment();
+    while (seg !== undefined && seg.baseOffset < limit) {
+      const records = seg.read(fetchOffset, maxBytes, minOneBatch, limit);
+      if (records !== null) return records;
+      seg = segments.higherSegment(seg.baseOffset);
+    }
+    return null;
+  }
+
+  /**
+   * Aborted transactions overlapping [startOffset, upperBoundOffset), from the `.txnindex` of the segment
+   * holding startOffset and later ones until an entry's LSO reaches the bound (Kafka's collectAbortedTransactions).
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    const segments = this.segments;
+    let seg = segments.floorSegment(startOffset) ?? segments.firstSegment();
+    while (seg !== undefined) {
+      const res = seg.txnIndex.collectAbortedTxns(startOffset, upperBoundOffset);
+      out.push(...res.abortedTransactions);
+      if (res.isComplete) break;
+      seg = segments.higherSegment(seg.baseOffset);
+    }
+    return out;
+  }
+
+  /**
+   * Removes everything at or after `target` (a segment starting there goes too, while another remains)
+   * and returns the new log end offset; the active segment is not fsynced here.
+   */
+  truncateTo(target: number): number {
+    const segments = this.segments;
+    while (segments.numberOfSegments > 1 && segments.activeSegment.baseOffset >= target)
+      segments.remove(segments.activeSegment.baseOffset)!.deleteFiles();
+    segments.activeSegment.truncateTo(target);
+    this.nextOffset = segments.activeSegment.nextOffset();
+    this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.nextOffset);
+    return this.nextOffset;
+  }
+
+  /** Takes the `count` oldest segments out of the list (their files stay until deleteSegmentFiles). */
+  removeOldestSegments(count: number): LogSegment[] {
+    const removed = this.segments.values().slice(0, count);
+    for (const seg of removed) this.segments.remove(seg.baseOffset);
+    return removed;
+  }
+
+  /**
+   * Renames a segment out of the list to `.deleted` and deletes it after file.delete.delay.ms (at once when
+   * that is 0, or at close); a file left behind by a failure is a leftover the next load removes.
+   */
+  deleteSegmentFiles(seg: LogSegment): void {
+    seg.renameToDeleted();
+    if (this.config.fileDeleteDelayMs <= 0) {
+      seg.deleteFiles();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.pendingDeletes.delete(seg);
+      seg.deleteFilesAsync().catch(() => {});
+    }, this.config.fileDeleteDelayMs);
+    timer.unref();
+    this.pendingDeletes.set(seg, timer);
+  }
+
+  private runPendingDeletes(): void {
+    for (const [seg, timer] of this.pendingDeletes) {
+      if (timer) clearTimeout(timer);
+      seg.deleteFiles();
+    }
+    this.pendingDeletes.clear();
+  }
+
+  /** fsyncs the active segment; everything below the log end offset is then durable. */
+  flush(): void {
+    this.segments.activeSegment.flush();
+    this.recoveryPointOffset = this.nextOffset;
+    this.lastFlushTime = this.clock.now();
+  }
+
+  /** flush.ms: flushes when unflushed data is older than the configured interval. */
+  maybeFlushByTime(): void {
+    if (
+      this.nextOffset > this.recoveryPointOffset &&
+      this.clock.now() - this.lastFlushTime >= this.config.flushMs
+    ) {
+      this.flush();
+    }
+  }
+
+  /** Closes every segment and deletes the segments waiting for file.delete.delay.ms. */
+  close(): void {
+    if (this.#closed) return;
+    for (const seg of this.segments) seg.close();
+    this.runPendingDeletes();
+    this.#closed = true;
+  }
+
+  /** Closes and removes the partition directory. */
+  delete(): void {
+    this.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
