@@ -33,6 +33,7 @@ const OVERRIDES = {
 async function retentionChecks(n: number): Promise<void> {
   await time.advanceAsync(n * CHECK_INTERVAL_MS, CHECK_INTERVAL_MS);
   // A pass yields to the event loop on long partition lists; it is done when it clears this flag.
+  // biome-ignore lint/complexity/useLiteralKeys: the flag is private; only this test reads it
   await until(() => !tb.broker.replicaManager['retentionRunning'], 5000, 'the retention pass');
 }
 
