@@ -13,5 +13,12 @@ describe('until', () => {
     await expect(until(() => false, 30, 'the answer')).rejects.toThrow(
       'timed out after 30 ms waiting for the answer',
     );
+    await expect(
+      until(
+        () => false,
+        30,
+        () => 'the answer: still none',
+      ),
+    ).rejects.toThrow('waiting for the answer: still none');
   });
 });
