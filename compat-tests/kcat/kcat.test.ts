@@ -415,6 +415,7 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
         ['-t', topic, '-p', '0', '-z', round === 1 ? 'gzip' : 'none'],
         `r${round}-a\nr${round}-b\nr${round}-c\n`,
       );
+      // Real time on purpose: kcat stamps CreateTime from its own wall clock, so rounds must differ.
       await new Promise((r) => setTimeout(r, 20));
     }
     const msgs = await consumeAll(topic);
@@ -462,6 +463,7 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
     const first = Array.from({ length: 30 }, (_, i) => `first-${i}`);
     const second = Array.from({ length: 30 }, (_, i) => `second-${i}`);
     await produce(['-t', topic, '-p', '0', '-z', 'snappy'], `${first.join('\n')}\n`);
+    // Real time on purpose: kcat stamps CreateTime from its own wall clock, so the runs must differ.
     await new Promise((r) => setTimeout(r, 20));
     await produce(['-t', topic, '-p', '0', '-z', 'snappy'], `${second.join('\n')}\n`);
     const all = await consumeAll(topic);

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../src/test-support/broker.js';
+import { until as waitUntil } from '../../src/test-support/until.js';
 
 const PYTHON = process.env.CONFLUENT_PYTHON ?? '/usr/bin/python3';
 const KCAT = process.env.KCAT ?? 'kcat';
@@ -37,15 +38,8 @@ if (kcatMode === 'skip') {
   );
 }
 
-async function until(what: string, check: () => boolean, ms = 30_000, detail?: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = (what: string, check: () => boolean, ms = 30_000, detail?: () => string) =>
+  waitUntil(check, ms, detail ? () => `${what}: ${detail()}` : what, 50);
 const sorted = (xs: Iterable<number>) => [...xs].sort((a, b) => a - b);
 
 interface RebalanceEvent {
@@ -61,6 +55,8 @@ class Member {
   owned: number[] = [];
   stderr = '';
   exit: Promise<number | null>;
+  /** Resolves once every line the process wrote has been read (after it exited). */
+  readonly drained: Promise<void>;
   private readonly child: ChildProcess;
 
   constructor(args: string[], seen: string[], children: Set<ChildProcess>) {
@@ -75,7 +71,9 @@ class Member {
     this.child.stderr!.on('data', (d) => {
       this.stderr += d;
     });
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+    const lines = createInterface({ input: this.child.stdout! });
+    this.drained = new Promise((resolve) => lines.once('close', () => resolve()));
+    lines.on('line', (line) => {
       const e = JSON.parse(line) as
         | { ev: 'msgs'; m: [number, number, string][] }
         | Omit<RebalanceEvent, 'at'>;
@@ -270,15 +268,16 @@ describe('librdkafka consumer groups', () => {
           }
         }
 
-        // Exactly once, as produced.
-        await sleep(500);
+        // Exactly once, as produced. Closed (LeaveGroup) and their output read to the end, the
+        // members can report nothing more: what they consumed is final, not what 500 ms showed.
+        for (const m of survivors) m.kill('SIGTERM');
+        expect(await Promise.all(survivors.map((m) => m.exit))).toEqual([0, 0, 0]);
+        await Promise.all(survivors.map((m) => m.drained));
         expect(seen.length).toBe(expected.length);
         expect([...seen].sort()).toEqual([...expected].sort());
         expect(await committed(group, topic)).toEqual([90, 90, 90, 90, 90, 90]);
 
-        // Restart: close the members (LeaveGroup), start 3 new ones; only new records are consumed.
-        for (const m of survivors) m.kill('SIGTERM');
-        expect(await Promise.all(survivors.map((m) => m.exit))).toEqual([0, 0, 0]);
+        // Restart: the group is empty; start 3 new members; only new records are consumed.
         expect((await describeGroup(group)).state).toBe('Empty');
         seen.length = 0;
         const restarted = [start(), start(), start()];
@@ -290,11 +289,11 @@ describe('librdkafka consumer groups', () => {
         );
         const fresh = await produce(topic, 6, 2, 'd');
         await until('the 12 new messages', () => seen.length >= 12);
-        await sleep(1000);
-        expect([...seen].sort()).toEqual([...fresh].sort());
-        expect(fresh.every((e) => /^\d:9[01]:/.test(e))).toBe(true);
         for (const m of restarted) m.kill('SIGTERM');
         expect(await Promise.all(restarted.map((m) => m.exit))).toEqual([0, 0, 0]);
+        await Promise.all(restarted.map((m) => m.drained));
+        expect([...seen].sort()).toEqual([...fresh].sort());
+        expect(fresh.every((e) => /^\d:9[01]:/.test(e))).toBe(true);
       },
       120_000,
     );
@@ -355,12 +354,16 @@ describe('librdkafka consumer groups', () => {
       await until('kcat consumed 30 messages', () => k.lines.length >= 30, 30_000, k.stderr);
       expect([...k.lines].sort()).toEqual([...expected].sort());
       // auto.commit.interval.ms=100: the offsets show in OffsetFetch while kcat runs.
-      const commitDeadline = Date.now() + 10_000;
-      let offsets = await committed('kg', topic);
-      while (offsets.join() !== '10,10,10' && Date.now() < commitDeadline) {
-        await sleep(200);
-        offsets = await committed('kg', topic);
-      }
+      let offsets: number[] = [];
+      await waitUntil(
+        async () => {
+          offsets = await committed('kg', topic);
+          return offsets.join() === '10,10,10';
+        },
+        10_000,
+        () => `kcat's commits: ${offsets}`,
+        200,
+      );
       expect(offsets).toEqual([10, 10, 10]);
       const live = await describeGroup('kg');
       expect(live.state).toBe('Stable');

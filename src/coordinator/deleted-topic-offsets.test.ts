@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { until } from '../test-support/until.js';
 
 const FAST = {
   'group.initial.rebalance.delay.ms': '0',
@@ -86,8 +87,7 @@ describe('offsets of a deleted topic', () => {
         seen++;
       },
     });
-    const end = Date.now() + 20_000;
-    while (seen < 7 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await until(() => seen >= 7, 20_000, '7 records consumed');
     expect(seen).toBe(7);
     await consumer.disconnect(); // commits on the way out
     expect(await committed(admin, 'readers', 'doomed')).toEqual({ 0: '3', 1: '3' });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { until as waitUntil } from '../test-support/until.js';
 
 interface Partition {
   partitionIndex: number;
@@ -29,13 +30,7 @@ interface V8 {
   groups: { groupId: string; errorCode: number; topics: Topic[] }[];
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, ms = 10_000) => waitUntil(check, ms, what, 50);
 
 const row = (p: Partition) => [p.partitionIndex, Number(p.committedOffset), p.errorCode];
 

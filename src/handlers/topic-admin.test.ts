@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { until } from '../test-support/until.js';
 
 let tb: TestBroker;
 let c: TestClient;
@@ -209,7 +210,7 @@ describe('DeleteTopics', () => {
         { topic: 'dt-poll', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] },
       ],
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => tb.broker.replicaManager.fetchPurgatorySize === 1, 5000, 'the long poll to be parked');
     const res = await c.request<{ responses: Row[] }>(20, 1, { topicNames: ['dt-poll'], timeoutMs: 5000 });
     expect(res.responses).toMatchObject([{ name: 'dt-poll', errorCode: 0 }]);
     const fetched = await fetch;

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EmbeddedBroker, startBroker } from '../index.js';
+import { until } from '../test-support/until.js';
 import { murmur2, partitionForKey } from './murmur2.js';
 import { MAX_FIELD_BYTES, showBytes } from './records-view.js';
 
@@ -396,12 +397,16 @@ describe('consumer groups', () => {
       },
     });
     const lagOf = async () => (await call('GET', '/api/groups/g1')).json;
-    const deadline = Date.now() + 20_000;
     let g = await lagOf();
-    while ((g.state !== 'Stable' || g.lag?.length !== 2 || g.totalLag !== 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      g = await lagOf();
-    }
+    await until(
+      async () => {
+        g = await lagOf();
+        return g.state === 'Stable' && g.lag?.length === 2 && g.totalLag === 0;
+      },
+      20_000,
+      () => `g1 stable with no lag: ${JSON.stringify(g)}`,
+      100,
+    );
     expect(seen).toBe(10);
     expect(g).toMatchObject({ state: 'Stable', totalLag: 0 });
 

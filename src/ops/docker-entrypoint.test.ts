@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../test-support/until.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-entrypoint-'));
@@ -35,13 +36,14 @@ function run(env: NodeJS.ProcessEnv, args: string[] = []) {
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitFor = async (re: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(out);
-      if (m) return m;
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in:\n${out}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await until(
+      () => re.test(out) || child.exitCode !== null,
+      timeoutMs,
+      () => `${re} in:\n${out}`,
+    );
+    const m = re.exec(out);
+    if (!m) throw new Error(`no ${re} in:\n${out}`);
+    return m;
   };
   return { child, exited, waitFor, output: () => out };
 }

@@ -1,16 +1,22 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { startBroker } from '../index.js';
+import { until as waitUntil } from '../test-support/until.js';
 import { decodeConsumerAssignment, type GroupWithLag } from './groups.js';
 
+/** Waits until `fn` answers something, and returns it. */
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let v: T | undefined;
+  await waitUntil(
+    async () => {
+      v = await fn();
+      return v !== undefined;
+    },
+    timeoutMs,
+    what,
+    50,
+  );
+  return v as T;
 }
 
 describe('groups in the admin API and /metrics', () => {

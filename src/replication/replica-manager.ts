@@ -148,7 +148,7 @@ class DelayedFetchWait extends DelayedOperation {
 /** Longest run of retention work between two turns of the event loop. */
 const RETENTION_SLICE_MS = 10;
 
-export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
 
 /** A partition by name, as Kafka's TopicPartition. */
 export interface TopicPartition {

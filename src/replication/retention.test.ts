@@ -1,5 +1,6 @@
 // Retention end to end on a running broker, without waiting for wall-clock minutes: small
-// segments, records timestamped in the past, a 50 ms retention check interval and
+// segments, records timestamped in the past, a 50 ms retention check interval on a MockTime that
+// the tests move (so "several retention checks" are exactly that many) and
 // file.delete.delay.ms=0. Shows segment files leaving the disk, the log start offset moving,
 // OFFSET_OUT_OF_RANGE below it, retention.bytes, retention.ms=-1, config changes applied to a
 // running topic and surviving restart, and LogAppendTime rewriting batch timestamps.
@@ -12,16 +13,32 @@ import { MockTime } from '../common/time.js';
 import { decodeRecordBatches } from '../protocol/records.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { until } from '../test-support/until.js';
 
 let tb: TestBroker;
 let kafka: Kafka;
 const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-retention-'));
+// The shared broker's clock: it starts at the wall clock (records are stamped by the producer's) and
+// moves only in retentionChecks(). Fetch long polls keep real time (no purgatoryTime).
+const time = new MockTime(Date.now());
+const CHECK_INTERVAL_MS = 50;
+const OVERRIDES = {
+  'log.retention.check.interval.ms': String(CHECK_INTERVAL_MS),
+  'log.segment.delete.delay.ms': '0',
+  // consumeAll's group must not wait for an initial rebalance delay on a clock nobody moves.
+  'group.initial.rebalance.delay.ms': '0',
+};
+
+/** Moves the broker clock through exactly `n` retention checks and waits for the last to finish. */
+async function retentionChecks(n: number): Promise<void> {
+  await time.advanceAsync(n * CHECK_INTERVAL_MS, CHECK_INTERVAL_MS);
+  // A pass yields to the event loop on long partition lists; it is done when it clears this flag.
+  // biome-ignore lint/complexity/useLiteralKeys: the flag is private; only this test reads it
+  await until(() => !tb.broker.replicaManager['retentionRunning'], 5000, 'the retention pass');
+}
 
 beforeAll(async () => {
-  tb = await startTestBroker(
-    { 'log.retention.check.interval.ms': '50', 'log.segment.delete.delay.ms': '0' },
-    dataDir,
-  );
+  tb = await startTestBroker(OVERRIDES, dataDir, { time });
   kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'retention-test', logLevel: logLevel.NOTHING });
 });
 afterAll(async () => {
@@ -66,14 +83,6 @@ function segmentFiles(topic: string): string[] {
     .sort();
 }
 
-async function until(cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function fetchAt(topic: string, offset: number) {
   const c = await TestClient.connect(tb.port);
   try {
@@ -99,7 +108,8 @@ describe('retention on a running broker', () => {
     await produce('ret-time', 8, 2 * HOUR); // expired
     await produce('ret-time', 4, 0); // fresh
     const p = tb.broker.replicaManager.getPartition('ret-time', 0)!;
-    await until(() => p.logStartOffset > 0);
+    expect(p.logStartOffset).toBe(0);
+    await retentionChecks(1);
     expect(p.logStartOffset).toBeGreaterThanOrEqual(4);
     expect(p.logStartOffset).toBeLessThanOrEqual(8);
     // Only segments whose newest record is younger than retention.ms remain, named by base offset.
@@ -118,7 +128,7 @@ describe('retention on a running broker', () => {
   it('retention.ms=-1 keeps everything; lowering retention.bytes on the running topic trims it', async () => {
     await createTopic('ret-size', { 'segment.bytes': '1000', 'retention.ms': '-1' });
     await produce('ret-size', 12, 24 * HOUR);
-    await new Promise((r) => setTimeout(r, 300)); // several retention checks
+    await retentionChecks(6);
     const p = tb.broker.replicaManager.getPartition('ret-size', 0)!;
     expect(p.logStartOffset).toBe(0);
     const before = segmentFiles('ret-size').length;
@@ -140,7 +150,8 @@ describe('retention on a running broker', () => {
       ],
     });
     await admin.disconnect();
-    await until(() => p.logStartOffset > 0);
+    await retentionChecks(1);
+    expect(p.logStartOffset).toBeGreaterThan(0);
     expect(p.log.size).toBeLessThanOrEqual(1500 + 1000);
     expect(segmentFiles('ret-size').length).toBeLessThan(before);
   });
@@ -157,10 +168,7 @@ describe('retention on a running broker', () => {
     });
     await admin.disconnect();
     await tb.close();
-    tb = await startTestBroker(
-      { 'log.retention.check.interval.ms': '50', 'log.segment.delete.delay.ms': '0' },
-      dataDir,
-    );
+    tb = await startTestBroker(OVERRIDES, dataDir, { time });
     kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'retention-test', logLevel: logLevel.NOTHING });
     expect(tb.broker.replicaManager.topic('ret-restart')!.configs).toEqual({ 'retention.bytes': '4096' });
     expect(tb.broker.logManager.getLog('ret-restart', 0)!.config.retentionBytes).toBe(4096);
@@ -188,11 +196,9 @@ describe('retention on a running broker', () => {
   });
 });
 
-const RESTART_OVERRIDES = { 'log.retention.check.interval.ms': '50', 'log.segment.delete.delay.ms': '0' };
-
 async function restart() {
   await tb.close();
-  tb = await startTestBroker(RESTART_OVERRIDES, dataDir);
+  tb = await startTestBroker(OVERRIDES, dataDir, { time });
   kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'retention-test', logLevel: logLevel.NOTHING });
 }
 
@@ -208,7 +214,7 @@ async function consumeAll(topic: string, expected: number): Promise<string[]> {
     },
   });
   try {
-    await until(() => keys.length >= expected, 15_000);
+    await until(() => keys.length >= expected, 15_000, `${expected} records of ${topic}`);
   } finally {
     await consumer.disconnect();
   }
@@ -240,15 +246,16 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
     await produce('cp-compact', 10, 2 * HOUR);
     await produce('cp-both', 10, 2 * HOUR);
     const both = tb.broker.replicaManager.getPartition('cp-both', 0)!;
-    await until(() => both.logStartOffset === 10);
-    await new Promise((r) => setTimeout(r, 300)); // several more retention checks
+    await retentionChecks(1);
+    expect(both.logStartOffset).toBe(10);
+    await retentionChecks(6);
     const compact = tb.broker.replicaManager.getPartition('cp-compact', 0)!;
     expect(compact.log.config.cleanupPolicy).toEqual(['compact']);
     expect(compact.logStartOffset).toBe(0);
     expect(segmentFiles('cp-compact').length).toBeGreaterThan(3);
 
     await restart();
-    await new Promise((r) => setTimeout(r, 300));
+    await retentionChecks(6);
     expect(tb.broker.logManager.getLog('cp-compact', 0)!.config.cleanupPolicy).toEqual(['compact']);
     expect(tb.broker.replicaManager.getPartition('cp-compact', 0)!.logStartOffset).toBe(0);
     const keys = await consumeAll('cp-compact', 10);
@@ -285,7 +292,7 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
     await alterTopicConfigs('cp-alter', { ...doomed, 'cleanup.policy': 'compact' });
     const p = tb.broker.replicaManager.getPartition('cp-alter', 0)!;
     expect(p.log.config.cleanupPolicy).toEqual(['compact']);
-    await new Promise((r) => setTimeout(r, 300));
+    await retentionChecks(6);
     expect(p.logStartOffset).toBe(0);
     // APPEND delete (IncrementalAlterConfigs): compact,delete, so retention trims.
     const c = await TestClient.connect(tb.port);
@@ -305,7 +312,8 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
       c.close();
     }
     expect(p.log.config.cleanupPolicy).toEqual(['compact', 'delete']);
-    await until(() => p.logStartOffset === 10);
+    await retentionChecks(1);
+    expect(p.logStartOffset).toBe(10);
   });
 
   it('the broker default log.cleanup.policy, also set dynamically, applies to topics without an override, not to the compact internal topics', async () => {
@@ -336,7 +344,7 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
     await admin.disconnect();
     expect(tb.broker.logManager.getLog('cp-default', 0)!.config.cleanupPolicy).toEqual(['compact']);
     await produce('cp-default', 10, 2 * HOUR);
-    await new Promise((r) => setTimeout(r, 300));
+    await retentionChecks(6);
     expect(tb.broker.replicaManager.getPartition('cp-default', 0)!.logStartOffset).toBe(0);
     await restart();
     expect(tb.broker.logManager.getLog('cp-default', 0)!.config.cleanupPolicy).toEqual(['compact']);
@@ -356,7 +364,8 @@ describe('cleanup.policy decides what retention deletes (issue 11)', () => {
     });
     await admin2.disconnect();
     expect(offsetsLog().config.cleanupPolicy).toEqual(['compact']);
-    await until(() => tb.broker.replicaManager.getPartition('cp-default', 0)!.logStartOffset === 10);
+    await retentionChecks(1);
+    expect(tb.broker.replicaManager.getPartition('cp-default', 0)!.logStartOffset).toBe(10);
   });
 });
 
@@ -422,12 +431,8 @@ describe('__consumer_offsets under retention (issue 11)', () => {
         await a.disconnect();
         return t!.partitions[0]!.offset;
       };
-      await until(() => consumed === 20, 15_000);
-      const end = Date.now() + 15_000;
-      while ((await committed()) !== '20') {
-        if (Date.now() > end) throw new Error('offsets not committed');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(() => consumed === 20, 15_000, '20 records consumed');
+      await until(async () => (await committed()) === '20', 15_000, 'offsets committed');
       const offsetsLog = broker.broker.logManager.getLog('__consumer_offsets', 0)!;
       expect(offsetsLog.numberOfSegments).toBeGreaterThan(3);
 
@@ -435,11 +440,7 @@ describe('__consumer_offsets under retention (issue 11)', () => {
       for (let elapsed = 0; elapsed < 8 * DAY; elapsed += 6 * HOUR) {
         const before = heartbeats;
         await time.advanceAsync(6 * HOUR, HOUR);
-        const deadline = Date.now() + 10_000;
-        while (heartbeats === before) {
-          if (Date.now() > deadline) throw new Error('no heartbeat');
-          await new Promise((r) => setTimeout(r, 10));
-        }
+        await until(() => heartbeats > before, 10_000, 'a heartbeat (kafkajs, every 50 ms of real time)');
       }
       expect(broker.broker.groupCoordinator.group('idle-group')?.state).toBe('Stable');
       // Retention did run over those 8 days: the idle topic (cleanup.policy=delete) lost its week-old data.

@@ -177,8 +177,8 @@ describe('bad input', () => {
         bytes = base.subarray(0, 4 + (rnd() % (base.length - 4)));
       }
       const c = await TestClient.connect(tb.port);
-      c.socket.write(bytes);
-      await new Promise((r) => setTimeout(r, 2));
+      // Hang up once the bytes are handed to the kernel (the broker may have closed first).
+      await new Promise((r) => c.socket.write(bytes, r));
       c.close();
     }
     await assertHealthy();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecordBatches } from '../protocol/records.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { until } from '../test-support/until.js';
 
 let tb: TestBroker;
 let kafka: Kafka;
@@ -56,11 +57,15 @@ describe('kafkajs producer over real TCP', () => {
       await producer.send({ topic, acks, compression, messages: messages.slice(25) });
       await producer.disconnect();
       // acks=0 returns before the broker appended: wait until the data is there.
-      let records = await fetchAll(topic);
-      for (let i = 0; i < 50 && records.length < 50; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        records = await fetchAll(topic);
-      }
+      let records: Awaited<ReturnType<typeof fetchAll>> = [];
+      await until(
+        async () => {
+          records = await fetchAll(topic);
+          return records.length >= 50;
+        },
+        5000,
+        () => `50 records of ${topic} (${records.length} so far)`,
+      );
       expect(records.map((r) => r.offset)).toEqual(messages.map((_, i) => i));
       records.forEach((r, i) => {
         expect(r.key?.toString()).toBe(`k${i}`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { until } from '../test-support/until.js';
 
 const fetchBody = (topic: string, maxWaitMs: number, minBytes: number) => ({
   replicaId: -1,
@@ -73,6 +74,9 @@ describe('connection', () => {
       slow.socket.pause();
       const frame = slow.frame(1, 12, fetchBody('bp', 0, 0));
       for (let i = 0; i < 400; i++) slow.socket.write(frame);
+      await until(() => (tb.broker.metrics.bytesOut.get('bp') ?? 0) > 0, 10_000, 'the first fetch response');
+      // A bounded window on purpose: what is asserted is that nothing runs away meanwhile, which no
+      // condition can signal (an unbounded broker would serve the whole ~400 MiB within it).
       await new Promise((r) => setTimeout(r, 1500));
       // The broker served only what the socket buffers hold, not hundreds of MiB.
       const rss = process.memoryUsage().rss;
@@ -107,7 +111,7 @@ describe('connection', () => {
       12,
       fetchBody('shutdown', 30_000, 1),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => tb.broker.replicaManager.fetchPurgatorySize === 1, 5000, 'the long poll to be parked');
     await tb.close();
     const res = await pending;
     expect(res.responses[0]!.partitions[0]!.errorCode).toBe(0);

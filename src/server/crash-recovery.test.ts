@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -6,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecordBatches } from '../protocol/records.js';
 import { TestClient } from '../test-support/client.js';
 import { spawnBroker } from '../test-support/process.js';
+import { until } from '../test-support/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kbroker-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,7 +89,11 @@ describe('kill -9 and restart', () => {
         }
       }
     })();
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill mid-write once the load has rolled a few 64 KiB segments (not after a guessed time).
+    const partDir = join(dir, 'crash-0');
+    const segments = () =>
+      existsSync(partDir) ? readdirSync(partDir).filter((f) => f.endsWith('.log')) : [];
+    await until(() => acked.length > 100 && segments().length >= 3, 30_000, 'segments rolled under load');
     first.child.kill('SIGKILL');
     killed = true;
     await first.exited;
@@ -89,7 +102,6 @@ describe('kill -9 and restart', () => {
     expect(acked.length).toBeGreaterThan(100);
 
     // Tear the tail as a crash in the middle of a write would: a partial batch then garbage.
-    const partDir = join(dir, 'crash-0');
     const logs = readdirSync(partDir)
       .filter((f) => f.endsWith('.log'))
       .sort();

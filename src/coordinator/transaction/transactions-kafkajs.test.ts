@@ -7,14 +7,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../../test-support/broker.js';
+import { until as waitUntil } from '../../test-support/until.js';
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 20_000) =>
+  waitUntil(check, ms, what);
 
 describe('kafkajs transactions', () => {
   let tb: TestBroker;
@@ -44,14 +40,30 @@ describe('kafkajs transactions', () => {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: string[] = [];
+    // Next offset per partition after each batch (also batches of only markers or aborted records).
+    const position = new Map<number, number>();
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      position.set(
+        payload.partition,
+        Math.max(position.get(payload.partition) ?? 0, Number(payload.lastOffset) + 1),
+      );
+    });
     await consumer.run({
       eachMessage: async ({ message }) => {
         seen.push(message.value!.toString());
       },
     });
     await until(`${expected} messages`, () => seen.length >= expected);
-    // Give a chance for anything unexpected to show up.
-    await new Promise((r) => setTimeout(r, 500));
+    // Anything unexpected (an aborted record) would show up before the consumer reaches the end of
+    // each partition (its LSO read_committed, else its high watermark): wait for that, not a guess.
+    await until('the consumer at the end of every partition', () => {
+      for (let i = 0; ; i++) {
+        const p = tb.broker.replicaManager.getPartition(topic, i);
+        if (!p) return true;
+        const end = readUncommitted ? p.highWatermark : p.lastStableOffset;
+        if ((position.get(i) ?? 0) < end) return false;
+      }
+    });
     await consumer.disconnect();
     return seen;
   }

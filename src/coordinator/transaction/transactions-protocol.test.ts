@@ -6,10 +6,12 @@
  * aborts a hung transaction and fences its producer; the describe/list APIs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockTime } from '../../common/time.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { type DecodedRecordBatch, decodeRecordBatches, encodeRecordBatch } from '../../protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
+import { until } from '../../test-support/until.js';
 
 type Body = Record<string, unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: decoded response bodies are checked field by field
@@ -18,13 +20,19 @@ type Any = any;
 describe('transactions over the wire', () => {
   let tb: TestBroker;
   let c: TestClient;
+  // The broker's clock: transaction timeouts pass when a test moves it.
+  const time = new MockTime(Date.now());
 
   beforeAll(async () => {
-    tb = await startTestBroker({
-      'transaction.state.log.num.partitions': '3',
-      'offsets.topic.num.partitions': '3',
-      'transaction.abort.timed.out.transaction.cleanup.interval.ms': '100',
-    });
+    tb = await startTestBroker(
+      {
+        'transaction.state.log.num.partitions': '3',
+        'offsets.topic.num.partitions': '3',
+        'transaction.abort.timed.out.transaction.cleanup.interval.ms': '100',
+      },
+      undefined,
+      { time },
+    );
     c = await TestClient.connect(tb.port);
   });
   afterAll(async () => {
@@ -267,8 +275,10 @@ describe('transactions over the wire', () => {
     expect((await produce('hung', batch(pid, epoch, 0, ['never'], true), 'hung-txn')).errorCode).toBe(0);
     const p = tb.broker.replicaManager.getPartition('hung', 0)!;
     expect(p.lastStableOffset).toBe(0);
-    const deadline = Date.now() + 10_000;
-    while (p.lastStableOffset === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await time.advanceAsync(200, 100); // within transaction.timeout.ms: still open
+    expect(p.lastStableOffset).toBe(0);
+    await time.advanceAsync(300, 100);
+    await until(() => p.lastStableOffset > 0, 5000, 'the abort markers');
     expect(p.lastStableOffset).toBe(p.highWatermark);
     const d = await req(65, 0, { transactionalIds: ['hung-txn', 'unknown-id'] });
     expect(d.transactionStates[0]).toMatchObject({

@@ -14,6 +14,7 @@ import { type DecodedRecordBatch, decodeRecordBatches } from '../../protocol/rec
 import { startTestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
 import { spawnBroker } from '../../test-support/process.js';
+import { until as waitUntil } from '../../test-support/until.js';
 import { TransactionState } from './transaction-log.js';
 
 const dirs: string[] = [];
@@ -75,13 +76,17 @@ async function readCommitted(port: number, topic: string): Promise<ReadCommitted
 }
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let v: T | undefined;
+  await waitUntil(
+    async () => {
+      v = await f();
+      return ok(v);
+    },
+    ms,
+    () => `${what}: ${JSON.stringify(v)}`,
+    100,
+  );
+  return v as T;
 }
 
 describe('transactions across restarts', () => {
