@@ -267,7 +267,8 @@ export class Broker {
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));
-    await Promise.race([inFlight, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    // A real-time bound (not the broker's clock, which a test may hold still): shutdown must end.
+    await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
     this.logManager.close();

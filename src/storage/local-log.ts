@@ -2,8 +2,10 @@
 // appending to and rolling the active segment, reading by offset, truncating the tail, removing and
 // deleting segments (after file.delete.delay.ms), the recovery point and flushing. Offsets a client sees
 // beyond these (log start offset, high watermark, last stable offset) and producer state are Log's.
+
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Timer } from '../common/time.js';
 import { type Clock, type LogConfig, randomSegmentJitter } from './log-config.js';
 import type { LogSegments } from './log-segments.js';
 import {
@@ -18,7 +20,7 @@ import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 export class LocalLog {
   private lastFlushTime: number;
-  private readonly pendingDeletes = new Map<LogSegment, NodeJS.Timeout | null>();
+  private readonly pendingDeletes = new Map<LogSegment, Timer | null>();
   #closed = false;
 
   constructor(
@@ -153,17 +155,16 @@ export class LocalLog {
       seg.deleteFiles();
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.pendingDeletes.delete(seg);
       seg.deleteFilesAsync().catch(() => {});
     }, this.config.fileDeleteDelayMs);
-    timer.unref();
     this.pendingDeletes.set(seg, timer);
   }
 
   private runPendingDeletes(): void {
     for (const [seg, timer] of this.pendingDeletes) {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       seg.deleteFiles();
     }
     this.pendingDeletes.clear();

@@ -23,8 +23,8 @@ export interface LogConfig {
 export type CleanupPolicy = 'delete' | 'compact';
 const CLEANUP_POLICIES: readonly string[] = ['delete', 'compact'];
 
-/** What storage needs of the broker's `Time`: the wall clock. */
-export type Clock = Pick<Time, 'now'>;
+/** The broker's `Time`, as storage uses it: the wall clock, and file.delete.delay.ms timers. */
+export type Clock = Time;
 
 export const systemClock: Clock = systemTime;
 

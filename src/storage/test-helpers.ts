@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MockTime } from '../common/time.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 
@@ -9,10 +10,14 @@ export function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kbroker-storage-'));
 }
 
-export class ManualClock {
-  constructor(public t = 1_700_000_000_000) {}
-  now(): number {
-    return this.t;
+/** A MockTime whose `t` tests set forward directly (timers that fall due on the way run). */
+export class ManualClock extends MockTime {
+  get t(): number {
+    return this.now();
+  }
+
+  set t(ms: number) {
+    this.advance(ms - this.now());
   }
 }
 
