@@ -385,6 +385,38 @@ describe('produce and browse records', () => {
     expect(all.json.records.at(-1)).toMatchObject({ partition: 0, offset: 11 });
   });
 
+  it('shares the 8 MiB between partitions when searching all of them by key, so paging on always progresses', async () => {
+    k.createTopic('sparse', { partitions: 2 });
+    const producer = kafka().producer();
+    await producer.connect();
+    await producer.send({ topic: 'sparse', messages: [{ partition: 0, key: 'x', value: 'first' }] });
+    for (let i = 0; i < 12; i++) {
+      await producer.send({
+        topic: 'sparse',
+        messages: [{ partition: 0, key: 'big', value: Buffer.alloc(900 * 1024, 0x61 + i) }],
+      });
+    }
+    await producer.send({ topic: 'sparse', messages: [{ partition: 1, key: 'x', value: 'second' }] });
+    await producer.disconnect();
+    const found: string[] = [];
+    let r = await call('GET', '/api/topics/sparse/records?from=start&key=x&limit=10');
+    for (let pages = 1; ; pages++) {
+      expect(r.json.scannedBytes).toBeLessThanOrEqual(9 * 1024 * 1024);
+      found.push(
+        ...r.json.records.map(
+          (x: { partition: number; value: { data: string } }) => `${x.partition}:${x.value.data}`,
+        ),
+      );
+      if (!r.json.hasNewer) break;
+      expect(pages).toBeLessThan(5);
+      r = await call(
+        'GET',
+        `/api/topics/sparse/records?from=after&cursor=${r.json.endCursor}&key=x&limit=10`,
+      );
+    }
+    expect(found).toEqual(['0:first', '1:second']);
+  });
+
   it('browses all partitions merged by timestamp, paging forward and back with cursors', async () => {
     k.createTopic('merged', { partitions: 3 });
     const producer = kafka().producer();

@@ -130,8 +130,17 @@ interface Filter {
   key?: Buffer | undefined;
 }
 
+/** A record kept while reading, turned into a ShownRecord only if a page shows it. */
+interface Kept {
+  batch: DecodedRecordBatch;
+  r: DecodedRecord;
+  aborted: AbortedRange[];
+}
+
+const show = (p: Partition) => (k: Kept) => shown(k.batch, k.r, k.aborted, p.lastStableOffset);
+
 interface Scan {
-  records: ShownRecord[];
+  records: Kept[];
   /** The first offset not looked at (≤ `to`). */
   next: number;
   scanned: number;
@@ -151,9 +160,8 @@ function scan(
   chunkBytes: number,
   filter: Filter,
 ): Scan {
-  const lso = p.lastStableOffset;
   const hw = p.highWatermark;
-  const records: ShownRecord[] = [];
+  const records: Kept[] = [];
   let pos = from;
   let scanned = 0;
   let full = false;
@@ -176,7 +184,7 @@ function scan(
         pos = r.offset + 1;
         if (batch.isControl && !filter.includeControl) continue;
         if (filter.key && !r.key?.equals(filter.key)) continue;
-        records.push(shown(batch, r, aborted, lso));
+        records.push({ batch, r, aborted });
       }
       if (full) break;
       pos = Math.max(pos, batch.lastOffset + 1);
@@ -199,7 +207,7 @@ export function readRecordsPage(opts: ReadPageOptions): RecordsPage {
     lastStableOffset: p.lastStableOffset,
     startOffset: opts.startOffset,
     nextOffset: r.next,
-    records: r.records,
+    records: r.records.map(show(p)),
     scannedBytes: r.scanned,
     scanLimitReached: r.records.length < opts.limit && r.next < hw && r.scanned >= MAX_SCAN_BYTES,
   };
@@ -207,7 +215,7 @@ export function readRecordsPage(opts: ReadPageOptions): RecordsPage {
 
 interface Backward {
   /** Ascending; the last `limit` kept records below `before`. */
-  records: ShownRecord[];
+  records: Kept[];
   /** Every kept record in [low, before) is in `records`: the next older page ends at `low`. */
   low: number;
   scanned: number;
@@ -229,7 +237,7 @@ function readBackward(
   filter: Filter,
 ): Backward {
   const floor = p.logStartOffset;
-  let out: ShownRecord[] = [];
+  let out: Kept[] = [];
   let hi = before;
   let span = limit;
   let scanned = 0;
@@ -257,7 +265,7 @@ function readBackward(
   }
   if (out.length > limit) {
     out = out.slice(out.length - limit);
-    return { records: out, low: out[0]!.offset, scanned };
+    return { records: out, low: out[0]!.r.offset, scanned };
   }
   return { records: out, low: hi, scanned };
 }
@@ -278,7 +286,7 @@ export function readRecordsPageBefore(
     lastStableOffset: p.lastStableOffset,
     startOffset: r.low,
     nextOffset: before,
-    records: r.records,
+    records: r.records.map(show(p)),
     scannedBytes: r.scanned,
     scanLimitReached: r.records.length < opts.limit && r.low > p.logStartOffset,
   };
@@ -326,9 +334,9 @@ interface Stream {
   p: Partition;
   /** Forward: the next offset to read. Backward: the offset the records read so far end below. */
   pos: number;
-  /** Read, not yet taken, in the direction of the page. */
-  buffer: ShownRecord[];
-  taken: number;
+  /** Read, in the direction of the page; those from `next` on are not taken yet. */
+  buffer: Kept[];
+  next: number;
 }
 
 /**
@@ -336,9 +344,11 @@ interface Stream {
  * partition is read in offset order and the heads are merged by timestamp — forward from
  * `positions` (oldest first) or backward from them (the newest records below them). Partitions
  * are read lazily, a small chunk at a time, so a page reads about what it shows, and never more
- * than MAX_SCAN_BYTES in all; when a partition's next record could not be read within that, the
- * page ends early (a merge without that partition's head would be out of order) and the cursors
- * continue from there.
+ * than MAX_SCAN_BYTES in all. A partition with no record at hand gets an equal share of the bytes
+ * left, round after round, so one that is slow to yield (a search by key) does not starve the
+ * others; when a partition's next record could not be read within the bound the page ends early
+ * (a merge without that partition's head would be out of order) and the cursors continue from
+ * there — past what was read and not kept, so paging on always progresses.
  */
 export function readMergedPage(opts: {
   topic: string;
@@ -364,53 +374,65 @@ export function readMergedPage(opts: {
       p.highWatermark,
     ),
     buffer: [],
-    taken: 0,
+    next: 0,
   }));
   const origin = new Map(streams.map((s) => [s.p.partition, s.pos]));
   const exhausted = (s: Stream) => (forward ? s.pos >= s.p.highWatermark : s.pos <= s.p.logStartOffset);
+  const head = (s: Stream): Kept | undefined => s.buffer[s.next];
   let scanned = 0;
   let stopped = false;
   const out: MergedRecord[] = [];
+  const refill = (s: Stream, maxBytes: number) => {
+    const want = opts.limit - out.length;
+    if (forward) {
+      const r = scan(s.p, s.pos, s.p.highWatermark, want, maxBytes, chunk, opts);
+      scanned += r.scanned;
+      s.buffer = r.records;
+      s.pos = r.next;
+    } else {
+      const r = readBackward(s.p, s.pos, want, maxBytes, chunk, opts);
+      scanned += r.scanned;
+      s.buffer = r.records.reverse();
+      s.pos = r.low;
+    }
+    s.next = 0;
+  };
   while (out.length < opts.limit) {
+    for (;;) {
+      const needy = streams.filter((s) => head(s) === undefined && !exhausted(s));
+      if (needy.length === 0) break;
+      if (scanned >= MAX_SCAN_BYTES) {
+        stopped = true;
+        break;
+      }
+      const share = Math.max(1, Math.floor((MAX_SCAN_BYTES - scanned) / needy.length));
+      const before = scanned;
+      for (const s of needy) {
+        if (scanned >= MAX_SCAN_BYTES) break;
+        refill(s, Math.min(share, MAX_SCAN_BYTES - scanned));
+      }
+      // Nothing read (the log moved under the cursor, e.g. retention): end the page, never spin.
+      if (scanned === before && needy.every((s) => head(s) === undefined && !exhausted(s))) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) break;
     let best: Stream | undefined;
     for (const s of streams) {
-      if (s.buffer.length === 0 && !exhausted(s)) {
-        if (scanned >= MAX_SCAN_BYTES) {
-          stopped = true;
-          break;
-        }
-        const want = opts.limit - out.length;
-        if (forward) {
-          const r = scan(s.p, s.pos, s.p.highWatermark, want, MAX_SCAN_BYTES - scanned, chunk, opts);
-          scanned += r.scanned;
-          s.buffer = r.records;
-          s.pos = r.next;
-        } else {
-          const r = readBackward(s.p, s.pos, want, MAX_SCAN_BYTES - scanned, chunk, opts);
-          scanned += r.scanned;
-          s.buffer = r.records.reverse();
-          s.pos = r.low;
-        }
-        if (s.buffer.length === 0 && !exhausted(s)) {
-          stopped = true;
-          break;
-        }
-      }
-      const head = s.buffer[0];
-      if (head === undefined) continue;
-      const b = best?.buffer[0];
-      if (b === undefined || (forward ? sortsBefore(head, s, b, best!) : sortsBefore(b, best!, head, s)))
-        best = s;
+      const h = head(s);
+      if (h === undefined) continue;
+      const b = best && head(best);
+      if (b === undefined || (forward ? sortsBefore(h, s, b, best!) : sortsBefore(b, best!, h, s))) best = s;
     }
-    if (stopped || !best) break;
-    out.push({ ...best.buffer.shift()!, partition: best.p.partition });
-    best.taken++;
+    if (!best) break;
+    out.push({ ...show(best.p)(best.buffer[best.next++]!), partition: best.p.partition });
   }
   // Where each partition stands: forward at its first record not taken, backward just above it.
   const reached: Positions = new Map();
   for (const s of streams) {
-    const head = s.buffer[0];
-    reached.set(s.p.partition, head === undefined ? s.pos : forward ? head.offset : head.offset + 1);
+    const h = head(s);
+    reached.set(s.p.partition, h === undefined ? s.pos : forward ? h.r.offset : h.r.offset + 1);
   }
   const older = forward ? origin : reached;
   const newer = forward ? reached : origin;
@@ -434,10 +456,10 @@ export function readMergedPage(opts: {
 }
 
 /** Whether record a (of stream sa) comes before b (of sb): by timestamp, then partition, then offset. */
-function sortsBefore(a: ShownRecord, sa: Stream, b: ShownRecord, sb: Stream): boolean {
-  if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
+function sortsBefore(a: Kept, sa: Stream, b: Kept, sb: Stream): boolean {
+  if (a.r.timestamp !== b.r.timestamp) return a.r.timestamp < b.r.timestamp;
   if (sa.p.partition !== sb.p.partition) return sa.p.partition < sb.p.partition;
-  return a.offset < b.offset;
+  return a.r.offset < b.r.offset;
 }
 
 type AbortedRange = { producerId: number; firstOffset: number; lastOffset: number };
