@@ -67,6 +67,10 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.goto(ui);
     await page.getByText('Messages in /s').waitFor();
     expect(await page.locator('.card').count()).toBe(9);
+    // Nothing consumed yet: messages out starts at 0 (it moves once the group below consumes).
+    expect(await page.locator('.card', { hasText: 'Messages out /s' }).locator('.sub').textContent()).toBe(
+      '0 since start',
+    );
 
     // Topics: a bad name shows Kafka's message in the dialog; a good one is created.
     await page.keyboard.press('2');
@@ -224,8 +228,24 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await shot('group-reset');
 
     // The other pages, and the dark theme by keyboard.
+    // An open transaction from a kafkajs transactional producer: its state, partition and age.
+    const txProducer = client.producer({
+      transactionalId: 'e2e-tx',
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await txProducer.connect();
+    const txn = await txProducer.transaction();
+    await txn.send({
+      topic: 'e2e-orders',
+      messages: [{ partition: 2, key: 'order-99', value: '{"id":99}' }],
+    });
     await page.keyboard.press('4');
     await page.getByRole('heading', { name: 'Transactions and producers' }).waitFor();
+    const txRow = page.locator('tr', { hasText: 'e2e-tx' });
+    await expect.poll(() => txRow.textContent()).toContain('Ongoing');
+    expect(await txRow.textContent()).toContain('e2e-orders-2');
+    await page.locator('tr', { hasText: 'offset 10' }).waitFor(); // the producer's open transaction in partition 2
     await shot('transactions');
     await page.keyboard.press('2');
     await page.getByRole('link', { name: 'e2e-orders' }).waitFor();
@@ -251,6 +271,12 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.getByRole('link', { name: 'Records' }).click();
     await page.getByText(/Showing \d+ from \d+ partition/).waitFor();
     await shot('records-dark');
+    // The open transaction's record is there, flagged.
+    expect(await page.locator('tr[data-partition="2"][data-offset="10"]').textContent()).toContain(
+      'open transaction',
+    );
+    await txn.abort();
+    await txProducer.disconnect();
     await producer.disconnect();
 
     expect(foreign).toEqual([]);
