@@ -669,6 +669,12 @@ describe('overview and the page itself', () => {
     expect(r.json).toMatchObject({ controllerId: 1, brokers: [{ nodeId: 1 }], sampleIntervalMs: 2000 });
     expect(r.json.samples.length).toBeGreaterThanOrEqual(1);
     expect(r.json.now.messagesIn).toBe(k.broker.metrics.totals.messagesIn);
+    // Messages out: what the earlier tests' kafkajs consumers fetched, the same total /metrics exports.
+    expect(r.json.now.messagesOut).toBeGreaterThan(0);
+    expect(r.json.now.messagesOut).toBe(k.broker.metrics.totals.messagesOut);
+    expect(await k.metrics()).toContain(
+      `kbroker_server_brokertopicmetrics_messagesout_total ${k.broker.metrics.totals.messagesOut}`,
+    );
     expect(r.json.now.bytesOnDisk).toBeGreaterThan(0);
     expect(r.json.partitions).toBe(
       k.broker.replicaManager.topics().reduce((n, t) => n + t.partitions.length, 0),
