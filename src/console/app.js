@@ -111,6 +111,13 @@ document.addEventListener('keydown', (e) => {
     }
   } else if (e.key === 't') {
     toggleTheme();
+  } else if (e.key === '[' || e.key === ']') {
+    // Older / newer page of the records browser.
+    const b = document.querySelector(`button[data-pager="${e.key === '[' ? '← Older' : 'Newer →'}"]`);
+    if (b instanceof HTMLButtonElement && !b.disabled) {
+      b.click();
+      e.preventDefault();
+    }
   }
 });
 

@@ -39,6 +39,7 @@ export async function overview(main) {
     const o = await api('/api/overview');
     const samples = [...o.samples, o.now];
     const msgIn = rates(samples, (x) => x.messagesIn);
+    const msgOut = rates(samples, (x) => x.messagesOut);
     const bIn = rates(samples, (x) => x.bytesIn);
     const bOut = rates(samples, (x) => x.bytesOut);
     const lastRate = (/** @type {[number, number][]} */ r) => r[r.length - 1]?.[1] ?? 0;
@@ -61,6 +62,7 @@ export async function overview(main) {
         card('Topics', num(o.topics), `${o.internalTopics} internal`),
         card('Partitions', num(o.partitions), `${o.underReplicatedPartitions} under-replicated`),
         card('Messages in /s', rate(lastRate(msgIn)), `${num(o.now.messagesIn)} since start`),
+        card('Messages out /s', rate(lastRate(msgOut)), `${num(o.now.messagesOut)} since start`),
         card('Bytes in /s', bytes(lastRate(bIn)), `${bytes(o.now.bytesIn)} since start`),
         card('Bytes out /s', bytes(lastRate(bOut)), `${bytes(o.now.bytesOut)} since start`),
         card('Bytes on disk', bytes(o.now.bytesOnDisk), 'all partitions'),
@@ -69,7 +71,14 @@ export async function overview(main) {
       h(
         'div.charts',
         null,
-        lineChart('Messages in per second', [{ name: 'in', points: msgIn }], rate),
+        lineChart(
+          'Messages per second',
+          [
+            { name: 'in', points: msgIn },
+            { name: 'out', points: msgOut },
+          ],
+          rate,
+        ),
         lineChart(
           'Bytes per second',
           [
@@ -567,12 +576,14 @@ async function recordsView(body, t, q) {
     h(
       'select',
       { 'aria-label': 'Partition' },
+      h('option', { value: 'all' }, 'all partitions'),
       t.partitions.map((/** @type {any} */ p) =>
         h('option', { value: p.partition }, `partition ${p.partition}`),
       ),
     )
   );
-  partition.value = q.get('partition') ?? '0';
+  partition.value = q.get('partition') ?? 'all';
+  if (!partition.value) partition.value = 'all';
   const from = /** @type {HTMLSelectElement} */ (
     h(
       'select',
@@ -586,6 +597,7 @@ async function recordsView(body, t, q) {
     )
   );
   from.value = q.get('from') ?? 'end';
+  const offsetOption = /** @type {HTMLOptionElement} */ (from.querySelector('option[value=offset]'));
   const offset = /** @type {HTMLInputElement} */ (
     h('input', {
       type: 'number',
@@ -619,10 +631,15 @@ async function recordsView(body, t, q) {
   const control = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox' }));
   const out = h('div');
   const syncInputs = () => {
+    // Offsets are per partition: across partitions a page starts at the start, the end or a time.
+    const all = partition.value === 'all';
+    offsetOption.disabled = all;
+    if (all && from.value === 'offset') from.value = 'start';
     offset.hidden = from.value !== 'offset';
     ts.hidden = from.value !== 'timestamp';
   };
   from.addEventListener('change', syncInputs);
+  partition.addEventListener('change', syncInputs);
   syncInputs();
 
   /** @param {Record<string, string>} params */
@@ -630,10 +647,14 @@ async function recordsView(body, t, q) {
     const qs = new URLSearchParams({ limit: limit.value, ...params });
     if (key.value) qs.set('key', key.value);
     if (control.checked) qs.set('control', 'true');
+    const all = partition.value === 'all';
     out.replaceChildren(h('p.muted', null, 'Loading…'));
     try {
-      const page = await api(`/api/topics/${enc(t.name)}/partitions/${partition.value}/records?${qs}`);
-      out.replaceChildren(...pageView(page, load, Number(limit.value)));
+      const path = all
+        ? `/api/topics/${enc(t.name)}/records?${qs}`
+        : `/api/topics/${enc(t.name)}/partitions/${partition.value}/records?${qs}`;
+      const page = await api(path);
+      out.replaceChildren(...(all ? mergedPageView(page, load) : pageView(page, load)));
     } catch (err) {
       out.replaceChildren(errorBox(err));
     }
@@ -669,40 +690,80 @@ async function recordsView(body, t, q) {
   return {};
 }
 
-/** @param {any} page @param {(p: Record<string, string>) => Promise<void>} load @param {number} limit */
-function pageView(page, load, limit) {
-  const first = page.records[0]?.offset ?? page.startOffset;
-  const rows = page.records.map((/** @type {any} */ r) =>
+/** One record as a table row; `partition` adds its partition's cell (pages across partitions). */
+function recordRow(/** @type {any} */ r, partition = false) {
+  return h(
+    `tr${r.aborted ? '.aborted' : ''}`,
+    { 'data-offset': r.offset, 'data-partition': partition ? r.partition : undefined },
+    partition ? td(r.partition) : null,
+    td(num(r.offset)),
+    h('td.mono', { title: r.timestampType }, time(r.timestamp)),
+    h('td', null, r.control ? h('span.badge', null, `${r.control} marker`) : field(r.key)),
+    h('td', null, r.control ? null : field(r.value)),
     h(
-      `tr${r.aborted ? '.aborted' : ''}`,
-      { 'data-offset': r.offset },
-      td(num(r.offset)),
-      h('td.mono', { title: r.timestampType }, time(r.timestamp)),
-      h('td', null, r.control ? h('span.badge', null, `${r.control} marker`) : field(r.key)),
-      h('td', null, r.control ? null : field(r.value)),
-      h(
-        'td',
-        null,
-        r.headers.map((/** @type {any} */ x) =>
-          h(
-            'div',
-            null,
-            h('code', null, x.key),
-            ': ',
-            x.value === null ? 'null' : x.value.format === 'hex' ? `0x${x.value.data}` : x.value.data,
-          ),
+      'td',
+      null,
+      r.headers.map((/** @type {any} */ x) =>
+        h(
+          'div',
+          null,
+          h('code', null, x.key),
+          ': ',
+          x.value === null ? 'null' : x.value.format === 'hex' ? `0x${x.value.data}` : x.value.data,
         ),
       ),
-      h(
-        'td',
-        null,
-        r.compression !== 'none' ? h('span.badge', null, r.compression) : null,
-        r.transactional && !r.control ? h('span.badge', null, 'transactional') : null,
-        r.aborted ? h('span.badge.bad', null, 'aborted') : null,
-        r.pending ? h('span.badge.warn', null, 'open transaction') : null,
-      ),
+    ),
+    h(
+      'td',
+      null,
+      r.compression !== 'none' ? h('span.badge', null, r.compression) : null,
+      r.transactional && !r.control ? h('span.badge', null, 'transactional') : null,
+      r.aborted ? h('span.badge.bad', null, 'aborted') : null,
+      r.pending ? h('span.badge.warn', null, 'open transaction') : null,
     ),
   );
+}
+
+/**
+ * Older / Newer / Newest buttons; focus stays on the one pressed once the new page is drawn.
+ * @param {{ older: (() => Promise<void>) | null, newer: (() => Promise<void>) | null, newest: () => Promise<void> }} go
+ */
+function pager(go) {
+  /** @param {string} label @param {(() => Promise<void>) | null} fn */
+  const button = (label, fn) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-pager': label,
+        disabled: fn === null,
+        onclick: async () => {
+          if (!fn) return;
+          await fn();
+          // The buttons are drawn anew: keep the focus on this one, or on the other way at an end.
+          const buttons = [...document.querySelectorAll('button[data-pager]')];
+          const again = buttons.find((b) => b.getAttribute('data-pager') === label);
+          const next =
+            again instanceof HTMLButtonElement && !again.disabled
+              ? again
+              : buttons.find((b) => b instanceof HTMLButtonElement && !b.disabled);
+          if (next instanceof HTMLElement) next.focus();
+        },
+      },
+      label,
+    );
+  return h(
+    'div.pager',
+    null,
+    button('← Older', go.older),
+    button('Newer →', go.newer),
+    h('button.ghost', { type: 'button', onclick: go.newest }, 'Newest'),
+  );
+}
+
+/** @param {any} page @param {(p: Record<string, string>) => Promise<void>} load */
+function pageView(page, load) {
+  const first = page.records[0]?.offset ?? page.startOffset;
   return [
     h(
       'p.muted',
@@ -711,33 +772,55 @@ function pageView(page, load, limit) {
       page.records.length
         ? `Showing ${num(page.records.length)} from offset ${num(first)}; ${bytes(page.scannedBytes)} read.`
         : 'No records here.',
-      page.scanLimitReached ? ` Search stopped after ${bytes(page.scannedBytes)}: continue with Newer.` : '',
+      page.scanLimitReached ? ` Reading stopped after ${bytes(page.scannedBytes)}: page on to continue.` : '',
     ),
-    table(['Offset', 'Timestamp', 'Key', 'Value', 'Headers', ''], rows, 'No records in this range.'),
+    table(
+      [th('Offset'), 'Timestamp', 'Key', 'Value', 'Headers', ''],
+      page.records.map((/** @type {any} */ r) => recordRow(r)),
+      'No records in this range.',
+    ),
+    pager({
+      // The page before is the records just below this one's start, counted exactly by the broker.
+      older:
+        page.startOffset > page.logStartOffset
+          ? () => load({ from: 'before', offset: String(page.startOffset) })
+          : null,
+      newer:
+        page.nextOffset < page.highWatermark
+          ? () => load({ from: 'offset', offset: String(page.nextOffset) })
+          : null,
+      newest: () => load({ from: 'end' }),
+    }),
+  ];
+}
+
+/** A page across partitions, merged by timestamp. @param {any} page @param {(p: Record<string, string>) => Promise<void>} load */
+function mergedPageView(page, load) {
+  const total = page.partitions.reduce(
+    (/** @type {number} */ n, /** @type {any} */ p) => n + Math.max(0, p.highWatermark - p.logStartOffset),
+    0,
+  );
+  const from = new Set(page.records.map((/** @type {any} */ r) => r.partition));
+  return [
     h(
-      'div.pager',
+      'p.muted',
       null,
-      h(
-        'button',
-        {
-          type: 'button',
-          disabled: first <= page.logStartOffset,
-          onclick: () =>
-            load({ from: 'offset', offset: String(Math.max(page.logStartOffset, first - limit)) }),
-        },
-        '← Older',
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          disabled: page.nextOffset >= page.highWatermark,
-          onclick: () => load({ from: 'offset', offset: String(page.nextOffset) }),
-        },
-        'Newer →',
-      ),
-      h('button.ghost', { type: 'button', onclick: () => load({ from: 'end' }) }, 'Newest'),
+      `All ${page.partitions.length} partitions (${num(total)} offsets below the high watermarks), merged by timestamp. `,
+      page.records.length
+        ? `Showing ${num(page.records.length)} from ${from.size} partition(s); ${bytes(page.scannedBytes)} read.`
+        : 'No records here.',
+      page.scanLimitReached ? ` Reading stopped after ${bytes(page.scannedBytes)}: page on to continue.` : '',
     ),
+    table(
+      [th('Partition'), th('Offset'), 'Timestamp', 'Key', 'Value', 'Headers', ''],
+      page.records.map((/** @type {any} */ r) => recordRow(r, true)),
+      'No records in this range.',
+    ),
+    pager({
+      older: page.hasOlder ? () => load({ from: 'before', cursor: page.startCursor }) : null,
+      newer: page.hasNewer ? () => load({ from: 'after', cursor: page.endCursor }) : null,
+      newest: () => load({ from: 'end' }),
+    }),
   ];
 }
 
@@ -778,12 +861,35 @@ function stateBadge(state) {
   return h(`span.badge${cls}`, null, state);
 }
 
+/**
+ * Total lag samples per group, kept for the page's life so a group's chart survives re-renders (a
+ * reset, a config change, leaving and coming back): at most LAG_SAMPLES per group (5 minutes at
+ * the 2 s refresh) and LAG_GROUPS groups, the least recently shown dropped first.
+ * @type {Map<string, [number, number][]>}
+ */
+const lagHistory = new Map();
+const LAG_SAMPLES = 150;
+const LAG_GROUPS = 20;
+
+/** @param {string} id @returns {[number, number][]} */
+function lagSamples(id) {
+  const series = lagHistory.get(id) ?? [];
+  lagHistory.delete(id);
+  lagHistory.set(id, series);
+  while (lagHistory.size > LAG_GROUPS) {
+    const oldest = lagHistory.keys().next().value;
+    if (oldest === undefined) break;
+    lagHistory.delete(oldest);
+  }
+  return series;
+}
+
 /** @param {HTMLElement} main @param {string} id @returns {Promise<View>} */
 export async function group(main, id) {
+  const summary = h('div');
+  const chart = h('div');
   const info = h('div');
-  const chart = h('div.charts');
-  /** @type {[number, number][]} */
-  const lagSeries = [];
+  const lagSeries = lagSamples(id);
   let state = '';
   main.replaceChildren(
     h('div.crumbs', null, h('a', { href: '#/groups' }, 'Consumer groups'), ' / '),
@@ -795,8 +901,13 @@ export async function group(main, id) {
       h('button', { type: 'button', onclick: () => resetDialog(id, state) }, 'Reset offsets'),
       h('button.danger', { type: 'button', onclick: () => deleteGroupDialog(id) }, 'Delete group'),
     ),
+    h(
+      'div.group-head',
+      null,
+      summary,
+      h('div', null, chart, h('p.muted', null, 'Sampled every 2 s while this console shows the group.')),
+    ),
     info,
-    chart,
   );
   const refresh = async () => {
     let g;
@@ -808,8 +919,8 @@ export async function group(main, id) {
     }
     state = g.state;
     lagSeries.push([Date.now(), g.totalLag]);
-    if (lagSeries.length > 150) lagSeries.shift();
-    info.replaceChildren(
+    if (lagSeries.length > LAG_SAMPLES) lagSeries.splice(0, lagSeries.length - LAG_SAMPLES);
+    summary.replaceChildren(
       h(
         'dl.kv',
         null,
@@ -822,6 +933,8 @@ export async function group(main, id) {
         h('dt', null, 'Total lag'),
         h('dd', { 'data-testid': 'total-lag' }, num(g.totalLag)),
       ),
+    );
+    info.replaceChildren(
       h('h2', null, `Members (${g.members.length})`),
       table(
         ['Member', 'Client id', 'Host', 'Assigned partitions'],
@@ -865,9 +978,7 @@ export async function group(main, id) {
         'No committed offsets.',
       ),
     );
-    chart.replaceChildren(
-      lineChart('Total lag (while this page is open)', [{ name: 'lag', points: lagSeries }], num),
-    );
+    chart.replaceChildren(lineChart('Total lag', [{ name: 'lag', points: lagSeries }], num));
   };
   await refresh();
   return { refresh };

@@ -296,7 +296,9 @@ describe('produce and browse records', () => {
     expect(out.json.error).toMatch(
       /offset 999 is out of range: partition 0 of 'paged' holds offsets 0 to 249/,
     );
-    expect((await get('from=yesterday')).json.error).toMatch(/from must be start, end, offset or timestamp/);
+    expect((await get('from=yesterday')).json.error).toMatch(
+      /from must be start, end, offset, before or timestamp/,
+    );
     expect((await get('from=timestamp&timestamp=noon')).status).toBe(400);
     expect((await call('GET', '/api/topics/paged/partitions/5/records')).json).toMatchObject({
       errorCode: 'UNKNOWN_TOPIC_OR_PARTITION',
@@ -304,6 +306,211 @@ describe('produce and browse records', () => {
     });
     expect((await call('GET', '/api/topics/none/partitions/0/records')).status).toBe(404);
     expect((await call('GET', '/api/topics/paged/partitions/-1/records')).status).toBe(400);
+  });
+
+  it('pages back by exactly `limit` records across transaction markers (from=before, from=end)', async () => {
+    k.createTopic('gaps', { partitions: 1 });
+    const producer = kafka().producer({
+      transactionalId: 'gaps-tx',
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await producer.connect();
+    // 6 transactions of 4 records: every fifth offset is a commit marker (offsets 4, 9, …, 29).
+    for (let t = 0; t < 6; t++) {
+      const txn = await producer.transaction();
+      await txn.send({
+        topic: 'gaps',
+        messages: Array.from({ length: 4 }, (_, i) => ({
+          key: `k${(t * 4 + i) % 3}`,
+          value: `v${t * 4 + i}`,
+        })),
+      });
+      await txn.commit();
+    }
+    await producer.disconnect();
+    const get = (q: string) => call('GET', `/api/topics/gaps/partitions/0/records?${q}`);
+    const values = (r: Awaited<ReturnType<typeof call>>) =>
+      r.json.records.map((x: { value: { data: string } }) => x.value.data);
+    // The newest 10 records: 10 of them, though they span 12 offsets.
+    let r = await get('from=end&limit=10');
+    expect(values(r)).toEqual(Array.from({ length: 10 }, (_, i) => `v${14 + i}`));
+    expect(r.json).toMatchObject({ startOffset: 17, nextOffset: 30, highWatermark: 30 });
+    // Older, and older again: exact pages, each ending where the newer one started.
+    r = await get(`from=before&offset=${r.json.startOffset}&limit=10`);
+    expect(values(r)).toEqual(Array.from({ length: 10 }, (_, i) => `v${4 + i}`));
+    expect(r.json.nextOffset).toBe(17);
+    r = await get(`from=before&offset=${r.json.startOffset}&limit=10`);
+    expect(values(r)).toEqual(['v0', 'v1', 'v2', 'v3']);
+    expect(r.json.startOffset).toBe(0);
+    // With control records, markers count as records of the page.
+    r = await get('from=before&offset=30&limit=5&control=true');
+    expect(r.json.records.map((x: { offset: number }) => x.offset)).toEqual([25, 26, 27, 28, 29]);
+    expect(r.json.records[4].control).toBe('COMMIT');
+    // By key, back from the end: the 5 newest records with key k1, wherever they lie.
+    r = await get('from=before&offset=30&limit=5&key=k1');
+    expect(values(r)).toEqual(['v7', 'v10', 'v13', 'v16', 'v19', 'v22'].slice(1));
+    // Bad input.
+    expect((await get('from=before')).json.error).toBe('offset must be an integer, got undefined');
+    expect((await get('from=before&offset=31')).status).toBe(416);
+    expect((await get('from=before&offset=5&control=maybe')).json.error).toBe(
+      'control must be true or false, got "maybe"',
+    );
+  });
+
+  it('reads at most 8 MiB for an older page of large records, and returns the newest of them', async () => {
+    k.createTopic('large', { partitions: 1 });
+    const producer = kafka().producer();
+    await producer.connect();
+    for (let i = 0; i < 12; i++) {
+      await producer.send({ topic: 'large', messages: [{ value: Buffer.alloc(900 * 1024, 0x41 + i) }] });
+    }
+    await producer.disconnect();
+    const r = await call('GET', '/api/topics/large/partitions/0/records?from=end&limit=50');
+    const offsets = r.json.records.map((x: { offset: number }) => x.offset);
+    expect(offsets.length).toBeGreaterThan(0);
+    expect(offsets.length).toBeLessThan(12);
+    // The newest ones, contiguous up to the end; the next older page continues below them.
+    expect(offsets).toEqual(Array.from({ length: offsets.length }, (_, i) => 12 - offsets.length + i));
+    expect(r.json).toMatchObject({ startOffset: offsets[0], nextOffset: 12, scanLimitReached: true });
+    expect(r.json.scannedBytes).toBeLessThanOrEqual(8 * 1024 * 1024 + 1024 * 1024);
+    const older = await call(
+      'GET',
+      `/api/topics/large/partitions/0/records?from=before&offset=${offsets[0]}&limit=50`,
+    );
+    expect(older.json.records.at(-1).offset).toBe(offsets[0] - 1);
+    // Across partitions the same bound holds.
+    const all = await call('GET', '/api/topics/large/records?from=end&limit=50');
+    expect(all.json.records.length).toBeLessThan(12);
+    expect(all.json.scanLimitReached).toBe(true);
+    expect(all.json.records.at(-1)).toMatchObject({ partition: 0, offset: 11 });
+  });
+
+  it('shares the 8 MiB between partitions when searching all of them by key, so paging on always progresses', async () => {
+    k.createTopic('sparse', { partitions: 2 });
+    const producer = kafka().producer();
+    await producer.connect();
+    await producer.send({ topic: 'sparse', messages: [{ partition: 0, key: 'x', value: 'first' }] });
+    for (let i = 0; i < 12; i++) {
+      await producer.send({
+        topic: 'sparse',
+        messages: [{ partition: 0, key: 'big', value: Buffer.alloc(900 * 1024, 0x61 + i) }],
+      });
+    }
+    await producer.send({ topic: 'sparse', messages: [{ partition: 1, key: 'x', value: 'second' }] });
+    await producer.disconnect();
+    const found: string[] = [];
+    let r = await call('GET', '/api/topics/sparse/records?from=start&key=x&limit=10');
+    for (let pages = 1; ; pages++) {
+      expect(r.json.scannedBytes).toBeLessThanOrEqual(9 * 1024 * 1024);
+      found.push(
+        ...r.json.records.map(
+          (x: { partition: number; value: { data: string } }) => `${x.partition}:${x.value.data}`,
+        ),
+      );
+      if (!r.json.hasNewer) break;
+      expect(pages).toBeLessThan(5);
+      r = await call(
+        'GET',
+        `/api/topics/sparse/records?from=after&cursor=${r.json.endCursor}&key=x&limit=10`,
+      );
+    }
+    expect(found).toEqual(['0:first', '1:second']);
+  });
+
+  it('browses all partitions merged by timestamp, paging forward and back with cursors', async () => {
+    k.createTopic('merged', { partitions: 3 });
+    const producer = kafka().producer();
+    await producer.connect();
+    const t0 = Date.now() - 100_000;
+    // Record n goes to partition n % 3 with timestamp t0 + 10n: merged, they are 0, 1, 2, … 29.
+    for (let p = 0; p < 3; p++) {
+      await producer.send({
+        topic: 'merged',
+        messages: Array.from({ length: 10 }, (_, i) => ({
+          partition: p,
+          key: `k${(i * 3 + p) % 4}`,
+          value: `n${i * 3 + p}`,
+          timestamp: String(t0 + (i * 3 + p) * 10),
+        })),
+      });
+    }
+    await producer.disconnect();
+    const get = (q: string) => call('GET', `/api/topics/merged/records?${q}`);
+    const ns = (r: Awaited<ReturnType<typeof call>>) =>
+      r.json.records.map((x: { value: { data: string } }) => Number(x.value.data.slice(1)));
+    let r = await get('from=start&limit=7');
+    expect(ns(r)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(r.json.records.map((x: { partition: number; offset: number }) => [x.partition, x.offset])).toEqual(
+      [
+        [0, 0],
+        [1, 0],
+        [2, 0],
+        [0, 1],
+        [1, 1],
+        [2, 1],
+        [0, 2],
+      ],
+    );
+    expect(r.json).toMatchObject({
+      startCursor: '0:0,1:0,2:0',
+      endCursor: '0:3,1:2,2:2',
+      hasOlder: false,
+      hasNewer: true,
+    });
+    expect(r.json.partitions).toHaveLength(3);
+    // Forward to the end: every record once, in order.
+    const seen: number[] = [...ns(r)];
+    while (r.json.hasNewer) {
+      r = await get(`from=after&cursor=${r.json.endCursor}&limit=7`);
+      seen.push(...ns(r));
+    }
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // The newest page, then back to the start.
+    r = await get('from=end&limit=8');
+    expect(ns(r)).toEqual([22, 23, 24, 25, 26, 27, 28, 29]);
+    expect(r.json).toMatchObject({ endCursor: '0:10,1:10,2:10', hasNewer: false, hasOlder: true });
+    const back: number[] = [...ns(r)];
+    while (r.json.hasOlder) {
+      r = await get(`from=before&cursor=${r.json.startCursor}&limit=8`);
+      back.unshift(...ns(r));
+    }
+    expect(back).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // Newer from an older page comes back to where it was.
+    r = await get('from=before&cursor=0:5,1:5,2:5&limit=4');
+    expect(ns(r)).toEqual([11, 12, 13, 14]);
+    r = await get(`from=after&cursor=${r.json.endCursor}&limit=4`);
+    expect(ns(r)).toEqual([15, 16, 17, 18]);
+    // From a timestamp (each partition from its own ListOffsets answer), and by key.
+    r = await get(`from=timestamp&timestamp=${t0 + 125}&limit=3`);
+    expect(ns(r)).toEqual([13, 14, 15]);
+    r = await get('from=start&key=k2&limit=500');
+    expect(ns(r)).toEqual([2, 6, 10, 14, 18, 22, 26]);
+    // A cursor below the log start or above the high watermark is clamped; a missing partition starts at its start.
+    r = await get('from=after&cursor=0:99,2:0&limit=3');
+    expect(ns(r)).toEqual([1, 2, 4]);
+
+    // Bad input: clear 4xx.
+    expect((await get('from=after')).json.error).toMatch(
+      /^cursor is required with from=after or from=before/,
+    );
+    expect((await get('from=after&cursor=0-1')).json.error).toMatch(
+      /^cursor must be partition:offset pairs separated by commas/,
+    );
+    expect((await get('from=before&cursor=7:0')).json.error).toBe(
+      'cursor names partition 7, but the topic has 3 partition(s)',
+    );
+    expect((await get('from=offset&offset=3')).json.error).toMatch(/^from=offset needs one partition/);
+    expect((await get('from=tomorrow')).json.error).toMatch(
+      /^from must be start, end, timestamp, after or before/,
+    );
+    expect((await get('limit=501')).json.error).toBe('limit must be between 1 and 500, got 501');
+    expect((await get('from=timestamp&timestamp=noon')).status).toBe(400);
+    expect((await get('from=after&cursor=1:4,1:5')).json.error).toBe('cursor names partition 1 twice');
+    expect(await call('GET', '/api/topics/nope/records')).toMatchObject({
+      status: 404,
+      json: { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' },
+    });
   });
 
   it('marks aborted and open transactional records, and shows control records only when asked', async () => {
@@ -348,6 +555,11 @@ describe('produce and browse records', () => {
 
     // The transactions page: the open transaction with its partition, and the producer.
     r = await call('GET', '/api/transactions');
+    // (Other tests' transactional producers are there too: look at this one's.)
+    r.json.transactions = r.json.transactions.filter(
+      (x: { transactionalId: string }) => x.transactionalId === 'console-tx',
+    );
+    r.json.producers = r.json.producers.filter((x: { topic: string }) => x.topic === 'tx');
     expect(r.json.transactions).toEqual([
       expect.objectContaining({
         transactionalId: 'console-tx',
@@ -462,6 +674,12 @@ describe('overview and the page itself', () => {
     expect(r.json).toMatchObject({ controllerId: 1, brokers: [{ nodeId: 1 }], sampleIntervalMs: 2000 });
     expect(r.json.samples.length).toBeGreaterThanOrEqual(1);
     expect(r.json.now.messagesIn).toBe(k.broker.metrics.totals.messagesIn);
+    // Messages out: what the earlier tests' kafkajs consumers fetched, the same total /metrics exports.
+    expect(r.json.now.messagesOut).toBeGreaterThan(0);
+    expect(r.json.now.messagesOut).toBe(k.broker.metrics.totals.messagesOut);
+    expect(await k.metrics()).toContain(
+      `kbroker_server_brokertopicmetrics_messagesout_total ${k.broker.metrics.totals.messagesOut}`,
+    );
     expect(r.json.now.bytesOnDisk).toBeGreaterThan(0);
     expect(r.json.partitions).toBe(
       k.broker.replicaManager.topics().reduce((n, t) => n + t.partitions.length, 0),

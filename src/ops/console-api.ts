@@ -10,7 +10,10 @@
  *   GET    /api/topics/:topic/configs                  DescribeConfigs (with documentation)
  *   PATCH  /api/topics/:topic/configs                  IncrementalAlterConfigs {set?: {k: v}, delete?: [k]}
  *   GET    /api/topics/:topic/partitions/:p/records    a page of records (ops/records-view.ts)
- *          ?from=start|end|offset|timestamp &offset= &timestamp= &limit= &key= &control=true
+ *          ?from=start|end|offset|before|timestamp &offset= &timestamp= &limit= &key= &control=true
+ *          (before: the `limit` records just below `offset`, counted exactly across gaps)
+ *   GET    /api/topics/:topic/records                  a page of all partitions merged by timestamp
+ *          ?from=start|end|timestamp|after|before &cursor=p:offset,… &timestamp= &limit= &key= &control=true
  *   POST   /api/topics/:topic/records                  Produce {partition?, key?, value?, headers?}
  *   POST   /api/groups/:group/reset-offsets            ListOffsets + OffsetCommit {to, timestamp?, offset?, topic?}
  *   DELETE /api/groups/:group                          DeleteGroups
@@ -38,7 +41,14 @@ import type { Broker } from '../server/broker.js';
 import { groupsWithLag } from './groups.js';
 import { callKafka, check, KafkaApiError } from './kafka-call.js';
 import { partitionForKey } from './murmur2.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, readRecordsPage } from './records-view.js';
+import {
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  type Positions,
+  readMergedPage,
+  readRecordsPage,
+  readRecordsPageBefore,
+} from './records-view.js';
 import type { Sampler } from './sampler.js';
 
 /** A 4xx the admin API answers with `{error}`. */
@@ -126,6 +136,41 @@ function timestampParam(value: unknown, what: string): number {
     return t;
   }
   return intParam(value, what, 0, 8.64e15);
+}
+
+/** The records to keep: `key=` (exact, UTF-8) and `control=true`. */
+function recordFilter(q: Record<string, string | undefined>): { includeControl: boolean; key?: Buffer } {
+  if (q.control !== undefined && q.control !== 'true' && q.control !== 'false') {
+    throw new BadRequest(`control must be true or false, got ${JSON.stringify(q.control)}`);
+  }
+  if (q.key === undefined) return { includeControl: q.control === 'true' };
+  if (q.key.length > 4096) throw new BadRequest('key must be at most 4096 characters');
+  return { includeControl: q.control === 'true', key: Buffer.from(q.key, 'utf8') };
+}
+
+/** A cursor across partitions, `partition:offset,…` as pages answer it (offsets are clamped to each partition's range). */
+function cursorParam(value: string | undefined, partitions: number): Positions {
+  if (value === undefined || value === '') {
+    throw new BadRequest(
+      "cursor is required with from=after or from=before (a page's startCursor or endCursor)",
+    );
+  }
+  if (value.length > 20 * 1024 || !/^\d{1,7}:\d{1,16}(,\d{1,7}:\d{1,16})*$/.test(value)) {
+    throw new BadRequest(
+      `cursor must be partition:offset pairs separated by commas, got ${JSON.stringify(value.slice(0, 80))}`,
+    );
+  }
+  const out: Positions = new Map();
+  for (const pair of value.split(',')) {
+    const [p, o] = pair.split(':').map(Number) as [number, number];
+    if (p >= partitions) {
+      throw new BadRequest(`cursor names partition ${p}, but the topic has ${partitions} partition(s)`);
+    }
+    if (!Number.isSafeInteger(o)) throw new BadRequest(`cursor offset ${o} is not a safe integer`);
+    if (out.has(p)) throw new BadRequest(`cursor names partition ${p} twice`);
+    out.set(p, o);
+  }
+  return out;
 }
 
 function partitionOf(broker: Broker, topic: string, partition: number) {
@@ -444,10 +489,12 @@ export function consoleRoutes(
       const lo = p.logStartOffset;
       const hw = p.highWatermark;
       const from = q.from ?? 'start';
+      const filter = recordFilter(q);
+      const page = { topic: req.params.topic, partition: p, limit, ...filter };
+      if (from === 'end') return readRecordsPageBefore({ ...page, before: hw });
       let start: number;
       if (from === 'start') start = lo;
-      else if (from === 'end') start = Math.max(lo, hw - limit);
-      else if (from === 'offset') {
+      else if (from === 'offset' || from === 'before') {
         start = intParam(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER);
         if (start < lo || start > hw) {
           throw new BadRequest(
@@ -455,26 +502,57 @@ export function consoleRoutes(
             416,
           );
         }
+        if (from === 'before') return readRecordsPageBefore({ ...page, before: start });
       } else if (from === 'timestamp') {
         const ts = timestampParam(q.timestamp, 'timestamp');
         const found = (await listOffsets(b, req.params.topic, [partition], ts)).get(partition)!;
         start = found < 0 ? hw : Math.max(found, lo);
       } else {
-        throw new BadRequest(`from must be start, end, offset or timestamp, got ${JSON.stringify(from)}`);
+        throw new BadRequest(
+          `from must be start, end, offset, before or timestamp, got ${JSON.stringify(from)}`,
+        );
       }
-      let key: Buffer | undefined;
-      if (q.key !== undefined) {
-        if (q.key.length > 4096) throw new BadRequest('key must be at most 4096 characters');
-        key = Buffer.from(q.key, 'utf8');
+      return readRecordsPage({ ...page, startOffset: start });
+    },
+  );
+
+  app.get<{ Params: { topic: string }; Querystring: Record<string, string | undefined> }>(
+    '/api/topics/:topic/records',
+    async (req) => {
+      const b = need();
+      const q = req.query;
+      const t = b.replicaManager.topic(req.params.topic);
+      if (!t) throw new KafkaApiError(3, `Topic '${req.params.topic}' does not exist.`);
+      const limit = q.limit === undefined ? DEFAULT_LIMIT : intParam(q.limit, 'limit', 1, MAX_LIMIT);
+      const from = q.from ?? 'end';
+      const page = { topic: t.name, partitions: t.partitions, limit, ...recordFilter(q) };
+      if (from === 'start' || from === 'end') {
+        return readMergedPage({
+          ...page,
+          positions: new Map(),
+          direction: from === 'start' ? 'forward' : 'backward',
+        });
       }
-      return readRecordsPage({
-        topic: req.params.topic,
-        partition: p,
-        startOffset: start,
-        limit,
-        includeControl: q.control === 'true',
-        ...(key ? { key } : {}),
-      });
+      if (from === 'timestamp') {
+        const ts = timestampParam(q.timestamp, 'timestamp');
+        const ids = t.partitions.map((p) => p.partition);
+        const found = await listOffsets(b, t.name, ids, ts);
+        const positions: Positions = new Map();
+        for (const p of t.partitions) {
+          const o = found.get(p.partition) ?? -1;
+          positions.set(p.partition, o < 0 ? p.highWatermark : o);
+        }
+        return readMergedPage({ ...page, positions, direction: 'forward' });
+      }
+      if (from === 'after' || from === 'before') {
+        const positions = cursorParam(q.cursor, t.partitions.length);
+        return readMergedPage({ ...page, positions, direction: from === 'after' ? 'forward' : 'backward' });
+      }
+      throw new BadRequest(
+        from === 'offset'
+          ? 'from=offset needs one partition (offsets are per partition): use /api/topics/:topic/partitions/:p/records, or from=after with a cursor'
+          : `from must be start, end, timestamp, after or before, got ${JSON.stringify(from)}`,
+      );
     },
   );
 

@@ -66,7 +66,11 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     const ui = `${k.httpUrl}/ui/`;
     await page.goto(ui);
     await page.getByText('Messages in /s').waitFor();
-    expect(await page.locator('.card').count()).toBe(8);
+    expect(await page.locator('.card').count()).toBe(9);
+    // Nothing consumed yet: messages out starts at 0 (it moves once the group below consumes).
+    expect(await page.locator('.card', { hasText: 'Messages out /s' }).locator('.sub').textContent()).toBe(
+      '0 since start',
+    );
 
     // Topics: a bad name shows Kafka's message in the dialog; a good one is created.
     await page.keyboard.press('2');
@@ -102,10 +106,13 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     const client = new Kafka({ brokers: k.brokers, logLevel: logLevel.NOTHING, clientId: 'e2e' });
     const producer = client.producer();
     await producer.connect();
+    const sentAt = Date.now();
     await producer.send({
       topic: 'e2e-orders',
+      // A millisecond apart, so that the records of all partitions interleave by timestamp.
       messages: Array.from({ length: 30 }, (_, i) => ({
         partition: i % 3,
+        timestamp: String(sentAt + i),
         key: `order-${i + 2}`,
         value: JSON.stringify({ id: i + 2, item: ['tea', 'cake', 'juice'][i % 3], qty: (i % 4) + 1 }),
         headers: { source: 'kafkajs' },
@@ -134,6 +141,38 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => rows.count()).toBe(3);
     expect(await rows.nth(0).getAttribute('data-offset')).toBe('10');
+    // Older: the records just below, counted by the broker (10 of them: offsets 0 to 9).
+    await page.getByRole('button', { name: '← Older' }).click();
+    await expect.poll(() => rows.first().getAttribute('data-offset')).toBe('0');
+    expect(await rows.count()).toBe(10);
+    expect(await rows.last().getAttribute('data-offset')).toBe('9');
+    // Focus stays on the pager for the next key press; Older is disabled at the log start.
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Newer →');
+    expect(await page.getByRole('button', { name: '← Older' }).isDisabled()).toBe(true);
+
+    // All partitions, merged by timestamp: 20 of the 33, then the 13 newer, then back.
+    await page.getByLabel('Partition', { exact: true }).selectOption('all');
+    await page.getByLabel('From', { exact: true }).selectOption('start');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => rows.count()).toBe(20);
+    const partitionsShown = async () =>
+      new Set(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-partition'))));
+    expect(await partitionsShown()).toEqual(new Set(['0', '1', '2']));
+    const stamps = async () =>
+      rows.evaluateAll((trs) => trs.map((tr) => tr.querySelector('td.mono')?.textContent ?? ''));
+    const first20 = await stamps();
+    expect([...first20].sort()).toEqual(first20);
+    await page.getByRole('button', { name: 'Newer →' }).click();
+    await expect.poll(() => rows.count()).toBe(13);
+    expect((await stamps())[0]! >= first20[19]!).toBe(true);
+    expect(await page.getByRole('button', { name: 'Newer →' }).isDisabled()).toBe(true);
+    // Back by keyboard ("[" is older, as the side bar says), focus on the page's body.
+    await page.locator('main').focus();
+    await page.keyboard.press('[');
+    await expect.poll(() => rows.count()).toBe(20);
+    expect(await stamps()).toEqual(first20);
+    await page.evaluate('window.scrollTo(0, 0)');
+    await shot('records-all');
 
     await page.getByRole('link', { name: 'Configs' }).click();
     await page.getByLabel('retention.ms', { exact: true }).waitFor();
@@ -164,6 +203,8 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.getByText('e2e-orders: 0, 1, 2').waitFor();
     await page.waitForTimeout(2500); // a second lag sample for the chart
     await shot('group');
+    const lagChart = page.locator('.chart', { hasText: 'Total lag' });
+    expect(await lagChart.locator('path').count()).toBeGreaterThan(0);
 
     // Reset is refused while the group has members (Kafka's message), allowed once it is empty.
     await page.getByRole('button', { name: 'Reset offsets' }).click();
@@ -180,17 +221,46 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.locator('dialog select[name=to]').selectOption('earliest');
     await page.getByRole('button', { name: 'Reset', exact: true }).click();
     await expect.poll(() => lag.textContent(), { timeout: 10_000 }).toBe('33');
+    // The page was drawn anew after the reset; the lag chart kept its samples (0 … then 33).
+    expect(await lagChart.getByText('collecting samples').count()).toBe(0);
+    expect(await lagChart.locator('path').count()).toBeGreaterThan(0);
+    await expect.poll(() => lagChart.locator('.legend').textContent()).toContain('33');
     await shot('group-reset');
 
     // The other pages, and the dark theme by keyboard.
+    // An open transaction from a kafkajs transactional producer: its state, partition and age.
+    const txProducer = client.producer({
+      transactionalId: 'e2e-tx',
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
+    await txProducer.connect();
+    const txn = await txProducer.transaction();
+    await txn.send({
+      topic: 'e2e-orders',
+      messages: [{ partition: 2, key: 'order-99', value: '{"id":99}' }],
+    });
     await page.keyboard.press('4');
     await page.getByRole('heading', { name: 'Transactions and producers' }).waitFor();
+    const txRow = page.locator('tr', { hasText: 'e2e-tx' });
+    await expect.poll(() => txRow.textContent()).toContain('Ongoing');
+    expect(await txRow.textContent()).toContain('e2e-orders-2');
+    await page.locator('tr', { hasText: 'offset 10' }).waitFor(); // the producer's open transaction in partition 2
     await shot('transactions');
     await page.keyboard.press('2');
     await page.getByRole('link', { name: 'e2e-orders' }).waitFor();
     await shot('topics');
     await page.keyboard.press('1');
     await page.getByText('Messages in /s').waitFor();
+    // Messages out: the group's 33 records (and the browser's reads are not fetches: not counted).
+    const out = page.locator('.card', { hasText: 'Messages out /s' }).locator('.sub');
+    await expect
+      .poll(async () => Number((await out.textContent())?.split(' ')[0]?.replace(/\D/g, '')))
+      .toBeGreaterThanOrEqual(33);
+    expect(k.broker.metrics.totals.messagesOut).toBeGreaterThanOrEqual(33);
+    await expect
+      .poll(() => page.locator('.chart', { hasText: 'Messages per second' }).locator('path.s1').count())
+      .toBe(1);
     await page.waitForTimeout(2500);
     await shot('overview');
     await page.keyboard.press('t');
@@ -199,8 +269,14 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.keyboard.press('2');
     await page.getByRole('link', { name: 'e2e-orders' }).click();
     await page.getByRole('link', { name: 'Records' }).click();
-    await page.getByText(/Showing \d+ from offset/).waitFor();
+    await page.getByText(/Showing \d+ from \d+ partition/).waitFor();
     await shot('records-dark');
+    // The open transaction's record is there, flagged.
+    expect(await page.locator('tr[data-partition="2"][data-offset="10"]').textContent()).toContain(
+      'open transaction',
+    );
+    await txn.abort();
+    await txProducer.disconnect();
     await producer.disconnect();
 
     expect(foreign).toEqual([]);

@@ -103,6 +103,9 @@ describe('admin HTTP listener', () => {
       const returned = res.responses[0]!.partitions[0]!.records!.length;
       expect(returned).toBe(bytesIn);
       expect(delta(after, mid, 'kafka_server_brokertopicmetrics_bytesout_total{topic="m"}')).toBe(returned);
+      // Messages out (kbroker's own counter): the 1,000 records of the batches returned.
+      expect(delta(after, mid, 'kbroker_server_brokertopicmetrics_messagesout_total{topic="m"}')).toBe(1000);
+      expect(delta(after, mid, 'kbroker_server_brokertopicmetrics_messagesout_total')).toBe(1000);
       expect(
         delta(
           after,

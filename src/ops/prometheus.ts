@@ -8,6 +8,7 @@
  * | kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec[,topic=T]     | kafka_server_brokertopicmetrics_bytesin_total{topic} |
  * | kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec[,topic=T]    | kafka_server_brokertopicmetrics_bytesout_total{topic} |
  * | kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec[,topic=T]  | kafka_server_brokertopicmetrics_messagesin_total{topic} |
+ * | (none: kbroker's own; Kafka has no messages-out meter)               | kbroker_server_brokertopicmetrics_messagesout_total{topic} |
  * | kafka.network:type=RequestMetrics,name=RequestsPerSec,request,version | kafka_network_requestmetrics_requests_total{request,version} |
  * | kafka.network:type=RequestMetrics,name=TotalTimeMs,request            | kafka_network_requestmetrics_totaltimems{request} (histogram, ms) |
  * | kafka.network:type=RequestMetrics,name=ErrorsPerSec,request,error     | kafka_network_requestmetrics_errors_total{request,error} |
@@ -172,6 +173,13 @@ function buildRegistry(broker: Broker): Registry {
     'Records appended from clients (MessagesInPerSec); without topic: all topics.',
     ['topic'],
     () => perTopic(m.messagesIn, m.totals.messagesIn),
+  );
+  mirroredCounter(
+    registry,
+    'kbroker_server_brokertopicmetrics_messagesout_total',
+    "Records sent to consumers, counted from the headers of the batches fetches return (kbroker's own: Kafka has no messages-out meter); without topic: all topics.",
+    ['topic'],
+    () => perTopic(m.messagesOut, m.totals.messagesOut),
   );
   mirroredCounter(
     registry,

@@ -1,8 +1,8 @@
 /**
  * The last minutes of the broker's counters, for the console's live charts: every `intervalMs`
  * the all-topics totals that /metrics exports (kafka_server_brokertopicmetrics_messagesin_total,
- * _bytesin_total, _bytesout_total), the bytes on disk (sum of kafka_log_log_size) and the open
- * connections are copied into a ring. The page turns consecutive samples into rates, so a chart
+ * _bytesin_total, _bytesout_total, kbroker_server_brokertopicmetrics_messagesout_total), the
+ * bytes on disk (sum of kafka_log_log_size) and the open connections are copied into a ring. The page turns consecutive samples into rates, so a chart
  * has history as soon as it opens.
  */
 import type { Broker } from '../server/broker.js';
@@ -11,6 +11,7 @@ export interface Sample {
   /** Wall-clock time of the sample (ms since the epoch). */
   t: number;
   messagesIn: number;
+  messagesOut: number;
   bytesIn: number;
   bytesOut: number;
   bytesOnDisk: number;
@@ -35,6 +36,7 @@ export class Sampler {
     return {
       t: Date.now(),
       messagesIn: m.totals.messagesIn,
+      messagesOut: m.totals.messagesOut,
       bytesIn: m.totals.bytesIn,
       bytesOut: m.totals.bytesOut,
       bytesOnDisk,

@@ -43,7 +43,8 @@ const LEADER_EPOCH = 0;
 /** The counters the data path keeps (the broker's Metrics). */
 export interface ReplicaMetrics {
   produced(topic: string, bytes: number, records: number): void;
-  fetched(topic: string, bytes: number): void;
+  /** A fetch returned `records` of `topic` (bytes out, and records out from the batch headers). */
+  fetched(topic: string, records: Buffer): void;
   topicDeleted(topic: string): void;
 }
 
@@ -288,8 +289,9 @@ export class ReplicaManager {
       if (!appended) break;
     }
     requests.forEach((r, i) => {
-      const size = read.results[i]!.records?.length ?? 0;
-      if (size > 0 && r.topic !== undefined) this.broker.metrics.fetched(r.topic, size);
+      const records = read.results[i]!.records;
+      if (records && records.length > 0 && r.topic !== undefined)
+        this.broker.metrics.fetched(r.topic, records);
     });
     return read.results;
   }

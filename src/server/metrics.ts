@@ -10,6 +10,7 @@
  * included.
  */
 import { errorName } from '../protocol/generated/errors.js';
+import { CONTROL_FLAG_MASK, iterateBatches } from '../protocol/record-batch.js';
 
 /** Latency bucket upper bounds in milliseconds (Kafka reports request times in ms). */
 export const LATENCY_BUCKETS_MS: readonly number[] = [
@@ -38,8 +39,15 @@ export class Metrics {
   readonly bytesIn = new Map<string, number>();
   readonly bytesOut = new Map<string, number>();
   readonly messagesIn = new Map<string, number>();
+  /**
+   * Records sent to consumers (kbroker's own: Kafka has MessagesInPerSec but no messages-out
+   * meter). Counted from the headers of the batches a fetch returns, as bytes out counts their
+   * bytes: whole batches, so a fetch from the middle of a batch counts the batch's records before
+   * the fetch offset too; control batches (transaction markers) are not counted.
+   */
+  readonly messagesOut = new Map<string, number>();
   /** Sums over all topics, deleted ones included (Kafka's all-topics BrokerTopicMetrics). */
-  readonly totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0 };
+  readonly totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   /** API name → error name → count. */
   readonly errors = new Map<string, Map<string, number>>();
   /** Open client connections (set by the broker as they come and go). */
@@ -75,9 +83,16 @@ export class Metrics {
     this.totals.messagesIn += messages;
   }
 
-  fetched(topic: string, bytes: number): void {
+  /** A fetch returned `records` of `topic`: counts their bytes and, from the batch headers, their records. */
+  fetched(topic: string, records: Buffer): void {
+    const bytes = records.length;
     this.bytesOut.set(topic, (this.bytesOut.get(topic) ?? 0) + bytes);
     this.totals.bytesOut += bytes;
+    const messages = countRecords(records);
+    if (messages > 0) {
+      this.messagesOut.set(topic, (this.messagesOut.get(topic) ?? 0) + messages);
+      this.totals.messagesOut += messages;
+    }
   }
 
   /** Forgets a deleted topic's series, as Kafka removes its BrokerTopicMetrics. */
@@ -85,6 +100,7 @@ export class Metrics {
     this.bytesIn.delete(topic);
     this.bytesOut.delete(topic);
     this.messagesIn.delete(topic);
+    this.messagesOut.delete(topic);
   }
 
   private countErrors(api: string, response: unknown): void {
@@ -101,6 +117,19 @@ export class Metrics {
       byName.set(error, (byName.get(error) ?? 0) + n);
     }
   }
+}
+
+/**
+ * Records in the whole batches of a fetch's records, from each batch's header (recordsCount, no
+ * decoding); control batches are skipped, and so is a partial batch at the end (a fetch may cut
+ * the last one at its byte limit).
+ */
+export function countRecords(records: Buffer): number {
+  let n = 0;
+  for (const b of iterateBatches(records)) {
+    if ((b.attributes & CONTROL_FLAG_MASK) === 0) n += b.recordsCount;
+  }
+  return n;
 }
 
 /** Counts every numeric `errorCode` field in a decoded message, skipping record bytes. */
