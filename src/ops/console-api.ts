@@ -320,7 +320,7 @@ async function transactions(broker: Broker) {
   const described = ids.length
     ? (await callKafka(broker, describeTransactionsHandler, { transactionalIds: ids })).transactionStates
     : [];
-  const now = Date.now();
+  const now = broker.time.now();
   const txns = described
     .filter((d) => d.errorCode === 0)
     .map((d) => ({
@@ -586,7 +586,7 @@ export function consoleRoutes(
           ? partitionForKey(keyBytes, n)
           : roundRobin++ % n;
     const batch = encodeRecordBatch({
-      records: [{ key: keyBytes, value: valueBytes, headers, timestamp: Date.now() }],
+      records: [{ key: keyBytes, value: valueBytes, headers, timestamp: b.time.now() }],
     });
     const res = await callKafka(b, produceHandler, {
       transactionalId: null,
