@@ -25,6 +25,11 @@ import type { Metrics } from './metrics.js';
 
 const MAX_QUEUED_FRAMES = 64;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What every request of one connection shares. */
+type ConnectionContext = Omit<RequestContext, 'apiVersion' | 'correlationId' | 'clientId'>;
+
 /** What a connection needs of the broker that accepted it. */
 export interface ConnectionHost {
   readonly config: BrokerConfig;
@@ -49,14 +54,23 @@ export class Connection {
   /** Resolves when the request being processed (if any) is done; used by graceful shutdown. */
   idle: Promise<void> = Promise.resolve();
   readonly remote: string;
+  /** The prototype of every request context of this connection. */
+  private readonly connectionContext: ConnectionContext;
 
   constructor(
     private readonly socket: Socket,
     private readonly broker: ConnectionHost,
     /** The listener this connection came in on. */
-    private readonly listenerName: string,
+    listenerName: string,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.connectionContext = {
+      ...broker.services,
+      principal: ANONYMOUS,
+      listenerName,
+      remote: this.remote,
+      signal: this.abortOnClose.signal,
+    };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -203,16 +217,12 @@ export class Connection {
       );
     }
     const request = codecFor<never>(handler.request, apiVersion).read(body);
-    const ctx: RequestContext = {
-      ...this.broker.services,
-      principal: ANONYMOUS,
-      listenerName: this.listenerName,
-      apiVersion,
-      correlationId,
-      clientId: header.clientId,
-      remote: this.remote,
-      signal: this.abortOnClose.signal,
-    };
+    // The request's own fields over the connection's context (services, principal, listener):
+    // a prototype link, not a copy of a dozen fields per request.
+    const ctx = Object.create(this.connectionContext) as Mutable<RequestContext>;
+    ctx.apiVersion = apiVersion;
+    ctx.correlationId = correlationId;
+    ctx.clientId = header.clientId;
     const started = performance.now();
     let response: unknown;
     try {
