@@ -14,31 +14,11 @@ import {
   NEW_MEMBER_JOIN_TIMEOUT_MS,
 } from './group-coordinator.js';
 import type { JoinGroupResult } from './group-metadata.js';
-import { type CoordinatorRecord, decodeCoordinatorKey, type OffsetsLog } from './offsets-topic.js';
+import { decodeCoordinatorKey } from './offsets-topic.js';
+import { MemoryCoordinatorLog } from './runtime/memory-coordinator-log.js';
 
 /** The coordinator's log in memory: the same records it would write to __consumer_offsets. */
-class MemoryOffsetsLog implements OffsetsLog {
-  readonly numPartitions = 50;
-  readonly partitions = new Map<number, CoordinatorRecord[]>();
-  failNext: Error | null = null;
-  append(partition: number, records: readonly CoordinatorRecord[]): void {
-    if (this.failNext) {
-      const e = this.failNext;
-      this.failNext = null;
-      throw e;
-    }
-    const list = this.partitions.get(partition) ?? [];
-    list.push(...records);
-    this.partitions.set(partition, list);
-  }
-  read(partition: number): Iterable<CoordinatorRecord> {
-    return this.partitions.get(partition) ?? [];
-  }
-  ensureCreated(): void {}
-  all(): CoordinatorRecord[] {
-    return [...this.partitions.values()].flat();
-  }
-}
+class MemoryOffsetsLog extends MemoryCoordinatorLog {}
 
 const config: GroupCoordinatorConfig = {
   groupMinSessionTimeoutMs: 10,

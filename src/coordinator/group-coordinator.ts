@@ -34,19 +34,23 @@ import {
   UNKNOWN_MEMBER_ID,
 } from './group-metadata.js';
 import {
-  type CoordinatorRecord,
+  committedRecords,
   decodeGroupMetadataValue,
   decodeOffsetCommitValue,
   groupMetadataKey,
   groupMetadataValue,
   type OffsetAndMetadata,
-  type OffsetsLog,
   offsetCommitKey,
   offsetCommitValue,
   partitionFor,
-  RecordTooLargeError,
   tryDecodeCoordinatorKey,
 } from './offsets-topic.js';
+import {
+  type CoordinatorLog,
+  type CoordinatorRecord,
+  RecordTooLargeError,
+  type TransactionalProducer,
+} from './runtime/coordinator-log.js';
 
 /** Kafka's `GroupCoordinator.NewMemberJoinTimeoutMs`. */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
@@ -157,7 +161,7 @@ export class GroupCoordinator {
 
   constructor(
     readonly config: GroupCoordinatorConfig,
-    private readonly offsetsLog: OffsetsLog,
+    private readonly offsetsLog: CoordinatorLog,
     private readonly log: Logger,
     private readonly time: Time = systemTime,
     /** The broker's scheduler for the periodic offset expiry; its own on `time` when not given. */
@@ -230,7 +234,7 @@ export class GroupCoordinator {
       Map<string, { topic: string; partition: number; value: OffsetAndMetadata }>
     >();
     let skipped = 0;
-    for (const rec of this.offsetsLog.read(p)) {
+    for (const rec of committedRecords(this.offsetsLog.read(p))) {
       const key = tryDecodeCoordinatorKey(rec.key);
       if (key instanceof Error) {
         skipped++;
@@ -1057,6 +1061,22 @@ export class GroupCoordinator {
     if (memberId !== UNKNOWN_MEMBER_ID && !group.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId >= 0 && generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     return ErrorCode.NONE;
+  }
+
+  /** Writes offsets staged by a transaction as its transactional batch; throws when the append fails. */
+  appendTxnOffsets(
+    groupId: string,
+    producer: TransactionalProducer,
+    offsets: readonly { topic: string; partition: number; value: OffsetAndMetadata }[],
+  ): void {
+    this.offsetsLog.append(
+      this.partitionFor(groupId),
+      offsets.map((o) => ({
+        key: offsetCommitKey(groupId, o.topic, o.partition),
+        value: offsetCommitValue(o.value),
+      })),
+      producer,
+    );
   }
 
   /**

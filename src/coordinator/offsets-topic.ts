@@ -24,9 +24,7 @@ import {
   OffsetCommitValue,
   type OffsetCommitValueData,
 } from '../protocol/generated/messages.js';
-import { encodeRecordBatch } from '../protocol/records.js';
-import type { Partition } from '../replication/partition.js';
-import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { CoordinatorBatch, CoordinatorRecord } from './runtime/coordinator-log.js';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
 
@@ -154,118 +152,37 @@ function decodeWithTrailing<T>(
   return decode<T>(spec, Math.min(version, max), body);
 }
 
-// ---- the log -------------------------------------------------------------------------------
-
-export interface CoordinatorRecord {
-  key: Buffer;
-  /** null = tombstone. */
-  value: Buffer | null;
-}
-
-/** Where the coordinator persists its records: one partition of `__consumer_offsets` per group. */
-export interface OffsetsLog {
-  readonly numPartitions: number;
-  /** Appends `records` as one batch to `partition`. Throws when the append fails. */
-  append(partition: number, records: readonly CoordinatorRecord[]): void;
-  /** Every record of `partition` that exists, oldest first (nothing when the topic does not). */
-  read(partition: number): Iterable<CoordinatorRecord>;
-  /** Creates the topic if it does not exist yet (FindCoordinator does, as in Kafka). */
-  ensureCreated(): void;
-}
-
-export class RecordTooLargeError extends Error {
-  override name = 'RecordTooLargeError';
-}
+// ---- loading -------------------------------------------------------------------------------
 
 /**
- * `__consumer_offsets` on this broker's partitions. The topic is created on first write with
- * `cleanup.policy=compact` (Kafka creates it on the first FindCoordinator; kbroker answers that
- * at once and creates the topic when there is something to store).
+ * The records of `__consumer_offsets` batches that are in effect, in order. Transactional offset
+ * commits (TxnOffsetCommit) are held back per producer until their marker: a COMMIT yields them
+ * (at the marker's place), an ABORT drops them, and those still open at the end are left out (the
+ * transaction coordinator stages them again and completes them). An offset tombstone in between
+ * cancels the staged offset of its group and partition.
  */
-export class ReplicaOffsetsLog implements OffsetsLog {
-  readonly numPartitions: number;
-
-  constructor(
-    private readonly replicaManager: ReplicaManager,
-    configuredPartitions: number,
-    private readonly segmentBytes: number,
-    private readonly defaultMaxMessageBytes: number,
-  ) {
-    // Once the topic exists its partition count wins: groups must keep hashing where they live.
-    this.numPartitions =
-      replicaManager.topic(GROUP_METADATA_TOPIC_NAME)?.partitions.length ?? configuredPartitions;
-  }
-
-  private partition(p: number, create: boolean): Partition | undefined {
-    let topic = this.replicaManager.topic(GROUP_METADATA_TOPIC_NAME);
-    if (!topic && create) {
-      topic = this.replicaManager.createTopic(GROUP_METADATA_TOPIC_NAME, this.numPartitions, {
-        'cleanup.policy': 'compact',
-        'segment.bytes': String(this.segmentBytes),
-      });
+export function* committedRecords(batches: Iterable<CoordinatorBatch>): Iterable<CoordinatorRecord> {
+  const pendingTxn = new Map<number, CoordinatorRecord[]>();
+  for (const batch of batches) {
+    if (batch.control !== null) {
+      const staged = pendingTxn.get(batch.producerId);
+      pendingTxn.delete(batch.producerId);
+      if (staged && batch.control === 'COMMIT') yield* staged;
+      continue;
     }
-    return topic?.partitions[p];
-  }
-
-  /** Largest batch the topic accepts (its max.message.bytes). */
-  maxBatchBytes(): number {
-    const t = this.replicaManager.topic(GROUP_METADATA_TOPIC_NAME);
-    const v = t?.effectiveConfig['max.message.bytes'];
-    return v ? Number(v) : this.defaultMaxMessageBytes;
-  }
-
-  ensureCreated(): void {
-    this.partition(0, true);
-  }
-
-  append(partition: number, records: readonly CoordinatorRecord[]): void {
-    if (records.length === 0) return;
-    const p = this.partition(partition, true);
-    if (!p) throw new Error(`${GROUP_METADATA_TOPIC_NAME}-${partition} does not exist`);
-    const now = Date.now();
-    const batch = encodeRecordBatch({
-      records: records.map((r) => ({ key: r.key, value: r.value, timestamp: now })),
-    });
-    if (batch.length > this.maxBatchBytes()) {
-      throw new RecordTooLargeError(
-        `a ${batch.length}-byte batch exceeds ${GROUP_METADATA_TOPIC_NAME}'s max.message.bytes`,
-      );
+    let staged: CoordinatorRecord[] | undefined;
+    if (batch.isTransactional) {
+      staged = pendingTxn.get(batch.producerId);
+      if (!staged) {
+        staged = [];
+        pendingTxn.set(batch.producerId, staged);
+      }
     }
-    p.appendRecordsToLeader(batch);
-  }
-
-  /**
-   * Transactional offset commits (TxnOffsetCommit) are held back per producer until their marker:
-   * a COMMIT yields them (at the marker's place), an ABORT drops them, and those still open at the
-   * end are left out (the transaction coordinator stages them again and completes them). An offset
-   * tombstone in between cancels the staged offset of its group and partition.
-   */
-  *read(partition: number): Iterable<CoordinatorRecord> {
-    const p = this.partition(partition, false);
-    if (!p) return;
-    const pendingTxn = new Map<number, CoordinatorRecord[]>();
-    for (const batch of p.readBatches()) {
-      if (batch.isControl) {
-        const staged = pendingTxn.get(batch.producerId);
-        pendingTxn.delete(batch.producerId);
-        if (staged && batch.controlRecord?.typeName === 'COMMIT') yield* staged;
-        continue;
-      }
-      let staged: CoordinatorRecord[] | undefined;
-      if (batch.isTransactional) {
-        staged = pendingTxn.get(batch.producerId);
-        if (!staged) {
-          staged = [];
-          pendingTxn.set(batch.producerId, staged);
-        }
-      }
-      for (const r of batch.records) {
-        if (r.key === null) continue;
-        if (staged) staged.push({ key: r.key, value: r.value });
-        else {
-          if (r.value === null && pendingTxn.size > 0) dropStagedOffset(pendingTxn, r.key);
-          yield { key: r.key, value: r.value };
-        }
+    for (const r of batch.records) {
+      if (staged) staged.push(r);
+      else {
+        if (r.value === null && pendingTxn.size > 0) dropStagedOffset(pendingTxn, r.key);
+        yield r;
       }
     }
   }

@@ -24,25 +24,21 @@ import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { encodeRecordBatch } from '../../protocol/records.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator } from '../group-coordinator.js';
-import {
-  GROUP_METADATA_TOPIC_NAME,
-  type OffsetAndMetadata,
-  offsetCommitKey,
-  offsetCommitValue,
-} from '../offsets-topic.js';
+import { GROUP_METADATA_TOPIC_NAME, type OffsetAndMetadata } from '../offsets-topic.js';
+import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
 import { PendingTxnOffsets } from './pending-txn-offsets.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
   decodeTransactionLogKey,
   decodeTransactionLogValue,
+  TRANSACTION_STATE_TOPIC_NAME,
   type TransactionLogEntry,
   TransactionState,
-  TransactionStateLog,
+  transactionLogRecord,
   partitionFor as txnPartitionFor,
 } from './transaction-log.js';
 import {
@@ -69,6 +65,8 @@ export interface TransactionCoordinatorConfig {
   transactionalIdExpirationMs: number;
   removeExpiredTransactionalIdCleanupIntervalMs: number;
   offsetMetadataMaxBytes: number;
+  /** The broker's message.max.bytes: the largest `__transaction_state` batch. */
+  messageMaxBytes: number;
 }
 
 export type TransactionResult = 'COMMIT' | 'ABORT';
@@ -99,7 +97,7 @@ export interface DescribedTransaction {
 }
 
 export class TransactionCoordinator {
-  readonly txnLog: TransactionStateLog;
+  readonly txnLog: ReplicaCoordinatorLog;
   readonly pendingOffsets: PendingTxnOffsets;
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
@@ -115,11 +113,13 @@ export class TransactionCoordinator {
     scheduler?: Scheduler,
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, broker.log);
-    this.txnLog = new TransactionStateLog(
-      broker.replicaManager,
-      config.transactionStateLogNumPartitions,
-      config.transactionStateLogSegmentBytes,
-    );
+    this.txnLog = new ReplicaCoordinatorLog(broker.replicaManager, {
+      topic: TRANSACTION_STATE_TOPIC_NAME,
+      configuredPartitions: config.transactionStateLogNumPartitions,
+      segmentBytes: config.transactionStateLogSegmentBytes,
+      defaultMaxMessageBytes: config.messageMaxBytes,
+      time,
+    });
     this.pendingOffsets = new PendingTxnOffsets(broker.groupCoordinator, broker.replicaManager, broker.log);
     this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
   }
@@ -134,7 +134,7 @@ export class TransactionCoordinator {
 
   /** The coordinator epoch stamped on markers: the leader epoch of the id's `__transaction_state` partition. */
   private coordinatorEpoch(transactionalId: string): number {
-    return this.txnLog.partition(this.partitionFor(transactionalId), false)?.leaderEpoch ?? 0;
+    return this.txnLog.leaderEpoch(this.partitionFor(transactionalId));
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ export class TransactionCoordinator {
     }
     for (const id of [...this.txns.keys()]) {
       try {
-        this.txnLog.append(this.partitionFor(id), id, null);
+        this.txnLog.append(this.partitionFor(id), [transactionLogRecord(id, null)]);
       } catch (err) {
         this.broker.log.warn(`writing the tombstone of transactional id ${id} failed: ${err}`);
       }
@@ -209,14 +209,16 @@ export class TransactionCoordinator {
 
   private loadPartition(p: number): void {
     const latest = new Map<string, TransactionLogEntry | null>();
-    for (const rec of this.txnLog.read(p)) {
-      try {
-        const id = decodeTransactionLogKey(rec.key);
-        latest.set(id, rec.value === null ? null : decodeTransactionLogValue(rec.value));
-      } catch (err) {
-        this.broker.log.warn(
-          `__transaction_state-${p}: skipping an unreadable record: ${(err as Error).message}`,
-        );
+    for (const batch of this.txnLog.read(p)) {
+      for (const rec of batch.records) {
+        try {
+          const id = decodeTransactionLogKey(rec.key);
+          latest.set(id, rec.value === null ? null : decodeTransactionLogValue(rec.value));
+        } catch (err) {
+          this.broker.log.warn(
+            `__transaction_state-${p}: skipping an unreadable record: ${(err as Error).message}`,
+          );
+        }
       }
     }
     for (const [id, e] of latest) {
@@ -242,7 +244,9 @@ export class TransactionCoordinator {
   /** Writes the transition to `__transaction_state`, then applies it; an error name when the write failed. */
   private appendTransition(txn: TransactionMetadata, t: TxnTransit): ErrorName | null {
     try {
-      this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, t);
+      this.txnLog.append(this.partitionFor(txn.transactionalId), [
+        transactionLogRecord(txn.transactionalId, t),
+      ]);
     } catch (err) {
       this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
       return 'COORDINATOR_NOT_AVAILABLE';
@@ -488,8 +492,6 @@ export class TransactionCoordinator {
     if (inTxn) return all(ErrorCode[inTxn]);
     const groupError = gc.validateTxnOffsetCommit(groupId, memberId, groupInstanceId, generationId);
     if (groupError !== ErrorCode.NONE) return all(groupError);
-    const partition = this.broker.replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, offsetsPartition);
-    if (!partition) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const now = this.time.now();
     const codes = all(ErrorCode.NONE);
     const staged: { topic: string; partition: number; value: OffsetAndMetadata }[] = [];
@@ -512,19 +514,8 @@ export class TransactionCoordinator {
       });
     });
     if (staged.length === 0) return codes;
-    const batch = encodeRecordBatch({
-      producerId,
-      producerEpoch,
-      baseSequence: 0,
-      isTransactional: true,
-      records: staged.map((s) => ({
-        key: offsetCommitKey(groupId, s.topic, s.partition),
-        value: offsetCommitValue(s.value),
-        timestamp: now,
-      })),
-    });
     try {
-      partition.appendRecordsToLeader(batch, 'coordinator');
+      gc.appendTxnOffsets(groupId, { producerId, producerEpoch }, staged);
     } catch (err) {
       const code =
         err instanceof ProducerStateError ? ErrorCode[err.error] : ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -601,7 +592,9 @@ export class TransactionCoordinator {
       if (!idle || txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
       try {
         txn.prepareDead();
-        this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, null);
+        this.txnLog.append(this.partitionFor(txn.transactionalId), [
+          transactionLogRecord(txn.transactionalId, null),
+        ]);
         this.txns.delete(txn.transactionalId);
       } catch (err) {
         this.broker.log.warn(`expiring transactional id ${txn.transactionalId} failed: ${err}`);

@@ -14,7 +14,7 @@ import { type DecodedRecordBatch, decodeRecordBatches } from '../../protocol/rec
 import { startTestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
 import { spawnBroker } from '../../test-support/process.js';
-import { TransactionState } from './transaction-log.js';
+import { TransactionState, transactionLogRecord } from './transaction-log.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -182,9 +182,9 @@ describe('transactions across restarts', () => {
     );
     // The coordinator wrote PrepareCommit, then the broker stopped before any marker.
     const txn = tc.transaction('prep-tx')!;
-    tc.txnLog.append(tc.partitionFor('prep-tx'), 'prep-tx', {
-      ...txn.prepareAbortOrCommit('PrepareCommit', Date.now()),
-    });
+    tc.txnLog.append(tc.partitionFor('prep-tx'), [
+      transactionLogRecord('prep-tx', txn.prepareAbortOrCommit('PrepareCommit', Date.now())),
+    ]);
     expect(p.lastStableOffset).toBe(0);
     await a.close();
 
