@@ -171,7 +171,7 @@ describe('GroupCoordinator', () => {
     ).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
     // Commits still go through while preparing (Kafka relies on the heartbeat to tell).
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         a.j.memberId,
         null,
@@ -190,7 +190,7 @@ describe('GroupCoordinator', () => {
     // Old generation now fenced.
     expect(gc.heartbeat('g', a.j.memberId, null, 1)).toBe(ErrorCode.ILLEGAL_GENERATION);
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         a.j.memberId,
         null,
@@ -201,7 +201,7 @@ describe('GroupCoordinator', () => {
     ).toEqual([ErrorCode.ILLEGAL_GENERATION]);
     // CompletingRebalance: a commit of the current generation is told to wait.
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         b.memberId,
         null,
@@ -271,11 +271,11 @@ describe('GroupCoordinator', () => {
     const c = [
       { topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null, expireTimestamp: null },
     ];
-    expect(gc.commitOffsets('missing', 'm', null, 3, c, 8)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
-    expect(gc.commitOffsets('missing', 'm', null, 3, c, 9)).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
+    expect(await gc.commitOffsets('missing', 'm', null, 3, c, 8)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await gc.commitOffsets('missing', 'm', null, 3, c, 9)).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
     // Admin commits (generation -1, no member) only to an Empty group.
-    expect(gc.commitOffsets('g', '', null, -1, c, 9)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
-    expect(gc.commitOffsets('simple', '', null, -1, c, 9)).toEqual([ErrorCode.NONE]);
+    expect(await gc.commitOffsets('g', '', null, -1, c, 9)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    expect(await gc.commitOffsets('simple', '', null, -1, c, 9)).toEqual([ErrorCode.NONE]);
     expect(gc.fetchOffsets('simple', null).topics[0]!.partitions[0]!.committedOffset).toBe(1);
   });
 
@@ -406,10 +406,10 @@ describe('GroupCoordinator', () => {
     const c = [
       { topic: 't', partition: 0, offset: 42, leaderEpoch: 3, metadata: 'm', expireTimestamp: null },
     ];
-    expect(gc.commitOffsets('g', a.j.memberId, null, 1, c, 8)).toEqual([0]);
+    expect(await gc.commitOffsets('g', a.j.memberId, null, 1, c, 8)).toEqual([0]);
     expect(gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
     // Subscribed topic: GROUP_SUBSCRIBED_TO_TOPIC; other topics go.
-    gc.commitOffsets('g', a.j.memberId, null, 1, [{ ...c[0]!, topic: 'other' }], 8);
+    await gc.commitOffsets('g', a.j.memberId, null, 1, [{ ...c[0]!, topic: 'other' }], 8);
     const od = gc.deleteOffsets('g', [
       { topic: 't', partition: 0 },
       { topic: 'other', partition: 0 },
@@ -425,7 +425,7 @@ describe('GroupCoordinator', () => {
     expect(gc.listGroups()).toEqual([
       { groupId: 'g', protocolType: 'consumer', groupState: 'Empty', groupType: 'classic' },
     ]);
-    expect(gc.commitOffsets('g', '', null, -1, [{ ...c[0]!, offset: 50 }], 9)).toEqual([0]);
+    expect(await gc.commitOffsets('g', '', null, -1, [{ ...c[0]!, offset: 50 }], 9)).toEqual([0]);
     expect(gc.fetchOffsets('g', [{ name: 't', partitionIndexes: [0, 1] }]).topics[0]!.partitions).toEqual([
       { partitionIndex: 0, committedOffset: 50, committedLeaderEpoch: 3, metadata: 'm', errorCode: 0 },
       { partitionIndex: 1, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: 0 },
@@ -441,10 +441,10 @@ describe('GroupCoordinator', () => {
     );
   });
 
-  it('rejects oversized offset metadata per partition and maps a failed append', () => {
+  it('rejects oversized offset metadata per partition and maps a failed append', async () => {
     const big = 'x'.repeat(4097);
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         's',
         '',
         null,
@@ -458,7 +458,7 @@ describe('GroupCoordinator', () => {
     ).toEqual([ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.NONE]);
     log.failNext = new Error('disk on fire');
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         's',
         '',
         null,
@@ -517,7 +517,7 @@ describe('GroupCoordinator', () => {
 
   it('persists offsets and groups in Kafka layouts and loads them back after a restart', async () => {
     const a = await joinAndSync();
-    gc.commitOffsets(
+    await gc.commitOffsets(
       'g',
       a.j.memberId,
       null,
@@ -525,7 +525,7 @@ describe('GroupCoordinator', () => {
       [{ topic: 't', partition: 3, offset: 77, leaderEpoch: 2, metadata: 'meta', expireTimestamp: null }],
       8,
     );
-    gc.commitOffsets(
+    await gc.commitOffsets(
       'simple',
       '',
       null,
@@ -571,7 +571,7 @@ describe('GroupCoordinator', () => {
     gc.shutdown();
     gc = new GroupCoordinator({ ...config, offsetsRetentionMs: 60_000 }, log, silent, time);
     gc.startup();
-    gc.commitOffsets(
+    await gc.commitOffsets(
       's',
       '',
       null,
@@ -579,7 +579,7 @@ describe('GroupCoordinator', () => {
       [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null, expireTimestamp: null }],
       9,
     );
-    gc.commitOffsets(
+    await gc.commitOffsets(
       's',
       '',
       null,

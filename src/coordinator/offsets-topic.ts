@@ -24,7 +24,6 @@ import {
   OffsetCommitValue,
   type OffsetCommitValueData,
 } from '../protocol/generated/messages.js';
-import type { CoordinatorBatch, CoordinatorRecord } from './runtime/coordinator-log.js';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
 
@@ -150,73 +149,4 @@ function decodeWithTrailing<T>(
   const max = spec.validVersions![1];
   if (version < 0) throw new Error(`${spec.name}: negative version ${version}`);
   return decode<T>(spec, Math.min(version, max), body);
-}
-
-// ---- loading -------------------------------------------------------------------------------
-
-/**
- * The records of `__consumer_offsets` batches that are in effect, in order. Transactional offset
- * commits (TxnOffsetCommit) are held back per producer until their marker: a COMMIT yields them
- * (at the marker's place), an ABORT drops them, and those still open at the end are left out (the
- * transaction coordinator stages them again and completes them). An offset tombstone in between
- * cancels the staged offset of its group and partition.
- */
-export function* committedRecords(batches: Iterable<CoordinatorBatch>): Iterable<CoordinatorRecord> {
-  const pendingTxn = new Map<number, CoordinatorRecord[]>();
-  for (const batch of batches) {
-    if (batch.control !== null) {
-      const staged = pendingTxn.get(batch.producerId);
-      pendingTxn.delete(batch.producerId);
-      if (staged && batch.control === 'COMMIT') yield* staged;
-      continue;
-    }
-    let staged: CoordinatorRecord[] | undefined;
-    if (batch.isTransactional) {
-      staged = pendingTxn.get(batch.producerId);
-      if (!staged) {
-        staged = [];
-        pendingTxn.set(batch.producerId, staged);
-      }
-    }
-    for (const r of batch.records) {
-      if (staged) staged.push(r);
-      else {
-        if (r.value === null && pendingTxn.size > 0) dropStagedOffset(pendingTxn, r.key);
-        yield r;
-      }
-    }
-  }
-}
-
-/**
- * A non-transactional offset tombstone (a deleted topic's offsets) also cancels what open
- * transactions staged for that group and partition, as Kafka's OffsetMetadataManager.replay does,
- * so a later COMMIT marker does not bring the offset back.
- */
-function dropStagedOffset(pendingTxn: Map<number, CoordinatorRecord[]>, tombstoneKey: Buffer): void {
-  const key = tryDecodeCoordinatorKey(tombstoneKey);
-  if (key instanceof Error || key.type !== 'offset') return;
-  for (const [producerId, staged] of pendingTxn) {
-    const kept = staged.filter((r) => {
-      const k = tryDecodeCoordinatorKey(r.key);
-      return !(
-        !(k instanceof Error) &&
-        k.type === 'offset' &&
-        k.group === key.group &&
-        k.topic === key.topic &&
-        k.partition === key.partition
-      );
-    });
-    if (kept.length !== staged.length) pendingTxn.set(producerId, kept);
-  }
-}
-
-/** Reads a record key defensively: a malformed key is reported, not thrown, by the loader. */
-export function tryDecodeCoordinatorKey(buf: Buffer): CoordinatorKey | Error {
-  try {
-    if (buf.length < 2) return new Error('key shorter than its version');
-    return decodeCoordinatorKey(buf);
-  } catch (err) {
-    return err as Error;
-  }
 }

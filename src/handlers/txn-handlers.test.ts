@@ -288,7 +288,7 @@ describe('TxnOffsetCommit', () => {
       transactions: {
         handleTxnOffsetCommit: (txnId, groupId, pid, epoch, member, instance, generation, offsets) => {
           calls.push({ args: [txnId, groupId, pid, epoch, member, instance, generation], offsets });
-          return offsets.map(() => code);
+          return Promise.resolve(offsets.map(() => code));
         },
       },
     });

@@ -42,6 +42,11 @@ export class CoordinatorError extends Error {
   }
 }
 
+/** The error code a failed runtime call stands for (`fallback` for any other failure). */
+export function errorCodeOf(err: unknown, fallback: number): number {
+  return err instanceof CoordinatorError ? err.errorCode : fallback;
+}
+
 export interface CoordinatorResult<T> {
   /** Written as one batch (nothing written when empty). */
   records: CoordinatorRecord[];

@@ -27,10 +27,9 @@ import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
-import type { GroupCoordinator } from '../group-coordinator.js';
-import { GROUP_METADATA_TOPIC_NAME, type OffsetAndMetadata } from '../offsets-topic.js';
+import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
+import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
 import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
-import { PendingTxnOffsets } from './pending-txn-offsets.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
   decodeTransactionLogKey,
@@ -48,6 +47,8 @@ import {
   TransactionMetadata,
   type TxnTransit,
 } from './transaction-metadata.js';
+
+export type { TxnOffsetCommitPartition } from '../group-coordinator.js';
 
 /** What the transaction coordinator needs of the broker that builds it. */
 export interface TransactionCoordinatorDeps {
@@ -77,14 +78,6 @@ export interface InitProducerIdResult {
   producerEpoch: number;
 }
 
-export interface TxnOffsetCommitPartition {
-  topic: string;
-  partition: number;
-  offset: number;
-  leaderEpoch: number;
-  metadata: string | null;
-}
-
 export interface DescribedTransaction {
   errorCode: number;
   transactionalId: string;
@@ -98,7 +91,6 @@ export interface DescribedTransaction {
 
 export class TransactionCoordinator {
   readonly txnLog: ReplicaCoordinatorLog;
-  readonly pendingOffsets: PendingTxnOffsets;
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
   private active = false;
@@ -120,7 +112,6 @@ export class TransactionCoordinator {
       defaultMaxMessageBytes: config.messageMaxBytes,
       time,
     });
-    this.pendingOffsets = new PendingTxnOffsets(broker.groupCoordinator, broker.replicaManager, broker.log);
     this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
   }
 
@@ -142,7 +133,6 @@ export class TransactionCoordinator {
   /** Loads `__transaction_state`, completes interrupted commits/aborts, starts the timers. */
   startup(): void {
     for (let p = 0; p < this.txnLog.numPartitions; p++) this.loadPartition(p);
-    this.pendingOffsets.loadPending();
     this.active = true;
     for (const txn of [...this.txns.values()]) {
       if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
@@ -204,7 +194,7 @@ export class TransactionCoordinator {
       }
     }
     this.txns.clear();
-    this.pendingOffsets.clear();
+    this.broker.groupCoordinator.clearPendingTxnOffsets();
   }
 
   private loadPartition(p: number): void {
@@ -444,17 +434,26 @@ export class TransactionCoordinator {
           );
           continue;
         }
-        try {
-          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
-        } catch (err) {
+        const failed = (err: unknown) => {
           const why = err instanceof ProducerStateError ? err.error : String(err);
           this.broker.log.error(
             `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
           );
+        };
+        const producer = { producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+        if (topic === GROUP_METADATA_TOPIC_NAME) {
+          // The group coordinator writes it through its runtime: replaying it completes the
+          // transaction's offsets there.
+          this.broker.groupCoordinator
+            .completeTransaction(index, producer, result, coordinatorEpoch)
+            .catch(failed);
           continue;
         }
-        if (topic === GROUP_METADATA_TOPIC_NAME)
-          this.pendingOffsets.complete(txn.producerId, index, result === 'COMMIT');
+        try {
+          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
+        } catch (err) {
+          failed(err);
+        }
       }
     }
     return this.appendTransition(txn, txn.prepareComplete(this.time.now())) ?? 'NONE';
@@ -477,54 +476,26 @@ export class TransactionCoordinator {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
-  ): number[] {
+  ): Promise<number[]> {
     const all = (code: number) => offsets.map(() => code);
     const gc = this.broker.groupCoordinator;
-    if (!this.active || !gc.isActive) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const offsetsPartition = gc.partitionFor(groupId);
+    if (!this.active || !gc.isActive) return Promise.resolve(all(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const inTxn = this.verifyInTransaction(
       transactionalId,
       producerId,
       producerEpoch,
       GROUP_METADATA_TOPIC_NAME,
-      offsetsPartition,
+      gc.partitionFor(groupId),
     );
-    if (inTxn) return all(ErrorCode[inTxn]);
-    const groupError = gc.validateTxnOffsetCommit(groupId, memberId, groupInstanceId, generationId);
-    if (groupError !== ErrorCode.NONE) return all(groupError);
-    const now = this.time.now();
-    const codes = all(ErrorCode.NONE);
-    const staged: { topic: string; partition: number; value: OffsetAndMetadata }[] = [];
-    offsets.forEach((o, i) => {
-      const metadata = o.metadata ?? '';
-      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
-        codes[i] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        return;
-      }
-      staged.push({
-        topic: o.topic,
-        partition: o.partition,
-        value: {
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp: null,
-        },
-      });
-    });
-    if (staged.length === 0) return codes;
-    try {
-      gc.appendTxnOffsets(groupId, { producerId, producerEpoch }, staged);
-    } catch (err) {
-      const code =
-        err instanceof ProducerStateError ? ErrorCode[err.error] : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      if (!(err instanceof ProducerStateError))
-        this.broker.log.error('storing transactional offsets failed', err);
-      return codes.map((c) => (c === ErrorCode.NONE ? code : c));
-    }
-    this.pendingOffsets.stage(producerId, groupId, staged);
-    return codes;
+    if (inTxn) return Promise.resolve(all(ErrorCode[inTxn]));
+    return gc.commitTxnOffsets(
+      groupId,
+      { producerId, producerEpoch },
+      memberId,
+      groupInstanceId,
+      generationId,
+      offsets,
+    );
   }
 
   // ---- verification ---------------------------------------------------------------------------

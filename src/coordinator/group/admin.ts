@@ -1,0 +1,95 @@
+/** The admin side of groups: DescribeGroups, ListGroups and DeleteGroups. */
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import { GroupState } from '../group-metadata.js';
+import { EMPTY, type GroupContext } from './context.js';
+import { removeDeadGroup } from './persistence.js';
+
+export interface GroupSummary {
+  errorCode: number;
+  groupId: string;
+  groupState: string;
+  protocolType: string;
+  protocolData: string;
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    memberMetadata: Buffer;
+    memberAssignment: Buffer;
+  }[];
+}
+
+export interface ListedGroup {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+  groupType: string;
+}
+
+export class GroupAdmin {
+  constructor(private readonly ctx: GroupContext) {}
+
+  describeGroup(groupId: string): GroupSummary {
+    const status = this.ctx.validateGroupStatus(groupId, false);
+    const dead: GroupSummary = {
+      errorCode: status,
+      groupId,
+      groupState: GroupState.Dead,
+      protocolType: '',
+      protocolData: '',
+      members: [],
+    };
+    if (status !== ErrorCode.NONE) return dead;
+    const group = this.ctx.groups.get(groupId);
+    if (!group) return dead;
+    const stable = group.is(GroupState.Stable);
+    const protocol = stable ? group.protocolName : null;
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId,
+      groupState: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolData: protocol ?? '',
+      members: group.allMembers().map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: protocol !== null ? m.metadata(protocol) : EMPTY,
+        memberAssignment: protocol !== null ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  listGroups(): ListedGroup[] {
+    const out: ListedGroup[] = [];
+    for (const g of this.ctx.groups.values()) {
+      if (g.is(GroupState.Dead)) continue;
+      out.push({
+        groupId: g.groupId,
+        protocolType: g.protocolType ?? '',
+        groupState: g.state,
+        groupType: 'classic',
+      });
+    }
+    return out;
+  }
+
+  /** Deletes empty groups with their offsets; NON_EMPTY_GROUP while members remain. */
+  deleteGroups(groupIds: readonly string[]): { groupId: string; errorCode: number }[] {
+    return groupIds.map((groupId) => {
+      const status = this.ctx.validateGroupStatus(groupId, false);
+      if (status !== ErrorCode.NONE) return { groupId, errorCode: status };
+      const group = this.ctx.groups.get(groupId);
+      if (!group || group.is(GroupState.Dead)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
+      if (!group.is(GroupState.Empty)) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+      group.transitionTo(GroupState.Dead, this.ctx.time.now());
+      const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
+      for (const r of removed) group.removeOffset(r.topic, r.partition);
+      removeDeadGroup(this.ctx, group, removed);
+      this.ctx.log.info(`group ${groupId} deleted with ${removed.length} offset(s)`);
+      return { groupId, errorCode: ErrorCode.NONE };
+    });
+  }
+}

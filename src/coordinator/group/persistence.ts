@@ -1,0 +1,99 @@
+/**
+ * What the group coordinator writes to `__consumer_offsets` besides offset commits: the group
+ * record (Kafka's storeGroup) and tombstones for removed offsets and dead groups. These follow a
+ * change the operation already made in memory, so they are written without replay; loading the
+ * partition replays them (group-shard.ts).
+ */
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { GroupMetadataValueData } from '../../protocol/generated/messages.js';
+import { type ClassicGroup, GroupState } from '../group-metadata.js';
+import { groupMetadataKey, groupMetadataValue, offsetCommitKey } from '../offsets-topic.js';
+import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
+import { clearGroupTimers, EMPTY, type GroupContext } from './context.js';
+
+/** The group record of `group` with `assignment`. */
+export function groupMetadataRecord(
+  group: ClassicGroup,
+  assignment: ReadonlyMap<string, Buffer>,
+): CoordinatorRecord {
+  const protocol = group.protocolName;
+  const value: GroupMetadataValueData = {
+    protocolType: group.protocolType ?? '',
+    generation: group.generationId,
+    protocol,
+    leader: group.leaderId,
+    currentStateTimestamp: group.currentStateTimestamp,
+    members: group.allMembers().map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      rebalanceTimeout: m.rebalanceTimeoutMs,
+      sessionTimeout: m.sessionTimeoutMs,
+      subscription: protocol !== null ? m.metadata(protocol) : EMPTY,
+      assignment: assignment.get(m.memberId) ?? EMPTY,
+    })),
+  };
+  return { key: groupMetadataKey(group.groupId), value: groupMetadataValue(value) };
+}
+
+/** Writes the group record; returns the error Kafka's storeGroup maps a failure to. */
+export function storeGroup(
+  ctx: GroupContext,
+  group: ClassicGroup,
+  assignment: ReadonlyMap<string, Buffer>,
+): number {
+  try {
+    ctx.runtime.appendNow(ctx.partitionFor(group.groupId), [groupMetadataRecord(group, assignment)], false);
+    return ErrorCode.NONE;
+  } catch (err) {
+    if (err instanceof RecordTooLargeError) return ErrorCode.UNKNOWN_SERVER_ERROR;
+    ctx.log.error(`storing metadata of group ${group.groupId} failed`, err);
+    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
+/** Writes tombstones for `removed` offsets of `groupId` (and for the group itself when `group`). */
+export function appendTombstones(
+  ctx: GroupContext,
+  groupId: string,
+  removed: readonly { topic: string; partition: number }[],
+  group: boolean,
+): void {
+  const records: CoordinatorRecord[] = removed.map((r) => ({
+    key: offsetCommitKey(groupId, r.topic, r.partition),
+    value: null,
+  }));
+  if (group) records.push({ key: groupMetadataKey(groupId), value: null });
+  if (records.length === 0) return;
+  try {
+    ctx.runtime.appendNow(ctx.partitionFor(groupId), records, false);
+  } catch (err) {
+    ctx.log.error(`writing tombstones for group ${groupId} failed`, err);
+  }
+}
+
+/** Drops a dead group and writes its tombstones (with those of its `removed` offsets). */
+export function removeDeadGroup(
+  ctx: GroupContext,
+  group: ClassicGroup,
+  removed: readonly { topic: string; partition: number }[],
+): void {
+  clearGroupTimers(group);
+  if (ctx.groups.get(group.groupId) === group) ctx.groups.delete(group.groupId);
+  appendTombstones(ctx, group.groupId, removed, true);
+}
+
+/** Writes tombstones; an empty group without offsets left becomes Dead and is removed. */
+export function afterOffsetsRemoved(
+  ctx: GroupContext,
+  group: ClassicGroup,
+  removed: readonly { topic: string; partition: number }[],
+): void {
+  if (group.is(GroupState.Empty) && !group.hasOffsets) {
+    group.transitionTo(GroupState.Dead, ctx.time.now());
+    removeDeadGroup(ctx, group, removed);
+    return;
+  }
+  appendTombstones(ctx, group.groupId, removed, false);
+}
