@@ -41,6 +41,7 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       offsetsRetentionCheckIntervalMs: c.int('offsets.retention.check.interval.ms'),
       offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
       maxGroupMetadataBytes: offsetsLog.maxBatchBytes(),
+      offsetsCommitTimeoutMs: c.int('offsets.commit.timeout.ms'),
     },
     offsetsLog,
     broker.log,

@@ -42,9 +42,13 @@ export class CoordinatorError extends Error {
   }
 }
 
-/** The error code a failed runtime call stands for (`fallback` for any other failure). */
+/**
+ * The error code a failed runtime call answers a client with (`fallback` for any other failure),
+ * as Kafka's coordinators map them: a write not committed in time is COORDINATOR_NOT_AVAILABLE.
+ */
 export function errorCodeOf(err: unknown, fallback: number): number {
-  return err instanceof CoordinatorError ? err.errorCode : fallback;
+  if (!(err instanceof CoordinatorError)) return fallback;
+  return err.errorCode === ErrorCode.REQUEST_TIMED_OUT ? ErrorCode.COORDINATOR_NOT_AVAILABLE : err.errorCode;
 }
 
 export interface CoordinatorResult<T> {
