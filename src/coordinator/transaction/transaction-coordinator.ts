@@ -30,12 +30,10 @@ import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
 import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
+import { CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
-  decodeTransactionLogKey,
-  decodeTransactionLogValue,
   TRANSACTION_STATE_TOPIC_NAME,
-  type TransactionLogEntry,
   TransactionState,
   transactionLogRecord,
   partitionFor as txnPartitionFor,
@@ -47,6 +45,7 @@ import {
   TransactionMetadata,
   type TxnTransit,
 } from './transaction-metadata.js';
+import { TransactionShard } from './transaction-shard.js';
 
 export type { TxnOffsetCommitPartition } from '../group-coordinator.js';
 
@@ -91,6 +90,7 @@ export interface DescribedTransaction {
 
 export class TransactionCoordinator {
   readonly txnLog: ReplicaCoordinatorLog;
+  private readonly runtime: CoordinatorRuntime<TransactionShard>;
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
   private active = false;
@@ -112,6 +112,20 @@ export class TransactionCoordinator {
       defaultMaxMessageBytes: config.messageMaxBytes,
       time,
     });
+    this.runtime = new CoordinatorRuntime<TransactionShard>({
+      name: 'TransactionCoordinator',
+      log: this.txnLog,
+      time,
+      logger: broker.log,
+      // Transaction state writes do not wait for their commit yet (see appendTransition).
+      writeTimeoutMs: config.transactionMaxTimeoutMs,
+      newShard: (partition) =>
+        new TransactionShard(partition, this.txns, (id) => this.partitionFor(id), {
+          onLoaded: (txns) => {
+            if (this.active) this.completeInterrupted(txns);
+          },
+        }),
+    });
     this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
   }
 
@@ -123,6 +137,11 @@ export class TransactionCoordinator {
     return txnPartitionFor(transactionalId, this.txnLog.numPartitions);
   }
 
+  /** Whether the id's `__transaction_state` partition is loaded here. */
+  private owns(transactionalId: string): boolean {
+    return this.runtime.isLoaded(this.partitionFor(transactionalId));
+  }
+
   /** The coordinator epoch stamped on markers: the leader epoch of the id's `__transaction_state` partition. */
   private coordinatorEpoch(transactionalId: string): number {
     return this.txnLog.leaderEpoch(this.partitionFor(transactionalId));
@@ -132,16 +151,9 @@ export class TransactionCoordinator {
 
   /** Loads `__transaction_state`, completes interrupted commits/aborts, starts the timers. */
   startup(): void {
-    for (let p = 0; p < this.txnLog.numPartitions; p++) this.loadPartition(p);
+    for (let p = 0; p < this.txnLog.numPartitions; p++) this.runtime.load(p);
     this.active = true;
-    for (const txn of [...this.txns.values()]) {
-      if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
-        this.broker.log.info(
-          `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
-        );
-        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
-      }
-    }
+    this.completeInterrupted([...this.txns.values()]);
     this.schedule(
       'transaction.abort.timed.out.transaction.cleanup.interval.ms',
       this.config.abortTimedOutTransactionCleanupIntervalMs,
@@ -154,6 +166,28 @@ export class TransactionCoordinator {
     );
   }
 
+  /** PrepareCommit / PrepareAbort found at load get their markers again and complete. */
+  private completeInterrupted(txns: readonly TransactionMetadata[]): void {
+    for (const txn of txns) {
+      if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
+        this.broker.log.info(
+          `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
+        );
+        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+      }
+    }
+  }
+
+  /** Unloads one `__transaction_state` partition (its leadership moved): its ids leave memory. */
+  unloadPartition(partition: number): void {
+    this.runtime.unload(partition);
+  }
+
+  /** Loads one `__transaction_state` partition by replay, completing what was interrupted. */
+  loadPartition(partition: number): void {
+    this.runtime.load(partition);
+  }
+
   private schedule(name: string, intervalMs: number, task: () => void): void {
     this.tasks.push(this.scheduler.schedule(name, intervalMs, task));
   }
@@ -161,6 +195,7 @@ export class TransactionCoordinator {
   shutdown(): void {
     this.active = false;
     for (const t of this.tasks.splice(0)) t.cancel();
+    this.runtime.close();
   }
 
   /**
@@ -188,7 +223,7 @@ export class TransactionCoordinator {
     }
     for (const id of [...this.txns.keys()]) {
       try {
-        this.txnLog.append(this.partitionFor(id), [transactionLogRecord(id, null)]);
+        this.runtime.appendNow(this.partitionFor(id), [transactionLogRecord(id, null)], false);
       } catch (err) {
         this.broker.log.warn(`writing the tombstone of transactional id ${id} failed: ${err}`);
       }
@@ -197,46 +232,16 @@ export class TransactionCoordinator {
     this.broker.groupCoordinator.clearPendingTxnOffsets();
   }
 
-  private loadPartition(p: number): void {
-    const latest = new Map<string, TransactionLogEntry | null>();
-    for (const batch of this.txnLog.read(p)) {
-      for (const rec of batch.records) {
-        try {
-          const id = decodeTransactionLogKey(rec.key);
-          latest.set(id, rec.value === null ? null : decodeTransactionLogValue(rec.value));
-        } catch (err) {
-          this.broker.log.warn(
-            `__transaction_state-${p}: skipping an unreadable record: ${(err as Error).message}`,
-          );
-        }
-      }
-    }
-    for (const [id, e] of latest) {
-      if (e === null || e.state === TransactionState.Dead) continue;
-      const txn = new TransactionMetadata(
-        id,
-        e.producerId,
-        NO_PRODUCER_ID,
-        e.producerEpoch,
-        NO_PRODUCER_EPOCH,
-        e.txnTimeoutMs,
-        e.state,
-        e.txnStartTimestamp,
-        e.txnLastUpdateTimestamp,
-      );
-      for (const [t, ps] of e.topicPartitions) txn.topicPartitions.set(t, new Set(ps));
-      this.txns.set(id, txn);
-    }
-  }
-
   // ---- log writes ----------------------------------------------------------------------------
 
   /** Writes the transition to `__transaction_state`, then applies it; an error name when the write failed. */
   private appendTransition(txn: TransactionMetadata, t: TxnTransit): ErrorName | null {
     try {
-      this.txnLog.append(this.partitionFor(txn.transactionalId), [
-        transactionLogRecord(txn.transactionalId, t),
-      ]);
+      this.runtime.appendNow(
+        this.partitionFor(txn.transactionalId),
+        [transactionLogRecord(txn.transactionalId, t)],
+        false,
+      );
     } catch (err) {
       this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
       return 'COORDINATOR_NOT_AVAILABLE';
@@ -262,6 +267,7 @@ export class TransactionCoordinator {
     }
     if (transactionalId === '') return fail('INVALID_REQUEST');
     if (!this.active) return fail('COORDINATOR_NOT_AVAILABLE');
+    if (!this.owns(transactionalId)) return fail('NOT_COORDINATOR');
     if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.config.transactionMaxTimeoutMs)
       return fail('INVALID_TRANSACTION_TIMEOUT');
     const now = this.time.now();
@@ -338,6 +344,7 @@ export class TransactionCoordinator {
   ): ErrorName {
     if (!transactionalId) return 'INVALID_REQUEST';
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    if (!this.owns(transactionalId)) return 'NOT_COORDINATOR';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if (txn.producerEpoch !== producerEpoch) return 'PRODUCER_FENCED';
@@ -374,6 +381,7 @@ export class TransactionCoordinator {
     result: TransactionResult,
   ): ErrorName {
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    if (transactionalId && !this.owns(transactionalId)) return 'NOT_COORDINATOR';
     return this.endTransaction(transactionalId, producerId, producerEpoch, result, true);
   }
 
@@ -563,9 +571,11 @@ export class TransactionCoordinator {
       if (!idle || txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
       try {
         txn.prepareDead();
-        this.txnLog.append(this.partitionFor(txn.transactionalId), [
-          transactionLogRecord(txn.transactionalId, null),
-        ]);
+        this.runtime.appendNow(
+          this.partitionFor(txn.transactionalId),
+          [transactionLogRecord(txn.transactionalId, null)],
+          false,
+        );
         this.txns.delete(txn.transactionalId);
       } catch (err) {
         this.broker.log.warn(`expiring transactional id ${txn.transactionalId} failed: ${err}`);
@@ -588,6 +598,7 @@ export class TransactionCoordinator {
     };
     if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     if (transactionalId === '') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
+    if (!this.owns(transactionalId)) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
     const txn = this.txns.get(transactionalId);
     if (!txn) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
     return {
