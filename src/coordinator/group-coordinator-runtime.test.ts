@@ -75,6 +75,39 @@ describe('GroupCoordinator on the coordinator runtime', () => {
     gc.shutdown();
   });
 
+  it("answers the leader's SyncGroup once the group record is committed", async () => {
+    const { log, gc } = setup();
+    const j = await gc.joinGroup({
+      groupId: 'g',
+      memberId: '',
+      groupInstanceId: null,
+      requireKnownMemberId: false,
+      supportSkippingAssignment: false,
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+      rebalanceTimeoutMs: 5000,
+      sessionTimeoutMs: 3000,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.from('x') }],
+    });
+    log.autoCommit = false;
+    const sync = gc.syncGroup({
+      groupId: 'g',
+      generationId: j.generationId,
+      memberId: j.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [{ memberId: j.memberId, assignment: Buffer.from('a') }],
+    });
+    expect((await settled(sync)).done).toBe(false);
+    expect(gc.describeGroup('g').groupState).toBe('CompletingRebalance');
+    log.commit(gc.partitionFor('g'));
+    expect((await sync).assignment.toString()).toBe('a');
+    expect(gc.describeGroup('g').groupState).toBe('Stable');
+    gc.shutdown();
+  });
+
   it('leaves committed offsets as they were when the append fails', async () => {
     const { log, gc } = setup();
     expect(await gc.commitOffsets('g', '', null, -1, [entry(0, 5)], 9)).toEqual([0]);

@@ -277,36 +277,34 @@ export class Membership {
       case GroupState.Stable: {
         if (group.protocolName === group.selectProtocol()) {
           // Same protocol next generation: persist the new member id, no rebalance.
-          const error = storeGroup(
-            this.ctx,
-            group,
-            new Map(group.allMembers().map((m) => [m.memberId, m.assignment])),
-          );
-          if (error !== ErrorCode.NONE) {
-            group.updateMember(member, oldProtocols, oldRebalanceTimeout, oldSessionTimeout, null);
-            group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
-            this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
-            respond({
-              ...this.currentGenerationResult(group, UNKNOWN_MEMBER_ID, false),
-              errorCode: error,
-              leader: currentLeader ?? '',
-            });
-            return;
-          }
-          const isLeader = group.isLeader(newMemberId);
-          if (p.supportSkippingAssignment) {
-            group.maybeInvokeJoinCallback(member, {
-              ...this.currentGenerationResult(group, newMemberId, isLeader),
-              skipAssignment: isLeader,
-            });
-          } else {
-            // Before v9 the old leader id is returned so that the rejoining member does not
-            // compute an assignment a stable group would not hand out.
-            group.maybeInvokeJoinCallback(member, {
-              ...this.currentGenerationResult(group, newMemberId, false),
-              leader: currentLeader ?? '',
-            });
-          }
+          const assignment = new Map(group.allMembers().map((m) => [m.memberId, m.assignment]));
+          storeGroup(this.ctx, group, assignment, (error) => {
+            if (error !== ErrorCode.NONE) {
+              group.updateMember(member, oldProtocols, oldRebalanceTimeout, oldSessionTimeout, null);
+              group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
+              this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
+              respond({
+                ...this.currentGenerationResult(group, UNKNOWN_MEMBER_ID, false),
+                errorCode: error,
+                leader: currentLeader ?? '',
+              });
+              return;
+            }
+            const isLeader = group.isLeader(newMemberId);
+            if (p.supportSkippingAssignment) {
+              group.maybeInvokeJoinCallback(member, {
+                ...this.currentGenerationResult(group, newMemberId, isLeader),
+                skipAssignment: isLeader,
+              });
+            } else {
+              // Before v9 the old leader id is returned so that the rejoining member does not
+              // compute an assignment a stable group would not hand out.
+              group.maybeInvokeJoinCallback(member, {
+                ...this.currentGenerationResult(group, newMemberId, false),
+                leader: currentLeader ?? '',
+              });
+            }
+          });
         } else {
           this.maybePrepareRebalance(group, `static member ${instanceId} changed the group's protocol`);
         }
@@ -404,9 +402,10 @@ export class Membership {
     group.initNextGeneration(this.ctx.time.now());
     if (group.is(GroupState.Empty)) {
       this.ctx.log.info(`group ${group.groupId} with generation ${group.generationId} is now empty`);
-      const error = storeGroup(this.ctx, group, new Map());
-      if (error !== ErrorCode.NONE)
-        this.ctx.log.warn(`failed to write empty metadata for group ${group.groupId}`);
+      storeGroup(this.ctx, group, new Map(), (error) => {
+        if (error !== ErrorCode.NONE)
+          this.ctx.log.warn(`failed to write empty metadata for group ${group.groupId}`);
+      });
       return;
     }
     this.ctx.log.info(
@@ -487,14 +486,24 @@ export class Membership {
             const known = new Map<string, Buffer>();
             for (const a of p.assignments) if (group.has(a.memberId)) known.set(a.memberId, a.assignment);
             for (const m of group.allMembers()) if (!known.has(m.memberId)) known.set(m.memberId, EMPTY);
-            const storeError = storeGroup(this.ctx, group, known);
-            if (storeError !== ErrorCode.NONE) {
-              this.resetAndPropagateAssignmentError(group, storeError);
-              this.maybePrepareRebalance(group, `failed to store the assignment: error ${storeError}`);
-            } else {
-              this.setAndPropagateAssignment(group, known);
-              group.transitionTo(GroupState.Stable, this.ctx.time.now());
-            }
+            const generation = group.generationId;
+            storeGroup(this.ctx, group, known, (storeError) => {
+              // Members may have joined (or the partition moved) while the record was written:
+              // only the same generation, still waiting for its assignment, gets it.
+              if (
+                this.ctx.groups.get(group.groupId) !== group ||
+                !group.is(GroupState.CompletingRebalance) ||
+                group.generationId !== generation
+              )
+                return;
+              if (storeError !== ErrorCode.NONE) {
+                this.resetAndPropagateAssignmentError(group, storeError);
+                this.maybePrepareRebalance(group, `failed to store the assignment: error ${storeError}`);
+              } else {
+                this.setAndPropagateAssignment(group, known);
+                group.transitionTo(GroupState.Stable, this.ctx.time.now());
+              }
+            });
           }
           return;
         }

@@ -9,6 +9,7 @@ import type { GroupMetadataValueData } from '../../protocol/generated/messages.j
 import { type ClassicGroup, GroupState } from '../group-metadata.js';
 import { groupMetadataKey, groupMetadataValue, offsetCommitKey } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
+import { CoordinatorError, errorCodeOf } from '../runtime/coordinator-runtime.js';
 import { clearGroupTimers, EMPTY, type GroupContext } from './context.js';
 
 /** The group record of `group` with `assignment`. */
@@ -37,20 +38,31 @@ export function groupMetadataRecord(
   return { key: groupMetadataKey(group.groupId), value: groupMetadataValue(value) };
 }
 
-/** Writes the group record; returns the error Kafka's storeGroup maps a failure to. */
+/**
+ * Writes the group record (Kafka's storeGroup) through the runtime; `done` gets NONE once it is
+ * committed, or the error Kafka maps a failure to. The caller has already changed the group.
+ */
 export function storeGroup(
   ctx: GroupContext,
   group: ClassicGroup,
   assignment: ReadonlyMap<string, Buffer>,
-): number {
-  try {
-    ctx.runtime.appendNow(ctx.partitionFor(group.groupId), [groupMetadataRecord(group, assignment)], false);
-    return ErrorCode.NONE;
-  } catch (err) {
+  done: (errorCode: number) => void,
+): void {
+  const failed = (err: unknown): number => {
     if (err instanceof RecordTooLargeError) return ErrorCode.UNKNOWN_SERVER_ERROR;
-    ctx.log.error(`storing metadata of group ${group.groupId} failed`, err);
-    return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  }
+    if (!(err instanceof CoordinatorError))
+      ctx.log.error(`storing metadata of group ${group.groupId} failed`, err);
+    return errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  };
+  ctx.runtime
+    .scheduleWriteOperation<number>(ctx.partitionFor(group.groupId), () => ({
+      records: [groupMetadataRecord(group, assignment)],
+      response: ErrorCode.NONE,
+      replayRecords: false,
+      onAppendError: failed,
+    }))
+    .catch(failed)
+    .then(done);
 }
 
 /** Writes tombstones for `removed` offsets of `groupId` (and for the group itself when `group`). */
