@@ -121,6 +121,37 @@ describe('GroupCoordinator on the coordinator runtime', () => {
     gc.shutdown();
   });
 
+  it('deletes groups and offsets by replaying their tombstones; a failed append deletes nothing', async () => {
+    const { log, gc } = setup();
+    await gc.commitOffsets('g', '', null, -1, [entry(0, 5), entry(1, 6)], 9);
+    log.failNext = new Error('disk on fire');
+    expect(await gc.deleteOffsets('g', [{ topic: 't', partition: 0 }])).toEqual({
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      partitionErrors: [],
+    });
+    log.failNext = new Error('disk on fire');
+    expect(await gc.deleteGroups(['g'])).toEqual([
+      { groupId: 'g', errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE },
+    ]);
+    expect(committed(gc, 'g', 0)).toBe(5);
+    expect(gc.group('g')).toBeDefined();
+
+    expect((await gc.deleteOffsets('g', [{ topic: 't', partition: 0 }])).errorCode).toBe(ErrorCode.NONE);
+    expect(committed(gc, 'g', 0)).toBe(-1);
+    expect(committed(gc, 'g', 1)).toBe(6);
+    // The last offset of an empty group takes the group with it.
+    expect((await gc.deleteOffsets('g', [{ topic: 't', partition: 1 }])).errorCode).toBe(ErrorCode.NONE);
+    expect(gc.group('g')).toBeUndefined();
+
+    await gc.commitOffsets('h', '', null, -1, [entry(0, 1)], 9);
+    expect(await gc.deleteGroups(['h'])).toEqual([{ groupId: 'h', errorCode: ErrorCode.NONE }]);
+    const p = gc.partitionFor('h');
+    gc.unloadPartition(p);
+    gc.loadPartition(p);
+    expect(gc.group('h')).toBeUndefined();
+    gc.shutdown();
+  });
+
   it('rebuilds a partition by replay when it is unloaded and loaded again', async () => {
     const { gc } = setup();
     const j = await gc.joinGroup({

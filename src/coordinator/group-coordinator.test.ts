@@ -407,10 +407,10 @@ describe('GroupCoordinator', () => {
       { topic: 't', partition: 0, offset: 42, leaderEpoch: 3, metadata: 'm', expireTimestamp: null },
     ];
     expect(await gc.commitOffsets('g', a.j.memberId, null, 1, c, 8)).toEqual([0]);
-    expect(gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
     // Subscribed topic: GROUP_SUBSCRIBED_TO_TOPIC; other topics go.
     await gc.commitOffsets('g', a.j.memberId, null, 1, [{ ...c[0]!, topic: 'other' }], 8);
-    const od = gc.deleteOffsets('g', [
+    const od = await gc.deleteOffsets('g', [
       { topic: 't', partition: 0 },
       { topic: 'other', partition: 0 },
     ]);
@@ -430,13 +430,13 @@ describe('GroupCoordinator', () => {
       { partitionIndex: 0, committedOffset: 50, committedLeaderEpoch: 3, metadata: 'm', errorCode: 0 },
       { partitionIndex: 1, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: 0 },
     ]);
-    expect(gc.deleteGroups(['g', 'never'])).toEqual([
+    expect(await gc.deleteGroups(['g', 'never'])).toEqual([
       { groupId: 'g', errorCode: ErrorCode.NONE },
       { groupId: 'never', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
     ]);
     expect(gc.describeGroup('g').groupState).toBe('Dead');
     expect(gc.fetchOffsets('g', null).topics).toEqual([]);
-    expect(gc.deleteOffsets('g', [{ topic: 't', partition: 0 }]).errorCode).toBe(
+    expect((await gc.deleteOffsets('g', [{ topic: 't', partition: 0 }])).errorCode).toBe(
       ErrorCode.GROUP_ID_NOT_FOUND,
     );
   });
@@ -557,7 +557,7 @@ describe('GroupCoordinator', () => {
 
     // Deleting writes tombstones: after another restart the group is gone.
     restarted.leaveGroup('g', [{ memberId: a.j.memberId, groupInstanceId: null }]);
-    expect(restarted.deleteGroups(['g'])[0]!.errorCode).toBe(0);
+    expect((await restarted.deleteGroups(['g']))[0]!.errorCode).toBe(0);
     restarted.shutdown();
     const third = make();
     expect(third.describeGroup('g').groupState).toBe('Dead');

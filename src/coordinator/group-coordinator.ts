@@ -200,7 +200,7 @@ export class GroupCoordinator {
   deleteOffsets(
     groupId: string,
     partitions: readonly { topic: string; partition: number }[],
-  ): { errorCode: number; partitionErrors: number[] } {
+  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
     return this.offsets.deleteOffsets(groupId, partitions);
   }
 
@@ -261,7 +261,7 @@ export class GroupCoordinator {
     return this.admin.listGroups();
   }
 
-  deleteGroups(groupIds: readonly string[]): { groupId: string; errorCode: number }[] {
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
     return this.admin.deleteGroups(groupIds);
   }
 

@@ -418,7 +418,7 @@ describe('DeleteGroups', () => {
       groups: {
         deleteGroups: (ids) => {
           asked.push(ids);
-          return results;
+          return Promise.resolve(results);
         },
       },
     });
@@ -676,7 +676,10 @@ describe('OffsetDelete', () => {
       groups: {
         deleteOffsets: (groupId, partitions) => {
           asked.push([groupId, partitions]);
-          return { errorCode: ErrorCode.NONE, partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC] };
+          return Promise.resolve({
+            errorCode: ErrorCode.NONE,
+            partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC],
+          });
         },
       },
     });
@@ -704,7 +707,10 @@ describe('OffsetDelete', () => {
   it('a group-level error leaves the topics empty', async () => {
     const ctx = fakeContext({
       replicas: fakeReplicas(topics),
-      groups: { deleteOffsets: () => ({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] }) },
+      groups: {
+        deleteOffsets: () =>
+          Promise.resolve({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] }),
+      },
     });
     const res = await call(offsetDeleteHandler, ctx, request);
     expect(res).toEqual({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] });

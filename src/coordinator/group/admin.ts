@@ -1,8 +1,9 @@
 /** The admin side of groups: DescribeGroups, ListGroups and DeleteGroups. */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { GroupState } from '../group-metadata.js';
+import { errorCodeOf } from '../runtime/coordinator-runtime.js';
 import { EMPTY, type GroupContext } from './context.js';
-import { removeDeadGroup } from './persistence.js';
+import { tombstoneRecords } from './persistence.js';
 
 export interface GroupSummary {
   errorCode: number;
@@ -76,20 +77,33 @@ export class GroupAdmin {
     return out;
   }
 
-  /** Deletes empty groups with their offsets; NON_EMPTY_GROUP while members remain. */
-  deleteGroups(groupIds: readonly string[]): { groupId: string; errorCode: number }[] {
-    return groupIds.map((groupId) => {
-      const status = this.ctx.validateGroupStatus(groupId, false);
-      if (status !== ErrorCode.NONE) return { groupId, errorCode: status };
-      const group = this.ctx.groups.get(groupId);
-      if (!group || group.is(GroupState.Dead)) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
-      if (!group.is(GroupState.Empty)) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
-      group.transitionTo(GroupState.Dead, this.ctx.time.now());
-      const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
-      for (const r of removed) group.removeOffset(r.topic, r.partition);
-      removeDeadGroup(this.ctx, group, removed);
-      this.ctx.log.info(`group ${groupId} deleted with ${removed.length} offset(s)`);
-      return { groupId, errorCode: ErrorCode.NONE };
-    });
+  /**
+   * Deletes empty groups with their offsets (NON_EMPTY_GROUP while members remain): tombstones
+   * written and replayed, each group answered once they are committed.
+   */
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    return Promise.all(groupIds.map((groupId) => this.deleteGroup(groupId)));
+  }
+
+  private deleteGroup(groupId: string): Promise<{ groupId: string; errorCode: number }> {
+    const answer = (errorCode: number) => ({ groupId, errorCode });
+    const status = this.ctx.validateGroupStatus(groupId, false);
+    if (status !== ErrorCode.NONE) return Promise.resolve(answer(status));
+    const failed = (err: unknown) => answer(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    return this.ctx.runtime
+      .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
+        const group = this.ctx.groups.get(groupId);
+        if (!group || group.is(GroupState.Dead))
+          return { records: [], response: answer(ErrorCode.GROUP_ID_NOT_FOUND) };
+        if (!group.is(GroupState.Empty)) return { records: [], response: answer(ErrorCode.NON_EMPTY_GROUP) };
+        const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
+        this.ctx.log.info(`group ${groupId} deleted with ${removed.length} offset(s)`);
+        return {
+          records: tombstoneRecords(groupId, removed, true),
+          response: answer(ErrorCode.NONE),
+          onAppendError: failed,
+        };
+      })
+      .catch(failed);
   }
 }

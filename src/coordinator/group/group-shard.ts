@@ -15,7 +15,7 @@ import { ClassicGroup, GroupState, MemberMetadata } from '../group-metadata.js';
 import { decodeCoordinatorKey, decodeGroupMetadataValue, decodeOffsetCommitValue } from '../offsets-topic.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import type { ReplayContext } from '../runtime/coordinator-runtime.js';
-import type { GroupContext, GroupShardView } from './context.js';
+import { clearGroupTimers, type GroupContext, type GroupShardView } from './context.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
 
 export interface GroupShardHooks {
@@ -66,6 +66,11 @@ export class GroupShard implements GroupShardView {
         this.stored.add(key.group);
       } else this.stored.delete(key.group);
       for (const o of old?.allOffsets() ?? []) group.putOffset(o.topic, o.partition, o.offset);
+      if (old) {
+        // The group as it was is replaced (or gone): nothing of it may run on.
+        clearGroupTimers(old);
+        old.transitionTo(GroupState.Dead, this.ctx.time.now());
+      }
       if (record.value === null && !group.hasOffsets) this.ctx.groups.delete(key.group);
       else this.ctx.groups.set(key.group, group);
     }

@@ -9,7 +9,7 @@ import { type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from '../o
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { errorCodeOf } from '../runtime/coordinator-runtime.js';
 import type { GroupContext } from './context.js';
-import { afterOffsetsRemoved, appendTombstones } from './persistence.js';
+import { afterOffsetsRemoved, appendTombstones, tombstoneRecords } from './persistence.js';
 
 export interface OffsetCommitEntry {
   topic: string;
@@ -185,34 +185,54 @@ export class Offsets {
   /**
    * OffsetDelete: an empty group loses the offsets; a consumer group with members only those of
    * topics it does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise); any other group with
-   * members answers NON_EMPTY_GROUP. Partitions come already checked for unknown topics.
+   * members answers NON_EMPTY_GROUP. Partitions come already checked for unknown topics. The
+   * tombstones (and the group's, when an empty group is left without offsets) are written and
+   * replayed; the answer goes out once they are committed.
    */
   deleteOffsets(
     groupId: string,
     partitions: readonly { topic: string; partition: number }[],
-  ): { errorCode: number; partitionErrors: number[] } {
+  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return { errorCode: status, partitionErrors: [] };
-    const group = this.ctx.groups.get(groupId);
-    if (!group || group.is(GroupState.Dead))
-      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] };
-    let eligible: boolean[];
-    if (group.is(GroupState.Empty)) {
-      eligible = partitions.map(() => true);
-    } else if (group.protocolType === 'consumer') {
-      eligible = partitions.map((p) => !group.isSubscribedToTopic(p.topic));
-    } else {
-      return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitionErrors: [] };
-    }
-    const removed: { topic: string; partition: number }[] = [];
-    partitions.forEach((p, i) => {
-      if (eligible[i] && group.removeOffset(p.topic, p.partition)) removed.push(p);
+    if (status !== ErrorCode.NONE) return Promise.resolve({ errorCode: status, partitionErrors: [] });
+    const failed = (err: unknown) => ({
+      errorCode: errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE),
+      partitionErrors: [],
     });
-    afterOffsetsRemoved(this.ctx, group, removed);
-    return {
-      errorCode: ErrorCode.NONE,
-      partitionErrors: eligible.map((ok) => (ok ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC)),
-    };
+    return this.ctx.runtime
+      .scheduleWriteOperation<{ errorCode: number; partitionErrors: number[] }>(
+        this.ctx.partitionFor(groupId),
+        () => {
+          const fail = (errorCode: number) => ({ records: [], response: { errorCode, partitionErrors: [] } });
+          const group = this.ctx.groups.get(groupId);
+          if (!group || group.is(GroupState.Dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
+          let eligible: boolean[];
+          if (group.is(GroupState.Empty)) {
+            eligible = partitions.map(() => true);
+          } else if (group.protocolType === 'consumer') {
+            eligible = partitions.map((p) => !group.isSubscribedToTopic(p.topic));
+          } else {
+            return fail(ErrorCode.NON_EMPTY_GROUP);
+          }
+          const removed = new Map<string, { topic: string; partition: number }>();
+          partitions.forEach((p, i) => {
+            if (eligible[i] && group.offset(p.topic, p.partition) !== undefined)
+              removed.set(`${p.topic}\u0000${p.partition}`, { topic: p.topic, partition: p.partition });
+          });
+          const groupGone = group.is(GroupState.Empty) && group.allOffsets().length === removed.size;
+          return {
+            records: tombstoneRecords(groupId, [...removed.values()], groupGone),
+            response: {
+              errorCode: ErrorCode.NONE,
+              partitionErrors: eligible.map((ok) =>
+                ok ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC,
+              ),
+            },
+            onAppendError: failed,
+          };
+        },
+      )
+      .catch(failed);
   }
 
   /**

@@ -65,6 +65,20 @@ export function storeGroup(
     .then(done);
 }
 
+/** Tombstones for `removed` offsets of `groupId`, then for the group itself when `group`. */
+export function tombstoneRecords(
+  groupId: string,
+  removed: readonly { topic: string; partition: number }[],
+  group: boolean,
+): CoordinatorRecord[] {
+  const records: CoordinatorRecord[] = removed.map((r) => ({
+    key: offsetCommitKey(groupId, r.topic, r.partition),
+    value: null,
+  }));
+  if (group) records.push({ key: groupMetadataKey(groupId), value: null });
+  return records;
+}
+
 /** Writes tombstones for `removed` offsets of `groupId` (and for the group itself when `group`). */
 export function appendTombstones(
   ctx: GroupContext,
@@ -72,11 +86,7 @@ export function appendTombstones(
   removed: readonly { topic: string; partition: number }[],
   group: boolean,
 ): void {
-  const records: CoordinatorRecord[] = removed.map((r) => ({
-    key: offsetCommitKey(groupId, r.topic, r.partition),
-    value: null,
-  }));
-  if (group) records.push({ key: groupMetadataKey(groupId), value: null });
+  const records = tombstoneRecords(groupId, removed, group);
   if (records.length === 0) return;
   try {
     ctx.runtime.appendNow(ctx.partitionFor(groupId), records, false);
