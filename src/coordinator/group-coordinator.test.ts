@@ -29,6 +29,7 @@ const config: GroupCoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   offsetMetadataMaxBytes: 4096,
   maxGroupMetadataBytes: 1_048_588,
+  offsetsCommitTimeoutMs: 5000,
 };
 
 const silent = createLogger('silent');

@@ -47,9 +47,6 @@ export {
 export type { CommittedOffset, OffsetCommitEntry } from './group/offsets.js';
 export type { TxnOffsetCommitPartition } from './group/txn-offsets.js';
 
-/** Kafka's offsets.commit.timeout.ms default. */
-const DEFAULT_OFFSETS_COMMIT_TIMEOUT_MS = 5000;
-
 export class GroupCoordinator {
   private readonly ctx: GroupContext;
   private readonly runtime: CoordinatorRuntime<GroupShard>;
@@ -74,7 +71,7 @@ export class GroupCoordinator {
       log: offsetsLog,
       time,
       logger: log,
-      writeTimeoutMs: config.offsetsCommitTimeoutMs ?? DEFAULT_OFFSETS_COMMIT_TIMEOUT_MS,
+      writeTimeoutMs: config.offsetsCommitTimeoutMs,
       newShard: (partition) =>
         new GroupShard(partition, this.ctx, {
           onLoaded: (groups) => this.membership.onGroupsLoaded(groups),

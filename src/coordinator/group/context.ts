@@ -28,7 +28,7 @@ export interface GroupCoordinatorConfig {
   /** Most protocol metadata bytes one group may hold. */
   maxGroupMetadataBytes: number;
   /** How long a write to `__consumer_offsets` may wait for its commit (Kafka's offsets.commit.timeout.ms). */
-  offsetsCommitTimeoutMs?: number;
+  offsetsCommitTimeoutMs: number;
 }
 
 /** The shard of one `__consumer_offsets` partition as the other parts see it. */
