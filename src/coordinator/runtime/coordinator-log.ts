@@ -64,8 +64,11 @@ export interface CoordinatorLog {
   highWatermark(partition: number): number;
   /** The partition's leader epoch (0 when it does not exist): the coordinator epoch. */
   leaderEpoch(partition: number): number;
-  /** Calls `listener` whenever the high watermark of `partition` may have moved; returns the unsubscribe. */
-  onHighWatermarkChange(partition: number, listener: () => void): () => void;
+  /**
+   * Calls `listener` whenever the high watermark of `partition` may have moved; returns the
+   * unsubscribe, or null while the partition does not exist (the topic is created on first write).
+   */
+  onHighWatermarkChange(partition: number, listener: () => void): (() => void) | null;
 }
 
 export class RecordTooLargeError extends Error {
@@ -180,8 +183,8 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
     return this.partition(partition, false)?.leaderEpoch ?? 0;
   }
 
-  onHighWatermarkChange(partition: number, listener: () => void): () => void {
+  onHighWatermarkChange(partition: number, listener: () => void): (() => void) | null {
     const p = this.partition(partition, false);
-    return p ? p.onAppend(listener) : () => {};
+    return p ? p.onAppend(listener) : null;
   }
 }

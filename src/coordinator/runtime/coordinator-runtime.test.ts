@@ -161,6 +161,19 @@ describe('CoordinatorRuntime', () => {
     expect([...runtime.load(0).values]).toEqual([['a', '1']]);
   });
 
+  it('watches the high watermark of a partition created after it was loaded', async () => {
+    const { log, runtime } = setup();
+    let exists = false;
+    const watch = log.onHighWatermarkChange.bind(log);
+    log.onHighWatermarkChange = (p, l) => (exists ? watch(p, l) : null);
+    runtime.load(0);
+    exists = true; // the first write creates the topic
+    log.autoCommit = false;
+    const w = runtime.scheduleWriteOperation(0, (s) => s.put('a', '1'));
+    log.commit(0);
+    expect((await state(w)).value).toBe('put a');
+  });
+
   it('fails writes still waiting for their commit with NOT_COORDINATOR on unload', async () => {
     const { log, runtime } = setup();
     runtime.load(0);

@@ -133,7 +133,8 @@ class DelayedCoordinatorWrite extends DelayedOperation {
 
 interface Context<S> {
   shard: S;
-  unsubscribe: () => void;
+  /** Stops listening to the partition's high watermark; null until the partition exists. */
+  unsubscribe: (() => void) | null;
   waiting: Set<DelayedCoordinatorWrite>;
 }
 
@@ -171,7 +172,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     const ctx = this.contexts.get(partition);
     if (!ctx) return;
     this.contexts.delete(partition);
-    ctx.unsubscribe();
+    ctx.unsubscribe?.();
     for (const op of [...ctx.waiting]) op.abandon();
     ctx.shard.onUnloaded?.();
   }
@@ -301,12 +302,20 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     return end;
   }
 
+  /** Listens to the partition's high watermark once it exists (it may be created by the first write). */
+  private watchHighWatermark(ctx: Context<S>, partition: number): void {
+    ctx.unsubscribe ??= this.options.log.onHighWatermarkChange(partition, () =>
+      this.purgatory.checkAndComplete(partition),
+    );
+  }
+
   private awaitCommit(
     ctx: Context<S>,
     partition: number,
     end: number,
     done: (error: CoordinatorError | null) => void,
   ): void {
+    this.watchHighWatermark(ctx, partition);
     const op = new DelayedCoordinatorWrite(
       this.options.writeTimeoutMs,
       () => this.options.log.highWatermark(partition) >= end,

@@ -101,7 +101,7 @@ export class MemoryCoordinatorLog implements CoordinatorLog {
     return 0;
   }
 
-  onHighWatermarkChange(partition: number, listener: () => void): () => void {
+  onHighWatermarkChange(partition: number, listener: () => void): (() => void) | null {
     let set = this.listeners.get(partition);
     if (!set) {
       set = new Set();
