@@ -73,10 +73,10 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function begin(id: string) {
-  const init = tc.handleInitProducerId(id, 60_000, null);
+async function begin(id: string) {
+  const init = await tc.handleInitProducerId(id, 60_000, null);
   expect(init.error).toBe('NONE');
-  const add = tc.handleAddPartitionsToTransaction(
+  const add = await tc.handleAddPartitionsToTransaction(
     id,
     init.producerId,
     init.producerEpoch,
@@ -87,12 +87,12 @@ function begin(id: string) {
 }
 
 describe('TransactionCoordinator on the coordinator runtime', () => {
-  it('rebuilds an unloaded __transaction_state partition by replay', () => {
-    const init = begin('tx');
+  it('rebuilds an unloaded __transaction_state partition by replay', async () => {
+    const init = await begin('tx');
     const p = tc.partitionFor('tx');
     tc.unloadPartition(p);
     expect(tc.describeTransaction('tx').errorCode).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT')).toBe(
+    expect(await tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT')).toBe(
       'NOT_COORDINATOR',
     );
 
@@ -101,40 +101,74 @@ describe('TransactionCoordinator on the coordinator runtime', () => {
     expect(d.transactionState).toBe(TransactionState.Ongoing);
     expect(d.producerId).toBe(init.producerId);
     expect(d.topics).toEqual([{ topic: 't', partitions: [0, 1] }]);
-    expect(tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT')).toBe('NONE');
+    expect(await tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT')).toBe('NONE');
     expect(tc.describeTransaction('tx').transactionState).toBe(TransactionState.CompleteCommit);
     expect(rm.getPartition('t', 0)!.lastStableOffset).toBe(rm.getPartition('t', 0)!.highWatermark);
   });
 
-  it('completes a PrepareCommit it finds when a partition is loaded', () => {
-    const init = begin('prep');
+  it('completes a PrepareCommit it finds when a partition is loaded', async () => {
+    const init = await begin('prep');
     const txn = tc.transaction('prep')!;
     tc.txnLog.append(tc.partitionFor('prep'), [
       transactionLogRecord('prep', txn.prepareAbortOrCommit('PrepareCommit', time.now())),
     ]);
     tc.unloadPartition(tc.partitionFor('prep'));
     tc.loadPartition(tc.partitionFor('prep'));
+    // Its markers and the CompleteCommit record are written, then committed.
+    await new Promise((resolve) => setImmediate(resolve));
     const d = tc.describeTransaction('prep');
     expect(d.transactionState).toBe(TransactionState.CompleteCommit);
     expect(d.producerEpoch).toBe(init.producerEpoch);
   });
 
-  it('leaves the state as it was when the append fails', () => {
-    const init = begin('tx');
+  it('answers once the state is committed, CONCURRENT_TRANSACTIONS meanwhile', async () => {
+    const init = await begin('tx');
+    const p = tc.partitionFor('tx');
+    const partition = rm.getPartition('__transaction_state', p)!;
+    // Hold the high watermark back, as a lagging follower would.
+    const hw = partition.log.highWatermark;
+    const update = partition.log.updateHighWatermark.bind(partition.log);
+    partition.log.updateHighWatermark = () => {};
+    let done = false;
+    const end = tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT').then((e) => {
+      done = true;
+      return e;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    expect(tc.describeTransaction('tx').transactionState).toBe(TransactionState.Ongoing);
+    expect(
+      await tc.handleAddPartitionsToTransaction(
+        'tx',
+        init.producerId,
+        init.producerEpoch,
+        new Map([['t', new Set([1])]]),
+      ),
+    ).toBe('CONCURRENT_TRANSACTIONS');
+    expect(partition.highWatermark).toBe(hw);
+    partition.log.updateHighWatermark = update;
+    update(partition.logEndOffset);
+    partition.notifyAppend();
+    expect(await end).toBe('NONE');
+    expect(tc.describeTransaction('tx').transactionState).toBe(TransactionState.CompleteCommit);
+  });
+
+  it('leaves the state as it was when the append fails', async () => {
+    const init = await begin('tx');
     const append = tc.txnLog.append.bind(tc.txnLog);
     tc.txnLog.append = () => {
       throw new Error('disk on fire');
     };
     try {
       expect(
-        tc.handleAddPartitionsToTransaction(
+        await tc.handleAddPartitionsToTransaction(
           'tx',
           init.producerId,
           init.producerEpoch,
           new Map([['u', new Set([0])]]),
         ),
       ).toBe('COORDINATOR_NOT_AVAILABLE');
-      expect(tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'ABORT')).toBe(
+      expect(await tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'ABORT')).toBe(
         'COORDINATOR_NOT_AVAILABLE',
       );
     } finally {

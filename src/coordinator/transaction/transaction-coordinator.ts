@@ -16,6 +16,10 @@
  *   `transactional.id.expiration.ms`.
  * - Startup loads `__transaction_state` and finishes what a crash interrupted: PrepareCommit /
  *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
+ * - It runs on the coordinator runtime (one shard per `__transaction_state` partition, loaded by
+ *   replay, unloaded when leadership moves). A transition is written there and applied once the
+ *   high watermark passes it; until then the id's `pendingState` is set and other requests for it
+ *   get CONCURRENT_TRANSACTIONS, as in Kafka. A failed write changes nothing.
  * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
  */
 
@@ -30,7 +34,7 @@ import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
 import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
-import { CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
+import { CoordinatorError, CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
   TRANSACTION_STATE_TOPIC_NAME,
@@ -173,7 +177,13 @@ export class TransactionCoordinator {
         this.broker.log.info(
           `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
         );
-        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+        void this.writeMarkersAndComplete(
+          txn,
+          txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT',
+        ).then((error) => {
+          if (error !== 'NONE')
+            this.broker.log.warn(`completing transactional id ${txn.transactionalId} failed: ${error}`);
+        });
       }
     }
   }
@@ -205,22 +215,35 @@ export class TransactionCoordinator {
    * open transaction: its last stable offset would stay behind and its producer state would never
    * expire.
    */
-  reset(): void {
+  async reset(): Promise<void> {
+    const ending: Promise<unknown>[] = [];
     for (const txn of [...this.txns.values()]) {
+      if (txn.pendingState !== null) continue;
       if (txn.state === TransactionState.Ongoing) {
         const epoch = txn.isProducerEpochExhausted
           ? txn.producerEpoch
           : txn.prepareFenceProducerEpoch().producerEpoch;
-        const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
-        if (error !== 'NONE')
-          this.broker.log.warn(`aborting transactional id ${txn.transactionalId} on reset failed: ${error}`);
+        ending.push(
+          this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false).then((error) => {
+            if (error !== 'NONE')
+              this.broker.log.warn(
+                `aborting transactional id ${txn.transactionalId} on reset failed: ${error}`,
+              );
+          }),
+        );
       } else if (
         txn.state === TransactionState.PrepareCommit ||
         txn.state === TransactionState.PrepareAbort
       ) {
-        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+        ending.push(
+          this.writeMarkersAndComplete(
+            txn,
+            txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT',
+          ),
+        );
       }
     }
+    await Promise.all(ending);
     for (const id of [...this.txns.keys()]) {
       try {
         this.runtime.appendNow(this.partitionFor(id), [transactionLogRecord(id, null)], false);
@@ -234,17 +257,26 @@ export class TransactionCoordinator {
 
   // ---- log writes ----------------------------------------------------------------------------
 
-  /** Writes the transition to `__transaction_state`, then applies it; an error name when the write failed. */
-  private appendTransition(txn: TransactionMetadata, t: TxnTransit): ErrorName | null {
+  /**
+   * Writes the transition to `__transaction_state` and applies it once the write is committed
+   * (high watermark past it); an error name when it failed. While it is written the id's
+   * `pendingState` is set, so other requests for it get CONCURRENT_TRANSACTIONS.
+   */
+  private async appendTransition(txn: TransactionMetadata, t: TxnTransit): Promise<ErrorName | null> {
+    txn.pendingState = t.state;
     try {
-      this.runtime.appendNow(
-        this.partitionFor(txn.transactionalId),
-        [transactionLogRecord(txn.transactionalId, t)],
-        false,
-      );
+      await this.runtime.scheduleWriteOperation(this.partitionFor(txn.transactionalId), () => ({
+        records: [transactionLogRecord(txn.transactionalId, t)],
+        response: null,
+        replayRecords: false,
+      }));
     } catch (err) {
+      if (err instanceof CoordinatorError && err.errorCode === ErrorCode.NOT_COORDINATOR)
+        return 'NOT_COORDINATOR';
       this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
       return 'COORDINATOR_NOT_AVAILABLE';
+    } finally {
+      txn.pendingState = null;
     }
     txn.completeTransitionTo(t);
     return null;
@@ -252,11 +284,11 @@ export class TransactionCoordinator {
 
   // ---- InitProducerId -------------------------------------------------------------------------
 
-  handleInitProducerId(
+  async handleInitProducerId(
     transactionalId: string | null,
     transactionTimeoutMs: number,
     expected: { producerId: number; producerEpoch: number } | null,
-  ): InitProducerIdResult {
+  ): Promise<InitProducerIdResult> {
     const fail = (error: ErrorName): InitProducerIdResult => ({
       error,
       producerId: NO_PRODUCER_ID,
@@ -286,6 +318,7 @@ export class TransactionCoordinator {
       );
       this.txns.set(transactionalId, txn);
     }
+    if (txn.pendingState !== null) return fail('CONCURRENT_TRANSACTIONS');
     if (expected !== null) {
       const valid =
         txn.producerEpoch === NO_PRODUCER_EPOCH ||
@@ -315,7 +348,7 @@ export class TransactionCoordinator {
           t = txn.prepareIncrementProducerEpoch(transactionTimeoutMs, expected?.producerEpoch ?? null, now);
         }
         if (typeof t === 'string') return fail(t);
-        const err = this.appendTransition(txn, t);
+        const err = await this.appendTransition(txn, t);
         if (err) return fail(err);
         this.broker.log.info(
           `initialized transactional id ${transactionalId} with producer id ${txn.producerId} and epoch ${txn.producerEpoch}`,
@@ -326,7 +359,13 @@ export class TransactionCoordinator {
         // Abort the ongoing transaction under a fenced (bumped) epoch; the client retries and then
         // gets the epoch bumped once more.
         const fence = txn.prepareFenceProducerEpoch();
-        const err = this.endTransaction(transactionalId, txn.producerId, fence.producerEpoch, 'ABORT', false);
+        const err = await this.endTransaction(
+          transactionalId,
+          txn.producerId,
+          fence.producerEpoch,
+          'ABORT',
+          false,
+        );
         return fail(err === 'NONE' ? 'CONCURRENT_TRANSACTIONS' : err);
       }
       default:
@@ -336,22 +375,28 @@ export class TransactionCoordinator {
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn --------------------------------------------------
 
-  handleAddPartitionsToTransaction(
+  async handleAddPartitionsToTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     partitions: ReadonlyMap<string, ReadonlySet<number>>,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
     if (!this.owns(transactionalId)) return 'NOT_COORDINATOR';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if (txn.producerEpoch !== producerEpoch) return 'PRODUCER_FENCED';
-    if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort)
+    if (
+      txn.pendingState !== null ||
+      txn.state === TransactionState.PrepareCommit ||
+      txn.state === TransactionState.PrepareAbort
+    )
       return 'CONCURRENT_TRANSACTIONS';
     if (txn.state === TransactionState.Ongoing && txn.containsAll(partitions)) return 'NONE';
-    return this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now())) ?? 'NONE';
+    return (
+      (await this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now()))) ?? 'NONE'
+    );
   }
 
   /** AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction. */
@@ -360,13 +405,13 @@ export class TransactionCoordinator {
     producerId: number,
     producerEpoch: number,
     groupId: string,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     const gc = this.broker.groupCoordinator;
     try {
       gc.ensureOffsetsTopic();
     } catch (err) {
       this.broker.log.error('creating __consumer_offsets failed', err);
-      return 'COORDINATOR_NOT_AVAILABLE';
+      return Promise.resolve('COORDINATOR_NOT_AVAILABLE');
     }
     const partitions = new Map([[GROUP_METADATA_TOPIC_NAME, new Set([gc.partitionFor(groupId)])]]);
     return this.handleAddPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions);
@@ -374,29 +419,30 @@ export class TransactionCoordinator {
 
   // ---- EndTxn ----------------------------------------------------------------------------------
 
-  handleEndTransaction(
+  async handleEndTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     result: TransactionResult,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
     if (transactionalId && !this.owns(transactionalId)) return 'NOT_COORDINATOR';
     return this.endTransaction(transactionalId, producerId, producerEpoch, result, true);
   }
 
-  private endTransaction(
+  private async endTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     result: TransactionResult,
     isFromClient: boolean,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if ((isFromClient && producerEpoch !== txn.producerEpoch) || producerEpoch < txn.producerEpoch)
       return 'PRODUCER_FENCED';
+    if (txn.pendingState !== null) return 'CONCURRENT_TRANSACTIONS';
     const commit = result === 'COMMIT';
     switch (txn.state) {
       case TransactionState.Ongoing: {
@@ -406,7 +452,7 @@ export class TransactionCoordinator {
           this.time.now(),
           fenceEpoch,
         );
-        const err = this.appendTransition(txn, t);
+        const err = await this.appendTransition(txn, t);
         if (err) return err;
         return this.writeMarkersAndComplete(txn, result);
       }
@@ -430,9 +476,15 @@ export class TransactionCoordinator {
    * partition that no longer exists is skipped, as Kafka drops markers for UNKNOWN_TOPIC_OR_PARTITION),
    * then records CompleteCommit/CompleteAbort.
    */
-  private writeMarkersAndComplete(txn: TransactionMetadata, result: TransactionResult): ErrorName {
+  private async writeMarkersAndComplete(
+    txn: TransactionMetadata,
+    result: TransactionResult,
+  ): Promise<ErrorName> {
     const coordinatorEpoch = this.coordinatorEpoch(txn.transactionalId);
     const rm = this.broker.replicaManager;
+    const offsetsMarkers: Promise<void>[] = [];
+    // The transition to Complete* is being prepared: nothing else may start meanwhile.
+    txn.pendingState = result === 'COMMIT' ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
     for (const [topic, partitions] of txn.topicPartitions) {
       for (const index of partitions) {
         const partition = rm.getPartition(topic, index);
@@ -452,9 +504,11 @@ export class TransactionCoordinator {
         if (topic === GROUP_METADATA_TOPIC_NAME) {
           // The group coordinator writes it through its runtime: replaying it completes the
           // transaction's offsets there.
-          this.broker.groupCoordinator
-            .completeTransaction(index, producer, result, coordinatorEpoch)
-            .catch(failed);
+          offsetsMarkers.push(
+            this.broker.groupCoordinator
+              .completeTransaction(index, producer, result, coordinatorEpoch)
+              .catch(failed),
+          );
           continue;
         }
         try {
@@ -464,7 +518,10 @@ export class TransactionCoordinator {
         }
       }
     }
-    return this.appendTransition(txn, txn.prepareComplete(this.time.now())) ?? 'NONE';
+    // Complete once the markers on __consumer_offsets are committed (the others are written).
+    await Promise.all(offsetsMarkers);
+    txn.pendingState = null;
+    return (await this.appendTransition(txn, txn.prepareComplete(this.time.now()))) ?? 'NONE';
   }
 
   // ---- TxnOffsetCommit ------------------------------------------------------------------------
@@ -546,17 +603,19 @@ export class TransactionCoordinator {
     const now = this.time.now();
     for (const txn of [...this.txns.values()]) {
       if (txn.state !== TransactionState.Ongoing || txn.txnStartTimestamp + txn.txnTimeoutMs >= now) continue;
+      if (txn.pendingState !== null) continue;
       const epoch = txn.isProducerEpochExhausted
         ? txn.producerEpoch
         : txn.prepareFenceProducerEpoch().producerEpoch;
-      const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
-      if (error === 'NONE') {
-        this.broker.log.info(
-          `aborted the transaction of transactional id ${txn.transactionalId} after its timeout of ${txn.txnTimeoutMs} ms`,
-        );
-      } else {
-        this.broker.log.warn(`rollback of transactional id ${txn.transactionalId} failed: ${error}`);
-      }
+      void this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false).then((error) => {
+        if (error === 'NONE') {
+          this.broker.log.info(
+            `aborted the transaction of transactional id ${txn.transactionalId} after its timeout of ${txn.txnTimeoutMs} ms`,
+          );
+        } else {
+          this.broker.log.warn(`rollback of transactional id ${txn.transactionalId} failed: ${error}`);
+        }
+      });
     }
   }
 
@@ -568,7 +627,8 @@ export class TransactionCoordinator {
         txn.state === TransactionState.Empty ||
         txn.state === TransactionState.CompleteCommit ||
         txn.state === TransactionState.CompleteAbort;
-      if (!idle || txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
+      if (!idle || txn.pendingState !== null) continue;
+      if (txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
       try {
         txn.prepareDead();
         this.runtime.appendNow(

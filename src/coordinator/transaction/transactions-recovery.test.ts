@@ -163,11 +163,11 @@ describe('transactions across restarts', () => {
     const a = await startTestBroker(overrides, dir);
     const tc = a.broker.transactionCoordinator;
     a.broker.replicaManager.createTopic('prep', 1);
-    const init = tc.handleInitProducerId('prep-tx', 60_000, null);
+    const init = await tc.handleInitProducerId('prep-tx', 60_000, null);
     expect(init.error).toBe('NONE');
     const partitions = new Map([['prep', new Set([0])]]);
     expect(
-      tc.handleAddPartitionsToTransaction('prep-tx', init.producerId, init.producerEpoch, partitions),
+      await tc.handleAddPartitionsToTransaction('prep-tx', init.producerId, init.producerEpoch, partitions),
     ).toBe('NONE');
     const p = a.broker.replicaManager.getPartition('prep', 0)!;
     const { encodeRecordBatch } = await import('../../protocol/records.js');
