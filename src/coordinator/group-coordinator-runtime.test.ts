@@ -36,10 +36,10 @@ const entry = (partition: number, offset: number): OffsetCommitEntry => ({
   expireTimestamp: null,
 });
 
-function setup() {
+function setup(over: Partial<GroupCoordinatorConfig> = {}) {
   const time = new MockTime();
   const log = new MemoryCoordinatorLog(4);
-  const gc = new GroupCoordinator(config, log, createLogger('silent'), time);
+  const gc = new GroupCoordinator({ ...config, ...over }, log, createLogger('silent'), time);
   gc.startup();
   return { time, log, gc };
 }
@@ -149,6 +149,23 @@ describe('GroupCoordinator on the coordinator runtime', () => {
     gc.unloadPartition(p);
     gc.loadPartition(p);
     expect(gc.group('h')).toBeUndefined();
+    gc.shutdown();
+  });
+
+  it('expires offsets by replaying their tombstones; a failed append expires nothing', async () => {
+    // Expiry runs when called here, not on its periodic timer.
+    const { log, gc, time } = setup({ offsetsRetentionCheckIntervalMs: 2 * config.offsetsRetentionMs });
+    await gc.commitOffsets('g', '', null, -1, [entry(0, 5)], 9);
+    time.advance(config.offsetsRetentionMs + 1);
+    log.failNext = new Error('disk on fire');
+    gc.cleanupGroupMetadata();
+    expect(committed(gc, 'g')).toBe(5);
+    expect(gc.cleanupGroupMetadata()).toBe(1);
+    expect(gc.group('g')).toBeUndefined();
+    const p = gc.partitionFor('g');
+    gc.unloadPartition(p);
+    gc.loadPartition(p);
+    expect(gc.group('g')).toBeUndefined();
     gc.shutdown();
   });
 

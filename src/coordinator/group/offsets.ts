@@ -9,7 +9,7 @@ import { type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from '../o
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { errorCodeOf } from '../runtime/coordinator-runtime.js';
 import type { GroupContext } from './context.js';
-import { afterOffsetsRemoved, appendTombstones, tombstoneRecords } from './persistence.js';
+import { tombstoneRecords } from './persistence.js';
 
 export interface OffsetCommitEntry {
   topic: string;
@@ -270,20 +270,16 @@ export class Offsets {
       for (const [topic, ps] of deleted) {
         const committed = group.offsets.get(topic);
         if (!committed) continue;
-        for (const partition of [...committed.keys()]) {
+        for (const partition of committed.keys()) {
           if (!ps.has(partition)) continue;
-          group.removeOffset(topic, partition);
           note(group.groupId, topic, partition);
           count++;
         }
       }
     }
     for (const p of pending) note(p.groupId, p.topic, p.partition);
-    for (const [groupId, removed] of removedByGroup) {
-      const group = this.ctx.groups.get(groupId);
-      if (group) afterOffsetsRemoved(this.ctx, group, [...removed.values()]);
-      else appendTombstones(this.ctx, groupId, [...removed.values()], false);
-    }
+    for (const [groupId, removed] of removedByGroup)
+      this.removeOffsets(groupId, [...removed.values()], 'deleted topic');
     if (count > 0 || pending.length > 0) {
       const topics = [...deleted.keys()].join(', ');
       this.ctx.log.info(
@@ -299,11 +295,34 @@ export class Offsets {
     let total = 0;
     for (const group of [...this.ctx.groups.values()]) {
       const expired = group.expiredOffsets(now, this.ctx.config.offsetsRetentionMs);
-      for (const e of expired) group.removeOffset(e.topic, e.partition);
       total += expired.length;
-      afterOffsetsRemoved(this.ctx, group, expired);
+      this.removeOffsets(group.groupId, expired, 'expired offsets');
     }
     if (total > 0) this.ctx.log.info(`removed ${total} expired offset(s)`);
     return total;
+  }
+
+  /**
+   * Writes tombstones for `removed` offsets of `groupId` — and for the group, when an empty group
+   * is left without offsets (Kafka's cleanupGroupMetadata) — and replays them: the offsets (and
+   * what open transactions staged for them) go once the append succeeded, and stay if it fails.
+   */
+  private removeOffsets(
+    groupId: string,
+    removed: readonly { topic: string; partition: number }[],
+    why: string,
+  ): void {
+    const group = this.ctx.groups.get(groupId);
+    const gone = new Set(removed.map((r) => `${r.topic}\u0000${r.partition}`));
+    const groupGone =
+      group?.is(GroupState.Empty) === true &&
+      group.allOffsets().every((o) => gone.has(`${o.topic}\u0000${o.partition}`));
+    const records = tombstoneRecords(groupId, removed, groupGone);
+    if (records.length === 0) return;
+    this.ctx.runtime
+      .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => ({ records, response: undefined }))
+      .catch((err: unknown) =>
+        this.ctx.log.error(`removing offsets of group ${groupId} (${why}) failed`, err),
+      );
   }
 }

@@ -1,12 +1,13 @@
 /**
- * What the group coordinator writes to `__consumer_offsets` besides offset commits: the group
- * record (Kafka's storeGroup) and tombstones for removed offsets and dead groups. These follow a
- * change the operation already made in memory, so they are written without replay; loading the
- * partition replays them (group-shard.ts).
+ * Records the group coordinator writes to `__consumer_offsets` besides offset commits: the group
+ * record (Kafka's storeGroup, written without replay after membership changed the group itself)
+ * and tombstones for removed offsets and dead groups (replayed by the operations that remove
+ * them; written without replay only by the broker's test `reset()`). Loading the partition
+ * replays all of them (group-shard.ts).
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { GroupMetadataValueData } from '../../protocol/generated/messages.js';
-import { type ClassicGroup, GroupState } from '../group-metadata.js';
+import type { ClassicGroup } from '../group-metadata.js';
 import { groupMetadataKey, groupMetadataValue, offsetCommitKey } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { CoordinatorError, errorCodeOf } from '../runtime/coordinator-runtime.js';
@@ -104,18 +105,4 @@ export function removeDeadGroup(
   clearGroupTimers(group);
   if (ctx.groups.get(group.groupId) === group) ctx.groups.delete(group.groupId);
   appendTombstones(ctx, group.groupId, removed, true);
-}
-
-/** Writes tombstones; an empty group without offsets left becomes Dead and is removed. */
-export function afterOffsetsRemoved(
-  ctx: GroupContext,
-  group: ClassicGroup,
-  removed: readonly { topic: string; partition: number }[],
-): void {
-  if (group.is(GroupState.Empty) && !group.hasOffsets) {
-    group.transitionTo(GroupState.Dead, ctx.time.now());
-    removeDeadGroup(ctx, group, removed);
-    return;
-  }
-  appendTombstones(ctx, group.groupId, removed, false);
 }
