@@ -234,6 +234,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'How often expired offsets are looked for.',
   },
   {
+    name: 'offsets.commit.timeout.ms',
+    type: 'int',
+    default: '5000',
+    min: 1,
+    doc: 'How long a write to __consumer_offsets (an offset commit) waits for the high watermark to pass it before the request fails with COORDINATOR_NOT_AVAILABLE.',
+  },
+  {
     name: 'offset.metadata.max.bytes',
     type: 'int',
     default: '4096',

@@ -174,7 +174,12 @@ describe('offsets of a deleted topic', () => {
     ({ tb, kafka, admin } = await start(dataDir));
     // The restarted coordinator completes the transaction as the producer would.
     expect(
-      tb.broker.transactionCoordinator.handleEndTransaction('tx-open', producerId, producerEpoch, 'COMMIT'),
+      await tb.broker.transactionCoordinator.handleEndTransaction(
+        'tx-open',
+        producerId,
+        producerEpoch,
+        'COMMIT',
+      ),
     ).toBe('NONE');
     await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1 }] });
     expect(await committed(admin, 'open-txn-group', 'doomed')).toEqual({ 0: '-1' });

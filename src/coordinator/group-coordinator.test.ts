@@ -14,31 +14,11 @@ import {
   NEW_MEMBER_JOIN_TIMEOUT_MS,
 } from './group-coordinator.js';
 import type { JoinGroupResult } from './group-metadata.js';
-import { type CoordinatorRecord, decodeCoordinatorKey, type OffsetsLog } from './offsets-topic.js';
+import { decodeCoordinatorKey } from './offsets-topic.js';
+import { MemoryCoordinatorLog } from './runtime/memory-coordinator-log.js';
 
 /** The coordinator's log in memory: the same records it would write to __consumer_offsets. */
-class MemoryOffsetsLog implements OffsetsLog {
-  readonly numPartitions = 50;
-  readonly partitions = new Map<number, CoordinatorRecord[]>();
-  failNext: Error | null = null;
-  append(partition: number, records: readonly CoordinatorRecord[]): void {
-    if (this.failNext) {
-      const e = this.failNext;
-      this.failNext = null;
-      throw e;
-    }
-    const list = this.partitions.get(partition) ?? [];
-    list.push(...records);
-    this.partitions.set(partition, list);
-  }
-  read(partition: number): Iterable<CoordinatorRecord> {
-    return this.partitions.get(partition) ?? [];
-  }
-  ensureCreated(): void {}
-  all(): CoordinatorRecord[] {
-    return [...this.partitions.values()].flat();
-  }
-}
+class MemoryOffsetsLog extends MemoryCoordinatorLog {}
 
 const config: GroupCoordinatorConfig = {
   groupMinSessionTimeoutMs: 10,
@@ -49,6 +29,7 @@ const config: GroupCoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   offsetMetadataMaxBytes: 4096,
   maxGroupMetadataBytes: 1_048_588,
+  offsetsCommitTimeoutMs: 5000,
 };
 
 const silent = createLogger('silent');
@@ -191,7 +172,7 @@ describe('GroupCoordinator', () => {
     ).toBe(ErrorCode.REBALANCE_IN_PROGRESS);
     // Commits still go through while preparing (Kafka relies on the heartbeat to tell).
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         a.j.memberId,
         null,
@@ -210,7 +191,7 @@ describe('GroupCoordinator', () => {
     // Old generation now fenced.
     expect(gc.heartbeat('g', a.j.memberId, null, 1)).toBe(ErrorCode.ILLEGAL_GENERATION);
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         a.j.memberId,
         null,
@@ -221,7 +202,7 @@ describe('GroupCoordinator', () => {
     ).toEqual([ErrorCode.ILLEGAL_GENERATION]);
     // CompletingRebalance: a commit of the current generation is told to wait.
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         'g',
         b.memberId,
         null,
@@ -291,11 +272,11 @@ describe('GroupCoordinator', () => {
     const c = [
       { topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null, expireTimestamp: null },
     ];
-    expect(gc.commitOffsets('missing', 'm', null, 3, c, 8)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
-    expect(gc.commitOffsets('missing', 'm', null, 3, c, 9)).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
+    expect(await gc.commitOffsets('missing', 'm', null, 3, c, 8)).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await gc.commitOffsets('missing', 'm', null, 3, c, 9)).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
     // Admin commits (generation -1, no member) only to an Empty group.
-    expect(gc.commitOffsets('g', '', null, -1, c, 9)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
-    expect(gc.commitOffsets('simple', '', null, -1, c, 9)).toEqual([ErrorCode.NONE]);
+    expect(await gc.commitOffsets('g', '', null, -1, c, 9)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
+    expect(await gc.commitOffsets('simple', '', null, -1, c, 9)).toEqual([ErrorCode.NONE]);
     expect(gc.fetchOffsets('simple', null).topics[0]!.partitions[0]!.committedOffset).toBe(1);
   });
 
@@ -426,11 +407,11 @@ describe('GroupCoordinator', () => {
     const c = [
       { topic: 't', partition: 0, offset: 42, leaderEpoch: 3, metadata: 'm', expireTimestamp: null },
     ];
-    expect(gc.commitOffsets('g', a.j.memberId, null, 1, c, 8)).toEqual([0]);
-    expect(gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    expect(await gc.commitOffsets('g', a.j.memberId, null, 1, c, 8)).toEqual([0]);
+    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
     // Subscribed topic: GROUP_SUBSCRIBED_TO_TOPIC; other topics go.
-    gc.commitOffsets('g', a.j.memberId, null, 1, [{ ...c[0]!, topic: 'other' }], 8);
-    const od = gc.deleteOffsets('g', [
+    await gc.commitOffsets('g', a.j.memberId, null, 1, [{ ...c[0]!, topic: 'other' }], 8);
+    const od = await gc.deleteOffsets('g', [
       { topic: 't', partition: 0 },
       { topic: 'other', partition: 0 },
     ]);
@@ -445,26 +426,26 @@ describe('GroupCoordinator', () => {
     expect(gc.listGroups()).toEqual([
       { groupId: 'g', protocolType: 'consumer', groupState: 'Empty', groupType: 'classic' },
     ]);
-    expect(gc.commitOffsets('g', '', null, -1, [{ ...c[0]!, offset: 50 }], 9)).toEqual([0]);
+    expect(await gc.commitOffsets('g', '', null, -1, [{ ...c[0]!, offset: 50 }], 9)).toEqual([0]);
     expect(gc.fetchOffsets('g', [{ name: 't', partitionIndexes: [0, 1] }]).topics[0]!.partitions).toEqual([
       { partitionIndex: 0, committedOffset: 50, committedLeaderEpoch: 3, metadata: 'm', errorCode: 0 },
       { partitionIndex: 1, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: 0 },
     ]);
-    expect(gc.deleteGroups(['g', 'never'])).toEqual([
+    expect(await gc.deleteGroups(['g', 'never'])).toEqual([
       { groupId: 'g', errorCode: ErrorCode.NONE },
       { groupId: 'never', errorCode: ErrorCode.GROUP_ID_NOT_FOUND },
     ]);
     expect(gc.describeGroup('g').groupState).toBe('Dead');
     expect(gc.fetchOffsets('g', null).topics).toEqual([]);
-    expect(gc.deleteOffsets('g', [{ topic: 't', partition: 0 }]).errorCode).toBe(
+    expect((await gc.deleteOffsets('g', [{ topic: 't', partition: 0 }])).errorCode).toBe(
       ErrorCode.GROUP_ID_NOT_FOUND,
     );
   });
 
-  it('rejects oversized offset metadata per partition and maps a failed append', () => {
+  it('rejects oversized offset metadata per partition and maps a failed append', async () => {
     const big = 'x'.repeat(4097);
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         's',
         '',
         null,
@@ -478,7 +459,7 @@ describe('GroupCoordinator', () => {
     ).toEqual([ErrorCode.OFFSET_METADATA_TOO_LARGE, ErrorCode.NONE]);
     log.failNext = new Error('disk on fire');
     expect(
-      gc.commitOffsets(
+      await gc.commitOffsets(
         's',
         '',
         null,
@@ -537,7 +518,7 @@ describe('GroupCoordinator', () => {
 
   it('persists offsets and groups in Kafka layouts and loads them back after a restart', async () => {
     const a = await joinAndSync();
-    gc.commitOffsets(
+    await gc.commitOffsets(
       'g',
       a.j.memberId,
       null,
@@ -545,7 +526,7 @@ describe('GroupCoordinator', () => {
       [{ topic: 't', partition: 3, offset: 77, leaderEpoch: 2, metadata: 'meta', expireTimestamp: null }],
       8,
     );
-    gc.commitOffsets(
+    await gc.commitOffsets(
       'simple',
       '',
       null,
@@ -577,7 +558,7 @@ describe('GroupCoordinator', () => {
 
     // Deleting writes tombstones: after another restart the group is gone.
     restarted.leaveGroup('g', [{ memberId: a.j.memberId, groupInstanceId: null }]);
-    expect(restarted.deleteGroups(['g'])[0]!.errorCode).toBe(0);
+    expect((await restarted.deleteGroups(['g']))[0]!.errorCode).toBe(0);
     restarted.shutdown();
     const third = make();
     expect(third.describeGroup('g').groupState).toBe('Dead');
@@ -591,7 +572,7 @@ describe('GroupCoordinator', () => {
     gc.shutdown();
     gc = new GroupCoordinator({ ...config, offsetsRetentionMs: 60_000 }, log, silent, time);
     gc.startup();
-    gc.commitOffsets(
+    await gc.commitOffsets(
       's',
       '',
       null,
@@ -599,7 +580,7 @@ describe('GroupCoordinator', () => {
       [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null, expireTimestamp: null }],
       9,
     );
-    gc.commitOffsets(
+    await gc.commitOffsets(
       's',
       '',
       null,

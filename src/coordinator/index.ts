@@ -9,7 +9,8 @@ import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { GroupCoordinator } from './group-coordinator.js';
-import { ReplicaOffsetsLog } from './offsets-topic.js';
+import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.js';
+import { ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
 
 export { GroupCoordinator } from './group-coordinator.js';
 
@@ -23,12 +24,13 @@ export interface GroupCoordinatorDeps {
 
 export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
   const c = broker.config;
-  const offsetsLog = new ReplicaOffsetsLog(
-    broker.replicaManager,
-    c.int('offsets.topic.num.partitions'),
-    c.int('offsets.topic.segment.bytes'),
-    c.int('message.max.bytes'),
-  );
+  const offsetsLog = new ReplicaCoordinatorLog(broker.replicaManager, {
+    topic: GROUP_METADATA_TOPIC_NAME,
+    configuredPartitions: c.int('offsets.topic.num.partitions'),
+    segmentBytes: c.int('offsets.topic.segment.bytes'),
+    defaultMaxMessageBytes: c.int('message.max.bytes'),
+    time: broker.time,
+  });
   return new GroupCoordinator(
     {
       groupMinSessionTimeoutMs: c.int('group.min.session.timeout.ms'),
@@ -39,6 +41,7 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       offsetsRetentionCheckIntervalMs: c.int('offsets.retention.check.interval.ms'),
       offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
       maxGroupMetadataBytes: offsetsLog.maxBatchBytes(),
+      offsetsCommitTimeoutMs: c.int('offsets.commit.timeout.ms'),
     },
     offsetsLog,
     broker.log,

@@ -20,9 +20,9 @@ export const addOffsetsToTxnHandler = defineHandler<AddOffsetsToTxnRequestData, 
   maxVersion: 4,
   request: AddOffsetsToTxnRequest,
   response: AddOffsetsToTxnResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     if (!req.groupId) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID };
-    const error = ctx.transactions.handleAddOffsetsToTransaction(
+    const error = await ctx.transactions.handleAddOffsetsToTransaction(
       req.transactionalId,
       req.producerId,
       req.producerEpoch,

@@ -27,7 +27,7 @@ export const addPartitionsToTxnHandler = defineHandler<
   maxVersion: 3,
   request: AddPartitionsToTxnRequest,
   response: AddPartitionsToTxnResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const topics = req.v3AndBelowTopics ?? [];
     const unknown = new Set<string>();
     for (const t of topics) {
@@ -42,7 +42,7 @@ export const addPartitionsToTxnHandler = defineHandler<
           ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
           : ErrorCode.OPERATION_NOT_ATTEMPTED;
     } else {
-      const error = ctx.transactions.handleAddPartitionsToTransaction(
+      const error = await ctx.transactions.handleAddPartitionsToTransaction(
         req.v3AndBelowTransactionalId ?? '',
         req.v3AndBelowProducerId ?? -1,
         req.v3AndBelowProducerEpoch ?? -1,

@@ -18,7 +18,7 @@ export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, Delete
   maxVersion: 2,
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
-  handle(ctx, req) {
-    return { throttleTimeMs: 0, results: ctx.groups.deleteGroups(req.groupsNames) };
+  async handle(ctx, req) {
+    return { throttleTimeMs: 0, results: await ctx.groups.deleteGroups(req.groupsNames) };
   },
 });

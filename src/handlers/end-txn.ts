@@ -21,8 +21,8 @@ export const endTxnHandler = defineHandler<EndTxnRequestData, EndTxnResponseData
   maxVersion: 4,
   request: EndTxnRequest,
   response: EndTxnResponse,
-  handle(ctx, req) {
-    const error = ctx.transactions.handleEndTransaction(
+  async handle(ctx, req) {
+    const error = await ctx.transactions.handleEndTransaction(
       req.transactionalId,
       req.producerId,
       req.producerEpoch,

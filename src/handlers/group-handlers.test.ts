@@ -13,21 +13,13 @@ import type {
   SyncGroupParams,
 } from '../coordinator/group-coordinator.js';
 import type { JoinGroupResult } from '../coordinator/group-metadata.js';
-import type { PendingTxnOffsets } from '../coordinator/transaction/pending-txn-offsets.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type {
   JoinGroupRequestData,
   OffsetCommitRequestData,
   OffsetFetchRequestData,
 } from '../protocol/generated/messages.js';
-import {
-  call,
-  fakeContext,
-  fakeReplicas,
-  fakeTopic,
-  recordingLog,
-  stub,
-} from '../test-support/fake-services.js';
+import { call, fakeContext, fakeReplicas, fakeTopic, recordingLog } from '../test-support/fake-services.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
@@ -426,7 +418,7 @@ describe('DeleteGroups', () => {
       groups: {
         deleteGroups: (ids) => {
           asked.push(ids);
-          return results;
+          return Promise.resolve(results);
         },
       },
     });
@@ -477,7 +469,7 @@ describe('OffsetCommit', () => {
       groups: {
         commitOffsets: (groupId, memberId, instance, generation, entries, version) => {
           calls.push({ groupId, memberId, instance, generation, entries, version });
-          return codes(entries.length);
+          return Promise.resolve(codes(entries.length));
         },
       },
     });
@@ -569,12 +561,8 @@ describe('OffsetFetch', () => {
           calls.push([groupId, topics === null ? null : topics.map((t) => ({ ...t }))]);
           return result;
         },
-      },
-      transactions: {
-        pendingOffsets: stub<PendingTxnOffsets>('pendingOffsets', {
-          hasPending: (groupId: string, topic: string, partition: number) =>
-            pendingFor.includes(`${groupId}/${topic}/${partition}`),
-        }),
+        hasPendingTxnOffsets: (groupId: string, topic: string, partition: number) =>
+          pendingFor.includes(`${groupId}/${topic}/${partition}`),
       },
     });
     return { ctx, calls };
@@ -688,7 +676,10 @@ describe('OffsetDelete', () => {
       groups: {
         deleteOffsets: (groupId, partitions) => {
           asked.push([groupId, partitions]);
-          return { errorCode: ErrorCode.NONE, partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC] };
+          return Promise.resolve({
+            errorCode: ErrorCode.NONE,
+            partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC],
+          });
         },
       },
     });
@@ -716,7 +707,10 @@ describe('OffsetDelete', () => {
   it('a group-level error leaves the topics empty', async () => {
     const ctx = fakeContext({
       replicas: fakeReplicas(topics),
-      groups: { deleteOffsets: () => ({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] }) },
+      groups: {
+        deleteOffsets: () =>
+          Promise.resolve({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] }),
+      },
     });
     const res = await call(offsetDeleteHandler, ctx, request);
     expect(res).toEqual({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, throttleTimeMs: 0, topics: [] });

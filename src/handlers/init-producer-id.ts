@@ -23,7 +23,7 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequestData, In
   maxVersion: 5,
   request: InitProducerIdRequest,
   response: InitProducerIdResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const fail = (errorCode: number): InitProducerIdResponseData => ({
       throttleTimeMs: 0,
       errorCode,
@@ -37,7 +37,11 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequestData, In
       if (pid === -1 || epoch === -1) return fail(ErrorCode.INVALID_REQUEST);
       expected = { producerId: pid, producerEpoch: epoch };
     }
-    const r = ctx.transactions.handleInitProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    const r = await ctx.transactions.handleInitProducerId(
+      req.transactionalId,
+      req.transactionTimeoutMs,
+      expected,
+    );
     return {
       throttleTimeMs: 0,
       errorCode: txnErrorCode(r.error, ctx.apiVersion, 4),

@@ -27,7 +27,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
   maxVersion: 9,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     const rm = ctx.replicas;
     const retention = v <= 4 ? (req.retentionTimeMs ?? DEFAULT_RETENTION_TIME) : DEFAULT_RETENTION_TIME;
@@ -56,7 +56,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
       }),
     }));
     if (entries.length > 0) {
-      const codes = ctx.groups.commitOffsets(
+      const codes = await ctx.groups.commitOffsets(
         req.groupId,
         req.memberId ?? '',
         v >= 7 ? (req.groupInstanceId ?? null) : null,

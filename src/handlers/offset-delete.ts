@@ -21,7 +21,7 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
   maxVersion: 0,
   request: OffsetDeleteRequest,
   response: OffsetDeleteResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const rm = ctx.replicas;
     const known: { topic: string; partition: number }[] = [];
     const slots: { topic: number; partition: number }[] = [];
@@ -39,7 +39,7 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
         return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number };
       }),
     }));
-    const result = ctx.groups.deleteOffsets(req.groupId, known);
+    const result = await ctx.groups.deleteOffsets(req.groupId, known);
     if (result.errorCode !== ErrorCode.NONE) {
       return { errorCode: result.errorCode, throttleTimeMs: 0, topics: [] };
     }

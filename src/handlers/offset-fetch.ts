@@ -12,7 +12,6 @@
  * so the check applies to those.
  */
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
-import type { PendingTxnOffsets } from '../coordinator/transaction/pending-txn-offsets.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   OffsetFetchRequest,
@@ -25,14 +24,18 @@ import { defineHandler } from './handler.js';
 type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
 
 /** Marks partitions with pending transactional offsets UNSTABLE_OFFSET_COMMIT (requireStable). */
-function markUnstable(groupId: string, r: FetchResult, pending: PendingTxnOffsets): FetchResult {
+function markUnstable(
+  groupId: string,
+  r: FetchResult,
+  pending: Pick<GroupCoordinator, 'hasPendingTxnOffsets'>,
+): FetchResult {
   if (r.errorCode !== ErrorCode.NONE) return r;
   return {
     errorCode: r.errorCode,
     topics: r.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) =>
-        pending.hasPending(groupId, t.name, p.partitionIndex)
+        pending.hasPendingTxnOffsets(groupId, t.name, p.partitionIndex)
           ? {
               partitionIndex: p.partitionIndex,
               committedOffset: -1,
@@ -56,11 +59,10 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
   handle(ctx, req) {
     const v = ctx.apiVersion;
     const coordinator = ctx.groups;
-    const pending = ctx.transactions.pendingOffsets;
     const requireStable = v >= 7 && req.requireStable === true;
     const fetch = (groupId: string, topics: Parameters<GroupCoordinator['fetchOffsets']>[1]) => {
       const r = coordinator.fetchOffsets(groupId, topics);
-      return requireStable ? markUnstable(groupId, r, pending) : r;
+      return requireStable ? markUnstable(groupId, r, coordinator) : r;
     };
     if (v >= 8) {
       return {

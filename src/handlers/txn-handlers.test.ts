@@ -37,7 +37,11 @@ describe('InitProducerId', () => {
       transactions: {
         handleInitProducerId: (...args) => {
           calls.push(args);
-          return { error, producerId: error === 'NONE' ? 42 : -1, producerEpoch: error === 'NONE' ? 3 : -1 };
+          return Promise.resolve({
+            error,
+            producerId: error === 'NONE' ? 42 : -1,
+            producerEpoch: error === 'NONE' ? 3 : -1,
+          });
         },
       },
     });
@@ -130,7 +134,7 @@ describe('AddPartitionsToTxn', () => {
       transactions: {
         handleAddPartitionsToTransaction: (...args) => {
           calls.push(args);
-          return 'CONCURRENT_TRANSACTIONS';
+          return Promise.resolve('CONCURRENT_TRANSACTIONS');
         },
       },
     });
@@ -180,7 +184,7 @@ describe('AddPartitionsToTxn', () => {
       const ctx = fakeContext({
         apiVersion: v,
         replicas: fakeReplicas(topics),
-        transactions: { handleAddPartitionsToTransaction: () => 'PRODUCER_FENCED' },
+        transactions: { handleAddPartitionsToTransaction: () => Promise.resolve('PRODUCER_FENCED') },
       });
       const res = await call(addPartitionsToTxnHandler, ctx, request([{ name: 't', partitions: [0] }]));
       expect(res.resultsByTopicV3AndBelow![0]!.resultsByPartition[0]!.partitionErrorCode).toBe(code);
@@ -202,7 +206,7 @@ describe('AddOffsetsToTxn and EndTxn', () => {
         transactions: {
           handleAddOffsetsToTransaction: (...args) => {
             calls.push(args);
-            return 'PRODUCER_FENCED';
+            return Promise.resolve('PRODUCER_FENCED');
           },
         },
       });
@@ -228,7 +232,7 @@ describe('AddOffsetsToTxn and EndTxn', () => {
         transactions: {
           handleEndTransaction: (...args) => {
             calls.push(args);
-            return args[3] === 'COMMIT' ? 'PRODUCER_FENCED' : 'NONE';
+            return Promise.resolve(args[3] === 'COMMIT' ? 'PRODUCER_FENCED' : 'NONE');
           },
         },
       });
@@ -288,7 +292,7 @@ describe('TxnOffsetCommit', () => {
       transactions: {
         handleTxnOffsetCommit: (txnId, groupId, pid, epoch, member, instance, generation, offsets) => {
           calls.push({ args: [txnId, groupId, pid, epoch, member, instance, generation], offsets });
-          return offsets.map(() => code);
+          return Promise.resolve(offsets.map(() => code));
         },
       },
     });

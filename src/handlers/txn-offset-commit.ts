@@ -26,7 +26,7 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
   maxVersion: 4,
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const codes = new Map<string, number>();
     const key = (t: string, p: number) => `${t}\u0000${p}`;
     const accepted: TxnOffsetCommitPartition[] = [];
@@ -49,7 +49,7 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
     if (!req.groupId) {
       for (const a of accepted) codes.set(key(a.topic, a.partition), ErrorCode.INVALID_GROUP_ID);
     } else if (accepted.length > 0) {
-      const results = ctx.transactions.handleTxnOffsetCommit(
+      const results = await ctx.transactions.handleTxnOffsetCommit(
         req.transactionalId,
         req.groupId,
         req.producerId,

@@ -97,10 +97,7 @@ export class Broker {
     this.onReset(() => this.transactionCoordinator.reset());
     // A deleted topic's offsets, committed or staged by open transactions, go with it.
     this.replicaManager.onPartitionsDeleted((partitions) =>
-      this.groupCoordinator.onPartitionsDeleted(
-        partitions,
-        this.transactionCoordinator.pendingOffsets.removePartitions(partitions),
-      ),
+      this.groupCoordinator.onPartitionsDeleted(partitions),
     );
     this.services = {
       metadata: this.metadataView(),

@@ -31,6 +31,7 @@ export function createTransactionCoordinator(
         'transaction.remove.expired.transaction.cleanup.interval.ms',
       ),
       offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
+      messageMaxBytes: c.int('message.max.bytes'),
     },
     broker.time,
     broker.scheduler,

@@ -16,6 +16,10 @@
  *   `transactional.id.expiration.ms`.
  * - Startup loads `__transaction_state` and finishes what a crash interrupted: PrepareCommit /
  *   PrepareAbort get their markers again and complete; Ongoing ones are left to the timeout.
+ * - It runs on the coordinator runtime (one shard per `__transaction_state` partition, loaded by
+ *   replay, unloaded when leadership moves). A transition is written there and applied once the
+ *   high watermark passes it; until then the id's `pendingState` is set and other requests for it
+ *   get CONCURRENT_TRANSACTIONS, as in Kafka. A failed write changes nothing.
  * Errors are Kafka's; handlers map PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for old versions.
  */
 
@@ -24,25 +28,18 @@ import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { encodeRecordBatch } from '../../protocol/records.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
-import type { GroupCoordinator } from '../group-coordinator.js';
-import {
-  GROUP_METADATA_TOPIC_NAME,
-  type OffsetAndMetadata,
-  offsetCommitKey,
-  offsetCommitValue,
-} from '../offsets-topic.js';
-import { PendingTxnOffsets } from './pending-txn-offsets.js';
+import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
+import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
+import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
+import { CoordinatorError, CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
-  decodeTransactionLogKey,
-  decodeTransactionLogValue,
-  type TransactionLogEntry,
+  TRANSACTION_STATE_TOPIC_NAME,
   TransactionState,
-  TransactionStateLog,
+  transactionLogRecord,
   partitionFor as txnPartitionFor,
 } from './transaction-log.js';
 import {
@@ -52,6 +49,9 @@ import {
   TransactionMetadata,
   type TxnTransit,
 } from './transaction-metadata.js';
+import { TransactionShard } from './transaction-shard.js';
+
+export type { TxnOffsetCommitPartition } from '../group-coordinator.js';
 
 /** What the transaction coordinator needs of the broker that builds it. */
 export interface TransactionCoordinatorDeps {
@@ -69,6 +69,8 @@ export interface TransactionCoordinatorConfig {
   transactionalIdExpirationMs: number;
   removeExpiredTransactionalIdCleanupIntervalMs: number;
   offsetMetadataMaxBytes: number;
+  /** The broker's message.max.bytes: the largest `__transaction_state` batch. */
+  messageMaxBytes: number;
 }
 
 export type TransactionResult = 'COMMIT' | 'ABORT';
@@ -77,14 +79,6 @@ export interface InitProducerIdResult {
   error: ErrorName;
   producerId: number;
   producerEpoch: number;
-}
-
-export interface TxnOffsetCommitPartition {
-  topic: string;
-  partition: number;
-  offset: number;
-  leaderEpoch: number;
-  metadata: string | null;
 }
 
 export interface DescribedTransaction {
@@ -99,8 +93,8 @@ export interface DescribedTransaction {
 }
 
 export class TransactionCoordinator {
-  readonly txnLog: TransactionStateLog;
-  readonly pendingOffsets: PendingTxnOffsets;
+  readonly txnLog: ReplicaCoordinatorLog;
+  private readonly runtime: CoordinatorRuntime<TransactionShard>;
   private readonly producerIds: ProducerIdManager;
   private readonly txns = new Map<string, TransactionMetadata>();
   private active = false;
@@ -115,12 +109,27 @@ export class TransactionCoordinator {
     scheduler?: Scheduler,
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, broker.log);
-    this.txnLog = new TransactionStateLog(
-      broker.replicaManager,
-      config.transactionStateLogNumPartitions,
-      config.transactionStateLogSegmentBytes,
-    );
-    this.pendingOffsets = new PendingTxnOffsets(broker.groupCoordinator, broker.replicaManager, broker.log);
+    this.txnLog = new ReplicaCoordinatorLog(broker.replicaManager, {
+      topic: TRANSACTION_STATE_TOPIC_NAME,
+      configuredPartitions: config.transactionStateLogNumPartitions,
+      segmentBytes: config.transactionStateLogSegmentBytes,
+      defaultMaxMessageBytes: config.messageMaxBytes,
+      time,
+    });
+    this.runtime = new CoordinatorRuntime<TransactionShard>({
+      name: 'TransactionCoordinator',
+      log: this.txnLog,
+      time,
+      logger: broker.log,
+      // Transaction state writes do not wait for their commit yet (see appendTransition).
+      writeTimeoutMs: config.transactionMaxTimeoutMs,
+      newShard: (partition) =>
+        new TransactionShard(partition, this.txns, (id) => this.partitionFor(id), {
+          onLoaded: (txns) => {
+            if (this.active) this.completeInterrupted(txns);
+          },
+        }),
+    });
     this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
   }
 
@@ -132,26 +141,23 @@ export class TransactionCoordinator {
     return txnPartitionFor(transactionalId, this.txnLog.numPartitions);
   }
 
+  /** Whether the id's `__transaction_state` partition is loaded here. */
+  private owns(transactionalId: string): boolean {
+    return this.runtime.isLoaded(this.partitionFor(transactionalId));
+  }
+
   /** The coordinator epoch stamped on markers: the leader epoch of the id's `__transaction_state` partition. */
   private coordinatorEpoch(transactionalId: string): number {
-    return this.txnLog.partition(this.partitionFor(transactionalId), false)?.leaderEpoch ?? 0;
+    return this.txnLog.leaderEpoch(this.partitionFor(transactionalId));
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
   /** Loads `__transaction_state`, completes interrupted commits/aborts, starts the timers. */
   startup(): void {
-    for (let p = 0; p < this.txnLog.numPartitions; p++) this.loadPartition(p);
-    this.pendingOffsets.loadPending();
+    for (let p = 0; p < this.txnLog.numPartitions; p++) this.runtime.load(p);
     this.active = true;
-    for (const txn of [...this.txns.values()]) {
-      if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
-        this.broker.log.info(
-          `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
-        );
-        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
-      }
-    }
+    this.completeInterrupted([...this.txns.values()]);
     this.schedule(
       'transaction.abort.timed.out.transaction.cleanup.interval.ms',
       this.config.abortTimedOutTransactionCleanupIntervalMs,
@@ -164,6 +170,34 @@ export class TransactionCoordinator {
     );
   }
 
+  /** PrepareCommit / PrepareAbort found at load get their markers again and complete. */
+  private completeInterrupted(txns: readonly TransactionMetadata[]): void {
+    for (const txn of txns) {
+      if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort) {
+        this.broker.log.info(
+          `completing ${txn.state} of transactional id ${txn.transactionalId} (producer ${txn.producerId}, epoch ${txn.producerEpoch}) after restart`,
+        );
+        void this.writeMarkersAndComplete(
+          txn,
+          txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT',
+        ).then((error) => {
+          if (error !== 'NONE')
+            this.broker.log.warn(`completing transactional id ${txn.transactionalId} failed: ${error}`);
+        });
+      }
+    }
+  }
+
+  /** Unloads one `__transaction_state` partition (its leadership moved): its ids leave memory. */
+  unloadPartition(partition: number): void {
+    this.runtime.unload(partition);
+  }
+
+  /** Loads one `__transaction_state` partition by replay, completing what was interrupted. */
+  loadPartition(partition: number): void {
+    this.runtime.load(partition);
+  }
+
   private schedule(name: string, intervalMs: number, task: () => void): void {
     this.tasks.push(this.scheduler.schedule(name, intervalMs, task));
   }
@@ -171,6 +205,7 @@ export class TransactionCoordinator {
   shutdown(): void {
     this.active = false;
     for (const t of this.tasks.splice(0)) t.cancel();
+    this.runtime.close();
   }
 
   /**
@@ -180,72 +215,68 @@ export class TransactionCoordinator {
    * open transaction: its last stable offset would stay behind and its producer state would never
    * expire.
    */
-  reset(): void {
+  async reset(): Promise<void> {
+    const ending: Promise<unknown>[] = [];
     for (const txn of [...this.txns.values()]) {
+      if (txn.pendingState !== null) continue;
       if (txn.state === TransactionState.Ongoing) {
         const epoch = txn.isProducerEpochExhausted
           ? txn.producerEpoch
           : txn.prepareFenceProducerEpoch().producerEpoch;
-        const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
-        if (error !== 'NONE')
-          this.broker.log.warn(`aborting transactional id ${txn.transactionalId} on reset failed: ${error}`);
+        ending.push(
+          this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false).then((error) => {
+            if (error !== 'NONE')
+              this.broker.log.warn(
+                `aborting transactional id ${txn.transactionalId} on reset failed: ${error}`,
+              );
+          }),
+        );
       } else if (
         txn.state === TransactionState.PrepareCommit ||
         txn.state === TransactionState.PrepareAbort
       ) {
-        this.writeMarkersAndComplete(txn, txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT');
+        ending.push(
+          this.writeMarkersAndComplete(
+            txn,
+            txn.state === TransactionState.PrepareCommit ? 'COMMIT' : 'ABORT',
+          ),
+        );
       }
     }
+    await Promise.all(ending);
     for (const id of [...this.txns.keys()]) {
       try {
-        this.txnLog.append(this.partitionFor(id), id, null);
+        this.runtime.appendNow(this.partitionFor(id), [transactionLogRecord(id, null)], false);
       } catch (err) {
         this.broker.log.warn(`writing the tombstone of transactional id ${id} failed: ${err}`);
       }
     }
     this.txns.clear();
-    this.pendingOffsets.clear();
-  }
-
-  private loadPartition(p: number): void {
-    const latest = new Map<string, TransactionLogEntry | null>();
-    for (const rec of this.txnLog.read(p)) {
-      try {
-        const id = decodeTransactionLogKey(rec.key);
-        latest.set(id, rec.value === null ? null : decodeTransactionLogValue(rec.value));
-      } catch (err) {
-        this.broker.log.warn(
-          `__transaction_state-${p}: skipping an unreadable record: ${(err as Error).message}`,
-        );
-      }
-    }
-    for (const [id, e] of latest) {
-      if (e === null || e.state === TransactionState.Dead) continue;
-      const txn = new TransactionMetadata(
-        id,
-        e.producerId,
-        NO_PRODUCER_ID,
-        e.producerEpoch,
-        NO_PRODUCER_EPOCH,
-        e.txnTimeoutMs,
-        e.state,
-        e.txnStartTimestamp,
-        e.txnLastUpdateTimestamp,
-      );
-      for (const [t, ps] of e.topicPartitions) txn.topicPartitions.set(t, new Set(ps));
-      this.txns.set(id, txn);
-    }
+    this.broker.groupCoordinator.clearPendingTxnOffsets();
   }
 
   // ---- log writes ----------------------------------------------------------------------------
 
-  /** Writes the transition to `__transaction_state`, then applies it; an error name when the write failed. */
-  private appendTransition(txn: TransactionMetadata, t: TxnTransit): ErrorName | null {
+  /**
+   * Writes the transition to `__transaction_state` and applies it once the write is committed
+   * (high watermark past it); an error name when it failed. While it is written the id's
+   * `pendingState` is set, so other requests for it get CONCURRENT_TRANSACTIONS.
+   */
+  private async appendTransition(txn: TransactionMetadata, t: TxnTransit): Promise<ErrorName | null> {
+    txn.pendingState = t.state;
     try {
-      this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, t);
+      await this.runtime.scheduleWriteOperation(this.partitionFor(txn.transactionalId), () => ({
+        records: [transactionLogRecord(txn.transactionalId, t)],
+        response: null,
+        replayRecords: false,
+      }));
     } catch (err) {
+      if (err instanceof CoordinatorError && err.errorCode === ErrorCode.NOT_COORDINATOR)
+        return 'NOT_COORDINATOR';
       this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
       return 'COORDINATOR_NOT_AVAILABLE';
+    } finally {
+      txn.pendingState = null;
     }
     txn.completeTransitionTo(t);
     return null;
@@ -253,11 +284,11 @@ export class TransactionCoordinator {
 
   // ---- InitProducerId -------------------------------------------------------------------------
 
-  handleInitProducerId(
+  async handleInitProducerId(
     transactionalId: string | null,
     transactionTimeoutMs: number,
     expected: { producerId: number; producerEpoch: number } | null,
-  ): InitProducerIdResult {
+  ): Promise<InitProducerIdResult> {
     const fail = (error: ErrorName): InitProducerIdResult => ({
       error,
       producerId: NO_PRODUCER_ID,
@@ -268,6 +299,7 @@ export class TransactionCoordinator {
     }
     if (transactionalId === '') return fail('INVALID_REQUEST');
     if (!this.active) return fail('COORDINATOR_NOT_AVAILABLE');
+    if (!this.owns(transactionalId)) return fail('NOT_COORDINATOR');
     if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.config.transactionMaxTimeoutMs)
       return fail('INVALID_TRANSACTION_TIMEOUT');
     const now = this.time.now();
@@ -286,6 +318,7 @@ export class TransactionCoordinator {
       );
       this.txns.set(transactionalId, txn);
     }
+    if (txn.pendingState !== null) return fail('CONCURRENT_TRANSACTIONS');
     if (expected !== null) {
       const valid =
         txn.producerEpoch === NO_PRODUCER_EPOCH ||
@@ -315,7 +348,7 @@ export class TransactionCoordinator {
           t = txn.prepareIncrementProducerEpoch(transactionTimeoutMs, expected?.producerEpoch ?? null, now);
         }
         if (typeof t === 'string') return fail(t);
-        const err = this.appendTransition(txn, t);
+        const err = await this.appendTransition(txn, t);
         if (err) return fail(err);
         this.broker.log.info(
           `initialized transactional id ${transactionalId} with producer id ${txn.producerId} and epoch ${txn.producerEpoch}`,
@@ -326,7 +359,13 @@ export class TransactionCoordinator {
         // Abort the ongoing transaction under a fenced (bumped) epoch; the client retries and then
         // gets the epoch bumped once more.
         const fence = txn.prepareFenceProducerEpoch();
-        const err = this.endTransaction(transactionalId, txn.producerId, fence.producerEpoch, 'ABORT', false);
+        const err = await this.endTransaction(
+          transactionalId,
+          txn.producerId,
+          fence.producerEpoch,
+          'ABORT',
+          false,
+        );
         return fail(err === 'NONE' ? 'CONCURRENT_TRANSACTIONS' : err);
       }
       default:
@@ -336,21 +375,28 @@ export class TransactionCoordinator {
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn --------------------------------------------------
 
-  handleAddPartitionsToTransaction(
+  async handleAddPartitionsToTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     partitions: ReadonlyMap<string, ReadonlySet<number>>,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    if (!this.owns(transactionalId)) return 'NOT_COORDINATOR';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if (txn.producerEpoch !== producerEpoch) return 'PRODUCER_FENCED';
-    if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort)
+    if (
+      txn.pendingState !== null ||
+      txn.state === TransactionState.PrepareCommit ||
+      txn.state === TransactionState.PrepareAbort
+    )
       return 'CONCURRENT_TRANSACTIONS';
     if (txn.state === TransactionState.Ongoing && txn.containsAll(partitions)) return 'NONE';
-    return this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now())) ?? 'NONE';
+    return (
+      (await this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now()))) ?? 'NONE'
+    );
   }
 
   /** AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction. */
@@ -359,13 +405,13 @@ export class TransactionCoordinator {
     producerId: number,
     producerEpoch: number,
     groupId: string,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     const gc = this.broker.groupCoordinator;
     try {
       gc.ensureOffsetsTopic();
     } catch (err) {
       this.broker.log.error('creating __consumer_offsets failed', err);
-      return 'COORDINATOR_NOT_AVAILABLE';
+      return Promise.resolve('COORDINATOR_NOT_AVAILABLE');
     }
     const partitions = new Map([[GROUP_METADATA_TOPIC_NAME, new Set([gc.partitionFor(groupId)])]]);
     return this.handleAddPartitionsToTransaction(transactionalId, producerId, producerEpoch, partitions);
@@ -373,28 +419,30 @@ export class TransactionCoordinator {
 
   // ---- EndTxn ----------------------------------------------------------------------------------
 
-  handleEndTransaction(
+  async handleEndTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     result: TransactionResult,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    if (transactionalId && !this.owns(transactionalId)) return 'NOT_COORDINATOR';
     return this.endTransaction(transactionalId, producerId, producerEpoch, result, true);
   }
 
-  private endTransaction(
+  private async endTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     result: TransactionResult,
     isFromClient: boolean,
-  ): ErrorName {
+  ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if ((isFromClient && producerEpoch !== txn.producerEpoch) || producerEpoch < txn.producerEpoch)
       return 'PRODUCER_FENCED';
+    if (txn.pendingState !== null) return 'CONCURRENT_TRANSACTIONS';
     const commit = result === 'COMMIT';
     switch (txn.state) {
       case TransactionState.Ongoing: {
@@ -404,7 +452,7 @@ export class TransactionCoordinator {
           this.time.now(),
           fenceEpoch,
         );
-        const err = this.appendTransition(txn, t);
+        const err = await this.appendTransition(txn, t);
         if (err) return err;
         return this.writeMarkersAndComplete(txn, result);
       }
@@ -428,9 +476,15 @@ export class TransactionCoordinator {
    * partition that no longer exists is skipped, as Kafka drops markers for UNKNOWN_TOPIC_OR_PARTITION),
    * then records CompleteCommit/CompleteAbort.
    */
-  private writeMarkersAndComplete(txn: TransactionMetadata, result: TransactionResult): ErrorName {
+  private async writeMarkersAndComplete(
+    txn: TransactionMetadata,
+    result: TransactionResult,
+  ): Promise<ErrorName> {
     const coordinatorEpoch = this.coordinatorEpoch(txn.transactionalId);
     const rm = this.broker.replicaManager;
+    const offsetsMarkers: Promise<void>[] = [];
+    // The transition to Complete* is being prepared: nothing else may start meanwhile.
+    txn.pendingState = result === 'COMMIT' ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
     for (const [topic, partitions] of txn.topicPartitions) {
       for (const index of partitions) {
         const partition = rm.getPartition(topic, index);
@@ -440,20 +494,34 @@ export class TransactionCoordinator {
           );
           continue;
         }
-        try {
-          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
-        } catch (err) {
+        const failed = (err: unknown) => {
           const why = err instanceof ProducerStateError ? err.error : String(err);
           this.broker.log.error(
             `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
           );
+        };
+        const producer = { producerId: txn.producerId, producerEpoch: txn.producerEpoch };
+        if (topic === GROUP_METADATA_TOPIC_NAME) {
+          // The group coordinator writes it through its runtime: replaying it completes the
+          // transaction's offsets there.
+          offsetsMarkers.push(
+            this.broker.groupCoordinator
+              .completeTransaction(index, producer, result, coordinatorEpoch)
+              .catch(failed),
+          );
           continue;
         }
-        if (topic === GROUP_METADATA_TOPIC_NAME)
-          this.pendingOffsets.complete(txn.producerId, index, result === 'COMMIT');
+        try {
+          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
+        } catch (err) {
+          failed(err);
+        }
       }
     }
-    return this.appendTransition(txn, txn.prepareComplete(this.time.now())) ?? 'NONE';
+    // Complete once the markers on __consumer_offsets are committed (the others are written).
+    await Promise.all(offsetsMarkers);
+    txn.pendingState = null;
+    return (await this.appendTransition(txn, txn.prepareComplete(this.time.now()))) ?? 'NONE';
   }
 
   // ---- TxnOffsetCommit ------------------------------------------------------------------------
@@ -473,67 +541,26 @@ export class TransactionCoordinator {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
-  ): number[] {
+  ): Promise<number[]> {
     const all = (code: number) => offsets.map(() => code);
     const gc = this.broker.groupCoordinator;
-    if (!this.active || !gc.isActive) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const offsetsPartition = gc.partitionFor(groupId);
+    if (!this.active || !gc.isActive) return Promise.resolve(all(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const inTxn = this.verifyInTransaction(
       transactionalId,
       producerId,
       producerEpoch,
       GROUP_METADATA_TOPIC_NAME,
-      offsetsPartition,
+      gc.partitionFor(groupId),
     );
-    if (inTxn) return all(ErrorCode[inTxn]);
-    const groupError = gc.validateTxnOffsetCommit(groupId, memberId, groupInstanceId, generationId);
-    if (groupError !== ErrorCode.NONE) return all(groupError);
-    const partition = this.broker.replicaManager.getPartition(GROUP_METADATA_TOPIC_NAME, offsetsPartition);
-    if (!partition) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    const now = this.time.now();
-    const codes = all(ErrorCode.NONE);
-    const staged: { topic: string; partition: number; value: OffsetAndMetadata }[] = [];
-    offsets.forEach((o, i) => {
-      const metadata = o.metadata ?? '';
-      if (Buffer.byteLength(metadata) > this.config.offsetMetadataMaxBytes) {
-        codes[i] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
-        return;
-      }
-      staged.push({
-        topic: o.topic,
-        partition: o.partition,
-        value: {
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-          metadata,
-          commitTimestamp: now,
-          expireTimestamp: null,
-        },
-      });
-    });
-    if (staged.length === 0) return codes;
-    const batch = encodeRecordBatch({
-      producerId,
-      producerEpoch,
-      baseSequence: 0,
-      isTransactional: true,
-      records: staged.map((s) => ({
-        key: offsetCommitKey(groupId, s.topic, s.partition),
-        value: offsetCommitValue(s.value),
-        timestamp: now,
-      })),
-    });
-    try {
-      partition.appendRecordsToLeader(batch, 'coordinator');
-    } catch (err) {
-      const code =
-        err instanceof ProducerStateError ? ErrorCode[err.error] : ErrorCode.COORDINATOR_NOT_AVAILABLE;
-      if (!(err instanceof ProducerStateError))
-        this.broker.log.error('storing transactional offsets failed', err);
-      return codes.map((c) => (c === ErrorCode.NONE ? code : c));
-    }
-    this.pendingOffsets.stage(producerId, groupId, staged);
-    return codes;
+    if (inTxn) return Promise.resolve(all(ErrorCode[inTxn]));
+    return gc.commitTxnOffsets(
+      groupId,
+      { producerId, producerEpoch },
+      memberId,
+      groupInstanceId,
+      generationId,
+      offsets,
+    );
   }
 
   // ---- verification ---------------------------------------------------------------------------
@@ -576,17 +603,19 @@ export class TransactionCoordinator {
     const now = this.time.now();
     for (const txn of [...this.txns.values()]) {
       if (txn.state !== TransactionState.Ongoing || txn.txnStartTimestamp + txn.txnTimeoutMs >= now) continue;
+      if (txn.pendingState !== null) continue;
       const epoch = txn.isProducerEpochExhausted
         ? txn.producerEpoch
         : txn.prepareFenceProducerEpoch().producerEpoch;
-      const error = this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false);
-      if (error === 'NONE') {
-        this.broker.log.info(
-          `aborted the transaction of transactional id ${txn.transactionalId} after its timeout of ${txn.txnTimeoutMs} ms`,
-        );
-      } else {
-        this.broker.log.warn(`rollback of transactional id ${txn.transactionalId} failed: ${error}`);
-      }
+      void this.endTransaction(txn.transactionalId, txn.producerId, epoch, 'ABORT', false).then((error) => {
+        if (error === 'NONE') {
+          this.broker.log.info(
+            `aborted the transaction of transactional id ${txn.transactionalId} after its timeout of ${txn.txnTimeoutMs} ms`,
+          );
+        } else {
+          this.broker.log.warn(`rollback of transactional id ${txn.transactionalId} failed: ${error}`);
+        }
+      });
     }
   }
 
@@ -598,10 +627,15 @@ export class TransactionCoordinator {
         txn.state === TransactionState.Empty ||
         txn.state === TransactionState.CompleteCommit ||
         txn.state === TransactionState.CompleteAbort;
-      if (!idle || txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
+      if (!idle || txn.pendingState !== null) continue;
+      if (txn.txnLastUpdateTimestamp + this.config.transactionalIdExpirationMs > now) continue;
       try {
         txn.prepareDead();
-        this.txnLog.append(this.partitionFor(txn.transactionalId), txn.transactionalId, null);
+        this.runtime.appendNow(
+          this.partitionFor(txn.transactionalId),
+          [transactionLogRecord(txn.transactionalId, null)],
+          false,
+        );
         this.txns.delete(txn.transactionalId);
       } catch (err) {
         this.broker.log.warn(`expiring transactional id ${txn.transactionalId} failed: ${err}`);
@@ -624,6 +658,7 @@ export class TransactionCoordinator {
     };
     if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
     if (transactionalId === '') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
+    if (!this.owns(transactionalId)) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
     const txn = this.txns.get(transactionalId);
     if (!txn) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
     return {

@@ -13,10 +13,8 @@ import {
   TransactionLogValue,
   type TransactionLogValueData,
 } from '../../protocol/generated/messages.js';
-import { encodeRecordBatch } from '../../protocol/records.js';
-import type { Partition } from '../../replication/partition.js';
-import type { ReplicaManager } from '../../replication/replica-manager.js';
 import { partitionFor as groupPartitionFor } from '../offsets-topic.js';
+import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 
 export const TRANSACTION_STATE_TOPIC_NAME = '__transaction_state';
 export const TRANSACTION_LOG_KEY_VERSION = 0;
@@ -142,59 +140,13 @@ export function decodeTransactionLogValue(buf: Buffer): TransactionLogEntry {
   };
 }
 
-export interface TransactionLogRecord {
-  key: Buffer;
-  value: Buffer | null;
-}
-
-/** `__transaction_state` on this broker's partitions; created (compacted) on first write. */
-export class TransactionStateLog {
-  readonly numPartitions: number;
-
-  constructor(
-    private readonly replicaManager: ReplicaManager,
-    configuredPartitions: number,
-    private readonly segmentBytes: number,
-  ) {
-    // Once the topic exists its partition count wins: ids must keep hashing where they live.
-    this.numPartitions =
-      replicaManager.topic(TRANSACTION_STATE_TOPIC_NAME)?.partitions.length ?? configuredPartitions;
-  }
-
-  partition(p: number, create: boolean): Partition | undefined {
-    let topic = this.replicaManager.topic(TRANSACTION_STATE_TOPIC_NAME);
-    if (!topic && create) {
-      topic = this.replicaManager.createTopic(TRANSACTION_STATE_TOPIC_NAME, this.numPartitions, {
-        'cleanup.policy': 'compact',
-        'segment.bytes': String(this.segmentBytes),
-      });
-    }
-    return topic?.partitions[p];
-  }
-
-  /** Appends one record (null value = tombstone); throws when the append fails. */
-  append(partition: number, transactionalId: string, entry: TransactionLogEntry | null): void {
-    const p = this.partition(partition, true);
-    if (!p) throw new Error(`${TRANSACTION_STATE_TOPIC_NAME}-${partition} does not exist`);
-    const batch = encodeRecordBatch({
-      records: [
-        {
-          key: transactionLogKey(transactionalId),
-          value: entry === null ? null : transactionLogValue(entry),
-          timestamp: Date.now(),
-        },
-      ],
-    });
-    p.appendRecordsToLeader(batch, 'coordinator');
-  }
-
-  /** Every record of `partition`, oldest first. */
-  *read(partition: number): Iterable<TransactionLogRecord> {
-    const p = this.partition(partition, false);
-    if (!p) return;
-    for (const batch of p.readBatches()) {
-      if (batch.isControl) continue;
-      for (const r of batch.records) if (r.key !== null) yield { key: r.key, value: r.value };
-    }
-  }
+/** The `__transaction_state` record of `transactionalId`: its state, or a tombstone (null). */
+export function transactionLogRecord(
+  transactionalId: string,
+  entry: TransactionLogEntry | null,
+): CoordinatorRecord {
+  return {
+    key: transactionLogKey(transactionalId),
+    value: entry === null ? null : transactionLogValue(entry),
+  };
 }

@@ -40,6 +40,11 @@ export class TransactionMetadata {
   topicPartitions = new Map<string, Set<number>>();
   /** A failed epoch-fence write leaves the bumped epoch; the next fence reuses it (Kafka's hasFailedEpochFence). */
   hasFailedEpochFence = false;
+  /**
+   * The state a transition being written moves to, until its write is committed or fails (Kafka's
+   * pendingState): meanwhile requests for the id get CONCURRENT_TRANSACTIONS.
+   */
+  pendingState: TransactionState | null = null;
 
   constructor(
     readonly transactionalId: string,

@@ -15,7 +15,7 @@ import { startTestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
 import { spawnBroker } from '../../test-support/process.js';
 import { until as waitUntil } from '../../test-support/until.js';
-import { TransactionState } from './transaction-log.js';
+import { TransactionState, transactionLogRecord } from './transaction-log.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -168,11 +168,11 @@ describe('transactions across restarts', () => {
     const a = await startTestBroker(overrides, dir);
     const tc = a.broker.transactionCoordinator;
     a.broker.replicaManager.createTopic('prep', 1);
-    const init = tc.handleInitProducerId('prep-tx', 60_000, null);
+    const init = await tc.handleInitProducerId('prep-tx', 60_000, null);
     expect(init.error).toBe('NONE');
     const partitions = new Map([['prep', new Set([0])]]);
     expect(
-      tc.handleAddPartitionsToTransaction('prep-tx', init.producerId, init.producerEpoch, partitions),
+      await tc.handleAddPartitionsToTransaction('prep-tx', init.producerId, init.producerEpoch, partitions),
     ).toBe('NONE');
     const p = a.broker.replicaManager.getPartition('prep', 0)!;
     const { encodeRecordBatch } = await import('../../protocol/records.js');
@@ -187,9 +187,9 @@ describe('transactions across restarts', () => {
     );
     // The coordinator wrote PrepareCommit, then the broker stopped before any marker.
     const txn = tc.transaction('prep-tx')!;
-    tc.txnLog.append(tc.partitionFor('prep-tx'), 'prep-tx', {
-      ...txn.prepareAbortOrCommit('PrepareCommit', Date.now()),
-    });
+    tc.txnLog.append(tc.partitionFor('prep-tx'), [
+      transactionLogRecord('prep-tx', txn.prepareAbortOrCommit('PrepareCommit', Date.now())),
+    ]);
     expect(p.lastStableOffset).toBe(0);
     await a.close();
 
