@@ -2,49 +2,22 @@
  * The replica manager's data path without TCP: a real ReplicaManager over real storage in a
  * temporary directory, driven by a MockTime.
  */
-import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../common/logger.js';
-import { MockTime } from '../common/time.js';
-import { BrokerConfig } from '../config/broker-config.js';
+import type { MockTime } from '../common/time.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { Metrics } from '../server/metrics.js';
-import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
-import { LogManager } from '../storage/log-manager.js';
-import { tmpDir } from '../storage/test-helpers.js';
-import { ReplicaManager } from './replica-manager.js';
+import { openTestReplicas, type TestReplicas } from '../test-support/replicas.js';
+import type { ReplicaManager } from './replica-manager.js';
 
-let dir: string;
+let env: TestReplicas;
 let time: MockTime;
-let logManager: LogManager;
 let rm: ReplicaManager;
 
 beforeEach(() => {
-  dir = tmpDir();
-  time = new MockTime();
-  const config = new BrokerConfig({ listeners: 'PLAINTEXT://127.0.0.1:0', 'log.dirs': dir });
-  logManager = LogManager.open({
-    logDirs: dir,
-    nodeId: 1,
-    defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
-    clock: time,
-  });
-  rm = new ReplicaManager({
-    nodeId: 1,
-    config,
-    logManager,
-    log: silentLogger,
-    metrics: new Metrics(),
-    time,
-    purgatoryTime: time,
-  });
+  env = openTestReplicas();
+  ({ time, replicas: rm } = env);
 });
 
-afterEach(() => {
-  rm.shutdown();
-  logManager.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => env.close());
 
 async function produce(topic: string, n: number): Promise<void> {
   const t = rm.topic(topic)!;

@@ -4,23 +4,19 @@
  * rebuilt by replay (and an interrupted commit found at load is completed); a failed append
  * leaves the id's state as it was.
  */
-import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { Scheduler } from '../../common/scheduler.js';
-import { MockTime } from '../../common/time.js';
-import { BrokerConfig } from '../../config/broker-config.js';
+import type { MockTime } from '../../common/time.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { ReplicaManager } from '../../replication/replica-manager.js';
-import { Metrics } from '../../server/metrics.js';
-import { defaultLogConfig, logConfigFromProps } from '../../storage/log-config.js';
-import { LogManager } from '../../storage/log-manager.js';
-import { tmpDir } from '../../storage/test-helpers.js';
+import type { ReplicaManager } from '../../replication/replica-manager.js';
+import type { LogManager } from '../../storage/log-manager.js';
+import { openTestReplicas, type TestReplicas } from '../../test-support/replicas.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../index.js';
 import { createTransactionCoordinator, type TransactionCoordinator } from './index.js';
 import { TransactionState, transactionLogRecord } from './transaction-log.js';
 
-let dir: string;
+let env: TestReplicas;
 let time: MockTime;
 let logManager: LogManager;
 let rm: ReplicaManager;
@@ -28,31 +24,13 @@ let gc: GroupCoordinator;
 let tc: TransactionCoordinator;
 
 beforeEach(() => {
-  dir = tmpDir();
-  time = new MockTime();
-  const config = new BrokerConfig({
-    listeners: 'PLAINTEXT://127.0.0.1:0',
-    'log.dirs': dir,
+  env = openTestReplicas({
     'transaction.state.log.num.partitions': '3',
     'offsets.topic.num.partitions': '3',
   });
-  logManager = LogManager.open({
-    logDirs: dir,
-    nodeId: 1,
-    defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
-    clock: time,
-  });
-  rm = new ReplicaManager({
-    nodeId: 1,
-    config,
-    logManager,
-    log: silentLogger,
-    metrics: new Metrics(),
-    time,
-    purgatoryTime: time,
-  });
+  ({ time, logManager, replicas: rm } = env);
   const deps = {
-    config,
+    config: env.config,
     replicaManager: rm,
     log: silentLogger,
     time,
@@ -68,9 +46,7 @@ beforeEach(() => {
 afterEach(() => {
   tc.shutdown();
   gc.shutdown();
-  rm.shutdown();
-  logManager.close();
-  rmSync(dir, { recursive: true, force: true });
+  env.close();
 });
 
 async function begin(id: string) {
