@@ -120,6 +120,26 @@ export function decodeCoordinatorKey(buf: Buffer): CoordinatorKey {
   return { type: 'other', version };
 }
 
+/** An offset commit record's content, carried beside its bytes from the write to its replay. */
+export interface DecodedOffsetCommit {
+  readonly key: CoordinatorKey & { type: 'offset' };
+  readonly value: OffsetAndMetadata;
+}
+
+/** The offset commit record of `value` for a group's partition, with its decoded form. */
+export function offsetCommitRecord(
+  group: string,
+  topic: string,
+  partition: number,
+  value: OffsetAndMetadata,
+): { key: Buffer; value: Buffer; decoded: DecodedOffsetCommit } {
+  return {
+    key: offsetCommitKey(group, topic, partition),
+    value: offsetCommitValue(value),
+    decoded: { key: { type: 'offset', group, topic, partition }, value },
+  };
+}
+
 export function decodeOffsetCommitValue(buf: Buffer): OffsetAndMetadata {
   const version = buf.readInt16BE(0);
   const v = decodeWithTrailing<OffsetCommitValueData>(OffsetCommitValue, version, buf.subarray(2));

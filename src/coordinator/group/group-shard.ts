@@ -12,7 +12,12 @@
  */
 import type { GroupMetadataValueData } from '../../protocol/generated/messages.js';
 import { ClassicGroup, GroupState, MemberMetadata } from '../group-metadata.js';
-import { decodeCoordinatorKey, decodeGroupMetadataValue, decodeOffsetCommitValue } from '../offsets-topic.js';
+import {
+  type DecodedOffsetCommit,
+  decodeCoordinatorKey,
+  decodeGroupMetadataValue,
+  decodeOffsetCommitValue,
+} from '../offsets-topic.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import type { ReplayContext } from '../runtime/coordinator-runtime.js';
 import { clearGroupTimers, type GroupContext, type GroupShardView } from './context.js';
@@ -42,20 +47,22 @@ export class GroupShard implements GroupShardView {
   }
 
   replay(record: CoordinatorRecord, rc: ReplayContext): void {
-    const key = decodeCoordinatorKey(record.key);
+    // A commit just written carries its decoded form (offsetCommitRecord): no decoding it back.
+    const known = record.decoded as DecodedOffsetCommit | undefined;
+    const key = known?.key ?? decodeCoordinatorKey(record.key);
     if (key.type === 'offset') {
       if (rc.isTransactional) {
         if (record.value === null) return;
         this.pendingTxnOffsets.stage(rc.producerId, key.group, {
           topic: key.topic,
           partition: key.partition,
-          value: decodeOffsetCommitValue(record.value),
+          value: known?.value ?? decodeOffsetCommitValue(record.value),
         });
       } else if (record.value === null) {
         this.ctx.groups.get(key.group)?.removeOffset(key.topic, key.partition);
         this.pendingTxnOffsets.drop(key.group, key.topic, key.partition);
       } else {
-        const value = decodeOffsetCommitValue(record.value);
+        const value = known?.value ?? decodeOffsetCommitValue(record.value);
         this.ctx.getOrCreateGroup(key.group).putOffset(key.topic, key.partition, value);
       }
     } else if (key.type === 'group') {

@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { type ClassicGroup, GroupState, type MemberMetadata, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
-import { type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from '../offsets-topic.js';
+import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { errorCodeOf } from '../runtime/coordinator-runtime.js';
 import type { GroupContext } from './context.js';
@@ -122,10 +122,7 @@ export class Offsets {
         commitTimestamp: now,
         expireTimestamp: o.expireTimestamp,
       };
-      records.push({
-        key: offsetCommitKey(group.groupId, o.topic, o.partition),
-        value: offsetCommitValue(value),
-      });
+      records.push(offsetCommitRecord(group.groupId, o.topic, o.partition, value));
       accepted.push(index);
     });
     return {

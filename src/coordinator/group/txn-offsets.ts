@@ -14,7 +14,7 @@ import { ErrorCode } from '../../protocol/generated/errors.js';
 import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { ClassicGroup } from '../group-metadata.js';
 import { GroupState, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
-import { type OffsetAndMetadata, offsetCommitKey, offsetCommitValue } from '../offsets-topic.js';
+import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import type { TransactionalProducer } from '../runtime/coordinator-log.js';
 import {
   type CoordinatorRuntime,
@@ -172,7 +172,7 @@ export class TxnOffsets {
         commitTimestamp: now,
         expireTimestamp: null,
       };
-      return [{ key: offsetCommitKey(groupId, o.topic, o.partition), value: offsetCommitValue(value) }];
+      return [offsetCommitRecord(groupId, o.topic, o.partition, value)];
     });
     const partition = this.ctx.partitionFor(groupId);
     return this.ctx.runtime

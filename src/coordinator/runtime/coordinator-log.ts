@@ -20,6 +20,11 @@ export interface CoordinatorRecord {
   key: Buffer;
   /** null = tombstone. */
   value: Buffer | null;
+  /**
+   * What key and value say, when the record was just built from it: replay after a write reads this
+   * instead of decoding the bytes it was encoded to a moment ago. Records read from the log lack it.
+   */
+  decoded?: unknown;
 }
 
 /** A batch as the loader reads it back. */
