@@ -1,0 +1,136 @@
+/**
+ * `npm run bench:compare`: checks the ratios kbroker/Kafka of a `bench:kafka` run against the
+ * committed baseline (bench/baseline-kafka.json) and fails when one is more than 15 % worse:
+ * for a throughput ratio, below 0.85 × its baseline; for latency, memory, CPU and start-up
+ * (lower is better), above 1.15 ×. Ratios, not absolute numbers, because both brokers ran on the
+ * same machine in the same run. Run by hand or nightly; not part of `npm test` (noisy machines).
+ *
+ *   npm run bench:compare                       the last run (bench/.cache/kafka-last.json)
+ *   npm run bench:compare -- --run [--rounds N] [--quick]   runs bench:kafka first
+ *   npm run bench:compare -- --results FILE     another results file
+ *   npm run bench:compare -- --write-baseline   makes the baseline from the results instead
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type BenchResults, summarise } from './kafka/report.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    run: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    results: { type: 'string' },
+    baseline: { type: 'string' },
+    'write-baseline': { type: 'boolean', default: false },
+    tolerance: { type: 'string' },
+  },
+  strict: true,
+});
+const resultsFile = args.results ?? join(root, 'bench', '.cache', 'kafka-last.json');
+const baselineFile = args.baseline ?? join(root, 'bench', 'baseline-kafka.json');
+const tolerance = Number(args.tolerance ?? 0.15);
+
+interface Baseline {
+  about: string;
+  date: string;
+  kafkaVersion: string;
+  mode: string;
+  rounds: number;
+  tolerance: number;
+  ratios: Record<string, { label: string; ratio: number; higherIsBetter: boolean }>;
+}
+
+if (args.run) {
+  const extra = [
+    ...(args.rounds ? ['--rounds', args.rounds] : []),
+    ...(args.quick ? ['--quick'] : []),
+    '--out',
+    resultsFile,
+  ];
+  const r = spawnSync('npm', ['run', 'bench:kafka', '--', ...extra], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) console.log(`bench:kafka exited ${r.status}; comparing what it measured`);
+}
+if (!existsSync(resultsFile)) {
+  console.error(`no results in ${resultsFile}: run \`npm run bench:kafka\` first, or pass --run`);
+  process.exit(2);
+}
+const res = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
+const rows = summarise(res);
+
+if (args['write-baseline']) {
+  const ratios: Baseline['ratios'] = {};
+  for (const r of rows) {
+    if (r.ratio)
+      ratios[r.def.key] = { label: r.def.label, ratio: r.ratio.median, higherIsBetter: r.def.higherIsBetter };
+  }
+  const b: Baseline = {
+    about:
+      'Median ratios kbroker/Apache Kafka from one `npm run bench:kafka` run (bench/vs-kafka.ts); `npm run bench:compare` fails when a ratio is more than `tolerance` worse than this. Rewrite with `npm run bench:compare -- --write-baseline` after a deliberate change.',
+    date: res.date,
+    kafkaVersion: res.kafkaVersion,
+    mode: res.mode,
+    rounds: res.rounds.length,
+    tolerance,
+    ratios,
+  };
+  writeFileSync(baselineFile, `${JSON.stringify(b, null, 2)}\n`);
+  console.log(
+    `wrote ${Object.keys(ratios).length} ratios from ${resultsFile} (${res.date}) to ${baselineFile}`,
+  );
+  process.exit(0);
+}
+
+const base = JSON.parse(readFileSync(baselineFile, 'utf8')) as Baseline;
+if (base.mode !== res.mode || base.kafkaVersion !== res.kafkaVersion) {
+  console.log(
+    `warning: the baseline is a ${base.mode} run against Kafka ${base.kafkaVersion}, these results a ${res.mode} run against Kafka ${res.kafkaVersion}: the ratios may differ for that reason alone`,
+  );
+}
+const byKey = new Map(rows.map((r) => [r.def.key, r]));
+const tol = args.tolerance !== undefined ? tolerance : (base.tolerance ?? 0.15);
+const lines: string[][] = [['figure', 'baseline', 'now', 'change', '']];
+let worse = 0;
+for (const [key, b] of Object.entries(base.ratios)) {
+  const now = byKey.get(key)?.ratio?.median;
+  let status: string;
+  let change = '';
+  if (now === undefined) {
+    status = 'MISSING (run failed)';
+    worse++;
+  } else {
+    // > 0: better than the baseline, < 0: worse, as a fraction of the baseline ratio.
+    const rel = b.higherIsBetter ? now / b.ratio - 1 : b.ratio / now - 1;
+    change = `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(0)} %`;
+    const bad = b.higherIsBetter ? now < b.ratio * (1 - tol) : now > b.ratio * (1 + tol);
+    status = bad ? 'WORSE' : 'ok';
+    if (bad) worse++;
+  }
+  lines.push([
+    b.label,
+    `${b.ratio.toFixed(2)}×`,
+    now === undefined ? '—' : `${now.toFixed(2)}×`,
+    change,
+    status,
+  ]);
+}
+const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+console.log(
+  `ratios kbroker/Kafka of ${resultsFile} (${res.date}, ${res.mode}, ${res.rounds.length} round(s)) vs ${baselineFile} (${base.date}); tolerance ${(tol * 100).toFixed(0)} %`,
+);
+for (const l of lines)
+  console.log(
+    l
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+console.log(
+  worse === 0
+    ? `\nall ${lines.length - 1} ratios within ${(tol * 100).toFixed(0)} % of the baseline`
+    : `\n${worse} of ${lines.length - 1} ratios more than ${(tol * 100).toFixed(0)} % worse than the baseline`,
+);
+process.exit(worse === 0 ? 0 : 1);
