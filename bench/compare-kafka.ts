@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type BenchResults, summarise } from './kafka/report.js';
+import { type Baseline, type BenchResults, compareToBaseline, makeBaseline } from './kafka/report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -34,16 +34,6 @@ const resultsFile = args.results ?? join(root, 'bench', '.cache', 'kafka-last.js
 const baselineFile = args.baseline ?? join(root, 'bench', 'baseline-kafka.json');
 const tolerance = Number(args.tolerance ?? 0.15);
 
-interface Baseline {
-  about: string;
-  date: string;
-  kafkaVersion: string;
-  mode: string;
-  rounds: number;
-  tolerance: number;
-  ratios: Record<string, { label: string; ratio: number; higherIsBetter: boolean }>;
-}
-
 if (args.run) {
   const extra = [
     ...(args.rounds ? ['--rounds', args.rounds] : []),
@@ -59,64 +49,39 @@ if (!existsSync(resultsFile)) {
   process.exit(2);
 }
 const res = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
-const rows = summarise(res);
 
 if (args['write-baseline']) {
-  const ratios: Baseline['ratios'] = {};
-  for (const r of rows) {
-    if (r.ratio)
-      ratios[r.def.key] = { label: r.def.label, ratio: r.ratio.median, higherIsBetter: r.def.higherIsBetter };
-  }
-  const b: Baseline = {
-    about:
-      'Median ratios kbroker/Apache Kafka from one `npm run bench:kafka` run (bench/vs-kafka.ts); `npm run bench:compare` fails when a ratio is more than `tolerance` worse than this. Rewrite with `npm run bench:compare -- --write-baseline` after a deliberate change.',
-    date: res.date,
-    kafkaVersion: res.kafkaVersion,
-    mode: res.mode,
-    rounds: res.rounds.length,
-    tolerance,
-    ratios,
-  };
+  const b = makeBaseline(res, tolerance);
   writeFileSync(baselineFile, `${JSON.stringify(b, null, 2)}\n`);
   console.log(
-    `wrote ${Object.keys(ratios).length} ratios from ${resultsFile} (${res.date}) to ${baselineFile}`,
+    `wrote ${Object.keys(b.ratios).length} ratios from ${resultsFile} (${res.date}) to ${baselineFile}`,
   );
   process.exit(0);
 }
 
+if (!existsSync(baselineFile)) {
+  console.error(`no baseline ${baselineFile}: write one with --write-baseline`);
+  process.exit(2);
+}
 const base = JSON.parse(readFileSync(baselineFile, 'utf8')) as Baseline;
 if (base.mode !== res.mode || base.kafkaVersion !== res.kafkaVersion) {
   console.log(
     `warning: the baseline is a ${base.mode} run against Kafka ${base.kafkaVersion}, these results a ${res.mode} run against Kafka ${res.kafkaVersion}: the ratios may differ for that reason alone`,
   );
 }
-const byKey = new Map(rows.map((r) => [r.def.key, r]));
 const tol = args.tolerance !== undefined ? tolerance : (base.tolerance ?? 0.15);
-const lines: string[][] = [['figure', 'baseline', 'now', 'change', '']];
-let worse = 0;
-for (const [key, b] of Object.entries(base.ratios)) {
-  const now = byKey.get(key)?.ratio?.median;
-  let status: string;
-  let change = '';
-  if (now === undefined) {
-    status = 'MISSING (run failed)';
-    worse++;
-  } else {
-    // > 0: better than the baseline, < 0: worse, as a fraction of the baseline ratio.
-    const rel = b.higherIsBetter ? now / b.ratio - 1 : b.ratio / now - 1;
-    change = `${rel >= 0 ? '+' : ''}${(rel * 100).toFixed(0)} %`;
-    const bad = b.higherIsBetter ? now < b.ratio * (1 - tol) : now > b.ratio * (1 + tol);
-    status = bad ? 'WORSE' : 'ok';
-    if (bad) worse++;
-  }
-  lines.push([
-    b.label,
-    `${b.ratio.toFixed(2)}×`,
-    now === undefined ? '—' : `${now.toFixed(2)}×`,
-    change,
-    status,
-  ]);
-}
+const checked = compareToBaseline(res, base, tol);
+const worse = checked.filter((c) => c.worse).length;
+const lines: string[][] = [
+  ['figure', 'baseline', 'now', 'change', ''],
+  ...checked.map((c) => [
+    c.label,
+    `${c.baseline.toFixed(2)}×`,
+    c.now === undefined ? '—' : `${c.now.toFixed(2)}×`,
+    c.change === undefined ? '' : `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(0)} %`,
+    c.now === undefined ? 'MISSING (run failed)' : c.worse ? 'WORSE' : 'ok',
+  ]),
+];
 const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
 console.log(
   `ratios kbroker/Kafka of ${resultsFile} (${res.date}, ${res.mode}, ${res.rounds.length} round(s)) vs ${baselineFile} (${base.date}); tolerance ${(tol * 100).toFixed(0)} %`,

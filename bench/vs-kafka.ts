@@ -63,19 +63,21 @@ const rounds = Number(args.rounds ?? (quick ? 1 : 2));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
 const outFile = args.out ?? join(root, 'bench', '.cache', 'kafka-last.json');
 
-/** Records per produce run (kcat and pipelined; perf-test is slower and gets perfRecords). */
+/** Records per run, by load generator and record size (sized so a full run takes ~15 minutes here). */
 const S = quick
   ? {
-      records: { 100: 100_000, 1024: 20_000 },
-      perfRecords: { 100: 100_000, 1024: 20_000 },
+      kcat: { 100: 100_000, 1024: 20_000 },
+      pipelined: { 100: 100_000, 1024: 20_000 },
+      perf: { 100: 50_000, 1024: 10_000 },
       latencySecs: 2,
       e2e: 300,
     }
   : {
-      records: { 100: 2_000_000, 1024: 300_000 },
-      perfRecords: { 100: 1_000_000, 1024: 300_000 },
-      latencySecs: 8,
-      e2e: 5_000,
+      kcat: { 100: 2_000_000, 1024: 300_000 },
+      pipelined: { 100: 1_000_000, 1024: 200_000 },
+      perf: { 100: 500_000, 1024: 100_000 },
+      latencySecs: 6,
+      e2e: 2_000,
     };
 const SIZES = [100, 1024] as const;
 const ACKS = ['1', 'all'] as const;
@@ -178,7 +180,7 @@ async function measure(
   await attempt(`${tag} warm-up`, async () => {
     await createTopic(b.port, 'warmup', 1);
     await kcatProduce(b.port, 'warmup', files[100], '1');
-    await kcatConsume(b.port, 'warmup', S.records[100]);
+    await kcatConsume(b.port, 'warmup', S.kcat[100]);
   });
 
   // --- produce
@@ -195,7 +197,7 @@ async function measure(
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
             await createTopic(b.port, topic, p);
-            const records = g === 'perf' ? S.perfRecords[s] : S.records[s];
+            const records = S[g][s];
             const cpu0 = cpuSeconds(b.pid);
             let recordsPerSec: number;
             if (g === 'kcat') {
@@ -234,7 +236,7 @@ async function measure(
   for (const s of SIZES)
     for (const p of PARTITIONS) {
       const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
-      const records = S.records[s];
+      const records = S.kcat[s];
       if (m[produceKey('kcat', s, '1', p)] === undefined) continue; // its produce run failed
       await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
         const cpu0 = cpuSeconds(b.pid);
@@ -303,8 +305,9 @@ async function main(): Promise<void> {
   await installKafka();
   const work = tempDir('kbroker-bench-files-');
   const files: Files = { 100: join(work, 'records-100.txt'), 1024: join(work, 'records-1024.txt') };
-  writeRecordsFile(files[100], S.records[100], 100);
-  writeRecordsFile(files[1024], S.records[1024], 1024);
+  writeRecordsFile(files[100], S.kcat[100], 100);
+  writeRecordsFile(files[1024], S.kcat[1024], 1024);
+  const t0 = Date.now();
   log(`kbroker vs Apache Kafka ${KAFKA_VERSION}: ${rounds} round(s)${quick ? ', quick' : ''}`);
 
   const results: RoundResult[] = [];
@@ -334,11 +337,14 @@ async function main(): Promise<void> {
     mode: quick ? 'quick' : 'full',
     settings: {
       rounds,
-      records100: S.records[100],
-      records1k: S.records[1024],
-      perfRecords100: S.perfRecords[100],
-      perfRecords1k: S.perfRecords[1024],
+      kcatRecords100: S.kcat[100],
+      kcatRecords1k: S.kcat[1024],
+      pipelinedRecords100: S.pipelined[100],
+      pipelinedRecords1k: S.pipelined[1024],
+      perfRecords100: S.perf[100],
+      perfRecords1k: S.perf[1024],
       latencySecs: S.latencySecs,
+      minutes: Math.round((Date.now() - t0) / 6000) / 10,
       e2eRecords: S.e2e,
       pipelinedBatchRecords: 100,
       pipelinedInFlight: 8,
@@ -354,7 +360,9 @@ async function main(): Promise<void> {
     `\nkbroker vs Apache Kafka ${KAFKA_VERSION}, ${rounds} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
   );
   console.log(formatTable(res));
-  console.log(`\nresults: ${outFile} (Markdown table beside it)`);
+  console.log(
+    `\nresults: ${outFile} (Markdown table beside it); took ${((Date.now() - t0) / 60_000).toFixed(1)} min`,
+  );
   if (errors.length > 0) {
     console.log(
       `\n${errors.length} run(s) failed:\n${errors.map((e) => `  ${e.split('\n')[0]}`).join('\n')}`,

@@ -128,3 +128,60 @@ export function formatMarkdown(res: BenchResults): string {
   }
   return out.join('\n');
 }
+
+/** bench/baseline-kafka.json: the median ratios of one run, checked by `npm run bench:compare`. */
+export interface Baseline {
+  about: string;
+  date: string;
+  kafkaVersion: string;
+  mode: string;
+  rounds: number;
+  tolerance: number;
+  ratios: Record<string, { label: string; ratio: number; higherIsBetter: boolean }>;
+}
+
+export function makeBaseline(res: BenchResults, tolerance: number): Baseline {
+  const ratios: Baseline['ratios'] = {};
+  for (const r of summarise(res)) {
+    if (r.ratio)
+      ratios[r.def.key] = { label: r.def.label, ratio: r.ratio.median, higherIsBetter: r.def.higherIsBetter };
+  }
+  return {
+    about:
+      'Median ratios kbroker/Apache Kafka of one `npm run bench:kafka` run (bench/vs-kafka.ts). `npm run bench:compare` fails when a ratio is more than `tolerance` worse than this. Rewrite with `npm run bench:compare -- --write-baseline` after a deliberate change.',
+    date: res.date,
+    kafkaVersion: res.kafkaVersion,
+    mode: res.mode,
+    rounds: res.rounds.length,
+    tolerance,
+    ratios,
+  };
+}
+
+export interface Comparison {
+  key: string;
+  label: string;
+  baseline: number;
+  /** the run's median ratio; undefined when its runs failed */
+  now: number | undefined;
+  /** > 0 better than the baseline, < 0 worse, as a fraction of the baseline ratio */
+  change: number | undefined;
+  worse: boolean;
+}
+
+/**
+ * Each baseline ratio against the run's median ratio. Worse by more than `tolerance` means below
+ * (1 − tolerance) × baseline for a throughput, above (1 + tolerance) × baseline for a figure where
+ * lower is better; a figure the run did not measure counts as worse.
+ */
+export function compareToBaseline(res: BenchResults, base: Baseline, tolerance: number): Comparison[] {
+  const byKey = new Map(summarise(res).map((r) => [r.def.key, r]));
+  return Object.entries(base.ratios).map(([key, b]) => {
+    const now = byKey.get(key)?.ratio?.median;
+    if (now === undefined)
+      return { key, label: b.label, baseline: b.ratio, now, change: undefined, worse: true };
+    const change = b.higherIsBetter ? now / b.ratio - 1 : b.ratio / now - 1;
+    const worse = b.higherIsBetter ? now < b.ratio * (1 - tolerance) : now > b.ratio * (1 + tolerance);
+    return { key, label: b.label, baseline: b.ratio, now, change, worse };
+  });
+}
