@@ -300,6 +300,40 @@ async function measure(
   return m;
 }
 
+function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
+  return {
+    kind: 'kbroker-vs-kafka',
+    date: new Date().toISOString(),
+    kafkaVersion: KAFKA_VERSION,
+    node: process.version,
+    host: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
+    mode: quick ? 'quick' : 'full',
+    settings: {
+      rounds: rounds.length,
+      kcatRecords100: S.kcat[100],
+      kcatRecords1k: S.kcat[1024],
+      pipelinedRecords100: S.pipelined[100],
+      pipelinedRecords1k: S.pipelined[1024],
+      perfRecords100: S.perf[100],
+      perfRecords1k: S.perf[1024],
+      pipelinedBatchRecords: 100,
+      pipelinedInFlight: 8,
+      latencySecs: S.latencySecs,
+      e2eRecords: S.e2e,
+      minutes: Math.round((Date.now() - t0) / 6000) / 10,
+    },
+    metrics,
+    rounds,
+    errors,
+  };
+}
+
+function writeResults(res: BenchResults): void {
+  mkdirSync(join(outFile, '..'), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(res, null, 2)}\n`);
+  writeFileSync(outFile.replace(/\.json$/, '.md'), `${formatMarkdown(res)}\n`);
+}
+
 async function main(): Promise<void> {
   installCleanup();
   await installKafka();
@@ -326,38 +360,12 @@ async function main(): Promise<void> {
       }
     }
     results.push(r);
+    // Written after every round, so an interrupted run still leaves what it measured.
+    writeResults(resultsOf(results, t0));
   }
-
-  const res: BenchResults = {
-    kind: 'kbroker-vs-kafka',
-    date: new Date().toISOString(),
-    kafkaVersion: KAFKA_VERSION,
-    node: process.version,
-    host: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
-    mode: quick ? 'quick' : 'full',
-    settings: {
-      rounds,
-      kcatRecords100: S.kcat[100],
-      kcatRecords1k: S.kcat[1024],
-      pipelinedRecords100: S.pipelined[100],
-      pipelinedRecords1k: S.pipelined[1024],
-      perfRecords100: S.perf[100],
-      perfRecords1k: S.perf[1024],
-      latencySecs: S.latencySecs,
-      minutes: Math.round((Date.now() - t0) / 6000) / 10,
-      e2eRecords: S.e2e,
-      pipelinedBatchRecords: 100,
-      pipelinedInFlight: 8,
-    },
-    metrics,
-    rounds: results,
-    errors,
-  };
-  mkdirSync(join(outFile, '..'), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify(res, null, 2)}\n`);
-  writeFileSync(outFile.replace(/\.json$/, '.md'), `${formatMarkdown(res)}\n`);
+  const res = resultsOf(results, t0);
   console.log(
-    `\nkbroker vs Apache Kafka ${KAFKA_VERSION}, ${rounds} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
+    `\nkbroker vs Apache Kafka ${KAFKA_VERSION}, ${res.rounds.length} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
   );
   console.log(formatTable(res));
   console.log(
