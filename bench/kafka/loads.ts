@@ -158,7 +158,10 @@ export async function perfConsume(
   return { records: get('data.consumed.in.nMsg'), recordsPerSec: get('fetch.nMsg.sec') };
 }
 
-/** kafka-e2e-latency: one record at a time, produced (acks=all) then consumed (assign, no group). */
+/**
+ * kafka-e2e-latency: one record at a time, produced (acks=all, linger.ms=0) then consumed by a
+ * consumer that assign()s the partition (no group) and polls with fetch.max.wait.ms=0.
+ */
 export async function e2eLatency(
   port: number,
   topic: string,
@@ -168,10 +171,15 @@ export async function e2eLatency(
   const r = await run(
     'java',
     kafkaToolArgs('org.apache.kafka.tools.EndToEndLatency', [
+      '--bootstrap-server',
       bootstrap(port),
+      '--topic',
       topic,
+      '--num-records',
       String(records),
+      '--producer-acks',
       'all',
+      '--record-size',
       String(size),
     ]),
     { timeoutMs: RUN_TIMEOUT },
