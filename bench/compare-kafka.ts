@@ -9,13 +9,20 @@
  *   npm run bench:compare -- --run [--rounds N] [--quick]   runs bench:kafka first
  *   npm run bench:compare -- --results FILE     another results file
  *   npm run bench:compare -- --write-baseline   makes the baseline from the results instead
+ *   npm run bench:compare -- --markdown         prints the results as a Markdown table (README)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Baseline, type BenchResults, compareToBaseline, makeBaseline } from './kafka/report.js';
+import {
+  type Baseline,
+  type BenchResults,
+  compareToBaseline,
+  formatMarkdown,
+  makeBaseline,
+} from './kafka/report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -26,6 +33,7 @@ const { values: args } = parseArgs({
     results: { type: 'string' },
     baseline: { type: 'string' },
     'write-baseline': { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
     tolerance: { type: 'string' },
   },
   strict: true,
@@ -50,6 +58,10 @@ if (!existsSync(resultsFile)) {
 }
 const res = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
 
+if (args.markdown) {
+  console.log(formatMarkdown(res));
+  process.exit(0);
+}
 if (args['write-baseline']) {
   const b = makeBaseline(res, tolerance);
   writeFileSync(baselineFile, `${JSON.stringify(b, null, 2)}\n`);

@@ -81,13 +81,15 @@ export function num(x: number): string {
   return x.toFixed(2);
 }
 
-function range(s: Stat | undefined, fmt: (x: number) => string = num): string {
-  if (!s) return 'failed';
+function range(s: Stat | undefined, fmt: (x: number) => string = num, missing = 'failed'): string {
+  if (!s) return missing;
   if (s.n === 1) return fmt(s.median);
   return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 }
 
 const ratioFmt = (x: number) => `${x.toFixed(2)}×`;
+/** No ratio although both brokers were measured: Kafka's value is 0 (a percentile under 1 ms). */
+const ratioMissing = (r: Summary) => (r.kafka && r.kbroker ? '—' : 'failed');
 
 /** The table printed at the end of a run: each figure for both brokers and the ratio. */
 export function formatTable(res: BenchResults): string {
@@ -101,7 +103,7 @@ export function formatTable(res: BenchResults): string {
       r.def.unit,
       range(r.kafka) + recs(r.kafka),
       range(r.kbroker) + recs(r.kbroker),
-      range(r.ratio, ratioFmt),
+      range(r.ratio, ratioFmt, ratioMissing(r)),
       r.def.higherIsBetter ? '↑' : '↓',
     ];
   });
@@ -123,7 +125,7 @@ export function formatMarkdown(res: BenchResults): string {
     const recs = (s: Stat | undefined) =>
       s && r.def.recordBytes ? `, ${num((s.median * 1e6) / r.def.recordBytes)} rec/s` : '';
     out.push(
-      `| ${r.def.label} (${unit}, ${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka)}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt)} |`,
+      `| ${r.def.label} (${unit}, ${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka)}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} |`,
     );
   }
   return out.join('\n');
