@@ -1,0 +1,246 @@
+/**
+ * The two brokers `npm run bench:kafka` compares, each started fresh on a temp data dir and on
+ * free 127.0.0.1 ports:
+ *   - Apache Kafka (KRaft, one node, combined broker + controller) from the Maven Central jars,
+ *     fetched with mvn into compat-tests/.cache the way compat-tests/kafka-tools does, run as
+ *     `kafka-server-start.sh` runs it (1 GiB heap, Kafka's JVM flags) with a server.properties
+ *     like Kafka's shipped config/server.properties;
+ *   - kbroker: `node bin/kbroker.js start` with its defaults.
+ * Both get `group.initial.rebalance.delay.ms=0`. Launch time is measured from spawn to the first
+ * accepted TCP connection and to the first answered ApiVersions request.
+ */
+
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
+import { apiVersionsAnswered, connects } from './wire.js';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const KAFKA_VERSION = process.env.BENCH_KAFKA_VERSION ?? '4.3.1';
+const here = join(root, 'bench', 'kafka');
+export const kafkaLib = join(root, 'compat-tests', '.cache', `kafka-bench-${KAFKA_VERSION}`, 'lib');
+
+/** Kafka's jars (broker and tools) from Maven Central, once, into compat-tests/.cache. */
+export async function installKafka(): Promise<void> {
+  if (existsSync(join(kafkaLib, '.complete'))) return;
+  console.log(
+    `fetching Apache Kafka ${KAFKA_VERSION} (kafka_2.13, kafka-tools) from Maven Central with mvn…`,
+  );
+  const r = await run(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-Dstyle.color=never',
+      '-f',
+      join(here, 'pom.xml'),
+      'dependency:copy-dependencies',
+      `-Dkafka.version=${KAFKA_VERSION}`,
+      `-DoutputDirectory=${kafkaLib}`,
+    ],
+    { timeoutMs: 600_000 },
+  );
+  if (r.code !== 0) throw new Error(`mvn failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  writeFileSync(join(kafkaLib, '.complete'), '');
+}
+
+/** Kafka's default JVM flags (kafka-run-class.sh). */
+const KAFKA_JVM_PERFORMANCE_OPTS = [
+  '-server',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-XX:MaxInlineLevel=15',
+  '-Djava.awt.headless=true',
+];
+
+/**
+ * The java command line of one of Kafka's tools, as its bin/ script runs it: `heap` is the
+ * script's KAFKA_HEAP_OPTS (-Xmx512M for the perf tests, kafka-run-class.sh's -Xmx256M otherwise).
+ */
+export function kafkaToolArgs(main: string, args: string[], heap = '-Xmx256M'): string[] {
+  return [
+    heap,
+    ...KAFKA_JVM_PERFORMANCE_OPTS,
+    `-Dlog4j2.configurationFile=${join(root, 'compat-tests', 'kafka-tools', 'log4j2.properties')}`,
+    '-cp',
+    `${kafkaLib}/*`,
+    main,
+    ...args,
+  ];
+}
+
+export type BrokerName = 'kafka' | 'kbroker';
+
+export interface RunningBroker {
+  name: BrokerName;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  /** spawn → first accepted TCP connection */
+  launchToConnectMs: number;
+  /** spawn → first ApiVersions answered */
+  launchToReadyMs: number;
+  /** VmRSS one second after it answered */
+  idleRss: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+async function waitReady(
+  child: ChildProcess,
+  port: number,
+  t0: number,
+  what: string,
+  logFile: string,
+): Promise<{ connectMs: number; readyMs: number }> {
+  let connectMs = Number.NaN;
+  const deadline = Date.now() + 120_000;
+  let exitedEarly = false;
+  child.once('exit', () => {
+    exitedEarly = true;
+  });
+  while (Date.now() < deadline && !exitedEarly) {
+    if (Number.isNaN(connectMs)) {
+      if (await connects(port)) connectMs = performance.now() - t0;
+      else {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+    }
+    if (await apiVersionsAnswered(port)) return { connectMs, readyMs: performance.now() - t0 };
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(
+    `${what} did not answer on 127.0.0.1:${port}${exitedEarly ? ' (it exited)' : ''}; see ${logFile}`,
+  );
+}
+
+async function finishStart(
+  name: BrokerName,
+  child: ChildProcess,
+  port: number,
+  t0: number,
+  dir: string,
+  logFile: string,
+): Promise<RunningBroker> {
+  const { connectMs, readyMs } = await waitReady(child, port, t0, name, logFile);
+  await new Promise((r) => setTimeout(r, 1000));
+  return {
+    name,
+    port,
+    pid: child.pid!,
+    child,
+    launchToConnectMs: connectMs,
+    launchToReadyMs: readyMs,
+    idleRss: memory(child.pid!).rss,
+    dir,
+    stop: async () => {
+      await stop(child);
+      if (!process.env.BENCH_KEEP_DATA) removeTempDir(dir);
+    },
+  };
+}
+
+export async function startKafka(): Promise<RunningBroker> {
+  const dir = tempDir('kbroker-bench-kafka-');
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const props = join(dir, 'server.properties');
+  // Kafka's shipped config/server.properties for a combined node, with static voters, the temp
+  // data dir, loopback listeners and the benchmark's one change (initial rebalance delay 0).
+  writeFileSync(
+    props,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'inter.broker.listener.name=PLAINTEXT',
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'num.network.threads=3',
+      'num.io.threads=8',
+      'socket.send.buffer.bytes=102400',
+      'socket.receive.buffer.bytes=102400',
+      'socket.request.max.bytes=104857600',
+      `log.dirs=${join(dir, 'data')}`,
+      'num.partitions=1',
+      'num.recovery.threads.per.data.dir=1',
+      'offsets.topic.replication.factor=1',
+      'share.coordinator.state.topic.replication.factor=1',
+      'share.coordinator.state.topic.min.isr=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'log.retention.hours=168',
+      'log.segment.bytes=1073741824',
+      'log.retention.check.interval.ms=300000',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n'),
+  );
+  const clusterId = randomBytes(16).toString('base64url');
+  const fmt = await run(
+    'java',
+    kafkaToolArgs('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', props]),
+    {
+      timeoutMs: 120_000,
+    },
+  );
+  if (fmt.code !== 0) throw new Error(`kafka-storage format failed:\n${fmt.stdout}\n${fmt.stderr}`);
+  const logFile = join(dir, 'kafka.out');
+  const out = createWriteStream(logFile);
+  const t0 = performance.now();
+  const child = start(
+    'java',
+    [
+      '-Xmx1G',
+      '-Xms1G',
+      ...KAFKA_JVM_PERFORMANCE_OPTS,
+      `-Xlog:gc*:file=${join(dir, 'kafkaServer-gc.log')}:time,tags:filecount=10,filesize=100M`,
+      `-Dkafka.logs.dir=${dir}`,
+      `-Dlog4j2.configurationFile=${join(here, 'log4j2-broker.properties')}`,
+      '-cp',
+      `${kafkaLib}/*`,
+      'kafka.Kafka',
+      props,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return finishStart('kafka', child, port, t0, dir, logFile);
+}
+
+export async function startKbroker(): Promise<RunningBroker> {
+  const dir = tempDir('kbroker-bench-kbroker-');
+  const port = await freePort();
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const logFile = join(dir, 'kbroker.out');
+  const out = createWriteStream(logFile);
+  const t0 = performance.now();
+  const child = start(
+    process.execPath,
+    [
+      join(root, 'bin', 'kbroker.js'),
+      'start',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      data,
+      '--override',
+      'group.initial.rebalance.delay.ms=0',
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return finishStart('kbroker', child, port, t0, dir, logFile);
+}

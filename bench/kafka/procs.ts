@@ -1,0 +1,183 @@
+/**
+ * Child processes for `npm run bench:kafka`: every process the benchmark starts is registered here
+ * (each in its own process group) and killed on exit, on failure and on Ctrl-C; temp dirs are
+ * removed the same way. Plus the /proc readers (RSS, CPU time) and a free loopback port.
+ */
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const live = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal); // the child leads its own group (detached)
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {}
+  }
+}
+
+/** True while the process exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Kills every registered process group, waits (up to 5 s) until they are gone, then removes every
+ * temp dir. Synchronous, so it also works in an 'exit' handler.
+ */
+export function cleanupAll(): void {
+  const pids = [...live].map((c) => c.pid).filter((p): p is number => p !== undefined);
+  for (const c of live) killGroup(c, 'SIGKILL');
+  live.clear();
+  const deadline = Date.now() + 5000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(alive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
+  for (const d of tempDirs) {
+    try {
+      rmSync(d, { recursive: true, force: true, maxRetries: 5 });
+    } catch (err) {
+      process.stderr.write(`bench:kafka: could not remove ${d}: ${(err as Error).message}\n`);
+    }
+  }
+  tempDirs.clear();
+}
+
+let installed = false;
+/** Cleans up on exit, on SIGINT/SIGTERM/SIGHUP and on an uncaught error. */
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', cleanupAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\nbench:kafka: ${sig}, stopping every process it started\n`);
+      cleanupAll();
+      process.exit(130);
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`bench:kafka: ${err.stack ?? err.message}\n`);
+    cleanupAll();
+    process.exit(1);
+  });
+}
+
+export function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(d);
+  return d;
+}
+
+export function removeTempDir(d: string): void {
+  rmSync(d, { recursive: true, force: true });
+  tempDirs.delete(d);
+}
+
+/** Spawns a registered child in its own process group. */
+export function start(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
+  const child = spawn(cmd, args, { ...opts, detached: true });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  child.once('error', () => live.delete(child));
+  return child;
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stop(child: ChildProcess, graceMs = 20_000): Promise<void> {
+  const done = exited(child);
+  killGroup(child, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+  await done;
+  clearTimeout(timer);
+  killGroup(child, 'SIGKILL'); // anything left in its group
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs a command to completion (killed after `timeoutMs`), collecting stdout/stderr as text
+ * (the first MiB of each); `discardStdout` sends stdout to /dev/null.
+ */
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; discardStdout?: boolean } = {},
+): Promise<RunResult> {
+  const t0 = performance.now();
+  const child = start(cmd, args, {
+    stdio: ['ignore', opts.discardStdout ? 'ignore' : 'pipe', 'pipe'],
+    env: opts.env ?? process.env,
+    cwd: opts.cwd,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    if (stdout.length < 1 << 20) stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 1 << 20) stderr += d.toString();
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, 'SIGKILL');
+  }, opts.timeoutMs ?? 300_000);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  const ms = performance.now() - t0;
+  if (timedOut) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}… timed out after ${opts.timeoutMs} ms`);
+  return { code, stdout, stderr, ms };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resident and peak resident memory of a process, in bytes (VmRSS, VmHWM). */
+export function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+}
+
+let clockTicks = 0;
+/** CPU seconds (user + system, all threads) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  if (clockTicks === 0) clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / clockTicks; // utime (14), stime (15)
+}

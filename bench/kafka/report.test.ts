@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type BenchResults,
+  compareToBaseline,
+  formatTable,
+  makeBaseline,
+  stat,
+  summarise,
+} from './report.js';
+
+function results(rounds: { kafka: Record<string, number>; kbroker: Record<string, number> }[]): BenchResults {
+  return {
+    kind: 'kbroker-vs-kafka',
+    date: '2026-01-01T00:00:00.000Z',
+    kafkaVersion: '4.3.1',
+    node: 'v20',
+    host: { cpus: 2, memGiB: 24, kernel: 'x' },
+    mode: 'full',
+    settings: {},
+    metrics: [
+      { key: 'tput', label: 'produce', unit: 'MB/s', higherIsBetter: true, recordBytes: 100 },
+      { key: 'lat', label: 'latency', unit: 'ms', higherIsBetter: false },
+    ],
+    rounds: rounds.map((r, i) => ({ round: i + 1, ...r })),
+    errors: [],
+  };
+}
+
+describe('bench:kafka report', () => {
+  it('stat: min, median (mean of the middle two for an even count), max; ignores failed values', () => {
+    expect(stat([3, 1, 2])).toEqual({ min: 1, median: 2, max: 3, n: 3 });
+    expect(stat([4, 1, Number.NaN, 2, 3])).toEqual({ min: 1, median: 2.5, max: 4, n: 4 });
+    expect(stat([Number.NaN])).toBeUndefined();
+  });
+
+  it('takes each ratio within its round, then summarises the ratios', () => {
+    const res = results([
+      { kafka: { tput: 100, lat: 10 }, kbroker: { tput: 200, lat: 5 } },
+      { kafka: { tput: 50, lat: 20 }, kbroker: { tput: 150, lat: 20 } },
+    ]);
+    const [tput, lat] = summarise(res);
+    expect(tput!.ratio).toEqual({ min: 2, median: 2.5, max: 3, n: 2 });
+    expect(lat!.ratio).toEqual({ min: 0.5, median: 0.75, max: 1, n: 2 });
+    expect(formatTable(res)).toContain('2.50× [2.00×–3.00×]');
+  });
+
+  it('a figure missing for one broker in a round has no ratio for that round', () => {
+    const [tput] = summarise(results([{ kafka: { tput: 100 }, kbroker: {} }]));
+    expect(tput!.kafka?.median).toBe(100);
+    expect(tput!.kbroker).toBeUndefined();
+    expect(tput!.ratio).toBeUndefined();
+  });
+
+  it('flags a ratio more than the tolerance worse, in the direction that is worse for that figure', () => {
+    const base = makeBaseline(
+      results([{ kafka: { tput: 100, lat: 10 }, kbroker: { tput: 200, lat: 5 } }]),
+      0.15,
+    );
+    expect(base.ratios.tput!.ratio).toBe(2);
+    expect(base.ratios.lat!.ratio).toBe(0.5);
+    const check = (tput: number, lat: number) =>
+      Object.fromEntries(
+        compareToBaseline(
+          results([{ kafka: { tput: 100, lat: 10 }, kbroker: { tput, lat } }]),
+          base,
+          0.15,
+        ).map((c) => [c.key, c.worse]),
+      );
+    expect(check(171, 5.7)).toEqual({ tput: false, lat: false }); // 14.5 % / 14 % worse
+    expect(check(169, 5.8)).toEqual({ tput: true, lat: true }); // 15.5 % / 16 % worse
+    expect(check(400, 1)).toEqual({ tput: false, lat: false }); // better is never flagged
+  });
+
+  it('a figure the run did not measure counts as worse', () => {
+    const base = makeBaseline(results([{ kafka: { tput: 100 }, kbroker: { tput: 200 } }]), 0.15);
+    const [c] = compareToBaseline(results([{ kafka: { tput: 100 }, kbroker: {} }]), base, 0.15);
+    expect(c).toMatchObject({ key: 'tput', now: undefined, worse: true });
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Results of `npm run bench:kafka` (written as JSON) and how they are summarised: per figure the
+ * values of both brokers over the rounds and the ratio kbroker/Kafka taken within each round,
+ * each as median [min–max].
+ */
+
+export interface MetricDef {
+  key: string;
+  label: string;
+  unit: string;
+  /** true for throughput (bigger is better), false for latency, memory, CPU, time */
+  higherIsBetter: boolean;
+  /** for MB/s figures: the record size, so records/s can be shown beside them */
+  recordBytes?: number;
+}
+
+export interface RoundResult {
+  round: number;
+  kafka: Record<string, number>;
+  kbroker: Record<string, number>;
+}
+
+export interface BenchResults {
+  kind: 'kbroker-vs-kafka';
+  date: string;
+  kafkaVersion: string;
+  node: string;
+  host: { cpus: number; memGiB: number; kernel: string };
+  mode: 'full' | 'quick';
+  settings: Record<string, number | string>;
+  metrics: MetricDef[];
+  rounds: RoundResult[];
+  errors: string[];
+}
+
+export interface Stat {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+export function stat(xs: number[]): Stat | undefined {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = v.length >> 1;
+  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  return { min: v[0]!, median, max: v[v.length - 1]!, n: v.length };
+}
+
+export interface Summary {
+  def: MetricDef;
+  kafka?: Stat;
+  kbroker?: Stat;
+  ratio?: Stat;
+}
+
+export function summarise(res: BenchResults): Summary[] {
+  return res.metrics.map((def) => {
+    const ratios = res.rounds.map((r) => {
+      const k = r.kafka[def.key];
+      const kb = r.kbroker[def.key];
+      return k !== undefined && kb !== undefined && k !== 0 ? kb / k : Number.NaN;
+    });
+    return {
+      def,
+      kafka: stat(res.rounds.map((r) => r.kafka[def.key] ?? Number.NaN)),
+      kbroker: stat(res.rounds.map((r) => r.kbroker[def.key] ?? Number.NaN)),
+      ratio: stat(ratios),
+    };
+  });
+}
+
+export function num(x: number): string {
+  if (!Number.isFinite(x)) return '—';
+  const a = Math.abs(x);
+  if (a >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(0)} k`;
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function range(s: Stat | undefined, fmt: (x: number) => string = num, missing = 'failed'): string {
+  if (!s) return missing;
+  if (s.n === 1) return fmt(s.median);
+  return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
+}
+
+const ratioFmt = (x: number) => `${x.toFixed(2)}×`;
+/** No ratio although both brokers were measured: Kafka's value is 0 (a percentile under 1 ms). */
+const ratioMissing = (r: Summary) => (r.kafka && r.kbroker ? '—' : 'failed');
+
+/** The table printed at the end of a run: each figure for both brokers and the ratio. */
+export function formatTable(res: BenchResults): string {
+  const rows = summarise(res);
+  const head = ['figure', 'unit', 'Kafka', 'kbroker', 'ratio kbroker/Kafka', 'better'];
+  const body = rows.map((r) => {
+    const recs = (s: Stat | undefined) =>
+      s && r.def.recordBytes ? ` (${num((s.median * 1e6) / r.def.recordBytes)} rec/s)` : '';
+    return [
+      r.def.label,
+      r.def.unit,
+      range(r.kafka) + recs(r.kafka),
+      range(r.kbroker) + recs(r.kbroker),
+      range(r.ratio, ratioFmt, ratioMissing(r)),
+      r.def.higherIsBetter ? '↑' : '↓',
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+/** The same table as Markdown (for the README). */
+export function formatMarkdown(res: BenchResults): string {
+  const rows = summarise(res);
+  const out = ['| figure | Kafka | kbroker | kbroker/Kafka |', '|---|---|---|---|'];
+  for (const r of rows) {
+    const unit = r.def.unit;
+    const recs = (s: Stat | undefined) =>
+      s && r.def.recordBytes ? `, ${num((s.median * 1e6) / r.def.recordBytes)} rec/s` : '';
+    out.push(
+      `| ${r.def.label} (${unit}, ${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka)}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+/** bench/baseline-kafka.json: the median ratios of one run, checked by `npm run bench:compare`. */
+export interface Baseline {
+  about: string;
+  date: string;
+  kafkaVersion: string;
+  mode: string;
+  rounds: number;
+  tolerance: number;
+  ratios: Record<string, { label: string; ratio: number; higherIsBetter: boolean }>;
+}
+
+export function makeBaseline(res: BenchResults, tolerance: number): Baseline {
+  const ratios: Baseline['ratios'] = {};
+  for (const r of summarise(res)) {
+    if (r.ratio)
+      ratios[r.def.key] = { label: r.def.label, ratio: r.ratio.median, higherIsBetter: r.def.higherIsBetter };
+  }
+  return {
+    about:
+      'Median ratios kbroker/Apache Kafka of one `npm run bench:kafka` run (bench/vs-kafka.ts). `npm run bench:compare` fails when a ratio is more than `tolerance` worse than this. Rewrite with `npm run bench:compare -- --write-baseline` after a deliberate change.',
+    date: res.date,
+    kafkaVersion: res.kafkaVersion,
+    mode: res.mode,
+    rounds: res.rounds.length,
+    tolerance,
+    ratios,
+  };
+}
+
+export interface Comparison {
+  key: string;
+  label: string;
+  baseline: number;
+  /** the run's median ratio; undefined when its runs failed */
+  now: number | undefined;
+  /** > 0 better than the baseline, < 0 worse, as a fraction of the baseline ratio */
+  change: number | undefined;
+  worse: boolean;
+}
+
+/**
+ * Each baseline ratio against the run's median ratio. Worse by more than `tolerance` means below
+ * (1 − tolerance) × baseline for a throughput, above (1 + tolerance) × baseline for a figure where
+ * lower is better; a figure the run did not measure counts as worse.
+ */
+export function compareToBaseline(res: BenchResults, base: Baseline, tolerance: number): Comparison[] {
+  const byKey = new Map(summarise(res).map((r) => [r.def.key, r]));
+  return Object.entries(base.ratios).map(([key, b]) => {
+    const now = byKey.get(key)?.ratio?.median;
+    if (now === undefined)
+      return { key, label: b.label, baseline: b.ratio, now, change: undefined, worse: true };
+    const change = b.higherIsBetter ? now / b.ratio - 1 : b.ratio / now - 1;
+    const worse = b.higherIsBetter ? now < b.ratio * (1 - tolerance) : now > b.ratio * (1 + tolerance);
+    return { key, label: b.label, baseline: b.ratio, now, change, worse };
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * The few raw Kafka requests `npm run bench:kafka` sends itself, the same bytes to both brokers:
+ * ApiVersions (readiness), CreateTopics, ListOffsets (to check that every record arrived) and
+ * pre-encoded Produce v7 frames for the project's pipelined client. All versions are
+ * non-flexible ones that Kafka 4.x still serves (KIP-896), so every response header is v0.
+ */
+import { connect } from 'node:net';
+import { codecFor, decode, Writer } from '../../src/protocol/codec.js';
+import {
+  ApiVersionsRequest,
+  ApiVersionsResponse,
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  ListOffsetsRequest,
+  ListOffsetsResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from '../../src/protocol/generated/messages.js';
+import { buildRecordBatch } from '../../src/protocol/record-batch-builder.js';
+import type { MessageSpec } from '../../src/protocol/spec.js';
+import { PipelineClient } from '../pipeline-client.js';
+
+export function frame(spec: MessageSpec, version: number, body: unknown, correlationId = 0): Buffer {
+  const w = new Writer(1024);
+  w.int32(0);
+  w.int16(spec.apiKey!);
+  w.int16(version);
+  w.int32(correlationId);
+  w.string('kbroker-bench');
+  codecFor(spec, version).write(w, body);
+  const buf = w.toBuffer();
+  buf.writeInt32BE(buf.length - 4, 0);
+  return buf;
+}
+
+/** The body of a response frame with a v0 header (correlation id only). */
+function body<T>(spec: MessageSpec, version: number, reply: Buffer): T {
+  return decode<T>(spec, version, reply.subarray(4));
+}
+
+/** Connects and sends one ApiVersions v0; resolves true when it is answered. */
+export function apiVersionsAnswered(port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    let buf = Buffer.alloc(0);
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once('connect', () => s.write(frame(ApiVersionsRequest, 0, {})));
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        const r = body<{ errorCode: number }>(ApiVersionsResponse, 0, buf.subarray(4));
+        done(r.errorCode === 0);
+      }
+    });
+    s.once('error', () => done(false));
+  });
+}
+
+/** Resolves true once a TCP connection to the port is accepted. */
+export function connects(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+interface CreateTopicsResult {
+  topics: { name: string; errorCode: number; errorMessage: string | null }[];
+}
+interface ListOffsetsResult {
+  topics: { name: string; partitions: { partitionIndex: number; errorCode: number; offset: number }[] }[];
+}
+
+/** Creates a topic (replication factor 1) and waits until every partition answers ListOffsets. */
+export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
+  const c = await PipelineClient.connect(port);
+  try {
+    const reply = await c.send(
+      frame(CreateTopicsRequest, 4, {
+        topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+        timeoutMs: 30_000,
+        validateOnly: false,
+      }),
+    );
+    const t = body<CreateTopicsResult>(CreateTopicsResponse, 4, reply).topics[0]!;
+    if (t.errorCode !== 0)
+      throw new Error(`CreateTopics ${name}: error ${t.errorCode} ${t.errorMessage ?? ''}`);
+  } finally {
+    c.close();
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await endOffsets(port, name, partitions);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+/** Log end offsets of partitions 0..n-1 (throws on any partition error). */
+export async function endOffsets(port: number, topic: string, partitions: number): Promise<number[]> {
+  const c = await PipelineClient.connect(port);
+  try {
+    const reply = await c.send(
+      frame(ListOffsetsRequest, 1, {
+        replicaId: -1,
+        topics: [
+          {
+            name: topic,
+            partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, timestamp: -1 })),
+          },
+        ],
+      }),
+    );
+    const ps = body<ListOffsetsResult>(ListOffsetsResponse, 1, reply).topics[0]!.partitions;
+    const bad = ps.find((p) => p.errorCode !== 0);
+    if (bad) throw new Error(`ListOffsets ${topic}-${bad.partitionIndex}: error ${bad.errorCode}`);
+    return ps.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => p.offset);
+  } finally {
+    c.close();
+  }
+}
+
+interface ProduceResult {
+  responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
+}
+
+/**
+ * The project's own load generator: one connection, pre-encoded Produce v7 frames of
+ * `batchRecords` records each (one frame per partition, reused; partitions taken in turn),
+ * `window` requests in flight. Every response's error code is checked. Returns seconds.
+ */
+export async function pipelinedProduce(opts: {
+  port: number;
+  topic: string;
+  partitions: number;
+  records: number;
+  recordBytes: number;
+  acks: number;
+  batchRecords?: number;
+  window?: number;
+}): Promise<number> {
+  const batchRecords = opts.batchRecords ?? 100;
+  const requests = Math.ceil(opts.records / batchRecords);
+  const value = Buffer.alloc(opts.recordBytes, 'x');
+  const batch = buildRecordBatch({
+    records: Array.from({ length: batchRecords }, () => ({ key: null, value })),
+  });
+  const frames = Array.from({ length: opts.partitions }, (_, p) =>
+    frame(ProduceRequest, 7, {
+      transactionalId: null,
+      acks: opts.acks,
+      timeoutMs: 30_000,
+      topicData: [{ name: opts.topic, partitionData: [{ index: p, records: batch }] }],
+    }),
+  );
+  const c = await PipelineClient.connect(opts.port);
+  let firstError = '';
+  try {
+    const t0 = performance.now();
+    await c.run(
+      requests,
+      opts.window ?? 8,
+      (i) => frames[i % opts.partitions]!,
+      (reply) => {
+        const r = body<ProduceResult>(ProduceResponse, 7, reply);
+        for (const t of r.responses)
+          for (const p of t.partitionResponses)
+            if (p.errorCode !== 0 && !firstError) firstError = `${t.name}-${p.index}: error ${p.errorCode}`;
+      },
+    );
+    const secs = (performance.now() - t0) / 1000;
+    if (firstError) throw new Error(`pipelined produce: ${firstError}`);
+    return secs;
+  } finally {
+    c.close();
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
+ *
+ *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--out FILE]
+ *
+ * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
+ * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise. Kafka
+ * goes first in every round because the latency runs take their rates from Kafka's measured
+ * maximum in that round. Per broker and round:
+ *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
+ *   warm-up        kcat produces and consumes the 100 B file once (not measured; the JIT warms up)
+ *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined
+ *   consume        kcat -C -c N -e and consumer-perf-test over the kcat acks=1 topics (no group
+ *                  join counted: perf-test's fetch.* figures)
+ *   latency        perf-test at 10/50/90 % of Kafka's max (100 B, acks=all, 1 partition): p50/p99/p99.9;
+ *                  kafka-e2e-latency (acks=all, 100 B)
+ *   resources      broker CPU seconds (utime+stime from /proc) per GB produced / consumed, VmRSS
+ *                  after the load and its peak (VmHWM)
+ * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
+ * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
+ * Every figure comes from a run in this invocation; a run that fails is reported and left out.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  installKafka,
+  KAFKA_VERSION,
+  type RunningBroker,
+  root,
+  startKafka,
+  startKbroker,
+} from './kafka/brokers.js';
+import {
+  e2eLatency,
+  kcatConsume,
+  kcatProduce,
+  perfConsume,
+  perfProduce,
+  writeRecordsFile,
+} from './kafka/loads.js';
+import { cleanupAll, cpuSeconds, installCleanup, memory, tempDir } from './kafka/procs.js';
+import {
+  type BenchResults,
+  formatMarkdown,
+  formatTable,
+  type MetricDef,
+  type RoundResult,
+} from './kafka/report.js';
+import { createTopic, endOffsets, pipelinedProduce } from './kafka/wire.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+  strict: true,
+});
+const quick = args.quick ?? false;
+const rounds = Number(args.rounds ?? (quick ? 1 : 2));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
+const outFile = args.out ?? join(root, 'bench', '.cache', 'kafka-last.json');
+
+/** Records per run, by load generator and record size (sized so a full run takes ~15 minutes here). */
+const S = quick
+  ? {
+      kcat: { 100: 100_000, 1024: 20_000 },
+      pipelined: { 100: 100_000, 1024: 20_000 },
+      perf: { 100: 50_000, 1024: 10_000 },
+      latencySecs: 2,
+      e2e: 300,
+    }
+  : {
+      kcat: { 100: 2_000_000, 1024: 300_000 },
+      pipelined: { 100: 1_000_000, 1024: 200_000 },
+      perf: { 100: 500_000, 1024: 100_000 },
+      latencySecs: 6,
+      e2e: 2_000,
+    };
+const SIZES = [100, 1024] as const;
+const ACKS = ['1', 'all'] as const;
+const PARTITIONS = [1, 6] as const;
+const GENERATORS = ['kcat', 'perf', 'pipelined'] as const;
+const LOAD_PCTS = [10, 50, 90] as const;
+type Gen = (typeof GENERATORS)[number];
+const genLabel: Record<Gen, string> = {
+  kcat: 'kcat',
+  perf: 'producer-perf-test',
+  pipelined: 'pipelined client',
+};
+const sizeLabel = (s: number) => (s === 100 ? '100 B' : '1 KiB');
+
+// --- the figures, in print order
+const metrics: MetricDef[] = [];
+const def = (key: string, label: string, unit: string, higherIsBetter: boolean, recordBytes?: number) =>
+  metrics.push({ key, label, unit, higherIsBetter, ...(recordBytes ? { recordBytes } : {}) });
+const produceKey = (g: Gen, s: number, a: string, p: number) => `produce.${g}.${s}.acks${a}.p${p}`;
+const consumeKey = (g: string, s: number, p: number) => `consume.${g}.${s}.p${p}`;
+for (const g of GENERATORS)
+  for (const s of SIZES)
+    for (const a of ACKS)
+      for (const p of PARTITIONS)
+        def(
+          produceKey(g, s, a, p),
+          `produce ${genLabel[g]} ${sizeLabel(s)} acks=${a} ${p}p`,
+          'MB/s',
+          true,
+          s,
+        );
+for (const g of ['kcat', 'perf'])
+  for (const s of SIZES)
+    for (const p of PARTITIONS)
+      def(
+        consumeKey(g, s, p),
+        `consume ${g === 'kcat' ? 'kcat -C' : 'consumer-perf-test'} ${sizeLabel(s)} ${p}p`,
+        'MB/s',
+        true,
+        s,
+      );
+for (const pct of LOAD_PCTS) {
+  for (const q of ['p50', 'p99', 'p999'])
+    def(`latency.${pct}.${q}`, `produce latency ${q.replace('p999', 'p99.9')} at ${pct} % load`, 'ms', false);
+  def(`latency.${pct}.rate`, `achieved rate at ${pct} % load`, 'rec/s', true);
+}
+for (const q of ['avg', 'p50', 'p99', 'p999'])
+  def(`e2e.${q}`, `end-to-end latency ${q.replace('p999', 'p99.9')}`, 'ms', false);
+def('start.connect', 'launch → first accepted connection', 'ms', false);
+def('start.ready', 'launch → first ApiVersions answered', 'ms', false);
+def('rss.idle', 'idle RSS', 'MiB', false);
+def('rss.after', 'RSS after the load', 'MiB', false);
+def('rss.peak', 'peak RSS (VmHWM)', 'MiB', false);
+for (const g of GENERATORS) def(`cpu.produce.${g}`, `CPU per GB produced (${genLabel[g]})`, 's/GB', false);
+def('cpu.produce', 'CPU per GB produced (all producers)', 's/GB', false);
+def('cpu.consume', 'CPU per GB consumed (all consumers)', 's/GB', false);
+
+const errors: string[] = [];
+const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (err) {
+    const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    errors.push(msg);
+    log(`FAILED ${msg}`);
+    return undefined;
+  }
+}
+
+async function checkCount(
+  b: RunningBroker,
+  topic: string,
+  partitions: number,
+  expected: number,
+): Promise<void> {
+  const sum = (await endOffsets(b.port, topic, partitions)).reduce((x, y) => x + y, 0);
+  if (sum !== expected) throw new Error(`${topic}: log end offsets add up to ${sum}, expected ${expected}`);
+}
+
+interface Files {
+  100: string;
+  1024: string;
+}
+
+/** Everything measured on one running broker; `kafkaMax` is Kafka's max records/s for the latency rates. */
+async function measure(
+  b: RunningBroker,
+  files: Files,
+  tag: string,
+  kafkaMax: number | undefined,
+): Promise<Record<string, number>> {
+  const m: Record<string, number> = {};
+  m['start.connect'] = b.launchToConnectMs;
+  m['start.ready'] = b.launchToReadyMs;
+  m['rss.idle'] = b.idleRss / 2 ** 20;
+  log(`${tag}: ready in ${b.launchToReadyMs.toFixed(0)} ms, idle RSS ${m['rss.idle'].toFixed(0)} MiB`);
+
+  await attempt(`${tag} warm-up`, async () => {
+    await createTopic(b.port, 'warmup', 1);
+    await kcatProduce(b.port, 'warmup', files[100], '1');
+    await kcatConsume(b.port, 'warmup', S.kcat[100]);
+  });
+
+  // --- produce
+  const cpu: Record<Gen, { secs: number; bytes: number }> = {
+    kcat: { secs: 0, bytes: 0 },
+    perf: { secs: 0, bytes: 0 },
+    pipelined: { secs: 0, bytes: 0 },
+  };
+  for (const s of SIZES)
+    for (const a of ACKS)
+      for (const p of PARTITIONS)
+        for (const g of GENERATORS) {
+          const key = produceKey(g, s, a, p);
+          const topic = key.replaceAll('.', '-');
+          await attempt(`${tag} ${key}`, async () => {
+            await createTopic(b.port, topic, p);
+            const records = S[g][s];
+            const cpu0 = cpuSeconds(b.pid);
+            let recordsPerSec: number;
+            if (g === 'kcat') {
+              recordsPerSec = records / (await kcatProduce(b.port, topic, files[s], a));
+            } else if (g === 'perf') {
+              const r = await perfProduce({ port: b.port, topic, records, size: s, acks: a, throughput: -1 });
+              if (r.records !== records) throw new Error(`perf-test sent ${r.records} of ${records}`);
+              recordsPerSec = r.recordsPerSec;
+            } else {
+              const secs = await pipelinedProduce({
+                port: b.port,
+                topic,
+                partitions: p,
+                records,
+                recordBytes: s,
+                acks: a === 'all' ? -1 : 1,
+              });
+              recordsPerSec = records / secs;
+            }
+            const used = cpuSeconds(b.pid) - cpu0;
+            await checkCount(b, topic, p, records);
+            m[key] = (recordsPerSec * s) / 1e6;
+            cpu[g].secs += used;
+            cpu[g].bytes += records * s;
+            log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s`);
+          });
+        }
+  for (const g of GENERATORS)
+    if (cpu[g].bytes > 0) m[`cpu.produce.${g}`] = cpu[g].secs / (cpu[g].bytes / 1e9);
+  const all = Object.values(cpu).reduce((x, y) => ({ secs: x.secs + y.secs, bytes: x.bytes + y.bytes }));
+  if (all.bytes > 0) m['cpu.produce'] = all.secs / (all.bytes / 1e9);
+
+  // --- consume what kcat produced with acks=1
+  let consumeCpu = 0;
+  let consumeBytes = 0;
+  for (const s of SIZES)
+    for (const p of PARTITIONS) {
+      const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
+      const records = S.kcat[s];
+      if (m[produceKey('kcat', s, '1', p)] === undefined) continue; // its produce run failed
+      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
+        const cpu0 = cpuSeconds(b.pid);
+        const secs = await kcatConsume(b.port, topic, records);
+        consumeCpu += cpuSeconds(b.pid) - cpu0;
+        consumeBytes += records * s;
+        m[consumeKey('kcat', s, p)] = (records * s) / 1e6 / secs;
+        log(`${tag} ${consumeKey('kcat', s, p)}: ${m[consumeKey('kcat', s, p)]!.toFixed(1)} MB/s`);
+      });
+      await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
+        const cpu0 = cpuSeconds(b.pid);
+        const r = await perfConsume(b.port, topic, records);
+        consumeCpu += cpuSeconds(b.pid) - cpu0;
+        consumeBytes += records * s;
+        if (r.records !== records) throw new Error(`consumer-perf-test read ${r.records} of ${records}`);
+        m[consumeKey('perf', s, p)] = (r.recordsPerSec * s) / 1e6;
+        log(`${tag} ${consumeKey('perf', s, p)}: ${m[consumeKey('perf', s, p)]!.toFixed(1)} MB/s`);
+      });
+    }
+  if (consumeBytes > 0) m['cpu.consume'] = consumeCpu / (consumeBytes / 1e9);
+
+  // --- latency at fixed rates, relative to Kafka's max (perf-test, 100 B, acks=all, one partition)
+  const max = kafkaMax ?? (m[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4;
+  for (const pct of LOAD_PCTS) {
+    await attempt(`${tag} latency at ${pct} %`, async () => {
+      if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
+      const rate = Math.max(1, Math.round((max * pct) / 100));
+      const topic = `latency-${pct}`;
+      await createTopic(b.port, topic, 1);
+      const r = await perfProduce({
+        port: b.port,
+        topic,
+        records: Math.max(100, rate * S.latencySecs),
+        size: 100,
+        acks: 'all',
+        throughput: rate,
+      });
+      m[`latency.${pct}.p50`] = r.p50;
+      m[`latency.${pct}.p99`] = r.p99;
+      m[`latency.${pct}.p999`] = r.p999;
+      m[`latency.${pct}.rate`] = r.recordsPerSec;
+      log(
+        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms`,
+      );
+    });
+  }
+  await attempt(`${tag} e2e latency`, async () => {
+    await createTopic(b.port, 'e2e', 1);
+    const r = await e2eLatency(b.port, 'e2e', S.e2e, 100);
+    m['e2e.avg'] = r.avg;
+    m['e2e.p50'] = r.p50;
+    m['e2e.p99'] = r.p99;
+    m['e2e.p999'] = r.p999;
+    log(`${tag} e2e latency: avg ${r.avg} p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms`);
+  });
+
+  const mem = memory(b.pid);
+  m['rss.after'] = mem.rss / 2 ** 20;
+  m['rss.peak'] = mem.hwm / 2 ** 20;
+  log(`${tag}: RSS after the load ${m['rss.after'].toFixed(0)} MiB, peak ${m['rss.peak'].toFixed(0)} MiB`);
+  return m;
+}
+
+function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
+  return {
+    kind: 'kbroker-vs-kafka',
+    date: new Date().toISOString(),
+    kafkaVersion: KAFKA_VERSION,
+    node: process.version,
+    host: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
+    mode: quick ? 'quick' : 'full',
+    settings: {
+      rounds: rounds.length,
+      kcatRecords100: S.kcat[100],
+      kcatRecords1k: S.kcat[1024],
+      pipelinedRecords100: S.pipelined[100],
+      pipelinedRecords1k: S.pipelined[1024],
+      perfRecords100: S.perf[100],
+      perfRecords1k: S.perf[1024],
+      pipelinedBatchRecords: 100,
+      pipelinedInFlight: 8,
+      latencySecs: S.latencySecs,
+      e2eRecords: S.e2e,
+      minutes: Math.round((Date.now() - t0) / 6000) / 10,
+    },
+    metrics,
+    rounds,
+    errors,
+  };
+}
+
+function writeResults(res: BenchResults): void {
+  mkdirSync(join(outFile, '..'), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(res, null, 2)}\n`);
+  writeFileSync(outFile.replace(/\.json$/, '.md'), `${formatMarkdown(res)}\n`);
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  await installKafka();
+  const work = tempDir('kbroker-bench-files-');
+  const files: Files = { 100: join(work, 'records-100.txt'), 1024: join(work, 'records-1024.txt') };
+  writeRecordsFile(files[100], S.kcat[100], 100);
+  writeRecordsFile(files[1024], S.kcat[1024], 1024);
+  const t0 = Date.now();
+  log(`kbroker vs Apache Kafka ${KAFKA_VERSION}: ${rounds} round(s)${quick ? ', quick' : ''}`);
+
+  const results: RoundResult[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const r: RoundResult = { round, kafka: {}, kbroker: {} };
+    for (const name of ['kafka', 'kbroker'] as const) {
+      const tag = `round ${round} ${name}`;
+      const b = await attempt(`${tag} start`, () => (name === 'kafka' ? startKafka() : startKbroker()));
+      if (!b) continue;
+      try {
+        const kafkaMax =
+          name === 'kafka' ? undefined : (r.kafka[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4;
+        r[name] = await measure(b, files, tag, kafkaMax);
+      } finally {
+        await b.stop();
+      }
+    }
+    results.push(r);
+    // Written after every round, so an interrupted run still leaves what it measured.
+    writeResults(resultsOf(results, t0));
+  }
+  const res = resultsOf(results, t0);
+  console.log(
+    `\nkbroker vs Apache Kafka ${KAFKA_VERSION}, ${res.rounds.length} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
+  );
+  console.log(formatTable(res));
+  console.log(
+    `\nresults: ${outFile} (Markdown table beside it); took ${((Date.now() - t0) / 60_000).toFixed(1)} min`,
+  );
+  if (errors.length > 0) {
+    console.log(
+      `\n${errors.length} run(s) failed:\n${errors.map((e) => `  ${e.split('\n')[0]}`).join('\n')}`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+try {
+  await main();
+} finally {
+  cleanupAll();
+}
