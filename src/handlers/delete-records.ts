@@ -29,7 +29,7 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, Dele
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (dp) => {
-            const r = await ctx.replicas.deleteRecords(t.name, dp.partitionIndex, dp.offset);
+            const r = await ctx.replicas.deleteRecords(t.name, dp.partitionIndex, dp.offset, req.timeoutMs);
             return {
               partitionIndex: dp.partitionIndex,
               lowWatermark: r.lowWatermark,

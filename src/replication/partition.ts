@@ -26,8 +26,9 @@ export class NotEnoughReplicasError extends Error {
 
 export class Partition {
   private readonly listeners = new Set<AppendListener>();
-  /** Followers' log end offsets as their fetches report them. */
+  /** Followers' log end and start offsets as their fetches report them. */
   private readonly followerEndOffsets = new Map<number, number>();
+  private readonly followerStartOffsets = new Map<number, number>();
 
   constructor(
     readonly topic: string,
@@ -110,9 +111,26 @@ export class Partition {
    * A follower fetched up to `logEndOffset` (Kafka's updateFollowerFetchState): what the ISR has
    * may now be past the high watermark.
    */
-  updateFollowerFetchState(replicaId: number, logEndOffset: number): void {
+  updateFollowerFetchState(replicaId: number, logEndOffset: number, logStartOffset = -1): void {
     this.followerEndOffsets.set(replicaId, logEndOffset);
+    this.followerStartOffsets.set(replicaId, logStartOffset);
     this.maybeIncrementHighWatermark();
+    // Waiting DeleteRecords follow the followers' log start offsets (spurious wake-ups are harmless:
+    // every waiter checks its own condition).
+    this.notifyAppend();
+  }
+
+  /**
+   * The smallest log start offset among the replicas (Kafka's lowWatermarkIfLeader): what
+   * DeleteRecords answers, and waits for. A follower not heard from yet counts as -1 (unknown).
+   */
+  get lowWatermark(): number {
+    let low = this.logStartOffset;
+    for (const id of this.replicas) {
+      if (id === this.leaderId) continue;
+      low = Math.min(low, this.followerStartOffsets.get(id) ?? -1);
+    }
+    return low;
   }
 
   /** The ISR changed (Kafka's AlterPartition outcome): the high watermark follows the new set. */

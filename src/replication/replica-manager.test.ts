@@ -177,3 +177,34 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
     expect((await waiting)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 });
+
+describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
+  it('answers once every replica has moved its log start offset; REQUEST_TIMED_OUT otherwise', async () => {
+    const t = rm.createTopic('dr', 1);
+    const p = t.partitions[0]!;
+    p.replicas = [1, 2];
+    p.updateIsr([1, 2]);
+    p.updateFollowerFetchState(2, 0, 0);
+    const records = buildRecordBatch({
+      records: Array.from({ length: 10 }, () => ({ value: 'v', timestamp: 1 })),
+    });
+    await rm.appendRecords(1, [{ partition: p, records, topicConfig: t.effectiveConfig }]);
+    p.updateFollowerFetchState(2, 10, 0); // the follower has everything: the high watermark is 10
+    expect(p.highWatermark).toBe(10);
+
+    let answered = false;
+    const waiting = rm.deleteRecords('dr', 0, 6, 5000).then((r) => {
+      answered = true;
+      return r;
+    });
+    await Promise.resolve();
+    expect(p.logStartOffset).toBe(6); // the leader moved at once
+    expect(answered).toBe(false); // the follower has not yet
+    p.updateFollowerFetchState(2, 10, 6);
+    expect(await waiting).toEqual({ error: 'NONE', lowWatermark: 6 });
+
+    const late = rm.deleteRecords('dr', 0, 8, 1000);
+    time.advance(1000);
+    expect(await late).toEqual({ error: 'REQUEST_TIMED_OUT', lowWatermark: -1 });
+  });
+});

@@ -115,6 +115,36 @@ class DelayedProduce extends DelayedOperation {
   }
 }
 
+/** A DeleteRecords waiting for every replica's log start offset to reach its offset (Kafka's DelayedDeleteRecords). */
+class DelayedDeleteRecords extends DelayedOperation {
+  private error: ErrorName = 'NONE';
+
+  constructor(
+    delayMs: number,
+    private readonly partition: Partition,
+    private readonly requiredOffset: number,
+    private readonly resolve: (r: { error: ErrorName; lowWatermark: number }) => void,
+  ) {
+    super(delayMs);
+  }
+
+  tryComplete(): boolean {
+    return this.partition.lowWatermark >= this.requiredOffset ? this.forceComplete() : false;
+  }
+
+  protected override onExpiration(): void {
+    this.error = 'REQUEST_TIMED_OUT';
+  }
+
+  protected override onComplete(): void {
+    const done = this.error === 'NONE' && this.partition.lowWatermark >= this.requiredOffset;
+    // Completed from outside (its topic deleted) without reaching the offset: as Kafka's
+    // getPartitionOrError would answer.
+    const error = done ? 'NONE' : this.error === 'NONE' ? 'UNKNOWN_TOPIC_OR_PARTITION' : this.error;
+    this.resolve({ error, lowWatermark: done ? this.partition.lowWatermark : -1 });
+  }
+}
+
 /**
  * A fetch waiting for data (the waiting half of Kafka's DelayedFetch; the handler reads again
  * once it completes): done when the high watermark of any of its partitions moves, resolving
@@ -171,6 +201,8 @@ export class ReplicaManager {
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
   /** acks=-1 produces waiting for the in-sync replicas, by partition. */
   private readonly producePurgatory: DelayedOperationPurgatory<Partition>;
+  /** DeleteRecords waiting for the replicas' log start offsets, by partition. */
+  private readonly deleteRecordsPurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
   private retentionRunning = false;
   private stopped = false;
@@ -178,6 +210,7 @@ export class ReplicaManager {
   constructor(private readonly broker: ReplicaManagerDeps) {
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);
+    this.deleteRecordsPurgatory = new DelayedOperationPurgatory('DeleteRecords', broker.purgatoryTime);
     const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
     for (const scope of ['default', 'broker'] as const) {
       if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
@@ -209,6 +242,7 @@ export class ReplicaManager {
       partition.onAppend(() => {
         this.fetchPurgatory.checkAndComplete(partition);
         this.producePurgatory.checkAndComplete(partition);
+        this.deleteRecordsPurgatory.checkAndComplete(partition);
       });
       partitions.push(partition);
     }
@@ -347,6 +381,7 @@ export class ReplicaManager {
     topic: string,
     partition: number,
     offset: number,
+    timeoutMs = 30_000,
   ): Promise<{ error: ErrorName; lowWatermark: number }> {
     const t = this.topicsByName.get(topic);
     const p = t?.partitions[partition];
@@ -357,7 +392,14 @@ export class ReplicaManager {
     if (target < 0 || target > p.highWatermark) return { error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 };
     p.log.deleteRecordsBefore(target);
     this.broker.log.info(`deleted records of ${topic}-${partition} before ${target}`);
-    return { error: 'NONE', lowWatermark: p.logStartOffset };
+    // Answered once every replica's log start offset has passed it (Kafka's DelayedDeleteRecords);
+    // at once while this broker holds the only replica.
+    return new Promise((resolve) => {
+      this.deleteRecordsPurgatory.tryCompleteElseWatch(
+        new DelayedDeleteRecords(timeoutMs, p, target, resolve),
+        [p],
+      );
+    });
   }
 
   /** The log directory holding this broker's partitions (DescribeLogDirs). */
@@ -401,6 +443,7 @@ export class ReplicaManager {
     for (const p of t.partitions) {
       this.fetchPurgatory.completeAll(p);
       this.producePurgatory.completeAll(p);
+      this.deleteRecordsPurgatory.completeAll(p);
     }
     this.broker.metrics.topicDeleted(t.name);
     this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
@@ -447,6 +490,7 @@ export class ReplicaManager {
       for (const p of t.partitions) {
         this.fetchPurgatory.completeAll(p);
         this.producePurgatory.completeAll(p);
+        this.deleteRecordsPurgatory.completeAll(p);
       }
       this.broker.metrics.topicDeleted(t.name);
       this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
@@ -581,5 +625,6 @@ export class ReplicaManager {
     this.stopped = true;
     this.fetchPurgatory.shutdown();
     this.producePurgatory.shutdown();
+    this.deleteRecordsPurgatory.shutdown();
   }
 }
