@@ -113,11 +113,11 @@ export class Partition {
    */
   updateFollowerFetchState(replicaId: number, logEndOffset: number, logStartOffset = -1): void {
     this.followerEndOffsets.set(replicaId, logEndOffset);
+    const startMoved = this.followerStartOffsets.get(replicaId) !== logStartOffset;
     this.followerStartOffsets.set(replicaId, logStartOffset);
-    this.maybeIncrementHighWatermark();
-    // Waiting DeleteRecords follow the followers' log start offsets (spurious wake-ups are harmless:
-    // every waiter checks its own condition).
-    this.notifyAppend();
+    // Listeners hear of it once: from a high watermark that moved, else from a log start offset
+    // that did (waiting DeleteRecords follow the followers' log start offsets).
+    if (!this.maybeIncrementHighWatermark() && startMoved) this.notifyAppend();
   }
 
   /**
@@ -156,17 +156,18 @@ export class Partition {
   /**
    * The high watermark moves to the smallest log end offset among the in-sync replicas (the
    * leader's own included; a follower not heard from yet holds it back), never backwards.
+   * Returns whether it moved (its listeners were told).
    */
-  private maybeIncrementHighWatermark(): void {
+  private maybeIncrementHighWatermark(): boolean {
     let candidate = this.log.logEndOffset;
     for (const id of this.isr) {
       if (id === this.leaderId) continue;
       candidate = Math.min(candidate, this.followerEndOffsets.get(id) ?? 0);
     }
-    if (candidate > this.log.highWatermark) {
-      this.log.updateHighWatermark(candidate);
-      this.notifyAppend();
-    }
+    if (candidate <= this.log.highWatermark) return false;
+    this.log.updateHighWatermark(candidate);
+    this.notifyAppend();
+    return true;
   }
 
   /**
