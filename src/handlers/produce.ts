@@ -128,13 +128,14 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     );
     const entries = outcomes.flat().filter((o): o is AppendEntry => 'partition' in o);
     const appended = await ctx.replicas.appendRecords(req.acks, entries, req.timeoutMs);
-    const results = new Map(entries.map((e, i) => [e, appended[i]!]));
     if (req.acks === 0) return null;
+    // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
+    let next = 0;
     const responses = req.topicData.map((t, ti) => ({
       name: t.name,
       partitionResponses: outcomes[ti]!.map((o): ProduceResponsePartitionProduceResponse => {
         if (!('partition' in o)) return o;
-        const r = results.get(o)!;
+        const r = appended[next++]!;
         return {
           index: o.index,
           errorCode: ErrorCode[r.error],
