@@ -3,7 +3,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import type { Partition } from '../replication/partition.js';
 import { isIoError, unexpectedPartitionError } from '../replication/partition-error.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
 /** What Node's fs throws on a failing disk. */
@@ -19,7 +19,7 @@ async function withFailingPartition(
   const tb = await startTestBroker();
   const c = await TestClient.connect(tb.port);
   try {
-    const topic = tb.broker.replicaManager.createTopic('t', 3);
+    const topic = { partitions: createHostedTopic(tb.broker, 't', 3) };
     for (const p of topic.partitions) {
       p.appendRecordsToLeader(buildRecordBatch({ records: [{ value: `p${p.partition}`, timestamp: 1000 }] }));
     }
