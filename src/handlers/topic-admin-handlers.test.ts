@@ -29,6 +29,7 @@ import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { electLeadersHandler } from './elect-leaders.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { ZERO_UUID } from './topic-admin.js';
 
@@ -463,5 +464,80 @@ describe('OffsetForLeaderEpoch', () => {
       { errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: 3, endOffset: 40 },
       { errorCode: ErrorCode.FENCED_LEADER_EPOCH, partition: 1, leaderEpoch: -1, endOffset: -1 },
     ]);
+  });
+});
+
+describe('ElectLeaders', () => {
+  // Partition 0 is led by its second replica (after a failover); partition 1 by its preferred one.
+  const topics = () => [
+    fakeTopic('e', {
+      partitions: [
+        fakePartition('e', 0, { leaderId: 2, replicas: [1, 2], isr: [1, 2], leaderEpoch: 1 }),
+        fakePartition('e', 1, { leaderId: 2, replicas: [2, 1], isr: [2, 1] }),
+      ],
+    }),
+  ];
+  const results = (res: {
+    replicaElectionResults: {
+      topic: string;
+      partitionResult: { partitionId: number; errorCode: number }[];
+    }[];
+  }) =>
+    res.replicaElectionResults.map((t) => [
+      t.topic,
+      t.partitionResult.map((p) => [p.partitionId, p.errorCode]),
+    ]);
+
+  it('preferred: moves leadership to the first replica; answers per partition with Kafka codes', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const ctx = fakeContext({ apiVersion: 2, controller });
+    const res = await call(electLeadersHandler, ctx, {
+      electionType: 0,
+      topicPartitions: [
+        { topic: 'e', partitions: [0, 1] },
+        { topic: 'missing', partitions: [0] },
+      ],
+      timeoutMs: 1000,
+    });
+    expect(res.errorCode).toBe(ErrorCode.NONE);
+    expect(results(res)).toEqual([
+      [
+        'e',
+        [
+          [0, ErrorCode.NONE],
+          [1, ErrorCode.ELECTION_NOT_NEEDED],
+        ],
+      ],
+      ['missing', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+    ]);
+    expect(res.replicaElectionResults[0]!.partitionResult[1]!.errorMessage).toBe(
+      'Leader election not needed for topic partition.',
+    );
+    expect(controller.image.topic('e')!.partitions[0]).toMatchObject({ leader: 1, leaderEpoch: 2 });
+  });
+
+  it('null partitions elect all and leave out those that needed none; v0 is always preferred', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const all = await call(electLeadersHandler, fakeContext({ apiVersion: 0, controller }), {
+      topicPartitions: null,
+      timeoutMs: 1000,
+    });
+    expect(results(all)).toEqual([['e', [[0, ErrorCode.NONE]]]]);
+    const again = await call(electLeadersHandler, fakeContext({ apiVersion: 1, controller }), {
+      electionType: 0,
+      topicPartitions: null,
+      timeoutMs: 1000,
+    });
+    expect(again.replicaElectionResults).toEqual([]);
+  });
+
+  it('unclean: only leaderless partitions need one', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const res = await call(electLeadersHandler, fakeContext({ apiVersion: 1, controller }), {
+      electionType: 1,
+      topicPartitions: [{ topic: 'e', partitions: [0, 0] }],
+      timeoutMs: 1000,
+    });
+    expect(results(res)).toEqual([['e', [[0, ErrorCode.ELECTION_NOT_NEEDED]]]]);
   });
 });

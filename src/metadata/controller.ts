@@ -15,10 +15,15 @@ import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
 import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
 import { brokerConfigByName, topicConfigByName } from '../config/definitions.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
+import type {
+  AlterPartitionRequestData,
+  AlterPartitionResponseData,
+} from '../protocol/generated/messages.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
 import { legacyMetadataRecords, removeLegacyMetadataFiles } from './migration.js';
+import { buildPartitionChange, NO_LEADER } from './partition-change.js';
 import type { BrokerEndpointRecord, MetadataRecord } from './records.js';
 
 /** An expected failure of one topic or resource: Kafka's error code and message. */
@@ -121,8 +126,43 @@ export interface Controller {
     resources: readonly IncrementalConfigResourceAlter[],
     validateOnly: boolean,
   ): ApiError[];
-  /** A broker joins (or rejoins, with a new epoch) with its listeners; returns its broker epoch. */
-  registerBroker(brokerId: number, endpoints: readonly BrokerEndpointRecord[], rack: string | null): number;
+  /**
+   * A broker joins (or rejoins, with a new epoch) with its listeners; returns its broker epoch. It
+   * is fenced when asked (Kafka registers brokers fenced until they have caught up; the broker of
+   * a single-process cluster is the controller and joins unfenced).
+   */
+  registerBroker(
+    brokerId: number,
+    endpoints: readonly BrokerEndpointRecord[],
+    rack: string | null,
+    fenced?: boolean,
+  ): number;
+  /**
+   * Fences a broker (its session expired, or it shuts down): it leaves every ISR (the last member
+   * of an ISR stays, as in Kafka, leaderless until it returns), and partitions it led elect a new
+   * leader from the ISR (leader epoch bumped) — outside it only where
+   * `unclean.leader.election.enable` allows — or have none (-1).
+   */
+  fenceBroker(brokerId: number): void;
+  /** Unfences a broker: partitions without a leader that it can lead elect one. */
+  unfenceBroker(brokerId: number): void;
+  /**
+   * AlterPartition from a partition leader (Kafka's ReplicationControlManager.alterPartition):
+   * a new ISR checked against the leader and partition epochs and the brokers' registrations.
+   */
+  alterPartition(request: AlterPartitionRequestData, apiVersion: number): AlterPartitionResponseData;
+  /**
+   * ElectLeaders: PREFERRED (0) moves leadership to each partition's first replica when it is in
+   * the ISR; UNCLEAN (1) elects a leader for partitions without one, from outside the ISR if need
+   * be. `topicPartitions` null: every partition (those needing no election are left out).
+   */
+  electLeaders(
+    electionType: number,
+    topicPartitions: readonly { topic: string; partitions: readonly number[] }[] | null,
+  ): {
+    topic: string;
+    partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
+  }[];
 }
 
 /** Told every change after it is durable: the new image and what changed. */
@@ -218,15 +258,239 @@ export class LocalController implements Controller {
 
   // --- brokers ---
 
-  registerBroker(brokerId: number, endpoints: readonly BrokerEndpointRecord[], rack: string | null): number {
+  registerBroker(
+    brokerId: number,
+    endpoints: readonly BrokerEndpointRecord[],
+    rack: string | null,
+    fenced = false,
+  ): number {
     const brokerEpoch = Math.max(
       this.current.offset,
       (this.current.brokers.get(brokerId)?.brokerEpoch ?? -1) + 1,
     );
     this.commit([
-      { type: 'RegisterBrokerRecord', brokerId, brokerEpoch, rack, endpoints: [...endpoints], fenced: false },
+      { type: 'RegisterBrokerRecord', brokerId, brokerEpoch, rack, endpoints: [...endpoints], fenced },
     ]);
     return brokerEpoch;
+  }
+
+  fenceBroker(brokerId: number): void {
+    const registration = this.current.brokers.get(brokerId);
+    if (!registration) throw new Error(`broker ${brokerId} is not registered`);
+    if (registration.fenced) return;
+    const records: MetadataRecord[] = [];
+    const acceptable = (id: number) => id !== brokerId && this.isAcceptableLeader(id);
+    for (const t of this.current.topics()) {
+      for (const p of t.partitions) {
+        if (!p.isr.includes(brokerId) && p.leader !== brokerId) continue;
+        // The last ISR member stays in it (a clean leader when it returns).
+        const shrunk = p.isr.filter((id) => id !== brokerId);
+        const record = buildPartitionChange(t.topicId, p, {
+          targetIsr: shrunk.length > 0 ? shrunk : p.isr,
+          election: this.uncleanAllowed(t) ? 'UNCLEAN' : 'ONLINE',
+          isAcceptableLeader: acceptable,
+        });
+        if (record) records.push(record);
+      }
+    }
+    records.push({
+      type: 'BrokerRegistrationChangeRecord',
+      brokerId,
+      brokerEpoch: registration.brokerEpoch,
+      fenced: true,
+    });
+    this.commit(records);
+  }
+
+  unfenceBroker(brokerId: number): void {
+    const registration = this.current.brokers.get(brokerId);
+    if (!registration) throw new Error(`broker ${brokerId} is not registered`);
+    if (!registration.fenced) return;
+    const records: MetadataRecord[] = [
+      {
+        type: 'BrokerRegistrationChangeRecord',
+        brokerId,
+        brokerEpoch: registration.brokerEpoch,
+        fenced: false,
+      },
+    ];
+    const acceptable = (id: number) => id === brokerId || this.isAcceptableLeader(id);
+    for (const t of this.current.topics()) {
+      for (const p of t.partitions) {
+        if (p.leader !== NO_LEADER || !p.replicas.includes(brokerId)) continue;
+        const record = buildPartitionChange(t.topicId, p, {
+          election: this.uncleanAllowed(t) ? 'UNCLEAN' : 'ONLINE',
+          isAcceptableLeader: acceptable,
+        });
+        if (record) records.push(record);
+      }
+    }
+    this.commit(records);
+  }
+
+  /** Registered and not fenced. */
+  private isAcceptableLeader(brokerId: number): boolean {
+    const b = this.current.brokers.get(brokerId);
+    return b !== undefined && !b.fenced;
+  }
+
+  /** The topic's unclean.leader.election.enable (its override, else the broker's). */
+  private uncleanAllowed(topic: TopicImage): boolean {
+    const override = topic.configs['unclean.leader.election.enable'];
+    return (override ?? this.config.get('unclean.leader.election.enable')) === 'true';
+  }
+
+  alterPartition(request: AlterPartitionRequestData, apiVersion: number): AlterPartitionResponseData {
+    const registration = this.current.brokers.get(request.brokerId);
+    if (!registration || (request.brokerEpoch !== -1 && registration.brokerEpoch !== request.brokerEpoch)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
+    }
+    const batch = new RecordBatch(this.current);
+    const topics = request.topics.map((topicData) => {
+      const topic =
+        apiVersion > 1
+          ? this.current.topicById(topicData.topicId ?? '')
+          : this.current.topic(topicData.topicName ?? '');
+      const unknown = apiVersion > 1 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      const partitions = topicData.partitions.map((data) => {
+        const failed = (errorCode: number) => ({
+          partitionIndex: data.partitionIndex,
+          errorCode,
+          leaderId: -1,
+          leaderEpoch: -1,
+          isr: [],
+          partitionEpoch: -1,
+        });
+        if (!topic) return failed(unknown);
+        const newIsr =
+          apiVersion < 3 || data.newIsrWithEpochs === undefined
+            ? (data.newIsr ?? []).map((brokerId) => ({ brokerId, brokerEpoch: -1 }))
+            : data.newIsrWithEpochs;
+        const error = this.alterPartitionError(request.brokerId, topic, data, newIsr, apiVersion);
+        if (error !== ErrorCode.NONE) return failed(error);
+        const partition = batch.image.topicById(topic.topicId)!.partitions[data.partitionIndex]!;
+        const record = buildPartitionChange(topic.topicId, partition, {
+          targetIsr: newIsr.map((b) => b.brokerId),
+          election: this.uncleanAllowed(topic) ? 'UNCLEAN' : 'ONLINE',
+          isAcceptableLeader: (id) => this.isAcceptableLeader(id),
+        });
+        if (record) batch.add([record]);
+        const after = batch.image.topicById(topic.topicId)!.partitions[data.partitionIndex]!;
+        if (after.leader !== request.brokerId) {
+          return failed(apiVersion > 1 ? ErrorCode.NEW_LEADER_ELECTED : ErrorCode.FENCED_LEADER_EPOCH);
+        }
+        return {
+          partitionIndex: data.partitionIndex,
+          errorCode: ErrorCode.NONE,
+          leaderId: after.leader,
+          leaderEpoch: after.leaderEpoch,
+          isr: [...after.isr],
+          partitionEpoch: after.partitionEpoch,
+        };
+      });
+      return {
+        ...(topicData.topicName !== undefined ? { topicName: topicData.topicName } : {}),
+        ...(topicData.topicId !== undefined ? { topicId: topicData.topicId } : {}),
+        partitions,
+      };
+    });
+    this.commit(batch.records);
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, topics };
+  }
+
+  /** ReplicationControlManager.validateAlterPartitionData, in Kafka's order. */
+  private alterPartitionError(
+    brokerId: number,
+    topic: TopicImage,
+    data: AlterPartitionRequestData['topics'][number]['partitions'][number],
+    newIsr: readonly { brokerId: number; brokerEpoch: number }[],
+    apiVersion: number,
+  ): number {
+    const partition = topic.partitions[data.partitionIndex];
+    if (!partition) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    // A leader ahead of the controller talks to one that is no longer the active controller.
+    if (data.leaderEpoch > partition.leaderEpoch) return ErrorCode.NOT_CONTROLLER;
+    if (data.partitionEpoch > partition.partitionEpoch) return ErrorCode.NOT_CONTROLLER;
+    if (data.leaderEpoch < partition.leaderEpoch) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (brokerId !== partition.leader) return ErrorCode.INVALID_REQUEST;
+    if (data.partitionEpoch < partition.partitionEpoch) return ErrorCode.INVALID_UPDATE_VERSION;
+    const ids = newIsr.map((b) => b.brokerId);
+    const distinct = new Set(ids).size === ids.length;
+    if (!distinct || ids.some((id) => !partition.replicas.includes(id))) return ErrorCode.INVALID_REQUEST;
+    if (!ids.includes(partition.leader)) return ErrorCode.INVALID_REQUEST;
+    const ineligible = newIsr.some((b) => {
+      const r = this.current.brokers.get(b.brokerId);
+      return !r || r.fenced || (b.brokerEpoch !== -1 && b.brokerEpoch !== r.brokerEpoch);
+    });
+    if (ineligible) return apiVersion > 1 ? ErrorCode.INELIGIBLE_REPLICA : ErrorCode.OPERATION_NOT_ATTEMPTED;
+    return ErrorCode.NONE;
+  }
+
+  electLeaders(
+    electionType: number,
+    topicPartitions: readonly { topic: string; partitions: readonly number[] }[] | null,
+  ): {
+    topic: string;
+    partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
+  }[] {
+    const all = topicPartitions === null;
+    const wanted =
+      topicPartitions ??
+      this.current
+        .topics()
+        .map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partitionId) }));
+    const batch = new RecordBatch(this.current);
+    const results = wanted.map(({ topic, partitions }) => ({
+      topic,
+      partitionResult: partitions.flatMap((partitionId) => {
+        const error = this.electLeader(batch, topic, partitionId, electionType);
+        // Electing every partition leaves out those that need no election (Kafka's ControllerApis).
+        if (all && error.errorCode === ErrorCode.ELECTION_NOT_NEEDED) return [];
+        return [{ partitionId, ...error }];
+      }),
+    }));
+    this.commit(batch.records);
+    return results.filter((r) => !all || r.partitionResult.length > 0);
+  }
+
+  /** ReplicationControlManager.electLeader for one partition. */
+  private electLeader(
+    batch: RecordBatch,
+    topicName: string,
+    partitionId: number,
+    electionType: number,
+  ): ApiError {
+    const topic = batch.image.topic(topicName);
+    if (!topic) return apiError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `No such topic as ${topicName}`);
+    const partition = topic.partitions[partitionId];
+    if (!partition) {
+      return apiError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `No such partition as ${topicName}-${partitionId}`,
+      );
+    }
+    if (electionType !== 0 && electionType !== 1) {
+      return apiError(ErrorCode.INVALID_REQUEST, `Unknown election type ${electionType}`);
+    }
+    const preferred = electionType === 0;
+    if (preferred ? partition.leader === partition.replicas[0] : partition.leader !== NO_LEADER) {
+      return apiError(ErrorCode.ELECTION_NOT_NEEDED, 'Leader election not needed for topic partition.');
+    }
+    const record = buildPartitionChange(topic.topicId, partition, {
+      election: preferred ? 'PREFERRED' : 'UNCLEAN',
+      isAcceptableLeader: (id) => this.isAcceptableLeader(id),
+    });
+    if (!record) {
+      // Kafka's ApiError of a bare code carries the code's default message.
+      return preferred
+        ? apiError(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, 'The preferred leader was not available.')
+        : apiError(
+            ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE,
+            'Eligible topic partition leaders are not available.',
+          );
+    }
+    batch.add([record]);
+    return NONE;
   }
 
   /** Brokers partitions may be placed on: registered and not fenced, by id. */

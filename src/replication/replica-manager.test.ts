@@ -210,3 +210,60 @@ describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
     expect(await late).toEqual({ error: 'REQUEST_TIMED_OUT', lowWatermark: -1 });
   });
 });
+
+describe('applyDelta: the metadata image leads the partitions', () => {
+  it('followers and leaders as the image says; a fenced leader hands over with a new leader epoch', async () => {
+    env.controller.registerBroker(
+      2,
+      [{ name: 'PLAINTEXT', host: 'h', port: 2, securityProtocol: 'PLAINTEXT' }],
+      null,
+    );
+    env.controller.createTopics(
+      [
+        {
+          name: 'm',
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [
+            { partitionIndex: 0, brokerIds: [1, 2] },
+            { partitionIndex: 1, brokerIds: [2, 1] },
+          ],
+          configs: [],
+        },
+      ],
+      false,
+    );
+    const led = rm.getPartition('m', 0)!;
+    expect([led.leaderId, led.replicas, led.isr]).toEqual([1, [1, 2], [1, 2]]);
+    const followed = rm.getPartition('m', 1)!;
+    expect([followed.leaderId, followed.leaderEpoch]).toEqual([2, 0]); // a follower here (makeFollowers)
+
+    env.controller.fenceBroker(2);
+    expect(rm.getPartition('m', 0)).toBe(led); // still led here: the ISR shrank
+    expect(led.isr).toEqual([1]);
+    const taken = rm.getPartition('m', 1)!; // makeLeaders: this broker leads from epoch 1
+    expect([taken.leaderId, taken.leaderEpoch, taken.isr]).toEqual([1, 1, [1]]);
+    expect(taken.log.leaderEpochCache.latestEpoch()).toBe(1);
+    expect(rm.lastOffsetForLeaderEpoch('m', 1, 1, 1)).toEqual({
+      error: 'NONE',
+      leaderEpoch: 1,
+      endOffset: 0,
+    });
+  });
+
+  it('topic configs in the image reach the logs and the effective configs', () => {
+    env.controller.createTopic('cfg', 1);
+    env.controller.alterConfigs(
+      [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: '1234' }] }],
+      false,
+    );
+    expect(rm.getPartition('cfg', 0)!.log.config.retentionMs).toBe(1234);
+    expect(rm.topicConfig('cfg')!['retention.ms']).toBe('1234');
+    env.controller.alterConfigs(
+      [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.bytes', value: '4096' }] }],
+      false,
+    );
+    expect(rm.getPartition('cfg', 0)!.log.config.retentionBytes).toBe(4096);
+    expect(env.config.dynamicConfigs('default')).toEqual({ 'log.retention.bytes': '4096' });
+  });
+});

@@ -287,7 +287,7 @@ export class ReplicaManager {
         existing.updateIsr(state.isr);
         continue;
       }
-      topic.partitions[state.partitionId] = this.newPartition(topic, state, log);
+      this.replacePartition(topic, this.newPartition(topic, state, log));
     }
   }
 
@@ -298,9 +298,29 @@ export class ReplicaManager {
    */
   makeFollowers(partitions: readonly PartitionToApply[]): void {
     for (const { topic, state } of partitions) {
+      const existing = topic.partitions[state.partitionId];
+      if (existing && existing.leaderId === state.leader && existing.leaderEpoch === state.leaderEpoch) {
+        existing.replicas = [...state.replicas];
+        existing.isr = [...state.isr];
+        continue;
+      }
       const log = this.partitionLog(topic, state.partitionId);
-      topic.partitions[state.partitionId] = this.newPartition(topic, state, log);
+      this.replacePartition(topic, this.newPartition(topic, state, log));
     }
+  }
+
+  /**
+   * Puts `partition` in its slot; requests waiting on the partition it replaces (a change of
+   * leadership) are woken: fetches read again, produces and DeleteRecords still waiting answer as
+   * for a partition that is gone (the replication issue refines this to NOT_LEADER_OR_FOLLOWER).
+   */
+  private replacePartition(topic: HostedTopic, partition: Partition): void {
+    const old = topic.partitions[partition.partition];
+    topic.partitions[partition.partition] = partition;
+    if (!old) return;
+    this.fetchPurgatory.completeAll(old);
+    this.producePurgatory.completeAll(old);
+    this.deleteRecordsPurgatory.completeAll(old);
   }
 
   private newPartition(
