@@ -11,6 +11,7 @@
  * the single-process implementation; a controller shared by several brokers implements the same
  * interface.
  */
+import type { Logger } from '../common/logger.js';
 import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
 import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
 import { brokerConfigByName, topicConfigByName } from '../config/definitions.js';
@@ -176,6 +177,7 @@ export interface LocalControllerOptions {
   readonly image: MetadataImage;
   /** For replica placement's random start (tests pass a fixed one). */
   readonly random?: () => number;
+  readonly logger?: Logger;
 }
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -249,6 +251,11 @@ export class LocalController implements Controller {
     const { image, delta } = this.current.apply(records);
     this.options.log.append(this.current.offset, records, () => image);
     this.current = image;
+    for (const t of delta.createdTopics) {
+      this.options.logger?.info(
+        `created topic ${t.name} with ${t.partitions.length} partition(s), id ${t.topicId}`,
+      );
+    }
     for (const listener of [...this.listeners]) listener(delta, image);
   }
 
@@ -1046,6 +1053,7 @@ export interface OpenLocalControllerOptions {
   readonly nodeId: number;
   readonly config: BrokerConfig;
   readonly random?: () => number;
+  readonly logger?: Logger;
 }
 
 /**
@@ -1061,5 +1069,15 @@ export function openLocalController(o: OpenLocalControllerOptions): LocalControl
   );
   removeLegacyMetadataFiles(o.dataDir);
   const image = MetadataImage.EMPTY.apply(loaded.records, loaded.offset).image;
-  return new LocalController({ nodeId: o.nodeId, config: o.config, log, image, random: o.random });
+  if (loaded.truncatedBytes > 0) {
+    o.logger?.warn(`metadata log: cut ${loaded.truncatedBytes} byte(s) of a torn or corrupt tail`);
+  }
+  return new LocalController({
+    nodeId: o.nodeId,
+    config: o.config,
+    log,
+    image,
+    ...(o.random ? { random: o.random } : {}),
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
 }

@@ -107,6 +107,7 @@ export class Broker {
       dataDir: this.logManager.dataDir,
       nodeId: config.nodeId,
       config,
+      logger: this.log,
     });
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
     // opened, created and deleted, leadership taken (Kafka's BrokerMetadataPublisher).
