@@ -795,10 +795,8 @@ export class LocalController implements Controller {
     validateTopicConfigs(configs);
     const usable = this.usableBrokers(this.current);
     const brokers = usable.length > 0 ? usable : [this.options.nodeId];
-    const rf = Math.min(
-      brokers.length,
-      INTERNAL_TOPICS.has(name) ? brokers.length : this.config.int('default.replication.factor'),
-    );
+    // default.replication.factor, at most the brokers there are (one broker: one replica, as before).
+    const rf = Math.min(brokers.length, this.config.int('default.replication.factor'));
     const topicId = newTopicId();
     this.commit(this.topicRecords(name, topicId, this.placeReplicas(brokers, numPartitions, rf), configs));
     return this.current.topicById(topicId)!;

@@ -158,8 +158,22 @@ export class MetadataLog implements MetadataLogWriter {
   append(offset: number, records: readonly MetadataRecord[], imageAfter: () => MetadataImage): void {
     if (this.fd === undefined) throw new Error('metadata log is closed');
     const line = encodeBatch(offset, records);
-    fs.writeSync(this.fd, line);
-    fs.fsyncSync(this.fd);
+    try {
+      for (let written = 0; written < line.length; ) {
+        written += fs.writeSync(this.fd, line, written, line.length - written);
+      }
+      fs.fsyncSync(this.fd);
+    } catch (err) {
+      // A part written (disk full) would be a torn line before the next append's: cut it, so a
+      // later acknowledged change is never behind one (loading stops at the first bad line).
+      try {
+        fs.ftruncateSync(this.fd, this.logBytes);
+      } catch {
+        // the next open cuts it instead; nothing after it is acknowledged until then
+        this.close();
+      }
+      throw err;
+    }
     this.logBytes += line.length;
     if (this.logBytes >= this.maxBytesBetweenSnapshots) this.snapshot(imageAfter());
   }
