@@ -11,7 +11,7 @@
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { ProducerStateError } from '../../storage/producer-state-manager.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ClassicGroup } from '../group-metadata.js';
 import { GroupState, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
@@ -19,7 +19,8 @@ import type { TransactionalProducer } from '../runtime/coordinator-log.js';
 import {
   type CoordinatorRuntime,
   type CoordinatorShard,
-  errorCodeOf,
+  coordinatorErrorOf,
+  offsetCommitErrorOf,
 } from '../runtime/coordinator-runtime.js';
 
 export interface TxnOffset {
@@ -181,16 +182,13 @@ export class TxnOffsets {
         response: codes,
         producer,
         onAppendError: (err: unknown) => {
-          let code: number;
-          if (err instanceof ProducerStateError) code = ErrorCode[err.error];
-          else {
-            code = errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-            this.ctx.log.error('storing transactional offsets failed', err);
-          }
+          // A ProducerStateError (the producer's epoch or sequence) is its own answer.
+          const code = ErrorCode[offsetCommitErrorOf(err)];
+          if (!(err instanceof KafkaError)) this.ctx.log.error('storing transactional offsets failed', err);
           return codes.map((c) => (c === ErrorCode.NONE ? code : c));
         },
       }))
-      .catch((err: unknown) => all(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE)));
+      .catch((err: unknown) => all(ErrorCode[coordinatorErrorOf(err)]));
   }
 
   /**

@@ -28,13 +28,13 @@ import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
-import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
 import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
-import { CoordinatorError, CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
+import { CoordinatorRuntime, coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
   TRANSACTION_STATE_TOPIC_NAME,
@@ -271,10 +271,10 @@ export class TransactionCoordinator {
         replayRecords: false,
       }));
     } catch (err) {
-      if (err instanceof CoordinatorError && err.errorCode === ErrorCode.NOT_COORDINATOR)
-        return 'NOT_COORDINATOR';
-      this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
-      return 'COORDINATOR_NOT_AVAILABLE';
+      const error = coordinatorErrorOf(err);
+      if (error !== 'NOT_COORDINATOR')
+        this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
+      return error;
     } finally {
       txn.pendingState = null;
     }
@@ -495,7 +495,7 @@ export class TransactionCoordinator {
           continue;
         }
         const failed = (err: unknown) => {
-          const why = err instanceof ProducerStateError ? err.error : String(err);
+          const why = err instanceof KafkaError ? err.error : String(err);
           this.broker.log.error(
             `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
           );
