@@ -119,7 +119,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return check(ctx, t.name, p.index, p.records as Buffer | null, req.transactionalId ?? null);
+          return check(ctx, t.name!, p.index, p.records as Buffer | null, req.transactionalId ?? null);
         } catch (err) {
           ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
           return failed(p.index, partitionErrorOf(err).error);
@@ -132,7 +132,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;
     const responses = req.topicData.map((t, ti) => ({
-      name: t.name,
+      name: t.name!, // v13's topic ids are not served: v0–11 always carry names
       partitionResponses: outcomes[ti]!.map((o): ProduceResponsePartitionProduceResponse => {
         if (!('partition' in o)) return o;
         const r = appended[next++]!;

@@ -58,7 +58,15 @@ describe('InitProducerId', () => {
     });
     // v2 has no producerId/producerEpoch on the wire: they decode as -1.
     expect(calls).toEqual([['tx', 60_000, null]]);
-    expect(res).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: 42, producerEpoch: 3 });
+    expect(res).toEqual({
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      producerId: 42,
+      producerEpoch: 3,
+      // v6's fields (KIP-939), their defaults below v6
+      ongoingTxnProducerId: -1,
+      ongoingTxnProducerEpoch: -1,
+    });
   });
 
   it('v3+: an idempotent producer (null id) and the caller pair for KIP-360 epoch bumps', async () => {
@@ -98,6 +106,8 @@ describe('InitProducerId', () => {
         errorCode: ErrorCode.INVALID_REQUEST,
         producerId: -1,
         producerEpoch: -1,
+        ongoingTxnProducerId: -1,
+        ongoingTxnProducerEpoch: -1,
       });
     }
   });
