@@ -15,7 +15,7 @@
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
-import { type BrokerConfig, ConfigError, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
+import { type BrokerConfig, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
 import {
   brokerConfigByName,
   type ConfigType,
@@ -32,6 +32,7 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
+import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
 
@@ -109,26 +110,10 @@ function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boo
   };
 }
 
-class ResourceError extends Error {
-  /** What the response's error_message carries: the message, or null when Kafka sends none. */
-  readonly errorMessage: string | null;
-
-  constructor(
-    readonly errorCode: number,
-    message: string | null,
-  ) {
-    super(message ?? '');
-    this.errorMessage = message;
-  }
-}
-
-/**
- * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
- * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
- */
+/** The broker scope a BROKER resource name addresses (the controller's rule and Kafka's messages). */
 function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
   const error = brokerResourceError(resourceName, ctx.metadata.nodeId);
-  if (error) throw new ResourceError(ErrorCode.INVALID_REQUEST, error);
+  if (error) throw new KafkaError('INVALID_REQUEST', error);
   return resourceName === '' ? 'default' : 'broker';
 }
 
@@ -142,9 +127,9 @@ function describeResource(
       // Kafka's ConfigHelper: Topic.validate (so "" is an invalid name here, not a default
       // resource), and an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message.
       const invalid = invalidTopicReason(resourceName);
-      if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+      if (invalid) throw new KafkaError('INVALID_TOPIC_EXCEPTION', invalid);
       const t = ctx.metadata.topic(resourceName);
-      if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+      if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', null);
       return describeTopicConfigs(ctx.configs, t.configs);
     }
     case ResourceType.BROKER: {
@@ -156,10 +141,7 @@ function describeResource(
       return names.map((n) => describeBrokerConfig(ctx.configs, n, scope === 'broker'));
     }
     default:
-      throw new ResourceError(
-        ErrorCode.INVALID_REQUEST,
-        `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-      );
+      throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 }
 
@@ -186,7 +168,6 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
               name: c.name,
               value: c.value,
               readOnly: c.readOnly,
-              isDefault: c.configSource === ConfigSource.DEFAULT_CONFIG,
               configSource: c.configSource,
               isSensitive: c.isSensitive,
               synonyms: req.includeSynonyms ? c.synonyms : [],
@@ -196,11 +177,9 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
           );
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       } catch (err) {
-        if (!(err instanceof ResourceError || err instanceof ConfigError)) throw err;
-        if (err instanceof ResourceError) {
-          return { ...base, errorCode: err.errorCode, errorMessage: err.errorMessage, configs: [] };
-        }
-        return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message, configs: [] };
+        if (!(err instanceof KafkaError)) throw err;
+        const { code, message } = errorOf(err);
+        return { ...base, errorCode: code, errorMessage: message, configs: [] };
       }
     });
     return { throttleTimeMs: 0, results };

@@ -35,16 +35,16 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
     const entries: OffsetCommitEntry[] = [];
     const slots: { topic: number; partition: number }[] = [];
     const topics = req.topics.map((t, ti) => ({
-      name: t.name,
+      name: t.name!, // v10's topic ids are not served: v2–9 always carry names
       partitions: t.partitions.map((p, pi) => {
-        if (!rm.getPartition(t.name, p.partitionIndex)) {
+        if (!rm.getPartition(t.name!, p.partitionIndex)) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,
           };
         }
         entries.push({
-          topic: t.name,
+          topic: t.name!,
           partition: p.partitionIndex,
           offset: p.committedOffset,
           leaderEpoch: v >= 6 ? (p.committedLeaderEpoch ?? -1) : -1,

@@ -40,7 +40,7 @@ import {
   readProducerId,
 } from '../protocol/record-batch.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
-import { unexpectedPartitionError } from '../replication/partition-error.js';
+import { partitionErrorOf } from '../replication/partition-error.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
@@ -122,10 +122,10 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return check(ctx, t.name, p.index, p.records as Buffer | null, req.transactionalId ?? null);
+          return check(ctx, t.name!, p.index, p.records as Buffer | null, req.transactionalId ?? null);
         } catch (err) {
           ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
-          return failed(p.index, unexpectedPartitionError(err));
+          return failed(p.index, partitionErrorOf(err).error);
         }
       }),
     );
@@ -135,7 +135,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;
     const responses = req.topicData.map((t, ti) => ({
-      name: t.name,
+      name: t.name!, // v13's topic ids are not served: v0–11 always carry names
       partitionResponses: outcomes[ti]!.map((o): ProduceResponsePartitionProduceResponse => {
         if (!('partition' in o)) return o;
         const r = appended[next++]!;
