@@ -10,8 +10,9 @@
  *
  *   npm run bench:checkpoints        (npx tsx bench/checkpoints.ts [--topics 2000])
  *
- * Topics are registered by writing the topic registry before start, so that the set-up costs
- * the same whatever the code under test does with CreateTopics.
+ * Topics are registered by writing the legacy topic registry (kbroker-topics.json) before start,
+ * which the first start migrates into the metadata log, so that the set-up costs the same
+ * whatever the code under test does with CreateTopics.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

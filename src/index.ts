@@ -16,8 +16,8 @@ import { createLogger, type Logger, type LogLevel, silentLogger } from './common
 import type { Time } from './common/time.js';
 import { BrokerConfig, type RawConfig, validateTopicConfigs } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
+import type { TopicImage } from './metadata/image.js';
 import type { AdminServer } from './ops/http-server.js';
-import type { TopicInfo } from './replication/replica-manager.js';
 import { Broker } from './server/broker.js';
 
 export { createLogger, type Logger, type LogLevel } from './common/logger.js';
@@ -25,6 +25,7 @@ export { MockTime, systemTime, type Time, type Timer } from './common/time.js';
 export { BrokerConfig, ConfigError } from './config/broker-config.js';
 export { brokerConfigDefs, topicConfigDefs } from './config/definitions.js';
 export { DEV_MODE_CONFIG } from './dev-mode.js';
+export type { PartitionState, TopicImage } from './metadata/image.js';
 export type { GroupOverview, GroupOverviewProvider } from './ops/groups.js';
 export { Broker, type ResetHook } from './server/broker.js';
 export type { Metrics } from './server/metrics.js';
@@ -84,7 +85,7 @@ export interface EmbeddedBroker {
   /** The broker itself, for what this facade does not cover. */
   readonly broker: Broker;
   /** Creates a topic; throws if it exists or the name or a config is invalid. */
-  createTopic(name: string, options?: CreateTopicOptions): TopicInfo;
+  createTopic(name: string, options?: CreateTopicOptions): TopicImage;
   /** Names of the topics (internal ones included). */
   topics(): string[];
   /** Drops every group, transaction and (non-internal) topic; returns the deleted topic names. */
@@ -175,13 +176,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});
       validateTopicConfigs(configs);
-      return b.replicaManager.createTopic(
+      return b.controller.createTopic(
         name,
         topicOptions.partitions ?? b.config.int('num.partitions'),
         configs,
       );
     },
-    topics: () => b.replicaManager.topics().map((t) => t.name),
+    topics: () => b.metadata.topics().map((t) => t.name),
     reset: () => b.reset(),
     async metrics() {
       const { scrape } = await import('./ops/prometheus.js');

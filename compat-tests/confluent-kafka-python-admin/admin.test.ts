@@ -77,7 +77,7 @@ describe.skipIf(mode === 'skip')('confluent-kafka-python AdminClient', () => {
     });
     expect(summary.grown).toBe(5);
     expect(summary.deleted).toBe(true);
-    expect(broker.broker.replicaManager.topic('py-admin')).toBeUndefined();
+    expect(broker.broker.metadata.topic('py-admin')).toBeUndefined();
     expect(existsSync(join(broker.dataDir, 'py-admin-0'))).toBe(false);
   }, 100_000);
 });

@@ -2,7 +2,7 @@
 # Kafka's own command-line tools (org.apache.kafka:kafka-tools from Maven Central) against a fresh
 # kbroker: the session a user runs (create/describe a topic, console producer with keys, console
 # consumer with a group, consumer-groups describe/reset, configs, offsets, perf tests,
-# transactions, delete-records, kafka-acls --list) and kafka-dump-log over every segment kbroker wrote.
+# transactions, delete-records, kafka-acls --list, kafka-leader-election) and kafka-dump-log over every segment kbroker wrote.
 #
 #   compat-tests/kafka-tools/run.sh [--install-only]
 # Env: KAFKA_TOOLS_VERSION (default 4.4.0), COMPAT_CACHE, COMPAT_OUT.
@@ -198,6 +198,18 @@ f_acls_list() {
     || fail "no SecurityDisabledException: $(head -1 "$WORK/acls.txt")"
 }
 
+# kafka-leader-election (ElectLeaders): on one broker every partition already has its preferred
+# leader, which Kafka answers ELECTION_NOT_NEEDED and the tool reports as a no-op, exit 0; an
+# unclean election over every partition needs none either.
+f_leader_election() {
+  tool kafka-leader-election.sh --bootstrap-server "$B" --election-type preferred --topic orders --partition 0 \
+    | tee "$WORK/elect.txt"
+  grep -q 'Valid replica already elected for partitions orders-0' "$WORK/elect.txt" \
+    || fail "no 'Valid replica already elected': $(head -1 "$WORK/elect.txt")"
+  tool kafka-leader-election.sh --bootstrap-server "$B" --election-type unclean --all-topic-partitions \
+    >"$WORK/elect-all.txt" 2>&1 || fail "unclean election over all partitions: $(head -3 "$WORK/elect-all.txt")"
+}
+
 f_topics_alter_delete() {
   tool kafka-topics.sh --bootstrap-server "$B" --alter --topic orders --partitions 4
   tool kafka-topics.sh --bootstrap-server "$B" --describe --topic orders | grep -q 'PartitionCount: 4' || fail "not 4 partitions"
@@ -292,6 +304,7 @@ compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions
 compat_feature delete-records f_delete_records
 compat_feature acls-list f_acls_list
+compat_feature leader-election f_leader_election
 compat_feature topics-alter-delete f_topics_alter_delete
 compat_feature dump-log f_dump_log
 compat_finish

@@ -17,3 +17,6 @@ export function invalidTopicReason(name: string): string | null {
   }
   return null;
 }
+
+/** The coordinators' internal topics (Kafka's Topic.INTERNAL_TOPICS): created and deleted by them only. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);

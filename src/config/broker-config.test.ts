@@ -125,8 +125,8 @@ describe('broker configuration sources', () => {
       'log.message.timestamp.type': 'LogAppendTime',
     });
     try {
-      const t = tb.broker.replicaManager.createTopic('cfg-defaults', 1);
-      expect(t.effectiveConfig['retention.ms']).toBe('12345');
+      tb.broker.controller.createTopic('cfg-defaults', 1);
+      expect(tb.broker.replicaManager.topicConfig('cfg-defaults')!['retention.ms']).toBe('12345');
       expect(tb.broker.logManager.getLog('cfg-defaults', 0)!.config).toMatchObject({
         retentionMs: 12345,
         messageTimestampType: 'LogAppendTime',
@@ -143,12 +143,16 @@ describe('broker configuration sources', () => {
     expect(BrokerConfig.validateDynamic({ 'log.retention.ms': 'x' })).toMatch(/log.retention.ms/);
     const data = join(dir, 'dyn');
     let tb = await startTestBroker({}, data);
-    tb.broker.replicaManager.setDynamicBrokerConfigs('default', { 'log.segment.bytes': '2048' });
+    const [set] = tb.broker.controller.alterConfigs(
+      [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.segment.bytes', value: '2048' }] }],
+      false,
+    );
+    expect(set!.errorCode).toBe(0);
     await tb.close();
     tb = await startTestBroker({}, data);
     try {
       expect(tb.broker.config.dynamicConfigs('default')).toEqual({ 'log.segment.bytes': '2048' });
-      tb.broker.replicaManager.createTopic('after-restart', 1);
+      tb.broker.controller.createTopic('after-restart', 1);
       expect(tb.broker.logManager.getLog('after-restart', 0)!.config.segmentBytes).toBe(2048);
     } finally {
       await tb.close();

@@ -302,6 +302,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     max: 1,
     doc: 'Default min.cleanable.dirty.ratio of topics.',
   },
+  {
+    name: 'metadata.log.max.record.bytes.between.snapshots',
+    type: 'long',
+    default: '20971520',
+    min: 1,
+    doc: 'Bytes the metadata log (__cluster_metadata/) may hold before the image is written as a snapshot and the log starts empty.',
+  },
   ...transactionConfigDefs,
 ];
 

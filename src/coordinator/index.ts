@@ -10,13 +10,14 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.js';
-import { ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
+import { type InternalTopics, ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
 
 export { GroupCoordinator } from './group-coordinator.js';
 
 export interface GroupCoordinatorDeps {
   readonly config: BrokerConfig;
   readonly replicaManager: ReplicaManager;
+  readonly internalTopics: InternalTopics;
   readonly log: Logger;
   readonly time: Time;
   readonly scheduler: Scheduler;
@@ -24,7 +25,7 @@ export interface GroupCoordinatorDeps {
 
 export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
   const c = broker.config;
-  const offsetsLog = new ReplicaCoordinatorLog(broker.replicaManager, {
+  const offsetsLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {
     topic: GROUP_METADATA_TOPIC_NAME,
     configuredPartitions: c.int('offsets.topic.num.partitions'),
     segmentBytes: c.int('offsets.topic.segment.bytes'),

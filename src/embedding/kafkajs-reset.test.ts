@@ -69,7 +69,12 @@ describe('reset() between tests (kafkajs)', () => {
       consumerGroupId: 'reset-group',
       topics: [{ topic: 'txn-in', partitions: [{ partition: 0, offset: '1' }] }],
     });
-    const offsets = () => kafka.broker.replicaManager.topic('__consumer_offsets')!.partitions;
+    const offsets = () =>
+      kafka.broker.metadata
+        .topic('__consumer_offsets')!
+        .partitions.map(
+          (p) => kafka.broker.replicaManager.getPartition('__consumer_offsets', p.partitionId)!,
+        );
     expect(offsets().some((p) => p.log.producerStateManager.ongoingTransactions().length > 0)).toBe(true);
     await kafka.reset();
     for (const p of offsets()) {

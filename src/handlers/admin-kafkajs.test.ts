@@ -68,7 +68,7 @@ describe('kafkajs admin', () => {
       // Creating it again is TOPIC_ALREADY_EXISTS, which kafkajs reports as `false`.
       expect(await admin.createTopics({ topics: [{ topic: 'admin-create' }] })).toBe(false);
     });
-    expect(tb.broker.replicaManager.topic('admin-create')!.configs).toEqual({
+    expect(tb.broker.metadata.topic('admin-create')!.configs).toEqual({
       'retention.ms': '3600000',
       'cleanup.policy': 'compact',
     });
@@ -115,7 +115,7 @@ describe('kafkajs admin', () => {
     const log = tb.broker.logManager.getLog('admin-alter', 0)!;
     expect(log.config.retentionBytes).toBe(1048576);
     expect(log.config.messageTimestampType).toBe('LogAppendTime');
-    expect(tb.broker.replicaManager.topic('admin-alter')!.effectiveConfig['retention.bytes']).toBe('1048576');
+    expect(tb.broker.replicaManager.topicConfig('admin-alter')!['retention.bytes']).toBe('1048576');
   });
 
   it('creates partitions', async () => {

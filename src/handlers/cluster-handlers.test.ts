@@ -4,9 +4,9 @@
  * Metadata may ask the controller to auto-create); the tests pin Kafka's per-version semantics.
  */
 import { describe, expect, it } from 'vitest';
+import type { TopicImage } from '../metadata/image.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { MetadataRequestData } from '../protocol/generated/messages.js';
-import type { TopicInfo } from '../replication/replica-manager.js';
 import {
   call,
   callHandler,
@@ -65,7 +65,7 @@ describe('Metadata', () => {
 
   function metadataWith(
     apiVersion: number,
-    autoCreate: (name: string, allow: boolean) => TopicInfo | undefined,
+    autoCreate: (name: string, allow: boolean) => TopicImage | undefined,
   ) {
     const asked: [string, boolean][] = [];
     const listeners: string[] = [];

@@ -1,40 +1,37 @@
 /**
  * Unit tests of DescribeConfigs, AlterConfigs and IncrementalAlterConfigs over fake services (a
- * real in-memory BrokerConfig, fake topics, a recording controller): resource checks and Kafka's
- * messages, what the controller is asked to store (and that validate_only asks nothing), and
+ * real in-memory BrokerConfig, fake topics, a real controller writing to memory): resource checks
+ * and Kafka's messages, what the controller stores (and that validate_only stores nothing), and
  * the describe view per version.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerConfig, ConfigError, ConfigSource, type DynamicScope } from '../config/broker-config.js';
+import { BrokerConfig, ConfigSource } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
-import { KafkaError } from '../protocol/kafka-error.js';
-import { call, fakeContext, fakeMetadata, fakeTopic } from '../test-support/fake-services.js';
-import { alterConfigsHandler, resourceOutcome } from './alter-configs.js';
+import { call, fakeContext, fakeController, fakeMetadata, fakeTopic } from '../test-support/fake-services.js';
+import { alterConfigsHandler } from './alter-configs.js';
 import { describeConfigsHandler, ResourceType } from './describe-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 
 const TOPIC = ResourceType.TOPIC;
 const BROKER = ResourceType.BROKER;
 
-function services(apiVersion: number, configs = new BrokerConfig({ 'log.retention.hours': '48' })) {
+function services(
+  apiVersion: number,
+  configs = new BrokerConfig({ 'log.retention.hours': '48' }),
+  brokerConfigs: Record<string, Record<string, string>> = {},
+) {
   const topics = [fakeTopic('t', { configs: { 'retention.ms': '1000', 'cleanup.policy': 'delete' } })];
-  const topicWrites: [string, Record<string, string>][] = [];
-  const brokerWrites: [DynamicScope, Record<string, string>][] = [];
+  const { controller, batches } = fakeController(topics, { config: configs, brokerConfigs });
   const ctx = fakeContext({
     apiVersion,
     configs,
     metadata: fakeMetadata(topics, { nodeId: 1 }),
-    controller: {
-      alterTopicConfigs: (name, c) => {
-        topicWrites.push([name, c]);
-        return topics[0]!;
-      },
-      alterBrokerConfigs: (scope, c) => {
-        brokerWrites.push([scope, c]);
-      },
-    },
+    controller,
   });
-  return { ctx, topicWrites, brokerWrites };
+  /** The overrides the controller holds now: of topic t, or of a broker resource. */
+  const topicConfigs = () => controller.image.topic('t')!.configs;
+  const brokerConfigsOf = (name: string) => controller.image.brokerConfigs.get(name);
+  return { ctx, batches, topicConfigs, brokerConfigsOf };
 }
 
 describe('DescribeConfigs', () => {
@@ -171,21 +168,21 @@ describe('DescribeConfigs', () => {
 
 describe('AlterConfigs', () => {
   it('replaces every override of a topic with the given ones (trimmed)', async () => {
-    const { ctx, topicWrites } = services(2);
+    const { ctx, topicConfigs } = services(2);
     const res = await call(alterConfigsHandler, ctx, {
       resources: [
         { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'retention.bytes', value: ' 10 ' }] },
       ],
       validateOnly: false,
     });
-    expect(topicWrites).toEqual([['t', { 'retention.bytes': '10' }]]);
+    expect(topicConfigs()).toEqual({ 'retention.bytes': '10' });
     expect(res.responses).toEqual([
       { errorCode: ErrorCode.NONE, errorMessage: null, resourceType: TOPIC, resourceName: 't' },
     ]);
   });
 
   it('validate_only checks without writing', async () => {
-    const { ctx, topicWrites, brokerWrites } = services(0);
+    const { ctx, batches } = services(0);
     const res = await call(alterConfigsHandler, ctx, {
       resources: [
         { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'retention.bytes', value: '10' }] },
@@ -194,12 +191,11 @@ describe('AlterConfigs', () => {
       validateOnly: true,
     });
     expect(res.responses.map((r) => r.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
-    expect(topicWrites).toEqual([]);
-    expect(brokerWrites).toEqual([]);
+    expect(batches).toEqual([]);
   });
 
   it('broker scopes: "" is the cluster default, the node id this broker; only dynamic configs', async () => {
-    const { ctx, brokerWrites } = services(1);
+    const { ctx, brokerConfigsOf } = services(1);
     const res = await call(alterConfigsHandler, ctx, {
       resources: [
         { resourceType: BROKER, resourceName: '', configs: [{ name: 'log.retention.ms', value: '10' }] },
@@ -213,10 +209,8 @@ describe('AlterConfigs', () => {
       ],
       validateOnly: false,
     });
-    expect(brokerWrites).toEqual([
-      ['default', { 'log.retention.ms': '10' }],
-      ['broker', { 'log.segment.bytes': '1048576' }],
-    ]);
+    expect(brokerConfigsOf('')).toEqual({ 'log.retention.ms': '10' });
+    expect(brokerConfigsOf('1')).toEqual({ 'log.segment.bytes': '1048576' });
     expect(res.responses.slice(2).map((r) => [r.errorCode, r.errorMessage])).toEqual([
       [ErrorCode.INVALID_REQUEST, 'Cannot update these configs dynamically: Set(num.partitions)'],
       [ErrorCode.INVALID_REQUEST, 'Unexpected broker id, expected 1 or empty string, but received 7'],
@@ -224,7 +218,7 @@ describe('AlterConfigs', () => {
   });
 
   it('refusals: null values, unknown or invalid topic configs, unknown topics, unsupported types', async () => {
-    const { ctx, topicWrites } = services(2);
+    const { ctx, batches } = services(2);
     const res = await call(alterConfigsHandler, ctx, {
       resources: [
         { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'retention.ms', value: null }] },
@@ -236,7 +230,7 @@ describe('AlterConfigs', () => {
       ],
       validateOnly: false,
     });
-    expect(topicWrites).toEqual([]);
+    expect(batches).toEqual([]);
     expect(res.responses.map((r) => r.errorCode)).toEqual([
       ErrorCode.INVALID_CONFIG,
       ErrorCode.INVALID_CONFIG,
@@ -258,7 +252,7 @@ describe('IncrementalAlterConfigs', () => {
   const SUBTRACT = 3;
 
   it('applies SET/DELETE to the current overrides and stores the result', async () => {
-    const { ctx, topicWrites } = services(1);
+    const { ctx, topicConfigs } = services(1);
     const res = await call(incrementalAlterConfigsHandler, ctx, {
       resources: [
         {
@@ -273,11 +267,12 @@ describe('IncrementalAlterConfigs', () => {
       validateOnly: false,
     });
     expect(res.responses[0]).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: null });
-    expect(topicWrites).toEqual([['t', { 'cleanup.policy': 'delete', 'retention.bytes': '99' }]]);
+    expect(topicConfigs()).toEqual({ 'cleanup.policy': 'delete', 'retention.bytes': '99' });
   });
 
   it('APPEND and SUBTRACT work on LIST configs from their current value', async () => {
-    const { ctx, topicWrites } = services(1);
+    const { ctx, topicConfigs } = services(1);
+    const seen: (string | undefined)[] = [];
     await call(incrementalAlterConfigsHandler, ctx, {
       resources: [
         {
@@ -288,6 +283,7 @@ describe('IncrementalAlterConfigs', () => {
       ],
       validateOnly: false,
     });
+    seen.push(topicConfigs()['cleanup.policy']);
     await call(incrementalAlterConfigsHandler, ctx, {
       resources: [
         {
@@ -298,12 +294,12 @@ describe('IncrementalAlterConfigs', () => {
       ],
       validateOnly: false,
     });
-    // The fake controller stores nothing: each call starts from the topic's 'delete'.
-    expect(topicWrites.map(([, c]) => c['cleanup.policy'])).toEqual(['delete,compact', 'delete']);
+    seen.push(topicConfigs()['cleanup.policy']);
+    expect(seen).toEqual(['delete,compact', 'delete']);
   });
 
   it('refusals in Kafka words; validate_only writes nothing', async () => {
-    const { ctx, topicWrites } = services(1);
+    const { ctx, batches } = services(1);
     const res = await call(incrementalAlterConfigsHandler, ctx, {
       resources: [
         {
@@ -344,13 +340,13 @@ describe('IncrementalAlterConfigs', () => {
       [ErrorCode.INVALID_CONFIG, 'Null value not supported for : retention.ms'],
       [ErrorCode.NONE, null],
     ]);
-    expect(topicWrites).toEqual([]);
+    expect(batches).toEqual([]);
   });
 
   it('a broker scope starts from its dynamic configs', async () => {
-    const configs = new BrokerConfig({});
-    configs.setDynamic('broker', { 'log.retention.ms': '5000' });
-    const { ctx, brokerWrites } = services(0, configs);
+    const { ctx, brokerConfigsOf } = services(0, new BrokerConfig({}), {
+      '1': { 'log.retention.ms': '5000' },
+    });
     await call(incrementalAlterConfigsHandler, ctx, {
       resources: [
         {
@@ -361,37 +357,6 @@ describe('IncrementalAlterConfigs', () => {
       ],
       validateOnly: false,
     });
-    expect(brokerWrites).toEqual([
-      ['broker', { 'log.retention.ms': '5000', 'log.segment.bytes': '1048576' }],
-    ]);
-  });
-});
-
-describe('resourceOutcome', () => {
-  it('answers a KafkaError with its code and message (null when it has none)', () => {
-    const fail = (e: unknown) => () => {
-      throw e;
-    };
-    expect(resourceOutcome(() => {})).toEqual({ errorCode: ErrorCode.NONE, errorMessage: null });
-    expect(resourceOutcome(fail(new KafkaError('INVALID_REQUEST', 'bad')))).toEqual({
-      errorCode: ErrorCode.INVALID_REQUEST,
-      errorMessage: 'bad',
-    });
-    expect(resourceOutcome(fail(new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')))).toEqual({
-      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      errorMessage: null,
-    });
-    expect(resourceOutcome(fail(new ConfigError('Invalid value x for configuration retention.ms')))).toEqual({
-      errorCode: ErrorCode.INVALID_CONFIG,
-      errorMessage: 'Invalid value x for configuration retention.ms',
-    });
-  });
-
-  it('lets anything else through to the connection (UNKNOWN_SERVER_ERROR, logged)', () => {
-    expect(() =>
-      resourceOutcome(() => {
-        throw new TypeError('bug');
-      }),
-    ).toThrow(TypeError);
+    expect(brokerConfigsOf('1')).toEqual({ 'log.retention.ms': '5000', 'log.segment.bytes': '1048576' });
   });
 });

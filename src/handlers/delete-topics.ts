@@ -10,6 +10,7 @@
  * partitions (ReplicaManager.onPartitionsDeleted). Internal topics belong to their coordinators
  * and are refused.
  */
+import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DeleteTopicsRequest,
@@ -83,13 +84,14 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
     }
 
     const enabled = ctx.configs.bool('delete.topic.enable');
+    const doomed: string[] = [];
     for (const [topicId, name] of toDelete) {
       const t = md.topic(name)!;
       if (!enabled) {
         if (apiVersion >= 3)
           respond(name, topicId, ErrorCode.TOPIC_DELETION_DISABLED, 'Topic deletion is disabled.');
         else respond(name, topicId, ErrorCode.INVALID_REQUEST, 'Topic deletion is disabled.');
-      } else if (t.isInternal) {
+      } else if (INTERNAL_TOPICS.has(t.name)) {
         respond(
           name,
           topicId,
@@ -97,10 +99,12 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
           `Topic ${name} is internal to the broker's coordinators and cannot be deleted.`,
         );
       } else {
-        ctx.controller.deleteTopic(name);
+        doomed.push(name);
         respond(name, topicId, ErrorCode.NONE, null);
       }
     }
+    // One change of the metadata for the whole request.
+    ctx.controller.deleteTopics(doomed);
     return { throttleTimeMs: 0, responses };
   },
 });

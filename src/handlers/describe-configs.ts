@@ -22,6 +22,7 @@ import {
   DYNAMIC_BROKER_CONFIGS,
   topicConfigByName,
 } from '../config/definitions.js';
+import { brokerResourceError, ResourceType, resourceTypeName } from '../metadata/controller.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeConfigsRequest,
@@ -34,21 +35,8 @@ import {
 import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
-import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
-/** ConfigResource.Type ids. */
-export const ResourceType = {
-  UNKNOWN: 0,
-  TOPIC: 2,
-  BROKER: 4,
-  BROKER_LOGGER: 8,
-  CLIENT_METRICS: 16,
-  GROUP: 32,
-} as const;
-
-export function resourceTypeName(type: number): string {
-  return Object.entries(ResourceType).find(([, id]) => id === type)?.[0] ?? String(type);
-}
+export { ResourceType };
 
 /** DescribeConfigsResponse.ConfigType ids. */
 const CONFIG_TYPE: Record<ConfigType, number> = {
@@ -126,28 +114,10 @@ function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boo
  * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
  * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
  */
-export function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
-  if (resourceName === '') return 'default';
-  if (!/^-?\d+$/.test(resourceName)) {
-    throw new KafkaError('INVALID_REQUEST', `Broker id must be an integer, but it is: ${resourceName}`);
-  }
-  if (Number(resourceName) !== ctx.metadata.nodeId) {
-    throw new KafkaError(
-      'INVALID_REQUEST',
-      `Unexpected broker id, expected ${ctx.metadata.nodeId} or empty string, but received ${resourceName}`,
-    );
-  }
-  return 'broker';
-}
-
-/** Checks a TOPIC resource name and that the topic exists; returns its overrides. */
-export function topicResource(ctx: BrokerServices, name: string): Readonly<Record<string, string>> {
-  if (name === '') throw new KafkaError('INVALID_REQUEST', 'Default topic resources are not allowed.');
-  const invalid = invalidTopicReason(name);
-  if (invalid) throw new KafkaError('INVALID_TOPIC_EXCEPTION', invalid);
-  const t = ctx.metadata.topic(name);
-  if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
-  return t.configs;
+function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
+  const error = brokerResourceError(resourceName, ctx.metadata.nodeId);
+  if (error) throw new KafkaError('INVALID_REQUEST', error);
+  return resourceName === '' ? 'default' : 'broker';
 }
 
 function describeResource(

@@ -26,13 +26,13 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, 
     const md = ctx.metadata;
     const wanted =
       req.topics === null
-        ? md.topics().map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partition) }))
+        ? md.topics().map((t) => ({ topic: t.name, partitions: t.partitions.map((p) => p.partitionId) }))
         : req.topics;
     const topics = wanted
       .map((w) => {
-        const t = md.topic(w.topic);
-        const partitions = (t ? w.partitions : [])
-          .map((i) => t!.partitions[i])
+        // The replicas this broker holds of the topic (its log directory's content).
+        const partitions = (md.topic(w.topic) ? w.partitions : [])
+          .map((i) => ctx.replicas.getPartition(w.topic, i))
           .filter((p) => p !== undefined)
           .map((p) => ({
             partitionIndex: p.partition,

@@ -8,7 +8,7 @@
  * names INVALID_TOPIC_EXCEPTION. ELR fields are empty (no eligible leader replicas on one node).
  */
 
-import { invalidTopicReason } from '../common/topic-name.js';
+import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeTopicPartitionsRequest,
@@ -75,14 +75,14 @@ export const describeTopicPartitionsHandler = defineHandler<
         errorCode: ErrorCode.NONE,
         name: t.name,
         topicId: t.topicId,
-        isInternal: t.isInternal,
+        isInternal: INTERNAL_TOPICS.has(t.name),
         partitions: parts.map((p) => ({
           errorCode: ErrorCode.NONE,
-          partitionIndex: p.partition,
-          leaderId: p.leaderId,
+          partitionIndex: p.partitionId,
+          leaderId: p.leader,
           leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
+          replicaNodes: [...p.replicas],
+          isrNodes: [...p.isr],
           eligibleLeaderReplicas: [],
           lastKnownElr: [],
           offlineReplicas: [],

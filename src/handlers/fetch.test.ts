@@ -58,7 +58,7 @@ describe('Fetch long poll', () => {
     const time = new MockTime();
     const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
-      tb.broker.replicaManager.createTopic('clock', 1);
+      tb.broker.controller.createTopic('clock', 1);
       const c = await TestClient.connect(tb.port);
       let answered = false;
       const res = c.request<{ responses: { partitions: { records: Buffer | null }[] }[] }>(
@@ -88,7 +88,7 @@ describe('Fetch long poll', () => {
     const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
       const rm = tb.broker.replicaManager;
-      rm.createTopic('release', 1);
+      tb.broker.controller.createTopic('release', 1);
       const timersBefore = time.pendingTimers;
       const c = await TestClient.connect(tb.port);
 
@@ -131,7 +131,7 @@ describe('Fetch long poll', () => {
       s.once('error', reject);
     });
     try {
-      tb.broker.replicaManager.createTopic('idle', 1);
+      tb.broker.controller.createTopic('idle', 1);
       const encoder = await TestClient.connect(tb.port);
       const frame = encoder.frame(1, 12, fetchBody('idle', WAIT_MS), 7);
       encoder.close();

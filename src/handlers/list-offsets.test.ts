@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './list-offsets.js';
 
@@ -51,7 +51,7 @@ const batch = (first: number, n: number) =>
 describe('ListOffsets', () => {
   it('never answers a timestamp lookup below the log start offset (DeleteRecords inside a batch)', async () => {
     await withBroker(async (tb, c) => {
-      tb.broker.replicaManager.createTopic('lso', 1);
+      tb.broker.controller.createTopic('lso', 1);
       tb.broker.replicaManager.getPartition('lso', 0)!.appendRecordsToLeader(batch(0, 100));
       const del = await c.request<{
         topics: { partitions: { errorCode: number; lowWatermark: number }[] }[];
@@ -72,7 +72,7 @@ describe('ListOffsets', () => {
 
   it('answers the leader epoch of the batch holding the offset, as Kafka', async () => {
     await withBroker(async (tb, c) => {
-      const p = tb.broker.replicaManager.createTopic('epochs', 1).partitions[0]!;
+      const p = createHostedTopic(tb.broker, 'epochs', 1)[0]!;
       p.appendRecordsToLeader(batch(0, 10)); // epoch 0: offsets 0-9
       p.leaderEpoch = 3; // a later leadership (what a leader election does)
       p.appendRecordsToLeader(batch(10, 10)); // epoch 3: offsets 10-19
@@ -86,7 +86,7 @@ describe('ListOffsets', () => {
       expect(await listOffset(c, 'epochs', MAX_TIMESTAMP)).toMatchObject({ offset: 19, leaderEpoch: 3 });
 
       // The max timestamp in the old epoch's batch: its record and that batch's epoch.
-      const epochs = tb.broker.replicaManager.createTopic('epochs-max', 1).partitions[0]!;
+      const epochs = createHostedTopic(tb.broker, 'epochs-max', 1)[0]!;
       epochs.appendRecordsToLeader(
         buildRecordBatch({
           records: [
@@ -109,7 +109,7 @@ describe('ListOffsets', () => {
 
   it('answers no offset for a timestamp found beyond the last stable offset under read_committed', async () => {
     await withBroker(async (tb, c) => {
-      const p = tb.broker.replicaManager.createTopic('txn', 1).partitions[0]!;
+      const p = createHostedTopic(tb.broker, 'txn', 1)[0]!;
       p.appendRecordsToLeader(batch(0, 5));
       p.appendRecordsToLeader(
         buildRecordBatch({

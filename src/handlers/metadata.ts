@@ -9,7 +9,8 @@
  * LEADER_NOT_AVAILABLE first as Kafka does: the client saves a metadata round trip.
  */
 
-import { invalidTopicReason } from '../common/topic-name.js';
+import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
+import type { TopicImage } from '../metadata/image.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   MetadataRequest,
@@ -18,26 +19,25 @@ import {
   type MetadataResponseData,
   type MetadataResponseMetadataResponseTopic,
 } from '../protocol/generated/messages.js';
-import type { TopicInfo } from '../replication/replica-manager.js';
 import { defineHandler } from './handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-function describeTopic(t: TopicInfo): MetadataResponseMetadataResponseTopic {
+function describeTopic(t: TopicImage): MetadataResponseMetadataResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.topicId,
-    isInternal: t.isInternal,
+    isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => ({
       errorCode: ErrorCode.NONE,
-      partitionIndex: p.partition,
-      leaderId: p.leaderId,
+      partitionIndex: p.partitionId,
+      leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,
-      replicaNodes: p.replicas,
-      isrNodes: p.isr,
+      replicaNodes: [...p.replicas],
+      isrNodes: [...p.isr],
       offlineReplicas: [],
     })),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,

@@ -4,7 +4,7 @@ import { KafkaError } from '../protocol/kafka-error.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import type { Partition } from '../replication/partition.js';
 import { isIoError, partitionErrorOf } from '../replication/partition-error.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
 /** What Node's fs throws on a failing disk. */
@@ -20,7 +20,7 @@ async function withFailingPartition(
   const tb = await startTestBroker();
   const c = await TestClient.connect(tb.port);
   try {
-    const topic = tb.broker.replicaManager.createTopic('t', 3);
+    const topic = { partitions: createHostedTopic(tb.broker, 't', 3) };
     for (const p of topic.partitions) {
       p.appendRecordsToLeader(buildRecordBatch({ records: [{ value: `p${p.partition}`, timestamp: 1000 }] }));
     }

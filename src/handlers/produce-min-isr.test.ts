@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { Partition } from '../replication/partition.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
 interface ProduceBody {
@@ -58,18 +58,17 @@ describe('Produce and min.insync.replicas', () => {
     return (await c.request<ProduceBody>(0, version, body)).responses[0]!.partitionResponses;
   }
 
-  const leo = (topic: string, p = 0) => tb.broker.replicaManager.topic(topic)!.partitions[p]!.logEndOffset;
+  const leo = (topic: string, p = 0) => tb.broker.replicaManager.getPartition(topic, p)!.logEndOffset;
 
   it('replication factor 1: acks=-1 is accepted whatever min.insync.replicas says (effective min ISR 1)', async () => {
-    tb.broker.replicaManager.createTopic('misr-rf1', 1, { 'min.insync.replicas': '3' });
+    tb.broker.controller.createTopic('misr-rf1', 1, { 'min.insync.replicas': '3' });
     const r = await produce('misr-rf1', -1);
     expect(r!.map((p) => [p.errorCode, Number(p.baseOffset)])).toEqual([[0, 0]]);
     expect(leo('misr-rf1')).toBe(2);
   });
 
   it('followers out of the ISR: acks=-1 gets NOT_ENOUGH_REPLICAS and appends nothing; acks=0/1 append', async () => {
-    tb.broker.replicaManager.createTopic('misr', 2, { 'min.insync.replicas': '2' });
-    const topic = tb.broker.replicaManager.topic('misr')!;
+    const topic = { partitions: createHostedTopic(tb.broker, 'misr', 2, { 'min.insync.replicas': '2' }) };
     const nodeId = topic.partitions[0]!.leaderId;
     // Partition 0 has lost its followers from the ISR; partition 1 has one in sync.
     topic.partitions[0]!.replicas = [nodeId, nodeId + 1, nodeId + 2];

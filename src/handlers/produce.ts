@@ -23,6 +23,7 @@
  * An unexpected failure appending to one partition answers it UNKNOWN_SERVER_ERROR, or
  * KAFKA_STORAGE_ERROR for an I/O error (as Kafka's Errors.forException); the others are appended.
  */
+import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
   ProduceRequest,
@@ -76,9 +77,11 @@ function check(
   transactionalId: string | null,
 ): Outcome {
   const topic = ctx.controller.maybeAutoCreateTopic(topicName, true);
-  const partition = topic?.partitions[index];
-  if (!topic || !partition) return failed(index, 'UNKNOWN_TOPIC_OR_PARTITION');
-  if (topic.isInternal)
+  const partition =
+    topic && index < topic.partitions.length ? ctx.replicas.getPartition(topicName, index) : undefined;
+  const topicConfig = partition && ctx.replicas.topicConfig(topicName);
+  if (!partition || !topicConfig) return failed(index, 'UNKNOWN_TOPIC_OR_PARTITION');
+  if (INTERNAL_TOPICS.has(topicName))
     return failed(index, 'INVALID_TOPIC_EXCEPTION', `Cannot produce to internal topic ${topicName}`);
   if (!records || records.length === 0)
     return failed(index, 'INVALID_RECORD', 'Produce request with no record batch');
@@ -101,7 +104,7 @@ function check(
       index,
     );
   };
-  return { index, partition, records, topicConfig: topic.effectiveConfig, verify };
+  return { index, partition, records, topicConfig, verify };
 }
 
 export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseData>({

@@ -1,7 +1,8 @@
 /**
  * Unit tests of the topic-administration and partition-level handlers over fake services:
- * CreateTopics and CreatePartitions validate in Kafka's order and with Kafka's messages before
- * asking the controller (and never ask it on validate_only); DeleteRecords, DescribeLogDirs and
+ * CreateTopics and CreatePartitions answer what the controller (a real LocalController over fake
+ * topics, writing to memory) decides — Kafka's order and messages — and nothing is written on
+ * validate_only; DeleteRecords, DescribeLogDirs and
  * OffsetForLeaderEpoch read the partitions of the replica manager. The TCP path is covered by
  * topic-admin.test.ts.
  */
@@ -17,15 +18,18 @@ import type {
 import {
   call,
   fakeContext,
+  fakeController,
   fakeLog,
   fakeMetadata,
   fakePartition,
+  fakeReplicas,
   fakeTopic,
 } from '../test-support/fake-services.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { electLeadersHandler } from './elect-leaders.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { ZERO_UUID } from './topic-admin.js';
 
@@ -51,35 +55,33 @@ describe('CreateTopics', () => {
     validateOnly,
   });
   function createWith(apiVersion: number, brokerIds = [1]) {
-    const created: [string, number, Record<string, string>][] = [];
-    const ctx = fakeContext({
-      apiVersion,
-      configs: new BrokerConfig({ 'num.partitions': '3', 'default.replication.factor': '1' }),
-      metadata: fakeMetadata(existing, { registeredBrokerIds: () => brokerIds }),
-      controller: {
-        createTopic: (name, numPartitions, configs) => {
-          created.push([name, numPartitions, configs]);
-          return fakeTopic(name, { partitions: numPartitions, topicId: 'Y3JlYXRlZFRvcGljSWQxMg' });
-        },
-      },
-    });
-    return { ctx, created };
+    const config = new BrokerConfig({ 'num.partitions': '3', 'default.replication.factor': '1' });
+    const { controller, batches } = fakeController(existing, { config, brokerIds });
+    const ctx = fakeContext({ apiVersion, configs: config, controller });
+    // The topics the controller created: name, partition count, configs.
+    const created = () =>
+      batches.flat().flatMap((r) => {
+        if (r.type !== 'TopicRecord') return [];
+        const t = controller.image.topic(r.name)!;
+        return [[t.name, t.partitions.length, { ...t.configs }] as [string, number, Record<string, string>]];
+      });
+    return { ctx, created, controller, batches };
   }
   const outcome = (res: { topics: { name: string; errorCode: number; errorMessage?: string | null }[] }) =>
     res.topics.map((t) => [t.name, t.errorCode, t.errorMessage]);
 
   it('creates the topic with its configs; v5+ answers configs, partitions, replication factor; v7 the id', async () => {
-    const { ctx, created } = createWith(7);
+    const { ctx, created, controller } = createWith(7);
     const res = await call(
       createTopicsHandler,
       ctx,
       request([topic('new', { configs: [{ name: 'retention.ms', value: ' 1000 ' }] })]),
     );
-    expect(created).toEqual([['new', 2, { 'retention.ms': '1000' }]]);
+    expect(created()).toEqual([['new', 2, { 'retention.ms': '1000' }]]);
     const t = res.topics[0]!;
     expect(t).toMatchObject({
       name: 'new',
-      topicId: 'Y3JlYXRlZFRvcGljSWQxMg',
+      topicId: controller.image.topic('new')!.topicId,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       numPartitions: 2,
@@ -102,18 +104,14 @@ describe('CreateTopics', () => {
       ctx,
       request([topic('new', { numPartitions: -1, replicationFactor: -1 })]),
     );
-    expect(created[0]![1]).toBe(3);
+    expect(created()[0]![1]).toBe(3);
     expect(res.topics[0]).toMatchObject({ numPartitions: 3, replicationFactor: 1 });
   });
 
-  it('validate_only checks and answers without asking the controller', async () => {
-    const ctx = fakeContext({
-      apiVersion: 7,
-      configs: new BrokerConfig({}),
-      metadata: fakeMetadata(existing),
-      controller: {},
-    });
+  it('validate_only checks and answers without changing the metadata', async () => {
+    const { ctx, batches } = createWith(7);
     const res = await call(createTopicsHandler, ctx, request([topic('new'), topic('taken')], true));
+    expect(batches).toEqual([]);
     expect(outcome(res)).toEqual([
       ['new', ErrorCode.NONE, null],
       ['taken', ErrorCode.TOPIC_ALREADY_EXISTS, "Topic 'taken' already exists."],
@@ -140,7 +138,7 @@ describe('CreateTopics', () => {
         topic('p0', { numPartitions: 0 }),
       ]),
     );
-    expect(created.map((c) => c[0])).toEqual(['ok']);
+    expect(created().map((c) => c[0])).toEqual(['ok']);
     const byName = new Map(res.topics.map((t) => [t.name, [t.errorCode, t.errorMessage]]));
     expect(res.topics.filter((t) => t.name === 'dup')).toHaveLength(1);
     expect(byName.get('dup')).toEqual([ErrorCode.INVALID_REQUEST, 'Duplicate topic name.']);
@@ -196,7 +194,7 @@ describe('CreateTopics', () => {
         topic('m-uneven', { numPartitions: -1, replicationFactor: -1, assignments: assign([1], [1, 2]) }),
       ]),
     );
-    expect(created).toEqual([['m-ok', 2, {}]]);
+    expect(created()).toEqual([['m-ok', 2, {}]]);
     expect(res.topics.map((t) => [t.name, t.errorCode, t.errorMessage])).toEqual([
       ['m-ok', ErrorCode.NONE, null],
       [
@@ -241,19 +239,21 @@ describe('CreatePartitions', () => {
     count: number,
     assignments: { brokerIds: number[] }[] | null = null,
   ): CreatePartitionsRequestCreatePartitionsTopic => ({ name, count, assignments });
-  function growWith() {
-    const grown: [string, number][] = [];
-    const ctx = fakeContext({
-      apiVersion: 3,
-      metadata: fakeMetadata(topics),
-      controller: {
-        createPartitions: (name, count) => {
-          grown.push([name, count]);
-          return fakeTopic(name, { partitions: count });
-        },
-      },
-    });
-    return { ctx, grown };
+  function growWith(apiVersion = 3) {
+    const { controller, batches } = fakeController(topics);
+    const ctx = fakeContext({ apiVersion, controller });
+    // The topics grown and their new partition counts.
+    const grown = () => {
+      const out = new Map<string, number>();
+      for (const r of batches.flat()) {
+        if (r.type === 'PartitionRecord') {
+          const t = controller.image.topicById(r.topicId)!;
+          out.set(t.name, Math.max(out.get(t.name) ?? 0, r.partitionId + 1));
+        }
+      }
+      return [...out];
+    };
+    return { ctx, grown, batches };
   }
 
   it('grows a topic; Kafka messages for every refusal', async () => {
@@ -263,7 +263,7 @@ describe('CreatePartitions', () => {
       timeoutMs: 1000,
       validateOnly: false,
     });
-    expect(grown).toEqual([['t', 4]]);
+    expect(grown()).toEqual([['t', 4]]);
     expect(res.results.map((r) => [r.name, r.errorCode, r.errorMessage])).toEqual([
       ['d', ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'],
       ['t', ErrorCode.NONE, null],
@@ -291,7 +291,7 @@ describe('CreatePartitions', () => {
       errorCode: ErrorCode.INVALID_PARTITIONS,
       errorMessage: 'The topic t currently has 2 partition(s); 1 would not be an increase.',
     });
-    expect(grown).toEqual([]);
+    expect(grown()).toEqual([]);
   });
 
   it('assignments must match the new partitions and the replication factor', async () => {
@@ -317,17 +317,18 @@ describe('CreatePartitions', () => {
       validateOnly: false,
     });
     expect(ok.results[0]!.errorCode).toBe(ErrorCode.NONE);
-    expect(grown).toEqual([['t', 3]]);
+    expect(grown()).toEqual([['t', 3]]);
   });
 
-  it('validate_only does not ask the controller', async () => {
-    const ctx = fakeContext({ apiVersion: 0, metadata: fakeMetadata(topics), controller: {} });
+  it('validate_only changes nothing', async () => {
+    const { ctx, batches } = growWith(0);
     const res = await call(createPartitionsHandler, ctx, {
       topics: [grow('t', 5)],
       timeoutMs: 1000,
       validateOnly: true,
     });
     expect(res.results).toEqual([{ name: 't', errorCode: ErrorCode.NONE, errorMessage: null }]);
+    expect(batches).toEqual([]);
   });
 });
 
@@ -384,7 +385,7 @@ describe('DescribeLogDirs', () => {
     fakeTopic('b', { partitions: [fakePartition('b', 0, { log: fakeLog({ size: 5 }) })] }),
   ];
   const ctx = (apiVersion: number, logDir: string) =>
-    fakeContext({ apiVersion, metadata: fakeMetadata(topics), replicas: { logDir } });
+    fakeContext({ apiVersion, metadata: fakeMetadata(topics), replicas: fakeReplicas(topics, { logDir }) });
 
   it('null lists every partition; named partitions that are not hosted are left out', async () => {
     const all = await call(describeLogDirsHandler, ctx(4, os.tmpdir()), { topics: null });
@@ -463,5 +464,80 @@ describe('OffsetForLeaderEpoch', () => {
       { errorCode: ErrorCode.NONE, partition: 0, leaderEpoch: 3, endOffset: 40 },
       { errorCode: ErrorCode.FENCED_LEADER_EPOCH, partition: 1, leaderEpoch: -1, endOffset: -1 },
     ]);
+  });
+});
+
+describe('ElectLeaders', () => {
+  // Partition 0 is led by its second replica (after a failover); partition 1 by its preferred one.
+  const topics = () => [
+    fakeTopic('e', {
+      partitions: [
+        fakePartition('e', 0, { leaderId: 2, replicas: [1, 2], isr: [1, 2], leaderEpoch: 1 }),
+        fakePartition('e', 1, { leaderId: 2, replicas: [2, 1], isr: [2, 1] }),
+      ],
+    }),
+  ];
+  const results = (res: {
+    replicaElectionResults: {
+      topic: string;
+      partitionResult: { partitionId: number; errorCode: number }[];
+    }[];
+  }) =>
+    res.replicaElectionResults.map((t) => [
+      t.topic,
+      t.partitionResult.map((p) => [p.partitionId, p.errorCode]),
+    ]);
+
+  it('preferred: moves leadership to the first replica; answers per partition with Kafka codes', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const ctx = fakeContext({ apiVersion: 2, controller });
+    const res = await call(electLeadersHandler, ctx, {
+      electionType: 0,
+      topicPartitions: [
+        { topic: 'e', partitions: [0, 1] },
+        { topic: 'missing', partitions: [0] },
+      ],
+      timeoutMs: 1000,
+    });
+    expect(res.errorCode).toBe(ErrorCode.NONE);
+    expect(results(res)).toEqual([
+      [
+        'e',
+        [
+          [0, ErrorCode.NONE],
+          [1, ErrorCode.ELECTION_NOT_NEEDED],
+        ],
+      ],
+      ['missing', [[0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+    ]);
+    expect(res.replicaElectionResults[0]!.partitionResult[1]!.errorMessage).toBe(
+      'Leader election not needed for topic partition.',
+    );
+    expect(controller.image.topic('e')!.partitions[0]).toMatchObject({ leader: 1, leaderEpoch: 2 });
+  });
+
+  it('null partitions elect all and leave out those that needed none; v0 is always preferred', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const all = await call(electLeadersHandler, fakeContext({ apiVersion: 0, controller }), {
+      topicPartitions: null,
+      timeoutMs: 1000,
+    });
+    expect(results(all)).toEqual([['e', [[0, ErrorCode.NONE]]]]);
+    const again = await call(electLeadersHandler, fakeContext({ apiVersion: 1, controller }), {
+      electionType: 0,
+      topicPartitions: null,
+      timeoutMs: 1000,
+    });
+    expect(again.replicaElectionResults).toEqual([]);
+  });
+
+  it('unclean: only leaderless partitions need one', async () => {
+    const { controller } = fakeController(topics(), { brokerIds: [1, 2] });
+    const res = await call(electLeadersHandler, fakeContext({ apiVersion: 1, controller }), {
+      electionType: 1,
+      topicPartitions: [{ topic: 'e', partitions: [0, 0] }],
+      timeoutMs: 1000,
+    });
+    expect(results(res)).toEqual([['e', [[0, ErrorCode.ELECTION_NOT_NEEDED]]]]);
   });
 });

@@ -65,7 +65,7 @@ describe('CreateTopics', () => {
       numPartitions: 2,
       replicationFactor: 1,
     });
-    expect(r!.topicId).toBe(tb.broker.replicaManager.topic('ct-defaults')!.topicId);
+    expect(r!.topicId).toBe(tb.broker.metadata.topic('ct-defaults')!.topicId);
     const configs = r!.configs as { name: string; value: string; configSource: number }[];
     expect(configs.find((x) => x.name === 'retention.ms')).toMatchObject({ value: '1000', configSource: 1 });
     expect(configs.find((x) => x.name === 'segment.bytes')).toMatchObject({
@@ -137,7 +137,7 @@ describe('CreateTopics', () => {
   ])("refuses %j with code %i and Kafka's message", async (topic, code, message) => {
     const [r] = await create(5, [topic]);
     expect(r).toMatchObject({ errorCode: code, errorMessage: message });
-    if (code !== 36) expect(tb.broker.replicaManager.topic(topic.name)).toBeUndefined();
+    if (code !== 36) expect(tb.broker.metadata.topic(topic.name)).toBeUndefined();
   });
 
   it('manual assignment creates one partition per entry', async () => {
@@ -145,7 +145,7 @@ describe('CreateTopics', () => {
       { name: 'ct-manual', assignments: [0, 1, 2].map((i) => ({ partitionIndex: i, brokerIds: [1] })) },
     ]);
     expect(r!.errorCode).toBe(0);
-    expect(tb.broker.replicaManager.topic('ct-manual')!.partitions).toHaveLength(3);
+    expect(tb.broker.metadata.topic('ct-manual')!.partitions).toHaveLength(3);
   });
 
   it('answers a duplicated name once with INVALID_REQUEST and creates the others', async () => {
@@ -154,21 +154,21 @@ describe('CreateTopics', () => {
       ['ct-dup', 42],
       ['ct-single', 0],
     ]);
-    expect(tb.broker.replicaManager.topic('ct-dup')).toBeUndefined();
+    expect(tb.broker.metadata.topic('ct-dup')).toBeUndefined();
   });
 
   it('validate_only checks without creating', async () => {
     const [ok] = await create(7, [{ name: 'ct-validate', numPartitions: 3 }], true);
     expect(ok).toMatchObject({ errorCode: 0, numPartitions: 3 });
-    expect(tb.broker.replicaManager.topic('ct-validate')).toBeUndefined();
+    expect(tb.broker.metadata.topic('ct-validate')).toBeUndefined();
   });
 });
 
 describe('DeleteTopics', () => {
   it('v6 deletes by id and by name, reports unknown ones, and removes the data directories', async () => {
     await create(7, [{ name: 'dt-a' }, { name: 'dt-b' }]);
-    const idA = tb.broker.replicaManager.topic('dt-a')!.topicId;
-    const idB = tb.broker.replicaManager.topic('dt-b')!.topicId;
+    const idA = tb.broker.metadata.topic('dt-a')!.topicId;
+    const idB = tb.broker.metadata.topic('dt-b')!.topicId;
     const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
     const res = await c.request<{ responses: Row[] }>(20, 6, {
       topics: [
@@ -193,7 +193,7 @@ describe('DeleteTopics', () => {
       errorMessage: 'Neither topic name nor id were specified.',
     });
     for (const d of ['dt-a-0', 'dt-a-1', 'dt-b-0']) expect(existsSync(join(tb.dataDir, d))).toBe(false);
-    expect(tb.broker.replicaManager.topic('dt-a')).toBeUndefined();
+    expect(tb.broker.metadata.topic('dt-a')).toBeUndefined();
   });
 
   it('v1 by name; a long-polling fetch on the deleted topic is answered UNKNOWN_TOPIC_OR_PARTITION', async () => {
@@ -223,10 +223,10 @@ describe('DeleteTopics', () => {
     const other = await startTestBroker({ 'delete.topic.enable': 'false' });
     const oc = await TestClient.connect(other.port);
     try {
-      other.broker.replicaManager.createTopic('kept', 1);
+      other.broker.controller.createTopic('kept', 1);
       const res = await oc.request<{ responses: Row[] }>(20, 4, { topicNames: ['kept'], timeoutMs: 5000 });
       expect(res.responses[0]!.errorCode).toBe(73);
-      expect(other.broker.replicaManager.topic('kept')).toBeDefined();
+      expect(other.broker.metadata.topic('kept')).toBeDefined();
     } finally {
       oc.close();
       await other.close();
@@ -254,7 +254,7 @@ describe('CreatePartitions', () => {
         { name: 'cp-dup', errorCode: 42, errorMessage: 'Duplicate topic name.' },
       ]),
     );
-    expect(tb.broker.replicaManager.topic('cp')!.partitions).toHaveLength(3);
+    expect(tb.broker.metadata.topic('cp')!.partitions).toHaveLength(3);
     const again = await c.request<{ results: Row[] }>(37, 0, {
       topics: [
         { name: 'cp', count: 3, assignments: null },
@@ -459,7 +459,7 @@ describe('IncrementalAlterConfigs and AlterConfigs', () => {
       { name: 'cleanup.policy', configOperation: 2, value: 'compact' },
     ]);
     expect(res.responses[0]!.errorCode).toBe(0);
-    expect(tb.broker.replicaManager.topic('iac')!.configs).toEqual({
+    expect(tb.broker.metadata.topic('iac')!.configs).toEqual({
       'retention.ms': '60000',
       'cleanup.policy': 'delete,compact',
     });
@@ -468,7 +468,7 @@ describe('IncrementalAlterConfigs and AlterConfigs', () => {
       { name: 'retention.ms', configOperation: 1, value: null },
       { name: 'cleanup.policy', configOperation: 3, value: 'delete' },
     ]);
-    expect(tb.broker.replicaManager.topic('iac')!.configs).toEqual({ 'cleanup.policy': 'compact' });
+    expect(tb.broker.metadata.topic('iac')!.configs).toEqual({ 'cleanup.policy': 'compact' });
     expect(tb.broker.logManager.getLog('iac', 0)!.config.retentionMs).toBe(48 * 3_600_000);
     res = await incremental('iac', [{ name: 'retention.ms', configOperation: 2, value: '5' }]);
     expect(res.responses[0]).toMatchObject({
@@ -482,7 +482,7 @@ describe('IncrementalAlterConfigs and AlterConfigs', () => {
     });
     res = await incremental('iac-missing', [{ name: 'retention.ms', configOperation: 0, value: '1' }]);
     expect(res.responses[0]!.errorCode).toBe(3);
-    expect(tb.broker.replicaManager.topic('iac')!.configs).toEqual({ 'cleanup.policy': 'compact' });
+    expect(tb.broker.metadata.topic('iac')!.configs).toEqual({ 'cleanup.policy': 'compact' });
   });
 
   it('AlterConfigs replaces all overrides of a topic', async () => {
@@ -494,7 +494,7 @@ describe('IncrementalAlterConfigs and AlterConfigs', () => {
       validateOnly: false,
     });
     expect(res.responses[0]!.errorCode).toBe(0);
-    expect(tb.broker.replicaManager.topic('ac')!.configs).toEqual({ 'segment.bytes': '1048576' });
+    expect(tb.broker.metadata.topic('ac')!.configs).toEqual({ 'segment.bytes': '1048576' });
     const log = tb.broker.logManager.getLog('ac', 0)!;
     expect(log.config.segmentBytes).toBe(1048576);
     expect(log.config.retentionMs).toBe(48 * 3_600_000);
@@ -585,7 +585,7 @@ describe('DescribeCluster, DescribeTopicPartitions, OffsetForLeaderEpoch, Descri
       ['dtp-a', [0, 1, 2]],
       ['dtp-b', [0]],
     ]);
-    expect(first.topics[0]!.topicId).toBe(tb.broker.replicaManager.topic('dtp-a')!.topicId);
+    expect(first.topics[0]!.topicId).toBe(tb.broker.metadata.topic('dtp-a')!.topicId);
     expect(first.nextCursor).toEqual({ topicName: 'dtp-b', partitionIndex: 1 });
     const second = await c.request<R>(75, 0, {
       topics: [{ name: 'dtp-b' }, { name: 'dtp-a' }, { name: 'dtp-missing' }],

@@ -1,10 +1,7 @@
 /**
- * What the topic-administration handlers share: Kafka's default error messages, the manual
- * replica-assignment checks of ReplicationControlManager, and the authorized-operations bit
- * fields a broker without an authorizer reports.
+ * What the topic-administration handlers share: Kafka's default error messages and the
+ * authorized-operations bit fields a broker without an authorizer reports.
  */
-import type { MetadataView } from '../metadata/metadata-view.js';
-
 export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 /** Errors.UNKNOWN_TOPIC_OR_PARTITION.message() and friends, for responses with an error message. */
@@ -54,43 +51,3 @@ export const CLUSTER_AUTHORIZED_OPERATIONS = bitField([
   AclOperation.CREATE_TOKENS,
   AclOperation.DESCRIBE_TOKENS,
 ]);
-
-/**
- * ReplicationControlManager.validateManualPartitionAssignment: returns the
- * INVALID_REPLICA_ASSIGNMENT message, or null.
- */
-export function manualAssignmentError(
-  metadata: MetadataView,
-  brokerIds: readonly number[],
-  replicationFactor: number | undefined,
-): string | null {
-  if (brokerIds.length === 0) return 'The manual partition assignment includes an empty replica list.';
-  const registered = new Set(metadata.registeredBrokerIds());
-  const sorted = [...brokerIds].sort((a, b) => a - b);
-  let prev: number | undefined;
-  for (const id of sorted) {
-    if (!registered.has(id)) {
-      return `The manual partition assignment includes broker ${id}, but no such broker is registered.`;
-    }
-    if (id === prev) return `The manual partition assignment includes the broker ${prev} more than once.`;
-    prev = id;
-  }
-  if (replicationFactor !== undefined && sorted.length !== replicationFactor) {
-    return (
-      `The manual partition assignment includes a partition with ${sorted.length} replica(s), but this is ` +
-      `not consistent with previous partitions, which have ${replicationFactor} replica(s).`
-    );
-  }
-  return null;
-}
-
-/** Names that occur more than once, in first-occurrence order. */
-export function duplicateNames(names: readonly string[]): Set<string> {
-  const seen = new Set<string>();
-  const dup = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) dup.add(n);
-    seen.add(n);
-  }
-  return dup;
-}

@@ -97,8 +97,37 @@ export class MetadataImage {
     return [...this.brokers.values()].filter((b) => !b.fenced).sort((a, b) => a.brokerId - b.brokerId);
   }
 
-  /** The next image and what changed. Throws MetadataError (and changes nothing) on an inconsistent record. */
-  apply(records: readonly MetadataRecord[]): { image: MetadataImage; delta: MetadataDelta } {
+  /**
+   * The records that rebuild this image from EMPTY (a snapshot's content): brokers, then each topic
+   * with its partitions and configs, then the broker configs.
+   */
+  toRecords(): MetadataRecord[] {
+    const out: MetadataRecord[] = [];
+    for (const b of this.brokers.values()) out.push({ type: 'RegisterBrokerRecord', ...b });
+    for (const t of this.topicsByName.values()) {
+      out.push({ type: 'TopicRecord', name: t.name, topicId: t.topicId });
+      for (const p of t.partitions) out.push({ type: 'PartitionRecord', topicId: t.topicId, ...p });
+      for (const [name, value] of Object.entries(t.configs)) {
+        out.push({ type: 'ConfigRecord', resourceType: 'TOPIC', resourceName: t.name, name, value });
+      }
+    }
+    for (const [resourceName, configs] of this.brokerConfigs) {
+      for (const [name, value] of Object.entries(configs)) {
+        out.push({ type: 'ConfigRecord', resourceType: 'BROKER', resourceName, name, value });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The next image and what changed. Throws MetadataError (and changes nothing) on an inconsistent
+   * record. `nextOffset` is the new image's offset: by default this one's plus the records applied;
+   * loading a snapshot (whose records rebuild, not replay, the log up to its offset) passes it.
+   */
+  apply(
+    records: readonly MetadataRecord[],
+    nextOffset = this.offset + records.length,
+  ): { image: MetadataImage; delta: MetadataDelta } {
     const brokers = new Map(this.brokers);
     const byName = new Map(this.topicsByName);
     const byId = new Map(this.topicsById);
@@ -231,7 +260,7 @@ export class MetadataImage {
       const partition = topic.partitions[Number(key.slice(sep + 1))]!;
       changedPartitions.push({ topic, partition, previous });
     }
-    const image = new MetadataImage(this.offset + records.length, brokers, byName, byId, brokerConfigs);
+    const image = new MetadataImage(nextOffset, brokers, byName, byId, brokerConfigs);
     return {
       image,
       delta: {

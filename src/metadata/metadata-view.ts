@@ -4,10 +4,10 @@
  * controller, and the topics with their partitions' leadership. Everything that answers Metadata,
  * DescribeCluster, DescribeTopicPartitions or the admin HTTP API reads it here.
  *
- * Today one broker holds the whole cluster and the topics come from its replica manager; the
- * multi-broker controller (etcd, or several brokers in one process) will feed the same view.
+ * It reads the metadata image (image.ts) the broker last applied: topics, partitions and their
+ * leadership as the controller decided them; every broker of a cluster reads the same.
  */
-import type { TopicInfo } from '../replication/replica-manager.js';
+import type { TopicImage } from './image.js';
 
 /** One broker as clients reach it (Metadata's brokers, DescribeCluster's brokers). */
 export interface BrokerEndpoint {
@@ -25,9 +25,9 @@ export interface MetadataView {
   readonly controllerId: number;
   /** The live brokers, addressed on the listener the client came in on. */
   brokers(listenerName: string): readonly BrokerEndpoint[];
-  /** The brokers partitions may be placed on (for replica assignment checks). */
+  /** The registered brokers' ids, fenced or not. */
   registeredBrokerIds(): readonly number[];
-  topics(): readonly TopicInfo[];
-  topic(name: string): TopicInfo | undefined;
-  topicById(topicId: string): TopicInfo | undefined;
+  topics(): readonly TopicImage[];
+  topic(name: string): TopicImage | undefined;
+  topicById(topicId: string): TopicImage | undefined;
 }

@@ -139,7 +139,7 @@ describe('topics', () => {
     expect(r).toMatchObject({ status: 400, json: { errorCode: 'INVALID_PARTITIONS' } });
     r = await call('POST', '/api/topics/orders/partitions', { count: 4 });
     expect(r.status).toBe(200);
-    expect(k.broker.replicaManager.topic('orders')!.partitions).toHaveLength(4);
+    expect(k.broker.metadata.topic('orders')!.partitions).toHaveLength(4);
     r = await call('POST', '/api/topics/nope/partitions', { count: 4 });
     expect(r).toMatchObject({ status: 404, json: { errorCode: 'UNKNOWN_TOPIC_OR_PARTITION' } });
 
@@ -681,9 +681,7 @@ describe('overview and the page itself', () => {
       `kbroker_server_brokertopicmetrics_messagesout_total ${k.broker.metrics.totals.messagesOut}`,
     );
     expect(r.json.now.bytesOnDisk).toBeGreaterThan(0);
-    expect(r.json.partitions).toBe(
-      k.broker.replicaManager.topics().reduce((n, t) => n + t.partitions.length, 0),
-    );
+    expect(r.json.partitions).toBe(k.broker.metadata.topics().reduce((n, t) => n + t.partitions.length, 0));
   });
 
   it('serves the console with a CSP that allows only its own origin', async () => {

@@ -24,6 +24,7 @@
  * such as NON_EMPTY_GROUP, 400 invalid).
  */
 import type { FastifyInstance } from 'fastify';
+import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { createPartitionsHandler } from '../handlers/create-partitions.js';
 import { createTopicsHandler } from '../handlers/create-topics.js';
 import { deleteGroupsHandler } from '../handlers/delete-groups.js';
@@ -173,8 +174,19 @@ function cursorParam(value: string | undefined, partitions: number): Positions {
   return out;
 }
 
+/** A topic of the metadata with this broker's replicas of its partitions. */
+function hostedTopic(broker: Broker, topic: string) {
+  const t = broker.metadata.topic(topic);
+  if (!t) return undefined;
+  const partitions = t.partitions.flatMap((s) => {
+    const p = broker.replicaManager.getPartition(t.name, s.partitionId);
+    return p ? [p] : [];
+  });
+  return { name: t.name, partitions };
+}
+
 function partitionOf(broker: Broker, topic: string, partition: number) {
-  const t = broker.replicaManager.topic(topic);
+  const t = hostedTopic(broker, topic);
   if (!t) throw new KafkaApiError(3, `Topic '${topic}' does not exist.`);
   const p = t.partitions[partition];
   if (!p) {
@@ -248,11 +260,11 @@ async function resetOffsets(broker: Broker, groupId: string, body: Record<string
   const onlyTopic = optString(body.topic, 'topic');
   const byTopic = new Map<string, number[]>();
   if (onlyTopic !== null) {
-    const t = broker.replicaManager.topic(onlyTopic);
+    const t = broker.metadata.topic(onlyTopic);
     if (!t) throw new KafkaApiError(3, `Topic '${onlyTopic}' does not exist.`);
     byTopic.set(
       onlyTopic,
-      t.partitions.map((p) => p.partition),
+      t.partitions.map((p) => p.partitionId),
     );
   } else {
     for (const o of group?.offsets ?? []) {
@@ -334,10 +346,13 @@ async function transactions(broker: Broker) {
       partitions: d.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p }))),
     }))
     .sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
-  const topics = broker.replicaManager.topics().filter((t) => !t.isInternal);
+  const topics = broker.metadata.topics().filter((t) => !INTERNAL_TOPICS.has(t.name));
   const producers = topics.length
     ? await callKafka(broker, describeProducersHandler, {
-        topics: topics.map((t) => ({ name: t.name, partitionIndexes: t.partitions.map((p) => p.partition) })),
+        topics: topics.map((t) => ({
+          name: t.name,
+          partitionIndexes: t.partitions.map((p) => p.partitionId),
+        })),
       })
     : { topics: [] };
   return {
@@ -374,14 +389,14 @@ export function consoleRoutes(
 
   app.get('/api/overview', async () => {
     const b = need();
-    const topics = b.replicaManager.topics();
-    const { host, port } = b.advertised;
+    const md = b.metadata;
+    const topics = md.topics();
     return {
-      clusterId: b.clusterId,
-      controllerId: b.nodeId,
-      brokers: [{ nodeId: b.nodeId, host, port, rack: null }],
-      topics: topics.filter((t) => !t.isInternal).length,
-      internalTopics: topics.filter((t) => t.isInternal).length,
+      clusterId: md.clusterId,
+      controllerId: md.controllerId,
+      brokers: md.brokers(b.config.listeners[0]!.name),
+      topics: topics.filter((t) => !INTERNAL_TOPICS.has(t.name)).length,
+      internalTopics: topics.filter((t) => INTERNAL_TOPICS.has(t.name)).length,
       partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
       underReplicatedPartitions: topics.reduce(
         (n, t) => n + t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
@@ -521,7 +536,7 @@ export function consoleRoutes(
     async (req) => {
       const b = need();
       const q = req.query;
-      const t = b.replicaManager.topic(req.params.topic);
+      const t = hostedTopic(b, req.params.topic);
       if (!t) throw new KafkaApiError(3, `Topic '${req.params.topic}' does not exist.`);
       const limit = q.limit === undefined ? DEFAULT_LIMIT : intParam(q.limit, 'limit', 1, MAX_LIMIT);
       const from = q.from ?? 'end';
@@ -559,7 +574,7 @@ export function consoleRoutes(
   app.post<{ Params: { topic: string } }>('/api/topics/:topic/records', async (req, reply) => {
     const b = need();
     const body = obj(req.body);
-    const topic = b.replicaManager.topic(req.params.topic);
+    const topic = b.metadata.topic(req.params.topic);
     if (!topic) throw new KafkaApiError(3, `Topic '${req.params.topic}' does not exist.`);
     const key = optString(body.key, 'key');
     const value = optString(body.value, 'value');

@@ -86,8 +86,8 @@ describe.skipIf(mode === 'skip')('web console in headless Chromium', () => {
     await page.getByLabel('Configs (one name=value a line)').fill('retention.ms=3600000');
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByRole('heading', { name: 'e2e-orders' }).waitFor();
-    expect(k.broker.replicaManager.topic('e2e-orders')?.partitions).toHaveLength(3);
-    expect(k.broker.replicaManager.topic('e2e-orders')?.configs['retention.ms']).toBe('3600000');
+    expect(k.broker.metadata.topic('e2e-orders')?.partitions).toHaveLength(3);
+    expect(k.broker.metadata.topic('e2e-orders')?.configs['retention.ms']).toBe('3600000');
 
     // Produce from the page, to partition 1.
     await page.getByRole('link', { name: 'Produce' }).click();

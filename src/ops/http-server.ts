@@ -26,6 +26,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logger.js';
+import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { Broker } from '../server/broker.js';
 import { BadRequest, consoleRoutes } from './console-api.js';
 import { consoleStaticRoutes } from './console-static.js';
@@ -47,42 +48,46 @@ export interface AdminServerOptions {
 export type Readiness = 'starting' | 'ready' | 'stopping';
 
 export function topicView(broker: Broker, name: string) {
-  const t = broker.replicaManager.topic(name);
+  const t = broker.metadata.topic(name);
   if (!t) return undefined;
+  // Leadership from the metadata image; offsets and sizes from this broker's replicas.
+  const local = t.partitions.map((s) => broker.replicaManager.getPartition(t.name, s.partitionId));
+  const effective = broker.replicaManager.topicConfig(t.name) ?? broker.config.topicConfig(t.configs);
   return {
     name: t.name,
     topicId: t.topicId,
-    isInternal: t.isInternal,
+    isInternal: INTERNAL_TOPICS.has(t.name),
     configs: t.configs,
     replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-    sizeBytes: t.partitions.reduce((n, p) => n + p.log.size, 0),
+    sizeBytes: local.reduce((n, p) => n + (p?.log.size ?? 0), 0),
     /** Offsets below the high watermarks (records, and transaction markers, not yet deleted). */
-    offsets: t.partitions.reduce((n, p) => n + (p.highWatermark - p.logStartOffset), 0),
-    retentionMs: t.effectiveConfig['retention.ms'] ?? null,
-    cleanupPolicy: t.effectiveConfig['cleanup.policy'] ?? null,
-    partitions: t.partitions.map((p) => ({
-      partition: p.partition,
-      leader: p.leaderId,
-      leaderEpoch: p.leaderEpoch,
-      replicas: p.replicas,
-      isr: p.isr,
-      logStartOffset: p.logStartOffset,
-      highWatermark: p.highWatermark,
-      logEndOffset: p.logEndOffset,
-      sizeBytes: p.log.size,
-      segments: p.log.numberOfSegments,
+    offsets: local.reduce((n, p) => n + (p ? p.highWatermark - p.logStartOffset : 0), 0),
+    retentionMs: effective['retention.ms'] ?? null,
+    cleanupPolicy: effective['cleanup.policy'] ?? null,
+    partitions: t.partitions.map((s, i) => ({
+      partition: s.partitionId,
+      leader: s.leader,
+      leaderEpoch: s.leaderEpoch,
+      replicas: s.replicas,
+      isr: s.isr,
+      logStartOffset: local[i]?.logStartOffset ?? -1,
+      highWatermark: local[i]?.highWatermark ?? -1,
+      logEndOffset: local[i]?.logEndOffset ?? -1,
+      sizeBytes: local[i]?.log.size ?? 0,
+      segments: local[i]?.log.numberOfSegments ?? 0,
     })),
   };
 }
 
 export function clusterView(broker: Broker) {
-  const { host, port } = broker.advertised;
+  const md = broker.metadata;
+  const topics = md.topics();
   return {
-    clusterId: broker.clusterId,
-    controllerId: broker.nodeId,
-    brokers: [{ nodeId: broker.nodeId, host, port, rack: null }],
-    topics: broker.replicaManager.topics().length,
-    partitions: broker.replicaManager.topics().reduce((n, t) => n + t.partitions.length, 0),
+    clusterId: md.clusterId,
+    controllerId: md.controllerId,
+    brokers: md.brokers(broker.config.listeners[0]!.name),
+    topics: topics.length,
+    partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
   };
 }
 
@@ -230,7 +235,7 @@ function routes(
   app.get(
     '/api/topics',
     withBroker((b) => ({
-      topics: b.replicaManager
+      topics: b.metadata
         .topics()
         .map((t) => topicView(b, t.name)!)
         .sort((x, y) => x.name.localeCompare(y.name)),

@@ -213,8 +213,7 @@ function buildRegistry(broker: Broker): Registry {
     () => [[{ listener }, m.connections]],
   );
 
-  const partitions = () =>
-    broker.replicaManager.topics().flatMap((t) => t.partitions.map((p) => ({ topic: t.name, p })));
+  const partitions = () => broker.replicaManager.allPartitions().map((p) => ({ topic: p.topic, p }));
   const perPartition = (
     name: string,
     help: string,

@@ -32,7 +32,7 @@ export class Sampler {
   current(broker: Broker): Sample {
     const m = broker.metrics;
     let bytesOnDisk = 0;
-    for (const t of broker.replicaManager.topics()) for (const p of t.partitions) bytesOnDisk += p.log.size;
+    for (const p of broker.replicaManager.allPartitions()) bytesOnDisk += p.log.size;
     return {
       t: Date.now(),
       messagesIn: m.totals.messagesIn,

@@ -19,8 +19,14 @@ beforeEach(() => {
 
 afterEach(() => env.close());
 
+/** Creates a topic through the controller; its partitions as this broker hosts them. */
+function createTopic(name: string, partitions: number, configs: Record<string, string> = {}) {
+  env.controller.createTopic(name, partitions, configs);
+  return { partitions: Array.from({ length: partitions }, (_, i) => rm.getPartition(name, i)!) };
+}
+
 async function produce(topic: string, n: number): Promise<void> {
-  const t = rm.topic(topic)!;
+  const t = { partitions: [rm.getPartition(topic, 0)], effectiveConfig: rm.topicConfig(topic)! };
   const records = buildRecordBatch({
     records: Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: `v${i}`, timestamp: time.now() })),
   });
@@ -32,7 +38,7 @@ async function produce(topic: string, n: number): Promise<void> {
 
 describe('ReplicaManager data path', () => {
   it('deleteRecords: up to the high watermark (-1 = it), OFFSET_OUT_OF_RANGE beyond, unknown partitions', async () => {
-    rm.createTopic('t', 1);
+    createTopic('t', 1);
     await produce('t', 10);
     expect(await rm.deleteRecords('t', 0, 4)).toEqual({ error: 'NONE', lowWatermark: 4 });
     expect(await rm.deleteRecords('t', 0, 11)).toEqual({ error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1 });
@@ -49,8 +55,8 @@ describe('ReplicaManager data path', () => {
   });
 
   it('deleteRecords on a compact-only topic is POLICY_VIOLATION (Kafka Partition.deleteRecordsOnLeader); compact,delete allows it', async () => {
-    rm.createTopic('c', 1, { 'cleanup.policy': 'compact' });
-    rm.createTopic('cd', 1, { 'cleanup.policy': 'compact,delete' });
+    createTopic('c', 1, { 'cleanup.policy': 'compact' });
+    createTopic('cd', 1, { 'cleanup.policy': 'compact,delete' });
     await produce('c', 5);
     await produce('cd', 5);
     expect(await rm.deleteRecords('c', 0, 3)).toEqual({ error: 'POLICY_VIOLATION', lowWatermark: -1 });
@@ -59,7 +65,7 @@ describe('ReplicaManager data path', () => {
   });
 
   it('lastOffsetForLeaderEpoch: the end of the asked epoch; stale and future current epochs fenced', () => {
-    rm.createTopic('t', 1);
+    createTopic('t', 1);
     expect(rm.lastOffsetForLeaderEpoch('t', 0, 0, 0)).toEqual({
       error: 'NONE',
       leaderEpoch: 0,
@@ -75,7 +81,7 @@ describe('ReplicaManager data path', () => {
   });
 
   it('fetchMessages waits in the purgatory until data arrives, then reads again; a deleted topic ends the wait', async () => {
-    rm.createTopic('t', 1);
+    createTopic('t', 1);
     const controller = new AbortController();
     const params = { maxWaitMs: 10_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0 };
     const request = [
@@ -98,7 +104,7 @@ describe('ReplicaManager data path', () => {
 
     const again = rm.fetchMessages(params, [{ ...request[0]!, fetchOffset: 3 }], controller.signal);
     expect(rm.fetchPurgatorySize).toBe(1);
-    rm.deleteTopic('t');
+    env.controller.deleteTopics(['t']);
     expect((await again)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
     expect(rm.fetchPurgatorySize).toBe(0);
   });
@@ -109,17 +115,13 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
     buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${i}`, timestamp: 1 })) });
 
   it('answers once the high watermark passes the batch, as followers report their fetches', async () => {
-    const t = rm.createTopic('r', 1, { 'min.insync.replicas': '2' });
+    const t = createTopic('r', 1, { 'min.insync.replicas': '2' });
     const p = t.partitions[0]!;
     p.replicas = [1, 2, 3];
     p.updateIsr([1, 2, 3]);
     let done = false;
     const pending = rm
-      .appendRecords(
-        -1,
-        [{ partition: p, records: batch(3), topicConfig: rm.topic('r')!.effectiveConfig }],
-        5000,
-      )
+      .appendRecords(-1, [{ partition: p, records: batch(3), topicConfig: rm.topicConfig('r')! }], 5000)
       .then((r) => {
         done = true;
         return r;
@@ -136,11 +138,11 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
   });
 
   it('answers REQUEST_TIMED_OUT when the replicas do not catch up in time; acks=1 never waits', async () => {
-    const t = rm.createTopic('slow', 1);
+    const t = createTopic('slow', 1);
     const p = t.partitions[0]!;
     p.replicas = [1, 2];
     p.updateIsr([1, 2]);
-    const cfg = rm.topic('slow')!.effectiveConfig;
+    const cfg = rm.topicConfig('slow')!;
     const [one] = await rm.appendRecords(1, [{ partition: p, records: batch(1), topicConfig: cfg }], 100);
     expect(one!.error).toBe('NONE');
     const waiting = rm.appendRecords(-1, [{ partition: p, records: batch(1), topicConfig: cfg }], 100);
@@ -149,13 +151,13 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
   });
 
   it('NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrinks below the min ISR before the batch is replicated', async () => {
-    const t = rm.createTopic('shrink', 1, { 'min.insync.replicas': '2' });
+    const t = createTopic('shrink', 1, { 'min.insync.replicas': '2' });
     const p = t.partitions[0]!;
     p.replicas = [1, 2];
     p.updateIsr([1, 2]);
     const waiting = rm.appendRecords(
       -1,
-      [{ partition: p, records: batch(2), topicConfig: rm.topic('shrink')!.effectiveConfig }],
+      [{ partition: p, records: batch(2), topicConfig: rm.topicConfig('shrink')! }],
       5000,
     );
     p.updateIsr([1]); // the follower dropped out: the leader alone now, the high watermark moves
@@ -164,23 +166,23 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
   });
 
   it('a deleted topic ends its waiting produces with UNKNOWN_TOPIC_OR_PARTITION', async () => {
-    const t = rm.createTopic('gone', 1);
+    const t = createTopic('gone', 1);
     const p = t.partitions[0]!;
     p.replicas = [1, 2];
     p.updateIsr([1, 2]);
     const waiting = rm.appendRecords(
       -1,
-      [{ partition: p, records: batch(1), topicConfig: rm.topic('gone')!.effectiveConfig }],
+      [{ partition: p, records: batch(1), topicConfig: rm.topicConfig('gone')! }],
       5000,
     );
-    rm.deleteTopic('gone');
+    env.controller.deleteTopics(['gone']);
     expect((await waiting)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 });
 
 describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
   it('answers once every replica has moved its log start offset; REQUEST_TIMED_OUT otherwise', async () => {
-    const t = rm.createTopic('dr', 1);
+    const t = createTopic('dr', 1);
     const p = t.partitions[0]!;
     p.replicas = [1, 2];
     p.updateIsr([1, 2]);
@@ -188,7 +190,7 @@ describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
     const records = buildRecordBatch({
       records: Array.from({ length: 10 }, () => ({ value: 'v', timestamp: 1 })),
     });
-    await rm.appendRecords(1, [{ partition: p, records, topicConfig: t.effectiveConfig }]);
+    await rm.appendRecords(1, [{ partition: p, records, topicConfig: rm.topicConfig('dr')! }]);
     p.updateFollowerFetchState(2, 10, 0); // the follower has everything: the high watermark is 10
     expect(p.highWatermark).toBe(10);
 
@@ -206,5 +208,62 @@ describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
     const late = rm.deleteRecords('dr', 0, 8, 1000);
     time.advance(1000);
     expect(await late).toEqual({ error: 'REQUEST_TIMED_OUT', lowWatermark: -1 });
+  });
+});
+
+describe('applyDelta: the metadata image leads the partitions', () => {
+  it('followers and leaders as the image says; a fenced leader hands over with a new leader epoch', async () => {
+    env.controller.registerBroker(
+      2,
+      [{ name: 'PLAINTEXT', host: 'h', port: 2, securityProtocol: 'PLAINTEXT' }],
+      null,
+    );
+    env.controller.createTopics(
+      [
+        {
+          name: 'm',
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [
+            { partitionIndex: 0, brokerIds: [1, 2] },
+            { partitionIndex: 1, brokerIds: [2, 1] },
+          ],
+          configs: [],
+        },
+      ],
+      false,
+    );
+    const led = rm.getPartition('m', 0)!;
+    expect([led.leaderId, led.replicas, led.isr]).toEqual([1, [1, 2], [1, 2]]);
+    const followed = rm.getPartition('m', 1)!;
+    expect([followed.leaderId, followed.leaderEpoch]).toEqual([2, 0]); // a follower here (makeFollowers)
+
+    env.controller.fenceBroker(2);
+    expect(rm.getPartition('m', 0)).toBe(led); // still led here: the ISR shrank
+    expect(led.isr).toEqual([1]);
+    const taken = rm.getPartition('m', 1)!; // makeLeaders: this broker leads from epoch 1
+    expect([taken.leaderId, taken.leaderEpoch, taken.isr]).toEqual([1, 1, [1]]);
+    expect(taken.log.leaderEpochCache.latestEpoch()).toBe(1);
+    expect(rm.lastOffsetForLeaderEpoch('m', 1, 1, 1)).toEqual({
+      error: 'NONE',
+      leaderEpoch: 1,
+      endOffset: 0,
+    });
+  });
+
+  it('topic configs in the image reach the logs and the effective configs', () => {
+    env.controller.createTopic('cfg', 1);
+    env.controller.alterConfigs(
+      [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: '1234' }] }],
+      false,
+    );
+    expect(rm.getPartition('cfg', 0)!.log.config.retentionMs).toBe(1234);
+    expect(rm.topicConfig('cfg')!['retention.ms']).toBe('1234');
+    env.controller.alterConfigs(
+      [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.bytes', value: '4096' }] }],
+      false,
+    );
+    expect(rm.getPartition('cfg', 0)!.log.config.retentionBytes).toBe(4096);
+    expect(env.config.dynamicConfigs('default')).toEqual({ 'log.retention.bytes': '4096' });
   });
 });

@@ -1,18 +1,18 @@
 /**
- * Kafka's ReplicaManager for this broker: the partitions it leads, appends from producers, reads
- * for consumers, and the fetch purgatory (long polls woken by appends). Topic metadata and the
- * logs themselves live in storage's LogManager; this layer adds leadership (leader epoch,
- * replicas, ISR, high watermark) so that followers can be added without touching handlers.
+ * Kafka's ReplicaManager for this broker: the partitions it hosts, appends from producers, reads
+ * for consumers, and the purgatories (long polls woken by appends, acks=-1 produces and
+ * DeleteRecords waiting for replicas). Which partitions exist and who leads them is the metadata
+ * image's (src/metadata); the broker applies each change through `applyDelta` — logs created and
+ * deleted in storage's LogManager, leadership taken (`makeLeaders`) or given up (`makeFollowers`).
  */
 
 import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
-import { invalidTopicReason } from '../common/topic-name.js';
-import type { BrokerConfig, DynamicScope } from '../config/broker-config.js';
-import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dynamic-broker-configs.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { MetadataDelta, MetadataImage, PartitionState, TopicImage } from '../metadata/image.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
-import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import type { LogManager } from '../storage/log-manager.js';
 import { type AppendEntry, appendFailure, appendToPartition, type PartitionAppendResult } from './append.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
 import { Partition } from './partition.js';
@@ -26,19 +26,16 @@ import {
   readFromLocalLog,
 } from './read.js';
 
-export interface TopicInfo {
+/** This broker's replicas of one topic (Kafka's allPartitions, grouped by topic) and its effective configs. */
+export interface HostedTopic {
   readonly name: string;
   readonly topicId: string;
-  readonly partitions: readonly Partition[];
-  readonly isInternal: boolean;
-  /** Topic config overrides as stored. */
-  readonly configs: Readonly<Record<string, string>>;
+  /** Indexed by partition id; a hole where this broker holds no replica. */
+  readonly partitions: (Partition | undefined)[];
   /** Effective topic configs: overrides over broker defaults, Kafka's topic config names. */
-  readonly effectiveConfig: Readonly<Record<string, string>>;
+  effectiveConfig: Readonly<Record<string, string>>;
+  overrides: Readonly<Record<string, string>>;
 }
-
-/** A single broker leads every partition from the first epoch on. */
-const LEADER_EPOCH = 0;
 
 /** The counters the data path keeps (the broker's Metrics). */
 export interface ReplicaMetrics {
@@ -176,10 +173,14 @@ class DelayedFetchWait extends DelayedOperation {
   }
 }
 
+/** A partition of the image that has a replica on this broker, with its hosted topic. */
+export interface PartitionToApply {
+  readonly topic: HostedTopic;
+  readonly state: PartitionState;
+}
+
 /** Longest run of retention work between two turns of the event loop. */
 const RETENTION_SLICE_MS = 10;
-
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
 
 /** A partition by name, as Kafka's TopicPartition. */
 export interface TopicPartition {
@@ -195,8 +196,8 @@ export interface TopicPartition {
 export type PartitionsDeletedListener = (partitions: readonly TopicPartition[]) => void;
 
 export class ReplicaManager {
-  private readonly topicsByName = new Map<string, TopicInfo>();
-  private readonly topicsById = new Map<string, TopicInfo>();
+  /** The topics this broker holds replicas of, by name. */
+  private readonly hosted = new Map<string, HostedTopic>();
   /** Long-poll fetches waiting for data, by partition. */
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
   /** acks=-1 produces waiting for the in-sync replicas, by partition. */
@@ -211,52 +212,192 @@ export class ReplicaManager {
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);
     this.deleteRecordsPurgatory = new DelayedOperationPurgatory('DeleteRecords', broker.purgatoryTime);
-    const dynamic = loadDynamicBrokerConfigs(broker.logManager.dataDir);
-    for (const scope of ['default', 'broker'] as const) {
-      if (Object.keys(dynamic[scope]).length > 0) broker.config.setDynamic(scope, dynamic[scope]);
-    }
-    if (Object.keys(dynamic.default).length + Object.keys(dynamic.broker).length > 0) {
-      this.refreshLogDefaults();
-    }
-    for (const meta of broker.logManager.topics()) this.register(meta);
   }
 
-  /** (Re)builds the TopicInfo of `meta`, keeping the Partition objects that already exist. */
-  private register(meta: TopicMetadata, existing: readonly Partition[] = []): TopicInfo {
+  /**
+   * Acts on a metadata change (Kafka's ReplicaManager.applyDelta): deleted topics lose their logs
+   * and their waiting requests; broker and topic config changes reach the logs; every new or
+   * changed partition with a replica here becomes a leader (`makeLeaders`) or a follower
+   * (`makeFollowers`), its log created on first sight. At start the broker applies the delta from
+   * the empty image to the loaded one, which opens every log.
+   */
+  applyDelta(delta: MetadataDelta, image: MetadataImage): void {
     const nodeId = this.broker.nodeId;
-    const partitions: Partition[] = [];
-    for (let p = 0; p < meta.partitions; p++) {
-      const known = existing[p];
-      if (known) {
-        partitions.push(known);
+    if (delta.deletedTopics.length > 0) this.deleteTopics(delta.deletedTopics);
+    // Broker values are topic defaults: applied before new topics compute their effective configs.
+    if (delta.changedConfigs.some((c) => c.resourceType === 'BROKER')) this.applyBrokerConfigs(image);
+    for (const c of delta.changedConfigs) {
+      if (c.resourceType !== 'TOPIC') continue;
+      const hosted = this.hosted.get(c.resourceName);
+      const topic = image.topic(c.resourceName);
+      if (hosted && topic && hosted.topicId === topic.topicId) this.applyTopicConfigs(hosted, topic.configs);
+    }
+    const leaders: PartitionToApply[] = [];
+    const followers: PartitionToApply[] = [];
+    for (const change of delta.changedPartitions) {
+      const state = change.partition;
+      if (!state.replicas.includes(nodeId)) continue; // reassignment away from this broker: the replication issue
+      const hosted = this.hostTopic(change.topic);
+      (state.leader === nodeId ? leaders : followers).push({ topic: hosted, state });
+    }
+    if (leaders.length > 0) this.makeLeaders(leaders);
+    if (followers.length > 0) this.makeFollowers(followers);
+  }
+
+  /** The hosted entry of `topic`, created (with its effective configs) on first sight. */
+  private hostTopic(topic: TopicImage): HostedTopic {
+    const existing = this.hosted.get(topic.name);
+    if (existing) return existing;
+    const hosted: HostedTopic = {
+      name: topic.name,
+      topicId: topic.topicId,
+      partitions: [],
+      overrides: topic.configs,
+      effectiveConfig: this.broker.config.topicConfig(topic.configs),
+    };
+    this.hosted.set(topic.name, hosted);
+    return hosted;
+  }
+
+  /** The log of a partition this broker has a replica of, opened (or created) on first sight. */
+  private partitionLog(topic: HostedTopic, partitionId: number) {
+    return this.broker.logManager.getOrCreateLog(
+      topic.name,
+      partitionId,
+      topic.topicId,
+      logConfigFromProps(this.broker.logManager.defaultConfig, topic.overrides),
+    );
+  }
+
+  /**
+   * Partitions this broker now leads (Kafka's makeLeaders): the leader epoch starts at the log end
+   * (so OffsetForLeaderEpoch answers for an empty partition too), the ISR and replicas are the
+   * image's, and the high watermark follows the ISR.
+   */
+  makeLeaders(partitions: readonly PartitionToApply[]): void {
+    for (const { topic, state } of partitions) {
+      const log = this.partitionLog(topic, state.partitionId);
+      if (log.leaderEpochCache.latestEpoch() < state.leaderEpoch) {
+        log.leaderEpochCache.assign(state.leaderEpoch, log.logEndOffset);
+      }
+      const existing = topic.partitions[state.partitionId];
+      if (existing && existing.leaderId === this.broker.nodeId) {
+        existing.leaderEpoch = state.leaderEpoch;
+        existing.replicas = [...state.replicas];
+        existing.updateIsr(state.isr);
         continue;
       }
-      const log = this.broker.logManager.getLog(meta.name, p)!;
-      // Becoming leader starts the leader epoch at the log end (Kafka's Partition.makeLeader),
-      // so OffsetForLeaderEpoch answers for an empty partition too.
-      if (log.leaderEpochCache.latestEpoch() < LEADER_EPOCH) {
-        log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
-      }
-      const partition = new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]);
-      // The high watermark moved: waiting fetches may have data, waiting acks=-1 produces their replicas.
-      partition.onAppend(() => {
-        this.fetchPurgatory.checkAndComplete(partition);
-        this.producePurgatory.checkAndComplete(partition);
-        this.deleteRecordsPurgatory.checkAndComplete(partition);
-      });
-      partitions.push(partition);
+      this.replacePartition(topic, this.newPartition(topic, state, log));
     }
-    const info: TopicInfo = {
-      name: meta.name,
-      topicId: meta.topicId,
-      partitions,
-      isInternal: INTERNAL_TOPICS.has(meta.name),
-      configs: { ...meta.configs },
-      effectiveConfig: this.broker.config.topicConfig(meta.configs),
-    };
-    this.topicsByName.set(meta.name, info);
-    this.topicsById.set(meta.topicId, info);
-    return info;
+  }
+
+  /**
+   * Partitions another broker leads and this one follows (Kafka's makeFollowers): the log exists
+   * here and the partition records its leader. Fetching from the leader is the replica fetcher's
+   * (the replication issue); nothing here reads from another broker.
+   */
+  makeFollowers(partitions: readonly PartitionToApply[]): void {
+    for (const { topic, state } of partitions) {
+      const existing = topic.partitions[state.partitionId];
+      if (existing && existing.leaderId === state.leader && existing.leaderEpoch === state.leaderEpoch) {
+        existing.replicas = [...state.replicas];
+        existing.isr = [...state.isr];
+        continue;
+      }
+      const log = this.partitionLog(topic, state.partitionId);
+      this.replacePartition(topic, this.newPartition(topic, state, log));
+    }
+  }
+
+  /**
+   * Puts `partition` in its slot; requests waiting on the partition it replaces (a change of
+   * leadership) are woken: fetches read again, produces and DeleteRecords still waiting answer as
+   * for a partition that is gone (the replication issue refines this to NOT_LEADER_OR_FOLLOWER).
+   */
+  private replacePartition(topic: HostedTopic, partition: Partition): void {
+    const old = topic.partitions[partition.partition];
+    topic.partitions[partition.partition] = partition;
+    if (!old) return;
+    this.fetchPurgatory.completeAll(old);
+    this.producePurgatory.completeAll(old);
+    this.deleteRecordsPurgatory.completeAll(old);
+  }
+
+  private newPartition(
+    topic: HostedTopic,
+    state: PartitionState,
+    log: ReturnType<LogManager['getOrCreateLog']>,
+  ): Partition {
+    const partition = new Partition(
+      topic.name,
+      state.partitionId,
+      log,
+      state.leader,
+      state.leaderEpoch,
+      [...state.replicas],
+      [...state.isr],
+    );
+    // The high watermark moved: waiting fetches may have data, waiting acks=-1 produces their replicas.
+    partition.onAppend(() => {
+      this.fetchPurgatory.checkAndComplete(partition);
+      this.producePurgatory.checkAndComplete(partition);
+      this.deleteRecordsPurgatory.checkAndComplete(partition);
+    });
+    return partition;
+  }
+
+  /** New overrides of a topic: its effective configs and its logs' configs follow at once. */
+  private applyTopicConfigs(topic: HostedTopic, overrides: Readonly<Record<string, string>>): void {
+    topic.overrides = overrides;
+    topic.effectiveConfig = this.broker.config.topicConfig(overrides);
+    const cfg = logConfigFromProps(this.broker.logManager.defaultConfig, overrides);
+    for (const p of topic.partitions) if (p) p.log.config = cfg;
+    this.broker.log.info(`topic ${topic.name} configs set to ${JSON.stringify(overrides)}`);
+  }
+
+  /**
+   * The dynamic broker configs of the image ("" the cluster default, this broker's id its own)
+   * become the broker's; every topic's effective and log configs are rebuilt, since broker values
+   * are topic defaults.
+   */
+  private applyBrokerConfigs(image: MetadataImage): void {
+    const config = this.broker.config;
+    config.setDynamic('default', { ...(image.brokerConfigs.get('') ?? {}) });
+    config.setDynamic('broker', { ...(image.brokerConfigs.get(String(this.broker.nodeId)) ?? {}) });
+    const defaults = logConfigFromProps(defaultLogConfig, config.topicConfig());
+    this.broker.logManager.defaultConfig = defaults;
+    for (const t of this.hosted.values()) {
+      t.effectiveConfig = config.topicConfig(t.overrides);
+      const cfg = logConfigFromProps(defaults, t.overrides);
+      for (const p of t.partitions) if (p) p.log.config = cfg;
+    }
+  }
+
+  /**
+   * Deleted topics: their logs leave the disk (one checkpoint rewrite for all), every request
+   * waiting on one of their partitions is woken to answer UNKNOWN_TOPIC_OR_PARTITION, and the
+   * listeners (the coordinators) are told.
+   */
+  private deleteTopics(topics: readonly TopicImage[]): void {
+    const gone: HostedTopic[] = [];
+    for (const t of topics) {
+      const hosted = this.hosted.get(t.name);
+      if (!hosted || hosted.topicId !== t.topicId) continue;
+      this.hosted.delete(t.name);
+      gone.push(hosted);
+    }
+    const partitions = gone.flatMap((t) => t.partitions.filter((p): p is Partition => p !== undefined));
+    this.broker.logManager.deleteLogs(partitions.map((p) => p.log));
+    for (const p of partitions) {
+      this.fetchPurgatory.completeAll(p);
+      this.producePurgatory.completeAll(p);
+      this.deleteRecordsPurgatory.completeAll(p);
+    }
+    for (const t of gone) {
+      this.broker.metrics.topicDeleted(t.name);
+      this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
+    }
+    this.notifyPartitionsDeleted(partitions.map((p) => ({ topic: p.topic, partition: p.partition })));
   }
 
   /**
@@ -383,9 +524,8 @@ export class ReplicaManager {
     offset: number,
     timeoutMs = 30_000,
   ): Promise<{ error: ErrorName; lowWatermark: number }> {
-    const t = this.topicsByName.get(topic);
-    const p = t?.partitions[partition];
-    if (!t || !p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    const p = this.getPartition(topic, partition);
+    if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
     // Kafka's Partition.deleteRecordsOnLeader: only a policy that includes `delete` allows it.
     if (!deletesByRetention(p.log.config)) return { error: 'POLICY_VIOLATION', lowWatermark: -1 };
     const target = offset === -1 ? p.highWatermark : offset;
@@ -407,62 +547,33 @@ export class ReplicaManager {
     return this.broker.logManager.dataDir;
   }
 
-  topics(): TopicInfo[] {
-    return [...this.topicsByName.values()];
-  }
-
-  topic(name: string): TopicInfo | undefined {
-    return this.topicsByName.get(name);
-  }
-
-  topicById(id: string): TopicInfo | undefined {
-    return this.topicsById.get(id);
-  }
-
+  /** A partition this broker hosts, or undefined. */
   getPartition(topic: string, partition: number): Partition | undefined {
-    return this.topicsByName.get(topic)?.partitions[partition];
+    return this.hosted.get(topic)?.partitions[partition];
   }
 
-  createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}): TopicInfo {
-    const meta = this.broker.logManager.createTopic(name, numPartitions, configs);
-    const info = this.register(meta);
-    this.broker.log.info(`created topic ${name} with ${numPartitions} partition(s), id ${meta.topicId}`);
-    return info;
+  /** The effective configs of a topic hosted here (overrides over broker defaults), or undefined. */
+  topicConfig(topic: string): Readonly<Record<string, string>> | undefined {
+    return this.hosted.get(topic)?.effectiveConfig;
   }
 
-  /**
-   * Deletes a topic: its partition directories leave the disk at once, and every fetch waiting
-   * on one of its partitions is woken so that it re-reads and answers UNKNOWN_TOPIC_OR_PARTITION.
-   */
-  deleteTopic(name: string): void {
-    const t = this.topicsByName.get(name);
-    if (!t) throw new Error(`unknown topic '${name}'`);
-    this.topicsByName.delete(t.name);
-    this.topicsById.delete(t.topicId);
-    this.broker.logManager.deleteTopic(t.name);
-    for (const p of t.partitions) {
-      this.fetchPurgatory.completeAll(p);
-      this.producePurgatory.completeAll(p);
-      this.deleteRecordsPurgatory.completeAll(p);
-    }
-    this.broker.metrics.topicDeleted(t.name);
-    this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
-    this.notifyPartitionsDeleted([t]);
+  /** Every partition this broker hosts. */
+  allPartitions(): Partition[] {
+    const out: Partition[] = [];
+    for (const t of this.hosted.values()) for (const p of t.partitions) if (p) out.push(p);
+    return out;
   }
 
   /**
-   * Registers a listener told of every topic deletion (`deleteTopic`, `deleteAllTopics`); returns
-   * a function that unregisters it. The coordinators register here instead of being imported.
+   * Registers a listener told of every topic deletion; returns a function that unregisters it.
+   * The coordinators register here instead of being imported.
    */
   onPartitionsDeleted(listener: PartitionsDeletedListener): () => void {
     this.partitionsDeletedListeners.add(listener);
     return () => this.partitionsDeletedListeners.delete(listener);
   }
 
-  private notifyPartitionsDeleted(topics: readonly TopicInfo[]): void {
-    const partitions = topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partition })),
-    );
+  private notifyPartitionsDeleted(partitions: readonly TopicPartition[]): void {
     if (partitions.length === 0) return;
     for (const listener of [...this.partitionsDeletedListeners]) {
       try {
@@ -471,91 +582,6 @@ export class ReplicaManager {
         this.broker.log.error('a listener of deleted partitions failed', err);
       }
     }
-  }
-
-  /**
-   * Deletes every topic that is not internal (`__consumer_offsets` and `__transaction_state`
-   * belong to their coordinators, which clear them through the broker's reset hooks) and returns
-   * their names. Used by `Broker.reset()` so test suites can share one broker.
-   */
-  deleteAllTopics(): string[] {
-    const doomed = [...this.topicsByName.values()].filter((t) => !t.isInternal);
-    for (const t of doomed) {
-      this.topicsByName.delete(t.name);
-      this.topicsById.delete(t.topicId);
-    }
-    this.broker.logManager.deleteTopics(doomed.map((t) => t.name));
-    const deleted: string[] = [];
-    for (const t of doomed) {
-      for (const p of t.partitions) {
-        this.fetchPurgatory.completeAll(p);
-        this.producePurgatory.completeAll(p);
-        this.deleteRecordsPurgatory.completeAll(p);
-      }
-      this.broker.metrics.topicDeleted(t.name);
-      this.broker.log.info(`deleted topic ${t.name}`, { topic: t.name, topicId: t.topicId });
-      deleted.push(t.name);
-    }
-    this.notifyPartitionsDeleted(doomed);
-    return deleted;
-  }
-
-  /** Grows a topic to `count` partitions (count must exceed the current number). */
-  createPartitions(name: string, count: number): TopicInfo {
-    const t = this.topicsByName.get(name);
-    if (!t) throw new Error(`unknown topic '${name}'`);
-    this.broker.logManager.addPartitions(name, count);
-    const info = this.register(this.broker.logManager.topic(name)!, t.partitions);
-    this.broker.log.info(`topic ${name} grew from ${t.partitions.length} to ${count} partition(s)`);
-    return info;
-  }
-
-  /**
-   * Replaces a topic's config overrides (validated by the caller): persisted, applied to its open
-   * logs at once (retention, segment size, timestamp type...) and to `effectiveConfig`.
-   */
-  setTopicConfigs(name: string, configs: Record<string, string>): TopicInfo {
-    const t = this.topicsByName.get(name);
-    if (!t) throw new Error(`unknown topic '${name}'`);
-    this.broker.logManager.setTopicConfigs(name, configs);
-    const info = this.register(this.broker.logManager.topic(name)!, t.partitions);
-    this.broker.log.info(`topic ${name} configs set to ${JSON.stringify(configs)}`);
-    return info;
-  }
-
-  /**
-   * Replaces the dynamic broker configs of `scope` (validated by the caller), persists them and
-   * re-applies every topic's effective configs, since broker values are topic defaults.
-   */
-  setDynamicBrokerConfigs(scope: DynamicScope, configs: Record<string, string>): void {
-    this.broker.config.setDynamic(scope, configs);
-    saveDynamicBrokerConfigs(this.broker.logManager.dataDir, {
-      default: this.broker.config.dynamicConfigs('default'),
-      broker: this.broker.config.dynamicConfigs('broker'),
-    });
-    this.refreshLogDefaults();
-    for (const t of [...this.topicsByName.values()]) {
-      this.register(this.broker.logManager.topic(t.name)!, t.partitions);
-    }
-  }
-
-  /** Broker values are topic defaults: every log's config is rebuilt; no topic override changes. */
-  private refreshLogDefaults(): void {
-    this.broker.logManager.setDefaultConfig(
-      logConfigFromProps(defaultLogConfig, this.broker.config.topicConfig()),
-    );
-  }
-
-  /**
-   * The topic, auto-created with `num.partitions` when `auto.create.topics.enable` allows it
-   * and the name is valid; undefined otherwise.
-   */
-  getOrAutoCreate(name: string, allowAutoCreate = true): TopicInfo | undefined {
-    const existing = this.topicsByName.get(name);
-    if (existing) return existing;
-    if (!allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable')) return undefined;
-    if (invalidTopicReason(name) !== null || INTERNAL_TOPICS.has(name)) return undefined;
-    return this.createTopic(name, this.broker.config.int('num.partitions'));
   }
 
   /** Fetches waiting in the purgatory now (Kafka's PurgatorySize for delayedOperation=Fetch). */
@@ -596,8 +622,9 @@ export class ReplicaManager {
     try {
       let total = 0;
       let sliceStart = performance.now();
-      for (const t of [...this.topicsByName.values()]) {
+      for (const t of [...this.hosted.values()]) {
         for (const p of t.partitions) {
+          if (!p) continue;
           if (this.stopped) return total;
           if (performance.now() - sliceStart >= RETENTION_SLICE_MS) {
             await new Promise((r) => setImmediate(r));

@@ -170,7 +170,7 @@ describe('retention on a running broker', () => {
     await tb.close();
     tb = await startTestBroker(OVERRIDES, dataDir, { time });
     kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'retention-test', logLevel: logLevel.NOTHING });
-    expect(tb.broker.replicaManager.topic('ret-restart')!.configs).toEqual({ 'retention.bytes': '4096' });
+    expect(tb.broker.metadata.topic('ret-restart')!.configs).toEqual({ 'retention.bytes': '4096' });
     expect(tb.broker.logManager.getLog('ret-restart', 0)!.config.retentionBytes).toBe(4096);
     expect(tb.broker.logManager.getLog('ret-restart', 0)!.config.retentionMs).toBe(7 * 24 * HOUR);
   });

@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
+import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
 import {
@@ -15,7 +16,8 @@ import {
 } from '../coordinator/transaction/index.js';
 import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
-import { LocalController } from '../metadata/controller.js';
+import { type LocalController, openLocalController } from '../metadata/controller.js';
+import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { allowAll } from '../security/authorizer.js';
@@ -52,6 +54,8 @@ export class Broker {
   readonly scheduler: Scheduler;
   readonly logManager: LogManager;
   readonly replicaManager: ReplicaManager;
+  /** The cluster metadata's write side, over `<data dir>/__cluster_metadata/`. */
+  readonly controller: LocalController;
   readonly groupCoordinator: GroupCoordinator;
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
@@ -61,6 +65,14 @@ export class Broker {
   private boundPort = 0;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
+  /** The coordinators' internal topics: their partition count in the image, created by the controller. */
+  readonly internalTopics = {
+    partitionCount: (topic: string) => this.image.topic(topic)?.partitions.length,
+    createTopic: (name: string, numPartitions: number, configs: Record<string, string>) =>
+      this.controller.createTopic(name, numPartitions, configs),
+  };
+  /** The metadata image this broker last applied: what MetadataView reads. */
+  private image!: MetadataImage;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -91,6 +103,19 @@ export class Broker {
       time: this.time,
       purgatoryTime: options.purgatoryTime ?? systemTime,
     });
+    this.controller = openLocalController({
+      dataDir: this.logManager.dataDir,
+      nodeId: config.nodeId,
+      config,
+      logger: this.log,
+    });
+    // The broker acts on every metadata change, starting with the whole loaded image: logs are
+    // opened, created and deleted, leadership taken (Kafka's BrokerMetadataPublisher).
+    this.controller.onChange((delta, image) => {
+      this.image = image;
+      this.replicaManager.applyDelta(delta, image);
+    });
+    for (const dir of this.logManager.startupComplete()) this.log.info(`deleted stray log ${dir}`);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
@@ -101,7 +126,7 @@ export class Broker {
     );
     this.services = {
       metadata: this.metadataView(),
-      controller: new LocalController(this.replicaManager),
+      controller: this.controller,
       replicas: this.replicaManager,
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
@@ -114,22 +139,30 @@ export class Broker {
     this.server = createServer((socket) => this.accept(socket));
   }
 
-  /** The metadata of this one-broker cluster: itself, its topics, and itself as controller. */
+  /** The metadata as this broker last applied it: brokers, topics and leadership from the image. */
   private metadataView(): MetadataView {
     const broker = this;
-    const rm = this.replicaManager;
     return {
       get clusterId() {
         return broker.clusterId;
       },
       nodeId: this.nodeId,
       controllerId: this.nodeId,
-      brokers: () => [{ nodeId: broker.nodeId, ...broker.advertised, rack: null }],
-      registeredBrokerIds: () => [broker.nodeId],
-      topics: () => rm.topics(),
-      topic: (name) => rm.topic(name),
-      topicById: (id) => rm.topicById(id),
+      brokers: (listenerName) =>
+        broker.image.liveBrokers().flatMap((b) => {
+          const e = b.endpoints.find((x) => x.name === listenerName) ?? b.endpoints[0];
+          return e ? [{ nodeId: b.brokerId, host: e.host, port: e.port, rack: b.rack }] : [];
+        }),
+      registeredBrokerIds: () => [...broker.image.brokers.keys()],
+      topics: () => broker.image.topics(),
+      topic: (name) => broker.image.topic(name),
+      topicById: (id) => broker.image.topicById(id),
     };
+  }
+
+  /** The metadata view handlers read (the same as in every request's context). */
+  get metadata(): MetadataView {
+    return this.services.metadata;
   }
 
   get nodeId(): number {
@@ -158,6 +191,13 @@ export class Broker {
     broker.groupCoordinator.startup();
     broker.transactionCoordinator.startup();
     await broker.listen();
+    // Joins the cluster with the address clients reach it at (known once the port is bound).
+    const listener = broker.config.advertisedListeners[0]!;
+    broker.controller.registerBroker(
+      broker.nodeId,
+      [{ name: listener.name, ...broker.advertised, securityProtocol: listener.name }],
+      null,
+    );
     return broker;
   }
 
@@ -248,7 +288,12 @@ export class Broker {
    */
   async reset(): Promise<string[]> {
     for (const hook of [...this.resetHooks]) await hook();
-    return this.replicaManager.deleteAllTopics();
+    const doomed = this.image
+      .topics()
+      .map((t) => t.name)
+      .filter((name) => !INTERNAL_TOPICS.has(name));
+    this.batchUpdates(() => this.controller.deleteTopics(doomed));
+    return doomed;
   }
 
   /** Graceful: stop accepting, finish in-flight requests (bounded), flush and close storage. */
@@ -268,6 +313,7 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
+    this.controller.close();
     this.logManager.close();
   }
 }

@@ -110,7 +110,12 @@ describe('two brokers in one process', () => {
       b.broker.services.metadata.topic('same')!.topicId,
     );
     const hw = (tb: TestBroker) =>
-      tb.broker.services.metadata.topic('same')!.partitions.reduce((sum, p) => sum + p.highWatermark, 0);
+      tb.broker.services.metadata
+        .topic('same')!
+        .partitions.reduce(
+          (sum, p) => sum + tb.broker.replicaManager.getPartition('same', p.partitionId)!.highWatermark,
+          0,
+        );
     expect([hw(a), hw(b)]).toEqual([5, 2]);
     expect((await consume(kafkaA, 'readers', 'same', 5)).sort()).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
     expect((await consume(kafkaB, 'readers', 'same', 2)).sort()).toEqual(['b0', 'b1']);

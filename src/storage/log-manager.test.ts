@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogManager } from './log-manager.js';
+import { newTopicId } from './partition-metadata.js';
 import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
 
 const openMgr = (dir: string) =>
@@ -11,6 +12,10 @@ const openMgr = (dir: string) =>
     defaultConfig: testConfig(),
     clock: new ManualClock(),
   });
+
+/** Opens (or creates) partitions 0..n-1 of a topic, as the replica manager does for the metadata. */
+const openTopic = (m: LogManager, name: string, partitions: number, topicId: string, config = testConfig()) =>
+  Array.from({ length: partitions }, (_, p) => m.getOrCreateLog(name, p, topicId, config));
 
 describe('LogManager', () => {
   it('creates meta.properties once and keeps cluster.id stable', () => {
@@ -24,19 +29,20 @@ describe('LogManager', () => {
     expect(() => LogManager.open({ logDirs: dir, nodeId: 2 })).toThrow(/node.id/);
   });
 
-  it('creates topics with partition.metadata and reopens them with data, checkpoints and clean marker', () => {
+  it('creates logs with partition.metadata and reopens them with data, checkpoints and clean marker', () => {
     const dir = tmpDir();
     const m = openMgr(dir);
     expect(m.hadCleanShutdown).toBe(false);
-    const t = m.createTopic('orders', 2, { 'retention.ms': '1000' });
+    const id = newTopicId();
+    openTopic(m, 'orders', 2, id, testConfig({ retentionMs: 1000 }));
     expect(fs.readFileSync(path.join(dir, 'orders-1', 'partition.metadata'), 'utf8')).toBe(
-      `version: 0\ntopic_id: ${t.topicId}`,
+      `version: 0\ntopic_id: ${id}`,
     );
     const log = m.getLog('orders', 0)!;
     expect(log.config.retentionMs).toBe(1000);
     log.appendAsLeader(batch(3), 0);
     log.updateHighWatermark(3);
-    expect(() => m.createTopic('orders', 1)).toThrow();
+    expect(m.getOrCreateLog('orders', 0, id, testConfig())).toBe(log); // the open log
     m.close();
     expect(fs.existsSync(path.join(dir, '.kafka_cleanshutdown'))).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8')).toBe(
@@ -46,46 +52,46 @@ describe('LogManager', () => {
     const m2 = openMgr(dir);
     expect(m2.hadCleanShutdown).toBe(true);
     expect(fs.existsSync(path.join(dir, '.kafka_cleanshutdown'))).toBe(false);
-    expect(m2.topics()).toEqual([
-      { name: 'orders', topicId: t.topicId, partitions: 2, configs: { 'retention.ms': '1000' } },
-    ]);
+    expect(m2.getLog('orders', 0)).toBeUndefined(); // opened when the metadata names it
+    openTopic(m2, 'orders', 3, id);
+    expect(m2.startupComplete()).toEqual([]);
     expect(m2.getLog('orders', 0)!.logEndOffset).toBe(3);
     expect(m2.getLog('orders', 0)!.highWatermark).toBe(3);
-    m2.addPartitions('orders', 3);
     expect(m2.getLog('orders', 2)!.logEndOffset).toBe(0);
-    m2.deleteTopic('orders');
+    m2.deleteLogs(m2.allLogs());
     expect(fs.existsSync(path.join(dir, 'orders-0'))).toBe(false);
-    expect(m2.topics()).toEqual([]);
+    expect(m2.allLogs()).toEqual([]);
     m2.close();
   });
 
-  it('grows a topic over directories left by an earlier topic of the same name', () => {
+  it('a directory left by an earlier topic of the same name is a stray: replaced, or deleted at start', () => {
     const dir = tmpDir();
     const m = openMgr(dir);
-    const old = m.createTopic('reborn', 2);
+    const oldId = newTopicId();
+    openTopic(m, 'reborn', 2, oldId);
     m.getLog('reborn', 1)!.appendAsLeader(batch(4), 0);
     m.close();
-    // A deletion cut short after the topics file was written: reborn-1 stays on disk.
-    const stray = path.join(tmpDir(), 'reborn-1');
-    fs.cpSync(path.join(dir, 'reborn-1'), stray, { recursive: true });
+    // A deletion cut short after it was recorded: the directories stay on disk.
     const m2 = openMgr(dir);
-    m2.deleteTopic('reborn');
-    fs.cpSync(stray, path.join(dir, 'reborn-1'), { recursive: true });
-    const t = m2.createTopic('reborn', 1);
-    expect(t.topicId).not.toBe(old.topicId);
-    m2.addPartitions('reborn', 2);
+    const newId = newTopicId();
+    openTopic(m2, 'reborn', 2, newId);
     expect(m2.getLog('reborn', 1)!.logEndOffset).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'reborn-1', 'partition.metadata'), 'utf8')).toContain(t.topicId);
+    expect(fs.readFileSync(path.join(dir, 'reborn-1', 'partition.metadata'), 'utf8')).toContain(newId);
     m2.close();
     const m3 = openMgr(dir);
-    expect(m3.getLog('reborn', 1)!.logEndOffset).toBe(0);
+    openTopic(m3, 'reborn', 1, newId);
+    // reborn-1 of the new topic is not in the metadata any more (say): a stray, deleted at start.
+    expect(m3.startupComplete()).toEqual(['reborn-1']);
+    expect(fs.existsSync(path.join(dir, 'reborn-1'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'reborn-0'))).toBe(true);
     m3.close();
   });
 
   it('persists logStartOffset when records are deleted', () => {
     const dir = tmpDir();
     const m = openMgr(dir);
-    m.createTopic('a', 1);
+    const id = newTopicId();
+    openTopic(m, 'a', 1, id);
     const log = m.getLog('a', 0)!;
     log.appendAsLeader(batch(5), 0);
     log.updateHighWatermark(5);
@@ -93,55 +99,33 @@ describe('LogManager', () => {
     expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\na 0 3\n');
     // crash: no close, no clean marker
     const m2 = openMgr(dir);
-    expect(m2.getLog('a', 0)!.logStartOffset).toBe(3);
+    expect(m2.getOrCreateLog('a', 0, id, testConfig()).logStartOffset).toBe(3);
   });
 
-  it('writes the topic registry and the checkpoints a request makes due once per batch', () => {
+  it('deleted logs go with one checkpoint rewrite per batch; a name reused in the batch gets a fresh directory', () => {
     const dir = tmpDir();
     const m = openMgr(dir);
-    const registry = () => fs.readFileSync(path.join(dir, 'kbroker-topics.json'), 'utf8');
-    m.createTopic('keep', 1);
-    const before = registry();
+    const ids = Object.fromEntries(['keep', 'a', 'b'].map((n) => [n, newTopicId()]));
+    for (const n of ['keep', 'a', 'b']) openTopic(m, n, 1, ids[n]!);
+    m.checkpointAll();
+    const starts = () => fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8');
     m.batchUpdates(() => {
-      for (const name of ['a', 'b', 'c']) m.createTopic(name, 1);
-      m.setTopicConfigs('keep', { 'cleanup.policy': 'compact' });
-      expect(registry()).toBe(before); // nothing written inside the batch
-    });
-    expect(JSON.parse(registry()).topics.map((t: { name: string }) => t.name)).toEqual([
-      'keep',
-      'a',
-      'b',
-      'c',
-    ]);
-    expect(m.getLog('keep', 0)!.config.cleanupPolicy).toEqual(['compact']);
-
-    m.batchUpdates(() => {
-      m.deleteTopic('a');
-      m.deleteTopic('b');
-      expect(fs.existsSync(path.join(dir, 'a-0'))).toBe(true); // after the registry is written
-      m.createTopic('a', 1); // a name reused in the same batch gets a fresh directory
+      m.deleteLogs([m.getLog('a', 0)!, m.getLog('b', 0)!]);
+      expect(fs.existsSync(path.join(dir, 'a-0'))).toBe(true); // at the end of the batch
+      expect(starts()).toMatch(/^b 0 0$/m);
+      openTopic(m, 'a', 1, newTopicId()); // the old a-0 goes first
+      m.getLog('a', 0)!.appendAsLeader(batch(2), 0);
     });
     expect(fs.existsSync(path.join(dir, 'b-0'))).toBe(false);
-    expect(m.topics().map((t) => t.name)).toEqual(['keep', 'c', 'a']);
-    expect(JSON.parse(registry()).topics.map((t: { name: string }) => t.name)).toEqual(['keep', 'c', 'a']);
-    expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).not.toMatch(/^b /m);
-  });
-
-  it('new broker defaults reach every log without rewriting the registry', () => {
-    const dir = tmpDir();
-    const m = openMgr(dir);
-    m.createTopic('plain', 1);
-    m.createTopic('internal', 1, { 'cleanup.policy': 'compact' });
-    const file = path.join(dir, 'kbroker-topics.json');
-    fs.utimesSync(file, 1000, 1000); // a mark that any rewrite would change
-    const marked = fs.statSync(file).mtimeMs;
-    m.setDefaultConfig(testConfig({ cleanupPolicy: ['compact', 'delete'], retentionMs: 5 }));
-    expect(fs.statSync(file).mtimeMs).toBe(marked);
-    expect(m.getLog('plain', 0)!.config).toMatchObject({
-      cleanupPolicy: ['compact', 'delete'],
-      retentionMs: 5,
-    });
-    expect(m.getLog('internal', 0)!.config).toMatchObject({ cleanupPolicy: ['compact'], retentionMs: 5 });
+    expect(m.getLog('a', 0)!.logEndOffset).toBe(2);
+    expect(fs.existsSync(path.join(dir, 'a-0'))).toBe(true);
+    expect(starts()).not.toMatch(/^b /m);
+    expect(
+      m
+        .allLogs()
+        .map((l) => l.topic)
+        .sort(),
+    ).toEqual(['a', 'keep']);
   });
 
   it('a log start offset moved by retention is checkpointed by the periodic pass and derived again after a crash', () => {
@@ -152,7 +136,8 @@ describe('LogManager', () => {
       defaultConfig: testConfig({ segmentBytes: batch(1).length, retentionMs: 1000 }),
       clock: new ManualClock(1_700_000_000_000 + 86_400_000),
     });
-    m.createTopic('r', 1);
+    const id = newTopicId();
+    openTopic(m, 'r', 1, id, testConfig({ segmentBytes: batch(1).length, retentionMs: 1000 }));
     const log = m.getLog('r', 0)!;
     for (let i = 0; i < 4; i++) log.appendAsLeader(batch(1), 0);
     log.updateHighWatermark(4);
@@ -163,7 +148,7 @@ describe('LogManager', () => {
     expect(checkpoint()).toBe('0\n1\nr 0 0\n'); // not once per partition: at the next pass
     // crash: no close, no checkpoint; the first remaining segment gives the start back
     const m2 = openMgr(dir);
-    expect(m2.getLog('r', 0)!.logStartOffset).toBe(4);
+    expect(m2.getOrCreateLog('r', 0, id, testConfig()).logStartOffset).toBe(4);
     m2.checkpointLogStartOffsets();
     expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\nr 0 4\n');
   });
@@ -171,7 +156,8 @@ describe('LogManager', () => {
   it('a DeleteRecords inside a batch is checkpointed once, when the batch ends', () => {
     const dir = tmpDir();
     const m = openMgr(dir);
-    m.createTopic('d', 2);
+    const id = newTopicId();
+    openTopic(m, 'd', 2, id);
     for (const p of [0, 1]) {
       m.getLog('d', p)!.appendAsLeader(batch(5), 0);
       m.getLog('d', p)!.updateHighWatermark(5);
@@ -185,6 +171,7 @@ describe('LogManager', () => {
     });
     expect(checkpoint()).toBe('0\n2\nd 0 2\nd 1 3\n');
     const m2 = openMgr(dir); // crash
-    expect([m2.getLog('d', 0)!.logStartOffset, m2.getLog('d', 1)!.logStartOffset]).toEqual([2, 3]);
+    const [d0, d1] = openTopic(m2, 'd', 2, id);
+    expect([d0!.logStartOffset, d1!.logStartOffset]).toEqual([2, 3]);
   });
 });

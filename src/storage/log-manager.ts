@@ -1,6 +1,8 @@
 // Owns one data directory (first `log.dirs` entry): meta.properties, the clean-shutdown marker, the
-// log-dir checkpoint files, the topic registry `kbroker-topics.json`, and every partition's Log.
-// Mirrors Kafka's LogManager (plus the topic metadata a KRaft broker would get from __cluster_metadata).
+// log-dir checkpoint files and every partition's Log. Mirrors Kafka's LogManager: which partitions
+// exist is the cluster metadata's (src/metadata, kept in `__cluster_metadata/`); the replica manager
+// opens or creates a partition's log when the metadata gives this broker a replica of it
+// (`getOrCreateLog`) and deletes it when its topic goes (`deleteLogs`).
 //
 // Writes, as Kafka's LogManager does: the recovery-point and log-start-offset checkpoints are written by
 // the broker's scheduler (log.flush.offset.checkpoint.interval.ms, log.flush.start.offset.checkpoint
@@ -9,22 +11,14 @@
 // derived again from the first remaining segment. One moved by DeleteRecords lives only in the checkpoint,
 // so it is written before the request is answered (once per request, see batchUpdates) — stricter than
 // Kafka, whose other replicas keep it; a single broker has none.
-// Topic registry changes are written once per request: inside batchUpdates(), createTopic,
-// setTopicConfigs, addPartitions and deleteTopics only mark the registry, and the end of the batch writes
-// it (then removes the directories of deleted topics, then rewrites the checkpoints without them).
+// Deleted logs: their directories go and the checkpoints are rewritten without them, once per request
+// inside batchUpdates().
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { invalidTopicReason } from '../common/topic-name.js';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
-import {
-  type Clock,
-  defaultLogConfig,
-  type LogConfig,
-  logConfigFromProps,
-  systemClock,
-} from './log-config.js';
+import { type Clock, defaultLogConfig, type LogConfig, systemClock } from './log-config.js';
 import {
   isValidTopicId,
   newTopicId,
@@ -34,18 +28,9 @@ import {
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
-export const TOPICS_FILE = 'kbroker-topics.json';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
-
-export interface TopicInfo {
-  name: string;
-  topicId: string;
-  partitions: number;
-  /** Kafka-named topic config overrides, e.g. {"retention.ms": "1000"}. */
-  configs: Record<string, string>;
-}
 
 export interface LogManagerOptions {
   /** `log.dirs`: a comma-separated string or a list; the first entry is used. */
@@ -67,15 +52,17 @@ export class LogManager {
   defaultConfig: LogConfig;
   private readonly clock: Clock;
   private readonly producerIdExpirationMs: number | undefined;
-  private readonly topicMap = new Map<string, TopicInfo>();
   private readonly logs = new Map<string, Log>();
+  /** The checkpoints found at start, for the logs opened as the metadata is first applied. */
+  private startupCheckpoints:
+    | { recovery: Map<string, number>; starts: Map<string, number>; hws: Map<string, number> }
+    | undefined;
   private closed = false;
   /** batchUpdates nesting depth; > 0 defers the writes below to the end of the outermost batch. */
   private batchDepth = 0;
-  private topicsDirty = false;
   private logStartOffsetsDue = false;
   private checkpointsDue = false;
-  /** Logs of deleted topics whose directories go once the registry no longer lists them. */
+  /** Logs of deleted topics whose directories go at the end of the batch. */
   private pendingDirDeletes: Log[] = [];
 
   private constructor(opts: LogManagerOptions) {
@@ -92,10 +79,17 @@ export class LogManager {
     fs.rmSync(marker, { force: true });
   }
 
-  /** Opens the data dir and every partition log (recovering them), synchronously. */
+  /**
+   * Opens the data dir; partition logs are opened (and recovered) by `getOrCreateLog` as the
+   * metadata names them.
+   */
   static open(opts: LogManagerOptions): LogManager {
     const m = new LogManager(opts);
-    m.loadTopics();
+    m.startupCheckpoints = {
+      recovery: readOffsetCheckpoint(path.join(m.dataDir, RECOVERY_POINT_CHECKPOINT)),
+      starts: readOffsetCheckpoint(path.join(m.dataDir, LOG_START_OFFSET_CHECKPOINT)),
+      hws: readOffsetCheckpoint(path.join(m.dataDir, HIGH_WATERMARK_CHECKPOINT)),
+    };
     return m;
   }
 
@@ -130,75 +124,66 @@ export class LogManager {
     return id;
   }
 
-  private loadTopics(): void {
-    const file = path.join(this.dataDir, TOPICS_FILE);
-    if (!fs.existsSync(file)) return;
-    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { topics: TopicInfo[] };
-    const recovery = readOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT));
-    const starts = readOffsetCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT));
-    const hws = readOffsetCheckpoint(path.join(this.dataDir, HIGH_WATERMARK_CHECKPOINT));
-    for (const t of parsed.topics) {
-      this.topicMap.set(t.name, t);
-      for (let p = 0; p < t.partitions; p++) {
-        const key = `${t.name}-${p}`;
-        this.openLog(t, p, {
-          recoveryPoint: recovery.get(key),
-          logStartOffset: starts.get(key),
-          highWatermark: hws.get(key),
-        });
+  /**
+   * The log of a partition the metadata gives this broker a replica of: the open one, else the
+   * directory on disk when its `partition.metadata` names this topic id (recovered, with the
+   * checkpoints found at start), else a new empty log — a directory left by an earlier topic of
+   * the same name (a deletion cut short by a crash) is a stray and goes first, as in Kafka.
+   */
+  getOrCreateLog(topic: string, partition: number, topicId: string, config: LogConfig): Log {
+    const key = `${topic}-${partition}`;
+    const open = this.logs.get(key);
+    if (open) return open;
+    // A directory of this name still waiting for its deletion in this batch must go before it is reused.
+    if (this.pendingDirDeletes.some((l) => l.topic === topic && l.partition === partition))
+      this.writePending();
+    const dir = path.join(this.dataDir, key);
+    let state: { recoveryPoint?: number; logStartOffset?: number; highWatermark?: number } = {};
+    if (fs.existsSync(dir)) {
+      const stored = readPartitionMetadata(dir);
+      if (stored === topicId && this.startupCheckpoints) {
+        state = {
+          recoveryPoint: this.startupCheckpoints.recovery.get(key),
+          logStartOffset: this.startupCheckpoints.starts.get(key),
+          highWatermark: this.startupCheckpoints.hws.get(key),
+        };
+      } else if (stored !== topicId) {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-  }
-
-  private openLog(
-    t: TopicInfo,
-    partition: number,
-    state: {
-      recoveryPoint?: number | undefined;
-      logStartOffset?: number | undefined;
-      highWatermark?: number | undefined;
-    },
-  ): Log {
-    const dir = path.join(this.dataDir, `${t.name}-${partition}`);
-    const log = Log.open(
-      dir,
-      t.name,
-      partition,
-      logConfigFromProps(this.defaultConfig, t.configs),
-      this.clock,
-      {
-        hadCleanShutdown: this.hadCleanShutdown,
-        recoveryPoint: state.recoveryPoint,
-        logStartOffset: state.logStartOffset,
-        highWatermark: state.highWatermark,
-        onLogStartOffsetChange: (_log, reason) => {
-          if (reason === 'ClientRecordDeletion') this.logStartOffsetMovedByClient();
-        },
-        producerIdExpirationMs: this.producerIdExpirationMs,
+    const log = Log.open(dir, topic, partition, config, this.clock, {
+      hadCleanShutdown: this.hadCleanShutdown,
+      recoveryPoint: state.recoveryPoint,
+      logStartOffset: state.logStartOffset,
+      highWatermark: state.highWatermark,
+      onLogStartOffsetChange: (_log, reason) => {
+        if (reason === 'ClientRecordDeletion') this.logStartOffsetMovedByClient();
       },
-    );
-    const stored = readPartitionMetadata(dir);
-    if (stored !== null && stored !== t.topicId)
-      throw new Error(`${dir}: topic id ${stored} != ${t.topicId}`);
-    if (stored === null) writePartitionMetadata(dir, t.topicId);
-    this.logs.set(`${t.name}-${partition}`, log);
+      producerIdExpirationMs: this.producerIdExpirationMs,
+    });
+    if (readPartitionMetadata(dir) === null) writePartitionMetadata(dir, topicId);
+    this.logs.set(key, log);
     return log;
   }
 
-  private persistTopics(): void {
-    if (this.batchDepth > 0) {
-      this.topicsDirty = true;
-      return;
+  /**
+   * Called once the metadata loaded at start has been applied: the checkpoints read at start are
+   * forgotten (a topic created later under an old name inherits nothing), and partition
+   * directories whose topic id no topic of the metadata has — left by a deletion a crash cut
+   * short after it was recorded — are deleted (Kafka's stray logs). Returns the directories deleted.
+   */
+  startupComplete(): string[] {
+    this.startupCheckpoints = undefined;
+    const open = new Set([...this.logs.values()].map((l) => path.basename(l.dir)));
+    const deleted: string[] = [];
+    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || open.has(entry.name) || !/-\d+$/.test(entry.name)) continue;
+      const dir = path.join(this.dataDir, entry.name);
+      if (!isValidTopicId(readPartitionMetadata(dir) ?? '')) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      deleted.push(entry.name);
     }
-    this.writeTopics();
-  }
-
-  private writeTopics(): void {
-    this.topicsDirty = false;
-    writeFileAtomic(
-      path.join(this.dataDir, TOPICS_FILE),
-      `${JSON.stringify({ version: 0, topics: [...this.topicMap.values()] }, null, 2)}\n`,
-    );
+    return deleted;
   }
 
   private logStartOffsetMovedByClient(): void {
@@ -224,7 +209,6 @@ export class LogManager {
   /** The writes a batch deferred, in the order that keeps the disk consistent after a crash. */
   private writePending(): void {
     if (this.closed) return;
-    if (this.topicsDirty) this.writeTopics();
     const doomed = this.pendingDirDeletes;
     this.pendingDirDeletes = [];
     for (const log of doomed) log.delete();
@@ -238,109 +222,22 @@ export class LogManager {
     }
   }
 
-  createTopic(
-    name: string,
-    partitions: number,
-    configs: Record<string, string> = {},
-    topicId?: string,
-  ): TopicInfo {
-    const invalid = invalidTopicReason(name);
-    if (invalid !== null) throw new Error(invalid);
-    if (this.topicMap.has(name)) throw new Error(`topic '${name}' already exists`);
-    if (!Number.isInteger(partitions) || partitions < 1)
-      throw new Error(`invalid partition count ${partitions}`);
-    if (topicId !== undefined && !isValidTopicId(topicId)) throw new Error(`invalid topic id ${topicId}`);
-    logConfigFromProps(this.defaultConfig, configs); // validates values
-    const info: TopicInfo = { name, topicId: topicId ?? newTopicId(), partitions, configs: { ...configs } };
-    // A directory of this name still waiting for its deletion in this batch must go before it is reused.
-    if (this.pendingDirDeletes.some((l) => l.topic === name)) this.writePending();
-    for (let p = 0; p < partitions; p++)
-      fs.rmSync(path.join(this.dataDir, `${name}-${p}`), { recursive: true, force: true });
-    this.topicMap.set(name, info);
-    this.persistTopics();
-    for (let p = 0; p < partitions; p++) this.openLog(info, p, {});
-    return info;
-  }
-
-  /** Replaces a topic's config overrides and applies them to its open logs. */
-  setTopicConfigs(name: string, configs: Record<string, string>): void {
-    const t = this.topicMap.get(name);
-    if (!t) throw new Error(`unknown topic '${name}'`);
-    const cfg = logConfigFromProps(this.defaultConfig, configs);
-    t.configs = { ...configs };
-    this.persistTopics();
-    for (let p = 0; p < t.partitions; p++) this.logs.get(`${name}-${p}`)!.config = cfg;
-  }
-
   /**
-   * New broker defaults (a dynamic broker config changed): every log's config is rebuilt from them and
-   * its topic's overrides. The overrides themselves do not change, so nothing is written.
+   * Deletes logs (their topic is gone): closed at once, directories removed and the checkpoints
+   * rewritten without them — inside a batch once, at its end.
    */
-  setDefaultConfig(config: LogConfig): void {
-    this.defaultConfig = config;
-    for (const t of this.topicMap.values()) {
-      const cfg = logConfigFromProps(config, t.configs);
-      for (let p = 0; p < t.partitions; p++) {
-        const log = this.logs.get(`${t.name}-${p}`);
-        if (log) log.config = cfg;
-      }
+  deleteLogs(logs: readonly Log[]): void {
+    if (logs.length === 0) return;
+    for (const log of logs) {
+      this.logs.delete(`${log.topic}-${log.partition}`);
+      this.pendingDirDeletes.push(log);
     }
-  }
-
-  addPartitions(name: string, newCount: number): void {
-    const t = this.topicMap.get(name);
-    if (!t) throw new Error(`unknown topic '${name}'`);
-    if (!Number.isInteger(newCount) || newCount <= t.partitions) {
-      throw new Error(`topic '${name}' has ${t.partitions} partitions; cannot change to ${newCount}`);
-    }
-    const old = t.partitions;
-    // As createTopic: a directory left by an earlier topic of this name (a deletion cut short by a
-    // crash) must not become the new partition, whose topic id would not match.
-    for (let p = old; p < newCount; p++)
-      fs.rmSync(path.join(this.dataDir, `${name}-${p}`), { recursive: true, force: true });
-    t.partitions = newCount;
-    this.persistTopics();
-    for (let p = old; p < newCount; p++) this.openLog(t, p, {});
-  }
-
-  deleteTopic(name: string): void {
-    this.deleteTopics([name]);
-  }
-
-  /**
-   * Deletes several topics with one write of the topics file and of each checkpoint (the checkpoints are
-   * rewritten without them, so that a topic created again under the same name inherits nothing). The
-   * registry is written before the directories go; inside a batch both wait for its end.
-   */
-  deleteTopics(names: readonly string[]): void {
-    const found = names.map((name) => {
-      const t = this.topicMap.get(name);
-      if (!t) throw new Error(`unknown topic '${name}'`);
-      return t;
-    });
-    for (const t of found) this.topicMap.delete(t.name);
-    for (const t of found) {
-      for (let p = 0; p < t.partitions; p++) {
-        const log = this.logs.get(`${t.name}-${p}`);
-        this.logs.delete(`${t.name}-${p}`);
-        if (log) this.pendingDirDeletes.push(log);
-      }
-    }
-    this.topicsDirty = true;
     this.checkpointsDue = true;
     if (this.batchDepth === 0) this.writePending();
   }
 
   getLog(topic: string, partition: number): Log | undefined {
     return this.logs.get(`${topic}-${partition}`);
-  }
-
-  topic(name: string): TopicInfo | undefined {
-    return this.topicMap.get(name);
-  }
-
-  topics(): TopicInfo[] {
-    return [...this.topicMap.values()];
   }
 
   allLogs(): Log[] {
@@ -408,7 +305,6 @@ export class LogManager {
   /** Clean shutdown: flush, checkpoint, close every log, then write the clean-shutdown marker. */
   close(): void {
     if (this.closed) return;
-    if (this.topicsDirty) this.writeTopics();
     for (const log of this.pendingDirDeletes) log.delete();
     this.pendingDirDeletes = [];
     this.closed = true;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createLogger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import type { Partition } from '../replication/partition.js';
 import { Broker } from '../server/broker.js';
 
 export interface TestBroker {
@@ -43,4 +44,25 @@ export async function startTestBroker(
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Creates a topic through the broker's controller and returns the partitions this broker hosts
+ * of it (the Partition objects of its replica manager), for tests that drive them directly.
+ */
+export function createHostedTopic(
+  broker: Broker,
+  name: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Partition[] {
+  broker.controller.createTopic(name, partitions, configs);
+  return hostedPartitions(broker, name);
+}
+
+/** The partitions this broker hosts of a topic, by partition id. */
+export function hostedPartitions(broker: Broker, name: string): Partition[] {
+  const t = broker.metadata.topic(name);
+  if (!t) throw new Error(`no topic ${name}`);
+  return t.partitions.map((p) => broker.replicaManager.getPartition(name, p.partitionId)!);
 }

@@ -64,6 +64,5 @@ describe('fake topics', () => {
     const [a, b] = [fakeTopic('a'), fakeTopic('b')];
     expect(a.topicId).not.toBe(b.topicId);
     expect(Buffer.from(a.topicId, 'base64url')).toHaveLength(16);
-    expect(fakeTopic('__consumer_offsets').isInternal).toBe(true);
   });
 });

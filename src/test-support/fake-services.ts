@@ -11,10 +11,13 @@
  */
 
 import type { Logger } from '../common/logger.js';
+import { BrokerConfig } from '../config/broker-config.js';
 import type { ApiHandler, BrokerServices, RequestContext } from '../handlers/handler.js';
+import { LocalController } from '../metadata/controller.js';
+import { MetadataImage, type TopicImage } from '../metadata/image.js';
+import type { MetadataRecord } from '../metadata/records.js';
 import { codecFor, Reader, Writer } from '../protocol/codec.js';
 import { Partition } from '../replication/partition.js';
-import type { TopicInfo } from '../replication/replica-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import type { Log } from '../storage/log.js';
 
@@ -232,8 +235,8 @@ export interface FakeTopicOptions {
   topicId?: string;
   /** A count (partitions 0..n-1 with default options) or the partitions themselves. */
   partitions?: number | Partition[];
-  isInternal?: boolean;
   configs?: Record<string, string>;
+  /** The effective configs the replica manager reports (default: the overrides). */
   effectiveConfig?: Record<string, string>;
 }
 
@@ -247,25 +250,41 @@ function fakeTopicId(): string {
   return buf.toString('base64url');
 }
 
-/** A TopicInfo as the metadata view returns it. */
-export function fakeTopic(name: string, o: FakeTopicOptions = {}): TopicInfo {
+/** What the replica manager holds of a fake topic: its Partition objects and effective configs. */
+const hosted = new WeakMap<
+  TopicImage,
+  { partitions: Partition[]; effectiveConfig: Record<string, string> }
+>();
+
+/**
+ * A topic as the metadata view returns it (its image), built from real Partitions over fake logs;
+ * `fakeReplicas` over the same topics serves those Partitions.
+ */
+export function fakeTopic(name: string, o: FakeTopicOptions = {}): TopicImage {
   const partitions =
     typeof o.partitions === 'object'
       ? o.partitions
       : Array.from({ length: o.partitions ?? 1 }, (_, i) => fakePartition(name, i));
-  return {
+  const topic: TopicImage = {
     name,
     topicId: o.topicId ?? fakeTopicId(),
-    partitions,
-    isInternal: o.isInternal ?? name.startsWith('__'),
+    partitions: partitions.map((p) => ({
+      partitionId: p.partition,
+      replicas: [...p.replicas],
+      isr: [...p.isr],
+      leader: p.leaderId,
+      leaderEpoch: p.leaderEpoch,
+      partitionEpoch: 0,
+    })),
     configs: o.configs ?? {},
-    effectiveConfig: o.effectiveConfig ?? { ...o.configs },
   };
+  hosted.set(topic, { partitions, effectiveConfig: o.effectiveConfig ?? { ...o.configs } });
+  return topic;
 }
 
 /** A metadata view over fixed topics: one broker (node 1, localhost:9092) unless told. */
 export function fakeMetadata(
-  topics: readonly TopicInfo[],
+  topics: readonly TopicImage[],
   o: Partial<BrokerServices['metadata']> = {},
 ): Partial<BrokerServices['metadata']> {
   return {
@@ -281,16 +300,74 @@ export function fakeMetadata(
   };
 }
 
-/** Replica-manager lookups over the same topics (getPartition, topic, logDir). */
+/** Replica-manager lookups over the same topics' partitions (getPartition, topicConfig). */
 export function fakeReplicas(
-  topics: readonly TopicInfo[],
+  topics: readonly TopicImage[],
   o: Partial<BrokerServices['replicas']> = {},
 ): Partial<BrokerServices['replicas']> {
+  const find = (name: string) => {
+    const t = topics.find((x) => x.name === name);
+    return t && hosted.get(t);
+  };
   return {
-    getPartition: (topic, partition) => topics.find((t) => t.name === topic)?.partitions[partition],
-    topic: (name) => topics.find((t) => t.name === name),
+    getPartition: (topic, partition) => find(topic)?.partitions[partition],
+    topicConfig: (name) => find(name)?.effectiveConfig,
     ...o,
   };
+}
+export interface FakeControllerOptions {
+  config?: BrokerConfig;
+  /** Registered (unfenced) brokers; default [1]. */
+  brokerIds?: number[];
+  /** This broker's id; default 1. */
+  nodeId?: number;
+  /** Dynamic broker configs in the image, by resource name ("" the cluster default). */
+  brokerConfigs?: Record<string, Record<string, string>>;
+}
+
+/**
+ * A real LocalController (the controller's rules are what handler tests check through it) over
+ * an image holding `topics` and the registered brokers, writing to memory: `batches` are the
+ * changes it made, one array of records per acknowledged change.
+ */
+export function fakeController(
+  topics: readonly TopicImage[],
+  o: FakeControllerOptions = {},
+): { controller: LocalController; batches: MetadataRecord[][] } {
+  const records: MetadataRecord[] = (o.brokerIds ?? [1]).map((brokerId) => ({
+    type: 'RegisterBrokerRecord',
+    brokerId,
+    brokerEpoch: 1,
+    rack: null,
+    endpoints: [{ name: 'PLAINTEXT', host: 'localhost', port: 9092, securityProtocol: 'PLAINTEXT' }],
+    fenced: false,
+  }));
+  for (const t of topics) {
+    records.push({ type: 'TopicRecord', name: t.name, topicId: t.topicId });
+    for (const p of t.partitions) records.push({ type: 'PartitionRecord', topicId: t.topicId, ...p });
+    for (const [name, value] of Object.entries(t.configs)) {
+      records.push({ type: 'ConfigRecord', resourceType: 'TOPIC', resourceName: t.name, name, value });
+    }
+  }
+  for (const [resourceName, configs] of Object.entries(o.brokerConfigs ?? {})) {
+    for (const [name, value] of Object.entries(configs)) {
+      records.push({ type: 'ConfigRecord', resourceType: 'BROKER', resourceName, name, value });
+    }
+  }
+  const batches: MetadataRecord[][] = [];
+  const controller = new LocalController({
+    nodeId: o.nodeId ?? 1,
+    config: o.config ?? new BrokerConfig({}),
+    image: MetadataImage.EMPTY.apply(records).image,
+    log: {
+      append: (_offset, written) => batches.push([...written]),
+      snapshot: () => {},
+      bytesSinceSnapshot: 0,
+      close: () => {},
+    },
+    random: () => 0,
+  });
+  return { controller, batches };
 }
 
 /** A Logger that keeps what it was told, by level. */

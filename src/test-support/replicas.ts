@@ -1,11 +1,14 @@
 /**
  * Test helper: a real ReplicaManager over real storage in a temporary directory, on a MockTime,
- * without a broker, TCP or coordinators — for unit tests of the data path and of what runs on it.
+ * with the controller that creates its topics (over a metadata log in the same directory, node 1
+ * registered), without a broker, TCP or coordinators — for unit tests of the data path and of
+ * what runs on it.
  */
 import { rmSync } from 'node:fs';
 import { silentLogger } from '../common/logger.js';
 import { MockTime } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import { type LocalController, openLocalController } from '../metadata/controller.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { Metrics } from '../server/metrics.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -18,6 +21,12 @@ export interface TestReplicas {
   config: BrokerConfig;
   logManager: LogManager;
   replicas: ReplicaManager;
+  controller: LocalController;
+  /** What the coordinators need of the metadata (their internal topics). */
+  internalTopics: {
+    partitionCount(topic: string): number | undefined;
+    createTopic(name: string, n: number, c: Record<string, string>): unknown;
+  };
   close(): void;
 }
 
@@ -40,13 +49,27 @@ export function openTestReplicas(overrides: RawConfig = {}): TestReplicas {
     time,
     purgatoryTime: time,
   });
+  const controller = openLocalController({ dataDir: dir, nodeId: 1, config });
+  controller.onChange((delta, image) => replicas.applyDelta(delta, image));
+  logManager.startupComplete();
+  controller.registerBroker(
+    1,
+    [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 'PLAINTEXT' }],
+    null,
+  );
   return {
     dir,
     time,
     config,
     logManager,
     replicas,
+    controller,
+    internalTopics: {
+      partitionCount: (topic) => controller.image.topic(topic)?.partitions.length,
+      createTopic: (name, n, c) => controller.createTopic(name, n, c),
+    },
     close() {
+      controller.close();
       replicas.shutdown();
       logManager.close();
       rmSync(dir, { recursive: true, force: true });

@@ -85,6 +85,15 @@ export class RecordTooLargeError extends KafkaError {
   }
 }
 
+/**
+ * What the coordinators need of the cluster metadata (the broker's controller and image): how many
+ * partitions their internal topic has, and its creation on first write.
+ */
+export interface InternalTopics {
+  partitionCount(topic: string): number | undefined;
+  createTopic(name: string, numPartitions: number, configs: Record<string, string>): unknown;
+}
+
 export interface ReplicaCoordinatorLogOptions {
   topic: string;
   configuredPartitions: number;
@@ -101,27 +110,26 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
 
   constructor(
     private readonly replicaManager: ReplicaManager,
+    private readonly internalTopics: InternalTopics,
     private readonly options: ReplicaCoordinatorLogOptions,
   ) {
     this.topic = options.topic;
-    this.numPartitions =
-      replicaManager.topic(options.topic)?.partitions.length ?? options.configuredPartitions;
+    this.numPartitions = internalTopics.partitionCount(options.topic) ?? options.configuredPartitions;
   }
 
   partition(p: number, create: boolean): Partition | undefined {
-    let topic = this.replicaManager.topic(this.topic);
-    if (!topic && create) {
-      topic = this.replicaManager.createTopic(this.topic, this.numPartitions, {
+    if (create && this.internalTopics.partitionCount(this.topic) === undefined) {
+      this.internalTopics.createTopic(this.topic, this.numPartitions, {
         'cleanup.policy': 'compact',
         'segment.bytes': String(this.options.segmentBytes),
       });
     }
-    return topic?.partitions[p];
+    return this.replicaManager.getPartition(this.topic, p);
   }
 
   /** Largest batch the topic accepts (its max.message.bytes). */
   maxBatchBytes(): number {
-    const v = this.replicaManager.topic(this.topic)?.effectiveConfig['max.message.bytes'];
+    const v = this.replicaManager.topicConfig(this.topic)?.['max.message.bytes'];
     return v ? Number(v) : this.options.defaultMaxMessageBytes;
   }
 

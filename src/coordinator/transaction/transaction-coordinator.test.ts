@@ -31,6 +31,7 @@ beforeEach(() => {
   const deps = {
     config: env.config,
     replicaManager: rm,
+    internalTopics: env.internalTopics,
     log: silentLogger,
     time,
     scheduler: new Scheduler(time, silentLogger),
@@ -39,7 +40,7 @@ beforeEach(() => {
   tc = createTransactionCoordinator({ ...deps, logManager, groupCoordinator: gc });
   gc.startup();
   tc.startup();
-  rm.createTopic('t', 2);
+  env.controller.createTopic('t', 2);
 });
 
 afterEach(() => {

@@ -32,7 +32,7 @@ import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
-import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
+import { type InternalTopics, ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
 import { CoordinatorRuntime, coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
@@ -57,6 +57,7 @@ export interface TransactionCoordinatorDeps {
   readonly log: Logger;
   readonly logManager: Pick<LogManager, 'dataDir'>;
   readonly replicaManager: ReplicaManager;
+  readonly internalTopics: InternalTopics;
   readonly groupCoordinator: GroupCoordinator;
 }
 
@@ -108,7 +109,7 @@ export class TransactionCoordinator {
     scheduler?: Scheduler,
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, broker.log);
-    this.txnLog = new ReplicaCoordinatorLog(broker.replicaManager, {
+    this.txnLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {
       topic: TRANSACTION_STATE_TOPIC_NAME,
       configuredPartitions: config.transactionStateLogNumPartitions,
       segmentBytes: config.transactionStateLogSegmentBytes,
