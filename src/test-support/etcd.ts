@@ -176,6 +176,11 @@ export interface CuttableProxy {
   readonly endpoint: string;
   /** Closes every open connection and refuses new ones until `restore()`. */
   cut(): void;
+  /**
+   * Stops passing bytes either way without closing anything, as a dead link or a dropped NAT
+   * entry does: only timeouts notice. Until `restore()`.
+   */
+  freeze(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -184,6 +189,7 @@ export async function startCuttableProxy(target: string): Promise<CuttableProxy>
   const url = new URL(target);
   const sockets = new Set<Socket>();
   let isCut = false;
+  let frozen = false;
   const server = createServer((client) => {
     if (isCut) {
       client.destroy();
@@ -202,8 +208,12 @@ export async function startCuttableProxy(target: string): Promise<CuttableProxy>
     upstream.on('error', drop);
     client.on('close', drop);
     upstream.on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    client.on('data', (d: Buffer) => {
+      if (!frozen) upstream.write(d);
+    });
+    upstream.on('data', (d: Buffer) => {
+      if (!frozen) client.write(d);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -215,8 +225,12 @@ export async function startCuttableProxy(target: string): Promise<CuttableProxy>
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
+    freeze: () => {
+      frozen = true;
+    },
     restore: () => {
       isCut = false;
+      frozen = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -157,9 +157,47 @@ describe.skipIf(!etcdBinary)('EtcdClient against a real etcd', () => {
       await proxy.close();
     }
     // An endpoint that refuses connections was never sent anything: everything moves on.
+    // (The proxy is closed now: its port refuses.)
     const refused = new EtcdClient({ endpoints: [proxy.endpoint, etcd.endpoints[0]!] });
     await refused.put('/t/cut/x', 'y');
     expect((await refused.get('/t/cut/x'))!.value.toString()).toBe('y');
     refused.close();
+  });
+
+  it('ends a watch whose connection went silent, by its progress requests', async () => {
+    const proxy = await startCuttableProxy(etcd.endpoints[0]!);
+    const viaProxy = new EtcdClient({ endpoints: [proxy.endpoint], watchProgressIntervalMs: 100 });
+    try {
+      const seen: string[] = [];
+      let failure: Error | undefined;
+      viaProxy.watch(
+        '/t/silent/',
+        { prefix: true },
+        {
+          onEvents: (events) => seen.push(...events.map((e) => e.kv.key)),
+          onCompacted: () => {},
+          onError: (err) => (failure = err),
+        },
+      );
+      // Alive: it sees a put, and keeps going across many progress intervals.
+      await until(
+        async () => {
+          await client.put('/t/silent/a', '1');
+          return seen.length > 0;
+        },
+        10_000,
+        'the watch to see a put',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(failure).toBeUndefined();
+      proxy.freeze();
+      const frozenAt = performance.now();
+      await until(() => failure !== undefined, 10_000, 'the silent watch to fail');
+      expect(failure!.message).toMatch(/no answer/);
+      expect(performance.now() - frozenAt).toBeLessThan(2_000);
+    } finally {
+      viaProxy.close();
+      await proxy.close();
+    }
   });
 });

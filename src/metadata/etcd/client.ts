@@ -12,6 +12,7 @@
  * what it wrote, see `EtcdUnavailableError`).
  */
 import http from 'node:http';
+import { systemTime, type Time, type Timer } from '../../common/time.js';
 
 /** etcd answered with an error (gRPC status `code`, etcd's message). */
 export class EtcdError extends Error {
@@ -117,6 +118,12 @@ export interface EtcdClientOptions {
   endpoints: readonly string[];
   /** Limit of one unary request (not of a watch). */
   requestTimeoutMs?: number;
+  /**
+   * How often a watch asks etcd for a progress report; a watch that hears nothing for two of
+   * these ends with an error (its connection is dead without having been closed).
+   */
+  watchProgressIntervalMs?: number;
+  time?: Time;
 }
 
 const b64 = (s: string | Buffer): string =>
@@ -214,6 +221,8 @@ export class EtcdClient {
   private preferred = 0;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly requestTimeoutMs: number;
+  private readonly watchProgressIntervalMs: number;
+  private readonly time: Time;
   private closed = false;
   private readonly watches = new Set<Watch>();
 
@@ -224,6 +233,8 @@ export class EtcdClient {
       if (e.protocol !== 'http:') throw new Error(`etcd endpoint ${e.href}: only http:// is supported`);
     }
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.watchProgressIntervalMs = options.watchProgressIntervalMs ?? 5_000;
+    this.time = options.time ?? systemTime;
   }
 
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
@@ -331,13 +342,16 @@ export class EtcdClient {
     const create: Record<string, unknown> = { key: b64(key) };
     if (rangeEnd !== undefined) create.range_end = b64(rangeEnd);
     if (options.startRevision) create.start_revision = String(options.startRevision);
-    const payload = JSON.stringify({ create_request: create });
+    const createLine = `${JSON.stringify({ create_request: create })}\n`;
+    const progressLine = `${JSON.stringify({ progress_request: {} })}\n`;
     let ended = false;
     let req: http.ClientRequest | undefined;
+    let probe: Timer | undefined;
     const watch: Watch = {
       cancel: () => {
         if (ended) return;
         ended = true;
+        probe?.cancel();
         this.watches.delete(watch);
         req?.destroy();
       },
@@ -345,6 +359,7 @@ export class EtcdClient {
     const end = (notify: () => void): void => {
       if (ended) return;
       ended = true;
+      probe?.cancel();
       this.watches.delete(watch);
       req?.destroy();
       notify();
@@ -355,6 +370,11 @@ export class EtcdClient {
     }
     this.watches.add(watch);
     const endpoint = this.endpoints[this.preferred]!;
+    // The request body stays open: it is the stream of watch requests (the create, then progress
+    // requests). etcd's gateway streams it to the watch only after `Expect: 100-continue`.
+    let heard = true;
+    let probing = false;
+    let continued = false;
     req = http.request(
       {
         host: endpoint.hostname,
@@ -362,7 +382,7 @@ export class EtcdClient {
         path: '/v3/watch',
         method: 'POST',
         agent: false,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: { 'content-type': 'application/json', expect: '100-continue' },
       },
       (res) => {
         if (res.statusCode !== 200) {
@@ -374,6 +394,7 @@ export class EtcdClient {
         let pending: Buffer = Buffer.alloc(0);
         res.on('data', (chunk: Buffer) => {
           if (ended) return;
+          heard = true;
           pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
           for (;;) {
             const nl = pending.indexOf(0x0a);
@@ -438,7 +459,28 @@ export class EtcdClient {
       this.preferred = (this.preferred + 1) % this.endpoints.length;
       end(() => handlers.onError(new EtcdUnavailableError(`etcd watch: ${err.message}`)));
     });
-    req.end(payload);
+    req.on('continue', () => {
+      continued = true;
+      heard = true;
+      if (!ended) req!.write(createLine);
+    });
+    req.flushHeaders();
+    probe = this.time.setInterval(() => {
+      if (ended) return;
+      if (!heard && probing) {
+        end(() =>
+          handlers.onError(
+            new EtcdUnavailableError(
+              `etcd watch: no answer from ${endpoint.host} in ${2 * this.watchProgressIntervalMs} ms`,
+            ),
+          ),
+        );
+        return;
+      }
+      heard = false;
+      probing = true;
+      if (continued) req!.write(progressLine);
+    }, this.watchProgressIntervalMs);
     return watch;
   }
 
@@ -453,8 +495,9 @@ export class EtcdClient {
     if (this.closed) throw new EtcdUnavailableError('etcd client is closed');
     const payload = JSON.stringify(body);
     let lastError: Error | undefined;
+    const first = this.preferred;
     for (let i = 0; i < this.endpoints.length; i++) {
-      const index = (this.preferred + i) % this.endpoints.length;
+      const index = (first + i) % this.endpoints.length;
       try {
         const out = await this.post(this.endpoints[index]!, path, payload);
         this.preferred = index;
@@ -462,6 +505,7 @@ export class EtcdClient {
       } catch (err) {
         if (!(err instanceof EtcdUnavailableError)) throw err;
         lastError = err;
+        this.preferred = (index + 1) % this.endpoints.length;
         if (!retryable && err.maybeApplied) throw err;
       }
     }
@@ -510,11 +554,13 @@ export class EtcdClient {
           ),
         ),
       );
-      req.on('error', (err) => {
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // Refused or unreachable: no connection, so nothing reached etcd.
+        const notConnected = err.code !== undefined && NOT_CONNECTED.has(err.code);
         reject(
           err instanceof EtcdUnavailableError
             ? err
-            : new EtcdUnavailableError(`etcd ${endpoint.host}${path}: ${err.message}`, sent),
+            : new EtcdUnavailableError(`etcd ${endpoint.host}${path}: ${err.message}`, sent && !notConnected),
         );
       });
       req.on('finish', () => {
@@ -543,11 +589,29 @@ function collect(res: http.IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function errorOf(status: number, body: string): EtcdError {
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** gRPC codes with which a member says it cannot serve now (no leader, request timed out, stopping). */
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * The error of an answer that is not 200. A member that cannot serve now (a minority member
+ * without a leader, a timed-out proposal) is unavailable: another member may; the request may
+ * have been applied all the same (a proposal that timed out can still commit).
+ */
+function errorOf(status: number, body: string): EtcdError | EtcdUnavailableError {
+  let message: string;
+  let code = 0;
   try {
     const parsed = JSON.parse(body) as { message?: string; error?: string; code?: number };
-    return new EtcdError(parsed.message ?? parsed.error ?? body, parsed.code ?? 0, status);
+    message = parsed.message ?? parsed.error ?? body;
+    code = parsed.code ?? 0;
   } catch {
-    return new EtcdError(`etcd HTTP ${status}: ${body.slice(0, 200)}`, 0, status);
+    message = `etcd HTTP ${status}: ${body.slice(0, 200)}`;
   }
+  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED || status === 503) {
+    return new EtcdUnavailableError(message, true);
+  }
+  return new EtcdError(message, code, status);
 }
