@@ -1,8 +1,8 @@
 /**
- * Test helper: a real etcd (Debian's `etcd-server`, installed by `.ci/run`) as a child process,
- * one member on ports chosen free at start, data in a fresh temporary directory that `stop()`
- * removes. Short heartbeat and election timeouts make it ready in a fraction of a second and let
- * leases as short as etcd allows (1 s) expire on time.
+ * Test helper: a real etcd (Debian's `etcd-server`, installed by `.ci/run`) as child processes,
+ * one member or a cluster of several on ports chosen free at start, data in a fresh temporary
+ * directory that `stop()` removes. Short heartbeat and election timeouts make it ready in a
+ * fraction of a second and let leases as short as etcd allows (1 s) expire on time.
  *
  * Tests that need it use `describe.skipIf(!etcdBinary)`: when the binary is missing they are
  * skipped and `etcdMissingMessage` says why (never on CI, which installs it).
@@ -37,14 +37,22 @@ export const etcdMissingMessage =
 
 if (!etcdBinary) console.warn(etcdMissingMessage);
 
-export interface EtcdServer {
-  /** Client URLs, as `--etcd` takes them. */
-  readonly endpoints: string[];
-  readonly dataDir: string;
+export interface EtcdMember {
+  readonly name: string;
+  readonly clientUrl: string;
   readonly child: ChildProcess;
+  /** Kills this member at once (SIGKILL), as a crashed host; the others go on with a majority. */
+  kill(): Promise<void>;
+}
+
+export interface EtcdServer {
+  /** Client URLs of every member, as `--etcd` takes them. */
+  readonly endpoints: string[];
+  readonly members: readonly EtcdMember[];
+  readonly dataDir: string;
   /** etcd's own output so far (for failure messages). */
   output(): string;
-  /** Stops etcd (SIGTERM, then SIGKILL) and removes its data directory. */
+  /** Stops every member (SIGTERM, then SIGKILL) and removes the data directory. */
   stop(): Promise<void>;
 }
 
@@ -71,18 +79,19 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 /**
- * Starts one etcd member. A port taken between choosing it and etcd binding it (other test
- * processes share the machine) makes etcd exit; it is then started again on new ports.
+ * Starts etcd: one member, or `members` of one cluster (3 is the production layout: one can
+ * fail). A port taken between choosing it and etcd binding it (other test processes share the
+ * machine) makes etcd exit; it is then started again on new ports.
  */
 export async function startEtcd(
-  options: { attempts?: number; readyTimeoutMs?: number } = {},
+  options: { members?: number; attempts?: number; readyTimeoutMs?: number } = {},
 ): Promise<EtcdServer> {
   if (!etcdBinary) throw new Error(etcdMissingMessage);
   const attempts = options.attempts ?? 3;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
     try {
-      return await startOnce(etcdBinary, options.readyTimeoutMs ?? 20_000);
+      return await startOnce(etcdBinary, options.members ?? 1, options.readyTimeoutMs ?? 20_000);
     } catch (err) {
       lastError = err;
     }
@@ -90,84 +99,112 @@ export async function startEtcd(
   throw lastError;
 }
 
-async function startOnce(binary: string, readyTimeoutMs: number): Promise<EtcdServer> {
+async function startOnce(binary: string, count: number, readyTimeoutMs: number): Promise<EtcdServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-etcd-'));
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const child = spawn(
-    binary,
-    [
-      '--name',
-      'n0',
-      '--data-dir',
-      join(dataDir, 'data'),
-      '--listen-client-urls',
-      clientUrl,
-      '--advertise-client-urls',
-      clientUrl,
-      '--listen-peer-urls',
-      peerUrl,
-      '--initial-advertise-peer-urls',
-      peerUrl,
-      '--initial-cluster',
-      `n0=${peerUrl}`,
-      '--initial-cluster-state',
-      'new',
-      '--heartbeat-interval',
-      '20',
-      '--election-timeout',
-      '100',
-      '--logger',
-      'zap',
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const specs: { name: string; clientUrl: string; peerUrl: string }[] = [];
+  for (let i = 0; i < count; i++) {
+    specs.push({
+      name: `n${i}`,
+      clientUrl: `http://127.0.0.1:${await freePort()}`,
+      peerUrl: `http://127.0.0.1:${await freePort()}`,
+    });
+  }
+  const initialCluster = specs.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   let out = '';
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    if (out.length > 64_000) out = out.slice(-32_000);
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  let exitCode: number | string | undefined;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exitCode = code ?? signal ?? -1;
-      resolve();
-    }),
-  );
+  const members: (EtcdMember & { exitCode(): number | string | undefined; exited: Promise<void> })[] = [];
+  for (const spec of specs) {
+    const child = spawn(
+      binary,
+      [
+        '--name',
+        spec.name,
+        '--data-dir',
+        join(dataDir, spec.name),
+        '--listen-client-urls',
+        spec.clientUrl,
+        '--advertise-client-urls',
+        spec.clientUrl,
+        '--listen-peer-urls',
+        spec.peerUrl,
+        '--initial-advertise-peer-urls',
+        spec.peerUrl,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-state',
+        'new',
+        '--heartbeat-interval',
+        '20',
+        '--election-timeout',
+        '200',
+        '--logger',
+        'zap',
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const onData = (d: Buffer) => {
+      out += `[${spec.name}] ${d.toString()}`;
+      if (out.length > 64_000) out = out.slice(-32_000);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    let exitCode: number | string | undefined;
+    const exited = new Promise<void>((resolve) =>
+      child.once('exit', (code, signal) => {
+        exitCode = code ?? signal ?? -1;
+        resolve();
+      }),
+    );
+    members.push({
+      name: spec.name,
+      clientUrl: spec.clientUrl,
+      child,
+      exitCode: () => exitCode,
+      exited,
+      kill: async () => {
+        if (exitCode === undefined) child.kill('SIGKILL');
+        await exited;
+      },
+    });
+  }
   let stopped = false;
   const stop = async (): Promise<void> => {
-    if (!stopped) {
-      stopped = true;
-      if (exitCode === undefined) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(
+      members.map(async (m) => {
+        if (m.exitCode() !== undefined) return;
+        m.child.kill('SIGTERM');
+        const killer = setTimeout(() => m.child.kill('SIGKILL'), 5_000);
+        await m.exited;
         clearTimeout(killer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+      }),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     await until(
       async () => {
-        if (exitCode !== undefined) throw new Error(`etcd exited with ${exitCode}:\n${out}`);
-        return healthy(clientUrl);
+        const dead = members.find((m) => m.exitCode() !== undefined);
+        if (dead) throw new Error(`etcd ${dead.name} exited with ${dead.exitCode()}:\n${out}`);
+        return (await Promise.all(members.map((m) => healthy(m.clientUrl)))).every(Boolean);
       },
       readyTimeoutMs,
-      () => `etcd to be healthy on ${clientUrl}:\n${out}`,
+      () => `etcd to be healthy on ${specs.map((m) => m.clientUrl).join(', ')}:\n${out}`,
       50,
     );
   } catch (err) {
     await stop();
     throw err;
   }
-  return { endpoints: [clientUrl], dataDir, child, output: () => out, stop };
+  return {
+    endpoints: members.map((m) => m.clientUrl),
+    members: members.map(({ name, clientUrl, child, kill }) => ({ name, clientUrl, child, kill })),
+    dataDir,
+    output: () => out,
+    stop,
+  };
 }
 
 /** A TCP proxy in front of etcd whose connections a test can cut, as a network failure would. */

@@ -99,6 +99,9 @@ export interface MetadataLog {
    * Appends `records` as one batch at `requiredBaseOffset`, all or nothing (Kafka's
    * scheduleAtomicAppend). Fails with NOT_CONTROLLER when `leadership` is no longer the active
    * one, and with UnexpectedBaseOffsetError when the log does not end at `requiredBaseOffset`.
+   * While the store is unreachable it retries for a while, then fails with an unavailability
+   * error; when that error says the batch may have been applied (`maybeApplied`), the caller no
+   * longer knows the log's end and must read it again before appending.
    */
   append(
     leadership: ControllerLeadership,

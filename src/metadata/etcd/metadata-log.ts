@@ -52,6 +52,8 @@ export interface EtcdMetadataLogOptions {
   snapshotChunkBytes?: number;
   /** Batches read per etcd request while following or reading. */
   readPageBatches?: number;
+  /** Attempts of one append while etcd is unavailable, `retryBackoffMs` apart. */
+  appendAttempts?: number;
   /**
    * After a snapshot, compact etcd's history up to it. For an etcd that runs without its own
    * `--auto-compaction-*` (as the tests' does); it compacts the history of every key in that etcd.
@@ -115,6 +117,7 @@ export class EtcdMetadataLog implements MetadataLog {
   private readonly maxBatchBytes: number;
   private readonly snapshotChunkBytes: number;
   private readonly readPageBatches: number;
+  private readonly appendAttempts: number;
   private readonly compactHistory: boolean;
 
   constructor(
@@ -127,6 +130,7 @@ export class EtcdMetadataLog implements MetadataLog {
     this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
     this.snapshotChunkBytes = options.snapshotChunkBytes ?? 512 * 1024;
     this.readPageBatches = options.readPageBatches ?? 256;
+    this.appendAttempts = options.appendAttempts ?? 10;
     this.compactHistory = options.compactHistory ?? false;
   }
 
@@ -179,20 +183,28 @@ export class EtcdMetadataLog implements MetadataLog {
         ? { key: this.layout.endKey, target: 'VERSION', version: 0 }
         : { key: this.layout.endKey, target: 'VALUE', value: String(requiredBaseOffset) },
     ];
-    for (let attempt = 0; ; attempt++) {
+    // Retried while etcd is unavailable (a member down, an etcd leader election) and this
+    // leadership lasts. An attempt whose answer was lost may have landed: then the batch's writer
+    // id says so, and otherwise the compares make the next attempt land it at most once.
+    let uncertain = false;
+    for (let attempt = 1; ; attempt++) {
       let result: Awaited<ReturnType<EtcdClient['txn']>>;
       try {
+        if (uncertain && (await landed())) return { baseOffset: requiredBaseOffset, endOffset };
         result = await this.client.txn(
           compares,
           [{ put: { key: batchKey, value } }, { put: { key: this.layout.endKey, value: String(endOffset) } }],
           [{ range: { key: this.layout.leaderKey } }, { range: { key: this.layout.endKey } }],
         );
       } catch (err) {
-        // The answer was lost: find out whether the batch landed; if not, the next attempt's
-        // compares make it land at most once.
-        if (err instanceof EtcdUnavailableError && err.maybeApplied && attempt < 3) {
-          if (await landed()) return { baseOffset: requiredBaseOffset, endOffset };
+        if (err instanceof EtcdUnavailableError && attempt < this.appendAttempts && lead.isActive()) {
+          uncertain ||= err.maybeApplied;
+          await this.time.sleep(this.retryBackoffMs);
           continue;
+        }
+        // Still unavailable: `maybeApplied` tells the controller it must read the log again.
+        if (err instanceof EtcdUnavailableError && uncertain && !err.maybeApplied) {
+          throw new EtcdUnavailableError(err.message, true);
         }
         throw err;
       }
@@ -201,8 +213,7 @@ export class EtcdMetadataLog implements MetadataLog {
       if (!leader || leader.createRevision !== lead.createRevision) {
         throw notController(`controller ${lead.nodeId} epoch ${lead.epoch} was deposed`);
       }
-      // An earlier attempt whose answer was lost may have landed after all.
-      if (attempt > 0 && (await landed())) return { baseOffset: requiredBaseOffset, endOffset };
+      if (uncertain && (await landed())) return { baseOffset: requiredBaseOffset, endOffset };
       const end = result.responses[1]![0];
       throw new UnexpectedBaseOffsetError(requiredBaseOffset, end ? Number(end.value.toString('utf8')) : 0);
     }
