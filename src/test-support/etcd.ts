@@ -150,9 +150,15 @@ async function startOnce(binary: string, count: number, readyTimeoutMs: number):
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     let exitCode: number | string | undefined;
+    // A test process that ends without stop() (crashed, killed) must not leave etcd running.
+    const killOnExit = (): void => {
+      child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
     const exited = new Promise<void>((resolve) =>
       child.once('exit', (code, signal) => {
         exitCode = code ?? signal ?? -1;
+        process.removeListener('exit', killOnExit);
         resolve();
       }),
     );

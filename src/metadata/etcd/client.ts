@@ -484,6 +484,11 @@ export class EtcdClient {
     return watch;
   }
 
+  /** Whether `close()` was called: requests fail for good. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Ends every watch and the connections; later requests fail. */
   close(): void {
     this.closed = true;

@@ -216,6 +216,38 @@ describe.skipIf(!etcdBinary)('EtcdMetadataLog against a real etcd', () => {
     expect(follower.batches.flatMap((b) => b.records)).toEqual(appended);
     expect(described(follower.image)).toBe(described(controllerImage().apply(appended).image));
     expect(follower.snapshots).toEqual([]);
+
+    // A closed client ends the follower instead of retrying for ever.
+    followerClient.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const errors = follower.errors.length;
+    await new Promise((r) => setTimeout(r, 300)); // six retry intervals
+    expect(follower.errors.length).toBe(errors);
+  });
+
+  it('stops following for good when the listener throws, and says so once', async () => {
+    const { log, election } = setup();
+    const leader = await election(1).campaign();
+    await log.append(leader, 0, topic('one'));
+    const errors: Error[] = [];
+    const commits: number[] = [];
+    const sub = log.follow(0, {
+      handleLoadSnapshot: () => {},
+      handleCommit: (b) => {
+        commits.push(b.baseOffset);
+        if (b.baseOffset === 3) throw new Error('broker cannot apply this');
+      },
+      handleError: (err) => errors.push(err),
+    });
+    closers.push(() => sub.close());
+    await until(() => commits.length === 1, 10_000, 'the first batch');
+    await log.append(leader, 3, topic('two'));
+    await until(() => errors.length === 1, 10_000, 'the listener failure');
+    expect(errors[0]!.message).toBe('broker cannot apply this');
+    await log.append(leader, 6, topic('three'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(commits).toEqual([0, 3]);
+    expect(errors).toHaveLength(1);
   });
 
   it('snapshots: batches before it are deleted, etcd history compacted, and followers behind it load it', async () => {

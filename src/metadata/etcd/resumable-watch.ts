@@ -4,7 +4,8 @@
  * R + 1. When the stream breaks or its start was compacted away, or `onEvents` asks for it, the
  * follower syncs again from what it holds, and watches from the new revision. So every change is
  * seen either in a sync or as an event, never lost; the callbacks make repeats harmless (they
- * compare with what they delivered).
+ * compare with what they delivered). It stops when closed, when a callback throws, or when the
+ * client is closed.
  */
 import type { Time, Timer } from '../../common/time.js';
 import type { EtcdClient, Watch, WatchEvent } from './client.js';
@@ -96,6 +97,10 @@ export function resumableWatch(
           return;
         }
         failure = err instanceof Error ? err : new Error(String(err));
+      }
+      if (client.isClosed) {
+        closed = true;
+        return;
       }
       if (failure && !closed) {
         spec.onError?.(failure);
