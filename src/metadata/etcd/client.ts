@@ -371,10 +371,11 @@ export class EtcdClient {
     this.watches.add(watch);
     const endpoint = this.endpoints[this.preferred]!;
     // The request body stays open: it is the stream of watch requests (the create, then progress
-    // requests). etcd's gateway streams it to the watch only after `Expect: 100-continue`.
+    // requests). etcd's gateway reads it as a stream only for a request that says
+    // `Expect: 100-continue` (without it, the watch never starts); the body need not wait for
+    // the 100 Continue.
     let heard = true;
     let probing = false;
-    let continued = false;
     req = http.request(
       {
         host: endpoint.hostname,
@@ -459,12 +460,7 @@ export class EtcdClient {
       this.preferred = (this.preferred + 1) % this.endpoints.length;
       end(() => handlers.onError(new EtcdUnavailableError(`etcd watch: ${err.message}`)));
     });
-    req.on('continue', () => {
-      continued = true;
-      heard = true;
-      if (!ended) req!.write(createLine);
-    });
-    req.flushHeaders();
+    req.write(createLine);
     probe = this.time.setInterval(() => {
       if (ended) return;
       if (!heard && probing) {
@@ -479,7 +475,7 @@ export class EtcdClient {
       }
       heard = false;
       probing = true;
-      if (continued) req!.write(progressLine);
+      req!.write(progressLine);
     }, this.watchProgressIntervalMs);
     return watch;
   }
