@@ -383,7 +383,13 @@ export class EtcdClient {
         path: '/v3/watch',
         method: 'POST',
         agent: false,
-        headers: { 'content-type': 'application/json', expect: '100-continue' },
+        headers: {
+          'content-type': 'application/json',
+          expect: '100-continue',
+          // gRPC metadata `hasleader` (etcd's WithRequireLeader): a member cut off from the
+          // others' majority cancels the watch instead of keeping it quietly stale.
+          'grpc-metadata-hasleader': 'true',
+        },
       },
       (res) => {
         if (res.statusCode !== 200) {
