@@ -110,7 +110,10 @@ function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boo
   };
 }
 
-/** The broker scope a BROKER resource name addresses (the controller's rule and Kafka's messages). */
+/**
+ * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
+ * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
+ */
 function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
   const error = brokerResourceError(resourceName, ctx.metadata.nodeId);
   if (error) throw new KafkaError('INVALID_REQUEST', error);

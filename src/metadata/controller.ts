@@ -357,6 +357,7 @@ export class LocalController implements Controller {
     }
     const batch = new RecordBatch(this.current);
     const topics = request.topics.map((topicData) => {
+      // Versions 0-1 (topic names) are gone from Kafka 4's definitions; v2+ address topics by id.
       const topic = this.current.topicById(topicData.topicId);
       const partitions = topicData.partitions.map((data) => {
         const failed = (errorCode: number) => ({
