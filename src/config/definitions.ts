@@ -10,6 +10,7 @@
  */
 
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
+import { kafka4ConfigDefs } from './kafka4-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -303,6 +304,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Default min.cleanable.dirty.ratio of topics.',
   },
   ...transactionConfigDefs,
+  ...kafka4ConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [

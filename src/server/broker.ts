@@ -17,6 +17,7 @@ import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
 import { LocalController } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
+import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { allowAll } from '../security/authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -103,6 +104,7 @@ export class Broker {
       metadata: this.metadataView(),
       controller: new LocalController(this.replicaManager),
       replicas: this.replicaManager,
+      fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,

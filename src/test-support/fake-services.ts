@@ -62,6 +62,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'metadata',
   'controller',
   'replicas',
+  'fetchSessions',
   'groups',
   'transactions',
   'configs',
