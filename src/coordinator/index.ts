@@ -8,6 +8,8 @@ import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import { assignorByName } from './group/assignors.js';
+import type { TopicsView } from './group/consumer-groups.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.js';
 import { ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
@@ -22,8 +24,35 @@ export interface GroupCoordinatorDeps {
   readonly scheduler: Scheduler;
 }
 
+/** The topics KIP-848 consumer groups subscribe to, read from the replica manager when asked. */
+function topicsView(rm: ReplicaManager): TopicsView {
+  return {
+    topic(name) {
+      const t = rm.topic(name);
+      return t ? { topicId: t.topicId, numPartitions: t.partitions.length } : undefined;
+    },
+    topicName: (topicId) => rm.topicById(topicId)?.name,
+    // Internal topics are never matched by a regular expression.
+    topicNames: () =>
+      rm
+        .topics()
+        .filter((t) => !t.isInternal)
+        .map((t) => t.name),
+  };
+}
+
 export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
   const c = broker.config;
+  const assignors = (c.get('group.consumer.assignors') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = assignors.filter((a) => assignorByName(a) === undefined);
+  if (assignors.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `group.consumer.assignors: unknown assignor(s) ${unknown.join(', ') || '(none given)'} (kbroker has uniform and range)`,
+    );
+  }
   const offsetsLog = new ReplicaCoordinatorLog(broker.replicaManager, {
     topic: GROUP_METADATA_TOPIC_NAME,
     configuredPartitions: c.int('offsets.topic.num.partitions'),
@@ -47,5 +76,14 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
     broker.log,
     broker.time,
     broker.scheduler,
+    {
+      config: {
+        sessionTimeoutMs: c.int('group.consumer.session.timeout.ms'),
+        heartbeatIntervalMs: c.int('group.consumer.heartbeat.interval.ms'),
+        maxSize: c.int('group.consumer.max.size'),
+        assignors,
+      },
+      topics: topicsView(broker.replicaManager),
+    },
   );
 }

@@ -8,6 +8,7 @@ import { type ClassicGroup, GroupState, type MemberMetadata, UNKNOWN_MEMBER_ID }
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { validateConsumerGroupCommit } from './consumer-group.js';
 import type { GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
@@ -56,6 +57,19 @@ export class Offsets {
     return this.ctx.runtime
       .scheduleWriteOperation<number[]>(this.ctx.partitionFor(groupId), () => {
         const response = (codes: number[]) => ({ records: [], response: codes });
+        const consumerGroup = this.ctx.consumerGroups.get(groupId);
+        if (consumerGroup) {
+          const error = validateConsumerGroupCommit(
+            consumerGroup,
+            memberId,
+            groupInstanceId,
+            generationId,
+            false,
+            apiVersion,
+          );
+          if (error !== ErrorCode.NONE) return response(all(error));
+          return this.offsetRecords(this.ctx.getOrCreateGroup(groupId), offsets);
+        }
         let group = this.ctx.groups.get(groupId);
         if (!group) {
           if (generationId >= 0 || memberId !== UNKNOWN_MEMBER_ID || groupInstanceId !== null) {
@@ -291,6 +305,8 @@ export class Offsets {
     const now = this.ctx.time.now();
     let total = 0;
     for (const group of [...this.ctx.groups.values()]) {
+      // A consumer group's offsets stay while it has members (Kafka expires them once it is empty).
+      if ((this.ctx.consumerGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
       const expired = group.expiredOffsets(now, this.ctx.config.offsetsRetentionMs);
       total += expired.length;
       this.removeOffsets(group.groupId, expired, 'expired offsets');

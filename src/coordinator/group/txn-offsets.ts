@@ -21,6 +21,7 @@ import {
   type CoordinatorShard,
   errorCodeOf,
 } from '../runtime/coordinator-runtime.js';
+import { type ConsumerGroup, validateConsumerGroupCommit } from './consumer-group.js';
 
 export interface TxnOffset {
   topic: string;
@@ -118,6 +119,8 @@ export interface TxnOffsetsHost {
   partitionFor(groupId: string): number;
   validateGroupStatus(groupId: string | null, membershipApi: boolean): number;
   getOrCreateGroup(groupId: string): ClassicGroup;
+  /** KIP-848 consumer groups: their members commit with their member epoch. */
+  readonly consumerGroups: ReadonlyMap<string, ConsumerGroup>;
 }
 
 /** TxnOffsetCommit and transaction completion on `__consumer_offsets`. */
@@ -132,6 +135,10 @@ export class TxnOffsets {
   validate(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return status;
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup) {
+      return validateConsumerGroupCommit(consumerGroup, memberId, groupInstanceId, generationId, true, 0);
+    }
     const group = this.ctx.getOrCreateGroup(groupId);
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const staticMember = group.currentStaticMemberId(groupInstanceId);
