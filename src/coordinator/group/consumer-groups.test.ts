@@ -225,6 +225,50 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(gc.consumerGroupDescribe('nope', false, 0).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
+  it('conversions: an empty classic group with offsets becomes a consumer group, an empty consumer group classic again', async () => {
+    const { gc } = setup();
+    const entry = {
+      topic: 'orders',
+      partition: 1,
+      offset: 4,
+      leaderEpoch: -1,
+      metadata: null,
+      expireTimestamp: null,
+    };
+    expect(await gc.commitOffsets('g', '', null, -1, [entry], 9)).toEqual([ErrorCode.NONE]);
+    const r = await gc.consumerGroupHeartbeat(hb({}));
+    expect(r.errorCode).toBe(ErrorCode.NONE);
+    expect(
+      gc.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [1] }]).topics[0]!.partitions[0]!
+        .committedOffset,
+    ).toBe(4);
+    await gc.consumerGroupHeartbeat(hb({ memberEpoch: -1, topicPartitions: null }));
+    const join = {
+      groupId: 'g',
+      memberId: '',
+      groupInstanceId: null,
+      requireKnownMemberId: false,
+      supportSkippingAssignment: false,
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+      rebalanceTimeoutMs: 1000,
+      sessionTimeoutMs: 10_000,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+    };
+    const joined = await gc.joinGroup(join);
+    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    expect(gc.consumerGroup('g')).toBeUndefined();
+    expect(
+      gc.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [1] }]).topics[0]!.partitions[0]!
+        .committedOffset,
+    ).toBe(4);
+    // A classic group with members is not a consumer group.
+    expect((await gc.consumerGroupHeartbeat(hb({ memberId: 'm9' }))).errorCode).toBe(
+      ErrorCode.GROUP_ID_NOT_FOUND,
+    );
+  });
+
   it('DeleteGroups: NON_EMPTY_GROUP with members; an empty consumer group is deleted', async () => {
     const { gc } = setup();
     await gc.consumerGroupHeartbeat(hb({}));
