@@ -239,8 +239,6 @@ export function reconcile(
       partitionsPendingRevocation: new Map(),
     };
   };
-  const keepEpoch = (m: ConsumerGroupMember) =>
-    m.memberEpoch === member.memberEpoch ? { ...m, previousMemberEpoch: member.previousMemberEpoch } : m;
   switch (member.state) {
     case MemberState.STABLE:
       return member.memberEpoch !== targetEpoch
@@ -250,7 +248,7 @@ export function reconcile(
       if (ownsRevoked(owned, member.partitionsPendingRevocation)) return member;
       return next(member.memberEpoch + 1, member.assignedPartitions);
     case MemberState.UNRELEASED_PARTITIONS:
-      return keepEpoch(next(member.memberEpoch, member.assignedPartitions));
+      return next(member.memberEpoch, member.assignedPartitions);
     default:
       if (owned === null || owned.length > 0) {
         fail(
@@ -547,7 +545,9 @@ export class ConsumerGroups {
     }
     const full =
       p.memberEpoch === 0 ||
-      (p.rebalanceTimeoutMs !== -1 && p.subscribedTopicNames !== null && p.topicPartitions !== null);
+      (p.rebalanceTimeoutMs !== -1 &&
+        (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) &&
+        p.topicPartitions !== null);
     const changed = !sameAssignment(member.assignedPartitions, reconciled.assignedPartitions) || isNew;
     return {
       records,
