@@ -4,6 +4,7 @@ import {
   type FetchContext,
   FetchSessionCache,
   type FetchSessionRequest,
+  MAX_UNKNOWN_PARTITIONS_PER_SESSION,
   nextEpoch,
   type SessionPartitionRequest,
   type SessionPartitionResult,
@@ -203,6 +204,30 @@ describe('FetchSessionCache contexts', () => {
     ) as FetchContext & { kind: 'incremental' };
     expect(ctx.partitions[0]!.topic).toBe('t');
     expect(ctx.partitions[0]!.missing).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+});
+
+describe('FetchSessionCache bounds', () => {
+  it('keeps at most MAX_UNKNOWN_PARTITIONS_PER_SESSION partitions this broker does not have', () => {
+    const cache = new FetchSessionCache(10);
+    const made = (n: number, from = 0) => Array.from({ length: n }, (_, i) => part(`nope-${from + i}`, 0));
+    const first = made(800);
+    const full = cache.newContext(request({ partitions: first }), 0) as FetchContext & { kind: 'full' };
+    const unknown = () => result(-1, 0, 'UNKNOWN_TOPIC_OR_PARTITION');
+    const id = cache.createSession(full, first, first.map(unknown), 0);
+    expect(cache.get(id)!.size).toBe(800);
+    const more = made(700, 800);
+    const inc = cache.newContext(
+      request({ sessionId: id, epoch: 1, partitions: more }),
+      1,
+    ) as FetchContext & {
+      kind: 'incremental';
+    };
+    expect(inc.partitions).toHaveLength(1500);
+    const include = cache.completeIncremental(inc, inc.partitions.map(unknown));
+    expect(include!.every((x) => x)).toBe(true); // every one answered with its error
+    expect(cache.get(id)!.size).toBe(MAX_UNKNOWN_PARTITIONS_PER_SESSION);
+    expect(cache.totalPartitions).toBe(MAX_UNKNOWN_PARTITIONS_PER_SESSION);
   });
 });
 

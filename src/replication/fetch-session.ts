@@ -27,7 +27,9 @@
  * so here there is one cache of all the slots.
  *
  * Only fetch positions and the last answered high watermark / log start offset are kept per
- * partition; records stay bytes on the read path.
+ * partition; records stay bytes on the read path. Unlike Kafka, a session keeps at most
+ * MAX_UNKNOWN_PARTITIONS_PER_SESSION partitions this broker does not have, so made-up topic names
+ * or ids cannot grow it without end.
  */
 import type { ErrorName } from '../protocol/generated/errors.js';
 import type { FetchPartitionRequest } from './read.js';
@@ -38,6 +40,12 @@ export const FINAL_EPOCH = -1;
 /** Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS. */
 export const FETCH_SESSION_EVICTION_MS = 120_000;
 const INT32_MAX = 2147483647;
+/**
+ * Most partitions this broker does not have that one session keeps (answered as errors every
+ * time). Kafka keeps them all, so a client naming made-up topics could grow a session without
+ * end; the partitions of real topics are bounded by the topics themselves.
+ */
+export const MAX_UNKNOWN_PARTITIONS_PER_SESSION = 1000;
 
 /** Kafka's FetchMetadata.nextEpoch. */
 export function nextEpoch(epoch: number): number {
@@ -179,6 +187,11 @@ export class FetchSession {
     for (const f of forgotten) this.partitions.delete(partitionKey(this.usesTopicIds, f));
   }
 
+  /** Drops a partition from the session (over the unknown-partition bound). */
+  forget(p: CachedPartition): void {
+    this.partitions.delete(partitionKey(this.usesTopicIds, p));
+  }
+
   /** Moves a partition that returned records to the end of the session's order. */
   moveToEnd(p: CachedPartition): void {
     const key = partitionKey(this.usesTopicIds, p);
@@ -291,9 +304,11 @@ export class FetchSessionCache {
       return INVALID_SESSION_ID;
     }
     const session = new FetchSession(this.newSessionId(), context.privileged, context.usesTopicIds, now);
+    let unknown = 0;
     for (let i = 0; i < size; i++) {
-      const cached = new CachedPartition(partitions[i]!);
       const r = results[i]!;
+      if (isUnknown(r) && ++unknown > MAX_UNKNOWN_PARTITIONS_PER_SESSION) continue;
+      const cached = new CachedPartition(partitions[i]!);
       cached.highWatermark = r.highWatermark;
       cached.localLogStartOffset = r.logStartOffset;
       session.add(cached);
@@ -315,12 +330,16 @@ export class FetchSessionCache {
     const { session } = context;
     if (session.epoch !== nextEpoch(context.requestEpoch)) return null;
     const include = new Array<boolean>(results.length);
+    let unknown = 0;
     for (let i = 0; i < results.length; i++) {
       const p = context.partitions[i]!;
       const r = results[i]!;
       include[i] = p.mustRespond(r, true);
       if (include[i] && r.records !== null && r.records.length > 0) session.moveToEnd(p);
+      if (isUnknown(r) && ++unknown > MAX_UNKNOWN_PARTITIONS_PER_SESSION) session.forget(p);
     }
+    // The partition count changed: touch again at the time of this request.
+    if (unknown > MAX_UNKNOWN_PARTITIONS_PER_SESSION) this.touch(session, session.lastUsedMs);
     return include;
   }
 
@@ -379,6 +398,11 @@ export class FetchSessionCache {
       if (!this.sessions.has(id)) return id;
     }
   }
+}
+
+/** A partition this broker does not have (a topic or partition unknown here). */
+function isUnknown(r: SessionPartitionResult): boolean {
+  return r.error === 'UNKNOWN_TOPIC_OR_PARTITION' || r.error === 'UNKNOWN_TOPIC_ID';
 }
 
 /** Kafka's EvictableKey order: unprivileged first, then fewer partitions, then lower id. */
