@@ -238,8 +238,10 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+    /** OffsetFetch v9+: the KIP-848 member asking, checked against a consumer group. */
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
-    return this.offsets.fetchOffsets(groupId, topics);
+    return this.offsets.fetchOffsets(groupId, topics, member);
   }
 
   deleteOffsets(

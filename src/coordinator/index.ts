@@ -32,12 +32,9 @@ function topicsView(rm: ReplicaManager): TopicsView {
       return t ? { topicId: t.topicId, numPartitions: t.partitions.length } : undefined;
     },
     topicName: (topicId) => rm.topicById(topicId)?.name,
-    // Internal topics are never matched by a regular expression.
-    topicNames: () =>
-      rm
-        .topics()
-        .filter((t) => !t.isInternal)
-        .map((t) => t.name),
+    // Internal topics included: Kafka matches a regular expression against every topic of the
+    // metadata image (franz-go's Test848RegexBrokerResolves subscribes to __consumer_offsets so).
+    topicNames: () => rm.topics().map((t) => t.name),
   };
 }
 

@@ -203,6 +203,16 @@ describe('ConsumerGroupHeartbeat', () => {
         .committedOffset,
     ).toBe(7);
     expect(gc.listGroups().map((g) => g.groupType)).toEqual(['consumer']);
+    // OffsetFetch v9: a member at its epoch, an admin (no member), a stale or unknown member.
+    const orders = [{ name: 'orders', partitionIndexes: [0] }];
+    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 1 }).errorCode).toBe(ErrorCode.NONE);
+    expect(gc.fetchOffsets('g', orders, { memberId: null, memberEpoch: -1 }).errorCode).toBe(ErrorCode.NONE);
+    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 0 }).errorCode).toBe(
+      ErrorCode.STALE_MEMBER_EPOCH,
+    );
+    expect(gc.fetchOffsets('g', orders, { memberId: 'x', memberEpoch: 1 }).errorCode).toBe(
+      ErrorCode.UNKNOWN_MEMBER_ID,
+    );
   });
 
   it('a reload rebuilds the group, members, epochs and assignments from the records', async () => {

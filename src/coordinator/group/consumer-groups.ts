@@ -60,7 +60,7 @@ import { tombstoneRecords } from './persistence.js';
 export interface TopicsView {
   topic(name: string): { topicId: string; numPartitions: number } | undefined;
   topicName(topicId: string): string | undefined;
-  /** Every topic name, for regular expressions (internal topics excluded). */
+  /** Every topic name (internal ones too), for regular expressions. */
   topicNames(): readonly string[];
 }
 

@@ -163,9 +163,19 @@ export class Offsets {
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+    /** OffsetFetch v9+: the KIP-848 member asking (Kafka's ConsumerGroup.validateOffsetFetch). */
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
+      // An admin fetch names no member (epoch -1); a member must be known, at its current epoch.
+      const m = consumerGroup.members.get(member.memberId ?? '');
+      if (!m) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, topics: [] };
+      if (m.memberEpoch !== member.memberEpoch)
+        return { errorCode: ErrorCode.STALE_MEMBER_EPOCH, topics: [] };
+    }
     const group = this.ctx.groups.get(groupId);
     const toResult = (p: number, o: OffsetAndMetadata | undefined): CommittedOffset => ({
       partitionIndex: p,
