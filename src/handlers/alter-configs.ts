@@ -8,7 +8,7 @@
  * (log.retention.ms, log.segment.bytes, ...) may be set; others are INVALID_REQUEST "Cannot
  * update these configs dynamically". They become defaults of every topic without an override.
  */
-import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
+import { BrokerConfig, validateTopicConfigs } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   AlterConfigsRequest,
@@ -16,13 +16,8 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
-import {
-  brokerScope,
-  ResourceError,
-  ResourceType,
-  resourceTypeName,
-  topicResource,
-} from './describe-configs.js';
+import { errorOf, KafkaError } from '../protocol/kafka-error.js';
+import { brokerScope, ResourceType, resourceTypeName, topicResource } from './describe-configs.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
 
@@ -38,10 +33,7 @@ export function currentConfigs(
     case ResourceType.BROKER:
       return ctx.configs.dynamicConfigs(brokerScope(ctx, resourceName));
     default:
-      throw new ResourceError(
-        ErrorCode.INVALID_REQUEST,
-        `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-      );
+      throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 }
 
@@ -55,12 +47,7 @@ export function replaceConfigs(
 ): void {
   if (resourceType === ResourceType.TOPIC) {
     topicResource(ctx, resourceName);
-    try {
-      validateTopicConfigs(configs);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new ResourceError(ErrorCode.INVALID_CONFIG, err.message);
-      throw err;
-    }
+    validateTopicConfigs(configs); // a ConfigError is INVALID_CONFIG with its message
     if (!validateOnly) ctx.controller.alterTopicConfigs(resourceName, configs);
     return;
   }
@@ -68,16 +55,12 @@ export function replaceConfigs(
     const scope = brokerScope(ctx, resourceName);
     const error = BrokerConfig.validateDynamic(configs);
     if (error) {
-      const code = error.startsWith('Cannot update') ? ErrorCode.INVALID_REQUEST : ErrorCode.INVALID_CONFIG;
-      throw new ResourceError(code, error);
+      throw new KafkaError(error.startsWith('Cannot update') ? 'INVALID_REQUEST' : 'INVALID_CONFIG', error);
     }
     if (!validateOnly) ctx.controller.alterBrokerConfigs(scope, configs);
     return;
   }
-  throw new ResourceError(
-    ErrorCode.INVALID_REQUEST,
-    `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-  );
+  throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
 }
 
 /** Runs `fn` for one resource and turns its expected failures into (errorCode, errorMessage). */
@@ -86,9 +69,9 @@ export function resourceOutcome(fn: () => void): { errorCode: number; errorMessa
     fn();
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (err) {
-    if (err instanceof ResourceError) return { errorCode: err.errorCode, errorMessage: err.errorMessage };
-    if (err instanceof ConfigError) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message };
-    throw err;
+    if (!(err instanceof KafkaError)) throw err;
+    const { code, message } = errorOf(err);
+    return { errorCode: code, errorMessage: message };
   }
 }
 
@@ -106,8 +89,8 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
       ...resourceOutcome(() => {
         const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
         if (nulls.length > 0) {
-          throw new ResourceError(
-            ErrorCode.INVALID_CONFIG,
+          throw new KafkaError(
+            'INVALID_CONFIG',
             `Null value not supported for topic configs: ${nulls.join(',')}`,
           );
         }

@@ -2,6 +2,7 @@
  * DescribeTransactions (key 65), v0: state, timeout, start time, producer id/epoch and partitions of
  * each transactional id (`kafka-transactions describe`). An unknown id gets TRANSACTIONAL_ID_NOT_FOUND.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeTransactionsRequest,
   type DescribeTransactionsRequestData,
@@ -24,7 +25,10 @@ export const describeTransactionsHandler = defineHandler<
     const tc = ctx.transactions;
     return {
       throttleTimeMs: 0,
-      transactionStates: req.transactionalIds.map((id) => tc.describeTransaction(id)),
+      transactionStates: req.transactionalIds.map((id) => {
+        const { error, ...described } = tc.describeTransaction(id);
+        return { errorCode: ErrorCode[error], ...described };
+      }),
     };
   },
 });

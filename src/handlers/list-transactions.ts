@@ -3,6 +3,7 @@
  * producer id and state, filtered by states (unknown names are echoed in unknownStateFilters) and
  * producer ids; v1 adds durationFilter (only transactions running at least that many ms; -1 = all).
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ListTransactionsRequest,
   type ListTransactionsRequestData,
@@ -22,11 +23,11 @@ export const listTransactionsHandler = defineHandler<
   request: ListTransactionsRequest,
   response: ListTransactionsResponse,
   handle(ctx, req) {
-    const r = ctx.transactions.listTransactions(
+    const { error, ...r } = ctx.transactions.listTransactions(
       req.stateFilters,
       req.producerIdFilters,
       req.durationFilter ?? -1,
     );
-    return { throttleTimeMs: 0, ...r };
+    return { throttleTimeMs: 0, errorCode: ErrorCode[error], ...r };
   },
 });

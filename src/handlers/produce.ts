@@ -39,7 +39,7 @@ import {
   readProducerId,
 } from '../protocol/record-batch.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
-import { unexpectedPartitionError } from '../replication/partition-error.js';
+import { partitionErrorOf } from '../replication/partition-error.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
@@ -122,7 +122,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
           return check(ctx, t.name!, p.index, p.records as Buffer | null, req.transactionalId ?? null);
         } catch (err) {
           ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
-          return failed(p.index, unexpectedPartitionError(err));
+          return failed(p.index, partitionErrorOf(err).error);
         }
       }),
     );

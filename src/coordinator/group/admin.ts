@@ -12,7 +12,7 @@ import {
   type ConsumerProtocolSubscriptionData,
 } from '../../protocol/generated/messages.js';
 import { CONSUMER_PROTOCOL_TYPE, GroupState } from '../group-metadata.js';
-import { errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import type { Assignment, ConsumerGroup } from './consumer-group.js';
 import type { ConsumerGroups, TopicsView } from './consumer-groups.js';
 import { EMPTY, type GroupContext } from './context.js';
@@ -151,7 +151,7 @@ export class GroupAdmin {
     const answer = (errorCode: number) => ({ groupId, errorCode });
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return Promise.resolve(answer(status));
-    const failed = (err: unknown) => answer(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    const failed = (err: unknown) => answer(ErrorCode[coordinatorErrorOf(err)]);
     return this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
         const consumerGroup = this.ctx.consumerGroups.get(groupId);

@@ -32,9 +32,10 @@
 import type { Timer } from '../../common/time.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
-import { CoordinatorError, errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { type AssignorMember, assignorByName } from './assignors.js';
 import {
   type Assignment,
@@ -315,7 +316,7 @@ export class ConsumerGroups {
     }
     const status = this.ctx.validateGroupStatus(p.groupId, true);
     if (status !== ErrorCode.NONE) return Promise.resolve(error(status, null));
-    const failed = (err: unknown) => error(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE), null);
+    const failed = (err: unknown) => error(ErrorCode[coordinatorErrorOf(err)], null);
     return this.ctx.runtime
       .scheduleWriteOperation<ConsumerGroupHeartbeatResult>(this.ctx.partitionFor(p.groupId), () => {
         try {
@@ -328,7 +329,7 @@ export class ConsumerGroups {
         }
       })
       .catch((err: unknown) => {
-        if (err instanceof CoordinatorError) return failed(err);
+        if (err instanceof KafkaError) return failed(err);
         throw err;
       });
   }
