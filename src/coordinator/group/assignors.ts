@@ -51,12 +51,6 @@ function add(a: Assignment, topicId: string, partition: number): void {
   s.add(partition);
 }
 
-function count(a: Assignment): number {
-  let n = 0;
-  for (const s of a.values()) n += s.size;
-  return n;
-}
-
 function byId(members: readonly AssignorMember[]): AssignorMember[] {
   return [...members].sort((x, y) => (x.memberId < y.memberId ? -1 : x.memberId > y.memberId ? 1 : 0));
 }
@@ -86,12 +80,25 @@ export const uniformAssignor: ServerAssignor = {
   assign(members, partitionCounts) {
     const sorted = byId(members);
     const out = new Map<string, Assignment>(sorted.map((m) => [m.memberId, new Map()]));
-    const eligible = (topicId: string) => sorted.filter((m) => m.subscribedTopicIds.has(topicId));
+    const counts = new Map<string, number>(sorted.map((m) => [m.memberId, 0]));
+    const give = (memberId: string, topicId: string, p: number) => {
+      add(out.get(memberId)!, topicId, p);
+      counts.set(memberId, counts.get(memberId)! + 1);
+    };
+    // Who may take each topic, computed once.
+    const eligibleByTopic = new Map<string, AssignorMember[]>();
+    for (const topicId of partitionCounts.keys()) {
+      eligibleByTopic.set(
+        topicId,
+        sorted.filter((m) => m.subscribedTopicIds.has(topicId)),
+      );
+    }
     // Each member's fair share: the partitions it could take, split among those who could take them.
     let totalEligible = 0;
-    for (const [topicId, n] of partitionCounts) if (eligible(topicId).length > 0) totalEligible += n;
+    for (const [topicId, n] of partitionCounts)
+      if (eligibleByTopic.get(topicId)!.length > 0) totalEligible += n;
     const share = sorted.length === 0 ? 0 : Math.ceil(totalEligible / sorted.length);
-    const owner = new Map<string, string>(); // "topic:partition" → member
+    const owned = new Set<string>(); // "topic:partition"
     // 1. Stickiness: keep what is still subscribed and exists, up to the share.
     for (const m of sorted) {
       for (const [topicId, ps] of m.current) {
@@ -99,42 +106,47 @@ export const uniformAssignor: ServerAssignor = {
         if (n === undefined || !m.subscribedTopicIds.has(topicId)) continue;
         for (const p of [...ps].sort((a, b) => a - b)) {
           const k = `${topicId}:${p}`;
-          if (p >= n || owner.has(k) || count(out.get(m.memberId)!) >= share) continue;
-          owner.set(k, m.memberId);
-          add(out.get(m.memberId)!, topicId, p);
+          if (p >= n || owned.has(k) || counts.get(m.memberId)! >= share) continue;
+          owned.add(k);
+          give(m.memberId, topicId, p);
         }
       }
     }
     // 2. The rest to the eligible member with the fewest partitions.
     for (const [topicId, n] of [...partitionCounts].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const subs = eligible(topicId);
+      const subs = eligibleByTopic.get(topicId)!;
       if (subs.length === 0) continue;
       for (let p = 0; p < n; p++) {
-        const k = `${topicId}:${p}`;
-        if (owner.has(k)) continue;
+        if (owned.has(`${topicId}:${p}`)) continue;
         let best = subs[0]!;
-        for (const m of subs) if (count(out.get(m.memberId)!) < count(out.get(best.memberId)!)) best = m;
-        owner.set(k, best.memberId);
-        add(out.get(best.memberId)!, topicId, p);
+        for (const m of subs) if (counts.get(m.memberId)! < counts.get(best.memberId)!) best = m;
+        give(best.memberId, topicId, p);
       }
     }
-    // 3. Balance: move a partition to an eligible member holding at least two fewer.
-    for (let moved = true, rounds = 0; moved && rounds < 10_000; rounds++) {
+    // 3. Balance: move a partition to an eligible member holding at least two fewer, until none
+    // can move (each move narrows the gap, so this ends; bounded by the partition count anyway).
+    let budget = totalEligible * 2 + 1;
+    for (let moved = true; moved && budget > 0; budget--) {
       moved = false;
       for (const from of sorted) {
         const fromA = out.get(from.memberId)!;
         for (const [topicId, ps] of fromA) {
-          for (const to of eligible(topicId)) {
-            const toA = out.get(to.memberId)!;
-            if (count(fromA) - count(toA) < 2) continue;
-            const p = Math.max(...ps);
-            ps.delete(p);
-            if (ps.size === 0) fromA.delete(topicId);
-            add(toA, topicId, p);
-            moved = true;
-            break;
+          let to: AssignorMember | undefined;
+          for (const m of eligibleByTopic.get(topicId)!) {
+            if (
+              counts.get(from.memberId)! - counts.get(m.memberId)! >= 2 &&
+              (!to || counts.get(m.memberId)! < counts.get(to.memberId)!)
+            )
+              to = m;
           }
-          if (moved) break;
+          if (!to) continue;
+          const p = Math.max(...ps);
+          ps.delete(p);
+          if (ps.size === 0) fromA.delete(topicId);
+          counts.set(from.memberId, counts.get(from.memberId)! - 1);
+          give(to.memberId, topicId, p);
+          moved = true;
+          break;
         }
         if (moved) break;
       }

@@ -307,6 +307,22 @@ describe('server-side assignors', () => {
     expect([...out.get('y')!.get('b')!]).toEqual([0, 1]);
   });
 
+  it('uniform at scale: 200 members, 2,000 partitions, every partition once, shares within one', () => {
+    const many = new Map(Array.from({ length: 20 }, (_, t) => [`t${t}`, 100] as [string, number]));
+    const ids = [...many.keys()];
+    const members = Array.from({ length: 200 }, (_, i) => member(`m${String(i).padStart(3, '0')}`, ids));
+    const t0 = performance.now();
+    const out = uniformAssignor.assign(members, many);
+    const ms = performance.now() - t0;
+    const sizes = [...out.values()].map((a) => [...a.values()].reduce((n, s) => n + s.size, 0));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+    const seen = new Set<string>();
+    for (const a of out.values()) for (const [t, ps] of a) for (const p of ps) seen.add(`${t}:${p}`);
+    expect(seen.size).toBe(2000);
+    console.log(`uniform: 200 members x 2,000 partitions in ${ms.toFixed(1)} ms`);
+  });
+
   it('uniform: balanced, and sticky when a member joins', () => {
     const one = uniformAssignor.assign([member('x', ['a', 'b'])], counts);
     expect([...one.get('x')!.values()].reduce((n, s) => n + s.size, 0)).toBe(7);
