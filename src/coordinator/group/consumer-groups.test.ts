@@ -203,6 +203,15 @@ describe('ConsumerGroupHeartbeat', () => {
         .committedOffset,
     ).toBe(7);
     expect(gc.listGroups().map((g) => g.groupType)).toEqual(['consumer']);
+    // OffsetDelete: not the offsets of a subscribed topic while the group has members.
+    const other = { ...entry, topic: 'payments' };
+    expect(await gc.commitOffsets('g', 'm1', null, 1, [other], 9)).toEqual([ErrorCode.NONE]);
+    expect(
+      await gc.deleteOffsets('g', [
+        { topic: 'orders', partition: 0 },
+        { topic: 'payments', partition: 0 },
+      ]),
+    ).toEqual({ errorCode: 0, partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC, ErrorCode.NONE] });
     // OffsetFetch v9: a member at its epoch, an admin (no member), a stale or unknown member.
     const orders = [{ name: 'orders', partitionIndexes: [0] }];
     expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 1 }).errorCode).toBe(ErrorCode.NONE);

@@ -225,7 +225,19 @@ export class Offsets {
           const group = this.ctx.groups.get(groupId);
           if (!group || group.is(GroupState.Dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
           let eligible: boolean[];
-          if (group.is(GroupState.Empty)) {
+          const consumerGroup = this.ctx.consumerGroups.get(groupId);
+          if (consumerGroup && consumerGroup.members.size > 0) {
+            // A KIP-848 group keeps the offsets of the topics its members subscribe to.
+            const subscribed = new Set<string>();
+            for (const m of consumerGroup.members.values()) {
+              for (const t of m.subscribedTopicNames) subscribed.add(t);
+              if (m.subscribedTopicRegex) {
+                for (const t of consumerGroup.resolvedRegexes.get(m.subscribedTopicRegex) ?? [])
+                  subscribed.add(t);
+              }
+            }
+            eligible = partitions.map((p) => !subscribed.has(p.topic));
+          } else if (group.is(GroupState.Empty)) {
             eligible = partitions.map(() => true);
           } else if (group.protocolType === 'consumer') {
             eligible = partitions.map((p) => !group.isSubscribedToTopic(p.topic));
