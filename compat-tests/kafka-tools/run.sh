@@ -135,6 +135,25 @@ f_consumer_groups_reset() {
   records "$WORK/again.txt" | sort | diff "$WORK/keyed.expected" -
 }
 
+# KIP-848: the console consumer with group.protocol=consumer (ConsumerGroupHeartbeat), then
+# kafka-consumer-groups describing it (ConsumerGroupDescribe + offsets) and listing by type.
+f_consumer_groups_848() {
+  tool kafka-console-consumer.sh --bootstrap-server "$B" --topic orders --from-beginning --group g848 \
+    --command-property group.protocol=consumer \
+    --property print.key=true --max-messages 30 --timeout-ms 20000 >"$WORK/g848.txt"
+  records "$WORK/g848.txt" | sort | diff "$WORK/keyed.expected" - || fail "consumed records differ from produced"
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group g848 | tee "$WORK/cg848.txt"
+  [ "$(awk '$2=="orders" && $4==$5 && $6==0' "$WORK/cg848.txt" | wc -l)" -eq 3 ] || fail "not 3 partitions with lag 0"
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --describe --group g848 --state | tee "$WORK/cg848s.txt"
+  # ConsumerGroupDescribe's assignor (the broker's "uniform"), where a classic group shows its protocol.
+  awk '$1=="g848" && $4=="uniform" && $5=="Empty"' "$WORK/cg848s.txt" | grep -q . || fail "describe --state: not the consumer group"
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --list --type consumer | tee "$WORK/cgl848.txt"
+  grep -q "^g848 " "$WORK/cgl848.txt" || fail "--list --type consumer lacks g848"
+  ! grep -q "^g " "$WORK/cgl848.txt" || fail "--list --type consumer lists the classic group g"
+  tool kafka-consumer-groups.sh --bootstrap-server "$B" --list --type classic | tee "$WORK/cglc.txt"
+  grep -q "^g " "$WORK/cglc.txt" || fail "--list --type classic lacks g"
+}
+
 f_configs_describe() {
   tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type topics --entity-name orders | tee "$WORK/cfg.txt"
   grep -q "Dynamic configs for topic orders" "$WORK/cfg.txt"
@@ -297,6 +316,7 @@ compat_feature console-consumer-group f_console_consumer_group
 compat_feature consumer-groups-describe f_consumer_groups_describe
 compat_feature consumer-groups-list f_consumer_groups_list
 compat_feature consumer-groups-reset f_consumer_groups_reset
+compat_feature consumer-groups-848 f_consumer_groups_848
 compat_feature configs-describe f_configs_describe
 compat_feature configs-alter f_configs_alter
 compat_feature producer-perf-test f_producer_perf_test

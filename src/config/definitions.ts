@@ -10,6 +10,7 @@
  */
 
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
+import { kafka4ConfigDefs } from './kafka4-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -310,6 +311,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Bytes the metadata log (__cluster_metadata/) may hold before the image is written as a snapshot and the log starts empty.',
   },
   ...transactionConfigDefs,
+  ...kafka4ConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [

@@ -78,13 +78,17 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
       // Kafka answers the set of requested topics: a topic named twice is answered once.
       const seen = new Set<string>();
       const requested = req.topics!.filter((t) => {
-        const k = t.name == null ? `id:${t.topicId}` : `name:${t.name}`;
+        const byId =
+          t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID);
+        const k = byId ? `id:${t.topicId}` : `name:${t.name}`;
         if (seen.has(k)) return false;
         seen.add(k);
         return true;
       });
       topics = requested.map((t) => {
-        if (t.name == null) {
+        // A topic id asks by id, whatever the name says (the Java client leaves it "", as Kafka's
+        // default): Kafka uses the ids as soon as the request has one.
+        if (t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID)) {
           const byId = t.topicId ? md.topicById(t.topicId) : undefined;
           return byId
             ? describeTopic(byId)

@@ -3,7 +3,8 @@
  * v1: per-partition errors only; v2 top-level errorCode and topics=null for every committed
  * offset of the group; v3 throttle time; v5 committedLeaderEpoch; v6 flexible; v7 requireStable;
  * v8+ batched `groups` layout, one result per group; v9 memberId/memberEpoch (KIP-848 members
- * only: a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
+ * only: a consumer group answers UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH for a member not at its
+ * epoch; a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
  * A partition without a committed offset answers -1 with no error. requireStable (KIP-447, v7+,
  * sent by read_committed consumers): a partition of the group with a transactional offset commit
  * still pending (TxnOffsetCommit whose transaction has no marker yet) answers
@@ -60,8 +61,12 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
     const v = ctx.apiVersion;
     const coordinator = ctx.groups;
     const requireStable = v >= 7 && req.requireStable === true;
-    const fetch = (groupId: string, topics: Parameters<GroupCoordinator['fetchOffsets']>[1]) => {
-      const r = coordinator.fetchOffsets(groupId, topics);
+    const fetch = (
+      groupId: string,
+      topics: Parameters<GroupCoordinator['fetchOffsets']>[1],
+      member?: { memberId: string | null; memberEpoch: number },
+    ) => {
+      const r = coordinator.fetchOffsets(groupId, topics, member);
       return requireStable ? markUnstable(groupId, r, coordinator) : r;
     };
     if (v >= 8) {
@@ -70,7 +75,9 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
         groups: (req.groups ?? []).map((g) => {
           // v10's topic ids are not served: v8–9 always carry topic names.
           const topics = g.topics?.map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes }));
-          const r = fetch(g.groupId, topics ?? null);
+          const member =
+            v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
+          const r = fetch(g.groupId, topics ?? null, member);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };

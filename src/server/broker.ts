@@ -9,7 +9,7 @@ import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
+import { createGroupCoordinator, type GroupCoordinator, type TopicsView } from '../coordinator/index.js';
 import {
   createTransactionCoordinator,
   type TransactionCoordinator,
@@ -19,6 +19,7 @@ import { allHandlers } from '../handlers/index.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
+import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { allowAll } from '../security/authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -70,6 +71,19 @@ export class Broker {
     partitionCount: (topic: string) => this.image.topic(topic)?.partitions.length,
     createTopic: (name: string, numPartitions: number, configs: Record<string, string>) =>
       this.controller.createTopic(name, numPartitions, configs),
+  };
+  /**
+   * What KIP-848 consumer groups subscribe to: every topic of the image, internal ones too (Kafka
+   * matches a regular expression against every topic; franz-go's Test848RegexBrokerResolves
+   * subscribes to __consumer_offsets so).
+   */
+  readonly topics: TopicsView = {
+    topic: (name) => {
+      const t = this.image.topic(name);
+      return t ? { topicId: t.topicId, numPartitions: t.partitions.length } : undefined;
+    },
+    topicName: (topicId) => this.image.topicById(topicId)?.name,
+    topicNames: () => this.image.topics().map((t) => t.name),
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
@@ -128,6 +142,7 @@ export class Broker {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
+      fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,

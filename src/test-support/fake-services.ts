@@ -65,6 +65,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'metadata',
   'controller',
   'replicas',
+  'fetchSessions',
   'groups',
   'transactions',
   'configs',
