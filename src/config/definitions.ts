@@ -10,6 +10,7 @@
  */
 
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
+import { securityConfigDefs } from './security-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -303,6 +304,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Default min.cleanable.dirty.ratio of topics.',
   },
   ...transactionConfigDefs,
+  ...securityConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [
@@ -495,8 +497,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'controller.quorum.voters',
   'controller.quorum.bootstrap.servers',
   'controller.listener.names',
-  'inter.broker.listener.name',
-  'listener.security.protocol.map',
   'security.inter.broker.protocol',
   'zookeeper.connect',
   'zookeeper.connection.timeout.ms',

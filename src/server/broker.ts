@@ -3,11 +3,13 @@
  * `Broker.start()` recovers storage, then listens; `close()` stops accepting, lets in-flight
  * requests finish, flushes and closes every log (writing the clean-shutdown marker).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
-import type { BrokerConfig } from '../config/broker-config.js';
+import { type BrokerConfig, ConfigError, type ListenerEndpoint } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
 import {
   createTransactionCoordinator,
@@ -18,10 +20,13 @@ import { allHandlers } from '../handlers/index.js';
 import { LocalController } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
-import { allowAll } from '../security/authorizer.js';
+import { type Authorizer, allowAll } from '../security/authorizer.js';
+import { FileSecurityStore, type SecurityStore } from '../security/security-store.js';
+import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/standard-authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionSecurity } from './connection.js';
+import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -56,9 +61,13 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
-  private readonly server: Server;
+  /** SCRAM credentials and ACLs (kbroker-security.json in the log dir). */
+  readonly securityStore: SecurityStore;
+  /** One server per entry of `listeners`, in order. */
+  private readonly listenerServers: ListenerServer[];
+  /** Listener name → bound port. */
+  private readonly boundPorts = new Map<string, number>();
   private readonly connections = new Set<Connection>();
-  private boundPort = 0;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
 
@@ -99,6 +108,7 @@ export class Broker {
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
     );
+    this.securityStore = new FileSecurityStore(join(this.logManager.dataDir, 'kbroker-security.json'));
     this.services = {
       metadata: this.metadataView(),
       controller: new LocalController(this.replicaManager),
@@ -106,12 +116,43 @@ export class Broker {
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,
-      authorizer: allowAll,
+      authorizer: this.createAuthorizer(),
+      securityStore: this.securityStore,
       time: this.time,
       log: this.log,
       apiVersions: () => this.handlers.apiVersions(),
     };
-    this.server = createServer((socket) => this.accept(socket));
+    this.listenerServers = config.endpoints.map((endpoint) =>
+      createListenerServer(
+        endpoint,
+        {
+          config,
+          log: this.log,
+          time: this.time,
+          store: this.securityStore,
+          onAuthenticationFailure: (listener, remote, why) => {
+            this.metrics.failedAuthentications++;
+            this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
+          },
+        },
+        (socket, ep, security) => this.accept(socket, ep, security),
+      ),
+    );
+  }
+
+  /** authorizer.class.name: empty allows everything; Kafka's StandardAuthorizer keeps ACLs. */
+  private createAuthorizer(): Authorizer {
+    const className = this.config.string('authorizer.class.name').trim();
+    if (className === '') return allowAll;
+    if (className !== STANDARD_AUTHORIZER_CLASS) {
+      throw new ConfigError(
+        `Invalid value ${className} for configuration authorizer.class.name: kbroker provides ${STANDARD_AUTHORIZER_CLASS} only`,
+      );
+    }
+    return new StandardAuthorizer(this.securityStore, {
+      superUsers: this.config.get('super.users'),
+      allowEveryoneIfNoAclFound: this.config.bool('allow.everyone.if.no.acl.found'),
+    });
   }
 
   /** The metadata of this one-broker cluster: itself, its topics, and itself as controller. */
@@ -124,7 +165,10 @@ export class Broker {
       },
       nodeId: this.nodeId,
       controllerId: this.nodeId,
-      brokers: () => [{ nodeId: broker.nodeId, ...broker.advertised, rack: null }],
+      brokers: (listenerName) => {
+        const address = broker.advertisedFor(listenerName);
+        return address ? [{ nodeId: broker.nodeId, ...address, rack: null }] : [];
+      },
       registeredBrokerIds: () => [broker.nodeId],
       topics: () => rm.topics(),
       topic: (name) => rm.topic(name),
@@ -140,17 +184,25 @@ export class Broker {
     return this.logManager.clusterId;
   }
 
-  /** The port actually bound (differs from the configured one when that was 0). */
+  /** The port actually bound by the first listener (differs from the configured one when that was 0). */
   get port(): number {
-    return this.boundPort;
+    return this.boundPorts.get(this.config.listeners[0]!.name) ?? 0;
   }
 
-  /** Host and port given to clients in Metadata. */
+  /** The port a listener bound, by its name. */
+  listenerPort(listenerName: string): number | undefined {
+    return this.boundPorts.get(listenerName);
+  }
+
+  /** Host and port given to clients of the first listener in Metadata. */
   get advertised(): { host: string; port: number } {
-    const adv = this.config.advertisedListeners[0]!;
-    const host = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? '127.0.0.1' : adv.host;
-    const explicit = this.config.get('advertised.listeners') != null;
-    return { host, port: explicit && adv.port !== 0 ? adv.port : this.boundPort };
+    const first = this.config.advertisedListeners[0]!.name;
+    return advertisedAddress(this.config, first, this.boundPorts.get(first) ?? 0)!;
+  }
+
+  /** Where clients of a listener reach this broker (Metadata answers each listener with its own). */
+  advertisedFor(listenerName: string): { host: string; port: number } | undefined {
+    return advertisedAddress(this.config, listenerName, this.boundPorts.get(listenerName) ?? 0);
   }
 
   static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
@@ -162,21 +214,23 @@ export class Broker {
   }
 
   private async listen(): Promise<void> {
-    const l = this.config.listeners[0]!;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
-        this.server.off('error', reject);
-        resolve();
+    for (const { endpoint: l, server } of this.listenerServers) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    const addr = this.server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : l.port;
-    this.log.info(`listener ${l.name} bound to ${l.host || '0.0.0.0'}:${this.boundPort}`, {
-      listener: l.name,
-      host: l.host,
-      port: this.boundPort,
-    });
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : l.port;
+      this.boundPorts.set(l.name, port);
+      this.log.info(`listener ${l.name} (${l.securityProtocol}) bound to ${l.host || '0.0.0.0'}:${port}`, {
+        listener: l.name,
+        host: l.host,
+        port,
+      });
+    }
     this.schedule('log.retention.check.interval.ms', () => {
       this.replicaManager
         .applyRetention()
@@ -206,12 +260,12 @@ export class Broker {
     this.scheduler.schedule(intervalConfig, this.config.int(intervalConfig), task);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this, this.config.listeners[0]!.name);
+    const conn = new Connection(socket, this, endpoint.name, security);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;
   }
@@ -229,7 +283,7 @@ export class Broker {
 
   /** Accepting connections: true from start until close begins. */
   get listening(): boolean {
-    return this.server.listening && !this.closing;
+    return this.listenerServers.every((l) => l.server.listening) && !this.closing;
   }
 
   /**
@@ -259,7 +313,9 @@ export class Broker {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.scheduler.shutdown();
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = Promise.all(
+      this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
+    );
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();

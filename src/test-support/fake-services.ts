@@ -15,7 +15,7 @@ import type { ApiHandler, BrokerServices, RequestContext } from '../handlers/han
 import { codecFor, Reader, Writer } from '../protocol/codec.js';
 import { Partition } from '../replication/partition.js';
 import type { TopicInfo } from '../replication/replica-manager.js';
-import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import { ANONYMOUS, allowAll, type KafkaPrincipal } from '../security/authorizer.js';
 import type { Log } from '../storage/log.js';
 
 /** Property names that test frameworks and `await` probe on any object; never "not provided". */
@@ -66,6 +66,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'transactions',
   'configs',
   'authorizer',
+  'securityStore',
   'time',
   'log',
   'apiVersions',
@@ -85,6 +86,8 @@ export function fakeContext(options: FakeContextOptions = {}): RequestContext {
     clientId: options.clientId === undefined ? 'test-client' : options.clientId,
     remote: options.remote ?? '127.0.0.1:50000',
     signal: options.signal ?? new AbortController().signal,
+    // No authorizer configured, as a broker by default: every handler passes the hook.
+    authorizer: allowAll,
   };
   for (const name of SERVICES) {
     const given = options[name];
