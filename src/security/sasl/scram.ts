@@ -109,6 +109,8 @@ export class ScramSaslServer implements SaslServer {
   constructor(
     readonly mechanism: ScramMechanismName,
     private readonly lookup: ScramCredentialLookup,
+    /** The server's part of the nonce (random; fixed only by tests of RFC 7677's example). */
+    private readonly serverNonce: () => string = () => randomBytes(24).toString('base64url'),
   ) {}
 
   evaluateResponse(token: Buffer): Buffer | null {
@@ -144,7 +146,7 @@ export class ScramSaslServer implements SaslServer {
       );
     }
     this.credential = credential;
-    this.nonce = clientNonce + randomBytes(24).toString('base64url');
+    this.nonce = clientNonce + this.serverNonce();
     this.serverFirst = `r=${this.nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
     this.state = 'RECEIVE_CLIENT_FINAL_MESSAGE';
     return Buffer.from(this.serverFirst, 'utf8');
