@@ -7,6 +7,8 @@
  * BROKER (this broker's id, or "" for the cluster default): only Kafka's dynamic broker configs
  * (log.retention.ms, log.segment.bytes, ...) may be set; others are INVALID_REQUEST "Cannot
  * update these configs dynamically". They become defaults of every topic without an override.
+ * Authorization: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -16,8 +18,10 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll } from './authz.js';
 import {
   brokerScope,
+  configsAuthorizationError,
   ResourceError,
   ResourceType,
   resourceTypeName,
@@ -103,17 +107,20 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
     const responses = req.resources.map((res) => ({
       resourceType: res.resourceType,
       resourceName: res.resourceName,
-      ...resourceOutcome(() => {
-        const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
-        if (nulls.length > 0) {
-          throw new ResourceError(
-            ErrorCode.INVALID_CONFIG,
-            `Null value not supported for topic configs: ${nulls.join(',')}`,
-          );
-        }
-        const configs = Object.fromEntries(res.configs.map((c) => [c.name, c.value!.trim()]));
-        replaceConfigs(ctx, res.resourceType, res.resourceName, configs, req.validateOnly);
-      }),
+      ...((allowsAll(ctx)
+        ? null
+        : configsAuthorizationError(ctx, res.resourceType, res.resourceName, 'ALTER_CONFIGS')) ??
+        resourceOutcome(() => {
+          const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
+          if (nulls.length > 0) {
+            throw new ResourceError(
+              ErrorCode.INVALID_CONFIG,
+              `Null value not supported for topic configs: ${nulls.join(',')}`,
+            );
+          }
+          const configs = Object.fromEntries(res.configs.map((c) => [c.name, c.value!.trim()]));
+          replaceConfigs(ctx, res.resourceType, res.resourceName, configs, req.validateOnly);
+        })),
     }));
     return { throttleTimeMs: 0, responses };
   },

@@ -4,6 +4,7 @@
  * Kafka's messages: duplicate names INVALID_REQUEST, unknown topics
  * UNKNOWN_TOPIC_OR_PARTITION, a count that is not an increase INVALID_PARTITIONS, assignments
  * that do not match INVALID_REPLICA_ASSIGNMENT. validate_only checks without changing anything.
+ * Authorization: ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   type CreatePartitionsResponseCreatePartitionsTopicResult,
   type CreatePartitionsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
 import { duplicateNames, manualAssignmentError, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
@@ -69,6 +71,14 @@ export const createPartitionsHandler = defineHandler<
     }));
     for (const t of req.topics) {
       if (dups.has(t.name)) continue;
+      if (!allowsAll(ctx) && !authorize(ctx, 'ALTER', 'TOPIC', t.name)) {
+        results.push({
+          name: t.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: 'The topic authorization is failed.',
+        });
+        continue;
+      }
       const error = check(ctx, t);
       if (error) {
         results.push({ name: t.name, errorCode: error[0], errorMessage: error[1] });

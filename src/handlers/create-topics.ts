@@ -10,6 +10,9 @@
  * INVALID_REPLICA_ASSIGNMENT), replication factor (INVALID_REPLICATION_FACTOR: one broker can
  * hold one replica) and partition count (INVALID_PARTITIONS). Internal topic names are refused:
  * the coordinators create theirs.
+ * Authorization: CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED,
+ * "Authorization failed."); the created topic's configs only with DESCRIBE_CONFIGS on it
+ * (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
@@ -24,6 +27,7 @@ import {
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
 import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
+import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import { describeTopicConfigs } from './describe-configs.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
@@ -152,11 +156,22 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
       replicationFactor: -1,
       configs: null,
     });
+    const open = allowsAll(ctx);
+    const clusterCreate = open || authorizeCluster(ctx, 'CREATE');
     for (const t of req.topics) {
       if (dups.has(t.name)) {
         if (!reported.has(t.name))
           topics.push(error(t.name, fail(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
         reported.add(t.name);
+        continue;
+      }
+      if (!clusterCreate && !authorize(ctx, 'CREATE', 'TOPIC', t.name)) {
+        topics.push({
+          ...error(t.name, fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.')),
+          topicConfigErrorCode: authorize(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', t.name)
+            ? ErrorCode.NONE
+            : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        });
         continue;
       }
       const plan = checkTopic(ctx, t);
@@ -167,6 +182,20 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
       let topicId = 'AAAAAAAAAAAAAAAAAAAAAA';
       if (!req.validateOnly) {
         topicId = ctx.controller.createTopic(t.name, plan.partitions, plan.configs).topicId;
+      }
+      const describeConfigs = open || authorize(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', t.name);
+      if (!describeConfigs) {
+        topics.push({
+          name: t.name,
+          topicId,
+          errorCode: ErrorCode.NONE,
+          errorMessage: null,
+          topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          numPartitions: plan.partitions,
+          replicationFactor: plan.replicationFactor,
+          configs: null,
+        });
+        continue;
       }
       topics.push({
         name: t.name,

@@ -12,6 +12,8 @@
  * with no error message, as Kafka's ConfigHelper answers.
  * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
  * resources, answered INVALID_REQUEST "Unsupported resource type".
+ * Authorization: DESCRIBE_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
@@ -31,11 +33,40 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
-import type { BrokerServices } from './handler.js';
+import { allowsAll, authorize, authorizeCluster } from './authz.js';
+import type { BrokerServices, RequestContext } from './handler.js';
 import { defineHandler } from './handler.js';
 import { UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
 
 /** ConfigResource.Type ids. */
+/**
+ * Kafka's configsAuthorizationApiError: a TOPIC's configs need `operation` on the topic, a BROKER's
+ * (and BROKER_LOGGER's) on the cluster; null when allowed.
+ */
+export function configsAuthorizationError(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  operation: 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS',
+): { errorCode: number; errorMessage: string } | null {
+  if (resourceType === ResourceType.TOPIC) {
+    return authorize(ctx, operation, 'TOPIC', resourceName)
+      ? null
+      : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) {
+    return authorizeCluster(ctx, operation)
+      ? null
+      : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  if (resourceType === ResourceType.GROUP) {
+    return authorize(ctx, operation, 'GROUP', resourceName)
+      ? null
+      : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.' };
+  }
+  return null;
+}
+
 export const ResourceType = {
   UNKNOWN: 0,
   TOPIC: 2,
@@ -207,6 +238,10 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
   handle(ctx, req) {
     const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      const denied = allowsAll(ctx)
+        ? null
+        : configsAuthorizationError(ctx, res.resourceType, res.resourceName, 'DESCRIBE_CONFIGS');
+      if (denied) return { ...base, ...denied, configs: [] };
       try {
         // Null or empty: every config (Kafka's ConfigHelper.createResponseConfig).
         const keys =

@@ -1,13 +1,17 @@
 /**
  * DescribeTransactions (key 65), v0: state, timeout, start time, producer id/epoch and partitions of
  * each transactional id (`kafka-transactions describe`). An unknown id gets TRANSACTIONAL_ID_NOT_FOUND.
+ * Authorization: DESCRIBE on each transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); its
+ * topics the principal may not describe are left out.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeTransactionsRequest,
   type DescribeTransactionsRequestData,
   DescribeTransactionsResponse,
   type DescribeTransactionsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const describeTransactionsHandler = defineHandler<
@@ -24,7 +28,24 @@ export const describeTransactionsHandler = defineHandler<
     const tc = ctx.transactions;
     return {
       throttleTimeMs: 0,
-      transactionStates: req.transactionalIds.map((id) => tc.describeTransaction(id)),
+      transactionStates: req.transactionalIds.map((id) => {
+        if (allowsAll(ctx)) return tc.describeTransaction(id);
+        if (!authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', id)) {
+          return {
+            errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+            transactionalId: id,
+            transactionState: '',
+            transactionTimeoutMs: 0,
+            transactionStartTimeMs: -1,
+            producerId: -1,
+            producerEpoch: -1,
+            topics: [],
+          };
+        }
+        const d = tc.describeTransaction(id);
+        // The transaction's topics the principal may not describe are left out.
+        return { ...d, topics: d.topics.filter((t) => authorize(ctx, 'DESCRIBE', 'TOPIC', t.topic)) };
+      }),
     };
   },
 });

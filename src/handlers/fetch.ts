@@ -22,6 +22,8 @@
  * An unexpected failure reading one partition answers it UNKNOWN_SERVER_ERROR, or KAFKA_STORAGE_ERROR
  * for an I/O error, with unknown offsets (-1) as Kafka's ReplicaManager.readFromLocalLog; the other
  * partitions are served and, as for any partition error, the fetch answers without waiting.
+ * Authorization: READ on each topic (a follower's fetch: CLUSTER_ACTION), else the topic's
+ * partitions answer TOPIC_AUTHORIZATION_FAILED without being read.
  */
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
@@ -32,6 +34,7 @@ import {
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages.js';
 import { type FetchPartitionRequest, READ_UNCOMMITTED } from '../replication/read.js';
+import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
@@ -47,9 +50,30 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   async handle(ctx, req) {
     const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
     const requests: FetchPartitionRequest[] = [];
+    // Authorization (KafkaApis.handleFetchRequest): a follower's fetch needs CLUSTER_ACTION, a
+    // consumer's READ on each topic; denied partitions are TOPIC_AUTHORIZATION_FAILED, unread.
+    // Null when no authorizer is configured: the hot path skips every check.
+    let readable: ((topic: string) => boolean) | null = null;
+    if (!allowsAll(ctx)) {
+      const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+      if (replicaId >= 0) {
+        const allowed = authorizeCluster(ctx, 'CLUSTER_ACTION');
+        readable = () => allowed;
+      } else {
+        const names = req.topics.map(
+          (t) => (byId ? ctx.metadata.topicById(t.topicId ?? '')?.name : t.topic) ?? '',
+        );
+        const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
+        readable = (topic) => allowed.has(topic);
+      }
+    }
     const topics = req.topics.map((t) => {
-      const name = byId ? ctx.metadata.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
-      const missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      let name = byId ? ctx.metadata.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
+      let missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (readable !== null && name !== undefined && !readable(name)) {
+        name = undefined;
+        missing = 'TOPIC_AUTHORIZATION_FAILED';
+      }
       for (const fp of t.partitions) {
         requests.push({
           topic: name,
