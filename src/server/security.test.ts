@@ -2,10 +2,13 @@
 // principals, OAUTHBEARER, SCRAM credentials through AlterUserScramCredentials (persisted, never
 // in plain text), KIP-368 session lifetimes on the broker's clock, and what a client that has not
 // authenticated may do.
+
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { promisify } from 'node:util';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
@@ -244,6 +247,43 @@ describe('TLS and SASL with kafkajs', () => {
     expect(failed.errorCode).toBe(ErrorCode.SASL_AUTHENTICATION_FAILED);
     expect(failed.errorMessage).toMatch(/^Authentication failed: The indicated time .* Expiration Time/);
     await c.waitClosed();
+  });
+
+  it('kcat (librdkafka) over SASL_SSL with SCRAM-SHA-512: produces and consumes', async () => {
+    const port = tb.broker.listenerPort('SASL_SSL')!;
+    const args = (password: string) => [
+      '-b',
+      `127.0.0.1:${port}`,
+      '-X',
+      'security.protocol=SASL_SSL',
+      '-X',
+      'sasl.mechanisms=SCRAM-SHA-512',
+      '-X',
+      'sasl.username=scram-user',
+      '-X',
+      `sasl.password=${password}`,
+      '-X',
+      `ssl.ca.location=${certs.caFile}`,
+    ];
+    const run = promisify(execFile);
+    const producer = run('kcat', [...args('scram-secret'), '-P', '-t', 'kcat-scram', '-p', '0'], {
+      timeout: 30_000,
+    });
+    producer.child.stdin!.end('one\ntwo\n');
+    await producer;
+    const consumed = await run(
+      'kcat',
+      [...args('scram-secret'), '-C', '-t', 'kcat-scram', '-p', '0', '-o', 'beginning', '-c', '2', '-e'],
+      { timeout: 30_000 },
+    );
+    expect(consumed.stdout).toBe('one\ntwo\n');
+    await expect(run('kcat', [...args('wrong'), '-L', '-m', '5'], { timeout: 30_000 })).rejects.toMatchObject(
+      {
+        stderr: expect.stringContaining(
+          'Authentication failed during authentication due to invalid credentials',
+        ),
+      },
+    );
   });
 
   it('SCRAM credentials are stored salted and hashed, and survive a restart', async () => {

@@ -156,7 +156,9 @@ export class ScramSaslServer implements SaslServer {
     const m = CLIENT_FINAL.exec(message);
     if (!m) throw new SaslError('Authentication failed: Invalid client final message');
     const withoutProof = m[1]!;
-    if (m[3] !== this.nonce) throw new SaslError('Invalid client nonce in the final client message.');
+    // Kafka's ScramSaslServer checks that the nonce ends with the server-first one (not equality):
+    // librdkafka (at least to 2.0) sends its client nonce again in front of it.
+    if (!m[3]!.endsWith(this.nonce)) throw new SaslError('Invalid client nonce in the final client message.');
     if (Buffer.from(m[2]!, 'base64').toString('utf8') !== this.gs2Header) {
       throw new SaslError('Authentication failed: Invalid client final message');
     }
