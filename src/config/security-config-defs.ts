@@ -142,6 +142,26 @@ export const securityConfigDefs: readonly ConfigDef[] = [
     doc: 'Client-side setting; accepted on a broker.',
   },
   {
+    name: 'max.connections',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most client connections the broker holds at once; a connection beyond it is closed at once.',
+  },
+  {
+    name: 'max.connections.per.ip',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most connections from one IP address; a connection beyond it is closed at once.',
+  },
+  {
+    name: 'max.connections.per.ip.overrides',
+    type: 'string',
+    default: '',
+    doc: 'Per-IP limits overriding max.connections.per.ip: ip:count,ip:count.',
+  },
+  {
     name: 'authorizer.class.name',
     type: 'string',
     default: '',

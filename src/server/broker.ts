@@ -26,6 +26,7 @@ import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/stand
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { Metrics } from './metrics.js';
 
@@ -68,6 +69,8 @@ export class Broker {
   /** Listener name → bound port. */
   private readonly boundPorts = new Map<string, number>();
   private readonly connections = new Set<Connection>();
+  /** max.connections, max.connections.per.ip (+ overrides). */
+  private readonly connectionQuotas: ConnectionQuotas;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
 
@@ -122,6 +125,7 @@ export class Broker {
       log: this.log,
       apiVersions: () => this.handlers.apiVersions(),
     };
+    this.connectionQuotas = new ConnectionQuotas(config);
     this.listenerServers = config.endpoints.map((endpoint) =>
       createListenerServer(
         endpoint,
@@ -265,6 +269,14 @@ export class Broker {
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress;
+    const refused = this.connectionQuotas.tryAcquire(address);
+    if (refused) {
+      this.log.info(`closing a connection from ${address} on ${endpoint.name}: over ${refused}`);
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.connectionQuotas.release(address));
     const conn = new Connection(socket, this, endpoint.name, security);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;

@@ -5,6 +5,7 @@
 
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
@@ -527,5 +528,123 @@ describe('SASL state machine on the broker clock', () => {
     await c.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
     time.advance(600_001);
     await c.waitClosed();
+  });
+});
+
+describe('abuse and bad input on the security entry points', () => {
+  let tb: TestBroker;
+  beforeAll(async () => {
+    tb = await startTestBroker(
+      securedConfig({
+        listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+        'connections.max.idle.ms': '400',
+        'max.connections.per.ip.overrides': '127.0.0.2:0',
+      }),
+    );
+  });
+  afterAll(async () => tb.close());
+
+  const rawSocket = (port: number) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = netConnect({ port, host: '127.0.0.1' }, () => resolve(s));
+      s.once('error', reject);
+    });
+  const closedWithin = (s: Socket, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      s.on('error', () => {});
+      s.once('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+
+  it('closes plaintext sent to a TLS port, TLS sent to a plaintext port, and a TLS handshake that never ends', async () => {
+    const toTls = await rawSocket(tb.broker.listenerPort('SSL')!);
+    toTls.write(Buffer.from([0, 0, 0, 10, 0, 18, 0, 3, 0, 0, 0, 1, 0, 0]));
+    expect(await closedWithin(toTls, 5000)).toBe(true);
+    const toPlain = await rawSocket(tb.broker.listenerPort('PLAINTEXT')!);
+    // A TLS ClientHello's first bytes read as a frame size of ~370 MB: over socket.request.max.bytes.
+    toPlain.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    expect(await closedWithin(toPlain, 5000)).toBe(true);
+    const silent = await rawSocket(tb.broker.listenerPort('SSL')!);
+    // handshakeTimeout = connections.max.idle.ms (node:tls runs it on real time).
+    expect(await closedWithin(silent, 5000)).toBe(true);
+  });
+
+  it('answers or closes every malformed SASL token, and keeps serving', async () => {
+    const port = tb.broker.listenerPort('SASL_PLAINTEXT')!;
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const mechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
+    const samples = [
+      'n,,n=user,r=abc',
+      '\u0000alice\u0000alice-secret',
+      'n,,\u0001auth=Bearer a.b.\u0001\u0001',
+      'c=biws,r=x,p=AAAA',
+    ];
+    for (let i = 0; i < 120; i++) {
+      const c = await TestClient.connect(port);
+      const mechanism = mechanisms[i % mechanisms.length]!;
+      await c.request(17, 1, { mechanism });
+      const base = Buffer.from(samples[rand() % samples.length]!);
+      const token = Buffer.from(base);
+      for (let k = 0; k < 1 + (rand() % 4); k++)
+        if (token.length > 0) token[rand() % token.length] = rand() & 0xff;
+      const bytes =
+        i % 3 === 0 ? Buffer.from(Array.from({ length: rand() % 200 }, () => rand() & 0xff)) : token;
+      try {
+        for (let step = 0; step < 3; step++) {
+          const r = await c.request<{ errorCode: number }>(36, 2, { authBytes: bytes });
+          if (r.errorCode !== 0) break;
+        }
+      } catch {
+        // closed: fine
+      }
+      c.close();
+    }
+    const ok = await TestClient.connect(port);
+    await ok.request(17, 1, { mechanism: 'PLAIN' });
+    const r = await ok.request<{ errorCode: number }>(36, 2, {
+      authBytes: Buffer.from('\u0000alice\u0000alice-secret'),
+    });
+    expect(r.errorCode).toBe(0);
+    ok.close();
+  });
+
+  it('SaslHandshake v0 is followed by raw SASL tokens, as Kafka 0.10 clients send them', async () => {
+    const c = await TestClient.connect(tb.broker.listenerPort('SASL_PLAINTEXT')!);
+    expect((await c.request<{ errorCode: number }>(17, 0, { mechanism: 'PLAIN' })).errorCode).toBe(0);
+    const token = Buffer.from('\u0000alice\u0000alice-secret');
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(token.length);
+    const answer = await c.sendRaw(Buffer.concat([size, token]));
+    expect(answer.length).toBe(0);
+    const md = await c.request<{ brokers: unknown[] }>(3, 12, {
+      topics: [],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(md.brokers).toHaveLength(1);
+    c.close();
+  });
+
+  it('closes connections over max.connections.per.ip.overrides at once', async () => {
+    const s = await new Promise<Socket>((resolve, reject) => {
+      const sock = netConnect({
+        port: tb.broker.listenerPort('PLAINTEXT')!,
+        host: '127.0.0.1',
+        localAddress: '127.0.0.2',
+      });
+      sock.once('connect', () => resolve(sock));
+      sock.once('error', reject);
+    });
+    expect(await closedWithin(s, 5000)).toBe(true);
+    const fine = await TestClient.connect(tb.broker.listenerPort('PLAINTEXT')!);
+    await fine.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+    fine.close();
   });
 });
