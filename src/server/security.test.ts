@@ -439,6 +439,56 @@ describe('mTLS', () => {
   });
 });
 
+describe('ssl.client.auth=requested and ssl.enabled.protocols', () => {
+  let tb: TestBroker;
+  beforeAll(async () => {
+    tb = await startTestBroker(
+      securedConfig({
+        listeners: 'SSL://127.0.0.1:0',
+        'ssl.client.auth': 'requested',
+        'ssl.enabled.protocols': 'TLSv1.3',
+        'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+        'super.users': 'User:CN=alice,OU=dev,O=kbroker',
+      }),
+    );
+  });
+  afterAll(async () => tb.close());
+
+  it('takes a client without a certificate as ANONYMOUS, one with a certificate by its subject (DEFAULT rule)', async () => {
+    const anonymous = client(tb, 'SSL', { ssl: true }).admin();
+    await anonymous.connect();
+    await expect(anonymous.createTopics({ topics: [{ topic: 'req-anon' }] })).rejects.toThrow();
+    await anonymous.disconnect();
+    const alice = client(tb, 'SSL', {
+      ssl: {
+        ca: [readFileSync(certs.caFile, 'utf8')],
+        cert: readFileSync(certs.clients.alice!.certFile, 'utf8'),
+        key: readFileSync(certs.clients.alice!.keyFile, 'utf8'),
+      },
+    }).admin();
+    await alice.connect();
+    await alice.createTopics({ topics: [{ topic: 'req-alice' }] });
+    expect(await alice.listTopics()).toContain('req-alice');
+    await alice.disconnect();
+  });
+
+  it('refuses a TLS 1.2 client when only TLSv1.3 is enabled', async () => {
+    const port = tb.broker.listenerPort('SSL')!;
+    const outcome = await new Promise<string>((resolve) => {
+      const s = tlsConnect({
+        port,
+        host: '127.0.0.1',
+        ca: [readFileSync(certs.caFile, 'utf8')],
+        servername: 'localhost',
+        maxVersion: 'TLSv1.2',
+      });
+      s.on('secureConnect', () => resolve('connected'));
+      s.on('error', (e) => resolve(`error: ${e.message}`));
+    });
+    expect(outcome).toMatch(/^error: .*(protocol version|alert)/i);
+  });
+});
+
 describe('SASL state machine on the broker clock', () => {
   let tb: TestBroker;
   const time = new MockTime();
