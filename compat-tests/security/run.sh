@@ -47,6 +47,8 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512,SCRAM-SHA-256
 listener.name.sasl_ssl.plain.sasl.jaas.config=$PLAIN_JAAS
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:admin
+# KIP-368: every SASL session lasts 4 s, so the Java clients of every feature re-authenticate.
+connections.max.reauth.ms=4000
 PROPS
 # The CLI's --host/--port would replace listeners: the file sets them.
 BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-security.XXXXXX")"
@@ -134,6 +136,20 @@ f_scram_denied() {
   ! grep -qx b-orders "$WORK/alice-list.txt" || fail "alice sees b-orders"
 }
 
+# A producer that runs ~10 s on one connection must re-authenticate twice (sessions of 4 s); a
+# client that did not would meet the broker closing its connection ("SASL session expired").
+f_sasl_reauth() {
+  admin kafka-topics.sh --create --topic a-reauth --partitions 1
+  tool kafka-producer-perf-test.sh --topic a-reauth --num-records 2000 --record-size 100 --throughput 200 \
+    --producer.config "$WORK/alice.properties" --producer-props acks=all 2>&1 | tee "$WORK/reauth.txt"
+  grep -q '^2000 records sent' "$WORK/reauth.txt" || fail "perf test did not send 2000 records"
+  ! grep -qiE 'exception|error' "$WORK/reauth.txt" || fail "errors during the run"
+  local n
+  n=$(tool kafka-get-offsets.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/admin.properties" --topic a-reauth --time -1 | awk -F: '{s+=$3} END {print s+0}')
+  [ "$n" -eq 2000 ] || fail "a-reauth holds $n records, not 2000"
+  ! grep -q 'SASL session expired' "$COMPAT_OUT/security.broker.log" || fail "a client let its SASL session expire"
+}
+
 f_wrong_password() {
   tool kafka-topics.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/wrong.properties" --list >"$WORK/wrong.txt" 2>&1 || true
   grep -q 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' "$WORK/wrong.txt" \
@@ -182,6 +198,7 @@ compat_feature scram-describe f_scram_describe
 compat_feature acls-add-list f_acls_add_list
 compat_feature sasl-ssl-scram-produce-consume f_scram_produce_consume
 compat_feature sasl-ssl-topic-denied f_scram_denied
+compat_feature sasl-reauth f_sasl_reauth
 compat_feature sasl-wrong-password f_wrong_password
 compat_feature mtls-principal f_mtls_principal
 compat_feature kcat-sasl-ssl-scram f_kcat_sasl_ssl

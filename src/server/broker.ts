@@ -229,8 +229,9 @@ export class Broker {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : l.port;
       this.boundPorts.set(l.name, port);
-      this.log.info(`listener ${l.name} (${l.securityProtocol}) bound to ${l.host || '0.0.0.0'}:${port}`, {
+      this.log.info(`listener ${l.name} bound to ${l.host || '0.0.0.0'}:${port}`, {
         listener: l.name,
+        securityProtocol: l.securityProtocol,
         host: l.host,
         port,
       });
