@@ -140,7 +140,7 @@ f_scram_denied() {
 # client that did not would meet the broker closing its connection ("SASL session expired").
 f_sasl_reauth() {
   admin kafka-topics.sh --create --topic a-reauth --partitions 1
-  tool kafka-producer-perf-test.sh --topic a-reauth --num-records 2000 --record-size 100 --throughput 200 \
+  tool kafka-producer-perf-test.sh --bootstrap-server "$SASL_SSL" --topic a-reauth --num-records 2000 --record-size 100 --throughput 200 \
     --producer.config "$WORK/alice.properties" --producer-props acks=all 2>&1 | tee "$WORK/reauth.txt"
   grep -q '^2000 records sent' "$WORK/reauth.txt" || fail "perf test did not send 2000 records"
   ! grep -qiE 'exception|error' "$WORK/reauth.txt" || fail "errors during the run"

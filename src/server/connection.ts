@@ -217,6 +217,7 @@ export class Connection {
 
   /** One frame of the SASL exchange: answer it, take the principal when done, close on failure. */
   private async authenticate(sasl: SaslAuthenticator, frame: Buffer): Promise<void> {
+    const wasAuthenticated = sasl.principal !== null;
     const step = sasl.handle(frame);
     if (step.delayMs > 0) await this.broker.services.time.sleep(step.delayMs);
     if (step.response && !this.closedFlag) await this.write(step.response);
@@ -227,6 +228,12 @@ export class Connection {
       return;
     }
     if (sasl.authenticated) {
+      // KIP-368: a completed re-authentication (the SaslAuthenticate that ends it).
+      if (wasAuthenticated && SaslAuthenticator.isAuthenticate(frame)) {
+        this.broker.log.debug(
+          `${this.remote} re-authenticated as ${sasl.principal!.principalType}:${sasl.principal!.name}`,
+        );
+      }
       this.connectionContext.principal = sasl.principal!;
       this.authTimer?.cancel();
       this.authTimer = null;

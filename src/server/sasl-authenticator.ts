@@ -102,6 +102,10 @@ export class SaslAuthenticator {
     return false;
   }
 
+  static isAuthenticate(frame: Buffer): boolean {
+    return frame.length >= 2 && frame.readInt16BE(0) === SASL_AUTHENTICATE_KEY;
+  }
+
   /** Whether an ApiVersions frame should go to the ordinary handler (allowed before authentication). */
   static isApiVersions(frame: Buffer): boolean {
     return frame.length >= 2 && frame.readInt16BE(0) === API_VERSIONS_KEY;
