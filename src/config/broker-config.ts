@@ -10,7 +10,9 @@
  * dynamic default > static > default. `synonyms()` reports where a value came from, with
  * Kafka's `config_source` ids, for DescribeConfigs.
  */
+
 import { readFileSync } from 'node:fs';
+import { KafkaError } from '../protocol/kafka-error.js';
 import {
   BROKER_CONFIG_SYNONYMS,
   brokerConfigByName,
@@ -21,8 +23,12 @@ import {
   topicConfigByName,
 } from './definitions.js';
 
-export class ConfigError extends Error {
+/** Kafka's ConfigException: a request answers it as INVALID_CONFIG with this message. */
+export class ConfigError extends KafkaError {
   override name = 'ConfigError';
+  constructor(message: string) {
+    super('INVALID_CONFIG', message);
+  }
 }
 
 export type RawConfig = Record<string, string>;

@@ -220,8 +220,8 @@ describe('GroupCoordinator on the coordinator runtime', () => {
     const offsets = (offset: number) => [
       { topic: 't', partition: 0, offset, leaderEpoch: -1, metadata: null },
     ];
-    expect(await gc.commitTxnOffsets('g', producer, '', null, -1, offsets(7))).toEqual([0]);
-    expect(await gc.commitTxnOffsets('h', other, '', null, -1, offsets(8))).toEqual([0]);
+    expect(await gc.commitTxnOffsets('g', producer, '', null, -1, offsets(7))).toEqual(['NONE']);
+    expect(await gc.commitTxnOffsets('h', other, '', null, -1, offsets(8))).toEqual(['NONE']);
     expect(committed(gc, 'g')).toBe(-1);
     expect(gc.hasPendingTxnOffsets('g', 't', 0)).toBe(true);
 

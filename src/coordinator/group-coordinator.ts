@@ -15,7 +15,7 @@
 import type { Logger } from '../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
-import { ErrorCode } from '../protocol/generated/errors.js';
+import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import { GroupAdmin, type GroupSummary, type ListedGroup } from './group/admin.js';
 import {
   clearGroupTimers,
@@ -224,7 +224,7 @@ export class GroupCoordinator {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
-  ): Promise<number[]> {
+  ): Promise<ErrorName[]> {
     return this.txnOffsets.commit(groupId, producer, memberId, groupInstanceId, generationId, offsets);
   }
 

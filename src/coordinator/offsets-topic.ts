@@ -1,12 +1,15 @@
 /**
  * `__consumer_offsets`: the internal, compacted topic holding committed offsets and group
- * metadata, with Kafka's record layouts (../shared/kafka-protocol/group-coordinator/*.json).
+ * metadata, with Kafka's record layouts (../shared/kafka-protocol-4.3.1/group-coordinator/*.json).
  *
- * Every record key and value starts with an int16 version, then the struct at that version:
- * - key version 0/1: OffsetCommitKey (group, topic, partition) → value OffsetCommitValue
- *   (written as v3, or v1 when an OffsetCommit v2–4 asked for a retention time);
- * - key version 2: GroupMetadataKey (group) → value GroupMetadataValue (written as v3);
- * - other key versions (KIP-848/share groups) are not read here and skipped on load.
+ * Every key starts with an int16 record type (the definition's `apiKey`; older Kafka called it the
+ * key version), then the key struct at version 0; every value with an int16 version, then the
+ * struct at that version:
+ * - type 0/1: LegacyOffsetCommitKey / OffsetCommitKey (group, topic, partition), one layout →
+ *   value OffsetCommitValue (written as v3, or v1 when an OffsetCommit v2–4 asked for a
+ *   retention time); type 1 is written;
+ * - type 2: GroupMetadataKey (group) → value GroupMetadataValue (written as v3);
+ * - other types (KIP-848/share/streams groups) are not read here and skipped on load.
  * A null value is a tombstone: the key (one offset, or a whole group) is deleted. One key per
  * (group, topic, partition) and per group, so compaction keeps exactly the latest state.
  *
@@ -19,6 +22,7 @@ import {
   type GroupMetadataKeyData,
   GroupMetadataValue,
   type GroupMetadataValueData,
+  LegacyOffsetCommitKey,
   OffsetCommitKey,
   type OffsetCommitKeyData,
   OffsetCommitValue,
@@ -43,8 +47,11 @@ export function partitionFor(groupId: string, numPartitions: number): number {
   return kafkaAbs(javaStringHashCode(groupId)) % numPartitions;
 }
 
-export const OFFSET_COMMIT_KEY_VERSION = 1;
-export const GROUP_METADATA_KEY_VERSION = 2;
+/** Record types (`apiKey` of the key definitions), written before the key struct. */
+export const OFFSET_COMMIT_KEY_VERSION = OffsetCommitKey.apiKey!;
+export const GROUP_METADATA_KEY_VERSION = GroupMetadataKey.apiKey!;
+/** Kafka 4's record keys are all at version 0 after their record type. */
+const KEY_STRUCT_VERSION = 0;
 export const OFFSET_COMMIT_VALUE_VERSION = 3;
 /** The value version that carries `expireTimestamp` (OffsetCommit v2–4 retention time). */
 export const OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRE = 1;
@@ -60,14 +67,14 @@ function versioned(version: number, body: Buffer): Buffer {
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
   return versioned(
     OFFSET_COMMIT_KEY_VERSION,
-    encode<OffsetCommitKeyData>(OffsetCommitKey, OFFSET_COMMIT_KEY_VERSION, { group, topic, partition }),
+    encode<OffsetCommitKeyData>(OffsetCommitKey, KEY_STRUCT_VERSION, { group, topic, partition }),
   );
 }
 
 export function groupMetadataKey(group: string): Buffer {
   return versioned(
     GROUP_METADATA_KEY_VERSION,
-    encode<GroupMetadataKeyData>(GroupMetadataKey, GROUP_METADATA_KEY_VERSION, { group }),
+    encode<GroupMetadataKeyData>(GroupMetadataKey, KEY_STRUCT_VERSION, { group }),
   );
 }
 
@@ -107,15 +114,19 @@ export type CoordinatorKey =
   | { type: 'group'; group: string }
   | { type: 'other'; version: number };
 
+const LEGACY_OFFSET_COMMIT_KEY_TYPE = LegacyOffsetCommitKey.apiKey!;
+
 export function decodeCoordinatorKey(buf: Buffer): CoordinatorKey {
   const version = buf.readInt16BE(0);
   const body = buf.subarray(2);
-  if (version === 0 || version === 1) {
-    const k = decode<OffsetCommitKeyData>(OffsetCommitKey, version, body);
+  if (version === LEGACY_OFFSET_COMMIT_KEY_TYPE || version === OFFSET_COMMIT_KEY_VERSION) {
+    const spec = version === OFFSET_COMMIT_KEY_VERSION ? OffsetCommitKey : LegacyOffsetCommitKey;
+    const k = decode<OffsetCommitKeyData>(spec, KEY_STRUCT_VERSION, body);
     return { type: 'offset', group: k.group, topic: k.topic, partition: k.partition };
   }
   if (version === GROUP_METADATA_KEY_VERSION) {
-    return { type: 'group', group: decode<GroupMetadataKeyData>(GroupMetadataKey, version, body).group };
+    const k = decode<GroupMetadataKeyData>(GroupMetadataKey, KEY_STRUCT_VERSION, body);
+    return { type: 'group', group: k.group };
   }
   return { type: 'other', version };
 }

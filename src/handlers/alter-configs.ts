@@ -10,7 +10,7 @@
  * Authorization: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
  * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
-import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
+import { BrokerConfig, validateTopicConfigs } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   AlterConfigsRequest,
@@ -18,11 +18,11 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
+import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import { allowsAll } from './authz.js';
 import {
   brokerScope,
   configsAuthorizationError,
-  ResourceError,
   ResourceType,
   resourceTypeName,
   topicResource,
@@ -42,10 +42,7 @@ export function currentConfigs(
     case ResourceType.BROKER:
       return ctx.configs.dynamicConfigs(brokerScope(ctx, resourceName));
     default:
-      throw new ResourceError(
-        ErrorCode.INVALID_REQUEST,
-        `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-      );
+      throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 }
 
@@ -59,12 +56,7 @@ export function replaceConfigs(
 ): void {
   if (resourceType === ResourceType.TOPIC) {
     topicResource(ctx, resourceName);
-    try {
-      validateTopicConfigs(configs);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new ResourceError(ErrorCode.INVALID_CONFIG, err.message);
-      throw err;
-    }
+    validateTopicConfigs(configs); // a ConfigError is INVALID_CONFIG with its message
     if (!validateOnly) ctx.controller.alterTopicConfigs(resourceName, configs);
     return;
   }
@@ -72,16 +64,12 @@ export function replaceConfigs(
     const scope = brokerScope(ctx, resourceName);
     const error = BrokerConfig.validateDynamic(configs);
     if (error) {
-      const code = error.startsWith('Cannot update') ? ErrorCode.INVALID_REQUEST : ErrorCode.INVALID_CONFIG;
-      throw new ResourceError(code, error);
+      throw new KafkaError(error.startsWith('Cannot update') ? 'INVALID_REQUEST' : 'INVALID_CONFIG', error);
     }
     if (!validateOnly) ctx.controller.alterBrokerConfigs(scope, configs);
     return;
   }
-  throw new ResourceError(
-    ErrorCode.INVALID_REQUEST,
-    `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-  );
+  throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
 }
 
 /** Runs `fn` for one resource and turns its expected failures into (errorCode, errorMessage). */
@@ -90,9 +78,9 @@ export function resourceOutcome(fn: () => void): { errorCode: number; errorMessa
     fn();
     return { errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (err) {
-    if (err instanceof ResourceError) return { errorCode: err.errorCode, errorMessage: err.errorMessage };
-    if (err instanceof ConfigError) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message };
-    throw err;
+    if (!(err instanceof KafkaError)) throw err;
+    const { code, message } = errorOf(err);
+    return { errorCode: code, errorMessage: message };
   }
 }
 
@@ -113,8 +101,8 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
         resourceOutcome(() => {
           const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
           if (nulls.length > 0) {
-            throw new ResourceError(
-              ErrorCode.INVALID_CONFIG,
+            throw new KafkaError(
+              'INVALID_CONFIG',
               `Null value not supported for topic configs: ${nulls.join(',')}`,
             );
           }

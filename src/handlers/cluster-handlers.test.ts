@@ -43,6 +43,16 @@ describe('ApiVersions', () => {
     expect(v3.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
     expect(v3.throttleTimeMs).toBe(0);
   });
+
+  it('advertises only versions Kafka 4.3.1 defines, Produce v0–2 kept as Kafka 4 does (KAFKA-18659)', () => {
+    const table = new HandlerRegistry(allHandlers).apiVersions();
+    expect(table.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
+    // A handler claiming a version outside the definitions is refused, below as above.
+    const below = { ...metadataHandler, minVersion: -1 };
+    expect(() => new HandlerRegistry([below as never])).toThrow(/beyond Kafka's definitions/);
+    const above = { ...metadataHandler, maxVersion: 99 };
+    expect(() => new HandlerRegistry([above as never])).toThrow(/beyond Kafka's definitions/);
+  });
 });
 
 describe('Metadata', () => {
@@ -232,7 +242,8 @@ describe('DescribeCluster', () => {
       endpointType: 1,
       clusterId: 'test-cluster-id',
       controllerId: 1,
-      brokers: [{ brokerId: 1, host: 'h', port: 9092, rack: null }],
+      // isFenced (v2) is not on the wire at v1: it decodes as its default.
+      brokers: [{ brokerId: 1, host: 'h', port: 9092, rack: null, isFenced: false }],
       clusterAuthorizedOperations: CLUSTER_AUTHORIZED_OPERATIONS,
     });
     const v0 = await call(describeClusterHandler, fakeContext({ apiVersion: 0, metadata }), {

@@ -5,10 +5,11 @@
  * the describe view per version.
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerConfig, ConfigSource, type DynamicScope } from '../config/broker-config.js';
+import { BrokerConfig, ConfigError, ConfigSource, type DynamicScope } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { call, fakeContext, fakeMetadata, fakeTopic } from '../test-support/fake-services.js';
-import { alterConfigsHandler } from './alter-configs.js';
+import { alterConfigsHandler, resourceOutcome } from './alter-configs.js';
 import { describeConfigsHandler, ResourceType } from './describe-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 
@@ -363,5 +364,34 @@ describe('IncrementalAlterConfigs', () => {
     expect(brokerWrites).toEqual([
       ['broker', { 'log.retention.ms': '5000', 'log.segment.bytes': '1048576' }],
     ]);
+  });
+});
+
+describe('resourceOutcome', () => {
+  it('answers a KafkaError with its code and message (null when it has none)', () => {
+    const fail = (e: unknown) => () => {
+      throw e;
+    };
+    expect(resourceOutcome(() => {})).toEqual({ errorCode: ErrorCode.NONE, errorMessage: null });
+    expect(resourceOutcome(fail(new KafkaError('INVALID_REQUEST', 'bad')))).toEqual({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'bad',
+    });
+    expect(resourceOutcome(fail(new KafkaError('UNKNOWN_TOPIC_OR_PARTITION')))).toEqual({
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      errorMessage: null,
+    });
+    expect(resourceOutcome(fail(new ConfigError('Invalid value x for configuration retention.ms')))).toEqual({
+      errorCode: ErrorCode.INVALID_CONFIG,
+      errorMessage: 'Invalid value x for configuration retention.ms',
+    });
+  });
+
+  it('lets anything else through to the connection (UNKNOWN_SERVER_ERROR, logged)', () => {
+    expect(() =>
+      resourceOutcome(() => {
+        throw new TypeError('bug');
+      }),
+    ).toThrow(TypeError);
   });
 });

@@ -16,7 +16,7 @@
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
-import { ConfigError, validateTopicConfigs } from '../config/broker-config.js';
+import { validateTopicConfigs } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   CreateTopicsRequest,
@@ -26,6 +26,7 @@ import {
   type CreateTopicsResponseCreatableTopicResult,
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
 import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import { describeTopicConfigs } from './describe-configs.js';
@@ -70,7 +71,7 @@ function checkTopic(ctx: BrokerServices, t: CreateTopicsRequestCreatableTopic): 
   try {
     validateTopicConfigs(configs);
   } catch (err) {
-    if (err instanceof ConfigError) return fail(ErrorCode.INVALID_CONFIG, err.message);
+    if (err instanceof KafkaError) return fail(err.code, err.message);
     throw err;
   }
 

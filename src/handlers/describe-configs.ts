@@ -17,7 +17,7 @@
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
-import { type BrokerConfig, ConfigError, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
+import { type BrokerConfig, ConfigSource, type ConfigSynonym } from '../config/broker-config.js';
 import {
   brokerConfigByName,
   type ConfigType,
@@ -33,6 +33,7 @@ import {
   type DescribeConfigsResponseDescribeConfigsResourceResult,
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
+import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import type { BrokerServices, RequestContext } from './handler.js';
 import { defineHandler } from './handler.js';
@@ -152,19 +153,6 @@ function describeBrokerConfig(config: BrokerConfig, name: string, perBroker: boo
   };
 }
 
-export class ResourceError extends Error {
-  /** What the response's error_message carries: the message, or null when Kafka sends none. */
-  readonly errorMessage: string | null;
-
-  constructor(
-    readonly errorCode: number,
-    message: string | null,
-  ) {
-    super(message ?? '');
-    this.errorMessage = message;
-  }
-}
-
 /**
  * The broker scope a BROKER resource name addresses: "" is the cluster-wide default, this
  * broker's id is this broker; anything else is INVALID_REQUEST with Kafka's message.
@@ -172,14 +160,11 @@ export class ResourceError extends Error {
 export function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'broker' {
   if (resourceName === '') return 'default';
   if (!/^-?\d+$/.test(resourceName)) {
-    throw new ResourceError(
-      ErrorCode.INVALID_REQUEST,
-      `Broker id must be an integer, but it is: ${resourceName}`,
-    );
+    throw new KafkaError('INVALID_REQUEST', `Broker id must be an integer, but it is: ${resourceName}`);
   }
   if (Number(resourceName) !== ctx.metadata.nodeId) {
-    throw new ResourceError(
-      ErrorCode.INVALID_REQUEST,
+    throw new KafkaError(
+      'INVALID_REQUEST',
       `Unexpected broker id, expected ${ctx.metadata.nodeId} or empty string, but received ${resourceName}`,
     );
   }
@@ -188,12 +173,11 @@ export function brokerScope(ctx: BrokerServices, resourceName: string): 'default
 
 /** Checks a TOPIC resource name and that the topic exists; returns its overrides. */
 export function topicResource(ctx: BrokerServices, name: string): Readonly<Record<string, string>> {
-  if (name === '')
-    throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
+  if (name === '') throw new KafkaError('INVALID_REQUEST', 'Default topic resources are not allowed.');
   const invalid = invalidTopicReason(name);
-  if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+  if (invalid) throw new KafkaError('INVALID_TOPIC_EXCEPTION', invalid);
   const t = ctx.metadata.topic(name);
-  if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
+  if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
   return t.configs;
 }
 
@@ -207,9 +191,9 @@ function describeResource(
       // Kafka's ConfigHelper: Topic.validate (so "" is an invalid name here, not a default
       // resource), and an unknown topic is UNKNOWN_TOPIC_OR_PARTITION without a message.
       const invalid = invalidTopicReason(resourceName);
-      if (invalid) throw new ResourceError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+      if (invalid) throw new KafkaError('INVALID_TOPIC_EXCEPTION', invalid);
       const t = ctx.metadata.topic(resourceName);
-      if (!t) throw new ResourceError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null);
+      if (!t) throw new KafkaError('UNKNOWN_TOPIC_OR_PARTITION', null);
       return describeTopicConfigs(ctx.configs, t.configs);
     }
     case ResourceType.BROKER: {
@@ -221,10 +205,7 @@ function describeResource(
       return names.map((n) => describeBrokerConfig(ctx.configs, n, scope === 'broker'));
     }
     default:
-      throw new ResourceError(
-        ErrorCode.INVALID_REQUEST,
-        `Unsupported resource type: ${resourceTypeName(resourceType)}`,
-      );
+      throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 }
 
@@ -255,7 +236,6 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
               name: c.name,
               value: c.value,
               readOnly: c.readOnly,
-              isDefault: c.configSource === ConfigSource.DEFAULT_CONFIG,
               configSource: c.configSource,
               isSensitive: c.isSensitive,
               synonyms: req.includeSynonyms ? c.synonyms : [],
@@ -265,11 +245,9 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
           );
         return { ...base, errorCode: ErrorCode.NONE, errorMessage: null, configs };
       } catch (err) {
-        if (!(err instanceof ResourceError || err instanceof ConfigError)) throw err;
-        if (err instanceof ResourceError) {
-          return { ...base, errorCode: err.errorCode, errorMessage: err.errorMessage, configs: [] };
-        }
-        return { ...base, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: err.message, configs: [] };
+        if (!(err instanceof KafkaError)) throw err;
+        const { code, message } = errorOf(err);
+        return { ...base, errorCode: code, errorMessage: message, configs: [] };
       }
     });
     return { throttleTimeMs: 0, results };

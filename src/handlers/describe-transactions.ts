@@ -29,8 +29,7 @@ export const describeTransactionsHandler = defineHandler<
     return {
       throttleTimeMs: 0,
       transactionStates: req.transactionalIds.map((id) => {
-        if (allowsAll(ctx)) return tc.describeTransaction(id);
-        if (!authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', id)) {
+        if (!allowsAll(ctx) && !authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', id)) {
           return {
             errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
             transactionalId: id,
@@ -42,9 +41,14 @@ export const describeTransactionsHandler = defineHandler<
             topics: [],
           };
         }
-        const d = tc.describeTransaction(id);
+        const { error, ...described } = tc.describeTransaction(id);
+        if (allowsAll(ctx)) return { errorCode: ErrorCode[error], ...described };
         // The transaction's topics the principal may not describe are left out.
-        return { ...d, topics: d.topics.filter((t) => authorize(ctx, 'DESCRIBE', 'TOPIC', t.topic)) };
+        return {
+          errorCode: ErrorCode[error],
+          ...described,
+          topics: described.topics.filter((t) => authorize(ctx, 'DESCRIBE', 'TOPIC', t.topic)),
+        };
       }),
     };
   },

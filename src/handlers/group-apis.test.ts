@@ -200,6 +200,7 @@ describe('group APIs over TCP', () => {
     expect(v8.groups[0].topics).toEqual([
       {
         name: 't',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA', // v10's field, its default below v10
         partitions: [
           { partitionIndex: 0, committedOffset: 4, committedLeaderEpoch: -1, metadata: 'hi', errorCode: 0 },
         ],

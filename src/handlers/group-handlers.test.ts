@@ -493,6 +493,7 @@ describe('OffsetCommit', () => {
     expect(res.topics).toEqual([
       {
         name: 't',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA', // v10's field, its default below v10
         partitions: [
           { partitionIndex: 0, errorCode: ErrorCode.NONE },
           { partitionIndex: 7, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION },
@@ -500,6 +501,7 @@ describe('OffsetCommit', () => {
       },
       {
         name: 'missing',
+        topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
         partitions: [{ partitionIndex: 0, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }],
       },
     ]);

@@ -86,8 +86,8 @@ export class HandlerRegistry {
     for (const h of handlers) {
       if (this.byKey.has(h.apiKey)) throw new Error(`duplicate handler for API key ${h.apiKey} (${h.name})`);
       const valid = h.request.validVersions;
-      if (!valid || h.maxVersion > valid[1]) {
-        throw new Error(`${h.name} advertises v${h.maxVersion}, beyond Kafka's definitions`);
+      if (!valid || h.maxVersion > valid[1] || h.minVersion < valid[0]) {
+        throw new Error(`${h.name} advertises v${h.minVersion}–${h.maxVersion}, beyond Kafka's definitions`);
       }
       this.byKey.set(h.apiKey, h);
     }

@@ -9,16 +9,16 @@
  * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { brokerConfigByName, topicConfigByName } from '../config/definitions.js';
-import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsRequestData,
   IncrementalAlterConfigsResponse,
   type IncrementalAlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { currentConfigs, replaceConfigs, resourceOutcome } from './alter-configs.js';
 import { allowsAll } from './authz.js';
-import { configsAuthorizationError, ResourceError, ResourceType } from './describe-configs.js';
+import { configsAuthorizationError, ResourceType } from './describe-configs.js';
 import { defineHandler } from './handler.js';
 
 const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'] as const;
@@ -43,24 +43,21 @@ export const incrementalAlterConfigsHandler = defineHandler<
         resourceOutcome(() => {
           const names = res.configs.map((c) => c.name);
           if (new Set(names).size !== names.length) {
-            throw new ResourceError(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
+            throw new KafkaError('INVALID_REQUEST', 'Error due to duplicate config keys');
           }
           const configs = currentConfigs(ctx, res.resourceType, res.resourceName);
           const isTopic = res.resourceType === ResourceType.TOPIC;
           for (const c of res.configs) {
             const op = OP_NAMES[c.configOperation];
             if (op === undefined) {
-              throw new ResourceError(
-                ErrorCode.INVALID_REQUEST,
-                `Unknown operation type ${c.configOperation}`,
-              );
+              throw new KafkaError('INVALID_REQUEST', `Unknown operation type ${c.configOperation}`);
             }
             if (op === 'DELETE') {
               delete configs[c.name];
               continue;
             }
             if (c.value === null) {
-              throw new ResourceError(ErrorCode.INVALID_CONFIG, `Null value not supported for : ${c.name}`);
+              throw new KafkaError('INVALID_CONFIG', `Null value not supported for : ${c.name}`);
             }
             if (op === 'SET') {
               configs[c.name] = c.value.trim();
@@ -68,8 +65,8 @@ export const incrementalAlterConfigsHandler = defineHandler<
             }
             const def = isTopic ? topicConfigByName.get(c.name) : brokerConfigByName.get(c.name);
             if (def?.type !== 'list') {
-              throw new ResourceError(
-                ErrorCode.INVALID_CONFIG,
+              throw new KafkaError(
+                'INVALID_CONFIG',
                 `Can't ${op} to key ${c.name} because its type is not LIST.`,
               );
             }

@@ -4,6 +4,7 @@
  * producer ids; v1 adds durationFilter (only transactions running at least that many ms; -1 = all).
  * Authorization: only the transactional ids the principal may DESCRIBE are listed.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ListTransactionsRequest,
   type ListTransactionsRequestData,
@@ -24,15 +25,16 @@ export const listTransactionsHandler = defineHandler<
   request: ListTransactionsRequest,
   response: ListTransactionsResponse,
   handle(ctx, req) {
-    const r = ctx.transactions.listTransactions(
+    const { error, ...r } = ctx.transactions.listTransactions(
       req.stateFilters,
       req.producerIdFilters,
       req.durationFilter ?? -1,
     );
-    if (allowsAll(ctx)) return { throttleTimeMs: 0, ...r };
+    if (allowsAll(ctx)) return { throttleTimeMs: 0, errorCode: ErrorCode[error], ...r };
     // Only the transactional ids the principal may describe.
     return {
       throttleTimeMs: 0,
+      errorCode: ErrorCode[error],
       ...r,
       transactionStates: r.transactionStates.filter((t) =>
         authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', t.transactionalId),

@@ -41,12 +41,12 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
     let readable: Set<string> | null = null;
     if (!allowsAll(ctx)) {
       groupDenied = !authorize(ctx, 'READ', 'GROUP', req.groupId);
-      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name);
+      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name!);
     }
     const topics = req.topics.map((t, ti) => ({
-      name: t.name,
+      name: t.name!, // v10's topic ids are not served: v2–9 always carry names
       partitions: t.partitions.map((p, pi) => {
-        if (groupDenied || (readable !== null && !readable.has(t.name))) {
+        if (groupDenied || (readable !== null && !readable.has(t.name!))) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: (groupDenied
@@ -54,14 +54,14 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
               : ErrorCode.TOPIC_AUTHORIZATION_FAILED) as number,
           };
         }
-        if (!rm.getPartition(t.name, p.partitionIndex)) {
+        if (!rm.getPartition(t.name!, p.partitionIndex)) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,
           };
         }
         entries.push({
-          topic: t.name,
+          topic: t.name!,
           partition: p.partitionIndex,
           offset: p.committedOffset,
           leaderEpoch: v >= 6 ? (p.committedLeaderEpoch ?? -1) : -1,

@@ -95,7 +95,9 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
       return {
         throttleTimeMs: 0,
         groups: (req.groups ?? []).map((g) => {
-          const r = fetch(g.groupId, g.topics);
+          // v10's topic ids are not served: v8–9 always carry topic names.
+          const topics = g.topics?.map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes }));
+          const r = fetch(g.groupId, topics ?? null);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import type { Partition } from '../replication/partition.js';
-import { isIoError, unexpectedPartitionError } from '../replication/partition-error.js';
+import { isIoError, partitionErrorOf } from '../replication/partition-error.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
@@ -42,10 +43,15 @@ const partitionsOf = (body: unknown) => [0, 1, 2].map((i) => ({ partition: i, ..
 describe('an unexpected failure on one partition', () => {
   it('classifies errno-style I/O errors as KAFKA_STORAGE_ERROR, anything else UNKNOWN_SERVER_ERROR', () => {
     expect(isIoError(ioError('EIO'))).toBe(true);
-    expect(unexpectedPartitionError(ioError('ENOSPC'))).toBe('KAFKA_STORAGE_ERROR');
-    expect(unexpectedPartitionError(new Error('bug'))).toBe('UNKNOWN_SERVER_ERROR');
-    expect(unexpectedPartitionError(new TypeError('x is undefined'))).toBe('UNKNOWN_SERVER_ERROR');
-    expect(unexpectedPartitionError('a string')).toBe('UNKNOWN_SERVER_ERROR');
+    expect(partitionErrorOf(ioError('ENOSPC')).error).toBe('KAFKA_STORAGE_ERROR');
+    expect(partitionErrorOf(new Error('bug')).error).toBe('UNKNOWN_SERVER_ERROR');
+    expect(partitionErrorOf(new TypeError('x is undefined')).error).toBe('UNKNOWN_SERVER_ERROR');
+    expect(partitionErrorOf('a string')).toEqual({ error: 'UNKNOWN_SERVER_ERROR', code: -1, message: null });
+    expect(partitionErrorOf(new KafkaError('OUT_OF_ORDER_SEQUENCE_NUMBER', 'seq 5 after 3'))).toEqual({
+      error: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+      code: 45,
+      message: 'seq 5 after 3',
+    });
   });
 
   it('Fetch: that partition answers KAFKA_STORAGE_ERROR, the others their records', async () => {

@@ -42,7 +42,7 @@ import {
   readProducerId,
 } from '../protocol/record-batch.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
-import { unexpectedPartitionError } from '../replication/partition-error.js';
+import { partitionErrorOf } from '../replication/partition-error.js';
 import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -123,20 +123,20 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     if (!allowsAll(ctx)) {
       txnDenied =
         req.transactionalId != null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
-      writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name);
+      writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name!);
     }
     const outcomes = req.topicData.map((t) =>
       t.partitionData.map((p): Outcome => {
         if (apiVersion < MIN_SUPPORTED_VERSION) return failed(p.index, 'UNSUPPORTED_VERSION');
         if (txnDenied) return failed(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
-        if (writable !== null && !writable.has(t.name)) return failed(p.index, 'TOPIC_AUTHORIZATION_FAILED');
+        if (writable !== null && !writable.has(t.name!)) return failed(p.index, 'TOPIC_AUTHORIZATION_FAILED');
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return check(ctx, t.name, p.index, p.records as Buffer | null, req.transactionalId ?? null);
+          return check(ctx, t.name!, p.index, p.records as Buffer | null, req.transactionalId ?? null);
         } catch (err) {
           ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
-          return failed(p.index, unexpectedPartitionError(err));
+          return failed(p.index, partitionErrorOf(err).error);
         }
       }),
     );
@@ -146,7 +146,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;
     const responses = req.topicData.map((t, ti) => ({
-      name: t.name,
+      name: t.name!, // v13's topic ids are not served: v0–11 always carry names
       partitionResponses: outcomes[ti]!.map((o): ProduceResponsePartitionProduceResponse => {
         if (!('partition' in o)) return o;
         const r = appended[next++]!;

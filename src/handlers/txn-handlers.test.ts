@@ -58,7 +58,15 @@ describe('InitProducerId', () => {
     });
     // v2 has no producerId/producerEpoch on the wire: they decode as -1.
     expect(calls).toEqual([['tx', 60_000, null]]);
-    expect(res).toEqual({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: 42, producerEpoch: 3 });
+    expect(res).toEqual({
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      producerId: 42,
+      producerEpoch: 3,
+      // v6's fields (KIP-939), their defaults below v6
+      ongoingTxnProducerId: -1,
+      ongoingTxnProducerEpoch: -1,
+    });
   });
 
   it('v3+: an idempotent producer (null id) and the caller pair for KIP-360 epoch bumps', async () => {
@@ -98,6 +106,8 @@ describe('InitProducerId', () => {
         errorCode: ErrorCode.INVALID_REQUEST,
         producerId: -1,
         producerEpoch: -1,
+        ongoingTxnProducerId: -1,
+        ongoingTxnProducerEpoch: -1,
       });
     }
   });
@@ -284,7 +294,7 @@ describe('TxnOffsetCommit', () => {
     ],
     ...o,
   });
-  function commitWith(apiVersion: number, code: number) {
+  function commitWith(apiVersion: number, error: ErrorName) {
     const calls: { args: unknown[]; offsets: readonly TxnOffsetCommitPartition[] }[] = [];
     const ctx = fakeContext({
       apiVersion,
@@ -292,7 +302,7 @@ describe('TxnOffsetCommit', () => {
       transactions: {
         handleTxnOffsetCommit: (txnId, groupId, pid, epoch, member, instance, generation, offsets) => {
           calls.push({ args: [txnId, groupId, pid, epoch, member, instance, generation], offsets });
-          return Promise.resolve(offsets.map(() => code));
+          return Promise.resolve(offsets.map(() => error));
         },
       },
     });
@@ -303,7 +313,7 @@ describe('TxnOffsetCommit', () => {
   }) => res.topics.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, p.errorCode]));
 
   it('v3+: member, instance and generation go to the coordinator; unknown partitions are refused here', async () => {
-    const { ctx, calls } = commitWith(3, ErrorCode.NONE);
+    const { ctx, calls } = commitWith(3, 'NONE');
     const res = await call(txnOffsetCommitHandler, ctx, request());
     expect(calls).toEqual([
       {
@@ -319,7 +329,7 @@ describe('TxnOffsetCommit', () => {
   });
 
   it('before v3 there is no member: empty id, no instance, generation -1; before v2 no leader epoch', async () => {
-    const { ctx, calls } = commitWith(1, ErrorCode.NONE);
+    const { ctx, calls } = commitWith(1, 'NONE');
     await call(txnOffsetCommitHandler, ctx, request());
     expect(calls[0]!.args).toEqual(['tx', 'g', 7, 1, '', null, -1]);
     expect(calls[0]!.offsets[0]!.leaderEpoch).toBe(-1);
@@ -334,13 +344,13 @@ describe('TxnOffsetCommit', () => {
   it('before v2 COORDINATOR_LOAD_IN_PROGRESS is COORDINATOR_NOT_AVAILABLE (KAFKA-7296), from v2 unchanged', async () => {
     const v1 = await call(
       txnOffsetCommitHandler,
-      commitWith(1, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS).ctx,
+      commitWith(1, 'COORDINATOR_LOAD_IN_PROGRESS').ctx,
       request(),
     );
     expect(codes(v1)[0]).toEqual(['t', 0, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
     const v2 = await call(
       txnOffsetCommitHandler,
-      commitWith(2, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS).ctx,
+      commitWith(2, 'COORDINATOR_LOAD_IN_PROGRESS').ctx,
       request(),
     );
     expect(codes(v2)[0]).toEqual(['t', 0, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
@@ -350,7 +360,7 @@ describe('TxnOffsetCommit', () => {
 describe('DescribeTransactions and ListTransactions', () => {
   it('DescribeTransactions answers one state per id, in order', async () => {
     const described = (id: string) => ({
-      errorCode: id === 'gone' ? ErrorCode.TRANSACTIONAL_ID_NOT_FOUND : ErrorCode.NONE,
+      error: id === 'gone' ? ('TRANSACTIONAL_ID_NOT_FOUND' as const) : ('NONE' as const),
       transactionalId: id,
       transactionState: id === 'gone' ? '' : 'Ongoing',
       transactionTimeoutMs: 60_000,
@@ -361,13 +371,18 @@ describe('DescribeTransactions and ListTransactions', () => {
     });
     const ctx = fakeContext({ transactions: { describeTransaction: described } });
     const res = await call(describeTransactionsHandler, ctx, { transactionalIds: ['tx', 'gone'] });
-    expect(res).toEqual({ throttleTimeMs: 0, transactionStates: [described('tx'), described('gone')] });
+    const wire = (id: string) => {
+      const { error, ...rest } = described(id);
+      return { errorCode: ErrorCode[error], ...rest };
+    };
+    expect(res).toEqual({ throttleTimeMs: 0, transactionStates: [wire('tx'), wire('gone')] });
+    expect(wire('gone').errorCode).toBe(105);
   });
 
   it('ListTransactions passes the filters; the duration filter only from v1 (-1 = all)', async () => {
     const calls: unknown[][] = [];
     const result = {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE' as const,
       unknownStateFilters: ['Bogus'],
       transactionStates: [{ transactionalId: 'tx', producerId: 7, transactionState: 'Ongoing' }],
     };
@@ -384,7 +399,8 @@ describe('DescribeTransactions and ListTransactions', () => {
       [['Ongoing', 'Bogus'], [7], -1],
       [['Ongoing', 'Bogus'], [7], 5000],
     ]);
-    expect(v0).toEqual({ throttleTimeMs: 0, ...result });
+    const { error: _, ...rest } = result;
+    expect(v0).toEqual({ throttleTimeMs: 0, errorCode: 0, ...rest });
   });
 });
 

@@ -80,12 +80,11 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
         accepted,
       );
       accepted.forEach((a, i) => {
-        let code = results[i]!;
+        let error = results[i]!;
         // As Kafka (KAFKA-7296): producers before 2.0 (v0–1) may crash on a loading error.
-        if (ctx.apiVersion < 2 && code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
-          code = ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        }
-        codes.set(key(a.topic, a.partition), code);
+        if (ctx.apiVersion < 2 && error === 'COORDINATOR_LOAD_IN_PROGRESS')
+          error = 'COORDINATOR_NOT_AVAILABLE';
+        codes.set(key(a.topic, a.partition), ErrorCode[error]);
       });
     }
     return {

@@ -12,7 +12,7 @@
 
 import type { ApiHandler, RequestContext } from '../handlers/handler.js';
 import { decode, encode } from '../protocol/codec.js';
-import { ErrorCode, errorName } from '../protocol/generated/errors.js';
+import { defaultErrorMessage, ErrorCode, errorName } from '../protocol/generated/errors.js';
 import { ANONYMOUS } from '../security/authorizer.js';
 import type { Broker } from '../server/broker.js';
 
@@ -41,42 +41,6 @@ export async function callKafka<Req, Res>(
   if (res === null) throw new Error(`${handler.name} sent no response`);
   return res;
 }
-
-/** Errors.java's default messages, for responses that carry only a code. */
-const DEFAULT_MESSAGES: Partial<Record<string, string>> = {
-  UNKNOWN_SERVER_ERROR: 'The server experienced an unexpected error when processing the request.',
-  UNKNOWN_TOPIC_OR_PARTITION: 'This server does not host this topic-partition.',
-  UNKNOWN_TOPIC_ID: 'This server does not host this topic ID.',
-  INVALID_TOPIC_EXCEPTION: 'The request attempted to perform an operation on an invalid topic.',
-  TOPIC_ALREADY_EXISTS: 'Topic with this name already exists.',
-  INVALID_PARTITIONS: 'Number of partitions is below 1.',
-  INVALID_REPLICATION_FACTOR: 'Replication factor is below 1 or larger than the number of available brokers.',
-  INVALID_CONFIG: 'Configuration is invalid.',
-  INVALID_REQUEST:
-    'This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.',
-  GROUP_ID_NOT_FOUND: 'The group id does not exist.',
-  NON_EMPTY_GROUP: 'The group is not empty.',
-  UNKNOWN_MEMBER_ID: 'The coordinator is not aware of this member.',
-  ILLEGAL_GENERATION: 'Specified group generation id is not valid.',
-  REBALANCE_IN_PROGRESS: 'The group is rebalancing, so a rejoin is needed.',
-  COORDINATOR_NOT_AVAILABLE: 'The coordinator is not available.',
-  COORDINATOR_LOAD_IN_PROGRESS: "The coordinator is loading and hence can't process requests.",
-  NOT_COORDINATOR: 'This is not the correct coordinator.',
-  INVALID_GROUP_ID: 'The configured groupId is invalid.',
-  OFFSET_METADATA_TOO_LARGE: 'The metadata field of the offset request was too large.',
-  MESSAGE_TOO_LARGE:
-    'The request included a message larger than the max message size the server will accept.',
-  RECORD_LIST_TOO_LARGE:
-    'The request included message batch larger than the configured segment size on the server.',
-  INVALID_RECORD: 'This record has failed the validation on broker and hence will be rejected.',
-  CORRUPT_MESSAGE:
-    'This message has failed its CRC checksum, exceeds the valid size, has a null key for a compacted topic, or is otherwise corrupt.',
-  NOT_ENOUGH_REPLICAS: 'Messages are rejected since there are fewer in-sync replicas than required.',
-  TOPIC_DELETION_DISABLED: 'Topic deletion is disabled.',
-  POLICY_VIOLATION: 'Request parameters do not satisfy the configured policy.',
-  TRANSACTIONAL_ID_NOT_FOUND: 'The transactionalId could not be found.',
-  OFFSET_OUT_OF_RANGE: 'The requested offset is not within the range of offsets maintained by the server.',
-};
 
 /** An error a Kafka API answered, as the admin API reports it. */
 export class KafkaApiError extends Error {
@@ -128,5 +92,5 @@ export class KafkaApiError extends Error {
 export function check(errorCode: number, errorMessage?: string | null): void {
   if (errorCode === ErrorCode.NONE) return;
   const name = errorName(errorCode) ?? `UNKNOWN_${errorCode}`;
-  throw new KafkaApiError(errorCode, errorMessage || DEFAULT_MESSAGES[name] || name);
+  throw new KafkaApiError(errorCode, errorMessage || defaultErrorMessage(errorCode) || name);
 }

@@ -5,10 +5,10 @@
  * acks=-1) and answer what Produce returns for the partition. The batch stays bytes throughout.
  */
 import type { ErrorName } from '../protocol/generated/errors.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { validateProducedBatches } from '../protocol/record-batch.js';
-import { ProducerStateError } from '../storage/producer-state-manager.js';
 import { NotEnoughReplicasError, type Partition } from './partition.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import { partitionErrorOf } from './partition-error.js';
 
 export interface PartitionAppendResult {
   readonly error: ErrorName;
@@ -86,13 +86,15 @@ export function appendToPartition(
       recordsAppended: info.duplicate ? 0 : validated.batch.recordsCount,
     };
   } catch (err) {
-    if (err instanceof ProducerStateError) return appendFailure(err.error, err.message);
     if (err instanceof NotEnoughReplicasError) {
       // Kafka logs the reason and answers the bare code (no custom error message).
       log.error(`Error processing append operation on partition ${where}: ${err.message}`);
       return appendFailure(err.error);
     }
-    log.error(`Error processing append operation on partition ${where}`, err);
-    return appendFailure(unexpectedPartitionError(err));
+    // A KafkaError (ProducerStateError: sequence, epoch, transaction checks) is an expected answer.
+    if (!(err instanceof KafkaError))
+      log.error(`Error processing append operation on partition ${where}`, err);
+    const { error, message } = partitionErrorOf(err);
+    return appendFailure(error, message);
   }
 }

@@ -1,11 +1,11 @@
 /**
- * What a partition of Produce, Fetch or ListOffsets answers when serving it threw unexpectedly
- * (Kafka's `Errors.forException` in ReplicaManager): KAFKA_STORAGE_ERROR for an I/O error — Kafka's
- * log wraps every IOException into a KafkaStorageException (UnifiedLog.maybeHandleIOException) — and
- * UNKNOWN_SERVER_ERROR for anything else. The other partitions of the request are still served and
- * the connection stays open.
+ * What a partition of Produce, Fetch or ListOffsets answers when serving it threw (Kafka's
+ * `Errors.forException` in ReplicaManager): a KafkaError's own error, KAFKA_STORAGE_ERROR for an I/O
+ * error — Kafka's log wraps every IOException into a KafkaStorageException
+ * (UnifiedLog.maybeHandleIOException) — and UNKNOWN_SERVER_ERROR for anything else. The other
+ * partitions of the request are still served and the connection stays open.
  */
-import type { ErrorName } from '../protocol/generated/errors.js';
+import { type ErrorOutcome, errorOf } from '../protocol/kafka-error.js';
 
 /** A Node.js system error (errno-style `code` such as EIO or ENOSPC) from a file operation. */
 export function isIoError(err: unknown): boolean {
@@ -14,6 +14,6 @@ export function isIoError(err: unknown): boolean {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) && typeof syscall === 'string';
 }
 
-export function unexpectedPartitionError(err: unknown): ErrorName {
-  return isIoError(err) ? 'KAFKA_STORAGE_ERROR' : 'UNKNOWN_SERVER_ERROR';
+export function partitionErrorOf(err: unknown): ErrorOutcome {
+  return errorOf(err, isIoError(err) ? 'KAFKA_STORAGE_ERROR' : 'UNKNOWN_SERVER_ERROR');
 }

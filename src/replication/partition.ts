@@ -12,6 +12,8 @@
  * replication factor 1 accepts acks=-1 whatever its min.insync.replicas, and the check bites when
  * replicas have fallen out of the ISR. acks=0/1 are not checked.
  */
+
+import { KafkaError } from '../protocol/kafka-error.js';
 import { readBatchSize } from '../protocol/record-batch.js';
 import { type DecodedRecordBatch, decodeRecordBatch, encodeControlBatch } from '../protocol/records.js';
 import type { Log, LogAppendInfo } from '../storage/log.js';
@@ -20,8 +22,11 @@ import type { AppendOrigin } from '../storage/producer-state-manager.js';
 export type AppendListener = () => void;
 
 /** An acks=-1 append refused because the ISR is below the effective `min.insync.replicas`. */
-export class NotEnoughReplicasError extends Error {
-  readonly error = 'NOT_ENOUGH_REPLICAS' as const;
+export class NotEnoughReplicasError extends KafkaError {
+  override name = 'NotEnoughReplicasError';
+  constructor(message: string) {
+    super('NOT_ENOUGH_REPLICAS', message);
+  }
 }
 
 export class Partition {

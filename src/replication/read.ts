@@ -9,7 +9,7 @@
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import type { Partition } from './partition.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import { partitionErrorOf } from './partition-error.js';
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
@@ -138,7 +138,7 @@ export function readFromLocalLog(
     } catch (err) {
       hasError = true;
       log.error(`Error processing fetch on partition ${p.topic}-${p.partition}`, err);
-      return failure(unexpectedPartitionError(err));
+      return failure(partitionErrorOf(err).error);
     }
   });
   return { results, bytes, hasError };

@@ -16,7 +16,7 @@ import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-mana
 import { type AppendEntry, appendFailure, appendToPartition, type PartitionAppendResult } from './append.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
 import { Partition } from './partition.js';
-import { unexpectedPartitionError } from './partition-error.js';
+import { partitionErrorOf } from './partition-error.js';
 import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
 import {
   type FetchParams,
@@ -350,7 +350,7 @@ export class ReplicaManager {
       return { error: 'NONE', found: fetchOffsetForTimestamp(p, timestamp, isolationLevel, replicaId) };
     } catch (err) {
       this.broker.log.error(`ListOffsets on ${topic}-${partition} failed`, err);
-      return { error: unexpectedPartitionError(err), found: null };
+      return { error: partitionErrorOf(err).error, found: null };
     }
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
@@ -14,6 +15,26 @@ const fetchBody = (topic: string, maxWaitMs: number, minBytes: number) => ({
 });
 
 describe('connection', () => {
+  it("answers a handler's thrown KafkaError with its code, anything else UNKNOWN_SERVER_ERROR, and stays open", async () => {
+    const tb = await startTestBroker();
+    const c = await TestClient.connect(tb.port);
+    try {
+      const gc = tb.broker.groupCoordinator;
+      gc.listGroups = () => {
+        throw new KafkaError('COORDINATOR_LOAD_IN_PROGRESS');
+      };
+      const listGroups = () => c.request<{ errorCode: number }>(16, 4, { statesFilter: [] });
+      expect((await listGroups()).errorCode).toBe(14);
+      gc.listGroups = () => {
+        throw new TypeError('a bug');
+      };
+      expect((await listGroups()).errorCode).toBe(-1);
+    } finally {
+      c.close();
+      await tb.close();
+    }
+  });
+
   it('answers pipelined requests strictly in order, and sends nothing for acks=0', async () => {
     const tb = await startTestBroker();
     try {

@@ -8,8 +8,9 @@
  *   in flight); frames read meanwhile queue up, and reading pauses while the queue is long or the
  *   socket's write buffer is not draining (backpressure).
  * - Errors in three tiers: expected outcomes are error codes inside responses (the handler's
- *   business); an unexpected exception becomes UNKNOWN_SERVER_ERROR where the response has a
- *   top-level error code, else the connection closes; a protocol violation closes the connection.
+ *   business); an exception thrown by a handler becomes its code (`errorOf`: a KafkaError's own,
+ *   UNKNOWN_SERVER_ERROR for an unexpected one, logged) where the response has a top-level error
+ *   code, else the connection closes; a protocol violation closes the connection.
  * - Security: the principal is the TLS client certificate's (SSL listeners) or ANONYMOUS; on SASL
  *   listeners a SaslAuthenticator takes every frame until authentication completes (frames then
  *   limited to `sasl.server.max.receive.size`, the exchange to `connections.max.idle.ms`), and
@@ -23,6 +24,7 @@ import { codecFor } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
+import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import type { Metrics } from './metrics.js';
@@ -309,7 +311,7 @@ export class Connection {
     this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
     if (err instanceof ProtocolError) throw err;
     if (handler.response.fields.some((f) => f.name === 'errorCode')) {
-      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
+      return { errorCode: errorOf(err).code };
     }
     throw new ProtocolError(`${handler.name} failed: ${(err as Error).message}`);
   }

@@ -7,6 +7,7 @@
 // Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
 // persisted as `.snapshot` files; aborted transactions are indexed per segment in `.txnindex` files.
 import fs from 'node:fs';
+import { KafkaError } from '../protocol/kafka-error.js';
 import {
   HEADER_SIZE,
   isControl,
@@ -76,8 +77,11 @@ export interface LogAppendInfo {
   duplicate?: true;
 }
 
-export class LogOffsetOutOfRangeError extends Error {
+export class LogOffsetOutOfRangeError extends KafkaError {
   override name = 'OffsetOutOfRangeException';
+  constructor(message: string) {
+    super('OFFSET_OUT_OF_RANGE', message);
+  }
 }
 
 export class Log {

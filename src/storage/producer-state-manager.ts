@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ErrorName } from '../protocol/generated/errors.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { crc32c, readInt64, writeInt64 } from '../protocol/record-batch.js';
 
 export const PRODUCER_SNAPSHOT_FILE_SUFFIX = '.snapshot';
@@ -120,13 +121,10 @@ export interface OngoingTxn {
 }
 
 /** An append refused by producer state: Kafka's error and message. */
-export class ProducerStateError extends Error {
+export class ProducerStateError extends KafkaError {
   override name = 'ProducerStateError';
-  constructor(
-    readonly error: ErrorName,
-    message: string,
-  ) {
-    super(message);
+  constructor(error: ErrorName, message: string) {
+    super(error, message);
   }
 }
 

@@ -1,7 +1,7 @@
 /** The admin side of groups: DescribeGroups, ListGroups and DeleteGroups. */
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { GroupState } from '../group-metadata.js';
-import { errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { EMPTY, type GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
@@ -89,7 +89,7 @@ export class GroupAdmin {
     const answer = (errorCode: number) => ({ groupId, errorCode });
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return Promise.resolve(answer(status));
-    const failed = (err: unknown) => answer(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    const failed = (err: unknown) => answer(ErrorCode[coordinatorErrorOf(err)]);
     return this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
         const group = this.ctx.groups.get(groupId);

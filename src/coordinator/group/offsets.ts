@@ -7,7 +7,7 @@ import { ErrorCode } from '../../protocol/generated/errors.js';
 import { type ClassicGroup, GroupState, type MemberMetadata, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
-import { errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { coordinatorErrorOf, offsetCommitErrorOf } from '../runtime/coordinator-runtime.js';
 import type { GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
@@ -82,7 +82,7 @@ export class Offsets {
             return response(all(ErrorCode.COORDINATOR_NOT_AVAILABLE));
         }
       })
-      .catch((err: unknown) => all(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE)));
+      .catch((err: unknown) => all(ErrorCode[coordinatorErrorOf(err)]));
   }
 
   private validateOffsetCommit(
@@ -129,10 +129,7 @@ export class Offsets {
       records,
       response: codes,
       onAppendError: (err: unknown) => {
-        const code =
-          err instanceof RecordTooLargeError
-            ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
-            : errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        const code = ErrorCode[offsetCommitErrorOf(err)];
         if (!(err instanceof RecordTooLargeError))
           this.ctx.log.error(`storing offsets of group ${group.groupId} failed`, err);
         const failed = [...codes];
@@ -193,7 +190,7 @@ export class Offsets {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return Promise.resolve({ errorCode: status, partitionErrors: [] });
     const failed = (err: unknown) => ({
-      errorCode: errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE),
+      errorCode: ErrorCode[coordinatorErrorOf(err)],
       partitionErrors: [],
     });
     return this.ctx.runtime

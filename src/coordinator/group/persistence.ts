@@ -10,7 +10,7 @@ import type { GroupMetadataValueData } from '../../protocol/generated/messages.j
 import type { ClassicGroup } from '../group-metadata.js';
 import { groupMetadataKey, groupMetadataValue, offsetCommitKey } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
-import { CoordinatorError, errorCodeOf } from '../runtime/coordinator-runtime.js';
+import { CoordinatorError, coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { clearGroupTimers, EMPTY, type GroupContext } from './context.js';
 
 /** The group record of `group` with `assignment`. */
@@ -50,10 +50,9 @@ export function storeGroup(
   done: (errorCode: number) => void,
 ): void {
   const failed = (err: unknown): number => {
-    if (err instanceof RecordTooLargeError) return ErrorCode.UNKNOWN_SERVER_ERROR;
-    if (!(err instanceof CoordinatorError))
+    if (!(err instanceof CoordinatorError || err instanceof RecordTooLargeError))
       ctx.log.error(`storing metadata of group ${group.groupId} failed`, err);
-    return errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    return ErrorCode[coordinatorErrorOf(err)];
   };
   ctx.runtime
     .scheduleWriteOperation<number>(ctx.partitionFor(group.groupId), () => ({

@@ -10,8 +10,8 @@
 
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
-import { ProducerStateError } from '../../storage/producer-state-manager.js';
+import { type ErrorName, errorName } from '../../protocol/generated/errors.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ClassicGroup } from '../group-metadata.js';
 import { GroupState, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
@@ -19,7 +19,8 @@ import type { TransactionalProducer } from '../runtime/coordinator-log.js';
 import {
   type CoordinatorRuntime,
   type CoordinatorShard,
-  errorCodeOf,
+  coordinatorErrorOf,
+  offsetCommitErrorOf,
 } from '../runtime/coordinator-runtime.js';
 
 export interface TxnOffset {
@@ -129,21 +130,26 @@ export class TxnOffsets {
    * producer can stage offsets for it; a known member id must be in the group (UNKNOWN_MEMBER_ID),
    * a static member must not be fenced and a generation (>= 0) must be current (ILLEGAL_GENERATION).
    */
-  validate(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
-    const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return status;
+  validate(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+  ): ErrorName {
+    const status = errorName(this.ctx.validateGroupStatus(groupId, false))!;
+    if (status !== 'NONE') return status;
     const group = this.ctx.getOrCreateGroup(groupId);
-    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
     const staticMember = group.currentStaticMemberId(groupInstanceId);
-    if (staticMember !== undefined && staticMember !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
-    if (memberId !== UNKNOWN_MEMBER_ID && !group.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (generationId >= 0 && generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-    return ErrorCode.NONE;
+    if (staticMember !== undefined && staticMember !== memberId) return 'FENCED_INSTANCE_ID';
+    if (memberId !== UNKNOWN_MEMBER_ID && !group.has(memberId)) return 'UNKNOWN_MEMBER_ID';
+    if (generationId >= 0 && generationId !== group.generationId) return 'ILLEGAL_GENERATION';
+    return 'NONE';
   }
 
   /**
    * Stages `offsets` for the group in the producer's transaction (the transaction coordinator has
-   * checked that the group's partition is in it): one error code per partition, in order, once
+   * checked that the group's partition is in it): one error per partition, in order, once
    * the transactional batch is committed.
    */
   commit(
@@ -153,16 +159,16 @@ export class TxnOffsets {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
-  ): Promise<number[]> {
-    const all = (code: number) => offsets.map(() => code);
+  ): Promise<ErrorName[]> {
+    const all = (error: ErrorName) => offsets.map(() => error);
     const error = this.validate(groupId, memberId, groupInstanceId, generationId);
-    if (error !== ErrorCode.NONE) return Promise.resolve(all(error));
+    if (error !== 'NONE') return Promise.resolve(all(error));
     const now = this.ctx.time.now();
-    const codes = all(ErrorCode.NONE);
+    const errors = all('NONE');
     const records = offsets.flatMap((o, i) => {
       const metadata = o.metadata ?? '';
       if (Buffer.byteLength(metadata) > this.ctx.config.offsetMetadataMaxBytes) {
-        codes[i] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        errors[i] = 'OFFSET_METADATA_TOO_LARGE';
         return [];
       }
       const value = {
@@ -178,19 +184,16 @@ export class TxnOffsets {
     return this.ctx.runtime
       .scheduleWriteOperation(partition, () => ({
         records,
-        response: codes,
+        response: errors,
         producer,
         onAppendError: (err: unknown) => {
-          let code: number;
-          if (err instanceof ProducerStateError) code = ErrorCode[err.error];
-          else {
-            code = errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-            this.ctx.log.error('storing transactional offsets failed', err);
-          }
-          return codes.map((c) => (c === ErrorCode.NONE ? code : c));
+          // A ProducerStateError (the producer's epoch or sequence) is its own answer.
+          const error = offsetCommitErrorOf(err);
+          if (!(err instanceof KafkaError)) this.ctx.log.error('storing transactional offsets failed', err);
+          return errors.map((e) => (e === 'NONE' ? error : e));
         },
       }))
-      .catch((err: unknown) => all(errorCodeOf(err, ErrorCode.COORDINATOR_NOT_AVAILABLE)));
+      .catch((err: unknown) => all(coordinatorErrorOf(err)));
   }
 
   /**

@@ -12,6 +12,7 @@
  * hashing to where they live.
  */
 import type { Time } from '../../common/time.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import { encodeRecordBatch } from '../../protocol/records.js';
 import type { Partition } from '../../replication/partition.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
@@ -76,8 +77,12 @@ export interface CoordinatorLog {
   onHighWatermarkChange(partition: number, listener: () => void): (() => void) | null;
 }
 
-export class RecordTooLargeError extends Error {
+/** Kafka's RecordTooLargeException: a batch above the topic's max.message.bytes. */
+export class RecordTooLargeError extends KafkaError {
   override name = 'RecordTooLargeError';
+  constructor(message: string) {
+    super('MESSAGE_TOO_LARGE', message);
+  }
 }
 
 export interface ReplicaCoordinatorLogOptions {

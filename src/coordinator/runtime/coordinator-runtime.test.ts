@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
-import type { CoordinatorRecord } from './coordinator-log.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
+import { NotEnoughReplicasError } from '../../replication/partition.js';
+import { ProducerStateError } from '../../storage/producer-state-manager.js';
+import { type CoordinatorRecord, RecordTooLargeError } from './coordinator-log.js';
 import {
   CoordinatorError,
   type CoordinatorResult,
   CoordinatorRuntime,
   type CoordinatorShard,
+  coordinatorErrorOf,
+  offsetCommitErrorOf,
   type ReplayContext,
 } from './coordinator-runtime.js';
 import { MemoryCoordinatorLog } from './memory-coordinator-log.js';
@@ -143,7 +147,7 @@ describe('CoordinatorRuntime', () => {
     expect(before.unloaded).toBe(true);
     expect(runtime.isLoaded(2)).toBe(false);
     await expect(runtime.scheduleWriteOperation(2, (s) => s.put('c', '3'))).rejects.toMatchObject({
-      errorCode: ErrorCode.NOT_COORDINATOR,
+      error: 'NOT_COORDINATOR',
     });
     const after = runtime.load(2);
     expect(after).not.toBe(before);
@@ -182,7 +186,7 @@ describe('CoordinatorRuntime', () => {
     runtime.unload(0);
     const s = await state(w);
     expect(s.error).toBeInstanceOf(CoordinatorError);
-    expect((s.error as CoordinatorError).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect((s.error as CoordinatorError).error).toBe('NOT_COORDINATOR');
   });
 
   it('times a write out on its Time when it is not committed', async () => {
@@ -193,7 +197,7 @@ describe('CoordinatorRuntime', () => {
     time.advance(999);
     expect((await state(w)).done).toBe(false);
     time.advance(1);
-    expect(((await state(w)).error as CoordinatorError).errorCode).toBe(ErrorCode.REQUEST_TIMED_OUT);
+    expect(((await state(w)).error as CoordinatorError).error).toBe('REQUEST_TIMED_OUT');
   });
 
   it('replays transactional batches and markers the same way at load and live', async () => {
@@ -235,5 +239,38 @@ describe('CoordinatorRuntime', () => {
       ['a', '1'],
       ['c', '3'],
     ]);
+  });
+});
+
+describe('coordinatorErrorOf / offsetCommitErrorOf', () => {
+  it("answers the runtime's own errors as a coordinator client expects them", () => {
+    expect(coordinatorErrorOf(new CoordinatorError('NOT_COORDINATOR', 'unloaded'))).toBe('NOT_COORDINATOR');
+    expect(coordinatorErrorOf(new CoordinatorError('REQUEST_TIMED_OUT', 'slow'))).toBe(
+      'COORDINATOR_NOT_AVAILABLE',
+    );
+  });
+
+  it("translates the append's errors as Kafka's coordinators do", () => {
+    expect(coordinatorErrorOf(new NotEnoughReplicasError('isr'))).toBe('COORDINATOR_NOT_AVAILABLE');
+    expect(coordinatorErrorOf(new KafkaError('NOT_LEADER_OR_FOLLOWER'))).toBe('NOT_COORDINATOR');
+    expect(coordinatorErrorOf(new KafkaError('KAFKA_STORAGE_ERROR'))).toBe('NOT_COORDINATOR');
+    expect(coordinatorErrorOf(new RecordTooLargeError('big'))).toBe('UNKNOWN_SERVER_ERROR');
+    expect(coordinatorErrorOf(new ProducerStateError('INVALID_PRODUCER_EPOCH', 'old'))).toBe(
+      'INVALID_PRODUCER_EPOCH',
+    );
+  });
+
+  it('answers the fallback for anything not a KafkaError', () => {
+    expect(coordinatorErrorOf(new Error('bug'))).toBe('COORDINATOR_NOT_AVAILABLE');
+    expect(coordinatorErrorOf(new Error('bug'), 'UNKNOWN_SERVER_ERROR')).toBe('UNKNOWN_SERVER_ERROR');
+  });
+
+  it('answers INVALID_COMMIT_OFFSET_SIZE for an offset commit too large, else as coordinatorErrorOf', () => {
+    expect(offsetCommitErrorOf(new RecordTooLargeError('big'))).toBe('INVALID_COMMIT_OFFSET_SIZE');
+    expect(offsetCommitErrorOf(new CoordinatorError('REQUEST_TIMED_OUT', 'slow'))).toBe(
+      'COORDINATOR_NOT_AVAILABLE',
+    );
+    expect(offsetCommitErrorOf(new ProducerStateError('PRODUCER_FENCED', 'fenced'))).toBe('PRODUCER_FENCED');
+    expect(offsetCommitErrorOf('x')).toBe('COORDINATOR_NOT_AVAILABLE');
   });
 });

@@ -22,7 +22,8 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
+import { errorOf, KafkaError } from '../../protocol/kafka-error.js';
 import { DelayedOperation, DelayedOperationPurgatory } from '../../replication/purgatory.js';
 import type {
   CoordinatorBatch,
@@ -31,24 +32,50 @@ import type {
   TransactionalProducer,
 } from './coordinator-log.js';
 
-/** A coordinator failure carrying Kafka's error code. */
-export class CoordinatorError extends Error {
+/** A failure of the runtime itself: the partition is not loaded here, a write was not committed in time. */
+export class CoordinatorError extends KafkaError {
   override name = 'CoordinatorError';
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
+}
+
+/**
+ * The error a failed coordinator write answers a client with (Kafka's coordinators'
+ * `normalizeException`): a KafkaError's own, translated where the client must see a coordinator
+ * error — a write not committed in time or without enough replicas is COORDINATOR_NOT_AVAILABLE,
+ * a partition not led here NOT_COORDINATOR, a batch too large UNKNOWN_SERVER_ERROR; anything else
+ * `fallback`.
+ */
+export function coordinatorErrorOf(
+  err: unknown,
+  fallback: ErrorName = 'COORDINATOR_NOT_AVAILABLE',
+): ErrorName {
+  const { error } = errorOf(err, fallback);
+  switch (error) {
+    case 'UNKNOWN_TOPIC_OR_PARTITION':
+    case 'NOT_ENOUGH_REPLICAS':
+    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+    case 'REQUEST_TIMED_OUT':
+      return 'COORDINATOR_NOT_AVAILABLE';
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return 'NOT_COORDINATOR';
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+    case 'INVALID_FETCH_SIZE':
+      return 'UNKNOWN_SERVER_ERROR';
+    default:
+      return error;
   }
 }
 
 /**
- * The error code a failed runtime call answers a client with (`fallback` for any other failure),
- * as Kafka's coordinators map them: a write not committed in time is COORDINATOR_NOT_AVAILABLE.
+ * The error a failed offset commit (plain or transactional) answers: a batch too large is
+ * INVALID_COMMIT_OFFSET_SIZE (Kafka's storeOffsets), anything else as `coordinatorErrorOf`.
  */
-export function errorCodeOf(err: unknown, fallback: number): number {
-  if (!(err instanceof CoordinatorError)) return fallback;
-  return err.errorCode === ErrorCode.REQUEST_TIMED_OUT ? ErrorCode.COORDINATOR_NOT_AVAILABLE : err.errorCode;
+export function offsetCommitErrorOf(err: unknown): ErrorName {
+  const { error } = errorOf(err);
+  if (error === 'MESSAGE_TOO_LARGE' || error === 'RECORD_LIST_TOO_LARGE' || error === 'INVALID_FETCH_SIZE')
+    return 'INVALID_COMMIT_OFFSET_SIZE';
+  return coordinatorErrorOf(err);
 }
 
 export interface CoordinatorResult<T> {
@@ -123,10 +150,9 @@ class DelayedCoordinatorWrite extends DelayedOperation {
   }
 
   protected onComplete(): void {
-    if (this.unloaded)
-      this.done(new CoordinatorError(ErrorCode.NOT_COORDINATOR, 'the partition was unloaded'));
+    if (this.unloaded) this.done(new CoordinatorError('NOT_COORDINATOR', 'the partition was unloaded'));
     else if (this.expired)
-      this.done(new CoordinatorError(ErrorCode.REQUEST_TIMED_OUT, 'the write was not committed in time'));
+      this.done(new CoordinatorError('REQUEST_TIMED_OUT', 'the write was not committed in time'));
     else this.done(null);
   }
 }
@@ -198,7 +224,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard> {
     const ctx = this.contexts.get(partition);
     if (!ctx)
       throw new CoordinatorError(
-        ErrorCode.NOT_COORDINATOR,
+        'NOT_COORDINATOR',
         `${this.options.log.topic}-${partition} is not loaded here`,
       );
     return ctx;

@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/logger.js';
 import { Scheduler } from '../../common/scheduler.js';
 import type { MockTime } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { openTestReplicas, type TestReplicas } from '../../test-support/replicas.js';
@@ -67,7 +66,7 @@ describe('TransactionCoordinator on the coordinator runtime', () => {
     const init = await begin('tx');
     const p = tc.partitionFor('tx');
     tc.unloadPartition(p);
-    expect(tc.describeTransaction('tx').errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(tc.describeTransaction('tx').error).toBe('NOT_COORDINATOR');
     expect(await tc.handleEndTransaction('tx', init.producerId, init.producerEpoch, 'COMMIT')).toBe(
       'NOT_COORDINATOR',
     );

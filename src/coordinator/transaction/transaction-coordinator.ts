@@ -27,14 +27,13 @@ import type { Logger } from '../../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
-import { ProducerStateError } from '../../storage/producer-state-manager.js';
 import type { GroupCoordinator, TxnOffsetCommitPartition } from '../group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from '../offsets-topic.js';
 import { ReplicaCoordinatorLog } from '../runtime/coordinator-log.js';
-import { CoordinatorError, CoordinatorRuntime } from '../runtime/coordinator-runtime.js';
+import { CoordinatorRuntime, coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import {
   TRANSACTION_STATE_TOPIC_NAME,
@@ -82,7 +81,7 @@ export interface InitProducerIdResult {
 }
 
 export interface DescribedTransaction {
-  errorCode: number;
+  error: ErrorName;
   transactionalId: string;
   transactionState: string;
   transactionTimeoutMs: number;
@@ -271,10 +270,10 @@ export class TransactionCoordinator {
         replayRecords: false,
       }));
     } catch (err) {
-      if (err instanceof CoordinatorError && err.errorCode === ErrorCode.NOT_COORDINATOR)
-        return 'NOT_COORDINATOR';
-      this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
-      return 'COORDINATOR_NOT_AVAILABLE';
+      const error = coordinatorErrorOf(err);
+      if (error !== 'NOT_COORDINATOR')
+        this.broker.log.error(`writing transaction state of ${txn.transactionalId} failed`, err);
+      return error;
     } finally {
       txn.pendingState = null;
     }
@@ -495,7 +494,7 @@ export class TransactionCoordinator {
           continue;
         }
         const failed = (err: unknown) => {
-          const why = err instanceof ProducerStateError ? err.error : String(err);
+          const why = err instanceof KafkaError ? err.error : String(err);
           this.broker.log.error(
             `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
           );
@@ -530,7 +529,7 @@ export class TransactionCoordinator {
    * Stages offsets for the group inside the producer's transaction: checked against the transaction
    * (its `__consumer_offsets` partition must have been added) and the group, written to
    * `__consumer_offsets` in a transactional batch, made visible by the COMMIT marker.
-   * Returns one error code per partition, in order.
+   * Returns one error per partition, in order.
    */
   handleTxnOffsetCommit(
     transactionalId: string,
@@ -541,10 +540,10 @@ export class TransactionCoordinator {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
-  ): Promise<number[]> {
-    const all = (code: number) => offsets.map(() => code);
+  ): Promise<ErrorName[]> {
+    const all = (error: ErrorName) => offsets.map(() => error);
     const gc = this.broker.groupCoordinator;
-    if (!this.active || !gc.isActive) return Promise.resolve(all(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!this.active || !gc.isActive) return Promise.resolve(all('COORDINATOR_NOT_AVAILABLE'));
     const inTxn = this.verifyInTransaction(
       transactionalId,
       producerId,
@@ -552,7 +551,7 @@ export class TransactionCoordinator {
       GROUP_METADATA_TOPIC_NAME,
       gc.partitionFor(groupId),
     );
-    if (inTxn) return Promise.resolve(all(ErrorCode[inTxn]));
+    if (inTxn) return Promise.resolve(all(inTxn));
     return gc.commitTxnOffsets(
       groupId,
       { producerId, producerEpoch },
@@ -647,7 +646,7 @@ export class TransactionCoordinator {
 
   describeTransaction(transactionalId: string): DescribedTransaction {
     const base: DescribedTransaction = {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       transactionalId,
       transactionState: '',
       transactionTimeoutMs: 0,
@@ -656,11 +655,11 @@ export class TransactionCoordinator {
       producerEpoch: -1,
       topics: [],
     };
-    if (!this.active) return { ...base, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    if (transactionalId === '') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
-    if (!this.owns(transactionalId)) return { ...base, errorCode: ErrorCode.NOT_COORDINATOR };
+    if (!this.active) return { ...base, error: 'COORDINATOR_NOT_AVAILABLE' };
+    if (transactionalId === '') return { ...base, error: 'INVALID_REQUEST' };
+    if (!this.owns(transactionalId)) return { ...base, error: 'NOT_COORDINATOR' };
     const txn = this.txns.get(transactionalId);
-    if (!txn) return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
+    if (!txn) return { ...base, error: 'TRANSACTIONAL_ID_NOT_FOUND' };
     return {
       ...base,
       transactionState: txn.state,
@@ -680,13 +679,13 @@ export class TransactionCoordinator {
     producerIdFilters: readonly number[],
     durationFilterMs: number,
   ): {
-    errorCode: number;
+    error: ErrorName;
     unknownStateFilters: string[];
     transactionStates: { transactionalId: string; producerId: number; transactionState: string }[];
   } {
     if (!this.active)
       return {
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        error: 'COORDINATOR_NOT_AVAILABLE',
         unknownStateFilters: [],
         transactionStates: [],
       };
@@ -709,7 +708,7 @@ export class TransactionCoordinator {
         producerId: t.producerId,
         transactionState: t.state,
       }));
-    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
+    return { error: 'NONE', unknownStateFilters, transactionStates };
   }
 
   /** For tests and DescribeTransactions-like views. */

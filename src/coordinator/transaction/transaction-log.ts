@@ -1,6 +1,6 @@
 /**
  * `__transaction_state`: the internal, compacted topic holding every transactional id's state, with
- * Kafka's record layouts (../shared/kafka-protocol/transaction-coordinator/*.json, Kafka's
+ * Kafka's record layouts (../shared/kafka-protocol-4.3.1/transaction-coordinator/*.json, Kafka's
  * TransactionLog): key = int16 version 0 + TransactionLogKey (transactionalId); value = int16
  * version 0 + TransactionLogValue (producer id and epoch, timeout, state id, partitions — null
  * when Empty —, last update and start timestamps). A null value is a tombstone (the id expired).

@@ -87,18 +87,19 @@ export const AddRaftVoterRequest: MessageSpec = {
   name: "AddRaftVoterRequest",
   type: "request",
   apiKey: 80,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "clusterId", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
-    { name: "timeoutMs", type: "int32", versions: [0, 0] },
-    { name: "voterId", type: "int32", versions: [0, 0] },
-    { name: "voterDirectoryId", type: "uuid", versions: [0, 0] },
-    { name: "listeners", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "name", type: "string", versions: [0, 0] },
-      { name: "host", type: "string", versions: [0, 0] },
-      { name: "port", type: "uint16", versions: [0, 0] },
+    { name: "clusterId", type: "string", versions: [0, 1], nullableVersions: [0, 1] },
+    { name: "timeoutMs", type: "int32", versions: [0, 1] },
+    { name: "voterId", type: "int32", versions: [0, 1] },
+    { name: "voterDirectoryId", type: "uuid", versions: [0, 1] },
+    { name: "listeners", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "name", type: "string", versions: [0, 1] },
+      { name: "host", type: "string", versions: [0, 1] },
+      { name: "port", type: "uint16", versions: [0, 1] },
     ] },
+    { name: "ackWhenCommitted", type: "bool", versions: [1, 1], default: true },
   ],
 };
 
@@ -106,12 +107,12 @@ export const AddRaftVoterResponse: MessageSpec = {
   name: "AddRaftVoterResponse",
   type: "response",
   apiKey: 80,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "errorCode", type: "int16", versions: [0, 1] },
+    { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1] },
   ],
 };
 
@@ -222,15 +223,16 @@ export const AlterPartitionReassignmentsRequest: MessageSpec = {
   name: "AlterPartitionReassignmentsRequest",
   type: "request",
   apiKey: 45,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "timeoutMs", type: "int32", versions: [0, 0], default: 60000 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "name", type: "string", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
-        { name: "replicas", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "timeoutMs", type: "int32", versions: [0, 1], default: 60000 },
+    { name: "allowReplicationFactorChange", type: "bool", versions: [1, 1], default: true },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "name", type: "string", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 1] },
+        { name: "replicas", type: "array", elementType: "int32", versions: [0, 1], nullableVersions: [0, 1] },
       ] },
     ] },
   ],
@@ -240,18 +242,19 @@ export const AlterPartitionReassignmentsResponse: MessageSpec = {
   name: "AlterPartitionReassignmentsResponse",
   type: "response",
   apiKey: 45,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
-    { name: "responses", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "name", type: "string", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
-        { name: "errorCode", type: "int16", versions: [0, 0] },
-        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "allowReplicationFactorChange", type: "bool", versions: [1, 1], default: true },
+    { name: "errorCode", type: "int16", versions: [0, 1] },
+    { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1] },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "name", type: "string", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 1] },
+        { name: "errorCode", type: "int16", versions: [0, 1] },
+        { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1] },
       ] },
     ] },
   ],
@@ -261,24 +264,23 @@ export const AlterPartitionRequest: MessageSpec = {
   name: "AlterPartitionRequest",
   type: "request",
   apiKey: 56,
-  validVersions: [0, 3],
+  validVersions: [2, 3],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "brokerId", type: "int32", versions: [0, 3] },
-    { name: "brokerEpoch", type: "int64", versions: [0, 3], default: -1 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 3], fields: [
-      { name: "topicName", type: "string", versions: [0, 1] },
+    { name: "brokerId", type: "int32", versions: [2, 3] },
+    { name: "brokerEpoch", type: "int64", versions: [2, 3], default: -1 },
+    { name: "topics", type: "array", elementType: "struct", versions: [2, 3], fields: [
       { name: "topicId", type: "uuid", versions: [2, 3] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 3], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 3] },
-        { name: "leaderEpoch", type: "int32", versions: [0, 3] },
-        { name: "newIsr", type: "array", elementType: "int32", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [2, 3], fields: [
+        { name: "partitionIndex", type: "int32", versions: [2, 3] },
+        { name: "leaderEpoch", type: "int32", versions: [2, 3] },
+        { name: "newIsr", type: "array", elementType: "int32", versions: [2, 2] },
         { name: "newIsrWithEpochs", type: "array", elementType: "struct", versions: [3, 3], fields: [
           { name: "brokerId", type: "int32", versions: [3, 3] },
           { name: "brokerEpoch", type: "int64", versions: [3, 3], default: -1 },
         ] },
-        { name: "leaderRecoveryState", type: "int8", versions: [1, 3], default: 0 },
-        { name: "partitionEpoch", type: "int32", versions: [0, 3] },
+        { name: "leaderRecoveryState", type: "int8", versions: [2, 3], default: 0 },
+        { name: "partitionEpoch", type: "int32", versions: [2, 3] },
       ] },
     ] },
   ],
@@ -288,27 +290,27 @@ export const AlterPartitionResponse: MessageSpec = {
   name: "AlterPartitionResponse",
   type: "response",
   apiKey: 56,
-  validVersions: [0, 3],
+  validVersions: [2, 3],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 3] },
-    { name: "errorCode", type: "int16", versions: [0, 3] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 3], fields: [
-      { name: "topicName", type: "string", versions: [0, 1] },
+    { name: "throttleTimeMs", type: "int32", versions: [2, 3] },
+    { name: "errorCode", type: "int16", versions: [2, 3] },
+    { name: "topics", type: "array", elementType: "struct", versions: [2, 3], fields: [
       { name: "topicId", type: "uuid", versions: [2, 3] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 3], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 3] },
-        { name: "errorCode", type: "int16", versions: [0, 3] },
-        { name: "leaderId", type: "int32", versions: [0, 3] },
-        { name: "leaderEpoch", type: "int32", versions: [0, 3] },
-        { name: "isr", type: "array", elementType: "int32", versions: [0, 3] },
-        { name: "leaderRecoveryState", type: "int8", versions: [1, 3], default: 0 },
-        { name: "partitionEpoch", type: "int32", versions: [0, 3] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [2, 3], fields: [
+        { name: "partitionIndex", type: "int32", versions: [2, 3] },
+        { name: "errorCode", type: "int16", versions: [2, 3] },
+        { name: "leaderId", type: "int32", versions: [2, 3] },
+        { name: "leaderEpoch", type: "int32", versions: [2, 3] },
+        { name: "isr", type: "array", elementType: "int32", versions: [2, 3] },
+        { name: "leaderRecoveryState", type: "int8", versions: [2, 3], default: 0 },
+        { name: "partitionEpoch", type: "int32", versions: [2, 3] },
       ] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const AlterReplicaLogDirsRequest: MessageSpec = {
   name: "AlterReplicaLogDirsRequest",
   type: "request",
@@ -326,6 +328,7 @@ export const AlterReplicaLogDirsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const AlterReplicaLogDirsResponse: MessageSpec = {
   name: "AlterReplicaLogDirsResponse",
   type: "response",
@@ -339,6 +342,46 @@ export const AlterReplicaLogDirsResponse: MessageSpec = {
       { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
         { name: "partitionIndex", type: "int32", versions: [0, 2] },
         { name: "errorCode", type: "int16", versions: [0, 2] },
+      ] },
+    ] },
+  ],
+};
+
+export const AlterShareGroupOffsetsRequest: MessageSpec = {
+  name: "AlterShareGroupOffsetsRequest",
+  type: "request",
+  apiKey: 91,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "topicName", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 0] },
+        { name: "startOffset", type: "int64", versions: [0, 0] },
+      ] },
+    ] },
+  ],
+};
+
+export const AlterShareGroupOffsetsResponse: MessageSpec = {
+  name: "AlterShareGroupOffsetsResponse",
+  type: "response",
+  apiKey: 91,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
+    { name: "errorCode", type: "int16", versions: [0, 0] },
+    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "topicName", type: "string", versions: [0, 0] },
+      { name: "topicId", type: "uuid", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 0] },
+        { name: "errorCode", type: "int16", versions: [0, 0] },
+        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
       ] },
     ] },
   ],
@@ -520,15 +563,16 @@ export const BrokerHeartbeatRequest: MessageSpec = {
   name: "BrokerHeartbeatRequest",
   type: "request",
   apiKey: 63,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "brokerId", type: "int32", versions: [0, 1] },
-    { name: "brokerEpoch", type: "int64", versions: [0, 1], default: -1 },
-    { name: "currentMetadataOffset", type: "int64", versions: [0, 1] },
-    { name: "wantFence", type: "bool", versions: [0, 1] },
-    { name: "wantShutDown", type: "bool", versions: [0, 1] },
-    { name: "offlineLogDirs", type: "array", elementType: "uuid", versions: [1, 1], taggedVersions: [1, 1], tag: 0 },
+    { name: "brokerId", type: "int32", versions: [0, 2] },
+    { name: "brokerEpoch", type: "int64", versions: [0, 2], default: -1 },
+    { name: "currentMetadataOffset", type: "int64", versions: [0, 2] },
+    { name: "wantFence", type: "bool", versions: [0, 2] },
+    { name: "wantShutDown", type: "bool", versions: [0, 2] },
+    { name: "offlineLogDirs", type: "array", elementType: "uuid", versions: [1, 2], taggedVersions: [1, 2], tag: 0 },
+    { name: "cordonedLogDirs", type: "array", elementType: "uuid", versions: [2, 2], nullableVersions: [2, 2], taggedVersions: [2, 2], tag: 1 },
   ],
 };
 
@@ -536,14 +580,14 @@ export const BrokerHeartbeatResponse: MessageSpec = {
   name: "BrokerHeartbeatResponse",
   type: "response",
   apiKey: 63,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
-    { name: "errorCode", type: "int16", versions: [0, 1] },
-    { name: "isCaughtUp", type: "bool", versions: [0, 1], default: false },
-    { name: "isFenced", type: "bool", versions: [0, 1], default: true },
-    { name: "shouldShutDown", type: "bool", versions: [0, 1] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 2] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "isCaughtUp", type: "bool", versions: [0, 2], default: false },
+    { name: "isFenced", type: "bool", versions: [0, 2], default: true },
+    { name: "shouldShutDown", type: "bool", versions: [0, 2] },
   ],
 };
 
@@ -592,11 +636,11 @@ export const ConsumerGroupDescribeRequest: MessageSpec = {
   name: "ConsumerGroupDescribeRequest",
   type: "request",
   apiKey: 69,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "groupIds", type: "array", elementType: "string", versions: [0, 0] },
-    { name: "includeAuthorizedOperations", type: "bool", versions: [0, 0] },
+    { name: "groupIds", type: "array", elementType: "string", versions: [0, 1] },
+    { name: "includeAuthorizedOperations", type: "bool", versions: [0, 1] },
   ],
 };
 
@@ -604,43 +648,44 @@ export const ConsumerGroupDescribeResponse: MessageSpec = {
   name: "ConsumerGroupDescribeResponse",
   type: "response",
   apiKey: 69,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "groups", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 0] },
-      { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-      { name: "groupId", type: "string", versions: [0, 0] },
-      { name: "groupState", type: "string", versions: [0, 0] },
-      { name: "groupEpoch", type: "int32", versions: [0, 0] },
-      { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
-      { name: "assignorName", type: "string", versions: [0, 0] },
-      { name: "members", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "memberId", type: "string", versions: [0, 0] },
-        { name: "instanceId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "memberEpoch", type: "int32", versions: [0, 0] },
-        { name: "clientId", type: "string", versions: [0, 0] },
-        { name: "clientHost", type: "string", versions: [0, 0] },
-        { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 0] },
-        { name: "subscribedTopicRegex", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "assignment", type: "struct", versions: [0, 0], fields: [
-          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-            { name: "topicId", type: "uuid", versions: [0, 0] },
-            { name: "topicName", type: "string", versions: [0, 0] },
-            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 1] },
+      { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+      { name: "groupId", type: "string", versions: [0, 1] },
+      { name: "groupState", type: "string", versions: [0, 1] },
+      { name: "groupEpoch", type: "int32", versions: [0, 1] },
+      { name: "assignmentEpoch", type: "int32", versions: [0, 1] },
+      { name: "assignorName", type: "string", versions: [0, 1] },
+      { name: "members", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "memberId", type: "string", versions: [0, 1] },
+        { name: "instanceId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        { name: "rackId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        { name: "memberEpoch", type: "int32", versions: [0, 1] },
+        { name: "clientId", type: "string", versions: [0, 1] },
+        { name: "clientHost", type: "string", versions: [0, 1] },
+        { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 1] },
+        { name: "subscribedTopicRegex", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        { name: "assignment", type: "struct", versions: [0, 1], fields: [
+          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+            { name: "topicId", type: "uuid", versions: [0, 1] },
+            { name: "topicName", type: "string", versions: [0, 1] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 1] },
           ] },
         ] },
-        { name: "targetAssignment", type: "struct", versions: [0, 0], fields: [
-          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-            { name: "topicId", type: "uuid", versions: [0, 0] },
-            { name: "topicName", type: "string", versions: [0, 0] },
-            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+        { name: "targetAssignment", type: "struct", versions: [0, 1], fields: [
+          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+            { name: "topicId", type: "uuid", versions: [0, 1] },
+            { name: "topicName", type: "string", versions: [0, 1] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 1] },
           ] },
         ] },
+        { name: "memberType", type: "int8", versions: [1, 1], default: -1 },
       ] },
-      { name: "authorizedOperations", type: "int32", versions: [0, 0], default: -2147483648 },
+      { name: "authorizedOperations", type: "int32", versions: [0, 1], default: -2147483648 },
     ] },
   ],
 };
@@ -651,7 +696,6 @@ export const ConsumerGroupHeartbeatRequest: MessageSpec = {
   apiKey: 68,
   validVersions: [0, 1],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
     { name: "groupId", type: "string", versions: [0, 1] },
     { name: "memberId", type: "string", versions: [0, 1] },
@@ -722,30 +766,13 @@ export const ConsumerProtocolSubscription: MessageSpec = {
   ],
 };
 
-export const ControlledShutdownRequest: MessageSpec = {
-  name: "ControlledShutdownRequest",
-  type: "request",
-  apiKey: 7,
-  validVersions: [0, 3],
-  flexibleVersions: [3, 32767],
+export const ControlRecordTypeSchema: MessageSpec = {
+  name: "ControlRecordTypeSchema",
+  type: "data",
+  validVersions: [0, 0],
+  flexibleVersions: null,
   fields: [
-    { name: "brokerId", type: "int32", versions: [0, 3] },
-    { name: "brokerEpoch", type: "int64", versions: [2, 3], default: -1 },
-  ],
-};
-
-export const ControlledShutdownResponse: MessageSpec = {
-  name: "ControlledShutdownResponse",
-  type: "response",
-  apiKey: 7,
-  validVersions: [0, 3],
-  flexibleVersions: [3, 32767],
-  fields: [
-    { name: "errorCode", type: "int16", versions: [0, 3] },
-    { name: "remainingPartitions", type: "array", elementType: "struct", versions: [0, 3], fields: [
-      { name: "topicName", type: "string", versions: [0, 3] },
-      { name: "partitionIndex", type: "int32", versions: [0, 3] },
-    ] },
+    { name: "type", type: "int16", versions: [0, 0] },
   ],
 };
 
@@ -786,6 +813,7 @@ export const ControllerRegistrationResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const CreateAclsRequest: MessageSpec = {
   name: "CreateAclsRequest",
   type: "request",
@@ -805,6 +833,7 @@ export const CreateAclsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const CreateAclsResponse: MessageSpec = {
   name: "CreateAclsResponse",
   type: "response",
@@ -820,6 +849,7 @@ export const CreateAclsResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const CreateDelegationTokenRequest: MessageSpec = {
   name: "CreateDelegationTokenRequest",
   type: "request",
@@ -837,6 +867,7 @@ export const CreateDelegationTokenRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const CreateDelegationTokenResponse: MessageSpec = {
   name: "CreateDelegationTokenResponse",
   type: "response",
@@ -893,6 +924,7 @@ export const CreatePartitionsResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */
 export const CreateTopicsRequest: MessageSpec = {
   name: "CreateTopicsRequest",
   type: "request",
@@ -918,6 +950,7 @@ export const CreateTopicsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */
 export const CreateTopicsResponse: MessageSpec = {
   name: "CreateTopicsResponse",
   type: "response",
@@ -957,6 +990,7 @@ export const DefaultPrincipalData: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DeleteAclsRequest: MessageSpec = {
   name: "DeleteAclsRequest",
   type: "request",
@@ -976,6 +1010,7 @@ export const DeleteAclsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DeleteAclsResponse: MessageSpec = {
   name: "DeleteAclsResponse",
   type: "response",
@@ -1065,13 +1100,45 @@ export const DeleteRecordsResponse: MessageSpec = {
   ],
 };
 
+export const DeleteShareGroupOffsetsRequest: MessageSpec = {
+  name: "DeleteShareGroupOffsetsRequest",
+  type: "request",
+  apiKey: 92,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "topicName", type: "string", versions: [0, 0] },
+    ] },
+  ],
+};
+
+export const DeleteShareGroupOffsetsResponse: MessageSpec = {
+  name: "DeleteShareGroupOffsetsResponse",
+  type: "response",
+  apiKey: 92,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
+    { name: "errorCode", type: "int16", versions: [0, 0] },
+    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "topicName", type: "string", versions: [0, 0] },
+      { name: "topicId", type: "uuid", versions: [0, 0] },
+      { name: "errorCode", type: "int16", versions: [0, 0] },
+      { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    ] },
+  ],
+};
+
 export const DeleteShareGroupStateRequest: MessageSpec = {
   name: "DeleteShareGroupStateRequest",
   type: "request",
   apiKey: 86,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
     { name: "groupId", type: "string", versions: [0, 0] },
     { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
@@ -1101,6 +1168,7 @@ export const DeleteShareGroupStateResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DeleteTopicsRequest: MessageSpec = {
   name: "DeleteTopicsRequest",
   type: "request",
@@ -1117,6 +1185,7 @@ export const DeleteTopicsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DeleteTopicsResponse: MessageSpec = {
   name: "DeleteTopicsResponse",
   type: "response",
@@ -1134,6 +1203,7 @@ export const DeleteTopicsResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeAclsRequest: MessageSpec = {
   name: "DescribeAclsRequest",
   type: "request",
@@ -1151,6 +1221,7 @@ export const DescribeAclsRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeAclsResponse: MessageSpec = {
   name: "DescribeAclsResponse",
   type: "response",
@@ -1218,11 +1289,12 @@ export const DescribeClusterRequest: MessageSpec = {
   name: "DescribeClusterRequest",
   type: "request",
   apiKey: 60,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "includeClusterAuthorizedOperations", type: "bool", versions: [0, 1] },
-    { name: "endpointType", type: "int8", versions: [1, 1], default: 1 },
+    { name: "includeClusterAuthorizedOperations", type: "bool", versions: [0, 2] },
+    { name: "endpointType", type: "int8", versions: [1, 2], default: 1 },
+    { name: "includeFencedBrokers", type: "bool", versions: [2, 2] },
   ],
 };
 
@@ -1230,25 +1302,27 @@ export const DescribeClusterResponse: MessageSpec = {
   name: "DescribeClusterResponse",
   type: "response",
   apiKey: 60,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
-    { name: "errorCode", type: "int16", versions: [0, 1] },
-    { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
-    { name: "endpointType", type: "int8", versions: [1, 1], default: 1 },
-    { name: "clusterId", type: "string", versions: [0, 1] },
-    { name: "controllerId", type: "int32", versions: [0, 1], default: -1 },
-    { name: "brokers", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "brokerId", type: "int32", versions: [0, 1] },
-      { name: "host", type: "string", versions: [0, 1] },
-      { name: "port", type: "int32", versions: [0, 1] },
-      { name: "rack", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 2] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "errorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "endpointType", type: "int8", versions: [1, 2], default: 1 },
+    { name: "clusterId", type: "string", versions: [0, 2] },
+    { name: "controllerId", type: "int32", versions: [0, 2], default: -1 },
+    { name: "brokers", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "brokerId", type: "int32", versions: [0, 2] },
+      { name: "host", type: "string", versions: [0, 2] },
+      { name: "port", type: "int32", versions: [0, 2] },
+      { name: "rack", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+      { name: "isFenced", type: "bool", versions: [2, 2] },
     ] },
-    { name: "clusterAuthorizedOperations", type: "int32", versions: [0, 1], default: -2147483648 },
+    { name: "clusterAuthorizedOperations", type: "int32", versions: [0, 2], default: -2147483648 },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeConfigsRequest: MessageSpec = {
   name: "DescribeConfigsRequest",
   type: "request",
@@ -1270,22 +1344,21 @@ export const DescribeConfigsResponse: MessageSpec = {
   name: "DescribeConfigsResponse",
   type: "response",
   apiKey: 32,
-  validVersions: [0, 4],
+  validVersions: [1, 4],
   flexibleVersions: [4, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 4] },
-    { name: "results", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 4] },
-      { name: "errorMessage", type: "string", versions: [0, 4], nullableVersions: [0, 4] },
-      { name: "resourceType", type: "int8", versions: [0, 4] },
-      { name: "resourceName", type: "string", versions: [0, 4] },
-      { name: "configs", type: "array", elementType: "struct", versions: [0, 4], fields: [
-        { name: "name", type: "string", versions: [0, 4] },
-        { name: "value", type: "string", versions: [0, 4], nullableVersions: [0, 4] },
-        { name: "readOnly", type: "bool", versions: [0, 4] },
-        { name: "isDefault", type: "bool", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [1, 4] },
+    { name: "results", type: "array", elementType: "struct", versions: [1, 4], fields: [
+      { name: "errorCode", type: "int16", versions: [1, 4] },
+      { name: "errorMessage", type: "string", versions: [1, 4], nullableVersions: [1, 4] },
+      { name: "resourceType", type: "int8", versions: [1, 4] },
+      { name: "resourceName", type: "string", versions: [1, 4] },
+      { name: "configs", type: "array", elementType: "struct", versions: [1, 4], fields: [
+        { name: "name", type: "string", versions: [1, 4] },
+        { name: "value", type: "string", versions: [1, 4], nullableVersions: [1, 4] },
+        { name: "readOnly", type: "bool", versions: [1, 4] },
         { name: "configSource", type: "int8", versions: [1, 4], default: -1 },
-        { name: "isSensitive", type: "bool", versions: [0, 4] },
+        { name: "isSensitive", type: "bool", versions: [1, 4] },
         { name: "synonyms", type: "array", elementType: "struct", versions: [1, 4], fields: [
           { name: "name", type: "string", versions: [1, 4] },
           { name: "value", type: "string", versions: [1, 4], nullableVersions: [1, 4] },
@@ -1298,6 +1371,7 @@ export const DescribeConfigsResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeDelegationTokenRequest: MessageSpec = {
   name: "DescribeDelegationTokenRequest",
   type: "request",
@@ -1312,6 +1386,7 @@ export const DescribeDelegationTokenRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeDelegationTokenResponse: MessageSpec = {
   name: "DescribeDelegationTokenResponse",
   type: "response",
@@ -1343,11 +1418,11 @@ export const DescribeGroupsRequest: MessageSpec = {
   name: "DescribeGroupsRequest",
   type: "request",
   apiKey: 15,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [5, 32767],
   fields: [
-    { name: "groups", type: "array", elementType: "string", versions: [0, 5] },
-    { name: "includeAuthorizedOperations", type: "bool", versions: [3, 5] },
+    { name: "groups", type: "array", elementType: "string", versions: [0, 6] },
+    { name: "includeAuthorizedOperations", type: "bool", versions: [3, 6] },
   ],
 };
 
@@ -1355,66 +1430,70 @@ export const DescribeGroupsResponse: MessageSpec = {
   name: "DescribeGroupsResponse",
   type: "response",
   apiKey: 15,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [5, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [1, 5] },
-    { name: "groups", type: "array", elementType: "struct", versions: [0, 5], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 5] },
-      { name: "groupId", type: "string", versions: [0, 5] },
-      { name: "groupState", type: "string", versions: [0, 5] },
-      { name: "protocolType", type: "string", versions: [0, 5] },
-      { name: "protocolData", type: "string", versions: [0, 5] },
-      { name: "members", type: "array", elementType: "struct", versions: [0, 5], fields: [
-        { name: "memberId", type: "string", versions: [0, 5] },
-        { name: "groupInstanceId", type: "string", versions: [4, 5], nullableVersions: [4, 5], default: null },
-        { name: "clientId", type: "string", versions: [0, 5] },
-        { name: "clientHost", type: "string", versions: [0, 5] },
-        { name: "memberMetadata", type: "bytes", versions: [0, 5] },
-        { name: "memberAssignment", type: "bytes", versions: [0, 5] },
+    { name: "throttleTimeMs", type: "int32", versions: [1, 6] },
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 6], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 6] },
+      { name: "errorMessage", type: "string", versions: [6, 6], nullableVersions: [6, 6], default: null },
+      { name: "groupId", type: "string", versions: [0, 6] },
+      { name: "groupState", type: "string", versions: [0, 6] },
+      { name: "protocolType", type: "string", versions: [0, 6] },
+      { name: "protocolData", type: "string", versions: [0, 6] },
+      { name: "members", type: "array", elementType: "struct", versions: [0, 6], fields: [
+        { name: "memberId", type: "string", versions: [0, 6] },
+        { name: "groupInstanceId", type: "string", versions: [4, 6], nullableVersions: [4, 6], default: null },
+        { name: "clientId", type: "string", versions: [0, 6] },
+        { name: "clientHost", type: "string", versions: [0, 6] },
+        { name: "memberMetadata", type: "bytes", versions: [0, 6] },
+        { name: "memberAssignment", type: "bytes", versions: [0, 6] },
       ] },
-      { name: "authorizedOperations", type: "int32", versions: [3, 5], default: -2147483648 },
+      { name: "authorizedOperations", type: "int32", versions: [3, 6], default: -2147483648 },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeLogDirsRequest: MessageSpec = {
   name: "DescribeLogDirsRequest",
   type: "request",
   apiKey: 35,
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: [2, 32767],
   fields: [
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 4], nullableVersions: [0, 4], fields: [
-      { name: "topic", type: "string", versions: [0, 4] },
-      { name: "partitions", type: "array", elementType: "int32", versions: [0, 4] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 5], nullableVersions: [0, 5], fields: [
+      { name: "topic", type: "string", versions: [0, 5] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 5] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const DescribeLogDirsResponse: MessageSpec = {
   name: "DescribeLogDirsResponse",
   type: "response",
   apiKey: 35,
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: [2, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 4] },
-    { name: "errorCode", type: "int16", versions: [3, 4] },
-    { name: "results", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 4] },
-      { name: "logDir", type: "string", versions: [0, 4] },
-      { name: "topics", type: "array", elementType: "struct", versions: [0, 4], fields: [
-        { name: "name", type: "string", versions: [0, 4] },
-        { name: "partitions", type: "array", elementType: "struct", versions: [0, 4], fields: [
-          { name: "partitionIndex", type: "int32", versions: [0, 4] },
-          { name: "partitionSize", type: "int64", versions: [0, 4] },
-          { name: "offsetLag", type: "int64", versions: [0, 4] },
-          { name: "isFutureKey", type: "bool", versions: [0, 4] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 5] },
+    { name: "errorCode", type: "int16", versions: [3, 5] },
+    { name: "results", type: "array", elementType: "struct", versions: [0, 5], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 5] },
+      { name: "logDir", type: "string", versions: [0, 5] },
+      { name: "topics", type: "array", elementType: "struct", versions: [0, 5], fields: [
+        { name: "name", type: "string", versions: [0, 5] },
+        { name: "partitions", type: "array", elementType: "struct", versions: [0, 5], fields: [
+          { name: "partitionIndex", type: "int32", versions: [0, 5] },
+          { name: "partitionSize", type: "int64", versions: [0, 5] },
+          { name: "offsetLag", type: "int64", versions: [0, 5] },
+          { name: "isFutureKey", type: "bool", versions: [0, 5] },
         ] },
       ] },
-      { name: "totalBytes", type: "int64", versions: [4, 4], default: -1 },
-      { name: "usableBytes", type: "int64", versions: [4, 4], default: -1 },
+      { name: "totalBytes", type: "int64", versions: [4, 5], default: -1 },
+      { name: "usableBytes", type: "int64", versions: [4, 5], default: -1 },
+      { name: "isCordoned", type: "bool", versions: [5, 5], default: false },
     ] },
   ],
 };
@@ -1517,6 +1596,51 @@ export const DescribeQuorumResponse: MessageSpec = {
         { name: "host", type: "string", versions: [2, 2] },
         { name: "port", type: "uint16", versions: [2, 2] },
       ] },
+    ] },
+  ],
+};
+
+export const DescribeShareGroupOffsetsRequest: MessageSpec = {
+  name: "DescribeShareGroupOffsetsRequest",
+  type: "request",
+  apiKey: 90,
+  validVersions: [0, 1],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "groupId", type: "string", versions: [0, 1] },
+      { name: "topics", type: "array", elementType: "struct", versions: [0, 1], nullableVersions: [0, 1], fields: [
+        { name: "topicName", type: "string", versions: [0, 1] },
+        { name: "partitions", type: "array", elementType: "int32", versions: [0, 1] },
+      ] },
+    ] },
+  ],
+};
+
+export const DescribeShareGroupOffsetsResponse: MessageSpec = {
+  name: "DescribeShareGroupOffsetsResponse",
+  type: "response",
+  apiKey: 90,
+  validVersions: [0, 1],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "groupId", type: "string", versions: [0, 1] },
+      { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "topicName", type: "string", versions: [0, 1] },
+        { name: "topicId", type: "uuid", versions: [0, 1] },
+        { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+          { name: "partitionIndex", type: "int32", versions: [0, 1] },
+          { name: "startOffset", type: "int64", versions: [0, 1] },
+          { name: "leaderEpoch", type: "int32", versions: [0, 1] },
+          { name: "lag", type: "int64", versions: [1, 1], default: -1 },
+          { name: "errorCode", type: "int16", versions: [0, 1] },
+          { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        ] },
+      ] },
+      { name: "errorCode", type: "int16", versions: [0, 1] },
+      { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
     ] },
   ],
 };
@@ -1732,13 +1856,22 @@ export const EndQuorumEpochResponse: MessageSpec = {
   ],
 };
 
+export const EndTxnMarker: MessageSpec = {
+  name: "EndTxnMarker",
+  type: "data",
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "coordinatorEpoch", type: "int32", versions: [0, 0] },
+  ],
+};
+
 export const EndTxnRequest: MessageSpec = {
   name: "EndTxnRequest",
   type: "request",
   apiKey: 26,
   validVersions: [0, 5],
   flexibleVersions: [3, 32767],
-  latestVersionUnstable: true,
   fields: [
     { name: "transactionalId", type: "string", versions: [0, 5] },
     { name: "producerId", type: "int64", versions: [0, 5] },
@@ -1786,6 +1919,7 @@ export const EnvelopeResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ExpireDelegationTokenRequest: MessageSpec = {
   name: "ExpireDelegationTokenRequest",
   type: "request",
@@ -1798,6 +1932,7 @@ export const ExpireDelegationTokenRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ExpireDelegationTokenResponse: MessageSpec = {
   name: "ExpireDelegationTokenResponse",
   type: "response",
@@ -1811,91 +1946,94 @@ export const ExpireDelegationTokenResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v4+; v0–3 kept from the older definitions (KIP-896). */
 export const FetchRequest: MessageSpec = {
   name: "FetchRequest",
   type: "request",
   apiKey: 1,
-  validVersions: [0, 17],
+  validVersions: [0, 18],
   flexibleVersions: [12, 32767],
   fields: [
-    { name: "clusterId", type: "string", versions: [12, 17], nullableVersions: [12, 17], taggedVersions: [12, 17], tag: 0, default: null },
+    { name: "clusterId", type: "string", versions: [12, 18], nullableVersions: [12, 18], taggedVersions: [12, 18], tag: 0, default: null },
     { name: "replicaId", type: "int32", versions: [0, 14], default: -1 },
-    { name: "replicaState", type: "struct", versions: [15, 17], taggedVersions: [15, 17], tag: 1, fields: [
-      { name: "replicaId", type: "int32", versions: [15, 17], default: -1 },
-      { name: "replicaEpoch", type: "int64", versions: [15, 17], default: -1 },
+    { name: "replicaState", type: "struct", versions: [15, 18], taggedVersions: [15, 18], tag: 1, fields: [
+      { name: "replicaId", type: "int32", versions: [15, 18], default: -1 },
+      { name: "replicaEpoch", type: "int64", versions: [15, 18], default: -1 },
     ] },
-    { name: "maxWaitMs", type: "int32", versions: [0, 17] },
-    { name: "minBytes", type: "int32", versions: [0, 17] },
-    { name: "maxBytes", type: "int32", versions: [3, 17], default: 2147483647 },
-    { name: "isolationLevel", type: "int8", versions: [4, 17], default: 0 },
-    { name: "sessionId", type: "int32", versions: [7, 17], default: 0 },
-    { name: "sessionEpoch", type: "int32", versions: [7, 17], default: -1 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 17], fields: [
+    { name: "maxWaitMs", type: "int32", versions: [0, 18] },
+    { name: "minBytes", type: "int32", versions: [0, 18] },
+    { name: "maxBytes", type: "int32", versions: [3, 18], default: 2147483647 },
+    { name: "isolationLevel", type: "int8", versions: [4, 18], default: 0 },
+    { name: "sessionId", type: "int32", versions: [7, 18], default: 0 },
+    { name: "sessionEpoch", type: "int32", versions: [7, 18], default: -1 },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 18], fields: [
       { name: "topic", type: "string", versions: [0, 12] },
-      { name: "topicId", type: "uuid", versions: [13, 17] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 17], fields: [
-        { name: "partition", type: "int32", versions: [0, 17] },
-        { name: "currentLeaderEpoch", type: "int32", versions: [9, 17], default: -1 },
-        { name: "fetchOffset", type: "int64", versions: [0, 17] },
-        { name: "lastFetchedEpoch", type: "int32", versions: [12, 17], default: -1 },
-        { name: "logStartOffset", type: "int64", versions: [5, 17], default: -1 },
-        { name: "partitionMaxBytes", type: "int32", versions: [0, 17] },
-        { name: "replicaDirectoryId", type: "uuid", versions: [17, 17], taggedVersions: [17, 17], tag: 0 },
+      { name: "topicId", type: "uuid", versions: [13, 18] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 18], fields: [
+        { name: "partition", type: "int32", versions: [0, 18] },
+        { name: "currentLeaderEpoch", type: "int32", versions: [9, 18], default: -1 },
+        { name: "fetchOffset", type: "int64", versions: [0, 18] },
+        { name: "lastFetchedEpoch", type: "int32", versions: [12, 18], default: -1 },
+        { name: "logStartOffset", type: "int64", versions: [5, 18], default: -1 },
+        { name: "partitionMaxBytes", type: "int32", versions: [0, 18] },
+        { name: "replicaDirectoryId", type: "uuid", versions: [17, 18], taggedVersions: [17, 18], tag: 0 },
+        { name: "highWatermark", type: "int64", versions: [18, 18], taggedVersions: [18, 18], tag: 1, default: 9223372036854776000 },
       ] },
     ] },
-    { name: "forgottenTopicsData", type: "array", elementType: "struct", versions: [7, 17], fields: [
+    { name: "forgottenTopicsData", type: "array", elementType: "struct", versions: [7, 18], fields: [
       { name: "topic", type: "string", versions: [7, 12] },
-      { name: "topicId", type: "uuid", versions: [13, 17] },
-      { name: "partitions", type: "array", elementType: "int32", versions: [7, 17] },
+      { name: "topicId", type: "uuid", versions: [13, 18] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [7, 18] },
     ] },
-    { name: "rackId", type: "string", versions: [11, 17], default: "" },
+    { name: "rackId", type: "string", versions: [11, 18], default: "" },
   ],
 };
 
+/** Kafka 4 serves v4+; v0–3 kept from the older definitions (KIP-896). */
 export const FetchResponse: MessageSpec = {
   name: "FetchResponse",
   type: "response",
   apiKey: 1,
-  validVersions: [0, 17],
+  validVersions: [0, 18],
   flexibleVersions: [12, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [1, 17] },
-    { name: "errorCode", type: "int16", versions: [7, 17] },
-    { name: "sessionId", type: "int32", versions: [7, 17], default: 0 },
-    { name: "responses", type: "array", elementType: "struct", versions: [0, 17], fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [1, 18] },
+    { name: "errorCode", type: "int16", versions: [7, 18] },
+    { name: "sessionId", type: "int32", versions: [7, 18], default: 0 },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 18], fields: [
       { name: "topic", type: "string", versions: [0, 12] },
-      { name: "topicId", type: "uuid", versions: [13, 17] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 17], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 17] },
-        { name: "errorCode", type: "int16", versions: [0, 17] },
-        { name: "highWatermark", type: "int64", versions: [0, 17] },
-        { name: "lastStableOffset", type: "int64", versions: [4, 17], default: -1 },
-        { name: "logStartOffset", type: "int64", versions: [5, 17], default: -1 },
-        { name: "divergingEpoch", type: "struct", versions: [12, 17], taggedVersions: [12, 17], tag: 0, fields: [
-          { name: "epoch", type: "int32", versions: [12, 17], default: -1 },
-          { name: "endOffset", type: "int64", versions: [12, 17], default: -1 },
+      { name: "topicId", type: "uuid", versions: [13, 18] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 18], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 18] },
+        { name: "errorCode", type: "int16", versions: [0, 18] },
+        { name: "highWatermark", type: "int64", versions: [0, 18] },
+        { name: "lastStableOffset", type: "int64", versions: [4, 18], default: -1 },
+        { name: "logStartOffset", type: "int64", versions: [5, 18], default: -1 },
+        { name: "divergingEpoch", type: "struct", versions: [12, 18], taggedVersions: [12, 18], tag: 0, fields: [
+          { name: "epoch", type: "int32", versions: [12, 18], default: -1 },
+          { name: "endOffset", type: "int64", versions: [12, 18], default: -1 },
         ] },
-        { name: "currentLeader", type: "struct", versions: [12, 17], taggedVersions: [12, 17], tag: 1, fields: [
-          { name: "leaderId", type: "int32", versions: [12, 17], default: -1 },
-          { name: "leaderEpoch", type: "int32", versions: [12, 17], default: -1 },
+        { name: "currentLeader", type: "struct", versions: [12, 18], taggedVersions: [12, 18], tag: 1, fields: [
+          { name: "leaderId", type: "int32", versions: [12, 18], default: -1 },
+          { name: "leaderEpoch", type: "int32", versions: [12, 18], default: -1 },
         ] },
-        { name: "snapshotId", type: "struct", versions: [12, 17], taggedVersions: [12, 17], tag: 2, fields: [
-          { name: "endOffset", type: "int64", versions: [12, 17], default: -1 },
-          { name: "epoch", type: "int32", versions: [12, 17], default: -1 },
+        { name: "snapshotId", type: "struct", versions: [12, 18], taggedVersions: [12, 18], tag: 2, fields: [
+          { name: "endOffset", type: "int64", versions: [12, 18], default: -1 },
+          { name: "epoch", type: "int32", versions: [12, 18], default: -1 },
         ] },
-        { name: "abortedTransactions", type: "array", elementType: "struct", versions: [4, 17], nullableVersions: [4, 17], fields: [
-          { name: "producerId", type: "int64", versions: [4, 17] },
-          { name: "firstOffset", type: "int64", versions: [4, 17] },
+        { name: "abortedTransactions", type: "array", elementType: "struct", versions: [4, 18], nullableVersions: [4, 18], fields: [
+          { name: "producerId", type: "int64", versions: [4, 18] },
+          { name: "firstOffset", type: "int64", versions: [4, 18] },
         ] },
-        { name: "preferredReadReplica", type: "int32", versions: [11, 17], default: -1 },
-        { name: "records", type: "records", versions: [0, 17], nullableVersions: [0, 17] },
+        { name: "preferredReadReplica", type: "int32", versions: [11, 18], default: -1 },
+        { name: "records", type: "records", versions: [0, 18], nullableVersions: [0, 18] },
       ] },
     ] },
-    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [16, 17], taggedVersions: [16, 17], tag: 0, fields: [
-      { name: "nodeId", type: "int32", versions: [16, 17] },
-      { name: "host", type: "string", versions: [16, 17] },
-      { name: "port", type: "int32", versions: [16, 17] },
-      { name: "rack", type: "string", versions: [16, 17], nullableVersions: [16, 17], default: null },
+    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [16, 18], taggedVersions: [16, 18], tag: 0, fields: [
+      { name: "nodeId", type: "int32", versions: [16, 18] },
+      { name: "host", type: "string", versions: [16, 18] },
+      { name: "port", type: "int32", versions: [16, 18] },
+      { name: "rack", type: "string", versions: [16, 18], nullableVersions: [16, 18], default: null },
     ] },
   ],
 };
@@ -2095,13 +2233,16 @@ export const InitProducerIdRequest: MessageSpec = {
   name: "InitProducerIdRequest",
   type: "request",
   apiKey: 22,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [2, 32767],
+  latestVersionUnstable: true,
   fields: [
-    { name: "transactionalId", type: "string", versions: [0, 5], nullableVersions: [0, 5] },
-    { name: "transactionTimeoutMs", type: "int32", versions: [0, 5] },
-    { name: "producerId", type: "int64", versions: [3, 5], default: -1 },
-    { name: "producerEpoch", type: "int16", versions: [3, 5], default: -1 },
+    { name: "transactionalId", type: "string", versions: [0, 6], nullableVersions: [0, 6] },
+    { name: "transactionTimeoutMs", type: "int32", versions: [0, 6] },
+    { name: "producerId", type: "int64", versions: [3, 6], default: -1 },
+    { name: "producerEpoch", type: "int16", versions: [3, 6], default: -1 },
+    { name: "enable2Pc", type: "bool", versions: [6, 6], default: false },
+    { name: "keepPreparedTxn", type: "bool", versions: [6, 6], default: false },
   ],
 };
 
@@ -2109,13 +2250,15 @@ export const InitProducerIdResponse: MessageSpec = {
   name: "InitProducerIdResponse",
   type: "response",
   apiKey: 22,
-  validVersions: [0, 5],
+  validVersions: [0, 6],
   flexibleVersions: [2, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 5] },
-    { name: "errorCode", type: "int16", versions: [0, 5] },
-    { name: "producerId", type: "int64", versions: [0, 5], default: -1 },
-    { name: "producerEpoch", type: "int16", versions: [0, 5] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 6] },
+    { name: "errorCode", type: "int16", versions: [0, 6] },
+    { name: "producerId", type: "int64", versions: [0, 6], default: -1 },
+    { name: "producerEpoch", type: "int16", versions: [0, 6] },
+    { name: "ongoingTxnProducerId", type: "int64", versions: [6, 6], default: -1 },
+    { name: "ongoingTxnProducerEpoch", type: "int16", versions: [6, 6], default: -1 },
   ],
 };
 
@@ -2125,7 +2268,6 @@ export const InitializeShareGroupStateRequest: MessageSpec = {
   apiKey: 83,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
     { name: "groupId", type: "string", versions: [0, 0] },
     { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
@@ -2212,77 +2354,6 @@ export const KRaftVersionRecord: MessageSpec = {
   ],
 };
 
-export const LeaderAndIsrRequest: MessageSpec = {
-  name: "LeaderAndIsrRequest",
-  type: "request",
-  apiKey: 4,
-  validVersions: [0, 7],
-  flexibleVersions: [4, 32767],
-  fields: [
-    { name: "controllerId", type: "int32", versions: [0, 7] },
-    { name: "isKRaftController", type: "bool", versions: [7, 7], default: false },
-    { name: "controllerEpoch", type: "int32", versions: [0, 7] },
-    { name: "brokerEpoch", type: "int64", versions: [2, 7], default: -1 },
-    { name: "type", type: "int8", versions: [5, 7] },
-    { name: "ungroupedPartitionStates", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "topicName", type: "string", versions: [0, 1] },
-      { name: "partitionIndex", type: "int32", versions: [0, 1] },
-      { name: "controllerEpoch", type: "int32", versions: [0, 1] },
-      { name: "leader", type: "int32", versions: [0, 1] },
-      { name: "leaderEpoch", type: "int32", versions: [0, 1] },
-      { name: "isr", type: "array", elementType: "int32", versions: [0, 1] },
-      { name: "partitionEpoch", type: "int32", versions: [0, 1] },
-      { name: "replicas", type: "array", elementType: "int32", versions: [0, 1] },
-      { name: "isNew", type: "bool", versions: [1, 1], default: false },
-    ] },
-    { name: "topicStates", type: "array", elementType: "struct", versions: [2, 7], fields: [
-      { name: "topicName", type: "string", versions: [2, 7] },
-      { name: "topicId", type: "uuid", versions: [5, 7] },
-      { name: "partitionStates", type: "array", elementType: "struct", versions: [2, 7], fields: [
-        { name: "partitionIndex", type: "int32", versions: [2, 7] },
-        { name: "controllerEpoch", type: "int32", versions: [2, 7] },
-        { name: "leader", type: "int32", versions: [2, 7] },
-        { name: "leaderEpoch", type: "int32", versions: [2, 7] },
-        { name: "isr", type: "array", elementType: "int32", versions: [2, 7] },
-        { name: "partitionEpoch", type: "int32", versions: [2, 7] },
-        { name: "replicas", type: "array", elementType: "int32", versions: [2, 7] },
-        { name: "addingReplicas", type: "array", elementType: "int32", versions: [3, 7] },
-        { name: "removingReplicas", type: "array", elementType: "int32", versions: [3, 7] },
-        { name: "isNew", type: "bool", versions: [2, 7], default: false },
-        { name: "leaderRecoveryState", type: "int8", versions: [6, 7], default: 0 },
-      ] },
-    ] },
-    { name: "liveLeaders", type: "array", elementType: "struct", versions: [0, 7], fields: [
-      { name: "brokerId", type: "int32", versions: [0, 7] },
-      { name: "hostName", type: "string", versions: [0, 7] },
-      { name: "port", type: "int32", versions: [0, 7] },
-    ] },
-  ],
-};
-
-export const LeaderAndIsrResponse: MessageSpec = {
-  name: "LeaderAndIsrResponse",
-  type: "response",
-  apiKey: 4,
-  validVersions: [0, 7],
-  flexibleVersions: [4, 32767],
-  fields: [
-    { name: "errorCode", type: "int16", versions: [0, 7] },
-    { name: "partitionErrors", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "topicName", type: "string", versions: [0, 4] },
-      { name: "partitionIndex", type: "int32", versions: [0, 4] },
-      { name: "errorCode", type: "int16", versions: [0, 4] },
-    ] },
-    { name: "topics", type: "array", elementType: "struct", versions: [5, 7], fields: [
-      { name: "topicId", type: "uuid", versions: [5, 7] },
-      { name: "partitionErrors", type: "array", elementType: "struct", versions: [5, 7], fields: [
-        { name: "partitionIndex", type: "int32", versions: [5, 7] },
-        { name: "errorCode", type: "int16", versions: [5, 7] },
-      ] },
-    ] },
-  ],
-};
-
 export const LeaderChangeMessage: MessageSpec = {
   name: "LeaderChangeMessage",
   type: "data",
@@ -2336,28 +2407,29 @@ export const LeaveGroupResponse: MessageSpec = {
   ],
 };
 
-export const ListClientMetricsResourcesRequest: MessageSpec = {
-  name: "ListClientMetricsResourcesRequest",
+export const ListConfigResourcesRequest: MessageSpec = {
+  name: "ListConfigResourcesRequest",
   type: "request",
   apiKey: 74,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-
+    { name: "resourceTypes", type: "array", elementType: "int8", versions: [1, 1] },
   ],
 };
 
-export const ListClientMetricsResourcesResponse: MessageSpec = {
-  name: "ListClientMetricsResourcesResponse",
+export const ListConfigResourcesResponse: MessageSpec = {
+  name: "ListConfigResourcesResponse",
   type: "response",
   apiKey: 74,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "clientMetricsResources", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "name", type: "string", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "errorCode", type: "int16", versions: [0, 1] },
+    { name: "configResources", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "resourceName", type: "string", versions: [0, 1] },
+      { name: "resourceType", type: "int8", versions: [1, 1], default: 16 },
     ] },
   ],
 };
@@ -2396,21 +2468,20 @@ export const ListOffsetsRequest: MessageSpec = {
   name: "ListOffsetsRequest",
   type: "request",
   apiKey: 2,
-  validVersions: [0, 10],
+  validVersions: [1, 11],
   flexibleVersions: [6, 32767],
   fields: [
-    { name: "replicaId", type: "int32", versions: [0, 10] },
-    { name: "isolationLevel", type: "int8", versions: [2, 10] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 10], fields: [
-      { name: "name", type: "string", versions: [0, 10] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 10], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 10] },
-        { name: "currentLeaderEpoch", type: "int32", versions: [4, 10], default: -1 },
-        { name: "timestamp", type: "int64", versions: [0, 10] },
-        { name: "maxNumOffsets", type: "int32", versions: [0, 0], default: 1 },
+    { name: "replicaId", type: "int32", versions: [1, 11] },
+    { name: "isolationLevel", type: "int8", versions: [2, 11] },
+    { name: "topics", type: "array", elementType: "struct", versions: [1, 11], fields: [
+      { name: "name", type: "string", versions: [1, 11] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [1, 11], fields: [
+        { name: "partitionIndex", type: "int32", versions: [1, 11] },
+        { name: "currentLeaderEpoch", type: "int32", versions: [4, 11], default: -1 },
+        { name: "timestamp", type: "int64", versions: [1, 11] },
       ] },
     ] },
-    { name: "timeoutMs", type: "int32", versions: [10, 10] },
+    { name: "timeoutMs", type: "int32", versions: [10, 11] },
   ],
 };
 
@@ -2418,19 +2489,18 @@ export const ListOffsetsResponse: MessageSpec = {
   name: "ListOffsetsResponse",
   type: "response",
   apiKey: 2,
-  validVersions: [0, 10],
+  validVersions: [1, 11],
   flexibleVersions: [6, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [2, 10] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 10], fields: [
-      { name: "name", type: "string", versions: [0, 10] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 10], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 10] },
-        { name: "errorCode", type: "int16", versions: [0, 10] },
-        { name: "oldStyleOffsets", type: "array", elementType: "int64", versions: [0, 0] },
-        { name: "timestamp", type: "int64", versions: [1, 10], default: -1 },
-        { name: "offset", type: "int64", versions: [1, 10], default: -1 },
-        { name: "leaderEpoch", type: "int32", versions: [4, 10], default: -1 },
+    { name: "throttleTimeMs", type: "int32", versions: [2, 11] },
+    { name: "topics", type: "array", elementType: "struct", versions: [1, 11], fields: [
+      { name: "name", type: "string", versions: [1, 11] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [1, 11], fields: [
+        { name: "partitionIndex", type: "int32", versions: [1, 11] },
+        { name: "errorCode", type: "int16", versions: [1, 11] },
+        { name: "timestamp", type: "int64", versions: [1, 11], default: -1 },
+        { name: "offset", type: "int64", versions: [1, 11], default: -1 },
+        { name: "leaderEpoch", type: "int32", versions: [4, 11], default: -1 },
       ] },
     ] },
   ],
@@ -2477,12 +2547,13 @@ export const ListTransactionsRequest: MessageSpec = {
   name: "ListTransactionsRequest",
   type: "request",
   apiKey: 66,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "stateFilters", type: "array", elementType: "string", versions: [0, 1] },
-    { name: "producerIdFilters", type: "array", elementType: "int64", versions: [0, 1] },
-    { name: "durationFilter", type: "int64", versions: [1, 1], default: -1 },
+    { name: "stateFilters", type: "array", elementType: "string", versions: [0, 2] },
+    { name: "producerIdFilters", type: "array", elementType: "int64", versions: [0, 2] },
+    { name: "durationFilter", type: "int64", versions: [1, 2], default: -1 },
+    { name: "transactionalIdPattern", type: "string", versions: [2, 2], nullableVersions: [2, 2], default: null },
   ],
 };
 
@@ -2490,16 +2561,16 @@ export const ListTransactionsResponse: MessageSpec = {
   name: "ListTransactionsResponse",
   type: "response",
   apiKey: 66,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
-    { name: "errorCode", type: "int16", versions: [0, 1] },
-    { name: "unknownStateFilters", type: "array", elementType: "string", versions: [0, 1] },
-    { name: "transactionStates", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "transactionalId", type: "string", versions: [0, 1] },
-      { name: "producerId", type: "int64", versions: [0, 1] },
-      { name: "transactionState", type: "string", versions: [0, 1] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 2] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "unknownStateFilters", type: "array", elementType: "string", versions: [0, 2] },
+    { name: "transactionStates", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "transactionalId", type: "string", versions: [0, 2] },
+      { name: "producerId", type: "int64", versions: [0, 2] },
+      { name: "transactionState", type: "string", versions: [0, 2] },
     ] },
   ],
 };
@@ -2508,16 +2579,16 @@ export const MetadataRequest: MessageSpec = {
   name: "MetadataRequest",
   type: "request",
   apiKey: 3,
-  validVersions: [0, 12],
+  validVersions: [0, 13],
   flexibleVersions: [9, 32767],
   fields: [
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 12], nullableVersions: [1, 12], fields: [
-      { name: "topicId", type: "uuid", versions: [10, 12] },
-      { name: "name", type: "string", versions: [0, 12], nullableVersions: [10, 12] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 13], nullableVersions: [1, 13], fields: [
+      { name: "topicId", type: "uuid", versions: [10, 13] },
+      { name: "name", type: "string", versions: [0, 13], nullableVersions: [10, 13] },
     ] },
-    { name: "allowAutoTopicCreation", type: "bool", versions: [4, 12], default: true },
+    { name: "allowAutoTopicCreation", type: "bool", versions: [4, 13], default: true },
     { name: "includeClusterAuthorizedOperations", type: "bool", versions: [8, 10] },
-    { name: "includeTopicAuthorizedOperations", type: "bool", versions: [8, 12] },
+    { name: "includeTopicAuthorizedOperations", type: "bool", versions: [8, 13] },
   ],
 };
 
@@ -2525,35 +2596,36 @@ export const MetadataResponse: MessageSpec = {
   name: "MetadataResponse",
   type: "response",
   apiKey: 3,
-  validVersions: [0, 12],
+  validVersions: [0, 13],
   flexibleVersions: [9, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [3, 12] },
-    { name: "brokers", type: "array", elementType: "struct", versions: [0, 12], fields: [
-      { name: "nodeId", type: "int32", versions: [0, 12] },
-      { name: "host", type: "string", versions: [0, 12] },
-      { name: "port", type: "int32", versions: [0, 12] },
-      { name: "rack", type: "string", versions: [1, 12], nullableVersions: [1, 12], default: null },
+    { name: "throttleTimeMs", type: "int32", versions: [3, 13] },
+    { name: "brokers", type: "array", elementType: "struct", versions: [0, 13], fields: [
+      { name: "nodeId", type: "int32", versions: [0, 13] },
+      { name: "host", type: "string", versions: [0, 13] },
+      { name: "port", type: "int32", versions: [0, 13] },
+      { name: "rack", type: "string", versions: [1, 13], nullableVersions: [1, 13], default: null },
     ] },
-    { name: "clusterId", type: "string", versions: [2, 12], nullableVersions: [2, 12], default: null },
-    { name: "controllerId", type: "int32", versions: [1, 12], default: -1 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 12], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 12] },
-      { name: "name", type: "string", versions: [0, 12], nullableVersions: [12, 12] },
-      { name: "topicId", type: "uuid", versions: [10, 12] },
-      { name: "isInternal", type: "bool", versions: [1, 12], default: false },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 12], fields: [
-        { name: "errorCode", type: "int16", versions: [0, 12] },
-        { name: "partitionIndex", type: "int32", versions: [0, 12] },
-        { name: "leaderId", type: "int32", versions: [0, 12] },
-        { name: "leaderEpoch", type: "int32", versions: [7, 12], default: -1 },
-        { name: "replicaNodes", type: "array", elementType: "int32", versions: [0, 12] },
-        { name: "isrNodes", type: "array", elementType: "int32", versions: [0, 12] },
-        { name: "offlineReplicas", type: "array", elementType: "int32", versions: [5, 12] },
+    { name: "clusterId", type: "string", versions: [2, 13], nullableVersions: [2, 13], default: null },
+    { name: "controllerId", type: "int32", versions: [1, 13], default: -1 },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 13], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 13] },
+      { name: "name", type: "string", versions: [0, 13], nullableVersions: [12, 13] },
+      { name: "topicId", type: "uuid", versions: [10, 13] },
+      { name: "isInternal", type: "bool", versions: [1, 13], default: false },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 13], fields: [
+        { name: "errorCode", type: "int16", versions: [0, 13] },
+        { name: "partitionIndex", type: "int32", versions: [0, 13] },
+        { name: "leaderId", type: "int32", versions: [0, 13] },
+        { name: "leaderEpoch", type: "int32", versions: [7, 13], default: -1 },
+        { name: "replicaNodes", type: "array", elementType: "int32", versions: [0, 13] },
+        { name: "isrNodes", type: "array", elementType: "int32", versions: [0, 13] },
+        { name: "offlineReplicas", type: "array", elementType: "int32", versions: [5, 13] },
       ] },
-      { name: "topicAuthorizedOperations", type: "int32", versions: [8, 12], default: -2147483648 },
+      { name: "topicAuthorizedOperations", type: "int32", versions: [8, 13], default: -2147483648 },
     ] },
     { name: "clusterAuthorizedOperations", type: "int32", versions: [8, 10], default: -2147483648 },
+    { name: "errorCode", type: "int16", versions: [13, 13] },
   ],
 };
 
@@ -2561,40 +2633,42 @@ export const OffsetCommitRequest: MessageSpec = {
   name: "OffsetCommitRequest",
   type: "request",
   apiKey: 8,
-  validVersions: [0, 9],
+  validVersions: [2, 10],
   flexibleVersions: [8, 32767],
   fields: [
-    { name: "groupId", type: "string", versions: [0, 9] },
-    { name: "generationIdOrMemberEpoch", type: "int32", versions: [1, 9], default: -1 },
-    { name: "memberId", type: "string", versions: [1, 9] },
-    { name: "groupInstanceId", type: "string", versions: [7, 9], nullableVersions: [7, 9], default: null },
+    { name: "groupId", type: "string", versions: [2, 10] },
+    { name: "generationIdOrMemberEpoch", type: "int32", versions: [2, 10], default: -1 },
+    { name: "memberId", type: "string", versions: [2, 10] },
+    { name: "groupInstanceId", type: "string", versions: [7, 10], nullableVersions: [7, 10], default: null },
     { name: "retentionTimeMs", type: "int64", versions: [2, 4], default: -1 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 9], fields: [
-      { name: "name", type: "string", versions: [0, 9] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 9], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 9] },
-        { name: "committedOffset", type: "int64", versions: [0, 9] },
-        { name: "committedLeaderEpoch", type: "int32", versions: [6, 9], default: -1 },
-        { name: "commitTimestamp", type: "int64", versions: [1, 1], default: -1 },
-        { name: "committedMetadata", type: "string", versions: [0, 9], nullableVersions: [0, 9] },
+    { name: "topics", type: "array", elementType: "struct", versions: [2, 10], fields: [
+      { name: "name", type: "string", versions: [2, 9] },
+      { name: "topicId", type: "uuid", versions: [10, 10] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [2, 10], fields: [
+        { name: "partitionIndex", type: "int32", versions: [2, 10] },
+        { name: "committedOffset", type: "int64", versions: [2, 10] },
+        { name: "committedLeaderEpoch", type: "int32", versions: [6, 10], default: -1 },
+        { name: "committedMetadata", type: "string", versions: [2, 10], nullableVersions: [2, 10] },
       ] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */
 export const OffsetCommitResponse: MessageSpec = {
   name: "OffsetCommitResponse",
   type: "response",
   apiKey: 8,
-  validVersions: [0, 9],
+  validVersions: [0, 10],
   flexibleVersions: [8, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [3, 9] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 9], fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [3, 10] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 10], fields: [
       { name: "name", type: "string", versions: [0, 9] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 9], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 9] },
-        { name: "errorCode", type: "int16", versions: [0, 9] },
+      { name: "topicId", type: "uuid", versions: [10, 10] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 10], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 10] },
+        { name: "errorCode", type: "int16", versions: [0, 10] },
       ] },
     ] },
   ],
@@ -2636,11 +2710,12 @@ export const OffsetDeleteResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const OffsetFetchRequest: MessageSpec = {
   name: "OffsetFetchRequest",
   type: "request",
   apiKey: 9,
-  validVersions: [0, 9],
+  validVersions: [0, 10],
   flexibleVersions: [6, 32767],
   fields: [
     { name: "groupId", type: "string", versions: [0, 7] },
@@ -2648,27 +2723,29 @@ export const OffsetFetchRequest: MessageSpec = {
       { name: "name", type: "string", versions: [0, 7] },
       { name: "partitionIndexes", type: "array", elementType: "int32", versions: [0, 7] },
     ] },
-    { name: "groups", type: "array", elementType: "struct", versions: [8, 9], fields: [
-      { name: "groupId", type: "string", versions: [8, 9] },
-      { name: "memberId", type: "string", versions: [9, 9], nullableVersions: [9, 9], default: null },
-      { name: "memberEpoch", type: "int32", versions: [9, 9], default: -1 },
-      { name: "topics", type: "array", elementType: "struct", versions: [8, 9], nullableVersions: [8, 9], fields: [
+    { name: "groups", type: "array", elementType: "struct", versions: [8, 10], fields: [
+      { name: "groupId", type: "string", versions: [8, 10] },
+      { name: "memberId", type: "string", versions: [9, 10], nullableVersions: [9, 10], default: null },
+      { name: "memberEpoch", type: "int32", versions: [9, 10], default: -1 },
+      { name: "topics", type: "array", elementType: "struct", versions: [8, 10], nullableVersions: [8, 10], fields: [
         { name: "name", type: "string", versions: [8, 9] },
-        { name: "partitionIndexes", type: "array", elementType: "int32", versions: [8, 9] },
+        { name: "topicId", type: "uuid", versions: [10, 10] },
+        { name: "partitionIndexes", type: "array", elementType: "int32", versions: [8, 10] },
       ] },
     ] },
-    { name: "requireStable", type: "bool", versions: [7, 9], default: false },
+    { name: "requireStable", type: "bool", versions: [7, 10], default: false },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const OffsetFetchResponse: MessageSpec = {
   name: "OffsetFetchResponse",
   type: "response",
   apiKey: 9,
-  validVersions: [0, 9],
+  validVersions: [0, 10],
   flexibleVersions: [6, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [3, 9] },
+    { name: "throttleTimeMs", type: "int32", versions: [3, 10] },
     { name: "topics", type: "array", elementType: "struct", versions: [0, 7], fields: [
       { name: "name", type: "string", versions: [0, 7] },
       { name: "partitions", type: "array", elementType: "struct", versions: [0, 7], fields: [
@@ -2680,23 +2757,25 @@ export const OffsetFetchResponse: MessageSpec = {
       ] },
     ] },
     { name: "errorCode", type: "int16", versions: [2, 7], default: 0 },
-    { name: "groups", type: "array", elementType: "struct", versions: [8, 9], fields: [
-      { name: "groupId", type: "string", versions: [8, 9] },
-      { name: "topics", type: "array", elementType: "struct", versions: [8, 9], fields: [
+    { name: "groups", type: "array", elementType: "struct", versions: [8, 10], fields: [
+      { name: "groupId", type: "string", versions: [8, 10] },
+      { name: "topics", type: "array", elementType: "struct", versions: [8, 10], fields: [
         { name: "name", type: "string", versions: [8, 9] },
-        { name: "partitions", type: "array", elementType: "struct", versions: [8, 9], fields: [
-          { name: "partitionIndex", type: "int32", versions: [8, 9] },
-          { name: "committedOffset", type: "int64", versions: [8, 9] },
-          { name: "committedLeaderEpoch", type: "int32", versions: [8, 9], default: -1 },
-          { name: "metadata", type: "string", versions: [8, 9], nullableVersions: [8, 9] },
-          { name: "errorCode", type: "int16", versions: [8, 9] },
+        { name: "topicId", type: "uuid", versions: [10, 10] },
+        { name: "partitions", type: "array", elementType: "struct", versions: [8, 10], fields: [
+          { name: "partitionIndex", type: "int32", versions: [8, 10] },
+          { name: "committedOffset", type: "int64", versions: [8, 10] },
+          { name: "committedLeaderEpoch", type: "int32", versions: [8, 10], default: -1 },
+          { name: "metadata", type: "string", versions: [8, 10], nullableVersions: [8, 10] },
+          { name: "errorCode", type: "int16", versions: [8, 10] },
         ] },
       ] },
-      { name: "errorCode", type: "int16", versions: [8, 9], default: 0 },
+      { name: "errorCode", type: "int16", versions: [8, 10], default: 0 },
     ] },
   ],
 };
 
+/** Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */
 export const OffsetForLeaderEpochRequest: MessageSpec = {
   name: "OffsetForLeaderEpochRequest",
   type: "request",
@@ -2716,6 +2795,7 @@ export const OffsetForLeaderEpochRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */
 export const OffsetForLeaderEpochResponse: MessageSpec = {
   name: "OffsetForLeaderEpochResponse",
   type: "response",
@@ -2736,58 +2816,62 @@ export const OffsetForLeaderEpochResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v3+; v0–2 kept from the older definitions (KIP-896). */
 export const ProduceRequest: MessageSpec = {
   name: "ProduceRequest",
   type: "request",
   apiKey: 0,
-  validVersions: [0, 11],
+  validVersions: [0, 13],
   flexibleVersions: [9, 32767],
   fields: [
-    { name: "transactionalId", type: "string", versions: [3, 11], nullableVersions: [3, 11], default: null },
-    { name: "acks", type: "int16", versions: [0, 11] },
-    { name: "timeoutMs", type: "int32", versions: [0, 11] },
-    { name: "topicData", type: "array", elementType: "struct", versions: [0, 11], fields: [
-      { name: "name", type: "string", versions: [0, 11] },
-      { name: "partitionData", type: "array", elementType: "struct", versions: [0, 11], fields: [
-        { name: "index", type: "int32", versions: [0, 11] },
-        { name: "records", type: "records", versions: [0, 11], nullableVersions: [0, 11] },
+    { name: "transactionalId", type: "string", versions: [3, 13], nullableVersions: [3, 13], default: null },
+    { name: "acks", type: "int16", versions: [0, 13] },
+    { name: "timeoutMs", type: "int32", versions: [0, 13] },
+    { name: "topicData", type: "array", elementType: "struct", versions: [0, 13], fields: [
+      { name: "name", type: "string", versions: [0, 12] },
+      { name: "topicId", type: "uuid", versions: [13, 13] },
+      { name: "partitionData", type: "array", elementType: "struct", versions: [0, 13], fields: [
+        { name: "index", type: "int32", versions: [0, 13] },
+        { name: "records", type: "records", versions: [0, 13], nullableVersions: [0, 13] },
       ] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v3+; v0–2 kept from the older definitions (KIP-896). */
 export const ProduceResponse: MessageSpec = {
   name: "ProduceResponse",
   type: "response",
   apiKey: 0,
-  validVersions: [0, 11],
+  validVersions: [0, 13],
   flexibleVersions: [9, 32767],
   fields: [
-    { name: "responses", type: "array", elementType: "struct", versions: [0, 11], fields: [
-      { name: "name", type: "string", versions: [0, 11] },
-      { name: "partitionResponses", type: "array", elementType: "struct", versions: [0, 11], fields: [
-        { name: "index", type: "int32", versions: [0, 11] },
-        { name: "errorCode", type: "int16", versions: [0, 11] },
-        { name: "baseOffset", type: "int64", versions: [0, 11] },
-        { name: "logAppendTimeMs", type: "int64", versions: [2, 11], default: -1 },
-        { name: "logStartOffset", type: "int64", versions: [5, 11], default: -1 },
-        { name: "recordErrors", type: "array", elementType: "struct", versions: [8, 11], fields: [
-          { name: "batchIndex", type: "int32", versions: [8, 11] },
-          { name: "batchIndexErrorMessage", type: "string", versions: [8, 11], nullableVersions: [8, 11], default: null },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 13], fields: [
+      { name: "name", type: "string", versions: [0, 12] },
+      { name: "topicId", type: "uuid", versions: [13, 13] },
+      { name: "partitionResponses", type: "array", elementType: "struct", versions: [0, 13], fields: [
+        { name: "index", type: "int32", versions: [0, 13] },
+        { name: "errorCode", type: "int16", versions: [0, 13] },
+        { name: "baseOffset", type: "int64", versions: [0, 13] },
+        { name: "logAppendTimeMs", type: "int64", versions: [2, 13], default: -1 },
+        { name: "logStartOffset", type: "int64", versions: [5, 13], default: -1 },
+        { name: "recordErrors", type: "array", elementType: "struct", versions: [8, 13], fields: [
+          { name: "batchIndex", type: "int32", versions: [8, 13] },
+          { name: "batchIndexErrorMessage", type: "string", versions: [8, 13], nullableVersions: [8, 13], default: null },
         ] },
-        { name: "errorMessage", type: "string", versions: [8, 11], nullableVersions: [8, 11], default: null },
-        { name: "currentLeader", type: "struct", versions: [10, 11], taggedVersions: [10, 11], tag: 0, fields: [
-          { name: "leaderId", type: "int32", versions: [10, 11], default: -1 },
-          { name: "leaderEpoch", type: "int32", versions: [10, 11], default: -1 },
+        { name: "errorMessage", type: "string", versions: [8, 13], nullableVersions: [8, 13], default: null },
+        { name: "currentLeader", type: "struct", versions: [10, 13], taggedVersions: [10, 13], tag: 0, fields: [
+          { name: "leaderId", type: "int32", versions: [10, 13], default: -1 },
+          { name: "leaderEpoch", type: "int32", versions: [10, 13], default: -1 },
         ] },
       ] },
     ] },
-    { name: "throttleTimeMs", type: "int32", versions: [1, 11], default: 0 },
-    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [10, 11], taggedVersions: [10, 11], tag: 0, fields: [
-      { name: "nodeId", type: "int32", versions: [10, 11] },
-      { name: "host", type: "string", versions: [10, 11] },
-      { name: "port", type: "int32", versions: [10, 11] },
-      { name: "rack", type: "string", versions: [10, 11], nullableVersions: [10, 11], default: null },
+    { name: "throttleTimeMs", type: "int32", versions: [1, 13], default: 0 },
+    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [10, 13], taggedVersions: [10, 13], tag: 0, fields: [
+      { name: "nodeId", type: "int32", versions: [10, 13] },
+      { name: "host", type: "string", versions: [10, 13] },
+      { name: "port", type: "int32", versions: [10, 13] },
+      { name: "rack", type: "string", versions: [10, 13], nullableVersions: [10, 13], default: null },
     ] },
   ],
 };
@@ -2825,7 +2909,6 @@ export const ReadShareGroupStateRequest: MessageSpec = {
   apiKey: 84,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
     { name: "groupId", type: "string", versions: [0, 0] },
     { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
@@ -2868,16 +2951,15 @@ export const ReadShareGroupStateSummaryRequest: MessageSpec = {
   name: "ReadShareGroupStateSummaryRequest",
   type: "request",
   apiKey: 87,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupId", type: "string", versions: [0, 0] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partition", type: "int32", versions: [0, 0] },
-        { name: "leaderEpoch", type: "int32", versions: [0, 0] },
+    { name: "groupId", type: "string", versions: [0, 1] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partition", type: "int32", versions: [0, 1] },
+        { name: "leaderEpoch", type: "int32", versions: [0, 1] },
       ] },
     ] },
   ],
@@ -2887,17 +2969,19 @@ export const ReadShareGroupStateSummaryResponse: MessageSpec = {
   name: "ReadShareGroupStateSummaryResponse",
   type: "response",
   apiKey: 87,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "results", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partition", type: "int32", versions: [0, 0] },
-        { name: "errorCode", type: "int16", versions: [0, 0] },
-        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "stateEpoch", type: "int32", versions: [0, 0] },
-        { name: "startOffset", type: "int64", versions: [0, 0] },
+    { name: "results", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partition", type: "int32", versions: [0, 1] },
+        { name: "errorCode", type: "int16", versions: [0, 1] },
+        { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        { name: "stateEpoch", type: "int32", versions: [0, 1] },
+        { name: "leaderEpoch", type: "int32", versions: [0, 1] },
+        { name: "startOffset", type: "int64", versions: [0, 1] },
+        { name: "deliveryCompleteCount", type: "int32", versions: [1, 1], default: -1 },
       ] },
     ] },
   ],
@@ -2929,6 +3013,7 @@ export const RemoveRaftVoterResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const RenewDelegationTokenRequest: MessageSpec = {
   name: "RenewDelegationTokenRequest",
   type: "request",
@@ -2941,6 +3026,7 @@ export const RenewDelegationTokenRequest: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const RenewDelegationTokenResponse: MessageSpec = {
   name: "RenewDelegationTokenResponse",
   type: "response",
@@ -2954,6 +3040,7 @@ export const RenewDelegationTokenResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const RequestHeader: MessageSpec = {
   name: "RequestHeader",
   type: "header",
@@ -3025,216 +3112,227 @@ export const SaslHandshakeResponse: MessageSpec = {
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareAcknowledgeRequest: MessageSpec = {
   name: "ShareAcknowledgeRequest",
   type: "request",
   apiKey: 79,
-  validVersions: [0, 0],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "memberId", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
-    { name: "shareSessionEpoch", type: "int32", versions: [0, 0] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
-        { name: "acknowledgementBatches", type: "array", elementType: "struct", versions: [0, 0], fields: [
-          { name: "firstOffset", type: "int64", versions: [0, 0] },
-          { name: "lastOffset", type: "int64", versions: [0, 0] },
-          { name: "acknowledgeTypes", type: "array", elementType: "int8", versions: [0, 0] },
+    { name: "groupId", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "memberId", type: "string", versions: [0, 2], nullableVersions: [0, 2] },
+    { name: "shareSessionEpoch", type: "int32", versions: [0, 2] },
+    { name: "isRenewAck", type: "bool", versions: [2, 2], default: false },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
+        { name: "acknowledgementBatches", type: "array", elementType: "struct", versions: [0, 2], fields: [
+          { name: "firstOffset", type: "int64", versions: [0, 2] },
+          { name: "lastOffset", type: "int64", versions: [0, 2] },
+          { name: "acknowledgeTypes", type: "array", elementType: "int8", versions: [0, 2] },
         ] },
       ] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareAcknowledgeResponse: MessageSpec = {
   name: "ShareAcknowledgeResponse",
   type: "response",
   apiKey: 79,
-  validVersions: [0, 0],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "responses", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
-        { name: "errorCode", type: "int16", versions: [0, 0] },
-        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "currentLeader", type: "struct", versions: [0, 0], fields: [
-          { name: "leaderId", type: "int32", versions: [0, 0] },
-          { name: "leaderEpoch", type: "int32", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 2] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "errorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "acquisitionLockTimeoutMs", type: "int32", versions: [2, 2] },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
+        { name: "errorCode", type: "int16", versions: [0, 2] },
+        { name: "errorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+        { name: "currentLeader", type: "struct", versions: [0, 2], fields: [
+          { name: "leaderId", type: "int32", versions: [0, 2] },
+          { name: "leaderEpoch", type: "int32", versions: [0, 2] },
         ] },
       ] },
     ] },
-    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "nodeId", type: "int32", versions: [0, 0] },
-      { name: "host", type: "string", versions: [0, 0] },
-      { name: "port", type: "int32", versions: [0, 0] },
-      { name: "rack", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "nodeId", type: "int32", versions: [0, 2] },
+      { name: "host", type: "string", versions: [0, 2] },
+      { name: "port", type: "int32", versions: [0, 2] },
+      { name: "rack", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareFetchRequest: MessageSpec = {
   name: "ShareFetchRequest",
   type: "request",
   apiKey: 78,
-  validVersions: [0, 0],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "memberId", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
-    { name: "shareSessionEpoch", type: "int32", versions: [0, 0] },
-    { name: "maxWaitMs", type: "int32", versions: [0, 0] },
-    { name: "minBytes", type: "int32", versions: [0, 0] },
-    { name: "maxBytes", type: "int32", versions: [0, 0], default: 2147483647 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
+    { name: "groupId", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "memberId", type: "string", versions: [0, 2], nullableVersions: [0, 2] },
+    { name: "shareSessionEpoch", type: "int32", versions: [0, 2] },
+    { name: "maxWaitMs", type: "int32", versions: [0, 2] },
+    { name: "minBytes", type: "int32", versions: [0, 2] },
+    { name: "maxBytes", type: "int32", versions: [0, 2], default: 2147483647 },
+    { name: "maxRecords", type: "int32", versions: [1, 2] },
+    { name: "batchSize", type: "int32", versions: [1, 2] },
+    { name: "shareAcquireMode", type: "int8", versions: [2, 2], default: 0 },
+    { name: "isRenewAck", type: "bool", versions: [2, 2], default: false },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
         { name: "partitionMaxBytes", type: "int32", versions: [0, 0] },
-        { name: "acknowledgementBatches", type: "array", elementType: "struct", versions: [0, 0], fields: [
-          { name: "firstOffset", type: "int64", versions: [0, 0] },
-          { name: "lastOffset", type: "int64", versions: [0, 0] },
-          { name: "acknowledgeTypes", type: "array", elementType: "int8", versions: [0, 0] },
+        { name: "acknowledgementBatches", type: "array", elementType: "struct", versions: [0, 2], fields: [
+          { name: "firstOffset", type: "int64", versions: [0, 2] },
+          { name: "lastOffset", type: "int64", versions: [0, 2] },
+          { name: "acknowledgeTypes", type: "array", elementType: "int8", versions: [0, 2] },
         ] },
       ] },
     ] },
-    { name: "forgottenTopicsData", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    { name: "forgottenTopicsData", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 2] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareFetchResponse: MessageSpec = {
   name: "ShareFetchResponse",
   type: "response",
   apiKey: 78,
-  validVersions: [0, 0],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "responses", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 0] },
-        { name: "errorCode", type: "int16", versions: [0, 0] },
-        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "acknowledgeErrorCode", type: "int16", versions: [0, 0] },
-        { name: "acknowledgeErrorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "currentLeader", type: "struct", versions: [0, 0], fields: [
-          { name: "leaderId", type: "int32", versions: [0, 0] },
-          { name: "leaderEpoch", type: "int32", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 2] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "errorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "acquisitionLockTimeoutMs", type: "int32", versions: [1, 2] },
+    { name: "responses", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
+        { name: "errorCode", type: "int16", versions: [0, 2] },
+        { name: "errorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+        { name: "acknowledgeErrorCode", type: "int16", versions: [0, 2] },
+        { name: "acknowledgeErrorMessage", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+        { name: "currentLeader", type: "struct", versions: [0, 2], fields: [
+          { name: "leaderId", type: "int32", versions: [0, 2] },
+          { name: "leaderEpoch", type: "int32", versions: [0, 2] },
         ] },
-        { name: "records", type: "records", versions: [0, 0], nullableVersions: [0, 0] },
-        { name: "acquiredRecords", type: "array", elementType: "struct", versions: [0, 0], fields: [
-          { name: "firstOffset", type: "int64", versions: [0, 0] },
-          { name: "lastOffset", type: "int64", versions: [0, 0] },
-          { name: "deliveryCount", type: "int16", versions: [0, 0] },
+        { name: "records", type: "records", versions: [0, 2], nullableVersions: [0, 0] },
+        { name: "acquiredRecords", type: "array", elementType: "struct", versions: [0, 2], fields: [
+          { name: "firstOffset", type: "int64", versions: [0, 2] },
+          { name: "lastOffset", type: "int64", versions: [0, 2] },
+          { name: "deliveryCount", type: "int16", versions: [0, 2] },
         ] },
       ] },
     ] },
-    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "nodeId", type: "int32", versions: [0, 0] },
-      { name: "host", type: "string", versions: [0, 0] },
-      { name: "port", type: "int32", versions: [0, 0] },
-      { name: "rack", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "nodeId", type: "int32", versions: [0, 2] },
+      { name: "host", type: "string", versions: [0, 2] },
+      { name: "port", type: "int32", versions: [0, 2] },
+      { name: "rack", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareGroupDescribeRequest: MessageSpec = {
   name: "ShareGroupDescribeRequest",
   type: "request",
   apiKey: 77,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupIds", type: "array", elementType: "string", versions: [0, 0] },
-    { name: "includeAuthorizedOperations", type: "bool", versions: [0, 0] },
+    { name: "groupIds", type: "array", elementType: "string", versions: [0, 1] },
+    { name: "includeAuthorizedOperations", type: "bool", versions: [0, 1] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareGroupDescribeResponse: MessageSpec = {
   name: "ShareGroupDescribeResponse",
   type: "response",
   apiKey: 77,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "groups", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "errorCode", type: "int16", versions: [0, 0] },
-      { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-      { name: "groupId", type: "string", versions: [0, 0] },
-      { name: "groupState", type: "string", versions: [0, 0] },
-      { name: "groupEpoch", type: "int32", versions: [0, 0] },
-      { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
-      { name: "assignorName", type: "string", versions: [0, 0] },
-      { name: "members", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "memberId", type: "string", versions: [0, 0] },
-        { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-        { name: "memberEpoch", type: "int32", versions: [0, 0] },
-        { name: "clientId", type: "string", versions: [0, 0] },
-        { name: "clientHost", type: "string", versions: [0, 0] },
-        { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 0] },
-        { name: "assignment", type: "struct", versions: [0, 0], fields: [
-          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-            { name: "topicId", type: "uuid", versions: [0, 0] },
-            { name: "topicName", type: "string", versions: [0, 0] },
-            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 1] },
+      { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+      { name: "groupId", type: "string", versions: [0, 1] },
+      { name: "groupState", type: "string", versions: [0, 1] },
+      { name: "groupEpoch", type: "int32", versions: [0, 1] },
+      { name: "assignmentEpoch", type: "int32", versions: [0, 1] },
+      { name: "assignorName", type: "string", versions: [0, 1] },
+      { name: "members", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "memberId", type: "string", versions: [0, 1] },
+        { name: "rackId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+        { name: "memberEpoch", type: "int32", versions: [0, 1] },
+        { name: "clientId", type: "string", versions: [0, 1] },
+        { name: "clientHost", type: "string", versions: [0, 1] },
+        { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 1] },
+        { name: "assignment", type: "struct", versions: [0, 1], fields: [
+          { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+            { name: "topicId", type: "uuid", versions: [0, 1] },
+            { name: "topicName", type: "string", versions: [0, 1] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 1] },
           ] },
         ] },
       ] },
-      { name: "authorizedOperations", type: "int32", versions: [0, 0], default: -2147483648 },
+      { name: "authorizedOperations", type: "int32", versions: [0, 1], default: -2147483648 },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareGroupHeartbeatRequest: MessageSpec = {
   name: "ShareGroupHeartbeatRequest",
   type: "request",
   apiKey: 76,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupId", type: "string", versions: [0, 0] },
-    { name: "memberId", type: "string", versions: [0, 0] },
-    { name: "memberEpoch", type: "int32", versions: [0, 0] },
-    { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "groupId", type: "string", versions: [0, 1] },
+    { name: "memberId", type: "string", versions: [0, 1] },
+    { name: "memberEpoch", type: "int32", versions: [0, 1] },
+    { name: "rackId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+    { name: "subscribedTopicNames", type: "array", elementType: "string", versions: [0, 1], nullableVersions: [0, 1] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const ShareGroupHeartbeatResponse: MessageSpec = {
   name: "ShareGroupHeartbeatResponse",
   type: "response",
   apiKey: 76,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
-    { name: "errorCode", type: "int16", versions: [0, 0] },
-    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "memberId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
-    { name: "memberEpoch", type: "int32", versions: [0, 0] },
-    { name: "heartbeatIntervalMs", type: "int32", versions: [0, 0] },
-    { name: "assignment", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
-      { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "topicId", type: "uuid", versions: [0, 0] },
-        { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 1] },
+    { name: "errorCode", type: "int16", versions: [0, 1] },
+    { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+    { name: "memberId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
+    { name: "memberEpoch", type: "int32", versions: [0, 1] },
+    { name: "heartbeatIntervalMs", type: "int32", versions: [0, 1] },
+    { name: "assignment", type: "struct", versions: [0, 1], nullableVersions: [0, 1], fields: [
+      { name: "topicPartitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "topicId", type: "uuid", versions: [0, 1] },
+        { name: "partitions", type: "array", elementType: "int32", versions: [0, 1] },
       ] },
     ] },
   ],
@@ -3261,49 +3359,247 @@ export const SnapshotHeaderRecord: MessageSpec = {
   ],
 };
 
-export const StopReplicaRequest: MessageSpec = {
-  name: "StopReplicaRequest",
+export const StreamsGroupDescribeRequest: MessageSpec = {
+  name: "StreamsGroupDescribeRequest",
   type: "request",
-  apiKey: 5,
-  validVersions: [0, 4],
-  flexibleVersions: [2, 32767],
+  apiKey: 89,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
   fields: [
-    { name: "controllerId", type: "int32", versions: [0, 4] },
-    { name: "isKRaftController", type: "bool", versions: [4, 4], default: false },
-    { name: "controllerEpoch", type: "int32", versions: [0, 4] },
-    { name: "brokerEpoch", type: "int64", versions: [1, 4], default: -1 },
-    { name: "deletePartitions", type: "bool", versions: [0, 2] },
-    { name: "ungroupedPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicName", type: "string", versions: [0, 0] },
-      { name: "partitionIndex", type: "int32", versions: [0, 0] },
-    ] },
-    { name: "topics", type: "array", elementType: "struct", versions: [1, 2], fields: [
-      { name: "name", type: "string", versions: [1, 2] },
-      { name: "partitionIndexes", type: "array", elementType: "int32", versions: [1, 2] },
-    ] },
-    { name: "topicStates", type: "array", elementType: "struct", versions: [3, 4], fields: [
-      { name: "topicName", type: "string", versions: [3, 4] },
-      { name: "partitionStates", type: "array", elementType: "struct", versions: [3, 4], fields: [
-        { name: "partitionIndex", type: "int32", versions: [3, 4] },
-        { name: "leaderEpoch", type: "int32", versions: [3, 4], default: -1 },
-        { name: "deletePartition", type: "bool", versions: [3, 4] },
+    { name: "groupIds", type: "array", elementType: "string", versions: [0, 0] },
+    { name: "includeAuthorizedOperations", type: "bool", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupDescribeResponse: MessageSpec = {
+  name: "StreamsGroupDescribeResponse",
+  type: "response",
+  apiKey: 89,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
+    { name: "groups", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "errorCode", type: "int16", versions: [0, 0] },
+      { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+      { name: "groupId", type: "string", versions: [0, 0] },
+      { name: "groupState", type: "string", versions: [0, 0] },
+      { name: "groupEpoch", type: "int32", versions: [0, 0] },
+      { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
+      { name: "topology", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+        { name: "epoch", type: "int32", versions: [0, 0] },
+        { name: "subtopologies", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+          { name: "subtopologyId", type: "string", versions: [0, 0] },
+          { name: "sourceTopics", type: "array", elementType: "string", versions: [0, 0] },
+          { name: "repartitionSinkTopics", type: "array", elementType: "string", versions: [0, 0] },
+          { name: "stateChangelogTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "name", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "int32", versions: [0, 0] },
+            { name: "replicationFactor", type: "int16", versions: [0, 0] },
+            { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+              { name: "key", type: "string", versions: [0, 0] },
+              { name: "value", type: "string", versions: [0, 0] },
+            ] },
+          ] },
+          { name: "repartitionSourceTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "name", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "int32", versions: [0, 0] },
+            { name: "replicationFactor", type: "int16", versions: [0, 0] },
+            { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+              { name: "key", type: "string", versions: [0, 0] },
+              { name: "value", type: "string", versions: [0, 0] },
+            ] },
+          ] },
+        ] },
       ] },
+      { name: "members", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "memberId", type: "string", versions: [0, 0] },
+        { name: "memberEpoch", type: "int32", versions: [0, 0] },
+        { name: "instanceId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+        { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+        { name: "clientId", type: "string", versions: [0, 0] },
+        { name: "clientHost", type: "string", versions: [0, 0] },
+        { name: "topologyEpoch", type: "int32", versions: [0, 0] },
+        { name: "processId", type: "string", versions: [0, 0] },
+        { name: "userEndpoint", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+          { name: "host", type: "string", versions: [0, 0] },
+          { name: "port", type: "uint16", versions: [0, 0] },
+        ] },
+        { name: "clientTags", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "key", type: "string", versions: [0, 0] },
+          { name: "value", type: "string", versions: [0, 0] },
+        ] },
+        { name: "taskOffsets", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "subtopologyId", type: "string", versions: [0, 0] },
+          { name: "partition", type: "int32", versions: [0, 0] },
+          { name: "offset", type: "int64", versions: [0, 0] },
+        ] },
+        { name: "taskEndOffsets", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "subtopologyId", type: "string", versions: [0, 0] },
+          { name: "partition", type: "int32", versions: [0, 0] },
+          { name: "offset", type: "int64", versions: [0, 0] },
+        ] },
+        { name: "assignment", type: "struct", versions: [0, 0], fields: [
+          { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+          { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+          { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+        ] },
+        { name: "targetAssignment", type: "struct", versions: [0, 0], fields: [
+          { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+          { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+          { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "subtopologyId", type: "string", versions: [0, 0] },
+            { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+          ] },
+        ] },
+        { name: "isClassic", type: "bool", versions: [0, 0] },
+      ] },
+      { name: "authorizedOperations", type: "int32", versions: [0, 0], default: -2147483648 },
     ] },
   ],
 };
 
-export const StopReplicaResponse: MessageSpec = {
-  name: "StopReplicaResponse",
-  type: "response",
-  apiKey: 5,
-  validVersions: [0, 4],
-  flexibleVersions: [2, 32767],
+export const StreamsGroupHeartbeatRequest: MessageSpec = {
+  name: "StreamsGroupHeartbeatRequest",
+  type: "request",
+  apiKey: 88,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
   fields: [
-    { name: "errorCode", type: "int16", versions: [0, 4] },
-    { name: "partitionErrors", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "topicName", type: "string", versions: [0, 4] },
-      { name: "partitionIndex", type: "int32", versions: [0, 4] },
-      { name: "errorCode", type: "int16", versions: [0, 4] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
+    { name: "memberEpoch", type: "int32", versions: [0, 0] },
+    { name: "endpointInformationEpoch", type: "int32", versions: [0, 0] },
+    { name: "instanceId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "rebalanceTimeoutMs", type: "int32", versions: [0, 0], default: -1 },
+    { name: "topology", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "epoch", type: "int32", versions: [0, 0] },
+      { name: "subtopologies", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "subtopologyId", type: "string", versions: [0, 0] },
+        { name: "sourceTopics", type: "array", elementType: "string", versions: [0, 0] },
+        { name: "sourceTopicRegex", type: "array", elementType: "string", versions: [0, 0] },
+        { name: "stateChangelogTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "name", type: "string", versions: [0, 0] },
+          { name: "partitions", type: "int32", versions: [0, 0] },
+          { name: "replicationFactor", type: "int16", versions: [0, 0] },
+          { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "key", type: "string", versions: [0, 0] },
+            { name: "value", type: "string", versions: [0, 0] },
+          ] },
+        ] },
+        { name: "repartitionSinkTopics", type: "array", elementType: "string", versions: [0, 0] },
+        { name: "repartitionSourceTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "name", type: "string", versions: [0, 0] },
+          { name: "partitions", type: "int32", versions: [0, 0] },
+          { name: "replicationFactor", type: "int16", versions: [0, 0] },
+          { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+            { name: "key", type: "string", versions: [0, 0] },
+            { name: "value", type: "string", versions: [0, 0] },
+          ] },
+        ] },
+        { name: "copartitionGroups", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "sourceTopics", type: "array", elementType: "int16", versions: [0, 0] },
+          { name: "sourceTopicRegex", type: "array", elementType: "int16", versions: [0, 0] },
+          { name: "repartitionSourceTopics", type: "array", elementType: "int16", versions: [0, 0] },
+        ] },
+      ] },
+    ] },
+    { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "processId", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "userEndpoint", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "host", type: "string", versions: [0, 0] },
+      { name: "port", type: "uint16", versions: [0, 0] },
+    ] },
+    { name: "clientTags", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "key", type: "string", versions: [0, 0] },
+      { name: "value", type: "string", versions: [0, 0] },
+    ] },
+    { name: "taskOffsets", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partition", type: "int32", versions: [0, 0] },
+      { name: "offset", type: "int64", versions: [0, 0] },
+    ] },
+    { name: "taskEndOffsets", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partition", type: "int32", versions: [0, 0] },
+      { name: "offset", type: "int64", versions: [0, 0] },
+    ] },
+    { name: "shutdownApplication", type: "bool", versions: [0, 0], default: false },
+  ],
+};
+
+export const StreamsGroupHeartbeatResponse: MessageSpec = {
+  name: "StreamsGroupHeartbeatResponse",
+  type: "response",
+  apiKey: 88,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "throttleTimeMs", type: "int32", versions: [0, 0] },
+    { name: "errorCode", type: "int16", versions: [0, 0] },
+    { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "memberId", type: "string", versions: [0, 0] },
+    { name: "memberEpoch", type: "int32", versions: [0, 0] },
+    { name: "heartbeatIntervalMs", type: "int32", versions: [0, 0] },
+    { name: "acceptableRecoveryLag", type: "int32", versions: [0, 0] },
+    { name: "taskOffsetIntervalMs", type: "int32", versions: [0, 0] },
+    { name: "status", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "statusCode", type: "int8", versions: [0, 0] },
+      { name: "statusDetail", type: "string", versions: [0, 0] },
+    ] },
+    { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "endpointInformationEpoch", type: "int32", versions: [0, 0] },
+    { name: "partitionsByUserEndpoint", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "userEndpoint", type: "struct", versions: [0, 0], fields: [
+        { name: "host", type: "string", versions: [0, 0] },
+        { name: "port", type: "uint16", versions: [0, 0] },
+      ] },
+      { name: "activePartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "topic", type: "string", versions: [0, 0] },
+        { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      ] },
+      { name: "standbyPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "topic", type: "string", versions: [0, 0] },
+        { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      ] },
     ] },
   ],
 };
@@ -3347,23 +3643,23 @@ export const TxnOffsetCommitRequest: MessageSpec = {
   name: "TxnOffsetCommitRequest",
   type: "request",
   apiKey: 28,
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: [3, 32767],
   fields: [
-    { name: "transactionalId", type: "string", versions: [0, 4] },
-    { name: "groupId", type: "string", versions: [0, 4] },
-    { name: "producerId", type: "int64", versions: [0, 4] },
-    { name: "producerEpoch", type: "int16", versions: [0, 4] },
-    { name: "generationId", type: "int32", versions: [3, 4], default: -1 },
-    { name: "memberId", type: "string", versions: [3, 4], default: "" },
-    { name: "groupInstanceId", type: "string", versions: [3, 4], nullableVersions: [3, 4], default: null },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "name", type: "string", versions: [0, 4] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 4], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 4] },
-        { name: "committedOffset", type: "int64", versions: [0, 4] },
-        { name: "committedLeaderEpoch", type: "int32", versions: [2, 4], default: -1 },
-        { name: "committedMetadata", type: "string", versions: [0, 4], nullableVersions: [0, 4] },
+    { name: "transactionalId", type: "string", versions: [0, 5] },
+    { name: "groupId", type: "string", versions: [0, 5] },
+    { name: "producerId", type: "int64", versions: [0, 5] },
+    { name: "producerEpoch", type: "int16", versions: [0, 5] },
+    { name: "generationId", type: "int32", versions: [3, 5], default: -1 },
+    { name: "memberId", type: "string", versions: [3, 5], default: "" },
+    { name: "groupInstanceId", type: "string", versions: [3, 5], nullableVersions: [3, 5], default: null },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 5], fields: [
+      { name: "name", type: "string", versions: [0, 5] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 5], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 5] },
+        { name: "committedOffset", type: "int64", versions: [0, 5] },
+        { name: "committedLeaderEpoch", type: "int32", versions: [2, 5], default: -1 },
+        { name: "committedMetadata", type: "string", versions: [0, 5], nullableVersions: [0, 5] },
       ] },
     ] },
   ],
@@ -3373,15 +3669,15 @@ export const TxnOffsetCommitResponse: MessageSpec = {
   name: "TxnOffsetCommitResponse",
   type: "response",
   apiKey: 28,
-  validVersions: [0, 4],
+  validVersions: [0, 5],
   flexibleVersions: [3, 32767],
   fields: [
-    { name: "throttleTimeMs", type: "int32", versions: [0, 4] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "name", type: "string", versions: [0, 4] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 4], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 4] },
-        { name: "errorCode", type: "int16", versions: [0, 4] },
+    { name: "throttleTimeMs", type: "int32", versions: [0, 5] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 5], fields: [
+      { name: "name", type: "string", versions: [0, 5] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 5], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 5] },
+        { name: "errorCode", type: "int16", versions: [0, 5] },
       ] },
     ] },
   ],
@@ -3447,69 +3743,6 @@ export const UpdateFeaturesResponse: MessageSpec = {
   ],
 };
 
-export const UpdateMetadataRequest: MessageSpec = {
-  name: "UpdateMetadataRequest",
-  type: "request",
-  apiKey: 6,
-  validVersions: [0, 8],
-  flexibleVersions: [6, 32767],
-  fields: [
-    { name: "controllerId", type: "int32", versions: [0, 8] },
-    { name: "isKRaftController", type: "bool", versions: [8, 8], default: false },
-    { name: "type", type: "int8", versions: [8, 8], taggedVersions: [8, 8], tag: 0, default: 0 },
-    { name: "controllerEpoch", type: "int32", versions: [0, 8] },
-    { name: "brokerEpoch", type: "int64", versions: [5, 8], default: -1 },
-    { name: "ungroupedPartitionStates", type: "array", elementType: "struct", versions: [0, 4], fields: [
-      { name: "topicName", type: "string", versions: [0, 4] },
-      { name: "partitionIndex", type: "int32", versions: [0, 4] },
-      { name: "controllerEpoch", type: "int32", versions: [0, 4] },
-      { name: "leader", type: "int32", versions: [0, 4] },
-      { name: "leaderEpoch", type: "int32", versions: [0, 4] },
-      { name: "isr", type: "array", elementType: "int32", versions: [0, 4] },
-      { name: "zkVersion", type: "int32", versions: [0, 4] },
-      { name: "replicas", type: "array", elementType: "int32", versions: [0, 4] },
-      { name: "offlineReplicas", type: "array", elementType: "int32", versions: [4, 4] },
-    ] },
-    { name: "topicStates", type: "array", elementType: "struct", versions: [5, 8], fields: [
-      { name: "topicName", type: "string", versions: [5, 8] },
-      { name: "topicId", type: "uuid", versions: [7, 8] },
-      { name: "partitionStates", type: "array", elementType: "struct", versions: [5, 8], fields: [
-        { name: "partitionIndex", type: "int32", versions: [5, 8] },
-        { name: "controllerEpoch", type: "int32", versions: [5, 8] },
-        { name: "leader", type: "int32", versions: [5, 8] },
-        { name: "leaderEpoch", type: "int32", versions: [5, 8] },
-        { name: "isr", type: "array", elementType: "int32", versions: [5, 8] },
-        { name: "zkVersion", type: "int32", versions: [5, 8] },
-        { name: "replicas", type: "array", elementType: "int32", versions: [5, 8] },
-        { name: "offlineReplicas", type: "array", elementType: "int32", versions: [5, 8] },
-      ] },
-    ] },
-    { name: "liveBrokers", type: "array", elementType: "struct", versions: [0, 8], fields: [
-      { name: "id", type: "int32", versions: [0, 8] },
-      { name: "v0Host", type: "string", versions: [0, 0] },
-      { name: "v0Port", type: "int32", versions: [0, 0] },
-      { name: "endpoints", type: "array", elementType: "struct", versions: [1, 8], fields: [
-        { name: "port", type: "int32", versions: [1, 8] },
-        { name: "host", type: "string", versions: [1, 8] },
-        { name: "listener", type: "string", versions: [3, 8] },
-        { name: "securityProtocol", type: "int16", versions: [1, 8] },
-      ] },
-      { name: "rack", type: "string", versions: [2, 8], nullableVersions: [2, 8] },
-    ] },
-  ],
-};
-
-export const UpdateMetadataResponse: MessageSpec = {
-  name: "UpdateMetadataResponse",
-  type: "response",
-  apiKey: 6,
-  validVersions: [0, 8],
-  flexibleVersions: [6, 32767],
-  fields: [
-    { name: "errorCode", type: "int16", versions: [0, 8] },
-  ],
-};
-
 export const UpdateRaftVoterRequest: MessageSpec = {
   name: "UpdateRaftVoterRequest",
   type: "request",
@@ -3555,21 +3788,22 @@ export const VoteRequest: MessageSpec = {
   name: "VoteRequest",
   type: "request",
   apiKey: 52,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "clusterId", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
-    { name: "voterId", type: "int32", versions: [1, 1], default: -1 },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "topicName", type: "string", versions: [0, 1] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 1] },
-        { name: "candidateEpoch", type: "int32", versions: [0, 1] },
-        { name: "candidateId", type: "int32", versions: [0, 1] },
-        { name: "candidateDirectoryId", type: "uuid", versions: [1, 1] },
-        { name: "voterDirectoryId", type: "uuid", versions: [1, 1] },
-        { name: "lastOffsetEpoch", type: "int32", versions: [0, 1] },
-        { name: "lastOffset", type: "int64", versions: [0, 1] },
+    { name: "clusterId", type: "string", versions: [0, 2], nullableVersions: [0, 2], default: null },
+    { name: "voterId", type: "int32", versions: [1, 2], default: -1 },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicName", type: "string", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
+        { name: "replicaEpoch", type: "int32", versions: [0, 2] },
+        { name: "replicaId", type: "int32", versions: [0, 2] },
+        { name: "replicaDirectoryId", type: "uuid", versions: [1, 2] },
+        { name: "voterDirectoryId", type: "uuid", versions: [1, 2] },
+        { name: "lastOffsetEpoch", type: "int32", versions: [0, 2] },
+        { name: "lastOffset", type: "int64", versions: [0, 2] },
+        { name: "preVote", type: "bool", versions: [2, 2] },
       ] },
     ] },
   ],
@@ -3579,24 +3813,24 @@ export const VoteResponse: MessageSpec = {
   name: "VoteResponse",
   type: "response",
   apiKey: 52,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "errorCode", type: "int16", versions: [0, 1] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "topicName", type: "string", versions: [0, 1] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
-        { name: "partitionIndex", type: "int32", versions: [0, 1] },
-        { name: "errorCode", type: "int16", versions: [0, 1] },
-        { name: "leaderId", type: "int32", versions: [0, 1] },
-        { name: "leaderEpoch", type: "int32", versions: [0, 1] },
-        { name: "voteGranted", type: "bool", versions: [0, 1] },
+    { name: "errorCode", type: "int16", versions: [0, 2] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "topicName", type: "string", versions: [0, 2] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "partitionIndex", type: "int32", versions: [0, 2] },
+        { name: "errorCode", type: "int16", versions: [0, 2] },
+        { name: "leaderId", type: "int32", versions: [0, 2] },
+        { name: "leaderEpoch", type: "int32", versions: [0, 2] },
+        { name: "voteGranted", type: "bool", versions: [0, 2] },
       ] },
     ] },
-    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [1, 1], taggedVersions: [1, 1], tag: 0, fields: [
-      { name: "nodeId", type: "int32", versions: [1, 1] },
-      { name: "host", type: "string", versions: [1, 1] },
-      { name: "port", type: "uint16", versions: [1, 1] },
+    { name: "nodeEndpoints", type: "array", elementType: "struct", versions: [1, 2], taggedVersions: [1, 2], tag: 0, fields: [
+      { name: "nodeId", type: "int32", versions: [1, 2] },
+      { name: "host", type: "string", versions: [1, 2] },
+      { name: "port", type: "uint16", versions: [1, 2] },
     ] },
   ],
 };
@@ -3628,23 +3862,23 @@ export const WriteShareGroupStateRequest: MessageSpec = {
   name: "WriteShareGroupStateRequest",
   type: "request",
   apiKey: 85,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
-  latestVersionUnstable: true,
   fields: [
-    { name: "groupId", type: "string", versions: [0, 0] },
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partition", type: "int32", versions: [0, 0] },
-        { name: "stateEpoch", type: "int32", versions: [0, 0] },
-        { name: "leaderEpoch", type: "int32", versions: [0, 0] },
-        { name: "startOffset", type: "int64", versions: [0, 0] },
-        { name: "stateBatches", type: "array", elementType: "struct", versions: [0, 0], fields: [
-          { name: "firstOffset", type: "int64", versions: [0, 0] },
-          { name: "lastOffset", type: "int64", versions: [0, 0] },
-          { name: "deliveryState", type: "int8", versions: [0, 0] },
-          { name: "deliveryCount", type: "int16", versions: [0, 0] },
+    { name: "groupId", type: "string", versions: [0, 1] },
+    { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partition", type: "int32", versions: [0, 1] },
+        { name: "stateEpoch", type: "int32", versions: [0, 1] },
+        { name: "leaderEpoch", type: "int32", versions: [0, 1] },
+        { name: "startOffset", type: "int64", versions: [0, 1] },
+        { name: "deliveryCompleteCount", type: "int32", versions: [1, 1], default: -1 },
+        { name: "stateBatches", type: "array", elementType: "struct", versions: [0, 1], fields: [
+          { name: "firstOffset", type: "int64", versions: [0, 1] },
+          { name: "lastOffset", type: "int64", versions: [0, 1] },
+          { name: "deliveryState", type: "int8", versions: [0, 1] },
+          { name: "deliveryCount", type: "int16", versions: [0, 1] },
         ] },
       ] },
     ] },
@@ -3655,54 +3889,57 @@ export const WriteShareGroupStateResponse: MessageSpec = {
   name: "WriteShareGroupStateResponse",
   type: "response",
   apiKey: 85,
-  validVersions: [0, 0],
+  validVersions: [0, 1],
   flexibleVersions: [0, 32767],
   fields: [
-    { name: "results", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "partitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partition", type: "int32", versions: [0, 0] },
-        { name: "errorCode", type: "int16", versions: [0, 0] },
-        { name: "errorMessage", type: "string", versions: [0, 0], nullableVersions: [0, 0], default: null },
+    { name: "results", type: "array", elementType: "struct", versions: [0, 1], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 1] },
+      { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
+        { name: "partition", type: "int32", versions: [0, 1] },
+        { name: "errorCode", type: "int16", versions: [0, 1] },
+        { name: "errorMessage", type: "string", versions: [0, 1], nullableVersions: [0, 1], default: null },
       ] },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const WriteTxnMarkersRequest: MessageSpec = {
   name: "WriteTxnMarkersRequest",
   type: "request",
   apiKey: 27,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [1, 32767],
   fields: [
-    { name: "markers", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "producerId", type: "int64", versions: [0, 1] },
-      { name: "producerEpoch", type: "int16", versions: [0, 1] },
-      { name: "transactionResult", type: "bool", versions: [0, 1] },
-      { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
-        { name: "name", type: "string", versions: [0, 1] },
-        { name: "partitionIndexes", type: "array", elementType: "int32", versions: [0, 1] },
+    { name: "markers", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "producerId", type: "int64", versions: [0, 2] },
+      { name: "producerEpoch", type: "int16", versions: [0, 2] },
+      { name: "transactionResult", type: "bool", versions: [0, 2] },
+      { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "name", type: "string", versions: [0, 2] },
+        { name: "partitionIndexes", type: "array", elementType: "int32", versions: [0, 2] },
       ] },
-      { name: "coordinatorEpoch", type: "int32", versions: [0, 1] },
+      { name: "coordinatorEpoch", type: "int32", versions: [0, 2] },
+      { name: "transactionVersion", type: "int8", versions: [2, 2], default: 0 },
     ] },
   ],
 };
 
+/** Kafka 4 serves v1+; v0 kept from the older definitions (KIP-896). */
 export const WriteTxnMarkersResponse: MessageSpec = {
   name: "WriteTxnMarkersResponse",
   type: "response",
   apiKey: 27,
-  validVersions: [0, 1],
+  validVersions: [0, 2],
   flexibleVersions: [1, 32767],
   fields: [
-    { name: "markers", type: "array", elementType: "struct", versions: [0, 1], fields: [
-      { name: "producerId", type: "int64", versions: [0, 1] },
-      { name: "topics", type: "array", elementType: "struct", versions: [0, 1], fields: [
-        { name: "name", type: "string", versions: [0, 1] },
-        { name: "partitions", type: "array", elementType: "struct", versions: [0, 1], fields: [
-          { name: "partitionIndex", type: "int32", versions: [0, 1] },
-          { name: "errorCode", type: "int16", versions: [0, 1] },
+    { name: "markers", type: "array", elementType: "struct", versions: [0, 2], fields: [
+      { name: "producerId", type: "int64", versions: [0, 2] },
+      { name: "topics", type: "array", elementType: "struct", versions: [0, 2], fields: [
+        { name: "name", type: "string", versions: [0, 2] },
+        { name: "partitions", type: "array", elementType: "struct", versions: [0, 2], fields: [
+          { name: "partitionIndex", type: "int32", versions: [0, 2] },
+          { name: "errorCode", type: "int16", versions: [0, 2] },
         ] },
       ] },
     ] },
@@ -3711,18 +3948,20 @@ export const WriteTxnMarkersResponse: MessageSpec = {
 
 export const ConsumerGroupCurrentMemberAssignmentKey: MessageSpec = {
   name: "ConsumerGroupCurrentMemberAssignmentKey",
-  type: "data",
-  validVersions: [8, 8],
+  type: "coordinator-key",
+  apiKey: 8,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [8, 8] },
-    { name: "memberId", type: "string", versions: [8, 8] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupCurrentMemberAssignmentValue: MessageSpec = {
   name: "ConsumerGroupCurrentMemberAssignmentValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 8,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3732,28 +3971,32 @@ export const ConsumerGroupCurrentMemberAssignmentValue: MessageSpec = {
     { name: "assignedPartitions", type: "array", elementType: "struct", versions: [0, 0], fields: [
       { name: "topicId", type: "uuid", versions: [0, 0] },
       { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
     ] },
     { name: "partitionsPendingRevocation", type: "array", elementType: "struct", versions: [0, 0], fields: [
       { name: "topicId", type: "uuid", versions: [0, 0] },
       { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
     ] },
   ],
 };
 
 export const ConsumerGroupMemberMetadataKey: MessageSpec = {
   name: "ConsumerGroupMemberMetadataKey",
-  type: "data",
-  validVersions: [5, 5],
+  type: "coordinator-key",
+  apiKey: 5,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [5, 5] },
-    { name: "memberId", type: "string", versions: [5, 5] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupMemberMetadataValue: MessageSpec = {
   name: "ConsumerGroupMemberMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 5,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3777,37 +4020,42 @@ export const ConsumerGroupMemberMetadataValue: MessageSpec = {
 
 export const ConsumerGroupMetadataKey: MessageSpec = {
   name: "ConsumerGroupMetadataKey",
-  type: "data",
-  validVersions: [3, 3],
+  type: "coordinator-key",
+  apiKey: 3,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [3, 3] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupMetadataValue: MessageSpec = {
   name: "ConsumerGroupMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 3,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
     { name: "epoch", type: "int32", versions: [0, 0] },
+    { name: "metadataHash", type: "int64", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: 0 },
   ],
 };
 
 export const ConsumerGroupPartitionMetadataKey: MessageSpec = {
   name: "ConsumerGroupPartitionMetadataKey",
-  type: "data",
-  validVersions: [4, 4],
+  type: "coordinator-key",
+  apiKey: 4,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [4, 4] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupPartitionMetadataValue: MessageSpec = {
   name: "ConsumerGroupPartitionMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 4,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3823,20 +4071,47 @@ export const ConsumerGroupPartitionMetadataValue: MessageSpec = {
   ],
 };
 
-export const ConsumerGroupTargetAssignmentMemberKey: MessageSpec = {
-  name: "ConsumerGroupTargetAssignmentMemberKey",
-  type: "data",
-  validVersions: [7, 7],
+export const ConsumerGroupRegularExpressionKey: MessageSpec = {
+  name: "ConsumerGroupRegularExpressionKey",
+  type: "coordinator-key",
+  apiKey: 16,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [7, 7] },
-    { name: "memberId", type: "string", versions: [7, 7] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "regularExpression", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const ConsumerGroupRegularExpressionValue: MessageSpec = {
+  name: "ConsumerGroupRegularExpressionValue",
+  type: "coordinator-value",
+  apiKey: 16,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "topics", type: "array", elementType: "string", versions: [0, 0] },
+    { name: "version", type: "int64", versions: [0, 0] },
+    { name: "timestamp", type: "int64", versions: [0, 0] },
+  ],
+};
+
+export const ConsumerGroupTargetAssignmentMemberKey: MessageSpec = {
+  name: "ConsumerGroupTargetAssignmentMemberKey",
+  type: "coordinator-key",
+  apiKey: 7,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupTargetAssignmentMemberValue: MessageSpec = {
   name: "ConsumerGroupTargetAssignmentMemberValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 7,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3849,37 +4124,42 @@ export const ConsumerGroupTargetAssignmentMemberValue: MessageSpec = {
 
 export const ConsumerGroupTargetAssignmentMetadataKey: MessageSpec = {
   name: "ConsumerGroupTargetAssignmentMetadataKey",
-  type: "data",
-  validVersions: [6, 6],
+  type: "coordinator-key",
+  apiKey: 6,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [6, 6] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ConsumerGroupTargetAssignmentMetadataValue: MessageSpec = {
   name: "ConsumerGroupTargetAssignmentMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 6,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
     { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
+    { name: "assignmentTimestamp", type: "int64", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: 0 },
   ],
 };
 
 export const GroupMetadataKey: MessageSpec = {
   name: "GroupMetadataKey",
-  type: "data",
-  validVersions: [2, 2],
+  type: "coordinator-key",
+  apiKey: 2,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "group", type: "string", versions: [2, 2] },
+    { name: "group", type: "string", versions: [0, 0] },
   ],
 };
 
 export const GroupMetadataValue: MessageSpec = {
   name: "GroupMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 2,
   validVersions: [0, 4],
   flexibleVersions: [4, 32767],
   fields: [
@@ -3901,21 +4181,49 @@ export const GroupMetadataValue: MessageSpec = {
   ],
 };
 
-export const OffsetCommitKey: MessageSpec = {
-  name: "OffsetCommitKey",
-  type: "data",
-  validVersions: [0, 1],
+export const LegacyOffsetCommitKey: MessageSpec = {
+  name: "LegacyOffsetCommitKey",
+  type: "coordinator-key",
+  apiKey: 0,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "group", type: "string", versions: [0, 1] },
-    { name: "topic", type: "string", versions: [0, 1] },
-    { name: "partition", type: "int32", versions: [0, 1] },
+    { name: "group", type: "string", versions: [0, 0] },
+    { name: "topic", type: "string", versions: [0, 0] },
+    { name: "partition", type: "int32", versions: [0, 0] },
+  ],
+};
+
+export const LegacyOffsetCommitValue: MessageSpec = {
+  name: "LegacyOffsetCommitValue",
+  type: "coordinator-value",
+  apiKey: 0,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "offset", type: "int64", versions: [0, 0] },
+    { name: "metadata", type: "string", versions: [0, 0] },
+    { name: "commitTimestamp", type: "int64", versions: [0, 0] },
+  ],
+};
+
+export const OffsetCommitKey: MessageSpec = {
+  name: "OffsetCommitKey",
+  type: "coordinator-key",
+  apiKey: 1,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "group", type: "string", versions: [0, 0] },
+    { name: "topic", type: "string", versions: [0, 0] },
+    { name: "partition", type: "int32", versions: [0, 0] },
   ],
 };
 
 export const OffsetCommitValue: MessageSpec = {
   name: "OffsetCommitValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 1,
   validVersions: [0, 4],
   flexibleVersions: [4, 32767],
   fields: [
@@ -3924,23 +4232,26 @@ export const OffsetCommitValue: MessageSpec = {
     { name: "metadata", type: "string", versions: [0, 4] },
     { name: "commitTimestamp", type: "int64", versions: [0, 4] },
     { name: "expireTimestamp", type: "int64", versions: [1, 1], default: -1 },
+    { name: "topicId", type: "uuid", versions: [4, 4], taggedVersions: [4, 4], tag: 0 },
   ],
 };
 
 export const ShareGroupCurrentMemberAssignmentKey: MessageSpec = {
   name: "ShareGroupCurrentMemberAssignmentKey",
-  type: "data",
-  validVersions: [14, 14],
+  type: "coordinator-key",
+  apiKey: 14,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [14, 14] },
-    { name: "memberId", type: "string", versions: [14, 14] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupCurrentMemberAssignmentValue: MessageSpec = {
   name: "ShareGroupCurrentMemberAssignmentValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 14,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3956,18 +4267,20 @@ export const ShareGroupCurrentMemberAssignmentValue: MessageSpec = {
 
 export const ShareGroupMemberMetadataKey: MessageSpec = {
   name: "ShareGroupMemberMetadataKey",
-  type: "data",
-  validVersions: [10, 10],
+  type: "coordinator-key",
+  apiKey: 10,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [10, 10] },
-    { name: "memberId", type: "string", versions: [10, 10] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupMemberMetadataValue: MessageSpec = {
   name: "ShareGroupMemberMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 10,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -3980,68 +4293,50 @@ export const ShareGroupMemberMetadataValue: MessageSpec = {
 
 export const ShareGroupMetadataKey: MessageSpec = {
   name: "ShareGroupMetadataKey",
-  type: "data",
-  validVersions: [11, 11],
+  type: "coordinator-key",
+  apiKey: 11,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [11, 11] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupMetadataValue: MessageSpec = {
   name: "ShareGroupMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 11,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
     { name: "epoch", type: "int32", versions: [0, 0] },
-  ],
-};
-
-export const ShareGroupPartitionMetadataKey: MessageSpec = {
-  name: "ShareGroupPartitionMetadataKey",
-  type: "data",
-  validVersions: [9, 9],
-  flexibleVersions: null,
-  fields: [
-    { name: "groupId", type: "string", versions: [9, 9] },
-  ],
-};
-
-export const ShareGroupPartitionMetadataValue: MessageSpec = {
-  name: "ShareGroupPartitionMetadataValue",
-  type: "data",
-  validVersions: [0, 0],
-  flexibleVersions: [0, 32767],
-  fields: [
-    { name: "topics", type: "array", elementType: "struct", versions: [0, 0], fields: [
-      { name: "topicId", type: "uuid", versions: [0, 0] },
-      { name: "topicName", type: "string", versions: [0, 0] },
-      { name: "numPartitions", type: "int32", versions: [0, 0] },
-      { name: "partitionMetadata", type: "array", elementType: "struct", versions: [0, 0], fields: [
-        { name: "partition", type: "int32", versions: [0, 0] },
-        { name: "racks", type: "array", elementType: "string", versions: [0, 0] },
-      ] },
-    ] },
+    { name: "metadataHash", type: "int64", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupStatePartitionMetadataKey: MessageSpec = {
   name: "ShareGroupStatePartitionMetadataKey",
-  type: "data",
-  validVersions: [15, 15],
+  type: "coordinator-key",
+  apiKey: 15,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [15, 15] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupStatePartitionMetadataValue: MessageSpec = {
   name: "ShareGroupStatePartitionMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 15,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
+    { name: "initializingTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "topicId", type: "uuid", versions: [0, 0] },
+      { name: "topicName", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
     { name: "initializedTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
       { name: "topicId", type: "uuid", versions: [0, 0] },
       { name: "topicName", type: "string", versions: [0, 0] },
@@ -4056,18 +4351,20 @@ export const ShareGroupStatePartitionMetadataValue: MessageSpec = {
 
 export const ShareGroupTargetAssignmentMemberKey: MessageSpec = {
   name: "ShareGroupTargetAssignmentMemberKey",
-  type: "data",
-  validVersions: [13, 13],
+  type: "coordinator-key",
+  apiKey: 13,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [13, 13] },
-    { name: "memberId", type: "string", versions: [13, 13] },
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupTargetAssignmentMemberValue: MessageSpec = {
   name: "ShareGroupTargetAssignmentMemberValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 13,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
@@ -4080,27 +4377,328 @@ export const ShareGroupTargetAssignmentMemberValue: MessageSpec = {
 
 export const ShareGroupTargetAssignmentMetadataKey: MessageSpec = {
   name: "ShareGroupTargetAssignmentMetadataKey",
-  type: "data",
-  validVersions: [12, 12],
+  type: "coordinator-key",
+  apiKey: 12,
+  validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
-    { name: "groupId", type: "string", versions: [12, 12] },
+    { name: "groupId", type: "string", versions: [0, 0] },
   ],
 };
 
 export const ShareGroupTargetAssignmentMetadataValue: MessageSpec = {
   name: "ShareGroupTargetAssignmentMetadataValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 12,
   validVersions: [0, 0],
   flexibleVersions: [0, 32767],
   fields: [
     { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
+    { name: "assignmentTimestamp", type: "int64", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: 0 },
+  ],
+};
+
+export const StreamsGroupCurrentMemberAssignmentKey: MessageSpec = {
+  name: "StreamsGroupCurrentMemberAssignmentKey",
+  type: "coordinator-key",
+  apiKey: 22,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupCurrentMemberAssignmentValue: MessageSpec = {
+  name: "StreamsGroupCurrentMemberAssignmentValue",
+  type: "coordinator-value",
+  apiKey: 22,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "memberEpoch", type: "int32", versions: [0, 0] },
+    { name: "previousMemberEpoch", type: "int32", versions: [0, 0] },
+    { name: "state", type: "int8", versions: [0, 0] },
+    { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+    { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+    { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+    { name: "activeTasksPendingRevocation", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+    { name: "standbyTasksPendingRevocation", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+    { name: "warmupTasksPendingRevocation", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+      { name: "assignmentEpochs", type: "array", elementType: "int32", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 0 },
+    ] },
+  ],
+};
+
+export const StreamsGroupMemberMetadataKey: MessageSpec = {
+  name: "StreamsGroupMemberMetadataKey",
+  type: "coordinator-key",
+  apiKey: 19,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupMemberMetadataValue: MessageSpec = {
+  name: "StreamsGroupMemberMetadataValue",
+  type: "coordinator-value",
+  apiKey: 19,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "instanceId", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "rackId", type: "string", versions: [0, 0], nullableVersions: [0, 0] },
+    { name: "clientId", type: "string", versions: [0, 0] },
+    { name: "clientHost", type: "string", versions: [0, 0] },
+    { name: "rebalanceTimeoutMs", type: "int32", versions: [0, 0], default: -1 },
+    { name: "topologyEpoch", type: "int32", versions: [0, 0] },
+    { name: "processId", type: "string", versions: [0, 0] },
+    { name: "userEndpoint", type: "struct", versions: [0, 0], nullableVersions: [0, 0], fields: [
+      { name: "host", type: "string", versions: [0, 0] },
+      { name: "port", type: "uint16", versions: [0, 0] },
+    ] },
+    { name: "clientTags", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "key", type: "string", versions: [0, 0] },
+      { name: "value", type: "string", versions: [0, 0] },
+    ] },
+  ],
+};
+
+export const StreamsGroupMetadataKey: MessageSpec = {
+  name: "StreamsGroupMetadataKey",
+  type: "coordinator-key",
+  apiKey: 17,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupMetadataValue: MessageSpec = {
+  name: "StreamsGroupMetadataValue",
+  type: "coordinator-value",
+  apiKey: 17,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "epoch", type: "int32", versions: [0, 0] },
+    { name: "metadataHash", type: "int64", versions: [0, 0] },
+    { name: "validatedTopologyEpoch", type: "int32", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: -1 },
+    { name: "lastAssignmentConfigs", type: "array", elementType: "struct", versions: [0, 0], nullableVersions: [0, 0], taggedVersions: [0, 0], tag: 1, fields: [
+      { name: "key", type: "string", versions: [0, 0] },
+      { name: "value", type: "string", versions: [0, 0] },
+    ] },
+  ],
+};
+
+export const StreamsGroupTargetAssignmentMemberKey: MessageSpec = {
+  name: "StreamsGroupTargetAssignmentMemberKey",
+  type: "coordinator-key",
+  apiKey: 21,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "memberId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupTargetAssignmentMemberValue: MessageSpec = {
+  name: "StreamsGroupTargetAssignmentMemberValue",
+  type: "coordinator-value",
+  apiKey: 21,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "activeTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "standbyTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+    { name: "warmupTasks", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "partitions", type: "array", elementType: "int32", versions: [0, 0] },
+    ] },
+  ],
+};
+
+export const StreamsGroupTargetAssignmentMetadataKey: MessageSpec = {
+  name: "StreamsGroupTargetAssignmentMetadataKey",
+  type: "coordinator-key",
+  apiKey: 20,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupTargetAssignmentMetadataValue: MessageSpec = {
+  name: "StreamsGroupTargetAssignmentMetadataValue",
+  type: "coordinator-value",
+  apiKey: 20,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "assignmentEpoch", type: "int32", versions: [0, 0] },
+    { name: "assignmentTimestamp", type: "int64", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: 0 },
+  ],
+};
+
+export const StreamsGroupTopologyKey: MessageSpec = {
+  name: "StreamsGroupTopologyKey",
+  type: "coordinator-key",
+  apiKey: 23,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+  ],
+};
+
+export const StreamsGroupTopologyValue: MessageSpec = {
+  name: "StreamsGroupTopologyValue",
+  type: "coordinator-value",
+  apiKey: 23,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "epoch", type: "int32", versions: [0, 0] },
+    { name: "subtopologies", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "subtopologyId", type: "string", versions: [0, 0] },
+      { name: "sourceTopics", type: "array", elementType: "string", versions: [0, 0] },
+      { name: "sourceTopicRegex", type: "array", elementType: "string", versions: [0, 0] },
+      { name: "stateChangelogTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "name", type: "string", versions: [0, 0] },
+        { name: "partitions", type: "int32", versions: [0, 0] },
+        { name: "replicationFactor", type: "int16", versions: [0, 0] },
+        { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "key", type: "string", versions: [0, 0] },
+          { name: "value", type: "string", versions: [0, 0] },
+        ] },
+      ] },
+      { name: "repartitionSinkTopics", type: "array", elementType: "string", versions: [0, 0] },
+      { name: "repartitionSourceTopics", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "name", type: "string", versions: [0, 0] },
+        { name: "partitions", type: "int32", versions: [0, 0] },
+        { name: "replicationFactor", type: "int16", versions: [0, 0] },
+        { name: "topicConfigs", type: "array", elementType: "struct", versions: [0, 0], fields: [
+          { name: "key", type: "string", versions: [0, 0] },
+          { name: "value", type: "string", versions: [0, 0] },
+        ] },
+      ] },
+      { name: "copartitionGroups", type: "array", elementType: "struct", versions: [0, 0], fields: [
+        { name: "sourceTopics", type: "array", elementType: "int16", versions: [0, 0] },
+        { name: "sourceTopicRegex", type: "array", elementType: "int16", versions: [0, 0] },
+        { name: "repartitionSourceTopics", type: "array", elementType: "int16", versions: [0, 0] },
+      ] },
+    ] },
+  ],
+};
+
+export const ShareSnapshotKey: MessageSpec = {
+  name: "ShareSnapshotKey",
+  type: "coordinator-key",
+  apiKey: 0,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "topicId", type: "uuid", versions: [0, 0] },
+    { name: "partition", type: "int32", versions: [0, 0] },
+  ],
+};
+
+export const ShareSnapshotValue: MessageSpec = {
+  name: "ShareSnapshotValue",
+  type: "coordinator-value",
+  apiKey: 0,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "snapshotEpoch", type: "int32", versions: [0, 0] },
+    { name: "stateEpoch", type: "int32", versions: [0, 0] },
+    { name: "leaderEpoch", type: "int32", versions: [0, 0] },
+    { name: "startOffset", type: "int64", versions: [0, 0] },
+    { name: "deliveryCompleteCount", type: "int32", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: -1 },
+    { name: "createTimestamp", type: "int64", versions: [0, 0] },
+    { name: "writeTimestamp", type: "int64", versions: [0, 0] },
+    { name: "stateBatches", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "firstOffset", type: "int64", versions: [0, 0] },
+      { name: "lastOffset", type: "int64", versions: [0, 0] },
+      { name: "deliveryState", type: "int8", versions: [0, 0] },
+      { name: "deliveryCount", type: "int16", versions: [0, 0] },
+    ] },
+  ],
+};
+
+export const ShareUpdateKey: MessageSpec = {
+  name: "ShareUpdateKey",
+  type: "coordinator-key",
+  apiKey: 1,
+  validVersions: [0, 0],
+  flexibleVersions: null,
+  fields: [
+    { name: "groupId", type: "string", versions: [0, 0] },
+    { name: "topicId", type: "uuid", versions: [0, 0] },
+    { name: "partition", type: "int32", versions: [0, 0] },
+  ],
+};
+
+export const ShareUpdateValue: MessageSpec = {
+  name: "ShareUpdateValue",
+  type: "coordinator-value",
+  apiKey: 1,
+  validVersions: [0, 0],
+  flexibleVersions: [0, 32767],
+  fields: [
+    { name: "snapshotEpoch", type: "int32", versions: [0, 0] },
+    { name: "leaderEpoch", type: "int32", versions: [0, 0] },
+    { name: "startOffset", type: "int64", versions: [0, 0] },
+    { name: "deliveryCompleteCount", type: "int32", versions: [0, 0], taggedVersions: [0, 0], tag: 0, default: -1 },
+    { name: "stateBatches", type: "array", elementType: "struct", versions: [0, 0], fields: [
+      { name: "firstOffset", type: "int64", versions: [0, 0] },
+      { name: "lastOffset", type: "int64", versions: [0, 0] },
+      { name: "deliveryState", type: "int8", versions: [0, 0] },
+      { name: "deliveryCount", type: "int16", versions: [0, 0] },
+    ] },
   ],
 };
 
 export const TransactionLogKey: MessageSpec = {
   name: "TransactionLogKey",
-  type: "data",
+  type: "coordinator-key",
+  apiKey: 0,
   validVersions: [0, 0],
   flexibleVersions: null,
   fields: [
@@ -4110,7 +4708,8 @@ export const TransactionLogKey: MessageSpec = {
 
 export const TransactionLogValue: MessageSpec = {
   name: "TransactionLogValue",
-  type: "data",
+  type: "coordinator-value",
+  apiKey: 0,
   validVersions: [0, 1],
   flexibleVersions: [1, 32767],
   fields: [
@@ -4118,6 +4717,7 @@ export const TransactionLogValue: MessageSpec = {
     { name: "previousProducerId", type: "int64", versions: [0, 1], taggedVersions: [1, 1], tag: 0, default: -1 },
     { name: "nextProducerId", type: "int64", versions: [0, 1], taggedVersions: [1, 1], tag: 1, default: -1 },
     { name: "producerEpoch", type: "int16", versions: [0, 1] },
+    { name: "nextProducerEpoch", type: "int16", versions: [0, 1], taggedVersions: [1, 1], tag: 3, default: -1 },
     { name: "transactionTimeoutMs", type: "int32", versions: [0, 1] },
     { name: "transactionStatus", type: "int8", versions: [0, 1] },
     { name: "transactionPartitions", type: "array", elementType: "struct", versions: [0, 1], nullableVersions: [0, 1], fields: [
@@ -4140,6 +4740,7 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [45, AlterPartitionReassignmentsRequest],
   [56, AlterPartitionRequest],
   [34, AlterReplicaLogDirsRequest],
+  [91, AlterShareGroupOffsetsRequest],
   [51, AlterUserScramCredentialsRequest],
   [18, ApiVersionsRequest],
   [73, AssignReplicasToDirsRequest],
@@ -4148,7 +4749,6 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [62, BrokerRegistrationRequest],
   [69, ConsumerGroupDescribeRequest],
   [68, ConsumerGroupHeartbeatRequest],
-  [7, ControlledShutdownRequest],
   [70, ControllerRegistrationRequest],
   [30, CreateAclsRequest],
   [38, CreateDelegationTokenRequest],
@@ -4157,6 +4757,7 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [31, DeleteAclsRequest],
   [42, DeleteGroupsRequest],
   [21, DeleteRecordsRequest],
+  [92, DeleteShareGroupOffsetsRequest],
   [86, DeleteShareGroupStateRequest],
   [20, DeleteTopicsRequest],
   [29, DescribeAclsRequest],
@@ -4168,6 +4769,7 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [35, DescribeLogDirsRequest],
   [61, DescribeProducersRequest],
   [55, DescribeQuorumRequest],
+  [90, DescribeShareGroupOffsetsRequest],
   [75, DescribeTopicPartitionsRequest],
   [65, DescribeTransactionsRequest],
   [50, DescribeUserScramCredentialsRequest],
@@ -4185,9 +4787,8 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [22, InitProducerIdRequest],
   [83, InitializeShareGroupStateRequest],
   [11, JoinGroupRequest],
-  [4, LeaderAndIsrRequest],
   [13, LeaveGroupRequest],
-  [74, ListClientMetricsResourcesRequest],
+  [74, ListConfigResourcesRequest],
   [16, ListGroupsRequest],
   [2, ListOffsetsRequest],
   [46, ListPartitionReassignmentsRequest],
@@ -4209,12 +4810,12 @@ export const requestSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [78, ShareFetchRequest],
   [77, ShareGroupDescribeRequest],
   [76, ShareGroupHeartbeatRequest],
-  [5, StopReplicaRequest],
+  [89, StreamsGroupDescribeRequest],
+  [88, StreamsGroupHeartbeatRequest],
   [14, SyncGroupRequest],
   [28, TxnOffsetCommitRequest],
   [64, UnregisterBrokerRequest],
   [57, UpdateFeaturesRequest],
-  [6, UpdateMetadataRequest],
   [82, UpdateRaftVoterRequest],
   [52, VoteRequest],
   [85, WriteShareGroupStateRequest],
@@ -4231,6 +4832,7 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [45, AlterPartitionReassignmentsResponse],
   [56, AlterPartitionResponse],
   [34, AlterReplicaLogDirsResponse],
+  [91, AlterShareGroupOffsetsResponse],
   [51, AlterUserScramCredentialsResponse],
   [18, ApiVersionsResponse],
   [73, AssignReplicasToDirsResponse],
@@ -4239,7 +4841,6 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [62, BrokerRegistrationResponse],
   [69, ConsumerGroupDescribeResponse],
   [68, ConsumerGroupHeartbeatResponse],
-  [7, ControlledShutdownResponse],
   [70, ControllerRegistrationResponse],
   [30, CreateAclsResponse],
   [38, CreateDelegationTokenResponse],
@@ -4248,6 +4849,7 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [31, DeleteAclsResponse],
   [42, DeleteGroupsResponse],
   [21, DeleteRecordsResponse],
+  [92, DeleteShareGroupOffsetsResponse],
   [86, DeleteShareGroupStateResponse],
   [20, DeleteTopicsResponse],
   [29, DescribeAclsResponse],
@@ -4259,6 +4861,7 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [35, DescribeLogDirsResponse],
   [61, DescribeProducersResponse],
   [55, DescribeQuorumResponse],
+  [90, DescribeShareGroupOffsetsResponse],
   [75, DescribeTopicPartitionsResponse],
   [65, DescribeTransactionsResponse],
   [50, DescribeUserScramCredentialsResponse],
@@ -4276,9 +4879,8 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [22, InitProducerIdResponse],
   [83, InitializeShareGroupStateResponse],
   [11, JoinGroupResponse],
-  [4, LeaderAndIsrResponse],
   [13, LeaveGroupResponse],
-  [74, ListClientMetricsResourcesResponse],
+  [74, ListConfigResourcesResponse],
   [16, ListGroupsResponse],
   [2, ListOffsetsResponse],
   [46, ListPartitionReassignmentsResponse],
@@ -4300,16 +4902,53 @@ export const responseSpecs: ReadonlyMap<number, MessageSpec> = new Map([
   [78, ShareFetchResponse],
   [77, ShareGroupDescribeResponse],
   [76, ShareGroupHeartbeatResponse],
-  [5, StopReplicaResponse],
+  [89, StreamsGroupDescribeResponse],
+  [88, StreamsGroupHeartbeatResponse],
   [14, SyncGroupResponse],
   [28, TxnOffsetCommitResponse],
   [64, UnregisterBrokerResponse],
   [57, UpdateFeaturesResponse],
-  [6, UpdateMetadataResponse],
   [82, UpdateRaftVoterResponse],
   [52, VoteResponse],
   [85, WriteShareGroupStateResponse],
   [27, WriteTxnMarkersResponse],
+]);
+
+/** groupCoordinator records by record type (the int16 that opens each key). */
+export const groupCoordinatorRecords: ReadonlyMap<number, { readonly key: MessageSpec; readonly value: MessageSpec }> = new Map([
+  [0, { key: LegacyOffsetCommitKey, value: LegacyOffsetCommitValue }],
+  [1, { key: OffsetCommitKey, value: OffsetCommitValue }],
+  [2, { key: GroupMetadataKey, value: GroupMetadataValue }],
+  [3, { key: ConsumerGroupMetadataKey, value: ConsumerGroupMetadataValue }],
+  [4, { key: ConsumerGroupPartitionMetadataKey, value: ConsumerGroupPartitionMetadataValue }],
+  [5, { key: ConsumerGroupMemberMetadataKey, value: ConsumerGroupMemberMetadataValue }],
+  [6, { key: ConsumerGroupTargetAssignmentMetadataKey, value: ConsumerGroupTargetAssignmentMetadataValue }],
+  [7, { key: ConsumerGroupTargetAssignmentMemberKey, value: ConsumerGroupTargetAssignmentMemberValue }],
+  [8, { key: ConsumerGroupCurrentMemberAssignmentKey, value: ConsumerGroupCurrentMemberAssignmentValue }],
+  [10, { key: ShareGroupMemberMetadataKey, value: ShareGroupMemberMetadataValue }],
+  [11, { key: ShareGroupMetadataKey, value: ShareGroupMetadataValue }],
+  [12, { key: ShareGroupTargetAssignmentMetadataKey, value: ShareGroupTargetAssignmentMetadataValue }],
+  [13, { key: ShareGroupTargetAssignmentMemberKey, value: ShareGroupTargetAssignmentMemberValue }],
+  [14, { key: ShareGroupCurrentMemberAssignmentKey, value: ShareGroupCurrentMemberAssignmentValue }],
+  [15, { key: ShareGroupStatePartitionMetadataKey, value: ShareGroupStatePartitionMetadataValue }],
+  [16, { key: ConsumerGroupRegularExpressionKey, value: ConsumerGroupRegularExpressionValue }],
+  [17, { key: StreamsGroupMetadataKey, value: StreamsGroupMetadataValue }],
+  [19, { key: StreamsGroupMemberMetadataKey, value: StreamsGroupMemberMetadataValue }],
+  [20, { key: StreamsGroupTargetAssignmentMetadataKey, value: StreamsGroupTargetAssignmentMetadataValue }],
+  [21, { key: StreamsGroupTargetAssignmentMemberKey, value: StreamsGroupTargetAssignmentMemberValue }],
+  [22, { key: StreamsGroupCurrentMemberAssignmentKey, value: StreamsGroupCurrentMemberAssignmentValue }],
+  [23, { key: StreamsGroupTopologyKey, value: StreamsGroupTopologyValue }],
+]);
+
+/** shareCoordinator records by record type (the int16 that opens each key). */
+export const shareCoordinatorRecords: ReadonlyMap<number, { readonly key: MessageSpec; readonly value: MessageSpec }> = new Map([
+  [0, { key: ShareSnapshotKey, value: ShareSnapshotValue }],
+  [1, { key: ShareUpdateKey, value: ShareUpdateValue }],
+]);
+
+/** transactionCoordinator records by record type (the int16 that opens each key). */
+export const transactionCoordinatorRecords: ReadonlyMap<number, { readonly key: MessageSpec; readonly value: MessageSpec }> = new Map([
+  [0, { key: TransactionLogKey, value: TransactionLogValue }],
 ]);
 
 export interface AddOffsetsToTxnRequestData {
@@ -4389,6 +5028,7 @@ export interface AddRaftVoterRequestData {
   voterId: number;
   voterDirectoryId: string;
   listeners: AddRaftVoterRequestListener[];
+  ackWhenCommitted?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -4504,6 +5144,7 @@ export interface AlterPartitionReassignmentsRequestReassignableTopic {
 
 export interface AlterPartitionReassignmentsRequestData {
   timeoutMs: number;
+  allowReplicationFactorChange?: boolean;
   topics: AlterPartitionReassignmentsRequestReassignableTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -4523,6 +5164,7 @@ export interface AlterPartitionReassignmentsResponseReassignableTopicResponse {
 
 export interface AlterPartitionReassignmentsResponseData {
   throttleTimeMs: number;
+  allowReplicationFactorChange?: boolean;
   errorCode: number;
   errorMessage: string | null;
   responses: AlterPartitionReassignmentsResponseReassignableTopicResponse[];
@@ -4540,14 +5182,13 @@ export interface AlterPartitionRequestPartitionData {
   leaderEpoch: number;
   newIsr?: number[];
   newIsrWithEpochs?: AlterPartitionRequestBrokerState[];
-  leaderRecoveryState?: number;
+  leaderRecoveryState: number;
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
 export interface AlterPartitionRequestTopicData {
-  topicName?: string;
-  topicId?: string;
+  topicId: string;
   partitions: AlterPartitionRequestPartitionData[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -4565,14 +5206,13 @@ export interface AlterPartitionResponsePartitionData {
   leaderId: number;
   leaderEpoch: number;
   isr: number[];
-  leaderRecoveryState?: number;
+  leaderRecoveryState: number;
   partitionEpoch: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
 export interface AlterPartitionResponseTopicData {
-  topicName?: string;
-  topicId?: string;
+  topicId: string;
   partitions: AlterPartitionResponsePartitionData[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -4616,6 +5256,46 @@ export interface AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult {
 export interface AlterReplicaLogDirsResponseData {
   throttleTimeMs: number;
   results: AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartition {
+  partitionIndex: number;
+  startOffset: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopic {
+  topicName: string;
+  partitions: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestPartition[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsRequestData {
+  groupId: string;
+  topics: AlterShareGroupOffsetsRequestAlterShareGroupOffsetsRequestTopic[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartition {
+  partitionIndex: number;
+  errorCode: number;
+  errorMessage: string | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopic {
+  topicName: string;
+  topicId: string;
+  partitions: AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponsePartition[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface AlterShareGroupOffsetsResponseData {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  responses: AlterShareGroupOffsetsResponseAlterShareGroupOffsetsResponseTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -4804,6 +5484,7 @@ export interface BrokerHeartbeatRequestData {
   wantFence: boolean;
   wantShutDown: boolean;
   offlineLogDirs?: string[];
+  cordonedLogDirs?: string[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -4880,6 +5561,7 @@ export interface ConsumerGroupDescribeResponseMember {
   subscribedTopicRegex: string | null;
   assignment: ConsumerGroupDescribeResponseAssignment;
   targetAssignment: ConsumerGroupDescribeResponseAssignment;
+  memberType?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -4971,21 +5653,8 @@ export interface ConsumerProtocolSubscriptionData {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ControlledShutdownRequestData {
-  brokerId: number;
-  brokerEpoch?: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ControlledShutdownResponseRemainingPartition {
-  topicName: string;
-  partitionIndex: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ControlledShutdownResponseData {
-  errorCode: number;
-  remainingPartitions: ControlledShutdownResponseRemainingPartition[];
+export interface ControlRecordTypeSchemaData {
+  type: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -5267,6 +5936,33 @@ export interface DeleteRecordsResponseData {
   _unknownTaggedFields?: TaggedField[];
 }
 
+export interface DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopic {
+  topicName: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DeleteShareGroupOffsetsRequestData {
+  groupId: string;
+  topics: DeleteShareGroupOffsetsRequestDeleteShareGroupOffsetsRequestTopic[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopic {
+  topicName: string;
+  topicId: string;
+  errorCode: number;
+  errorMessage: string | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DeleteShareGroupOffsetsResponseData {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  responses: DeleteShareGroupOffsetsResponseDeleteShareGroupOffsetsResponseTopic[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
 export interface DeleteShareGroupStateRequestPartitionData {
   partition: number;
   _unknownTaggedFields?: TaggedField[];
@@ -5406,6 +6102,7 @@ export interface DescribeClientQuotasResponseData {
 export interface DescribeClusterRequestData {
   includeClusterAuthorizedOperations: boolean;
   endpointType?: number;
+  includeFencedBrokers?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -5414,6 +6111,7 @@ export interface DescribeClusterResponseDescribeClusterBroker {
   host: string;
   port: number;
   rack: string | null;
+  isFenced?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -5454,10 +6152,9 @@ export interface DescribeConfigsResponseDescribeConfigsResourceResult {
   name: string;
   value: string | null;
   readOnly: boolean;
-  isDefault?: boolean;
-  configSource?: number;
+  configSource: number;
   isSensitive: boolean;
-  synonyms?: DescribeConfigsResponseDescribeConfigsSynonym[];
+  synonyms: DescribeConfigsResponseDescribeConfigsSynonym[];
   configType?: number;
   documentation?: string | null;
   _unknownTaggedFields?: TaggedField[];
@@ -5534,6 +6231,7 @@ export interface DescribeGroupsResponseDescribedGroupMember {
 
 export interface DescribeGroupsResponseDescribedGroup {
   errorCode: number;
+  errorMessage?: string | null;
   groupId: string;
   groupState: string;
   protocolType: string;
@@ -5580,6 +6278,7 @@ export interface DescribeLogDirsResponseDescribeLogDirsResult {
   topics: DescribeLogDirsResponseDescribeLogDirsTopic[];
   totalBytes?: number;
   usableBytes?: number;
+  isCordoned?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -5692,6 +6391,54 @@ export interface DescribeQuorumResponseData {
   errorMessage?: string | null;
   topics: DescribeQuorumResponseTopicData[];
   nodes?: DescribeQuorumResponseNode[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopic {
+  topicName: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroup {
+  groupId: string;
+  topics: DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestTopic[] | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsRequestData {
+  groups: DescribeShareGroupOffsetsRequestDescribeShareGroupOffsetsRequestGroup[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartition {
+  partitionIndex: number;
+  startOffset: number;
+  leaderEpoch: number;
+  lag?: number;
+  errorCode: number;
+  errorMessage: string | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopic {
+  topicName: string;
+  topicId: string;
+  partitions: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponsePartition[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroup {
+  groupId: string;
+  topics: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseTopic[];
+  errorCode: number;
+  errorMessage: string | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface DescribeShareGroupOffsetsResponseData {
+  throttleTimeMs: number;
+  groups: DescribeShareGroupOffsetsResponseDescribeShareGroupOffsetsResponseGroup[];
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -5906,6 +6653,11 @@ export interface EndQuorumEpochResponseData {
   _unknownTaggedFields?: TaggedField[];
 }
 
+export interface EndTxnMarkerData {
+  coordinatorEpoch: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
 export interface EndTxnRequestData {
   transactionalId: string;
   producerId: number;
@@ -5962,6 +6714,7 @@ export interface FetchRequestFetchPartition {
   logStartOffset?: number;
   partitionMaxBytes: number;
   replicaDirectoryId?: string;
+  highWatermark?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6230,6 +6983,8 @@ export interface InitProducerIdRequestData {
   transactionTimeoutMs: number;
   producerId?: number;
   producerEpoch?: number;
+  enable2Pc?: boolean;
+  keepPreparedTxn?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6238,6 +6993,8 @@ export interface InitProducerIdResponseData {
   errorCode: number;
   producerId: number;
   producerEpoch: number;
+  ongoingTxnProducerId?: number;
+  ongoingTxnProducerEpoch?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6322,65 +7079,6 @@ export interface KRaftVersionRecordData {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface LeaderAndIsrRequestLeaderAndIsrPartitionState {
-  topicName: string;
-  partitionIndex: number;
-  controllerEpoch: number;
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-  partitionEpoch: number;
-  replicas: number[];
-  isNew?: boolean;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrRequestLeaderAndIsrTopicState {
-  topicName: string;
-  topicId?: string;
-  partitionStates: LeaderAndIsrRequestLeaderAndIsrPartitionState[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrRequestLeaderAndIsrLiveLeader {
-  brokerId: number;
-  hostName: string;
-  port: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrRequestData {
-  controllerId: number;
-  isKRaftController?: boolean;
-  controllerEpoch: number;
-  brokerEpoch?: number;
-  type?: number;
-  ungroupedPartitionStates?: LeaderAndIsrRequestLeaderAndIsrPartitionState[];
-  topicStates?: LeaderAndIsrRequestLeaderAndIsrTopicState[];
-  liveLeaders: LeaderAndIsrRequestLeaderAndIsrLiveLeader[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrResponseLeaderAndIsrPartitionError {
-  topicName: string;
-  partitionIndex: number;
-  errorCode: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrResponseLeaderAndIsrTopicError {
-  topicId: string;
-  partitionErrors: LeaderAndIsrResponseLeaderAndIsrPartitionError[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface LeaderAndIsrResponseData {
-  errorCode: number;
-  partitionErrors?: LeaderAndIsrResponseLeaderAndIsrPartitionError[];
-  topics?: LeaderAndIsrResponseLeaderAndIsrTopicError[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
 export interface LeaderChangeMessageVoter {
   voterId: number;
   voterDirectoryId?: string;
@@ -6423,20 +7121,21 @@ export interface LeaveGroupResponseData {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ListClientMetricsResourcesRequestData {
-
+export interface ListConfigResourcesRequestData {
+  resourceTypes?: number[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ListClientMetricsResourcesResponseClientMetricsResource {
-  name: string;
+export interface ListConfigResourcesResponseConfigResource {
+  resourceName: string;
+  resourceType?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ListClientMetricsResourcesResponseData {
+export interface ListConfigResourcesResponseData {
   throttleTimeMs: number;
   errorCode: number;
-  clientMetricsResources: ListClientMetricsResourcesResponseClientMetricsResource[];
+  configResources: ListConfigResourcesResponseConfigResource[];
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6465,7 +7164,6 @@ export interface ListOffsetsRequestListOffsetsPartition {
   partitionIndex: number;
   currentLeaderEpoch?: number;
   timestamp: number;
-  maxNumOffsets?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6486,9 +7184,8 @@ export interface ListOffsetsRequestData {
 export interface ListOffsetsResponseListOffsetsPartitionResponse {
   partitionIndex: number;
   errorCode: number;
-  oldStyleOffsets?: number[];
-  timestamp?: number;
-  offset?: number;
+  timestamp: number;
+  offset: number;
   leaderEpoch?: number;
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6543,6 +7240,7 @@ export interface ListTransactionsRequestData {
   stateFilters: string[];
   producerIdFilters: number[];
   durationFilter?: number;
+  transactionalIdPattern?: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6611,6 +7309,7 @@ export interface MetadataResponseData {
   controllerId?: number;
   topics: MetadataResponseMetadataResponseTopic[];
   clusterAuthorizedOperations?: number;
+  errorCode?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -6618,21 +7317,21 @@ export interface OffsetCommitRequestOffsetCommitRequestPartition {
   partitionIndex: number;
   committedOffset: number;
   committedLeaderEpoch?: number;
-  commitTimestamp?: number;
   committedMetadata: string | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
 export interface OffsetCommitRequestOffsetCommitRequestTopic {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
   _unknownTaggedFields?: TaggedField[];
 }
 
 export interface OffsetCommitRequestData {
   groupId: string;
-  generationIdOrMemberEpoch?: number;
-  memberId?: string;
+  generationIdOrMemberEpoch: number;
+  memberId: string;
   groupInstanceId?: string | null;
   retentionTimeMs?: number;
   topics: OffsetCommitRequestOffsetCommitRequestTopic[];
@@ -6646,7 +7345,8 @@ export interface OffsetCommitResponseOffsetCommitResponsePartition {
 }
 
 export interface OffsetCommitResponseOffsetCommitResponseTopic {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6700,7 +7400,8 @@ export interface OffsetFetchRequestOffsetFetchRequestTopic {
 }
 
 export interface OffsetFetchRequestOffsetFetchRequestTopics {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitionIndexes: number[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6746,7 +7447,8 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
 }
 
 export interface OffsetFetchResponseOffsetFetchResponseTopics {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6812,7 +7514,8 @@ export interface ProduceRequestPartitionProduceData {
 }
 
 export interface ProduceRequestTopicProduceData {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitionData: ProduceRequestPartitionProduceData[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6850,7 +7553,8 @@ export interface ProduceResponsePartitionProduceResponse {
 }
 
 export interface ProduceResponseTopicProduceResponse {
-  name: string;
+  name?: string;
+  topicId?: string;
   partitionResponses: ProduceResponsePartitionProduceResponse[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -6955,7 +7659,9 @@ export interface ReadShareGroupStateSummaryResponsePartitionResult {
   errorCode: number;
   errorMessage: string | null;
   stateEpoch: number;
+  leaderEpoch: number;
   startOffset: number;
+  deliveryCompleteCount?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7057,6 +7763,7 @@ export interface ShareAcknowledgeRequestData {
   groupId: string | null;
   memberId: string | null;
   shareSessionEpoch: number;
+  isRenewAck?: boolean;
   topics: ShareAcknowledgeRequestAcknowledgeTopic[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -7093,6 +7800,7 @@ export interface ShareAcknowledgeResponseData {
   throttleTimeMs: number;
   errorCode: number;
   errorMessage: string | null;
+  acquisitionLockTimeoutMs?: number;
   responses: ShareAcknowledgeResponseShareAcknowledgeTopicResponse[];
   nodeEndpoints: ShareAcknowledgeResponseNodeEndpoint[];
   _unknownTaggedFields?: TaggedField[];
@@ -7107,7 +7815,7 @@ export interface ShareFetchRequestAcknowledgementBatch {
 
 export interface ShareFetchRequestFetchPartition {
   partitionIndex: number;
-  partitionMaxBytes: number;
+  partitionMaxBytes?: number;
   acknowledgementBatches: ShareFetchRequestAcknowledgementBatch[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -7131,6 +7839,10 @@ export interface ShareFetchRequestData {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
+  maxRecords?: number;
+  batchSize?: number;
+  shareAcquireMode?: number;
+  isRenewAck?: boolean;
   topics: ShareFetchRequestFetchTopic[];
   forgottenTopicsData: ShareFetchRequestForgottenTopic[];
   _unknownTaggedFields?: TaggedField[];
@@ -7179,6 +7891,7 @@ export interface ShareFetchResponseData {
   throttleTimeMs: number;
   errorCode: number;
   errorMessage: string | null;
+  acquisitionLockTimeoutMs?: number;
   responses: ShareFetchResponseShareFetchableTopicResponse[];
   nodeEndpoints: ShareFetchResponseNodeEndpoint[];
   _unknownTaggedFields?: TaggedField[];
@@ -7274,53 +7987,229 @@ export interface SnapshotHeaderRecordData {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaRequestStopReplicaPartitionV0 {
-  topicName: string;
-  partitionIndex: number;
+export interface StreamsGroupDescribeRequestData {
+  groupIds: string[];
+  includeAuthorizedOperations: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaRequestStopReplicaTopicV1 {
+export interface StreamsGroupDescribeResponseKeyValue {
+  key: string;
+  value: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupDescribeResponseTopicInfo {
   name: string;
-  partitionIndexes: number[];
+  partitions: number;
+  replicationFactor: number;
+  topicConfigs: StreamsGroupDescribeResponseKeyValue[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaRequestStopReplicaPartitionState {
-  partitionIndex: number;
-  leaderEpoch: number;
-  deletePartition: boolean;
+export interface StreamsGroupDescribeResponseSubtopology {
+  subtopologyId: string;
+  sourceTopics: string[];
+  repartitionSinkTopics: string[];
+  stateChangelogTopics: StreamsGroupDescribeResponseTopicInfo[];
+  repartitionSourceTopics: StreamsGroupDescribeResponseTopicInfo[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaRequestStopReplicaTopicState {
-  topicName: string;
-  partitionStates: StopReplicaRequestStopReplicaPartitionState[];
+export interface StreamsGroupDescribeResponseTopology {
+  epoch: number;
+  subtopologies: StreamsGroupDescribeResponseSubtopology[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaRequestData {
-  controllerId: number;
-  isKRaftController?: boolean;
-  controllerEpoch: number;
-  brokerEpoch?: number;
-  deletePartitions?: boolean;
-  ungroupedPartitions?: StopReplicaRequestStopReplicaPartitionV0[];
-  topics?: StopReplicaRequestStopReplicaTopicV1[];
-  topicStates?: StopReplicaRequestStopReplicaTopicState[];
+export interface StreamsGroupDescribeResponseEndpoint {
+  host: string;
+  port: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaResponseStopReplicaPartitionError {
-  topicName: string;
-  partitionIndex: number;
+export interface StreamsGroupDescribeResponseTaskOffset {
+  subtopologyId: string;
+  partition: number;
+  offset: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupDescribeResponseTaskIds {
+  subtopologyId: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupDescribeResponseAssignment {
+  activeTasks: StreamsGroupDescribeResponseTaskIds[];
+  standbyTasks: StreamsGroupDescribeResponseTaskIds[];
+  warmupTasks: StreamsGroupDescribeResponseTaskIds[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupDescribeResponseMember {
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  topologyEpoch: number;
+  processId: string;
+  userEndpoint: StreamsGroupDescribeResponseEndpoint | null;
+  clientTags: StreamsGroupDescribeResponseKeyValue[];
+  taskOffsets: StreamsGroupDescribeResponseTaskOffset[];
+  taskEndOffsets: StreamsGroupDescribeResponseTaskOffset[];
+  assignment: StreamsGroupDescribeResponseAssignment;
+  targetAssignment: StreamsGroupDescribeResponseAssignment;
+  isClassic: boolean;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupDescribeResponseDescribedGroup {
   errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  topology: StreamsGroupDescribeResponseTopology | null;
+  members: StreamsGroupDescribeResponseMember[];
+  authorizedOperations: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface StopReplicaResponseData {
+export interface StreamsGroupDescribeResponseData {
+  throttleTimeMs: number;
+  groups: StreamsGroupDescribeResponseDescribedGroup[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestKeyValue {
+  key: string;
+  value: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestTopicInfo {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  topicConfigs: StreamsGroupHeartbeatRequestKeyValue[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestCopartitionGroup {
+  sourceTopics: number[];
+  sourceTopicRegex: number[];
+  repartitionSourceTopics: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestSubtopology {
+  subtopologyId: string;
+  sourceTopics: string[];
+  sourceTopicRegex: string[];
+  stateChangelogTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+  repartitionSinkTopics: string[];
+  repartitionSourceTopics: StreamsGroupHeartbeatRequestTopicInfo[];
+  copartitionGroups: StreamsGroupHeartbeatRequestCopartitionGroup[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestTopology {
+  epoch: number;
+  subtopologies: StreamsGroupHeartbeatRequestSubtopology[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestTaskIds {
+  subtopologyId: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestEndpoint {
+  host: string;
+  port: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestTaskOffset {
+  subtopologyId: string;
+  partition: number;
+  offset: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatRequestData {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  endpointInformationEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  topology: StreamsGroupHeartbeatRequestTopology | null;
+  activeTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  standbyTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  warmupTasks: StreamsGroupHeartbeatRequestTaskIds[] | null;
+  processId: string | null;
+  userEndpoint: StreamsGroupHeartbeatRequestEndpoint | null;
+  clientTags: StreamsGroupHeartbeatRequestKeyValue[] | null;
+  taskOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+  taskEndOffsets: StreamsGroupHeartbeatRequestTaskOffset[] | null;
+  shutdownApplication: boolean;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseStatus {
+  statusCode: number;
+  statusDetail: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseTaskIds {
+  subtopologyId: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseEndpoint {
+  host: string;
+  port: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseTopicPartition {
+  topic: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseEndpointToPartitions {
+  userEndpoint: StreamsGroupHeartbeatResponseEndpoint;
+  activePartitions: StreamsGroupHeartbeatResponseTopicPartition[];
+  standbyPartitions: StreamsGroupHeartbeatResponseTopicPartition[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupHeartbeatResponseData {
+  throttleTimeMs: number;
   errorCode: number;
-  partitionErrors: StopReplicaResponseStopReplicaPartitionError[];
+  errorMessage: string | null;
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  acceptableRecoveryLag: number;
+  taskOffsetIntervalMs: number;
+  status: StreamsGroupHeartbeatResponseStatus[] | null;
+  activeTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  standbyTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  warmupTasks: StreamsGroupHeartbeatResponseTaskIds[] | null;
+  endpointInformationEpoch: number;
+  partitionsByUserEndpoint: StreamsGroupHeartbeatResponseEndpointToPartitions[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7436,60 +8325,6 @@ export interface UpdateFeaturesResponseData {
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface UpdateMetadataRequestUpdateMetadataPartitionState {
-  topicName: string;
-  partitionIndex: number;
-  controllerEpoch: number;
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-  zkVersion: number;
-  replicas: number[];
-  offlineReplicas?: number[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface UpdateMetadataRequestUpdateMetadataTopicState {
-  topicName: string;
-  topicId?: string;
-  partitionStates: UpdateMetadataRequestUpdateMetadataPartitionState[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface UpdateMetadataRequestUpdateMetadataEndpoint {
-  port: number;
-  host: string;
-  listener?: string;
-  securityProtocol: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface UpdateMetadataRequestUpdateMetadataBroker {
-  id: number;
-  v0Host?: string;
-  v0Port?: number;
-  endpoints?: UpdateMetadataRequestUpdateMetadataEndpoint[];
-  rack?: string | null;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface UpdateMetadataRequestData {
-  controllerId: number;
-  isKRaftController?: boolean;
-  type?: number;
-  controllerEpoch: number;
-  brokerEpoch?: number;
-  ungroupedPartitionStates?: UpdateMetadataRequestUpdateMetadataPartitionState[];
-  topicStates?: UpdateMetadataRequestUpdateMetadataTopicState[];
-  liveBrokers: UpdateMetadataRequestUpdateMetadataBroker[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface UpdateMetadataResponseData {
-  errorCode: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
 export interface UpdateRaftVoterRequestListener {
   name: string;
   host: string;
@@ -7530,12 +8365,13 @@ export interface UpdateRaftVoterResponseData {
 
 export interface VoteRequestPartitionData {
   partitionIndex: number;
-  candidateEpoch: number;
-  candidateId: number;
-  candidateDirectoryId?: string;
+  replicaEpoch: number;
+  replicaId: number;
+  replicaDirectoryId?: string;
   voterDirectoryId?: string;
   lastOffsetEpoch: number;
   lastOffset: number;
+  preVote?: boolean;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7621,6 +8457,7 @@ export interface WriteShareGroupStateRequestPartitionData {
   stateEpoch: number;
   leaderEpoch: number;
   startOffset: number;
+  deliveryCompleteCount?: number;
   stateBatches: WriteShareGroupStateRequestStateBatch[];
   _unknownTaggedFields?: TaggedField[];
 }
@@ -7667,6 +8504,7 @@ export interface WriteTxnMarkersRequestWritableTxnMarker {
   transactionResult: boolean;
   topics: WriteTxnMarkersRequestWritableTxnMarkerTopic[];
   coordinatorEpoch: number;
+  transactionVersion?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7707,6 +8545,7 @@ export interface ConsumerGroupCurrentMemberAssignmentKeyData {
 export interface ConsumerGroupCurrentMemberAssignmentValueTopicPartitions {
   topicId: string;
   partitions: number[];
+  assignmentEpochs?: number[] | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7757,6 +8596,7 @@ export interface ConsumerGroupMetadataKeyData {
 
 export interface ConsumerGroupMetadataValueData {
   epoch: number;
+  metadataHash?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7784,6 +8624,19 @@ export interface ConsumerGroupPartitionMetadataValueData {
   _unknownTaggedFields?: TaggedField[];
 }
 
+export interface ConsumerGroupRegularExpressionKeyData {
+  groupId: string;
+  regularExpression: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ConsumerGroupRegularExpressionValueData {
+  topics: string[];
+  version: number;
+  timestamp: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
 export interface ConsumerGroupTargetAssignmentMemberKeyData {
   groupId: string;
   memberId: string;
@@ -7808,6 +8661,7 @@ export interface ConsumerGroupTargetAssignmentMetadataKeyData {
 
 export interface ConsumerGroupTargetAssignmentMetadataValueData {
   assignmentEpoch: number;
+  assignmentTimestamp?: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7838,6 +8692,20 @@ export interface GroupMetadataValueData {
   _unknownTaggedFields?: TaggedField[];
 }
 
+export interface LegacyOffsetCommitKeyData {
+  group: string;
+  topic: string;
+  partition: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface LegacyOffsetCommitValueData {
+  offset: number;
+  metadata: string;
+  commitTimestamp: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
 export interface OffsetCommitKeyData {
   group: string;
   topic: string;
@@ -7851,6 +8719,7 @@ export interface OffsetCommitValueData {
   metadata: string;
   commitTimestamp: number;
   expireTimestamp?: number;
+  topicId?: string;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7895,30 +8764,7 @@ export interface ShareGroupMetadataKeyData {
 
 export interface ShareGroupMetadataValueData {
   epoch: number;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ShareGroupPartitionMetadataKeyData {
-  groupId: string;
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ShareGroupPartitionMetadataValuePartitionMetadata {
-  partition: number;
-  racks: string[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ShareGroupPartitionMetadataValueTopicMetadata {
-  topicId: string;
-  topicName: string;
-  numPartitions: number;
-  partitionMetadata: ShareGroupPartitionMetadataValuePartitionMetadata[];
-  _unknownTaggedFields?: TaggedField[];
-}
-
-export interface ShareGroupPartitionMetadataValueData {
-  topics: ShareGroupPartitionMetadataValueTopicMetadata[];
+  metadataHash: number;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7941,6 +8787,7 @@ export interface ShareGroupStatePartitionMetadataValueTopicInfo {
 }
 
 export interface ShareGroupStatePartitionMetadataValueData {
+  initializingTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
   initializedTopics: ShareGroupStatePartitionMetadataValueTopicPartitionsInfo[];
   deletingTopics: ShareGroupStatePartitionMetadataValueTopicInfo[];
   _unknownTaggedFields?: TaggedField[];
@@ -7970,6 +8817,207 @@ export interface ShareGroupTargetAssignmentMetadataKeyData {
 
 export interface ShareGroupTargetAssignmentMetadataValueData {
   assignmentEpoch: number;
+  assignmentTimestamp?: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupCurrentMemberAssignmentKeyData {
+  groupId: string;
+  memberId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupCurrentMemberAssignmentValueTaskIds {
+  subtopologyId: string;
+  partitions: number[];
+  assignmentEpochs?: number[] | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupCurrentMemberAssignmentValueData {
+  memberEpoch: number;
+  previousMemberEpoch: number;
+  state: number;
+  activeTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  standbyTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  warmupTasks: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  activeTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  standbyTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  warmupTasksPendingRevocation: StreamsGroupCurrentMemberAssignmentValueTaskIds[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMemberMetadataKeyData {
+  groupId: string;
+  memberId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMemberMetadataValueEndpoint {
+  host: string;
+  port: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMemberMetadataValueKeyValue {
+  key: string;
+  value: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMemberMetadataValueData {
+  instanceId: string | null;
+  rackId: string | null;
+  clientId: string;
+  clientHost: string;
+  rebalanceTimeoutMs: number;
+  topologyEpoch: number;
+  processId: string;
+  userEndpoint: StreamsGroupMemberMetadataValueEndpoint | null;
+  clientTags: StreamsGroupMemberMetadataValueKeyValue[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMetadataKeyData {
+  groupId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMetadataValueLastAssignmentConfig {
+  key: string;
+  value: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupMetadataValueData {
+  epoch: number;
+  metadataHash: number;
+  validatedTopologyEpoch?: number;
+  lastAssignmentConfigs?: StreamsGroupMetadataValueLastAssignmentConfig[] | null;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTargetAssignmentMemberKeyData {
+  groupId: string;
+  memberId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTargetAssignmentMemberValueTaskIds {
+  subtopologyId: string;
+  partitions: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTargetAssignmentMemberValueData {
+  activeTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  standbyTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  warmupTasks: StreamsGroupTargetAssignmentMemberValueTaskIds[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTargetAssignmentMetadataKeyData {
+  groupId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTargetAssignmentMetadataValueData {
+  assignmentEpoch: number;
+  assignmentTimestamp?: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyKeyData {
+  groupId: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyValueTopicConfig {
+  key: string;
+  value: string;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyValueTopicInfo {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  topicConfigs: StreamsGroupTopologyValueTopicConfig[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyValueCopartitionGroup {
+  sourceTopics: number[];
+  sourceTopicRegex: number[];
+  repartitionSourceTopics: number[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyValueSubtopology {
+  subtopologyId: string;
+  sourceTopics: string[];
+  sourceTopicRegex: string[];
+  stateChangelogTopics: StreamsGroupTopologyValueTopicInfo[];
+  repartitionSinkTopics: string[];
+  repartitionSourceTopics: StreamsGroupTopologyValueTopicInfo[];
+  copartitionGroups: StreamsGroupTopologyValueCopartitionGroup[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface StreamsGroupTopologyValueData {
+  epoch: number;
+  subtopologies: StreamsGroupTopologyValueSubtopology[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareSnapshotKeyData {
+  groupId: string;
+  topicId: string;
+  partition: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareSnapshotValueStateBatch {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryState: number;
+  deliveryCount: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareSnapshotValueData {
+  snapshotEpoch: number;
+  stateEpoch: number;
+  leaderEpoch: number;
+  startOffset: number;
+  deliveryCompleteCount?: number;
+  createTimestamp: number;
+  writeTimestamp: number;
+  stateBatches: ShareSnapshotValueStateBatch[];
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareUpdateKeyData {
+  groupId: string;
+  topicId: string;
+  partition: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareUpdateValueStateBatch {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryState: number;
+  deliveryCount: number;
+  _unknownTaggedFields?: TaggedField[];
+}
+
+export interface ShareUpdateValueData {
+  snapshotEpoch: number;
+  leaderEpoch: number;
+  startOffset: number;
+  deliveryCompleteCount?: number;
+  stateBatches: ShareUpdateValueStateBatch[];
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -7989,6 +9037,7 @@ export interface TransactionLogValueData {
   previousProducerId?: number;
   nextProducerId?: number;
   producerEpoch: number;
+  nextProducerEpoch?: number;
   transactionTimeoutMs: number;
   transactionStatus: number;
   transactionPartitions: TransactionLogValuePartitionsSchema[] | null;
