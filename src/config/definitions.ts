@@ -11,6 +11,7 @@
 
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
 import { kafka4ConfigDefs } from './kafka4-config-defs.js';
+import { securityConfigDefs } from './security-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -312,6 +313,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   },
   ...transactionConfigDefs,
   ...kafka4ConfigDefs,
+  ...securityConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [
@@ -504,8 +506,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'controller.quorum.voters',
   'controller.quorum.bootstrap.servers',
   'controller.listener.names',
-  'inter.broker.listener.name',
-  'listener.security.protocol.map',
   'security.inter.broker.protocol',
   'zookeeper.connect',
   'zookeeper.connection.timeout.ms',

@@ -27,6 +27,8 @@
  * An unexpected failure reading one partition answers it UNKNOWN_SERVER_ERROR, or KAFKA_STORAGE_ERROR
  * for an I/O error, with unknown offsets (-1) as Kafka's ReplicaManager.readFromLocalLog; the other
  * partitions are served and, as for any partition error, the fetch answers without waiting.
+ * Authorization: READ on each topic (a follower's fetch: CLUSTER_ACTION), else the topic's
+ * partitions answer TOPIC_AUTHORIZATION_FAILED without being read.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -49,6 +51,7 @@ import {
   type FetchPartitionResult,
   READ_UNCOMMITTED,
 } from '../replication/read.js';
+import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
@@ -66,7 +69,7 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     readonly currentLeaderEpoch: number,
     readonly logStartOffset: number,
     readonly lastFetchedEpoch: number,
-    readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION',
+    readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
   ) {}
 }
 
@@ -80,11 +83,31 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   async handle(ctx, req) {
     const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
     const nameOf = (topicId: string) => ctx.metadata.topicById(topicId)?.name;
+    // Authorization (KafkaApis.handleFetchRequest): a follower's fetch needs CLUSTER_ACTION, a
+    // consumer's READ on each topic; denied partitions are TOPIC_AUTHORIZATION_FAILED, unread.
+    // Null when no authorizer is configured: the hot path skips every check.
+    let readable: ((topic: string) => boolean) | null = null;
+    if (!allowsAll(ctx)) {
+      const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+      if (replicaId >= 0) {
+        const allowed = authorizeCluster(ctx, 'CLUSTER_ACTION');
+        readable = () => allowed;
+      } else {
+        const names = req.topics.map((t) => (byId ? nameOf(t.topicId ?? ZERO_UUID) : t.topic) ?? '');
+        const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
+        readable = (topic) => allowed.has(topic);
+      }
+    }
     const requested: RequestedPartition[] = [];
     for (const t of req.topics) {
       const topicId = byId ? (t.topicId ?? ZERO_UUID) : ZERO_UUID;
-      const name = byId ? nameOf(topicId) : (t.topic ?? '');
-      const missing = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      let name = byId ? nameOf(topicId) : (t.topic ?? '');
+      let missing: RequestedPartition['missing'] =
+        name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (readable !== null && name !== undefined && !readable(name)) {
+        name = undefined;
+        missing = 'TOPIC_AUTHORIZATION_FAILED';
+      }
       for (const fp of t.partitions) {
         requested.push(
           new RequestedPartition(

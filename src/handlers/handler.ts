@@ -15,6 +15,7 @@ import type { MessageSpec } from '../protocol/spec.js';
 import type { FetchSessionCache } from '../replication/fetch-session.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Authorizer, KafkaPrincipal } from '../security/authorizer.js';
+import type { SecurityStore } from '../security/security-store.js';
 
 /**
  * The narrow services a handler works with, built and wired once by `Broker`. Handlers reach
@@ -34,6 +35,8 @@ export interface BrokerServices {
   /** The broker's configuration (static and dynamic). */
   readonly configs: BrokerConfig;
   readonly authorizer: Authorizer;
+  /** SCRAM credentials and ACLs as records (Describe/AlterUserScramCredentials). */
+  readonly securityStore: SecurityStore;
   readonly time: Time;
   readonly log: Logger;
   /** What ApiVersions advertises: the handler registry's table. */

@@ -11,6 +11,7 @@
  * UNSTABLE_OFFSET_COMMIT with offset -1, as Kafka's GroupMetadataManager.getOffsets; the client
  * retries until the transaction completes. With topics=null only committed partitions are listed,
  * so the check applies to those.
+ * Authorization: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) and on each topic.
  */
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -20,6 +21,7 @@ import {
   OffsetFetchResponse,
   type OffsetFetchResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
@@ -66,8 +68,33 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
       topics: Parameters<GroupCoordinator['fetchOffsets']>[1],
       member?: { memberId: string | null; memberEpoch: number },
     ) => {
+      if (!allowsAll(ctx) && !authorize(ctx, 'DESCRIBE', 'GROUP', groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+      }
       const r = coordinator.fetchOffsets(groupId, topics, member);
-      return requireStable ? markUnstable(groupId, r, coordinator) : r;
+      const described = requireStable ? markUnstable(groupId, r, coordinator) : r;
+      if (allowsAll(ctx)) return described;
+      // Offsets of topics the principal may not describe are not shown: left out of an all-topics
+      // answer, TOPIC_AUTHORIZATION_FAILED for a named topic.
+      return {
+        ...described,
+        topics: described.topics
+          .filter((t) => topics !== null || authorize(ctx, 'DESCRIBE', 'TOPIC', t.name))
+          .map((t) =>
+            authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)
+              ? t
+              : {
+                  ...t,
+                  partitions: t.partitions.map((p) => ({
+                    ...p,
+                    committedOffset: -1,
+                    committedLeaderEpoch: -1,
+                    metadata: '',
+                    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                  })),
+                },
+          ),
+      };
     };
     if (v >= 8) {
       return {

@@ -13,6 +13,7 @@
  * | kafka.network:type=RequestMetrics,name=TotalTimeMs,request            | kafka_network_requestmetrics_totaltimems{request} (histogram, ms) |
  * | kafka.network:type=RequestMetrics,name=ErrorsPerSec,request,error     | kafka_network_requestmetrics_errors_total{request,error} |
  * | kafka.server:type=socket-server-metrics,listener,name=connection-count | kafka_server_socket_server_metrics_connection_count{listener} |
+ * | kafka.server:type=socket-server-metrics,name=failed-authentication-total | kafka_server_socket_server_metrics_failed_authentication_total |
  * | kafka.log:type=Log,name=Size / LogEndOffset / LogStartOffset / NumLogSegments | kafka_log_log_size{topic,partition}, …_logendoffset, …_logstartoffset, …_numlogsegments |
  * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
  * | kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions / PartitionCount / LeaderCount | kafka_server_replicamanager_underreplicatedpartitions, …_partitioncount, …_leadercount |
@@ -211,6 +212,13 @@ function buildRegistry(broker: Broker): Registry {
     'Open client connections (connection-count).',
     ['listener'],
     () => [[{ listener }, m.connections]],
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_socket_server_metrics_failed_authentication_total',
+    'Failed TLS handshakes and SASL authentications (failed-authentication-total).',
+    [],
+    () => [[{}, m.failedAuthentications]],
   );
 
   const partitions = () => broker.replicaManager.allPartitions().map((p) => ({ topic: p.topic, p }));
