@@ -6,13 +6,18 @@
  * The work — validation, member epochs, the target assignment, reconciliation with revocation
  * before assignment, session timeouts — is the group coordinator's (coordinator/group/consumer-groups.ts);
  * the answer is released once its records are committed.
+ * Authorization (KafkaApis.handleConsumerGroupHeartbeat): READ on the group, else
+ * GROUP_AUTHORIZATION_FAILED; DESCRIBE on every subscribed topic name, else TOPIC_AUTHORIZATION_FAILED.
  */
+
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ConsumerGroupHeartbeatRequest,
   type ConsumerGroupHeartbeatRequestData,
   ConsumerGroupHeartbeatResponse,
   type ConsumerGroupHeartbeatResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 import { clientHost } from './join-group.js';
 
@@ -27,6 +32,27 @@ export const consumerGroupHeartbeatHandler = defineHandler<
   request: ConsumerGroupHeartbeatRequest,
   response: ConsumerGroupHeartbeatResponse,
   async handle(ctx, req) {
+    if (!allowsAll(ctx)) {
+      const refused = (errorCode: number, errorMessage: string | null) => ({
+        throttleTimeMs: 0,
+        errorCode,
+        errorMessage,
+        memberId: null,
+        memberEpoch: -1,
+        heartbeatIntervalMs: 0,
+        assignment: null,
+      });
+      if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+        return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
+      }
+      const hidden = (req.subscribedTopicNames ?? []).filter((t) => !authorize(ctx, 'DESCRIBE', 'TOPIC', t));
+      if (hidden.length > 0) {
+        return refused(
+          ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          `The client is not authorized to describe topics: ${hidden.join(', ')}`,
+        );
+      }
+    }
     const r = await ctx.groups.consumerGroupHeartbeat({
       apiVersion: ctx.apiVersion,
       groupId: req.groupId,
