@@ -16,7 +16,13 @@ import {
 } from '../protocol/generated/messages.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
-import { duplicateNames, manualAssignmentError, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE } from './topic-admin.js';
+import {
+  duplicateNames,
+  EXCESSIVELY_LARGE_BATCH_MESSAGE,
+  MAX_RECORDS_PER_USER_OP,
+  manualAssignmentError,
+  UNKNOWN_TOPIC_OR_PARTITION_MESSAGE,
+} from './topic-admin.js';
 
 function check(
   ctx: BrokerServices,
@@ -67,9 +73,23 @@ export const createPartitionsHandler = defineHandler<
       errorCode: ErrorCode.INVALID_REQUEST,
       errorMessage: 'Duplicate topic name.',
     }));
-    for (const t of req.topics) {
-      if (dups.has(t.name)) continue;
-      const error = check(ctx, t);
+    const checked = req.topics.filter((t) => !dups.has(t.name)).map((t) => ({ t, error: check(ctx, t) }));
+    // One partition record per new partition, for the whole request (Kafka's BoundedList).
+    const records = checked.reduce(
+      (n, { t, error }) => n + (error ? 0 : t.count - ctx.metadata.topic(t.name)!.partitions.length),
+      0,
+    );
+    if (records > MAX_RECORDS_PER_USER_OP) {
+      return {
+        throttleTimeMs: 0,
+        results: req.topics.map((t) => ({
+          name: t.name,
+          errorCode: ErrorCode.POLICY_VIOLATION,
+          errorMessage: EXCESSIVELY_LARGE_BATCH_MESSAGE,
+        })),
+      };
+    }
+    for (const { t, error } of checked) {
       if (error) {
         results.push({ name: t.name, errorCode: error[0], errorMessage: error[1] });
         continue;

@@ -27,7 +27,12 @@ import { INTERNAL_TOPICS } from '../replication/replica-manager.js';
 import { describeTopicConfigs } from './describe-configs.js';
 import type { BrokerServices } from './handler.js';
 import { defineHandler } from './handler.js';
-import { duplicateNames, manualAssignmentError } from './topic-admin.js';
+import {
+  duplicateNames,
+  EXCESSIVELY_LARGE_BATCH_MESSAGE,
+  MAX_RECORDS_PER_USER_OP,
+  manualAssignmentError,
+} from './topic-admin.js';
 
 type Failure = { errorCode: number; errorMessage: string };
 type Plan = { partitions: number; replicationFactor: number; configs: Record<string, string> };
@@ -152,6 +157,21 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
       replicationFactor: -1,
       configs: null,
     });
+    // A topic record, one per partition and one per config, for the whole request (Kafka's
+    // BoundedList of MAX_RECORDS_PER_USER_OP): past it, every topic fails.
+    let records = 0;
+    for (const t of req.topics) {
+      if (dups.has(t.name)) continue;
+      const plan = checkTopic(ctx, t);
+      if (!('errorCode' in plan)) records += 1 + plan.partitions + Object.keys(plan.configs).length;
+    }
+    if (records > MAX_RECORDS_PER_USER_OP) {
+      const failure = fail(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE_BATCH_MESSAGE);
+      return {
+        throttleTimeMs: 0,
+        topics: [...new Set(req.topics.map((t) => t.name))].map((n) => error(n, failure)),
+      };
+    }
     for (const t of req.topics) {
       if (dups.has(t.name)) {
         if (!reported.has(t.name))

@@ -11,6 +11,15 @@ export const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 export const UNKNOWN_TOPIC_OR_PARTITION_MESSAGE = 'This server does not host this topic-partition.';
 export const UNKNOWN_TOPIC_ID_MESSAGE = 'This server does not host this topic ID.';
 
+/**
+ * Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: one admin request may write at most this many
+ * metadata records (a topic, each partition, each config); beyond it the whole request fails
+ * with POLICY_VIOLATION and this message (EventHandlerExceptionInfo, BoundedListTooLongException).
+ * Without it, one CreatePartitions asking for millions of partitions stalls the broker.
+ */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+export const EXCESSIVELY_LARGE_BATCH_MESSAGE = 'Unable to perform excessively large batch operation.';
+
 /** Kafka's AclOperation codes. */
 const AclOperation = {
   READ: 3,

@@ -242,8 +242,9 @@ export class Connection {
   }
 
   private errorResponse(handler: AnyHandler, err: unknown): unknown {
-    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
+    // A protocol violation found by the handler closes the connection (logged there as a warning).
     if (err instanceof ProtocolError) throw err;
+    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
     if (handler.response.fields.some((f) => f.name === 'errorCode')) {
       return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR };
     }
