@@ -81,6 +81,7 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+      log: this.log,
     });
     this.replicaManager = new ReplicaManager({
       nodeId: config.nodeId,

@@ -15,8 +15,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
+import type { Logger } from '../common/logger.js';
 import { invalidTopicReason } from '../common/topic-name.js';
-import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
+import { CheckpointFormatError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
 import {
   type Clock,
@@ -57,6 +58,8 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** `producer.id.expiration.ms` of every partition's producer state (default 1 day). */
   producerIdExpirationMs?: number;
+  /** Where a checkpoint that cannot be read (and is reset) is reported. */
+  log?: Logger;
 }
 
 export class LogManager {
@@ -67,6 +70,7 @@ export class LogManager {
   defaultConfig: LogConfig;
   private readonly clock: Clock;
   private readonly producerIdExpirationMs: number | undefined;
+  private readonly log: Logger | undefined;
   private readonly topicMap = new Map<string, TopicInfo>();
   private readonly logs = new Map<string, Log>();
   private closed = false;
@@ -85,6 +89,7 @@ export class LogManager {
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
     this.producerIdExpirationMs = opts.producerIdExpirationMs;
+    this.log = opts.log;
     fs.mkdirSync(this.dataDir, { recursive: true });
     this.clusterId = this.loadMetaProperties(opts.clusterId);
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
@@ -134,9 +139,18 @@ export class LogManager {
     const file = path.join(this.dataDir, TOPICS_FILE);
     if (!fs.existsSync(file)) return;
     const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { topics: TopicInfo[] };
-    const recovery = readOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT));
-    const starts = readOffsetCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT));
-    const hws = readOffsetCheckpoint(path.join(this.dataDir, HIGH_WATERMARK_CHECKPOINT));
+    const recovery = this.readDirCheckpoint(
+      RECOVERY_POINT_CHECKPOINT,
+      'resetting the recovery checkpoint to 0',
+    );
+    const starts = this.readDirCheckpoint(
+      LOG_START_OFFSET_CHECKPOINT,
+      'resetting to the base offset of the first segment',
+    );
+    const hws = this.readDirCheckpoint(
+      HIGH_WATERMARK_CHECKPOINT,
+      'the high watermarks restart from the logs',
+    );
     for (const t of parsed.topics) {
       this.topicMap.set(t.name, t);
       for (let p = 0; p < t.partitions; p++) {
@@ -147,6 +161,23 @@ export class LogManager {
           highWatermark: hws.get(key),
         });
       }
+    }
+  }
+
+  /**
+   * Kafka's LogManager.loadLogs: a recovery-point or log-start-offset checkpoint that cannot be
+   * read (torn, garbage) is reset with a warning instead of stopping the broker — recovery then
+   * starts from the logs themselves. The high-watermark checkpoint is treated alike: on one
+   * broker the high watermark is the log end once the partition is led again.
+   */
+  private readDirCheckpoint(name: string, consequence: string): Map<string, number> {
+    const file = path.join(this.dataDir, name);
+    try {
+      return readOffsetCheckpoint(file);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      this.log?.warn(`error reading ${name} of ${this.dataDir}, ${consequence}: ${err.message}`);
+      return new Map();
     }
   }
 
