@@ -22,6 +22,7 @@ import { allowAll } from '../security/authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection } from './connection.js';
+import { FaultInjector } from './faults/fault-injector.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -56,6 +57,11 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
+  /** Faults injected by users' tests: the next N requests of an API fail, wait or lose their connection. */
+  readonly faults = new FaultInjector(
+    () => this.handlers.apiVersions().map((v) => ({ ...this.handlers.get(v.apiKey)!, apiKey: v.apiKey })),
+    (name) => this.replicaManager.topic(name)?.topicId,
+  );
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private boundPort = 0;

@@ -21,6 +21,7 @@ import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { ProtocolError } from '../protocol/wire.js';
 import { ANONYMOUS } from '../security/authorizer.js';
+import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 
 const MAX_QUEUED_FRAMES = 64;
@@ -41,6 +42,8 @@ export interface ConnectionHost {
   /** Runs one request's work so that the metadata and checkpoint writes it causes happen once. */
   batchUpdates<T>(work: () => T): T;
   connectionClosed(conn: Connection): void;
+  /** Faults injected by a user's test (server/faults); none when absent. */
+  readonly faults?: FaultInjector;
 }
 
 export class Connection {
@@ -227,7 +230,11 @@ export class Connection {
     let response: unknown;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
-      response = await this.broker.batchUpdates(() => handler.handle(ctx, request));
+      const serve = (req: unknown) =>
+        Promise.resolve(this.broker.batchUpdates(() => handler.handle(ctx, req as never)));
+      const faults = this.broker.faults;
+      const fault = faults?.has(apiKey) ? faults.take(apiKey, header.clientId, request) : undefined;
+      response = fault ? await faults!.apply(fault, request, serve) : await serve(request);
     } catch (err) {
       response = this.errorResponse(handler, err);
     }
