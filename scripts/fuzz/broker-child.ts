@@ -6,6 +6,7 @@
  * talks over the IPC channel: `stats` → heap, errors, connections, topics; `stop` → graceful
  * close, exit 0.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LogFields, Logger } from '../../src/common/logger.js';
 import { BrokerConfig } from '../../src/config/broker-config.js';
 import { Broker } from '../../src/server/broker.js';
@@ -59,8 +60,20 @@ const broker = await Broker.start(
   { logger: log },
 );
 
+// Event-loop delay since the last probe: tells a broker that blocked its loop (CPU spent) from
+// one the machine starved (little CPU spent) when the fuzzer sees every connection hang at once.
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+
 process.on('message', async (m: { type: string }) => {
-  if (m.type === 'stats') {
+  if (m.type === 'probe') {
+    const cpu = process.cpuUsage();
+    process.send!({
+      type: 'probe',
+      probe: { cpuMs: (cpu.user + cpu.system) / 1000, loopDelayMaxMs: loopDelay.max / 1e6 },
+    });
+    loopDelay.reset();
+  } else if (m.type === 'stats') {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) {
       gc();

@@ -18,6 +18,8 @@ export interface BrokerChild {
   /** stdout + stderr so far. */
   output(): string;
   stats(timeoutMs?: number): Promise<ChildStats>;
+  /** CPU time used so far and the longest event-loop delay since the last probe (no GC). */
+  probe(timeoutMs?: number): Promise<{ cpuMs: number; loopDelayMaxMs: number }>;
   /** Graceful close (flushes, clean-shutdown marker); resolves with the exit code. */
   stop(): Promise<number | string>;
   /** kill -9. */
@@ -74,6 +76,19 @@ export function startChild(
             child.on('message', onMessage);
             exited.then((code) => rej(new Error(`broker child exited with ${code}`)));
             child.send({ type: 'stats' });
+          });
+        },
+        probe(ms = 10_000) {
+          return new Promise((res, rej) => {
+            const t = setTimeout(() => rej(new Error('no probe answer from the broker child')), ms);
+            const onMessage = (msg: { type: string; probe?: { cpuMs: number; loopDelayMaxMs: number } }) => {
+              if (msg.type !== 'probe') return;
+              child.off('message', onMessage);
+              clearTimeout(t);
+              res(msg.probe!);
+            };
+            child.on('message', onMessage);
+            child.send({ type: 'probe' });
           });
         },
         stop() {

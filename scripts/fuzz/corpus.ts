@@ -66,10 +66,11 @@ function fillPrimitive(f: FieldSpec, type: string): unknown {
     case 'bytes':
       return Buffer.from('fuzz-bytes');
     case 'records':
+      // A fixed timestamp: the same seed gives the same frames in every run.
       return buildRecordBatch({
         records: [
-          { key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }] },
-          { key: null, value: 'w' },
+          { key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }], timestamp: 1_700_000_000_000 },
+          { key: null, value: 'w', timestamp: 1_700_000_000_000 },
         ],
       });
     case 'int64':

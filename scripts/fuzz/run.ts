@@ -16,7 +16,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { allHandlers } from '../../src/handlers/index.js';
 import { codecFor } from '../../src/protocol/codec.js';
 import { readRequestHeader } from '../../src/protocol/headers.js';
@@ -51,6 +51,14 @@ export interface FuzzResult {
   crashOutputs: string[];
   hangs: number;
   hangSamples: string[];
+  /** Bursts of hangs: the broker's own view (event-loop delay, CPU) when the first one was seen. */
+  stalls: {
+    atFrame: number;
+    probeAnsweredInMs: number | null;
+    loopDelayMaxMs: number | null;
+    cpuMsSinceStart: number | null;
+    secondsSinceStart: number;
+  }[];
   /** Frames that asked the broker to wait longer than the cap (not hangs); abandoned. */
   longWaitsAsked: number;
   correlationMismatches: number;
@@ -223,7 +231,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-fuzz-'));
   if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
   const save = (kind: string, n: number, frame: Buffer) => {
-    if (opts.outDir) writeFileSync(join(opts.outDir, `${kind}-${n}.hex`), `${frame.toString('hex')}\n`);
+    if (!opts.outDir) return;
+    const file = join(opts.outDir, `${kind}-${n}.hex`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${frame.toString('hex')}\n`);
   };
 
   const r = {
@@ -237,6 +248,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
     hangSamples: [] as string[],
     longWaitsAsked: 0,
     correlationMismatches: 0,
+    stalls: [] as FuzzResult['stalls'],
   };
   let broker: BrokerChild = await startChild(dataDir, FUZZ_BROKER_CONFIG);
   let restarting: Promise<void> | null = null;
@@ -278,6 +290,9 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
 
   let next = 0;
   const t0 = Date.now();
+  const recent: { n: number; frame: Buffer }[] = [];
+  let lastHangAt = 0;
+  const cpuAtStart = (await broker.probe()).cpuMs;
   let lastReport = t0;
   const slot = async () => {
     let conn: FuzzConn | null = null;
@@ -287,6 +302,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       const seed: Seed = rng.pick(corpus);
       const hangUp = rng.chance(0.02);
       const { frame } = mutateFrame(rng, seed);
+      // Drawn now, not after an await: the frame sequence of a seed is the same in every run.
+      const cut = 1 + rng.int(frame.length + 3);
+      recent.push({ n, frame });
+      if (recent.length > 256) recent.shift();
       if (Date.now() - lastReport > 10_000) {
         lastReport = Date.now();
         const s = (Date.now() - t0) / 1000;
@@ -303,7 +322,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       const bytes = sized(frame);
       if (hangUp) {
         // A client dying mid-request: part of the frame, then gone.
-        conn.socket.write(bytes.subarray(0, 1 + rng.int(bytes.length - 1)));
+        conn.socket.write(bytes.subarray(0, cut));
         conn.destroy();
         conn = null;
         r.hungUpByUs++;
@@ -326,6 +345,21 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
         else if (!restarting) {
           r.hangs++;
           save('hang', n, frame);
+          if (Date.now() - lastHangAt > 60_000) {
+            // The first hang of a burst: keep the frames sent just before it, and ask the broker
+            // whether its event loop was blocked (CPU spent) or the process starved.
+            for (const x of recent) save(`before-hang-${n}/frame`, x.n, x.frame);
+            const asked = Date.now();
+            const probe = await broker.probe().catch(() => null);
+            r.stalls.push({
+              atFrame: n,
+              probeAnsweredInMs: probe ? Date.now() - asked : null,
+              loopDelayMaxMs: probe?.loopDelayMaxMs ?? null,
+              cpuMsSinceStart: probe ? probe.cpuMs - cpuAtStart : null,
+              secondsSinceStart: (Date.now() - t0) / 1000,
+            });
+          }
+          lastHangAt = Date.now();
           if (r.hangSamples.length < 20) r.hangSamples.push(frame.toString('hex').slice(0, 400));
         }
         conn.destroy();
