@@ -201,6 +201,13 @@ export class Broker {
     this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
       this.logManager.checkpointLogStartOffsets(),
     );
+    // connections.max.idle.ms, checked a few times per idle period (at most every 10 s).
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    if (maxIdle > 0) {
+      this.scheduler.schedule('connections.max.idle.ms', Math.max(10, Math.min(10_000, maxIdle / 4)), () =>
+        this.closeIdleConnections(),
+      );
+    }
   }
 
   /**
@@ -218,9 +225,45 @@ export class Broker {
       socket.destroy();
       return;
     }
+    if (!this.admitConnection(socket)) return;
     const conn = new Connection(socket, this, this.config.listeners[0]!.name);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;
+  }
+
+  /**
+   * Kafka's ConnectionQuotas: `max.connections.per.ip` and `max.connections` (Kafka's acceptor
+   * waits for a free slot; Node's cannot hold a connection back, so one more is closed at once,
+   * counted and logged). Returns false when the socket was refused.
+   */
+  private admitConnection(socket: Socket): boolean {
+    const ip = socket.remoteAddress ?? '';
+    const perIp = this.config.int('max.connections.per.ip');
+    let reason: string | undefined;
+    if (this.connections.size >= this.config.int('max.connections')) {
+      reason = `max.connections ${this.config.int('max.connections')} reached`;
+    } else if (perIp < 2147483647) {
+      let fromIp = 0;
+      for (const c of this.connections) if (c.remote.startsWith(`${ip}:`)) fromIp++;
+      if (fromIp >= perIp) reason = `max.connections.per.ip ${perIp} reached for ${ip}`;
+    }
+    if (!reason) return true;
+    this.metrics.connectionsRefused++;
+    this.log.warn(`refusing a connection from ${ip}:${socket.remotePort}: ${reason}`);
+    socket.destroy();
+    return false;
+  }
+
+  /** Closes connections idle for longer than `connections.max.idle.ms` (Kafka's Selector does it each poll). */
+  private closeIdleConnections(): void {
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    const now = this.time.now();
+    for (const c of [...this.connections]) {
+      if (c.idleNow && now - c.lastActiveMs > maxIdle) {
+        this.log.debug(`closing ${c.remote}: idle for more than connections.max.idle.ms ${maxIdle}`);
+        c.close();
+      }
+    }
   }
 
   /** One request's work, with the topic registry and checkpoint writes it causes done once at its end. */

@@ -59,6 +59,8 @@ export class Connection {
   readonly remote: string;
   /** The prototype of every request context of this connection. */
   private readonly connectionContext: ConnectionContext;
+  /** When bytes last came in or a response went out, by the broker's clock (connections.max.idle.ms). */
+  lastActiveMs: number;
 
   constructor(
     private readonly socket: Socket,
@@ -67,6 +69,7 @@ export class Connection {
     listenerName: string,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.lastActiveMs = broker.services.time.now();
     this.connectionContext = {
       ...broker.services,
       principal: ANONYMOUS,
@@ -84,6 +87,11 @@ export class Connection {
     return this.closedFlag;
   }
 
+  /** No request being processed or queued: the connection may be closed as idle. */
+  get idleNow(): boolean {
+    return !this.processing && this.frames.length === 0 && this.buffered === 0;
+  }
+
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
@@ -96,6 +104,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
+    this.lastActiveMs = this.broker.services.time.now();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const maxBytes = this.broker.config.int('socket.request.max.bytes');
@@ -171,6 +180,7 @@ export class Connection {
       try {
         const out = await this.handleFrame(frame);
         if (out && !this.closedFlag) await this.write(out);
+        this.lastActiveMs = this.broker.services.time.now();
       } catch (err) {
         if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
         else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
