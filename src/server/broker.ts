@@ -57,6 +57,8 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
+  /** The clock of connections.max.idle.ms (ConnectionHost.connectionTime): the purgatory's. */
+  readonly connectionTime: Time;
   /** Faults injected by users' tests: the next N requests of an API fail, wait or lose their connection. */
   readonly faults = new FaultInjector(
     () => this.handlers.apiVersions().map((v) => ({ ...this.handlers.get(v.apiKey)!, apiKey: v.apiKey })),
@@ -67,6 +69,7 @@ export class Broker {
   private boundPort = 0;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
+  private stopIdleSweep: () => void = () => {};
 
   private constructor(
     readonly config: BrokerConfig,
@@ -75,6 +78,7 @@ export class Broker {
     this.log = options.logger ?? createLogger();
     this.time = options.time ?? systemTime;
     this.scheduler = new Scheduler(this.time, this.log);
+    this.connectionTime = options.purgatoryTime ?? systemTime;
     if (config.notUsed.length > 0) {
       this.log.info(
         `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
@@ -204,9 +208,11 @@ export class Broker {
     // connections.max.idle.ms, checked a few times per idle period (at most every 10 s).
     const maxIdle = this.config.int('connections.max.idle.ms');
     if (maxIdle > 0) {
-      this.scheduler.schedule('connections.max.idle.ms', Math.max(10, Math.min(10_000, maxIdle / 4)), () =>
-        this.closeIdleConnections(),
+      const sweep = this.connectionTime.setInterval(
+        () => this.closeIdleConnections(),
+        Math.max(10, Math.min(10_000, maxIdle / 4)),
       );
+      this.stopIdleSweep = () => sweep.cancel();
     }
   }
 
@@ -257,7 +263,7 @@ export class Broker {
   /** Closes connections idle for longer than `connections.max.idle.ms` (Kafka's Selector does it each poll). */
   private closeIdleConnections(): void {
     const maxIdle = this.config.int('connections.max.idle.ms');
-    const now = this.time.now();
+    const now = this.connectionTime.now();
     for (const c of [...this.connections]) {
       if (c.idleNow && now - c.lastActiveMs > maxIdle) {
         this.log.debug(`closing ${c.remote}: idle for more than connections.max.idle.ms ${maxIdle}`);
@@ -309,6 +315,7 @@ export class Broker {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.scheduler.shutdown();
+    this.stopIdleSweep();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();

@@ -13,6 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
+import { systemTime, type Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';
@@ -44,6 +45,11 @@ export interface ConnectionHost {
   connectionClosed(conn: Connection): void;
   /** Faults injected by a user's test (server/faults); none when absent. */
   readonly faults?: FaultInjector;
+  /**
+   * The clock of connections.max.idle.ms: real time unless a test drives it, like waiting
+   * requests (a test that moves the broker's MockTime by days must not idle out live clients).
+   */
+  readonly connectionTime?: Time;
 }
 
 export class Connection {
@@ -59,8 +65,9 @@ export class Connection {
   readonly remote: string;
   /** The prototype of every request context of this connection. */
   private readonly connectionContext: ConnectionContext;
-  /** When bytes last came in or a response went out, by the broker's clock (connections.max.idle.ms). */
+  /** When bytes last came in or a response went out (connections.max.idle.ms), by `clock`. */
   lastActiveMs: number;
+  private readonly clock: Time;
 
   constructor(
     private readonly socket: Socket,
@@ -69,7 +76,8 @@ export class Connection {
     listenerName: string,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.lastActiveMs = broker.services.time.now();
+    this.clock = broker.connectionTime ?? systemTime;
+    this.lastActiveMs = this.clock.now();
     this.connectionContext = {
       ...broker.services,
       principal: ANONYMOUS,
@@ -104,7 +112,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
-    this.lastActiveMs = this.broker.services.time.now();
+    this.lastActiveMs = this.clock.now();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const maxBytes = this.broker.config.int('socket.request.max.bytes');
@@ -180,7 +188,7 @@ export class Connection {
       try {
         const out = await this.handleFrame(frame);
         if (out && !this.closedFlag) await this.write(out);
-        this.lastActiveMs = this.broker.services.time.now();
+        this.lastActiveMs = this.clock.now();
       } catch (err) {
         if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
         else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
