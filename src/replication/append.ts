@@ -4,6 +4,7 @@
  * (offsets and leader epoch patched in place, producer state checked, `min.insync.replicas` for
  * acks=-1) and answer what Produce returns for the partition. The batch stays bytes throughout.
  */
+import path from 'node:path';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { validateProducedBatches } from '../protocol/record-batch.js';
 import { ProducerStateError } from '../storage/producer-state-manager.js';
@@ -91,6 +92,14 @@ export function appendToPartition(
       // Kafka logs the reason and answers the bare code (no custom error message).
       log.error(`Error processing append operation on partition ${where}: ${err.message}`);
       return appendFailure(err.error);
+    }
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      // Which directory is full: the partition's log dir holds the path (issue 19).
+      log.error(
+        `Error processing append operation on partition ${where}: log directory ${path.dirname(partition.log.dir)} is full (ENOSPC)`,
+        err,
+      );
+      return appendFailure(unexpectedPartitionError(err));
     }
     log.error(`Error processing append operation on partition ${where}`, err);
     return appendFailure(unexpectedPartitionError(err));

@@ -8,11 +8,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../../common/logger.js';
+import { BrokerConfig } from '../../config/broker-config.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { buildRecordBatch } from '../../protocol/record-batch-builder.js';
 import { decodeRecordBatches } from '../../protocol/records.js';
-import { startTestBroker, type TestBroker } from '../../test-support/broker.js';
 import { TestClient } from '../../test-support/client.js';
+import { Broker } from '../broker.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'kbroker-diskfull-'));
 let mounted = false;
@@ -23,16 +25,26 @@ try {
   // not root, or no mount in this container: the test below is skipped and says why
 }
 
-let tb: TestBroker;
+let broker: Broker;
 const dataDir = join(mountPoint, 'data');
 const ballast = join(mountPoint, 'ballast');
+const errors: string[] = [];
+const log: Logger = { debug() {}, info() {}, warn() {}, error: (msg: string) => errors.push(msg) };
 
 beforeAll(async () => {
   if (!mounted) return;
-  tb = await startTestBroker({ 'log.segment.bytes': '262144', 'num.partitions': '1' }, dataDir);
+  broker = await Broker.start(
+    new BrokerConfig({
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'log.dirs': dataDir,
+      'log.segment.bytes': '262144',
+      'num.partitions': '1',
+    }),
+    { logger: log },
+  );
 });
 afterAll(async () => {
-  await tb?.close();
+  await broker?.close().catch(() => {});
   if (mounted) execFileSync('umount', [mountPoint]);
   rmSync(mountPoint, { recursive: true, force: true });
 });
@@ -112,7 +124,7 @@ function expectSameValues(got: string[], want: string[]): void {
 
 describe.skipIf(!mounted)('a full disk (tmpfs of 3 MiB under the data dir; needs root)', () => {
   it('producers get KAFKA_STORAGE_ERROR, reads go on, no torn batch is visible, writes resume once space is freed', async () => {
-    const c = await TestClient.connect(tb.port);
+    const c = await TestClient.connect(broker.port);
     const acked: string[] = [];
     // Fill most of the disk with ballast we can free later, then produce until it is full.
     writeFileSync(ballast, Buffer.alloc(1024 * 1024));
@@ -126,6 +138,8 @@ describe.skipIf(!mounted)('a full disk (tmpfs of 3 MiB under the data dir; needs
       } else failure = r;
     }
     expect(failure?.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    // The log says which directory is full.
+    expect(errors.some((e) => e.includes(`log directory ${dataDir} is full (ENOSPC)`))).toBe(true);
     // More attempts while full: errors again, the broker stays up.
     for (let i = 0; i < 5; i++)
       expect((await produce(c, `again-${i}-${'x'.repeat(4000)}`)).errorCode).toBe(
