@@ -171,6 +171,27 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'Largest request frame; a larger one closes the connection.',
   },
+  // Connection limits (issue 19), Kafka's SocketServer/ConnectionQuotas names and defaults.
+  {
+    name: 'max.connections',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most client connections the broker keeps open; one more is closed at once (Kafka blocks the acceptor).',
+  },
+  {
+    name: 'max.connections.per.ip',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most connections from one IP address; one more is closed at once.',
+  },
+  {
+    name: 'connections.max.idle.ms',
+    type: 'long',
+    default: '600000',
+    doc: 'A connection with no request in flight and no bytes read for this long is closed.',
+  },
   { name: 'min.insync.replicas', type: 'int', default: '1', min: 1, doc: 'Minimum ISR size for acks=all.' },
   {
     name: 'group.initial.rebalance.delay.ms',

@@ -48,6 +48,22 @@ export function outcome(err: unknown): ApiError {
   return { errorCode: err.code, errorMessage: err.errorMessage };
 }
 
+/**
+ * Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: one admin request may write at most this many
+ * metadata records (a topic, each partition, each config); beyond it the whole request fails
+ * with POLICY_VIOLATION and this message (BoundedListTooLongException). Without it, one
+ * CreatePartitions asking for millions of partitions stalls the broker (found by the fuzzer).
+ */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+export const EXCESSIVELY_LARGE_BATCH_MESSAGE = 'Unable to perform excessively large batch operation.';
+
+/** A request that would write more than MAX_RECORDS_PER_USER_OP records: it fails whole. */
+class BatchTooLargeError extends KafkaError {
+  constructor() {
+    super('POLICY_VIOLATION', EXCESSIVELY_LARGE_BATCH_MESSAGE);
+  }
+}
+
 /** Kafka's error message of UNKNOWN_TOPIC_OR_PARTITION. */
 export const UNKNOWN_TOPIC_OR_PARTITION_MESSAGE = 'This server does not host this topic-partition.';
 
@@ -205,8 +221,16 @@ function duplicates(names: readonly string[]): Set<string> {
  */
 class RecordBatch {
   readonly records: MetadataRecord[] = [];
+  /** Records the request would write, validate-only ones included (Kafka's BoundedList). */
+  private planned = 0;
 
   constructor(public image: MetadataImage) {}
+
+  /** Counts `n` more records of this request; past MAX_RECORDS_PER_USER_OP the request fails whole. */
+  reserve(n: number): void {
+    this.planned += n;
+    if (this.planned > MAX_RECORDS_PER_USER_OP) throw new BatchTooLargeError();
+  }
 
   add(records: readonly MetadataRecord[]): void {
     if (records.length === 0) return;
@@ -616,7 +640,7 @@ export class LocalController implements Controller {
    * and partition count (INVALID_PARTITIONS). Returns the records that create it.
    */
   private planTopic(
-    image: MetadataImage,
+    batch: RecordBatch,
     t: CreatableTopic,
   ): {
     records: MetadataRecord[];
@@ -625,6 +649,7 @@ export class LocalController implements Controller {
     replicationFactor: number;
     configs: Record<string, string>;
   } {
+    const image = batch.image;
     const invalid = invalidTopicReason(t.name);
     if (invalid) fail('INVALID_TOPIC_EXCEPTION', invalid);
     if (INTERNAL_TOPICS.has(t.name) || t.name === '__cluster_metadata') {
@@ -674,6 +699,7 @@ export class LocalController implements Controller {
         rf = a.brokerIds.length;
         byIndex.set(a.partitionIndex, a.brokerIds);
       }
+      batch.reserve(1 + byIndex.size + Object.keys(configs).length);
       const assignment: (readonly number[])[] = [];
       for (let i = 0; i < byIndex.size; i++) {
         const replicas = byIndex.get(i);
@@ -718,6 +744,7 @@ export class LocalController implements Controller {
           `${replicationFactor} cannot be reached because only ${usable.length} broker(s) are unfenced.`,
       );
     }
+    batch.reserve(1 + partitions + Object.keys(configs).length);
     const assignment = this.placeReplicas(usable, partitions, replicationFactor);
     return {
       records: this.topicRecords(t.name, topicId, assignment, configs),
@@ -741,30 +768,47 @@ export class LocalController implements Controller {
       replicationFactor: -1,
       configs: {},
     });
-    for (const t of topics) {
-      if (dups.has(t.name)) {
-        if (!reported.has(t.name))
-          results.push(failed(t.name, apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
-        reported.add(t.name);
-        continue;
+    try {
+      for (const t of topics) {
+        if (dups.has(t.name)) {
+          if (!reported.has(t.name))
+            results.push(failed(t.name, apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
+          reported.add(t.name);
+          continue;
+        }
+        this.createTopicInto(batch, t, validateOnly, results, failed);
       }
-      try {
-        const plan = this.planTopic(batch.image, t);
-        if (!validateOnly) batch.add(plan.records);
-        results.push({
-          name: t.name,
-          ...NONE,
-          topicId: validateOnly ? ZERO_UUID : plan.topicId,
-          numPartitions: plan.partitions,
-          replicationFactor: plan.replicationFactor,
-          configs: plan.configs,
-        });
-      } catch (err) {
-        results.push(failed(t.name, outcome(err)));
-      }
+    } catch (err) {
+      if (!(err instanceof BatchTooLargeError)) throw err;
+      return [...new Set(topics.map((t) => t.name))].map((name) => failed(name, outcome(err)));
     }
     this.commit(batch.records);
     return results;
+  }
+
+  /** One topic of CreateTopics: its records into `batch`, its result into `results`. */
+  private createTopicInto(
+    batch: RecordBatch,
+    t: CreatableTopic,
+    validateOnly: boolean,
+    results: CreateTopicResult[],
+    failed: (name: string, e: ApiError) => CreateTopicResult,
+  ): void {
+    try {
+      const plan = this.planTopic(batch, t);
+      if (!validateOnly) batch.add(plan.records);
+      results.push({
+        name: t.name,
+        ...NONE,
+        topicId: validateOnly ? ZERO_UUID : plan.topicId,
+        numPartitions: plan.partitions,
+        replicationFactor: plan.replicationFactor,
+        configs: plan.configs,
+      });
+    } catch (err) {
+      if (err instanceof BatchTooLargeError) throw err;
+      results.push(failed(t.name, outcome(err)));
+    }
   }
 
   createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}): TopicImage {
@@ -816,21 +860,28 @@ export class LocalController implements Controller {
       ...apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'),
     }));
     const batch = new RecordBatch(this.current);
-    for (const t of topics) {
-      if (dups.has(t.name)) continue;
-      try {
-        const records = this.planPartitions(batch.image, t);
-        if (!validateOnly) batch.add(records);
-        results.push({ name: t.name, ...NONE });
-      } catch (err) {
-        results.push({ name: t.name, ...outcome(err) });
+    try {
+      for (const t of topics) {
+        if (dups.has(t.name)) continue;
+        try {
+          const records = this.planPartitions(batch, t);
+          if (!validateOnly) batch.add(records);
+          results.push({ name: t.name, ...NONE });
+        } catch (err) {
+          if (err instanceof BatchTooLargeError) throw err;
+          results.push({ name: t.name, ...outcome(err) });
+        }
       }
+    } catch (err) {
+      if (!(err instanceof BatchTooLargeError)) throw err;
+      return topics.map((t) => ({ name: t.name, ...outcome(err) }));
     }
     this.commit(batch.records);
     return results;
   }
 
-  private planPartitions(image: MetadataImage, t: CreatePartitionsTopic): MetadataRecord[] {
+  private planPartitions(batch: RecordBatch, t: CreatePartitionsTopic): MetadataRecord[] {
+    const image = batch.image;
     const topic = image.topic(t.name);
     if (!topic) return fail('UNKNOWN_TOPIC_OR_PARTITION', UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
     const current = topic.partitions.length;
@@ -842,6 +893,7 @@ export class LocalController implements Controller {
       );
     }
     const additional = t.count - current;
+    batch.reserve(additional);
     const rf = topic.partitions[0]!.replicas.length;
     let assignment: (readonly number[])[];
     if (t.assignments !== null) {

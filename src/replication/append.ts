@@ -4,6 +4,7 @@
  * (offsets and leader epoch patched in place, producer state checked, `min.insync.replicas` for
  * acks=-1) and answer what Produce returns for the partition. The batch stays bytes throughout.
  */
+import path from 'node:path';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import { validateProducedBatches } from '../protocol/record-batch.js';
@@ -91,9 +92,16 @@ export function appendToPartition(
       log.error(`Error processing append operation on partition ${where}: ${err.message}`);
       return appendFailure(err.error);
     }
-    // A KafkaError (ProducerStateError: sequence, epoch, transaction checks) is an expected answer.
-    if (!(err instanceof KafkaError))
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      // Which directory is full: the partition's log dir holds the path (issue 19).
+      log.error(
+        `Error processing append operation on partition ${where}: log directory ${path.dirname(partition.log.dir)} is full (ENOSPC)`,
+        err,
+      );
+    } else if (!(err instanceof KafkaError)) {
+      // A KafkaError (ProducerStateError: sequence, epoch, transaction checks) is an expected answer.
       log.error(`Error processing append operation on partition ${where}`, err);
+    }
     const { error, message } = partitionErrorOf(err);
     return appendFailure(error, message);
   }

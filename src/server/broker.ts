@@ -30,6 +30,7 @@ import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { Metrics } from './metrics.js';
 
@@ -73,6 +74,13 @@ export class Broker {
   private readonly listenerServers: ListenerServer[];
   /** Listener name → bound port. */
   private readonly boundPorts = new Map<string, number>();
+  /** The clock of connections.max.idle.ms (ConnectionHost.connectionTime): the purgatory's. */
+  readonly connectionTime: Time;
+  /** Faults injected by users' tests: the next N requests of an API fail, wait or lose their connection. */
+  readonly faults = new FaultInjector(
+    () => this.handlers.apiVersions().map((v) => ({ ...this.handlers.get(v.apiKey)!, apiKey: v.apiKey })),
+    (name) => this.image.topic(name)?.topicId,
+  );
   private readonly connections = new Set<Connection>();
   /** max.connections, max.connections.per.ip (+ overrides). */
   private readonly connectionQuotas: ConnectionQuotas;
@@ -99,6 +107,7 @@ export class Broker {
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
+  private stopIdleSweep: () => void = () => {};
 
   private constructor(
     readonly config: BrokerConfig,
@@ -107,6 +116,7 @@ export class Broker {
     this.log = options.logger ?? createLogger();
     this.time = options.time ?? systemTime;
     this.scheduler = new Scheduler(this.time, this.log);
+    this.connectionTime = options.purgatoryTime ?? systemTime;
     if (config.notUsed.length > 0) {
       this.log.info(
         `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
@@ -119,6 +129,7 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+      log: this.log,
     });
     this.replicaManager = new ReplicaManager({
       nodeId: config.nodeId,
@@ -311,6 +322,15 @@ export class Broker {
     this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
       this.logManager.checkpointLogStartOffsets(),
     );
+    // connections.max.idle.ms, checked a few times per idle period (at most every 10 s).
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    if (maxIdle > 0) {
+      const sweep = this.connectionTime.setInterval(
+        () => this.closeIdleConnections(),
+        Math.max(10, Math.min(10_000, maxIdle / 4)),
+      );
+      this.stopIdleSweep = () => sweep.cancel();
+    }
   }
 
   /**
@@ -331,7 +351,8 @@ export class Broker {
     const address = socket.remoteAddress;
     const refused = this.connectionQuotas.tryAcquire(address);
     if (refused) {
-      this.log.info(`closing a connection from ${address} on ${endpoint.name}: over ${refused}`);
+      this.metrics.connectionsRefused++;
+      this.log.warn(`refusing a connection from ${address} on ${endpoint.name}: over ${refused}`);
       socket.destroy();
       return;
     }
@@ -339,6 +360,18 @@ export class Broker {
     const conn = new Connection(socket, this, endpoint.name, security);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;
+  }
+
+  /** Closes connections idle for longer than `connections.max.idle.ms` (Kafka's Selector does it each poll). */
+  private closeIdleConnections(): void {
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    const now = this.connectionTime.now();
+    for (const c of [...this.connections]) {
+      if (c.idleNow && now - c.lastActiveMs > maxIdle) {
+        this.log.debug(`closing ${c.remote}: idle for more than connections.max.idle.ms ${maxIdle}`);
+        c.close();
+      }
+    }
   }
 
   /** One request's work, with the topic registry and checkpoint writes it causes done once at its end. */
@@ -389,6 +422,7 @@ export class Broker {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.scheduler.shutdown();
+    this.stopIdleSweep();
     const serverClosed = Promise.all(
       this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
     );

@@ -18,6 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
+import { systemTime, type Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';
@@ -27,6 +28,7 @@ import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../pro
 import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
 
@@ -48,6 +50,13 @@ export interface ConnectionHost {
   /** Runs one request's work so that the metadata and checkpoint writes it causes happen once. */
   batchUpdates<T>(work: () => T): T;
   connectionClosed(conn: Connection): void;
+  /** Faults injected by a user's test (server/faults); none when absent. */
+  readonly faults?: FaultInjector;
+  /**
+   * The clock of connections.max.idle.ms: real time unless a test drives it, like waiting
+   * requests (a test that moves the broker's MockTime by days must not idle out live clients).
+   */
+  readonly connectionTime?: Time;
 }
 
 /** How a connection of a TLS or SASL listener authenticates. */
@@ -78,6 +87,9 @@ export class Connection {
   /** SASL listeners only: null on PLAINTEXT and SSL. */
   private readonly sasl: SaslAuthenticator | null;
   private authTimer: { cancel(): void } | null = null;
+  /** When bytes last came in or a response went out (connections.max.idle.ms), by `clock`. */
+  lastActiveMs: number;
+  private readonly clock: Time;
 
   constructor(
     private readonly socket: Socket,
@@ -87,6 +99,8 @@ export class Connection {
     private readonly security: ConnectionSecurity = {},
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clock = broker.connectionTime ?? systemTime;
+    this.lastActiveMs = this.clock.now();
     this.connectionContext = {
       ...broker.services,
       principal: security.principal ?? ANONYMOUS,
@@ -113,6 +127,11 @@ export class Connection {
     return this.closedFlag;
   }
 
+  /** No request being processed or queued: the connection may be closed as idle. */
+  get idleNow(): boolean {
+    return !this.processing && this.frames.length === 0 && this.buffered === 0;
+  }
+
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
@@ -126,6 +145,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
+    this.lastActiveMs = this.clock.now();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     const beforeAuth = this.sasl !== null && !this.sasl.authenticated;
@@ -209,6 +229,7 @@ export class Connection {
         }
         const out = await this.handleFrame(frame);
         if (out && !this.closedFlag) await this.write(out);
+        this.lastActiveMs = this.clock.now();
       } catch (err) {
         if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
         else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
@@ -293,7 +314,11 @@ export class Connection {
     let response: unknown;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
-      response = await this.broker.batchUpdates(() => handler.handle(ctx, request));
+      const serve = (req: unknown) =>
+        Promise.resolve(this.broker.batchUpdates(() => handler.handle(ctx, req as never)));
+      const faults = this.broker.faults;
+      const fault = faults?.has(apiKey) ? faults.take(apiKey, header.clientId, request) : undefined;
+      response = fault ? await faults!.apply(fault, request, serve) : await serve(request);
     } catch (err) {
       response = this.errorResponse(handler, err);
     }
@@ -308,8 +333,9 @@ export class Connection {
   }
 
   private errorResponse(handler: AnyHandler, err: unknown): unknown {
-    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
+    // A protocol violation found by the handler closes the connection (logged there as a warning).
     if (err instanceof ProtocolError) throw err;
+    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
     if (handler.response.fields.some((f) => f.name === 'errorCode')) {
       return { errorCode: errorOf(err).code };
     }
