@@ -417,6 +417,32 @@ export class Log {
     rebuildProducerState(this.producerStateManager, this.local.segments, leo, this.clock.now());
   }
 
+  // ---- for the log cleaner ------------------------------------------------------------------------
+
+  get isClosed(): boolean {
+    return this.local.isClosed;
+  }
+
+  /** The segments that may hold offsets in [from, to) (Kafka's logSegments(from, to)); every one without arguments. */
+  logSegments(from?: number, to?: number): LogSegment[] {
+    return this.local.segments.values(from, to);
+  }
+
+  /** Each active producer's last data offset (-1 when its last write was a marker) and epoch (Kafka's lastRecordsOfActiveProducers). */
+  lastRecordsOfActiveProducers(): { producerId: number; lastDataOffset: number; producerEpoch: number }[] {
+    return this.producerStateManager.activeProducers().map((e) => ({
+      producerId: e.producerId,
+      lastDataOffset: e.lastDataOffset,
+      producerEpoch: e.producerEpoch,
+    }));
+  }
+
+  /** Swaps cleaned segments in for the segments they were made from (see LocalLog.replaceSegments). */
+  replaceSegments(newSegments: readonly LogSegment[], oldSegments: readonly LogSegment[]): void {
+    if (this.local.isClosed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
+    this.local.replaceSegments(newSegments, oldSegments);
+  }
+
   // ---- flush and lifecycle -------------------------------------------------------------------------
 
   /** fsyncs the active segment; everything below the log end offset is then durable. */
