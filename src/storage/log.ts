@@ -27,7 +27,7 @@ import {
 } from '../protocol/record-batch.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LocalLog } from './local-log.js';
-import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
+import { type Clock, compacts, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
 import { LogLoader, openLeaderEpochCache } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import {
@@ -37,6 +37,7 @@ import {
   ProducerStateManager,
 } from './producer-state-manager.js';
 import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
+import { validateKeysForCompactedTopic } from './record-validation.js';
 import type { LogSegment } from './segment.js';
 import type { AbortedTxn } from './transaction-index.js';
 
@@ -236,6 +237,10 @@ export class Log {
     ) {
       throw new Error('appendAsLeader expects exactly one magic-2 batch');
     }
+    // Kafka's LogValidator: a compacted topic refuses records without a key (the only record-level check
+    // here, so only compacted topics decode what clients produce).
+    if (origin === 'client' && compacts(this.config))
+      validateKeysForCompactedTopic(batch, `${this.topic}-${this.partition}`);
     const now = this.clock.now();
     const baseOffset = this.logEndOffset;
     const producerId = readProducerId(batch, 0);

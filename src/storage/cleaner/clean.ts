@@ -74,6 +74,20 @@ export interface CleanTask {
   activeProducers: ActiveProducer[];
   /** The round's time: delete horizons are set from it and compared with it. */
   now: number;
+  /** `.log` bytes of the dirty range, to size the offset map no larger than it can need. */
+  cleanableBytes: number;
+}
+
+/** Smallest magic-2 record with a key (length, attributes, two deltas, a 1-byte key, a null value, no headers). */
+const MIN_KEYED_RECORD_BYTES = 7;
+
+/**
+ * Bytes of offset map a round can use: the dedupe buffer, but no more than every record of the dirty range
+ * could fill (so that a small log does not allocate the whole buffer, which stays the bound).
+ */
+export function offsetMapBytesFor(task: CleanTask, dedupeBufferBytes: number): number {
+  const maxKeys = Math.ceil(task.cleanableBytes / MIN_KEYED_RECORD_BYTES / 0.9) + 1;
+  return Math.min(dedupeBufferBytes, Math.max(64 * 1024, maxKeys * 24));
 }
 
 export interface CleanerStats {

@@ -1,9 +1,15 @@
 // The body of one cleaner thread (Kafka's CleanerThread): a worker thread that runs cleaning rounds
 // (clean.ts) sent by LogCleaner, one at a time, with its own offset map of
-// log.cleaner.dedupe.buffer.size / log.cleaner.threads bytes, allocated once. Reading and rewriting
+// at most log.cleaner.dedupe.buffer.size / log.cleaner.threads bytes (no more than the dirty range can fill). Reading and rewriting
 // segments happens here, off the event loop that serves requests; the swap stays with the log's owner.
 import { parentPort } from 'node:worker_threads';
-import { CleaningAbortedError, type CleanResult, type CleanTask, cleanLog } from './clean.js';
+import {
+  CleaningAbortedError,
+  type CleanResult,
+  type CleanTask,
+  cleanLog,
+  offsetMapBytesFor,
+} from './clean.js';
 import { SkimpyOffsetMap } from './offset-map.js';
 import { Throttler } from './throttler.js';
 
@@ -30,9 +36,11 @@ function sleepSync(ms: number): void {
 parentPort?.on('message', (req: CleanRequest) => {
   const port = parentPort!;
   try {
-    if (map === null || mapBytes !== req.dedupeBufferBytes) {
-      map = new SkimpyOffsetMap(req.dedupeBufferBytes);
-      mapBytes = req.dedupeBufferBytes;
+    const want = offsetMapBytesFor(req.task, req.dedupeBufferBytes);
+    if (map === null || mapBytes < want || mapBytes > req.dedupeBufferBytes) {
+      map = null; // let the old one go before the new one is allocated
+      map = new SkimpyOffsetMap(want);
+      mapBytes = want;
     }
     const flag = new Int32Array(req.abort);
     const throttler = new Throttler(req.ioMaxBytesPerSecond, Date.now, sleepSync);

@@ -25,6 +25,7 @@ import {
   type CleanResult,
   type CleanTask,
   cleanLog,
+  offsetMapBytesFor,
 } from './clean.js';
 import type { CleanReply, CleanRequest } from './cleaner-worker.js';
 import { SkimpyOffsetMap } from './offset-map.js';
@@ -158,6 +159,8 @@ export class LogCleaner {
   private readonly checkpointFile: string;
   private readonly checkpoints: Map<string, number>;
   private readonly inProgress = new Set<Log>();
+  /** The Log each checkpoint entry belongs to: a topic deleted and created again starts dirty. */
+  private readonly bound = new Map<string, Log>();
   private readonly threads: ThreadState[] = [];
   private stopped = true;
   /** shutdown() was called: rounds in flight stop. */
@@ -266,6 +269,9 @@ export class LogCleaner {
     let checkpointsChanged = false;
     for (const log of this.opts.logs()) {
       if (!compacts(log.config) || log.isClosed || this.inProgress.has(log)) continue;
+      const prev = this.bound.get(keyOf(log));
+      if (prev !== undefined && prev !== log) this.checkpoints.delete(keyOf(log));
+      this.bound.set(keyOf(log), log);
       this.maybeRollQuietSegment(log, now);
       const offsets = cleanableOffsets(log, this.checkpoints.get(keyOf(log)), now);
       if (offsets.forceUpdateCheckpoint) {
@@ -362,6 +368,7 @@ export class LogCleaner {
           : log.collectAbortedTransactions(segments[0]!.baseOffset, ltc.firstUncleanableOffset),
       activeProducers: log.lastRecordsOfActiveProducers(),
       now,
+      cleanableBytes: ltc.cleanableBytes,
     };
     return { task, sources };
   }
@@ -373,7 +380,8 @@ export class LogCleaner {
   /** Runs the round; null when it was aborted (its files are gone). */
   private async run(thread: ThreadState, task: CleanTask): Promise<CleanResult | null> {
     if (this.opts.useWorkers === false) {
-      thread.map ??= new SkimpyOffsetMap(this.dedupeBytesPerThread);
+      const want = offsetMapBytesFor(task, this.dedupeBytesPerThread);
+      if (thread.map === null || thread.map.slots * 24 < want) thread.map = new SkimpyOffsetMap(want);
       try {
         return cleanLog(task, thread.map, { aborted: () => this.closing });
       } catch (e) {
@@ -480,6 +488,7 @@ export class LogCleaner {
       const log = live.get(key);
       if (log === undefined) {
         this.checkpoints.delete(key);
+        this.bound.delete(key);
         continue;
       }
       entries.push({ topic: log.topic, partition: log.partition, offset });
