@@ -3,7 +3,7 @@
 // (`log.cleaner.dedupe.buffer.size` / `log.cleaner.threads`), whatever the size of the log being cleaned; a
 // cleaning round maps as many keys as fit below the load factor and cleans up to the last offset mapped.
 // As in Kafka, two keys with the same MD5 are one key (a 2^-128 chance the design accepts).
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 const HASH_SIZE = 16;
 const ENTRY_SIZE = HASH_SIZE + 8;
@@ -106,6 +106,9 @@ export class SkimpyOffsetMap {
   }
 }
 
+// crypto.hash (one call, no Hash object) where the runtime has it (Node >= 20.12).
+const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+
 function md5(key: Uint8Array): Buffer {
-  return createHash('md5').update(key).digest();
+  return oneShot ? oneShot('md5', key, 'buffer') : crypto.createHash('md5').update(key).digest();
 }
