@@ -67,8 +67,7 @@ start_worker() {
 
 # Waits until output.txt equals input.txt (line for line, in order).
 wait_copied() {
-  local i
-  for i in $(seq 1 90); do
+  for _ in $(seq 1 90); do
     if [ -f "$WORK/output.txt" ] && cmp -s "$WORK/input.txt" "$WORK/output.txt"; then return 0; fi
     sleep 1
   done
