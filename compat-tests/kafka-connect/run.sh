@@ -27,8 +27,7 @@ WORKER_PID=""
 stop_worker() {
   [ -n "$WORKER_PID" ] || return 0
   kill -TERM "$WORKER_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 1 300); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 1 300); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.1; done
   kill -KILL "$WORKER_PID" 2>/dev/null || true
   WORKER_PID=""
 }
@@ -56,8 +55,7 @@ start_worker() {
   java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/lib/*" org.apache.kafka.connect.cli.ConnectDistributed \
     "$WORK/worker.properties" >>"$COMPAT_OUT/$PEER.worker.log" 2>&1 &
   WORKER_PID=$!
-  local i
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     if curl -fsS "$REST/connectors" >/dev/null 2>&1; then return 0; fi
     kill -0 "$WORKER_PID" 2>/dev/null || { echo "worker exited:"; tail -20 "$COMPAT_OUT/$PEER.worker.log"; return 1; }
     sleep 1
