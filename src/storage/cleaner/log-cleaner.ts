@@ -342,20 +342,19 @@ export class LogCleaner {
     const segments = log.logSegments(0, ltc.firstUncleanableOffset).filter((s) => s !== log.activeSegment);
     const sources = new Map(segments.map((s) => [s.baseOffset, s]));
     const all = log.logSegments();
+    const nextBase = new Map<LogSegment, number>();
+    for (let i = 0; i < all.length; i++) nextBase.set(all[i]!, all[i + 1]?.baseOffset ?? log.logEndOffset);
     const task: CleanTask = {
       dir: log.dir,
       name: keyOf(log),
-      segments: segments.map((s) => {
-        const idx = all.indexOf(s);
-        return {
-          baseOffset: s.baseOffset,
-          size: s.size,
-          nextBaseOffset: all[idx + 1]?.baseOffset ?? log.logEndOffset,
-          offsetIndexBytes: s.offsetIndex.entries * 8,
-          timeIndexBytes: s.timeIndex.entries * 12,
-          lastModified: s.lastModified,
-        };
-      }),
+      segments: segments.map((s) => ({
+        baseOffset: s.baseOffset,
+        size: s.size,
+        nextBaseOffset: nextBase.get(s)!,
+        offsetIndexBytes: fileSize(s.offsetIndex.file),
+        timeIndexBytes: fileSize(s.timeIndex.file),
+        lastModified: s.lastModified,
+      })),
       firstDirtyOffset: ltc.firstDirtyOffset,
       firstUncleanableOffset: ltc.firstUncleanableOffset,
       segmentBytes: log.config.segmentBytes,
@@ -525,6 +524,15 @@ export class LogCleaner {
   /** DeadThreadCount. */
   get deadThreadCount(): number {
     return this.threads.filter((t) => t.failed).length;
+  }
+}
+
+/** Bytes of a file (an inactive segment's index: all of its entries are written), 0 when missing. */
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 
