@@ -88,7 +88,6 @@ describe('compaction over TCP', () => {
       /failed the validation/, // kafkajs' text for INVALID_RECORD
     );
     const log = tb.broker.logManager.getLog('kv', 0)!;
-    const sizeBefore = log.size;
     // segment.ms rolls the quiet topic; the cleaner then compacts everything.
     await until(
       () => tb.broker.logCleaner.checkpointOf(log) === 20_000,
@@ -101,7 +100,9 @@ describe('compaction over TCP', () => {
       expect(records[i]!.offset).toBeGreaterThan(records[i - 1]!.offset);
     expect(new Map(records.map((r) => [r.key, r.value]))).toEqual(expected);
     expect(records.at(-1)!.offset).toBe(19_999);
-    expect(log.size).toBeLessThan(sizeBefore / 20);
+    // 20,000 records of ~40 bytes were produced (the cleaner may have started on rolled segments while
+    // they came in): what is left is about the 100 latest.
+    expect(log.size).toBeLessThan(8 * 1024);
 
     // Past delete.retention.ms, new writes make the log dirty; the next round drops the tombstones.
     await new Promise((r) => setTimeout(r, 1100));
@@ -123,7 +124,7 @@ describe('compaction over TCP', () => {
         .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),
     );
     expect(metrics.get('kbroker_log_logcleaner_bytes_read_total')).toBe(tb.broker.logCleaner.bytesCleaned);
-    expect(metrics.get('kbroker_log_logcleaner_bytes_read_total')).toBeGreaterThan(sizeBefore);
+    expect(metrics.get('kbroker_log_logcleaner_bytes_read_total')).toBeGreaterThan(8 * 1024);
     expect(metrics.get('kafka_log_logcleaner_max_buffer_utilization_percent')).toBeGreaterThan(0);
     expect(metrics.get('kafka_log_logcleaner_cleaner_recopy_percent')).toBeLessThan(100);
     expect(metrics.get('kafka_log_logcleaner_deadthreadcount')).toBe(0);

@@ -169,9 +169,11 @@ export function cleanLog(task: CleanTask, map: SkimpyOffsetMap, hooks: CleanHook
   const out: CleanedGroup[] = [];
   try {
     for (const group of groups) {
+      // Only a cleaner writes `.cleaned` files, one round per log at a time: one left here by a round that
+      // died (a worker thread that crashed) is garbage.
+      removeCleanedFiles(task.dir, group[0]!.baseOffset);
       const cleaned = LogSegment.open(task.dir, group[0]!.baseOffset, task.now, 0, CLEANED_FILE_SUFFIX);
       written.push(cleaned);
-      if (cleaned.size !== 0) throw new CleaningAbortedError(`${cleaned.logFile} already exists`);
       txn.cleanedIndex = cleaned.txnIndex;
       for (const seg of group) {
         txn.addAbortedTransactions(
@@ -200,6 +202,13 @@ export function cleanLog(task: CleanTask, map: SkimpyOffsetMap, hooks: CleanHook
   stats.bufferUtilization = map.utilization;
   stats.endMs = clock();
   return { endOffset, groups: out, stats };
+}
+
+/** Removes the `.cleaned` files of the segment at baseOffset. */
+export function removeCleanedFiles(dir: string, baseOffset: number): void {
+  const prefix = path.join(dir, String(baseOffset).padStart(20, '0'));
+  for (const s of ['.log', '.index', '.timeindex', '.txnindex'])
+    fs.rmSync(prefix + s + CLEANED_FILE_SUFFIX, { force: true });
 }
 
 /** Kafka's groupSegmentsBySize: consecutive segments whose `.log` and index bytes fit one segment. */

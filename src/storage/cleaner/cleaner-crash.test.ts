@@ -1,7 +1,7 @@
 // kill -9 in the middle of the cleaner's swap, 20 times over one log: after each, the log loads with
 // every key's latest record, no offset twice, values where they belong, valid indexes and no
 // `.cleaned` / `.swap` file left (LogLoader completed or rolled back the swap).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,21 +58,40 @@ function verify(dir: string): number {
   }
 }
 
+/** Runs the child without blocking this thread (vitest's worker must keep answering). */
+function runChild(args: string[]): Promise<{ code: number | null; signal: string | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`child hung: ${output}`));
+    }, 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output });
+    });
+  });
+}
+
 describe('cleaner swap under kill -9', () => {
-  it('recovers a consistent log after 20 kills at different steps of the swap', () => {
+  it('recovers a consistent log after 20 kills at different steps of the swap', async () => {
     const dir = tmpDir();
     let killed = 0;
     let lastLeo = 0;
     try {
       for (let i = 0; i < 20; i++) {
         const killAt = 1 + ((i * 13) % 97);
-        const res = spawnSync(process.execPath, ['--import', 'tsx', CHILD, dir, String(killAt), '300'], {
-          cwd: root,
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        const res = await runChild(['--import', 'tsx', CHILD, dir, String(killAt), '300']);
         if (res.signal === 'SIGKILL') killed++;
-        else throw new Error(`child ended without a kill: ${res.status} ${res.stdout} ${res.stderr}`);
+        else throw new Error(`child ended without a kill: ${res.code} ${res.output}`);
         const leo = verify(dir);
         expect(leo).toBeGreaterThan(lastLeo);
         lastLeo = leo;

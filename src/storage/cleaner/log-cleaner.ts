@@ -26,6 +26,7 @@ import {
   type CleanTask,
   cleanLog,
   offsetMapBytesFor,
+  removeCleanedFiles,
 } from './clean.js';
 import type { CleanReply, CleanRequest } from './cleaner-worker.js';
 import { SkimpyOffsetMap } from './offset-map.js';
@@ -298,7 +299,9 @@ export class LogCleaner {
   private maybeRollQuietSegment(log: Log, now: number): void {
     const active = log.activeSegment;
     if (active.size === 0) return;
-    if (active.timeWaitedForRoll(now, now) > log.config.segmentMs - active.rollJitterMs) log.roll();
+    const limit = log.config.segmentMs - active.rollJitterMs;
+    // Also by the segment's own age: records with old timestamps must not make it roll every pass.
+    if (active.timeWaitedForRoll(now, now) > limit && now - active.created > limit) log.roll();
   }
 
   /** One round on thread slot `i`: picks a log, cleans it, swaps. Returns whether a log was cleaned. */
@@ -534,11 +537,4 @@ function fileSize(file: string): number {
   } catch {
     return 0;
   }
-}
-
-/** Removes the `.cleaned` files of one group (a round whose swap was refused). */
-function removeCleanedFiles(dir: string, baseOffset: number): void {
-  const prefix = path.join(dir, String(baseOffset).padStart(20, '0'));
-  for (const s of ['.log', '.index', '.timeindex', '.txnindex'])
-    fs.rmSync(prefix + s + CLEANED_FILE_SUFFIX, { force: true });
 }
