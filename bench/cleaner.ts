@@ -29,7 +29,8 @@ function fill(dir: string): Log {
     ...defaultLogConfig,
     cleanupPolicy: ['compact'],
     segmentBytes: 16 * 1024 * 1024,
-    fileDeleteDelayMs: 0,
+    // The broker's default: replaced segments are deleted later, off the swap.
+    fileDeleteDelayMs: 60_000,
   });
   const value = 'v'.repeat(100);
   let n = 0;
