@@ -159,7 +159,10 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
           baseOffset: r.baseOffset,
           logAppendTimeMs: r.logAppendTime,
           logStartOffset: r.logStartOffset,
-          recordErrors: [],
+          recordErrors: (r.recordErrors ?? []).map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
           errorMessage: r.errorMessage,
         };
       }),

@@ -26,6 +26,7 @@ import { ReplicaManager } from '../replication/replica-manager.js';
 import { type Authorizer, allowAll } from '../security/authorizer.js';
 import { FileSecurityStore, type SecurityStore } from '../security/security-store.js';
 import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/standard-authorizer.js';
+import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
@@ -61,6 +62,7 @@ export class Broker {
   /** Periodic background work: retention, flushes, checkpoints, expiry. */
   readonly scheduler: Scheduler;
   readonly logManager: LogManager;
+  readonly logCleaner: LogCleaner;
   readonly replicaManager: ReplicaManager;
   /** The cluster metadata's write side, over `<data dir>/__cluster_metadata/`. */
   readonly controller: LocalController;
@@ -129,6 +131,19 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+      log: this.log,
+    });
+    // Compaction (Kafka's LogCleaner, created by its LogManager): started with the listener.
+    const cleanerThreads = config.int('log.cleaner.threads');
+    this.logCleaner = new LogCleaner({
+      dataDir: this.logManager.dataDir,
+      logs: () => this.logManager.allLogs(),
+      time: this.time,
+      enable: config.bool('log.cleaner.enable') && cleanerThreads > 0,
+      threads: Math.max(1, cleanerThreads),
+      dedupeBufferSize: Math.min(config.int('log.cleaner.dedupe.buffer.size'), 2 ** 31 - 1),
+      ioMaxBytesPerSecond: config.int('log.cleaner.io.max.bytes.per.second'),
+      backoffMs: config.int('log.cleaner.backoff.ms'),
       log: this.log,
     });
     this.replicaManager = new ReplicaManager({
@@ -305,6 +320,7 @@ export class Broker {
         port,
       });
     }
+    this.logCleaner.startup();
     this.schedule('log.retention.check.interval.ms', () => {
       this.replicaManager
         .applyRetention()
@@ -434,6 +450,7 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
+    await this.logCleaner.shutdown();
     this.controller.close();
     this.logManager.close();
   }
