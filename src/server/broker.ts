@@ -5,7 +5,6 @@
  */
 
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
@@ -24,7 +23,7 @@ import type { MetadataView } from '../metadata/metadata-view.js';
 import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type Authorizer, allowAll } from '../security/authorizer.js';
-import { FileSecurityStore, type SecurityStore } from '../security/security-store.js';
+import type { SecurityStore } from '../security/security-store.js';
 import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/standard-authorizer.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -32,6 +31,7 @@ import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
+import { MetadataSecurityStore } from './metadata-security-store.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -161,7 +161,8 @@ export class Broker {
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
     );
-    this.securityStore = new FileSecurityStore(join(this.logManager.dataDir, 'kbroker-security.json'));
+    // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
+    this.securityStore = new MetadataSecurityStore(this.controller);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
