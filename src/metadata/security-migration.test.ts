@@ -5,10 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { BrokerConfig } from '../config/broker-config.js';
 import { KafkaError } from '../protocol/kafka-error.js';
+import { credentialFromPassword } from '../security/sasl/scram.js';
+import { STANDARD_AUTHORIZER_CLASS } from '../security/standard-authorizer.js';
 import { tmpDir } from '../storage/test-helpers.js';
+import { startTestBroker } from '../test-support/broker.js';
 import { type LocalController, MAX_RECORDS_PER_USER_OP, openLocalController } from './controller.js';
 import { MetadataError } from './image.js';
 import type { AccessControlEntryRecord } from './records.js';
@@ -162,5 +166,79 @@ describe('migration of kbroker-security.json', () => {
     fs.writeFileSync(path.join(dir, LEGACY_SECURITY_FILE), JSON.stringify({ ...legacyFile, version: 2 }));
     expect(() => open(dir)).toThrow(/unknown version 2/);
     expect(fs.existsSync(path.join(dir, LEGACY_SECURITY_FILE))).toBe(true);
+  });
+
+  it('a broker started on such a directory authenticates the SCRAM user and enforces the ACLs (kafkajs)', async () => {
+    const dir = tmpDir();
+    const c = credentialFromPassword('SCRAM-SHA-256', 'alice-secret', 4096);
+    const aclOf = (id: string, resourceType: number, resourceName: string, operation: number) => ({
+      id,
+      resourceType,
+      resourceName,
+      patternType: 3,
+      principal: 'User:alice',
+      host: '*',
+      operation,
+      permissionType: 3,
+    });
+    fs.writeFileSync(
+      path.join(dir, LEGACY_SECURITY_FILE),
+      JSON.stringify({
+        version: 1,
+        scram: [
+          {
+            name: 'alice',
+            mechanism: 1,
+            salt: c.salt.toString('base64'),
+            storedKey: c.storedKey.toString('base64'),
+            serverKey: c.serverKey.toString('base64'),
+            iterations: c.iterations,
+          },
+        ],
+        // ALL on the cluster; DESCRIBE on topic "orders" only.
+        acls: [
+          aclOf('AAAAAAAAAAAAAAAAAAAAAQ', 4, 'kafka-cluster', 2),
+          aclOf('AAAAAAAAAAAAAAAAAAAAAg', 2, 'orders', 8),
+        ],
+      }),
+    );
+    const config = {
+      listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-256',
+      'authorizer.class.name': STANDARD_AUTHORIZER_CLASS,
+      'super.users': 'User:ANONYMOUS',
+      'connection.failed.authentication.delay.ms': '0',
+    };
+    const tb = await startTestBroker(config, dir);
+    try {
+      expect(fs.existsSync(path.join(dir, LEGACY_SECURITY_FILE))).toBe(false);
+      const admin = new Kafka({
+        clientId: 'migration-test',
+        brokers: [`127.0.0.1:${tb.broker.listenerPort('SASL_PLAINTEXT')!}`],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        sasl: { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' },
+      }).admin();
+      await admin.connect();
+      try {
+        tb.broker.controller.createTopic('payments', 1);
+        await admin.createTopics({ topics: [{ topic: 'orders' }] });
+        const { topics } = await admin.fetchTopicMetadata({ topics: [] });
+        // DESCRIBE on "orders" only: "payments" is not shown to alice.
+        expect(topics.map((t) => t.name)).toEqual(['orders']);
+        await expect(admin.fetchTopicMetadata({ topics: ['payments'] })).rejects.toThrow(/authoriz/i);
+        const described = await admin.describeAcls({
+          resourceType: 1,
+          resourcePatternType: 1,
+          operation: 1,
+          permissionType: 1,
+        });
+        expect(described.resources.map((r) => r.resourceName).sort()).toEqual(['kafka-cluster', 'orders']);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      await tb.close();
+    }
   });
 });

@@ -68,7 +68,7 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
-  /** SCRAM credentials and ACLs (kbroker-security.json in the log dir). */
+  /** SCRAM credentials and ACLs: the metadata image's, written through the controller. */
   readonly securityStore: SecurityStore;
   /** One server per entry of `listeners`, in order. */
   private readonly listenerServers: ListenerServer[];
