@@ -2,12 +2,14 @@
  * AlterUserScramCredentials (key 51), v0 flexible (`kafka-configs --alter --add-config
  * 'SCRAM-SHA-256=[password=…]' --entity-type users`). Needs ALTER on the cluster. The client sends
  * the salt and salted password; the broker keeps Kafka's form — salt, iterations, StoredKey,
- * ServerKey — as UserScramCredentialRecords, never the password. Kafka's ScramControlManager
+ * ServerKey — as UserScramCredentialRecords in the metadata log (through the controller), never
+ * the password. Kafka's ScramControlManager
  * checks: a user altered twice in one request DUPLICATE_RESOURCE, an empty user name or too few
  * (< 4096) / too many (> 16384) iterations UNACCEPTABLE_CREDENTIAL, an unknown mechanism
  * UNSUPPORTED_SASL_MECHANISM, deleting a credential that does not exist RESOURCE_NOT_FOUND. The
  * accepted changes are applied together.
  */
+import type { ScramChangeRecord } from '../metadata/security-image.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   AlterUserScramCredentialsRequest,
@@ -21,7 +23,6 @@ import {
   SCRAM_MECHANISMS,
   scramMechanismByType,
 } from '../security/sasl/scram.js';
-import type { SecurityRecord } from '../security/security-store.js';
 import { authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
 
@@ -104,12 +105,9 @@ export const alterUserScramCredentialsHandler = defineHandler<
       if (invalid) errors.set(u.name, invalid);
       else upsertions.set(u.name, u);
     }
-    const records: SecurityRecord[] = [];
+    const records: ScramChangeRecord[] = [];
     for (const d of deletions.values()) {
-      records.push({
-        type: 'RemoveUserScramCredentialRecord',
-        data: { name: d.name, mechanism: d.mechanism },
-      });
+      records.push({ type: 'RemoveUserScramCredentialRecord', name: d.name, mechanism: d.mechanism });
     }
     for (const u of upsertions.values()) {
       const c = credentialFromSaltedPassword(
@@ -120,10 +118,16 @@ export const alterUserScramCredentialsHandler = defineHandler<
       );
       records.push({
         type: 'UserScramCredentialRecord',
-        data: { name: u.name, mechanism: u.mechanism, ...c },
+        name: u.name,
+        mechanism: u.mechanism,
+        salt: c.salt.toString('base64'),
+        storedKey: c.storedKey.toString('base64'),
+        serverKey: c.serverKey.toString('base64'),
+        iterations: c.iterations,
       });
     }
-    if (records.length > 0) store.apply(records);
+    // Written to the metadata log as one batch; SASL/SCRAM follows the image it leaves.
+    if (records.length > 0) ctx.controller.alterUserScramCredentials(records);
     return {
       throttleTimeMs: 0,
       results: [

@@ -27,6 +27,8 @@ import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
 import { legacyMetadataRecords, removeLegacyMetadataFiles } from './migration.js';
 import { buildPartitionChange, NO_LEADER } from './partition-change.js';
 import type { BrokerEndpointRecord, MetadataRecord } from './records.js';
+import type { AclChangeRecord, ScramChangeRecord } from './security-image.js';
+import { legacySecurityRecords, removeLegacySecurityFile } from './security-migration.js';
 
 /** An expected failure of one topic or resource: Kafka's error code and message. */
 export interface ApiError {
@@ -121,7 +123,7 @@ export interface IncrementalConfigResourceAlter {
   readonly configs: readonly { name: string; configOperation: number; value: string | null }[];
 }
 
-export interface Controller {
+export interface Controller extends SecurityController {
   /** CreateTopics: each topic checked and (unless validateOnly) created; one result per distinct name. */
   createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): CreateTopicResult[];
   /** Creates one topic (coordinators, the console, the embedding API); throws if it is refused. */
@@ -183,6 +185,18 @@ export interface Controller {
     topic: string;
     partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
   }[];
+}
+
+/**
+ * The security part of the controller (Kafka's ScramControlManager and AclControlManager): the
+ * changes an AlterUserScramCredentials, CreateAcls or DeleteAcls accepted, written to the metadata
+ * log as one batch. Each is checked against the image (a credential removed must exist, an ACL id
+ * is new when added and known when removed); a request of more than MAX_RECORDS_PER_USER_OP
+ * records is refused whole (POLICY_VIOLATION), as Kafka bounds one request's records.
+ */
+export interface SecurityController {
+  alterUserScramCredentials(changes: readonly ScramChangeRecord[]): void;
+  alterAcls(changes: readonly AclChangeRecord[]): void;
 }
 
 /** Told every change after it is durable: the new image and what changed. */
@@ -1062,6 +1076,41 @@ export class LocalController implements Controller {
       return this.replaceConfigs(type, res.resourceName, current, configs);
     });
   }
+
+  // --- security: SCRAM credentials and ACLs (Kafka's ScramControlManager, AclControlManager) ---
+
+  alterUserScramCredentials(changes: readonly ScramChangeRecord[]): void {
+    this.commitChecked(changes);
+  }
+
+  alterAcls(changes: readonly AclChangeRecord[]): void {
+    this.commitChecked(changes);
+  }
+
+  /** Records checked against the image (a MetadataError changes nothing), then committed as one batch. */
+  private commitChecked(records: readonly MetadataRecord[]): void {
+    const batch = new RecordBatch(this.current);
+    batch.reserve(records.length);
+    batch.add(records);
+    this.commit(batch.records);
+  }
+
+  /**
+   * First start after the security file-store: what `kbroker-security.json` holds that the image
+   * does not is written to the metadata log, then the file goes (again next start if a crash
+   * came in between: what is in the image already is not written twice).
+   */
+  migrateLegacySecurity(dataDir: string): number {
+    const records = legacySecurityRecords(dataDir, this.current.security);
+    this.commit(records);
+    removeLegacySecurityFile(dataDir);
+    if (records.length > 0) {
+      this.options.logger?.info(
+        `migrated ${records.length} SCRAM credential and ACL record(s) into the metadata log`,
+      );
+    }
+    return records.length;
+  }
 }
 
 /**
@@ -1101,7 +1150,7 @@ export function openLocalController(o: OpenLocalControllerOptions): LocalControl
   if (loaded.truncatedBytes > 0) {
     o.logger?.warn(`metadata log: cut ${loaded.truncatedBytes} byte(s) of a torn or corrupt tail`);
   }
-  return new LocalController({
+  const controller = new LocalController({
     nodeId: o.nodeId,
     config: o.config,
     log,
@@ -1109,4 +1158,6 @@ export function openLocalController(o: OpenLocalControllerOptions): LocalControl
     ...(o.random ? { random: o.random } : {}),
     ...(o.logger ? { logger: o.logger } : {}),
   });
+  controller.migrateLegacySecurity(o.dataDir);
+  return controller;
 }

@@ -1,7 +1,8 @@
 /**
  * One immutable image of the cluster metadata (Kafka's MetadataImage): brokers (id, rack,
  * listeners, fenced), topics (id, name, configs), partitions (leader, leader epoch, partition
- * epoch, replicas, ISR) and the dynamic broker configs. `apply(records)` returns the next image and
+ * epoch, replicas, ISR), the dynamic broker configs, and SCRAM credentials and ACLs
+ * (security-image.ts). `apply(records)` returns the next image and
  * the delta between the two (Kafka's MetadataDelta), which is what a broker acts on: become leader
  * or follower, delete a topic's logs, tell the coordinators.
  *
@@ -16,6 +17,7 @@ import type {
   PartitionRecord,
   RegisterBrokerRecord,
 } from './records.js';
+import { type SecurityDelta, SecurityImage, type SecurityRecord } from './security-image.js';
 
 /** A registered broker: its last RegisterBrokerRecord, with `fenced` as later changes left it. */
 export type BrokerRegistration = Omit<RegisterBrokerRecord, 'type'>;
@@ -54,6 +56,8 @@ export interface MetadataDelta {
   /** Resources whose configs changed: topic names, broker ids ("" = cluster default). */
   readonly changedConfigs: readonly { resourceType: ConfigResourceType; resourceName: string }[];
   readonly changedBrokers: readonly number[];
+  /** SCRAM credentials and ACLs that changed. */
+  readonly security: SecurityDelta;
 }
 
 /** Records that do not fit the image they are applied to: a controller bug, never client input. */
@@ -64,7 +68,14 @@ export class MetadataError extends Error {
 const freezeRecord = (r: Record<string, string>): Readonly<Record<string, string>> => Object.freeze({ ...r });
 
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(0, new Map(), new Map(), new Map(), new Map());
+  static readonly EMPTY = new MetadataImage(
+    0,
+    new Map(),
+    new Map(),
+    new Map(),
+    new Map(),
+    SecurityImage.EMPTY,
+  );
 
   private constructor(
     /** Records applied to reach this image. */
@@ -74,6 +85,8 @@ export class MetadataImage {
     private readonly topicsById: ReadonlyMap<string, TopicImage>,
     /** Dynamic broker configs by resource name: "" for the cluster default, else the broker id. */
     readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>,
+    /** SCRAM credentials and ACLs (Kafka's ScramImage and AclsImage). */
+    readonly security: SecurityImage,
   ) {}
 
   topics(): TopicImage[] {
@@ -99,7 +112,7 @@ export class MetadataImage {
 
   /**
    * The records that rebuild this image from EMPTY (a snapshot's content): brokers, then each topic
-   * with its partitions and configs, then the broker configs.
+   * with its partitions and configs, then the broker configs, then credentials and ACLs.
    */
   toRecords(): MetadataRecord[] {
     const out: MetadataRecord[] = [];
@@ -116,6 +129,7 @@ export class MetadataImage {
         out.push({ type: 'ConfigRecord', resourceType: 'BROKER', resourceName, name, value });
       }
     }
+    out.push(...this.security.toRecords());
     return out;
   }
 
@@ -137,6 +151,7 @@ export class MetadataImage {
     const previousPartitions = new Map<string, PartitionState | undefined>();
     const changedConfigs = new Map<string, { resourceType: ConfigResourceType; resourceName: string }>();
     const changedBrokers = new Set<number>();
+    const securityRecords: SecurityRecord[] = [];
 
     const topicOf = (topicId: string, what: string): TopicImage => {
       const t = byId.get(topicId);
@@ -245,6 +260,12 @@ export class MetadataImage {
           changedConfigs.delete(`TOPIC:${t.name}`);
           break;
         }
+        case 'UserScramCredentialRecord':
+        case 'RemoveUserScramCredentialRecord':
+        case 'AccessControlEntryRecord':
+        case 'RemoveAccessControlEntryRecord':
+          securityRecords.push(r);
+          break;
         default: {
           const unknown: never = r;
           throw new MetadataError(`unknown metadata record ${JSON.stringify(unknown)}`);
@@ -260,7 +281,8 @@ export class MetadataImage {
       const partition = topic.partitions[Number(key.slice(sep + 1))]!;
       changedPartitions.push({ topic, partition, previous });
     }
-    const image = new MetadataImage(nextOffset, brokers, byName, byId, brokerConfigs);
+    const security = this.security.apply(securityRecords, (m) => new MetadataError(m));
+    const image = new MetadataImage(nextOffset, brokers, byName, byId, brokerConfigs, security.image);
     return {
       image,
       delta: {
@@ -269,6 +291,7 @@ export class MetadataImage {
         changedPartitions,
         changedConfigs: [...changedConfigs.values()],
         changedBrokers: [...changedBrokers],
+        security: security.delta,
       },
     };
   }

@@ -2,7 +2,7 @@
  * The changes a controller makes to the cluster metadata, named after Kafka's KRaft metadata
  * records (`metadata/src/main/resources/common/metadata/*.json`): a broker registers, a topic and
  * its partitions are created, a partition's leader or ISR changes, a config is set, a topic is
- * removed. The metadata image (image.ts) is what replaying them in order gives; the controller
+ * removed, a SCRAM credential or an ACL is added or removed. The metadata image (image.ts) is what replaying them in order gives; the controller
  * persists them (a local log in one process, etcd across processes) and every broker applies
  * them.
  */
@@ -86,7 +86,50 @@ export interface RemoveTopicRecord {
   readonly topicId: string;
 }
 
+/**
+ * A user's SCRAM credential for one mechanism, as Kafka keeps it: salt, iterations, StoredKey and
+ * ServerKey — never the password. Bytes are base64 (the metadata log is JSON).
+ */
+export interface UserScramCredentialRecord {
+  readonly type: 'UserScramCredentialRecord';
+  readonly name: string;
+  /** 1 = SCRAM-SHA-256, 2 = SCRAM-SHA-512 (Kafka's ScramMechanism type). */
+  readonly mechanism: number;
+  readonly salt: string;
+  readonly storedKey: string;
+  readonly serverKey: string;
+  readonly iterations: number;
+}
+
+export interface RemoveUserScramCredentialRecord {
+  readonly type: 'RemoveUserScramCredentialRecord';
+  readonly name: string;
+  readonly mechanism: number;
+}
+
+/** One ACL (Kafka's AclBinding with codes as on the wire) and its id, a Kafka Uuid in base64url. */
+export interface AccessControlEntryRecord {
+  readonly type: 'AccessControlEntryRecord';
+  readonly id: string;
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly patternType: number;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: number;
+  readonly permissionType: number;
+}
+
+export interface RemoveAccessControlEntryRecord {
+  readonly type: 'RemoveAccessControlEntryRecord';
+  readonly id: string;
+}
+
 export type MetadataRecord =
+  | UserScramCredentialRecord
+  | RemoveUserScramCredentialRecord
+  | AccessControlEntryRecord
+  | RemoveAccessControlEntryRecord
   | RegisterBrokerRecord
   | UnregisterBrokerRecord
   | BrokerRegistrationChangeRecord

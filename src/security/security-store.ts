@@ -1,12 +1,11 @@
 /**
- * The persisted security state: SCRAM credentials and ACLs, as Kafka keeps them in the metadata
- * log (UserScramCredentialRecord / RemoveUserScramCredentialRecord, AccessControlEntryRecord /
- * RemoveAccessControlEntryRecord). `SecurityStore` takes those records and holds the state they
- * build; `FileSecurityStore` keeps that state in one JSON file written atomically after every
- * batch, until the metadata log holds these records.
+ * What the security layer needs of the persisted security state: SCRAM credentials and ACLs, as
+ * Kafka keeps them in the metadata log (UserScramCredentialRecord / RemoveUserScramCredentialRecord,
+ * AccessControlEntryRecord / RemoveAccessControlEntryRecord). The broker's `SecurityStore` is the
+ * metadata image (src/server/metadata-security-store.ts): it reads the image's credentials and
+ * ACLs, writes records through the controller, and tells its listeners when a change is applied.
+ * `MemorySecurityStore` holds the same state in memory (unit tests of the authorizer).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../common/atomic-file.js';
 import type { AclBinding } from './acl.js';
 
 export interface UserScramCredentialRecord {
@@ -52,10 +51,10 @@ export interface SecurityStore {
 
 const scramKey = (name: string, mechanism: number) => `${mechanism}:${name}`;
 
-/** The state the records build, in memory. */
+/** The state the records build, in memory only. */
 export class MemorySecurityStore implements SecurityStore {
-  protected scram = new Map<string, UserScramCredentialRecord>();
-  protected aclById = new Map<string, AccessControlEntryRecord>();
+  private scram = new Map<string, UserScramCredentialRecord>();
+  private aclById = new Map<string, AccessControlEntryRecord>();
   private readonly listeners: (() => void)[] = [];
 
   scramCredential(name: string, mechanism: number): UserScramCredentialRecord | undefined {
@@ -74,7 +73,6 @@ export class MemorySecurityStore implements SecurityStore {
     const scram = new Map(this.scram);
     const acls = new Map(this.aclById);
     for (const r of records) replay(scram, acls, r);
-    this.persist(scram, acls);
     this.scram = scram;
     this.aclById = acls;
     for (const l of this.listeners) l();
@@ -83,12 +81,6 @@ export class MemorySecurityStore implements SecurityStore {
   onChange(listener: () => void): void {
     this.listeners.push(listener);
   }
-
-  /** Saves the new state before it replaces the old; a throw leaves the old one. */
-  protected persist(
-    _scram: Map<string, UserScramCredentialRecord>,
-    _acls: Map<string, AccessControlEntryRecord>,
-  ): void {}
 }
 
 function replay(
@@ -109,58 +101,5 @@ function replay(
     case 'RemoveAccessControlEntryRecord':
       acls.delete(r.data.id);
       break;
-  }
-}
-
-interface FileForm {
-  version: 1;
-  scram: {
-    name: string;
-    mechanism: number;
-    salt: string;
-    storedKey: string;
-    serverKey: string;
-    iterations: number;
-  }[];
-  acls: AccessControlEntryRecord[];
-}
-
-/** The state in `<file>` (JSON; salts and keys in base64), replaced atomically after each batch. */
-export class FileSecurityStore extends MemorySecurityStore {
-  constructor(private readonly file: string) {
-    super();
-    if (!existsSync(file)) return;
-    const form = JSON.parse(readFileSync(file, 'utf8')) as FileForm;
-    if (form.version !== 1) throw new Error(`${file}: unknown version ${String(form.version)}`);
-    for (const s of form.scram) {
-      this.scram.set(scramKey(s.name, s.mechanism), {
-        name: s.name,
-        mechanism: s.mechanism,
-        salt: Buffer.from(s.salt, 'base64'),
-        storedKey: Buffer.from(s.storedKey, 'base64'),
-        serverKey: Buffer.from(s.serverKey, 'base64'),
-        iterations: s.iterations,
-      });
-    }
-    for (const a of form.acls) this.aclById.set(a.id, a);
-  }
-
-  protected override persist(
-    scram: Map<string, UserScramCredentialRecord>,
-    acls: Map<string, AccessControlEntryRecord>,
-  ): void {
-    const form: FileForm = {
-      version: 1,
-      scram: [...scram.values()].map((s) => ({
-        name: s.name,
-        mechanism: s.mechanism,
-        salt: s.salt.toString('base64'),
-        storedKey: s.storedKey.toString('base64'),
-        serverKey: s.serverKey.toString('base64'),
-        iterations: s.iterations,
-      })),
-      acls: [...acls.values()],
-    };
-    writeFileAtomic(this.file, `${JSON.stringify(form, null, 1)}\n`);
   }
 }

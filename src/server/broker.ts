@@ -5,7 +5,6 @@
  */
 
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
 import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
@@ -24,7 +23,7 @@ import type { MetadataView } from '../metadata/metadata-view.js';
 import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type Authorizer, allowAll } from '../security/authorizer.js';
-import { FileSecurityStore, type SecurityStore } from '../security/security-store.js';
+import type { SecurityStore } from '../security/security-store.js';
 import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/standard-authorizer.js';
 import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
@@ -33,6 +32,7 @@ import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
+import { MetadataSecurityStore } from './metadata-security-store.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -70,7 +70,7 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
-  /** SCRAM credentials and ACLs (kbroker-security.json in the log dir). */
+  /** SCRAM credentials and ACLs: the metadata image's, written through the controller. */
   readonly securityStore: SecurityStore;
   /** One server per entry of `listeners`, in order. */
   private readonly listenerServers: ListenerServer[];
@@ -176,7 +176,8 @@ export class Broker {
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
     );
-    this.securityStore = new FileSecurityStore(join(this.logManager.dataDir, 'kbroker-security.json'));
+    // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
+    this.securityStore = new MetadataSecurityStore(this.controller);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,

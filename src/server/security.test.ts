@@ -4,7 +4,7 @@
 // authenticated may do.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,9 +288,21 @@ describe('TLS and SASL with kafkajs', () => {
   });
 
   it('SCRAM credentials are stored salted and hashed, and survive a restart', async () => {
-    const file = readFileSync(join(tb.dataDir, 'kbroker-security.json'), 'utf8');
-    expect(file).not.toContain('scram-secret');
-    expect(JSON.parse(file).scram).toHaveLength(2);
+    // They are UserScramCredentialRecords in the metadata log: salt, iterations, StoredKey, ServerKey.
+    const log = readFileSync(join(tb.dataDir, '__cluster_metadata', 'records.log'), 'utf8');
+    expect(log).not.toContain('scram-secret');
+    const scramRecords = log
+      .split('\n')
+      .filter((l) => l !== '')
+      .flatMap((l) => (JSON.parse(l.slice(9)) as { records: { type: string }[] }).records)
+      .filter((r) => r.type === 'UserScramCredentialRecord');
+    expect(scramRecords).toHaveLength(2);
+    for (const r of scramRecords) {
+      expect(Object.keys(r).sort()).toEqual(
+        ['iterations', 'mechanism', 'name', 'salt', 'serverKey', 'storedKey', 'type'].sort(),
+      );
+    }
+    expect(existsSync(join(tb.dataDir, 'kbroker-security.json'))).toBe(false);
     const c = await TestClient.connect(tb.port);
     const described = await c.request<{ results: unknown[] }>(50, 0, { users: null });
     const again = await c.request<{ results: { errorCode: number; errorMessage: string }[] }>(50, 0, {
