@@ -172,7 +172,7 @@ export class LogManager {
         logStartOffset: state.logStartOffset,
         highWatermark: state.highWatermark,
         onLogStartOffsetChange: (_log, reason) => {
-          if (reason === 'ClientRecordDeletion') this.logStartOffsetMovedByClient();
+          if (reason !== 'SegmentDeletion') this.logStartOffsetMovedByClient();
         },
         producerIdExpirationMs: this.producerIdExpirationMs,
       },
