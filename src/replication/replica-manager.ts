@@ -13,18 +13,23 @@ import { loadDynamicBrokerConfigs, saveDynamicBrokerConfigs } from '../config/dy
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager, TopicInfo as TopicMetadata } from '../storage/log-manager.js';
+import type { AlterPartitionManager } from './alter-partition-manager.js';
 import { type AppendEntry, appendFailure, appendToPartition, type PartitionAppendResult } from './append.js';
+import type { BrokerEndpoint } from './broker-client.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
-import { Partition } from './partition.js';
+import { Partition, type PartitionState } from './partition.js';
 import { partitionErrorOf } from './partition-error.js';
 import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
 import {
   type FetchParams,
   type FetchPartitionRequest,
   type FetchPartitionResult,
+  isFromFollower,
   leaderEpochError,
   readFromLocalLog,
 } from './read.js';
+import type { InitialFetchState } from './replica-fetcher.js';
+import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 
 export interface TopicInfo {
   readonly name: string;
@@ -37,8 +42,10 @@ export interface TopicInfo {
   readonly effectiveConfig: Readonly<Record<string, string>>;
 }
 
-/** A single broker leads every partition from the first epoch on. */
+/** A partition this broker creates is led by it from the first epoch on, until the controller says otherwise. */
 const LEADER_EPOCH = 0;
+/** ListOffsets replica id of a debugging consumer, allowed to read a follower (Kafka's DEBUGGING_REPLICA_ID). */
+const DEBUGGING_REPLICA_ID = -2;
 
 /** The counters the data path keeps (the broker's Metrics). */
 export interface ReplicaMetrics {
@@ -58,7 +65,22 @@ export interface ReplicaManagerDeps {
   readonly time: Time;
   /** Times the waits of requests in the purgatories (see BrokerOptions.purgatoryTime). */
   readonly purgatoryTime: Time;
+  /** Where partition leaders propose ISR changes (the controller); without one the ISR never changes. */
+  readonly alterPartitionManager?: AlterPartitionManager;
 }
+
+/**
+ * A partition's registration as the controller publishes it, for makeLeaders / makeFollowers (Kafka's
+ * PartitionRegistration in a metadata delta, with its topic).
+ */
+export interface PartitionLeadership extends PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId?: string;
+}
+
+/** The address of a broker on the listener followers fetch over (Kafka's inter-broker listener). */
+export type BrokerEndpointLookup = (brokerId: number) => BrokerEndpoint | undefined;
 
 /**
  * An acks=-1 produce waiting until the in-sync replicas have its batches (Kafka's DelayedProduce):
@@ -152,19 +174,27 @@ class DelayedDeleteRecords extends DelayedOperation {
  * shuts down.
  */
 class DelayedFetchWait extends DelayedOperation {
-  private readonly highWatermarks: number[];
+  private readonly positions: string[];
 
   constructor(
     delayMs: number,
     private readonly partitions: readonly Partition[],
     private readonly resolve: (appended: boolean) => void,
+    /** A follower's fetch also wakes for data past the high watermark. */
+    private readonly fromFollower = false,
   ) {
     super(delayMs);
-    this.highWatermarks = partitions.map((p) => p.highWatermark);
+    this.positions = partitions.map((p) => this.position(p));
+  }
+
+  /** What the fetch waits to change: the high watermark (and log end for a follower), or leadership. */
+  private position(p: Partition): string {
+    const end = this.fromFollower ? p.logEndOffset : '';
+    return `${p.highWatermark}/${end}/${p.leaderEpoch}/${p.isLeader}`;
   }
 
   private get appended(): boolean {
-    return this.partitions.some((p, i) => p.highWatermark !== this.highWatermarks[i]);
+    return this.partitions.some((p, i) => this.position(p) !== this.positions[i]);
   }
 
   tryComplete(): boolean {
@@ -206,8 +236,28 @@ export class ReplicaManager {
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
   private retentionRunning = false;
   private stopped = false;
+  private alterPartitionManager: AlterPartitionManager | undefined;
+  /** This broker's replica fetchers, one per leader it follows partitions of. */
+  readonly replicaFetcherManager: ReplicaFetcherManager;
 
   constructor(private readonly broker: ReplicaManagerDeps) {
+    this.alterPartitionManager = broker.alterPartitionManager;
+    const cfg = broker.config;
+    this.replicaFetcherManager = new ReplicaFetcherManager({
+      localBrokerId: broker.nodeId,
+      time: broker.purgatoryTime,
+      log: broker.log,
+      config: {
+        fetchBackoffMs: cfg.int('replica.fetch.backoff.ms'),
+        fetchMaxBytes: cfg.int('replica.fetch.max.bytes'),
+        fetchResponseMaxBytes: cfg.int('replica.fetch.response.max.bytes'),
+        fetchWaitMaxMs: cfg.int('replica.fetch.wait.max.ms'),
+        fetchMinBytes: cfg.int('replica.fetch.min.bytes'),
+        socketTimeoutMs: cfg.int('replica.socket.timeout.ms'),
+        messageMaxBytes: cfg.int('message.max.bytes'),
+      },
+      partition: (topic, partition) => this.getPartition(topic, partition),
+    });
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);
     this.deleteRecordsPurgatory = new DelayedOperationPurgatory('DeleteRecords', broker.purgatoryTime);
@@ -238,6 +288,7 @@ export class ReplicaManager {
         log.leaderEpochCache.assign(LEADER_EPOCH, log.logEndOffset);
       }
       const partition = new Partition(meta.name, p, log, nodeId, LEADER_EPOCH, [nodeId], [nodeId]);
+      partition.replication = this.replicationOptions(meta.topicId);
       // The high watermark moved: waiting fetches may have data, waiting acks=-1 produces their replicas.
       partition.onAppend(() => {
         this.fetchPurgatory.checkAndComplete(partition);
@@ -313,15 +364,19 @@ export class ReplicaManager {
         const p = r.topic === undefined ? undefined : lookup(r.topic, r.partition);
         return p ? [p] : [];
       });
-    let read = readFromLocalLog(params, requests, lookup, this.broker.log);
+    const fromFollower = isFromFollower(params);
+    const readNow = () => readFromLocalLog(params, requests, lookup, this.broker.log, this.broker.time.now());
+    let read = readNow();
     for (;;) {
       const waitMs = deadline - time.now();
       const partitions = hosted();
       if (read.bytes >= params.minBytes || read.hasError || waitMs <= 0 || partitions.length === 0) break;
-      const appended = await this.waitForAppend(partitions, waitMs, signal);
-      read = readFromLocalLog(params, requests, lookup, this.broker.log);
+      const appended = await this.waitForAppend(partitions, waitMs, signal, fromFollower);
+      read = readNow();
       if (!appended) break;
     }
+    // Replication traffic is not counted as consumers' (Kafka counts it apart).
+    if (fromFollower) return read.results;
     requests.forEach((r, i) => {
       const records = read.results[i]!.records;
       if (records && records.length > 0 && r.topic !== undefined)
@@ -344,7 +399,8 @@ export class ReplicaManager {
   ): { error: ErrorName; found: TimestampAndOffset | null } {
     const p = this.getPartition(topic, partition);
     if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', found: null };
-    const epochError = leaderEpochError(p, currentLeaderEpoch);
+    // A debugging consumer (replica id -2) may read a follower (Kafka's fetchOnlyFromLeader).
+    const epochError = leaderEpochError(p, currentLeaderEpoch, replicaId !== DEBUGGING_REPLICA_ID);
     if (epochError) return { error: epochError, found: null };
     try {
       return { error: 'NONE', found: fetchOffsetForTimestamp(p, timestamp, isolationLevel, replicaId) };
@@ -386,6 +442,7 @@ export class ReplicaManager {
     const t = this.topicsByName.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    if (!p.isLeader) return { error: 'NOT_LEADER_OR_FOLLOWER', lowWatermark: -1 };
     // Kafka's Partition.deleteRecordsOnLeader: only a policy that includes `delete` allows it.
     if (!deletesByRetention(p.log.config)) return { error: 'POLICY_VIOLATION', lowWatermark: -1 };
     const target = offset === -1 ? p.highWatermark : offset;
@@ -400,6 +457,143 @@ export class ReplicaManager {
         [p],
       );
     });
+  }
+
+  // ---- leadership (applied from the controller's registrations) -----------------------------------
+
+  /**
+   * Where leaders propose ISR changes from now on (the controller's AlterPartition). Given at
+   * construction normally; set later by a broker that builds its controller after its replica manager.
+   */
+  setAlterPartitionManager(manager: AlterPartitionManager | undefined): void {
+    this.alterPartitionManager = manager;
+    for (const t of this.topicsByName.values()) {
+      for (const p of t.partitions) p.replication = this.replicationOptions(t.topicId);
+    }
+  }
+
+  private replicationOptions(topicId: string): Partition['replication'] {
+    return {
+      topicId,
+      ...(this.alterPartitionManager ? { alterPartitionManager: this.alterPartitionManager } : {}),
+      onIsrChange: (p, result) => {
+        if (result.error === 'NONE') {
+          this.broker.log.info(
+            `ISR of ${p.topic}-${p.partition} is now [${p.isr.join(',')}] (partition epoch ${p.partitionEpoch})`,
+          );
+        } else {
+          this.broker.log.warn(`ISR change of ${p.topic}-${p.partition} refused: ${result.error}`);
+        }
+      },
+    };
+  }
+
+  /**
+   * This broker leads these partitions from now on (Kafka's ReplicaManager.makeLeaders, from
+   * applyLocalLeadersDelta): their fetchers stop, each Partition.makeLeader starts the new leader
+   * epoch, and waiting requests on them re-check. Returns the partitions this broker does not host
+   * (not changed).
+   */
+  makeLeaders(states: readonly PartitionLeadership[]): PartitionLeadership[] {
+    const now = this.broker.time.now();
+    const missing: PartitionLeadership[] = [];
+    this.replicaFetcherManager.removeFetcherForPartitions(states);
+    for (const s of states) {
+      const p = this.getPartition(s.topic, s.partition);
+      if (!p) {
+        missing.push(s);
+        continue;
+      }
+      if (p.makeLeader(s, now)) {
+        this.broker.log.info(`leading ${s.topic}-${s.partition} at leader epoch ${s.leaderEpoch}`);
+      }
+      this.completeDelayedRequests(p);
+    }
+    void this.replicaFetcherManager.shutdownIdleFetcherThreads();
+    return missing;
+  }
+
+  /**
+   * This broker follows these partitions from now on (Kafka's ReplicaManager.makeFollowers, from
+   * applyLocalFollowersDelta): each Partition.makeFollower refuses clients from then on (waiting
+   * acks=-1 produces answer NOT_LEADER_OR_FOLLOWER), and a partition whose leader or leader epoch
+   * changed gets a fetcher to its leader at `endpoints(leader)`, starting at its log end offset after
+   * truncating with OffsetForLeaderEpoch. A leader of -1 or one without an endpoint stops fetching.
+   * Returns the partitions this broker does not host (not changed).
+   */
+  makeFollowers(
+    states: readonly PartitionLeadership[],
+    endpoints: BrokerEndpointLookup,
+  ): PartitionLeadership[] {
+    const missing: PartitionLeadership[] = [];
+    const byLeader = new Map<number, { endpoint: BrokerEndpoint; partitions: InitialFetchState[] }>();
+    for (const s of states) {
+      const p = this.getPartition(s.topic, s.partition);
+      if (!p) {
+        missing.push(s);
+        continue;
+      }
+      const changed = p.makeFollower(s);
+      this.completeDelayedRequests(p);
+      const endpoint = s.leader >= 0 && s.leader !== this.broker.nodeId ? endpoints(s.leader) : undefined;
+      const fetching = this.replicaFetcherManager.fetcher(s.leader)?.fetchState(s.topic, s.partition);
+      if (!changed && endpoint && fetching?.currentLeaderEpoch === s.leaderEpoch) continue;
+      this.replicaFetcherManager.removeFetcherForPartitions([s]);
+      if (!endpoint) {
+        this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
+        continue;
+      }
+      this.broker.log.info(
+        `following ${s.topic}-${s.partition} on broker ${s.leader} at leader epoch ${s.leaderEpoch}`,
+      );
+      let group = byLeader.get(s.leader);
+      if (!group) {
+        group = { endpoint, partitions: [] };
+        byLeader.set(s.leader, group);
+      }
+      group.partitions.push({
+        topic: s.topic,
+        partition: s.partition,
+        topicId: s.topicId ?? this.topicsByName.get(s.topic)?.topicId,
+        leaderEpoch: s.leaderEpoch,
+        fetchOffset: p.log.logEndOffset,
+      });
+    }
+    this.replicaFetcherManager.addFetcherForPartitions(
+      [...byLeader].map(([leaderId, g]) => ({ leaderId, endpoint: g.endpoint, partitions: g.partitions })),
+    );
+    void this.replicaFetcherManager.shutdownIdleFetcherThreads();
+    return missing;
+  }
+
+  /** Waiting fetches, produces and DeleteRecords on `p` re-check (leadership or ISR changed). */
+  private completeDelayedRequests(p: Partition): void {
+    this.fetchPurgatory.checkAndComplete(p);
+    this.producePurgatory.checkAndComplete(p);
+    this.deleteRecordsPurgatory.checkAndComplete(p);
+  }
+
+  /**
+   * Proposes to drop followers that have lagged longer than `replica.lag.time.max.ms` from the ISR
+   * of every partition this broker leads (Kafka's isr-expiration task, run every half lag time).
+   * Returns how many partitions proposed a change.
+   */
+  maybeShrinkIsr(): number {
+    const now = this.broker.time.now();
+    const maxLagMs = this.broker.config.int('replica.lag.time.max.ms');
+    let proposed = 0;
+    for (const t of this.topicsByName.values()) {
+      for (const p of t.partitions) {
+        const out = p.maybeShrinkIsr(now, maxLagMs);
+        if (out.length > 0) {
+          proposed++;
+          this.broker.log.info(
+            `shrinking ISR of ${t.name}-${p.partition}: [${out.join(',')}] not caught up for ${maxLagMs} ms`,
+          );
+        }
+      }
+    }
+    return proposed;
   }
 
   /** The log directory holding this broker's partitions (DescribeLogDirs). */
@@ -574,10 +768,11 @@ export class ReplicaManager {
     partitions: readonly Partition[],
     timeoutMs: number,
     signal: AbortSignal,
+    fromFollower = false,
   ): Promise<boolean> {
     return new Promise((resolve) => {
       this.fetchPurgatory.tryCompleteElseWatch(
-        new DelayedFetchWait(timeoutMs, partitions, resolve),
+        new DelayedFetchWait(timeoutMs, partitions, resolve, fromFollower),
         partitions,
         signal,
       );
@@ -620,9 +815,10 @@ export class ReplicaManager {
     }
   }
 
-  /** Wakes every waiting fetch so that shutdown does not wait for long polls; stops retention. */
+  /** Wakes every waiting fetch so that shutdown does not wait for long polls; stops retention and the fetchers. */
   shutdown(): void {
     this.stopped = true;
+    void this.replicaFetcherManager.shutdown();
     this.fetchPurgatory.shutdown();
     this.producePurgatory.shutdown();
     this.deleteRecordsPurgatory.shutdown();
