@@ -617,8 +617,14 @@ export class ReplicaManager {
     return this.topicsByName.get(topic)?.partitions[partition];
   }
 
-  createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}): TopicInfo {
-    const meta = this.broker.logManager.createTopic(name, numPartitions, configs);
+  /** `topicId`: the one the controller assigned (a replica's topic carries its leader's id); new when absent. */
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs: Record<string, string> = {},
+    topicId?: string,
+  ): TopicInfo {
+    const meta = this.broker.logManager.createTopic(name, numPartitions, configs, topicId);
     const info = this.register(meta);
     this.broker.log.info(`created topic ${name} with ${numPartitions} partition(s), id ${meta.topicId}`);
     return info;

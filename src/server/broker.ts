@@ -194,6 +194,12 @@ export class Broker {
     this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
       this.logManager.checkpointLogStartOffsets(),
     );
+    // Kafka's isr-expiration task: leaders drop followers lagging replica.lag.time.max.ms, checked every half of it.
+    this.scheduler.schedule(
+      'isr-expiration',
+      Math.max(1, Math.floor(this.config.int('replica.lag.time.max.ms') / 2)),
+      () => this.replicaManager.maybeShrinkIsr(),
+    );
   }
 
   /**
