@@ -32,6 +32,15 @@ export class NotEnoughReplicasError extends KafkaError {
   }
 }
 
+/** AlterPartition refusals that mean the leader's state is stale: wait for the next registration. */
+const STALE_STATE_ERRORS: ReadonlySet<ErrorName> = new Set([
+  'FENCED_LEADER_EPOCH',
+  'INVALID_UPDATE_VERSION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'UNKNOWN_TOPIC_ID',
+]);
+
 /** A client append or read on a partition this broker does not lead. */
 export class NotLeaderOrFollowerError extends KafkaError {
   override name = 'NotLeaderOrFollowerError';
@@ -355,8 +364,9 @@ export class Partition {
 
   /**
    * Sends an ISR change to the controller (one at a time) and applies its answer if this broker still
-   * leads at the same epoch; a refusal clears the pending change so that a later fetch or shrink
-   * check proposes again. Without an AlterPartitionManager the ISR cannot change.
+   * leads at the same epoch. A refusal for stale state keeps the change pending until the next
+   * registration; any other clears it, so that a later fetch or shrink check proposes again. Without
+   * an AlterPartitionManager the ISR cannot change.
    */
   private proposeIsr(newIsr: number[]): void {
     const manager = this.replication.alterPartitionManager;
@@ -379,6 +389,12 @@ export class Partition {
   private onAlterPartitionResult(proposed: LeaderAndIsr, result: AlterPartitionResult): void {
     // Another registration was applied meanwhile (makeLeader/makeFollower): this answer is stale.
     if (this.pendingIsr === null || proposed.leaderEpoch !== this.leaderEpoch || !this.isLeader) return;
+    if (STALE_STATE_ERRORS.has(result.error)) {
+      // Kafka's handleAlterPartitionError: this broker's view is stale; the change stays pending (no
+      // retries) until the controller's next registration reaches makeLeader / makeFollower.
+      this.replication.onIsrChange?.(this, result);
+      return;
+    }
     this.pendingIsr = null;
     if ('leaderAndIsr' in result) {
       const committed = result.leaderAndIsr;
