@@ -220,11 +220,18 @@ export class ReplicaFetcherThread {
     return this.client;
   }
 
-  /** The partition, if this broker still follows it at the fetch state's leader epoch. */
+  /**
+   * The partition, if this broker still follows it at the fetch state's leader epoch; otherwise the
+   * state leaves the fetcher (its topic was deleted, or a newer leadership re-adds it).
+   */
   private follower(s: PartitionFetchState): Partition | undefined {
-    if (this.states.get(keyOf(s.topic, s.partition)) !== s) return undefined;
+    const key = keyOf(s.topic, s.partition);
+    if (this.states.get(key) !== s) return undefined;
     const p = this.deps.partition(s.topic, s.partition);
-    if (p === undefined || p.isLeader || p.leaderEpoch !== s.currentLeaderEpoch) return undefined;
+    if (p === undefined || p.isLeader || p.leaderEpoch !== s.currentLeaderEpoch) {
+      this.states.delete(key);
+      return undefined;
+    }
     return p;
   }
 
