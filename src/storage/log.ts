@@ -92,8 +92,11 @@ export class LogOffsetOutOfRangeError extends KafkaError {
 }
 
 /** Records a follower fetched are not whole valid magic-2 batches (Kafka's CorruptRecordException). */
-export class CorruptRecordError extends Error {
+export class CorruptRecordError extends KafkaError {
   override name = 'CorruptRecordException';
+  constructor(message: string) {
+    super('CORRUPT_MESSAGE', message);
+  }
 }
 
 /** Fetched records start below the follower's log end offset (Kafka's UnexpectedAppendOffsetException). */
