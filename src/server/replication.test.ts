@@ -229,7 +229,17 @@ describe('replication between three brokers', () => {
     } finally {
       c.close();
     }
+    // DeleteRecords is answered once every replica's log start offset has passed it.
     const l = await TestClient.connect(broker(1).port);
+    const deleted = await l.request<{
+      topics: { partitions: { errorCode: number; lowWatermark: bigint | number }[] }[];
+    }>(21, 2, {
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, offset: 20 }] }],
+      timeoutMs: 5000,
+    });
+    expect(deleted.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0 });
+    expect(Number(deleted.topics[0]!.partitions[0]!.lowWatermark)).toBe(20);
+    for (const id of [2, 3]) expect(partitionOn(id, 'orders').logStartOffset).toBe(20);
     try {
       const epochError = async (currentLeaderEpoch: number) =>
         (
