@@ -9,6 +9,7 @@
  * is refused with NOT_ENOUGH_REPLICAS; a follower that catches up rejoins; after a leader change the
  * old leader's uncommitted tail is truncated and a produce waiting on it answers NOT_LEADER_OR_FOLLOWER.
  */
+import { rmSync } from 'node:fs';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
@@ -52,9 +53,13 @@ beforeAll(async () => {
   for (const b of brokers) b.broker.replicaManager.setAlterPartitionManager(controller);
 });
 
+/** Data directories of brokers restarted by a test (the helper removes only those it created). */
+const reusedDirs: string[] = [];
+
 afterAll(async () => {
   for (const p of producers) await p.disconnect().catch(() => {});
   await Promise.all(brokers.map((b) => b.close()));
+  for (const dir of reusedDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A one-partition topic on all three brokers (same topic id), led by `leader` at leader epoch 1. */
@@ -351,5 +356,31 @@ describe('replication between three brokers', () => {
     expect(bytes.includes('lost-')).toBe(false);
     // The follower that is back joins the new leader's ISR.
     await until(() => leader.isr.length === 3, 10_000, 'broker 1 rejoins the ISR');
+  });
+
+  it('a follower restarted from its data directory recovers and catches up from its log end', async () => {
+    createReplicated('restart');
+    const producer = await producerFor(1);
+    await producer.send({ topic: 'restart', acks: -1, messages: [1, 2, 3].map((i) => ({ value: `r${i}` })) });
+    await replicated('restart', 1);
+
+    controller.isolate(3);
+    const dir = broker(3).dataDir;
+    await broker(3).broker.close(); // a clean shutdown; the directory stays
+    await producer.send({ topic: 'restart', acks: 1, messages: [4, 5].map((i) => ({ value: `r${i}` })) });
+    const restarted = await startTestBroker({ ...CONFIG, 'node.id': '3' }, dir, { time });
+    reusedDirs.push(dir);
+    brokers[2] = restarted;
+    restarted.broker.replicaManager.setAlterPartitionManager(controller);
+    expect(partitionOn(3, 'restart').logEndOffset).toBe(3);
+    controller.reconnect(3);
+    expect(partitionOn(3, 'restart').isLeader).toBe(false);
+    await replicated('restart', 1);
+    const leader = partitionOn(1, 'restart');
+    expect(leader.highWatermark).toBe(5);
+    expect(logBytes(partitionOn(3, 'restart'), 5).equals(logBytes(leader, 5))).toBe(true);
+    // Its other partitions follow their leaders again too.
+    await replicated('orders', 1);
+    await replicated('failover', 2, [2, 3]);
   });
 });
