@@ -119,11 +119,12 @@ function logBytes(p: Partition, end: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Waits until every replica has the leader's log end and high watermark. */
+/** Waits until the leader's high watermark is its log end and every replica has both. */
 async function replicated(topic: string, leader: number, ids = IDS): Promise<void> {
   const lp = partitionOn(leader, topic);
   await until(
     () =>
+      lp.highWatermark === lp.logEndOffset &&
       ids.every((id) => {
         const p = partitionOn(id, topic);
         return p.logEndOffset === lp.logEndOffset && p.highWatermark === lp.highWatermark;
