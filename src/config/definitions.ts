@@ -310,6 +310,63 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Bytes the metadata log (__cluster_metadata/) may hold before the image is written as a snapshot and the log starts empty.',
   },
   ...transactionConfigDefs,
+  // ---- replication (issue 13): the leader's ISR and the followers' replica fetchers ----
+  {
+    name: 'broker.session.timeout.ms',
+    type: 'int',
+    default: '9000',
+    min: 1,
+    doc: 'A broker of an in-process cluster that died without a controlled shutdown is fenced this long after (its session expires); its leaderships then move.',
+  },
+  {
+    name: 'replica.lag.time.max.ms',
+    type: 'long',
+    default: '30000',
+    min: 1,
+    doc: 'A follower that has not caught up with the leader for this long leaves the ISR.',
+  },
+  {
+    name: 'replica.fetch.max.bytes',
+    type: 'int',
+    default: '1048576',
+    min: 0,
+    doc: 'Bytes a follower fetch asks per partition (one batch may exceed it).',
+  },
+  {
+    name: 'replica.fetch.response.max.bytes',
+    type: 'int',
+    default: '10485760',
+    min: 0,
+    doc: 'Bytes a follower fetch asks in all (one batch may exceed it).',
+  },
+  {
+    name: 'replica.fetch.wait.max.ms',
+    type: 'int',
+    default: '500',
+    min: 0,
+    doc: 'How long the leader may hold a follower fetch waiting for data.',
+  },
+  {
+    name: 'replica.fetch.min.bytes',
+    type: 'int',
+    default: '1',
+    min: 1,
+    doc: 'Bytes a follower fetch waits for before it is answered.',
+  },
+  {
+    name: 'replica.fetch.backoff.ms',
+    type: 'int',
+    default: '1000',
+    min: 0,
+    doc: 'How long a follower waits after a fetch error before fetching that partition again.',
+  },
+  {
+    name: 'replica.socket.timeout.ms',
+    type: 'int',
+    default: '30000',
+    min: 1,
+    doc: 'How long a replica fetcher waits for an answer before reconnecting.',
+  },
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [
@@ -525,8 +582,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'metadata.log.segment.bytes',
   'metadata.log.retention.bytes',
   'metadata.max.retention.bytes',
-  'replica.lag.time.max.ms',
-  'replica.fetch.max.bytes',
   'controlled.shutdown.enable',
   'auto.leader.rebalance.enable',
   'leader.imbalance.check.interval.seconds',

@@ -7,6 +7,10 @@
  * v15 replica state (tagged; for followers); v16 node endpoints (tagged, only sent with
  * NOT_LEADER_OR_FOLLOWER: never on one node); v17 replica directory id (followers).
  *
+ * A follower's fetch (replica_id >= 0 before v15, ReplicaState.replica_id from v15) reads up to the
+ * log end offset, not the high watermark, whatever its isolation level, and reports the follower's
+ * fetch offset and log start offset to the leader's partition (ISR and high watermark).
+ *
  * Long poll: answered at once when `minBytes` is reached, any partition has an error, or
  * `maxWaitMs` is 0; otherwise the request waits in the fetch purgatory until an append to one
  * of its partitions, the timeout, or shutdown. `maxBytes` bounds the response and
@@ -36,6 +40,8 @@ import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
+/** From this version on, a follower names itself in ReplicaState instead of replica_id (KIP-903). */
+const REPLICA_STATE_VERSION = 15;
 
 export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   apiKey: 1,
@@ -58,6 +64,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
           fetchOffset: fp.fetchOffset,
           partitionMaxBytes: fp.partitionMaxBytes,
           currentLeaderEpoch: fp.currentLeaderEpoch,
+          logStartOffset: fp.logStartOffset,
         });
       }
       return t;
@@ -68,6 +75,10 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         minBytes: req.minBytes,
         maxBytes: req.maxBytes ?? Number.MAX_SAFE_INTEGER,
         isolationLevel: req.isolationLevel ?? READ_UNCOMMITTED,
+        replicaId:
+          ctx.apiVersion >= REPLICA_STATE_VERSION
+            ? (req.replicaState?.replicaId ?? -1)
+            : (req.replicaId ?? -1),
       },
       requests,
       ctx.signal,

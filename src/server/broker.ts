@@ -16,6 +16,7 @@ import {
 } from '../coordinator/transaction/index.js';
 import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
+import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
@@ -37,6 +38,13 @@ export interface BrokerOptions {
    * a MockTime here.
    */
   purgatoryTime?: Time;
+  /**
+   * The controller of a cluster in this process (`startCluster`), shared by its brokers: the broker
+   * then neither opens nor closes one, registers fenced and is unfenced once it listens, and its
+   * partition leaders propose ISR changes to it. Without one the broker opens its own over
+   * `<data dir>/__cluster_metadata/` and is a cluster of one.
+   */
+  controller?: LocalController;
 }
 
 /**
@@ -73,6 +81,9 @@ export class Broker {
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
+  /** Whether the controller is this broker's own (closed with it) or its cluster's. */
+  private readonly ownsController: boolean;
+  private readonly stopMetadata: () => void;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -103,15 +114,22 @@ export class Broker {
       time: this.time,
       purgatoryTime: options.purgatoryTime ?? systemTime,
     });
-    this.controller = openLocalController({
-      dataDir: this.logManager.dataDir,
-      nodeId: config.nodeId,
-      config,
-      logger: this.log,
-    });
+    this.ownsController = options.controller === undefined;
+    this.controller =
+      options.controller ??
+      openLocalController({
+        dataDir: this.logManager.dataDir,
+        nodeId: config.nodeId,
+        config,
+        logger: this.log,
+      });
+    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
+    this.replicaManager.setAlterPartitionManager(
+      new ControllerAlterPartitionManager(this.controller, config.nodeId),
+    );
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
-    // opened, created and deleted, leadership taken (Kafka's BrokerMetadataPublisher).
-    this.controller.onChange((delta, image) => {
+    // opened, created and deleted, leadership taken or followed (Kafka's BrokerMetadataPublisher).
+    this.stopMetadata = this.controller.onChange((delta, image) => {
       this.image = image;
       this.replicaManager.applyDelta(delta, image);
     });
@@ -193,11 +211,15 @@ export class Broker {
     await broker.listen();
     // Joins the cluster with the address clients reach it at (known once the port is bound).
     const listener = broker.config.advertisedListeners[0]!;
-    broker.controller.registerBroker(
-      broker.nodeId,
-      [{ name: listener.name, ...broker.advertised, securityProtocol: listener.name }],
-      null,
-    );
+    const endpoints = [{ name: listener.name, ...broker.advertised, securityProtocol: listener.name }];
+    if (broker.ownsController) {
+      broker.controller.registerBroker(broker.nodeId, endpoints, null);
+    } else {
+      // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
+      // leaderless partitions it holds a replica of a leader again.
+      broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
+      broker.controller.unfenceBroker(broker.nodeId);
+    }
     return broker;
   }
 
@@ -233,6 +255,12 @@ export class Broker {
     );
     this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
       this.logManager.checkpointLogStartOffsets(),
+    );
+    // Kafka's isr-expiration task: leaders drop followers lagging replica.lag.time.max.ms, checked every half of it.
+    this.scheduler.schedule(
+      'isr-expiration',
+      Math.max(1, Math.floor(this.config.int('replica.lag.time.max.ms') / 2)),
+      () => this.replicaManager.maybeShrinkIsr(),
     );
   }
 
@@ -313,7 +341,30 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
-    this.controller.close();
+    this.stopMetadata();
+    if (this.ownsController) this.controller.close();
     this.logManager.close();
+  }
+
+  /**
+   * A crash (`Cluster.killBroker`): connections cut, nothing waited for, no flush, checkpoint or
+   * clean-shutdown marker; the next start from the data directory recovers. The controller is not
+   * told: whoever runs the cluster fences the broker, as its session would expire.
+   */
+  async kill(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      this.scheduler.shutdown();
+      this.stopMetadata();
+      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      for (const c of [...this.connections]) c.close();
+      this.replicaManager.shutdown();
+      this.groupCoordinator.shutdown();
+      this.transactionCoordinator.shutdown();
+      await serverClosed;
+      if (this.ownsController) this.controller.close();
+      this.logManager.abandon();
+    })();
+    return this.closing;
   }
 }
