@@ -14,6 +14,7 @@ import {
   createTransactionCoordinator,
   type TransactionCoordinator,
 } from '../coordinator/transaction/index.js';
+import type { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
 import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js';
@@ -45,6 +46,8 @@ export interface BrokerOptions {
    * `<data dir>/__cluster_metadata/` and is a cluster of one.
    */
   controller?: LocalController;
+  /** The cluster's producer id blocks, shared by its brokers (with `controller`). */
+  producerIds?: ProducerIdManager;
 }
 
 /**
@@ -81,6 +84,8 @@ export class Broker {
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
+  /** Producer ids shared with the other brokers of an in-process cluster; undefined: this broker's own. */
+  readonly producerIds: ProducerIdManager | undefined;
   /** Whether the controller is this broker's own (closed with it) or its cluster's. */
   private readonly ownsController: boolean;
   private readonly stopMetadata: () => void;
@@ -115,6 +120,7 @@ export class Broker {
       purgatoryTime: options.purgatoryTime ?? systemTime,
     });
     this.ownsController = options.controller === undefined;
+    this.producerIds = options.producerIds;
     this.controller =
       options.controller ??
       openLocalController({

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { createLogger, type Logger } from '../common/logger.js';
 import { systemTime, type Time, type Timer } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { Broker } from './broker.js';
@@ -39,6 +40,8 @@ export interface ClusterOptions {
 
 export class Cluster {
   readonly controller: LocalController;
+  /** Producer id blocks for every broker (kept in the metadata directory): no id handed out twice. */
+  private readonly producerIds: ProducerIdManager;
   readonly clusterId: string;
   readonly nodeIds: readonly number[];
   private readonly running = new Map<number, Broker>();
@@ -62,6 +65,7 @@ export class Cluster {
     const metadataDir = path.join(options.dataDir, 'metadata');
     fs.mkdirSync(metadataDir, { recursive: true });
     this.clusterId = options.config?.['cluster.id'] ?? readOrCreateClusterId(options.dataDir);
+    this.producerIds = new ProducerIdManager(metadataDir);
     this.controller = openLocalController({
       dataDir: metadataDir,
       nodeId: this.nodeIds[0]!,
@@ -125,6 +129,7 @@ export class Cluster {
     const broker = await Broker.start(this.brokerConfig(id), {
       logger: this.log,
       controller: this.controller,
+      producerIds: this.producerIds,
       ...(this.options.time ? { time: this.options.time } : {}),
       ...(this.options.purgatoryTime ? { purgatoryTime: this.options.purgatoryTime } : {}),
     });

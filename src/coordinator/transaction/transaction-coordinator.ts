@@ -59,6 +59,11 @@ export interface TransactionCoordinatorDeps {
   readonly replicaManager: ReplicaManager;
   readonly internalTopics: InternalTopics;
   readonly groupCoordinator: GroupCoordinator;
+  /**
+   * Where producer ids come from when several brokers share one controller (a cluster in one
+   * process): one manager for all, so no two brokers hand out the same id. Default: this broker's own.
+   */
+  readonly producerIds?: ProducerIdManager;
 }
 
 export interface TransactionCoordinatorConfig {
@@ -130,7 +135,7 @@ export class TransactionCoordinator {
           },
         }),
     });
-    this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
+    this.producerIds = broker.producerIds ?? new ProducerIdManager(broker.logManager.dataDir);
   }
 
   get isActive(): boolean {
