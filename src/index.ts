@@ -258,7 +258,13 @@ export async function startCluster(options: StartClusterOptions): Promise<Embedd
       dataDir,
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
-      config: { ...(options.dev === false ? {} : DEV_MODE_CONFIG), ...toRaw(options.config ?? {}) },
+      config: {
+        ...(options.dev === false ? {} : DEV_MODE_CONFIG),
+        // The coordinators' topics replicated (up to 3 copies) so that they survive a broker.
+        'offsets.topic.replication.factor': String(Math.min(3, options.brokers)),
+        'transaction.state.log.replication.factor': String(Math.min(3, options.brokers)),
+        ...toRaw(options.config ?? {}),
+      },
       logger,
       ...(options.time ? { time: options.time } : {}),
     });

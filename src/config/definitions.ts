@@ -206,6 +206,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Partitions of __consumer_offsets (fixed once the topic exists).',
   },
   {
+    name: 'transaction.state.log.replication.factor',
+    type: 'int',
+    default: '3',
+    min: 1,
+    doc: 'Replication factor of __transaction_state, capped at the number of live brokers.',
+  },
+  {
     name: 'offsets.topic.replication.factor',
     type: 'int',
     default: '3',
@@ -573,7 +580,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'queued.max.requests',
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
-  'transaction.state.log.replication.factor',
   'transaction.state.log.min.isr',
   'log.cleaner.enable',
   'log.cleaner.threads',

@@ -448,12 +448,11 @@ export class Partition {
   }
 
   /**
-   * Every batch from the log start to the high watermark, decoded, oldest first: how the
-   * coordinators load their internal topics. Reads `bufferSize` bytes at a time.
+   * Every batch from the log start to `end` (default the high watermark), decoded, oldest first.
+   * Reads `bufferSize` bytes at a time.
    */
-  *readBatches(bufferSize = 5 * 1024 * 1024): Iterable<DecodedRecordBatch> {
+  *readBatches(bufferSize = 5 * 1024 * 1024, end = this.highWatermark): Iterable<DecodedRecordBatch> {
     let offset = this.logStartOffset;
-    const end = this.highWatermark;
     while (offset < end) {
       const result = this.log.read(offset, bufferSize, true, end);
       if ('error' in result || !result.records || result.records.length === 0) return;

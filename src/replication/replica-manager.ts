@@ -225,6 +225,12 @@ export interface TopicPartition {
  */
 export type PartitionsDeletedListener = (partitions: readonly TopicPartition[]) => void;
 
+/**
+ * Told, after a metadata change was applied, whether this broker now leads each changed partition
+ * (Kafka's BrokerMetadataPublisher telling the coordinators onElection / onResignation).
+ */
+export type LeadershipListener = (topic: string, partition: number, isLeader: boolean) => void;
+
 export class ReplicaManager {
   /** The topics this broker holds replicas of, by name. */
   private readonly hosted = new Map<string, HostedTopic>();
@@ -235,6 +241,7 @@ export class ReplicaManager {
   /** DeleteRecords waiting for the replicas' log start offsets, by partition. */
   private readonly deleteRecordsPurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
+  private readonly leadershipListeners = new Set<LeadershipListener>();
   private retentionRunning = false;
   private stopped = false;
   private alterPartitionManager: AlterPartitionManager | undefined;
@@ -312,6 +319,23 @@ export class ReplicaManager {
     if (gone.length > 0) this.replicaFetcherManager.removeFetcherForPartitions(gone);
     if (leaders.length > 0) this.makeLeaders(leaders);
     if (followers.length > 0) this.makeFollowers(followers, (id) => this.endpointOf(image, id));
+    if (this.leadershipListeners.size === 0) return;
+    for (const change of delta.changedPartitions) {
+      const isLeader = change.partition.leader === nodeId;
+      for (const listener of [...this.leadershipListeners]) {
+        try {
+          listener(change.topic.name, change.partition.partitionId, isLeader);
+        } catch (err) {
+          this.broker.log.error('a leadership listener failed', err);
+        }
+      }
+    }
+  }
+
+  /** Registers a listener of leadership changes (the coordinators); returns its unregister. */
+  onLeadershipChange(listener: LeadershipListener): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
   }
 
   /**

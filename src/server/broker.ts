@@ -80,7 +80,7 @@ export class Broker {
   readonly internalTopics = {
     partitionCount: (topic: string) => this.image.topic(topic)?.partitions.length,
     createTopic: (name: string, numPartitions: number, configs: Record<string, string>) =>
-      this.controller.createTopic(name, numPartitions, configs),
+      this.createInternalTopic(name, numPartitions, configs),
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
@@ -144,6 +144,10 @@ export class Broker {
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
+    // The coordinators follow the leadership of their internal topics' partitions.
+    this.replicaManager.onLeadershipChange((topic, partition, isLeader) =>
+      this.coordinatorLeadership(topic, partition, isLeader),
+    );
     // A deleted topic's offsets, committed or staged by open transactions, go with it.
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
@@ -161,6 +165,51 @@ export class Broker {
       apiVersions: () => this.handlers.apiVersions(),
     };
     this.server = createServer((socket) => this.accept(socket));
+  }
+
+  /**
+   * An internal topic, created by a coordinator on first use, with its replication factor
+   * (`offsets.topic.replication.factor`, `transaction.state.log.replication.factor`) capped at the
+   * live brokers (Kafka refuses instead; one broker keeps working with Kafka's default of 3).
+   */
+  private createInternalTopic(name: string, numPartitions: number, configs: Record<string, string>) {
+    const rfConfig =
+      name === '__transaction_state'
+        ? 'transaction.state.log.replication.factor'
+        : 'offsets.topic.replication.factor';
+    return this.controller.createTopic(name, numPartitions, configs, this.config.int(rfConfig));
+  }
+
+  /**
+   * A coordinator serves the partitions of its internal topic this broker leads (Kafka's
+   * onElection / onResignation): loaded by replay when leadership arrives, unloaded when it goes
+   * (its waiting requests answer NOT_COORDINATOR; clients find the new coordinator).
+   */
+  private coordinatorLeadership(topic: string, partition: number, isLeader: boolean): void {
+    const c =
+      topic === '__consumer_offsets'
+        ? this.groupCoordinator
+        : topic === '__transaction_state'
+          ? this.transactionCoordinator
+          : undefined;
+    if (!c?.isActive) return;
+    if (isLeader && !c.isPartitionLoaded(partition)) {
+      this.log.info(`coordinator of ${topic}-${partition} loaded here (leader)`);
+      c.loadPartition(partition);
+    } else if (!isLeader && c.isPartitionLoaded(partition)) {
+      this.log.info(`coordinator of ${topic}-${partition} unloaded (leadership moved)`);
+      c.unloadPartition(partition);
+    }
+  }
+
+  /** After the coordinators' start (which loads every partition): those led elsewhere are dropped. */
+  private resignCoordinatorsNotLed(): void {
+    for (const name of INTERNAL_TOPICS) {
+      const topic = this.image.topic(name);
+      if (!topic) continue;
+      for (const p of topic.partitions)
+        this.coordinatorLeadership(name, p.partitionId, p.leader === this.nodeId);
+    }
   }
 
   /** The metadata as this broker last applied it: brokers, topics and leadership from the image. */
@@ -214,6 +263,7 @@ export class Broker {
     const broker = new Broker(config, options);
     broker.groupCoordinator.startup();
     broker.transactionCoordinator.startup();
+    broker.resignCoordinatorsNotLed();
     await broker.listen();
     // Joins the cluster with the address clients reach it at (known once the port is bound).
     const listener = broker.config.advertisedListeners[0]!;

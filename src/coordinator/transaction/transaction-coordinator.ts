@@ -198,6 +198,11 @@ export class TransactionCoordinator {
     this.runtime.unload(partition);
   }
 
+  /** Whether this broker coordinates the transactional ids of `partition` now (it is loaded). */
+  isPartitionLoaded(partition: number): boolean {
+    return this.runtime.isLoaded(partition);
+  }
+
   /** Loads one `__transaction_state` partition by replay, completing what was interrupted. */
   loadPartition(partition: number): void {
     this.runtime.load(partition);
