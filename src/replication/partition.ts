@@ -65,6 +65,11 @@ export interface PartitionState {
 export interface PartitionReplicationOptions {
   readonly topicId?: string;
   readonly alterPartitionManager?: AlterPartitionManager;
+  /**
+   * Whether a broker is alive (registered and not fenced) in the metadata: replicas on dead
+   * brokers do not hold back the low watermark (Kafka's metadataCache.hasAliveBroker). Default: all alive.
+   */
+  readonly isBrokerAlive?: (brokerId: number) => boolean;
   /** Told when an ISR change was committed or refused (logging, metrics). */
   readonly onIsrChange?: (p: Partition, result: AlterPartitionResult) => void;
 }
@@ -313,8 +318,9 @@ export class Partition {
    */
   get lowWatermark(): number {
     let low = this.logStartOffset;
+    const alive = this.replication.isBrokerAlive;
     for (const id of this.replicas) {
-      if (id === this.localBrokerId) continue;
+      if (id === this.localBrokerId || (alive && !alive(id))) continue;
       low = Math.min(low, this.remoteReplicas.get(id)?.logStartOffset ?? -1);
     }
     return low;

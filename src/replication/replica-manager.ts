@@ -242,6 +242,8 @@ export class ReplicaManager {
   private readonly deleteRecordsPurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
   private readonly leadershipListeners = new Set<LeadershipListener>();
+  /** Registered, unfenced brokers as of the last applied image (undefined: none applied yet). */
+  private liveBrokers: ReadonlySet<number> | undefined;
   private retentionRunning = false;
   private stopped = false;
   private alterPartitionManager: AlterPartitionManager | undefined;
@@ -290,6 +292,13 @@ export class ReplicaManager {
       const topic = image.topic(c.resourceName);
       if (hosted && topic && hosted.topicId === topic.topicId) this.applyTopicConfigs(hosted, topic.configs);
     }
+    const live = new Set(image.liveBrokers().map((b) => b.brokerId));
+    const liveChanged =
+      this.liveBrokers !== undefined &&
+      (live.size !== this.liveBrokers.size || [...live].some((id) => !this.liveBrokers!.has(id)));
+    this.liveBrokers = live;
+    // A broker fenced or back: DeleteRecords waiting on its replicas' log start offsets re-check.
+    if (liveChanged) for (const p of this.allPartitions()) this.deleteRecordsPurgatory.checkAndComplete(p);
     const leaders: PartitionLeadership[] = [];
     const followers: PartitionLeadership[] = [];
     const gone: TopicPartition[] = [];
@@ -615,6 +624,7 @@ export class ReplicaManager {
     return {
       topicId,
       ...(this.alterPartitionManager ? { alterPartitionManager: this.alterPartitionManager } : {}),
+      isBrokerAlive: (id) => this.liveBrokers?.has(id) ?? true,
       onIsrChange: (p, result) => {
         if (result.error === 'NONE') {
           this.broker.log.info(

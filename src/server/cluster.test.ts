@@ -6,6 +6,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { TestClient } from '../test-support/client.js';
 import { startTestCluster, type TestCluster } from '../test-support/cluster.js';
 import { until } from '../test-support/until.js';
@@ -37,6 +38,37 @@ describe('Cluster', () => {
       }
     }
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('DeleteRecords does not wait for a replica on a stopped (fenced) broker, as Kafka', async () => {
+    const { cluster } = tc;
+    tc.createTopic('trim', [[1, 2, 3]]);
+    const leader = tc.partitionOn(1, 'trim');
+    leader.appendRecordsToLeader(
+      buildRecordBatch({ records: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] }),
+    );
+    await until(() => leader.highWatermark === 3, 10_000, 'replicated');
+    await cluster.stopBroker(3);
+    const c = await TestClient.connect(cluster.broker(1)!.port);
+    try {
+      const res = await c.request<{
+        topics: { partitions: { errorCode: number; lowWatermark: bigint }[] }[];
+      }>(21, 2, {
+        topics: [{ name: 'trim', partitions: [{ partitionIndex: 0, offset: 2 }] }],
+        timeoutMs: 5000,
+      });
+      expect(res.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0 });
+      expect(Number(res.topics[0]!.partitions[0]!.lowWatermark)).toBe(2);
+      expect(tc.partitionOn(2, 'trim').logStartOffset).toBe(2);
+    } finally {
+      c.close();
+    }
+    await cluster.startBroker(3);
+    await until(
+      () => tc.partitionOn(3, 'trim').logStartOffset === 2,
+      10_000,
+      'the restarted replica trims too',
+    );
   });
 
   it('moves leadership on a controlled shutdown and applies min.insync.replicas as Kafka', async () => {
