@@ -209,7 +209,16 @@ export async function main(argv: string[]): Promise<number> {
   process.stdout.write(
     `kbroker listening on ${listening}${cluster ? ' (' : ', '}cluster ${broker.clusterId}, started in ${Math.round(performance.now() - started)} ms)\n` +
       `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n` +
-      (admin ? `kbroker console ${admin.consoleUrl}\n` : ''),
+      (admin ? `kbroker console ${admin.consoleUrl}\n` : '') +
+      // With several listeners, where each one is (SSL, SASL_SSL, ... on their own ports).
+      (parsed.config.endpoints.length > 1
+        ? parsed.config.endpoints
+            .map((l) => {
+              const a = broker.advertisedFor(l.name);
+              return `kbroker listener ${l.name} (${l.securityProtocol}) on ${a ? `${a.host}:${a.port}` : `port ${broker.listenerPort(l.name)}`}\n`;
+            })
+            .join('')
+        : ''),
   );
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -20,6 +20,7 @@ import type { TopicImage } from './metadata/image.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
 import { Cluster } from './server/cluster.js';
+import type { FaultInjector } from './server/faults/fault-injector.js';
 
 export { createLogger, type Logger, type LogLevel } from './common/logger.js';
 export { MockTime, systemTime, type Time, type Timer } from './common/time.js';
@@ -30,6 +31,12 @@ export type { PartitionState, TopicImage } from './metadata/image.js';
 export type { GroupOverview, GroupOverviewProvider } from './ops/groups.js';
 export { Broker, type ResetHook } from './server/broker.js';
 export { Cluster, type ClusterOptions } from './server/cluster.js';
+export {
+  type FaultInjector,
+  type FaultSpec,
+  FaultSpecError,
+  type InjectedFault,
+} from './server/faults/fault-injector.js';
 export type { Metrics } from './server/metrics.js';
 
 /** A value of a Kafka broker config; numbers and booleans are written as Kafka would read them. */
@@ -86,6 +93,12 @@ export interface EmbeddedBroker {
   readonly consoleUrl: string | undefined;
   /** The broker itself, for what this facade does not cover. */
   readonly broker: Broker;
+  /**
+   * Faults for your tests: `faults.inject({ api: 'Produce', error: 'NOT_LEADER_OR_FOLLOWER', count: 2 })`
+   * makes the next two Produce requests fail with that error; also `delayMs` and
+   * `drop: 'before' | 'after'`, filters `topic`, `partition`, `clientId`; `list()`, `clear(id?)`.
+   */
+  readonly faults: FaultInjector;
   /** Creates a topic; throws if it exists or the name or a config is invalid. */
   createTopic(name: string, options?: CreateTopicOptions): TopicImage;
   /** Names of the topics (internal ones included). */
@@ -175,6 +188,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     httpUrl,
     consoleUrl: httpUrl && `${httpUrl}/ui/`,
     broker: b,
+    faults: b.faults,
     createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});
       validateTopicConfigs(configs);

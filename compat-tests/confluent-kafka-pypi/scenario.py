@@ -304,6 +304,64 @@ def f_consumer_group():
         len(got), len(more)))
 
 
+def f_consumer_group_848():
+    """KIP-848 (group.protocol=consumer): three librdkafka members, one partition each, assigned by
+    the broker (ConsumerGroupHeartbeat); each reads its partition to the end and commits; a restarted
+    member reads only what came after."""
+    topic = PREFIX + '-848'
+    group = PREFIX + '-g848'
+    sent = produce_records(producer(), topic, 300, 'g848')
+    seen, assigned, caught_up, errors = {}, [set(), set(), set()], [False, False, False], []
+    lock, done = threading.Lock(), threading.Event()
+
+    def kip848_consumer():
+        return Consumer({'bootstrap.servers': BOOTSTRAP, 'group.id': group, 'group.protocol': 'consumer',
+                         'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+
+    def member(i):
+        try:
+            c = kip848_consumer()
+            c.subscribe([topic])
+            deadline = time.time() + 60
+            while not done.is_set() and time.time() < deadline:
+                for m in c.consume(num_messages=100, timeout=0.2):
+                    if m.error():
+                        raise KafkaException(m.error())
+                    with lock:
+                        seen[(m.partition(), m.offset())] = m.value()
+                mine = c.assignment()
+                up = len(mine) > 0 and all(
+                    p.offset >= c.get_watermark_offsets(p, timeout=10, cached=False)[1] for p in c.position(mine))
+                with lock:
+                    assigned[i] = {tp.partition for tp in mine}
+                    caught_up[i] = up
+                    if len(seen) >= len(sent) and all(len(a) == 1 for a in assigned) and all(caught_up):
+                        done.set()
+            c.commit(asynchronous=False)
+            c.close()
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=member, args=(i,), daemon=True) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(75)
+    check(not errors, 'member failed: %r' % errors)
+    check(len(seen) == len(sent), 'group read %d of %d' % (len(seen), len(sent)))
+    check(all(len(a) == 1 for a in assigned), 'assignment not one partition each: %r' % assigned)
+    more = produce_records(producer(), topic, 30, 'g848-more')
+    c = kip848_consumer()
+    c.subscribe([topic])
+    got = []
+    deadline = time.time() + 30
+    while len(got) < len(more) and time.time() < deadline:
+        got.extend(m.value() for m in c.consume(num_messages=100, timeout=0.5) if not m.error())
+    c.close()
+    check(sorted(got) == sorted(s['value'] for s in more), 'after restart read %d, want the %d new ones' % (
+        len(got), len(more)))
+
+
 def f_admin_groups():
     topic = PREFIX + '-ag'
     group = PREFIX + '-ag'
@@ -387,7 +445,7 @@ FEATURES = [
     ('list-offsets', f_list_offsets), ('compression', f_compression), ('produce-idempotent', f_produce_idempotent),
     ('admin-topics', f_admin_topics), ('admin-configs', f_admin_configs), ('manual-commit', f_manual_commit),
     ('consumer-group', f_consumer_group), ('admin-groups', f_admin_groups), ('transactions', f_transactions),
-    ('delete-records', f_delete_records),
+    ('delete-records', f_delete_records), ('consumer-group-848', f_consumer_group_848),
 ]
 
 

@@ -123,6 +123,35 @@ export interface Listener {
   port: number;
 }
 
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+const SECURITY_PROTOCOLS: readonly string[] = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
+
+/** A listener with its security protocol (from listener.security.protocol.map). */
+export interface ListenerEndpoint extends Listener {
+  securityProtocol: SecurityProtocol;
+}
+
+/** Parses listener.security.protocol.map: `NAME:PROTOCOL,...` (Kafka upper-cases both). */
+export function parseSecurityProtocolMap(value: string): Map<string, SecurityProtocol> {
+  const out = new Map<string, SecurityProtocol>();
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    if (entry === '') continue;
+    const [name, protocol] = entry.split(':').map((p) => p.trim().toUpperCase());
+    if (!name || !protocol || !SECURITY_PROTOCOLS.includes(protocol)) {
+      throw new ConfigError(
+        `Invalid value ${entry} for configuration listener.security.protocol.map: not NAME:PROTOCOL with PROTOCOL one of ${SECURITY_PROTOCOLS.join(', ')}`,
+      );
+    }
+    out.set(name, protocol as SecurityProtocol);
+  }
+  return out;
+}
+
+/** Prefix of per-listener configs: `listener.name.<listener, lower case>.<config>`. */
+const LISTENER_PREFIX = 'listener.name.';
+/** `<mechanism>.sasl.jaas.config` after the listener prefix. */
+const MECHANISM_JAAS = /^([a-z0-9-]+)\.sasl\.jaas\.config$/;
+
 export function parseListeners(value: string): Listener[] {
   return value
     .split(',')
@@ -164,9 +193,12 @@ export class BrokerConfig {
   };
   /** Keys of Kafka's that kbroker accepted without using them (logged at start). */
   readonly notUsed: string[] = [];
+  /** Per-listener overrides (`listener.name.<listener>.<config>`), by full key. */
+  private readonly listenerValues = new Map<string, string>();
 
   constructor(raw: RawConfig = {}) {
     for (const [key, value] of Object.entries(raw)) {
+      if (key.startsWith(LISTENER_PREFIX) && this.setListenerValue(key, value)) continue;
       const def = brokerConfigByName.get(key);
       if (!def) {
         if (isKafkaConfigNotUsed(key)) {
@@ -181,10 +213,81 @@ export class BrokerConfig {
     this.validateListeners();
   }
 
+  /** Keeps a per-listener ssl.* / sasl.* / reauth override; false for keys kbroker does not use. */
+  private setListenerValue(key: string, value: string): boolean {
+    const rest = key.slice(LISTENER_PREFIX.length);
+    const dot = rest.indexOf('.');
+    if (dot <= 0) return false;
+    const config = rest.slice(dot + 1);
+    const def = brokerConfigByName.get(config);
+    const perListener =
+      def &&
+      (config.startsWith('ssl.') || config.startsWith('sasl.') || config === 'connections.max.reauth.ms');
+    if (!perListener && !MECHANISM_JAAS.test(config)) return false;
+    if (def) validateValue(def, value);
+    this.listenerValues.set(key, value.trim());
+    return true;
+  }
+
+  /** A config as the listener sees it: `listener.name.<listener>.<name>` first, else the broker's value. */
+  listenerValue(listenerName: string, name: string): string | null {
+    return (
+      this.listenerValues.get(`${LISTENER_PREFIX}${listenerName.toLowerCase()}.${name}`) ?? this.get(name)
+    );
+  }
+
+  /** `listener.name.<listener>.<mechanism>.sasl.jaas.config` (Kafka's broker JAAS config), or null. */
+  jaasConfig(listenerName: string, mechanism: string): string | null {
+    return (
+      this.listenerValues.get(
+        `${LISTENER_PREFIX}${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`,
+      ) ?? null
+    );
+  }
+
   private validateListeners(): void {
-    parseListeners(this.string('listeners'));
+    const listeners = parseListeners(this.string('listeners'));
+    const map = parseSecurityProtocolMap(this.string('listener.security.protocol.map'));
+    const names = new Set<string>();
+    for (const l of listeners) {
+      if (names.has(l.name))
+        throw new ConfigError(
+          `Each listener must have a different name, listeners: ${this.string('listeners')}`,
+        );
+      names.add(l.name);
+      if (!map.has(l.name.toUpperCase())) {
+        throw new ConfigError(
+          `No security protocol defined for listener ${l.name} (listener.security.protocol.map)`,
+        );
+      }
+    }
     const adv = this.get('advertised.listeners');
-    if (adv) parseListeners(adv);
+    if (adv) {
+      for (const a of parseListeners(adv)) {
+        if (!names.has(a.name)) {
+          throw new ConfigError(
+            `advertised.listeners listener names must be equal to or a subset of the ones defined in listeners; found ${a.name}`,
+          );
+        }
+      }
+    }
+    const inter = this.get('inter.broker.listener.name');
+    if (inter && !names.has(inter)) {
+      throw new ConfigError(
+        `inter.broker.listener.name must be a listener name defined in listeners; found ${inter}`,
+      );
+    }
+  }
+
+  /** Every listener with its security protocol, in `listeners` order. */
+  get endpoints(): ListenerEndpoint[] {
+    const map = parseSecurityProtocolMap(this.string('listener.security.protocol.map'));
+    return this.listeners.map((l) => ({ ...l, securityProtocol: map.get(l.name.toUpperCase())! }));
+  }
+
+  /** The listener brokers talk to each other on: inter.broker.listener.name, else the first. */
+  get interBrokerListenerName(): string {
+    return this.get('inter.broker.listener.name') ?? this.listeners[0]!.name;
   }
 
   /** The effective value: dynamic broker > dynamic default > static > default. */

@@ -10,6 +10,8 @@
  */
 
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
+import { kafka4ConfigDefs } from './kafka4-config-defs.js';
+import { securityConfigDefs } from './security-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -169,6 +171,27 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'Largest request frame; a larger one closes the connection.',
   },
+  // Connection limits (issue 19), Kafka's SocketServer/ConnectionQuotas names and defaults.
+  {
+    name: 'max.connections',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most client connections the broker keeps open; one more is closed at once (Kafka blocks the acceptor).',
+  },
+  {
+    name: 'max.connections.per.ip',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'Most connections from one IP address; one more is closed at once.',
+  },
+  {
+    name: 'connections.max.idle.ms',
+    type: 'long',
+    default: '600000',
+    doc: 'A connection with no request in flight and no bytes read for this long is closed.',
+  },
   { name: 'min.insync.replicas', type: 'int', default: '1', min: 1, doc: 'Minimum ISR size for acks=all.' },
   {
     name: 'group.initial.rebalance.delay.ms',
@@ -301,6 +324,39 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'Default max.compaction.lag.ms of topics.',
   },
+  // The log cleaner (issue 14): compaction of cleanup.policy=compact topics.
+  {
+    name: 'log.cleaner.enable',
+    type: 'boolean',
+    default: 'true',
+    doc: 'Whether the log cleaner compacts topics whose cleanup.policy includes compact (__consumer_offsets and __transaction_state among them).',
+  },
+  {
+    name: 'log.cleaner.threads',
+    type: 'int',
+    default: '1',
+    min: 0,
+    doc: 'Cleaner threads (worker threads), each cleaning one log at a time.',
+  },
+  {
+    name: 'log.cleaner.dedupe.buffer.size',
+    type: 'long',
+    default: '134217728',
+    doc: 'Memory of the key → offset maps of all cleaner threads together (24 bytes per key); a round maps at most 90% of it.',
+  },
+  {
+    name: 'log.cleaner.io.max.bytes.per.second',
+    type: 'double',
+    default: '1.7976931348623157E308',
+    doc: 'The cleaner threads read and write at most this many bytes per second, together.',
+  },
+  {
+    name: 'log.cleaner.backoff.ms',
+    type: 'long',
+    default: '15000',
+    min: 0,
+    doc: 'How long a cleaner thread sleeps when no log needs cleaning.',
+  },
   {
     name: 'log.cleaner.min.cleanable.ratio',
     type: 'double',
@@ -374,6 +430,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'How long a replica fetcher waits for an answer before reconnecting.',
   },
+  ...kafka4ConfigDefs,
+  ...securityConfigDefs,
 ];
 
 export const topicConfigDefs: readonly TopicConfigDef[] = [
@@ -501,7 +559,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '86400000',
     min: 0,
     serverDefault: 'log.cleaner.delete.retention.ms',
-    doc: 'How long tombstones are kept in compacted topics (stored for compaction, not yet used).',
+    doc: 'How long the log cleaner keeps a tombstone (and the marker of an emptied transaction) after the round that first kept it.',
   },
   {
     name: 'min.compaction.lag.ms',
@@ -509,7 +567,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: '0',
     min: 0,
     serverDefault: 'log.cleaner.min.compaction.lag.ms',
-    doc: 'Minimum time a record stays uncompacted (stored for compaction, not yet used).',
+    doc: 'Segments holding a record newer than this are not compacted yet.',
   },
   {
     name: 'max.compaction.lag.ms',
@@ -517,7 +575,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     default: LONG_MAX,
     min: 1,
     serverDefault: 'log.cleaner.max.compaction.lag.ms',
-    doc: 'Maximum time a record stays uncompacted (stored for compaction, not yet used).',
+    doc: 'A dirty segment older than this is compacted whatever the dirty ratio.',
   },
   {
     name: 'min.cleanable.dirty.ratio',
@@ -526,7 +584,7 @@ export const topicConfigDefs: readonly TopicConfigDef[] = [
     min: 0,
     max: 1,
     serverDefault: 'log.cleaner.min.cleanable.ratio',
-    doc: 'Dirty share of a log above which it is compacted (stored for compaction, not yet used).',
+    doc: 'Dirty share of a log (bytes not yet compacted) above which the log cleaner compacts it.',
   },
 ];
 
@@ -566,8 +624,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'controller.quorum.voters',
   'controller.quorum.bootstrap.servers',
   'controller.listener.names',
-  'inter.broker.listener.name',
-  'listener.security.protocol.map',
   'security.inter.broker.protocol',
   'zookeeper.connect',
   'zookeeper.connection.timeout.ms',
@@ -581,8 +637,6 @@ export const KAFKA_CONFIGS_NOT_USED: ReadonlySet<string> = new Set([
   'socket.send.buffer.bytes',
   'socket.receive.buffer.bytes',
   'transaction.state.log.min.isr',
-  'log.cleaner.enable',
-  'log.cleaner.threads',
   'log.preallocate',
   'metadata.log.dir',
   'metadata.log.segment.bytes',

@@ -8,7 +8,9 @@
  * - offsets.ts — OffsetCommit (written and replayed by the runtime, answered once committed),
  *   OffsetFetch, OffsetDelete, retention, the offsets of deleted topics;
  * - txn-offsets.ts — TxnOffsetCommit, the offsets open transactions staged, their markers;
- * - admin.ts — DescribeGroups, ListGroups, DeleteGroups;
+ * - consumer-groups.ts / consumer-group.ts / assignors.ts — KIP-848 consumer groups:
+ *   ConsumerGroupHeartbeat and ConsumerGroupDescribe, their records, the server-side assignors;
+ * - admin.ts — DescribeGroups, ListGroups, DeleteGroups (both kinds of groups);
  * - persistence.ts / group-shard.ts — the records written, and the replay that reads them back;
  * - context.ts — the groups, config, clock and runtime the parts share.
  */
@@ -17,6 +19,16 @@ import { type ScheduledTask, Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import { GroupAdmin, type GroupSummary, type ListedGroup } from './group/admin.js';
+import type { ConsumerGroup } from './group/consumer-group.js';
+import {
+  type ConsumerGroupConfig,
+  type ConsumerGroupHeartbeatParams,
+  type ConsumerGroupHeartbeatResult,
+  ConsumerGroups,
+  DEFAULT_CONSUMER_GROUP_CONFIG,
+  NO_TOPICS,
+  type TopicsView,
+} from './group/consumer-groups.js';
 import {
   clearGroupTimers,
   failWaitingMembers,
@@ -38,6 +50,12 @@ import type { CoordinatorLog, TransactionalProducer } from './runtime/coordinato
 import { CoordinatorRuntime } from './runtime/coordinator-runtime.js';
 
 export type { GroupSummary, ListedGroup } from './group/admin.js';
+export type {
+  ConsumerGroupConfig,
+  ConsumerGroupHeartbeatParams,
+  ConsumerGroupHeartbeatResult,
+  TopicsView,
+} from './group/consumer-groups.js';
 export type { GroupCoordinatorConfig } from './group/context.js';
 export {
   type JoinGroupParams,
@@ -54,6 +72,7 @@ export class GroupCoordinator {
   private readonly offsets: Offsets;
   private readonly txnOffsets: TxnOffsets;
   private readonly admin: GroupAdmin;
+  private readonly consumerGroups: ConsumerGroups;
   private retentionTask: ScheduledTask | null = null;
   private readonly scheduler: Scheduler;
 
@@ -64,6 +83,11 @@ export class GroupCoordinator {
     time: Time = systemTime,
     /** The broker's scheduler for the periodic offset expiry; its own on `time` when not given. */
     scheduler?: Scheduler,
+    /** KIP-848 consumer groups: their group.consumer.* configs and the topics they subscribe to. */
+    consumer: { config: ConsumerGroupConfig; topics: TopicsView } = {
+      config: DEFAULT_CONSUMER_GROUP_CONFIG,
+      topics: NO_TOPICS,
+    },
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, log);
     this.runtime = new CoordinatorRuntime<GroupShard>({
@@ -74,12 +98,16 @@ export class GroupCoordinator {
       writeTimeoutMs: config.offsetsCommitTimeoutMs,
       newShard: (partition) =>
         new GroupShard(partition, this.ctx, {
-          onLoaded: (groups) => this.membership.onGroupsLoaded(groups),
-          onUnloaded: (groups) => {
+          onLoaded: (groups, consumerGroups) => {
+            this.membership.onGroupsLoaded(groups);
+            this.consumerGroups.onLoaded(consumerGroups);
+          },
+          onUnloaded: (groups, consumerGroups) => {
             for (const g of groups) {
               clearGroupTimers(g);
               failWaitingMembers(g, ErrorCode.NOT_COORDINATOR);
             }
+            this.consumerGroups.onUnloaded(consumerGroups);
           },
         }),
     });
@@ -89,7 +117,8 @@ export class GroupCoordinator {
       this.membership.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs),
     );
     this.txnOffsets = new TxnOffsets(this.ctx);
-    this.admin = new GroupAdmin(this.ctx);
+    this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics);
+    this.admin = new GroupAdmin(this.ctx, this.consumerGroups, consumer.topics);
   }
 
   partitionFor(groupId: string): number {
@@ -146,6 +175,7 @@ export class GroupCoordinator {
    * NOT_COORDINATOR: the broker's `reset()` for test isolation.
    */
   reset(): void {
+    this.consumerGroups.reset();
     for (const group of [...this.ctx.groups.values()]) {
       clearGroupTimers(group);
       failWaitingMembers(group, ErrorCode.NOT_COORDINATOR);
@@ -179,6 +209,24 @@ export class GroupCoordinator {
     return this.membership.leaveGroup(groupId, leaving);
   }
 
+  // ---- KIP-848 consumer groups ----
+
+  consumerGroupHeartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
+    return this.consumerGroups.heartbeat(p);
+  }
+
+  consumerGroupDescribe(
+    groupId: string,
+    includeAuthorizedOperations: boolean,
+    authorizedOperations: number,
+  ): ReturnType<ConsumerGroups['describe']> {
+    return this.consumerGroups.describe(groupId, includeAuthorizedOperations, authorizedOperations);
+  }
+
+  consumerGroup(groupId: string): ConsumerGroup | undefined {
+    return this.ctx.consumerGroups.get(groupId);
+  }
+
   // ---- offsets ----
 
   commitOffsets(
@@ -195,8 +243,10 @@ export class GroupCoordinator {
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+    /** OffsetFetch v9+: the KIP-848 member asking, checked against a consumer group. */
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
-    return this.offsets.fetchOffsets(groupId, topics);
+    return this.offsets.fetchOffsets(groupId, topics, member);
   }
 
   deleteOffsets(

@@ -8,10 +8,13 @@ import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import { assignorByName } from './group/assignors.js';
+import type { TopicsView } from './group/consumer-groups.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.js';
 import { type InternalTopics, ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
 
+export type { TopicsView } from './group/consumer-groups.js';
 export { GroupCoordinator } from './group-coordinator.js';
 
 export interface GroupCoordinatorDeps {
@@ -21,10 +24,22 @@ export interface GroupCoordinatorDeps {
   readonly log: Logger;
   readonly time: Time;
   readonly scheduler: Scheduler;
+  /** The topics KIP-848 consumer groups subscribe to (the metadata image, internal topics included). */
+  readonly topics: TopicsView;
 }
 
 export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoordinator {
   const c = broker.config;
+  const assignors = (c.get('group.consumer.assignors') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = assignors.filter((a) => assignorByName(a) === undefined);
+  if (assignors.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `group.consumer.assignors: unknown assignor(s) ${unknown.join(', ') || '(none given)'} (kbroker has uniform and range)`,
+    );
+  }
   const offsetsLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {
     topic: GROUP_METADATA_TOPIC_NAME,
     configuredPartitions: c.int('offsets.topic.num.partitions'),
@@ -48,5 +63,14 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
     broker.log,
     broker.time,
     broker.scheduler,
+    {
+      config: {
+        sessionTimeoutMs: c.int('group.consumer.session.timeout.ms'),
+        heartbeatIntervalMs: c.int('group.consumer.heartbeat.interval.ms'),
+        maxSize: c.int('group.consumer.max.size'),
+        assignors,
+      },
+      topics: broker.topics,
+    },
   );
 }

@@ -4,6 +4,8 @@
  * As Kafka's KafkaApis: a partition that does not exist gets UNKNOWN_TOPIC_OR_PARTITION and the
  * others OPERATION_NOT_ATTEMPTED, without touching the transaction; otherwise the coordinator's
  * answer goes to every partition.
+ * Authorization: WRITE on the transactional id (every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+ * and on each topic (TOPIC_AUTHORIZATION_FAILED, the others OPERATION_NOT_ATTEMPTED).
  */
 
 import { partitionMap } from '../coordinator/transaction/transaction-coordinator.js';
@@ -14,6 +16,7 @@ import {
   AddPartitionsToTxnResponse,
   type AddPartitionsToTxnResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
@@ -30,17 +33,30 @@ export const addPartitionsToTxnHandler = defineHandler<
   async handle(ctx, req) {
     const topics = req.v3AndBelowTopics ?? [];
     const unknown = new Set<string>();
+    let writable: Set<string> | null = null;
+    let txnDenied = false;
+    if (!allowsAll(ctx)) {
+      txnDenied = !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.v3AndBelowTransactionalId ?? '');
+      writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', topics, (t) => t.name);
+    }
+    const denied = new Set<string>();
     for (const t of topics) {
       for (const p of t.partitions) {
-        if (!ctx.replicas.getPartition(t.name, p)) unknown.add(`${t.name}\u0000${p}`);
+        if (writable !== null && !writable.has(t.name) && !t.name.startsWith('__'))
+          denied.add(`${t.name}\u0000${p}`);
+        else if (!ctx.replicas.getPartition(t.name, p)) unknown.add(`${t.name}\u0000${p}`);
       }
     }
     let codeFor: (topic: string, partition: number) => number;
-    if (unknown.size > 0) {
+    if (txnDenied) {
+      codeFor = () => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    } else if (unknown.size > 0 || denied.size > 0) {
       codeFor = (t, p) =>
-        unknown.has(`${t}\u0000${p}`)
-          ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-          : ErrorCode.OPERATION_NOT_ATTEMPTED;
+        denied.has(`${t}\u0000${p}`)
+          ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+          : unknown.has(`${t}\u0000${p}`)
+            ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+            : ErrorCode.OPERATION_NOT_ATTEMPTED;
     } else {
       const error = await ctx.transactions.handleAddPartitionsToTransaction(
         req.v3AndBelowTransactionalId ?? '',

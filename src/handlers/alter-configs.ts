@@ -8,6 +8,8 @@
  * BROKER (this broker's id, or "" for the cluster default): only Kafka's dynamic broker configs
  * (log.retention.ms, log.segment.bytes, ...) may be set; others are INVALID_REQUEST "Cannot
  * update these configs dynamically". They become defaults of every topic without an override.
+ * Authorization: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import {
   AlterConfigsRequest,
@@ -15,6 +17,7 @@ import {
   AlterConfigsResponse,
   type AlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
+import { authorizedConfigOutcomes } from './describe-configs.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterConfigsResponseData>({
@@ -25,12 +28,13 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
   handle(ctx, req) {
-    const outcomes = ctx.controller.alterConfigs(req.resources, req.validateOnly);
+    const outcomes = authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
+      ctx.controller.alterConfigs(allowed, req.validateOnly),
+    );
     const responses = req.resources.map((res, i) => ({
       resourceType: res.resourceType,
       resourceName: res.resourceName,
-      errorCode: outcomes[i]!.errorCode,
-      errorMessage: outcomes[i]!.errorMessage,
+      ...outcomes[i]!,
     }));
     return { throttleTimeMs: 0, responses };
   },

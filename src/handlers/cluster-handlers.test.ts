@@ -196,6 +196,21 @@ describe('Metadata', () => {
     ]);
   });
 
+  it('v12: a topic id with the name left "" (the Java client\'s request by id) asks by id', async () => {
+    const { ctx } = metadataWith(12, existing);
+    const res = await call(metadataHandler, ctx, {
+      ...req([]),
+      topics: [
+        { name: '', topicId: a.topicId },
+        { name: '', topicId: b.topicId },
+      ],
+    });
+    expect(res.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ['a', ErrorCode.NONE],
+      ['b', ErrorCode.NONE],
+    ]);
+  });
+
   it('a topic requested twice is answered once, as Kafka answers the set of names', async () => {
     const { ctx } = metadataWith(9, existing);
     const res = await call(metadataHandler, ctx, req(['a', 'b', 'a']));

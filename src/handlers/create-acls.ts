@@ -1,8 +1,11 @@
 /**
  * CreateAcls (key 30), v1–3: v1 resource pattern type; v2 flexible; v3 the USER resource type.
- * Without an authorizer (kbroker has none yet) Kafka answers every requested creation
- * SECURITY_DISABLED, "No Authorizer is configured.", one result per creation in request order;
- * a creation naming an UNKNOWN element is refused as Kafka's request validation does.
+ * Needs ALTER on the cluster (every result CLUSTER_AUTHORIZATION_FAILED). With an authorizer the
+ * ACLs are created (persisted, one result per creation in request order; an invalid one —
+ * CLUSTER not named kafka-cluster, an empty name, a bad principal — INVALID_REQUEST with Kafka's
+ * message, the others still created; an existing ACL is not duplicated). Without one Kafka answers
+ * every creation SECURITY_DISABLED, "No Authorizer is configured.". A creation naming an UNKNOWN
+ * element is refused as Kafka's request validation does.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -17,7 +20,10 @@ import {
   NO_AUTHORIZER_ALTER_MESSAGE,
   refuseUnknownAclElements,
 } from './acls-disabled.js';
+import { authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
+
+const LITERAL = 3;
 
 export const createAclsHandler = defineHandler<CreateAclsRequestData, CreateAclsResponseData>({
   apiKey: 30,
@@ -26,7 +32,7 @@ export const createAclsHandler = defineHandler<CreateAclsRequestData, CreateAcls
   maxVersion: ACL_MAX_VERSION,
   request: CreateAclsRequest,
   response: CreateAclsResponse,
-  handle(_ctx, req) {
+  handle(ctx, req) {
     refuseUnknownAclElements(
       'CreateAcls',
       req.creations.map((c) => ({
@@ -36,12 +42,33 @@ export const createAclsHandler = defineHandler<CreateAclsRequestData, CreateAcls
         permissionType: c.permissionType,
       })),
     );
+    const refuseAll = (errorCode: number, errorMessage: string) => ({
+      throttleTimeMs: 0,
+      results: req.creations.map(() => ({ errorCode, errorMessage })),
+    });
+    if (!authorizeCluster(ctx, 'ALTER')) {
+      return refuseAll(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, 'Cluster authorization failed.');
+    }
+    const acls = ctx.authorizer.acls;
+    if (!acls) return refuseAll(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER_ALTER_MESSAGE);
+    const results = acls.createAcls(
+      req.creations.map((c) => ({
+        resourceType: c.resourceType,
+        resourceName: c.resourceName,
+        patternType: c.resourcePatternType ?? LITERAL,
+        principal: c.principal,
+        host: c.host,
+        operation: c.operation,
+        permissionType: c.permissionType,
+      })),
+    );
     return {
       throttleTimeMs: 0,
-      results: req.creations.map(() => ({
-        errorCode: ErrorCode.SECURITY_DISABLED,
-        errorMessage: NO_AUTHORIZER_ALTER_MESSAGE,
-      })),
+      results: results.map((r) =>
+        r.error === null
+          ? { errorCode: ErrorCode.NONE, errorMessage: null }
+          : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: r.error },
+      ),
     };
   },
 });

@@ -4,13 +4,17 @@
  * Kafka's messages: duplicate names INVALID_REQUEST, unknown topics
  * UNKNOWN_TOPIC_OR_PARTITION, a count that is not an increase INVALID_PARTITIONS, assignments
  * that do not match INVALID_REPLICA_ASSIGNMENT. validate_only checks without changing anything.
+ * Authorization: ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
+
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   CreatePartitionsRequest,
   type CreatePartitionsRequestData,
   CreatePartitionsResponse,
   type CreatePartitionsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const createPartitionsHandler = defineHandler<
@@ -24,7 +28,24 @@ export const createPartitionsHandler = defineHandler<
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
   handle(ctx, req) {
-    const results = ctx.controller.createPartitions(req.topics, req.validateOnly);
+    // Kafka's ControllerApis: duplicate names first (the controller answers them), then ALTER on
+    // each topic, then the controller with what is left.
+    let topics = req.topics;
+    const denied: { name: string; errorCode: number; errorMessage: string }[] = [];
+    if (!allowsAll(ctx)) {
+      const seen = new Map<string, number>();
+      for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+      topics = req.topics.filter((t) => {
+        if (seen.get(t.name)! > 1 || authorize(ctx, 'ALTER', 'TOPIC', t.name)) return true;
+        denied.push({
+          name: t.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: 'The topic authorization is failed.',
+        });
+        return false;
+      });
+    }
+    const results = [...ctx.controller.createPartitions(topics, req.validateOnly), ...denied];
     return { throttleTimeMs: 0, results };
   },
 });

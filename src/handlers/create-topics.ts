@@ -6,14 +6,20 @@
  * The controller checks each topic in Kafka's order (name, collisions, existing topic, configs,
  * manual assignments, replication factor, partition count) and answers Kafka's error code and
  * message; this handler translates, and describes the new topic's configs (v5+).
+ * Authorization: CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED,
+ * "Authorization failed."); the created topic's configs only with DESCRIBE_CONFIGS on it
+ * (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
  */
 
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   CreateTopicsRequest,
   type CreateTopicsRequestData,
   CreateTopicsResponse,
+  type CreateTopicsResponseCreatableTopicResult,
   type CreateTopicsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import { describeTopicConfigs } from './describe-configs.js';
 import { defineHandler } from './handler.js';
 
@@ -25,34 +31,64 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
   handle(ctx, req) {
-    const results = ctx.controller.createTopics(req.topics, req.validateOnly === true);
-    const topics = results.map((r) =>
-      r.errorCode !== 0
-        ? {
-            name: r.name,
-            errorCode: r.errorCode,
-            errorMessage: r.errorMessage,
-            numPartitions: -1,
-            replicationFactor: -1,
-            configs: null,
-          }
-        : {
-            name: r.name,
-            topicId: r.topicId,
-            errorCode: r.errorCode,
-            errorMessage: null,
-            topicConfigErrorCode: 0,
-            numPartitions: r.numPartitions,
-            replicationFactor: r.replicationFactor,
-            configs: describeTopicConfigs(ctx.configs, r.configs).map((c) => ({
+    // Kafka's ControllerApis: duplicate names first (the controller answers them), then CREATE on
+    // the cluster or each topic, then the controller with what is left.
+    const open = allowsAll(ctx);
+    const clusterCreate = open || authorizeCluster(ctx, 'CREATE');
+    let requested = req.topics;
+    const denied: CreateTopicsResponseCreatableTopicResult[] = [];
+    if (!clusterCreate) {
+      const seen = new Map<string, number>();
+      for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+      requested = req.topics.filter((t) => {
+        if (seen.get(t.name)! > 1 || authorize(ctx, 'CREATE', 'TOPIC', t.name)) return true;
+        denied.push({
+          name: t.name,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: 'Authorization failed.',
+          topicConfigErrorCode: authorize(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', t.name)
+            ? ErrorCode.NONE
+            : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        });
+        return false;
+      });
+    }
+    const results = ctx.controller.createTopics(requested, req.validateOnly === true);
+    const topics = results.map((r): CreateTopicsResponseCreatableTopicResult => {
+      if (r.errorCode !== 0) {
+        return {
+          name: r.name,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          numPartitions: -1,
+          replicationFactor: -1,
+          configs: null,
+        };
+      }
+      const describable = open || authorize(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', r.name);
+      return {
+        name: r.name,
+        topicId: r.topicId,
+        errorCode: r.errorCode,
+        errorMessage: null,
+        topicConfigErrorCode: describable ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        numPartitions: r.numPartitions,
+        replicationFactor: r.replicationFactor,
+        configs: describable
+          ? describeTopicConfigs(ctx.configs, r.configs).map((c) => ({
               name: c.name,
               value: c.value,
               readOnly: c.readOnly,
               configSource: c.configSource,
               isSensitive: c.isSensitive,
-            })),
-          },
-    );
+            }))
+          : null,
+      };
+    });
+    topics.push(...denied);
     return { throttleTimeMs: 0, topics };
   },
 });

@@ -2,13 +2,16 @@
  * DeleteGroups (key 42), v0–2 (v2 flexible).
  * An Empty group is deleted with its committed offsets (tombstones in `__consumer_offsets`);
  * a group with members answers NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND.
+ * Authorization: DELETE on each group, else that group GROUP_AUTHORIZATION_FAILED.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DeleteGroupsRequest,
   type DeleteGroupsRequestData,
   DeleteGroupsResponse,
   type DeleteGroupsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, DeleteGroupsResponseData>({
@@ -19,6 +22,12 @@ export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, Delete
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
   async handle(ctx, req) {
-    return { throttleTimeMs: 0, results: await ctx.groups.deleteGroups(req.groupsNames) };
+    if (allowsAll(ctx)) return { throttleTimeMs: 0, results: await ctx.groups.deleteGroups(req.groupsNames) };
+    const allowed = req.groupsNames.filter((g) => authorize(ctx, 'DELETE', 'GROUP', g));
+    const deleted = await ctx.groups.deleteGroups(allowed);
+    const denied = req.groupsNames
+      .filter((g) => !allowed.includes(g))
+      .map((groupId) => ({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));
+    return { throttleTimeMs: 0, results: [...deleted, ...denied] };
   },
 });

@@ -6,6 +6,7 @@
  * as in Kafka's UnifiedLog.maybeIncrementLogStartOffset; consumers fetching below the new start
  * get OFFSET_OUT_OF_RANGE. A topic whose cleanup.policy lacks `delete` (compact only) refuses with
  * POLICY_VIOLATION, as Kafka's Partition.deleteRecordsOnLeader.
+ * Authorization: DELETE on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   DeleteRecordsResponse,
   type DeleteRecordsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, DeleteRecordsResponseData>({
@@ -24,11 +26,21 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequestData, Dele
   request: DeleteRecordsRequest,
   response: DeleteRecordsResponse,
   async handle(ctx, req) {
+    const deletable = allowsAll(ctx)
+      ? null
+      : filterAuthorized(ctx, 'DELETE', 'TOPIC', req.topics, (t) => t.name);
     const topics = await Promise.all(
       req.topics.map(async (t) => ({
         name: t.name,
         partitions: await Promise.all(
           t.partitions.map(async (dp) => {
+            if (deletable !== null && !deletable.has(t.name)) {
+              return {
+                partitionIndex: dp.partitionIndex,
+                lowWatermark: -1,
+                errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              };
+            }
             const r = await ctx.replicas.deleteRecords(t.name, dp.partitionIndex, dp.offset, req.timeoutMs);
             return {
               partitionIndex: dp.partitionIndex,

@@ -9,6 +9,8 @@
  * (UNKNOWN_TOPIC_OR_PARTITION), and the group coordinator drops the offsets committed for its
  * partitions (ReplicaManager.onPartitionsDeleted). Internal topics belong to their coordinators
  * and are refused.
+ * Authorization: DELETE on each topic, checked before its existence (TOPIC_AUTHORIZATION_FAILED);
+ * a topic named by id also needs DESCRIBE, else its name is not returned.
  */
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -19,6 +21,7 @@ import {
   type DeleteTopicsResponseData,
   type DeleteTopicsResponseDeletableTopicResult,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 import { UNKNOWN_TOPIC_ID_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE, ZERO_UUID } from './topic-admin.js';
 
@@ -62,14 +65,24 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
 
     // Resolve to names; an id given twice (once as id, once through its name) is refused.
     const toDelete = new Map<string, string>(); // topicId -> name
+    const open = allowsAll(ctx);
     for (const id of new Set(ids)) {
       if (dupIds.has(id)) continue;
       const t = md.topicById(id);
       if (!t) respond(null, id, ErrorCode.UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_ID_MESSAGE);
-      else toDelete.set(id, t.name);
+      else if (!open && !authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)) {
+        // The name is not told to a principal that may not describe the topic.
+        respond(null, id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
+      } else if (!open && !authorize(ctx, 'DELETE', 'TOPIC', t.name)) {
+        respond(t.name, id, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
+      } else toDelete.set(id, t.name);
     }
     for (const n of new Set(names)) {
       if (dupNames.has(n)) continue;
+      if (!open && !authorize(ctx, 'DELETE', 'TOPIC', n)) {
+        respond(n, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null);
+        continue;
+      }
       const t = md.topic(n);
       if (!t) respond(n, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
       else if (toDelete.has(t.topicId)) {

@@ -6,6 +6,7 @@
  * answer carries nothing else (empty cluster id, controller -1), as Kafka's. This broker is its
  * own controller. Cluster authorized operations are every cluster operation when asked for
  * (there is no authorizer), else -2147483648.
+ * With an authorizer, the cluster authorized operations are the principal's (0 without DESCRIBE).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   DescribeClusterResponse,
   type DescribeClusterResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorizeCluster, authorizedOperations, CLUSTER_NAME } from './authz.js';
 import { defineHandler } from './handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
@@ -50,9 +52,13 @@ export const describeClusterHandler = defineHandler<DescribeClusterRequestData, 
       throttleTimeMs: 0,
       endpointType: BROKERS,
       clusterId: ctx.metadata.clusterId,
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations
-        ? CLUSTER_AUTHORIZED_OPERATIONS
-        : OMITTED,
+      clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations
+        ? OMITTED
+        : allowsAll(ctx)
+          ? CLUSTER_AUTHORIZED_OPERATIONS
+          : authorizeCluster(ctx, 'DESCRIBE')
+            ? authorizedOperations(ctx, 'CLUSTER', CLUSTER_NAME)
+            : 0,
     };
     return {
       ...base,

@@ -12,6 +12,8 @@
  * with no error message, as Kafka's ConfigHelper answers.
  * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
  * resources, answered INVALID_REQUEST "Unsupported resource type".
+ * Authorization: DESCRIBE_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 
 import { invalidTopicReason } from '../common/topic-name.js';
@@ -22,7 +24,12 @@ import {
   DYNAMIC_BROKER_CONFIGS,
   topicConfigByName,
 } from '../config/definitions.js';
-import { brokerResourceError, ResourceType, resourceTypeName } from '../metadata/controller.js';
+import {
+  type ApiError,
+  brokerResourceError,
+  ResourceType,
+  resourceTypeName,
+} from '../metadata/controller.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeConfigsRequest,
@@ -33,10 +40,59 @@ import {
   type DescribeConfigsResponseDescribeConfigsResult,
 } from '../protocol/generated/messages.js';
 import { errorOf, KafkaError } from '../protocol/kafka-error.js';
-import type { BrokerServices } from './handler.js';
+import { allowsAll, authorize, authorizeCluster } from './authz.js';
+import type { BrokerServices, RequestContext } from './handler.js';
 import { defineHandler } from './handler.js';
 
 export { ResourceType };
+
+/**
+ * Outcomes of altering `resources`, in order: those the principal may not alter answer
+ * configsAuthorizationError (checked before the controller, as KafkaApis does), the rest what
+ * `run` (the controller) answers for them.
+ */
+export function authorizedConfigOutcomes<R extends { resourceType: number; resourceName: string }>(
+  ctx: RequestContext,
+  resources: readonly R[],
+  operation: 'ALTER_CONFIGS',
+  run: (allowed: readonly R[]) => readonly ApiError[],
+): ApiError[] {
+  if (allowsAll(ctx)) return [...run(resources)];
+  const denied = resources.map((r) =>
+    configsAuthorizationError(ctx, r.resourceType, r.resourceName, operation),
+  );
+  const outcomes = run(resources.filter((_, i) => denied[i] === null));
+  let next = 0;
+  return denied.map((d) => d ?? outcomes[next++]!);
+}
+
+/**
+ * Kafka's configsAuthorizationApiError: a TOPIC's configs need `operation` on the topic, a BROKER's
+ * (and BROKER_LOGGER's) on the cluster; null when allowed.
+ */
+export function configsAuthorizationError(
+  ctx: RequestContext,
+  resourceType: number,
+  resourceName: string,
+  operation: 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS',
+): { errorCode: number; errorMessage: string } | null {
+  if (resourceType === ResourceType.TOPIC) {
+    return authorize(ctx, operation, 'TOPIC', resourceName)
+      ? null
+      : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' };
+  }
+  if (resourceType === ResourceType.BROKER || resourceType === ResourceType.BROKER_LOGGER) {
+    return authorizeCluster(ctx, operation)
+      ? null
+      : { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.' };
+  }
+  if (resourceType === ResourceType.GROUP) {
+    return authorize(ctx, operation, 'GROUP', resourceName)
+      ? null
+      : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.' };
+  }
+  return null;
+}
 
 /** DescribeConfigsResponse.ConfigType ids. */
 const CONFIG_TYPE: Record<ConfigType, number> = {
@@ -158,6 +214,10 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequestData, 
   handle(ctx, req) {
     const results = req.resources.map((res): DescribeConfigsResponseDescribeConfigsResult => {
       const base = { resourceType: res.resourceType, resourceName: res.resourceName };
+      const denied = allowsAll(ctx)
+        ? null
+        : configsAuthorizationError(ctx, res.resourceType, res.resourceName, 'DESCRIBE_CONFIGS');
+      if (denied) return { ...base, ...denied, configs: [] };
       try {
         // Null or empty: every config (Kafka's ConfigHelper.createResponseConfig).
         const keys =

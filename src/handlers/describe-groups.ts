@@ -4,13 +4,16 @@
  * is allowed: READ, DELETE, DESCRIBE); v4 member groupInstanceId; v5 flexible.
  * A group that does not exist is answered as Kafka does: state "Dead", no error. Member metadata
  * and assignments are filled only for a Stable group.
+ * Authorization: DESCRIBE on each group, else that group GROUP_AUTHORIZATION_FAILED.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   DescribeGroupsRequest,
   type DescribeGroupsRequestData,
   DescribeGroupsResponse,
   type DescribeGroupsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizedOperations } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -26,12 +29,32 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequestData, De
   response: DescribeGroupsResponse,
   handle(ctx, req) {
     const ops = req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    if (allowsAll(ctx)) {
+      return {
+        throttleTimeMs: 0,
+        groups: req.groups.map((id) => ({ ...ctx.groups.describeGroup(id), authorizedOperations: ops })),
+      };
+    }
     return {
       throttleTimeMs: 0,
-      groups: req.groups.map((id) => ({
-        ...ctx.groups.describeGroup(id),
-        authorizedOperations: ops,
-      })),
+      groups: req.groups.map((id) =>
+        authorize(ctx, 'DESCRIBE', 'GROUP', id)
+          ? {
+              ...ctx.groups.describeGroup(id),
+              authorizedOperations: req.includeAuthorizedOperations
+                ? authorizedOperations(ctx, 'GROUP', id)
+                : AUTHORIZED_OPERATIONS_OMITTED,
+            }
+          : {
+              errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+              groupId: id,
+              groupState: '',
+              protocolType: '',
+              protocolData: '',
+              members: [],
+              authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+            },
+      ),
     };
   },
 });

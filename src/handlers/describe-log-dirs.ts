@@ -4,6 +4,7 @@
  * the directory's file system. kbroker has one log dir (the first of log.dirs): the answer lists
  * it with each requested partition's size on disk (every requested topic when the list is null).
  * Offset lag is 0 (no future replicas, no log-dir moves).
+ * Authorization: DESCRIBE on the cluster, else CLUSTER_AUTHORIZATION_FAILED and no log dirs.
  */
 import fs from 'node:fs';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -13,6 +14,7 @@ import {
   DescribeLogDirsResponse,
   type DescribeLogDirsResponseData,
 } from '../protocol/generated/messages.js';
+import { authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, DescribeLogDirsResponseData>({
@@ -23,6 +25,9 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequestData, 
   request: DescribeLogDirsRequest,
   response: DescribeLogDirsResponse,
   handle(ctx, req) {
+    if (!authorizeCluster(ctx, 'DESCRIBE')) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
+    }
     const md = ctx.metadata;
     const wanted =
       req.topics === null

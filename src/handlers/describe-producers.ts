@@ -3,6 +3,7 @@
  * (id, epoch, last sequence and timestamp, coordinator epoch, first offset of the open transaction
  * or -1), what `kafka-transactions describe-producers` prints. Unknown partitions get
  * UNKNOWN_TOPIC_OR_PARTITION.
+ * Authorization: READ on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -11,6 +12,7 @@ import {
   DescribeProducersResponse,
   type DescribeProducersResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const describeProducersHandler = defineHandler<
@@ -25,11 +27,22 @@ export const describeProducersHandler = defineHandler<
   response: DescribeProducersResponse,
   handle(ctx, req) {
     const rm = ctx.replicas;
+    const readable = allowsAll(ctx)
+      ? null
+      : filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name);
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((index) => {
+          if (readable !== null && !readable.has(t.name)) {
+            return {
+              partitionIndex: index,
+              errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+              errorMessage: null,
+              activeProducers: [],
+            };
+          }
           const p = rm.getPartition(t.name, index);
           if (!p) {
             return {

@@ -6,6 +6,8 @@
  * max.request.partition.size.limit, 2000); when the limit cuts a topic short, `next_cursor`
  * names the first partition not returned. Unknown topics are UNKNOWN_TOPIC_OR_PARTITION, bad
  * names INVALID_TOPIC_EXCEPTION. ELR fields are empty (no eligible leader replicas on one node).
+ * Authorization: DESCRIBE on each topic (all-topics answers leave the others out; a named one is
+ * TOPIC_AUTHORIZATION_FAILED); authorized operations are the principal's.
  */
 
 import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
@@ -17,6 +19,7 @@ import {
   type DescribeTopicPartitionsResponseData,
   type DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizedOperations } from './authz.js';
 import { defineHandler } from './handler.js';
 import { TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';
 
@@ -35,7 +38,13 @@ export const describeTopicPartitionsHandler = defineHandler<
   handle(ctx, req) {
     const md = ctx.metadata;
     const all = req.topics.length === 0;
-    let names = all ? md.topics().map((t) => t.name) : [...new Set(req.topics.map((t) => t.name))];
+    const open = allowsAll(ctx);
+    let names = all
+      ? md
+          .topics()
+          .map((t) => t.name)
+          .filter((n) => open || authorize(ctx, 'DESCRIBE', 'TOPIC', n))
+      : [...new Set(req.topics.map((t) => t.name))];
     names.sort();
     const cursor = req.cursor;
     if (cursor) names = names.filter((n) => n >= cursor.topicName);
@@ -54,6 +63,10 @@ export const describeTopicPartitionsHandler = defineHandler<
     for (const name of names) {
       if (invalidTopicReason(name) !== null) {
         missing(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
+        continue;
+      }
+      if (!open && !authorize(ctx, 'DESCRIBE', 'TOPIC', name)) {
+        missing(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         continue;
       }
       const t = md.topic(name);
@@ -87,7 +100,9 @@ export const describeTopicPartitionsHandler = defineHandler<
           lastKnownElr: [],
           offlineReplicas: [],
         })),
-        topicAuthorizedOperations: TOPIC_AUTHORIZED_OPERATIONS,
+        topicAuthorizedOperations: open
+          ? TOPIC_AUTHORIZED_OPERATIONS
+          : authorizedOperations(ctx, 'TOPIC', t.name),
       });
       if (first + parts.length < t.partitions.length) {
         nextCursor = { topicName: t.name, partitionIndex: first + parts.length };

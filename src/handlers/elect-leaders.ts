@@ -6,6 +6,8 @@
  * replica already leads / a leader exists), PREFERRED_LEADER_NOT_AVAILABLE,
  * ELIGIBLE_LEADERS_NOT_AVAILABLE or UNKNOWN_TOPIC_OR_PARTITION, with Kafka's messages. Null
  * partitions elect every partition and leave out those that needed no election.
+ * Authorization: ALTER on the cluster, else CLUSTER_AUTHORIZATION_FAILED (top level from v1, and
+ * on every asked partition).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +16,7 @@ import {
   ElectLeadersResponse,
   type ElectLeadersResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const electLeadersHandler = defineHandler<ElectLeadersRequestData, ElectLeadersResponseData>({
@@ -38,6 +41,21 @@ export const electLeadersHandler = defineHandler<ElectLeadersRequestData, ElectL
               )
               .entries(),
           ].map(([topic, partitions]) => ({ topic, partitions }));
+    if (!allowsAll(ctx) && !authorizeCluster(ctx, 'ALTER')) {
+      const denied = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return {
+        throttleTimeMs: 0,
+        errorCode: denied,
+        replicaElectionResults: (wanted ?? []).map((t) => ({
+          topic: t.topic,
+          partitionResult: t.partitions.map((partitionId) => ({
+            partitionId,
+            errorCode: denied,
+            errorMessage: null,
+          })),
+        })),
+      };
+    }
     const results = ctx.controller.electLeaders(electionType, wanted);
     return {
       throttleTimeMs: 0,

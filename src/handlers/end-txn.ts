@@ -4,13 +4,16 @@
  * INVALID_PRODUCER_EPOCH); v3 flexible; v4 same. v5 (transactions V2, KIP-890) is not advertised.
  * EndTxn without a transaction (state Empty) is INVALID_TXN_STATE; an unknown id or producer id
  * INVALID_PRODUCER_ID_MAPPING.
+ * Authorization: WRITE on the transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   EndTxnRequest,
   type EndTxnRequestData,
   EndTxnResponse,
   type EndTxnResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
@@ -22,6 +25,9 @@ export const endTxnHandler = defineHandler<EndTxnRequestData, EndTxnResponseData
   request: EndTxnRequest,
   response: EndTxnResponse,
   async handle(ctx, req) {
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    }
     const error = await ctx.transactions.handleEndTransaction(
       req.transactionalId,
       req.producerId,

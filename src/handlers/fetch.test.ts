@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
@@ -161,6 +162,132 @@ describe('Fetch long poll', () => {
       expect(growth).toBeLessThan(2 * 1024 * 1024);
     } finally {
       socket.destroy();
+      await tb.close();
+    }
+  });
+});
+
+describe('Fetch sessions (KIP-227)', () => {
+  type Part = { partitionIndex: number; errorCode: number; highWatermark: number; records: Buffer | null };
+  type Res = {
+    errorCode: number;
+    sessionId: number;
+    responses: { topic?: string; topicId?: string; partitions: Part[] }[];
+  };
+  const p = (partition: number, fetchOffset = 0) => ({ partition, fetchOffset, partitionMaxBytes: 1 << 20 });
+  const body = (
+    sessionId: number,
+    sessionEpoch: number,
+    topics: unknown[],
+    forgottenTopicsData: unknown[] = [],
+  ) => ({
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId,
+    sessionEpoch,
+    topics,
+    forgottenTopicsData,
+  });
+  /** [partition, record bytes > 0] per answered partition. */
+  const answered = (r: Res) =>
+    r.responses.flatMap((t) => t.partitions.map((x) => [x.partitionIndex, (x.records?.length ?? 0) > 0]));
+
+  it('a full fetch opens a session; incremental fetches name and answer only what changed', async () => {
+    const tb = await startTestBroker();
+    try {
+      const rm = tb.broker.replicaManager;
+      tb.broker.controller.createTopic('s', 3);
+      const append = (partition: number) =>
+        rm
+          .getPartition('s', partition)!
+          .appendRecordsToLeader(buildRecordBatch({ records: [{ value: 'x' }] }));
+      append(0);
+      const c = await TestClient.connect(tb.port);
+      const full = await c.request<Res>(1, 12, body(0, 0, [{ topic: 's', partitions: [p(0), p(1), p(2)] }]));
+      expect(full.errorCode).toBe(0);
+      expect(full.sessionId).toBeGreaterThan(0);
+      expect(answered(full)).toEqual([
+        [0, true],
+        [1, false],
+        [2, false],
+      ]);
+      const id = full.sessionId;
+
+      // Partition 0 moves on; nothing new anywhere: nothing answered.
+      const quiet = await c.request<Res>(1, 12, body(id, 1, [{ topic: 's', partitions: [p(0, 1)] }]));
+      expect(quiet).toMatchObject({ errorCode: 0, sessionId: id, responses: [] });
+
+      // New data on partition 2 only: the request names nothing, the answer has partition 2.
+      append(2);
+      const inc = await c.request<Res>(1, 12, body(id, 2, []));
+      expect(answered(inc)).toEqual([[2, true]]);
+      expect(inc.responses[0]!.topic).toBe('s');
+
+      // Partition 2 forgotten: data there is no longer answered.
+      append(2);
+      const forgot = await c.request<Res>(1, 12, body(id, 3, [], [{ topic: 's', partitions: [2] }]));
+      expect(forgot.responses).toEqual([]);
+
+      // A repeated epoch, an unknown session: errors, session id 0, nothing read.
+      const dup = await c.request<Res>(1, 12, body(id, 3, []));
+      expect(dup).toMatchObject({
+        errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+        sessionId: 0,
+        responses: [],
+      });
+      const unknown = await c.request<Res>(1, 12, body(id + 1, 1, []));
+      expect(unknown.errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+
+      // Epoch -1 closes it.
+      const closed = await c.request<Res>(1, 12, body(id, -1, [{ topic: 's', partitions: [p(1)] }]));
+      expect(closed.sessionId).toBe(0);
+      expect((await c.request<Res>(1, 12, body(id, 4, []))).errorCode).toBe(
+        ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+      );
+      c.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('v13+: sessions by topic id; a name-based session refuses a v13 request', async () => {
+    const tb = await startTestBroker();
+    try {
+      const rm = tb.broker.replicaManager;
+      tb.broker.controller.createTopic('ids', 2);
+      const topicId = tb.broker.metadata.topic('ids')!.topicId;
+      const c = await TestClient.connect(tb.port);
+      const full = await c.request<Res>(1, 13, body(0, 0, [{ topicId, partitions: [p(0), p(1)] }]));
+      expect(full.sessionId).toBeGreaterThan(0);
+      expect(full.responses.map((t) => t.topicId)).toEqual([topicId]);
+      rm.getPartition('ids', 1)!.appendRecordsToLeader(buildRecordBatch({ records: [{ value: 'y' }] }));
+      const inc = await c.request<Res>(1, 13, body(full.sessionId, 1, []));
+      expect(inc.responses).toMatchObject([
+        { topicId, partitions: [{ partitionIndex: 1, highWatermark: 1 }] },
+      ]);
+
+      const byName = await c.request<Res>(1, 12, body(0, 0, [{ topic: 'ids', partitions: [p(0)] }]));
+      const mixed = await c.request<Res>(1, 13, body(byName.sessionId, 1, []));
+      expect(mixed.errorCode).toBe(ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR);
+      c.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
+  it('max.incremental.fetch.session.cache.slots=0: every fetch is sessionless', async () => {
+    const tb = await startTestBroker({ 'max.incremental.fetch.session.cache.slots': '0' });
+    try {
+      tb.broker.controller.createTopic('none', 1);
+      const c = await TestClient.connect(tb.port);
+      const full = await c.request<Res>(1, 12, body(0, 0, [{ topic: 'none', partitions: [p(0)] }]));
+      expect(full).toMatchObject({ errorCode: 0, sessionId: 0 });
+      expect(answered(full)).toEqual([[0, false]]);
+      c.close();
+    } finally {
       await tb.close();
     }
   });

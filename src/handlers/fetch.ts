@@ -1,9 +1,14 @@
 /**
  * Fetch (key 1), v4–17.
  * v4 isolation level, last stable offset and aborted transactions; v5 log start offset;
- * v7 fetch sessions (always answered with session id 0: sessionless, every request full);
+ * v7 incremental fetch sessions (KIP-227, src/replication/fetch-session.ts): a full fetch with
+ * epoch 0 gets a session id when the cache has room; later requests name only what changed and
+ * are answered only what changed; FETCH_SESSION_ID_NOT_FOUND / INVALID_FETCH_SESSION_EPOCH /
+ * FETCH_SESSION_TOPIC_ID_ERROR answer a session the broker does not have, a wrong epoch, or
+ * names mixed with ids;
  * v9 current leader epoch; v11 rack id and preferred read replica (-1); v12 flexible;
- * v13 topics named by their id (UNKNOWN_TOPIC_ID for an id this broker does not know);
+ * v13 topics named by their id (UNKNOWN_TOPIC_ID for an id this broker does not know; a session
+ * keeps such a partition and resolves it when the topic appears);
  * v15 replica state (tagged; for followers); v16 node endpoints (tagged, only sent with
  * NOT_LEADER_OR_FOLLOWER: never on one node); v17 replica directory id (followers).
  *
@@ -26,22 +31,51 @@
  * An unexpected failure reading one partition answers it UNKNOWN_SERVER_ERROR, or KAFKA_STORAGE_ERROR
  * for an I/O error, with unknown offsets (-1) as Kafka's ReplicaManager.readFromLocalLog; the other
  * partitions are served and, as for any partition error, the fetch answers without waiting.
+ * Authorization: READ on each topic (a follower's fetch: CLUSTER_ACTION), else the topic's
+ * partitions answer TOPIC_AUTHORIZATION_FAILED without being read.
  */
-import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   FetchRequest,
   type FetchRequestData,
   FetchResponse,
   type FetchResponseData,
+  type FetchResponseFetchableTopicResponse,
   type FetchResponsePartitionData,
 } from '../protocol/generated/messages.js';
-import { type FetchPartitionRequest, READ_UNCOMMITTED } from '../replication/read.js';
+import {
+  type CachedPartition,
+  FINAL_EPOCH,
+  type ForgottenPartition,
+  INVALID_SESSION_ID,
+  type SessionPartitionRequest,
+} from '../replication/fetch-session.js';
+import {
+  type FetchPartitionRequest,
+  type FetchPartitionResult,
+  READ_UNCOMMITTED,
+} from '../replication/read.js';
+import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
-/** From this version on, a follower names itself in ReplicaState instead of replica_id (KIP-903). */
-const REPLICA_STATE_VERSION = 15;
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A request's partition, named as the request named it, and readable as it is. */
+class RequestedPartition implements SessionPartitionRequest, FetchPartitionRequest {
+  constructor(
+    readonly topic: string | undefined,
+    readonly topicId: string,
+    readonly partition: number,
+    readonly fetchOffset: number,
+    readonly partitionMaxBytes: number,
+    readonly currentLeaderEpoch: number,
+    readonly logStartOffset: number,
+    readonly lastFetchedEpoch: number,
+    readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
+  ) {}
+}
 
 export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   apiKey: 1,
@@ -52,54 +86,156 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
   response: FetchResponse,
   async handle(ctx, req) {
     const byId = ctx.apiVersion >= TOPIC_ID_VERSION;
-    const requests: FetchPartitionRequest[] = [];
-    const topics = req.topics.map((t) => {
-      const name = byId ? ctx.metadata.topicById(t.topicId ?? '')?.name : (t.topic ?? '');
-      const missing: ErrorName = name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
-      for (const fp of t.partitions) {
-        requests.push({
-          topic: name,
-          partition: fp.partition,
-          missing,
-          fetchOffset: fp.fetchOffset,
-          partitionMaxBytes: fp.partitionMaxBytes,
-          currentLeaderEpoch: fp.currentLeaderEpoch,
-          logStartOffset: fp.logStartOffset,
-        });
+    const nameOf = (topicId: string) => ctx.metadata.topicById(topicId)?.name;
+    // Authorization (KafkaApis.handleFetchRequest): a follower's fetch needs CLUSTER_ACTION, a
+    // consumer's READ on each topic; denied partitions are TOPIC_AUTHORIZATION_FAILED, unread.
+    // Null when no authorizer is configured: the hot path skips every check.
+    let readable: ((topic: string) => boolean) | null = null;
+    if (!allowsAll(ctx)) {
+      const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+      if (replicaId >= 0) {
+        const allowed = authorizeCluster(ctx, 'CLUSTER_ACTION');
+        readable = () => allowed;
+      } else {
+        const names = req.topics.map((t) => (byId ? nameOf(t.topicId ?? ZERO_UUID) : t.topic) ?? '');
+        const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
+        readable = (topic) => allowed.has(topic);
       }
-      return t;
-    });
+    }
+    const requested: RequestedPartition[] = [];
+    for (const t of req.topics) {
+      const topicId = byId ? (t.topicId ?? ZERO_UUID) : ZERO_UUID;
+      let name = byId ? nameOf(topicId) : (t.topic ?? '');
+      let missing: RequestedPartition['missing'] =
+        name === undefined ? 'UNKNOWN_TOPIC_ID' : 'UNKNOWN_TOPIC_OR_PARTITION';
+      if (readable !== null && name !== undefined && !readable(name)) {
+        name = undefined;
+        missing = 'TOPIC_AUTHORIZATION_FAILED';
+      }
+      for (const fp of t.partitions) {
+        requested.push(
+          new RequestedPartition(
+            name,
+            topicId,
+            fp.partition,
+            fp.fetchOffset,
+            fp.partitionMaxBytes,
+            fp.currentLeaderEpoch ?? -1,
+            fp.logStartOffset ?? -1,
+            fp.lastFetchedEpoch ?? -1,
+            missing,
+          ),
+        );
+      }
+    }
+    const forgotten: ForgottenPartition[] = [];
+    for (const t of req.forgottenTopicsData ?? []) {
+      const topicId = byId ? (t.topicId ?? ZERO_UUID) : ZERO_UUID;
+      const topic = byId ? undefined : (t.topic ?? '');
+      for (const partition of t.partitions) forgotten.push({ topic, topicId, partition });
+    }
+    const replicaId = req.replicaState?.replicaId ?? req.replicaId ?? -1;
+    const sessions = ctx.fetchSessions;
+    const context = sessions.newContext(
+      {
+        version: ctx.apiVersion,
+        sessionId: req.sessionId ?? INVALID_SESSION_ID,
+        epoch: req.sessionEpoch ?? FINAL_EPOCH,
+        isFollower: replicaId >= 0,
+        partitions: requested,
+        forgotten,
+        resolveTopic: nameOf,
+      },
+      ctx.time.now(),
+    );
+    if (context.kind === 'error') {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode[context.error],
+        sessionId: INVALID_SESSION_ID,
+        responses: [],
+      };
+    }
+    const reading: readonly (RequestedPartition | CachedPartition)[] =
+      context.kind === 'incremental' ? context.partitions : requested;
     const results = await ctx.replicas.fetchMessages(
       {
         maxWaitMs: req.maxWaitMs,
         minBytes: req.minBytes,
         maxBytes: req.maxBytes ?? Number.MAX_SAFE_INTEGER,
         isolationLevel: req.isolationLevel ?? READ_UNCOMMITTED,
-        replicaId:
-          ctx.apiVersion >= REPLICA_STATE_VERSION
-            ? (req.replicaState?.replicaId ?? -1)
-            : (req.replicaId ?? -1),
+        // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
+        // and reports its fetch offset and log start offset to the leader's partition.
+        replicaId,
       },
-      requests,
+      reading,
       ctx.signal,
     );
-    let i = 0;
-    const responses = topics.map((t) => ({
-      ...(byId ? { topicId: t.topicId } : { topic: t.topic ?? '' }),
-      partitions: t.partitions.map((fp): FetchResponsePartitionData => {
-        const r = results[i++]!;
+    let sessionId = INVALID_SESSION_ID;
+    let include: boolean[] | null = null;
+    if (context.kind === 'full') {
+      sessionId = sessions.createSession(context, requested, results, ctx.time.now());
+      if (sessionId !== INVALID_SESSION_ID) {
+        ctx.log.debug('created fetch session', {
+          sessionId,
+          partitions: requested.length,
+          client: ctx.clientId,
+        });
+      }
+    } else if (context.kind === 'incremental') {
+      sessionId = context.session.id;
+      include = sessions.completeIncremental(context, results);
+      if (include === null) {
         return {
-          partitionIndex: fp.partition,
-          errorCode: ErrorCode[r.error],
-          highWatermark: r.highWatermark,
-          lastStableOffset: r.lastStableOffset,
-          logStartOffset: r.logStartOffset,
-          abortedTransactions: r.abortedTransactions,
-          preferredReadReplica: -1,
-          records: r.records,
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+          sessionId,
+          responses: [],
         };
-      }),
-    }));
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      sessionId,
+      responses: group(reading, results, include, byId),
+    };
   },
 });
+
+/**
+ * The answer's topics: consecutive partitions of one topic under one entry, as Kafka's
+ * FetchResponse.of; `include` (incremental fetches) leaves out partitions with nothing new.
+ */
+function group(
+  reading: readonly (RequestedPartition | CachedPartition)[],
+  results: readonly FetchPartitionResult[],
+  include: readonly boolean[] | null,
+  byId: boolean,
+): FetchResponseFetchableTopicResponse[] {
+  const topics: FetchResponseFetchableTopicResponse[] = [];
+  let current: FetchResponseFetchableTopicResponse | undefined;
+  let currentKey: string | undefined;
+  for (let i = 0; i < reading.length; i++) {
+    if (include !== null && !include[i]) continue;
+    const p = reading[i]!;
+    const r = results[i]!;
+    const key = byId ? p.topicId : (p.topic ?? '');
+    if (current === undefined || key !== currentKey) {
+      current = byId ? { topicId: key, partitions: [] } : { topic: key, partitions: [] };
+      currentKey = key;
+      topics.push(current);
+    }
+    current.partitions.push({
+      partitionIndex: p.partition,
+      errorCode: ErrorCode[r.error],
+      highWatermark: r.highWatermark,
+      lastStableOffset: r.lastStableOffset,
+      logStartOffset: r.logStartOffset,
+      abortedTransactions: r.abortedTransactions,
+      preferredReadReplica: -1,
+      records: r.records,
+    } satisfies FetchResponsePartitionData);
+  }
+  return topics;
+}

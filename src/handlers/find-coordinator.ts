@@ -5,6 +5,8 @@
  * A single broker coordinates every group and every transactional id, so both key types are
  * answered with this broker. Other key types (2 = SHARE) get INVALID_REQUEST.
  * A GROUP lookup creates `__consumer_offsets` if it does not exist yet, as Kafka does.
+ * Authorization: DESCRIBE on the group (GROUP_AUTHORIZATION_FAILED) or transactional id
+ * (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +16,7 @@ import {
   type FindCoordinatorResponseCoordinator,
   type FindCoordinatorResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 export const CoordinatorType = { GROUP: 0, TRANSACTION: 1 } as const;
@@ -29,6 +32,12 @@ function lookup(ctx: RequestContext, key: string, keyType: number): FindCoordina
   });
   if (keyType !== CoordinatorType.GROUP && keyType !== CoordinatorType.TRANSACTION) {
     return fail(ErrorCode.INVALID_REQUEST, `Unknown coordinator type ${keyType}`);
+  }
+  if (keyType === CoordinatorType.GROUP && !authorize(ctx, 'DESCRIBE', 'GROUP', key)) {
+    return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, 'Group authorization failed.');
+  }
+  if (keyType === CoordinatorType.TRANSACTION && !authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', key)) {
+    return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional Id authorization failed.');
   }
   if (keyType === CoordinatorType.GROUP) {
     if (!ctx.groups.isActive)

@@ -12,8 +12,10 @@ import type { TransactionCoordinator } from '../coordinator/transaction/transact
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
+import type { FetchSessionCache } from '../replication/fetch-session.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { Authorizer, KafkaPrincipal } from '../security/authorizer.js';
+import type { SecurityStore } from '../security/security-store.js';
 
 /**
  * The narrow services a handler works with, built and wired once by `Broker`. Handlers reach
@@ -26,11 +28,15 @@ export interface BrokerServices {
   readonly controller: Controller;
   /** The data path: partitions this broker hosts, appends, reads, waiting fetches. */
   readonly replicas: ReplicaManager;
+  /** Incremental fetch sessions (KIP-227) of Fetch requests. */
+  readonly fetchSessions: FetchSessionCache;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
   /** The broker's configuration (static and dynamic). */
   readonly configs: BrokerConfig;
   readonly authorizer: Authorizer;
+  /** SCRAM credentials and ACLs as records (Describe/AlterUserScramCredentials). */
+  readonly securityStore: SecurityStore;
   readonly time: Time;
   readonly log: Logger;
   /** What ApiVersions advertises: the handler registry's table. */

@@ -3,13 +3,17 @@
  * v1 throttle time; v3 groupInstanceId; v4 flexible. REBALANCE_IN_PROGRESS tells a member of the
  * current generation to rejoin; ILLEGAL_GENERATION / UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID as
  * Kafka's coordinator returns them.
+ * Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
+
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   HeartbeatRequest,
   type HeartbeatRequestData,
   HeartbeatResponse,
   type HeartbeatResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatResponseData>({
@@ -20,6 +24,9 @@ export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatRes
   request: HeartbeatRequest,
   response: HeartbeatResponse,
   handle(ctx, req) {
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+    }
     const errorCode = ctx.groups.heartbeat(
       req.groupId,
       req.memberId,

@@ -5,6 +5,8 @@
  * config (cleanup.policy) starting from its current value, else INVALID_CONFIG "Can't APPEND to
  * key x because its type is not LIST.". The result is validated and applied as AlterConfigs
  * does (topic overrides, or dynamic broker configs), by the controller.
+ * Authorization: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
+ * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
 import {
   IncrementalAlterConfigsRequest,
@@ -12,6 +14,7 @@ import {
   IncrementalAlterConfigsResponse,
   type IncrementalAlterConfigsResponseData,
 } from '../protocol/generated/messages.js';
+import { authorizedConfigOutcomes } from './describe-configs.js';
 import { defineHandler } from './handler.js';
 
 export const incrementalAlterConfigsHandler = defineHandler<
@@ -25,12 +28,13 @@ export const incrementalAlterConfigsHandler = defineHandler<
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
   handle(ctx, req) {
-    const outcomes = ctx.controller.incrementalAlterConfigs(req.resources, req.validateOnly);
+    const outcomes = authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
+      ctx.controller.incrementalAlterConfigs(allowed, req.validateOnly),
+    );
     const responses = req.resources.map((res, i) => ({
       resourceType: res.resourceType,
       resourceName: res.resourceName,
-      errorCode: outcomes[i]!.errorCode,
-      errorMessage: outcomes[i]!.errorMessage,
+      ...outcomes[i]!,
     }));
     return { throttleTimeMs: 0, responses };
   },

@@ -6,7 +6,11 @@
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
+// Security (issue 15): SASL exchanges outside a connection's authentication, SCRAM credentials.
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { createAclsHandler } from './create-acls.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -22,6 +26,7 @@ import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
 import { electLeadersHandler } from './elect-leaders.js';
 import { endTxnHandler } from './end-txn.js';
 import { fetchHandler } from './fetch.js';
@@ -41,6 +46,8 @@ import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
@@ -84,4 +91,11 @@ export const allHandlers: readonly AnyHandler[] = [
   describeTransactionsHandler,
   listTransactionsHandler,
   electLeadersHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
+  // Security (issue 15).
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ] as unknown as readonly AnyHandler[];

@@ -5,6 +5,8 @@
  * same producer id instead of starting over; a stale pair is PRODUCER_FENCED); v4 PRODUCER_FENCED
  * replaces INVALID_PRODUCER_EPOCH (v0–3 get 47); v5 same.
  * An ongoing transaction of the id is aborted first and CONCURRENT_TRANSACTIONS tells the client to retry.
+ * Authorization: WRITE on the transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); without one,
+ * IDEMPOTENT_WRITE on the cluster or WRITE on some topic (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -13,6 +15,7 @@ import {
   InitProducerIdResponse,
   type InitProducerIdResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizeByResourceType, authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
 import { txnErrorCode } from './txn-errors.js';
 
@@ -30,6 +33,18 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequestData, In
       producerId: -1,
       producerEpoch: -1,
     });
+    if (!allowsAll(ctx)) {
+      if (req.transactionalId != null) {
+        if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) {
+          return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        }
+      } else if (
+        !authorizeCluster(ctx, 'IDEMPOTENT_WRITE') &&
+        !authorizeByResourceType(ctx, 'WRITE', 'TOPIC')
+      ) {
+        return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      }
+    }
     const pid = req.producerId ?? -1;
     const epoch = req.producerEpoch ?? -1;
     let expected: { producerId: number; producerEpoch: number } | null = null;

@@ -5,6 +5,7 @@
  * below v4); v5 groupInstanceId (static membership, KIP-345); v6 flexible; v7 protocolType in
  * the response and a nullable protocolName; v8 reason; v9 skipAssignment for a static leader
  * rejoining a stable group. The response waits for the rebalance (see coordinator/).
+ * Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -13,6 +14,7 @@ import {
   JoinGroupResponse,
   type JoinGroupResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 /** Kafka's clientHost form: `/` + the peer address. */
@@ -30,6 +32,19 @@ export const joinGroupHandler = defineHandler<JoinGroupRequestData, JoinGroupRes
   response: JoinGroupResponse,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        generationId: -1,
+        protocolType: null,
+        protocolName: v >= 7 ? null : '',
+        leader: '',
+        skipAssignment: false,
+        memberId: '',
+        members: [],
+      };
+    }
     if (req.reason)
       ctx.log.debug(`JoinGroup ${req.groupId} from ${req.memberId || ctx.remote}: ${req.reason}`);
     const result = await ctx.groups.joinGroup({

@@ -3,6 +3,7 @@
  * v0–2: one memberId, its error at the top level; v1 throttle time; v3 batched `members` with
  * groupInstanceId (an admin may remove a static member by instance id alone) and per-member
  * errors; v4 flexible; v5 a reason per member.
+ * Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -11,6 +12,7 @@ import {
   LeaveGroupResponse,
   type LeaveGroupResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroupResponseData>({
@@ -22,6 +24,9 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroup
   response: LeaveGroupResponse,
   handle(ctx, req) {
     const v = ctx.apiVersion;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
+    }
     const leaving =
       v >= 3
         ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))

@@ -2,6 +2,7 @@
  * ListGroups (key 16), v0–5.
  * v1 throttle time; v3 flexible; v4 statesFilter and groupState; v5 typesFilter and groupType
  * (every group here is "classic"). Filters match case-insensitively, as Kafka parses them.
+ * Authorization: every group with DESCRIBE on the cluster, else those the principal may describe.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -10,6 +11,7 @@ import {
   ListGroupsResponse,
   type ListGroupsResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const listGroupsHandler = defineHandler<ListGroupsRequestData, ListGroupsResponseData>({
@@ -25,7 +27,14 @@ export const listGroupsHandler = defineHandler<ListGroupsRequestData, ListGroups
     const groups = ctx.groups
       .listGroups()
       .filter((g) => states.size === 0 || states.has(g.groupState.toLowerCase()))
-      .filter((g) => types.size === 0 || types.has(g.groupType.toLowerCase()));
+      .filter((g) => types.size === 0 || types.has(g.groupType.toLowerCase()))
+      // Without DESCRIBE on the cluster, only the groups the principal may describe.
+      .filter(
+        (g) =>
+          allowsAll(ctx) ||
+          authorizeCluster(ctx, 'DESCRIBE') ||
+          authorize(ctx, 'DESCRIBE', 'GROUP', g.groupId),
+      );
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
   },
 });

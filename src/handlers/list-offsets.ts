@@ -26,6 +26,7 @@ import {
   type ListOffsetsResponseListOffsetsPartitionResponse,
 } from '../protocol/generated/messages.js';
 import { MAX_TIMESTAMP } from '../replication/offset-lookup.js';
+import { allowsAll, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export {
@@ -44,10 +45,17 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequestData, ListOffs
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
   handle(ctx, req) {
+    // Authorization: DESCRIBE on each topic, else TOPIC_AUTHORIZATION_FAILED (KafkaApis.handleListOffsetRequest).
+    const described = allowsAll(ctx)
+      ? null
+      : filterAuthorized(ctx, 'DESCRIBE', 'TOPIC', req.topics, (t) => t.name);
     const topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((lp): ListOffsetsResponseListOffsetsPartitionResponse => {
         const base = { partitionIndex: lp.partitionIndex, timestamp: -1, offset: -1, leaderEpoch: -1 };
+        if (described !== null && !described.has(t.name)) {
+          return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+        }
         if (lp.timestamp === MAX_TIMESTAMP && ctx.apiVersion < 7) {
           return { ...base, errorCode: ErrorCode.UNSUPPORTED_VERSION };
         }

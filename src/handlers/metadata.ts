@@ -7,6 +7,11 @@
  * v10 topic ids; v12 topics may be named by id only. A topic requested twice is answered once.
  * Unknown topics are auto-created (when allowed) and returned at once, rather than answered
  * LEADER_NOT_AVAILABLE first as Kafka does: the client saves a metadata round trip.
+ * With an authorizer (KafkaApis.handleTopicMetadataRequest): all-topics requests list only the
+ * topics the principal may DESCRIBE; a named topic it may not describe is TOPIC_AUTHORIZATION_FAILED
+ * (whether it exists is not told); one that would be auto-created needs CREATE on the cluster or
+ * the topic, else TOPIC_AUTHORIZATION_FAILED; authorized operations are the principal's (cluster
+ * ones 0 without DESCRIBE on the cluster).
  */
 
 import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
@@ -19,6 +24,7 @@ import {
   type MetadataResponseData,
   type MetadataResponseMetadataResponseTopic,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, authorizeCluster, authorizedOperations } from './authz.js';
 import { defineHandler } from './handler.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './topic-admin.js';
 
@@ -72,24 +78,41 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     const md = ctx.metadata;
     const allTopics = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     let topics: MetadataResponseMetadataResponseTopic[];
+    const open = allowsAll(ctx);
     if (allTopics) {
-      topics = md.topics().map(describeTopic);
+      topics = md
+        .topics()
+        .filter((t) => open || authorize(ctx, 'DESCRIBE', 'TOPIC', t.name))
+        .map(describeTopic);
     } else {
       const allowAuto = apiVersion < 4 || req.allowAutoTopicCreation !== false;
       // Kafka answers the set of requested topics: a topic named twice is answered once.
       const seen = new Set<string>();
       const requested = req.topics!.filter((t) => {
-        const k = t.name == null ? `id:${t.topicId}` : `name:${t.name}`;
+        const byId =
+          t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID);
+        const k = byId ? `id:${t.topicId}` : `name:${t.name}`;
         if (seen.has(k)) return false;
         seen.add(k);
         return true;
       });
       topics = requested.map((t) => {
-        if (t.name == null) {
+        // A topic id asks by id, whatever the name says (the Java client leaves it "", as Kafka's
+        // default): Kafka uses the ids as soon as the request has one.
+        if (t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID)) {
           const byId = t.topicId ? md.topicById(t.topicId) : undefined;
           return byId
             ? describeTopic(byId)
             : missingTopic(null, t.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
+        }
+        if (!open) {
+          if (!authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)) {
+            return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          }
+          const creates = allowAuto && ctx.configs.bool('auto.create.topics.enable') && !md.topic(t.name);
+          if (creates && !authorizeCluster(ctx, 'CREATE') && !authorize(ctx, 'CREATE', 'TOPIC', t.name)) {
+            return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          }
         }
         if (invalidTopicReason(t.name) !== null)
           return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
@@ -104,7 +127,9 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     if (apiVersion >= 8 && req.includeTopicAuthorizedOperations) {
       for (const t of topics) {
         if (t.errorCode !== ErrorCode.UNKNOWN_TOPIC_ID)
-          t.topicAuthorizedOperations = TOPIC_AUTHORIZED_OPERATIONS;
+          t.topicAuthorizedOperations = open
+            ? TOPIC_AUTHORIZED_OPERATIONS
+            : authorizedOperations(ctx, 'TOPIC', t.name ?? '');
       }
     }
     const askCluster = apiVersion >= 8 && apiVersion <= 10 && req.includeClusterAuthorizedOperations === true;
@@ -114,7 +139,13 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
       clusterId: ctx.metadata.clusterId,
       controllerId: ctx.metadata.controllerId,
       topics,
-      clusterAuthorizedOperations: askCluster ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: !askCluster
+        ? AUTHORIZED_OPERATIONS_OMITTED
+        : open
+          ? CLUSTER_AUTHORIZED_OPERATIONS
+          : authorizeCluster(ctx, 'DESCRIBE')
+            ? authorizedOperations(ctx, 'CLUSTER', 'kafka-cluster')
+            : 0,
     };
   },
 });

@@ -6,6 +6,8 @@
  * A generation of -1 with an empty member id (admin, standalone consumer) commits only to an
  * Empty group. A partition of a topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION; the
  * others are committed together in one `__consumer_offsets` batch.
+ * Authorization: READ on the group (else every partition GROUP_AUTHORIZATION_FAILED) and READ on
+ * each topic (else TOPIC_AUTHORIZATION_FAILED).
  */
 
 import type { OffsetCommitEntry } from '../coordinator/group-coordinator.js';
@@ -16,6 +18,7 @@ import {
   OffsetCommitResponse,
   type OffsetCommitResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 const DEFAULT_RETENTION_TIME = -1;
@@ -34,9 +37,23 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
     const expireTimestamp = retention === DEFAULT_RETENTION_TIME ? null : ctx.time.now() + retention;
     const entries: OffsetCommitEntry[] = [];
     const slots: { topic: number; partition: number }[] = [];
+    let groupDenied = false;
+    let readable: Set<string> | null = null;
+    if (!allowsAll(ctx)) {
+      groupDenied = !authorize(ctx, 'READ', 'GROUP', req.groupId);
+      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name!);
+    }
     const topics = req.topics.map((t, ti) => ({
       name: t.name!, // v10's topic ids are not served: v2–9 always carry names
       partitions: t.partitions.map((p, pi) => {
+        if (groupDenied || (readable !== null && !readable.has(t.name!))) {
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: (groupDenied
+              ? ErrorCode.GROUP_AUTHORIZATION_FAILED
+              : ErrorCode.TOPIC_AUTHORIZATION_FAILED) as number,
+          };
+        }
         if (!rm.getPartition(t.name!, p.partitionIndex)) {
           return {
             partitionIndex: p.partitionIndex,

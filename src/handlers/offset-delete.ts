@@ -4,6 +4,7 @@
  * a consumer group with members keeps those of topics it subscribes to
  * (GROUP_SUBSCRIBED_TO_TOPIC); other groups with members answer NON_EMPTY_GROUP; a group that
  * does not exist GROUP_ID_NOT_FOUND (group-level errors leave `topics` empty).
+ * Authorization: DELETE on the group (else GROUP_AUTHORIZATION_FAILED) and READ on each topic.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
   OffsetDeleteResponse,
   type OffsetDeleteResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, OffsetDeleteResponseData>({
@@ -23,11 +25,24 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
   response: OffsetDeleteResponse,
   async handle(ctx, req) {
     const rm = ctx.replicas;
+    let readable: Set<string> | null = null;
+    if (!allowsAll(ctx)) {
+      if (!authorize(ctx, 'DELETE', 'GROUP', req.groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+      }
+      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name);
+    }
     const known: { topic: string; partition: number }[] = [];
     const slots: { topic: number; partition: number }[] = [];
     const topics = req.topics.map((t, ti) => ({
       name: t.name,
       partitions: t.partitions.map((p, pi) => {
+        if (readable !== null && !readable.has(t.name)) {
+          return {
+            partitionIndex: p.partitionIndex,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
+          };
+        }
         if (!rm.getPartition(t.name, p.partitionIndex)) {
           return {
             partitionIndex: p.partitionIndex,

@@ -3,13 +3,15 @@
  * v1: per-partition errors only; v2 top-level errorCode and topics=null for every committed
  * offset of the group; v3 throttle time; v5 committedLeaderEpoch; v6 flexible; v7 requireStable;
  * v8+ batched `groups` layout, one result per group; v9 memberId/memberEpoch (KIP-848 members
- * only: a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
+ * only: a consumer group answers UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH for a member not at its
+ * epoch; a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
  * A partition without a committed offset answers -1 with no error. requireStable (KIP-447, v7+,
  * sent by read_committed consumers): a partition of the group with a transactional offset commit
  * still pending (TxnOffsetCommit whose transaction has no marker yet) answers
  * UNSTABLE_OFFSET_COMMIT with offset -1, as Kafka's GroupMetadataManager.getOffsets; the client
  * retries until the transaction completes. With topics=null only committed partitions are listed,
  * so the check applies to those.
+ * Authorization: DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED) and on each topic.
  */
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -19,6 +21,7 @@ import {
   OffsetFetchResponse,
   type OffsetFetchResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
@@ -60,9 +63,38 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
     const v = ctx.apiVersion;
     const coordinator = ctx.groups;
     const requireStable = v >= 7 && req.requireStable === true;
-    const fetch = (groupId: string, topics: Parameters<GroupCoordinator['fetchOffsets']>[1]) => {
-      const r = coordinator.fetchOffsets(groupId, topics);
-      return requireStable ? markUnstable(groupId, r, coordinator) : r;
+    const fetch = (
+      groupId: string,
+      topics: Parameters<GroupCoordinator['fetchOffsets']>[1],
+      member?: { memberId: string | null; memberEpoch: number },
+    ) => {
+      if (!allowsAll(ctx) && !authorize(ctx, 'DESCRIBE', 'GROUP', groupId)) {
+        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+      }
+      const r = coordinator.fetchOffsets(groupId, topics, member);
+      const described = requireStable ? markUnstable(groupId, r, coordinator) : r;
+      if (allowsAll(ctx)) return described;
+      // Offsets of topics the principal may not describe are not shown: left out of an all-topics
+      // answer, TOPIC_AUTHORIZATION_FAILED for a named topic.
+      return {
+        ...described,
+        topics: described.topics
+          .filter((t) => topics !== null || authorize(ctx, 'DESCRIBE', 'TOPIC', t.name))
+          .map((t) =>
+            authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)
+              ? t
+              : {
+                  ...t,
+                  partitions: t.partitions.map((p) => ({
+                    ...p,
+                    committedOffset: -1,
+                    committedLeaderEpoch: -1,
+                    metadata: '',
+                    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                  })),
+                },
+          ),
+      };
     };
     if (v >= 8) {
       return {
@@ -70,7 +102,9 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
         groups: (req.groups ?? []).map((g) => {
           // v10's topic ids are not served: v8–9 always carry topic names.
           const topics = g.topics?.map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes }));
-          const r = fetch(g.groupId, topics ?? null);
+          const member =
+            v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
+          const r = fetch(g.groupId, topics ?? null, member);
           return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
         }),
       };

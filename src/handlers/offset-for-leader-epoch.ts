@@ -6,6 +6,7 @@
  * the leader-epoch-checkpoint cache as Kafka's LeaderEpochFileCache.endOffsetFor; an epoch
  * above every known one gives -1/-1. A stale or future current_leader_epoch is
  * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH.
+ * Authorization: CLUSTER_ACTION on the cluster, else DESCRIBE on each topic (TOPIC_AUTHORIZATION_FAILED).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   OffsetForLeaderEpochResponse,
   type OffsetForLeaderEpochResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const offsetForLeaderEpochHandler = defineHandler<
@@ -27,9 +29,21 @@ export const offsetForLeaderEpochHandler = defineHandler<
   request: OffsetForLeaderEpochRequest,
   response: OffsetForLeaderEpochResponse,
   handle(ctx, req) {
+    const described =
+      allowsAll(ctx) || authorizeCluster(ctx, 'CLUSTER_ACTION')
+        ? null
+        : filterAuthorized(ctx, 'DESCRIBE', 'TOPIC', req.topics, (t) => t.topic);
     const topics = req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((op) => {
+        if (described !== null && !described.has(t.topic)) {
+          return {
+            partition: op.partition,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            leaderEpoch: -1,
+            endOffset: -1,
+          };
+        }
         const r = ctx.replicas.lastOffsetForLeaderEpoch(
           t.topic,
           op.partition,

@@ -22,6 +22,9 @@
  * transaction is ever left open where no marker will come.
  * An unexpected failure appending to one partition answers it UNKNOWN_SERVER_ERROR, or
  * KAFKA_STORAGE_ERROR for an I/O error (as Kafka's Errors.forException); the others are appended.
+ * Authorization (KafkaApis.handleProduceRequest): WRITE on the transactional id, else every
+ * partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED; WRITE on each topic, else its partitions
+ * TOPIC_AUTHORIZATION_FAILED (before the topic's existence is looked at).
  */
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
@@ -41,6 +44,7 @@ import {
 } from '../protocol/record-batch.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
 import { partitionErrorOf } from '../replication/partition-error.js';
+import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
@@ -116,9 +120,19 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
   response: ProduceResponse,
   async handle(ctx, req) {
     const { apiVersion } = ctx;
+    // Null when no authorizer is configured: the hot path skips every check.
+    let writable: Set<string> | null = null;
+    let txnDenied = false;
+    if (!allowsAll(ctx)) {
+      txnDenied =
+        req.transactionalId != null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
+      writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name!);
+    }
     const outcomes = req.topicData.map((t) =>
       t.partitionData.map((p): Outcome => {
         if (apiVersion < MIN_SUPPORTED_VERSION) return failed(p.index, 'UNSUPPORTED_VERSION');
+        if (txnDenied) return failed(p.index, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+        if (writable !== null && !writable.has(t.name!)) return failed(p.index, 'TOPIC_AUTHORIZATION_FAILED');
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
@@ -145,7 +159,10 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
           baseOffset: r.baseOffset,
           logAppendTimeMs: r.logAppendTime,
           logStartOffset: r.logStartOffset,
-          recordErrors: [],
+          recordErrors: (r.recordErrors ?? []).map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
           errorMessage: r.errorMessage,
         };
       }),

@@ -3,6 +3,7 @@
  * v1 throttle time; v3 groupInstanceId; v4 flexible; v5 protocolType and protocolName in request
  * (both required: INCONSISTENT_GROUP_PROTOCOL when absent or different) and response.
  * The leader's request carries every member's assignment; the others wait for it.
+ * Authorization: READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -11,6 +12,7 @@ import {
   SyncGroupResponse,
   type SyncGroupResponseData,
 } from '../protocol/generated/messages.js';
+import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequestData, SyncGroupResponseData>({
@@ -22,6 +24,15 @@ export const syncGroupHandler = defineHandler<SyncGroupRequestData, SyncGroupRes
   response: SyncGroupResponse,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED,
+        protocolType: null,
+        protocolName: null,
+        assignment: Buffer.alloc(0),
+      };
+    }
     if (v >= 5 && (req.protocolType == null || req.protocolName == null)) {
       return {
         throttleTimeMs: 0,

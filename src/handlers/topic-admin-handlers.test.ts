@@ -97,6 +97,23 @@ describe('CreateTopics', () => {
     expect(v4.topics[0]!.topicId).toBe(ZERO_UUID);
   });
 
+  it('more than 10,000 metadata records in one request fail it whole with POLICY_VIOLATION, as Kafka', async () => {
+    const { ctx, created } = createWith(7);
+    const res = await call(
+      createTopicsHandler,
+      ctx,
+      request([topic('big', { numPartitions: 9_999 }), topic('small')]),
+    );
+    expect(outcome(res)).toEqual([
+      ['big', ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+      ['small', ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+    ]);
+    expect(created()).toEqual([]);
+    // A topic record and 9,999 partition records: 10,000, allowed.
+    const ok = await call(createTopicsHandler, ctx, request([topic('big', { numPartitions: 9_999 })]));
+    expect(outcome(ok)).toEqual([['big', ErrorCode.NONE, null]]);
+  });
+
   it('-1 partitions and replication factor take num.partitions and default.replication.factor', async () => {
     const { ctx, created } = createWith(7);
     const res = await call(
@@ -329,6 +346,35 @@ describe('CreatePartitions', () => {
     });
     expect(res.results).toEqual([{ name: 't', errorCode: ErrorCode.NONE, errorMessage: null }]);
     expect(batches).toEqual([]);
+  });
+
+  // Found by the fuzzer (scripts/fuzz): count 6,579,566 stalled the broker creating partitions.
+  it('more than 10,000 new partitions in one request fail it whole with POLICY_VIOLATION, as Kafka', async () => {
+    const { ctx, grown } = growWith();
+    const res = await call(createPartitionsHandler, ctx, {
+      topics: [grow('t', 10_003), grow('t2', 3), grow('missing', 5_000)],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(res.results.map((r) => [r.name, r.errorCode, r.errorMessage])).toEqual([
+      ['t', ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+      ['t2', ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+      ['missing', ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.'],
+    ]);
+    const huge = await call(createPartitionsHandler, ctx, {
+      topics: [grow('t', 6_579_566)],
+      timeoutMs: 1000,
+      validateOnly: true,
+    });
+    expect(huge.results[0]!.errorCode).toBe(ErrorCode.POLICY_VIOLATION);
+    expect(grown()).toEqual([]);
+    // 10,000 records exactly is allowed.
+    await call(createPartitionsHandler, ctx, {
+      topics: [grow('t', 10_002)],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(grown()).toEqual([['t', 10_002]]);
   });
 });
 

@@ -7,6 +7,8 @@
  * otherwise INVALID_TXN_STATE; a stale epoch INVALID_PRODUCER_EPOCH; an unknown producer id
  * INVALID_PRODUCER_ID_MAPPING. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION. v0–1
  * get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS, as Kafka's KafkaApis sends them.
+ * Authorization: WRITE on the transactional id and READ on the group (every partition answers the
+ * failure), READ on each topic (TOPIC_AUTHORIZATION_FAILED).
  */
 
 import type { TxnOffsetCommitPartition } from '../coordinator/transaction/transaction-coordinator.js';
@@ -17,6 +19,7 @@ import {
   TxnOffsetCommitResponse,
   type TxnOffsetCommitResponseData,
 } from '../protocol/generated/messages.js';
+import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, TxnOffsetCommitResponseData>({
@@ -30,9 +33,26 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
     const codes = new Map<string, number>();
     const key = (t: string, p: number) => `${t}\u0000${p}`;
     const accepted: TxnOffsetCommitPartition[] = [];
+    let refuseAll: number | null = null;
+    let readable: Set<string> | null = null;
+    if (!allowsAll(ctx)) {
+      if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) {
+        refuseAll = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      } else if (!authorize(ctx, 'READ', 'GROUP', req.groupId))
+        refuseAll = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name);
+    }
     for (const t of req.topics) {
       const topic = ctx.metadata.topic(t.name);
       for (const p of t.partitions) {
+        if (refuseAll !== null) {
+          codes.set(key(t.name, p.partitionIndex), refuseAll);
+          continue;
+        }
+        if (readable !== null && !readable.has(t.name)) {
+          codes.set(key(t.name, p.partitionIndex), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          continue;
+        }
         if (!topic?.partitions[p.partitionIndex]) {
           codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           continue;

@@ -5,10 +5,11 @@
  * are tested through the handlers (topic-admin-handlers.test.ts, config-handlers.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { BrokerConfig } from '../config/broker-config.js';
+import { BrokerConfig, ConfigError } from '../config/broker-config.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { tmpDir } from '../storage/test-helpers.js';
-import { type LocalController, openLocalController } from './controller.js';
+import { type LocalController, openLocalController, outcome } from './controller.js';
 import type { MetadataDelta } from './image.js';
 
 const endpoint = (port: number) => [{ name: 'PLAINTEXT', host: 'h', port, securityProtocol: 'PLAINTEXT' }];
@@ -173,8 +174,14 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
                   partitionIndex,
                   leaderEpoch: o.leaderEpoch ?? p.leaderEpoch,
                   partitionEpoch: o.partitionEpoch ?? p.partitionEpoch,
-                  newIsr: isr,
-                  newIsrWithEpochs: isr.map((id) => ({ brokerId: id, brokerEpoch: epochs.get(id) ?? -1 })),
+                  ...(version < 3
+                    ? { newIsr: isr }
+                    : {
+                        newIsrWithEpochs: isr.map((id) => ({
+                          brokerId: id,
+                          brokerEpoch: epochs.get(id) ?? -1,
+                        })),
+                      }),
                   leaderRecoveryState: 0,
                 },
               ],
@@ -247,11 +254,35 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
       2,
     );
     expect(unknown.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
-    expect(code(alter(1, 0, [1, 2], { version: 1 }))).toBe(ErrorCode.NONE);
-    // A fenced broker cannot join the ISR: INELIGIBLE_REPLICA (v2+), OPERATION_NOT_ATTEMPTED before.
+    expect(code(alter(1, 0, [1, 2], { version: 2 }))).toBe(ErrorCode.NONE); // v2: the ISR without epochs
+    // A member with a stale broker epoch (v3), or a fenced one, cannot join the ISR.
+    const stale = c.alterPartition(
+      {
+        brokerId: 1,
+        brokerEpoch: epochs.get(1)!,
+        topics: [
+          {
+            topicId: c.image.topic('t')!.topicId,
+            partitions: [
+              {
+                partitionIndex: 0,
+                leaderEpoch: 0,
+                partitionEpoch: part(0).partitionEpoch,
+                newIsrWithEpochs: [
+                  { brokerId: 1, brokerEpoch: epochs.get(1)! },
+                  { brokerId: 3, brokerEpoch: 12345 },
+                ],
+                leaderRecoveryState: 0,
+              },
+            ],
+          },
+        ],
+      },
+      3,
+    );
+    expect(stale.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INELIGIBLE_REPLICA);
     c.fenceBroker(3);
     expect(code(alter(1, 0, [1, 3]))).toBe(ErrorCode.INELIGIBLE_REPLICA);
-    expect(code(alter(1, 0, [1, 3], { version: 1 }))).toBe(ErrorCode.OPERATION_NOT_ATTEMPTED);
     // A stale leader epoch (leadership moved on) is FENCED_LEADER_EPOCH.
     c.fenceBroker(1);
     expect(part(0)).toMatchObject({ leader: 2, leaderEpoch: 1 });
@@ -327,5 +358,24 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
       ],
     ]);
     expect(part(1)).toMatchObject({ leader: 3, isr: [3] });
+  });
+});
+
+describe('outcome', () => {
+  it('answers a KafkaError with its code and message (null when it has none); rethrows anything else', () => {
+    expect(outcome(new KafkaError('INVALID_REQUEST', 'bad'))).toEqual({
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: 'bad',
+    });
+    expect(outcome(new KafkaError('UNKNOWN_TOPIC_OR_PARTITION'))).toEqual({
+      errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      errorMessage: null,
+    });
+    expect(outcome(new ConfigError('Invalid value x for configuration retention.ms'))).toEqual({
+      errorCode: ErrorCode.INVALID_CONFIG,
+      errorMessage: 'Invalid value x for configuration retention.ms',
+    });
+    // A bug is not an answer: it reaches the connection (UNKNOWN_SERVER_ERROR, logged).
+    expect(() => outcome(new TypeError('bug'))).toThrow(TypeError);
   });
 });

@@ -13,13 +13,14 @@
  */
 import type { Logger } from '../common/logger.js';
 import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
-import { BrokerConfig, ConfigError, validateTopicConfigs } from '../config/broker-config.js';
+import { BrokerConfig, validateTopicConfigs } from '../config/broker-config.js';
 import { brokerConfigByName, topicConfigByName } from '../config/definitions.js';
-import { ErrorCode } from '../protocol/generated/errors.js';
+import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import type {
   AlterPartitionRequestData,
   AlterPartitionResponseData,
 } from '../protocol/generated/messages.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
@@ -36,15 +37,32 @@ export interface ApiError {
 const NONE: ApiError = { errorCode: ErrorCode.NONE, errorMessage: null };
 const apiError = (errorCode: number, errorMessage: string | null): ApiError => ({ errorCode, errorMessage });
 
-/** Thrown inside the controller to answer one topic or resource with an error. */
-class ControllerApiError extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.errorMessage ?? '');
+/** Answers one topic or resource with an error (caught per item, see `outcome`). */
+const fail = (error: ErrorName, errorMessage: string | null): never => {
+  throw new KafkaError(error, errorMessage);
+};
+
+/** The ApiError of a KafkaError thrown while checking one item; anything else is rethrown. */
+export function outcome(err: unknown): ApiError {
+  if (!(err instanceof KafkaError)) throw err;
+  return { errorCode: err.code, errorMessage: err.errorMessage };
+}
+
+/**
+ * Kafka's QuorumController.MAX_RECORDS_PER_USER_OP: one admin request may write at most this many
+ * metadata records (a topic, each partition, each config); beyond it the whole request fails
+ * with POLICY_VIOLATION and this message (BoundedListTooLongException). Without it, one
+ * CreatePartitions asking for millions of partitions stalls the broker (found by the fuzzer).
+ */
+export const MAX_RECORDS_PER_USER_OP = 10_000;
+export const EXCESSIVELY_LARGE_BATCH_MESSAGE = 'Unable to perform excessively large batch operation.';
+
+/** A request that would write more than MAX_RECORDS_PER_USER_OP records: it fails whole. */
+class BatchTooLargeError extends KafkaError {
+  constructor() {
+    super('POLICY_VIOLATION', EXCESSIVELY_LARGE_BATCH_MESSAGE);
   }
 }
-const fail = (errorCode: number, errorMessage: string | null): never => {
-  throw new ControllerApiError(apiError(errorCode, errorMessage));
-};
 
 /** Kafka's error message of UNKNOWN_TOPIC_OR_PARTITION. */
 export const UNKNOWN_TOPIC_OR_PARTITION_MESSAGE = 'This server does not host this topic-partition.';
@@ -153,8 +171,9 @@ export interface Controller {
   /** Unfences a broker: partitions without a leader that it can lead elect one. */
   unfenceBroker(brokerId: number): void;
   /**
-   * AlterPartition from a partition leader (Kafka's ReplicationControlManager.alterPartition):
+   * AlterPartition v2–3 from a partition leader (Kafka's ReplicationControlManager.alterPartition):
    * a new ISR checked against the leader and partition epochs and the brokers' registrations.
+   * (Leader recovery after an unclean election, KIP-704, is not tracked: always RECOVERED.)
    */
   alterPartition(request: AlterPartitionRequestData, apiVersion: number): AlterPartitionResponseData;
   /**
@@ -207,8 +226,16 @@ function duplicates(names: readonly string[]): Set<string> {
  */
 class RecordBatch {
   readonly records: MetadataRecord[] = [];
+  /** Records the request would write, validate-only ones included (Kafka's BoundedList). */
+  private planned = 0;
 
   constructor(public image: MetadataImage) {}
+
+  /** Counts `n` more records of this request; past MAX_RECORDS_PER_USER_OP the request fails whole. */
+  reserve(n: number): void {
+    this.planned += n;
+    if (this.planned > MAX_RECORDS_PER_USER_OP) throw new BatchTooLargeError();
+  }
 
   add(records: readonly MetadataRecord[]): void {
     if (records.length === 0) return;
@@ -361,7 +388,6 @@ export class LocalController implements Controller {
     const topics = request.topics.map((topicData) => {
       // Versions 0-1 (topic names) are gone from Kafka 4's definitions; v2+ address topics by id.
       const topic = this.current.topicById(topicData.topicId);
-      const unknown = ErrorCode.UNKNOWN_TOPIC_ID;
       const partitions = topicData.partitions.map((data) => {
         const failed = (errorCode: number) => ({
           partitionIndex: data.partitionIndex,
@@ -372,12 +398,13 @@ export class LocalController implements Controller {
           leaderRecoveryState: 0,
           partitionEpoch: -1,
         });
-        if (!topic) return failed(unknown);
+        if (!topic) return failed(ErrorCode.UNKNOWN_TOPIC_ID);
+        // v2 names the ISR, v3 the ISR with each member's broker epoch (KIP-903).
         const newIsr =
           apiVersion < 3 || data.newIsrWithEpochs === undefined
             ? (data.newIsr ?? []).map((brokerId) => ({ brokerId, brokerEpoch: -1 }))
             : data.newIsrWithEpochs;
-        const error = this.alterPartitionError(request.brokerId, topic, data, newIsr, apiVersion);
+        const error = this.alterPartitionError(request.brokerId, topic, data, newIsr);
         if (error !== ErrorCode.NONE) return failed(error);
         const partition = batch.image.topicById(topic.topicId)!.partitions[data.partitionIndex]!;
         const record = buildPartitionChange(topic.topicId, partition, {
@@ -387,9 +414,8 @@ export class LocalController implements Controller {
         });
         if (record) batch.add([record]);
         const after = batch.image.topicById(topic.topicId)!.partitions[data.partitionIndex]!;
-        if (after.leader !== request.brokerId) {
-          return failed(apiVersion > 1 ? ErrorCode.NEW_LEADER_ELECTED : ErrorCode.FENCED_LEADER_EPOCH);
-        }
+        // Only a reassignment's end moves the leader here; the caller must fetch metadata first.
+        if (after.leader !== request.brokerId) return failed(ErrorCode.NEW_LEADER_ELECTED);
         return {
           partitionIndex: data.partitionIndex,
           errorCode: ErrorCode.NONE,
@@ -412,7 +438,6 @@ export class LocalController implements Controller {
     topic: TopicImage,
     data: AlterPartitionRequestData['topics'][number]['partitions'][number],
     newIsr: readonly { brokerId: number; brokerEpoch: number }[],
-    apiVersion: number,
   ): number {
     const partition = topic.partitions[data.partitionIndex];
     if (!partition) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -430,7 +455,7 @@ export class LocalController implements Controller {
       const r = this.current.brokers.get(b.brokerId);
       return !r || r.fenced || (b.brokerEpoch !== -1 && b.brokerEpoch !== r.brokerEpoch);
     });
-    if (ineligible) return apiVersion > 1 ? ErrorCode.INELIGIBLE_REPLICA : ErrorCode.OPERATION_NOT_ATTEMPTED;
+    if (ineligible) return ErrorCode.INELIGIBLE_REPLICA;
     return ErrorCode.NONE;
   }
 
@@ -577,10 +602,7 @@ export class LocalController implements Controller {
     replicationFactor: number | undefined,
   ): void {
     if (brokerIds.length === 0) {
-      fail(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        'The manual partition assignment includes an empty replica list.',
-      );
+      fail('INVALID_REPLICA_ASSIGNMENT', 'The manual partition assignment includes an empty replica list.');
     }
     const registered = image.brokers;
     const sorted = [...brokerIds].sort((a, b) => a - b);
@@ -588,13 +610,13 @@ export class LocalController implements Controller {
     for (const id of sorted) {
       if (!registered.has(id)) {
         fail(
-          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'INVALID_REPLICA_ASSIGNMENT',
           `The manual partition assignment includes broker ${id}, but no such broker is registered.`,
         );
       }
       if (id === prev) {
         fail(
-          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'INVALID_REPLICA_ASSIGNMENT',
           `The manual partition assignment includes the broker ${prev} more than once.`,
         );
       }
@@ -602,7 +624,7 @@ export class LocalController implements Controller {
     }
     if (replicationFactor !== undefined && sorted.length !== replicationFactor) {
       fail(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        'INVALID_REPLICA_ASSIGNMENT',
         `The manual partition assignment includes a partition with ${sorted.length} replica(s), but this is ` +
           `not consistent with previous partitions, which have ${replicationFactor} replica(s).`,
       );
@@ -611,12 +633,7 @@ export class LocalController implements Controller {
 
   /** Config overrides checked as Kafka does (INVALID_CONFIG with its message). */
   private checkTopicConfigs(configs: Record<string, string>): void {
-    try {
-      validateTopicConfigs(configs);
-    } catch (err) {
-      if (err instanceof ConfigError) fail(ErrorCode.INVALID_CONFIG, err.message);
-      throw err;
-    }
+    validateTopicConfigs(configs); // a ConfigError is a KafkaError: INVALID_CONFIG with Kafka's message
   }
 
   /**
@@ -628,7 +645,7 @@ export class LocalController implements Controller {
    * and partition count (INVALID_PARTITIONS). Returns the records that create it.
    */
   private planTopic(
-    image: MetadataImage,
+    batch: RecordBatch,
     t: CreatableTopic,
   ): {
     records: MetadataRecord[];
@@ -637,27 +654,25 @@ export class LocalController implements Controller {
     replicationFactor: number;
     configs: Record<string, string>;
   } {
+    const image = batch.image;
     const invalid = invalidTopicReason(t.name);
-    if (invalid) fail(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+    if (invalid) fail('INVALID_TOPIC_EXCEPTION', invalid);
     if (INTERNAL_TOPICS.has(t.name) || t.name === '__cluster_metadata') {
-      if (image.topic(t.name)) fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-      fail(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
+      if (image.topic(t.name)) fail('TOPIC_ALREADY_EXISTS', `Topic '${t.name}' already exists.`);
+      fail('INVALID_REQUEST', `Creation of internal topic ${t.name} is prohibited.`);
     }
     if (/[._]/.test(t.name)) {
       const unified = unifyCollisionChars(t.name);
       const other = image.topics().find((o) => o.name !== t.name && unifyCollisionChars(o.name) === unified);
       if (other) {
-        fail(
-          ErrorCode.INVALID_TOPIC_EXCEPTION,
-          `Topic '${t.name}' collides with existing topic: ${other.name}`,
-        );
+        fail('INVALID_TOPIC_EXCEPTION', `Topic '${t.name}' collides with existing topic: ${other.name}`);
       }
     }
-    if (image.topic(t.name)) fail(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+    if (image.topic(t.name)) fail('TOPIC_ALREADY_EXISTS', `Topic '${t.name}' already exists.`);
 
     const nulls = t.configs.filter((c) => c.value === null).map((c) => c.name);
     if (nulls.length > 0) {
-      fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
+      fail('INVALID_CONFIG', `Null value not supported for topic configs: ${nulls.join(',')}`);
     }
     const configs = Object.fromEntries(t.configs.map((c) => [c.name, c.value!.trim()]));
     this.checkTopicConfigs(configs);
@@ -666,13 +681,13 @@ export class LocalController implements Controller {
     if (t.assignments.length > 0) {
       if (t.replicationFactor !== -1) {
         fail(
-          ErrorCode.INVALID_REQUEST,
+          'INVALID_REQUEST',
           'A manual partition assignment was specified, but replication factor was not set to -1.',
         );
       }
       if (t.numPartitions !== -1) {
         fail(
-          ErrorCode.INVALID_REQUEST,
+          'INVALID_REQUEST',
           'A manual partition assignment was specified, but numPartitions was not set to -1.',
         );
       }
@@ -681,7 +696,7 @@ export class LocalController implements Controller {
       for (const a of t.assignments) {
         if (byIndex.has(a.partitionIndex)) {
           fail(
-            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            'INVALID_REPLICA_ASSIGNMENT',
             `Found multiple manual partition assignments for partition ${a.partitionIndex}`,
           );
         }
@@ -689,14 +704,12 @@ export class LocalController implements Controller {
         rf = a.brokerIds.length;
         byIndex.set(a.partitionIndex, a.brokerIds);
       }
+      batch.reserve(1 + byIndex.size + Object.keys(configs).length);
       const assignment: (readonly number[])[] = [];
       for (let i = 0; i < byIndex.size; i++) {
         const replicas = byIndex.get(i);
         if (!replicas) {
-          fail(
-            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            'partitions should be a consecutive 0-based integer sequence',
-          );
+          fail('INVALID_REPLICA_ASSIGNMENT', 'partitions should be a consecutive 0-based integer sequence');
         }
         assignment.push(replicas!);
       }
@@ -710,12 +723,12 @@ export class LocalController implements Controller {
     }
     if (t.replicationFactor < -1 || t.replicationFactor === 0) {
       fail(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
+        'INVALID_REPLICATION_FACTOR',
         'Replication factor must be larger than 0, or -1 to use the default value.',
       );
     }
     if (t.numPartitions < -1 || t.numPartitions === 0) {
-      fail(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+      fail('INVALID_PARTITIONS', 'Number of partitions was set to an invalid non-positive value.');
     }
     const partitions = t.numPartitions === -1 ? this.config.int('num.partitions') : t.numPartitions;
     const replicationFactor =
@@ -723,7 +736,7 @@ export class LocalController implements Controller {
     const registered = image.brokers.size;
     if (replicationFactor > registered) {
       fail(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
+        'INVALID_REPLICATION_FACTOR',
         `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ` +
           `${replicationFactor} cannot be reached because only ${registered} broker(s) are registered.`,
       );
@@ -731,11 +744,12 @@ export class LocalController implements Controller {
     const usable = this.usableBrokers(image);
     if (replicationFactor > usable.length) {
       fail(
-        ErrorCode.INVALID_REPLICATION_FACTOR,
+        'INVALID_REPLICATION_FACTOR',
         `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ` +
           `${replicationFactor} cannot be reached because only ${usable.length} broker(s) are unfenced.`,
       );
     }
+    batch.reserve(1 + partitions + Object.keys(configs).length);
     const assignment = this.placeReplicas(usable, partitions, replicationFactor);
     return {
       records: this.topicRecords(t.name, topicId, assignment, configs),
@@ -759,31 +773,47 @@ export class LocalController implements Controller {
       replicationFactor: -1,
       configs: {},
     });
-    for (const t of topics) {
-      if (dups.has(t.name)) {
-        if (!reported.has(t.name))
-          results.push(failed(t.name, apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
-        reported.add(t.name);
-        continue;
+    try {
+      for (const t of topics) {
+        if (dups.has(t.name)) {
+          if (!reported.has(t.name))
+            results.push(failed(t.name, apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.')));
+          reported.add(t.name);
+          continue;
+        }
+        this.createTopicInto(batch, t, validateOnly, results, failed);
       }
-      try {
-        const plan = this.planTopic(batch.image, t);
-        if (!validateOnly) batch.add(plan.records);
-        results.push({
-          name: t.name,
-          ...NONE,
-          topicId: validateOnly ? ZERO_UUID : plan.topicId,
-          numPartitions: plan.partitions,
-          replicationFactor: plan.replicationFactor,
-          configs: plan.configs,
-        });
-      } catch (err) {
-        if (!(err instanceof ControllerApiError)) throw err;
-        results.push(failed(t.name, err.error));
-      }
+    } catch (err) {
+      if (!(err instanceof BatchTooLargeError)) throw err;
+      return [...new Set(topics.map((t) => t.name))].map((name) => failed(name, outcome(err)));
     }
     this.commit(batch.records);
     return results;
+  }
+
+  /** One topic of CreateTopics: its records into `batch`, its result into `results`. */
+  private createTopicInto(
+    batch: RecordBatch,
+    t: CreatableTopic,
+    validateOnly: boolean,
+    results: CreateTopicResult[],
+    failed: (name: string, e: ApiError) => CreateTopicResult,
+  ): void {
+    try {
+      const plan = this.planTopic(batch, t);
+      if (!validateOnly) batch.add(plan.records);
+      results.push({
+        name: t.name,
+        ...NONE,
+        topicId: validateOnly ? ZERO_UUID : plan.topicId,
+        numPartitions: plan.partitions,
+        replicationFactor: plan.replicationFactor,
+        configs: plan.configs,
+      });
+    } catch (err) {
+      if (err instanceof BatchTooLargeError) throw err;
+      results.push(failed(t.name, outcome(err)));
+    }
   }
 
   createTopic(
@@ -841,39 +871,46 @@ export class LocalController implements Controller {
       ...apiError(ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'),
     }));
     const batch = new RecordBatch(this.current);
-    for (const t of topics) {
-      if (dups.has(t.name)) continue;
-      try {
-        const records = this.planPartitions(batch.image, t);
-        if (!validateOnly) batch.add(records);
-        results.push({ name: t.name, ...NONE });
-      } catch (err) {
-        if (!(err instanceof ControllerApiError)) throw err;
-        results.push({ name: t.name, ...err.error });
+    try {
+      for (const t of topics) {
+        if (dups.has(t.name)) continue;
+        try {
+          const records = this.planPartitions(batch, t);
+          if (!validateOnly) batch.add(records);
+          results.push({ name: t.name, ...NONE });
+        } catch (err) {
+          if (err instanceof BatchTooLargeError) throw err;
+          results.push({ name: t.name, ...outcome(err) });
+        }
       }
+    } catch (err) {
+      if (!(err instanceof BatchTooLargeError)) throw err;
+      return topics.map((t) => ({ name: t.name, ...outcome(err) }));
     }
     this.commit(batch.records);
     return results;
   }
 
-  private planPartitions(image: MetadataImage, t: CreatePartitionsTopic): MetadataRecord[] {
+  private planPartitions(batch: RecordBatch, t: CreatePartitionsTopic): MetadataRecord[] {
+    const image = batch.image;
     const topic = image.topic(t.name);
-    if (!topic) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
+    if (!topic) return fail('UNKNOWN_TOPIC_OR_PARTITION', UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
     const current = topic.partitions.length;
-    if (t.count === current) fail(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+    if (t.count === current) fail('INVALID_PARTITIONS', `Topic already has ${current} partition(s).`);
     if (t.count < current) {
       fail(
-        ErrorCode.INVALID_PARTITIONS,
+        'INVALID_PARTITIONS',
         `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.`,
       );
     }
     const additional = t.count - current;
+    batch.reserve(additional);
     const rf = topic.partitions[0]!.replicas.length;
     let assignment: (readonly number[])[];
     if (t.assignments !== null) {
       if (t.assignments.length !== additional) {
         fail(
-          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          'INVALID_REPLICA_ASSIGNMENT',
           `Attempted to add ${additional} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
         );
       }
@@ -883,7 +920,7 @@ export class LocalController implements Controller {
       const usable = this.usableBrokers(image);
       if (rf > usable.length) {
         fail(
-          ErrorCode.INVALID_REPLICATION_FACTOR,
+          'INVALID_REPLICATION_FACTOR',
           `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be ` +
             `reached because only ${usable.length} broker(s) are unfenced.`,
         );
@@ -906,19 +943,19 @@ export class LocalController implements Controller {
     resourceName: string,
   ): { type: 'TOPIC' | 'BROKER'; current: Record<string, string> } {
     if (resourceType === ResourceType.TOPIC) {
-      if (resourceName === '') fail(ErrorCode.INVALID_REQUEST, 'Default topic resources are not allowed.');
+      if (resourceName === '') fail('INVALID_REQUEST', 'Default topic resources are not allowed.');
       const invalid = invalidTopicReason(resourceName);
-      if (invalid) fail(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+      if (invalid) fail('INVALID_TOPIC_EXCEPTION', invalid);
       const t = image.topic(resourceName);
-      if (!t) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
+      if (!t) return fail('UNKNOWN_TOPIC_OR_PARTITION', UNKNOWN_TOPIC_OR_PARTITION_MESSAGE);
       return { type: 'TOPIC', current: { ...t.configs } };
     }
     if (resourceType === ResourceType.BROKER) {
       const error = brokerResourceError(resourceName, this.options.nodeId);
-      if (error) fail(ErrorCode.INVALID_REQUEST, error);
+      if (error) fail('INVALID_REQUEST', error);
       return { type: 'BROKER', current: { ...(image.brokerConfigs.get(resourceName) ?? {}) } };
     }
-    return fail(ErrorCode.INVALID_REQUEST, `Unsupported resource type: ${resourceTypeName(resourceType)}`);
+    return fail('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 
   /** The records that make `next` the overrides of the resource, after checking them. */
@@ -933,7 +970,7 @@ export class LocalController implements Controller {
     } else {
       const error = BrokerConfig.validateDynamic(next);
       if (error) {
-        fail(error.startsWith('Cannot update') ? ErrorCode.INVALID_REQUEST : ErrorCode.INVALID_CONFIG, error);
+        fail(error.startsWith('Cannot update') ? 'INVALID_REQUEST' : 'INVALID_CONFIG', error);
       }
     }
     const records: MetadataRecord[] = [];
@@ -962,9 +999,7 @@ export class LocalController implements Controller {
         if (!validateOnly) batch.add(records);
         return NONE;
       } catch (err) {
-        if (err instanceof ControllerApiError) return err.error;
-        if (err instanceof ConfigError) return apiError(ErrorCode.INVALID_CONFIG, err.message);
-        throw err;
+        return outcome(err);
       }
     });
     this.commit(batch.records);
@@ -975,7 +1010,7 @@ export class LocalController implements Controller {
     return this.alterEach(resources, validateOnly, (image, res) => {
       const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
       if (nulls.length > 0) {
-        fail(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
+        fail('INVALID_CONFIG', `Null value not supported for topic configs: ${nulls.join(',')}`);
       }
       const next = Object.fromEntries(res.configs.map((c) => [c.name, c.value!.trim()]));
       const { type, current } = this.configResource(image, res.resourceType, res.resourceName);
@@ -995,19 +1030,19 @@ export class LocalController implements Controller {
     return this.alterEach(resources, validateOnly, (image, res) => {
       const names = res.configs.map((c) => c.name);
       if (new Set(names).size !== names.length) {
-        fail(ErrorCode.INVALID_REQUEST, 'Error due to duplicate config keys');
+        fail('INVALID_REQUEST', 'Error due to duplicate config keys');
       }
       const { type, current } = this.configResource(image, res.resourceType, res.resourceName);
       const configs = { ...current };
       const isTopic = type === 'TOPIC';
       for (const c of res.configs) {
         const op = OP_NAMES[c.configOperation];
-        if (op === undefined) fail(ErrorCode.INVALID_REQUEST, `Unknown operation type ${c.configOperation}`);
+        if (op === undefined) fail('INVALID_REQUEST', `Unknown operation type ${c.configOperation}`);
         if (op === 'DELETE') {
           delete configs[c.name];
           continue;
         }
-        if (c.value === null) fail(ErrorCode.INVALID_CONFIG, `Null value not supported for : ${c.name}`);
+        if (c.value === null) fail('INVALID_CONFIG', `Null value not supported for : ${c.name}`);
         const value = c.value!;
         if (op === 'SET') {
           configs[c.name] = value.trim();
@@ -1015,7 +1050,7 @@ export class LocalController implements Controller {
         }
         const def = isTopic ? topicConfigByName.get(c.name) : brokerConfigByName.get(c.name);
         if (def?.type !== 'list') {
-          fail(ErrorCode.INVALID_CONFIG, `Can't ${op} to key ${c.name} because its type is not LIST.`);
+          fail('INVALID_CONFIG', `Can't ${op} to key ${c.name} because its type is not LIST.`);
         }
         const existing =
           configs[c.name] ??

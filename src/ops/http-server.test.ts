@@ -99,6 +99,7 @@ describe('admin HTTP listener', () => {
       expect(bad.responses[0]!.partitionResponses[0]!.errorCode).toBe(3);
       const after = await scrape(k.httpUrl!);
       expect(after.get('kafka_server_socket_server_metrics_connection_count{listener="PLAINTEXT"}')).toBe(1);
+      expect(after.get('kafka_server_socket_server_metrics_failed_authentication_total')).toBe(0);
       raw.close();
       const returned = res.responses[0]!.partitions[0]!.records!.length;
       expect(returned).toBe(bytesIn);

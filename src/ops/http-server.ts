@@ -30,6 +30,7 @@ import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { Broker } from '../server/broker.js';
 import { BadRequest, consoleRoutes } from './console-api.js';
 import { consoleStaticRoutes } from './console-static.js';
+import { faultRoutes } from './faults-api.js';
 import { groupsWithLag } from './groups.js';
 import { KafkaApiError } from './kafka-call.js';
 import { PROMETHEUS_CONTENT_TYPE, scrape } from './prometheus.js';
@@ -111,6 +112,7 @@ export class AdminServer {
     guard(app, isLoopback(host), options.logger);
     routes(app, () => server?.readiness ?? 'starting', current, options.processMetrics ?? true);
     consoleRoutes(app, current, sampler);
+    faultRoutes(app, current);
     consoleStaticRoutes(app);
     await app.listen({ port: options.port, host });
     const addr = app.server.address();

@@ -13,11 +13,15 @@
  * | kafka.network:type=RequestMetrics,name=TotalTimeMs,request            | kafka_network_requestmetrics_totaltimems{request} (histogram, ms) |
  * | kafka.network:type=RequestMetrics,name=ErrorsPerSec,request,error     | kafka_network_requestmetrics_errors_total{request,error} |
  * | kafka.server:type=socket-server-metrics,listener,name=connection-count | kafka_server_socket_server_metrics_connection_count{listener} |
+ * | kafka.server:type=socket-server-metrics,name=failed-authentication-total | kafka_server_socket_server_metrics_failed_authentication_total |
  * | kafka.log:type=Log,name=Size / LogEndOffset / LogStartOffset / NumLogSegments | kafka_log_log_size{topic,partition}, …_logendoffset, …_logstartoffset, …_numlogsegments |
  * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
  * | kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions / PartitionCount / LeaderCount | kafka_server_replicamanager_underreplicatedpartitions, …_partitioncount, …_leadercount |
  * | kafka.controller:type=KafkaController,name=ActiveControllerCount / OfflinePartitionsCount | kafka_controller_kafkacontroller_activecontrollercount, …_offlinepartitionscount |
  * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
+ * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
+ * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
+ * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
  * | Node.js process (prom-client defaults)                                | process_*, nodejs_* |
  *
  * Series without a `topic` label are Kafka's all-topics totals. Every value is read when scraped,
@@ -212,6 +216,13 @@ function buildRegistry(broker: Broker): Registry {
     ['listener'],
     () => [[{ listener }, m.connections]],
   );
+  mirroredCounter(
+    registry,
+    'kafka_server_socket_server_metrics_failed_authentication_total',
+    'Failed TLS handshakes and SASL authentications (failed-authentication-total).',
+    [],
+    () => [[{}, m.failedAuthentications]],
+  );
 
   const partitions = () => broker.replicaManager.allPartitions().map((p) => ({ topic: p.topic, p }));
   const perPartition = (
@@ -262,6 +273,54 @@ function buildRegistry(broker: Broker): Registry {
     'kafka_controller_kafkacontroller_offlinepartitionscount',
     'Partitions without a live leader.',
     () => 0,
+  );
+
+  // Compaction: Kafka's kafka.log:type=LogCleaner and type=LogCleanerManager gauges.
+  const cleaner = broker.logCleaner;
+  brokerGauge(
+    'kafka_log_logcleaner_max_buffer_utilization_percent',
+    'Highest share of its dedupe buffer a cleaner thread used in its last round (max-buffer-utilization-percent).',
+    () => cleaner.maxBufferUtilizationPercent,
+  );
+  brokerGauge(
+    'kafka_log_logcleaner_cleaner_recopy_percent',
+    'Bytes written over bytes read by the last rounds, in percent (cleaner-recopy-percent).',
+    () => cleaner.cleanerRecopyPercent,
+  );
+  brokerGauge(
+    'kafka_log_logcleaner_max_clean_time_secs',
+    'Longest last round of a cleaner thread, in seconds (max-clean-time-secs).',
+    () => cleaner.maxCleanTimeSecs,
+  );
+  brokerGauge(
+    'kafka_log_logcleaner_max_compaction_delay_secs',
+    'How far past max.compaction.lag.ms the most overdue log is, in seconds (max-compaction-delay-secs).',
+    () => Math.trunc(cleaner.maxCompactionDelayMs / 1000),
+  );
+  brokerGauge(
+    'kafka_log_logcleaner_deadthreadcount',
+    'Cleaner threads that died (DeadThreadCount).',
+    () => cleaner.deadThreadCount,
+  );
+  brokerGauge(
+    'kafka_log_logcleanermanager_max_dirty_percent',
+    'Dirty share of the dirtiest compacted log, in percent (max-dirty-percent).',
+    () => Math.trunc(cleaner.dirtiestLogCleanableRatio * 100),
+  );
+  brokerGauge(
+    'kafka_log_logcleanermanager_time_since_last_run_ms',
+    'Time since a cleaner thread last looked for a log to clean (time-since-last-run-ms).',
+    () => (cleaner.timeOfLastRun === 0 ? 0 : Math.max(0, broker.time.now() - cleaner.timeOfLastRun)),
+  );
+  brokerGauge(
+    'kbroker_log_logcleaner_bytes_read_total',
+    'Bytes the cleaner read in finished rounds since start (kbroker; Kafka logs these per round).',
+    () => cleaner.bytesCleaned,
+  );
+  brokerGauge(
+    'kbroker_log_logcleaner_bytes_written_total',
+    'Bytes the cleaner wrote in finished rounds since start (kbroker).',
+    () => cleaner.bytesWritten,
   );
 
   // kafka_exporter's consumer group series.

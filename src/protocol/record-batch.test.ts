@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ATTRIBUTES,
   BASE_OFFSET,
+  BATCH_LENGTH,
   CRC,
   compression,
   crc32c,
   HEADER_SIZE,
+  invalidRecordsStructure,
   isControl,
   isLogAppendTime,
   isTransactional,
   iterateBatches,
+  LOG_OVERHEAD,
   lastOffset,
   MAGIC,
   nextOffset,
@@ -24,6 +28,7 @@ import {
   setPartitionLeaderEpoch,
   validateProducedBatches,
   verifyCrc,
+  writeCrc,
   writeInt64,
 } from './record-batch.js';
 import { buildRecordBatch } from './record-batch-builder.js';
@@ -222,5 +227,55 @@ describe('validateProducedBatches', () => {
     lying.writeInt32BE(0x7fffffff, 8);
     expect(err(lying)).toBe('CORRUPT_MESSAGE');
     expect(readBaseOffset(ok(), BASE_OFFSET)).toBe(0);
+  });
+});
+
+// Found by scripts/fuzz: a batch of garbage records under a valid CRC was stored, and every
+// consumer of the partition then failed on it. Kafka's LogValidator reads each record.
+describe('record structure of a produced uncompressed batch', () => {
+  const valid = () =>
+    buildRecordBatch({
+      records: [
+        { key: 'k', value: 'v', headers: [{ key: 'h', value: 'x' }] },
+        { key: null, value: null },
+      ],
+    });
+  /** Rewrites the records section and re-seals the batch (length, CRC) around it. */
+  const reseal = (batch: Buffer, records: Buffer): Buffer => {
+    const out = Buffer.concat([batch.subarray(0, HEADER_SIZE), records]);
+    out.writeInt32BE(out.length - LOG_OVERHEAD, BATCH_LENGTH);
+    writeCrc(out, 0);
+    return out;
+  };
+
+  it('accepts what clients write', () => {
+    const b = valid();
+    expect(invalidRecordsStructure(b, HEADER_SIZE, b.length, 2)).toBeNull();
+    expect(validateProducedBatches(b, 1 << 20)).toHaveProperty('batch');
+  });
+
+  it('refuses lying lengths, bad header counts and trailing bytes with INVALID_RECORD', () => {
+    const b = valid();
+    const records = Buffer.from(b.subarray(HEADER_SIZE));
+    const cases: [string, Buffer][] = [];
+    // key length 100 (zigzag 200 = 0xc8 0x01) where the record has 1 byte of key
+    const lying = Buffer.from(records);
+    const keyLenAt = 1 + 1 + 1 + 1; // length, attributes, timestampDelta 0, offsetDelta 0
+    lying[keyLenAt] = 0x7e; // zigzag 63
+    cases.push(['key length past the record', lying]);
+    cases.push(['trailing bytes', Buffer.concat([records, Buffer.from([0, 0, 0])])]);
+    cases.push(['one record short', records.subarray(0, records[0]! / 2 + 1)]);
+    for (const [what, r] of cases) {
+      const sealed = reseal(b, r);
+      expect(invalidRecordsStructure(sealed, HEADER_SIZE, sealed.length, 2), what).not.toBeNull();
+      expect(validateProducedBatches(sealed, 1 << 20), what).toEqual({ error: 'INVALID_RECORD' });
+    }
+  });
+
+  it('leaves compressed batches to the consumer (not decompressed on the produce path)', () => {
+    const b = reseal(valid(), Buffer.from('not gzip at all'));
+    b.writeInt16BE(1, ATTRIBUTES); // gzip
+    writeCrc(b, 0);
+    expect(validateProducedBatches(b, 1 << 20)).toHaveProperty('batch');
   });
 });

@@ -3,6 +3,7 @@
 // iteration of ByteBufferLogInputStream/FileLogInputStream, and the client-append checks of
 // UnifiedLog.analyzeAndValidateRecords + LogValidator.validateBatch + ProduceRequest.validateRecords.
 import { createRequire } from 'node:module';
+import { readVarint, readVarlong } from './varint.js';
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;
@@ -275,5 +276,64 @@ export function validateProducedBatches(
     return { error: 'INVALID_RECORD' };
   if ((batch.attributes & CONTROL_FLAG_MASK) !== 0) return { error: 'INVALID_RECORD' };
   if (batch.producerId >= 0 && batch.baseSequence < 0) return { error: 'INVALID_RECORD' };
+  // Kafka's LogValidator iterates the records of an uncompressed batch (DefaultRecord.readFrom):
+  // a record whose structure does not add up is InvalidRecordException. Without this a batch of
+  // garbage under a good CRC was stored and every consumer of it failed (found by scripts/fuzz).
+  if ((batch.attributes & COMPRESSION_CODEC_MASK) === 0) {
+    if (invalidRecordsStructure(records, HEADER_SIZE, size, batch.recordsCount) !== null)
+      return { error: 'INVALID_RECORD' };
+  }
   return { batch };
+}
+
+class StructureError extends Error {}
+const structureFail = (message: string): never => {
+  throw new StructureError(message);
+};
+
+/**
+ * Walks `count` records in buf[start, end) as DefaultRecord.readFrom reads them, without
+ * allocating: each record's length, attributes, timestamp and offset deltas, key, value and
+ * headers must fit its length exactly, and the records must fill the section. Returns why not,
+ * or null when the structure is valid.
+ */
+export function invalidRecordsStructure(
+  buf: Buffer,
+  start: number,
+  end: number,
+  count: number,
+): string | null {
+  const cur = { pos: start };
+  try {
+    for (let i = 0; i < count; i++) {
+      const length = readVarint(buf, cur, end, structureFail);
+      if (length < 0 || length > end - cur.pos) return `record ${i}: length ${length} exceeds the batch`;
+      const recEnd = cur.pos + length;
+      if (cur.pos >= recEnd) return `record ${i}: no attributes`;
+      cur.pos++; // attributes
+      readVarlong(buf, cur, recEnd, structureFail); // timestamp delta
+      readVarint(buf, cur, recEnd, structureFail); // offset delta
+      for (const what of ['key', 'value']) {
+        const n = readVarint(buf, cur, recEnd, structureFail);
+        if (n > recEnd - cur.pos) return `record ${i}: ${what} length ${n} exceeds the record`;
+        if (n > 0) cur.pos += n;
+      }
+      const headers = readVarint(buf, cur, recEnd, structureFail);
+      if (headers < 0 || headers * 2 > recEnd - cur.pos)
+        return `record ${i}: invalid header count ${headers}`;
+      for (let h = 0; h < headers; h++) {
+        const k = readVarint(buf, cur, recEnd, structureFail);
+        if (k < 0 || k > recEnd - cur.pos) return `record ${i}: invalid header key size ${k}`;
+        cur.pos += k;
+        const v = readVarint(buf, cur, recEnd, structureFail);
+        if (v > recEnd - cur.pos) return `record ${i}: header value length ${v} exceeds the record`;
+        if (v > 0) cur.pos += v;
+      }
+      if (cur.pos !== recEnd) return `record ${i}: ${recEnd - cur.pos} bytes left in its payload`;
+    }
+  } catch (err) {
+    if (err instanceof StructureError) return err.message;
+    throw err;
+  }
+  return cur.pos === end ? null : `${end - cur.pos} bytes remain after the ${count} records declared`;
 }

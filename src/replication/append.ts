@@ -4,9 +4,11 @@
  * (offsets and leader epoch patched in place, producer state checked, `min.insync.replicas` for
  * acks=-1) and answer what Produce returns for the partition. The batch stays bytes throughout.
  */
+import path from 'node:path';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import { validateProducedBatches } from '../protocol/record-batch.js';
+import { type RecordError, RecordValidationError } from '../storage/record-validation.js';
 import { NotEnoughReplicasError, type Partition } from './partition.js';
 import { partitionErrorOf } from './partition-error.js';
 
@@ -20,6 +22,8 @@ export interface PartitionAppendResult {
   readonly logStartOffset: number;
   /** Records appended (0 for a producer's retried batch, answered with its original offsets). */
   readonly recordsAppended: number;
+  /** The records refused, for INVALID_RECORD (Kafka's record_errors). */
+  readonly recordErrors?: readonly RecordError[];
 }
 
 /** One partition's produced data, with the checks of its request to run once the batch is valid. */
@@ -88,14 +92,24 @@ export function appendToPartition(
       recordsAppended: info.duplicate ? 0 : validated.batch.recordsCount,
     };
   } catch (err) {
+    // Kafka's RecordValidationException: INVALID_RECORD with the refused records (record_errors).
+    if (err instanceof RecordValidationError)
+      return { ...appendFailure(err.error, err.errorMessage), recordErrors: err.recordErrors };
     if (err instanceof NotEnoughReplicasError) {
       // Kafka logs the reason and answers the bare code (no custom error message).
       log.error(`Error processing append operation on partition ${where}: ${err.message}`);
       return appendFailure(err.error);
     }
-    // A KafkaError (ProducerStateError: sequence, epoch, transaction checks) is an expected answer.
-    if (!(err instanceof KafkaError))
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+      // Which directory is full: the partition's log dir holds the path (issue 19).
+      log.error(
+        `Error processing append operation on partition ${where}: log directory ${path.dirname(partition.log.dir)} is full (ENOSPC)`,
+        err,
+      );
+    } else if (!(err instanceof KafkaError)) {
+      // A KafkaError (ProducerStateError: sequence, epoch, transaction checks) is an expected answer.
       log.error(`Error processing append operation on partition ${where}`, err);
+    }
     const { error, message } = partitionErrorOf(err);
     return appendFailure(error, message);
   }

@@ -1,9 +1,11 @@
 /**
  * The one authorization hook every request passes through (Kafka's Authorizer). With no
- * authorizer configured Kafka allows every operation, and so does `allowAll`, the only one until
- * the security issue brings ACLs. It reaches handlers through the request context, beside the
+ * authorizer configured Kafka allows every operation, and so does `allowAll`; with
+ * `authorizer.class.name` naming Kafka's StandardAuthorizer the broker uses the ACL-based one in
+ * standard-authorizer.ts. It reaches handlers through the request context, beside the
  * connection's principal and listener.
  */
+import type { AclBinding, AclBindingFilter } from './acl.js';
 
 /** Kafka's KafkaPrincipal: `User:ANONYMOUS` for an unauthenticated PLAINTEXT connection. */
 export interface KafkaPrincipal {
@@ -45,7 +47,32 @@ export interface Authorizer {
     resourceType: ResourceType,
     resourceName: string,
   ): boolean;
+  /** Whether `principal` may perform `operation` on some resource of the type (Kafka's authorizeByResourceType). */
+  authorizeByResourceType(
+    request: AuthorizableRequest,
+    operation: AclOperation,
+    resourceType: ResourceType,
+  ): boolean;
+  /** The ACLs it keeps (CreateAcls/DescribeAcls/DeleteAcls); absent: SECURITY_DISABLED. */
+  readonly acls?: AclAdmin;
+}
+
+export interface AclCreationResult {
+  /** Why the binding was refused (INVALID_REQUEST), or null. */
+  error: string | null;
+}
+
+export interface AclDeletionResult {
+  error: string | null;
+  deleted: AclBinding[];
+}
+
+/** What the ACL APIs need of an authorizer that keeps ACLs. */
+export interface AclAdmin {
+  createAcls(bindings: readonly AclBinding[]): AclCreationResult[];
+  deleteAcls(filters: readonly AclBindingFilter[]): AclDeletionResult[];
+  describeAcls(filter: AclBindingFilter): AclBinding[];
 }
 
 /** No authorizer configured: every operation is allowed, as in Kafka. */
-export const allowAll: Authorizer = { authorize: () => true };
+export const allowAll: Authorizer = { authorize: () => true, authorizeByResourceType: () => true };

@@ -3,13 +3,15 @@
  * `Broker.start()` recovers storage, then listens; `close()` stops accepting, lets in-flight
  * requests finish, flushes and closes every log (writing the clean-shutdown marker).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
 import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
-import type { BrokerConfig } from '../config/broker-config.js';
-import { createGroupCoordinator, type GroupCoordinator } from '../coordinator/index.js';
+import { type BrokerConfig, ConfigError, type ListenerEndpoint } from '../config/broker-config.js';
+import { createGroupCoordinator, type GroupCoordinator, type TopicsView } from '../coordinator/index.js';
 import {
   createTransactionCoordinator,
   type TransactionCoordinator,
@@ -21,11 +23,18 @@ import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js'
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
+import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
-import { allowAll } from '../security/authorizer.js';
+import { type Authorizer, allowAll } from '../security/authorizer.js';
+import { FileSecurityStore, type SecurityStore } from '../security/security-store.js';
+import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/standard-authorizer.js';
+import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionSecurity } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
+import { FaultInjector } from './faults/fault-injector.js';
+import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { Metrics } from './metrics.js';
 
 export interface BrokerOptions {
@@ -64,6 +73,7 @@ export class Broker {
   /** Periodic background work: retention, flushes, checkpoints, expiry. */
   readonly scheduler: Scheduler;
   readonly logManager: LogManager;
+  readonly logCleaner: LogCleaner;
   readonly replicaManager: ReplicaManager;
   /** The cluster metadata's write side, over `<data dir>/__cluster_metadata/`. */
   readonly controller: LocalController;
@@ -71,9 +81,22 @@ export class Broker {
   readonly transactionCoordinator: TransactionCoordinator;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
-  private readonly server: Server;
+  /** SCRAM credentials and ACLs (kbroker-security.json in the log dir). */
+  readonly securityStore: SecurityStore;
+  /** One server per entry of `listeners`, in order. */
+  private readonly listenerServers: ListenerServer[];
+  /** Listener name → bound port. */
+  private readonly boundPorts = new Map<string, number>();
+  /** The clock of connections.max.idle.ms (ConnectionHost.connectionTime): the purgatory's. */
+  readonly connectionTime: Time;
+  /** Faults injected by users' tests: the next N requests of an API fail, wait or lose their connection. */
+  readonly faults = new FaultInjector(
+    () => this.handlers.apiVersions().map((v) => ({ ...this.handlers.get(v.apiKey)!, apiKey: v.apiKey })),
+    (name) => this.image.topic(name)?.topicId,
+  );
   private readonly connections = new Set<Connection>();
-  private boundPort = 0;
+  /** max.connections, max.connections.per.ip (+ overrides). */
+  private readonly connectionQuotas: ConnectionQuotas;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
   /** The coordinators' internal topics: their partition count in the image, created by the controller. */
@@ -82,6 +105,19 @@ export class Broker {
     createTopic: (name: string, numPartitions: number, configs: Record<string, string>) =>
       this.createInternalTopic(name, numPartitions, configs),
   };
+  /**
+   * What KIP-848 consumer groups subscribe to: every topic of the image, internal ones too (Kafka
+   * matches a regular expression against every topic; franz-go's Test848RegexBrokerResolves
+   * subscribes to __consumer_offsets so).
+   */
+  readonly topics: TopicsView = {
+    topic: (name) => {
+      const t = this.image.topic(name);
+      return t ? { topicId: t.topicId, numPartitions: t.partitions.length } : undefined;
+    },
+    topicName: (topicId) => this.image.topicById(topicId)?.name,
+    topicNames: () => this.image.topics().map((t) => t.name),
+  };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
   /** Producer ids shared with the other brokers of an in-process cluster; undefined: this broker's own. */
@@ -89,6 +125,7 @@ export class Broker {
   /** Whether the controller is this broker's own (closed with it) or its cluster's. */
   private readonly ownsController: boolean;
   private readonly stopMetadata: () => void;
+  private stopIdleSweep: () => void = () => {};
 
   private constructor(
     readonly config: BrokerConfig,
@@ -97,6 +134,7 @@ export class Broker {
     this.log = options.logger ?? createLogger();
     this.time = options.time ?? systemTime;
     this.scheduler = new Scheduler(this.time, this.log);
+    this.connectionTime = options.purgatoryTime ?? systemTime;
     if (config.notUsed.length > 0) {
       this.log.info(
         `configuration keys not used by kbroker (accepted, ignored): ${config.notUsed.join(', ')}`,
@@ -109,6 +147,20 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+      log: this.log,
+    });
+    // Compaction (Kafka's LogCleaner, created by its LogManager): started with the listener.
+    const cleanerThreads = config.int('log.cleaner.threads');
+    this.logCleaner = new LogCleaner({
+      dataDir: this.logManager.dataDir,
+      logs: () => this.logManager.allLogs(),
+      time: this.time,
+      enable: config.bool('log.cleaner.enable') && cleanerThreads > 0,
+      threads: Math.max(1, cleanerThreads),
+      dedupeBufferSize: Math.min(config.int('log.cleaner.dedupe.buffer.size'), 2 ** 31 - 1),
+      ioMaxBytesPerSecond: config.int('log.cleaner.io.max.bytes.per.second'),
+      backoffMs: config.int('log.cleaner.backoff.ms'),
+      log: this.log,
     });
     this.replicaManager = new ReplicaManager({
       nodeId: config.nodeId,
@@ -152,19 +204,53 @@ export class Broker {
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
     );
+    this.securityStore = new FileSecurityStore(join(this.logManager.dataDir, 'kbroker-security.json'));
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
+      fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,
-      authorizer: allowAll,
+      authorizer: this.createAuthorizer(),
+      securityStore: this.securityStore,
       time: this.time,
       log: this.log,
       apiVersions: () => this.handlers.apiVersions(),
     };
-    this.server = createServer((socket) => this.accept(socket));
+    this.connectionQuotas = new ConnectionQuotas(config);
+    this.listenerServers = config.endpoints.map((endpoint) =>
+      createListenerServer(
+        endpoint,
+        {
+          config,
+          log: this.log,
+          time: this.time,
+          store: this.securityStore,
+          onAuthenticationFailure: (listener, remote, why) => {
+            this.metrics.failedAuthentications++;
+            this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
+          },
+        },
+        (socket, ep, security) => this.accept(socket, ep, security),
+      ),
+    );
+  }
+
+  /** authorizer.class.name: empty allows everything; Kafka's StandardAuthorizer keeps ACLs. */
+  private createAuthorizer(): Authorizer {
+    const className = this.config.string('authorizer.class.name').trim();
+    if (className === '') return allowAll;
+    if (className !== STANDARD_AUTHORIZER_CLASS) {
+      throw new ConfigError(
+        `Invalid value ${className} for configuration authorizer.class.name: kbroker provides ${STANDARD_AUTHORIZER_CLASS} only`,
+      );
+    }
+    return new StandardAuthorizer(this.securityStore, {
+      superUsers: this.config.get('super.users'),
+      allowEveryoneIfNoAclFound: this.config.bool('allow.everyone.if.no.acl.found'),
+    });
   }
 
   /**
@@ -223,7 +309,7 @@ export class Broker {
       controllerId: this.nodeId,
       brokers: (listenerName) =>
         broker.image.liveBrokers().flatMap((b) => {
-          const e = b.endpoints.find((x) => x.name === listenerName) ?? b.endpoints[0];
+          const e = b.endpoints.find((x) => x.name === listenerName);
           return e ? [{ nodeId: b.brokerId, host: e.host, port: e.port, rack: b.rack }] : [];
         }),
       registeredBrokerIds: () => [...broker.image.brokers.keys()],
@@ -246,17 +332,25 @@ export class Broker {
     return this.logManager.clusterId;
   }
 
-  /** The port actually bound (differs from the configured one when that was 0). */
+  /** The port actually bound by the first listener (differs from the configured one when that was 0). */
   get port(): number {
-    return this.boundPort;
+    return this.boundPorts.get(this.config.listeners[0]!.name) ?? 0;
   }
 
-  /** Host and port given to clients in Metadata. */
+  /** The port a listener bound, by its name. */
+  listenerPort(listenerName: string): number | undefined {
+    return this.boundPorts.get(listenerName);
+  }
+
+  /** Host and port given to clients of the first listener in Metadata. */
   get advertised(): { host: string; port: number } {
-    const adv = this.config.advertisedListeners[0]!;
-    const host = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? '127.0.0.1' : adv.host;
-    const explicit = this.config.get('advertised.listeners') != null;
-    return { host, port: explicit && adv.port !== 0 ? adv.port : this.boundPort };
+    const first = this.config.advertisedListeners[0]!.name;
+    return advertisedAddress(this.config, first, this.boundPorts.get(first) ?? 0)!;
+  }
+
+  /** Where clients of a listener reach this broker (Metadata answers each listener with its own). */
+  advertisedFor(listenerName: string): { host: string; port: number } | undefined {
+    return advertisedAddress(this.config, listenerName, this.boundPorts.get(listenerName) ?? 0);
   }
 
   static async start(config: BrokerConfig, options: BrokerOptions = {}): Promise<Broker> {
@@ -266,8 +360,12 @@ export class Broker {
     broker.resignCoordinatorsNotLed();
     await broker.listen();
     // Joins the cluster with the address clients reach it at (known once the port is bound).
-    const listener = broker.config.advertisedListeners[0]!;
-    const endpoints = [{ name: listener.name, ...broker.advertised, securityProtocol: listener.name }];
+    // Every advertised listener, so Metadata answers each client with the addresses of its own.
+    const protocols = new Map(broker.config.endpoints.map((e) => [e.name, e.securityProtocol]));
+    const endpoints = broker.config.advertisedListeners.flatMap((l) => {
+      const address = broker.advertisedFor(l.name);
+      return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
+    });
     if (broker.ownsController) {
       broker.controller.registerBroker(broker.nodeId, endpoints, null);
     } else {
@@ -280,21 +378,25 @@ export class Broker {
   }
 
   private async listen(): Promise<void> {
-    const l = this.config.listeners[0]!;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
-        this.server.off('error', reject);
-        resolve();
+    for (const { endpoint: l, server } of this.listenerServers) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    const addr = this.server.address();
-    this.boundPort = typeof addr === 'object' && addr ? addr.port : l.port;
-    this.log.info(`listener ${l.name} bound to ${l.host || '0.0.0.0'}:${this.boundPort}`, {
-      listener: l.name,
-      host: l.host,
-      port: this.boundPort,
-    });
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : l.port;
+      this.boundPorts.set(l.name, port);
+      this.log.info(`listener ${l.name} bound to ${l.host || '0.0.0.0'}:${port}`, {
+        listener: l.name,
+        securityProtocol: l.securityProtocol,
+        host: l.host,
+        port,
+      });
+    }
+    this.logCleaner.startup();
     this.schedule('log.retention.check.interval.ms', () => {
       this.replicaManager
         .applyRetention()
@@ -318,6 +420,15 @@ export class Broker {
       Math.max(1, Math.floor(this.config.int('replica.lag.time.max.ms') / 2)),
       () => this.replicaManager.maybeShrinkIsr(),
     );
+    // connections.max.idle.ms, checked a few times per idle period (at most every 10 s).
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    if (maxIdle > 0) {
+      const sweep = this.connectionTime.setInterval(
+        () => this.closeIdleConnections(),
+        Math.max(10, Math.min(10_000, maxIdle / 4)),
+      );
+      this.stopIdleSweep = () => sweep.cancel();
+    }
   }
 
   /**
@@ -330,14 +441,35 @@ export class Broker {
     this.scheduler.schedule(intervalConfig, this.config.int(intervalConfig), task);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
     if (this.closing) {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this, this.config.listeners[0]!.name);
+    const address = socket.remoteAddress;
+    const refused = this.connectionQuotas.tryAcquire(address);
+    if (refused) {
+      this.metrics.connectionsRefused++;
+      this.log.warn(`refusing a connection from ${address} on ${endpoint.name}: over ${refused}`);
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => this.connectionQuotas.release(address));
+    const conn = new Connection(socket, this, endpoint.name, security);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;
+  }
+
+  /** Closes connections idle for longer than `connections.max.idle.ms` (Kafka's Selector does it each poll). */
+  private closeIdleConnections(): void {
+    const maxIdle = this.config.int('connections.max.idle.ms');
+    const now = this.connectionTime.now();
+    for (const c of [...this.connections]) {
+      if (c.idleNow && now - c.lastActiveMs > maxIdle) {
+        this.log.debug(`closing ${c.remote}: idle for more than connections.max.idle.ms ${maxIdle}`);
+        c.close();
+      }
+    }
   }
 
   /** One request's work, with the topic registry and checkpoint writes it causes done once at its end. */
@@ -353,7 +485,7 @@ export class Broker {
 
   /** Accepting connections: true from start until close begins. */
   get listening(): boolean {
-    return this.server.listening && !this.closing;
+    return this.listenerServers.every((l) => l.server.listening) && !this.closing;
   }
 
   /**
@@ -388,7 +520,10 @@ export class Broker {
 
   private async doClose(timeoutMs: number): Promise<void> {
     this.scheduler.shutdown();
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.stopIdleSweep();
+    const serverClosed = Promise.all(
+      this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
+    );
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
@@ -398,6 +533,7 @@ export class Broker {
     for (const c of [...this.connections]) c.close();
     await serverClosed;
     this.stopMetadata();
+    await this.logCleaner.shutdown();
     if (this.ownsController) this.controller.close();
     this.logManager.close();
   }
@@ -411,13 +547,17 @@ export class Broker {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       this.scheduler.shutdown();
+      this.stopIdleSweep();
       this.stopMetadata();
-      const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      const serverClosed = Promise.all(
+        this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
+      );
       for (const c of [...this.connections]) c.close();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
       this.transactionCoordinator.shutdown();
       await serverClosed;
+      await this.logCleaner.shutdown();
       if (this.ownsController) this.controller.close();
       this.logManager.abandon();
     })();

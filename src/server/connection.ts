@@ -11,9 +11,14 @@
  *   business); an exception thrown by a handler becomes its code (`errorOf`: a KafkaError's own,
  *   UNKNOWN_SERVER_ERROR for an unexpected one, logged) where the response has a top-level error
  *   code, else the connection closes; a protocol violation closes the connection.
+ * - Security: the principal is the TLS client certificate's (SSL listeners) or ANONYMOUS; on SASL
+ *   listeners a SaslAuthenticator takes every frame until authentication completes (frames then
+ *   limited to `sasl.server.max.receive.size`, the exchange to `connections.max.idle.ms`), and
+ *   the principal becomes the authenticated one. PLAINTEXT connections pay one null check.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../common/logger.js';
+import { systemTime, type Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';
@@ -22,8 +27,10 @@ import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
-import { ANONYMOUS } from '../security/authorizer.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
+import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
 
 const MAX_QUEUED_FRAMES = 64;
 
@@ -43,6 +50,25 @@ export interface ConnectionHost {
   /** Runs one request's work so that the metadata and checkpoint writes it causes happen once. */
   batchUpdates<T>(work: () => T): T;
   connectionClosed(conn: Connection): void;
+  /** Faults injected by a user's test (server/faults); none when absent. */
+  readonly faults?: FaultInjector;
+  /**
+   * The clock of connections.max.idle.ms: real time unless a test drives it, like waiting
+   * requests (a test that moves the broker's MockTime by days must not idle out live clients).
+   */
+  readonly connectionTime?: Time;
+}
+
+/** How a connection of a TLS or SASL listener authenticates. */
+export interface ConnectionSecurity {
+  /** The principal before (or without) SASL: the TLS client certificate's, else ANONYMOUS. */
+  principal?: KafkaPrincipal;
+  /** SASL listeners: the exchange every connection must complete first. */
+  sasl?: SaslAuthenticatorOptions;
+  /** Largest frame before authentication (sasl.server.max.receive.size). */
+  maxReceiveBeforeAuth?: number;
+  /** Close a connection that has not authenticated within this long (connections.max.idle.ms). */
+  authTimeoutMs?: number;
 }
 
 export class Connection {
@@ -57,22 +83,40 @@ export class Connection {
   idle: Promise<void> = Promise.resolve();
   readonly remote: string;
   /** The prototype of every request context of this connection. */
-  private readonly connectionContext: ConnectionContext;
+  private readonly connectionContext: Mutable<ConnectionContext>;
+  /** SASL listeners only: null on PLAINTEXT and SSL. */
+  private readonly sasl: SaslAuthenticator | null;
+  private authTimer: { cancel(): void } | null = null;
+  /** When bytes last came in or a response went out (connections.max.idle.ms), by `clock`. */
+  lastActiveMs: number;
+  private readonly clock: Time;
 
   constructor(
     private readonly socket: Socket,
     private readonly broker: ConnectionHost,
     /** The listener this connection came in on. */
     listenerName: string,
+    private readonly security: ConnectionSecurity = {},
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clock = broker.connectionTime ?? systemTime;
+    this.lastActiveMs = this.clock.now();
     this.connectionContext = {
       ...broker.services,
-      principal: ANONYMOUS,
+      principal: security.principal ?? ANONYMOUS,
       listenerName,
       remote: this.remote,
       signal: this.abortOnClose.signal,
     };
+    this.sasl = security.sasl ? new SaslAuthenticator(security.sasl) : null;
+    if (this.sasl && security.authTimeoutMs !== undefined && security.authTimeoutMs > 0) {
+      this.authTimer = broker.services.time.setTimeout(() => {
+        if (this.sasl?.principal === null) {
+          broker.log.warn(`closing ${this.remote}: no SASL authentication within connections.max.idle.ms`);
+          this.close();
+        }
+      }, security.authTimeoutMs);
+    }
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.close());
@@ -83,9 +127,15 @@ export class Connection {
     return this.closedFlag;
   }
 
+  /** No request being processed or queued: the connection may be closed as idle. */
+  get idleNow(): boolean {
+    return !this.processing && this.frames.length === 0 && this.buffered === 0;
+  }
+
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    this.authTimer?.cancel();
     this.frames.length = 0;
     this.chunks.length = 0;
     this.socket.destroy();
@@ -95,14 +145,18 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closedFlag) return;
+    this.lastActiveMs = this.clock.now();
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const maxBytes = this.broker.config.int('socket.request.max.bytes');
+    const beforeAuth = this.sasl !== null && !this.sasl.authenticated;
+    const maxBytes = beforeAuth
+      ? (this.security.maxReceiveBeforeAuth ?? 524288)
+      : this.broker.config.int('socket.request.max.bytes');
     while (this.buffered >= 4) {
       const size = this.peekInt32();
       if (size < 0 || size > maxBytes) {
         this.broker.log.warn(
-          `closing ${this.remote}: request size ${size} exceeds socket.request.max.bytes ${maxBytes}`,
+          `closing ${this.remote}: request size ${size} exceeds ${beforeAuth ? 'sasl.server.max.receive.size' : 'socket.request.max.bytes'} ${maxBytes}`,
         );
         this.close();
         return;
@@ -168,13 +222,44 @@ export class Connection {
       const frame = this.frames.shift()!;
       if (this.frames.length < MAX_QUEUED_FRAMES / 2 && this.socket.isPaused()) this.socket.resume();
       try {
+        const sasl = this.sasl;
+        if (sasl?.intercepts(frame) && !SaslAuthenticator.isApiVersions(frame)) {
+          await this.authenticate(sasl, frame);
+          continue;
+        }
         const out = await this.handleFrame(frame);
         if (out && !this.closedFlag) await this.write(out);
+        this.lastActiveMs = this.clock.now();
       } catch (err) {
         if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
         else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
         this.close();
       }
+    }
+  }
+
+  /** One frame of the SASL exchange: answer it, take the principal when done, close on failure. */
+  private async authenticate(sasl: SaslAuthenticator, frame: Buffer): Promise<void> {
+    const wasAuthenticated = sasl.principal !== null;
+    const step = sasl.handle(frame);
+    if (step.delayMs > 0) await this.broker.services.time.sleep(step.delayMs);
+    if (step.response && !this.closedFlag) await this.write(step.response);
+    if (step.close) {
+      // Let the answer reach the client before the close.
+      this.socket.end();
+      this.close();
+      return;
+    }
+    if (sasl.authenticated) {
+      // KIP-368: a completed re-authentication (the SaslAuthenticate that ends it).
+      if (wasAuthenticated && SaslAuthenticator.isAuthenticate(frame)) {
+        this.broker.log.debug(
+          `${this.remote} re-authenticated as ${sasl.principal!.principalType}:${sasl.principal!.name}`,
+        );
+      }
+      this.connectionContext.principal = sasl.principal!;
+      this.authTimer?.cancel();
+      this.authTimer = null;
     }
   }
 
@@ -229,7 +314,11 @@ export class Connection {
     let response: unknown;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
-      response = await this.broker.batchUpdates(() => handler.handle(ctx, request));
+      const serve = (req: unknown) =>
+        Promise.resolve(this.broker.batchUpdates(() => handler.handle(ctx, req as never)));
+      const faults = this.broker.faults;
+      const fault = faults?.has(apiKey) ? faults.take(apiKey, header.clientId, request) : undefined;
+      response = fault ? await faults!.apply(fault, request, serve) : await serve(request);
     } catch (err) {
       response = this.errorResponse(handler, err);
     }
@@ -244,8 +333,9 @@ export class Connection {
   }
 
   private errorResponse(handler: AnyHandler, err: unknown): unknown {
-    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
+    // A protocol violation found by the handler closes the connection (logged there as a warning).
     if (err instanceof ProtocolError) throw err;
+    this.broker.log.error(`${handler.name} from ${this.remote} failed`, err);
     if (handler.response.fields.some((f) => f.name === 'errorCode')) {
       return { errorCode: errorOf(err).code };
     }

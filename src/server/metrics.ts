@@ -52,6 +52,10 @@ export class Metrics {
   readonly errors = new Map<string, Map<string, number>>();
   /** Open client connections (set by the broker as they come and go). */
   connections = 0;
+  /** Failed TLS handshakes and SASL authentications (Kafka's failed-authentication-total). */
+  failedAuthentications = 0;
+  /** Connections closed at once by max.connections / max.connections.per.ip. */
+  connectionsRefused = 0;
 
   requestCompleted(api: string, ms: number, detail: RequestDetail = {}): void {
     let s = this.requests.get(api);

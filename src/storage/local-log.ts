@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Timer } from '../common/time.js';
+import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from './cleaner/clean.js';
 import { type Clock, type LogConfig, randomSegmentJitter } from './log-config.js';
 import type { LogSegments } from './log-segments.js';
 import {
@@ -177,6 +178,19 @@ export class LocalLog {
       seg.deleteFilesAsync().catch(() => {});
     }, this.config.fileDeleteDelayMs);
     this.pendingDeletes.set(seg, timer);
+  }
+
+  /**
+   * The cleaner's swap (Kafka's LocalLog.replaceSegments): `newSegments`, written as `.cleaned` files, are
+   * renamed `.swap`, take the place of `oldSegments` in the list at once, the old ones are renamed
+   * `.deleted` (deleted after file.delete.delay.ms), then the new ones lose their suffix. A crash at any
+   * step leaves files LogLoader completes (a `.swap` covers the old segments) or rolls back (a `.cleaned`).
+   */
+  replaceSegments(newSegments: readonly LogSegment[], oldSegments: readonly LogSegment[]): void {
+    for (const seg of newSegments) seg.changeFileSuffixes(CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX);
+    const gone = this.segments.replace(newSegments, oldSegments);
+    for (const seg of gone) this.deleteSegmentFiles(seg);
+    for (const seg of newSegments) seg.changeFileSuffixes(SWAP_FILE_SUFFIX, '');
   }
 
   private runPendingDeletes(): void {

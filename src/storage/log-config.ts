@@ -18,6 +18,14 @@ export interface LogConfig {
    * alone keeps every segment (Kafka's LogConfig.delete / LogConfig.compact).
    */
   cleanupPolicy: readonly CleanupPolicy[];
+  /** `delete.retention.ms`: how long the cleaner keeps a tombstone (and an empty transaction's marker) after it first passed it. */
+  deleteRetentionMs: number;
+  /** `min.compaction.lag.ms`: segments with a record newer than this are not cleaned yet. */
+  minCompactionLagMs: number;
+  /** `max.compaction.lag.ms`: a dirty segment older than this is cleaned whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** `min.cleanable.dirty.ratio`: the dirty share of a log above which the cleaner picks it. */
+  minCleanableDirtyRatio: number;
 }
 
 export type CleanupPolicy = 'delete' | 'compact';
@@ -40,11 +48,20 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   fileDeleteDelayMs: 60000,
   messageTimestampType: 'CreateTime',
   cleanupPolicy: Object.freeze(['delete'] as CleanupPolicy[]),
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 });
 
 /** Whether retention.ms / retention.bytes delete segments of a log with this config (Kafka's LogConfig.delete). */
 export function deletesByRetention(config: LogConfig): boolean {
   return config.cleanupPolicy.includes('delete');
+}
+
+/** Whether the log cleaner compacts a log with this config (Kafka's LogConfig.compact). */
+export function compacts(config: LogConfig): boolean {
+  return config.cleanupPolicy.includes('compact');
 }
 
 /** A new segment's roll jitter: random in [0, min(segment.jitter.ms, segment.ms)) (Kafka's LogConfig.randomSegmentJitter). */
@@ -78,6 +95,10 @@ export const TOPIC_CONFIG_NAMES: Readonly<Record<string, keyof LogConfig>> = {
   'file.delete.delay.ms': 'fileDeleteDelayMs',
   'message.timestamp.type': 'messageTimestampType',
   'cleanup.policy': 'cleanupPolicy',
+  'delete.retention.ms': 'deleteRetentionMs',
+  'min.compaction.lag.ms': 'minCompactionLagMs',
+  'max.compaction.lag.ms': 'maxCompactionLagMs',
+  'min.cleanable.dirty.ratio': 'minCleanableDirtyRatio',
 };
 
 /** Applies Kafka-named overrides (e.g. {"retention.ms": "1000"}) to a base config; unknown names are ignored. */
@@ -93,6 +114,13 @@ export function logConfigFromProps(base: LogConfig, props: Readonly<Record<strin
     }
     if (field === 'cleanupPolicy') {
       out.cleanupPolicy = parseCleanupPolicy(raw);
+      continue;
+    }
+    if (field === 'minCleanableDirtyRatio') {
+      const r = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(r) || r < 0 || r > 1)
+        throw new Error(`invalid ${name}: ${raw}`);
+      out.minCleanableDirtyRatio = r;
       continue;
     }
     const v = Number(raw);

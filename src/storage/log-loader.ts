@@ -6,22 +6,38 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CheckpointFormatError } from './checkpoint-file.js';
+import { scanFileBatches } from './file-batch-scanner.js';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Clock } from './log-config.js';
 import { type LogConfig, randomSegmentJitter } from './log-config.js';
 import type { LogSegments } from './log-segments.js';
 import type { ProducerStateManager } from './producer-state-manager.js';
 import { rebuildProducerState, replayBatch } from './producer-state-replay.js';
-import { LogSegment } from './segment.js';
+import { filenamePrefixFromOffset, LogSegment } from './segment.js';
+
+/** Offset after the last whole batch of a `.log` file (its base offset when it has none). */
+function readNextOffset(file: string, base: number): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    let next = base;
+    scanFileBatches(fd, 0, fs.fstatSync(fd).size, false, (b) => {
+      next = b.lastOffset + 1;
+      return true;
+    });
+    return next;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /**
- * Files an interrupted operation left behind, deleted at load: `.deleted` (retention deleted the
- * segment), `.tmp`, and a cleaner's `.cleaned` / `.swap`. Nothing writes the last two yet; when
- * compaction does, a `.swap` file is a finished cleaning and must be completed (renamed into place,
- * replacing the segments it covers, as Kafka's completeSwapOperations) instead of deleted.
+ * Files an interrupted operation left behind, deleted at load: `.deleted` (retention deleted the segment),
+ * `.tmp`, and whatever `.cleaned` / `.swap` file completeOrRollBackSwaps left (not a segment's).
  */
-const LEFTOVER_SUFFIXES = ['.deleted', '.cleaned', '.swap', '.tmp'];
+const LEFTOVER_SUFFIXES = ['.deleted', '.tmp', '.cleaned', '.swap'];
 const SEGMENT_FILE_RE = /^(\d{20})\.(log|index|timeindex|txnindex)$/;
+const SWAP_OR_CLEANED_RE = /^(\d{20})\.(log|index|timeindex|txnindex)\.(cleaned|swap)$/;
+const INDEX_SUFFIXES = ['.index', '.timeindex', '.txnindex'];
 
 /** Where the loaded log stands (Kafka's LoadedLogOffsets). */
 export interface LoadedLogOffsets {
@@ -101,10 +117,62 @@ export class LogLoader {
     return { logStartOffset, logEndOffset, recoveryPoint: logEndOffset };
   }
 
+  /**
+   * A cleaner's swap cut short (Kafka's removeTempFilesAndCollectSwapFiles and the passes after it): a
+   * `.cleaned` file is an unfinished cleaning and goes (rolled back: its sources are untouched); a
+   * `<base>.log.swap` is a finished one and is completed: every segment file in [base, its next offset) is an
+   * old segment it replaces and goes, then it is renamed to `<base>.log`. Index files of a swap are deleted
+   * rather than trusted, so that the segment's indexes are rebuilt at load. A `.swap` at or above the first
+   * `.cleaned` belongs to an operation that had not finished writing and goes too.
+   */
+  private completeOrRollBackSwaps(): void {
+    const { dir } = this.p;
+    const cleaned: number[] = [];
+    const swapLogs: number[] = [];
+    for (const name of fs.readdirSync(dir)) {
+      const m = SWAP_OR_CLEANED_RE.exec(name);
+      if (!m) continue;
+      const base = Number(m[1]);
+      if (m[3] === 'cleaned') {
+        cleaned.push(base);
+        fs.rmSync(path.join(dir, name), { force: true });
+      } else if (m[2] === 'log') swapLogs.push(base);
+      else fs.rmSync(path.join(dir, name), { force: true });
+    }
+    if (swapLogs.length === 0) return;
+    const minCleaned = cleaned.length > 0 ? Math.min(...cleaned) : Number.POSITIVE_INFINITY;
+    let minSwap = Number.POSITIVE_INFINITY;
+    let maxSwap = Number.NEGATIVE_INFINITY;
+    const valid: number[] = [];
+    for (const base of swapLogs) {
+      const file = path.join(dir, `${filenamePrefixFromOffset(base)}.log.swap`);
+      if (base >= minCleaned) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      valid.push(base);
+      for (const s of INDEX_SUFFIXES)
+        fs.rmSync(path.join(dir, filenamePrefixFromOffset(base) + s), { force: true });
+      minSwap = Math.min(minSwap, base);
+      maxSwap = Math.max(maxSwap, readNextOffset(file, base));
+    }
+    for (const name of fs.readdirSync(dir)) {
+      const m = SEGMENT_FILE_RE.exec(name);
+      if (!m) continue;
+      const offset = Number(m[1]);
+      if (offset >= minSwap && offset < maxSwap) fs.rmSync(path.join(dir, name), { force: true });
+    }
+    for (const base of valid) {
+      const prefix = path.join(dir, filenamePrefixFromOffset(base));
+      fs.renameSync(`${prefix}.log.swap`, `${prefix}.log`);
+    }
+  }
+
   /** Deletes leftover files and index files without a `.log` (Kafka deletes those orphans too); returns the `.log` base offsets. */
   private removeTempFilesAndCollectBaseOffsets(): Set<number> {
     const { dir } = this.p;
     const bases = new Set<number>();
+    this.completeOrRollBackSwaps();
     for (const name of fs.readdirSync(dir)) {
       const full = path.join(dir, name);
       if (LEFTOVER_SUFFIXES.some((s) => name.endsWith(s))) {

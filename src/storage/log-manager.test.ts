@@ -64,6 +64,34 @@ describe('LogManager', () => {
     m2.close();
   });
 
+  // Found by scripts/faults/torn-writes.ts: a torn checkpoint stopped the broker from starting.
+  it('a torn or garbage log-dir checkpoint is reset with a warning (Kafka LogManager.loadLogs), the data kept', () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const id = newTopicId();
+    openTopic(m, 'orders', 1, id)[0]!.appendAsLeader(batch(5), 0);
+    m.close();
+    fs.writeFileSync(path.join(dir, 'recovery-point-offset-checkpoint'), '0\n1\norders 0 \u0000\u00ff');
+    fs.truncateSync(path.join(dir, 'log-start-offset-checkpoint'), 4);
+    fs.writeFileSync(path.join(dir, 'replication-offset-checkpoint'), Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    fs.rmSync(path.join(dir, '.kafka_cleanshutdown'));
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => warnings.push(msg) };
+    const again = LogManager.open({
+      logDirs: dir,
+      nodeId: 1,
+      defaultConfig: testConfig(),
+      clock: new ManualClock(),
+      log: logger,
+    });
+    const log = again.getOrCreateLog('orders', 0, id, testConfig());
+    expect(log.logEndOffset).toBe(5);
+    expect(log.logStartOffset).toBe(0);
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/recovery-point-offset-checkpoint .* resetting the recovery checkpoint to 0/);
+    again.close();
+  });
+
   it('a directory left by an earlier topic of the same name is a stray: replaced, or deleted at start', () => {
     const dir = tmpDir();
     const m = openMgr(dir);

@@ -16,7 +16,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
+import type { Logger } from '../common/logger.js';
+import { CheckpointFormatError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
 import { type Clock, defaultLogConfig, type LogConfig, systemClock } from './log-config.js';
 import {
@@ -42,6 +43,8 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** `producer.id.expiration.ms` of every partition's producer state (default 1 day). */
   producerIdExpirationMs?: number;
+  /** Where a checkpoint that cannot be read (and is reset) is reported. */
+  log?: Logger;
 }
 
 export class LogManager {
@@ -52,6 +55,7 @@ export class LogManager {
   defaultConfig: LogConfig;
   private readonly clock: Clock;
   private readonly producerIdExpirationMs: number | undefined;
+  private readonly log: Logger | undefined;
   private readonly logs = new Map<string, Log>();
   /** The checkpoints found at start, for the logs opened as the metadata is first applied. */
   private startupCheckpoints:
@@ -72,6 +76,7 @@ export class LogManager {
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
     this.producerIdExpirationMs = opts.producerIdExpirationMs;
+    this.log = opts.log;
     fs.mkdirSync(this.dataDir, { recursive: true });
     this.clusterId = this.loadMetaProperties(opts.clusterId);
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
@@ -86,9 +91,12 @@ export class LogManager {
   static open(opts: LogManagerOptions): LogManager {
     const m = new LogManager(opts);
     m.startupCheckpoints = {
-      recovery: readOffsetCheckpoint(path.join(m.dataDir, RECOVERY_POINT_CHECKPOINT)),
-      starts: readOffsetCheckpoint(path.join(m.dataDir, LOG_START_OFFSET_CHECKPOINT)),
-      hws: readOffsetCheckpoint(path.join(m.dataDir, HIGH_WATERMARK_CHECKPOINT)),
+      recovery: m.readDirCheckpoint(RECOVERY_POINT_CHECKPOINT, 'resetting the recovery checkpoint to 0'),
+      starts: m.readDirCheckpoint(
+        LOG_START_OFFSET_CHECKPOINT,
+        'resetting to the base offset of the first segment',
+      ),
+      hws: m.readDirCheckpoint(HIGH_WATERMARK_CHECKPOINT, 'the high watermarks restart from the logs'),
     };
     return m;
   }
@@ -122,6 +130,23 @@ export class LogManager {
     ];
     writeFileAtomic(file, `${lines.join('\n')}\n`);
     return id;
+  }
+
+  /**
+   * Kafka's LogManager.loadLogs: a recovery-point or log-start-offset checkpoint that cannot be
+   * read (torn, garbage) is reset with a warning instead of stopping the broker — recovery then
+   * starts from the logs themselves. The high-watermark checkpoint is treated alike: on one
+   * broker the high watermark is the log end once the partition is led again.
+   */
+  private readDirCheckpoint(name: string, consequence: string): Map<string, number> {
+    const file = path.join(this.dataDir, name);
+    try {
+      return readOffsetCheckpoint(file);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      this.log?.warn(`error reading ${name} of ${this.dataDir}, ${consequence}: ${err.message}`);
+      return new Map();
+    }
   }
 
   /**

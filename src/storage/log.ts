@@ -30,7 +30,7 @@ import {
 } from '../protocol/record-batch.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LocalLog } from './local-log.js';
-import { type Clock, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
+import { type Clock, compacts, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
 import { LogLoader, openLeaderEpochCache } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import {
@@ -40,6 +40,7 @@ import {
   ProducerStateManager,
 } from './producer-state-manager.js';
 import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
+import { validateKeysForCompactedTopic } from './record-validation.js';
 import type { LogSegment } from './segment.js';
 import type { AbortedTxn } from './transaction-index.js';
 
@@ -264,6 +265,10 @@ export class Log {
     ) {
       throw new Error('appendAsLeader expects exactly one magic-2 batch');
     }
+    // Kafka's LogValidator: a compacted topic refuses records without a key (the only record-level check
+    // here, so only compacted topics decode what clients produce).
+    if (origin === 'client' && compacts(this.config))
+      validateKeysForCompactedTopic(batch, `${this.topic}-${this.partition}`);
     const now = this.clock.now();
     const baseOffset = this.logEndOffset;
     const producerId = readProducerId(batch, 0);
@@ -558,6 +563,32 @@ export class Log {
     this.#logStartOffset = newOffset;
     this.hw = newOffset;
     if (moved) this.opts.onLogStartOffsetChange?.(this, 'LeaderOffsetIncremented');
+  }
+
+  // ---- for the log cleaner ------------------------------------------------------------------------
+
+  get isClosed(): boolean {
+    return this.local.isClosed;
+  }
+
+  /** The segments that may hold offsets in [from, to) (Kafka's logSegments(from, to)); every one without arguments. */
+  logSegments(from?: number, to?: number): LogSegment[] {
+    return this.local.segments.values(from, to);
+  }
+
+  /** Each active producer's last data offset (-1 when its last write was a marker) and epoch (Kafka's lastRecordsOfActiveProducers). */
+  lastRecordsOfActiveProducers(): { producerId: number; lastDataOffset: number; producerEpoch: number }[] {
+    return this.producerStateManager.activeProducers().map((e) => ({
+      producerId: e.producerId,
+      lastDataOffset: e.lastDataOffset,
+      producerEpoch: e.producerEpoch,
+    }));
+  }
+
+  /** Swaps cleaned segments in for the segments they were made from (see LocalLog.replaceSegments). */
+  replaceSegments(newSegments: readonly LogSegment[], oldSegments: readonly LogSegment[]): void {
+    if (this.local.isClosed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
+    this.local.replaceSegments(newSegments, oldSegments);
   }
 
   // ---- flush and lifecycle -------------------------------------------------------------------------

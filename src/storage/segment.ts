@@ -45,20 +45,24 @@ export class LogSegment {
     readonly baseOffset: number,
     readonly rollJitterMs: number,
     now: number,
+    fileSuffix = '',
   ) {
     const prefix = path.join(dir, filenamePrefixFromOffset(baseOffset));
-    this.logFile = prefix + LOG_FILE_SUFFIX;
-    this.offsetIndex = new OffsetIndex(prefix + INDEX_FILE_SUFFIX, baseOffset);
-    this.timeIndex = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX, baseOffset);
-    this.txnIndex = new TransactionIndex(prefix + TXN_INDEX_FILE_SUFFIX, baseOffset);
+    this.logFile = prefix + LOG_FILE_SUFFIX + fileSuffix;
+    this.offsetIndex = new OffsetIndex(prefix + INDEX_FILE_SUFFIX + fileSuffix, baseOffset);
+    this.timeIndex = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX + fileSuffix, baseOffset);
+    this.txnIndex = new TransactionIndex(prefix + TXN_INDEX_FILE_SUFFIX + fileSuffix, baseOffset);
     this.fd = fs.openSync(this.logFile, 'a+');
     this.size = fs.fstatSync(this.fd).size;
     this.created = now;
   }
 
-  /** Opens (creating when missing) the segment files for baseOffset in dir. */
-  static open(dir: string, baseOffset: number, now: number, rollJitterMs = 0): LogSegment {
-    const seg = new LogSegment(dir, baseOffset, rollJitterMs, now);
+  /**
+   * Opens (creating when missing) the segment files for baseOffset in dir; with a `fileSuffix` (the
+   * cleaner's `.cleaned`, recovery's `.swap`) every file name ends with it, as Kafka's LogSegment.open.
+   */
+  static open(dir: string, baseOffset: number, now: number, rollJitterMs = 0, fileSuffix = ''): LogSegment {
+    const seg = new LogSegment(dir, baseOffset, rollJitterMs, now, fileSuffix);
     for (const f of [seg.offsetIndex.file, seg.timeIndex.file])
       if (!fs.existsSync(f)) fs.writeFileSync(f, '');
     if (seg.size === 0) seg.knownNextOffset = baseOffset;
@@ -303,6 +307,34 @@ export class LogSegment {
     this.onBecomeInactive();
     fs.closeSync(this.fd);
     this.fd = -1;
+  }
+
+  /** mtime of the `.log` file (Kafka's lastModified). */
+  get lastModified(): number {
+    return fs.fstatSync(this.fd).mtimeMs;
+  }
+
+  /** Sets the mtime of the `.log` and index files (a cleaned segment keeps its sources' time, as in Kafka). */
+  setLastModified(ms: number): void {
+    const t = ms / 1000;
+    fs.futimesSync(this.fd, t, t);
+    for (const f of [this.offsetIndex.file, this.timeIndex.file])
+      if (fs.existsSync(f)) fs.utimesSync(f, t, t);
+  }
+
+  /**
+   * Renames every file from `…<oldSuffix>` to `…<newSuffix>` (Kafka's changeFileSuffixes: `.cleaned` →
+   * `.swap` → ''); the indexes go first so that a `.log` under the new name means its indexes are too.
+   */
+  changeFileSuffixes(oldSuffix: string, newSuffix: string): void {
+    const rename = (file: string) => {
+      if (!file.endsWith(oldSuffix)) throw new Error(`${file} does not end with ${oldSuffix}`);
+      return file.slice(0, file.length - oldSuffix.length) + newSuffix;
+    };
+    for (const idx of [this.offsetIndex, this.timeIndex, this.txnIndex]) idx.renameTo(rename(idx.file));
+    const logFile = rename(this.logFile);
+    fs.renameSync(this.logFile, logFile);
+    this.logFile = logFile;
   }
 
   /** Renames all files to `*.deleted` (still readable through the open fd until closed). */

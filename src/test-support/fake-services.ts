@@ -18,7 +18,7 @@ import { MetadataImage, type TopicImage } from '../metadata/image.js';
 import type { MetadataRecord } from '../metadata/records.js';
 import { codecFor, Reader, Writer } from '../protocol/codec.js';
 import { Partition } from '../replication/partition.js';
-import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import { ANONYMOUS, allowAll, type KafkaPrincipal } from '../security/authorizer.js';
 import type { Log } from '../storage/log.js';
 
 /** Property names that test frameworks and `await` probe on any object; never "not provided". */
@@ -65,10 +65,12 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'metadata',
   'controller',
   'replicas',
+  'fetchSessions',
   'groups',
   'transactions',
   'configs',
   'authorizer',
+  'securityStore',
   'time',
   'log',
   'apiVersions',
@@ -88,6 +90,8 @@ export function fakeContext(options: FakeContextOptions = {}): RequestContext {
     clientId: options.clientId === undefined ? 'test-client' : options.clientId,
     remote: options.remote ?? '127.0.0.1:50000',
     signal: options.signal ?? new AbortController().signal,
+    // No authorizer configured, as a broker by default: every handler passes the hook.
+    authorizer: allowAll,
   };
   for (const name of SERVICES) {
     const given = options[name];

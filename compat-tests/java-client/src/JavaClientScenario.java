@@ -85,6 +85,8 @@ public class JavaClientScenario {
         features.put("admin-groups", JavaClientScenario::adminGroups);
         features.put("transactions", JavaClientScenario::transactions);
         features.put("delete-records", JavaClientScenario::deleteRecords);
+        // KIP-848 (group.protocol=consumer) is generally available from kafka-clients 4.0.
+        if (!version.startsWith("3.")) features.put("consumer-group-848", JavaClientScenario::consumerGroup848);
         System.out.println("kafka-clients " + version + " -> " + bootstrap);
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r);
@@ -526,6 +528,105 @@ public class JavaClientScenario {
             check(got.size() == more.size() && want.equals(have), "after restart read " + got.size() + " records, want the "
                     + more.size() + " new ones only");
         }
+    }
+
+    /**
+     * KIP-848: three consumers with group.protocol=consumer share a topic through
+     * ConsumerGroupHeartbeat (server-side assignor), one partition each; the Admin client sees a
+     * CONSUMER group (ConsumerGroupDescribe) with member epochs; a restarted member resumes from
+     * the offsets committed with member epochs; a subscription by regular expression
+     * (SubscriptionPattern, resolved by the broker) gets the matching topic; a classic
+     * consumer of another group is unaffected.
+     */
+    static void consumerGroup848() throws Exception {
+        String topic = prefix + "-848";
+        String group = prefix + "-g848";
+        Map<String, Object> kip848 = Map.of(ConsumerConfig.GROUP_ID_CONFIG, group, "group.protocol", "consumer");
+        List<Sent> sent;
+        try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+            sent = produceRecords(p, topic, 300, "g848");
+        }
+        List<KafkaConsumer<byte[], byte[]>> members = new ArrayList<>();
+        Map<String, ConsumerRecord<byte[], byte[]>> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        List<Set<Integer>> assigned = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                KafkaConsumer<byte[], byte[]> c = consumer(kip848);
+                c.subscribe(List.of(topic));
+                members.add(c);
+                assigned.add(new HashSet<>());
+            }
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (System.currentTimeMillis() < deadline) {
+                for (int i = 0; i < members.size(); i++) {
+                    KafkaConsumer<byte[], byte[]> c = members.get(i);
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+                        seen.put(r.partition() + "@" + r.offset(), r);
+                    }
+                    assigned.get(i).clear();
+                    for (TopicPartition tp : c.assignment()) assigned.get(i).add(tp.partition());
+                }
+                boolean spread = assigned.stream().allMatch(x -> x.size() == 1);
+                // The first member reads everything before the others join (no initial delay in
+                // KIP-848): wait until each member has read its own partition to the end too.
+                if (seen.size() >= sent.size() && spread && members.stream().allMatch(JavaClientScenario::caughtUp)) break;
+            }
+            check(seen.size() == sent.size(), "group read " + seen.size() + " of " + sent.size());
+            check(assigned.stream().allMatch(x -> x.size() == 1), "assignment not one partition each: " + assigned);
+            for (KafkaConsumer<byte[], byte[]> c : members) c.commitSync();
+            try (Admin a = admin()) {
+                ConsumerGroupDescription d = a.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+                check(d.type() == org.apache.kafka.common.GroupType.CONSUMER, "describe: type " + d.type());
+                check(d.members().size() == 3, "describe: " + d.members().size() + " members");
+                check(d.members().stream().allMatch(m -> m.assignment().topicPartitions().size() == 1),
+                        "describe: assignments " + d.members());
+                java.util.Collection<ConsumerGroupListing> consumerGroups = a.listConsumerGroups(
+                        new org.apache.kafka.clients.admin.ListConsumerGroupsOptions()
+                                .withTypes(Set.of(org.apache.kafka.common.GroupType.CONSUMER)))
+                        .all().get(30, TimeUnit.SECONDS);
+                check(consumerGroups.stream().anyMatch(g -> g.groupId().equals(group)), "listing by type lacks " + group);
+            }
+        } finally {
+            for (KafkaConsumer<byte[], byte[]> c : members) c.close(Duration.ofSeconds(10));
+        }
+        List<Sent> more;
+        try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+            more = produceRecords(p, topic, 30, "g848-more");
+        }
+        try (KafkaConsumer<byte[], byte[]> c = consumer(kip848)) {
+            c.subscribe(List.of(topic));
+            List<ConsumerRecord<byte[], byte[]>> got = new ArrayList<>();
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (got.size() < more.size() && System.currentTimeMillis() < deadline)
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(300))) got.add(r);
+            Set<String> want = more.stream().map(Sent::value).collect(Collectors.toSet());
+            Set<String> have = got.stream().map(r -> s(r.value())).collect(Collectors.toSet());
+            check(got.size() == more.size() && want.equals(have), "after restart read " + got.size() + " records, want the "
+                    + more.size() + " new ones only");
+        }
+        // A regular expression resolved by the broker (SubscriptionPattern, kafka-clients 4.0+).
+        String reTopic = prefix + "-re848-a";
+        try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+            produceRecords(p, reTopic, 10, "re848");
+        }
+        try (KafkaConsumer<byte[], byte[]> c = consumer(Map.of(ConsumerConfig.GROUP_ID_CONFIG, group + "-re",
+                "group.protocol", "consumer", ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"))) {
+            Class<?> pattern = Class.forName("org.apache.kafka.clients.consumer.SubscriptionPattern");
+            Object re = pattern.getConstructor(String.class).newInstance(prefix + "-re848-.*");
+            KafkaConsumer.class.getMethod("subscribe", pattern).invoke(c, re);
+            int n = 0;
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (n < 10 && System.currentTimeMillis() < deadline) n += c.poll(Duration.ofMillis(300)).count();
+            check(n == 10, "regex subscription read " + n + " of 10");
+        }
+    }
+
+    /** Whether the consumer's position on each of its partitions is the partition's end. */
+    static boolean caughtUp(KafkaConsumer<byte[], byte[]> c) {
+        Set<TopicPartition> mine = c.assignment();
+        if (mine.isEmpty()) return false;
+        Map<TopicPartition, Long> ends = c.endOffsets(mine);
+        return mine.stream().allMatch(tp -> c.position(tp) >= ends.get(tp));
     }
 
     static void adminGroups() throws Exception {

@@ -1,7 +1,20 @@
-/** The admin side of groups: DescribeGroups, ListGroups and DeleteGroups. */
+/**
+ * The admin side of groups: DescribeGroups, ListGroups and DeleteGroups, for classic groups and
+ * KIP-848 consumer groups (described as Kafka's ConsumerGroup.asDescribedGroup: protocol type
+ * `consumer`, each member's subscription and assignment in the consumer protocol's layouts).
+ */
+import { encode } from '../../protocol/codec.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
-import { GroupState } from '../group-metadata.js';
+import {
+  ConsumerProtocolAssignment,
+  type ConsumerProtocolAssignmentData,
+  ConsumerProtocolSubscription,
+  type ConsumerProtocolSubscriptionData,
+} from '../../protocol/generated/messages.js';
+import { CONSUMER_PROTOCOL_TYPE, GroupState } from '../group-metadata.js';
 import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
+import type { Assignment, ConsumerGroup } from './consumer-group.js';
+import type { ConsumerGroups, TopicsView } from './consumer-groups.js';
 import { EMPTY, type GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
@@ -29,7 +42,46 @@ export interface ListedGroup {
 }
 
 export class GroupAdmin {
-  constructor(private readonly ctx: GroupContext) {}
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly consumerGroups: ConsumerGroups,
+    private readonly topics: TopicsView,
+  ) {}
+
+  /** A consumer group as DescribeGroups shows it. */
+  private describeConsumerGroup(group: ConsumerGroup): GroupSummary {
+    const withVersion = (body: Buffer) => Buffer.concat([Buffer.from([0, 0]), body]);
+    const byName = (a: Assignment) =>
+      [...a].map(([topicId, ps]) => ({
+        topic: this.topics.topicName(topicId) ?? '',
+        partitions: [...ps].sort((x, y) => x - y),
+      }));
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId: group.groupId,
+      groupState: group.state,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocolData: '',
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.instanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: withVersion(
+          encode<ConsumerProtocolSubscriptionData>(ConsumerProtocolSubscription, 0, {
+            topics: [...m.subscribedTopicNames].sort(),
+            userData: null,
+          }),
+        ),
+        memberAssignment: withVersion(
+          encode<ConsumerProtocolAssignmentData>(ConsumerProtocolAssignment, 0, {
+            assignedPartitions: byName(m.assignedPartitions),
+            userData: null,
+          }),
+        ),
+      })),
+    };
+  }
 
   describeGroup(groupId: string): GroupSummary {
     const status = this.ctx.validateGroupStatus(groupId, false);
@@ -42,6 +94,8 @@ export class GroupAdmin {
       members: [],
     };
     if (status !== ErrorCode.NONE) return dead;
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup) return this.describeConsumerGroup(consumerGroup);
     const group = this.ctx.groups.get(groupId);
     if (!group) return dead;
     const stable = group.is(GroupState.Stable);
@@ -65,8 +119,16 @@ export class GroupAdmin {
 
   listGroups(): ListedGroup[] {
     const out: ListedGroup[] = [];
+    for (const g of this.ctx.consumerGroups.values()) {
+      out.push({
+        groupId: g.groupId,
+        protocolType: CONSUMER_PROTOCOL_TYPE,
+        groupState: g.state,
+        groupType: 'consumer',
+      });
+    }
     for (const g of this.ctx.groups.values()) {
-      if (g.is(GroupState.Dead)) continue;
+      if (g.is(GroupState.Dead) || this.ctx.consumerGroups.has(g.groupId)) continue;
       out.push({
         groupId: g.groupId,
         protocolType: g.protocolType ?? '',
@@ -92,6 +154,22 @@ export class GroupAdmin {
     const failed = (err: unknown) => answer(ErrorCode[coordinatorErrorOf(err)]);
     return this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
+        const consumerGroup = this.ctx.consumerGroups.get(groupId);
+        if (consumerGroup) {
+          if (consumerGroup.members.size > 0)
+            return { records: [], response: answer(ErrorCode.NON_EMPTY_GROUP) };
+          const offsets = this.ctx.groups.get(groupId)?.allOffsets() ?? [];
+          const removed = offsets.map(({ topic, partition }) => ({ topic, partition }));
+          this.ctx.log.info(`consumer group ${groupId} deleted with ${removed.length} offset(s)`);
+          return {
+            records: [
+              ...this.consumerGroups.tombstones(consumerGroup),
+              ...tombstoneRecords(groupId, removed, false),
+            ],
+            response: answer(ErrorCode.NONE),
+            onAppendError: failed,
+          };
+        }
         const group = this.ctx.groups.get(groupId);
         if (!group || group.is(GroupState.Dead))
           return { records: [], response: answer(ErrorCode.GROUP_ID_NOT_FOUND) };

@@ -15,6 +15,7 @@ import {
 } from '../group-metadata.js';
 import { partitionFor } from '../offsets-topic.js';
 import type { CoordinatorRuntime, CoordinatorShard } from '../runtime/coordinator-runtime.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import type { PendingTxnOffsets } from './txn-offsets.js';
 
 export interface GroupCoordinatorConfig {
@@ -40,6 +41,11 @@ export interface GroupShardView extends CoordinatorShard {
 
 export class GroupContext {
   readonly groups = new Map<string, ClassicGroup>();
+  /**
+   * KIP-848 consumer groups, changed only by replay (group-shard.ts). Their committed offsets are
+   * kept by an empty classic group of the same id in `groups`, as for any group.
+   */
+  readonly consumerGroups = new Map<string, ConsumerGroup>();
   active = false;
 
   constructor(

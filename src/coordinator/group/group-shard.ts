@@ -20,14 +20,15 @@ import {
 } from '../offsets-topic.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import type { ReplayContext } from '../runtime/coordinator-runtime.js';
+import { type ConsumerGroup, consumerGroupRecordType, replayConsumerGroupRecord } from './consumer-group.js';
 import { clearGroupTimers, type GroupContext, type GroupShardView } from './context.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
 
 export interface GroupShardHooks {
   /** The partition's groups are loaded (membership starts their members' session timers). */
-  onLoaded(groups: ClassicGroup[]): void;
+  onLoaded(groups: ClassicGroup[], consumerGroups: ConsumerGroup[]): void;
   /** The partition is unloaded: its groups are about to be dropped. */
-  onUnloaded(groups: ClassicGroup[]): void;
+  onUnloaded(groups: ClassicGroup[], consumerGroups: ConsumerGroup[]): void;
 }
 
 export class GroupShard implements GroupShardView {
@@ -46,7 +47,18 @@ export class GroupShard implements GroupShardView {
     return [...this.ctx.groups.values()].filter((g) => this.ctx.partitionFor(g.groupId) === this.partition);
   }
 
+  /** The KIP-848 consumer groups that live in this partition. */
+  consumerGroups(): ConsumerGroup[] {
+    return [...this.ctx.consumerGroups.values()].filter(
+      (g) => this.ctx.partitionFor(g.groupId) === this.partition,
+    );
+  }
+
   replay(record: CoordinatorRecord, rc: ReplayContext): void {
+    if (record.decoded === undefined && consumerGroupRecordType(record.key) !== undefined) {
+      replayConsumerGroupRecord(this.ctx.consumerGroups, record);
+      return;
+    }
     // A commit just written carries its decoded form (offsetCommitRecord): no decoding it back.
     const known = record.decoded as DecodedOffsetCommit | undefined;
     const key = known?.key ?? decodeCoordinatorKey(record.key);
@@ -81,7 +93,7 @@ export class GroupShard implements GroupShardView {
       if (record.value === null && !group.hasOffsets) this.ctx.groups.delete(key.group);
       else this.ctx.groups.set(key.group, group);
     }
-    // Other key versions (KIP-848, share groups) are not read here.
+    // Other record types (share and streams groups) are not read here.
   }
 
   replayEndTransactionMarker(producerId: number, result: 'COMMIT' | 'ABORT'): void {
@@ -98,13 +110,15 @@ export class GroupShard implements GroupShardView {
     for (const g of this.groups())
       if (!this.stored.has(g.groupId) && !g.hasOffsets && g.size === 0) this.ctx.groups.delete(g.groupId);
     this.stored.clear();
-    this.hooks.onLoaded(this.groups());
+    this.hooks.onLoaded(this.groups(), this.consumerGroups());
   }
 
   onUnloaded(): void {
     const groups = this.groups();
-    this.hooks.onUnloaded(groups);
+    const consumerGroups = this.consumerGroups();
+    this.hooks.onUnloaded(groups, consumerGroups);
     for (const g of groups) if (this.ctx.groups.get(g.groupId) === g) this.ctx.groups.delete(g.groupId);
+    for (const g of consumerGroups) this.ctx.consumerGroups.delete(g.groupId);
     this.pendingTxnOffsets.clear();
   }
 }

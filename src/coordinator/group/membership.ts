@@ -26,6 +26,7 @@ import {
   type SyncGroupResult,
   UNKNOWN_MEMBER_ID,
 } from '../group-metadata.js';
+import { consumerGroupTombstones } from './consumer-group.js';
 import { EMPTY, type GroupContext, joinError, syncError } from './context.js';
 import { storeGroup } from './persistence.js';
 
@@ -97,6 +98,19 @@ export class Membership {
         return respond(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
       }
       const isUnknownMember = p.memberId === UNKNOWN_MEMBER_ID;
+      const consumerGroup = this.ctx.consumerGroups.get(p.groupId);
+      if (consumerGroup) {
+        // Classic members joining a KIP-848 group with members (Kafka's upgrade path) are not served.
+        if (consumerGroup.members.size > 0) {
+          return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        // An empty consumer group becomes a classic group, as Kafka converts it: its records go.
+        this.ctx.runtime.appendNow(
+          this.ctx.partitionFor(p.groupId),
+          consumerGroupTombstones(consumerGroup),
+          true,
+        );
+      }
       let group = this.ctx.groups.get(p.groupId);
       if (!group) {
         if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));

@@ -8,6 +8,7 @@ import { type ClassicGroup, GroupState, type MemberMetadata, UNKNOWN_MEMBER_ID }
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
 import { coordinatorErrorOf, offsetCommitErrorOf } from '../runtime/coordinator-runtime.js';
+import { validateConsumerGroupCommit } from './consumer-group.js';
 import type { GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
@@ -56,6 +57,19 @@ export class Offsets {
     return this.ctx.runtime
       .scheduleWriteOperation<number[]>(this.ctx.partitionFor(groupId), () => {
         const response = (codes: number[]) => ({ records: [], response: codes });
+        const consumerGroup = this.ctx.consumerGroups.get(groupId);
+        if (consumerGroup) {
+          const error = validateConsumerGroupCommit(
+            consumerGroup,
+            memberId,
+            groupInstanceId,
+            generationId,
+            false,
+            apiVersion,
+          );
+          if (error !== ErrorCode.NONE) return response(all(error));
+          return this.offsetRecords(this.ctx.getOrCreateGroup(groupId), offsets);
+        }
         let group = this.ctx.groups.get(groupId);
         if (!group) {
           if (generationId >= 0 || memberId !== UNKNOWN_MEMBER_ID || groupInstanceId !== null) {
@@ -146,9 +160,19 @@ export class Offsets {
   fetchOffsets(
     groupId: string,
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+    /** OffsetFetch v9+: the KIP-848 member asking (Kafka's ConsumerGroup.validateOffsetFetch). */
+    member?: { memberId: string | null; memberEpoch: number },
   ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
+      // An admin fetch names no member (epoch -1); a member must be known, at its current epoch.
+      const m = consumerGroup.members.get(member.memberId ?? '');
+      if (!m) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, topics: [] };
+      if (m.memberEpoch !== member.memberEpoch)
+        return { errorCode: ErrorCode.STALE_MEMBER_EPOCH, topics: [] };
+    }
     const group = this.ctx.groups.get(groupId);
     const toResult = (p: number, o: OffsetAndMetadata | undefined): CommittedOffset => ({
       partitionIndex: p,
@@ -201,7 +225,19 @@ export class Offsets {
           const group = this.ctx.groups.get(groupId);
           if (!group || group.is(GroupState.Dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
           let eligible: boolean[];
-          if (group.is(GroupState.Empty)) {
+          const consumerGroup = this.ctx.consumerGroups.get(groupId);
+          if (consumerGroup && consumerGroup.members.size > 0) {
+            // A KIP-848 group keeps the offsets of the topics its members subscribe to.
+            const subscribed = new Set<string>();
+            for (const m of consumerGroup.members.values()) {
+              for (const t of m.subscribedTopicNames) subscribed.add(t);
+              if (m.subscribedTopicRegex) {
+                for (const t of consumerGroup.resolvedRegexes.get(m.subscribedTopicRegex) ?? [])
+                  subscribed.add(t);
+              }
+            }
+            eligible = partitions.map((p) => !subscribed.has(p.topic));
+          } else if (group.is(GroupState.Empty)) {
             eligible = partitions.map(() => true);
           } else if (group.protocolType === 'consumer') {
             eligible = partitions.map((p) => !group.isSubscribedToTopic(p.topic));
@@ -288,6 +324,8 @@ export class Offsets {
     const now = this.ctx.time.now();
     let total = 0;
     for (const group of [...this.ctx.groups.values()]) {
+      // A consumer group's offsets stay while it has members (Kafka expires them once it is empty).
+      if ((this.ctx.consumerGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
       const expired = group.expiredOffsets(now, this.ctx.config.offsetsRetentionMs);
       total += expired.length;
       this.removeOffsets(group.groupId, expired, 'expired offsets');

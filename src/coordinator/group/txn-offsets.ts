@@ -22,6 +22,7 @@ import {
   coordinatorErrorOf,
   offsetCommitErrorOf,
 } from '../runtime/coordinator-runtime.js';
+import { type ConsumerGroup, validateConsumerGroupCommit } from './consumer-group.js';
 
 export interface TxnOffset {
   topic: string;
@@ -119,6 +120,8 @@ export interface TxnOffsetsHost {
   partitionFor(groupId: string): number;
   validateGroupStatus(groupId: string | null, membershipApi: boolean): number;
   getOrCreateGroup(groupId: string): ClassicGroup;
+  /** KIP-848 consumer groups: their members commit with their member epoch. */
+  readonly consumerGroups: ReadonlyMap<string, ConsumerGroup>;
 }
 
 /** TxnOffsetCommit and transaction completion on `__consumer_offsets`. */
@@ -138,6 +141,12 @@ export class TxnOffsets {
   ): ErrorName {
     const status = errorName(this.ctx.validateGroupStatus(groupId, false))!;
     if (status !== 'NONE') return status;
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup) {
+      return errorName(
+        validateConsumerGroupCommit(consumerGroup, memberId, groupInstanceId, generationId, true, 0),
+      )!;
+    }
     const group = this.ctx.getOrCreateGroup(groupId);
     if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
     const staticMember = group.currentStaticMemberId(groupInstanceId);

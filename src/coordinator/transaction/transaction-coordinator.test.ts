@@ -11,6 +11,7 @@ import type { MockTime } from '../../common/time.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
 import { openTestReplicas, type TestReplicas } from '../../test-support/replicas.js';
+import { NO_TOPICS } from '../group/consumer-groups.js';
 import { createGroupCoordinator, type GroupCoordinator } from '../index.js';
 import { createTransactionCoordinator, type TransactionCoordinator } from './index.js';
 import { TransactionState, transactionLogRecord } from './transaction-log.js';
@@ -32,6 +33,7 @@ beforeEach(() => {
     config: env.config,
     replicaManager: rm,
     internalTopics: env.internalTopics,
+    topics: NO_TOPICS,
     log: silentLogger,
     time,
     scheduler: new Scheduler(time, silentLogger),

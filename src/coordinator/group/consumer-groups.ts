@@ -1,0 +1,826 @@
+/**
+ * KIP-848 consumer groups on the coordinator runtime (Kafka's GroupMetadataManager,
+ * consumerGroupHeartbeat / consumerGroupDescribe): ConsumerGroupHeartbeat is a write operation
+ * that reads the group (consumer-group.ts), returns its records and the response, and changes
+ * nothing itself — the shard's replay applies the records. The steps, as Kafka:
+ *
+ * 1. validate the request (INVALID_REQUEST, UNSUPPORTED_ASSIGNOR, INVALID_REGULAR_EXPRESSION);
+ * 2. find the group (created by a member joining with epoch 0; a classic group with members is
+ *    GROUP_ID_NOT_FOUND, "not a consumer group"; an empty classic group is converted) and the
+ *    member: epoch 0 joins (a static member's `group.instance.id` replaces the member that left
+ *    with epoch -2, else UNRELEASED_INSTANCE_ID), a known member's epoch must be its current one
+ *    or its previous one with owned partitions within its assignment (else FENCED_MEMBER_EPOCH),
+ *    an unknown member is UNKNOWN_MEMBER_ID; epoch -1 leaves (the member is fenced: its records
+ *    tombstoned, the group epoch bumped), epoch -2 is a static member leaving for a while (it keeps
+ *    its partitions until its session times out);
+ * 3. a changed subscription (topic names, a regular expression resolved against the topics — a
+ *    full match, as Kafka's RE2J patterns —, or the subscribed topics' partitions) bumps the group
+ *    epoch; a group epoch above the target assignment's epoch computes a new target assignment with
+ *    the server assignor (`uniform`/`range`, the one most members ask for, else the first of
+ *    `group.consumer.assignors`);
+ * 4. the member reconciles towards its target (Kafka's CurrentAssignmentBuilder): partitions it
+ *    must give up are revoked first (UNREVOKED_PARTITIONS, same epoch, until its heartbeat no
+ *    longer reports them), partitions another member still holds wait (UNRELEASED_PARTITIONS), and
+ *    the member moves to the target epoch;
+ * 5. the answer carries the member id and epoch, the heartbeat interval, and the assigned
+ *    partitions when they changed or the request was a full one.
+ *
+ * Session timeouts (`group.consumer.session.timeout.ms`) fence a member that stops heartbeating;
+ * a member that does not revoke within its rebalance timeout is fenced too. Timers are not state:
+ * they are set by the operation and cleared when the partition unloads.
+ */
+import type { Timer } from '../../common/time.js';
+import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
+import { KafkaError } from '../../protocol/kafka-error.js';
+import { GroupState } from '../group-metadata.js';
+import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
+import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
+import { type AssignorMember, assignorByName } from './assignors.js';
+import {
+  type Assignment,
+  ConsumerGroup,
+  type ConsumerGroupMember,
+  consumerGroupTombstones,
+  currentAssignmentRecord,
+  groupEpochRecord,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+  MemberState,
+  memberMetadataRecord,
+  memberTombstones,
+  newMember,
+  regexRecord,
+  targetAssignmentEpochRecord,
+  targetAssignmentRecord,
+} from './consumer-group.js';
+import type { GroupContext } from './context.js';
+import { tombstoneRecords } from './persistence.js';
+
+/** The topics a consumer group can subscribe to, as the metadata knows them now. */
+export interface TopicsView {
+  topic(name: string): { topicId: string; numPartitions: number } | undefined;
+  topicName(topicId: string): string | undefined;
+  /** Every topic name (internal ones too), for regular expressions. */
+  topicNames(): readonly string[];
+}
+
+export const NO_TOPICS: TopicsView = {
+  topic: () => undefined,
+  topicName: () => undefined,
+  topicNames: () => [],
+};
+
+/** Kafka's group.consumer.* configs (GroupCoordinatorConfig). */
+export interface ConsumerGroupConfig {
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxSize: number;
+  /** `group.consumer.assignors`: the first is the default. */
+  assignors: readonly string[];
+}
+
+export const DEFAULT_CONSUMER_GROUP_CONFIG: ConsumerGroupConfig = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 5_000,
+  maxSize: 2147483647,
+  assignors: ['uniform', 'range'],
+};
+
+export interface ConsumerGroupHeartbeatParams {
+  apiVersion: number;
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  subscribedTopicNames: readonly string[] | null;
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  topicPartitions: readonly { topicId: string; partitions: readonly number[] }[] | null;
+  clientId: string;
+  clientHost: string;
+}
+
+export interface ConsumerGroupHeartbeatResult {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: { topicPartitions: { topicId: string; partitions: number[] }[] } | null;
+}
+
+type Owned = ConsumerGroupHeartbeatParams['topicPartitions'];
+
+class HeartbeatError extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function fail(errorCode: number, message: string): never {
+  throw new HeartbeatError(errorCode, message);
+}
+
+function copy(a: Assignment): Assignment {
+  return new Map([...a].map(([t, ps]) => [t, new Set(ps)]));
+}
+
+function sameAssignment(a: Assignment, b: Assignment): boolean {
+  if (a.size !== b.size) return false;
+  for (const [t, ps] of a) {
+    const o = b.get(t);
+    if (!o || o.size !== ps.size) return false;
+    for (const p of ps) if (!o.has(p)) return false;
+  }
+  return true;
+}
+
+function toWire(a: Assignment): { topicId: string; partitions: number[] }[] {
+  return [...a].map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }));
+}
+
+/** Kafka's isSubset: every owned partition is in the assignment. */
+function ownedWithin(owned: Owned, a: Assignment): boolean {
+  if (owned === null) return false;
+  for (const t of owned) {
+    const ps = a.get(t.topicId);
+    for (const p of t.partitions) if (!ps?.has(p)) return false;
+  }
+  return true;
+}
+
+/** Whether `owned` still holds one of `revoking` (an unreported ownership counts as yes). */
+function ownsRevoked(owned: Owned, revoking: Assignment): boolean {
+  if (owned === null) return true;
+  for (const t of owned) {
+    const ps = revoking.get(t.topicId);
+    if (ps) for (const p of t.partitions) if (ps.has(p)) return true;
+  }
+  return false;
+}
+
+/** A regular expression as Kafka matches it (the whole topic name). */
+function compileRegex(regex: string): RegExp {
+  try {
+    return new RegExp(`^(?:${regex})$`, 'u');
+  } catch (err) {
+    fail(
+      ErrorCode.INVALID_REGULAR_EXPRESSION,
+      `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(err as Error).message}.`,
+    );
+  }
+}
+
+/** FNV-1a over the text, folded into a safe integer: the hash of the subscribed topics' metadata. */
+function metadataHash(text: string): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return (h1 & 0x1fffff) * 0x100000000 + h2;
+}
+
+/** Kafka's CurrentAssignmentBuilder.build. */
+export function reconcile(
+  member: ConsumerGroupMember,
+  targetEpoch: number,
+  target: Assignment,
+  owned: Owned,
+  currentPartitionEpoch: (topicId: string, partition: number) => number,
+): ConsumerGroupMember {
+  const next = (memberEpoch: number, assigned: Assignment): ConsumerGroupMember => {
+    let unreleased = false;
+    const newAssigned: Assignment = new Map();
+    const revoking: Assignment = new Map();
+    const pendingAssignment: Assignment = new Map();
+    for (const topicId of new Set([...target.keys(), ...assigned.keys()])) {
+      const t = target.get(topicId) ?? new Set<number>();
+      const current = assigned.get(topicId) ?? new Set<number>();
+      const keep = new Set([...current].filter((p) => t.has(p)));
+      const revoke = new Set([...current].filter((p) => !keep.has(p)));
+      const pending = new Set<number>();
+      for (const p of t) {
+        if (keep.has(p)) continue;
+        if (currentPartitionEpoch(topicId, p) !== -1) unreleased = true;
+        else pending.add(p);
+      }
+      if (keep.size > 0) newAssigned.set(topicId, keep);
+      if (revoke.size > 0) revoking.set(topicId, revoke);
+      if (pending.size > 0) pendingAssignment.set(topicId, pending);
+    }
+    const base = { ...member, previousMemberEpoch: member.memberEpoch };
+    if (revoking.size > 0 && ownsRevoked(owned, revoking)) {
+      return {
+        ...base,
+        state: MemberState.UNREVOKED_PARTITIONS,
+        memberEpoch,
+        assignedPartitions: newAssigned,
+        partitionsPendingRevocation: revoking,
+      };
+    }
+    for (const [topicId, ps] of pendingAssignment) {
+      const s = newAssigned.get(topicId) ?? new Set<number>();
+      for (const p of ps) s.add(p);
+      newAssigned.set(topicId, s);
+    }
+    return {
+      ...base,
+      state: unreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE,
+      memberEpoch: targetEpoch,
+      assignedPartitions: newAssigned,
+      partitionsPendingRevocation: new Map(),
+    };
+  };
+  switch (member.state) {
+    case MemberState.STABLE:
+      return member.memberEpoch !== targetEpoch
+        ? next(member.memberEpoch, member.assignedPartitions)
+        : member;
+    case MemberState.UNREVOKED_PARTITIONS:
+      if (ownsRevoked(owned, member.partitionsPendingRevocation)) return member;
+      return next(member.memberEpoch + 1, member.assignedPartitions);
+    case MemberState.UNRELEASED_PARTITIONS:
+      return next(member.memberEpoch, member.assignedPartitions);
+    default:
+      if (owned === null || owned.length > 0) {
+        fail(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          'The consumer group member is in a unknown state. The member must abandon all its partitions and rejoin.',
+        );
+      }
+      return next(targetEpoch, member.assignedPartitions);
+  }
+}
+
+function memberChanged(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
+  return (
+    a.instanceId !== b.instanceId ||
+    a.rackId !== b.rackId ||
+    a.clientId !== b.clientId ||
+    a.clientHost !== b.clientHost ||
+    a.subscribedTopicRegex !== b.subscribedTopicRegex ||
+    a.rebalanceTimeoutMs !== b.rebalanceTimeoutMs ||
+    a.serverAssignor !== b.serverAssignor ||
+    a.subscribedTopicNames.length !== b.subscribedTopicNames.length ||
+    a.subscribedTopicNames.some((t, i) => t !== b.subscribedTopicNames[i])
+  );
+}
+
+function assignmentChanged(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
+  return (
+    a.memberEpoch !== b.memberEpoch ||
+    a.previousMemberEpoch !== b.previousMemberEpoch ||
+    a.state !== b.state ||
+    !sameAssignment(a.assignedPartitions, b.assignedPartitions) ||
+    !sameAssignment(a.partitionsPendingRevocation, b.partitionsPendingRevocation)
+  );
+}
+
+export class ConsumerGroups {
+  private readonly sessionTimers = new Map<string, Timer>();
+  private readonly rebalanceTimers = new Map<string, Timer>();
+
+  constructor(
+    private readonly ctx: GroupContext,
+    private readonly config: ConsumerGroupConfig,
+    private readonly topics: TopicsView,
+  ) {}
+
+  private get defaultAssignor(): string {
+    return this.config.assignors[0] ?? 'uniform';
+  }
+
+  heartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
+    const error = (errorCode: number, errorMessage: string | null): ConsumerGroupHeartbeatResult => ({
+      errorCode,
+      errorMessage,
+      memberId: null,
+      memberEpoch: 0,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
+    try {
+      this.validate(p);
+    } catch (err) {
+      if (err instanceof HeartbeatError) return Promise.resolve(error(err.errorCode, err.message));
+      throw err;
+    }
+    const status = this.ctx.validateGroupStatus(p.groupId, true);
+    if (status !== ErrorCode.NONE) return Promise.resolve(error(status, null));
+    const failed = (err: unknown) => error(ErrorCode[coordinatorErrorOf(err)], null);
+    return this.ctx.runtime
+      .scheduleWriteOperation<ConsumerGroupHeartbeatResult>(this.ctx.partitionFor(p.groupId), () => {
+        try {
+          const { records, response } = this.heartbeatOperation(p);
+          return { records, response, onAppendError: failed };
+        } catch (err) {
+          if (err instanceof HeartbeatError)
+            return { records: [], response: error(err.errorCode, err.message) };
+          throw err;
+        }
+      })
+      .catch((err: unknown) => {
+        if (err instanceof KafkaError) return failed(err);
+        throw err;
+      });
+  }
+
+  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
+  private validate(p: ConsumerGroupHeartbeatParams): void {
+    const invalid = (message: string) => fail(ErrorCode.INVALID_REQUEST, message);
+    if (p.groupId === '') invalid("GroupId can't be empty.");
+    if (p.instanceId === '') invalid("InstanceId can't be empty.");
+    if (p.rackId === '') invalid("RackId can't be empty.");
+    if (p.apiVersion >= 1 && p.memberId === '') invalid("MemberId can't be empty.");
+    if ((p.memberEpoch > 0 || p.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) && p.memberId === '') {
+      invalid("MemberId can't be empty.");
+    }
+    if (p.memberEpoch === 0) {
+      if (p.rebalanceTimeoutMs === -1) invalid('RebalanceTimeoutMs must be provided in first request.');
+      if (p.topicPartitions === null || p.topicPartitions.length > 0) {
+        invalid('TopicPartitions must be empty when (re-)joining.');
+      }
+      if (p.subscribedTopicNames === null && p.subscribedTopicRegex === null) {
+        invalid('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
+      }
+    } else if (p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      if (p.instanceId === null) invalid("InstanceId can't be null.");
+    } else if (p.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) invalid('MemberEpoch is invalid.');
+    if (
+      p.serverAssignor !== null &&
+      !this.config.assignors.some((a) => assignorByName(a) === assignorByName(p.serverAssignor!))
+    ) {
+      fail(
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`,
+      );
+    }
+    if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '')
+      compileRegex(p.subscribedTopicRegex);
+  }
+
+  private heartbeatOperation(p: ConsumerGroupHeartbeatParams): {
+    records: CoordinatorRecord[];
+    response: ConsumerGroupHeartbeatResult;
+  } {
+    const now = this.ctx.time.now();
+    const records: CoordinatorRecord[] = [];
+    const classic = this.ctx.groups.get(p.groupId);
+    let group = this.ctx.consumerGroups.get(p.groupId);
+    if (!group) {
+      if (classic && (classic.size > 0 || !classic.is(GroupState.Empty))) {
+        fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
+      }
+      if (p.memberEpoch !== 0) fail(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
+      // An empty classic group (offsets only, or a stored empty generation) becomes a consumer group.
+      if (classic && (classic.protocolType !== null || classic.generationId > 0)) {
+        records.push(...tombstoneRecords(p.groupId, [], true));
+      }
+      // A group about to be created: nothing of it exists until its records are replayed.
+      group = new ConsumerGroup(p.groupId);
+    }
+    if (p.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      return this.leave(group, p, records);
+    }
+    if (p.memberEpoch === 0 && !group.members.has(p.memberId) && group.members.size >= this.config.maxSize) {
+      fail(
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`,
+      );
+    }
+    const memberId = p.memberId === '' ? crypto.randomUUID() : p.memberId;
+    let member: ConsumerGroupMember;
+    let replaced: ConsumerGroupMember | undefined;
+    const existing = group.members.get(memberId);
+    if (p.instanceId !== null && (!existing || p.memberEpoch === 0)) {
+      const holderId = group.staticMembers.get(p.instanceId);
+      const holder = holderId === undefined ? undefined : group.members.get(holderId);
+      if (p.memberEpoch !== 0 && holderId !== memberId) {
+        fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
+      }
+      if (holder && holder.memberId !== memberId) {
+        if (holder.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+          fail(
+            ErrorCode.UNRELEASED_INSTANCE_ID,
+            `Static member ${memberId} with instance id ${p.instanceId} cannot join the group because the instance id is owned by member ${holder.memberId}.`,
+          );
+        }
+        replaced = holder;
+      }
+    }
+    if (existing && p.memberEpoch !== 0) {
+      member = existing;
+      if (p.memberEpoch > existing.memberEpoch) {
+        fail(
+          ErrorCode.FENCED_MEMBER_EPOCH,
+          `The consumer group member has a greater member epoch (${p.memberEpoch}) than the one known by the group coordinator (${existing.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+        );
+      }
+      if (p.memberEpoch < existing.memberEpoch) {
+        if (
+          p.memberEpoch !== existing.previousMemberEpoch ||
+          !ownedWithin(p.topicPartitions, existing.assignedPartitions)
+        ) {
+          fail(
+            ErrorCode.FENCED_MEMBER_EPOCH,
+            `The consumer group member has a smaller member epoch (${p.memberEpoch}) than the one known by the group coordinator (${existing.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+          );
+        }
+      }
+    } else if (p.memberEpoch === 0) {
+      member = existing ?? newMember(memberId);
+    } else {
+      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
+    }
+    let targetOverride: Assignment | undefined;
+    if (replaced) {
+      // The returning static member takes over what the one that left was given.
+      records.push(...memberTombstones(p.groupId, replaced.memberId));
+      targetOverride = group.targetOf(replaced.memberId);
+    }
+
+    const updated: ConsumerGroupMember = {
+      ...member,
+      instanceId: p.instanceId ?? member.instanceId,
+      rackId: p.rackId ?? member.rackId,
+      rebalanceTimeoutMs: p.rebalanceTimeoutMs !== -1 ? p.rebalanceTimeoutMs : member.rebalanceTimeoutMs,
+      serverAssignor: p.serverAssignor ?? member.serverAssignor,
+      subscribedTopicNames: p.subscribedTopicNames ?? member.subscribedTopicNames,
+      subscribedTopicRegex: p.subscribedTopicRegex ?? member.subscribedTopicRegex,
+      clientId: p.clientId,
+      clientHost: p.clientHost,
+    };
+    const isNew = !group.members.has(memberId);
+    let bump = isNew || replaced !== undefined;
+    if (isNew || memberChanged(member, updated)) {
+      records.push(memberMetadataRecord(p.groupId, updated));
+      if (
+        member.subscribedTopicRegex !== updated.subscribedTopicRegex ||
+        member.subscribedTopicNames.join('\0') !== updated.subscribedTopicNames.join('\0')
+      ) {
+        bump = true;
+      }
+    }
+    // The members as they will be, for subscriptions and the assignor.
+    const members = new Map(group.members);
+    if (replaced) members.delete(replaced.memberId);
+    members.set(memberId, updated);
+    const regexTopics = this.resolveRegexes(group, members, records, now);
+    const subscribed = new Map<string, Set<string>>();
+    const allTopics = new Set<string>();
+    for (const m of members.values()) {
+      const names = new Set(m.subscribedTopicNames);
+      if (m.subscribedTopicRegex) for (const t of regexTopics.get(m.subscribedTopicRegex) ?? []) names.add(t);
+      subscribed.set(m.memberId, names);
+      for (const n of names) allTopics.add(n);
+    }
+    const hashText = [...allTopics]
+      .sort()
+      .map((n) => {
+        const t = this.topics.topic(n);
+        return t ? `${n}/${t.topicId}/${t.numPartitions}` : `${n}/-`;
+      })
+      .join(',');
+    const hash = metadataHash(hashText);
+    if (hash !== group.metadataHash) bump = true;
+    let groupEpoch = group.groupEpoch;
+    if (bump) {
+      groupEpoch += 1;
+      records.push(groupEpochRecord(p.groupId, groupEpoch, hash));
+    }
+
+    let targetEpoch = group.assignmentEpoch;
+    let target: Assignment;
+    if (groupEpoch > group.assignmentEpoch) {
+      const targets = this.computeTargets(
+        group,
+        members,
+        subscribed,
+        targetOverride && { memberId, target: targetOverride },
+      );
+      for (const [id, a] of targets) {
+        if (!sameAssignment(a, group.targetOf(id)) || (replaced && id === memberId)) {
+          records.push(targetAssignmentRecord(p.groupId, id, a));
+        }
+      }
+      records.push(targetAssignmentEpochRecord(p.groupId, groupEpoch, now));
+      targetEpoch = groupEpoch;
+      target = targets.get(memberId) ?? new Map();
+    } else {
+      target = targetOverride ?? group.targetOf(memberId);
+      if (targetOverride) records.push(targetAssignmentRecord(p.groupId, memberId, targetOverride));
+    }
+
+    const epochOf = (topicId: string, partition: number) => {
+      const e = group.currentPartitionEpoch(topicId, partition);
+      // The replaced static member's partitions are released by its tombstones.
+      if (replaced && e !== -1 && replaced.assignedPartitions.get(topicId)?.has(partition)) return -1;
+      return e;
+    };
+    const reconciled = reconcile(updated, targetEpoch, target, p.topicPartitions, epochOf);
+    if (isNew || replaced || assignmentChanged(updated, reconciled)) {
+      records.push(currentAssignmentRecord(p.groupId, reconciled));
+    }
+    this.scheduleSessionTimeout(p.groupId, memberId);
+    if (
+      reconciled.state === MemberState.UNREVOKED_PARTITIONS &&
+      updated.state !== MemberState.UNREVOKED_PARTITIONS
+    ) {
+      this.scheduleRebalanceTimeout(
+        p.groupId,
+        memberId,
+        reconciled.memberEpoch,
+        reconciled.rebalanceTimeoutMs,
+      );
+    } else if (reconciled.state !== MemberState.UNREVOKED_PARTITIONS) {
+      this.cancel(this.rebalanceTimers, p.groupId, memberId);
+    }
+    const full =
+      p.memberEpoch === 0 ||
+      (p.rebalanceTimeoutMs !== -1 &&
+        (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) &&
+        p.topicPartitions !== null);
+    const changed = !sameAssignment(member.assignedPartitions, reconciled.assignedPartitions) || isNew;
+    return {
+      records,
+      response: {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        memberId,
+        memberEpoch: reconciled.memberEpoch,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        assignment: full || changed ? { topicPartitions: toWire(reconciled.assignedPartitions) } : null,
+      },
+    };
+  }
+
+  /** Resolves the members' regular expressions; records the ones whose topics changed. */
+  private resolveRegexes(
+    group: ConsumerGroup,
+    members: ReadonlyMap<string, ConsumerGroupMember>,
+    records: CoordinatorRecord[],
+    now: number,
+  ): Map<string, readonly string[]> {
+    const out = new Map<string, readonly string[]>();
+    const names = this.topics.topicNames();
+    for (const m of members.values()) {
+      const regex = m.subscribedTopicRegex;
+      if (!regex || out.has(regex)) continue;
+      const re = compileRegex(regex);
+      const topics = names.filter((n) => re.test(n)).sort();
+      out.set(regex, topics);
+      const known = group.resolvedRegexes.get(regex);
+      if (!known || known.join('\0') !== topics.join('\0'))
+        records.push(regexRecord(group.groupId, regex, topics, now));
+    }
+    for (const regex of group.resolvedRegexes.keys()) {
+      if (!out.has(regex)) records.push(regexRecord(group.groupId, regex, null, now));
+    }
+    return out;
+  }
+
+  private computeTargets(
+    group: ConsumerGroup,
+    members: ReadonlyMap<string, ConsumerGroupMember>,
+    subscribed: ReadonlyMap<string, ReadonlySet<string>>,
+    override: { memberId: string; target: Assignment } | undefined,
+  ): Map<string, Assignment> {
+    const counts = new Map<string, number>();
+    const input: AssignorMember[] = [];
+    for (const m of members.values()) {
+      const ids = new Set<string>();
+      for (const name of subscribed.get(m.memberId) ?? []) {
+        const t = this.topics.topic(name);
+        if (!t) continue;
+        ids.add(t.topicId);
+        counts.set(t.topicId, t.numPartitions);
+      }
+      const current = override?.memberId === m.memberId ? override.target : group.targetOf(m.memberId);
+      input.push({ memberId: m.memberId, subscribedTopicIds: ids, current: copy(current) });
+    }
+    const name = group.preferredAssignor(this.defaultAssignor, members.values());
+    const assignor = assignorByName(name) ?? assignorByName(this.defaultAssignor)!;
+    return assignor.assign(input, counts);
+  }
+
+  /** Epoch -1: the member leaves (fenced); -2: a static member leaves for now, keeping its partitions. */
+  private leave(
+    group: ConsumerGroup,
+    p: ConsumerGroupHeartbeatParams,
+    records: CoordinatorRecord[],
+  ): { records: CoordinatorRecord[]; response: ConsumerGroupHeartbeatResult } {
+    let member = group.members.get(p.memberId);
+    if (!member && p.instanceId !== null) {
+      const id = group.staticMembers.get(p.instanceId);
+      member = id === undefined ? undefined : group.members.get(id);
+      if (member && p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && member.memberId !== p.memberId) {
+        fail(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${p.memberId} with instance id ${p.instanceId} is not the member owning the instance id.`,
+        );
+      }
+    }
+    if (!member)
+      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${p.memberId} is not a member of group ${p.groupId}.`);
+    const response = (memberEpoch: number): ConsumerGroupHeartbeatResult => ({
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: member!.memberId,
+      memberEpoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
+    if (p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      records.push(
+        currentAssignmentRecord(p.groupId, { ...member, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH }),
+      );
+      this.cancel(this.rebalanceTimers, p.groupId, member.memberId);
+      return { records, response: response(LEAVE_GROUP_STATIC_MEMBER_EPOCH) };
+    }
+    records.push(...this.fenceRecords(group, member.memberId));
+    this.cancel(this.sessionTimers, p.groupId, member.memberId);
+    this.cancel(this.rebalanceTimers, p.groupId, member.memberId);
+    return { records, response: response(LEAVE_GROUP_MEMBER_EPOCH) };
+  }
+
+  /** The records removing a member: its tombstones and a group epoch bump (the others rebalance). */
+  private fenceRecords(group: ConsumerGroup, memberId: string): CoordinatorRecord[] {
+    return [
+      ...memberTombstones(group.groupId, memberId),
+      groupEpochRecord(group.groupId, group.groupEpoch + 1, group.metadataHash),
+    ];
+  }
+
+  /** Fences a member whose session or rebalance timed out (a write of its own). */
+  private fence(groupId: string, memberId: string, why: string, expectedEpoch?: number): void {
+    this.ctx.runtime
+      .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
+        const group = this.ctx.consumerGroups.get(groupId);
+        const member = group?.members.get(memberId);
+        if (!group || !member || (expectedEpoch !== undefined && member.memberEpoch !== expectedEpoch)) {
+          return { records: [], response: undefined };
+        }
+        this.ctx.log.info(`[GroupId ${groupId}] Member ${memberId} fenced from the group because ${why}.`);
+        this.cancel(this.sessionTimers, groupId, memberId);
+        this.cancel(this.rebalanceTimers, groupId, memberId);
+        return { records: this.fenceRecords(group, memberId), response: undefined };
+      })
+      .catch((err: unknown) =>
+        this.ctx.log.warn(`fencing ${memberId} of ${groupId} failed: ${(err as Error).message}`),
+      );
+  }
+
+  private key(groupId: string, memberId: string): string {
+    return `${groupId}\0${memberId}`;
+  }
+
+  private cancel(timers: Map<string, Timer>, groupId: string, memberId: string): void {
+    const k = this.key(groupId, memberId);
+    timers.get(k)?.cancel();
+    timers.delete(k);
+  }
+
+  private scheduleSessionTimeout(groupId: string, memberId: string): void {
+    this.cancel(this.sessionTimers, groupId, memberId);
+    const k = this.key(groupId, memberId);
+    this.sessionTimers.set(
+      k,
+      this.ctx.time.setTimeout(() => {
+        this.sessionTimers.delete(k);
+        this.fence(groupId, memberId, 'its session expired');
+      }, this.config.sessionTimeoutMs),
+    );
+  }
+
+  private scheduleRebalanceTimeout(
+    groupId: string,
+    memberId: string,
+    epoch: number,
+    timeoutMs: number,
+  ): void {
+    this.cancel(this.rebalanceTimers, groupId, memberId);
+    const k = this.key(groupId, memberId);
+    this.rebalanceTimers.set(
+      k,
+      this.ctx.time.setTimeout(
+        () => {
+          this.rebalanceTimers.delete(k);
+          const m = this.ctx.consumerGroups.get(groupId)?.members.get(memberId);
+          if (m?.state === MemberState.UNREVOKED_PARTITIONS) {
+            this.fence(
+              groupId,
+              memberId,
+              'it failed to revoke partitions within the rebalance timeout',
+              epoch,
+            );
+          }
+        },
+        Math.max(timeoutMs, 0),
+      ),
+    );
+  }
+
+  /** The partition's consumer groups are loaded: their members' sessions start now. */
+  onLoaded(groups: readonly ConsumerGroup[]): void {
+    for (const g of groups)
+      for (const m of g.members.values()) this.scheduleSessionTimeout(g.groupId, m.memberId);
+  }
+
+  /** The partition is unloaded: its groups' timers stop. */
+  onUnloaded(groups: readonly ConsumerGroup[]): void {
+    for (const g of groups) {
+      for (const m of g.members.keys()) {
+        this.cancel(this.sessionTimers, g.groupId, m);
+        this.cancel(this.rebalanceTimers, g.groupId, m);
+      }
+    }
+  }
+
+  /** ConsumerGroupDescribe of one group. */
+  describe(
+    groupId: string,
+    includeAuthorizedOperations: boolean,
+    /** What the principal may do on the group (the handler's GROUP_AUTHORIZED_OPERATIONS). */
+    authorizedOperations: number,
+  ): ConsumerGroupDescribeResponseDescribedGroup {
+    const base: ConsumerGroupDescribeResponseDescribedGroup = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupId,
+      groupState: 'Dead',
+      groupEpoch: 0,
+      assignmentEpoch: 0,
+      assignorName: '',
+      members: [],
+      authorizedOperations: -2147483648,
+    };
+    const status = this.ctx.validateGroupStatus(groupId, false);
+    if (status !== ErrorCode.NONE) return { ...base, errorCode: status };
+    const group = this.ctx.consumerGroups.get(groupId);
+    if (!group) {
+      const classic = this.ctx.groups.get(groupId);
+      const message =
+        classic && !classic.is(GroupState.Dead)
+          ? `Group ${groupId} is not a consumer group.`
+          : `Group ${groupId} not found.`;
+      return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: message };
+    }
+    const toDescribe = (a: Assignment) => ({
+      topicPartitions: [...a].map(([topicId, ps]) => ({
+        topicId,
+        topicName: this.topics.topicName(topicId) ?? '',
+        partitions: [...ps].sort((x, y) => x - y),
+      })),
+    });
+    return {
+      ...base,
+      groupState: group.state,
+      groupEpoch: group.groupEpoch,
+      assignmentEpoch: group.assignmentEpoch,
+      assignorName: group.preferredAssignor(this.defaultAssignor),
+      authorizedOperations: includeAuthorizedOperations ? authorizedOperations : base.authorizedOperations,
+      members: [...group.members.values()].map((m) => ({
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: [...m.subscribedTopicNames],
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        assignment: toDescribe(m.assignedPartitions),
+        targetAssignment: toDescribe(group.targetOf(m.memberId)),
+        memberType: 1,
+      })),
+    };
+  }
+
+  /** Deletes an empty consumer group's records (DeleteGroups, and a classic member taking the id over). */
+  tombstones(group: ConsumerGroup): CoordinatorRecord[] {
+    return consumerGroupTombstones(group);
+  }
+
+  /** Drops every consumer group (the broker's reset): timers stopped, tombstones written and replayed. */
+  reset(): void {
+    for (const group of [...this.ctx.consumerGroups.values()]) {
+      this.onUnloaded([group]);
+      const records = [...group.members.keys()].flatMap((m) => memberTombstones(group.groupId, m));
+      records.push(...consumerGroupTombstones(group));
+      try {
+        this.ctx.runtime.appendNow(this.ctx.partitionFor(group.groupId), records, true);
+      } catch (err) {
+        this.ctx.log.error(`writing tombstones for consumer group ${group.groupId} failed`, err);
+        this.ctx.consumerGroups.delete(group.groupId);
+      }
+    }
+  }
+}

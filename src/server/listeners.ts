@@ -1,0 +1,139 @@
+/**
+ * The broker's listeners, Kafka's way: every entry of `listeners` is bound (`NAME://host:port`),
+ * with the security protocol `listener.security.protocol.map` gives its name — PLAINTEXT,
+ * SSL (node:tls), SASL_PLAINTEXT or SASL_SSL — and its `ssl.*` / `sasl.*` settings as the listener
+ * sees them (`listener.name.<name>.` overrides first). A listener's settings are checked when the
+ * broker starts, so a bad keystore or mechanism fails the start with a message naming the key.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Logger } from '../common/logger.js';
+import type { Time } from '../common/time.js';
+import type { BrokerConfig, ListenerEndpoint } from '../config/broker-config.js';
+import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import { SaslServerFactory } from '../security/sasl/mechanisms.js';
+import { SCRAM_MECHANISMS, type ScramMechanismName } from '../security/sasl/scram.js';
+import type { SecurityStore } from '../security/security-store.js';
+import { rfc2253Subject, serverTlsSettings } from '../security/ssl.js';
+import { SslPrincipalMapper } from '../security/ssl-principal-mapper.js';
+import type { ConnectionSecurity } from './connection.js';
+
+export interface ListenerDeps {
+  config: BrokerConfig;
+  log: Logger;
+  time: Time;
+  store: SecurityStore;
+  /** Counted and logged: failed TLS handshakes and SASL authentications. */
+  onAuthenticationFailure(listener: string, remote: string, why: string): void;
+}
+
+/** A listener ready to bind: its server hands each connection over with how it authenticates. */
+export interface ListenerServer {
+  endpoint: ListenerEndpoint;
+  server: Server;
+}
+
+export function createListenerServer(
+  endpoint: ListenerEndpoint,
+  deps: ListenerDeps,
+  accept: (socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity) => void,
+): ListenerServer {
+  const { config } = deps;
+  const get = (name: string) => config.listenerValue(endpoint.name, name);
+  const idleMs = config.int('connections.max.idle.ms');
+  const sasl = endpoint.securityProtocol === 'SASL_PLAINTEXT' || endpoint.securityProtocol === 'SASL_SSL';
+  let security: ConnectionSecurity = {};
+  if (sasl) {
+    const factory = new SaslServerFactory({
+      listenerName: endpoint.name,
+      enabledMechanisms: get('sasl.enabled.mechanisms') ?? '',
+      jaasConfig: (mechanism) => config.jaasConfig(endpoint.name, mechanism),
+      scram: (user, mechanism: ScramMechanismName) =>
+        deps.store.scramCredential(user, SCRAM_MECHANISMS[mechanism].type),
+      now: () => deps.time.now(),
+    });
+    security = {
+      sasl: {
+        factory,
+        maxReauthMs: Number(get('connections.max.reauth.ms') ?? '0'),
+        failedAuthenticationDelayMs: config.int('connection.failed.authentication.delay.ms'),
+        now: () => deps.time.now(),
+        onFailure: () => {},
+      },
+      maxReceiveBeforeAuth: Number(get('sasl.server.max.receive.size') ?? '524288'),
+      ...(idleMs > 0 ? { authTimeoutMs: idleMs } : {}),
+    };
+  }
+  const withFailureLog = (remote: string): ConnectionSecurity =>
+    security.sasl
+      ? {
+          ...security,
+          sasl: {
+            ...security.sasl,
+            onFailure: (mechanism, why) =>
+              deps.onAuthenticationFailure(endpoint.name, remote, `SASL ${mechanism ?? ''}: ${why}`),
+          },
+        }
+      : security;
+  if (endpoint.securityProtocol === 'PLAINTEXT' || endpoint.securityProtocol === 'SASL_PLAINTEXT') {
+    const server = createServer((socket) =>
+      accept(socket, endpoint, withFailureLog(`${socket.remoteAddress}:${socket.remotePort}`)),
+    );
+    return { endpoint, server };
+  }
+  const tls = serverTlsSettings(endpoint.name, get);
+  const mapper = new SslPrincipalMapper(get('ssl.principal.mapping.rules'));
+  const server = createTlsServer(
+    { ...tls.options, ...(idleMs > 0 ? { handshakeTimeout: Math.min(idleMs, 2_147_483_647) } : {}) },
+    (socket: TLSSocket) => {
+      const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+      let principal: KafkaPrincipal = ANONYMOUS;
+      if (tls.clientAuth !== 'none') {
+        const cert = socket.getPeerX509Certificate();
+        if (cert) {
+          if (!socket.authorized) {
+            deps.onAuthenticationFailure(
+              endpoint.name,
+              remote,
+              `TLS client certificate rejected: ${String(socket.authorizationError)}`,
+            );
+            socket.destroy();
+            return;
+          }
+          if (!sasl) {
+            try {
+              principal = { principalType: 'User', name: mapper.getName(rfc2253Subject(cert.subject)) };
+            } catch (err) {
+              deps.onAuthenticationFailure(endpoint.name, remote, (err as Error).message);
+              socket.destroy();
+              return;
+            }
+          }
+        }
+      }
+      accept(socket, endpoint, { ...withFailureLog(remote), principal });
+    },
+  );
+  server.on('tlsClientError', (err, socket) => {
+    deps.onAuthenticationFailure(
+      endpoint.name,
+      `${socket.remoteAddress}:${socket.remotePort}`,
+      `TLS handshake failed: ${err.message}`,
+    );
+    socket.destroy();
+  });
+  return { endpoint, server };
+}
+
+/** Where clients reach a listener: advertised.listeners (or listeners), with a bound port for 0. */
+export function advertisedAddress(
+  config: BrokerConfig,
+  listenerName: string,
+  boundPort: number,
+): { host: string; port: number } | undefined {
+  const explicit = config.get('advertised.listeners') != null;
+  const adv = config.advertisedListeners.find((l) => l.name === listenerName);
+  if (!adv) return undefined;
+  const host = adv.host === '' || adv.host === '0.0.0.0' || adv.host === '::' ? '127.0.0.1' : adv.host;
+  return { host, port: explicit && adv.port !== 0 ? adv.port : boundPort };
+}
