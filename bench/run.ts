@@ -5,6 +5,7 @@
  *   produce/fetch   bench/produce-fetch.ts  throughput and latency vs a bare loopback server
  *   start-up        bench/startup.ts        launch time, startBroker(), idle RSS vs bare Node
  *   groups          bench/groups.ts         group join and OffsetCommit vs an ApiVersions round trip
+ *   replication     bench/replication.ts    acks=-1 on 3 replicas in one process vs acks=1 on 1 replica
  *
  * Run on its own (`npm run bench:checkpoints`): bench/checkpoints.ts, the longest event-loop stall with
  * 2,000 topics during a broker-level AlterConfigs, a retention pass and the checkpoint writes.
@@ -21,7 +22,7 @@ printRows(
   await produceFetch({ records }),
 );
 
-for (const file of ['startup.ts', 'groups.ts']) {
+for (const file of ['startup.ts', 'groups.ts', 'replication.ts']) {
   console.log('');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, file)], { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = 1;

@@ -3,7 +3,7 @@
  *
  *   kbroker start [--config server.properties] [--override key=value]... [--port N] [--host H]
  *                 [--data-dir D] [--log-level debug|info|warn|error|silent] [--dev] [--http-port N]
- *                 [--http-host H]
+ *                 [--http-host H] [--brokers N]
  *
  * Settings use Kafka's names; precedence is (dev-mode settings <) file < environment (KAFKA_*) <
  * --override < the shorthand flags. Once the broker accepts connections it prints one line with
@@ -14,7 +14,10 @@
  * /ready reports progress; `--dev` starts it too, on 8080 (the port Kafka UIs and kbroker's image
  * use) or, when 8080 is taken, a free port — a third start-up line prints the console's URL. It
  * binds `--http-host`, else the host of an explicit Kafka listener (`PLAINTEXT://0.0.0.0:9092` in
- * the Docker image), else 127.0.0.1.
+ * the Docker image), else 127.0.0.1. `--brokers N` starts N brokers in this one process sharing one
+ * controller (src/server/cluster.ts): node ids 1..N on ports P..P+N-1 (P the listener's port, 0:
+ * ephemeral), data in `<log.dirs>/broker-<id>/`, the metadata log in `<log.dirs>/metadata/`; the
+ * admin HTTP listener, when started, serves broker 1.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,8 +32,9 @@ import {
 import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
+import { Cluster } from './server/cluster.js';
 
-const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H]`;
+const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N]`;
 
 /** The admin listener's port under --dev when --http-port is not given. */
 export const DEV_HTTP_PORT = 8080;
@@ -47,6 +51,10 @@ export interface StartArgs {
   httpHost: string;
   /** A temporary data directory made for dev mode, to remove on exit. */
   temporaryDataDir: string | undefined;
+  /** How many brokers this process runs (--brokers; 1 unless given). */
+  brokers: number;
+  /** The settings `config` was built from, for the brokers of a cluster. */
+  raw: RawConfig;
 }
 
 export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): StartArgs {
@@ -62,6 +70,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       dev: { type: 'boolean', default: false },
       'http-port': { type: 'string' },
       'http-host': { type: 'string' },
+      brokers: { type: 'string' },
     },
     strict: true,
   });
@@ -87,6 +96,10 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       throw new ConfigError(`--http-port must be a port number, got ${values['http-port']}`);
     }
   }
+  const brokers = values.brokers === undefined ? 1 : Number(values.brokers);
+  if (!Number.isInteger(brokers) || brokers < 1 || brokers > 100) {
+    throw new ConfigError(`--brokers must be a number from 1 to 100, got ${values.brokers}`);
+  }
   const dev = values.dev ?? false;
   const httpPortIsDefault = dev && httpPort === undefined;
   if (httpPortIsDefault) httpPort = DEV_HTTP_PORT;
@@ -107,7 +120,17 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   try {
     const config = new BrokerConfig(layers);
     const httpHost = values['http-host'] ?? (config.listeners[0]?.host || '127.0.0.1');
-    return { config, logLevel, dev, httpPort, httpPortIsDefault, httpHost, temporaryDataDir };
+    return {
+      config,
+      logLevel,
+      dev,
+      httpPort,
+      httpPortIsDefault,
+      httpHost,
+      temporaryDataDir,
+      brokers,
+      raw: layers,
+    };
   } catch (err) {
     if (temporaryDataDir) rmSync(temporaryDataDir, { recursive: true, force: true });
     throw err;
@@ -134,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   let admin: AdminServer | undefined;
   let broker: Broker;
+  let cluster: Cluster | undefined;
   try {
     if (parsed.httpPort !== undefined) {
       // Up before recovery: /health answers and /ready says "starting" while logs are recovered.
@@ -147,7 +171,30 @@ export async function main(argv: string[]): Promise<number> {
         admin = await start(0);
       }
     }
-    broker = await Broker.start(parsed.config, { logger: log });
+    if (parsed.brokers > 1) {
+      // Per broker: node id, listener and data directory; the rest is every broker's.
+      const perBroker = new Set([
+        'listeners',
+        'advertised.listeners',
+        'log.dirs',
+        'log.dir',
+        'node.id',
+        'broker.id',
+      ]);
+      const shared = Object.fromEntries(Object.entries(parsed.raw).filter(([k]) => !perBroker.has(k)));
+      const listener = parsed.config.listeners[0]!;
+      cluster = await Cluster.start({
+        brokers: parsed.brokers,
+        dataDir: parsed.config.logDir,
+        host: listener.host || '127.0.0.1',
+        port: listener.port,
+        config: shared,
+        logger: log,
+      });
+      broker = cluster.broker(1)!;
+    } else {
+      broker = await Broker.start(parsed.config, { logger: log });
+    }
   } catch (err) {
     await admin?.close();
     removeTemporary();
@@ -156,8 +203,11 @@ export async function main(argv: string[]): Promise<number> {
   admin?.attach(broker);
   const { host, port } = broker.advertised;
   const http = admin ? `; admin HTTP on ${admin.host}:${admin.port}` : '';
+  const listening = cluster
+    ? cluster.brokers.map((b) => `${b.advertised.host}:${b.advertised.port} (node ${b.nodeId})`).join(', ')
+    : `${host}:${port} (node ${broker.nodeId}`;
   process.stdout.write(
-    `kbroker listening on ${host}:${port} (node ${broker.nodeId}, cluster ${broker.clusterId}, started in ${Math.round(performance.now() - started)} ms)\n` +
+    `kbroker listening on ${listening}${cluster ? ' (' : ', '}cluster ${broker.clusterId}, started in ${Math.round(performance.now() - started)} ms)\n` +
       `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n` +
       (admin ? `kbroker console ${admin.consoleUrl}\n` : '') +
       // With several listeners, where each one is (SSL, SASL_SSL, ... on their own ports).
@@ -174,8 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       log.info(`received ${signal}, shutting down`);
       admin?.markStopping();
-      broker
-        .close()
+      (cluster ? cluster.close() : broker.close())
         .then(
           () => admin?.close(),
           (err) => log.error('shutdown failed', err),

@@ -19,6 +19,7 @@ import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
 import type { TopicImage } from './metadata/image.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
+import { Cluster } from './server/cluster.js';
 import type { FaultInjector } from './server/faults/fault-injector.js';
 
 export { createLogger, type Logger, type LogLevel } from './common/logger.js';
@@ -29,6 +30,7 @@ export { DEV_MODE_CONFIG } from './dev-mode.js';
 export type { PartitionState, TopicImage } from './metadata/image.js';
 export type { GroupOverview, GroupOverviewProvider } from './ops/groups.js';
 export { Broker, type ResetHook } from './server/broker.js';
+export { Cluster, type ClusterOptions } from './server/cluster.js';
 export {
   type FaultInjector,
   type FaultSpec,
@@ -202,6 +204,132 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
       const { scrape } = await import('./ops/prometheus.js');
       return scrape(b);
     },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+export interface StartClusterOptions {
+  /** How many brokers (node ids 1..N). */
+  brokers: number;
+  /** Port of broker 1; broker i listens on port + i - 1. Default 0: each an ephemeral port. */
+  port?: number;
+  /** Host the listeners bind to. Default `127.0.0.1`. */
+  host?: string;
+  /** Holds `broker-<id>/` per broker and the controller's `metadata/`; default a temporary one, removed on close. */
+  dataDir?: string;
+  /** Dev-mode broker defaults (as startBroker). Default true. */
+  dev?: boolean;
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** The clock of every broker and of the controller's session expiry. */
+  time?: Time;
+  /** Broker configs every broker gets, under Kafka's names. */
+  config?: Record<string, ConfigValue>;
+}
+
+export interface CreateClusterTopicOptions extends CreateTopicOptions {
+  /** Default: the brokers' `default.replication.factor`, at most the live brokers. */
+  replicationFactor?: number;
+}
+
+export interface EmbeddedCluster {
+  /** Bootstrap servers of the running brokers. */
+  readonly brokers: string[];
+  readonly dataDir: string;
+  /** The cluster itself: its controller and brokers. */
+  readonly cluster: Cluster;
+  /** The running broker `id` (undefined when stopped or killed). */
+  broker(id: number): Broker | undefined;
+  /** Creates a topic over the live brokers; throws with Kafka's message when refused. */
+  createTopic(name: string, options?: CreateClusterTopicOptions): TopicImage;
+  topics(): string[];
+  /** Controlled shutdown of one broker: its leaderships move first. */
+  stopBroker(id: number): Promise<void>;
+  /** Kills one broker without a clean shutdown; fenced when broker.session.timeout.ms passes. */
+  killBroker(id: number): Promise<void>;
+  /** Starts a stopped or killed broker again from its data directory, on its port. */
+  startBroker(id: number): Promise<Broker>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts N brokers in this process sharing one controller and metadata log: topics are replicated
+ * over them, clients follow the leaders Metadata gives, and brokers can be stopped, killed and
+ * started again to see leadership move (Kafka's controlled shutdown, session expiry, unfencing).
+ */
+export async function startCluster(options: StartClusterOptions): Promise<EmbeddedCluster> {
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? makeTempDataDir('kbroker-cluster-');
+  const logger =
+    options.logger ??
+    (options.logLevel && options.logLevel !== 'silent' ? createLogger(options.logLevel) : silentLogger);
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start({
+      brokers: options.brokers,
+      dataDir,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      config: {
+        ...(options.dev === false ? {} : DEV_MODE_CONFIG),
+        // The coordinators' topics replicated (up to 3 copies) so that they survive a broker.
+        'offsets.topic.replication.factor': String(Math.min(3, options.brokers)),
+        'transaction.state.log.replication.factor': String(Math.min(3, options.brokers)),
+        ...toRaw(options.config ?? {}),
+      },
+      logger,
+      ...(options.time ? { time: options.time } : {}),
+    });
+  } catch (err) {
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const c = cluster;
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      try {
+        await c.close();
+      } finally {
+        if (temporary) rmSync(dataDir, { recursive: true, force: true });
+      }
+    })();
+    return closed;
+  };
+  return {
+    get brokers() {
+      return c.bootstrap;
+    },
+    dataDir,
+    cluster: c,
+    broker: (id) => c.broker(id),
+    createTopic(name, topicOptions = {}) {
+      const configs = toRaw(topicOptions.configs ?? {});
+      const [result] = c.controller.createTopics(
+        [
+          {
+            name,
+            numPartitions: topicOptions.partitions ?? -1,
+            replicationFactor: topicOptions.replicationFactor ?? -1,
+            assignments: [],
+            configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })),
+          },
+        ],
+        false,
+      );
+      if (result!.errorCode !== 0) throw new Error(result!.errorMessage ?? `creating ${name} failed`);
+      return c.controller.image.topic(name)!;
+    },
+    topics: () =>
+      c.controller.image
+        .topics()
+        .map((t) => t.name)
+        .sort(),
+    stopBroker: (id) => c.stopBroker(id),
+    killBroker: (id) => c.killBroker(id),
+    startBroker: (id) => c.startBroker(id),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -160,6 +160,11 @@ export class GroupCoordinator {
     this.runtime.unload(partition);
   }
 
+  /** Whether this broker coordinates the groups of `partition` now (it is loaded). */
+  isPartitionLoaded(partition: number): boolean {
+    return this.runtime.isLoaded(partition);
+  }
+
   /** Loads one `__consumer_offsets` partition (became its leader): its groups are rebuilt by replay. */
   loadPartition(partition: number): void {
     this.runtime.load(partition);

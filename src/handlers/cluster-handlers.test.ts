@@ -309,6 +309,7 @@ describe('FindCoordinator', () => {
       log: recordingLog(),
       groups: {
         isActive: groups.isActive,
+        partitionFor: () => 0,
         ensureOffsetsTopic:
           groups.ensure ??
           (() => {
@@ -331,7 +332,7 @@ describe('FindCoordinator', () => {
     });
     expect(ensured()).toBe(1);
     // A transactional id does not touch the group coordinator.
-    const txn = fakeContext({ apiVersion: 3, metadata });
+    const txn = fakeContext({ apiVersion: 3, metadata, transactions: { partitionFor: () => 0 } });
     const t = await call(findCoordinatorHandler, txn, { key: 'tx', keyType: 1, coordinatorKeys: [] });
     expect(t).toMatchObject({ errorCode: ErrorCode.NONE, nodeId: 1 });
   });
@@ -346,6 +347,37 @@ describe('FindCoordinator', () => {
     expect(res.coordinators).toEqual([
       { key: 'g1', nodeId: 1, host: 'coord', port: 9093, errorCode: ErrorCode.NONE, errorMessage: null },
       { key: 'g2', nodeId: 1, host: 'coord', port: 9093, errorCode: ErrorCode.NONE, errorMessage: null },
+    ]);
+  });
+
+  it("a cluster: the leader of the key's partition of the internal topic; no leader is COORDINATOR_NOT_AVAILABLE", async () => {
+    const offsets = fakeTopic('__consumer_offsets', { partitions: 2 });
+    const led = {
+      ...offsets,
+      partitions: [
+        { ...offsets.partitions[0]!, leader: 2 },
+        { ...offsets.partitions[1]!, leader: -1 },
+      ],
+    };
+    const ctx = fakeContext({
+      apiVersion: 4,
+      metadata: fakeMetadata([led], {
+        brokers: () => [
+          { nodeId: 1, host: 'one', port: 9092, rack: null },
+          { nodeId: 2, host: 'two', port: 9093, rack: null },
+        ],
+      }),
+      log: recordingLog(),
+      groups: {
+        isActive: true,
+        ensureOffsetsTopic: () => {},
+        partitionFor: (g: string) => (g === 'a' ? 0 : 1),
+      },
+    });
+    const res = await call(findCoordinatorHandler, ctx, { key: '', keyType: 0, coordinatorKeys: ['a', 'b'] });
+    expect(res.coordinators!.map((c) => [c.key, c.nodeId, c.host, c.port, c.errorCode])).toEqual([
+      ['a', 2, 'two', 9093, ErrorCode.NONE],
+      ['b', -1, '', -1, ErrorCode.COORDINATOR_NOT_AVAILABLE],
     ]);
   });
 

@@ -12,6 +12,10 @@
  * v15 replica state (tagged; for followers); v16 node endpoints (tagged, only sent with
  * NOT_LEADER_OR_FOLLOWER: never on one node); v17 replica directory id (followers).
  *
+ * A follower's fetch (replica_id >= 0 before v15, ReplicaState.replica_id from v15) reads up to the
+ * log end offset, not the high watermark, whatever its isolation level, and reports the follower's
+ * fetch offset and log start offset to the leader's partition (ISR and high watermark).
+ *
  * Long poll: answered at once when `minBytes` is reached, any partition has an error, or
  * `maxWaitMs` is 0; otherwise the request waits in the fetch purgatory until an append to one
  * of its partitions, the timeout, or shutdown. `maxBytes` bounds the response and
@@ -160,6 +164,9 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         minBytes: req.minBytes,
         maxBytes: req.maxBytes ?? Number.MAX_SAFE_INTEGER,
         isolationLevel: req.isolationLevel ?? READ_UNCOMMITTED,
+        // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
+        // and reports its fetch offset and log start offset to the leader's partition.
+        replicaId,
       },
       reading,
       ctx.signal,

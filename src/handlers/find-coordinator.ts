@@ -49,14 +49,21 @@ function lookup(ctx: RequestContext, key: string, keyType: number): FindCoordina
       return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
     }
   }
-  // One broker: it coordinates every group and transactional id itself.
-  const self = ctx.metadata.brokers(ctx.listenerName).find((b) => b.nodeId === ctx.metadata.nodeId);
-  if (!self) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+  // The coordinator is the leader of the key's partition of the internal topic (Kafka's
+  // partitionFor); before __transaction_state exists, this broker (it creates it on first use).
+  const topic = ctx.metadata.topic(
+    keyType === CoordinatorType.GROUP ? '__consumer_offsets' : '__transaction_state',
+  );
+  const partition =
+    keyType === CoordinatorType.GROUP ? ctx.groups.partitionFor(key) : ctx.transactions.partitionFor(key);
+  const nodeId = topic ? (topic.partitions[partition]?.leader ?? -1) : ctx.metadata.nodeId;
+  const coordinator = ctx.metadata.brokers(ctx.listenerName).find((b) => b.nodeId === nodeId);
+  if (!coordinator) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
   return {
     key,
-    nodeId: self.nodeId,
-    host: self.host,
-    port: self.port,
+    nodeId: coordinator.nodeId,
+    host: coordinator.host,
+    port: coordinator.port,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
   };

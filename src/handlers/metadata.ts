@@ -38,7 +38,8 @@ function describeTopic(t: TopicImage): MetadataResponseMetadataResponseTopic {
     topicId: t.topicId,
     isInternal: INTERNAL_TOPICS.has(t.name),
     partitions: t.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
+      // No leader (every ISR member fenced): Kafka's LEADER_NOT_AVAILABLE, clients retry.
+      errorCode: p.leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.partitionId,
       leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,

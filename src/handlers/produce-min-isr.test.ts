@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { Partition } from '../replication/partition.js';
 import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { fakePartition } from '../test-support/fake-services.js';
 
 interface ProduceBody {
   responses: {
@@ -108,8 +108,7 @@ describe('Produce and min.insync.replicas', () => {
   });
 
   it('effective min ISR is min(min.insync.replicas, replica count)', () => {
-    const p = Object.create(Partition.prototype) as Partition;
-    p.replicas = [1, 2, 3];
+    const p = fakePartition('t', 0, { replicas: [1, 2, 3] });
     expect([1, 2, 3, 5].map((m) => p.effectiveMinIsr(m))).toEqual([1, 2, 3, 3]);
     p.replicas = [1];
     expect(p.effectiveMinIsr(2)).toBe(1);

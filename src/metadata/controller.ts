@@ -127,7 +127,12 @@ export interface Controller extends SecurityController {
   /** CreateTopics: each topic checked and (unless validateOnly) created; one result per distinct name. */
   createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): CreateTopicResult[];
   /** Creates one topic (coordinators, the console, the embedding API); throws if it is refused. */
-  createTopic(name: string, numPartitions: number, configs?: Record<string, string>): TopicImage;
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs?: Record<string, string>,
+    replicationFactor?: number,
+  ): TopicImage;
   /**
    * The topic, auto-created with the broker's `num.partitions` when `auto.create.topics.enable`
    * and `allowAutoCreate` allow it and the name is valid; undefined otherwise.
@@ -825,7 +830,12 @@ export class LocalController implements Controller {
     }
   }
 
-  createTopic(name: string, numPartitions: number, configs: Record<string, string> = {}): TopicImage {
+  createTopic(
+    name: string,
+    numPartitions: number,
+    configs: Record<string, string> = {},
+    replicationFactor?: number,
+  ): TopicImage {
     const invalid = invalidTopicReason(name);
     if (invalid !== null) throw new Error(invalid);
     if (this.current.topic(name)) throw new Error(`topic '${name}' already exists`);
@@ -835,8 +845,9 @@ export class LocalController implements Controller {
     validateTopicConfigs(configs);
     const usable = this.usableBrokers(this.current);
     const brokers = usable.length > 0 ? usable : [this.options.nodeId];
-    // default.replication.factor, at most the brokers there are (one broker: one replica, as before).
-    const rf = Math.min(brokers.length, this.config.int('default.replication.factor'));
+    // `replicationFactor` (else default.replication.factor), at most the brokers there are (one
+    // broker: one replica, as before).
+    const rf = Math.min(brokers.length, replicationFactor ?? this.config.int('default.replication.factor'));
     const topicId = newTopicId();
     this.commit(this.topicRecords(name, topicId, this.placeReplicas(brokers, numPartitions, rf), configs));
     return this.current.topicById(topicId)!;

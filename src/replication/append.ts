@@ -60,6 +60,8 @@ export function appendToPartition(
   verify?: () => ErrorName | null,
 ): PartitionAppendResult {
   const where = `${partition.topic}-${partition.partition}`;
+  // Kafka's Partition.appendRecordsToLeader: a follower refuses before looking at the records.
+  if (!partition.isLeader) return appendFailure('NOT_LEADER_OR_FOLLOWER');
   try {
     const maxMessageBytes = Number(topicConfig['max.message.bytes']);
     const validated = validateProducedBatches(records, maxMessageBytes);

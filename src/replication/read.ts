@@ -2,7 +2,9 @@
  * The read half of Kafka's ReplicaManager.fetchMessages (readFromLocalLog): each requested
  * partition is read from its log up to the high watermark (read_uncommitted) or the last stable
  * offset (read_committed, with the aborted transactions overlapping what is returned, from the
- * segments' `.txnindex`). `maxBytes` bounds the whole read and `partitionMaxBytes` each
+ * segments' `.txnindex`). A follower's fetch (replica id >= 0) reads up to the log end offset and
+ * reports the follower's position to the partition (Partition.updateFollowerFetchState), which may
+ * move the high watermark and the ISR. Only the leader serves either (NOT_LEADER_OR_FOLLOWER). `maxBytes` bounds the whole read and `partitionMaxBytes` each
  * partition, except that the first partition with data always returns at least one whole batch
  * (KIP-74). Records are slices of the segment files, never decoded or copied.
  */
@@ -24,6 +26,8 @@ export interface FetchPartitionRequest {
   readonly partitionMaxBytes: number;
   /** -1 or undefined when the client does not say. */
   readonly currentLeaderEpoch?: number | undefined;
+  /** A follower's log start offset (Fetch v5+); -1 or undefined from consumers. */
+  readonly logStartOffset?: number | undefined;
 }
 
 export interface FetchPartitionResult {
@@ -41,21 +45,29 @@ export interface FetchParams {
   readonly minBytes: number;
   readonly maxBytes: number;
   readonly isolationLevel: number;
+  /** The fetching follower's broker id (Fetch replica_id, or ReplicaState in v15+); -1 or undefined: a consumer. */
+  readonly replicaId?: number | undefined;
+}
+
+/** Whether the fetch comes from a follower replica (Kafka's FetchParams.isFromFollower). */
+export function isFromFollower(params: FetchParams): boolean {
+  return params.replicaId !== undefined && params.replicaId >= 0;
 }
 
 export interface ReadLog {
   error(message: string, err?: unknown): void;
 }
 
-/** Checks a client's `currentLeaderEpoch` (-1 = not given) against ours. */
+/**
+ * Checks a client's `currentLeaderEpoch` (-1 = not given) against ours, then that this broker leads
+ * the partition (when `requireLeader`, the default).
+ */
 export function leaderEpochError(
   partition: Partition,
   currentLeaderEpoch: number | undefined,
+  requireLeader = true,
 ): ErrorName | null {
-  if (currentLeaderEpoch === undefined || currentLeaderEpoch < 0) return null;
-  if (currentLeaderEpoch > partition.leaderEpoch) return 'UNKNOWN_LEADER_EPOCH';
-  if (currentLeaderEpoch < partition.leaderEpoch) return 'FENCED_LEADER_EPOCH';
-  return null;
+  return partition.checkLeaderEpochAndLeadership(currentLeaderEpoch, requireLeader);
 }
 
 function failure(error: ErrorName, p?: Partition): FetchPartitionResult {
@@ -94,8 +106,12 @@ export function readFromLocalLog(
   requests: readonly FetchPartitionRequest[],
   lookup: PartitionLookup,
   log: ReadLog,
+  /** The broker's clock now: when a follower's fetch happened. */
+  nowMs = 0,
 ): LocalRead {
-  const readCommitted = params.isolationLevel === READ_COMMITTED;
+  const fromFollower = isFromFollower(params);
+  const replicaId = params.replicaId ?? -1;
+  const readCommitted = !fromFollower && params.isolationLevel === READ_COMMITTED;
   let remaining = params.maxBytes;
   let bytes = 0;
   let hasError = false;
@@ -106,23 +122,31 @@ export function readFromLocalLog(
       return failure(r.missing);
     }
     try {
-      const epochError = leaderEpochError(p, r.currentLeaderEpoch);
+      const epochError =
+        leaderEpochError(p, r.currentLeaderEpoch) ??
+        // Kafka: "Received fetch request from follower X which is not a known replica".
+        (fromFollower && p.followerState(replicaId) === undefined ? 'NOT_LEADER_OR_FOLLOWER' : null);
       if (epochError) {
         hasError = true;
         return failure(epochError, p);
       }
-      const highWatermark = p.highWatermark;
-      const lastStableOffset = p.lastStableOffset;
+      const leaderEndOffset = p.logEndOffset;
       const read = p.log.read(
         r.fetchOffset,
         Math.min(r.partitionMaxBytes, remaining),
         bytes === 0,
-        readCommitted ? lastStableOffset : highWatermark,
+        fromFollower ? undefined : readCommitted ? p.lastStableOffset : p.highWatermark,
       );
       if ('error' in read) {
         hasError = true;
         return failure(read.error, p);
       }
+      if (fromFollower) {
+        p.updateFollowerFetchState(replicaId, r.fetchOffset, r.logStartOffset ?? -1, nowMs, leaderEndOffset);
+      }
+      // After the follower's report, which may have moved them.
+      const highWatermark = p.highWatermark;
+      const lastStableOffset = p.lastStableOffset;
       const records = read.records;
       const size = records ? records.length : 0;
       bytes += size;

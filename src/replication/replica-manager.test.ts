@@ -183,6 +183,12 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
 describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
   it('answers once every replica has moved its log start offset; REQUEST_TIMED_OUT otherwise', async () => {
     const t = createTopic('dr', 1);
+    // Broker 2 is alive (registered, unfenced): its replica's log start offset holds the answer back.
+    env.controller.registerBroker(
+      2,
+      [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 1, securityProtocol: 'PLAINTEXT' }],
+      null,
+    );
     const p = t.partitions[0]!;
     p.replicas = [1, 2];
     p.updateIsr([1, 2]);

@@ -9,22 +9,32 @@
 import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import type { MetadataDelta, MetadataImage, PartitionState, TopicImage } from '../metadata/image.js';
+import type {
+  MetadataDelta,
+  MetadataImage,
+  PartitionState as PartitionImage,
+  TopicImage,
+} from '../metadata/image.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
+import type { AlterPartitionManager } from './alter-partition-manager.js';
 import { type AppendEntry, appendFailure, appendToPartition, type PartitionAppendResult } from './append.js';
+import type { BrokerEndpoint } from './broker-client.js';
 import { fetchOffsetForTimestamp, type TimestampAndOffset } from './offset-lookup.js';
-import { Partition } from './partition.js';
+import { Partition, type PartitionState } from './partition.js';
 import { partitionErrorOf } from './partition-error.js';
 import { DelayedOperation, DelayedOperationPurgatory } from './purgatory.js';
 import {
   type FetchParams,
   type FetchPartitionRequest,
   type FetchPartitionResult,
+  isFromFollower,
   leaderEpochError,
   readFromLocalLog,
 } from './read.js';
+import type { InitialFetchState } from './replica-fetcher.js';
+import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 
 /** This broker's replicas of one topic (Kafka's allPartitions, grouped by topic) and its effective configs. */
 export interface HostedTopic {
@@ -36,6 +46,9 @@ export interface HostedTopic {
   effectiveConfig: Readonly<Record<string, string>>;
   overrides: Readonly<Record<string, string>>;
 }
+
+/** ListOffsets replica id of a debugging consumer, allowed to read a follower (Kafka's DEBUGGING_REPLICA_ID). */
+const DEBUGGING_REPLICA_ID = -2;
 
 /** The counters the data path keeps (the broker's Metrics). */
 export interface ReplicaMetrics {
@@ -55,7 +68,22 @@ export interface ReplicaManagerDeps {
   readonly time: Time;
   /** Times the waits of requests in the purgatories (see BrokerOptions.purgatoryTime). */
   readonly purgatoryTime: Time;
+  /** Where partition leaders propose ISR changes (the controller); without one the ISR never changes. */
+  readonly alterPartitionManager?: AlterPartitionManager;
 }
+
+/**
+ * A partition's registration as the controller publishes it, for makeLeaders / makeFollowers (Kafka's
+ * PartitionRegistration in a metadata delta, with its topic).
+ */
+export interface PartitionLeadership extends PartitionState {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId?: string;
+}
+
+/** The address of a broker on the listener followers fetch over (Kafka's inter-broker listener). */
+export type BrokerEndpointLookup = (brokerId: number) => BrokerEndpoint | undefined;
 
 /**
  * An acks=-1 produce waiting until the in-sync replicas have its batches (Kafka's DelayedProduce):
@@ -149,19 +177,27 @@ class DelayedDeleteRecords extends DelayedOperation {
  * shuts down.
  */
 class DelayedFetchWait extends DelayedOperation {
-  private readonly highWatermarks: number[];
+  private readonly positions: string[];
 
   constructor(
     delayMs: number,
     private readonly partitions: readonly Partition[],
     private readonly resolve: (appended: boolean) => void,
+    /** A follower's fetch also wakes for data past the high watermark. */
+    private readonly fromFollower = false,
   ) {
     super(delayMs);
-    this.highWatermarks = partitions.map((p) => p.highWatermark);
+    this.positions = partitions.map((p) => this.position(p));
+  }
+
+  /** What the fetch waits to change: the high watermark (and log end for a follower), or leadership. */
+  private position(p: Partition): string {
+    const end = this.fromFollower ? p.logEndOffset : '';
+    return `${p.highWatermark}/${end}/${p.leaderEpoch}/${p.isLeader}`;
   }
 
   private get appended(): boolean {
-    return this.partitions.some((p, i) => p.highWatermark !== this.highWatermarks[i]);
+    return this.partitions.some((p, i) => this.position(p) !== this.positions[i]);
   }
 
   tryComplete(): boolean {
@@ -171,12 +207,6 @@ class DelayedFetchWait extends DelayedOperation {
   protected override onComplete(): void {
     this.resolve(this.appended);
   }
-}
-
-/** A partition of the image that has a replica on this broker, with its hosted topic. */
-export interface PartitionToApply {
-  readonly topic: HostedTopic;
-  readonly state: PartitionState;
 }
 
 /** Longest run of retention work between two turns of the event loop. */
@@ -195,6 +225,12 @@ export interface TopicPartition {
  */
 export type PartitionsDeletedListener = (partitions: readonly TopicPartition[]) => void;
 
+/**
+ * Told, after a metadata change was applied, whether this broker now leads each changed partition
+ * (Kafka's BrokerMetadataPublisher telling the coordinators onElection / onResignation).
+ */
+export type LeadershipListener = (topic: string, partition: number, isLeader: boolean) => void;
+
 export class ReplicaManager {
   /** The topics this broker holds replicas of, by name. */
   private readonly hosted = new Map<string, HostedTopic>();
@@ -205,10 +241,33 @@ export class ReplicaManager {
   /** DeleteRecords waiting for the replicas' log start offsets, by partition. */
   private readonly deleteRecordsPurgatory: DelayedOperationPurgatory<Partition>;
   private readonly partitionsDeletedListeners = new Set<PartitionsDeletedListener>();
+  private readonly leadershipListeners = new Set<LeadershipListener>();
+  /** Registered, unfenced brokers as of the last applied image (undefined: none applied yet). */
+  private liveBrokers: ReadonlySet<number> | undefined;
   private retentionRunning = false;
   private stopped = false;
+  private alterPartitionManager: AlterPartitionManager | undefined;
+  /** This broker's replica fetchers, one per leader it follows partitions of. */
+  readonly replicaFetcherManager: ReplicaFetcherManager;
 
   constructor(private readonly broker: ReplicaManagerDeps) {
+    this.alterPartitionManager = broker.alterPartitionManager;
+    const cfg = broker.config;
+    this.replicaFetcherManager = new ReplicaFetcherManager({
+      localBrokerId: broker.nodeId,
+      time: broker.purgatoryTime,
+      log: broker.log,
+      config: {
+        fetchBackoffMs: cfg.int('replica.fetch.backoff.ms'),
+        fetchMaxBytes: cfg.int('replica.fetch.max.bytes'),
+        fetchResponseMaxBytes: cfg.int('replica.fetch.response.max.bytes'),
+        fetchWaitMaxMs: cfg.int('replica.fetch.wait.max.ms'),
+        fetchMinBytes: cfg.int('replica.fetch.min.bytes'),
+        socketTimeoutMs: cfg.int('replica.socket.timeout.ms'),
+        messageMaxBytes: cfg.int('message.max.bytes'),
+      },
+      partition: (topic, partition) => this.getPartition(topic, partition),
+    });
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);
     this.deleteRecordsPurgatory = new DelayedOperationPurgatory('DeleteRecords', broker.purgatoryTime);
@@ -218,8 +277,9 @@ export class ReplicaManager {
    * Acts on a metadata change (Kafka's ReplicaManager.applyDelta): deleted topics lose their logs
    * and their waiting requests; broker and topic config changes reach the logs; every new or
    * changed partition with a replica here becomes a leader (`makeLeaders`) or a follower
-   * (`makeFollowers`), its log created on first sight. At start the broker applies the delta from
-   * the empty image to the loaded one, which opens every log.
+   * (`makeFollowers`, fetching from the leader at its address in the image), its log created on
+   * first sight. At start the broker applies the delta from the empty image to the loaded one,
+   * which opens every log.
    */
   applyDelta(delta: MetadataDelta, image: MetadataImage): void {
     const nodeId = this.broker.nodeId;
@@ -232,16 +292,71 @@ export class ReplicaManager {
       const topic = image.topic(c.resourceName);
       if (hosted && topic && hosted.topicId === topic.topicId) this.applyTopicConfigs(hosted, topic.configs);
     }
-    const leaders: PartitionToApply[] = [];
-    const followers: PartitionToApply[] = [];
+    const live = new Set(image.liveBrokers().map((b) => b.brokerId));
+    const liveChanged =
+      this.liveBrokers !== undefined &&
+      (live.size !== this.liveBrokers.size || [...live].some((id) => !this.liveBrokers!.has(id)));
+    this.liveBrokers = live;
+    // A broker fenced or back: DeleteRecords waiting on its replicas' log start offsets re-check.
+    if (liveChanged) for (const p of this.allPartitions()) this.deleteRecordsPurgatory.checkAndComplete(p);
+    const leaders: PartitionLeadership[] = [];
+    const followers: PartitionLeadership[] = [];
+    const gone: TopicPartition[] = [];
     for (const change of delta.changedPartitions) {
       const state = change.partition;
-      if (!state.replicas.includes(nodeId)) continue; // reassignment away from this broker: the replication issue
-      const hosted = this.hostTopic(change.topic);
-      (state.leader === nodeId ? leaders : followers).push({ topic: hosted, state });
+      const hosted = this.hosted.get(change.topic.name);
+      if (!state.replicas.includes(nodeId)) {
+        // Moved away from this broker (a reassignment): no longer fetched; the log stays until deleted.
+        if (hosted?.partitions[state.partitionId])
+          gone.push({ topic: hosted.name, partition: state.partitionId });
+        continue;
+      }
+      const topic = this.hostTopic(change.topic);
+      this.hostPartition(topic, state);
+      const leadership: PartitionLeadership = {
+        topic: topic.name,
+        partition: state.partitionId,
+        topicId: topic.topicId,
+        leader: state.leader,
+        leaderEpoch: state.leaderEpoch,
+        isr: state.isr,
+        replicas: state.replicas,
+        partitionEpoch: state.partitionEpoch,
+      };
+      (state.leader === nodeId ? leaders : followers).push(leadership);
     }
+    if (gone.length > 0) this.replicaFetcherManager.removeFetcherForPartitions(gone);
     if (leaders.length > 0) this.makeLeaders(leaders);
-    if (followers.length > 0) this.makeFollowers(followers);
+    if (followers.length > 0) this.makeFollowers(followers, (id) => this.endpointOf(image, id));
+    if (this.leadershipListeners.size === 0) return;
+    for (const change of delta.changedPartitions) {
+      const isLeader = change.partition.leader === nodeId;
+      for (const listener of [...this.leadershipListeners]) {
+        try {
+          listener(change.topic.name, change.partition.partitionId, isLeader);
+        } catch (err) {
+          this.broker.log.error('a leadership listener failed', err);
+        }
+      }
+    }
+  }
+
+  /** Registers a listener of leadership changes (the coordinators); returns its unregister. */
+  onLeadershipChange(listener: LeadershipListener): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  /**
+   * Where followers fetch from broker `brokerId`: its registered endpoint on this broker's own
+   * listener name (the inter-broker listener), else its first one.
+   */
+  private endpointOf(image: MetadataImage, brokerId: number): BrokerEndpoint | undefined {
+    const registration = image.brokers.get(brokerId);
+    if (!registration) return undefined;
+    const name = this.broker.config.listeners[0]?.name;
+    const e = registration.endpoints.find((x) => x.name === name) ?? registration.endpoints[0];
+    return e ? { host: e.host, port: e.port } : undefined;
   }
 
   /** The hosted entry of `topic`, created (with its effective configs) on first sight. */
@@ -259,90 +374,34 @@ export class ReplicaManager {
     return hosted;
   }
 
-  /** The log of a partition this broker has a replica of, opened (or created) on first sight. */
-  private partitionLog(topic: HostedTopic, partitionId: number) {
-    return this.broker.logManager.getOrCreateLog(
+  /**
+   * The Partition of a replica this broker holds, created on first sight over its log (opened or
+   * created). A new one has no leader and no leader epoch yet: makeLeader / makeFollower then
+   * apply the registration as a change of leadership (a new leader epoch starts at the log end).
+   */
+  private hostPartition(topic: HostedTopic, state: PartitionImage): Partition {
+    const existing = topic.partitions[state.partitionId];
+    if (existing) return existing;
+    const log = this.broker.logManager.getOrCreateLog(
       topic.name,
-      partitionId,
+      state.partitionId,
       topic.topicId,
       logConfigFromProps(this.broker.logManager.defaultConfig, topic.overrides),
     );
-  }
-
-  /**
-   * Partitions this broker now leads (Kafka's makeLeaders): the leader epoch starts at the log end
-   * (so OffsetForLeaderEpoch answers for an empty partition too), the ISR and replicas are the
-   * image's, and the high watermark follows the ISR.
-   */
-  makeLeaders(partitions: readonly PartitionToApply[]): void {
-    for (const { topic, state } of partitions) {
-      const log = this.partitionLog(topic, state.partitionId);
-      if (log.leaderEpochCache.latestEpoch() < state.leaderEpoch) {
-        log.leaderEpochCache.assign(state.leaderEpoch, log.logEndOffset);
-      }
-      const existing = topic.partitions[state.partitionId];
-      if (existing && existing.leaderId === this.broker.nodeId) {
-        existing.leaderEpoch = state.leaderEpoch;
-        existing.replicas = [...state.replicas];
-        existing.updateIsr(state.isr);
-        continue;
-      }
-      this.replacePartition(topic, this.newPartition(topic, state, log));
-    }
-  }
-
-  /**
-   * Partitions another broker leads and this one follows (Kafka's makeFollowers): the log exists
-   * here and the partition records its leader. Fetching from the leader is the replica fetcher's
-   * (the replication issue); nothing here reads from another broker.
-   */
-  makeFollowers(partitions: readonly PartitionToApply[]): void {
-    for (const { topic, state } of partitions) {
-      const existing = topic.partitions[state.partitionId];
-      if (existing && existing.leaderId === state.leader && existing.leaderEpoch === state.leaderEpoch) {
-        existing.replicas = [...state.replicas];
-        existing.isr = [...state.isr];
-        continue;
-      }
-      const log = this.partitionLog(topic, state.partitionId);
-      this.replacePartition(topic, this.newPartition(topic, state, log));
-    }
-  }
-
-  /**
-   * Puts `partition` in its slot; requests waiting on the partition it replaces (a change of
-   * leadership) are woken: fetches read again, produces and DeleteRecords still waiting answer as
-   * for a partition that is gone (the replication issue refines this to NOT_LEADER_OR_FOLLOWER).
-   */
-  private replacePartition(topic: HostedTopic, partition: Partition): void {
-    const old = topic.partitions[partition.partition];
-    topic.partitions[partition.partition] = partition;
-    if (!old) return;
-    this.fetchPurgatory.completeAll(old);
-    this.producePurgatory.completeAll(old);
-    this.deleteRecordsPurgatory.completeAll(old);
-  }
-
-  private newPartition(
-    topic: HostedTopic,
-    state: PartitionState,
-    log: ReturnType<LogManager['getOrCreateLog']>,
-  ): Partition {
     const partition = new Partition(
       topic.name,
       state.partitionId,
       log,
-      state.leader,
-      state.leaderEpoch,
+      this.broker.nodeId,
+      -1,
       [...state.replicas],
       [...state.isr],
     );
+    partition.leaderId = -1;
+    partition.replication = this.replicationOptions(topic.topicId);
     // The high watermark moved: waiting fetches may have data, waiting acks=-1 produces their replicas.
-    partition.onAppend(() => {
-      this.fetchPurgatory.checkAndComplete(partition);
-      this.producePurgatory.checkAndComplete(partition);
-      this.deleteRecordsPurgatory.checkAndComplete(partition);
-    });
+    partition.onAppend(() => this.completeDelayedRequests(partition));
+    topic.partitions[state.partitionId] = partition;
     return partition;
   }
 
@@ -454,15 +513,19 @@ export class ReplicaManager {
         const p = r.topic === undefined ? undefined : lookup(r.topic, r.partition);
         return p ? [p] : [];
       });
-    let read = readFromLocalLog(params, requests, lookup, this.broker.log);
+    const fromFollower = isFromFollower(params);
+    const readNow = () => readFromLocalLog(params, requests, lookup, this.broker.log, this.broker.time.now());
+    let read = readNow();
     for (;;) {
       const waitMs = deadline - time.now();
       const partitions = hosted();
       if (read.bytes >= params.minBytes || read.hasError || waitMs <= 0 || partitions.length === 0) break;
-      const appended = await this.waitForAppend(partitions, waitMs, signal);
-      read = readFromLocalLog(params, requests, lookup, this.broker.log);
+      const appended = await this.waitForAppend(partitions, waitMs, signal, fromFollower);
+      read = readNow();
       if (!appended) break;
     }
+    // Replication traffic is not counted as consumers' (Kafka counts it apart).
+    if (fromFollower) return read.results;
     requests.forEach((r, i) => {
       const records = read.results[i]!.records;
       if (records && records.length > 0 && r.topic !== undefined)
@@ -485,7 +548,8 @@ export class ReplicaManager {
   ): { error: ErrorName; found: TimestampAndOffset | null } {
     const p = this.getPartition(topic, partition);
     if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', found: null };
-    const epochError = leaderEpochError(p, currentLeaderEpoch);
+    // A debugging consumer (replica id -2) may read a follower (Kafka's fetchOnlyFromLeader).
+    const epochError = leaderEpochError(p, currentLeaderEpoch, replicaId !== DEBUGGING_REPLICA_ID);
     if (epochError) return { error: epochError, found: null };
     try {
       return { error: 'NONE', found: fetchOffsetForTimestamp(p, timestamp, isolationLevel, replicaId) };
@@ -526,6 +590,7 @@ export class ReplicaManager {
   ): Promise<{ error: ErrorName; lowWatermark: number }> {
     const p = this.getPartition(topic, partition);
     if (!p) return { error: 'UNKNOWN_TOPIC_OR_PARTITION', lowWatermark: -1 };
+    if (!p.isLeader) return { error: 'NOT_LEADER_OR_FOLLOWER', lowWatermark: -1 };
     // Kafka's Partition.deleteRecordsOnLeader: only a policy that includes `delete` allows it.
     if (!deletesByRetention(p.log.config)) return { error: 'POLICY_VIOLATION', lowWatermark: -1 };
     const target = offset === -1 ? p.highWatermark : offset;
@@ -540,6 +605,145 @@ export class ReplicaManager {
         [p],
       );
     });
+  }
+
+  // ---- leadership (applied from the controller's registrations) -----------------------------------
+
+  /**
+   * Where leaders propose ISR changes from now on (the controller's AlterPartition). Given at
+   * construction normally; set later by a broker that builds its controller after its replica manager.
+   */
+  setAlterPartitionManager(manager: AlterPartitionManager | undefined): void {
+    this.alterPartitionManager = manager;
+    for (const t of this.hosted.values()) {
+      for (const p of t.partitions) if (p) p.replication = this.replicationOptions(t.topicId);
+    }
+  }
+
+  private replicationOptions(topicId: string): Partition['replication'] {
+    return {
+      topicId,
+      ...(this.alterPartitionManager ? { alterPartitionManager: this.alterPartitionManager } : {}),
+      isBrokerAlive: (id) => this.liveBrokers?.has(id) ?? true,
+      onIsrChange: (p, result) => {
+        if (result.error === 'NONE') {
+          this.broker.log.info(
+            `ISR of ${p.topic}-${p.partition} is now [${p.isr.join(',')}] (partition epoch ${p.partitionEpoch})`,
+          );
+        } else {
+          this.broker.log.warn(`ISR change of ${p.topic}-${p.partition} refused: ${result.error}`);
+        }
+      },
+    };
+  }
+
+  /**
+   * This broker leads these partitions from now on (Kafka's ReplicaManager.makeLeaders, from
+   * applyLocalLeadersDelta): their fetchers stop, each Partition.makeLeader starts the new leader
+   * epoch, and waiting requests on them re-check. Returns the partitions this broker does not host
+   * (not changed).
+   */
+  private makeLeaders(states: readonly PartitionLeadership[]): PartitionLeadership[] {
+    const now = this.broker.time.now();
+    const missing: PartitionLeadership[] = [];
+    this.replicaFetcherManager.removeFetcherForPartitions(states);
+    for (const s of states) {
+      const p = this.getPartition(s.topic, s.partition);
+      if (!p) {
+        missing.push(s);
+        continue;
+      }
+      if (p.makeLeader(s, now)) {
+        this.broker.log.info(`leading ${s.topic}-${s.partition} at leader epoch ${s.leaderEpoch}`);
+      }
+      this.completeDelayedRequests(p);
+    }
+    void this.replicaFetcherManager.shutdownIdleFetcherThreads();
+    return missing;
+  }
+
+  /**
+   * This broker follows these partitions from now on (Kafka's ReplicaManager.makeFollowers, from
+   * applyLocalFollowersDelta): each Partition.makeFollower refuses clients from then on (waiting
+   * acks=-1 produces answer NOT_LEADER_OR_FOLLOWER), and a partition whose leader or leader epoch
+   * changed gets a fetcher to its leader at `endpoints(leader)`, starting at its log end offset after
+   * truncating with OffsetForLeaderEpoch. A leader of -1 or one without an endpoint stops fetching.
+   * Returns the partitions this broker does not host (not changed).
+   */
+  private makeFollowers(
+    states: readonly PartitionLeadership[],
+    endpoints: BrokerEndpointLookup,
+  ): PartitionLeadership[] {
+    const missing: PartitionLeadership[] = [];
+    const byLeader = new Map<number, { endpoint: BrokerEndpoint; partitions: InitialFetchState[] }>();
+    for (const s of states) {
+      const p = this.getPartition(s.topic, s.partition);
+      if (!p) {
+        missing.push(s);
+        continue;
+      }
+      const changed = p.makeFollower(s);
+      this.completeDelayedRequests(p);
+      const endpoint = s.leader >= 0 && s.leader !== this.broker.nodeId ? endpoints(s.leader) : undefined;
+      const fetching = this.replicaFetcherManager.fetcher(s.leader)?.fetchState(s.topic, s.partition);
+      if (!changed && endpoint && fetching?.currentLeaderEpoch === s.leaderEpoch) continue;
+      this.replicaFetcherManager.removeFetcherForPartitions([s]);
+      if (!endpoint) {
+        this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
+        continue;
+      }
+      this.broker.log.info(
+        `following ${s.topic}-${s.partition} on broker ${s.leader} at leader epoch ${s.leaderEpoch}`,
+      );
+      let group = byLeader.get(s.leader);
+      if (!group) {
+        group = { endpoint, partitions: [] };
+        byLeader.set(s.leader, group);
+      }
+      group.partitions.push({
+        topic: s.topic,
+        partition: s.partition,
+        topicId: s.topicId ?? this.hosted.get(s.topic)?.topicId,
+        leaderEpoch: s.leaderEpoch,
+        fetchOffset: p.log.logEndOffset,
+      });
+    }
+    this.replicaFetcherManager.addFetcherForPartitions(
+      [...byLeader].map(([leaderId, g]) => ({ leaderId, endpoint: g.endpoint, partitions: g.partitions })),
+    );
+    void this.replicaFetcherManager.shutdownIdleFetcherThreads();
+    return missing;
+  }
+
+  /** Waiting fetches, produces and DeleteRecords on `p` re-check (leadership or ISR changed). */
+  private completeDelayedRequests(p: Partition): void {
+    this.fetchPurgatory.checkAndComplete(p);
+    this.producePurgatory.checkAndComplete(p);
+    this.deleteRecordsPurgatory.checkAndComplete(p);
+  }
+
+  /**
+   * Proposes to drop followers that have lagged longer than `replica.lag.time.max.ms` from the ISR
+   * of every partition this broker leads (Kafka's isr-expiration task, run every half lag time).
+   * Returns how many partitions proposed a change.
+   */
+  maybeShrinkIsr(): number {
+    const now = this.broker.time.now();
+    const maxLagMs = this.broker.config.int('replica.lag.time.max.ms');
+    let proposed = 0;
+    for (const t of this.hosted.values()) {
+      for (const p of t.partitions) {
+        if (!p) continue;
+        const out = p.maybeShrinkIsr(now, maxLagMs);
+        if (out.length > 0) {
+          proposed++;
+          this.broker.log.info(
+            `shrinking ISR of ${t.name}-${p.partition}: [${out.join(',')}] not caught up for ${maxLagMs} ms`,
+          );
+        }
+      }
+    }
+    return proposed;
   }
 
   /** The log directory holding this broker's partitions (DescribeLogDirs). */
@@ -600,10 +804,11 @@ export class ReplicaManager {
     partitions: readonly Partition[],
     timeoutMs: number,
     signal: AbortSignal,
+    fromFollower = false,
   ): Promise<boolean> {
     return new Promise((resolve) => {
       this.fetchPurgatory.tryCompleteElseWatch(
-        new DelayedFetchWait(timeoutMs, partitions, resolve),
+        new DelayedFetchWait(timeoutMs, partitions, resolve, fromFollower),
         partitions,
         signal,
       );
@@ -647,9 +852,10 @@ export class ReplicaManager {
     }
   }
 
-  /** Wakes every waiting fetch so that shutdown does not wait for long polls; stops retention. */
+  /** Wakes every waiting fetch so that shutdown does not wait for long polls; stops retention and the fetchers. */
   shutdown(): void {
     this.stopped = true;
+    void this.replicaFetcherManager.shutdown();
     this.fetchPurgatory.shutdown();
     this.producePurgatory.shutdown();
     this.deleteRecordsPurgatory.shutdown();

@@ -15,8 +15,10 @@ import {
   createTransactionCoordinator,
   type TransactionCoordinator,
 } from '../coordinator/transaction/index.js';
+import type { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
+import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
@@ -46,6 +48,15 @@ export interface BrokerOptions {
    * a MockTime here.
    */
   purgatoryTime?: Time;
+  /**
+   * The controller of a cluster in this process (`startCluster`), shared by its brokers: the broker
+   * then neither opens nor closes one, registers fenced and is unfenced once it listens, and its
+   * partition leaders propose ISR changes to it. Without one the broker opens its own over
+   * `<data dir>/__cluster_metadata/` and is a cluster of one.
+   */
+  controller?: LocalController;
+  /** The cluster's producer id blocks, shared by its brokers (with `controller`). */
+  producerIds?: ProducerIdManager;
 }
 
 /**
@@ -92,7 +103,7 @@ export class Broker {
   readonly internalTopics = {
     partitionCount: (topic: string) => this.image.topic(topic)?.partitions.length,
     createTopic: (name: string, numPartitions: number, configs: Record<string, string>) =>
-      this.controller.createTopic(name, numPartitions, configs),
+      this.createInternalTopic(name, numPartitions, configs),
   };
   /**
    * What KIP-848 consumer groups subscribe to: every topic of the image, internal ones too (Kafka
@@ -109,6 +120,11 @@ export class Broker {
   };
   /** The metadata image this broker last applied: what MetadataView reads. */
   private image!: MetadataImage;
+  /** Producer ids shared with the other brokers of an in-process cluster; undefined: this broker's own. */
+  readonly producerIds: ProducerIdManager | undefined;
+  /** Whether the controller is this broker's own (closed with it) or its cluster's. */
+  private readonly ownsController: boolean;
+  private readonly stopMetadata: () => void;
   private stopIdleSweep: () => void = () => {};
 
   private constructor(
@@ -155,15 +171,23 @@ export class Broker {
       time: this.time,
       purgatoryTime: options.purgatoryTime ?? systemTime,
     });
-    this.controller = openLocalController({
-      dataDir: this.logManager.dataDir,
-      nodeId: config.nodeId,
-      config,
-      logger: this.log,
-    });
+    this.ownsController = options.controller === undefined;
+    this.producerIds = options.producerIds;
+    this.controller =
+      options.controller ??
+      openLocalController({
+        dataDir: this.logManager.dataDir,
+        nodeId: config.nodeId,
+        config,
+        logger: this.log,
+      });
+    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
+    this.replicaManager.setAlterPartitionManager(
+      new ControllerAlterPartitionManager(this.controller, config.nodeId),
+    );
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
-    // opened, created and deleted, leadership taken (Kafka's BrokerMetadataPublisher).
-    this.controller.onChange((delta, image) => {
+    // opened, created and deleted, leadership taken or followed (Kafka's BrokerMetadataPublisher).
+    this.stopMetadata = this.controller.onChange((delta, image) => {
       this.image = image;
       this.replicaManager.applyDelta(delta, image);
     });
@@ -172,6 +196,10 @@ export class Broker {
     this.onReset(() => this.groupCoordinator.reset());
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
+    // The coordinators follow the leadership of their internal topics' partitions.
+    this.replicaManager.onLeadershipChange((topic, partition, isLeader) =>
+      this.coordinatorLeadership(topic, partition, isLeader),
+    );
     // A deleted topic's offsets, committed or staged by open transactions, go with it.
     this.replicaManager.onPartitionsDeleted((partitions) =>
       this.groupCoordinator.onPartitionsDeleted(partitions),
@@ -224,6 +252,51 @@ export class Broker {
       superUsers: this.config.get('super.users'),
       allowEveryoneIfNoAclFound: this.config.bool('allow.everyone.if.no.acl.found'),
     });
+  }
+
+  /**
+   * An internal topic, created by a coordinator on first use, with its replication factor
+   * (`offsets.topic.replication.factor`, `transaction.state.log.replication.factor`) capped at the
+   * live brokers (Kafka refuses instead; one broker keeps working with Kafka's default of 3).
+   */
+  private createInternalTopic(name: string, numPartitions: number, configs: Record<string, string>) {
+    const rfConfig =
+      name === '__transaction_state'
+        ? 'transaction.state.log.replication.factor'
+        : 'offsets.topic.replication.factor';
+    return this.controller.createTopic(name, numPartitions, configs, this.config.int(rfConfig));
+  }
+
+  /**
+   * A coordinator serves the partitions of its internal topic this broker leads (Kafka's
+   * onElection / onResignation): loaded by replay when leadership arrives, unloaded when it goes
+   * (its waiting requests answer NOT_COORDINATOR; clients find the new coordinator).
+   */
+  private coordinatorLeadership(topic: string, partition: number, isLeader: boolean): void {
+    const c =
+      topic === '__consumer_offsets'
+        ? this.groupCoordinator
+        : topic === '__transaction_state'
+          ? this.transactionCoordinator
+          : undefined;
+    if (!c?.isActive) return;
+    if (isLeader && !c.isPartitionLoaded(partition)) {
+      this.log.info(`coordinator of ${topic}-${partition} loaded here (leader)`);
+      c.loadPartition(partition);
+    } else if (!isLeader && c.isPartitionLoaded(partition)) {
+      this.log.info(`coordinator of ${topic}-${partition} unloaded (leadership moved)`);
+      c.unloadPartition(partition);
+    }
+  }
+
+  /** After the coordinators' start (which loads every partition): those led elsewhere are dropped. */
+  private resignCoordinatorsNotLed(): void {
+    for (const name of INTERNAL_TOPICS) {
+      const topic = this.image.topic(name);
+      if (!topic) continue;
+      for (const p of topic.partitions)
+        this.coordinatorLeadership(name, p.partitionId, p.leader === this.nodeId);
+    }
   }
 
   /** The metadata as this broker last applied it: brokers, topics and leadership from the image. */
@@ -285,20 +358,23 @@ export class Broker {
     const broker = new Broker(config, options);
     broker.groupCoordinator.startup();
     broker.transactionCoordinator.startup();
+    broker.resignCoordinatorsNotLed();
     await broker.listen();
     // Joins the cluster with the address clients reach it at (known once the port is bound).
     // Every advertised listener, so Metadata answers each client with the addresses of its own.
     const protocols = new Map(broker.config.endpoints.map((e) => [e.name, e.securityProtocol]));
-    broker.controller.registerBroker(
-      broker.nodeId,
-      broker.config.advertisedListeners.flatMap((l) => {
-        const address = broker.advertisedFor(l.name);
-        return address
-          ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }]
-          : [];
-      }),
-      null,
-    );
+    const endpoints = broker.config.advertisedListeners.flatMap((l) => {
+      const address = broker.advertisedFor(l.name);
+      return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
+    });
+    if (broker.ownsController) {
+      broker.controller.registerBroker(broker.nodeId, endpoints, null);
+    } else {
+      // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
+      // leaderless partitions it holds a replica of a leader again.
+      broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
+      broker.controller.unfenceBroker(broker.nodeId);
+    }
     return broker;
   }
 
@@ -338,6 +414,12 @@ export class Broker {
     );
     this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
       this.logManager.checkpointLogStartOffsets(),
+    );
+    // Kafka's isr-expiration task: leaders drop followers lagging replica.lag.time.max.ms, checked every half of it.
+    this.scheduler.schedule(
+      'isr-expiration',
+      Math.max(1, Math.floor(this.config.int('replica.lag.time.max.ms') / 2)),
+      () => this.replicaManager.maybeShrinkIsr(),
     );
     // connections.max.idle.ms, checked a few times per idle period (at most every 10 s).
     const maxIdle = this.config.int('connections.max.idle.ms');
@@ -451,8 +533,35 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
+    this.stopMetadata();
     await this.logCleaner.shutdown();
-    this.controller.close();
+    if (this.ownsController) this.controller.close();
     this.logManager.close();
+  }
+
+  /**
+   * A crash (`Cluster.killBroker`): connections cut, nothing waited for, no flush, checkpoint or
+   * clean-shutdown marker; the next start from the data directory recovers. The controller is not
+   * told: whoever runs the cluster fences the broker, as its session would expire.
+   */
+  async kill(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      this.scheduler.shutdown();
+      this.stopIdleSweep();
+      this.stopMetadata();
+      const serverClosed = Promise.all(
+        this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
+      );
+      for (const c of [...this.connections]) c.close();
+      this.replicaManager.shutdown();
+      this.groupCoordinator.shutdown();
+      this.transactionCoordinator.shutdown();
+      await serverClosed;
+      await this.logCleaner.shutdown();
+      if (this.ownsController) this.controller.close();
+      this.logManager.abandon();
+    })();
+    return this.closing;
   }
 }

@@ -139,6 +139,23 @@ export class LocalLog {
     return this.nextOffset;
   }
 
+  /**
+   * Deletes every segment and starts an empty one at `newOffset` (Kafka's LocalLog.truncateFullyAndStartAt);
+   * everything below is then fsynced by definition.
+   */
+  truncateFullyAndStartAt(newOffset: number, now: number): void {
+    for (const seg of this.segments.values()) {
+      this.segments.remove(seg.baseOffset);
+      seg.deleteFiles();
+    }
+    const prefix = path.join(this.dir, filenamePrefixFromOffset(newOffset));
+    for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
+      fs.rmSync(prefix + s, { force: true });
+    this.segments.add(LogSegment.open(this.dir, newOffset, now, randomSegmentJitter(this.config)));
+    this.nextOffset = newOffset;
+    this.recoveryPointOffset = newOffset;
+  }
+
   /** Takes the `count` oldest segments out of the list (their files stay until deleteSegmentFiles). */
   removeOldestSegments(count: number): LogSegment[] {
     const removed = this.segments.values().slice(0, count);

@@ -182,7 +182,7 @@ export class LogManager {
       logStartOffset: state.logStartOffset,
       highWatermark: state.highWatermark,
       onLogStartOffsetChange: (_log, reason) => {
-        if (reason === 'ClientRecordDeletion') this.logStartOffsetMovedByClient();
+        if (reason !== 'SegmentDeletion') this.logStartOffsetMovedByClient();
       },
       producerIdExpirationMs: this.producerIdExpirationMs,
     });
@@ -336,5 +336,16 @@ export class LogManager {
     for (const log of this.logs.values()) log.close();
     this.checkpointAll();
     writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+  }
+
+  /**
+   * A crash, for tests and `Cluster.killBroker`: the files are let go without a flush, checkpoint
+   * or clean-shutdown marker, so the next open recovers as after a killed process.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pendingDirDeletes = [];
+    for (const log of this.logs.values()) log.abandon();
   }
 }

@@ -9,12 +9,15 @@
 import fs from 'node:fs';
 import { KafkaError } from '../protocol/kafka-error.js';
 import {
+  type BatchInfo,
+  checkBatchAt,
   HEADER_SIZE,
   isControl,
   isTransactional,
   lastOffset,
   MAGIC_V2,
   readBaseSequence,
+  readBatchInfo,
   readBatchSize,
   readLastOffsetDelta,
   readMagic,
@@ -63,9 +66,13 @@ export interface LogOpenOptions {
 /**
  * `ClientRecordDeletion`: DeleteRecords moved it, possibly into the middle of a segment, so only the
  * checkpoint remembers it. `SegmentDeletion`: retention deleted the segments below it, so reopening the
- * log derives it again from the first remaining segment.
+ * log derives it again from the first remaining segment. `LeaderOffsetIncremented`: a follower took its
+ * leader's log start offset (remembered by the checkpoint, as a client deletion).
  */
-export type LogStartOffsetIncrementReason = 'ClientRecordDeletion' | 'SegmentDeletion';
+export type LogStartOffsetIncrementReason =
+  | 'ClientRecordDeletion'
+  | 'SegmentDeletion'
+  | 'LeaderOffsetIncremented';
 
 export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
 
@@ -83,6 +90,27 @@ export class LogOffsetOutOfRangeError extends KafkaError {
   constructor(message: string) {
     super('OFFSET_OUT_OF_RANGE', message);
   }
+}
+
+/** Records a follower fetched are not whole valid magic-2 batches (Kafka's CorruptRecordException). */
+export class CorruptRecordError extends KafkaError {
+  override name = 'CorruptRecordException';
+  constructor(message: string) {
+    super('CORRUPT_MESSAGE', message);
+  }
+}
+
+/** Fetched records start below the follower's log end offset (Kafka's UnexpectedAppendOffsetException). */
+export class UnexpectedAppendOffsetError extends Error {
+  override name = 'UnexpectedAppendOffsetException';
+}
+
+/** What a follower append wrote (offsets as the leader assigned them). */
+export interface FollowerAppendInfo {
+  firstOffset: number;
+  lastOffset: number;
+  batches: number;
+  bytes: number;
 }
 
 export class Log {
@@ -293,6 +321,81 @@ export class Log {
   }
 
   /**
+   * Appends what a follower fetched from its leader (Kafka's UnifiedLog.appendAsFollower): the batches
+   * keep the leader's offsets, leader epochs and timestamps, byte for byte. Every batch is checked first
+   * (size, magic 2, CRC, offsets increasing from at least the log end offset: gaps are allowed, as a
+   * compacted leader has them), so a bad set appends nothing; a partial batch at the end (a fetch cut by
+   * its byte limit) is left for the next fetch. The leader-epoch cache takes each batch's epoch, the
+   * producer state each producer batch (not validated: the leader did). Returns null when there was no
+   * whole batch.
+   */
+  appendAsFollower(records: Buffer): FollowerAppendInfo | null {
+    if (this.local.isClosed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
+    const batches: BatchInfo[] = [];
+    let expected = this.logEndOffset;
+    for (let pos = 0; pos < records.length; ) {
+      const bad = checkBatchAt(records, pos, records.length, true);
+      if (bad === 'partial') break;
+      if (bad !== null) {
+        throw new CorruptRecordError(
+          `${this.topic}-${this.partition}: fetched batch at byte ${pos} is invalid (${bad})`,
+        );
+      }
+      const info = readBatchInfo(records, pos);
+      if (info.baseOffset < expected) {
+        throw new UnexpectedAppendOffsetError(
+          `${this.topic}-${this.partition}: fetched batch starts at ${info.baseOffset}, expected at least ${expected}`,
+        );
+      }
+      if (info.lastOffset < info.baseOffset) {
+        throw new CorruptRecordError(
+          `${this.topic}-${this.partition}: batch at ${info.baseOffset} ends before it starts`,
+        );
+      }
+      expected = info.lastOffset + 1;
+      batches.push(info);
+      pos += info.size;
+    }
+    if (batches.length === 0) return null;
+    const now = this.clock.now();
+    let bytes = 0;
+    for (const info of batches) {
+      const batch = records.subarray(info.position, info.position + info.size);
+      if (this.local.shouldRoll(info.size, info.lastOffset, info.maxTimestamp, now)) this.roll();
+      const segment = this.activeSegment;
+      this.local.append(batch, info.lastOffset, info.maxTimestamp);
+      bytes += info.size;
+      if (info.producerId >= 0) {
+        const producerBatch: ProducerBatch = {
+          producerId: info.producerId,
+          producerEpoch: info.producerEpoch,
+          baseSequence: info.baseSequence,
+          baseOffset: info.baseOffset,
+          lastOffset: info.lastOffset,
+          maxTimestamp: info.maxTimestamp,
+          isTransactional: isTransactional(batch, 0),
+          marker: isControl(batch, 0) ? readEndTxnMarker(batch) : null,
+        };
+        if (!isControl(batch, 0) || producerBatch.marker !== null) {
+          const completed = this.producerStateManager.update(producerBatch);
+          if (completed) completeTxn(this.producerStateManager, segment, completed, true);
+        }
+      }
+      this.producerStateManager.mapEndOffset = this.logEndOffset;
+      if (info.partitionLeaderEpoch > this.leaderEpochCache.latestEpoch()) {
+        this.leaderEpochCache.assign(info.partitionLeaderEpoch, info.baseOffset);
+      }
+    }
+    if (this.logEndOffset - this.recoveryPoint >= this.config.flushMessages) this.flush();
+    return {
+      firstOffset: batches[0]!.baseOffset,
+      lastOffset: batches.at(-1)!.lastOffset,
+      batches: batches.length,
+      bytes,
+    };
+  }
+
+  /**
    * Starts a new segment at the log end offset (the old one gets its final time-index entry and is
    * fsynced) and snapshots the producer state there.
    */
@@ -340,13 +443,23 @@ export class Log {
         `cannot delete records of ${this.topic}-${this.partition} before ${offset}: high watermark is ${this.hw}`,
       );
     }
-    if (offset <= this.#logStartOffset) return;
-    this.#logStartOffset = offset;
+    this.maybeIncrementLogStartOffset(offset, 'ClientRecordDeletion');
+  }
+
+  /**
+   * Moves the log start offset up to `offset` (never past the high watermark; nothing when it is not
+   * higher) and drops the whole segments below it (Kafka's maybeIncrementLogStartOffset). A follower
+   * calls it with its leader's log start offset.
+   */
+  maybeIncrementLogStartOffset(offset: number, reason: LogStartOffsetIncrementReason): void {
+    const target = Math.min(offset, this.hw);
+    if (target <= this.#logStartOffset) return;
+    this.#logStartOffset = target;
     // Not fsynced here (Kafka's truncateFromStartAsyncFlush): reopening truncates the cache from the log
     // start offset again; the file is rewritten at close or with the next epoch.
-    this.leaderEpochCache.truncateFromStart(offset, false);
+    this.leaderEpochCache.truncateFromStart(target, false);
     this.deleteOldSegments((_seg, next) => next !== undefined && next.baseOffset <= this.#logStartOffset);
-    this.opts.onLogStartOffsetChange?.(this, 'ClientRecordDeletion');
+    this.opts.onLogStartOffsetChange?.(this, reason);
   }
 
   /**
@@ -411,15 +524,45 @@ export class Log {
     return count;
   }
 
-  /** Follower/epoch truncation: removes everything at or after targetOffset. */
-  truncateTo(targetOffset: number): void {
-    if (targetOffset >= this.logEndOffset) return;
+  /**
+   * Follower/epoch truncation (Kafka's UnifiedLog.truncateTo): removes everything at or after
+   * targetOffset — segments, index entries, leader epochs starting there, producer state (rebuilt from
+   * the newest snapshot below) — and lowers the high watermark to the new log end offset. Returns
+   * whether anything was removed.
+   */
+  truncateTo(targetOffset: number): boolean {
+    if (targetOffset < 0)
+      throw new Error(`cannot truncate ${this.topic}-${this.partition} to ${targetOffset}`);
+    if (targetOffset >= this.logEndOffset) return false;
+    if (targetOffset < this.#logStartOffset) {
+      this.truncateFullyAndStartAt(targetOffset);
+      return true;
+    }
     const leo = this.local.truncateTo(Math.max(targetOffset, this.#logStartOffset));
     this.hw = Math.min(this.hw, leo);
     this.leaderEpochCache.truncateFromEnd(leo);
     this.activeSegment.flush();
     this.producerStateManager.deleteSnapshotsAbove(leo);
     rebuildProducerState(this.producerStateManager, this.local.segments, leo, this.clock.now());
+    return true;
+  }
+
+  /**
+   * Deletes every segment and starts the log empty at `newOffset` (Kafka's truncateFullyAndStartAt): a
+   * follower whose fetch offset fell outside its leader's log. Log start offset, high watermark and
+   * recovery point all move there; the epoch cache and producer state are emptied.
+   */
+  truncateFullyAndStartAt(newOffset: number): void {
+    if (this.local.isClosed) throw new Error(`log ${this.topic}-${this.partition} is closed`);
+    this.local.truncateFullyAndStartAt(newOffset, this.clock.now());
+    this.leaderEpochCache.clear();
+    this.producerStateManager.deleteSnapshotsAbove(-1);
+    this.producerStateManager.clear();
+    this.producerStateManager.mapEndOffset = newOffset;
+    const moved = newOffset !== this.#logStartOffset;
+    this.#logStartOffset = newOffset;
+    this.hw = newOffset;
+    if (moved) this.opts.onLogStartOffsetChange?.(this, 'LeaderOffsetIncremented');
   }
 
   // ---- for the log cleaner ------------------------------------------------------------------------
@@ -465,6 +608,14 @@ export class Log {
     this.flush();
     this.leaderEpochCache.flushIfDirty();
     this.producerStateManager.takeSnapshot(this.logEndOffset);
+    this.local.close();
+  }
+
+  /**
+   * Lets go of the files as a crashed process would (`Cluster.killBroker`): nothing flushed beyond
+   * what was written, no producer snapshot, no epoch cache flush; the next open recovers.
+   */
+  abandon(): void {
     this.local.close();
   }
 

@@ -177,7 +177,9 @@ export class ReplicaCoordinatorLog implements CoordinatorLog {
   *read(partition: number): Iterable<CoordinatorBatch> {
     const p = this.partition(partition, false);
     if (!p) return;
-    for (const batch of p.readBatches()) {
+    // To the log end, as Kafka's CoordinatorLoaderImpl: a new leader's high watermark lags until
+    // its followers fetch again, but everything in its log is what it leads with (never truncated).
+    for (const batch of p.readBatches(undefined, p.logEndOffset)) {
       const records: CoordinatorRecord[] = [];
       if (!batch.isControl)
         for (const r of batch.records) if (r.key !== null) records.push({ key: r.key, value: r.value });

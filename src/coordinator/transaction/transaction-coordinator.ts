@@ -59,6 +59,11 @@ export interface TransactionCoordinatorDeps {
   readonly replicaManager: ReplicaManager;
   readonly internalTopics: InternalTopics;
   readonly groupCoordinator: GroupCoordinator;
+  /**
+   * Where producer ids come from when several brokers share one controller (a cluster in one
+   * process): one manager for all, so no two brokers hand out the same id. Default: this broker's own.
+   */
+  readonly producerIds?: ProducerIdManager;
 }
 
 export interface TransactionCoordinatorConfig {
@@ -130,7 +135,7 @@ export class TransactionCoordinator {
           },
         }),
     });
-    this.producerIds = new ProducerIdManager(broker.logManager.dataDir);
+    this.producerIds = broker.producerIds ?? new ProducerIdManager(broker.logManager.dataDir);
   }
 
   get isActive(): boolean {
@@ -191,6 +196,11 @@ export class TransactionCoordinator {
   /** Unloads one `__transaction_state` partition (its leadership moved): its ids leave memory. */
   unloadPartition(partition: number): void {
     this.runtime.unload(partition);
+  }
+
+  /** Whether this broker coordinates the transactional ids of `partition` now (it is loaded). */
+  isPartitionLoaded(partition: number): boolean {
+    return this.runtime.isLoaded(partition);
   }
 
   /** Loads one `__transaction_state` partition by replay, completing what was interrupted. */

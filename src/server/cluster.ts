@@ -1,0 +1,200 @@
+/**
+ * Several brokers in one process sharing one controller and metadata log (a KRaft cluster whose
+ * controller quorum is this process): each broker has its own node id, listener and data
+ * directory; topics are placed over the live brokers, followers replicate from leaders over TCP,
+ * and leadership follows the brokers' lifecycle as Kafka's controller drives it:
+ *
+ * - `stopBroker(id)`: controlled shutdown — the broker is fenced first (its leaderships move to
+ *   another ISR member with a new leader epoch, it leaves every ISR), then closes cleanly.
+ * - `killBroker(id)`: a crash — connections cut, no flush or checkpoint, no clean-shutdown
+ *   marker; the controller then fences it, as when its session expires.
+ * - `startBroker(id)`: starts it again from its data directory on the same port; it registers
+ *   fenced, is unfenced once listening (leaderless partitions get it as leader again), follows its
+ *   leaders (truncating with OffsetForLeaderEpoch) and rejoins the ISRs once caught up.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createLogger, type Logger } from '../common/logger.js';
+import { systemTime, type Time, type Timer } from '../common/time.js';
+import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
+import { type LocalController, openLocalController } from '../metadata/controller.js';
+import { newTopicId } from '../storage/partition-metadata.js';
+import { Broker } from './broker.js';
+
+export interface ClusterOptions {
+  /** Node ids of the brokers (1..N when given as a count). */
+  readonly brokers: number | readonly number[];
+  /** Directory holding `broker-<id>/` per broker and the controller's `metadata/`. */
+  readonly dataDir: string;
+  /** Host the listeners bind to. */
+  readonly host?: string;
+  /** Port of the first broker, the next ones on the following ports; 0: each an ephemeral port. */
+  readonly port?: number;
+  /** Broker configs every broker gets (Kafka's names); node.id, listeners and log.dirs are per broker. */
+  readonly config?: RawConfig;
+  readonly logger?: Logger;
+  readonly time?: Time;
+  readonly purgatoryTime?: Time;
+}
+
+export class Cluster {
+  readonly controller: LocalController;
+  /** Producer id blocks for every broker (kept in the metadata directory): no id handed out twice. */
+  private readonly producerIds: ProducerIdManager;
+  readonly clusterId: string;
+  readonly nodeIds: readonly number[];
+  private readonly running = new Map<number, Broker>();
+  /** The port each broker bound first: a restarted broker listens on it again. */
+  private readonly ports = new Map<number, number>();
+  private readonly log: Logger;
+  private readonly time: Time;
+  /** Killed brokers whose session has not expired yet: fenced when it does. */
+  private readonly sessionTimers = new Map<number, Timer>();
+  private closed = false;
+
+  private constructor(private readonly options: ClusterOptions) {
+    this.log = options.logger ?? createLogger();
+    this.time = options.time ?? systemTime;
+    this.nodeIds =
+      typeof options.brokers === 'number'
+        ? Array.from({ length: options.brokers }, (_, i) => i + 1)
+        : [...options.brokers];
+    if (this.nodeIds.length === 0) throw new Error('a cluster needs at least one broker');
+    if (new Set(this.nodeIds).size !== this.nodeIds.length) throw new Error('duplicate broker ids');
+    const metadataDir = path.join(options.dataDir, 'metadata');
+    fs.mkdirSync(metadataDir, { recursive: true });
+    this.clusterId = options.config?.['cluster.id'] ?? readOrCreateClusterId(options.dataDir);
+    this.producerIds = new ProducerIdManager(metadataDir);
+    this.controller = openLocalController({
+      dataDir: metadataDir,
+      nodeId: this.nodeIds[0]!,
+      config: this.brokerConfig(this.nodeIds[0]!),
+      logger: this.log,
+    });
+  }
+
+  /** Starts every broker, in id order (each registers and is unfenced before the next). */
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster(options);
+    try {
+      for (const id of cluster.nodeIds) await cluster.startBroker(id);
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    return cluster;
+  }
+
+  private brokerConfig(id: number): BrokerConfig {
+    const host = this.options.host ?? '127.0.0.1';
+    const base = this.options.port ?? 0;
+    const port = this.ports.get(id) ?? (base === 0 ? 0 : base + this.nodeIds.indexOf(id));
+    return new BrokerConfig({
+      ...this.options.config,
+      'node.id': String(id),
+      'cluster.id': this.clusterId,
+      listeners: `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      'log.dirs': this.brokerDir(id),
+    });
+  }
+
+  /** The data directory of broker `id`. */
+  brokerDir(id: number): string {
+    return path.join(this.options.dataDir, `broker-${id}`);
+  }
+
+  /** The running broker `id`, or undefined when stopped or killed. */
+  broker(id: number): Broker | undefined {
+    return this.running.get(id);
+  }
+
+  /** The running brokers, by id. */
+  get brokers(): Broker[] {
+    return this.nodeIds.flatMap((id) => this.running.get(id) ?? []);
+  }
+
+  /** host:port of every running broker (a bootstrap list). */
+  get bootstrap(): string[] {
+    return this.brokers.map((b) => `${b.advertised.host}:${b.advertised.port}`);
+  }
+
+  async startBroker(id: number): Promise<Broker> {
+    if (this.closed) throw new Error('cluster closed');
+    if (!this.nodeIds.includes(id)) throw new Error(`no broker ${id} in this cluster`);
+    if (this.running.has(id)) throw new Error(`broker ${id} is running`);
+    // Back before its session expired: it registers again (fenced, then unfenced) all the same.
+    this.sessionTimers.get(id)?.cancel();
+    this.sessionTimers.delete(id);
+    const broker = await Broker.start(this.brokerConfig(id), {
+      logger: this.log,
+      controller: this.controller,
+      producerIds: this.producerIds,
+      ...(this.options.time ? { time: this.options.time } : {}),
+      ...(this.options.purgatoryTime ? { purgatoryTime: this.options.purgatoryTime } : {}),
+    });
+    this.running.set(id, broker);
+    if (!this.ports.has(id)) this.ports.set(id, broker.port);
+    return broker;
+  }
+
+  /** Controlled shutdown: leadership moves away (the broker is fenced), then a clean close. */
+  async stopBroker(id: number): Promise<void> {
+    const broker = this.running.get(id);
+    if (!broker) throw new Error(`broker ${id} is not running`);
+    this.controller.fenceBroker(id);
+    this.running.delete(id);
+    await broker.close();
+  }
+
+  /**
+   * A crash: the broker dies without a clean shutdown. The controller notices when its session
+   * expires, `broker.session.timeout.ms` later on the cluster's clock (Kafka's heartbeat timeout),
+   * and fences it then: its leaderships move to other ISR members, it leaves every ISR.
+   */
+  async killBroker(id: number): Promise<void> {
+    const broker = this.running.get(id);
+    if (!broker) throw new Error(`broker ${id} is not running`);
+    this.running.delete(id);
+    await broker.kill();
+    const timeoutMs = broker.config.int('broker.session.timeout.ms');
+    this.sessionTimers.set(
+      id,
+      this.time.setTimeout(() => {
+        this.sessionTimers.delete(id);
+        if (this.closed || this.running.has(id)) return;
+        this.log.info(`broker ${id}: session expired after ${timeoutMs} ms; fenced`);
+        this.controller.fenceBroker(id);
+      }, timeoutMs),
+    );
+  }
+
+  /** Stops every broker (controlled shutdowns, the last one keeping its leaderships) and the controller. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.sessionTimers.values()) t.cancel();
+    this.sessionTimers.clear();
+    const ids = [...this.running.keys()];
+    for (const id of ids.slice(0, -1)) {
+      const broker = this.running.get(id)!;
+      this.controller.fenceBroker(id);
+      this.running.delete(id);
+      await broker.close();
+    }
+    for (const id of ids.slice(-1)) {
+      await this.running.get(id)!.close();
+      this.running.delete(id);
+    }
+    this.controller.close();
+  }
+}
+
+/** The cluster id kept in `<dataDir>/cluster.id`, so a cluster restarted from its directory keeps it. */
+function readOrCreateClusterId(dataDir: string): string {
+  const file = path.join(dataDir, 'cluster.id');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const id = newTopicId();
+  fs.writeFileSync(file, `${id}\n`);
+  return id;
+}
