@@ -4,6 +4,8 @@
  * default broker pays a comparison per topic, not an ACL lookup. With an authorizer, the request's
  * principal, listener and client address are handed to it.
  */
+
+import { AclOperationCode, CLUSTER_NAME } from '../security/acl.js';
 import {
   type AclOperation,
   type AuthorizableRequest,
@@ -13,24 +15,7 @@ import {
 import { SUPPORTED_OPERATIONS } from '../security/standard-authorizer.js';
 import type { RequestContext } from './handler.js';
 
-/** The one CLUSTER resource's name, as Kafka's ACLs name it. */
-export const CLUSTER_NAME = 'kafka-cluster';
-
-/** Kafka's AclOperation codes, for the *AuthorizedOperations bit fields. */
-const OPERATION_BIT: Readonly<Record<AclOperation, number>> = {
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-  CREATE_TOKENS: 13,
-  DESCRIBE_TOKENS: 14,
-};
+export { CLUSTER_NAME };
 
 function requestOf(ctx: RequestContext): AuthorizableRequest {
   const remote = ctx.remote;
@@ -95,7 +80,7 @@ export function authorizedOperations(
 ): number {
   let bits = 0;
   for (const op of SUPPORTED_OPERATIONS[resourceType] ?? []) {
-    if (authorize(ctx, op, resourceType, resourceName)) bits |= 1 << OPERATION_BIT[op];
+    if (authorize(ctx, op, resourceType, resourceName)) bits |= 1 << AclOperationCode[op];
   }
   return bits;
 }
