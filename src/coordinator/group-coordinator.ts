@@ -17,7 +17,7 @@
 import type { Logger } from '../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
-import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
+import type { ErrorName } from '../protocol/generated/errors.js';
 import { GroupAdmin, type GroupSummary, type ListedGroup } from './group/admin.js';
 import type { ConsumerGroup } from './group/consumer-group.js';
 import {
@@ -105,7 +105,7 @@ export class GroupCoordinator {
           onUnloaded: (groups, consumerGroups) => {
             for (const g of groups) {
               clearGroupTimers(g);
-              failWaitingMembers(g, ErrorCode.NOT_COORDINATOR);
+              failWaitingMembers(g, 'NOT_COORDINATOR');
             }
             this.consumerGroups.onUnloaded(consumerGroups);
           },
@@ -178,7 +178,7 @@ export class GroupCoordinator {
     this.consumerGroups.reset();
     for (const group of [...this.ctx.groups.values()]) {
       clearGroupTimers(group);
-      failWaitingMembers(group, ErrorCode.NOT_COORDINATOR);
+      failWaitingMembers(group, 'NOT_COORDINATOR');
       const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
       group.state = GroupState.Dead;
       removeDeadGroup(this.ctx, group, removed);
@@ -195,7 +195,12 @@ export class GroupCoordinator {
     return this.membership.syncGroup(p);
   }
 
-  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+  heartbeat(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+  ): ErrorName {
     return this.membership.heartbeat(groupId, memberId, groupInstanceId, generationId);
   }
 
@@ -203,8 +208,8 @@ export class GroupCoordinator {
     groupId: string,
     leaving: readonly { memberId: string; groupInstanceId: string | null }[],
   ): {
-    errorCode: number;
-    members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+    error: ErrorName;
+    members: { memberId: string; groupInstanceId: string | null; error: ErrorName }[];
   } {
     return this.membership.leaveGroup(groupId, leaving);
   }
@@ -236,7 +241,7 @@ export class GroupCoordinator {
     generationId: number,
     offsets: readonly OffsetCommitEntry[],
     apiVersion: number,
-  ): Promise<number[]> {
+  ): Promise<ErrorName[]> {
     return this.offsets.commitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, apiVersion);
   }
 
@@ -245,14 +250,14 @@ export class GroupCoordinator {
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
     /** OffsetFetch v9+: the KIP-848 member asking, checked against a consumer group. */
     member?: { memberId: string | null; memberEpoch: number },
-  ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
+  ): { error: ErrorName; topics: { name: string; partitions: CommittedOffset[] }[] } {
     return this.offsets.fetchOffsets(groupId, topics, member);
   }
 
   deleteOffsets(
     groupId: string,
     partitions: readonly { topic: string; partition: number }[],
-  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
+  ): Promise<{ error: ErrorName; partitionErrors: ErrorName[] }> {
     return this.offsets.deleteOffsets(groupId, partitions);
   }
 
@@ -313,7 +318,7 @@ export class GroupCoordinator {
     return this.admin.listGroups();
   }
 
-  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; error: ErrorName }[]> {
     return this.admin.deleteGroups(groupIds);
   }
 

@@ -7,6 +7,7 @@
  */
 import type { Timer } from '../common/time.js';
 import { decode } from '../protocol/codec.js';
+import type { ErrorName } from '../protocol/generated/errors.js';
 import {
   ConsumerProtocolSubscription,
   type ConsumerProtocolSubscriptionData,
@@ -41,7 +42,7 @@ export interface Protocol {
 }
 
 export interface JoinGroupResult {
-  errorCode: number;
+  error: ErrorName;
   generationId: number;
   protocolType: string | null;
   protocolName: string | null;
@@ -52,7 +53,7 @@ export interface JoinGroupResult {
 }
 
 export interface SyncGroupResult {
-  errorCode: number;
+  error: ErrorName;
   protocolType: string | null;
   protocolName: string | null;
   assignment: Buffer;

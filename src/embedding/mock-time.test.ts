@@ -61,7 +61,7 @@ describe('startBroker({ time: new MockTime() })', () => {
       protocolType: 'consumer',
       protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
     });
-    expect(joined.errorCode).toBe(0);
+    expect(joined.error).toBe('NONE');
     await gc.syncGroup({
       groupId: 'mt-group',
       generationId: joined.generationId,

@@ -30,15 +30,19 @@ export const consumerGroupDescribeHandler = defineHandler<
   request: ConsumerGroupDescribeRequest,
   response: ConsumerGroupDescribeResponse,
   handle(ctx, req) {
+    const describe = (id: string, operations: number) => {
+      const { error, ...group } = ctx.groups.consumerGroupDescribe(
+        id,
+        req.includeAuthorizedOperations,
+        operations,
+      );
+      return { ...group, errorCode: ErrorCode[error] };
+    };
     return {
       throttleTimeMs: 0,
       groups: req.groupIds.map((id) => {
         if (allowsAll(ctx)) {
-          return ctx.groups.consumerGroupDescribe(
-            id,
-            req.includeAuthorizedOperations,
-            GROUP_AUTHORIZED_OPERATIONS,
-          );
+          return describe(id, GROUP_AUTHORIZED_OPERATIONS);
         }
         if (!authorize(ctx, 'DESCRIBE', 'GROUP', id)) {
           return {
@@ -53,11 +57,7 @@ export const consumerGroupDescribeHandler = defineHandler<
             authorizedOperations: -2147483648,
           };
         }
-        return ctx.groups.consumerGroupDescribe(
-          id,
-          req.includeAuthorizedOperations,
-          authorizedOperations(ctx, 'GROUP', id),
-        );
+        return describe(id, authorizedOperations(ctx, 'GROUP', id));
       }),
     };
   },

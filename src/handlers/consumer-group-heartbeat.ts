@@ -53,7 +53,7 @@ export const consumerGroupHeartbeatHandler = defineHandler<
         );
       }
     }
-    const r = await ctx.groups.consumerGroupHeartbeat({
+    const { error, ...r } = await ctx.groups.consumerGroupHeartbeat({
       apiVersion: ctx.apiVersion,
       groupId: req.groupId,
       memberId: req.memberId,
@@ -68,6 +68,6 @@ export const consumerGroupHeartbeatHandler = defineHandler<
       clientId: ctx.clientId ?? '',
       clientHost: clientHost(ctx.remote),
     });
-    return { throttleTimeMs: 0, ...r };
+    return { throttleTimeMs: 0, errorCode: ErrorCode[error], ...r };
   },
 });

@@ -22,9 +22,14 @@ export const deleteGroupsHandler = defineHandler<DeleteGroupsRequestData, Delete
   request: DeleteGroupsRequest,
   response: DeleteGroupsResponse,
   async handle(ctx, req) {
-    if (allowsAll(ctx)) return { throttleTimeMs: 0, results: await ctx.groups.deleteGroups(req.groupsNames) };
+    const deleteGroups = async (groupIds: readonly string[]) =>
+      (await ctx.groups.deleteGroups(groupIds)).map((r) => ({
+        groupId: r.groupId,
+        errorCode: ErrorCode[r.error],
+      }));
+    if (allowsAll(ctx)) return { throttleTimeMs: 0, results: await deleteGroups(req.groupsNames) };
     const allowed = req.groupsNames.filter((g) => authorize(ctx, 'DELETE', 'GROUP', g));
-    const deleted = await ctx.groups.deleteGroups(allowed);
+    const deleted = await deleteGroups(allowed);
     const denied = req.groupsNames
       .filter((g) => !allowed.includes(g))
       .map((groupId) => ({ groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED }));

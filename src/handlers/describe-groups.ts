@@ -28,11 +28,15 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequestData, De
   request: DescribeGroupsRequest,
   response: DescribeGroupsResponse,
   handle(ctx, req) {
+    const describe = (id: string) => {
+      const { error, ...group } = ctx.groups.describeGroup(id);
+      return { ...group, errorCode: ErrorCode[error] };
+    };
     const ops = req.includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     if (allowsAll(ctx)) {
       return {
         throttleTimeMs: 0,
-        groups: req.groups.map((id) => ({ ...ctx.groups.describeGroup(id), authorizedOperations: ops })),
+        groups: req.groups.map((id) => ({ ...describe(id), authorizedOperations: ops })),
       };
     }
     return {
@@ -40,7 +44,7 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequestData, De
       groups: req.groups.map((id) =>
         authorize(ctx, 'DESCRIBE', 'GROUP', id)
           ? {
-              ...ctx.groups.describeGroup(id),
+              ...describe(id),
               authorizedOperations: req.includeAuthorizedOperations
                 ? authorizedOperations(ctx, 'GROUP', id)
                 : AUTHORIZED_OPERATIONS_OMITTED,

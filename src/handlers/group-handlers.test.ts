@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
 import type {
   GroupCoordinator,
+  GroupSummary,
   JoinGroupParams,
   OffsetCommitEntry,
   SyncGroupParams,
 } from '../coordinator/group-coordinator.js';
 import type { JoinGroupResult } from '../coordinator/group-metadata.js';
-import { ErrorCode } from '../protocol/generated/errors.js';
+import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import type {
   JoinGroupRequestData,
   OffsetCommitRequestData,
@@ -36,7 +37,7 @@ import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
 
 const joined = (o: Partial<JoinGroupResult> = {}): JoinGroupResult => ({
-  errorCode: ErrorCode.NONE,
+  error: 'NONE',
   generationId: 1,
   protocolType: 'consumer',
   protocolName: 'range',
@@ -121,7 +122,7 @@ describe('JoinGroup', () => {
     const { ctx } = joinWith(
       4,
       joined({
-        errorCode: ErrorCode.MEMBER_ID_REQUIRED,
+        error: 'MEMBER_ID_REQUIRED',
         memberId: 'client-a-uuid',
         generationId: -1,
         leader: '',
@@ -147,13 +148,13 @@ describe('JoinGroup', () => {
     expect(v7.protocolType).toBe('consumer');
     const v7Null = await call(
       joinGroupHandler,
-      joinWith(7, joined({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolName: null })).ctx,
+      joinWith(7, joined({ error: 'UNKNOWN_MEMBER_ID', protocolName: null })).ctx,
       joinRequest(),
     );
     expect(v7Null.protocolName).toBeNull();
     const v6Null = await call(
       joinGroupHandler,
-      joinWith(6, joined({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, protocolName: null })).ctx,
+      joinWith(6, joined({ error: 'UNKNOWN_MEMBER_ID', protocolName: null })).ctx,
       joinRequest(),
     );
     expect(v6Null).toMatchObject({ protocolName: '', members: [] });
@@ -190,7 +191,7 @@ describe('SyncGroup', () => {
         syncGroup: async (p) => {
           calls.push(p);
           return {
-            errorCode: ErrorCode.NONE,
+            error: 'NONE',
             protocolType: 'consumer',
             protocolName: 'range',
             assignment: Buffer.from([7]),
@@ -249,7 +250,7 @@ describe('Heartbeat', () => {
         groups: {
           heartbeat: (...args) => {
             calls.push(args);
-            return ErrorCode.REBALANCE_IN_PROGRESS;
+            return 'REBALANCE_IN_PROGRESS';
           },
         },
       });
@@ -282,24 +283,24 @@ describe('LeaveGroup', () => {
 
   it('v0–2: the one member id; its error goes to the top level unless the group failed', async () => {
     const { ctx, calls } = leaveWith(2, {
-      errorCode: ErrorCode.NONE,
-      members: [{ memberId: 'm-1', groupInstanceId: null, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }],
+      error: 'NONE',
+      members: [{ memberId: 'm-1', groupInstanceId: null, error: 'UNKNOWN_MEMBER_ID' }],
     });
     const res = await call(leaveGroupHandler, ctx, { groupId: 'g', memberId: 'm-1', members: [] });
     expect(calls).toEqual([['g', [{ memberId: 'm-1', groupInstanceId: null }]]]);
     expect(res.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect(res.members).toEqual([]);
-    const failed = leaveWith(0, { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] });
+    const failed = leaveWith(0, { error: 'COORDINATOR_NOT_AVAILABLE', members: [] });
     const r0 = await call(leaveGroupHandler, failed.ctx, { groupId: 'g', memberId: 'm-1', members: [] });
     expect(r0.errorCode).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   });
 
   it('v3+: batched members with instance ids and per-member errors', async () => {
-    const members = [
-      { memberId: '', groupInstanceId: 'i-1', errorCode: ErrorCode.NONE },
-      { memberId: 'm-2', groupInstanceId: null, errorCode: ErrorCode.UNKNOWN_MEMBER_ID },
+    const members: { memberId: string; groupInstanceId: string | null; error: ErrorName }[] = [
+      { memberId: '', groupInstanceId: 'i-1', error: 'NONE' },
+      { memberId: 'm-2', groupInstanceId: null, error: 'UNKNOWN_MEMBER_ID' },
     ];
-    const { ctx, calls } = leaveWith(5, { errorCode: ErrorCode.NONE, members });
+    const { ctx, calls } = leaveWith(5, { error: 'NONE', members });
     const res = await call(leaveGroupHandler, ctx, {
       groupId: 'g',
       memberId: 'ignored',
@@ -318,13 +319,16 @@ describe('LeaveGroup', () => {
       ],
     ]);
     expect(res.errorCode).toBe(ErrorCode.NONE);
-    expect(res.members).toEqual(members);
+    expect(res.members).toEqual([
+      { memberId: '', groupInstanceId: 'i-1', errorCode: ErrorCode.NONE },
+      { memberId: 'm-2', groupInstanceId: null, errorCode: ErrorCode.UNKNOWN_MEMBER_ID },
+    ]);
   });
 });
 
 describe('DescribeGroups', () => {
-  const summary = {
-    errorCode: ErrorCode.NONE,
+  const summary: GroupSummary = {
+    error: 'NONE',
     groupId: 'g',
     groupState: 'Stable',
     protocolType: 'consumer',
@@ -408,9 +412,9 @@ describe('ListGroups', () => {
 
 describe('DeleteGroups', () => {
   it('passes the names and answers the per-group results', async () => {
-    const results = [
-      { groupId: 'a', errorCode: ErrorCode.NONE },
-      { groupId: 'b', errorCode: ErrorCode.NON_EMPTY_GROUP },
+    const results: { groupId: string; error: ErrorName }[] = [
+      { groupId: 'a', error: 'NONE' },
+      { groupId: 'b', error: 'NON_EMPTY_GROUP' },
     ];
     const asked: (readonly string[])[] = [];
     const ctx = fakeContext({
@@ -424,7 +428,13 @@ describe('DeleteGroups', () => {
     });
     const res = await call(deleteGroupsHandler, ctx, { groupsNames: ['a', 'b'] });
     expect(asked).toEqual([['a', 'b']]);
-    expect(res).toEqual({ throttleTimeMs: 0, results });
+    expect(res).toEqual({
+      throttleTimeMs: 0,
+      results: [
+        { groupId: 'a', errorCode: ErrorCode.NONE },
+        { groupId: 'b', errorCode: ErrorCode.NON_EMPTY_GROUP },
+      ],
+    });
   });
 });
 
@@ -453,7 +463,7 @@ describe('OffsetCommit', () => {
     ],
     ...o,
   });
-  function commitWith(apiVersion: number, codes: (n: number) => number[], time = new MockTime()) {
+  function commitWith(apiVersion: number, errors: (n: number) => ErrorName[], time = new MockTime()) {
     const calls: {
       groupId: string;
       memberId: string;
@@ -469,7 +479,7 @@ describe('OffsetCommit', () => {
       groups: {
         commitOffsets: (groupId, memberId, instance, generation, entries, version) => {
           calls.push({ groupId, memberId, instance, generation, entries, version });
-          return Promise.resolve(codes(entries.length));
+          return Promise.resolve(errors(entries.length));
         },
       },
     });
@@ -477,7 +487,7 @@ describe('OffsetCommit', () => {
   }
 
   it('commits known partitions in one call; unknown ones are UNKNOWN_TOPIC_OR_PARTITION', async () => {
-    const { ctx, calls } = commitWith(8, (n) => new Array(n).fill(ErrorCode.NONE));
+    const { ctx, calls } = commitWith(8, (n) => new Array(n).fill('NONE'));
     const res = await call(offsetCommitHandler, ctx, request());
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({
@@ -508,7 +518,7 @@ describe('OffsetCommit', () => {
   });
 
   it('maps the coordinator codes back to their partitions', async () => {
-    const { ctx } = commitWith(8, () => [ErrorCode.ILLEGAL_GENERATION]);
+    const { ctx } = commitWith(8, () => ['ILLEGAL_GENERATION']);
     const res = await call(offsetCommitHandler, ctx, request());
     expect(res.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.ILLEGAL_GENERATION);
   });
@@ -521,21 +531,21 @@ describe('OffsetCommit', () => {
 
   it('v2–4: retentionTimeMs sets the expire timestamp on the broker clock; -1 means none', async () => {
     const time = new MockTime(1_000_000);
-    const { ctx, calls } = commitWith(4, (n) => new Array(n).fill(ErrorCode.NONE), time);
+    const { ctx, calls } = commitWith(4, (n) => new Array(n).fill('NONE'), time);
     await call(offsetCommitHandler, ctx, request({ retentionTimeMs: 60_000 }));
     expect(calls[0]!.entries[0]).toMatchObject({ expireTimestamp: 1_060_000, leaderEpoch: -1 });
     expect(calls[0]!.instance).toBeNull();
-    const v5 = commitWith(5, (n) => new Array(n).fill(ErrorCode.NONE), time);
+    const v5 = commitWith(5, (n) => new Array(n).fill('NONE'), time);
     await call(offsetCommitHandler, v5.ctx, request({ retentionTimeMs: 60_000 }));
     expect(v5.calls[0]!.entries[0]!.expireTimestamp).toBeNull();
   });
 
   it('v6 carries the committed leader epoch; v7 the group instance id', async () => {
-    const v6 = commitWith(6, (n) => new Array(n).fill(ErrorCode.NONE));
+    const v6 = commitWith(6, (n) => new Array(n).fill('NONE'));
     await call(offsetCommitHandler, v6.ctx, request());
     expect(v6.calls[0]!.entries[0]!.leaderEpoch).toBe(3);
     expect(v6.calls[0]!.instance).toBeNull();
-    const v7 = commitWith(7, (n) => new Array(n).fill(ErrorCode.NONE));
+    const v7 = commitWith(7, (n) => new Array(n).fill('NONE'));
     await call(offsetCommitHandler, v7.ctx, request());
     expect(v7.calls[0]!.instance).toBe('i-1');
   });
@@ -548,11 +558,11 @@ describe('OffsetFetch', () => {
     committedOffset: offset,
     committedLeaderEpoch: 2,
     metadata: 'md',
-    errorCode: ErrorCode.NONE,
+    error: 'NONE' as ErrorName,
   });
   function fetchWith(
     apiVersion: number,
-    result: { errorCode: number; topics: { name: string; partitions: ReturnType<typeof committed>[] }[] },
+    result: { error: ErrorName; topics: { name: string; partitions: ReturnType<typeof committed>[] }[] },
     pendingFor: string[] = [],
   ) {
     const calls: [string, Topics][] = [];
@@ -569,7 +579,7 @@ describe('OffsetFetch', () => {
     });
     return { ctx, calls };
   }
-  const ok = { errorCode: ErrorCode.NONE, topics: [{ name: 't', partitions: [committed(5)] }] };
+  const ok = { error: 'NONE' as const, topics: [{ name: 't', partitions: [committed(5)] }] };
   const req = (o: Partial<OffsetFetchRequestData>): OffsetFetchRequestData => ({
     groupId: 'g',
     topics: [{ name: 't', partitionIndexes: [0] }],
@@ -579,7 +589,7 @@ describe('OffsetFetch', () => {
   });
 
   it('v1: topics as given; a group error is put on every requested partition', async () => {
-    const { ctx, calls } = fetchWith(1, { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, topics: [] });
+    const { ctx, calls } = fetchWith(1, { error: 'COORDINATOR_LOAD_IN_PROGRESS', topics: [] });
     const res = await call(offsetFetchHandler, ctx, req({}));
     expect(calls).toEqual([['g', [{ name: 't', partitionIndexes: [0] }]]]);
     expect(res.errorCode).toBe(0); // v1 has no top-level error
@@ -600,7 +610,7 @@ describe('OffsetFetch', () => {
   });
 
   it('v2+: topics=null asks for every committed offset, group errors at the top level', async () => {
-    const { ctx, calls } = fetchWith(2, { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] });
+    const { ctx, calls } = fetchWith(2, { error: 'NOT_COORDINATOR', topics: [] });
     const res = await call(offsetFetchHandler, ctx, req({ topics: null }));
     expect(calls).toEqual([['g', null]]);
     expect(res).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR, topics: [] });
@@ -679,8 +689,8 @@ describe('OffsetDelete', () => {
         deleteOffsets: (groupId, partitions) => {
           asked.push([groupId, partitions]);
           return Promise.resolve({
-            errorCode: ErrorCode.NONE,
-            partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC],
+            error: 'NONE' as const,
+            partitionErrors: ['GROUP_SUBSCRIBED_TO_TOPIC' as const],
           });
         },
       },
@@ -710,8 +720,7 @@ describe('OffsetDelete', () => {
     const ctx = fakeContext({
       replicas: fakeReplicas(topics),
       groups: {
-        deleteOffsets: () =>
-          Promise.resolve({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitionErrors: [] }),
+        deleteOffsets: () => Promise.resolve({ error: 'GROUP_ID_NOT_FOUND' as const, partitionErrors: [] }),
       },
     });
     const res = await call(offsetDeleteHandler, ctx, request);

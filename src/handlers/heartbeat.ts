@@ -27,12 +27,12 @@ export const heartbeatHandler = defineHandler<HeartbeatRequestData, HeartbeatRes
     if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     }
-    const errorCode = ctx.groups.heartbeat(
+    const error = ctx.groups.heartbeat(
       req.groupId,
       req.memberId,
       ctx.apiVersion >= 3 ? (req.groupInstanceId ?? null) : null,
       req.generationId,
     );
-    return { throttleTimeMs: 0, errorCode };
+    return { throttleTimeMs: 0, errorCode: ErrorCode[error] };
   },
 });

@@ -62,7 +62,7 @@ export const joinGroupHandler = defineHandler<JoinGroupRequestData, JoinGroupRes
     });
     return {
       throttleTimeMs: 0,
-      errorCode: result.errorCode,
+      errorCode: ErrorCode[result.error],
       generationId: result.generationId,
       protocolType: result.protocolType,
       // Not nullable before v7.
@@ -70,7 +70,7 @@ export const joinGroupHandler = defineHandler<JoinGroupRequestData, JoinGroupRes
       leader: result.leader,
       skipAssignment: result.skipAssignment,
       memberId: result.memberId,
-      members: result.errorCode === ErrorCode.NONE ? result.members : [],
+      members: result.error === 'NONE' ? result.members : [],
     };
   },
 });

@@ -90,7 +90,7 @@ describe('authorization of ElectLeaders, ConsumerGroupHeartbeat, ConsumerGroupDe
         consumerGroupDescribe: (groupId: string, _include: boolean, ops: number) => {
           seen.push(ops);
           return {
-            errorCode: 0,
+            error: 'NONE' as const,
             errorMessage: null,
             groupId,
             groupState: 'Empty',

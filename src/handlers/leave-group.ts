@@ -33,12 +33,16 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroup
         : [{ memberId: req.memberId ?? '', groupInstanceId: null }];
     const result = ctx.groups.leaveGroup(req.groupId, leaving);
     if (v < 3) {
-      const memberError = result.members[0]?.errorCode ?? ErrorCode.NONE;
+      const memberError = result.members[0]?.error ?? 'NONE';
       return {
         throttleTimeMs: 0,
-        errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : memberError,
+        errorCode: ErrorCode[result.error !== 'NONE' ? result.error : memberError],
       };
     }
-    return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode[result.error],
+      members: result.members.map(({ error, ...m }) => ({ ...m, errorCode: ErrorCode[error] })),
+    };
   },
 });

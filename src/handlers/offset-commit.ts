@@ -73,7 +73,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
       }),
     }));
     if (entries.length > 0) {
-      const codes = await ctx.groups.commitOffsets(
+      const errors = await ctx.groups.commitOffsets(
         req.groupId,
         req.memberId ?? '',
         v >= 7 ? (req.groupInstanceId ?? null) : null,
@@ -81,9 +81,9 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
         entries,
         v,
       );
-      codes.forEach((code, i) => {
+      errors.forEach((error, i) => {
         const s = slots[i]!;
-        topics[s.topic]!.partitions[s.partition]!.errorCode = code;
+        topics[s.topic]!.partitions[s.partition]!.errorCode = ErrorCode[error];
       });
     }
     return { throttleTimeMs: 0, topics };

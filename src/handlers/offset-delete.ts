@@ -55,12 +55,12 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
       }),
     }));
     const result = await ctx.groups.deleteOffsets(req.groupId, known);
-    if (result.errorCode !== ErrorCode.NONE) {
-      return { errorCode: result.errorCode, throttleTimeMs: 0, topics: [] };
+    if (result.error !== 'NONE') {
+      return { errorCode: ErrorCode[result.error], throttleTimeMs: 0, topics: [] };
     }
-    result.partitionErrors.forEach((code, i) => {
+    result.partitionErrors.forEach((error, i) => {
       const s = slots[i]!;
-      topics[s.topic]!.partitions[s.partition]!.errorCode = code;
+      topics[s.topic]!.partitions[s.partition]!.errorCode = ErrorCode[error];
     });
     return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics };
   },

@@ -32,9 +32,9 @@ function markUnstable(
   r: FetchResult,
   pending: Pick<GroupCoordinator, 'hasPendingTxnOffsets'>,
 ): FetchResult {
-  if (r.errorCode !== ErrorCode.NONE) return r;
+  if (r.error !== 'NONE') return r;
   return {
-    errorCode: r.errorCode,
+    error: r.error,
     topics: r.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) =>
@@ -44,12 +44,20 @@ function markUnstable(
               committedOffset: -1,
               committedLeaderEpoch: -1,
               metadata: '',
-              errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+              error: 'UNSTABLE_OFFSET_COMMIT' as const,
             }
           : p,
       ),
     })),
   };
+}
+
+/** The topics of a fetch result as they go on the wire: each partition's error as its code. */
+function wireTopics(topics: FetchResult['topics']) {
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map(({ error, ...p }) => ({ ...p, errorCode: ErrorCode[error] })),
+  }));
 }
 
 export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFetchResponseData>({
@@ -67,9 +75,9 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
       groupId: string,
       topics: Parameters<GroupCoordinator['fetchOffsets']>[1],
       member?: { memberId: string | null; memberEpoch: number },
-    ) => {
+    ): FetchResult => {
       if (!allowsAll(ctx) && !authorize(ctx, 'DESCRIBE', 'GROUP', groupId)) {
-        return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+        return { error: 'GROUP_AUTHORIZATION_FAILED', topics: [] };
       }
       const r = coordinator.fetchOffsets(groupId, topics, member);
       const described = requireStable ? markUnstable(groupId, r, coordinator) : r;
@@ -90,7 +98,7 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
                     committedOffset: -1,
                     committedLeaderEpoch: -1,
                     metadata: '',
-                    errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                    error: 'TOPIC_AUTHORIZATION_FAILED' as const,
                   })),
                 },
           ),
@@ -105,13 +113,13 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
           const member =
             v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
           const r = fetch(g.groupId, topics ?? null, member);
-          return { groupId: g.groupId, errorCode: r.errorCode, topics: r.topics };
+          return { groupId: g.groupId, errorCode: ErrorCode[r.error], topics: wireTopics(r.topics) };
         }),
       };
     }
     const topics = v >= 2 ? (req.topics ?? null) : (req.topics ?? []);
     const r = fetch(req.groupId ?? '', topics);
-    if (v < 2 && r.errorCode !== ErrorCode.NONE) {
+    if (v < 2 && r.error !== 'NONE') {
       // v1 has no top-level error: every requested partition carries it.
       return {
         throttleTimeMs: 0,
@@ -122,11 +130,11 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
             committedOffset: -1,
             committedLeaderEpoch: -1,
             metadata: '',
-            errorCode: r.errorCode,
+            errorCode: ErrorCode[r.error],
           })),
         })),
       };
     }
-    return { throttleTimeMs: 0, errorCode: r.errorCode, topics: r.topics };
+    return { throttleTimeMs: 0, errorCode: ErrorCode[r.error], topics: wireTopics(r.topics) };
   },
 });

@@ -56,7 +56,7 @@ export const syncGroupHandler = defineHandler<SyncGroupRequestData, SyncGroupRes
     });
     return {
       throttleTimeMs: 0,
-      errorCode: result.errorCode,
+      errorCode: ErrorCode[result.error],
       protocolType: result.protocolType,
       protocolName: result.protocolName,
       assignment: result.assignment,

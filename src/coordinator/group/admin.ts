@@ -4,7 +4,7 @@
  * `consumer`, each member's subscription and assignment in the consumer protocol's layouts).
  */
 import { encode } from '../../protocol/codec.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import {
   ConsumerProtocolAssignment,
   type ConsumerProtocolAssignmentData,
@@ -19,7 +19,7 @@ import { EMPTY, type GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 
 export interface GroupSummary {
-  errorCode: number;
+  error: ErrorName;
   groupId: string;
   groupState: string;
   protocolType: string;
@@ -57,7 +57,7 @@ export class GroupAdmin {
         partitions: [...ps].sort((x, y) => x - y),
       }));
     return {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       groupId: group.groupId,
       groupState: group.state,
       protocolType: CONSUMER_PROTOCOL_TYPE,
@@ -86,14 +86,14 @@ export class GroupAdmin {
   describeGroup(groupId: string): GroupSummary {
     const status = this.ctx.validateGroupStatus(groupId, false);
     const dead: GroupSummary = {
-      errorCode: status,
+      error: status,
       groupId,
       groupState: GroupState.Dead,
       protocolType: '',
       protocolData: '',
       members: [],
     };
-    if (status !== ErrorCode.NONE) return dead;
+    if (status !== 'NONE') return dead;
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup) return this.describeConsumerGroup(consumerGroup);
     const group = this.ctx.groups.get(groupId);
@@ -101,7 +101,7 @@ export class GroupAdmin {
     const stable = group.is(GroupState.Stable);
     const protocol = stable ? group.protocolName : null;
     return {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       groupId,
       groupState: group.state,
       protocolType: group.protocolType ?? '',
@@ -143,21 +143,20 @@ export class GroupAdmin {
    * Deletes empty groups with their offsets (NON_EMPTY_GROUP while members remain): tombstones
    * written and replayed, each group answered once they are committed.
    */
-  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: number }[]> {
+  deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; error: ErrorName }[]> {
     return Promise.all(groupIds.map((groupId) => this.deleteGroup(groupId)));
   }
 
-  private deleteGroup(groupId: string): Promise<{ groupId: string; errorCode: number }> {
-    const answer = (errorCode: number) => ({ groupId, errorCode });
+  private deleteGroup(groupId: string): Promise<{ groupId: string; error: ErrorName }> {
+    const answer = (error: ErrorName) => ({ groupId, error });
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return Promise.resolve(answer(status));
-    const failed = (err: unknown) => answer(ErrorCode[coordinatorErrorOf(err)]);
+    if (status !== 'NONE') return Promise.resolve(answer(status));
+    const failed = (err: unknown) => answer(coordinatorErrorOf(err));
     return this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
         const consumerGroup = this.ctx.consumerGroups.get(groupId);
         if (consumerGroup) {
-          if (consumerGroup.members.size > 0)
-            return { records: [], response: answer(ErrorCode.NON_EMPTY_GROUP) };
+          if (consumerGroup.members.size > 0) return { records: [], response: answer('NON_EMPTY_GROUP') };
           const offsets = this.ctx.groups.get(groupId)?.allOffsets() ?? [];
           const removed = offsets.map(({ topic, partition }) => ({ topic, partition }));
           this.ctx.log.info(`consumer group ${groupId} deleted with ${removed.length} offset(s)`);
@@ -166,19 +165,19 @@ export class GroupAdmin {
               ...this.consumerGroups.tombstones(consumerGroup),
               ...tombstoneRecords(groupId, removed, false),
             ],
-            response: answer(ErrorCode.NONE),
+            response: answer('NONE'),
             onAppendError: failed,
           };
         }
         const group = this.ctx.groups.get(groupId);
         if (!group || group.is(GroupState.Dead))
-          return { records: [], response: answer(ErrorCode.GROUP_ID_NOT_FOUND) };
-        if (!group.is(GroupState.Empty)) return { records: [], response: answer(ErrorCode.NON_EMPTY_GROUP) };
+          return { records: [], response: answer('GROUP_ID_NOT_FOUND') };
+        if (!group.is(GroupState.Empty)) return { records: [], response: answer('NON_EMPTY_GROUP') };
         const removed = group.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
         this.ctx.log.info(`group ${groupId} deleted with ${removed.length} offset(s)`);
         return {
           records: tombstoneRecords(groupId, removed, true),
-          response: answer(ErrorCode.NONE),
+          response: answer('NONE'),
           onAppendError: failed,
         };
       })

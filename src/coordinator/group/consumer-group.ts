@@ -19,7 +19,7 @@
  * skipped when read (the hash is recomputed on the next heartbeat).
  */
 import { decode, encode } from '../../protocol/codec.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import {
   type ConsumerGroupCurrentMemberAssignmentValueData,
   type ConsumerGroupMemberMetadataValueData,
@@ -428,12 +428,12 @@ export function validateConsumerGroupCommit(
   memberEpoch: number,
   isTransactional: boolean,
   apiVersion: number,
-): number {
-  if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
-  if (isTransactional && memberEpoch === -1 && memberId === '' && instanceId === null) return ErrorCode.NONE;
+): ErrorName {
+  if (memberEpoch < 0 && group.members.size === 0) return 'NONE';
+  if (isTransactional && memberEpoch === -1 && memberId === '' && instanceId === null) return 'NONE';
   const member = group.members.get(memberId);
-  if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
-  if (!isTransactional && apiVersion < 9) return ErrorCode.UNSUPPORTED_VERSION;
-  if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
-  return ErrorCode.NONE;
+  if (!member) return 'UNKNOWN_MEMBER_ID';
+  if (!isTransactional && apiVersion < 9) return 'UNSUPPORTED_VERSION';
+  if (memberEpoch !== member.memberEpoch) return 'STALE_MEMBER_EPOCH';
+  return 'NONE';
 }

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import { rangeAssignor, uniformAssignor } from './assignors.js';
@@ -79,11 +78,11 @@ describe('ConsumerGroupHeartbeat', () => {
   it('a first member joins and gets every partition at epoch 1; the group is Stable', async () => {
     const { gc } = setup();
     const r = await gc.consumerGroupHeartbeat(hb({}));
-    expect(r).toMatchObject({ errorCode: 0, memberId: 'm1', memberEpoch: 1, heartbeatIntervalMs: 5000 });
+    expect(r).toMatchObject({ error: 'NONE', memberId: 'm1', memberEpoch: 1, heartbeatIntervalMs: 5000 });
     expect(parts(r.assignment)).toEqual({ [ORDERS]: [0, 1, 2, 3] });
     const d = gc.consumerGroupDescribe('g', false, 0);
     expect(d).toMatchObject({
-      errorCode: 0,
+      error: 'NONE',
       groupState: 'Stable',
       groupEpoch: 1,
       assignmentEpoch: 1,
@@ -99,7 +98,7 @@ describe('ConsumerGroupHeartbeat', () => {
     await gc.consumerGroupHeartbeat(hb({}));
     const m2 = await gc.consumerGroupHeartbeat(hb({ memberId: 'm2' }));
     // Target epoch 2 splits the partitions, but m1 still owns them: m2 waits with nothing.
-    expect(m2).toMatchObject({ errorCode: 0, memberEpoch: 2 });
+    expect(m2).toMatchObject({ error: 'NONE', memberEpoch: 2 });
     expect(parts(m2.assignment)).toEqual({});
     expect(gc.consumerGroupDescribe('g', false, 0).groupState).toBe('Reconciling');
     // m1 still reports all four: it is asked to keep only its target, same epoch.
@@ -125,21 +124,19 @@ describe('ConsumerGroupHeartbeat', () => {
   it('epochs: a greater one is FENCED_MEMBER_EPOCH, an unknown member UNKNOWN_MEMBER_ID, bad requests INVALID_REQUEST', async () => {
     const { gc } = setup();
     await gc.consumerGroupHeartbeat(hb({}));
-    expect((await gc.consumerGroupHeartbeat(hb({ memberEpoch: 5, topicPartitions: null }))).errorCode).toBe(
-      ErrorCode.FENCED_MEMBER_EPOCH,
+    expect((await gc.consumerGroupHeartbeat(hb({ memberEpoch: 5, topicPartitions: null }))).error).toBe(
+      'FENCED_MEMBER_EPOCH',
     );
-    expect((await gc.consumerGroupHeartbeat(hb({ memberId: 'x', memberEpoch: 1 }))).errorCode).toBe(
-      ErrorCode.UNKNOWN_MEMBER_ID,
+    expect((await gc.consumerGroupHeartbeat(hb({ memberId: 'x', memberEpoch: 1 }))).error).toBe(
+      'UNKNOWN_MEMBER_ID',
     );
-    expect((await gc.consumerGroupHeartbeat(hb({ rebalanceTimeoutMs: -1 }))).errorCode).toBe(
-      ErrorCode.INVALID_REQUEST,
+    expect((await gc.consumerGroupHeartbeat(hb({ rebalanceTimeoutMs: -1 }))).error).toBe('INVALID_REQUEST');
+    expect((await gc.consumerGroupHeartbeat(hb({ memberId: '' }))).error).toBe('INVALID_REQUEST');
+    expect((await gc.consumerGroupHeartbeat(hb({ serverAssignor: 'sticky' }))).error).toBe(
+      'UNSUPPORTED_ASSIGNOR',
     );
-    expect((await gc.consumerGroupHeartbeat(hb({ memberId: '' }))).errorCode).toBe(ErrorCode.INVALID_REQUEST);
-    expect((await gc.consumerGroupHeartbeat(hb({ serverAssignor: 'sticky' }))).errorCode).toBe(
-      ErrorCode.UNSUPPORTED_ASSIGNOR,
-    );
-    expect((await gc.consumerGroupHeartbeat(hb({ subscribedTopicRegex: '(' }))).errorCode).toBe(
-      ErrorCode.INVALID_REGULAR_EXPRESSION,
+    expect((await gc.consumerGroupHeartbeat(hb({ subscribedTopicRegex: '(' }))).error).toBe(
+      'INVALID_REGULAR_EXPRESSION',
     );
     // v0: the coordinator names the member.
     const v0 = await gc.consumerGroupHeartbeat(hb({ apiVersion: 0, memberId: '' }));
@@ -151,7 +148,7 @@ describe('ConsumerGroupHeartbeat', () => {
     await gc.consumerGroupHeartbeat(hb({}));
     await gc.consumerGroupHeartbeat(hb({ memberId: 'm2', subscribedTopicNames: ['payments'] }));
     const left = await gc.consumerGroupHeartbeat(hb({ memberEpoch: -1, topicPartitions: null }));
-    expect(left).toMatchObject({ errorCode: 0, memberEpoch: -1 });
+    expect(left).toMatchObject({ error: 'NONE', memberEpoch: -1 });
     expect(gc.consumerGroup('g')!.members.has('m1')).toBe(false);
     expect(gc.consumerGroup('g')!.groupEpoch).toBe(3);
     await time.advanceAsync(45_001);
@@ -168,11 +165,11 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(bye.memberEpoch).toBe(-2);
     // Another member cannot take those partitions meanwhile; the instance id is not free either.
     const other = await gc.consumerGroupHeartbeat(hb({ memberId: 'm3', instanceId: 'i1' }));
-    expect(other.errorCode).toBe(0);
+    expect(other.error).toBe('NONE');
     expect(parts(other.assignment)).toEqual({ [ORDERS]: [0, 1, 2, 3] });
     expect(gc.consumerGroup('g')!.members.has('m1')).toBe(false);
     const dup = await gc.consumerGroupHeartbeat(hb({ memberId: 'm4', instanceId: 'i1' }));
-    expect(dup.errorCode).toBe(ErrorCode.UNRELEASED_INSTANCE_ID);
+    expect(dup.error).toBe('UNRELEASED_INSTANCE_ID');
   });
 
   it('a regular expression subscribes to every matching topic (whole names)', async () => {
@@ -194,10 +191,10 @@ describe('ConsumerGroupHeartbeat', () => {
       metadata: null,
       expireTimestamp: null,
     };
-    expect(await gc.commitOffsets('g', 'm1', null, 1, [entry], 9)).toEqual([ErrorCode.NONE]);
-    expect(await gc.commitOffsets('g', 'm1', null, 0, [entry], 9)).toEqual([ErrorCode.STALE_MEMBER_EPOCH]);
-    expect(await gc.commitOffsets('g', 'nobody', null, 1, [entry], 9)).toEqual([ErrorCode.UNKNOWN_MEMBER_ID]);
-    expect(await gc.commitOffsets('g', 'm1', null, 1, [entry], 8)).toEqual([ErrorCode.UNSUPPORTED_VERSION]);
+    expect(await gc.commitOffsets('g', 'm1', null, 1, [entry], 9)).toEqual(['NONE']);
+    expect(await gc.commitOffsets('g', 'm1', null, 0, [entry], 9)).toEqual(['STALE_MEMBER_EPOCH']);
+    expect(await gc.commitOffsets('g', 'nobody', null, 1, [entry], 9)).toEqual(['UNKNOWN_MEMBER_ID']);
+    expect(await gc.commitOffsets('g', 'm1', null, 1, [entry], 8)).toEqual(['UNSUPPORTED_VERSION']);
     expect(
       gc.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [0] }]).topics[0]!.partitions[0]!
         .committedOffset,
@@ -205,23 +202,19 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(gc.listGroups().map((g) => g.groupType)).toEqual(['consumer']);
     // OffsetDelete: not the offsets of a subscribed topic while the group has members.
     const other = { ...entry, topic: 'payments' };
-    expect(await gc.commitOffsets('g', 'm1', null, 1, [other], 9)).toEqual([ErrorCode.NONE]);
+    expect(await gc.commitOffsets('g', 'm1', null, 1, [other], 9)).toEqual(['NONE']);
     expect(
       await gc.deleteOffsets('g', [
         { topic: 'orders', partition: 0 },
         { topic: 'payments', partition: 0 },
       ]),
-    ).toEqual({ errorCode: 0, partitionErrors: [ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC, ErrorCode.NONE] });
+    ).toEqual({ error: 'NONE', partitionErrors: ['GROUP_SUBSCRIBED_TO_TOPIC', 'NONE'] });
     // OffsetFetch v9: a member at its epoch, an admin (no member), a stale or unknown member.
     const orders = [{ name: 'orders', partitionIndexes: [0] }];
-    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 1 }).errorCode).toBe(ErrorCode.NONE);
-    expect(gc.fetchOffsets('g', orders, { memberId: null, memberEpoch: -1 }).errorCode).toBe(ErrorCode.NONE);
-    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 0 }).errorCode).toBe(
-      ErrorCode.STALE_MEMBER_EPOCH,
-    );
-    expect(gc.fetchOffsets('g', orders, { memberId: 'x', memberEpoch: 1 }).errorCode).toBe(
-      ErrorCode.UNKNOWN_MEMBER_ID,
-    );
+    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 1 }).error).toBe('NONE');
+    expect(gc.fetchOffsets('g', orders, { memberId: null, memberEpoch: -1 }).error).toBe('NONE');
+    expect(gc.fetchOffsets('g', orders, { memberId: 'm1', memberEpoch: 0 }).error).toBe('STALE_MEMBER_EPOCH');
+    expect(gc.fetchOffsets('g', orders, { memberId: 'x', memberEpoch: 1 }).error).toBe('UNKNOWN_MEMBER_ID');
   });
 
   it('a reload rebuilds the group, members, epochs and assignments from the records', async () => {
@@ -239,9 +232,9 @@ describe('ConsumerGroupHeartbeat', () => {
     const { gc } = setup();
     await gc.consumerGroupHeartbeat(hb({}));
     const d = gc.describeGroup('g');
-    expect(d).toMatchObject({ errorCode: 0, groupState: 'Stable', protocolType: 'consumer' });
+    expect(d).toMatchObject({ error: 'NONE', groupState: 'Stable', protocolType: 'consumer' });
     expect(d.members[0]!.memberAssignment.length).toBeGreaterThan(2);
-    expect(gc.consumerGroupDescribe('nope', false, 0).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect(gc.consumerGroupDescribe('nope', false, 0).error).toBe('GROUP_ID_NOT_FOUND');
   });
 
   it('conversions: an empty classic group with offsets becomes a consumer group, an empty consumer group classic again', async () => {
@@ -254,9 +247,9 @@ describe('ConsumerGroupHeartbeat', () => {
       metadata: null,
       expireTimestamp: null,
     };
-    expect(await gc.commitOffsets('g', '', null, -1, [entry], 9)).toEqual([ErrorCode.NONE]);
+    expect(await gc.commitOffsets('g', '', null, -1, [entry], 9)).toEqual(['NONE']);
     const r = await gc.consumerGroupHeartbeat(hb({}));
-    expect(r.errorCode).toBe(ErrorCode.NONE);
+    expect(r.error).toBe('NONE');
     expect(
       gc.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [1] }]).topics[0]!.partitions[0]!
         .committedOffset,
@@ -276,24 +269,22 @@ describe('ConsumerGroupHeartbeat', () => {
       protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
     };
     const joined = await gc.joinGroup(join);
-    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    expect(joined.error).toBe('NONE');
     expect(gc.consumerGroup('g')).toBeUndefined();
     expect(
       gc.fetchOffsets('g', [{ name: 'orders', partitionIndexes: [1] }]).topics[0]!.partitions[0]!
         .committedOffset,
     ).toBe(4);
     // A classic group with members is not a consumer group.
-    expect((await gc.consumerGroupHeartbeat(hb({ memberId: 'm9' }))).errorCode).toBe(
-      ErrorCode.GROUP_ID_NOT_FOUND,
-    );
+    expect((await gc.consumerGroupHeartbeat(hb({ memberId: 'm9' }))).error).toBe('GROUP_ID_NOT_FOUND');
   });
 
   it('DeleteGroups: NON_EMPTY_GROUP with members; an empty consumer group is deleted', async () => {
     const { gc } = setup();
     await gc.consumerGroupHeartbeat(hb({}));
-    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NON_EMPTY_GROUP }]);
+    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', error: 'NON_EMPTY_GROUP' }]);
     await gc.consumerGroupHeartbeat(hb({ memberEpoch: -1, topicPartitions: null }));
-    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', errorCode: ErrorCode.NONE }]);
+    expect(await gc.deleteGroups(['g'])).toEqual([{ groupId: 'g', error: 'NONE' }]);
     expect(gc.consumerGroup('g')).toBeUndefined();
   });
 });

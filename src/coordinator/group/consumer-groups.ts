@@ -30,7 +30,7 @@
  * they are set by the operation and cleared when the partition unloads.
  */
 import type { Timer } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
 import { GroupState } from '../group-metadata.js';
@@ -103,8 +103,13 @@ export interface ConsumerGroupHeartbeatParams {
   clientHost: string;
 }
 
+/** ConsumerGroupDescribe's answer for one group, its error a name (the handler puts the code). */
+export type ConsumerGroupDescription = Omit<ConsumerGroupDescribeResponseDescribedGroup, 'errorCode'> & {
+  error: ErrorName;
+};
+
 export interface ConsumerGroupHeartbeatResult {
-  errorCode: number;
+  error: ErrorName;
   errorMessage: string | null;
   memberId: string | null;
   memberEpoch: number;
@@ -116,15 +121,15 @@ type Owned = ConsumerGroupHeartbeatParams['topicPartitions'];
 
 class HeartbeatError extends Error {
   constructor(
-    readonly errorCode: number,
+    readonly error: ErrorName,
     message: string,
   ) {
     super(message);
   }
 }
 
-function fail(errorCode: number, message: string): never {
-  throw new HeartbeatError(errorCode, message);
+function fail(error: ErrorName, message: string): never {
+  throw new HeartbeatError(error, message);
 }
 
 function copy(a: Assignment): Assignment {
@@ -171,7 +176,7 @@ function compileRegex(regex: string): RegExp {
     return new RegExp(`^(?:${regex})$`, 'u');
   } catch (err) {
     fail(
-      ErrorCode.INVALID_REGULAR_EXPRESSION,
+      'INVALID_REGULAR_EXPRESSION',
       `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(err as Error).message}.`,
     );
   }
@@ -253,7 +258,7 @@ export function reconcile(
     default:
       if (owned === null || owned.length > 0) {
         fail(
-          ErrorCode.FENCED_MEMBER_EPOCH,
+          'FENCED_MEMBER_EPOCH',
           'The consumer group member is in a unknown state. The member must abandon all its partitions and rejoin.',
         );
       }
@@ -300,8 +305,8 @@ export class ConsumerGroups {
   }
 
   heartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
-    const error = (errorCode: number, errorMessage: string | null): ConsumerGroupHeartbeatResult => ({
-      errorCode,
+    const refused = (error: ErrorName, errorMessage: string | null): ConsumerGroupHeartbeatResult => ({
+      error,
       errorMessage,
       memberId: null,
       memberEpoch: 0,
@@ -311,12 +316,12 @@ export class ConsumerGroups {
     try {
       this.validate(p);
     } catch (err) {
-      if (err instanceof HeartbeatError) return Promise.resolve(error(err.errorCode, err.message));
+      if (err instanceof HeartbeatError) return Promise.resolve(refused(err.error, err.message));
       throw err;
     }
     const status = this.ctx.validateGroupStatus(p.groupId, true);
-    if (status !== ErrorCode.NONE) return Promise.resolve(error(status, null));
-    const failed = (err: unknown) => error(ErrorCode[coordinatorErrorOf(err)], null);
+    if (status !== 'NONE') return Promise.resolve(refused(status, null));
+    const failed = (err: unknown) => refused(coordinatorErrorOf(err), null);
     return this.ctx.runtime
       .scheduleWriteOperation<ConsumerGroupHeartbeatResult>(this.ctx.partitionFor(p.groupId), () => {
         try {
@@ -324,7 +329,7 @@ export class ConsumerGroups {
           return { records, response, onAppendError: failed };
         } catch (err) {
           if (err instanceof HeartbeatError)
-            return { records: [], response: error(err.errorCode, err.message) };
+            return { records: [], response: refused(err.error, err.message) };
           throw err;
         }
       })
@@ -336,7 +341,7 @@ export class ConsumerGroups {
 
   /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
   private validate(p: ConsumerGroupHeartbeatParams): void {
-    const invalid = (message: string) => fail(ErrorCode.INVALID_REQUEST, message);
+    const invalid = (message: string) => fail('INVALID_REQUEST', message);
     if (p.groupId === '') invalid("GroupId can't be empty.");
     if (p.instanceId === '') invalid("InstanceId can't be empty.");
     if (p.rackId === '') invalid("RackId can't be empty.");
@@ -360,7 +365,7 @@ export class ConsumerGroups {
       !this.config.assignors.some((a) => assignorByName(a) === assignorByName(p.serverAssignor!))
     ) {
       fail(
-        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        'UNSUPPORTED_ASSIGNOR',
         `ServerAssignor ${p.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`,
       );
     }
@@ -378,9 +383,9 @@ export class ConsumerGroups {
     let group = this.ctx.consumerGroups.get(p.groupId);
     if (!group) {
       if (classic && (classic.size > 0 || !classic.is(GroupState.Empty))) {
-        fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
+        fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
       }
-      if (p.memberEpoch !== 0) fail(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
+      if (p.memberEpoch !== 0) fail('GROUP_ID_NOT_FOUND', `Consumer group ${p.groupId} not found.`);
       // An empty classic group (offsets only, or a stored empty generation) becomes a consumer group.
       if (classic && (classic.protocolType !== null || classic.generationId > 0)) {
         records.push(...tombstoneRecords(p.groupId, [], true));
@@ -393,7 +398,7 @@ export class ConsumerGroups {
     }
     if (p.memberEpoch === 0 && !group.members.has(p.memberId) && group.members.size >= this.config.maxSize) {
       fail(
-        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        'GROUP_MAX_SIZE_REACHED',
         `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`,
       );
     }
@@ -405,12 +410,12 @@ export class ConsumerGroups {
       const holderId = group.staticMembers.get(p.instanceId);
       const holder = holderId === undefined ? undefined : group.members.get(holderId);
       if (p.memberEpoch !== 0 && holderId !== memberId) {
-        fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
+        fail('UNKNOWN_MEMBER_ID', `Member ${memberId} is not a member of group ${p.groupId}.`);
       }
       if (holder && holder.memberId !== memberId) {
         if (holder.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
           fail(
-            ErrorCode.UNRELEASED_INSTANCE_ID,
+            'UNRELEASED_INSTANCE_ID',
             `Static member ${memberId} with instance id ${p.instanceId} cannot join the group because the instance id is owned by member ${holder.memberId}.`,
           );
         }
@@ -421,7 +426,7 @@ export class ConsumerGroups {
       member = existing;
       if (p.memberEpoch > existing.memberEpoch) {
         fail(
-          ErrorCode.FENCED_MEMBER_EPOCH,
+          'FENCED_MEMBER_EPOCH',
           `The consumer group member has a greater member epoch (${p.memberEpoch}) than the one known by the group coordinator (${existing.memberEpoch}). The member must abandon all its partitions and rejoin.`,
         );
       }
@@ -431,7 +436,7 @@ export class ConsumerGroups {
           !ownedWithin(p.topicPartitions, existing.assignedPartitions)
         ) {
           fail(
-            ErrorCode.FENCED_MEMBER_EPOCH,
+            'FENCED_MEMBER_EPOCH',
             `The consumer group member has a smaller member epoch (${p.memberEpoch}) than the one known by the group coordinator (${existing.memberEpoch}). The member must abandon all its partitions and rejoin.`,
           );
         }
@@ -439,7 +444,7 @@ export class ConsumerGroups {
     } else if (p.memberEpoch === 0) {
       member = existing ?? newMember(memberId);
     } else {
-      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${p.groupId}.`);
+      fail('UNKNOWN_MEMBER_ID', `Member ${memberId} is not a member of group ${p.groupId}.`);
     }
     let targetOverride: Assignment | undefined;
     if (replaced) {
@@ -553,7 +558,7 @@ export class ConsumerGroups {
     return {
       records,
       response: {
-        errorCode: ErrorCode.NONE,
+        error: 'NONE',
         errorMessage: null,
         memberId,
         memberEpoch: reconciled.memberEpoch,
@@ -624,15 +629,14 @@ export class ConsumerGroups {
       member = id === undefined ? undefined : group.members.get(id);
       if (member && p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && member.memberId !== p.memberId) {
         fail(
-          ErrorCode.FENCED_INSTANCE_ID,
+          'FENCED_INSTANCE_ID',
           `Static member ${p.memberId} with instance id ${p.instanceId} is not the member owning the instance id.`,
         );
       }
     }
-    if (!member)
-      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${p.memberId} is not a member of group ${p.groupId}.`);
+    if (!member) fail('UNKNOWN_MEMBER_ID', `Member ${p.memberId} is not a member of group ${p.groupId}.`);
     const response = (memberEpoch: number): ConsumerGroupHeartbeatResult => ({
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       errorMessage: null,
       memberId: member!.memberId,
       memberEpoch,
@@ -751,9 +755,9 @@ export class ConsumerGroups {
     includeAuthorizedOperations: boolean,
     /** What the principal may do on the group (the handler's GROUP_AUTHORIZED_OPERATIONS). */
     authorizedOperations: number,
-  ): ConsumerGroupDescribeResponseDescribedGroup {
-    const base: ConsumerGroupDescribeResponseDescribedGroup = {
-      errorCode: ErrorCode.NONE,
+  ): ConsumerGroupDescription {
+    const base: ConsumerGroupDescription = {
+      error: 'NONE',
       errorMessage: null,
       groupId,
       groupState: 'Dead',
@@ -764,7 +768,7 @@ export class ConsumerGroups {
       authorizedOperations: -2147483648,
     };
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return { ...base, errorCode: status };
+    if (status !== 'NONE') return { ...base, error: status };
     const group = this.ctx.consumerGroups.get(groupId);
     if (!group) {
       const classic = this.ctx.groups.get(groupId);
@@ -772,7 +776,7 @@ export class ConsumerGroups {
         classic && !classic.is(GroupState.Dead)
           ? `Group ${groupId} is not a consumer group.`
           : `Group ${groupId} not found.`;
-      return { ...base, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: message };
+      return { ...base, error: 'GROUP_ID_NOT_FOUND', errorMessage: message };
     }
     const toDescribe = (a: Assignment) => ({
       topicPartitions: [...a].map(([topicId, ps]) => ({

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import {
   ClassicGroup,
   type JoinGroupResult,
@@ -74,27 +74,27 @@ export class GroupContext {
   }
 
   /** Kafka's `validateGroupStatus`; membership APIs also reject an empty group id. */
-  validateGroupStatus(groupId: string | null, membershipApi: boolean): number {
-    if (groupId === null || (membershipApi && groupId === '')) return ErrorCode.INVALID_GROUP_ID;
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (!this.runtime.isLoaded(this.partitionFor(groupId))) return ErrorCode.NOT_COORDINATOR;
-    return ErrorCode.NONE;
+  validateGroupStatus(groupId: string | null, membershipApi: boolean): ErrorName {
+    if (groupId === null || (membershipApi && groupId === '')) return 'INVALID_GROUP_ID';
+    if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
+    if (!this.runtime.isLoaded(this.partitionFor(groupId))) return 'NOT_COORDINATOR';
+    return 'NONE';
   }
 
   /** `group.instance.id`, when given, must map to this member id; the member must exist. */
-  validateCurrentMember(group: ClassicGroup, memberId: string, groupInstanceId: string | null): number {
+  validateCurrentMember(group: ClassicGroup, memberId: string, groupInstanceId: string | null): ErrorName {
     const current = group.currentStaticMemberId(groupInstanceId);
-    if (current !== undefined && current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
-    if (!group.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-    return ErrorCode.NONE;
+    if (current !== undefined && current !== memberId) return 'FENCED_INSTANCE_ID';
+    if (!group.has(memberId)) return 'UNKNOWN_MEMBER_ID';
+    return 'NONE';
   }
 }
 
 export const EMPTY = Buffer.alloc(0);
 
-export function joinError(memberId: string, errorCode: number): JoinGroupResult {
+export function joinError(memberId: string, error: ErrorName): JoinGroupResult {
   return {
-    errorCode,
+    error,
     generationId: NO_GENERATION,
     protocolType: null,
     protocolName: null,
@@ -105,8 +105,8 @@ export function joinError(memberId: string, errorCode: number): JoinGroupResult 
   };
 }
 
-export function syncError(errorCode: number): SyncGroupResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
+export function syncError(error: ErrorName): SyncGroupResult {
+  return { error, protocolType: null, protocolName: null, assignment: EMPTY };
 }
 
 /** Cancels every timer of a group and its members. */
@@ -123,10 +123,10 @@ export function clearGroupTimers(group: ClassicGroup): void {
   group.pendingMemberTimers.clear();
 }
 
-/** Answers whoever waits in a JoinGroup or SyncGroup of `group` with `errorCode`. */
-export function failWaitingMembers(group: ClassicGroup, errorCode: number): void {
+/** Answers whoever waits in a JoinGroup or SyncGroup of `group` with `error`. */
+export function failWaitingMembers(group: ClassicGroup, error: ErrorName): void {
   for (const m of group.allMembers()) {
-    group.maybeInvokeJoinCallback(m, joinError(m.memberId, errorCode));
-    group.maybeInvokeSyncCallback(m, syncError(errorCode));
+    group.maybeInvokeJoinCallback(m, joinError(m.memberId, error));
+    group.maybeInvokeSyncCallback(m, syncError(error));
   }
 }

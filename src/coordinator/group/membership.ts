@@ -16,7 +16,7 @@
  *   than Kafka's later UNKNOWN_SERVER_ERROR from SyncGroup when the group record fails to store.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import {
   ClassicGroup,
   GroupState,
@@ -90,19 +90,19 @@ export class Membership {
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
     return new Promise<JoinGroupResult>((respond) => {
       const status = this.ctx.validateGroupStatus(p.groupId, true);
-      if (status !== ErrorCode.NONE) return respond(joinError(p.memberId, status));
+      if (status !== 'NONE') return respond(joinError(p.memberId, status));
       if (
         p.sessionTimeoutMs < this.ctx.config.groupMinSessionTimeoutMs ||
         p.sessionTimeoutMs > this.ctx.config.groupMaxSessionTimeoutMs
       ) {
-        return respond(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+        return respond(joinError(p.memberId, 'INVALID_SESSION_TIMEOUT'));
       }
       const isUnknownMember = p.memberId === UNKNOWN_MEMBER_ID;
       const consumerGroup = this.ctx.consumerGroups.get(p.groupId);
       if (consumerGroup) {
         // Classic members joining a KIP-848 group with members (Kafka's upgrade path) are not served.
         if (consumerGroup.members.size > 0) {
-          return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+          return respond(joinError(p.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
         }
         // An empty consumer group becomes a classic group, as Kafka converts it: its records go.
         this.ctx.runtime.appendNow(
@@ -113,13 +113,13 @@ export class Membership {
       }
       let group = this.ctx.groups.get(p.groupId);
       if (!group) {
-        if (!isUnknownMember) return respond(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+        if (!isUnknownMember) return respond(joinError(p.memberId, 'UNKNOWN_MEMBER_ID'));
         group = new ClassicGroup(p.groupId, this.ctx.time.now());
         this.ctx.groups.set(p.groupId, group);
       }
       if (!this.acceptJoiningMember(group, p.memberId) || !this.fitsMetadataBudget(group, p)) {
         this.removePendingMember(group, p.memberId);
-        return respond(joinError(p.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+        return respond(joinError(p.memberId, 'GROUP_MAX_SIZE_REACHED'));
       }
       if (isUnknownMember) this.doNewMemberJoinGroup(group, p, respond);
       else this.doCurrentMemberJoinGroup(group, p, respond);
@@ -141,9 +141,9 @@ export class Membership {
     p: JoinGroupParams,
     respond: (r: JoinGroupResult) => void,
   ): void {
-    if (group.is(GroupState.Dead)) return respond(joinError(p.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (group.is(GroupState.Dead)) return respond(joinError(p.memberId, 'COORDINATOR_NOT_AVAILABLE'));
     if (!group.supportsProtocols(p.protocolType, p.protocols)) {
-      return respond(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      return respond(joinError(p.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
     }
     const newMemberId = `${p.groupInstanceId ?? p.clientId}-${randomUUID()}`;
     if (p.groupInstanceId !== null) {
@@ -157,14 +157,14 @@ export class Membership {
     }
     if (p.requireKnownMemberId) {
       if (group.pendingMembers.size >= this.ctx.config.groupMaxSize) {
-        return respond(joinError(p.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+        return respond(joinError(p.memberId, 'GROUP_MAX_SIZE_REACHED'));
       }
       group.pendingMembers.add(newMemberId);
       group.pendingMemberTimers.set(
         newMemberId,
         this.ctx.time.setTimeout(() => this.onExpirePendingMember(group, newMemberId), p.sessionTimeoutMs),
       );
-      return respond(joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED));
+      return respond(joinError(newMemberId, 'MEMBER_ID_REQUIRED'));
     }
     this.addMemberAndRebalance(group, newMemberId, p, respond);
   }
@@ -175,19 +175,19 @@ export class Membership {
     respond: (r: JoinGroupResult) => void,
   ): void {
     const memberId = p.memberId;
-    if (group.is(GroupState.Dead)) return respond(joinError(memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (group.is(GroupState.Dead)) return respond(joinError(memberId, 'COORDINATOR_NOT_AVAILABLE'));
     if (!group.supportsProtocols(p.protocolType, p.protocols, memberId)) {
-      return respond(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      return respond(joinError(memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
     }
     if (group.isPendingMember(memberId)) {
       // Member ids handed out with MEMBER_ID_REQUIRED belong to dynamic members only.
-      if (p.groupInstanceId !== null) return respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      if (p.groupInstanceId !== null) return respond(joinError(memberId, 'UNKNOWN_MEMBER_ID'));
       this.removePendingMember(group, memberId);
       this.addMemberAndRebalance(group, memberId, p, respond);
       return;
     }
     const error = this.ctx.validateCurrentMember(group, memberId, p.groupInstanceId);
-    if (error !== ErrorCode.NONE) return respond(joinError(memberId, error));
+    if (error !== 'NONE') return respond(joinError(memberId, error));
     const member = group.get(memberId);
     switch (group.state) {
       case GroupState.PreparingRebalance:
@@ -210,7 +210,7 @@ export class Membership {
         }
         return;
       default:
-        respond(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+        respond(joinError(memberId, 'UNKNOWN_MEMBER_ID'));
     }
   }
 
@@ -220,7 +220,7 @@ export class Membership {
     withMembers: boolean,
   ): JoinGroupResult {
     return {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       generationId: group.generationId,
       protocolType: group.protocolType,
       protocolName: group.protocolName,
@@ -263,7 +263,7 @@ export class Membership {
     respond: (r: JoinGroupResult) => void,
   ): void {
     // A JoinGroup replaced by a newer one of the same member (a client retry on a new connection).
-    group.maybeInvokeJoinCallback(member, joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
+    group.maybeInvokeJoinCallback(member, joinError(member.memberId, 'REBALANCE_IN_PROGRESS'));
     group.updateMember(member, p.protocols, p.rebalanceTimeoutMs, p.sessionTimeoutMs, respond);
     this.maybePrepareRebalance(group, `updating metadata of member ${member.memberId}`);
   }
@@ -279,8 +279,8 @@ export class Membership {
     const currentLeader = group.leaderId;
     const old = group.get(oldMemberId);
     // Fence whoever still waits under the old member id.
-    group.maybeInvokeJoinCallback(old, joinError(oldMemberId, ErrorCode.FENCED_INSTANCE_ID));
-    group.maybeInvokeSyncCallback(old, syncError(ErrorCode.FENCED_INSTANCE_ID));
+    group.maybeInvokeJoinCallback(old, joinError(oldMemberId, 'FENCED_INSTANCE_ID'));
+    group.maybeInvokeSyncCallback(old, syncError('FENCED_INSTANCE_ID'));
     const member = group.replaceStaticMember(instanceId, oldMemberId, newMemberId);
     this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
     const oldProtocols = member.supportedProtocols;
@@ -293,13 +293,13 @@ export class Membership {
           // Same protocol next generation: persist the new member id, no rebalance.
           const assignment = new Map(group.allMembers().map((m) => [m.memberId, m.assignment]));
           storeGroup(this.ctx, group, assignment, (error) => {
-            if (error !== ErrorCode.NONE) {
+            if (error !== 'NONE') {
               group.updateMember(member, oldProtocols, oldRebalanceTimeout, oldSessionTimeout, null);
               group.replaceStaticMember(instanceId, newMemberId, oldMemberId);
               this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
               respond({
                 ...this.currentGenerationResult(group, UNKNOWN_MEMBER_ID, false),
-                errorCode: error,
+                error,
                 leader: currentLeader ?? '',
               });
               return;
@@ -339,7 +339,7 @@ export class Membership {
 
   private prepareRebalance(group: ClassicGroup, reason: string): void {
     if (group.is(GroupState.CompletingRebalance)) {
-      this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+      this.resetAndPropagateAssignmentError(group, 'REBALANCE_IN_PROGRESS');
     }
     this.clearSyncTimer(group);
     this.clearJoinTimer(group);
@@ -417,8 +417,7 @@ export class Membership {
     if (group.is(GroupState.Empty)) {
       this.ctx.log.info(`group ${group.groupId} with generation ${group.generationId} is now empty`);
       storeGroup(this.ctx, group, new Map(), (error) => {
-        if (error !== ErrorCode.NONE)
-          this.ctx.log.warn(`failed to write empty metadata for group ${group.groupId}`);
+        if (error !== 'NONE') this.ctx.log.warn(`failed to write empty metadata for group ${group.groupId}`);
       });
       return;
     }
@@ -456,7 +455,7 @@ export class Membership {
       const m = group.members.get(id);
       if (!m) continue;
       this.clearHeartbeat(m);
-      group.maybeInvokeSyncCallback(m, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      group.maybeInvokeSyncCallback(m, syncError('UNKNOWN_MEMBER_ID'));
       group.remove(id);
     }
     this.prepareRebalance(group, `members ${missing.join(', ')} did not send SyncGroup in time`);
@@ -472,28 +471,28 @@ export class Membership {
   syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
     return new Promise<SyncGroupResult>((respond) => {
       const status = this.ctx.validateGroupStatus(p.groupId, true);
-      if (status !== ErrorCode.NONE) return respond(syncError(status));
+      if (status !== 'NONE') return respond(syncError(status));
       const group = this.ctx.groups.get(p.groupId);
-      if (!group) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
-      if (group.is(GroupState.Dead)) return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+      if (!group) return respond(syncError('UNKNOWN_MEMBER_ID'));
+      if (group.is(GroupState.Dead)) return respond(syncError('COORDINATOR_NOT_AVAILABLE'));
       const error = this.ctx.validateCurrentMember(group, p.memberId, p.groupInstanceId);
-      if (error !== ErrorCode.NONE) return respond(syncError(error));
-      if (p.generationId !== group.generationId) return respond(syncError(ErrorCode.ILLEGAL_GENERATION));
+      if (error !== 'NONE') return respond(syncError(error));
+      if (p.generationId !== group.generationId) return respond(syncError('ILLEGAL_GENERATION'));
       if (
         (p.protocolType !== null && p.protocolType !== group.protocolType) ||
         (p.protocolName !== null && p.protocolName !== group.protocolName)
       ) {
-        return respond(syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        return respond(syncError('INCONSISTENT_GROUP_PROTOCOL'));
       }
       const member = group.get(p.memberId);
       switch (group.state) {
         case GroupState.Empty:
-          return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+          return respond(syncError('UNKNOWN_MEMBER_ID'));
         case GroupState.PreparingRebalance:
-          return respond(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+          return respond(syncError('REBALANCE_IN_PROGRESS'));
         case GroupState.CompletingRebalance: {
           // A SyncGroup repeated on a new connection replaces the old one.
-          group.maybeInvokeSyncCallback(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+          group.maybeInvokeSyncCallback(member, syncError('REBALANCE_IN_PROGRESS'));
           member.awaitingSync = respond;
           this.removePendingSyncMember(group, p.memberId);
           if (group.isLeader(p.memberId)) {
@@ -510,7 +509,7 @@ export class Membership {
                 group.generationId !== generation
               )
                 return;
-              if (storeError !== ErrorCode.NONE) {
+              if (storeError !== 'NONE') {
                 this.resetAndPropagateAssignmentError(group, storeError);
                 this.maybePrepareRebalance(group, `failed to store the assignment: error ${storeError}`);
               } else {
@@ -525,31 +524,31 @@ export class Membership {
           this.removePendingSyncMember(group, p.memberId);
           this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
           return respond({
-            errorCode: ErrorCode.NONE,
+            error: 'NONE',
             protocolType: group.protocolType,
             protocolName: group.protocolName,
             assignment: member.assignment,
           });
         default:
-          return respond(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+          return respond(syncError('COORDINATOR_NOT_AVAILABLE'));
       }
     });
   }
 
   private setAndPropagateAssignment(group: ClassicGroup, assignment: Map<string, Buffer>): void {
     for (const m of group.allMembers()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
-    this.propagateAssignment(group, ErrorCode.NONE);
+    this.propagateAssignment(group, 'NONE');
   }
 
-  private resetAndPropagateAssignmentError(group: ClassicGroup, errorCode: number): void {
+  private resetAndPropagateAssignmentError(group: ClassicGroup, error: ErrorName): void {
     for (const m of group.allMembers()) m.assignment = EMPTY;
-    this.propagateAssignment(group, errorCode);
+    this.propagateAssignment(group, error);
   }
 
-  private propagateAssignment(group: ClassicGroup, errorCode: number): void {
+  private propagateAssignment(group: ClassicGroup, error: ErrorName): void {
     for (const m of group.allMembers()) {
       const invoked = group.maybeInvokeSyncCallback(m, {
-        errorCode,
+        error,
         protocolType: group.protocolType,
         protocolName: group.protocolName,
         assignment: m.assignment,
@@ -561,26 +560,31 @@ export class Membership {
 
   // ---- Heartbeat ----
 
-  heartbeat(groupId: string, memberId: string, groupInstanceId: string | null, generationId: number): number {
+  heartbeat(
+    groupId: string,
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+  ): ErrorName {
     const status = this.ctx.validateGroupStatus(groupId, true);
-    if (status !== ErrorCode.NONE) return status;
+    if (status !== 'NONE') return status;
     const group = this.ctx.groups.get(groupId);
-    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group) return 'UNKNOWN_MEMBER_ID';
+    if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
     const error = this.ctx.validateCurrentMember(group, memberId, groupInstanceId);
-    if (error !== ErrorCode.NONE) return error;
-    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (error !== 'NONE') return error;
+    if (generationId !== group.generationId) return 'ILLEGAL_GENERATION';
     const member = group.get(memberId);
     switch (group.state) {
       case GroupState.Empty:
-        return ErrorCode.UNKNOWN_MEMBER_ID;
+        return 'UNKNOWN_MEMBER_ID';
       case GroupState.PreparingRebalance:
         this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
-        return ErrorCode.REBALANCE_IN_PROGRESS;
+        return 'REBALANCE_IN_PROGRESS';
       default:
         // CompletingRebalance: heartbeats may start right after the JoinGroup response.
         this.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs);
-        return ErrorCode.NONE;
+        return 'NONE';
     }
   }
 
@@ -625,8 +629,8 @@ export class Membership {
   }
 
   private removeMemberAndUpdateGroup(group: ClassicGroup, member: MemberMetadata, reason: string): void {
-    group.maybeInvokeJoinCallback(member, joinError(UNKNOWN_MEMBER_ID, ErrorCode.UNKNOWN_MEMBER_ID));
-    group.maybeInvokeSyncCallback(member, syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    group.maybeInvokeJoinCallback(member, joinError(UNKNOWN_MEMBER_ID, 'UNKNOWN_MEMBER_ID'));
+    group.maybeInvokeSyncCallback(member, syncError('UNKNOWN_MEMBER_ID'));
     this.clearHeartbeat(member);
     group.remove(member.memberId);
     switch (group.state) {
@@ -648,24 +652,24 @@ export class Membership {
     groupId: string,
     leaving: readonly { memberId: string; groupInstanceId: string | null }[],
   ): {
-    errorCode: number;
-    members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+    error: ErrorName;
+    members: { memberId: string; groupInstanceId: string | null; error: ErrorName }[];
   } {
     const status = this.ctx.validateGroupStatus(groupId, true);
-    if (status !== ErrorCode.NONE) return { errorCode: status, members: [] };
+    if (status !== 'NONE') return { error: status, members: [] };
     const group = this.ctx.groups.get(groupId);
     if (!group) {
       return {
-        errorCode: ErrorCode.NONE,
-        members: leaving.map((l) => ({ ...l, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })),
+        error: 'NONE',
+        members: leaving.map((l) => ({ ...l, error: 'UNKNOWN_MEMBER_ID' })),
       };
     }
-    if (group.is(GroupState.Dead)) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    if (group.is(GroupState.Dead)) return { error: 'COORDINATOR_NOT_AVAILABLE', members: [] };
     const members = leaving.map((l) => {
-      let errorCode: number = ErrorCode.NONE;
+      let error: ErrorName = 'NONE';
       if (l.memberId === UNKNOWN_MEMBER_ID) {
         const current = group.currentStaticMemberId(l.groupInstanceId);
-        if (current === undefined) errorCode = ErrorCode.UNKNOWN_MEMBER_ID;
+        if (current === undefined) error = 'UNKNOWN_MEMBER_ID';
         else
           this.removeMemberAndUpdateGroup(
             group,
@@ -676,8 +680,8 @@ export class Membership {
         this.removePendingMember(group, l.memberId);
         this.tryCompleteJoin(group);
       } else {
-        errorCode = this.ctx.validateCurrentMember(group, l.memberId, l.groupInstanceId);
-        if (errorCode === ErrorCode.NONE) {
+        error = this.ctx.validateCurrentMember(group, l.memberId, l.groupInstanceId);
+        if (error === 'NONE') {
           this.removeMemberAndUpdateGroup(
             group,
             group.get(l.memberId),
@@ -685,9 +689,9 @@ export class Membership {
           );
         }
       }
-      return { memberId: l.memberId, groupInstanceId: l.groupInstanceId, errorCode };
+      return { memberId: l.memberId, groupInstanceId: l.groupInstanceId, error };
     });
-    return { errorCode: ErrorCode.NONE, members };
+    return { error: 'NONE', members };
   }
 
   // ---- timers ----

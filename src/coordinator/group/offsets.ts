@@ -3,7 +3,7 @@
  * coordinator runtime (records replayed into the group, answered once committed), OffsetFetch,
  * OffsetDelete, offset retention, and the offsets of deleted topics.
  */
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import { type ClassicGroup, GroupState, type MemberMetadata, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
 import { type OffsetAndMetadata, offsetCommitRecord } from '../offsets-topic.js';
 import { type CoordinatorRecord, RecordTooLargeError } from '../runtime/coordinator-log.js';
@@ -27,7 +27,7 @@ export interface CommittedOffset {
   committedOffset: number;
   committedLeaderEpoch: number;
   metadata: string;
-  errorCode: number;
+  error: ErrorName;
 }
 
 export class Offsets {
@@ -38,7 +38,7 @@ export class Offsets {
   ) {}
 
   /**
-   * Commits `offsets` (topics already checked by the handler). Resolves with one error code per
+   * Commits `offsets` (topics already checked by the handler). Resolves with one error name per
    * entry once the commit is in `__consumer_offsets` (high watermark past it). `apiVersion` picks
    * the error for a member commit to a group that does not exist: GROUP_ID_NOT_FOUND from v9,
    * ILLEGAL_GENERATION before (as Kafka 4).
@@ -50,13 +50,13 @@ export class Offsets {
     generationId: number,
     offsets: readonly OffsetCommitEntry[],
     apiVersion: number,
-  ): Promise<number[]> {
-    const all = (code: number) => offsets.map(() => code);
+  ): Promise<ErrorName[]> {
+    const all = (error: ErrorName) => offsets.map(() => error);
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return Promise.resolve(all(status));
+    if (status !== 'NONE') return Promise.resolve(all(status));
     return this.ctx.runtime
-      .scheduleWriteOperation<number[]>(this.ctx.partitionFor(groupId), () => {
-        const response = (codes: number[]) => ({ records: [], response: codes });
+      .scheduleWriteOperation<ErrorName[]>(this.ctx.partitionFor(groupId), () => {
+        const response = (errors: ErrorName[]) => ({ records: [], response: errors });
         const consumerGroup = this.ctx.consumerGroups.get(groupId);
         if (consumerGroup) {
           const error = validateConsumerGroupCommit(
@@ -67,21 +67,19 @@ export class Offsets {
             false,
             apiVersion,
           );
-          if (error !== ErrorCode.NONE) return response(all(error));
+          if (error !== 'NONE') return response(all(error));
           return this.offsetRecords(this.ctx.getOrCreateGroup(groupId), offsets);
         }
         let group = this.ctx.groups.get(groupId);
         if (!group) {
           if (generationId >= 0 || memberId !== UNKNOWN_MEMBER_ID || groupInstanceId !== null) {
-            return response(
-              all(apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION),
-            );
+            return response(all(apiVersion >= 9 ? 'GROUP_ID_NOT_FOUND' : 'ILLEGAL_GENERATION'));
           }
           // Not using group management (admin, standalone consumer): a simple group.
           group = this.ctx.getOrCreateGroup(groupId);
         }
         const error = this.validateOffsetCommit(group, generationId, memberId, groupInstanceId);
-        if (error !== ErrorCode.NONE) return response(all(error));
+        if (error !== 'NONE') return response(all(error));
         switch (group.state) {
           case GroupState.Empty:
             return this.offsetRecords(group, offsets);
@@ -91,12 +89,12 @@ export class Offsets {
             this.onMemberActivity(group, group.get(memberId));
             return this.offsetRecords(group, offsets);
           case GroupState.CompletingRebalance:
-            return response(all(ErrorCode.REBALANCE_IN_PROGRESS));
+            return response(all('REBALANCE_IN_PROGRESS'));
           default:
-            return response(all(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+            return response(all('COORDINATOR_NOT_AVAILABLE'));
         }
       })
-      .catch((err: unknown) => all(ErrorCode[coordinatorErrorOf(err)]));
+      .catch((err: unknown) => all(coordinatorErrorOf(err)));
   }
 
   private validateOffsetCommit(
@@ -104,29 +102,29 @@ export class Offsets {
     generationId: number,
     memberId: string,
     groupInstanceId: string | null,
-  ): number {
-    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  ): ErrorName {
+    if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
     if (generationId >= 0 || memberId !== UNKNOWN_MEMBER_ID || groupInstanceId !== null) {
       const error = this.ctx.validateCurrentMember(group, memberId, groupInstanceId);
-      if (error !== ErrorCode.NONE) return error;
-      if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-      return ErrorCode.NONE;
+      if (error !== 'NONE') return error;
+      if (generationId !== group.generationId) return 'ILLEGAL_GENERATION';
+      return 'NONE';
     }
     // Without member id and generation only an empty group may be committed to.
-    if (!group.is(GroupState.Empty)) return ErrorCode.UNKNOWN_MEMBER_ID;
-    return ErrorCode.NONE;
+    if (!group.is(GroupState.Empty)) return 'UNKNOWN_MEMBER_ID';
+    return 'NONE';
   }
 
   /** The records of a commit: the runtime writes them, then replays them into the group. */
   private offsetRecords(group: ClassicGroup, offsets: readonly OffsetCommitEntry[]) {
     const now = this.ctx.time.now();
-    const codes = offsets.map(() => ErrorCode.NONE as number);
+    const errors = offsets.map((): ErrorName => 'NONE');
     const records: CoordinatorRecord[] = [];
     const accepted: number[] = [];
     offsets.forEach((o, index) => {
       const metadata = o.metadata ?? '';
       if (Buffer.byteLength(metadata) > this.ctx.config.offsetMetadataMaxBytes) {
-        codes[index] = ErrorCode.OFFSET_METADATA_TOO_LARGE;
+        errors[index] = 'OFFSET_METADATA_TOO_LARGE';
         return;
       }
       const value: OffsetAndMetadata = {
@@ -141,13 +139,13 @@ export class Offsets {
     });
     return {
       records,
-      response: codes,
+      response: errors,
       onAppendError: (err: unknown) => {
-        const code = ErrorCode[offsetCommitErrorOf(err)];
+        const error = offsetCommitErrorOf(err);
         if (!(err instanceof RecordTooLargeError))
           this.ctx.log.error(`storing offsets of group ${group.groupId} failed`, err);
-        const failed = [...codes];
-        for (const i of accepted) failed[i] = code;
+        const failed = [...errors];
+        for (const i of accepted) failed[i] = error;
         return failed;
       },
     };
@@ -162,16 +160,15 @@ export class Offsets {
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
     /** OffsetFetch v9+: the KIP-848 member asking (Kafka's ConsumerGroup.validateOffsetFetch). */
     member?: { memberId: string | null; memberEpoch: number },
-  ): { errorCode: number; topics: { name: string; partitions: CommittedOffset[] }[] } {
+  ): { error: ErrorName; topics: { name: string; partitions: CommittedOffset[] }[] } {
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return { errorCode: status, topics: [] };
+    if (status !== 'NONE') return { error: status, topics: [] };
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
       // An admin fetch names no member (epoch -1); a member must be known, at its current epoch.
       const m = consumerGroup.members.get(member.memberId ?? '');
-      if (!m) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, topics: [] };
-      if (m.memberEpoch !== member.memberEpoch)
-        return { errorCode: ErrorCode.STALE_MEMBER_EPOCH, topics: [] };
+      if (!m) return { error: 'UNKNOWN_MEMBER_ID', topics: [] };
+      if (m.memberEpoch !== member.memberEpoch) return { error: 'STALE_MEMBER_EPOCH', topics: [] };
     }
     const group = this.ctx.groups.get(groupId);
     const toResult = (p: number, o: OffsetAndMetadata | undefined): CommittedOffset => ({
@@ -179,12 +176,12 @@ export class Offsets {
       committedOffset: o ? o.offset : -1,
       committedLeaderEpoch: o ? o.leaderEpoch : -1,
       metadata: o ? o.metadata : '',
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
     });
     if (topics === null) {
-      if (!group) return { errorCode: ErrorCode.NONE, topics: [] };
+      if (!group) return { error: 'NONE', topics: [] };
       return {
-        errorCode: ErrorCode.NONE,
+        error: 'NONE',
         topics: [...group.offsets].map(([name, byPartition]) => ({
           name,
           partitions: [...byPartition].map(([p, o]) => toResult(p, o)),
@@ -192,7 +189,7 @@ export class Offsets {
       };
     }
     return {
-      errorCode: ErrorCode.NONE,
+      error: 'NONE',
       topics: topics.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((p) => toResult(p, group?.offset(t.name, p))),
@@ -210,20 +207,20 @@ export class Offsets {
   deleteOffsets(
     groupId: string,
     partitions: readonly { topic: string; partition: number }[],
-  ): Promise<{ errorCode: number; partitionErrors: number[] }> {
+  ): Promise<{ error: ErrorName; partitionErrors: ErrorName[] }> {
     const status = this.ctx.validateGroupStatus(groupId, false);
-    if (status !== ErrorCode.NONE) return Promise.resolve({ errorCode: status, partitionErrors: [] });
+    if (status !== 'NONE') return Promise.resolve({ error: status, partitionErrors: [] });
     const failed = (err: unknown) => ({
-      errorCode: ErrorCode[coordinatorErrorOf(err)],
+      error: coordinatorErrorOf(err),
       partitionErrors: [],
     });
     return this.ctx.runtime
-      .scheduleWriteOperation<{ errorCode: number; partitionErrors: number[] }>(
+      .scheduleWriteOperation<{ error: ErrorName; partitionErrors: ErrorName[] }>(
         this.ctx.partitionFor(groupId),
         () => {
-          const fail = (errorCode: number) => ({ records: [], response: { errorCode, partitionErrors: [] } });
+          const fail = (error: ErrorName) => ({ records: [], response: { error, partitionErrors: [] } });
           const group = this.ctx.groups.get(groupId);
-          if (!group || group.is(GroupState.Dead)) return fail(ErrorCode.GROUP_ID_NOT_FOUND);
+          if (!group || group.is(GroupState.Dead)) return fail('GROUP_ID_NOT_FOUND');
           let eligible: boolean[];
           const consumerGroup = this.ctx.consumerGroups.get(groupId);
           if (consumerGroup && consumerGroup.members.size > 0) {
@@ -242,7 +239,7 @@ export class Offsets {
           } else if (group.protocolType === 'consumer') {
             eligible = partitions.map((p) => !group.isSubscribedToTopic(p.topic));
           } else {
-            return fail(ErrorCode.NON_EMPTY_GROUP);
+            return fail('NON_EMPTY_GROUP');
           }
           const removed = new Map<string, { topic: string; partition: number }>();
           partitions.forEach((p, i) => {
@@ -253,10 +250,8 @@ export class Offsets {
           return {
             records: tombstoneRecords(groupId, [...removed.values()], groupGone),
             response: {
-              errorCode: ErrorCode.NONE,
-              partitionErrors: eligible.map((ok) =>
-                ok ? ErrorCode.NONE : ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC,
-              ),
+              error: 'NONE',
+              partitionErrors: eligible.map((ok) => (ok ? 'NONE' : 'GROUP_SUBSCRIBED_TO_TOPIC')),
             },
             onAppendError: failed,
           };

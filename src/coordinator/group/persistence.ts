@@ -5,7 +5,7 @@
  * them; written without replay only by the broker's test `reset()`). Loading the partition
  * replays all of them (group-shard.ts).
  */
-import { ErrorCode } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { GroupMetadataValueData } from '../../protocol/generated/messages.js';
 import type { ClassicGroup } from '../group-metadata.js';
 import { groupMetadataKey, groupMetadataValue, offsetCommitKey } from '../offsets-topic.js';
@@ -47,17 +47,17 @@ export function storeGroup(
   ctx: GroupContext,
   group: ClassicGroup,
   assignment: ReadonlyMap<string, Buffer>,
-  done: (errorCode: number) => void,
+  done: (error: ErrorName) => void,
 ): void {
-  const failed = (err: unknown): number => {
+  const failed = (err: unknown): ErrorName => {
     if (!(err instanceof CoordinatorError || err instanceof RecordTooLargeError))
       ctx.log.error(`storing metadata of group ${group.groupId} failed`, err);
-    return ErrorCode[coordinatorErrorOf(err)];
+    return coordinatorErrorOf(err);
   };
   ctx.runtime
-    .scheduleWriteOperation<number>(ctx.partitionFor(group.groupId), () => ({
+    .scheduleWriteOperation<ErrorName>(ctx.partitionFor(group.groupId), () => ({
       records: [groupMetadataRecord(group, assignment)],
-      response: ErrorCode.NONE,
+      response: 'NONE',
       replayRecords: false,
       onAppendError: failed,
     }))

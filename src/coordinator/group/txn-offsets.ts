@@ -10,7 +10,7 @@
 
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
-import { type ErrorName, errorName } from '../../protocol/generated/errors.js';
+import type { ErrorName } from '../../protocol/generated/errors.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ClassicGroup } from '../group-metadata.js';
 import { GroupState, UNKNOWN_MEMBER_ID } from '../group-metadata.js';
@@ -118,7 +118,7 @@ export interface TxnOffsetsHost {
   readonly log: Logger;
   readonly runtime: CoordinatorRuntime<CoordinatorShard & { readonly pendingTxnOffsets: PendingTxnOffsets }>;
   partitionFor(groupId: string): number;
-  validateGroupStatus(groupId: string | null, membershipApi: boolean): number;
+  validateGroupStatus(groupId: string | null, membershipApi: boolean): ErrorName;
   getOrCreateGroup(groupId: string): ClassicGroup;
   /** KIP-848 consumer groups: their members commit with their member epoch. */
   readonly consumerGroups: ReadonlyMap<string, ConsumerGroup>;
@@ -139,13 +139,11 @@ export class TxnOffsets {
     groupInstanceId: string | null,
     generationId: number,
   ): ErrorName {
-    const status = errorName(this.ctx.validateGroupStatus(groupId, false))!;
+    const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== 'NONE') return status;
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup) {
-      return errorName(
-        validateConsumerGroupCommit(consumerGroup, memberId, groupInstanceId, generationId, true, 0),
-      )!;
+      return validateConsumerGroupCommit(consumerGroup, memberId, groupInstanceId, generationId, true, 0);
     }
     const group = this.ctx.getOrCreateGroup(groupId);
     if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
