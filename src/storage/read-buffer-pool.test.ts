@@ -41,7 +41,7 @@ describe('ReadBufferPool', () => {
     const pool = new ReadBufferPool();
     const lent = Array.from({ length: 40 }, () => pool.take(1024 * 1024));
     for (const b of lent) pool.release(b);
-    expect(pool.freeByteCount).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(pool.freeByteCount).toBeLessThanOrEqual(16 * 1024 * 1024);
     expect(pool.freeByteCount).toBe(8 * 1024 * 1024); // 8 per size class
   });
 });

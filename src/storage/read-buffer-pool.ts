@@ -11,7 +11,8 @@
  * taken them: `releaseReadBuffer`) gives it back. A buffer that is never given back (a read whose
  * result is decoded, dropped, or kept) is simply garbage-collected, so forgetting to release
  * costs an allocation, never correctness. Small reads are not pooled (the response encoder copies
- * them, so they would never come back). Free buffers are bounded in count and bytes.
+ * them, so they would never come back). Free buffers are bounded in count and bytes
+ * (at most 16 MiB stay allocated after a burst of reads).
  */
 
 /** Reads below this size use ordinary allocations. */
@@ -19,7 +20,7 @@ export const MIN_POOLED_BYTES = 64 * 1024;
 /** Reads above this size use ordinary allocations (rare: a huge partitionMaxBytes). */
 export const MAX_POOLED_BYTES = 8 * 1024 * 1024;
 /** At most this many bytes sit free in the pool. */
-const MAX_FREE_BYTES = 32 * 1024 * 1024;
+const MAX_FREE_BYTES = 16 * 1024 * 1024;
 /** At most this many free buffers of one size class. */
 const MAX_FREE_PER_CLASS = 8;
 
