@@ -1,7 +1,7 @@
 /**
  * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
  *
- *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--out FILE]
+ *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume] [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise. Kafka
@@ -19,6 +19,9 @@
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
  * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
  * Every figure comes from a run in this invocation; a run that fails is reported and left out.
+ * `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
+ * topics, then the consume runs and CPU per GB consumed); no latency runs; the results go to
+ * bench/.cache/kafka-consume-last.json unless --out says otherwise (not the file bench:compare reads).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
@@ -55,13 +58,17 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    only: { type: 'string' },
   },
   strict: true,
 });
 const quick = args.quick ?? false;
 const rounds = Number(args.rounds ?? (quick ? 1 : 2));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-const outFile = args.out ?? join(root, 'bench', '.cache', 'kafka-last.json');
+if (args.only !== undefined && args.only !== 'consume') throw new Error('--only takes: consume');
+const consumeOnly = args.only === 'consume';
+const outFile =
+  args.out ?? join(root, 'bench', '.cache', consumeOnly ? 'kafka-consume-last.json' : 'kafka-last.json');
 
 /** Records per run, by load generator and record size (sized so a full run takes ~15 minutes here). */
 const S = quick
@@ -134,6 +141,17 @@ def('rss.peak', 'peak RSS (VmHWM)', 'MiB', false);
 for (const g of GENERATORS) def(`cpu.produce.${g}`, `CPU per GB produced (${genLabel[g]})`, 's/GB', false);
 def('cpu.produce', 'CPU per GB produced (all producers)', 's/GB', false);
 def('cpu.consume', 'CPU per GB consumed (all consumers)', 's/GB', false);
+if (consumeOnly) {
+  // Only the figures this mode measures, so that the others do not print as failed.
+  const measured = (k: string) =>
+    k.startsWith('consume.') ||
+    k.startsWith('start.') ||
+    k.startsWith('rss.') ||
+    /^produce\.kcat\.\d+\.acks1\./.test(k) ||
+    k === 'cpu.produce.kcat' ||
+    k === 'cpu.consume';
+  metrics.splice(0, metrics.length, ...metrics.filter((m) => measured(m.key)));
+}
 
 const errors: string[] = [];
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -193,6 +211,7 @@ async function measure(
     for (const a of ACKS)
       for (const p of PARTITIONS)
         for (const g of GENERATORS) {
+          if (consumeOnly && (g !== 'kcat' || a !== '1')) continue;
           const key = produceKey(g, s, a, p);
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
@@ -258,6 +277,12 @@ async function measure(
     }
   if (consumeBytes > 0) m['cpu.consume'] = consumeCpu / (consumeBytes / 1e9);
 
+  if (consumeOnly) {
+    const mem = memory(b.pid);
+    m['rss.after'] = mem.rss / 2 ** 20;
+    m['rss.peak'] = mem.hwm / 2 ** 20;
+    return m;
+  }
   // --- latency at fixed rates, relative to Kafka's max (perf-test, 100 B, acks=all, one partition)
   const max = kafkaMax ?? (m[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4;
   for (const pct of LOAD_PCTS) {

@@ -28,6 +28,7 @@ import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../pro
 import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
+import { releaseReadBuffer } from '../storage/read-buffer-pool.js';
 import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
@@ -267,7 +268,9 @@ export class Connection {
     const socket = this.socket;
     socket.cork();
     let ok = true;
-    for (const c of chunks) ok = socket.write(c);
+    // A chunk of segment bytes read into a pooled buffer goes back to the pool once the socket
+    // has taken it (the callback); the response's other chunks are ignored by the pool.
+    for (const c of chunks) ok = socket.write(c, (err) => err || releaseReadBuffer(c));
     socket.uncork();
     if (ok) return Promise.resolve();
     // Backpressure: the peer is not reading; stop processing until the buffer drains.

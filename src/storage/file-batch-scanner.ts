@@ -15,6 +15,14 @@ import {
 } from '../protocol/record-batch.js';
 
 const WINDOW = 64 * 1024;
+/**
+ * Window of a short header scan (finding the batch holding an offset from an offset-index entry,
+ * at most index.interval.bytes plus a batch away): big enough for dozens of small batches' headers,
+ * small enough that hopping over 1 MiB batches does not read 64 KiB of their bodies per hop.
+ */
+export const SHORT_SCAN_WINDOW = 8 * 1024;
+/** One reusable window for short scans (visitors may start another scan: then it allocates). */
+let shortScratch: Buffer | null = Buffer.allocUnsafeSlow(SHORT_SCAN_WINDOW);
 
 export type ScanStop = BatchStopReason | 'stopped';
 
@@ -36,7 +44,8 @@ export function writeFully(fd: number, buf: Buffer): void {
 /**
  * Visits batches in [start, end) of the file. `visit` returns false to stop early ('stopped').
  * With verifyCrc every batch is read whole and checked; otherwise only headers are read.
- * Returns the position where scanning ended and why.
+ * Returns the position where scanning ended and why. `short`: a scan expected to end within a few
+ * KiB (SHORT_SCAN_WINDOW, a reused buffer); `visit` sees only numbers, never the window.
  */
 export function scanFileBatches(
   fd: number,
@@ -44,8 +53,27 @@ export function scanFileBatches(
   end: number,
   verifyCrc: boolean,
   visit: (batch: BatchInfo) => boolean,
+  short = false,
 ): { position: number; stopReason: ScanStop } {
-  let buf = Buffer.allocUnsafe(verifyCrc ? 4 * WINDOW : WINDOW);
+  if (!short || verifyCrc || shortScratch === null) return scan(fd, start, end, verifyCrc, visit, null);
+  const scratch = shortScratch;
+  shortScratch = null;
+  try {
+    return scan(fd, start, end, false, visit, scratch);
+  } finally {
+    shortScratch = scratch;
+  }
+}
+
+function scan(
+  fd: number,
+  start: number,
+  end: number,
+  verifyCrc: boolean,
+  visit: (batch: BatchInfo) => boolean,
+  scratch: Buffer | null,
+): { position: number; stopReason: ScanStop } {
+  let buf = scratch ?? Buffer.allocUnsafe(verifyCrc ? 4 * WINDOW : WINDOW);
   let pos = start;
   while (pos < end) {
     const n = readFully(fd, buf, Math.min(buf.length, end - pos), pos);

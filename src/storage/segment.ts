@@ -8,6 +8,7 @@ import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
 import { OffsetIndex } from './offset-index.js';
+import { readBuffers } from './read-buffer-pool.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
@@ -205,11 +206,18 @@ export class LogSegment {
   translateOffset(offset: number): BatchInfo | null {
     const start = this.offsetIndex.lookup(offset).position;
     let found: BatchInfo | null = null;
-    scanFileBatches(this.fd, start, this.size, false, (b) => {
-      if (b.lastOffset < offset) return true;
-      found = b;
-      return false;
-    });
+    scanFileBatches(
+      this.fd,
+      start,
+      this.size,
+      false,
+      (b) => {
+        if (b.lastOffset < offset) return true;
+        found = b;
+        return false;
+      },
+      true,
+    );
     return found;
   }
 
@@ -228,7 +236,8 @@ export class LogSegment {
     let want = Math.min(maxBytes, this.size - first.position);
     if (minOneBatch && first.size > want) want = first.size;
     if (want <= 0) return null;
-    const buf = Buffer.allocUnsafe(want);
+    // A pooled buffer: the connection gives it back once the socket has taken the bytes.
+    const buf = readBuffers.take(want);
     const n = readFully(this.fd, buf, want, first.position);
     let end = 0;
     for (const b of iterateBatches(buf, { end: n })) {
