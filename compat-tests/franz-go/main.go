@@ -558,6 +558,11 @@ func fDeleteRecords() {
 	check(s.Offset == 4, "start offset after DeleteRecords: %d", s.Offset)
 }
 
+type feature struct {
+	name string
+	fn   func()
+}
+
 func main() {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range bi.Deps {
@@ -569,15 +574,15 @@ func main() {
 	bootstrap = os.Args[1]
 	only := os.Args[2:]
 	prefix = fmt.Sprintf("fgo-%d", time.Now().UnixMilli()%100000)
-	features := []struct {
-		name string
-		fn   func()
-	}{
+	features := []feature{
 		{"metadata", fMetadata}, {"produce", fProduce}, {"consume-assign", fConsumeAssign},
 		{"list-offsets", fListOffsets}, {"compression", fCompression}, {"produce-idempotent", fProduceIdempotent},
 		{"admin-topics", fAdminTopics}, {"admin-configs", fAdminConfigs}, {"manual-commit", fManualCommit},
 		{"consumer-group", fConsumerGroup}, {"admin-groups", fAdminGroups}, {"transactions", fTransactions},
 		{"delete-records", fDeleteRecords},
+	}
+	if os.Getenv("FGO_CA") != "" { // the secure broker (secure.go)
+		features = []feature{{"sasl-ssl-scram-sha-512", fSaslSslScram}, {"mtls-produce-consume", fMtls}}
 	}
 	fmt.Printf("franz-go %s -> %s\n", version, bootstrap)
 	for _, f := range features {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# franz-go (kgo + kadm from the Go module proxy, pinned in go.mod/go.sum) against a fresh kbroker.
+# franz-go (kgo + kadm from the Go module proxy, pinned in go.mod/go.sum) against a fresh kbroker,
+# then (secure.go) over SASL_SSL with SCRAM-SHA-512 and over mTLS against a second, secure kbroker.
 #   compat-tests/franz-go/run.sh [--install-only] [feature...]
 source "$(dirname "$0")/../lib/common.sh"
 compat_init franz-go
@@ -43,4 +44,39 @@ kgo_tests() {
   ' "$COMPAT_OUT/franz-go.kgo-tests.json"
 }
 compat_feature integration-tests kgo_tests
+
+# Security (issue 15), secure.go: a second kbroker with a SASL_SSL listener (SCRAM-SHA-512 for
+# alice, whose credential the PLAIN user admin creates with AlterUserScramCredentials) and an SSL
+# listener with ssl.client.auth=required; certificates from kbroker's dev CA helper (openssl CLI).
+compat_stop_broker
+[ -n "${COMPAT_KEEP_DATA:-}" ] || rm -rf "$BROKER_DATA"
+command -v openssl >/dev/null || { echo "openssl is needed for the dev certificates"; exit 1; }
+SEC="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-franz-go-sec.XXXXXX")"
+trap 'compat_cleanup; rm -rf "$SEC"' EXIT
+node -e "import('$REPO/dist/security/dev-certs.js').then((m) => m.makeDevCerts('$SEC/certs', { clients: ['alice'] }))"
+cat >"$SEC/server.properties" <<PROPS
+listeners=SASL_SSL://127.0.0.1:0,SSL://127.0.0.1:0
+num.partitions=3
+ssl.keystore.type=PEM
+ssl.keystore.location=$SEC/certs/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$SEC/certs/ca.pem
+listener.name.ssl.ssl.client.auth=required
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="admin-secret";
+PROPS
+BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-franz-go.XXXXXX")"
+BROKER_LOG="$COMPAT_OUT/franz-go.secure-broker.log"
+node "$REPO/bin/kbroker.js" start --config "$SEC/server.properties" --data-dir "$BROKER_DATA" \
+  --log-level "${COMPAT_BROKER_LOG_LEVEL:-warn}" >"$BROKER_LOG" 2>&1 &
+BROKER_PID=$!
+for _ in $(seq 1 200); do grep -q 'listener SSL' "$BROKER_LOG" 2>/dev/null && break; kill -0 "$BROKER_PID" || break; sleep 0.1; done
+SASL_SSL="$(grep -o 'listener SASL_SSL (SASL_SSL) on [^ ]*' "$BROKER_LOG" | awk '{print $5}')"
+MTLS="$(grep -o 'listener SSL (SSL) on [^ ]*' "$BROKER_LOG" | awk '{print $5}')"
+[ -n "$SASL_SSL" ] && [ -n "$MTLS" ] || { echo "secure kbroker did not start:"; cat "$BROKER_LOG"; exit 1; }
+compat_log "secure kbroker pid $BROKER_PID: SASL_SSL $SASL_SSL, SSL (mTLS) $MTLS"
+FGO_CA="$SEC/certs/ca.pem" FGO_MTLS="$MTLS" FGO_CERT="$SEC/certs/alice-cert.pem" FGO_KEY="$SEC/certs/alice-key.pem" \
+  timeout -k 10 300 "$BIN" "$SASL_SSL" "$@" >"$COMPAT_OUT/franz-go.secure.log" 2>&1 \
+  || compat_log "secure scenario exited $? (see $COMPAT_OUT/franz-go.secure.log)"
+grep '^RESULT ' "$COMPAT_OUT/franz-go.secure.log" | cut -c8- | sed 's/^/  /' || true
 compat_finish
