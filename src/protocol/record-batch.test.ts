@@ -254,6 +254,21 @@ describe('record structure of a produced uncompressed batch', () => {
     expect(validateProducedBatches(b, 1 << 20)).toHaveProperty('batch');
   });
 
+  it('walks varints by their extent: a 10-byte timestamp delta is a valid varlong, 11 bytes or a cut one are not', () => {
+    // One record: attributes, timestamp delta, offset delta 0, null key (-1), value "x", no headers.
+    const record = (timestampDelta: number[]) => {
+      const body = [0, ...timestampDelta, 0, 0x01, 0x02, 0x78, 0];
+      return Buffer.from([body.length * 2, ...body]); // zigzag length (< 64)
+    };
+    const walk = (b: Buffer) => invalidRecordsStructure(b, 0, b.length, 1);
+    expect(walk(record([0]))).toBeNull();
+    expect(walk(record([...Array(9).fill(0xff), 0x01]))).toBeNull(); // Kafka reads any 64-bit delta
+    expect(walk(record([...Array(10).fill(0xff), 0x01]))).toBe('varlong is longer than 10 bytes');
+    expect(walk(Buffer.from([4, 0, 0xff]))).toBe('varlong truncated'); // the record ends inside it
+    expect(walk(Buffer.from([0xff, 0xff]))).toBe('varint truncated');
+    expect(walk(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe('varint is longer than 5 bytes');
+  });
+
   it('refuses lying lengths, bad header counts and trailing bytes with INVALID_RECORD', () => {
     const b = valid();
     const records = Buffer.from(b.subarray(HEADER_SIZE));

@@ -3,7 +3,6 @@
 // iteration of ByteBufferLogInputStream/FileLogInputStream, and the client-append checks of
 // UnifiedLog.analyzeAndValidateRecords + LogValidator.validateBatch + ProduceRequest.validateRecords.
 import { createRequire } from 'node:module';
-import { readVarint, readVarlong } from './varint.js';
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;
@@ -286,16 +285,43 @@ export function validateProducedBatches(
   return { batch };
 }
 
-class StructureError extends Error {}
-const structureFail = (message: string): never => {
-  throw new StructureError(message);
-};
+/** Where the last `varintAt` stopped; -1 truncated, -2 longer than its limit. */
+let varintEnd = 0;
+
+/**
+ * The zigzag varint of at most `maxBytes` bytes at `pos` (before `end`), with `varintEnd` set to the
+ * position after it. Values of more than 32 bits (a varlong's) are not decoded, only stepped over:
+ * the callers need their extent, not their value.
+ */
+function varintAt(buf: Buffer, pos: number, end: number, maxBytes: number): number {
+  let raw = 0;
+  const last = pos + maxBytes;
+  for (let p = pos, shift = 0; p < last; p++, shift += 7) {
+    if (p >= end) {
+      varintEnd = -1;
+      return 0;
+    }
+    const b = buf[p]!;
+    if (shift < 32) raw |= (b & 0x7f) << shift;
+    if ((b & 0x80) === 0) {
+      varintEnd = p + 1;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
+  }
+  varintEnd = -2;
+  return 0;
+}
+
+function varintError(what: string, maxBytes: number): string {
+  return varintEnd === -1 ? `${what} truncated` : `${what} is longer than ${maxBytes} bytes`;
+}
 
 /**
  * Walks `count` records in buf[start, end) as DefaultRecord.readFrom reads them, without
  * allocating: each record's length, attributes, timestamp and offset deltas, key, value and
  * headers must fit its length exactly, and the records must fill the section. Returns why not,
- * or null when the structure is valid.
+ * or null when the structure is valid. On the produce path of every uncompressed batch, so it
+ * reads with plain positions and no exceptions.
  */
 export function invalidRecordsStructure(
   buf: Buffer,
@@ -303,37 +329,48 @@ export function invalidRecordsStructure(
   end: number,
   count: number,
 ): string | null {
-  const cur = { pos: start };
-  try {
-    for (let i = 0; i < count; i++) {
-      const length = readVarint(buf, cur, end, structureFail);
-      if (length < 0 || length > end - cur.pos) return `record ${i}: length ${length} exceeds the batch`;
-      const recEnd = cur.pos + length;
-      if (cur.pos >= recEnd) return `record ${i}: no attributes`;
-      cur.pos++; // attributes
-      readVarlong(buf, cur, recEnd, structureFail); // timestamp delta
-      readVarint(buf, cur, recEnd, structureFail); // offset delta
-      for (const what of ['key', 'value']) {
-        const n = readVarint(buf, cur, recEnd, structureFail);
-        if (n > recEnd - cur.pos) return `record ${i}: ${what} length ${n} exceeds the record`;
-        if (n > 0) cur.pos += n;
-      }
-      const headers = readVarint(buf, cur, recEnd, structureFail);
-      if (headers < 0 || headers * 2 > recEnd - cur.pos)
-        return `record ${i}: invalid header count ${headers}`;
-      for (let h = 0; h < headers; h++) {
-        const k = readVarint(buf, cur, recEnd, structureFail);
-        if (k < 0 || k > recEnd - cur.pos) return `record ${i}: invalid header key size ${k}`;
-        cur.pos += k;
-        const v = readVarint(buf, cur, recEnd, structureFail);
-        if (v > recEnd - cur.pos) return `record ${i}: header value length ${v} exceeds the record`;
-        if (v > 0) cur.pos += v;
-      }
-      if (cur.pos !== recEnd) return `record ${i}: ${recEnd - cur.pos} bytes left in its payload`;
+  let pos = start;
+  for (let i = 0; i < count; i++) {
+    const length = varintAt(buf, pos, end, 5);
+    if (varintEnd < 0) return varintError('varint', 5);
+    pos = varintEnd;
+    if (length < 0 || length > end - pos) return `record ${i}: length ${length} exceeds the batch`;
+    const recEnd = pos + length;
+    if (pos >= recEnd) return `record ${i}: no attributes`;
+    pos++; // attributes
+    varintAt(buf, pos, recEnd, 10); // timestamp delta (a varlong)
+    if (varintEnd < 0) return varintError('varlong', 10);
+    pos = varintEnd;
+    varintAt(buf, pos, recEnd, 5); // offset delta
+    if (varintEnd < 0) return varintError('varint', 5);
+    pos = varintEnd;
+    const keyLength = varintAt(buf, pos, recEnd, 5);
+    if (varintEnd < 0) return varintError('varint', 5);
+    pos = varintEnd;
+    if (keyLength > recEnd - pos) return `record ${i}: key length ${keyLength} exceeds the record`;
+    if (keyLength > 0) pos += keyLength;
+    const valueLength = varintAt(buf, pos, recEnd, 5);
+    if (varintEnd < 0) return varintError('varint', 5);
+    pos = varintEnd;
+    if (valueLength > recEnd - pos) return `record ${i}: value length ${valueLength} exceeds the record`;
+    if (valueLength > 0) pos += valueLength;
+    const headers = varintAt(buf, pos, recEnd, 5);
+    if (varintEnd < 0) return varintError('varint', 5);
+    pos = varintEnd;
+    if (headers < 0 || headers * 2 > recEnd - pos) return `record ${i}: invalid header count ${headers}`;
+    for (let h = 0; h < headers; h++) {
+      const k = varintAt(buf, pos, recEnd, 5);
+      if (varintEnd < 0) return varintError('varint', 5);
+      pos = varintEnd;
+      if (k < 0 || k > recEnd - pos) return `record ${i}: invalid header key size ${k}`;
+      pos += k;
+      const v = varintAt(buf, pos, recEnd, 5);
+      if (varintEnd < 0) return varintError('varint', 5);
+      pos = varintEnd;
+      if (v > recEnd - pos) return `record ${i}: header value length ${v} exceeds the record`;
+      if (v > 0) pos += v;
     }
-  } catch (err) {
-    if (err instanceof StructureError) return err.message;
-    throw err;
+    if (pos !== recEnd) return `record ${i}: ${recEnd - pos} bytes left in its payload`;
   }
-  return cur.pos === end ? null : `${end - cur.pos} bytes remain after the ${count} records declared`;
+  return pos === end ? null : `${end - pos} bytes remain after the ${count} records declared`;
 }
