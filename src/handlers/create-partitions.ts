@@ -7,6 +7,7 @@
  * Authorization: ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 
+import { duplicates } from '../metadata/controller.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   CreatePartitionsRequest,
@@ -33,10 +34,9 @@ export const createPartitionsHandler = defineHandler<
     let topics = req.topics;
     const denied: { name: string; errorCode: number; errorMessage: string }[] = [];
     if (!allowsAll(ctx)) {
-      const seen = new Map<string, number>();
-      for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+      const dups = duplicates(req.topics.map((t) => t.name));
       topics = req.topics.filter((t) => {
-        if (seen.get(t.name)! > 1 || authorize(ctx, 'ALTER', 'TOPIC', t.name)) return true;
+        if (dups.has(t.name) || authorize(ctx, 'ALTER', 'TOPIC', t.name)) return true;
         denied.push({
           name: t.name,
           errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,

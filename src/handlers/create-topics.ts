@@ -11,6 +11,7 @@
  * (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
  */
 
+import { duplicates } from '../metadata/controller.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   CreateTopicsRequest,
@@ -38,10 +39,9 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
     let requested = req.topics;
     const denied: CreateTopicsResponseCreatableTopicResult[] = [];
     if (!clusterCreate) {
-      const seen = new Map<string, number>();
-      for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+      const dups = duplicates(req.topics.map((t) => t.name));
       requested = req.topics.filter((t) => {
-        if (seen.get(t.name)! > 1 || authorize(ctx, 'CREATE', 'TOPIC', t.name)) return true;
+        if (dups.has(t.name) || authorize(ctx, 'CREATE', 'TOPIC', t.name)) return true;
         denied.push({
           name: t.name,
           errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,

@@ -223,8 +223,8 @@ const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'] as const;
 
 const unifyCollisionChars = (name: string): string => name.replace(/\./g, '_');
 
-/** Names that occur more than once. */
-function duplicates(names: readonly string[]): Set<string> {
+/** The names that occur more than once (Kafka answers them INVALID_REQUEST before anything else). */
+export function duplicates(names: readonly string[]): Set<string> {
   const seen = new Set<string>();
   const dup = new Set<string>();
   for (const n of names) {
@@ -795,7 +795,21 @@ export class LocalController implements Controller {
           reported.add(t.name);
           continue;
         }
-        this.createTopicInto(batch, t, validateOnly, results, failed);
+        try {
+          const plan = this.planTopic(batch, t);
+          if (!validateOnly) batch.add(plan.records);
+          results.push({
+            name: t.name,
+            ...NONE,
+            topicId: validateOnly ? ZERO_UUID : plan.topicId,
+            numPartitions: plan.partitions,
+            replicationFactor: plan.replicationFactor,
+            configs: plan.configs,
+          });
+        } catch (err) {
+          if (err instanceof BatchTooLargeError) throw err; // the whole request fails
+          results.push(failed(t.name, outcome(err)));
+        }
       }
     } catch (err) {
       if (!(err instanceof BatchTooLargeError)) throw err;
@@ -803,31 +817,6 @@ export class LocalController implements Controller {
     }
     this.commit(batch.records);
     return results;
-  }
-
-  /** One topic of CreateTopics: its records into `batch`, its result into `results`. */
-  private createTopicInto(
-    batch: RecordBatch,
-    t: CreatableTopic,
-    validateOnly: boolean,
-    results: CreateTopicResult[],
-    failed: (name: string, e: ApiError) => CreateTopicResult,
-  ): void {
-    try {
-      const plan = this.planTopic(batch, t);
-      if (!validateOnly) batch.add(plan.records);
-      results.push({
-        name: t.name,
-        ...NONE,
-        topicId: validateOnly ? ZERO_UUID : plan.topicId,
-        numPartitions: plan.partitions,
-        replicationFactor: plan.replicationFactor,
-        configs: plan.configs,
-      });
-    } catch (err) {
-      if (err instanceof BatchTooLargeError) throw err;
-      results.push(failed(t.name, outcome(err)));
-    }
   }
 
   createTopic(
