@@ -55,7 +55,7 @@ import {
   type FetchPartitionResult,
   READ_UNCOMMITTED,
 } from '../replication/read.js';
-import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
+import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch names topics by id (KIP-516). */
@@ -74,7 +74,25 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     readonly logStartOffset: number,
     readonly lastFetchedEpoch: number,
     readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
+    /** The topic name the answer carries before v13 (kept when `topic` is withheld as denied). */
+    readonly wireName: string,
   ) {}
+
+  /** A session's cached partition whose topic the principal may no longer read: answered denied, unread. */
+  static denied(p: CachedPartition): RequestedPartition {
+    return new RequestedPartition(
+      undefined,
+      p.topicId,
+      p.partition,
+      p.fetchOffset,
+      p.partitionMaxBytes,
+      p.currentLeaderEpoch,
+      p.logStartOffset,
+      p.lastFetchedEpoch,
+      'TOPIC_AUTHORIZATION_FAILED',
+      p.topic ?? '',
+    );
+  }
 }
 
 export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
@@ -99,7 +117,18 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       } else {
         const names = req.topics.map((t) => (byId ? nameOf(t.topicId ?? ZERO_UUID) : t.topic) ?? '');
         const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
-        readable = (topic) => allowed.has(topic);
+        // Topics already in an incremental session are authorized again on every fetch, as Kafka
+        // authorizes the whole fetch context: an ACL removed since is seen at the next fetch.
+        const decided = new Map<string, boolean>();
+        readable = (topic) => {
+          if (allowed.has(topic)) return true;
+          let ok = decided.get(topic);
+          if (ok === undefined) {
+            ok = !names.includes(topic) && authorize(ctx, 'READ', 'TOPIC', topic);
+            decided.set(topic, ok);
+          }
+          return ok;
+        };
       }
     }
     const requested: RequestedPartition[] = [];
@@ -124,6 +153,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
             fp.logStartOffset ?? -1,
             fp.lastFetchedEpoch ?? -1,
             missing,
+            t.topic ?? '',
           ),
         );
       }
@@ -156,8 +186,16 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         responses: [],
       };
     }
-    const reading: readonly (RequestedPartition | CachedPartition)[] =
+    let reading: readonly (RequestedPartition | CachedPartition)[] =
       context.kind === 'incremental' ? context.partitions : requested;
+    if (readable !== null && context.kind === 'incremental') {
+      const canRead = readable;
+      reading = reading.map((p) =>
+        !(p instanceof RequestedPartition) && p.topic !== undefined && !canRead(p.topic)
+          ? RequestedPartition.denied(p)
+          : p,
+      );
+    }
     const results = await ctx.replicas.fetchMessages(
       {
         maxWaitMs: req.maxWaitMs,
@@ -220,7 +258,7 @@ function group(
     if (include !== null && !include[i]) continue;
     const p = reading[i]!;
     const r = results[i]!;
-    const key = byId ? p.topicId : (p.topic ?? '');
+    const key = byId ? p.topicId : p instanceof RequestedPartition ? p.wireName : (p.topic ?? '');
     if (current === undefined || key !== currentKey) {
       current = byId ? { topicId: key, partitions: [] } : { topic: key, partitions: [] };
       currentKey = key;
