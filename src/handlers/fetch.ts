@@ -58,6 +58,8 @@ import {
 import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
+/** From this version on, Fetch carries the consumer's rack (KIP-392). */
+const CLIENT_METADATA_VERSION = 11;
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -205,6 +207,8 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
         // and reports its fetch offset and log start offset to the leader's partition.
         replicaId,
+        // Kafka's ClientMetadata (v11+): such a consumer may read from a follower (KIP-392).
+        clientRackId: ctx.apiVersion >= CLIENT_METADATA_VERSION ? (req.rackId ?? '') : undefined,
       },
       reading,
       ctx.signal,
@@ -271,7 +275,7 @@ function group(
       lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
       abortedTransactions: r.abortedTransactions,
-      preferredReadReplica: -1,
+      preferredReadReplica: r.preferredReadReplica ?? -1,
       records: r.records,
     } satisfies FetchResponsePartitionData);
   }
