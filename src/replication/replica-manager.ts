@@ -491,6 +491,20 @@ export class ReplicaManager {
       }
       return result;
     });
+    // flush.messages: what was appended is acknowledged once fsynced (one fsync per log for every
+    // batch of this turn of the event loop, Log.pendingFlush); a failed fsync is a storage error.
+    const flushes = entries.map((e, i) =>
+      results[i]!.error === 'NONE' ? e.partition.log.pendingFlush : null,
+    );
+    if (flushes.some((f) => f !== null)) {
+      const failed = await Promise.all(flushes);
+      failed.forEach((err, i) => {
+        if (!err) return;
+        const p = entries[i]!.partition;
+        this.broker.log.error(`Error flushing ${p.topic}-${p.partition} after a produce`, err);
+        results[i] = appendFailure('KAFKA_STORAGE_ERROR');
+      });
+    }
     if (requiredAcks !== -1 || !results.some((r) => r.error === 'NONE')) return results;
     // acks=-1: answered once every appended batch is below the high watermark (Kafka's DelayedProduce).
     return new Promise((resolve) => {
