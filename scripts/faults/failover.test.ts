@@ -1,7 +1,9 @@
 /**
  * The short variant of the failover loops (`npm run failover -- --loops 20` is the real run): a
  * 3-broker cluster in this process, a broker (most often a leader) killed and restarted while
- * producers send numbered records, then everything read back.
+ * producers send numbered records, then everything read back, the followers' segment files
+ * compared byte for byte with their leader's below the high watermark, and kafka-dump-log run over
+ * every broker's files when Kafka's tools are installed (compat-tests/kafka-tools/run.sh --install-only).
  */
 import { describe, expect, it } from 'vitest';
 import { runInProcess } from './failover.js';
@@ -16,6 +18,8 @@ describe('failover loops in one process', () => {
     expect(res.ackedRecords).toBeGreaterThan(100);
     expect(res.lost).toBe(0);
     expect(res.duplicated).toBe(0);
+    // The followers' segment files were compared with their leader's (violations list differences).
+    expect(res.replicaBytesCompared).toBeGreaterThan(0);
   }, 120_000);
 
   it('acks=1: reports how many acknowledged records were lost', async () => {

@@ -17,13 +17,20 @@
  *   failed on: a leader acknowledges before its followers have the record, and a leader killed
  *   then loses what only it had once it returns as a follower and truncates to the new leader's
  *   log (Kafka's documentation says the same of acks=1).
+ * In both modes, once every replica has caught up, each follower's segment files hold the same
+ * bytes as its leader's below the high watermark, and after a clean shutdown Kafka's
+ * kafka-dump-log (--deep-iteration, --index-sanity-check) passes over every broker's files when
+ * the compat suite's Kafka tools are installed (compat-tests/kafka-tools/run.sh --install-only).
  *
  * The in-process run is `runInProcess`; a run over separate broker processes is another function.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { type EmbeddedCluster, startCluster } from '../../src/index.js';
 import { Rng } from '../fuzz/mutate.js';
-import { readValues } from './crash-loop.js';
+import { dumpLog, readValues } from './crash-loop.js';
 
 const TOPIC = 'failover';
 const PARTITIONS = 3;
@@ -57,7 +64,14 @@ export interface FailoverResult {
   duplicated: number;
   /** Partitions whose acknowledged records are not in the order they were sent. */
   outOfOrderPartitions: number;
-  /** What fails the run: with acks=all any loss, duplicate or reordering; with acks=1 none. */
+  /** Bytes of segment files compared between each follower and its leader (below the high watermark). */
+  replicaBytesCompared: number;
+  /** kafka-dump-log runs over the brokers' files after the run (0 when Kafka's tools are not installed). */
+  dumpLogRuns: number;
+  /**
+   * What fails the run: with acks=all any loss, duplicate or reordering; in both modes a follower
+   * whose segment bytes differ from its leader's below the high watermark, or a kafka-dump-log problem.
+   */
   violations: string[];
   seconds: number;
 }
@@ -78,8 +92,10 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
   const rng = new Rng(o.seed ?? 1);
   const between = ([lo, hi]: [number, number]) => lo + Math.floor(rng.next() * (hi - lo + 1));
   const say = o.progress ?? (() => {});
+  const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-failover-'));
   const cluster: EmbeddedCluster = await startCluster({
     brokers: 3,
+    dataDir,
     config: {
       // A killed broker is fenced 1 s later (Kafka's default is 9 s): the loops stay short.
       'broker.session.timeout.ms': 1000,
@@ -203,6 +219,42 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
         if (!inOrder) violations.push(`partition ${p}: acknowledged records out of order`);
       }
     }
+    // Every replica has everything (producers stopped): each follower's segment files hold the
+    // same bytes as its leader's below the high watermark, whatever leader wrote each batch.
+    const onBroker = (id: number, p: number) => cluster.broker(id)!.replicaManager.getPartition(TOPIC, p)!;
+    await waitFor('every replica caught up', 30_000, () =>
+      state.partitions.every((ps) => {
+        const leader = onBroker(ps.leader, ps.partitionId);
+        return (
+          leader.highWatermark === leader.logEndOffset &&
+          ps.replicas.every((id) => onBroker(id, ps.partitionId).logEndOffset === leader.logEndOffset)
+        );
+      }),
+    );
+    let replicaBytesCompared = 0;
+    for (const ps of state.partitions) {
+      const hw = onBroker(ps.leader, ps.partitionId).highWatermark;
+      const leaderBytes = logBytesBelow(cluster.cluster.brokerDir(ps.leader), ps.partitionId, hw);
+      for (const id of ps.replicas) {
+        if (id === ps.leader) continue;
+        const bytes = logBytesBelow(cluster.cluster.brokerDir(id), ps.partitionId, hw);
+        replicaBytesCompared += bytes.length;
+        if (!bytes.equals(leaderBytes))
+          violations.push(
+            `partition ${ps.partitionId}: broker ${id}'s segments differ from leader ${ps.leader}'s below the high watermark ${hw}`,
+          );
+      }
+    }
+    // Kafka's kafka-dump-log over every broker's files, after a clean shutdown (when installed).
+    await Promise.all(producers.splice(0).map((p) => p.disconnect().catch(() => {})));
+    await cluster.close();
+    let dumpLogRuns = 0;
+    for (const id of [1, 2, 3]) {
+      const problems = dumpLog(join(dataDir, `broker-${id}`));
+      if (problems === null) continue;
+      dumpLogRuns++;
+      violations.push(...problems.map((p) => `broker ${id}: ${p}`));
+    }
     return {
       acks: o.acks,
       loops: o.loops,
@@ -215,13 +267,38 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
       lost,
       duplicated,
       outOfOrderPartitions,
+      replicaBytesCompared,
+      dumpLogRuns,
       violations,
       seconds: (Date.now() - t0) / 1000,
     };
   } finally {
     await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
     await cluster.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The bytes of partition `partition`'s segment files in a broker's data directory, in offset
+ * order, up to the end of the last batch below `end` (segments may roll at other offsets on
+ * another broker; the concatenation is what must match).
+ */
+function logBytesBelow(brokerDir: string, partition: number, end: number): Buffer {
+  const dir = join(brokerDir, `${TOPIC}-${partition}`);
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
+  const all = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
+  let pos = 0;
+  // Record batch header: baseOffset int64, batchLength int32, …, lastOffsetDelta int32 at byte 23.
+  while (pos + 27 <= all.length) {
+    const lastOffset = Number(all.readBigInt64BE(pos)) + all.readInt32BE(pos + 23);
+    const size = 12 + all.readInt32BE(pos + 8);
+    if (lastOffset >= end || pos + size > all.length) break;
+    pos += size;
+  }
+  return all.subarray(0, pos);
 }
 
 async function main(argv: string[]): Promise<number> {
