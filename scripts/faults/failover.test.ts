@@ -22,6 +22,14 @@ describe('failover loops in one process', () => {
     expect(res.replicaBytesCompared).toBeGreaterThan(0);
   }, 120_000);
 
+  it('acks=all: the leader isolated (cut off, fenced at session expiry, healed) instead of killed', async () => {
+    const res = await runInProcess({ loops: 2, acks: 'all', seed: 7, fault: 'isolate' });
+    expect(res.violations).toEqual([]);
+    expect(res.kills).toBe(2);
+    expect(res.leaderEpochBumps).toBeGreaterThan(0);
+    expect(res.ackedRecords).toBeGreaterThan(50);
+  }, 120_000);
+
   it('acks=1: reports how many acknowledged records were lost', async () => {
     const res = await runInProcess({ loops: 2, acks: '1', seed: 6 });
     expect(res.kills).toBe(2);

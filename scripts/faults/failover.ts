@@ -1,5 +1,5 @@
 /**
- * `npm run failover -- --loops 20 [--acks all|1|both] [--seed S]`
+ * `npm run failover -- --loops 20 [--acks all|1|both] [--fault kill|isolate|mixed] [--seed S]`
  *
  * Failover under load, in loops, on a 3-broker cluster in this process (`startCluster`): a topic of
  * 3 partitions with replication factor 3 and min.insync.replicas=2; one kafkajs producer per
@@ -40,6 +40,12 @@ export interface FailoverOptions {
   /** 'all': acks=-1 with an idempotent producer; '1': acks=1, not idempotent. */
   acks: 'all' | '1';
   seed?: number;
+  /**
+   * What happens to the victim: `kill` (killed, started again: the default), `isolate` (cut off
+   * from the other brokers and the controller, fenced when its session expires, then healed), or
+   * `mixed` (each in turn).
+   */
+  fault?: 'kill' | 'isolate' | 'mixed';
   /** Producing time before each kill and while the victim is down, ms. */
   upMs?: [number, number];
   downMs?: [number, number];
@@ -116,6 +122,8 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
       clientId: `failover-${o.acks}`,
       brokers: cluster.brokers,
       logLevel: logLevel.NOTHING,
+      // An isolated leader never answers acks=all: the client gives up on it after this and retries.
+      requestTimeout: 3_000,
       retry: { retries: 15, initialRetryTime: 100, maxRetryTime: 1000 },
     });
     // One producer per partition: kafkajs's send of several partitions can drop the records of one
@@ -140,6 +148,7 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
           await producer.send({
             topic: TOPIC,
             acks: o.acks === 'all' ? -1 : 1,
+            timeout: 2_000,
             messages: [{ partition, value }],
           });
           acked[partition]!.push(value);
@@ -167,16 +176,19 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
         victim = pool[Math.floor(rng.next() * pool.length)]!;
       }
       if (leaders.has(victim)) leaderKills++;
-      await cluster.killBroker(victim);
+      const fault = o.fault === 'mixed' ? (loop % 2 === 0 ? 'kill' : 'isolate') : (o.fault ?? 'kill');
+      if (fault === 'kill') await cluster.killBroker(victim);
+      else cluster.isolate(victim);
       kills++;
       // The session expires, the controller fences it and moves its leaderships.
       await waitFor(`broker ${victim} fenced`, 10_000, () => image().brokers.get(victim)?.fenced === true);
       await sleep(between(o.downMs ?? [200, 600]));
-      await cluster.startBroker(victim);
+      if (fault === 'kill') await cluster.startBroker(victim);
+      else cluster.heal(victim);
       await waitFor(`broker ${victim} back in every ISR`, 30_000, allInSync);
       const total = acked.reduce((s, a) => s + a.length, 0);
       say(
-        `loop ${loop + 1}/${o.loops}: killed ${victim}${leaders.has(victim) ? ' (a leader)' : ''}, ` +
+        `loop ${loop + 1}/${o.loops}: ${fault === 'kill' ? 'killed' : 'isolated'} ${victim}${leaders.has(victim) ? ' (a leader)' : ''}, ` +
           `back in sync; ${total} acknowledged, ${failedSends} failed sends`,
       );
     }
@@ -309,6 +321,7 @@ async function main(argv: string[]): Promise<number> {
   const loops = Number(arg('loops') ?? 20);
   const seed = Number(arg('seed') ?? 1);
   const acksArg = arg('acks') ?? 'both';
+  const fault = (arg('fault') ?? 'kill') as 'kill' | 'isolate' | 'mixed';
   const modes: ('all' | '1')[] = acksArg === 'both' ? ['all', '1'] : [acksArg as 'all' | '1'];
   let ok = true;
   for (const acks of modes) {
@@ -316,6 +329,7 @@ async function main(argv: string[]): Promise<number> {
       loops,
       acks,
       seed,
+      fault,
       progress: (l) => process.stderr.write(`${new Date().toISOString()} acks=${acks} ${l}\n`),
     });
     process.stdout.write(`${JSON.stringify(res, null, 2)}\n`);
