@@ -1,5 +1,5 @@
 /**
- * `npm run failover -- --loops 20 [--acks all|1|both] [--fault kill|isolate|mixed] [--seed S]`
+ * `npm run failover -- --loops 20 [--acks all|1|both] [--fault kill|stop|bounce|isolate|mixed] [--seed S]`
  *
  * Failover under load, in loops, on a 3-broker cluster in this process (`startCluster`): a topic of
  * 3 partitions with replication factor 3 and min.insync.replicas=2; one kafkajs producer per
@@ -35,17 +35,21 @@ import { dumpLog, readValues } from './crash-loop.js';
 const TOPIC = 'failover';
 const PARTITIONS = 3;
 
+const FAULTS = ['kill', 'stop', 'bounce', 'isolate'] as const;
+type Fault = (typeof FAULTS)[number];
+
 export interface FailoverOptions {
   loops: number;
   /** 'all': acks=-1 with an idempotent producer; '1': acks=1, not idempotent. */
   acks: 'all' | '1';
   seed?: number;
   /**
-   * What happens to the victim: `kill` (killed, started again: the default), `isolate` (cut off
-   * from the other brokers and the controller, fenced when its session expires, then healed), or
-   * `mixed` (each in turn).
+   * What happens to the victim: `kill` (killed, started again once fenced: the default), `stop`
+   * (controlled shutdown, started again), `bounce` (killed and started again at once, before its
+   * session expires), `isolate` (cut off from the other brokers and the controller, fenced when
+   * its session expires, then healed), or `mixed` (each in turn).
    */
-  fault?: 'kill' | 'isolate' | 'mixed';
+  fault?: Fault | 'mixed';
   /** Producing time before each kill and while the victim is down, ms. */
   upMs?: [number, number];
   downMs?: [number, number];
@@ -176,19 +180,22 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
         victim = pool[Math.floor(rng.next() * pool.length)]!;
       }
       if (leaders.has(victim)) leaderKills++;
-      const fault = o.fault === 'mixed' ? (loop % 2 === 0 ? 'kill' : 'isolate') : (o.fault ?? 'kill');
-      if (fault === 'kill') await cluster.killBroker(victim);
+      const fault: Fault = o.fault === 'mixed' ? FAULTS[loop % FAULTS.length]! : (o.fault ?? 'kill');
+      if (fault === 'kill' || fault === 'bounce') await cluster.killBroker(victim);
+      else if (fault === 'stop') await cluster.stopBroker(victim);
       else cluster.isolate(victim);
       kills++;
-      // The session expires, the controller fences it and moves its leaderships.
-      await waitFor(`broker ${victim} fenced`, 10_000, () => image().brokers.get(victim)?.fenced === true);
-      await sleep(between(o.downMs ?? [200, 600]));
-      if (fault === 'kill') await cluster.startBroker(victim);
-      else cluster.heal(victim);
+      if (fault !== 'bounce') {
+        // The session expires (or the shutdown fenced it): its leaderships have moved.
+        await waitFor(`broker ${victim} fenced`, 10_000, () => image().brokers.get(victim)?.fenced === true);
+        await sleep(between(o.downMs ?? [200, 600]));
+      }
+      if (fault === 'isolate') cluster.heal(victim);
+      else await cluster.startBroker(victim);
       await waitFor(`broker ${victim} back in every ISR`, 30_000, allInSync);
       const total = acked.reduce((s, a) => s + a.length, 0);
       say(
-        `loop ${loop + 1}/${o.loops}: ${fault === 'kill' ? 'killed' : 'isolated'} ${victim}${leaders.has(victim) ? ' (a leader)' : ''}, ` +
+        `loop ${loop + 1}/${o.loops}: ${fault} ${victim}${leaders.has(victim) ? ' (a leader)' : ''}, ` +
           `back in sync; ${total} acknowledged, ${failedSends} failed sends`,
       );
     }
@@ -321,7 +328,7 @@ async function main(argv: string[]): Promise<number> {
   const loops = Number(arg('loops') ?? 20);
   const seed = Number(arg('seed') ?? 1);
   const acksArg = arg('acks') ?? 'both';
-  const fault = (arg('fault') ?? 'kill') as 'kill' | 'isolate' | 'mixed';
+  const fault = (arg('fault') ?? 'kill') as Fault | 'mixed';
   const modes: ('all' | '1')[] = acksArg === 'both' ? ['all', '1'] : [acksArg as 'all' | '1'];
   let ok = true;
   for (const acks of modes) {
