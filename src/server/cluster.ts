@@ -128,9 +128,16 @@ export class Cluster {
     if (this.closed) throw new Error('cluster closed');
     if (!this.nodeIds.includes(id)) throw new Error(`no broker ${id} in this cluster`);
     if (this.running.has(id)) throw new Error(`broker ${id} is running`);
-    // Back before its session expired: it registers again (fenced, then unfenced) all the same.
-    this.sessionTimers.get(id)?.cancel();
-    this.sessionTimers.delete(id);
+    // Back from a crash before its session expired: as Kafka's controller does when a broker
+    // registers after an unclean shutdown (handleBrokerUncleanShutdown), it is fenced first — its
+    // leaderships move to other ISR members at a new leader epoch and it leaves the ISRs — since
+    // what it lost in the crash may be what its followers have; it then registers as usual.
+    const timer = this.sessionTimers.get(id);
+    if (timer) {
+      timer.cancel();
+      this.sessionTimers.delete(id);
+      this.controller.fenceBroker(id);
+    }
     const broker = await Broker.start(this.brokerConfig(id), {
       logger: this.log,
       controller: this.controller,
