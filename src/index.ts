@@ -252,6 +252,13 @@ export interface EmbeddedCluster {
   killBroker(id: number): Promise<void>;
   /** Starts a stopped or killed broker again from its data directory, on its port. */
   startBroker(id: number): Promise<Broker>;
+  /**
+   * Cuts broker `id` off from the other brokers and the controller (clients still reach it); the
+   * controller fences it when broker.session.timeout.ms passes. See `Cluster.isolate`.
+   */
+  isolate(id: number): void;
+  /** Ends `isolate(id)`: it catches up, follows the current leaders and rejoins the ISRs. */
+  heal(id: number): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -333,6 +340,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Embedd
     stopBroker: (id) => c.stopBroker(id),
     killBroker: (id) => c.killBroker(id),
     startBroker: (id) => c.startBroker(id),
+    isolate: (id) => c.isolate(id),
+    heal: (id) => c.heal(id),
     close,
     [Symbol.asyncDispose]: close,
   };

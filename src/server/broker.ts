@@ -32,6 +32,7 @@ import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { ControllerLink } from './controller-link.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { MetadataSecurityStore } from './metadata-security-store.js';
@@ -125,6 +126,8 @@ export class Broker {
   /** Whether the controller is this broker's own (closed with it) or its cluster's. */
   private readonly ownsController: boolean;
   private readonly stopMetadata: () => void;
+  /** Metadata changes and ISR proposals pass here; `Cluster.isolate` cuts it. */
+  readonly controllerLink: ControllerLink;
   private stopIdleSweep: () => void = () => {};
 
   private constructor(
@@ -181,16 +184,19 @@ export class Broker {
         config,
         logger: this.log,
       });
-    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
-    this.replicaManager.setAlterPartitionManager(
-      new ControllerAlterPartitionManager(this.controller, config.nodeId),
-    );
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
     // opened, created and deleted, leadership taken or followed (Kafka's BrokerMetadataPublisher).
-    this.stopMetadata = this.controller.onChange((delta, image) => {
+    this.controllerLink = new ControllerLink((delta, image) => {
       this.image = image;
       this.replicaManager.applyDelta(delta, image);
     });
+    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
+    this.replicaManager.setAlterPartitionManager(
+      this.controllerLink.alterPartitionManager(
+        new ControllerAlterPartitionManager(this.controller, config.nodeId),
+      ),
+    );
+    this.stopMetadata = this.controller.onChange(this.controllerLink.listener);
     for (const dir of this.logManager.startupComplete()) this.log.info(`deleted stray log ${dir}`);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
