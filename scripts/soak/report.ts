@@ -14,6 +14,10 @@ export interface SoakSample {
   /** Event-loop delay over the interval since the previous sample, in ms. */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** CPU the broker used over the interval, as a share of one core (0–1+). */
+  brokerCpu?: number;
+  /** The machine's 1-minute load average: a shared machine starves the loop as much as the broker does. */
+  loadAvg1?: number;
 }
 
 export interface SeriesSummary {
@@ -89,6 +93,9 @@ export function summarizeSeries(
 export interface SoakSummary {
   seconds: number;
   samples: number;
+  /** Means over the first and the last minute of the broker's CPU share and the machine's load. */
+  cpu?: { firstMinute: number; lastMinute: number };
+  loadAvg?: { firstMinute: number; lastMinute: number };
   rss: SeriesSummary;
   heap: SeriesSummary;
   loopDelayP99: SeriesSummary;
@@ -99,7 +106,15 @@ export function summarize(samples: SoakSample[], tol: Tolerances = DEFAULT_TOLER
   const rss = summarizeSeries(samples, (s) => s.rssBytes, tol.memoryBytes);
   const heap = summarizeSeries(samples, (s) => s.heapUsedBytes, tol.memoryBytes);
   const loopDelayP99 = summarizeSeries(samples, (s) => s.loopDelayP99Ms, tol.loopDelayMs);
+  const firstLast = (pick: (s: SoakSample) => number | undefined) => {
+    const xs = samples.filter((s) => pick(s) !== undefined);
+    if (xs.length === 0) return undefined;
+    const x = summarizeSeries(xs, (s) => pick(s)!, Number.POSITIVE_INFINITY);
+    return { firstMinute: x.firstMinute, lastMinute: x.lastMinute };
+  };
   return {
+    cpu: firstLast((s) => s.brokerCpu),
+    loadAvg: firstLast((s) => s.loadAvg1),
     seconds: samples.length > 0 ? samples[samples.length - 1]!.t : 0,
     samples: samples.length,
     rss,
@@ -124,6 +139,20 @@ export function formatSummary(s: SoakSummary): string {
     mem('heap used', s.heap),
     `${'loop delay p99'.padEnd(16)} first minute ${d.firstMinute.toFixed(1)} ms, last minute ${d.lastMinute.toFixed(1)} ms, ` +
       `max ${d.max.toFixed(1)} ms, slope ${d.slopePerHour.toFixed(2)} ms/h (second half ${d.secondHalfSlopePerHour.toFixed(2)} ms/h) — ${d.flat ? 'flat' : 'NOT FLAT'}`,
+    context(s),
     s.flat ? 'verdict: flat' : 'verdict: NOT FLAT',
   ].join('\n');
+}
+
+function context(s: SoakSummary): string {
+  const parts: string[] = [];
+  if (s.cpu)
+    parts.push(
+      `broker CPU ${(s.cpu.firstMinute * 100).toFixed(0)} % of a core in the first minute, ${(s.cpu.lastMinute * 100).toFixed(0)} % in the last`,
+    );
+  if (s.loadAvg)
+    parts.push(
+      `machine load average ${s.loadAvg.firstMinute.toFixed(1)} → ${s.loadAvg.lastMinute.toFixed(1)}`,
+    );
+  return parts.length > 0 ? `context: ${parts.join('; ')}` : 'context: -';
 }

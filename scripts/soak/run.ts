@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
@@ -231,13 +231,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   // Samples every 10 s from the broker's own /metrics.
   const samples: SoakSample[] = [];
   const start = Date.now();
-  await scrape(broker.httpPort); // resets the lag histogram: the first sample covers 10 s of load
+  // Resets the lag histogram: the first sample covers 10 s of load.
+  let lastCpu = (await scrape(broker.httpPort)).get('process_cpu_seconds_total') ?? 0;
+  let lastAt = Date.now();
   const endAt = start + opts.minutes * 60_000;
   while (Date.now() < endAt && brokerExit === null) {
     await sleep(Math.min(SAMPLE_EVERY_MS, endAt - Date.now() + 1));
     if (brokerExit !== null) break;
     const m = await scrape(broker.httpPort);
+    const cpu = m.get('process_cpu_seconds_total') ?? 0;
+    const now = Date.now();
+    const brokerCpu = (cpu - lastCpu) / Math.max(0.001, (now - lastAt) / 1000);
+    lastCpu = cpu;
+    lastAt = now;
     const s: SoakSample = {
+      brokerCpu,
+      loadAvg1: loadavg()[0],
       t: Math.round((Date.now() - start) / 1000),
       rssBytes: m.get('process_resident_memory_bytes') ?? 0,
       heapUsedBytes: m.get('nodejs_heap_size_used_bytes') ?? 0,
@@ -247,7 +256,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     samples.push(s);
     say(
       `t=${s.t}s rss=${(s.rssBytes / 1048576).toFixed(1)}MiB heap=${(s.heapUsedBytes / 1048576).toFixed(1)}MiB ` +
-        `loop p99=${s.loopDelayP99Ms.toFixed(1)}ms max=${s.loopDelayMaxMs.toFixed(1)}ms produced=${produced} ` +
+        `loop p99=${s.loopDelayP99Ms.toFixed(1)}ms max=${s.loopDelayMaxMs.toFixed(1)}ms cpu=${(brokerCpu * 100).toFixed(0)}% ` +
+        `load=${s.loadAvg1!.toFixed(1)} produced=${produced} ` +
         `consumed=${consumedBySteadyGroup} rebalances=${rebalances} churn groups=${churnGroups} errors=${produceErrors}`,
     );
   }

@@ -670,6 +670,13 @@ const GUARDED_LOG_METHODS: Record<string, 'append' | 'other'> = {
   maybeFlushByTime: 'other',
 };
 
+/**
+ * Background work the broker runs over every partition it hosts (retention, flush.ms): on an
+ * offline directory it has nothing to do, as Kafka's LogManager no longer lists those logs; it
+ * answers this instead of an error every pass.
+ */
+const SKIPPED_WHEN_OFFLINE: Record<string, unknown> = { applyRetention: 0, maybeFlushByTime: undefined };
+
 function guardLogDirIo(): void {
   const proto = Log.prototype as unknown as Record<string, (this: Log, ...args: unknown[]) => unknown>;
   for (const [name, kind] of Object.entries(GUARDED_LOG_METHODS)) {
@@ -677,6 +684,7 @@ function guardLogDirIo(): void {
     proto[name] = function guarded(this: Log, ...args: unknown[]): unknown {
       const state = this.dirState;
       if (state === undefined) return method.apply(this, args);
+      if (state.offline !== null && name in SKIPPED_WHEN_OFFLINE) return SKIPPED_WHEN_OFFLINE[name];
       const what = `${name} on ${this.topic}-${this.partition}`;
       state.checkOnline(what);
       try {
