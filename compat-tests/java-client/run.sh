@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Java client, org.apache.kafka:kafka-clients from Maven Central, in two versions (3.9.x and
-# the newest 4.x), each against its own fresh kbroker: src/JavaClientScenario.java.
+# the newest 4.x), each against its own fresh kbroker: src/JavaClientScenario.java, then
+# src/JavaFaultScenario.java (faults injected through the broker's admin HTTP API).
 #
 #   compat-tests/java-client/run.sh [--install-only] [feature...]
 # Env: JAVA_CLIENT_VERSIONS (default "3.9.2 4.4.0"), COMPAT_CACHE, COMPAT_OUT.
@@ -31,13 +32,22 @@ for v in $VERSIONS; do
   cp "$COMPAT_OUT/java-client.install" "$COMPAT_OUT/$peer.install" 2>/dev/null || true
   classes="$CACHE/java-client-$v/classes"
   rm -rf "$classes"
-  javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" 2>&1 \
+  javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" \
+    "$HERE/src/JavaFaultScenario.java" 2>&1 \
     | grep -v -E '^Note:|uses or overrides a deprecated|Recompile with' || true
-  compat_start_broker --override num.partitions=3
+  compat_start_broker --override num.partitions=3 --http-port 0
+  for _ in $(seq 1 50); do grep -q 'admin HTTP on' "$BROKER_LOG" && break; sleep 0.1; done
+  admin_url="http://$(grep -o 'admin HTTP on [^;[:space:]]*' "$BROKER_LOG" | head -1 | cut -d' ' -f4)"
   compat_log "kafka-clients $v"
   timeout -k 10 900 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$classes:$CACHE/java-client-$v/lib/*" JavaClientScenario "$BOOTSTRAP" "$@" \
     >"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/$peer.log)"
+  # Fault injection from a Java test: only when the scenario list names no feature, or a faults-* one.
+  if [ $# -eq 0 ] || [[ " $* " == *" faults-"* ]]; then
+    timeout -k 10 300 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+      -cp "$classes:$CACHE/java-client-$v/lib/*" JavaFaultScenario "$BOOTSTRAP" "$admin_url" "$@" \
+      >>"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "fault scenario exited $? (see $COMPAT_OUT/$peer.log)"
+  fi
   grep '^RESULT ' "$COMPAT_OUT/$peer.log" | cut -c8- | sed "s/^/  /" || true
   compat_stop_broker
   rm -rf "$BROKER_DATA"
