@@ -35,9 +35,7 @@ for v in $VERSIONS; do
   javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" \
     "$HERE/src/JavaFaultScenario.java" 2>&1 \
     | grep -v -E '^Note:|uses or overrides a deprecated|Recompile with' || true
-  compat_start_broker --override num.partitions=3 --http-port 0
-  for _ in $(seq 1 50); do grep -q 'admin HTTP on' "$BROKER_LOG" && break; sleep 0.1; done
-  admin_url="http://$(grep -o 'admin HTTP on [^;[:space:]]*' "$BROKER_LOG" | head -1 | cut -d' ' -f4)"
+  compat_start_broker --override num.partitions=3
   compat_log "kafka-clients $v"
   timeout -k 10 900 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$classes:$CACHE/java-client-$v/lib/*" JavaClientScenario "$BOOTSTRAP" "$@" \
@@ -45,10 +43,16 @@ for v in $VERSIONS; do
   # Fault injection from a Java test: only when the scenario list names no feature, or a faults-* one.
   if [ $# -eq 0 ] || [[ " $* " == *" faults-"* ]]; then
     timeout -k 10 300 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-      -cp "$classes:$CACHE/java-client-$v/lib/*" JavaFaultScenario "$BOOTSTRAP" "$admin_url" "$@" \
+      -cp "$classes:$CACHE/java-client-$v/lib/*" JavaFaultScenario "$BOOTSTRAP" "http://$BROKER_HTTP" "$@" \
       >>"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "fault scenario exited $? (see $COMPAT_OUT/$peer.log)"
   fi
   grep '^RESULT ' "$COMPAT_OUT/$peer.log" | cut -c8- | sed "s/^/  /" || true
+  # What the broker saw of the scenario's consumers: KIP-227 sessions; from 4.x, OffsetCommit v10
+  # and OffsetFetch v10 naming topics by id (KIP-848's versions, used once the broker offers them).
+  PEER="$peer" compat_feature fetch-sessions compat_fetch_sessions
+  if [ "${v%%.*}" -ge 4 ]; then
+    PEER="$peer" compat_feature offsets-by-topic-id compat_offsets_by_topic_id
+  fi
   compat_stop_broker
   rm -rf "$BROKER_DATA"
   PEER="$peer" node "$REPO/compat-tests/lib/judge.mjs" --peer "$peer" --results "$COMPAT_OUT" || status=1
