@@ -784,6 +784,18 @@ export class ReplicaManager {
     return this.broker.logManager.dataDir;
   }
 
+  /**
+   * Every log directory (log.dirs) with whether it is offline (a failed disk) or full, for
+   * DescribeLogDirs and the metrics.
+   */
+  logDirStates(): { dir: string; offline: boolean; full: boolean }[] {
+    const channel = this.broker.logManager.failureChannel;
+    return this.broker.logManager.logDirs.map((dir) => {
+      const s = channel.state(dir);
+      return { dir, offline: s.offline !== null, full: s.fullSince !== null };
+    });
+  }
+
   /** A partition this broker hosts, or undefined. */
   getPartition(topic: string, partition: number): Partition | undefined {
     return this.hosted.get(topic)?.partitions[partition];

@@ -144,7 +144,7 @@ export class Broker {
       );
     }
     this.logManager = LogManager.open({
-      logDirs: config.logDir,
+      logDirs: config.logDirs,
       nodeId: config.nodeId,
       clusterId: config.get('cluster.id') ?? undefined,
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
