@@ -12,6 +12,7 @@
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
 import { kafka4ConfigDefs } from './kafka4-config-defs.js';
 import { securityConfigDefs } from './security-config-defs.js';
+import { shareConfigDefs } from './share-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -431,6 +432,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'How long a replica fetcher waits for an answer before reconnecting.',
   },
   ...kafka4ConfigDefs,
+  ...shareConfigDefs,
   ...securityConfigDefs,
 ];
 

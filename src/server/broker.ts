@@ -36,6 +36,7 @@ import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { MetadataSecurityStore } from './metadata-security-store.js';
 import { Metrics } from './metrics.js';
+import { createSharePartitionManager } from './share-wiring.js';
 
 export interface BrokerOptions {
   logger?: Logger;
@@ -206,11 +207,14 @@ export class Broker {
     );
     // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
     this.securityStore = new MetadataSecurityStore(this.controller);
+    // Share groups (KIP-932, issue 17): share-partitions on their leaders, released when members go.
+    const shares = createSharePartitionManager(this, config);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
       fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
+      shares,
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,
@@ -525,6 +529,7 @@ export class Broker {
     const serverClosed = Promise.all(
       this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
     );
+    this.services.shares.shutdown();
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
@@ -554,6 +559,7 @@ export class Broker {
         this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       );
       for (const c of [...this.connections]) c.close();
+      this.services.shares.shutdown();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
       this.transactionCoordinator.shutdown();

@@ -1,0 +1,48 @@
+/**
+ * Wiring of share groups (KIP-932) into the broker: the SharePartitionManager on this broker's
+ * partitions, told when a share group member leaves (its acquired records are released), when a
+ * partition stops being led here, when a share group is deleted, and at reset.
+ */
+import type { Logger } from '../common/logger.js';
+import type { Time } from '../common/time.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator, TopicsView } from '../coordinator/index.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { SharePartitionManager } from '../replication/share-partition-manager.js';
+
+export interface ShareWiringDeps {
+  readonly replicaManager: ReplicaManager;
+  readonly groupCoordinator: GroupCoordinator;
+  readonly time: Time;
+  readonly log: Logger;
+  readonly topics: TopicsView;
+  onReset(hook: () => void): () => void;
+}
+
+export function createSharePartitionManager(
+  broker: ShareWiringDeps,
+  config: BrokerConfig,
+): SharePartitionManager {
+  const shares = new SharePartitionManager(
+    broker.replicaManager,
+    broker.time,
+    broker.log,
+    () => ({
+      lockDurationMs: config.int('group.share.record.lock.duration.ms'),
+      deliveryCountLimit: config.int('group.share.delivery.count.limit'),
+      maxInFlightRecords: config.int('group.share.partition.max.record.locks'),
+      maxShareSessions: config.int('group.share.max.share.sessions'),
+    }),
+    (topicId) => broker.topics.topicName(topicId),
+  );
+  broker.groupCoordinator.shareGroups.onMemberRemoved = (groupId, memberId) =>
+    shares.releaseMember(groupId, memberId);
+  broker.groupCoordinator.onShareGroupDeleted((groupId) => shares.dropGroup(groupId));
+  broker.replicaManager.onLeadershipChange((topic, partition, isLeader) => {
+    if (isLeader) return;
+    const t = broker.topics.topic(topic);
+    if (t) shares.dropPartition(t.topicId, partition);
+  });
+  broker.onReset(() => shares.shutdown());
+  return shares;
+}
