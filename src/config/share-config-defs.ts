@@ -75,4 +75,11 @@ export const shareConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'The log segment size for the share-group state topic.',
   },
+  {
+    name: 'share.coordinator.write.timeout.ms',
+    type: 'int',
+    default: '5000',
+    min: 1,
+    doc: 'The duration in milliseconds that the share coordinator will wait for all replicas of the share-group state topic to receive a write.',
+  },
 ];

@@ -137,7 +137,9 @@ export class GroupCoordinator {
   }
 
   /** A share group was deleted (DeleteGroups): `listener` drops its share-partition state. */
-  onShareGroupDeleted(listener: (groupId: string) => void): void {
+  onShareGroupDeleted(
+    listener: (groupId: string, partitions: { topicId: string; partition: number }[]) => void,
+  ): void {
     this.admin.onShareGroupDeleted = listener;
   }
 

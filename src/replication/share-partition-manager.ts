@@ -29,6 +29,7 @@ import { type ShareSession, ShareSessionCache } from './share-session.js';
 export interface StoredShareState {
   startOffset: number;
   stateEpoch: number;
+  leaderEpoch?: number;
   stateBatches: PersistedStateBatch[];
 }
 
@@ -44,12 +45,63 @@ export interface ShareStatePersister {
     startOffset: number,
     batches: PersistedStateBatch[],
   ): Promise<void>;
+  /** AlterShareGroupOffsets: the state restarts at `startOffset`, nothing in flight. */
+  alter(groupId: string, topicId: string, partition: number, startOffset: number): Promise<void>;
+  /** DeleteGroups / DeleteShareGroupOffsets: the state is gone. */
+  delete(groupId: string, topicId: string, partition: number): Promise<void>;
+  close(): void;
 }
 
-export const NO_PERSISTER: ShareStatePersister = {
-  read: () => Promise.resolve(undefined),
-  write: () => Promise.resolve(),
-};
+/** State kept in memory only (tests; a broker always has the share coordinator). */
+export class MemoryPersister implements ShareStatePersister {
+  readonly states = new Map<string, StoredShareState>();
+  private k(g: string, t: string, p: number): string {
+    return `${g}:${t}:${p}`;
+  }
+  read(g: string, t: string, p: number): Promise<StoredShareState | undefined> {
+    const s = this.states.get(this.k(g, t, p));
+    return Promise.resolve(s && { ...s, stateBatches: [...s.stateBatches] });
+  }
+  write(
+    g: string,
+    t: string,
+    p: number,
+    leaderEpoch: number,
+    startOffset: number,
+    batches: PersistedStateBatch[],
+  ): Promise<void> {
+    const s = this.states.get(this.k(g, t, p)) ?? {
+      startOffset,
+      stateEpoch: 0,
+      leaderEpoch,
+      stateBatches: [],
+    };
+    const offsets = new Map<number, PersistedStateBatch>();
+    for (const b of [...s.stateBatches, ...batches])
+      for (let o = b.firstOffset; o <= b.lastOffset; o++)
+        offsets.set(o, { ...b, firstOffset: o, lastOffset: o });
+    s.startOffset = startOffset;
+    s.stateBatches = [...offsets.values()]
+      .filter((b) => b.firstOffset >= startOffset)
+      .sort((a, b) => a.firstOffset - b.firstOffset);
+    this.states.set(this.k(g, t, p), s);
+    return Promise.resolve();
+  }
+  alter(g: string, t: string, p: number, startOffset: number): Promise<void> {
+    const old = this.states.get(this.k(g, t, p));
+    this.states.set(this.k(g, t, p), {
+      startOffset,
+      stateEpoch: (old?.stateEpoch ?? -1) + 1,
+      stateBatches: [],
+    });
+    return Promise.resolve();
+  }
+  delete(g: string, t: string, p: number): Promise<void> {
+    this.states.delete(this.k(g, t, p));
+    return Promise.resolve();
+  }
+  close(): void {}
+}
 
 export interface SharePartitionManagerConfig extends SharePartitionConfig {
   maxShareSessions: number;
@@ -110,7 +162,7 @@ export class SharePartitionManager {
     private readonly topicName: (topicId: string) => string | undefined,
     /** The group's `share.auto.offset.reset`. */
     private readonly autoOffsetReset: (groupId: string) => 'earliest' | 'latest' = () => 'latest',
-    private persister: ShareStatePersister = NO_PERSISTER,
+    private persister: ShareStatePersister = new MemoryPersister(),
   ) {
     this.sessions = new ShareSessionCache(config().maxShareSessions, (s) => this.releaseSession(s));
   }
@@ -406,7 +458,42 @@ export class SharePartitionManager {
     }
   }
 
+  /**
+   * DescribeShareGroupOffsets: the share-partition's start offset (-1 when never initialized),
+   * its leader epoch and the records delivered-complete above it (for the lag).
+   */
+  async describeOffset(
+    groupId: string,
+    topicId: string,
+    partition: number,
+  ): Promise<{ startOffset: number; leaderEpoch: number; completeAbove: number }> {
+    const live = this.loaded.get(this.key(groupId, topicId, partition));
+    if (live)
+      return { startOffset: live.startOffset, leaderEpoch: -1, completeAbove: live.deliveryCompleteCount };
+    const s = await this.persister.read(groupId, topicId, partition);
+    if (!s) return { startOffset: -1, leaderEpoch: -1, completeAbove: 0 };
+    let complete = 0;
+    for (const b of s.stateBatches)
+      if (b.deliveryState === 2 || b.deliveryState === 4) complete += b.lastOffset - b.firstOffset + 1;
+    return { startOffset: s.startOffset, leaderEpoch: s.leaderEpoch ?? -1, completeAbove: complete };
+  }
+
+  /** AlterShareGroupOffsets of one share-partition (the group is empty): restarts at `startOffset`. */
+  async alterOffset(groupId: string, topicId: string, partition: number, startOffset: number): Promise<void> {
+    this.dropGroup(groupId, topicId, partition);
+    await this.persister.alter(groupId, topicId, partition, startOffset);
+    this.dropGroup(groupId, topicId, partition);
+  }
+
+  /** DeleteShareGroupOffsets / DeleteGroups: the share-partition's state is deleted. */
+  async deleteState(groupId: string, topicId: string, partition: number): Promise<void> {
+    this.dropGroup(groupId, topicId, partition);
+    await this.persister.delete(groupId, topicId, partition);
+    this.dropGroup(groupId, topicId, partition);
+  }
+
   shutdown(): void {
+    this.persister.close();
     this.sessions.clear();
     for (const sp of this.loaded.values()) sp.close();
     this.loaded.clear();

@@ -7,6 +7,8 @@ import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator, TopicsView } from '../coordinator/index.js';
+import { type InternalTopics, ReplicaCoordinatorLog } from '../coordinator/runtime/coordinator-log.js';
+import { SHARE_GROUP_STATE_TOPIC_NAME, ShareCoordinator } from '../coordinator/share/share-coordinator.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { SharePartitionManager } from '../replication/share-partition-manager.js';
 
@@ -16,6 +18,7 @@ export interface ShareWiringDeps {
   readonly time: Time;
   readonly log: Logger;
   readonly topics: TopicsView;
+  readonly internalTopics: InternalTopics;
   onReset(hook: () => void): () => void;
 }
 
@@ -35,11 +38,37 @@ export function createSharePartitionManager(
     }),
     (topicId) => broker.topics.topicName(topicId),
   );
+  // The share coordinator on `__share_group_state` keeps every share-partition's state.
+  const stateLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {
+    topic: SHARE_GROUP_STATE_TOPIC_NAME,
+    configuredPartitions: config.int('share.coordinator.state.topic.num.partitions'),
+    segmentBytes: config.int('share.coordinator.state.topic.segment.bytes'),
+    defaultMaxMessageBytes: config.int('message.max.bytes'),
+    time: broker.time,
+  });
+  const coordinator = new ShareCoordinator(
+    Object.assign(stateLog, {
+      partitionLedHere: (p: number) => stateLog.partition(p, true)?.isLeader ?? false,
+    }),
+    broker.time,
+    broker.log,
+    config.int('share.coordinator.write.timeout.ms'),
+  );
+  shares.setPersister(coordinator);
   broker.groupCoordinator.shareGroups.onMemberRemoved = (groupId, memberId) =>
     shares.releaseMember(groupId, memberId);
-  broker.groupCoordinator.onShareGroupDeleted((groupId) => shares.dropGroup(groupId));
+  broker.groupCoordinator.onShareGroupDeleted((groupId, partitions) => {
+    shares.dropGroup(groupId);
+    for (const { topicId, partition } of partitions)
+      shares
+        .deleteState(groupId, topicId, partition)
+        .catch((err: unknown) =>
+          broker.log.warn(`deleting share state of ${groupId} failed: ${(err as Error).message}`),
+        );
+  });
   broker.replicaManager.onLeadershipChange((topic, partition, isLeader) => {
     if (isLeader) return;
+    if (topic === SHARE_GROUP_STATE_TOPIC_NAME) coordinator.unloadPartition(partition);
     const t = broker.topics.topic(topic);
     if (t) shares.dropPartition(t.topicId, partition);
   });

@@ -50,7 +50,8 @@ export class GroupAdmin {
   ) {}
 
   /** A share group was deleted: its share-partition state goes too (set by the coordinator). */
-  onShareGroupDeleted: (groupId: string) => void = () => {};
+  onShareGroupDeleted: (groupId: string, partitions: { topicId: string; partition: number }[]) => void =
+    () => {};
 
   /** A consumer group as DescribeGroups shows it. */
   private describeConsumerGroup(group: ConsumerGroup): GroupSummary {
@@ -173,7 +174,12 @@ export class GroupAdmin {
         if (shareGroup) {
           if (shareGroup.members.size > 0) return { records: [], response: answer('NON_EMPTY_GROUP') };
           this.ctx.log.info(`share group ${groupId} deleted`);
-          this.onShareGroupDeleted(groupId);
+          this.onShareGroupDeleted(
+            groupId,
+            [...shareGroup.initialized].flatMap(([topicId, t]) =>
+              [...t.partitions].map((partition) => ({ topicId, partition })),
+            ),
+          );
           return { records: shareGroupDeletion(shareGroup), response: answer('NONE'), onAppendError: failed };
         }
         const consumerGroup = this.ctx.consumerGroups.get(groupId);

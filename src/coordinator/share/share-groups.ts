@@ -479,6 +479,52 @@ export class ShareGroups {
     return this.groups.get(groupId);
   }
 
+  /**
+   * The share group for the offsets admin APIs: COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR as
+   * any group API, GROUP_ID_NOT_FOUND when there is no share group of that id, NON_EMPTY_GROUP
+   * when `mustBeEmpty` and members remain (Kafka alters and deletes offsets of empty groups only).
+   */
+  lookup(
+    groupId: string,
+    mustBeEmpty: boolean,
+  ): { error: ErrorName; message: string | null; group?: ShareGroup } {
+    const status = this.ctx.validateGroupStatus(groupId, false);
+    if (status !== 'NONE') return { error: status, message: null };
+    const group = this.groups.get(groupId);
+    if (!group) return { error: 'GROUP_ID_NOT_FOUND', message: `Group ${groupId} not found.` };
+    if (mustBeEmpty && group.members.size > 0)
+      return { error: 'NON_EMPTY_GROUP', message: 'The group is not empty.' };
+    return { error: 'NONE', message: null, group };
+  }
+
+  /**
+   * Changes which partitions of `groupId` have share state (AlterShareGroupOffsets adds,
+   * DeleteShareGroupOffsets removes topics): a ShareGroupStatePartitionMetadata record.
+   */
+  updateInitialized(
+    groupId: string,
+    add: readonly { topicId: string; topicName: string; partition: number }[],
+    removeTopicIds: readonly string[],
+  ): Promise<void> {
+    return this.ctx.runtime.scheduleWriteOperation<void>(this.ctx.partitionFor(groupId), () => {
+      const group = this.groups.get(groupId);
+      if (!group) return { records: [], response: undefined };
+      const init = new Map(
+        [...group.initialized].map(([id, t]) => [
+          id,
+          { topicName: t.topicName, partitions: new Set(t.partitions) },
+        ]),
+      );
+      for (const id of removeTopicIds) init.delete(id);
+      for (const a of add) {
+        const t = init.get(a.topicId) ?? { topicName: a.topicName, partitions: new Set<number>() };
+        t.partitions.add(a.partition);
+        init.set(a.topicId, t);
+      }
+      return { records: [shareStatePartitionMetadataRecord(groupId, init)], response: undefined };
+    });
+  }
+
   /** Drops every share group (the broker's reset). */
   reset(): void {
     for (const group of [...this.groups.values()]) {
