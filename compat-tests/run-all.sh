@@ -18,7 +18,7 @@ declare -A PEERS=(
   [kafka-python]="kafka-python-2.0 kafka-python-3" [confluent-kafka-pypi]="confluent-kafka-pypi"
   [franz-go]="franz-go" [kafkajs]="kafkajs" [platformatic-kafka]="platformatic-kafka" [kafka-connect]="kafka-connect"
   [security]="security"
-  [share-groups]="java-share"
+  [share-groups]="java-share kafka-tools-share"
 )
 suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=("${ALL[@]}")
 

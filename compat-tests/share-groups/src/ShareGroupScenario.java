@@ -181,6 +181,64 @@ public class ShareGroupScenario {
     result("share-redelivery-after-lock", ok, "held=" + held + " redelivered=" + redelivered + " waitedMs=" + waited);
   }
 
+  /**
+   * Before a broker restart: creates the topic, takes a batch, accepts its first half (written to
+   * __share_group_state before the commit returns) and prints "HELD v" for the rest, "READY",
+   * then waits to be killed together with the broker.
+   */
+  static void hold(String topic, String group) throws Exception {
+    Properties ap = new Properties();
+    ap.put("bootstrap.servers", bootstrap);
+    try (Admin admin = Admin.create(ap)) {
+      createTopic(admin, topic);
+    }
+    KafkaShareConsumer<String, String> a = consumer(group, "holder", "explicit");
+    a.subscribe(List.of(topic));
+    warmUp(List.of(a), Duration.ofSeconds(4));
+    produce(topic, 0, 10);
+    long end = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < end) {
+      ConsumerRecords<String, String> rs = a.poll(Duration.ofMillis(500));
+      if (rs.isEmpty()) continue;
+      int i = 0;
+      List<String> held = new ArrayList<>();
+      for (ConsumerRecord<String, String> r : rs) {
+        if (i++ < rs.count() / 2) a.acknowledge(r, AcknowledgeType.ACCEPT);
+        else held.add(r.value());
+      }
+      a.commitSync();
+      for (String v : held) System.out.println("HELD " + v);
+      System.out.println("READY");
+      System.out.flush();
+      Thread.sleep(600_000);
+    }
+  }
+
+  /**
+   * After the broker restarted (kill -9) on the same data: the records held when it died come
+   * back (acquired becomes available again, delivery count 2), the accepted ones never.
+   */
+  static void rescue(String topic, String group, Set<String> held) throws Exception {
+    Map<String, Short> got = new HashMap<>();
+    try (KafkaShareConsumer<String, String> b = consumer(group, "after-restart", "explicit")) {
+      b.subscribe(List.of(topic));
+      long end = System.currentTimeMillis() + 60_000;
+      while (!got.keySet().containsAll(held) && System.currentTimeMillis() < end) {
+        for (ConsumerRecord<String, String> r : b.poll(Duration.ofMillis(500))) {
+          got.put(r.value(), r.deliveryCount().orElse((short) -1));
+          b.acknowledge(r, AcknowledgeType.ACCEPT);
+        }
+        b.commitSync();
+      }
+      for (int i = 0; i < 4; i++) for (ConsumerRecord<String, String> r : b.poll(Duration.ofMillis(500))) {
+        got.put(r.value(), (short) -9);
+        b.acknowledge(r, AcknowledgeType.ACCEPT);
+      }
+    }
+    boolean ok = !held.isEmpty() && got.keySet().equals(held) && held.stream().allMatch(v -> got.get(v) == 2);
+    result("share-restart-keeps-state", ok, "held=" + held + " afterRestart=" + got);
+  }
+
   /** Release and reject: a released record comes back (delivery count 2), a rejected one never. */
   static void releaseReject(Admin admin) throws Exception {
     String topic = "share-release" + RUN, group = "sg-release" + RUN;
@@ -233,6 +291,16 @@ public class ShareGroupScenario {
       bootstrap = args[1];
       victim(args[2], args[3]);
       return;
+    }
+    if (args.length > 0 && args[0].equals("--hold")) {
+      bootstrap = args[1];
+      hold(args[2], args[3]);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("--rescue")) {
+      bootstrap = args[1];
+      rescue(args[2], args[3], new HashSet<>(Arrays.asList(args).subList(4, args.length)));
+      System.exit(0);
     }
     bootstrap = args[0];
     Set<String> only = new HashSet<>(Arrays.asList(args).subList(1, args.length));
