@@ -5,6 +5,51 @@
  */
 import type { ConfigDef } from './config-def.js';
 
+/**
+ * The group configs kbroker serves (Kafka's GroupConfig, `kafka-configs --entity-type groups`):
+ * their broker default (the value when the group has none) and the check of a new value.
+ */
+export const groupConfigDefs: ReadonlyMap<
+  string,
+  { serverDefault: string; doc: string; validate: (value: string) => string | null }
+> = new Map([
+  [
+    'share.auto.offset.reset',
+    {
+      serverDefault: '',
+      doc: 'The strategy to initialize the share-partition start offset: latest or earliest.',
+      validate: (v: string) =>
+        v === 'latest' || v === 'earliest'
+          ? null
+          : `Invalid value ${v} for configuration share.auto.offset.reset: kbroker supports latest and earliest`,
+    },
+  ],
+  [
+    'share.record.lock.duration.ms',
+    {
+      serverDefault: 'group.share.record.lock.duration.ms',
+      doc: 'The record acquisition lock duration in milliseconds for share groups.',
+      validate: (v: string) => {
+        const n = Number(v);
+        return Number.isInteger(n) && n >= 15_000 && n <= 60_000
+          ? null
+          : `Invalid value ${v} for configuration share.record.lock.duration.ms: Value must be between 15000 and 60000`;
+      },
+    },
+  ],
+]);
+
+/** Kafka's GroupConfig.validate: unknown names and bad values are INVALID_CONFIG (the message). */
+export function validateGroupConfigs(configs: Readonly<Record<string, string>>): string | null {
+  for (const [name, value] of Object.entries(configs)) {
+    const def = groupConfigDefs.get(name);
+    if (!def) return `Unknown group config name: ${name}`;
+    const error = def.validate(value);
+    if (error) return error;
+  }
+  return null;
+}
+
 export const shareConfigDefs: readonly ConfigDef[] = [
   {
     name: 'group.share.enable',

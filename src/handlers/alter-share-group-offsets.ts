@@ -2,8 +2,9 @@
  * AlterShareGroupOffsets (key 91), v0: sets the start offset of share-partitions of an empty
  * share group (`kafka-share-groups --reset-offsets`, Admin.alterShareGroupOffsets): each one's
  * state restarts there with nothing in flight (a new ShareSnapshot, state epoch bumped), and the
- * partitions are recorded as initialized for the group. A group with members is NON_EMPTY_GROUP,
- * a missing one GROUP_ID_NOT_FOUND (top-level). Authorization: READ on the group, READ on each topic.
+ * partitions are recorded as initialized for the group. A group with members is NON_EMPTY_GROUP
+ * (top-level); a missing one is made, empty, as Kafka does (so offsets can be set before the
+ * first member joins); an id of another group type is GROUP_ID_NOT_FOUND. Authorization: READ on the group, READ on each topic.
  */
 
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -37,7 +38,7 @@ export const alterShareGroupOffsetsHandler = defineHandler<
     });
     if (!ctx.groups.shareGroups.enabled) return top(ErrorCode.UNSUPPORTED_VERSION, null);
     if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return top(ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-    const found = ctx.groups.shareGroups.lookup(req.groupId, true);
+    const found = ctx.groups.shareGroups.lookup(req.groupId, true, true);
     if (!found.group) return top(ErrorCode[found.error], found.message);
     const added: { topicId: string; topicName: string; partition: number }[] = [];
     const responses = await Promise.all(

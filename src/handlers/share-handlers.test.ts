@@ -134,6 +134,39 @@ describe('share groups over TCP', () => {
     });
   });
 
+  it('group configs: share.auto.offset.reset=earliest starts a new group at the log start', async () => {
+    const alter = await c.request<Body>(44, 1, {
+      resources: [
+        {
+          resourceType: 32,
+          resourceName: 'early',
+          configs: [{ name: 'share.auto.offset.reset', configOperation: 0, value: 'earliest' }],
+        },
+      ],
+      validateOnly: false,
+    });
+    expect(alter.responses[0].errorCode).toBe(0);
+    const d = await c.request<Body>(32, 4, {
+      resources: [
+        { resourceType: 32, resourceName: 'early', configurationKeys: ['share.auto.offset.reset'] },
+      ],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    expect(d.results[0].configs).toMatchObject([
+      { name: 'share.auto.offset.reset', value: 'earliest', configSource: 8 },
+    ]);
+    expect((await heartbeat(c, { groupId: 'early', memberId: 'e1' })).errorCode).toBe(0);
+    const f = await shareFetch(c, 0, [], { groupId: 'early', memberId: 'e1' });
+    expect(f.responses[0].partitions[0].acquiredRecords).toEqual([
+      { firstOffset: 0, lastOffset: 5, deliveryCount: 1 },
+    ]);
+    await shareFetch(c, -1, [{ firstOffset: 0, lastOffset: 5, acknowledgeTypes: [2] }], {
+      groupId: 'early',
+      memberId: 'e1',
+    });
+  });
+
   it('a restart on the same data keeps the share state: acquired records come back', async () => {
     c.close();
     await tb.broker.close();

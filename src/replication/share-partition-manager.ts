@@ -158,7 +158,8 @@ export class SharePartitionManager {
     private readonly replicas: ReplicaManager,
     private readonly time: Time,
     private readonly log: Logger,
-    private readonly config: () => SharePartitionManagerConfig,
+    /** The configs, for a group when given (its share.record.lock.duration.ms). */
+    private readonly config: (groupId?: string) => SharePartitionManagerConfig,
     private readonly topicName: (topicId: string) => string | undefined,
     /** The group's `share.auto.offset.reset`. */
     private readonly autoOffsetReset: (groupId: string) => 'earliest' | 'latest' = () => 'latest',
@@ -220,7 +221,7 @@ export class SharePartitionManager {
       topicId,
       partition,
       this.time,
-      this.config(),
+      this.config(groupId),
       start,
       stored?.stateBatches ?? [],
     );

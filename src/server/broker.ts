@@ -321,6 +321,7 @@ export class Broker {
       topics: () => broker.image.topics(),
       topic: (name) => broker.image.topic(name),
       topicById: (id) => broker.image.topicById(id),
+      groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
     };
   }
 

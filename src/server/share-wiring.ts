@@ -9,6 +9,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator, TopicsView } from '../coordinator/index.js';
 import { type InternalTopics, ReplicaCoordinatorLog } from '../coordinator/runtime/coordinator-log.js';
 import { SHARE_GROUP_STATE_TOPIC_NAME, ShareCoordinator } from '../coordinator/share/share-coordinator.js';
+import type { MetadataView } from '../metadata/metadata-view.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { SharePartitionManager } from '../replication/share-partition-manager.js';
 
@@ -19,6 +20,8 @@ export interface ShareWiringDeps {
   readonly log: Logger;
   readonly topics: TopicsView;
   readonly internalTopics: InternalTopics;
+  /** Read lazily (group configs): the broker's metadata view. */
+  readonly metadata: MetadataView;
   onReset(hook: () => void): () => void;
 }
 
@@ -30,13 +33,21 @@ export function createSharePartitionManager(
     broker.replicaManager,
     broker.time,
     broker.log,
-    () => ({
-      lockDurationMs: config.int('group.share.record.lock.duration.ms'),
+    (groupId) => ({
+      lockDurationMs: Number(
+        (groupId && broker.metadata.groupConfigs?.(groupId)['share.record.lock.duration.ms']) ||
+          config.int('group.share.record.lock.duration.ms'),
+      ),
       deliveryCountLimit: config.int('group.share.delivery.count.limit'),
       maxInFlightRecords: config.int('group.share.partition.max.record.locks'),
       maxShareSessions: config.int('group.share.max.share.sessions'),
     }),
     (topicId) => broker.topics.topicName(topicId),
+    // The group's share.auto.offset.reset (a GROUP config), latest by default as Kafka.
+    (groupId) =>
+      broker.metadata.groupConfigs?.(groupId)['share.auto.offset.reset'] === 'earliest'
+        ? 'earliest'
+        : 'latest',
   );
   // The share coordinator on `__share_group_state` keeps every share-partition's state.
   const stateLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {

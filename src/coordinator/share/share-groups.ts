@@ -487,10 +487,20 @@ export class ShareGroups {
   lookup(
     groupId: string,
     mustBeEmpty: boolean,
+    /** AlterShareGroupOffsets: a missing group is made (empty), as Kafka does. */
+    create = false,
   ): { error: ErrorName; message: string | null; group?: ShareGroup } {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== 'NONE') return { error: status, message: null };
     const group = this.groups.get(groupId);
+    const classic = this.ctx.groups.get(groupId);
+    if (
+      !group &&
+      create &&
+      !this.ctx.consumerGroups.has(groupId) &&
+      (!classic || classic.is(GroupState.Dead))
+    )
+      return { error: 'NONE', message: null, group: new ShareGroup(groupId) };
     if (!group) return { error: 'GROUP_ID_NOT_FOUND', message: `Group ${groupId} not found.` };
     if (mustBeEmpty && group.members.size > 0)
       return { error: 'NON_EMPTY_GROUP', message: 'The group is not empty.' };
@@ -507,8 +517,11 @@ export class ShareGroups {
     removeTopicIds: readonly string[],
   ): Promise<void> {
     return this.ctx.runtime.scheduleWriteOperation<void>(this.ctx.partitionFor(groupId), () => {
-      const group = this.groups.get(groupId);
-      if (!group) return { records: [], response: undefined };
+      const existing = this.groups.get(groupId);
+      if (!existing && add.length === 0) return { records: [], response: undefined };
+      const group = existing ?? new ShareGroup(groupId);
+      // A group made by AlterShareGroupOffsets: its ShareGroupMetadata record first (epoch 0).
+      const records = existing ? [] : [shareGroupEpochRecord(groupId, 0, 0)];
       const init = new Map(
         [...group.initialized].map(([id, t]) => [
           id,
@@ -521,7 +534,8 @@ export class ShareGroups {
         t.partitions.add(a.partition);
         init.set(a.topicId, t);
       }
-      return { records: [shareStatePartitionMetadataRecord(groupId, init)], response: undefined };
+      records.push(shareStatePartitionMetadataRecord(groupId, init));
+      return { records, response: undefined };
     });
   }
 
