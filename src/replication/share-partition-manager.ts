@@ -369,7 +369,11 @@ export class SharePartitionManager {
     const out: ShareFetchPartitionResult[] = [];
     let bytesLeft = Math.max(1, params.maxBytes);
     let recordsLeft = Math.max(1, params.maxRecords);
-    for (const { topicId, partition } of session.partitions.values()) {
+    // Each fetch starts one partition further on, so that maxRecords/maxBytes filled by the first
+    // partitions do not starve the others (Kafka rotates its share fetch partitions likewise).
+    const all = [...session.partitions.values()];
+    const first = all.length === 0 ? 0 : session.nextRotation() % all.length;
+    for (const { topicId, partition } of [...all.slice(first), ...all.slice(0, first)]) {
       const result: ShareFetchPartitionResult = {
         topicId,
         partition,

@@ -26,6 +26,14 @@ export class ShareSession {
   /** The epoch the next request must carry. */
   epoch = 1;
   readonly partitions = new Map<string, ShareSessionPartition>();
+  private rotation = 0;
+
+  /** Where the next fetch starts among the session's partitions (fairness across fetches). */
+  nextRotation(): number {
+    this.rotation = (this.rotation + 1) % 1_000_000;
+    return this.rotation;
+  }
+
   /** Undoes the connection-close listener. */
   detach: () => void = () => {};
 
