@@ -37,6 +37,7 @@ import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { MetadataSecurityStore } from './metadata-security-store.js';
 import { Metrics } from './metrics.js';
+import { createSharePartitionManager } from './share-wiring.js';
 
 export interface BrokerOptions {
   logger?: Logger;
@@ -212,11 +213,14 @@ export class Broker {
     );
     // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
     this.securityStore = new MetadataSecurityStore(this.controller);
+    // Share groups (KIP-932, issue 17): share-partitions on their leaders, released when members go.
+    const shares = createSharePartitionManager(this, config);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
       fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
+      shares,
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,
@@ -323,6 +327,7 @@ export class Broker {
       topics: () => broker.image.topics(),
       topic: (name) => broker.image.topic(name),
       topicById: (id) => broker.image.topicById(id),
+      groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
     };
   }
 
@@ -532,6 +537,7 @@ export class Broker {
     const serverClosed = Promise.all(
       this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
     );
+    this.services.shares.shutdown();
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
@@ -561,6 +567,7 @@ export class Broker {
         this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       );
       for (const c of [...this.connections]) c.close();
+      this.services.shares.shutdown();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
       this.transactionCoordinator.shutdown();
