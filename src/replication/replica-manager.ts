@@ -470,7 +470,10 @@ export class ReplicaManager {
     entries: readonly AppendEntry[],
     timeoutMs = 30_000,
   ): Promise<PartitionAppendResult[]> {
-    const results = entries.map((e) => {
+    // A plain loop: this runs for every Produce request.
+    const results: PartitionAppendResult[] = [];
+    let anyAppended = false;
+    for (const e of entries) {
       const result = appendToPartition(
         e.partition,
         e.records,
@@ -482,9 +485,10 @@ export class ReplicaManager {
       if (result.recordsAppended > 0) {
         this.broker.metrics.produced(e.partition.topic, e.records.length, result.recordsAppended);
       }
-      return result;
-    });
-    if (requiredAcks !== -1 || !results.some((r) => r.error === 'NONE')) return results;
+      if (result.error === 'NONE') anyAppended = true;
+      results.push(result);
+    }
+    if (requiredAcks !== -1 || !anyAppended) return results;
     // acks=-1: answered once every appended batch is below the high watermark (Kafka's DelayedProduce).
     return new Promise((resolve) => {
       this.producePurgatory.tryCompleteElseWatch(
