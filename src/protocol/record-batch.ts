@@ -317,6 +317,57 @@ function varintError(what: string, maxBytes: number): string {
 }
 
 /**
+ * The end of the valid record at `pos` when each of its varints is one or two bytes and it has no
+ * headers; 0 otherwise (the record may still be valid: the general walk decides). A valid answer
+ * here is one the general walk gives too.
+ */
+function shortRecordEnd(buf: Buffer, pos: number, end: number): number {
+  if (pos + 2 > end) return 0;
+  let b = buf[pos]!;
+  let raw: number;
+  if (b < 0x80) {
+    raw = b;
+    pos += 1;
+  } else {
+    const b1 = buf[pos + 1]!;
+    if (b1 >= 0x80) return 0;
+    raw = (b & 0x7f) | (b1 << 7);
+    pos += 2;
+  }
+  const length = (raw >>> 1) ^ -(raw & 1);
+  const recEnd = pos + length;
+  // attributes, timestamp delta, offset delta, key length, value length, header count: >= 6 bytes
+  if (length < 6 || recEnd > end) return 0;
+  pos++; // attributes
+  for (let field = 0; field < 2; field++) {
+    // timestamp and offset deltas: stepped over
+    if (buf[pos]! < 0x80) pos += 1;
+    else if (buf[pos + 1]! < 0x80) pos += 2;
+    else return 0;
+    if (pos >= recEnd) return 0;
+  }
+  for (let field = 0; field < 2; field++) {
+    // key, then value: a length (-1 for null) and its bytes
+    b = buf[pos]!;
+    if (b < 0x80) {
+      raw = b;
+      pos += 1;
+    } else {
+      const b1 = buf[pos + 1]!;
+      if (b1 >= 0x80) return 0;
+      raw = (b & 0x7f) | (b1 << 7);
+      pos += 2;
+    }
+    const n = (raw >>> 1) ^ -(raw & 1);
+    if (n > 0) pos += n;
+    else if (n < -1) return 0;
+    if (pos >= recEnd) return 0;
+  }
+  // no headers, and nothing after
+  return buf[pos] === 0 && pos + 1 === recEnd ? recEnd : 0;
+}
+
+/**
  * Walks `count` records in buf[start, end) as DefaultRecord.readFrom reads them, without
  * allocating: each record's length, attributes, timestamp and offset deltas, key, value and
  * headers must fit its length exactly, and the records must fill the section. Returns why not,
@@ -331,6 +382,12 @@ export function invalidRecordsStructure(
 ): string | null {
   let pos = start;
   for (let i = 0; i < count; i++) {
+    // Most records are short varints only: checked in one pass without the general reader.
+    const fast = shortRecordEnd(buf, pos, end);
+    if (fast > 0) {
+      pos = fast;
+      continue;
+    }
     const length = varintAt(buf, pos, end, 5);
     if (varintEnd < 0) return varintError('varint', 5);
     pos = varintEnd;
