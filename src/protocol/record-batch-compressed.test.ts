@@ -11,7 +11,12 @@ import {
   writeCrc,
 } from './record-batch.js';
 import { buildRecordBatch } from './record-batch-builder.js';
-import { decompressedLimit, invalidCompressedRecords, PREFIX_BYTES } from './record-batch-compressed.js';
+import {
+  decompressedLimit,
+  findRecordTime,
+  invalidCompressedRecords,
+  PREFIX_BYTES,
+} from './record-batch-compressed.js';
 import { encodeRecordBatch } from './records.js';
 
 // Golden bytes. Two records (k0/v0 at 1000, k1/v1 at 1001) as every codec writes them.
@@ -191,5 +196,42 @@ describe('compressed batches validated on produce (Kafka LogValidator)', () => {
     expect(r).toMatchObject({ error: 'INVALID_RECORD' });
     expect((r as { message: string }).message).toMatch(/limit/);
     expect(validateProducedBatches(b, 1 << 20)).toHaveProperty('batch');
+  });
+});
+
+describe('findRecordTime (ListOffsets reading stored batches)', () => {
+  const records = Array.from({ length: 50 }, (_, i) => ({ value: `v${i}`, timestamp: 5000 + 10 * i }));
+
+  it('finds the first record at or after a timestamp in every codec, LogAppendTime too', () => {
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+      const b = encodeRecordBatch({ compression: codec, baseOffset: 100, records });
+      expect(
+        findRecordTime(b, 0, b.length, (ts) => ts >= 5095),
+        codec,
+      ).toEqual({ timestamp: 5100, offset: 110 });
+      expect(
+        findRecordTime(b, 0, b.length, (ts) => ts > 9999),
+        codec,
+      ).toBeNull();
+      const lat = encodeRecordBatch({ compression: codec, records, logAppendTime: 7777 });
+      expect(
+        findRecordTime(lat, 0, lat.length, () => true),
+        codec,
+      ).toEqual({ timestamp: 7777, offset: 0 });
+    }
+  });
+
+  it('answers unreadable for bombs and garbage without decompressing them whole', () => {
+    for (const [codec, section] of [
+      ['gzip', hex(GZIP_BOMB)],
+      ['zstd', hex(ZSTD_BOMB)],
+      ['lz4', Buffer.from('garbage')],
+    ] as const) {
+      const b = batchWith(section, codec, 1);
+      expect(
+        findRecordTime(b, 0, b.length, () => true),
+        codec,
+      ).toBe('unreadable');
+    }
   });
 });
