@@ -364,10 +364,10 @@ describe('record structure of a produced uncompressed batch', () => {
     expect(invalid).toBeGreaterThan(1000); // the mutations do reach the refusals
   });
 
-  it('leaves compressed batches to the consumer (not decompressed on the produce path)', () => {
+  it('decompresses compressed batches and refuses what no codec reads (record-batch-compressed.test.ts)', () => {
     const b = reseal(valid(), Buffer.from('not gzip at all'));
     b.writeInt16BE(1, ATTRIBUTES); // gzip
     writeCrc(b, 0);
-    expect(validateProducedBatches(b, 1 << 20)).toHaveProperty('batch');
+    expect(validateProducedBatches(b, 1 << 20)).toMatchObject({ error: 'INVALID_RECORD' });
   });
 });

@@ -3,6 +3,7 @@
 // iteration of ByteBufferLogInputStream/FileLogInputStream, and the client-append checks of
 // UnifiedLog.analyzeAndValidateRecords + LogValidator.validateBatch + ProduceRequest.validateRecords.
 import { createRequire } from 'node:module';
+import { invalidCompressedRecords } from './record-batch-compressed.js';
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;
@@ -32,7 +33,10 @@ export const NO_TIMESTAMP = -1;
 export const NO_PRODUCER_ID = -1;
 export const NO_PARTITION_LEADER_EPOCH = -1;
 
-export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+import type { CompressionType } from './compression.js';
+
+export type { CompressionType };
+
 const COMPRESSION_NAMES: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 // ---- CRC-32C (Castagnoli) ------------------------------------------------------------------------
@@ -254,7 +258,7 @@ export type ProduceValidationError = 'CORRUPT_MESSAGE' | 'MESSAGE_TOO_LARGE' | '
 export function validateProducedBatches(
   records: Buffer,
   maxMessageBytes: number,
-): { error: ProduceValidationError } | { batch: BatchInfo } {
+): { error: ProduceValidationError; message?: string } | { batch: BatchInfo } {
   if (records.length < LOG_OVERHEAD)
     return { error: records.length === 0 ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE' };
   const size = readBatchSize(records, 0);
@@ -278,9 +282,21 @@ export function validateProducedBatches(
   // Kafka's LogValidator iterates the records of an uncompressed batch (DefaultRecord.readFrom):
   // a record whose structure does not add up is InvalidRecordException. Without this a batch of
   // garbage under a good CRC was stored and every consumer of it failed (found by scripts/fuzz).
-  if ((batch.attributes & COMPRESSION_CODEC_MASK) === 0) {
+  const codecId = batch.attributes & COMPRESSION_CODEC_MASK;
+  if (codecId === 0) {
     if (invalidRecordsStructure(records, HEADER_SIZE, size, batch.recordsCount) !== null)
       return { error: 'INVALID_RECORD' };
+  } else {
+    // Compressed: decompressed (bounded) and walked the same way (record-batch-compressed.ts).
+    const why = invalidCompressedRecords(
+      records,
+      HEADER_SIZE,
+      size,
+      codecId,
+      batch.recordsCount,
+      maxMessageBytes,
+    );
+    if (why !== null) return { error: 'INVALID_RECORD', message: why };
   }
   return { batch };
 }
