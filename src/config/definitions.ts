@@ -430,6 +430,14 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'How long a replica fetcher waits for an answer before reconnecting.',
   },
+  // Transactions across brokers (issue 13).
+  {
+    name: 'request.timeout.ms',
+    type: 'int',
+    default: '30000',
+    min: 0,
+    doc: 'How long a request to another broker (transaction markers, transaction verification) and the replication of a transaction marker may take.',
+  },
   ...kafka4ConfigDefs,
   ...securityConfigDefs,
 ];

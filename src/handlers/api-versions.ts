@@ -2,9 +2,11 @@
  * ApiVersions (key 18), v0–4. The table is the handler registry itself, so nothing is advertised
  * that is not implemented. v1 adds throttle time; v3 is flexible and carries the client's
  * software name/version (accepted leniently: librdkafka falls back to v0 on INVALID_REQUEST);
- * v3+ may carry supported/finalized features — kbroker finalizes none, so Java 4.x clients keep
- * to transaction version 1 (no KIP-890 Produce v12). An unsupported version is answered by
- * server/connection.ts with a v0 body (KIP-511).
+ * v3+ carry the supported and finalized features (tagged fields), as a Kafka 4 cluster formatted
+ * at its latest release: `transaction.version` 0–2 supported, level 2 finalized, which is what makes
+ * Java 4.x producers use transactions V2 (KIP-890 part 2: Produce v12, EndTxn v5, TxnOffsetCommit
+ * v5, no AddPartitionsToTxn/AddOffsetsToTxn). The levels are fixed: UpdateFeatures is not served.
+ * An unsupported version is answered by server/connection.ts with a v0 body (KIP-511).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -15,6 +17,17 @@ import {
 } from '../protocol/generated/messages.js';
 import { defineHandler } from './handler.js';
 
+/** The features this broker implements, with the level finalized for the cluster. */
+export const FEATURES: readonly {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  finalized: number;
+}[] = [{ name: 'transaction.version', minVersion: 0, maxVersion: 2, finalized: 2 }];
+/** The finalized levels never change (no UpdateFeatures): one epoch for them. */
+const FINALIZED_FEATURES_EPOCH = 0;
+const FEATURES_VERSION = 3;
+
 export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersionsResponseData>({
   apiKey: 18,
   name: 'ApiVersions',
@@ -23,10 +36,27 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
   request: ApiVersionsRequest,
   response: ApiVersionsResponse,
   handle(ctx) {
+    const features =
+      ctx.apiVersion >= FEATURES_VERSION
+        ? {
+            supportedFeatures: FEATURES.map((f) => ({
+              name: f.name,
+              minVersion: f.minVersion,
+              maxVersion: f.maxVersion,
+            })),
+            finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+            finalizedFeatures: FEATURES.map((f) => ({
+              name: f.name,
+              minVersionLevel: f.finalized,
+              maxVersionLevel: f.finalized,
+            })),
+          }
+        : {};
     return {
       errorCode: ErrorCode.NONE,
       apiKeys: ctx.apiVersions(),
       throttleTimeMs: 0,
+      ...features,
     };
   },
 });

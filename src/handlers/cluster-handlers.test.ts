@@ -42,11 +42,18 @@ describe('ApiVersions', () => {
     });
     expect(v3.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
     expect(v3.throttleTimeMs).toBe(0);
+    // Kafka 4's feature levels from v3 (transactions V2 finalized), none before.
+    expect(v3.supportedFeatures).toEqual([{ name: 'transaction.version', minVersion: 0, maxVersion: 2 }]);
+    expect(v3.finalizedFeatures).toEqual([
+      { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
+    ]);
+    expect(v3.finalizedFeaturesEpoch).toBe(0);
+    expect(v0.finalizedFeatures ?? []).toEqual([]);
   });
 
   it('advertises only versions Kafka 4.3.1 defines, Produce v0–2 kept as Kafka 4 does (KAFKA-18659)', () => {
     const table = new HandlerRegistry(allHandlers).apiVersions();
-    expect(table.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
+    expect(table.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 12 });
     // A handler claiming a version outside the definitions is refused, below as above.
     const below = { ...metadataHandler, minVersion: -1 };
     expect(() => new HandlerRegistry([below as never])).toThrow(/beyond Kafka's definitions/);

@@ -50,6 +50,7 @@ import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const allHandlers: readonly AnyHandler[] = [
   produceHandler,
@@ -98,4 +99,6 @@ export const allHandlers: readonly AnyHandler[] = [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  // Transactions across brokers (issue 13).
+  writeTxnMarkersHandler,
 ] as unknown as readonly AnyHandler[];
