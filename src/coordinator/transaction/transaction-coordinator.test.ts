@@ -191,6 +191,17 @@ describe('transactions V2 (KIP-890 part 2)', () => {
       ).toEqual(['INVALID_PRODUCER_EPOCH']);
       epoch++;
     }
+    // Aborting a V2 transaction nothing was added to is legal and bumps the epoch; a commit is not.
+    expect((await tc.handleEndTransactionVersioned('v2', producerId, epoch, 'COMMIT', 2)).error).toBe(
+      'PRODUCER_FENCED',
+    );
+    expect(await tc.handleEndTransactionVersioned('v2', producerId, epoch, 'ABORT', 2)).toEqual({
+      error: 'NONE',
+      producerId,
+      producerEpoch: epoch + 1,
+    });
+    expect(tc.describeTransaction('v2').transactionState).toBe('CompleteAbort');
+    epoch++;
     // The client's transaction version is persisted (TransactionLogValue v1): a reload keeps it.
     expect(tc.transaction('v2')!.clientTransactionVersion).toBe(2);
     tc.unloadPartition(tc.partitionFor('v2'));

@@ -549,6 +549,28 @@ export class TransactionCoordinator {
     // retry of it presents the epoch before the bump (Kafka's endTxnEpochBumped).
     const v2 = isFromClient && txn.clientTransactionVersion >= 2;
     const retryOnEpochBump = v2 && txn.producerEpoch === producerEpoch + 1;
+    // Transactions V2: aborting a transaction nothing was added to is legal and bumps the epoch (a
+    // V2 client does so when all its produces failed, clearing what a leader may have registered).
+    const idle =
+      txn.state === TransactionState.Empty ||
+      txn.state === TransactionState.CompleteCommit ||
+      txn.state === TransactionState.CompleteAbort;
+    if (
+      isFromClient &&
+      (clientTransactionVersion ?? 0) >= 2 &&
+      !commit &&
+      idle &&
+      producerEpoch === txn.producerEpoch &&
+      txn.pendingState === null
+    ) {
+      if (txn.isProducerEpochExhausted) return 'PRODUCER_FENCED';
+      const err = await this.appendTransition(
+        txn,
+        txn.prepareAbortOrCommit('PrepareAbort', this.time.now(), undefined, 2),
+      );
+      if (err) return err;
+      return this.writeMarkersAndComplete(txn, result);
+    }
     if (v2) {
       const valid =
         txn.state === TransactionState.Ongoing || txn.state === TransactionState.Empty
