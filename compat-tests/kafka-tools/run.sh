@@ -197,6 +197,13 @@ f_transactions() {
   grep -q perf-tx "$WORK/txdesc.txt"
 }
 
+f_features_describe() {
+  # Kafka 4's feature levels in ApiVersions: transactions V2 (KIP-890) finalized.
+  tool kafka-features.sh --bootstrap-server "$B" describe | tee "$WORK/features.txt"
+  grep -Eq 'Feature: transaction.version[[:space:]]+SupportedMinVersion: 0[[:space:]]+SupportedMaxVersion: 2[[:space:]]+FinalizedVersionLevel: 2' \
+    "$WORK/features.txt" || fail "transaction.version 2 not finalized"
+}
+
 f_delete_records() {
   echo '{"version":1,"partitions":[{"topic":"perf","partition":0,"offset":100}]}' >"$WORK/del.json"
   tool kafka-delete-records.sh --bootstrap-server "$B" --offset-json-file "$WORK/del.json" | tee "$WORK/del.txt"
@@ -352,6 +359,7 @@ compat_feature configs-alter f_configs_alter
 compat_feature producer-perf-test f_producer_perf_test
 compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions
+compat_feature features-describe f_features_describe
 compat_feature delete-records f_delete_records
 compat_feature acls-list f_acls_list
 compat_feature leader-election f_leader_election

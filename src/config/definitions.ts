@@ -445,6 +445,14 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     validValues: ['', 'org.apache.kafka.common.replica.RackAwareReplicaSelector'],
     doc: 'The replica a consumer should read from (KIP-392): RackAwareReplicaSelector points a consumer with client.rack at a caught-up in-sync replica in its rack; empty: the leader.',
   },
+  // Transactions across brokers (issue 13).
+  {
+    name: 'request.timeout.ms',
+    type: 'int',
+    default: '30000',
+    min: 0,
+    doc: 'How long a request to another broker (transaction markers, transaction verification) and the replication of a transaction marker may take.',
+  },
   ...kafka4ConfigDefs,
   ...shareConfigDefs,
   ...securityConfigDefs,

@@ -2,11 +2,13 @@
  * ApiVersions (key 18), v0–4. The table is the handler registry itself, so nothing is advertised
  * that is not implemented. v1 adds throttle time; v3 is flexible and carries the client's
  * software name/version (accepted leniently: librdkafka falls back to v0 on INVALID_REQUEST);
- * v3+ may carry supported/finalized features — kbroker finalizes only `share.version` (level 1
- * while share groups are on, `group.share.enable`, as a Kafka 4.2+ cluster formatted with its
- * defaults; in v3 a feature whose minimum is 0 is left out, as Kafka does), so Java 4.x clients
- * keep to transaction version 1 (no KIP-890 Produce v12). An unsupported version is answered by
- * server/connection.ts with a v0 body (KIP-511).
+ * v3+ carry the supported and finalized features (tagged fields), as a Kafka 4 cluster formatted
+ * at its latest release: `transaction.version` 0–2 supported, level 2 finalized, which is what makes
+ * Java 4.x producers use transactions V2 (KIP-890 part 2: Produce v12, EndTxn v5, TxnOffsetCommit
+ * v5, no AddPartitionsToTxn/AddOffsetsToTxn). The levels are fixed: UpdateFeatures is not served.
+ * While share groups are on (`group.share.enable`) `share.version` is finalized at level 1, as a
+ * Kafka 4.2+ cluster formatted with its defaults. In v3 a supported feature whose minimum is 0 is
+ * left out, as Kafka does (KIP-1022: older clients read a minimum of 0 as no support). An unsupported version is answered by server/connection.ts with a v0 body (KIP-511).
  */
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
@@ -17,6 +19,20 @@ import {
 } from '../protocol/generated/messages.js';
 import { defineHandler } from './handler.js';
 
+/** The features this broker implements, with the level finalized for the cluster. */
+export const FEATURES: readonly {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  finalized: number;
+}[] = [
+  { name: 'transaction.version', minVersion: 0, maxVersion: 2, finalized: 2 },
+  { name: 'share.version', minVersion: 0, maxVersion: 1, finalized: 1 },
+];
+/** The finalized levels never change (no UpdateFeatures): one epoch for them. */
+const FINALIZED_FEATURES_EPOCH = 0;
+const FEATURES_VERSION = 3;
+
 export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersionsResponseData>({
   apiKey: 18,
   name: 'ApiVersions',
@@ -25,19 +41,30 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
   request: ApiVersionsRequest,
   response: ApiVersionsResponse,
   handle(ctx) {
-    const share = ctx.apiVersion >= 3 && ctx.configs.bool('group.share.enable');
+    const features =
+      ctx.apiVersion >= FEATURES_VERSION
+        ? (() => {
+            const on = FEATURES.filter(
+              (f) => f.name !== 'share.version' || ctx.configs.bool('group.share.enable'),
+            );
+            return {
+              supportedFeatures: on
+                .filter((f) => ctx.apiVersion >= 4 || f.minVersion > 0)
+                .map((f) => ({ name: f.name, minVersion: f.minVersion, maxVersion: f.maxVersion })),
+              finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+              finalizedFeatures: on.map((f) => ({
+                name: f.name,
+                minVersionLevel: f.finalized,
+                maxVersionLevel: f.finalized,
+              })),
+            };
+          })()
+        : {};
     return {
       errorCode: ErrorCode.NONE,
       apiKeys: ctx.apiVersions(),
       throttleTimeMs: 0,
-      ...(share
-        ? {
-            supportedFeatures:
-              ctx.apiVersion >= 4 ? [{ name: 'share.version', minVersion: 0, maxVersion: 1 }] : [],
-            finalizedFeaturesEpoch: 0,
-            finalizedFeatures: [{ name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 }],
-          }
-        : {}),
+      ...features,
     };
   },
 });

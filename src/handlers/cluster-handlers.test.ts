@@ -48,9 +48,15 @@ describe('ApiVersions', () => {
     );
     expect(v3.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
     expect(v3.throttleTimeMs).toBe(0);
-    // Share groups on: share.version finalized at 1 (v3 leaves out features whose minimum is 0).
-    expect(v3.finalizedFeatures).toEqual([{ name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 }]);
+    // Kafka 4's feature levels from v3: transactions V2 finalized at 2, share groups on: share.version
+    // at 1; v3 leaves out supported features whose minimum is 0 (KAFKA-17492), v4 lists them.
+    expect(v3.finalizedFeatures).toEqual([
+      { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
+      { name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 },
+    ]);
+    expect(v3.finalizedFeaturesEpoch).toBe(0);
     expect(v3.supportedFeatures).toEqual([]);
+    expect(v0.finalizedFeatures ?? []).toEqual([]);
     const v4 = await call(
       apiVersionsHandler,
       fakeContext({ apiVersion: 4, apiVersions: () => table, configs }),
@@ -59,7 +65,10 @@ describe('ApiVersions', () => {
         clientSoftwareVersion: '1',
       },
     );
-    expect(v4.supportedFeatures).toEqual([{ name: 'share.version', minVersion: 0, maxVersion: 1 }]);
+    expect(v4.supportedFeatures).toEqual([
+      { name: 'transaction.version', minVersion: 0, maxVersion: 2 },
+      { name: 'share.version', minVersion: 0, maxVersion: 1 },
+    ]);
     const off = new BrokerConfig({ 'group.share.enable': 'false' });
     const v4off = await call(
       apiVersionsHandler,
@@ -69,12 +78,14 @@ describe('ApiVersions', () => {
         clientSoftwareVersion: '1',
       },
     );
-    expect(v4off.finalizedFeatures).toEqual([]);
+    expect(v4off.finalizedFeatures).toEqual([
+      { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
+    ]);
   });
 
   it('advertises only versions Kafka 4.3.1 defines, Produce v0–2 kept as Kafka 4 does (KAFKA-18659)', () => {
     const table = new HandlerRegistry(allHandlers).apiVersions();
-    expect(table.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
+    expect(table.find((k) => k.apiKey === 0)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 12 });
     // A handler claiming a version outside the definitions is refused, below as above.
     const below = { ...metadataHandler, minVersion: -1 };
     expect(() => new HandlerRegistry([below as never])).toThrow(/beyond Kafka's definitions/);

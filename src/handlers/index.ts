@@ -58,6 +58,7 @@ import { shareGroupDescribeHandler } from './share-group-describe.js';
 import { shareGroupHeartbeatHandler } from './share-group-heartbeat.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const allHandlers: readonly AnyHandler[] = [
   produceHandler,
@@ -114,4 +115,6 @@ export const allHandlers: readonly AnyHandler[] = [
   describeShareGroupOffsetsHandler,
   alterShareGroupOffsetsHandler,
   deleteShareGroupOffsetsHandler,
+  // Transactions across brokers (issue 13).
+  writeTxnMarkersHandler,
 ] as unknown as readonly AnyHandler[];

@@ -1,9 +1,12 @@
 /**
- * Produce (key 0), advertised 0–11 (librdkafka only compresses when v0 is in range, KAFKA-18659),
- * served for v3–11: v0–2 carry message formats v0/v1, which kbroker does not store, and are
+ * Produce (key 0), advertised 0–12 (librdkafka only compresses when v0 is in range, KAFKA-18659),
+ * served for v3–12: v0–2 carry message formats v0/v1, which kbroker does not store, and are
  * answered UNSUPPORTED_VERSION per partition, as a Kafka 4 broker does.
  * v3 adds transactional id and requires magic-2 batches; v5 log start offset; v7 zstd allowed;
- * v8 record errors; v9 flexible; v10 current leader (tagged, omitted on a single node).
+ * v8 record errors; v9 flexible; v10 current leader (tagged, omitted on a single node); v11 may
+ * answer TRANSACTION_ABORTABLE; v12 is a transactions V2 producer (KIP-890 part 2), which sends no
+ * AddPartitionsToTxn: the partition leader adds the partition to the transaction through the
+ * coordinator instead of only verifying it.
  * The batch stays bytes: validate the header and CRC, patch offset and leader epoch in place,
  * append (ReplicaManager.appendRecords). acks=0 sends no response; acks=1 answers after the
  * leader's append; acks=-1 waits in the produce purgatory until the high watermark passes the batch
@@ -50,6 +53,8 @@ import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
 const ZSTD_MIN_VERSION = 7;
+/** Produce v12+: transactions V2, partitions added to the transaction by the leader. */
+const TRANSACTIONS_V2_VERSION = 12;
 
 function failed(
   index: number,
@@ -71,6 +76,83 @@ type Outcome = ProduceResponsePartitionProduceResponse | AppendEntry;
 
 interface AppendEntry extends ReplicaAppendEntry {
   readonly index: number;
+  /** A transactional batch: what the coordinator said of its partition (set before the append). */
+  readonly txn?: { verification: ErrorName | null };
+}
+
+/**
+ * Verification errors as the produce path answers them (Kafka's ReplicaManager): retriable
+ * coordinator errors become NOT_ENOUGH_REPLICAS, which every client retries without a metadata
+ * refresh; TRANSACTION_ABORTABLE only reaches clients of v11+ (KIP-890), older ones get
+ * INVALID_TXN_STATE.
+ */
+function verificationFailure(
+  error: ErrorName,
+  apiVersion: number,
+): { error: ErrorName; message: string | null } {
+  switch (error) {
+    case 'INVALID_TXN_STATE':
+      return { error, message: 'Partition was not added to the transaction' };
+    case 'TRANSACTION_ABORTABLE':
+      return apiVersion >= 11
+        ? { error, message: null }
+        : { error: 'INVALID_TXN_STATE', message: 'Partition was not added to the transaction' };
+    case 'CONCURRENT_TRANSACTIONS':
+    case 'NETWORK_EXCEPTION':
+    case 'COORDINATOR_LOAD_IN_PROGRESS':
+    case 'COORDINATOR_NOT_AVAILABLE':
+    case 'NOT_COORDINATOR':
+      return {
+        error: 'NOT_ENOUGH_REPLICAS',
+        message: `Unable to verify the partition has been added to the transaction. Underlying error: ${error}`,
+      };
+    default:
+      return { error, message: null };
+  }
+}
+
+/**
+ * Asks the transaction coordinator about the transactional batches whose partition has no ongoing
+ * transaction of that producer and epoch yet (Kafka's maybeStartTransactionVerification: a
+ * partition already in the transaction needs no second look). The coordinator may be on another
+ * broker; the answer is stored on the entry for the append to refuse it.
+ */
+async function verifyTransactionalEntries(
+  ctx: RequestContext,
+  transactionalId: string | null,
+  entries: readonly AppendEntry[],
+): Promise<void> {
+  if (transactionalId === null) return;
+  const byProducer = new Map<string, { producerId: number; producerEpoch: number; entries: AppendEntry[] }>();
+  for (const e of entries) {
+    if (!e.txn) continue;
+    const producerId = readProducerId(e.records, 0);
+    const producerEpoch = readProducerEpoch(e.records, 0);
+    const state = e.partition.log.producerStateManager.lastEntry(producerId);
+    if (state && state.currentTxnFirstOffset >= 0 && state.producerEpoch === producerEpoch) continue;
+    const key = `${producerId}:${producerEpoch}`;
+    let group = byProducer.get(key);
+    if (!group) {
+      group = { producerId, producerEpoch, entries: [] };
+      byProducer.set(key, group);
+    }
+    group.entries.push(e);
+  }
+  await Promise.all(
+    [...byProducer.values()].map(async (g) => {
+      const errors = await ctx.transactions.verifyTransactionalProduce(
+        transactionalId,
+        g.producerId,
+        g.producerEpoch,
+        g.entries.map((e) => ({ topic: e.partition.topic, partition: e.partition.partition })),
+        ctx.apiVersion >= TRANSACTIONS_V2_VERSION,
+      );
+      g.entries.forEach((e, i) => {
+        const error = errors[i] ?? 'UNKNOWN_SERVER_ERROR';
+        e.txn!.verification = error === 'NONE' ? null : error;
+      });
+    }),
+  );
 }
 
 /** The checks Produce makes before the data path: version, topic, transaction membership. */
@@ -97,26 +179,21 @@ function check(
   ) {
     return failed(index, 'UNSUPPORTED_COMPRESSION_TYPE');
   }
-  // Run by the data path once the batch is known valid, before it is appended.
-  const verify = (): ErrorName | null => {
-    if (!isTransactional(records, 0)) return null;
-    if (transactionalId === null) return 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
-    return ctx.transactions.verifyTransactionalProduce(
-      transactionalId,
-      readProducerId(records, 0),
-      readProducerEpoch(records, 0),
-      topicName,
-      index,
-    );
-  };
-  return { index, partition, records, topicConfig, verify };
+  if (records.length < RECORD_BATCH_HEADER_SIZE || !isTransactional(records, 0))
+    return { index, partition, records, topicConfig };
+  // Run by the data path once the batch is known valid, before it is appended; the coordinator's
+  // answer is there by then (verifyTransactionalEntries).
+  const txn = { verification: null as ErrorName | null };
+  const verify = (): ErrorName | null =>
+    transactionalId === null ? 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' : txn.verification;
+  return { index, partition, records, topicConfig, verify, txn };
 }
 
 export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseData>({
   apiKey: 0,
   name: 'Produce',
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 12,
   request: ProduceRequest,
   response: ProduceResponse,
   async handle(ctx, req) {
@@ -136,6 +213,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     const transactionalId = req.transactionalId ?? null;
     const outcomes: Outcome[][] = [];
     const entries: AppendEntry[] = [];
+    let anyTxn = false;
     for (const t of req.topicData) {
       const name = t.name!;
       const topicOutcomes: Outcome[] = [];
@@ -154,11 +232,15 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
             outcome = failed(p.index, partitionErrorOf(err).error);
           }
         }
-        if ('partition' in outcome) entries.push(outcome);
+        if ('partition' in outcome) {
+          entries.push(outcome);
+          if (outcome.txn) anyTxn = true;
+        }
         topicOutcomes.push(outcome);
       }
       outcomes.push(topicOutcomes);
     }
+    if (anyTxn) await verifyTransactionalEntries(ctx, transactionalId, entries);
     const appended = await ctx.replicas.appendRecords(acks, entries, req.timeoutMs);
     if (acks === 0) return null;
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
@@ -172,6 +254,11 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
           continue;
         }
         const r = appended[next++]!;
+        if (o.txn?.verification && r.error === o.txn.verification) {
+          const f = verificationFailure(r.error, apiVersion);
+          partitionResponses.push(failed(o.index, f.error, f.message));
+          continue;
+        }
         partitionResponses.push({
           index: o.index,
           errorCode: ErrorCode[r.error],
@@ -185,7 +272,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
           errorMessage: r.errorMessage,
         });
       }
-      // v13's topic ids are not served: v0–11 always carry names
+      // v13's topic ids are not served: v0–12 always carry names
       responses.push({ name: req.topicData[ti]!.name!, partitionResponses });
     }
     return { responses, throttleTimeMs: 0 };

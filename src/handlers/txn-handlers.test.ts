@@ -140,7 +140,7 @@ describe('AddPartitionsToTxn', () => {
     const calls: unknown[][] = [];
     const ctx = fakeContext({
       apiVersion: 3,
-      replicas: fakeReplicas(topics),
+      metadata: fakeMetadata(topics),
       transactions: {
         handleAddPartitionsToTransaction: (...args) => {
           calls.push(args);
@@ -149,7 +149,7 @@ describe('AddPartitionsToTxn', () => {
       },
     });
     const res = await call(addPartitionsToTxnHandler, ctx, request([{ name: 't', partitions: [0, 1] }]));
-    expect(calls).toEqual([['tx', 7, 1, new Map([['t', new Set([0, 1])]])]]);
+    expect(calls).toEqual([['tx', 7, 1, new Map([['t', new Set([0, 1])]]), undefined]]);
     expect(res.resultsByTopicV3AndBelow).toEqual([
       {
         name: 't',
@@ -162,7 +162,7 @@ describe('AddPartitionsToTxn', () => {
   });
 
   it('an unknown partition: UNKNOWN_TOPIC_OR_PARTITION, the rest OPERATION_NOT_ATTEMPTED, no coordinator call', async () => {
-    const ctx = fakeContext({ apiVersion: 1, replicas: fakeReplicas(topics), transactions: {} });
+    const ctx = fakeContext({ apiVersion: 1, metadata: fakeMetadata(topics), transactions: {} });
     const res = await call(
       addPartitionsToTxnHandler,
       ctx,
@@ -193,7 +193,7 @@ describe('AddPartitionsToTxn', () => {
     ] as const) {
       const ctx = fakeContext({
         apiVersion: v,
-        replicas: fakeReplicas(topics),
+        metadata: fakeMetadata(topics),
         transactions: { handleAddPartitionsToTransaction: () => Promise.resolve('PRODUCER_FENCED') },
       });
       const res = await call(addPartitionsToTxnHandler, ctx, request([{ name: 't', partitions: [0] }]));
@@ -240,9 +240,13 @@ describe('AddOffsetsToTxn and EndTxn', () => {
       const ctx = fakeContext({
         apiVersion: v,
         transactions: {
-          handleEndTransaction: (...args) => {
+          handleEndTransactionVersioned: (...args) => {
             calls.push(args);
-            return Promise.resolve(args[3] === 'COMMIT' ? 'PRODUCER_FENCED' : 'NONE');
+            return Promise.resolve({
+              error: args[3] === 'COMMIT' ? 'PRODUCER_FENCED' : 'NONE',
+              producerId: 7,
+              producerEpoch: 1,
+            });
           },
         },
       });
@@ -259,11 +263,32 @@ describe('AddOffsetsToTxn and EndTxn', () => {
         committed: false,
       });
       expect(calls).toEqual([
-        ['tx', 7, 1, 'COMMIT'],
-        ['tx', 7, 1, 'ABORT'],
+        ['tx', 7, 1, 'COMMIT', 0],
+        ['tx', 7, 1, 'ABORT', 0],
       ]);
       expect([commit.errorCode, abort.errorCode]).toEqual([code, ErrorCode.NONE]);
     }
+  });
+
+  it('EndTxn v5 is transactions V2: the client version goes to the coordinator, the new producer epoch comes back', async () => {
+    const calls: unknown[][] = [];
+    const ctx = fakeContext({
+      apiVersion: 5,
+      transactions: {
+        handleEndTransactionVersioned: (...args) => {
+          calls.push(args);
+          return Promise.resolve({ error: 'NONE', producerId: 7, producerEpoch: 2 });
+        },
+      },
+    });
+    const res = await call(endTxnHandler, ctx, {
+      transactionalId: 'tx',
+      producerId: 7,
+      producerEpoch: 1,
+      committed: true,
+    });
+    expect(calls).toEqual([['tx', 7, 1, 'COMMIT', 2]]);
+    expect(res).toMatchObject({ errorCode: ErrorCode.NONE, producerId: 7, producerEpoch: 2 });
   });
 });
 

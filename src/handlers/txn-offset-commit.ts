@@ -2,8 +2,10 @@
  * TxnOffsetCommit (key 28), v0–4: offsets committed inside the producer's transaction, visible to
  * the group only once the transaction commits. v1 same; v2 committed leader epoch; v3 flexible,
  * generation id, member id and group instance id (checked like an OffsetCommit: UNKNOWN_MEMBER_ID,
- * ILLEGAL_GENERATION, FENCED_INSTANCE_ID); v4 same. v5 (transactions V2) is not advertised.
- * The group's `__consumer_offsets` partition must be in the transaction (AddOffsetsToTxn first):
+ * ILLEGAL_GENERATION, FENCED_INSTANCE_ID); v4 same; v5 transactions V2 (KIP-890 part 2): the
+ * client sends no AddOffsetsToTxn, the group's `__consumer_offsets` partition is added to the
+ * transaction through its coordinator (on whichever broker).
+ * Before v5 the group's `__consumer_offsets` partition must be in the transaction (AddOffsetsToTxn first):
  * otherwise INVALID_TXN_STATE; a stale epoch INVALID_PRODUCER_EPOCH; an unknown producer id
  * INVALID_PRODUCER_ID_MAPPING. Partitions of unknown topics get UNKNOWN_TOPIC_OR_PARTITION. v0–1
  * get COORDINATOR_NOT_AVAILABLE for COORDINATOR_LOAD_IN_PROGRESS, as Kafka's KafkaApis sends them.
@@ -22,11 +24,14 @@ import {
 import { allowsAll, authorize, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
+/** TxnOffsetCommit v5+: a transactions V2 client (no AddOffsetsToTxn). */
+const TRANSACTIONS_V2_VERSION = 5;
+
 export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, TxnOffsetCommitResponseData>({
   apiKey: 28,
   name: 'TxnOffsetCommit',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   request: TxnOffsetCommitRequest,
   response: TxnOffsetCommitResponse,
   async handle(ctx, req) {
@@ -78,6 +83,7 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequestData, 
         req.groupInstanceId ?? null,
         req.generationId ?? -1,
         accepted,
+        ctx.apiVersion >= TRANSACTIONS_V2_VERSION,
       );
       accepted.forEach((a, i) => {
         let error = results[i]!;

@@ -16,12 +16,14 @@ import {
   type TransactionCoordinator,
 } from '../coordinator/transaction/index.js';
 import type { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
+import type { InterBrokerView } from '../coordinator/transaction/txn-marker-channel.js';
 import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
 import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
+import { BrokerChannels } from '../replication/broker-channels.js';
 import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { type Authorizer, allowAll } from '../security/authorizer.js';
@@ -81,6 +83,10 @@ export class Broker {
   readonly controller: LocalController;
   readonly groupCoordinator: GroupCoordinator;
   readonly transactionCoordinator: TransactionCoordinator;
+  /** Requests to the other brokers that are not replica fetches: transaction markers, verification. */
+  private readonly brokerChannels: BrokerChannels;
+  /** Partition leaders (this broker's image) and requests to other brokers, for the transaction coordinator. */
+  readonly interBroker: InterBrokerView;
   /** What handlers get in their request context; the one place it is wired. */
   readonly services: BrokerServices;
   /** SCRAM credentials and ACLs: the metadata image's, written through the controller. */
@@ -201,6 +207,29 @@ export class Broker {
     for (const dir of this.logManager.startupComplete()) this.log.info(`deleted stray log ${dir}`);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
+    this.brokerChannels = new BrokerChannels(
+      (id) => {
+        const registration = this.image.brokers.get(id);
+        const name = config.listeners[0]?.name;
+        const e = registration?.endpoints.find((x) => x.name === name) ?? registration?.endpoints[0];
+        return e ? { host: e.host, port: e.port } : undefined;
+      },
+      {
+        clientId: `broker-${config.nodeId}-txn`,
+        time: this.time,
+        maxResponseBytes: config.int('message.max.bytes') + 64 * 1024,
+        requestTimeoutMs: config.int('request.timeout.ms'),
+      },
+    );
+    this.interBroker = {
+      nodeId: config.nodeId,
+      leaderOf: (topic, partition) => {
+        const t = this.image.topic(topic);
+        const p = t?.partitions[partition];
+        return p === undefined ? undefined : p.leader;
+      },
+      send: (brokerId, apiKey, version, body) => this.brokerChannels.send(brokerId, apiKey, version, body),
+    };
     this.transactionCoordinator = createTransactionCoordinator(this);
     this.onReset(() => this.transactionCoordinator.reset());
     // The coordinators follow the leadership of their internal topics' partitions.
@@ -541,6 +570,7 @@ export class Broker {
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
+    this.brokerChannels.close();
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));
     // A real-time bound (not the broker's clock, which a test may hold still): shutdown must end.
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
@@ -571,6 +601,7 @@ export class Broker {
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
       this.transactionCoordinator.shutdown();
+      this.brokerChannels.close();
       await serverClosed;
       await this.logCleaner.shutdown();
       if (this.ownsController) this.controller.close();

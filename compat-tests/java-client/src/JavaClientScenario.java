@@ -87,6 +87,8 @@ public class JavaClientScenario {
         features.put("delete-records", JavaClientScenario::deleteRecords);
         // KIP-848 (group.protocol=consumer) is generally available from kafka-clients 4.0.
         if (!version.startsWith("3.")) features.put("consumer-group-848", JavaClientScenario::consumerGroup848);
+        // Transactions V2 (KIP-890 part 2): kafka-clients 4.x use them when the broker finalizes transaction.version 2.
+        if (!version.startsWith("3.")) features.put("transactions-v2", JavaClientScenario::transactionsV2);
         System.out.println("kafka-clients " + version + " -> " + bootstrap);
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r);
@@ -724,6 +726,85 @@ public class JavaClientScenario {
             Map<TopicPartition, OffsetAndMetadata> committed = c.committed(
                     c.assignment().stream().collect(Collectors.toSet()));
             check(committed.values().stream().allMatch(Objects::nonNull), "no committed offsets after sendOffsetsToTransaction");
+        }
+    }
+
+    /**
+     * Consume-transform-produce with transactions V2: 90 input records, each batch transformed and its
+     * offsets sent in one transaction; every third transaction is aborted and the consumer goes back
+     * to the group's committed offsets, so those records are transformed again. The output, read
+     * read_committed, holds each transformed record exactly once; the producer epoch moved on with
+     * every commit and abort (the V2 epoch bump: a V1 producer keeps its epoch), as
+     * Admin.describeTransactions shows it.
+     */
+    static void transactionsV2() throws Exception {
+        String in = prefix + "-v2-in";
+        String out = prefix + "-v2-out";
+        String group = prefix + "-v2g";
+        String txnId = prefix + "-v2tx";
+        int total = 90;
+        try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+            for (int i = 0; i < total; i++) p.send(new ProducerRecord<>(in, i % PARTITIONS, b("k" + i), b("v" + i)));
+            p.flush();
+        }
+        int commits = 0, aborts = 0;
+        int firstEpoch;
+        try (Admin a = admin();
+             KafkaConsumer<byte[], byte[]> c = consumer(Map.of(ConsumerConfig.GROUP_ID_CONFIG, group,
+                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                     ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "7"));
+             KafkaProducer<byte[], byte[]> p = producer(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txnId))) {
+            p.initTransactions();
+            firstEpoch = a.describeTransactions(List.of(txnId)).description(txnId).get(30, TimeUnit.SECONDS).producerEpoch();
+            c.subscribe(List.of(in));
+            Set<String> done = new HashSet<>();
+            long deadline = System.currentTimeMillis() + 60_000;
+            int batch = 0;
+            while (done.size() < total && System.currentTimeMillis() < deadline) {
+                ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(300));
+                if (rs.isEmpty()) continue;
+                p.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offs = new HashMap<>();
+                for (ConsumerRecord<byte[], byte[]> r : rs) {
+                    p.send(new ProducerRecord<>(out, r.key(), b("T:" + s(r.value()))));
+                    offs.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                p.sendOffsetsToTransaction(offs, c.groupMetadata());
+                if (++batch % 3 == 0) {
+                    p.flush(); // the records reach the log, then the ABORT marker
+                    p.abortTransaction();
+                    aborts++;
+                    // Back to what the group committed: the aborted batch is read and transformed again.
+                    Map<TopicPartition, OffsetAndMetadata> committed = c.committed(c.assignment());
+                    for (TopicPartition tp : c.assignment()) {
+                        OffsetAndMetadata om = committed.get(tp);
+                        if (om != null) c.seek(tp, om.offset());
+                        else c.seekToBeginning(List.of(tp));
+                    }
+                } else {
+                    p.commitTransaction();
+                    commits++;
+                    for (ConsumerRecord<byte[], byte[]> r : rs) done.add(s(r.value()));
+                }
+            }
+            check(done.size() == total, "transformed " + done.size() + " of " + total);
+            check(aborts > 0, "no transaction was aborted");
+            int lastEpoch = a.describeTransactions(List.of(txnId)).description(txnId).get(30, TimeUnit.SECONDS).producerEpoch();
+            check(lastEpoch == firstEpoch + commits + aborts, "producer epoch " + firstEpoch + " -> " + lastEpoch
+                    + " after " + commits + " commits and " + aborts + " aborts: not transactions V2");
+        }
+        try (KafkaConsumer<byte[], byte[]> c = consumer(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            List<ConsumerRecord<byte[], byte[]>> got = readAll(c, out, total);
+            Map<String, Integer> count = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : got) count.merge(s(r.value()), 1, Integer::sum);
+            check(got.size() == total, "read_committed read " + got.size() + " transformed records, want " + total);
+            for (int i = 0; i < total; i++)
+                check(count.getOrDefault("T:v" + i, 0) == 1, "T:v" + i + " seen " + count.getOrDefault("T:v" + i, 0) + " times");
+            check(c.poll(Duration.ofMillis(500)).isEmpty(), "more records after the committed ones");
+        }
+        try (KafkaConsumer<byte[], byte[]> c = consumer(Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted"))) {
+            List<ConsumerRecord<byte[], byte[]>> got = readAll(c, out, total + 1);
+            check(got.size() > total, "read_uncommitted sees only " + got.size() + ": the aborted records are missing");
         }
     }
 

@@ -32,6 +32,7 @@ export function createTransactionCoordinator(
       ),
       offsetMetadataMaxBytes: c.int('offset.metadata.max.bytes'),
       messageMaxBytes: c.int('message.max.bytes'),
+      requestTimeoutMs: c.int('request.timeout.ms'),
     },
     broker.time,
     broker.scheduler,

@@ -161,3 +161,76 @@ describe('TransactionCoordinator on the coordinator runtime', () => {
     expect(tc.describeTransaction('tx').topics).toEqual([{ topic: 't', partitions: [0, 1] }]);
   });
 });
+
+describe('transactions V2 (KIP-890 part 2)', () => {
+  it('adds partitions for the producer, bumps the epoch with every end, recognises a retried EndTxn', async () => {
+    const init = await tc.handleInitProducerId('v2', 60_000, null);
+    expect(init.error).toBe('NONE');
+    const { producerId } = init;
+    let epoch = init.producerEpoch;
+    for (const result of ['COMMIT', 'ABORT', 'COMMIT'] as const) {
+      // A V2 producer sends no AddPartitionsToTxn: the partition leader adds the partition.
+      expect(
+        await tc.verifyTransactionalProduce('v2', producerId, epoch, [{ topic: 't', partition: 0 }], true),
+      ).toEqual(['NONE']);
+      expect(tc.describeTransaction('v2')).toMatchObject({
+        transactionState: 'Ongoing',
+        producerEpoch: epoch,
+      });
+      const end = await tc.handleEndTransactionVersioned('v2', producerId, epoch, result, 2);
+      expect(end).toEqual({ error: 'NONE', producerId, producerEpoch: epoch + 1 });
+      // The marker carries the new epoch: the partition fences the old one.
+      expect(rm.getPartition('t', 0)!.log.producerStateManager.lastEntry(producerId)!.producerEpoch).toBe(
+        epoch + 1,
+      );
+      // The answer was lost, the client retries with the epoch it had: the same answer.
+      expect(await tc.handleEndTransactionVersioned('v2', producerId, epoch, result, 2)).toEqual(end);
+      // The old epoch cannot open a transaction any more.
+      expect(
+        await tc.verifyTransactionalProduce('v2', producerId, epoch, [{ topic: 't', partition: 1 }], true),
+      ).toEqual(['INVALID_PRODUCER_EPOCH']);
+      epoch++;
+    }
+    // Aborting a V2 transaction nothing was added to is legal and bumps the epoch; a commit is not.
+    expect((await tc.handleEndTransactionVersioned('v2', producerId, epoch, 'COMMIT', 2)).error).toBe(
+      'PRODUCER_FENCED',
+    );
+    expect(await tc.handleEndTransactionVersioned('v2', producerId, epoch, 'ABORT', 2)).toEqual({
+      error: 'NONE',
+      producerId,
+      producerEpoch: epoch + 1,
+    });
+    expect(tc.describeTransaction('v2').transactionState).toBe('CompleteAbort');
+    epoch++;
+    // The client's transaction version is persisted (TransactionLogValue v1): a reload keeps it.
+    expect(tc.transaction('v2')!.clientTransactionVersion).toBe(2);
+    tc.unloadPartition(tc.partitionFor('v2'));
+    tc.loadPartition(tc.partitionFor('v2'));
+    expect(tc.transaction('v2')).toMatchObject({ clientTransactionVersion: 2, producerEpoch: epoch });
+    // A V1 client's EndTxn (v4) on its own transaction keeps the epoch.
+    const v1 = await begin('v1');
+    expect(
+      await tc.handleEndTransactionVersioned('v1', v1.producerId, v1.producerEpoch, 'COMMIT', 0),
+    ).toEqual({
+      error: 'NONE',
+      producerId: v1.producerId,
+      producerEpoch: v1.producerEpoch,
+    });
+  });
+
+  it('verification for V1 producers: only partitions the producer added pass', async () => {
+    const init = await begin('ver');
+    expect(
+      await tc.verifyTransactionalProduce('ver', init.producerId, init.producerEpoch, [
+        { topic: 't', partition: 1 },
+        { topic: 'u', partition: 0 },
+      ]),
+    ).toEqual(['NONE', 'TRANSACTION_ABORTABLE']);
+    expect(tc.describeTransaction('ver').topics).toEqual([{ topic: 't', partitions: [0, 1] }]);
+    expect(
+      await tc.verifyTransactionalProduce('ver', init.producerId + 1, init.producerEpoch, [
+        { topic: 't', partition: 0 },
+      ]),
+    ).toEqual(['INVALID_PRODUCER_ID_MAPPING']);
+  });
+});

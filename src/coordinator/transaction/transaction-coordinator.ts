@@ -1,6 +1,6 @@
 /**
- * The transaction coordinator, as Kafka's TransactionCoordinator + TransactionStateManager on a
- * single broker: transactional id → producer id and epoch, kept in `__transaction_state`.
+ * The transaction coordinator, as Kafka's TransactionCoordinator + TransactionStateManager:
+ * transactional id → producer id and epoch, kept in `__transaction_state`.
  *
  * - InitProducerId: no transactional id → a fresh producer id at epoch 0 (idempotent producers);
  *   otherwise the epoch is bumped (fencing zombies), the producer id rotated when the epoch is
@@ -9,8 +9,14 @@
  * - AddPartitionsToTxn / AddOffsetsToTxn: Empty/Complete* → Ongoing with the partitions.
  * - EndTxn: Ongoing → PrepareCommit/PrepareAbort (written), then the COMMIT/ABORT markers are written
  *   to every partition of the transaction, `__consumer_offsets` included (which makes the staged
- *   transactional offsets visible on commit), then CompleteCommit/CompleteAbort (written). On one
- *   broker the markers are local appends, so EndTxn answers once the transaction is complete.
+ *   transactional offsets visible on commit), then CompleteCommit/CompleteAbort (written). Markers
+ *   go to each partition's current leader (WriteTxnMarkers, txn-marker-channel.ts; in place for this
+ *   broker's own), retried until written; EndTxn answers once the transaction is complete.
+ * - Transactions V2 (KIP-890 part 2; EndTxn v5, the client's version stored with the transaction):
+ *   the producer epoch is bumped with PrepareCommit/PrepareAbort and returned; partitions are added
+ *   by their leaders (AddPartitionsToTxn v4+ without VerifyOnly) instead of the client.
+ * - Produce verification (Kafka 3.6+): a partition leader asks whether its partition is in the
+ *   producer's transaction, here or on the coordinator's broker (AddPartitionsToTxn v5, VerifyOnly).
  * - Transactions open longer than their timeout are aborted under a bumped epoch every
  *   `transaction.abort.timed.out.transaction.cleanup.interval.ms`; idle ids expire after
  *   `transactional.id.expiration.ms`.
@@ -26,7 +32,11 @@
 import type { Logger } from '../../common/logger.js';
 import { type ScheduledTask, Scheduler } from '../../common/scheduler.js';
 import { systemTime, type Time } from '../../common/time.js';
-import type { ErrorName } from '../../protocol/generated/errors.js';
+import { type ErrorName, errorName } from '../../protocol/generated/errors.js';
+import type {
+  AddPartitionsToTxnRequestData,
+  AddPartitionsToTxnResponseData,
+} from '../../protocol/generated/messages.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
 import type { ReplicaManager } from '../../replication/replica-manager.js';
 import type { LogManager } from '../../storage/log-manager.js';
@@ -49,6 +59,12 @@ import {
   type TxnTransit,
 } from './transaction-metadata.js';
 import { TransactionShard } from './transaction-shard.js';
+import {
+  type InterBrokerView,
+  type TopicPartitionRef,
+  type TxnMarker,
+  TxnMarkerChannel,
+} from './txn-marker-channel.js';
 
 export type { TxnOffsetCommitPartition } from '../group-coordinator.js';
 
@@ -64,6 +80,12 @@ export interface TransactionCoordinatorDeps {
    * process): one manager for all, so no two brokers hand out the same id. Default: this broker's own.
    */
   readonly producerIds?: ProducerIdManager;
+  /**
+   * The cluster as the coordinator sees it: partition leaders and requests to other brokers (markers
+   * to the leaders of a transaction's partitions, verification by the coordinator of a transactional
+   * id on another broker). Without it the broker is alone and leads every partition it has.
+   */
+  readonly interBroker?: InterBrokerView;
 }
 
 export interface TransactionCoordinatorConfig {
@@ -76,12 +98,27 @@ export interface TransactionCoordinatorConfig {
   offsetMetadataMaxBytes: number;
   /** The broker's message.max.bytes: the largest `__transaction_state` batch. */
   messageMaxBytes: number;
+  /** request.timeout.ms: how long a marker waits for its replication, and a request to another broker. */
+  requestTimeoutMs?: number;
 }
+
+/** Kafka's retry.backoff.ms default: the pause before markers are sent again to partitions that failed. */
+const MARKER_RETRY_BACKOFF_MS = 100;
+const ADD_PARTITIONS_TO_TXN = 24;
+/** The broker-to-broker AddPartitionsToTxn: v4 batches transactions and may verify only; v5 may answer TRANSACTION_ABORTABLE. */
+const ADD_PARTITIONS_TO_TXN_BROKER_VERSION = 5;
 
 export type TransactionResult = 'COMMIT' | 'ABORT';
 
 export interface InitProducerIdResult {
   error: ErrorName;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface EndTxnResult {
+  error: ErrorName;
+  /** The producer id and epoch the producer continues with (bumped for transactions V2). */
   producerId: number;
   producerEpoch: number;
 }
@@ -105,6 +142,7 @@ export class TransactionCoordinator {
   private active = false;
   private readonly scheduler: Scheduler;
   private readonly tasks: ScheduledTask[] = [];
+  private readonly markers: TxnMarkerChannel;
 
   constructor(
     private readonly broker: TransactionCoordinatorDeps,
@@ -136,6 +174,20 @@ export class TransactionCoordinator {
         }),
     });
     this.producerIds = broker.producerIds ?? new ProducerIdManager(broker.logManager.dataDir);
+    this.markers = new TxnMarkerChannel({
+      view: broker.interBroker,
+      nodeId: broker.interBroker?.nodeId ?? -1,
+      writeLocal: (marker, targets) => this.writeTxnMarkersAsLeader(marker, targets),
+      topicExists: (topic) =>
+        broker.interBroker ? broker.interBroker.leaderOf(topic, 0) !== undefined : true,
+      time,
+      log: broker.log,
+      retryBackoffMs: MARKER_RETRY_BACKOFF_MS,
+    });
+  }
+
+  private get requestTimeoutMs(): number {
+    return this.config.requestTimeoutMs ?? 30_000;
   }
 
   get isActive(): boolean {
@@ -385,11 +437,17 @@ export class TransactionCoordinator {
 
   // ---- AddPartitionsToTxn / AddOffsetsToTxn --------------------------------------------------
 
+  /**
+   * `clientTransactionVersion` 2 when a partition leader adds the partitions for a transactions V2
+   * producer (AddPartitionsToTxn v4+ without VerifyOnly): recorded with the transaction, so that
+   * its EndTxn bumps the epoch.
+   */
   async handleAddPartitionsToTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
     partitions: ReadonlyMap<string, ReadonlySet<number>>,
+    clientTransactionVersion?: number,
   ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
@@ -405,7 +463,10 @@ export class TransactionCoordinator {
       return 'CONCURRENT_TRANSACTIONS';
     if (txn.state === TransactionState.Ongoing && txn.containsAll(partitions)) return 'NONE';
     return (
-      (await this.appendTransition(txn, txn.prepareAddPartitions(partitions, this.time.now()))) ?? 'NONE'
+      (await this.appendTransition(
+        txn,
+        txn.prepareAddPartitions(partitions, this.time.now(), clientTransactionVersion),
+      )) ?? 'NONE'
     );
   }
 
@@ -435,9 +496,41 @@ export class TransactionCoordinator {
     producerEpoch: number,
     result: TransactionResult,
   ): Promise<ErrorName> {
-    if (!this.active) return 'COORDINATOR_NOT_AVAILABLE';
-    if (transactionalId && !this.owns(transactionalId)) return 'NOT_COORDINATOR';
-    return this.endTransaction(transactionalId, producerId, producerEpoch, result, true);
+    return (await this.handleEndTransactionVersioned(transactionalId, producerId, producerEpoch, result, 0))
+      .error;
+  }
+
+  /**
+   * EndTxn with the client's transaction version (2 from EndTxn v5+, KIP-890): a V2 transaction
+   * gets its producer epoch bumped with PrepareCommit/PrepareAbort, and the answer carries the
+   * producer id and epoch to use next (a retried V2 EndTxn, presenting the epoch before the bump,
+   * is recognised).
+   */
+  async handleEndTransactionVersioned(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    result: TransactionResult,
+    clientTransactionVersion: number,
+  ): Promise<EndTxnResult> {
+    const fail = (error: ErrorName): EndTxnResult => ({
+      error,
+      producerId: NO_PRODUCER_ID,
+      producerEpoch: NO_PRODUCER_EPOCH,
+    });
+    if (!this.active) return fail('COORDINATOR_NOT_AVAILABLE');
+    if (transactionalId && !this.owns(transactionalId)) return fail('NOT_COORDINATOR');
+    const error = await this.endTransaction(
+      transactionalId,
+      producerId,
+      producerEpoch,
+      result,
+      true,
+      clientTransactionVersion,
+    );
+    const txn = this.txns.get(transactionalId);
+    if (error !== 'NONE' || !txn) return fail(error);
+    return { error, producerId: txn.producerId, producerEpoch: txn.producerEpoch };
   }
 
   private async endTransaction(
@@ -446,21 +539,60 @@ export class TransactionCoordinator {
     producerEpoch: number,
     result: TransactionResult,
     isFromClient: boolean,
+    clientTransactionVersion?: number,
   ): Promise<ErrorName> {
     if (!transactionalId) return 'INVALID_REQUEST';
     const txn = this.txns.get(transactionalId);
     if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
-    if ((isFromClient && producerEpoch !== txn.producerEpoch) || producerEpoch < txn.producerEpoch)
-      return 'PRODUCER_FENCED';
-    if (txn.pendingState !== null) return 'CONCURRENT_TRANSACTIONS';
     const commit = result === 'COMMIT';
+    // Transactions V2 (the stored client version): the epoch moved on with the last EndTxn, so a
+    // retry of it presents the epoch before the bump (Kafka's endTxnEpochBumped).
+    const v2 = isFromClient && txn.clientTransactionVersion >= 2;
+    const retryOnEpochBump = v2 && txn.producerEpoch === producerEpoch + 1;
+    // Transactions V2: aborting a transaction nothing was added to is legal and bumps the epoch (a
+    // V2 client does so when all its produces failed, clearing what a leader may have registered).
+    const idle =
+      txn.state === TransactionState.Empty ||
+      txn.state === TransactionState.CompleteCommit ||
+      txn.state === TransactionState.CompleteAbort;
+    if (
+      isFromClient &&
+      (clientTransactionVersion ?? 0) >= 2 &&
+      !commit &&
+      idle &&
+      producerEpoch === txn.producerEpoch &&
+      txn.pendingState === null
+    ) {
+      if (txn.isProducerEpochExhausted) return 'PRODUCER_FENCED';
+      const err = await this.appendTransition(
+        txn,
+        txn.prepareAbortOrCommit('PrepareAbort', this.time.now(), undefined, 2),
+      );
+      if (err) return err;
+      return this.writeMarkersAndComplete(txn, result);
+    }
+    if (v2) {
+      const valid =
+        txn.state === TransactionState.Ongoing || txn.state === TransactionState.Empty
+          ? producerEpoch === txn.producerEpoch
+          : retryOnEpochBump;
+      if (!valid) return 'PRODUCER_FENCED';
+    } else if ((isFromClient && producerEpoch !== txn.producerEpoch) || producerEpoch < txn.producerEpoch) {
+      return 'PRODUCER_FENCED';
+    }
+    if (txn.pendingState !== null) return 'CONCURRENT_TRANSACTIONS';
     switch (txn.state) {
       case TransactionState.Ongoing: {
         const fenceEpoch = !isFromClient && producerEpoch > txn.producerEpoch ? producerEpoch : undefined;
+        // A V2 epoch bump past the last usable epoch would need a new producer id (Kafka rotates
+        // it); refused here instead, the producer then re-initializes.
+        const tv = clientTransactionVersion ?? txn.clientTransactionVersion;
+        if (fenceEpoch === undefined && tv >= 2 && txn.isProducerEpochExhausted) return 'PRODUCER_FENCED';
         const t = txn.prepareAbortOrCommit(
           commit ? 'PrepareCommit' : 'PrepareAbort',
           this.time.now(),
           fenceEpoch,
+          fenceEpoch === undefined ? tv : txn.clientTransactionVersion,
         );
         const err = await this.appendTransition(txn, t);
         if (err) return err;
@@ -482,56 +614,119 @@ export class TransactionCoordinator {
   }
 
   /**
-   * Writes the markers of a transaction in PrepareCommit/PrepareAbort to each of its partitions (a
-   * partition that no longer exists is skipped, as Kafka drops markers for UNKNOWN_TOPIC_OR_PARTITION),
-   * then records CompleteCommit/CompleteAbort.
+   * Writes the markers of a transaction in PrepareCommit/PrepareAbort to each of its partitions'
+   * leaders (this broker's own in place, the others with WriteTxnMarkers; a partition that no longer
+   * exists is skipped, as Kafka drops markers for deleted topics), then records
+   * CompleteCommit/CompleteAbort. When this broker stops coordinating the id meanwhile (its
+   * `__transaction_state` partition moved), nothing completes here: the new coordinator finds the
+   * transaction prepared when it loads and sends the markers again.
    */
   private async writeMarkersAndComplete(
     txn: TransactionMetadata,
     result: TransactionResult,
   ): Promise<ErrorName> {
-    const coordinatorEpoch = this.coordinatorEpoch(txn.transactionalId);
-    const rm = this.broker.replicaManager;
-    const offsetsMarkers: Promise<void>[] = [];
+    const id = txn.transactionalId;
+    const coordinatorEpoch = this.coordinatorEpoch(id);
+    const targets: TopicPartitionRef[] = [];
+    for (const [topic, partitions] of txn.topicPartitions)
+      for (const partition of partitions) targets.push({ topic, partition });
     // The transition to Complete* is being prepared: nothing else may start meanwhile.
     txn.pendingState = result === 'COMMIT' ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
-    for (const [topic, partitions] of txn.topicPartitions) {
-      for (const index of partitions) {
-        const partition = rm.getPartition(topic, index);
-        if (!partition) {
-          this.broker.log.warn(
-            `not writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index}: UNKNOWN_TOPIC_OR_PARTITION`,
-          );
-          continue;
-        }
-        const failed = (err: unknown) => {
-          const why = err instanceof KafkaError ? err.error : String(err);
-          this.broker.log.error(
-            `writing the ${result} marker of transactional id ${txn.transactionalId} to ${topic}-${index} failed: ${why}`,
-          );
-        };
-        const producer = { producerId: txn.producerId, producerEpoch: txn.producerEpoch };
-        if (topic === GROUP_METADATA_TOPIC_NAME) {
-          // The group coordinator writes it through its runtime: replaying it completes the
-          // transaction's offsets there.
-          offsetsMarkers.push(
-            this.broker.groupCoordinator
-              .completeTransaction(index, producer, result, coordinatorEpoch)
-              .catch(failed),
-          );
-          continue;
-        }
-        try {
-          partition.appendEndTxnMarker(result, txn.producerId, txn.producerEpoch, coordinatorEpoch);
-        } catch (err) {
-          failed(err);
-        }
-      }
+    let outcome: Awaited<ReturnType<TxnMarkerChannel['send']>>;
+    try {
+      outcome = await this.markers.send(
+        {
+          producerId: txn.producerId,
+          producerEpoch: txn.producerEpoch,
+          result,
+          coordinatorEpoch,
+          transactionVersion: txn.clientTransactionVersion,
+        },
+        targets,
+        () =>
+          this.active &&
+          this.txns.get(id) === txn &&
+          this.owns(id) &&
+          this.coordinatorEpoch(id) === coordinatorEpoch,
+        `transactional id ${id}`,
+      );
+    } finally {
+      txn.pendingState = null;
     }
-    // Complete once the markers on __consumer_offsets are committed (the others are written).
-    await Promise.all(offsetsMarkers);
-    txn.pendingState = null;
+    if (outcome !== 'written') return 'NOT_COORDINATOR';
     return (await this.appendTransition(txn, txn.prepareComplete(this.time.now()))) ?? 'NONE';
+  }
+
+  /**
+   * WriteTxnMarkers on a partition leader (Kafka's KafkaApis.handleWriteTxnMarkersRequest): each
+   * partition gets the COMMIT/ABORT control batch, `__consumer_offsets` through the group
+   * coordinator (which makes the transaction's offsets visible or drops them); the answer waits for
+   * the marker to be replicated to the ISR (acks=all), so a marker acknowledged to the coordinator
+   * survives a leader change. One error per target, in order.
+   */
+  async writeTxnMarkersAsLeader(
+    marker: TxnMarker,
+    targets: readonly TopicPartitionRef[],
+  ): Promise<ErrorName[]> {
+    const rm = this.broker.replicaManager;
+    const producer = { producerId: marker.producerId, producerEpoch: marker.producerEpoch };
+    return Promise.all(
+      targets.map(async ({ topic, partition: index }): Promise<ErrorName> => {
+        const partition = rm.getPartition(topic, index);
+        if (!partition) return 'UNKNOWN_TOPIC_OR_PARTITION';
+        if (!partition.isLeader) return 'NOT_LEADER_OR_FOLLOWER';
+        try {
+          if (topic === GROUP_METADATA_TOPIC_NAME) {
+            // The group coordinator writes it through its runtime: replaying it completes the
+            // transaction's offsets there (and its write waits for the high watermark).
+            await this.broker.groupCoordinator.completeTransaction(
+              index,
+              producer,
+              marker.result,
+              marker.coordinatorEpoch,
+            );
+            return 'NONE';
+          }
+          const info = partition.appendEndTxnMarker(
+            marker.result,
+            marker.producerId,
+            marker.producerEpoch,
+            marker.coordinatorEpoch,
+          );
+          const minIsr = Number(rm.topicConfig(topic)?.['min.insync.replicas'] ?? 1);
+          return await this.awaitReplicated(partition, info.lastOffset + 1, minIsr);
+        } catch (err) {
+          const error = err instanceof KafkaError ? err.error : coordinatorErrorOf(err);
+          if (error === 'UNKNOWN_SERVER_ERROR')
+            this.broker.log.error(`writing the ${marker.result} marker to ${topic}-${index} failed`, err);
+          return error;
+        }
+      }),
+    );
+  }
+
+  /** Waits until the high watermark reaches `offset` with enough in-sync replicas (acks=all), or request.timeout.ms. */
+  private awaitReplicated(
+    partition: NonNullable<ReturnType<ReplicaManager['getPartition']>>,
+    offset: number,
+    minIsr: number,
+  ): Promise<ErrorName> {
+    const first = partition.checkEnoughReplicasReachOffset(offset, minIsr);
+    if (first.done) return Promise.resolve(first.error);
+    return new Promise((resolve) => {
+      let stop: () => void = () => {};
+      const timer = this.time.setTimeout(() => {
+        stop();
+        resolve('REQUEST_TIMED_OUT');
+      }, this.requestTimeoutMs);
+      stop = partition.onAppend(() => {
+        const r = partition.checkEnoughReplicasReachOffset(offset, minIsr);
+        if (!r.done) return;
+        stop();
+        timer.cancel();
+        resolve(r.error);
+      });
+    });
   }
 
   // ---- TxnOffsetCommit ------------------------------------------------------------------------
@@ -542,7 +737,7 @@ export class TransactionCoordinator {
    * `__consumer_offsets` in a transactional batch, made visible by the COMMIT marker.
    * Returns one error per partition, in order.
    */
-  handleTxnOffsetCommit(
+  async handleTxnOffsetCommit(
     transactionalId: string,
     groupId: string,
     producerId: number,
@@ -551,18 +746,35 @@ export class TransactionCoordinator {
     groupInstanceId: string | null,
     generationId: number,
     offsets: readonly TxnOffsetCommitPartition[],
+    add = false,
   ): Promise<ErrorName[]> {
     const all = (error: ErrorName) => offsets.map(() => error);
     const gc = this.broker.groupCoordinator;
-    if (!this.active || !gc.isActive) return Promise.resolve(all('COORDINATOR_NOT_AVAILABLE'));
-    const inTxn = this.verifyInTransaction(
+    if (!this.active || !gc.isActive) return all('COORDINATOR_NOT_AVAILABLE');
+    // The transaction's coordinator may be another broker (this one is the group's): it is asked
+    // whether the group's partition is in the transaction, or (transactions V2) to add it.
+    const [verified] = await this.verifyOrAdd(
       transactionalId,
       producerId,
       producerEpoch,
-      GROUP_METADATA_TOPIC_NAME,
-      gc.partitionFor(groupId),
+      [{ topic: GROUP_METADATA_TOPIC_NAME, partition: gc.partitionFor(groupId) }],
+      add,
     );
-    if (inTxn) return Promise.resolve(all(inTxn));
+    switch (verified) {
+      case 'NONE':
+        break;
+      case 'PRODUCER_FENCED':
+        return all('INVALID_PRODUCER_EPOCH');
+      case 'TRANSACTION_ABORTABLE':
+        return all('INVALID_TXN_STATE');
+      case 'NETWORK_EXCEPTION':
+      case 'NOT_COORDINATOR':
+      case 'COORDINATOR_NOT_AVAILABLE':
+        // The transaction coordinator is moving: the client retries (not a group coordinator change).
+        return all('COORDINATOR_LOAD_IN_PROGRESS');
+      default:
+        return all(verified ?? 'UNKNOWN_SERVER_ERROR');
+    }
     return gc.commitTxnOffsets(
       groupId,
       { producerId, producerEpoch },
@@ -575,34 +787,124 @@ export class TransactionCoordinator {
 
   // ---- verification ---------------------------------------------------------------------------
 
-  /** Whether `topic-partition` is in this producer's ongoing transaction (null) or why not. */
-  private verifyInTransaction(
+  /**
+   * AddPartitionsToTxn v4+ with VerifyOnly, on the coordinator (Kafka's
+   * handleVerifyPartitionsInTransaction): whether each partition is in the producer's transaction
+   * (TRANSACTION_ABORTABLE when not), or one error for all (unknown id or producer id, fenced epoch,
+   * a transaction being completed).
+   */
+  handleVerifyPartitionsInTransaction(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
-    topic: string,
-    partition: number,
-  ): ErrorName | null {
+    targets: readonly TopicPartitionRef[],
+  ): ErrorName[] {
+    const all = (error: ErrorName) => targets.map(() => error);
+    if (!transactionalId) return all('INVALID_REQUEST');
+    if (!this.active) return all('COORDINATOR_NOT_AVAILABLE');
+    if (!this.owns(transactionalId)) return all('NOT_COORDINATOR');
     const txn = this.txns.get(transactionalId);
-    if (!txn || txn.producerId !== producerId) return 'INVALID_PRODUCER_ID_MAPPING';
-    if (producerEpoch !== txn.producerEpoch) return 'INVALID_PRODUCER_EPOCH';
-    if (txn.state !== TransactionState.Ongoing || !txn.hasPartition(topic, partition))
-      return 'INVALID_TXN_STATE';
-    return null;
+    if (!txn || txn.producerId !== producerId) return all('INVALID_PRODUCER_ID_MAPPING');
+    if (txn.producerEpoch !== producerEpoch) return all('PRODUCER_FENCED');
+    if (txn.state === TransactionState.PrepareCommit || txn.state === TransactionState.PrepareAbort)
+      return all('CONCURRENT_TRANSACTIONS');
+    return targets.map(({ topic, partition }) =>
+      txn.state === TransactionState.Ongoing && txn.hasPartition(topic, partition)
+        ? 'NONE'
+        : 'TRANSACTION_ABORTABLE',
+    );
   }
 
   /**
-   * Produce of a transactional batch (Kafka 3.6+ transaction verification): the partition must be in
-   * the producer's ongoing transaction, so no transaction is opened where no marker will follow.
+   * Produce of a transactional batch on a partition leader (Kafka 3.6+ verification, the
+   * AddPartitionsToTxnManager): asks the coordinator of the transactional id — this broker's own, or
+   * another broker with AddPartitionsToTxn v5 — whether the partitions are in the producer's ongoing
+   * transaction (`add`: adds them, for transactions V2 producers, which send no AddPartitionsToTxn).
+   * One error per target, as the AddPartitionsToTxnManager hands them to the produce path:
+   * PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH, a failed request NETWORK_EXCEPTION, no
+   * coordinator known COORDINATOR_NOT_AVAILABLE.
    */
-  verifyTransactionalProduce(
+  async verifyTransactionalProduce(
     transactionalId: string,
     producerId: number,
     producerEpoch: number,
-    topic: string,
-    partition: number,
-  ): ErrorName | null {
-    return this.verifyInTransaction(transactionalId, producerId, producerEpoch, topic, partition);
+    targets: readonly TopicPartitionRef[],
+    add = false,
+  ): Promise<ErrorName[]> {
+    const errors = await this.verifyOrAdd(transactionalId, producerId, producerEpoch, targets, add);
+    return errors.map((e) => (e === 'PRODUCER_FENCED' ? 'INVALID_PRODUCER_EPOCH' : e));
+  }
+
+  private async verifyOrAdd(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    targets: readonly TopicPartitionRef[],
+    add: boolean,
+  ): Promise<ErrorName[]> {
+    const all = (error: ErrorName) => targets.map(() => error);
+    const view = this.broker.interBroker;
+    const coordinator = view?.leaderOf(TRANSACTION_STATE_TOPIC_NAME, this.partitionFor(transactionalId));
+    if (view === undefined || coordinator === view.nodeId || this.owns(transactionalId)) {
+      if (!add)
+        return this.handleVerifyPartitionsInTransaction(transactionalId, producerId, producerEpoch, targets);
+      const partitions = new Map<string, Set<number>>();
+      for (const { topic, partition } of targets) {
+        const set = partitions.get(topic) ?? new Set<number>();
+        set.add(partition);
+        partitions.set(topic, set);
+      }
+      return all(
+        await this.handleAddPartitionsToTransaction(
+          transactionalId,
+          producerId,
+          producerEpoch,
+          partitions,
+          2,
+        ),
+      );
+    }
+    if (coordinator === undefined || coordinator < 0) return all('COORDINATOR_NOT_AVAILABLE');
+    const topics = new Map<string, number[]>();
+    for (const { topic, partition } of targets) topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+    let response: AddPartitionsToTxnResponseData;
+    try {
+      response = await view.send<AddPartitionsToTxnResponseData>(
+        coordinator,
+        ADD_PARTITIONS_TO_TXN,
+        ADD_PARTITIONS_TO_TXN_BROKER_VERSION,
+        {
+          transactions: [
+            {
+              transactionalId,
+              producerId,
+              producerEpoch,
+              verifyOnly: !add,
+              topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+            },
+          ],
+        } satisfies AddPartitionsToTxnRequestData,
+      );
+    } catch (err) {
+      this.broker.log.warn(`AddPartitionsToTxn to broker ${coordinator} failed: ${err}`);
+      return all('NETWORK_EXCEPTION');
+    }
+    const top = response.errorCode ?? 0;
+    if (top !== 0) {
+      // The client is not told the brokers' own authorization failed: the verification did not complete.
+      const name = errorName(top) ?? 'UNKNOWN_SERVER_ERROR';
+      return all(name === 'CLUSTER_AUTHORIZATION_FAILED' ? 'INVALID_TXN_STATE' : name);
+    }
+    const codes = new Map<string, number>();
+    for (const r of response.resultsByTransaction ?? [])
+      if (r.transactionalId === transactionalId)
+        for (const t of r.topicResults)
+          for (const p of t.resultsByPartition)
+            codes.set(`${t.name}\u0000${p.partitionIndex}`, p.partitionErrorCode);
+    return targets.map(({ topic, partition }) => {
+      const code = codes.get(`${topic}\u0000${partition}`);
+      return code === undefined ? 'UNKNOWN_SERVER_ERROR' : (errorName(code) ?? 'UNKNOWN_SERVER_ERROR');
+    });
   }
 
   // ---- timers ------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 
 export const TRANSACTION_STATE_TOPIC_NAME = '__transaction_state';
 export const TRANSACTION_LOG_KEY_VERSION = 0;
-/** Kafka 3.x writes value version 0 (version 1 is for transactions V2). */
+/** Kafka writes value version 0 for transactions V1, version 1 (ClientTransactionVersion tagged) for V2. */
 export const TRANSACTION_LOG_VALUE_VERSION = 0;
+const TRANSACTION_LOG_VALUE_VERSION_V2 = 1;
 
 /** Kafka's TransactionState: the names DescribeTransactions/ListTransactions use and the ids stored. */
 export const TransactionState = {
@@ -68,6 +69,8 @@ export interface TransactionLogEntry {
   topicPartitions: ReadonlyMap<string, ReadonlySet<number>>;
   txnLastUpdateTimestamp: number;
   txnStartTimestamp: number;
+  /** The transaction version of the producer's client (2: transactions V2, KIP-890); 0 when absent. */
+  clientTransactionVersion?: number;
 }
 
 function versioned(version: number, body: Buffer): Buffer {
@@ -91,9 +94,12 @@ export function transactionLogValue(e: TransactionLogEntry): Buffer {
     e.state === TransactionState.Empty
       ? null
       : [...e.topicPartitions].map(([topic, ps]) => ({ topic, partitionIds: [...ps].sort((a, b) => a - b) }));
+  const tv = e.clientTransactionVersion ?? 0;
+  const version = tv >= 2 ? TRANSACTION_LOG_VALUE_VERSION_V2 : TRANSACTION_LOG_VALUE_VERSION;
   return versioned(
-    TRANSACTION_LOG_VALUE_VERSION,
-    encode<TransactionLogValueData>(TransactionLogValue, TRANSACTION_LOG_VALUE_VERSION, {
+    version,
+    encode<TransactionLogValueData>(TransactionLogValue, version, {
+      ...(version >= 1 ? { clientTransactionVersion: tv } : {}),
       producerId: e.producerId,
       producerEpoch: e.producerEpoch,
       transactionTimeoutMs: e.txnTimeoutMs,
@@ -137,6 +143,7 @@ export function decodeTransactionLogValue(buf: Buffer): TransactionLogEntry {
     topicPartitions,
     txnLastUpdateTimestamp: v.transactionLastUpdateTimestampMs,
     txnStartTimestamp: v.transactionStartTimestampMs,
+    clientTransactionVersion: v.clientTransactionVersion ?? 0,
   };
 }
 

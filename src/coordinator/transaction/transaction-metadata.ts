@@ -17,7 +17,8 @@ const VALID_PREVIOUS_STATES: Readonly<Record<TransactionState, readonly Transact
   Empty: ['Empty', 'CompleteCommit', 'CompleteAbort'],
   Ongoing: ['Ongoing', 'Empty', 'CompleteCommit', 'CompleteAbort'],
   PrepareCommit: ['Ongoing'],
-  PrepareAbort: ['Ongoing', 'PrepareEpochFence'],
+  // Empty/Complete*: a transactions V2 abort of a transaction nothing was added to (KIP-890).
+  PrepareAbort: ['Ongoing', 'PrepareEpochFence', 'Empty', 'CompleteCommit', 'CompleteAbort'],
   CompleteCommit: ['PrepareCommit'],
   CompleteAbort: ['PrepareAbort'],
   Dead: ['Empty', 'CompleteAbort', 'CompleteCommit'],
@@ -45,6 +46,8 @@ export class TransactionMetadata {
    * pendingState): meanwhile requests for the id get CONCURRENT_TRANSACTIONS.
    */
   pendingState: TransactionState | null = null;
+  /** The client's transaction version (2: V2, the epoch bumped at every commit/abort); persisted. */
+  clientTransactionVersion = 0;
 
   constructor(
     readonly transactionalId: string,
@@ -88,6 +91,7 @@ export class TransactionMetadata {
       txnTimeoutMs: this.txnTimeoutMs,
       topicPartitions: copyPartitions(this.topicPartitions),
       txnStartTimestamp: this.txnStartTimestamp,
+      clientTransactionVersion: this.clientTransactionVersion,
       ...over,
       state,
     };
@@ -157,7 +161,11 @@ export class TransactionMetadata {
     });
   }
 
-  prepareAddPartitions(added: ReadonlyMap<string, ReadonlySet<number>>, now: number): TxnTransit {
+  prepareAddPartitions(
+    added: ReadonlyMap<string, ReadonlySet<number>>,
+    now: number,
+    clientTransactionVersion = this.clientTransactionVersion,
+  ): TxnTransit {
     const starting =
       this.state === TransactionState.Empty ||
       this.state === TransactionState.CompleteAbort ||
@@ -175,20 +183,28 @@ export class TransactionMetadata {
       topicPartitions: partitions,
       txnStartTimestamp: starting ? now : this.txnStartTimestamp,
       txnLastUpdateTimestamp: now,
+      clientTransactionVersion,
     });
   }
 
+  /**
+   * Ongoing → PrepareCommit/PrepareAbort. Under a fence the fenced epoch is written; a transactions
+   * V2 client (`clientTransactionVersion` 2, EndTxn v5+) gets its epoch bumped here, so the markers
+   * and the producer's next transaction carry the new one (KIP-890).
+   */
   prepareAbortOrCommit(
     state: 'PrepareCommit' | 'PrepareAbort',
     now: number,
     fenceEpoch?: number,
+    clientTransactionVersion = this.clientTransactionVersion,
   ): TxnTransit {
-    return this.transit(state, {
-      ...(fenceEpoch !== undefined
+    const epochs =
+      fenceEpoch !== undefined
         ? { producerEpoch: fenceEpoch, lastProducerEpoch: NO_PRODUCER_EPOCH }
-        : {}),
-      txnLastUpdateTimestamp: now,
-    });
+        : clientTransactionVersion >= 2
+          ? { producerEpoch: this.producerEpoch + 1, lastProducerEpoch: this.producerEpoch }
+          : {};
+    return this.transit(state, { ...epochs, txnLastUpdateTimestamp: now, clientTransactionVersion });
   }
 
   prepareComplete(now: number): TxnTransit {
@@ -217,6 +233,7 @@ export class TransactionMetadata {
     this.topicPartitions = copyPartitions(t.topicPartitions);
     this.txnStartTimestamp = t.txnStartTimestamp;
     this.txnLastUpdateTimestamp = t.txnLastUpdateTimestamp;
+    this.clientTransactionVersion = t.clientTransactionVersion ?? 0;
     if (t.state === TransactionState.CompleteCommit || t.state === TransactionState.CompleteAbort)
       this.hasFailedEpochFence = false;
   }

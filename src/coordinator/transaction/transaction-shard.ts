@@ -48,6 +48,7 @@ export class TransactionShard implements CoordinatorShard {
       e.txnStartTimestamp,
       e.txnLastUpdateTimestamp,
     );
+    txn.clientTransactionVersion = e.clientTransactionVersion ?? 0;
     for (const [t, ps] of e.topicPartitions) txn.topicPartitions.set(t, new Set(ps));
     this.txns.set(id, txn);
   }
