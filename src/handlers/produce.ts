@@ -27,6 +27,7 @@
  * TOPIC_AUTHORIZATION_FAILED (before the topic's existence is looked at).
  */
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
+import type { TopicImage } from '../metadata/image.js';
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import {
   ProduceRequest,
@@ -79,8 +80,9 @@ function check(
   index: number,
   records: Buffer | null,
   transactionalId: string | null,
+  topics: ReadonlyMap<string, TopicImage | undefined>,
 ): Outcome {
-  const topic = ctx.controller.maybeAutoCreateTopic(topicName, true);
+  const topic = topics.get(topicName);
   const partition =
     topic && index < topic.partitions.length ? ctx.replicas.getPartition(topicName, index) : undefined;
   const topicConfig = partition && ctx.replicas.topicConfig(topicName);
@@ -128,6 +130,20 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         req.transactionalId != null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
       writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name!);
     }
+    // The topics, auto-created where allowed (a controller write), before the per-partition checks.
+    const topics = new Map<string, TopicImage | undefined>();
+    const autoCreateErrors = new Map<string, unknown>();
+    if (apiVersion >= MIN_SUPPORTED_VERSION && !txnDenied && [0, 1, -1].includes(req.acks)) {
+      for (const t of req.topicData) {
+        if (topics.has(t.name!) || autoCreateErrors.has(t.name!)) continue;
+        if (writable !== null && !writable.has(t.name!)) continue;
+        try {
+          topics.set(t.name!, await ctx.controller.maybeAutoCreateTopic(t.name!, true));
+        } catch (err) {
+          autoCreateErrors.set(t.name!, err);
+        }
+      }
+    }
     const outcomes = req.topicData.map((t) =>
       t.partitionData.map((p): Outcome => {
         if (apiVersion < MIN_SUPPORTED_VERSION) return failed(p.index, 'UNSUPPORTED_VERSION');
@@ -136,7 +152,15 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1)
           return failed(p.index, 'INVALID_REQUIRED_ACKS');
         try {
-          return check(ctx, t.name!, p.index, p.records as Buffer | null, req.transactionalId ?? null);
+          if (autoCreateErrors.has(t.name!)) throw autoCreateErrors.get(t.name!);
+          return check(
+            ctx,
+            t.name!,
+            p.index,
+            p.records as Buffer | null,
+            req.transactionalId ?? null,
+            topics,
+          );
         } catch (err) {
           ctx.log.error(`Error processing append operation on partition ${t.name}-${p.index}`, err);
           return failed(p.index, partitionErrorOf(err).error);

@@ -35,7 +35,7 @@ describe('admin HTTP listener', () => {
   it('/metrics counters move by exactly what 1,000 produced records and one fetch did', async () => {
     const k = await startBroker({ httpPort: 0 });
     try {
-      k.createTopic('m', { partitions: 1 });
+      await k.createTopic('m', { partitions: 1 });
       const before = await scrape(k.httpUrl!);
       expect(before.get('kafka_server_brokertopicmetrics_messagesin_total{topic="m"}')).toBeUndefined();
 
@@ -178,7 +178,7 @@ describe('/ready', () => {
     // A log left by an unclean stop (no clean-shutdown marker, garbage after the last batch):
     // the next start must recover it before it is ready.
     const first = await startBroker({ dataDir: dir });
-    first.createTopic('r', { partitions: 1 });
+    await first.createTopic('r', { partitions: 1 });
     const client = new Kafka({ brokers: first.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();

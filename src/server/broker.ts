@@ -264,8 +264,24 @@ export class Broker {
       name === '__transaction_state'
         ? 'transaction.state.log.replication.factor'
         : 'offsets.topic.replication.factor';
-    return this.controller.createTopic(name, numPartitions, configs, this.config.int(rfConfig));
+    // Created once: until the controller's write is applied, the coordinators answer
+    // COORDINATOR_NOT_AVAILABLE (a controller in this process applies it before returning).
+    let creating = this.creatingInternalTopics.get(name);
+    if (!creating) {
+      creating = this.controller
+        .createTopic(name, numPartitions, configs, this.config.int(rfConfig))
+        .then(
+          () => undefined,
+          (err) => {
+            if (!this.image.topic(name)) this.log.warn(`creating internal topic ${name} failed`, err);
+          },
+        )
+        .finally(() => this.creatingInternalTopics.delete(name));
+      this.creatingInternalTopics.set(name, creating);
+    }
+    return creating;
   }
+  private readonly creatingInternalTopics = new Map<string, Promise<void>>();
 
   /**
    * A coordinator serves the partitions of its internal topic this broker leads (Kafka's
@@ -368,12 +384,12 @@ export class Broker {
       return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
     });
     if (broker.ownsController) {
-      broker.controller.registerBroker(broker.nodeId, endpoints, null);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, null);
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
-      broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
-      broker.controller.unfenceBroker(broker.nodeId);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
+      await broker.controller.unfenceBroker(broker.nodeId);
     }
     return broker;
   }
@@ -509,7 +525,7 @@ export class Broker {
       .topics()
       .map((t) => t.name)
       .filter((name) => !INTERNAL_TOPICS.has(name));
-    this.batchUpdates(() => this.controller.deleteTopics(doomed));
+    await this.batchUpdates(() => this.controller.deleteTopics(doomed));
     return doomed;
   }
 

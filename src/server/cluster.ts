@@ -142,7 +142,7 @@ export class Cluster {
   async stopBroker(id: number): Promise<void> {
     const broker = this.running.get(id);
     if (!broker) throw new Error(`broker ${id} is not running`);
-    this.controller.fenceBroker(id);
+    await this.controller.fenceBroker(id);
     this.running.delete(id);
     await broker.close();
   }
@@ -164,7 +164,9 @@ export class Cluster {
         this.sessionTimers.delete(id);
         if (this.closed || this.running.has(id)) return;
         this.log.info(`broker ${id}: session expired after ${timeoutMs} ms; fenced`);
-        this.controller.fenceBroker(id);
+        this.controller
+          .fenceBroker(id)
+          .catch((err) => this.log.error(`fencing broker ${id} after its session expired failed`, err));
       }, timeoutMs),
     );
   }
@@ -178,7 +180,7 @@ export class Cluster {
     const ids = [...this.running.keys()];
     for (const id of ids.slice(0, -1)) {
       const broker = this.running.get(id)!;
-      this.controller.fenceBroker(id);
+      await this.controller.fenceBroker(id);
       this.running.delete(id);
       await broker.close();
     }
