@@ -262,8 +262,8 @@ class RecordBatch {
 
 /** One process is the whole cluster: the controller's changes are applied to the brokers in it. */
 export class LocalController implements Controller {
-  private current: MetadataImage;
-  private readonly listeners = new Set<MetadataListener>();
+  protected current: MetadataImage;
+  protected readonly listeners = new Set<MetadataListener>();
   private readonly random: () => number;
 
   constructor(private readonly options: LocalControllerOptions) {
@@ -294,7 +294,7 @@ export class LocalController implements Controller {
   }
 
   /** Appends the records (fsynced), moves the image, then tells the listeners. */
-  private commit(records: readonly MetadataRecord[]): void {
+  protected commit(records: readonly MetadataRecord[]): void {
     if (records.length === 0) return;
     const { image, delta } = this.current.apply(records);
     this.options.log.append(this.current.offset, records, () => image);
