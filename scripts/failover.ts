@@ -3,11 +3,11 @@
  *
  * Failover loops with kill -9 under an idempotent acks=all producer, then a checker reading every
  * partition back. `--multi-process`: three kbroker processes over one etcd
- * (scripts/failover/multi-process.ts). Prints the counts as JSON; exits 1 when an acknowledged
+ * (src/test-support/multi-process-failover.ts). Prints the counts as JSON; exits 1 when an acknowledged
  * record is lost, duplicated or out of order.
  */
 import { parseArgs } from 'node:util';
-import { runMultiProcessFailover } from './failover/multi-process.js';
+import { runMultiProcessFailover } from '../src/test-support/multi-process-failover.js';
 
 const { values } = parseArgs({
   options: {

@@ -2,12 +2,12 @@
  * Failover across processes: one etcd (started here), three `kbroker start --node-id N --etcd URL`
  * child processes, a topic of replication factor 3 with min.insync.replicas=2, and a kafkajs
  * producer with idempotence (acks=all) sending numbered records to every partition while, each
- * loop, the process leading partition 0 is killed with SIGKILL, then started again from its data
+ * loop, the process leading one of the partitions (each in turn) is killed with SIGKILL, then started again from its data
  * directory once the others have taken over its leaderships. At the end a consumer reads every
  * partition back and the checker requires: every acknowledged record exactly once, acknowledged
  * records in the order they were sent per partition, no record twice at all.
  *
- * Used by `npm run failover -- --multi-process --loops 20` and (a shorter run) by
+ * Used by `npm run failover -- --multi-process --loops 20` (scripts/failover.ts) and (a shorter run) by
  * src/server/etcd-cluster.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,8 +15,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { type EtcdServer, startEtcd } from '../../src/test-support/etcd.js';
-import { type BrokerProcess, spawnBroker } from '../../src/test-support/process.js';
+import { type EtcdServer, startEtcd } from './etcd.js';
+import { type BrokerProcess, spawnBroker } from './process.js';
 
 export interface MultiProcessFailoverOptions {
   loops: number;
@@ -181,9 +181,11 @@ export async function runMultiProcessFailover(o: MultiProcessFailoverOptions): P
     };
     const killed: number[] = [];
     for (let loop = 1; loop <= o.loops; loop++) {
-      // Load for a moment, then kill the leader of partition 0.
+      // Load for a moment, then kill a leader: of partition 0, 1, 2... in turn, so that every
+      // broker (the elected controller among them) dies in some loops.
       await sleep(1000);
-      const leader = (await metadata()).find((p) => p.partitionId === 0)!.leader;
+      const target = (loop - 1) % partitions;
+      const leader = (await metadata()).find((p) => p.partitionId === target)!.leader;
       const victim = procs.get(leader) ? leader : ids[loop % 3]!;
       killed.push(victim);
       const p = procs.get(victim)!;
