@@ -68,7 +68,7 @@ export class EtcdController extends LocalController {
   private checking = false;
   /** One change of this broker at a time (each checked against the image its batch follows). */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly waiters: { offset: number; resolve: () => void }[] = [];
+  private readonly waiters: { offset: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private follower: Subscription | undefined;
   private session: BrokerSession | undefined;
   private registration:
@@ -153,7 +153,7 @@ export class EtcdController extends LocalController {
   private waitFor(offset: number): Promise<void> {
     if (this.followed.offset >= offset) return Promise.resolve();
     if (this.closed) return Promise.reject(new Error('controller closed'));
-    return new Promise((resolve) => this.waiters.push({ offset, resolve }));
+    return new Promise((resolve, reject) => this.waiters.push({ offset, resolve, reject }));
   }
 
   /** Captures what LocalController's checks would commit; applied to the image being checked only. */
@@ -430,6 +430,7 @@ export class EtcdController extends LocalController {
   override close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.failWaiters();
     this.abort.abort();
     this.follower?.close();
     this.registryWatch?.close();
@@ -438,10 +439,17 @@ export class EtcdController extends LocalController {
     void Promise.allSettled([session?.close(), leadership?.resign()]).finally(() => this.etcd.close());
   }
 
+  /** Changes waiting for the log to reach their batch fail: nothing will be followed any more. */
+  private failWaiters(): void {
+    for (const w of this.waiters.splice(0))
+      w.reject(new KafkaError('NOT_CONTROLLER', 'the controller is closed'));
+  }
+
   /** Like `close`, but waits for etcd to have dropped this broker's registration and leadership. */
   async closeAndWait(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.failWaiters();
     this.abort.abort();
     this.follower?.close();
     this.registryWatch?.close();
