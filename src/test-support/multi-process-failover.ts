@@ -7,7 +7,7 @@
  * partition back and the checker requires: every acknowledged record exactly once, acknowledged
  * records in the order they were sent per partition, no record twice at all.
  *
- * Used by `npm run failover -- --multi-process --loops 20` (scripts/failover.ts) and (a shorter run) by
+ * Used by `npm run failover -- --multi-process --loops 20` (scripts/faults/failover-multi-process.ts) and (a shorter run) by
  * src/server/etcd-cluster.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
