@@ -55,9 +55,11 @@ import {
   type FetchPartitionResult,
   READ_UNCOMMITTED,
 } from '../replication/read.js';
-import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
+import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
 import { defineHandler } from './handler.js';
 
+/** From this version on, Fetch carries the consumer's rack (KIP-392). */
+const CLIENT_METADATA_VERSION = 11;
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -74,7 +76,25 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     readonly logStartOffset: number,
     readonly lastFetchedEpoch: number,
     readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
+    /** The topic name the answer carries before v13 (kept when `topic` is withheld as denied). */
+    readonly wireName: string,
   ) {}
+
+  /** A session's cached partition whose topic the principal may no longer read: answered denied, unread. */
+  static denied(p: CachedPartition): RequestedPartition {
+    return new RequestedPartition(
+      undefined,
+      p.topicId,
+      p.partition,
+      p.fetchOffset,
+      p.partitionMaxBytes,
+      p.currentLeaderEpoch,
+      p.logStartOffset,
+      p.lastFetchedEpoch,
+      'TOPIC_AUTHORIZATION_FAILED',
+      p.topic ?? '',
+    );
+  }
 }
 
 export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
@@ -99,7 +119,18 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       } else {
         const names = req.topics.map((t) => (byId ? nameOf(t.topicId ?? ZERO_UUID) : t.topic) ?? '');
         const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
-        readable = (topic) => allowed.has(topic);
+        // Topics already in an incremental session are authorized again on every fetch, as Kafka
+        // authorizes the whole fetch context: an ACL removed since is seen at the next fetch.
+        const decided = new Map<string, boolean>();
+        readable = (topic) => {
+          if (allowed.has(topic)) return true;
+          let ok = decided.get(topic);
+          if (ok === undefined) {
+            ok = !names.includes(topic) && authorize(ctx, 'READ', 'TOPIC', topic);
+            decided.set(topic, ok);
+          }
+          return ok;
+        };
       }
     }
     const requested: RequestedPartition[] = [];
@@ -124,6 +155,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
             fp.logStartOffset ?? -1,
             fp.lastFetchedEpoch ?? -1,
             missing,
+            t.topic ?? '',
           ),
         );
       }
@@ -156,8 +188,16 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         responses: [],
       };
     }
-    const reading: readonly (RequestedPartition | CachedPartition)[] =
+    let reading: readonly (RequestedPartition | CachedPartition)[] =
       context.kind === 'incremental' ? context.partitions : requested;
+    if (readable !== null && context.kind === 'incremental') {
+      const canRead = readable;
+      reading = reading.map((p) =>
+        !(p instanceof RequestedPartition) && p.topic !== undefined && !canRead(p.topic)
+          ? RequestedPartition.denied(p)
+          : p,
+      );
+    }
     const results = await ctx.replicas.fetchMessages(
       {
         maxWaitMs: req.maxWaitMs,
@@ -167,6 +207,8 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
         // and reports its fetch offset and log start offset to the leader's partition.
         replicaId,
+        // Kafka's ClientMetadata (v11+): such a consumer may read from a follower (KIP-392).
+        clientRackId: ctx.apiVersion >= CLIENT_METADATA_VERSION ? (req.rackId ?? '') : undefined,
       },
       reading,
       ctx.signal,
@@ -220,7 +262,7 @@ function group(
     if (include !== null && !include[i]) continue;
     const p = reading[i]!;
     const r = results[i]!;
-    const key = byId ? p.topicId : (p.topic ?? '');
+    const key = byId ? p.topicId : p instanceof RequestedPartition ? p.wireName : (p.topic ?? '');
     if (current === undefined || key !== currentKey) {
       current = byId ? { topicId: key, partitions: [] } : { topic: key, partitions: [] };
       currentKey = key;
@@ -233,7 +275,7 @@ function group(
       lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
       abortedTransactions: r.abortedTransactions,
-      preferredReadReplica: -1,
+      preferredReadReplica: r.preferredReadReplica ?? -1,
       records: r.records,
     } satisfies FetchResponsePartitionData);
   }

@@ -384,12 +384,13 @@ export class Broker {
       const address = broker.advertisedFor(l.name);
       return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
     });
+    const rack = broker.config.string('broker.rack') || null;
     if (broker.ownsController) {
-      await broker.controller.registerBroker(broker.nodeId, endpoints, null);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, rack);
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
-      await broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, rack, true);
       await broker.controller.unfenceBroker(broker.nodeId);
     }
     return broker;
