@@ -80,7 +80,7 @@ describe('StandardAuthorizer', () => {
 
   it('follows allow.everyone.if.no.acl.found only for resources without any ACL, and super.users always', async () => {
     const open = authorizer({ allowIfNoAcl: true, superUsers: 'User:root;User:ops' });
-    open.a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 'guarded')]);
+    await open.a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 'guarded')]);
     expect(can(open.a, 'bob', 'WRITE', 'free')).toBe(true);
     expect(can(open.a, 'bob', 'READ', 'guarded')).toBe(false);
     expect(can(open.a, 'ops', 'DELETE', 'guarded')).toBe(true);
