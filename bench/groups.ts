@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const groups = arg('groups', 2000);
   const commits = arg('commits', 10_000);
   const tb = await startTestBroker({ 'group.initial.rebalance.delay.ms': '0' });
-  tb.broker.controller.createTopic('bench', 50);
+  await tb.broker.controller.createTopic('bench', 50);
   const c = await TestClient.connect(tb.port);
   c.socket.setNoDelay(true);
 

@@ -78,8 +78,8 @@ async function main(): Promise<void> {
   const requests = arg('requests', 5000);
   const tc = await startTestCluster(3);
   try {
-    tc.createTopic('replicated', [[1, 2, 3]]);
-    tc.createTopic('single', [[1]]);
+    await tc.createTopic('replicated', [[1, 2, 3]]);
+    await tc.createTopic('single', [[1]]);
     const leader = { port: tc.cluster.broker(1)!.port, broker: tc.cluster.broker(1)! };
     const brokers = [1, 2, 3].map((id) => ({ broker: tc.cluster.broker(id)! }));
 

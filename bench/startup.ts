@@ -150,7 +150,7 @@ async function inProcessRows(): Promise<StartupRow[]> {
     warmListen.push(await listenOnce());
   }
   const k = await startBroker();
-  for (let i = 0; i < 10; i++) k.createTopic(`t${i}`, { partitions: 3 });
+  for (let i = 0; i < 10; i++) await k.createTopic(`t${i}`, { partitions: 3 });
   const t = performance.now();
   await k.reset();
   const resetMs = performance.now() - t;
@@ -187,7 +187,7 @@ async function joinToFirstRecord(dev: boolean): Promise<number> {
   const producer = kafka.producer();
   const consumer = kafka.consumer({ groupId: `bench-${dev}`, sessionTimeout: 10_000 });
   try {
-    k.createTopic('bench', { partitions: 1 });
+    await k.createTopic('bench', { partitions: 1 });
     await producer.connect();
     await producer.send({ topic: 'bench', messages: [{ value: 'hello' }] });
     let joinSentAt = 0;

@@ -3,7 +3,7 @@
  *
  *   kbroker start [--config server.properties] [--override key=value]... [--port N] [--host H]
  *                 [--data-dir D] [--log-level debug|info|warn|error|silent] [--dev] [--http-port N]
- *                 [--http-host H] [--brokers N]
+ *                 [--http-host H] [--brokers N] [--node-id N --etcd URL[,URL...]]
  *
  * Settings use Kafka's names; precedence is (dev-mode settings <) file < environment (KAFKA_*) <
  * --override < the shorthand flags. Once the broker accepts connections it prints one line with
@@ -17,7 +17,9 @@
  * the Docker image), else 127.0.0.1. `--brokers N` starts N brokers in this one process sharing one
  * controller (src/server/cluster.ts): node ids 1..N on ports P..P+N-1 (P the listener's port, 0:
  * ephemeral), data in `<log.dirs>/broker-<id>/`, the metadata log in `<log.dirs>/metadata/`; the
- * admin HTTP listener, when started, serves broker 1.
+ * admin HTTP listener, when started, serves broker 1. `--node-id N --etcd URL[,URL...]` (node.id
+ * and etcd.connect) runs one broker of a multi-process cluster whose metadata is in etcd
+ * (src/server/etcd-broker.ts); SIGTERM is then a controlled shutdown.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -33,8 +35,9 @@ import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
 import { Cluster } from './server/cluster.js';
+import { EtcdBroker } from './server/etcd-broker.js';
 
-const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N]`;
+const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N] [--node-id N --etcd URL[,URL...]]`;
 
 /** The admin listener's port under --dev when --http-port is not given. */
 export const DEV_HTTP_PORT = 8080;
@@ -71,6 +74,8 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'http-port': { type: 'string' },
       'http-host': { type: 'string' },
       brokers: { type: 'string' },
+      'node-id': { type: 'string' },
+      etcd: { type: 'string' },
     },
     strict: true,
   });
@@ -85,6 +90,13 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     overrides.listeners = `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${values.port ?? '9092'}`;
   }
   if (values['data-dir'] !== undefined) overrides['log.dirs'] = values['data-dir'];
+  if (values['node-id'] !== undefined) {
+    if (!/^\d+$/.test(values['node-id'])) {
+      throw new ConfigError(`--node-id must be a non-negative integer, got ${values['node-id']}`);
+    }
+    overrides['node.id'] = values['node-id'];
+  }
+  if (values.etcd !== undefined) overrides['etcd.connect'] = values.etcd;
   const logLevel = values['log-level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`--log-level must be debug, info, warn, error or silent`);
@@ -99,6 +111,11 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const brokers = values.brokers === undefined ? 1 : Number(values.brokers);
   if (!Number.isInteger(brokers) || brokers < 1 || brokers > 100) {
     throw new ConfigError(`--brokers must be a number from 1 to 100, got ${values.brokers}`);
+  }
+  if (brokers > 1 && (values.etcd !== undefined || values['node-id'] !== undefined)) {
+    throw new ConfigError(
+      '--brokers runs a cluster in one process; --etcd and --node-id are for one broker per process',
+    );
   }
   const dev = values.dev ?? false;
   const httpPortIsDefault = dev && httpPort === undefined;
@@ -158,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
   let admin: AdminServer | undefined;
   let broker: Broker;
   let cluster: Cluster | undefined;
+  let etcdBroker: EtcdBroker | undefined;
   try {
     if (parsed.httpPort !== undefined) {
       // Up before recovery: /health answers and /ready says "starting" while logs are recovered.
@@ -192,6 +210,16 @@ export async function main(argv: string[]): Promise<number> {
         logger: log,
       });
       broker = cluster.broker(1)!;
+    } else if (parsed.config.string('etcd.connect').trim() !== '') {
+      // One broker of a multi-process cluster: the cluster metadata is in etcd.
+      etcdBroker = await EtcdBroker.start(parsed.raw, {
+        logger: log,
+        onFatal: (err) => {
+          log.error(`stopping: ${err.message}`);
+          process.exit(1);
+        },
+      });
+      broker = etcdBroker.broker;
     } else {
       broker = await Broker.start(parsed.config, { logger: log });
     }
@@ -225,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       log.info(`received ${signal}, shutting down`);
       admin?.markStopping();
-      (cluster ? cluster.close() : broker.close())
+      (cluster ? cluster.close() : etcdBroker ? etcdBroker.stop() : broker.close())
         .then(
           () => admin?.close(),
           (err) => log.error('shutdown failed', err),

@@ -36,7 +36,7 @@ describe('startBroker', () => {
       expect(k.broker.config.int('log.segment.bytes')).toBe(1_000_000);
       expect(k.broker.config.int('group.initial.rebalance.delay.ms')).toBe(0);
       expect(k.broker.config.int('group.min.session.timeout.ms')).toBe(1000);
-      expect(k.createTopic('t').partitions).toHaveLength(3);
+      expect((await k.createTopic('t')).partitions).toHaveLength(3);
     } finally {
       await k.close();
     }
@@ -58,13 +58,13 @@ describe('startBroker', () => {
   it('createTopic validates names and topic configs and refuses duplicates', async () => {
     const k = await startBroker();
     try {
-      const t = k.createTopic('orders', { partitions: 2, configs: { 'cleanup.policy': 'compact' } });
+      const t = await k.createTopic('orders', { partitions: 2, configs: { 'cleanup.policy': 'compact' } });
       expect(t.partitions).toHaveLength(2);
       expect(t.configs['cleanup.policy']).toBe('compact');
       expect(k.broker.replicaManager.topicConfig('orders')!['cleanup.policy']).toBe('compact');
-      expect(() => k.createTopic('orders')).toThrow(/exists/);
-      expect(() => k.createTopic('bad name')).toThrow();
-      expect(() => k.createTopic('x', { configs: { 'retention.bytez': 1 } })).toThrow(ConfigError);
+      await expect(k.createTopic('orders')).rejects.toThrow(/exists/);
+      await expect(k.createTopic('bad name')).rejects.toThrow();
+      await expect(k.createTopic('x', { configs: { 'retention.bytez': 1 } })).rejects.toThrow(ConfigError);
       expect(k.topics()).toEqual(['orders']);
     } finally {
       await k.close();
@@ -75,7 +75,7 @@ describe('startBroker', () => {
     const k = await startBroker();
     try {
       // A test file's worth of topics; (20 topics x 4 partitions take ~200 ms, see the bench).
-      for (let i = 0; i < 5; i++) k.createTopic(`t${i}`, { partitions: 3 });
+      for (let i = 0; i < 5; i++) await k.createTopic(`t${i}`, { partitions: 3 });
       const started = performance.now();
       const deleted = await k.reset();
       const ms = performance.now() - started;
@@ -83,7 +83,7 @@ describe('startBroker', () => {
       expect(k.topics()).toEqual([]);
       expect(ms).toBeLessThan(1000); // ~10 ms alone; fsyncs of the storage layer dominate under load
       expect(existsSync(join(k.dataDir, 't0-0'))).toBe(false);
-      k.createTopic('t0', { partitions: 1 });
+      await k.createTopic('t0', { partitions: 1 });
       expect(k.broker.replicaManager.getPartition('t0', 0)!.logEndOffset).toBe(0);
     } finally {
       await k.close();
@@ -94,7 +94,7 @@ describe('startBroker', () => {
     const k = await startBroker();
     try {
       const order: string[] = [];
-      k.createTopic('a');
+      await k.createTopic('a');
       const off = k.broker.onReset(async () => {
         order.push(`hook saw ${k.topics().length} topic(s)`);
       });
@@ -112,7 +112,7 @@ describe('startBroker', () => {
     try {
       expect(new Set(all.map((k) => k.port)).size).toBe(4);
       expect(new Set(all.map((k) => k.dataDir)).size).toBe(4);
-      all[0]!.createTopic('only-here');
+      await all[0]!.createTopic('only-here');
       expect(all[0]!.topics()).toEqual(['only-here']);
       for (const k of all.slice(1)) expect(k.topics()).toEqual([]);
       for (const k of all) expect(await accepts(k.port)).toBe(true);
@@ -125,7 +125,7 @@ describe('startBroker', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-keep-'));
     try {
       const first = await startBroker({ dataDir: dir });
-      first.createTopic('kept', { partitions: 2 });
+      await first.createTopic('kept', { partitions: 2 });
       await first.close();
       expect(existsSync(dir)).toBe(true);
       const second = await startBroker({ dataDir: dir });

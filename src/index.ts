@@ -111,7 +111,7 @@ export interface EmbeddedBroker {
    */
   advanceTime(ms: number, stepMs?: number): Promise<void>;
   /** Creates a topic; throws if it exists or the name or a config is invalid. */
-  createTopic(name: string, options?: CreateTopicOptions): TopicImage;
+  createTopic(name: string, options?: CreateTopicOptions): Promise<TopicImage>;
   /** Names of the topics (internal ones included). */
   topics(): string[];
   /** Drops every group, transaction and (non-internal) topic; returns the deleted topic names. */
@@ -207,7 +207,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
         throw new Error("advanceTime needs startBroker({ clock: 'manual' }) or a MockTime as `time`");
       await b.time.advanceAsync(ms, stepMs);
     },
-    createTopic(name, topicOptions = {}) {
+    async createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});
       validateTopicConfigs(configs);
       return b.controller.createTopic(
@@ -262,7 +262,7 @@ export interface EmbeddedCluster {
   /** The running broker `id` (undefined when stopped or killed). */
   broker(id: number): Broker | undefined;
   /** Creates a topic over the live brokers; throws with Kafka's message when refused. */
-  createTopic(name: string, options?: CreateClusterTopicOptions): TopicImage;
+  createTopic(name: string, options?: CreateClusterTopicOptions): Promise<TopicImage>;
   topics(): string[];
   /** Controlled shutdown of one broker: its leaderships move first. */
   stopBroker(id: number): Promise<void>;
@@ -333,9 +333,9 @@ export async function startCluster(options: StartClusterOptions): Promise<Embedd
     dataDir,
     cluster: c,
     broker: (id) => c.broker(id),
-    createTopic(name, topicOptions = {}) {
+    async createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});
-      const [result] = c.controller.createTopics(
+      const [result] = await c.controller.createTopics(
         [
           {
             name,

@@ -162,7 +162,7 @@ describe('librdkafka consumer groups', () => {
         const cooperative = strategy === 'cooperative-sticky';
         const topic = `lr-${strategy}`;
         const group = `g-${strategy}`;
-        tb.broker.controller.createTopic(topic, 6);
+        await tb.broker.controller.createTopic(topic, 6);
         const seen: string[] = [];
         const start = () =>
           new Member([tb.bootstrap, group, topic, strategy, String(SESSION_TIMEOUT)], seen, children);
@@ -305,7 +305,7 @@ describe('librdkafka consumer groups', () => {
       if (kcatMode === 'fail')
         throw new Error(`'${KCAT}' is not runnable: ${kcatProbe.error ?? kcatProbe.stderr}`);
       const topic = 'kcat-groups';
-      tb.broker.controller.createTopic(topic, 3);
+      await tb.broker.controller.createTopic(topic, 3);
       const expected = await produce(topic, 3, 10, 'k');
       const kcatG = (extra: string[]) => {
         const child = spawn(

@@ -22,7 +22,8 @@
  * kafka-dump-log (--deep-iteration, --index-sanity-check) passes over every broker's files when
  * the compat suite's Kafka tools are installed (compat-tests/kafka-tools/run.sh --install-only).
  *
- * The in-process run is `runInProcess`; a run over separate broker processes is another function.
+ * The in-process run is `runInProcess`; `--multi-process` runs the loops over three broker
+ * processes and etcd instead (scripts/faults/failover-multi-process.ts).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,7 +117,7 @@ export async function runInProcess(o: FailoverOptions): Promise<FailoverResult> 
   });
   const producers: Producer[] = [];
   try {
-    cluster.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
+    await cluster.createTopic(TOPIC, { partitions: PARTITIONS, replicationFactor: 3 });
     const image = () => cluster.cluster.controller.image;
     const epochsAtStart = image()
       .topic(TOPIC)!
@@ -321,6 +322,8 @@ function logBytesBelow(brokerDir: string, partition: number, end: number): Buffe
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Across processes over etcd: scripts/faults/failover-multi-process.ts.
+  if (argv.includes('--multi-process')) return (await import('./failover-multi-process.js')).main(argv);
   const arg = (name: string) => {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;

@@ -50,7 +50,7 @@ describe('createLogger (pino)', () => {
     const { log, lines } = capture('info');
     const k = await startBroker({ logger: log });
     try {
-      k.createTopic('one', { partitions: 2 });
+      await k.createTopic('one', { partitions: 2 });
       const { Kafka, logLevel } = await import('kafkajs');
       const producer = new Kafka({ brokers: k.brokers, logLevel: logLevel.NOTHING }).producer();
       await producer.connect();

@@ -125,7 +125,7 @@ describe('broker configuration sources', () => {
       'log.message.timestamp.type': 'LogAppendTime',
     });
     try {
-      tb.broker.controller.createTopic('cfg-defaults', 1);
+      await tb.broker.controller.createTopic('cfg-defaults', 1);
       expect(tb.broker.replicaManager.topicConfig('cfg-defaults')!['retention.ms']).toBe('12345');
       expect(tb.broker.logManager.getLog('cfg-defaults', 0)!.config).toMatchObject({
         retentionMs: 12345,
@@ -143,7 +143,7 @@ describe('broker configuration sources', () => {
     expect(BrokerConfig.validateDynamic({ 'log.retention.ms': 'x' })).toMatch(/log.retention.ms/);
     const data = join(dir, 'dyn');
     let tb = await startTestBroker({}, data);
-    const [set] = tb.broker.controller.alterConfigs(
+    const [set] = await tb.broker.controller.alterConfigs(
       [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.segment.bytes', value: '2048' }] }],
       false,
     );
@@ -152,7 +152,7 @@ describe('broker configuration sources', () => {
     tb = await startTestBroker({}, data);
     try {
       expect(tb.broker.config.dynamicConfigs('default')).toEqual({ 'log.segment.bytes': '2048' });
-      tb.broker.controller.createTopic('after-restart', 1);
+      await tb.broker.controller.createTopic('after-restart', 1);
       expect(tb.broker.logManager.getLog('after-restart', 0)!.config.segmentBytes).toBe(2048);
     } finally {
       await tb.close();

@@ -374,6 +374,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Bytes the metadata log (__cluster_metadata/) may hold before the image is written as a snapshot and the log starts empty.',
   },
   ...transactionConfigDefs,
+  // ---- multi-process clusters (issue 13): the cluster metadata in etcd ----
+  {
+    name: 'etcd.connect',
+    type: 'string',
+    default: '',
+    doc: 'etcd endpoints holding the cluster metadata of separate broker processes, as host:port or http://host:port, comma-separated, optionally followed by a root path (as zookeeper.connect: etcd1:2379,etcd2:2379,etcd3:2379/kbroker/prod; default root /kbroker/). Empty: the metadata is in this process (one broker, or --brokers N). Set: the broker registers in etcd (its liveness is an etcd lease of broker.session.timeout.ms), follows the metadata log there, and one broker at a time is the elected controller.',
+  },
   // ---- replication (issue 13): the leader's ISR and the followers' replica fetchers ----
   {
     name: 'broker.session.timeout.ms',

@@ -80,7 +80,7 @@ describe('kafkajs consumer groups', () => {
     const tb = await startTestBroker(FAST_GROUPS);
     cleanups.push(() => tb.close());
     const topic = 'orders';
-    tb.broker.controller.createTopic(topic, 6);
+    await tb.broker.controller.createTopic(topic, 6);
     const kafka = client(tb);
     await produce(kafka, topic, 600, 6);
 
@@ -161,7 +161,7 @@ describe('kafkajs consumer groups', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-groups-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     let tb = await startTestBroker(FAST_GROUPS, dir);
-    tb.broker.controller.createTopic('t', 2);
+    await tb.broker.controller.createTopic('t', 2);
     let kafka = client(tb);
     await produce(kafka, 't', 10, 2);
     const seen: string[] = [];
@@ -197,7 +197,7 @@ describe('kafkajs consumer groups', () => {
   it('describes, lists and deletes groups through the kafkajs admin as Kafka does', async () => {
     const tb = await startTestBroker(FAST_GROUPS);
     cleanups.push(() => tb.close());
-    tb.broker.controller.createTopic('d', 2);
+    await tb.broker.controller.createTopic('d', 2);
     const kafka = client(tb);
     const admin = kafka.admin();
     await admin.connect();

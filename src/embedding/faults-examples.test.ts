@@ -24,7 +24,7 @@ describe('docs: testing under faults', () => {
   it('a producer retries through injected NOT_LEADER_OR_FOLLOWER and writes its record once', async () => {
     const kafka = await startBroker();
     started.push(kafka);
-    kafka.createTopic('orders', { partitions: 1 });
+    await kafka.createTopic('orders', { partitions: 1 });
     const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer({ idempotent: true, retry: { initialRetryTime: 50, retries: 5 } });
     await producer.connect();
@@ -41,7 +41,7 @@ describe('docs: testing under faults', () => {
   it('a kafkajs consumer survives a rebalance storm and reads every record', async () => {
     const kafka = await startBroker();
     started.push(kafka);
-    kafka.createTopic('storm', { partitions: 6 });
+    await kafka.createTopic('storm', { partitions: 6 });
     const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
     const consumerOpts = { groupId: 'storm-group', sessionTimeout: 6000, heartbeatInterval: 100 };
     const seenBy = new Map<string, Set<string>>();
@@ -91,7 +91,7 @@ describe('docs: testing under faults', () => {
     const t0 = Date.now();
     const kafka = await startBroker({ clock: 'manual' });
     started.push(kafka);
-    kafka.createTopic('payments', { partitions: 1 });
+    await kafka.createTopic('payments', { partitions: 1 });
     const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer({
       transactionalId: 'payer',

@@ -30,7 +30,7 @@ beforeAll(async () => {
   client = new Kafka({ clientId: 'ffr', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   admin = client.admin();
   await admin.connect();
-  kafka.createTopic(TOPIC, { partitions: 1, replicationFactor: 3 });
+  await kafka.createTopic(TOPIC, { partitions: 1, replicationFactor: 3 });
   const producer = client.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   await producer.send({

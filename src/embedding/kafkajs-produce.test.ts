@@ -49,7 +49,7 @@ describe('kafkajs against an embedded broker (produce)', () => {
   });
 
   it('topics made with createTopic() are visible to clients', async () => {
-    kafka.createTopic('made-here', { partitions: 5 });
+    await kafka.createTopic('made-here', { partitions: 5 });
     const meta = await admin.fetchTopicMetadata({ topics: ['made-here'] });
     expect(meta.topics[0]!.partitions).toHaveLength(5);
     expect(await admin.listTopics()).toEqual(['made-here']);

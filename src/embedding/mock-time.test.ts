@@ -21,7 +21,7 @@ afterAll(async () => {
 
 describe('startBroker({ time: new MockTime() })', () => {
   it('aborts a hung transaction when the mock clock passes its timeout', async () => {
-    kafka.createTopic('mt-txn', { partitions: 1 });
+    await kafka.createTopic('mt-txn', { partitions: 1 });
     const client = new Kafka({ brokers: kafka.brokers, clientId: 'mock-time', logLevel: logLevel.NOTHING });
     const producer = client.producer({
       transactionalId: 'mt-hung',

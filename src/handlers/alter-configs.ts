@@ -27,8 +27,8 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequestData, AlterC
   maxVersion: 2,
   request: AlterConfigsRequest,
   response: AlterConfigsResponse,
-  handle(ctx, req) {
-    const outcomes = authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
+  async handle(ctx, req) {
+    const outcomes = await authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
       ctx.controller.alterConfigs(allowed, req.validateOnly),
     );
     const responses = req.resources.map((res, i) => ({

@@ -54,7 +54,7 @@ export const alterUserScramCredentialsHandler = defineHandler<
   maxVersion: 0,
   request: AlterUserScramCredentialsRequest,
   response: AlterUserScramCredentialsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     if (!authorizeCluster(ctx, 'ALTER')) {
       const users = new Set([...req.deletions.map((d) => d.name), ...req.upsertions.map((u) => u.name)]);
       return {
@@ -127,7 +127,7 @@ export const alterUserScramCredentialsHandler = defineHandler<
       });
     }
     // Written to the metadata log as one batch; SASL/SCRAM follows the image it leaves.
-    if (records.length > 0) ctx.controller.alterUserScramCredentials(records);
+    if (records.length > 0) await ctx.controller.alterUserScramCredentials(records);
     return {
       throttleTimeMs: 0,
       results: [

@@ -118,7 +118,7 @@ describe('Metadata', () => {
         },
       }),
       controller: {
-        maybeAutoCreateTopic: (name, allow) => {
+        maybeAutoCreateTopic: async (name, allow) => {
           asked.push([name, allow]);
           return autoCreate(name, allow);
         },

@@ -16,7 +16,7 @@ let c: TestClient;
 
 beforeAll(async () => {
   tb = await startTestBroker();
-  tb.broker.controller.createTopic('cgh', 3);
+  await tb.broker.controller.createTopic('cgh', 3);
   c = await TestClient.connect(tb.port);
 });
 afterAll(async () => {

@@ -32,7 +32,7 @@ export const createAclsHandler = defineHandler<CreateAclsRequestData, CreateAcls
   maxVersion: ACL_MAX_VERSION,
   request: CreateAclsRequest,
   response: CreateAclsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     refuseUnknownAclElements(
       'CreateAcls',
       req.creations.map((c) => ({
@@ -51,7 +51,7 @@ export const createAclsHandler = defineHandler<CreateAclsRequestData, CreateAcls
     }
     const acls = ctx.authorizer.acls;
     if (!acls) return refuseAll(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER_ALTER_MESSAGE);
-    const results = acls.createAcls(
+    const results = await acls.createAcls(
       req.creations.map((c) => ({
         resourceType: c.resourceType,
         resourceName: c.resourceName,

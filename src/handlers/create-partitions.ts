@@ -28,7 +28,7 @@ export const createPartitionsHandler = defineHandler<
   maxVersion: 3,
   request: CreatePartitionsRequest,
   response: CreatePartitionsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     // Kafka's ControllerApis: duplicate names first (the controller answers them), then ALTER on
     // each topic, then the controller with what is left.
     let topics = req.topics;
@@ -45,7 +45,7 @@ export const createPartitionsHandler = defineHandler<
         return false;
       });
     }
-    const results = [...ctx.controller.createPartitions(topics, req.validateOnly), ...denied];
+    const results = [...(await ctx.controller.createPartitions(topics, req.validateOnly)), ...denied];
     return { throttleTimeMs: 0, results };
   },
 });

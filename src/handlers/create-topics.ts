@@ -31,7 +31,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
   maxVersion: 7,
   request: CreateTopicsRequest,
   response: CreateTopicsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     // Kafka's ControllerApis: duplicate names first (the controller answers them), then CREATE on
     // the cluster or each topic, then the controller with what is left.
     const open = allowsAll(ctx);
@@ -56,7 +56,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
         return false;
       });
     }
-    const results = ctx.controller.createTopics(requested, req.validateOnly === true);
+    const results = await ctx.controller.createTopics(requested, req.validateOnly === true);
     const topics = results.map((r): CreateTopicsResponseCreatableTopicResult => {
       if (r.errorCode !== 0) {
         return {

@@ -31,7 +31,7 @@ export const deleteAclsHandler = defineHandler<DeleteAclsRequestData, DeleteAcls
   maxVersion: ACL_MAX_VERSION,
   request: DeleteAclsRequest,
   response: DeleteAclsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     refuseUnknownAclElements(
       'DeleteAcls',
       req.filters.map((f) => ({
@@ -50,7 +50,7 @@ export const deleteAclsHandler = defineHandler<DeleteAclsRequestData, DeleteAcls
     }
     const acls = ctx.authorizer.acls;
     if (!acls) return refuseAll(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER_ALTER_MESSAGE);
-    const results = acls.deleteAcls(
+    const results = await acls.deleteAcls(
       req.filters.map((f) => ({
         resourceType: f.resourceTypeFilter,
         resourceName: f.resourceNameFilter,

@@ -32,7 +32,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
   maxVersion: 6,
   request: DeleteTopicsRequest,
   response: DeleteTopicsResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const { apiVersion } = ctx;
     const md = ctx.metadata;
     const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
@@ -117,7 +117,7 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
       }
     }
     // One change of the metadata for the whole request.
-    ctx.controller.deleteTopics(doomed);
+    await ctx.controller.deleteTopics(doomed);
     return { throttleTimeMs: 0, responses };
   },
 });

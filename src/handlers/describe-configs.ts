@@ -54,17 +54,17 @@ export { ResourceType };
  * configsAuthorizationError (checked before the controller, as KafkaApis does), the rest what
  * `run` (the controller) answers for them.
  */
-export function authorizedConfigOutcomes<R extends { resourceType: number; resourceName: string }>(
+export async function authorizedConfigOutcomes<R extends { resourceType: number; resourceName: string }>(
   ctx: RequestContext,
   resources: readonly R[],
   operation: 'ALTER_CONFIGS',
-  run: (allowed: readonly R[]) => readonly ApiError[],
-): ApiError[] {
-  if (allowsAll(ctx)) return [...run(resources)];
+  run: (allowed: readonly R[]) => Promise<readonly ApiError[]>,
+): Promise<ApiError[]> {
+  if (allowsAll(ctx)) return [...(await run(resources))];
   const denied = resources.map((r) =>
     configsAuthorizationError(ctx, r.resourceType, r.resourceName, operation),
   );
-  const outcomes = run(resources.filter((_, i) => denied[i] === null));
+  const outcomes = await run(resources.filter((_, i) => denied[i] === null));
   let next = 0;
   return denied.map((d) => d ?? outcomes[next++]!);
 }

@@ -26,7 +26,7 @@ export const electLeadersHandler = defineHandler<ElectLeadersRequestData, ElectL
   maxVersion: 2,
   request: ElectLeadersRequest,
   response: ElectLeadersResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     // v0 knows only preferred elections.
     const electionType = ctx.apiVersion >= 1 ? (req.electionType ?? 0) : 0;
     // A topic named twice is asked once, its partitions merged (Kafka keys them by topic).
@@ -56,7 +56,7 @@ export const electLeadersHandler = defineHandler<ElectLeadersRequestData, ElectL
         })),
       };
     }
-    const results = ctx.controller.electLeaders(electionType, wanted);
+    const results = await ctx.controller.electLeaders(electionType, wanted);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

@@ -27,7 +27,7 @@ const FOLLOWER = 99;
 beforeAll(async () => {
   tb = await startTestBroker({ 'auto.create.topics.enable': 'false' });
   c = await TestClient.connect(tb.port);
-  topicId = tb.broker.controller.createTopic('replicated', 1).topicId;
+  topicId = (await tb.broker.controller.createTopic('replicated', 1)).topicId;
   // A follower that is not a registered broker: the partition is made to lead it directly.
   const p = tb.broker.replicaManager.getPartition('replicated', 0)!;
   const self = tb.broker.nodeId;

@@ -59,7 +59,7 @@ describe('Fetch long poll', () => {
     const time = new MockTime();
     const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
-      tb.broker.controller.createTopic('clock', 1);
+      await tb.broker.controller.createTopic('clock', 1);
       const c = await TestClient.connect(tb.port);
       let answered = false;
       const res = c.request<{ responses: { partitions: { records: Buffer | null }[] }[] }>(
@@ -89,7 +89,7 @@ describe('Fetch long poll', () => {
     const tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
     try {
       const rm = tb.broker.replicaManager;
-      tb.broker.controller.createTopic('release', 1);
+      await tb.broker.controller.createTopic('release', 1);
       const timersBefore = time.pendingTimers;
       const c = await TestClient.connect(tb.port);
 
@@ -132,7 +132,7 @@ describe('Fetch long poll', () => {
       s.once('error', reject);
     });
     try {
-      tb.broker.controller.createTopic('idle', 1);
+      await tb.broker.controller.createTopic('idle', 1);
       const encoder = await TestClient.connect(tb.port);
       const frame = encoder.frame(1, 12, fetchBody('idle', WAIT_MS), 7);
       encoder.close();
@@ -199,7 +199,7 @@ describe('Fetch sessions (KIP-227)', () => {
     const tb = await startTestBroker();
     try {
       const rm = tb.broker.replicaManager;
-      tb.broker.controller.createTopic('s', 3);
+      await tb.broker.controller.createTopic('s', 3);
       const append = (partition: number) =>
         rm
           .getPartition('s', partition)!
@@ -257,7 +257,7 @@ describe('Fetch sessions (KIP-227)', () => {
     const tb = await startTestBroker();
     try {
       const rm = tb.broker.replicaManager;
-      tb.broker.controller.createTopic('ids', 2);
+      await tb.broker.controller.createTopic('ids', 2);
       const topicId = tb.broker.metadata.topic('ids')!.topicId;
       const c = await TestClient.connect(tb.port);
       const full = await c.request<Res>(1, 13, body(0, 0, [{ topicId, partitions: [p(0), p(1)] }]));
@@ -294,7 +294,7 @@ describe('Fetch sessions (KIP-227)', () => {
         operation: 3, // READ
         permissionType: 3, // ALLOW
       };
-      tb.broker.controller.createTopic('guarded', 1);
+      await tb.broker.controller.createTopic('guarded', 1);
       await tb.broker.controller.alterAcls([readAcl]);
       tb.broker.replicaManager
         .getPartition('guarded', 0)!
@@ -323,7 +323,7 @@ describe('Fetch sessions (KIP-227)', () => {
   it('max.incremental.fetch.session.cache.slots=0: every fetch is sessionless', async () => {
     const tb = await startTestBroker({ 'max.incremental.fetch.session.cache.slots': '0' });
     try {
-      tb.broker.controller.createTopic('none', 1);
+      await tb.broker.controller.createTopic('none', 1);
       const c = await TestClient.connect(tb.port);
       const full = await c.request<Res>(1, 12, body(0, 0, [{ topic: 'none', partitions: [p(0)] }]));
       expect(full).toMatchObject({ errorCode: 0, sessionId: 0 });

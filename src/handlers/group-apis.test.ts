@@ -20,7 +20,7 @@ beforeAll(async () => {
     'group.min.session.timeout.ms': '100',
     'group.max.size': '100',
   });
-  tb.broker.controller.createTopic('t', 2);
+  await tb.broker.controller.createTopic('t', 2);
   c = await TestClient.connect(tb.port);
 });
 afterAll(async () => {

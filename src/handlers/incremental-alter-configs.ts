@@ -27,8 +27,8 @@ export const incrementalAlterConfigsHandler = defineHandler<
   maxVersion: 1,
   request: IncrementalAlterConfigsRequest,
   response: IncrementalAlterConfigsResponse,
-  handle(ctx, req) {
-    const outcomes = authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
+  async handle(ctx, req) {
+    const outcomes = await authorizedConfigOutcomes(ctx, req.resources, 'ALTER_CONFIGS', (allowed) =>
       ctx.controller.incrementalAlterConfigs(allowed, req.validateOnly),
     );
     const responses = req.resources.map((res, i) => ({

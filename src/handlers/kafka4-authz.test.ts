@@ -58,7 +58,7 @@ describe('authorization of ElectLeaders, ConsumerGroupHeartbeat, ConsumerGroupDe
     const allowed = fakeContext({
       apiVersion: 2,
       authorizer: authorizerAllowing('ALTER CLUSTER kafka-cluster'),
-      controller: { electLeaders: () => [] },
+      controller: { electLeaders: async () => [] },
     });
     expect(
       (await call(electLeadersHandler, allowed, { electionType: 0, topicPartitions: null, timeoutMs: 1 }))

@@ -53,7 +53,7 @@ const batch = (first: number, n: number) =>
 describe('ListOffsets', () => {
   it('never answers a timestamp lookup below the log start offset (DeleteRecords inside a batch)', async () => {
     await withBroker(async (tb, c) => {
-      tb.broker.controller.createTopic('lso', 1);
+      await tb.broker.controller.createTopic('lso', 1);
       tb.broker.replicaManager.getPartition('lso', 0)!.appendRecordsToLeader(batch(0, 100));
       const del = await c.request<{
         topics: { partitions: { errorCode: number; lowWatermark: number }[] }[];
@@ -74,7 +74,7 @@ describe('ListOffsets', () => {
 
   it('answers the leader epoch of the batch holding the offset, as Kafka', async () => {
     await withBroker(async (tb, c) => {
-      const p = createHostedTopic(tb.broker, 'epochs', 1)[0]!;
+      const p = (await createHostedTopic(tb.broker, 'epochs', 1))[0]!;
       p.appendRecordsToLeader(batch(0, 10)); // epoch 0: offsets 0-9
       p.leaderEpoch = 3; // a later leadership (what a leader election does)
       p.appendRecordsToLeader(batch(10, 10)); // epoch 3: offsets 10-19
@@ -88,7 +88,7 @@ describe('ListOffsets', () => {
       expect(await listOffset(c, 'epochs', MAX_TIMESTAMP)).toMatchObject({ offset: 19, leaderEpoch: 3 });
 
       // The max timestamp in the old epoch's batch: its record and that batch's epoch.
-      const epochs = createHostedTopic(tb.broker, 'epochs-max', 1)[0]!;
+      const epochs = (await createHostedTopic(tb.broker, 'epochs-max', 1))[0]!;
       epochs.appendRecordsToLeader(
         buildRecordBatch({
           records: [
@@ -111,7 +111,7 @@ describe('ListOffsets', () => {
 
   it('answers no offset for a timestamp found beyond the last stable offset under read_committed', async () => {
     await withBroker(async (tb, c) => {
-      const p = createHostedTopic(tb.broker, 'txn', 1)[0]!;
+      const p = (await createHostedTopic(tb.broker, 'txn', 1))[0]!;
       p.appendRecordsToLeader(batch(0, 5));
       p.appendRecordsToLeader(
         buildRecordBatch({
@@ -144,7 +144,7 @@ describe('ListOffsets', () => {
       return b;
     };
     await withBroker(async (tb, c) => {
-      tb.broker.controller.createTopic('bomb', 1);
+      await tb.broker.controller.createTopic('bomb', 1);
       const p = tb.broker.replicaManager.getPartition('bomb', 0)!;
       p.appendRecordsToLeader(batch(0, 3)); // offsets 0-2 at T0 .. T0 + 2
       p.appendRecordsToLeader(bomb()); // offset 3

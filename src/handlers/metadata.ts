@@ -73,7 +73,7 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
   maxVersion: 12,
   request: MetadataRequest,
   response: MetadataResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const { apiVersion } = ctx;
     const md = ctx.metadata;
     const allTopics = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
@@ -96,31 +96,33 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
         seen.add(k);
         return true;
       });
-      topics = requested.map((t) => {
-        // A topic id asks by id, whatever the name says (the Java client leaves it "", as Kafka's
-        // default): Kafka uses the ids as soon as the request has one.
-        if (t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID)) {
-          const byId = t.topicId ? md.topicById(t.topicId) : undefined;
-          return byId
-            ? describeTopic(byId)
-            : missingTopic(null, t.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
-        }
-        if (!open) {
-          if (!authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)) {
-            return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      topics = await Promise.all(
+        requested.map(async (t) => {
+          // A topic id asks by id, whatever the name says (the Java client leaves it "", as Kafka's
+          // default): Kafka uses the ids as soon as the request has one.
+          if (t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID)) {
+            const byId = t.topicId ? md.topicById(t.topicId) : undefined;
+            return byId
+              ? describeTopic(byId)
+              : missingTopic(null, t.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
           }
-          const creates = allowAuto && ctx.configs.bool('auto.create.topics.enable') && !md.topic(t.name);
-          if (creates && !authorizeCluster(ctx, 'CREATE') && !authorize(ctx, 'CREATE', 'TOPIC', t.name)) {
-            return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+          if (!open) {
+            if (!authorize(ctx, 'DESCRIBE', 'TOPIC', t.name)) {
+              return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+            }
+            const creates = allowAuto && ctx.configs.bool('auto.create.topics.enable') && !md.topic(t.name);
+            if (creates && !authorizeCluster(ctx, 'CREATE') && !authorize(ctx, 'CREATE', 'TOPIC', t.name)) {
+              return missingTopic(t.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+            }
           }
-        }
-        if (invalidTopicReason(t.name) !== null)
-          return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
-        const info = ctx.controller.maybeAutoCreateTopic(t.name, allowAuto);
-        return info
-          ? describeTopic(info)
-          : missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      });
+          if (invalidTopicReason(t.name) !== null)
+            return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
+          const info = await ctx.controller.maybeAutoCreateTopic(t.name, allowAuto);
+          return info
+            ? describeTopic(info)
+            : missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }),
+      );
     }
     // v8+: authorized operations when asked; without an authorizer, every supported operation
     // (Kafka sets them on every topic it looked up, not on unknown topic ids).

@@ -56,7 +56,7 @@ describe('OffsetFetch requireStable', () => {
   it('answers UNSTABLE_OFFSET_COMMIT for partitions with pending transactional offsets', async () => {
     const topic = 'rs-in';
     const groupId = 'rs-group';
-    tb.broker.controller.createTopic(topic, 2);
+    await tb.broker.controller.createTopic(topic, 2);
     const admin = kafka.admin();
     await admin.connect();
     await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '3' }] });

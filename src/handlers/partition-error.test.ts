@@ -20,7 +20,7 @@ async function withFailingPartition(
   const tb = await startTestBroker();
   const c = await TestClient.connect(tb.port);
   try {
-    const topic = { partitions: createHostedTopic(tb.broker, 't', 3) };
+    const topic = { partitions: await createHostedTopic(tb.broker, 't', 3) };
     for (const p of topic.partitions) {
       p.appendRecordsToLeader(buildRecordBatch({ records: [{ value: `p${p.partition}`, timestamp: 1000 }] }));
     }

@@ -61,14 +61,16 @@ describe('Produce and min.insync.replicas', () => {
   const leo = (topic: string, p = 0) => tb.broker.replicaManager.getPartition(topic, p)!.logEndOffset;
 
   it('replication factor 1: acks=-1 is accepted whatever min.insync.replicas says (effective min ISR 1)', async () => {
-    tb.broker.controller.createTopic('misr-rf1', 1, { 'min.insync.replicas': '3' });
+    await tb.broker.controller.createTopic('misr-rf1', 1, { 'min.insync.replicas': '3' });
     const r = await produce('misr-rf1', -1);
     expect(r!.map((p) => [p.errorCode, Number(p.baseOffset)])).toEqual([[0, 0]]);
     expect(leo('misr-rf1')).toBe(2);
   });
 
   it('followers out of the ISR: acks=-1 gets NOT_ENOUGH_REPLICAS and appends nothing; acks=0/1 append', async () => {
-    const topic = { partitions: createHostedTopic(tb.broker, 'misr', 2, { 'min.insync.replicas': '2' }) };
+    const topic = {
+      partitions: await createHostedTopic(tb.broker, 'misr', 2, { 'min.insync.replicas': '2' }),
+    };
     const nodeId = topic.partitions[0]!.leaderId;
     // Partition 0 has lost its followers from the ISR; partition 1 has one in sync.
     topic.partitions[0]!.replicas = [nodeId, nodeId + 1, nodeId + 2];

@@ -24,7 +24,7 @@ let topicId: string;
 
 beforeAll(async () => {
   tb = await startTestBroker({}, dir);
-  tb.broker.controller.createTopic('q', 1);
+  await tb.broker.controller.createTopic('q', 1);
   topicId = tb.broker.metadata.topic('q')!.topicId;
   c = await TestClient.connect(tb.port);
 });

@@ -223,7 +223,7 @@ describe('DeleteTopics', () => {
     const other = await startTestBroker({ 'delete.topic.enable': 'false' });
     const oc = await TestClient.connect(other.port);
     try {
-      other.broker.controller.createTopic('kept', 1);
+      await other.broker.controller.createTopic('kept', 1);
       const res = await oc.request<{ responses: Row[] }>(20, 4, { topicNames: ['kept'], timeoutMs: 5000 });
       expect(res.responses[0]!.errorCode).toBe(73);
       expect(other.broker.metadata.topic('kept')).toBeDefined();

@@ -25,7 +25,7 @@ export class ControllerAlterPartitionManager implements AlterPartitionManager {
   async submit(tp: TopicIdPartition, proposed: LeaderAndIsr): Promise<AlterPartitionResult> {
     // As a request would: the proposer has recorded its pending change before the answer comes.
     await Promise.resolve();
-    const response = this.controller.alterPartition(
+    const response = await this.controller.alterPartition(
       {
         brokerId: this.brokerId,
         brokerEpoch: -1,

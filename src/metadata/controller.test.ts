@@ -19,11 +19,11 @@ function open(dir: string, config = new BrokerConfig({}), random = () => 0): Loc
 }
 
 describe('LocalController', () => {
-  it('acknowledged changes are in the metadata log: a reopened controller has them', () => {
+  it('acknowledged changes are in the metadata log: a reopened controller has them', async () => {
     const dir = tmpDir();
     const c = open(dir);
-    const epoch = c.registerBroker(1, endpoint(9092), null);
-    const [created] = c.createTopics(
+    const epoch = await c.registerBroker(1, endpoint(9092), null);
+    const [created] = await c.createTopics(
       [
         {
           name: 'orders',
@@ -36,13 +36,13 @@ describe('LocalController', () => {
       false,
     );
     expect(created).toMatchObject({ errorCode: ErrorCode.NONE, numPartitions: 3, replicationFactor: 1 });
-    c.createPartitions([{ name: 'orders', count: 4, assignments: null }], false);
-    c.alterConfigs(
+    await c.createPartitions([{ name: 'orders', count: 4, assignments: null }], false);
+    await c.alterConfigs(
       [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.ms', value: '1000' }] }],
       false,
     );
-    c.createTopic('gone', 1);
-    c.deleteTopics(['gone']);
+    await c.createTopic('gone', 1);
+    await c.deleteTopics(['gone']);
     // No close: as after kill -9.
     const again = open(dir);
     const t = again.image.topic('orders')!;
@@ -58,19 +58,19 @@ describe('LocalController', () => {
     expect(again.image.topic('gone')).toBeUndefined();
     expect(again.image.brokers.get(1)).toMatchObject({ brokerEpoch: epoch, fenced: false });
     // A restart registers again, with a larger epoch.
-    expect(again.registerBroker(1, endpoint(9093), null)).toBeGreaterThan(epoch);
+    expect(await again.registerBroker(1, endpoint(9093), null)).toBeGreaterThan(epoch);
     expect(again.image.brokers.get(1)!.endpoints[0]!.port).toBe(9093);
   });
 
-  it('tells listeners the whole image first, then every change', () => {
+  it('tells listeners the whole image first, then every change', async () => {
     const c = open(tmpDir());
-    c.registerBroker(1, endpoint(9092), null);
-    c.createTopic('a', 1);
+    await c.registerBroker(1, endpoint(9092), null);
+    await c.createTopic('a', 1);
     const deltas: MetadataDelta[] = [];
     c.onChange((delta) => deltas.push(delta));
     expect(deltas[0]!.createdTopics.map((t) => t.name)).toEqual(['a']);
-    c.createTopic('b', 2);
-    c.deleteTopics(['a']);
+    await c.createTopic('b', 2);
+    await c.deleteTopics(['a']);
     expect(
       deltas.slice(1).map((d) => [d.createdTopics.map((t) => t.name), d.deletedTopics.map((t) => t.name)]),
     ).toEqual([
@@ -79,26 +79,26 @@ describe('LocalController', () => {
     ]);
   });
 
-  it('validate_only and refused requests write nothing', () => {
+  it('validate_only and refused requests write nothing', async () => {
     const c = open(tmpDir());
-    c.registerBroker(1, endpoint(9092), null);
+    await c.registerBroker(1, endpoint(9092), null);
     const offset = c.image.offset;
-    c.createTopics(
+    await c.createTopics(
       [{ name: 'v', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
       true,
     );
-    c.createTopics(
+    await c.createTopics(
       [{ name: 'bad name', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
       false,
     );
-    c.createPartitions([{ name: 'missing', count: 2, assignments: null }], false);
+    await c.createPartitions([{ name: 'missing', count: 2, assignments: null }], false);
     expect(c.image.offset).toBe(offset);
     expect(c.image.topics()).toEqual([]);
   });
 
-  it('places replicas round-robin over the unfenced brokers (Kafka rack-unaware assignment)', () => {
+  it('places replicas round-robin over the unfenced brokers (Kafka rack-unaware assignment)', async () => {
     const c = open(tmpDir(), new BrokerConfig({}), () => 0);
-    for (const id of [1, 2, 3]) c.registerBroker(id, endpoint(9090 + id), null);
+    for (const id of [1, 2, 3]) await c.registerBroker(id, endpoint(9090 + id), null);
     expect(c.placeReplicas([1, 2, 3], 6, 2)).toEqual([
       [1, 2],
       [2, 3],
@@ -107,7 +107,7 @@ describe('LocalController', () => {
       [2, 1],
       [3, 2],
     ]);
-    const [res] = c.createTopics(
+    const [res] = await c.createTopics(
       [{ name: 'rf3', numPartitions: 2, replicationFactor: 3, assignments: [], configs: [] }],
       false,
     );
@@ -117,7 +117,7 @@ describe('LocalController', () => {
       [[1, 2, 3], [1, 2, 3], 1],
       [[2, 3, 1], [2, 3, 1], 2],
     ]);
-    const [tooMany] = c.createTopics(
+    const [tooMany] = await c.createTopics(
       [{ name: 'rf4', numPartitions: 1, replicationFactor: 4, assignments: [], configs: [] }],
       false,
     );
@@ -127,17 +127,18 @@ describe('LocalController', () => {
         'Unable to replicate the partition 4 time(s): The target replication factor of 4 cannot be reached because only 3 broker(s) are registered.',
     });
     // Growing keeps the topic's replication factor.
-    c.createPartitions([{ name: 'rf3', count: 3, assignments: null }], false);
+    await c.createPartitions([{ name: 'rf3', count: 3, assignments: null }], false);
     expect(c.image.topic('rf3')!.partitions[2]!.replicas).toHaveLength(3);
   });
 });
 
 describe('LocalController: leadership (alterPartition, fencing, elections)', () => {
   /** Three brokers and a topic `t` with partitions on [1,2,3] and [2,3,1]; broker epochs by id. */
-  function cluster(topicConfigs: { name: string; value: string }[] = []) {
+  async function cluster(topicConfigs: { name: string; value: string }[] = []) {
     const c = open(tmpDir());
-    const epochs = new Map([1, 2, 3].map((id) => [id, c.registerBroker(id, endpoint(9090 + id), null)]));
-    c.createTopics(
+    const epochs = new Map<number, number>();
+    for (const id of [1, 2, 3]) epochs.set(id, await c.registerBroker(id, endpoint(9090 + id), null));
+    await c.createTopics(
       [
         {
           name: 't',
@@ -154,7 +155,7 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
     );
     const part = (p: number) => c.image.topic('t')!.partitions[p]!;
     const topicId = c.image.topic('t')!.topicId;
-    const alter = (
+    const alter = async (
       brokerId: number,
       partitionIndex: number,
       isr: number[],
@@ -162,7 +163,7 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
     ) => {
       const p = part(partitionIndex);
       const version = o.version ?? 3;
-      const res = c.alterPartition(
+      const res = await c.alterPartition(
         {
           brokerId,
           brokerEpoch: o.brokerEpoch ?? epochs.get(brokerId)!,
@@ -195,10 +196,10 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
     return { c, part, alter, epochs };
   }
 
-  it('alterPartition: a new ISR with the current epochs bumps the partition epoch only', () => {
-    const { part, alter } = cluster();
+  it('alterPartition: a new ISR with the current epochs bumps the partition epoch only', async () => {
+    const { part, alter } = await cluster();
     expect(part(0)).toMatchObject({ leader: 1, isr: [1, 2, 3], leaderEpoch: 0, partitionEpoch: 0 });
-    expect(alter(1, 0, [1, 2])).toEqual({
+    expect(await alter(1, 0, [1, 2])).toEqual({
       partitionIndex: 0,
       errorCode: ErrorCode.NONE,
       leaderId: 1,
@@ -209,30 +210,32 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
     });
     expect(part(0)).toMatchObject({ isr: [1, 2], leaderEpoch: 0, partitionEpoch: 1 });
     // The same ISR again: nothing to write, the current state answered.
-    expect(alter(1, 0, [1, 2])).toMatchObject({ errorCode: ErrorCode.NONE, partitionEpoch: 1 });
+    expect(await alter(1, 0, [1, 2])).toMatchObject({ errorCode: ErrorCode.NONE, partitionEpoch: 1 });
   });
 
-  it("alterPartition refuses with Kafka's codes, in Kafka's order", () => {
-    const { c, part, alter, epochs } = cluster();
-    alter(1, 0, [1, 2]); // partition epoch 1
+  it("alterPartition refuses with Kafka's codes, in Kafka's order", async () => {
+    const { c, part, alter, epochs } = await cluster();
+    await alter(1, 0, [1, 2]); // partition epoch 1
     const code = (r: { errorCode: number }) => r.errorCode;
-    expect(code(alter(1, 0, [1], { partitionEpoch: 0 }))).toBe(ErrorCode.INVALID_UPDATE_VERSION);
-    expect(code(alter(1, 0, [1], { partitionEpoch: 5 }))).toBe(ErrorCode.NOT_CONTROLLER);
-    expect(code(alter(1, 0, [1], { leaderEpoch: 3 }))).toBe(ErrorCode.NOT_CONTROLLER);
-    expect(code(alter(2, 0, [1, 2]))).toBe(ErrorCode.INVALID_REQUEST); // not the leader
-    expect(code(alter(1, 0, [2]))).toBe(ErrorCode.INVALID_REQUEST); // without the leader
-    expect(code(alter(1, 0, [1, 4]))).toBe(ErrorCode.INVALID_REQUEST); // not a replica
-    expect(code(alter(1, 0, [1, 1]))).toBe(ErrorCode.INVALID_REQUEST); // twice
-    expect(code(alter(1, 0, [1], { brokerEpoch: 999 }))).toBe(ErrorCode.STALE_BROKER_EPOCH);
+    expect(code(await alter(1, 0, [1], { partitionEpoch: 0 }))).toBe(ErrorCode.INVALID_UPDATE_VERSION);
+    expect(code(await alter(1, 0, [1], { partitionEpoch: 5 }))).toBe(ErrorCode.NOT_CONTROLLER);
+    expect(code(await alter(1, 0, [1], { leaderEpoch: 3 }))).toBe(ErrorCode.NOT_CONTROLLER);
+    expect(code(await alter(2, 0, [1, 2]))).toBe(ErrorCode.INVALID_REQUEST); // not the leader
+    expect(code(await alter(1, 0, [2]))).toBe(ErrorCode.INVALID_REQUEST); // without the leader
+    expect(code(await alter(1, 0, [1, 4]))).toBe(ErrorCode.INVALID_REQUEST); // not a replica
+    expect(code(await alter(1, 0, [1, 1]))).toBe(ErrorCode.INVALID_REQUEST); // twice
+    expect(code(await alter(1, 0, [1], { brokerEpoch: 999 }))).toBe(ErrorCode.STALE_BROKER_EPOCH);
     expect(
       code(
-        c.alterPartition(
-          { brokerId: 1, brokerEpoch: epochs.get(1)!, topics: [{ topicId: 'nope', partitions: [] }] },
-          2,
+        (
+          await c.alterPartition(
+            { brokerId: 1, brokerEpoch: epochs.get(1)!, topics: [{ topicId: 'nope', partitions: [] }] },
+            2,
+          )
         ).topics[0]!.partitions[0] ?? { errorCode: -1 },
       ),
     ).toBe(-1); // no partitions asked, none answered
-    const unknown = c.alterPartition(
+    const unknown = await c.alterPartition(
       {
         brokerId: 1,
         brokerEpoch: epochs.get(1)!,
@@ -254,9 +257,9 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
       2,
     );
     expect(unknown.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
-    expect(code(alter(1, 0, [1, 2], { version: 2 }))).toBe(ErrorCode.NONE); // v2: the ISR without epochs
+    expect(code(await alter(1, 0, [1, 2], { version: 2 }))).toBe(ErrorCode.NONE); // v2: the ISR without epochs
     // A member with a stale broker epoch (v3), or a fenced one, cannot join the ISR.
-    const stale = c.alterPartition(
+    const stale = await c.alterPartition(
       {
         brokerId: 1,
         brokerEpoch: epochs.get(1)!,
@@ -281,53 +284,53 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
       3,
     );
     expect(stale.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.INELIGIBLE_REPLICA);
-    c.fenceBroker(3);
-    expect(code(alter(1, 0, [1, 3]))).toBe(ErrorCode.INELIGIBLE_REPLICA);
+    await c.fenceBroker(3);
+    expect(code(await alter(1, 0, [1, 3]))).toBe(ErrorCode.INELIGIBLE_REPLICA);
     // A stale leader epoch (leadership moved on) is FENCED_LEADER_EPOCH.
-    c.fenceBroker(1);
+    await c.fenceBroker(1);
     expect(part(0)).toMatchObject({ leader: 2, leaderEpoch: 1 });
-    expect(code(alter(2, 0, [2], { leaderEpoch: 0 }))).toBe(ErrorCode.FENCED_LEADER_EPOCH);
+    expect(code(await alter(2, 0, [2], { leaderEpoch: 0 }))).toBe(ErrorCode.FENCED_LEADER_EPOCH);
   });
 
-  it('fencing a broker moves its leaderships within the ISR, shrinks ISRs, keeps the last member', () => {
-    const { c, part, alter } = cluster();
-    alter(2, 1, [2, 1]); // partition 1: ISR [2,1]
-    c.fenceBroker(2);
+  it('fencing a broker moves its leaderships within the ISR, shrinks ISRs, keeps the last member', async () => {
+    const { c, part, alter } = await cluster();
+    await alter(2, 1, [2, 1]); // partition 1: ISR [2,1]
+    await c.fenceBroker(2);
     // Partition 0 (led by 1): 2 leaves the ISR, the leader stays.
     expect(part(0)).toMatchObject({ leader: 1, isr: [1, 3], leaderEpoch: 0, partitionEpoch: 1 });
     // Partition 1 (led by 2): the next replica in the ISR leads, epoch bumped.
     expect(part(1)).toMatchObject({ leader: 1, isr: [1], leaderEpoch: 1 });
     expect(c.image.brokers.get(2)!.fenced).toBe(true);
-    c.fenceBroker(1);
+    await c.fenceBroker(1);
     // The last ISR member stays in it; no leader is left for partition 1.
     expect(part(1)).toMatchObject({ leader: -1, isr: [1], leaderEpoch: 2 });
     expect(part(0)).toMatchObject({ leader: 3, isr: [3], leaderEpoch: 1 });
     // Unfencing brings back a clean leader for the leaderless partition.
-    c.unfenceBroker(1);
+    await c.unfenceBroker(1);
     expect(part(1)).toMatchObject({ leader: 1, isr: [1], leaderEpoch: 3 });
     expect(part(0)).toMatchObject({ leader: 3, isr: [3] });
   });
 
-  it('unclean.leader.election.enable lets a live replica outside the ISR lead', () => {
-    const { c, part, alter } = cluster([{ name: 'unclean.leader.election.enable', value: 'true' }]);
-    alter(1, 0, [1]);
-    c.fenceBroker(1);
+  it('unclean.leader.election.enable lets a live replica outside the ISR lead', async () => {
+    const { c, part, alter } = await cluster([{ name: 'unclean.leader.election.enable', value: 'true' }]);
+    await alter(1, 0, [1]);
+    await c.fenceBroker(1);
     expect(part(0)).toMatchObject({ leader: 2, isr: [2], leaderEpoch: 1 });
   });
 
-  it('electLeaders: preferred back to the first replica; unclean for leaderless partitions', () => {
-    const { c, part, alter } = cluster();
-    c.fenceBroker(1);
+  it('electLeaders: preferred back to the first replica; unclean for leaderless partitions', async () => {
+    const { c, part, alter } = await cluster();
+    await c.fenceBroker(1);
     expect(part(0).leader).toBe(2);
-    c.unfenceBroker(1);
-    const result = (r: ReturnType<LocalController['electLeaders']>) =>
+    await c.unfenceBroker(1);
+    const result = (r: Awaited<ReturnType<LocalController['electLeaders']>>) =>
       r.map((t) => [t.topic, t.partitionResult.map((p) => [p.partitionId, p.errorCode])]);
     // 1 is not in the ISR yet.
-    expect(result(c.electLeaders(0, [{ topic: 't', partitions: [0] }]))).toEqual([
+    expect(result(await c.electLeaders(0, [{ topic: 't', partitions: [0] }]))).toEqual([
       ['t', [[0, ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE]]],
     ]);
-    alter(2, 0, [2, 3, 1]);
-    expect(result(c.electLeaders(0, [{ topic: 't', partitions: [0, 1, 7] }]))).toEqual([
+    await alter(2, 0, [2, 3, 1]);
+    expect(result(await c.electLeaders(0, [{ topic: 't', partitions: [0, 1, 7] }]))).toEqual([
       [
         't',
         [
@@ -338,17 +341,17 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
       ],
     ]);
     expect(part(0)).toMatchObject({ leader: 1, leaderEpoch: 2 });
-    expect(c.electLeaders(0, null)).toEqual([]); // every partition has its preferred leader
-    expect(c.electLeaders(0, [{ topic: 'x', partitions: [0] }])[0]!.partitionResult[0]).toEqual({
+    expect(await c.electLeaders(0, null)).toEqual([]); // every partition has its preferred leader
+    expect((await c.electLeaders(0, [{ topic: 'x', partitions: [0] }]))[0]!.partitionResult[0]).toEqual({
       partitionId: 0,
       errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
       errorMessage: 'No such topic as x',
     });
     // Unclean: a leaderless partition whose ISR member is fenced gets a live replica.
-    alter(2, 1, [2]);
-    c.fenceBroker(2);
+    await alter(2, 1, [2]);
+    await c.fenceBroker(2);
     expect(part(1)).toMatchObject({ leader: -1, isr: [2] });
-    expect(result(c.electLeaders(1, [{ topic: 't', partitions: [0, 1] }]))).toEqual([
+    expect(result(await c.electLeaders(1, [{ topic: 't', partitions: [0, 1] }]))).toEqual([
       [
         't',
         [
@@ -362,7 +365,7 @@ describe('LocalController: leadership (alterPartition, fencing, elections)', () 
 });
 
 describe('outcome', () => {
-  it('answers a KafkaError with its code and message (null when it has none); rethrows anything else', () => {
+  it('answers a KafkaError with its code and message (null when it has none); rethrows anything else', async () => {
     expect(outcome(new KafkaError('INVALID_REQUEST', 'bad'))).toEqual({
       errorCode: ErrorCode.INVALID_REQUEST,
       errorMessage: 'bad',

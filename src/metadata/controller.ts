@@ -126,33 +126,33 @@ export interface IncrementalConfigResourceAlter {
 
 export interface Controller extends SecurityController {
   /** CreateTopics: each topic checked and (unless validateOnly) created; one result per distinct name. */
-  createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): CreateTopicResult[];
+  createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]>;
   /** Creates one topic (coordinators, the console, the embedding API); throws if it is refused. */
   createTopic(
     name: string,
     numPartitions: number,
     configs?: Record<string, string>,
     replicationFactor?: number,
-  ): TopicImage;
+  ): Promise<TopicImage>;
   /**
    * The topic, auto-created with the broker's `num.partitions` when `auto.create.topics.enable`
    * and `allowAutoCreate` allow it and the name is valid; undefined otherwise.
    */
-  maybeAutoCreateTopic(name: string, allowAutoCreate: boolean): TopicImage | undefined;
+  maybeAutoCreateTopic(name: string, allowAutoCreate: boolean): Promise<TopicImage | undefined>;
   /** Deletes topics that exist: their logs go, and the coordinators forget what they held of them. */
-  deleteTopics(names: readonly string[]): void;
+  deleteTopics(names: readonly string[]): Promise<void>;
   /** CreatePartitions: each topic checked and (unless validateOnly) grown. */
   createPartitions(
     topics: readonly CreatePartitionsTopic[],
     validateOnly: boolean,
-  ): (ApiError & { name: string })[];
+  ): Promise<(ApiError & { name: string })[]>;
   /** AlterConfigs: the configs given replace every override of the resource. */
-  alterConfigs(resources: readonly ConfigResourceAlter[], validateOnly: boolean): ApiError[];
+  alterConfigs(resources: readonly ConfigResourceAlter[], validateOnly: boolean): Promise<ApiError[]>;
   /** IncrementalAlterConfigs: SET / DELETE / APPEND / SUBTRACT on the current overrides. */
   incrementalAlterConfigs(
     resources: readonly IncrementalConfigResourceAlter[],
     validateOnly: boolean,
-  ): ApiError[];
+  ): Promise<ApiError[]>;
   /**
    * A broker joins (or rejoins, with a new epoch) with its listeners; returns its broker epoch. It
    * is fenced when asked (Kafka registers brokers fenced until they have caught up; the broker of
@@ -163,22 +163,22 @@ export interface Controller extends SecurityController {
     endpoints: readonly BrokerEndpointRecord[],
     rack: string | null,
     fenced?: boolean,
-  ): number;
+  ): Promise<number>;
   /**
    * Fences a broker (its session expired, or it shuts down): it leaves every ISR (the last member
    * of an ISR stays, as in Kafka, leaderless until it returns), and partitions it led elect a new
    * leader from the ISR (leader epoch bumped) — outside it only where
    * `unclean.leader.election.enable` allows — or have none (-1).
    */
-  fenceBroker(brokerId: number): void;
+  fenceBroker(brokerId: number): Promise<void>;
   /** Unfences a broker: partitions without a leader that it can lead elect one. */
-  unfenceBroker(brokerId: number): void;
+  unfenceBroker(brokerId: number): Promise<void>;
   /**
    * AlterPartition v2–3 from a partition leader (Kafka's ReplicationControlManager.alterPartition):
    * a new ISR checked against the leader and partition epochs and the brokers' registrations.
    * (Leader recovery after an unclean election, KIP-704, is not tracked: always RECOVERED.)
    */
-  alterPartition(request: AlterPartitionRequestData, apiVersion: number): AlterPartitionResponseData;
+  alterPartition(request: AlterPartitionRequestData, apiVersion: number): Promise<AlterPartitionResponseData>;
   /**
    * ElectLeaders: PREFERRED (0) moves leadership to each partition's first replica when it is in
    * the ISR; UNCLEAN (1) elects a leader for partitions without one, from outside the ISR if need
@@ -187,10 +187,12 @@ export interface Controller extends SecurityController {
   electLeaders(
     electionType: number,
     topicPartitions: readonly { topic: string; partitions: readonly number[] }[] | null,
-  ): {
-    topic: string;
-    partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
-  }[];
+  ): Promise<
+    {
+      topic: string;
+      partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
+    }[]
+  >;
 }
 
 /**
@@ -201,8 +203,8 @@ export interface Controller extends SecurityController {
  * records is refused whole (POLICY_VIOLATION), as Kafka bounds one request's records.
  */
 export interface SecurityController {
-  alterUserScramCredentials(changes: readonly ScramChangeRecord[]): void;
-  alterAcls(changes: readonly AclChangeRecord[]): void;
+  alterUserScramCredentials(changes: readonly ScramChangeRecord[]): Promise<void>;
+  alterAcls(changes: readonly AclChangeRecord[]): Promise<void>;
 }
 
 /** Told every change after it is durable: the new image and what changed. */
@@ -261,8 +263,8 @@ class RecordBatch {
 
 /** One process is the whole cluster: the controller's changes are applied to the brokers in it. */
 export class LocalController implements Controller {
-  private current: MetadataImage;
-  private readonly listeners = new Set<MetadataListener>();
+  protected current: MetadataImage;
+  protected readonly listeners = new Set<MetadataListener>();
   private readonly random: () => number;
 
   constructor(private readonly options: LocalControllerOptions) {
@@ -293,7 +295,7 @@ export class LocalController implements Controller {
   }
 
   /** Appends the records (fsynced), moves the image, then tells the listeners. */
-  private commit(records: readonly MetadataRecord[]): void {
+  protected commit(records: readonly MetadataRecord[]): void {
     if (records.length === 0) return;
     const { image, delta } = this.current.apply(records);
     this.options.log.append(this.current.offset, records, () => image);
@@ -312,12 +314,12 @@ export class LocalController implements Controller {
 
   // --- brokers ---
 
-  registerBroker(
+  async registerBroker(
     brokerId: number,
     endpoints: readonly BrokerEndpointRecord[],
     rack: string | null,
     fenced = false,
-  ): number {
+  ): Promise<number> {
     const brokerEpoch = Math.max(
       this.current.offset,
       (this.current.brokers.get(brokerId)?.brokerEpoch ?? -1) + 1,
@@ -328,7 +330,7 @@ export class LocalController implements Controller {
     return brokerEpoch;
   }
 
-  fenceBroker(brokerId: number): void {
+  async fenceBroker(brokerId: number): Promise<void> {
     const registration = this.current.brokers.get(brokerId);
     if (!registration) throw new Error(`broker ${brokerId} is not registered`);
     if (registration.fenced) return;
@@ -356,7 +358,7 @@ export class LocalController implements Controller {
     this.commit(records);
   }
 
-  unfenceBroker(brokerId: number): void {
+  async unfenceBroker(brokerId: number): Promise<void> {
     const registration = this.current.brokers.get(brokerId);
     if (!registration) throw new Error(`broker ${brokerId} is not registered`);
     if (!registration.fenced) return;
@@ -394,7 +396,10 @@ export class LocalController implements Controller {
     return (override ?? this.config.get('unclean.leader.election.enable')) === 'true';
   }
 
-  alterPartition(request: AlterPartitionRequestData, apiVersion: number): AlterPartitionResponseData {
+  async alterPartition(
+    request: AlterPartitionRequestData,
+    apiVersion: number,
+  ): Promise<AlterPartitionResponseData> {
     const registration = this.current.brokers.get(request.brokerId);
     if (!registration || (request.brokerEpoch !== -1 && registration.brokerEpoch !== request.brokerEpoch)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.STALE_BROKER_EPOCH, topics: [] };
@@ -474,13 +479,15 @@ export class LocalController implements Controller {
     return ErrorCode.NONE;
   }
 
-  electLeaders(
+  async electLeaders(
     electionType: number,
     topicPartitions: readonly { topic: string; partitions: readonly number[] }[] | null,
-  ): {
-    topic: string;
-    partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
-  }[] {
+  ): Promise<
+    {
+      topic: string;
+      partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
+    }[]
+  > {
     const all = topicPartitions === null;
     const wanted =
       topicPartitions ??
@@ -775,7 +782,7 @@ export class LocalController implements Controller {
     };
   }
 
-  createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): CreateTopicResult[] {
+  async createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]> {
     const dups = duplicates(topics.map((t) => t.name));
     const reported = new Set<string>();
     const batch = new RecordBatch(this.current);
@@ -820,12 +827,12 @@ export class LocalController implements Controller {
     return results;
   }
 
-  createTopic(
+  async createTopic(
     name: string,
     numPartitions: number,
     configs: Record<string, string> = {},
     replicationFactor?: number,
-  ): TopicImage {
+  ): Promise<TopicImage> {
     const invalid = invalidTopicReason(name);
     if (invalid !== null) throw new Error(invalid);
     if (this.current.topic(name)) throw new Error(`topic '${name}' already exists`);
@@ -843,7 +850,7 @@ export class LocalController implements Controller {
     return this.current.topicById(topicId)!;
   }
 
-  maybeAutoCreateTopic(name: string, allowAutoCreate: boolean): TopicImage | undefined {
+  async maybeAutoCreateTopic(name: string, allowAutoCreate: boolean): Promise<TopicImage | undefined> {
     const existing = this.current.topic(name);
     if (existing) return existing;
     if (!allowAutoCreate || !this.config.bool('auto.create.topics.enable')) return undefined;
@@ -851,7 +858,7 @@ export class LocalController implements Controller {
     return this.createTopic(name, this.config.int('num.partitions'));
   }
 
-  deleteTopics(names: readonly string[]): void {
+  async deleteTopics(names: readonly string[]): Promise<void> {
     const records: MetadataRecord[] = [];
     for (const name of new Set(names)) {
       const t = this.current.topic(name);
@@ -865,10 +872,10 @@ export class LocalController implements Controller {
    * UNKNOWN_TOPIC_OR_PARTITION, a count that is not an increase INVALID_PARTITIONS, assignments
    * that do not match INVALID_REPLICA_ASSIGNMENT.
    */
-  createPartitions(
+  async createPartitions(
     topics: readonly CreatePartitionsTopic[],
     validateOnly: boolean,
-  ): (ApiError & { name: string })[] {
+  ): Promise<(ApiError & { name: string })[]> {
     const dups = duplicates(topics.map((t) => t.name));
     const results: (ApiError & { name: string })[] = [...dups].map((name) => ({
       name,
@@ -1018,7 +1025,7 @@ export class LocalController implements Controller {
     return results;
   }
 
-  alterConfigs(resources: readonly ConfigResourceAlter[], validateOnly: boolean): ApiError[] {
+  async alterConfigs(resources: readonly ConfigResourceAlter[], validateOnly: boolean): Promise<ApiError[]> {
     return this.alterEach(resources, validateOnly, (image, res) => {
       const nulls = res.configs.filter((c) => c.value === null).map((c) => c.name);
       if (nulls.length > 0) {
@@ -1035,10 +1042,10 @@ export class LocalController implements Controller {
    * elements of a LIST config starting from its current value (else INVALID_CONFIG "Can't APPEND to
    * key x because its type is not LIST."). The result is checked as AlterConfigs' is.
    */
-  incrementalAlterConfigs(
+  async incrementalAlterConfigs(
     resources: readonly IncrementalConfigResourceAlter[],
     validateOnly: boolean,
-  ): ApiError[] {
+  ): Promise<ApiError[]> {
     return this.alterEach(resources, validateOnly, (image, res) => {
       const names = res.configs.map((c) => c.name);
       if (new Set(names).size !== names.length) {
@@ -1088,11 +1095,11 @@ export class LocalController implements Controller {
 
   // --- security: SCRAM credentials and ACLs (Kafka's ScramControlManager, AclControlManager) ---
 
-  alterUserScramCredentials(changes: readonly ScramChangeRecord[]): void {
+  async alterUserScramCredentials(changes: readonly ScramChangeRecord[]): Promise<void> {
     this.commitChecked(changes);
   }
 
-  alterAcls(changes: readonly AclChangeRecord[]): void {
+  async alterAcls(changes: readonly AclChangeRecord[]): Promise<void> {
     this.commitChecked(changes);
   }
 

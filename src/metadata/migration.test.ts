@@ -80,7 +80,7 @@ describe('migration from the legacy topic registry', () => {
     // A data dir as the previous version left it: partition directories (partition.metadata,
     // segments, checkpoints), the registry and the dynamic configs; no __cluster_metadata.
     let tb = await startTestBroker({}, dir);
-    tb.broker.controller.createTopic('orders', 2, { 'retention.ms': '3600000' });
+    await tb.broker.controller.createTopic('orders', 2, { 'retention.ms': '3600000' });
     const topicId = tb.broker.metadata.topic('orders')!.topicId;
     const c = await TestClient.connect(tb.port);
     const { encodeRecordBatch } = await import('../protocol/records.js');

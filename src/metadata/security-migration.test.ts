@@ -61,10 +61,10 @@ const legacyFile = {
 };
 
 describe('SecurityController (LocalController)', () => {
-  it('credentials and ACLs are in the metadata log: a reopened controller has them', () => {
+  it('credentials and ACLs are in the metadata log: a reopened controller has them', async () => {
     const dir = tmpDir();
     const c = open(dir);
-    c.alterUserScramCredentials([
+    await c.alterUserScramCredentials([
       {
         type: 'UserScramCredentialRecord',
         name: 'alice',
@@ -75,8 +75,8 @@ describe('SecurityController (LocalController)', () => {
         iterations: 4096,
       },
     ]);
-    c.alterAcls([acl('a1'), acl('a2')]);
-    c.alterAcls([{ type: 'RemoveAccessControlEntryRecord', id: 'a1' }]);
+    await c.alterAcls([acl('a1'), acl('a2')]);
+    await c.alterAcls([{ type: 'RemoveAccessControlEntryRecord', id: 'a1' }]);
     // No close: as after kill -9.
     const again = open(dir);
     expect(again.image.security.scramCredential('alice', 1)).toMatchObject({
@@ -89,21 +89,21 @@ describe('SecurityController (LocalController)', () => {
     again.close();
   });
 
-  it('refuses a batch that does not fit the image or is too large, and writes none of it', () => {
+  it('refuses a batch that does not fit the image or is too large, and writes none of it', async () => {
     const dir = tmpDir();
     const c = open(dir);
-    c.alterAcls([acl('a1')]);
+    await c.alterAcls([acl('a1')]);
     const offset = c.image.offset;
-    expect(() => c.alterAcls([acl('a2'), acl('a1')])).toThrow(MetadataError);
-    expect(() =>
+    await expect(c.alterAcls([acl('a2'), acl('a1')])).rejects.toThrow(MetadataError);
+    await expect(
       c.alterUserScramCredentials([
         { type: 'RemoveUserScramCredentialRecord', name: 'nobody', mechanism: 1 },
       ]),
-    ).toThrow(MetadataError);
+    ).rejects.toThrow(MetadataError);
     const many = Array.from({ length: MAX_RECORDS_PER_USER_OP + 1 }, (_, i) => acl(`x${i}`));
     let err: unknown;
     try {
-      c.alterAcls(many);
+      await c.alterAcls(many);
     } catch (e) {
       err = e;
     }
@@ -119,7 +119,7 @@ describe('SecurityController (LocalController)', () => {
 });
 
 describe('migration of kbroker-security.json', () => {
-  it('moves credentials and ACLs (ids kept) into the metadata log and removes the file', () => {
+  it('moves credentials and ACLs (ids kept) into the metadata log and removes the file', async () => {
     const dir = tmpDir();
     // A directory that has a metadata log already (topics migrated earlier) and the security file.
     open(dir).close();
@@ -146,7 +146,7 @@ describe('migration of kbroker-security.json', () => {
     expect(fs.existsSync(path.join(dir, LEGACY_SECURITY_FILE))).toBe(false);
   });
 
-  it('works on a directory without a metadata log too, beside the topic migration', () => {
+  it('works on a directory without a metadata log too, beside the topic migration', async () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, LEGACY_SECURITY_FILE), JSON.stringify(legacyFile));
     const c = open(dir);
@@ -161,7 +161,7 @@ describe('migration of kbroker-security.json', () => {
     ).toEqual(['q2bdd6x3TF2zHvq9cRGAVg']);
   });
 
-  it('refuses a file of an unknown version instead of dropping what it holds', () => {
+  it('refuses a file of an unknown version instead of dropping what it holds', async () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, LEGACY_SECURITY_FILE), JSON.stringify({ ...legacyFile, version: 2 }));
     expect(() => open(dir)).toThrow(/unknown version 2/);
@@ -221,7 +221,7 @@ describe('migration of kbroker-security.json', () => {
       }).admin();
       await admin.connect();
       try {
-        tb.broker.controller.createTopic('payments', 1);
+        await tb.broker.controller.createTopic('payments', 1);
         await admin.createTopics({ topics: [{ topic: 'orders' }] });
         const { topics } = await admin.fetchTopicMetadata({ topics: [] });
         // DESCRIBE on "orders" only: "payments" is not shown to alice.

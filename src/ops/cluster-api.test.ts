@@ -26,7 +26,7 @@ afterAll(async () => {
 
 describe('admin HTTP API of a multi-broker process', () => {
   it('lists brokers and partitions, kills, starts, stops, isolates and heals a broker', async () => {
-    tc.createTopic('http-cluster', [[2, 3, 1]]);
+    await tc.createTopic('http-cluster', [[2, 3, 1]]);
     const brokers = (await (await fetch(url('/api/cluster/brokers'))).json()) as {
       brokers: { id: number; running: boolean; port: number }[];
     };

@@ -151,7 +151,7 @@ describe('topics', () => {
   });
 
   it('describes configs with sources and documentation, and alters them as IncrementalAlterConfigs', async () => {
-    k.createTopic('conf', { partitions: 1 });
+    await k.createTopic('conf', { partitions: 1 });
     let r = await call('GET', '/api/topics/conf/configs');
     const retention = r.json.configs.find((c: { name: string }) => c.name === 'retention.ms');
     expect(retention).toMatchObject({ value: '604800000', source: 'DEFAULT_CONFIG', type: 'LONG' });
@@ -180,7 +180,7 @@ describe('topics', () => {
 
 describe('produce and browse records', () => {
   it('produces from the API (key → murmur2 partition) and reads JSON, text and hex back with headers', async () => {
-    k.createTopic('rec', { partitions: 3 });
+    await k.createTopic('rec', { partitions: 3 });
     let r = await call('POST', '/api/topics/rec/records', {
       key: 'user-1',
       value: '{"n":1}',
@@ -240,7 +240,7 @@ describe('produce and browse records', () => {
   });
 
   it('pages through a partition from start, end, an offset and a timestamp, with bounded page sizes', async () => {
-    k.createTopic('paged', { partitions: 1 });
+    await k.createTopic('paged', { partitions: 1 });
     const producer = kafka().producer();
     await producer.connect();
     const t0 = Date.now() - 100_000;
@@ -309,7 +309,7 @@ describe('produce and browse records', () => {
   });
 
   it('pages back by exactly `limit` records across transaction markers (from=before, from=end)', async () => {
-    k.createTopic('gaps', { partitions: 1 });
+    await k.createTopic('gaps', { partitions: 1 });
     const producer = kafka().producer({
       transactionalId: 'gaps-tx',
       maxInFlightRequests: 1,
@@ -359,7 +359,7 @@ describe('produce and browse records', () => {
   });
 
   it('reads at most 8 MiB for an older page of large records, and returns the newest of them', async () => {
-    k.createTopic('large', { partitions: 1 });
+    await k.createTopic('large', { partitions: 1 });
     const producer = kafka().producer();
     await producer.connect();
     for (let i = 0; i < 12; i++) {
@@ -387,7 +387,7 @@ describe('produce and browse records', () => {
   });
 
   it('shares the 8 MiB between partitions when searching all of them by key, so paging on always progresses', async () => {
-    k.createTopic('sparse', { partitions: 2 });
+    await k.createTopic('sparse', { partitions: 2 });
     const producer = kafka().producer();
     await producer.connect();
     await producer.send({ topic: 'sparse', messages: [{ partition: 0, key: 'x', value: 'first' }] });
@@ -419,7 +419,7 @@ describe('produce and browse records', () => {
   });
 
   it('browses all partitions merged by timestamp, paging forward and back with cursors', async () => {
-    k.createTopic('merged', { partitions: 3 });
+    await k.createTopic('merged', { partitions: 3 });
     const producer = kafka().producer();
     await producer.connect();
     const t0 = Date.now() - 100_000;
@@ -514,7 +514,7 @@ describe('produce and browse records', () => {
   });
 
   it('marks aborted and open transactional records, and shows control records only when asked', async () => {
-    k.createTopic('tx', { partitions: 1 });
+    await k.createTopic('tx', { partitions: 1 });
     const client = kafka();
     const producer = client.producer({
       transactionalId: 'console-tx',
@@ -590,7 +590,7 @@ describe('produce and browse records', () => {
 
 describe('consumer groups', () => {
   it('refuses to reset or delete a group with members, as Kafka; resets and deletes it once empty', async () => {
-    k.createTopic('g-topic', { partitions: 2 });
+    await k.createTopic('g-topic', { partitions: 2 });
     const client = kafka();
     const producer = client.producer();
     await producer.connect();

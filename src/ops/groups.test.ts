@@ -40,7 +40,7 @@ describe('groups in the admin API and /metrics', () => {
     const producer = client.producer();
     const consumer = client.consumer({ groupId: 'g1', sessionTimeout: 6000, heartbeatInterval: 500 });
     try {
-      k.createTopic('t', { partitions: 1 });
+      await k.createTopic('t', { partitions: 1 });
       await producer.connect();
       await producer.send({
         topic: 't',

@@ -35,7 +35,7 @@ describe('admin HTTP listener', () => {
   it('/metrics counters move by exactly what 1,000 produced records and one fetch did', async () => {
     const k = await startBroker({ httpPort: 0 });
     try {
-      k.createTopic('m', { partitions: 1 });
+      await k.createTopic('m', { partitions: 1 });
       const before = await scrape(k.httpUrl!);
       expect(before.get('kafka_server_brokertopicmetrics_messagesin_total{topic="m"}')).toBeUndefined();
 
@@ -127,7 +127,7 @@ describe('admin HTTP listener', () => {
   it('/metrics: fetch sessions (KIP-227) and the controller gauges', async () => {
     const k = await startBroker({ httpPort: 0 });
     try {
-      k.createTopic('fs', { partitions: 2 });
+      await k.createTopic('fs', { partitions: 2 });
       const raw = await TestClient.connect(k.port);
       const fetch = (sessionId: number, sessionEpoch: number, partitions: number[]) =>
         raw.request<{ errorCode: number; sessionId: number }>(1, 12, {
@@ -223,7 +223,7 @@ describe('/ready', () => {
     // A log left by an unclean stop (no clean-shutdown marker, garbage after the last batch):
     // the next start must recover it before it is ready.
     const first = await startBroker({ dataDir: dir });
-    first.createTopic('r', { partitions: 1 });
+    await first.createTopic('r', { partitions: 1 });
     const client = new Kafka({ brokers: first.brokers, logLevel: logLevel.NOTHING });
     const producer = client.producer();
     await producer.connect();

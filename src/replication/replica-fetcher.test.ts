@@ -93,7 +93,7 @@ describe('ReplicaFetcherThread', () => {
     });
     clusters.push(tc);
     const { cluster } = tc;
-    tc.createTopic('late', [[1, 2]]);
+    await tc.createTopic('late', [[1, 2]]);
     // Broker 2 goes away (controlled shutdown: out of the ISR) and its log with it.
     const dir = cluster.brokerDir(2);
     await cluster.stopBroker(2);

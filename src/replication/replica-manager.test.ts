@@ -21,7 +21,8 @@ afterEach(() => env.close());
 
 /** Creates a topic through the controller; its partitions as this broker hosts them. */
 function createTopic(name: string, partitions: number, configs: Record<string, string> = {}) {
-  env.controller.createTopic(name, partitions, configs);
+  // A LocalController applies the change before the call returns.
+  void env.controller.createTopic(name, partitions, configs);
   return { partitions: Array.from({ length: partitions }, (_, i) => rm.getPartition(name, i)!) };
 }
 
@@ -104,7 +105,7 @@ describe('ReplicaManager data path', () => {
 
     const again = rm.fetchMessages(params, [{ ...request[0]!, fetchOffset: 3 }], controller.signal);
     expect(rm.fetchPurgatorySize).toBe(1);
-    env.controller.deleteTopics(['t']);
+    await env.controller.deleteTopics(['t']);
     expect((await again)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
     expect(rm.fetchPurgatorySize).toBe(0);
   });
@@ -175,7 +176,7 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
       [{ partition: p, records: batch(1), topicConfig: rm.topicConfig('gone')! }],
       5000,
     );
-    env.controller.deleteTopics(['gone']);
+    await env.controller.deleteTopics(['gone']);
     expect((await waiting)[0]!.error).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 });
@@ -184,7 +185,7 @@ describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
   it('answers once every replica has moved its log start offset; REQUEST_TIMED_OUT otherwise', async () => {
     const t = createTopic('dr', 1);
     // Broker 2 is alive (registered, unfenced): its replica's log start offset holds the answer back.
-    env.controller.registerBroker(
+    await env.controller.registerBroker(
       2,
       [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 1, securityProtocol: 'PLAINTEXT' }],
       null,
@@ -219,12 +220,12 @@ describe('DeleteRecords waits for the replicas (DelayedDeleteRecords)', () => {
 
 describe('applyDelta: the metadata image leads the partitions', () => {
   it('followers and leaders as the image says; a fenced leader hands over with a new leader epoch', async () => {
-    env.controller.registerBroker(
+    await env.controller.registerBroker(
       2,
       [{ name: 'PLAINTEXT', host: 'h', port: 2, securityProtocol: 'PLAINTEXT' }],
       null,
     );
-    env.controller.createTopics(
+    await env.controller.createTopics(
       [
         {
           name: 'm',
@@ -244,7 +245,7 @@ describe('applyDelta: the metadata image leads the partitions', () => {
     const followed = rm.getPartition('m', 1)!;
     expect([followed.leaderId, followed.leaderEpoch]).toEqual([2, 0]); // a follower here (makeFollowers)
 
-    env.controller.fenceBroker(2);
+    await env.controller.fenceBroker(2);
     expect(rm.getPartition('m', 0)).toBe(led); // still led here: the ISR shrank
     expect(led.isr).toEqual([1]);
     const taken = rm.getPartition('m', 1)!; // makeLeaders: this broker leads from epoch 1
@@ -257,15 +258,15 @@ describe('applyDelta: the metadata image leads the partitions', () => {
     });
   });
 
-  it('topic configs in the image reach the logs and the effective configs', () => {
-    env.controller.createTopic('cfg', 1);
-    env.controller.alterConfigs(
+  it('topic configs in the image reach the logs and the effective configs', async () => {
+    await env.controller.createTopic('cfg', 1);
+    await env.controller.alterConfigs(
       [{ resourceType: 2, resourceName: 'cfg', configs: [{ name: 'retention.ms', value: '1234' }] }],
       false,
     );
     expect(rm.getPartition('cfg', 0)!.log.config.retentionMs).toBe(1234);
     expect(rm.topicConfig('cfg')!['retention.ms']).toBe('1234');
-    env.controller.alterConfigs(
+    await env.controller.alterConfigs(
       [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.retention.bytes', value: '4096' }] }],
       false,
     );

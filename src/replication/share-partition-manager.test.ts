@@ -15,7 +15,7 @@ let topicId: string;
 
 beforeAll(async () => {
   tb = await startTestBroker();
-  tb.broker.controller.createTopic('spm', 1);
+  await tb.broker.controller.createTopic('spm', 1);
   topicId = tb.broker.metadata.topic('spm')!.topicId;
 });
 afterAll(async () => {

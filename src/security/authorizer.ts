@@ -69,8 +69,8 @@ export interface AclDeletionResult {
 
 /** What the ACL APIs need of an authorizer that keeps ACLs. */
 export interface AclAdmin {
-  createAcls(bindings: readonly AclBinding[]): AclCreationResult[];
-  deleteAcls(filters: readonly AclBindingFilter[]): AclDeletionResult[];
+  createAcls(bindings: readonly AclBinding[]): Promise<AclCreationResult[]>;
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeletionResult[]>;
   describeAcls(filter: AclBindingFilter): AclBinding[];
 }
 

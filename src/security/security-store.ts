@@ -44,7 +44,7 @@ export interface SecurityStore {
   scramCredentials(): readonly UserScramCredentialRecord[];
   acls(): readonly AccessControlEntryRecord[];
   /** Applies a batch of records: all of them are persisted, or none (it throws). */
-  apply(records: readonly SecurityRecord[]): void;
+  apply(records: readonly SecurityRecord[]): Promise<void>;
   /** Called after every applied batch (the authorizer rebuilds its index). */
   onChange(listener: () => void): void;
 }
@@ -69,7 +69,7 @@ export class MemorySecurityStore implements SecurityStore {
     return [...this.aclById.values()];
   }
 
-  apply(records: readonly SecurityRecord[]): void {
+  async apply(records: readonly SecurityRecord[]): Promise<void> {
     const scram = new Map(this.scram);
     const acls = new Map(this.aclById);
     for (const r of records) replay(scram, acls, r);

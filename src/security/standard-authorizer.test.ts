@@ -46,10 +46,10 @@ function can(
 }
 
 describe('StandardAuthorizer', () => {
-  it('matches literal, prefixed and wildcard ACLs, with DENY winning', () => {
+  it('matches literal, prefixed and wildcard ACLs, with DENY winning', async () => {
     const { a } = authorizer();
     expect(
-      a.createAcls([
+      await a.createAcls([
         acl('User:alice', Op.WRITE, Perm.ALLOW, 'a-', Pat.PREFIXED),
         acl('User:alice', Op.WRITE, Perm.DENY, 'a-secret'),
         acl('User:*', Op.READ, Perm.ALLOW, '*'),
@@ -62,9 +62,9 @@ describe('StandardAuthorizer', () => {
     expect(can(a, 'bob', 'WRITE', 'a-1')).toBe(false);
   });
 
-  it('lets READ/WRITE/DELETE/ALTER imply DESCRIBE and ALTER_CONFIGS imply DESCRIBE_CONFIGS, for ALLOW only', () => {
+  it('lets READ/WRITE/DELETE/ALTER imply DESCRIBE and ALTER_CONFIGS imply DESCRIBE_CONFIGS, for ALLOW only', async () => {
     const { a } = authorizer();
-    a.createAcls([
+    await a.createAcls([
       acl('User:alice', Op.WRITE, Perm.ALLOW, 't'),
       acl('User:alice', Op.ALTER_CONFIGS, Perm.ALLOW, 't'),
       acl('User:bob', Op.ALL, Perm.ALLOW, 't'),
@@ -78,9 +78,9 @@ describe('StandardAuthorizer', () => {
     expect(can(a, 'bob', 'READ', 't')).toBe(false);
   });
 
-  it('follows allow.everyone.if.no.acl.found only for resources without any ACL, and super.users always', () => {
+  it('follows allow.everyone.if.no.acl.found only for resources without any ACL, and super.users always', async () => {
     const open = authorizer({ allowIfNoAcl: true, superUsers: 'User:root;User:ops' });
-    open.a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 'guarded')]);
+    await open.a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 'guarded')]);
     expect(can(open.a, 'bob', 'WRITE', 'free')).toBe(true);
     expect(can(open.a, 'bob', 'READ', 'guarded')).toBe(false);
     expect(can(open.a, 'ops', 'DELETE', 'guarded')).toBe(true);
@@ -88,25 +88,28 @@ describe('StandardAuthorizer', () => {
     expect(can(closed.a, 'bob', 'DESCRIBE', 'free')).toBe(false);
   });
 
-  it('matches hosts exactly or by *', () => {
+  it('matches hosts exactly or by *', async () => {
     const { a } = authorizer();
-    a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 't', Pat.LITERAL, Res.TOPIC, '10.0.0.1')]);
+    await a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 't', Pat.LITERAL, Res.TOPIC, '10.0.0.1')]);
     expect(can(a, 'alice', 'READ', 't', 'TOPIC', '10.0.0.1')).toBe(true);
     expect(can(a, 'alice', 'READ', 't', 'TOPIC', '10.0.0.2')).toBe(false);
   });
 
-  it("creates an existing ACL once, refuses invalid ones with Kafka's messages, and deletes by filter", () => {
+  it("creates an existing ACL once, refuses invalid ones with Kafka's messages, and deletes by filter", async () => {
     const { a, store } = authorizer();
-    a.createAcls([acl('User:alice', Op.READ, Perm.ALLOW, 't'), acl('User:alice', Op.READ, Perm.ALLOW, 't')]);
+    await a.createAcls([
+      acl('User:alice', Op.READ, Perm.ALLOW, 't'),
+      acl('User:alice', Op.READ, Perm.ALLOW, 't'),
+    ]);
     expect(store.acls()).toHaveLength(1);
     expect(
-      a
-        .createAcls([
+      (
+        await a.createAcls([
           acl('User:alice', Op.READ, Perm.ALLOW, 'other-cluster', Pat.LITERAL, Res.CLUSTER),
           acl('alice', Op.READ, Perm.ALLOW, 't'),
           acl('User:alice', Op.READ, Perm.ALLOW, '', Pat.LITERAL),
         ])
-        .map((r) => r.error),
+      ).map((r) => r.error),
     ).toEqual([
       'The only valid name for the CLUSTER resource is kafka-cluster',
       expect.stringContaining('Could not parse principal'),
@@ -121,18 +124,18 @@ describe('StandardAuthorizer', () => {
       operation: Op.ANY,
       permissionType: Perm.ANY,
     };
-    a.createAcls([acl('User:bob', Op.WRITE, Perm.ALLOW, 't-', Pat.PREFIXED)]);
+    await a.createAcls([acl('User:bob', Op.WRITE, Perm.ALLOW, 't-', Pat.PREFIXED)]);
     expect(a.describeAcls(filter).map((b) => b.principal)).toEqual(['User:bob']);
-    expect(a.deleteAcls([filter])[0]!.deleted).toHaveLength(1);
+    expect((await a.deleteAcls([filter]))[0]!.deleted).toHaveLength(1);
     expect(store.acls().map((b) => b.principal)).toEqual(['User:alice']);
   });
 
-  it('authorizes by resource type as Kafka does for InitProducerId without a transactional id', () => {
+  it('authorizes by resource type as Kafka does for InitProducerId without a transactional id', async () => {
     const { a } = authorizer();
-    a.createAcls([acl('User:alice', Op.WRITE, Perm.ALLOW, 'x-', Pat.PREFIXED)]);
+    await a.createAcls([acl('User:alice', Op.WRITE, Perm.ALLOW, 'x-', Pat.PREFIXED)]);
     expect(a.authorizeByResourceType(as('alice'), 'WRITE', 'TOPIC')).toBe(true);
     expect(a.authorizeByResourceType(as('bob'), 'WRITE', 'TOPIC')).toBe(false);
-    a.createAcls([acl('User:alice', Op.WRITE, Perm.DENY, '*')]);
+    await a.createAcls([acl('User:alice', Op.WRITE, Perm.DENY, '*')]);
     expect(a.authorizeByResourceType(as('alice'), 'WRITE', 'TOPIC')).toBe(false);
   });
 });

@@ -191,7 +191,7 @@ export class StandardAuthorizer implements Authorizer, AclAdmin {
     );
   }
 
-  createAcls(bindings: readonly AclBinding[]): AclCreationResult[] {
+  async createAcls(bindings: readonly AclBinding[]): Promise<AclCreationResult[]> {
     const existing = this.store.acls();
     const records: { type: 'AccessControlEntryRecord'; data: AccessControlEntryRecord }[] = [];
     const results: AclCreationResult[] = bindings.map((b) => {
@@ -214,11 +214,11 @@ export class StandardAuthorizer implements Authorizer, AclAdmin {
       }
       return { error: null };
     });
-    if (records.length > 0) this.store.apply(records);
+    if (records.length > 0) await this.store.apply(records);
     return results;
   }
 
-  deleteAcls(filters: readonly AclBindingFilter[]): AclDeletionResult[] {
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclDeletionResult[]> {
     const acls = this.store.acls();
     const removed = new Set<string>();
     const results = filters.map((f) => {
@@ -227,7 +227,7 @@ export class StandardAuthorizer implements Authorizer, AclAdmin {
       return { error: null, deleted: deleted.map(stripId) };
     });
     if (removed.size > 0) {
-      this.store.apply(
+      await this.store.apply(
         [...removed].map((id) => ({ type: 'RemoveAccessControlEntryRecord' as const, data: { id } })),
       );
     }

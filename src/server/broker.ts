@@ -56,7 +56,8 @@ export interface BrokerOptions {
    * The controller of a cluster in this process (`startCluster`), shared by its brokers: the broker
    * then neither opens nor closes one, registers fenced and is unfenced once it listens, and its
    * partition leaders propose ISR changes to it. Without one the broker opens its own over
-   * `<data dir>/__cluster_metadata/` and is a cluster of one.
+   * `<data dir>/__cluster_metadata/` and is a cluster of one. A broker process of a multi-process
+   * cluster passes its EtcdController (src/server/etcd-broker.ts), the same interface.
    */
   controller?: LocalController;
   /** The cluster's producer id blocks, shared by its brokers (with `controller`). */
@@ -303,8 +304,24 @@ export class Broker {
       name === '__transaction_state'
         ? 'transaction.state.log.replication.factor'
         : 'offsets.topic.replication.factor';
-    return this.controller.createTopic(name, numPartitions, configs, this.config.int(rfConfig));
+    // Created once: until the controller's write is applied, the coordinators answer
+    // COORDINATOR_NOT_AVAILABLE (a controller in this process applies it before returning).
+    let creating = this.creatingInternalTopics.get(name);
+    if (!creating) {
+      creating = this.controller
+        .createTopic(name, numPartitions, configs, this.config.int(rfConfig))
+        .then(
+          () => undefined,
+          (err) => {
+            if (!this.image.topic(name)) this.log.warn(`creating internal topic ${name} failed`, err);
+          },
+        )
+        .finally(() => this.creatingInternalTopics.delete(name));
+      this.creatingInternalTopics.set(name, creating);
+    }
+    return creating;
   }
+  private readonly creatingInternalTopics = new Map<string, Promise<void>>();
 
   /**
    * A coordinator serves the partitions of its internal topic this broker leads (Kafka's
@@ -409,12 +426,12 @@ export class Broker {
     });
     const rack = broker.config.string('broker.rack') || null;
     if (broker.ownsController) {
-      broker.controller.registerBroker(broker.nodeId, endpoints, rack);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, rack);
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
-      broker.controller.registerBroker(broker.nodeId, endpoints, rack, true);
-      broker.controller.unfenceBroker(broker.nodeId);
+      await broker.controller.registerBroker(broker.nodeId, endpoints, rack, true);
+      await broker.controller.unfenceBroker(broker.nodeId);
     }
     return broker;
   }
@@ -550,7 +567,7 @@ export class Broker {
       .topics()
       .map((t) => t.name)
       .filter((name) => !INTERNAL_TOPICS.has(name));
-    this.batchUpdates(() => this.controller.deleteTopics(doomed));
+    await this.batchUpdates(() => this.controller.deleteTopics(doomed));
     return doomed;
   }
 

@@ -96,7 +96,7 @@ function valuesOn(id: number, topic: string): string[] {
 
 describe('a network partition around one broker', () => {
   it('a follower cut off leaves the ISR after replica.lag.time.max.ms and rejoins once healed', async () => {
-    tc.createTopic('iso-follower', [[1, 2, 3]]);
+    await tc.createTopic('iso-follower', [[1, 2, 3]]);
     await until(() => isr('iso-follower').length === 3, 10_000, 'full ISR');
     const p = await producer([tc.bootstrap(1)]);
     await p.send({ topic: 'iso-follower', acks: -1, messages: [{ value: 'before' }] });
@@ -132,7 +132,7 @@ describe('a network partition around one broker', () => {
   });
 
   it('an isolated leader acknowledges no acks=-1 write; once fenced, clients move to the new leader', async () => {
-    tc.createTopic('iso-leader', [[1, 2, 3]]);
+    await tc.createTopic('iso-leader', [[1, 2, 3]]);
     await until(() => isr('iso-leader').length === 3, 10_000, 'full ISR');
     expect(await produceTo(1, 'iso-leader', 'a', 5_000)).toBe(0);
     const epochBefore = image().partition('iso-leader', 0)!.leaderEpoch;

@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('a broker restarted after a crash, before its session expired', () => {
   it('loses its leaderships at a new leader epoch, then rejoins the ISR as a follower', async () => {
-    tc.createTopic('bounce', [[1, 2, 3]]);
+    await tc.createTopic('bounce', [[1, 2, 3]]);
     const image = () => tc.cluster.controller.image;
     await until(() => image().partition('bounce', 0)!.isr.length === 3, 10_000, 'full ISR');
     const before = image().partition('bounce', 0)!;

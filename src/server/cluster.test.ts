@@ -42,7 +42,7 @@ describe('Cluster', () => {
 
   it('DeleteRecords does not wait for a replica on a stopped (fenced) broker, as Kafka', async () => {
     const { cluster } = tc;
-    tc.createTopic('trim', [[1, 2, 3]]);
+    await tc.createTopic('trim', [[1, 2, 3]]);
     const leader = tc.partitionOn(1, 'trim');
     leader.appendRecordsToLeader(
       buildRecordBatch({ records: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] }),
@@ -73,7 +73,7 @@ describe('Cluster', () => {
 
   it('moves leadership on a controlled shutdown and applies min.insync.replicas as Kafka', async () => {
     const { cluster } = tc;
-    tc.createTopic('misr', [[1, 2, 3]], { 'min.insync.replicas': '2' });
+    await tc.createTopic('misr', [[1, 2, 3]], { 'min.insync.replicas': '2' });
     const kafka = new Kafka({
       clientId: 'cluster-test',
       brokers: cluster.bootstrap,

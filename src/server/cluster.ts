@@ -139,7 +139,7 @@ export class Cluster {
     if (timer) {
       timer.cancel();
       this.sessionTimers.delete(id);
-      this.controller.fenceBroker(id);
+      await this.controller.fenceBroker(id);
     }
     const broker = await Broker.start(this.brokerConfig(id), {
       logger: this.log,
@@ -159,7 +159,7 @@ export class Cluster {
   async stopBroker(id: number): Promise<void> {
     const broker = this.running.get(id);
     if (!broker) throw new Error(`broker ${id} is not running`);
-    this.controller.fenceBroker(id);
+    await this.controller.fenceBroker(id);
     this.running.delete(id);
     this.endIsolation(id);
     await broker.close();
@@ -188,7 +188,9 @@ export class Cluster {
         this.sessionTimers.delete(id);
         if (this.closed || (this.running.has(id) && !this.isolated.has(id))) return;
         this.log.info(`broker ${id}: session expired after ${timeoutMs} ms; fenced`);
-        this.controller.fenceBroker(id);
+        this.controller
+          .fenceBroker(id)
+          .catch((err) => this.log.error(`fencing broker ${id} after its session expired failed`, err));
       }, timeoutMs),
     );
   }
@@ -226,7 +228,11 @@ export class Cluster {
     const broker = this.running.get(id);
     if (!broker) return;
     broker.controllerLink.restore();
-    if (this.controller.image.brokers.get(id)?.fenced) this.controller.unfenceBroker(id);
+    if (this.controller.image.brokers.get(id)?.fenced) {
+      this.controller
+        .unfenceBroker(id)
+        .catch((err) => this.log.error(`unfencing broker ${id} after healing failed`, err));
+    }
   }
 
   /** Whether `id` is isolated. */
@@ -278,7 +284,7 @@ export class Cluster {
     const ids = [...this.running.keys()];
     for (const id of ids.slice(0, -1)) {
       const broker = this.running.get(id)!;
-      this.controller.fenceBroker(id);
+      await this.controller.fenceBroker(id);
       this.running.delete(id);
       await broker.close();
     }

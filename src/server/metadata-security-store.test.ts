@@ -21,7 +21,7 @@ const aclData = {
 };
 
 describe('MetadataSecurityStore', () => {
-  it('writes through the controller, reads the image, and notifies on security changes only', () => {
+  it('writes through the controller, reads the image, and notifies on security changes only', async () => {
     const dir = tmpDir();
     const controller = openLocalController({ dataDir: dir, nodeId: 1, config: new BrokerConfig({}) });
     const store = new MetadataSecurityStore(controller);
@@ -29,7 +29,7 @@ describe('MetadataSecurityStore', () => {
     store.onChange(() => notified++);
 
     const salt = Buffer.from('salt');
-    store.apply([
+    await store.apply([
       {
         type: 'UserScramCredentialRecord',
         data: {
@@ -48,10 +48,10 @@ describe('MetadataSecurityStore', () => {
     expect(store.scramCredential('alice', 2)).toMatchObject({ salt, iterations: 4096 });
     expect(store.acls()).toEqual([aclData]);
 
-    controller.createTopic('t', 1);
+    await controller.createTopic('t', 1);
     expect(notified).toBe(2);
 
-    store.apply([
+    await store.apply([
       { type: 'RemoveUserScramCredentialRecord', data: { name: 'alice', mechanism: 2 } },
       { type: 'RemoveAccessControlEntryRecord', data: { id: 'a1' } },
     ]);
@@ -60,7 +60,9 @@ describe('MetadataSecurityStore', () => {
     expect(store.acls()).toEqual([]);
 
     // A refused batch (removing what does not exist) changes nothing and tells no one.
-    expect(() => store.apply([{ type: 'RemoveAccessControlEntryRecord', data: { id: 'a1' } }])).toThrow();
+    await expect(
+      store.apply([{ type: 'RemoveAccessControlEntryRecord', data: { id: 'a1' } }]),
+    ).rejects.toThrow();
     expect(notified).toBe(4);
     store.close();
     controller.close();

@@ -52,7 +52,7 @@ export class MetadataSecurityStore implements SecurityStore {
   }
 
   /** Writes the records through the controller: credentials and ACLs each as one batch. */
-  apply(records: readonly SecurityRecord[]): void {
+  async apply(records: readonly SecurityRecord[]): Promise<void> {
     const scram: ScramChangeRecord[] = [];
     const acls: AclChangeRecord[] = [];
     for (const r of records) {
@@ -79,8 +79,8 @@ export class MetadataSecurityStore implements SecurityStore {
           break;
       }
     }
-    if (scram.length > 0) this.source.alterUserScramCredentials(scram);
-    if (acls.length > 0) this.source.alterAcls(acls);
+    if (scram.length > 0) await this.source.alterUserScramCredentials(scram);
+    if (acls.length > 0) await this.source.alterAcls(acls);
   }
 
   onChange(listener: () => void): void {

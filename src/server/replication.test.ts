@@ -49,8 +49,12 @@ afterAll(async () => {
 });
 
 /** A one-partition topic on all three brokers, led by `leader` (at leader epoch 0). */
-function createReplicated(topic: string, configs: Record<string, string> = {}, leader = 1): void {
-  tc.createTopic(topic, [[leader, ...IDS.filter((id) => id !== leader)]], configs);
+async function createReplicated(
+  topic: string,
+  configs: Record<string, string> = {},
+  leader = 1,
+): Promise<void> {
+  await tc.createTopic(topic, [[leader, ...IDS.filter((id) => id !== leader)]], configs);
 }
 
 async function producerFor(id: number): Promise<Producer> {
@@ -116,7 +120,7 @@ async function lagTimePasses(): Promise<void> {
 
 describe('replication between three brokers', () => {
   it("acks=-1 to the leader: the followers' logs are byte-identical to the leader's up to the high watermark", async () => {
-    createReplicated('orders');
+    await createReplicated('orders');
     const leader = partitionOn(1, 'orders');
     expect([leader.isLeader, partitionOn(2, 'orders').isLeader, partitionOn(3, 'orders').isLeader]).toEqual([
       true,
@@ -240,7 +244,7 @@ describe('replication between three brokers', () => {
   });
 
   it('acks=-1 waits for every ISR member; a lagging follower leaves the ISR; below min.insync.replicas acks=-1 is refused', async () => {
-    createReplicated('payments', { 'min.insync.replicas': '2' });
+    await createReplicated('payments', { 'min.insync.replicas': '2' });
     const leader = partitionOn(1, 'payments');
     const producer = await producerFor(1);
     await producer.send({ topic: 'payments', acks: -1, messages: [{ value: 'p0' }] });
@@ -290,7 +294,7 @@ describe('replication between three brokers', () => {
   });
 
   it("a leader change truncates the old leader's uncommitted tail; a produce waiting on it answers NOT_LEADER_OR_FOLLOWER", async () => {
-    createReplicated('failover');
+    await createReplicated('failover');
     const old = partitionOn(1, 'failover');
     const producer = await producerFor(1);
     await producer.send({
@@ -345,7 +349,7 @@ describe('replication between three brokers', () => {
   });
 
   it('a follower restarted from its data directory recovers and catches up from its log end', async () => {
-    createReplicated('restart');
+    await createReplicated('restart');
     const producer = await producerFor(1);
     await producer.send({ topic: 'restart', acks: -1, messages: [1, 2, 3].map((i) => ({ value: `r${i}` })) });
     await replicated('restart', 1);

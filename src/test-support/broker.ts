@@ -50,13 +50,13 @@ export async function startTestBroker(
  * Creates a topic through the broker's controller and returns the partitions this broker hosts
  * of it (the Partition objects of its replica manager), for tests that drive them directly.
  */
-export function createHostedTopic(
+export async function createHostedTopic(
   broker: Broker,
   name: string,
   partitions: number,
   configs: Record<string, string> = {},
-): Partition[] {
-  broker.controller.createTopic(name, partitions, configs);
+): Promise<Partition[]> {
+  await broker.controller.createTopic(name, partitions, configs);
   return hostedPartitions(broker, name);
 }
 

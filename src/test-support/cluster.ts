@@ -22,7 +22,7 @@ export interface TestCluster {
     topic: string,
     assignment: readonly (readonly number[])[],
     configs?: Record<string, string>,
-  ): void;
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,8 +53,8 @@ export async function startTestCluster(
       if (!b) throw new Error(`broker ${id} is not running`);
       return `${b.advertised.host}:${b.advertised.port}`;
     },
-    createTopic(topic, assignment, configs = {}) {
-      const [result] = cluster.controller.createTopics(
+    async createTopic(topic, assignment, configs = {}) {
+      const [result] = await cluster.controller.createTopics(
         [
           {
             name: topic,

@@ -52,7 +52,8 @@ export function openTestReplicas(overrides: RawConfig = {}): TestReplicas {
   const controller = openLocalController({ dataDir: dir, nodeId: 1, config });
   controller.onChange((delta, image) => replicas.applyDelta(delta, image));
   logManager.startupComplete();
-  controller.registerBroker(
+  // A LocalController applies a change before its call returns (its promise settles later).
+  void controller.registerBroker(
     1,
     [{ name: 'PLAINTEXT', host: '127.0.0.1', port: 9092, securityProtocol: 'PLAINTEXT' }],
     null,

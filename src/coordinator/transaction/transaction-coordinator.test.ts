@@ -23,7 +23,7 @@ let rm: ReplicaManager;
 let gc: GroupCoordinator;
 let tc: TransactionCoordinator;
 
-beforeEach(() => {
+beforeEach(async () => {
   env = openTestReplicas({
     'transaction.state.log.num.partitions': '3',
     'offsets.topic.num.partitions': '3',
@@ -42,7 +42,7 @@ beforeEach(() => {
   tc = createTransactionCoordinator({ ...deps, logManager, groupCoordinator: gc });
   gc.startup();
   tc.startup();
-  env.controller.createTopic('t', 2);
+  await env.controller.createTopic('t', 2);
 });
 
 afterEach(() => {

@@ -142,7 +142,8 @@ describe('transactions over the wire', () => {
     (await req(26, version, { transactionalId, producerId, producerEpoch, committed })).errorCode as number;
 
   function createTopic(name: string) {
-    tb.broker.controller.createTopic(name, 1);
+    // A LocalController applies the change before the call returns.
+    void tb.broker.controller.createTopic(name, 1);
   }
 
   it('answers a retried idempotent batch with the original offset (dropped response) and refuses gaps', async () => {
@@ -220,7 +221,7 @@ describe('transactions over the wire', () => {
       ).resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode,
     ).toBe(0);
     expect((await produce('bad', batch(pid, epoch, 0, ['in-txn'], true), 'bad-txn')).errorCode).toBe(0);
-    tb.broker.controller.deleteTopics(['doomed']);
+    await tb.broker.controller.deleteTopics(['doomed']);
     expect(await endTxn('bad-txn', pid, epoch, true)).toBe(0);
     expect(p.lastStableOffset).toBe(p.highWatermark);
     expect(tb.broker.transactionCoordinator.describeTransaction('bad-txn').transactionState).toBe(

@@ -167,7 +167,7 @@ describe('transactions across restarts', () => {
     const overrides = { 'transaction.state.log.num.partitions': '3' };
     const a = await startTestBroker(overrides, dir);
     const tc = a.broker.transactionCoordinator;
-    a.broker.controller.createTopic('prep', 1);
+    await a.broker.controller.createTopic('prep', 1);
     const init = await tc.handleInitProducerId('prep-tx', 60_000, null);
     expect(init.error).toBe('NONE');
     const partitions = new Map([['prep', new Set([0])]]);

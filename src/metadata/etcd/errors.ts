@@ -10,6 +10,11 @@ export function notController(message: string): KafkaError {
   return new KafkaError('NOT_CONTROLLER', message);
 }
 
+/** An append's own condition (besides leadership and the log's end) failed: nothing was written. */
+export class ExtraCompareFailedError extends Error {
+  override name = 'ExtraCompareFailedError';
+}
+
 /**
  * The log does not end where the append expected (Kafka's UnexpectedBaseOffsetException): the
  * controller's view of the log is stale. `endOffset` is where it ends.

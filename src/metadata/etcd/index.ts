@@ -17,7 +17,7 @@ import { EtcdMetadataLog } from './metadata-log.js';
 export { EtcdBrokerRegistry } from './broker-registry.js';
 export { EtcdClient, EtcdError, EtcdUnavailableError } from './client.js';
 export { EtcdControllerElection, EtcdControllerLeadership } from './election.js';
-export { SnapshotRequiredError, UnexpectedBaseOffsetError } from './errors.js';
+export { ExtraCompareFailedError, SnapshotRequiredError, UnexpectedBaseOffsetError } from './errors.js';
 export type * from './interfaces.js';
 export { EtcdLayout } from './layout.js';
 export { EtcdMetadataLog } from './metadata-log.js';

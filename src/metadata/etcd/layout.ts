@@ -10,6 +10,7 @@
  * | `<root>controller/leader` | the active controller `{nodeId, epoch}`, bound to its lease |
  * | `<root>controller/epoch` | the last controller epoch |
  * | `<root>brokers/<broker id, 10 digits>` | a broker's registration, bound to its lease |
+ * | `<root>cluster/id` | the cluster id, set by the first broker to start |
  *
  * Offsets and ids are zero-padded so that etcd's key order is their numeric order.
  */
@@ -76,6 +77,10 @@ export class EtcdLayout {
 
   get controllerPrefix(): string {
     return `${this.root}controller/`;
+  }
+
+  get clusterIdKey(): string {
+    return `${this.root}cluster/id`;
   }
 
   get brokersPrefix(): string {

@@ -8,7 +8,7 @@ import { MetadataImage } from '../image.js';
 import type { MetadataRecord } from '../records.js';
 import { EtcdClient } from './client.js';
 import { EtcdControllerElection } from './election.js';
-import { SnapshotRequiredError, UnexpectedBaseOffsetError } from './errors.js';
+import { ExtraCompareFailedError, SnapshotRequiredError, UnexpectedBaseOffsetError } from './errors.js';
 import type { MetadataBatch, MetadataSnapshot } from './interfaces.js';
 import { EtcdLayout } from './layout.js';
 import { EtcdMetadataLog } from './metadata-log.js';
@@ -124,6 +124,31 @@ describe.skipIf(!etcdBinary)('EtcdMetadataLog against a real etcd', () => {
     expect(fromMiddle[0]!.records[0]).toEqual(all[1]!.records[1]);
     expect(await log.read(9)).toEqual([]);
     await expect(log.append(leader, 9, [])).rejects.toThrow(/at least one record/);
+  });
+
+  it('brokers append compared on the log end only; an extra compare that fails writes nothing', async () => {
+    const { log, election, layout } = setup();
+    // Two brokers racing at the same offset: one lands, the other learns where the log ends.
+    const results = await Promise.allSettled([
+      log.appendAsBroker(0, topic('x')),
+      log.appendAsBroker(0, topic('y')),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(UnexpectedBaseOffsetError);
+    expect(refused.reason).toMatchObject({ endOffset: 3 });
+    const [batch] = await log.read(0);
+    expect(batch!.controllerEpoch).toBe(-1);
+    // The controller fencing a broker only while its registration key is absent.
+    const leader = await election(1).campaign();
+    const brokerKey = layout.brokerKey(7);
+    const absent = { key: brokerKey, target: 'CREATE' as const, createRevision: 0 };
+    expect(await log.append(leader, 3, topic('z', 1), [absent])).toEqual({ baseOffset: 3, endOffset: 5 });
+    await client.put(brokerKey, 'registered');
+    await expect(log.append(leader, 5, topic('w', 1), [absent])).rejects.toBeInstanceOf(
+      ExtraCompareFailedError,
+    );
+    expect(await log.endOffset()).toBe(5);
   });
 
   it('rejects the appends of a deposed controller that does not know it yet (its compare fails in etcd)', async () => {

@@ -27,7 +27,12 @@ import {
   type WatchEvent,
 } from './client.js';
 import { EtcdControllerLeadership } from './election.js';
-import { notController, SnapshotRequiredError, UnexpectedBaseOffsetError } from './errors.js';
+import {
+  ExtraCompareFailedError,
+  notController,
+  SnapshotRequiredError,
+  UnexpectedBaseOffsetError,
+} from './errors.js';
 import type {
   ControllerLeadership,
   MetadataBatch,
@@ -148,18 +153,40 @@ export class EtcdMetadataLog implements MetadataLog {
     leadership: ControllerLeadership,
     requiredBaseOffset: number,
     records: readonly MetadataRecord[],
+    extraCompares: readonly Compare[] = [],
   ): Promise<{ baseOffset: number; endOffset: number }> {
-    const lead = etcdLeadership(leadership);
-    if (!lead.isActive())
+    return this.appendAs(etcdLeadership(leadership), requiredBaseOffset, records, extraCompares);
+  }
+
+  /**
+   * Appends as a broker, not as the controller (EtcdController: each broker writes the changes it
+   * was asked for, validated against its image at `requiredBaseOffset`): compared on the log's end
+   * only, so a batch lands exactly where its writer's image ended, or fails with
+   * UnexpectedBaseOffsetError and the writer checks again against the newer image.
+   */
+  appendAsBroker(
+    requiredBaseOffset: number,
+    records: readonly MetadataRecord[],
+  ): Promise<{ baseOffset: number; endOffset: number }> {
+    return this.appendAs(null, requiredBaseOffset, records, []);
+  }
+
+  private async appendAs(
+    lead: EtcdControllerLeadership | null,
+    requiredBaseOffset: number,
+    records: readonly MetadataRecord[],
+    extraCompares: readonly Compare[],
+  ): Promise<{ baseOffset: number; endOffset: number }> {
+    if (lead && !lead.isActive())
       throw notController(`controller ${lead.nodeId} epoch ${lead.epoch} is no longer active`);
     if (records.length === 0) throw new RangeError('a metadata batch holds at least one record');
     if (!Number.isSafeInteger(requiredBaseOffset) || requiredBaseOffset < 0) {
       throw new RangeError(`bad base offset ${requiredBaseOffset}`);
     }
-    const writer = `${lead.createRevision}:${randomUUID()}`;
+    const writer = `${lead?.createRevision ?? 'broker'}:${randomUUID()}`;
     const stored: StoredBatch = {
       baseOffset: requiredBaseOffset,
-      controllerEpoch: lead.epoch,
+      controllerEpoch: lead?.epoch ?? -1,
       writer,
       records: [...records],
     };
@@ -178,7 +205,8 @@ export class EtcdMetadataLog implements MetadataLog {
       return kv !== undefined && parseBatch(kv).writer === writer;
     };
     const compares: Compare[] = [
-      ...lead.fence(),
+      ...(lead?.fence() ?? []),
+      ...extraCompares,
       requiredBaseOffset === 0
         ? { key: this.layout.endKey, target: 'VERSION', version: 0 }
         : { key: this.layout.endKey, target: 'VALUE', value: String(requiredBaseOffset) },
@@ -197,7 +225,11 @@ export class EtcdMetadataLog implements MetadataLog {
           [{ range: { key: this.layout.leaderKey } }, { range: { key: this.layout.endKey } }],
         );
       } catch (err) {
-        if (err instanceof EtcdUnavailableError && attempt < this.appendAttempts && lead.isActive()) {
+        if (
+          err instanceof EtcdUnavailableError &&
+          attempt < this.appendAttempts &&
+          (lead?.isActive() ?? true)
+        ) {
           uncertain ||= err.maybeApplied;
           await this.time.sleep(this.retryBackoffMs);
           continue;
@@ -210,12 +242,16 @@ export class EtcdMetadataLog implements MetadataLog {
       }
       if (result.succeeded) return { baseOffset: requiredBaseOffset, endOffset };
       const leader = result.responses[0]![0];
-      if (!leader || leader.createRevision !== lead.createRevision) {
+      if (lead && (!leader || leader.createRevision !== lead.createRevision)) {
         throw notController(`controller ${lead.nodeId} epoch ${lead.epoch} was deposed`);
       }
       if (uncertain && (await landed())) return { baseOffset: requiredBaseOffset, endOffset };
       const end = result.responses[1]![0];
-      throw new UnexpectedBaseOffsetError(requiredBaseOffset, end ? Number(end.value.toString('utf8')) : 0);
+      const endValue = end ? Number(end.value.toString('utf8')) : 0;
+      if (endValue === requiredBaseOffset && extraCompares.length > 0) {
+        throw new ExtraCompareFailedError('a condition of the metadata change no longer holds');
+      }
+      throw new UnexpectedBaseOffsetError(requiredBaseOffset, endValue);
     }
   }
 

@@ -39,7 +39,7 @@ async function offsets(topic: string) {
 
 describe('fault injection', () => {
   it('a producer retries through two injected NOT_LEADER_OR_FOLLOWER and its record is written once', async () => {
-    kb.createTopic('retry', { partitions: 1 });
+    await kb.createTopic('retry', { partitions: 1 });
     const fault = kb.faults.inject({ api: 'Produce', error: 'NOT_LEADER_OR_FOLLOWER', count: 2 });
     const producer = kafka().producer();
     await producer.connect();
@@ -52,7 +52,7 @@ describe('fault injection', () => {
   });
 
   it('an error for one partition: the others are served in the same request', async () => {
-    kb.createTopic('split', { partitions: 2 });
+    await kb.createTopic('split', { partitions: 2 });
     kb.faults.inject({
       api: 'Produce',
       topic: 'split',
@@ -118,7 +118,7 @@ describe('fault injection', () => {
   });
 
   it('drop before: the request is not acted on, the producer retries on a new connection, one record', async () => {
-    kb.createTopic('drop-before', { partitions: 1 });
+    await kb.createTopic('drop-before', { partitions: 1 });
     const fault = kb.faults.inject({ api: 'Produce', drop: 'before' });
     const producer = kafka().producer();
     await producer.connect();
@@ -129,7 +129,7 @@ describe('fault injection', () => {
   });
 
   it('drop after: the broker appended, the answer was lost; an idempotent producer retries without a duplicate', async () => {
-    kb.createTopic('drop-after', { partitions: 1 });
+    await kb.createTopic('drop-after', { partitions: 1 });
     kb.faults.inject({ api: 'Produce', drop: 'after' });
     const producer = kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
