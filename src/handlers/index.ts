@@ -6,6 +6,7 @@
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 // Security (issue 15): SASL exchanges outside a connection's authentication, SCRAM credentials.
 import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.js';
 import { apiVersionsHandler } from './api-versions.js';
@@ -39,6 +40,7 @@ import { joinGroupHandler } from './join-group.js';
 import { leaveGroupHandler } from './leave-group.js';
 import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler } from './offset-commit.js';
@@ -98,4 +100,7 @@ export const allHandlers: readonly AnyHandler[] = [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  // Partition reassignment (issue 13).
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
 ] as unknown as readonly AnyHandler[];

@@ -26,6 +26,13 @@ import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
 import { legacyMetadataRecords, removeLegacyMetadataFiles } from './migration.js';
 import { buildPartitionChange, NO_LEADER } from './partition-change.js';
+import {
+  listReassignments,
+  type OngoingReassignment,
+  planPartitionReassignment,
+  type ReassignableTopic,
+  type ReassignmentResult,
+} from './reassignment.js';
 import type { BrokerEndpointRecord, MetadataRecord } from './records.js';
 import type { AclChangeRecord, ScramChangeRecord } from './security-image.js';
 import { legacySecurityRecords, removeLegacySecurityFile } from './security-migration.js';
@@ -190,6 +197,19 @@ export interface Controller extends SecurityController {
     topic: string;
     partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
   }[];
+  /**
+   * AlterPartitionReassignments (Kafka's ReplicationControlManager.alterPartitionReassignments,
+   * reassignment.ts): each partition's reassignment started, changed or (null replicas) cancelled,
+   * answered per partition; the accepted ones written as one batch.
+   */
+  alterPartitionReassignments(
+    topics: readonly ReassignableTopic[],
+    allowReplicationFactorChange: boolean,
+  ): Promise<ReassignmentResult[]>;
+  /** ListPartitionReassignments: the ongoing reassignments of the named partitions (null: all). */
+  listPartitionReassignments(
+    topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+  ): Promise<OngoingReassignment[]>;
 }
 
 /**
@@ -538,6 +558,38 @@ export class LocalController implements Controller {
     }
     batch.add([record]);
     return NONE;
+  }
+
+  async alterPartitionReassignments(
+    topics: readonly ReassignableTopic[],
+    allowReplicationFactorChange: boolean,
+  ): Promise<ReassignmentResult[]> {
+    const batch = new RecordBatch(this.current);
+    const ctx = {
+      isAcceptableLeader: (id: number) => this.isAcceptableLeader(id),
+      uncleanAllowed: (t: TopicImage) => this.uncleanAllowed(t),
+    };
+    const results = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        try {
+          batch.reserve(1);
+          const record = planPartitionReassignment(batch.image, t.name, p, ctx, allowReplicationFactorChange);
+          if (record) batch.add([record]);
+          return { partitionIndex: p.partitionIndex, ...NONE };
+        } catch (err) {
+          return { partitionIndex: p.partitionIndex, ...outcome(err) };
+        }
+      }),
+    }));
+    this.commit(batch.records);
+    return results;
+  }
+
+  async listPartitionReassignments(
+    topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+  ): Promise<OngoingReassignment[]> {
+    return listReassignments(this.current, topics);
   }
 
   /** Brokers partitions may be placed on: registered and not fenced, by id. */
