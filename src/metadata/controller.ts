@@ -1006,7 +1006,10 @@ export class LocalController implements Controller {
       return { type: 'TOPIC', current: { ...t.configs } };
     }
     if (resourceType === ResourceType.BROKER) {
-      const error = brokerResourceError(resourceName, this.options.nodeId);
+      // Any broker's id: the broker the request reached checked it names itself (in one process, a
+      // cluster's brokers share this controller).
+      const id = /^-?\d+$/.test(resourceName) ? Number(resourceName) : this.options.nodeId;
+      const error = brokerResourceError(resourceName, id);
       if (error) fail('INVALID_REQUEST', error);
       return { type: 'BROKER', current: { ...(image.brokerConfigs.get(resourceName) ?? {}) } };
     }
