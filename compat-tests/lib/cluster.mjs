@@ -18,7 +18,13 @@ const config = Object.fromEntries(
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   }),
 );
-const cluster = await startCluster({ brokers: Number(brokers), dataDir, dev: false, logLevel: 'warn', config });
+const cluster = await startCluster({
+  brokers: Number(brokers),
+  dataDir,
+  dev: false,
+  logLevel: 'warn',
+  config,
+});
 process.stdout.write(`kbroker cluster listening on ${cluster.brokers.join(',')}\n`);
 
 let closing;
