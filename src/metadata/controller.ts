@@ -23,6 +23,7 @@ import type {
 import { KafkaError } from '../protocol/kafka-error.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
+import { partitionsToRebalance } from './leader-balance.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
 import { legacyMetadataRecords, removeLegacyMetadataFiles } from './migration.js';
 import { buildPartitionChange, NO_LEADER } from './partition-change.js';
@@ -206,6 +207,12 @@ export interface Controller extends SecurityController {
     topics: readonly ReassignableTopic[],
     allowReplicationFactorChange: boolean,
   ): Promise<ReassignmentResult[]>;
+  /**
+   * One pass of automatic leader balancing (`auto.leader.rebalance.enable`, leader-balance.ts):
+   * preferred-leader elections where a broker's share of its preferred partitions led by others is
+   * above `leader.imbalance.per.broker.percentage`. Returns the elections made.
+   */
+  maybeBalancePartitionLeaders(): Promise<number>;
   /** ListPartitionReassignments: the ongoing reassignments of the named partitions (null: all). */
   listPartitionReassignments(
     topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
@@ -584,6 +591,22 @@ export class LocalController implements Controller {
     }));
     this.commit(batch.records);
     return results;
+  }
+
+  async maybeBalancePartitionLeaders(): Promise<number> {
+    const acceptable = (id: number) => this.isAcceptableLeader(id);
+    const batch = new RecordBatch(this.current);
+    const percentage = this.config.int('leader.imbalance.per.broker.percentage');
+    for (const { topic, partition } of partitionsToRebalance(this.current, percentage, acceptable)) {
+      if (batch.records.length >= MAX_RECORDS_PER_USER_OP) break; // the next pass does the rest
+      const record = buildPartitionChange(topic.topicId, partition, {
+        election: 'PREFERRED',
+        isAcceptableLeader: acceptable,
+      });
+      if (record) batch.add([record]);
+    }
+    this.commit(batch.records);
+    return batch.records.length;
   }
 
   async listPartitionReassignments(
