@@ -189,6 +189,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
         // and reports its fetch offset and log start offset to the leader's partition.
         replicaId,
+        replicaEpoch: req.replicaState?.replicaEpoch ?? -1,
       },
       reading,
       ctx.signal,

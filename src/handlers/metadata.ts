@@ -88,9 +88,10 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     const allTopics = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     let topics: MetadataResponseMetadataResponseTopic[];
     const open = allowsAll(ctx);
+    const brokers = md.brokers(ctx.listenerName);
     let liveSet: ReadonlySet<number> | undefined;
     const live = () => {
-      liveSet ??= new Set(md.brokers(ctx.listenerName).map((b) => b.nodeId));
+      liveSet ??= new Set(brokers.map((b) => b.nodeId));
       return liveSet;
     };
     if (allTopics) {
@@ -149,7 +150,7 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     const askCluster = apiVersion >= 8 && apiVersion <= 10 && req.includeClusterAuthorizedOperations === true;
     return {
       throttleTimeMs: 0,
-      brokers: ctx.metadata.brokers(ctx.listenerName).map((b) => ({ ...b })),
+      brokers: brokers.map((b) => ({ ...b })),
       clusterId: ctx.metadata.clusterId,
       controllerId: ctx.metadata.controllerId,
       topics,

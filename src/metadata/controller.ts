@@ -178,6 +178,13 @@ export interface Controller extends SecurityController {
    * `unclean.leader.election.enable` allows — or have none (-1).
    */
   fenceBroker(brokerId: number): void;
+  /**
+   * Controlled shutdown of a broker at its registration epoch (Kafka's BrokerHeartbeat with
+   * want_shut_down): checked as ClusterControlManager.checkBrokerEpoch — an unknown broker or another
+   * epoch (a request from before a restart) is refused with STALE_BROKER_EPOCH — then fenced as
+   * `fenceBroker` does, its leaderships moved first.
+   */
+  controlledShutdown(brokerId: number, brokerEpoch: number): Promise<void>;
   /** Unfences a broker: partitions without a leader that it can lead elect one. */
   unfenceBroker(brokerId: number): void;
   /**
@@ -380,6 +387,20 @@ export class LocalController implements Controller {
       fenced: true,
     });
     this.commit(records);
+  }
+
+  async controlledShutdown(brokerId: number, brokerEpoch: number): Promise<void> {
+    const registration = this.current.brokers.get(brokerId);
+    if (!registration) {
+      throw new KafkaError('STALE_BROKER_EPOCH', `No broker registration found for broker ${brokerId}`);
+    }
+    if (registration.brokerEpoch !== brokerEpoch) {
+      throw new KafkaError(
+        'STALE_BROKER_EPOCH',
+        `Expected broker epoch ${registration.brokerEpoch}, but got broker epoch ${brokerEpoch}`,
+      );
+    }
+    this.fenceBroker(brokerId);
   }
 
   unfenceBroker(brokerId: number): void {

@@ -247,6 +247,8 @@ export class ReplicaManager {
   private retentionRunning = false;
   private stopped = false;
   private alterPartitionManager: AlterPartitionManager | undefined;
+  /** This broker's registration epoch (set once it registered; -1 before), sent by its fetchers. */
+  brokerEpoch = -1;
   /** This broker's replica fetchers, one per leader it follows partitions of. */
   readonly replicaFetcherManager: ReplicaFetcherManager;
 
@@ -255,6 +257,7 @@ export class ReplicaManager {
     const cfg = broker.config;
     this.replicaFetcherManager = new ReplicaFetcherManager({
       localBrokerId: broker.nodeId,
+      localBrokerEpoch: () => this.brokerEpoch,
       time: broker.purgatoryTime,
       log: broker.log,
       config: {

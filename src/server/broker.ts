@@ -183,7 +183,11 @@ export class Broker {
       });
     // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
     this.replicaManager.setAlterPartitionManager(
-      new ControllerAlterPartitionManager(this.controller, config.nodeId),
+      new ControllerAlterPartitionManager(
+        this.controller,
+        config.nodeId,
+        () => this.replicaManager.brokerEpoch,
+      ),
     );
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
     // opened, created and deleted, leadership taken or followed (Kafka's BrokerMetadataPublisher).
@@ -368,11 +372,16 @@ export class Broker {
       return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
     });
     if (broker.ownsController) {
-      broker.controller.registerBroker(broker.nodeId, endpoints, null);
+      broker.replicaManager.brokerEpoch = broker.controller.registerBroker(broker.nodeId, endpoints, null);
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
-      broker.controller.registerBroker(broker.nodeId, endpoints, null, true);
+      broker.replicaManager.brokerEpoch = broker.controller.registerBroker(
+        broker.nodeId,
+        endpoints,
+        null,
+        true,
+      );
       broker.controller.unfenceBroker(broker.nodeId);
     }
     return broker;

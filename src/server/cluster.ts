@@ -148,7 +148,7 @@ export class Cluster {
   async stopBroker(id: number): Promise<void> {
     const broker = this.running.get(id);
     if (!broker) throw new Error(`broker ${id} is not running`);
-    this.controller.fenceBroker(id);
+    await this.controller.controlledShutdown(id, broker.replicaManager.brokerEpoch);
     this.running.delete(id);
     await broker.close();
   }
@@ -185,7 +185,7 @@ export class Cluster {
     const ids = [...this.running.keys()];
     for (const id of ids.slice(0, -1)) {
       const broker = this.running.get(id)!;
-      this.controller.fenceBroker(id);
+      await this.controller.controlledShutdown(id, broker.replicaManager.brokerEpoch);
       this.running.delete(id);
       await broker.close();
     }
