@@ -133,6 +133,19 @@ for (const pct of LOAD_PCTS) {
 }
 for (const q of ['avg', 'p50', 'p99', 'p999'])
   def(`e2e.${q}`, `end-to-end latency ${q.replace('p999', 'p99.9')}`, 'ms', false);
+// Durability: flush.messages=1 on the topic (an fsync before each acknowledgement; kbroker's group
+// commit fsyncs once per event-loop turn for every batch appended in it, Kafka once per batch).
+const durableKey = (g: Gen, s: number) => `durable.${g}.${s}`;
+const DURABLE_GENS = ['kcat', 'pipelined'] as const;
+for (const g of DURABLE_GENS)
+  for (const s of SIZES)
+    def(
+      durableKey(g, s),
+      `produce ${genLabel[g]} ${sizeLabel(s)} acks=all flush.messages=1`,
+      'MB/s',
+      true,
+      s,
+    );
 def('start.connect', 'launch → first accepted connection', 'ms', false);
 def('start.ready', 'launch → first ApiVersions answered', 'ms', false);
 def('rss.idle', 'idle RSS', 'MiB', false);
@@ -244,6 +257,33 @@ async function measure(
             log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s`);
           });
         }
+  if (!consumeOnly) {
+    for (const g of DURABLE_GENS)
+      for (const s of SIZES) {
+        const key = durableKey(g, s);
+        const topic = key.replaceAll('.', '-');
+        // kcat sends its whole file (large batches: few fsyncs); the pipelined client a tenth of its
+        // acks=all run in 100-record batches, an fsync per acknowledgement being slow on both.
+        const records = g === 'kcat' ? S.kcat[s] : Math.ceil(S[g][s] / 10);
+        await attempt(`${tag} ${key}`, async () => {
+          await createTopic(b.port, topic, 1, { 'flush.messages': '1' });
+          const secs =
+            g === 'kcat'
+              ? await kcatProduce(b.port, topic, files[s], 'all')
+              : await pipelinedProduce({
+                  port: b.port,
+                  topic,
+                  partitions: 1,
+                  records,
+                  recordBytes: s,
+                  acks: -1,
+                });
+          await checkCount(b, topic, 1, records);
+          m[key] = (records * s) / 1e6 / secs;
+          log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
+        });
+      }
+  }
   for (const g of GENERATORS)
     if (cpu[g].bytes > 0) m[`cpu.produce.${g}`] = cpu[g].secs / (cpu[g].bytes / 1e9);
   const all = Object.values(cpu).reduce((x, y) => ({ secs: x.secs + y.secs, bytes: x.bytes + y.bytes }));

@@ -226,6 +226,8 @@ export interface StartClusterOptions {
   time?: Time;
   /** Broker configs every broker gets, under Kafka's names. */
   config?: Record<string, ConfigValue>;
+  /** Configs of one broker on top of `config`, e.g. `(id) => ({ 'broker.rack': \`rack-${id}\` })`. */
+  brokerConfig?: (nodeId: number) => Record<string, ConfigValue>;
 }
 
 export interface CreateClusterTopicOptions extends CreateTopicOptions {
@@ -279,6 +281,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Embedd
         'transaction.state.log.replication.factor': String(Math.min(3, options.brokers)),
         ...toRaw(options.config ?? {}),
       },
+      ...(options.brokerConfig ? { brokerConfig: (id: number) => toRaw(options.brokerConfig!(id)) } : {}),
       logger,
       ...(options.time ? { time: options.time } : {}),
     });

@@ -81,12 +81,25 @@ interface ListOffsetsResult {
 }
 
 /** Creates a topic (replication factor 1) and waits until every partition answers ListOffsets. */
-export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
+export async function createTopic(
+  port: number,
+  name: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Promise<void> {
   const c = await PipelineClient.connect(port);
   try {
     const reply = await c.send(
       frame(CreateTopicsRequest, 4, {
-        topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+        topics: [
+          {
+            name,
+            numPartitions: partitions,
+            replicationFactor: 1,
+            assignments: [],
+            configs: Object.entries(configs).map(([k, value]) => ({ name: k, value })),
+          },
+        ],
         timeoutMs: 30_000,
         validateOnly: false,
       }),

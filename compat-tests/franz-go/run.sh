@@ -16,6 +16,7 @@ compat_timed_install "franz-go $(grep 'twmb/franz-go v' "$HERE/go.mod" | awk '{p
 compat_start_broker --override num.partitions=3
 timeout -k 10 900 "$BIN" "$BOOTSTRAP" "$@" >"$COMPAT_OUT/franz-go.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/franz-go.log)"
 grep '^RESULT ' "$COMPAT_OUT/franz-go.log" | cut -c8- | sed 's/^/  /' || true
+compat_feature fetch-sessions compat_fetch_sessions
 
 # franz-go's own integration tests (package pkg/kgo of the pinned module, from the module cache) pointed
 # at kbroker with KGO_SEEDS. Tests listed in kgo-tests-skip.txt (one name per line, # comments) are

@@ -39,6 +39,12 @@ for v in $VERSIONS; do
     -cp "$classes:$CACHE/java-client-$v/lib/*" JavaClientScenario "$BOOTSTRAP" "$@" \
     >"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/$peer.log)"
   grep '^RESULT ' "$COMPAT_OUT/$peer.log" | cut -c8- | sed "s/^/  /" || true
+  # What the broker saw of the scenario's consumers: KIP-227 sessions; from 4.x, OffsetCommit v10
+  # and OffsetFetch v10 naming topics by id (KIP-848's versions, used once the broker offers them).
+  PEER="$peer" compat_feature fetch-sessions compat_fetch_sessions
+  if [ "${v%%.*}" -ge 4 ]; then
+    PEER="$peer" compat_feature offsets-by-topic-id compat_offsets_by_topic_id
+  fi
   compat_stop_broker
   rm -rf "$BROKER_DATA"
   PEER="$peer" node "$REPO/compat-tests/lib/judge.mjs" --peer "$peer" --results "$COMPAT_OUT" || status=1

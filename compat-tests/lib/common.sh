@@ -47,7 +47,7 @@ compat_start_broker() {
   BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-$PEER.XXXXXX")"
   BROKER_LOG="$COMPAT_OUT/$PEER.broker.log"
   node "$REPO/bin/kbroker.js" start --host 127.0.0.1 --port 0 --data-dir "$BROKER_DATA" \
-    --log-level "${COMPAT_BROKER_LOG_LEVEL:-warn}" "$@" >"$BROKER_LOG" 2>&1 &
+    --http-port 0 --log-level "${COMPAT_BROKER_LOG_LEVEL:-warn}" "$@" >"$BROKER_LOG" 2>&1 &
   BROKER_PID=$!
   local i
   for i in $(seq 1 200); do
@@ -59,7 +59,10 @@ compat_start_broker() {
   done
   BOOTSTRAP="$(grep -o 'listening on [^ ]*' "$BROKER_LOG" | head -1 | cut -d' ' -f3)"
   [ -n "$BOOTSTRAP" ] || { echo "kbroker did not start:"; cat "$BROKER_LOG"; return 1; }
-  export BOOTSTRAP BROKER_DATA
+  # The admin HTTP listener (its /metrics lets a suite check what the broker saw of a client).
+  for i in $(seq 1 50); do grep -q 'admin HTTP on' "$BROKER_LOG" 2>/dev/null && break; sleep 0.1; done
+  BROKER_HTTP="$(grep -o 'admin HTTP on [^ ]*' "$BROKER_LOG" | head -1 | cut -d' ' -f4)"
+  export BOOTSTRAP BROKER_DATA BROKER_HTTP
   compat_log "kbroker pid $BROKER_PID on $BOOTSTRAP, data $BROKER_DATA"
 }
 
@@ -153,6 +156,34 @@ compat_feature() {
   else
     compat_record "$feature" fail "$((SECONDS - t0))" "exit $rc: $(grep -v '^\s*$' "$log" | tail -n 4 | cut -c1-200)"
   fi
+}
+
+# compat_metric SERIES: the value of one Prometheus series (name{labels} as printed) on the
+# running broker's /metrics, 0 when absent.
+compat_metric() {
+  curl -fsS "http://$BROKER_HTTP/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
+
+# compat_fetch_sessions: records the fetch-sessions feature — the client's consumers used KIP-227
+# incremental fetch sessions (the broker answered incremental fetches of cached sessions) and no
+# fetch was refused for a session error. Call after the scenario, before the broker stops.
+compat_fetch_sessions() {
+  local inc notfound badepoch
+  inc=$(compat_metric kbroker_server_fetchsessioncache_incrementalfetches_total)
+  notfound=$(compat_metric 'kafka_network_requestmetrics_errors_total{request="Fetch",error="FETCH_SESSION_ID_NOT_FOUND"}')
+  badepoch=$(compat_metric 'kafka_network_requestmetrics_errors_total{request="Fetch",error="INVALID_FETCH_SESSION_EPOCH"}')
+  echo "incremental fetches $inc, FETCH_SESSION_ID_NOT_FOUND $notfound, INVALID_FETCH_SESSION_EPOCH $badepoch"
+  [ "$inc" -gt 0 ]
+}
+
+# compat_offsets_by_topic_id: the client committed and fetched offsets with OffsetCommit v10 /
+# OffsetFetch v10 (topic ids) and the broker answered them without error.
+compat_offsets_by_topic_id() {
+  local commit fetch
+  commit=$(compat_metric 'kafka_network_requestmetrics_requests_total{request="OffsetCommit",version="10"}')
+  fetch=$(compat_metric 'kafka_network_requestmetrics_requests_total{request="OffsetFetch",version="10"}')
+  echo "OffsetCommit v10: $commit, OffsetFetch v10: $fetch"
+  [ "$commit" -gt 0 ] && [ "$fetch" -gt 0 ]
 }
 
 compat_finish() {

@@ -450,6 +450,20 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'How long a replica fetcher waits for an answer before reconnecting.',
   },
+  // Fetch from followers (KIP-392).
+  {
+    name: 'broker.rack',
+    type: 'string',
+    default: '',
+    doc: 'Rack of the broker (registered with it, in Metadata and DescribeCluster); empty for none.',
+  },
+  {
+    name: 'replica.selector.class',
+    type: 'string',
+    default: '',
+    validValues: ['', 'org.apache.kafka.common.replica.RackAwareReplicaSelector'],
+    doc: 'The replica a consumer should read from (KIP-392): RackAwareReplicaSelector points a consumer with client.rack at a caught-up in-sync replica in its rack; empty: the leader.',
+  },
   ...kafka4ConfigDefs,
   ...securityConfigDefs,
 ];

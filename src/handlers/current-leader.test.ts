@@ -2,7 +2,7 @@
  * KIP-951 over TCP on three brokers in one process: a Produce (v10+) sent to a broker that does not
  * lead the partition is answered NOT_LEADER_OR_FOLLOWER with the current leader and epoch and the
  * leader's endpoint (checked against hand-written bytes of Kafka's layout); a Fetch (v16+) answered
- * NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH too; older versions carry neither.
+ * NOT_LEADER_OR_FOLLOWER (from a broker without a replica) or FENCED_LEADER_EPOCH too; older versions carry neither.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -120,7 +120,7 @@ describe('KIP-951: NOT_LEADER_OR_FOLLOWER names the current leader', () => {
     }
   });
 
-  it('Fetch v16: NOT_LEADER_OR_FOLLOWER from a follower, FENCED_LEADER_EPOCH after the leader moved', async () => {
+  it('Fetch v16: NOT_LEADER_OR_FOLLOWER from a broker without a replica, FENCED_LEADER_EPOCH after the leader moved', async () => {
     const fetch = (currentLeaderEpoch: number) => ({
       replicaId: -1,
       maxWaitMs: 0,
@@ -152,7 +152,8 @@ describe('KIP-951: NOT_LEADER_OR_FOLLOWER names the current leader', () => {
       }[];
       nodeEndpoints: { nodeId: number; port: number }[];
     };
-    const toFollower = await TestClient.connect(port(2));
+    // A broker without a replica (a follower may serve v11+ consumers, KIP-392).
+    const toFollower = await TestClient.connect(port(3));
     try {
       const res = await toFollower.request<FetchRes>(1, 16, fetch(0));
       expect(res.responses[0]!.partitions[0]).toMatchObject({

@@ -278,6 +278,48 @@ describe('Fetch sessions (KIP-227)', () => {
     }
   });
 
+  it("a session's partitions are authorized again on each fetch: an ACL removed is seen at once", async () => {
+    const tb = await startTestBroker({
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    });
+    try {
+      const readAcl = {
+        type: 'AccessControlEntryRecord' as const,
+        id: 'AAAAAAAAAAAAAAAAAAAAAQ',
+        resourceType: 2, // TOPIC
+        resourceName: 'guarded',
+        patternType: 3, // LITERAL
+        principal: 'User:ANONYMOUS',
+        host: '*',
+        operation: 3, // READ
+        permissionType: 3, // ALLOW
+      };
+      tb.broker.controller.createTopic('guarded', 1);
+      await tb.broker.controller.alterAcls([readAcl]);
+      tb.broker.replicaManager
+        .getPartition('guarded', 0)!
+        .appendRecordsToLeader(buildRecordBatch({ records: [{ value: 'x' }] }));
+      const c = await TestClient.connect(tb.port);
+      const full = await c.request<Res>(1, 12, body(0, 0, [{ topic: 'guarded', partitions: [p(0)] }]));
+      expect(full.sessionId).toBeGreaterThan(0);
+      expect(full.responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+
+      await tb.broker.controller.alterAcls([{ type: 'RemoveAccessControlEntryRecord', id: readAcl.id }]);
+      // The request names nothing: the cached partition is checked anyway and not read.
+      const inc = await c.request<Res>(1, 12, body(full.sessionId, 1, []));
+      expect(inc.errorCode).toBe(ErrorCode.NONE);
+      expect(inc.responses).toMatchObject([
+        {
+          topic: 'guarded',
+          partitions: [{ partitionIndex: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, records: null }],
+        },
+      ]);
+      c.close();
+    } finally {
+      await tb.close();
+    }
+  });
+
   it('max.incremental.fetch.session.cache.slots=0: every fetch is sessionless', async () => {
     const tb = await startTestBroker({ 'max.incremental.fetch.session.cache.slots': '0' });
     try {

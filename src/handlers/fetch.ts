@@ -57,10 +57,12 @@ import {
   type FetchPartitionResult,
   READ_UNCOMMITTED,
 } from '../replication/read.js';
-import { allowsAll, authorizeCluster, filterAuthorized } from './authz.js';
+import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
 import { CurrentLeaders } from './current-leader.js';
 import { defineHandler } from './handler.js';
 
+/** From this version on, Fetch carries the consumer's rack (KIP-392). */
+const CLIENT_METADATA_VERSION = 11;
 /** From this version on, NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH carry the current leader (KIP-951). */
 const CURRENT_LEADER_VERSION = 16;
 /** From this version on, Fetch names topics by id (KIP-516). */
@@ -79,8 +81,10 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     readonly logStartOffset: number,
     readonly lastFetchedEpoch: number,
     private readonly absent: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
+    /** The topic name the answer carries before v13 (kept when `topic` is withheld as denied). */
+    readonly wireName: string,
     /** Whether the metadata has this partition now. */
-    private readonly inMetadata: () => boolean,
+    private readonly inMetadata: () => boolean = () => false,
   ) {}
 
   /**
@@ -95,6 +99,22 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     return this.absent === 'UNKNOWN_TOPIC_OR_PARTITION' && this.inMetadata()
       ? 'NOT_LEADER_OR_FOLLOWER'
       : this.absent;
+  }
+
+  /** A session's cached partition whose topic the principal may no longer read: answered denied, unread. */
+  static denied(p: CachedPartition): RequestedPartition {
+    return new RequestedPartition(
+      undefined,
+      p.topicId,
+      p.partition,
+      p.fetchOffset,
+      p.partitionMaxBytes,
+      p.currentLeaderEpoch,
+      p.logStartOffset,
+      p.lastFetchedEpoch,
+      'TOPIC_AUTHORIZATION_FAILED',
+      p.topic ?? '',
+    );
   }
 }
 
@@ -120,7 +140,18 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       } else {
         const names = req.topics.map((t) => (byId ? nameOf(t.topicId ?? ZERO_UUID) : t.topic) ?? '');
         const allowed = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n);
-        readable = (topic) => allowed.has(topic);
+        // Topics already in an incremental session are authorized again on every fetch, as Kafka
+        // authorizes the whole fetch context: an ACL removed since is seen at the next fetch.
+        const decided = new Map<string, boolean>();
+        readable = (topic) => {
+          if (allowed.has(topic)) return true;
+          let ok = decided.get(topic);
+          if (ok === undefined) {
+            ok = !names.includes(topic) && authorize(ctx, 'READ', 'TOPIC', topic);
+            decided.set(topic, ok);
+          }
+          return ok;
+        };
       }
     }
     const requested: RequestedPartition[] = [];
@@ -145,6 +176,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
             fp.logStartOffset ?? -1,
             fp.lastFetchedEpoch ?? -1,
             missing,
+            t.topic ?? '',
             () => name !== undefined && ctx.metadata.topic(name)?.partitions[fp.partition] !== undefined,
           ),
         );
@@ -178,8 +210,16 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         responses: [],
       };
     }
-    const reading: readonly (RequestedPartition | CachedPartition)[] =
+    let reading: readonly (RequestedPartition | CachedPartition)[] =
       context.kind === 'incremental' ? context.partitions : requested;
+    if (readable !== null && context.kind === 'incremental') {
+      const canRead = readable;
+      reading = reading.map((p) =>
+        !(p instanceof RequestedPartition) && p.topic !== undefined && !canRead(p.topic)
+          ? RequestedPartition.denied(p)
+          : p,
+      );
+    }
     const results = await ctx.replicas.fetchMessages(
       {
         maxWaitMs: req.maxWaitMs,
@@ -190,6 +230,8 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         // and reports its fetch offset and log start offset to the leader's partition.
         replicaId,
         replicaEpoch: req.replicaState?.replicaEpoch ?? -1,
+        // Kafka's ClientMetadata (v11+): such a consumer may read from a follower (KIP-392).
+        clientRackId: ctx.apiVersion >= CLIENT_METADATA_VERSION ? (req.rackId ?? '') : undefined,
       },
       reading,
       ctx.signal,
@@ -261,7 +303,7 @@ function group(
     if (include !== null && !include[i]) continue;
     const p = reading[i]!;
     const r = results[i]!;
-    const key = byId ? p.topicId : (p.topic ?? '');
+    const key = byId ? p.topicId : p instanceof RequestedPartition ? p.wireName : (p.topic ?? '');
     if (current === undefined || key !== currentKey) {
       current = byId ? { topicId: key, partitions: [] } : { topic: key, partitions: [] };
       currentKey = key;
@@ -274,7 +316,7 @@ function group(
       lastStableOffset: r.lastStableOffset,
       logStartOffset: r.logStartOffset,
       abortedTransactions: r.abortedTransactions,
-      preferredReadReplica: -1,
+      preferredReadReplica: r.preferredReadReplica ?? -1,
       records: r.records,
     } satisfies FetchResponsePartitionData);
   }

@@ -53,8 +53,8 @@ describe('group APIs over TCP', () => {
     expect(range(14)).toEqual([0, 5]);
     expect(range(12)).toEqual([0, 4]);
     expect(range(13)).toEqual([0, 5]);
-    expect(range(8)).toEqual([2, 9]);
-    expect(range(9)).toEqual([1, 9]);
+    expect(range(8)).toEqual([2, 10]);
+    expect(range(9)).toEqual([1, 10]);
     expect(range(15)).toEqual([0, 5]);
     expect(range(16)).toEqual([0, 5]);
     expect(range(42)).toEqual([0, 2]);

@@ -20,7 +20,14 @@ import type {
   OffsetCommitRequestData,
   OffsetFetchRequestData,
 } from '../protocol/generated/messages.js';
-import { call, fakeContext, fakeReplicas, fakeTopic, recordingLog } from '../test-support/fake-services.js';
+import {
+  call,
+  fakeContext,
+  fakeMetadata,
+  fakeReplicas,
+  fakeTopic,
+  recordingLog,
+} from '../test-support/fake-services.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
@@ -549,6 +556,27 @@ describe('OffsetCommit', () => {
     await call(offsetCommitHandler, v7.ctx, request());
     expect(v7.calls[0]!.instance).toBe('i-1');
   });
+
+  it('v10 names topics by id: a known id commits under its name, an unknown one is UNKNOWN_TOPIC_ID', async () => {
+    const { ctx, calls } = commitWith(10, (n) => new Array(n).fill('NONE'));
+    const withIds = fakeContext({ ...ctx, metadata: fakeMetadata(topics) });
+    const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
+    const res = await call(
+      offsetCommitHandler,
+      withIds,
+      request({
+        topics: [
+          { ...request().topics[0]!, name: '', topicId: topics[0]!.topicId },
+          { ...request().topics[1]!, name: '', topicId: unknownId },
+        ],
+      }),
+    );
+    expect(calls[0]!.entries.map((e) => [e.topic, e.partition])).toEqual([['t', 0]]);
+    expect(res.topics.map((t) => [t.topicId, t.partitions.map((p) => p.errorCode)])).toEqual([
+      [topics[0]!.topicId, [ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]],
+      [unknownId, [ErrorCode.UNKNOWN_TOPIC_ID]],
+    ]);
+  });
 });
 
 describe('OffsetFetch', () => {
@@ -668,6 +696,49 @@ describe('OffsetFetch', () => {
       ['g1', ErrorCode.NONE, 5],
       ['g2', ErrorCode.NONE, 5],
     ]);
+  });
+
+  it('v10: topics by id; unknown ids are UNKNOWN_TOPIC_ID, an all-topics answer carries ids', async () => {
+    const t = fakeTopic('t');
+    const { ctx, calls } = fetchWith(10, {
+      error: 'NONE',
+      topics: [
+        { name: 't', partitions: [committed(5)] },
+        { name: 'deleted', partitions: [committed(7)] },
+      ],
+    });
+    const withIds = fakeContext({ ...ctx, metadata: fakeMetadata([t]) });
+    const unknownId = 'AAAAAAAAAAAAAAAAAAAAAQ';
+    const res = await call(offsetFetchHandler, withIds, {
+      groupId: '',
+      topics: [],
+      requireStable: false,
+      groups: [
+        {
+          groupId: 'g1',
+          memberId: null,
+          memberEpoch: -1,
+          topics: [
+            { topicId: t.topicId, partitionIndexes: [0] },
+            { topicId: unknownId, partitionIndexes: [3] },
+          ],
+        },
+        { groupId: 'g2', memberId: null, memberEpoch: -1, topics: null },
+      ],
+    });
+    expect(calls).toEqual([
+      ['g1', [{ name: 't', partitionIndexes: [0] }]],
+      ['g2', null],
+    ]);
+    const [g1, g2] = res.groups!;
+    expect(
+      g1!.topics.map((x) => [x.topicId, x.partitions.map((p) => [p.committedOffset, p.errorCode])]),
+    ).toEqual([
+      [t.topicId, [[5, ErrorCode.NONE]]],
+      [unknownId, [[-1, ErrorCode.UNKNOWN_TOPIC_ID]]],
+    ]);
+    // 'deleted' has no id in the image: left out, as it cannot be named.
+    expect(g2!.topics.map((x) => x.topicId)).toEqual([t.topicId]);
   });
 });
 

@@ -1,8 +1,10 @@
 /**
- * OffsetCommit (key 8), v2–9 (v0–1 were removed in Kafka 4).
+ * OffsetCommit (key 8), v2–10 (v0–1 were removed in Kafka 4).
  * v2–4 retentionTimeMs (-1 = broker retention; otherwise the offset expires that long after the
  * commit); v3 throttle time; v5 drops retentionTimeMs; v6 committedLeaderEpoch; v7
- * groupInstanceId; v8 flexible; v9 GROUP_ID_NOT_FOUND for a member commit to a missing group.
+ * groupInstanceId; v8 flexible; v9 GROUP_ID_NOT_FOUND for a member commit to a missing group;
+ * v10 names topics by id (KIP-848): an id the metadata image does not know answers every partition
+ * of it UNKNOWN_TOPIC_ID, as Kafka's KafkaApis. Offsets are still stored by topic name.
  * A generation of -1 with an empty member id (admin, standalone consumer) commits only to an
  * Empty group. A partition of a topic that does not exist gets UNKNOWN_TOPIC_OR_PARTITION; the
  * others are committed together in one `__consumer_offsets` batch.
@@ -19,15 +21,28 @@ import {
   type OffsetCommitResponseData,
 } from '../protocol/generated/messages.js';
 import { allowsAll, authorize, filterAuthorized } from './authz.js';
-import { defineHandler } from './handler.js';
+import { defineHandler, type RequestContext } from './handler.js';
+import { ZERO_UUID } from './topic-admin.js';
 
 const DEFAULT_RETENTION_TIME = -1;
+/** The first version naming topics by id instead of by name. */
+export const TOPIC_ID_VERSION = 10;
+
+/** A request topic's name: its name before v10, the image's name for its id from v10 (undefined if unknown). */
+export function topicNameOf(
+  ctx: Pick<RequestContext, 'metadata'>,
+  apiVersion: number,
+  t: { name?: string | null; topicId?: string },
+): string | undefined {
+  if (apiVersion < TOPIC_ID_VERSION) return t.name ?? '';
+  return ctx.metadata.topicById(t.topicId ?? ZERO_UUID)?.name;
+}
 
 export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, OffsetCommitResponseData>({
   apiKey: 8,
   name: 'OffsetCommit',
   minVersion: 2,
-  maxVersion: 9,
+  maxVersion: 10,
   request: OffsetCommitRequest,
   response: OffsetCommitResponse,
   async handle(ctx, req) {
@@ -39,14 +54,20 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
     const slots: { topic: number; partition: number }[] = [];
     let groupDenied = false;
     let readable: Set<string> | null = null;
+    const names = req.topics.map((t) => topicNameOf(ctx, v, t));
     if (!allowsAll(ctx)) {
       groupDenied = !authorize(ctx, 'READ', 'GROUP', req.groupId);
-      readable = filterAuthorized(ctx, 'READ', 'TOPIC', req.topics, (t) => t.name!);
+      readable = filterAuthorized(ctx, 'READ', 'TOPIC', names, (n) => n ?? '');
     }
     const topics = req.topics.map((t, ti) => ({
-      name: t.name!, // v10's topic ids are not served: v2–9 always carry names
+      name: names[ti] ?? '',
+      topicId: t.topicId ?? ZERO_UUID,
       partitions: t.partitions.map((p, pi) => {
-        if (groupDenied || (readable !== null && !readable.has(t.name!))) {
+        const name = names[ti];
+        if (name === undefined) {
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_ID as number };
+        }
+        if (groupDenied || (readable !== null && !readable.has(name))) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: (groupDenied
@@ -54,14 +75,14 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
               : ErrorCode.TOPIC_AUTHORIZATION_FAILED) as number,
           };
         }
-        if (!rm.getPartition(t.name!, p.partitionIndex)) {
+        if (!rm.getPartition(name, p.partitionIndex)) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,
           };
         }
         entries.push({
-          topic: t.name!,
+          topic: name,
           partition: p.partitionIndex,
           offset: p.committedOffset,
           leaderEpoch: v >= 6 ? (p.committedLeaderEpoch ?? -1) : -1,

@@ -4,7 +4,10 @@
  * offset of the group; v3 throttle time; v5 committedLeaderEpoch; v6 flexible; v7 requireStable;
  * v8+ batched `groups` layout, one result per group; v9 memberId/memberEpoch (KIP-848 members
  * only: a consumer group answers UNKNOWN_MEMBER_ID / STALE_MEMBER_EPOCH for a member not at its
- * epoch; a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch).
+ * epoch; a classic group does not check them, as Kafka's ClassicGroup.validateOffsetFetch); v10
+ * names topics by id (KIP-848): an unknown id answers its partitions UNKNOWN_TOPIC_ID, and an
+ * all-topics answer carries each topic's id, leaving out offsets of topics no longer in the image
+ * (they have no id to name them by).
  * A partition without a committed offset answers -1 with no error. requireStable (KIP-447, v7+,
  * sent by read_committed consumers): a partition of the group with a transactional offset commit
  * still pending (TxnOffsetCommit whose transaction has no marker yet) answers
@@ -23,6 +26,7 @@ import {
 } from '../protocol/generated/messages.js';
 import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
+import { TOPIC_ID_VERSION, topicNameOf } from './offset-commit.js';
 
 type FetchResult = ReturnType<GroupCoordinator['fetchOffsets']>;
 
@@ -64,7 +68,7 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
   apiKey: 9,
   name: 'OffsetFetch',
   minVersion: 1,
-  maxVersion: 9,
+  maxVersion: 10,
   request: OffsetFetchRequest,
   response: OffsetFetchResponse,
   handle(ctx, req) {
@@ -108,12 +112,34 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequestData, OffsetFe
       return {
         throttleTimeMs: 0,
         groups: (req.groups ?? []).map((g) => {
-          // v10's topic ids are not served: v8–9 always carry topic names.
-          const topics = g.topics?.map((t) => ({ name: t.name!, partitionIndexes: t.partitionIndexes }));
+          const requested = g.topics?.map((t) => ({ t, name: topicNameOf(ctx, v, t) }));
+          const topics = requested?.flatMap(({ t, name }) =>
+            name === undefined ? [] : [{ name, partitionIndexes: t.partitionIndexes }],
+          );
           const member =
             v >= 9 ? { memberId: g.memberId ?? null, memberEpoch: g.memberEpoch ?? -1 } : undefined;
           const r = fetch(g.groupId, topics ?? null, member);
-          return { groupId: g.groupId, errorCode: ErrorCode[r.error], topics: wireTopics(r.topics) };
+          if (v < TOPIC_ID_VERSION) {
+            return { groupId: g.groupId, errorCode: ErrorCode[r.error], topics: wireTopics(r.topics) };
+          }
+          const answered = wireTopics(r.topics).flatMap((t) => {
+            const topicId = ctx.metadata.topic(t.name)?.topicId;
+            return topicId === undefined ? [] : [{ ...t, topicId }];
+          });
+          const unknown = (requested ?? [])
+            .filter(({ name }) => name === undefined)
+            .map(({ t }) => ({
+              name: '',
+              topicId: t.topicId,
+              partitions: t.partitionIndexes.map((partitionIndex) => ({
+                partitionIndex,
+                committedOffset: -1,
+                committedLeaderEpoch: -1,
+                metadata: '',
+                errorCode: ErrorCode.UNKNOWN_TOPIC_ID as number,
+              })),
+            }));
+          return { groupId: g.groupId, errorCode: ErrorCode[r.error], topics: [...answered, ...unknown] };
         }),
       };
     }

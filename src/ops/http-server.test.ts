@@ -124,6 +124,51 @@ describe('admin HTTP listener', () => {
     }
   });
 
+  it('/metrics: fetch sessions (KIP-227) and the controller gauges', async () => {
+    const k = await startBroker({ httpPort: 0 });
+    try {
+      k.createTopic('fs', { partitions: 2 });
+      const raw = await TestClient.connect(k.port);
+      const fetch = (sessionId: number, sessionEpoch: number, partitions: number[]) =>
+        raw.request<{ errorCode: number; sessionId: number }>(1, 12, {
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId,
+          sessionEpoch,
+          topics: [
+            {
+              topic: 'fs',
+              partitions: partitions.map((partition) => ({
+                partition,
+                fetchOffset: 0,
+                partitionMaxBytes: 1 << 20,
+              })),
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        });
+      const full = await fetch(0, 0, [0, 1]);
+      expect(full.sessionId).toBeGreaterThan(0);
+      await fetch(full.sessionId, 1, []);
+      await fetch(full.sessionId, 2, []);
+      const m = await scrape(k.httpUrl!);
+      expect(m.get('kafka_server_fetchsessioncache_numincrementalfetchsessions')).toBe(1);
+      expect(m.get('kafka_server_fetchsessioncache_numincrementalfetchpartitionscached')).toBe(2);
+      expect(m.get('kbroker_server_fetchsessioncache_incrementalfetches_total')).toBe(2);
+      expect(m.get('kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total')).toBe(0);
+      // A single broker is the active controller; every partition has its leader.
+      expect(m.get('kafka_controller_kafkacontroller_activecontrollercount')).toBe(1);
+      expect(m.get('kafka_controller_kafkacontroller_offlinepartitionscount')).toBe(0);
+      raw.close();
+    } finally {
+      await k.close();
+    }
+  });
+
   it('serves /health, cluster, topics and groups as JSON', async () => {
     const k = await startBroker({ httpPort: 0, 'num.partitions': 2 });
     try {

@@ -18,6 +18,8 @@
  * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
  * | kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions / PartitionCount / LeaderCount | kafka_server_replicamanager_underreplicatedpartitions, …_partitioncount, …_leadercount |
  * | kafka.controller:type=KafkaController,name=ActiveControllerCount / OfflinePartitionsCount | kafka_controller_kafkacontroller_activecontrollercount, …_offlinepartitionscount |
+ * | kafka.server:type=FetchSessionCache,name=NumIncrementalFetchSessions / NumIncrementalFetchPartitionsCached / IncrementalFetchSessionEvictionsPerSec | kafka_server_fetchsessioncache_numincrementalfetchsessions, …_numincrementalfetchpartitionscached, …_incrementalfetchsessionevictions_total |
+ * | (none: kbroker's own)                                                 | kbroker_server_fetchsessioncache_incrementalfetches_total |
  * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
@@ -37,6 +39,7 @@ import {
   type MetricValueWithName,
   Registry,
 } from 'prom-client';
+import { NO_LEADER } from '../metadata/partition-change.js';
 import type { Broker } from '../server/broker.js';
 import { LATENCY_BUCKETS_MS, type Metrics } from '../server/metrics.js';
 import { groupsWithLag } from './groups.js';
@@ -264,15 +267,48 @@ function buildRegistry(broker: Broker): Registry {
     'Partitions this broker leads.',
     () => partitions().filter(({ p }) => p.leaderId === nodeId).length,
   );
+  const isController = () => broker.metadata.controllerId === nodeId;
   brokerGauge(
     'kafka_controller_kafkacontroller_activecontrollercount',
-    'This node is the controller.',
-    () => 1,
+    '1 on the active controller, 0 on the other brokers.',
+    () => (isController() ? 1 : 0),
   );
   brokerGauge(
     'kafka_controller_kafkacontroller_offlinepartitionscount',
-    'Partitions without a live leader.',
-    () => 0,
+    'Partitions without a leader (reported by the active controller, 0 elsewhere, as Kafka).',
+    () =>
+      isController()
+        ? broker.metadata
+            .topics()
+            .reduce((n, t) => n + t.partitions.filter((p) => p.leader === NO_LEADER).length, 0)
+        : 0,
+  );
+
+  // Incremental fetch sessions (KIP-227): Kafka's kafka.server:type=FetchSessionCache gauges.
+  const sessions = broker.services.fetchSessions;
+  brokerGauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchsessions',
+    'Incremental fetch sessions in the cache (NumIncrementalFetchSessions).',
+    () => sessions.size,
+  );
+  brokerGauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached',
+    'Partitions held by the cached fetch sessions (NumIncrementalFetchPartitionsCached).',
+    () => sessions.totalPartitions,
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total',
+    'Sessions evicted to make room for new ones (IncrementalFetchSessionEvictionsPerSec).',
+    [],
+    () => [[{}, sessions.evictions]],
+  );
+  mirroredCounter(
+    registry,
+    'kbroker_server_fetchsessioncache_incrementalfetches_total',
+    'Fetch requests answered as incremental fetches of a cached session (kbroker own: Kafka has no such meter).',
+    [],
+    () => [[{}, sessions.incrementalFetches]],
   );
 
   // Compaction: Kafka's kafka.log:type=LogCleaner and type=LogCleanerManager gauges.

@@ -241,6 +241,8 @@ export class FetchSessionCache {
   private numPartitions = 0;
   /** Sessions evicted to make room (Kafka's IncrementalFetchSessionEvictionsPerSec, as a count). */
   evictions = 0;
+  /** Fetch requests that were incremental fetches of a cached session. */
+  incrementalFetches = 0;
 
   constructor(
     private readonly maxEntries: number,
@@ -282,6 +284,7 @@ export class FetchSessionCache {
     }
     this.touch(session, now);
     session.epoch = nextEpoch(session.epoch);
+    this.incrementalFetches++;
     const partitions = [...session.partitions.values()];
     if (session.usesTopicIds) {
       for (const p of partitions) if (p.topic === undefined) p.topic = req.resolveTopic(p.topicId);

@@ -4,7 +4,10 @@
  * offset (read_committed, with the aborted transactions overlapping what is returned, from the
  * segments' `.txnindex`). A follower's fetch (replica id >= 0) reads up to the log end offset and
  * reports the follower's position to the partition (Partition.updateFollowerFetchState), which may
- * move the high watermark and the ISR. Only the leader serves either (NOT_LEADER_OR_FOLLOWER). `maxBytes` bounds the whole read and `partitionMaxBytes` each
+ * move the high watermark and the ISR. Only the leader serves either (NOT_LEADER_OR_FOLLOWER),
+ * except that a consumer sending its client metadata (Fetch v11+) may read a follower up to the
+ * follower's high watermark, and is pointed at one by `replica.selector.class` (KIP-392,
+ * replica-selector.ts). `maxBytes` bounds the whole read and `partitionMaxBytes` each
  * partition, except that the first partition with data always returns at least one whole batch
  * (KIP-74). Records are slices of the segment files, never decoded or copied.
  */
@@ -12,6 +15,7 @@ import type { ErrorName } from '../protocol/generated/errors.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import type { Partition } from './partition.js';
 import { partitionErrorOf } from './partition-error.js';
+import { preferredReadReplica, type ReplicaSelector } from './replica-selector.js';
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
@@ -38,6 +42,8 @@ export interface FetchPartitionResult {
   /** null under read_uncommitted. */
   readonly abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   readonly records: Buffer | null;
+  /** The replica the consumer should fetch this partition from instead (KIP-392); -1 or absent: none. */
+  readonly preferredReadReplica?: number;
 }
 
 export interface FetchParams {
@@ -49,6 +55,11 @@ export interface FetchParams {
   readonly replicaId?: number | undefined;
   /** The follower's broker epoch (Fetch v15+ ReplicaState.replica_epoch); -1 or undefined: not given. */
   readonly replicaEpoch?: number | undefined;
+  /**
+   * A consumer's `client.rack` (Fetch v11+: Kafka's ClientMetadata; '' when it sets none); such a
+   * consumer may read from a follower. Undefined before v11: only the leader serves it.
+   */
+  readonly clientRackId?: string | undefined;
 }
 
 /** Whether the fetch comes from a follower replica (Kafka's FetchParams.isFromFollower). */
@@ -98,6 +109,15 @@ export interface LocalRead {
   /** Record bytes read in all. */
   readonly bytes: number;
   readonly hasError: boolean;
+  /** A partition was answered with a preferred read replica: the fetch is answered at once. */
+  readonly hasPreferredReadReplica: boolean;
+}
+
+/** Where consumers are pointed (KIP-392): the configured selector and the live brokers' racks. */
+export interface ReadReplicaSelection {
+  readonly selector: ReplicaSelector;
+  /** A live broker's rack (null: none); undefined for a broker not registered or fenced. */
+  readonly rackOf: (brokerId: number) => string | null | undefined;
 }
 
 /** The partitions this broker hosts, looked up again at every read (a topic may be deleted while a fetch waits). */
@@ -110,13 +130,18 @@ export function readFromLocalLog(
   log: ReadLog,
   /** The broker's clock now: when a follower's fetch happened. */
   nowMs = 0,
+  selection?: ReadReplicaSelection,
 ): LocalRead {
   const fromFollower = isFromFollower(params);
   const replicaId = params.replicaId ?? -1;
   const readCommitted = !fromFollower && params.isolationLevel === READ_COMMITTED;
+  // Kafka's FetchParams.fetchOnlyLeader: a consumer that sent its client metadata may read a follower.
+  const fetchOnlyLeader = fromFollower || params.clientRackId === undefined;
+  const clientRackId = fromFollower ? undefined : params.clientRackId;
   let remaining = params.maxBytes;
   let bytes = 0;
   let hasError = false;
+  let hasPreferredReadReplica = false;
   const results = requests.map((r): FetchPartitionResult => {
     const p = r.topic === undefined ? undefined : lookup(r.topic, r.partition);
     if (!p) {
@@ -125,12 +150,35 @@ export function readFromLocalLog(
     }
     try {
       const epochError =
-        leaderEpochError(p, r.currentLeaderEpoch) ??
+        leaderEpochError(p, r.currentLeaderEpoch, fetchOnlyLeader) ??
         // Kafka: "Received fetch request from follower X which is not a known replica".
         (fromFollower && p.followerState(replicaId) === undefined ? 'NOT_LEADER_OR_FOLLOWER' : null);
       if (epochError) {
         hasError = true;
         return failure(epochError, p);
+      }
+      if (selection !== undefined && clientRackId !== undefined && p.isLeader) {
+        const preferred = preferredReadReplica(
+          p,
+          selection.selector,
+          clientRackId,
+          r.fetchOffset,
+          selection.rackOf,
+          nowMs,
+        );
+        if (preferred >= 0) {
+          // Not read here: the consumer is pointed at the replica, with the leader's offsets.
+          hasPreferredReadReplica = true;
+          return {
+            error: 'NONE',
+            highWatermark: p.highWatermark,
+            lastStableOffset: p.lastStableOffset,
+            logStartOffset: p.logStartOffset,
+            abortedTransactions: readCommitted ? [] : null,
+            records: Buffer.alloc(0),
+            preferredReadReplica: preferred,
+          };
+        }
       }
       const leaderEndOffset = p.logEndOffset;
       const read = p.log.read(
@@ -174,5 +222,5 @@ export function readFromLocalLog(
       return failure(partitionErrorOf(err).error);
     }
   });
-  return { results, bytes, hasError };
+  return { results, bytes, hasError, hasPreferredReadReplica };
 }

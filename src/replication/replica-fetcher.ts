@@ -420,7 +420,11 @@ export class ReplicaFetcherThread {
       if (bytes !== null && bytes.length > 0) log.appendAsFollower(bytes);
       // The follower's high watermark is the leader's, as far as the follower's log goes; never back.
       const hw = Math.min(answer.highWatermark, log.logEndOffset);
-      if (hw > log.highWatermark) log.updateHighWatermark(hw);
+      if (hw > log.highWatermark) {
+        log.updateHighWatermark(hw);
+        // Consumers reading this follower (KIP-392) wait on its high watermark.
+        p.notifyAppend();
+      }
       if (answer.logStartOffset !== undefined && answer.logStartOffset > log.logStartOffset) {
         log.maybeIncrementLogStartOffset(answer.logStartOffset, 'LeaderOffsetIncremented');
       }

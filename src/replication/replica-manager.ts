@@ -35,6 +35,7 @@ import {
 } from './read.js';
 import type { InitialFetchState } from './replica-fetcher.js';
 import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
+import { type ReplicaSelector, replicaSelectorOf } from './replica-selector.js';
 
 /** This broker's replicas of one topic (Kafka's allPartitions, grouped by topic) and its effective configs. */
 export interface HostedTopic {
@@ -234,6 +235,10 @@ export type LeadershipListener = (topic: string, partition: number, isLeader: bo
 export class ReplicaManager {
   /** The topics this broker holds replicas of, by name. */
   private readonly hosted = new Map<string, HostedTopic>();
+  /** The live brokers' racks, from the last image applied (fetch from followers, KIP-392). */
+  private brokerRacks = new Map<number, string | null>();
+  /** `replica.selector.class`: which replica consumers are pointed at; undefined: the leader. */
+  private readonly replicaSelector: ReplicaSelector | undefined;
   /** Long-poll fetches waiting for data, by partition. */
   private readonly fetchPurgatory: DelayedOperationPurgatory<Partition>;
   /** acks=-1 produces waiting for the in-sync replicas, by partition. */
@@ -255,6 +260,7 @@ export class ReplicaManager {
   constructor(private readonly broker: ReplicaManagerDeps) {
     this.alterPartitionManager = broker.alterPartitionManager;
     const cfg = broker.config;
+    this.replicaSelector = replicaSelectorOf(cfg.string('replica.selector.class'));
     this.replicaFetcherManager = new ReplicaFetcherManager({
       localBrokerId: broker.nodeId,
       localBrokerEpoch: () => this.brokerEpoch,
@@ -286,6 +292,7 @@ export class ReplicaManager {
    */
   applyDelta(delta: MetadataDelta, image: MetadataImage): void {
     const nodeId = this.broker.nodeId;
+    this.brokerRacks = new Map(image.liveBrokers().map((b) => [b.brokerId, b.rack]));
     if (delta.deletedTopics.length > 0) this.deleteTopics(delta.deletedTopics);
     // Broker values are topic defaults: applied before new topics compute their effective configs.
     if (delta.changedConfigs.some((c) => c.resourceType === 'BROKER')) this.applyBrokerConfigs(image);
@@ -516,6 +523,20 @@ export class ReplicaManager {
       }
       return result;
     });
+    // flush.messages: what was appended is acknowledged once fsynced (one fsync per log for every
+    // batch of this turn of the event loop, Log.pendingFlush); a failed fsync is a storage error.
+    const flushes = entries.map((e, i) =>
+      results[i]!.error === 'NONE' ? e.partition.log.pendingFlush : null,
+    );
+    if (flushes.some((f) => f !== null)) {
+      const failed = await Promise.all(flushes);
+      failed.forEach((err, i) => {
+        if (!err) return;
+        const p = entries[i]!.partition;
+        this.broker.log.error(`Error flushing ${p.topic}-${p.partition} after a produce`, err);
+        results[i] = appendFailure('KAFKA_STORAGE_ERROR');
+      });
+    }
     if (requiredAcks !== -1 || !results.some((r) => r.error === 'NONE')) return results;
     // acks=-1: answered once every appended batch is below the high watermark (Kafka's DelayedProduce).
     return new Promise((resolve) => {
@@ -546,12 +567,24 @@ export class ReplicaManager {
         return p ? [p] : [];
       });
     const fromFollower = isFromFollower(params);
-    const readNow = () => readFromLocalLog(params, requests, lookup, this.broker.log, this.broker.time.now());
+    const selection = this.replicaSelector && {
+      selector: this.replicaSelector,
+      rackOf: (id: number) => this.brokerRacks.get(id),
+    };
+    const readNow = () =>
+      readFromLocalLog(params, requests, lookup, this.broker.log, this.broker.time.now(), selection);
     let read = readNow();
     for (;;) {
       const waitMs = deadline - time.now();
       const partitions = hosted();
-      if (read.bytes >= params.minBytes || read.hasError || waitMs <= 0 || partitions.length === 0) break;
+      if (
+        read.bytes >= params.minBytes ||
+        read.hasError ||
+        read.hasPreferredReadReplica ||
+        waitMs <= 0 ||
+        partitions.length === 0
+      )
+        break;
       const appended = await this.waitForAppend(partitions, waitMs, signal, fromFollower);
       read = readNow();
       if (!appended) break;

@@ -371,15 +371,16 @@ export class Broker {
       const address = broker.advertisedFor(l.name);
       return address ? [{ name: l.name, ...address, securityProtocol: protocols.get(l.name) ?? l.name }] : [];
     });
+    const rack = broker.config.string('broker.rack') || null;
     if (broker.ownsController) {
-      broker.replicaManager.brokerEpoch = broker.controller.registerBroker(broker.nodeId, endpoints, null);
+      broker.replicaManager.brokerEpoch = broker.controller.registerBroker(broker.nodeId, endpoints, rack);
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
       broker.replicaManager.brokerEpoch = broker.controller.registerBroker(
         broker.nodeId,
         endpoints,
-        null,
+        rack,
         true,
       );
       broker.controller.unfenceBroker(broker.nodeId);

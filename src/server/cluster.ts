@@ -34,6 +34,8 @@ export interface ClusterOptions {
   readonly port?: number;
   /** Broker configs every broker gets (Kafka's names); node.id, listeners and log.dirs are per broker. */
   readonly config?: RawConfig;
+  /** Configs of one broker on top of `config` (e.g. its `broker.rack`). */
+  readonly brokerConfig?: (nodeId: number) => RawConfig;
   readonly logger?: Logger;
   readonly time?: Time;
   readonly purgatoryTime?: Time;
@@ -98,6 +100,7 @@ export class Cluster {
     const port = this.ports.get(id) ?? (base === 0 ? 0 : base + this.nodeIds.indexOf(id));
     return new BrokerConfig({
       ...this.options.config,
+      ...this.options.brokerConfig?.(id),
       'node.id': String(id),
       'cluster.id': this.clusterId,
       listeners: `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${port}`,

@@ -238,3 +238,38 @@ describe('Log append/read', () => {
     expect(log.leaderEpochCache.endOffsetFor(1, log.logEndOffset)).toEqual({ epoch: 1, endOffset: 1 });
   });
 });
+
+describe('flush.messages: group commit', () => {
+  it('client appends of one event-loop turn share one fsync; acknowledgements wait for it', async () => {
+    const log = open(tmpDir(), { flushMessages: 1 });
+    let fsyncs = 0;
+    const flush = log.flush.bind(log);
+    log.flush = () => {
+      fsyncs++;
+      flush();
+    };
+    log.appendAsLeader(batch(2), 0);
+    const pending = log.pendingFlush;
+    log.appendAsLeader(batch(2), 0);
+    log.appendAsLeader(batch(2), 0);
+    expect(pending).not.toBeNull();
+    expect(log.pendingFlush).toBe(pending);
+    expect(log.recoveryPoint).toBe(0);
+    expect(await pending).toBeNull();
+    expect(fsyncs).toBe(1);
+    expect(log.recoveryPoint).toBe(6);
+    expect(log.pendingFlush).toBeNull();
+    // Coordinator writes (and markers) are fsynced before append returns.
+    log.appendAsLeader(batch(1), 0, 'coordinator');
+    expect(log.recoveryPoint).toBe(7);
+    expect(log.pendingFlush).toBeNull();
+    log.close();
+  });
+
+  it('without flush.messages nothing is scheduled', () => {
+    const log = open(tmpDir());
+    log.appendAsLeader(batch(2), 0);
+    expect(log.pendingFlush).toBeNull();
+    log.close();
+  });
+});

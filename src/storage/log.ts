@@ -316,7 +316,13 @@ export class Log {
     }
     this.producerStateManager.mapEndOffset = leo;
     if (leaderEpoch >= 0) this.leaderEpochCache.assign(leaderEpoch, baseOffset);
-    if (leo - this.recoveryPoint >= this.config.flushMessages) this.flush();
+    if (leo - this.recoveryPoint >= this.config.flushMessages) {
+      // Group commit: a produced batch is fsynced with every other batch appended here in this turn
+      // of the event loop, once (the producers' answers wait for it, see pendingFlush); markers and
+      // coordinator writes are fsynced before append returns, as Kafka does for every append.
+      if (origin === 'client') this.scheduleFlush();
+      else this.flush();
+    }
     return { baseOffset, lastOffset: last, logAppendTime, logStartOffset: this.#logStartOffset };
   }
 
@@ -596,6 +602,32 @@ export class Log {
   /** fsyncs the active segment; everything below the log end offset is then durable. */
   flush(): void {
     this.local.flush();
+  }
+
+  #pendingFlush: Promise<Error | null> | null = null;
+
+  /**
+   * The fsync `flush.messages` asked for by client appends of this event-loop turn, still to run:
+   * resolves (null, or the error the fsync failed with) once what they appended is durable; null
+   * when nothing waits. An acknowledgement of those appends waits for it.
+   */
+  get pendingFlush(): Promise<Error | null> | null {
+    return this.#pendingFlush;
+  }
+
+  private scheduleFlush(): void {
+    if (this.#pendingFlush) return;
+    this.#pendingFlush = new Promise((resolve) => {
+      setImmediate(() => {
+        this.#pendingFlush = null;
+        try {
+          if (!this.local.isClosed) this.flush();
+          resolve(null);
+        } catch (err) {
+          resolve(err as Error);
+        }
+      });
+    });
   }
 
   /** flush.ms: flushes when unflushed data is older than the configured interval. */
