@@ -12,12 +12,14 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 export COMPAT_CACHE="${COMPAT_CACHE:-$HERE/.cache}"
 export COMPAT_OUT="${COMPAT_OUT:-$COMPAT_CACHE/results}"
-ALL=(kafka-tools java-client kafka-streams kafka-connect kafka-python confluent-kafka-pypi franz-go kafkajs platformatic-kafka security)
+ALL=(kafka-tools java-client kafka-streams kafka-connect kafka-python confluent-kafka-pypi franz-go kafkajs platformatic-kafka security cluster-failover share-groups)
 declare -A PEERS=(
   [kafka-tools]="kafka-tools" [java-client]="java-client-3.9 java-client-4.4" [kafka-streams]="kafka-streams"
   [kafka-python]="kafka-python-2.0 kafka-python-3" [confluent-kafka-pypi]="confluent-kafka-pypi"
   [franz-go]="franz-go" [kafkajs]="kafkajs" [platformatic-kafka]="platformatic-kafka" [kafka-connect]="kafka-connect"
   [security]="security"
+  [cluster-failover]="cluster-failover"
+  [share-groups]="java-share kafka-tools-share"
 )
 suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=("${ALL[@]}")
 

@@ -201,6 +201,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   admin?.attach(broker);
+  if (cluster) admin?.attachCluster(cluster);
   const { host, port } = broker.advertised;
   const http = admin ? `; admin HTTP on ${admin.host}:${admin.port}` : '';
   const listening = cluster

@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import { createLogger, type Logger, type LogLevel, silentLogger } from './common/logger.js';
-import type { Time } from './common/time.js';
+import { MockTime, type Time } from './common/time.js';
 import { BrokerConfig, type RawConfig, validateTopicConfigs } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, makeTempDataDir } from './dev-mode.js';
 import type { TopicImage } from './metadata/image.js';
@@ -64,6 +64,11 @@ export interface StartBrokerOptions {
    */
   time?: Time;
   /**
+   * `'manual'`: the broker runs on a MockTime that only `advanceTime(ms)` moves (the same as
+   * passing `time: new MockTime(Date.now())`). Default `'system'`.
+   */
+  clock?: 'system' | 'manual';
+  /**
    * Start the admin HTTP listener (/health, /ready, /metrics, /api/…, the web console under /ui/)
    * on this port (0 = free one), bound to `host`.
    */
@@ -99,6 +104,12 @@ export interface EmbeddedBroker {
    * `drop: 'before' | 'after'`, filters `topic`, `partition`, `clientId`; `list()`, `clear(id?)`.
    */
   readonly faults: FaultInjector;
+  /**
+   * Moves the broker's manual clock (`clock: 'manual'`, or a `MockTime` passed as `time`) by `ms`
+   * in steps of `stepMs` (default 1,000), letting clients' requests and answers run between steps:
+   * session, transaction and retention timeouts fire when the test says. Throws on the system clock.
+   */
+  advanceTime(ms: number, stepMs?: number): Promise<void>;
   /** Creates a topic; throws if it exists or the name or a config is invalid. */
   createTopic(name: string, options?: CreateTopicOptions): TopicImage;
   /** Names of the topics (internal ones included). */
@@ -120,6 +131,7 @@ const CONVENIENCE_KEYS = new Set([
   'logLevel',
   'logger',
   'time',
+  'clock',
   'httpPort',
   'config',
 ]);
@@ -157,7 +169,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
       const { AdminServer } = await import('./ops/http-server.js');
       admin = await AdminServer.start({ port: options.httpPort, host, logger });
     }
-    broker = await Broker.start(config, { logger, ...(options.time ? { time: options.time } : {}) });
+    const time = options.time ?? (options.clock === 'manual' ? new MockTime(Date.now()) : undefined);
+    broker = await Broker.start(config, { logger, ...(time ? { time } : {}) });
   } catch (err) {
     await admin?.close();
     if (temporary) rmSync(dataDir, { recursive: true, force: true });
@@ -189,6 +202,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
     consoleUrl: httpUrl && `${httpUrl}/ui/`,
     broker: b,
     faults: b.faults,
+    async advanceTime(ms, stepMs = 1000) {
+      if (!(b.time instanceof MockTime))
+        throw new Error("advanceTime needs startBroker({ clock: 'manual' }) or a MockTime as `time`");
+      await b.time.advanceAsync(ms, stepMs);
+    },
     createTopic(name, topicOptions = {}) {
       const configs = toRaw(topicOptions.configs ?? {});
       validateTopicConfigs(configs);
@@ -252,6 +270,13 @@ export interface EmbeddedCluster {
   killBroker(id: number): Promise<void>;
   /** Starts a stopped or killed broker again from its data directory, on its port. */
   startBroker(id: number): Promise<Broker>;
+  /**
+   * Cuts broker `id` off from the other brokers and the controller (clients still reach it); the
+   * controller fences it when broker.session.timeout.ms passes. See `Cluster.isolate`.
+   */
+  isolate(id: number): void;
+  /** Ends `isolate(id)`: it catches up, follows the current leaders and rejoins the ISRs. */
+  heal(id: number): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -333,6 +358,8 @@ export async function startCluster(options: StartClusterOptions): Promise<Embedd
     stopBroker: (id) => c.stopBroker(id),
     killBroker: (id) => c.killBroker(id),
     startBroker: (id) => c.startBroker(id),
+    isolate: (id) => c.isolate(id),
+    heal: (id) => c.heal(id),
     close,
     [Symbol.asyncDispose]: close,
   };

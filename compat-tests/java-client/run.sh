@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Java client, org.apache.kafka:kafka-clients from Maven Central, in two versions (3.9.x and
-# the newest 4.x), each against its own fresh kbroker: src/JavaClientScenario.java.
+# the newest 4.x), each against its own fresh kbroker: src/JavaClientScenario.java, then
+# src/JavaFaultScenario.java (faults injected through the broker's admin HTTP API).
 #
 #   compat-tests/java-client/run.sh [--install-only] [feature...]
 # Env: JAVA_CLIENT_VERSIONS (default "3.9.2 4.4.0"), COMPAT_CACHE, COMPAT_OUT.
@@ -31,13 +32,20 @@ for v in $VERSIONS; do
   cp "$COMPAT_OUT/java-client.install" "$COMPAT_OUT/$peer.install" 2>/dev/null || true
   classes="$CACHE/java-client-$v/classes"
   rm -rf "$classes"
-  javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" 2>&1 \
+  javac -nowarn -Xlint:none -d "$classes" -cp "$CACHE/java-client-$v/lib/*" "$HERE/src/JavaClientScenario.java" \
+    "$HERE/src/JavaFaultScenario.java" 2>&1 \
     | grep -v -E '^Note:|uses or overrides a deprecated|Recompile with' || true
   compat_start_broker --override num.partitions=3
   compat_log "kafka-clients $v"
   timeout -k 10 900 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp "$classes:$CACHE/java-client-$v/lib/*" JavaClientScenario "$BOOTSTRAP" "$@" \
     >"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/$peer.log)"
+  # Fault injection from a Java test: only when the scenario list names no feature, or a faults-* one.
+  if [ $# -eq 0 ] || [[ " $* " == *" faults-"* ]]; then
+    timeout -k 10 300 java -Dkafka.clients.version="$v" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+      -cp "$classes:$CACHE/java-client-$v/lib/*" JavaFaultScenario "$BOOTSTRAP" "http://$BROKER_HTTP" "$@" \
+      >>"$COMPAT_OUT/$peer.log" 2>&1 || compat_log "fault scenario exited $? (see $COMPAT_OUT/$peer.log)"
+  fi
   grep '^RESULT ' "$COMPAT_OUT/$peer.log" | cut -c8- | sed "s/^/  /" || true
   # What the broker saw of the scenario's consumers: KIP-227 sessions; from 4.x, OffsetCommit v10
   # and OffsetFetch v10 naming topics by id (KIP-848's versions, used once the broker offers them).

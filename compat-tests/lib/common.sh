@@ -27,7 +27,7 @@ compat_init() {
   export COMPAT_RESULTS="$RESULTS" COMPAT_PEER="$PEER" REPO CACHE COMPAT_OUT
   COMPAT_T0=$(date +%s)
   trap compat_cleanup EXIT
-  if [ ! -f "$REPO/dist/cli.js" ]; then
+  if [ ! -f "$REPO/dist/bundle/cli.js" ]; then
     echo "[$PEER] dist/ missing: npm run build"
     (cd "$REPO" && npm run build >/dev/null)
   fi

@@ -353,7 +353,11 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
         else if (!restarting) {
           r.hangs++;
           save('hang', n, frame);
-          if (Date.now() - lastHangAt > 60_000) {
+          const firstOfBurst = Date.now() - lastHangAt > 60_000;
+          // Set before the probe is awaited: the other connections' hangs of the same burst
+          // arrive meanwhile and must not each count as a new stall.
+          lastHangAt = Date.now();
+          if (firstOfBurst) {
             // The first hang of a burst: keep the frames sent just before it, and ask the broker
             // whether its event loop was blocked (CPU spent) or the process starved.
             for (const x of recent) save(`before-hang-${n}/frame`, x.n, x.frame);
@@ -367,7 +371,6 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
               secondsSinceStart: (Date.now() - t0) / 1000,
             });
           }
-          lastHangAt = Date.now();
           if (r.hangSamples.length < 20) r.hangSamples.push(frame.toString('hex').slice(0, 400));
         }
         conn.destroy();

@@ -19,4 +19,9 @@ export function invalidTopicReason(name: string): string | null {
 }
 
 /** The coordinators' internal topics (Kafka's Topic.INTERNAL_TOPICS): created and deleted by them only. */
-export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state']);
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  // Share groups' share-partition state (KIP-932, the share coordinator).
+  '__share_group_state',
+]);

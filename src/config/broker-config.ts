@@ -335,6 +335,17 @@ export class BrokerConfig {
     return dirs ? dirs.split(',')[0]!.trim() : this.string('log.dir');
   }
 
+  /** Every log directory: log.dirs, else log.dir. */
+  get logDirs(): string[] {
+    const dirs = this.get('log.dirs');
+    return dirs
+      ? dirs
+          .split(',')
+          .map((d) => d.trim())
+          .filter((d) => d !== '')
+      : [this.string('log.dir')];
+  }
+
   /** log.retention.ms, else minutes, else hours (Kafka's precedence). */
   get retentionMs(): number {
     const ms = this.get('log.retention.ms');

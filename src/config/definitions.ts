@@ -12,6 +12,7 @@
 import type { ConfigDef, TopicConfigDef } from './config-def.js';
 import { kafka4ConfigDefs } from './kafka4-config-defs.js';
 import { securityConfigDefs } from './security-config-defs.js';
+import { shareConfigDefs } from './share-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -465,6 +466,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'The replica a consumer should read from (KIP-392): RackAwareReplicaSelector points a consumer with client.rack at a caught-up in-sync replica in its rack; empty: the leader.',
   },
   ...kafka4ConfigDefs,
+  ...shareConfigDefs,
   ...securityConfigDefs,
 ];
 

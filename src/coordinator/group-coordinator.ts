@@ -48,6 +48,14 @@ import {
 } from './group-metadata.js';
 import type { CoordinatorLog, TransactionalProducer } from './runtime/coordinator-log.js';
 import { CoordinatorRuntime } from './runtime/coordinator-runtime.js';
+import {
+  DEFAULT_SHARE_GROUP_CONFIG,
+  type ShareGroupConfig,
+  type ShareGroupDescription,
+  type ShareGroupHeartbeatParams,
+  type ShareGroupHeartbeatResult,
+  ShareGroups,
+} from './share/share-groups.js';
 
 export type { GroupSummary, ListedGroup } from './group/admin.js';
 export type {
@@ -73,6 +81,8 @@ export class GroupCoordinator {
   private readonly txnOffsets: TxnOffsets;
   private readonly admin: GroupAdmin;
   private readonly consumerGroups: ConsumerGroups;
+  /** KIP-932 share groups (coordinator/share). */
+  readonly shareGroups: ShareGroups;
   private retentionTask: ScheduledTask | null = null;
   private readonly scheduler: Scheduler;
 
@@ -88,6 +98,8 @@ export class GroupCoordinator {
       config: DEFAULT_CONSUMER_GROUP_CONFIG,
       topics: NO_TOPICS,
     },
+    /** KIP-932 share groups: their group.share.* configs. */
+    shareConfig: ShareGroupConfig = DEFAULT_SHARE_GROUP_CONFIG,
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, log);
     this.runtime = new CoordinatorRuntime<GroupShard>({
@@ -109,6 +121,8 @@ export class GroupCoordinator {
             }
             this.consumerGroups.onUnloaded(consumerGroups);
           },
+          onShareGroupsLoaded: (groups) => this.shareGroups.onLoaded(groups),
+          onShareGroupsUnloaded: (groups) => this.shareGroups.onUnloaded(groups),
         }),
     });
     this.ctx = new GroupContext(config, time, log, this.runtime);
@@ -119,6 +133,14 @@ export class GroupCoordinator {
     this.txnOffsets = new TxnOffsets(this.ctx);
     this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics);
     this.admin = new GroupAdmin(this.ctx, this.consumerGroups, consumer.topics);
+    this.shareGroups = new ShareGroups(this.ctx, this.ctx.shareGroups, shareConfig, consumer.topics);
+  }
+
+  /** A share group was deleted (DeleteGroups): `listener` drops its share-partition state. */
+  onShareGroupDeleted(
+    listener: (groupId: string, partitions: { topicId: string; partition: number }[]) => void,
+  ): void {
+    this.admin.onShareGroupDeleted = listener;
   }
 
   partitionFor(groupId: string): number {
@@ -176,6 +198,7 @@ export class GroupCoordinator {
    */
   reset(): void {
     this.consumerGroups.reset();
+    this.shareGroups.reset();
     for (const group of [...this.ctx.groups.values()]) {
       clearGroupTimers(group);
       failWaitingMembers(group, 'NOT_COORDINATOR');
@@ -226,6 +249,18 @@ export class GroupCoordinator {
     authorizedOperations: number,
   ): ReturnType<ConsumerGroups['describe']> {
     return this.consumerGroups.describe(groupId, includeAuthorizedOperations, authorizedOperations);
+  }
+
+  shareGroupHeartbeat(p: ShareGroupHeartbeatParams): Promise<ShareGroupHeartbeatResult> {
+    return this.shareGroups.heartbeat(p);
+  }
+
+  shareGroupDescribe(
+    groupId: string,
+    includeAuthorizedOperations: boolean,
+    authorizedOperations: number,
+  ): ShareGroupDescription {
+    return this.shareGroups.describe(groupId, includeAuthorizedOperations, authorizedOperations);
   }
 
   consumerGroup(groupId: string): ConsumerGroup | undefined {

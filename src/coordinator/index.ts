@@ -72,5 +72,11 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       },
       topics: broker.topics,
     },
+    {
+      enabled: c.bool('group.share.enable'),
+      sessionTimeoutMs: c.int('group.share.session.timeout.ms'),
+      heartbeatIntervalMs: c.int('group.share.heartbeat.interval.ms'),
+      maxSize: c.int('group.share.max.size'),
+    },
   );
 }

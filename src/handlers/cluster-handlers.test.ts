@@ -4,6 +4,7 @@
  * Metadata may ask the controller to auto-create); the tests pin Kafka's per-version semantics.
  */
 import { describe, expect, it } from 'vitest';
+import { BrokerConfig } from '../config/broker-config.js';
 import type { TopicImage } from '../metadata/image.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type { MetadataRequestData } from '../protocol/generated/messages.js';
@@ -36,12 +37,39 @@ describe('ApiVersions', () => {
     });
     expect(v0.errorCode).toBe(ErrorCode.NONE);
     expect(v0.apiKeys).toEqual(table);
-    const v3 = await call(apiVersionsHandler, fakeContext({ apiVersion: 3, apiVersions: () => table }), {
-      clientSoftwareName: 'librdkafka',
-      clientSoftwareVersion: '2.6.0',
-    });
+    const configs = new BrokerConfig({});
+    const v3 = await call(
+      apiVersionsHandler,
+      fakeContext({ apiVersion: 3, apiVersions: () => table, configs }),
+      {
+        clientSoftwareName: 'librdkafka',
+        clientSoftwareVersion: '2.6.0',
+      },
+    );
     expect(v3.apiKeys.find((k) => k.apiKey === 3)).toEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
     expect(v3.throttleTimeMs).toBe(0);
+    // Share groups on: share.version finalized at 1 (v3 leaves out features whose minimum is 0).
+    expect(v3.finalizedFeatures).toEqual([{ name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 }]);
+    expect(v3.supportedFeatures).toEqual([]);
+    const v4 = await call(
+      apiVersionsHandler,
+      fakeContext({ apiVersion: 4, apiVersions: () => table, configs }),
+      {
+        clientSoftwareName: 'x',
+        clientSoftwareVersion: '1',
+      },
+    );
+    expect(v4.supportedFeatures).toEqual([{ name: 'share.version', minVersion: 0, maxVersion: 1 }]);
+    const off = new BrokerConfig({ 'group.share.enable': 'false' });
+    const v4off = await call(
+      apiVersionsHandler,
+      fakeContext({ apiVersion: 4, apiVersions: () => table, configs: off }),
+      {
+        clientSoftwareName: 'x',
+        clientSoftwareVersion: '1',
+      },
+    );
+    expect(v4off.finalizedFeatures).toEqual([]);
   });
 
   it('advertises only versions Kafka 4.3.1 defines, Produce v0–2 kept as Kafka 4 does (KAFKA-18659)', () => {

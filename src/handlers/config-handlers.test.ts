@@ -226,7 +226,14 @@ describe('AlterConfigs', () => {
         { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'no.such', value: '1' }] },
         { resourceType: TOPIC, resourceName: '', configs: [] },
         { resourceType: TOPIC, resourceName: 'missing', configs: [] },
-        { resourceType: ResourceType.GROUP, resourceName: 'g', configs: [] },
+        { resourceType: ResourceType.CLIENT_METRICS, resourceName: 'g', configs: [] },
+        // Group configs (share groups): Kafka's GroupConfig names and values only.
+        { resourceType: ResourceType.GROUP, resourceName: 'g', configs: [{ name: 'no.such', value: '1' }] },
+        {
+          resourceType: ResourceType.GROUP,
+          resourceName: 'g',
+          configs: [{ name: 'share.auto.offset.reset', value: 'x' }],
+        },
       ],
       validateOnly: false,
     });
@@ -238,10 +245,13 @@ describe('AlterConfigs', () => {
       ErrorCode.INVALID_REQUEST,
       ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
       ErrorCode.INVALID_REQUEST,
+      ErrorCode.INVALID_CONFIG,
+      ErrorCode.INVALID_CONFIG,
     ]);
     expect(res.responses[0]!.errorMessage).toBe('Null value not supported for topic configs: retention.ms');
     expect(res.responses[3]!.errorMessage).toBe('Default topic resources are not allowed.');
-    expect(res.responses[5]!.errorMessage).toBe('Unsupported resource type: GROUP');
+    expect(res.responses[5]!.errorMessage).toBe('Unsupported resource type: CLIENT_METRICS');
+    expect(res.responses[6]!.errorMessage).toBe('Unknown group config name: no.such');
   });
 });
 

@@ -10,8 +10,10 @@
  * configuration_keys null or empty asks for every config. A TOPIC name is checked as Kafka's
  * Topic.validate ("" is INVALID_TOPIC_EXCEPTION); an unknown topic is UNKNOWN_TOPIC_OR_PARTITION
  * with no error message, as Kafka's ConfigHelper answers.
- * Not served: BROKER_LOGGER (kbroker has no per-logger levels), CLIENT_METRICS and GROUP
- * resources, answered INVALID_REQUEST "Unsupported resource type".
+ * GROUP resources (Kafka's GroupConfig, share groups' configs): every group config kbroker
+ * serves, an override as GROUP_CONFIG (8), otherwise the broker config that supplies the default.
+ * Not served: BROKER_LOGGER (kbroker has no per-logger levels) and CLIENT_METRICS resources,
+ * answered INVALID_REQUEST "Unsupported resource type".
  * Authorization: DESCRIBE_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED) or, for a broker, on the
  * cluster (CLUSTER_AUTHORIZATION_FAILED).
  */
@@ -24,6 +26,7 @@ import {
   DYNAMIC_BROKER_CONFIGS,
   topicConfigByName,
 } from '../config/definitions.js';
+import { groupConfigDefs } from '../config/share-config-defs.js';
 import {
   type ApiError,
   brokerResourceError,
@@ -184,6 +187,9 @@ function brokerScope(ctx: BrokerServices, resourceName: string): 'default' | 'br
   return resourceName === '' ? 'default' : 'broker';
 }
 
+/** DescribeConfigsResponse.ConfigSource GROUP_CONFIG. */
+const GROUP_CONFIG_SOURCE = 8;
+
 function describeResource(
   ctx: BrokerServices,
   resourceType: number,
@@ -206,6 +212,24 @@ function describeResource(
           ? [...brokerConfigByName.keys()]
           : Object.keys(ctx.configs.dynamicConfigs('default'));
       return names.map((n) => describeBrokerConfig(ctx.configs, n, scope === 'broker'));
+    }
+    case ResourceType.GROUP: {
+      if (resourceName === '') throw new KafkaError('INVALID_REQUEST', 'Group name must not be empty.');
+      const overrides = ctx.metadata.groupConfigs?.(resourceName) ?? {};
+      return [...groupConfigDefs].map(([name, def]): DescribedConfig => {
+        const override = overrides[name];
+        const fallback = def.serverDefault === '' ? 'latest' : ctx.configs.get(def.serverDefault);
+        return {
+          name,
+          value: override ?? fallback,
+          readOnly: false,
+          configSource: override !== undefined ? GROUP_CONFIG_SOURCE : ConfigSource.DEFAULT_CONFIG,
+          isSensitive: false,
+          synonyms: [],
+          configType: CONFIG_TYPE[name.endsWith('.ms') ? 'int' : 'string'],
+          documentation: def.doc,
+        };
+      });
     }
     default:
       throw new KafkaError('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);

@@ -14,6 +14,7 @@ import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
 import type { FetchSessionCache } from '../replication/fetch-session.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { SharePartitionManager } from '../replication/share-partition-manager.js';
 import type { Authorizer, KafkaPrincipal } from '../security/authorizer.js';
 import type { SecurityStore } from '../security/security-store.js';
 
@@ -30,6 +31,8 @@ export interface BrokerServices {
   readonly replicas: ReplicaManager;
   /** Incremental fetch sessions (KIP-227) of Fetch requests. */
   readonly fetchSessions: FetchSessionCache;
+  /** Share-partitions (KIP-932) this broker leads and their share sessions: ShareFetch, ShareAcknowledge. */
+  readonly shares: SharePartitionManager;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
   /** The broker's configuration (static and dynamic). */

@@ -7,6 +7,8 @@ import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
+// Share groups (KIP-932, issue 17).
+import { alterShareGroupOffsetsHandler } from './alter-share-group-offsets.js';
 // Security (issue 15): SASL exchanges outside a connection's authentication, SCRAM credentials.
 import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.js';
 import { apiVersionsHandler } from './api-versions.js';
@@ -18,6 +20,7 @@ import { createTopicsHandler } from './create-topics.js';
 import { deleteAclsHandler } from './delete-acls.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
+import { deleteShareGroupOffsetsHandler } from './delete-share-group-offsets.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeAclsHandler } from './describe-acls.js';
 import { describeClusterHandler } from './describe-cluster.js';
@@ -25,6 +28,7 @@ import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
+import { describeShareGroupOffsetsHandler } from './describe-share-group-offsets.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
 import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
@@ -50,6 +54,10 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
+import { shareAcknowledgeHandler } from './share-acknowledge.js';
+import { shareFetchHandler } from './share-fetch.js';
+import { shareGroupDescribeHandler } from './share-group-describe.js';
+import { shareGroupHeartbeatHandler } from './share-group-heartbeat.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
@@ -103,4 +111,12 @@ export const allHandlers: readonly AnyHandler[] = [
   // Partition reassignment (issue 13).
   alterPartitionReassignmentsHandler,
   listPartitionReassignmentsHandler,
+  // Share groups (KIP-932, issue 17).
+  shareGroupHeartbeatHandler,
+  shareGroupDescribeHandler,
+  shareFetchHandler,
+  shareAcknowledgeHandler,
+  describeShareGroupOffsetsHandler,
+  alterShareGroupOffsetsHandler,
+  deleteShareGroupOffsetsHandler,
 ] as unknown as readonly AnyHandler[];

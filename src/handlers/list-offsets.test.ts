@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ATTRIBUTES, BATCH_LENGTH, HEADER_SIZE, LOG_OVERHEAD, writeCrc } from '../protocol/record-batch.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { encodeRecordBatch } from '../protocol/records.js';
 import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, MAX_TIMESTAMP } from './list-offsets.js';
@@ -124,6 +126,66 @@ describe('ListOffsets', () => {
       expect(await listOffset(c, 'txn', T0 + 50, 0)).toMatchObject({ offset: 5, timestamp: T0 + 50 });
       expect(await listOffset(c, 'txn', T0 + 50, 1)).toMatchObject({ offset: -1, timestamp: -1 });
       expect(await listOffset(c, 'txn', T0 + 1, 1)).toMatchObject({ offset: 1, timestamp: T0 + 1 });
+    });
+  });
+
+  it('reads a stored decompression bomb within a bound; a produced one is refused and never stored', async () => {
+    // A zstd frame of 4096 RLE blocks of 128 KiB zeros (512 MiB), as a batch of one record at T0 + 5:
+    // stored directly (as one could be before compressed batches were validated on produce).
+    const section = Buffer.from(`28b52ffd0038${'02001000'.repeat(4095)}03001000`, 'hex');
+    const bomb = (): Buffer => {
+      const plain = buildRecordBatch({ records: [{ value: 'x', timestamp: T0 + 5 }] });
+      const b = Buffer.alloc(HEADER_SIZE + section.length);
+      plain.copy(b, 0, 0, HEADER_SIZE);
+      section.copy(b, HEADER_SIZE);
+      b.writeInt32BE(b.length - LOG_OVERHEAD, BATCH_LENGTH);
+      b.writeInt16BE(4, ATTRIBUTES); // zstd
+      writeCrc(b, 0);
+      return b;
+    };
+    await withBroker(async (tb, c) => {
+      tb.broker.controller.createTopic('bomb', 1);
+      const p = tb.broker.replicaManager.getPartition('bomb', 0)!;
+      p.appendRecordsToLeader(batch(0, 3)); // offsets 0-2 at T0 .. T0 + 2
+      p.appendRecordsToLeader(bomb()); // offset 3
+      p.appendRecordsToLeader(
+        encodeRecordBatch({
+          compression: 'lz4',
+          records: [
+            { value: 'y', timestamp: T0 + 9 },
+            { value: 'z', timestamp: T0 + 10 },
+          ],
+        }),
+      ); // 4-5
+      const started = performance.now();
+      expect(await listOffset(c, 'bomb', T0 + 4)).toMatchObject({
+        errorCode: 0,
+        offset: 3,
+        timestamp: T0 + 5,
+      });
+      expect(await listOffset(c, 'bomb', T0 + 10)).toMatchObject({
+        errorCode: 0,
+        offset: 5,
+        timestamp: T0 + 10,
+      });
+      expect(await listOffset(c, 'bomb', T0 + 1)).toMatchObject({ errorCode: 0, offset: 1 });
+      expect(await listOffset(c, 'bomb', MAX_TIMESTAMP)).toMatchObject({ errorCode: 0, offset: 5 });
+      // Three lookups, none decompressing 512 MiB (that alone took seconds).
+      expect(performance.now() - started).toBeLessThan(5_000);
+      // Produced, it is refused whole.
+      const r = await c.request<{
+        responses: { partitionResponses: { errorCode: number; errorMessage: string | null }[] }[];
+      }>(0, 9, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'bomb', partitionData: [{ index: 0, records: bomb() }] }],
+      });
+      expect(r.responses[0]!.partitionResponses[0]).toMatchObject({
+        errorCode: 87, // INVALID_RECORD
+        errorMessage: 'Found invalid record structure',
+      });
+      expect(p.logEndOffset).toBe(6);
     });
   });
 });

@@ -431,7 +431,13 @@ describe('DescribeLogDirs', () => {
     fakeTopic('b', { partitions: [fakePartition('b', 0, { log: fakeLog({ size: 5 }) })] }),
   ];
   const ctx = (apiVersion: number, logDir: string) =>
-    fakeContext({ apiVersion, metadata: fakeMetadata(topics), replicas: fakeReplicas(topics, { logDir }) });
+    fakeContext({
+      apiVersion,
+      metadata: fakeMetadata(topics),
+      replicas: fakeReplicas(topics, {
+        logDirStates: () => [{ dir: logDir, offline: false, full: false }],
+      }),
+    });
 
   it('null lists every partition; named partitions that are not hosted are left out', async () => {
     const all = await call(describeLogDirsHandler, ctx(4, os.tmpdir()), { topics: null });

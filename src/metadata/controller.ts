@@ -15,6 +15,7 @@ import type { Logger } from '../common/logger.js';
 import { INTERNAL_TOPICS, invalidTopicReason } from '../common/topic-name.js';
 import { BrokerConfig, validateTopicConfigs } from '../config/broker-config.js';
 import { brokerConfigByName, topicConfigByName } from '../config/definitions.js';
+import { validateGroupConfigs } from '../config/share-config-defs.js';
 import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
 import type {
   AlterPartitionRequestData,
@@ -1040,7 +1041,7 @@ export class LocalController implements Controller {
     image: MetadataImage,
     resourceType: number,
     resourceName: string,
-  ): { type: 'TOPIC' | 'BROKER'; current: Record<string, string> } {
+  ): { type: 'TOPIC' | 'BROKER' | 'GROUP'; current: Record<string, string> } {
     if (resourceType === ResourceType.TOPIC) {
       if (resourceName === '') fail('INVALID_REQUEST', 'Default topic resources are not allowed.');
       const invalid = invalidTopicReason(resourceName);
@@ -1057,17 +1058,25 @@ export class LocalController implements Controller {
       if (error) fail('INVALID_REQUEST', error);
       return { type: 'BROKER', current: { ...(image.brokerConfigs.get(resourceName) ?? {}) } };
     }
+    if (resourceType === ResourceType.GROUP) {
+      // Share groups' configs (Kafka's GroupConfig); the group need not exist yet.
+      if (resourceName === '') fail('INVALID_REQUEST', 'Group name must not be empty.');
+      return { type: 'GROUP', current: { ...(image.groupConfigs.get(resourceName) ?? {}) } };
+    }
     return fail('INVALID_REQUEST', `Unsupported resource type: ${resourceTypeName(resourceType)}`);
   }
 
   /** The records that make `next` the overrides of the resource, after checking them. */
   private replaceConfigs(
-    type: 'TOPIC' | 'BROKER',
+    type: 'TOPIC' | 'BROKER' | 'GROUP',
     resourceName: string,
     current: Record<string, string>,
     next: Record<string, string>,
   ): MetadataRecord[] {
-    if (type === 'TOPIC') {
+    if (type === 'GROUP') {
+      const error = validateGroupConfigs(next);
+      if (error) fail('INVALID_CONFIG', error);
+    } else if (type === 'TOPIC') {
       this.checkTopicConfigs(next);
     } else {
       const error = BrokerConfig.validateDynamic(next);

@@ -82,6 +82,7 @@ export class MetadataImage {
     new Map(),
     new Map(),
     SecurityImage.EMPTY,
+    new Map(),
   );
 
   private constructor(
@@ -94,6 +95,8 @@ export class MetadataImage {
     readonly brokerConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>,
     /** SCRAM credentials and ACLs (Kafka's ScramImage and AclsImage). */
     readonly security: SecurityImage,
+    /** Dynamic group configs by group id (share.auto.offset.reset, ...). */
+    readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>,
   ) {}
 
   topics(): TopicImage[] {
@@ -145,6 +148,11 @@ export class MetadataImage {
         out.push({ type: 'ConfigRecord', resourceType: 'BROKER', resourceName, name, value });
       }
     }
+    for (const [resourceName, configs] of this.groupConfigs) {
+      for (const [name, value] of Object.entries(configs)) {
+        out.push({ type: 'ConfigRecord', resourceType: 'GROUP', resourceName, name, value });
+      }
+    }
     out.push(...this.security.toRecords());
     return out;
   }
@@ -162,6 +170,7 @@ export class MetadataImage {
     const byName = new Map(this.topicsByName);
     const byId = new Map(this.topicsById);
     const brokerConfigs = new Map(this.brokerConfigs);
+    const groupConfigs = new Map(this.groupConfigs);
     const created = new Map<string, TopicImage>();
     const deleted = new Map<string, TopicImage>();
     const previousPartitions = new Map<string, PartitionState | undefined>();
@@ -256,6 +265,10 @@ export class MetadataImage {
             const t = byName.get(r.resourceName);
             if (!t) throw new MetadataError(`ConfigRecord: unknown topic ${r.resourceName}`);
             replaceTopic({ ...t, configs: freezeRecord(withConfig(t.configs, r.name, r.value)) });
+          } else if (r.resourceType === 'GROUP') {
+            const next = withConfig(groupConfigs.get(r.resourceName) ?? {}, r.name, r.value);
+            if (Object.keys(next).length === 0) groupConfigs.delete(r.resourceName);
+            else groupConfigs.set(r.resourceName, freezeRecord(next));
           } else {
             const next = withConfig(brokerConfigs.get(r.resourceName) ?? {}, r.name, r.value);
             if (Object.keys(next).length === 0) brokerConfigs.delete(r.resourceName);
@@ -298,7 +311,15 @@ export class MetadataImage {
       changedPartitions.push({ topic, partition, previous });
     }
     const security = this.security.apply(securityRecords, (m) => new MetadataError(m));
-    const image = new MetadataImage(nextOffset, brokers, byName, byId, brokerConfigs, security.image);
+    const image = new MetadataImage(
+      nextOffset,
+      brokers,
+      byName,
+      byId,
+      brokerConfigs,
+      security.image,
+      groupConfigs,
+    );
     return {
       image,
       delta: {

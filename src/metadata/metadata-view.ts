@@ -30,4 +30,6 @@ export interface MetadataView {
   topics(): readonly TopicImage[];
   topic(name: string): TopicImage | undefined;
   topicById(topicId: string): TopicImage | undefined;
+  /** A group's dynamic configs (GROUP config resources: share.auto.offset.reset, ...). */
+  groupConfigs?(groupId: string): Readonly<Record<string, string>>;
 }

@@ -76,7 +76,8 @@ export interface PartitionChangeRecord {
   readonly removingReplicas?: readonly number[];
 }
 
-export type ConfigResourceType = 'TOPIC' | 'BROKER';
+/** GROUP: a group's dynamic configs (Kafka's GroupConfig, e.g. share.auto.offset.reset). */
+export type ConfigResourceType = 'TOPIC' | 'BROKER' | 'GROUP';
 
 /** Sets (or with `value: null` removes) one config of a topic or a broker ("" = the cluster default). */
 export interface ConfigRecord {

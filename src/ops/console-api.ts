@@ -37,6 +37,7 @@ import { listOffsetsHandler } from '../handlers/list-offsets.js';
 import { listTransactionsHandler } from '../handlers/list-transactions.js';
 import { offsetCommitHandler } from '../handlers/offset-commit.js';
 import { produceHandler } from '../handlers/produce.js';
+import { ZERO_UUID } from '../handlers/topic-admin.js';
 import { encodeRecordBatch } from '../protocol/records.js';
 import type { Broker } from '../server/broker.js';
 import { groupsWithLag } from './groups.js';
@@ -307,8 +308,10 @@ async function resetOffsets(broker: Broker, groupId: string, body: Record<string
     memberId: '',
     groupInstanceId: null,
     retentionTimeMs: -1,
+    // Named by id as well, as a Kafka 4 client at OffsetCommit v10 does.
     topics: topics.map((t) => ({
       name: t.name,
+      topicId: broker.metadata.topic(t.name)?.topicId ?? ZERO_UUID,
       partitions: t.partitions.map((p) => ({ ...p, committedLeaderEpoch: -1, committedMetadata: '' })),
     })),
   });

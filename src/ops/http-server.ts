@@ -28,6 +28,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../common/logger.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { Broker } from '../server/broker.js';
+import type { Cluster } from '../server/cluster.js';
+import { clusterRoutes } from './cluster-api.js';
 import { BadRequest, consoleRoutes } from './console-api.js';
 import { consoleStaticRoutes } from './console-static.js';
 import { faultRoutes } from './faults-api.js';
@@ -94,6 +96,8 @@ export function clusterView(broker: Broker) {
 
 export class AdminServer {
   private broker: Broker | undefined;
+  /** The brokers of a multi-broker process (`/api/cluster/brokers`), when there are several. */
+  private cluster: Cluster | undefined;
   private stopping = false;
 
   private constructor(
@@ -113,6 +117,14 @@ export class AdminServer {
     routes(app, () => server?.readiness ?? 'starting', current, options.processMetrics ?? true);
     consoleRoutes(app, current, sampler);
     faultRoutes(app, current);
+    // A broker the admin listener serves, started again, is served again.
+    clusterRoutes(
+      app,
+      () => server?.cluster,
+      (b) => {
+        if (server?.broker?.nodeId === b.nodeId) server.attach(b);
+      },
+    );
     consoleStaticRoutes(app);
     await app.listen({ port: options.port, host });
     const addr = app.server.address();
@@ -132,6 +144,11 @@ export class AdminServer {
   attach(broker: Broker): void {
     this.broker = broker;
     this.sampler.start(broker);
+  }
+
+  /** Serves the brokers of this multi-broker process at `/api/cluster/brokers` (stop, kill, start, isolate). */
+  attachCluster(cluster: Cluster): void {
+    this.cluster = cluster;
   }
 
   /** The web console's address. */

@@ -359,6 +359,33 @@ function buildRegistry(broker: Broker): Registry {
     () => cleaner.bytesWritten,
   );
 
+  // Log directories: Kafka's kafka.log:type=LogManager gauges, and which directory is full (kbroker's own).
+  const logDirs = () => broker.replicaManager.logDirStates();
+  brokerGauge(
+    'kafka_log_logmanager_offlinelogdirectorycount',
+    'Log directories taken offline by a failed disk (OfflineLogDirectoryCount).',
+    () => logDirs().filter((d) => d.offline).length,
+  );
+  mirroredGauge(
+    registry,
+    'kafka_log_logmanager_logdirectoryoffline',
+    '1 when the log directory is offline (LogDirectoryOffline).',
+    ['logdirectory'],
+    () => logDirs().map((d) => [{ logdirectory: d.dir }, d.offline ? 1 : 0]),
+  );
+  mirroredGauge(
+    registry,
+    'kbroker_log_logmanager_logdirectoryfull',
+    '1 while writes to the log directory fail for lack of space (ENOSPC), until one succeeds (kbroker).',
+    ['logdirectory'],
+    () => logDirs().map((d) => [{ logdirectory: d.dir }, d.full ? 1 : 0]),
+  );
+  brokerGauge(
+    'kafka_server_replicamanager_offlinereplicacount',
+    'Partitions hosted here whose log directory is offline (OfflineReplicaCount).',
+    () => partitions().filter(({ p }) => p.log.dirState?.offline).length,
+  );
+
   // kafka_exporter's consumer group series.
   const lagged = () => groupsWithLag(broker);
   mirroredGauge(

@@ -3,9 +3,8 @@
 // format, parsed here over a checked block decoder), zstd (fzstd; node 20's zlib has no zstd).
 // Every decoder is bounded: `limit` caps the output, and a declared size past it fails before allocation.
 import { createRequire } from 'node:module';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
-import type { CompressionType } from './record-batch.js';
+import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
+import { Decompress as ZstdStream } from 'fzstd';
 
 const require = createRequire(import.meta.url);
 const snappy = require('snappyjs') as {
@@ -25,6 +24,9 @@ const lz4js = require('lz4js') as {
 const xxh32 = (
   require('lz4js/xxh32.js') as { hash(seed: number, src: Uint8Array, i: number, n: number): number }
 ).hash;
+
+/** A batch's compression codec (attributes bits 0-2), by Kafka's CompressionType name. */
+export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export const COMPRESSION_CODEC_IDS: Readonly<Record<CompressionType, number>> = {
   none: 0,
@@ -64,14 +66,100 @@ export function decompress(
       case 'snappy':
         return snappyDecompress(data, limit);
       case 'lz4':
-        return lz4FrameDecompress(data, limit);
+        return lz4FrameDecompress(data, limit, false).data;
       case 'zstd':
-        return zstdDecompressChecked(data, limit);
+        return zstdStream(data, limit, limit, false).data;
+    }
+  } catch (e) {
+    if (e instanceof InvalidRecordError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new InvalidRecordError(`${codec}: decompressed data exceeds the ${limit}-byte limit`);
+    throw new InvalidRecordError(`${codec} decompression failed: ${(e as Error).message}`);
+  }
+}
+
+/** The start of a records section's decompressed bytes; `complete` when nothing follows them. */
+export interface DecompressedPrefix {
+  data: Buffer;
+  complete: boolean;
+}
+
+/** gzip's deflate cannot expand one input byte into more than 1032 output bytes (RFC 1951 limits). */
+const DEFLATE_MAX_RATIO = 1032;
+
+/**
+ * The first bytes (at most `maxBytes`, and usually about that many when there are more) of a records
+ * section, decompressing no further than needed: a decompression bomb is looked at through this
+ * window before anything decompresses it whole. Raw snappy has no partial decoder here; it declares
+ * its size up front, so a section declaring more than `limit` is refused without decompressing and
+ * a smaller one is decompressed whole. Throws InvalidRecordError for undecodable data.
+ */
+export function decompressPrefix(
+  codec: CompressionType,
+  data: Buffer,
+  maxBytes: number,
+  limit: number,
+): DecompressedPrefix {
+  try {
+    switch (codec) {
+      case 'none':
+        return data.length <= maxBytes
+          ? { data, complete: true }
+          : { data: data.subarray(0, maxBytes), complete: false };
+      case 'gzip':
+        return gzipPrefix(data, maxBytes);
+      case 'snappy':
+        return snappyPrefix(data, maxBytes, limit);
+      case 'lz4':
+        return lz4FrameDecompress(data, maxBytes, true);
+      case 'zstd':
+        return zstdStream(data, maxBytes, limit, true);
     }
   } catch (e) {
     if (e instanceof InvalidRecordError) throw e;
     throw new InvalidRecordError(`${codec} decompression failed: ${(e as Error).message}`);
   }
+}
+
+function gzipPrefix(data: Buffer, maxBytes: number): DecompressedPrefix {
+  try {
+    return { data: gunzipSync(data, { maxOutputLength: maxBytes }), complete: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
+  }
+  // More than maxBytes: inflate only as much input as can expand to maxBytes, flushing what the
+  // truncated stream gives instead of failing on its missing end.
+  const input = data.subarray(0, Math.max(64, Math.floor(maxBytes / DEFLATE_MAX_RATIO)));
+  try {
+    const out = gunzipSync(input, {
+      finishFlush: zlibConstants.Z_SYNC_FLUSH,
+      maxOutputLength: maxBytes + 64 * DEFLATE_MAX_RATIO,
+    });
+    return { data: out, complete: false };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      return { data: Buffer.alloc(0), complete: false };
+    throw e;
+  }
+}
+
+/** Raw snappy's declared length, or -1 when the section is xerial-framed or the varint is bad. */
+function snappyDeclaredLength(data: Buffer): number {
+  let n = 0;
+  for (let i = 0, shift = 0; i < 5 && i < data.length; i++, shift += 7) {
+    const b = data[i]!;
+    n += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) return n;
+  }
+  return -1;
+}
+
+function snappyPrefix(data: Buffer, maxBytes: number, limit: number): DecompressedPrefix {
+  if (data.length >= 16 && data.subarray(0, 8).equals(XERIAL_MAGIC))
+    return xerialSnappy(data, limit, maxBytes);
+  const declared = snappyDeclaredLength(data);
+  if (declared > limit) fail(`snappy: section declares ${declared} bytes, over the ${limit}-byte limit`);
+  return { data: Buffer.from(snappy.uncompress(data, limit)), complete: true };
 }
 
 /** Compresses a records section. zstd is written as a valid zstd frame of raw (stored) blocks. */
@@ -98,10 +186,16 @@ function snappyDecompress(data: Buffer, limit: number): Buffer {
   if (data.length < 16 || !data.subarray(0, 8).equals(XERIAL_MAGIC)) {
     return Buffer.from(snappy.uncompress(data, limit));
   }
+  return xerialSnappy(data, limit, limit).data;
+}
+
+/** Xerial-framed snappy, chunk by chunk, stopping after the chunk that reaches `maxBytes`. */
+function xerialSnappy(data: Buffer, limit: number, maxBytes: number): DecompressedPrefix {
   const chunks: Buffer[] = [];
   let total = 0;
   let p = 16; // magic + version + compatible version
   while (p < data.length) {
+    if (total >= maxBytes) return { data: Buffer.concat(chunks, total), complete: false };
     if (p + 4 > data.length) fail('xerial snappy: truncated chunk length');
     const len = data.readInt32BE(p);
     p += 4;
@@ -112,14 +206,23 @@ function snappyDecompress(data: Buffer, limit: number): Buffer {
     chunks.push(chunk);
     p += len;
   }
-  return Buffer.concat(chunks, total);
+  return { data: Buffer.concat(chunks, total), complete: true };
 }
 
-// zstd: fzstd sizes its output from the frame header (content size or window size); check those against
-// the limit before letting it allocate.
+// zstd: fzstd allocates a window from the frame header (content size or window size); check those against
+// the limit before letting it allocate. Its one-shot decoder then gathers every block before concatenating
+// (a 16 KiB frame of RLE blocks is 512 MiB), so blocks go through its streaming decoder, counted as they
+// come out, and decoding stops at the limit (or, for a prefix, once `maxBytes` are out).
 const ZSTD_MAGIC = 0xfd2fb528;
 
-function zstdDecompressChecked(data: Buffer, limit: number): Buffer {
+function zstdStream(data: Buffer, maxBytes: number, limit: number, partial: boolean): DecompressedPrefix {
+  // No match can reach back past the start of the output, and decoding stops at `history` bytes (the
+  // limit, or for a prefix the block that reaches maxBytes): a frame's larger window (2 MiB for a
+  // streaming producer at the default level, 128 MiB at level 22) is declared as the smallest window
+  // holding `history` in a copy of the section, so fzstd does not allocate and zero it per batch.
+  const history = partial ? maxBytes : limit;
+  const smallWindowLog = Math.max(17, Math.ceil(Math.log2(Math.max(history, 1))));
+  let patched: Buffer | null = null;
   let p = 0;
   while (p < data.length) {
     if (p + 4 > data.length) fail('zstd: truncated frame magic');
@@ -151,10 +254,13 @@ function zstdDecompressChecked(data: Buffer, limit: number): Buffer {
     for (let i = fcsBytes - 1; i >= 0; i--) contentSize = contentSize * 256 + data[q + i]!;
     if (fcsBytes === 2) contentSize += 256;
     q += fcsBytes;
-    // fzstd allocates the content size when the frame declares one, else the window size.
-    const allocation = contentSize || windowSize;
-    if (allocation > limit)
-      fail(`zstd: frame needs a ${allocation}-byte buffer, over the ${limit}-byte limit`);
+    // fzstd's stream allocates the content size for a single-segment frame, else the window.
+    if (singleSegment && contentSize > limit)
+      fail(`zstd: frame declares ${contentSize} bytes, over the ${limit}-byte limit`);
+    if (!singleSegment && windowSize > 2 ** smallWindowLog) {
+      patched ??= Buffer.from(data);
+      patched[p + 5] = (smallWindowLog - 10) << 3;
+    }
     // Walk the blocks to find the next frame.
     for (;;) {
       if (q + 3 > data.length) fail('zstd: truncated block header');
@@ -169,10 +275,30 @@ function zstdDecompressChecked(data: Buffer, limit: number): Buffer {
     p = q + (hasChecksum ? 4 : 0);
     if (p > data.length) fail('zstd: truncated content checksum');
   }
-  const out = zstdDecompress(data);
-  if (out.length > limit) fail(`zstd: ${out.length} bytes decompressed, over the ${limit}-byte limit`);
-  return Buffer.from(out.buffer, out.byteOffset, out.length);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new ZstdStream((block) => {
+    if (block.length === 0) return;
+    chunks.push(block);
+    total += block.length;
+    if (total > limit && !partial) fail(`zstd: decompressed data exceeds the ${limit}-byte limit`);
+    if (total >= maxBytes && partial) throw ENOUGH;
+  });
+  try {
+    stream.push(patched ?? data, true);
+  } catch (e) {
+    if (e !== ENOUGH) throw e;
+    return { data: Buffer.concat(chunks, total), complete: false };
+  }
+  const one = chunks.length === 1 ? chunks[0]! : null;
+  return {
+    data: one ? Buffer.from(one.buffer, one.byteOffset, one.length) : Buffer.concat(chunks, total),
+    complete: true,
+  };
 }
+
+/** Thrown out of the zstd stream's callback to stop it once a prefix is long enough. */
+const ENOUGH = Symbol('enough');
 
 /** A zstd frame made of raw blocks (RFC 8878 §3.1.1): valid for every zstd decoder, not smaller. */
 function zstdStoredFrame(data: Buffer): Buffer {
@@ -242,7 +368,8 @@ class GrowableBuffer {
 /**
  * Decodes one LZ4 block src[s, sEnd) into dst at dPos, without writing at or past dEnd; match offsets may
  * reach back to `historyStart` (the frame's output start for linked blocks, the block start otherwise).
- * Returns the new output position and where the last match started (-1 if none).
+ * Returns the new output position and where the last match started (-1 if none). With `truncate`, output
+ * that would pass dEnd stops the block there (`overflow`) instead of failing.
  */
 function lz4DecodeBlock(
   src: Buffer,
@@ -252,7 +379,8 @@ function lz4DecodeBlock(
   dPos: number,
   dEnd: number,
   historyStart: number,
-): { end: number; lastMatchAt: number } {
+  truncate = false,
+): { end: number; lastMatchAt: number; overflow?: boolean } {
   let d = dPos;
   let lastMatchAt = -1;
   for (;;) {
@@ -268,8 +396,14 @@ function lz4DecodeBlock(
       } while (b === 255);
     }
     if (lit > sEnd - s) fail('lz4: literal run past the end of the block');
-    if (lit > dEnd - d) fail('lz4: decompressed data exceeds the limit');
-    src.copy(dst, d, s, s + lit);
+    if (lit > dEnd - d) {
+      if (!truncate) fail('lz4: decompressed data exceeds the limit');
+      src.copy(dst, d, s, s + (dEnd - d));
+      return { end: dEnd, lastMatchAt, overflow: true };
+    }
+    // Short runs byte by byte: Buffer.copy costs more per call than it saves below ~32 bytes.
+    if (lit < 32) for (let i = 0; i < lit; i++) dst[d + i] = src[s + i]!;
+    else src.copy(dst, d, s, s + lit);
     s += lit;
     d += lit;
     if (s === sEnd) return { end: d, lastMatchAt }; // the last sequence has literals only
@@ -288,9 +422,14 @@ function lz4DecodeBlock(
       } while (b === 255);
     }
     ml += 4;
-    if (ml > dEnd - d) fail('lz4: decompressed data exceeds the limit');
+    if (ml > dEnd - d) {
+      if (!truncate) fail('lz4: decompressed data exceeds the limit');
+      ml = dEnd - d;
+      for (let i = 0; i < ml; i++, d++) dst[d] = dst[d - off]!;
+      return { end: d, lastMatchAt, overflow: true };
+    }
     lastMatchAt = d;
-    if (off >= ml) {
+    if (off >= ml && ml >= 32) {
       dst.copy(dst, d, d - off, d - off + ml);
       d += ml;
     } else {
@@ -299,7 +438,8 @@ function lz4DecodeBlock(
   }
 }
 
-function lz4FrameDecompress(data: Buffer, limit: number): Buffer {
+/** The frames in `data`; with `truncate`, stops once `limit` bytes are out (complete: false). */
+function lz4FrameDecompress(data: Buffer, limit: number, truncate: boolean): DecompressedPrefix {
   const out = new GrowableBuffer(data.length * 4, limit);
   let p = 0;
   if (data.length === 0) fail('lz4: empty input');
@@ -331,7 +471,8 @@ function lz4FrameDecompress(data: Buffer, limit: number): Buffer {
     if (hasContentSize) {
       if (data.length - q < 9) fail('lz4: truncated frame descriptor');
       contentSize = data.readUInt32LE(q) + data.readUInt32LE(q + 4) * 2 ** 32;
-      if (contentSize > limit) fail(`lz4: frame declares ${contentSize} bytes, over the ${limit}-byte limit`);
+      if (contentSize > limit && !truncate)
+        fail(`lz4: frame declares ${contentSize} bytes, over the ${limit}-byte limit`);
       q += 8;
     }
     const hc = (xxh32(0, data, descStart, q - descStart) >>> 8) & 0xff;
@@ -352,8 +493,13 @@ function lz4FrameDecompress(data: Buffer, limit: number): Buffer {
         if (xxh32(0, data, q, bsize) >>> 0 !== want) fail('lz4: block checksum mismatch');
       }
       if (uncompressed) {
-        if (out.reserve(bsize) - out.len < bsize)
-          fail(`lz4: decompressed data exceeds the ${limit}-byte limit`);
+        const room = out.reserve(bsize) - out.len;
+        if (room < bsize) {
+          if (!truncate) fail(`lz4: decompressed data exceeds the ${limit}-byte limit`);
+          data.copy(out.buf, out.len, q, q + room);
+          out.len += room;
+          return { data: out.buf.subarray(0, out.len), complete: false };
+        }
         data.copy(out.buf, out.len, q, q + bsize);
         out.len += bsize;
       } else {
@@ -366,8 +512,10 @@ function lz4FrameDecompress(data: Buffer, limit: number): Buffer {
           out.len,
           dEnd,
           independent ? out.len : frameStart,
+          truncate,
         );
         out.len = r.end;
+        if (r.overflow) return { data: out.buf.subarray(0, out.len), complete: false };
       }
       q += bsize + (blockChecksum ? 4 : 0);
     }
@@ -383,7 +531,7 @@ function lz4FrameDecompress(data: Buffer, limit: number): Buffer {
     }
     p = q;
   }
-  return out.buf.subarray(0, out.len);
+  return { data: out.buf.subarray(0, out.len), complete: true };
 }
 
 const LZ4_ENCODE_BLOCK = 64 * 1024;

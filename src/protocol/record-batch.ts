@@ -3,6 +3,7 @@
 // iteration of ByteBufferLogInputStream/FileLogInputStream, and the client-append checks of
 // UnifiedLog.analyzeAndValidateRecords + LogValidator.validateBatch + ProduceRequest.validateRecords.
 import { createRequire } from 'node:module';
+import { invalidCompressedRecords } from './record-batch-compressed.js';
 
 export const BASE_OFFSET = 0;
 export const BATCH_LENGTH = 8;
@@ -32,7 +33,10 @@ export const NO_TIMESTAMP = -1;
 export const NO_PRODUCER_ID = -1;
 export const NO_PARTITION_LEADER_EPOCH = -1;
 
-export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+import type { CompressionType } from './compression.js';
+
+export type { CompressionType };
+
 const COMPRESSION_NAMES: readonly CompressionType[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 // ---- CRC-32C (Castagnoli) ------------------------------------------------------------------------
@@ -254,7 +258,7 @@ export type ProduceValidationError = 'CORRUPT_MESSAGE' | 'MESSAGE_TOO_LARGE' | '
 export function validateProducedBatches(
   records: Buffer,
   maxMessageBytes: number,
-): { error: ProduceValidationError } | { batch: BatchInfo } {
+): { error: ProduceValidationError; message?: string } | { batch: BatchInfo } {
   if (records.length < LOG_OVERHEAD)
     return { error: records.length === 0 ? 'INVALID_RECORD' : 'CORRUPT_MESSAGE' };
   const size = readBatchSize(records, 0);
@@ -278,9 +282,21 @@ export function validateProducedBatches(
   // Kafka's LogValidator iterates the records of an uncompressed batch (DefaultRecord.readFrom):
   // a record whose structure does not add up is InvalidRecordException. Without this a batch of
   // garbage under a good CRC was stored and every consumer of it failed (found by scripts/fuzz).
-  if ((batch.attributes & COMPRESSION_CODEC_MASK) === 0) {
+  const codecId = batch.attributes & COMPRESSION_CODEC_MASK;
+  if (codecId === 0) {
     if (invalidRecordsStructure(records, HEADER_SIZE, size, batch.recordsCount) !== null)
       return { error: 'INVALID_RECORD' };
+  } else {
+    // Compressed: decompressed (bounded) and walked the same way (record-batch-compressed.ts).
+    const why = invalidCompressedRecords(
+      records,
+      HEADER_SIZE,
+      size,
+      codecId,
+      batch.recordsCount,
+      maxMessageBytes,
+    );
+    if (why !== null) return { error: 'INVALID_RECORD', message: why };
   }
   return { batch };
 }
@@ -317,6 +333,57 @@ function varintError(what: string, maxBytes: number): string {
 }
 
 /**
+ * The end of the valid record at `pos` when each of its varints is one or two bytes and it has no
+ * headers; 0 otherwise (the record may still be valid: the general walk decides). A valid answer
+ * here is one the general walk gives too.
+ */
+function shortRecordEnd(buf: Buffer, pos: number, end: number): number {
+  if (pos + 2 > end) return 0;
+  let b = buf[pos]!;
+  let raw: number;
+  if (b < 0x80) {
+    raw = b;
+    pos += 1;
+  } else {
+    const b1 = buf[pos + 1]!;
+    if (b1 >= 0x80) return 0;
+    raw = (b & 0x7f) | (b1 << 7);
+    pos += 2;
+  }
+  const length = (raw >>> 1) ^ -(raw & 1);
+  const recEnd = pos + length;
+  // attributes, timestamp delta, offset delta, key length, value length, header count: >= 6 bytes
+  if (length < 6 || recEnd > end) return 0;
+  pos++; // attributes
+  for (let field = 0; field < 2; field++) {
+    // timestamp and offset deltas: stepped over
+    if (buf[pos]! < 0x80) pos += 1;
+    else if (buf[pos + 1]! < 0x80) pos += 2;
+    else return 0;
+    if (pos >= recEnd) return 0;
+  }
+  for (let field = 0; field < 2; field++) {
+    // key, then value: a length (-1 for null) and its bytes
+    b = buf[pos]!;
+    if (b < 0x80) {
+      raw = b;
+      pos += 1;
+    } else {
+      const b1 = buf[pos + 1]!;
+      if (b1 >= 0x80) return 0;
+      raw = (b & 0x7f) | (b1 << 7);
+      pos += 2;
+    }
+    const n = (raw >>> 1) ^ -(raw & 1);
+    if (n > 0) pos += n;
+    else if (n < -1) return 0;
+    if (pos >= recEnd) return 0;
+  }
+  // no headers, and nothing after
+  return buf[pos] === 0 && pos + 1 === recEnd ? recEnd : 0;
+}
+
+/**
  * Walks `count` records in buf[start, end) as DefaultRecord.readFrom reads them, without
  * allocating: each record's length, attributes, timestamp and offset deltas, key, value and
  * headers must fit its length exactly, and the records must fill the section. Returns why not,
@@ -331,6 +398,12 @@ export function invalidRecordsStructure(
 ): string | null {
   let pos = start;
   for (let i = 0; i < count; i++) {
+    // Most records are short varints only: checked in one pass without the general reader.
+    const fast = shortRecordEnd(buf, pos, end);
+    if (fast > 0) {
+      pos = fast;
+      continue;
+    }
     const length = varintAt(buf, pos, end, 5);
     if (varintEnd < 0) return varintError('varint', 5);
     pos = varintEnd;

@@ -69,7 +69,7 @@ export function appendToPartition(
       const message =
         validated.error === 'MESSAGE_TOO_LARGE'
           ? `The record batch of ${records.length} bytes is larger than max.message.bytes ${maxMessageBytes}`
-          : null;
+          : (validated.message ?? null);
       return appendFailure(validated.error, message);
     }
     // The request's own checks of a valid batch (a transactional batch's membership in its

@@ -7,10 +7,17 @@
  * (the high watermark, or the last stable offset under read_committed, for a consumer) are
  * answered. The leader epoch answered is the found batch's for a timestamp or max-timestamp lookup,
  * the first leader-epoch entry's for earliest (when it starts at or before the log start offset),
- * the current one for latest.
+ * the current one for latest. Records are read without decoding keys and values, and a compressed
+ * batch is decompressed within a bound (record-batch-compressed.ts findRecordTime): a stored
+ * decompression bomb cannot hold the event loop.
  */
-import { type BatchInfo, iterateBatches, NO_PARTITION_LEADER_EPOCH } from '../protocol/record-batch.js';
-import { decodeRecordBatch } from '../protocol/records.js';
+import {
+  type BatchInfo,
+  CONTROL_FLAG_MASK,
+  iterateBatches,
+  NO_PARTITION_LEADER_EPOCH,
+} from '../protocol/record-batch.js';
+import { findRecordTime } from '../protocol/record-batch-compressed.js';
 import type { Partition } from './partition.js';
 
 export const LATEST_TIMESTAMP = -1;
@@ -74,14 +81,17 @@ function offsetForTimestamp(p: Partition, timestamp: number): Found {
   const segmentEnd = p.log.segmentBaseOffsets().find((base) => base > hit.offset) ?? p.logEndOffset;
   return searchBatches(p, hit.offset, segmentEnd, (buf, b) => {
     if (b.maxTimestamp < timestamp || b.lastOffset < logStartOffset) return null;
-    const batch = decodeRecordBatch(buf, b.position);
-    if (batch.isControl) return null;
-    for (const r of batch.records) {
-      if (r.timestamp >= timestamp && r.offset >= logStartOffset) {
-        return { timestamp: r.timestamp, offset: r.offset, leaderEpoch: epochOf(b) };
-      }
-    }
-    return null;
+    if ((b.attributes & CONTROL_FLAG_MASK) !== 0) return null;
+    const r = findRecordTime(buf, b.position, b.size, (ts, off) => ts >= timestamp && off >= logStartOffset);
+    // Records that cannot be read within the bound (a batch stored before compressed batches were
+    // validated on produce): reading from the batch's start is where `timestamp` begins.
+    if (r === 'unreadable')
+      return {
+        timestamp: b.maxTimestamp,
+        offset: Math.max(b.baseOffset, logStartOffset),
+        leaderEpoch: epochOf(b),
+      };
+    return r ? { timestamp: r.timestamp, offset: r.offset, leaderEpoch: epochOf(b) } : null;
   });
 }
 
@@ -95,7 +105,9 @@ function maxTimestampOffset(p: Partition): Found {
   const from = Math.max(max.offset, p.logStartOffset);
   return searchBatches(p, from, from + 1, (buf, b) => {
     if (b.maxTimestamp !== max.timestamp) return null;
-    const r = decodeRecordBatch(buf, b.position).records.find((x) => x.timestamp === max.timestamp);
+    const r = findRecordTime(buf, b.position, b.size, (ts) => ts === max.timestamp);
+    if (r === 'unreadable')
+      return { timestamp: max.timestamp, offset: Math.max(b.baseOffset, from), leaderEpoch: epochOf(b) };
     return r ? { timestamp: max.timestamp, offset: r.offset, leaderEpoch: epochOf(b) } : null;
   });
 }

@@ -160,6 +160,14 @@ export class ReplicaFetcherThread {
     await this.running;
   }
 
+  /**
+   * Drops the connection (a network cut, `Cluster.isolate`): the request in flight fails and its
+   * answer is never read; the fetcher backs off and connects again.
+   */
+  closeConnection(): void {
+    this.client?.close();
+  }
+
   private wakeUp(): void {
     const w = this.wake;
     this.wake = null;

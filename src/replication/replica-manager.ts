@@ -509,7 +509,11 @@ export class ReplicaManager {
     entries: readonly AppendEntry[],
     timeoutMs = 30_000,
   ): Promise<PartitionAppendResult[]> {
-    const results = entries.map((e) => {
+    // A plain loop: this runs for every Produce request.
+    const results: PartitionAppendResult[] = [];
+    let anyAppended = false;
+    let anyFlushPending = false;
+    for (const e of entries) {
       const result = appendToPartition(
         e.partition,
         e.records,
@@ -521,23 +525,25 @@ export class ReplicaManager {
       if (result.recordsAppended > 0) {
         this.broker.metrics.produced(e.partition.topic, e.records.length, result.recordsAppended);
       }
-      return result;
-    });
+      if (result.error === 'NONE') {
+        anyAppended = true;
+        if (e.partition.log.pendingFlush !== null) anyFlushPending = true;
+      }
+      results.push(result);
+    }
     // flush.messages: what was appended is acknowledged once fsynced (one fsync per log for every
     // batch of this turn of the event loop, Log.pendingFlush); a failed fsync is a storage error.
-    const flushes = entries.map((e, i) =>
-      results[i]!.error === 'NONE' ? e.partition.log.pendingFlush : null,
-    );
-    if (flushes.some((f) => f !== null)) {
-      const failed = await Promise.all(flushes);
-      failed.forEach((err, i) => {
-        if (!err) return;
+    if (anyFlushPending) {
+      for (let i = 0; i < entries.length; i++) {
+        const flush = results[i]!.error === 'NONE' ? entries[i]!.partition.log.pendingFlush : null;
+        const err = flush && (await flush);
+        if (!err) continue;
         const p = entries[i]!.partition;
         this.broker.log.error(`Error flushing ${p.topic}-${p.partition} after a produce`, err);
         results[i] = appendFailure('KAFKA_STORAGE_ERROR');
-      });
+      }
     }
-    if (requiredAcks !== -1 || !results.some((r) => r.error === 'NONE')) return results;
+    if (requiredAcks !== -1 || !anyAppended) return results;
     // acks=-1: answered once every appended batch is below the high watermark (Kafka's DelayedProduce).
     return new Promise((resolve) => {
       this.producePurgatory.tryCompleteElseWatch(
@@ -814,6 +820,18 @@ export class ReplicaManager {
   /** The log directory holding this broker's partitions (DescribeLogDirs). */
   get logDir(): string {
     return this.broker.logManager.dataDir;
+  }
+
+  /**
+   * Every log directory (log.dirs) with whether it is offline (a failed disk) or full, for
+   * DescribeLogDirs and the metrics.
+   */
+  logDirStates(): { dir: string; offline: boolean; full: boolean }[] {
+    const channel = this.broker.logManager.failureChannel;
+    return this.broker.logManager.logDirs.map((dir) => {
+      const s = channel.state(dir);
+      return { dir, offline: s.offline !== null, full: s.fullSince !== null };
+    });
   }
 
   /** A partition this broker hosts, or undefined. */

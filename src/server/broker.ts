@@ -32,10 +32,12 @@ import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { ControllerLink } from './controller-link.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { MetadataSecurityStore } from './metadata-security-store.js';
 import { Metrics } from './metrics.js';
+import { createSharePartitionManager } from './share-wiring.js';
 
 export interface BrokerOptions {
   logger?: Logger;
@@ -125,6 +127,8 @@ export class Broker {
   /** Whether the controller is this broker's own (closed with it) or its cluster's. */
   private readonly ownsController: boolean;
   private readonly stopMetadata: () => void;
+  /** Metadata changes and ISR proposals pass here; `Cluster.isolate` cuts it. */
+  readonly controllerLink: ControllerLink;
   private stopIdleSweep: () => void = () => {};
 
   private constructor(
@@ -141,7 +145,7 @@ export class Broker {
       );
     }
     this.logManager = LogManager.open({
-      logDirs: config.logDir,
+      logDirs: config.logDirs,
       nodeId: config.nodeId,
       clusterId: config.get('cluster.id') ?? undefined,
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
@@ -181,20 +185,23 @@ export class Broker {
         config,
         logger: this.log,
       });
-    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
-    this.replicaManager.setAlterPartitionManager(
-      new ControllerAlterPartitionManager(
-        this.controller,
-        config.nodeId,
-        () => this.replicaManager.brokerEpoch,
-      ),
-    );
     // The broker acts on every metadata change, starting with the whole loaded image: logs are
     // opened, created and deleted, leadership taken or followed (Kafka's BrokerMetadataPublisher).
-    this.stopMetadata = this.controller.onChange((delta, image) => {
+    this.controllerLink = new ControllerLink((delta, image) => {
       this.image = image;
       this.replicaManager.applyDelta(delta, image);
     });
+    // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
+    this.replicaManager.setAlterPartitionManager(
+      this.controllerLink.alterPartitionManager(
+        new ControllerAlterPartitionManager(
+          this.controller,
+          config.nodeId,
+          () => this.replicaManager.brokerEpoch,
+        ),
+      ),
+    );
+    this.stopMetadata = this.controller.onChange(this.controllerLink.listener);
     for (const dir of this.logManager.startupComplete()) this.log.info(`deleted stray log ${dir}`);
     this.groupCoordinator = createGroupCoordinator(this);
     this.onReset(() => this.groupCoordinator.reset());
@@ -210,11 +217,14 @@ export class Broker {
     );
     // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
     this.securityStore = new MetadataSecurityStore(this.controller);
+    // Share groups (KIP-932, issue 17): share-partitions on their leaders, released when members go.
+    const shares = createSharePartitionManager(this, config);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
       fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
+      shares,
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,
@@ -321,6 +331,7 @@ export class Broker {
       topics: () => broker.image.topics(),
       topic: (name) => broker.image.topic(name),
       topicById: (id) => broker.image.topicById(id),
+      groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
     };
   }
 
@@ -535,6 +546,7 @@ export class Broker {
     const serverClosed = Promise.all(
       this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
     );
+    this.services.shares.shutdown();
     this.replicaManager.shutdown();
     this.groupCoordinator.shutdown();
     this.transactionCoordinator.shutdown();
@@ -564,6 +576,7 @@ export class Broker {
         this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       );
       for (const c of [...this.connections]) c.close();
+      this.services.shares.shutdown();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
       this.transactionCoordinator.shutdown();

@@ -11,6 +11,7 @@
  * - `startBroker(id)`: starts it again from its data directory on the same port; it registers
  *   fenced, is unfenced once listening (leaderless partitions get it as leader again), follows its
  *   leaders (truncating with OffsetForLeaderEpoch) and rejoins the ISRs once caught up.
+ * - `isolate(id)` / `heal(id)`: a network partition around one broker, see `isolate`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,6 +55,10 @@ export class Cluster {
   private readonly time: Time;
   /** Killed brokers whose session has not expired yet: fenced when it does. */
   private readonly sessionTimers = new Map<number, Timer>();
+  /** Brokers cut off from the others and from the controller (`isolate`). */
+  private readonly isolated = new Set<number>();
+  /** The drop faults on each running broker that make the cuts, by broker id. */
+  private readonly cutFaults = new Map<number, number[]>();
   private closed = false;
   /** auto.leader.rebalance.enable: preferred leaders elected back on the cluster's clock. */
   private readonly leaderBalancer: AutoLeaderBalancer;
@@ -132,9 +137,16 @@ export class Cluster {
     if (this.closed) throw new Error('cluster closed');
     if (!this.nodeIds.includes(id)) throw new Error(`no broker ${id} in this cluster`);
     if (this.running.has(id)) throw new Error(`broker ${id} is running`);
-    // Back before its session expired: it registers again (fenced, then unfenced) all the same.
-    this.sessionTimers.get(id)?.cancel();
-    this.sessionTimers.delete(id);
+    // Back from a crash before its session expired: as Kafka's controller does when a broker
+    // registers after an unclean shutdown (handleBrokerUncleanShutdown), it is fenced first — its
+    // leaderships move to other ISR members at a new leader epoch and it leaves the ISRs — since
+    // what it lost in the crash may be what its followers have; it then registers as usual.
+    const timer = this.sessionTimers.get(id);
+    if (timer) {
+      timer.cancel();
+      this.sessionTimers.delete(id);
+      this.controller.fenceBroker(id);
+    }
     const broker = await Broker.start(this.brokerConfig(id), {
       logger: this.log,
       controller: this.controller,
@@ -143,7 +155,9 @@ export class Cluster {
       ...(this.options.purgatoryTime ? { purgatoryTime: this.options.purgatoryTime } : {}),
     });
     this.running.set(id, broker);
+    this.cutFaults.delete(id);
     if (!this.ports.has(id)) this.ports.set(id, broker.port);
+    if (this.isolated.size > 0) this.applyCuts();
     return broker;
   }
 
@@ -153,6 +167,7 @@ export class Cluster {
     if (!broker) throw new Error(`broker ${id} is not running`);
     await this.controller.controlledShutdown(id, broker.replicaManager.brokerEpoch);
     this.running.delete(id);
+    this.endIsolation(id);
     await broker.close();
   }
 
@@ -165,17 +180,99 @@ export class Cluster {
     const broker = this.running.get(id);
     if (!broker) throw new Error(`broker ${id} is not running`);
     this.running.delete(id);
+    this.endIsolation(id);
     await broker.kill();
-    const timeoutMs = broker.config.int('broker.session.timeout.ms');
+    this.expireSessionLater(id, broker.config.int('broker.session.timeout.ms'));
+  }
+
+  /** Fences `id` after `timeoutMs` on the cluster's clock unless it is back (running, not isolated). */
+  private expireSessionLater(id: number, timeoutMs: number): void {
+    this.sessionTimers.get(id)?.cancel();
     this.sessionTimers.set(
       id,
       this.time.setTimeout(() => {
         this.sessionTimers.delete(id);
-        if (this.closed || this.running.has(id)) return;
+        if (this.closed || (this.running.has(id) && !this.isolated.has(id))) return;
         this.log.info(`broker ${id}: session expired after ${timeoutMs} ms; fenced`);
         this.controller.fenceBroker(id);
       }, timeoutMs),
     );
+  }
+
+  /**
+   * A network partition around broker `id`: its replica fetchers cannot reach the other brokers
+   * and theirs cannot reach it (each request of a fetcher crossing the cut — Fetch,
+   * OffsetForLeaderEpoch, ListOffsets with the fetcher's client id — loses its connection, as the
+   * `drop` faults of `broker.faults` do), and its link to the controller is cut: it keeps acting on
+   * the metadata it had, its ISR proposals wait, and its heartbeats stop, so the controller fences
+   * it when `broker.session.timeout.ms` passes (its leaderships move to other ISR members).
+   * Clients still reach it. As in Kafka, an isolated leader cannot move its high watermark (its
+   * followers do not fetch, its ISR shrink cannot be committed): acks=all writes to it wait and
+   * time out, and once it is fenced clients find the new leaders through the other brokers.
+   * Admin requests it forwards to the controller are not cut.
+   */
+  isolate(id: number): void {
+    const broker = this.running.get(id);
+    if (!broker) throw new Error(`broker ${id} is not running`);
+    if (this.isolated.has(id)) return;
+    this.isolated.add(id);
+    this.applyCuts();
+    broker.controllerLink.cut();
+    this.expireSessionLater(id, broker.config.int('broker.session.timeout.ms'));
+  }
+
+  /**
+   * The partition around `id` ends: fetchers reconnect, the broker catches up with the metadata
+   * (leaderships it lost become followings, truncating what it appended alone), its waiting ISR
+   * proposals reach the controller, and its heartbeats unfence it if it was fenced meanwhile.
+   */
+  heal(id: number): void {
+    if (!this.isolated.has(id)) return;
+    this.endIsolation(id);
+    const broker = this.running.get(id);
+    if (!broker) return;
+    broker.controllerLink.restore();
+    if (this.controller.image.brokers.get(id)?.fenced) this.controller.unfenceBroker(id);
+  }
+
+  /** Whether `id` is isolated. */
+  isIsolated(id: number): boolean {
+    return this.isolated.has(id);
+  }
+
+  private endIsolation(id: number): void {
+    if (!this.isolated.delete(id)) return;
+    this.sessionTimers.get(id)?.cancel();
+    this.sessionTimers.delete(id);
+    this.applyCuts();
+  }
+
+  /** Makes every running broker's drop faults match the isolated set: one per fetcher crossing a cut. */
+  private applyCuts(): void {
+    for (const [id, broker] of this.running) {
+      for (const faultId of this.cutFaults.get(id) ?? []) broker.faults.clear(faultId);
+      const ids: number[] = [];
+      for (const follower of this.nodeIds) {
+        if (follower === id || !(this.isolated.has(id) || this.isolated.has(follower))) continue;
+        for (const api of ['Fetch', 'OffsetForLeaderEpoch', 'ListOffsets']) {
+          const f = broker.faults.inject({
+            api,
+            clientId: `broker-${follower}-fetcher-${id}`,
+            drop: 'before',
+            count: null,
+          });
+          ids.push(f.id);
+        }
+      }
+      this.cutFaults.set(id, ids);
+    }
+    // What is in flight across a cut is lost with it: those fetchers' connections close now.
+    for (const [id, broker] of this.running) {
+      for (const source of this.nodeIds) {
+        if (source !== id && (this.isolated.has(id) || this.isolated.has(source)))
+          broker.replicaManager.replicaFetcherManager.fetcher(source)?.closeConnection();
+      }
+    }
   }
 
   /** Stops every broker (controlled shutdowns, the last one keeping its leaderships) and the controller. */

@@ -328,6 +328,7 @@ export class Connection {
     this.broker.metrics.requestCompleted(handler.name, performance.now() - started, {
       version: apiVersion,
       response,
+      spec: handler.response,
     });
     if (response === null) return null;
     return encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>

@@ -11,6 +11,7 @@
  */
 import { errorName } from '../protocol/generated/errors.js';
 import { CONTROL_FLAG_MASK, iterateBatches } from '../protocol/record-batch.js';
+import type { FieldSpec, MessageSpec } from '../protocol/spec.js';
 
 /** Latency bucket upper bounds in milliseconds (Kafka reports request times in ms). */
 export const LATENCY_BUCKETS_MS: readonly number[] = [
@@ -32,6 +33,11 @@ export interface RequestDetail {
   version?: number;
   /** The decoded response body; its `errorCode` fields are counted. */
   response?: unknown;
+  /**
+   * The response's message spec: its `errorCode` fields are then found by a walker compiled once
+   * per spec, instead of visiting every property of the response (per request, on the hot path).
+   */
+  spec?: MessageSpec;
 }
 
 export class Metrics {
@@ -50,6 +56,8 @@ export class Metrics {
   readonly totals = { bytesIn: 0, bytesOut: 0, messagesIn: 0, messagesOut: 0 };
   /** API name → error name → count. */
   readonly errors = new Map<string, Map<string, number>>();
+  /** Scratch of countErrors: error code → count in one response. */
+  private readonly found = new Map<number, number>();
   /** Open client connections (set by the broker as they come and go). */
   connections = 0;
   /** Failed TLS handshakes and SASL authentications (Kafka's failed-authentication-total). */
@@ -77,7 +85,8 @@ export class Metrics {
     s.buckets[b]!++;
     const version = detail.version ?? -1;
     s.versions.set(version, (s.versions.get(version) ?? 0) + 1);
-    if (detail.response !== undefined && detail.response !== null) this.countErrors(api, detail.response);
+    if (detail.response !== undefined && detail.response !== null)
+      this.countErrors(api, detail.response, detail.spec);
   }
 
   produced(topic: string, bytes: number, messages: number): void {
@@ -107,9 +116,11 @@ export class Metrics {
     this.messagesOut.delete(topic);
   }
 
-  private countErrors(api: string, response: unknown): void {
-    const found = new Map<number, number>();
-    collectErrorCodes(response, found, 0);
+  private countErrors(api: string, response: unknown, spec: MessageSpec | undefined): void {
+    const found = this.found;
+    found.clear();
+    if (spec === undefined) collectErrorCodes(response, found, 0);
+    else errorCodeWalker(spec)?.(response as Obj, found);
     if (found.size === 0) return;
     let byName = this.errors.get(api);
     if (!byName) {
@@ -147,4 +158,44 @@ function collectErrorCodes(value: unknown, out: Map<number, number>, depth: numb
     if (k === 'errorCode' && typeof v === 'number') out.set(v, (out.get(v) ?? 0) + 1);
     else if (typeof v === 'object') collectErrorCodes(v, out, depth + 1);
   }
+}
+
+type Obj = Record<string, unknown>;
+type Walker = (value: Obj, out: Map<number, number>) => void;
+const walkers = new WeakMap<MessageSpec, Walker | null>();
+
+/**
+ * What collectErrorCodes counts in a response of this spec, visiting only the spec's `errorCode`
+ * fields and the structs and arrays of structs that lead to one; null when the spec has none.
+ */
+function errorCodeWalker(spec: MessageSpec): Walker | null {
+  let w = walkers.get(spec);
+  if (w === undefined) {
+    w = compileWalker(spec.fields);
+    walkers.set(spec, w);
+  }
+  return w;
+}
+
+function compileWalker(fields: readonly FieldSpec[]): Walker | null {
+  const hasCode = fields.some((f) => f.name === 'errorCode' && f.fields === undefined);
+  const nested: { name: string; walk: Walker }[] = [];
+  for (const f of fields) {
+    const walk = f.fields ? compileWalker(f.fields) : null;
+    if (walk) nested.push({ name: f.name, walk });
+  }
+  if (!hasCode && nested.length === 0) return null;
+  return (value, out) => {
+    if (hasCode) {
+      const code = value.errorCode;
+      if (typeof code === 'number') out.set(code, (out.get(code) ?? 0) + 1);
+    }
+    for (const { name, walk } of nested) {
+      const v = value[name];
+      if (v === null || typeof v !== 'object') continue;
+      if (Array.isArray(v)) {
+        for (const e of v) if (e !== null && typeof e === 'object') walk(e as Obj, out);
+      } else walk(v as Obj, out);
+    }
+  };
 }

@@ -7,7 +7,7 @@ import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
 
 const openMgr = (dir: string) =>
   LogManager.open({
-    logDirs: `${dir},/ignored`,
+    logDirs: dir,
     nodeId: 1,
     defaultConfig: testConfig(),
     clock: new ManualClock(),

@@ -1,5 +1,5 @@
-// Owns one data directory (first `log.dirs` entry): meta.properties, the clean-shutdown marker, the
-// log-dir checkpoint files and every partition's Log. Mirrors Kafka's LogManager: which partitions
+// Owns the data directories (`log.dirs`; the first is also where the metadata log lives): in each,
+// meta.properties, the clean-shutdown marker, the log-dir checkpoint files; and every partition's Log. Mirrors Kafka's LogManager: which partitions
 // exist is the cluster metadata's (src/metadata, kept in `__cluster_metadata/`); the replica manager
 // opens or creates a partition's log when the metadata gives this broker a replica of it
 // (`getOrCreateLog`) and deletes it when its topic goes (`deleteLogs`).
@@ -13,6 +13,9 @@
 // Kafka, whose other replicas keep it; a single broker has none.
 // Deleted logs: their directories go and the checkpoints are rewritten without them, once per request
 // inside batchUpdates().
+// Several log.dirs, as Kafka's: a new partition goes to the online directory holding the fewest; a
+// directory whose disk fails goes offline (LogDirFailureChannel, log-dir-failure.ts) — its partitions
+// answer KAFKA_STORAGE_ERROR, its files are no longer written, the other directories keep serving.
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
@@ -20,6 +23,7 @@ import type { Logger } from '../common/logger.js';
 import { CheckpointFormatError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
 import { Log } from './log.js';
 import { type Clock, defaultLogConfig, type LogConfig, systemClock } from './log-config.js';
+import { KafkaStorageError, LogDirFailureChannel } from './log-dir-failure.js';
 import {
   isValidTopicId,
   newTopicId,
@@ -34,7 +38,7 @@ export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 export const HIGH_WATERMARK_CHECKPOINT = 'replication-offset-checkpoint';
 
 export interface LogManagerOptions {
-  /** `log.dirs`: a comma-separated string or a list; the first entry is used. */
+  /** `log.dirs`: a comma-separated string or a list; the first also holds the metadata. */
   logDirs: string | string[];
   nodeId: number;
   /** Used only when meta.properties does not exist yet. */
@@ -47,20 +51,31 @@ export interface LogManagerOptions {
   log?: Logger;
 }
 
+type DirCheckpoints = {
+  recovery: Map<string, number>;
+  starts: Map<string, number>;
+  hws: Map<string, number>;
+};
+
 export class LogManager {
+  /** The first log directory: also home of the metadata log and the other broker-wide files. */
   readonly dataDir: string;
+  /** Every log directory (log.dirs), resolved, the first being dataDir. */
+  readonly logDirs: readonly string[];
+  /** Which directories failed or are full, and who hears of it (Kafka's LogDirFailureChannel). */
+  readonly failureChannel: LogDirFailureChannel;
   readonly clusterId: string;
   readonly nodeId: number;
+  /** Whether every log directory had its clean-shutdown marker. */
   readonly hadCleanShutdown: boolean;
+  private readonly cleanShutdownDirs = new Set<string>();
   defaultConfig: LogConfig;
   private readonly clock: Clock;
   private readonly producerIdExpirationMs: number | undefined;
   private readonly log: Logger | undefined;
   private readonly logs = new Map<string, Log>();
   /** The checkpoints found at start, for the logs opened as the metadata is first applied. */
-  private startupCheckpoints:
-    | { recovery: Map<string, number>; starts: Map<string, number>; hws: Map<string, number> }
-    | undefined;
+  private startupCheckpoints: Map<string, DirCheckpoints> | undefined;
   private closed = false;
   /** batchUpdates nesting depth; > 0 defers the writes below to the end of the outermost batch. */
   private batchDepth = 0;
@@ -71,17 +86,59 @@ export class LogManager {
 
   private constructor(opts: LogManagerOptions) {
     const dirs = typeof opts.logDirs === 'string' ? opts.logDirs.split(',') : opts.logDirs;
-    this.dataDir = path.resolve(dirs[0]!.trim());
+    this.logDirs = [
+      ...new Set(
+        dirs
+          .map((d) => d.trim())
+          .filter((d) => d !== '')
+          .map((d) => path.resolve(d)),
+      ),
+    ];
+    this.dataDir = this.logDirs[0]!;
     this.nodeId = opts.nodeId;
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
+    this.failureChannel = new LogDirFailureChannel(() => this.clock.now());
     this.producerIdExpirationMs = opts.producerIdExpirationMs;
     this.log = opts.log;
-    fs.mkdirSync(this.dataDir, { recursive: true });
-    this.clusterId = this.loadMetaProperties(opts.clusterId);
-    const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
-    this.hadCleanShutdown = fs.existsSync(marker);
-    fs.rmSync(marker, { force: true });
+    let clusterId = opts.clusterId;
+    for (const dir of this.logDirs) {
+      fs.mkdirSync(dir, { recursive: true });
+      // Every directory names the same cluster (the first one found decides a new directory's).
+      clusterId = this.loadMetaProperties(dir, clusterId);
+      const marker = path.join(dir, CLEAN_SHUTDOWN_FILE);
+      if (fs.existsSync(marker)) this.cleanShutdownDirs.add(dir);
+      fs.rmSync(marker, { force: true });
+    }
+    this.clusterId = clusterId!;
+    this.hadCleanShutdown = this.cleanShutdownDirs.size === this.logDirs.length;
+    this.failureChannel.listen({
+      offline: (dir, reason, err) => this.logDirFailed(dir, reason, err),
+      full: (dir, reason, err) =>
+        this.log?.warn(
+          `log directory ${dir} is full (${(err as NodeJS.ErrnoException).code}) on ${reason}: writes to it fail with KAFKA_STORAGE_ERROR until space is freed`,
+        ),
+      notFull: (dir) => this.log?.info(`log directory ${dir} accepts writes again`),
+    });
+  }
+
+  /**
+   * Kafka's LogDirFailureHandler: one ERROR line naming the directory and what failed, then its
+   * logs are let go. With a single log directory Kafka stops the broker; kbroker stays up (see
+   * log-dir-failure.ts): the admin API, the metrics and DescribeLogDirs tell what happened, and a
+   * restart once the disk is fixed brings the directory back.
+   */
+  private logDirFailed(dir: string, reason: string, err: unknown): void {
+    const lost = this.handleLogDirFailure(dir);
+    const left = this.liveLogDirs().length;
+    this.log?.error(
+      `log directory ${dir} is offline after an I/O error on ${reason}: ${lost.length} partition(s) in it now answer KAFKA_STORAGE_ERROR` +
+        (left > 0
+          ? `; ${left} other log director${left === 1 ? 'y keeps' : 'ies keep'} serving`
+          : '; no log directory is left online (Kafka would stop the broker; kbroker stays up for inspection — restart it once the disk is fixed)'),
+      err,
+      { logDir: dir, partitions: lost.length },
+    );
   }
 
   /**
@@ -90,19 +147,27 @@ export class LogManager {
    */
   static open(opts: LogManagerOptions): LogManager {
     const m = new LogManager(opts);
-    m.startupCheckpoints = {
-      recovery: m.readDirCheckpoint(RECOVERY_POINT_CHECKPOINT, 'resetting the recovery checkpoint to 0'),
-      starts: m.readDirCheckpoint(
-        LOG_START_OFFSET_CHECKPOINT,
-        'resetting to the base offset of the first segment',
-      ),
-      hws: m.readDirCheckpoint(HIGH_WATERMARK_CHECKPOINT, 'the high watermarks restart from the logs'),
-    };
+    m.startupCheckpoints = new Map();
+    for (const dir of m.logDirs) {
+      m.startupCheckpoints.set(dir, {
+        recovery: m.readDirCheckpoint(
+          dir,
+          RECOVERY_POINT_CHECKPOINT,
+          'resetting the recovery checkpoint to 0',
+        ),
+        starts: m.readDirCheckpoint(
+          dir,
+          LOG_START_OFFSET_CHECKPOINT,
+          'resetting to the base offset of the first segment',
+        ),
+        hws: m.readDirCheckpoint(dir, HIGH_WATERMARK_CHECKPOINT, 'the high watermarks restart from the logs'),
+      });
+    }
     return m;
   }
 
-  private loadMetaProperties(clusterId: string | undefined): string {
-    const file = path.join(this.dataDir, META_PROPERTIES_FILE);
+  private loadMetaProperties(dir: string, clusterId: string | undefined): string {
+    const file = path.join(dir, META_PROPERTIES_FILE);
     if (fs.existsSync(file)) {
       const props = new Map<string, string>();
       for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
@@ -117,6 +182,8 @@ export class LogManager {
       }
       const id = props.get('cluster.id');
       if (!id) throw new Error(`${file}: missing cluster.id`);
+      if (clusterId !== undefined && dir !== this.dataDir && id !== clusterId)
+        throw new Error(`${file}: cluster.id ${id} does not match ${clusterId} of ${this.dataDir}`);
       return id;
     }
     const id = clusterId ?? newTopicId();
@@ -138,13 +205,13 @@ export class LogManager {
    * starts from the logs themselves. The high-watermark checkpoint is treated alike: on one
    * broker the high watermark is the log end once the partition is led again.
    */
-  private readDirCheckpoint(name: string, consequence: string): Map<string, number> {
-    const file = path.join(this.dataDir, name);
+  private readDirCheckpoint(dir: string, name: string, consequence: string): Map<string, number> {
+    const file = path.join(dir, name);
     try {
       return readOffsetCheckpoint(file);
     } catch (err) {
       if (!(err instanceof CheckpointFormatError)) throw err;
-      this.log?.warn(`error reading ${name} of ${this.dataDir}, ${consequence}: ${err.message}`);
+      this.log?.warn(`error reading ${name} of ${dir}, ${consequence}: ${err.message}`);
       return new Map();
     }
   }
@@ -162,22 +229,24 @@ export class LogManager {
     // A directory of this name still waiting for its deletion in this batch must go before it is reused.
     if (this.pendingDirDeletes.some((l) => l.topic === topic && l.partition === partition))
       this.writePending();
-    const dir = path.join(this.dataDir, key);
+    const logDir = this.logDirOf(key);
+    const dir = path.join(logDir, key);
     let state: { recoveryPoint?: number; logStartOffset?: number; highWatermark?: number } = {};
     if (fs.existsSync(dir)) {
       const stored = readPartitionMetadata(dir);
-      if (stored === topicId && this.startupCheckpoints) {
+      const checkpoints = this.startupCheckpoints?.get(logDir);
+      if (stored === topicId && checkpoints) {
         state = {
-          recoveryPoint: this.startupCheckpoints.recovery.get(key),
-          logStartOffset: this.startupCheckpoints.starts.get(key),
-          highWatermark: this.startupCheckpoints.hws.get(key),
+          recoveryPoint: checkpoints.recovery.get(key),
+          logStartOffset: checkpoints.starts.get(key),
+          highWatermark: checkpoints.hws.get(key),
         };
       } else if (stored !== topicId) {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-    const log = Log.open(dir, topic, partition, config, this.clock, {
-      hadCleanShutdown: this.hadCleanShutdown,
+    const log = this.openLog(logDir, dir, topic, partition, config, {
+      hadCleanShutdown: this.cleanShutdownDirs.has(logDir),
       recoveryPoint: state.recoveryPoint,
       logStartOffset: state.logStartOffset,
       highWatermark: state.highWatermark,
@@ -185,10 +254,76 @@ export class LogManager {
         if (reason !== 'SegmentDeletion') this.logStartOffsetMovedByClient();
       },
       producerIdExpirationMs: this.producerIdExpirationMs,
+      dirState: this.failureChannel.state(logDir),
     });
     if (readPartitionMetadata(dir) === null) writePartitionMetadata(dir, topicId);
     this.logs.set(key, log);
     return log;
+  }
+
+  /**
+   * The log directory of partition `key`: the online one already holding it (a directory found
+   * only in an offline one is refused), else the online one holding the fewest partitions (Kafka's
+   * LogManager.nextLogDirs); KAFKA_STORAGE_ERROR when every directory is offline.
+   */
+  private logDirOf(key: string): string {
+    for (const dir of this.logDirs) {
+      if (!fs.existsSync(path.join(dir, key))) continue;
+      this.failureChannel.state(dir).checkOnline(`opening ${key}`);
+      return dir;
+    }
+    const online = this.liveLogDirs();
+    if (online.length === 0) throw new KafkaStorageError(`creating ${key}: every log directory is offline`);
+    if (online.length === 1) return online[0]!;
+    const counts = new Map(online.map((d) => [d, 0]));
+    for (const l of this.logs.values()) {
+      const d = path.dirname(l.dir);
+      if (counts.has(d)) counts.set(d, counts.get(d)! + 1);
+    }
+    return online.reduce((best, d) => (counts.get(d)! < counts.get(best)! ? d : best));
+  }
+
+  /** Log.open, with an I/O error of a failing disk taking the directory offline. */
+  private openLog(
+    logDir: string,
+    dir: string,
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    opts: Parameters<typeof Log.open>[5],
+  ): Log {
+    try {
+      return Log.open(dir, topic, partition, config, this.clock, opts);
+    } catch (err) {
+      this.failureChannel.state(logDir).failed(`opening ${topic}-${partition}`, err);
+      throw err;
+    }
+  }
+
+  /** The log directories not offline. */
+  liveLogDirs(): string[] {
+    return this.logDirs.filter((d) => !this.failureChannel.isOffline(d));
+  }
+
+  /** The log directory holding `log`. */
+  logDirOfLog(log: Log): string {
+    return path.dirname(log.dir);
+  }
+
+  /**
+   * Kafka's LogManager.handleLogDirFailure, after the channel took `dir` offline: its logs are
+   * closed without writing (their handles let go) and forgotten; the partitions that held them
+   * answer KAFKA_STORAGE_ERROR (their Log refuses every operation). Returns the partitions lost.
+   */
+  handleLogDirFailure(dir: string): string[] {
+    const lost: string[] = [];
+    for (const [key, log] of this.logs) {
+      if (path.dirname(log.dir) !== dir) continue;
+      log.close(); // an offline directory's log only lets go of its handles
+      this.logs.delete(key);
+      lost.push(key);
+    }
+    return lost;
   }
 
   /**
@@ -199,14 +334,16 @@ export class LogManager {
    */
   startupComplete(): string[] {
     this.startupCheckpoints = undefined;
-    const open = new Set([...this.logs.values()].map((l) => path.basename(l.dir)));
+    const open = new Set([...this.logs.values()].map((l) => l.dir));
     const deleted: string[] = [];
-    for (const entry of fs.readdirSync(this.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory() || open.has(entry.name) || !/-\d+$/.test(entry.name)) continue;
-      const dir = path.join(this.dataDir, entry.name);
-      if (!isValidTopicId(readPartitionMetadata(dir) ?? '')) continue;
-      fs.rmSync(dir, { recursive: true, force: true });
-      deleted.push(entry.name);
+    for (const logDir of this.liveLogDirs()) {
+      for (const entry of fs.readdirSync(logDir, { withFileTypes: true })) {
+        const dir = path.join(logDir, entry.name);
+        if (!entry.isDirectory() || open.has(dir) || !/-\d+$/.test(entry.name)) continue;
+        if (!isValidTopicId(readPartitionMetadata(dir) ?? '')) continue;
+        fs.rmSync(dir, { recursive: true, force: true });
+        deleted.push(this.logDirs.length > 1 ? dir : entry.name);
+      }
     }
     return deleted;
   }
@@ -236,7 +373,8 @@ export class LogManager {
     if (this.closed) return;
     const doomed = this.pendingDirDeletes;
     this.pendingDirDeletes = [];
-    for (const log of doomed) log.delete();
+    // A log of an offline directory stays on its disk; the next start deletes it as a stray.
+    for (const log of doomed) if (!log.dirState?.offline) log.delete();
     if (this.checkpointsDue) {
       this.checkpointsDue = false;
       this.logStartOffsetsDue = false;
@@ -281,30 +419,37 @@ export class LogManager {
     return removed;
   }
 
-  private offsets(pick: (l: Log) => number) {
-    return this.allLogs().map((l) => ({ topic: l.topic, partition: l.partition, offset: pick(l) }));
+  /**
+   * Writes checkpoint `name` of every online log directory with its logs' offsets. A directory
+   * whose disk fails on the write goes offline (the others are still written); a full one keeps
+   * its previous checkpoint (recovery then starts earlier).
+   */
+  private writeDirCheckpoints(name: string, pick: (l: Log) => number): void {
+    for (const dir of this.liveLogDirs()) {
+      const offsets = this.allLogs()
+        .filter((l) => path.dirname(l.dir) === dir)
+        .map((l) => ({ topic: l.topic, partition: l.partition, offset: pick(l) }));
+      try {
+        writeOffsetCheckpoint(path.join(dir, name), offsets);
+      } catch (err) {
+        const state = this.failureChannel.state(dir);
+        state.failed(`writing ${name}`, err);
+        if (state.offline === null && state.fullSince === null) throw err;
+      }
+    }
   }
 
   checkpointLogStartOffsets(): void {
-    writeOffsetCheckpoint(
-      path.join(this.dataDir, LOG_START_OFFSET_CHECKPOINT),
-      this.offsets((l) => l.logStartOffset),
-    );
+    this.writeDirCheckpoints(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset);
   }
 
   /** replication-offset-checkpoint; the server may call this on a timer (Kafka: every 5 s). */
   checkpointHighWatermarks(): void {
-    writeOffsetCheckpoint(
-      path.join(this.dataDir, HIGH_WATERMARK_CHECKPOINT),
-      this.offsets((l) => l.highWatermark),
-    );
+    this.writeDirCheckpoints(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark);
   }
 
   checkpointRecoveryPoints(): void {
-    writeOffsetCheckpoint(
-      path.join(this.dataDir, RECOVERY_POINT_CHECKPOINT),
-      this.offsets((l) => l.recoveryPoint),
-    );
+    this.writeDirCheckpoints(RECOVERY_POINT_CHECKPOINT, (l) => l.recoveryPoint);
   }
 
   checkpointAll(): void {
@@ -330,12 +475,13 @@ export class LogManager {
   /** Clean shutdown: flush, checkpoint, close every log, then write the clean-shutdown marker. */
   close(): void {
     if (this.closed) return;
-    for (const log of this.pendingDirDeletes) log.delete();
+    for (const log of this.pendingDirDeletes) if (!log.dirState?.offline) log.delete();
     this.pendingDirDeletes = [];
     this.closed = true;
     for (const log of this.logs.values()) log.close();
     this.checkpointAll();
-    writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+    // An offline directory gets no marker: the next start recovers it.
+    for (const dir of this.liveLogDirs()) writeFileAtomic(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
   }
 
   /**

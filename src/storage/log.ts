@@ -31,6 +31,7 @@ import {
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LocalLog } from './local-log.js';
 import { type Clock, compacts, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
+import type { LogDirState } from './log-dir-failure.js';
 import { LogLoader, openLeaderEpochCache } from './log-loader.js';
 import { LogSegments } from './log-segments.js';
 import {
@@ -61,6 +62,12 @@ export interface LogOpenOptions {
   onLogStartOffsetChange?: (log: Log, reason: LogStartOffsetIncrementReason) => void;
   /** `producer.id.expiration.ms` (default 1 day). */
   producerIdExpirationMs?: number;
+  /**
+   * The state of the log directory holding this log (LogManager's LogDirFailureChannel): once it is
+   * offline every file operation answers KAFKA_STORAGE_ERROR; an I/O error of a failing disk takes it
+   * offline (see guardLogDirIo below).
+   */
+  dirState?: LogDirState;
 }
 
 /**
@@ -635,8 +642,22 @@ export class Log {
     this.local.maybeFlushByTime();
   }
 
+  /** The state of the log directory holding this log, when its owner tracks it. */
+  get dirState(): LogDirState | undefined {
+    return this.opts.dirState;
+  }
+
   close(): void {
     if (this.local.isClosed) return;
+    if (this.opts.dirState?.offline) {
+      // Nothing more is written to a failed directory: the handles are let go, as Kafka's closeHandlers.
+      try {
+        this.local.close();
+      } catch {
+        // the disk is failing; the next start recovers this log
+      }
+      return;
+    }
     this.flush();
     this.leaderEpochCache.flushIfDirty();
     this.producerStateManager.takeSnapshot(this.logEndOffset);
@@ -656,3 +677,57 @@ export class Log {
     this.local.delete();
   }
 }
+
+/**
+ * Kafka's UnifiedLog.maybeHandleIOException around every Log operation that touches the files, put
+ * around the methods below rather than written into each: an offline log directory refuses the
+ * operation with KAFKA_STORAGE_ERROR before any file is touched; an error thrown by it is shown to
+ * the directory's state (a failing disk takes the directory offline, a full one flags it full) and
+ * rethrown; a successful append clears the full flag. Logs opened without a `dirState` are as before.
+ */
+const GUARDED_LOG_METHODS: Record<string, 'append' | 'other'> = {
+  appendAsLeader: 'append',
+  appendAsFollower: 'append',
+  roll: 'other',
+  read: 'other',
+  fetchOffsetByTimestamp: 'other',
+  maxTimestampAndOffset: 'other',
+  collectAbortedTransactions: 'other',
+  deleteRecordsBefore: 'other',
+  applyRetention: 'other',
+  truncateTo: 'other',
+  truncateFullyAndStartAt: 'other',
+  replaceSegments: 'other',
+  flush: 'other',
+  maybeFlushByTime: 'other',
+};
+
+/**
+ * Background work the broker runs over every partition it hosts (retention, flush.ms): on an
+ * offline directory it has nothing to do, as Kafka's LogManager no longer lists those logs; it
+ * answers this instead of an error every pass.
+ */
+const SKIPPED_WHEN_OFFLINE: Record<string, unknown> = { applyRetention: 0, maybeFlushByTime: undefined };
+
+function guardLogDirIo(): void {
+  const proto = Log.prototype as unknown as Record<string, (this: Log, ...args: unknown[]) => unknown>;
+  for (const [name, kind] of Object.entries(GUARDED_LOG_METHODS)) {
+    const method = proto[name]!;
+    proto[name] = function guarded(this: Log, ...args: unknown[]): unknown {
+      const state = this.dirState;
+      if (state === undefined) return method.apply(this, args);
+      if (state.offline !== null && name in SKIPPED_WHEN_OFFLINE) return SKIPPED_WHEN_OFFLINE[name];
+      const what = `${name} on ${this.topic}-${this.partition}`;
+      state.checkOnline(what);
+      try {
+        const result = method.apply(this, args);
+        if (kind === 'append') state.written();
+        return result;
+      } catch (err) {
+        state.failed(what, err);
+        throw err;
+      }
+    };
+  }
+}
+guardLogDirIo();

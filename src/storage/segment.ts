@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
 import { iterateBatches } from '../protocol/record-batch.js';
 import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
+import { checkSimulatedIoFault } from './log-dir-failure.js';
 import { OffsetIndex } from './offset-index.js';
 import { readBuffers } from './read-buffer-pool.js';
 import { TimeIndex } from './time-index.js';
@@ -126,6 +127,7 @@ export class LogSegment {
       throw new Error(`offset ${lastOffset} out of range for segment ${this.baseOffset}`);
     const position = this.size;
     try {
+      checkSimulatedIoFault(this.logFile, 'write');
       writeFully(this.fd, batch);
     } catch (e) {
       fs.ftruncateSync(this.fd, position); // do not leave a torn batch behind a failed write
@@ -237,6 +239,7 @@ export class LogSegment {
     if (minOneBatch && first.size > want) want = first.size;
     if (want <= 0) return null;
     // A pooled buffer: the connection gives it back once the socket has taken the bytes.
+    checkSimulatedIoFault(this.logFile, 'read');
     const buf = readBuffers.take(want);
     const n = readFully(this.fd, buf, want, first.position);
     let end = 0;
@@ -297,6 +300,7 @@ export class LogSegment {
   }
 
   flush(): void {
+    checkSimulatedIoFault(this.logFile, 'flush');
     fs.fsyncSync(this.fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
@@ -305,6 +309,7 @@ export class LogSegment {
 
   /** The whole batch at `position` of the `.log` (`size` bytes as its header says). */
   readBatchAt(position: number, size: number): Buffer {
+    checkSimulatedIoFault(this.logFile, 'read');
     const buf = Buffer.allocUnsafe(size);
     const n = readFully(this.fd, buf, size, position);
     return buf.subarray(0, n);

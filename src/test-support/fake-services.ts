@@ -66,6 +66,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'controller',
   'replicas',
   'fetchSessions',
+  'shares',
   'groups',
   'transactions',
   'configs',

@@ -13,6 +13,7 @@ import {
 } from '../../protocol/generated/messages.js';
 import { CONSUMER_PROTOCOL_TYPE, GroupState } from '../group-metadata.js';
 import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
+import { shareGroupDeletion } from '../share/share-group.js';
 import type { Assignment, ConsumerGroup } from './consumer-group.js';
 import type { ConsumerGroups, TopicsView } from './consumer-groups.js';
 import { EMPTY, type GroupContext } from './context.js';
@@ -47,6 +48,10 @@ export class GroupAdmin {
     private readonly consumerGroups: ConsumerGroups,
     private readonly topics: TopicsView,
   ) {}
+
+  /** A share group was deleted: its share-partition state goes too (set by the coordinator). */
+  onShareGroupDeleted: (groupId: string, partitions: { topicId: string; partition: number }[]) => void =
+    () => {};
 
   /** A consumer group as DescribeGroups shows it. */
   private describeConsumerGroup(group: ConsumerGroup): GroupSummary {
@@ -94,6 +99,8 @@ export class GroupAdmin {
       members: [],
     };
     if (status !== 'NONE') return dead;
+    // A share group is not a classic group: Kafka answers GROUP_ID_NOT_FOUND.
+    if (this.ctx.shareGroups.has(groupId)) return { ...dead, error: 'GROUP_ID_NOT_FOUND' };
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup) return this.describeConsumerGroup(consumerGroup);
     const group = this.ctx.groups.get(groupId);
@@ -127,8 +134,17 @@ export class GroupAdmin {
         groupType: 'consumer',
       });
     }
+    for (const g of this.ctx.shareGroups.values()) {
+      if (!this.ctx.runtime.isLoaded(this.ctx.partitionFor(g.groupId))) continue;
+      out.push({ groupId: g.groupId, protocolType: 'share', groupState: g.state, groupType: 'share' });
+    }
     for (const g of this.ctx.groups.values()) {
-      if (g.is(GroupState.Dead) || this.ctx.consumerGroups.has(g.groupId)) continue;
+      if (
+        g.is(GroupState.Dead) ||
+        this.ctx.consumerGroups.has(g.groupId) ||
+        this.ctx.shareGroups.has(g.groupId)
+      )
+        continue;
       out.push({
         groupId: g.groupId,
         protocolType: g.protocolType ?? '',
@@ -154,6 +170,18 @@ export class GroupAdmin {
     const failed = (err: unknown) => answer(coordinatorErrorOf(err));
     return this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
+        const shareGroup = this.ctx.shareGroups.get(groupId);
+        if (shareGroup) {
+          if (shareGroup.members.size > 0) return { records: [], response: answer('NON_EMPTY_GROUP') };
+          this.ctx.log.info(`share group ${groupId} deleted`);
+          this.onShareGroupDeleted(
+            groupId,
+            [...shareGroup.initialized].flatMap(([topicId, t]) =>
+              [...t.partitions].map((partition) => ({ topicId, partition })),
+            ),
+          );
+          return { records: shareGroupDeletion(shareGroup), response: answer('NONE'), onAppendError: failed };
+        }
         const consumerGroup = this.ctx.consumerGroups.get(groupId);
         if (consumerGroup) {
           if (consumerGroup.members.size > 0) return { records: [], response: answer('NON_EMPTY_GROUP') };

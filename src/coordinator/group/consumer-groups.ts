@@ -381,6 +381,9 @@ export class ConsumerGroups {
     const records: CoordinatorRecord[] = [];
     const classic = this.ctx.groups.get(p.groupId);
     let group = this.ctx.consumerGroups.get(p.groupId);
+    if (!group && this.ctx.shareGroups.has(p.groupId)) {
+      fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
+    }
     if (!group) {
       if (classic && (classic.size > 0 || !classic.is(GroupState.Empty))) {
         fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
@@ -773,7 +776,7 @@ export class ConsumerGroups {
     if (!group) {
       const classic = this.ctx.groups.get(groupId);
       const message =
-        classic && !classic.is(GroupState.Dead)
+        (classic && !classic.is(GroupState.Dead)) || this.ctx.shareGroups.has(groupId)
           ? `Group ${groupId} is not a consumer group.`
           : `Group ${groupId} not found.`;
       return { ...base, error: 'GROUP_ID_NOT_FOUND', errorMessage: message };

@@ -15,6 +15,7 @@ import {
 } from '../group-metadata.js';
 import { partitionFor } from '../offsets-topic.js';
 import type { CoordinatorRuntime, CoordinatorShard } from '../runtime/coordinator-runtime.js';
+import type { ShareGroup } from '../share/share-group.js';
 import type { ConsumerGroup } from './consumer-group.js';
 import type { PendingTxnOffsets } from './txn-offsets.js';
 
@@ -46,6 +47,8 @@ export class GroupContext {
    * kept by an empty classic group of the same id in `groups`, as for any group.
    */
   readonly consumerGroups = new Map<string, ConsumerGroup>();
+  /** KIP-932 share groups, changed only by replay (group-shard.ts, coordinator/share/share-group.ts). */
+  readonly shareGroups = new Map<string, ShareGroup>();
   active = false;
 
   constructor(

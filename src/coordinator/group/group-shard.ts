@@ -20,6 +20,7 @@ import {
 } from '../offsets-topic.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import type { ReplayContext } from '../runtime/coordinator-runtime.js';
+import { isShareGroupRecord, replayShareGroupRecord, type ShareGroup } from '../share/share-group.js';
 import { type ConsumerGroup, consumerGroupRecordType, replayConsumerGroupRecord } from './consumer-group.js';
 import { clearGroupTimers, type GroupContext, type GroupShardView } from './context.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
@@ -29,6 +30,9 @@ export interface GroupShardHooks {
   onLoaded(groups: ClassicGroup[], consumerGroups: ConsumerGroup[]): void;
   /** The partition is unloaded: its groups are about to be dropped. */
   onUnloaded(groups: ClassicGroup[], consumerGroups: ConsumerGroup[]): void;
+  /** Share groups of the partition loaded / about to be dropped. */
+  onShareGroupsLoaded?(groups: ShareGroup[]): void;
+  onShareGroupsUnloaded?(groups: ShareGroup[]): void;
 }
 
 export class GroupShard implements GroupShardView {
@@ -54,9 +58,20 @@ export class GroupShard implements GroupShardView {
     );
   }
 
+  /** The share groups that live in this partition. */
+  shareGroups(): ShareGroup[] {
+    return [...this.ctx.shareGroups.values()].filter(
+      (g) => this.ctx.partitionFor(g.groupId) === this.partition,
+    );
+  }
+
   replay(record: CoordinatorRecord, rc: ReplayContext): void {
     if (record.decoded === undefined && consumerGroupRecordType(record.key) !== undefined) {
       replayConsumerGroupRecord(this.ctx.consumerGroups, record);
+      return;
+    }
+    if (record.decoded === undefined && isShareGroupRecord(record.key)) {
+      replayShareGroupRecord(this.ctx.shareGroups, record);
       return;
     }
     // A commit just written carries its decoded form (offsetCommitRecord): no decoding it back.
@@ -111,12 +126,16 @@ export class GroupShard implements GroupShardView {
       if (!this.stored.has(g.groupId) && !g.hasOffsets && g.size === 0) this.ctx.groups.delete(g.groupId);
     this.stored.clear();
     this.hooks.onLoaded(this.groups(), this.consumerGroups());
+    this.hooks.onShareGroupsLoaded?.(this.shareGroups());
   }
 
   onUnloaded(): void {
     const groups = this.groups();
     const consumerGroups = this.consumerGroups();
     this.hooks.onUnloaded(groups, consumerGroups);
+    const shareGroups = this.shareGroups();
+    this.hooks.onShareGroupsUnloaded?.(shareGroups);
+    for (const g of shareGroups) this.ctx.shareGroups.delete(g.groupId);
     for (const g of groups) if (this.ctx.groups.get(g.groupId) === g) this.ctx.groups.delete(g.groupId);
     for (const g of consumerGroups) this.ctx.consumerGroups.delete(g.groupId);
     this.pendingTxnOffsets.clear();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from '../../common/logger.js';
 import { BrokerConfig } from '../../config/broker-config.js';
+import { scrape } from '../../ops/prometheus.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { buildRecordBatch } from '../../protocol/record-batch-builder.js';
 import { decodeRecordBatches } from '../../protocol/records.js';
@@ -140,6 +141,10 @@ describe.skipIf(!mounted)('a full disk (tmpfs of 3 MiB under the data dir; needs
     expect(failure?.errorCode).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
     // The log says which directory is full.
     expect(errors.some((e) => e.includes(`log directory ${dataDir} is full (ENOSPC)`))).toBe(true);
+    // So does a metric, and the directory is not taken offline (as Kafka would).
+    const fullMetric = `kbroker_log_logmanager_logdirectoryfull{logdirectory="${dataDir}"}`;
+    expect(await scrape(broker)).toContain(`${fullMetric} 1`);
+    expect(await scrape(broker)).toContain('kafka_log_logmanager_offlinelogdirectorycount 0');
     // More attempts while full: errors again, the broker stays up.
     for (let i = 0; i < 5; i++)
       expect((await produce(c, `again-${i}-${'x'.repeat(4000)}`)).errorCode).toBe(
@@ -151,6 +156,7 @@ describe.skipIf(!mounted)('a full disk (tmpfs of 3 MiB under the data dir; needs
     rmSync(ballast);
     const after = await produce(c, 'after');
     expect(after).toMatchObject({ errorCode: 0, baseOffset: acked.length });
+    expect(await scrape(broker)).toContain(`${fullMetric} 0`);
     expectSameValues(await readAll(c), [...acked, 'after']);
     c.close();
   });

@@ -1,0 +1,95 @@
+/**
+ * SharePartitionManager on a real replica manager (a broker in this process): a share-partition
+ * starts at the latest offset (none stored), a waiting ShareFetch is answered when records are
+ * produced or released (not at its deadline), acquired records are stored through the persister
+ * and restored from it, and closing a member's session releases what it held.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { RecordState } from './share-partition.js';
+import { MemoryPersister, SharePartitionManager } from './share-partition-manager.js';
+
+let tb: TestBroker;
+let topicId: string;
+
+beforeAll(async () => {
+  tb = await startTestBroker();
+  tb.broker.controller.createTopic('spm', 1);
+  topicId = tb.broker.metadata.topic('spm')!.topicId;
+});
+afterAll(async () => {
+  await tb.close();
+});
+
+const produce = (n: number) =>
+  tb.broker.replicaManager
+    .getPartition('spm', 0)!
+    .appendRecordsToLeader(
+      buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${i}` })) }),
+    );
+
+function manager(persister = new MemoryPersister()) {
+  const m = new SharePartitionManager(
+    tb.broker.replicaManager,
+    tb.broker.time,
+    tb.broker.log,
+    () => ({ lockDurationMs: 30_000, deliveryCountLimit: 5, maxInFlightRecords: 100, maxShareSessions: 10 }),
+    (id) => (id === topicId ? 'spm' : undefined),
+    () => 'latest',
+    persister,
+  );
+  return { m, persister };
+}
+
+describe('SharePartitionManager', () => {
+  it('a waiting fetch is answered by a produce, not its deadline', async () => {
+    const { m } = manager();
+    const conn = new AbortController();
+    const s = m.sessions.open('g1', 'a', conn.signal);
+    s.add(topicId, 0);
+    // First fetch initializes the share-partition at the log end.
+    const start = tb.broker.replicaManager.getPartition('spm', 0)!.highWatermark;
+    expect(await m.fetch(s, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 100 }, conn.signal)).toEqual([]);
+    const t0 = Date.now();
+    const waiting = m.fetch(s, { maxWaitMs: 10_000, maxBytes: 1 << 20, maxRecords: 100 }, conn.signal);
+    setTimeout(() => produce(3), 100);
+    const r = await waiting;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r[0]!.acquiredRecords).toEqual([{ firstOffset: start, lastOffset: start + 2, deliveryCount: 1 }]);
+    m.shutdown();
+  });
+
+  it('a waiting fetch of another member is answered when the holder releases; closing a session releases', async () => {
+    const { m, persister } = manager();
+    const ca = new AbortController();
+    const cb = new AbortController();
+    const sa = m.sessions.open('g2', 'a', ca.signal);
+    const sb = m.sessions.open('g2', 'b', cb.signal);
+    sa.add(topicId, 0);
+    sb.add(topicId, 0);
+    await m.fetch(sa, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 100 }, ca.signal);
+    produce(2);
+    const got = await m.fetch(sa, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 100 }, ca.signal);
+    const first = got[0]!.acquiredRecords[0]!.firstOffset;
+    const t0 = Date.now();
+    const waiting = m.fetch(sb, { maxWaitMs: 10_000, maxBytes: 1 << 20, maxRecords: 100 }, cb.signal);
+    // a's connection closes: its session ends and its records are released to b.
+    setTimeout(() => ca.abort(), 100);
+    const r = await waiting;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r[0]!.acquiredRecords).toEqual([{ firstOffset: first, lastOffset: first + 1, deliveryCount: 2 }]);
+    // b accepts: the state stored says so, and a new manager on the same store restores it.
+    await m.acknowledge('g2', 'b', topicId, 0, [
+      { firstOffset: first, lastOffset: first + 1, acknowledgeTypes: [1] },
+    ]);
+    const stored = await persister.read('g2', topicId, 0);
+    expect(stored?.startOffset).toBe(first + 2);
+    m.shutdown();
+    const again = manager(persister).m;
+    const sp = await again.sharePartition('g2', topicId, 0);
+    expect(sp.startOffset).toBe(first + 2);
+    expect(sp.stateOf(first)?.state).toBe(RecordState.ARCHIVED);
+    again.shutdown();
+  });
+});

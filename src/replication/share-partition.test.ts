@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { KafkaError } from '../protocol/kafka-error.js';
+import { AcknowledgeType, type PersistedStateBatch, RecordState, SharePartition } from './share-partition.js';
+
+const config = { lockDurationMs: 30_000, deliveryCountLimit: 3, maxInFlightRecords: 100 };
+
+function partition(time = new MockTime(), start = 0, persisted: PersistedStateBatch[] = [], cfg = config) {
+  const sp = new SharePartition('g', 'tid', 0, time, cfg, start, persisted);
+  const changes: PersistedStateBatch[][] = [];
+  let available = 0;
+  sp.onChange = (b) => changes.push(b);
+  sp.onAvailable = () => available++;
+  return { sp, time, changes, available: () => available };
+}
+
+const batch = (baseOffset: number, lastOffset: number) => ({ baseOffset, lastOffset });
+
+function errorName(f: () => void): string | undefined {
+  try {
+    f();
+  } catch (err) {
+    return err instanceof KafkaError ? err.error : 'not a KafkaError';
+  }
+  return undefined;
+}
+
+describe('SharePartition', () => {
+  it('acquires new records from SPEO for one member at a time, each once', () => {
+    const { sp } = partition();
+    expect(sp.acquire('a', [batch(0, 9)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 9, deliveryCount: 1 },
+    ]);
+    expect(sp.endOffset).toBe(10);
+    // The same batch fetched again by another member: nothing left to acquire.
+    expect(sp.acquire('b', [batch(0, 9)], 500)).toEqual([]);
+    expect(sp.nextFetchOffset()).toBe(10);
+    expect(sp.stateOf(3)).toEqual({ state: RecordState.ACQUIRED, deliveryCount: 1, memberId: 'a' });
+  });
+
+  it('stops at maxRecords and the in-flight limit', () => {
+    const { sp } = partition(new MockTime(), 0, [], { ...config, maxInFlightRecords: 100 });
+    expect(sp.acquire('a', [batch(0, 9)], 4)).toEqual([{ firstOffset: 0, lastOffset: 3, deliveryCount: 1 }]);
+    expect(sp.acquire('b', [batch(0, 9)], 500)).toEqual([
+      { firstOffset: 4, lastOffset: 9, deliveryCount: 1 },
+    ]);
+    expect(sp.acquire('c', [batch(10, 200)], 500)).toEqual([
+      { firstOffset: 10, lastOffset: 99, deliveryCount: 1 },
+    ]);
+    expect(sp.inFlightCount).toBe(100);
+    expect(sp.nextFetchOffset()).toBeUndefined();
+  });
+
+  it('accept moves SPSO over the acknowledged prefix and forgets it; a gap in the middle keeps it', () => {
+    const { sp, changes } = partition();
+    sp.acquire('a', [batch(0, 9)], 500);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 3, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(4);
+    sp.acknowledge('a', [{ firstOffset: 6, lastOffset: 7, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(4);
+    expect(sp.stateOf(6)?.state).toBe(RecordState.ACKNOWLEDGED);
+    expect(sp.stateOf(2)?.state).toBe(RecordState.ARCHIVED); // below SPSO: done with
+    sp.acknowledge('a', [
+      { firstOffset: 4, lastOffset: 5, acknowledgeTypes: [AcknowledgeType.ACCEPT, AcknowledgeType.GAP] },
+      { firstOffset: 8, lastOffset: 9, acknowledgeTypes: [AcknowledgeType.REJECT, AcknowledgeType.ACCEPT] },
+    ]);
+    expect(sp.startOffset).toBe(10);
+    expect(sp.inFlightCount).toBe(0);
+    // Each change was reported with its persisted state (acquired persisted as available).
+    expect(changes[0]).toEqual([
+      { firstOffset: 0, lastOffset: 9, deliveryState: RecordState.AVAILABLE, deliveryCount: 1 },
+    ]);
+  });
+
+  it('refuses acknowledgements of records the member does not hold, changing nothing', () => {
+    const { sp } = partition();
+    sp.acquire('a', [batch(0, 4)], 500);
+    sp.acquire('b', [batch(5, 9)], 500);
+    expect(
+      errorName(() =>
+        sp.acknowledge('a', [
+          { firstOffset: 0, lastOffset: 1, acknowledgeTypes: [1] },
+          { firstOffset: 5, lastOffset: 5, acknowledgeTypes: [1] },
+        ]),
+      ),
+    ).toBe('INVALID_RECORD_STATE');
+    expect(sp.stateOf(0)?.state).toBe(RecordState.ACQUIRED);
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 20, lastOffset: 20, acknowledgeTypes: [1] }])),
+    ).toBe('INVALID_RECORD_STATE');
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 2, acknowledgeTypes: [1, 1] }])),
+    ).toBe('INVALID_REQUEST');
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [9] }])),
+    ).toBe('INVALID_REQUEST');
+    // Accepting twice: the second time the record is no longer acquired.
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1] }]);
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1] }])),
+    ).toBe('INVALID_RECORD_STATE');
+  });
+
+  it('release makes records available again with their delivery count; the limit archives them', () => {
+    const { sp, available } = partition();
+    sp.acquire('a', [batch(0, 1)], 500);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [AcknowledgeType.RELEASE] }]);
+    expect(available()).toBe(1);
+    expect(sp.nextFetchOffset()).toBe(0);
+    expect(sp.acquire('b', [batch(0, 1)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 2 },
+    ]);
+    sp.acknowledge('b', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [AcknowledgeType.RELEASE] }]);
+    expect(sp.acquire('c', [batch(0, 1)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 3 },
+    ]);
+    // Third delivery was the last (group.share.delivery.count.limit=3): released now means archived.
+    sp.acknowledge('c', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [AcknowledgeType.RELEASE] }]);
+    expect(sp.startOffset).toBe(2);
+    expect(sp.acquire('d', [batch(0, 1)], 500)).toEqual([]);
+  });
+
+  it('an expired acquisition lock (broker clock) makes the records available; acknowledging them then fails', () => {
+    const { sp, time, available } = partition();
+    sp.acquire('a', [batch(0, 4)], 500);
+    time.advance(29_999);
+    expect(sp.stateOf(0)?.state).toBe(RecordState.ACQUIRED);
+    time.advance(1);
+    expect(sp.stateOf(0)).toEqual({ state: RecordState.AVAILABLE, deliveryCount: 1, memberId: null });
+    expect(available()).toBe(1);
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1] }])),
+    ).toBe('INVALID_RECORD_STATE');
+    expect(sp.acquire('b', [batch(0, 4)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 4, deliveryCount: 2 },
+    ]);
+    // A lock whose records were all acknowledged is cancelled: nothing fires later.
+    sp.acknowledge('b', [{ firstOffset: 0, lastOffset: 4, acknowledgeTypes: [1] }]);
+    expect(time.pendingTimers).toBe(0);
+    // Three expiries reach the limit: archived.
+    const { sp: sp2, time: t2 } = partition();
+    for (let i = 0; i < 3; i++) {
+      expect(sp2.acquire('a', [batch(0, 0)], 1)).toHaveLength(1);
+      t2.advance(30_000);
+    }
+    expect(sp2.startOffset).toBe(1);
+  });
+
+  it('renew extends the lock of the records it names', () => {
+    const { sp, time } = partition();
+    sp.acquire('a', [batch(0, 1)], 500);
+    time.advance(20_000);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [AcknowledgeType.RENEW] }]);
+    time.advance(10_000);
+    expect(sp.stateOf(0)?.state).toBe(RecordState.ACQUIRED);
+    expect(sp.stateOf(1)?.state).toBe(RecordState.AVAILABLE);
+    time.advance(20_000);
+    expect(sp.stateOf(0)?.state).toBe(RecordState.AVAILABLE);
+  });
+
+  it('releaseMember gives back everything a member holds (its session closed)', () => {
+    const { sp } = partition();
+    sp.acquire('a', [batch(0, 2)], 500);
+    sp.acquire('b', [batch(3, 5)], 500);
+    expect(sp.releaseMember('a')).toBe(3);
+    expect(sp.stateOf(0)?.state).toBe(RecordState.AVAILABLE);
+    expect(sp.stateOf(3)?.state).toBe(RecordState.ACQUIRED);
+  });
+
+  it('control batches are archived, never delivered; offsets missing from the log are skipped', () => {
+    const { sp } = partition();
+    expect(
+      sp.acquire('a', [batch(0, 1), { baseOffset: 2, lastOffset: 2, control: true }, batch(5, 6)], 500),
+    ).toEqual([
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 1 },
+      { firstOffset: 5, lastOffset: 6, deliveryCount: 1 },
+    ]);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [1] }]);
+    expect(sp.startOffset).toBe(5);
+  });
+
+  it('restores persisted state: acknowledged stays, acquired comes back available', () => {
+    const { sp } = partition(new MockTime(), 10, [
+      { firstOffset: 10, lastOffset: 11, deliveryState: RecordState.ACKNOWLEDGED, deliveryCount: 1 },
+      { firstOffset: 12, lastOffset: 14, deliveryState: RecordState.ACQUIRED, deliveryCount: 2 },
+      { firstOffset: 15, lastOffset: 15, deliveryState: RecordState.ARCHIVED, deliveryCount: 1 },
+    ]);
+    expect(sp.startOffset).toBe(12);
+    expect(sp.endOffset).toBe(16);
+    expect(sp.nextFetchOffset()).toBe(12);
+    expect(sp.acquire('a', [batch(10, 20)], 500)).toEqual([
+      { firstOffset: 12, lastOffset: 14, deliveryCount: 3 },
+      { firstOffset: 16, lastOffset: 20, deliveryCount: 1 },
+    ]);
+    expect(sp.snapshot()[0]).toEqual({
+      firstOffset: 12,
+      lastOffset: 14,
+      deliveryState: RecordState.AVAILABLE,
+      deliveryCount: 3,
+    });
+  });
+
+  it('the log start moving past SPSO archives what lies below', () => {
+    const { sp } = partition();
+    sp.acquire('a', [batch(0, 9)], 500);
+    sp.updateLogStartOffset(5);
+    expect(sp.startOffset).toBe(5);
+    expect(sp.inFlightCount).toBe(5);
+    expect(
+      errorName(() => sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [1] }])),
+    ).toBe('INVALID_RECORD_STATE');
+  });
+});

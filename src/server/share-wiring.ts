@@ -1,0 +1,88 @@
+/**
+ * Wiring of share groups (KIP-932) into the broker: the SharePartitionManager on this broker's
+ * partitions, told when a share group member leaves (its acquired records are released), when a
+ * partition stops being led here, when a share group is deleted, and at reset.
+ */
+import type { Logger } from '../common/logger.js';
+import type { Time } from '../common/time.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { GroupCoordinator, TopicsView } from '../coordinator/index.js';
+import { type InternalTopics, ReplicaCoordinatorLog } from '../coordinator/runtime/coordinator-log.js';
+import { SHARE_GROUP_STATE_TOPIC_NAME, ShareCoordinator } from '../coordinator/share/share-coordinator.js';
+import type { MetadataView } from '../metadata/metadata-view.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { SharePartitionManager } from '../replication/share-partition-manager.js';
+
+export interface ShareWiringDeps {
+  readonly replicaManager: ReplicaManager;
+  readonly groupCoordinator: GroupCoordinator;
+  readonly time: Time;
+  readonly log: Logger;
+  readonly topics: TopicsView;
+  readonly internalTopics: InternalTopics;
+  /** Read lazily (group configs): the broker's metadata view. */
+  readonly metadata: MetadataView;
+  onReset(hook: () => void): () => void;
+}
+
+export function createSharePartitionManager(
+  broker: ShareWiringDeps,
+  config: BrokerConfig,
+): SharePartitionManager {
+  const shares = new SharePartitionManager(
+    broker.replicaManager,
+    broker.time,
+    broker.log,
+    (groupId) => ({
+      lockDurationMs: Number(
+        (groupId && broker.metadata.groupConfigs?.(groupId)['share.record.lock.duration.ms']) ||
+          config.int('group.share.record.lock.duration.ms'),
+      ),
+      deliveryCountLimit: config.int('group.share.delivery.count.limit'),
+      maxInFlightRecords: config.int('group.share.partition.max.record.locks'),
+      maxShareSessions: config.int('group.share.max.share.sessions'),
+    }),
+    (topicId) => broker.topics.topicName(topicId),
+    // The group's share.auto.offset.reset (a GROUP config), latest by default as Kafka.
+    (groupId) =>
+      broker.metadata.groupConfigs?.(groupId)['share.auto.offset.reset'] === 'earliest'
+        ? 'earliest'
+        : 'latest',
+  );
+  // The share coordinator on `__share_group_state` keeps every share-partition's state.
+  const stateLog = new ReplicaCoordinatorLog(broker.replicaManager, broker.internalTopics, {
+    topic: SHARE_GROUP_STATE_TOPIC_NAME,
+    configuredPartitions: config.int('share.coordinator.state.topic.num.partitions'),
+    segmentBytes: config.int('share.coordinator.state.topic.segment.bytes'),
+    defaultMaxMessageBytes: config.int('message.max.bytes'),
+    time: broker.time,
+  });
+  const coordinator = new ShareCoordinator(
+    Object.assign(stateLog, {
+      partitionLedHere: (p: number) => stateLog.partition(p, true)?.isLeader ?? false,
+    }),
+    broker.time,
+    broker.log,
+    config.int('share.coordinator.write.timeout.ms'),
+  );
+  shares.setPersister(coordinator);
+  broker.groupCoordinator.shareGroups.onMemberRemoved = (groupId, memberId) =>
+    shares.releaseMember(groupId, memberId);
+  broker.groupCoordinator.onShareGroupDeleted((groupId, partitions) => {
+    shares.dropGroup(groupId);
+    for (const { topicId, partition } of partitions)
+      shares
+        .deleteState(groupId, topicId, partition)
+        .catch((err: unknown) =>
+          broker.log.warn(`deleting share state of ${groupId} failed: ${(err as Error).message}`),
+        );
+  });
+  broker.replicaManager.onLeadershipChange((topic, partition, isLeader) => {
+    if (isLeader) return;
+    if (topic === SHARE_GROUP_STATE_TOPIC_NAME) coordinator.unloadPartition(partition);
+    const t = broker.topics.topic(topic);
+    if (t) shares.dropPartition(t.topicId, partition);
+  });
+  broker.onReset(() => shares.shutdown());
+  return shares;
+}
