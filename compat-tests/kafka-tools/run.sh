@@ -2,7 +2,9 @@
 # Kafka's own command-line tools (org.apache.kafka:kafka-tools from Maven Central) against a fresh
 # kbroker: the session a user runs (create/describe a topic, console producer with keys, console
 # consumer with a group, consumer-groups describe/reset, configs, offsets, perf tests,
-# transactions, delete-records, kafka-acls --list, kafka-leader-election) and kafka-dump-log over every segment kbroker wrote.
+# transactions, delete-records, kafka-acls --list, kafka-leader-election) and kafka-dump-log over every segment kbroker wrote;
+# then three brokers in one process (compat_start_cluster): replication factor 3, kafka-reassign-partitions
+# under a producer, under-replicated and unavailable partitions with a broker stopped.
 #
 #   compat-tests/kafka-tools/run.sh [--install-only]
 # Env: KAFKA_TOOLS_VERSION (default 4.4.0), COMPAT_CACHE, COMPAT_OUT.
@@ -341,6 +343,98 @@ f_dump_log() {
   [ "$n_java" -ge 25030 ] || fail "expected at least 25030 records in the dumps (orders + perf)"
 }
 
+# ---- Issue 13: three brokers in one process (compat_start_cluster, as `kbroker start --brokers 3`) ----
+C="" # the cluster's bootstrap, set below
+
+# The classic walkthrough's first steps: replication factor 3, leaders spread over the brokers.
+f_cluster_topics_describe() {
+  tool kafka-topics.sh --bootstrap-server "$C" --create --topic orders3 --partitions 6 --replication-factor 3
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --topic orders3 | tee "$WORK/describe3.txt"
+  grep -q 'ReplicationFactor: 3' "$WORK/describe3.txt" || fail "no 'ReplicationFactor: 3'"
+  [ "$(grep -c 'Partition: [0-9]' "$WORK/describe3.txt")" -eq 6 ] || fail "not 6 partition lines"
+  local line reps isr
+  while read -r line; do
+    reps=$(grep -o 'Replicas: [0-9,]*' <<<"$line" | cut -d' ' -f2 | tr ',' '\n' | sort -u | paste -sd,)
+    isr=$(grep -o 'Isr: [0-9,]*' <<<"$line" | cut -d' ' -f2 | tr ',' '\n' | sort -u | paste -sd,)
+    [ "$reps" = 1,2,3 ] || fail "replicas $reps, not 1,2,3: $line"
+    [ "$isr" = 1,2,3 ] || fail "isr $isr, not 1,2,3: $line"
+  done < <(grep 'Partition: [0-9]' "$WORK/describe3.txt")
+  [ "$(grep -o 'Leader: [0-9]*' "$WORK/describe3.txt" | sort -u | wc -l)" -eq 3 ] || fail "leaders not spread over 3 brokers"
+}
+
+# kafka-reassign-partitions --execute / --verify while kafka-verifiable-producer (acks=-1, idempotent)
+# writes: each partition of `moving` (RF 2) moves to the two brokers other than its leader, so the
+# leader is removed; every record the producer saw acknowledged is read back afterwards.
+f_reassign_partitions() {
+  tool kafka-topics.sh --bootstrap-server "$C" --create --topic moving --partitions 3 --replication-factor 2
+  timeout -k 5 120 "$BIN/kafka-verifiable-producer.sh" --bootstrap-server "$C" --topic moving \
+    --max-messages 3000 --throughput 200 --acks -1 >"$WORK/vp.out" 2>"$WORK/vp.err" &
+  local vp=$! i line p leader target
+  sleep 3
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --topic moving | tee "$WORK/moving-before.txt"
+  local parts=()
+  while read -r line; do
+    p=$(grep -o 'Partition: [0-9]*' <<<"$line" | cut -d' ' -f2)
+    leader=$(grep -o 'Leader: [0-9]*' <<<"$line" | cut -d' ' -f2)
+    target=$(printf '%s\n' 1 2 3 | grep -vx "$leader" | paste -sd,)
+    parts+=("{\"topic\":\"moving\",\"partition\":$p,\"replicas\":[$target]}")
+  done < <(grep 'Partition: [0-9]' "$WORK/moving-before.txt")
+  echo "{\"version\":1,\"partitions\":[$(IFS=,; echo "${parts[*]}")]}" | tee "$WORK/move.json"
+  tool kafka-reassign-partitions.sh --bootstrap-server "$C" --reassignment-json-file "$WORK/move.json" --execute \
+    | tee "$WORK/execute.txt"
+  grep -q 'Successfully started partition reassignment' "$WORK/execute.txt" || fail "not started"
+  for i in $(seq 1 60); do
+    tool kafka-reassign-partitions.sh --bootstrap-server "$C" --reassignment-json-file "$WORK/move.json" --verify \
+      >"$WORK/verify.txt" 2>&1 || true
+    [ "$(grep -c 'Reassignment of partition moving-[0-9] is completed' "$WORK/verify.txt")" -eq 3 ] && break
+    sleep 1
+  done
+  cat "$WORK/verify.txt"
+  [ "$(grep -c 'Reassignment of partition moving-[0-9] is completed' "$WORK/verify.txt")" -eq 3 ] || fail "reassignment not completed"
+  wait "$vp" || fail "verifiable producer exited non-zero: $(tail -3 "$WORK/vp.err")"
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --topic moving | tee "$WORK/moving-after.txt"
+  while read -r line; do
+    p=$(grep -o 'Partition: [0-9]*' <<<"$line" | cut -d' ' -f2)
+    target=$(grep -o "\"partition\":$p,\"replicas\":\[[0-9,]*\]" "$WORK/move.json" | grep -o '\[.*\]' | tr -d '[]')
+    grep -q "Replicas: $target" <<<"$line" || fail "partition $p replicas are not $target: $line"
+  done < <(grep 'Partition: [0-9]' "$WORK/moving-after.txt")
+  # Every acknowledged value is in the topic.
+  grep -o '"name":"producer_send_success"[^}]*"value":"[0-9]*"' "$WORK/vp.out" | grep -o '"value":"[0-9]*"' \
+    | cut -d'"' -f4 | sort -u >"$WORK/acked.txt"
+  local acked
+  acked=$(wc -l <"$WORK/acked.txt")
+  [ "$acked" -ge 2000 ] || fail "only $acked records acknowledged"
+  tool kafka-console-consumer.sh --bootstrap-server "$C" --topic moving --from-beginning --timeout-ms 15000 \
+    2>/dev/null | records | sort -u >"$WORK/moved.txt" || true
+  local lost
+  lost=$(comm -23 "$WORK/acked.txt" "$WORK/moved.txt" | wc -l)
+  echo "moved 3 partitions (leaders removed) under kafka-verifiable-producer: $acked acknowledged, $lost lost"
+  [ "$lost" -eq 0 ] || fail "$lost acknowledged records lost"
+}
+
+# A broker stopped: kafka-topics --under-replicated-partitions lists the partitions with a replica
+# there, --unavailable-partitions the one whose only replica it held; back, they are in sync again.
+f_cluster_broker_down() {
+  tool kafka-topics.sh --bootstrap-server "$C" --create --topic solo3 --replica-assignment 3
+  compat_cluster stop 3
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --under-replicated-partitions | tee "$WORK/under.txt"
+  [ "$(grep -c 'Topic: orders3.*Partition: [0-9]' "$WORK/under.txt")" -eq 6 ] || fail "not the 6 partitions of orders3"
+  ! grep 'Partition: [0-9]' "$WORK/under.txt" | grep -o 'Isr: [0-9,]*' | grep -q 3 || fail "broker 3 still in an ISR"
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --unavailable-partitions | tee "$WORK/unavailable.txt"
+  grep -q 'Topic: solo3.*Partition: 0.*Leader: none' "$WORK/unavailable.txt" || fail "solo3-0 not unavailable"
+  ! grep -q 'Topic: orders3' "$WORK/unavailable.txt" || fail "orders3 listed unavailable"
+  compat_cluster start 3
+  local i
+  for i in $(seq 1 60); do
+    tool kafka-topics.sh --bootstrap-server "$C" --describe --under-replicated-partitions --topic orders3 >"$WORK/under2.txt"
+    [ "$(grep -c 'Partition: [0-9]' "$WORK/under2.txt")" -eq 0 ] && break
+    sleep 1
+  done
+  [ "$(grep -c 'Partition: [0-9]' "$WORK/under2.txt")" -eq 0 ] || fail "orders3 still under-replicated after broker 3 is back"
+  tool kafka-topics.sh --bootstrap-server "$C" --describe --unavailable-partitions | tee "$WORK/unavailable2.txt"
+  ! grep -q 'Topic: solo3' "$WORK/unavailable2.txt" || fail "solo3 still unavailable"
+}
+
 compat_feature api-versions f_api_versions
 compat_feature topics-create f_topics_create
 compat_feature console-producer-keyed f_console_producer_keyed
@@ -366,4 +460,12 @@ compat_feature leader-election f_leader_election
 compat_feature topics-alter-delete f_topics_alter_delete
 compat_feature compaction f_compaction
 compat_feature dump-log f_dump_log
+if [ -z "${COMPAT_ONLY:-}" ] || [[ ",$COMPAT_ONLY," == *,cluster-*,* || ",$COMPAT_ONLY," == *,reassign-partitions,* ]]; then
+  compat_start_cluster 3 replica.fetch.wait.max.ms=100 broker.session.timeout.ms=2000
+  C="$CLUSTER_BOOTSTRAP"
+fi
+compat_feature cluster-topics-describe f_cluster_topics_describe
+compat_feature reassign-partitions f_reassign_partitions
+compat_feature cluster-broker-down f_cluster_broker_down
+compat_stop_cluster
 compat_finish

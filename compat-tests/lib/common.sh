@@ -3,6 +3,10 @@
 #   compat_init PEER             sets REPO, CACHE, RESULTS (results file of this peer, emptied)
 #   compat_start_broker [ARGS]   starts a fresh kbroker on a free port: BOOTSTRAP, BROKER_DATA, BROKER_PID
 #   compat_stop_broker           SIGTERM (clean shutdown), SIGKILL after 10 s
+#   compat_start_cluster N [key=value...]  N brokers in one process (lib/cluster.mjs, as
+#                                `kbroker start --brokers N`): CLUSTER_BOOTSTRAP, CLUSTER_DATA, CLUSTER_PID
+#   compat_cluster CMD ID        stop|kill|start broker ID of that cluster; returns once done
+#   compat_stop_cluster          closes it (controlled shutdowns)
 #   compat_feature F CMD...      runs CMD (a shell function or program), records F as pass/fail
 #   compat_record F RESULT SECS DETAIL   records one result line (also used by the scenario programs
 #                                through $COMPAT_RESULTS: lines "feature<TAB>pass|fail<TAB>seconds<TAB>detail")
@@ -74,7 +78,56 @@ compat_stop_broker() {
   BROKER_PID=""
 }
 
+compat_start_cluster() {
+  local n="$1"; shift
+  CLUSTER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-$PEER-cluster.XXXXXX")"
+  CLUSTER_LOG="$COMPAT_OUT/$PEER.cluster.log"
+  mkfifo "$CLUSTER_DATA/ctl"
+  node "$REPO/compat-tests/lib/cluster.mjs" "$n" "$CLUSTER_DATA/data" "$@" <"$CLUSTER_DATA/ctl" >"$CLUSTER_LOG" 2>&1 &
+  CLUSTER_PID=$!
+  exec {CLUSTER_FD}>"$CLUSTER_DATA/ctl" # the cluster's stdin stays open until compat_stop_cluster
+  local i
+  for i in $(seq 1 300); do
+    if grep -q 'listening on' "$CLUSTER_LOG" 2>/dev/null; then break; fi
+    if ! kill -0 "$CLUSTER_PID" 2>/dev/null; then echo "cluster exited early:"; cat "$CLUSTER_LOG"; return 1; fi
+    sleep 0.1
+  done
+  CLUSTER_BOOTSTRAP="$(grep -o 'listening on [^ ]*' "$CLUSTER_LOG" | head -1 | cut -d' ' -f3)"
+  [ -n "$CLUSTER_BOOTSTRAP" ] || { echo "cluster did not start:"; cat "$CLUSTER_LOG"; return 1; }
+  export CLUSTER_BOOTSTRAP CLUSTER_DATA
+  compat_log "kbroker cluster of $n, pid $CLUSTER_PID on $CLUSTER_BOOTSTRAP, data $CLUSTER_DATA"
+}
+
+compat_cluster() {
+  local cmd="$1 $2" i answers
+  # The answers so far (the log is appended to, never rewritten: the cluster holds it open).
+  answers=$(grep -c -E "^(ok|error) " "$CLUSTER_LOG" || true)
+  echo "$cmd" >&"$CLUSTER_FD"
+  for i in $(seq 1 600); do
+    if [ "$(grep -c -E "^(ok|error) " "$CLUSTER_LOG" || true)" -gt "$answers" ]; then
+      grep -E "^(ok|error) " "$CLUSTER_LOG" | tail -n +"$((answers + 1))" | head -1 | grep -qx "ok $cmd" && return 0
+      grep "^error $cmd" "$CLUSTER_LOG" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "cluster: no answer to $cmd" >&2
+  return 1
+}
+
+compat_stop_cluster() {
+  [ -n "${CLUSTER_PID:-}" ] || return 0
+  exec {CLUSTER_FD}>&- 2>/dev/null || true # stdin closes: the cluster shuts down
+  local i
+  for i in $(seq 1 150); do kill -0 "$CLUSTER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$CLUSTER_PID" 2>/dev/null && { compat_log "cluster did not stop: SIGKILL"; kill -KILL "$CLUSTER_PID" 2>/dev/null || true; }
+  wait "$CLUSTER_PID" 2>/dev/null || true
+  CLUSTER_PID=""
+}
+
 compat_cleanup() {
+  compat_stop_cluster
+  if [ -n "${CLUSTER_DATA:-}" ] && [ -z "${COMPAT_KEEP_DATA:-}" ]; then rm -rf "$CLUSTER_DATA"; fi
   compat_stop_broker
   if [ -n "${BROKER_DATA:-}" ] && [ -z "${COMPAT_KEEP_DATA:-}" ]; then rm -rf "$BROKER_DATA"; fi
 }

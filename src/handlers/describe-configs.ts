@@ -60,9 +60,17 @@ export async function authorizedConfigOutcomes<R extends { resourceType: number;
   operation: 'ALTER_CONFIGS',
   run: (allowed: readonly R[]) => Promise<readonly ApiError[]>,
 ): Promise<ApiError[]> {
-  if (allowsAll(ctx)) return [...(await run(resources))];
+  // A BROKER resource names "" (the cluster default) or the broker the request reached (Kafka's
+  // ConfigAdminManager.preprocess): the Admin client sends each broker's configs to that broker.
+  const wrongBroker = (r: R): ApiError | null => {
+    if (r.resourceType !== ResourceType.BROKER) return null;
+    const error = brokerResourceError(r.resourceName, ctx.metadata.nodeId);
+    return error === null ? null : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: error };
+  };
   const denied = resources.map((r) =>
-    configsAuthorizationError(ctx, r.resourceType, r.resourceName, operation),
+    allowsAll(ctx)
+      ? wrongBroker(r)
+      : (configsAuthorizationError(ctx, r.resourceType, r.resourceName, operation) ?? wrongBroker(r)),
   );
   const outcomes = await run(resources.filter((_, i) => denied[i] === null));
   let next = 0;

@@ -21,6 +21,7 @@ import {
 } from '../protocol/generated/messages.js';
 import { allowsAll, authorize, authorizedOperations } from './authz.js';
 import { defineHandler } from './handler.js';
+import { offlineReplicas } from './metadata.js';
 import { TOPIC_AUTHORIZED_OPERATIONS, ZERO_UUID } from './topic-admin.js';
 
 const MAX_PARTITION_LIMIT = 2000;
@@ -60,6 +61,7 @@ export const describeTopicPartitionsHandler = defineHandler<
         partitions: [],
         topicAuthorizedOperations: -2147483648,
       });
+    const live = new Set(md.brokers(ctx.listenerName).map((b) => b.nodeId));
     for (const name of names) {
       if (invalidTopicReason(name) !== null) {
         missing(name, ErrorCode.INVALID_TOPIC_EXCEPTION);
@@ -98,7 +100,7 @@ export const describeTopicPartitionsHandler = defineHandler<
           isrNodes: [...p.isr],
           eligibleLeaderReplicas: [],
           lastKnownElr: [],
-          offlineReplicas: [],
+          offlineReplicas: offlineReplicas(p.replicas, live),
         })),
         topicAuthorizedOperations: open
           ? TOPIC_AUTHORIZED_OPERATIONS

@@ -9,8 +9,10 @@
  * v9 current leader epoch; v11 rack id and preferred read replica (-1); v12 flexible;
  * v13 topics named by their id (UNKNOWN_TOPIC_ID for an id this broker does not know; a session
  * keeps such a partition and resolves it when the topic appears);
- * v15 replica state (tagged; for followers); v16 node endpoints (tagged, only sent with
- * NOT_LEADER_OR_FOLLOWER: never on one node); v17 replica directory id (followers).
+ * v15 replica state (tagged; for followers); v16 current leader and node endpoints (tagged,
+ * KIP-951: a partition answered NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH carries its leader
+ * and epoch, the response the leader's endpoint; current-leader.ts); v17 replica directory id
+ * (followers).
  *
  * A follower's fetch (replica_id >= 0 before v15, ReplicaState.replica_id from v15) reads up to the
  * log end offset, not the high watermark, whatever its isolation level, and reports the follower's
@@ -56,10 +58,13 @@ import {
   READ_UNCOMMITTED,
 } from '../replication/read.js';
 import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
+import { CurrentLeaders } from './current-leader.js';
 import { defineHandler } from './handler.js';
 
 /** From this version on, Fetch carries the consumer's rack (KIP-392). */
 const CLIENT_METADATA_VERSION = 11;
+/** From this version on, NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH carry the current leader (KIP-951). */
+const CURRENT_LEADER_VERSION = 16;
 /** From this version on, Fetch names topics by id (KIP-516). */
 const TOPIC_ID_VERSION = 13;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -75,10 +80,26 @@ class RequestedPartition implements SessionPartitionRequest, FetchPartitionReque
     readonly currentLeaderEpoch: number,
     readonly logStartOffset: number,
     readonly lastFetchedEpoch: number,
-    readonly missing: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
+    private readonly absent: 'UNKNOWN_TOPIC_ID' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'TOPIC_AUTHORIZATION_FAILED',
     /** The topic name the answer carries before v13 (kept when `topic` is withheld as denied). */
     readonly wireName: string,
+    /** Whether the metadata has this partition now. */
+    private readonly inMetadata: () => boolean = () => false,
   ) {}
+
+  /**
+   * The error of a partition not hosted here, when it is read: NOT_LEADER_OR_FOLLOWER for one the
+   * metadata has (Kafka's getPartitionOrError), else why it is unknown.
+   */
+  get missing():
+    | 'UNKNOWN_TOPIC_ID'
+    | 'UNKNOWN_TOPIC_OR_PARTITION'
+    | 'TOPIC_AUTHORIZATION_FAILED'
+    | 'NOT_LEADER_OR_FOLLOWER' {
+    return this.absent === 'UNKNOWN_TOPIC_OR_PARTITION' && this.inMetadata()
+      ? 'NOT_LEADER_OR_FOLLOWER'
+      : this.absent;
+  }
 
   /** A session's cached partition whose topic the principal may no longer read: answered denied, unread. */
   static denied(p: CachedPartition): RequestedPartition {
@@ -156,6 +177,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
             fp.lastFetchedEpoch ?? -1,
             missing,
             t.topic ?? '',
+            () => name !== undefined && ctx.metadata.topic(name)?.partitions[fp.partition] !== undefined,
           ),
         );
       }
@@ -207,6 +229,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         // A follower (replica_id before v15, ReplicaState from v15, KIP-903) reads to the log end
         // and reports its fetch offset and log start offset to the leader's partition.
         replicaId,
+        replicaEpoch: req.replicaState?.replicaEpoch ?? -1,
         // Kafka's ClientMetadata (v11+): such a consumer may read from a follower (KIP-392).
         clientRackId: ctx.apiVersion >= CLIENT_METADATA_VERSION ? (req.rackId ?? '') : undefined,
       },
@@ -236,11 +259,29 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         };
       }
     }
+    const responses = group(reading, results, include, byId);
+    let leaders: CurrentLeaders | undefined;
+    if (ctx.apiVersion >= CURRENT_LEADER_VERSION) {
+      for (const t of responses) {
+        for (const p of t.partitions) {
+          if (
+            p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER &&
+            p.errorCode !== ErrorCode.FENCED_LEADER_EPOCH
+          )
+            continue;
+          const name = byId ? nameOf(t.topicId!) : t.topic;
+          if (name === undefined) continue;
+          leaders ??= new CurrentLeaders(ctx);
+          p.currentLeader = leaders.of(name, p.partitionIndex);
+        }
+      }
+    }
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       sessionId,
-      responses: group(reading, results, include, byId),
+      responses,
+      ...(leaders ? { nodeEndpoints: leaders.nodeEndpoints } : {}),
     };
   },
 });

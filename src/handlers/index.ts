@@ -6,6 +6,7 @@
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
+import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 // Share groups (KIP-932, issue 17).
 import { alterShareGroupOffsetsHandler } from './alter-share-group-offsets.js';
 // Security (issue 15): SASL exchanges outside a connection's authentication, SCRAM credentials.
@@ -43,6 +44,7 @@ import { joinGroupHandler } from './join-group.js';
 import { leaveGroupHandler } from './leave-group.js';
 import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { listPartitionReassignmentsHandler } from './list-partition-reassignments.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler } from './offset-commit.js';
@@ -107,6 +109,9 @@ export const allHandlers: readonly AnyHandler[] = [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  // Partition reassignment (issue 13).
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   // Share groups (KIP-932, issue 17).
   shareGroupHeartbeatHandler,
   shareGroupDescribeHandler,

@@ -31,7 +31,16 @@ import { CLUSTER_AUTHORIZED_OPERATIONS, TOPIC_AUTHORIZED_OPERATIONS } from './to
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
-function describeTopic(t: TopicImage): MetadataResponseMetadataResponseTopic {
+/**
+ * Replicas on brokers that are not alive (fenced or gone): Kafka's offline_replicas
+ * (KRaftMetadataCache.getOfflineReplicas), what `kafka-topics --describe` and under-replication
+ * reports read.
+ */
+export function offlineReplicas(replicas: readonly number[], live: ReadonlySet<number>): number[] {
+  return replicas.filter((id) => !live.has(id));
+}
+
+function describeTopic(t: TopicImage, live: ReadonlySet<number>): MetadataResponseMetadataResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
@@ -45,7 +54,7 @@ function describeTopic(t: TopicImage): MetadataResponseMetadataResponseTopic {
       leaderEpoch: p.leaderEpoch,
       replicaNodes: [...p.replicas],
       isrNodes: [...p.isr],
-      offlineReplicas: [],
+      offlineReplicas: offlineReplicas(p.replicas, live),
     })),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
@@ -79,11 +88,17 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     const allTopics = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     let topics: MetadataResponseMetadataResponseTopic[];
     const open = allowsAll(ctx);
+    const brokers = md.brokers(ctx.listenerName);
+    let liveSet: ReadonlySet<number> | undefined;
+    const live = () => {
+      liveSet ??= new Set(brokers.map((b) => b.nodeId));
+      return liveSet;
+    };
     if (allTopics) {
       topics = md
         .topics()
         .filter((t) => open || authorize(ctx, 'DESCRIBE', 'TOPIC', t.name))
-        .map(describeTopic);
+        .map((t) => describeTopic(t, live()));
     } else {
       const allowAuto = apiVersion < 4 || req.allowAutoTopicCreation !== false;
       // Kafka answers the set of requested topics: a topic named twice is answered once.
@@ -103,7 +118,7 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
           if (t.name == null || (apiVersion >= 12 && t.topicId !== undefined && t.topicId !== ZERO_UUID)) {
             const byId = t.topicId ? md.topicById(t.topicId) : undefined;
             return byId
-              ? describeTopic(byId)
+              ? describeTopic(byId, live())
               : missingTopic(null, t.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID);
           }
           if (!open) {
@@ -119,7 +134,7 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
             return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
           const info = await ctx.controller.maybeAutoCreateTopic(t.name, allowAuto);
           return info
-            ? describeTopic(info)
+            ? describeTopic(info, live())
             : missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }),
       );
@@ -137,7 +152,7 @@ export const metadataHandler = defineHandler<MetadataRequestData, MetadataRespon
     const askCluster = apiVersion >= 8 && apiVersion <= 10 && req.includeClusterAuthorizedOperations === true;
     return {
       throttleTimeMs: 0,
-      brokers: ctx.metadata.brokers(ctx.listenerName).map((b) => ({ ...b })),
+      brokers: brokers.map((b) => ({ ...b })),
       clusterId: ctx.metadata.clusterId,
       controllerId: ctx.metadata.controllerId,
       topics,

@@ -3,7 +3,8 @@
  * served for v3–12: v0–2 carry message formats v0/v1, which kbroker does not store, and are
  * answered UNSUPPORTED_VERSION per partition, as a Kafka 4 broker does.
  * v3 adds transactional id and requires magic-2 batches; v5 log start offset; v7 zstd allowed;
- * v8 record errors; v9 flexible; v10 current leader (tagged, omitted on a single node); v11 may
+ * v8 record errors; v9 flexible; v10 current leader and node endpoints (tagged, KIP-951: with
+ * NOT_LEADER_OR_FOLLOWER, the partition's leader and epoch and its endpoint; current-leader.ts); v11 may
  * answer TRANSACTION_ABORTABLE; v12 is a transactions V2 producer (KIP-890 part 2), which sends no
  * AddPartitionsToTxn: the partition leader adds the partition to the transaction through the
  * coordinator instead of only verifying it.
@@ -50,6 +51,7 @@ import {
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
 import { partitionErrorOf } from '../replication/partition-error.js';
 import { allowsAll, authorize, filterAuthorized } from './authz.js';
+import { CurrentLeaders } from './current-leader.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 const MIN_SUPPORTED_VERSION = 3;
@@ -169,6 +171,9 @@ function check(
   const partition =
     topic && index < topic.partitions.length ? ctx.replicas.getPartition(topicName, index) : undefined;
   const topicConfig = partition && ctx.replicas.topicConfig(topicName);
+  // A partition of the metadata that has no replica here (Kafka's getPartitionOrError).
+  if (topic && index >= 0 && index < topic.partitions.length && !partition)
+    return failed(index, 'NOT_LEADER_OR_FOLLOWER');
   if (!partition || !topicConfig) return failed(index, 'UNKNOWN_TOPIC_OR_PARTITION');
   if (INTERNAL_TOPICS.has(topicName))
     return failed(index, 'INVALID_TOPIC_EXCEPTION', `Cannot produce to internal topic ${topicName}`);
@@ -297,6 +302,18 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
       // v13's topic ids are not served: v0–12 always carry names
       responses.push({ name: req.topicData[ti]!.name!, partitionResponses });
     }
-    return { responses, throttleTimeMs: 0 };
+    if (apiVersion < CURRENT_LEADER_VERSION) return { responses, throttleTimeMs: 0 };
+    let leaders: CurrentLeaders | undefined;
+    for (const t of responses) {
+      for (const p of t.partitionResponses) {
+        if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
+        leaders ??= new CurrentLeaders(ctx);
+        p.currentLeader = leaders.of(t.name!, p.index);
+      }
+    }
+    return { responses, throttleTimeMs: 0, ...(leaders ? { nodeEndpoints: leaders.nodeEndpoints } : {}) };
   },
 });
+
+/** From this version on, NOT_LEADER_OR_FOLLOWER carries the current leader (KIP-951). */
+const CURRENT_LEADER_VERSION = 10;

@@ -20,6 +20,8 @@ export class ControllerAlterPartitionManager implements AlterPartitionManager {
   constructor(
     private readonly controller: Pick<Controller, 'alterPartition'>,
     private readonly brokerId: number,
+    /** This broker's registration epoch, checked by the controller (STALE_BROKER_EPOCH); -1: not checked. */
+    private readonly brokerEpoch: () => number = () => -1,
   ) {}
 
   async submit(tp: TopicIdPartition, proposed: LeaderAndIsr): Promise<AlterPartitionResult> {
@@ -28,7 +30,7 @@ export class ControllerAlterPartitionManager implements AlterPartitionManager {
     const response = await this.controller.alterPartition(
       {
         brokerId: this.brokerId,
-        brokerEpoch: -1,
+        brokerEpoch: this.brokerEpoch(),
         topics: [
           {
             topicId: tp.topicId,
@@ -36,7 +38,9 @@ export class ControllerAlterPartitionManager implements AlterPartitionManager {
               {
                 partitionIndex: tp.partition,
                 leaderEpoch: proposed.leaderEpoch,
-                newIsrWithEpochs: proposed.isr.map((brokerId) => ({ brokerId, brokerEpoch: -1 })),
+                newIsrWithEpochs:
+                  proposed.isrWithEpochs?.map((m) => ({ ...m })) ??
+                  proposed.isr.map((brokerId) => ({ brokerId, brokerEpoch: -1 })),
                 leaderRecoveryState: 0,
                 partitionEpoch: proposed.partitionEpoch,
               },

@@ -24,9 +24,17 @@ import type {
 import { KafkaError } from '../protocol/kafka-error.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
+import { partitionsToRebalance } from './leader-balance.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
 import { legacyMetadataRecords, removeLegacyMetadataFiles } from './migration.js';
 import { buildPartitionChange, NO_LEADER } from './partition-change.js';
+import {
+  listReassignments,
+  type OngoingReassignment,
+  planPartitionReassignment,
+  type ReassignableTopic,
+  type ReassignmentResult,
+} from './reassignment.js';
 import type { BrokerEndpointRecord, MetadataRecord } from './records.js';
 import type { AclChangeRecord, ScramChangeRecord } from './security-image.js';
 import { legacySecurityRecords, removeLegacySecurityFile } from './security-migration.js';
@@ -171,6 +179,13 @@ export interface Controller extends SecurityController {
    * `unclean.leader.election.enable` allows — or have none (-1).
    */
   fenceBroker(brokerId: number): Promise<void>;
+  /**
+   * Controlled shutdown of a broker at its registration epoch (Kafka's BrokerHeartbeat with
+   * want_shut_down): checked as ClusterControlManager.checkBrokerEpoch — an unknown broker or another
+   * epoch (a request from before a restart) is refused with STALE_BROKER_EPOCH — then fenced as
+   * `fenceBroker` does, its leaderships moved first.
+   */
+  controlledShutdown(brokerId: number, brokerEpoch: number): Promise<void>;
   /** Unfences a broker: partitions without a leader that it can lead elect one. */
   unfenceBroker(brokerId: number): Promise<void>;
   /**
@@ -193,6 +208,25 @@ export interface Controller extends SecurityController {
       partitionResult: { partitionId: number; errorCode: number; errorMessage: string | null }[];
     }[]
   >;
+  /**
+   * AlterPartitionReassignments (Kafka's ReplicationControlManager.alterPartitionReassignments,
+   * reassignment.ts): each partition's reassignment started, changed or (null replicas) cancelled,
+   * answered per partition; the accepted ones written as one batch.
+   */
+  alterPartitionReassignments(
+    topics: readonly ReassignableTopic[],
+    allowReplicationFactorChange: boolean,
+  ): Promise<ReassignmentResult[]>;
+  /**
+   * One pass of automatic leader balancing (`auto.leader.rebalance.enable`, leader-balance.ts):
+   * preferred-leader elections where a broker's share of its preferred partitions led by others is
+   * above `leader.imbalance.per.broker.percentage`. Returns the elections made.
+   */
+  maybeBalancePartitionLeaders(): Promise<number>;
+  /** ListPartitionReassignments: the ongoing reassignments of the named partitions (null: all). */
+  listPartitionReassignments(
+    topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+  ): Promise<OngoingReassignment[]>;
 }
 
 /**
@@ -356,6 +390,20 @@ export class LocalController implements Controller {
       fenced: true,
     });
     this.commit(records);
+  }
+
+  async controlledShutdown(brokerId: number, brokerEpoch: number): Promise<void> {
+    const registration = this.current.brokers.get(brokerId);
+    if (!registration) {
+      throw new KafkaError('STALE_BROKER_EPOCH', `No broker registration found for broker ${brokerId}`);
+    }
+    if (registration.brokerEpoch !== brokerEpoch) {
+      throw new KafkaError(
+        'STALE_BROKER_EPOCH',
+        `Expected broker epoch ${registration.brokerEpoch}, but got broker epoch ${brokerEpoch}`,
+      );
+    }
+    await this.fenceBroker(brokerId);
   }
 
   async unfenceBroker(brokerId: number): Promise<void> {
@@ -546,6 +594,54 @@ export class LocalController implements Controller {
     }
     batch.add([record]);
     return NONE;
+  }
+
+  async alterPartitionReassignments(
+    topics: readonly ReassignableTopic[],
+    allowReplicationFactorChange: boolean,
+  ): Promise<ReassignmentResult[]> {
+    const batch = new RecordBatch(this.current);
+    const ctx = {
+      isAcceptableLeader: (id: number) => this.isAcceptableLeader(id),
+      uncleanAllowed: (t: TopicImage) => this.uncleanAllowed(t),
+    };
+    const results = topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => {
+        try {
+          batch.reserve(1);
+          const record = planPartitionReassignment(batch.image, t.name, p, ctx, allowReplicationFactorChange);
+          if (record) batch.add([record]);
+          return { partitionIndex: p.partitionIndex, ...NONE };
+        } catch (err) {
+          return { partitionIndex: p.partitionIndex, ...outcome(err) };
+        }
+      }),
+    }));
+    this.commit(batch.records);
+    return results;
+  }
+
+  async maybeBalancePartitionLeaders(): Promise<number> {
+    const acceptable = (id: number) => this.isAcceptableLeader(id);
+    const batch = new RecordBatch(this.current);
+    const percentage = this.config.int('leader.imbalance.per.broker.percentage');
+    for (const { topic, partition } of partitionsToRebalance(this.current, percentage, acceptable)) {
+      if (batch.records.length >= MAX_RECORDS_PER_USER_OP) break; // the next pass does the rest
+      const record = buildPartitionChange(topic.topicId, partition, {
+        election: 'PREFERRED',
+        isAcceptableLeader: acceptable,
+      });
+      if (record) batch.add([record]);
+    }
+    this.commit(batch.records);
+    return batch.records.length;
+  }
+
+  async listPartitionReassignments(
+    topics: readonly { name: string; partitionIndexes: readonly number[] }[] | null,
+  ): Promise<OngoingReassignment[]> {
+    return listReassignments(this.current, topics);
   }
 
   /** Brokers partitions may be placed on: registered and not fenced, by id. */
@@ -962,7 +1058,10 @@ export class LocalController implements Controller {
       return { type: 'TOPIC', current: { ...t.configs } };
     }
     if (resourceType === ResourceType.BROKER) {
-      const error = brokerResourceError(resourceName, this.options.nodeId);
+      // Any broker's id: the broker the request reached checked it names itself (in one process, a
+      // cluster's brokers share this controller).
+      const id = /^-?\d+$/.test(resourceName) ? Number(resourceName) : this.options.nodeId;
+      const error = brokerResourceError(resourceName, id);
       if (error) fail('INVALID_REQUEST', error);
       return { type: 'BROKER', current: { ...(image.brokerConfigs.get(resourceName) ?? {}) } };
     }

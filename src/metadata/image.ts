@@ -29,6 +29,13 @@ export interface PartitionState {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /**
+   * An ongoing reassignment (Kafka's PartitionRegistration.addingReplicas / removingReplicas): the
+   * replicas it adds (in `replicas`, catching up) and removes (still in `replicas` until it ends).
+   * Both empty when none is in progress.
+   */
+  readonly addingReplicas: readonly number[];
+  readonly removingReplicas: readonly number[];
 }
 
 export interface TopicImage {
@@ -122,7 +129,16 @@ export class MetadataImage {
     for (const b of this.brokers.values()) out.push({ type: 'RegisterBrokerRecord', ...b });
     for (const t of this.topicsByName.values()) {
       out.push({ type: 'TopicRecord', name: t.name, topicId: t.topicId });
-      for (const p of t.partitions) out.push({ type: 'PartitionRecord', topicId: t.topicId, ...p });
+      for (const p of t.partitions) {
+        const { addingReplicas, removingReplicas, ...rest } = p;
+        out.push({
+          type: 'PartitionRecord',
+          topicId: t.topicId,
+          ...rest,
+          ...(addingReplicas.length > 0 ? { addingReplicas } : {}),
+          ...(removingReplicas.length > 0 ? { removingReplicas } : {}),
+        });
+      }
       for (const [name, value] of Object.entries(t.configs)) {
         out.push({ type: 'ConfigRecord', resourceType: 'TOPIC', resourceName: t.name, name, value });
       }
@@ -326,18 +342,28 @@ function partitionState(r: PartitionRecord): PartitionState {
     leader: r.leader,
     leaderEpoch: r.leaderEpoch,
     partitionEpoch: r.partitionEpoch,
+    addingReplicas: [...(r.addingReplicas ?? [])],
+    removingReplicas: [...(r.removingReplicas ?? [])],
   };
 }
 
+/**
+ * A change's next registration. The leader epoch grows when the leader changes, and when a replica
+ * leaves the replica set (a reassignment's end), as Kafka's PartitionChangeBuilder
+ * (triggerLeaderEpochBumpForReplicaReassignmentIfNeeded) does so a removed replica is fenced.
+ */
 function changePartition(p: PartitionState, r: PartitionChangeRecord): PartitionState {
   const leader = r.leader ?? p.leader;
+  const replicaRemoved = r.replicas !== undefined && p.replicas.some((id) => !r.replicas!.includes(id));
   return {
     partitionId: p.partitionId,
     replicas: r.replicas ? [...r.replicas] : p.replicas,
     isr: r.isr ? [...r.isr] : p.isr,
     leader,
-    leaderEpoch: leader !== p.leader ? p.leaderEpoch + 1 : p.leaderEpoch,
+    leaderEpoch: leader !== p.leader || replicaRemoved ? p.leaderEpoch + 1 : p.leaderEpoch,
     partitionEpoch: p.partitionEpoch + 1,
+    addingReplicas: r.addingReplicas ? [...r.addingReplicas] : p.addingReplicas,
+    removingReplicas: r.removingReplicas ? [...r.removingReplicas] : p.removingReplicas,
   };
 }
 

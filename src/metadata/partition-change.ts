@@ -11,6 +11,12 @@
  *   replica order) in the ISR that may lead; else no leader (-1).
  * - UNCLEAN: as ONLINE, but when no ISR member may lead, the first live replica does, and the
  *   ISR becomes that replica alone (data it lacks is lost: `unclean.leader.election.enable`).
+ *
+ * Reassignments, as Kafka's builder: every change first checks whether an ongoing reassignment
+ * (adding / removing replicas) can complete with the target ISR (every replica it keeps is in the
+ * ISR once the removed ones leave it): then the replica set becomes the target, the removed replicas
+ * leave the ISR, and the election runs over the new set. A change that takes a replica out of the
+ * replica set bumps the leader epoch (image.ts), so the removed replica is fenced.
  */
 import type { PartitionState } from './image.js';
 import type { PartitionChangeRecord } from './records.js';
@@ -25,6 +31,30 @@ export interface PartitionChangeOptions {
   readonly election: Election;
   /** Whether a broker may lead: registered and not fenced. */
   readonly isAcceptableLeader: (brokerId: number) => boolean;
+  /** The replica set wanted (default: the current one). */
+  readonly targetReplicas?: readonly number[];
+  /** A reassignment's adding / removing replicas wanted (default: the current ones). */
+  readonly targetAdding?: readonly number[];
+  readonly targetRemoving?: readonly number[];
+}
+
+/**
+ * Kafka's PartitionReassignmentReplicas.maybeCompleteReassignment: an ongoing reassignment ends
+ * once the ISR without the removed replicas is not empty and holds every replica that stays. Returns
+ * the replica set and ISR after it, or null while it cannot end (or none is in progress).
+ */
+export function maybeCompleteReassignment(
+  replicas: readonly number[],
+  adding: readonly number[],
+  removing: readonly number[],
+  targetIsr: readonly number[],
+): { replicas: number[]; isr: number[] } | null {
+  if (adding.length === 0 && removing.length === 0) return null;
+  const isr = targetIsr.filter((id) => !removing.includes(id));
+  const kept = replicas.filter((id) => !removing.includes(id));
+  if (isr.length === 0 || kept.length === 0) return null;
+  if (!kept.every((id) => isr.includes(id))) return null;
+  return { replicas: kept, isr };
 }
 
 const sameMembers = (a: readonly number[], b: readonly number[]): boolean =>
@@ -62,16 +92,37 @@ export function buildPartitionChange(
   options: PartitionChangeOptions,
 ): PartitionChangeRecord | null {
   let isr = options.targetIsr ?? partition.isr;
-  const { leader, unclean } = electLeader(partition, isr, options.election, options.isAcceptableLeader);
+  let replicas = options.targetReplicas ?? partition.replicas;
+  let adding = options.targetAdding ?? partition.addingReplicas;
+  let removing = options.targetRemoving ?? partition.removingReplicas;
+  const completed = maybeCompleteReassignment(replicas, adding, removing, isr);
+  if (completed) {
+    replicas = completed.replicas;
+    isr = completed.isr;
+    adding = [];
+    removing = [];
+  }
+  const { leader, unclean } = electLeader(
+    { ...partition, replicas },
+    isr,
+    options.election,
+    options.isAcceptableLeader,
+  );
   if (unclean) isr = [leader];
   const leaderChanged = leader !== partition.leader;
   const isrChanged = !sameMembers(isr, partition.isr);
-  if (!leaderChanged && !isrChanged) return null;
+  const replicasChanged = !sameMembers(replicas, partition.replicas);
+  const addingChanged = !sameMembers(adding, partition.addingReplicas);
+  const removingChanged = !sameMembers(removing, partition.removingReplicas);
+  if (!leaderChanged && !isrChanged && !replicasChanged && !addingChanged && !removingChanged) return null;
   return {
     type: 'PartitionChangeRecord',
     topicId,
     partitionId: partition.partitionId,
     ...(leaderChanged ? { leader } : {}),
     ...(isrChanged ? { isr: [...isr] } : {}),
+    ...(replicasChanged ? { replicas: [...replicas] } : {}),
+    ...(addingChanged ? { addingReplicas: [...adding] } : {}),
+    ...(removingChanged ? { removingReplicas: [...removing] } : {}),
   };
 }

@@ -55,6 +55,9 @@ export interface PartitionRecord {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /** Replicas a reassignment is adding / removing (Kafka's AddingReplicas / RemovingReplicas); absent: none. */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 /**
@@ -68,6 +71,9 @@ export interface PartitionChangeRecord {
   readonly leader?: number;
   readonly isr?: readonly number[];
   readonly replicas?: readonly number[];
+  /** A reassignment's adding / removing replicas (set when it starts, emptied when it ends or is cancelled). */
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
 }
 
 /** GROUP: a group's dynamic configs (Kafka's GroupConfig, e.g. share.auto.offset.reset). */

@@ -25,6 +25,8 @@ export interface LeaderAndIsr {
   readonly isr: readonly number[];
   /** Kafka's partition epoch (KIP-497): bumped by every change of the registration. */
   readonly partitionEpoch: number;
+  /** The ISR with each member's broker epoch as the leader knows it (-1: unknown), for AlterPartition v3. */
+  readonly isrWithEpochs?: readonly { brokerId: number; brokerEpoch: number }[];
 }
 
 export type AlterPartitionResult =

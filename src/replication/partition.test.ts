@@ -193,7 +193,18 @@ describe('Partition ISR changes (through the AlterPartitionManager)', () => {
     p.updateFollowerFetchState(2, 5, 0, 10);
     expect(apm.asked).toHaveLength(0); // behind the high watermark
     p.updateFollowerFetchState(2, 6, 0, 20);
-    expect(apm.asked).toEqual([{ leader: 1, leaderEpoch: 1, isr: [1, 2], partitionEpoch: 5 }]);
+    expect(apm.asked).toEqual([
+      {
+        leader: 1,
+        leaderEpoch: 1,
+        isr: [1, 2],
+        partitionEpoch: 5,
+        isrWithEpochs: [
+          { brokerId: 1, brokerEpoch: -1 },
+          { brokerId: 2, brokerEpoch: -1 },
+        ],
+      },
+    ]);
     expect(p.isrChangePending).toBe(true);
     p.updateFollowerFetchState(3, 6, 0, 20);
     expect(apm.asked).toHaveLength(1); // waits for the pending one
@@ -203,7 +214,7 @@ describe('Partition ISR changes (through the AlterPartitionManager)', () => {
     await apm.answer();
     expect([p.isr, p.partitionEpoch, p.isrChangePending]).toEqual([[1, 2], 6, false]);
     p.updateFollowerFetchState(3, 7, 0, 30);
-    expect(apm.asked.at(-1)).toEqual({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3], partitionEpoch: 6 });
+    expect(apm.asked.at(-1)).toMatchObject({ leader: 1, leaderEpoch: 1, isr: [1, 2, 3], partitionEpoch: 6 });
     await apm.answer('INELIGIBLE_REPLICA'); // rolled back: proposed again at the next fetch
     expect([p.isr, p.isrChangePending]).toEqual([[1, 2], false]);
     p.updateFollowerFetchState(3, 7, 0, 40);
@@ -227,7 +238,18 @@ describe('Partition ISR changes (through the AlterPartitionManager)', () => {
     // In-sync members count as caught up from when this leader started (0).
     expect(p.maybeShrinkIsr(30_000, 30_000)).toEqual([]);
     expect(p.maybeShrinkIsr(30_001, 30_000)).toEqual([3]);
-    expect(apm.asked).toEqual([{ leader: 1, leaderEpoch: 1, isr: [1, 2], partitionEpoch: 5 }]);
+    expect(apm.asked).toEqual([
+      {
+        leader: 1,
+        leaderEpoch: 1,
+        isr: [1, 2],
+        partitionEpoch: 5,
+        isrWithEpochs: [
+          { brokerId: 1, brokerEpoch: -1 },
+          { brokerId: 2, brokerEpoch: -1 },
+        ],
+      },
+    ]);
     expect(p.highWatermark).toBe(1); // the pending shrink does not count until committed
     let told = 0;
     p.onAppend(() => told++);

@@ -295,9 +295,15 @@ export class Partition {
     logStartOffset = -1,
     fetchTimeMs = 0,
     leaderEndOffset = this.log.logEndOffset,
+    brokerEpoch = -1,
   ): boolean {
     const replica = this.remoteReplicas.get(replicaId);
     if (replica === undefined) return false;
+    // A fetch from before the follower restarted (an older broker epoch, KIP-903; e.g. a long poll
+    // of its previous incarnation completing late) does not move its state back (Kafka's
+    // Replica.updateFetchStateOrThrow refuses it).
+    if (brokerEpoch !== -1 && brokerEpoch < replica.brokerEpoch) return false;
+    replica.brokerEpoch = brokerEpoch;
     const startMoved = replica.logStartOffset !== logStartOffset;
     replica.updateFetchState(logEndOffset, logStartOffset, fetchTimeMs, leaderEndOffset);
     this.maybeExpandIsr(replica);
@@ -383,6 +389,12 @@ export class Partition {
       leaderEpoch: this.leaderEpoch,
       isr: newIsr,
       partitionEpoch: this.partitionEpoch,
+      // KIP-903: each follower with the broker epoch it fetched with, so the controller refuses a
+      // member that has restarted since (INELIGIBLE_REPLICA); this broker's own epoch is the request's.
+      isrWithEpochs: newIsr.map((brokerId) => ({
+        brokerId,
+        brokerEpoch: this.remoteReplicas.get(brokerId)?.brokerEpoch ?? -1,
+      })),
     };
     const tp = { topicId: this.replication.topicId ?? '', topic: this.topic, partition: this.partition };
     manager.submit(tp, proposed).then(

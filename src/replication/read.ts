@@ -53,6 +53,8 @@ export interface FetchParams {
   readonly isolationLevel: number;
   /** The fetching follower's broker id (Fetch replica_id, or ReplicaState in v15+); -1 or undefined: a consumer. */
   readonly replicaId?: number | undefined;
+  /** The follower's broker epoch (Fetch v15+ ReplicaState.replica_epoch); -1 or undefined: not given. */
+  readonly replicaEpoch?: number | undefined;
   /**
    * A consumer's `client.rack` (Fetch v11+: Kafka's ClientMetadata; '' when it sets none); such a
    * consumer may read from a follower. Undefined before v11: only the leader serves it.
@@ -190,7 +192,14 @@ export function readFromLocalLog(
         return failure(read.error, p);
       }
       if (fromFollower) {
-        p.updateFollowerFetchState(replicaId, r.fetchOffset, r.logStartOffset ?? -1, nowMs, leaderEndOffset);
+        p.updateFollowerFetchState(
+          replicaId,
+          r.fetchOffset,
+          r.logStartOffset ?? -1,
+          nowMs,
+          leaderEndOffset,
+          params.replicaEpoch ?? -1,
+        );
       }
       // After the follower's report, which may have moved them.
       const highWatermark = p.highWatermark;

@@ -69,6 +69,8 @@ export interface ReplicaFetcherConfig {
 
 export interface ReplicaFetcherDeps {
   readonly localBrokerId: number;
+  /** This broker's current broker epoch (sent as ReplicaState.replica_epoch, KIP-903); -1 when unknown. */
+  readonly localBrokerEpoch?: () => number;
   /** Backoffs and socket timeouts (the broker's purgatory time: real even when the broker's clock is mocked). */
   readonly time: Time;
   readonly log: Logger;
@@ -359,7 +361,9 @@ export class ReplicaFetcherThread {
     const version = useIds ? 15 : 12;
     const request: FetchRequestData = {
       replicaId: useIds ? -1 : localBrokerId,
-      ...(useIds ? { replicaState: { replicaId: localBrokerId, replicaEpoch: -1 } } : {}),
+      ...(useIds
+        ? { replicaState: { replicaId: localBrokerId, replicaEpoch: this.deps.localBrokerEpoch?.() ?? -1 } }
+        : {}),
       maxWaitMs: config.fetchWaitMaxMs,
       minBytes: config.fetchMinBytes,
       maxBytes: config.fetchResponseMaxBytes,

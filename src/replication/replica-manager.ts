@@ -252,6 +252,8 @@ export class ReplicaManager {
   private retentionRunning = false;
   private stopped = false;
   private alterPartitionManager: AlterPartitionManager | undefined;
+  /** This broker's registration epoch (set once it registered; -1 before), sent by its fetchers. */
+  brokerEpoch = -1;
   /** This broker's replica fetchers, one per leader it follows partitions of. */
   readonly replicaFetcherManager: ReplicaFetcherManager;
 
@@ -261,6 +263,7 @@ export class ReplicaManager {
     this.replicaSelector = replicaSelectorOf(cfg.string('replica.selector.class'));
     this.replicaFetcherManager = new ReplicaFetcherManager({
       localBrokerId: broker.nodeId,
+      localBrokerEpoch: () => this.brokerEpoch,
       time: broker.purgatoryTime,
       log: broker.log,
       config: {
@@ -313,7 +316,7 @@ export class ReplicaManager {
       const state = change.partition;
       const hosted = this.hosted.get(change.topic.name);
       if (!state.replicas.includes(nodeId)) {
-        // Moved away from this broker (a reassignment): no longer fetched; the log stays until deleted.
+        // Moved away from this broker (a reassignment ended): stopped and deleted below.
         if (hosted?.partitions[state.partitionId])
           gone.push({ topic: hosted.name, partition: state.partitionId });
         continue;
@@ -332,7 +335,7 @@ export class ReplicaManager {
       };
       (state.leader === nodeId ? leaders : followers).push(leadership);
     }
-    if (gone.length > 0) this.replicaFetcherManager.removeFetcherForPartitions(gone);
+    if (gone.length > 0) this.stopReplicas(gone);
     if (leaders.length > 0) this.makeLeaders(leaders);
     if (followers.length > 0) this.makeFollowers(followers, (id) => this.endpointOf(image, id));
     if (this.leadershipListeners.size === 0) return;
@@ -346,6 +349,35 @@ export class ReplicaManager {
         }
       }
     }
+  }
+
+  /**
+   * Replicas a reassignment took off this broker (Kafka's stopPartitions with deleteLocalLog): no
+   * longer fetched, requests waiting on them answered as for a partition not hosted here
+   * (UNKNOWN_TOPIC_OR_PARTITION; clients refresh their metadata and find the new replicas), and
+   * their logs deleted. Committed offsets and other state kept by name stay: the partition lives on
+   * on other brokers.
+   */
+  private stopReplicas(partitions: readonly TopicPartition[]): void {
+    this.replicaFetcherManager.removeFetcherForPartitions(partitions);
+    const stopped: Partition[] = [];
+    for (const tp of partitions) {
+      const hosted = this.hosted.get(tp.topic);
+      const p = hosted?.partitions[tp.partition];
+      if (!hosted || !p) continue;
+      hosted.partitions[tp.partition] = undefined;
+      stopped.push(p);
+    }
+    for (const p of stopped) {
+      this.fetchPurgatory.completeAll(p);
+      this.producePurgatory.completeAll(p);
+      this.deleteRecordsPurgatory.completeAll(p);
+    }
+    this.broker.logManager.deleteLogs(stopped.map((p) => p.log));
+    for (const p of stopped) {
+      this.broker.log.info(`${p.topic}-${p.partition}: no longer a replica here; its log is deleted`);
+    }
+    void this.replicaFetcherManager.shutdownIdleFetcherThreads();
   }
 
   /** Registers a listener of leadership changes (the coordinators); returns its unregister. */

@@ -11,6 +11,8 @@ export class ReplicaState {
   lastCaughtUpTimeMs = 0;
   lastFetchLeaderLogEndOffset = -1;
   lastFetchTimeMs = 0;
+  /** The broker epoch the follower fetched with (Fetch v15+ ReplicaState, KIP-903); -1: not given. */
+  brokerEpoch = -1;
 
   constructor(readonly brokerId: number) {}
 

@@ -201,7 +201,11 @@ export class Broker {
     // Leaders propose ISR changes to the controller (AlterPartition); every broker hears the result.
     this.replicaManager.setAlterPartitionManager(
       this.controllerLink.alterPartitionManager(
-        new ControllerAlterPartitionManager(this.controller, config.nodeId),
+        new ControllerAlterPartitionManager(
+          this.controller,
+          config.nodeId,
+          () => this.replicaManager.brokerEpoch,
+        ),
       ),
     );
     this.stopMetadata = this.controller.onChange(this.controllerLink.listener);
@@ -426,11 +430,20 @@ export class Broker {
     });
     const rack = broker.config.string('broker.rack') || null;
     if (broker.ownsController) {
-      await broker.controller.registerBroker(broker.nodeId, endpoints, rack);
+      broker.replicaManager.brokerEpoch = await broker.controller.registerBroker(
+        broker.nodeId,
+        endpoints,
+        rack,
+      );
     } else {
       // Kafka's broker lifecycle: registered fenced, unfenced once it can serve; unfencing gives
       // leaderless partitions it holds a replica of a leader again.
-      await broker.controller.registerBroker(broker.nodeId, endpoints, rack, true);
+      broker.replicaManager.brokerEpoch = await broker.controller.registerBroker(
+        broker.nodeId,
+        endpoints,
+        rack,
+        true,
+      );
       await broker.controller.unfenceBroker(broker.nodeId);
     }
     return broker;

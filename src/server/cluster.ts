@@ -20,6 +20,7 @@ import { systemTime, type Time, type Timer } from '../common/time.js';
 import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
 import { ProducerIdManager } from '../coordinator/transaction/producer-id-manager.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
+import { AutoLeaderBalancer } from '../metadata/leader-balance.js';
 import { newTopicId } from '../storage/partition-metadata.js';
 import { Broker } from './broker.js';
 
@@ -59,6 +60,8 @@ export class Cluster {
   /** The drop faults on each running broker that make the cuts, by broker id. */
   private readonly cutFaults = new Map<number, number[]>();
   private closed = false;
+  /** auto.leader.rebalance.enable: preferred leaders elected back on the cluster's clock. */
+  private readonly leaderBalancer: AutoLeaderBalancer;
 
   private constructor(private readonly options: ClusterOptions) {
     this.log = options.logger ?? createLogger();
@@ -73,12 +76,14 @@ export class Cluster {
     fs.mkdirSync(metadataDir, { recursive: true });
     this.clusterId = options.config?.['cluster.id'] ?? readOrCreateClusterId(options.dataDir);
     this.producerIds = new ProducerIdManager(metadataDir);
+    const controllerConfig = this.brokerConfig(this.nodeIds[0]!);
     this.controller = openLocalController({
       dataDir: metadataDir,
       nodeId: this.nodeIds[0]!,
-      config: this.brokerConfig(this.nodeIds[0]!),
+      config: controllerConfig,
       logger: this.log,
     });
+    this.leaderBalancer = new AutoLeaderBalancer(this.controller, controllerConfig, this.time, this.log);
   }
 
   /** Starts every broker, in id order (each registers and is unfenced before the next). */
@@ -86,6 +91,7 @@ export class Cluster {
     const cluster = new Cluster(options);
     try {
       for (const id of cluster.nodeIds) await cluster.startBroker(id);
+      cluster.leaderBalancer.start();
     } catch (err) {
       await cluster.close();
       throw err;
@@ -159,7 +165,7 @@ export class Cluster {
   async stopBroker(id: number): Promise<void> {
     const broker = this.running.get(id);
     if (!broker) throw new Error(`broker ${id} is not running`);
-    await this.controller.fenceBroker(id);
+    await this.controller.controlledShutdown(id, broker.replicaManager.brokerEpoch);
     this.running.delete(id);
     this.endIsolation(id);
     await broker.close();
@@ -279,12 +285,13 @@ export class Cluster {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.leaderBalancer.stop();
     for (const t of this.sessionTimers.values()) t.cancel();
     this.sessionTimers.clear();
     const ids = [...this.running.keys()];
     for (const id of ids.slice(0, -1)) {
       const broker = this.running.get(id)!;
-      await this.controller.fenceBroker(id);
+      await this.controller.controlledShutdown(id, broker.replicaManager.brokerEpoch);
       this.running.delete(id);
       await broker.close();
     }

@@ -280,6 +280,8 @@ export function fakeTopic(name: string, o: FakeTopicOptions = {}): TopicImage {
       leader: p.leaderId,
       leaderEpoch: p.leaderEpoch,
       partitionEpoch: 0,
+      addingReplicas: [],
+      removingReplicas: [],
     })),
     configs: o.configs ?? {},
   };

@@ -341,6 +341,14 @@ export class EtcdController extends LocalController {
     return this.change(() => super.alterAcls(...args));
   }
 
+  override alterPartitionReassignments(...args: Parameters<LocalController['alterPartitionReassignments']>) {
+    return this.change(() => super.alterPartitionReassignments(...args));
+  }
+
+  override maybeBalancePartitionLeaders() {
+    return this.change(() => super.maybeBalancePartitionLeaders());
+  }
+
   override migrateLegacySecurity(): number {
     return 0; // a broker of an etcd cluster has no legacy file store to migrate
   }
