@@ -32,10 +32,8 @@
 import type { Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
-import { KafkaError } from '../../protocol/kafka-error.js';
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
-import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { type AssignorMember, assignorByName } from './assignors.js';
 import {
   type Assignment,
@@ -55,6 +53,7 @@ import {
   targetAssignmentRecord,
 } from './consumer-group.js';
 import type { GroupContext } from './context.js';
+import { fail, metadataHash, runHeartbeat, sameAssignment } from './heartbeat.js';
 import { tombstoneRecords } from './persistence.js';
 
 /** The topics a consumer group can subscribe to, as the metadata knows them now. */
@@ -119,31 +118,8 @@ export interface ConsumerGroupHeartbeatResult {
 
 type Owned = ConsumerGroupHeartbeatParams['topicPartitions'];
 
-class HeartbeatError extends Error {
-  constructor(
-    readonly error: ErrorName,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fail(error: ErrorName, message: string): never {
-  throw new HeartbeatError(error, message);
-}
-
 function copy(a: Assignment): Assignment {
   return new Map([...a].map(([t, ps]) => [t, new Set(ps)]));
-}
-
-function sameAssignment(a: Assignment, b: Assignment): boolean {
-  if (a.size !== b.size) return false;
-  for (const [t, ps] of a) {
-    const o = b.get(t);
-    if (!o || o.size !== ps.size) return false;
-    for (const p of ps) if (!o.has(p)) return false;
-  }
-  return true;
 }
 
 function toWire(a: Assignment): { topicId: string; partitions: number[] }[] {
@@ -180,18 +156,6 @@ function compileRegex(regex: string): RegExp {
       `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(err as Error).message}.`,
     );
   }
-}
-
-/** FNV-1a over the text, folded into a safe integer: the hash of the subscribed topics' metadata. */
-function metadataHash(text: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
-  }
-  return (h1 & 0x1fffff) * 0x100000000 + h2;
 }
 
 /** Kafka's CurrentAssignmentBuilder.build. */
@@ -305,38 +269,12 @@ export class ConsumerGroups {
   }
 
   heartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
-    const refused = (error: ErrorName, errorMessage: string | null): ConsumerGroupHeartbeatResult => ({
-      error,
-      errorMessage,
-      memberId: null,
-      memberEpoch: 0,
-      heartbeatIntervalMs: 0,
-      assignment: null,
-    });
-    try {
-      this.validate(p);
-    } catch (err) {
-      if (err instanceof HeartbeatError) return Promise.resolve(refused(err.error, err.message));
-      throw err;
-    }
-    const status = this.ctx.validateGroupStatus(p.groupId, true);
-    if (status !== 'NONE') return Promise.resolve(refused(status, null));
-    const failed = (err: unknown) => refused(coordinatorErrorOf(err), null);
-    return this.ctx.runtime
-      .scheduleWriteOperation<ConsumerGroupHeartbeatResult>(this.ctx.partitionFor(p.groupId), () => {
-        try {
-          const { records, response } = this.heartbeatOperation(p);
-          return { records, response, onAppendError: failed };
-        } catch (err) {
-          if (err instanceof HeartbeatError)
-            return { records: [], response: refused(err.error, err.message) };
-          throw err;
-        }
-      })
-      .catch((err: unknown) => {
-        if (err instanceof KafkaError) return failed(err);
-        throw err;
-      });
+    return runHeartbeat(
+      this.ctx,
+      p.groupId,
+      () => this.validate(p),
+      () => this.heartbeatOperation(p),
+    );
   }
 
   /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */

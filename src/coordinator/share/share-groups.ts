@@ -22,12 +22,11 @@
 import type { Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ShareGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
-import { KafkaError } from '../../protocol/kafka-error.js';
 import type { TopicsView } from '../group/consumer-groups.js';
 import type { GroupContext } from '../group/context.js';
+import { fail, metadataHash, runHeartbeat, sameAssignment } from '../group/heartbeat.js';
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
-import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { simpleAssign } from './share-assignor.js';
 import {
   type Assignment,
@@ -83,41 +82,6 @@ export type ShareGroupDescription = Omit<ShareGroupDescribeResponseDescribedGrou
   error: ErrorName;
 };
 
-class HeartbeatError extends Error {
-  constructor(
-    readonly error: ErrorName,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function fail(error: ErrorName, message: string): never {
-  throw new HeartbeatError(error, message);
-}
-
-function sameAssignment(a: Assignment, b: Assignment): boolean {
-  if (a.size !== b.size) return false;
-  for (const [t, ps] of a) {
-    const o = b.get(t);
-    if (!o || o.size !== ps.size) return false;
-    for (const p of ps) if (!o.has(p)) return false;
-  }
-  return true;
-}
-
-/** FNV-1a over the text, folded into a safe integer: the hash of the subscribed topics' metadata. */
-function metadataHash(text: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
-  }
-  return (h1 & 0x1fffff) * 0x100000000 + h2;
-}
-
 export class ShareGroups {
   private readonly sessionTimers = new Map<string, Timer>();
   /** Called when a member leaves or is fenced: the partition leaders release its records. */
@@ -135,38 +99,12 @@ export class ShareGroups {
   }
 
   heartbeat(p: ShareGroupHeartbeatParams): Promise<ShareGroupHeartbeatResult> {
-    const refused = (error: ErrorName, errorMessage: string | null): ShareGroupHeartbeatResult => ({
-      error,
-      errorMessage,
-      memberId: null,
-      memberEpoch: 0,
-      heartbeatIntervalMs: 0,
-      assignment: null,
-    });
-    try {
-      this.validate(p);
-    } catch (err) {
-      if (err instanceof HeartbeatError) return Promise.resolve(refused(err.error, err.message));
-      throw err;
-    }
-    const status = this.ctx.validateGroupStatus(p.groupId, true);
-    if (status !== 'NONE') return Promise.resolve(refused(status, null));
-    const failed = (err: unknown) => refused(coordinatorErrorOf(err), null);
-    return this.ctx.runtime
-      .scheduleWriteOperation<ShareGroupHeartbeatResult>(this.ctx.partitionFor(p.groupId), () => {
-        try {
-          const { records, response } = this.heartbeatOperation(p);
-          return { records, response, onAppendError: failed };
-        } catch (err) {
-          if (err instanceof HeartbeatError)
-            return { records: [], response: refused(err.error, err.message) };
-          throw err;
-        }
-      })
-      .catch((err: unknown) => {
-        if (err instanceof KafkaError) return failed(err);
-        throw err;
-      });
+    return runHeartbeat(
+      this.ctx,
+      p.groupId,
+      () => this.validate(p),
+      () => this.heartbeatOperation(p),
+    );
   }
 
   /** Kafka's throwIfShareGroupHeartbeatRequestIsInvalid. */
