@@ -7,7 +7,7 @@
  * Authorization: READ on the group (top-level), READ on each topic.
  */
 
-import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
+import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ShareAcknowledgeRequest,
   type ShareAcknowledgeRequestData,
@@ -16,9 +16,8 @@ import {
 } from '../protocol/generated/messages.js';
 import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import type { ShareSession } from '../replication/share-session.js';
-import { authorize } from './authz.js';
 import { defineHandler } from './handler.js';
-import { applyAcknowledgements } from './share-fetch.js';
+import { applyAcknowledgements, sharePrelude } from './share-fetch.js';
 
 export const shareAcknowledgeHandler = defineHandler<
   ShareAcknowledgeRequestData,
@@ -31,20 +30,8 @@ export const shareAcknowledgeHandler = defineHandler<
   request: ShareAcknowledgeRequest,
   response: ShareAcknowledgeResponse,
   async handle(ctx, req) {
-    const lockMs = ctx.configs.int('group.share.record.lock.duration.ms');
-    const top = (error: ErrorName, message: string | null): ShareAcknowledgeResponseData => ({
-      throttleTimeMs: 0,
-      errorCode: ErrorCode[error],
-      errorMessage: message,
-      acquisitionLockTimeoutMs: lockMs,
-      responses: [],
-      nodeEndpoints: [],
-    });
-    if (!ctx.groups.shareGroups.enabled) return top('UNSUPPORTED_VERSION', null);
-    const groupId = req.groupId ?? '';
-    const memberId = req.memberId ?? '';
-    if (groupId === '' || memberId === '') return top('INVALID_REQUEST', 'Missing group id or member id.');
-    if (!authorize(ctx, 'READ', 'GROUP', groupId)) return top('GROUP_AUTHORIZATION_FAILED', null);
+    const { top, refusal, groupId, memberId, lockMs } = sharePrelude(ctx, req);
+    if (refusal) return refusal;
     let session: ShareSession;
     try {
       if (req.shareSessionEpoch === 0)

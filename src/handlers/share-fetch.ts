@@ -66,6 +66,52 @@ export async function applyAcknowledgements(
   return out;
 }
 
+/** A top-level answer of ShareFetch or ShareAcknowledge: an error and no partitions. */
+interface ShareTopLevel {
+  throttleTimeMs: number;
+  errorCode: number;
+  errorMessage: string | null;
+  acquisitionLockTimeoutMs: number;
+  responses: [];
+  nodeEndpoints: [];
+}
+
+/**
+ * What ShareFetch and ShareAcknowledge check first: share groups on (else UNSUPPORTED_VERSION), a
+ * group and member id (INVALID_REQUEST), READ on the group (GROUP_AUTHORIZATION_FAILED). Returns the
+ * refusal, if any, and the way to answer with a top-level error.
+ */
+export function sharePrelude(
+  ctx: RequestContext,
+  req: { groupId?: string | null; memberId?: string | null },
+): {
+  top: (error: ErrorName, message: string | null) => ShareTopLevel;
+  refusal: ShareTopLevel | null;
+  groupId: string;
+  memberId: string;
+  lockMs: number;
+} {
+  const lockMs = ctx.configs.int('group.share.record.lock.duration.ms');
+  const top = (error: ErrorName, message: string | null): ShareTopLevel => ({
+    throttleTimeMs: 0,
+    errorCode: ErrorCode[error],
+    errorMessage: message,
+    acquisitionLockTimeoutMs: lockMs,
+    responses: [],
+    nodeEndpoints: [],
+  });
+  const groupId = req.groupId ?? '';
+  const memberId = req.memberId ?? '';
+  const refusal = !ctx.groups.shareGroups.enabled
+    ? top('UNSUPPORTED_VERSION', null)
+    : groupId === '' || memberId === ''
+      ? top('INVALID_REQUEST', 'Missing group id or member id.')
+      : !authorize(ctx, 'READ', 'GROUP', groupId)
+        ? top('GROUP_AUTHORIZATION_FAILED', null)
+        : null;
+  return { top, refusal, groupId, memberId, lockMs };
+}
+
 export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetchResponseData>({
   apiKey: 78,
   name: 'ShareFetch',
@@ -74,20 +120,8 @@ export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetch
   request: ShareFetchRequest,
   response: ShareFetchResponse,
   async handle(ctx, req) {
-    const lockMs = ctx.configs.int('group.share.record.lock.duration.ms');
-    const top = (error: ErrorName, message: string | null): ShareFetchResponseData => ({
-      throttleTimeMs: 0,
-      errorCode: ErrorCode[error],
-      errorMessage: message,
-      acquisitionLockTimeoutMs: lockMs,
-      responses: [],
-      nodeEndpoints: [],
-    });
-    if (!ctx.groups.shareGroups.enabled) return top('UNSUPPORTED_VERSION', null);
-    const groupId = req.groupId ?? '';
-    const memberId = req.memberId ?? '';
-    if (groupId === '' || memberId === '') return top('INVALID_REQUEST', 'Missing group id or member id.');
-    if (!authorize(ctx, 'READ', 'GROUP', groupId)) return top('GROUP_AUTHORIZATION_FAILED', null);
+    const { top, refusal, groupId, memberId, lockMs } = sharePrelude(ctx, req);
+    if (refusal) return refusal;
 
     const acks: AckPlan = new Map();
     for (const t of req.topics)
