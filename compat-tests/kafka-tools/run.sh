@@ -362,6 +362,24 @@ f_cluster_topics_describe() {
   [ "$(grep -o 'Leader: [0-9]*' "$WORK/describe3.txt" | sort -u | wc -l)" -eq 3 ] || fail "leaders not spread over 3 brokers"
 }
 
+# The rest of the walkthrough on the cluster: keyed lines with the console producer (Kafka's
+# defaults: idempotent, acks=all), read back with a group, kafka-consumer-groups --describe: lag 0.
+f_cluster_walkthrough() {
+  tool kafka-console-producer.sh --bootstrap-server "$C" --topic orders3 \
+    --property parse.key=true --property key.separator=: <"$WORK/keyed.txt" 2>&1 | tee "$WORK/producer3.txt"
+  ! grep -qiE 'error|exception' "$WORK/producer3.txt" || fail "producer reported errors"
+  tool kafka-console-consumer.sh --bootstrap-server "$C" --topic orders3 --group g3 --from-beginning \
+    --property print.key=true --max-messages 30 --timeout-ms 30000 >"$WORK/orders3.txt"
+  records "$WORK/orders3.txt" | sort | diff "$WORK/keyed.expected" -
+  tool kafka-consumer-groups.sh --bootstrap-server "$C" --describe --group g3 | tee "$WORK/cg3.txt"
+  local rows lagging committed
+  rows=$(awk '$2=="orders3"' "$WORK/cg3.txt" | wc -l)
+  lagging=$(awk '$2=="orders3" && $6!=0' "$WORK/cg3.txt" | wc -l)
+  committed=$(awk '$2=="orders3" && $4 ~ /^[0-9]+$/ {s+=$4} END {print s+0}' "$WORK/cg3.txt")
+  [ "$rows" -ge 1 ] && [ "$lagging" -eq 0 ] && [ "$committed" -eq 30 ] \
+    || fail "group g3: $rows partitions, $lagging lagging, $committed committed (want lag 0, 30 committed)"
+}
+
 # kafka-reassign-partitions --execute / --verify while kafka-verifiable-producer (acks=-1, idempotent)
 # writes: each partition of `moving` (RF 2) moves to the two brokers other than its leader, so the
 # leader is removed; every record the producer saw acknowledged is read back afterwards.
@@ -465,6 +483,7 @@ if [ -z "${COMPAT_ONLY:-}" ] || [[ ",$COMPAT_ONLY," == *,cluster-*,* || ",$COMPA
   C="$CLUSTER_BOOTSTRAP"
 fi
 compat_feature cluster-topics-describe f_cluster_topics_describe
+compat_feature cluster-walkthrough f_cluster_walkthrough
 compat_feature reassign-partitions f_reassign_partitions
 compat_feature cluster-broker-down f_cluster_broker_down
 compat_stop_cluster
