@@ -169,10 +169,11 @@ describe('compressed batches validated on produce (Kafka LogValidator)', () => {
         message: 'Incorrect declared batch size, records still remaining in file',
       });
     }
-    // Raw snappy declares its length first: past the cap, refused before decompressing.
-    expect(validateProducedBatches(batchWith(compress('snappy', tail), 'snappy', 1), 1 << 20)).toEqual({
+    // Raw snappy declares its length first: past the cap (16 × max.message.bytes), refused before
+    // decompressing.
+    expect(validateProducedBatches(batchWith(compress('snappy', tail), 'snappy', 1), 256 * 1024)).toEqual({
       error: 'INVALID_RECORD',
-      message: 'snappy: section declares 4194315 bytes, over the 1048576-byte limit',
+      message: 'snappy: section declares 4194315 bytes, over the 4194304-byte limit',
     });
     const small = Buffer.concat([hex(RECORDS_2).subarray(0, 11), Buffer.alloc(512 * 1024)]);
     expect(validateProducedBatches(batchWith(compress('snappy', small), 'snappy', 1), 1 << 20)).toEqual({
@@ -181,10 +182,17 @@ describe('compressed batches validated on produce (Kafka LogValidator)', () => {
     });
   });
 
-  it('caps the whole section by the declared count and max.message.bytes', () => {
-    expect(decompressedLimit(1, 1 << 20)).toBe(1 << 20);
-    expect(decompressedLimit(3, 1 << 20)).toBe(3 << 20);
+  it('caps the whole section by max.message.bytes, not by the record count (a record may be larger uncompressed)', () => {
+    expect(decompressedLimit(1, 1 << 20)).toBe(16 << 20);
+    expect(decompressedLimit(3, 1 << 20)).toBe(16 << 20);
     expect(decompressedLimit(1_000_000, 1 << 20)).toBe(16 << 20);
+    // Three 1 MiB records of zeros in one gzip batch of a few KB: accepted, as Kafka accepts it.
+    const big = encodeRecordBatch({
+      compression: 'gzip',
+      records: Array.from({ length: 3 }, () => ({ value: Buffer.alloc(1 << 20), timestamp: 1000 })),
+    });
+    expect(big.length).toBeLessThan(64 * 1024);
+    expect(validateProducedBatches(big, 1 << 20)).toHaveProperty('batch');
     expect(decompressedLimit(1_000_000, 1 << 30)).toBe(128 << 20);
     // 52,000 valid records of ~50 bytes: ~2.6 MB of records, over a 16 × 128 KiB cap.
     const b = encodeRecordBatch({

@@ -26,15 +26,14 @@ export const PREFIX_BYTES = 64 * 1024;
 export const MAX_DECOMPRESSION_RATIO = 16;
 
 /**
- * The most a produced compressed batch of `recordsCount` records may decompress to: each record at
- * most max.message.bytes (the Java producer's max.request.size bound on one record, which brokers
- * and producers keep aligned), the batch at most MAX_DECOMPRESSION_RATIO × max.message.bytes, and
- * never past DEFAULT_MAX_UNCOMPRESSED_BYTES.
+ * The most a produced compressed batch may decompress to: MAX_DECOMPRESSION_RATIO × max.message.bytes,
+ * never past DEFAULT_MAX_UNCOMPRESSED_BYTES. Kafka bounds only the compressed batch by
+ * max.message.bytes: one record inside may be larger than it uncompressed (franz-go's
+ * TestConsumeMaxDecompressBatchBytes sends three 1 MiB records of zeros in one gzip batch), so the
+ * cap does not depend on the record count.
  */
-export function decompressedLimit(recordsCount: number, maxMessageBytes: number): number {
-  const perBatch = Math.max(maxMessageBytes, 1024) * MAX_DECOMPRESSION_RATIO;
-  const perRecords = Math.max(recordsCount, 1) * Math.max(maxMessageBytes, 1024);
-  return Math.min(perBatch, perRecords, DEFAULT_MAX_UNCOMPRESSED_BYTES);
+export function decompressedLimit(_recordsCount: number, maxMessageBytes: number): number {
+  return Math.min(Math.max(maxMessageBytes, 1024) * MAX_DECOMPRESSION_RATIO, DEFAULT_MAX_UNCOMPRESSED_BYTES);
 }
 
 /** Returned by the walk when a prefix ran out before it could decide. */
