@@ -66,9 +66,10 @@ for _ in $(seq 1 600); do grep -q '^READY' "$hold_log" 2>/dev/null && break; sle
 kill -KILL "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true
 kill -KILL "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
 mapfile -t held < <(grep '^HELD ' "$hold_log" | cut -c6-)
+mapfile -t accepted < <(grep '^ACCEPTED ' "$hold_log" | cut -c10-)
 restart_same_data
 compat_log "restarted on the same data: $BOOTSTRAP, held ${held[*]:-none}"
-timeout -k 10 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" ShareGroupScenario --rescue "$BOOTSTRAP" share-restart sg-restart "${held[@]}" \
+timeout -k 10 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" ShareGroupScenario --rescue "$BOOTSTRAP" share-restart sg-restart "${held[@]}" --accepted "${accepted[@]}" \
   >>"$COMPAT_OUT/java-share.log" 2>&1 || compat_log "rescue exited $?"
 grep '^RESULT ' "$COMPAT_OUT/java-share.log" | cut -c8- | sed "s/^/  /" || true
 compat_stop_broker
