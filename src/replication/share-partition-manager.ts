@@ -176,6 +176,11 @@ export class SharePartitionManager {
     return `${groupId}\0${topicId}\0${partition}`;
   }
 
+  /** ShareFetches waiting now for records to become acquirable (tests). */
+  get waitingFetches(): number {
+    return this.waiters.size;
+  }
+
   /** The share-partitions loaded now (tests, describe). */
   loadedPartitions(): SharePartition[] {
     return [...this.loaded.values()];

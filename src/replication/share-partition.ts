@@ -16,7 +16,8 @@
  *   lock) needs the offsets ACQUIRED by the acknowledging member, else INVALID_RECORD_STATE; then
  *   SPSO moves over the offsets done with and their state is forgotten.
  *
- * State kept per offset (a Map) is bounded by the in-flight limit. Every change is reported to
+ * State kept per offset (a Map) covers exactly SPSO..SPEO, bounded by the in-flight limit (plus
+ * the offsets of log gaps met, archived at once). Every change is reported to
  * `onChange` (persistence writes a ShareUpdate) and offsets that become acquirable to
  * `onAvailable` (waiting ShareFetches try again).
  */
@@ -186,12 +187,20 @@ export class SharePartition {
     const acquired: number[] = [];
     const limit = Math.max(1, maxRecords);
     const archived: number[] = [];
+    // The in-flight limit stops the whole walk, not just the batch at hand: a later batch must not
+    // start past SPEO (its offsets would be taken as a gap in the log and archived, unacquired).
+    let full = false;
     for (const b of batches) {
-      if (acquired.length >= limit) break;
+      if (acquired.length >= limit || full) break;
       if (b.control) {
         for (let o = Math.max(b.baseOffset, this.start); o <= b.lastOffset; o++) {
           const r = this.inFlight.get(o);
           if (o < this.end && r?.state !== RecordState.AVAILABLE) continue;
+          if (o >= this.end && this.inFlight.size >= this.config.maxInFlightRecords) {
+            full = true;
+            break;
+          }
+          this.fillGap(o, archived);
           if (r) r.state = RecordState.ARCHIVED;
           else
             this.inFlight.set(o, {
@@ -214,17 +223,11 @@ export class SharePartition {
           r.memberId = memberId;
           acquired.push(o);
         } else {
-          if (o > this.end) {
-            // Offsets missing from the log (compacted away, or transaction markers): nothing to deliver.
-            for (let g = this.end; g < o; g++)
-              this.inFlight.set(g, {
-                state: RecordState.ARCHIVED,
-                deliveryCount: 0,
-                memberId: null,
-                lock: null,
-              });
+          if (this.inFlight.size >= this.config.maxInFlightRecords) {
+            full = true;
+            break;
           }
-          if (this.inFlight.size >= this.config.maxInFlightRecords) break;
+          this.fillGap(o, archived);
           this.inFlight.set(o, { state: RecordState.ACQUIRED, deliveryCount: 1, memberId, lock: null });
           this.end = o + 1;
           acquired.push(o);
@@ -286,6 +289,7 @@ export class SharePartition {
       }
     }
     let released = false;
+    const wasFull = this.inFlight.size >= this.config.maxInFlightRecords;
     const changed: number[] = [];
     for (const { offset, type } of plan) {
       const r = this.inFlight.get(offset)!;
@@ -307,7 +311,21 @@ export class SharePartition {
     const batchesChanged = this.persisted(changed);
     this.advanceStart();
     if (changed.length > 0) this.onChange(batchesChanged);
-    if (released) this.onAvailable();
+    // Records released, or SPSO moved off the in-flight limit so new records may be acquired
+    // again: waiting fetches try again (Kafka completes delayed share fetches on acknowledgement).
+    if (released || (wasFull && this.inFlight.size < this.config.maxInFlightRecords)) this.onAvailable();
+  }
+
+  /**
+   * Offsets between SPEO and `offset` missing from the log (compacted away, or aborted data
+   * removed): nothing to deliver, so archived (and stored so), and SPEO moves up to `offset`.
+   */
+  private fillGap(offset: number, archived: number[]): void {
+    for (let g = this.end; g < offset; g++) {
+      this.inFlight.set(g, { state: RecordState.ARCHIVED, deliveryCount: 0, memberId: null, lock: null });
+      archived.push(g);
+    }
+    if (offset > this.end) this.end = offset;
   }
 
   /** Releases every record `memberId` holds (its share session closed, or it left the group). */
