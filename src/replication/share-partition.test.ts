@@ -87,17 +87,18 @@ describe('SharePartition', () => {
     expect(sp.inFlightCount).toBe(100);
   });
 
-  it('offsets missing from the log between batches are archived, stored so, and SPEO moves over them', () => {
+  it('offsets missing from the log between batches are archived without state: SPEO and SPSO move over them, a huge gap costs nothing', () => {
     const { sp, changes } = partition();
     expect(sp.acquire('a', [batch(0, 4), batch(8, 9)], 500)).toEqual([
       { firstOffset: 0, lastOffset: 4, deliveryCount: 1 },
       { firstOffset: 8, lastOffset: 9, deliveryCount: 1 },
     ]);
     expect(sp.endOffset).toBe(10);
+    expect(sp.inFlightCount).toBe(7);
     expect(sp.stateOf(6)?.state).toBe(RecordState.ARCHIVED);
+    // The stored state has the same hole (read back as archived, see the restore test).
     expect(changes[0]).toEqual([
       { firstOffset: 0, lastOffset: 4, deliveryState: RecordState.AVAILABLE, deliveryCount: 1 },
-      { firstOffset: 5, lastOffset: 7, deliveryState: RecordState.ARCHIVED, deliveryCount: 0 },
       { firstOffset: 8, lastOffset: 9, deliveryState: RecordState.AVAILABLE, deliveryCount: 1 },
     ]);
     sp.acknowledge('a', [
@@ -106,6 +107,63 @@ describe('SharePartition', () => {
     ]);
     expect(sp.startOffset).toBe(10);
     expect(sp.inFlightCount).toBe(0);
+    // A compacted log with a billion offsets gone between two records: two entries, not a billion.
+    const far = 10 + 1_000_000_000;
+    expect(sp.acquire('a', [batch(10, 10), batch(far, far)], 500)).toEqual([
+      { firstOffset: 10, lastOffset: 10, deliveryCount: 1 },
+      { firstOffset: far, lastOffset: far, deliveryCount: 1 },
+    ]);
+    expect(sp.inFlightCount).toBe(2);
+    expect(sp.deliveryCompleteCount).toBe(far - 11);
+    sp.acknowledge('a', [{ firstOffset: 10, lastOffset: 10, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(far);
+    expect(sp.nextFetchOffset()).toBe(far + 1);
+  });
+
+  it('an available record gone from the log (compacted while in flight) is archived when a read passes it', () => {
+    const { sp, changes } = partition();
+    sp.acquire('a', [batch(0, 9)], 500, 0);
+    sp.acknowledge('a', [
+      { firstOffset: 5, lastOffset: 5, acknowledgeTypes: [AcknowledgeType.RELEASE] },
+      { firstOffset: 8, lastOffset: 8, acknowledgeTypes: [AcknowledgeType.RELEASE] },
+    ]);
+    expect(sp.nextFetchOffset()).toBe(5);
+    // Only one record wanted: the walk stops after 5, so 8 (not looked at) stays available.
+    expect(sp.acquire('b', [batch(0, 9)], 1, 5)).toEqual([
+      { firstOffset: 5, lastOffset: 5, deliveryCount: 2 },
+    ]);
+    expect(sp.stateOf(8)?.state).toBe(RecordState.AVAILABLE);
+    // 8 is compacted away: the read from 8 starts at the next batch, and 8 is archived, not fetched forever.
+    changes.length = 0;
+    expect(sp.acquire('b', [batch(9, 9), batch(10, 12)], 500, 8)).toEqual([
+      { firstOffset: 10, lastOffset: 12, deliveryCount: 1 },
+    ]);
+    expect(sp.stateOf(8)?.state).toBe(RecordState.ARCHIVED);
+    expect(changes[0]).toContainEqual({
+      firstOffset: 8,
+      lastOffset: 8,
+      deliveryState: RecordState.ARCHIVED,
+      deliveryCount: 1,
+    });
+    expect(sp.nextFetchOffset()).toBe(13);
+  });
+
+  it('a hole in the stored state is a gap: archived, SPSO moves over it', () => {
+    const { sp } = partition(new MockTime(), 0, [
+      { firstOffset: 0, lastOffset: 1, deliveryState: RecordState.ACQUIRED, deliveryCount: 1 },
+      { firstOffset: 5, lastOffset: 6, deliveryState: RecordState.ACQUIRED, deliveryCount: 1 },
+    ]);
+    expect(sp.stateOf(3)?.state).toBe(RecordState.ARCHIVED);
+    expect(sp.nextFetchOffset()).toBe(0);
+    expect(sp.acquire('a', [batch(0, 1), batch(5, 6)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 2 },
+      { firstOffset: 5, lastOffset: 6, deliveryCount: 2 },
+    ]);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(5);
+    sp.acknowledge('a', [{ firstOffset: 5, lastOffset: 6, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(7);
+    expect(sp.nextFetchOffset()).toBe(7);
   });
 
   it('accepting records of a share-partition at its in-flight limit wakes waiting fetches once SPSO moves', () => {
