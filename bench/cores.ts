@@ -9,7 +9,7 @@
  *                      [--override key=value]... [--prof DIR] [--no-fetch]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,21 @@ function statSeconds(path: string): number {
 /** CPU seconds of a process, all its threads. */
 function cpuSeconds(pid: number): number {
   return statSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of each thread of a process, summed by thread name (libuv's pool, V8's GC helpers...). */
+function threadSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name =
+        tid === String(pid) ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(name, (out.get(name) ?? 0) + statSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** CPU seconds of the process's main thread only (the event loop: its thread id is the pid). */
@@ -104,6 +119,8 @@ export interface CoresResult {
   /** the event loop thread's CPU seconds over the produce phase's wall seconds */
   loopShareProduce: number;
   loopShareFetch: number;
+  /** CPU seconds by thread name over the produce phase */
+  threadsProduce: Record<string, number>;
   loadGenCpuSecs: number;
   loadavg: number;
 }
@@ -178,6 +195,7 @@ export async function runCores(o: {
     });
     const cpu0 = cpuSeconds(pid);
     const loop0 = mainThreadSeconds(pid);
+    const threads0 = threadSeconds(pid);
     const lg0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
@@ -186,6 +204,11 @@ export async function runCores(o: {
     const secs = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds(pid);
     const loop1 = mainThreadSeconds(pid);
+    const threadsProduce: Record<string, number> = {};
+    for (const [name, t] of threadSeconds(pid)) {
+      const d = +(t - (threads0.get(name) ?? 0)).toFixed(2);
+      if (d > 0) threadsProduce[name] = d;
+    }
     const lg1 = process.cpuUsage(lg0);
     const bytes = perConn * o.connections * batch.length;
     const res: CoresResult = {
@@ -194,6 +217,7 @@ export async function runCores(o: {
       brokerCpuShareProduce: (cpu1 - cpu0) / secs,
       loopShareProduce: (loop1 - loop0) / secs,
       loopShareFetch: 0,
+      threadsProduce,
       loadGenCpuSecs: (lg1.user + lg1.system) / 1e6,
       loadavg: loadavg()[0]!,
       fetchMBs: 0,
@@ -315,6 +339,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       fetchMBs: +r.fetchMBs.toFixed(1),
       brokerCpuSecsPerGBFetch: +r.brokerCpuSecsPerGBFetch.toFixed(2),
       loopShareFetch: +r.loopShareFetch.toFixed(2),
+      threadsProduce: r.threadsProduce,
       loadGenCpuSecs: +r.loadGenCpuSecs.toFixed(2),
       loadavg: +r.loadavg.toFixed(2),
     }),
