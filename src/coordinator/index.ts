@@ -78,5 +78,14 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       heartbeatIntervalMs: c.int('group.share.heartbeat.interval.ms'),
       maxSize: c.int('group.share.max.size'),
     },
+    {
+      enabled: (c.get('group.coordinator.rebalance.protocols') ?? '')
+        .split(',')
+        .some((s) => s.trim().toLowerCase() === 'streams'),
+      sessionTimeoutMs: c.int('group.streams.session.timeout.ms'),
+      heartbeatIntervalMs: c.int('group.streams.heartbeat.interval.ms'),
+      maxSize: c.int('group.streams.max.size'),
+      numStandbyReplicas: c.int('group.streams.num.standby.replicas'),
+    },
   );
 }
