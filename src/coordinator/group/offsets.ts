@@ -11,7 +11,7 @@ import { coordinatorErrorOf, offsetCommitErrorOf } from '../runtime/coordinator-
 import { validateConsumerGroupCommit } from './consumer-group.js';
 import type { GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
-import { validateStreamsGroupCommit } from './streams-group.js';
+import { streamsSourceTopics, validateStreamsGroupCommit } from './streams-group.js';
 
 export interface OffsetCommitEntry {
   topic: string;
@@ -240,7 +240,12 @@ export class Offsets {
           if (!group || group.is(GroupState.Dead)) return fail('GROUP_ID_NOT_FOUND');
           let eligible: boolean[];
           const consumerGroup = this.ctx.consumerGroups.get(groupId);
-          if (consumerGroup && consumerGroup.members.size > 0) {
+          const streamsGroup = this.ctx.streamsGroups.get(groupId);
+          if (streamsGroup && streamsGroup.members.size > 0) {
+            // A streams group keeps the offsets of its topology's source topics (repartition ones included).
+            const subscribed = streamsSourceTopics(streamsGroup);
+            eligible = partitions.map((p) => !subscribed.has(p.topic));
+          } else if (consumerGroup && consumerGroup.members.size > 0) {
             // A KIP-848 group keeps the offsets of the topics its members subscribe to.
             const subscribed = new Set<string>();
             for (const m of consumerGroup.members.values()) {
@@ -338,6 +343,7 @@ export class Offsets {
     for (const group of [...this.ctx.groups.values()]) {
       // A consumer group's offsets stay while it has members (Kafka expires them once it is empty).
       if ((this.ctx.consumerGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
+      if ((this.ctx.streamsGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
       const expired = group.expiredOffsets(now, this.ctx.config.offsetsRetentionMs);
       total += expired.length;
       this.removeOffsets(group.groupId, expired, 'expired offsets');

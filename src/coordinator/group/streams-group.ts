@@ -206,6 +206,16 @@ export function validateStreamsGroupCommit(
   return 'NONE';
 }
 
+/** The topics a streams group reads (its offsets' topics): source topics and repartition sources. */
+export function streamsSourceTopics(group: StreamsGroup): Set<string> {
+  const out = new Set<string>();
+  for (const s of group.topology?.subtopologies ?? []) {
+    for (const t of s.sourceTopics) out.add(t);
+    for (const t of s.repartitionSourceTopics) out.add(t.name);
+  }
+  return out;
+}
+
 // ---- tasks helpers ----
 
 export function copyTasks(t: Tasks): Tasks {

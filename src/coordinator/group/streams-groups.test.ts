@@ -338,6 +338,65 @@ describe('StreamsGroupHeartbeat', () => {
     ).toBe(7);
   });
 
+  it('OffsetDelete keeps the offsets of the topology source topics while the group has members', async () => {
+    const { gc } = await readyGroup();
+    const entry = {
+      topic: 'words',
+      partition: 0,
+      offset: 7,
+      leaderEpoch: -1,
+      metadata: null,
+      expireTimestamp: null,
+    };
+    const other = { ...entry, topic: 'elsewhere' };
+    expect(await gc.commitOffsets('app', 'm1', null, 2, [entry, other], 9)).toEqual(['NONE', 'NONE']);
+    expect(
+      await gc.deleteOffsets('app', [
+        { topic: 'words', partition: 0 },
+        { topic: 'elsewhere', partition: 0 },
+      ]),
+    ).toEqual({ error: 'NONE', partitionErrors: ['GROUP_SUBSCRIBED_TO_TOPIC', 'NONE'] });
+  });
+
+  it('a member that does not revoke within its rebalance timeout is fenced (MockTime)', async () => {
+    const { gc, time } = await readyGroup();
+    await gc.streamsGroupHeartbeat(hb({ memberId: 'm2', rebalanceTimeoutMs: 60_000 }));
+    // m1 (rebalance timeout 30 s) is told to revoke; it keeps heartbeating without giving the tasks up.
+    const revoke = await gc.streamsGroupHeartbeat(hb({ memberEpoch: 2 }));
+    expect(
+      gc.streamsGroupDescribe('app', false, 0).members.find((m) => m.memberId === 'm1')!.memberEpoch,
+    ).toBe(2);
+    expect(revoke.activeTasks).not.toBeNull();
+    for (let i = 0; i < 7; i++) {
+      await time.advanceAsync(5_000);
+      await gc.streamsGroupHeartbeat(hb({ memberId: 'm2', memberEpoch: 3 }));
+      if (i < 5)
+        await gc.streamsGroupHeartbeat(
+          hb({
+            memberEpoch: 2,
+            activeTasks: [
+              { subtopologyId: '0', partitions: [0, 1, 2] },
+              { subtopologyId: '1', partitions: [0, 1, 2] },
+            ],
+          }),
+        );
+    }
+    const d = gc.streamsGroupDescribe('app', false, 0);
+    expect(d.members.map((m) => m.memberId)).toEqual(['m2']);
+    const got = await gc.streamsGroupHeartbeat(
+      hb({ memberId: 'm2', memberEpoch: d.members[0]!.memberEpoch }),
+    );
+    expect(got.error).toBe('NONE');
+    expect(tasks(d.members[0]!.assignment.activeTasks)).toEqual(ALL);
+  });
+
+  it('a member rejoining with epoch 0 starts over with no tasks and is given its target again', async () => {
+    const { gc } = await readyGroup();
+    const r = await gc.streamsGroupHeartbeat(hb({}));
+    expect(r.error).toBe('NONE');
+    expect(tasks(r.activeTasks)).toEqual(ALL);
+  });
+
   it('a reload rebuilds the group, its topology, members, epochs and tasks from the records', async () => {
     const log = new MemoryCoordinatorLog(4);
     const first = setup(log);
