@@ -714,7 +714,9 @@ export class ConsumerGroups {
     if (!group) {
       const classic = this.ctx.groups.get(groupId);
       const message =
-        (classic && !classic.is(GroupState.Dead)) || this.ctx.shareGroups.has(groupId)
+        (classic && !classic.is(GroupState.Dead)) ||
+        this.ctx.shareGroups.has(groupId) ||
+        this.ctx.streamsGroups.has(groupId)
           ? `Group ${groupId} is not a consumer group.`
           : `Group ${groupId} not found.`;
       return { ...base, error: 'GROUP_ID_NOT_FOUND', errorMessage: message };

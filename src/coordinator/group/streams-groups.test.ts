@@ -316,6 +316,40 @@ describe('StreamsGroupHeartbeat', () => {
       'Group consumers is not a streams group.',
     );
     expect(gc.describeGroup('app').error).toBe('GROUP_ID_NOT_FOUND');
+    // The streams group's id is not another kind of group's.
+    const asShare = await gc.shareGroupHeartbeat({
+      groupId: 'app',
+      memberId: 's1',
+      memberEpoch: 0,
+      rackId: null,
+      subscribedTopicNames: ['words'],
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+    });
+    expect(asShare).toMatchObject({
+      error: 'GROUP_ID_NOT_FOUND',
+      errorMessage: 'Group app is not a share group.',
+    });
+    const asConsumer = await gc.consumerGroupHeartbeat({
+      apiVersion: 1,
+      groupId: 'app',
+      memberId: 'c2',
+      memberEpoch: 0,
+      instanceId: null,
+      rackId: null,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ['words'],
+      subscribedTopicRegex: null,
+      serverAssignor: null,
+      topicPartitions: [],
+      clientId: 'c',
+      clientHost: '/127.0.0.1',
+    });
+    expect(asConsumer).toMatchObject({
+      error: 'GROUP_ID_NOT_FOUND',
+      errorMessage: 'Group app is not a consumer group.',
+    });
+    expect(gc.consumerGroupDescribe('app', false, 0).errorMessage).toBe('Group app is not a consumer group.');
   });
 
   it('offset commits carry the member epoch (current or previous), else STALE_MEMBER_EPOCH / UNKNOWN_MEMBER_ID', async () => {
