@@ -36,6 +36,20 @@ export const streamsConfigDefs: readonly ConfigDef[] = [
     doc: 'The maximum number of streams clients that a single streams group can accommodate.',
   },
   {
+    name: 'group.streams.initial.rebalance.delay.ms',
+    type: 'int',
+    default: '3000',
+    min: 0,
+    doc: 'The amount of time the group coordinator will wait for more streams clients to join a new group before performing the first rebalance. A longer delay means potentially fewer rebalances.',
+  },
+  {
+    name: 'group.streams.assignment.interval.ms',
+    type: 'int',
+    default: '1000',
+    min: 0,
+    doc: 'The interval between assignment updates for a streams group.',
+  },
+  {
     name: 'group.streams.num.standby.replicas',
     type: 'int',
     default: '0',

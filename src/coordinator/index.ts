@@ -86,6 +86,8 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       heartbeatIntervalMs: c.int('group.streams.heartbeat.interval.ms'),
       maxSize: c.int('group.streams.max.size'),
       numStandbyReplicas: c.int('group.streams.num.standby.replicas'),
+      initialRebalanceDelayMs: c.int('group.streams.initial.rebalance.delay.ms'),
+      assignmentIntervalMs: c.int('group.streams.assignment.interval.ms'),
     },
   );
 }

@@ -73,7 +73,12 @@ const next = (memberEpoch: number) => ({
 describe('StreamsGroupHeartbeat / StreamsGroupDescribe over TCP', () => {
   it('creates the internal topics, assigns every task, describes and lists the group, and keeps it across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-streams-'));
-    let tb = await startTestBroker({}, dir);
+    // No initial rebalance delay nor assignment interval: the second heartbeat gets the tasks.
+    const overrides = {
+      'group.streams.initial.rebalance.delay.ms': '0',
+      'group.streams.assignment.interval.ms': '0',
+    };
+    let tb = await startTestBroker(overrides, dir);
     let c = await TestClient.connect(tb.port);
     try {
       await tb.broker.controller.createTopic('sg-input', 2);
@@ -132,7 +137,7 @@ describe('StreamsGroupHeartbeat / StreamsGroupDescribe over TCP', () => {
       ]);
       c.close();
       await tb.close();
-      tb = await startTestBroker({}, dir);
+      tb = await startTestBroker(overrides, dir);
       c = await TestClient.connect(tb.port);
       const after = await c.request<Body>(89, 0, {
         groupIds: ['sg-app'],

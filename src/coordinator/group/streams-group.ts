@@ -114,6 +114,8 @@ export class StreamsGroup {
   /** The topology epoch last validated against the topics (-1: none). */
   validatedTopologyEpoch = -1;
   assignmentEpoch = 0;
+  /** When the target assignment was last computed (TargetAssignmentMetadata's timestamp). */
+  assignmentTimestamp = 0;
   topology: StreamsTopology | null = null;
   readonly members = new Map<string, StreamsGroupMember>();
   /** member id → target tasks. */
@@ -436,10 +438,12 @@ export function replayStreamsGroupRecord(groups: Map<string, StreamsGroup>, rec:
         });
       }
       break;
-    case TYPE.targetAssignmentMetadata:
-      group.assignmentEpoch =
-        rec.value === null ? 0 : value<StreamsGroupTargetAssignmentMetadataValueData>().assignmentEpoch;
+    case TYPE.targetAssignmentMetadata: {
+      const v = rec.value === null ? null : value<StreamsGroupTargetAssignmentMetadataValueData>();
+      group.assignmentEpoch = v?.assignmentEpoch ?? 0;
+      group.assignmentTimestamp = v?.assignmentTimestamp ?? 0;
       break;
+    }
     case TYPE.targetAssignmentMember:
       if (rec.value === null) group.targetAssignment.delete(memberId);
       else {

@@ -60,7 +60,11 @@ const topology: StreamsTopology = {
   ],
 };
 
-function setup(log = new MemoryCoordinatorLog(4), time = new MockTime()) {
+function setup(
+  log = new MemoryCoordinatorLog(4),
+  time = new MockTime(),
+  timing = { initialRebalanceDelayMs: 0, assignmentIntervalMs: 0 },
+) {
   const topicList = new Map<string, { topicId: string; numPartitions: number }>([
     ['words', { topicId: Buffer.alloc(16, 1).toString('base64url'), numPartitions: 3 }],
   ]);
@@ -80,7 +84,7 @@ function setup(log = new MemoryCoordinatorLog(4), time = new MockTime()) {
       topics,
     },
     undefined,
-    { ...DEFAULT_STREAMS_GROUP_CONFIG, sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000 },
+    { ...DEFAULT_STREAMS_GROUP_CONFIG, sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, ...timing },
   );
   gc.startup();
   const createInternalTopics = () => {
@@ -429,6 +433,57 @@ describe('StreamsGroupHeartbeat', () => {
     const r = await gc.streamsGroupHeartbeat(hb({}));
     expect(r.error).toBe('NONE');
     expect(tasks(r.activeTasks)).toEqual(ALL);
+  });
+
+  it('group.streams.initial.rebalance.delay.ms: a new group assigns nothing until the delay is over, then spreads the tasks over the members that came', async () => {
+    const time = new MockTime();
+    const { gc, createInternalTopics } = setup(undefined, time, {
+      initialRebalanceDelayMs: 3_000,
+      assignmentIntervalMs: 0,
+    });
+    createInternalTopics();
+    const first = await gc.streamsGroupHeartbeat(hb({}));
+    // During the delay the member has no tasks (at the group epoch).
+    expect(first).toMatchObject({ error: 'NONE', memberEpoch: 1 });
+    expect(tasks(first.activeTasks)).toEqual({});
+    await time.advanceAsync(1_000);
+    expect(await gc.streamsGroupHeartbeat(hb({ memberId: 'm2' }))).toMatchObject({
+      memberEpoch: 2,
+      activeTasks: [],
+    });
+    expect(gc.streamsGroupDescribe('app', false, 0)).toMatchObject({ groupEpoch: 2, assignmentEpoch: 0 });
+    await time.advanceAsync(2_000);
+    // The end of the delay bumped the group epoch: the next heartbeats compute the first target.
+    expect(gc.streamsGroupDescribe('app', false, 0).groupEpoch).toBe(3);
+    const a = await gc.streamsGroupHeartbeat(hb({ memberEpoch: 1 }));
+    const b = await gc.streamsGroupHeartbeat(hb({ memberId: 'm2', memberEpoch: 2 }));
+    // Neither had a task: both get their half at once, nothing to revoke.
+    expect(a.memberEpoch).toBe(3);
+    expect(b.memberEpoch).toBe(3);
+    expect(Object.values(tasks(a.activeTasks)!).flat().length).toBe(3);
+    expect(Object.values(tasks(b.activeTasks)!).flat().length).toBe(3);
+  });
+
+  it('group.streams.assignment.interval.ms: a new target at most once per interval, the next heartbeat after it computes', async () => {
+    const time = new MockTime();
+    time.advance(10_000);
+    const { gc, createInternalTopics } = setup(undefined, time, {
+      initialRebalanceDelayMs: 0,
+      assignmentIntervalMs: 1_000,
+    });
+    createInternalTopics();
+    expect(tasks((await gc.streamsGroupHeartbeat(hb({}))).activeTasks)).toEqual(ALL);
+    // m2 joins within the interval: the group epoch moves, the target does not yet.
+    const early = await gc.streamsGroupHeartbeat(hb({ memberId: 'm2' }));
+    expect(early.memberEpoch).toBe(1);
+    expect(gc.streamsGroupDescribe('app', false, 0)).toMatchObject({
+      groupEpoch: 2,
+      assignmentEpoch: 1,
+      groupState: 'Assigning',
+    });
+    await time.advanceAsync(1_000);
+    await gc.streamsGroupHeartbeat(hb({ memberId: 'm2', memberEpoch: 1 }));
+    expect(gc.streamsGroupDescribe('app', false, 0)).toMatchObject({ groupEpoch: 2, assignmentEpoch: 2 });
   });
 
   it('a reload rebuilds the group, its topology, members, epochs and tasks from the records', async () => {

@@ -31,9 +31,15 @@
  *
  * Session timeouts (`group.streams.session.timeout.ms`) fence a member that stops heartbeating; a
  * member that does not revoke within its rebalance timeout is fenced too. Timers are not state.
- * Not done as Kafka: `group.streams.initial.rebalance.delay.ms` and `group.streams.assignment
- * .interval.ms` (the target is computed at once), warm-up tasks, the per-task assignment epochs
- * that let a member commit offsets with an older epoch (its previous epoch is accepted instead).
+ * As Kafka 4.3, the first member of an empty group starts `group.streams.initial.rebalance.delay.ms`
+ * during which every member's target is empty, and a new target is computed at most every
+ * `group.streams.assignment.interval.ms` (a heartbeat in between reconciles towards the last one).
+ * Unlike Kafka (which keeps them at the assignment epoch, 0 in a new group), members in the delay
+ * move to the group epoch, and the end of the delay bumps the group epoch so that the next heartbeat
+ * computes the first target: the Kafka Streams 4.3.1 client answered epoch 0 took itself for joined
+ * and heartbeated at epoch 0 without its join fields (INVALID_REQUEST), seen in compat-tests.
+ * Not done as Kafka: warm-up tasks, the per-task assignment epochs that let a member commit offsets
+ * with an older epoch (its previous epoch is accepted instead).
  */
 import type { Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
@@ -88,6 +94,10 @@ export interface StreamsGroupConfig {
   heartbeatIntervalMs: number;
   maxSize: number;
   numStandbyReplicas: number;
+  /** group.streams.initial.rebalance.delay.ms: a new group's first assignment waits for more members. */
+  initialRebalanceDelayMs: number;
+  /** group.streams.assignment.interval.ms: a new target at most this often. */
+  assignmentIntervalMs: number;
 }
 
 export const DEFAULT_STREAMS_GROUP_CONFIG: StreamsGroupConfig = {
@@ -96,6 +106,8 @@ export const DEFAULT_STREAMS_GROUP_CONFIG: StreamsGroupConfig = {
   heartbeatIntervalMs: 5_000,
   maxSize: 2147483647,
   numStandbyReplicas: 0,
+  initialRebalanceDelayMs: 3_000,
+  assignmentIntervalMs: 1_000,
 };
 
 type WireTasks = readonly { subtopologyId: string; partitions: readonly number[] }[];
@@ -282,6 +294,8 @@ function assignmentChanged(a: StreamsGroupMember, b: StreamsGroupMember): boolea
 export class StreamsGroups {
   private readonly sessionTimers = new Map<string, Timer>();
   private readonly rebalanceTimers = new Map<string, Timer>();
+  /** Groups in their initial rebalance delay (Kafka's streamsInitialRebalanceKey timer). */
+  private readonly initialRebalanceTimers = new Map<string, Timer>();
   /** The configured topology of a group, by its metadata hash and topology epoch. */
   private readonly configured = new WeakMap<StreamsGroup, { key: string; value: ConfiguredTopology }>();
 
@@ -480,9 +494,21 @@ export class StreamsGroups {
 
     const members = new Map(group.members);
     members.set(p.memberId, updated);
+    // The first member of an empty group: the first assignment waits for others to join.
+    if (isNew && group.members.size === 0 && this.config.initialRebalanceDelayMs > 0) {
+      this.scheduleInitialRebalance(p.groupId);
+    }
     let targetEpoch = group.assignmentEpoch;
     let target: TasksTuple;
-    if (groupEpoch > group.assignmentEpoch) {
+    if (this.initialRebalanceTimers.has(p.groupId)) {
+      // Nothing assigned yet; the members move to the group epoch (a member answered epoch 0 would
+      // be taken by the Streams client for a joined member and heartbeat without its join fields).
+      targetEpoch = groupEpoch;
+      target = emptyTasks();
+    } else if (
+      groupEpoch > group.assignmentEpoch &&
+      now - group.assignmentTimestamp >= this.config.assignmentIntervalMs
+    ) {
       const targets = this.computeTargets(group, members, configured, topology);
       for (const [id, t] of targets) {
         if (!sameTuple(t, group.targetOf(id)) || (isNew && id === p.memberId)) {
@@ -712,6 +738,38 @@ export class StreamsGroups {
       );
   }
 
+  private scheduleInitialRebalance(groupId: string): void {
+    if (this.initialRebalanceTimers.has(groupId)) return;
+    this.initialRebalanceTimers.set(
+      groupId,
+      this.ctx.time.setTimeout(() => {
+        this.initialRebalanceTimers.delete(groupId);
+        // The delay is over: a group epoch bump has the next heartbeat compute the first target.
+        this.ctx.runtime
+          .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
+            const group = this.ctx.streamsGroups.get(groupId);
+            if (!group) return { records: [], response: undefined };
+            return {
+              records: [
+                streamsGroupEpochRecord(
+                  groupId,
+                  group.groupEpoch + 1,
+                  group.metadataHash,
+                  group.validatedTopologyEpoch,
+                ),
+              ],
+              response: undefined,
+            };
+          })
+          .catch((err: unknown) =>
+            this.ctx.log.warn(
+              `ending the initial rebalance delay of ${groupId} failed: ${(err as Error).message}`,
+            ),
+          );
+      }, this.config.initialRebalanceDelayMs),
+    );
+  }
+
   private key(groupId: string, memberId: string): string {
     return `${groupId}\0${memberId}`;
   }
@@ -764,6 +822,8 @@ export class StreamsGroups {
 
   onUnloaded(groups: readonly StreamsGroup[]): void {
     for (const g of groups) {
+      this.initialRebalanceTimers.get(g.groupId)?.cancel();
+      this.initialRebalanceTimers.delete(g.groupId);
       for (const m of g.members.keys()) {
         this.cancel(this.sessionTimers, g.groupId, m);
         this.cancel(this.rebalanceTimers, g.groupId, m);
