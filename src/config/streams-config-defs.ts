@@ -57,3 +57,10 @@ export const streamsConfigDefs: readonly ConfigDef[] = [
     doc: 'The number of standby replicas for each task.',
   },
 ];
+
+/** Whether streams groups are on: `group.coordinator.rebalance.protocols` names `streams`. */
+export function streamsGroupsEnabled(configs: { get(name: string): string | null }): boolean {
+  return (configs.get('group.coordinator.rebalance.protocols') ?? '')
+    .split(',')
+    .some((s) => s.trim().toLowerCase() === 'streams');
+}

@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { streamsGroupsEnabled } from '../config/streams-config-defs.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { assignorByName } from './group/assignors.js';
 import type { TopicsView } from './group/consumer-groups.js';
@@ -79,9 +80,7 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       maxSize: c.int('group.share.max.size'),
     },
     {
-      enabled: (c.get('group.coordinator.rebalance.protocols') ?? '')
-        .split(',')
-        .some((s) => s.trim().toLowerCase() === 'streams'),
+      enabled: streamsGroupsEnabled(c),
       sessionTimeoutMs: c.int('group.streams.session.timeout.ms'),
       heartbeatIntervalMs: c.int('group.streams.heartbeat.interval.ms'),
       maxSize: c.int('group.streams.max.size'),

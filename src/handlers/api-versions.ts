@@ -12,6 +12,7 @@
  * default) and StreamsGroupHeartbeat/StreamsGroupDescribe are listed, else both are left out. In v3 a supported feature whose minimum is 0 is
  * left out, as Kafka does (KIP-1022: older clients read a minimum of 0 as no support). An unsupported version is answered by server/connection.ts with a v0 body (KIP-511).
  */
+import { streamsGroupsEnabled } from '../config/streams-config-defs.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ApiVersionsRequest,
@@ -52,7 +53,7 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
             const on = FEATURES.filter(
               (f) =>
                 (f.name !== 'share.version' || ctx.configs.bool('group.share.enable')) &&
-                (f.name !== 'streams.version' || ctx.groups.streamsGroups.enabled),
+                (f.name !== 'streams.version' || streamsGroupsEnabled(ctx.configs)),
             );
             return {
               supportedFeatures: on
@@ -69,7 +70,7 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
         : {};
     return {
       errorCode: ErrorCode.NONE,
-      apiKeys: ctx.groups.streamsGroups.enabled
+      apiKeys: streamsGroupsEnabled(ctx.configs)
         ? ctx.apiVersions()
         : ctx.apiVersions().filter((k) => !STREAMS_APIS.has(k.apiKey)),
       throttleTimeMs: 0,
