@@ -17,18 +17,16 @@
  *   repartition and changelog topics).
  * A task is a subtopology id and a partition; tasks are kept as subtopology id → partitions.
  */
-import { decode, encode } from '../../protocol/codec.js';
-import {
-  groupCoordinatorRecords,
-  type StreamsGroupCurrentMemberAssignmentValueData,
-  type StreamsGroupMemberMetadataValueData,
-  type StreamsGroupMetadataValueData,
-  type StreamsGroupTargetAssignmentMemberValueData,
-  type StreamsGroupTargetAssignmentMetadataValueData,
-  type StreamsGroupTopologyValueData,
+import type {
+  StreamsGroupCurrentMemberAssignmentValueData,
+  StreamsGroupMemberMetadataValueData,
+  StreamsGroupMetadataValueData,
+  StreamsGroupTargetAssignmentMemberValueData,
+  StreamsGroupTargetAssignmentMetadataValueData,
+  StreamsGroupTopologyValueData,
 } from '../../protocol/generated/messages.js';
-import type { MessageSpec } from '../../protocol/spec.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
+import { groupRecord, openGroupRecord } from './group-records.js';
 
 /** subtopology id → partitions (task ids). */
 export type Tasks = Map<string, Set<number>>;
@@ -280,34 +278,13 @@ export function isStreamsGroupRecord(key: Buffer): boolean {
   return key.length >= 2 && STREAMS_GROUP_RECORD_TYPES.has(key.readInt16BE(0));
 }
 
-function specs(type: number): { key: MessageSpec; value: MessageSpec } {
-  const s = groupCoordinatorRecords.get(type);
-  if (!s) throw new Error(`no group coordinator record type ${type}`);
-  return s;
-}
-
-function prefixed(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
-
-function record(type: number, key: object, value: object | null): CoordinatorRecord {
-  const s = specs(type);
-  return {
-    key: prefixed(type, encode(s.key, 0, key)),
-    value: value === null ? null : prefixed(0, encode(s.value, 0, value)),
-  };
-}
-
 export function streamsGroupEpochRecord(
   groupId: string,
   epoch: number,
   metadataHash: number,
   validatedTopologyEpoch: number,
 ): CoordinatorRecord {
-  return record(TYPE.metadata, { groupId }, {
+  return groupRecord(TYPE.metadata, { groupId }, {
     epoch,
     metadataHash,
     validatedTopologyEpoch,
@@ -316,11 +293,11 @@ export function streamsGroupEpochRecord(
 }
 
 export function streamsTopologyRecord(groupId: string, topology: StreamsTopology): CoordinatorRecord {
-  return record(TYPE.topology, { groupId }, topology);
+  return groupRecord(TYPE.topology, { groupId }, topology);
 }
 
 export function streamsMemberMetadataRecord(groupId: string, m: StreamsGroupMember): CoordinatorRecord {
-  return record(TYPE.memberMetadata, { groupId, memberId: m.memberId }, {
+  return groupRecord(TYPE.memberMetadata, { groupId, memberId: m.memberId }, {
     instanceId: m.instanceId,
     rackId: m.rackId,
     clientId: m.clientId,
@@ -334,7 +311,7 @@ export function streamsMemberMetadataRecord(groupId: string, m: StreamsGroupMemb
 }
 
 export function streamsTargetAssignmentRecord(groupId: string, memberId: string, t: TasksTuple) {
-  return record(TYPE.targetAssignmentMember, { groupId, memberId }, {
+  return groupRecord(TYPE.targetAssignmentMember, { groupId, memberId }, {
     activeTasks: tasksToWire(t.active),
     standbyTasks: tasksToWire(t.standby),
     warmupTasks: tasksToWire(t.warmup),
@@ -342,14 +319,14 @@ export function streamsTargetAssignmentRecord(groupId: string, memberId: string,
 }
 
 export function streamsTargetAssignmentEpochRecord(groupId: string, epoch: number, now: number) {
-  return record(TYPE.targetAssignmentMetadata, { groupId }, {
+  return groupRecord(TYPE.targetAssignmentMetadata, { groupId }, {
     assignmentEpoch: epoch,
     assignmentTimestamp: now,
   } satisfies StreamsGroupTargetAssignmentMetadataValueData);
 }
 
 export function streamsCurrentAssignmentRecord(groupId: string, m: StreamsGroupMember): CoordinatorRecord {
-  return record(TYPE.currentMemberAssignment, { groupId, memberId: m.memberId }, {
+  return groupRecord(TYPE.currentMemberAssignment, { groupId, memberId: m.memberId }, {
     memberEpoch: m.memberEpoch,
     previousMemberEpoch: m.previousMemberEpoch,
     state: m.state,
@@ -365,18 +342,18 @@ export function streamsCurrentAssignmentRecord(groupId: string, m: StreamsGroupM
 /** A member leaving: current assignment, target assignment, then the member (as Kafka's fence). */
 export function streamsMemberTombstones(groupId: string, memberId: string): CoordinatorRecord[] {
   return [
-    record(TYPE.currentMemberAssignment, { groupId, memberId }, null),
-    record(TYPE.targetAssignmentMember, { groupId, memberId }, null),
-    record(TYPE.memberMetadata, { groupId, memberId }, null),
+    groupRecord(TYPE.currentMemberAssignment, { groupId, memberId }, null),
+    groupRecord(TYPE.targetAssignmentMember, { groupId, memberId }, null),
+    groupRecord(TYPE.memberMetadata, { groupId, memberId }, null),
   ];
 }
 
 /** An empty streams group deleted: target assignment epoch, topology, then the group. */
 export function streamsGroupTombstones(groupId: string): CoordinatorRecord[] {
   return [
-    record(TYPE.targetAssignmentMetadata, { groupId }, null),
-    record(TYPE.topology, { groupId }, null),
-    record(TYPE.metadata, { groupId }, null),
+    groupRecord(TYPE.targetAssignmentMetadata, { groupId }, null),
+    groupRecord(TYPE.topology, { groupId }, null),
+    groupRecord(TYPE.metadata, { groupId }, null),
   ];
 }
 
@@ -393,19 +370,14 @@ function tupleOf(
  * Kafka's GroupMetadataManager.replay. Returns the id of the group touched.
  */
 export function replayStreamsGroupRecord(groups: Map<string, StreamsGroup>, rec: CoordinatorRecord): string {
-  const type = rec.key.readInt16BE(0);
-  const s = specs(type);
-  const key = decode<{ groupId: string; memberId?: string }>(s.key, 0, rec.key.subarray(2));
-  const valueVersion = rec.value === null ? 0 : Math.min(rec.value.readInt16BE(0), s.value.validVersions![1]);
-  const value = <T>() => decode<T>(s.value, valueVersion, rec.value!.subarray(2));
-  const groupId = key.groupId;
+  const { type, groupId, memberId, value: decodeValue } = openGroupRecord(rec);
+  const value = <T>() => decodeValue!<T>();
   let group = groups.get(groupId);
   if (!group) {
     if (rec.value === null) return groupId;
     group = new StreamsGroup(groupId);
     groups.set(groupId, group);
   }
-  const memberId = key.memberId ?? '';
   switch (type) {
     case TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);
