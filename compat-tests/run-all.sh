@@ -14,7 +14,7 @@ export COMPAT_CACHE="${COMPAT_CACHE:-$HERE/.cache}"
 export COMPAT_OUT="${COMPAT_OUT:-$COMPAT_CACHE/results}"
 ALL=(kafka-tools java-client kafka-streams kafka-connect kafka-python confluent-kafka-pypi franz-go kafkajs platformatic-kafka security cluster-failover share-groups)
 declare -A PEERS=(
-  [kafka-tools]="kafka-tools" [java-client]="java-client-3.9 java-client-4.4" [kafka-streams]="kafka-streams"
+  [kafka-tools]="kafka-tools" [java-client]="java-client-3.9 java-client-4.4" [kafka-streams]="kafka-streams kafka-streams-4.3"
   [kafka-python]="kafka-python-2.0 kafka-python-3" [confluent-kafka-pypi]="confluent-kafka-pypi"
   [franz-go]="franz-go" [kafkajs]="kafkajs" [platformatic-kafka]="platformatic-kafka" [kafka-connect]="kafka-connect"
   [security]="security"

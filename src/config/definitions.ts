@@ -13,6 +13,7 @@ import type { ConfigDef, TopicConfigDef } from './config-def.js';
 import { kafka4ConfigDefs } from './kafka4-config-defs.js';
 import { securityConfigDefs } from './security-config-defs.js';
 import { shareConfigDefs } from './share-config-defs.js';
+import { streamsConfigDefs } from './streams-config-defs.js';
 import { transactionConfigDefs } from './transaction-config-defs.js';
 
 export type { ConfigDef, ConfigType, TopicConfigDef } from './config-def.js';
@@ -482,6 +483,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   },
   ...kafka4ConfigDefs,
   ...shareConfigDefs,
+  ...streamsConfigDefs,
   ...securityConfigDefs,
 ];
 

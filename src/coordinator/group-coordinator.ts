@@ -39,6 +39,14 @@ import { GroupShard } from './group/group-shard.js';
 import { type JoinGroupParams, Membership, type SyncGroupParams } from './group/membership.js';
 import { type CommittedOffset, type OffsetCommitEntry, Offsets } from './group/offsets.js';
 import { removeDeadGroup } from './group/persistence.js';
+import {
+  DEFAULT_STREAMS_GROUP_CONFIG,
+  type StreamsGroupConfig,
+  type StreamsGroupDescription,
+  type StreamsGroupHeartbeatParams,
+  type StreamsGroupHeartbeatResult,
+  StreamsGroups,
+} from './group/streams-groups.js';
 import { type TxnOffsetCommitPartition, TxnOffsets } from './group/txn-offsets.js';
 import {
   type ClassicGroup,
@@ -71,6 +79,11 @@ export {
   type SyncGroupParams,
 } from './group/membership.js';
 export type { CommittedOffset, OffsetCommitEntry } from './group/offsets.js';
+export type {
+  StreamsGroupConfig,
+  StreamsGroupHeartbeatParams,
+  StreamsGroupHeartbeatResult,
+} from './group/streams-groups.js';
 export type { TxnOffsetCommitPartition } from './group/txn-offsets.js';
 
 export class GroupCoordinator {
@@ -83,6 +96,8 @@ export class GroupCoordinator {
   private readonly consumerGroups: ConsumerGroups;
   /** KIP-932 share groups (coordinator/share). */
   readonly shareGroups: ShareGroups;
+  /** KIP-1071 streams groups (group/streams-*.ts). */
+  readonly streamsGroups: StreamsGroups;
   private retentionTask: ScheduledTask | null = null;
   private readonly scheduler: Scheduler;
 
@@ -100,6 +115,8 @@ export class GroupCoordinator {
     },
     /** KIP-932 share groups: their group.share.* configs. */
     shareConfig: ShareGroupConfig = DEFAULT_SHARE_GROUP_CONFIG,
+    /** KIP-1071 streams groups: their group.streams.* configs. */
+    streamsConfig: StreamsGroupConfig = DEFAULT_STREAMS_GROUP_CONFIG,
   ) {
     this.scheduler = scheduler ?? new Scheduler(time, log);
     this.runtime = new CoordinatorRuntime<GroupShard>({
@@ -123,6 +140,8 @@ export class GroupCoordinator {
           },
           onShareGroupsLoaded: (groups) => this.shareGroups.onLoaded(groups),
           onShareGroupsUnloaded: (groups) => this.shareGroups.onUnloaded(groups),
+          onStreamsGroupsLoaded: (groups) => this.streamsGroups.onLoaded(groups),
+          onStreamsGroupsUnloaded: (groups) => this.streamsGroups.onUnloaded(groups),
         }),
     });
     this.ctx = new GroupContext(config, time, log, this.runtime);
@@ -134,6 +153,8 @@ export class GroupCoordinator {
     this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics);
     this.admin = new GroupAdmin(this.ctx, this.consumerGroups, consumer.topics);
     this.shareGroups = new ShareGroups(this.ctx, this.ctx.shareGroups, shareConfig, consumer.topics);
+    this.streamsGroups = new StreamsGroups(this.ctx, streamsConfig, consumer.topics);
+    this.admin.streamsState = (g) => this.streamsGroups.stateOf(g);
   }
 
   /** A share group was deleted (DeleteGroups): `listener` drops its share-partition state. */
@@ -199,6 +220,7 @@ export class GroupCoordinator {
   reset(): void {
     this.consumerGroups.reset();
     this.shareGroups.reset();
+    this.streamsGroups.reset();
     for (const group of [...this.ctx.groups.values()]) {
       clearGroupTimers(group);
       failWaitingMembers(group, 'NOT_COORDINATOR');
@@ -261,6 +283,18 @@ export class GroupCoordinator {
     authorizedOperations: number,
   ): ShareGroupDescription {
     return this.shareGroups.describe(groupId, includeAuthorizedOperations, authorizedOperations);
+  }
+
+  streamsGroupHeartbeat(p: StreamsGroupHeartbeatParams): Promise<StreamsGroupHeartbeatResult> {
+    return this.streamsGroups.heartbeat(p);
+  }
+
+  streamsGroupDescribe(
+    groupId: string,
+    includeAuthorizedOperations: boolean,
+    authorizedOperations: number,
+  ): StreamsGroupDescription {
+    return this.streamsGroups.describe(groupId, includeAuthorizedOperations, authorizedOperations);
   }
 
   consumerGroup(groupId: string): ConsumerGroup | undefined {

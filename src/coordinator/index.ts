@@ -7,6 +7,7 @@ import type { Logger } from '../common/logger.js';
 import type { Scheduler } from '../common/scheduler.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { streamsGroupsEnabled } from '../config/streams-config-defs.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { assignorByName } from './group/assignors.js';
 import type { TopicsView } from './group/consumer-groups.js';
@@ -77,6 +78,15 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
       sessionTimeoutMs: c.int('group.share.session.timeout.ms'),
       heartbeatIntervalMs: c.int('group.share.heartbeat.interval.ms'),
       maxSize: c.int('group.share.max.size'),
+    },
+    {
+      enabled: streamsGroupsEnabled(c),
+      sessionTimeoutMs: c.int('group.streams.session.timeout.ms'),
+      heartbeatIntervalMs: c.int('group.streams.heartbeat.interval.ms'),
+      maxSize: c.int('group.streams.max.size'),
+      numStandbyReplicas: c.int('group.streams.num.standby.replicas'),
+      initialRebalanceDelayMs: c.int('group.streams.initial.rebalance.delay.ms'),
+      assignmentIntervalMs: c.int('group.streams.assignment.interval.ms'),
     },
   );
 }

@@ -7,9 +7,12 @@
  * Java 4.x producers use transactions V2 (KIP-890 part 2: Produce v12, EndTxn v5, TxnOffsetCommit
  * v5, no AddPartitionsToTxn/AddOffsetsToTxn). The levels are fixed: UpdateFeatures is not served.
  * While share groups are on (`group.share.enable`) `share.version` is finalized at level 1, as a
- * Kafka 4.2+ cluster formatted with its defaults. In v3 a supported feature whose minimum is 0 is
+ * Kafka 4.2+ cluster formatted with its defaults; while streams groups are on (`streams` in
+ * `group.coordinator.rebalance.protocols`) `streams.version` is finalized at 1 (Kafka 4.2+'s
+ * default) and StreamsGroupHeartbeat/StreamsGroupDescribe are listed, else both are left out. In v3 a supported feature whose minimum is 0 is
  * left out, as Kafka does (KIP-1022: older clients read a minimum of 0 as no support). An unsupported version is answered by server/connection.ts with a v0 body (KIP-511).
  */
+import { streamsGroupsEnabled } from '../config/streams-config-defs.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import {
   ApiVersionsRequest,
@@ -28,7 +31,10 @@ export const FEATURES: readonly {
 }[] = [
   { name: 'transaction.version', minVersion: 0, maxVersion: 2, finalized: 2 },
   { name: 'share.version', minVersion: 0, maxVersion: 1, finalized: 1 },
+  { name: 'streams.version', minVersion: 0, maxVersion: 1, finalized: 1 },
 ];
+/** StreamsGroupHeartbeat and StreamsGroupDescribe: advertised only while streams groups are on. */
+const STREAMS_APIS: ReadonlySet<number> = new Set([88, 89]);
 /** The finalized levels never change (no UpdateFeatures): one epoch for them. */
 const FINALIZED_FEATURES_EPOCH = 0;
 const FEATURES_VERSION = 3;
@@ -45,7 +51,9 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
       ctx.apiVersion >= FEATURES_VERSION
         ? (() => {
             const on = FEATURES.filter(
-              (f) => f.name !== 'share.version' || ctx.configs.bool('group.share.enable'),
+              (f) =>
+                (f.name !== 'share.version' || ctx.configs.bool('group.share.enable')) &&
+                (f.name !== 'streams.version' || streamsGroupsEnabled(ctx.configs)),
             );
             return {
               supportedFeatures: on
@@ -62,7 +70,9 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequestData, ApiVersi
         : {};
     return {
       errorCode: ErrorCode.NONE,
-      apiKeys: ctx.apiVersions(),
+      apiKeys: streamsGroupsEnabled(ctx.configs)
+        ? ctx.apiVersions()
+        : ctx.apiVersions().filter((k) => !STREAMS_APIS.has(k.apiKey)),
       throttleTimeMs: 0,
       ...features,
     };

@@ -31,10 +31,14 @@ const OMITTED = -2147483648;
 describe('ApiVersions', () => {
   it('answers the handler registry table; throttle time from v1', async () => {
     const table = new HandlerRegistry(allHandlers).apiVersions();
-    const v0 = await call(apiVersionsHandler, fakeContext({ apiVersion: 0, apiVersions: () => table }), {
-      clientSoftwareName: '',
-      clientSoftwareVersion: '',
-    });
+    const v0 = await call(
+      apiVersionsHandler,
+      fakeContext({ apiVersion: 0, apiVersions: () => table, configs: new BrokerConfig({}) }),
+      {
+        clientSoftwareName: '',
+        clientSoftwareVersion: '',
+      },
+    );
     expect(v0.errorCode).toBe(ErrorCode.NONE);
     expect(v0.apiKeys).toEqual(table);
     const configs = new BrokerConfig({});
@@ -53,6 +57,7 @@ describe('ApiVersions', () => {
     expect(v3.finalizedFeatures).toEqual([
       { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
       { name: 'share.version', maxVersionLevel: 1, minVersionLevel: 1 },
+      { name: 'streams.version', maxVersionLevel: 1, minVersionLevel: 1 },
     ]);
     expect(v3.finalizedFeaturesEpoch).toBe(0);
     expect(v3.supportedFeatures).toEqual([]);
@@ -68,6 +73,7 @@ describe('ApiVersions', () => {
     expect(v4.supportedFeatures).toEqual([
       { name: 'transaction.version', minVersion: 0, maxVersion: 2 },
       { name: 'share.version', minVersion: 0, maxVersion: 1 },
+      { name: 'streams.version', minVersion: 0, maxVersion: 1 },
     ]);
     const off = new BrokerConfig({ 'group.share.enable': 'false' });
     const v4off = await call(
@@ -80,6 +86,7 @@ describe('ApiVersions', () => {
     );
     expect(v4off.finalizedFeatures).toEqual([
       { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
+      { name: 'streams.version', minVersionLevel: 1, maxVersionLevel: 1 },
     ]);
   });
 

@@ -58,6 +58,9 @@ import { shareAcknowledgeHandler } from './share-acknowledge.js';
 import { shareFetchHandler } from './share-fetch.js';
 import { shareGroupDescribeHandler } from './share-group-describe.js';
 import { shareGroupHeartbeatHandler } from './share-group-heartbeat.js';
+// Streams groups (KIP-1071, issue 17).
+import { streamsGroupDescribeHandler } from './streams-group-describe.js';
+import { streamsGroupHeartbeatHandler } from './streams-group-heartbeat.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
@@ -122,4 +125,7 @@ export const allHandlers: readonly AnyHandler[] = [
   deleteShareGroupOffsetsHandler,
   // Transactions across brokers (issue 13).
   writeTxnMarkersHandler,
+  // Streams groups (KIP-1071, issue 17).
+  streamsGroupHeartbeatHandler,
+  streamsGroupDescribeHandler,
 ] as unknown as readonly AnyHandler[];

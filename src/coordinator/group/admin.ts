@@ -18,6 +18,7 @@ import type { Assignment, ConsumerGroup } from './consumer-group.js';
 import type { ConsumerGroups, TopicsView } from './consumer-groups.js';
 import { EMPTY, type GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
+import { type StreamsGroup, streamsGroupTombstones } from './streams-group.js';
 
 export interface GroupSummary {
   error: ErrorName;
@@ -48,6 +49,9 @@ export class GroupAdmin {
     private readonly consumerGroups: ConsumerGroups,
     private readonly topics: TopicsView,
   ) {}
+
+  /** A streams group's state as ListGroups names it (set by the coordinator: it needs the topics). */
+  streamsState: ((group: StreamsGroup) => string) | null = null;
 
   /** A share group was deleted: its share-partition state goes too (set by the coordinator). */
   onShareGroupDeleted: (groupId: string, partitions: { topicId: string; partition: number }[]) => void =
@@ -100,7 +104,8 @@ export class GroupAdmin {
     };
     if (status !== 'NONE') return dead;
     // A share group is not a classic group: Kafka answers GROUP_ID_NOT_FOUND.
-    if (this.ctx.shareGroups.has(groupId)) return { ...dead, error: 'GROUP_ID_NOT_FOUND' };
+    if (this.ctx.shareGroups.has(groupId) || this.ctx.streamsGroups.has(groupId))
+      return { ...dead, error: 'GROUP_ID_NOT_FOUND' };
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup) return this.describeConsumerGroup(consumerGroup);
     const group = this.ctx.groups.get(groupId);
@@ -138,11 +143,21 @@ export class GroupAdmin {
       if (!this.ctx.runtime.isLoaded(this.ctx.partitionFor(g.groupId))) continue;
       out.push({ groupId: g.groupId, protocolType: 'share', groupState: g.state, groupType: 'share' });
     }
+    for (const g of this.ctx.streamsGroups.values()) {
+      if (!this.ctx.runtime.isLoaded(this.ctx.partitionFor(g.groupId))) continue;
+      out.push({
+        groupId: g.groupId,
+        protocolType: 'streams',
+        groupState: this.streamsState?.(g) ?? g.state(true),
+        groupType: 'streams',
+      });
+    }
     for (const g of this.ctx.groups.values()) {
       if (
         g.is(GroupState.Dead) ||
         this.ctx.consumerGroups.has(g.groupId) ||
-        this.ctx.shareGroups.has(g.groupId)
+        this.ctx.shareGroups.has(g.groupId) ||
+        this.ctx.streamsGroups.has(g.groupId)
       )
         continue;
       out.push({
@@ -181,6 +196,18 @@ export class GroupAdmin {
             ),
           );
           return { records: shareGroupDeletion(shareGroup), response: answer('NONE'), onAppendError: failed };
+        }
+        const streamsGroup = this.ctx.streamsGroups.get(groupId);
+        if (streamsGroup) {
+          if (streamsGroup.members.size > 0) return { records: [], response: answer('NON_EMPTY_GROUP') };
+          const offsets = this.ctx.groups.get(groupId)?.allOffsets() ?? [];
+          const removed = offsets.map(({ topic, partition }) => ({ topic, partition }));
+          this.ctx.log.info(`streams group ${groupId} deleted with ${removed.length} offset(s)`);
+          return {
+            records: [...streamsGroupTombstones(groupId), ...tombstoneRecords(groupId, removed, false)],
+            response: answer('NONE'),
+            onAppendError: failed,
+          };
         }
         const consumerGroup = this.ctx.consumerGroups.get(groupId);
         if (consumerGroup) {

@@ -319,7 +319,7 @@ export class ConsumerGroups {
     const records: CoordinatorRecord[] = [];
     const classic = this.ctx.groups.get(p.groupId);
     let group = this.ctx.consumerGroups.get(p.groupId);
-    if (!group && this.ctx.shareGroups.has(p.groupId)) {
+    if (!group && (this.ctx.shareGroups.has(p.groupId) || this.ctx.streamsGroups.has(p.groupId))) {
       fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
     }
     if (!group) {
@@ -714,7 +714,9 @@ export class ConsumerGroups {
     if (!group) {
       const classic = this.ctx.groups.get(groupId);
       const message =
-        (classic && !classic.is(GroupState.Dead)) || this.ctx.shareGroups.has(groupId)
+        (classic && !classic.is(GroupState.Dead)) ||
+        this.ctx.shareGroups.has(groupId) ||
+        this.ctx.streamsGroups.has(groupId)
           ? `Group ${groupId} is not a consumer group.`
           : `Group ${groupId} not found.`;
       return { ...base, error: 'GROUP_ID_NOT_FOUND', errorMessage: message };

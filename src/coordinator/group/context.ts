@@ -17,6 +17,7 @@ import { partitionFor } from '../offsets-topic.js';
 import type { CoordinatorRuntime, CoordinatorShard } from '../runtime/coordinator-runtime.js';
 import type { ShareGroup } from '../share/share-group.js';
 import type { ConsumerGroup } from './consumer-group.js';
+import type { StreamsGroup } from './streams-group.js';
 import type { PendingTxnOffsets } from './txn-offsets.js';
 
 export interface GroupCoordinatorConfig {
@@ -49,6 +50,8 @@ export class GroupContext {
   readonly consumerGroups = new Map<string, ConsumerGroup>();
   /** KIP-932 share groups, changed only by replay (group-shard.ts, coordinator/share/share-group.ts). */
   readonly shareGroups = new Map<string, ShareGroup>();
+  /** KIP-1071 streams groups, changed only by replay (group-shard.ts, streams-group.ts); offsets as consumer groups. */
+  readonly streamsGroups = new Map<string, StreamsGroup>();
   active = false;
 
   constructor(

@@ -23,6 +23,7 @@ import type { ReplayContext } from '../runtime/coordinator-runtime.js';
 import { isShareGroupRecord, replayShareGroupRecord, type ShareGroup } from '../share/share-group.js';
 import { type ConsumerGroup, consumerGroupRecordType, replayConsumerGroupRecord } from './consumer-group.js';
 import { clearGroupTimers, type GroupContext, type GroupShardView } from './context.js';
+import { isStreamsGroupRecord, replayStreamsGroupRecord, type StreamsGroup } from './streams-group.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
 
 export interface GroupShardHooks {
@@ -33,6 +34,9 @@ export interface GroupShardHooks {
   /** Share groups of the partition loaded / about to be dropped. */
   onShareGroupsLoaded?(groups: ShareGroup[]): void;
   onShareGroupsUnloaded?(groups: ShareGroup[]): void;
+  /** Streams groups of the partition loaded / about to be dropped. */
+  onStreamsGroupsLoaded?(groups: StreamsGroup[]): void;
+  onStreamsGroupsUnloaded?(groups: StreamsGroup[]): void;
 }
 
 export class GroupShard implements GroupShardView {
@@ -65,7 +69,18 @@ export class GroupShard implements GroupShardView {
     );
   }
 
+  /** The streams groups that live in this partition. */
+  streamsGroups(): StreamsGroup[] {
+    return [...this.ctx.streamsGroups.values()].filter(
+      (g) => this.ctx.partitionFor(g.groupId) === this.partition,
+    );
+  }
+
   replay(record: CoordinatorRecord, rc: ReplayContext): void {
+    if (record.decoded === undefined && isStreamsGroupRecord(record.key)) {
+      replayStreamsGroupRecord(this.ctx.streamsGroups, record);
+      return;
+    }
     if (record.decoded === undefined && consumerGroupRecordType(record.key) !== undefined) {
       replayConsumerGroupRecord(this.ctx.consumerGroups, record);
       return;
@@ -108,7 +123,6 @@ export class GroupShard implements GroupShardView {
       if (record.value === null && !group.hasOffsets) this.ctx.groups.delete(key.group);
       else this.ctx.groups.set(key.group, group);
     }
-    // Other record types (share and streams groups) are not read here.
   }
 
   replayEndTransactionMarker(producerId: number, result: 'COMMIT' | 'ABORT'): void {
@@ -127,6 +141,7 @@ export class GroupShard implements GroupShardView {
     this.stored.clear();
     this.hooks.onLoaded(this.groups(), this.consumerGroups());
     this.hooks.onShareGroupsLoaded?.(this.shareGroups());
+    this.hooks.onStreamsGroupsLoaded?.(this.streamsGroups());
   }
 
   onUnloaded(): void {
@@ -136,6 +151,9 @@ export class GroupShard implements GroupShardView {
     const shareGroups = this.shareGroups();
     this.hooks.onShareGroupsUnloaded?.(shareGroups);
     for (const g of shareGroups) this.ctx.shareGroups.delete(g.groupId);
+    const streamsGroups = this.streamsGroups();
+    this.hooks.onStreamsGroupsUnloaded?.(streamsGroups);
+    for (const g of streamsGroups) this.ctx.streamsGroups.delete(g.groupId);
     for (const g of groups) if (this.ctx.groups.get(g.groupId) === g) this.ctx.groups.delete(g.groupId);
     for (const g of consumerGroups) this.ctx.consumerGroups.delete(g.groupId);
     this.pendingTxnOffsets.clear();

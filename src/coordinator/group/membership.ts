@@ -98,6 +98,9 @@ export class Membership {
         return respond(joinError(p.memberId, 'INVALID_SESSION_TIMEOUT'));
       }
       const isUnknownMember = p.memberId === UNKNOWN_MEMBER_ID;
+      // A streams group's id is not a classic group's (Kafka: INCONSISTENT_GROUP_PROTOCOL).
+      if (this.ctx.streamsGroups.has(p.groupId))
+        return respond(joinError(p.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
       const consumerGroup = this.ctx.consumerGroups.get(p.groupId);
       if (consumerGroup) {
         // Classic members joining a KIP-848 group with members (Kafka's upgrade path) are not served.

@@ -11,6 +11,7 @@ import { coordinatorErrorOf, offsetCommitErrorOf } from '../runtime/coordinator-
 import { validateConsumerGroupCommit } from './consumer-group.js';
 import type { GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
+import { streamsSourceTopics, validateStreamsGroupCommit } from './streams-group.js';
 
 export interface OffsetCommitEntry {
   topic: string;
@@ -57,6 +58,12 @@ export class Offsets {
     return this.ctx.runtime
       .scheduleWriteOperation<ErrorName[]>(this.ctx.partitionFor(groupId), () => {
         const response = (errors: ErrorName[]) => ({ records: [], response: errors });
+        const streamsGroup = this.ctx.streamsGroups.get(groupId);
+        if (streamsGroup) {
+          const error = validateStreamsGroupCommit(streamsGroup, memberId, generationId, false);
+          if (error !== 'NONE') return response(all(error));
+          return this.offsetRecords(this.ctx.getOrCreateGroup(groupId), offsets);
+        }
         const consumerGroup = this.ctx.consumerGroups.get(groupId);
         if (consumerGroup) {
           const error = validateConsumerGroupCommit(
@@ -163,6 +170,16 @@ export class Offsets {
   ): { error: ErrorName; topics: { name: string; partitions: CommittedOffset[] }[] } {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== 'NONE') return { error: status, topics: [] };
+    const streamsGroup = this.ctx.streamsGroups.get(groupId);
+    if (streamsGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
+      const error = validateStreamsGroupCommit(
+        streamsGroup,
+        member.memberId ?? '',
+        member.memberEpoch,
+        false,
+      );
+      if (error !== 'NONE') return { error, topics: [] };
+    }
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup && member && (member.memberId !== null || member.memberEpoch >= 0)) {
       // An admin fetch names no member (epoch -1); a member must be known, at its current epoch.
@@ -223,7 +240,12 @@ export class Offsets {
           if (!group || group.is(GroupState.Dead)) return fail('GROUP_ID_NOT_FOUND');
           let eligible: boolean[];
           const consumerGroup = this.ctx.consumerGroups.get(groupId);
-          if (consumerGroup && consumerGroup.members.size > 0) {
+          const streamsGroup = this.ctx.streamsGroups.get(groupId);
+          if (streamsGroup && streamsGroup.members.size > 0) {
+            // A streams group keeps the offsets of its topology's source topics (repartition ones included).
+            const subscribed = streamsSourceTopics(streamsGroup);
+            eligible = partitions.map((p) => !subscribed.has(p.topic));
+          } else if (consumerGroup && consumerGroup.members.size > 0) {
             // A KIP-848 group keeps the offsets of the topics its members subscribe to.
             const subscribed = new Set<string>();
             for (const m of consumerGroup.members.values()) {
@@ -321,6 +343,7 @@ export class Offsets {
     for (const group of [...this.ctx.groups.values()]) {
       // A consumer group's offsets stay while it has members (Kafka expires them once it is empty).
       if ((this.ctx.consumerGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
+      if ((this.ctx.streamsGroups.get(group.groupId)?.members.size ?? 0) > 0) continue;
       const expired = group.expiredOffsets(now, this.ctx.config.offsetsRetentionMs);
       total += expired.length;
       this.removeOffsets(group.groupId, expired, 'expired offsets');

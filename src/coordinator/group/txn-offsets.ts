@@ -23,6 +23,7 @@ import {
   offsetCommitErrorOf,
 } from '../runtime/coordinator-runtime.js';
 import { type ConsumerGroup, validateConsumerGroupCommit } from './consumer-group.js';
+import { type StreamsGroup, validateStreamsGroupCommit } from './streams-group.js';
 
 export interface TxnOffset {
   topic: string;
@@ -122,6 +123,8 @@ export interface TxnOffsetsHost {
   getOrCreateGroup(groupId: string): ClassicGroup;
   /** KIP-848 consumer groups: their members commit with their member epoch. */
   readonly consumerGroups: ReadonlyMap<string, ConsumerGroup>;
+  /** KIP-1071 streams groups: their members commit with their member epoch too. */
+  readonly streamsGroups: ReadonlyMap<string, StreamsGroup>;
 }
 
 /** TxnOffsetCommit and transaction completion on `__consumer_offsets`. */
@@ -141,6 +144,8 @@ export class TxnOffsets {
   ): ErrorName {
     const status = this.ctx.validateGroupStatus(groupId, false);
     if (status !== 'NONE') return status;
+    const streamsGroup = this.ctx.streamsGroups.get(groupId);
+    if (streamsGroup) return validateStreamsGroupCommit(streamsGroup, memberId, generationId, true);
     const consumerGroup = this.ctx.consumerGroups.get(groupId);
     if (consumerGroup) {
       return validateConsumerGroupCommit(consumerGroup, memberId, groupInstanceId, generationId, true, 0);

@@ -131,6 +131,7 @@ export class ShareGroups {
       const classic = this.ctx.groups.get(p.groupId);
       if (
         this.ctx.consumerGroups.has(p.groupId) ||
+        this.ctx.streamsGroups.has(p.groupId) ||
         (classic && (classic.size > 0 || (!classic.is(GroupState.Empty) && !classic.is(GroupState.Dead))))
       ) {
         fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a share group.`);
@@ -374,6 +375,7 @@ export class ShareGroups {
     if (!group) {
       const other =
         this.ctx.consumerGroups.has(groupId) ||
+        this.ctx.streamsGroups.has(groupId) ||
         (this.ctx.groups.get(groupId) !== undefined && !this.ctx.groups.get(groupId)!.is(GroupState.Dead));
       return {
         ...base,
@@ -436,6 +438,7 @@ export class ShareGroups {
       !group &&
       create &&
       !this.ctx.consumerGroups.has(groupId) &&
+      !this.ctx.streamsGroups.has(groupId) &&
       (!classic || classic.is(GroupState.Dead))
     )
       return { error: 'NONE', message: null, group: new ShareGroup(groupId) };
