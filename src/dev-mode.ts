@@ -4,6 +4,8 @@
  *
  * - `group.initial.rebalance.delay.ms=0`: a lone consumer joins at once instead of waiting 3 s
  *   for others.
+ * - `group.streams.initial.rebalance.delay.ms=0`: the same for a streams group's first member
+ *   (Kafka 4.3 waits 3 s before a new streams group's first assignment).
  * - `group.min.session.timeout.ms=1000`: clients may ask for 1 s sessions (Kafka's floor is 6 s),
  *   so a test that stops a consumer sees its partitions move quickly.
  * - `offsets.topic.num.partitions=1`, `offsets.topic.replication.factor=1`: one small
@@ -19,6 +21,7 @@ import type { RawConfig } from './config/broker-config.js';
 
 export const DEV_MODE_CONFIG: Readonly<RawConfig> = {
   'group.initial.rebalance.delay.ms': '0',
+  'group.streams.initial.rebalance.delay.ms': '0',
   'group.min.session.timeout.ms': '1000',
   'offsets.topic.num.partitions': '1',
   'offsets.topic.replication.factor': '1',
