@@ -105,8 +105,12 @@ describe('scripts/generate.ts', () => {
     expect(messages).toContain(
       'Kafka 4 serves v2+; v0–1 kept from the older definitions (KIP-896). */\nexport const FooRequest',
     );
-    expect(messages).toMatch(/export const FooRequest: MessageSpec = \{[^}]*validVersions: \[0, 3\]/);
-    expect(messages).toMatch(/export const BarRequest: MessageSpec = \{[^}]*validVersions: \[1, 2\]/);
+    expect(messages).toMatch(
+      /export const FooRequest: MessageSpec = messageSpec\(\{[^}]*validVersions: \[0, 3\]/,
+    );
+    expect(messages).toMatch(
+      /export const BarRequest: MessageSpec = messageSpec\(\{[^}]*validVersions: \[1, 2\]/,
+    );
     expect(messages).not.toContain('GoneRequest');
     expect(messages).toContain('[90, FooRequest],');
     expect(messages).toContain('[7, { key: ThingKey, value: ThingValue }],');
@@ -119,7 +123,7 @@ describe('scripts/generate.ts', () => {
     const out = join(dir, 'out-new-only');
     expect(generate(join(dir, 'new'), '--out', out).status).toBe(0);
     expect(readFileSync(join(out, 'messages.ts'), 'utf8')).toMatch(
-      /export const FooRequest: MessageSpec = \{[^}]*validVersions: \[2, 3\]/,
+      /export const FooRequest: MessageSpec = messageSpec\(\{[^}]*validVersions: \[2, 3\]/,
     );
   });
 

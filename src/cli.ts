@@ -34,8 +34,10 @@ import {
 import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
 import { Broker } from './server/broker.js';
-import { Cluster } from './server/cluster.js';
-import { EtcdBroker } from './server/etcd-broker.js';
+// Imported when asked for (--brokers, --etcd): their modules (the etcd client and controller
+// above all) are a sixth of the bundle, source a plain broker would keep on its heap for nothing.
+import type { Cluster } from './server/cluster.js';
+import type { EtcdBroker } from './server/etcd-broker.js';
 
 const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N] [--node-id N --etcd URL[,URL...]]`;
 
@@ -201,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
       ]);
       const shared = Object.fromEntries(Object.entries(parsed.raw).filter(([k]) => !perBroker.has(k)));
       const listener = parsed.config.listeners[0]!;
+      const { Cluster } = await import('./server/cluster.js');
       cluster = await Cluster.start({
         brokers: parsed.brokers,
         dataDir: parsed.config.logDir,
@@ -212,6 +215,7 @@ export async function main(argv: string[]): Promise<number> {
       broker = cluster.broker(1)!;
     } else if (parsed.config.string('etcd.connect').trim() !== '') {
       // One broker of a multi-process cluster: the cluster metadata is in etcd.
+      const { EtcdBroker } = await import('./server/etcd-broker.js');
       etcdBroker = await EtcdBroker.start(parsed.raw, {
         logger: log,
         onFatal: (err) => {

@@ -4,14 +4,15 @@
 // Every decoder is bounded: `limit` caps the output, and a declared size past it fails before allocation.
 import { createRequire } from 'node:module';
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
-import { Decompress as ZstdStream } from 'fzstd';
 
+// The codec libraries are loaded on first use: most brokers never see a snappy, lz4 or zstd batch,
+// and their ~50 KB of source (and lz4js's 5 MB of tables) would otherwise sit in every process.
 const require = createRequire(import.meta.url);
-const snappy = require('snappyjs') as {
+interface Snappy {
   compress(input: Uint8Array): Uint8Array;
   uncompress(input: Uint8Array, maxLength?: number): Uint8Array;
-};
-const lz4js = require('lz4js') as {
+}
+interface Lz4 {
   compressBound(n: number): number;
   compressBlock(
     src: Uint8Array,
@@ -20,10 +21,28 @@ const lz4js = require('lz4js') as {
     sLength: number,
     hashTable: Uint32Array,
   ): number;
+}
+type Xxh32 = (seed: number, src: Uint8Array, i: number, n: number) => number;
+let snappyLib: Snappy | undefined;
+let lz4Lib: Lz4 | undefined;
+let xxh32Fn: Xxh32 | undefined;
+let zstdLib: typeof import('fzstd') | undefined;
+const snappy = (): Snappy => {
+  snappyLib ??= require('snappyjs') as Snappy;
+  return snappyLib;
 };
-const xxh32 = (
-  require('lz4js/xxh32.js') as { hash(seed: number, src: Uint8Array, i: number, n: number): number }
-).hash;
+const lz4js = (): Lz4 => {
+  lz4Lib ??= require('lz4js') as Lz4;
+  return lz4Lib;
+};
+const xxh32: Xxh32 = (seed, src, i, n) => {
+  xxh32Fn ??= (require('lz4js/xxh32.js') as { hash: Xxh32 }).hash;
+  return xxh32Fn(seed, src, i, n);
+};
+const fzstd = (): typeof import('fzstd') => {
+  zstdLib ??= require('fzstd') as typeof import('fzstd');
+  return zstdLib;
+};
 
 /** A batch's compression codec (attributes bits 0-2), by Kafka's CompressionType name. */
 export type CompressionType = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -159,7 +178,7 @@ function snappyPrefix(data: Buffer, maxBytes: number, limit: number): Decompress
     return xerialSnappy(data, limit, maxBytes);
   const declared = snappyDeclaredLength(data);
   if (declared > limit) fail(`snappy: section declares ${declared} bytes, over the ${limit}-byte limit`);
-  return { data: Buffer.from(snappy.uncompress(data, limit)), complete: true };
+  return { data: Buffer.from(snappy().uncompress(data, limit)), complete: true };
 }
 
 /** Compresses a records section. zstd is written as a valid zstd frame of raw (stored) blocks. */
@@ -170,7 +189,7 @@ export function compress(codec: CompressionType, data: Buffer): Buffer {
     case 'gzip':
       return gzipSync(data);
     case 'snappy':
-      return Buffer.from(snappy.compress(data));
+      return Buffer.from(snappy().compress(data));
     case 'lz4':
       return lz4FrameCompress(data);
     case 'zstd':
@@ -184,7 +203,7 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
 
 function snappyDecompress(data: Buffer, limit: number): Buffer {
   if (data.length < 16 || !data.subarray(0, 8).equals(XERIAL_MAGIC)) {
-    return Buffer.from(snappy.uncompress(data, limit));
+    return Buffer.from(snappy().uncompress(data, limit));
   }
   return xerialSnappy(data, limit, limit).data;
 }
@@ -201,7 +220,7 @@ function xerialSnappy(data: Buffer, limit: number, maxBytes: number): Decompress
     p += 4;
     if (len < 0 || len > data.length - p)
       fail(`xerial snappy: chunk length ${len} exceeds the ${data.length - p} bytes left`);
-    const chunk = Buffer.from(snappy.uncompress(data.subarray(p, p + len), limit - total));
+    const chunk = Buffer.from(snappy().uncompress(data.subarray(p, p + len), limit - total));
     total += chunk.length;
     chunks.push(chunk);
     p += len;
@@ -277,7 +296,7 @@ function zstdStream(data: Buffer, maxBytes: number, limit: number, partial: bool
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const stream = new ZstdStream((block) => {
+  const stream = new (fzstd().Decompress)((block) => {
     if (block.length === 0) return;
     chunks.push(block);
     total += block.length;
@@ -542,12 +561,12 @@ function lz4FrameCompress(data: Buffer): Buffer {
   header[6] = (xxh32(0, header, 4, 2) >>> 8) & 0xff;
   const parts: Buffer[] = [header];
   const hashTable = new Uint32Array(1 << 16);
-  const scratch = Buffer.alloc(lz4js.compressBound(LZ4_ENCODE_BLOCK));
+  const scratch = Buffer.alloc(lz4js().compressBound(LZ4_ENCODE_BLOCK));
   const check = Buffer.alloc(LZ4_ENCODE_BLOCK);
   for (let p = 0; p < data.length; p += LZ4_ENCODE_BLOCK) {
     const block = data.subarray(p, Math.min(p + LZ4_ENCODE_BLOCK, data.length));
     hashTable.fill(0);
-    const n = lz4js.compressBlock(block, scratch, 0, block.length, hashTable);
+    const n = lz4js().compressBlock(block, scratch, 0, block.length, hashTable);
     // Keep the compressed form only if it is smaller and obeys the format's end-of-block rules (the last
     // match starts >= 12 bytes before the end; lz4js can stop 3 bytes short of that, which liblz4 rejects).
     let ok = n > 0 && n < block.length;

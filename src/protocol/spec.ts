@@ -45,6 +45,25 @@ export interface MessageSpec {
   readonly fields: readonly FieldSpec[];
 }
 
+/**
+ * A message descriptor whose field tree is built by `fields()` the first time it is read, then
+ * kept. The generated descriptors use it: a broker only ever compiles codecs for the APIs and
+ * records it meets, and the ~240 trees built eagerly took about 0.4 MB of heap at start.
+ */
+export function messageSpec(
+  head: Omit<MessageSpec, 'fields'>,
+  fields: () => readonly FieldSpec[],
+): MessageSpec {
+  let built: readonly FieldSpec[] | undefined;
+  return {
+    ...head,
+    get fields() {
+      built ??= fields();
+      return built;
+    },
+  };
+}
+
 /** A tagged field the codec does not know, kept as raw bytes so it round-trips. */
 export interface TaggedField {
   readonly tag: number;
