@@ -378,6 +378,7 @@ export class Broker {
       topic: (name) => broker.image.topic(name),
       topicById: (id) => broker.image.topicById(id),
       groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
+      clientQuotas: () => broker.image.clientQuotas,
     };
   }
 
