@@ -8,6 +8,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scrape } from '../ops/prometheus.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 
 let broker: TestBroker;
@@ -97,6 +98,12 @@ describe('client quotas enforced (kafkajs)', () => {
     expect(rate).toBeGreaterThan(70_000);
     expect(rate).toBeLessThan(130_000);
     expect(throttles.some((t) => t > 0)).toBe(true);
+    // Kafka's per-client quota metrics (kafka.server:type=Produce,user,client-id).
+    const text = await scrape(broker.broker);
+    const series = (name: string) =>
+      Number(text.match(new RegExp(`^${name}\\{user="",client_id="slow-producer"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(series('kafka_server_produce_byte_rate')).toBeGreaterThan(0);
+    expect(series('kafka_server_produce_throttle_time')).toBeGreaterThan(0);
   }, 30_000);
 
   it('holds a consumer near consumer_byte_rate', async () => {
