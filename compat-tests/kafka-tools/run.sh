@@ -196,6 +196,11 @@ f_client_quotas() {
   # The broker's checks (Kafka's ClientQuotaControlManager): a fractional byte rate.
   "${cfg[@]}" --alter --entity-type clients --entity-name app2 --add-config producer_byte_rate=1.5 >"$WORK/q-bad.txt" 2>&1 || true
   grep -q "producer_byte_rate cannot be a fractional value" "$WORK/q-bad.txt" || { cat "$WORK/q-bad.txt"; fail "fractional rate not refused"; }
+  # The quotas that would reach the later scenarios' clients go (the default user's, the IP's).
+  "${cfg[@]}" --alter --entity-type users --entity-default --delete-config producer_byte_rate
+  "${cfg[@]}" --alter --entity-type ips --entity-name 127.0.0.1 --delete-config connection_creation_rate
+  "${cfg[@]}" --describe --entity-type users --entity-default | tee "$WORK/q-default2.txt"
+  ! grep -q "producer_byte_rate" "$WORK/q-default2.txt" || fail "default user quota not deleted"
 }
 
 # A Java producer under producer_byte_rate=100000 (its client.id): kafka-producer-perf-test
@@ -204,8 +209,11 @@ f_client_quotas() {
 # unthrottled it runs at about 1 MB/s here) — and its produce-throttle-time metrics show the
 # broker's throttle_time_ms.
 f_client_quota_throttle() {
-  # A default-user quota would come first in Kafka's precedence (client-quotas sets one): gone.
-  tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type users --entity-default --delete-config producer_byte_rate
+  # A default-user quota would come first in Kafka's precedence (client-quotas sets one and
+  # deletes it; kafka-configs refuses to delete a key that is not set).
+  if tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type users --entity-default | grep -q producer_byte_rate; then
+    tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type users --entity-default --delete-config producer_byte_rate
+  fi
   tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type clients --entity-name perf-quota --add-config producer_byte_rate=100000
   local T=60 mbs max
   tool kafka-producer-perf-test.sh --topic quota-perf --num-records 2500 --record-size 1000 --throughput -1 --print-metrics \
