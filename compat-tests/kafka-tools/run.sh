@@ -170,6 +170,62 @@ f_configs_alter() {
   grep -q 'retention.ms=86400000' "$WORK/cfg2.txt"
 }
 
+# Client quotas (KIP-546): kafka-configs --alter / --describe for clients, users, user+client,
+# defaults and IPs, --delete-config, and a value the broker refuses.
+f_client_quotas() {
+  local cfg=(tool kafka-configs.sh --bootstrap-server "$B")
+  "${cfg[@]}" --alter --entity-type clients --entity-name app1 --add-config 'producer_byte_rate=1048576,consumer_byte_rate=2097152'
+  "${cfg[@]}" --alter --entity-type users --entity-name alice --entity-type clients --entity-name app1 --add-config request_percentage=50
+  "${cfg[@]}" --alter --entity-type users --entity-default --add-config producer_byte_rate=500000
+  "${cfg[@]}" --alter --entity-type ips --entity-name 127.0.0.1 --add-config connection_creation_rate=100
+  "${cfg[@]}" --describe --entity-type clients --entity-name app1 | tee "$WORK/q-client.txt"
+  grep -q "Quota configs for client-id 'app1' are .*consumer_byte_rate=2097152" "$WORK/q-client.txt" || fail "client quota not listed"
+  grep -q "producer_byte_rate=1048576" "$WORK/q-client.txt" || fail "client producer_byte_rate not listed"
+  "${cfg[@]}" --describe --entity-type users --entity-default | tee "$WORK/q-default.txt"
+  grep -q "Quota configs for the default user-principal are producer_byte_rate=500000" "$WORK/q-default.txt" || fail "default user quota not listed"
+  "${cfg[@]}" --describe --entity-type users --entity-name alice --entity-type clients --entity-name app1 | tee "$WORK/q-pair.txt"
+  grep -q "request_percentage=50" "$WORK/q-pair.txt" || fail "user+client quota not listed"
+  "${cfg[@]}" --describe --entity-type users | tee "$WORK/q-users.txt"
+  grep -q "default user-principal" "$WORK/q-users.txt" || fail "--entity-type users does not list the default"
+  "${cfg[@]}" --describe --entity-type ips --entity-name 127.0.0.1 | tee "$WORK/q-ip.txt"
+  grep -q "connection_creation_rate=100" "$WORK/q-ip.txt" || fail "ip quota not listed"
+  "${cfg[@]}" --alter --entity-type clients --entity-name app1 --delete-config producer_byte_rate
+  "${cfg[@]}" --describe --entity-type clients --entity-name app1 | tee "$WORK/q-client2.txt"
+  ! grep -q "producer_byte_rate" "$WORK/q-client2.txt" || fail "deleted quota still listed"
+  grep -q "consumer_byte_rate=2097152" "$WORK/q-client2.txt" || fail "the other quota went too"
+  # The broker's checks (Kafka's ClientQuotaControlManager): a fractional byte rate.
+  "${cfg[@]}" --alter --entity-type clients --entity-name app2 --add-config producer_byte_rate=1.5 >"$WORK/q-bad.txt" 2>&1 || true
+  grep -q "producer_byte_rate cannot be a fractional value" "$WORK/q-bad.txt" || { cat "$WORK/q-bad.txt"; fail "fractional rate not refused"; }
+  # The quotas that would reach the later scenarios' clients go (the default user's, the IP's).
+  "${cfg[@]}" --alter --entity-type users --entity-default --delete-config producer_byte_rate
+  "${cfg[@]}" --alter --entity-type ips --entity-name 127.0.0.1 --delete-config connection_creation_rate
+  "${cfg[@]}" --describe --entity-type users --entity-default | tee "$WORK/q-default2.txt"
+  ! grep -q "producer_byte_rate" "$WORK/q-default2.txt" || fail "default user quota not deleted"
+}
+
+# A Java producer under producer_byte_rate=100000 (its client.id): kafka-producer-perf-test
+# sending 2.5 MB as fast as it can is held — Kafka takes the rate over at least 10 of the 11
+# one-second windows, so about 1 MB goes at once and the rest at 100 kB/s (~0.17 MB/s overall;
+# unthrottled it runs at about 1 MB/s here) — and its produce-throttle-time metrics show the
+# broker's throttle_time_ms.
+f_client_quota_throttle() {
+  # A default-user quota would come first in Kafka's precedence (client-quotas sets one and
+  # deletes it; kafka-configs refuses to delete a key that is not set).
+  if tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type users --entity-default | grep -q producer_byte_rate; then
+    tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type users --entity-default --delete-config producer_byte_rate
+  fi
+  tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type clients --entity-name perf-quota --add-config producer_byte_rate=100000
+  local T=60 mbs max
+  tool kafka-producer-perf-test.sh --topic quota-perf --num-records 2500 --record-size 1000 --throughput -1 --print-metrics \
+    --producer-props bootstrap.servers="$B" client.id=perf-quota acks=1 | tee "$WORK/q-perf.txt"
+  grep -q '^2500 records sent' "$WORK/q-perf.txt" || fail "perf test did not send 2500 records"
+  mbs=$(grep '^2500 records sent' "$WORK/q-perf.txt" | sed -E 's/.*\(([0-9.]+) MB\/sec\).*/\1/')
+  max=$(awk '$1 == "producer-metrics:produce-throttle-time-max:{client-id=perf-quota}" {print $3}' "$WORK/q-perf.txt")
+  echo "rate $mbs MB/s, produce-throttle-time-max $max ms"
+  awk -v r="$mbs" 'BEGIN { exit !(r < 0.3) }' || fail "not held: $mbs MB/s"
+  awk -v m="$max" 'BEGIN { exit !(m > 0) }' || fail "no throttle time seen by the producer"
+}
+
 f_producer_perf_test() {
   local c
   for c in none gzip snappy lz4 zstd; do
@@ -468,6 +524,8 @@ compat_feature consumer-groups-reset f_consumer_groups_reset
 compat_feature consumer-groups-848 f_consumer_groups_848
 compat_feature configs-describe f_configs_describe
 compat_feature configs-alter f_configs_alter
+compat_feature client-quotas f_client_quotas
+compat_feature client-quota-throttle f_client_quota_throttle
 compat_feature producer-perf-test f_producer_perf_test
 compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions

@@ -99,11 +99,19 @@ f_scram_credentials() {
 }
 
 # kafka-configs --describe --entity-type users asks DescribeClientQuotas as well as
-# DescribeUserScramCredentials; kbroker does not serve the quota APIs (matrix.json: pending).
+# DescribeUserScramCredentials: a quota set on alice (AlterClientQuotas) is listed beside her
+# SCRAM credentials.
 f_scram_describe() {
+  admin kafka-configs.sh --alter --entity-type users --entity-name alice --add-config producer_byte_rate=1048576
   admin kafka-configs.sh --describe --entity-type users --entity-name alice | tee "$WORK/users.txt"
   grep -q 'SCRAM-SHA-512=iterations=8192' "$WORK/users.txt" || fail "no SCRAM-SHA-512 credential listed"
   grep -q 'SCRAM-SHA-256=iterations=4096' "$WORK/users.txt" || fail "no SCRAM-SHA-256 credential listed"
+  grep -q "Quota configs for user-principal 'alice' are producer_byte_rate=1048576" "$WORK/users.txt" || fail "alice's quota not listed"
+  # Not a super user: alice may not describe them (ALTER_CONFIGS / DESCRIBE_CONFIGS on the cluster).
+  tool kafka-configs.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/alice.properties" \
+    --describe --entity-type users --entity-name alice >"$WORK/users-alice.txt" 2>&1 || true
+  grep -q 'ClusterAuthorizationException' "$WORK/users-alice.txt" || { cat "$WORK/users-alice.txt"; fail "alice was not refused"; }
+  admin kafka-configs.sh --alter --entity-type users --entity-name alice --delete-config producer_byte_rate
 }
 
 f_acls_add_list() {

@@ -481,6 +481,21 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 0,
     doc: 'How long a request to another broker (transaction markers, transaction verification) and the replication of a transaction marker may take.',
   },
+  // Client quotas (KIP-546): the windows of Kafka's ClientQuotaManager rates.
+  {
+    name: 'quota.window.num',
+    type: 'int',
+    default: '11',
+    min: 1,
+    doc: 'The number of samples to retain in memory for client quotas.',
+  },
+  {
+    name: 'quota.window.size.seconds',
+    type: 'int',
+    default: '1',
+    min: 1,
+    doc: 'The time span of each sample for client quotas.',
+  },
   ...kafka4ConfigDefs,
   ...shareConfigDefs,
   ...streamsConfigDefs,

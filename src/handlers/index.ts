@@ -5,6 +5,8 @@
 
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+// Client quotas (KIP-546).
+import { alterClientQuotasHandler } from './alter-client-quotas.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { alterPartitionReassignmentsHandler } from './alter-partition-reassignments.js';
 // Share groups (KIP-932, issue 17).
@@ -23,6 +25,7 @@ import { deleteRecordsHandler } from './delete-records.js';
 import { deleteShareGroupOffsetsHandler } from './delete-share-group-offsets.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeAclsHandler } from './describe-acls.js';
+import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
@@ -128,4 +131,7 @@ export const allHandlers: readonly AnyHandler[] = [
   // Streams groups (KIP-1071, issue 17).
   streamsGroupHeartbeatHandler,
   streamsGroupDescribeHandler,
+  // Client quotas (KIP-546).
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
 ] as unknown as readonly AnyHandler[];

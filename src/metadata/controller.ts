@@ -23,6 +23,12 @@ import type {
 } from '../protocol/generated/messages.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import { newTopicId } from '../storage/partition-metadata.js';
+import {
+  type ClientQuotaAlteration,
+  type ClientQuotaAlterationResult,
+  clientQuotaChanges,
+  unresolvableIpEntities,
+} from './client-quota-control.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
 import { partitionsToRebalance } from './leader-balance.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
@@ -239,6 +245,15 @@ export interface Controller extends SecurityController {
 export interface SecurityController {
   alterUserScramCredentials(changes: readonly ScramChangeRecord[]): Promise<void>;
   alterAcls(changes: readonly AclChangeRecord[]): Promise<void>;
+  /**
+   * AlterClientQuotas (KIP-546, client-quota-control.ts): each entity's alteration checked, the
+   * accepted ones (unless validateOnly) written as ClientQuotaRecords in one batch; one result
+   * per distinct entity.
+   */
+  alterClientQuotas(
+    alterations: readonly ClientQuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<ClientQuotaAlterationResult[]>;
 }
 
 /** Told every change after it is durable: the new image and what changed. */
@@ -1200,6 +1215,29 @@ export class LocalController implements Controller {
 
   async alterAcls(changes: readonly AclChangeRecord[]): Promise<void> {
     this.commitChecked(changes);
+  }
+
+  async alterClientQuotas(
+    alterations: readonly ClientQuotaAlteration[],
+    validateOnly: boolean,
+  ): Promise<ClientQuotaAlterationResult[]> {
+    // An ip entity may name a host: resolved first, outside the (synchronous) check.
+    return this.alterClientQuotasResolved(
+      alterations,
+      validateOnly,
+      await unresolvableIpEntities(alterations),
+    );
+  }
+
+  /** AlterClientQuotas once its ip entities' hosts are resolved (`unresolvable`: those that are not). */
+  protected async alterClientQuotasResolved(
+    alterations: readonly ClientQuotaAlteration[],
+    validateOnly: boolean,
+    unresolvable: ReadonlySet<string>,
+  ): Promise<ClientQuotaAlterationResult[]> {
+    const { records, results } = clientQuotaChanges(this.current.clientQuotas, alterations, unresolvable);
+    if (!validateOnly) this.commitChecked(records);
+    return results;
   }
 
   /** Records checked against the image (a MetadataError changes nothing), then committed as one batch. */

@@ -2,7 +2,7 @@
  * One immutable image of the cluster metadata (Kafka's MetadataImage): brokers (id, rack,
  * listeners, fenced), topics (id, name, configs), partitions (leader, leader epoch, partition
  * epoch, replicas, ISR), the dynamic broker configs, and SCRAM credentials and ACLs
- * (security-image.ts). `apply(records)` returns the next image and
+ * (security-image.ts), client quotas (client-quota-image.ts). `apply(records)` returns the next image and
  * the delta between the two (Kafka's MetadataDelta), which is what a broker acts on: become leader
  * or follower, delete a topic's logs, tell the coordinators.
  *
@@ -10,7 +10,9 @@
  * move from one to the next. `offset` counts the records applied, so two brokers that applied the
  * same records hold equal images.
  */
+import { ClientQuotasImage } from './client-quota-image.js';
 import type {
+  ClientQuotaRecord,
   ConfigResourceType,
   MetadataRecord,
   PartitionChangeRecord,
@@ -83,6 +85,7 @@ export class MetadataImage {
     new Map(),
     SecurityImage.EMPTY,
     new Map(),
+    ClientQuotasImage.EMPTY,
   );
 
   private constructor(
@@ -97,6 +100,8 @@ export class MetadataImage {
     readonly security: SecurityImage,
     /** Dynamic group configs by group id (share.auto.offset.reset, ...). */
     readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>,
+    /** Client quotas by entity (Kafka's ClientQuotasImage, KIP-546). */
+    readonly clientQuotas: ClientQuotasImage,
   ) {}
 
   topics(): TopicImage[] {
@@ -154,6 +159,7 @@ export class MetadataImage {
       }
     }
     out.push(...this.security.toRecords());
+    out.push(...this.clientQuotas.toRecords());
     return out;
   }
 
@@ -177,6 +183,7 @@ export class MetadataImage {
     const changedConfigs = new Map<string, { resourceType: ConfigResourceType; resourceName: string }>();
     const changedBrokers = new Set<number>();
     const securityRecords: SecurityRecord[] = [];
+    const quotaRecords: ClientQuotaRecord[] = [];
 
     const topicOf = (topicId: string, what: string): TopicImage => {
       const t = byId.get(topicId);
@@ -295,6 +302,9 @@ export class MetadataImage {
         case 'RemoveAccessControlEntryRecord':
           securityRecords.push(r);
           break;
+        case 'ClientQuotaRecord':
+          quotaRecords.push(r);
+          break;
         default: {
           const unknown: never = r;
           throw new MetadataError(`unknown metadata record ${JSON.stringify(unknown)}`);
@@ -319,6 +329,7 @@ export class MetadataImage {
       brokerConfigs,
       security.image,
       groupConfigs,
+      this.clientQuotas.apply(quotaRecords),
     );
     return {
       image,

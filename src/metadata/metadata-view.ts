@@ -7,6 +7,7 @@
  * It reads the metadata image (image.ts) the broker last applied: topics, partitions and their
  * leadership as the controller decided them; every broker of a cluster reads the same.
  */
+import type { ClientQuotasImage } from './client-quota-image.js';
 import type { TopicImage } from './image.js';
 
 /** One broker as clients reach it (Metadata's brokers, DescribeCluster's brokers). */
@@ -32,4 +33,6 @@ export interface MetadataView {
   topicById(topicId: string): TopicImage | undefined;
   /** A group's dynamic configs (GROUP config resources: share.auto.offset.reset, ...). */
   groupConfigs?(groupId: string): Readonly<Record<string, string>>;
+  /** The client quotas of the image (DescribeClientQuotas, the quota managers). */
+  clientQuotas?(): ClientQuotasImage;
 }

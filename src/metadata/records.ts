@@ -2,7 +2,7 @@
  * The changes a controller makes to the cluster metadata, named after Kafka's KRaft metadata
  * records (`metadata/src/main/resources/common/metadata/*.json`): a broker registers, a topic and
  * its partitions are created, a partition's leader or ISR changes, a config is set, a topic is
- * removed, a SCRAM credential or an ACL is added or removed. The metadata image (image.ts) is what replaying them in order gives; the controller
+ * removed, a SCRAM credential or an ACL is added or removed, a client quota is set. The metadata image (image.ts) is what replaying them in order gives; the controller
  * persists them (a local log in one process, etcd across processes) and every broker applies
  * them.
  */
@@ -132,7 +132,22 @@ export interface RemoveAccessControlEntryRecord {
   readonly id: string;
 }
 
+/**
+ * Sets (or with `remove`, removes) one client quota of an entity (KIP-546, Kafka's
+ * ClientQuotaRecord): the entity is one or two of user / client-id (or ip alone), a null name
+ * being that type's default entity.
+ */
+export interface ClientQuotaRecord {
+  readonly type: 'ClientQuotaRecord';
+  readonly entity: readonly { entityType: string; entityName: string | null }[];
+  readonly key: string;
+  /** Ignored when `remove`. */
+  readonly value: number;
+  readonly remove: boolean;
+}
+
 export type MetadataRecord =
+  | ClientQuotaRecord
   | UserScramCredentialRecord
   | RemoveUserScramCredentialRecord
   | AccessControlEntryRecord

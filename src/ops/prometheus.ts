@@ -21,6 +21,7 @@
  * | kafka.server:type=FetchSessionCache,name=NumIncrementalFetchSessions / NumIncrementalFetchPartitionsCached / IncrementalFetchSessionEvictionsPerSec | kafka_server_fetchsessioncache_numincrementalfetchsessions, …_numincrementalfetchpartitionscached, …_incrementalfetchsessionevictions_total |
  * | (none: kbroker's own)                                                 | kbroker_server_fetchsessioncache_incrementalfetches_total |
  * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
+ * | kafka.server:type=Produce / Fetch,user,client-id byte-rate / throttle-time (client quotas) | kafka_server_produce_byte_rate{user,client_id}, …_throttle_time; kafka_server_fetch_… |
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
  * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
@@ -310,6 +311,30 @@ function buildRegistry(broker: Broker): Registry {
     [],
     () => [[{}, sessions.incrementalFetches]],
   );
+
+  // Client quotas: Kafka's per-client quota sensors (kafka.server:type=Produce / Fetch, user,
+  // client-id), byte-rate and throttle-time (the average of throttled requests); sensors idle for
+  // an hour are gone, as in Kafka.
+  for (const [type, manager] of [
+    ['produce', broker.quotas.produce],
+    ['fetch', broker.quotas.fetch],
+  ] as const) {
+    const Type = type === 'produce' ? 'Produce' : 'Fetch';
+    mirroredGauge(
+      registry,
+      `kafka_server_${type}_byte_rate`,
+      `Bytes per second of a client under a ${type} quota (kafka.server:type=${Type} byte-rate).`,
+      ['user', 'client_id'],
+      () => manager.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.rate]),
+    );
+    mirroredGauge(
+      registry,
+      `kafka_server_${type}_throttle_time`,
+      `Average throttle time in ms of a client's throttled ${type} requests (kafka.server:type=${Type} throttle-time).`,
+      ['user', 'client_id'],
+      () => manager.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.throttleTimeAvgMs]),
+    );
+  }
 
   // Compaction: Kafka's kafka.log:type=LogCleaner and type=LogCleanerManager gauges.
   const cleaner = broker.logCleaner;

@@ -23,6 +23,7 @@ import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js'
 import { type LocalController, openLocalController } from '../metadata/controller.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
+import { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { BrokerChannels } from '../replication/broker-channels.js';
 import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
@@ -106,6 +107,8 @@ export class Broker {
   private readonly connections = new Set<Connection>();
   /** max.connections, max.connections.per.ip (+ overrides). */
   private readonly connectionQuotas: ConnectionQuotas;
+  /** Produce and Fetch byte-rate quotas (ConnectionHost.quotas). */
+  readonly quotas: ClientQuotaManagers;
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
   /** The coordinators' internal topics: their partition count in the image, created by the controller. */
@@ -265,6 +268,12 @@ export class Broker {
       apiVersions: () => this.handlers.apiVersions(),
     };
     this.connectionQuotas = new ConnectionQuotas(config);
+    // Client quotas (KIP-546): byte rates per user / client id, from the image's ClientQuotaRecords.
+    this.quotas = new ClientQuotaManagers(
+      { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 },
+      this.time,
+      () => this.image.clientQuotas,
+    );
     this.listenerServers = config.endpoints.map((endpoint) =>
       createListenerServer(
         endpoint,
@@ -378,6 +387,7 @@ export class Broker {
       topic: (name) => broker.image.topic(name),
       topicById: (id) => broker.image.topicById(id),
       groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
+      clientQuotas: () => broker.image.clientQuotas,
     };
   }
 

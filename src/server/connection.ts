@@ -27,6 +27,7 @@ import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
+import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import { releaseReadBuffer } from '../storage/read-buffer-pool.js';
 import type { FaultInjector } from './faults/fault-injector.js';
@@ -34,6 +35,21 @@ import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
 
 const MAX_QUEUED_FRAMES = 64;
+const PRODUCE_KEY = 0;
+const FETCH_KEY = 1;
+
+/** A consumer's fetch (a follower's replica id is ≥ 0; replication is not under client quotas). */
+function isConsumerFetch(request: unknown): boolean {
+  const r = request as { replicaId?: number; replicaState?: { replicaId: number } | null };
+  return (r.replicaState?.replicaId ?? r.replicaId ?? -1) < 0;
+}
+
+/** Kafka's fetch bound: at most what the client's quota window takes (getMaxValueInQuotaWindow). */
+function boundFetch(quotas: ClientQuotaManagers, ctx: RequestContext, request: unknown): void {
+  const r = request as { maxBytes?: number };
+  const max = Math.floor(quotas.fetch.maxValueInQuotaWindow(ctx.principal.name, ctx.clientId ?? ''));
+  if (r.maxBytes === undefined || r.maxBytes > max) r.maxBytes = max;
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -58,6 +74,8 @@ export interface ConnectionHost {
    * requests (a test that moves the broker's MockTime by days must not idle out live clients).
    */
   readonly connectionTime?: Time;
+  /** Client quotas (src/quota): Produce and Fetch byte rates; none when absent. */
+  readonly quotas?: ClientQuotaManagers;
 }
 
 /** How a connection of a TLS or SASL listener authenticates. */
@@ -93,6 +111,9 @@ export class Connection {
   /** When bytes last came in or a response went out (connections.max.idle.ms), by `clock`. */
   lastActiveMs: number;
   private readonly clock: Time;
+  /** A client quota's throttle time of the request just answered: reads stop this long after it. */
+  private muteMs = 0;
+  private muteTimer: { cancel(): void } | null = null;
 
   constructor(
     private readonly socket: Socket,
@@ -139,6 +160,7 @@ export class Connection {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.authTimer?.cancel();
+    this.muteTimer?.cancel();
     this.frames.length = 0;
     this.chunks.length = 0;
     // Responses written this tick (an answered long poll at shutdown) go out before the close.
@@ -215,10 +237,13 @@ export class Connection {
   }
 
   private pump(): void {
-    if (this.processing || this.closedFlag) return;
+    if (this.processing || this.closedFlag || this.muteTimer) return;
     this.processing = true;
     this.idle = this.drainFrames().finally(() => {
       this.processing = false;
+      // A frame that came in between the loop's last look and now (a resumed socket delivers on
+      // the next tick, before this runs) is processed rather than left waiting.
+      if (this.frames.length > 0) this.pump();
     });
   }
 
@@ -235,12 +260,33 @@ export class Connection {
         const out = await this.handleFrame(frame);
         if (out && !this.closedFlag) await this.write(out);
         this.lastActiveMs = this.clock.now();
+        if (this.muteMs > 0) {
+          this.mute();
+          return;
+        }
       } catch (err) {
         if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
         else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
         this.close();
       }
     }
+  }
+
+  /**
+   * Kafka's ThrottledChannel (KIP-219): the response went out with its throttle time; the channel
+   * stays muted — nothing read or processed — for that long, then reads resume. No request is in
+   * flight meanwhile (`idle` resolves: shutdown does not wait for the mute); a close ends it.
+   */
+  private mute(): void {
+    const ms = this.muteMs;
+    this.muteMs = 0;
+    this.socket.pause();
+    this.muteTimer = this.broker.services.time.setTimeout(() => {
+      this.muteTimer = null;
+      if (this.closedFlag) return;
+      if (this.frames.length < MAX_QUEUED_FRAMES) this.socket.resume();
+      this.pump();
+    }, ms);
   }
 
   /** One frame of the SASL exchange: answer it, take the principal when done, close on failure. */
@@ -333,6 +379,9 @@ export class Connection {
     ctx.apiVersion = apiVersion;
     ctx.correlationId = correlationId;
     ctx.clientId = header.clientId;
+    const quotas = this.broker.quotas;
+    const fetchQuota = quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request);
+    if (fetchQuota && quotas.fetch.enabled) boundFetch(quotas, ctx, request);
     const started = performance.now();
     let response: unknown;
     try {
@@ -350,10 +399,43 @@ export class Connection {
       response,
       spec: handler.response,
     });
+    if (quotas && apiKey === PRODUCE_KEY) {
+      // Kafka's produce quota counts the request's size; acks=0 (no response) is muted as well.
+      const t = quotas.produce.recordAndGetThrottleTimeMs(
+        ctx.principal.name,
+        header.clientId ?? '',
+        frame.length,
+      );
+      if (t > 0) {
+        this.muteMs = t;
+        if (response !== null) (response as { throttleTimeMs: number }).throttleTimeMs = t;
+      }
+    }
     if (response === null) return null;
-    return encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>
-      codecFor(handler.response, apiVersion).write(w, response),
-    );
+    const encode = (body: unknown) =>
+      encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>
+        codecFor(handler.response, apiVersion).write(w, body),
+      );
+    const out = encode(response);
+    if (!fetchQuota || !quotas.fetch.enabled) return out;
+    // Kafka's fetch quota counts the response's size; a throttled fetch answers with no data (and
+    // the size is taken back), then the connection is muted.
+    let size = 0;
+    for (const c of out) size += c.length;
+    const user = ctx.principal.name;
+    const clientId = header.clientId ?? '';
+    const t = quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, size);
+    if (t <= 0) return out;
+    quotas.fetch.unrecord(user, clientId, size);
+    for (const c of out) releaseReadBuffer(c);
+    this.muteMs = t;
+    const r = response as { errorCode?: number; sessionId?: number };
+    return encode({
+      throttleTimeMs: t,
+      errorCode: r.errorCode ?? 0,
+      sessionId: r.sessionId ?? 0,
+      responses: [],
+    });
   }
 
   private errorResponse(handler: AnyHandler, err: unknown): unknown {

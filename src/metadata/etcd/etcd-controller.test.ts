@@ -97,6 +97,37 @@ describe.skipIf(!etcdBinary)('EtcdController against a real etcd', () => {
     expect(described(d)).toBe(described(a));
   });
 
+  it('client quotas (AlterClientQuotas) written through one broker are in every broker’s image', async () => {
+    const root = `/test/${randomUUID()}/`;
+    const [a, b] = await Promise.all([open(root, 1), open(root, 2)]);
+    const [result] = await a.alterClientQuotas(
+      [
+        {
+          entity: [{ entityType: 'user', entityName: 'alice' }],
+          ops: [{ key: 'producer_byte_rate', value: 1024 }],
+        },
+      ],
+      false,
+    );
+    expect(result!.errorCode).toBe(ErrorCode.NONE);
+    await until(
+      () => b.image.clientQuotas.quotas({ user: 'alice' })?.get('producer_byte_rate') === 1024,
+      10_000,
+      'the quota on broker 2',
+    );
+    // Checked against the image it is written over: removing it through broker 2.
+    await b.alterClientQuotas(
+      [
+        {
+          entity: [{ entityType: 'user', entityName: 'alice' }],
+          ops: [{ key: 'producer_byte_rate', value: null }],
+        },
+      ],
+      false,
+    );
+    await until(() => a.image.clientQuotas.isEmpty(), 10_000, 'the quota gone on broker 1');
+  });
+
   it('the elected controller fences a broker whose etcd lease expired; leadership moves within the ISR', async () => {
     const root = `/test/${randomUUID()}/`;
     const [a, b, c] = await Promise.all([open(root, 1), open(root, 2), open(root, 3)]);

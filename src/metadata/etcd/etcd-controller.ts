@@ -25,6 +25,7 @@ import type { Logger } from '../../common/logger.js';
 import { systemTime } from '../../common/time.js';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
+import { unresolvableIpEntities } from '../client-quota-control.js';
 import { LocalController } from '../controller.js';
 import { type MetadataDelta, MetadataImage } from '../image.js';
 import type { MetadataLogWriter } from '../metadata-log.js';
@@ -339,6 +340,12 @@ export class EtcdController extends LocalController {
 
   override alterAcls(...args: Parameters<LocalController['alterAcls']>) {
     return this.change(() => super.alterAcls(...args));
+  }
+
+  override async alterClientQuotas(...args: Parameters<LocalController['alterClientQuotas']>) {
+    // Hosts of ip entities resolved before the change: its check must be synchronous.
+    const unresolvable = await unresolvableIpEntities(args[0]);
+    return this.change(() => super.alterClientQuotasResolved(...args, unresolvable));
   }
 
   override alterPartitionReassignments(...args: Parameters<LocalController['alterPartitionReassignments']>) {
