@@ -164,22 +164,38 @@ describe('ReadAheadCache', () => {
     fs.closeSync(fd);
   });
 
-  it('gives a buffer back to the pool only once its read has completed', async () => {
+  it('gives the buffer of a dropped read-ahead back at once and never reads into it', async () => {
     const pool = new ReadBufferPool();
     const cache = new ReadAheadCache(pool);
     const { fd } = file(2 * MIN_READ_AHEAD_BYTES);
     const owner = {};
     cache.issue(owner, 0, fd, 0, 0, MIN_READ_AHEAD_BYTES);
-    // Still running: taking it is a miss, and the pool must not lend the store while the thread pool writes it.
+    // Not read yet (it runs after this loop turn): taking it is a miss, and the buffer is free again.
     expect(cache.take(owner, 0, 0, () => 1)).toBeNull();
-    expect(pool.freeByteCount).toBe(0);
-    await cache.settled();
     expect(pool.freeByteCount).toBe(MIN_READ_AHEAD_BYTES);
+    const reused = pool.take(MIN_READ_AHEAD_BYTES).fill(7);
+    await cache.settled();
+    expect(reused.every((b) => b === 7)).toBe(true);
     cache.issue(owner, 0, fd, 0, 0, MIN_READ_AHEAD_BYTES);
     cache.dropAll(owner);
     expect(cache.byteCount).toBe(0);
     await cache.settled();
-    expect(pool.freeByteCount).toBe(MIN_READ_AHEAD_BYTES);
+    expect(reused.every((b) => b === 7)).toBe(true);
+    fs.closeSync(fd);
+  });
+
+  it('lets a fetch wait for a read-ahead issued in the same loop turn', async () => {
+    const cache = new ReadAheadCache(new ReadBufferPool());
+    const { fd, data } = file(2 * MIN_READ_AHEAD_BYTES);
+    const owner = {};
+    cache.issue(owner, 0, fd, 5, 10, MIN_READ_AHEAD_BYTES);
+    expect(cache.pending(owner, 6)).toBeNull();
+    await cache.pending(owner, 5);
+    expect(cache.pending(owner, 5)).toBeNull(); // read now
+    const hit = cache.take(owner, 0, 5, () => MIN_READ_AHEAD_BYTES)!;
+    expect(
+      hit.buf.subarray(0, MIN_READ_AHEAD_BYTES).equals(data.subarray(10, 10 + MIN_READ_AHEAD_BYTES)),
+    ).toBe(true);
     fs.closeSync(fd);
   });
 });
