@@ -1,7 +1,7 @@
 /**
  * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
  *
- *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume] [--out FILE]
+ *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume|latency|durable[,…]] [--kafka-max R] [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise. Kafka
@@ -13,18 +13,24 @@
  *   consume        kcat -C -c N -e and consumer-perf-test over the kcat acks=1 topics (no group
  *                  join counted: perf-test's fetch.* figures)
  *   latency        perf-test at 10/50/90 % of Kafka's max (100 B, acks=all, 1 partition): p50/p99/p99.9;
- *                  kafka-e2e-latency (acks=all, 100 B)
+ *                  kafka-e2e-latency (acks=all, 100 B); during each fixed-rate run, server-side figures
+ *                  that do not depend on the client's CPU (brokers.ts serverStats: GC pauses on both,
+ *                  kbroker's event-loop delay) and the machine's 1-minute load average
+ *   durable        kcat and the pipelined client, acks=all, on a topic with flush.messages=1
  *   resources      broker CPU seconds (utime+stime from /proc) per GB produced / consumed, VmRSS
  *                  after the load and its peak (VmHWM)
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
  * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
  * Every figure comes from a run in this invocation; a run that fails is reported and left out.
  * `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
- * topics, then the consume runs and CPU per GB consumed); no latency runs; the results go to
- * bench/.cache/kafka-consume-last.json unless --out says otherwise (not the file bench:compare reads).
+ * topics, then the consume runs and CPU per GB consumed); no latency runs. `--only latency`: the
+ * perf-test 100 B acks=all 1-partition run that gives Kafka's max (skipped with `--kafka-max R`,
+ * records/s), then the latency runs. `--only durable`: the flush.messages=1 rows. Modes combine
+ * (`--only latency,durable`); each starts with the warm-up. The results go to
+ * bench/.cache/kafka-<modes>-last.json unless --out says otherwise (not the file bench:compare reads).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -59,16 +65,33 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    'kafka-max': { type: 'string' },
   },
   strict: true,
 });
 const quick = args.quick ?? false;
 const rounds = Number(args.rounds ?? (quick ? 1 : 2));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-if (args.only !== undefined && args.only !== 'consume') throw new Error('--only takes: consume');
-const consumeOnly = args.only === 'consume';
+const ONLY_MODES = ['consume', 'latency', 'durable'] as const;
+type OnlyMode = (typeof ONLY_MODES)[number];
+const only = new Set((args.only ?? '').split(',').filter(Boolean) as OnlyMode[]);
+for (const o of only)
+  if (!ONLY_MODES.includes(o))
+    throw new Error(`--only takes a comma-separated list of: ${ONLY_MODES.join(', ')}`);
+const onlyMode = only.size > 0;
+const consumeOnly = only.has('consume');
+/** Whether this run measures `part` (everything without --only). */
+const runs = (part: OnlyMode) => !onlyMode || only.has(part);
+const fixedKafkaMax = args['kafka-max'] === undefined ? undefined : Number(args['kafka-max']);
+if (fixedKafkaMax !== undefined && !(fixedKafkaMax > 0)) throw new Error('--kafka-max takes records/s > 0');
 const outFile =
-  args.out ?? join(root, 'bench', '.cache', consumeOnly ? 'kafka-consume-last.json' : 'kafka-last.json');
+  args.out ??
+  join(
+    root,
+    'bench',
+    '.cache',
+    onlyMode ? `kafka-${[...only].sort().join('-')}-last.json` : 'kafka-last.json',
+  );
 
 /** Records per run, by load generator and record size (sized so a full run takes ~15 minutes here). */
 const S = quick
@@ -101,8 +124,22 @@ const sizeLabel = (s: number) => (s === 100 ? '100 B' : '1 KiB');
 
 // --- the figures, in print order
 const metrics: MetricDef[] = [];
-const def = (key: string, label: string, unit: string, higherIsBetter: boolean, recordBytes?: number) =>
-  metrics.push({ key, label, unit, higherIsBetter, ...(recordBytes ? { recordBytes } : {}) });
+const def = (
+  key: string,
+  label: string,
+  unit: string,
+  higherIsBetter: boolean,
+  recordBytes?: number,
+  only?: 'kbroker',
+) =>
+  metrics.push({
+    key,
+    label,
+    unit,
+    higherIsBetter,
+    ...(recordBytes ? { recordBytes } : {}),
+    ...(only ? { only } : {}),
+  });
 const produceKey = (g: Gen, s: number, a: string, p: number) => `produce.${g}.${s}.acks${a}.p${p}`;
 const consumeKey = (g: string, s: number, p: number) => `consume.${g}.${s}.p${p}`;
 for (const g of GENERATORS)
@@ -130,6 +167,33 @@ for (const pct of LOAD_PCTS) {
   for (const q of ['p50', 'p99', 'p999'])
     def(`latency.${pct}.${q}`, `produce latency ${q.replace('p999', 'p99.9')} at ${pct} % load`, 'ms', false);
   def(`latency.${pct}.rate`, `achieved rate at ${pct} % load`, 'rec/s', true);
+  def(`latency.${pct}.gcMax`, `longest GC pause during the ${pct} % run`, 'ms', false);
+  def(`latency.${pct}.gcTotal`, `GC pauses in all during the ${pct} % run`, 'ms', false);
+  def(
+    `latency.${pct}.loopP99`,
+    `event-loop delay p99 during the ${pct} % run`,
+    'ms',
+    false,
+    undefined,
+    'kbroker',
+  );
+  def(
+    `latency.${pct}.loopMax`,
+    `event-loop delay max during the ${pct} % run`,
+    'ms',
+    false,
+    undefined,
+    'kbroker',
+  );
+  def(
+    `latency.${pct}.fsyncOnLoop`,
+    `time in fsync on the event loop during the ${pct} % run`,
+    'ms',
+    false,
+    undefined,
+    'kbroker',
+  );
+  def(`latency.${pct}.load`, `machine load average (1 min) after the ${pct} % run`, '', false);
 }
 for (const q of ['avg', 'p50', 'p99', 'p999'])
   def(`e2e.${q}`, `end-to-end latency ${q.replace('p999', 'p99.9')}`, 'ms', false);
@@ -154,17 +218,28 @@ def('rss.peak', 'peak RSS (VmHWM)', 'MiB', false);
 for (const g of GENERATORS) def(`cpu.produce.${g}`, `CPU per GB produced (${genLabel[g]})`, 's/GB', false);
 def('cpu.produce', 'CPU per GB produced (all producers)', 's/GB', false);
 def('cpu.consume', 'CPU per GB consumed (all consumers)', 's/GB', false);
-if (consumeOnly) {
-  // Only the figures this mode measures, so that the others do not print as failed.
+if (onlyMode) {
+  // Only the figures these modes measure, so that the others do not print as failed.
   const measured = (k: string) =>
-    k.startsWith('consume.') ||
     k.startsWith('start.') ||
     k.startsWith('rss.') ||
-    /^produce\.kcat\.\d+\.acks1\./.test(k) ||
-    k === 'cpu.produce.kcat' ||
-    k === 'cpu.consume';
+    (consumeOnly &&
+      (k.startsWith('consume.') ||
+        /^produce\.kcat\.\d+\.acks1\./.test(k) ||
+        k === 'cpu.produce.kcat' ||
+        k === 'cpu.consume')) ||
+    (only.has('latency') &&
+      (k.startsWith('latency.') ||
+        k.startsWith('e2e.') ||
+        (fixedKafkaMax === undefined && k === produceKey('perf', 100, 'all', 1)))) ||
+    (only.has('durable') && k.startsWith('durable.'));
   metrics.splice(0, metrics.length, ...metrics.filter((m) => measured(m.key)));
 }
+/** The produce runs of this invocation: all, or those an --only mode needs. */
+const producesHere = (g: Gen, s: number, a: string, p: number) =>
+  !onlyMode ||
+  (consumeOnly && g === 'kcat' && a === '1') ||
+  (only.has('latency') && fixedKafkaMax === undefined && g === 'perf' && s === 100 && a === 'all' && p === 1);
 
 const errors: string[] = [];
 const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -224,7 +299,7 @@ async function measure(
     for (const a of ACKS)
       for (const p of PARTITIONS)
         for (const g of GENERATORS) {
-          if (consumeOnly && (g !== 'kcat' || a !== '1')) continue;
+          if (!producesHere(g, s, a, p)) continue;
           const key = produceKey(g, s, a, p);
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
@@ -257,7 +332,7 @@ async function measure(
             log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s`);
           });
         }
-  if (!consumeOnly) {
+  if (runs('durable')) {
     for (const g of DURABLE_GENS)
       for (const s of SIZES) {
         const key = durableKey(g, s);
@@ -294,6 +369,7 @@ async function measure(
   let consumeBytes = 0;
   for (const s of SIZES)
     for (const p of PARTITIONS) {
+      if (!runs('consume')) break;
       const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
       const records = S.kcat[s];
       if (m[produceKey('kcat', s, '1', p)] === undefined) continue; // its produce run failed
@@ -317,7 +393,7 @@ async function measure(
     }
   if (consumeBytes > 0) m['cpu.consume'] = consumeCpu / (consumeBytes / 1e9);
 
-  if (consumeOnly) {
+  if (!runs('latency')) {
     const mem = memory(b.pid);
     m['rss.after'] = mem.rss / 2 ** 20;
     m['rss.peak'] = mem.hwm / 2 ** 20;
@@ -331,6 +407,7 @@ async function measure(
       const rate = Math.max(1, Math.round((max * pct) / 100));
       const topic = `latency-${pct}`;
       await createTopic(b.port, topic, 1);
+      await b.serverMark();
       const r = await perfProduce({
         port: b.port,
         topic,
@@ -343,8 +420,20 @@ async function measure(
       m[`latency.${pct}.p99`] = r.p99;
       m[`latency.${pct}.p999`] = r.p999;
       m[`latency.${pct}.rate`] = r.recordsPerSec;
+      const server = await b.serverStats();
+      m[`latency.${pct}.gcMax`] = server.gcMaxMs;
+      m[`latency.${pct}.gcTotal`] = server.gcTotalMs;
+      if (server.loopP99Ms !== undefined) m[`latency.${pct}.loopP99`] = server.loopP99Ms;
+      if (server.loopMaxMs !== undefined) m[`latency.${pct}.loopMax`] = server.loopMaxMs;
+      if (server.fsyncOnLoopTotalMs !== undefined)
+        m[`latency.${pct}.fsyncOnLoop`] = server.fsyncOnLoopTotalMs;
+      m[`latency.${pct}.load`] = loadavg()[0]!;
+      const loop =
+        server.loopP99Ms === undefined
+          ? ''
+          : `, event-loop delay p99 ${server.loopP99Ms.toFixed(1)} max ${server.loopMaxMs!.toFixed(1)} ms, ${server.fsyncOnLoopCount} fsyncs on the loop (${server.fsyncOnLoopTotalMs!.toFixed(1)} ms, longest ${server.fsyncOnLoopMaxMs!.toFixed(1)} ms)`;
       log(
-        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms`,
+        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms; server: GC ${server.gcCount} pauses, longest ${server.gcMaxMs.toFixed(1)} ms${loop}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     });
   }
@@ -384,6 +473,8 @@ function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
       pipelinedBatchRecords: 100,
       pipelinedInFlight: 8,
       latencySecs: S.latencySecs,
+      only: [...only].sort().join(',') || 'all',
+      kafkaMaxGiven: fixedKafkaMax ?? 'measured',
       e2eRecords: S.e2e,
       minutes: Math.round((Date.now() - t0) / 6000) / 10,
     },
@@ -418,7 +509,8 @@ async function main(): Promise<void> {
       if (!b) continue;
       try {
         const kafkaMax =
-          name === 'kafka' ? undefined : (r.kafka[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4;
+          fixedKafkaMax ??
+          (name === 'kafka' ? undefined : (r.kafka[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4);
         r[name] = await measure(b, files, tag, kafkaMax);
       } finally {
         await b.stop();

@@ -8,11 +8,15 @@
  *   - kbroker: `node bin/kbroker.js start` with its defaults.
  * Both get `group.initial.rebalance.delay.ms=0`. Launch time is measured from spawn to the first
  * accepted TCP connection and to the first answered ApiVersions request.
+ *
+ * Server-side figures over a window (`serverMark()` … `serverStats()`), which do not depend on the
+ * load generator's CPU: for kbroker, event-loop delay and GC pauses from bench/kafka/loop-probe.cjs
+ * (preloaded with NODE_OPTIONS); for Kafka, the stop-the-world GC pauses its GC log records.
  */
 
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
@@ -89,6 +93,73 @@ export interface RunningBroker {
   idleRss: number;
   dir: string;
   stop(): Promise<void>;
+  /** Starts a window of server-side figures. */
+  serverMark(): Promise<void>;
+  /** The server-side figures since the last serverMark(). */
+  serverStats(): Promise<ServerStats>;
+}
+
+export interface ServerStats {
+  /** Stop-the-world GC pauses: how many, their total and the longest (ms). */
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
+  /** kbroker only: event-loop delay percentiles and maximum (ms), sampled every 1 ms. */
+  loopP50Ms?: number;
+  loopP99Ms?: number;
+  loopP999Ms?: number;
+  loopMaxMs?: number;
+  /** kbroker only: fsyncs run on the event loop (how many, total and longest ms). */
+  fsyncOnLoopCount?: number;
+  fsyncOnLoopTotalMs?: number;
+  fsyncOnLoopMaxMs?: number;
+}
+
+type ServerWindow = Pick<RunningBroker, 'serverMark' | 'serverStats'>;
+
+/** Kafka: the pauses its GC log (-Xlog:gc*) gained since the mark ("… GC(7) Pause Young … 4.321ms"). */
+function kafkaGcWindow(gcLog: string): ServerWindow {
+  let from = 0;
+  const size = () => (existsSync(gcLog) ? statSync(gcLog).size : 0);
+  return {
+    serverMark: async () => {
+      from = size();
+    },
+    serverStats: async () => {
+      const text = existsSync(gcLog) ? readFileSync(gcLog).subarray(from).toString('utf8') : '';
+      const pauses = [...text.matchAll(/\[gc\s*\] GC\(\d+\) Pause .* ([\d.]+)ms$/gm)].map((m) =>
+        Number(m[1]),
+      );
+      return {
+        gcCount: pauses.length,
+        gcTotalMs: pauses.reduce((a, b) => a + b, 0),
+        gcMaxMs: Math.max(0, ...pauses),
+      };
+    },
+  };
+}
+
+/** kbroker: loop-probe.cjs writes a line of figures on each SIGUSR2 (and starts over). */
+function kbrokerProbeWindow(child: ChildProcess, probeFile: string): ServerWindow {
+  const lines = () =>
+    existsSync(probeFile) ? readFileSync(probeFile, 'utf8').split('\n').filter(Boolean) : [];
+  const ask = async (): Promise<ServerStats> => {
+    const before = lines().length;
+    child.kill('SIGUSR2');
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      const now = lines();
+      if (now.length > before) return JSON.parse(now.at(-1)!) as ServerStats;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`kbroker did not write its server-side figures to ${probeFile}`);
+  };
+  return {
+    serverMark: async () => {
+      await ask();
+    },
+    serverStats: ask,
+  };
 }
 
 async function waitReady(
@@ -127,6 +198,7 @@ async function finishStart(
   t0: number,
   dir: string,
   logFile: string,
+  window: ServerWindow,
 ): Promise<RunningBroker> {
   const { connectMs, readyMs } = await waitReady(child, port, t0, name, logFile);
   await new Promise((r) => setTimeout(r, 1000));
@@ -139,6 +211,7 @@ async function finishStart(
     launchToReadyMs: readyMs,
     idleRss: memory(child.pid!).rss,
     dir,
+    ...window,
     stop: async () => {
       await stop(child);
       if (!process.env.BENCH_KEEP_DATA) removeTempDir(dir);
@@ -194,6 +267,7 @@ export async function startKafka(): Promise<RunningBroker> {
   if (fmt.code !== 0) throw new Error(`kafka-storage format failed:\n${fmt.stdout}\n${fmt.stderr}`);
   const logFile = join(dir, 'kafka.out');
   const out = createWriteStream(logFile);
+  const gcLog = join(dir, 'kafkaServer-gc.log');
   const t0 = performance.now();
   const child = start(
     'java',
@@ -201,7 +275,7 @@ export async function startKafka(): Promise<RunningBroker> {
       '-Xmx1G',
       '-Xms1G',
       ...KAFKA_JVM_PERFORMANCE_OPTS,
-      `-Xlog:gc*:file=${join(dir, 'kafkaServer-gc.log')}:time,tags:filecount=10,filesize=100M`,
+      `-Xlog:gc*:file=${gcLog}:time,tags:filecount=10,filesize=100M`,
       `-Dkafka.logs.dir=${dir}`,
       `-Dlog4j2.configurationFile=${join(here, 'log4j2-broker.properties')}`,
       '-cp',
@@ -213,7 +287,7 @@ export async function startKafka(): Promise<RunningBroker> {
   );
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
-  return finishStart('kafka', child, port, t0, dir, logFile);
+  return finishStart('kafka', child, port, t0, dir, logFile, kafkaGcWindow(gcLog));
 }
 
 export async function startKbroker(): Promise<RunningBroker> {
@@ -223,6 +297,7 @@ export async function startKbroker(): Promise<RunningBroker> {
   mkdirSync(data);
   const logFile = join(dir, 'kbroker.out');
   const out = createWriteStream(logFile);
+  const probeFile = join(dir, 'server-figures.jsonl');
   const t0 = performance.now();
   const child = start(
     process.execPath,
@@ -238,9 +313,17 @@ export async function startKbroker(): Promise<RunningBroker> {
       '--override',
       'group.initial.rebalance.delay.ms=0',
     ],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
+        KBROKER_BENCH_PROBE: probeFile,
+      },
+    },
   );
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
-  return finishStart('kbroker', child, port, t0, dir, logFile);
+  return finishStart('kbroker', child, port, t0, dir, logFile, kbrokerProbeWindow(child, probeFile));
 }

@@ -51,6 +51,16 @@ describe('bench:kafka report', () => {
     expect(tput!.ratio).toBeUndefined();
   });
 
+  it('a kbroker-only figure (event-loop delay) reads n/a for Kafka and the ratio, not failed', () => {
+    const res = results([{ kafka: {}, kbroker: { loop: 3.5 } }]);
+    res.metrics = [
+      { key: 'loop', label: 'event-loop delay p99', unit: 'ms', higherIsBetter: false, only: 'kbroker' },
+    ];
+    const row = formatTable(res).split('\n')[1]!;
+    expect(row).toMatch(/event-loop delay p99\s+ms\s+n\/a\s+3\.50\s+n\/a/);
+    expect(row).not.toContain('failed');
+  });
+
   it('flags a ratio more than the tolerance worse, in the direction that is worse for that figure', () => {
     const base = makeBaseline(
       results([{ kafka: { tput: 100, lat: 10 }, kbroker: { tput: 200, lat: 5 } }]),

@@ -12,6 +12,8 @@ export interface MetricDef {
   higherIsBetter: boolean;
   /** for MB/s figures: the record size, so records/s can be shown beside them */
   recordBytes?: number;
+  /** a figure only one broker has (kbroker's event-loop delay): the other's column and the ratio read n/a */
+  only?: 'kbroker';
 }
 
 export interface RoundResult {
@@ -89,7 +91,8 @@ function range(s: Stat | undefined, fmt: (x: number) => string = num, missing = 
 
 const ratioFmt = (x: number) => `${x.toFixed(2)}×`;
 /** No ratio although both brokers were measured: Kafka's value is 0 (a percentile under 1 ms). */
-const ratioMissing = (r: Summary) => (r.kafka && r.kbroker ? '—' : 'failed');
+const ratioMissing = (r: Summary) => (r.def.only ? 'n/a' : r.kafka && r.kbroker ? '—' : 'failed');
+const kafkaMissing = (r: Summary) => (r.def.only === 'kbroker' ? 'n/a' : 'failed');
 
 /** The table printed at the end of a run: each figure for both brokers and the ratio. */
 export function formatTable(res: BenchResults): string {
@@ -101,7 +104,7 @@ export function formatTable(res: BenchResults): string {
     return [
       r.def.label,
       r.def.unit,
-      range(r.kafka) + recs(r.kafka),
+      range(r.kafka, num, kafkaMissing(r)) + recs(r.kafka),
       range(r.kbroker) + recs(r.kbroker),
       range(r.ratio, ratioFmt, ratioMissing(r)),
       r.def.higherIsBetter ? '↑' : '↓',
@@ -121,11 +124,11 @@ export function formatMarkdown(res: BenchResults): string {
   const rows = summarise(res);
   const out = ['| figure | Kafka | kbroker | kbroker/Kafka |', '|---|---|---|---|'];
   for (const r of rows) {
-    const unit = r.def.unit;
+    const unit = r.def.unit === '' ? '' : `${r.def.unit}, `;
     const recs = (s: Stat | undefined) =>
       s && r.def.recordBytes ? `, ${num((s.median * 1e6) / r.def.recordBytes)} rec/s` : '';
     out.push(
-      `| ${r.def.label} (${unit}, ${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka)}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} |`,
+      `| ${r.def.label} (${unit}${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka, num, kafkaMissing(r))}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} |`,
     );
   }
   return out.join('\n');

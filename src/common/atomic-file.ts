@@ -16,6 +16,35 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fsyncDir(path.dirname(file));
 }
 
+/**
+ * writeFileAtomic's slow half off the event loop (libuv's thread pool): writes `data` to `tmp`
+ * and fsyncs it. The caller renames `tmp` over its file (on the loop, ordered with synchronous
+ * writers of the same file) and then calls fsyncDirInBackground. An fsync can take tens of ms
+ * on a busy disk; on the loop that stalls every connection for as long.
+ */
+export async function writeDurablyInBackground(tmp: string, data: string | Buffer): Promise<void> {
+  const fh = await fs.promises.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsyncDir off the event loop. */
+export async function fsyncDirInBackground(dir: string): Promise<void> {
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // as fsyncDir
+  } finally {
+    await fh?.close();
+  }
+}
+
 export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {

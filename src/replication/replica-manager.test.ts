@@ -115,6 +115,21 @@ describe('acks=-1 waits for the in-sync replicas (DelayedProduce)', () => {
   const batch = (n: number) =>
     buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${i}`, timestamp: 1 })) });
 
+  it('on a one-replica partition answers in the same event-loop turn: no timer, no purgatory wait', async () => {
+    const t = createTopic('one', 1);
+    const p = t.partitions[0]!;
+    expect(p.isr).toEqual([p.replicas[0]]);
+    const nextTurn = new Promise<'next turn'>((r) => setImmediate(() => r('next turn')));
+    const answer = await Promise.race([
+      rm.appendRecords(-1, [{ partition: p, records: batch(3), topicConfig: rm.topicConfig('one')! }], 5000),
+      nextTurn,
+    ]);
+    // The clock never moved and no I/O callback ran: the answer came from the append itself.
+    expect(answer).not.toBe('next turn');
+    expect((answer as Exclude<typeof answer, string>)[0]).toMatchObject({ error: 'NONE', lastOffset: 2 });
+    expect(p.highWatermark).toBe(3);
+  });
+
   it('answers once the high watermark passes the batch, as followers report their fetches', async () => {
     const t = createTopic('r', 1, { 'min.insync.replicas': '2' });
     const p = t.partitions[0]!;

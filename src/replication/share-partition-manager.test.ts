@@ -5,6 +5,7 @@
  * and restored from it, and closing a member's session releases what it held.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { RecordState } from './share-partition.js';
@@ -29,10 +30,10 @@ const produce = (n: number) =>
       buildRecordBatch({ records: Array.from({ length: n }, (_, i) => ({ value: `v${i}` })) }),
     );
 
-function manager(persister = new MemoryPersister()) {
+function manager(persister = new MemoryPersister(), time = tb.broker.time) {
   const m = new SharePartitionManager(
     tb.broker.replicaManager,
-    tb.broker.time,
+    time,
     tb.broker.log,
     () => ({ lockDurationMs: 30_000, deliveryCountLimit: 5, maxInFlightRecords: 100, maxShareSessions: 10 }),
     (id) => (id === topicId ? 'spm' : undefined),
@@ -92,4 +93,43 @@ describe('SharePartitionManager', () => {
     expect(sp.stateOf(first)?.state).toBe(RecordState.ARCHIVED);
     again.shutdown();
   });
+
+  it('a read of many small batches meeting the in-flight limit does not stall the share-partition; accepting at the limit wakes a waiting fetch', async () => {
+    // TestShareGroupETL (franz-go, KGO_TEST_RECORDS=20000): once a 1-partition topic had 100
+    // records in flight (here the limit is 100), the rest of the read was taken for a gap above
+    // SPEO and kept in the state, so the share-partition never gave out records again.
+    const time = new MockTime();
+    const { m } = manager(new MemoryPersister(), time);
+    const ca = new AbortController();
+    const cb = new AbortController();
+    const sa = m.sessions.open('g3', 'a', ca.signal);
+    const sb = m.sessions.open('g3', 'b', cb.signal);
+    sa.add(topicId, 0);
+    sb.add(topicId, 0);
+    await m.fetch(sa, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 500 }, ca.signal);
+    const start = tb.broker.replicaManager.getPartition('spm', 0)!.highWatermark;
+    for (let i = 0; i < 30; i++) await produce(10);
+    const got = await m.fetch(sa, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 500 }, ca.signal);
+    expect(got[0]!.acquiredRecords).toEqual([
+      { firstOffset: start, lastOffset: start + 99, deliveryCount: 1 },
+    ]);
+    // b waits: the share-partition is at its limit, nothing to acquire until a's records are done.
+    const waiting = m.fetch(sb, { maxWaitMs: 30_000, maxBytes: 1 << 20, maxRecords: 500 }, cb.signal);
+    while (m.waitingFetches === 0) await new Promise((r) => setImmediate(r));
+    await m.acknowledge('g3', 'a', topicId, 0, [
+      { firstOffset: start, lastOffset: start + 99, acknowledgeTypes: [1] },
+    ]);
+    const r = await waiting; // answered by the acknowledgement (the mock clock never moved)
+    expect(r[0]!.acquiredRecords).toEqual([
+      { firstOffset: start + 100, lastOffset: start + 199, deliveryCount: 1 },
+    ]);
+    await m.acknowledge('g3', 'b', topicId, 0, [
+      { firstOffset: start + 100, lastOffset: start + 199, acknowledgeTypes: [1] },
+    ]);
+    const last = await m.fetch(sa, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 500 }, ca.signal);
+    expect(last[0]!.acquiredRecords).toEqual([
+      { firstOffset: start + 200, lastOffset: start + 299, deliveryCount: 1 },
+    ]);
+    m.shutdown();
+  }, 10_000);
 });

@@ -176,6 +176,11 @@ export class SharePartitionManager {
     return `${groupId}\0${topicId}\0${partition}`;
   }
 
+  /** ShareFetches waiting now for records to become acquirable (tests). */
+  get waitingFetches(): number {
+    return this.waiters.size;
+  }
+
   /** The share-partitions loaded now (tests, describe). */
   loadedPartitions(): SharePartition[] {
     return [...this.loaded.values()];
@@ -412,7 +417,7 @@ export class SharePartitionManager {
         }
         if (!r.records || r.records.length === 0) continue;
         // Control batches (transaction markers) are never delivered: archived as met.
-        const acquired = sp.acquire(session.memberId, batchRanges(r.records), recordsLeft);
+        const acquired = sp.acquire(session.memberId, batchRanges(r.records), recordsLeft, from);
         if (acquired.length === 0) continue;
         result.acquiredRecords = acquired;
         result.records = r.records;

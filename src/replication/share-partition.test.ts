@@ -51,6 +51,136 @@ describe('SharePartition', () => {
     expect(sp.nextFetchOffset()).toBeUndefined();
   });
 
+  it('the in-flight limit met in one batch stops the walk: later batches of the read are neither acquired nor taken for gaps', () => {
+    // TestShareGroupETL (franz-go, 20,000 records): a read of many small batches met the limit
+    // in one of them; the next batches started past SPEO and their offsets were taken as a gap
+    // in the log, archived above SPEO, so the map stayed over the limit and the partition never
+    // gave out records again once the acquired ones were accepted.
+    const { sp, changes } = partition(new MockTime(), 0, [], { ...config, maxInFlightRecords: 100 });
+    const read = Array.from({ length: 30 }, (_, i) => batch(i * 10, i * 10 + 9)); // 300 records
+    expect(sp.acquire('a', read, 500)).toEqual([{ firstOffset: 0, lastOffset: 99, deliveryCount: 1 }]);
+    expect(sp.endOffset).toBe(100);
+    expect(sp.inFlightCount).toBe(100);
+    expect(sp.stateOf(100)).toBeUndefined(); // never acquired, not archived
+    // Nothing stored as archived: the records above SPEO are still to be delivered.
+    expect(changes.flat().some((b) => b.deliveryState === RecordState.ARCHIVED)).toBe(false);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 99, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(100);
+    expect(sp.inFlightCount).toBe(0);
+    expect(sp.nextFetchOffset()).toBe(100);
+    // The same read again (from SPEO): the next 100 records, each delivered once.
+    expect(sp.acquire('b', read.slice(10), 500)).toEqual([
+      { firstOffset: 100, lastOffset: 199, deliveryCount: 1 },
+    ]);
+    sp.acknowledge('b', [{ firstOffset: 100, lastOffset: 199, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.acquire('c', read.slice(20), 500)).toEqual([
+      { firstOffset: 200, lastOffset: 299, deliveryCount: 1 },
+    ]);
+  });
+
+  it('a control batch past the in-flight limit waits too', () => {
+    const { sp } = partition(new MockTime(), 0, [], { ...config, maxInFlightRecords: 100 });
+    expect(sp.acquire('a', [batch(0, 99), { baseOffset: 100, lastOffset: 100, control: true }], 500)).toEqual(
+      [{ firstOffset: 0, lastOffset: 99, deliveryCount: 1 }],
+    );
+    expect(sp.endOffset).toBe(100);
+    expect(sp.inFlightCount).toBe(100);
+  });
+
+  it('offsets missing from the log between batches are archived without state: SPEO and SPSO move over them, a huge gap costs nothing', () => {
+    const { sp, changes } = partition();
+    expect(sp.acquire('a', [batch(0, 4), batch(8, 9)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 4, deliveryCount: 1 },
+      { firstOffset: 8, lastOffset: 9, deliveryCount: 1 },
+    ]);
+    expect(sp.endOffset).toBe(10);
+    expect(sp.inFlightCount).toBe(7);
+    expect(sp.stateOf(6)?.state).toBe(RecordState.ARCHIVED);
+    // The stored state has the same hole (read back as archived, see the restore test).
+    expect(changes[0]).toEqual([
+      { firstOffset: 0, lastOffset: 4, deliveryState: RecordState.AVAILABLE, deliveryCount: 1 },
+      { firstOffset: 8, lastOffset: 9, deliveryState: RecordState.AVAILABLE, deliveryCount: 1 },
+    ]);
+    sp.acknowledge('a', [
+      { firstOffset: 0, lastOffset: 4, acknowledgeTypes: [AcknowledgeType.ACCEPT] },
+      { firstOffset: 8, lastOffset: 9, acknowledgeTypes: [AcknowledgeType.ACCEPT] },
+    ]);
+    expect(sp.startOffset).toBe(10);
+    expect(sp.inFlightCount).toBe(0);
+    // A compacted log with a billion offsets gone between two records: two entries, not a billion.
+    const far = 10 + 1_000_000_000;
+    expect(sp.acquire('a', [batch(10, 10), batch(far, far)], 500)).toEqual([
+      { firstOffset: 10, lastOffset: 10, deliveryCount: 1 },
+      { firstOffset: far, lastOffset: far, deliveryCount: 1 },
+    ]);
+    expect(sp.inFlightCount).toBe(2);
+    expect(sp.deliveryCompleteCount).toBe(far - 11);
+    sp.acknowledge('a', [{ firstOffset: 10, lastOffset: 10, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(far);
+    expect(sp.nextFetchOffset()).toBe(far + 1);
+  });
+
+  it('an available record gone from the log (compacted while in flight) is archived when a read passes it', () => {
+    const { sp, changes } = partition();
+    sp.acquire('a', [batch(0, 9)], 500, 0);
+    sp.acknowledge('a', [
+      { firstOffset: 5, lastOffset: 5, acknowledgeTypes: [AcknowledgeType.RELEASE] },
+      { firstOffset: 8, lastOffset: 8, acknowledgeTypes: [AcknowledgeType.RELEASE] },
+    ]);
+    expect(sp.nextFetchOffset()).toBe(5);
+    // Only one record wanted: the walk stops after 5, so 8 (not looked at) stays available.
+    expect(sp.acquire('b', [batch(0, 9)], 1, 5)).toEqual([
+      { firstOffset: 5, lastOffset: 5, deliveryCount: 2 },
+    ]);
+    expect(sp.stateOf(8)?.state).toBe(RecordState.AVAILABLE);
+    // 8 is compacted away: the read from 8 starts at the next batch, and 8 is archived, not fetched forever.
+    changes.length = 0;
+    expect(sp.acquire('b', [batch(9, 9), batch(10, 12)], 500, 8)).toEqual([
+      { firstOffset: 10, lastOffset: 12, deliveryCount: 1 },
+    ]);
+    expect(sp.stateOf(8)?.state).toBe(RecordState.ARCHIVED);
+    expect(changes[0]).toContainEqual({
+      firstOffset: 8,
+      lastOffset: 8,
+      deliveryState: RecordState.ARCHIVED,
+      deliveryCount: 1,
+    });
+    expect(sp.nextFetchOffset()).toBe(13);
+  });
+
+  it('a hole in the stored state is a gap: archived, SPSO moves over it', () => {
+    const { sp } = partition(new MockTime(), 0, [
+      { firstOffset: 0, lastOffset: 1, deliveryState: RecordState.ACQUIRED, deliveryCount: 1 },
+      { firstOffset: 5, lastOffset: 6, deliveryState: RecordState.ACQUIRED, deliveryCount: 1 },
+    ]);
+    expect(sp.stateOf(3)?.state).toBe(RecordState.ARCHIVED);
+    expect(sp.nextFetchOffset()).toBe(0);
+    expect(sp.acquire('a', [batch(0, 1), batch(5, 6)], 500)).toEqual([
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 2 },
+      { firstOffset: 5, lastOffset: 6, deliveryCount: 2 },
+    ]);
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(5);
+    sp.acknowledge('a', [{ firstOffset: 5, lastOffset: 6, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(7);
+    expect(sp.nextFetchOffset()).toBe(7);
+  });
+
+  it('accepting records of a share-partition at its in-flight limit wakes waiting fetches once SPSO moves', () => {
+    const { sp, available } = partition(new MockTime(), 0, [], { ...config, maxInFlightRecords: 100 });
+    sp.acquire('a', [batch(0, 49)], 500);
+    sp.acquire('b', [batch(50, 149)], 500);
+    expect(sp.nextFetchOffset()).toBeUndefined();
+    // b's accepts leave SPSO where it is (a holds 0..49): still full, nothing to wake for.
+    sp.acknowledge('b', [{ firstOffset: 50, lastOffset: 99, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(available()).toBe(0);
+    expect(sp.nextFetchOffset()).toBeUndefined();
+    sp.acknowledge('a', [{ firstOffset: 0, lastOffset: 49, acknowledgeTypes: [AcknowledgeType.ACCEPT] }]);
+    expect(sp.startOffset).toBe(100);
+    expect(available()).toBe(1);
+    expect(sp.nextFetchOffset()).toBe(100);
+  });
+
   it('accept moves SPSO over the acknowledged prefix and forgets it; a gap in the middle keeps it', () => {
     const { sp, changes } = partition();
     sp.acquire('a', [batch(0, 9)], 500);

@@ -16,9 +16,11 @@
  *   lock) needs the offsets ACQUIRED by the acknowledging member, else INVALID_RECORD_STATE; then
  *   SPSO moves over the offsets done with and their state is forgotten.
  *
- * State kept per offset (a Map) is bounded by the in-flight limit. Every change is reported to
- * `onChange` (persistence writes a ShareUpdate) and offsets that become acquirable to
- * `onAvailable` (waiting ShareFetches try again).
+ * State kept per offset (a Map) holds offsets of SPSO..SPEO only, at most the in-flight limit of
+ * them: an offset in that range with no state is a gap in the log (compacted away), archived
+ * without an entry, so a large gap costs nothing. Every change is reported to `onChange`
+ * (persistence writes a ShareUpdate) and offsets that become acquirable to `onAvailable`
+ * (waiting ShareFetches try again).
  */
 import type { Time, Timer } from '../common/time.js';
 import { KafkaError } from '../protocol/kafka-error.js';
@@ -138,15 +140,17 @@ export class SharePartition {
   ): { state: RecordStateId; deliveryCount: number; memberId: string | null } | undefined {
     if (offset < this.start) return { state: RecordState.ARCHIVED, deliveryCount: 0, memberId: null };
     const r = this.inFlight.get(offset);
-    return r && { state: r.state, deliveryCount: r.deliveryCount, memberId: r.memberId };
+    if (r) return { state: r.state, deliveryCount: r.deliveryCount, memberId: r.memberId };
+    // A gap in the log below SPEO.
+    return offset < this.end ? { state: RecordState.ARCHIVED, deliveryCount: 0, memberId: null } : undefined;
   }
 
-  /** Records counted as delivered-complete below SPEO (acknowledged or archived), for DescribeShareGroupOffsets lag. */
+  /** Offsets counted as delivered-complete below SPEO (acknowledged, archived, gaps), for DescribeShareGroupOffsets lag. */
   get deliveryCompleteCount(): number {
-    let n = 0;
+    let pending = 0;
     for (const r of this.inFlight.values())
-      if (r.state === RecordState.ACKNOWLEDGED || r.state === RecordState.ARCHIVED) n++;
-    return n;
+      if (r.state === RecordState.AVAILABLE || r.state === RecordState.ACQUIRED) pending++;
+    return this.end - this.start - pending;
   }
 
   /**
@@ -154,10 +158,10 @@ export class SharePartition {
    * in-flight limit allows more; undefined when nothing can be acquired now.
    */
   nextFetchOffset(): number | undefined {
-    for (let o = this.start; o < this.end; o++) {
-      const r = this.inFlight.get(o);
-      if (r?.state === RecordState.AVAILABLE) return o;
-    }
+    let first: number | undefined;
+    for (const [o, r] of this.inFlight)
+      if (r.state === RecordState.AVAILABLE && (first === undefined || o < first)) first = o;
+    if (first !== undefined) return first;
     return this.inFlight.size < this.config.maxInFlightRecords ? this.end : undefined;
   }
 
@@ -165,12 +169,10 @@ export class SharePartition {
   updateLogStartOffset(logStartOffset: number): void {
     if (logStartOffset <= this.start) return;
     const changed: PersistedStateBatch[] = [];
-    for (let o = this.start; o < logStartOffset; o++) {
-      const r = this.inFlight.get(o);
-      if (r) {
-        r.lock?.offsets.delete(o);
-        this.inFlight.delete(o);
-      }
+    for (const [o, r] of this.inFlight) {
+      if (o >= logStartOffset) continue;
+      r.lock?.offsets.delete(o);
+      this.inFlight.delete(o);
     }
     this.start = logStartOffset;
     if (this.end < this.start) this.end = this.start;
@@ -180,18 +182,39 @@ export class SharePartition {
   /**
    * Acquires, for `memberId`, records of the fetched `batches` (in offset order): available
    * in-flight offsets and new ones from SPEO, at most `maxRecords` (whole log batches beyond it
-   * are left). Returns the acquired ranges, each with one delivery count.
+   * are left). Returns the acquired ranges, each with one delivery count. `readFrom`, the offset
+   * the batches were read from: available offsets the walk passed that no batch holds are gaps
+   * in the log (compacted away since they were stored), archived.
    */
-  acquire(memberId: string, batches: readonly LogBatchRange[], maxRecords: number): AcquiredRange[] {
+  acquire(
+    memberId: string,
+    batches: readonly LogBatchRange[],
+    maxRecords: number,
+    readFrom?: number,
+  ): AcquiredRange[] {
     const acquired: number[] = [];
     const limit = Math.max(1, maxRecords);
     const archived: number[] = [];
+    // The in-flight limit stops the whole walk, not just the batch at hand: a later batch must not
+    // start past SPEO (its offsets would be taken as a gap in the log and archived, unacquired).
+    let full = false;
+    /** Where the walk stopped: every offset below it (from `readFrom`) was looked at. */
+    let reached = readFrom ?? 0;
+    const walked: LogBatchRange[] = [];
     for (const b of batches) {
-      if (acquired.length >= limit) break;
+      if (acquired.length >= limit || full) break;
+      walked.push(b);
+      reached = b.lastOffset + 1;
       if (b.control) {
         for (let o = Math.max(b.baseOffset, this.start); o <= b.lastOffset; o++) {
           const r = this.inFlight.get(o);
           if (o < this.end && r?.state !== RecordState.AVAILABLE) continue;
+          if (o >= this.end && this.inFlight.size >= this.config.maxInFlightRecords) {
+            full = true;
+            reached = o;
+            break;
+          }
+          this.skipGap(o);
           if (r) r.state = RecordState.ARCHIVED;
           else
             this.inFlight.set(o, {
@@ -205,7 +228,11 @@ export class SharePartition {
         }
         continue;
       }
-      for (let o = Math.max(b.baseOffset, this.start); o <= b.lastOffset && acquired.length < limit; o++) {
+      for (let o = Math.max(b.baseOffset, this.start); o <= b.lastOffset; o++) {
+        if (acquired.length >= limit) {
+          reached = o;
+          break;
+        }
         if (o < this.end) {
           const r = this.inFlight.get(o);
           if (r?.state !== RecordState.AVAILABLE) continue;
@@ -214,23 +241,19 @@ export class SharePartition {
           r.memberId = memberId;
           acquired.push(o);
         } else {
-          if (o > this.end) {
-            // Offsets missing from the log (compacted away, or transaction markers): nothing to deliver.
-            for (let g = this.end; g < o; g++)
-              this.inFlight.set(g, {
-                state: RecordState.ARCHIVED,
-                deliveryCount: 0,
-                memberId: null,
-                lock: null,
-              });
+          if (this.inFlight.size >= this.config.maxInFlightRecords) {
+            full = true;
+            reached = o;
+            break;
           }
-          if (this.inFlight.size >= this.config.maxInFlightRecords) break;
+          this.skipGap(o);
           this.inFlight.set(o, { state: RecordState.ACQUIRED, deliveryCount: 1, memberId, lock: null });
           this.end = o + 1;
           acquired.push(o);
         }
       }
     }
+    if (readFrom !== undefined) this.archiveGaps(readFrom, reached, walked, archived);
     if (acquired.length === 0) {
       const changed = this.persisted(archived);
       this.advanceStart();
@@ -286,6 +309,7 @@ export class SharePartition {
       }
     }
     let released = false;
+    const wasFull = this.inFlight.size >= this.config.maxInFlightRecords;
     const changed: number[] = [];
     for (const { offset, type } of plan) {
       const r = this.inFlight.get(offset)!;
@@ -307,7 +331,34 @@ export class SharePartition {
     const batchesChanged = this.persisted(changed);
     this.advanceStart();
     if (changed.length > 0) this.onChange(batchesChanged);
-    if (released) this.onAvailable();
+    // Records released, or SPSO moved off the in-flight limit so new records may be acquired
+    // again: waiting fetches try again (Kafka completes delayed share fetches on acknowledgement).
+    if (released || (wasFull && this.inFlight.size < this.config.maxInFlightRecords)) this.onAvailable();
+  }
+
+  /** Available offsets in [from, to) that no walked batch holds: gone from the log, archived. */
+  private archiveGaps(from: number, to: number, walked: readonly LogBatchRange[], archived: number[]): void {
+    const candidates: number[] = [];
+    for (const [o, r] of this.inFlight)
+      if (o >= from && o < to && r.state === RecordState.AVAILABLE) candidates.push(o);
+    if (candidates.length === 0) return;
+    candidates.sort((a, b) => a - b);
+    let i = 0;
+    for (const o of candidates) {
+      while (i < walked.length && walked[i]!.lastOffset < o) i++;
+      if (i < walked.length && walked[i]!.baseOffset <= o) continue;
+      this.inFlight.get(o)!.state = RecordState.ARCHIVED;
+      archived.push(o);
+    }
+  }
+
+  /**
+   * Offsets between SPEO and `offset` are missing from the log (compacted away): nothing to
+   * deliver, so SPEO moves up to `offset` and they stay without state, which is archived. The
+   * stored state has the same hole (the offset after it is stored), read back as archived too.
+   */
+  private skipGap(offset: number): void {
+    if (offset > this.end) this.end = offset;
   }
 
   /** Releases every record `memberId` holds (its share session closed, or it left the group). */
@@ -378,10 +429,23 @@ export class SharePartition {
   private advanceStart(): void {
     while (this.start < this.end) {
       const r = this.inFlight.get(this.start);
-      if (!r || (r.state !== RecordState.ACKNOWLEDGED && r.state !== RecordState.ARCHIVED)) break;
+      if (!r) {
+        this.start = this.afterGap(this.start);
+        continue;
+      }
+      if (r.state !== RecordState.ACKNOWLEDGED && r.state !== RecordState.ARCHIVED) break;
       this.inFlight.delete(this.start);
       this.start += 1;
     }
+  }
+
+  /** The first offset after `gap` (itself without state) that has state, else SPEO. */
+  private afterGap(gap: number): number {
+    // A short gap is stepped over; a long one costs one pass over the states (at most the limit).
+    for (let o = gap + 1, i = 0; o < this.end && i < 64; o++, i++) if (this.inFlight.has(o)) return o;
+    let next = this.end;
+    for (const o of this.inFlight.keys()) if (o > gap && o < next) next = o;
+    return next;
   }
 
   private persisted(offsets: readonly number[]): PersistedStateBatch[] {

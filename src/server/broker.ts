@@ -474,18 +474,19 @@ export class Broker {
         .applyRetention()
         .catch((err) => this.log.error('retention pass (log.retention.check.interval.ms) failed', err));
     });
-    this.schedule('replica.high.watermark.checkpoint.interval.ms', () =>
-      this.logManager.checkpointHighWatermarks(),
-    );
+    // The scheduled checkpoints are written off the event loop (their fsyncs stalled produce latency).
+    this.schedule('replica.high.watermark.checkpoint.interval.ms', () => {
+      void this.logManager.checkpointHighWatermarksInBackground();
+    });
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
     this.schedule('producer.id.expiration.check.interval.ms', () => this.logManager.removeExpiredProducers());
     // Kafka's LogManager: each checkpoint file written once per pass for every partition.
-    this.schedule('log.flush.offset.checkpoint.interval.ms', () =>
-      this.logManager.checkpointRecoveryPoints(),
-    );
-    this.schedule('log.flush.start.offset.checkpoint.interval.ms', () =>
-      this.logManager.checkpointLogStartOffsets(),
-    );
+    this.schedule('log.flush.offset.checkpoint.interval.ms', () => {
+      void this.logManager.checkpointRecoveryPointsInBackground();
+    });
+    this.schedule('log.flush.start.offset.checkpoint.interval.ms', () => {
+      void this.logManager.checkpointLogStartOffsetsInBackground();
+    });
     // Kafka's isr-expiration task: leaders drop followers lagging replica.lag.time.max.ms, checked every half of it.
     this.scheduler.schedule(
       'isr-expiration',

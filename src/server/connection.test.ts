@@ -1,7 +1,8 @@
+import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { KafkaError } from '../protocol/kafka-error.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { startTestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 import { until } from '../test-support/until.js';
 
@@ -71,6 +72,55 @@ describe('connection', () => {
       expect(tb.broker.replicaManager.getPartition('order', 0)!.logEndOffset).toBe(2);
       c.close();
     } finally {
+      await tb.close();
+    }
+  });
+
+  it('sends the responses to frames that arrived together in one write, and holds none behind a wait', async () => {
+    const tb = await startTestBroker();
+    const c = await TestClient.connect(tb.port);
+    // Count the write calls of the broker's side of this connection (its local port is the broker's).
+    const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...a: unknown[]) => void>;
+    const { _write, _writev } = proto;
+    let writes = 0;
+    const spy = (orig: (...a: unknown[]) => void) =>
+      function (this: Socket, ...a: unknown[]) {
+        if (this.localPort === tb.port) writes++;
+        return orig.apply(this, a);
+      };
+    proto._write = spy(_write);
+    proto._writev = spy(_writev);
+    try {
+      const replies: { id: number; chunk: number }[] = [];
+      let chunks = 0;
+      let buf = Buffer.alloc(0);
+      const got = (n: number) => until(() => replies.length >= n, 5000);
+      c.socket.on('data', (chunk: Buffer) => {
+        chunks++;
+        buf = Buffer.concat([buf, chunk]);
+        while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          replies.push({ id: buf.readInt32BE(4), chunk: chunks });
+          buf = buf.subarray(4 + buf.readInt32BE(0));
+        }
+      });
+      const apiVersions = (id: number) =>
+        c.frame(18, 3, { clientSoftwareName: 'a', clientSoftwareVersion: '1' }, id);
+      c.socket.write(Buffer.concat([1, 2, 3, 4, 5].map(apiVersions)));
+      await got(5);
+      expect(replies.map((r) => r.id)).toEqual([1, 2, 3, 4, 5]);
+      expect(writes).toBe(1);
+
+      // A response ready now leaves before a later frame's long poll ends, not with it.
+      await createHostedTopic(tb.broker, 'coalesce', 1);
+      c.socket.write(Buffer.concat([apiVersions(6), c.frame(1, 12, fetchBody('coalesce', 400, 1), 7)]));
+      await got(7);
+      const [six, seven] = replies.slice(5);
+      expect([six!.id, seven!.id]).toEqual([6, 7]);
+      expect(seven!.chunk).toBeGreaterThan(six!.chunk);
+    } finally {
+      proto._write = _write;
+      proto._writev = _writev;
+      c.close();
       await tb.close();
     }
   });

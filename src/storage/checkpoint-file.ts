@@ -7,8 +7,13 @@ export class CheckpointFormatError extends Error {
   override name = 'CheckpointFormatError';
 }
 
+/** The text of a checkpoint file. */
+export function checkpointText(version: number, lines: readonly string[]): string {
+  return `${version}\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
 export function writeCheckpoint(file: string, version: number, lines: readonly string[]): void {
-  writeFileAtomic(file, `${version}\n${lines.length}\n${lines.map((l) => `${l}\n`).join('')}`);
+  writeFileAtomic(file, checkpointText(version, lines));
 }
 
 /** Entry lines of a checkpoint file, or null when the file does not exist. Throws on a malformed file. */
@@ -41,12 +46,16 @@ export interface OffsetCheckpointEntry {
   offset: number;
 }
 
-export function writeOffsetCheckpoint(file: string, entries: readonly OffsetCheckpointEntry[]): void {
-  writeCheckpoint(
-    file,
+/** The text of an offset checkpoint file (version 0, "topic partition offset" lines). */
+export function offsetCheckpointText(entries: readonly OffsetCheckpointEntry[]): string {
+  return checkpointText(
     0,
     entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`),
   );
+}
+
+export function writeOffsetCheckpoint(file: string, entries: readonly OffsetCheckpointEntry[]): void {
+  writeFileAtomic(file, offsetCheckpointText(entries));
 }
 
 /** Map keyed "<topic>-<partition>"; empty when the file is missing. */

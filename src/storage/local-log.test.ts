@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lastOffset, readMaxTimestamp, setBaseOffset } from '../protocol/record-batch.js';
 import { LocalLog } from './local-log.js';
 import { LogSegments } from './log-segments.js';
@@ -20,18 +20,48 @@ function append(log: LocalLog, n: number): void {
 }
 
 describe('LocalLog', () => {
-  it('appends to the active segment and rolls a new one at the log end offset', () => {
+  it('appends to the active segment and rolls a new one at the log end offset', async () => {
     const log = localLog(tmpDir());
     expect(log.roll()).toBeNull(); // the active segment is already an empty one there
     append(log, 3);
     expect(log.logEndOffset).toBe(3);
-    expect(log.roll()!.baseOffset).toBe(3);
-    expect(log.recoveryPoint).toBe(3); // the rolled segment was fsynced
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync');
+    try {
+      expect(log.roll()!.baseOffset).toBe(3);
+      // The rolled segment is fsynced in libuv's thread pool, not on the event loop; the recovery
+      // point moves once that is done.
+      expect(fsyncSync).not.toHaveBeenCalled();
+      expect(log.recoveryPoint).toBe(0);
+      await vi.waitFor(() => expect(log.recoveryPoint).toBe(3));
+      expect(fsyncSync).not.toHaveBeenCalled();
+    } finally {
+      fsyncSync.mockRestore();
+    }
     append(log, 2);
     expect(log.segments.baseOffsets()).toEqual([0, 3]);
     const records = log.read(1, 1 << 20, false, 5)!;
     expect(records.length).toBeGreaterThan(0);
     expect(log.read(5, 1 << 20, false, 5)).toBeNull();
+  });
+
+  it('a flush before the background fsync of a rolled segment is done fsyncs that segment too', () => {
+    const log = localLog(tmpDir());
+    append(log, 3);
+    log.roll();
+    append(log, 2);
+    log.roll();
+    append(log, 1);
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync');
+    try {
+      log.flush(); // in the same turn: neither background fsync has run
+      const synced = new Set(fsyncSync.mock.calls.map(([fd]) => fd));
+      // Both rolled .log files and the active one.
+      const fdOf = (seg: LogSegment) => (seg as unknown as { fd: number }).fd;
+      for (const seg of log.segments) expect(synced).toContain(fdOf(seg));
+    } finally {
+      fsyncSync.mockRestore();
+    }
+    expect(log.recoveryPoint).toBe(6);
   });
 
   it('truncating drops segments from the target on and moves the recovery point back', () => {

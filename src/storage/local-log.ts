@@ -22,6 +22,8 @@ import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 export class LocalLog {
   private lastFlushTime: number;
   private readonly pendingDeletes = new Map<LogSegment, Timer | null>();
+  /** Rolled segments whose fsync runs in the background (roll); flush() finishes them first. */
+  private readonly rolledUnflushed = new Set<LogSegment>();
   #closed = false;
 
   constructor(
@@ -73,7 +75,11 @@ export class LocalLog {
   }
 
   /**
-   * Starts a new segment at the log end offset; the old one gets its final time-index entry and is fsynced.
+   * Starts a new segment at the log end offset; the old one gets its final time-index entry and is
+   * fsynced in the background, as Kafka's roll schedules its "flush-log" task: an fsync of up to
+   * segment.bytes of dirty data on the event loop would stall every connection for as long. The
+   * recovery point moves to the new segment once that fsync is done; a flush() before then fsyncs
+   * the rolled segment itself, so that everything below the recovery point is durable either way.
    * Returns the new segment, or null when the active one is already an empty segment there.
    */
   roll(): LogSegment | null {
@@ -87,8 +93,7 @@ export class LocalLog {
     for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
       fs.rmSync(prefix + s, { force: true });
     active.onBecomeInactive();
-    active.flush();
-    this.recoveryPointOffset = Math.max(this.recoveryPointOffset, newBase);
+    this.flushRolledInBackground(active, newBase);
     const segment = LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config));
     this.segments.add(segment);
     return segment;
@@ -206,8 +211,26 @@ export class LocalLog {
     this.pendingDeletes.clear();
   }
 
+  private flushRolledInBackground(segment: LogSegment, endOffset: number): void {
+    this.rolledUnflushed.add(segment);
+    segment.flushInBackground().then(
+      () => {
+        if (!this.rolledUnflushed.delete(segment) || this.#closed) return;
+        // Only when every earlier rolled segment is durable too.
+        const earliestPending = Math.min(...[...this.rolledUnflushed].map((s) => s.baseOffset));
+        if (endOffset <= earliestPending)
+          this.recoveryPointOffset = Math.max(this.recoveryPointOffset, endOffset);
+      },
+      // Left in rolledUnflushed: the next flush() fsyncs it on the loop, where a failure is reported
+      // (a failing disk takes the directory offline there).
+      () => {},
+    );
+  }
+
   /** fsyncs the active segment; everything below the log end offset is then durable. */
   flush(): void {
+    for (const seg of this.rolledUnflushed) if (!seg.isClosed) seg.flush();
+    this.rolledUnflushed.clear();
     this.segments.activeSegment.flush();
     this.recoveryPointOffset = this.nextOffset;
     this.lastFlushTime = this.clock.now();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LogManager } from './log-manager.js';
 import { newTopicId } from './partition-metadata.js';
 import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
@@ -201,5 +201,70 @@ describe('LogManager', () => {
     const m2 = openMgr(dir); // crash
     const [d0, d1] = openTopic(m2, 'd', 2, id);
     expect([d0!.logStartOffset, d1!.logStartOffset]).toEqual([2, 3]);
+  });
+
+  it("the scheduler's checkpoints are written off the event loop, with the offsets of the call", async () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const [log] = openTopic(m, 'bg', 1, newTopicId());
+    log!.appendAsLeader(batch(4), 0);
+    log!.updateHighWatermark(4);
+    const hw = () => fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8');
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync');
+    try {
+      const written = m.checkpointHighWatermarksInBackground();
+      log!.appendAsLeader(batch(2), 0);
+      log!.updateHighWatermark(6); // after the call: the next pass's
+      await written;
+      // No fsync ran on the loop: they went to libuv's thread pool.
+      expect(fsyncSync).not.toHaveBeenCalled();
+    } finally {
+      fsyncSync.mockRestore();
+    }
+    expect(hw()).toBe('0\n1\nbg 0 4\n');
+    await m.checkpointRecoveryPointsInBackground();
+    await m.checkpointLogStartOffsetsInBackground();
+    expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\nbg 0 0\n');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    m.close();
+  });
+
+  it('a background checkpoint overtaken by a synchronous write of the same file, or by close, is dropped', async () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const [log] = openTopic(m, 'd', 1, newTopicId());
+    log!.appendAsLeader(batch(5), 0);
+    log!.updateHighWatermark(5);
+    const lso = () => fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8');
+    // The pass takes log start offset 0; a DeleteRecords (written synchronously) moves it to 3 meanwhile.
+    const stale = m.checkpointLogStartOffsetsInBackground();
+    m.batchUpdates(() => log!.deleteRecordsBefore(3));
+    expect(lso()).toBe('0\n1\nd 0 3\n');
+    await stale;
+    expect(lso()).toBe('0\n1\nd 0 3\n'); // not renamed back to 0
+    // A pass still writing when the manager closes: close's own checkpoint is the one kept.
+    const hw = m.checkpointHighWatermarksInBackground();
+    log!.appendAsLeader(batch(1), 0);
+    log!.updateHighWatermark(6);
+    m.close();
+    await hw;
+    expect(fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8')).toBe('0\n1\nd 0 6\n');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a background pass over a file still being written by the previous one is skipped', async () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const [log] = openTopic(m, 's', 1, newTopicId());
+    log!.appendAsLeader(batch(2), 0);
+    log!.updateHighWatermark(2);
+    const first = m.checkpointHighWatermarksInBackground();
+    log!.updateHighWatermark(1); // (any change the skipped pass would have written)
+    const second = m.checkpointHighWatermarksInBackground();
+    await Promise.all([first, second]);
+    expect(fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8')).toBe('0\n1\ns 0 2\n');
+    await m.checkpointHighWatermarksInBackground();
+    expect(fs.readFileSync(path.join(dir, 'replication-offset-checkpoint'), 'utf8')).toBe('0\n1\ns 0 1\n');
+    m.close();
   });
 });

@@ -18,9 +18,14 @@
 // answer KAFKA_STORAGE_ERROR, its files are no longer written, the other directories keep serving.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../common/atomic-file.js';
+import { fsyncDirInBackground, writeDurablyInBackground, writeFileAtomic } from '../common/atomic-file.js';
 import type { Logger } from '../common/logger.js';
-import { CheckpointFormatError, readOffsetCheckpoint, writeOffsetCheckpoint } from './checkpoint-file.js';
+import {
+  CheckpointFormatError,
+  offsetCheckpointText,
+  readOffsetCheckpoint,
+  writeOffsetCheckpoint,
+} from './checkpoint-file.js';
 import { Log } from './log.js';
 import { type Clock, defaultLogConfig, type LogConfig, systemClock } from './log-config.js';
 import { KafkaStorageError, LogDirFailureChannel } from './log-dir-failure.js';
@@ -83,6 +88,10 @@ export class LogManager {
   private checkpointsDue = false;
   /** Logs of deleted topics whose directories go at the end of the batch. */
   private pendingDirDeletes: Log[] = [];
+  /** Synchronous writes per checkpoint file so far (a background write they overtook is dropped). */
+  private readonly checkpointWrites = new Map<string, number>();
+  /** Checkpoint files with a background write running (at most one each). */
+  private readonly backgroundCheckpointFiles = new Set<string>();
 
   private constructor(opts: LogManagerOptions) {
     const dirs = typeof opts.logDirs === 'string' ? opts.logDirs.split(',') : opts.logDirs;
@@ -429,14 +438,82 @@ export class LogManager {
       const offsets = this.allLogs()
         .filter((l) => path.dirname(l.dir) === dir)
         .map((l) => ({ topic: l.topic, partition: l.partition, offset: pick(l) }));
+      const file = path.join(dir, name);
+      // A background write of this file that began before now must not rename older values over these.
+      this.checkpointWrites.set(file, (this.checkpointWrites.get(file) ?? 0) + 1);
       try {
-        writeOffsetCheckpoint(path.join(dir, name), offsets);
+        writeOffsetCheckpoint(file, offsets);
       } catch (err) {
         const state = this.failureChannel.state(dir);
         state.failed(`writing ${name}`, err);
         if (state.offline === null && state.fullSince === null) throw err;
       }
     }
+  }
+
+  /**
+   * The scheduler's writes of checkpoint `name` (Kafka's scheduler thread writes these): the same
+   * file as writeDirCheckpoints, with the offsets of the moment of the call, but the write and its
+   * fsyncs run in libuv's thread pool, not on the event loop. An fsync of even a tiny file waits
+   * for the journal commit of everything written before it, which under a steady produce load took
+   * 30–120 ms here, stalling every connection every replica.high.watermark.checkpoint.interval.ms.
+   * The rename stays on the loop, so it is ordered with synchronous writes of the same file (a
+   * request's, shutdown's): a background write that a synchronous one overtook is dropped, as is
+   * one still running when the manager closes. A pass over a file whose previous background write
+   * is still running is skipped (the next pass writes newer offsets). Never rejects: a failure is
+   * logged and reported to the directory's state as a synchronous write's would be.
+   */
+  private async writeDirCheckpointsInBackground(name: string, pick: (l: Log) => number): Promise<void> {
+    const writes: Promise<void>[] = [];
+    for (const dir of this.liveLogDirs()) {
+      const file = path.join(dir, name);
+      if (this.backgroundCheckpointFiles.has(file)) continue;
+      const offsets = this.allLogs()
+        .filter((l) => path.dirname(l.dir) === dir)
+        .map((l) => ({ topic: l.topic, partition: l.partition, offset: pick(l) }));
+      this.backgroundCheckpointFiles.add(file);
+      writes.push(
+        this.writeCheckpointInBackground(dir, file, offsetCheckpointText(offsets)).finally(() =>
+          this.backgroundCheckpointFiles.delete(file),
+        ),
+      );
+    }
+    await Promise.all(writes);
+  }
+
+  private async writeCheckpointInBackground(dir: string, file: string, text: string): Promise<void> {
+    const generation = this.checkpointWrites.get(file) ?? 0;
+    // Not writeFileAtomic's `.tmp`: a synchronous write of the same file may run meanwhile.
+    const tmp = `${file}.background.tmp`;
+    const overtaken = () => this.closed || (this.checkpointWrites.get(file) ?? 0) !== generation;
+    try {
+      await writeDurablyInBackground(tmp, text);
+      if (overtaken()) {
+        await fs.promises.rm(tmp, { force: true });
+        return;
+      }
+      fs.renameSync(tmp, file);
+      await fsyncDirInBackground(dir);
+    } catch (err) {
+      if (this.closed) return;
+      this.failureChannel.state(dir).failed(`writing ${path.basename(file)}`, err);
+      this.log?.error(`writing ${file} failed`, err);
+    }
+  }
+
+  /** The high-watermark checkpoint for the scheduler (replica.high.watermark.checkpoint.interval.ms), off the loop. */
+  checkpointHighWatermarksInBackground(): Promise<void> {
+    return this.writeDirCheckpointsInBackground(HIGH_WATERMARK_CHECKPOINT, (l) => l.highWatermark);
+  }
+
+  /** The recovery-point checkpoint for the scheduler (log.flush.offset.checkpoint.interval.ms), off the loop. */
+  checkpointRecoveryPointsInBackground(): Promise<void> {
+    return this.writeDirCheckpointsInBackground(RECOVERY_POINT_CHECKPOINT, (l) => l.recoveryPoint);
+  }
+
+  /** The log-start-offset checkpoint for the scheduler (log.flush.start.offset.checkpoint.interval.ms), off the loop. */
+  checkpointLogStartOffsetsInBackground(): Promise<void> {
+    return this.writeDirCheckpointsInBackground(LOG_START_OFFSET_CHECKPOINT, (l) => l.logStartOffset);
   }
 
   checkpointLogStartOffsets(): void {

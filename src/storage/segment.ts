@@ -368,6 +368,35 @@ export class LogSegment {
     this.txnIndex.closeHandle();
   }
 
+  /**
+   * flush() for a segment that takes no more appends (just rolled), with the `.log`'s fsync in
+   * libuv's thread pool instead of on the event loop. Rejects when it fails, or when the segment
+   * was closed meanwhile (nothing then says its data is durable).
+   */
+  flushInBackground(): Promise<void> {
+    try {
+      checkSimulatedIoFault(this.logFile, 'flush');
+      // The indexes' write handles are closed once inactive: this only writes their pending entries.
+      this.offsetIndex.flush();
+      this.timeIndex.flush();
+      this.txnIndex.flush();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const fd = this.fd;
+    return new Promise((resolve, reject) =>
+      fs.fsync(fd, (err) => {
+        if (err) reject(err);
+        else if (this.fd !== fd) reject(new Error(`${this.logFile} was closed during its fsync`));
+        else resolve();
+      }),
+    );
+  }
+
+  get isClosed(): boolean {
+    return this.fd < 0;
+  }
+
   flush(): void {
     checkSimulatedIoFault(this.logFile, 'flush');
     fs.fsyncSync(this.fd);

@@ -18,22 +18,25 @@
  * ConsumerGroupPartitionMetadata (4) is what Kafka before 4.1 wrote instead of the hash; it is
  * skipped when read (the hash is recomputed on the next heartbeat).
  */
-import { decode, encode } from '../../protocol/codec.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
-import {
-  type ConsumerGroupCurrentMemberAssignmentValueData,
-  type ConsumerGroupMemberMetadataValueData,
-  type ConsumerGroupMetadataValueData,
-  type ConsumerGroupRegularExpressionValueData,
-  type ConsumerGroupTargetAssignmentMemberValueData,
-  type ConsumerGroupTargetAssignmentMetadataValueData,
-  groupCoordinatorRecords,
+import type {
+  ConsumerGroupCurrentMemberAssignmentValueData,
+  ConsumerGroupMemberMetadataValueData,
+  ConsumerGroupMetadataValueData,
+  ConsumerGroupRegularExpressionValueData,
+  ConsumerGroupTargetAssignmentMemberValueData,
+  ConsumerGroupTargetAssignmentMetadataValueData,
 } from '../../protocol/generated/messages.js';
-import type { MessageSpec } from '../../protocol/spec.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
+import {
+  type Assignment,
+  assignmentOf,
+  openGroupRecord,
+  groupRecord as record,
+  topicPartitions,
+} from './group-records.js';
 
-/** topic id → partitions. */
-export type Assignment = Map<string, Set<number>>;
+export type { Assignment };
 
 /** Kafka's MemberState (the byte stored in CurrentMemberAssignment). */
 export const MemberState = {
@@ -198,39 +201,11 @@ const TYPE = {
 /** The record types of consumer groups (the int16 opening each key). */
 export const CONSUMER_GROUP_RECORD_TYPES: ReadonlySet<number> = new Set(Object.values(TYPE));
 
-function specs(type: number): { key: MessageSpec; value: MessageSpec } {
-  const s = groupCoordinatorRecords.get(type);
-  if (!s) throw new Error(`no group coordinator record type ${type}`);
-  return s;
-}
-
-function prefixed(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
-
-function record(type: number, key: object, value: object | null): CoordinatorRecord {
-  const s = specs(type);
-  return {
-    key: prefixed(type, encode(s.key, 0, key)),
-    value: value === null ? null : prefixed(0, encode(s.value, 0, value)),
-  };
-}
-
-function topicPartitions(a: Assignment): { topicId: string; partitions: number[] }[] {
-  return [...a].map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }));
-}
-
-function assignmentOf(list: readonly { topicId: string; partitions: readonly number[] }[]): Assignment {
-  const a: Assignment = new Map();
-  for (const t of list) if (t.partitions.length > 0) a.set(t.topicId, new Set(t.partitions));
-  return a;
-}
-
 export function groupEpochRecord(groupId: string, epoch: number, metadataHash: number): CoordinatorRecord {
-  return record(TYPE.metadata, { groupId }, { epoch, metadataHash } satisfies ConsumerGroupMetadataValueData);
+  return record(TYPE.metadata, { groupId }, {
+    epoch,
+    metadataHash,
+  } satisfies ConsumerGroupMetadataValueData);
 }
 
 /** A deleted group's last records: its target assignment epoch, then the group itself. */
@@ -320,23 +295,14 @@ export function replayConsumerGroupRecord(
   groups: Map<string, ConsumerGroup>,
   rec: CoordinatorRecord,
 ): string {
-  const type = rec.key.readInt16BE(0);
-  const s = specs(type);
-  const key = decode<{ groupId: string; memberId?: string; regularExpression?: string }>(
-    s.key,
-    0,
-    rec.key.subarray(2),
-  );
-  const valueVersion = rec.value === null ? 0 : Math.min(rec.value.readInt16BE(0), s.value.validVersions![1]);
-  const value = <T>() => decode<T>(s.value, valueVersion, rec.value!.subarray(2));
-  const groupId = key.groupId;
+  const { type, key, groupId, memberId, value: stored } = openGroupRecord(rec);
+  const value = <T>(): T => stored!<T>();
   let group = groups.get(groupId);
   if (!group) {
     if (rec.value === null) return groupId;
     group = new ConsumerGroup(groupId);
     groups.set(groupId, group);
   }
-  const memberId = key.memberId ?? '';
   switch (type) {
     case TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);

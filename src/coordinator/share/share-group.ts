@@ -14,21 +14,24 @@
  * - 14 ShareGroupCurrentMemberAssignment: a member's epoch, previous epoch, state and partitions;
  * - 15 ShareGroupStatePartitionMetadata: the topic partitions whose share state is initialized.
  */
-import { decode, encode } from '../../protocol/codec.js';
-import {
-  groupCoordinatorRecords,
-  type ShareGroupCurrentMemberAssignmentValueData,
-  type ShareGroupMemberMetadataValueData,
-  type ShareGroupMetadataValueData,
-  type ShareGroupStatePartitionMetadataValueData,
-  type ShareGroupTargetAssignmentMemberValueData,
-  type ShareGroupTargetAssignmentMetadataValueData,
+import type {
+  ShareGroupCurrentMemberAssignmentValueData,
+  ShareGroupMemberMetadataValueData,
+  ShareGroupMetadataValueData,
+  ShareGroupStatePartitionMetadataValueData,
+  ShareGroupTargetAssignmentMemberValueData,
+  ShareGroupTargetAssignmentMetadataValueData,
 } from '../../protocol/generated/messages.js';
-import type { MessageSpec } from '../../protocol/spec.js';
+import {
+  type Assignment,
+  assignmentOf,
+  openGroupRecord,
+  groupRecord as record,
+  topicPartitions,
+} from '../group/group-records.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 
-/** topic id → partitions. */
-export type Assignment = Map<string, Set<number>>;
+export type { Assignment };
 
 export type ShareGroupStateName = 'Empty' | 'Stable' | 'Dead';
 
@@ -95,37 +98,6 @@ export const SHARE_RECORD_TYPE = {
 } as const;
 
 const SHARE_GROUP_RECORD_TYPES: ReadonlySet<number> = new Set(Object.values(SHARE_RECORD_TYPE));
-
-function specs(type: number): { key: MessageSpec; value: MessageSpec } {
-  const s = groupCoordinatorRecords.get(type);
-  if (!s) throw new Error(`no group coordinator record type ${type}`);
-  return s;
-}
-
-function prefixed(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
-
-function record(type: number, key: object, value: object | null): CoordinatorRecord {
-  const s = specs(type);
-  return {
-    key: prefixed(type, encode(s.key, 0, key)),
-    value: value === null ? null : prefixed(0, encode(s.value, 0, value)),
-  };
-}
-
-export function topicPartitions(a: Assignment): { topicId: string; partitions: number[] }[] {
-  return [...a].map(([topicId, ps]) => ({ topicId, partitions: [...ps].sort((x, y) => x - y) }));
-}
-
-function assignmentOf(list: readonly { topicId: string; partitions: readonly number[] }[]): Assignment {
-  const a: Assignment = new Map();
-  for (const t of list) if (t.partitions.length > 0) a.set(t.topicId, new Set(t.partitions));
-  return a;
-}
 
 export function shareGroupEpochRecord(
   groupId: string,
@@ -216,19 +188,14 @@ export function isShareGroupRecord(key: Buffer): boolean {
 
 /** Applies one share group record to `groups` (creating the group on its first record). */
 export function replayShareGroupRecord(groups: Map<string, ShareGroup>, rec: CoordinatorRecord): string {
-  const type = rec.key.readInt16BE(0);
-  const s = specs(type);
-  const key = decode<{ groupId: string; memberId?: string }>(s.key, 0, rec.key.subarray(2));
-  const valueVersion = rec.value === null ? 0 : Math.min(rec.value.readInt16BE(0), s.value.validVersions![1]);
-  const value = <T>() => decode<T>(s.value, valueVersion, rec.value!.subarray(2));
-  const groupId = key.groupId;
+  const { type, groupId, memberId, value: stored } = openGroupRecord(rec);
+  const value = <T>(): T => stored!<T>();
   let group = groups.get(groupId);
   if (!group) {
     if (rec.value === null) return groupId;
     group = new ShareGroup(groupId);
     groups.set(groupId, group);
   }
-  const memberId = key.memberId ?? '';
   switch (type) {
     case SHARE_RECORD_TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);

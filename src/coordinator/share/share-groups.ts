@@ -24,6 +24,7 @@ import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ShareGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
 import type { TopicsView } from '../group/consumer-groups.js';
 import type { GroupContext } from '../group/context.js';
+import { topicPartitions } from '../group/group-records.js';
 import { fail, metadataHash, runHeartbeat, sameAssignment } from '../group/heartbeat.js';
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
@@ -41,7 +42,6 @@ import {
   shareStatePartitionMetadataRecord,
   shareTargetAssignmentEpochRecord,
   shareTargetAssignmentRecord,
-  topicPartitions,
 } from './share-group.js';
 
 /** Kafka's group.share.* configs. */
