@@ -123,25 +123,6 @@ export interface ReadReplicaSelection {
 /** The partitions this broker hosts, looked up again at every read (a topic may be deleted while a fetch waits). */
 export type PartitionLookup = (topic: string, partition: number) => Partition | undefined;
 
-/**
- * The segment reads issued ahead for these partitions' fetch offsets that are still running
- * (storage/read-ahead.ts), for the fetch to await before it reads; null when there are none, so
- * a fetch with nothing running ahead is read without an extra turn.
- */
-export function pendingReadAheads(
-  requests: readonly FetchPartitionRequest[],
-  lookup: PartitionLookup,
-): Promise<unknown> | null {
-  const pending: Promise<void>[] = [];
-  for (const r of requests) {
-    if (r.topic === undefined) continue;
-    const wait = lookup(r.topic, r.partition)?.log.readAheadPending(r.fetchOffset);
-    if (wait) pending.push(wait);
-  }
-  if (pending.length === 0) return null;
-  return pending.length === 1 ? pending[0]! : Promise.all(pending);
-}
-
 export function readFromLocalLog(
   params: FetchParams,
   requests: readonly FetchPartitionRequest[],

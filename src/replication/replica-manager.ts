@@ -31,7 +31,6 @@ import {
   type FetchPartitionResult,
   isFromFollower,
   leaderEpochError,
-  pendingReadAheads,
   readFromLocalLog,
 } from './read.js';
 import type { InitialFetchState } from './replica-fetcher.js';
@@ -580,10 +579,6 @@ export class ReplicaManager {
     };
     const readNow = () =>
       readFromLocalLog(params, requests, lookup, this.broker.log, this.broker.time.now(), selection);
-    // A consumer catching up finds its bytes read ahead (storage/read-ahead.ts); one still on the
-    // thread pool (or done, its completion not yet run) is awaited rather than read a second time.
-    const readingAhead = pendingReadAheads(requests, lookup);
-    if (readingAhead !== null) await readingAhead;
     let read = readNow();
     for (;;) {
       const waitMs = deadline - time.now();

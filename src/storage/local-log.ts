@@ -113,11 +113,6 @@ export class LocalLog {
     return null;
   }
 
-  /** Resolves once a read issued ahead for a read of `fetchOffset` has completed; null when none is running. */
-  readAheadPending(fetchOffset: number): Promise<void> | null {
-    return this.segments.floorSegment(fetchOffset)?.readAheadPending(fetchOffset) ?? null;
-  }
-
   /**
    * Aborted transactions overlapping [startOffset, upperBoundOffset), from the `.txnindex` of the segment
    * holding startOffset and later ones until an entry's LSO reaches the bound (Kafka's collectAbortedTransactions).

@@ -427,14 +427,6 @@ export class Log {
     return { records: this.local.read(fetchOffset, maxBytes, minOneBatch, limit) };
   }
 
-  /**
-   * Resolves once the segment read issued ahead for a fetch of `fetchOffset` has completed (null:
-   * none is running), so the fetch takes those bytes instead of reading them again (read-ahead.ts).
-   */
-  readAheadPending(fetchOffset: number): Promise<void> | null {
-    return this.local.readAheadPending(fetchOffset);
-  }
-
   /** First batch (at or after logStartOffset) whose maxTimestamp >= timestamp: its base offset and maxTimestamp. */
   fetchOffsetByTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
     const start = this.#logStartOffset;

@@ -9,7 +9,6 @@ import { iterateBatches } from '../protocol/record-batch.js';
 import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
 import { checkSimulatedIoFault } from './log-dir-failure.js';
 import { OffsetIndex } from './offset-index.js';
-import { readAheads } from './read-ahead.js';
 import { readBuffers } from './read-buffer-pool.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
@@ -42,11 +41,6 @@ export class LogSegment {
   private maxTs: { timestamp: number; offset: number } | null = null;
   private rollingBasedTimestamp: number | null = null;
   private knownNextOffset: number | null = null;
-  /**
-   * Moves whenever bytes already in the file may change or the file goes away (truncation,
-   * recovery, close, deletion): a read issued ahead at an older generation is not used.
-   */
-  private generation = 0;
 
   private constructor(
     readonly dir: string,
@@ -126,12 +120,6 @@ export class LogSegment {
     return this.knownNextOffset;
   }
 
-  /** Bytes already in the file may change or it goes away: reads issued ahead are dropped. */
-  private invalidateReadAheads(): void {
-    this.generation++;
-    readAheads.dropAll(this);
-  }
-
   /** Appends one batch (bytes as given) whose header says lastOffset/maxTimestamp. */
   append(batch: Buffer, lastOffset: number, maxTimestamp: number, indexIntervalBytes: number): void {
     const rel = lastOffset - this.baseOffset;
@@ -174,7 +162,6 @@ export class LogSegment {
    * truncates the `.log` at the first bad or partial batch. `onBatch` sees each valid batch.
    */
   recover(indexIntervalBytes: number, onBatch?: (b: BatchInfo) => void): RecoverResult {
-    this.invalidateReadAheads();
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.txnIndex.reset();
@@ -239,9 +226,6 @@ export class LogSegment {
   /**
    * Whole batches starting at the batch holding startOffset, up to maxBytes (at least one batch when
    * minOneBatch), excluding batches with lastOffset >= maxOffset. Null when there is nothing to return.
-   * Served from a read issued ahead (read-ahead.ts) when the previous read of this segment ended
-   * where this one starts; a read that stopped at maxBytes with more batches behind it issues the
-   * next one.
    */
   read(
     startOffset: number,
@@ -249,21 +233,6 @@ export class LogSegment {
     minOneBatch: boolean,
     maxOffset = Number.MAX_SAFE_INTEGER,
   ): Buffer | null {
-    const ahead = readAheads.take(this, this.generation, startOffset, (position) =>
-      Math.min(maxBytes, this.size - position),
-    );
-    if (ahead !== null) {
-      try {
-        checkSimulatedIoFault(this.logFile, 'read');
-      } catch (e) {
-        readBuffers.release(ahead.buf);
-        throw e;
-      }
-      const records = this.wholeBatches(ahead.buf, ahead.position, ahead.window, maxBytes, maxOffset);
-      if (records !== null) return records;
-      // The first batch is above maxOffset or larger than the window: the read below decides.
-      readBuffers.release(ahead.buf);
-    }
     const first = this.translateOffset(startOffset);
     if (first === null || first.lastOffset >= maxOffset) return null;
     let want = Math.min(maxBytes, this.size - first.position);
@@ -273,49 +242,12 @@ export class LogSegment {
     checkSimulatedIoFault(this.logFile, 'read');
     const buf = readBuffers.take(want);
     const n = readFully(this.fd, buf, want, first.position);
-    return this.wholeBatches(buf, first.position, n, maxBytes, maxOffset);
-  }
-
-  /** Resolves once the read issued ahead for a read of `startOffset` has completed (null: none running). */
-  readAheadPending(startOffset: number): Promise<void> | null {
-    return readAheads.pending(this, startOffset);
-  }
-
-  /**
-   * The whole batches below maxOffset among the first `n` bytes of `buf` (read at `position`), or
-   * null when there are none; reads ahead when they stopped at the byte limit with the file going on.
-   */
-  private wholeBatches(
-    buf: Buffer,
-    position: number,
-    n: number,
-    maxBytes: number,
-    maxOffset: number,
-  ): Buffer | null {
     let end = 0;
-    let nextOffset = -1;
-    let atMaxOffset = false;
     for (const b of iterateBatches(buf, { end: n })) {
-      if (b.lastOffset >= maxOffset) {
-        atMaxOffset = true;
-        break;
-      }
+      if (b.lastOffset >= maxOffset) break;
       end = b.position + b.size;
-      nextOffset = b.lastOffset + 1;
     }
-    if (end === 0) return null;
-    const next = position + end;
-    if (!atMaxOffset && next < this.size) {
-      readAheads.issue(
-        this,
-        this.generation,
-        this.fd,
-        nextOffset,
-        next,
-        Math.min(maxBytes, this.size - next),
-      );
-    }
-    return buf.subarray(0, end);
+    return end === 0 ? null : buf.subarray(0, end);
   }
 
   /** First batch with lastOffset >= startingOffset and maxTimestamp >= timestamp (Kafka's findOffsetByTimestamp). */
@@ -336,7 +268,6 @@ export class LogSegment {
     const at = this.translateOffset(offset);
     if (at === null) return 0;
     const removed = this.size - at.position;
-    this.invalidateReadAheads();
     fs.ftruncateSync(this.fd, at.position);
     this.size = at.position;
     this.offsetIndex.truncateTo(offset);
@@ -417,7 +348,6 @@ export class LogSegment {
   close(): void {
     if (this.fd < 0) return;
     this.onBecomeInactive();
-    this.invalidateReadAheads();
     fs.closeSync(this.fd);
     this.fd = -1;
   }
@@ -462,7 +392,6 @@ export class LogSegment {
   /** Every file of the segment with its open handle, handed over for deletion (unwritten index entries are dropped). */
   private detachForDeletion(): { file: string; fd: number | null }[] {
     const fd = this.fd >= 0 ? this.fd : null;
-    this.invalidateReadAheads();
     this.fd = -1;
     return [
       { file: this.logFile, fd },
