@@ -256,11 +256,23 @@ export class SharePartitionManager {
             stateEpoch,
           ),
         );
-      next.catch((err: unknown) =>
+      next.catch((err: unknown) => {
         this.log.warn(
           `writing share state of ${groupId} ${topicId}-${partition} failed: ${(err as Error).message}`,
-        ),
-      );
+        );
+        // Fenced (Kafka's SharePartitionManager): the state was initialized again since
+        // (AlterShareGroupOffsets) or a newer leader read it. This copy is stale: it is dropped,
+        // and the next fetch loads the stored state.
+        if (
+          err instanceof KafkaError &&
+          (err.error === 'FENCED_STATE_EPOCH' || err.error === 'FENCED_LEADER_EPOCH') &&
+          this.loaded.get(k) === sp
+        ) {
+          sp.close();
+          this.loaded.delete(k);
+          this.partitions.delete(k);
+        }
+      });
       this.writes.set(k, next);
       const settled = () => {
         if (this.writes.get(k) === next) this.writes.delete(k);
