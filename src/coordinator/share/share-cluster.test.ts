@@ -4,13 +4,14 @@
  * `q-qp` (L) and the share coordinator of its key — the leader of its `__share_group_state`
  * partition (S) — are three different brokers, so L reads and writes the state with the share-state
  * RPCs. A member acquires 10 records on L and accepts 0–4 (the state is on S, not on L); S is
- * killed: its partition moves, L's next acknowledgement (accept 5) finds the new coordinator and is
- * stored there (on G); S comes back, then L is killed: the new leader of q-qp (S) loads the state
- * from the coordinator on G and delivers the held records 6–9 again with delivery count 2, never
- * 0–5.
+ * killed, or isolated (it still answers L but cannot commit: the write times out there): its
+ * partition moves, L's acknowledgement of 5 sent at once is retried until it is stored on the new
+ * coordinator (G); S comes back (started / healed), then L is killed: the new leader of q-qp (S)
+ * loads the state from the coordinator on G and delivers the held records 6–9 again with delivery
+ * count 2, never 0–5.
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedCluster, startCluster } from '../../index.js';
 import { TestClient } from '../../test-support/client.js';
 import { until } from '../../test-support/until.js';
@@ -25,21 +26,8 @@ let kafka: EmbeddedCluster;
 let qp = 0;
 const clients: TestClient[] = [];
 
-beforeAll(async () => {
-  kafka = await startCluster({
-    brokers: 3,
-    config: {
-      'broker.session.timeout.ms': 1000,
-      'replica.fetch.wait.max.ms': 100,
-      'replica.fetch.backoff.ms': 100,
-      'offsets.topic.num.partitions': 3,
-      'share.coordinator.state.topic.num.partitions': 12,
-    },
-  });
-});
-
-afterAll(async () => {
-  for (const c of clients) c.close();
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
   await kafka?.close();
 });
 
@@ -122,7 +110,31 @@ async function acknowledge(
 }
 
 describe('share state across brokers', () => {
-  it('survives the share coordinator and then the share-partition leader being killed', async () => {
+  it(
+    'survives the share coordinator killed, then the share-partition leader killed',
+    () => scenario('kill'),
+    120_000,
+  );
+  it(
+    'survives the share coordinator cut off (isolated), then the share-partition leader killed',
+    () => scenario('isolate'),
+    120_000,
+  );
+});
+
+async function scenario(fault: 'kill' | 'isolate'): Promise<void> {
+  {
+    kafka = await startCluster({
+      brokers: 3,
+      config: {
+        'broker.session.timeout.ms': 1000,
+        'replica.fetch.wait.max.ms': 100,
+        'replica.fetch.backoff.ms': 100,
+        'offsets.topic.num.partitions': 3,
+        'share.coordinator.state.topic.num.partitions': 12,
+        'share.coordinator.write.timeout.ms': 2000,
+      },
+    });
     await kafka.createTopic('q', { partitions: 3, replicationFactor: 3 });
     const topicId = image().topic('q')!.topicId;
     // Both internal topics exist before the group is chosen (FindCoordinator creates them).
@@ -225,19 +237,21 @@ describe('share state across brokers', () => {
     expect(coordinatorOn(S).readStateSummary(groupId, topicId, qp, -1)).toMatchObject({ startOffset: 5 });
     expect(coordinatorOn(L).isPartitionLoaded(stateP)).toBe(false);
 
-    // The share coordinator's broker dies: its partition moves; L's next write finds the new one.
-    await kafka.killBroker(S);
-    await until(
-      () => ![S, -1].includes(leaderOf(SHARE_GROUP_STATE_TOPIC_NAME, stateP)),
-      15_000,
-      'the state partition led elsewhere',
-    );
-    expect(leaderOf(SHARE_GROUP_STATE_TOPIC_NAME, stateP)).toBe(G);
+    // The share coordinator's broker dies, or is cut off from the cluster (it still answers L but
+    // cannot commit: its writes time out, COORDINATOR_NOT_AVAILABLE). An acknowledgement at once:
+    // L retries until the metadata names the new coordinator (G, fenced S's successor) and stores it there.
+    if (fault === 'kill') await kafka.killBroker(S);
+    else kafka.isolate(S);
+    const t0 = performance.now();
     expect((await acknowledge(onL, groupId, topicId, nextEpoch++, 5, 5)).errorCode).toBe(0);
+    // Isolated, S took the write and could not commit it: it timed out there before the retry.
+    if (fault === 'isolate') expect(performance.now() - t0).toBeGreaterThanOrEqual(2000);
+    expect(leaderOf(SHARE_GROUP_STATE_TOPIC_NAME, stateP)).toBe(G);
     expect(coordinatorOn(G).readStateSummary(groupId, topicId, qp, -1)).toMatchObject({ startOffset: 6 });
     expect(coordinatorOn(L).isPartitionLoaded(stateP)).toBe(false);
     // S comes back and catches up on q-qp.
-    await kafka.startBroker(S);
+    if (fault === 'kill') await kafka.startBroker(S);
+    else kafka.heal(S);
     await until(() => image().partition('q', qp)!.isr.includes(S), 15_000, 'S back in the ISR of q-qp');
 
     // The share-partition leader dies with 6–9 still acquired: the new leader loads the state.
@@ -256,8 +270,8 @@ describe('share state across brokers', () => {
       [8, 2],
       [9, 2],
     ]);
-  }, 120_000);
-});
+  }
+}
 
 function emptyFetch(groupId: string, topicId: string, shareSessionEpoch: number): Body {
   return {
