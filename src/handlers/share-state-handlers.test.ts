@@ -145,4 +145,29 @@ describe('share-state RPCs', () => {
     expect(one(del).errorCode).toBe(0);
     expect(one(await read(1, 0))).toMatchObject({ errorCode: 0, startOffset: -1, stateEpoch: 0 });
   });
+
+  it('bad input is refused at once: offsets beyond a state, bad batches, unknown partitions', async () => {
+    const huge = await write(0, {
+      leaderEpoch: 5,
+      stateBatches: [{ firstOffset: 0, lastOffset: 2 ** 53, deliveryState: 0, deliveryCount: 1 }],
+    });
+    expect(one(huge).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const backwards = await write(0, {
+      leaderEpoch: 5,
+      stateBatches: [{ firstOffset: 9, lastOffset: 3, deliveryState: 0, deliveryCount: 1 }],
+    });
+    expect(one(backwards).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    const badState = await write(0, {
+      leaderEpoch: 5,
+      stateBatches: [{ firstOffset: 3, lastOffset: 3, deliveryState: 1, deliveryCount: 1 }],
+    });
+    expect(one(badState).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect(one(await read(7, 0)).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const other = Buffer.alloc(16, 3).toString('base64url');
+    const r = await c.request<Body>(84, 0, {
+      groupId: 'g',
+      topics: [{ topicId: other, partitions: [{ partition: 0, leaderEpoch: 0 }] }],
+    });
+    expect(one(r).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
 });

@@ -10,6 +10,7 @@
  */
 
 import { coordinatorErrorOf } from '../coordinator/runtime/coordinator-runtime.js';
+import { UnknownSharePartitionError } from '../coordinator/share/share-coordinator.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import { authorizeCluster } from './authz.js';
@@ -45,7 +46,10 @@ export async function forEachSharePartition<P extends { partition: number }, R>(
           } catch (err) {
             if (!(err instanceof KafkaError))
               ctx.log.error(`${api} of ${req.groupId} ${t.topicId}-${p.partition} failed`, err);
-            const error = coordinatorErrorOf(err, 'UNKNOWN_SERVER_ERROR');
+            const error =
+              err instanceof UnknownSharePartitionError
+                ? err.error
+                : coordinatorErrorOf(err, 'UNKNOWN_SERVER_ERROR');
             const message = errorOf(err).error === error ? errorOf(err).message : null;
             return failed({ partition: p.partition, errorCode: ErrorCode[error], errorMessage: message });
           }

@@ -11,7 +11,11 @@ import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator, TopicsView } from '../coordinator/index.js';
 import { type InternalTopics, ReplicaCoordinatorLog } from '../coordinator/runtime/coordinator-log.js';
-import { SHARE_GROUP_STATE_TOPIC_NAME, ShareCoordinator } from '../coordinator/share/share-coordinator.js';
+import {
+  MAX_STATE_OFFSETS,
+  SHARE_GROUP_STATE_TOPIC_NAME,
+  ShareCoordinator,
+} from '../coordinator/share/share-coordinator.js';
 import { NetworkSharePersister } from '../coordinator/share/share-persister.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -73,6 +77,12 @@ export function createSharePartitionManager(
     broker.time,
     broker.log,
     config.int('share.coordinator.write.timeout.ms'),
+    {
+      // A state holds at most the share-partition's in-flight records (twice, for overlapping writes).
+      maxStateOffsets: Math.max(MAX_STATE_OFFSETS, 2 * config.int('group.share.partition.max.record.locks')),
+      partitionExists: (topicId, partition) =>
+        partition < (broker.metadata.topicById(topicId)?.partitions.length ?? 0),
+    },
   );
   const listener = config.listeners[0]?.name ?? 'PLAINTEXT';
   shares.setPersister(

@@ -186,8 +186,31 @@ export function sharePartitionFor(key: string, partitions: number): number {
  * state was re-initialized since, AlterShareGroupOffsets), INVALID_REQUEST for a bad key. A leader
  * epoch or state epoch of -1 is not checked (DescribeShareGroupOffsets reads without one).
  */
+export interface ShareCoordinatorLimits {
+  /**
+   * Offsets one share-partition's state may hold (its in-flight records, bounded on the leader by
+   * group.share.partition.max.record.locks): a write beyond it is INVALID_REQUEST, so that a bad
+   * request cannot make the state (kept per offset) grow without bound.
+   */
+  maxStateOffsets: number;
+  /** Whether the topic partition exists (Kafka answers UNKNOWN_TOPIC_OR_PARTITION otherwise). */
+  partitionExists(topicId: string, partition: number): boolean;
+}
+
+/**
+ * The share-partition of a request does not exist: UNKNOWN_TOPIC_OR_PARTITION as is (not the
+ * coordinator's translation of a missing `__share_group_state` partition).
+ */
+export class UnknownSharePartitionError extends KafkaError {
+  override name = 'UnknownSharePartitionError';
+}
+
+/** Offsets of a state at most, by default (Kafka bounds group.share.partition.max.record.locks at 10,000). */
+export const MAX_STATE_OFFSETS = 10_000;
+
 export class ShareCoordinator {
   readonly runtime: CoordinatorRuntime<ShareCoordinatorShard>;
+  private readonly limits: ShareCoordinatorLimits;
 
   constructor(
     private readonly stateLog: CoordinatorLog & {
@@ -197,7 +220,12 @@ export class ShareCoordinator {
     private readonly time: Time,
     private readonly logger: Logger,
     writeTimeoutMs: number,
+    limits: Partial<ShareCoordinatorLimits> = {},
   ) {
+    this.limits = {
+      maxStateOffsets: limits.maxStateOffsets ?? MAX_STATE_OFFSETS,
+      partitionExists: limits.partitionExists ?? (() => true),
+    };
     this.runtime = new CoordinatorRuntime<ShareCoordinatorShard>({
       name: 'ShareCoordinator',
       log: stateLog,
@@ -226,6 +254,11 @@ export class ShareCoordinator {
   private loaded(groupId: string, topicId: string, partition: number): number {
     if (groupId === '') throw new KafkaError('INVALID_REQUEST', 'Group id must be set.');
     if (partition < 0) throw new KafkaError('INVALID_REQUEST', 'Partition id must not be negative.');
+    if (!this.limits.partitionExists(topicId, partition))
+      throw new UnknownSharePartitionError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        'This server does not host this topic-partition.',
+      );
     const p = this.partitionFor(groupId, topicId, partition);
     if (!this.runtime.isLoaded(p) && this.stateLog.partitionLedHere(p)) this.loadPartition(p);
     if (!this.runtime.isLoaded(p))
@@ -351,14 +384,32 @@ export class ShareCoordinator {
   ): Promise<void> {
     const key = { groupId, topicId, partition };
     let p: number;
+    let span = 0;
     try {
       p = this.loaded(groupId, topicId, partition);
+      for (const b of batches) {
+        if (b.firstOffset < 0 || b.lastOffset < b.firstOffset)
+          throw new KafkaError('INVALID_REQUEST', 'Invalid state batch offsets.');
+        if (b.deliveryState !== 0 && b.deliveryState !== 2 && b.deliveryState !== 4)
+          throw new KafkaError('INVALID_REQUEST', `Invalid delivery state ${b.deliveryState}.`);
+        span += b.lastOffset - b.firstOffset + 1;
+      }
+      if (span > this.limits.maxStateOffsets)
+        throw new KafkaError(
+          'INVALID_REQUEST',
+          'The state batches hold more offsets than a share-partition may.',
+        );
     } catch (err) {
       return Promise.reject(err);
     }
     return this.runtime.scheduleWriteOperation<void>(p, (shard) => {
       const now = this.time.now();
       const s = shard.states.get(keyString(key));
+      if (s && s.offsets.size + span > this.limits.maxStateOffsets)
+        throw new KafkaError(
+          'INVALID_REQUEST',
+          'The state would hold more offsets than a share-partition may.',
+        );
       if (s && leaderEpoch >= 0 && s.leaderEpoch > leaderEpoch)
         throw new KafkaError(
           'FENCED_LEADER_EPOCH',

@@ -40,6 +40,7 @@ import {
   type ShareStateSummary,
   shareCoordinatorKey,
   sharePartitionFor,
+  UnknownSharePartitionError,
 } from './share-coordinator.js';
 
 /** The five share-state operations of one key, wherever the coordinator is. */
@@ -301,6 +302,8 @@ export class NetworkSharePersister extends BasePersister {
         const node = await this.coordinatorOf(key);
         return await op(node === this.net.nodeId ? this.local : remoteStateOps(this.net, node));
       } catch (err) {
+        // The share-partition itself does not exist (this broker's coordinator checked): final.
+        if (err instanceof UnknownSharePartitionError) throw err;
         const error: ErrorName =
           err instanceof BrokerConnectionError ? 'NETWORK_EXCEPTION' : errorOf(err).error;
         if (!RETRIABLE.has(error) || attempt >= this.maxAttempts) throw err;
