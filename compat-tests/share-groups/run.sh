@@ -3,7 +3,9 @@
 # - peer java-share: the Java client's KafkaShareConsumer (org.apache.kafka:kafka-clients 4.3.1
 #   from Maven Central) on a fresh kbroker whose acquisition locks last 5 s, so a dead consumer's
 #   records come back quickly (src/ShareGroupScenario.java); then a broker killed (SIGKILL) while
-#   a consumer holds records and restarted on the same data (share-restart-keeps-state);
+#   a consumer holds records and restarted on the same data (share-restart-keeps-state); then on
+#   three brokers, the share coordinator of a held share-partition killed, then its leader
+#   (share-cluster-coordinator-killed: the state travels with the share-state RPCs);
 # - peer kafka-tools-share: Kafka 4.3.1's kafka-console-share-consumer and kafka-share-groups
 #   (org.apache.kafka:kafka-tools, the kafka-tools suite's wrappers with this version's classpath).
 #
@@ -74,6 +76,44 @@ timeout -k 10 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" S
 grep '^RESULT ' "$COMPAT_OUT/java-share.log" | cut -c8- | sed "s/^/  /" || true
 compat_stop_broker
 rm -rf "$BROKER_DATA"
+
+# ---- Share state across brokers (share-state RPCs): kbroker start --brokers 3 ----
+# The topic's leader L and the share coordinator C of the key group:topicId:0 are different
+# brokers (--place picks such a topic). A consumer holds records (half of its batch accepted) when
+# C is killed: its __share_group_state partition moves to another broker. The holder is killed
+# (its records are released on L and written to the new coordinator), then L is killed and started
+# again: it loads the share-partition from the coordinator (ReadShareGroupState). The held records
+# come back with delivery count 2, the accepted ones never.
+cluster_log="$COMPAT_OUT/java-share.cluster.log"
+: >"$cluster_log"
+if compat_start_cluster 3 "${LOCK[1]}" broker.session.timeout.ms=2000 replica.fetch.wait.max.ms=100 >>"$cluster_log" 2>&1; then
+  placed="$(timeout -k 5 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" ShareGroupScenario --place "$CLUSTER_BOOTSTRAP" share-cluster sg-cluster 2>>"$cluster_log" | grep '^PLACED ' || true)"
+  read -r _ ctopic ccoord cleader <<<"$placed"
+  compat_log "cluster: ${placed:-no topic placed (see $cluster_log)}"
+  if [ -n "${cleader:-}" ]; then
+    chold="$COMPAT_OUT/java-share.cluster-hold.log"
+    timeout -k 5 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" ShareGroupScenario --hold "$CLUSTER_BOOTSTRAP" "$ctopic" sg-cluster \
+      >"$chold" 2>&1 &
+    holder=$!
+    for _ in $(seq 1 600); do grep -q '^READY' "$chold" 2>/dev/null && break; sleep 0.1; done
+    compat_cluster kill "$ccoord" || true
+    sleep 4 # its session expires (broker.session.timeout.ms), the state partition gets a new leader
+    kill -KILL "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+    sleep 3 # the holder's session closes on L: its records are released, written to the new coordinator
+    compat_cluster kill "$cleader" || true
+    sleep 4
+    compat_cluster start "$cleader" || true
+    mapfile -t held < <(grep '^HELD ' "$chold" | cut -c6-)
+    mapfile -t accepted < <(grep '^ACCEPTED ' "$chold" | cut -c10-)
+    compat_log "cluster: killed coordinator $ccoord, then leader $cleader (restarted); held ${held[*]:-none}"
+    timeout -k 10 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dfeature=share-cluster-coordinator-killed -cp "$CP" \
+      ShareGroupScenario --rescue "$CLUSTER_BOOTSTRAP" "$ctopic" sg-cluster "${held[@]}" --accepted "${accepted[@]}" \
+      >>"$COMPAT_OUT/java-share.log" 2>&1 || compat_log "cluster rescue exited $?"
+  fi
+  compat_stop_cluster
+  rm -rf "$CLUSTER_DATA"
+fi
+grep '^RESULT share-cluster' "$COMPAT_OUT/java-share.log" | cut -c8- | sed "s/^/  /" || true
 status=0
 node "$REPO/compat-tests/lib/judge.mjs" --peer java-share --results "$COMPAT_OUT" || status=1
 

@@ -452,7 +452,7 @@ describe('FindCoordinator', () => {
     ).toMatchObject(expected);
   });
 
-  it('a share-group key (type 2) is INVALID_REQUEST', async () => {
+  it('a share coordinator key (type 2) not of the form "group:topicId:partition" is INVALID_REQUEST', async () => {
     const res = await call(findCoordinatorHandler, fakeContext({ apiVersion: 6, metadata }), {
       key: '',
       keyType: 2,

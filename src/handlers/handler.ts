@@ -8,6 +8,7 @@ import type { Logger } from '../common/logger.js';
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { GroupCoordinator } from '../coordinator/group-coordinator.js';
+import type { ShareCoordinator } from '../coordinator/share/share-coordinator.js';
 import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
@@ -33,6 +34,8 @@ export interface BrokerServices {
   readonly fetchSessions: FetchSessionCache;
   /** Share-partitions (KIP-932) this broker leads and their share sessions: ShareFetch, ShareAcknowledge. */
   readonly shares: SharePartitionManager;
+  /** The share coordinator on `__share_group_state` (KIP-932): the share-state RPCs between brokers. */
+  readonly shareCoordinator: ShareCoordinator;
   readonly groups: GroupCoordinator;
   readonly transactions: TransactionCoordinator;
   /** The broker's configuration (static and dynamic). */

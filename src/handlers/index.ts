@@ -23,6 +23,8 @@ import { deleteAclsHandler } from './delete-acls.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { deleteShareGroupOffsetsHandler } from './delete-share-group-offsets.js';
+// Share-state RPCs between brokers (KIP-932, issue 17).
+import { deleteShareGroupStateHandler } from './delete-share-group-state.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeAclsHandler } from './describe-acls.js';
 import { describeClientQuotasHandler } from './describe-client-quotas.js';
@@ -43,6 +45,7 @@ import type { AnyHandler } from './handler.js';
 import { heartbeatHandler } from './heartbeat.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
+import { initializeShareGroupStateHandler } from './initialize-share-group-state.js';
 import { joinGroupHandler } from './join-group.js';
 import { leaveGroupHandler } from './leave-group.js';
 import { listGroupsHandler } from './list-groups.js';
@@ -55,6 +58,8 @@ import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+import { readShareGroupStateHandler } from './read-share-group-state.js';
+import { readShareGroupStateSummaryHandler } from './read-share-group-state-summary.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { shareAcknowledgeHandler } from './share-acknowledge.js';
@@ -66,6 +71,7 @@ import { streamsGroupDescribeHandler } from './streams-group-describe.js';
 import { streamsGroupHeartbeatHandler } from './streams-group-heartbeat.js';
 import { syncGroupHandler } from './sync-group.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { writeShareGroupStateHandler } from './write-share-group-state.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const allHandlers: readonly AnyHandler[] = [
@@ -134,4 +140,10 @@ export const allHandlers: readonly AnyHandler[] = [
   // Client quotas (KIP-546).
   describeClientQuotasHandler,
   alterClientQuotasHandler,
+  // Share-state RPCs between brokers (KIP-932, issue 17).
+  initializeShareGroupStateHandler,
+  readShareGroupStateHandler,
+  writeShareGroupStateHandler,
+  deleteShareGroupStateHandler,
+  readShareGroupStateSummaryHandler,
 ] as unknown as readonly AnyHandler[];

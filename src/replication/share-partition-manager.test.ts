@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
+import { KafkaError } from '../protocol/kafka-error.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { RecordState } from './share-partition.js';
@@ -132,4 +133,43 @@ describe('SharePartitionManager', () => {
     ]);
     m.shutdown();
   }, 10_000);
+});
+
+// Share-state persistence across brokers (sharestate17): a fenced write drops the stale copy.
+describe('SharePartitionManager persistence', () => {
+  it('a write fenced by the coordinator (state epoch) drops the share-partition; the next use reads the state again', async () => {
+    class FencingPersister extends MemoryPersister {
+      fenced = false;
+      reads: (number | undefined)[] = [];
+      override read(g: string, t: string, p: number, leaderEpoch?: number) {
+        this.reads.push(leaderEpoch);
+        return super.read(g, t, p);
+      }
+      override write(...args: Parameters<MemoryPersister['write']>) {
+        if (this.fenced) return Promise.reject(new KafkaError('FENCED_STATE_EPOCH', 'initialized again'));
+        return super.write(...args);
+      }
+    }
+    const persister = new FencingPersister();
+    const { m } = manager(persister);
+    const conn = new AbortController();
+    const s = m.sessions.open('g3', 'a', conn.signal);
+    s.add(topicId, 0);
+    await m.fetch(s, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 100 }, conn.signal);
+    produce(2);
+    const got = await m.fetch(s, { maxWaitMs: 0, maxBytes: 1 << 20, maxRecords: 100 }, conn.signal);
+    const first = got[0]!.acquiredRecords[0]!.firstOffset;
+    // The leader's epoch goes with the read (ReadShareGroupState fences older leaders).
+    expect(persister.reads).toEqual([tb.broker.replicaManager.getPartition('spm', 0)!.leaderEpoch]);
+    persister.fenced = true;
+    const ack = await m.acknowledge('g3', 'a', topicId, 0, [
+      { firstOffset: first, lastOffset: first, acknowledgeTypes: [1] },
+    ]);
+    expect(ack.error).toBe('FENCED_STATE_EPOCH');
+    expect(m.loadedPartitions().filter((sp) => sp.groupId === 'g3')).toEqual([]);
+    persister.fenced = false;
+    await m.sharePartition('g3', topicId, 0);
+    expect(persister.reads).toHaveLength(2);
+    m.shutdown();
+  });
 });

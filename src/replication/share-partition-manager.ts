@@ -35,8 +35,21 @@ export interface StoredShareState {
 
 /** Where share-partition state is kept (the share coordinator); in memory when there is none. */
 export interface ShareStatePersister {
-  read(groupId: string, topicId: string, partition: number): Promise<StoredShareState | undefined>;
-  /** Stores what changed: the start offset and the changed batches; resolves once durable. */
+  /**
+   * The stored state (undefined: never initialized). `leaderEpoch`: the reading leader's epoch
+   * (ReadShareGroupState fences older leaders from then on); omitted by readers that are not the
+   * share-partition's leader.
+   */
+  read(
+    groupId: string,
+    topicId: string,
+    partition: number,
+    leaderEpoch?: number,
+  ): Promise<StoredShareState | undefined>;
+  /**
+   * Stores what changed: the start offset and the changed batches; resolves once durable.
+   * `stateEpoch`: the one the state was read at (FENCED_STATE_EPOCH once it was re-initialized).
+   */
   write(
     groupId: string,
     topicId: string,
@@ -44,6 +57,7 @@ export interface ShareStatePersister {
     leaderEpoch: number,
     startOffset: number,
     batches: PersistedStateBatch[],
+    stateEpoch?: number,
   ): Promise<void>;
   /** AlterShareGroupOffsets: the state restarts at `startOffset`, nothing in flight. */
   alter(groupId: string, topicId: string, partition: number, startOffset: number): Promise<void>;
@@ -52,7 +66,7 @@ export interface ShareStatePersister {
   close(): void;
 }
 
-/** State kept in memory only (tests; a broker always has the share coordinator). */
+/** State kept in memory only (tests; a broker always has the share coordinator). Epochs are not checked. */
 export class MemoryPersister implements ShareStatePersister {
   readonly states = new Map<string, StoredShareState>();
   private k(g: string, t: string, p: number): string {
@@ -217,7 +231,8 @@ export class SharePartitionManager {
 
   private async load(groupId: string, topicId: string, partition: number): Promise<SharePartition> {
     const { p } = this.leader(topicId, partition);
-    const stored = await this.persister.read(groupId, topicId, partition);
+    const stored = await this.persister.read(groupId, topicId, partition, p.leaderEpoch);
+    const stateEpoch = stored?.stateEpoch ?? 0;
     let start: number;
     if (stored && stored.startOffset >= 0) start = Math.max(stored.startOffset, p.logStartOffset);
     else start = this.autoOffsetReset(groupId) === 'earliest' ? p.logStartOffset : p.highWatermark;
@@ -236,17 +251,39 @@ export class SharePartitionManager {
       const next = prev
         .catch(() => {})
         .then(() =>
-          this.persister.write(groupId, topicId, partition, p.leaderEpoch, sp.startOffset, batches),
+          this.persister.write(
+            groupId,
+            topicId,
+            partition,
+            p.leaderEpoch,
+            sp.startOffset,
+            batches,
+            stateEpoch,
+          ),
         );
-      next.catch((err: unknown) =>
+      next.catch((err: unknown) => {
         this.log.warn(
           `writing share state of ${groupId} ${topicId}-${partition} failed: ${(err as Error).message}`,
-        ),
-      );
-      this.writes.set(k, next);
-      void next.finally(() => {
-        if (this.writes.get(k) === next) this.writes.delete(k);
+        );
+        // Fenced (Kafka's SharePartitionManager): the state was initialized again since
+        // (AlterShareGroupOffsets) or a newer leader read it. This copy is stale: it is dropped,
+        // and the next fetch loads the stored state.
+        if (
+          err instanceof KafkaError &&
+          (err.error === 'FENCED_STATE_EPOCH' || err.error === 'FENCED_LEADER_EPOCH') &&
+          this.loaded.get(k) === sp
+        ) {
+          sp.close();
+          this.loaded.delete(k);
+          this.partitions.delete(k);
+        }
       });
+      this.writes.set(k, next);
+      const settled = () => {
+        if (this.writes.get(k) === next) this.writes.delete(k);
+      };
+      // Both ways (a rejected write is logged above, not left unhandled here).
+      next.then(settled, settled);
     };
     sp.onAvailable = () => this.wake();
     this.loaded.set(k, sp);

@@ -251,13 +251,14 @@ export class Broker {
     // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
     this.securityStore = new MetadataSecurityStore(this.controller);
     // Share groups (KIP-932, issue 17): share-partitions on their leaders, released when members go.
-    const shares = createSharePartitionManager(this, config);
+    const { shares, shareCoordinator } = createSharePartitionManager(this, config);
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
       replicas: this.replicaManager,
       fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
       shares,
+      shareCoordinator,
       groups: this.groupCoordinator,
       transactions: this.transactionCoordinator,
       configs: config,

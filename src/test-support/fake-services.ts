@@ -67,6 +67,7 @@ const SERVICES: readonly (keyof BrokerServices)[] = [
   'replicas',
   'fetchSessions',
   'shares',
+  'shareCoordinator',
   'groups',
   'transactions',
   'configs',

@@ -43,7 +43,61 @@ public class ShareGroupScenario {
   }
 
   static void createTopic(Admin admin, String topic) throws Exception {
-    admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    try {
+      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      // Already made by --place (the cluster scenario picks its topic first).
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) throw e;
+    }
+  }
+
+  /**
+   * Cluster mode: creates topics PREFIX-0, PREFIX-1, ... until one's partition 0 is led by another
+   * broker than the share coordinator of GROUP:topicId:0 (the leader of its __share_group_state
+   * partition, Kafka's abs(hashCode(key)) % partitions), and prints "PLACED topic coordinator leader".
+   */
+  static void place(String prefix, String group) throws Exception {
+    Properties ap = new Properties();
+    ap.put("bootstrap.servers", bootstrap);
+    try (Admin admin = Admin.create(ap)) {
+      for (int i = 0; i < 20; i++) {
+        String topic = prefix + "-" + i;
+        createTopic(admin, topic);
+        TopicDescription t = describe(admin, topic);
+        // A first fetch of the group makes the leader find its share coordinator: the state topic.
+        try (KafkaShareConsumer<String, String> c = consumer(group + "-probe", "probe", "explicit")) {
+          c.subscribe(List.of(topic));
+          long end = System.currentTimeMillis() + 20_000;
+          while (System.currentTimeMillis() < end && !admin.listTopics(new ListTopicsOptions().listInternal(true))
+              .names().get().contains("__share_group_state")) c.poll(Duration.ofMillis(200));
+        }
+        TopicDescription state = describe(admin, "__share_group_state");
+        String key = group + ":" + t.topicId() + ":0";
+        int h = key.hashCode();
+        int p = (h == Integer.MIN_VALUE ? 0 : Math.abs(h)) % state.partitions().size();
+        int coordinator = state.partitions().get(p).leader().id();
+        int leader = t.partitions().get(0).leader().id();
+        if (coordinator != leader) {
+          System.out.println("PLACED " + topic + " " + coordinator + " " + leader);
+          return;
+        }
+      }
+      throw new IllegalStateException("no topic led apart from its share coordinator");
+    }
+  }
+
+  static TopicDescription describe(Admin admin, String topic) throws Exception {
+    long end = System.currentTimeMillis() + 20_000;
+    for (;;) {
+      try {
+        TopicDescription t = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        if (t.partitions().stream().allMatch(x -> x.leader() != null && !x.leader().isEmpty())) return t;
+      } catch (ExecutionException e) {
+        if (System.currentTimeMillis() > end) throw e;
+      }
+      if (System.currentTimeMillis() > end) throw new IllegalStateException(topic + " has no leaders");
+      Thread.sleep(200);
+    }
   }
 
   /** Polls until the consumer has an assignment and has fetched once (its share-partition initialized). */
@@ -254,7 +308,7 @@ public class ShareGroupScenario {
         && accepted.stream().noneMatch(got::containsKey)
         && got.entrySet().stream().allMatch(e -> held.contains(e.getKey()) || e.getValue() == 1)
         && all.size() == 10;
-    result("share-restart-keeps-state", ok, "held=" + held + " accepted=" + accepted + " afterRestart=" + got);
+    result(System.getProperty("feature", "share-restart-keeps-state"), ok, "held=" + held + " accepted=" + accepted + " afterRestart=" + got);
   }
 
   /** Release and reject: a released record comes back (delivery count 2), a rejected one never. */
@@ -309,6 +363,11 @@ public class ShareGroupScenario {
       bootstrap = args[1];
       victim(args[2], args[3]);
       return;
+    }
+    if (args.length > 0 && args[0].equals("--place")) {
+      bootstrap = args[1];
+      place(args[2], args[3]);
+      System.exit(0);
     }
     if (args.length > 0 && args[0].equals("--hold")) {
       bootstrap = args[1];
