@@ -13,16 +13,17 @@ import { TestClient } from '../test-support/client.js';
 const TABLE =
   '0:0-12 1:4-17 2:1-9 3:0-12 8:2-10 9:1-10 10:0-6 11:0-9 12:0-4 13:0-5 14:0-5 15:0-5 16:0-5 17:0-1 ' +
   '18:0-4 19:2-7 20:1-6 21:0-2 22:0-5 23:2-4 24:0-5 25:0-4 26:0-5 27:1-2 28:0-5 29:1-3 30:1-3 31:1-3 ' +
-  '32:1-4 33:0-2 35:1-4 36:0-2 37:0-3 42:0-2 43:0-2 44:0-1 45:0-1 46:0-0 47:0-0 50:0-0 51:0-0 60:0-1 ' +
-  '61:0-0 65:0-0 66:0-1 68:0-1 69:0-1 75:0-0 76:1-1 77:1-1 78:1-2 79:1-2 90:0-1 91:0-0 92:0-0';
+  '32:1-4 33:0-2 35:1-4 36:0-2 37:0-3 42:0-2 43:0-2 44:0-1 45:0-1 46:0-0 47:0-0 48:0-1 49:0-1 50:0-0 ' +
+  '51:0-0 60:0-1 61:0-0 65:0-0 66:0-1 68:0-1 69:0-1 75:0-0 76:1-1 77:1-1 78:1-2 79:1-2 83:0-0 84:0-0 ' +
+  '85:0-1 86:0-0 87:0-1 88:0-0 89:0-0 90:0-1 91:0-0 92:0-0';
 
 /** Response frame (correlation id 7) → byte length and SHA-256, per request version. */
 const FRAMES: Record<number, string> = {
-  0: '340 30eff237c21f283a074db18b967c14affd548df6ca1b439d52411c3dd5e812cc',
-  1: '344 5ac5313f7c3c228224f26e2be15230bec97794a866db93ec223656b2dc0c7dd0',
-  2: '344 5ac5313f7c3c228224f26e2be15230bec97794a866db93ec223656b2dc0c7dd0',
-  3: '454 b98769a3f582b372f23ff03cd509735747f254bbf80a3bd9c18494e469b08f34',
-  4: '501 7953d1ff93d2445bc161036a45eef577e4162daa1f8f8b9d926db7a7ce99edfb',
+  0: '394 9afac724cba12e3eccc0a62124fa75c25ac410eba8b061f72f806b1ab1157074',
+  1: '398 307edc712fb44808610bf3d042a9a1520abf4a0200f1e2ad402d57ba23d850a8',
+  2: '398 307edc712fb44808610bf3d042a9a1520abf4a0200f1e2ad402d57ba23d850a8',
+  3: '538 a1478906c18b7aea053200732278978340e1dcd0b08bbff774eb3e1cb8d0f0ea',
+  4: '606 49be8265aebc47df5d61898f776a07a19cf0457f893adb9084fb0c31ec35fdee',
 };
 
 interface ApiVersionsBody {
@@ -52,10 +53,12 @@ describe('ApiVersions', () => {
     expect(r.supportedFeatures).toEqual([
       { name: 'transaction.version', minVersion: 0, maxVersion: 2 },
       { name: 'share.version', minVersion: 0, maxVersion: 1 },
+      { name: 'streams.version', minVersion: 0, maxVersion: 1 },
     ]);
     expect(r.finalizedFeatures).toEqual([
       { name: 'transaction.version', minVersionLevel: 2, maxVersionLevel: 2 },
       { name: 'share.version', minVersionLevel: 1, maxVersionLevel: 1 },
+      { name: 'streams.version', minVersionLevel: 1, maxVersionLevel: 1 },
     ]);
   });
 
