@@ -622,6 +622,7 @@ export class Broker {
     await this.logCleaner.shutdown();
     if (this.ownsController) this.controller.close();
     this.logManager.close();
+    await this.logManager.backgroundSettled();
   }
 
   /**
@@ -648,6 +649,7 @@ export class Broker {
       await this.logCleaner.shutdown();
       if (this.ownsController) this.controller.close();
       this.logManager.abandon();
+      await this.logManager.backgroundSettled();
     })();
     return this.closing;
   }

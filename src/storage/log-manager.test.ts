@@ -252,6 +252,23 @@ describe('LogManager', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('backgroundSettled waits for a background checkpoint still running at close (its temp file gone)', async () => {
+    const dir = tmpDir();
+    const m = openMgr(dir);
+    const [log] = openTopic(m, 'c', 1, newTopicId());
+    log!.appendAsLeader(batch(2), 0);
+    log!.updateHighWatermark(2);
+    let done = false;
+    void m.checkpointHighWatermarksInBackground().then(() => {
+      done = true;
+    });
+    m.close();
+    await m.backgroundSettled();
+    expect(done).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    fs.rmSync(dir, { recursive: true }); // nothing is written into it any more
+  });
+
   it('a background pass over a file still being written by the previous one is skipped', async () => {
     const dir = tmpDir();
     const m = openMgr(dir);

@@ -92,6 +92,8 @@ export class LogManager {
   private readonly checkpointWrites = new Map<string, number>();
   /** Checkpoint files with a background write running (at most one each). */
   private readonly backgroundCheckpointFiles = new Set<string>();
+  /** Background checkpoint writes running now: close waits for them (their temp files go first). */
+  private readonly backgroundWrites = new Set<Promise<void>>();
 
   private constructor(opts: LogManagerOptions) {
     const dirs = typeof opts.logDirs === 'string' ? opts.logDirs.split(',') : opts.logDirs;
@@ -472,13 +474,27 @@ export class LogManager {
         .filter((l) => path.dirname(l.dir) === dir)
         .map((l) => ({ topic: l.topic, partition: l.partition, offset: pick(l) }));
       this.backgroundCheckpointFiles.add(file);
-      writes.push(
-        this.writeCheckpointInBackground(dir, file, offsetCheckpointText(offsets)).finally(() =>
-          this.backgroundCheckpointFiles.delete(file),
-        ),
-      );
+      const write: Promise<void> = this.writeCheckpointInBackground(
+        dir,
+        file,
+        offsetCheckpointText(offsets),
+      ).finally(() => {
+        this.backgroundCheckpointFiles.delete(file);
+        this.backgroundWrites.delete(write);
+      });
+      this.backgroundWrites.add(write);
+      writes.push(write);
     }
     await Promise.all(writes);
+  }
+
+  /**
+   * Resolves once no background checkpoint write is running (after close() or abandon(), those still
+   * running drop their temp file and stop): until then a test removing the data directory, or a
+   * restart on it, could meet a `.background.tmp` being written.
+   */
+  async backgroundSettled(): Promise<void> {
+    while (this.backgroundWrites.size > 0) await Promise.all(this.backgroundWrites);
   }
 
   private async writeCheckpointInBackground(dir: string, file: string, text: string): Promise<void> {
