@@ -23,13 +23,17 @@ compat_timed_install "connect-runtime + connect-file $V (Maven Central)" install
 # A quick cleaner and short segments, so that Connect's compacted topics really get cleaned while it runs.
 compat_start_broker --override log.cleaner.backoff.ms=200
 WORK="$(mktemp -d)"
-WORKER_PID=""
+# The worker's pid goes to a file: each feature runs in its own subshell (compat_feature), so a
+# variable set by the one that started the worker is not seen by the one that stops it.
+WORKER_PIDFILE="$WORK/worker.pid"
 stop_worker() {
-  [ -n "$WORKER_PID" ] || return 0
-  kill -TERM "$WORKER_PID" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$WORKER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$WORKER_PID" 2>/dev/null || true
-  WORKER_PID=""
+  [ -s "$WORKER_PIDFILE" ] || return 0
+  local pid
+  pid="$(cat "$WORKER_PIDFILE")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  : >"$WORKER_PIDFILE"
 }
 trap 'stop_worker; compat_cleanup; rm -rf "$WORK"' EXIT
 REST_PORT="$(compat_free_port)"
@@ -54,7 +58,8 @@ PROPS
 start_worker() {
   java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/lib/*" org.apache.kafka.connect.cli.ConnectDistributed \
     "$WORK/worker.properties" >>"$COMPAT_OUT/$PEER.worker.log" 2>&1 &
-  WORKER_PID=$!
+  local WORKER_PID=$!
+  echo "$WORKER_PID" >"$WORKER_PIDFILE"
   for _ in $(seq 1 120); do
     if curl -fsS "$REST/connectors" >/dev/null 2>&1; then return 0; fi
     kill -0 "$WORKER_PID" 2>/dev/null || { echo "worker exited:"; tail -20 "$COMPAT_OUT/$PEER.worker.log"; return 1; }

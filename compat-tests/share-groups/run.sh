@@ -51,6 +51,14 @@ compat_log "kafka-clients $V KafkaShareConsumer"
 timeout -k 10 600 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" ShareGroupScenario "$BOOTSTRAP" \
   >"$COMPAT_OUT/java-share.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/java-share.log)"
 
+# kill_holder PID: SIGKILL the holding consumer. PID is `timeout`'s, which cannot forward a SIGKILL:
+# its java child is killed first, or it would go on running (and consuming) after the scenario.
+kill_holder() {
+  pkill -KILL -P "$1" 2>/dev/null || true
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
 # A broker killed while a consumer holds records, restarted on the same data.
 restart_same_data() {
   BROKER_LOG="$COMPAT_OUT/$PEER.broker-restarted.log"
@@ -66,7 +74,7 @@ timeout -k 5 120 java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" Sh
 holder=$!
 for _ in $(seq 1 600); do grep -q '^READY' "$hold_log" 2>/dev/null && break; sleep 0.1; done
 kill -KILL "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true
-kill -KILL "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+kill_holder "$holder"
 mapfile -t held < <(grep '^HELD ' "$hold_log" | cut -c6-)
 mapfile -t accepted < <(grep '^ACCEPTED ' "$hold_log" | cut -c10-)
 restart_same_data
@@ -98,7 +106,7 @@ if compat_start_cluster 3 "${LOCK[1]}" broker.session.timeout.ms=2000 replica.fe
     for _ in $(seq 1 600); do grep -q '^READY' "$chold" 2>/dev/null && break; sleep 0.1; done
     compat_cluster kill "$ccoord" || true
     sleep 4 # its session expires (broker.session.timeout.ms), the state partition gets a new leader
-    kill -KILL "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true
+    kill_holder "$holder"
     sleep 3 # the holder's session closes on L: its records are released, written to the new coordinator
     compat_cluster kill "$cleader" || true
     sleep 4
