@@ -29,7 +29,6 @@
  * a member that does not revoke within its rebalance timeout is fenced too. Timers are not state:
  * they are set by the operation and cleared when the partition unloads.
  */
-import type { Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
 import { GroupState } from '../group-metadata.js';
@@ -53,7 +52,7 @@ import {
   targetAssignmentRecord,
 } from './consumer-group.js';
 import type { GroupContext } from './context.js';
-import { fail, metadataHash, runHeartbeat, sameAssignment } from './heartbeat.js';
+import { fail, MemberTimers, metadataHash, runHeartbeat, sameAssignment } from './heartbeat.js';
 import { tombstoneRecords } from './persistence.js';
 
 /** The topics a consumer group can subscribe to, as the metadata knows them now. */
@@ -255,8 +254,8 @@ function assignmentChanged(a: ConsumerGroupMember, b: ConsumerGroupMember): bool
 }
 
 export class ConsumerGroups {
-  private readonly sessionTimers = new Map<string, Timer>();
-  private readonly rebalanceTimers = new Map<string, Timer>();
+  private readonly sessionTimers = new MemberTimers(() => this.ctx.time);
+  private readonly rebalanceTimers = new MemberTimers(() => this.ctx.time);
 
   constructor(
     private readonly ctx: GroupContext,
@@ -488,7 +487,7 @@ export class ConsumerGroups {
         reconciled.rebalanceTimeoutMs,
       );
     } else if (reconciled.state !== MemberState.UNREVOKED_PARTITIONS) {
-      this.cancel(this.rebalanceTimers, p.groupId, memberId);
+      this.rebalanceTimers.cancel(p.groupId, memberId);
     }
     const full =
       p.memberEpoch === 0 ||
@@ -588,12 +587,12 @@ export class ConsumerGroups {
       records.push(
         currentAssignmentRecord(p.groupId, { ...member, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH }),
       );
-      this.cancel(this.rebalanceTimers, p.groupId, member.memberId);
+      this.rebalanceTimers.cancel(p.groupId, member.memberId);
       return { records, response: response(LEAVE_GROUP_STATIC_MEMBER_EPOCH) };
     }
     records.push(...this.fenceRecords(group, member.memberId));
-    this.cancel(this.sessionTimers, p.groupId, member.memberId);
-    this.cancel(this.rebalanceTimers, p.groupId, member.memberId);
+    this.sessionTimers.cancel(p.groupId, member.memberId);
+    this.rebalanceTimers.cancel(p.groupId, member.memberId);
     return { records, response: response(LEAVE_GROUP_MEMBER_EPOCH) };
   }
 
@@ -615,8 +614,8 @@ export class ConsumerGroups {
           return { records: [], response: undefined };
         }
         this.ctx.log.info(`[GroupId ${groupId}] Member ${memberId} fenced from the group because ${why}.`);
-        this.cancel(this.sessionTimers, groupId, memberId);
-        this.cancel(this.rebalanceTimers, groupId, memberId);
+        this.sessionTimers.cancel(groupId, memberId);
+        this.rebalanceTimers.cancel(groupId, memberId);
         return { records: this.fenceRecords(group, memberId), response: undefined };
       })
       .catch((err: unknown) =>
@@ -624,25 +623,9 @@ export class ConsumerGroups {
       );
   }
 
-  private key(groupId: string, memberId: string): string {
-    return `${groupId}\0${memberId}`;
-  }
-
-  private cancel(timers: Map<string, Timer>, groupId: string, memberId: string): void {
-    const k = this.key(groupId, memberId);
-    timers.get(k)?.cancel();
-    timers.delete(k);
-  }
-
   private scheduleSessionTimeout(groupId: string, memberId: string): void {
-    this.cancel(this.sessionTimers, groupId, memberId);
-    const k = this.key(groupId, memberId);
-    this.sessionTimers.set(
-      k,
-      this.ctx.time.setTimeout(() => {
-        this.sessionTimers.delete(k);
-        this.fence(groupId, memberId, 'its session expired');
-      }, this.config.sessionTimeoutMs),
+    this.sessionTimers.schedule(groupId, memberId, this.config.sessionTimeoutMs, () =>
+      this.fence(groupId, memberId, 'its session expired'),
     );
   }
 
@@ -652,26 +635,12 @@ export class ConsumerGroups {
     epoch: number,
     timeoutMs: number,
   ): void {
-    this.cancel(this.rebalanceTimers, groupId, memberId);
-    const k = this.key(groupId, memberId);
-    this.rebalanceTimers.set(
-      k,
-      this.ctx.time.setTimeout(
-        () => {
-          this.rebalanceTimers.delete(k);
-          const m = this.ctx.consumerGroups.get(groupId)?.members.get(memberId);
-          if (m?.state === MemberState.UNREVOKED_PARTITIONS) {
-            this.fence(
-              groupId,
-              memberId,
-              'it failed to revoke partitions within the rebalance timeout',
-              epoch,
-            );
-          }
-        },
-        Math.max(timeoutMs, 0),
-      ),
-    );
+    this.rebalanceTimers.schedule(groupId, memberId, Math.max(timeoutMs, 0), () => {
+      const m = this.ctx.consumerGroups.get(groupId)?.members.get(memberId);
+      if (m?.state === MemberState.UNREVOKED_PARTITIONS) {
+        this.fence(groupId, memberId, 'it failed to revoke partitions within the rebalance timeout', epoch);
+      }
+    });
   }
 
   /** The partition's consumer groups are loaded: their members' sessions start now. */
@@ -684,8 +653,8 @@ export class ConsumerGroups {
   onUnloaded(groups: readonly ConsumerGroup[]): void {
     for (const g of groups) {
       for (const m of g.members.keys()) {
-        this.cancel(this.sessionTimers, g.groupId, m);
-        this.cancel(this.rebalanceTimers, g.groupId, m);
+        this.sessionTimers.cancel(g.groupId, m);
+        this.rebalanceTimers.cancel(g.groupId, m);
       }
     }
   }

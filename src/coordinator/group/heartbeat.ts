@@ -5,6 +5,7 @@
  * refusals (HeartbeatError) answer with no records; assignments compare as sets; the subscribed
  * topics' metadata is hashed into the group epoch record.
  */
+import type { Time, Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
@@ -102,4 +103,33 @@ export function metadataHash(text: string): number {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
   }
   return (h1 & 0x1fffff) * 0x100000000 + h2;
+}
+
+/**
+ * One timer per group member (a session or a rebalance timeout): scheduling replaces the member's
+ * running one, and a timer forgets itself when it fires. `time` is read when a timer is set, so the
+ * owner's clock may be wired after construction.
+ */
+export class MemberTimers {
+  private readonly timers = new Map<string, Timer>();
+
+  constructor(private readonly time: () => Time) {}
+
+  schedule(groupId: string, memberId: string, delayMs: number, onExpire: () => void): void {
+    this.cancel(groupId, memberId);
+    const k = `${groupId}\0${memberId}`;
+    this.timers.set(
+      k,
+      this.time().setTimeout(() => {
+        this.timers.delete(k);
+        onExpire();
+      }, delayMs),
+    );
+  }
+
+  cancel(groupId: string, memberId: string): void {
+    const k = `${groupId}\0${memberId}`;
+    this.timers.get(k)?.cancel();
+    this.timers.delete(k);
+  }
 }

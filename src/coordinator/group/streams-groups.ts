@@ -50,7 +50,7 @@ import type {
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import type { GroupContext } from './context.js';
-import { fail, metadataHash, runHeartbeat } from './heartbeat.js';
+import { fail, MemberTimers, metadataHash, runHeartbeat } from './heartbeat.js';
 import { tombstoneRecords } from './persistence.js';
 import { assignStreamsTasks } from './streams-assignor.js';
 import {
@@ -292,8 +292,8 @@ function assignmentChanged(a: StreamsGroupMember, b: StreamsGroupMember): boolea
 }
 
 export class StreamsGroups {
-  private readonly sessionTimers = new Map<string, Timer>();
-  private readonly rebalanceTimers = new Map<string, Timer>();
+  private readonly sessionTimers = new MemberTimers(() => this.ctx.time);
+  private readonly rebalanceTimers = new MemberTimers(() => this.ctx.time);
   /** Groups in their initial rebalance delay (Kafka's streamsInitialRebalanceKey timer). */
   private readonly initialRebalanceTimers = new Map<string, Timer>();
   /** The configured topology of a group, by its metadata hash and topology epoch. */
@@ -555,7 +555,7 @@ export class StreamsGroups {
         reconciled.rebalanceTimeoutMs,
       );
     } else if (reconciled.state !== StreamsMemberState.UNREVOKED_TASKS) {
-      this.cancel(this.rebalanceTimers, p.groupId, p.memberId);
+      this.rebalanceTimers.cancel(p.groupId, p.memberId);
     }
 
     const status: { statusCode: number; statusDetail: string }[] = [];
@@ -680,8 +680,8 @@ export class StreamsGroups {
     const member = group.members.get(p.memberId);
     if (!member) fail('UNKNOWN_MEMBER_ID', `Member ${p.memberId} is not a member of group ${p.groupId}.`);
     records.push(...this.fenceRecords(group, member.memberId));
-    this.cancel(this.sessionTimers, p.groupId, member.memberId);
-    this.cancel(this.rebalanceTimers, p.groupId, member.memberId);
+    this.sessionTimers.cancel(p.groupId, member.memberId);
+    this.rebalanceTimers.cancel(p.groupId, member.memberId);
     return {
       records,
       response: {
@@ -727,8 +727,8 @@ export class StreamsGroups {
         this.ctx.log.info(
           `[GroupId ${groupId}] Streams member ${memberId} fenced from the group because ${why}.`,
         );
-        this.cancel(this.sessionTimers, groupId, memberId);
-        this.cancel(this.rebalanceTimers, groupId, memberId);
+        this.sessionTimers.cancel(groupId, memberId);
+        this.rebalanceTimers.cancel(groupId, memberId);
         return { records: this.fenceRecords(group, memberId), response: undefined };
       })
       .catch((err: unknown) =>
@@ -770,25 +770,9 @@ export class StreamsGroups {
     );
   }
 
-  private key(groupId: string, memberId: string): string {
-    return `${groupId}\0${memberId}`;
-  }
-
-  private cancel(timers: Map<string, Timer>, groupId: string, memberId: string): void {
-    const k = this.key(groupId, memberId);
-    timers.get(k)?.cancel();
-    timers.delete(k);
-  }
-
   private scheduleSessionTimeout(groupId: string, memberId: string): void {
-    this.cancel(this.sessionTimers, groupId, memberId);
-    const k = this.key(groupId, memberId);
-    this.sessionTimers.set(
-      k,
-      this.ctx.time.setTimeout(() => {
-        this.sessionTimers.delete(k);
-        this.fence(groupId, memberId, 'its session expired');
-      }, this.config.sessionTimeoutMs),
+    this.sessionTimers.schedule(groupId, memberId, this.config.sessionTimeoutMs, () =>
+      this.fence(groupId, memberId, 'its session expired'),
     );
   }
 
@@ -798,21 +782,12 @@ export class StreamsGroups {
     epoch: number,
     timeoutMs: number,
   ): void {
-    this.cancel(this.rebalanceTimers, groupId, memberId);
-    const k = this.key(groupId, memberId);
-    this.rebalanceTimers.set(
-      k,
-      this.ctx.time.setTimeout(
-        () => {
-          this.rebalanceTimers.delete(k);
-          const m = this.ctx.streamsGroups.get(groupId)?.members.get(memberId);
-          if (m?.state === StreamsMemberState.UNREVOKED_TASKS) {
-            this.fence(groupId, memberId, 'it failed to revoke tasks within the rebalance timeout', epoch);
-          }
-        },
-        Math.max(timeoutMs, 0),
-      ),
-    );
+    this.rebalanceTimers.schedule(groupId, memberId, Math.max(timeoutMs, 0), () => {
+      const m = this.ctx.streamsGroups.get(groupId)?.members.get(memberId);
+      if (m?.state === StreamsMemberState.UNREVOKED_TASKS) {
+        this.fence(groupId, memberId, 'it failed to revoke tasks within the rebalance timeout', epoch);
+      }
+    });
   }
 
   /** The partition's streams groups are loaded: their members' sessions start now. */
@@ -825,8 +800,8 @@ export class StreamsGroups {
       this.initialRebalanceTimers.get(g.groupId)?.cancel();
       this.initialRebalanceTimers.delete(g.groupId);
       for (const m of g.members.keys()) {
-        this.cancel(this.sessionTimers, g.groupId, m);
-        this.cancel(this.rebalanceTimers, g.groupId, m);
+        this.sessionTimers.cancel(g.groupId, m);
+        this.rebalanceTimers.cancel(g.groupId, m);
       }
     }
   }
