@@ -19,13 +19,12 @@
  * Session timeouts (`group.share.session.timeout.ms`) fence a member that stops heartbeating.
  * Timers are not state: set by the operation, cleared when the partition unloads.
  */
-import type { Timer } from '../../common/time.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ShareGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
 import type { TopicsView } from '../group/consumer-groups.js';
 import type { GroupContext } from '../group/context.js';
 import { topicPartitions } from '../group/group-records.js';
-import { fail, metadataHash, runHeartbeat, sameAssignment } from '../group/heartbeat.js';
+import { fail, MemberTimers, metadataHash, runHeartbeat, sameAssignment } from '../group/heartbeat.js';
 import { GroupState } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import { simpleAssign } from './share-assignor.js';
@@ -83,7 +82,7 @@ export type ShareGroupDescription = Omit<ShareGroupDescribeResponseDescribedGrou
 };
 
 export class ShareGroups {
-  private readonly sessionTimers = new Map<string, Timer>();
+  private readonly sessionTimers = new MemberTimers(() => this.ctx.time);
   /** Called when a member leaves or is fenced: the partition leaders release its records. */
   onMemberRemoved: (groupId: string, memberId: string) => void = () => {};
 
@@ -143,7 +142,7 @@ export class ShareGroups {
       const member = group.members.get(p.memberId);
       if (!member) fail('UNKNOWN_MEMBER_ID', `Member ${p.memberId} is not a member of group ${p.groupId}.`);
       records.push(...this.fenceRecords(group, member.memberId));
-      this.cancel(p.groupId, member.memberId);
+      this.sessionTimers.cancel(p.groupId, member.memberId);
       this.onMemberRemoved(p.groupId, member.memberId);
       return {
         records,
@@ -322,25 +321,9 @@ export class ShareGroups {
       );
   }
 
-  private key(groupId: string, memberId: string): string {
-    return `${groupId}\0${memberId}`;
-  }
-
-  private cancel(groupId: string, memberId: string): void {
-    const k = this.key(groupId, memberId);
-    this.sessionTimers.get(k)?.cancel();
-    this.sessionTimers.delete(k);
-  }
-
   private scheduleSessionTimeout(groupId: string, memberId: string): void {
-    this.cancel(groupId, memberId);
-    const k = this.key(groupId, memberId);
-    this.sessionTimers.set(
-      k,
-      this.ctx.time.setTimeout(() => {
-        this.sessionTimers.delete(k);
-        this.fence(groupId, memberId);
-      }, this.config.sessionTimeoutMs),
+    this.sessionTimers.schedule(groupId, memberId, this.config.sessionTimeoutMs, () =>
+      this.fence(groupId, memberId),
     );
   }
 
@@ -349,7 +332,7 @@ export class ShareGroups {
   }
 
   onUnloaded(groups: readonly ShareGroup[]): void {
-    for (const g of groups) for (const m of g.members.keys()) this.cancel(g.groupId, m);
+    for (const g of groups) for (const m of g.members.keys()) this.sessionTimers.cancel(g.groupId, m);
   }
 
   /** ShareGroupDescribe of one group. */
