@@ -40,12 +40,15 @@ describe('producer id expiration', () => {
   async function start(dataDir: string, time: MockTime): Promise<{ tb: TestBroker; c: TestClient }> {
     const tb = await startTestBroker(CONFIG, dataDir, { time });
     const c = await TestClient.connect(tb.port);
+    // Bound before Object.assign below replaces tb.close with this wrapper (calling tb.close()
+    // inside it would call the wrapper itself: no broker closed, the directory removed under it).
+    const closeBroker = tb.close.bind(tb);
     let closed = false;
     const close = async () => {
       if (closed) return;
       closed = true;
       c.close();
-      await tb.close();
+      await closeBroker();
     };
     cleanups.push(close);
     return { tb: Object.assign(tb, { close }), c };
