@@ -128,6 +128,20 @@ export abstract class IndexFile {
     if (this.fd !== null) fs.fsyncSync(this.fd);
   }
 
+  /**
+   * flush() with the fsync in libuv's thread pool. An index is not what an acknowledgement rests
+   * on (recovery rebuilds the indexes above the recovery point), so a handle closed meanwhile
+   * (the segment rolled: closeHandle wrote the entries) is not an error.
+   */
+  flushInBackground(): Promise<void> {
+    this.writePending();
+    const fd = this.fd;
+    if (fd === null) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      fs.fsync(fd, (err) => (err && this.fd === fd ? reject(err) : resolve())),
+    );
+  }
+
   /** Writes pending entries and closes the write handle; entries stay readable from memory. */
   closeHandle(): void {
     this.writePending();

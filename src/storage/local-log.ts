@@ -24,6 +24,11 @@ export class LocalLog {
   private readonly pendingDeletes = new Map<LogSegment, Timer | null>();
   /** Rolled segments whose fsync runs in the background (roll); flush() finishes them first. */
   private readonly rolledUnflushed = new Set<LogSegment>();
+  /**
+   * Counts truncations: a background fsync that a truncation overtook must not move the recovery
+   * point to its end offset (the offsets there now name other, unflushed records).
+   */
+  private truncations = 0;
   #closed = false;
 
   constructor(
@@ -139,6 +144,7 @@ export class LocalLog {
     while (segments.numberOfSegments > 1 && segments.activeSegment.baseOffset >= target)
       segments.remove(segments.activeSegment.baseOffset)!.deleteFiles();
     segments.activeSegment.truncateTo(target);
+    this.truncations++;
     this.nextOffset = segments.activeSegment.nextOffset();
     this.recoveryPointOffset = Math.min(this.recoveryPointOffset, this.nextOffset);
     return this.nextOffset;
@@ -157,6 +163,7 @@ export class LocalLog {
     for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
       fs.rmSync(prefix + s, { force: true });
     this.segments.add(LogSegment.open(this.dir, newOffset, now, randomSegmentJitter(this.config)));
+    this.truncations++;
     this.nextOffset = newOffset;
     this.recoveryPointOffset = newOffset;
   }
@@ -208,9 +215,10 @@ export class LocalLog {
 
   private flushRolledInBackground(segment: LogSegment, endOffset: number): void {
     this.rolledUnflushed.add(segment);
+    const truncations = this.truncations;
     segment.flushInBackground().then(
       () => {
-        if (!this.rolledUnflushed.delete(segment) || this.#closed) return;
+        if (!this.rolledUnflushed.delete(segment) || this.#closed || truncations !== this.truncations) return;
         // Only when every earlier rolled segment is durable too.
         const earliestPending = Math.min(...[...this.rolledUnflushed].map((s) => s.baseOffset));
         if (endOffset <= earliestPending)
@@ -228,6 +236,24 @@ export class LocalLog {
     this.rolledUnflushed.clear();
     this.segments.activeSegment.flush();
     this.recoveryPointOffset = this.nextOffset;
+    this.lastFlushTime = this.clock.now();
+  }
+
+  /**
+   * flush() with its fsyncs in libuv's thread pool (flush.messages' group commit, Log.pendingFlush):
+   * when it resolves, everything below the log end offset of the call is durable and the recovery
+   * point has moved there (unless a truncation came in between). Rejects with SegmentClosedError
+   * when a segment was closed meanwhile (then nothing says its data was fsynced), or with the I/O
+   * error.
+   */
+  async flushInBackground(): Promise<void> {
+    const end = this.nextOffset;
+    const truncations = this.truncations;
+    const rolled = [...this.rolledUnflushed].filter((s) => !s.isClosed);
+    await Promise.all([...rolled, this.segments.activeSegment].map((s) => s.flushInBackground()));
+    if (this.#closed || truncations !== this.truncations) return;
+    for (const s of rolled) this.rolledUnflushed.delete(s);
+    this.recoveryPointOffset = Math.max(this.recoveryPointOffset, end);
     this.lastFlushTime = this.clock.now();
   }
 

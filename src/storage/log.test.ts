@@ -242,11 +242,13 @@ describe('Log append/read', () => {
 describe('flush.messages: group commit', () => {
   it('client appends of one event-loop turn share one fsync; acknowledgements wait for it', async () => {
     const log = open(tmpDir(), { flushMessages: 1 });
+    // biome-ignore lint/suspicious/noExplicitAny: the LocalLog behind the Log, to count its fsync passes
+    const local = (log as any).local;
     let fsyncs = 0;
-    const flush = log.flush.bind(log);
-    log.flush = () => {
+    const inBackground = local.flushInBackground.bind(local);
+    local.flushInBackground = () => {
       fsyncs++;
-      flush();
+      return inBackground();
     };
     log.appendAsLeader(batch(2), 0);
     const pending = log.pendingFlush;
@@ -264,6 +266,53 @@ describe('flush.messages: group commit', () => {
     expect(log.recoveryPoint).toBe(7);
     expect(log.pendingFlush).toBeNull();
     log.close();
+  });
+
+  it('appends made while a group fsync runs (off the loop) share the next one, started when it ends', async () => {
+    const log = open(tmpDir(), { flushMessages: 1 });
+    // biome-ignore lint/suspicious/noExplicitAny: the LocalLog behind the Log, to hold its fsync
+    const local = (log as any).local;
+    const inBackground = local.flushInBackground.bind(local);
+    const events: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let passes = 0;
+    local.flushInBackground = async () => {
+      const n = ++passes;
+      events.push(`start ${n} at ${log.logEndOffset}`);
+      if (n === 1) await held;
+      await inBackground();
+      events.push(`end ${n}`);
+    };
+    log.appendAsLeader(batch(2), 0);
+    const first = log.pendingFlush!;
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['start 1 at 2']);
+    // The first fsync is running: these wait for a second one (the loop is not blocked meanwhile).
+    log.appendAsLeader(batch(2), 0);
+    const second = log.pendingFlush!;
+    expect(second).not.toBe(first);
+    log.appendAsLeader(batch(3), 0);
+    expect(log.pendingFlush).toBe(second);
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['start 1 at 2']);
+    release();
+    expect(await first).toBeNull();
+    expect(await second).toBeNull();
+    expect(events).toEqual(['start 1 at 2', 'end 1', 'start 2 at 7', 'end 2']);
+    expect(log.recoveryPoint).toBe(7);
+    log.close();
+  });
+
+  it('a segment closed under the background fsync is flushed on the loop instead; close() leaves nothing pending unflushed', async () => {
+    const log = open(tmpDir(), { flushMessages: 1 });
+    log.appendAsLeader(batch(2), 0);
+    const pending = log.pendingFlush!;
+    await new Promise((r) => setImmediate(r));
+    log.close(); // flushes on the loop and closes the files while the fsync may still run
+    expect(await pending).toBeNull();
   });
 
   it('without flush.messages nothing is scheduled', () => {

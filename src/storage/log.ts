@@ -42,7 +42,7 @@ import {
 } from './producer-state-manager.js';
 import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
 import { validateKeysForCompactedTopic } from './record-validation.js';
-import type { LogSegment } from './segment.js';
+import { type LogSegment, SegmentClosedError } from './segment.js';
 import type { AbortedTxn } from './transaction-index.js';
 
 export { type Clock, defaultLogConfig, type LogConfig } from './log-config.js';
@@ -612,9 +612,11 @@ export class Log {
   }
 
   #pendingFlush: Promise<Error | null> | null = null;
+  /** The group-commit fsync running in libuv's pool, if any (resolves, never rejects). */
+  #flushing: Promise<Error | null> | null = null;
 
   /**
-   * The fsync `flush.messages` asked for by client appends of this event-loop turn, still to run:
+   * The fsync `flush.messages` asked for by client appends not yet covered by a running one:
    * resolves (null, or the error the fsync failed with) once what they appended is durable; null
    * when nothing waits. An acknowledgement of those appends waits for it.
    */
@@ -622,19 +624,49 @@ export class Log {
     return this.#pendingFlush;
   }
 
+  /**
+   * Group commit: the appends of this turn of the event loop share one fsync, run in libuv's pool
+   * so the loop goes on serving other connections meanwhile; the appends that arrive while it runs
+   * share the next one, started when it ends. The more producers, the more batches per fsync.
+   */
   private scheduleFlush(): void {
     if (this.#pendingFlush) return;
+    const running = this.#flushing;
     this.#pendingFlush = new Promise((resolve) => {
-      setImmediate(() => {
+      const start = () => {
         this.#pendingFlush = null;
-        try {
-          if (!this.local.isClosed) this.flush();
-          resolve(null);
-        } catch (err) {
-          resolve(err as Error);
-        }
-      });
+        const done = this.flushForAppends().then(
+          () => null,
+          (err: Error) => err,
+        );
+        this.#flushing = done;
+        void done.then((err) => {
+          if (this.#flushing === done) this.#flushing = null;
+          resolve(err);
+        });
+      };
+      if (running) void running.then(start);
+      else setImmediate(start);
     });
+  }
+
+  /** One group-commit fsync; an I/O error is shown to the directory's state as a flush()'s would be. */
+  private async flushForAppends(): Promise<void> {
+    if (this.local.isClosed) return; // close() flushed (or a crash let go: nothing was answered)
+    const state = this.dirState;
+    const what = `flush on ${this.topic}-${this.partition}`;
+    state?.checkOnline(what);
+    try {
+      await this.local.flushInBackground();
+    } catch (err) {
+      if (err instanceof SegmentClosedError) {
+        // A roll, retention or truncation closed a segment under the fsync: finish on the loop.
+        if (!this.local.isClosed) this.flush();
+        return;
+      }
+      state?.failed(what, err);
+      throw err;
+    }
   }
 
   /** flush.ms: flushes when unflushed data is older than the configured interval. */

@@ -15,6 +15,11 @@ import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js'
 
 const closeAsync = promisify(fs.close);
 
+/** A background fsync's segment was closed before it finished (see LogSegment.flushInBackground). */
+export class SegmentClosedError extends Error {
+  override name = 'SegmentClosedError';
+}
+
 export const LOG_FILE_SUFFIX = '.log';
 export const INDEX_FILE_SUFFIX = '.index';
 export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
@@ -300,28 +305,29 @@ export class LogSegment {
   }
 
   /**
-   * flush() for a segment that takes no more appends (just rolled), with the `.log`'s fsync in
-   * libuv's thread pool instead of on the event loop. Rejects when it fails, or when the segment
-   * was closed meanwhile (nothing then says its data is durable).
+   * flush() with the fsyncs in libuv's thread pool instead of on the event loop (a rolled segment's,
+   * flush.messages' group commit). The indexes' pending entries are written on the loop first (an
+   * inactive segment's index handles are closed: nothing more to fsync there). Rejects when it
+   * fails, or with SegmentClosedError when the segment was closed meanwhile (nothing then says its
+   * data is durable; a closed descriptor may even have been reused).
    */
   flushInBackground(): Promise<void> {
+    let indexes: Promise<void>[];
     try {
       checkSimulatedIoFault(this.logFile, 'flush');
-      // The indexes' write handles are closed once inactive: this only writes their pending entries.
-      this.offsetIndex.flush();
-      this.timeIndex.flush();
-      this.txnIndex.flush();
+      indexes = [this.offsetIndex, this.timeIndex, this.txnIndex].map((i) => i.flushInBackground());
     } catch (err) {
       return Promise.reject(err);
     }
     const fd = this.fd;
-    return new Promise((resolve, reject) =>
+    const log = new Promise<void>((resolve, reject) =>
       fs.fsync(fd, (err) => {
-        if (err) reject(err);
-        else if (this.fd !== fd) reject(new Error(`${this.logFile} was closed during its fsync`));
+        if (this.fd !== fd) reject(new SegmentClosedError(`${this.logFile} was closed during its fsync`));
+        else if (err) reject(err);
         else resolve();
       }),
     );
+    return Promise.all([log, ...indexes]).then(() => undefined);
   }
 
   get isClosed(): boolean {
