@@ -290,7 +290,8 @@ export async function startKafka(): Promise<RunningBroker> {
   return finishStart('kafka', child, port, t0, dir, logFile, kafkaGcWindow(gcLog));
 }
 
-export async function startKbroker(): Promise<RunningBroker> {
+/** kbroker with its defaults (plus `overrides`, key=value, as `--override`). */
+export async function startKbroker(overrides: readonly string[] = []): Promise<RunningBroker> {
   const dir = tempDir('kbroker-bench-kbroker-');
   const port = await freePort();
   const data = join(dir, 'data');
@@ -312,6 +313,7 @@ export async function startKbroker(): Promise<RunningBroker> {
       data,
       '--override',
       'group.initial.rebalance.delay.ms=0',
+      ...overrides.flatMap((o) => ['--override', o]),
     ],
     {
       cwd: root,
