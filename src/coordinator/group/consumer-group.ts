@@ -33,6 +33,7 @@ import {
   assignmentOf,
   openGroupRecord,
   groupRecord as record,
+  replayGroup,
   topicPartitions,
 } from './group-records.js';
 
@@ -295,14 +296,9 @@ export function replayConsumerGroupRecord(
   groups: Map<string, ConsumerGroup>,
   rec: CoordinatorRecord,
 ): string {
-  const { type, key, groupId, memberId, value: stored } = openGroupRecord(rec);
-  const value = <T>(): T => stored!<T>();
-  let group = groups.get(groupId);
-  if (!group) {
-    if (rec.value === null) return groupId;
-    group = new ConsumerGroup(groupId);
-    groups.set(groupId, group);
-  }
+  const { type, key, groupId, memberId, read: value } = openGroupRecord(rec);
+  const group = replayGroup(groups, groupId, rec.value === null, (id) => new ConsumerGroup(id));
+  if (!group) return groupId;
   switch (type) {
     case TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);

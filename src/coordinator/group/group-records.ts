@@ -42,6 +42,8 @@ export interface OpenedGroupRecord {
   readonly memberId: string;
   /** Null for a tombstone. */
   readonly value: (<T>() => T) | null;
+  /** The decoded value, where the record type's replay knows it is not a tombstone. */
+  readonly read: <T>() => T;
 }
 
 /** Opens a record for replay (a newer value version than we know is read as the newest we know). */
@@ -55,7 +57,31 @@ export function openGroupRecord(rec: CoordinatorRecord): OpenedGroupRecord {
       ? null
       : <T>() =>
           decode<T>(s.value, Math.min(stored.readInt16BE(0), s.value.validVersions![1]), stored.subarray(2));
-  return { type, key, groupId: key.groupId, memberId: key.memberId ?? '', value };
+  const read = <T>(): T => {
+    if (value === null)
+      throw new Error(`group record type ${type} of ${key.groupId}: a tombstone has no value`);
+    return value<T>();
+  };
+  return { type, key, groupId: key.groupId, memberId: key.memberId ?? '', value, read };
+}
+
+/**
+ * The group a record replays into: made on the group's first record; null for a tombstone of a
+ * group not held (nothing to remove).
+ */
+export function replayGroup<G>(
+  groups: Map<string, G>,
+  groupId: string,
+  tombstone: boolean,
+  create: (groupId: string) => G,
+): G | null {
+  let group = groups.get(groupId);
+  if (!group) {
+    if (tombstone) return null;
+    group = create(groupId);
+    groups.set(groupId, group);
+  }
+  return group;
 }
 
 export function topicPartitions(a: Assignment): { topicId: string; partitions: number[] }[] {

@@ -26,7 +26,7 @@ import type {
   StreamsGroupTopologyValueData,
 } from '../../protocol/generated/messages.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
-import { groupRecord, openGroupRecord } from './group-records.js';
+import { groupRecord, openGroupRecord, replayGroup } from './group-records.js';
 
 /** subtopology id → partitions (task ids). */
 export type Tasks = Map<string, Set<number>>;
@@ -370,14 +370,9 @@ function tupleOf(
  * Kafka's GroupMetadataManager.replay. Returns the id of the group touched.
  */
 export function replayStreamsGroupRecord(groups: Map<string, StreamsGroup>, rec: CoordinatorRecord): string {
-  const { type, groupId, memberId, value: decodeValue } = openGroupRecord(rec);
-  const value = <T>() => decodeValue!<T>();
-  let group = groups.get(groupId);
-  if (!group) {
-    if (rec.value === null) return groupId;
-    group = new StreamsGroup(groupId);
-    groups.set(groupId, group);
-  }
+  const { type, groupId, memberId, read: value } = openGroupRecord(rec);
+  const group = replayGroup(groups, groupId, rec.value === null, (id) => new StreamsGroup(id));
+  if (!group) return groupId;
   switch (type) {
     case TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);

@@ -27,6 +27,7 @@ import {
   assignmentOf,
   openGroupRecord,
   groupRecord as record,
+  replayGroup,
   topicPartitions,
 } from '../group/group-records.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
@@ -188,14 +189,9 @@ export function isShareGroupRecord(key: Buffer): boolean {
 
 /** Applies one share group record to `groups` (creating the group on its first record). */
 export function replayShareGroupRecord(groups: Map<string, ShareGroup>, rec: CoordinatorRecord): string {
-  const { type, groupId, memberId, value: stored } = openGroupRecord(rec);
-  const value = <T>(): T => stored!<T>();
-  let group = groups.get(groupId);
-  if (!group) {
-    if (rec.value === null) return groupId;
-    group = new ShareGroup(groupId);
-    groups.set(groupId, group);
-  }
+  const { type, groupId, memberId, read: value } = openGroupRecord(rec);
+  const group = replayGroup(groups, groupId, rec.value === null, (id) => new ShareGroup(id));
+  if (!group) return groupId;
   switch (type) {
     case SHARE_RECORD_TYPE.metadata:
       if (rec.value === null) groups.delete(groupId);
