@@ -16,7 +16,8 @@
  *                  kafka-e2e-latency (acks=all, 100 B); during each fixed-rate run, server-side figures
  *                  that do not depend on the client's CPU (brokers.ts serverStats: GC pauses on both,
  *                  kbroker's event-loop delay) and the machine's 1-minute load average
- *   durable        kcat and the pipelined client, acks=all, on a topic with flush.messages=1
+ *   durable        kcat, the pipelined client on one and on 8 connections, acks=all, on a topic
+ *                  with flush.messages=1
  *   resources      broker CPU seconds (utime+stime from /proc) per GB produced / consumed, VmRSS
  *                  after the load and its peak (VmHWM)
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
@@ -199,13 +200,19 @@ for (const q of ['avg', 'p50', 'p99', 'p999'])
   def(`e2e.${q}`, `end-to-end latency ${q.replace('p999', 'p99.9')}`, 'ms', false);
 // Durability: flush.messages=1 on the topic (an fsync before each acknowledgement; kbroker's group
 // commit fsyncs once per event-loop turn for every batch appended in it, Kafka once per batch).
-const durableKey = (g: Gen, s: number) => `durable.${g}.${s}`;
-const DURABLE_GENS = ['kcat', 'pipelined'] as const;
+// `pipelined8`: the pipelined client on 8 connections into the same partition, where group commit
+// can share one fsync among the batches of several producers.
+const DURABLE_GENS = ['kcat', 'pipelined', 'pipelined8'] as const;
+type DurableGen = (typeof DURABLE_GENS)[number];
+const DURABLE_CONNECTIONS = 8;
+const durableKey = (g: DurableGen, s: number) => `durable.${g}.${s}`;
+const durableLabel = (g: DurableGen) =>
+  g === 'pipelined8' ? `pipelined client ×${DURABLE_CONNECTIONS} connections` : genLabel[g];
 for (const g of DURABLE_GENS)
   for (const s of SIZES)
     def(
       durableKey(g, s),
-      `produce ${genLabel[g]} ${sizeLabel(s)} acks=all flush.messages=1`,
+      `produce ${durableLabel(g)} ${sizeLabel(s)} acks=all flush.messages=1`,
       'MB/s',
       true,
       s,
@@ -339,7 +346,7 @@ async function measure(
         const topic = key.replaceAll('.', '-');
         // kcat sends its whole file (large batches: few fsyncs); the pipelined client a tenth of its
         // acks=all run in 100-record batches, an fsync per acknowledgement being slow on both.
-        const records = g === 'kcat' ? S.kcat[s] : Math.ceil(S[g][s] / 10);
+        const records = g === 'kcat' ? S.kcat[s] : Math.ceil(S.pipelined[s] / 10);
         await attempt(`${tag} ${key}`, async () => {
           await createTopic(b.port, topic, 1, { 'flush.messages': '1' });
           const secs =
@@ -352,6 +359,7 @@ async function measure(
                   records,
                   recordBytes: s,
                   acks: -1,
+                  connections: g === 'pipelined8' ? DURABLE_CONNECTIONS : 1,
                 });
           await checkCount(b, topic, 1, records);
           m[key] = (records * s) / 1e6 / secs;

@@ -151,9 +151,10 @@ interface ProduceResult {
 }
 
 /**
- * The project's own load generator: one connection, pre-encoded Produce v7 frames of
- * `batchRecords` records each (one frame per partition, reused; partitions taken in turn),
- * `window` requests in flight. Every response's error code is checked. Returns seconds.
+ * The project's own load generator: pre-encoded Produce v7 frames of `batchRecords` records each
+ * (one frame per partition, reused; partitions taken in turn), `window` requests in flight on each
+ * of `connections` connections (default one; the requests are shared out among them). Every
+ * response's error code is checked. Returns seconds.
  */
 export async function pipelinedProduce(opts: {
   port: number;
@@ -164,6 +165,7 @@ export async function pipelinedProduce(opts: {
   acks: number;
   batchRecords?: number;
   window?: number;
+  connections?: number;
 }): Promise<number> {
   const batchRecords = opts.batchRecords ?? 100;
   const requests = Math.ceil(opts.records / batchRecords);
@@ -179,25 +181,30 @@ export async function pipelinedProduce(opts: {
       topicData: [{ name: opts.topic, partitionData: [{ index: p, records: batch }] }],
     }),
   );
-  const c = await PipelineClient.connect(opts.port);
+  const clients = await Promise.all(
+    Array.from({ length: opts.connections ?? 1 }, () => PipelineClient.connect(opts.port)),
+  );
   let firstError = '';
+  const check = (reply: Buffer) => {
+    const r = body<ProduceResult>(ProduceResponse, 7, reply);
+    for (const t of r.responses)
+      for (const p of t.partitionResponses)
+        if (p.errorCode !== 0 && !firstError) firstError = `${t.name}-${p.index}: error ${p.errorCode}`;
+  };
   try {
     const t0 = performance.now();
-    await c.run(
-      requests,
-      opts.window ?? 8,
-      (i) => frames[i % opts.partitions]!,
-      (reply) => {
-        const r = body<ProduceResult>(ProduceResponse, 7, reply);
-        for (const t of r.responses)
-          for (const p of t.partitionResponses)
-            if (p.errorCode !== 0 && !firstError) firstError = `${t.name}-${p.index}: error ${p.errorCode}`;
-      },
+    await Promise.all(
+      clients.map((c, k) => {
+        // Connection k sends requests k, k + n, k + 2n, …: partitions still taken in turn overall.
+        const n = clients.length;
+        const mine = Math.ceil((requests - k) / n);
+        return c.run(mine, opts.window ?? 8, (i) => frames[(k + i * n) % opts.partitions]!, check);
+      }),
     );
     const secs = (performance.now() - t0) / 1000;
     if (firstError) throw new Error(`pipelined produce: ${firstError}`);
     return secs;
   } finally {
-    c.close();
+    for (const c of clients) c.close();
   }
 }
