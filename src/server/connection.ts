@@ -29,7 +29,7 @@ import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
 import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
-import { releaseReadBuffer } from '../storage/read-buffer-pool.js';
+import { MIN_POOLED_BYTES, releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
 import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
@@ -190,7 +190,7 @@ export class Connection {
       }
       if (this.buffered < 4 + size) break;
       this.take(4);
-      this.frames.push(this.take(size));
+      this.frames.push(this.take(size, false, size >= MIN_POOLED_BYTES && this.nextIsPooledProduce()));
     }
     if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     this.pump();
@@ -202,15 +202,29 @@ export class Connection {
     return this.take(4, true).readInt32BE(0);
   }
 
-  /** Removes (or with `peek`, copies) the next n buffered bytes; zero-copy when in one chunk. */
-  private take(n: number, peek = false): Buffer {
+  /**
+   * Whether the frame whose bytes come next is a Produce request on an authenticated connection:
+   * only those are joined into a pooled buffer (requestBuffers), because the produce path keeps
+   * nothing of its frame once handled — other requests may (a JoinGroup's member metadata is a view
+   * of its frame), and a SASL token frame has no request header.
+   */
+  private nextIsPooledProduce(): boolean {
+    const first = this.chunks[0]!;
+    return (this.sasl === null || this.sasl.authenticated) && first.length >= 2 && first.readInt16BE(0) === 0;
+  }
+
+  /**
+   * Removes (or with `peek`, copies) the next n buffered bytes; zero-copy when in one chunk. Joined
+   * into a buffer of requestBuffers with `pooled` (given back by drainFrames once handled).
+   */
+  private take(n: number, peek = false, pooled = false): Buffer {
     const first = this.chunks[0]!;
     if (first.length >= n) {
       const out = first.subarray(0, n);
       if (!peek) this.consume(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = pooled ? requestBuffers.take(n) : Buffer.allocUnsafe(n);
     let copied = 0;
     for (const c of this.chunks) {
       const len = Math.min(c.length, n - copied);
@@ -258,6 +272,9 @@ export class Connection {
           continue;
         }
         const out = await this.handleFrame(frame);
+        // Handled: the produce path holds nothing of its frame now. (Not after a throw: a part of
+        // the handler might still be running; that buffer is left to the collector.)
+        requestBuffers.release(frame);
         if (out && !this.closedFlag) await this.write(out);
         this.lastActiveMs = this.clock.now();
         if (this.muteMs > 0) {

@@ -1,10 +1,12 @@
 // Pooled segment reads (storage/read-buffer-pool.ts) over real TCP: the connection gives a read
 // buffer back only once the socket has taken its bytes, so a client reading many large fetches
-// on one connection, where every fetch reuses a store, still gets every byte as produced.
+// on one connection, where every fetch reuses a store, still gets every byte as produced. Large
+// Produce frames are joined into pooled request buffers too, given back once handled: producers
+// sending many of them at once, acks=1 and acks=all, find every value as sent.
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readBuffers } from '../storage/read-buffer-pool.js';
+import { readBuffers, requestBuffers } from '../storage/read-buffer-pool.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { until } from '../test-support/until.js';
 
@@ -71,4 +73,79 @@ it('a consumer reading 8 MB in fetches of pooled reads gets every value byte-ide
   expect(seen.get(1)).toEqual(expected(1));
   // The reads came back to the pool after being written.
   expect(readBuffers.freeByteCount).toBeGreaterThan(0);
+}, 30_000);
+
+it('large Produce frames joined in pooled request buffers: concurrent producers, acks=1 and all, every value as sent', async () => {
+  const topic = 'pooled-requests';
+  const admin = kafka.admin();
+  await admin.connect();
+  // flush.messages=1: each answer waits for an fsync off the loop, so the frames a producer sends
+  // meanwhile queue up, each in its own pooled buffer, until their turn.
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'flush.messages', value: '1' }] }],
+  });
+  await admin.disconnect();
+  const taken = { pooled: 0 };
+  const take = requestBuffers.take.bind(requestBuffers);
+  requestBuffers.take = (size: number) => {
+    taken.pooled++;
+    return take(size);
+  };
+  const per = 24;
+  const producers = await Promise.all(
+    [1, -1, 1, -1].map(async (acks, k) => {
+      const p = kafka.producer({ maxInFlightRequests: 5 });
+      await p.connect();
+      return { p, acks, k };
+    }),
+  );
+  try {
+    // Every producer sends its batches without waiting for the previous answer (several frames in
+    // flight per connection, queued behind the one being handled).
+    await Promise.all(
+      producers.map(({ p, acks, k }) =>
+        Promise.all(
+          Array.from({ length: per / 2 }, (_, j) => {
+            const i = k * per + 2 * j;
+            return p.send({
+              topic,
+              acks,
+              messages: [
+                { partition: i % 3, key: String(i), value: value(i) },
+                { partition: i % 3, key: String(i + 1), value: value(i + 1) },
+              ],
+            });
+          }),
+        ),
+      ),
+    );
+  } finally {
+    requestBuffers.take = take;
+    for (const { p } of producers) await p.disconnect();
+  }
+  expect(taken.pooled).toBeGreaterThan(0);
+  const consumer = kafka.consumer({
+    groupId: 'pooled-requests',
+    maxBytesPerPartition: 1 << 20,
+    maxWaitTimeInMs: 100,
+  });
+  const seen = new Set<number>();
+  let mismatches = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const i = Number(message.key!.toString());
+      if (!message.value!.equals(value(i))) mismatches++;
+      seen.add(i);
+    },
+  });
+  try {
+    await until(() => seen.size >= producers.length * per, 20_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  expect(mismatches).toBe(0);
+  expect(seen.size).toBe(producers.length * per);
+  expect(requestBuffers.freeByteCount).toBeGreaterThan(0);
 }, 30_000);
