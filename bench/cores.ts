@@ -14,33 +14,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { codecFor, Writer } from '../src/protocol/codec.js';
 import { CreateTopicsRequest, FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
-import { requestHeaderVersion } from '../src/protocol/headers.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
+import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 import { PipelineClient } from './pipeline-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function frame(
-  apiKey: number,
-  version: number,
-  spec: typeof ProduceRequest,
-  body: unknown,
-  correlationId: number,
-): Buffer {
-  const w = new Writer(64 * 1024);
-  w.int32(0);
-  w.int16(apiKey);
-  w.int16(version);
-  w.int32(correlationId);
-  w.string('bench');
-  if (requestHeaderVersion(apiKey, version) >= 2) w.uvarint(0);
-  codecFor(spec, version).write(w, body);
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
-}
 
 /** CPU seconds (user+system) from a /proc stat file (utime and stime are fields 14 and 15). */
 function statSeconds(path: string): number {
@@ -143,28 +122,16 @@ export async function runCores(o: {
   });
   const requests = Math.ceil(o.records / o.batchRecords);
   const produceFrame = (partition: number, i: number) =>
-    frame(
-      0,
-      7,
-      ProduceRequest,
-      {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 30000,
-        topicData: [{ name: 'bench', partitionData: [{ index: partition, records: batch }] }],
-      },
-      i,
-    );
+    requestFrame(ProduceRequest, 7, produceV7Body('bench', partition, batch, 1), i);
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-cores-'));
   const broker = await startBroker(o.cpus, dataDir, o.overrides, o.prof);
   const pid = broker.child.pid!;
   try {
     const admin = await PipelineClient.connect(broker.port);
     await admin.send(
-      frame(
-        19,
+      requestFrame(
+        CreateTopicsRequest,
         4,
-        CreateTopicsRequest as unknown as typeof ProduceRequest,
         {
           topics: [
             {
@@ -234,37 +201,7 @@ export async function runCores(o: {
         }
       }
       const fetchFrame = (p: number, offset: number, i: number) =>
-        frame(
-          1,
-          11,
-          FetchRequest,
-          {
-            replicaId: -1,
-            maxWaitMs: 0,
-            minBytes: 0,
-            maxBytes: 1 << 20,
-            isolationLevel: 0,
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [
-              {
-                topic: 'bench',
-                partitions: [
-                  {
-                    partition: p,
-                    currentLeaderEpoch: -1,
-                    fetchOffset: offset,
-                    logStartOffset: -1,
-                    partitionMaxBytes: 1 << 20,
-                  },
-                ],
-              },
-            ],
-            forgottenTopicsData: [],
-            rackId: '',
-          },
-          i,
-        );
+        requestFrame(FetchRequest, 11, fetchV11Body('bench', [{ partition: p, offset }]), i);
       let fetched = 0;
       const f0 = cpuSeconds(pid);
       const fl0 = mainThreadSeconds(pid);

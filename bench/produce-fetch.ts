@@ -8,33 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codecFor, Writer } from '../src/protocol/codec.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
-import { requestHeaderVersion } from '../src/protocol/headers.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
+import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 import { PipelineClient, percentile } from './pipeline-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-function frame(
-  apiKey: number,
-  version: number,
-  spec: typeof ProduceRequest,
-  body: unknown,
-  correlationId: number,
-): Buffer {
-  const w = new Writer(64 * 1024);
-  w.int32(0);
-  w.int16(apiKey);
-  w.int16(version);
-  w.int32(correlationId);
-  w.string('bench');
-  if (requestHeaderVersion(apiKey, version) >= 2) w.uvarint(0);
-  codecFor(spec, version).write(w, body);
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
-}
 
 async function startProcess(
   cmd: string[],
@@ -77,18 +56,7 @@ export async function run(
     records: Array.from({ length: batchRecords }, () => ({ key: null, value })),
   });
   const produceFrame = (i: number) =>
-    frame(
-      0,
-      7,
-      ProduceRequest,
-      {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 30000,
-        topicData: [{ name: 'bench', partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
-      },
-      i,
-    );
+    requestFrame(ProduceRequest, 7, produceV7Body('bench', 0, Buffer.from(batch), 1), i);
   const frames = Array.from({ length: requests }, (_, i) => produceFrame(i));
   const payloadBytes = batch.length * requests;
 
@@ -124,37 +92,7 @@ export async function run(
 
     // --- fetch throughput: read everything back, 1 MiB per request
     const fetchFrame = (offset: number, i: number) =>
-      frame(
-        1,
-        11,
-        FetchRequest,
-        {
-          replicaId: -1,
-          maxWaitMs: 0,
-          minBytes: 0,
-          maxBytes: 1 << 20,
-          isolationLevel: 0,
-          sessionId: 0,
-          sessionEpoch: -1,
-          topics: [
-            {
-              topic: 'bench',
-              partitions: [
-                {
-                  partition: 0,
-                  currentLeaderEpoch: -1,
-                  fetchOffset: offset,
-                  logStartOffset: -1,
-                  partitionMaxBytes: 1 << 20,
-                },
-              ],
-            },
-          ],
-          forgottenTopicsData: [],
-          rackId: '',
-        },
-        i,
-      );
+      requestFrame(FetchRequest, 11, fetchV11Body('bench', [{ partition: 0, offset }]), i);
     let fetched = 0;
     let fetchRequests = 0;
     let offset = 0;

@@ -24,9 +24,10 @@ import {
   ProduceResponse,
 } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
+import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 import { startKbroker } from './kafka/brokers.js';
 import { cpuSeconds, installCleanup, memory } from './kafka/procs.js';
-import { createTopic, frame } from './kafka/wire.js';
+import { createTopic } from './kafka/wire.js';
 import { PipelineClient } from './pipeline-client.js';
 
 const TOPIC = 'rss';
@@ -85,12 +86,7 @@ async function main(): Promise<void> {
     records: Array.from({ length: 100 }, () => ({ key: null, value: Buffer.alloc(recordBytes, 'x') })),
   });
   const produceFrames = Array.from({ length: PARTITIONS }, (_, p) =>
-    frame(ProduceRequest, 7, {
-      transactionalId: null,
-      acks,
-      timeoutMs: 30_000,
-      topicData: [{ name: TOPIC, partitionData: [{ index: p, records: batch }] }],
-    }),
+    requestFrame(ProduceRequest, 7, produceV7Body(TOPIC, p, batch, acks)),
   );
 
   let stopped = false;
@@ -125,32 +121,14 @@ async function main(): Promise<void> {
     let correlation = 0;
     while (!stopped) {
       const reply = await c.send(
-        frame(
+        requestFrame(
           FetchRequest,
           FETCH_VERSION,
-          {
-            replicaId: -1,
-            maxWaitMs: 500,
-            minBytes: 1,
-            maxBytes: 8 << 20,
-            isolationLevel: 0,
-            sessionId: 0,
-            sessionEpoch: -1,
-            topics: [
-              {
-                topic: TOPIC,
-                partitions: mine.map((p) => ({
-                  partition: p,
-                  currentLeaderEpoch: -1,
-                  fetchOffset: offsets.get(p)!,
-                  logStartOffset: -1,
-                  partitionMaxBytes: 1 << 20,
-                })),
-              },
-            ],
-            forgottenTopicsData: [],
-            rackId: '',
-          },
+          fetchV11Body(
+            TOPIC,
+            mine.map((p) => ({ partition: p, offset: offsets.get(p)! })),
+            { maxWaitMs: 500, minBytes: 1, maxBytes: 8 << 20 },
+          ),
           correlation++,
         ),
       );

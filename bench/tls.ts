@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { codecFor, Writer } from '../src/protocol/codec.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
-import { requestHeaderVersion } from '../src/protocol/headers.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { makeDevCerts } from '../src/security/dev-certs.js';
+import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 
 /**
  * A pipelining client that gathers a reply's chunks and joins them once (TLS delivers 16 KiB
@@ -84,26 +83,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 4000);
 
-function frame(
-  apiKey: number,
-  version: number,
-  spec: typeof ProduceRequest,
-  body: unknown,
-  id: number,
-): Buffer {
-  const w = new Writer(64 * 1024);
-  w.int32(0);
-  w.int16(apiKey);
-  w.int16(version);
-  w.int32(id);
-  w.string('bench');
-  if (requestHeaderVersion(apiKey, version) >= 2) w.uvarint(0);
-  codecFor(spec, version).write(w, body);
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
-}
-
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kbroker-bench-tls-'));
   const certs = makeDevCerts(join(work, 'certs'));
@@ -143,50 +122,9 @@ async function main(): Promise<void> {
   const value = Buffer.alloc(100, 'x');
   const batch = buildRecordBatch({ records: Array.from({ length: 100 }, () => ({ key: null, value })) });
   const produce = (topic: string, i: number) =>
-    frame(
-      0,
-      7,
-      ProduceRequest,
-      {
-        transactionalId: null,
-        acks: 1,
-        timeoutMs: 30000,
-        topicData: [{ name: topic, partitionData: [{ index: 0, records: Buffer.from(batch) }] }],
-      },
-      i,
-    );
+    requestFrame(ProduceRequest, 7, produceV7Body(topic, 0, Buffer.from(batch), 1), i);
   const fetch = (topic: string, offset: number, i: number) =>
-    frame(
-      1,
-      11,
-      FetchRequest,
-      {
-        replicaId: -1,
-        maxWaitMs: 0,
-        minBytes: 0,
-        maxBytes: 1 << 20,
-        isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
-        topics: [
-          {
-            topic,
-            partitions: [
-              {
-                partition: 0,
-                currentLeaderEpoch: -1,
-                fetchOffset: offset,
-                logStartOffset: -1,
-                partitionMaxBytes: 1 << 20,
-              },
-            ],
-          },
-        ],
-        forgottenTopicsData: [],
-        rackId: '',
-      },
-      i,
-    );
+    requestFrame(FetchRequest, 11, fetchV11Body(topic, [{ partition: 0, offset }]), i);
   const results: Record<string, { produce: number[]; fetch: number[] }> = {
     PLAINTEXT: { produce: [], fetch: [] },
     SSL: { produce: [], fetch: [] },

@@ -5,7 +5,7 @@
  * non-flexible ones that Kafka 4.x still serves (KIP-896), so every response header is v0.
  */
 import { connect } from 'node:net';
-import { codecFor, decode, Writer } from '../../src/protocol/codec.js';
+import { decode } from '../../src/protocol/codec.js';
 import {
   ApiVersionsRequest,
   ApiVersionsResponse,
@@ -18,20 +18,8 @@ import {
 } from '../../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch-builder.js';
 import type { MessageSpec } from '../../src/protocol/spec.js';
+import { produceV7Body, requestFrame } from '../frames.js';
 import { PipelineClient } from '../pipeline-client.js';
-
-export function frame(spec: MessageSpec, version: number, body: unknown, correlationId = 0): Buffer {
-  const w = new Writer(1024);
-  w.int32(0);
-  w.int16(spec.apiKey!);
-  w.int16(version);
-  w.int32(correlationId);
-  w.string('kbroker-bench');
-  codecFor(spec, version).write(w, body);
-  const buf = w.toBuffer();
-  buf.writeInt32BE(buf.length - 4, 0);
-  return buf;
-}
 
 /** The body of a response frame with a v0 header (correlation id only). */
 function body<T>(spec: MessageSpec, version: number, reply: Buffer): T {
@@ -49,7 +37,7 @@ export function apiVersionsAnswered(port: number, timeoutMs = 1000): Promise<boo
       resolve(ok);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => s.write(frame(ApiVersionsRequest, 0, {})));
+    s.once('connect', () => s.write(requestFrame(ApiVersionsRequest, 0, {})));
     s.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
@@ -90,7 +78,7 @@ export async function createTopic(
   const c = await PipelineClient.connect(port);
   try {
     const reply = await c.send(
-      frame(CreateTopicsRequest, 4, {
+      requestFrame(CreateTopicsRequest, 4, {
         topics: [
           {
             name,
@@ -127,7 +115,7 @@ export async function endOffsets(port: number, topic: string, partitions: number
   const c = await PipelineClient.connect(port);
   try {
     const reply = await c.send(
-      frame(ListOffsetsRequest, 1, {
+      requestFrame(ListOffsetsRequest, 1, {
         replicaId: -1,
         topics: [
           {
@@ -174,12 +162,7 @@ export async function pipelinedProduce(opts: {
     records: Array.from({ length: batchRecords }, () => ({ key: null, value })),
   });
   const frames = Array.from({ length: opts.partitions }, (_, p) =>
-    frame(ProduceRequest, 7, {
-      transactionalId: null,
-      acks: opts.acks,
-      timeoutMs: 30_000,
-      topicData: [{ name: opts.topic, partitionData: [{ index: p, records: batch }] }],
-    }),
+    requestFrame(ProduceRequest, 7, produceV7Body(opts.topic, p, batch, opts.acks)),
   );
   const clients = await Promise.all(
     Array.from({ length: opts.connections ?? 1 }, () => PipelineClient.connect(opts.port)),
