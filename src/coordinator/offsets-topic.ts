@@ -28,6 +28,7 @@ import {
   OffsetCommitValue,
   type OffsetCommitValueData,
 } from '../protocol/generated/messages.js';
+import { versioned } from './runtime/record-codec.js';
 
 export const GROUP_METADATA_TOPIC_NAME = '__consumer_offsets';
 
@@ -56,13 +57,6 @@ export const OFFSET_COMMIT_VALUE_VERSION = 3;
 /** The value version that carries `expireTimestamp` (OffsetCommit v2–4 retention time). */
 export const OFFSET_COMMIT_VALUE_VERSION_WITH_EXPIRE = 1;
 export const GROUP_METADATA_VALUE_VERSION = 3;
-
-function versioned(version: number, body: Buffer): Buffer {
-  const out = Buffer.alloc(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
 
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
   return versioned(

@@ -4,34 +4,19 @@
  * value opened by its int16 version (a null value is a tombstone). Kafka's GroupMetadataManager
  * replays every kind through the same decoding; so do we.
  */
-import { decode, encode } from '../../protocol/codec.js';
+import { decode } from '../../protocol/codec.js';
 import { groupCoordinatorRecords } from '../../protocol/generated/messages.js';
-import type { MessageSpec } from '../../protocol/spec.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
+import { recordSpecs, registryRecord } from '../runtime/record-codec.js';
 
 /** topic id → partitions. */
 export type Assignment = Map<string, Set<number>>;
 
-function specs(type: number): { key: MessageSpec; value: MessageSpec } {
-  const s = groupCoordinatorRecords.get(type);
-  if (!s) throw new Error(`no group coordinator record type ${type}`);
-  return s;
-}
-
-function prefixed(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
+const GROUP_RECORDS = 'group coordinator';
 
 /** A group coordinator record of `type` (version 0 key and value; `value` null for a tombstone). */
 export function groupRecord(type: number, key: object, value: object | null): CoordinatorRecord {
-  const s = specs(type);
-  return {
-    key: prefixed(type, encode(s.key, 0, key)),
-    value: value === null ? null : prefixed(0, encode(s.value, 0, value)),
-  };
+  return registryRecord(groupCoordinatorRecords, GROUP_RECORDS, type, key, value);
 }
 
 /** A stored record opened for replay: its type, decoded key, and its value decoded on demand. */
@@ -49,7 +34,7 @@ export interface OpenedGroupRecord {
 /** Opens a record for replay (a newer value version than we know is read as the newest we know). */
 export function openGroupRecord(rec: CoordinatorRecord): OpenedGroupRecord {
   const type = rec.key.readInt16BE(0);
-  const s = specs(type);
+  const s = recordSpecs(groupCoordinatorRecords, GROUP_RECORDS, type);
   const key = decode<OpenedGroupRecord['key']>(s.key, 0, rec.key.subarray(2));
   const stored = rec.value;
   const value =

@@ -16,14 +16,13 @@
  */
 import type { Logger } from '../../common/logger.js';
 import type { Time } from '../../common/time.js';
-import { decode, encode } from '../../protocol/codec.js';
+import { decode } from '../../protocol/codec.js';
 import {
   type ShareSnapshotValueData,
   type ShareUpdateValueData,
   shareCoordinatorRecords,
 } from '../../protocol/generated/messages.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
-import type { MessageSpec } from '../../protocol/spec.js';
 import type { PersistedStateBatch } from '../../replication/share-partition.js';
 import { javaStringHashCode } from '../offsets-topic.js';
 import type { CoordinatorLog, CoordinatorRecord } from '../runtime/coordinator-log.js';
@@ -32,6 +31,7 @@ import {
   CoordinatorRuntime,
   type CoordinatorShard,
 } from '../runtime/coordinator-runtime.js';
+import { recordSpecs, registryRecord } from '../runtime/record-codec.js';
 
 export const SHARE_GROUP_STATE_TOPIC_NAME = '__share_group_state';
 /** Kafka's share.coordinator.snapshot.update.records.per.snapshot default. */
@@ -40,18 +40,7 @@ export const UPDATES_PER_SNAPSHOT = 500;
 const SNAPSHOT = 0;
 const UPDATE = 1;
 
-function specs(type: number): { key: MessageSpec; value: MessageSpec } {
-  const s = shareCoordinatorRecords.get(type);
-  if (!s) throw new Error(`no share coordinator record type ${type}`);
-  return s;
-}
-
-function prefixed(version: number, body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
-}
+const SHARE_RECORDS = 'share coordinator';
 
 interface Key {
   groupId: string;
@@ -60,11 +49,7 @@ interface Key {
 }
 
 function record(type: number, key: Key, value: object | null): CoordinatorRecord {
-  const s = specs(type);
-  return {
-    key: prefixed(type, encode(s.key, 0, key)),
-    value: value === null ? null : prefixed(0, encode(s.value, 0, value)),
-  };
+  return registryRecord(shareCoordinatorRecords, SHARE_RECORDS, type, key, value);
 }
 
 interface State {
@@ -115,7 +100,7 @@ export class ShareCoordinatorShard implements CoordinatorShard {
     if (rec.key.length < 2) return;
     const type = rec.key.readInt16BE(0);
     if (type !== SNAPSHOT && type !== UPDATE) return;
-    const s = specs(type);
+    const s = recordSpecs(shareCoordinatorRecords, SHARE_RECORDS, type);
     const key = decode<Key>(s.key, 0, rec.key.subarray(2));
     const k = keyString(key);
     if (rec.value === null) {

@@ -15,6 +15,7 @@ import {
 } from '../../protocol/generated/messages.js';
 import { partitionFor as groupPartitionFor } from '../offsets-topic.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
+import { versioned } from '../runtime/record-codec.js';
 
 export const TRANSACTION_STATE_TOPIC_NAME = '__transaction_state';
 export const TRANSACTION_LOG_KEY_VERSION = 0;
@@ -71,13 +72,6 @@ export interface TransactionLogEntry {
   txnStartTimestamp: number;
   /** The transaction version of the producer's client (2: transactions V2, KIP-890); 0 when absent. */
   clientTransactionVersion?: number;
-}
-
-function versioned(version: number, body: Buffer): Buffer {
-  const out = Buffer.alloc(2 + body.length);
-  out.writeInt16BE(version, 0);
-  body.copy(out, 2);
-  return out;
 }
 
 export function transactionLogKey(transactionalId: string): Buffer {
