@@ -29,7 +29,7 @@ import { errorOf } from '../protocol/kafka-error.js';
 import { ProtocolError } from '../protocol/wire.js';
 import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
-import { MIN_POOLED_BYTES, releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
+import { releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
 import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
@@ -190,7 +190,7 @@ export class Connection {
       }
       if (this.buffered < 4 + size) break;
       this.take(4);
-      this.frames.push(this.take(size, false, size >= MIN_POOLED_BYTES && this.nextIsPooledProduce()));
+      this.frames.push(this.take(size, false, this.nextIsPooledProduce()));
     }
     if (this.frames.length >= MAX_QUEUED_FRAMES) this.socket.pause();
     this.pump();
@@ -215,7 +215,8 @@ export class Connection {
 
   /**
    * Removes (or with `peek`, copies) the next n buffered bytes; zero-copy when in one chunk. Joined
-   * into a buffer of requestBuffers with `pooled` (given back by drainFrames once handled).
+   * into a buffer of requestBuffers with `pooled` (which lends only for large sizes; given back by
+   * drainFrames once handled).
    */
   private take(n: number, peek = false, pooled = false): Buffer {
     const first = this.chunks[0]!;
