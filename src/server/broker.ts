@@ -618,6 +618,7 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     for (const c of [...this.connections]) c.close();
     await serverClosed;
+    await this.transactionCoordinator.backgroundSettled();
     this.stopMetadata();
     await this.logCleaner.shutdown();
     if (this.ownsController) this.controller.close();
@@ -646,6 +647,7 @@ export class Broker {
       this.transactionCoordinator.shutdown();
       this.brokerChannels.close();
       await serverClosed;
+      await this.transactionCoordinator.backgroundSettled();
       await this.logCleaner.shutdown();
       if (this.ownsController) this.controller.close();
       this.logManager.abandon();

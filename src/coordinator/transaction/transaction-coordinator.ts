@@ -270,6 +270,11 @@ export class TransactionCoordinator {
     this.runtime.close();
   }
 
+  /** Settles once the producer id block being reserved in the background (if any) is written. */
+  backgroundSettled(): Promise<void> {
+    return this.producerIds.settled();
+  }
+
   /**
    * Forgets every transactional id (tombstones written): the broker's `reset()` for tests. Open
    * transactions are aborted first (under a fenced epoch, as on timeout) and interrupted ones
