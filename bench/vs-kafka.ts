@@ -4,7 +4,10 @@
  *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume|latency|durable[,…]] [--kafka-max R] [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
- * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise. Kafka
+ * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
+ * kcat rows run once more against bench/kafka/null-broker.ts, a server that does no broker work:
+ * its figures ("no-op ceiling") are what kcat and the loopback reach on this machine without a
+ * broker, the most any broker could show with that load generator here. Kafka
  * goes first in every round because the latency runs take their rates from Kafka's measured
  * maximum in that round. Per broker and round:
  *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
@@ -41,6 +44,7 @@ import {
   root,
   startKafka,
   startKbroker,
+  startNullBroker,
 } from './kafka/brokers.js';
 import {
   e2eLatency,
@@ -277,6 +281,31 @@ interface Files {
   1024: string;
 }
 
+/** kcat -C of the topic kcat produced with acks=1 (`s`-byte records, `p` partitions) into m. */
+async function kcatConsumeRun(
+  b: RunningBroker,
+  tag: string,
+  m: Record<string, number>,
+  s: number,
+  p: number,
+): Promise<void> {
+  const key = consumeKey('kcat', s, p);
+  const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
+  const records = S.kcat[s as 100 | 1024];
+  const secs = await kcatConsume(b.port, topic, records);
+  m[key] = (records * s) / 1e6 / secs;
+  log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
+}
+
+/** Every kcat consume run whose topic was produced (the no-op server's ceiling runs). */
+async function kcatConsumeRuns(b: RunningBroker, tag: string, m: Record<string, number>): Promise<void> {
+  for (const s of SIZES)
+    for (const p of PARTITIONS) {
+      if (!runs('consume') || m[produceKey('kcat', s, '1', p)] === undefined) continue;
+      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, () => kcatConsumeRun(b, tag, m, s, p));
+    }
+}
+
 /** Everything measured on one running broker; `kafkaMax` is Kafka's max records/s for the latency rates. */
 async function measure(
   b: RunningBroker,
@@ -285,10 +314,16 @@ async function measure(
   kafkaMax: number | undefined,
 ): Promise<Record<string, number>> {
   const m: Record<string, number> = {};
-  m['start.connect'] = b.launchToConnectMs;
-  m['start.ready'] = b.launchToReadyMs;
-  m['rss.idle'] = b.idleRss / 2 ** 20;
-  log(`${tag}: ready in ${b.launchToReadyMs.toFixed(0)} ms, idle RSS ${m['rss.idle'].toFixed(0)} MiB`);
+  // The no-op server: only the kcat rows, for their ceiling (its start, memory and CPU mean nothing).
+  const ceiling = b.name === 'ceiling';
+  if (!ceiling) {
+    m['start.connect'] = b.launchToConnectMs;
+    m['start.ready'] = b.launchToReadyMs;
+    m['rss.idle'] = b.idleRss / 2 ** 20;
+  }
+  log(
+    `${tag}: ready in ${b.launchToReadyMs.toFixed(0)} ms, idle RSS ${(b.idleRss / 2 ** 20).toFixed(0)} MiB`,
+  );
 
   await attempt(`${tag} warm-up`, async () => {
     await createTopic(b.port, 'warmup', 1);
@@ -306,7 +341,7 @@ async function measure(
     for (const a of ACKS)
       for (const p of PARTITIONS)
         for (const g of GENERATORS) {
-          if (!producesHere(g, s, a, p)) continue;
+          if (!producesHere(g, s, a, p) || (ceiling && g !== 'kcat')) continue;
           const key = produceKey(g, s, a, p);
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
@@ -339,6 +374,11 @@ async function measure(
             log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s`);
           });
         }
+  if (ceiling) {
+    // Produce figures only: CPU and memory of the no-op server are not a broker's.
+    await kcatConsumeRuns(b, tag, m);
+    return m;
+  }
   if (runs('durable')) {
     for (const g of DURABLE_GENS)
       for (const s of SIZES) {
@@ -383,11 +423,9 @@ async function measure(
       if (m[produceKey('kcat', s, '1', p)] === undefined) continue; // its produce run failed
       await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
         const cpu0 = cpuSeconds(b.pid);
-        const secs = await kcatConsume(b.port, topic, records);
+        await kcatConsumeRun(b, tag, m, s, p);
         consumeCpu += cpuSeconds(b.pid) - cpu0;
         consumeBytes += records * s;
-        m[consumeKey('kcat', s, p)] = (records * s) / 1e6 / secs;
-        log(`${tag} ${consumeKey('kcat', s, p)}: ${m[consumeKey('kcat', s, p)]!.toFixed(1)} MB/s`);
       });
       await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
         const cpu0 = cpuSeconds(b.pid);
@@ -510,10 +548,12 @@ async function main(): Promise<void> {
 
   const results: RoundResult[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const r: RoundResult = { round, kafka: {}, kbroker: {} };
-    for (const name of ['kafka', 'kbroker'] as const) {
-      const tag = `round ${round} ${name}`;
-      const b = await attempt(`${tag} start`, () => (name === 'kafka' ? startKafka() : startKbroker()));
+    const r: RoundResult = { round, kafka: {}, kbroker: {}, ceiling: {} };
+    for (const name of ['kafka', 'kbroker', 'ceiling'] as const) {
+      if (name === 'ceiling' && onlyMode && !consumeOnly) continue; // no kcat rows in these modes
+      const tag = `round ${round} ${name === 'ceiling' ? 'no-op ceiling' : name}`;
+      const starts = { kafka: startKafka, kbroker: startKbroker, ceiling: startNullBroker };
+      const b = await attempt(`${tag} start`, () => starts[name]());
       if (!b) continue;
       try {
         const kafkaMax =

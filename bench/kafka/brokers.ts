@@ -5,7 +5,9 @@
  *     fetched with mvn into compat-tests/.cache the way compat-tests/kafka-tools does, run as
  *     `kafka-server-start.sh` runs it (1 GiB heap, Kafka's JVM flags) with a server.properties
  *     like Kafka's shipped config/server.properties;
- *   - kbroker: `node bin/kbroker.js start` with its defaults.
+ *   - kbroker: `node bin/kbroker.js start` with its defaults;
+ *   - and, for the kcat rows only, the ceiling: bench/kafka/null-broker.ts, a server that speaks
+ *     the protocol but does no broker work (what kcat and the loopback reach with no broker).
  * Both get `group.initial.rebalance.delay.ms=0`. Launch time is measured from spawn to the first
  * accepted TCP connection and to the first answered ApiVersions request.
  *
@@ -78,7 +80,8 @@ export function kafkaToolArgs(main: string, args: string[], heap = '-Xmx256M'): 
   ];
 }
 
-export type BrokerName = 'kafka' | 'kbroker';
+/** `ceiling`: bench/kafka/null-broker.ts, the kcat rows' bound (a server doing no broker work). */
+export type BrokerName = 'kafka' | 'kbroker' | 'ceiling';
 
 export interface RunningBroker {
   name: BrokerName;
@@ -328,4 +331,28 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
   child.stdout!.pipe(out);
   child.stderr!.pipe(out);
   return finishStart('kbroker', child, port, t0, dir, logFile, kbrokerProbeWindow(child, probeFile));
+}
+
+/** The kcat rows' ceiling: bench/kafka/null-broker.ts in its own process (no server-side figures). */
+export async function startNullBroker(): Promise<RunningBroker> {
+  const dir = tempDir('kbroker-bench-null-');
+  const port = await freePort();
+  const logFile = join(dir, 'null-broker.out');
+  const out = createWriteStream(logFile);
+  const t0 = performance.now();
+  const child = start(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'null-broker.ts'), '--port', String(port)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  const none: ServerStats = { gcCount: 0, gcTotalMs: 0, gcMaxMs: 0 };
+  return finishStart('ceiling', child, port, t0, dir, logFile, {
+    serverMark: async () => {},
+    serverStats: async () => none,
+  });
 }

@@ -8,7 +8,13 @@ import {
   summarise,
 } from './report.js';
 
-function results(rounds: { kafka: Record<string, number>; kbroker: Record<string, number> }[]): BenchResults {
+function results(
+  rounds: {
+    kafka: Record<string, number>;
+    kbroker: Record<string, number>;
+    ceiling?: Record<string, number>;
+  }[],
+): BenchResults {
   return {
     kind: 'kbroker-vs-kafka',
     date: '2026-01-01T00:00:00.000Z',
@@ -59,6 +65,21 @@ describe('bench:kafka report', () => {
     const row = formatTable(res).split('\n')[1]!;
     expect(row).toMatch(/event-loop delay p99\s+ms\s+n\/a\s+3\.50\s+n\/a/);
     expect(row).not.toContain('failed');
+  });
+
+  it("shows a kcat row's no-op ceiling and each broker's share of it, taken within each round", () => {
+    const res = results([
+      { kafka: { tput: 80, lat: 10 }, kbroker: { tput: 60, lat: 5 }, ceiling: { tput: 100 } },
+      { kafka: { tput: 90, lat: 10 }, kbroker: { tput: 100, lat: 5 }, ceiling: { tput: 200 } },
+    ]);
+    const [tput, lat] = summarise(res);
+    expect(tput!.ceiling).toEqual({ min: 100, median: 150, max: 200, n: 2 });
+    expect(tput!.kbrokerOfCeiling).toEqual({ min: 0.5, median: 0.55, max: 0.6, n: 2 });
+    expect(tput!.kafkaOfCeiling).toEqual({ min: 0.45, median: 0.625, max: 0.8, n: 2 });
+    expect(lat!.ceiling).toBeUndefined();
+    const [, tputRow, latRow] = formatTable(res).split('\n');
+    expect(tputRow).toContain('150 [100–200] (Kafka 63 % [45 %–80 %], kbroker 55 % [50 %–60 %])');
+    expect(latRow).toMatch(/↓$/);
   });
 
   it('flags a ratio more than the tolerance worse, in the direction that is worse for that figure', () => {

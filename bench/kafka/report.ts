@@ -20,6 +20,8 @@ export interface RoundResult {
   round: number;
   kafka: Record<string, number>;
   kbroker: Record<string, number>;
+  /** the kcat rows against bench/kafka/null-broker.ts: what kcat reaches with no broker work */
+  ceiling?: Record<string, number>;
 }
 
 export interface BenchResults {
@@ -55,6 +57,10 @@ export interface Summary {
   kafka?: Stat;
   kbroker?: Stat;
   ratio?: Stat;
+  /** the no-op server's figure, and kbroker's and Kafka's within each round as a share of it */
+  ceiling?: Stat;
+  kbrokerOfCeiling?: Stat;
+  kafkaOfCeiling?: Stat;
 }
 
 export function summarise(res: BenchResults): Summary[] {
@@ -64,11 +70,16 @@ export function summarise(res: BenchResults): Summary[] {
       const kb = r.kbroker[def.key];
       return k !== undefined && kb !== undefined && k !== 0 ? kb / k : Number.NaN;
     });
+    const ofCeiling = (side: 'kafka' | 'kbroker') =>
+      stat(res.rounds.map((r) => (r[side][def.key] ?? Number.NaN) / (r.ceiling?.[def.key] ?? Number.NaN)));
     return {
       def,
       kafka: stat(res.rounds.map((r) => r.kafka[def.key] ?? Number.NaN)),
       kbroker: stat(res.rounds.map((r) => r.kbroker[def.key] ?? Number.NaN)),
       ratio: stat(ratios),
+      ceiling: stat(res.rounds.map((r) => r.ceiling?.[def.key] ?? Number.NaN)),
+      kbrokerOfCeiling: ofCeiling('kbroker'),
+      kafkaOfCeiling: ofCeiling('kafka'),
     };
   });
 }
@@ -94,10 +105,18 @@ const ratioFmt = (x: number) => `${x.toFixed(2)}×`;
 const ratioMissing = (r: Summary) => (r.def.only ? 'n/a' : r.kafka && r.kbroker ? '—' : 'failed');
 const kafkaMissing = (r: Summary) => (r.def.only === 'kbroker' ? 'n/a' : 'failed');
 
-/** The table printed at the end of a run: each figure for both brokers and the ratio. */
+const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
+
+/** The no-op ceiling of a kcat row and what share of it each broker reached; '' for other rows. */
+function ceilingCell(r: Summary): string {
+  if (!r.ceiling) return '';
+  return `${range(r.ceiling)} (Kafka ${range(r.kafkaOfCeiling, pct, '—')}, kbroker ${range(r.kbrokerOfCeiling, pct, '—')})`;
+}
+
+/** The table printed at the end of a run: each figure for both brokers, the ratio and the kcat ceiling. */
 export function formatTable(res: BenchResults): string {
   const rows = summarise(res);
-  const head = ['figure', 'unit', 'Kafka', 'kbroker', 'ratio kbroker/Kafka', 'better'];
+  const head = ['figure', 'unit', 'Kafka', 'kbroker', 'ratio kbroker/Kafka', 'better', 'no-op ceiling'];
   const body = rows.map((r) => {
     const recs = (s: Stat | undefined) =>
       s && r.def.recordBytes ? ` (${num((s.median * 1e6) / r.def.recordBytes)} rec/s)` : '';
@@ -108,6 +127,7 @@ export function formatTable(res: BenchResults): string {
       range(r.kbroker) + recs(r.kbroker),
       range(r.ratio, ratioFmt, ratioMissing(r)),
       r.def.higherIsBetter ? '↑' : '↓',
+      ceilingCell(r),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -122,13 +142,16 @@ export function formatTable(res: BenchResults): string {
 /** The same table as Markdown (for the README). */
 export function formatMarkdown(res: BenchResults): string {
   const rows = summarise(res);
-  const out = ['| figure | Kafka | kbroker | kbroker/Kafka |', '|---|---|---|---|'];
+  const out = [
+    '| figure | Kafka | kbroker | kbroker/Kafka | no-op ceiling (share reached) |',
+    '|---|---|---|---|---|',
+  ];
   for (const r of rows) {
     const unit = r.def.unit === '' ? '' : `${r.def.unit}, `;
     const recs = (s: Stat | undefined) =>
       s && r.def.recordBytes ? `, ${num((s.median * 1e6) / r.def.recordBytes)} rec/s` : '';
     out.push(
-      `| ${r.def.label} (${unit}${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka, num, kafkaMissing(r))}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} |`,
+      `| ${r.def.label} (${unit}${r.def.higherIsBetter ? 'higher' : 'lower'} is better) | ${range(r.kafka, num, kafkaMissing(r))}${recs(r.kafka)} | ${range(r.kbroker)}${recs(r.kbroker)} | ${range(r.ratio, ratioFmt, ratioMissing(r))} | ${ceilingCell(r)} |`,
     );
   }
   return out.join('\n');
