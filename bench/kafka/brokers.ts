@@ -306,6 +306,9 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
   const child = start(
     process.execPath,
     [
+      // e.g. BENCH_KBROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of the broker
+      // under a benchmark's load (Node refuses --cpu-prof in NODE_OPTIONS).
+      ...(process.env.BENCH_KBROKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
       join(root, 'bin', 'kbroker.js'),
       'start',
       '--host',

@@ -32,6 +32,25 @@ export async function writeDurablyInBackground(tmp: string, data: string | Buffe
   }
 }
 
+/**
+ * fsyncs `file` in libuv's thread pool; a file already gone (deleted by retention or truncation
+ * meanwhile) needs nothing. Other failures reject.
+ */
+export async function fsyncFileInBackground(file: string): Promise<void> {
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** fsyncDir off the event loop. */
 export async function fsyncDirInBackground(dir: string): Promise<void> {
   let fh: fs.promises.FileHandle | undefined;

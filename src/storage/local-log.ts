@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { fsyncFileInBackground } from '../common/atomic-file.js';
 import type { Timer } from '../common/time.js';
 import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from './cleaner/clean.js';
 import { type Clock, type LogConfig, randomSegmentJitter } from './log-config.js';
@@ -85,9 +86,13 @@ export class LocalLog {
    * segment.bytes of dirty data on the event loop would stall every connection for as long. The
    * recovery point moves to the new segment once that fsync is done; a flush() before then fsyncs
    * the rolled segment itself, so that everything below the recovery point is durable either way.
-   * Returns the new segment, or null when the active one is already an empty segment there.
+   * `snapshot` writes the producer state snapshot at the new base offset without an fsync and
+   * returns its file, which the same background task fsyncs before the recovery point moves (as
+   * Kafka's roll does: an fsync on the loop there cost 8 % of the loop's time under a sustained
+   * load whose writeback kept the disk busy). Returns the new segment, or null when the active one
+   * is already an empty segment there.
    */
-  roll(): LogSegment | null {
+  roll(snapshot?: (newBase: number) => string): LogSegment | null {
     const active = this.segments.activeSegment;
     const newBase = this.nextOffset;
     if (active.size === 0 && active.baseOffset === newBase) return null;
@@ -98,7 +103,7 @@ export class LocalLog {
     for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
       fs.rmSync(prefix + s, { force: true });
     active.onBecomeInactive();
-    this.flushRolledInBackground(active, newBase);
+    this.flushRolledInBackground(active, newBase, snapshot?.(newBase));
     const segment = LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config));
     this.segments.add(segment);
     return segment;
@@ -213,10 +218,13 @@ export class LocalLog {
     this.pendingDeletes.clear();
   }
 
-  private flushRolledInBackground(segment: LogSegment, endOffset: number): void {
+  private flushRolledInBackground(segment: LogSegment, endOffset: number, snapshotFile?: string): void {
     this.rolledUnflushed.add(segment);
     const truncations = this.truncations;
-    segment.flushInBackground().then(
+    Promise.all([
+      segment.flushInBackground(),
+      snapshotFile === undefined ? undefined : fsyncFileInBackground(snapshotFile),
+    ]).then(
       () => {
         if (!this.rolledUnflushed.delete(segment) || this.#closed || truncations !== this.truncations) return;
         // Only when every earlier rolled segment is durable too.

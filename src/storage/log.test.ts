@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { iterateBatches, readPartitionLeaderEpoch, verifyCrc } from '../protocol/record-batch.js';
 import { Log, LogOffsetOutOfRangeError } from './log.js';
+import { LogSegment } from './segment.js';
 import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
 
 const open = (dir: string, over = {}, clock = new ManualClock(), opts = {}) =>
@@ -16,6 +17,72 @@ function recordsOf(r: ReturnType<Log['read']>): Buffer | null {
   if ('error' in r) throw new Error(r.error);
   return r.records;
 }
+
+describe('Log roll', () => {
+  it('writes the producer snapshot at the new segment without an fsync on the loop; the background flush fsyncs it before the recovery point moves', async () => {
+    const dir = tmpDir();
+    const log = open(dir);
+    log.appendAsLeader(batch(3), 0);
+    const fsyncSync = vi.spyOn(fs, 'fsyncSync');
+    const opened: string[] = [];
+    const realOpen = fs.promises.open;
+    const openSpy = vi.spyOn(fs.promises, 'open').mockImplementation((file, ...rest) => {
+      opened.push(String(file));
+      return realOpen(file, ...rest);
+    });
+    try {
+      log.roll();
+      expect(fsyncSync).not.toHaveBeenCalled();
+      const snapshot = path.join(dir, `${String(3).padStart(20, '0')}.snapshot`);
+      expect(fs.existsSync(snapshot)).toBe(true);
+      expect(log.recoveryPoint).toBe(0);
+      await vi.waitFor(() => expect(log.recoveryPoint).toBe(3));
+      expect(opened).toContain(snapshot);
+      expect(fsyncSync).not.toHaveBeenCalled();
+    } finally {
+      fsyncSync.mockRestore();
+      openSpy.mockRestore();
+    }
+    log.close();
+  });
+
+  it('a snapshot whose fsync fails keeps the recovery point where it was (the next flush moves it)', async () => {
+    const dir = tmpDir();
+    const log = open(dir);
+    log.appendAsLeader(batch(3), 0);
+    const realOpen = fs.promises.open;
+    let failed = false;
+    const openSpy = vi.spyOn(fs.promises, 'open').mockImplementation((file, ...rest) => {
+      if (String(file).endsWith('.snapshot')) {
+        failed = true;
+        return Promise.reject(Object.assign(new Error('EIO: injected'), { code: 'EIO', syscall: 'open' }));
+      }
+      return realOpen(file, ...rest);
+    });
+    // Known when the rolled segment's own fsync is done, so that only the snapshot's can hold the point.
+    let segmentSynced = false;
+    const realFlush = LogSegment.prototype.flushInBackground;
+    const flushSpy = vi.spyOn(LogSegment.prototype, 'flushInBackground').mockImplementation(function (
+      this: LogSegment,
+    ) {
+      return realFlush.call(this).then(() => {
+        segmentSynced = true;
+      });
+    });
+    try {
+      log.roll();
+      await vi.waitFor(() => expect(failed && segmentSynced).toBe(true));
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      expect(log.recoveryPoint).toBe(0);
+    } finally {
+      openSpy.mockRestore();
+      flushSpy.mockRestore();
+    }
+    log.flush();
+    expect(log.recoveryPoint).toBe(3);
+    log.close();
+  });
+});
 
 describe('Log append/read', () => {
   it('assigns offsets, leader epoch, and reads whole batches back', () => {

@@ -413,8 +413,7 @@ export class Log {
    * fsynced) and snapshots the producer state there.
    */
   roll(): void {
-    const segment = this.local.roll();
-    if (segment !== null) this.producerStateManager.takeSnapshot(segment.baseOffset);
+    this.local.roll((newBase) => this.producerStateManager.takeSnapshot(newBase, false));
   }
 
   // ---- read ----------------------------------------------------------------------------------------

@@ -315,8 +315,13 @@ export class ProducerStateManager {
     return this.snapshotOffsets().at(-1) ?? null;
   }
 
-  /** Writes `<offset>.snapshot` (default: the map end offset) via a temporary file and rename. */
-  takeSnapshot(offset = this.mapEndOffset): void {
+  /**
+   * Writes `<offset>.snapshot` (default: the map end offset) via a temporary file and rename, and
+   * returns its path. With `sync` false the file is not fsynced: the caller makes it durable later
+   * (Kafka's roll: `takeSnapshot(false)`, fsynced by the "flush-log" task). A snapshot lost to a
+   * crash before then is no harm: loading falls back to an older one and replays more of the log.
+   */
+  takeSnapshot(offset = this.mapEndOffset, sync = true): string {
     const entries = [...this.producers.values()];
     const buf = Buffer.alloc(SNAPSHOT_HEADER_SIZE + entries.length * SNAPSHOT_ENTRY_SIZE);
     buf.writeInt16BE(PRODUCER_SNAPSHOT_VERSION, 0);
@@ -341,11 +346,12 @@ export class ProducerStateManager {
     try {
       let written = 0;
       while (written < buf.length) written += fs.writeSync(fd, buf, written);
-      fs.fsyncSync(fd);
+      if (sync) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
     fs.renameSync(tmp, file);
+    return file;
   }
 
   /** Reads a snapshot file; throws on a wrong version, a CRC mismatch or a bad length. */
