@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { CreateTopicsRequest, FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
@@ -60,6 +61,7 @@ async function startBroker(
   prof: string | undefined,
 ): Promise<{ child: ChildProcess; port: number }> {
   const node = [
+    ...BROKER_NODE_FLAGS,
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
     // BENCH_BROKER: another build's bin/kbroker.js, to compare two builds in alternating rounds.
     process.env.BENCH_BROKER ?? join(root, 'bin', 'kbroker.js'),

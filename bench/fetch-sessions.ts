@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { codecFor, Reader } from '../src/protocol/codec.js';
 import { responseSpecs } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
@@ -33,6 +34,7 @@ async function startBroker(dir: string): Promise<{ child: ChildProcess; port: nu
   const child = spawn(
     process.execPath,
     [
+      ...BROKER_NODE_FLAGS,
       'bin/kbroker.js',
       'start',
       '--host',

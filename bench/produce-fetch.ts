@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
@@ -62,6 +63,7 @@ export async function run(
 
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-bench-'));
   const broker = await startProcess([
+    ...BROKER_NODE_FLAGS,
     ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
     join(root, 'bin', 'kbroker.js'),
     'start',

@@ -21,6 +21,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { root as here, kafkaToolArgs } from './kafka/brokers.js';
 import { writeRecordsFile } from './kafka/loads.js';
 import {
@@ -67,6 +68,7 @@ const nodeFlags = args.prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.prof
 const broker = start(
   process.execPath,
   [
+    ...BROKER_NODE_FLAGS,
     ...nodeFlags,
     join(root, 'bin', 'kbroker.js'),
     'start',

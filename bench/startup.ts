@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../src/index.js';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
@@ -83,6 +84,7 @@ async function launchRows(): Promise<StartupRow[]> {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-bench-start-'));
     try {
       const k = await launch([
+        ...BROKER_NODE_FLAGS,
         join(root, 'bin', 'kbroker.js'),
         'start',
         '--port',

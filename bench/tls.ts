@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { makeDevCerts } from '../src/security/dev-certs.js';
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...BROKER_NODE_FLAGS,
       join(root, 'bin', 'kbroker.js'),
       'start',
       '--config',

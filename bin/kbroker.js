@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // Entry point of the `kbroker` command: runs the compiled CLI (built by `npm ci` via `prepare`),
 // bundled into a few files by `npm run bundle`: loading ~180 separate modules cost the broker about
 // a third of its start-up time (resolving and reading each file) and some idle memory. The bundle

@@ -38,4 +38,5 @@ case "${KBROKER_DEV:-false}" in
   true | 1 | yes) set -- --dev "$@" ;;
 esac
 
-exec node "${KBROKER_ENTRY:-/app/bin/kbroker.js}" start "$@"
+# Node flags: src/node-flags.ts (BROKER_NODE_FLAGS).
+exec node --initial-old-space-size=64 "${KBROKER_ENTRY:-/app/bin/kbroker.js}" start "$@"

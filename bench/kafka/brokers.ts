@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
 import { freePort, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
 import { apiVersionsAnswered, connects } from './wire.js';
 
@@ -308,6 +309,7 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
     [
       // e.g. BENCH_KBROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of the broker
       // under a benchmark's load (Node refuses --cpu-prof in NODE_OPTIONS).
+      ...BROKER_NODE_FLAGS,
       ...(process.env.BENCH_KBROKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
       join(root, 'bin', 'kbroker.js'),
       'start',

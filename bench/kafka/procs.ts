@@ -44,7 +44,8 @@ export function cleanupAll(): void {
   const deadline = Date.now() + 5000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   while (pids.some(alive) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 20);
-  for (const d of tempDirs) {
+  // BENCH_KEEP_DATA: brokers' directories (data, logs) stay for a look afterwards, as their stop() leaves them.
+  for (const d of process.env.BENCH_KEEP_DATA ? [] : tempDirs) {
     try {
       rmSync(d, { recursive: true, force: true, maxRetries: 5 });
     } catch (err) {

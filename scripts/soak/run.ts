@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
 import { formatSummary, type SoakSample, type SoakSummary, summarize } from './report.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +61,7 @@ function startBroker(dataDir: string): Promise<Broker> {
   const child = spawn(
     process.execPath,
     [
+      ...BROKER_NODE_FLAGS,
       join(root, 'bin', 'kbroker.js'),
       'start',
       '--port',
