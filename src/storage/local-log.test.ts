@@ -44,6 +44,20 @@ describe('LocalLog', () => {
     expect(log.read(5, 1 << 20, false, 5)).toBeNull();
   });
 
+  it('a producer snapshot that cannot be written fails the roll after it is done; the rolled segment is still fsynced', async () => {
+    const log = localLog(tmpDir());
+    append(log, 3);
+    expect(() =>
+      log.roll(() => {
+        throw new Error('EIO: injected');
+      }),
+    ).toThrow('EIO: injected');
+    expect(log.segments.baseOffsets()).toEqual([0, 3]);
+    append(log, 1); // into the new segment
+    expect(log.segments.activeSegment.baseOffset).toBe(3);
+    await vi.waitFor(() => expect(log.recoveryPoint).toBe(3));
+  });
+
   it('a flush before the background fsync of a rolled segment is done fsyncs that segment too', () => {
     const log = localLog(tmpDir());
     append(log, 3);

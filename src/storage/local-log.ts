@@ -103,9 +103,16 @@ export class LocalLog {
     for (const s of [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TXN_INDEX_FILE_SUFFIX])
       fs.rmSync(prefix + s, { force: true });
     active.onBecomeInactive();
-    this.flushRolledInBackground(active, newBase, snapshot?.(newBase));
     const segment = LogSegment.open(this.dir, newBase, this.clock.now(), randomSegmentJitter(this.config));
     this.segments.add(segment);
+    // The roll is done before the snapshot is written: a snapshot that fails leaves a rolled log (as
+    // before the snapshot moved here) whose old segment is still fsynced before the recovery point moves.
+    let snapshotFile: string | undefined;
+    try {
+      snapshotFile = snapshot?.(newBase);
+    } finally {
+      this.flushRolledInBackground(active, newBase, snapshotFile);
+    }
     return segment;
   }
 
