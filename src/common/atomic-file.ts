@@ -17,12 +17,31 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
 }
 
 /**
- * writeFileAtomic's slow half off the event loop (libuv's thread pool): writes `data` to `tmp`
- * and fsyncs it. The caller renames `tmp` over its file (on the loop, ordered with synchronous
- * writers of the same file) and then calls fsyncDirInBackground. An fsync can take tens of ms
- * on a busy disk; on the loop that stalls every connection for as long.
+ * writeFileAtomic off the event loop. An fsync can take tens of ms on a busy disk; on the loop that
+ * stalls every connection for as long. `data` goes to `tmp` and is fsynced in libuv's thread pool;
+ * then, unless `overtaken()` says the write has gone stale meanwhile (a newer write of `file`; `tmp`
+ * is then removed), `tmp` is renamed over `file` on the loop — ordered with synchronous writers of the
+ * same file, so `tmp` must not be writeFileAtomic's — and the directory is fsynced in the pool.
+ * Resolves true once the new content is durable, false when overtaken; rejects on a failure.
  */
-export async function writeDurablyInBackground(tmp: string, data: string | Buffer): Promise<void> {
+export async function replaceFileInBackground(
+  file: string,
+  tmp: string,
+  data: string | Buffer,
+  overtaken: () => boolean,
+): Promise<boolean> {
+  await writeDurablyInBackground(tmp, data);
+  if (overtaken()) {
+    await fs.promises.rm(tmp, { force: true });
+    return false;
+  }
+  fs.renameSync(tmp, file);
+  await fsyncDirInBackground(path.dirname(file));
+  return true;
+}
+
+/** Writes `data` to `tmp` and fsyncs it, in libuv's thread pool. */
+async function writeDurablyInBackground(tmp: string, data: string | Buffer): Promise<void> {
   const fh = await fs.promises.open(tmp, 'w');
   try {
     await fh.writeFile(data);
@@ -52,16 +71,9 @@ export async function fsyncFileInBackground(file: string): Promise<void> {
 }
 
 /** fsyncDir off the event loop. */
-export async function fsyncDirInBackground(dir: string): Promise<void> {
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // as fsyncDir
-  } finally {
-    await fh?.close();
-  }
+async function fsyncDirInBackground(dir: string): Promise<void> {
+  // Failures ignored, as fsyncDir's: some platforms cannot fsync directories; the rename is still atomic.
+  await fsyncFileInBackground(dir).catch(() => {});
 }
 
 export function fsyncDir(dir: string): void {

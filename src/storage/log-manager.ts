@@ -18,7 +18,7 @@
 // answer KAFKA_STORAGE_ERROR, its files are no longer written, the other directories keep serving.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDirInBackground, writeDurablyInBackground, writeFileAtomic } from '../common/atomic-file.js';
+import { replaceFileInBackground, writeFileAtomic } from '../common/atomic-file.js';
 import type { Logger } from '../common/logger.js';
 import {
   CheckpointFormatError,
@@ -503,13 +503,7 @@ export class LogManager {
     const tmp = `${file}.background.tmp`;
     const overtaken = () => this.closed || (this.checkpointWrites.get(file) ?? 0) !== generation;
     try {
-      await writeDurablyInBackground(tmp, text);
-      if (overtaken()) {
-        await fs.promises.rm(tmp, { force: true });
-        return;
-      }
-      fs.renameSync(tmp, file);
-      await fsyncDirInBackground(dir);
+      await replaceFileInBackground(file, tmp, text, overtaken);
     } catch (err) {
       if (this.closed) return;
       this.failureChannel.state(dir).failed(`writing ${path.basename(file)}`, err);

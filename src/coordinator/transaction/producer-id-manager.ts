@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fsyncDirInBackground, writeDurablyInBackground, writeFileAtomic } from '../../common/atomic-file.js';
+import { replaceFileInBackground, writeFileAtomic } from '../../common/atomic-file.js';
 
 export const PRODUCER_ID_BLOCK_SIZE = 1000;
 /**
@@ -101,14 +101,9 @@ export class ProducerIdManager {
   private async reserveInBackground(end: number): Promise<void> {
     const tmp = `${this.file}.next.tmp`;
     try {
-      await writeDurablyInBackground(tmp, this.content(end));
-      if (end <= this.blockEnd) {
-        await fs.promises.rm(tmp, { force: true });
-        return;
+      if (await replaceFileInBackground(this.file, tmp, this.content(end), () => end <= this.blockEnd)) {
+        this.blockEnd = Math.max(this.blockEnd, end);
       }
-      fs.renameSync(tmp, this.file);
-      await fsyncDirInBackground(path.dirname(this.file));
-      this.blockEnd = Math.max(this.blockEnd, end);
     } catch {
       await fs.promises.rm(tmp, { force: true }).catch(() => {});
     }
