@@ -286,24 +286,22 @@ async function kcatConsumeRun(
   b: RunningBroker,
   tag: string,
   m: Record<string, number>,
-  s: number,
+  s: (typeof SIZES)[number],
   p: number,
 ): Promise<void> {
   const key = consumeKey('kcat', s, p);
   const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
-  const records = S.kcat[s as 100 | 1024];
+  const records = S.kcat[s];
   const secs = await kcatConsume(b.port, topic, records);
   m[key] = (records * s) / 1e6 / secs;
   log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
 }
 
-/** Every kcat consume run whose topic was produced (the no-op server's ceiling runs). */
-async function kcatConsumeRuns(b: RunningBroker, tag: string, m: Record<string, number>): Promise<void> {
+/** The (record size, partitions) of each consume run: the kcat acks=1 topics produced in `m`. */
+function* consumeTopics(m: Record<string, number>): Generator<[(typeof SIZES)[number], number]> {
+  if (!runs('consume')) return;
   for (const s of SIZES)
-    for (const p of PARTITIONS) {
-      if (!runs('consume') || m[produceKey('kcat', s, '1', p)] === undefined) continue;
-      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, () => kcatConsumeRun(b, tag, m, s, p));
-    }
+    for (const p of PARTITIONS) if (m[produceKey('kcat', s, '1', p)] !== undefined) yield [s, p];
 }
 
 /** Everything measured on one running broker; `kafkaMax` is Kafka's max records/s for the latency rates. */
@@ -375,8 +373,9 @@ async function measure(
           });
         }
   if (ceiling) {
-    // Produce figures only: CPU and memory of the no-op server are not a broker's.
-    await kcatConsumeRuns(b, tag, m);
+    // The kcat figures only: CPU and memory of the no-op server are not a broker's.
+    for (const [s, p] of consumeTopics(m))
+      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, () => kcatConsumeRun(b, tag, m, s, p));
     return m;
   }
   if (runs('durable')) {
@@ -415,28 +414,25 @@ async function measure(
   // --- consume what kcat produced with acks=1
   let consumeCpu = 0;
   let consumeBytes = 0;
-  for (const s of SIZES)
-    for (const p of PARTITIONS) {
-      if (!runs('consume')) break;
-      const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
-      const records = S.kcat[s];
-      if (m[produceKey('kcat', s, '1', p)] === undefined) continue; // its produce run failed
-      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
-        const cpu0 = cpuSeconds(b.pid);
-        await kcatConsumeRun(b, tag, m, s, p);
-        consumeCpu += cpuSeconds(b.pid) - cpu0;
-        consumeBytes += records * s;
-      });
-      await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
-        const cpu0 = cpuSeconds(b.pid);
-        const r = await perfConsume(b.port, topic, records);
-        consumeCpu += cpuSeconds(b.pid) - cpu0;
-        consumeBytes += records * s;
-        if (r.records !== records) throw new Error(`consumer-perf-test read ${r.records} of ${records}`);
-        m[consumeKey('perf', s, p)] = (r.recordsPerSec * s) / 1e6;
-        log(`${tag} ${consumeKey('perf', s, p)}: ${m[consumeKey('perf', s, p)]!.toFixed(1)} MB/s`);
-      });
-    }
+  for (const [s, p] of consumeTopics(m)) {
+    const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
+    const records = S.kcat[s];
+    await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
+      const cpu0 = cpuSeconds(b.pid);
+      await kcatConsumeRun(b, tag, m, s, p);
+      consumeCpu += cpuSeconds(b.pid) - cpu0;
+      consumeBytes += records * s;
+    });
+    await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
+      const cpu0 = cpuSeconds(b.pid);
+      const r = await perfConsume(b.port, topic, records);
+      consumeCpu += cpuSeconds(b.pid) - cpu0;
+      consumeBytes += records * s;
+      if (r.records !== records) throw new Error(`consumer-perf-test read ${r.records} of ${records}`);
+      m[consumeKey('perf', s, p)] = (r.recordsPerSec * s) / 1e6;
+      log(`${tag} ${consumeKey('perf', s, p)}: ${m[consumeKey('perf', s, p)]!.toFixed(1)} MB/s`);
+    });
+  }
   if (consumeBytes > 0) m['cpu.consume'] = consumeCpu / (consumeBytes / 1e9);
 
   if (!runs('latency')) {

@@ -16,7 +16,7 @@
  * (preloaded with NODE_OPTIONS); for Kafka, the stop-the-world GC pauses its GC log records.
  */
 
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -195,6 +195,15 @@ async function waitReady(
   );
 }
 
+/** start() with the process's stdout and stderr going to `logFile`. */
+function startLogged(cmd: string, args: string[], logFile: string, opts: SpawnOptions = {}): ChildProcess {
+  const out = createWriteStream(logFile);
+  const child = start(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
+
 async function finishStart(
   name: BrokerName,
   child: ChildProcess,
@@ -270,10 +279,9 @@ export async function startKafka(): Promise<RunningBroker> {
   );
   if (fmt.code !== 0) throw new Error(`kafka-storage format failed:\n${fmt.stdout}\n${fmt.stderr}`);
   const logFile = join(dir, 'kafka.out');
-  const out = createWriteStream(logFile);
   const gcLog = join(dir, 'kafkaServer-gc.log');
   const t0 = performance.now();
-  const child = start(
+  const child = startLogged(
     'java',
     [
       '-Xmx1G',
@@ -287,10 +295,8 @@ export async function startKafka(): Promise<RunningBroker> {
       'kafka.Kafka',
       props,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    logFile,
   );
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
   return finishStart('kafka', child, port, t0, dir, logFile, kafkaGcWindow(gcLog));
 }
 
@@ -301,10 +307,9 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
   const data = join(dir, 'data');
   mkdirSync(data);
   const logFile = join(dir, 'kbroker.out');
-  const out = createWriteStream(logFile);
   const probeFile = join(dir, 'server-figures.jsonl');
   const t0 = performance.now();
-  const child = start(
+  const child = startLogged(
     process.execPath,
     [
       // e.g. BENCH_KBROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of the broker
@@ -323,9 +328,9 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
       'group.initial.rebalance.delay.ms=0',
       ...overrides.flatMap((o) => ['--override', o]),
     ],
+    logFile,
     {
       cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
@@ -333,8 +338,6 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
       },
     },
   );
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
   return finishStart('kbroker', child, port, t0, dir, logFile, kbrokerProbeWindow(child, probeFile));
 }
 
@@ -343,18 +346,13 @@ export async function startNullBroker(): Promise<RunningBroker> {
   const dir = tempDir('kbroker-bench-null-');
   const port = await freePort();
   const logFile = join(dir, 'null-broker.out');
-  const out = createWriteStream(logFile);
   const t0 = performance.now();
-  const child = start(
+  const child = startLogged(
     process.execPath,
     ['--import', 'tsx', join(here, 'null-broker.ts'), '--port', String(port)],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    logFile,
+    { cwd: root },
   );
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
   const none: ServerStats = { gcCount: 0, gcTotalMs: 0, gcMaxMs: 0 };
   return finishStart('ceiling', child, port, t0, dir, logFile, {
     serverMark: async () => {},
