@@ -26,6 +26,9 @@ let shortScratch: Buffer | null = Buffer.allocUnsafeSlow(SHORT_SCAN_WINDOW);
 
 export type ScanStop = BatchStopReason | 'stopped';
 
+/** Reads up to `length` bytes at `position` of a file into `buf` (from 0); returns how many it got. */
+export type ReadAt = (buf: Buffer, length: number, position: number) => number;
+
 export function readFully(fd: number, buf: Buffer, length: number, position: number): number {
   let done = 0;
   while (done < length) {
@@ -48,25 +51,27 @@ export function writeFully(fd: number, buf: Buffer): void {
  * KiB (SHORT_SCAN_WINDOW, a reused buffer); `visit` sees only numbers, never the window.
  */
 export function scanFileBatches(
-  fd: number,
+  file: number | ReadAt,
   start: number,
   end: number,
   verifyCrc: boolean,
   visit: (batch: BatchInfo) => boolean,
   short = false,
 ): { position: number; stopReason: ScanStop } {
-  if (!short || verifyCrc || shortScratch === null) return scan(fd, start, end, verifyCrc, visit, null);
+  const read: ReadAt =
+    typeof file === 'number' ? (buf, length, position) => readFully(file, buf, length, position) : file;
+  if (!short || verifyCrc || shortScratch === null) return scan(read, start, end, verifyCrc, visit, null);
   const scratch = shortScratch;
   shortScratch = null;
   try {
-    return scan(fd, start, end, false, visit, scratch);
+    return scan(read, start, end, false, visit, scratch);
   } finally {
     shortScratch = scratch;
   }
 }
 
 function scan(
-  fd: number,
+  read: ReadAt,
   start: number,
   end: number,
   verifyCrc: boolean,
@@ -76,7 +81,7 @@ function scan(
   let buf = scratch ?? Buffer.allocUnsafe(verifyCrc ? 4 * WINDOW : WINDOW);
   let pos = start;
   while (pos < end) {
-    const n = readFully(fd, buf, Math.min(buf.length, end - pos), pos);
+    const n = read(buf, Math.min(buf.length, end - pos), pos);
     if (n < LOG_OVERHEAD) return { position: pos, stopReason: 'partial' };
     let off = 0;
     let skipTo = -1;

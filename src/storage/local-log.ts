@@ -17,6 +17,7 @@ import {
   LogSegment,
   TIME_INDEX_FILE_SUFFIX,
 } from './segment.js';
+import type { SegmentWriter } from './segment-writer.js';
 import type { AbortedTxn } from './transaction-index.js';
 import { TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
@@ -43,6 +44,8 @@ export class LocalLog {
     private nextOffset: number,
     /** When the log was opened: flush.ms counts from there until the first flush. */
     openedAt: number = clock.now(),
+    /** Writes appended batches off the event loop (see SegmentWriter); null: in place. */
+    private readonly writer: SegmentWriter | null = null,
   ) {
     this.lastFlushTime = openedAt;
   }
@@ -62,7 +65,8 @@ export class LocalLog {
 
   /** Appends one batch, already given its offsets, to the active segment. */
   append(batch: Buffer, lastOffset: number, maxTimestamp: number): void {
-    this.segments.activeSegment.append(batch, lastOffset, maxTimestamp, this.config.indexIntervalBytes);
+    const { indexIntervalBytes } = this.config;
+    this.segments.activeSegment.append(batch, lastOffset, maxTimestamp, indexIntervalBytes, this.writer);
     this.nextOffset = lastOffset + 1;
   }
 

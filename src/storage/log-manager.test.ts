@@ -125,7 +125,7 @@ describe('LogManager', () => {
     log.updateHighWatermark(5);
     log.deleteRecordsBefore(3);
     expect(fs.readFileSync(path.join(dir, 'log-start-offset-checkpoint'), 'utf8')).toBe('0\n1\na 0 3\n');
-    // crash: no close, no clean marker
+    m.abandon(); // crash: no close, no clean marker (the appends' writes had reached the page cache)
     const m2 = openMgr(dir);
     expect(m2.getOrCreateLog('a', 0, id, testConfig()).logStartOffset).toBe(3);
   });
@@ -198,7 +198,8 @@ describe('LogManager', () => {
       expect(checkpoint()).toBe('0\n2\nd 0 0\nd 1 0\n');
     });
     expect(checkpoint()).toBe('0\n2\nd 0 2\nd 1 3\n');
-    const m2 = openMgr(dir); // crash
+    m.abandon(); // crash (the appends' writes had reached the page cache)
+    const m2 = openMgr(dir);
     const [d0, d1] = openTopic(m2, 'd', 2, id);
     expect([d0!.logStartOffset, d1!.logStartOffset]).toEqual([2, 3]);
   });

@@ -16,6 +16,7 @@
 // Several log.dirs, as Kafka's: a new partition goes to the online directory holding the fewest; a
 // directory whose disk fails goes offline (LogDirFailureChannel, log-dir-failure.ts) — its partitions
 // answer KAFKA_STORAGE_ERROR, its files are no longer written, the other directories keep serving.
+
 import fs from 'node:fs';
 import path from 'node:path';
 import { replaceFileInBackground, writeFileAtomic } from '../common/atomic-file.js';
@@ -35,6 +36,7 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from './partition-metadata.js';
+import { SegmentWriter } from './segment-writer.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
@@ -52,6 +54,8 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** `producer.id.expiration.ms` of every partition's producer state (default 1 day). */
   producerIdExpirationMs?: number;
+  /** Appends written by a SegmentWriter thread instead of on the event loop (log.segment.write.thread.enable). */
+  segmentWriteThread?: boolean;
   /** Where a checkpoint that cannot be read (and is reset) is reported. */
   log?: Logger;
 }
@@ -94,6 +98,8 @@ export class LogManager {
   private readonly backgroundCheckpointFiles = new Set<string>();
   /** Background checkpoint writes running now: close waits for them (their temp files go first). */
   private readonly backgroundWrites = new Set<Promise<void>>();
+  /** With segmentWriteThread, every log's appends are written on this thread (started with the first), not the event loop. */
+  readonly segmentWriter: SegmentWriter | null;
 
   private constructor(opts: LogManagerOptions) {
     const dirs = typeof opts.logDirs === 'string' ? opts.logDirs.split(',') : opts.logDirs;
@@ -110,6 +116,16 @@ export class LogManager {
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
     this.failureChannel = new LogDirFailureChannel(() => this.clock.now());
+    this.segmentWriter = opts.segmentWriteThread ? new SegmentWriter() : null;
+    // A background write that failed leaves its log ahead of its file (the append was counted): the
+    // directory goes offline as Kafka's does on any write error, and a restart recovers the file.
+    if (this.segmentWriter)
+      this.segmentWriter.onWriteFailed = (segment, err) =>
+        this.failureChannel.maybeAddOfflineLogDir(
+          path.dirname(segment.dir),
+          `a background write to ${segment.dir}`,
+          err,
+        );
     this.producerIdExpirationMs = opts.producerIdExpirationMs;
     this.log = opts.log;
     let clusterId = opts.clusterId;
@@ -257,6 +273,7 @@ export class LogManager {
       }
     }
     const log = this.openLog(logDir, dir, topic, partition, config, {
+      segmentWriter: this.segmentWriter ?? undefined,
       hadCleanShutdown: this.cleanShutdownDirs.has(logDir),
       recoveryPoint: state.recoveryPoint,
       logStartOffset: state.logStartOffset,
@@ -495,6 +512,7 @@ export class LogManager {
    */
   async backgroundSettled(): Promise<void> {
     while (this.backgroundWrites.size > 0) await Promise.all(this.backgroundWrites);
+    if (this.closed) await this.segmentWriter?.close();
   }
 
   private async writeCheckpointInBackground(dir: string, file: string, text: string): Promise<void> {
@@ -566,6 +584,7 @@ export class LogManager {
     this.pendingDirDeletes = [];
     this.closed = true;
     for (const log of this.logs.values()) log.close();
+    this.segmentWriter?.close().catch(() => undefined); // every log's writes are done: this stops the thread
     this.checkpointAll();
     // An offline directory gets no marker: the next start recovers it.
     for (const dir of this.liveLogDirs()) writeFileAtomic(path.join(dir, CLEAN_SHUTDOWN_FILE), '');
@@ -580,5 +599,6 @@ export class LogManager {
     this.closed = true;
     this.pendingDirDeletes = [];
     for (const log of this.logs.values()) log.abandon();
+    this.segmentWriter?.close().catch(() => undefined);
   }
 }

@@ -43,6 +43,7 @@ import {
 import { completeTxn, readEndTxnMarker, rebuildProducerState } from './producer-state-replay.js';
 import { validateKeysForCompactedTopic } from './record-validation.js';
 import { type LogSegment, SegmentClosedError } from './segment.js';
+import type { SegmentWriter } from './segment-writer.js';
 import type { AbortedTxn } from './transaction-index.js';
 
 export { type Clock, defaultLogConfig, type LogConfig } from './log-config.js';
@@ -68,6 +69,8 @@ export interface LogOpenOptions {
    * offline (see guardLogDirIo below).
    */
   dirState?: LogDirState;
+  /** Appends' write(2) on this thread instead of the event loop (LogManager's); without one they write in place. */
+  segmentWriter?: SegmentWriter;
 }
 
 /**
@@ -181,6 +184,7 @@ export class Log {
       loaded.recoveryPoint,
       loaded.logEndOffset,
       openedAt,
+      opts.segmentWriter ?? null,
     );
     return new Log(topic, partition, clock, opts, local, cache, psm, loaded.logStartOffset);
   }

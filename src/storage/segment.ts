@@ -1,15 +1,16 @@
 // One log segment: `<20-digit base>.log` + `.index` + `.timeindex` (+ `.txnindex` once a transaction is aborted in it). Appends whole batches as received
-// (fs.writeSync on an append fd), reads whole batches by offset, finds batches by timestamp and recovers
+// (fs.writeSync on an append fd, or a SegmentWriter's thread), reads whole batches by offset, finds batches by timestamp and recovers
 // (re-validates and re-indexes) its file. Mirrors Kafka's LogSegment.
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
 import { iterateBatches } from '../protocol/record-batch.js';
-import { readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
+import { type ReadAt, readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
 import { checkSimulatedIoFault } from './log-dir-failure.js';
 import { OffsetIndex } from './offset-index.js';
 import { readBuffers } from './read-buffer-pool.js';
+import type { SegmentWriter, WriteOwner } from './segment-writer.js';
 import { TimeIndex } from './time-index.js';
 import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
@@ -33,7 +34,7 @@ export interface RecoverResult {
   stopReason: ScanStop;
 }
 
-export class LogSegment {
+export class LogSegment implements WriteOwner {
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
   readonly txnIndex: TransactionIndex;
@@ -41,11 +42,25 @@ export class LogSegment {
   size: number;
   /** Wall-clock creation time (Kafka's LogSegment.created), used by segment.ms when batches lack timestamps. */
   readonly created: number;
+  /** The file system the segment is on (SegmentWriter counts free space per file system). */
+  readonly dev: number;
   private fd: number;
   private bytesSinceLastIndexEntry = 0;
   private maxTs: { timestamp: number; offset: number } | null = null;
   private rollingBasedTimestamp: number | null = null;
   private knownNextOffset: number | null = null;
+  /**
+   * Background writes (SegmentWriter): the `.log` holds `writtenSize` bytes; the rest up to `size` are
+   * the writer's descriptors in `tail` (oldest first, from `tailHead`), read from its ring meanwhile.
+   */
+  private writer: SegmentWriter | null = null;
+  private writtenSize = 0;
+  private readonly tail: number[] = [];
+  private tailHead = 0;
+  /** A background write failed: the segment takes no more bytes (its directory is failing). */
+  private writeError: Error | null = null;
+  /** Reads the segment's bytes as appended: the file, then the writes still in the ring. */
+  private readonly readAt: ReadAt = (buf, length, position) => this.readRange(buf, length, position);
 
   private constructor(
     readonly dir: string,
@@ -60,7 +75,10 @@ export class LogSegment {
     this.timeIndex = new TimeIndex(prefix + TIME_INDEX_FILE_SUFFIX + fileSuffix, baseOffset);
     this.txnIndex = new TransactionIndex(prefix + TXN_INDEX_FILE_SUFFIX + fileSuffix, baseOffset);
     this.fd = fs.openSync(this.logFile, 'a+');
-    this.size = fs.fstatSync(this.fd).size;
+    const stat = fs.fstatSync(this.fd);
+    this.size = stat.size;
+    this.dev = stat.dev;
+    this.writtenSize = this.size;
     this.created = now;
   }
 
@@ -96,7 +114,7 @@ export class LogSegment {
   /** maxTimestamp of the first batch (Kafka's rollingBasedTimestamp), or null when empty. */
   firstBatchTimestamp(): number | null {
     if (this.rollingBasedTimestamp === null && this.size > 0) {
-      scanFileBatches(this.fd, 0, this.size, false, (b) => {
+      scanFileBatches(this.readAt, 0, this.size, false, (b) => {
         this.rollingBasedTimestamp = b.maxTimestamp;
         return false;
       });
@@ -116,7 +134,7 @@ export class LogSegment {
       let next = this.baseOffset;
       const start =
         this.offsetIndex.entries > 0 ? this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position : 0;
-      scanFileBatches(this.fd, start, this.size, false, (b) => {
+      scanFileBatches(this.readAt, start, this.size, false, (b) => {
         next = b.lastOffset + 1;
         return true;
       });
@@ -125,22 +143,107 @@ export class LogSegment {
     return this.knownNextOffset;
   }
 
-  /** Appends one batch (bytes as given) whose header says lastOffset/maxTimestamp. */
-  append(batch: Buffer, lastOffset: number, maxTimestamp: number, indexIntervalBytes: number): void {
+  /**
+   * Appends one batch (bytes as given) whose header says lastOffset/maxTimestamp. With a `writer` the
+   * write(2) happens on its thread (the bytes are readable here at once; `whenWritten` says when they
+   * are in the file); without one, or for a batch too big for its ring, here.
+   */
+  append(
+    batch: Buffer,
+    lastOffset: number,
+    maxTimestamp: number,
+    indexIntervalBytes: number,
+    writer: SegmentWriter | null = null,
+  ): void {
     const rel = lastOffset - this.baseOffset;
     if (rel < 0 || rel > 0x7fffffff)
       throw new Error(`offset ${lastOffset} out of range for segment ${this.baseOffset}`);
+    if (this.writeError) throw this.writeError;
     const position = this.size;
-    try {
-      checkSimulatedIoFault(this.logFile, 'write');
-      writeFully(this.fd, batch);
-    } catch (e) {
-      fs.ftruncateSync(this.fd, position); // do not leave a torn batch behind a failed write
-      throw e;
+    checkSimulatedIoFault(this.logFile, 'write');
+    if (writer !== null && batch.length <= writer.maxBytes && writer.hasRoomFor(this, batch.length)) {
+      this.writer = writer;
+      this.tail.push(writer.submit(this, this.fd, position, batch));
+    } else {
+      this.settleWrites();
+      try {
+        writeFully(this.fd, batch);
+      } catch (e) {
+        fs.ftruncateSync(this.fd, position); // do not leave a torn batch behind a failed write
+        throw e;
+      }
+      this.writtenSize = position + batch.length;
     }
     this.size += batch.length;
     if (position === 0) this.rollingBasedTimestamp = maxTimestamp;
     this.afterBatch(position, lastOffset, maxTimestamp, batch.length, indexIntervalBytes);
+  }
+
+  /** SegmentWriter: the oldest background write of this segment is done; true on its first failure. */
+  onWritten(bytes: number, error: Error | null): boolean {
+    this.tailHead++;
+    if (this.tailHead === this.tail.length) {
+      this.tail.length = 0;
+      this.tailHead = 0;
+    } else if (this.tailHead >= 1024) {
+      this.tail.splice(0, this.tailHead);
+      this.tailHead = 0;
+    }
+    if (error === null) {
+      if (this.writeError === null) this.writtenSize += bytes;
+      return false;
+    }
+    if (this.writeError !== null) return false;
+    this.writeError = error;
+    return true;
+  }
+
+  /** The writer's number of this segment's last background write, or 0 when none is outstanding. */
+  get lastPendingWrite(): number {
+    return this.tailHead < this.tail.length ? this.tail[this.tail.length - 1]! : 0;
+  }
+
+  /** Blocks until the background writes of this segment are in its file (before truncating, syncing or closing it). */
+  settleWrites(): void {
+    const last = this.lastPendingWrite;
+    if (last !== 0) this.writer!.waitFor(last);
+  }
+
+  /** Resolves once the background writes appended so far are in the file (rejects when one failed). */
+  private writesDone(): Promise<void> {
+    const last = this.lastPendingWrite;
+    if (last === 0) return this.writeError ? Promise.reject(this.writeError) : Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.writer!.whenWritten(last, () => (this.writeError ? reject(this.writeError) : resolve())),
+    );
+  }
+
+  /** `length` bytes at `position` as appended: from the file up to `writtenSize`, then from the writer's ring. */
+  private readRange(buf: Buffer, length: number, position: number): number {
+    const end = position + length;
+    let at = position;
+    if (position < this.writtenSize) {
+      const fromFile = Math.min(end, this.writtenSize) - position;
+      const n = readFully(this.fd, buf, fromFile, position);
+      if (n < fromFile || end <= this.writtenSize) return n;
+      at += n;
+    }
+    const writer = this.writer;
+    if (writer === null) return at - position;
+    let entryStart = this.writtenSize;
+    for (let i = this.tailHead; i < this.tail.length && at < end; i++) {
+      const seq = this.tail[i]!;
+      const len = writer.lengthOf(seq);
+      const entryEnd = entryStart + len;
+      if (entryEnd > at) {
+        const from = writer.ringOffset(seq) + (at - entryStart);
+        const count = Math.min(entryEnd, end) - at;
+        writer.ring.copy(buf, at - position, from, from + count);
+        at += count;
+      }
+      entryStart = entryEnd;
+    }
+    return at - position;
   }
 
   private afterBatch(
@@ -167,6 +270,7 @@ export class LogSegment {
    * truncates the `.log` at the first bad or partial batch. `onBatch` sees each valid batch.
    */
   recover(indexIntervalBytes: number, onBatch?: (b: BatchInfo) => void): RecoverResult {
+    this.settleWrites();
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.txnIndex.reset();
@@ -175,7 +279,7 @@ export class LogSegment {
     this.rollingBasedTimestamp = null;
     let expectedMin = this.baseOffset;
     let stopReason: ScanStop = 'end';
-    const res = scanFileBatches(this.fd, 0, this.size, true, (b) => {
+    const res = scanFileBatches(this.readAt, 0, this.size, true, (b) => {
       if (
         b.baseOffset < expectedMin ||
         b.lastOffset < b.baseOffset ||
@@ -196,6 +300,7 @@ export class LogSegment {
     if (truncatedBytes > 0) {
       fs.ftruncateSync(this.fd, validBytes);
       this.size = validBytes;
+      this.writtenSize = validBytes;
     }
     this.knownNextOffset = expectedMin;
     const m = this.maxTimestampAndOffsetSoFar();
@@ -206,7 +311,7 @@ export class LogSegment {
   /** Visits batch headers from the batch holding `fromOffset` (via the offset index) to the end; `visit` returns false to stop. */
   scanBatchesFrom(fromOffset: number, visit: (b: BatchInfo) => boolean): void {
     const start = this.offsetIndex.lookup(fromOffset).position;
-    scanFileBatches(this.fd, start, this.size, false, visit);
+    scanFileBatches(this.readAt, start, this.size, false, visit);
   }
 
   /** First batch with lastOffset >= offset, searching from the offset index. */
@@ -214,7 +319,7 @@ export class LogSegment {
     const start = this.offsetIndex.lookup(offset).position;
     let found: BatchInfo | null = null;
     scanFileBatches(
-      this.fd,
+      this.readAt,
       start,
       this.size,
       false,
@@ -246,7 +351,7 @@ export class LogSegment {
     // A pooled buffer: the connection gives it back once the socket has taken the bytes.
     checkSimulatedIoFault(this.logFile, 'read');
     const buf = readBuffers.take(want);
-    const n = readFully(this.fd, buf, want, first.position);
+    const n = this.readRange(buf, want, first.position);
     let end = 0;
     for (const b of iterateBatches(buf, { end: n })) {
       if (b.lastOffset >= maxOffset) break;
@@ -260,7 +365,7 @@ export class LogSegment {
     const fromTime = this.timeIndex.lookup(timestamp).offset;
     const start = this.offsetIndex.lookup(Math.max(fromTime, startingOffset)).position;
     let found: BatchInfo | null = null;
-    scanFileBatches(this.fd, start, this.size, false, (b) => {
+    scanFileBatches(this.readAt, start, this.size, false, (b) => {
       if (b.lastOffset < startingOffset || b.maxTimestamp < timestamp) return true;
       found = b;
       return false;
@@ -272,9 +377,11 @@ export class LogSegment {
   truncateTo(offset: number): number {
     const at = this.translateOffset(offset);
     if (at === null) return 0;
+    this.settleWrites();
     const removed = this.size - at.position;
     fs.ftruncateSync(this.fd, at.position);
     this.size = at.position;
+    this.writtenSize = Math.min(this.writtenSize, at.position);
     this.offsetIndex.truncateTo(offset);
     this.timeIndex.truncateTo(offset);
     this.txnIndex.truncateTo(offset);
@@ -285,7 +392,7 @@ export class LogSegment {
     const last = this.offsetIndex.entries > 0 ? this.offsetIndex.positionAt(this.offsetIndex.entries - 1) : 0;
     let max = this.timeIndex.lastEntry();
     this.bytesSinceLastIndexEntry = 0;
-    scanFileBatches(this.fd, last, this.size, false, (b) => {
+    scanFileBatches(this.readAt, last, this.size, false, (b) => {
       if (b.maxTimestamp > max.timestamp) max = { timestamp: b.maxTimestamp, offset: b.lastOffset };
       this.bytesSinceLastIndexEntry += b.size;
       return true;
@@ -320,12 +427,18 @@ export class LogSegment {
       return Promise.reject(err);
     }
     const fd = this.fd;
-    const log = new Promise<void>((resolve, reject) =>
-      fs.fsync(fd, (err) => {
-        if (this.fd !== fd) reject(new SegmentClosedError(`${this.logFile} was closed during its fsync`));
-        else if (err) reject(err);
-        else resolve();
-      }),
+    const closed = () => new SegmentClosedError(`${this.logFile} was closed during its fsync`);
+    // The fsync covers what was appended so far: it starts once the writer has put that in the file.
+    const log = this.writesDone().then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          if (this.fd !== fd) return reject(closed());
+          fs.fsync(fd, (err) => {
+            if (this.fd !== fd) reject(closed());
+            else if (err) reject(err);
+            else resolve();
+          });
+        }),
     );
     return Promise.all([log, ...indexes]).then(() => undefined);
   }
@@ -336,6 +449,8 @@ export class LogSegment {
 
   flush(): void {
     checkSimulatedIoFault(this.logFile, 'flush');
+    this.settleWrites();
+    if (this.writeError) throw this.writeError;
     fs.fsyncSync(this.fd);
     this.offsetIndex.flush();
     this.timeIndex.flush();
@@ -346,13 +461,14 @@ export class LogSegment {
   readBatchAt(position: number, size: number): Buffer {
     checkSimulatedIoFault(this.logFile, 'read');
     const buf = Buffer.allocUnsafe(size);
-    const n = readFully(this.fd, buf, size, position);
+    const n = this.readRange(buf, size, position);
     return buf.subarray(0, n);
   }
 
   /** Final time-index entry, then close every handle. */
   close(): void {
     if (this.fd < 0) return;
+    this.settleWrites();
     this.onBecomeInactive();
     fs.closeSync(this.fd);
     this.fd = -1;
@@ -397,6 +513,7 @@ export class LogSegment {
 
   /** Every file of the segment with its open handle, handed over for deletion (unwritten index entries are dropped). */
   private detachForDeletion(): { file: string; fd: number | null }[] {
+    if (this.fd >= 0) this.settleWrites(); // the writer must be done with the descriptor before it closes
     const fd = this.fd >= 0 ? this.fd : null;
     this.fd = -1;
     return [

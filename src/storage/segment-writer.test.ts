@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { iterateBatches, setBaseOffset } from '../protocol/record-batch.js';
+import { LogSegment } from './segment.js';
+import { SegmentWriteError, SegmentWriter } from './segment-writer.js';
+import { batch, tmpDir } from './test-helpers.js';
+
+const writers: SegmentWriter[] = [];
+const newWriter = (ringBytes?: number, slots?: number) => {
+  const w = new SegmentWriter(ringBytes, slots);
+  writers.push(w);
+  return w;
+};
+afterEach(async () => {
+  for (const w of writers.splice(0)) {
+    w.setPaused(false);
+    await w.close();
+  }
+});
+
+/** An owner that records what the writer reports. */
+const recorder = (dir = tmpDir()) => {
+  const seen: { bytes: number; error: string | null }[] = [];
+  return {
+    dir,
+    dev: fs.statSync(dir).dev,
+    seen,
+    onWritten: (bytes: number, error: Error | null) =>
+      seen.push({ bytes, error: error?.message ?? null }) === 1 && error !== null,
+  };
+};
+
+describe('SegmentWriter', () => {
+  it('writes every submitted buffer in order, through a ring that wraps and fills many times', () => {
+    const dir = tmpDir();
+    const files = [0, 1].map((i) => path.join(dir, `f${i}`));
+    const fds = files.map((f) => fs.openSync(f, 'a+'));
+    const w = newWriter(64 * 1024, 16); // 16 KiB max: 3,000 writes wrap the ring and the slots again and again
+    const owners = [recorder(), recorder()];
+    const expected: Buffer[][] = [[], []];
+    let last = 0;
+    for (let i = 0; i < 3000; i++) {
+      const which = i % 7 === 0 ? 1 : 0;
+      const data = Buffer.alloc(1 + ((i * 977) % 16000), i & 0xff);
+      expected[which]!.push(data);
+      last = w.submit(owners[which]!, fds[which]!, 0, data);
+    }
+    w.waitFor(last);
+    expect(w.isWritten(last)).toBe(true);
+    for (const i of [0, 1]) {
+      expect(fs.readFileSync(files[i]!).equals(Buffer.concat(expected[i]!))).toBe(true);
+      expect(owners[i]!.seen.map((s) => s.bytes)).toEqual(expected[i]!.map((b) => b.length));
+      expect(owners[i]!.seen.every((s) => s.error === null)).toBe(true);
+      fs.closeSync(fds[i]!);
+    }
+  });
+
+  it('whenWritten calls back from the loop once the write is done; an earlier wait behind a later one waits for it', async () => {
+    const dir = tmpDir();
+    const fd = fs.openSync(path.join(dir, 'f'), 'a+');
+    const w = newWriter();
+    w.setPaused(true);
+    const owner = recorder();
+    const first = w.submit(owner, fd, 0, Buffer.from('one'));
+    const second = w.submit(owner, fd, 3, Buffer.from('two'));
+    const order: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      w.whenWritten(second, (err) => order.push(`second ${err}`));
+      w.whenWritten(first, (err) => {
+        order.push(`first ${err}`);
+        resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual([]); // paused: nothing written, nothing called
+    expect(fs.readFileSync(path.join(dir, 'f'), 'utf8')).toBe('');
+    w.setPaused(false);
+    await done;
+    expect(order).toEqual(['second null', 'first null']);
+    expect(fs.readFileSync(path.join(dir, 'f'), 'utf8')).toBe('onetwo');
+    fs.closeSync(fd);
+  });
+
+  it("a failed write is reported to its owner and the failure listener; the owner's later writes are not appended after the hole", async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'ro');
+    fs.writeFileSync(file, '');
+    const readOnly = fs.openSync(file, 'r');
+    const w = newWriter();
+    const failures: string[] = [];
+    w.onWriteFailed = (owner, err) => failures.push(`${owner.dir}: ${err.message}`);
+    const owner = recorder(dir);
+    const ok = recorder();
+    const okFd = fs.openSync(path.join(ok.dir, 'ok'), 'a+');
+    const before = w.submit(ok, okFd, 0, Buffer.from('fine'));
+    w.waitFor(before);
+    const a = w.submit(owner, readOnly, 0, Buffer.from('a'));
+    w.waitFor(a); // apart: one writev would have failed both with the same error
+    const b = w.submit(owner, readOnly, 1, Buffer.from('b'));
+    await new Promise<Error | null>((resolve) => w.whenWritten(b, resolve));
+    expect(owner.seen).toEqual([
+      { bytes: 1, error: expect.stringMatching(/^EBADF/) },
+      { bytes: 1, error: expect.stringMatching(/^EIO/) },
+    ]);
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    expect(failures).toEqual([`${dir}: ${owner.seen[0]!.error}`]); // once per owner
+    // A response built before the failure was seen waits for it and must not go; one built after may.
+    expect(w.failedBetween(before, b)).toBe(true);
+    expect(w.failedBetween(0, before)).toBe(false);
+    expect(w.failedBetween(b, b + 5)).toBe(false);
+    const err = new SegmentWriteError(-28);
+    expect([err.message, (err as NodeJS.ErrnoException).code]).toEqual([
+      'ENOSPC: background write of a log segment failed',
+      'ENOSPC',
+    ]);
+    fs.closeSync(readOnly);
+    fs.closeSync(okFd);
+  });
+
+  it('lets writes through the ring only while their file system has room to spare', () => {
+    const w = newWriter(64 * 1024, 16);
+    const owner = recorder();
+    expect(w.hasRoomFor(owner, 1024)).toBe(true); // a test machine has more than 128 KiB free
+    const st = fs.statfsSync(owner.dir);
+    const free = st.bavail * st.bsize;
+    // More than the free space minus the margin: refused (the segment then writes in place).
+    const big = newWriter(2 ** 30, 16);
+    expect(big.hasRoomFor(owner, free)).toBe(false);
+  });
+
+  it('refuses a write bigger than a quarter of its ring (the segment writes those in place)', () => {
+    const w = newWriter(64 * 1024, 16);
+    expect(() => w.submit(recorder(), 0, 0, Buffer.alloc(16 * 1024 + 1))).toThrow(/exceeds/);
+  });
+});
+
+describe('LogSegment with a SegmentWriter', () => {
+  it('reads, scans and indexes appended batches while they are still only in the ring', () => {
+    const dir = tmpDir();
+    const w = newWriter();
+    const seg = LogSegment.open(dir, 0, 0);
+    w.setPaused(true);
+    const sizes: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const b = batch(5, 1_000 + i, 50);
+      setBaseOffset(b, 0, i * 5);
+      sizes.push(b.length);
+      seg.append(b, i * 5 + 4, 1_000 + i + 4, 256, w);
+    }
+    expect(fs.statSync(seg.logFile).size).toBe(0); // nothing in the file yet
+    expect(seg.lastPendingWrite).toBeGreaterThan(0);
+    expect(seg.nextOffset()).toBe(100);
+    expect(seg.translateOffset(42)!.baseOffset).toBe(40);
+    expect(seg.findBatchByTimestamp(1_010, 0)!.baseOffset).toBe(30);
+    const read = seg.read(37, 1 << 20, true)!;
+    expect([...iterateBatches(read)].map((b) => b.baseOffset)).toEqual([
+      35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95,
+    ]);
+    w.setPaused(false);
+    seg.settleWrites();
+    expect(seg.lastPendingWrite).toBe(0);
+    expect(fs.statSync(seg.logFile).size).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(seg.read(37, 1 << 20, true)!.equals(read)).toBe(true);
+    seg.close();
+  });
+
+  it('a truncation, an fsync and a close wait for the writes first', async () => {
+    const dir = tmpDir();
+    const w = newWriter();
+    const seg = LogSegment.open(dir, 0, 0);
+    for (let i = 0; i < 50; i++) {
+      const b = batch(2, 1_000, 100);
+      setBaseOffset(b, 0, i * 2);
+      seg.append(b, i * 2 + 1, 1_000, 4096, w);
+    }
+    const full = seg.size;
+    await seg.flushInBackground();
+    expect(fs.statSync(seg.logFile).size).toBe(full);
+    const removed = seg.truncateTo(60);
+    expect(fs.statSync(seg.logFile).size).toBe(full - removed);
+    expect(seg.nextOffset()).toBe(60);
+    const b = batch(2, 1_000, 100);
+    setBaseOffset(b, 0, 60);
+    seg.append(b, 61, 1_000, 4096, w);
+    seg.close();
+    const reopened = LogSegment.open(dir, 0, 0);
+    expect(reopened.recover(4096).truncatedBytes).toBe(0);
+    expect(reopened.nextOffset()).toBe(62);
+    reopened.close();
+  });
+
+  it('a failed background write fails the segment: later appends and fsyncs throw', async () => {
+    const dir = tmpDir();
+    const w = newWriter();
+    const seg = LogSegment.open(dir, 0, 0);
+    // The writer gets a descriptor it cannot write to (the segment's own fd swapped for a read-only one).
+    const ro = fs.openSync(seg.logFile, 'r');
+    const fdField = seg as unknown as { fd: number };
+    const own = fdField.fd;
+    fdField.fd = ro;
+    const b = batch(1);
+    setBaseOffset(b, 0, 0);
+    seg.append(b, 0, 1_000, 4096, w);
+    fdField.fd = own;
+    seg.settleWrites();
+    const next = batch(1);
+    setBaseOffset(next, 0, 1);
+    expect(() => seg.append(next, 1, 1_000, 4096, w)).toThrow(/EBADF/);
+    expect(() => seg.flush()).toThrow(/EBADF/);
+    await expect(seg.flushInBackground()).rejects.toThrow(/EBADF/);
+    fs.closeSync(ro);
+    seg.close();
+  });
+});

@@ -1,0 +1,478 @@
+// The broker's segment writes, off the event loop. An appended batch is copied into a shared ring and
+// a worker thread writes it into its segment's `.log` (write(2) into the page cache: a third of the
+// event loop under a pipelined produce, and under writeback throttling a stall of every connection).
+// The loop keeps the bytes a segment has not written yet readable from the ring, and answers a request
+// only once every write submitted before its response was ready is done (Connection), so what a client
+// was told is in the page cache as before: nothing acknowledged is lost on kill -9.
+//
+// Ordering: one worker writes the descriptors in the order they were submitted (an fd opened O_APPEND,
+// so each lands at the end of its file). Anything else that touches a segment's file — truncation,
+// fsync, close, delete — first waits (`waitFor`) until that segment's writes are done.
+import fs from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** The segment whose bytes a descriptor carries (LogSegment). */
+export interface WriteOwner {
+  /** The directory its file is in (checked for free space; named when a write fails). */
+  readonly dir: string;
+  /** The file system it is on (`stat`'s dev): free space is counted per file system. */
+  readonly dev: number;
+  /** The oldest of this owner's outstanding writes is done (`error` when it failed); true when it is the owner's first failure. */
+  onWritten(bytes: number, error: Error | null): boolean;
+}
+
+// Control words (Int32Array over a SharedArrayBuffer).
+const SUBMITTED = 0; // descriptors handed to the worker (wrapping int32 counter)
+const COMPLETED = 1; // descriptors the worker has finished (written or failed)
+const WANT_WAKE = 2; // the loop waits for completions: the worker posts a message after its next ones
+const STOP = 3; // the worker exits once it has nothing left to write
+const PAUSED = 4; // tests: the worker writes nothing while set (bytes stay in the ring)
+const SLEEPING = 5; // the worker is (about to be) in Atomics.wait: a submit must notify it
+const CONTROL_WORDS = 6;
+// Descriptor fields (Float64Array, DESCRIPTOR_FIELDS per slot).
+const D_FD = 0;
+const D_OWNER = 1; // a number per owner, so a failed segment's later writes are skipped, not appended after a hole
+const D_RING = 2;
+const D_LENGTH = 3;
+const D_POSITION = 4; // where the bytes go in the file (a failed write truncates back to it)
+const DESCRIPTOR_FIELDS = 5;
+
+export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_SLOTS = 4096; // a power of two: slot = seq & (slots - 1) across the int32 wrap
+/**
+ * Free space a file system keeps beyond what the ring can hold before appends to it go through the
+ * ring: a full disk is then met by a write in place (KAFKA_STORAGE_ERROR, nothing torn, writes resume
+ * once space is freed), not by a background write whose append was already counted.
+ */
+const FREE_SPACE_MARGIN_RINGS = 2;
+/** While a file system is short of space, its free space is looked at again at most this often. */
+const FREE_SPACE_RECHECK_MS = 100;
+/** How many times the idle worker looks for a new descriptor before it sleeps (a few tens of microseconds). */
+const SPIN_LOOKS = Number(process.env.KBROKER_WRITER_SPIN ?? 0);
+/** Submitted bytes after which the worker is woken at once rather than at the end of the tick. */
+const KICK_BYTES = Number(process.env.KBROKER_WRITER_KICK ?? 256 * 1024);
+/** A main-thread wait longer than this (a dead worker, a hung disk) throws instead of hanging forever. */
+const STALL_MS = 120_000;
+
+// The worker: waits for descriptors, writes each run of one fd's consecutive descriptors in one
+// writev, and counts them done. CommonJS source evaluated in the thread (no file to resolve).
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const ctl = new Int32Array(workerData.control);
+const desc = new Float64Array(workerData.descriptors);
+const status = new Int32Array(workerData.status);
+const ring = Buffer.from(workerData.ring);
+const mask = workerData.slots - 1;
+const F = ${DESCRIPTOR_FIELDS};
+const failed = new Set();
+let done = Atomics.load(ctl, ${COMPLETED});
+for (;;) {
+  if (Atomics.load(ctl, ${PAUSED}) === 1) {
+    Atomics.wait(ctl, ${PAUSED}, 1, 1000);
+    continue;
+  }
+  let submitted = Atomics.load(ctl, ${SUBMITTED});
+  // A pipelined producer's next batch is usually microseconds away: look for it a little before sleeping.
+  for (let spin = 0; submitted === done && spin < ${SPIN_LOOKS}; spin++) submitted = Atomics.load(ctl, ${SUBMITTED});
+  if (submitted === done) {
+    if (Atomics.load(ctl, ${STOP}) === 1) break;
+    Atomics.store(ctl, ${SLEEPING}, 1);
+    Atomics.wait(ctl, ${SUBMITTED}, submitted, 1000);
+    Atomics.store(ctl, ${SLEEPING}, 0);
+    continue;
+  }
+  // Descriptor n (n = done + 1 ...) sits in slot n & mask; a run of one fd's goes in one writev.
+  let seq = done;
+  while (seq !== submitted) {
+    const first = ((seq + 1) | 0) & mask;
+    const fd = desc[first * F + ${D_FD}];
+    const owner = desc[first * F + ${D_OWNER}];
+    const views = [];
+    let total = 0;
+    let end = seq;
+    while (end !== submitted && views.length < 64) {
+      const s = ((end + 1) | 0) & mask;
+      if (desc[s * F + ${D_FD}] !== fd || desc[s * F + ${D_OWNER}] !== owner) break;
+      const off = desc[s * F + ${D_RING}];
+      const len = desc[s * F + ${D_LENGTH}];
+      views.push(ring.subarray(off, off + len));
+      total += len;
+      end = (end + 1) | 0;
+    }
+    let errno = 0;
+    if (failed.has(owner)) errno = -5;
+    else {
+      try {
+        let written = 0;
+        while (written < total) written += fs.writevSync(fd, written === 0 ? views : remaining(views, written));
+      } catch (e) {
+        errno = typeof e.errno === 'number' ? e.errno : -5;
+        failed.add(owner);
+        try { fs.ftruncateSync(fd, desc[first * F + ${D_POSITION}]); } catch {}
+      }
+    }
+    for (let s = seq; s !== end; ) { s = (s + 1) | 0; status[s & mask] = errno; }
+    seq = end;
+    Atomics.store(ctl, ${COMPLETED}, seq);
+  }
+  done = seq;
+  Atomics.notify(ctl, ${COMPLETED});
+  if (Atomics.exchange(ctl, ${WANT_WAKE}, 0) === 1) parentPort.postMessage(0);
+}
+function remaining(views, skip) {
+  const out = [];
+  for (const v of views) {
+    if (skip >= v.length) { skip -= v.length; continue; }
+    out.push(skip > 0 ? v.subarray(skip) : v);
+    skip = 0;
+  }
+  return out;
+}
+`;
+
+const errnoNames = new Map<number, string>(
+  Object.entries(osConstants.errno).map(([name, n]) => [-n, name] as [number, string]),
+);
+
+/** The error a failed background write reports (code as fs would give it, e.g. ENOSPC). */
+export class SegmentWriteError extends Error {
+  override name = 'SegmentWriteError';
+  constructor(readonly errno: number) {
+    const code = errnoNames.get(errno) ?? 'EIO';
+    super(`${code}: background write of a log segment failed`);
+    // As fs reports it, so the log directory's failure handling classifies it (log-dir-failure.ts).
+    Object.assign(this, { code, errno, syscall: 'write' });
+  }
+}
+
+interface Waiter {
+  seq: number;
+  done: (err: Error | null) => void;
+}
+
+export class SegmentWriter {
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+  private readonly descriptors: Float64Array;
+  private readonly status: Int32Array;
+  private readonly ringBuffer: SharedArrayBuffer;
+  /** The ring as a Buffer (tail reads and copies in). */
+  readonly ring: Buffer;
+  private readonly slots: number;
+  private readonly mask: number;
+  private worker: Worker | null = null;
+  private exited: Promise<void> | null = null;
+  /** Descriptors submitted / seen completed, as unbounded numbers (the shared counters wrap). */
+  private submitted = 0;
+  private completed = 0;
+  /** Ring bytes handed out / given back (monotonic; their difference is in use). */
+  private ringHead = 0;
+  private ringTail = 0;
+  private readonly ringEnd: number[];
+  private readonly owners: (WriteOwner | null)[];
+  private readonly ownerIds = new WeakMap<WriteOwner, number>();
+  private nextOwnerId = 1;
+  private readonly waiters: Waiter[] = [];
+  private waiterHead = 0;
+  /** The descriptors that failed, the latest last (a few kept: each takes its directory offline). */
+  private readonly failed: number[] = [];
+  /** Bytes that may still go through the ring per file system before its free space is looked at again. */
+  private readonly space = new Map<number, { budget: number; checkedAt: number }>();
+  /** Told (on a later microtask) of each owner's first failed write. */
+  onWriteFailed: ((owner: WriteOwner, err: SegmentWriteError) => void) | null = null;
+  private stopped = false;
+  private polling = false;
+  private kickScheduled = false;
+  private unkickedBytes = 0;
+
+  constructor(
+    readonly ringBytes = DEFAULT_RING_BYTES,
+    slots = DEFAULT_SLOTS,
+  ) {
+    if (slots & (slots - 1)) throw new Error(`slots must be a power of two, not ${slots}`);
+    this.slots = slots;
+    this.mask = slots - 1;
+    this.descriptors = new Float64Array(new SharedArrayBuffer(slots * DESCRIPTOR_FIELDS * 8));
+    this.status = new Int32Array(new SharedArrayBuffer(slots * 4));
+    this.ringBuffer = new SharedArrayBuffer(ringBytes);
+    this.ring = Buffer.from(this.ringBuffer);
+    this.ringEnd = new Array<number>(slots).fill(0);
+    this.owners = new Array<WriteOwner | null>(slots).fill(null);
+  }
+
+  /** The largest batch that goes through the ring; a larger one is written in place (`writeInPlace`). */
+  get maxBytes(): number {
+    return this.ringBytes >>> 2;
+  }
+
+  /** The last descriptor submitted (0 before any). */
+  get lastSubmitted(): number {
+    return this.submitted;
+  }
+
+  /** Where descriptor `seq`'s bytes sit in the ring (valid until it is done). */
+  ringOffset(seq: number): number {
+    return this.descriptors[(seq & this.mask) * DESCRIPTOR_FIELDS + D_RING]!;
+  }
+
+  /** Descriptor `seq`'s length in bytes (valid until it is done). */
+  lengthOf(seq: number): number {
+    return this.descriptors[(seq & this.mask) * DESCRIPTOR_FIELDS + D_LENGTH]!;
+  }
+
+  /** Whether descriptor `seq` (and every one before it) is done. Looks at the worker's progress. */
+  isWritten(seq: number): boolean {
+    if (seq <= this.completed) return true;
+    this.poll();
+    return seq <= this.completed;
+  }
+
+  /** Descriptors seen done so far: a response built now has seen every failure up to here. */
+  get completedCount(): number {
+    return this.completed;
+  }
+
+  /**
+   * Whether a write in (`after`, `upTo`] failed: a response that waited for `upTo`, built when `after`
+   * writes were done, may acknowledge bytes that are not in the file (a later one was built after the
+   * failure took the directory offline, and says so).
+   */
+  failedBetween(after: number, upTo: number): boolean {
+    for (let i = this.failed.length - 1; i >= 0; i--) {
+      const f = this.failed[i]!;
+      if (f <= after) return false;
+      if (f <= upTo) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether `bytes` more may go through the ring to `owner`'s file system: free space beyond the
+   * margin, looked at with statfs once the budget from the last look is spent.
+   */
+  hasRoomFor(owner: WriteOwner, bytes: number): boolean {
+    let s = this.space.get(owner.dev);
+    if (s === undefined) {
+      s = { budget: 0, checkedAt: Number.NEGATIVE_INFINITY };
+      this.space.set(owner.dev, s);
+    }
+    if (s.budget < bytes) {
+      const now = Date.now();
+      if (now - s.checkedAt < FREE_SPACE_RECHECK_MS) return false;
+      s.checkedAt = now;
+      try {
+        const st = fs.statfsSync(owner.dir);
+        s.budget = st.bavail * st.bsize - FREE_SPACE_MARGIN_RINGS * this.ringBytes;
+      } catch {
+        s.budget = 0; // cannot tell: write in place, where an error is the caller's
+      }
+      if (s.budget < bytes) return false;
+    }
+    s.budget -= bytes;
+    return true;
+  }
+
+  /**
+   * Copies `data` into the ring and hands it to the worker for `owner`'s file `fd` (opened O_APPEND:
+   * it lands after the owner's earlier writes). Waits on the loop when the ring is full (the disk's
+   * backpressure). Returns the descriptor's number for `waitFor`/`whenWritten`.
+   */
+  submit(owner: WriteOwner, fd: number, position: number, data: Buffer): number {
+    if (this.stopped) throw new Error('the segment writer is closed');
+    const len = data.length;
+    if (len > this.maxBytes) throw new Error(`a ${len}-byte write exceeds the writer's ${this.maxBytes}`);
+    let start = this.ringHead % this.ringBytes;
+    let skip = 0;
+    if (start + len > this.ringBytes) {
+      skip = this.ringBytes - start; // never wrap a batch: start it at the ring's beginning
+      start = 0;
+    }
+    this.poll();
+    while (
+      this.ringHead + skip + len - this.ringTail > this.ringBytes ||
+      this.submitted - this.completed >= this.slots
+    )
+      this.waitFor(this.completed + 1);
+    this.ensureWorker();
+    data.copy(this.ring, start);
+    this.ringHead += skip + len;
+    const seq = this.submitted + 1;
+    const slot = seq & this.mask;
+    const d = slot * DESCRIPTOR_FIELDS;
+    this.descriptors[d + D_FD] = fd;
+    this.descriptors[d + D_OWNER] = this.ownerId(owner);
+    this.descriptors[d + D_RING] = start;
+    this.descriptors[d + D_LENGTH] = len;
+    this.descriptors[d + D_POSITION] = position;
+    this.ringEnd[slot] = this.ringHead;
+    this.owners[slot] = owner;
+    this.submitted = seq;
+    Atomics.store(this.control, SUBMITTED, seq | 0);
+    // Wake a sleeping worker once for the tick's batches (a pipelined client's frames come several to a
+    // read), not once each: a futex wake per batch cost the loop more than the write(2) it saves.
+    this.unkickedBytes += len;
+    if (this.unkickedBytes >= KICK_BYTES) this.kick();
+    else if (!this.kickScheduled) {
+      this.kickScheduled = true;
+      process.nextTick(this.kick);
+    }
+    return seq;
+  }
+
+  /** Blocks the calling thread until descriptor `seq` is done (a truncation, fsync or close needs its file as written). */
+  waitFor(seq: number): void {
+    this.kick();
+    const deadline = Date.now() + STALL_MS;
+    while (!this.isWritten(seq)) {
+      const seen = Atomics.load(this.control, COMPLETED);
+      if ((seen - (this.completed | 0)) | 0) continue; // progress since poll: take it
+      if (Date.now() > deadline) throw new Error(`segment writer made no progress for ${STALL_MS} ms`);
+      Atomics.wait(this.control, COMPLETED, seen, 1000);
+    }
+  }
+
+  /**
+   * Calls `done` once descriptor `seq` is done: at once when it is, else from the loop when the worker
+   * says so (whether a write failed is failedBetween's question); `done` gets an error only when the
+   * writer closed first.
+   * A wait for an earlier write than the last waiter's waits for that one too (the list stays sorted).
+   */
+  whenWritten(seq: number, done: (err: Error | null) => void): void {
+    if (this.isWritten(seq)) {
+      done(null);
+      return;
+    }
+    const last = this.waiters.length > this.waiterHead ? this.waiters[this.waiters.length - 1]!.seq : 0;
+    this.waiters.push({ seq: Math.max(seq, last), done });
+    if (this.waiters.length - this.waiterHead === 1) this.armWake();
+  }
+
+  /** Takes the worker's progress: gives each finished descriptor back to its owner and frees its ring bytes. */
+  poll(): void {
+    if (this.polling) return; // a callback below that looks again finds it all taken
+    this.polling = true;
+    try {
+      const delta = (Atomics.load(this.control, COMPLETED) - (this.completed | 0)) | 0;
+      const until = this.completed + Math.max(0, delta);
+      while (this.completed < until) {
+        const seq = this.completed + 1;
+        const slot = seq & this.mask;
+        const owner = this.owners[slot]!;
+        this.owners[slot] = null;
+        const errno = this.status[slot]!;
+        this.ringTail = this.ringEnd[slot]!;
+        this.completed = seq;
+        const length = this.descriptors[slot * DESCRIPTOR_FIELDS + D_LENGTH]!;
+        if (errno === 0) {
+          owner.onWritten(length, null);
+          continue;
+        }
+        const err = new SegmentWriteError(errno);
+        if (this.failed.push(seq) > 64) this.failed.shift();
+        const first = owner.onWritten(length, err);
+        const listener = this.onWriteFailed;
+        if (first && listener) queueMicrotask(() => listener(owner, err));
+      }
+      if (this.waiterHead < this.waiters.length) this.wakeWaiters();
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /**
+   * Tests: while paused the worker writes nothing, so appended bytes stay in the ring and responses
+   * wait (a `waitFor` meanwhile blocks until resumed or its stall bound).
+   */
+  setPaused(paused: boolean): void {
+    Atomics.store(this.control, PAUSED, paused ? 1 : 0);
+    Atomics.notify(this.control, PAUSED);
+  }
+
+  /** Waits for every write, then stops the worker. */
+  async close(): Promise<void> {
+    if (this.stopped) return this.exited ?? undefined;
+    this.waitFor(this.submitted);
+    this.stopped = true;
+    this.failPendingWaiters();
+    Atomics.store(this.control, STOP, 1);
+    Atomics.notify(this.control, SUBMITTED);
+    await this.exited;
+  }
+
+  /** Wakes the worker if it sleeps (sequentially consistent: one that sets SLEEPING after this read sees the new count in its wait). */
+  private readonly kick = (): void => {
+    this.kickScheduled = false;
+    this.unkickedBytes = 0;
+    if (Atomics.load(this.control, SLEEPING) === 1) Atomics.notify(this.control, SUBMITTED, 1);
+  };
+
+  private ownerId(owner: WriteOwner): number {
+    let id = this.ownerIds.get(owner);
+    if (id === undefined) {
+      id = this.nextOwnerId++;
+      this.ownerIds.set(owner, id);
+    }
+    return id;
+  }
+
+  private ensureWorker(): void {
+    if (this.worker) return;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        control: this.control.buffer,
+        descriptors: this.descriptors.buffer,
+        status: this.status.buffer,
+        ring: this.ringBuffer,
+        slots: this.slots,
+      },
+      // A thread that only writes: small heaps (its JavaScript allocates a few arrays a batch).
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    worker.unref();
+    worker.on('message', () => this.poll());
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    worker.on('error', () => {
+      // Its loop does not throw; an error here is the thread failing to start. Nothing written from now
+      // on: the waiters hear it and `waitFor` stops at its stall bound.
+      this.failPendingWaiters();
+    });
+    this.worker = worker;
+  }
+
+  /**
+   * Asks the worker to post a message after its next completions. A completion that came between the
+   * last poll and the flag would post nothing: it is taken on the next microtask instead.
+   */
+  private armWake(): void {
+    Atomics.store(this.control, WANT_WAKE, 1);
+    if ((Atomics.load(this.control, COMPLETED) - (this.completed | 0)) | 0) queueMicrotask(() => this.poll());
+  }
+
+  private wakeWaiters(): void {
+    while (this.waiterHead < this.waiters.length) {
+      const w = this.waiters[this.waiterHead]!;
+      if (w.seq > this.completed) break;
+      this.waiterHead++;
+      w.done(null);
+    }
+    if (this.waiterHead === this.waiters.length) {
+      this.waiters.length = 0;
+      this.waiterHead = 0;
+      return;
+    }
+    if (this.waiterHead > 1024) {
+      this.waiters.splice(0, this.waiterHead);
+      this.waiterHead = 0;
+    }
+    this.armWake();
+  }
+
+  private failPendingWaiters(): void {
+    const pending = this.waiters.splice(this.waiterHead);
+    this.waiters.length = 0;
+    this.waiterHead = 0;
+    for (const w of pending) w.done(new Error('the segment writer closed before the write was done'));
+  }
+}
