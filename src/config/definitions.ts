@@ -326,6 +326,12 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'Default max.compaction.lag.ms of topics.',
   },
+  {
+    name: 'log.segment.write.thread.enable',
+    type: 'boolean',
+    default: 'false',
+    doc: 'kbroker only: appends are written into their segment files by a worker thread instead of the event loop (src/storage/segment-writer.ts); responses wait until the writes before them are done. Off by default: on a 2-core machine it pays only under a sustained load that saturates the event loop (README "Using more than one core").',
+  },
   // The log cleaner (issue 14): compaction of cleanup.policy=compact topics.
   {
     name: 'log.cleaner.enable',

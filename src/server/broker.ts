@@ -33,6 +33,7 @@ import { STANDARD_AUTHORIZER_CLASS, StandardAuthorizer } from '../security/stand
 import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
+import type { SegmentWriter } from '../storage/segment-writer.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { ControllerLink } from './controller-link.js';
@@ -109,6 +110,10 @@ export class Broker {
   private readonly connectionQuotas: ConnectionQuotas;
   /** Produce and Fetch byte-rate quotas (ConnectionHost.quotas). */
   readonly quotas: ClientQuotaManagers;
+  /** ConnectionHost.segmentWriter: the log manager's, when log.segment.write.thread.enable is set. */
+  get segmentWriter(): SegmentWriter | undefined {
+    return this.logManager.segmentWriter ?? undefined;
+  }
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
   /** The coordinators' internal topics: their partition count in the image, created by the controller. */
@@ -161,6 +166,7 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
+      segmentWriteThread: config.bool('log.segment.write.thread.enable'),
       log: this.log,
     });
     // Compaction (Kafka's LogCleaner, created by its LogManager): started with the listener.

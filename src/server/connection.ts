@@ -30,6 +30,7 @@ import { ProtocolError } from '../protocol/wire.js';
 import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import { releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
+import type { SegmentWriter } from '../storage/segment-writer.js';
 import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
@@ -76,6 +77,11 @@ export interface ConnectionHost {
   readonly connectionTime?: Time;
   /** Client quotas (src/quota): Produce and Fetch byte rates; none when absent. */
   readonly quotas?: ClientQuotaManagers;
+  /**
+   * Where the logs' appends are written off the loop: a response leaves only once every write
+   * submitted before it was ready is in the page cache (what it acknowledges survives a kill -9).
+   */
+  readonly segmentWriter?: SegmentWriter;
 }
 
 /** How a connection of a TLS or SASL listener authenticates. */
@@ -95,6 +101,8 @@ export class Connection {
   private buffered = 0;
   private readonly frames: Buffer[] = [];
   private processing = false;
+  /** Responses waiting for segment writes (respond), oldest first, with the write each waits for. */
+  private readonly held: { chunks: Buffer[]; seq: number; after: number }[] = [];
   /** True while the socket is corked until the next tick, gathering this tick's responses. */
   private corked = false;
   private closedFlag = false;
@@ -276,7 +284,7 @@ export class Connection {
         // Handled: the produce path holds nothing of its frame now. (Not after a throw: a part of
         // the handler might still be running; that buffer is left to the collector.)
         requestBuffers.release(frame);
-        if (out && !this.closedFlag) await this.write(out);
+        if (out && !this.closedFlag) await this.respond(out);
         this.lastActiveMs = this.clock.now();
         if (this.muteMs > 0) {
           this.mute();
@@ -312,7 +320,7 @@ export class Connection {
     const wasAuthenticated = sasl.principal !== null;
     const step = sasl.handle(frame);
     if (step.delayMs > 0) await this.broker.services.time.sleep(step.delayMs);
-    if (step.response && !this.closedFlag) await this.write(step.response);
+    if (step.response && !this.closedFlag) await this.respond(step.response);
     if (step.close) {
       // Let the answer reach the client before the close.
       this.socket.end();
@@ -339,6 +347,49 @@ export class Connection {
     this.socket.uncork();
   }
 
+  /**
+   * Sends a response once the segment writes submitted before it are done (a produce's own append,
+   * or the appends whose offsets a fetch or a ListOffsets shows). Until then it waits here, in order
+   * behind the connection's earlier responses, while the next requests are processed.
+   */
+  private respond(chunks: Buffer[]): Promise<void> {
+    const writer = this.broker.segmentWriter;
+    if (writer === undefined) return this.write(chunks);
+    const seq = writer.lastSubmitted;
+    if (this.held.length === 0 && writer.isWritten(seq)) return this.write(chunks);
+    this.held.push({ chunks, seq, after: writer.completedCount });
+    if (this.held.length === 1) this.awaitHeld(writer);
+    return this.socket.writableNeedDrain ? this.drained() : Promise.resolve();
+  }
+
+  private awaitHeld(writer: SegmentWriter): void {
+    writer.whenWritten(this.held[0]!.seq, (err) => {
+      if (this.closedFlag) return;
+      if (err) {
+        // What these responses acknowledge may not be in the file: the client hears nothing and retries.
+        this.broker.log.warn(`closing ${this.remote}: a log segment write failed (${err.message})`);
+        this.close();
+        return;
+      }
+      while (this.held.length > 0 && writer.isWritten(this.held[0]!.seq))
+        void this.write(this.held.shift()!.chunks);
+      if (this.held.length > 0) this.awaitHeld(writer);
+    });
+  }
+
+  private drained(): Promise<void> {
+    const socket = this.socket;
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
   private write(chunks: Buffer[]): Promise<void> {
     const socket = this.socket;
     // Responses of the frames served in this run of microtasks (a pipelined client's requests
@@ -356,17 +407,8 @@ export class Connection {
     // A chunk of segment bytes read into a pooled buffer goes back to the pool once the socket
     // has taken it (the callback); the response's other chunks are ignored by the pool.
     for (const c of chunks) ok = socket.write(c, (err) => err || releaseReadBuffer(c));
-    if (ok) return Promise.resolve();
     // Backpressure: the peer is not reading; stop processing until the buffer drains.
-    return new Promise((resolve) => {
-      const done = () => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
+    return ok ? Promise.resolve() : this.drained();
   }
 
   /** Returns the response frame, or null when no response is due. Throws ProtocolError to close. */
