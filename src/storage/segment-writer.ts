@@ -48,10 +48,8 @@ export const DEFAULT_SLOTS = 4096; // a power of two: slot = seq & (slots - 1) a
 const FREE_SPACE_MARGIN_RINGS = 2;
 /** While a file system is short of space, its free space is looked at again at most this often. */
 const FREE_SPACE_RECHECK_MS = 100;
-/** How many times the idle worker looks for a new descriptor before it sleeps (a few tens of microseconds). */
-const SPIN_LOOKS = Number(process.env.KBROKER_WRITER_SPIN ?? 0);
 /** Submitted bytes after which the worker is woken at once rather than at the end of the tick. */
-const KICK_BYTES = Number(process.env.KBROKER_WRITER_KICK ?? 256 * 1024);
+const KICK_BYTES = 256 * 1024;
 /** A main-thread wait longer than this (a dead worker, a hung disk) throws instead of hanging forever. */
 const STALL_MS = 120_000;
 
@@ -73,9 +71,8 @@ for (;;) {
     Atomics.wait(ctl, ${PAUSED}, 1, 1000);
     continue;
   }
-  let submitted = Atomics.load(ctl, ${SUBMITTED});
-  // A pipelined producer's next batch is usually microseconds away: look for it a little before sleeping.
-  for (let spin = 0; submitted === done && spin < ${SPIN_LOOKS}; spin++) submitted = Atomics.load(ctl, ${SUBMITTED});
+  // No spinning before the sleep: on a small machine it takes the CPU the loop and the clients need.
+  const submitted = Atomics.load(ctl, ${SUBMITTED});
   if (submitted === done) {
     if (Atomics.load(ctl, ${STOP}) === 1) break;
     Atomics.store(ctl, ${SLEEPING}, 1);
