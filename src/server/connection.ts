@@ -365,14 +365,18 @@ export class Connection {
   private awaitHeld(writer: SegmentWriter): void {
     writer.whenWritten(this.held[0]!.seq, (err) => {
       if (this.closedFlag) return;
-      if (err) {
-        // What these responses acknowledge may not be in the file: the client hears nothing and retries.
-        this.broker.log.warn(`closing ${this.remote}: a log segment write failed (${err.message})`);
+      // The writer closed first, or a held response may acknowledge bytes that never reached the file (a
+      // write failed after it was built, taking the directory offline): the client hears nothing, retries.
+      const fail = (why: string) => {
+        this.broker.log.warn(`closing ${this.remote}: ${why}`);
         this.close();
-        return;
+      };
+      if (err) return fail(err.message);
+      while (this.held.length > 0 && writer.isWritten(this.held[0]!.seq)) {
+        const h = this.held.shift()!;
+        if (writer.failedBetween(h.after, h.seq)) return fail('a log segment write failed');
+        void this.write(h.chunks);
       }
-      while (this.held.length > 0 && writer.isWritten(this.held[0]!.seq))
-        void this.write(this.held.shift()!.chunks);
       if (this.held.length > 0) this.awaitHeld(writer);
     });
   }
