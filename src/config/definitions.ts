@@ -332,6 +332,12 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     default: 'false',
     doc: 'kbroker only: appends are written into their segment files by a worker thread instead of the event loop (src/storage/segment-writer.ts); responses wait until the writes before them are done. Off by default: on a 2-core machine it pays only under a sustained load that saturates the event loop (README "Using more than one core").',
   },
+  {
+    name: 'log.segment.write.coalesce.enable',
+    type: 'boolean',
+    default: 'true',
+    doc: 'kbroker only: the batches appended in one turn of the event loop are written into their segment files at its end, one writev per segment, instead of one write(2) per batch as each is appended (src/storage/segment-writer.ts); responses wait for the writes before them, so an acknowledged batch is in the page cache as before. log.segment.write.thread.enable takes precedence.',
+  },
   // The log cleaner (issue 14): compaction of cleanup.policy=compact topics.
   {
     name: 'log.cleaner.enable',

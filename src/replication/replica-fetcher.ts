@@ -77,6 +77,12 @@ export interface ReplicaFetcherDeps {
   readonly config: ReplicaFetcherConfig;
   /** The hosted partition, looked up at every use (it may be deleted, or lead meanwhile). */
   partition(topic: string, partition: number): Partition | undefined;
+  /**
+   * Puts every append so far into its segment file (a SegmentWriter holds them until the end of the
+   * loop's turn, or writes them on its thread): a fetch tells the leader the follower's log end, and
+   * the leader counts it toward acks=all, so that must be in the follower's page cache already.
+   */
+  settleWrites?(): void;
 }
 
 /** Where a follower starts fetching a partition from a leader (Kafka's InitialFetchState). */
@@ -334,6 +340,7 @@ export class ReplicaFetcherThread {
 
   private async fetch(client: BrokerClient, partitions: readonly PartitionFetchState[]): Promise<void> {
     const { config, localBrokerId } = this.deps;
+    this.deps.settleWrites?.();
     const sent: { s: PartitionFetchState; fetchOffset: number }[] = [];
     const byTopic = new Map<string, FetchRequestData['topics'][number]>();
     const useIds = partitions.every((s) => s.topicId !== undefined);

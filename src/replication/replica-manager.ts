@@ -276,6 +276,10 @@ export class ReplicaManager {
         messageMaxBytes: cfg.int('message.max.bytes'),
       },
       partition: (topic, partition) => this.getPartition(topic, partition),
+      settleWrites: () => {
+        const writer = broker.logManager.segmentWriter;
+        writer?.waitFor(writer.lastSubmitted);
+      },
     });
     this.fetchPurgatory = new DelayedOperationPurgatory('Fetch', broker.purgatoryTime);
     this.producePurgatory = new DelayedOperationPurgatory('Produce', broker.purgatoryTime);

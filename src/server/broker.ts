@@ -110,7 +110,7 @@ export class Broker {
   private readonly connectionQuotas: ConnectionQuotas;
   /** Produce and Fetch byte-rate quotas (ConnectionHost.quotas). */
   readonly quotas: ClientQuotaManagers;
-  /** ConnectionHost.segmentWriter: the log manager's, when log.segment.write.thread.enable is set. */
+  /** ConnectionHost.segmentWriter: the log manager's (log.segment.write.coalesce.enable / .thread.enable). */
   get segmentWriter(): SegmentWriter | undefined {
     return this.logManager.segmentWriter ?? undefined;
   }
@@ -166,7 +166,11 @@ export class Broker {
       defaultConfig: logConfigFromProps(defaultLogConfig, config.topicConfig()),
       clock: this.time,
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
-      segmentWriteThread: config.bool('log.segment.write.thread.enable'),
+      segmentWrites: config.bool('log.segment.write.thread.enable')
+        ? 'thread'
+        : config.bool('log.segment.write.coalesce.enable')
+          ? 'tick'
+          : 'direct',
       log: this.log,
     });
     // Compaction (Kafka's LogCleaner, created by its LogManager): started with the listener.

@@ -10,6 +10,7 @@
  * is refused with NOT_ENOUGH_REPLICAS; a follower that catches up rejoins; after a leader change the
  * old leader's uncommitted tail is truncated and a produce waiting on it answers NOT_LEADER_OR_FOLLOWER.
  */
+import fs from 'node:fs';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
@@ -368,5 +369,22 @@ describe('replication between three brokers', () => {
     // Its other partitions follow their leaders again too.
     await replicated('orders', 1);
     await replicated('failover', 2);
+  });
+
+  it("acks=-1 counts a follower only once its copy is in its segment file, not still in its writer's buffer", async () => {
+    await createReplicated('written');
+    const followers = [2, 3].map((id) => tc.cluster.broker(id)!.segmentWriter!);
+    // The followers write nothing at the end of the loop's turn: only a write forced before the next
+    // fetch (the one that tells the leader their log end) puts their copy in the file.
+    for (const w of followers) w.setPaused(true);
+    try {
+      const producer = await producerFor(1);
+      await producer.send({ topic: 'written', acks: -1, messages: [{ value: 'w1' }, { value: 'w2' }] });
+      const fileSize = (id: number) => fs.statSync(partitionOn(id, 'written').log.activeSegment.logFile).size;
+      expect(fileSize(1)).toBeGreaterThan(0);
+      expect([fileSize(2), fileSize(3)]).toEqual([fileSize(1), fileSize(1)]);
+    } finally {
+      for (const w of followers) w.setPaused(false);
+    }
   });
 });

@@ -54,8 +54,13 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** `producer.id.expiration.ms` of every partition's producer state (default 1 day). */
   producerIdExpirationMs?: number;
-  /** Appends written by a SegmentWriter thread instead of on the event loop (log.segment.write.thread.enable). */
-  segmentWriteThread?: boolean;
+  /**
+   * How appends reach their segment files: `direct`, one write(2) per batch as it is appended; `tick`,
+   * gathered and written by the loop at the end of its turn, one writev per segment
+   * (log.segment.write.coalesce.enable); `thread`, the same on a SegmentWriter thread
+   * (log.segment.write.thread.enable). Default `direct`.
+   */
+  segmentWrites?: 'direct' | 'tick' | 'thread';
   /** Where a checkpoint that cannot be read (and is reset) is reported. */
   log?: Logger;
 }
@@ -98,7 +103,7 @@ export class LogManager {
   private readonly backgroundCheckpointFiles = new Set<string>();
   /** Background checkpoint writes running now: close waits for them (their temp files go first). */
   private readonly backgroundWrites = new Set<Promise<void>>();
-  /** With segmentWriteThread, every log's appends are written on this thread (started with the first), not the event loop. */
+  /** Unless segmentWrites is `direct`: every log's appends go through it (SegmentWriter). */
   readonly segmentWriter: SegmentWriter | null;
 
   private constructor(opts: LogManagerOptions) {
@@ -116,7 +121,9 @@ export class LogManager {
     this.defaultConfig = opts.defaultConfig ?? defaultLogConfig;
     this.clock = opts.clock ?? systemClock;
     this.failureChannel = new LogDirFailureChannel(() => this.clock.now());
-    this.segmentWriter = opts.segmentWriteThread ? new SegmentWriter() : null;
+    const writes = opts.segmentWrites ?? 'direct';
+    this.segmentWriter =
+      writes === 'direct' ? null : new SegmentWriter(undefined, undefined, writes === 'thread');
     // A background write that failed leaves its log ahead of its file (the append was counted): the
     // directory goes offline as Kafka's does on any write error, and a restart recovers the file.
     if (this.segmentWriter)

@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { iterateBatches, setBaseOffset } from '../protocol/record-batch.js';
 import { LogSegment } from './segment.js';
 import { SegmentWriteError, SegmentWriter } from './segment-writer.js';
 import { batch, tmpDir } from './test-helpers.js';
 
 const writers: SegmentWriter[] = [];
+// Each case runs with the writes on the writer's thread and on the loop at the end of its turn.
+let onThread = true;
 const newWriter = (ringBytes?: number, slots?: number) => {
-  const w = new SegmentWriter(ringBytes, slots);
+  const w = new SegmentWriter(ringBytes, slots, onThread);
   writers.push(w);
   return w;
 };
@@ -31,7 +33,16 @@ const recorder = (dir = tmpDir()) => {
   };
 };
 
-describe('SegmentWriter', () => {
+const modes = [
+  ['on its thread', true],
+  ['on the loop at the end of its turn', false],
+] as const;
+
+describe.each(modes)('SegmentWriter writing %s', (_, thread) => {
+  beforeEach(() => {
+    onThread = thread;
+  });
+
   it('writes every submitted buffer in order, through a ring that wraps and fills many times', () => {
     const dir = tmpDir();
     const files = [0, 1].map((i) => path.join(dir, `f${i}`));
@@ -135,7 +146,11 @@ describe('SegmentWriter', () => {
   });
 });
 
-describe('LogSegment with a SegmentWriter', () => {
+describe.each(modes)('LogSegment with a SegmentWriter writing %s', (_, thread) => {
+  beforeEach(() => {
+    onThread = thread;
+  });
+
   it('reads, scans and indexes appended batches while they are still only in the ring', () => {
     const dir = tmpDir();
     const w = newWriter();
@@ -211,5 +226,40 @@ describe('LogSegment with a SegmentWriter', () => {
     await expect(seg.flushInBackground()).rejects.toThrow(/EBADF/);
     fs.closeSync(ro);
     seg.close();
+  });
+});
+
+describe('SegmentWriter on the loop', () => {
+  beforeEach(() => {
+    onThread = false;
+  });
+
+  it('writes what one turn of the loop appended at its end, one writev per file; a waitFor writes at once', async () => {
+    const dir = tmpDir();
+    const files = ['a', 'b'].map((f) => path.join(dir, f));
+    const fds = files.map((f) => fs.openSync(f, 'a+'));
+    const owners = [recorder(), recorder()];
+    const w = newWriter();
+    const writev = vi.spyOn(fs, 'writevSync');
+    try {
+      let last = 0;
+      for (let i = 0; i < 10; i++) last = w.submit(owners[i % 2]!, fds[i % 2]!, 0, Buffer.from(`${i}`));
+      expect(files.map((f) => fs.readFileSync(f, 'utf8'))).toEqual(['', '']); // not yet: the turn goes on
+      expect(w.isWritten(last)).toBe(false);
+      const called = new Promise<Error | null>((resolve) => w.whenWritten(last, resolve));
+      await new Promise((r) => setImmediate(r));
+      expect(await called).toBe(null);
+      expect(files.map((f) => fs.readFileSync(f, 'utf8'))).toEqual(['02468', '13579']);
+      expect(writev).toHaveBeenCalledTimes(2);
+      expect(owners.map((o) => o.seen.length)).toEqual([5, 5]);
+      // A truncation or an fsync cannot wait for the end of the turn: waitFor writes now.
+      const more = w.submit(owners[0]!, fds[0]!, 5, Buffer.from('x'));
+      w.waitFor(more);
+      expect(fs.readFileSync(files[0]!, 'utf8')).toBe('02468x');
+      expect(writev).toHaveBeenCalledTimes(3);
+    } finally {
+      writev.mockRestore();
+      for (const fd of fds) fs.closeSync(fd);
+    }
   });
 });

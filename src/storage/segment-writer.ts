@@ -53,8 +53,78 @@ const KICK_BYTES = 256 * 1024;
 /** A main-thread wait longer than this (a dead worker, a hung disk) throws instead of hanging forever. */
 const STALL_MS = 120_000;
 
-// The worker: waits for descriptors, writes each run of one fd's consecutive descriptors in one
-// writev, and counts them done. CommonJS source evaluated in the thread (no file to resolve).
+/**
+ * Writes descriptors (done, submitted] (int32 counters that wrap) into their files: each owner's, in
+ * the order submitted, with one writev per 512 of them; sets each descriptor's status (0 or a
+ * negative errno). A failed write truncates its owner's file back to where that run began, and every
+ * later write of that owner is skipped (-5, EIO), so a segment never holds bytes after a hole.
+ * Self-contained — the worker thread evaluates its source — so it touches only its arguments.
+ */
+function writePending(
+  fs: { writevSync(fd: number, views: Uint8Array[]): number; ftruncateSync(fd: number, len: number): void },
+  desc: Float64Array,
+  status: Int32Array,
+  ring: Buffer,
+  mask: number,
+  failed: Set<number>,
+  done: number,
+  submitted: number,
+): void {
+  // A descriptor's fields: fd, owner, ring offset, length, position (DESCRIPTOR_FIELDS).
+  const runs = new Map<number, { fd: number; position: number; views: Buffer[]; slots: number[] }>();
+  for (let seq = done; seq !== submitted; ) {
+    seq = (seq + 1) | 0;
+    const slot = seq & mask;
+    const d = slot * 5;
+    const owner = desc[d + 1]!;
+    let run = runs.get(owner);
+    if (run === undefined) {
+      run = { fd: desc[d]!, position: desc[d + 4]!, views: [], slots: [] };
+      runs.set(owner, run);
+    }
+    run.views.push(ring.subarray(desc[d + 2]!, desc[d + 2]! + desc[d + 3]!));
+    run.slots.push(slot);
+  }
+  for (const [owner, run] of runs) {
+    let errno = 0;
+    if (failed.has(owner)) errno = -5;
+    else {
+      try {
+        for (let i = 0; i < run.views.length; i += 512) {
+          let views = run.views.slice(i, i + 512);
+          let left = 0;
+          for (const v of views) left += v.length;
+          // A regular file takes it all unless the disk fills mid-write: then the rest, or the error.
+          for (;;) {
+            let n = fs.writevSync(run.fd, views);
+            left -= n;
+            if (left <= 0) break;
+            const rest: Buffer[] = [];
+            for (const v of views) {
+              if (n >= v.length) n -= v.length;
+              else {
+                rest.push(n > 0 ? v.subarray(n) : v);
+                n = 0;
+              }
+            }
+            views = rest;
+          }
+        }
+      } catch (e) {
+        const code = (e as { errno?: unknown }).errno;
+        errno = typeof code === 'number' ? code : -5;
+        failed.add(owner);
+        try {
+          fs.ftruncateSync(run.fd, run.position);
+        } catch {}
+      }
+    }
+    for (const slot of run.slots) status[slot] = errno;
+  }
+}
+
+// The worker: sleeps until descriptors are submitted, writes them (writePending), counts them done,
+// and posts a message when the loop waits for that. CommonJS evaluated in the thread (no file to resolve).
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -63,8 +133,8 @@ const desc = new Float64Array(workerData.descriptors);
 const status = new Int32Array(workerData.status);
 const ring = Buffer.from(workerData.ring);
 const mask = workerData.slots - 1;
-const F = ${DESCRIPTOR_FIELDS};
 const failed = new Set();
+const writePending = ${writePending.toString()};
 let done = Atomics.load(ctl, ${COMPLETED});
 for (;;) {
   if (Atomics.load(ctl, ${PAUSED}) === 1) {
@@ -80,52 +150,11 @@ for (;;) {
     Atomics.store(ctl, ${SLEEPING}, 0);
     continue;
   }
-  // Descriptor n (n = done + 1 ...) sits in slot n & mask; a run of one fd's goes in one writev.
-  let seq = done;
-  while (seq !== submitted) {
-    const first = ((seq + 1) | 0) & mask;
-    const fd = desc[first * F + ${D_FD}];
-    const owner = desc[first * F + ${D_OWNER}];
-    const views = [];
-    let total = 0;
-    let end = seq;
-    while (end !== submitted && views.length < 64) {
-      const s = ((end + 1) | 0) & mask;
-      if (desc[s * F + ${D_FD}] !== fd || desc[s * F + ${D_OWNER}] !== owner) break;
-      const off = desc[s * F + ${D_RING}];
-      const len = desc[s * F + ${D_LENGTH}];
-      views.push(ring.subarray(off, off + len));
-      total += len;
-      end = (end + 1) | 0;
-    }
-    let errno = 0;
-    if (failed.has(owner)) errno = -5;
-    else {
-      try {
-        let written = 0;
-        while (written < total) written += fs.writevSync(fd, written === 0 ? views : remaining(views, written));
-      } catch (e) {
-        errno = typeof e.errno === 'number' ? e.errno : -5;
-        failed.add(owner);
-        try { fs.ftruncateSync(fd, desc[first * F + ${D_POSITION}]); } catch {}
-      }
-    }
-    for (let s = seq; s !== end; ) { s = (s + 1) | 0; status[s & mask] = errno; }
-    seq = end;
-    Atomics.store(ctl, ${COMPLETED}, seq);
-  }
-  done = seq;
+  writePending(fs, desc, status, ring, mask, failed, done, submitted);
+  done = submitted;
+  Atomics.store(ctl, ${COMPLETED}, done);
   Atomics.notify(ctl, ${COMPLETED});
   if (Atomics.exchange(ctl, ${WANT_WAKE}, 0) === 1) parentPort.postMessage(0);
-}
-function remaining(views, skip) {
-  const out = [];
-  for (const v of views) {
-    if (skip >= v.length) { skip -= v.length; continue; }
-    out.push(skip > 0 ? v.subarray(skip) : v);
-    skip = 0;
-  }
-  return out;
 }
 `;
 
@@ -153,7 +182,7 @@ export class SegmentWriter {
   private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   private readonly descriptors: Float64Array;
   private readonly status: Int32Array;
-  private readonly ringBuffer: SharedArrayBuffer;
+  private readonly ringBuffer: SharedArrayBuffer | ArrayBuffer;
   /** The ring as a Buffer (tail reads and copies in). */
   readonly ring: Buffer;
   private readonly slots: number;
@@ -183,16 +212,25 @@ export class SegmentWriter {
   private kickScheduled = false;
   private unkickedBytes = 0;
 
+  /** Owners whose write failed (the loop's own writes; the worker keeps its own set). */
+  private readonly failedOwners = new Set<number>();
+
+  /**
+   * `onThread` false: no worker; the loop itself writes what the tick appended, once at its end (one
+   * writev per segment instead of one write(2) per batch), before any response waiting for it leaves.
+   */
   constructor(
     readonly ringBytes = DEFAULT_RING_BYTES,
     slots = DEFAULT_SLOTS,
+    readonly onThread = true,
   ) {
     if (slots & (slots - 1)) throw new Error(`slots must be a power of two, not ${slots}`);
     this.slots = slots;
     this.mask = slots - 1;
     this.descriptors = new Float64Array(new SharedArrayBuffer(slots * DESCRIPTOR_FIELDS * 8));
     this.status = new Int32Array(new SharedArrayBuffer(slots * 4));
-    this.ringBuffer = new SharedArrayBuffer(ringBytes);
+    // Shared only with a thread: V8 copies into shared memory by a slower path (twice the time of the write it saves).
+    this.ringBuffer = onThread ? new SharedArrayBuffer(ringBytes) : new ArrayBuffer(ringBytes);
     this.ring = Buffer.from(this.ringBuffer);
     this.ringEnd = new Array<number>(slots).fill(0);
     this.owners = new Array<WriteOwner | null>(slots).fill(null);
@@ -319,6 +357,10 @@ export class SegmentWriter {
 
   /** Blocks the calling thread until descriptor `seq` is done (a truncation, fsync or close needs its file as written). */
   waitFor(seq: number): void {
+    if (!this.onThread) {
+      this.writeOnLoop(true);
+      return;
+    }
     this.kick();
     const deadline = Date.now() + STALL_MS;
     while (!this.isWritten(seq)) {
@@ -350,27 +392,34 @@ export class SegmentWriter {
     if (this.polling) return; // a callback below that looks again finds it all taken
     this.polling = true;
     try {
-      const delta = (Atomics.load(this.control, COMPLETED) - (this.completed | 0)) | 0;
-      const until = this.completed + Math.max(0, delta);
-      while (this.completed < until) {
-        const seq = this.completed + 1;
-        const slot = seq & this.mask;
-        const owner = this.owners[slot]!;
-        this.owners[slot] = null;
-        const errno = this.status[slot]!;
-        this.ringTail = this.ringEnd[slot]!;
-        this.completed = seq;
-        const length = this.descriptors[slot * DESCRIPTOR_FIELDS + D_LENGTH]!;
-        if (errno === 0) {
-          owner.onWritten(length, null);
-          continue;
+      // Until no more progress: a callback below may have had writes done (a waitFor on the loop).
+      for (;;) {
+        const delta = (Atomics.load(this.control, COMPLETED) - (this.completed | 0)) | 0;
+        if (delta <= 0) break;
+        const until = this.completed + delta;
+        while (this.completed < until) {
+          const seq = this.completed + 1;
+          const slot = seq & this.mask;
+          const owner = this.owners[slot]!;
+          this.owners[slot] = null;
+          const errno = this.status[slot]!;
+          this.ringTail = this.ringEnd[slot]!;
+          this.completed = seq;
+          const length = this.descriptors[slot * DESCRIPTOR_FIELDS + D_LENGTH]!;
+          if (errno === 0) {
+            owner.onWritten(length, null);
+            continue;
+          }
+          const err = new SegmentWriteError(errno);
+          if (this.failed.push(seq) > 64) this.failed.shift();
+          const first = owner.onWritten(length, err);
+          const listener = this.onWriteFailed;
+          if (first && listener) queueMicrotask(() => listener(owner, err));
         }
-        const err = new SegmentWriteError(errno);
-        if (this.failed.push(seq) > 64) this.failed.shift();
-        const first = owner.onWritten(length, err);
-        const listener = this.onWriteFailed;
-        if (first && listener) queueMicrotask(() => listener(owner, err));
       }
+      // Nothing outstanding: the next batch goes at the ring's start, so a light load touches only
+      // its first pages (resident memory) rather than cycling through all of it.
+      if (this.completed === this.submitted) this.ringHead = this.ringTail = 0;
       if (this.waiterHead < this.waiters.length) this.wakeWaiters();
     } finally {
       this.polling = false;
@@ -384,6 +433,7 @@ export class SegmentWriter {
   setPaused(paused: boolean): void {
     Atomics.store(this.control, PAUSED, paused ? 1 : 0);
     Atomics.notify(this.control, PAUSED);
+    if (!paused && !this.onThread) process.nextTick(this.kick); // what waited is written at the turn's end
   }
 
   /** Waits for every write, then stops the worker. */
@@ -401,8 +451,30 @@ export class SegmentWriter {
   private readonly kick = (): void => {
     this.kickScheduled = false;
     this.unkickedBytes = 0;
-    if (Atomics.load(this.control, SLEEPING) === 1) Atomics.notify(this.control, SUBMITTED, 1);
+    if (!this.onThread) this.writeOnLoop(false);
+    else if (Atomics.load(this.control, SLEEPING) === 1) Atomics.notify(this.control, SUBMITTED, 1);
   };
+
+  /** Without a thread: writes every submitted descriptor now (unless paused, when not `force`d), then takes them. */
+  private writeOnLoop(force: boolean): void {
+    if (this.stopped) return;
+    const done = Atomics.load(this.control, COMPLETED);
+    const submitted = this.submitted | 0;
+    if (done !== submitted && (force || Atomics.load(this.control, PAUSED) === 0)) {
+      writePending(
+        fs,
+        this.descriptors,
+        this.status,
+        this.ring,
+        this.mask,
+        this.failedOwners,
+        done,
+        submitted,
+      );
+      Atomics.store(this.control, COMPLETED, submitted);
+    }
+    this.poll();
+  }
 
   private ownerId(owner: WriteOwner): number {
     let id = this.ownerIds.get(owner);
@@ -414,7 +486,7 @@ export class SegmentWriter {
   }
 
   private ensureWorker(): void {
-    if (this.worker) return;
+    if (this.worker || !this.onThread) return;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
