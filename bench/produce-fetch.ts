@@ -65,7 +65,8 @@ export async function run(
   const broker = await startProcess([
     ...BROKER_NODE_FLAGS,
     ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []),
-    join(root, 'bin', 'kbroker.js'),
+    // BENCH_BROKER: another build's bin/kbroker.js, to compare two builds in alternating rounds.
+    process.env.BENCH_BROKER ?? join(root, 'bin', 'kbroker.js'),
     'start',
     '--port',
     '0',
