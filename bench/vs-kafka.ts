@@ -48,6 +48,7 @@ import {
 } from './kafka/brokers.js';
 import {
   e2eLatency,
+  KCAT_LARGE_QUEUE,
   kcatConsume,
   kcatProduce,
   perfConsume,
@@ -158,16 +159,15 @@ for (const g of GENERATORS)
           true,
           s,
         );
-for (const g of ['kcat', 'perf'])
+const consumeLabel = {
+  kcat: 'kcat -C',
+  kcatq: 'kcat -C (queue of 10 M records)',
+  perf: 'consumer-perf-test',
+};
+for (const g of ['kcat', 'kcatq', 'perf'] as const)
   for (const s of SIZES)
     for (const p of PARTITIONS)
-      def(
-        consumeKey(g, s, p),
-        `consume ${g === 'kcat' ? 'kcat -C' : 'consumer-perf-test'} ${sizeLabel(s)} ${p}p`,
-        'MB/s',
-        true,
-        s,
-      );
+      def(consumeKey(g, s, p), `consume ${consumeLabel[g]} ${sizeLabel(s)} ${p}p`, 'MB/s', true, s);
 for (const pct of LOAD_PCTS) {
   for (const q of ['p50', 'p99', 'p999'])
     def(`latency.${pct}.${q}`, `produce latency ${q.replace('p999', 'p99.9')} at ${pct} % load`, 'ms', false);
@@ -288,11 +288,12 @@ async function kcatConsumeRun(
   m: Record<string, number>,
   s: (typeof SIZES)[number],
   p: number,
+  g: 'kcat' | 'kcatq' = 'kcat',
 ): Promise<void> {
-  const key = consumeKey('kcat', s, p);
+  const key = consumeKey(g, s, p);
   const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
   const records = S.kcat[s];
-  const secs = await kcatConsume(b.port, topic, records);
+  const secs = await kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []);
   m[key] = (records * s) / 1e6 / secs;
   log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
 }
@@ -375,7 +376,8 @@ async function measure(
   if (ceiling) {
     // The kcat figures only: CPU and memory of the no-op server are not a broker's.
     for (const [s, p] of consumeTopics(m))
-      await attempt(`${tag} ${consumeKey('kcat', s, p)}`, () => kcatConsumeRun(b, tag, m, s, p));
+      for (const g of ['kcat', 'kcatq'] as const)
+        await attempt(`${tag} ${consumeKey(g, s, p)}`, () => kcatConsumeRun(b, tag, m, s, p, g));
     return m;
   }
   if (runs('durable')) {
@@ -417,12 +419,13 @@ async function measure(
   for (const [s, p] of consumeTopics(m)) {
     const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
     const records = S.kcat[s];
-    await attempt(`${tag} ${consumeKey('kcat', s, p)}`, async () => {
-      const cpu0 = cpuSeconds(b.pid);
-      await kcatConsumeRun(b, tag, m, s, p);
-      consumeCpu += cpuSeconds(b.pid) - cpu0;
-      consumeBytes += records * s;
-    });
+    for (const g of ['kcat', 'kcatq'] as const)
+      await attempt(`${tag} ${consumeKey(g, s, p)}`, async () => {
+        const cpu0 = cpuSeconds(b.pid);
+        await kcatConsumeRun(b, tag, m, s, p, g);
+        consumeCpu += cpuSeconds(b.pid) - cpu0;
+        consumeBytes += records * s;
+      });
     await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
       const cpu0 = cpuSeconds(b.pid);
       const r = await perfConsume(b.port, topic, records);
