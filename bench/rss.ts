@@ -1,5 +1,5 @@
 /**
- * `npm run bench:rss -- [--minutes 10] [--record-bytes 1024] [--producers 2] [--consumers 2] [--acks 1]`
+ * `npm run bench:rss -- [--minutes 10] [--record-bytes 1024] [--producers 2] [--consumers 2] [--acks 1] [--override key=value]...`
  *
  * Issue 16's flat-memory check: the built broker (`bin/kbroker.js`, its defaults) under a
  * full-speed produce and consume load for N minutes, its resident memory read every 10 s from
@@ -71,13 +71,15 @@ async function main(): Promise<void> {
       producers: { type: 'string', default: '2' },
       consumers: { type: 'string', default: '2' },
       acks: { type: 'string', default: '1' },
+      // A broker config to set (key=value), repeatable: to compare settings in alternating runs.
+      override: { type: 'string', multiple: true, default: [] },
     },
   });
   const minutes = Number(values.minutes);
   const recordBytes = Number(values['record-bytes']);
   const acks = Number(values.acks);
   installCleanup();
-  const broker = await startKbroker(['log.retention.check.interval.ms=5000']);
+  const broker = await startKbroker(['log.retention.check.interval.ms=5000', ...values.override]);
   await createTopic(broker.port, TOPIC, PARTITIONS, {
     'segment.bytes': String(64 << 20),
     'retention.bytes': String(256 << 20),
