@@ -67,6 +67,26 @@ describe.each(modes)('SegmentWriter writing %s', (_, thread) => {
     }
   });
 
+  it("a write done behind the loop's back (not yet polled) does not move the place of the next one", () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'f');
+    const fd = fs.openSync(file, 'a+');
+    const w = newWriter();
+    const owner = recorder();
+    w.submit(owner, fd, 0, Buffer.alloc(10, 1));
+    // The thread writes it while the loop looks elsewhere (blocked here, so nothing polls).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    w.setPaused(true);
+    const b = Buffer.alloc(100, 2);
+    const c = Buffer.alloc(100, 3);
+    w.submit(owner, fd, 10, b);
+    const last = w.submit(owner, fd, 110, c);
+    w.setPaused(false);
+    w.waitFor(last);
+    expect(fs.readFileSync(file).equals(Buffer.concat([Buffer.alloc(10, 1), b, c]))).toBe(true);
+    fs.closeSync(fd);
+  });
+
   it('whenWritten calls back from the loop once the write is done; an earlier wait behind a later one waits for it', async () => {
     const dir = tmpDir();
     const fd = fs.openSync(path.join(dir, 'f'), 'a+');

@@ -319,18 +319,25 @@ export class SegmentWriter {
     if (this.stopped) throw new Error('the segment writer is closed');
     const len = data.length;
     if (len > this.maxBytes) throw new Error(`a ${len}-byte write exceeds the writer's ${this.maxBytes}`);
-    let start = this.ringHead % this.ringBytes;
-    let skip = 0;
-    if (start + len > this.ringBytes) {
-      skip = this.ringBytes - start; // never wrap a batch: start it at the ring's beginning
-      start = 0;
-    }
     this.poll();
-    while (
-      this.ringHead + skip + len - this.ringTail > this.ringBytes ||
-      this.submitted - this.completed >= this.slots
-    )
+    let start: number;
+    let skip: number;
+    // Where the bytes go is worked out after every poll: one that finds nothing outstanding moves the
+    // ring back to its start (a place computed before it would be outside the ring's accounting).
+    for (;;) {
+      start = this.ringHead % this.ringBytes;
+      skip = 0;
+      if (start + len > this.ringBytes) {
+        skip = this.ringBytes - start; // never wrap a batch: start it at the ring's beginning
+        start = 0;
+      }
+      if (
+        this.ringHead + skip + len - this.ringTail <= this.ringBytes &&
+        this.submitted - this.completed < this.slots
+      )
+        break;
       this.waitFor(this.completed + 1);
+    }
     this.ensureWorker();
     data.copy(this.ring, start);
     this.ringHead += skip + len;
