@@ -78,7 +78,7 @@ export interface ConnectionHost {
   /** Client quotas (src/quota): Produce and Fetch byte rates; none when absent. */
   readonly quotas?: ClientQuotaManagers;
   /**
-   * Where the logs' appends are written off the loop: a response leaves only once every write
+   * Where the logs' appends are written, gathered (at the end of the loop's turn or on a thread): a response leaves only once every write
    * submitted before it was ready is in the page cache (what it acknowledges survives a kill -9).
    */
   readonly segmentWriter?: SegmentWriter;

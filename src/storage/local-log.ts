@@ -44,7 +44,7 @@ export class LocalLog {
     private nextOffset: number,
     /** When the log was opened: flush.ms counts from there until the first flush. */
     openedAt: number = clock.now(),
-    /** Writes appended batches off the event loop (see SegmentWriter); null: in place. */
+    /** Writes appended batches later, gathered (see SegmentWriter); null: in place. */
     private readonly writer: SegmentWriter | null = null,
   ) {
     this.lastFlushTime = openedAt;

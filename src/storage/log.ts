@@ -69,7 +69,7 @@ export interface LogOpenOptions {
    * offline (see guardLogDirIo below).
    */
   dirState?: LogDirState;
-  /** Appends' write(2) on this thread instead of the event loop (LogManager's); without one they write in place. */
+  /** Gathers appends' writes (LogManager's: at the end of the loop's turn or on a thread); without one they write in place. */
   segmentWriter?: SegmentWriter;
 }
 

@@ -39,6 +39,15 @@ const D_RING = 2;
 const D_LENGTH = 3;
 const D_POSITION = 4; // where the bytes go in the file (a failed write truncates back to it)
 const DESCRIPTOR_FIELDS = 5;
+/** The fields' places, handed to writePending (which the worker evaluates apart from this module). */
+const LAYOUT = {
+  size: DESCRIPTOR_FIELDS,
+  fd: D_FD,
+  owner: D_OWNER,
+  ring: D_RING,
+  length: D_LENGTH,
+  position: D_POSITION,
+} as const;
 
 export const DEFAULT_RING_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_SLOTS = 4096; // a power of two: slot = seq & (slots - 1) across the int32 wrap
@@ -64,6 +73,7 @@ const STALL_MS = 120_000;
  */
 function writePending(
   fs: { writevSync(fd: number, views: Uint8Array[]): number; ftruncateSync(fd: number, len: number): void },
+  f: typeof LAYOUT,
   desc: Float64Array,
   status: Int32Array,
   ring: Buffer,
@@ -72,19 +82,19 @@ function writePending(
   done: number,
   submitted: number,
 ): void {
-  // A descriptor's fields: fd, owner, ring offset, length, position (DESCRIPTOR_FIELDS).
   const runs = new Map<number, { fd: number; position: number; views: Buffer[]; slots: number[] }>();
   for (let seq = done; seq !== submitted; ) {
     seq = (seq + 1) | 0;
     const slot = seq & mask;
-    const d = slot * 5;
-    const owner = desc[d + 1]!;
+    const d = slot * f.size;
+    const owner = desc[d + f.owner]!;
     let run = runs.get(owner);
     if (run === undefined) {
-      run = { fd: desc[d]!, position: desc[d + 4]!, views: [], slots: [] };
+      run = { fd: desc[d + f.fd]!, position: desc[d + f.position]!, views: [], slots: [] };
       runs.set(owner, run);
     }
-    run.views.push(ring.subarray(desc[d + 2]!, desc[d + 2]! + desc[d + 3]!));
+    const at = desc[d + f.ring]!;
+    run.views.push(ring.subarray(at, at + desc[d + f.length]!));
     run.slots.push(slot);
   }
   for (const [owner, run] of runs) {
@@ -137,6 +147,7 @@ const ring = Buffer.from(workerData.ring);
 const mask = workerData.slots - 1;
 const failed = new Set();
 const writePending = ${writePending.toString()};
+const layout = ${JSON.stringify(LAYOUT)};
 let done = Atomics.load(ctl, ${COMPLETED});
 for (;;) {
   if (Atomics.load(ctl, ${PAUSED}) === 1) {
@@ -152,7 +163,7 @@ for (;;) {
     Atomics.store(ctl, ${SLEEPING}, 0);
     continue;
   }
-  writePending(fs, desc, status, ring, mask, failed, done, submitted);
+  writePending(fs, layout, desc, status, ring, mask, failed, done, submitted);
   done = submitted;
   Atomics.store(ctl, ${COMPLETED}, done);
   Atomics.notify(ctl, ${COMPLETED});
@@ -475,6 +486,7 @@ export class SegmentWriter {
     if (done !== submitted && (force || Atomics.load(this.control, PAUSED) === 0)) {
       writePending(
         fs,
+        LAYOUT,
         this.descriptors,
         this.status,
         this.ring,

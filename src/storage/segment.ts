@@ -1,5 +1,5 @@
 // One log segment: `<20-digit base>.log` + `.index` + `.timeindex` (+ `.txnindex` once a transaction is aborted in it). Appends whole batches as received
-// (fs.writeSync on an append fd, or a SegmentWriter's thread), reads whole batches by offset, finds batches by timestamp and recovers
+// (fs.writeSync on an append fd, or gathered by a SegmentWriter), reads whole batches by offset, finds batches by timestamp and recovers
 // (re-validates and re-indexes) its file. Mirrors Kafka's LogSegment.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -145,8 +145,9 @@ export class LogSegment implements WriteOwner {
 
   /**
    * Appends one batch (bytes as given) whose header says lastOffset/maxTimestamp. With a `writer` the
-   * write(2) happens on its thread (the bytes are readable here at once; `whenWritten` says when they
-   * are in the file); without one, or for a batch too big for its ring, here.
+   * write happens later, at the end of the loop's turn or on its thread (the bytes are readable here at
+   * once; `whenWritten` says when they are in the file); without one, or for a batch too big for its
+   * ring, here.
    */
   append(
     batch: Buffer,
