@@ -103,6 +103,11 @@ export class Connection {
   private processing = false;
   /** Responses waiting for segment writes (respond), oldest first, with the write each waits for. */
   private readonly held: { chunks: Buffer[]; seq: number; after: number }[] = [];
+  /**
+   * Set while frame processing waits for room among the held responses (at most MAX_QUEUED_FRAMES: a
+   * writer that makes no progress must not let a pipelining client pile up answers it cannot have).
+   */
+  private heldRoom: (() => void) | null = null;
   /** True while the socket is corked until the next tick, gathering this tick's responses. */
   private corked = false;
   private closedFlag = false;
@@ -173,6 +178,7 @@ export class Connection {
     this.chunks.length = 0;
     // Responses written this tick (an answered long poll at shutdown) go out before the close.
     this.uncork();
+    this.releaseHeldRoom(); // drainFrames sees the close and ends
     this.socket.destroy();
     this.abortOnClose.abort();
     this.broker.connectionClosed(this);
@@ -359,6 +365,7 @@ export class Connection {
     if (this.held.length === 0 && writer.isWritten(seq)) return this.write(chunks);
     this.held.push({ chunks, seq, after: writer.completedCount });
     if (this.held.length === 1) this.awaitHeld(writer);
+    if (this.held.length >= MAX_QUEUED_FRAMES) return new Promise((resolve) => (this.heldRoom = resolve));
     return this.socket.writableNeedDrain ? this.drained() : Promise.resolve();
   }
 
@@ -377,8 +384,16 @@ export class Connection {
         if (writer.failedBetween(h.after, h.seq)) return fail('a log segment write failed');
         void this.write(h.chunks);
       }
+      if (this.held.length < MAX_QUEUED_FRAMES / 2) this.releaseHeldRoom();
       if (this.held.length > 0) this.awaitHeld(writer);
     });
+  }
+
+  /** Lets frame processing go on (room among the held responses, or the connection closed). */
+  private releaseHeldRoom(): void {
+    const resume = this.heldRoom;
+    this.heldRoom = null;
+    resume?.();
   }
 
   private drained(): Promise<void> {

@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
 import { until } from '../test-support/until.js';
+import type { Connection } from './connection.js';
 
 describe.each([
   ['on the thread', { 'log.segment.write.thread.enable': 'true' }],
@@ -64,6 +66,30 @@ describe.each([
     await until(() => values.length === 2);
     expect(values).toEqual(['warm-up', 'held']);
     await consumer.disconnect();
+    await producer.disconnect();
+  });
+
+  it('a client pipelining requests while writes wait gets at most 64 answers held; then every one, in order', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const log = () => tb.broker.logManager.getLog('held-acks', 0)!;
+    const end = log().logEndOffset;
+    tb.broker.segmentWriter!.setPaused(true);
+    const sent = producer.send({ topic: 'held-acks', acks: 1, messages: [{ value: 'pending' }] });
+    await until(() => log().logEndOffset === end + 1); // a write waits: every response from here is held
+    const client = await TestClient.connect(tb.port);
+    const answers = Array.from({ length: 300 }, () => client.request<{ errorCode: number }>(18, 0, {}));
+    const connections = (tb.broker as unknown as { connections: Set<Connection> }).connections;
+    const held = () =>
+      Math.max(...[...connections].map((c) => (c as unknown as { held: unknown[] }).held.length));
+    await until(() => held() >= 64);
+    await new Promise((r) => setTimeout(r, 200)); // time to process more frames, were it not bounded
+    expect(held()).toBe(64);
+
+    tb.broker.segmentWriter!.setPaused(false);
+    expect((await Promise.all(answers)).every((a) => a.errorCode === 0)).toBe(true); // correlation ids checked in order
+    await sent;
+    client.close();
     await producer.disconnect();
   });
 });
