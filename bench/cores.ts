@@ -6,17 +6,33 @@
  *
  *   tsx bench/cores.ts [--cpus 0|0,1] [--partitions 6] [--connections 6] [--records 1000000]
  *                      [--record-bytes 100] [--batch-records 100] [--window 8]
- *                      [--override key=value]... [--prof DIR] [--no-fetch]
+ *                      [--override key=value]... [--prof DIR] [--no-fetch] [--brokers N]
+ *                      [--warmup RECORDS]
+ *
+ * `--brokers N` (N > 1) runs N broker processes sharing their metadata through one etcd (Debian's
+ * etcd-server), as `kbroker start --node-id I --etcd URL` does in production, each under the same
+ * `taskset`: the topic's partitions (replication factor 1) are led by different processes, and each
+ * connection produces to its partitions' leader, as a Kafka client routes by leader. Its CPU figures
+ * are the sums over the brokers (etcd's own CPU is printed apart).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
-import { CreateTopicsRequest, FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
+import { decode } from '../src/protocol/codec.js';
+import {
+  CreateTopicsRequest,
+  FetchRequest,
+  MetadataRequest,
+  MetadataResponse,
+  ProduceRequest,
+} from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
+import { type EtcdServer, startEtcd } from '../src/test-support/etcd.js';
 import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 import { PipelineClient } from './pipeline-client.js';
 
@@ -59,21 +75,25 @@ async function startBroker(
   dataDir: string,
   overrides: string[],
   prof: string | undefined,
+  cluster: { nodeId: number; port: number; etcd: string } | undefined,
 ): Promise<{ child: ChildProcess; port: number }> {
   const node = [
     ...BROKER_NODE_FLAGS,
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+    // e.g. BENCH_KBROKER_NODE_ARGS=--perf-basic-prof with BENCH_PERF, for JavaScript names in `perf report`
+    ...(process.env.BENCH_KBROKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     // BENCH_BROKER: another build's bin/kbroker.js, to compare two builds in alternating rounds.
     process.env.BENCH_BROKER ?? join(root, 'bin', 'kbroker.js'),
     'start',
     '--port',
-    '0',
+    String(cluster?.port ?? 0),
     '--host',
     '127.0.0.1',
     '--data-dir',
     dataDir,
     '--log-level',
     'warn',
+    ...(cluster ? ['--node-id', String(cluster.nodeId), '--etcd', cluster.etcd] : []),
     ...overrides.flatMap((o) => ['--override', o]),
   ];
   // BENCH_WRAP: a command the broker runs under (e.g. `strace -f -c -o FILE`) for syscall counts.
@@ -83,12 +103,54 @@ async function startBroker(
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
+      // BENCH_BROKER_OUT=FILE: the broker's stdout copied there (with BENCH_KBROKER_NODE_ARGS=--trace-gc, say).
+      if (process.env.BENCH_BROKER_OUT) appendFileSync(process.env.BENCH_BROKER_OUT, d);
       out += d.toString();
       const m = /listening on [^\s]+:(\d+)/.exec(out);
       if (m) resolve({ child, port: Number(m[1]) });
     });
     child.once('exit', (code) => reject(new Error(`broker exited ${code}`)));
   });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/** Sums CPU seconds by thread name over several processes. */
+function threadSecondsOf(pids: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) for (const [name, t] of threadSeconds(pid)) out.set(name, (out.get(name) ?? 0) + t);
+  return out;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** The leader of each partition of `topic`, as node ids, from a Metadata v1 request. */
+async function leadersOf(port: number, topic: string, partitions: number): Promise<Map<number, number>> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const c = await PipelineClient.connect(port);
+    const reply = await c.send(requestFrame(MetadataRequest, 1, { topics: [{ name: topic }] }, 1));
+    c.close();
+    const res = decode<{ topics: { partitions: { partitionIndex: number; leaderId: number }[] }[] }>(
+      MetadataResponse,
+      1,
+      reply.subarray(4), // after the correlation id (response header v0)
+    );
+    const leaders = new Map<number, number>();
+    for (const p of res.topics[0]?.partitions ?? [])
+      if (p.leaderId >= 0) leaders.set(p.partitionIndex, p.leaderId);
+    if (leaders.size === partitions) return leaders;
+    await new Promise((r) => setTimeout(r, 100)); // the brokers are still taking up their leaderships
+  }
+  throw new Error(`the leaders of ${topic}'s ${partitions} partitions were not all known`);
 }
 
 export interface CoresResult {
@@ -103,6 +165,8 @@ export interface CoresResult {
   /** CPU seconds by thread name over the produce phase */
   threadsProduce: Record<string, number>;
   loadGenCpuSecs: number;
+  /** etcd's CPU seconds over the produce phase (several brokers only) */
+  etcdCpuSecsProduce: number;
   loadavg: number;
 }
 
@@ -117,6 +181,9 @@ export async function runCores(o: {
   overrides: string[];
   prof?: string;
   fetch: boolean;
+  brokers?: number;
+  /** records produced (and later fetched) before the measured produce */
+  warmupRecords?: number;
 }): Promise<CoresResult> {
   const value = Buffer.alloc(o.recordBytes, 'x');
   const batch = buildRecordBatch({
@@ -126,10 +193,44 @@ export async function runCores(o: {
   const produceFrame = (partition: number, i: number) =>
     requestFrame(ProduceRequest, 7, produceV7Body('bench', partition, batch, 1), i);
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-cores-'));
-  const broker = await startBroker(o.cpus, dataDir, o.overrides, o.prof);
-  const pid = broker.child.pid!;
+  const n = o.brokers ?? 1;
+  let etcd: EtcdServer | undefined;
+  const brokers: { child: ChildProcess; port: number }[] = [];
   try {
-    const admin = await PipelineClient.connect(broker.port);
+    if (n > 1) {
+      etcd = await startEtcd();
+      const endpoints = etcd.endpoints.join(',');
+      for (let id = 1; id <= n; id++) {
+        const cluster = { nodeId: id, port: await freePort(), etcd: endpoints };
+        brokers.push(await startBroker(o.cpus, join(dataDir, `broker-${id}`), o.overrides, o.prof, cluster));
+      }
+    } else brokers.push(await startBroker(o.cpus, dataDir, o.overrides, o.prof, undefined));
+    return await produceAndFetch(o, batch, requests, produceFrame, brokers, etcd);
+  } finally {
+    await Promise.all(
+      brokers.map((b) => {
+        const exited = new Promise((r) => b.child.once('exit', r));
+        b.child.kill('SIGTERM');
+        return exited;
+      }),
+    );
+    await etcd?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function produceAndFetch(
+  o: Parameters<typeof runCores>[0],
+  batch: Buffer,
+  requests: number,
+  produceFrame: (partition: number, i: number) => Buffer,
+  brokers: readonly { child: ChildProcess; port: number }[],
+  etcd: EtcdServer | undefined,
+): Promise<CoresResult> {
+  const pids = brokers.map((b) => b.child.pid!);
+  const etcdPids = etcd ? etcd.members.map((m) => m.child.pid!) : [];
+  {
+    const admin = await PipelineClient.connect(brokers[0]!.port);
     await admin.send(
       requestFrame(
         CreateTopicsRequest,
@@ -151,30 +252,63 @@ export async function runCores(o: {
       ),
     );
     admin.close();
-    const clients = await Promise.all(
-      Array.from({ length: o.connections }, () => PipelineClient.connect(broker.port)),
-    );
     // Connection c produces to partitions c, c+C, ... round robin; frames pre-encoded.
     const perConn = Math.ceil(requests / o.connections);
-    const framesOf = clients.map((_, c) => {
+    const partitionsOf = Array.from({ length: o.connections }, (_, c) => {
       const mine: number[] = [];
       for (let p = c % o.partitions; p < o.partitions; p += o.connections) mine.push(p);
       if (mine.length === 0) mine.push(c % o.partitions);
-      return mine.map((p) => produceFrame(p, c));
+      return mine;
     });
-    const cpu0 = cpuSeconds(pid);
-    const loop0 = mainThreadSeconds(pid);
-    const threads0 = threadSeconds(pid);
+    // Each connection goes to the broker leading its partitions (one broker: that one).
+    const portOf = new Map<number, number>();
+    if (brokers.length > 1) {
+      const leaders = await leadersOf(brokers[0]!.port, 'bench', o.partitions);
+      for (const [p, id] of leaders) portOf.set(p, brokers[id - 1]!.port);
+    }
+    const ports = partitionsOf.map((mine) => {
+      const of = new Set(mine.map((p) => portOf.get(p) ?? brokers[0]!.port));
+      if (of.size > 1)
+        throw new Error(
+          'a connection whose partitions have different leaders: give as many connections as partitions',
+        );
+      return [...of][0]!;
+    });
+    const clients = await Promise.all(ports.map((port) => PipelineClient.connect(port)));
+    const framesOf = partitionsOf.map((mine, c) => mine.map((p) => produceFrame(p, c)));
+    // --warmup: the same load, unmeasured, first (the broker's JIT compiles for the first seconds).
+    const warmPerConn = Math.ceil(Math.ceil((o.warmupRecords ?? 0) / o.batchRecords) / o.connections);
+    if (warmPerConn > 0)
+      await Promise.all(
+        clients.map((cl, c) => cl.run(warmPerConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
+      );
+    // BENCH_PERF=FILE: `perf record -g` on the broker over the produce phase only (CPU, not wall time).
+    const perf = process.env.BENCH_PERF
+      ? spawn('perf', ['record', '-g', '-F', '1999', '-p', pids.join(','), '-o', process.env.BENCH_PERF], {
+          stdio: 'ignore',
+        })
+      : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 500));
+    const cpu0 = sum(pids.map(cpuSeconds));
+    const loop0 = sum(pids.map(mainThreadSeconds));
+    const threads0 = threadSecondsOf(pids);
+    const etcd0 = sum(etcdPids.map(cpuSeconds));
     const lg0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       clients.map((cl, c) => cl.run(perConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
     );
     const secs = (performance.now() - t0) / 1000;
-    const cpu1 = cpuSeconds(pid);
-    const loop1 = mainThreadSeconds(pid);
+    if (perf) {
+      const done = new Promise((r) => perf.once('exit', r));
+      perf.kill('SIGINT');
+      await done;
+    }
+    const cpu1 = sum(pids.map(cpuSeconds));
+    const loop1 = sum(pids.map(mainThreadSeconds));
+    const etcdCpuSecsProduce = sum(etcdPids.map(cpuSeconds)) - etcd0;
     const threadsProduce: Record<string, number> = {};
-    for (const [name, t] of threadSeconds(pid)) {
+    for (const [name, t] of threadSecondsOf(pids)) {
       const d = +(t - (threads0.get(name) ?? 0)).toFixed(2);
       if (d > 0) threadsProduce[name] = d;
     }
@@ -188,6 +322,7 @@ export async function runCores(o: {
       loopShareFetch: 0,
       threadsProduce,
       loadGenCpuSecs: (lg1.user + lg1.system) / 1e6,
+      etcdCpuSecsProduce,
       loadavg: loadavg()[0]!,
       fetchMBs: 0,
       brokerCpuSecsPerGBFetch: 0,
@@ -199,14 +334,15 @@ export async function runCores(o: {
         const mine = framesOf[c]!.length;
         for (let k = 0; k < mine; k++) {
           const p = (c % o.partitions) + k * o.connections;
-          end.set(p, (end.get(p) ?? 0) + Math.ceil((perConn - k) / mine) * o.batchRecords);
+          const batches = Math.ceil((perConn - k) / mine) + Math.max(0, Math.ceil((warmPerConn - k) / mine));
+          end.set(p, (end.get(p) ?? 0) + batches * o.batchRecords);
         }
       }
       const fetchFrame = (p: number, offset: number, i: number) =>
         requestFrame(FetchRequest, 11, fetchV11Body('bench', [{ partition: p, offset }]), i);
       let fetched = 0;
-      const f0 = cpuSeconds(pid);
-      const fl0 = mainThreadSeconds(pid);
+      const f0 = sum(pids.map(cpuSeconds));
+      const fl0 = sum(pids.map(mainThreadSeconds));
       const ft0 = performance.now();
       const parts = [...end.keys()];
       const byConn = clients.map((_, c) => parts.filter((_p, k) => k % o.connections === c));
@@ -227,16 +363,11 @@ export async function runCores(o: {
       );
       const fsecs = (performance.now() - ft0) / 1000;
       res.fetchMBs = fetched / 1e6 / fsecs;
-      res.brokerCpuSecsPerGBFetch = (cpuSeconds(pid) - f0) / (fetched / 1e9);
-      res.loopShareFetch = (mainThreadSeconds(pid) - fl0) / fsecs;
+      res.brokerCpuSecsPerGBFetch = (sum(pids.map(cpuSeconds)) - f0) / (fetched / 1e9);
+      res.loopShareFetch = (sum(pids.map(mainThreadSeconds)) - fl0) / fsecs;
     }
     for (const cl of clients) cl.close();
     return res;
-  } finally {
-    const exited = new Promise((r) => broker.child.once('exit', r));
-    broker.child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -253,6 +384,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       override: { type: 'string', multiple: true, default: [] },
       prof: { type: 'string' },
       'no-fetch': { type: 'boolean', default: false },
+      brokers: { type: 'string', default: '1' },
+      warmup: { type: 'string', default: '0' },
     },
   });
   const r = await runCores({
@@ -266,10 +399,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     overrides: values.override ?? [],
     prof: values.prof,
     fetch: !values['no-fetch'],
+    brokers: Number(values.brokers),
+    warmupRecords: Number(values.warmup),
   });
   console.log(
     JSON.stringify({
       cpus: values.cpus ?? 'any',
+      brokers: Number(values.brokers),
       overrides: values.override,
       produceMBs: +r.produceMBs.toFixed(1),
       brokerCpuShareProduce: +r.brokerCpuShareProduce.toFixed(2),
@@ -280,6 +416,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       loopShareFetch: +r.loopShareFetch.toFixed(2),
       threadsProduce: r.threadsProduce,
       loadGenCpuSecs: +r.loadGenCpuSecs.toFixed(2),
+      etcdCpuSecsProduce: +r.etcdCpuSecsProduce.toFixed(2),
       loadavg: +r.loadavg.toFixed(2),
     }),
   );
