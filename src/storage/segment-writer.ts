@@ -198,6 +198,10 @@ export class SegmentWriter {
   private readonly ringBuffer: SharedArrayBuffer | ArrayBuffer;
   /** The ring as a Buffer (tail reads and copies in). */
   readonly ring: Buffer;
+  /** With the thread: an aligned plain buffer each batch goes through, and both as 64-bit words. */
+  private readonly staging: Buffer | undefined;
+  private readonly stagingWords: Float64Array | undefined;
+  private readonly ringWords: Float64Array | undefined;
   private readonly slots: number;
   private readonly mask: number;
   private worker: Worker | null = null;
@@ -245,6 +249,13 @@ export class SegmentWriter {
     // Shared only with a thread: V8 copies into shared memory by a slower path (twice the time of the write it saves).
     this.ringBuffer = onThread ? new SharedArrayBuffer(ringBytes) : new ArrayBuffer(ringBytes);
     this.ring = Buffer.from(this.ringBuffer);
+    if (onThread) {
+      if (ringBytes % 8 !== 0) throw new Error(`the ring's size must be a multiple of 8, not ${ringBytes}`);
+      const staging = new ArrayBuffer(this.maxBytes + 8);
+      this.staging = Buffer.from(staging);
+      this.stagingWords = new Float64Array(staging);
+      this.ringWords = new Float64Array(this.ringBuffer);
+    }
     this.ringEnd = new Array<number>(slots).fill(0);
     this.owners = new Array<WriteOwner | null>(slots).fill(null);
   }
@@ -329,6 +340,8 @@ export class SegmentWriter {
   submit(owner: WriteOwner, fd: number, position: number, data: Buffer): number {
     if (this.stopped) throw new Error('the segment writer is closed');
     const len = data.length;
+    // With the thread each batch starts 8-byte aligned: copied as 64-bit words (below).
+    const span = this.onThread ? (len + 7) & ~7 : len;
     if (len > this.maxBytes) throw new Error(`a ${len}-byte write exceeds the writer's ${this.maxBytes}`);
     this.poll();
     let start: number;
@@ -338,20 +351,26 @@ export class SegmentWriter {
     for (;;) {
       start = this.ringHead % this.ringBytes;
       skip = 0;
-      if (start + len > this.ringBytes) {
+      if (start + span > this.ringBytes) {
         skip = this.ringBytes - start; // never wrap a batch: start it at the ring's beginning
         start = 0;
       }
       if (
-        this.ringHead + skip + len - this.ringTail <= this.ringBytes &&
+        this.ringHead + skip + span - this.ringTail <= this.ringBytes &&
         this.submitted - this.completed < this.slots
       )
         break;
       this.waitFor(this.completed + 1);
     }
     this.ensureWorker();
-    data.copy(this.ring, start);
-    this.ringHead += skip + len;
+    if (this.staging) {
+      // Buffer.copy into shared memory takes V8's slow path (5.6 µs for 10 KiB here, 0.34 into plain
+      // memory); whole 64-bit words between aligned arrays of one type go as words, bit for bit (no
+      // conversion, so no NaN is rewritten): a memcpy into the aligned staging buffer, then 1.6 µs.
+      data.copy(this.staging, 0);
+      this.ringWords!.set(this.stagingWords!.subarray(0, span >>> 3), start >>> 3);
+    } else data.copy(this.ring, start);
+    this.ringHead += skip + span;
     const seq = this.submitted + 1;
     const slot = seq & this.mask;
     const d = slot * DESCRIPTOR_FIELDS;
