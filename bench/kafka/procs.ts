@@ -5,9 +5,11 @@
  */
 import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../src/test-support/free-port.js';
+
+export { freePort };
 
 const live = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
@@ -153,17 +155,6 @@ export async function run(
   const ms = performance.now() - t0;
   if (timedOut) throw new Error(`${cmd} ${args.slice(0, 3).join(' ')}… timed out after ${opts.timeoutMs} ms`);
   return { code, stdout, stderr, ms };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resident and peak resident memory of a process, in bytes (VmRSS, VmHWM). */

@@ -11,11 +11,11 @@
  * src/server/etcd-cluster.test.ts.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { type EtcdServer, startEtcd } from './etcd.js';
+import { freePort } from './free-port.js';
 import { type BrokerProcess, spawnBroker } from './process.js';
 
 export interface MultiProcessFailoverOptions {
@@ -47,17 +47,6 @@ export interface FailoverReport {
 }
 
 const TOPIC = 'failover';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
