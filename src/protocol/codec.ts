@@ -53,14 +53,12 @@ function primitive(type: PrimitiveType, flexible: boolean, nullable: boolean): [
   ];
 }
 
-interface CompiledField {
+/** A tagged field: read and written apart from the generated code, by its tag. */
+interface CompiledTagged {
   name: string;
   read: ReadFn;
   write: WriteFn;
   def: unknown;
-}
-
-interface CompiledTagged extends CompiledField {
   tag: number;
 }
 
@@ -105,7 +103,17 @@ function writeSource(type: PrimitiveType, flexible: boolean): string {
  * code needs — defaults, nested codecs, the tagged-field tables — are passed in, never printed.
  */
 function compileStruct(fields: readonly FieldSpec[], version: number, flexible: boolean): [ReadFn, WriteFn] {
-  const regular: (CompiledField & { primitive?: PrimitiveType; nullable: boolean; flexible: boolean })[] = [];
+  // Values the generated code needs are passed in as parameters c0, c1, ...
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const ref = (v: unknown): string => {
+    names.push(`c${values.length}`);
+    values.push(v);
+    return names[names.length - 1]!;
+  };
+  // A regular field as source: a primitive as the Reader/Writer call itself, an array or struct as a call
+  // of its compiled codec (a primitive's closures are never built: only tagged fields need them).
+  const regular: { name: string; def: unknown; readExpr: string; writeStmt: string }[] = [];
   const tagged: CompiledTagged[] = [];
   const absent: { name: string; def: unknown }[] = [];
   for (const f of fields) {
@@ -114,16 +122,21 @@ function compileStruct(fields: readonly FieldSpec[], version: number, flexible: 
       continue;
     }
     const fieldFlexible = f.flexibleVersions !== undefined ? inRange(version, f.flexibleVersions) : flexible;
-    const [read, write] = compileField(f, version, fieldFlexible);
-    const compiled = { name: f.name, read, write, def: defaultFor(f, version) };
-    if (flexible && inRange(version, f.taggedVersions)) tagged.push({ ...compiled, tag: f.tag! });
-    else
+    const def = defaultFor(f, version);
+    const isTagged = flexible && inRange(version, f.taggedVersions);
+    if (!isTagged && f.type !== 'array' && f.type !== 'struct') {
+      const nullable = inRange(version, f.nullableVersions);
       regular.push({
-        ...compiled,
-        primitive: f.type === 'array' || f.type === 'struct' ? undefined : f.type,
-        nullable: inRange(version, f.nullableVersions),
-        flexible: fieldFlexible,
+        name: f.name,
+        def,
+        readExpr: readSource(f.type, fieldFlexible, nullable),
+        writeStmt: writeSource(f.type, fieldFlexible),
       });
+      continue;
+    }
+    const [read, write] = compileField(f, version, fieldFlexible);
+    if (isTagged) tagged.push({ name: f.name, read, write, def, tag: f.tag! });
+    else regular.push({ name: f.name, def, readExpr: `${ref(read)}(r)`, writeStmt: `${ref(write)}(w, x)` });
   }
   tagged.sort((a, b) => a.tag - b.tag);
   const byTag = new Map(tagged.map((t) => [t.tag, t]));
@@ -164,21 +177,11 @@ function compileStruct(fields: readonly FieldSpec[], version: number, flexible: 
     }
   };
 
-  const names: string[] = [];
-  const values: unknown[] = [];
-  const ref = (v: unknown): string => {
-    names.push(`c${values.length}`);
-    values.push(v);
-    return names[names.length - 1]!;
-  };
   const key = (name: string) => JSON.stringify(name);
 
   // Fields in the order the loop version set them: regular, absent (defaults), tagged (defaults).
   const props: string[] = [];
-  for (const f of regular)
-    props.push(
-      `${key(f.name)}: ${f.primitive ? readSource(f.primitive, f.flexible, f.nullable) : `${ref(f.read)}(r)`}`,
-    );
+  for (const f of regular) props.push(`${key(f.name)}: ${f.readExpr}`);
   for (const a of absent) props.push(`${key(a.name)}: ${ref(a.def)}`);
   for (const t of tagged) props.push(`${key(t.name)}: ${ref(t.def)}`);
   const readBody = flexible
@@ -188,7 +191,7 @@ function compileStruct(fields: readonly FieldSpec[], version: number, flexible: 
   const stmts: string[] = ['const o = v ?? {};', 'let x;'];
   for (const f of regular) {
     stmts.push(`x = o[${key(f.name)}]; if (x === undefined) x = ${ref(f.def)};`);
-    stmts.push(f.primitive ? `${writeSource(f.primitive, f.flexible)};` : `${ref(f.write)}(w, x);`);
+    stmts.push(`${f.writeStmt};`);
   }
   if (flexible) {
     // With no tagged field known at this version, only unknown ones can follow: usually none.
