@@ -218,146 +218,144 @@ async function produceAndFetch(
 ): Promise<CoresResult> {
   const pids = brokers.map((b) => b.child.pid!);
   const etcdPids = etcd ? etcd.members.map((m) => m.child.pid!) : [];
-  {
-    const admin = await PipelineClient.connect(brokers[0]!.port);
-    await admin.send(
-      requestFrame(
-        CreateTopicsRequest,
-        4,
-        {
-          topics: [
-            {
-              name: 'bench',
-              numPartitions: o.partitions,
-              replicationFactor: 1,
-              assignments: [],
-              configs: [],
-            },
-          ],
-          timeoutMs: 30000,
-          validateOnly: false,
-        },
-        1,
-      ),
-    );
-    admin.close();
-    // Connection c produces to partitions c, c+C, ... round robin; frames pre-encoded.
-    const perConn = Math.ceil(requests / o.connections);
-    const partitionsOf = Array.from({ length: o.connections }, (_, c) => {
-      const mine: number[] = [];
-      for (let p = c % o.partitions; p < o.partitions; p += o.connections) mine.push(p);
-      if (mine.length === 0) mine.push(c % o.partitions);
-      return mine;
-    });
-    // Each connection goes to the broker leading its partitions (one broker: that one).
-    const portOf = new Map<number, number>();
-    if (brokers.length > 1) {
-      const leaders = await leadersOf(brokers[0]!.port, 'bench', o.partitions);
-      for (const [p, id] of leaders) portOf.set(p, brokers[id - 1]!.port);
-    }
-    const ports = partitionsOf.map((mine) => {
-      const of = new Set(mine.map((p) => portOf.get(p) ?? brokers[0]!.port));
-      if (of.size > 1)
-        throw new Error(
-          'a connection whose partitions have different leaders: give as many connections as partitions',
-        );
-      return [...of][0]!;
-    });
-    const clients = await Promise.all(ports.map((port) => PipelineClient.connect(port)));
-    const framesOf = partitionsOf.map((mine, c) => mine.map((p) => produceFrame(p, c)));
-    // --warmup: the same load, unmeasured, first (the broker's JIT compiles for the first seconds).
-    const warmPerConn = Math.ceil(Math.ceil((o.warmupRecords ?? 0) / o.batchRecords) / o.connections);
-    if (warmPerConn > 0)
-      await Promise.all(
-        clients.map((cl, c) => cl.run(warmPerConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
-      );
-    // BENCH_PERF=FILE: `perf record -g` on the broker over the produce phase only (CPU, not wall time).
-    const perf = process.env.BENCH_PERF
-      ? spawn('perf', ['record', '-g', '-F', '1999', '-p', pids.join(','), '-o', process.env.BENCH_PERF], {
-          stdio: 'ignore',
-        })
-      : undefined;
-    if (perf) await new Promise((r) => setTimeout(r, 500));
-    const cpu0 = sum(pids.map(cpuSeconds));
-    const loop0 = sum(pids.map(mainThreadSeconds));
-    const threads0 = threadSecondsOf(pids);
-    const etcd0 = sum(etcdPids.map(cpuSeconds));
-    const lg0 = process.cpuUsage();
-    const t0 = performance.now();
-    await Promise.all(
-      clients.map((cl, c) => cl.run(perConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
-    );
-    const secs = (performance.now() - t0) / 1000;
-    if (perf) {
-      const done = new Promise((r) => perf.once('exit', r));
-      perf.kill('SIGINT');
-      await done;
-    }
-    const cpu1 = sum(pids.map(cpuSeconds));
-    const loop1 = sum(pids.map(mainThreadSeconds));
-    const etcdCpuSecsProduce = sum(etcdPids.map(cpuSeconds)) - etcd0;
-    const threadsProduce: Record<string, number> = {};
-    for (const [name, t] of threadSecondsOf(pids)) {
-      const d = +(t - (threads0.get(name) ?? 0)).toFixed(2);
-      if (d > 0) threadsProduce[name] = d;
-    }
-    const lg1 = process.cpuUsage(lg0);
-    const bytes = perConn * o.connections * batch.length;
-    const res: CoresResult = {
-      produceMBs: bytes / 1e6 / secs,
-      brokerCpuSecsPerGBProduce: (cpu1 - cpu0) / (bytes / 1e9),
-      brokerCpuShareProduce: (cpu1 - cpu0) / secs,
-      loopShareProduce: (loop1 - loop0) / secs,
-      loopShareFetch: 0,
-      threadsProduce,
-      loadGenCpuSecs: (lg1.user + lg1.system) / 1e6,
-      etcdCpuSecsProduce,
-      loadavg: loadavg()[0]!,
-      fetchMBs: 0,
-      brokerCpuSecsPerGBFetch: 0,
-    };
-    if (o.fetch) {
-      // Each connection reads its partitions from 0 to the end, 1 MiB per request.
-      const end = new Map<number, number>();
-      for (let c = 0; c < o.connections; c++) {
-        const mine = framesOf[c]!.length;
-        for (let k = 0; k < mine; k++) {
-          const p = (c % o.partitions) + k * o.connections;
-          const batches = Math.ceil((perConn - k) / mine) + Math.max(0, Math.ceil((warmPerConn - k) / mine));
-          end.set(p, (end.get(p) ?? 0) + batches * o.batchRecords);
-        }
-      }
-      const fetchFrame = (p: number, offset: number, i: number) =>
-        requestFrame(FetchRequest, 11, fetchV11Body('bench', [{ partition: p, offset }]), i);
-      let fetched = 0;
-      const f0 = sum(pids.map(cpuSeconds));
-      const fl0 = sum(pids.map(mainThreadSeconds));
-      const ft0 = performance.now();
-      const parts = [...end.keys()];
-      const byConn = clients.map((_, c) => parts.filter((_p, k) => k % o.connections === c));
-      await Promise.all(
-        clients.map(async (cl, c) => {
-          for (const p of byConn[c]!) {
-            let offset = 0;
-            let n = 0;
-            while (offset < end.get(p)!) {
-              const reply = await cl.send(fetchFrame(p, offset, n++));
-              fetched += reply.length;
-              const batches = Math.round(reply.length / batch.length);
-              if (batches === 0) throw new Error(`fetch p${p} at ${offset} returned no batch`);
-              offset += batches * o.batchRecords;
-            }
-          }
-        }),
-      );
-      const fsecs = (performance.now() - ft0) / 1000;
-      res.fetchMBs = fetched / 1e6 / fsecs;
-      res.brokerCpuSecsPerGBFetch = (sum(pids.map(cpuSeconds)) - f0) / (fetched / 1e9);
-      res.loopShareFetch = (sum(pids.map(mainThreadSeconds)) - fl0) / fsecs;
-    }
-    for (const cl of clients) cl.close();
-    return res;
+  const admin = await PipelineClient.connect(brokers[0]!.port);
+  await admin.send(
+    requestFrame(
+      CreateTopicsRequest,
+      4,
+      {
+        topics: [
+          {
+            name: 'bench',
+            numPartitions: o.partitions,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [],
+          },
+        ],
+        timeoutMs: 30000,
+        validateOnly: false,
+      },
+      1,
+    ),
+  );
+  admin.close();
+  // Connection c produces to partitions c, c+C, ... round robin; frames pre-encoded.
+  const perConn = Math.ceil(requests / o.connections);
+  const partitionsOf = Array.from({ length: o.connections }, (_, c) => {
+    const mine: number[] = [];
+    for (let p = c % o.partitions; p < o.partitions; p += o.connections) mine.push(p);
+    if (mine.length === 0) mine.push(c % o.partitions);
+    return mine;
+  });
+  // Each connection goes to the broker leading its partitions (one broker: that one).
+  const portOf = new Map<number, number>();
+  if (brokers.length > 1) {
+    const leaders = await leadersOf(brokers[0]!.port, 'bench', o.partitions);
+    for (const [p, id] of leaders) portOf.set(p, brokers[id - 1]!.port);
   }
+  const ports = partitionsOf.map((mine) => {
+    const of = new Set(mine.map((p) => portOf.get(p) ?? brokers[0]!.port));
+    if (of.size > 1)
+      throw new Error(
+        'a connection whose partitions have different leaders: give as many connections as partitions',
+      );
+    return [...of][0]!;
+  });
+  const clients = await Promise.all(ports.map((port) => PipelineClient.connect(port)));
+  const framesOf = partitionsOf.map((mine, c) => mine.map((p) => produceFrame(p, c)));
+  // --warmup: the same load, unmeasured, first (the broker's JIT compiles for the first seconds).
+  const warmPerConn = Math.ceil(Math.ceil((o.warmupRecords ?? 0) / o.batchRecords) / o.connections);
+  if (warmPerConn > 0)
+    await Promise.all(
+      clients.map((cl, c) => cl.run(warmPerConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
+    );
+  // BENCH_PERF=FILE: `perf record -g` on the broker over the produce phase only (CPU, not wall time).
+  const perf = process.env.BENCH_PERF
+    ? spawn('perf', ['record', '-g', '-F', '1999', '-p', pids.join(','), '-o', process.env.BENCH_PERF], {
+        stdio: 'ignore',
+      })
+    : undefined;
+  if (perf) await new Promise((r) => setTimeout(r, 500));
+  const cpu0 = sum(pids.map(cpuSeconds));
+  const loop0 = sum(pids.map(mainThreadSeconds));
+  const threads0 = threadSecondsOf(pids);
+  const etcd0 = sum(etcdPids.map(cpuSeconds));
+  const lg0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map((cl, c) => cl.run(perConn, o.window, (i) => framesOf[c]![i % framesOf[c]!.length]!)),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  if (perf) {
+    const done = new Promise((r) => perf.once('exit', r));
+    perf.kill('SIGINT');
+    await done;
+  }
+  const cpu1 = sum(pids.map(cpuSeconds));
+  const loop1 = sum(pids.map(mainThreadSeconds));
+  const etcdCpuSecsProduce = sum(etcdPids.map(cpuSeconds)) - etcd0;
+  const threadsProduce: Record<string, number> = {};
+  for (const [name, t] of threadSecondsOf(pids)) {
+    const d = +(t - (threads0.get(name) ?? 0)).toFixed(2);
+    if (d > 0) threadsProduce[name] = d;
+  }
+  const lg1 = process.cpuUsage(lg0);
+  const bytes = perConn * o.connections * batch.length;
+  const res: CoresResult = {
+    produceMBs: bytes / 1e6 / secs,
+    brokerCpuSecsPerGBProduce: (cpu1 - cpu0) / (bytes / 1e9),
+    brokerCpuShareProduce: (cpu1 - cpu0) / secs,
+    loopShareProduce: (loop1 - loop0) / secs,
+    loopShareFetch: 0,
+    threadsProduce,
+    loadGenCpuSecs: (lg1.user + lg1.system) / 1e6,
+    etcdCpuSecsProduce,
+    loadavg: loadavg()[0]!,
+    fetchMBs: 0,
+    brokerCpuSecsPerGBFetch: 0,
+  };
+  if (o.fetch) {
+    // Each connection reads its partitions from 0 to the end, 1 MiB per request.
+    const end = new Map<number, number>();
+    for (let c = 0; c < o.connections; c++) {
+      const mine = framesOf[c]!.length;
+      for (let k = 0; k < mine; k++) {
+        const p = (c % o.partitions) + k * o.connections;
+        const batches = Math.ceil((perConn - k) / mine) + Math.max(0, Math.ceil((warmPerConn - k) / mine));
+        end.set(p, (end.get(p) ?? 0) + batches * o.batchRecords);
+      }
+    }
+    const fetchFrame = (p: number, offset: number, i: number) =>
+      requestFrame(FetchRequest, 11, fetchV11Body('bench', [{ partition: p, offset }]), i);
+    let fetched = 0;
+    const f0 = sum(pids.map(cpuSeconds));
+    const fl0 = sum(pids.map(mainThreadSeconds));
+    const ft0 = performance.now();
+    const parts = [...end.keys()];
+    const byConn = clients.map((_, c) => parts.filter((_p, k) => k % o.connections === c));
+    await Promise.all(
+      clients.map(async (cl, c) => {
+        for (const p of byConn[c]!) {
+          let offset = 0;
+          let n = 0;
+          while (offset < end.get(p)!) {
+            const reply = await cl.send(fetchFrame(p, offset, n++));
+            fetched += reply.length;
+            const batches = Math.round(reply.length / batch.length);
+            if (batches === 0) throw new Error(`fetch p${p} at ${offset} returned no batch`);
+            offset += batches * o.batchRecords;
+          }
+        }
+      }),
+    );
+    const fsecs = (performance.now() - ft0) / 1000;
+    res.fetchMBs = fetched / 1e6 / fsecs;
+    res.brokerCpuSecsPerGBFetch = (sum(pids.map(cpuSeconds)) - f0) / (fetched / 1e9);
+    res.loopShareFetch = (sum(pids.map(mainThreadSeconds)) - fl0) / fsecs;
+  }
+  for (const cl of clients) cl.close();
+  return res;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
