@@ -5,20 +5,35 @@
 import { connect, type Socket } from 'node:net';
 
 export class PipelineClient {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** Received bytes not yet cut into frames: chunks joined only once a whole frame is in. */
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private readonly pending: { sentAt: number; resolve: (frame: Buffer) => void }[] = [];
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
-        const size = this.buffered.readInt32BE(0);
-        const frame = this.buffered.subarray(4, 4 + size);
-        this.buffered = this.buffered.subarray(4 + size);
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      // A large reply (a 1 MiB fetch) arrives in many reads: joining them at each read copied it
+      // over and over (quadratic in its size), a cost of the client, not of the server measured.
+      while (this.buffered >= 4) {
+        if (this.chunks[0]!.length < 4) this.join();
+        const size = this.chunks[0]!.readInt32BE(0);
+        if (this.buffered < 4 + size) break;
+        if (this.chunks[0]!.length < 4 + size) this.join();
+        const head = this.chunks[0]!;
+        const frame = head.subarray(4, 4 + size);
+        if (head.length === 4 + size) this.chunks.shift();
+        else this.chunks[0] = head.subarray(4 + size);
+        this.buffered -= 4 + size;
         this.pending.shift()!.resolve(frame);
       }
     });
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks)];
   }
 
   static connect(port: number): Promise<PipelineClient> {

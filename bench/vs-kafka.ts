@@ -5,7 +5,7 @@
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
- * kcat rows run once more against bench/kafka/null-broker.ts, a server that does no broker work:
+ * kcat rows (and the pipelined consume rows) run once more against bench/kafka/null-broker.ts, a server that does no broker work:
  * its figures ("no-op ceiling") are what kcat and the loopback reach on this machine without a
  * broker, the most any broker could show with that load generator here. Kafka
  * goes first in every round because the latency runs take their rates from Kafka's measured
@@ -13,7 +13,8 @@
  *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
  *   warm-up        kcat produces and consumes the 100 B file once (not measured; the JIT warms up)
  *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined
- *   consume        kcat -C -c N -e and consumer-perf-test over the kcat acks=1 topics (no group
+ *   consume        kcat -C -c N -e, consumer-perf-test and the pipelined client's raw Fetch v11
+ *                  loop (one in flight, no decompression) over the kcat acks=1 topics (no group
  *                  join counted: perf-test's fetch.* figures)
  *   latency        perf-test at 10/50/90 % of Kafka's max (100 B, acks=all, 1 partition): p50/p99/p99.9;
  *                  kafka-e2e-latency (acks=all, 100 B); during each fixed-rate run, server-side figures
@@ -63,7 +64,7 @@ import {
   type MetricDef,
   type RoundResult,
 } from './kafka/report.js';
-import { createTopic, endOffsets, pipelinedProduce } from './kafka/wire.js';
+import { createTopic, endOffsets, pipelinedConsume, pipelinedProduce } from './kafka/wire.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -163,8 +164,10 @@ const consumeLabel = {
   kcat: 'kcat -C',
   kcatq: 'kcat -C (queue of 10 M records)',
   perf: 'consumer-perf-test',
+  pipelined: 'pipelined client',
 };
-for (const g of ['kcat', 'kcatq', 'perf'] as const)
+const CONSUMERS = ['kcat', 'kcatq', 'perf', 'pipelined'] as const;
+for (const g of CONSUMERS)
   for (const s of SIZES)
     for (const p of PARTITIONS)
       def(consumeKey(g, s, p), `consume ${consumeLabel[g]} ${sizeLabel(s)} ${p}p`, 'MB/s', true, s);
@@ -281,22 +284,31 @@ interface Files {
   1024: string;
 }
 
-/** kcat -C of the topic kcat produced with acks=1 (`s`-byte records, `p` partitions) into m. */
-async function kcatConsumeRun(
+/**
+ * kcat -C, or the pipelined client's Fetch loop, of the topic kcat produced with acks=1 (`s`-byte
+ * records, `p` partitions) into m.
+ */
+async function lightConsumeRun(
   b: RunningBroker,
   tag: string,
   m: Record<string, number>,
   s: (typeof SIZES)[number],
   p: number,
-  g: 'kcat' | 'kcatq' = 'kcat',
+  g: 'kcat' | 'kcatq' | 'pipelined',
 ): Promise<void> {
   const key = consumeKey(g, s, p);
   const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
   const records = S.kcat[s];
-  const secs = await kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []);
+  const secs =
+    g === 'pipelined'
+      ? await pipelinedConsume({ port: b.port, topic, partitions: p, records, atLeast: b.name === 'ceiling' })
+      : await kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []);
   m[key] = (records * s) / 1e6 / secs;
   log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
 }
+
+/** The consumers that need no JVM: kcat with each queue setting, and the pipelined client. */
+const LIGHT_CONSUMERS = ['kcat', 'kcatq', 'pipelined'] as const;
 
 /** The (record size, partitions) of each consume run: the kcat acks=1 topics produced in `m`. */
 function* consumeTopics(m: Record<string, number>): Generator<[(typeof SIZES)[number], number]> {
@@ -328,6 +340,13 @@ async function measure(
     await createTopic(b.port, 'warmup', 1);
     await kcatProduce(b.port, 'warmup', files[100], '1');
     await kcatConsume(b.port, 'warmup', S.kcat[100]);
+    await pipelinedConsume({
+      port: b.port,
+      topic: 'warmup',
+      partitions: 1,
+      records: S.kcat[100],
+      atLeast: b.name === 'ceiling',
+    });
   });
 
   // --- produce
@@ -376,8 +395,8 @@ async function measure(
   if (ceiling) {
     // The kcat figures only: CPU and memory of the no-op server are not a broker's.
     for (const [s, p] of consumeTopics(m))
-      for (const g of ['kcat', 'kcatq'] as const)
-        await attempt(`${tag} ${consumeKey(g, s, p)}`, () => kcatConsumeRun(b, tag, m, s, p, g));
+      for (const g of LIGHT_CONSUMERS)
+        await attempt(`${tag} ${consumeKey(g, s, p)}`, () => lightConsumeRun(b, tag, m, s, p, g));
     return m;
   }
   if (runs('durable')) {
@@ -419,10 +438,10 @@ async function measure(
   for (const [s, p] of consumeTopics(m)) {
     const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
     const records = S.kcat[s];
-    for (const g of ['kcat', 'kcatq'] as const)
+    for (const g of LIGHT_CONSUMERS)
       await attempt(`${tag} ${consumeKey(g, s, p)}`, async () => {
         const cpu0 = cpuSeconds(b.pid);
-        await kcatConsumeRun(b, tag, m, s, p, g);
+        await lightConsumeRun(b, tag, m, s, p, g);
         consumeCpu += cpuSeconds(b.pid) - cpu0;
         consumeBytes += records * s;
       });

@@ -1,7 +1,7 @@
 /**
  * The few raw Kafka requests `npm run bench:kafka` sends itself, the same bytes to both brokers:
- * ApiVersions (readiness), CreateTopics, ListOffsets (to check that every record arrived) and
- * pre-encoded Produce v7 frames for the project's pipelined client. All versions are
+ * ApiVersions (readiness), CreateTopics, ListOffsets (to check that every record arrived),
+ * pre-encoded Produce v7 frames for the project's pipelined client and its Fetch v11 consumer. All versions are
  * non-flexible ones that Kafka 4.x still serves (KIP-896), so every response header is v0.
  */
 import { connect } from 'node:net';
@@ -11,6 +11,8 @@ import {
   ApiVersionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
+  FetchRequest,
+  FetchResponse,
   ListOffsetsRequest,
   ListOffsetsResponse,
   ProduceRequest,
@@ -18,7 +20,7 @@ import {
 } from '../../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch-builder.js';
 import type { MessageSpec } from '../../src/protocol/spec.js';
-import { produceV7Body, requestFrame } from '../frames.js';
+import { fetchV11Body, produceV7Body, requestFrame } from '../frames.js';
 import { PipelineClient } from '../pipeline-client.js';
 
 /** The body of a response frame with a v0 header (correlation id only). */
@@ -189,5 +191,81 @@ export async function pipelinedProduce(opts: {
     return secs;
   } finally {
     for (const c of clients) c.close();
+  }
+}
+
+interface FetchResult {
+  errorCode: number;
+  responses: {
+    topic: string;
+    partitions: { partitionIndex: number; errorCode: number; records: Buffer | null }[];
+  }[];
+}
+
+/**
+ * The project's own consumer: raw Fetch v11 requests for every partition of the topic from offset 0,
+ * one in flight as a Kafka consumer keeps one per broker, with the consumer's defaults
+ * (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB, fetch.max.wait.ms 500, fetch.min.bytes 1),
+ * no group and no decompression: each returned batch's header gives the next offset and its record
+ * count, a batch cut short at the end of a response is fetched again next time. Stops when `records`
+ * records have arrived (a broker that returns more fails the run, unless `atLeast`: the no-op
+ * server serves whole copies of one batch); throws on an error code or when nothing arrives for
+ * 30 s. Returns seconds.
+ */
+export async function pipelinedConsume(opts: {
+  port: number;
+  topic: string;
+  partitions: number;
+  records: number;
+  atLeast?: boolean;
+}): Promise<number> {
+  const offsets = new Array<number>(opts.partitions).fill(0);
+  const c = await PipelineClient.connect(opts.port);
+  try {
+    let received = 0;
+    let lastProgress = performance.now();
+    const t0 = performance.now();
+    for (let i = 0; received < opts.records; i++) {
+      const reply = await c.send(
+        requestFrame(
+          FetchRequest,
+          11,
+          fetchV11Body(
+            opts.topic,
+            offsets.map((offset, partition) => ({ partition, offset })),
+            { maxWaitMs: 500, minBytes: 1, maxBytes: 50 << 20, partitionMaxBytes: 1 << 20 },
+          ),
+          i,
+        ),
+      );
+      const r = body<FetchResult>(FetchResponse, 11, reply);
+      if (r.errorCode !== 0) throw new Error(`Fetch ${opts.topic}: error ${r.errorCode}`);
+      const before = received;
+      for (const t of r.responses)
+        for (const p of t.partitions) {
+          if (p.errorCode !== 0)
+            throw new Error(`Fetch ${t.topic}-${p.partitionIndex}: error ${p.errorCode}`);
+          const recs = p.records;
+          if (recs === null) continue;
+          // Batch header: baseOffset int64 @0, batchLength int32 @8, lastOffsetDelta int32 @23, count int32 @57.
+          for (let pos = 0; pos + 61 <= recs.length; ) {
+            const end = pos + 12 + recs.readInt32BE(pos + 8);
+            if (end > recs.length) break;
+            offsets[p.partitionIndex] = Number(recs.readBigInt64BE(pos)) + recs.readInt32BE(pos + 23) + 1;
+            received += recs.readInt32BE(pos + 57);
+            pos = end;
+          }
+        }
+      const now = performance.now();
+      if (received > before) lastProgress = now;
+      else if (now - lastProgress > 30_000)
+        throw new Error(`Fetch ${opts.topic}: ${received} of ${opts.records} records, none for 30 s`);
+    }
+    const secs = (performance.now() - t0) / 1000;
+    if (received !== opts.records && !opts.atLeast)
+      throw new Error(`Fetch ${opts.topic}: ${received} records, expected ${opts.records}`);
+    return secs;
+  } finally {
+    c.close();
   }
 }
