@@ -46,7 +46,7 @@ describe('PipelineClient framing', () => {
     try {
       const replies = await Promise.all(sizes.map(() => c.send(Buffer.from([0, 0, 0, 0]))));
       expect(replies.map((r) => r.length)).toEqual(sizes);
-      replies.forEach((r, i) => expect(r.every((b) => b === i)).toBe(true));
+      for (const [i, r] of replies.entries()) expect(r.every((b) => b === i)).toBe(true);
     } finally {
       c.close();
     }
