@@ -9,6 +9,8 @@
  *   npm run bench:compare -- --run [--rounds N] [--quick]   runs bench:kafka first
  *   npm run bench:compare -- --results FILE     another results file
  *   npm run bench:compare -- --write-baseline   makes the baseline from the results instead
+ *   npm run bench:compare -- --add-missing      adds to the baseline the rows it lacks (figures new
+ *                                               to the benchmark), from the results; keeps the rest
  *   npm run bench:compare -- --markdown         prints the results as a Markdown table (README)
  */
 import { spawnSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  addMissingToBaseline,
   type Baseline,
   type BenchResults,
   compareToBaseline,
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     results: { type: 'string' },
     baseline: { type: 'string' },
     'write-baseline': { type: 'boolean', default: false },
+    'add-missing': { type: 'boolean', default: false },
     markdown: { type: 'boolean', default: false },
     tolerance: { type: 'string' },
   },
@@ -80,6 +84,16 @@ if (base.mode !== res.mode || base.kafkaVersion !== res.kafkaVersion) {
   console.log(
     `warning: the baseline is a ${base.mode} run against Kafka ${base.kafkaVersion}, these results a ${res.mode} run against Kafka ${res.kafkaVersion}: the ratios may differ for that reason alone`,
   );
+}
+if (args['add-missing']) {
+  const { baseline, added } = addMissingToBaseline(base, res);
+  if (added.length > 0) writeFileSync(baselineFile, `${JSON.stringify(baseline, null, 2)}\n`);
+  console.log(
+    added.length === 0
+      ? `${baselineFile} already holds a ratio for every row of ${resultsFile}`
+      : `added ${added.length} ratios from ${resultsFile} (${res.date}) to ${baselineFile}: ${added.join(', ')}`,
+  );
+  process.exit(0);
 }
 const tol = args.tolerance !== undefined ? tolerance : (base.tolerance ?? 0.15);
 const checked = compareToBaseline(res, base, tol);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addMissingToBaseline,
   type BenchResults,
   compareToBaseline,
   formatTable,
@@ -106,5 +107,17 @@ describe('bench:kafka report', () => {
     const base = makeBaseline(results([{ kafka: { tput: 100 }, kbroker: { tput: 200 } }]), 0.15);
     const [c] = compareToBaseline(results([{ kafka: { tput: 100 }, kbroker: {} }]), base, 0.15);
     expect(c).toMatchObject({ key: 'tput', now: undefined, worse: true });
+  });
+
+  it('adds the rows a baseline lacks from a later run, keeps its own ratios, and records which', () => {
+    const base = makeBaseline(results([{ kafka: { tput: 100 }, kbroker: { tput: 200 } }]), 0.15);
+    const later = results([{ kafka: { tput: 100, lat: 4 }, kbroker: { tput: 300, lat: 2 } }]);
+    const { baseline, added } = addMissingToBaseline(base, later);
+    expect(added).toEqual(['lat']);
+    expect(baseline.ratios.tput!.ratio).toBe(2); // not the later run's 3
+    expect(baseline.ratios.lat!.ratio).toBe(0.5);
+    expect(baseline.addedLater).toEqual([{ keys: ['lat'], date: later.date, note: expect.any(String) }]);
+    // Nothing missing: the same baseline back.
+    expect(addMissingToBaseline(baseline, later)).toEqual({ baseline, added: [] });
   });
 });

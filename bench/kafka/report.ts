@@ -166,6 +166,8 @@ export interface Baseline {
   rounds: number;
   tolerance: number;
   ratios: Record<string, { label: string; ratio: number; higherIsBetter: boolean }>;
+  /** Rows the benchmark gained after the baseline was taken, with their ratios from a later run. */
+  addedLater?: { keys: string[]; date: string; note: string }[];
 }
 
 export function makeBaseline(res: BenchResults, tolerance: number): Baseline {
@@ -183,6 +185,34 @@ export function makeBaseline(res: BenchResults, tolerance: number): Baseline {
     rounds: res.rounds.length,
     tolerance,
     ratios,
+  };
+}
+
+/**
+ * The baseline with the ratios of the rows it lacks (figures added to the benchmark since it was
+ * taken) filled in from `res`, recorded under `addedLater`; its own ratios are left as they are.
+ */
+export function addMissingToBaseline(
+  base: Baseline,
+  res: BenchResults,
+): { baseline: Baseline; added: string[] } {
+  const now = makeBaseline(res, base.tolerance).ratios;
+  const added = Object.keys(now).filter((k) => !(k in base.ratios));
+  if (added.length === 0) return { baseline: base, added };
+  return {
+    baseline: {
+      ...base,
+      ratios: { ...base.ratios, ...Object.fromEntries(added.map((k) => [k, now[k]!])) },
+      addedLater: [
+        ...(base.addedLater ?? []),
+        {
+          keys: added,
+          date: res.date,
+          note: "rows added to bench:kafka after the baseline was taken: their ratios come from the run of this date, the others from the baseline's own",
+        },
+      ],
+    },
+    added,
   };
 }
 
