@@ -18,6 +18,7 @@ import {
   ProduceRequest,
   ProduceResponse,
 } from '../../src/protocol/generated/messages.js';
+import { iterateBatches } from '../../src/protocol/record-batch.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch-builder.js';
 import type { MessageSpec } from '../../src/protocol/spec.js';
 import { fetchV11Body, produceV7Body, requestFrame } from '../frames.js';
@@ -245,15 +246,11 @@ export async function pipelinedConsume(opts: {
         for (const p of t.partitions) {
           if (p.errorCode !== 0)
             throw new Error(`Fetch ${t.topic}-${p.partitionIndex}: error ${p.errorCode}`);
-          const recs = p.records;
-          if (recs === null) continue;
-          // Batch header: baseOffset int64 @0, batchLength int32 @8, lastOffsetDelta int32 @23, count int32 @57.
-          for (let pos = 0; pos + 61 <= recs.length; ) {
-            const end = pos + 12 + recs.readInt32BE(pos + 8);
-            if (end > recs.length) break;
-            offsets[p.partitionIndex] = Number(recs.readBigInt64BE(pos)) + recs.readInt32BE(pos + 23) + 1;
-            received += recs.readInt32BE(pos + 57);
-            pos = end;
+          if (p.records === null) continue;
+          // Whole batches only: the iteration stops at one cut short, fetched again next time.
+          for (const b of iterateBatches(p.records)) {
+            offsets[p.partitionIndex] = b.lastOffset + 1;
+            received += b.recordsCount;
           }
         }
       const now = performance.now();
