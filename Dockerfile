@@ -5,12 +5,21 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
+# gcc builds the native sendfile helper (native/zero-copy.c) against the image's Node-API headers;
+# any bookworm gcc does (a build-stage tool, not shipped), so it is not pinned.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # No install scripts: `prepare` would build before the sources are copied.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build-native.mjs ./scripts/
+COPY native ./native
 COPY src ./src
-RUN npm run build \
+RUN npm run build:native \
+ && npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim
@@ -23,6 +32,8 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# Absent when the helper could not be built: fetches are then served from buffers.
+COPY --from=build /src/build ./build
 COPY bin ./bin
 COPY docker/entrypoint.sh /usr/local/bin/kbroker-entrypoint
 # uid 1000 is the image's `node` user.

@@ -225,7 +225,7 @@ function answer(socket: Socket, frame: Buffer, port: number): void {
     for (const c of encodeResponseFrame(18, 0, correlationId, (w) =>
       codecFor(ApiVersionsResponse, 0).write(w, { ...list, errorCode: UNSUPPORTED_VERSION }),
     ))
-      socket.write(c);
+      socket.write(c as Buffer); // no external records here: every chunk is bytes
     return;
   }
   const req = codecFor<Body>(requestSpecs.get(apiKey)!, version).read(body);
@@ -234,7 +234,7 @@ function answer(socket: Socket, frame: Buffer, port: number): void {
   for (const c of encodeResponseFrame(apiKey, version, correlationId, (w) =>
     codecFor(served.spec, version).write(w, res),
   ))
-    socket.write(c);
+    socket.write(c as Buffer);
 }
 
 /** Cuts size-prefixed frames out of a socket's chunks, copying only frames split across chunks. */

@@ -333,6 +333,12 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'kbroker only: appends are written into their segment files by a worker thread instead of the event loop (src/storage/segment-writer.ts); responses wait until the writes before them are done. Off by default: on a 2-core machine it pays only under a sustained load that saturates the event loop (README "Using more than one core").',
   },
   {
+    name: 'socket.sendfile.enable',
+    type: 'boolean',
+    default: 'true',
+    doc: 'kbroker only: on PLAINTEXT and SASL_PLAINTEXT listeners, the records of a fetch response go from the segment file to the socket with sendfile(2) on a libuv pool thread (src/server/zero-copy-sender.ts), as Kafka sends them, instead of being read into a buffer and written by the event loop. Needs the native helper `npm ci` builds (native/zero-copy.c, Linux with a C compiler); without it fetches are served from buffers. TLS listeners always use buffers.',
+  },
+  {
     name: 'log.segment.write.coalesce.enable',
     type: 'boolean',
     default: 'true',

@@ -57,6 +57,7 @@ import {
   type FetchPartitionResult,
   READ_UNCOMMITTED,
 } from '../replication/read.js';
+import { releaseRegion } from '../storage/file-region.js';
 import { allowsAll, authorize, authorizeCluster, filterAuthorized } from './authz.js';
 import { CurrentLeaders } from './current-leader.js';
 import { defineHandler } from './handler.js';
@@ -232,6 +233,8 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
         replicaEpoch: req.replicaState?.replicaEpoch ?? -1,
         // Kafka's ClientMetadata (v11+): such a consumer may read from a follower (KIP-392).
         clientRackId: ctx.apiVersion >= CLIENT_METADATA_VERSION ? (req.rackId ?? '') : undefined,
+        // The connection sends file ranges itself (sendfile): records stay in their segment files.
+        dup: ctx.dup,
       },
       reading,
       ctx.signal,
@@ -251,6 +254,7 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       sessionId = context.session.id;
       include = sessions.completeIncremental(context, results);
       if (include === null) {
+        for (const r of results) releaseRegion(r.records);
         return {
           throttleTimeMs: 0,
           errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH,

@@ -64,6 +64,11 @@ export interface RequestContext extends BrokerServices {
    * for the duration of the wait and removes it when done, so nothing accumulates per request.
    */
   readonly signal: AbortSignal;
+  /**
+   * Set when the connection sends file ranges itself (sendfile): a fetch then answers with ranges of
+   * the segment files (FileRegion) holding descriptors from this dup, not bytes read into buffers.
+   */
+  readonly dup?: ((fd: number) => number) | undefined;
 }
 
 export interface ApiHandler<Req = never, Res = unknown> {

@@ -9,7 +9,7 @@
 import { codecFor } from './codec.js';
 import { RequestHeader, requestSpecs } from './generated/messages.js';
 import type { TaggedField } from './spec.js';
-import { Reader, Writer } from './wire.js';
+import { type Chunk, Reader, Writer } from './wire.js';
 
 export const API_VERSIONS_KEY = 18;
 
@@ -58,7 +58,7 @@ export function encodeResponseFrame(
   apiVersion: number,
   correlationId: number,
   writeBody: (w: Writer) => void,
-): Buffer[] {
+): Chunk[] {
   const w = new Writer(512);
   w.int32(0); // size, patched below
   w.int32(correlationId);

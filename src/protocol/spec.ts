@@ -2,6 +2,7 @@
  * The shape of the descriptors that scripts/generate.ts emits from Kafka's message definitions
  * (src/protocol/generated/messages.ts). The generic codec (codec.ts) compiles them per version.
  */
+import type { ExternalRecords } from './wire.js';
 
 /** Inclusive [min, max]; `0x7fff` stands for Kafka's open-ended `N+`. */
 export type VersionRange = readonly [number, number];
@@ -72,9 +73,10 @@ export interface TaggedField {
 
 /**
  * A `records` field. Decoding yields a view into the request buffer (no copy). Encoding also
- * takes a list of buffers (slices of segment files) that are written out without concatenation.
+ * takes a list of buffers (slices of segment files) that are written out without concatenation, or
+ * a range of a file the connection sends as it is (ExternalRecords).
  */
-export type RecordsData = Buffer | readonly Buffer[];
+export type RecordsData = Buffer | readonly Buffer[] | ExternalRecords;
 
 export function inRange(v: number, r: VersionRange | null | undefined): boolean {
   return r != null && v >= r[0] && v <= r[1];

@@ -176,11 +176,24 @@ export class Reader {
 /** Records buffers at least this large are passed through as their own chunk instead of copied. */
 const CHUNK_THRESHOLD = 4096;
 
+/**
+ * Record bytes a response refers to without holding them (a range of a segment file): the writer
+ * counts their length and leaves them as a chunk of their own, which the connection sends from where
+ * they are (sendfile).
+ */
+export interface ExternalRecords {
+  readonly length: number;
+  readonly external: true;
+}
+
+/** One piece of an encoded response: bytes, or records sent from elsewhere. */
+export type Chunk = Buffer | ExternalRecords;
+
 export class Writer {
   private buf: Buffer;
   private pos = 0;
   private chunkStart = 0;
-  private readonly chunks: Buffer[] = [];
+  private readonly chunks: Chunk[] = [];
   private chunkBytes = 0;
 
   constructor(initialSize = 1024) {
@@ -296,27 +309,27 @@ export class Writer {
     this.raw(v);
   }
 
-  records(v: Buffer | readonly Buffer[] | null): void {
+  records(v: Buffer | readonly Buffer[] | ExternalRecords | null): void {
     if (v == null) return this.int32(-1);
-    const parts = Buffer.isBuffer(v) ? [v] : v;
+    const parts = Buffer.isBuffer(v) || !Array.isArray(v) ? [v as Chunk] : (v as readonly Buffer[]);
     let total = 0;
     for (const p of parts) total += p.length;
     this.int32(total);
     this.appendParts(parts);
   }
 
-  compactRecords(v: Buffer | readonly Buffer[] | null): void {
+  compactRecords(v: Buffer | readonly Buffer[] | ExternalRecords | null): void {
     if (v == null) return this.uvarint(0);
-    const parts = Buffer.isBuffer(v) ? [v] : v;
+    const parts = Buffer.isBuffer(v) || !Array.isArray(v) ? [v as Chunk] : (v as readonly Buffer[]);
     let total = 0;
     for (const p of parts) total += p.length;
     this.uvarint(total + 1);
     this.appendParts(parts);
   }
 
-  private appendParts(parts: readonly Buffer[]): void {
+  private appendParts(parts: readonly Chunk[]): void {
     for (const p of parts) {
-      if (p.length < CHUNK_THRESHOLD) {
+      if (Buffer.isBuffer(p) && p.length < CHUNK_THRESHOLD) {
         this.raw(p);
         continue;
       }
@@ -333,12 +346,12 @@ export class Writer {
 
   /** Overwrites an int32 already written at absolute byte `at` of the current (first) chunk. */
   patchInt32(at: number, v: number): void {
-    const first = this.chunks.length > 0 ? this.chunks[0]! : this.buf;
+    const first = this.chunks.length > 0 ? (this.chunks[0] as Buffer) : this.buf;
     first.writeInt32BE(v, at);
   }
 
-  /** The written bytes as a list of buffers (large records are their own entries, uncopied). */
-  toChunks(): Buffer[] {
+  /** The written bytes as a list of chunks (large and external records are their own entries, uncopied). */
+  toChunks(): Chunk[] {
     const out = this.chunks.slice();
     if (this.pos > this.chunkStart) out.push(this.buf.subarray(this.chunkStart, this.pos));
     return out;
@@ -346,6 +359,8 @@ export class Writer {
 
   toBuffer(): Buffer {
     const chunks = this.toChunks();
+    if (!chunks.every((c) => Buffer.isBuffer(c)))
+      throw new Error('external records cannot be joined into one buffer');
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   }
 }

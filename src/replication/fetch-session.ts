@@ -73,7 +73,8 @@ export interface SessionPartitionResult {
   readonly error: ErrorName;
   readonly highWatermark: number;
   readonly logStartOffset: number;
-  readonly records: Buffer | null;
+  /** Only its size matters here (bytes, or a range of a segment file). */
+  readonly records: { readonly length: number } | null;
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { iterateBatches } from '../protocol/record-batch.js';
+import { FileRegion, type Records } from '../storage/file-region.js';
 import type { Partition } from './partition.js';
 import { partitionErrorOf } from './partition-error.js';
 import { preferredReadReplica, type ReplicaSelector } from './replica-selector.js';
@@ -41,7 +42,8 @@ export interface FetchPartitionResult {
   readonly logStartOffset: number;
   /** null under read_uncommitted. */
   readonly abortedTransactions: { producerId: number; firstOffset: number }[] | null;
-  readonly records: Buffer | null;
+  /** A range of a segment file when the fetch asked for one (FetchParams.dup). */
+  readonly records: Records | null;
   /** The replica the consumer should fetch this partition from instead (KIP-392); -1 or absent: none. */
   readonly preferredReadReplica?: number;
 }
@@ -60,6 +62,11 @@ export interface FetchParams {
    * consumer may read from a follower. Undefined before v11: only the leader serves it.
    */
   readonly clientRackId?: string | undefined;
+  /**
+   * Given, records come as ranges of the segment files (FileRegion, holding a descriptor from `dup`)
+   * for the connection to send with sendfile(2); the response's writer must release them.
+   */
+  readonly dup?: ((fd: number) => number) | undefined;
 }
 
 /** Whether the fetch comes from a follower replica (Kafka's FetchParams.isFromFollower). */
@@ -95,10 +102,11 @@ function failure(error: ErrorName, p?: Partition): FetchPartitionResult {
 }
 
 /** Aborted transactions overlapping the fetched range [fetchOffset, end of the last returned batch). */
-function abortedTransactions(p: Partition, fetchOffset: number, records: Buffer | null) {
+function abortedTransactions(p: Partition, fetchOffset: number, records: Records | null) {
   if (!records || records.length === 0) return [];
   let upperBoundOffset = fetchOffset;
-  for (const b of iterateBatches(records)) upperBoundOffset = b.lastOffset + 1;
+  if (records instanceof FileRegion) upperBoundOffset = records.lastOffset + 1;
+  else for (const b of iterateBatches(records)) upperBoundOffset = b.lastOffset + 1;
   return p.log
     .collectAbortedTransactions(fetchOffset, upperBoundOffset)
     .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
@@ -186,6 +194,7 @@ export function readFromLocalLog(
         Math.min(r.partitionMaxBytes, remaining),
         bytes === 0,
         fromFollower ? undefined : readCommitted ? p.lastStableOffset : p.highWatermark,
+        params.dup as (fd: number) => number,
       );
       if ('error' in read) {
         hasError = true;

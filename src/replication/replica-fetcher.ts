@@ -425,13 +425,13 @@ export class ReplicaFetcherThread {
     const log = p.log;
     try {
       const records = answer.records;
-      // Decoded responses carry one buffer (a list is only how the broker writes them).
+      // Decoded responses carry one buffer (a list or a file range is only how the broker writes them).
       const bytes =
         records === null || records === undefined
           ? null
           : Buffer.isBuffer(records)
             ? records
-            : Buffer.concat(records);
+            : Buffer.concat(records as readonly Buffer[]);
       if (bytes !== null && bytes.length > 0) log.appendAsFollower(bytes);
       // The follower's high watermark is the leader's, as far as the follower's log goes; never back.
       const hw = Math.min(answer.highWatermark, log.logEndOffset);

@@ -16,6 +16,7 @@ import type {
   TopicImage,
 } from '../metadata/image.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
+import { type Records, releaseRegion } from '../storage/file-region.js';
 import { defaultLogConfig, deletesByRetention, logConfigFromProps } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { AlterPartitionManager } from './alter-partition-manager.js';
@@ -55,7 +56,7 @@ const DEBUGGING_REPLICA_ID = -2;
 export interface ReplicaMetrics {
   produced(topic: string, bytes: number, records: number): void;
   /** A fetch returned `records` of `topic` (bytes out, and records out from the batch headers). */
-  fetched(topic: string, records: Buffer): void;
+  fetched(topic: string, records: Records): void;
   topicDeleted(topic: string): void;
 }
 
@@ -596,6 +597,8 @@ export class ReplicaManager {
       )
         break;
       const appended = await this.waitForAppend(partitions, waitMs, signal, fromFollower);
+      // What was read before the wait is read again: its file ranges' descriptors go now.
+      for (const r of read.results) releaseRegion(r.records);
       read = readNow();
       if (!appended) break;
     }

@@ -447,7 +447,8 @@ export class SharePartitionManager {
           ],
           new AbortController().signal,
         );
-        const r = read as FetchPartitionResult;
+        // Read without FetchParams.dup: the records are bytes.
+        const r = read as FetchPartitionResult & { records: Buffer | null };
         if (r.error !== 'NONE') {
           result.error = r.error;
           continue;

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
+import { type ZeroCopy, zeroCopy } from '../common/zero-copy.js';
 import { type BrokerConfig, ConfigError, type ListenerEndpoint } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator, type TopicsView } from '../coordinator/index.js';
 import {
@@ -113,6 +114,10 @@ export class Broker {
   /** ConnectionHost.segmentWriter: the log manager's (log.segment.write.coalesce.enable / .thread.enable). */
   get segmentWriter(): SegmentWriter | undefined {
     return this.logManager.segmentWriter ?? undefined;
+  }
+  /** ConnectionHost.zeroCopy: sendfile of fetch records (socket.sendfile.enable, when the helper is built). */
+  get zeroCopy(): ZeroCopy | null {
+    return this.config.bool('socket.sendfile.enable') ? zeroCopy() : null;
   }
   private closing: Promise<void> | undefined;
   private readonly resetHooks = new Set<ResetHook>();
@@ -626,8 +631,11 @@ export class Broker {
     const inFlight = Promise.all([...this.connections].map((c) => c.idle));
     // A real-time bound (not the broker's clock, which a test may hold still): shutdown must end.
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
-    for (const c of [...this.connections]) c.close();
+    const open = [...this.connections];
+    for (const c of open) c.close();
     await serverClosed;
+    // A fetch's sendfile on a pool thread holds segment descriptors until it stops (at most 250 ms).
+    await Promise.all(open.map((c) => c.sendsSettled));
     await this.transactionCoordinator.backgroundSettled();
     this.stopMetadata();
     await this.logCleaner.shutdown();

@@ -17,8 +17,10 @@
  *   the principal becomes the authenticated one. PLAINTEXT connections pay one null check.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from '../common/logger.js';
 import { systemTime, type Time } from '../common/time.js';
+import type { ZeroCopy } from '../common/zero-copy.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';
@@ -26,7 +28,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { errorOf } from '../protocol/kafka-error.js';
-import { ProtocolError } from '../protocol/wire.js';
+import { type Chunk, ProtocolError } from '../protocol/wire.js';
 import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import { releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
@@ -34,6 +36,7 @@ import type { SegmentWriter } from '../storage/segment-writer.js';
 import type { FaultInjector } from './faults/fault-injector.js';
 import type { Metrics } from './metrics.js';
 import { SaslAuthenticator, type SaslAuthenticatorOptions } from './sasl-authenticator.js';
+import { hasFileRegion, releaseChunk, ZeroCopySender } from './zero-copy-sender.js';
 
 const MAX_QUEUED_FRAMES = 64;
 const PRODUCE_KEY = 0;
@@ -82,6 +85,8 @@ export interface ConnectionHost {
    * submitted before it was ready is in the page cache (what it acknowledges survives a kill -9).
    */
   readonly segmentWriter?: SegmentWriter;
+  /** The native sendfile helper; none (or null): fetch records are read into buffers. */
+  readonly zeroCopy?: ZeroCopy | null;
 }
 
 /** How a connection of a TLS or SASL listener authenticates. */
@@ -102,7 +107,7 @@ export class Connection {
   private readonly frames: Buffer[] = [];
   private processing = false;
   /** Responses waiting for segment writes (respond), oldest first, with the write each waits for. */
-  private readonly held: { chunks: Buffer[]; seq: number; after: number }[] = [];
+  private readonly held: { chunks: Chunk[]; seq: number; after: number }[] = [];
   /**
    * Set while frame processing waits for room among the held responses (at most MAX_QUEUED_FRAMES: a
    * writer that makes no progress must not let a pipelining client pile up answers it cannot have).
@@ -127,6 +132,8 @@ export class Connection {
   /** A client quota's throttle time of the request just answered: reads stop this long after it. */
   private muteMs = 0;
   private muteTimer: { cancel(): void } | null = null;
+  /** Sends fetch records from their segment files (sendfile); null on TLS or without the native helper. */
+  private readonly sender: ZeroCopySender | null;
 
   constructor(
     private readonly socket: Socket,
@@ -146,6 +153,19 @@ export class Connection {
       signal: this.abortOnClose.signal,
     };
     this.sasl = security.sasl ? new SaslAuthenticator(security.sasl) : null;
+    const native = broker.zeroCopy ?? null;
+    this.sender =
+      native !== null && !(socket instanceof TLSSocket)
+        ? new ZeroCopySender(socket, native, {
+            uncork: () => this.uncork(),
+            fail: (why, quiet) => {
+              if (quiet) broker.log.debug(`closing ${this.remote}: ${why}`);
+              else broker.log.warn(`closing ${this.remote}: ${why}`);
+              this.close();
+            },
+          })
+        : null;
+    if (native !== null && this.sender !== null) this.connectionContext.dup = native.dup;
     if (this.sasl && security.authTimeoutMs !== undefined && security.authTimeoutMs > 0) {
       this.authTimer = broker.services.time.setTimeout(() => {
         if (this.sasl?.principal === null) {
@@ -164,6 +184,11 @@ export class Connection {
     return this.closedFlag;
   }
 
+  /** Resolves once no sendfile of this connection runs any more (bounded: zero-copy-sender's MAX_MS). */
+  get sendsSettled(): Promise<void> {
+    return this.sender?.settled ?? Promise.resolve();
+  }
+
   /** No request being processed or queued: the connection may be closed as idle. */
   get idleNow(): boolean {
     return !this.processing && this.frames.length === 0 && this.buffered === 0;
@@ -178,6 +203,8 @@ export class Connection {
     this.chunks.length = 0;
     // Responses written this tick (an answered long poll at shutdown) go out before the close.
     this.uncork();
+    for (const h of this.held.splice(0)) for (const c of h.chunks) releaseChunk(c);
+    this.sender?.close();
     this.releaseHeldRoom(); // drainFrames sees the close and ends
     this.socket.destroy();
     this.abortOnClose.abort();
@@ -291,6 +318,7 @@ export class Connection {
         // the handler might still be running; that buffer is left to the collector.)
         requestBuffers.release(frame);
         if (out && !this.closedFlag) await this.respond(out);
+        else if (out) for (const c of out) releaseChunk(c);
         this.lastActiveMs = this.clock.now();
         if (this.muteMs > 0) {
           this.mute();
@@ -358,7 +386,7 @@ export class Connection {
    * or the appends whose offsets a fetch or a ListOffsets shows). Until then it waits here, in order
    * behind the connection's earlier responses, while the next requests are processed.
    */
-  private respond(chunks: Buffer[]): Promise<void> {
+  private respond(chunks: Chunk[]): Promise<void> {
     const writer = this.broker.segmentWriter;
     if (writer === undefined) return this.write(chunks);
     const seq = writer.lastSubmitted;
@@ -381,7 +409,10 @@ export class Connection {
       if (err) return fail(err.message);
       while (this.held.length > 0 && writer.isWritten(this.held[0]!.seq)) {
         const h = this.held.shift()!;
-        if (writer.failedBetween(h.after, h.seq)) return fail('a log segment write failed');
+        if (writer.failedBetween(h.after, h.seq)) {
+          for (const c of h.chunks) releaseChunk(c);
+          return fail('a log segment write failed');
+        }
         void this.write(h.chunks);
       }
       if (this.held.length < MAX_QUEUED_FRAMES / 2) this.releaseHeldRoom();
@@ -409,7 +440,9 @@ export class Connection {
     });
   }
 
-  private write(chunks: Buffer[]): Promise<void> {
+  private write(chunks: Chunk[]): Promise<void> {
+    const sender = this.sender;
+    if (sender !== null && (sender.busy || hasFileRegion(chunks))) return sender.send(chunks);
     const socket = this.socket;
     // Responses of the frames served in this run of microtasks (a pipelined client's requests
     // that came in one read) leave in one writev at the next tick instead of one write(2) each:
@@ -425,13 +458,13 @@ export class Connection {
     let ok = true;
     // A chunk of segment bytes read into a pooled buffer goes back to the pool once the socket
     // has taken it (the callback); the response's other chunks are ignored by the pool.
-    for (const c of chunks) ok = socket.write(c, (err) => err || releaseReadBuffer(c));
+    for (const c of chunks as Buffer[]) ok = socket.write(c, (err) => err || releaseReadBuffer(c));
     // Backpressure: the peer is not reading; stop processing until the buffer drains.
     return ok ? Promise.resolve() : this.drained();
   }
 
   /** Returns the response frame, or null when no response is due. Throws ProtocolError to close. */
-  private async handleFrame(frame: Buffer): Promise<Buffer[] | null> {
+  private async handleFrame(frame: Buffer): Promise<Chunk[] | null> {
     if (frame.length < 8) throw new ProtocolError(`frame of ${frame.length} bytes is too short for a header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -506,7 +539,7 @@ export class Connection {
     const t = quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, size);
     if (t <= 0) return out;
     quotas.fetch.unrecord(user, clientId, size);
-    for (const c of out) releaseReadBuffer(c);
+    for (const c of out) releaseChunk(c);
     this.muteMs = t;
     const r = response as { errorCode?: number; sessionId?: number };
     return encode({

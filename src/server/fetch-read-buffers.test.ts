@@ -2,7 +2,8 @@
 // buffer back only once the socket has taken its bytes, so a client reading many large fetches
 // on one connection, where every fetch reuses a store, still gets every byte as produced. Large
 // Produce frames are joined into pooled request buffers too, given back once handled: producers
-// sending many of them at once, acks=1 and acks=all, find every value as sent.
+// sending many of them at once, acks=1 and acks=all, find every value as sent. (Fetches read into
+// buffers only with socket.sendfile.enable=false; zero-copy-sender.test.ts covers the sendfile path.)
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,7 +15,11 @@ let tb: TestBroker;
 let kafka: Kafka;
 
 beforeAll(async () => {
-  tb = await startTestBroker({ 'num.partitions': '2', 'group.initial.rebalance.delay.ms': '0' });
+  tb = await startTestBroker({
+    'num.partitions': '2',
+    'group.initial.rebalance.delay.ms': '0',
+    'socket.sendfile.enable': 'false',
+  });
   kafka = new Kafka({ brokers: [tb.bootstrap], clientId: 'read-buffers', logLevel: logLevel.NOTHING });
 });
 afterAll(async () => {

@@ -12,6 +12,7 @@
 import { errorName } from '../protocol/generated/errors.js';
 import { CONTROL_FLAG_MASK, iterateBatches } from '../protocol/record-batch.js';
 import type { FieldSpec, MessageSpec } from '../protocol/spec.js';
+import { FileRegion, type Records } from '../storage/file-region.js';
 
 /** Latency bucket upper bounds in milliseconds (Kafka reports request times in ms). */
 export const LATENCY_BUCKETS_MS: readonly number[] = [
@@ -97,11 +98,12 @@ export class Metrics {
   }
 
   /** A fetch returned `records` of `topic`: counts their bytes and, from the batch headers, their records. */
-  fetched(topic: string, records: Buffer): void {
+  fetched(topic: string, records: Records): void {
     const bytes = records.length;
     this.bytesOut.set(topic, (this.bytesOut.get(topic) ?? 0) + bytes);
     this.totals.bytesOut += bytes;
-    const messages = countRecords(records);
+    // A file range counted its records when its headers were walked (LogSegment.readRegion).
+    const messages = records instanceof FileRegion ? records.recordCount : countRecords(records);
     if (messages > 0) {
       this.messagesOut.set(topic, (this.messagesOut.get(topic) ?? 0) + messages);
       this.totals.messagesOut += messages;

@@ -27,7 +27,7 @@ import {
   SaslHandshakeResponse,
 } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
-import { ProtocolError } from '../protocol/wire.js';
+import { type Chunk, ProtocolError } from '../protocol/wire.js';
 import type { KafkaPrincipal } from '../security/authorizer.js';
 import type { SaslServerFactory } from '../security/sasl/mechanisms.js';
 import {
@@ -44,7 +44,7 @@ type State = 'HANDSHAKE_OR_VERSIONS' | 'AUTHENTICATE' | 'COMPLETE' | 'FAILED';
 /** What the authenticator tells the connection to do with one frame. */
 export interface SaslStep {
   /** Response bytes to write (none for an empty raw-token answer). */
-  response: Buffer[] | null;
+  response: Chunk[] | null;
   /** Close after writing the response (after the failure delay). */
   close: boolean;
   /** Wait this long before writing (connection.failed.authentication.delay.ms on failure). */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fsyncFileInBackground } from '../common/atomic-file.js';
 import type { Timer } from '../common/time.js';
 import { CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX } from './cleaner/clean.js';
+import type { FileRegion } from './file-region.js';
 import { type Clock, type LogConfig, randomSegmentJitter } from './log-config.js';
 import type { LogSegments } from './log-segments.js';
 import {
@@ -122,12 +123,30 @@ export class LocalLog {
 
   /** Whole batches from the one holding fetchOffset, below `limit` (an offset); null when there are none. */
   read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, limit: number): Buffer | null {
+    return this.readFirst(fetchOffset, limit, (seg) => seg.read(fetchOffset, maxBytes, minOneBatch, limit));
+  }
+
+  /** read() as a range of the segment file, sent by `dup`'s descriptor (LogSegment.readRegion). */
+  readRegion(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    limit: number,
+    dup: (fd: number) => number,
+  ): FileRegion | null {
+    return this.readFirst(fetchOffset, limit, (seg) =>
+      seg.readRegion(fetchOffset, maxBytes, minOneBatch, limit, dup),
+    );
+  }
+
+  /** The first segment's answer from the one holding fetchOffset on, below `limit`. */
+  private readFirst<T>(fetchOffset: number, limit: number, read: (seg: LogSegment) => T | null): T | null {
     // Segment by segment rather than values(from, to): a fetch usually needs one, and the hot path should
     // not copy the list of a log with thousands of segments.
     const segments = this.segments;
     let seg = segments.floorSegment(fetchOffset) ?? segments.firstSegment();
     while (seg !== undefined && seg.baseOffset < limit) {
-      const records = seg.read(fetchOffset, maxBytes, minOneBatch, limit);
+      const records = read(seg);
       if (records !== null) return records;
       seg = segments.higherSegment(seg.baseOffset);
     }

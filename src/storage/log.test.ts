@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { iterateBatches, readPartitionLeaderEpoch, verifyCrc } from '../protocol/record-batch.js';
-import { Log, LogOffsetOutOfRangeError } from './log.js';
+import { Log, LogOffsetOutOfRangeError, type LogReadResult } from './log.js';
 import { LogSegment } from './segment.js';
 import { batch, ManualClock, testConfig, tmpDir } from './test-helpers.js';
 
@@ -13,7 +13,7 @@ function batchesOf(records: Buffer | null) {
   return records === null ? [] : [...iterateBatches(records, { verifyCrc: true })];
 }
 
-function recordsOf(r: ReturnType<Log['read']>): Buffer | null {
+function recordsOf(r: LogReadResult): Buffer | null {
   if ('error' in r) throw new Error(r.error);
   return r.records;
 }

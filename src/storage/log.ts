@@ -28,6 +28,7 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
 } from '../protocol/record-batch.js';
+import type { Records } from './file-region.js';
 import type { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LocalLog } from './local-log.js';
 import { type Clock, compacts, deletesByRetention, type LogConfig, systemClock } from './log-config.js';
@@ -84,7 +85,7 @@ export type LogStartOffsetIncrementReason =
   | 'SegmentDeletion'
   | 'LeaderOffsetIncremented';
 
-export type LogReadResult = { records: Buffer | null } | { error: 'OFFSET_OUT_OF_RANGE' };
+export type LogReadResult<R = Buffer> = { records: R | null } | { error: 'OFFSET_OUT_OF_RANGE' };
 
 export interface LogAppendInfo {
   baseOffset: number;
@@ -422,11 +423,31 @@ export class Log {
 
   // ---- read ----------------------------------------------------------------------------------------
 
-  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, maxOffset?: number): LogReadResult {
+  /**
+   * Whole batches from the one holding fetchOffset, below maxOffset (default: the log end). With `dup`,
+   * a range of the segment file to send with sendfile(2) (a FileRegion holding `dup`'s descriptor).
+   */
+  read(fetchOffset: number, maxBytes: number, minOneBatch: boolean, maxOffset?: number): LogReadResult;
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset: number | undefined,
+    dup: (fd: number) => number,
+  ): LogReadResult<Records>;
+  read(
+    fetchOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset?: number,
+    dup?: (fd: number) => number,
+  ): LogReadResult<Records> {
     const leo = this.logEndOffset;
     if (fetchOffset < this.#logStartOffset || fetchOffset > leo) return { error: 'OFFSET_OUT_OF_RANGE' };
     const limit = Math.min(maxOffset ?? leo, leo);
     if (fetchOffset >= limit) return { records: null };
+    if (dup !== undefined)
+      return { records: this.local.readRegion(fetchOffset, maxBytes, minOneBatch, limit, dup) };
     return { records: this.local.read(fetchOffset, maxBytes, minOneBatch, limit) };
   }
 

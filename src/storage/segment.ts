@@ -5,8 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
-import { iterateBatches } from '../protocol/record-batch.js';
+import {
+  CONTROL_FLAG_MASK,
+  HEADER_SIZE,
+  iterateBatches,
+  readBatchInfo,
+  readBatchSize,
+} from '../protocol/record-batch.js';
 import { type ReadAt, readFully, type ScanStop, scanFileBatches, writeFully } from './file-batch-scanner.js';
+import { FileRegion } from './file-region.js';
 import { checkSimulatedIoFault } from './log-dir-failure.js';
 import { OffsetIndex } from './offset-index.js';
 import { readBuffers } from './read-buffer-pool.js';
@@ -15,6 +22,8 @@ import { TimeIndex } from './time-index.js';
 import { TransactionIndex, TXN_INDEX_FILE_SUFFIX } from './transaction-index.js';
 
 const closeAsync = promisify(fs.close);
+/** The header walk of readRegion (one event loop: never in use twice at once). */
+const headerWindow = Buffer.allocUnsafeSlow(8 * 1024);
 
 /** A background fsync's segment was closed before it finished (see LogSegment.flushInBackground). */
 export class SegmentClosedError extends Error {
@@ -359,6 +368,62 @@ export class LogSegment implements WriteOwner {
       end = b.position + b.size;
     }
     return end === 0 ? null : buf.subarray(0, end);
+  }
+
+  /**
+   * What read() returns, as a range of the file instead of bytes (Kafka's FileRecords.slice): the whole
+   * batches from the one holding startOffset, found by walking their headers, to be sent with sendfile(2)
+   * by `dup`'s descriptor. The bytes past what is written yet are in the writer's ring now and in the file
+   * by the time the response leaves (it waits for the writes before it). Null when there is nothing.
+   */
+  readRegion(
+    startOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset: number,
+    dup: (fd: number) => number,
+  ): FileRegion | null {
+    const first = this.translateOffset(startOffset);
+    if (first === null || first.lastOffset >= maxOffset) return null;
+    let want = Math.min(maxBytes, this.size - first.position);
+    if (minOneBatch && first.size > want) want = first.size;
+    const limit = first.position + want;
+    if (first.position + first.size > limit) return null;
+    checkSimulatedIoFault(this.logFile, 'read');
+    let end = first.position + first.size;
+    let lastOffset = first.lastOffset;
+    let records = (first.attributes & CONTROL_FLAG_MASK) === 0 ? first.recordsCount : 0;
+    // Headers only: a window of several small batches' headers, or one header after a large batch.
+    const window = headerWindow;
+    let big = first.size >= window.length;
+    while (end + HEADER_SIZE <= limit && lastOffset < maxOffset - 1) {
+      const n = this.readRange(window, big ? HEADER_SIZE : Math.min(window.length, limit - end), end);
+      let off = 0;
+      while (off + HEADER_SIZE <= n) {
+        const size = readBatchSize(window, off);
+        if (size < HEADER_SIZE || end + size > limit)
+          return this.region(dup, first.position, end, lastOffset, records);
+        const b = readBatchInfo(window, off);
+        if (b.lastOffset >= maxOffset) return this.region(dup, first.position, end, lastOffset, records);
+        end += size;
+        off += size;
+        lastOffset = b.lastOffset;
+        if ((b.attributes & CONTROL_FLAG_MASK) === 0) records += b.recordsCount;
+        big = size >= window.length;
+      }
+      if (off === 0 && n < HEADER_SIZE) break;
+    }
+    return this.region(dup, first.position, end, lastOffset, records);
+  }
+
+  private region(
+    dup: (fd: number) => number,
+    start: number,
+    end: number,
+    lastOffset: number,
+    records: number,
+  ): FileRegion {
+    return new FileRegion(dup(this.fd), start, end - start, lastOffset, records);
   }
 
   /** First batch with lastOffset >= startingOffset and maxTimestamp >= timestamp (Kafka's findOffsetByTimestamp). */

@@ -1,0 +1,50 @@
+/**
+ * The optional native helper built from native/zero-copy.c by `npm ci` (scripts/build-native.mjs):
+ * sendfile(2) of segment bytes to a client's socket on libuv's pool threads, and dup(2). Absent
+ * (no C compiler when installed, not Linux), `zeroCopy()` is null and fetches are served from buffers.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** A range of an open file, sent as it is (the caller owns `fd`). */
+export interface FilePart {
+  readonly fd: number;
+  readonly position: number;
+  readonly length: number;
+}
+
+export interface ZeroCopy {
+  /**
+   * Writes `parts` in order to the non-blocking socket `socketFd` on a pool thread, waiting for room at
+   * most `stallMs` without progress and `maxMs` in all; `done(errno, index, offset, truncated)` says how
+   * far it got (index === parts.length: all of it).
+   */
+  sendParts(
+    socketFd: number,
+    parts: readonly (Buffer | FilePart)[],
+    stallMs: number,
+    maxMs: number,
+    done: (errno: number, index: number, offset: number, truncated: boolean) => void,
+  ): void;
+  /** A new descriptor of the same open file (close-on-exec). */
+  dup(fd: number): number;
+}
+
+let loaded: ZeroCopy | null | undefined;
+
+/** The native helper, or null when it was not built (or `KBROKER_ZERO_COPY=false`). */
+export function zeroCopy(): ZeroCopy | null {
+  if (loaded === undefined) {
+    loaded = null;
+    if (process.env.KBROKER_ZERO_COPY !== 'false') {
+      // ../../build from src/common, dist/common and dist/bundle alike: the package's root.
+      const file = fileURLToPath(new URL('../../build/kbroker_native.node', import.meta.url));
+      try {
+        loaded = createRequire(import.meta.url)(file) as ZeroCopy;
+      } catch {
+        // not built here: the copying path serves fetches
+      }
+    }
+  }
+  return loaded;
+}
