@@ -335,8 +335,8 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
   {
     name: 'socket.sendfile.enable',
     type: 'boolean',
-    default: 'true',
-    doc: 'kbroker only: on PLAINTEXT and SASL_PLAINTEXT listeners, the records of a fetch response go from the segment file to the socket with sendfile(2) on a libuv pool thread (src/server/zero-copy-sender.ts), as Kafka sends them, instead of being read into a buffer and written by the event loop. Needs the native helper `npm ci` builds (native/zero-copy.c, Linux with a C compiler); without it fetches are served from buffers. TLS listeners always use buffers.',
+    default: 'false',
+    doc: 'kbroker only: on PLAINTEXT and SASL_PLAINTEXT listeners, the records of a fetch response go from the segment file to the socket with sendfile(2) on a libuv pool thread (src/server/zero-copy-sender.ts), as Kafka sends them, instead of being read into a buffer and written by the event loop. It takes most of a consume load off the event loop (for a machine with cores to spare and producers on the same broker) at the cost of a hand-over to a thread per fetch; off by default, as on two cores it does not pay for one consumer (README "The read path, third step"). Needs the native helper `npm ci` builds (native/zero-copy.c, Linux with a C compiler); without it fetches are served from buffers. TLS listeners always use buffers.',
   },
   {
     name: 'log.segment.write.coalesce.enable',

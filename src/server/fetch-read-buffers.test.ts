@@ -3,7 +3,7 @@
 // on one connection, where every fetch reuses a store, still gets every byte as produced. Large
 // Produce frames are joined into pooled request buffers too, given back once handled: producers
 // sending many of them at once, acks=1 and acks=all, find every value as sent. (Fetches read into
-// buffers only with socket.sendfile.enable=false; zero-copy-sender.test.ts covers the sendfile path.)
+// buffers unless socket.sendfile.enable=true, said here so; zero-copy-sender.test.ts covers sendfile.)
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';

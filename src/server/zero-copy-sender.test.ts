@@ -153,7 +153,11 @@ describe('ZeroCopySender', () => {
 describe('fetches with sendfile', () => {
   let tb: TestBroker;
   beforeAll(async () => {
-    tb = await startTestBroker({ 'num.partitions': '2', 'group.initial.rebalance.delay.ms': '0' });
+    tb = await startTestBroker({
+      'num.partitions': '2',
+      'group.initial.rebalance.delay.ms': '0',
+      'socket.sendfile.enable': 'true',
+    });
   });
   afterAll(async () => {
     await tb.close();

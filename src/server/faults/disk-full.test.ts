@@ -40,6 +40,9 @@ beforeAll(async () => {
       'log.dirs': dataDir,
       'log.segment.bytes': '262144',
       'num.partitions': '1',
+      // Reads as file ranges (sendfile): close() waits for the sends still on a pool thread to
+      // release their segment descriptors, or the unmount below finds the file system busy.
+      'socket.sendfile.enable': 'true',
     }),
     { logger: log },
   );
