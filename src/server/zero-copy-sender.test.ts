@@ -129,6 +129,22 @@ describe('ZeroCopySender', () => {
     fs.closeSync(fd);
   });
 
+  it('a range the helper refuses closes the connection, releases it, and rejects nothing', async () => {
+    const { fd } = fileWith(randomBytes(1000));
+    const { sending, reading } = await socketPair();
+    const fail = vi.fn();
+    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
+    const bad = new FileRegion(native.dup(fd), -1, 10, 0, 0); // a negative position: refused
+    await sender.send([Buffer.from('h'), bad]);
+    await until(() => fail.mock.calls.length > 0, 10_000);
+    expect(fail.mock.calls[0]![0]).toMatch(/sending a response failed: a file part needs/);
+    expect(bad.released).toBe(true);
+    sender.close();
+    reading.destroy();
+    sending.destroy();
+    fs.closeSync(fd);
+  });
+
   it('closing releases the queued ranges; a send after the close only releases', async () => {
     const { fd } = fileWith(randomBytes(64 * 1024 * 1024));
     const { sending, reading } = await socketPair();

@@ -31,6 +31,8 @@ import { readBuffers, releaseReadBuffer } from '../storage/read-buffer-pool.js';
 export const STALL_MS = 50;
 /** Longest native send; the rest goes through the event loop. */
 export const MAX_MS = 250;
+/** Parts the native helper takes in one send (native/zero-copy.c MAX_PARTS). */
+const MAX_PARTS = 65536;
 /** Queued responses past which the connection stops processing requests until one is sent. */
 const MAX_QUEUED = 64;
 const EMPTY = Buffer.alloc(0);
@@ -116,12 +118,18 @@ export class ZeroCopySender {
     this.running = true;
     while (this.queue.length > 0 && !this.closed) {
       const { chunks, done } = this.queue.shift()!;
-      if (hasFileRegion(chunks)) {
-        await this.flushed();
-        if (this.closed) for (const c of chunks) releaseChunk(c);
-        else await this.sendNative(chunks);
-      } else {
-        this.writeFrom(chunks, 0, 0);
+      try {
+        if (hasFileRegion(chunks)) {
+          await this.flushed();
+          if (this.closed) for (const c of chunks) releaseChunk(c);
+          else await this.sendNative(chunks);
+        } else {
+          this.writeFrom(chunks, 0, 0);
+        }
+      } catch (err) {
+        // Never an unhandled rejection: the response cannot be sent whole, so the connection goes.
+        for (const c of chunks) if (c instanceof FileRegion) c.release();
+        this.host.fail(`sending a response failed: ${(err as Error).message}`, false);
       }
       done();
     }
@@ -146,10 +154,15 @@ export class ZeroCopySender {
       }
       this.sendFd = this.native.dup(fd);
     }
-    this.inFlight = true;
     const parts = chunks as (Buffer | FilePart)[];
-    this.inFlightDone = new Promise((resolve) =>
-      this.native.sendParts(this.sendFd, parts, STALL_MS, MAX_MS, (errno, index, offset, truncated) => {
+    if (parts.length > MAX_PARTS) {
+      this.writeFrom(chunks, 0, 0); // more partitions with data than the helper takes: as before
+      return Promise.resolve();
+    }
+    this.inFlight = true;
+    let thrown: unknown = null;
+    this.inFlightDone = new Promise((resolve) => {
+      const done = (errno: number, index: number, offset: number, truncated: boolean) => {
         this.inFlight = false;
         try {
           if (this.closed) {
@@ -163,11 +176,24 @@ export class ZeroCopySender {
             for (let i = 0; i < index; i++) releaseChunk(chunks[i]!);
             this.writeFrom(chunks, index, offset);
           }
+        } catch (err) {
+          // Called from native code: an exception here would end the process.
+          for (const c of chunks) if (c instanceof FileRegion) c.release();
+          this.host.fail(`sending a response failed: ${(err as Error).message}`, false);
         } finally {
           resolve();
         }
-      }),
-    );
+      };
+      try {
+        this.native.sendParts(this.sendFd, parts, STALL_MS, MAX_MS, done);
+      } catch (err) {
+        // Refused before it started (bad input): nothing in flight.
+        this.inFlight = false;
+        thrown = err;
+        resolve();
+      }
+    });
+    if (thrown !== null) throw thrown;
     return this.inFlightDone;
   }
 
