@@ -1,13 +1,15 @@
 // The sendfile path of fetch responses (zero-copy-sender.ts, native/zero-copy.c) over real TCP
 // sockets: bytes and file ranges leave in order and byte for byte; a reader that stops makes the
 // pool thread give up and the rest go through the event loop; a file cut short closes the
-// connection; a closed connection releases what it had queued. Then a kafkajs consumer reads a
-// broker's topic through it.
+// connection; a closed connection releases what it had queued. Then a kafkajs consumer and kcat
+// (librdkafka, CRCs checked) read a broker's topics through it.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net, { type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ZeroCopy, zeroCopy } from '../common/zero-copy.js';
@@ -225,4 +227,42 @@ describe('fetches with sendfile', () => {
     expect(sends).toHaveBeenCalled();
     sends.mockRestore();
   }, 30_000);
+
+  it('kcat (librdkafka) reads 20,000 numbered records from two partitions, each once, in order, through sendfile', async () => {
+    const sends = vi.spyOn(native, 'sendParts');
+    const run = promisify(execFile);
+    const topic = 'zero-copy-kcat';
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i}:${'v'.repeat(200)}`);
+    for (const p of [0, 1]) {
+      const producer = run('kcat', ['-b', tb.bootstrap, '-P', '-t', topic, '-p', String(p)], {
+        timeout: 30_000,
+      });
+      producer.child.stdin!.end(`${lines.filter((_, i) => i % 2 === p).join('\n')}\n`);
+      await producer;
+    }
+    for (const p of [0, 1]) {
+      const consumed = await run(
+        'kcat',
+        [
+          '-b',
+          tb.bootstrap,
+          '-C',
+          '-t',
+          topic,
+          '-p',
+          String(p),
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-X',
+          'check.crcs=true',
+        ],
+        { timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(consumed.stdout).toBe(`${lines.filter((_, i) => i % 2 === p).join('\n')}\n`);
+    }
+    expect(sends).toHaveBeenCalled();
+    sends.mockRestore();
+  }, 60_000);
 });
