@@ -95,6 +95,9 @@ export const lastOffset = (buf: Buffer, pos: number): number =>
 export const nextOffset = (buf: Buffer, pos: number): number => lastOffset(buf, pos) + 1;
 export const isControl = (buf: Buffer, pos: number): boolean =>
   (readAttributes(buf, pos) & CONTROL_FLAG_MASK) !== 0;
+/** Records of a batch a consumer is given: none for a control batch (its record is a marker). */
+export const dataRecordsCount = (b: Pick<BatchInfo, 'attributes' | 'recordsCount'>): number =>
+  (b.attributes & CONTROL_FLAG_MASK) === 0 ? b.recordsCount : 0;
 export const isTransactional = (buf: Buffer, pos: number): boolean =>
   (readAttributes(buf, pos) & TRANSACTIONAL_FLAG_MASK) !== 0;
 export const isLogAppendTime = (buf: Buffer, pos: number): boolean =>

@@ -189,6 +189,19 @@ export interface ExternalRecords {
 /** One piece of an encoded response: bytes, or records sent from elsewhere. */
 export type Chunk = Buffer | ExternalRecords;
 
+/** What a `records` field is written from: one buffer, a list of them, or a range sent from elsewhere. */
+type RecordsValue = Buffer | readonly Buffer[] | ExternalRecords;
+
+function recordParts(v: RecordsValue): readonly Chunk[] {
+  return Array.isArray(v) ? (v as readonly Buffer[]) : [v as Chunk];
+}
+
+function totalLength(parts: readonly Chunk[]): number {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  return total;
+}
+
 export class Writer {
   private buf: Buffer;
   private pos = 0;
@@ -309,21 +322,17 @@ export class Writer {
     this.raw(v);
   }
 
-  records(v: Buffer | readonly Buffer[] | ExternalRecords | null): void {
+  records(v: RecordsValue | null): void {
     if (v == null) return this.int32(-1);
-    const parts = Buffer.isBuffer(v) || !Array.isArray(v) ? [v as Chunk] : (v as readonly Buffer[]);
-    let total = 0;
-    for (const p of parts) total += p.length;
-    this.int32(total);
+    const parts = recordParts(v);
+    this.int32(totalLength(parts));
     this.appendParts(parts);
   }
 
-  compactRecords(v: Buffer | readonly Buffer[] | ExternalRecords | null): void {
+  compactRecords(v: RecordsValue | null): void {
     if (v == null) return this.uvarint(0);
-    const parts = Buffer.isBuffer(v) || !Array.isArray(v) ? [v as Chunk] : (v as readonly Buffer[]);
-    let total = 0;
-    for (const p of parts) total += p.length;
-    this.uvarint(total + 1);
+    const parts = recordParts(v);
+    this.uvarint(totalLength(parts) + 1);
     this.appendParts(parts);
   }
 

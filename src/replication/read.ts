@@ -194,7 +194,7 @@ export function readFromLocalLog(
         Math.min(r.partitionMaxBytes, remaining),
         bytes === 0,
         fromFollower ? undefined : readCommitted ? p.lastStableOffset : p.highWatermark,
-        params.dup as (fd: number) => number,
+        params.dup,
       );
       if ('error' in read) {
         hasError = true;

@@ -10,7 +10,7 @@
  * included.
  */
 import { errorName } from '../protocol/generated/errors.js';
-import { CONTROL_FLAG_MASK, iterateBatches } from '../protocol/record-batch.js';
+import { dataRecordsCount, iterateBatches } from '../protocol/record-batch.js';
 import type { FieldSpec, MessageSpec } from '../protocol/spec.js';
 import { FileRegion, type Records } from '../storage/file-region.js';
 
@@ -143,9 +143,7 @@ export class Metrics {
  */
 export function countRecords(records: Buffer): number {
   let n = 0;
-  for (const b of iterateBatches(records)) {
-    if ((b.attributes & CONTROL_FLAG_MASK) === 0) n += b.recordsCount;
-  }
+  for (const b of iterateBatches(records)) n += dataRecordsCount(b);
   return n;
 }
 

@@ -24,7 +24,7 @@ import { constants } from 'node:os';
 import type { FilePart, ZeroCopy } from '../common/zero-copy.js';
 import type { Chunk } from '../protocol/wire.js';
 import { readFully } from '../storage/file-batch-scanner.js';
-import { FileRegion } from '../storage/file-region.js';
+import { FileRegion, releaseRegion } from '../storage/file-region.js';
 import { readBuffers, releaseReadBuffer } from '../storage/read-buffer-pool.js';
 
 /** Longest wait for room in the socket without progress on a pool thread. */
@@ -127,9 +127,7 @@ export class ZeroCopySender {
           this.writeFrom(chunks, 0, 0);
         }
       } catch (err) {
-        // Never an unhandled rejection: the response cannot be sent whole, so the connection goes.
-        for (const c of chunks) if (c instanceof FileRegion) c.release();
-        this.host.fail(`sending a response failed: ${(err as Error).message}`, false);
+        this.abandon(chunks, err); // never an unhandled rejection
       }
       done();
     }
@@ -170,16 +168,14 @@ export class ZeroCopySender {
             for (const c of chunks) releaseChunk(c);
           } else if (truncated || errno !== 0) {
             for (const c of chunks) releaseChunk(c);
-            if (truncated) this.host.fail('a segment was truncated while its records were being sent', false);
+            if (truncated) this.failTruncated();
             else this.host.fail(`send failed: ${errnoNames.get(errno) ?? errno}`, true);
           } else {
             for (let i = 0; i < index; i++) releaseChunk(chunks[i]!);
             this.writeFrom(chunks, index, offset);
           }
         } catch (err) {
-          // Called from native code: an exception here would end the process.
-          for (const c of chunks) if (c instanceof FileRegion) c.release();
-          this.host.fail(`sending a response failed: ${(err as Error).message}`, false);
+          this.abandon(chunks, err); // called from native code: an exception here would end the process
         } finally {
           resolve();
         }
@@ -198,6 +194,20 @@ export class ZeroCopySender {
   }
 
   /**
+   * A response that cannot be sent whole: its ranges are released (its buffers may be in the socket
+   * already, so they are left to the collector) and the connection goes.
+   */
+  private abandon(chunks: Chunk[], err: unknown): void {
+    for (const c of chunks) releaseRegion(c);
+    this.host.fail(`sending a response failed: ${(err as Error).message}`, false);
+  }
+
+  /** A file ended before its range did (the segment was truncated meanwhile): Kafka closes too. */
+  private failTruncated(): void {
+    this.host.fail('a segment was truncated while its records were being sent', false);
+  }
+
+  /**
    * Writes chunks[index] from `offset` on, and the chunks after it, through the event loop (a file
    * range is read into a buffer first); each is released once the socket has taken it.
    */
@@ -213,7 +223,7 @@ export class ZeroCopySender {
         c.release();
         if (n < length) {
           for (let j = i + 1; j < chunks.length; j++) releaseChunk(chunks[j]!);
-          this.host.fail('a segment was truncated while its records were being sent', false);
+          this.failTruncated();
           return;
         }
         socket.write(buf, (err) => err || releaseReadBuffer(buf));

@@ -433,7 +433,7 @@ export class Log {
     maxBytes: number,
     minOneBatch: boolean,
     maxOffset: number | undefined,
-    dup: (fd: number) => number,
+    dup: ((fd: number) => number) | undefined,
   ): LogReadResult<Records>;
   read(
     fetchOffset: number,

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { BatchInfo, BatchStopReason } from '../protocol/record-batch.js';
 import {
-  CONTROL_FLAG_MASK,
+  dataRecordsCount,
   HEADER_SIZE,
   iterateBatches,
   readBatchInfo,
@@ -353,13 +353,10 @@ export class LogSegment implements WriteOwner {
     minOneBatch: boolean,
     maxOffset = Number.MAX_SAFE_INTEGER,
   ): Buffer | null {
-    const first = this.translateOffset(startOffset);
-    if (first === null || first.lastOffset >= maxOffset) return null;
-    let want = Math.min(maxBytes, this.size - first.position);
-    if (minOneBatch && first.size > want) want = first.size;
-    if (want <= 0) return null;
+    const start = this.readStart(startOffset, maxBytes, minOneBatch, maxOffset);
+    if (start === null) return null;
+    const { first, want } = start;
     // A pooled buffer: the connection gives it back once the socket has taken the bytes.
-    checkSimulatedIoFault(this.logFile, 'read');
     const buf = readBuffers.take(want);
     const n = this.readRange(buf, want, first.position);
     let end = 0;
@@ -383,16 +380,14 @@ export class LogSegment implements WriteOwner {
     maxOffset: number,
     dup: (fd: number) => number,
   ): FileRegion | null {
-    const first = this.translateOffset(startOffset);
-    if (first === null || first.lastOffset >= maxOffset) return null;
-    let want = Math.min(maxBytes, this.size - first.position);
-    if (minOneBatch && first.size > want) want = first.size;
+    const start = this.readStart(startOffset, maxBytes, minOneBatch, maxOffset);
+    if (start === null) return null;
+    const { first, want } = start;
     const limit = first.position + want;
     if (first.position + first.size > limit) return null;
-    checkSimulatedIoFault(this.logFile, 'read');
     let end = first.position + first.size;
     let lastOffset = first.lastOffset;
-    let records = (first.attributes & CONTROL_FLAG_MASK) === 0 ? first.recordsCount : 0;
+    let records = dataRecordsCount(first);
     // Headers only: a window of several small batches' headers, or one header after a large batch.
     const window = headerWindow;
     let big = first.size >= window.length;
@@ -408,12 +403,31 @@ export class LogSegment implements WriteOwner {
         end += size;
         off += size;
         lastOffset = b.lastOffset;
-        if ((b.attributes & CONTROL_FLAG_MASK) === 0) records += b.recordsCount;
+        records += dataRecordsCount(b);
         big = size >= window.length;
       }
       if (off === 0 && n < HEADER_SIZE) break;
     }
     return this.region(dup, first.position, end, lastOffset, records);
+  }
+
+  /**
+   * Where read() and readRegion() start: the batch holding startOffset (null when there is none below
+   * maxOffset) and how many bytes from it they may take (at least that batch with minOneBatch).
+   */
+  private readStart(
+    startOffset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+    maxOffset: number,
+  ): { first: BatchInfo; want: number } | null {
+    const first = this.translateOffset(startOffset);
+    if (first === null || first.lastOffset >= maxOffset) return null;
+    let want = Math.min(maxBytes, this.size - first.position);
+    if (minOneBatch && first.size > want) want = first.size;
+    if (want <= 0) return null;
+    checkSimulatedIoFault(this.logFile, 'read');
+    return { first, want };
   }
 
   private region(
