@@ -34,21 +34,10 @@ import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { type EtcdServer, startEtcd } from '../src/test-support/etcd.js';
 import { freePort } from '../src/test-support/free-port.js';
 import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
+import { cpuSeconds, threadCpuSeconds } from './kafka/procs.js';
 import { PipelineClient } from './pipeline-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** CPU seconds (user+system) from a /proc stat file (utime and stime are fields 14 and 15). */
-function statSeconds(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds of a process, all its threads. */
-function cpuSeconds(pid: number): number {
-  return statSeconds(`/proc/${pid}/stat`);
-}
 
 /** CPU seconds of each thread of a process, summed by thread name (libuv's pool, V8's GC helpers...). */
 function threadSeconds(pid: number): Map<string, number> {
@@ -57,7 +46,7 @@ function threadSeconds(pid: number): Map<string, number> {
     try {
       const name =
         tid === String(pid) ? 'event loop' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out.set(name, (out.get(name) ?? 0) + statSeconds(`/proc/${pid}/task/${tid}/stat`));
+      out.set(name, (out.get(name) ?? 0) + threadCpuSeconds(pid, tid));
     } catch {
       // the thread ended between the listing and the read
     }
@@ -67,7 +56,7 @@ function threadSeconds(pid: number): Map<string, number> {
 
 /** CPU seconds of the process's main thread only (the event loop: its thread id is the pid). */
 function mainThreadSeconds(pid: number): number {
-  return statSeconds(`/proc/${pid}/task/${pid}/stat`);
+  return threadCpuSeconds(pid, pid);
 }
 
 async function startBroker(

@@ -1,7 +1,7 @@
 /**
  * socket.sendfile.enable on and off, alternating (after `npm run build`):
  *   tsx bench/sendfile.ts [--rounds N]
- * Two loads against a broker process (bin/kbroker.js, defaults but the setting):
+ * Two loads against a broker process (bench:kafka's startKbroker: defaults but the setting):
  * - one pipelined consumer (bench/kafka/wire.ts: Fetch v11, one request in flight, 1 MiB per
  *   partition) reading 300,000 × 1 KiB from 1 and from 6 partitions, five times: MB/s (median) and
  *   the broker's CPU per GB read, the event loop's thread apart from the others (from /proc);
@@ -10,12 +10,11 @@
  * Prints a Markdown table of medians over the rounds, each with its range.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort } from '../src/test-support/free-port.js';
+import { type RunningBroker, startKbroker } from './kafka/brokers.js';
+import { cpuSeconds, installCleanup, threadCpuSeconds } from './kafka/procs.js';
+import { stat } from './kafka/report.js';
 import { createTopic, pipelinedConsume, pipelinedProduce } from './kafka/wire.js';
 
 const RECORD = 1024;
@@ -52,51 +51,18 @@ if (role === 'produce' || role === 'consume') {
 }
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+installCleanup();
 const rounds = Number(values.rounds);
 
-async function startBroker(sendfile: boolean) {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'sendfile-bench-'));
-  const child = spawn(
-    process.execPath,
-    ['--initial-old-space-size=64', 'bin/kbroker.js', 'start', '--port', String(port), '--host', '127.0.0.1'],
-    {
-      stdio: 'ignore',
-      env: {
-        ...process.env,
-        KAFKA_LOG_DIRS: dir,
-        KAFKA_SOCKET_SENDFILE_ENABLE: String(sendfile),
-      },
-    },
-  );
-  for (let i = 0; ; i++) {
-    try {
-      await createTopic(port, 'warm', 1);
-      break;
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  return {
-    port,
-    /** CPU seconds of the event loop's thread and of all the others. */
-    cpu() {
-      let loop = 0;
-      let other = 0;
-      for (const t of readdirSync(`/proc/${child.pid}/task`)) {
-        const f = readFileSync(`/proc/${child.pid}/task/${t}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        const s = (Number(f[11]) + Number(f[12])) / 100;
-        if (Number(t) === child.pid) loop += s;
-        else other += s;
-      }
-      return { loop, other };
-    },
-    stop() {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** The broker (bench:kafka's start: defaults, group.initial.rebalance.delay.ms=0) with the setting on or off. */
+function startBroker(sendfile: boolean): Promise<RunningBroker> {
+  return startKbroker([`socket.sendfile.enable=${sendfile}`]);
+}
+
+/** CPU seconds of the broker's event-loop thread and of all its other threads together. */
+function brokerCpu(b: RunningBroker): { loop: number; other: number } {
+  const loop = threadCpuSeconds(b.pid, b.pid);
+  return { loop, other: cpuSeconds(b.pid) - loop };
 }
 
 type Figures = Record<string, number>;
@@ -115,17 +81,17 @@ async function singleConsumer(sendfile: boolean, partitions: number): Promise<Fi
       batchRecords: 100,
     });
     await pipelinedConsume({ port: b.port, topic: 't', partitions, records: CONSUME_RECORDS });
-    const c0 = b.cpu();
+    const c0 = brokerCpu(b);
     const rates: number[] = [];
     for (let i = 0; i < 5; i++) {
       const secs = await pipelinedConsume({ port: b.port, topic: 't', partitions, records: CONSUME_RECORDS });
       rates.push((CONSUME_RECORDS * RECORD) / 1e6 / secs);
     }
-    const c1 = b.cpu();
+    const c1 = brokerCpu(b);
     const gb = (5 * CONSUME_RECORDS * RECORD) / 1e9;
-    return { mbs: median(rates), loop: (c1.loop - c0.loop) / gb, other: (c1.other - c0.other) / gb };
+    return { mbs: stat(rates)!.median, loop: (c1.loop - c0.loop) / gb, other: (c1.other - c0.other) / gb };
   } finally {
-    b.stop();
+    await b.stop();
   }
 }
 
@@ -157,22 +123,15 @@ async function mixed(sendfile: boolean): Promise<Figures> {
       batchRecords: 100,
     });
     await pipelinedConsume({ port: b.port, topic: 'c', partitions: 6, records: CONSUME_RECORDS });
-    const c0 = b.cpu();
+    const c0 = cpuSeconds(b.pid);
     const [produce, consume] = await Promise.all([
       child(['produce', String(b.port)]),
       child(['consume', String(b.port)]),
     ]);
-    const c1 = b.cpu();
-    return { produce: produce!, consume: consume!, cpu: c1.loop + c1.other - c0.loop - c0.other };
+    return { produce: produce!, consume: consume!, cpu: cpuSeconds(b.pid) - c0 };
   } finally {
-    b.stop();
+    await b.stop();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const results = new Map<string, number[]>();
@@ -194,9 +153,10 @@ for (let r = 1; r <= rounds; r++) {
   }
 }
 const fmt = (xs: number[] | undefined) => {
-  if (!xs) return '';
-  const d = Math.max(...xs) < 10 ? 2 : 0;
-  return `${median(xs).toFixed(d)} [${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)}]`;
+  const s = stat(xs ?? []);
+  if (!s) return '';
+  const d = s.max < 10 ? 2 : 0;
+  return `${s.median.toFixed(d)} [${s.min.toFixed(d)}–${s.max.toFixed(d)}]`;
 };
 console.log(`\n${rounds} rounds, alternating; medians [min–max]\n`);
 console.log('| figure | sendfile on | sendfile off |\n|---|---|---|');
