@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ZeroCopy, zeroCopy } from '../common/zero-copy.js';
 import { FileRegion } from '../storage/file-region.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
@@ -40,14 +40,31 @@ async function socketPair(): Promise<{ sending: Socket; reading: Socket; receive
   return { sending, reading, received };
 }
 
-function fileWith(bytes: Buffer): { file: string; fd: number } {
+/** Cleanups of the rigs of the test running (afterEach). */
+const teardowns: (() => void)[] = [];
+afterEach(() => {
+  for (const t of teardowns.splice(0)) t();
+});
+
+/**
+ * A file holding `bytes`, a connected socket pair, and a sender on its broker side whose `fail` is a
+ * spy; all closed after the test. `region` makes a range of the file (with its own descriptor).
+ */
+async function rig(bytes: Buffer) {
   const file = path.join(dir, `f${Math.random()}`);
   fs.writeFileSync(file, bytes);
-  return { file, fd: fs.openSync(file, 'r') };
-}
-
-function region(fd: number, position: number, length: number): FileRegion {
-  return new FileRegion(native.dup(fd), position, length, 0, 0);
+  const fd = fs.openSync(file, 'r');
+  const { sending, reading, received } = await socketPair();
+  const fail = vi.fn();
+  const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
+  teardowns.push(() => {
+    sender.close();
+    reading.destroy();
+    sending.destroy();
+    fs.closeSync(fd);
+  });
+  const region = (position: number, length: number) => new FileRegion(native.dup(fd), position, length, 0, 0);
+  return { sending, reading, received, fail, sender, region };
 }
 
 function total(chunks: Buffer[]): number {
@@ -62,14 +79,11 @@ describe('ZeroCopySender', () => {
 
   it('sends bytes and file ranges in order, byte for byte, and releases the ranges', async () => {
     const data = randomBytes(3 * 1024 * 1024);
-    const { fd } = fileWith(data);
-    const { sending, reading, received } = await socketPair();
-    const fail = vi.fn();
-    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
+    const { received, fail, sender, region } = await rig(data);
     const head = Buffer.from('head');
     const mid = randomBytes(5000);
-    const a = region(fd, 0, 1024 * 1024);
-    const b = region(fd, 1024 * 1024 + 5, 2 * 1024 * 1024 - 5);
+    const a = region(0, 1024 * 1024);
+    const b = region(1024 * 1024 + 5, 2 * 1024 * 1024 - 5);
     const tail = Buffer.from('after: bytes only, queued behind the ranges');
     await sender.send([head, a, mid, b]);
     await sender.send([tail]);
@@ -84,21 +98,14 @@ describe('ZeroCopySender', () => {
     expect(Buffer.concat(received).equals(expected)).toBe(true);
     expect(a.released && b.released).toBe(true);
     expect(fail).not.toHaveBeenCalled();
-    sender.close();
-    reading.destroy();
-    sending.destroy();
-    fs.closeSync(fd);
   });
 
   it('a reader that stops: the pool thread gives up and the rest goes through the event loop, in order', async () => {
     const size = 32 * 1024 * 1024; // far more than loopback socket buffers hold
     const data = randomBytes(size);
-    const { fd } = fileWith(data);
-    const { sending, reading, received } = await socketPair();
+    const { sending, reading, received, fail, sender, region } = await rig(data);
     reading.pause();
-    const fail = vi.fn();
-    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
-    const r = region(fd, 0, size);
+    const r = region(0, size);
     const after = Buffer.from('next response');
     await sender.send([Buffer.from('h'), r]);
     await sender.send([after]);
@@ -109,62 +116,39 @@ describe('ZeroCopySender', () => {
     await until(() => total(received) >= size + 1 + after.length, 20_000);
     expect(Buffer.concat(received).equals(Buffer.concat([Buffer.from('h'), data, after]))).toBe(true);
     expect(fail).not.toHaveBeenCalled();
-    sender.close();
-    reading.destroy();
-    sending.destroy();
-    fs.closeSync(fd);
   });
 
   it('a file that ends before its range (truncated meanwhile) closes the connection', async () => {
-    const { fd } = fileWith(randomBytes(100_000));
-    const { sending, reading } = await socketPair();
-    const fail = vi.fn();
-    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
-    const r = region(fd, 0, 200_000);
+    const { fail, sender, region } = await rig(randomBytes(100_000));
+    const r = region(0, 200_000);
     await sender.send([Buffer.from('h'), r]);
     await until(() => fail.mock.calls.length > 0, 10_000);
     expect(fail.mock.calls[0]![0]).toMatch(/truncated/);
     expect(r.released).toBe(true);
-    sender.close();
-    reading.destroy();
-    sending.destroy();
-    fs.closeSync(fd);
   });
 
   it('a range the helper refuses closes the connection, releases it, and rejects nothing', async () => {
-    const { fd } = fileWith(randomBytes(1000));
-    const { sending, reading } = await socketPair();
-    const fail = vi.fn();
-    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail });
-    const bad = new FileRegion(native.dup(fd), -1, 10, 0, 0); // a negative position: refused
+    const { fail, sender, region } = await rig(randomBytes(1000));
+    const bad = region(-1, 10); // a negative position: refused
     await sender.send([Buffer.from('h'), bad]);
     await until(() => fail.mock.calls.length > 0, 10_000);
     expect(fail.mock.calls[0]![0]).toMatch(/sending a response failed: a file part needs/);
     expect(bad.released).toBe(true);
-    sender.close();
-    reading.destroy();
-    sending.destroy();
-    fs.closeSync(fd);
   });
 
   it('closing releases the queued ranges; a send after the close only releases', async () => {
-    const { fd } = fileWith(randomBytes(64 * 1024 * 1024));
-    const { sending, reading } = await socketPair();
+    const { reading, sender, region } = await rig(randomBytes(64 * 1024 * 1024));
     reading.pause();
-    const sender = new ZeroCopySender(sending, native, { uncork: () => {}, fail: () => {} });
-    const first = region(fd, 0, 64 * 1024 * 1024);
-    const queued = region(fd, 0, 1000);
+    const first = region(0, 64 * 1024 * 1024);
+    const queued = region(0, 1000);
     await sender.send([first]);
     await sender.send([queued]);
     sender.close();
     expect(queued.released).toBe(true);
-    const late = region(fd, 0, 10);
+    const late = region(0, 10);
     await sender.send([late]);
     expect(late.released).toBe(true);
     await until(() => first.released, 10_000);
-    reading.destroy();
-    sending.destroy();
-    fs.closeSync(fd);
   });
 });
 
