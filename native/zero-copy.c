@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A response has a handful of parts per partition; more than this is a caller's bug, not a fetch. */
+/* Two parts per partition with data; the caller writes a response with more from buffers (zero-copy-sender.ts). */
 #define MAX_PARTS 65536
 /* sendfile(2) moves at most this much in one call. */
 #define MAX_CHUNK 0x7ffff000
