@@ -169,6 +169,50 @@ describe('connection', () => {
     }
   });
 
+  it('keeps one drain listener on a socket its client does not read, however many responses wait', async () => {
+    const tb = await startTestBroker();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      // 4 MiB to read, from another connection.
+      const producer = await TestClient.connect(tb.port);
+      const produceBody = (records: Buffer) => ({
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'drain', partitionData: [{ index: 0, records }] }],
+      });
+      const big = buildRecordBatch({
+        records: Array.from({ length: 64 }, () => ({ value: Buffer.alloc(1024, 2) })),
+      });
+      for (let i = 0; i < 64; i++) await producer.request(0, 9, produceBody(Buffer.from(big)));
+      // Then a client that never reads sends 60 pairs of a small produce and a 1 MiB fetch, all in
+      // one write: each fetch shows what the produce before it appended, so its response waits
+      // for that segment write, and all 60 are written when it completes — into a socket whose
+      // buffer the first two fill. Each used to add its own 'drain' and 'close' listeners (Node
+      // warns past 10 on one socket); they now share one wait.
+      const small = buildRecordBatch({ records: [{ value: Buffer.from('x') }] });
+      const slow = await TestClient.connect(tb.port);
+      slow.socket.pause();
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 60; i++) {
+        frames.push(slow.frame(0, 9, produceBody(Buffer.from(small))));
+        frames.push(slow.frame(1, 12, fetchBody('drain', 0, 0)));
+      }
+      slow.socket.write(Buffer.concat(frames));
+      await until(() => (tb.broker.metrics.bytesOut.get('drain') ?? 0) > 2 << 20, 10_000, 'fetch responses');
+      // Node emits the warning on the tick the eleventh listener is added.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+      slow.close();
+      producer.close();
+    } finally {
+      process.off('warning', onWarning);
+      await tb.close();
+    }
+  });
+
   it('answers an in-flight long poll when the broker shuts down, then closes', async () => {
     const tb = await startTestBroker();
     const c = await TestClient.connect(tb.port);

@@ -115,6 +115,7 @@ export class Connection {
   private heldRoom: (() => void) | null = null;
   /** True while the socket is corked until the next tick, gathering this tick's responses. */
   private corked = false;
+  private drainWait: Promise<void> | null = null;
   private closedFlag = false;
   /** Aborted on close; requests see its signal (RequestContext.signal). */
   private readonly abortOnClose = new AbortController();
@@ -427,17 +428,25 @@ export class Connection {
     resume?.();
   }
 
+  /**
+   * Resolves when the socket drains or closes. Every response written while the peer is not
+   * reading (the processing loop's, and each delayed fetch answered meanwhile) waits on the same
+   * promise: one pair of listeners per connection, not one per waiting response.
+   */
   private drained(): Promise<void> {
+    if (this.drainWait !== null) return this.drainWait;
     const socket = this.socket;
-    return new Promise((resolve) => {
+    this.drainWait = new Promise((resolve) => {
       const done = () => {
         socket.off('drain', done);
         socket.off('close', done);
+        this.drainWait = null;
         resolve();
       };
       socket.on('drain', done);
       socket.on('close', done);
     });
+    return this.drainWait;
   }
 
   private write(chunks: Chunk[]): Promise<void> {
