@@ -5,7 +5,12 @@
 #
 #   compat-tests/run-all.sh [suite...]        suites: the folders below
 # Env: COMPAT_NO_BUILD=1 (skip npm run build), COMPAT_CACHE (downloads; default compat-tests/.cache),
-#      COMPAT_OUT (results; default $COMPAT_CACHE/results).
+#      COMPAT_OUT (results; default $COMPAT_CACHE/results), COMPAT_JOBS (suites run at once; default 2).
+# The downloads of every suite run first, one at a time (Maven's, pip's and Go's caches are not made
+# for concurrent writers); then the suites run COMPAT_JOBS at a time, longest first, each on its own
+# broker and free ports, each one's output printed as a block when it ends. Most of a suite's time
+# is waiting (group rebalances, session timeouts, a JVM's start), so two at once on 2 cores take
+# about half as long as one after the other.
 # Writes $COMPAT_OUT/matrix.md (the README's matrix, from this run) and $COMPAT_OUT/durations.tsv.
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -24,7 +29,7 @@ declare -A PEERS=(
 suites=("$@"); [ ${#suites[@]} -gt 0 ] || suites=("${ALL[@]}")
 
 mkdir -p "$COMPAT_OUT"
-rm -f "$COMPAT_OUT"/*.tsv "$COMPAT_OUT"/*.install "$COMPAT_OUT"/*.log
+rm -f "$COMPAT_OUT"/*.tsv "$COMPAT_OUT"/*.install "$COMPAT_OUT"/*.log "$COMPAT_OUT"/*.out
 if [ -z "${COMPAT_NO_BUILD:-}" ]; then (cd "$REPO" && npm run build >/dev/null) || { echo "npm run build failed"; exit 1; }; fi
 
 t_all=$SECONDS
@@ -32,14 +37,54 @@ printf 'suite\tinstall_s\ttotal_s\texit\n' >"$COMPAT_OUT/durations.tsv"
 judge_peers=()
 for s in "${suites[@]}"; do
   [ -n "${PEERS[$s]:-}" ] || { echo "unknown suite $s (have: ${ALL[*]})"; exit 2; }
-  echo "=== $s"
-  t0=$SECONDS
-  "$HERE/$s/run.sh" 2>&1 | sed -u "s/^/  /" | grep -v -E '^\s+(==|  ok |  pending|  KNOWN|  FAIL|  XPASS|  UNLISTED|compat:|$)' || true
-  rc=${PIPESTATUS[0]}
-  inst=$(cat "$COMPAT_OUT/$s.install" 2>/dev/null | awk -F'\t' '{s+=$1} END {print s+0}')
-  printf '%s\t%s\t%s\t%s\n' "$s" "$inst" "$((SECONDS - t0))" "$rc" >>"$COMPAT_OUT/durations.tsv"
-  echo "=== $s: ${inst}s install, $((SECONDS - t0))s in all, exit $rc"
   for p in ${PEERS[$s]}; do judge_peers+=(--peer "$p"); done
+done
+
+# Downloads first, one suite at a time.
+for s in "${suites[@]}"; do
+  grep -q -- '--install-only' "$HERE/$s/run.sh" || continue
+  echo "=== $s: install"
+  "$HERE/$s/run.sh" --install-only 2>&1 | sed -u "s/^/  /" || { echo "=== $s: install failed"; }
+done
+
+# Longest first (seconds of a recent CI run), so the last to start are short ones.
+declare -A EXPECTED_S=(
+  [kafka-tools]=230 [franz-go]=120 [kafkajs]=110 [java-client]=100 [share-groups]=95 [kafka-streams]=90
+  [security]=75 [cluster-failover]=65 [kafka-python]=55 [platformatic-kafka]=47 [confluent-kafka-pypi]=45
+  [kafka-connect]=40
+)
+mapfile -t queue < <(for s in "${suites[@]}"; do echo "${EXPECTED_S[$s]:-60} $s"; done | sort -rn | cut -d' ' -f2)
+jobs_max="${COMPAT_JOBS:-2}"
+declare -A started=() pid_suite=()
+
+finish() { # prints a finished suite's output and records its duration
+  local s="$1" rc="$2"
+  local inst
+  inst=$(awk -F'\t' '{s+=$1} END {print s+0}' "$COMPAT_OUT/$s.install" 2>/dev/null || echo 0)
+  echo "=== $s"
+  sed "s/^/  /" "$COMPAT_OUT/$s.out" | grep -v -E '^\s+(==|  ok |  pending|  KNOWN|  FAIL|  XPASS|  UNLISTED|compat:|$)' || true
+  printf '%s\t%s\t%s\t%s\n' "$s" "$inst" "$((SECONDS - started[$s]))" "$rc" >>"$COMPAT_OUT/durations.tsv"
+  echo "=== $s: ${inst}s install, $((SECONDS - started[$s]))s in all, exit $rc"
+}
+
+# Ctrl-C or a kill of this script ends the suites it started (each stops its own brokers on exit).
+trap 'kill $(jobs -p) 2>/dev/null; exit 130' INT TERM
+running=0
+for s in "${queue[@]}"; do
+  if [ "$running" -ge "$jobs_max" ]; then
+    wait -n -p done_pid; rc=$?
+    finish "${pid_suite[$done_pid]}" "$rc"
+    running=$((running - 1))
+  fi
+  started[$s]=$SECONDS
+  "$HERE/$s/run.sh" >"$COMPAT_OUT/$s.out" 2>&1 &
+  pid_suite[$!]=$s
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n -p done_pid; rc=$?
+  finish "${pid_suite[$done_pid]}" "$rc"
+  running=$((running - 1))
 done
 
 echo
