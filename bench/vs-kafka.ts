@@ -17,6 +17,8 @@
  *                  loop (one in flight, no decompression) over the kcat acks=1 topics (no group
  *                  join counted: perf-test's fetch.* figures)
  *   latency        perf-test at 10/50/90 % of Kafka's max (100 B, acks=all, 1 partition): p50/p99/p99.9;
+ *                  the same rates from the pipelined client (a request a millisecond, open loop;
+ *                  wire.ts fixedRateProduce): p50/p99/p99.9 per request, no JVM client in them;
  *                  kafka-e2e-latency (acks=all, 100 B); during each fixed-rate run, server-side figures
  *                  that do not depend on the client's CPU (brokers.ts serverStats: GC pauses on both,
  *                  kbroker's event-loop delay) and the machine's 1-minute load average
@@ -64,7 +66,13 @@ import {
   type MetricDef,
   type RoundResult,
 } from './kafka/report.js';
-import { createTopic, endOffsets, pipelinedConsume, pipelinedProduce } from './kafka/wire.js';
+import {
+  createTopic,
+  endOffsets,
+  fixedRateProduce,
+  pipelinedConsume,
+  pipelinedProduce,
+} from './kafka/wire.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -175,6 +183,14 @@ for (const pct of LOAD_PCTS) {
   for (const q of ['p50', 'p99', 'p999'])
     def(`latency.${pct}.${q}`, `produce latency ${q.replace('p999', 'p99.9')} at ${pct} % load`, 'ms', false);
   def(`latency.${pct}.rate`, `achieved rate at ${pct} % load`, 'rec/s', true);
+  // The same rate from the light client (no JVM client in the figures): per request, not per record.
+  for (const q of ['p50', 'p99', 'p999'])
+    def(
+      `latency.${pct}.light.${q}`,
+      `produce latency ${q.replace('p999', 'p99.9')} at ${pct} % load, pipelined client at a fixed rate`,
+      'ms',
+      false,
+    );
   def(`latency.${pct}.gcMax`, `longest GC pause during the ${pct} % run`, 'ms', false);
   def(`latency.${pct}.gcTotal`, `GC pauses in all during the ${pct} % run`, 'ms', false);
   def(
@@ -498,6 +514,23 @@ async function measure(
           : `, event-loop delay p99 ${server.loopP99Ms.toFixed(1)} max ${server.loopMaxMs!.toFixed(1)} ms, ${server.fsyncOnLoopCount} fsyncs on the loop (${server.fsyncOnLoopTotalMs!.toFixed(1)} ms, longest ${server.fsyncOnLoopMaxMs!.toFixed(1)} ms)`;
       log(
         `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms; server: GC ${server.gcCount} pauses, longest ${server.gcMaxMs.toFixed(1)} ms${loop}; load ${loadavg()[0]!.toFixed(1)}`,
+      );
+    });
+  }
+  // The same rates from the project's light client: a request every millisecond with the records
+  // due, acks=all, open loop, latency per request from its write (bench/kafka/wire.ts fixedRateProduce).
+  for (const pct of LOAD_PCTS) {
+    await attempt(`${tag} light-client latency at ${pct} %`, async () => {
+      if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
+      const rate = Math.max(1, Math.round((max * pct) / 100));
+      const topic = `latency-light-${pct}`;
+      await createTopic(b.port, topic, 1);
+      const r = await fixedRateProduce({ port: b.port, topic, rate, secs: S.latencySecs, recordBytes: 100 });
+      m[`latency.${pct}.light.p50`] = r.p50;
+      m[`latency.${pct}.light.p99`] = r.p99;
+      m[`latency.${pct}.light.p999`] = r.p999;
+      log(
+        `${tag} light-client latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done, ${r.requests} requests): p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms`,
       );
     });
   }

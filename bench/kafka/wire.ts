@@ -195,6 +195,82 @@ export async function pipelinedProduce(opts: {
   }
 }
 
+export interface FixedRateResult {
+  requests: number;
+  recordsPerSec: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
+/**
+ * Produce latency at a fixed rate from the project's light client, so that no JVM client's own
+ * pauses are in the figures: one connection, one partition, acks=all, a Produce v7 request every
+ * `intervalMs` (default 1) carrying the records due since the one before (rate × interval, of
+ * `recordBytes` each). An open loop: a request goes when it is due however many are unanswered, so
+ * a slow answer cannot hold back the requests behind it and hide their wait (coordinated omission).
+ * Each request's latency runs from its write to the socket — a request the broker is slow to read
+ * waits in the socket's buffer after that, and counts — to its answer; not from when it was due, as
+ * Node's timers fire up to a millisecond late (the first runs here had both brokers' p50 at that
+ * floor). Throws on an error code, or when 10,000 are unanswered.
+ */
+export async function fixedRateProduce(opts: {
+  port: number;
+  topic: string;
+  rate: number;
+  secs: number;
+  recordBytes: number;
+  intervalMs?: number;
+}): Promise<FixedRateResult> {
+  const perRequest = Math.max(1, Math.round((opts.rate * (opts.intervalMs ?? 1)) / 1000));
+  const interval = (perRequest * 1000) / opts.rate; // ms, so that the rate asked is kept exactly
+  const total = Math.max(10, Math.ceil((opts.secs * 1000) / interval));
+  const value = Buffer.alloc(opts.recordBytes, 'x');
+  const batch = buildRecordBatch({
+    records: Array.from({ length: perRequest }, () => ({ key: null, value })),
+  });
+  const frame = requestFrame(ProduceRequest, 7, produceV7Body(opts.topic, 0, batch, -1));
+  const c = await PipelineClient.connect(opts.port);
+  const latencies = new Array<number>(total);
+  try {
+    const t0 = performance.now();
+    let sent = 0;
+    let answered = 0;
+    await new Promise<void>((resolve, reject) => {
+      const onReply = (sentAt: number, i: number) => (reply: Buffer) => {
+        latencies[i] = performance.now() - sentAt;
+        const r = body<ProduceResult>(ProduceResponse, 7, reply);
+        const err = r.responses[0]?.partitionResponses[0]?.errorCode ?? -1;
+        if (err !== 0) reject(new Error(`fixed-rate produce ${opts.topic}: error ${err}`));
+        if (++answered === total) resolve();
+      };
+      const tick = () => {
+        const now = performance.now();
+        while (sent < total && t0 + sent * interval <= now) {
+          if (sent - answered >= 10_000)
+            return reject(new Error('fixed-rate produce: 10,000 requests unanswered'));
+          c.send(frame).then(onReply(performance.now(), sent), reject);
+          sent++;
+        }
+        if (sent < total) setTimeout(tick, Math.max(0, t0 + sent * interval - performance.now()));
+      };
+      tick();
+    });
+    const secs = (performance.now() - t0) / 1000;
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => latencies[Math.min(total - 1, Math.floor(p * total))]!;
+    return {
+      requests: total,
+      recordsPerSec: (total * perRequest) / secs,
+      p50: q(0.5),
+      p99: q(0.99),
+      p999: q(0.999),
+    };
+  } finally {
+    c.close();
+  }
+}
+
 interface FetchResult {
   errorCode: number;
   responses: {
