@@ -25,7 +25,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -210,10 +212,13 @@ static napi_value send_parts(napi_env env, napi_callback_info info) {
   CHECK(napi_queue_async_work(env, j->work), "queue");
   return NULL;
 fail:
-  if (j != NULL) {
-    free(j->parts);
-    free(j);
-  }
+  // Whatever was made before the failure (an out-of-memory of N-API's own, in practice) is undone,
+  // so the callback and the parts array are not kept alive for ever.
+  if (j->work != NULL) napi_delete_async_work(env, j->work);
+  if (j->keep != NULL) napi_delete_reference(env, j->keep);
+  if (j->callback != NULL) napi_delete_reference(env, j->callback);
+  free(j->parts);
+  free(j);
   return NULL;
 }
 
@@ -228,7 +233,11 @@ static napi_value dup_fd(napi_env env, napi_callback_info info) {
   }
   int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (d < 0) {
-    napi_throw_error(env, NULL, "dup failed");
+    // As Node's own errors say it: the errno's name as the code (EMFILE, EBADF), its text in the message.
+    char message[128];
+    int e = errno;
+    snprintf(message, sizeof message, "dup(%d): %s", fd, strerror(e));
+    napi_throw_error(env, e == EMFILE ? "EMFILE" : e == EBADF ? "EBADF" : e == ENFILE ? "ENFILE" : NULL, message);
     return NULL;
   }
   napi_create_int32(env, d, &out);

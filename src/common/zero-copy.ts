@@ -26,8 +26,17 @@ export interface ZeroCopy {
     maxMs: number,
     done: (errno: number, index: number, offset: number, truncated: boolean) => void,
   ): void;
-  /** A new descriptor of the same open file (close-on-exec). */
+  /** A new descriptor of the same open file (close-on-exec); throws with the errno's name as `code`. */
   dup(fd: number): number;
+}
+
+/**
+ * dup() failed for want of a descriptor (the process's or the system's limit: EMFILE, ENFILE) —
+ * not a fault of the file or the socket: the bytes go from a buffer instead.
+ */
+export function isDescriptorShortage(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
 }
 
 let loaded: ZeroCopy | null | undefined;

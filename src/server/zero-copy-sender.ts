@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { FilePart, ZeroCopy } from '../common/zero-copy.js';
+import { type FilePart, isDescriptorShortage, type ZeroCopy } from '../common/zero-copy.js';
 import type { Chunk } from '../protocol/wire.js';
 import { readFully } from '../storage/file-batch-scanner.js';
 import { FileRegion, releaseRegion } from '../storage/file-region.js';
@@ -150,7 +150,13 @@ export class ZeroCopySender {
         this.writeFrom(chunks, 0, 0); // no descriptor to send on (a closing socket): as before
         return Promise.resolve();
       }
-      this.sendFd = this.native.dup(fd);
+      try {
+        this.sendFd = this.native.dup(fd);
+      } catch (err) {
+        if (!isDescriptorShortage(err)) throw err;
+        this.writeFrom(chunks, 0, 0); // no descriptor to spare: as before, and again next time
+        return Promise.resolve();
+      }
     }
     const parts = chunks as (Buffer | FilePart)[];
     if (parts.length > MAX_PARTS) {

@@ -84,4 +84,22 @@ describe('LogSegment.readRegion', () => {
       log.close();
     });
   }
+
+  it('serves from a buffer when no descriptor can be spared (EMFILE), and fails on any other dup error', () => {
+    const log = Log.open(tmpDir(), 't', 0, testConfig(), new ManualClock());
+    for (let i = 0; i < 5; i++) log.appendAsLeader(batch(3, 1, 100), 0);
+    const noDescriptors = () => {
+      throw Object.assign(new Error('dup(7): Too many open files'), { code: 'EMFILE' });
+    };
+    const r = log.read(0, 1 << 20, true, undefined, noDescriptors);
+    const bytes = log.read(0, 1 << 20, true);
+    if ('error' in r || 'error' in bytes) throw new Error('out of range');
+    expect(Buffer.isBuffer(r.records)).toBe(true);
+    expect((r.records as Buffer).equals(bytes.records!)).toBe(true);
+    const broken = () => {
+      throw Object.assign(new Error('dup(7): Bad file descriptor'), { code: 'EBADF' });
+    };
+    expect(() => log.read(0, 1 << 20, true, undefined, broken)).toThrow(/Bad file descriptor/);
+    log.close();
+  });
 });

@@ -7,6 +7,7 @@
 // Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
 // persisted as `.snapshot` files; aborted transactions are indexed per segment in `.txnindex` files.
 import fs from 'node:fs';
+import { isDescriptorShortage } from '../common/zero-copy.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import {
   type BatchInfo,
@@ -446,8 +447,13 @@ export class Log {
     if (fetchOffset < this.#logStartOffset || fetchOffset > leo) return { error: 'OFFSET_OUT_OF_RANGE' };
     const limit = Math.min(maxOffset ?? leo, leo);
     if (fetchOffset >= limit) return { records: null };
-    if (dup !== undefined)
-      return { records: this.local.readRegion(fetchOffset, maxBytes, minOneBatch, limit, dup) };
+    if (dup !== undefined) {
+      try {
+        return { records: this.local.readRegion(fetchOffset, maxBytes, minOneBatch, limit, dup) };
+      } catch (err) {
+        if (!isDescriptorShortage(err)) throw err; // else the same bytes from a buffer
+      }
+    }
     return { records: this.local.read(fetchOffset, maxBytes, minOneBatch, limit) };
   }
 
