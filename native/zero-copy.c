@@ -21,6 +21,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "kbroker-native.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -250,5 +252,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "sendParts", fn);
   napi_create_function(env, "dup", NAPI_AUTO_LENGTH, dup_fd, NULL, &fn);
   napi_set_named_property(env, exports, "dup", fn);
+  kbroker_register_crc32c(env, exports);
   return exports;
 }

@@ -1,4 +1,4 @@
-// Builds native/zero-copy.c (sendfile for fetch responses) into build/kbroker_native.node with the C
+// Builds native/*.c (sendfile for fetch responses, CRC-32C by the CPU) into build/kbroker_native.node with the C
 // compiler and the headers of the Node.js running this script. Optional: without a compiler or the
 // headers it says so and exits 0, and the broker serves fetches by reading into buffers instead.
 // No node-gyp: it would download headers from nodejs.org; the installed Node carries its own.
@@ -8,7 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const source = path.join(root, 'native', 'zero-copy.c');
+// One module: sendfile (zero-copy.c) and the CPU's CRC-32C (crc32c.c); the header they share.
+const sources = ['zero-copy.c', 'crc32c.c'].map((f) => path.join(root, 'native', f));
+const inputs = [...sources, path.join(root, 'native', 'kbroker-native.h')];
 const out = path.join(root, 'build', 'kbroker_native.node');
 const include = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 const cc = process.env.CC || 'cc';
@@ -23,8 +25,9 @@ function skip(why) {
 
 if (process.platform !== 'linux') skip(`sendfile to sockets is wired for Linux, not ${process.platform}`);
 if (!fs.existsSync(path.join(include, 'node_api.h'))) skip(`no Node-API headers in ${include}`);
-if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= fs.statSync(source).mtimeMs) process.exit(0);
-const args = ['-O2', '-Wall', '-shared', '-fPIC', `-I${include}`, '-o', out, source];
+const newest = Math.max(...inputs.map((f) => fs.statSync(f).mtimeMs));
+if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newest) process.exit(0);
+const args = ['-O2', '-Wall', '-shared', '-fPIC', `-I${include}`, '-o', out, ...sources];
 const r = spawnSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 if (r.error) skip(`${cc}: ${r.error.message}`);
 if (r.status !== 0) skip(`${cc} exited with ${r.status}`);

@@ -3,6 +3,7 @@
 // iteration of ByteBufferLogInputStream/FileLogInputStream, and the client-append checks of
 // UnifiedLog.analyzeAndValidateRecords + LogValidator.validateBatch + ProduceRequest.validateRecords.
 import { createRequire } from 'node:module';
+import { nativeCrc32c } from '../common/native.js';
 import { invalidCompressedRecords } from './record-batch-compressed.js';
 
 export const BASE_OFFSET = 0;
@@ -45,6 +46,10 @@ type Crc32cFn = (buf: Uint8Array) => number;
 const require = createRequire(import.meta.url);
 
 function loadCrc32c(): Crc32cFn {
+  // The CPU's instruction through the project's helper where it was built; else the crc32 library
+  // (native too, 2.2× slower on a 10 KiB batch); else JavaScript.
+  const cpu = nativeCrc32c();
+  if (cpu !== null) return cpu;
   try {
     const native = require('@node-rs/crc32') as { crc32c(input: Uint8Array, initial?: number): number };
     return (b) => native.crc32c(b) >>> 0;

@@ -6,10 +6,10 @@
 
 import type { Socket } from 'node:net';
 import { createLogger, type Logger } from '../common/logger.js';
+import { type ZeroCopy, zeroCopy } from '../common/native.js';
 import { Scheduler } from '../common/scheduler.js';
 import { systemTime, type Time } from '../common/time.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
-import { type ZeroCopy, zeroCopy } from '../common/zero-copy.js';
 import { type BrokerConfig, ConfigError, type ListenerEndpoint } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator, type TopicsView } from '../coordinator/index.js';
 import {

@@ -19,8 +19,8 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from '../common/logger.js';
+import type { ZeroCopy } from '../common/native.js';
 import { systemTime, type Time } from '../common/time.js';
-import type { ZeroCopy } from '../common/zero-copy.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { AnyHandler, BrokerServices, HandlerRegistry, RequestContext } from '../handlers/handler.js';
 import { codecFor } from '../protocol/codec.js';

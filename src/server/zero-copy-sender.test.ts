@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type ZeroCopy, zeroCopy } from '../common/zero-copy.js';
+import { type ZeroCopy, zeroCopy } from '../common/native.js';
 import { FileRegion } from '../storage/file-region.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { until } from '../test-support/until.js';

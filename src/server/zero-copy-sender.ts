@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { type FilePart, isDescriptorShortage, type ZeroCopy } from '../common/zero-copy.js';
+import { type FilePart, isDescriptorShortage, type ZeroCopy } from '../common/native.js';
 import type { Chunk } from '../protocol/wire.js';
 import { readFully } from '../storage/file-batch-scanner.js';
 import { FileRegion, releaseRegion } from '../storage/file-region.js';

@@ -5,7 +5,7 @@
 // segment writer's ring (the range is read once they are in the file, as a response waits for them).
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { zeroCopy } from '../common/zero-copy.js';
+import { zeroCopy } from '../common/native.js';
 import { CONTROL_FLAG_MASK, iterateBatches } from '../protocol/record-batch.js';
 import { readFully } from './file-batch-scanner.js';
 import { FileRegion } from './file-region.js';

@@ -7,7 +7,7 @@
 // Producer state (idempotence, open transactions, the last stable offset) lives in a ProducerStateManager
 // persisted as `.snapshot` files; aborted transactions are indexed per segment in `.txnindex` files.
 import fs from 'node:fs';
-import { isDescriptorShortage } from '../common/zero-copy.js';
+import { isDescriptorShortage } from '../common/native.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import {
   type BatchInfo,
