@@ -481,10 +481,14 @@ async function measure(
   }
   // --- latency at fixed rates, relative to Kafka's max (perf-test, 100 B, acks=all, one partition)
   const max = kafkaMax ?? (m[produceKey('perf', 100, 'all', 1)] ?? Number.NaN) * 1e4;
+  /** Records/s at `pct` % of Kafka's maximum: the rate of both the perf-test's and the light client's runs. */
+  const rateAt = (pct: number) => {
+    if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
+    return Math.max(1, Math.round((max * pct) / 100));
+  };
   for (const pct of LOAD_PCTS) {
     await attempt(`${tag} latency at ${pct} %`, async () => {
-      if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
-      const rate = Math.max(1, Math.round((max * pct) / 100));
+      const rate = rateAt(pct);
       const topic = `latency-${pct}`;
       await createTopic(b.port, topic, 1);
       await b.serverMark();
@@ -521,8 +525,7 @@ async function measure(
   // due, acks=all, open loop, latency per request from its write (bench/kafka/wire.ts fixedRateProduce).
   for (const pct of LOAD_PCTS) {
     await attempt(`${tag} light-client latency at ${pct} %`, async () => {
-      if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
-      const rate = Math.max(1, Math.round((max * pct) / 100));
+      const rate = rateAt(pct);
       const topic = `latency-light-${pct}`;
       await createTopic(b.port, topic, 1);
       const r = await fixedRateProduce({ port: b.port, topic, rate, secs: S.latencySecs, recordBytes: 100 });

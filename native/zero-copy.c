@@ -18,10 +18,7 @@
  *
  * dup(fd) returns a new descriptor for the same open file (close it with fs.closeSync).
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
-
-#include "kbroker-native.h"
+#include "kbroker-native.h" /* Node-API at NAPI_VERSION 8 */
 
 #include <errno.h>
 #include <fcntl.h>

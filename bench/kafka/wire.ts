@@ -22,7 +22,7 @@ import { iterateBatches } from '../../src/protocol/record-batch.js';
 import { buildRecordBatch } from '../../src/protocol/record-batch-builder.js';
 import type { MessageSpec } from '../../src/protocol/spec.js';
 import { fetchV11Body, produceV7Body, requestFrame } from '../frames.js';
-import { PipelineClient } from '../pipeline-client.js';
+import { PipelineClient, percentile } from '../pipeline-client.js';
 
 /** The body of a response frame with a v0 header (correlation id only). */
 function body<T>(spec: MessageSpec, version: number, reply: Buffer): T {
@@ -257,14 +257,12 @@ export async function fixedRateProduce(opts: {
       tick();
     });
     const secs = (performance.now() - t0) / 1000;
-    latencies.sort((a, b) => a - b);
-    const q = (p: number) => latencies[Math.min(total - 1, Math.floor(p * total))]!;
     return {
       requests: total,
       recordsPerSec: (total * perRequest) / secs,
-      p50: q(0.5),
-      p99: q(0.99),
-      p999: q(0.999),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      p999: percentile(latencies, 99.9),
     };
   } finally {
     c.close();
