@@ -20,6 +20,42 @@ afterAll(async () => {
 });
 
 describe('coordinators in a cluster', () => {
+  it('commits offsets of partitions the coordinator does not host (one replica each, on every broker)', async () => {
+    const client = new Kafka({
+      clientId: 'unhosted-commits',
+      brokers: kafka.brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        topics: [
+          {
+            topic: 'spread',
+            replicaAssignment: [1, 2, 3].map((b, partition) => ({ partition, replicas: [b] })),
+          },
+        ],
+        waitForLeaders: true,
+      });
+      // OffsetCommit goes to the group's coordinator, which hosts at most one of them: Kafka checks
+      // the partitions against the cluster's metadata, not the coordinator's own replicas.
+      await admin.setOffsets({
+        groupId: 'unhosted',
+        topic: 'spread',
+        partitions: [0, 1, 2].map((partition) => ({ partition, offset: String(partition + 5) })),
+      });
+      const [committed] = await admin.fetchOffsets({ groupId: 'unhosted', topics: ['spread'] });
+      expect(committed!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
+        [0, '5'],
+        [1, '6'],
+        [2, '7'],
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('committed offsets survive the coordinator broker; the group resumes after them', async () => {
     const client = new Kafka({
       clientId: 'cluster-coordinators',

@@ -47,7 +47,6 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
   response: OffsetCommitResponse,
   async handle(ctx, req) {
     const v = ctx.apiVersion;
-    const rm = ctx.replicas;
     const retention = v <= 4 ? (req.retentionTimeMs ?? DEFAULT_RETENTION_TIME) : DEFAULT_RETENTION_TIME;
     const expireTimestamp = retention === DEFAULT_RETENTION_TIME ? null : ctx.time.now() + retention;
     const entries: OffsetCommitEntry[] = [];
@@ -75,7 +74,8 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequestData, Offset
               : ErrorCode.TOPIC_AUTHORIZATION_FAILED) as number,
           };
         }
-        if (!rm.getPartition(name, p.partitionIndex)) {
+        // Any partition of the cluster's metadata, hosted here or not (Kafka: metadataCache.contains).
+        if (!ctx.metadata.topic(name)?.partitions[p.partitionIndex]) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,

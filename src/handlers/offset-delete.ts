@@ -24,7 +24,6 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
   request: OffsetDeleteRequest,
   response: OffsetDeleteResponse,
   async handle(ctx, req) {
-    const rm = ctx.replicas;
     let readable: Set<string> | null = null;
     if (!allowsAll(ctx)) {
       if (!authorize(ctx, 'DELETE', 'GROUP', req.groupId)) {
@@ -43,7 +42,8 @@ export const offsetDeleteHandler = defineHandler<OffsetDeleteRequestData, Offset
             errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED as number,
           };
         }
-        if (!rm.getPartition(t.name, p.partitionIndex)) {
+        // Any partition of the cluster's metadata, hosted here or not (Kafka: metadataCache.contains).
+        if (!ctx.metadata.topic(t.name)?.partitions[p.partitionIndex]) {
           return {
             partitionIndex: p.partitionIndex,
             errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION as number,
