@@ -226,6 +226,20 @@ describe('Partition ISR changes (through the AlterPartitionManager)', () => {
     expect([p.isr, p.partitionEpoch, p.isrChangePending]).toEqual([[1, 2, 3], 9, false]);
   });
 
+  it('does not propose a fenced broker for the ISR, however caught up (Kafka isReplicaIsrEligible)', () => {
+    const apm = new ScriptedAlterPartition();
+    const p = new Partition('t', 0, log, 1, 0, [1], [1]);
+    const alive = new Set([1, 3]);
+    p.replication = { topicId: 'id', alterPartitionManager: apm, isBrokerAlive: (id) => alive.has(id) };
+    p.makeLeader(registration({ isr: [1], replicas: [1, 2, 3] }), 0);
+    p.appendRecordsToLeader(records(2));
+    p.updateFollowerFetchState(2, 2, 0, 10); // fenced (shutting down), still fetching
+    expect(apm.asked).toHaveLength(0);
+    alive.add(2); // registered again: eligible at its next fetch
+    p.updateFollowerFetchState(2, 2, 0, 20);
+    expect(apm.asked.map((a) => a.isr)).toEqual([[1, 2]]);
+  });
+
   it('shrinks the ISR of followers not caught up for replica.lag.time.max.ms; the high watermark then passes', async () => {
     const apm = new ScriptedAlterPartition();
     const p = new Partition('t', 0, log, 1, 0, [1], [1]);

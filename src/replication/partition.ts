@@ -341,9 +341,12 @@ export class Partition {
   /**
    * A follower not in the ISR joins it once it has everything up to the high watermark and since
    * this leader's epoch began (Kafka's maybeExpandIsr / isFollowerInSync): proposed to the controller.
+   * Not a fenced broker (Kafka's isReplicaIsrEligible): one shutting down still fetches until it
+   * stops, and the controller would refuse it (INELIGIBLE_REPLICA).
    */
   private maybeExpandIsr(replica: ReplicaState): void {
     if (!this.isLeader || this.pendingIsr !== null || this.isr.includes(replica.brokerId)) return;
+    if (this.replication.isBrokerAlive && !this.replication.isBrokerAlive(replica.brokerId)) return;
     if (replica.logEndOffset < this.highWatermark || replica.logEndOffset < this.leaderEpochStartOffset)
       return;
     this.proposeIsr([...this.isr, replica.brokerId]);

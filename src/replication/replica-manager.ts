@@ -767,7 +767,10 @@ export class ReplicaManager {
       if (!changed && endpoint && fetching?.currentLeaderEpoch === s.leaderEpoch) continue;
       this.replicaFetcherManager.removeFetcherForPartitions([s]);
       if (!endpoint) {
-        this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
+        // No leader (every replica's broker fenced, as in a whole cluster's controlled shutdown):
+        // nothing to fetch until one is elected. A leader without an endpoint is not expected.
+        if (s.leader < 0) this.broker.log.debug(`${s.topic}-${s.partition}: no leader; not fetching`);
+        else this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
         continue;
       }
       this.broker.log.info(
