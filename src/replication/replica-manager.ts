@@ -770,7 +770,8 @@ export class ReplicaManager {
         // No leader (every replica's broker fenced, as in a whole cluster's controlled shutdown):
         // nothing to fetch until one is elected. A leader without an endpoint is not expected.
         if (s.leader < 0) this.broker.log.debug(`${s.topic}-${s.partition}: no leader; not fetching`);
-        else this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
+        else
+          this.broker.log.warn(`${s.topic}-${s.partition}: leader ${s.leader} has no endpoint; not fetching`);
         continue;
       }
       this.broker.log.info(
