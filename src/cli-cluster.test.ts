@@ -4,39 +4,13 @@
  * with kafkajs has its replicas on every broker and its leaders spread; SIGTERM stops them all.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseStartArgs } from './cli.js';
+import { freePortRun } from './test-support/free-port.js';
 import { type BrokerProcess, spawnBroker } from './test-support/process.js';
-
-/** A port with the two after it free at the time of asking (a best effort, as any free-port probe). */
-async function freePortRun(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const base = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
-    if (base + n > 65535) continue;
-    const free = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const s = createServer()
-              .once('error', () => resolve(false))
-              .listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no run of free ports');
-}
 
 const dirs: string[] = [];
 let proc: BrokerProcess | undefined;

@@ -3,7 +3,7 @@
  *
  *   kbroker start [--config server.properties] [--override key=value]... [--port N] [--host H]
  *                 [--data-dir D] [--log-level debug|info|warn|error|silent] [--dev] [--http-port N]
- *                 [--http-host H] [--brokers N] [--node-id N --etcd URL[,URL...]]
+ *                 [--http-host H] [--brokers N] [--threads N] [--node-id N --etcd URL[,URL...]]
  *
  * Settings use Kafka's names; precedence is (dev-mode settings <) file < environment (KAFKA_*) <
  * --override < the shorthand flags. Once the broker accepts connections it prints one line with
@@ -19,11 +19,14 @@
  * ephemeral), data in `<log.dirs>/broker-<id>/`, the metadata log in `<log.dirs>/metadata/`; the
  * admin HTTP listener, when started, serves broker 1. `--node-id N --etcd URL[,URL...]` (node.id
  * and etcd.connect) runs one broker of a multi-process cluster whose metadata is in etcd
- * (src/server/etcd-broker.ts); SIGTERM is then a controlled shutdown.
+ * (src/server/etcd-broker.ts); SIGTERM is then a controlled shutdown. `--threads N` runs N brokers
+ * in this process, each on its own thread (src/server/thread-cluster.ts), so one process uses N
+ * cores: node ids, ports and data directories as with `--brokers`, the cluster metadata held by
+ * the main thread; no admin HTTP listener (it serves one broker).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger, LOG_LEVELS, type LogLevel } from './common/logger.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './common/logger.js';
 import {
   BrokerConfig,
   ConfigError,
@@ -39,7 +42,7 @@ import { Broker } from './server/broker.js';
 import type { Cluster } from './server/cluster.js';
 import type { EtcdBroker } from './server/etcd-broker.js';
 
-const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N] [--node-id N --etcd URL[,URL...]]`;
+const USAGE = `usage: kbroker start [--config FILE] [--override key=value]... [--port N] [--host H] [--data-dir DIR] [--log-level LEVEL] [--dev] [--http-port N] [--http-host H] [--brokers N] [--threads N] [--node-id N --etcd URL[,URL...]]`;
 
 /** The admin listener's port under --dev when --http-port is not given. */
 export const DEV_HTTP_PORT = 8080;
@@ -58,6 +61,8 @@ export interface StartArgs {
   temporaryDataDir: string | undefined;
   /** How many brokers this process runs (--brokers; 1 unless given). */
   brokers: number;
+  /** Broker threads in this process (`--threads`), 1 without. */
+  threads: number;
   /** The settings `config` was built from, for the brokers of a cluster. */
   raw: RawConfig;
 }
@@ -76,6 +81,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       'http-port': { type: 'string' },
       'http-host': { type: 'string' },
       brokers: { type: 'string' },
+      threads: { type: 'string' },
       'node-id': { type: 'string' },
       etcd: { type: 'string' },
     },
@@ -119,8 +125,20 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       '--brokers runs a cluster in one process; --etcd and --node-id are for one broker per process',
     );
   }
+  const threads = values.threads === undefined ? 1 : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new ConfigError(`--threads must be a number from 1 to 256, got ${values.threads}`);
+  }
+  if (threads > 1 && (brokers > 1 || values.etcd !== undefined || values['node-id'] !== undefined)) {
+    throw new ConfigError(
+      '--threads runs its own cluster of broker threads: not with --brokers, --etcd or --node-id',
+    );
+  }
+  if (threads > 1 && httpPort !== undefined) {
+    throw new ConfigError('--http-port serves one broker of this process: not with --threads');
+  }
   const dev = values.dev ?? false;
-  const httpPortIsDefault = dev && httpPort === undefined;
+  const httpPortIsDefault = dev && httpPort === undefined && threads === 1;
   if (httpPortIsDefault) httpPort = DEV_HTTP_PORT;
   if (values['http-host'] !== undefined && values['http-host'].trim() === '') {
     throw new ConfigError('--http-host must not be empty');
@@ -148,6 +166,7 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       httpHost,
       temporaryDataDir,
       brokers,
+      threads,
       raw: layers,
     };
   } catch (err) {
@@ -178,6 +197,13 @@ export async function main(argv: string[]): Promise<number> {
   let broker: Broker;
   let cluster: Cluster | undefined;
   let etcdBroker: EtcdBroker | undefined;
+  if (parsed.threads > 1) {
+    try {
+      return await runThreads(parsed, log, started);
+    } finally {
+      removeTemporary();
+    }
+  }
   try {
     if (parsed.httpPort !== undefined) {
       // Up before recovery: /health answers and /ready says "starting" while logs are recovered.
@@ -192,16 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     if (parsed.brokers > 1) {
-      // Per broker: node id, listener and data directory; the rest is every broker's.
-      const perBroker = new Set([
-        'listeners',
-        'advertised.listeners',
-        'log.dirs',
-        'log.dir',
-        'node.id',
-        'broker.id',
-      ]);
-      const shared = Object.fromEntries(Object.entries(parsed.raw).filter(([k]) => !perBroker.has(k)));
+      const shared = sharedBrokerConfig(parsed.raw);
       const listener = parsed.config.listeners[0]!;
       const { Cluster } = await import('./server/cluster.js');
       cluster = await Cluster.start({
@@ -253,22 +270,61 @@ export async function main(argv: string[]): Promise<number> {
             .join('')
         : ''),
   );
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      log.info(`received ${signal}, shutting down`);
-      admin?.markStopping();
-      (cluster ? cluster.close() : etcdBroker ? etcdBroker.stop() : broker.close())
-        .then(
-          () => admin?.close(),
-          (err) => log.error('shutdown failed', err),
-        )
-        .finally(() => {
-          removeTemporary();
-          resolve();
-        });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const signal = await untilStopSignal();
+  log.info(`received ${signal}, shutting down`);
+  admin?.markStopping();
+  await (cluster ? cluster.close() : etcdBroker ? etcdBroker.stop() : broker.close())
+    .then(
+      () => admin?.close(),
+      (err) => log.error('shutdown failed', err),
+    )
+    .finally(removeTemporary);
   return 0;
+}
+
+/** Resolves with the name of the first SIGTERM or SIGINT. */
+function untilStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+/** `--threads N`: N broker threads in this process (src/server/thread-cluster.ts) until a signal. */
+async function runThreads(parsed: StartArgs, log: Logger, started: number): Promise<number> {
+  const listener = parsed.config.listeners[0]!;
+  const { ThreadCluster } = await import('./server/thread-cluster.js');
+  const threads = await ThreadCluster.start({
+    threads: parsed.threads,
+    config: sharedBrokerConfig(parsed.raw),
+    dataDir: parsed.config.logDir,
+    host: listener.host || '127.0.0.1',
+    port: listener.port,
+    logLevel: parsed.logLevel,
+    logger: log,
+    // A broker thread gone is this process failing, as a broker process would: exit for a restart.
+    onBrokerExit: () => process.exit(1),
+  });
+  const listening = threads.brokers.map((b) => `${b.host}:${b.port} (node ${b.nodeId})`).join(', ');
+  process.stdout.write(
+    `kbroker listening on ${listening} (cluster ${threads.clusterId}, ${parsed.threads} broker threads, started in ${Math.round(performance.now() - started)} ms)\n` +
+      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}\n`,
+  );
+  const signal = await untilStopSignal();
+  log.info(`received ${signal}, shutting down`);
+  await threads.close().catch((err) => log.error('shutdown failed', err));
+  return 0;
+}
+
+/** The settings every broker of a cluster in this process shares: all but its id, listener and data. */
+function sharedBrokerConfig(raw: RawConfig): RawConfig {
+  const perBroker = new Set([
+    'listeners',
+    'advertised.listeners',
+    'log.dirs',
+    'log.dir',
+    'node.id',
+    'broker.id',
+  ]);
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !perBroker.has(k)));
 }

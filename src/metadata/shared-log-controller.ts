@@ -1,8 +1,11 @@
 /**
- * The Controller of a broker process whose cluster metadata lives in etcd (`--etcd`): the same
- * checks as LocalController (it is one), with the metadata log in etcd instead of on local disk.
+ * The Controller of a broker whose cluster metadata is shared with other brokers through a
+ * SharedClusterMetadata (src/metadata/etcd/interfaces.ts): in etcd for separate processes
+ * (`--etcd`, etcd-controller.ts), or in the main thread for a broker per thread (`--threads`,
+ * src/metadata/threads/). The same checks as LocalController (it is one), with the metadata log
+ * held elsewhere instead of on local disk.
  *
- * - Reads: the broker follows the etcd metadata log from the start (snapshot, then batches) and
+ * - Reads: the broker follows the metadata log from the start (snapshot, then batches) and
  *   applies every batch to its image, then tells its listeners (the replica manager becomes leader,
  *   follower or deletes logs; the coordinators follow) — as brokers of the in-process cluster hear
  *   the shared controller.
@@ -10,44 +13,48 @@
  *   AlterPartition of a partition it leads...) is checked against its image at offset N with
  *   LocalController's rules and appended as one batch compared on the log ending at N. When another
  *   broker wrote first, the append fails, the broker waits until its image has the newer batches
- *   and checks the request again — optimistic concurrency on etcd's transactions. This is why no
+ *   and checks the request again — optimistic concurrency on the log's end. This is why no
  *   request is forwarded to the elected controller: a check against the exact image the batch
  *   follows is what the controller would do, without a forwarding RPC and its failure modes.
  *   A call returns once this broker's image has the change (what LocalController guarantees too).
- * - The elected controller (etcd lease election, one at a time) does what needs a single actor:
- *   it follows the broker registry (one etcd lease per broker process) and fences a broker whose
- *   lease ended — its leaderships move to another ISR member with a bumped leader epoch — with the
- *   append also compared on the broker's registration key being absent, so a broker that has
- *   registered again is never fenced by a stale expiry. It also writes snapshots of the log.
+ * - The elected controller (one at a time) does what needs a single actor: it follows the broker
+ *   registry (one session per broker) and fences a broker whose session ended — its leaderships
+ *   move to another ISR member with a bumped leader epoch — with the append also conditional on the
+ *   broker not being registered, so a broker that has registered again is never fenced by a stale
+ *   expiry. It also writes snapshots of the log.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../../common/logger.js';
-import { systemTime } from '../../common/time.js';
-import type { BrokerConfig } from '../../config/broker-config.js';
-import { KafkaError } from '../../protocol/kafka-error.js';
-import { unresolvableIpEntities } from '../client-quota-control.js';
-import { LocalController } from '../controller.js';
-import { type MetadataDelta, MetadataImage } from '../image.js';
-import type { MetadataLogWriter } from '../metadata-log.js';
-import type { BrokerEndpointRecord, MetadataRecord } from '../records.js';
-import { ExtraCompareFailedError, UnexpectedBaseOffsetError } from './errors.js';
-import { EtcdClusterMetadata } from './index.js';
-import type { BrokerSession, ControllerLeadership, Subscription } from './interfaces.js';
+import type { Logger } from '../common/logger.js';
+import { systemTime } from '../common/time.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { KafkaError } from '../protocol/kafka-error.js';
+import { unresolvableIpEntities } from './client-quota-control.js';
+import { LocalController } from './controller.js';
+import { ExtraCompareFailedError, UnexpectedBaseOffsetError } from './etcd/errors.js';
+import type {
+  BrokerSession,
+  ControllerLeadership,
+  SharedClusterMetadata,
+  Subscription,
+} from './etcd/interfaces.js';
+import { type MetadataDelta, MetadataImage } from './image.js';
+import type { MetadataLogWriter } from './metadata-log.js';
+import type { BrokerEndpointRecord, MetadataRecord } from './records.js';
 
-export interface EtcdControllerOptions {
+export interface SharedLogControllerOptions {
   readonly nodeId: number;
   readonly config: BrokerConfig;
-  /** `host:port[,host:port...][/root]` (etcd.connect). */
-  readonly connect: string;
+  /** Where the cluster's metadata log, registry and election are (closed with the controller). */
+  readonly metadata: (sessionTimeoutMs: number) => SharedClusterMetadata;
   readonly logger?: Logger;
   /** Called when following the metadata log failed for good: the process must restart. */
   readonly onFatal?: (err: Error) => void;
 }
 
-/** Nothing is written to a local metadata log: etcd holds it. */
+/** Nothing is written to a local metadata log: the shared one holds it. */
 const NO_LOCAL_LOG: MetadataLogWriter = {
   append() {
-    throw new Error('EtcdController writes to etcd');
+    throw new Error('SharedLogController writes to the shared metadata log');
   },
   snapshot() {},
   bytesSinceSnapshot: 0,
@@ -57,8 +64,8 @@ const NO_LOCAL_LOG: MetadataLogWriter = {
 /** Attempts of one change when other brokers keep writing first. */
 const MAX_ATTEMPTS = 50;
 
-export class EtcdController extends LocalController {
-  readonly etcd: EtcdClusterMetadata;
+export class SharedLogController extends LocalController {
+  readonly shared: SharedClusterMetadata;
   private readonly nodeId: number;
   private readonly logger: Logger | undefined;
   /** The image of the log as followed (every batch applied); `current` is it outside a change. */
@@ -83,7 +90,7 @@ export class EtcdController extends LocalController {
   private recordsSinceSnapshot = 0;
   private readonly sessionTimeoutMs: number;
 
-  private constructor(private readonly o: EtcdControllerOptions) {
+  private constructor(private readonly o: SharedLogControllerOptions) {
     super({
       nodeId: o.nodeId,
       config: o.config,
@@ -94,12 +101,12 @@ export class EtcdController extends LocalController {
     this.nodeId = o.nodeId;
     this.logger = o.logger;
     this.sessionTimeoutMs = Math.max(1000, o.config.int('broker.session.timeout.ms'));
-    this.etcd = new EtcdClusterMetadata({ connect: o.connect, sessionTimeoutMs: this.sessionTimeoutMs });
+    this.shared = o.metadata(this.sessionTimeoutMs);
   }
 
   /** Connects, loads the metadata log to its end, and campaigns for the controller role. */
-  static async open(o: EtcdControllerOptions): Promise<EtcdController> {
-    const c = new EtcdController(o);
+  static async open(o: SharedLogControllerOptions): Promise<SharedLogController> {
+    const c = new SharedLogController(o);
     try {
       await c.start();
     } catch (err) {
@@ -110,8 +117,8 @@ export class EtcdController extends LocalController {
   }
 
   private async start(): Promise<void> {
-    const end = await this.etcd.log.endOffset();
-    this.follower = this.etcd.log.follow(0, {
+    const end = await this.shared.log.endOffset();
+    this.follower = this.shared.log.follow(0, {
       handleLoadSnapshot: (s) => {
         if (this.followed.offset > 0) {
           // Behind the log's start while running: the image cannot be diffed here; a restart loads it.
@@ -130,7 +137,7 @@ export class EtcdController extends LocalController {
         this.advance(image, delta);
         this.maybeSnapshot();
       },
-      handleError: (err) => this.logger?.warn(`following the metadata log in etcd: ${err.message}`),
+      handleError: (err) => this.logger?.warn(`following the shared metadata log: ${err.message}`),
     });
     await this.waitFor(end);
     void this.campaign();
@@ -160,7 +167,9 @@ export class EtcdController extends LocalController {
   /** Captures what LocalController's checks would commit; applied to the image being checked only. */
   protected override commit(records: readonly MetadataRecord[]): void {
     if (this.pending === null) {
-      throw new Error('EtcdController: a metadata change was made outside `change` (not written to etcd)');
+      throw new Error(
+        'SharedLogController: a metadata change was made outside `change` (not written to the log)',
+      );
     }
     if (records.length === 0) return;
     this.pending.push(...records);
@@ -205,14 +214,8 @@ export class EtcdController extends LocalController {
         if (records.length === 0) return result;
         try {
           const { endOffset } = as
-            ? await this.etcd.log.append(as.leadership, base.offset, records, [
-                {
-                  key: this.etcd.layout.brokerKey(as.brokerId),
-                  target: 'CREATE',
-                  createRevision: 0,
-                },
-              ])
-            : await this.etcd.log.appendAsBroker(base.offset, records);
+            ? await this.shared.log.appendUnlessRegistered(as.leadership, base.offset, records, as.brokerId)
+            : await this.shared.log.appendAsBroker(base.offset, records);
           await this.waitFor(endOffset);
           return result;
         } catch (err) {
@@ -244,7 +247,7 @@ export class EtcdController extends LocalController {
   }
 
   /**
-   * This broker's liveness: a registration bound to an etcd lease. A previous incarnation's lease
+   * This broker's liveness: a registration bound to its session (an etcd lease, or its thread's life). A previous incarnation's lease
    * may still be held (kill -9, then a quick restart): registration waits for it to expire.
    */
   private async registerSession(): Promise<void> {
@@ -252,7 +255,7 @@ export class EtcdController extends LocalController {
     const deadline = systemTime.now() + this.sessionTimeoutMs * 3 + 10_000;
     for (;;) {
       try {
-        this.session = await this.etcd.registry.register({
+        this.session = await this.shared.registry.register({
           brokerId: this.nodeId,
           rack: r.rack,
           endpoints: r.endpoints,
@@ -268,10 +271,10 @@ export class EtcdController extends LocalController {
     }
     const session = this.session;
     // Lost while running (etcd unreachable past the session timeout): the controller fences this
-    // broker; it registers again and unfences itself once etcd is back.
+    // broker; it registers again and unfences itself once the store is back.
     void session.lost.then(async () => {
       if (this.closed || this.session !== session) return;
-      this.logger?.warn(`broker ${this.nodeId}: etcd session lost; registering again`);
+      this.logger?.warn(`broker ${this.nodeId}: session lost; registering again`);
       for (;;) {
         if (this.closed) return;
         try {
@@ -357,7 +360,7 @@ export class EtcdController extends LocalController {
   }
 
   override migrateLegacySecurity(): number {
-    return 0; // a broker of an etcd cluster has no legacy file store to migrate
+    return 0; // a broker of a shared-log cluster has no legacy file store to migrate
   }
 
   // --- the elected controller ---
@@ -368,7 +371,7 @@ export class EtcdController extends LocalController {
   }
 
   private async campaign(): Promise<void> {
-    const election = this.etcd.election(this.nodeId);
+    const election = this.shared.election(this.nodeId);
     while (!this.closed) {
       try {
         const leadership = await election.campaign(this.abort.signal);
@@ -406,12 +409,12 @@ export class EtcdController extends LocalController {
         }
       });
     };
-    this.registryWatch = this.etcd.registry.watch({
+    this.registryWatch = this.shared.registry.watch({
       handleBrokerRegistered: () => {},
       handleBrokerUnregistered: (brokerId) => fenceIfGone(brokerId),
       handleError: (err) => this.logger?.warn(`controller: broker registry watch: ${err.message}`),
     });
-    void this.etcd.registry
+    void this.shared.registry
       .registeredBrokers()
       .then((live) => {
         const alive = new Set(live.map((b) => b.brokerId));
@@ -420,14 +423,14 @@ export class EtcdController extends LocalController {
       .catch((err) => this.logger?.warn(`controller: reading the broker registry: ${String(err)}`));
   }
 
-  /** The controller snapshots the log (etcd keeps it bounded) every `metadata.log.max.records...`. */
+  /** The controller snapshots the log (so the shared log stays bounded) every `metadata.log.max.records...`. */
   private maybeSnapshot(): void {
     const leadership = this.leadership;
     if (!leadership?.isActive() || this.snapshotting) return;
     if (this.recordsSinceSnapshot < SNAPSHOT_EVERY_RECORDS) return;
     this.snapshotting = true;
     const image = this.followed;
-    this.etcd.log
+    this.shared.log
       .writeSnapshot(leadership, { offset: image.offset, records: image.toRecords() })
       .then(() => {
         this.recordsSinceSnapshot = 0;
@@ -440,7 +443,7 @@ export class EtcdController extends LocalController {
 
   /**
    * Controlled shutdown first (`fenceBroker` of this broker, by the caller), then: the registration
-   * and any leadership are given up at once (not left to expire), and etcd is let go.
+   * and any leadership are given up at once (not left to expire), and the shared metadata is let go.
    */
   override close(): void {
     if (this.closed) return;
@@ -451,7 +454,7 @@ export class EtcdController extends LocalController {
     this.registryWatch?.close();
     const session = this.session;
     const leadership = this.leadership;
-    void Promise.allSettled([session?.close(), leadership?.resign()]).finally(() => this.etcd.close());
+    void Promise.allSettled([session?.close(), leadership?.resign()]).finally(() => this.shared.close());
   }
 
   /** Changes waiting for the log to reach their batch fail: nothing will be followed any more. */
@@ -460,7 +463,7 @@ export class EtcdController extends LocalController {
       w.reject(new KafkaError('NOT_CONTROLLER', 'the controller is closed'));
   }
 
-  /** Like `close`, but waits for etcd to have dropped this broker's registration and leadership. */
+  /** Like `close`, but waits for the shared metadata to have dropped this broker's registration and leadership. */
   async closeAndWait(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -469,9 +472,9 @@ export class EtcdController extends LocalController {
     this.follower?.close();
     this.registryWatch?.close();
     await Promise.allSettled([this.session?.close(), this.leadership?.resign()]);
-    this.etcd.close();
+    this.shared.close();
   }
 }
 
-/** Records between two snapshots of the etcd metadata log. */
+/** Records between two snapshots of the shared metadata log. */
 const SNAPSHOT_EVERY_RECORDS = 10_000;

@@ -151,7 +151,7 @@ describe.skipIf(!etcdBinary)('EtcdController against a real etcd', () => {
     await until(() => a.image.topic('led-by-2') !== undefined);
     expect(a.image.topic('led-by-2')!.partitions[0]).toMatchObject({ leader: 2, leaderEpoch: 0 });
     // Broker 2 dies (its process is gone: no renewal, no revocation).
-    b.etcd.close();
+    b.shared.close();
     await until(() => a.image.brokers.get(2)?.fenced === true, 15_000, 'broker 2 fenced');
     const p = a.image.topic('led-by-2')!.partitions[0]!;
     expect(p.leader).toBe(3);

@@ -11,6 +11,7 @@ import { systemTime, type Time } from '../../common/time.js';
 import { EtcdBrokerRegistry } from './broker-registry.js';
 import { EtcdClient } from './client.js';
 import { EtcdControllerElection } from './election.js';
+import type { SharedClusterMetadata } from './interfaces.js';
 import { EtcdLayout } from './layout.js';
 import { EtcdMetadataLog } from './metadata-log.js';
 
@@ -65,7 +66,7 @@ export interface EtcdClusterMetadataOptions {
   time?: Time;
 }
 
-export class EtcdClusterMetadata {
+export class EtcdClusterMetadata implements SharedClusterMetadata {
   readonly client: EtcdClient;
   readonly layout: EtcdLayout;
   readonly log: EtcdMetadataLog;
@@ -98,6 +99,17 @@ export class EtcdClusterMetadata {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       time: this.time,
     });
+  }
+
+  /** The cluster id in etcd: set by the first broker to ask (its proposal), read by the others. */
+  async clusterId(proposed: string): Promise<string> {
+    const key = this.layout.clusterIdKey;
+    const result = await this.client.txn(
+      [{ key, target: 'CREATE', createRevision: 0 }],
+      [{ put: { key, value: proposed } }],
+      [{ range: { key } }],
+    );
+    return result.succeeded ? proposed : result.responses[0]![0]!.value.toString('utf8');
   }
 
   /** Ends every watch and connection (sessions are left to expire; close them first to leave at once). */

@@ -15,7 +15,9 @@
  * Offsets count records from the start of the log, as MetadataImage.offset does: a batch of n
  * records appended at base offset b ends at b + n, where the next one starts.
  *
- * The etcd implementations are in this folder; nothing here depends on etcd.
+ * `SharedClusterMetadata` puts the three together as a broker's SharedLogController uses them.
+ * The etcd implementations are in this folder (separate processes); src/metadata/threads/ holds
+ * the ones of a broker per thread in one process. Nothing here depends on etcd.
  */
 import type { BrokerEndpointRecord, MetadataRecord } from '../records.js';
 
@@ -170,4 +172,41 @@ export interface BrokerRegistry {
   registeredBrokers(): Promise<RegisteredBroker[]>;
   /** Follows registrations and their ends, without missing one across lost connections. */
   watch(listener: BrokerRegistryListener): Subscription;
+}
+
+// ---------------------------------------------------------------------------------------------
+// All of it, as one broker uses it
+
+/** What a broker's SharedLogController writes: appends with the conditions it needs. */
+export interface SharedMetadataLog extends Pick<MetadataLog, 'endOffset' | 'follow' | 'writeSnapshot'> {
+  /**
+   * Appends as a broker, not as the controller: conditional on the log's end only, so a batch lands
+   * exactly where its writer's image ended, or fails with UnexpectedBaseOffsetError.
+   */
+  appendAsBroker(
+    requiredBaseOffset: number,
+    records: readonly MetadataRecord[],
+  ): Promise<{ baseOffset: number; endOffset: number }>;
+  /**
+   * Appends as the controller, also conditional on `brokerId` having no live registration (fencing a
+   * broker whose session ended): fails with ExtraCompareFailedError when it registered again.
+   */
+  appendUnlessRegistered(
+    leadership: ControllerLeadership,
+    requiredBaseOffset: number,
+    records: readonly MetadataRecord[],
+    brokerId: number,
+  ): Promise<{ baseOffset: number; endOffset: number }>;
+}
+
+/** The cluster metadata a broker shares with the others (etcd, or the main thread of `--threads`). */
+export interface SharedClusterMetadata {
+  readonly log: SharedMetadataLog;
+  readonly registry: BrokerRegistry;
+  /** The election this node campaigns in as a controller candidate. */
+  election(nodeId: number): ControllerElection;
+  /** The cluster's id: the one already set, else `proposed` becomes it (the first broker's). */
+  clusterId(proposed: string): Promise<string>;
+  /** Ends every watch and connection (sessions are left to end; close them first to leave at once). */
+  close(): void;
 }

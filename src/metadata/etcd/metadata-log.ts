@@ -158,6 +158,18 @@ export class EtcdMetadataLog implements MetadataLog {
     return this.appendAs(etcdLeadership(leadership), requiredBaseOffset, records, extraCompares);
   }
 
+  /** `append` also compared on `brokerId`'s registration key being absent (SharedMetadataLog). */
+  appendUnlessRegistered(
+    leadership: ControllerLeadership,
+    requiredBaseOffset: number,
+    records: readonly MetadataRecord[],
+    brokerId: number,
+  ): Promise<{ baseOffset: number; endOffset: number }> {
+    return this.append(leadership, requiredBaseOffset, records, [
+      { key: this.layout.brokerKey(brokerId), target: 'CREATE', createRevision: 0 },
+    ]);
+  }
+
   /**
    * Appends as a broker, not as the controller (EtcdController: each broker writes the changes it
    * was asked for, validated against its image at `requiredBaseOffset`): compared on the log's end

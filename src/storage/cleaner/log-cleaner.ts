@@ -8,10 +8,9 @@
 // Swapping checks that every source segment is still in the log with the size the round read; retention,
 // DeleteRecords or a truncation that changed one in the meantime makes the round's output go instead.
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from '../../common/module-worker.js';
 import type { Time, Timer } from '../../common/time.js';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from '../checkpoint-file.js';
 import { DEFAULT_SEGMENT_INDEX_BYTES } from '../index-file.js';
@@ -419,20 +418,7 @@ export class LogCleaner {
   }
 
   private spawnWorker(thread: ThreadState): Worker {
-    const here = import.meta.url;
-    let worker: Worker;
-    if (here.endsWith('.ts')) {
-      // Running from source (tests, tsx): the worker registers tsx's loader, then loads its TypeScript.
-      const tsx = path.dirname(createRequire(here).resolve('tsx/package.json'));
-      const api = pathToFileURL(path.join(tsx, 'dist', 'esm', 'api', 'index.mjs')).href;
-      const entry = new URL('./cleaner-worker.ts', here).href;
-      worker = new Worker(
-        `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`,
-        { eval: true },
-      );
-    } else {
-      worker = new Worker(new URL('./cleaner-worker.js', here));
-    }
+    const worker = spawnModuleWorker(import.meta.url, 'cleaner-worker');
     worker.unref();
     worker.on('message', (reply: CleanReply) => {
       const resolve = this.pending.get(reply.id);

@@ -1,0 +1,127 @@
+/**
+ * `kbroker start --threads 2` as a separate process: two brokers on consecutive ports, each on its
+ * own thread, seen by kafkajs as one cluster; a topic's partitions led by both; what is produced
+ * with acks=all and committed by a group is all there after SIGTERM (exit 0) and a restart on the
+ * same data directory, with the same cluster id.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseStartArgs } from '../cli.js';
+import { freePortRun } from '../test-support/free-port.js';
+import { type BrokerProcess, spawnBroker } from '../test-support/process.js';
+
+const dirs: string[] = [];
+let proc: BrokerProcess | undefined;
+
+afterAll(() => {
+  proc?.child.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function stop(p: BrokerProcess): Promise<void> {
+  p.child.kill('SIGTERM');
+  expect(await p.exited).toBe(0);
+  proc = undefined;
+}
+
+describe('kbroker start --threads N', () => {
+  it('takes a thread count, not with --brokers, --etcd or --http-port', () => {
+    expect(parseStartArgs(['--threads', '4'], {}).threads).toBe(4);
+    expect(parseStartArgs([], {}).threads).toBe(1);
+    expect(() => parseStartArgs(['--threads', '0'], {})).toThrow(/--threads/);
+    expect(() => parseStartArgs(['--threads', '2', '--brokers', '2'], {})).toThrow(/--threads/);
+    expect(() => parseStartArgs(['--threads', '2', '--etcd', '127.0.0.1:2379'], {})).toThrow(/--threads/);
+    expect(() => parseStartArgs(['--threads', '2', '--http-port', '8080'], {})).toThrow(/--http-port/);
+    // --dev's admin listener is left out rather than refused.
+    expect(parseStartArgs(['--threads', '2', '--dev'], {}).httpPort).toBeUndefined();
+  });
+
+  it('runs two broker threads kafkajs sees as one cluster; what was acknowledged survives a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kbroker-threads-'));
+    dirs.push(dir);
+    const port = await freePortRun(2);
+    const args = ['start', '--threads', '2', '--port', String(port), '--data-dir', dir];
+    args.push('--override', 'group.initial.rebalance.delay.ms=0');
+    proc = await spawnBroker(args, {}, 60_000);
+    expect(proc.port).toBe(port);
+    const firstOutput = proc.output();
+    expect(firstOutput).toMatch(/2 broker threads/);
+    const kafka = new Kafka({
+      clientId: 'threads',
+      brokers: [`127.0.0.1:${port + 1}`],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    expect(cluster.brokers.map((b) => [b.nodeId, b.port]).sort()).toEqual([
+      [1, port],
+      [2, port + 1],
+    ]);
+    await admin.createTopics({ topics: [{ topic: 'spread', numPartitions: 4 }], waitForLeaders: true });
+    const md = await admin.fetchTopicMetadata({ topics: ['spread'] });
+    expect(new Set(md.topics[0]!.partitions.map((p) => p.leader))).toEqual(new Set([1, 2]));
+    const producer = kafka.producer();
+    await producer.connect();
+    const messages = Array.from({ length: 40 }, (_, i) => ({
+      key: `k${i}`,
+      value: `v${i}`,
+      partition: i % 4,
+    }));
+    await producer.send({ topic: 'spread', acks: -1, messages });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'threads-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'spread', fromBeginning: true });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          seen.push(message.value!.toString());
+          await consumer.commitOffsets([
+            { topic: 'spread', partition, offset: String(Number(message.offset) + 1) },
+          ]);
+          if (seen.length === 40) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    await admin.disconnect();
+    expect(seen.sort()).toEqual(messages.map((m) => m.value).sort());
+    const clusterId = /cluster ([^,\s]+)/.exec(firstOutput)![1];
+    await stop(proc);
+
+    proc = await spawnBroker(args, {}, 60_000);
+    expect(/cluster ([^,\s]+)/.exec(proc.output())![1]).toBe(clusterId);
+    const again = new Kafka({
+      clientId: 'threads-2',
+      brokers: [`127.0.0.1:${port}`],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin2 = again.admin();
+    await admin2.connect();
+    try {
+      const offsets = await admin2.fetchTopicOffsets('spread');
+      expect(offsets.map((o) => [o.partition, o.high]).sort()).toEqual([
+        [0, '10'],
+        [1, '10'],
+        [2, '10'],
+        [3, '10'],
+      ]);
+      const [committed] = await admin2.fetchOffsets({ groupId: 'threads-group', topics: ['spread'] });
+      expect(committed!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
+        [0, '10'],
+        [1, '10'],
+        [2, '10'],
+        [3, '10'],
+      ]);
+    } finally {
+      await admin2.disconnect();
+    }
+    await stop(proc);
+  }, 120_000);
+});
