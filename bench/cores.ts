@@ -7,13 +7,14 @@
  *   tsx bench/cores.ts [--cpus 0|0,1] [--partitions 6] [--connections 6] [--records 1000000]
  *                      [--record-bytes 100] [--batch-records 100] [--window 8]
  *                      [--override key=value]... [--prof DIR] [--no-fetch] [--brokers N]
- *                      [--warmup RECORDS]
+ *                      [--threads N] [--warmup RECORDS]
  *
  * `--brokers N` (N > 1) runs N broker processes sharing their metadata through one etcd (Debian's
  * etcd-server), as `kbroker start --node-id I --etcd URL` does in production, each under the same
  * `taskset`: the topic's partitions (replication factor 1) are led by different processes, and each
  * connection produces to its partitions' leader, as a Kafka client routes by leader. Its CPU figures
- * are the sums over the brokers (etcd's own CPU is printed apart).
+ * are the sums over the brokers (etcd's own CPU is printed apart). `--threads N` runs one process of
+ * N broker threads (`kbroker start --threads N`), routed the same way, without etcd.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -65,7 +66,8 @@ async function startBroker(
   overrides: string[],
   prof: string | undefined,
   cluster: { nodeId: number; port: number; etcd: string } | undefined,
-): Promise<{ child: ChildProcess; port: number }> {
+  threads = 1,
+): Promise<Broker> {
   const node = [
     ...BROKER_NODE_FLAGS,
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
@@ -83,6 +85,7 @@ async function startBroker(
     '--log-level',
     'warn',
     ...(cluster ? ['--node-id', String(cluster.nodeId), '--etcd', cluster.etcd] : []),
+    ...(threads > 1 ? ['--threads', String(threads)] : []),
     ...overrides.flatMap((o) => ['--override', o]),
   ];
   // BENCH_WRAP: a command the broker runs under (e.g. `strace -f -c -o FILE`) for syscall counts.
@@ -95,8 +98,13 @@ async function startBroker(
       // BENCH_BROKER_OUT=FILE: the broker's stdout copied there (with BENCH_KBROKER_NODE_ARGS=--trace-gc, say).
       if (process.env.BENCH_BROKER_OUT) appendFileSync(process.env.BENCH_BROKER_OUT, d);
       out += d.toString();
-      const m = /listening on [^\s]+:(\d+)/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]) });
+      // `listening on HOST:PORT (node N)[, HOST:PORT (node N)...]`: every broker of the process.
+      const line = /listening on ([^\n]*)\n/.exec(out);
+      if (line)
+        resolve({
+          child,
+          ports: [...line[1]!.matchAll(/:(\d+)(?: \(node \d+\))?/g)].map((x) => Number(x[1])),
+        });
     });
     child.once('exit', (code) => reject(new Error(`broker exited ${code}`)));
   });
@@ -131,6 +139,12 @@ async function leadersOf(port: number, topic: string, partitions: number): Promi
   throw new Error(`the leaders of ${topic}'s ${partitions} partitions were not all known`);
 }
 
+/** A broker process and the ports of the brokers it runs (node ids 1, 2, ... in order). */
+interface Broker {
+  child: ChildProcess;
+  ports: number[];
+}
+
 export interface CoresResult {
   produceMBs: number;
   fetchMBs: number;
@@ -160,6 +174,8 @@ export async function runCores(o: {
   prof?: string;
   fetch: boolean;
   brokers?: number;
+  /** broker threads in the one process (`--threads`) */
+  threads?: number;
   /** records produced (and later fetched) before the measured produce */
   warmupRecords?: number;
 }): Promise<CoresResult> {
@@ -173,7 +189,7 @@ export async function runCores(o: {
   const dataDir = mkdtempSync(join(tmpdir(), 'kbroker-cores-'));
   const n = o.brokers ?? 1;
   let etcd: EtcdServer | undefined;
-  const brokers: { child: ChildProcess; port: number }[] = [];
+  const brokers: Broker[] = [];
   try {
     if (n > 1) {
       etcd = await startEtcd();
@@ -182,7 +198,7 @@ export async function runCores(o: {
         const cluster = { nodeId: id, port: await freePort(), etcd: endpoints };
         brokers.push(await startBroker(o.cpus, join(dataDir, `broker-${id}`), o.overrides, o.prof, cluster));
       }
-    } else brokers.push(await startBroker(o.cpus, dataDir, o.overrides, o.prof, undefined));
+    } else brokers.push(await startBroker(o.cpus, dataDir, o.overrides, o.prof, undefined, o.threads ?? 1));
     return await produceAndFetch(o, batch, requests, produceFrame, brokers, etcd);
   } finally {
     await Promise.all(
@@ -202,12 +218,14 @@ async function produceAndFetch(
   batch: Buffer,
   requests: number,
   produceFrame: (partition: number, i: number) => Buffer,
-  brokers: readonly { child: ChildProcess; port: number }[],
+  brokers: readonly Broker[],
   etcd: EtcdServer | undefined,
 ): Promise<CoresResult> {
   const pids = brokers.map((b) => b.child.pid!);
+  // Node id i is the i-th port over the processes (one broker each) or of the one process (threads).
+  const nodePorts = brokers.flatMap((b) => b.ports);
   const etcdPids = etcd ? etcd.members.map((m) => m.child.pid!) : [];
-  const admin = await PipelineClient.connect(brokers[0]!.port);
+  const admin = await PipelineClient.connect(nodePorts[0]!);
   await admin.send(
     requestFrame(
       CreateTopicsRequest,
@@ -239,12 +257,12 @@ async function produceAndFetch(
   });
   // Each connection goes to the broker leading its partitions (one broker: that one).
   const portOf = new Map<number, number>();
-  if (brokers.length > 1) {
-    const leaders = await leadersOf(brokers[0]!.port, 'bench', o.partitions);
-    for (const [p, id] of leaders) portOf.set(p, brokers[id - 1]!.port);
+  if (nodePorts.length > 1) {
+    const leaders = await leadersOf(nodePorts[0]!, 'bench', o.partitions);
+    for (const [p, id] of leaders) portOf.set(p, nodePorts[id - 1]!);
   }
   const ports = partitionsOf.map((mine) => {
-    const of = new Set(mine.map((p) => portOf.get(p) ?? brokers[0]!.port));
+    const of = new Set(mine.map((p) => portOf.get(p) ?? nodePorts[0]!));
     if (of.size > 1)
       throw new Error(
         'a connection whose partitions have different leaders: give as many connections as partitions',
@@ -361,6 +379,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       prof: { type: 'string' },
       'no-fetch': { type: 'boolean', default: false },
       brokers: { type: 'string', default: '1' },
+      threads: { type: 'string', default: '1' },
       warmup: { type: 'string', default: '0' },
     },
   });
@@ -376,12 +395,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     prof: values.prof,
     fetch: !values['no-fetch'],
     brokers: Number(values.brokers),
+    threads: Number(values.threads),
     warmupRecords: Number(values.warmup),
   });
   console.log(
     JSON.stringify({
       cpus: values.cpus ?? 'any',
       brokers: Number(values.brokers),
+      threads: Number(values.threads),
       overrides: values.override,
       produceMBs: +r.produceMBs.toFixed(1),
       brokerCpuShareProduce: +r.brokerCpuShareProduce.toFixed(2),
