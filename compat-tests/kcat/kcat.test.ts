@@ -2,6 +2,7 @@
 // Produce (-P) with every codec, keys (-K), headers (-H), whole files as binary messages; consume (-C -o
 // beginning -e, no group); metadata (-L); offsets by timestamp (-Q). Everything produced must come back
 // byte-identical and in order; the batches the broker stored are decoded to check they kept the codec.
+// Last, `kbroker start --threads 2` as a process: two brokers leading a topic's partitions between them.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompressionType } from '../../src/protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../src/test-support/broker.js';
+import { freePortRun } from '../../src/test-support/free-port.js';
+import { type BrokerProcess, spawnBroker } from '../../src/test-support/process.js';
 import { expectStoredCodec, storedBatches } from '../lib/stored-batches.js';
 
 const KCAT = process.env.KCAT ?? 'kcat';
@@ -485,4 +488,73 @@ describe.skipIf(mode === 'skip')(`kcat compatibility (${versionLabel})`, () => {
     if (fromTime.code !== 0) throw new Error(describeRun(`kcat -C -o s@${ts}`, fromTime));
     expect(parseConsumed(fromTime.stdout).map((m) => m.offset)).toEqual(want.map((m) => m.offset));
   });
+});
+
+describe.skipIf(mode === 'skip')(`kcat against kbroker start --threads 2 (${versionLabel})`, () => {
+  let proc: BrokerProcess | undefined;
+  let dir: string | undefined;
+
+  afterAll(() => {
+    proc?.child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sees two brokers leading a topic between them; keyed records produced to all partitions come back', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kcat-threads-'));
+    const port = await freePortRun(2);
+    proc = await spawnBroker(
+      [
+        'start',
+        '--threads',
+        '2',
+        '--port',
+        String(port),
+        '--data-dir',
+        dir,
+        '--override',
+        'num.partitions=4',
+      ],
+      {},
+      60_000,
+    );
+    const bootstrap = `127.0.0.1:${port}`;
+    const topic = 'kcat-threads';
+    const lines = Array.from({ length: 400 }, (_, i) => `key-${i % 37}:value-${i}`);
+    // Auto-created with 4 partitions on the first produce; the default partitioner spreads the keys.
+    const p = await run(
+      KCAT,
+      ['-b', bootstrap, '-P', '-t', topic, '-K:', '-X', 'acks=all', '-X', 'message.timeout.ms=20000'],
+      { input: `${lines.join('\n')}\n` },
+    );
+    if (p.code !== 0 || /Delivery failed|ERROR/.test(p.stderr)) throw new Error(describeRun('kcat -P', p));
+    const md = await run(KCAT, ['-b', bootstrap, '-L', '-t', topic]);
+    const text = md.stdout.toString('utf8');
+    expect(text).toMatch(/2 brokers:/);
+    const leaders = [...text.matchAll(/partition \d+, leader (\d+)/g)].map((m) => Number(m[1]));
+    expect(leaders).toHaveLength(4);
+    expect(new Set(leaders)).toEqual(new Set([1, 2]));
+    const got: string[] = [];
+    for (let partition = 0; partition < 4; partition++) {
+      const c = await run(KCAT, [
+        '-b',
+        bootstrap,
+        '-C',
+        '-t',
+        topic,
+        '-p',
+        String(partition),
+        '-o',
+        'beginning',
+        '-e',
+        '-f',
+        '%k:%s\\n',
+      ]);
+      if (c.code !== 0) throw new Error(describeRun(`kcat -C -p ${partition}`, c));
+      got.push(...c.stdout.toString('utf8').split('\n').filter(Boolean));
+    }
+    expect(got.sort()).toEqual([...lines].sort());
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    proc = undefined;
+  }, 90_000);
 });
