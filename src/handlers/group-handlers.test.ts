@@ -483,6 +483,7 @@ describe('OffsetCommit', () => {
       apiVersion,
       time,
       replicas: fakeReplicas(topics),
+      metadata: fakeMetadata(topics),
       groups: {
         commitOffsets: (groupId, memberId, instance, generation, entries, version) => {
           calls.push({ groupId, memberId, instance, generation, entries, version });
@@ -531,7 +532,12 @@ describe('OffsetCommit', () => {
   });
 
   it('does not call the coordinator when no partition is known', async () => {
-    const ctx = fakeContext({ apiVersion: 8, replicas: fakeReplicas(topics), groups: {} });
+    const ctx = fakeContext({
+      apiVersion: 8,
+      replicas: fakeReplicas(topics),
+      metadata: fakeMetadata(topics),
+      groups: {},
+    });
     const res = await call(offsetCommitHandler, ctx, request({ topics: [request().topics[1]!] }));
     expect(res.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   });
@@ -756,6 +762,7 @@ describe('OffsetDelete', () => {
     const asked: unknown[] = [];
     const ctx = fakeContext({
       replicas: fakeReplicas(topics),
+      metadata: fakeMetadata(topics),
       groups: {
         deleteOffsets: (groupId, partitions) => {
           asked.push([groupId, partitions]);
@@ -790,6 +797,7 @@ describe('OffsetDelete', () => {
   it('a group-level error leaves the topics empty', async () => {
     const ctx = fakeContext({
       replicas: fakeReplicas(topics),
+      metadata: fakeMetadata(topics),
       groups: {
         deleteOffsets: () => Promise.resolve({ error: 'GROUP_ID_NOT_FOUND' as const, partitionErrors: [] }),
       },
