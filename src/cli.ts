@@ -300,6 +300,9 @@ async function runThreads(parsed: StartArgs, log: Logger, started: number): Prom
     dataDir: parsed.config.logDir,
     host: listener.host || '127.0.0.1',
     port: listener.port,
+    ...(parsed.raw['advertised.listeners'] !== undefined
+      ? { advertisedListeners: parsed.raw['advertised.listeners'] }
+      : {}),
     logLevel: parsed.logLevel,
     logger: log,
     // A broker thread gone is this process failing, as a broker process would: exit for a restart.

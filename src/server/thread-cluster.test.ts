@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseStartArgs } from '../cli.js';
 import { freePortRun } from '../test-support/free-port.js';
 import { type BrokerProcess, spawnBroker } from '../test-support/process.js';
+import { shiftPorts } from './thread-cluster.js';
 
 const dirs: string[] = [];
 let proc: BrokerProcess | undefined;
@@ -39,12 +40,22 @@ describe('kbroker start --threads N', () => {
     expect(parseStartArgs(['--threads', '2', '--dev'], {}).httpPort).toBeUndefined();
   });
 
+  it("advertises each broker at the first one's advertised.listeners, ports moved as its listener is", () => {
+    expect(shiftPorts('PLAINTEXT://kafka.example:9092', 2)).toBe('PLAINTEXT://kafka.example:9094');
+    expect(shiftPorts('PLAINTEXT://[::1]:9092, SSL://h:9093', 1)).toBe(
+      'PLAINTEXT://[::1]:9093, SSL://h:9094',
+    );
+  });
+
   it('runs two broker threads kafkajs sees as one cluster; what was acknowledged survives a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-threads-'));
     dirs.push(dir);
     const port = await freePortRun(2);
     const args = ['start', '--threads', '2', '--port', String(port), '--data-dir', dir];
     args.push('--override', 'group.initial.rebalance.delay.ms=0');
+    // Broker 2 advertises port + 1: were the first broker's advertised.listeners given to both, the
+    // cluster below would list one port twice.
+    args.push('--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`);
     proc = await spawnBroker(args, {}, 60_000);
     expect(proc.port).toBe(port);
     const firstOutput = proc.output();

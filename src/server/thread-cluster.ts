@@ -26,6 +26,11 @@ export interface ThreadClusterOptions {
   readonly host?: string;
   /** The first broker's port (the next ones follow); 0: each takes a free one. */
   readonly port?: number;
+  /**
+   * The first broker's `advertised.listeners` (Kafka's syntax); broker N advertises the same with each
+   * port plus N − 1, as its listener is bound. Undefined: each advertises where it listens.
+   */
+  readonly advertisedListeners?: string;
   readonly logLevel?: LogLevel;
   readonly logger?: Logger;
   /** A broker thread ended without being stopped (crashed, or exited after a fatal error). */
@@ -85,6 +90,9 @@ export class ThreadCluster {
     };
     delete raw['log.dir'];
     delete raw['advertised.listeners'];
+    if (this.options.advertisedListeners !== undefined) {
+      raw['advertised.listeners'] = shiftPorts(this.options.advertisedListeners, nodeId - 1);
+    }
     const { port1, port2 } = new MessageChannel();
     this.host.attach(port1);
     const workerData: BrokerThreadData = {
@@ -145,4 +153,9 @@ export class ThreadCluster {
     })();
     return this.closing;
   }
+}
+
+/** `NAME://host:port,...` with every port moved by `by` (broker N of `--threads` listens N − 1 ports on). */
+export function shiftPorts(listeners: string, by: number): string {
+  return listeners.replace(/:(\d+)(?=\s*(,|$))/g, (_, port: string) => `:${Number(port) + by}`);
 }
