@@ -292,14 +292,12 @@ function untilStopSignal(): Promise<string> {
 
 /** `--threads N`: N broker threads in this process (src/server/thread-cluster.ts) until a signal. */
 async function runThreads(parsed: StartArgs, log: Logger, started: number): Promise<number> {
-  const listener = parsed.config.listeners[0]!;
   const { ThreadCluster } = await import('./server/thread-cluster.js');
   const threads = await ThreadCluster.start({
     threads: parsed.threads,
     config: sharedBrokerConfig(parsed.raw),
     dataDir: parsed.config.logDir,
-    host: listener.host || '127.0.0.1',
-    port: listener.port,
+    listeners: parsed.config.string('listeners'),
     ...(parsed.raw['advertised.listeners'] !== undefined
       ? { advertisedListeners: parsed.raw['advertised.listeners'] }
       : {}),

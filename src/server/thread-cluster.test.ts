@@ -40,11 +40,12 @@ describe('kbroker start --threads N', () => {
     expect(parseStartArgs(['--threads', '2', '--dev'], {}).httpPort).toBeUndefined();
   });
 
-  it("advertises each broker at the first one's advertised.listeners, ports moved as its listener is", () => {
+  it("gives broker N the first one's listeners and advertised.listeners, each port moved by (N − 1) × their number", () => {
     expect(shiftPorts('PLAINTEXT://kafka.example:9092', 2)).toBe('PLAINTEXT://kafka.example:9094');
-    expect(shiftPorts('PLAINTEXT://[::1]:9092, SSL://h:9093', 1)).toBe(
-      'PLAINTEXT://[::1]:9093, SSL://h:9094',
+    expect(shiftPorts('PLAINTEXT://[::1]:9092, SSL://h:9093', 2)).toBe(
+      'PLAINTEXT://[::1]:9094, SSL://h:9095',
     );
+    expect(shiftPorts('PLAINTEXT://:0', 3)).toBe('PLAINTEXT://:0');
   });
 
   it('runs two broker threads kafkajs sees as one cluster; what was acknowledged survives a restart', async () => {

@@ -1,6 +1,6 @@
 /**
  * `kbroker start --threads N`: N brokers in one process, each on a thread of its own (node ids
- * 1..N, listeners on consecutive ports, data in `<data dir>/broker-<id>/`), so one process uses N
+ * 1..N, the configured listeners on the next ports for each broker, data in `<data dir>/broker-<id>/`), so one process uses N
  * cores the way Kafka spreads load — partitions led by different brokers, each client sending to
  * a partition's leader. The cluster metadata (log, broker registry, controller election) is held
  * by this, the main thread (src/metadata/threads/host.ts, durable in `<data dir>/metadata/`); each
@@ -23,13 +23,13 @@ export interface ThreadClusterOptions {
   /** Every broker's settings; node.id, listeners and log.dirs are set per broker. */
   readonly config: RawConfig;
   readonly dataDir: string;
-  readonly host?: string;
-  /** The first broker's port (the next ones follow); 0: each takes a free one. */
-  readonly port?: number;
   /**
-   * The first broker's `advertised.listeners` (Kafka's syntax); broker N advertises the same with each
-   * port plus N − 1, as its listener is bound. Undefined: each advertises where it listens.
+   * The first broker's `listeners` (Kafka's syntax, every listener: PLAINTEXT, SSL, SASL_...); broker
+   * N binds the same with each port plus (N − 1) × their number, so no two share a port. Port 0:
+   * each broker takes a free one. Default `PLAINTEXT://127.0.0.1:0`.
    */
+  readonly listeners?: string;
+  /** The first broker's `advertised.listeners`, moved the same way; undefined: where each listens. */
   readonly advertisedListeners?: string;
   readonly logLevel?: LogLevel;
   readonly logger?: Logger;
@@ -80,18 +80,18 @@ export class ThreadCluster {
   }
 
   private startBroker(nodeId: number): Promise<ThreadBrokerInfo> {
-    const host = this.options.host ?? '127.0.0.1';
-    const base = this.options.port ?? 0;
+    const listeners = this.options.listeners ?? 'PLAINTEXT://127.0.0.1:0';
+    const by = (nodeId - 1) * listeners.split(',').length;
     const raw: RawConfig = {
       ...this.options.config,
       'node.id': String(nodeId),
-      listeners: `PLAINTEXT://${host.includes(':') ? `[${host}]` : host}:${base === 0 ? 0 : base + nodeId - 1}`,
+      listeners: shiftPorts(listeners, by),
       'log.dirs': path.join(this.options.dataDir, `broker-${nodeId}`),
     };
     delete raw['log.dir'];
     delete raw['advertised.listeners'];
     if (this.options.advertisedListeners !== undefined) {
-      raw['advertised.listeners'] = shiftPorts(this.options.advertisedListeners, nodeId - 1);
+      raw['advertised.listeners'] = shiftPorts(this.options.advertisedListeners, by);
     }
     const { port1, port2 } = new MessageChannel();
     this.host.attach(port1);
@@ -155,7 +155,9 @@ export class ThreadCluster {
   }
 }
 
-/** `NAME://host:port,...` with every port moved by `by` (broker N of `--threads` listens N − 1 ports on). */
+/** `NAME://host:port,...` with every port but 0 (a free one) moved by `by`. */
 export function shiftPorts(listeners: string, by: number): string {
-  return listeners.replace(/:(\d+)(?=\s*(,|$))/g, (_, port: string) => `:${Number(port) + by}`);
+  return listeners.replace(/:(\d+)(?=\s*(,|$))/g, (_, port: string) =>
+    port === '0' ? ':0' : `:${Number(port) + by}`,
+  );
 }
