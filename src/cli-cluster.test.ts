@@ -26,6 +26,15 @@ describe('kbroker start --brokers N', () => {
     expect(parseStartArgs([], {}).brokers).toBe(1);
     expect(() => parseStartArgs(['--brokers', '0'], {})).toThrow(/--brokers/);
     expect(() => parseStartArgs(['--brokers', 'x'], {})).toThrow(/--brokers/);
+    // Each broker gets one PLAINTEXT listener: other configured listeners would be dropped.
+    const twoListeners = [
+      '--override',
+      'listeners=PLAINTEXT://:9092,EXTRA://:9093',
+      '--override',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,EXTRA:PLAINTEXT',
+    ];
+    expect(() => parseStartArgs(['--brokers', '2', ...twoListeners], {})).toThrow(/--threads/);
+    expect(parseStartArgs(['--threads', '2', ...twoListeners], {}).threads).toBe(2);
   });
 
   it('runs three brokers on ports P..P+2 that kafkajs sees as one cluster', async () => {

@@ -156,6 +156,15 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   try {
     const config = new BrokerConfig(layers);
+    if (
+      brokers > 1 &&
+      (config.endpoints.length > 1 || config.endpoints[0]?.securityProtocol !== 'PLAINTEXT')
+    ) {
+      // Cluster gives each broker one PLAINTEXT listener: a configured SSL/SASL one would be dropped.
+      throw new ConfigError(
+        '--brokers N gives each broker one PLAINTEXT listener; for other listeners use --threads N',
+      );
+    }
     const httpHost = values['http-host'] ?? (config.listeners[0]?.host || '127.0.0.1');
     return {
       config,
