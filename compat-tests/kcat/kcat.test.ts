@@ -66,8 +66,13 @@ function describeRun(what: string, r: RunResult): string {
   return `${what}: exit ${r.code}${r.signal ? ` (killed by ${r.signal}: timeout)` : ''}\nstderr:\n${r.stderr}`;
 }
 
-async function kcat(args: string[], input?: Buffer | string, timeoutMs = 30_000): Promise<RunResult> {
-  return run(KCAT, ['-b', broker.bootstrap, ...args], {
+async function kcat(
+  args: string[],
+  input?: Buffer | string,
+  timeoutMs = 30_000,
+  bootstrap = broker.bootstrap,
+): Promise<RunResult> {
+  return run(KCAT, ['-b', bootstrap, ...args], {
     timeoutMs,
     ...(input !== undefined ? { input } : {}),
   });
@@ -113,21 +118,26 @@ function parseConsumed(out: Buffer): Consumed[] {
   return list;
 }
 
-async function consumeAll(topic: string, partition = 0): Promise<Consumed[]> {
-  const r = await kcat([
-    '-C',
-    '-X',
-    'check.crcs=true',
-    '-t',
-    topic,
-    '-p',
-    String(partition),
-    '-o',
-    'beginning',
-    '-e',
-    '-f',
-    FORMAT,
-  ]);
+async function consumeAll(topic: string, partition = 0, bootstrap = broker.bootstrap): Promise<Consumed[]> {
+  const r = await kcat(
+    [
+      '-C',
+      '-X',
+      'check.crcs=true',
+      '-t',
+      topic,
+      '-p',
+      String(partition),
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      FORMAT,
+    ],
+    undefined,
+    30_000,
+    bootstrap,
+  );
   if (r.code !== 0) throw new Error(describeRun(`kcat -C -t ${topic}`, r));
   return parseConsumed(r.stdout);
 }
@@ -535,22 +545,7 @@ describe.skipIf(mode === 'skip')(`kcat against kbroker start --threads 2 (${vers
     expect(new Set(leaders)).toEqual(new Set([1, 2]));
     const got: string[] = [];
     for (let partition = 0; partition < 4; partition++) {
-      const c = await run(KCAT, [
-        '-b',
-        bootstrap,
-        '-C',
-        '-t',
-        topic,
-        '-p',
-        String(partition),
-        '-o',
-        'beginning',
-        '-e',
-        '-f',
-        '%k:%s\\n',
-      ]);
-      if (c.code !== 0) throw new Error(describeRun(`kcat -C -p ${partition}`, c));
-      got.push(...c.stdout.toString('utf8').split('\n').filter(Boolean));
+      for (const m of await consumeAll(topic, partition, bootstrap)) got.push(`${m.key}:${m.value}`);
     }
     expect(got.sort()).toEqual([...lines].sort());
     proc.child.kill('SIGTERM');

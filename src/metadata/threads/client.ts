@@ -47,7 +47,8 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly subscriptions = new Map<number, (m: ToThread) => void>();
-  private readonly sessions = new Map<number, { brokerEpoch: number; ending: Ending }>();
+  /** Registrations held, by broker epoch; leaderships held, by controller epoch. */
+  private readonly sessions = new Map<number, Ending>();
   private readonly leaderships = new Map<number, Ending>();
   private closed = false;
 
@@ -125,19 +126,26 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
 
   /** @internal A leadership won: it lasts until resigned, lost, or the port closes. */
   leadershipFor(nodeId: number, epoch: number): ControllerLeadership {
+    const held = this.hold(this.leaderships, epoch, { op: 'resign', epoch });
+    return { nodeId, epoch, isActive: held.isActive, lost: held.lost, resign: held.release };
+  }
+
+  /**
+   * Something held from the host under `key` (a registration, a leadership): over once released
+   * (`release` is sent), lost (the host says so), or the port closes.
+   */
+  private hold(map: Map<number, Ending>, key: number, release: HostRequest) {
     const ending = new Ending();
     if (this.closed) ending.end();
-    else this.leaderships.set(epoch, ending);
+    else map.set(key, ending);
     return {
-      nodeId,
-      epoch,
       isActive: () => !ending.isOver,
       lost: ending.ended,
-      resign: async () => {
+      release: async (): Promise<void> => {
         if (ending.isOver) return;
         ending.end();
-        this.leaderships.delete(epoch);
-        await this.call({ op: 'resign', epoch }).catch(() => {});
+        map.delete(key);
+        await this.call(release).catch(() => {});
       },
     };
   }
@@ -172,24 +180,9 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
 
   private async register(info: BrokerRegistrationInfo): Promise<BrokerSession> {
     const broker = await this.call<RegisteredBroker>({ op: 'register', info });
-    const ending = new Ending();
-    if (this.closed) ending.end();
-    else this.sessions.set(broker.brokerId, { brokerEpoch: broker.brokerEpoch, ending });
-    return {
-      broker,
-      isActive: () => !ending.isOver,
-      lost: ending.ended,
-      close: async () => {
-        if (ending.isOver) return;
-        ending.end();
-        this.sessions.delete(broker.brokerId);
-        await this.call({
-          op: 'unregister',
-          brokerId: broker.brokerId,
-          brokerEpoch: broker.brokerEpoch,
-        }).catch(() => {});
-      },
-    };
+    const { brokerId, brokerEpoch } = broker;
+    const held = this.hold(this.sessions, brokerEpoch, { op: 'unregister', brokerId, brokerEpoch });
+    return { broker, isActive: held.isActive, lost: held.lost, close: held.release };
   }
 
   private receive(m: ToThread): void {
@@ -203,14 +196,10 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
         else p.reject(fromWireError(m.error));
         return;
       }
-      case 'sessionLost': {
-        const s = this.sessions.get(m.brokerId);
-        if (s && s.brokerEpoch === m.brokerEpoch) {
-          this.sessions.delete(m.brokerId);
-          s.ending.end();
-        }
+      case 'sessionLost':
+        this.sessions.get(m.brokerEpoch)?.end();
+        this.sessions.delete(m.brokerEpoch);
         return;
-      }
       case 'leadershipLost':
         this.leaderships.get(m.epoch)?.end();
         this.leaderships.delete(m.epoch);
@@ -227,7 +216,7 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
     const err = new KafkaError('NOT_CONTROLLER', 'the cluster metadata is closed');
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
-    for (const s of this.sessions.values()) s.ending.end();
+    for (const s of this.sessions.values()) s.end();
     this.sessions.clear();
     for (const l of this.leaderships.values()) l.end();
     this.leaderships.clear();
