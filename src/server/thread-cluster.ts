@@ -70,8 +70,11 @@ export class ThreadCluster {
     );
     const cluster = new ThreadCluster(options, host);
     try {
-      // One after another: the first one's registration and election settle before the rest.
-      for (let id = 1; id <= options.threads; id++) cluster.brokers.push(await cluster.startBroker(id));
+      // The first one alone (it creates the cluster id and is elected controller), then the rest at
+      // once: their registrations are changes checked against the log's end, as etcd brokers' are.
+      cluster.brokers.push(await cluster.startBroker(1));
+      const rest = Array.from({ length: options.threads - 1 }, (_, i) => cluster.startBroker(i + 2));
+      cluster.brokers.push(...(await Promise.all(rest)));
     } catch (err) {
       await cluster.close();
       throw err;
