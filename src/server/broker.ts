@@ -59,8 +59,8 @@ export interface BrokerOptions {
    * The controller of a cluster in this process (`startCluster`), shared by its brokers: the broker
    * then neither opens nor closes one, registers fenced and is unfenced once it listens, and its
    * partition leaders propose ISR changes to it. Without one the broker opens its own over
-   * `<data dir>/__cluster_metadata/` and is a cluster of one. A broker process of a multi-process
-   * cluster passes its EtcdController (src/server/etcd-broker.ts), the same interface.
+   * `<data dir>/__cluster_metadata/` and is a cluster of one. A broker of an etcd cluster or of
+   * `--threads` passes its SharedLogController (src/server/shared-log-broker.ts), the same interface.
    */
   controller?: LocalController;
   /** The cluster's producer id blocks, shared by its brokers (with `controller`). */
