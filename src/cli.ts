@@ -22,7 +22,7 @@
  * (src/server/etcd-broker.ts); SIGTERM is then a controlled shutdown. `--threads N` runs N brokers
  * in this process, each on its own thread (src/server/thread-cluster.ts), so one process uses N
  * cores: node ids, ports and data directories as with `--brokers`, the cluster metadata held by
- * the main thread; no admin HTTP listener (it serves one broker).
+ * the main thread; with `--http-port P` each broker thread has its own admin listener on P + N − 1.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -134,11 +134,8 @@ export function parseStartArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       '--threads runs its own cluster of broker threads: not with --brokers, --etcd or --node-id',
     );
   }
-  if (threads > 1 && httpPort !== undefined) {
-    throw new ConfigError('--http-port serves one broker of this process: not with --threads');
-  }
   const dev = values.dev ?? false;
-  const httpPortIsDefault = dev && httpPort === undefined && threads === 1;
+  const httpPortIsDefault = dev && httpPort === undefined;
   if (httpPortIsDefault) httpPort = DEV_HTTP_PORT;
   if (values['http-host'] !== undefined && values['http-host'].trim() === '') {
     throw new ConfigError('--http-host must not be empty');
@@ -310,15 +307,24 @@ async function runThreads(parsed: StartArgs, log: Logger, started: number): Prom
     ...(parsed.raw['advertised.listeners'] !== undefined
       ? { advertisedListeners: parsed.raw['advertised.listeners'] }
       : {}),
+    ...(parsed.httpPort !== undefined
+      ? { admin: { port: parsed.httpPort, host: parsed.httpHost, freePortIfTaken: parsed.httpPortIsDefault } }
+      : {}),
     logLevel: parsed.logLevel,
     logger: log,
     // A broker thread gone is this process failing, as a broker process would: exit for a restart.
     onBrokerExit: () => process.exit(1),
   });
   const listening = threads.brokers.map((b) => `${b.host}:${b.port} (node ${b.nodeId})`).join(', ');
+  const admins = threads.brokers.flatMap((b) =>
+    b.admin ? [`${b.admin.host}:${b.admin.port} (node ${b.nodeId})`] : [],
+  );
+  const http = admins.length > 0 ? `; admin HTTP on ${admins.join(', ')}` : '';
+  const consoleUrl = threads.brokers[0]?.admin?.consoleUrl;
   process.stdout.write(
     `kbroker listening on ${listening} (cluster ${threads.clusterId}, ${parsed.threads} broker threads, started in ${Math.round(performance.now() - started)} ms)\n` +
-      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}\n`,
+      `kbroker ${describeMode(parsed.dev, parsed.config.logDir, parsed.temporaryDataDir !== undefined)}${http}\n` +
+      (consoleUrl ? `kbroker console ${consoleUrl}\n` : ''),
   );
   const signal = await untilStopSignal();
   log.info(`received ${signal}, shutting down`);

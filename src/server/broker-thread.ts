@@ -1,51 +1,93 @@
 /**
  * The entry point of one broker thread of `kbroker start --threads N` (thread-cluster.ts spawns
  * it): a SharedLogBroker whose cluster metadata is the main thread's, over the MessagePort it was
- * given. It tells the main thread `ready` (where it listens) or `failed`, and on `stop` shuts down
- * in a controlled way (fenced first, so its leaderships move) and ends the thread.
+ * given. With `admin`, it serves its own admin HTTP listener (health, readiness, metrics, API and
+ * console of this broker) on `admin.port` + N − 1, up before its logs are recovered, as a broker
+ * process does. It tells the main thread `ready` (where it listens) or `failed`, and on `stop` shuts
+ * down in a controlled way (fenced first, so its leaderships move) and ends the thread.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createLogger, type LogLevel } from '../common/logger.js';
 import type { RawConfig } from '../config/broker-config.js';
 import { ThreadClusterMetadata } from '../metadata/threads/client.js';
+import type { AdminServer } from '../ops/http-server.js';
 import { SharedLogBroker } from './shared-log-broker.js';
 
 export interface BrokerThreadData {
   readonly raw: RawConfig;
   readonly logLevel: LogLevel;
   readonly metadataPort: MessagePort;
+  /** The first broker's admin HTTP port (0: a free one each); `freePortIfTaken`: --dev's default. */
+  readonly admin?: { readonly port: number; readonly host: string; readonly freePortIfTaken: boolean };
 }
 
 export type BrokerThreadMessage =
-  | { type: 'ready'; nodeId: number; host: string; port: number; clusterId: string }
+  | {
+      type: 'ready';
+      nodeId: number;
+      host: string;
+      port: number;
+      clusterId: string;
+      admin?: { host: string; port: number; consoleUrl: string };
+    }
   | { type: 'failed'; error: string }
   | { type: 'stopped' };
 
 const data = workerData as BrokerThreadData;
 const port = parentPort!;
 const post = (m: BrokerThreadMessage) => port.postMessage(m);
-const logger = createLogger(data.logLevel, undefined, { node: Number(data.raw['node.id']) });
+const nodeId = Number(data.raw['node.id']);
+const logger = createLogger(data.logLevel, undefined, { node: nodeId });
 
-SharedLogBroker.start(data.raw, {
-  metadata: () => new ThreadClusterMetadata(data.metadataPort),
-  logger,
-  onFatal: (err) => {
-    logger.error(`broker thread stopping: ${err.message}`);
-    process.exit(1);
-  },
-}).then(
-  (shared) => {
-    const { broker } = shared;
-    post({
-      type: 'ready',
-      nodeId: broker.nodeId,
-      host: broker.advertised.host,
-      port: broker.advertised.port,
-      clusterId: broker.clusterId,
+/** This broker's admin listener: the first broker's port plus N − 1 (or a free one, as asked). */
+async function startAdmin(): Promise<AdminServer | undefined> {
+  const a = data.admin;
+  if (!a) return undefined;
+  const { AdminServer } = await import('../ops/http-server.js');
+  const wanted = a.port === 0 ? 0 : a.port + nodeId - 1;
+  const start = (p: number) => AdminServer.start({ port: p, host: a.host, logger });
+  try {
+    return await start(wanted);
+  } catch (err) {
+    if (!a.freePortIfTaken || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    logger.warn(`port ${wanted} is in use: the admin HTTP listener takes a free port`);
+    return start(0);
+  }
+}
+
+async function main(): Promise<void> {
+  const admin = await startAdmin();
+  let shared: SharedLogBroker;
+  try {
+    shared = await SharedLogBroker.start(data.raw, {
+      metadata: () => new ThreadClusterMetadata(data.metadataPort),
+      logger,
+      onFatal: (err) => {
+        logger.error(`broker thread stopping: ${err.message}`);
+        process.exit(1);
+      },
     });
-    port.on('message', (m: { type?: string }) => {
-      if (m?.type !== 'stop') return;
-      shared.stop().then(
+  } catch (err) {
+    await admin?.close();
+    throw err;
+  }
+  const { broker } = shared;
+  admin?.attach(broker);
+  post({
+    type: 'ready',
+    nodeId: broker.nodeId,
+    host: broker.advertised.host,
+    port: broker.advertised.port,
+    clusterId: broker.clusterId,
+    ...(admin ? { admin: { host: admin.host, port: admin.port, consoleUrl: admin.consoleUrl } } : {}),
+  });
+  port.on('message', (m: { type?: string }) => {
+    if (m?.type !== 'stop') return;
+    admin?.markStopping();
+    shared
+      .stop()
+      .then(() => admin?.close())
+      .then(
         () => {
           post({ type: 'stopped' });
           process.exit(0);
@@ -55,10 +97,10 @@ SharedLogBroker.start(data.raw, {
           process.exit(1);
         },
       );
-    });
-  },
-  (err) => {
-    post({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-    process.exit(1);
-  },
-);
+  });
+}
+
+main().catch((err) => {
+  post({ type: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});

@@ -31,15 +31,14 @@ async function stop(p: BrokerProcess): Promise<void> {
 }
 
 describe('kbroker start --threads N', () => {
-  it('takes a thread count, not with --brokers, --etcd or --http-port', () => {
+  it('takes a thread count, not with --brokers or --etcd', () => {
     expect(parseStartArgs(['--threads', '4'], {}).threads).toBe(4);
     expect(parseStartArgs([], {}).threads).toBe(1);
     expect(() => parseStartArgs(['--threads', '0'], {})).toThrow(/--threads/);
     expect(() => parseStartArgs(['--threads', '2', '--brokers', '2'], {})).toThrow(/--threads/);
     expect(() => parseStartArgs(['--threads', '2', '--etcd', '127.0.0.1:2379'], {})).toThrow(/--threads/);
-    expect(() => parseStartArgs(['--threads', '2', '--http-port', '8080'], {})).toThrow(/--http-port/);
-    // --dev's admin listener is left out rather than refused.
-    expect(parseStartArgs(['--threads', '2', '--dev'], {}).httpPort).toBeUndefined();
+    // An admin HTTP listener per broker thread, broker N's on the port + N − 1.
+    expect(parseStartArgs(['--threads', '2', '--http-port', '8080'], {}).httpPort).toBe(8080);
   });
 
   it("gives broker N the first one's listeners and advertised.listeners, each port moved by (N − 1) × their number", () => {
@@ -54,7 +53,18 @@ describe('kbroker start --threads N', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-threads-'));
     dirs.push(dir);
     const port = await freePortRun(2);
-    const args = ['start', '--threads', '2', '--port', String(port), '--data-dir', dir];
+    const httpPort = await freePortRun(2);
+    const args = [
+      'start',
+      '--threads',
+      '2',
+      '--port',
+      String(port),
+      '--data-dir',
+      dir,
+      '--http-port',
+      String(httpPort),
+    ];
     args.push('--override', 'group.initial.rebalance.delay.ms=0');
     // Broker 2 advertises port + 1: were the first broker's advertised.listeners given to both, the
     // cluster below would list one port twice.
@@ -63,6 +73,16 @@ describe('kbroker start --threads N', () => {
     expect(proc.port).toBe(port);
     const firstOutput = proc.output();
     expect(firstOutput).toMatch(/2 broker threads/);
+    // Each broker thread's own admin listener: broker 2's on httpPort + 1.
+    expect(firstOutput).toContain(
+      `admin HTTP on 127.0.0.1:${httpPort} (node 1), 127.0.0.1:${httpPort + 1} (node 2)`,
+    );
+    const ready = await fetch(`http://127.0.0.1:${httpPort + 1}/ready`);
+    expect(ready.status).toBe(200);
+    const clusterApi = (await (await fetch(`http://127.0.0.1:${httpPort + 1}/api/cluster`)).json()) as {
+      brokers: unknown[];
+    };
+    expect(clusterApi.brokers).toHaveLength(2);
     const kafka = new Kafka({
       clientId: 'threads',
       brokers: [`127.0.0.1:${port + 1}`],

@@ -31,6 +31,8 @@ export interface ThreadClusterOptions {
   readonly listeners?: string;
   /** The first broker's `advertised.listeners`, moved the same way; undefined: where each listens. */
   readonly advertisedListeners?: string;
+  /** An admin HTTP listener per broker, broker N's on `port` + N − 1 (see broker-thread.ts). */
+  readonly admin?: BrokerThreadData['admin'];
   readonly logLevel?: LogLevel;
   readonly logger?: Logger;
   /** A broker thread ended without being stopped (crashed, or exited after a fatal error). */
@@ -41,6 +43,8 @@ export interface ThreadBrokerInfo {
   readonly nodeId: number;
   readonly host: string;
   readonly port: number;
+  /** Its admin HTTP listener, when asked for. */
+  readonly admin?: { host: string; port: number; consoleUrl: string };
 }
 
 interface Running {
@@ -102,6 +106,7 @@ export class ThreadCluster {
       raw,
       logLevel: this.options.logLevel ?? 'info',
       metadataPort: port2,
+      ...(this.options.admin ? { admin: this.options.admin } : {}),
     };
     const worker = spawnModuleWorker(import.meta.url, 'broker-thread', {
       workerData,
@@ -123,7 +128,7 @@ export class ThreadCluster {
         if (m.type === 'ready') {
           running.ready = true;
           this.clusterId = m.clusterId;
-          resolve({ nodeId: m.nodeId, host: m.host, port: m.port });
+          resolve({ nodeId: m.nodeId, host: m.host, port: m.port, ...(m.admin ? { admin: m.admin } : {}) });
         } else if (m.type === 'failed') {
           running.stopping = true;
           reject(new Error(`broker thread ${nodeId} failed to start: ${m.error}`));
