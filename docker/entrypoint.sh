@@ -8,6 +8,8 @@
 #   KBROKER_HTTP_PORT  admin HTTP port for /health, /ready, /metrics (empty: off; image: 8080)
 #   KBROKER_LOG_LEVEL  debug|info|warn|error|silent (default info)
 #   KBROKER_DEV        true: dev mode (no initial rebalance delay, short sessions...)
+#   KBROKER_THREADS    N: N brokers in this one container, a thread each (node ids 1..N; broker k's
+#                      listeners and admin port are the configured ones + (k-1) x their number)
 #   KBROKER_ENTRY      the CLI script to run (default /app/bin/kbroker.js)
 # Arguments starting with '-' are passed to `kbroker start`; any other command is run instead.
 set -eu
@@ -33,6 +35,9 @@ fi
 set -- --log-level "${KBROKER_LOG_LEVEL:-info}" "$@"
 if [ -n "${KBROKER_HTTP_PORT:-}" ]; then
   set -- --http-port "$KBROKER_HTTP_PORT" "$@"
+fi
+if [ -n "${KBROKER_THREADS:-}" ]; then
+  set -- --threads "$KBROKER_THREADS" "$@"
 fi
 case "${KBROKER_DEV:-false}" in
   true | 1 | yes) set -- --dev "$@" ;;

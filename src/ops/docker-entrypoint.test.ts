@@ -89,6 +89,26 @@ describe('docker/entrypoint.sh', () => {
     expect(await p.exited).toBe(0);
   });
 
+  it('KBROKER_THREADS=2: two broker threads, each with its own admin listener', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kbroker-entrypoint-threads-'));
+    const p = run({
+      KAFKA_LISTENERS: 'PLAINTEXT://127.0.0.1:0',
+      KAFKA_LOG_DIRS: dir,
+      KBROKER_HTTP_PORT: '0',
+      KBROKER_THREADS: '2',
+      KBROKER_LOG_LEVEL: 'warn',
+    });
+    try {
+      await p.waitFor(/kbroker listening on .*\(node 2\) \(cluster \S+, 2 broker threads/, 60_000);
+      const [, second] = await p.waitFor(/admin HTTP on [^\s]+:\d+ \(node 1\), [^\s]+:(\d+) \(node 2\)/);
+      expect((await fetch(`http://127.0.0.1:${second}/ready`)).status).toBe(200);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    expect(await p.exited).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  }, 90_000);
+
   it('passes flags through and runs any other command instead of the broker', async () => {
     const echo = run({}, ['sh', '-c', 'echo custom command ran']);
     expect(await echo.exited).toBe(0);
