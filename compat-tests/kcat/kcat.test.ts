@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CompressionType } from '../../src/protocol/records.js';
 import { startTestBroker, type TestBroker } from '../../src/test-support/broker.js';
 import { freePortRun } from '../../src/test-support/free-port.js';
-import { type BrokerProcess, spawnBroker } from '../../src/test-support/process.js';
+import { type BrokerProcess, spawnBroker, threadsArgs } from '../../src/test-support/process.js';
 import { expectStoredCodec, storedBatches } from '../lib/stored-batches.js';
 
 const KCAT = process.env.KCAT ?? 'kcat';
@@ -512,21 +512,7 @@ describe.skipIf(mode === 'skip')(`kcat against kbroker start --threads 2 (${vers
   it('sees two brokers leading a topic between them; keyed records produced to all partitions come back', async () => {
     dir = mkdtempSync(join(tmpdir(), 'kcat-threads-'));
     const port = await freePortRun(2);
-    proc = await spawnBroker(
-      [
-        'start',
-        '--threads',
-        '2',
-        '--port',
-        String(port),
-        '--data-dir',
-        dir,
-        '--override',
-        'num.partitions=4',
-      ],
-      {},
-      60_000,
-    );
+    proc = await spawnBroker(threadsArgs(2, port, dir, '--override', 'num.partitions=4'), {}, 60_000);
     const bootstrap = `127.0.0.1:${port}`;
     const topic = 'kcat-threads';
     const lines = Array.from({ length: 400 }, (_, i) => `key-${i % 37}:value-${i}`);

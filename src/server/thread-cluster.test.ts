@@ -12,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseStartArgs } from '../cli.js';
 import { freePortRun } from '../test-support/free-port.js';
-import { type BrokerProcess, spawnBroker } from '../test-support/process.js';
+import { type BrokerProcess, spawnBroker, threadsArgs } from '../test-support/process.js';
 import { until } from '../test-support/until.js';
 import { shiftPorts } from './thread-cluster.js';
 
@@ -54,17 +54,7 @@ describe('kbroker start --threads N', () => {
     dirs.push(dir);
     const port = await freePortRun(2);
     const httpPort = await freePortRun(2);
-    const args = [
-      'start',
-      '--threads',
-      '2',
-      '--port',
-      String(port),
-      '--data-dir',
-      dir,
-      '--http-port',
-      String(httpPort),
-    ];
+    const args = threadsArgs(2, port, dir, '--http-port', String(httpPort));
     args.push('--override', 'group.initial.rebalance.delay.ms=0');
     // Broker 2 advertises port + 1: were the first broker's advertised.listeners given to both, the
     // cluster below would list one port twice.
@@ -165,17 +155,7 @@ describe('kbroker start --threads 2 killed with SIGKILL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-threads-kill-'));
     dirs.push(dir);
     const port = await freePortRun(2);
-    const args = [
-      'start',
-      '--threads',
-      '2',
-      '--port',
-      String(port),
-      '--data-dir',
-      dir,
-      '--log-level',
-      'warn',
-    ];
+    const args = threadsArgs(2, port, dir, '--log-level', 'warn');
     proc = await spawnBroker(args, {}, 60_000);
     const kafka = new Kafka({
       clientId: 'threads-kill',

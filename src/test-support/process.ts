@@ -55,3 +55,8 @@ export function spawnBroker(
     });
   });
 }
+
+/** The arguments of `kbroker start --threads N --port P --data-dir D`, then `more`. */
+export function threadsArgs(threads: number, port: number, dataDir: string, ...more: string[]): string[] {
+  return ['start', '--threads', String(threads), '--port', String(port), '--data-dir', dataDir, ...more];
+}
