@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   let shared: SharedLogBroker;
   try {
     shared = await SharedLogBroker.start(data.raw, {
-      metadata: () => new ThreadClusterMetadata(data.metadataPort),
+      metadata: (sessionTimeoutMs) => new ThreadClusterMetadata(data.metadataPort, sessionTimeoutMs),
       logger,
       onFatal: (err) => {
         logger.error(`broker thread stopping: ${err.message}`);

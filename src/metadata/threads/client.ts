@@ -55,9 +55,24 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
   readonly log: SharedMetadataLog;
   readonly registry: BrokerRegistry;
 
-  constructor(private readonly port: MessagePort) {
+  private readonly heartbeat: NodeJS.Timeout;
+
+  /**
+   * `sessionTimeoutMs` (`broker.session.timeout.ms`): how long this thread may be silent before the
+   * host ends its registration; it sends a heartbeat every third of it from its event loop, so only
+   * a loop stuck that long loses it.
+   */
+  constructor(
+    private readonly port: MessagePort,
+    private readonly sessionTimeoutMs = 9_000,
+  ) {
     port.on('message', (m: ToThread) => this.receive(m));
     port.once('close', () => this.shutDown());
+    this.heartbeat = setInterval(
+      () => this.call({ op: 'heartbeat' }).catch(() => {}),
+      Math.max(10, Math.floor(sessionTimeoutMs / 3)),
+    );
+    this.heartbeat.unref();
     const self = this;
     this.log = {
       endOffset: () => this.call<number>({ op: 'endOffset' }),
@@ -179,7 +194,11 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
   }
 
   private async register(info: BrokerRegistrationInfo): Promise<BrokerSession> {
-    const broker = await this.call<RegisteredBroker>({ op: 'register', info });
+    const broker = await this.call<RegisteredBroker>({
+      op: 'register',
+      info,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+    });
     const { brokerId, brokerEpoch } = broker;
     const held = this.hold(this.sessions, brokerEpoch, { op: 'unregister', brokerId, brokerEpoch });
     return { broker, isActive: held.isActive, lost: held.lost, close: held.release };
@@ -213,6 +232,7 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.heartbeat);
     const err = new KafkaError('NOT_CONTROLLER', 'the cluster metadata is closed');
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();

@@ -11,14 +11,18 @@
  *   on the next start. Followers get the snapshot when behind it, then every batch in order.
  * - The controller election: the first campaigning thread leads; the next one in line once it
  *   resigns or its thread is gone. Epochs grow by one per election.
- * - The broker registry: one registration per broker id, held until unregistered or its thread's
- *   port closes (the thread exited or died), when the elected controller hears it and fences it.
+ * - The broker registry: one registration per broker id, held until unregistered, its thread's
+ *   port closes (the thread exited or died), or its thread has sent nothing (heartbeats every third
+ *   of it) for its session timeout (`broker.session.timeout.ms`: a thread whose event loop is stuck,
+ *   as an etcd lease expires) — then the elected controller hears it and fences it; a thread that
+ *   comes back is told its session was lost and registers again.
  * - The cluster id: the first broker's proposal, kept in `<dir>/cluster.id`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import { writeFileAtomic } from '../../common/atomic-file.js';
+import { systemTime, type Time, type Timer } from '../../common/time.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
 import { ExtraCompareFailedError, notController, UnexpectedBaseOffsetError } from '../etcd/errors.js';
 import type { LeaderAndEpoch, MetadataBatch, RegisteredBroker } from '../etcd/interfaces.js';
@@ -35,6 +39,8 @@ interface Conn {
   readonly registryWatches: Set<number>;
   readonly leaderWatches: Set<number>;
   closed: boolean;
+  /** When the thread last sent anything (its clock: the host's `time`). */
+  lastHeard: number;
 }
 
 interface Campaign {
@@ -53,7 +59,12 @@ export class ThreadMetadataHost {
   private leader: { nodeId: number; epoch: number; conn: Conn } | null = null;
   private epoch = 0;
   private readonly campaigns: Campaign[] = [];
-  private readonly brokers = new Map<number, { broker: RegisteredBroker; conn: Conn }>();
+  private readonly brokers = new Map<
+    number,
+    { broker: RegisteredBroker; conn: Conn; sessionTimeoutMs: number }
+  >();
+  private readonly expiry: Timer;
+  private lastCheck: number;
   /** Broker epochs grow across restarts of the process too (they start at the clock). */
   private nextBrokerEpoch = Date.now();
   private clusterIdValue: string | undefined;
@@ -63,18 +74,21 @@ export class ThreadMetadataHost {
     private readonly dir: string,
     private readonly log: MetadataLog,
     image: MetadataImage,
+    private readonly time: Time,
   ) {
     this.image = image;
+    this.lastCheck = time.now();
+    this.expiry = time.setInterval(() => this.expireSessions(), EXPIRY_CHECK_MS);
     this.snapshotImage = image;
     const idFile = path.join(dir, 'cluster.id');
     if (fs.existsSync(idFile)) this.clusterIdValue = fs.readFileSync(idFile, 'utf8').trim() || undefined;
   }
 
   /** Opens (creating when absent) the metadata of `dir` and loads it. */
-  static open(dir: string, maxBytesBetweenSnapshots: number): ThreadMetadataHost {
+  static open(dir: string, maxBytesBetweenSnapshots: number, time: Time = systemTime): ThreadMetadataHost {
     const { log, loaded } = MetadataLog.open(dir, maxBytesBetweenSnapshots);
     const image = MetadataImage.EMPTY.apply(loaded.records, loaded.offset).image;
-    return new ThreadMetadataHost(dir, log, image);
+    return new ThreadMetadataHost(dir, log, image, time);
   }
 
   /** The image at the log's end (for the main thread's own reporting). */
@@ -90,10 +104,12 @@ export class ThreadMetadataHost {
       registryWatches: new Set(),
       leaderWatches: new Set(),
       closed: false,
+      lastHeard: this.time.now(),
     };
     this.conns.add(conn);
     port.on('message', (m: ToHost) => {
       if (conn.closed || m?.t !== 'req') return;
+      conn.lastHeard = this.time.now();
       try {
         const value = this.handle(conn, m.id, m.req);
         if (value !== PENDING) this.send(conn, { t: 'res', id: m.id, value });
@@ -127,6 +143,7 @@ export class ThreadMetadataHost {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.expiry.cancel();
     for (const conn of [...this.conns]) this.detach(conn.port);
     this.log.close();
   }
@@ -171,7 +188,7 @@ export class ThreadMetadataHost {
           );
         }
         const broker: RegisteredBroker = { ...req.info, brokerEpoch: ++this.nextBrokerEpoch };
-        this.brokers.set(broker.brokerId, { broker, conn });
+        this.brokers.set(broker.brokerId, { broker, conn, sessionTimeoutMs: req.sessionTimeoutMs });
         for (const c of this.conns) {
           for (const sub of c.registryWatches) this.send(c, { t: 'registered', sub, broker });
         }
@@ -179,6 +196,8 @@ export class ThreadMetadataHost {
       }
       case 'unregister':
         this.unregister(req.brokerId, req.brokerEpoch);
+        return null;
+      case 'heartbeat':
         return null;
       case 'registeredBrokers':
         return [...this.brokers.values()].map((r) => r.broker);
@@ -281,6 +300,27 @@ export class ThreadMetadataHost {
     }
   }
 
+  /**
+   * Registrations whose thread has been silent for their session timeout end (the controller fences
+   * them), and so does a leadership that thread holds.
+   */
+  private expireSessions(): void {
+    const now = this.time.now();
+    const late = now - this.lastCheck > EXPIRY_CHECK_MS + 1_000;
+    this.lastCheck = now;
+    if (late) {
+      // This thread was held up itself (its messages wait behind this timer): the threads' silence
+      // is not theirs. Everyone starts a new timeout.
+      for (const c of this.conns) c.lastHeard = now;
+      return;
+    }
+    for (const [brokerId, r] of [...this.brokers]) {
+      if (now - r.conn.lastHeard <= r.sessionTimeoutMs) continue;
+      this.unregister(brokerId, r.broker.brokerEpoch);
+      if (this.leader?.conn === r.conn) this.endLeadership();
+    }
+  }
+
   private endLeadership(): void {
     const l = this.leader;
     if (!l) return;
@@ -310,6 +350,9 @@ export class ThreadMetadataHost {
     for (const c of this.conns) for (const sub of c.leaderWatches) this.send(c, { t: 'leader', sub, leader });
   }
 }
+
+/** How often registrations are checked for silence. */
+const EXPIRY_CHECK_MS = 250;
 
 /** A request answered later (a campaign answered when it wins). */
 const PENDING = Symbol('pending');

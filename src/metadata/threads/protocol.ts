@@ -31,7 +31,8 @@ export type HostRequest =
       brokerId: number;
     }
   | { op: 'writeSnapshot'; epoch: number; offset: number }
-  | { op: 'register'; info: BrokerRegistrationInfo }
+  | { op: 'register'; info: BrokerRegistrationInfo; sessionTimeoutMs: number }
+  | { op: 'heartbeat' }
   | { op: 'unregister'; brokerId: number; brokerEpoch: number }
   | { op: 'registeredBrokers' }
   | { op: 'watchRegistry'; sub: number }

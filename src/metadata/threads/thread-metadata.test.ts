@@ -2,15 +2,16 @@
  * The cluster metadata of `--threads` (host.ts in the main thread, client.ts in each broker
  * thread), over MessageChannels in one thread: the same rules etcd enforces for separate processes
  * — appends land only at the log's end, one controller at a time, a registration ends with its
- * thread — and the log is durable across a restart of the host. Then SharedLogControllers over it:
- * a change made through one broker is in every broker's image, and a broker whose thread is gone is
- * fenced by the elected controller, its leaderships moved.
+ * thread or after its session timeout of silence — and the log is durable across a restart of the
+ * host. Then SharedLogControllers over it: a change made through one broker is in every broker's
+ * image, and a broker whose thread is gone is fenced by the elected controller, its leaderships moved.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MockTime } from '../../common/time.js';
 import { BrokerConfig } from '../../config/broker-config.js';
 import { ErrorCode } from '../../protocol/generated/errors.js';
 import { KafkaError } from '../../protocol/kafka-error.js';
@@ -21,6 +22,7 @@ import type { MetadataRecord } from '../records.js';
 import { SharedLogController } from '../shared-log-controller.js';
 import { ThreadClusterMetadata } from './client.js';
 import { ThreadMetadataHost } from './host.js';
+import type { ToThread } from './protocol.js';
 
 const dirs: string[] = [];
 const closers: (() => unknown)[] = [];
@@ -150,6 +152,40 @@ describe('the cluster metadata of broker threads', () => {
     // Gone now: registering again is allowed, with a higher broker epoch.
     const again = await two.metadata.registry.register(registration(1));
     expect(again.broker.brokerEpoch).toBeGreaterThan(session.broker.brokerEpoch);
+  });
+
+  it('a thread silent for its session timeout loses its registration (a stuck event loop), others keep theirs', async () => {
+    const time = new MockTime();
+    const host = ThreadMetadataHost.open(tempDir(), 1 << 20, time);
+    closers.push(() => host.close());
+    const healthy = connect(host).metadata;
+    await healthy.registry.register(registration(1));
+    // A thread that registers and then sends nothing more: its port, driven by hand.
+    const { port1, port2 } = new MessageChannel();
+    host.attach(port1);
+    const told: ToThread[] = [];
+    port2.on('message', (m: ToThread) => told.push(m));
+    closers.push(() => port2.close());
+    port2.postMessage({
+      t: 'req',
+      id: 1,
+      req: { op: 'register', info: registration(2), sessionTimeoutMs: 1_000 },
+    });
+    await until(() => told.some((m) => m.t === 'res'), 5_000, 'registered');
+    const events: string[] = [];
+    const watch = healthy.registry.watch({
+      handleBrokerRegistered: (b) => events.push(`+${b.brokerId}`),
+      handleBrokerUnregistered: (id) => events.push(`-${id}`),
+    });
+    closers.push(() => watch.close());
+    await until(() => events.length === 2, 5_000, 'both registrations seen');
+    time.advance(600);
+    await healthy.registry.registeredBrokers(); // anything the thread sends counts as a heartbeat
+    time.advance(700); // 1,300 ms since broker 2's thread last spoke, 700 since broker 1's (checked every 250)
+    await until(() => events.includes('-2'), 5_000, 'broker 2 expired');
+    expect(events).toEqual(['+1', '+2', '-2']);
+    expect(told.some((m) => m.t === 'sessionLost' && m.brokerId === 2)).toBe(true);
+    expect((await healthy.registry.registeredBrokers()).map((b) => b.brokerId)).toEqual([1]);
   });
 
   it('the log survives a restart of the host: a follower from 0 loads it as a snapshot', async () => {
