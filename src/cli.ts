@@ -33,6 +33,7 @@ import {
   configFromEnv,
   parseProperties,
   type RawConfig,
+  sharedBrokerConfig,
 } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
@@ -301,7 +302,7 @@ async function runThreads(parsed: StartArgs, log: Logger, started: number): Prom
   const { ThreadCluster } = await import('./server/thread-cluster.js');
   const threads = await ThreadCluster.start({
     threads: parsed.threads,
-    config: sharedBrokerConfig(parsed.raw),
+    config: parsed.raw,
     dataDir: parsed.config.logDir,
     listeners: parsed.config.string('listeners'),
     ...(parsed.raw['advertised.listeners'] !== undefined
@@ -330,17 +331,4 @@ async function runThreads(parsed: StartArgs, log: Logger, started: number): Prom
   log.info(`received ${signal}, shutting down`);
   await threads.close().catch((err) => log.error('shutdown failed', err));
   return 0;
-}
-
-/** The settings every broker of a cluster in this process shares: all but its id, listener and data. */
-function sharedBrokerConfig(raw: RawConfig): RawConfig {
-  const perBroker = new Set([
-    'listeners',
-    'advertised.listeners',
-    'log.dirs',
-    'log.dir',
-    'node.id',
-    'broker.id',
-  ]);
-  return Object.fromEntries(Object.entries(raw).filter(([k]) => !perBroker.has(k)));
 }

@@ -459,6 +459,19 @@ const defaultValues: ReadonlyMap<string, string | null> = new Map(
   [...brokerConfigByName.values()].map((d) => [d.name, d.default]),
 );
 
+/** The settings every broker of a cluster in this process shares: all but its id, listener and data. */
+export function sharedBrokerConfig(raw: RawConfig): RawConfig {
+  const perBroker = new Set([
+    'listeners',
+    'advertised.listeners',
+    'log.dirs',
+    'log.dir',
+    'node.id',
+    'broker.id',
+  ]);
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !perBroker.has(k)));
+}
+
 /** Checks topic config overrides; throws a ConfigError with Kafka's INVALID_CONFIG message. */
 export function validateTopicConfigs(configs: RawConfig): void {
   for (const [key, value] of Object.entries(configs)) {

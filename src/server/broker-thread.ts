@@ -30,8 +30,7 @@ export type BrokerThreadMessage =
       clusterId: string;
       admin?: { host: string; port: number; consoleUrl: string };
     }
-  | { type: 'failed'; error: string }
-  | { type: 'stopped' };
+  | { type: 'failed'; error: string };
 
 const data = workerData as BrokerThreadData;
 const port = parentPort!;
@@ -88,10 +87,7 @@ async function main(): Promise<void> {
       .stop()
       .then(() => admin?.close())
       .then(
-        () => {
-          post({ type: 'stopped' });
-          process.exit(0);
-        },
+        () => process.exit(0),
         (err) => {
           logger.error('broker thread: shutdown failed', err);
           process.exit(1);

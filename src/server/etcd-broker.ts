@@ -16,9 +16,6 @@ export const EtcdBroker = {
   ): Promise<SharedLogBroker> {
     const connect = new BrokerConfig(raw).string('etcd.connect').trim();
     if (connect === '') throw new ConfigError('etcd.connect is empty: not a multi-process broker');
-    return SharedLogBroker.start(raw, {
-      ...options,
-      metadata: (sessionTimeoutMs) => new EtcdClusterMetadata({ connect, sessionTimeoutMs }),
-    });
+    return SharedLogBroker.start(raw, { ...options, metadata: EtcdClusterMetadata.factory(connect) });
   },
 };

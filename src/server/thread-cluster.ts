@@ -1,7 +1,7 @@
 /**
  * `kbroker start --threads N`: N brokers in one process, each on a thread of its own (node ids
- * 1..N, the configured listeners on the next ports for each broker, data in `<data dir>/broker-<id>/`), so one process uses N
- * cores the way Kafka spreads load — partitions led by different brokers, each client sending to
+ * 1..N, the configured listeners on the next ports for each broker, data in
+ * `<data dir>/broker-<id>/`), so one process uses N cores the way Kafka spreads load — partitions led by different brokers, each client sending to
  * a partition's leader. The cluster metadata (log, broker registry, controller election) is held
  * by this, the main thread (src/metadata/threads/host.ts, durable in `<data dir>/metadata/`); each
  * broker thread is a SharedLogBroker over it, as a process of an etcd cluster is over etcd.
@@ -14,13 +14,13 @@ import path from 'node:path';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { Logger, LogLevel } from '../common/logger.js';
 import { spawnModuleWorker } from '../common/module-worker.js';
-import { BrokerConfig, type RawConfig } from '../config/broker-config.js';
+import { BrokerConfig, type RawConfig, sharedBrokerConfig } from '../config/broker-config.js';
 import { ThreadMetadataHost } from '../metadata/threads/host.js';
 import type { BrokerThreadData, BrokerThreadMessage } from './broker-thread.js';
 
 export interface ThreadClusterOptions {
   readonly threads: number;
-  /** Every broker's settings; node.id, listeners and log.dirs are set per broker. */
+  /** Every broker's settings; node.id, listeners, advertised.listeners and log.dirs are set per broker. */
   readonly config: RawConfig;
   readonly dataDir: string;
   /**
@@ -90,13 +90,11 @@ export class ThreadCluster {
     const listeners = this.options.listeners ?? 'PLAINTEXT://127.0.0.1:0';
     const by = (nodeId - 1) * listeners.split(',').length;
     const raw: RawConfig = {
-      ...this.options.config,
+      ...sharedBrokerConfig(this.options.config),
       'node.id': String(nodeId),
       listeners: shiftPorts(listeners, by),
       'log.dirs': path.join(this.options.dataDir, `broker-${nodeId}`),
     };
-    delete raw['log.dir'];
-    delete raw['advertised.listeners'];
     if (this.options.advertisedListeners !== undefined) {
       raw['advertised.listeners'] = shiftPorts(this.options.advertisedListeners, by);
     }

@@ -24,9 +24,6 @@ export const EtcdController = {
   /** Connects, loads the metadata log to its end, and campaigns for the controller role. */
   open(o: EtcdControllerOptions): Promise<SharedLogController> {
     const { connect, ...rest } = o;
-    return SharedLogController.open({
-      ...rest,
-      metadata: (sessionTimeoutMs) => new EtcdClusterMetadata({ connect, sessionTimeoutMs }),
-    });
+    return SharedLogController.open({ ...rest, metadata: EtcdClusterMetadata.factory(connect) });
   },
 };

@@ -92,6 +92,11 @@ export class EtcdClusterMetadata implements SharedClusterMetadata {
     });
   }
 
+  /** What a SharedLogController opens with (it gives the session timeout). */
+  static factory(connect: string): (sessionTimeoutMs: number) => EtcdClusterMetadata {
+    return (sessionTimeoutMs) => new EtcdClusterMetadata({ connect, sessionTimeoutMs });
+  }
+
   /** The election this node campaigns in as a controller candidate. */
   election(nodeId: number): EtcdControllerElection {
     return new EtcdControllerElection(this.client, this.layout, {

@@ -73,7 +73,6 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
       Math.max(10, Math.floor(sessionTimeoutMs / 3)),
     );
     this.heartbeat.unref();
-    const self = this;
     this.log = {
       endOffset: () => this.call<number>({ op: 'endOffset' }),
       follow: (fromOffset, listener) => this.follow(fromOffset, listener),
@@ -88,15 +87,14 @@ export class ThreadClusterMetadata implements SharedClusterMetadata {
     this.registry = {
       register: (info) => this.register(info),
       registeredBrokers: () => this.call<RegisteredBroker[]>({ op: 'registeredBrokers' }),
-      watch(listener: BrokerRegistryListener): Subscription {
-        return self.subscribe(
+      watch: (listener: BrokerRegistryListener): Subscription =>
+        this.subscribe(
           (sub) => ({ op: 'watchRegistry', sub }),
           (m) => {
             if (m.t === 'registered') listener.handleBrokerRegistered(m.broker);
             else if (m.t === 'unregistered') listener.handleBrokerUnregistered(m.brokerId, m.brokerEpoch);
           },
-        );
-      },
+        ),
     };
   }
 

@@ -91,11 +91,6 @@ export class ThreadMetadataHost {
     return new ThreadMetadataHost(dir, log, image, time);
   }
 
-  /** The image at the log's end (for the main thread's own reporting). */
-  get currentImage(): MetadataImage {
-    return this.image;
-  }
-
   /** Serves one broker thread's port until it closes (the thread exited) or `detach`. */
   attach(port: MessagePort): void {
     const conn: Conn = {
@@ -175,8 +170,7 @@ export class ThreadMetadataHost {
         // The image here is at or past `req.offset`: a snapshot of it serves the same purpose.
         if (this.image.offset > this.snapshotImage.offset) {
           this.log.snapshot(this.image);
-          this.snapshotImage = this.image;
-          this.batches = [];
+          this.snapshotTaken(this.image);
         }
         return null;
       case 'register': {
@@ -189,9 +183,7 @@ export class ThreadMetadataHost {
         }
         const broker: RegisteredBroker = { ...req.info, brokerEpoch: ++this.nextBrokerEpoch };
         this.brokers.set(broker.brokerId, { broker, conn, sessionTimeoutMs: req.sessionTimeoutMs });
-        for (const c of this.conns) {
-          for (const sub of c.registryWatches) this.send(c, { t: 'registered', sub, broker });
-        }
+        this.broadcast('registryWatches', (sub) => ({ t: 'registered', sub, broker }));
         return broker;
       }
       case 'unregister':
@@ -280,13 +272,10 @@ export class ThreadMetadataHost {
     this.log.append(baseOffset, records, () => next);
     this.image = next;
     const batch: MetadataBatch = { baseOffset, records: [...records], controllerEpoch };
-    if (this.log.bytesSinceSnapshot === 0) {
-      this.snapshotImage = next;
-      this.batches = [];
-    } else {
-      this.batches.push(batch);
-    }
-    for (const c of this.conns) for (const sub of c.follows) this.send(c, { t: 'batch', sub, batch });
+    // The log snapshots `next` itself once its file has grown past the interval (and starts empty).
+    if (this.log.bytesSinceSnapshot === 0) this.snapshotTaken(next);
+    else this.batches.push(batch);
+    this.broadcast('follows', (sub) => ({ t: 'batch', sub, batch }));
     return { baseOffset, endOffset: next.offset };
   }
 
@@ -295,9 +284,21 @@ export class ThreadMetadataHost {
     if (!r || r.broker.brokerEpoch !== brokerEpoch) return;
     this.brokers.delete(brokerId);
     this.send(r.conn, { t: 'sessionLost', brokerId, brokerEpoch });
-    for (const c of this.conns) {
-      for (const sub of c.registryWatches) this.send(c, { t: 'unregistered', sub, brokerId, brokerEpoch });
-    }
+    this.broadcast('registryWatches', (sub) => ({ t: 'unregistered', sub, brokerId, brokerEpoch }));
+  }
+
+  /** The snapshot a new follower loads is `image` now; the batches it covers are dropped. */
+  private snapshotTaken(image: MetadataImage): void {
+    this.snapshotImage = image;
+    this.batches = [];
+  }
+
+  /** Every subscription of the kind `watches` on every thread gets its copy of the message. */
+  private broadcast(
+    watches: 'follows' | 'registryWatches' | 'leaderWatches',
+    message: (sub: number) => ToThread,
+  ): void {
+    for (const c of this.conns) for (const sub of c[watches]) this.send(c, message(sub));
   }
 
   /**
@@ -347,7 +348,7 @@ export class ThreadMetadataHost {
 
   private announceLeader(): void {
     const leader = this.leaderAndEpoch();
-    for (const c of this.conns) for (const sub of c.leaderWatches) this.send(c, { t: 'leader', sub, leader });
+    this.broadcast('leaderWatches', (sub) => ({ t: 'leader', sub, leader }));
   }
 }
 
