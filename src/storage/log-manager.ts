@@ -36,7 +36,7 @@ import {
   readPartitionMetadata,
   writePartitionMetadata,
 } from './partition-metadata.js';
-import { SegmentWriter } from './segment-writer.js';
+import { DEFAULT_RING_BYTES, DEFAULT_SLOTS, SegmentWriter } from './segment-writer.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const META_PROPERTIES_FILE = 'meta.properties';
@@ -123,7 +123,7 @@ export class LogManager {
     this.failureChannel = new LogDirFailureChannel(() => this.clock.now());
     const writes = opts.segmentWrites ?? 'direct';
     this.segmentWriter =
-      writes === 'direct' ? null : new SegmentWriter(undefined, undefined, writes === 'thread');
+      writes === 'direct' ? null : new SegmentWriter(DEFAULT_RING_BYTES, DEFAULT_SLOTS, writes === 'thread');
     // A background write that failed leaves its log ahead of its file (the append was counted): the
     // directory goes offline as Kafka's does on any write error, and a restart recovers the file.
     if (this.segmentWriter)
