@@ -3,6 +3,8 @@
  * `import.meta.url`): the built `.js` file (in dist/bundle every worker module is an entry point of
  * its own, so it sits beside the chunk that spawns it), or — running from the TypeScript sources
  * (tests, tsx) — the `.ts` file, after the worker has registered tsx's loader.
+ * `options.name` becomes the thread's name from Node 24 on (`top -H`, `/proc/<pid>/task/<tid>/comm`,
+ * perf), as Kafka names its threads; Node 20 and 22 keep "node".
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -107,6 +107,7 @@ export class ThreadCluster {
       ...(this.options.admin ? { admin: this.options.admin } : {}),
     };
     const worker = spawnModuleWorker(import.meta.url, 'broker-thread', {
+      name: `broker-${nodeId}`,
       workerData,
       transferList: [port2],
     });

@@ -309,3 +309,28 @@ describe('SegmentWriter on the loop', () => {
     }
   });
 });
+
+/** The names of this process's threads (Linux: /proc/self/task/<tid>/comm). */
+const threadNames = () =>
+  fs.readdirSync('/proc/self/task').map((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim());
+
+// Node 24 gave worker threads their `name` as the thread's own (top -H, perf); compat-tests/node-runtimes
+// runs this file on Node 24 and 26.
+const namesThreads = Number(process.versions.node.split('.')[0]) >= 24 && process.platform === 'linux';
+it.runIf(namesThreads)(
+  "the writer's thread is named segment-writer, as top -H and perf show it",
+  async () => {
+    onThread = true;
+    const w = newWriter();
+    const dir = tmpDir();
+    const fd = fs.openSync(path.join(dir, 'f'), 'a');
+    try {
+      expect(threadNames()).not.toContain('segment-writer');
+      w.waitFor(w.submit(recorder(dir), fd, 0, Buffer.from('x'))); // the first write starts the thread
+      expect(threadNames()).toContain('segment-writer');
+    } finally {
+      await w.close();
+      fs.closeSync(fd);
+    }
+  },
+);

@@ -537,6 +537,7 @@ export class SegmentWriter {
     if (this.worker || !this.onThread) return;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      name: 'segment-writer',
       workerData: {
         control: this.control.buffer,
         descriptors: this.descriptors.buffer,

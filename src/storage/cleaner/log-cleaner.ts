@@ -418,7 +418,10 @@ export class LogCleaner {
   }
 
   private spawnWorker(thread: ThreadState): Worker {
-    const worker = spawnModuleWorker(import.meta.url, 'cleaner-worker');
+    // Kafka's thread is kafka-log-cleaner-thread-N; a Linux thread name holds 15 characters.
+    const worker = spawnModuleWorker(import.meta.url, 'cleaner-worker', {
+      name: `log-cleaner-${this.threads.indexOf(thread)}`,
+    });
     worker.unref();
     worker.on('message', (reply: CleanReply) => {
       const resolve = this.pending.get(reply.id);
