@@ -36,11 +36,13 @@ COPY --from=build /src/dist ./dist
 COPY --from=build /src/build ./build
 COPY bin ./bin
 COPY docker/entrypoint.sh /usr/local/bin/kbroker-entrypoint
+COPY docker/healthcheck.mjs /usr/local/lib/kbroker-healthcheck.mjs
 # uid 1000 is the image's `node` user.
 RUN mkdir -p /var/lib/kafka/data && chown -R 1000:1000 /var/lib/kafka
 USER 1000:1000
 VOLUME ["/var/lib/kafka/data"]
 EXPOSE 9092 8080
+# Every broker's /ready (one, or KBROKER_THREADS of them on consecutive admin ports).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KBROKER_HTTP_PORT||8080)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "/usr/local/lib/kbroker-healthcheck.mjs"]
 ENTRYPOINT ["/usr/local/bin/kbroker-entrypoint"]

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePortRun } from '../test-support/free-port.js';
 import { until } from '../test-support/until.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -46,6 +47,15 @@ function run(env: NodeJS.ProcessEnv, args: string[] = []) {
     return m;
   };
   return { child, exited, waitFor, output: () => out };
+}
+
+/** docker/healthcheck.mjs (the image's HEALTHCHECK) with these variables: its exit code. */
+function runHealthcheck(env: NodeJS.ProcessEnv): Promise<number | null> {
+  const child = spawn(process.execPath, [join(root, 'docker', 'healthcheck.mjs')], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: 'ignore',
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 describe('docker/entrypoint.sh', () => {
@@ -89,19 +99,27 @@ describe('docker/entrypoint.sh', () => {
     expect(await p.exited).toBe(0);
   });
 
-  it('KBROKER_THREADS=2: two broker threads, each with its own admin listener', async () => {
+  it("KBROKER_THREADS=2: two broker threads, each with its own admin listener, both asked by the image's HEALTHCHECK", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kbroker-entrypoint-threads-'));
+    // Three free ports in a row: the two admin listeners, and one where nothing answers.
+    const http = await freePortRun(3);
+    const healthcheck = (threads: number) =>
+      runHealthcheck({ KBROKER_HTTP_PORT: String(http), KBROKER_THREADS: String(threads) });
     const p = run({
       KAFKA_LISTENERS: 'PLAINTEXT://127.0.0.1:0',
       KAFKA_LOG_DIRS: dir,
-      KBROKER_HTTP_PORT: '0',
+      KBROKER_HTTP_PORT: String(http),
       KBROKER_THREADS: '2',
       KBROKER_LOG_LEVEL: 'warn',
     });
     try {
       await p.waitFor(/kbroker listening on .*\(node 2\) \(cluster \S+, 2 broker threads/, 60_000);
       const [, second] = await p.waitFor(/admin HTTP on [^\s]+:\d+ \(node 1\), [^\s]+:(\d+) \(node 2\)/);
+      expect(Number(second)).toBe(http + 1);
       expect((await fetch(`http://127.0.0.1:${second}/ready`)).status).toBe(200);
+      expect(await healthcheck(2)).toBe(0);
+      expect(await healthcheck(1)).toBe(0);
+      expect(await healthcheck(3)).toBe(1); // a third broker that does not answer: unhealthy
     } finally {
       p.child.kill('SIGTERM');
     }
