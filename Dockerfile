@@ -3,7 +3,7 @@
 #   docker run -p 9092:9092 -p 8080:8080 -v kbroker-data:/var/lib/kafka/data kbroker
 # Configure with KAFKA_* variables as for Kafka's image (see docker/entrypoint.sh).
 
-FROM node:20-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /src
 # gcc builds the native sendfile helper (native/zero-copy.c) against the image's Node-API headers;
 # any bookworm gcc does (a build-stage tool, not shipped), so it is not pinned.
@@ -22,7 +22,7 @@ RUN npm run build:native \
  && npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production \
     KAFKA_LISTENERS=PLAINTEXT://0.0.0.0:9092 \
     KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://localhost:9092 \
