@@ -90,7 +90,9 @@ async function startBroker(
   ];
   // BENCH_WRAP: a command the broker runs under (e.g. `strace -f -c -o FILE`) for syscall counts.
   const wrap = (process.env.BENCH_WRAP ?? '').split(' ').filter(Boolean);
-  const argv = [...(cpus ? ['taskset', '-c', cpus] : []), ...wrap, process.execPath, ...node];
+  // BENCH_BROKER_NODE: the node binary the broker runs on (another Node release, the load generator staying on this one).
+  const nodeBin = process.env.BENCH_BROKER_NODE ?? process.execPath;
+  const argv = [...(cpus ? ['taskset', '-c', cpus] : []), ...wrap, nodeBin, ...node];
   const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
