@@ -45,11 +45,14 @@ vitest_files() {
   (cd "$REPO" && timeout -k 10 "$T" node node_modules/vitest/vitest.mjs run --reporter=dot "$@")
 }
 
+# The peer (matrix.json, run-all.sh) of a Node version: node-<major>.
+peer_of() { echo "node-${1%%.*}"; }
+
 # Runs its arguments as version $1's peer, with that Node first on PATH (a subshell: nothing leaks).
 as_peer() {
   local v="$1"; shift
   (
-    PEER="node-${v%%.*}"
+    PEER="$(peer_of "$v")"
     RESULTS="$COMPAT_OUT/$PEER.tsv"; export COMPAT_RESULTS="$RESULTS" COMPAT_PEER="$PEER"
     export PATH="$CACHE/node-$v/package/bin:$PATH"
     "$@"
@@ -78,8 +81,8 @@ runtime_parts() {
 }
 
 for v in "${VERSIONS[@]}"; do
-  : >"$COMPAT_OUT/node-${v%%.*}.tsv"
-  cp "$COMPAT_OUT/node-runtimes.install" "$COMPAT_OUT/node-${v%%.*}.install" 2>/dev/null || true
+  : >"$COMPAT_OUT/$(peer_of "$v").tsv"
+  cp "$COMPAT_OUT/node-runtimes.install" "$COMPAT_OUT/$(peer_of "$v").install" 2>/dev/null || true
 done
 pids=()
 for v in "${VERSIONS[@]}"; do as_peer "$v" clients & pids+=($!); done
@@ -88,6 +91,6 @@ for v in "${VERSIONS[@]}"; do as_peer "$v" runtime_parts; done
 
 status=0
 for v in "${VERSIONS[@]}"; do
-  node "$REPO/compat-tests/lib/judge.mjs" --peer "node-${v%%.*}" --results "$COMPAT_OUT" || status=1
+  node "$REPO/compat-tests/lib/judge.mjs" --peer "$(peer_of "$v")" --results "$COMPAT_OUT" || status=1
 done
 exit $status
