@@ -1,7 +1,8 @@
 /**
  * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
  *
- *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume|latency|durable[,…]] [--kafka-max R] [--out FILE]
+ *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume|latency|durable[,…]] [--kafka-max R]
+ *                         [--kbroker-threads N] [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
@@ -35,6 +36,10 @@
  * records/s), then the latency runs. `--only durable`: the flush.messages=1 rows. Modes combine
  * (`--only latency,durable`); each starts with the warm-up. The results go to
  * bench/.cache/kafka-<modes>-last.json unless --out says otherwise (not the file bench:compare reads).
+ * `--kbroker-threads N`: kbroker as `kbroker start --threads N` (N broker threads in one process, each
+ * leading its share of a topic's partitions; every client here routes a partition to its leader, so
+ * the six-partition rows spread over the threads and the one-partition rows stay on one). No event-loop
+ * or GC figures then (the probe sees only the idle main thread); results in kafka-threadsN-last.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -81,6 +86,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     'kafka-max': { type: 'string' },
+    'kbroker-threads': { type: 'string' },
   },
   strict: true,
 });
@@ -99,13 +105,18 @@ const consumeOnly = only.has('consume');
 const runs = (part: OnlyMode) => !onlyMode || only.has(part);
 const fixedKafkaMax = args['kafka-max'] === undefined ? undefined : Number(args['kafka-max']);
 if (fixedKafkaMax !== undefined && !(fixedKafkaMax > 0)) throw new Error('--kafka-max takes records/s > 0');
+const kbrokerThreads = Number(args['kbroker-threads'] ?? 1);
+if (!Number.isInteger(kbrokerThreads) || kbrokerThreads < 1 || kbrokerThreads > 64)
+  throw new Error('--kbroker-threads takes a number from 1 to 64');
+/** What sets this run apart from the full default one: its file name (bench:compare reads only the latter). */
+const variant = [...[...only].sort(), ...(kbrokerThreads > 1 ? [`threads${kbrokerThreads}`] : [])];
 const outFile =
   args.out ??
   join(
     root,
     'bench',
     '.cache',
-    onlyMode ? `kafka-${[...only].sort().join('-')}-last.json` : 'kafka-last.json',
+    variant.length > 0 ? `kafka-${variant.join('-')}-last.json` : 'kafka-last.json',
   );
 
 /** Records per run, by load generator and record size (sized so a full run takes ~15 minutes here). */
@@ -264,6 +275,11 @@ if (onlyMode) {
         (fixedKafkaMax === undefined && k === produceKey('perf', 100, 'all', 1)))) ||
     (only.has('durable') && k.startsWith('durable.'));
   metrics.splice(0, metrics.length, ...metrics.filter((m) => measured(m.key)));
+}
+if (kbrokerThreads > 1) {
+  // The server-side figures come from the probe on kbroker's main thread, idle under --threads.
+  const serverSide = /\.(gcMax|gcTotal|loopP99|loopMax|fsyncOnLoop)$/;
+  metrics.splice(0, metrics.length, ...metrics.filter((m) => !serverSide.test(m.key)));
 }
 /** The produce runs of this invocation: all, or those an --only mode needs. */
 const producesHere = (g: Gen, s: number, a: string, p: number) =>
@@ -513,19 +529,24 @@ async function measure(
       m[`latency.${pct}.p999`] = r.p999;
       m[`latency.${pct}.rate`] = r.recordsPerSec;
       const server = await b.serverStats();
-      m[`latency.${pct}.gcMax`] = server.gcMaxMs;
-      m[`latency.${pct}.gcTotal`] = server.gcTotalMs;
-      if (server.loopP99Ms !== undefined) m[`latency.${pct}.loopP99`] = server.loopP99Ms;
-      if (server.loopMaxMs !== undefined) m[`latency.${pct}.loopMax`] = server.loopMaxMs;
-      if (server.fsyncOnLoopTotalMs !== undefined)
+      if (server) {
+        m[`latency.${pct}.gcMax`] = server.gcMaxMs;
+        m[`latency.${pct}.gcTotal`] = server.gcTotalMs;
+      }
+      if (server?.loopP99Ms !== undefined) m[`latency.${pct}.loopP99`] = server.loopP99Ms;
+      if (server?.loopMaxMs !== undefined) m[`latency.${pct}.loopMax`] = server.loopMaxMs;
+      if (server?.fsyncOnLoopTotalMs !== undefined)
         m[`latency.${pct}.fsyncOnLoop`] = server.fsyncOnLoopTotalMs;
       m[`latency.${pct}.load`] = loadavg()[0]!;
+      const gc = server
+        ? `; server: GC ${server.gcCount} pauses, longest ${server.gcMaxMs.toFixed(1)} ms`
+        : '';
       const loop =
-        server.loopP99Ms === undefined
+        server?.loopP99Ms === undefined
           ? ''
           : `, event-loop delay p99 ${server.loopP99Ms.toFixed(1)} max ${server.loopMaxMs!.toFixed(1)} ms, ${server.fsyncOnLoopCount} fsyncs on the loop (${server.fsyncOnLoopTotalMs!.toFixed(1)} ms, longest ${server.fsyncOnLoopMaxMs!.toFixed(1)} ms)`;
       log(
-        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms; server: GC ${server.gcCount} pauses, longest ${server.gcMaxMs.toFixed(1)} ms${loop}; load ${loadavg()[0]!.toFixed(1)}`,
+        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms${gc}${loop}; load ${loadavg()[0]!.toFixed(1)}`,
       );
     });
   }
@@ -582,6 +603,7 @@ function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
       pipelinedInFlight: 8,
       latencySecs: S.latencySecs,
       only: [...only].sort().join(',') || 'all',
+      kbrokerThreads,
       kafkaMaxGiven: fixedKafkaMax ?? 'measured',
       e2eRecords: S.e2e,
       minutes: Math.round((Date.now() - t0) / 6000) / 10,
@@ -606,7 +628,8 @@ async function main(): Promise<void> {
   writeRecordsFile(files[100], S.kcat[100], 100);
   writeRecordsFile(files[1024], S.kcat[1024], 1024);
   const t0 = Date.now();
-  log(`kbroker vs Apache Kafka ${KAFKA_VERSION}: ${rounds} round(s)${quick ? ', quick' : ''}`);
+  const threadsNote = kbrokerThreads > 1 ? `, kbroker with --threads ${kbrokerThreads}` : '';
+  log(`kbroker vs Apache Kafka ${KAFKA_VERSION}: ${rounds} round(s)${quick ? ', quick' : ''}${threadsNote}`);
 
   const results: RoundResult[] = [];
   for (let round = 1; round <= rounds; round++) {
@@ -614,7 +637,11 @@ async function main(): Promise<void> {
     for (const name of ['kafka', 'kbroker', 'ceiling'] as const) {
       if (name === 'ceiling' && onlyMode && !consumeOnly) continue; // no kcat rows in these modes
       const tag = `round ${round} ${name === 'ceiling' ? 'no-op ceiling' : name}`;
-      const starts = { kafka: startKafka, kbroker: startKbroker, ceiling: startNullBroker };
+      const starts = {
+        kafka: startKafka,
+        kbroker: () => startKbroker([], kbrokerThreads),
+        ceiling: startNullBroker,
+      };
       const b = await attempt(`${tag} start`, () => starts[name]());
       if (!b) continue;
       try {
@@ -632,7 +659,7 @@ async function main(): Promise<void> {
   }
   const res = resultsOf(results, t0);
   console.log(
-    `\nkbroker vs Apache Kafka ${KAFKA_VERSION}, ${res.rounds.length} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
+    `\nkbroker${kbrokerThreads > 1 ? ` --threads ${kbrokerThreads}` : ''} vs Apache Kafka ${KAFKA_VERSION}, ${res.rounds.length} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
   );
   console.log(formatTable(res));
   console.log(

@@ -5,7 +5,8 @@
  *     fetched with mvn into compat-tests/.cache the way compat-tests/kafka-tools does, run as
  *     `kafka-server-start.sh` runs it (1 GiB heap, Kafka's JVM flags) with a server.properties
  *     like Kafka's shipped config/server.properties;
- *   - kbroker: `node bin/kbroker.js start` with its defaults;
+ *   - kbroker: `node bin/kbroker.js start` with its defaults, or with `--threads N` (N broker threads
+ *     in one process on N consecutive ports; the clients route each partition to its leader);
  *   - and, for the kcat rows only, the ceiling: bench/kafka/null-broker.ts, a server that speaks
  *     the protocol but does no broker work (what kcat and the loopback reach with no broker).
  * Both get `group.initial.rebalance.delay.ms=0`. Launch time is measured from spawn to the first
@@ -13,7 +14,8 @@
  *
  * Server-side figures over a window (`serverMark()` … `serverStats()`), which do not depend on the
  * load generator's CPU: for kbroker, event-loop delay and GC pauses from bench/kafka/loop-probe.cjs
- * (preloaded with NODE_OPTIONS); for Kafka, the stop-the-world GC pauses its GC log records.
+ * (preloaded with NODE_OPTIONS; not under --threads, where the brokers' loops are worker threads the
+ * probe does not see); for Kafka, the stop-the-world GC pauses its GC log records.
  */
 
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
@@ -22,6 +24,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, write
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
+import { freePortRun } from '../../src/test-support/free-port.js';
 import { freePort, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
 import { apiVersionsAnswered, connects } from './wire.js';
 
@@ -99,8 +102,8 @@ export interface RunningBroker {
   stop(): Promise<void>;
   /** Starts a window of server-side figures. */
   serverMark(): Promise<void>;
-  /** The server-side figures since the last serverMark(). */
-  serverStats(): Promise<ServerStats>;
+  /** The server-side figures since the last serverMark(), or undefined where there are none. */
+  serverStats(): Promise<ServerStats | undefined>;
 }
 
 export interface ServerStats {
@@ -166,13 +169,16 @@ function kbrokerProbeWindow(child: ChildProcess, probeFile: string): ServerWindo
   };
 }
 
+/** Waits for `ports[0]` to accept a connection, then for every port to answer ApiVersions. */
 async function waitReady(
   child: ChildProcess,
-  port: number,
+  ports: readonly number[],
   t0: number,
   what: string,
   logFile: string,
 ): Promise<{ connectMs: number; readyMs: number }> {
+  const port = ports[0]!;
+  let waiting = [...ports];
   let connectMs = Number.NaN;
   const deadline = Date.now() + 120_000;
   let exitedEarly = false;
@@ -187,11 +193,13 @@ async function waitReady(
         continue;
       }
     }
-    if (await apiVersionsAnswered(port)) return { connectMs, readyMs: performance.now() - t0 };
+    const answered = await Promise.all(waiting.map((p) => apiVersionsAnswered(p)));
+    waiting = waiting.filter((_, i) => !answered[i]);
+    if (waiting.length === 0) return { connectMs, readyMs: performance.now() - t0 };
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(
-    `${what} did not answer on 127.0.0.1:${port}${exitedEarly ? ' (it exited)' : ''}; see ${logFile}`,
+    `${what} did not answer on 127.0.0.1:${waiting.join(', ')}${exitedEarly ? ' (it exited)' : ''}; see ${logFile}`,
   );
 }
 
@@ -212,8 +220,9 @@ async function finishStart(
   dir: string,
   logFile: string,
   window: ServerWindow,
+  ports: readonly number[] = [port],
 ): Promise<RunningBroker> {
-  const { connectMs, readyMs } = await waitReady(child, port, t0, name, logFile);
+  const { connectMs, readyMs } = await waitReady(child, ports, t0, name, logFile);
   await new Promise((r) => setTimeout(r, 1000));
   return {
     name,
@@ -300,10 +309,13 @@ export async function startKafka(): Promise<RunningBroker> {
   return finishStart('kafka', child, port, t0, dir, logFile, kafkaGcWindow(gcLog));
 }
 
-/** kbroker with its defaults (plus `overrides`, key=value, as `--override`). */
-export async function startKbroker(overrides: readonly string[] = []): Promise<RunningBroker> {
+/**
+ * kbroker with its defaults (plus `overrides`, key=value, as `--override`); with `threads` > 1,
+ * `--threads` of them on consecutive ports from the one returned. Ready once every thread answers.
+ */
+export async function startKbroker(overrides: readonly string[] = [], threads = 1): Promise<RunningBroker> {
   const dir = tempDir('kbroker-bench-kbroker-');
-  const port = await freePort();
+  const port = threads > 1 ? await freePortRun(threads) : await freePort();
   const data = join(dir, 'data');
   mkdirSync(data);
   const logFile = join(dir, 'kbroker.out');
@@ -327,18 +339,28 @@ export async function startKbroker(overrides: readonly string[] = []): Promise<R
       '--override',
       'group.initial.rebalance.delay.ms=0',
       ...overrides.flatMap((o) => ['--override', o]),
+      ...(threads > 1 ? ['--threads', String(threads)] : []),
     ],
     logFile,
     {
       cwd: root,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
-        KBROKER_BENCH_PROBE: probeFile,
-      },
+      env:
+        threads > 1
+          ? process.env
+          : {
+              ...process.env,
+              NODE_OPTIONS:
+                `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
+              KBROKER_BENCH_PROBE: probeFile,
+            },
     },
   );
-  return finishStart('kbroker', child, port, t0, dir, logFile, kbrokerProbeWindow(child, probeFile));
+  const ports = Array.from({ length: threads }, (_, i) => port + i);
+  const window: ServerWindow =
+    threads > 1
+      ? { serverMark: async () => {}, serverStats: async () => undefined }
+      : kbrokerProbeWindow(child, probeFile);
+  return finishStart('kbroker', child, port, t0, dir, logFile, window, ports);
 }
 
 /** The kcat rows' ceiling: bench/kafka/null-broker.ts in its own process (no server-side figures). */

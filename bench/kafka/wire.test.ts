@@ -1,15 +1,39 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encode } from '../../src/protocol/codec.js';
-import { ProduceResponse } from '../../src/protocol/generated/messages.js';
+import { MetadataResponse, ProduceResponse } from '../../src/protocol/generated/messages.js';
 import { startTestBroker } from '../../src/test-support/broker.js';
-import { createTopic, endOffsets, fixedRateProduce } from './wire.js';
+import { startTestCluster } from '../../src/test-support/cluster.js';
+import {
+  createTopic,
+  endOffsets,
+  fixedRateProduce,
+  partitionsByLeader,
+  pipelinedConsume,
+  pipelinedProduce,
+} from './wire.js';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-/** A server that answers every Produce v7 with no error, `delayMs` after it arrived. */
+/**
+ * A server that answers every Produce v7 with no error, `delayMs` after it arrived, and a Metadata v1
+ * at once: topic t's one partition led by itself.
+ */
 async function slowServer(delayMs: number): Promise<number> {
+  const metadata = (port: number) =>
+    encode(MetadataResponse, 1, {
+      brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
+      controllerId: 1,
+      topics: [
+        {
+          errorCode: 0,
+          name: 't',
+          isInternal: false,
+          partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] }],
+        },
+      ],
+    });
   const body = encode(ProduceResponse, 7, {
     responses: [
       {
@@ -26,12 +50,15 @@ async function slowServer(delayMs: number): Promise<number> {
     s.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-        const reply = Buffer.alloc(8 + body.length);
-        reply.writeInt32BE(4 + body.length, 0);
+        const isMetadata = buffered.readInt16BE(4) === 3;
+        const answer = isMetadata ? metadata((server!.address() as { port: number }).port) : body;
+        const reply = Buffer.alloc(8 + answer.length);
+        reply.writeInt32BE(4 + answer.length, 0);
         reply.writeInt32BE(buffered.readInt32BE(8), 4); // correlation id
-        body.copy(reply, 8);
+        answer.copy(reply, 8);
         buffered = buffered.subarray(4 + buffered.readInt32BE(0));
-        setTimeout(() => s.write(reply), delayMs);
+        if (isMetadata) s.write(reply);
+        else setTimeout(() => s.write(reply), delayMs);
       }
     });
     s.on('error', () => {});
@@ -72,5 +99,48 @@ describe('fixedRateProduce (bench:kafka light-client latency)', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(r.requests).toBe(300);
     expect(r.p50).toBeGreaterThanOrEqual(150);
+  });
+});
+
+describe('routing by partition leader (bench:kafka against kbroker --threads N)', () => {
+  it("sends each partition's produce, fetch and ListOffsets to its leader", async () => {
+    const tc = await startTestCluster(2);
+    try {
+      const port = Number(tc.bootstrap(1).split(':')[1]);
+      await createTopic(port, 'spread', 6);
+      const leaders = await partitionsByLeader(port, 'spread', 6);
+      // Both brokers lead some of the six partitions (a request to the wrong one is NOT_LEADER).
+      expect(leaders.size).toBe(2);
+      expect([...leaders.values()].flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      // 13 requests of 100 records: partition i % 6 gets request i, so partition 0 has three.
+      await pipelinedProduce({
+        port,
+        topic: 'spread',
+        partitions: 6,
+        records: 1300,
+        recordBytes: 10,
+        acks: 1,
+      });
+      expect(await endOffsets(port, 'spread', 6)).toEqual([300, 200, 200, 200, 200, 200]);
+      await pipelinedProduce({
+        port,
+        topic: 'spread',
+        partitions: 6,
+        records: 1200,
+        recordBytes: 10,
+        acks: -1,
+        connections: 3,
+      });
+      expect(await endOffsets(port, 'spread', 6)).toEqual([500, 400, 400, 400, 400, 400]);
+      expect(await pipelinedConsume({ port, topic: 'spread', partitions: 6, records: 2500 })).toBeGreaterThan(
+        0,
+      );
+      // Fewer asked for than the leaders hold together: the surplus fails the run (a broker serving extra).
+      await expect(pipelinedConsume({ port, topic: 'spread', partitions: 6, records: 2400 })).rejects.toThrow(
+        /2500 records, expected 2400/,
+      );
+    } finally {
+      await tc.close();
+    }
   });
 });

@@ -3,6 +3,10 @@
  * ApiVersions (readiness), CreateTopics, ListOffsets (to check that every record arrived),
  * pre-encoded Produce v7 frames for the project's pipelined client and its Fetch v11 consumer. All versions are
  * non-flexible ones that Kafka 4.x still serves (KIP-896), so every response header is v0.
+ *
+ * `port` is the bootstrap broker: each call asks it (Metadata v1) which broker leads each partition and
+ * sends every partition's requests to its leader, as a Kafka client does — one broker for Kafka's single
+ * node and the no-op server, several for `kbroker start --threads N`.
  */
 import { connect } from 'node:net';
 import { decode } from '../../src/protocol/codec.js';
@@ -15,6 +19,8 @@ import {
   FetchResponse,
   ListOffsetsRequest,
   ListOffsetsResponse,
+  MetadataRequest,
+  MetadataResponse,
   ProduceRequest,
   ProduceResponse,
 } from '../../src/protocol/generated/messages.js';
@@ -62,6 +68,49 @@ export function connects(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+interface MetadataResult {
+  brokers: { nodeId: number; host: string; port: number }[];
+  topics: { name: string; errorCode: number; partitions: { partitionIndex: number; leaderId: number }[] }[];
+}
+
+/**
+ * Partitions 0..n-1 of `topic` by the port of their leader (Metadata v1 to the bootstrap `port`); waits
+ * up to 10 s for every partition to have a known leader (a broker thread still taking up its leaderships).
+ */
+export async function partitionsByLeader(
+  port: number,
+  topic: string,
+  partitions: number,
+): Promise<Map<number, number[]>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const c = await PipelineClient.connect(port);
+    let res: MetadataResult;
+    try {
+      const reply = await c.send(requestFrame(MetadataRequest, 1, { topics: [{ name: topic }] }));
+      res = body<MetadataResult>(MetadataResponse, 1, reply);
+    } finally {
+      c.close();
+    }
+    const portOf = new Map(res.brokers.map((b) => [b.nodeId, b.port]));
+    const byLeader = new Map<number, number[]>();
+    for (const p of res.topics[0]?.partitions ?? []) {
+      const leaderPort = portOf.get(p.leaderId);
+      if (leaderPort === undefined || p.partitionIndex >= partitions) continue;
+      byLeader.set(leaderPort, [...(byLeader.get(leaderPort) ?? []), p.partitionIndex]);
+    }
+    let known = 0;
+    for (const ps of byLeader.values()) known += ps.length;
+    if (known === partitions) {
+      for (const ps of byLeader.values()) ps.sort((a, b) => a - b);
+      return byLeader;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`Metadata ${topic}: ${known} of ${partitions} partitions have a known leader`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 interface CreateTopicsResult {
@@ -113,28 +162,28 @@ export async function createTopic(
   }
 }
 
-/** Log end offsets of partitions 0..n-1 (throws on any partition error). */
+/** Log end offsets of partitions 0..n-1, each from its leader (throws on any partition error). */
 export async function endOffsets(port: number, topic: string, partitions: number): Promise<number[]> {
-  const c = await PipelineClient.connect(port);
-  try {
-    const reply = await c.send(
-      requestFrame(ListOffsetsRequest, 1, {
-        replicaId: -1,
-        topics: [
-          {
-            name: topic,
-            partitions: Array.from({ length: partitions }, (_, i) => ({ partitionIndex: i, timestamp: -1 })),
-          },
-        ],
-      }),
-    );
-    const ps = body<ListOffsetsResult>(ListOffsetsResponse, 1, reply).topics[0]!.partitions;
-    const bad = ps.find((p) => p.errorCode !== 0);
-    if (bad) throw new Error(`ListOffsets ${topic}-${bad.partitionIndex}: error ${bad.errorCode}`);
-    return ps.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => p.offset);
-  } finally {
-    c.close();
+  const offsets = new Array<number>(partitions);
+  for (const [leaderPort, mine] of await partitionsByLeader(port, topic, partitions)) {
+    const c = await PipelineClient.connect(leaderPort);
+    try {
+      const reply = await c.send(
+        requestFrame(ListOffsetsRequest, 1, {
+          replicaId: -1,
+          topics: [{ name: topic, partitions: mine.map((i) => ({ partitionIndex: i, timestamp: -1 })) }],
+        }),
+      );
+      for (const p of body<ListOffsetsResult>(ListOffsetsResponse, 1, reply).topics[0]!.partitions) {
+        if (p.errorCode !== 0)
+          throw new Error(`ListOffsets ${topic}-${p.partitionIndex}: error ${p.errorCode}`);
+        offsets[p.partitionIndex] = p.offset;
+      }
+    } finally {
+      c.close();
+    }
   }
+  return offsets;
 }
 
 interface ProduceResult {
@@ -144,8 +193,8 @@ interface ProduceResult {
 /**
  * The project's own load generator: pre-encoded Produce v7 frames of `batchRecords` records each
  * (one frame per partition, reused; partitions taken in turn), `window` requests in flight on each
- * of `connections` connections (default one; the requests are shared out among them). Every
- * response's error code is checked. Returns seconds.
+ * of `connections` connections to each partition leader (default one; a leader's requests are shared
+ * out among its connections). Every response's error code is checked. Returns seconds.
  */
 export async function pipelinedProduce(opts: {
   port: number;
@@ -167,9 +216,18 @@ export async function pipelinedProduce(opts: {
   const frames = Array.from({ length: opts.partitions }, (_, p) =>
     requestFrame(ProduceRequest, 7, produceV7Body(opts.topic, p, batch, opts.acks)),
   );
-  const clients = await Promise.all(
-    Array.from({ length: opts.connections ?? 1 }, () => PipelineClient.connect(opts.port)),
-  );
+  // Request i goes to partition i % partitions; each leader gets the requests of its partitions.
+  const perConnection: { port: number; parts: number[]; requests: number }[] = [];
+  const n = opts.connections ?? 1;
+  for (const [port, parts] of await partitionsByLeader(opts.port, opts.topic, opts.partitions)) {
+    let leaderRequests = 0;
+    for (const p of parts)
+      if (p < requests) leaderRequests += Math.floor((requests - 1 - p) / opts.partitions) + 1;
+    // Connection k of this leader sends its requests k, k + n, k + 2n, …: its partitions taken in turn.
+    for (let k = 0; k < n; k++)
+      perConnection.push({ port, parts, requests: Math.max(0, Math.ceil((leaderRequests - k) / n)) });
+  }
+  const clients = await Promise.all(perConnection.map((c) => PipelineClient.connect(c.port)));
   let firstError = '';
   const check = (reply: Buffer) => {
     const r = body<ProduceResult>(ProduceResponse, 7, reply);
@@ -180,11 +238,10 @@ export async function pipelinedProduce(opts: {
   try {
     const t0 = performance.now();
     await Promise.all(
-      clients.map((c, k) => {
-        // Connection k sends requests k, k + n, k + 2n, …: partitions still taken in turn overall.
-        const n = clients.length;
-        const mine = Math.ceil((requests - k) / n);
-        return c.run(mine, opts.window ?? 8, (i) => frames[(k + i * n) % opts.partitions]!, check);
+      clients.map((c, j) => {
+        const { parts, requests: mine } = perConnection[j]!;
+        const k = j % n;
+        return c.run(mine, opts.window ?? 8, (i) => frames[parts[(k + i * n) % parts.length]!]!, check);
       }),
     );
     const secs = (performance.now() - t0) / 1000;
@@ -230,7 +287,8 @@ export async function fixedRateProduce(opts: {
     records: Array.from({ length: perRequest }, () => ({ key: null, value })),
   });
   const frame = requestFrame(ProduceRequest, 7, produceV7Body(opts.topic, 0, batch, -1));
-  const c = await PipelineClient.connect(opts.port);
+  const [leaderPort] = (await partitionsByLeader(opts.port, opts.topic, 1)).keys();
+  const c = await PipelineClient.connect(leaderPort!);
   const latencies = new Array<number>(total);
   try {
     const t0 = performance.now();
@@ -279,13 +337,14 @@ interface FetchResult {
 
 /**
  * The project's own consumer: raw Fetch v11 requests for every partition of the topic from offset 0,
- * one in flight as a Kafka consumer keeps one per broker, with the consumer's defaults
- * (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB, fetch.max.wait.ms 500, fetch.min.bytes 1),
- * no group and no decompression: each returned batch's header gives the next offset and its record
- * count, a batch cut short at the end of a response is fetched again next time. Stops when `records`
- * records have arrived (a broker that returns more fails the run, unless `atLeast`: the no-op
- * server serves whole copies of one batch); throws on an error code or when nothing arrives for
- * 30 s. Returns seconds.
+ * one in flight to each partition leader as a Kafka consumer keeps one per broker, with the consumer's
+ * defaults (fetch.max.bytes 50 MiB, max.partition.fetch.bytes 1 MiB, fetch.max.wait.ms 500,
+ * fetch.min.bytes 1), no group and no decompression: each returned batch's header gives the next offset
+ * and its record count, a batch cut short at the end of a response is fetched again next time. Stops when
+ * `records` records have arrived from all leaders together (a broker that returns more fails the run,
+ * unless `atLeast`: the no-op server serves whole copies of one batch); throws on an error code or when
+ * nothing arrives for 30 s. Returns seconds, up to the reply that brought the last record (a leader with
+ * nothing left may still be waiting out its fetch.max.wait.ms then, which is not counted).
  */
 export async function pipelinedConsume(opts: {
   port: number;
@@ -294,12 +353,14 @@ export async function pipelinedConsume(opts: {
   records: number;
   atLeast?: boolean;
 }): Promise<number> {
-  const offsets = new Array<number>(opts.partitions).fill(0);
-  const c = await PipelineClient.connect(opts.port);
-  try {
-    let received = 0;
-    let lastProgress = performance.now();
-    const t0 = performance.now();
+  const leaders = [...(await partitionsByLeader(opts.port, opts.topic, opts.partitions))];
+  const clients = await Promise.all(leaders.map(([port]) => PipelineClient.connect(port)));
+  let received = 0;
+  let lastProgress = performance.now();
+  let tEnd = 0;
+  const t0 = performance.now();
+  const consume = async (c: PipelineClient, parts: number[]) => {
+    const offsets = new Map(parts.map((p) => [p, 0]));
     for (let i = 0; received < opts.records; i++) {
       const reply = await c.send(
         requestFrame(
@@ -307,7 +368,7 @@ export async function pipelinedConsume(opts: {
           11,
           fetchV11Body(
             opts.topic,
-            offsets.map((offset, partition) => ({ partition, offset })),
+            [...offsets].map(([partition, offset]) => ({ partition, offset })),
             { maxWaitMs: 500, minBytes: 1, maxBytes: 50 << 20, partitionMaxBytes: 1 << 20 },
           ),
           i,
@@ -323,20 +384,24 @@ export async function pipelinedConsume(opts: {
           if (p.records === null) continue;
           // Whole batches only: the iteration stops at one cut short, fetched again next time.
           for (const b of iterateBatches(p.records)) {
-            offsets[p.partitionIndex] = b.lastOffset + 1;
+            offsets.set(p.partitionIndex, b.lastOffset + 1);
             received += b.recordsCount;
           }
         }
       const now = performance.now();
-      if (received > before) lastProgress = now;
-      else if (now - lastProgress > 30_000)
+      if (received > before) {
+        lastProgress = now;
+        if (received >= opts.records && tEnd === 0) tEnd = now;
+      } else if (now - lastProgress > 30_000)
         throw new Error(`Fetch ${opts.topic}: ${received} of ${opts.records} records, none for 30 s`);
     }
-    const secs = (performance.now() - t0) / 1000;
+  };
+  try {
+    await Promise.all(leaders.map(([, parts], j) => consume(clients[j]!, parts)));
     if (received !== opts.records && !opts.atLeast)
       throw new Error(`Fetch ${opts.topic}: ${received} records, expected ${opts.records}`);
-    return secs;
+    return (tEnd - t0) / 1000;
   } finally {
-    c.close();
+    for (const c of clients) c.close();
   }
 }
