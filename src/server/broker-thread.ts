@@ -19,6 +19,11 @@ export interface BrokerThreadData {
   readonly metadataPort: MessagePort;
   /** The first broker's admin HTTP port (0: a free one each); `freePortIfTaken`: --dev's default. */
   readonly admin?: { readonly port: number; readonly host: string; readonly freePortIfTaken: boolean };
+  /**
+   * Loaded, it waits for `go` from the main thread before it starts the broker: the threads after the
+   * first load their code while the first one starts (and creates the cluster id), then start together.
+   */
+  readonly waitForGo?: boolean;
 }
 
 export type BrokerThreadMessage =
@@ -54,8 +59,21 @@ async function startAdmin(): Promise<AdminServer | undefined> {
   }
 }
 
+/** Resolves on the main thread's `go`. */
+function go(): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string }) => {
+      if (m?.type !== 'go') return;
+      port.off('message', onMessage);
+      resolve();
+    };
+    port.on('message', onMessage);
+  });
+}
+
 async function main(): Promise<void> {
   const admin = await startAdmin();
+  if (data.waitForGo) await go();
   let shared: SharedLogBroker;
   try {
     shared = await SharedLogBroker.start(data.raw, {

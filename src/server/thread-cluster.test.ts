@@ -6,6 +6,7 @@
  * acknowledged record is there once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -14,7 +15,7 @@ import { parseStartArgs } from '../cli.js';
 import { freePortRun } from '../test-support/free-port.js';
 import { type BrokerProcess, spawnBroker, threadsArgs } from '../test-support/process.js';
 import { until } from '../test-support/until.js';
-import { shiftPorts } from './thread-cluster.js';
+import { shiftPorts, ThreadCluster } from './thread-cluster.js';
 
 const dirs: string[] = [];
 let proc: BrokerProcess | undefined;
@@ -148,6 +149,44 @@ describe('kbroker start --threads N', () => {
     }
     await stop(proc);
   }, 120_000);
+});
+
+describe('ThreadCluster.start when a broker thread cannot start', () => {
+  /** Holds 127.0.0.1:port as another program would. */
+  const occupy = (port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const s = createServer().once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve(s));
+    });
+
+  // The threads after the first are spawned with it and wait for its start: a first one that fails must
+  // end them too (start() would never settle, or leave threads behind, otherwise); a later one that fails
+  // fails the start as well.
+  for (const failing of [1, 2])
+    it(`rejects, every thread ended, when broker ${failing}'s port is taken`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kbroker-threads-fail-'));
+      dirs.push(dir);
+      const port = await freePortRun(3);
+      const taken = await occupy(port + failing - 1);
+      try {
+        await expect(
+          ThreadCluster.start({
+            threads: 3,
+            config: {},
+            dataDir: dir,
+            listeners: `PLAINTEXT://127.0.0.1:${port}`,
+            logLevel: 'silent',
+          }),
+        ).rejects.toThrow(new RegExp(`broker thread ${failing} failed to start`));
+        // Nothing listens on the other brokers' ports any more.
+        for (const p of [port, port + 1, port + 2].filter((p) => p !== port + failing - 1)) {
+          const s = await occupy(p);
+          await new Promise((r) => s.close(r));
+        }
+      } finally {
+        await new Promise((r) => taken.close(r));
+      }
+    }, 60_000);
 });
 
 describe('kbroker start --threads 2 killed with SIGKILL', () => {

@@ -76,8 +76,13 @@ export class ThreadCluster {
     try {
       // The first one alone (it creates the cluster id and is elected controller), then the rest at
       // once: their registrations are changes checked against the log's end, as etcd brokers' are.
-      cluster.brokers.push(await cluster.startBroker(1));
-      const rest = Array.from({ length: options.threads - 1 }, (_, i) => cluster.startBroker(i + 2));
+      // The rest are spawned with the first and load their code meanwhile (most of a thread's
+      // start), waiting for `go` to start their brokers.
+      const first = cluster.startBroker(1, false);
+      const rest = Array.from({ length: options.threads - 1 }, (_, i) => cluster.startBroker(i + 2, true));
+      for (const r of rest) r.catch(() => {}); // awaited below, unless the first one fails
+      cluster.brokers.push(await first);
+      for (const r of cluster.running.slice(1)) r.worker.postMessage({ type: 'go' });
       cluster.brokers.push(...(await Promise.all(rest)));
     } catch (err) {
       await cluster.close();
@@ -86,7 +91,7 @@ export class ThreadCluster {
     return cluster;
   }
 
-  private startBroker(nodeId: number): Promise<ThreadBrokerInfo> {
+  private startBroker(nodeId: number, waitForGo: boolean): Promise<ThreadBrokerInfo> {
     const listeners = this.options.listeners ?? 'PLAINTEXT://127.0.0.1:0';
     const by = (nodeId - 1) * listeners.split(',').length;
     const raw: RawConfig = {
@@ -104,6 +109,7 @@ export class ThreadCluster {
       raw,
       logLevel: this.options.logLevel ?? 'info',
       metadataPort: port2,
+      waitForGo,
       ...(this.options.admin ? { admin: this.options.admin } : {}),
     };
     const worker = spawnModuleWorker(import.meta.url, 'broker-thread', {
