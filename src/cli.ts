@@ -37,9 +37,11 @@ import {
 } from './config/broker-config.js';
 import { DEV_MODE_CONFIG, describeMode, makeTempDataDir } from './dev-mode.js';
 import type { AdminServer } from './ops/http-server.js';
-import { Broker } from './server/broker.js';
 // Imported when asked for (--brokers, --etcd): their modules (the etcd client and controller
 // above all) are a sixth of the bundle, source a plain broker would keep on its heap for nothing.
+// The broker itself too: under --threads the main thread only holds the cluster metadata, and the
+// broker code, loaded in every broker thread, would be one more copy on this thread's heap.
+import type { Broker } from './server/broker.js';
 import type { Cluster } from './server/cluster.js';
 import type { EtcdBroker } from './server/etcd-broker.js';
 
@@ -249,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
       });
       broker = etcdBroker.broker;
     } else {
+      const { Broker } = await import('./server/broker.js');
       broker = await Broker.start(parsed.config, { logger: log });
     }
   } catch (err) {
