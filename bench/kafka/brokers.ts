@@ -24,8 +24,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, write
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
-import { freePortRun } from '../../src/test-support/free-port.js';
-import { freePort, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
+import { freePort, freePortRun, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
 import { apiVersionsAnswered, connects } from './wire.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -7,9 +7,9 @@ import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/test-support/free-port.js';
+import { freePort, freePortRun } from '../../src/test-support/free-port.js';
 
-export { freePort };
+export { freePort, freePortRun };
 
 const live = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
