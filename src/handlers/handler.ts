@@ -69,6 +69,12 @@ export interface RequestContext extends BrokerServices {
    * the segment files (FileRegion) holding descriptors from this dup, not bytes read into buffers.
    */
   readonly dup?: ((fd: number) => number) | undefined;
+  /**
+   * Set where the connection may go on to its next request before this one is answered: called once
+   * the request's effects that later requests must see are done (a produce's appends), when all it
+   * still does is wait (an fsync, the replicas). Its answer still leaves in request order.
+   */
+  readonly releaseOrder?: (() => void) | undefined;
 }
 
 export interface ApiHandler<Req = never, Res = unknown> {

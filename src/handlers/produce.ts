@@ -268,7 +268,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
       outcomes.push(topicOutcomes);
     }
     if (anyTxn) await verifyTransactionalEntries(ctx, transactionalId, entries);
-    const appended = await ctx.replicas.appendRecords(acks, entries, req.timeoutMs);
+    const appended = await ctx.replicas.appendRecords(acks, entries, req.timeoutMs, ctx.releaseOrder);
     if (acks === 0) return null;
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;

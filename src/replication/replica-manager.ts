@@ -513,6 +513,11 @@ export class ReplicaManager {
     requiredAcks: number,
     entries: readonly AppendEntry[],
     timeoutMs = 30_000,
+    /**
+     * Called once the batches are in their logs, when the answer will still wait (for the fsync of
+     * flush.messages, or for the replicas of acks=-1): what follows needs nothing to stay in order.
+     */
+    onAppended?: () => void,
   ): Promise<PartitionAppendResult[]> {
     // A plain loop: this runs for every Produce request.
     const results: PartitionAppendResult[] = [];
@@ -536,6 +541,7 @@ export class ReplicaManager {
       }
       results.push(result);
     }
+    if (onAppended && (anyFlushPending || (requiredAcks === -1 && anyAppended))) onAppended();
     // flush.messages: what was appended is acknowledged once fsynced (one fsync per log for every
     // batch of this turn of the event loop, Log.pendingFlush); a failed fsync is a storage error.
     if (anyFlushPending) {

@@ -6,7 +6,12 @@
  *   negative) closes the connection.
  * - Requests are processed one at a time, in order (as Kafka mutes a channel while a request is
  *   in flight); frames read meanwhile queue up, and reading pauses while the queue is long or the
- *   socket's write buffer is not draining (backpressure).
+ *   socket's write buffer is not draining (backpressure). One exception, where Kafka would leave
+ *   the channel muted for nothing: a produce whose batches are appended and that only waits for
+ *   their fsync (flush.messages) or their replicas (acks=-1) lets the next request be processed
+ *   (RequestContext.releaseOrder), so that a pipelining producer's batches share the fsync or
+ *   the followers' fetch; the answers still leave in request order, at most MAX_QUEUED_FRAMES
+ *   waiting. Not under client quotas (a throttled answer mutes the connection behind it).
  * - Errors in three tiers: expected outcomes are error codes inside responses (the handler's
  *   business); an exception thrown by a handler becomes its code (`errorOf`: a KafkaError's own,
  *   UNKNOWN_SERVER_ERROR for an unexpected one, logged) where the response has a top-level error
@@ -40,6 +45,12 @@ import { hasFileRegion, releaseChunk, ZeroCopySender } from './zero-copy-sender.
 
 const MAX_QUEUED_FRAMES = 64;
 const PRODUCE_KEY = 0;
+
+/** The answer of a request that let the next ones go on before it was done (releaseOrder). */
+class Later {
+  constructor(readonly answer: Promise<Chunk[] | null>) {}
+}
+const RELEASED = Symbol('released');
 const FETCH_KEY = 1;
 
 /** A consumer's fetch (a follower's replica id is ≥ 0; replication is not under client quotas). */
@@ -121,6 +132,13 @@ export class Connection {
   private readonly abortOnClose = new AbortController();
   /** Resolves when the request being processed (if any) is done; used by graceful shutdown. */
   idle: Promise<void> = Promise.resolve();
+  /**
+   * The answers queued behind a request answered later (Later), written in request order by this
+   * chain (it never rejects: a failure closes the connection); null when nothing waits in it.
+   */
+  private answers: Promise<void> | null = null;
+  /** How many answers are in that chain (bounded by MAX_QUEUED_FRAMES). */
+  private answersQueued = 0;
   readonly remote: string;
   /** The prototype of every request context of this connection. */
   private readonly connectionContext: Mutable<ConnectionContext>;
@@ -192,7 +210,7 @@ export class Connection {
 
   /** No request being processed or queued: the connection may be closed as idle. */
   get idleNow(): boolean {
-    return !this.processing && this.frames.length === 0 && this.buffered === 0;
+    return !this.processing && this.frames.length === 0 && this.buffered === 0 && this.answers === null;
   }
 
   close(): void {
@@ -296,12 +314,45 @@ export class Connection {
   private pump(): void {
     if (this.processing || this.closedFlag || this.muteTimer) return;
     this.processing = true;
-    this.idle = this.drainFrames().finally(() => {
+    const drained = this.drainFrames().finally(() => {
       this.processing = false;
       // A frame that came in between the loop's last look and now (a resumed socket delivers on
       // the next tick, before this runs) is processed rather than left waiting.
       if (this.frames.length > 0) this.pump();
     });
+    // Shutdown waits for the answers still queued too (their fsync or replicas).
+    this.idle = drained.then(() => this.answers ?? undefined);
+  }
+
+  /**
+   * Queues an answer behind the Later ones (in request order); `frame` (a Later's request, whose
+   * batches the produce path may still hold) goes back to the pool once it is answered. Resolves
+   * at once, or when the chain has room again.
+   */
+  private queueAnswer(answer: Promise<Chunk[] | null> | Chunk[] | null, frame?: Buffer): Promise<void> {
+    this.answersQueued++;
+    const next = (this.answers ?? Promise.resolve())
+      .then(() => answer)
+      .then(
+        (out) => {
+          if (frame) requestBuffers.release(frame);
+          if (out && !this.closedFlag) return this.respond(out);
+          if (out) for (const c of out) releaseChunk(c);
+        },
+        (err: unknown) => {
+          if (!(err instanceof ProtocolError))
+            this.broker.log.error(`request from ${this.remote} failed`, err);
+          else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
+          this.close();
+        },
+      )
+      .finally(() => {
+        this.answersQueued--;
+        this.lastActiveMs = this.clock.now();
+        if (this.answers === next) this.answers = null;
+      });
+    this.answers = next;
+    return this.answersQueued >= MAX_QUEUED_FRAMES ? next : Promise.resolve();
   }
 
   private async drainFrames(): Promise<void> {
@@ -311,14 +362,21 @@ export class Connection {
       try {
         const sasl = this.sasl;
         if (sasl?.intercepts(frame) && !SaslAuthenticator.isApiVersions(frame)) {
+          if (this.answers) await this.answers; // its answer goes out behind theirs
           await this.authenticate(sasl, frame);
           continue;
         }
         const out = await this.handleFrame(frame);
+        if (out instanceof Later) {
+          await this.queueAnswer(out.answer, frame);
+          this.lastActiveMs = this.clock.now();
+          continue;
+        }
         // Handled: the produce path holds nothing of its frame now. (Not after a throw: a part of
         // the handler might still be running; that buffer is left to the collector.)
         requestBuffers.release(frame);
-        if (out && !this.closedFlag) await this.respond(out);
+        if (this.answers) await this.queueAnswer(out);
+        else if (out && !this.closedFlag) await this.respond(out);
         else if (out) for (const c of out) releaseChunk(c);
         this.lastActiveMs = this.clock.now();
         if (this.muteMs > 0) {
@@ -472,8 +530,11 @@ export class Connection {
     return ok ? Promise.resolve() : this.drained();
   }
 
-  /** Returns the response frame, or null when no response is due. Throws ProtocolError to close. */
-  private async handleFrame(frame: Buffer): Promise<Chunk[] | null> {
+  /**
+   * Returns the response frame, null when no response is due, or a Later when the handler released
+   * the connection's order before it was done. Throws ProtocolError to close.
+   */
+  private async handleFrame(frame: Buffer): Promise<Chunk[] | null | Later> {
     if (frame.length < 8) throw new ProtocolError(`frame of ${frame.length} bytes is too short for a header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -504,6 +565,13 @@ export class Connection {
     const fetchQuota = quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request);
     if (fetchQuota && quotas.fetch.enabled) boundFetch(quotas, ctx, request);
     const started = performance.now();
+    // A produce may let the next request go on once its batches are appended (see the top).
+    let released: Promise<typeof RELEASED> | undefined;
+    if (apiKey === PRODUCE_KEY && !quotas?.produce.enabled) {
+      released = new Promise((resolve) => {
+        ctx.releaseOrder = () => resolve(RELEASED);
+      });
+    }
     let response: unknown;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
@@ -511,10 +579,36 @@ export class Connection {
         Promise.resolve(this.broker.batchUpdates(() => handler.handle(ctx, req as never)));
       const faults = this.broker.faults;
       const fault = faults?.has(apiKey) ? faults.take(apiKey, header.clientId, request) : undefined;
-      response = fault ? await faults!.apply(fault, request, serve) : await serve(request);
+      const work = fault ? faults!.apply(fault, request, serve) : serve(request);
+      response = released ? await Promise.race([work, released]) : await work;
+      if (response === RELEASED) {
+        const answer = work.then(
+          (res) => this.finishFrame(frame, handler, ctx, fetchQuota, started, res),
+          (err) =>
+            this.finishFrame(frame, handler, ctx, fetchQuota, started, this.errorResponse(handler, err)),
+        );
+        answer.catch(() => {}); // handled by queueAnswer, which may attach only later
+        return new Later(answer);
+      }
     } catch (err) {
       response = this.errorResponse(handler, err);
     }
+    return this.finishFrame(frame, handler, ctx, fetchQuota, started, response);
+  }
+
+  /** The response frame of a handled request: its metrics, client quotas and encoding. */
+  private finishFrame(
+    frame: Buffer,
+    handler: AnyHandler,
+    ctx: RequestContext,
+    /** A consumer's fetch under client quotas. */
+    fetchQuota: boolean,
+    started: number,
+    response: unknown,
+  ): Chunk[] | null {
+    const { apiVersion, correlationId } = ctx;
+    const apiKey = handler.apiKey;
+    const quotas = this.broker.quotas;
     this.broker.metrics.requestCompleted(handler.name, performance.now() - started, {
       version: apiVersion,
       response,
@@ -524,7 +618,7 @@ export class Connection {
       // Kafka's produce quota counts the request's size; acks=0 (no response) is muted as well.
       const t = quotas.produce.recordAndGetThrottleTimeMs(
         ctx.principal.name,
-        header.clientId ?? '',
+        ctx.clientId ?? '',
         frame.length,
       );
       if (t > 0) {
@@ -538,13 +632,13 @@ export class Connection {
         codecFor(handler.response, apiVersion).write(w, body),
       );
     const out = encode(response);
-    if (!fetchQuota || !quotas.fetch.enabled) return out;
+    if (!fetchQuota || !quotas?.fetch.enabled) return out;
     // Kafka's fetch quota counts the response's size; a throttled fetch answers with no data (and
     // the size is taken back), then the connection is muted.
     let size = 0;
     for (const c of out) size += c.length;
     const user = ctx.principal.name;
-    const clientId = header.clientId ?? '';
+    const clientId = ctx.clientId ?? '';
     const t = quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, size);
     if (t <= 0) return out;
     quotas.fetch.unrecord(user, clientId, size);
