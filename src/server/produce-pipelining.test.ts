@@ -4,6 +4,7 @@
  * next batches are appended meanwhile and share the replicas' fetch or the fsync; the answers still
  * leave in request order.
  */
+import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker } from '../test-support/broker.js';
@@ -73,6 +74,39 @@ describe('pipelined produce on one connection', () => {
       { index: 0, errorCode: 0, baseOffset: 1 },
     ]);
     expect((await versions).errorCode).toBe(0);
+  });
+
+  it('kafkajs: concurrent acks=-1 sends on one connection are all appended while the first waits, acknowledged in order', async () => {
+    tc = await startTestCluster(2);
+    await tc.createTopic('sends', [[1, 2]]);
+    const leader = tc.partitionOn(1, 'sends');
+    await until(
+      () => leader.isLeader && tc!.partitionOn(2, 'sends').leaderEpoch === leader.leaderEpoch,
+      5000,
+    );
+    const kafka = new Kafka({ brokers: [tc.bootstrap(1)], clientId: 'pipe', logLevel: logLevel.NOTHING });
+    // kafkajs's default: no limit on the requests in flight on a connection (not idempotent).
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'sends', acks: -1, messages: [{ value: 'warm' }] }); // metadata, connection
+      tc.cluster.isolate(2);
+      // Offsets in the order the acknowledgements arrive (kafkajs may put concurrent sends on the
+      // wire in another order than they were called: the log's order is the requests' order).
+      const acked: number[] = [];
+      const sends = Array.from({ length: 5 }, (_, i) =>
+        producer.send({ topic: 'sends', acks: -1, messages: [{ value: `m${i}` }] }).then((r) => {
+          acked.push(Number(r[0]!.baseOffset));
+        }),
+      );
+      await until(() => leader.logEndOffset === 6, 5000, 'the five batches appended');
+      expect(acked).toEqual([]);
+      tc.cluster.heal(2);
+      await Promise.all(sends);
+      expect(acked).toEqual([1, 2, 3, 4, 5]);
+    } finally {
+      await producer.disconnect();
+    }
   });
 
   it('answers 40 pipelined acks=1 produces to a flush.messages=1 topic in order, each after its fsync', async () => {
