@@ -23,19 +23,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
-import { decode } from '../src/protocol/codec.js';
-import {
-  CreateTopicsRequest,
-  FetchRequest,
-  MetadataRequest,
-  MetadataResponse,
-  ProduceRequest,
-} from '../src/protocol/generated/messages.js';
+import { CreateTopicsRequest, FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { type EtcdServer, startEtcd } from '../src/test-support/etcd.js';
 import { freePort } from '../src/test-support/free-port.js';
 import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
 import { cpuSeconds, threadCpuSeconds } from './kafka/procs.js';
+import { partitionsByLeader } from './kafka/wire.js';
 import { PipelineClient } from './pipeline-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -120,26 +114,6 @@ function threadSecondsOf(pids: readonly number[]): Map<string, number> {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
-
-/** The leader of each partition of `topic`, as node ids, from a Metadata v1 request. */
-async function leadersOf(port: number, topic: string, partitions: number): Promise<Map<number, number>> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const c = await PipelineClient.connect(port);
-    const reply = await c.send(requestFrame(MetadataRequest, 1, { topics: [{ name: topic }] }, 1));
-    c.close();
-    const res = decode<{ topics: { partitions: { partitionIndex: number; leaderId: number }[] }[] }>(
-      MetadataResponse,
-      1,
-      reply.subarray(4), // after the correlation id (response header v0)
-    );
-    const leaders = new Map<number, number>();
-    for (const p of res.topics[0]?.partitions ?? [])
-      if (p.leaderId >= 0) leaders.set(p.partitionIndex, p.leaderId);
-    if (leaders.size === partitions) return leaders;
-    await new Promise((r) => setTimeout(r, 100)); // the brokers are still taking up their leaderships
-  }
-  throw new Error(`the leaders of ${topic}'s ${partitions} partitions were not all known`);
-}
 
 /** A broker process and the ports of the brokers it runs (node ids 1, 2, ... in order). */
 interface Broker {
@@ -260,8 +234,8 @@ async function produceAndFetch(
   // Each connection goes to the broker leading its partitions (one broker: that one).
   const portOf = new Map<number, number>();
   if (nodePorts.length > 1) {
-    const leaders = await leadersOf(nodePorts[0]!, 'bench', o.partitions);
-    for (const [p, id] of leaders) portOf.set(p, nodePorts[id - 1]!);
+    for (const [port, parts] of await partitionsByLeader(nodePorts[0]!, 'bench', o.partitions))
+      for (const p of parts) portOf.set(p, port);
   }
   const ports = partitionsOf.map((mine) => {
     const of = new Set(mine.map((p) => portOf.get(p) ?? nodePorts[0]!));

@@ -99,7 +99,9 @@ export async function partitionsByLeader(
     for (const p of res.topics[0]?.partitions ?? []) {
       const leaderPort = portOf.get(p.leaderId);
       if (leaderPort === undefined || p.partitionIndex >= partitions) continue;
-      byLeader.set(leaderPort, [...(byLeader.get(leaderPort) ?? []), p.partitionIndex]);
+      const mine = byLeader.get(leaderPort);
+      if (mine) mine.push(p.partitionIndex);
+      else byLeader.set(leaderPort, [p.partitionIndex]);
     }
     let known = 0;
     for (const ps of byLeader.values()) known += ps.length;
