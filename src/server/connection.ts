@@ -45,13 +45,13 @@ import { hasFileRegion, releaseChunk, ZeroCopySender } from './zero-copy-sender.
 
 const MAX_QUEUED_FRAMES = 64;
 const PRODUCE_KEY = 0;
+const FETCH_KEY = 1;
 
 /** The answer of a request that let the next ones go on before it was done (releaseOrder). */
 class Later {
   constructor(readonly answer: Promise<Chunk[] | null>) {}
 }
 const RELEASED = Symbol('released');
-const FETCH_KEY = 1;
 
 /** A consumer's fetch (a follower's replica id is ≥ 0; replication is not under client quotas). */
 function isConsumerFetch(request: unknown): boolean {
@@ -339,12 +339,7 @@ export class Connection {
           if (out && !this.closedFlag) return this.respond(out);
           if (out) for (const c of out) releaseChunk(c);
         },
-        (err: unknown) => {
-          if (!(err instanceof ProtocolError))
-            this.broker.log.error(`request from ${this.remote} failed`, err);
-          else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
-          this.close();
-        },
+        (err: unknown) => this.requestFailed(err),
       )
       .finally(() => {
         this.answersQueued--;
@@ -353,6 +348,13 @@ export class Connection {
       });
     this.answers = next;
     return this.answersQueued >= MAX_QUEUED_FRAMES ? next : Promise.resolve();
+  }
+
+  /** A request that failed outside its handler's error codes (a protocol violation above all): the connection closes. */
+  private requestFailed(err: unknown): void {
+    if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
+    else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
+    this.close();
   }
 
   private async drainFrames(): Promise<void> {
@@ -384,9 +386,7 @@ export class Connection {
           return;
         }
       } catch (err) {
-        if (!(err instanceof ProtocolError)) this.broker.log.error(`request from ${this.remote} failed`, err);
-        else this.broker.log.warn(`closing ${this.remote}: ${err.message}`);
-        this.close();
+        this.requestFailed(err);
       }
     }
   }
