@@ -12,10 +12,10 @@ const post = (path: string, headers: Record<string, string> = { 'x-kbroker-conso
 
 beforeAll(async () => {
   tc = await startTestCluster(3, { 'broker.session.timeout.ms': '300', 'replica.fetch.backoff.ms': '20' });
-  admin = await AdminServer.start({ port: 0, processMetrics: false });
+  admin = await AdminServer.start({ port: 0, runtimeMetrics: 'none' });
   admin.attach(tc.cluster.broker(1)!);
   admin.attachCluster(tc.cluster);
-  single = await AdminServer.start({ port: 0, processMetrics: false });
+  single = await AdminServer.start({ port: 0, runtimeMetrics: 'none' });
 });
 
 afterAll(async () => {

@@ -35,7 +35,7 @@ import { consoleStaticRoutes } from './console-static.js';
 import { faultRoutes } from './faults-api.js';
 import { groupsWithLag } from './groups.js';
 import { KafkaApiError } from './kafka-call.js';
-import { PROMETHEUS_CONTENT_TYPE, scrape } from './prometheus.js';
+import { PROMETHEUS_CONTENT_TYPE, type RuntimeMetrics, scrape } from './prometheus.js';
 import { Sampler } from './sampler.js';
 
 export interface AdminServerOptions {
@@ -44,8 +44,8 @@ export interface AdminServerOptions {
   /** Defaults to 127.0.0.1: the console can change topics and groups, so it is local unless asked. */
   host?: string;
   logger?: Logger;
-  /** Include Node process metrics in /metrics (default true). */
-  processMetrics?: boolean;
+  /** The Node runtime metrics /metrics carries besides the broker's (default 'all'; see RuntimeMetrics). */
+  runtimeMetrics?: RuntimeMetrics;
 }
 
 export type Readiness = 'starting' | 'ready' | 'stopping';
@@ -114,7 +114,7 @@ export class AdminServer {
     const current = () => server?.broker;
     const sampler = new Sampler();
     guard(app, isLoopback(host), options.logger);
-    routes(app, () => server?.readiness ?? 'starting', current, options.processMetrics ?? true);
+    routes(app, () => server?.readiness ?? 'starting', current, options.runtimeMetrics ?? 'all');
     consoleRoutes(app, current, sampler);
     faultRoutes(app, current);
     // A broker the admin listener serves, started again, is served again.
@@ -220,7 +220,7 @@ function routes(
   app: FastifyInstance,
   readiness: () => Readiness,
   broker: () => Broker | undefined,
-  processMetrics: boolean,
+  runtimeMetrics: RuntimeMetrics,
 ): void {
   app.get('/health', async () => ({ status: 'UP' }));
 
@@ -243,7 +243,7 @@ function routes(
   app.get('/metrics', async (_req, reply) => {
     const b = broker();
     if (!b) return reply.code(503).send('# broker is starting\n');
-    const text = await scrape(b, { processMetrics });
+    const text = await scrape(b, { runtime: runtimeMetrics });
     return reply.header('content-type', PROMETHEUS_CONTENT_TYPE).send(text);
   });
 

@@ -25,11 +25,14 @@
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
  * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
- * | Node.js process (prom-client defaults)                                | process_*, nodejs_* |
+ * | Node.js process (prom-client defaults; under --threads on broker 1 only) | process_* |
+ * | Node.js thread (prom-client defaults: this thread's heap, GC, event loop) | nodejs_* |
+ * | (none: kbroker's own) this broker thread's CPU time                   | kbroker_thread_cpu_seconds_total |
  *
  * Series without a `topic` label are Kafka's all-topics totals. Every value is read when scraped,
  * from `broker.metrics` (counters kept on the hot path without prom-client) and broker state.
  */
+import { readFileSync } from 'node:fs';
 import {
   Counter,
   collectDefaultMetrics,
@@ -47,15 +50,64 @@ import { groupsWithLag } from './groups.js';
 
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-let processRegistry: Registry | undefined;
+/**
+ * Which Node runtime metrics a scrape carries besides the broker's own: 'all' — prom-client's
+ * defaults, process_* (the whole process: CPU, RSS, file descriptors) and nodejs_* (this thread's
+ * heap, GC and event loop), plus this thread's CPU time; 'thread' — the same without process_*, for
+ * every broker thread of `kbroker start --threads N` but the first, so that summing the brokers'
+ * series does not count the one process N times; 'none'.
+ */
+export type RuntimeMetrics = 'all' | 'thread' | 'none';
 
-/** Node process metrics (CPU, memory, event loop lag, GC), once per process, shared by brokers. */
-function processMetrics(): Registry {
-  if (!processRegistry) {
-    processRegistry = new Registry();
-    collectDefaultMetrics({ register: processRegistry });
+/** Per thread (each worker has its own copy of this module), built on first use. */
+const runtimeRegistries = new Map<'all' | 'thread', Registry>();
+
+function runtimeMetrics(which: 'all' | 'thread'): Registry {
+  let registry = runtimeRegistries.get(which);
+  if (!registry) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    if (which === 'thread') {
+      for (const m of registry.getMetricsAsArray()) {
+        if (m.name.startsWith('process_')) registry.removeSingleMetric(m.name);
+      }
+    }
+    const cpu = threadCpuSeconds();
+    if (cpu !== undefined) {
+      mirroredCounter(
+        registry,
+        'kbroker_thread_cpu_seconds_total',
+        "CPU time (user + system) of this broker's thread: its event loop, where connections, request handling and the storage work done on the loop run (Linux: /proc/thread-self/stat). Under --threads one per broker thread; process_cpu_seconds_total is the whole process.",
+        [],
+        function* () {
+          yield [{}, threadCpuSeconds() ?? 0];
+        },
+      );
+    }
+    runtimeRegistries.set(which, registry);
   }
-  return processRegistry;
+  return registry;
+}
+
+/** USER_HZ: the unit of /proc's utime and stime, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * The calling thread's user + system CPU seconds, undefined where /proc/thread-self is missing (not
+ * Linux). Read synchronously on purpose: an asynchronous read would run on a libuv pool thread and
+ * report that thread.
+ */
+export function threadCpuSeconds(): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/thread-self/stat', 'latin1');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces and parentheses): state is field 3,
+  // utime 14 and stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 type RequestLabel = 'request' | 'le';
@@ -462,9 +514,10 @@ export function brokerRegistry(broker: Broker): Registry {
   return r;
 }
 
-/** The broker's metrics plus Node process metrics, in Prometheus text format. */
-export async function scrape(broker: Broker, options: { processMetrics?: boolean } = {}): Promise<string> {
+/** The broker's metrics plus (unless `runtime` is 'none') the Node runtime metrics, in Prometheus text format. */
+export async function scrape(broker: Broker, options: { runtime?: RuntimeMetrics } = {}): Promise<string> {
   const own = await brokerRegistry(broker).metrics();
-  if (options.processMetrics === false) return own;
-  return `${own}\n${await processMetrics().metrics()}`;
+  const runtime = options.runtime ?? 'all';
+  if (runtime === 'none') return own;
+  return `${own}\n${await runtimeMetrics(runtime).metrics()}`;
 }

@@ -49,7 +49,10 @@ async function startAdmin(): Promise<AdminServer | undefined> {
   if (!a) return undefined;
   const { AdminServer } = await import('../ops/http-server.js');
   const wanted = a.port === 0 ? 0 : a.port + nodeId - 1;
-  const start = (p: number) => AdminServer.start({ port: p, host: a.host, logger });
+  // The process_* figures are the whole process's: broker 1 alone carries them, so that a sum over
+  // the brokers' series counts the process once (each has its own nodejs_* and thread CPU).
+  const runtimeMetrics = nodeId === 1 ? 'all' : 'thread';
+  const start = (p: number) => AdminServer.start({ port: p, host: a.host, logger, runtimeMetrics });
   try {
     return await start(wanted);
   } catch (err) {

@@ -118,7 +118,7 @@ describe('compaction over TCP', () => {
     // The cleaner's gauges on /metrics, under the JMX exporter's names of Kafka's.
     expect(tb.broker.logCleaner.roundsCompleted).toBeGreaterThanOrEqual(2);
     const metrics = new Map(
-      (await scrape(tb.broker, { processMetrics: false }))
+      (await scrape(tb.broker, { runtime: 'none' }))
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'))
         .map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]),

@@ -5,7 +5,7 @@
  * same data directory, with the same cluster id; and after a SIGKILL under an acks=all load, every
  * acknowledged record is there once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,31 @@ describe('kbroker start --threads N', () => {
     );
     const ready = await fetch(`http://127.0.0.1:${httpPort + 1}/ready`);
     expect(ready.status).toBe(200);
+    // The process's figures on broker 1 only (a sum over the brokers counts the process once); each
+    // broker its own thread's CPU, which is less than the whole process's.
+    const metrics = async (p: number) => {
+      const text = await (await fetch(`http://127.0.0.1:${p}/metrics`)).text();
+      const value = (name: string) => {
+        const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+        return m ? Number(m[1]) : undefined;
+      };
+      return {
+        thread: value('kbroker_thread_cpu_seconds_total'),
+        process: value('process_cpu_seconds_total'),
+        heap: value('nodejs_heap_size_used_bytes'),
+      };
+    };
+    const second = await metrics(httpPort + 1);
+    const first = await metrics(httpPort);
+    expect(second.process).toBeUndefined();
+    expect(second.heap).toBeGreaterThan(0);
+    expect(second.thread).toBeGreaterThan(0);
+    expect(first.thread).toBeGreaterThan(0);
+    expect(first.process).toBeGreaterThan(0);
+    const stat = readFileSync(`/proc/${proc.child.pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const processCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    expect(processCpu).toBeGreaterThan(first.thread! + second.thread!);
     const clusterApi = (await (await fetch(`http://127.0.0.1:${httpPort + 1}/api/cluster`)).json()) as {
       brokers: unknown[];
     };

@@ -124,8 +124,8 @@ describe('two brokers in one process', () => {
       5, 2,
     ]);
     const [promA, promB] = [
-      await scrape(a.broker, { processMetrics: false }),
-      await scrape(b.broker, { processMetrics: false }),
+      await scrape(a.broker, { runtime: 'none' }),
+      await scrape(b.broker, { runtime: 'none' }),
     ];
     expect(promA).toMatch(/kafka_server_brokertopicmetrics_messagesin_total\{topic="same"\} 5\b/);
     expect(promB).toMatch(/kafka_server_brokertopicmetrics_messagesin_total\{topic="same"\} 2\b/);
