@@ -38,8 +38,9 @@
  * bench/.cache/kafka-<modes>-last.json unless --out says otherwise (not the file bench:compare reads).
  * `--kbroker-threads N`: kbroker as `kbroker start --threads N` (N broker threads in one process, each
  * leading its share of a topic's partitions; every client here routes a partition to its leader, so
- * the six-partition rows spread over the threads and the one-partition rows stay on one). No event-loop
- * or GC figures then (the probe sees only the idle main thread); results in kafka-threadsN-last.json.
+ * the six-partition rows spread over the threads and the one-partition rows stay on one). The event-loop
+ * and GC figures are then the broker threads' (the worst thread's delay and longest pause, the pauses
+ * of all summed: brokers.ts mergeServerStats); results in kafka-threadsN-last.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -275,11 +276,6 @@ if (onlyMode) {
         (fixedKafkaMax === undefined && k === produceKey('perf', 100, 'all', 1)))) ||
     (only.has('durable') && k.startsWith('durable.'));
   metrics.splice(0, metrics.length, ...metrics.filter((m) => measured(m.key)));
-}
-if (kbrokerThreads > 1) {
-  // The server-side figures come from the probe on kbroker's main thread, idle under --threads.
-  const serverSide = /\.(gcMax|gcTotal|loopP99|loopMax|fsyncOnLoop)$/;
-  metrics.splice(0, metrics.length, ...metrics.filter((m) => !serverSide.test(m.key)));
 }
 /** The produce runs of this invocation: all, or those an --only mode needs. */
 const producesHere = (g: Gen, s: number, a: string, p: number) =>

@@ -145,8 +145,12 @@ function kafkaGcWindow(gcLog: string): ServerWindow {
   };
 }
 
-/** kbroker: loop-probe.cjs writes a line of figures on each SIGUSR2 (and starts over). */
-function kbrokerProbeWindow(child: ChildProcess, probeFile: string): ServerWindow {
+/**
+ * kbroker: loop-probe.cjs writes a line of figures on each SIGUSR2 (and starts over) — one per broker
+ * thread under --threads, merged here: the worst thread's event-loop delay, fsync and GC pause, the
+ * GC pauses and fsyncs of all of them summed.
+ */
+export function kbrokerProbeWindow(child: ChildProcess, probeFile: string, threads: number): ServerWindow {
   const lines = () =>
     existsSync(probeFile) ? readFileSync(probeFile, 'utf8').split('\n').filter(Boolean) : [];
   const ask = async (): Promise<ServerStats> => {
@@ -155,16 +159,37 @@ function kbrokerProbeWindow(child: ChildProcess, probeFile: string): ServerWindo
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline) {
       const now = lines();
-      if (now.length > before) return JSON.parse(now.at(-1)!) as ServerStats;
+      if (now.length >= before + threads) {
+        return mergeServerStats(now.slice(before, before + threads).map((l) => JSON.parse(l) as ServerStats));
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`kbroker did not write its server-side figures to ${probeFile}`);
+    throw new Error(`kbroker did not write its server-side figures (${threads} lines) to ${probeFile}`);
   };
   return {
     serverMark: async () => {
       await ask();
     },
     serverStats: ask,
+  };
+}
+
+/** Several broker threads' figures as one broker's: maxima of the worst thread, counts and totals summed. */
+export function mergeServerStats(all: readonly ServerStats[]): ServerStats {
+  if (all.length === 1) return all[0]!;
+  const max = (k: keyof ServerStats) => Math.max(...all.map((s) => s[k] ?? 0));
+  const sum = (k: keyof ServerStats) => all.reduce((a, s) => a + (s[k] ?? 0), 0);
+  return {
+    gcCount: sum('gcCount'),
+    gcTotalMs: sum('gcTotalMs'),
+    gcMaxMs: max('gcMaxMs'),
+    loopP50Ms: max('loopP50Ms'),
+    loopP99Ms: max('loopP99Ms'),
+    loopP999Ms: max('loopP999Ms'),
+    loopMaxMs: max('loopMaxMs'),
+    fsyncOnLoopCount: sum('fsyncOnLoopCount'),
+    fsyncOnLoopTotalMs: sum('fsyncOnLoopTotalMs'),
+    fsyncOnLoopMaxMs: max('fsyncOnLoopMaxMs'),
   };
 }
 
@@ -343,23 +368,24 @@ export async function startKbroker(overrides: readonly string[] = [], threads = 
     logFile,
     {
       cwd: root,
-      env:
-        threads > 1
-          ? process.env
-          : {
-              ...process.env,
-              NODE_OPTIONS:
-                `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
-              KBROKER_BENCH_PROBE: probeFile,
-            },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'loop-probe.cjs')}`.trim(),
+        KBROKER_BENCH_PROBE: probeFile,
+      },
     },
   );
   const ports = Array.from({ length: threads }, (_, i) => port + i);
-  const window: ServerWindow =
-    threads > 1
-      ? { serverMark: async () => {}, serverStats: async () => undefined }
-      : kbrokerProbeWindow(child, probeFile);
-  return finishStart('kbroker', child, port, t0, dir, logFile, window, ports);
+  return finishStart(
+    'kbroker',
+    child,
+    port,
+    t0,
+    dir,
+    logFile,
+    kbrokerProbeWindow(child, probeFile, threads),
+    ports,
+  );
 }
 
 /** The kcat rows' ceiling: bench/kafka/null-broker.ts in its own process (no server-side figures). */
