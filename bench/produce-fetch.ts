@@ -125,53 +125,44 @@ export async function run(
     kc.close();
 
     // --- baseline: the same bytes through a bare loopback server answering with same-size replies
-    const lbProduce = await startProcess([
-      '--import',
-      'tsx',
-      join(root, 'bench', 'loopback-server.ts'),
-      '--reply-bytes',
-      String(produceReply),
-    ]);
-    const bc = await PipelineClient.connect(lbProduce.port);
-    await warmUp(bc);
-    t0 = performance.now();
-    await bc.run(requests, Number(process.env.BENCH_WINDOW ?? 8), (i) => frames[i]!);
-    const baseProduceSecs = (performance.now() - t0) / 1000;
-    const baseLatency = await bc.run(2000, 1, (i) => frames[i % requests]!);
-    bc.close();
-    lbProduce.child.kill();
+    const loopback = async (replyBytes: number, ...more: string[]) => {
+      const server = await startProcess([
+        '--import',
+        'tsx',
+        join(root, 'bench', 'loopback-server.ts'),
+        '--reply-bytes',
+        String(replyBytes),
+        ...more,
+      ]);
+      const client = await PipelineClient.connect(server.port);
+      const close = () => {
+        client.close();
+        server.child.kill();
+      };
+      return { client, close };
+    };
+    /** The measured produce frames through a loopback server, after the same warm-up: seconds. */
+    const loopbackProduce = async (...more: string[]) => {
+      const lb = await loopback(produceReply, ...more);
+      await warmUp(lb.client);
+      const t = performance.now();
+      await lb.client.run(requests, Number(process.env.BENCH_WINDOW ?? 8), (i) => frames[i]!);
+      return { lb, secs: (performance.now() - t) / 1000 };
+    };
+    const plain = await loopbackProduce();
+    const baseProduceSecs = plain.secs;
+    const baseLatency = await plain.lb.client.run(2000, 1, (i) => frames[i % requests]!);
+    plain.lb.close();
     // The same, with the loopback server also writing what it reads into a file: the page-cache copy
     // every broker that keeps the bytes pays (on some VMs a large share of the broker's CPU), apart.
-    const lbWrite = await startProcess([
-      '--import',
-      'tsx',
-      join(root, 'bench', 'loopback-server.ts'),
-      '--reply-bytes',
-      String(produceReply),
-      '--write-file',
-      join(dataDir, 'loopback-server.log'),
-    ]);
-    const wc = await PipelineClient.connect(lbWrite.port);
-    await warmUp(wc);
+    const written = await loopbackProduce('--write-file', join(dataDir, 'loopback-server.log'));
+    written.lb.close();
+    const pageCacheProduceSecs = written.secs;
+    const lbFetch = await loopback(Math.round(fetched / fetchRequests));
     t0 = performance.now();
-    await wc.run(requests, Number(process.env.BENCH_WINDOW ?? 8), (i) => frames[i]!);
-    const pageCacheProduceSecs = (performance.now() - t0) / 1000;
-    wc.close();
-    lbWrite.child.kill();
-    const avgFetchReply = Math.round(fetched / fetchRequests);
-    const lbFetch = await startProcess([
-      '--import',
-      'tsx',
-      join(root, 'bench', 'loopback-server.ts'),
-      '--reply-bytes',
-      String(avgFetchReply),
-    ]);
-    const fc = await PipelineClient.connect(lbFetch.port);
-    t0 = performance.now();
-    for (let i = 0; i < fetchRequests; i++) await fc.send(fetchFrame(0, i));
+    for (let i = 0; i < fetchRequests; i++) await lbFetch.client.send(fetchFrame(0, i));
     const baseFetchSecs = (performance.now() - t0) / 1000;
-    fc.close();
-    lbFetch.child.kill();
+    lbFetch.close();
 
     const mb = payloadBytes / 1e6;
     rows.push(
