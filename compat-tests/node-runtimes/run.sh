@@ -63,7 +63,7 @@ as_peer() {
 # metadata, produce, ... — into this peer's results). Mostly waiting on group rebalances: the
 # versions run it at the same time, each on its own broker.
 clients() {
-  trap compat_stop_broker EXIT
+  trap compat_cleanup EXIT # stops the broker and removes its data
   compat_log "$(node --version) at $(command -v node)"
   compat_start_broker --override num.partitions=3
   compat_feature npm-start-kcat f_start_kcat
