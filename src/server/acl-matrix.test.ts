@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 // The ACL matrix of issue 15 with kafkajs over SASL/PLAIN: with StandardAuthorizer, a principal
 // allowed to WRITE topics `a-*` (prefixed) and READ group `g` can do exactly that and gets Kafka's
 // errors for everything else; the ACLs are managed by a super user through CreateAcls /
@@ -77,6 +78,8 @@ afterAll(async () => {
   await alice?.disconnect();
   await admin?.disconnect();
   await tb.close();
+  // A test below restarts the broker on the same directory, which close() then leaves to its owner.
+  rmSync(tb.dataDir, { recursive: true, force: true });
 });
 
 describe('ACL matrix (kafkajs, SASL/PLAIN, StandardAuthorizer)', () => {

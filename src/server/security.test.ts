@@ -187,7 +187,11 @@ describe('TLS and SASL with kafkajs', () => {
       expect(r.results).toEqual([{ user: 'scram-user', errorCode: 0, errorMessage: null }]);
     }
   });
-  afterAll(async () => tb.close());
+  afterAll(async () => {
+    await tb.close();
+    // A test below restarts the broker on the same directory, which close() then leaves to its owner.
+    rmSync(tb.dataDir, { recursive: true, force: true });
+  });
 
   it('SASL_SSL with PLAIN: produces and reads back', async () => {
     const kafka = client(tb, 'SASL_SSL', {

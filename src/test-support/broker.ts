@@ -24,16 +24,23 @@ export async function startTestBroker(
   options: { time?: Time; purgatoryTime?: Time } = {},
 ): Promise<TestBroker> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'kbroker-test-'));
-  const config = new BrokerConfig({
-    listeners: 'PLAINTEXT://127.0.0.1:0',
-    'log.dirs': dir,
-    ...overrides,
-  });
-  const broker = await Broker.start(config, {
-    logger: createLogger(process.env.KBROKER_TEST_LOG ? 'debug' : 'silent'),
-    ...(options.time ? { time: options.time } : {}),
-    ...(options.purgatoryTime ? { purgatoryTime: options.purgatoryTime } : {}),
-  });
+  let broker: Broker;
+  try {
+    const config = new BrokerConfig({
+      listeners: 'PLAINTEXT://127.0.0.1:0',
+      'log.dirs': dir,
+      ...overrides,
+    });
+    broker = await Broker.start(config, {
+      logger: createLogger(process.env.KBROKER_TEST_LOG ? 'debug' : 'silent'),
+      ...(options.time ? { time: options.time } : {}),
+      ...(options.purgatoryTime ? { purgatoryTime: options.purgatoryTime } : {}),
+    });
+  } catch (err) {
+    // A refused configuration (the tests of bad settings) leaves no directory behind.
+    if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     broker,
     port: broker.port,
