@@ -226,6 +226,24 @@ f_client_quota_throttle() {
   awk -v m="$max" 'BEGIN { exit !(m > 0) }' || fail "no throttle time seen by the producer"
 }
 
+# controller_mutation_rate (KIP-599) as kafka-topics meets it: the first topic spends the client's burst
+# (11 × 1 partition a second) and more, the next is refused — Kafka's ThrottlingQuotaExceededException, as
+# the admin client's 5 s timeout is shorter than the throttle time — and is not created.
+f_controller_mutation_quota() {
+  tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type clients --entity-name mutation-quota --add-config controller_mutation_rate=1
+  tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type clients --entity-name mutation-quota | tee "$WORK/mq-describe.txt"
+  grep -q 'controller_mutation_rate=1.0' "$WORK/mq-describe.txt" || fail "quota not described"
+  printf 'client.id=mutation-quota\ndefault.api.timeout.ms=5000\n' >"$WORK/mq.properties"
+  tool kafka-topics.sh --bootstrap-server "$B" --command-config "$WORK/mq.properties" --create --topic mq-big --partitions 60
+  if tool kafka-topics.sh --bootstrap-server "$B" --command-config "$WORK/mq.properties" --create --topic mq-next --partitions 1 >"$WORK/mq-next.txt" 2>&1; then
+    cat "$WORK/mq-next.txt"; fail "a topic past the spent quota was created"; return 1
+  fi
+  cat "$WORK/mq-next.txt"
+  grep -q 'ThrottlingQuotaExceededException' "$WORK/mq-next.txt" || fail "no ThrottlingQuotaExceededException"
+  # The same topic from a client without the quota goes through.
+  tool kafka-topics.sh --bootstrap-server "$B" --create --topic mq-next --partitions 1
+}
+
 f_producer_perf_test() {
   local c
   for c in none gzip snappy lz4 zstd; do
@@ -526,6 +544,7 @@ compat_feature configs-describe f_configs_describe
 compat_feature configs-alter f_configs_alter
 compat_feature client-quotas f_client_quotas
 compat_feature client-quota-throttle f_client_quota_throttle
+compat_feature controller-mutation-quota f_controller_mutation_quota
 compat_feature producer-perf-test f_producer_perf_test
 compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions

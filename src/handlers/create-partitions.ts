@@ -4,6 +4,8 @@
  * Kafka's messages: duplicate names INVALID_REQUEST, unknown topics
  * UNKNOWN_TOPIC_OR_PARTITION, a count that is not an increase INVALID_PARTITIONS, assignments
  * that do not match INVALID_REPLICA_ASSIGNMENT. validate_only checks without changing anything.
+ * controller_mutation_rate (KIP-599): the new partitions are counted; from v3 a topic met with the
+ * quota spent gets THROTTLING_QUOTA_EXCEEDED.
  * Authorization: ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED.
  */
 
@@ -17,6 +19,7 @@ import {
 } from '../protocol/generated/messages.js';
 import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
+import { mutationQuotaFor } from './mutation-quota.js';
 
 export const createPartitionsHandler = defineHandler<
   CreatePartitionsRequestData,
@@ -45,7 +48,12 @@ export const createPartitionsHandler = defineHandler<
         return false;
       });
     }
-    const results = [...(await ctx.controller.createPartitions(topics, req.validateOnly)), ...denied];
-    return { throttleTimeMs: 0, results };
+    // KIP-599: strict from v3.
+    const quota = mutationQuotaFor(ctx, 3);
+    const results = [
+      ...(await ctx.controller.createPartitions(topics, req.validateOnly, quota.charge)),
+      ...denied,
+    ];
+    return { throttleTimeMs: quota.throttleTimeMs(), results };
   },
 });

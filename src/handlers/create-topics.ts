@@ -6,6 +6,8 @@
  * The controller checks each topic in Kafka's order (name, collisions, existing topic, configs,
  * manual assignments, replication factor, partition count) and answers Kafka's error code and
  * message; this handler translates, and describes the new topic's configs (v5+).
+ * controller_mutation_rate (KIP-599, handlers/mutation-quota.ts): a topic's partitions are counted
+ * once it passed every check; from v6 a topic met with the quota spent gets THROTTLING_QUOTA_EXCEEDED.
  * Authorization: CREATE on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED,
  * "Authorization failed."); the created topic's configs only with DESCRIBE_CONFIGS on it
  * (else topicConfigErrorCode TOPIC_AUTHORIZATION_FAILED).
@@ -23,6 +25,7 @@ import {
 import { allowsAll, authorize, authorizeCluster } from './authz.js';
 import { describeTopicConfigs } from './describe-configs.js';
 import { defineHandler } from './handler.js';
+import { mutationQuotaFor } from './mutation-quota.js';
 
 export const createTopicsHandler = defineHandler<CreateTopicsRequestData, CreateTopicsResponseData>({
   apiKey: 19,
@@ -56,7 +59,9 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
         return false;
       });
     }
-    const results = await ctx.controller.createTopics(requested, req.validateOnly === true);
+    // KIP-599: strict from v6.
+    const quota = mutationQuotaFor(ctx, 6);
+    const results = await ctx.controller.createTopics(requested, req.validateOnly === true, quota.charge);
     const topics = results.map((r): CreateTopicsResponseCreatableTopicResult => {
       if (r.errorCode !== 0) {
         return {
@@ -89,6 +94,6 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequestData, Create
       };
     });
     topics.push(...denied);
-    return { throttleTimeMs: 0, topics };
+    return { throttleTimeMs: quota.throttleTimeMs(), topics };
   },
 });

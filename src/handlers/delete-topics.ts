@@ -21,8 +21,10 @@ import {
   type DeleteTopicsResponseData,
   type DeleteTopicsResponseDeletableTopicResult,
 } from '../protocol/generated/messages.js';
+import { errorOf } from '../protocol/kafka-error.js';
 import { allowsAll, authorize } from './authz.js';
 import { defineHandler } from './handler.js';
+import { mutationQuotaFor } from './mutation-quota.js';
 import { UNKNOWN_TOPIC_ID_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION_MESSAGE, ZERO_UUID } from './topic-admin.js';
 
 export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, DeleteTopicsResponseData>({
@@ -97,6 +99,8 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
     }
 
     const enabled = ctx.configs.bool('delete.topic.enable');
+    // KIP-599: the topic's partitions are counted once it passed every check; strict from v5.
+    const quota = mutationQuotaFor(ctx, 5);
     const doomed: string[] = [];
     for (const [topicId, name] of toDelete) {
       const t = md.topic(name)!;
@@ -112,12 +116,19 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequestData, Delete
           `Topic ${name} is internal to the broker's coordinators and cannot be deleted.`,
         );
       } else {
+        try {
+          quota.charge(name, t.partitions.length);
+        } catch (err) {
+          const { code, message } = errorOf(err);
+          respond(name, topicId, code, message);
+          continue;
+        }
         doomed.push(name);
         respond(name, topicId, ErrorCode.NONE, null);
       }
     }
     // One change of the metadata for the whole request.
     await ctx.controller.deleteTopics(doomed);
-    return { throttleTimeMs: 0, responses };
+    return { throttleTimeMs: quota.throttleTimeMs(), responses };
   },
 });

@@ -13,6 +13,7 @@ import type { TransactionCoordinator } from '../coordinator/transaction/transact
 import type { Controller } from '../metadata/controller.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import type { MessageSpec } from '../protocol/spec.js';
+import type { ControllerMutationQuotaManager } from '../quota/controller-mutation-quota.js';
 import type { FetchSessionCache } from '../replication/fetch-session.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { SharePartitionManager } from '../replication/share-partition-manager.js';
@@ -28,6 +29,8 @@ export interface BrokerServices {
   readonly metadata: MetadataView;
   /** Write side: topic, partition and config changes. */
   readonly controller: Controller;
+  /** controller_mutation_rate (KIP-599) of CreateTopics, CreatePartitions and DeleteTopics. */
+  readonly controllerMutationQuotas?: ControllerMutationQuotaManager;
   /** The data path: partitions this broker hosts, appends, reads, waiting fetches. */
   readonly replicas: ReplicaManager;
   /** Incremental fetch sessions (KIP-227) of Fetch requests. */
@@ -75,6 +78,11 @@ export interface RequestContext extends BrokerServices {
    * still does is wait (an fsync, the replicas). Its answer still leaves in request order.
    */
   readonly releaseOrder?: (() => void) | undefined;
+  /**
+   * Mutes the connection for `ms` once this request is answered (Kafka's throttled channel), for a
+   * quota the handler enforces itself (controller mutations); the longest asked for wins.
+   */
+  readonly throttle?: ((ms: number) => void) | undefined;
 }
 
 export interface ApiHandler<Req = never, Res = unknown> {

@@ -138,9 +138,20 @@ export interface IncrementalConfigResourceAlter {
   readonly configs: readonly { name: string; configOperation: number; value: string | null }[];
 }
 
+/**
+ * The controller mutation quota of a request (Kafka's ControllerRequestContext.applyPartitionChangeQuota):
+ * called with each topic that passed every check and the partitions it creates, before it is
+ * created; throws THROTTLING_QUOTA_EXCEEDED (that topic's answer) when the client's quota is spent.
+ */
+export type PartitionChangeQuota = (topic: string, partitions: number) => void;
+
 export interface Controller extends SecurityController {
   /** CreateTopics: each topic checked and (unless validateOnly) created; one result per distinct name. */
-  createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]>;
+  createTopics(
+    topics: readonly CreatableTopic[],
+    validateOnly: boolean,
+    quota?: PartitionChangeQuota,
+  ): Promise<CreateTopicResult[]>;
   /** Creates one topic (coordinators, the console, the embedding API); throws if it is refused. */
   createTopic(
     name: string,
@@ -159,6 +170,7 @@ export interface Controller extends SecurityController {
   createPartitions(
     topics: readonly CreatePartitionsTopic[],
     validateOnly: boolean,
+    quota?: PartitionChangeQuota,
   ): Promise<(ApiError & { name: string })[]>;
   /** AlterConfigs: the configs given replace every override of the resource. */
   alterConfigs(resources: readonly ConfigResourceAlter[], validateOnly: boolean): Promise<ApiError[]>;
@@ -893,7 +905,11 @@ export class LocalController implements Controller {
     };
   }
 
-  async createTopics(topics: readonly CreatableTopic[], validateOnly: boolean): Promise<CreateTopicResult[]> {
+  async createTopics(
+    topics: readonly CreatableTopic[],
+    validateOnly: boolean,
+    quota?: PartitionChangeQuota,
+  ): Promise<CreateTopicResult[]> {
     const dups = duplicates(topics.map((t) => t.name));
     const reported = new Set<string>();
     const batch = new RecordBatch(this.current);
@@ -916,6 +932,7 @@ export class LocalController implements Controller {
         }
         try {
           const plan = this.planTopic(batch, t);
+          quota?.(t.name, plan.partitions); // validate_only counts too, as in Kafka
           if (!validateOnly) batch.add(plan.records);
           results.push({
             name: t.name,
@@ -986,6 +1003,7 @@ export class LocalController implements Controller {
   async createPartitions(
     topics: readonly CreatePartitionsTopic[],
     validateOnly: boolean,
+    quota?: PartitionChangeQuota,
   ): Promise<(ApiError & { name: string })[]> {
     const dups = duplicates(topics.map((t) => t.name));
     const results: (ApiError & { name: string })[] = [...dups].map((name) => ({
@@ -997,7 +1015,8 @@ export class LocalController implements Controller {
       for (const t of topics) {
         if (dups.has(t.name)) continue;
         try {
-          const records = this.planPartitions(batch, t);
+          const records = this.planPartitions(batch, t); // a PartitionRecord per new partition
+          quota?.(t.name, records.length);
           if (!validateOnly) batch.add(records);
           results.push({ name: t.name, ...NONE });
         } catch (err) {

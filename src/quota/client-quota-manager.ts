@@ -136,13 +136,13 @@ export interface ClientQuotaMetric {
   readonly bound: number;
 }
 
-interface Resolved {
+export interface Resolved {
   readonly tags: QuotaTags;
   readonly bound: number;
 }
 
 /** What the image's quotas resolve to for one quota key, rebuilt when the image changes. */
-class QuotaLookup {
+export class QuotaLookup {
   readonly enabled: boolean;
   private readonly cache = new Map<string, Resolved | null>();
 
@@ -202,10 +202,75 @@ class QuotaLookup {
   }
 }
 
-export class ClientQuotaManager {
-  private lookup: QuotaLookup | null = null;
-  private readonly sensors = new Map<string, ClientSensor>();
+/**
+ * The sensors of one quota, by the entity tags clients resolve to: a sensor idle for
+ * INACTIVE_SENSOR_EXPIRATION_MS goes (looked for at most once a minute), so clients that come and
+ * go leave nothing behind.
+ */
+export class QuotaSensors<S extends { lastRecordMs: number }> {
+  private readonly sensors = new Map<string, S>();
   private lastExpiryMs: number;
+
+  constructor(
+    now: number,
+    private readonly create: (tags: QuotaTags, now: number) => S,
+  ) {
+    this.lastExpiryMs = now;
+  }
+
+  /** The sensor of `tags` (made on first use), marked used at `now`. */
+  get(tags: QuotaTags, now: number): S {
+    this.expire(now);
+    const key = `${tags.user.length}:${tags.user}${tags.clientId}`;
+    let s = this.sensors.get(key);
+    if (!s) {
+      s = this.create(tags, now);
+      this.sensors.set(key, s);
+    }
+    s.lastRecordMs = now;
+    return s;
+  }
+
+  /** The live sensors. */
+  live(now: number): IterableIterator<S> {
+    this.expire(now);
+    return this.sensors.values();
+  }
+
+  get size(): number {
+    return this.sensors.size;
+  }
+
+  private expire(now: number): void {
+    if (now - this.lastExpiryMs < 60_000) return;
+    this.lastExpiryMs = now;
+    for (const [key, s] of this.sensors) {
+      if (now - s.lastRecordMs >= INACTIVE_SENSOR_EXPIRATION_MS) this.sensors.delete(key);
+    }
+  }
+}
+
+/** The quotas of the image for one quota key, looked up again when the image changes. */
+export class QuotaImageView {
+  private lookup: QuotaLookup | null = null;
+
+  constructor(
+    private readonly quotaKey: string,
+    private readonly quotas: () => ClientQuotasImage | undefined,
+  ) {}
+
+  current(): QuotaLookup | null {
+    const image = this.quotas();
+    if (!image) return null;
+    if (this.lookup === null || this.lookup.image !== image)
+      this.lookup = new QuotaLookup(image, this.quotaKey);
+    return this.lookup;
+  }
+}
+
+export class ClientQuotaManager {
+  private readonly view: QuotaImageView;
+  private readonly sensors: QuotaSensors<ClientSensor>;
 
   constructor(
     /** The quota key: producer_byte_rate or consumer_byte_rate. */
@@ -213,18 +278,21 @@ export class ClientQuotaManager {
     private readonly window: QuotaWindow,
     private readonly time: Time,
     /** The client quotas of the image this broker last applied. */
-    private readonly quotas: () => ClientQuotasImage | undefined,
+    quotas: () => ClientQuotasImage | undefined,
   ) {
-    this.lastExpiryMs = time.now();
+    this.view = new QuotaImageView(quotaKey, quotas);
+    this.sensors = new QuotaSensors(time.now(), (tags, now) => ({
+      tags,
+      rate: new SampledRate(this.window),
+      throttleCount: 0,
+      throttleSumMs: 0,
+      lastRecordMs: now,
+      bound: Number.POSITIVE_INFINITY,
+    }));
   }
 
   private current(): QuotaLookup | null {
-    const image = this.quotas();
-    if (!image) return null;
-    if (this.lookup === null || this.lookup.image !== image) {
-      this.lookup = new QuotaLookup(image, this.quotaKey);
-    }
-    return this.lookup;
+    return this.view.current();
   }
 
   /** Whether any entity of the image has this quota (Kafka's quotasEnabled): else nothing is recorded. */
@@ -242,7 +310,7 @@ export class ClientQuotaManager {
     const now = this.time.now();
     const resolved = lookup.resolve(user, clientId);
     if (!resolved) return 0;
-    const sensor = this.sensor(resolved.tags, now);
+    const sensor = this.sensors.get(resolved.tags, now);
     sensor.bound = resolved.bound;
     sensor.rate.record(value, now);
     const rate = sensor.rate.measure(now);
@@ -261,7 +329,7 @@ export class ClientQuotaManager {
     const resolved = this.current()?.resolve(user, clientId);
     if (!resolved) return;
     const now = this.time.now();
-    this.sensor(resolved.tags, now).rate.record(-value, now);
+    this.sensors.get(resolved.tags, now).rate.record(-value, now);
   }
 
   /**
@@ -279,8 +347,7 @@ export class ClientQuotaManager {
   /** The live sensors' rates and throttle times (bounded by expiry). */
   metrics(): ClientQuotaMetric[] {
     const now = this.time.now();
-    this.expire(now);
-    return [...this.sensors.values()].map((s) => ({
+    return [...this.sensors.live(now)].map((s) => ({
       user: s.tags.user,
       clientId: s.tags.clientId,
       rate: s.rate.measure(now),
@@ -292,34 +359,6 @@ export class ClientQuotaManager {
   /** Sensors held now (tests: expiry). */
   get sensorCount(): number {
     return this.sensors.size;
-  }
-
-  private sensor(tags: QuotaTags, now: number): ClientSensor {
-    this.expire(now);
-    const key = `${tags.user.length}:${tags.user}${tags.clientId}`;
-    let s = this.sensors.get(key);
-    if (!s) {
-      s = {
-        tags,
-        rate: new SampledRate(this.window),
-        throttleCount: 0,
-        throttleSumMs: 0,
-        lastRecordMs: now,
-        bound: Number.POSITIVE_INFINITY,
-      };
-      this.sensors.set(key, s);
-    }
-    s.lastRecordMs = now;
-    return s;
-  }
-
-  /** Drops sensors idle for INACTIVE_SENSOR_EXPIRATION_MS; looks at most once a minute. */
-  private expire(now: number): void {
-    if (now - this.lastExpiryMs < 60_000) return;
-    this.lastExpiryMs = now;
-    for (const [key, s] of this.sensors) {
-      if (now - s.lastRecordMs >= INACTIVE_SENSOR_EXPIRATION_MS) this.sensors.delete(key);
-    }
   }
 }
 

@@ -25,6 +25,7 @@ import { type LocalController, openLocalController } from '../metadata/controlle
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import { ClientQuotaManagers } from '../quota/client-quota-manager.js';
+import { ControllerMutationQuotaManager } from '../quota/controller-mutation-quota.js';
 import { BrokerChannels } from '../replication/broker-channels.js';
 import { FetchSessionCache } from '../replication/fetch-session.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
@@ -270,6 +271,14 @@ export class Broker {
     this.services = {
       metadata: this.metadataView(),
       controller: this.controller,
+      controllerMutationQuotas: new ControllerMutationQuotaManager(
+        {
+          samples: config.int('controller.quota.window.num'),
+          windowMs: config.int('controller.quota.window.size.seconds') * 1000,
+        },
+        this.time,
+        () => this.image.clientQuotas,
+      ),
       replicas: this.replicaManager,
       fetchSessions: new FetchSessionCache(config.int('max.incremental.fetch.session.cache.slots')),
       shares,

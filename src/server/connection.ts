@@ -170,6 +170,9 @@ export class Connection {
       listenerName,
       remote: this.remote,
       signal: this.abortOnClose.signal,
+      throttle: (ms: number) => {
+        if (ms > this.muteMs) this.muteMs = ms;
+      },
     };
     this.sasl = security.sasl ? new SaslAuthenticator(security.sasl) : null;
     const native = broker.zeroCopy ?? null;
