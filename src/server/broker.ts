@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { createLogger, type Logger } from '../common/logger.js';
 import { type ZeroCopy, zeroCopy } from '../common/native.js';
 import { Scheduler } from '../common/scheduler.js';
-import { systemTime, type Time } from '../common/time.js';
+import { systemTime, type Time, type Timer } from '../common/time.js';
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import { type BrokerConfig, ConfigError, type ListenerEndpoint } from '../config/broker-config.js';
 import { createGroupCoordinator, type GroupCoordinator, type TopicsView } from '../coordinator/index.js';
@@ -110,6 +110,8 @@ export class Broker {
   private readonly connections = new Set<Connection>();
   /** max.connections, max.connections.per.ip (+ overrides). */
   private readonly connectionQuotas: ConnectionQuotas;
+  /** Connections over their address's connection_creation_rate, each closed when its hold ends. */
+  private readonly throttledSockets = new Set<{ socket: Socket; timer: Timer }>();
   /** Produce and Fetch byte-rate quotas (ConnectionHost.quotas). */
   readonly quotas: ClientQuotaManagers;
   /** ConnectionHost.segmentWriter: the log manager's (log.segment.write.coalesce.enable / .thread.enable). */
@@ -292,7 +294,7 @@ export class Broker {
       log: this.log,
       apiVersions: () => this.handlers.apiVersions(),
     };
-    this.connectionQuotas = new ConnectionQuotas(config);
+    this.connectionQuotas = new ConnectionQuotas(config, this.connectionTime, () => this.image.clientQuotas);
     // Client quotas (KIP-546): byte rates per user / client id, from the image's ClientQuotaRecords.
     this.quotas = new ClientQuotaManagers(
       { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 },
@@ -555,6 +557,27 @@ export class Broker {
       return;
     }
     const address = socket.remoteAddress;
+    // connection_creation_rate of the address (KIP-612): held unserved, then closed.
+    const holdMs = this.connectionQuotas.throttleNewConnectionMs(address);
+    if (holdMs > 0) {
+      this.metrics.connectionsRefused++;
+      this.log.debug(
+        `throttling a connection from ${address} on ${endpoint.name}: closing it in ${holdMs} ms`,
+      );
+      socket.pause();
+      socket.on('error', () => {});
+      const timer = this.connectionTime.setTimeout(() => {
+        this.throttledSockets.delete(held);
+        socket.destroy();
+      }, holdMs);
+      const held = { socket, timer };
+      this.throttledSockets.add(held);
+      socket.once('close', () => {
+        timer.cancel();
+        this.throttledSockets.delete(held);
+      });
+      return;
+    }
     const refused = this.connectionQuotas.tryAcquire(address);
     if (refused) {
       this.metrics.connectionsRefused++;
@@ -583,6 +606,14 @@ export class Broker {
   /** One request's work, with the topic registry and checkpoint writes it causes done once at its end. */
   batchUpdates<T>(work: () => T): T {
     return this.logManager.batchUpdates(work);
+  }
+
+  private closeThrottledSockets(): void {
+    for (const { socket, timer } of this.throttledSockets) {
+      timer.cancel();
+      socket.destroy();
+    }
+    this.throttledSockets.clear();
   }
 
   /** Called by a connection when it closes. */
@@ -642,6 +673,7 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     const open = [...this.connections];
     for (const c of open) c.close();
+    this.closeThrottledSockets();
     await serverClosed;
     // A fetch's sendfile on a pool thread holds segment descriptors until it stops (at most 250 ms).
     await Promise.all(open.map((c) => c.sendsSettled));
@@ -668,6 +700,7 @@ export class Broker {
         this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       );
       for (const c of [...this.connections]) c.close();
+      this.closeThrottledSockets();
       this.services.shares.shutdown();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();

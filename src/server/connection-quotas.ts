@@ -4,8 +4,24 @@
  * does not resolve host names) and `max.connections`. A connection over a limit is closed as soon
  * as it is accepted (Kafka closes per-IP excess the same way; for the broker-wide limit Kafka's
  * acceptor instead waits for a slot, leaving the new connection in the listen backlog).
+ *
+ * And the client quota `connection_creation_rate` of an IP (KIP-612: `kafka-configs --entity-type
+ * ips`, by address or `--entity-default`): the connections an address opened per second, a rate over
+ * `quota.window.num` × `quota.window.size.seconds` windows as the other client quotas. A connection
+ * that takes it over the quota is not counted, never served, and closed after the time that brings
+ * the rate back (at most one window), as Kafka's acceptor holds it in its throttled sockets.
  */
+import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { type ClientQuotasImage, clientQuotaEntityKey, IP_ENTITY } from '../metadata/client-quota-image.js';
+import { QuotaSensors, type QuotaWindow, SampledRate } from '../quota/client-quota-manager.js';
+
+export const CONNECTION_CREATION_RATE = 'connection_creation_rate';
+
+interface IpRateSensor {
+  readonly rate: SampledRate;
+  lastRecordMs: number;
+}
 
 export class ConnectionQuotas {
   private readonly perIp = new Map<string, number>();
@@ -14,7 +30,22 @@ export class ConnectionQuotas {
   private readonly maxPerIp: number;
   private readonly overrides = new Map<string, number>();
 
-  constructor(config: BrokerConfig) {
+  private readonly ipRates: QuotaSensors<IpRateSensor>;
+
+  constructor(
+    config: BrokerConfig,
+    private readonly time: Time,
+    /** The client quotas of the metadata image (connection_creation_rate of `ip` entities). */
+    private readonly quotas: () => ClientQuotasImage | undefined,
+    private readonly window: QuotaWindow = {
+      samples: config.int('quota.window.num'),
+      windowMs: config.int('quota.window.size.seconds') * 1000,
+    },
+  ) {
+    this.ipRates = new QuotaSensors(time.now(), (_tags, now) => ({
+      rate: new SampledRate(this.window),
+      lastRecordMs: now,
+    }));
     this.maxTotal = config.int('max.connections');
     this.maxPerIp = config.int('max.connections.per.ip');
     for (const entry of config.string('max.connections.per.ip.overrides').split(',')) {
@@ -41,6 +72,30 @@ export class ConnectionQuotas {
     this.perIp.set(ip, n + 1);
     this.total++;
     return null;
+  }
+
+  /**
+   * Records a new connection from `address` against its connection_creation_rate (KIP-612) and
+   * returns how long to hold it before closing it unserved: 0 while the address is within its
+   * quota. A throttled connection is taken back out of the rate, as Kafka does.
+   */
+  throttleNewConnectionMs(address: string | undefined): number {
+    const image = this.quotas();
+    if (!image) return 0;
+    const ip = normalize(address ?? '');
+    const bound =
+      image.quotasByKey(clientQuotaEntityKey({ [IP_ENTITY]: ip }))?.get(CONNECTION_CREATION_RATE) ??
+      image.quotasByKey(clientQuotaEntityKey({ [IP_ENTITY]: null }))?.get(CONNECTION_CREATION_RATE);
+    if (bound === undefined) return 0;
+    const now = this.time.now();
+    const sensor = this.ipRates.get({ user: '', clientId: ip }, now);
+    sensor.rate.record(1, now);
+    const rate = sensor.rate.measure(now);
+    if (rate <= bound) return 0;
+    sensor.rate.record(-1, now);
+    // Kafka's QuotaUtils.boundedThrottleTime: at most one window.
+    const ms = Math.round(((rate - bound) / bound) * sensor.rate.windowSize(now));
+    return Math.max(1, Math.min(ms, this.window.windowMs));
   }
 
   release(address: string | undefined): void {

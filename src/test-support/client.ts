@@ -31,9 +31,12 @@ export class TestClient {
     socket.on('error', () => {});
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<TestClient> {
+  /** `localAddress`: the address to connect from (127.0.0.2, ... for another client address). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host }, () => resolve(new TestClient(s)));
+      const s = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () =>
+        resolve(new TestClient(s)),
+      );
       s.once('error', reject);
     });
   }

@@ -1,0 +1,120 @@
+/**
+ * connection_creation_rate of an IP (KIP-612) over TCP, on the broker's clock (MockTime): with 2 a
+ * second and Kafka's default windows (11 × 1 s, the rate taken over at least 10 s), 20 connections at
+ * once are served; the 21st is accepted but never served and closed after the time that brings the
+ * rate back (0.1 / 2 × 10 s = 500 ms), and it is not counted. Another address is not held; the
+ * default-IP entity holds every address.
+ */
+import type { Socket } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
+
+let tb: TestBroker | undefined;
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await tb?.close();
+  tb = undefined;
+});
+
+async function brokerWithIpQuota(time: MockTime, ip: string | null, rate: number): Promise<TestBroker> {
+  tb = await startTestBroker({}, undefined, { time, purgatoryTime: time });
+  const [r] = await tb.broker.controller.alterClientQuotas(
+    [
+      {
+        entity: [{ entityType: 'ip', entityName: ip }],
+        ops: [{ key: 'connection_creation_rate', value: rate }],
+      },
+    ],
+    false,
+  );
+  expect(r!.errorCode).toBe(0);
+  return tb;
+}
+
+/** Opens a connection and asks ApiVersions: true when answered within 500 ms of real time. */
+async function served(port: number, localAddress?: string): Promise<{ answered: boolean; socket: Socket }> {
+  const c = await TestClient.connect(port, '127.0.0.1', localAddress);
+  clients.push(c);
+  const answered = await Promise.race([
+    c.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' }).then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 500)),
+  ]);
+  return { answered, socket: c.socket };
+}
+
+const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+describe('connection_creation_rate (KIP-612)', () => {
+  it('holds the connection past the rate unserved and closes it after the throttle time', async () => {
+    const time = new MockTime();
+    const { port } = await brokerWithIpQuota(time, '127.0.0.1', 2);
+    for (let i = 0; i < 20; i++) expect((await served(port)).answered).toBe(true);
+    const over = await served(port);
+    expect(over.answered).toBe(false);
+    expect(over.socket.destroyed).toBe(false);
+    time.advance(499);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(over.socket.destroyed).toBe(false);
+    time.advance(1);
+    await closed(over.socket);
+    // 500 ms on, 21 connections over 10.5 s are at the quota: served — as the held one was not
+    // counted (with it, 22 would be over). The next is over again; once those samples are old, served.
+    expect((await served(port)).answered).toBe(true);
+    expect((await served(port)).answered).toBe(false);
+    time.advance(12_000); // past quota.window.num × quota.window.size.seconds
+    expect((await served(port)).answered).toBe(true);
+    // Another address is not held.
+    for (let i = 0; i < 3; i++) expect((await served(port, '127.0.0.2')).answered).toBe(true);
+  });
+
+  it('kafkajs over the rate cannot connect until the rate is back', async () => {
+    const time = new MockTime();
+    const { port } = await brokerWithIpQuota(time, '127.0.0.1', 1);
+    for (let i = 0; i < 10; i++) expect((await served(port)).answered).toBe(true);
+    const kafka = new Kafka({
+      clientId: 'rate',
+      brokers: [`127.0.0.1:${port}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 5000,
+      requestTimeout: 5000,
+    });
+    const admin = kafka.admin();
+    const refused = admin.connect().then(
+      () => 'connected',
+      (err: Error) => err.name,
+    );
+    let settled = false;
+    void refused.finally(() => {
+      settled = true;
+    });
+    // Held unanswered, then closed once the broker's clock passes the throttle time (1 s at most):
+    // kafkajs fails then, well before its own 5 s timeouts.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBe(false);
+    const t0 = performance.now();
+    time.advance(1000);
+    expect(await refused).not.toBe('connected');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    time.advance(12_000);
+    await admin.connect();
+    expect((await admin.describeCluster()).brokers).toHaveLength(1);
+    await admin.disconnect();
+  });
+
+  it('the default IP entity holds every address', async () => {
+    const time = new MockTime();
+    const { port } = await brokerWithIpQuota(time, null, 1);
+    for (let i = 0; i < 10; i++) expect((await served(port, '127.0.0.3')).answered).toBe(true);
+    expect((await served(port, '127.0.0.3')).answered).toBe(false);
+    for (let i = 0; i < 10; i++) expect((await served(port, '127.0.0.4')).answered).toBe(true);
+    expect((await served(port, '127.0.0.4')).answered).toBe(false);
+  });
+});
