@@ -233,7 +233,7 @@ f_controller_mutation_quota() {
   tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type clients --entity-name mutation-quota --add-config controller_mutation_rate=1
   tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type clients --entity-name mutation-quota | tee "$WORK/mq-describe.txt"
   grep -q 'controller_mutation_rate=1.0' "$WORK/mq-describe.txt" || fail "quota not described"
-  printf 'client.id=mutation-quota\ndefault.api.timeout.ms=5000\n' >"$WORK/mq.properties"
+  printf 'client.id=mutation-quota\ndefault.api.timeout.ms=5000\nrequest.timeout.ms=5000\n' >"$WORK/mq.properties"
   tool kafka-topics.sh --bootstrap-server "$B" --command-config "$WORK/mq.properties" --create --topic mq-big --partitions 60
   if tool kafka-topics.sh --bootstrap-server "$B" --command-config "$WORK/mq.properties" --create --topic mq-next --partitions 1 >"$WORK/mq-next.txt" 2>&1; then
     cat "$WORK/mq-next.txt"; fail "a topic past the spent quota was created"; return 1
