@@ -32,11 +32,14 @@ compat_timed_install "kafka-streams + kafka-tools $SG_V (Maven Central)" install
 [ "${1:-}" = "--install-only" ] && exit 0
 rm -rf "$DEST/classes"
 javac -nowarn -d "$DEST/classes" -cp "$DEST/lib/*" "$HERE/src/StreamsScenario.java" "$HERE/src/KTableScenario.java"
+# The scenarios' Streams state directories (Files.createTempDirectory) go here, removed at the end.
+STATE_TMP="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-streams-state.XXXXXX")"
+trap 'compat_cleanup; rm -rf "$STATE_TMP"' EXIT
 # A quick log cleaner: KTableScenario waits for its changelog to be compacted.
 compat_start_broker --override log.cleaner.backoff.ms=200
-timeout -k 10 600 java -Dkafka.streams.version="$V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/classes:$DEST/lib/*" StreamsScenario "$BOOTSTRAP" \
+timeout -k 10 600 java -Djava.io.tmpdir="$STATE_TMP" -Dkafka.streams.version="$V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/classes:$DEST/lib/*" StreamsScenario "$BOOTSTRAP" \
   >"$COMPAT_OUT/$PEER.log" 2>&1 || compat_log "scenario exited $? (see $COMPAT_OUT/$PEER.log)"
-timeout -k 10 600 java -Dkafka.streams.version="$V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/classes:$DEST/lib/*" KTableScenario "$BOOTSTRAP" \
+timeout -k 10 600 java -Djava.io.tmpdir="$STATE_TMP" -Dkafka.streams.version="$V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$DEST/classes:$DEST/lib/*" KTableScenario "$BOOTSTRAP" \
   >>"$COMPAT_OUT/$PEER.log" 2>&1 || compat_log "KTable scenario exited $? (see $COMPAT_OUT/$PEER.log)"
 grep '^RESULT ' "$COMPAT_OUT/$PEER.log" | cut -c8- | sed 's/^/  /' || true
 # Streams groups (KIP-1071), peer kafka-streams-4.3: its own results file, judged on its own.
@@ -44,7 +47,7 @@ rm -rf "$SG_DEST/classes"
 javac -nowarn -d "$SG_DEST/classes" -cp "$SG_DEST/lib/*" "$HERE/src/StreamsGroupScenario.java"
 COMPAT_RESULTS="$COMPAT_OUT/$SG_PEER.tsv"; : >"$COMPAT_RESULTS"
 cp "$COMPAT_OUT/$PEER.install" "$COMPAT_OUT/$SG_PEER.install" 2>/dev/null || true
-COMPAT_RESULTS="$COMPAT_RESULTS" timeout -k 10 600 java -Dkafka.streams.version="$SG_V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+COMPAT_RESULTS="$COMPAT_RESULTS" timeout -k 10 600 java -Djava.io.tmpdir="$STATE_TMP" -Dkafka.streams.version="$SG_V" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
   -cp "$SG_DEST/classes:$SG_DEST/lib/*" StreamsGroupScenario "$BOOTSTRAP" \
   >"$COMPAT_OUT/$SG_PEER.log" 2>&1 || compat_log "streams group scenario exited $? (see $COMPAT_OUT/$SG_PEER.log)"
 grep '^RESULT ' "$COMPAT_OUT/$SG_PEER.log" | cut -c8- | sed 's/^/  /' || true
