@@ -182,6 +182,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Most client connections the broker keeps open; one more is closed at once (Kafka blocks the acceptor).',
   },
   {
+    name: 'max.connection.creation.rate',
+    type: 'int',
+    default: '2147483647',
+    min: 0,
+    doc: 'The most new connections a second the broker accepts (KIP-612), over quota.window.num windows of quota.window.size.seconds; past it the listener takes no new connection for the throttle time. Not on the inter-broker listener when there are several. Per listener: listener.name.<listener>.max.connection.creation.rate.',
+  },
+  {
     name: 'max.connections.per.ip',
     type: 'int',
     default: '2147483647',

@@ -36,6 +36,7 @@ import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { SegmentWriter } from '../storage/segment-writer.js';
+import { AcceptGate } from './accept-gate.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { ControllerLink } from './controller-link.js';
@@ -110,6 +111,8 @@ export class Broker {
   private readonly connections = new Set<Connection>();
   /** max.connections, max.connections.per.ip (+ overrides). */
   private readonly connectionQuotas: ConnectionQuotas;
+  /** Each listener's max.connection.creation.rate, made on its first connection. */
+  private readonly acceptGates = new Map<string, AcceptGate>();
   /** Connections over their address's connection_creation_rate, each closed when its hold ends. */
   private readonly throttledSockets = new Set<{ socket: Socket; timer: Timer }>();
   /** Produce and Fetch byte-rate quotas (ConnectionHost.quotas). */
@@ -556,10 +559,30 @@ export class Broker {
       socket.destroy();
       return;
     }
+    // max.connection.creation.rate (KIP-612): the connection waits its turn as at Kafka's acceptor.
+    let gate = this.acceptGates.get(endpoint.name);
+    if (!gate) {
+      gate = new AcceptGate(
+        this.connectionTime,
+        () => this.connectionQuotas.acceptThrottleMs(endpoint.name),
+        (s) => this.takeConnection(s, endpoint, security),
+      );
+      this.acceptGates.set(endpoint.name, gate);
+    }
+    gate.offer(socket);
+  }
+
+  /** A connection the acceptor takes: the per-address rate and counts, then served. */
+  private takeConnection(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     const address = socket.remoteAddress;
     // connection_creation_rate of the address (KIP-612): held unserved, then closed.
     const holdMs = this.connectionQuotas.throttleNewConnectionMs(address);
     if (holdMs > 0) {
+      this.connectionQuotas.unrecordAccept(endpoint.name);
       this.metrics.connectionsRefused++;
       this.log.debug(
         `throttling a connection from ${address} on ${endpoint.name}: closing it in ${holdMs} ms`,
@@ -609,6 +632,7 @@ export class Broker {
   }
 
   private closeThrottledSockets(): void {
+    for (const gate of this.acceptGates.values()) gate.close();
     for (const { socket, timer } of this.throttledSockets) {
       timer.cancel();
       socket.destroy();

@@ -10,6 +10,11 @@
  * `quota.window.num` × `quota.window.size.seconds` windows as the other client quotas. A connection
  * that takes it over the quota is not counted, never served, and closed after the time that brings
  * the rate back (at most one window), as Kafka's acceptor holds it in its throttled sockets.
+ *
+ * And `max.connection.creation.rate`, the broker's (not counting the inter-broker listener when
+ * there are several) and each listener's (`listener.name.<listener>.max.connection.creation.rate`,
+ * else the broker's value): past it the listener takes no connection for the throttle time
+ * (accept-gate.ts), as Kafka's acceptor waits.
  */
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
@@ -17,6 +22,13 @@ import { type ClientQuotasImage, clientQuotaEntityKey, IP_ENTITY } from '../meta
 import { QuotaSensors, type QuotaWindow, SampledRate } from '../quota/client-quota-manager.js';
 
 export const CONNECTION_CREATION_RATE = 'connection_creation_rate';
+const MAX_INT = 2147483647;
+
+/** A connection creation rate and its bound (max.connection.creation.rate). */
+interface RateLimit {
+  readonly rate: SampledRate;
+  readonly bound: number;
+}
 
 interface IpRateSensor {
   readonly rate: SampledRate;
@@ -31,6 +43,11 @@ export class ConnectionQuotas {
   private readonly overrides = new Map<string, number>();
 
   private readonly ipRates: QuotaSensors<IpRateSensor>;
+  /** max.connection.creation.rate of the broker (null: unbounded) and of each listener. */
+  private readonly brokerRate: RateLimit | null;
+  private readonly listenerRates = new Map<string, RateLimit | null>();
+  /** The inter-broker listener, out of the broker-wide rate when there are several (Kafka's protectedListener). */
+  private readonly protectedListener: string | null;
 
   constructor(
     config: BrokerConfig,
@@ -46,6 +63,17 @@ export class ConnectionQuotas {
       rate: new SampledRate(this.window),
       lastRecordMs: now,
     }));
+    const limit = (bound: number): RateLimit | null =>
+      bound >= MAX_INT ? null : { rate: new SampledRate(this.window), bound };
+    this.brokerRate = limit(config.int('max.connection.creation.rate'));
+    // A listener's own value, else the broker's (as Kafka's valuesWithPrefixOverride gives it).
+    for (const e of config.endpoints) {
+      this.listenerRates.set(
+        e.name,
+        limit(Number(config.listenerValue(e.name, 'max.connection.creation.rate'))),
+      );
+    }
+    this.protectedListener = config.endpoints.length > 1 ? config.interBrokerListenerName : null;
     this.maxTotal = config.int('max.connections');
     this.maxPerIp = config.int('max.connections.per.ip');
     for (const entry of config.string('max.connections.per.ip.overrides').split(',')) {
@@ -75,6 +103,36 @@ export class ConnectionQuotas {
   }
 
   /**
+   * Records a connection being taken on `listener` against max.connection.creation.rate (the
+   * broker's, unless this is the protected inter-broker listener, and the listener's) and returns
+   * how long Kafka's acceptor waits before taking it: 0 within the rates, at most one window.
+   */
+  acceptThrottleMs(listener: string): number {
+    const now = this.time.now();
+    let ms = 0;
+    if (this.brokerRate && listener !== this.protectedListener) ms = this.record(this.brokerRate, now);
+    const own = this.listenerRates.get(listener);
+    if (own) ms = Math.max(ms, this.record(own, now));
+    return ms;
+  }
+
+  /** Takes back what acceptThrottleMs recorded (a connection its IP's rate refuses, as Kafka does). */
+  unrecordAccept(listener: string): void {
+    const now = this.time.now();
+    if (this.brokerRate && listener !== this.protectedListener) this.brokerRate.rate.record(-1, now);
+    this.listenerRates.get(listener)?.rate.record(-1, now);
+  }
+
+  /** Records one connection; the throttle time that brings the rate back to its bound (Kafka's QuotaUtils). */
+  private record(limit: RateLimit, now: number): number {
+    limit.rate.record(1, now);
+    const rate = limit.rate.measure(now);
+    if (rate <= limit.bound) return 0;
+    const ms = Math.round(((rate - limit.bound) / limit.bound) * limit.rate.windowSize(now));
+    return Math.max(1, Math.min(ms, this.window.windowMs));
+  }
+
+  /**
    * Records a new connection from `address` against its connection_creation_rate (KIP-612) and
    * returns how long to hold it before closing it unserved: 0 while the address is within its
    * quota. A throttled connection is taken back out of the rate, as Kafka does.
@@ -89,13 +147,9 @@ export class ConnectionQuotas {
     if (bound === undefined) return 0;
     const now = this.time.now();
     const sensor = this.ipRates.get({ user: '', clientId: ip }, now);
-    sensor.rate.record(1, now);
-    const rate = sensor.rate.measure(now);
-    if (rate <= bound) return 0;
-    sensor.rate.record(-1, now);
-    // Kafka's QuotaUtils.boundedThrottleTime: at most one window.
-    const ms = Math.round(((rate - bound) / bound) * sensor.rate.windowSize(now));
-    return Math.max(1, Math.min(ms, this.window.windowMs));
+    const ms = this.record({ rate: sensor.rate, bound }, now);
+    if (ms > 0) sensor.rate.record(-1, now);
+    return ms;
   }
 
   release(address: string | undefined): void {

@@ -118,3 +118,85 @@ describe('connection_creation_rate (KIP-612)', () => {
     expect((await served(port, '127.0.0.4')).answered).toBe(false);
   });
 });
+
+/** Asks ApiVersions on a connection opened already; resolves true once answered (false after `ms` of real time). */
+const answers = (c: TestClient, ms = 300) =>
+  Promise.race([
+    c.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' }).then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+  ]);
+
+describe('max.connection.creation.rate (KIP-612)', () => {
+  it('past the broker-wide rate the listener takes no connection for the throttle time; they wait in line, then are served', async () => {
+    const time = new MockTime();
+    tb = await startTestBroker({ 'max.connection.creation.rate': '2' }, undefined, {
+      time,
+      purgatoryTime: time,
+    });
+    const port = tb.port;
+    for (let i = 0; i < 20; i++) expect((await served(port)).answered).toBe(true);
+    // The 21st takes the rate to 2.1 over 10 s: the acceptor waits 500 ms before taking it.
+    const c21 = await TestClient.connect(port);
+    clients.push(c21);
+    const a21 = answers(c21, 5000);
+    // The 22nd waits behind it (the acceptor takes nothing meanwhile).
+    const c22 = await TestClient.connect(port);
+    clients.push(c22);
+    const a22 = answers(c22, 5000);
+    await new Promise((r) => setTimeout(r, 200));
+    let done21 = false;
+    void a21.then(() => {
+      done21 = true;
+    });
+    expect(done21).toBe(false);
+    time.advance(500);
+    expect(await a21).toBe(true); // taken and served, not closed
+    expect(c21.socket.destroyed).toBe(false);
+    // Then the 22nd is recorded (22 over 10.5 s: over again), waits its own throttle time, and is served.
+    await new Promise((r) => setTimeout(r, 100));
+    time.advance(1000);
+    expect(await a22).toBe(true);
+  });
+
+  it('a listener has its own rate (listener.name.<listener>.max.connection.creation.rate)', async () => {
+    const time = new MockTime();
+    tb = await startTestBroker(
+      {
+        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
+        'inter.broker.listener.name': 'INTERNAL',
+        'listener.name.plaintext.max.connection.creation.rate': '1',
+      },
+      undefined,
+      { time, purgatoryTime: time },
+    );
+    const internal = tb.broker.listenerPort('INTERNAL')!;
+    for (let i = 0; i < 10; i++) expect((await served(tb.port)).answered).toBe(true);
+    expect((await served(tb.port)).answered).toBe(false);
+    for (let i = 0; i < 30; i++) expect((await served(internal)).answered).toBe(true);
+  });
+
+  it('the inter-broker listener does not count towards the broker-wide rate when there are several', async () => {
+    const time = new MockTime();
+    tb = await startTestBroker(
+      {
+        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
+        'inter.broker.listener.name': 'INTERNAL',
+        'max.connection.creation.rate': '1',
+      },
+      undefined,
+      { time, purgatoryTime: time },
+    );
+    // Each listener has the broker's value as its own (as Kafka's valuesWithPrefixOverride gives it);
+    // the inter-broker listener's connections do not count towards the broker-wide rate, so PLAINTEXT
+    // still has its whole 10 after INTERNAL took 10 (were they counted, its first would wait).
+    const internal = tb.broker.listenerPort('INTERNAL')!;
+    for (let i = 0; i < 10; i++) expect((await served(internal)).answered).toBe(true);
+    for (let i = 0; i < 10; i++) expect((await served(tb.port)).answered).toBe(true);
+    expect((await served(tb.port)).answered).toBe(false);
+  });
+});

@@ -1,0 +1,75 @@
+import type { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { AcceptGate } from './accept-gate.js';
+
+/** What the gate uses of a socket. */
+function fakeSocket(name: string) {
+  const s = {
+    name,
+    paused: false,
+    destroyed: false,
+    pause() {
+      s.paused = true;
+    },
+    resume() {
+      s.paused = false;
+    },
+    destroy() {
+      s.destroyed = true;
+    },
+    on() {},
+  };
+  return s;
+}
+
+describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
+  it('records each connection once; one over the rate and those behind it wait, then are taken in order', () => {
+    const time = new MockTime();
+    const waits = [0, 500, 0, 300, 0];
+    let recorded = 0;
+    const taken: string[] = [];
+    const gate = new AcceptGate(
+      time,
+      () => waits[recorded++] ?? 0,
+      (s) => taken.push((s as unknown as { name: string }).name),
+    );
+    const sockets = ['a', 'b', 'c', 'd', 'e'].map(fakeSocket);
+    for (const s of sockets) gate.offer(s as unknown as Socket);
+    expect(taken).toEqual(['a']);
+    expect(recorded).toBe(2); // a, then b (which waits); c, d, e not yet recorded
+    expect(sockets.slice(1).every((s) => s.paused)).toBe(true);
+    expect(gate.held).toBe(4);
+    time.advance(499);
+    expect(taken).toEqual(['a']);
+    time.advance(1);
+    expect(taken).toEqual(['a', 'b', 'c']); // d waits 300 ms at the head of the line
+    expect(recorded).toBe(4);
+    time.advance(300);
+    expect(taken).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(recorded).toBe(5);
+    expect(sockets.every((s) => !s.paused && !s.destroyed)).toBe(true);
+  });
+
+  it('closes what is past the backlog, and everything held at close', () => {
+    const time = new MockTime();
+    const taken: string[] = [];
+    const gate = new AcceptGate(
+      time,
+      () => 1000,
+      (s) => taken.push((s as unknown as { name: string }).name),
+      2,
+    );
+    const sockets = ['a', 'b', 'c', 'd'].map(fakeSocket);
+    for (const s of sockets) gate.offer(s as unknown as Socket);
+    // a waits at the acceptor, b and c in the backlog, d is refused.
+    expect(sockets.map((s) => s.destroyed)).toEqual([false, false, false, true]);
+    gate.close();
+    expect(sockets.every((s) => s.destroyed)).toBe(true);
+    time.advance(5000);
+    expect(taken).toEqual([]);
+    const late = fakeSocket('late');
+    gate.offer(late as unknown as Socket);
+    expect(late.destroyed).toBe(true);
+  });
+});
