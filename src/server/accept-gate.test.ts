@@ -29,13 +29,9 @@ describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
     const waits = [0, 500, 0, 300, 0];
     let recorded = 0;
     const taken: string[] = [];
-    const gate = new AcceptGate(
-      time,
-      () => waits[recorded++] ?? 0,
-      (s) => taken.push((s as unknown as { name: string }).name),
-    );
+    const gate = new AcceptGate(time, () => waits[recorded++] ?? 0);
     const sockets = ['a', 'b', 'c', 'd', 'e'].map(fakeSocket);
-    for (const s of sockets) gate.offer(s as unknown as Socket);
+    for (const s of sockets) gate.offer(s as unknown as Socket, () => taken.push(s.name));
     expect(taken).toEqual(['a']);
     expect(recorded).toBe(2); // a, then b (which waits); c, d, e not yet recorded
     expect(sockets.slice(1).every((s) => s.paused)).toBe(true);
@@ -54,14 +50,9 @@ describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
   it('closes what is past the backlog, and everything held at close', () => {
     const time = new MockTime();
     const taken: string[] = [];
-    const gate = new AcceptGate(
-      time,
-      () => 1000,
-      (s) => taken.push((s as unknown as { name: string }).name),
-      2,
-    );
+    const gate = new AcceptGate(time, () => 1000, 2);
     const sockets = ['a', 'b', 'c', 'd'].map(fakeSocket);
-    for (const s of sockets) gate.offer(s as unknown as Socket);
+    for (const s of sockets) gate.offer(s as unknown as Socket, () => taken.push(s.name));
     // a waits at the acceptor, b and c in the backlog, d is refused.
     expect(sockets.map((s) => s.destroyed)).toEqual([false, false, false, true]);
     gate.close();
@@ -69,7 +60,7 @@ describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
     time.advance(5000);
     expect(taken).toEqual([]);
     const late = fakeSocket('late');
-    gate.offer(late as unknown as Socket);
+    gate.offer(late as unknown as Socket, () => taken.push(late.name));
     expect(late.destroyed).toBe(true);
   });
 });

@@ -14,9 +14,9 @@ import type { Time, Timer } from '../common/time.js';
 export const LISTEN_BACKLOG = 50;
 
 export class AcceptGate {
-  private readonly waiting: Socket[] = [];
+  private readonly waiting: Waiting[] = [];
   /** The connection the acceptor is waiting to take, and the wait. */
-  private current: Socket | null = null;
+  private current: Waiting | null = null;
   private blocked: Timer | null = null;
   private closed = false;
 
@@ -24,19 +24,18 @@ export class AcceptGate {
     private readonly time: Time,
     /** Records a connection being taken; the ms to wait before taking it (0: at once). */
     private readonly throttleMs: () => number,
-    /** Takes a connection (serves it, or applies the other quotas). */
-    private readonly take: (socket: Socket) => void,
     private readonly backlog = LISTEN_BACKLOG,
   ) {}
 
-  /** A connection the listener accepted. */
-  offer(socket: Socket): void {
+  /** A connection the listener accepted, and what taking it does (serve it, or the other quotas). */
+  offer(socket: Socket, take: () => void): void {
     if (this.closed) {
       socket.destroy();
       return;
     }
+    const w = { socket, take };
     if (this.blocked === null && this.waiting.length === 0) {
-      this.next(socket, false);
+      this.next(w, false);
       return;
     }
     if (this.waiting.length >= this.backlog) {
@@ -44,7 +43,7 @@ export class AcceptGate {
       return;
     }
     hold(socket);
-    this.waiting.push(socket);
+    this.waiting.push(w);
   }
 
   /** Connections held now (tests). */
@@ -57,41 +56,46 @@ export class AcceptGate {
     this.closed = true;
     this.blocked?.cancel();
     this.blocked = null;
-    this.current?.destroy();
+    this.current?.socket.destroy();
     this.current = null;
-    for (const s of this.waiting.splice(0)) s.destroy();
+    for (const w of this.waiting.splice(0)) w.socket.destroy();
   }
 
   /** The connection at the acceptor: recorded once, taken at once or after its wait. */
-  private next(socket: Socket, paused: boolean): void {
+  private next(w: Waiting, paused: boolean): void {
     const wait = this.throttleMs();
     if (wait <= 0) {
-      this.pass(socket, paused);
+      pass(w, paused);
       return;
     }
-    if (!paused) hold(socket);
-    this.current = socket;
+    if (!paused) hold(w.socket);
+    this.current = w;
     this.blocked = this.time.setTimeout(() => {
       this.blocked = null;
-      const s = this.current;
+      const c = this.current;
       this.current = null;
-      if (s && !s.destroyed) this.pass(s, true);
+      if (c && !c.socket.destroyed) pass(c, true);
       this.drain();
     }, wait);
   }
 
   private drain(): void {
     while (this.blocked === null && this.waiting.length > 0 && !this.closed) {
-      const s = this.waiting.shift()!;
-      if (!s.destroyed) this.next(s, true);
+      const w = this.waiting.shift()!;
+      if (!w.socket.destroyed) this.next(w, true);
     }
   }
+}
 
-  private pass(socket: Socket, paused: boolean): void {
-    // Its data events come asynchronously: `take` attaches its listener before any is emitted.
-    if (paused) socket.resume();
-    this.take(socket);
-  }
+interface Waiting {
+  readonly socket: Socket;
+  readonly take: () => void;
+}
+
+function pass(w: Waiting, paused: boolean): void {
+  // Its data events come asynchronously: `take` attaches its listener before any is emitted.
+  if (paused) w.socket.resume();
+  w.take();
 }
 
 /** Paused and unread until taken; an error (the peer gone) only ends it. */

@@ -562,14 +562,10 @@ export class Broker {
     // max.connection.creation.rate (KIP-612): the connection waits its turn as at Kafka's acceptor.
     let gate = this.acceptGates.get(endpoint.name);
     if (!gate) {
-      gate = new AcceptGate(
-        this.connectionTime,
-        () => this.connectionQuotas.acceptThrottleMs(endpoint.name),
-        (s) => this.takeConnection(s, endpoint, security),
-      );
+      gate = new AcceptGate(this.connectionTime, () => this.connectionQuotas.acceptThrottleMs(endpoint.name));
       this.acceptGates.set(endpoint.name, gate);
     }
-    gate.offer(socket);
+    gate.offer(socket, () => this.takeConnection(socket, endpoint, security));
   }
 
   /** A connection the acceptor takes: the per-address rate and counts, then served. */

@@ -94,6 +94,9 @@ export function fakeContext(options: FakeContextOptions = {}): RequestContext {
     signal: options.signal ?? new AbortController().signal,
     // No authorizer configured, as a broker by default: every handler passes the hook.
     authorizer: allowAll,
+    // Optional members a handler reads: absent as on a broker with no quota and a plain connection.
+    controllerMutationQuotas: undefined,
+    throttle: undefined,
   };
   for (const name of SERVICES) {
     const given = options[name];
