@@ -129,6 +129,22 @@ const answers = (c: TestClient, ms = 300) =>
     new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
   ]);
 
+/** A broker on the broker's clock (still) with PLAINTEXT and the inter-broker INTERNAL listener; INTERNAL's port. */
+async function twoListeners(overrides: Record<string, string>): Promise<number> {
+  const time = new MockTime();
+  tb = await startTestBroker(
+    {
+      listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
+      'inter.broker.listener.name': 'INTERNAL',
+      ...overrides,
+    },
+    undefined,
+    { time, purgatoryTime: time },
+  );
+  return tb.broker.listenerPort('INTERNAL')!;
+}
+
 describe('max.connection.creation.rate (KIP-612)', () => {
   it('past the broker-wide rate the listener takes no connection for the throttle time; they wait in line, then are served', async () => {
     const time = new MockTime();
@@ -162,41 +178,19 @@ describe('max.connection.creation.rate (KIP-612)', () => {
   });
 
   it('a listener has its own rate (listener.name.<listener>.max.connection.creation.rate)', async () => {
-    const time = new MockTime();
-    tb = await startTestBroker(
-      {
-        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
-        'inter.broker.listener.name': 'INTERNAL',
-        'listener.name.plaintext.max.connection.creation.rate': '1',
-      },
-      undefined,
-      { time, purgatoryTime: time },
-    );
-    const internal = tb.broker.listenerPort('INTERNAL')!;
-    for (let i = 0; i < 10; i++) expect((await served(tb.port)).answered).toBe(true);
-    expect((await served(tb.port)).answered).toBe(false);
+    const internal = await twoListeners({ 'listener.name.plaintext.max.connection.creation.rate': '1' });
+    for (let i = 0; i < 10; i++) expect((await served(tb!.port)).answered).toBe(true);
+    expect((await served(tb!.port)).answered).toBe(false);
     for (let i = 0; i < 30; i++) expect((await served(internal)).answered).toBe(true);
   });
 
   it('the inter-broker listener does not count towards the broker-wide rate when there are several', async () => {
-    const time = new MockTime();
-    tb = await startTestBroker(
-      {
-        listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
-        'inter.broker.listener.name': 'INTERNAL',
-        'max.connection.creation.rate': '1',
-      },
-      undefined,
-      { time, purgatoryTime: time },
-    );
+    const internal = await twoListeners({ 'max.connection.creation.rate': '1' });
     // Each listener has the broker's value as its own (as Kafka's valuesWithPrefixOverride gives it);
     // the inter-broker listener's connections do not count towards the broker-wide rate, so PLAINTEXT
     // still has its whole 10 after INTERNAL took 10 (were they counted, its first would wait).
-    const internal = tb.broker.listenerPort('INTERNAL')!;
     for (let i = 0; i < 10; i++) expect((await served(internal)).answered).toBe(true);
-    for (let i = 0; i < 10; i++) expect((await served(tb.port)).answered).toBe(true);
-    expect((await served(tb.port)).answered).toBe(false);
+    for (let i = 0; i < 10; i++) expect((await served(tb!.port)).answered).toBe(true);
+    expect((await served(tb!.port)).answered).toBe(false);
   });
 });
