@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main, parseStartArgs } from '../cli.js';
 import { startTestBroker } from '../test-support/broker.js';
 import { BrokerConfig, ConfigError, ConfigSource, configFromEnv } from './broker-config.js';
+import { brokerConfigDefs } from './definitions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kbroker-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,13 @@ function writeProps(name: string, text: string): string {
 const savedEnv = { ...process.env };
 afterEach(() => {
   process.env = { ...savedEnv };
+});
+
+describe('broker config definitions', () => {
+  it('define each name once (a later definition silently replaced an earlier one)', () => {
+    const names = brokerConfigDefs.map((d) => d.name);
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+  });
 });
 
 describe('broker configuration sources', () => {

@@ -196,10 +196,17 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     doc: 'Most connections from one IP address; one more is closed at once.',
   },
   {
+    name: 'max.connections.per.ip.overrides',
+    type: 'string',
+    default: '',
+    doc: 'Per-IP limits overriding max.connections.per.ip: ip:count,ip:count.',
+  },
+  {
     name: 'connections.max.idle.ms',
     type: 'long',
     default: '600000',
-    doc: 'A connection with no request in flight and no bytes read for this long is closed.',
+    min: -1,
+    doc: 'A connection with no request in flight and no bytes read for this long is closed, as are TLS handshakes and SASL exchanges that never finish.',
   },
   { name: 'min.insync.replicas', type: 'int', default: '1', min: 1, doc: 'Minimum ISR size for acks=all.' },
   {

@@ -23,13 +23,6 @@ export const securityConfigDefs: readonly ConfigDef[] = [
     doc: 'Listener brokers use to talk to each other (replication); defaults to the first listener.',
   },
   {
-    name: 'connections.max.idle.ms',
-    type: 'long',
-    default: '600000',
-    min: -1,
-    doc: 'Idle connections (and TLS handshakes or SASL exchanges that never finish) are closed after this long.',
-  },
-  {
     name: 'connections.max.reauth.ms',
     type: 'long',
     default: '0',
@@ -140,26 +133,6 @@ export const securityConfigDefs: readonly ConfigDef[] = [
     type: 'string',
     default: 'https',
     doc: 'Client-side setting; accepted on a broker.',
-  },
-  {
-    name: 'max.connections',
-    type: 'int',
-    default: '2147483647',
-    min: 0,
-    doc: 'Most client connections the broker holds at once; a connection beyond it is closed at once.',
-  },
-  {
-    name: 'max.connections.per.ip',
-    type: 'int',
-    default: '2147483647',
-    min: 0,
-    doc: 'Most connections from one IP address; a connection beyond it is closed at once.',
-  },
-  {
-    name: 'max.connections.per.ip.overrides',
-    type: 'string',
-    default: '',
-    doc: 'Per-IP limits overriding max.connections.per.ip: ip:count,ip:count.',
   },
   {
     name: 'authorizer.class.name',
