@@ -10,9 +10,10 @@
  *   npm run build && npx tsx bench/fetch-sessions.ts [--fetches 2000] [--rounds 3]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statCpuSeconds } from '../src/common/proc-stat.js';
 import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { codecFor, Reader } from '../src/protocol/codec.js';
 import { responseSpecs } from '../src/protocol/generated/messages.js';
@@ -64,9 +65,7 @@ async function startBroker(dir: string): Promise<{ child: ChildProcess; port: nu
 
 /** utime + stime of a process, in ms. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+  return statCpuSeconds(`/proc/${pid}/stat`) * 1000;
 }
 
 async function main(): Promise<void> {

@@ -10,11 +10,12 @@
  *
  *   tsx bench/handoff.ts [--batch-bytes 10240] [--batches 50000]
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { statCpuSeconds } from '../src/common/proc-stat.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,9 +32,7 @@ const batch = chunk.subarray(100, 100 + batchBytes);
 
 /** This (main) thread's CPU µs, not the worker's: /proc/PID/task/PID/stat, 10 ms ticks. */
 function cpuMicros(): number {
-  const stat = readFileSync(`/proc/${process.pid}/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000;
+  return statCpuSeconds(`/proc/${process.pid}/task/${process.pid}/stat`) * 1e6;
 }
 
 // Worker: writes what it is handed, from the ring (mode 'ring') or from messages (mode 'msg').

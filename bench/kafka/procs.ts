@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from 'node:
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statCpuSeconds, USER_HZ } from '../../src/common/proc-stat.js';
 import { freePort, freePortRun } from '../../src/test-support/free-port.js';
 
 export { freePort, freePortRun };
@@ -165,21 +166,19 @@ export function memory(pid: number): { rss: number; hwm: number } {
 }
 
 let clockTicks = 0;
-/** CPU seconds (user + system) in a /proc stat file: a process's (all its threads) or one thread's. */
-function statCpuSeconds(file: string): number {
-  if (clockTicks === 0) clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  const stat = readFileSync(file, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clockTicks; // utime (14), stime (15)
+/** CPU seconds (user + system) in a /proc stat file, in this machine's clock ticks. */
+function cpuSecondsIn(file: string): number {
+  if (clockTicks === 0)
+    clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || USER_HZ;
+  return statCpuSeconds(file, clockTicks);
 }
 
 /** CPU seconds (user + system, all threads) a process has used so far. */
 export function cpuSeconds(pid: number): number {
-  return statCpuSeconds(`/proc/${pid}/stat`);
+  return cpuSecondsIn(`/proc/${pid}/stat`);
 }
 
 /** CPU seconds one thread of a process has used so far (a Node process's event loop runs on tid = pid). */
 export function threadCpuSeconds(pid: number, tid: number | string): number {
-  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+  return cpuSecondsIn(`/proc/${pid}/task/${tid}/stat`);
 }

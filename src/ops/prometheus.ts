@@ -32,7 +32,6 @@
  * Series without a `topic` label are Kafka's all-topics totals. Every value is read when scraped,
  * from `broker.metrics` (counters kept on the hot path without prom-client) and broker state.
  */
-import { readFileSync } from 'node:fs';
 import {
   Counter,
   collectDefaultMetrics,
@@ -43,6 +42,7 @@ import {
   type MetricValueWithName,
   Registry,
 } from 'prom-client';
+import { statCpuSeconds } from '../common/proc-stat.js';
 import { NO_LEADER } from '../metadata/partition-change.js';
 import type { Broker } from '../server/broker.js';
 import { LATENCY_BUCKETS_MS, type Metrics } from '../server/metrics.js';
@@ -89,25 +89,13 @@ function runtimeMetrics(which: 'all' | 'thread'): Registry {
   return registry;
 }
 
-/** USER_HZ: the unit of /proc's utime and stime, 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/**
- * The calling thread's user + system CPU seconds, undefined where /proc/thread-self is missing (not
- * Linux). Read synchronously on purpose: an asynchronous read would run on a libuv pool thread and
- * report that thread.
- */
+/** The calling thread's user + system CPU seconds, undefined where /proc/thread-self is missing (not Linux). */
 export function threadCpuSeconds(): number | undefined {
-  let stat: string;
   try {
-    stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    return statCpuSeconds('/proc/thread-self/stat');
   } catch {
     return undefined;
   }
-  // Fields after the command name (which may hold spaces and parentheses): state is field 3,
-  // utime 14 and stime 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 type RequestLabel = 'request' | 'le';

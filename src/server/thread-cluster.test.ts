@@ -5,13 +5,14 @@
  * same data directory, with the same cluster id; and after a SIGKILL under an acks=all load, every
  * acknowledged record is there once.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseStartArgs } from '../cli.js';
+import { statCpuSeconds } from '../common/proc-stat.js';
 import { freePortRun } from '../test-support/free-port.js';
 import { type BrokerProcess, spawnBroker, threadsArgs } from '../test-support/process.js';
 import { until } from '../test-support/until.js';
@@ -91,9 +92,7 @@ describe('kbroker start --threads N', () => {
     expect(second.thread).toBeGreaterThan(0);
     expect(first.thread).toBeGreaterThan(0);
     expect(first.process).toBeGreaterThan(0);
-    const stat = readFileSync(`/proc/${proc.child.pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const processCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    const processCpu = statCpuSeconds(`/proc/${proc.child.pid}/stat`);
     expect(processCpu).toBeGreaterThan(first.thread! + second.thread!);
     const clusterApi = (await (await fetch(`http://127.0.0.1:${httpPort + 1}/api/cluster`)).json()) as {
       brokers: unknown[];
