@@ -42,7 +42,7 @@ export class AcceptGate {
       socket.destroy();
       return;
     }
-    hold(socket);
+    holdUnread(socket);
     this.waiting.push(w);
   }
 
@@ -68,7 +68,7 @@ export class AcceptGate {
       pass(w, paused);
       return;
     }
-    if (!paused) hold(w.socket);
+    if (!paused) holdUnread(w.socket);
     this.current = w;
     this.blocked = this.time.setTimeout(() => {
       this.blocked = null;
@@ -98,8 +98,8 @@ function pass(w: Waiting, paused: boolean): void {
   w.take();
 }
 
-/** Paused and unread until taken; an error (the peer gone) only ends it. */
-function hold(socket: Socket): void {
+/** Paused and unread until taken or closed; an error (the peer gone) only ends it. */
+export function holdUnread(socket: Socket): void {
   socket.pause();
   socket.on('error', () => {});
 }

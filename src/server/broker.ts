@@ -36,7 +36,7 @@ import { LogCleaner } from '../storage/cleaner/log-cleaner.js';
 import { defaultLogConfig, logConfigFromProps } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { SegmentWriter } from '../storage/segment-writer.js';
-import { AcceptGate } from './accept-gate.js';
+import { AcceptGate, holdUnread } from './accept-gate.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { ControllerLink } from './controller-link.js';
@@ -583,8 +583,7 @@ export class Broker {
       this.log.debug(
         `throttling a connection from ${address} on ${endpoint.name}: closing it in ${holdMs} ms`,
       );
-      socket.pause();
-      socket.on('error', () => {});
+      holdUnread(socket);
       const timer = this.connectionTime.setTimeout(() => {
         this.throttledSockets.delete(held);
         socket.destroy();
@@ -627,7 +626,8 @@ export class Broker {
     return this.logManager.batchUpdates(work);
   }
 
-  private closeThrottledSockets(): void {
+  /** Closes the connections held by the connection-rate quotas (waiting at an accept gate or to be closed). */
+  private closeHeldSockets(): void {
     for (const gate of this.acceptGates.values()) gate.close();
     for (const { socket, timer } of this.throttledSockets) {
       timer.cancel();
@@ -693,7 +693,7 @@ export class Broker {
     await Promise.race([inFlight, new Promise((r) => systemTime.setTimeout(() => r(undefined), timeoutMs))]);
     const open = [...this.connections];
     for (const c of open) c.close();
-    this.closeThrottledSockets();
+    this.closeHeldSockets();
     await serverClosed;
     // A fetch's sendfile on a pool thread holds segment descriptors until it stops (at most 250 ms).
     await Promise.all(open.map((c) => c.sendsSettled));
@@ -720,7 +720,7 @@ export class Broker {
         this.listenerServers.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       );
       for (const c of [...this.connections]) c.close();
-      this.closeThrottledSockets();
+      this.closeHeldSockets();
       this.services.shares.shutdown();
       this.replicaManager.shutdown();
       this.groupCoordinator.shutdown();
