@@ -36,17 +36,20 @@ async function brokerWithIpQuota(time: MockTime, ip: string | null, rate: number
 }
 
 /** Opens a connection and asks ApiVersions: true when answered within 500 ms of real time. */
-async function served(port: number, localAddress?: string): Promise<{ answered: boolean; socket: Socket }> {
-  const c = await TestClient.connect(port, '127.0.0.1', localAddress);
-  clients.push(c);
-  const answered = await Promise.race([
+/** Asks ApiVersions on an open connection; resolves true once answered (false after `ms` of real time). */
+const answers = (c: TestClient, ms: number) =>
+  Promise.race([
     c.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' }).then(
       () => true,
       () => false,
     ),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 500)),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
   ]);
-  return { answered, socket: c.socket };
+
+async function served(port: number, localAddress?: string): Promise<{ answered: boolean; socket: Socket }> {
+  const c = await TestClient.connect(port, '127.0.0.1', localAddress);
+  clients.push(c);
+  return { answered: await answers(c, 500), socket: c.socket };
 }
 
 const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
@@ -118,16 +121,6 @@ describe('connection_creation_rate (KIP-612)', () => {
     expect((await served(port, '127.0.0.4')).answered).toBe(false);
   });
 });
-
-/** Asks ApiVersions on a connection opened already; resolves true once answered (false after `ms` of real time). */
-const answers = (c: TestClient, ms = 300) =>
-  Promise.race([
-    c.request(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' }).then(
-      () => true,
-      () => false,
-    ),
-    new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
-  ]);
 
 /** A broker on the broker's clock (still) with PLAINTEXT and the inter-broker INTERNAL listener; INTERNAL's port. */
 async function twoListeners(overrides: Record<string, string>): Promise<number> {
