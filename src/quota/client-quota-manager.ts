@@ -291,13 +291,9 @@ export class ClientQuotaManager {
     }));
   }
 
-  private current(): QuotaLookup | null {
-    return this.view.current();
-  }
-
   /** Whether any entity of the image has this quota (Kafka's quotasEnabled): else nothing is recorded. */
   get enabled(): boolean {
-    return this.current()?.enabled ?? false;
+    return this.view.current()?.enabled ?? false;
   }
 
   /**
@@ -305,7 +301,7 @@ export class ClientQuotaManager {
    * is within its quota (Kafka's maybeRecordAndGetThrottleTimeMs).
    */
   recordAndGetThrottleTimeMs(user: string, clientId: string, value: number): number {
-    const lookup = this.current();
+    const lookup = this.view.current();
     if (!lookup?.enabled) return 0;
     const now = this.time.now();
     const resolved = lookup.resolve(user, clientId);
@@ -326,7 +322,7 @@ export class ClientQuotaManager {
    * data, so what it would have sent does not count.
    */
   unrecord(user: string, clientId: string, value: number): void {
-    const resolved = this.current()?.resolve(user, clientId);
+    const resolved = this.view.current()?.resolve(user, clientId);
     if (!resolved) return;
     const now = this.time.now();
     this.sensors.get(resolved.tags, now).rate.record(-value, now);
@@ -337,7 +333,7 @@ export class ClientQuotaManager {
    * getMaxValueInQuotaWindow): a fetch is bounded by it, or a large fetch could never get through.
    */
   maxValueInQuotaWindow(user: string, clientId: string): number {
-    const lookup = this.current();
+    const lookup = this.view.current();
     if (!lookup?.enabled) return Number.MAX_SAFE_INTEGER;
     const resolved = lookup.resolve(user, clientId);
     if (!resolved) return Number.MAX_SAFE_INTEGER;
