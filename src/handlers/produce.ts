@@ -226,7 +226,12 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         if (topics.has(name) || autoCreateErrors.has(name)) continue;
         if (writable !== null && !writable.has(name)) continue;
         try {
-          topics.set(name, await ctx.controller.maybeAutoCreateTopic(name, true));
+          // A topic this broker knows needs no wait: the handler runs on to the append without
+          // yielding (one turn of the loop, and all of it counted as the request's time).
+          topics.set(
+            name,
+            ctx.metadata.topic(name) ?? (await ctx.controller.maybeAutoCreateTopic(name, true)),
+          );
         } catch (err) {
           autoCreateErrors.set(name, err);
         }
