@@ -226,6 +226,21 @@ f_client_quota_throttle() {
   awk -v m="$max" 'BEGIN { exit !(m > 0) }' || fail "no throttle time seen by the producer"
 }
 
+# request_percentage as the Java producer meets it: a quota far below any request's time on the broker,
+# so each answer carries a throttle time, bounded to one quota window (1 s) as Kafka's request quota.
+f_request_quota() {
+  tool kafka-configs.sh --bootstrap-server "$B" --alter --entity-type clients --entity-name perf-request-quota --add-config request_percentage=0.001
+  tool kafka-configs.sh --bootstrap-server "$B" --describe --entity-type clients --entity-name perf-request-quota | tee "$WORK/rq-describe.txt"
+  grep -q 'request_percentage=0.001' "$WORK/rq-describe.txt" || fail "quota not described"
+  local max
+  tool kafka-producer-perf-test.sh --topic request-quota --num-records 50 --record-size 100 --throughput -1 --print-metrics \
+    --producer-props bootstrap.servers="$B" client.id=perf-request-quota acks=1 | tee "$WORK/rq-perf.txt"
+  grep -q '^50 records sent' "$WORK/rq-perf.txt" || fail "perf test did not send 50 records"
+  max=$(awk '$1 == "producer-metrics:produce-throttle-time-max:{client-id=perf-request-quota}" {print $3}' "$WORK/rq-perf.txt")
+  echo "produce-throttle-time-max $max ms"
+  awk -v m="$max" 'BEGIN { exit !(m > 0 && m <= 1000) }' || fail "throttle time $max ms: not in (0, 1000]"
+}
+
 # controller_mutation_rate (KIP-599) as kafka-topics meets it: the first topic spends the client's burst
 # (11 × 1 partition a second) and more, the next is refused — Kafka's ThrottlingQuotaExceededException, as
 # the admin client's 5 s timeout is shorter than the throttle time — and is not created.
@@ -545,6 +560,7 @@ compat_feature configs-alter f_configs_alter
 compat_feature client-quotas f_client_quotas
 compat_feature client-quota-throttle f_client_quota_throttle
 compat_feature controller-mutation-quota f_controller_mutation_quota
+compat_feature request-quota f_request_quota
 compat_feature producer-perf-test f_producer_perf_test
 compat_feature consumer-perf-test f_consumer_perf_test
 compat_feature transactions f_transactions

@@ -22,6 +22,7 @@
  * | (none: kbroker's own)                                                 | kbroker_server_fetchsessioncache_incrementalfetches_total |
  * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
  * | kafka.server:type=Produce / Fetch,user,client-id byte-rate / throttle-time (client quotas) | kafka_server_produce_byte_rate{user,client_id}, …_throttle_time; kafka_server_fetch_… |
+ * | kafka.server:type=Request,user,client-id request-time / throttle-time; type=Request exempt-request-time | kafka_server_request_request_time{user,client_id}, …_throttle_time; kafka_server_request_exempt_request_time |
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
  * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
@@ -375,6 +376,28 @@ function buildRegistry(broker: Broker): Registry {
       () => manager.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.throttleTimeAvgMs]),
     );
   }
+
+  // request_percentage: Kafka's kafka.server:type=Request sensors, in percent of a thread.
+  const requests = broker.quotas.request;
+  mirroredGauge(
+    registry,
+    'kafka_server_request_request_time',
+    "Percent of a thread a client's requests take on the broker, under a request quota (kafka.server:type=Request request-time).",
+    ['user', 'client_id'],
+    () => requests.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.rate]),
+  );
+  mirroredGauge(
+    registry,
+    'kafka_server_request_throttle_time',
+    "Average throttle time in ms of a client's requests throttled by a request quota (kafka.server:type=Request throttle-time).",
+    ['user', 'client_id'],
+    () => requests.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.throttleTimeAvgMs]),
+  );
+  brokerGauge(
+    'kafka_server_request_exempt_request_time',
+    'Percent of a thread taken by requests no request quota applies to, while request quotas are set (kafka.server:type=Request exempt-request-time).',
+    () => broker.quotas.exemptRequestTime(),
+  );
 
   // Compaction: Kafka's kafka.log:type=LogCleaner and type=LogCleanerManager gauges.
   const cleaner = broker.logCleaner;

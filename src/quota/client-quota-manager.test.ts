@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
 import { MetadataImage } from '../metadata/image.js';
 import type { ClientQuotaRecord } from '../metadata/records.js';
-import { ClientQuotaManager, INACTIVE_SENSOR_EXPIRATION_MS, SampledRate } from './client-quota-manager.js';
+import {
+  ClientQuotaManager,
+  ClientQuotaManagers,
+  INACTIVE_SENSOR_EXPIRATION_MS,
+  SampledRate,
+} from './client-quota-manager.js';
 
 const rec = (entity: Record<string, string | null>, key: string, value: number): ClientQuotaRecord => ({
   type: 'ClientQuotaRecord',
@@ -120,5 +125,27 @@ describe('ClientQuotaManager', () => {
     time.advance(INACTIVE_SENSOR_EXPIRATION_MS / 2 + 1);
     m.recordAndGetThrottleTimeMs('late', 'client', 1);
     expect(m.sensorCount).toBe(2);
+  });
+});
+
+describe('request_percentage (ClientQuotaManagers.request)', () => {
+  it("bounds the throttle time to one window (Kafka's request quota) and records a response's time without a throttle", () => {
+    const time = new MockTime();
+    const image = MetadataImage.EMPTY.apply([rec({ 'client-id': 'c' }, 'request_percentage', 1)]).image;
+    const q = new ClientQuotaManagers(WINDOW, time, () => image.clientQuotas);
+    // 50 % of a thread for a second, over a 10 s window: 5 %/s against 1 %/s → 40 s unbounded.
+    expect(q.request.recordAndGetThrottleTimeMs('', 'c', 50)).toBe(1000);
+    // The byte-rate quotas keep Kafka's unbounded throttle time.
+    const bytes = MetadataImage.EMPTY.apply([rec({ 'client-id': 'c' }, 'producer_byte_rate', 1)]).image;
+    const p = new ClientQuotaManagers(WINDOW, time, () => bytes.clientQuotas);
+    expect(p.produce.recordAndGetThrottleTimeMs('', 'c', 50)).toBe(40_000);
+    // record(): counted, never a throttle time of its own; the next request pays for it.
+    const r = new ClientQuotaManagers(WINDOW, time, () => image.clientQuotas);
+    r.request.record('', 'c', 9);
+    expect(r.request.metrics()[0]!.rate).toBeCloseTo(0.9);
+    expect(r.request.recordAndGetThrottleTimeMs('', 'c', 0.5)).toBe(0); // 0.95 %/s: within 1
+    expect(r.request.recordAndGetThrottleTimeMs('', 'c', 1)).toBe(500); // 1.05: (0.05 / 1) × 10 s
+    r.recordExempt(20);
+    expect(r.exemptRequestTime()).toBe(2);
   });
 });

@@ -279,6 +279,11 @@ export class ClientQuotaManager {
     private readonly time: Time,
     /** The client quotas of the image this broker last applied. */
     quotas: () => ClientQuotasImage | undefined,
+    /**
+     * The longest throttle time given (Kafka's request quota bounds it to one window,
+     * ClientRequestQuotaManager.throttleTime); the byte-rate quotas have none.
+     */
+    private readonly maxThrottleMs = Number.POSITIVE_INFINITY,
   ) {
     this.view = new QuotaImageView(quotaKey, quotas);
     this.sensors = new QuotaSensors(time.now(), (tags, now) => ({
@@ -311,10 +316,26 @@ export class ClientQuotaManager {
     sensor.rate.record(value, now);
     const rate = sensor.rate.measure(now);
     if (rate <= resolved.bound) return 0;
-    const throttleMs = Math.round(((rate - resolved.bound) / resolved.bound) * sensor.rate.windowSize(now));
+    const throttleMs = Math.min(
+      Math.round(((rate - resolved.bound) / resolved.bound) * sensor.rate.windowSize(now)),
+      this.maxThrottleMs,
+    );
     sensor.throttleCount++;
     sensor.throttleSumMs += throttleMs;
     return throttleMs;
+  }
+
+  /**
+   * Records `value` for the client without asking for a throttle time (Kafka's recordNoThrottle:
+   * the request quota's network-thread time, counted once the response is on its way).
+   */
+  record(user: string, clientId: string, value: number): void {
+    const resolved = this.view.current()?.resolve(user, clientId);
+    if (!resolved) return;
+    const now = this.time.now();
+    const sensor = this.sensors.get(resolved.tags, now);
+    sensor.bound = resolved.bound;
+    sensor.rate.record(value, now);
   }
 
   /**
@@ -358,13 +379,44 @@ export class ClientQuotaManager {
   }
 }
 
-/** The broker's client quota managers (Kafka's QuotaManagers: produce and fetch). */
+/**
+ * Kafka's ClientRequestQuotaManager.NanosToPercentagePerSecond, per millisecond: a request's time
+ * on the broker counted as a percentage of one thread over a second (request_percentage 100 is a
+ * whole thread, 200 two).
+ */
+export const PERCENT_PER_MS = 0.1;
+
+/**
+ * The broker's client quota managers (Kafka's QuotaManagers): producer_byte_rate on Produce,
+ * consumer_byte_rate on Fetch, and request_percentage on every request a client sends (its time
+ * on the broker; a throttle time at most one window, Kafka's ClientRequestQuotaManager). Requests
+ * a quota does not apply to (cluster actions, followers' fetches, acks=0 produce) are counted in
+ * one exempt rate while request quotas are in use (Kafka's exempt-request-time).
+ */
 export class ClientQuotaManagers {
   readonly produce: ClientQuotaManager;
   readonly fetch: ClientQuotaManager;
+  readonly request: ClientQuotaManager;
+  private readonly exempt: SampledRate;
 
-  constructor(window: QuotaWindow, time: Time, quotas: () => ClientQuotasImage | undefined) {
+  constructor(
+    window: QuotaWindow,
+    private readonly time: Time,
+    quotas: () => ClientQuotasImage | undefined,
+  ) {
     this.produce = new ClientQuotaManager('producer_byte_rate', window, time, quotas);
     this.fetch = new ClientQuotaManager('consumer_byte_rate', window, time, quotas);
+    this.request = new ClientQuotaManager('request_percentage', window, time, quotas, window.windowMs);
+    this.exempt = new SampledRate(window);
+  }
+
+  /** Time (percent of a thread) of a request no quota applies to (Kafka's maybeRecordExempt). */
+  recordExempt(percent: number): void {
+    this.exempt.record(percent, this.time.now());
+  }
+
+  /** Kafka's exempt-request-time: percent of a thread per second spent on exempt requests. */
+  exemptRequestTime(): number {
+    return this.exempt.measure(this.time.now());
   }
 }

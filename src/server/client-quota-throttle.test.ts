@@ -25,10 +25,14 @@ beforeAll(async () => {
         entity: [{ entityType: 'client-id', entityName: 'slow-consumer' }],
         ops: [{ key: 'consumer_byte_rate', value: 100_000 }],
       },
+      {
+        entity: [{ entityType: 'client-id', entityName: 'busy-client' }],
+        ops: [{ key: 'request_percentage', value: 0.001 }],
+      },
     ],
     false,
   );
-  expect(results.map((r) => r.errorCode)).toEqual([0, 0]);
+  expect(results.map((r) => r.errorCode)).toEqual([0, 0, 0]);
 });
 
 afterAll(async () => {
@@ -104,6 +108,26 @@ describe('client quotas enforced (kafkajs)', () => {
       Number(text.match(new RegExp(`^${name}\\{user="",client_id="slow-producer"\\} (\\S+)$`, 'm'))?.[1]);
     expect(series('kafka_server_produce_byte_rate')).toBeGreaterThan(0);
     expect(series('kafka_server_produce_throttle_time')).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('holds a client over request_percentage: each request answered with a throttle time of at most a window', async () => {
+    const throttles: number[] = [];
+    const start = Date.now();
+    const acked = await produceFor('busy-client', 'busy', 2500, throttles);
+    const elapsed = Date.now() - start;
+    console.log(
+      `request_percentage 0.001: ${acked.length} sends in ${elapsed} ms, throttles ${throttles.join(', ')} ms`,
+    );
+    // Far over 0.001 % of a thread from the first request: every response says so, and kafkajs
+    // waits the throttle time (1 s: one window) before its next request.
+    expect(throttles.length).toBeGreaterThan(0);
+    expect(throttles.every((t) => t > 0 && t <= 1000)).toBe(true);
+    expect(acked.length).toBeLessThanOrEqual(4);
+    const text = await scrape(broker.broker);
+    const series = (name: string) =>
+      Number(text.match(new RegExp(`^${name}\\{user="",client_id="busy-client"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(series('kafka_server_request_request_time')).toBeGreaterThan(0);
+    expect(series('kafka_server_request_throttle_time')).toBeGreaterThan(0);
   }, 30_000);
 
   it('holds a consumer near consumer_byte_rate', async () => {

@@ -34,7 +34,7 @@ import { ApiVersionsResponse } from '../protocol/generated/messages.js';
 import { API_VERSIONS_KEY, encodeResponseFrame, readRequestHeader } from '../protocol/headers.js';
 import { errorOf } from '../protocol/kafka-error.js';
 import { type Chunk, ProtocolError } from '../protocol/wire.js';
-import type { ClientQuotaManagers } from '../quota/client-quota-manager.js';
+import { type ClientQuotaManagers, PERCENT_PER_MS } from '../quota/client-quota-manager.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import { releaseReadBuffer, requestBuffers } from '../storage/read-buffer-pool.js';
 import type { SegmentWriter } from '../storage/segment-writer.js';
@@ -57,6 +57,25 @@ const RELEASED = Symbol('released');
 function isConsumerFetch(request: unknown): boolean {
   const r = request as { replicaId?: number; replicaState?: { replicaId: number } | null };
   return (r.replicaState?.replicaId ?? r.replicaId ?? -1) < 0;
+}
+
+/**
+ * Kafka's cluster actions (ApiKeys.clusterAction): brokers' and controllers' own requests, which no
+ * client quota applies to (their time counts as exempt-request-time).
+ */
+const CLUSTER_ACTION_API_KEYS: ReadonlySet<number> = new Set([
+  4, 5, 6, 7, 27, 52, 53, 54, 55, 56, 57, 58, 62, 63, 67, 83, 84, 85, 86, 87,
+]);
+
+/**
+ * Whether request_percentage applies to a request (Kafka's maybeRecordAndGetThrottleTimeMs) or its
+ * time is exempt (maybeRecordExempt): cluster actions, a follower's fetch, a produce with acks=0.
+ */
+function underRequestQuota(apiKey: number, request: unknown): boolean {
+  if (CLUSTER_ACTION_API_KEYS.has(apiKey)) return false;
+  if (apiKey === FETCH_KEY) return isConsumerFetch(request);
+  if (apiKey === PRODUCE_KEY) return (request as { acks: number }).acks !== 0;
+  return true;
 }
 
 /** Kafka's fetch bound: at most what the client's quota window takes (getMaxValueInQuotaWindow). */
@@ -543,6 +562,8 @@ export class Connection {
     const apiVersion = frame.readInt16BE(2);
     const handler = this.broker.handlers.get(apiKey);
     if (!handler) throw new ProtocolError(`unknown API key ${apiKey}`);
+    // The request's time on the loop starts here (Kafka's requestDequeueTimeNanos).
+    const started = performance.now();
     const { header, body } = readRequestHeader(frame);
     const { correlationId } = header;
     if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
@@ -567,15 +588,15 @@ export class Connection {
     const quotas = this.broker.quotas;
     const fetchQuota = quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request);
     if (fetchQuota && quotas.fetch.enabled) boundFetch(quotas, ctx, request);
-    const started = performance.now();
     // A produce may let the next request go on once its batches are appended (see the top).
     let released: Promise<typeof RELEASED> | undefined;
-    if (apiKey === PRODUCE_KEY && !quotas?.produce.enabled) {
+    if (apiKey === PRODUCE_KEY && !quotas?.produce.enabled && !quotas?.request.enabled) {
       released = new Promise((resolve) => {
         ctx.releaseOrder = () => resolve(RELEASED);
       });
     }
     let response: unknown;
+    let loopMs = -1;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
       const serve = (req: unknown) =>
@@ -583,30 +604,50 @@ export class Connection {
       const faults = this.broker.faults;
       const fault = faults?.has(apiKey) ? faults.take(apiKey, header.clientId, request) : undefined;
       const work = fault ? faults!.apply(fault, request, serve) : serve(request);
+      // What the handler did before it first waited: its time on the loop, as Kafka's
+      // requestThreadTimeNanos is the handler thread's (a wait in purgatory or for a disk is not).
+      loopMs = performance.now() - started;
       response = released ? await Promise.race([work, released]) : await work;
       if (response === RELEASED) {
         const answer = work.then(
-          (res) => this.finishFrame(frame, handler, ctx, fetchQuota, started, res),
+          (res) => this.finishFrame(frame, handler, ctx, request, fetchQuota, started, loopMs, res),
           (err) =>
-            this.finishFrame(frame, handler, ctx, fetchQuota, started, this.errorResponse(handler, err)),
+            this.finishFrame(
+              frame,
+              handler,
+              ctx,
+              request,
+              fetchQuota,
+              started,
+              loopMs,
+              this.errorResponse(handler, err),
+            ),
         );
         answer.catch(() => {}); // handled by queueAnswer, which may attach only later
         return new Later(answer);
       }
     } catch (err) {
+      if (loopMs < 0) loopMs = performance.now() - started;
       response = this.errorResponse(handler, err);
     }
-    return this.finishFrame(frame, handler, ctx, fetchQuota, started, response);
+    return this.finishFrame(frame, handler, ctx, request, fetchQuota, started, loopMs, response);
   }
 
-  /** The response frame of a handled request: its metrics, client quotas and encoding. */
+  /**
+   * The response frame of a handled request: its metrics, client quotas and encoding. Of the quotas
+   * that apply, the longest throttle time is the response's and mutes the connection (Kafka's
+   * KafkaApis: max of the bandwidth and request throttle times).
+   */
   private finishFrame(
     frame: Buffer,
     handler: AnyHandler,
     ctx: RequestContext,
+    request: unknown,
     /** A consumer's fetch under client quotas. */
     fetchQuota: boolean,
     started: number,
+    /** The request's time on the loop before its handler first waited. */
+    loopMs: number,
     response: unknown,
   ): Chunk[] | null {
     const { apiVersion, correlationId } = ctx;
@@ -617,43 +658,67 @@ export class Connection {
       response,
       spec: handler.response,
     });
-    if (quotas && apiKey === PRODUCE_KEY) {
-      // Kafka's produce quota counts the request's size; acks=0 (no response) is muted as well.
-      const t = quotas.produce.recordAndGetThrottleTimeMs(
-        ctx.principal.name,
-        ctx.clientId ?? '',
-        frame.length,
-      );
-      if (t > 0) {
-        this.muteMs = t;
-        if (response !== null) (response as { throttleTimeMs: number }).throttleTimeMs = t;
+    const user = ctx.principal.name;
+    const clientId = ctx.clientId ?? '';
+    const requestQuota = quotas?.request.enabled === true;
+    let throttleMs = 0;
+    if (requestQuota) {
+      if (underRequestQuota(apiKey, request)) {
+        throttleMs = quotas!.request.recordAndGetThrottleTimeMs(user, clientId, loopMs * PERCENT_PER_MS);
+      } else {
+        quotas!.recordExempt(loopMs * PERCENT_PER_MS);
       }
     }
-    if (response === null) return null;
+    // Kafka's produce quota counts the request's size; acks=0 (no response) is muted as well.
+    if (quotas && apiKey === PRODUCE_KEY)
+      throttleMs = Math.max(
+        throttleMs,
+        quotas.produce.recordAndGetThrottleTimeMs(user, clientId, frame.length),
+      );
+    if (response === null) {
+      if (throttleMs > this.muteMs) this.muteMs = throttleMs;
+      return null;
+    }
+    const encodeStarted = requestQuota ? performance.now() : 0;
     const encode = (body: unknown) =>
       encodeResponseFrame(apiKey, apiVersion, correlationId, (w) =>
         codecFor(handler.response, apiVersion).write(w, body),
       );
-    const out = encode(response);
-    if (!fetchQuota || !quotas?.fetch.enabled) return out;
-    // Kafka's fetch quota counts the response's size; a throttled fetch answers with no data (and
-    // the size is taken back), then the connection is muted.
-    let size = 0;
-    for (const c of out) size += c.length;
-    const user = ctx.principal.name;
-    const clientId = ctx.clientId ?? '';
-    const t = quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, size);
-    if (t <= 0) return out;
-    quotas.fetch.unrecord(user, clientId, size);
-    for (const c of out) releaseChunk(c);
-    this.muteMs = t;
-    const r = response as { errorCode?: number; sessionId?: number };
-    return encode({
-      throttleTimeMs: t,
-      errorCode: r.errorCode ?? 0,
-      sessionId: r.sessionId ?? 0,
-      responses: [],
-    });
+    let out: Chunk[];
+    if (!fetchQuota || !quotas) {
+      if (throttleMs > 0) {
+        // A handler's own throttle time (the controller mutation quota) stands when it is longer.
+        const r = response as { throttleTimeMs?: number };
+        if ((r.throttleTimeMs ?? 0) < throttleMs) r.throttleTimeMs = throttleMs;
+        if (throttleMs > this.muteMs) this.muteMs = throttleMs;
+      }
+      out = encode(response);
+    } else {
+      out = encode(response);
+      // Kafka's fetch quota counts the response's size; a throttled fetch (by either quota) answers
+      // with no data (and the size is taken back), then the connection is muted.
+      let size = 0;
+      if (quotas.fetch.enabled) {
+        for (const c of out) size += c.length;
+        throttleMs = Math.max(throttleMs, quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, size));
+      }
+      if (throttleMs > 0) {
+        if (size > 0) quotas.fetch.unrecord(user, clientId, size);
+        for (const c of out) releaseChunk(c);
+        this.muteMs = throttleMs;
+        const r = response as { errorCode?: number; sessionId?: number };
+        out = encode({
+          throttleTimeMs: throttleMs,
+          errorCode: r.errorCode ?? 0,
+          sessionId: r.sessionId ?? 0,
+          responses: [],
+        });
+      }
+    }
+    // Kafka records the network thread's time of the response without a throttle of its own.
+    if (requestQuota && underRequestQuota(apiKey, request))
+      quotas!.request.record(user, clientId, (performance.now() - encodeStarted) * PERCENT_PER_MS);
+    return out;
   }
 
   private errorResponse(handler: AnyHandler, err: unknown): unknown {

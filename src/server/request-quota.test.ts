@@ -1,0 +1,142 @@
+/**
+ * request_percentage (Kafka's request quota) over TCP, on the broker's clock (MockTime): a client
+ * whose requests take more of the broker's time than its quota is answered with a throttle time
+ * (at most one quota window, 1 s here) on every kind of request, then its connection stays muted
+ * that long; a consumer's fetch throttled by it answers no data. Requests no quota applies to
+ * (produce with acks=0) count as exempt and mute nothing. The test client's client id is
+ * `kbroker-test`; the quota is far below what any request takes, so each one is over it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockTime } from '../common/time.js';
+import { scrape } from '../ops/prometheus.js';
+import { buildRecordBatch } from '../protocol/record-batch-builder.js';
+import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { TestClient } from '../test-support/client.js';
+
+const brokers: TestBroker[] = [];
+const clients: TestClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const b of brokers.splice(0)) await b.close();
+});
+
+async function broker(time: MockTime, quotas: { clientId: string; percent: number }[]): Promise<TestBroker> {
+  const tb = await startTestBroker({ 'num.partitions': '1' }, undefined, { time });
+  brokers.push(tb);
+  const results = await tb.broker.controller.alterClientQuotas(
+    quotas.map((q) => ({
+      entity: [{ entityType: 'client-id', entityName: q.clientId }],
+      ops: [{ key: 'request_percentage', value: q.percent }],
+    })),
+    false,
+  );
+  expect(results.map((r) => r.errorCode)).toEqual(quotas.map(() => 0));
+  return tb;
+}
+
+async function connect(port: number): Promise<TestClient> {
+  const c = await TestClient.connect(port);
+  clients.push(c);
+  return c;
+}
+
+/** Resolves true if `p` settles before the broker's clock is moved (the connection was not muted). */
+function answeredWithoutTime<T>(p: Promise<T>): Promise<boolean> {
+  return Promise.race([p.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 300))]);
+}
+
+type Throttled = { throttleTimeMs: number };
+const metadata = (c: TestClient) => c.request<Throttled & { topics: unknown[] }>(3, 12, { topics: null });
+const apiVersions = (c: TestClient) =>
+  c.request<Throttled>(18, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+const produceBody = (acks: number) => ({
+  transactionalId: null,
+  acks,
+  timeoutMs: 5000,
+  topicData: [
+    {
+      name: 'rq',
+      partitionData: [
+        { index: 0, records: buildRecordBatch({ records: [{ key: null, value: Buffer.from('v') }] }) },
+      ],
+    },
+  ],
+});
+const fetch = (c: TestClient) =>
+  c.request<Throttled & { responses: unknown[] }>(1, 11, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic: 'rq',
+        partitions: [
+          {
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            logStartOffset: -1,
+            partitionMaxBytes: 1 << 20,
+          },
+        ],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+
+describe('request_percentage', () => {
+  it('answers every request over the quota with a throttle time of at most one window, then mutes the connection', async () => {
+    const time = new MockTime();
+    const b = await broker(time, [{ clientId: 'kbroker-test', percent: 1e-9 }]);
+    const c = await connect(b.port);
+    const m = await metadata(c);
+    expect(m.throttleTimeMs).toBe(1000); // Kafka bounds a request quota's throttle time to the window
+    // Muted: the next request waits for the broker's clock.
+    const next = apiVersions(c);
+    expect(await answeredWithoutTime(next)).toBe(false);
+    time.advance(1000);
+    expect((await next).throttleTimeMs).toBe(1000);
+    time.advance(1000);
+    const produced = await c.request<
+      Throttled & { responses: { partitionResponses: { errorCode: number }[] }[] }
+    >(0, 7, produceBody(1));
+    expect(produced.responses[0]!.partitionResponses[0]!.errorCode).toBe(0); // throttled, not refused
+    expect(produced.throttleTimeMs).toBe(1000);
+    time.advance(1000);
+    // A consumer's fetch over the quota answers no data (the record is there).
+    const f = await fetch(c);
+    expect(f.throttleTimeMs).toBe(1000);
+    expect(f.responses).toEqual([]);
+    expect(b.broker.replicaManager.getPartition('rq', 0)!.logEndOffset).toBe(1);
+  });
+
+  it('does not throttle a produce with acks=0 (exempt) nor a client without the quota; the sensors are on /metrics', async () => {
+    const time = new MockTime();
+    const b = await broker(time, [{ clientId: 'kbroker-test', percent: 1e-9 }]);
+    const c = await connect(b.port);
+    // No response to acks=0, and no mute: the next request is read at once (and is itself over).
+    c.socket.write(c.frame(0, 7, produceBody(0)));
+    const v = apiVersions(c);
+    expect(await answeredWithoutTime(v)).toBe(true);
+    expect((await v).throttleTimeMs).toBe(1000);
+    // The same quota on another client id's entity does not hold this broker's other clients.
+    const other = await broker(new MockTime(), [{ clientId: 'someone-else', percent: 1e-9 }]);
+    const o = await connect(other.port);
+    expect((await metadata(o)).throttleTimeMs).toBe(0);
+    expect(await answeredWithoutTime(metadata(o))).toBe(true);
+    const text = await scrape(b.broker);
+    const value = (line: RegExp) => Number(text.match(line)?.[1]);
+    expect(
+      value(/^kafka_server_request_request_time\{user="",client_id="kbroker-test"\} (\S+)$/m),
+    ).toBeGreaterThan(0);
+    expect(value(/^kafka_server_request_throttle_time\{user="",client_id="kbroker-test"\} (\S+)$/m)).toBe(
+      1000,
+    );
+    expect(value(/^kafka_server_request_exempt_request_time (\S+)$/m)).toBeGreaterThan(0);
+  });
+});
