@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
+import { scrape } from '../ops/prometheus.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
@@ -80,6 +81,14 @@ describe('controller_mutation_rate (KIP-599)', () => {
     expect(r.topics[3]!.errorMessage).toBe('The throttling quota has been exceeded.');
     expect(r.throttleTimeMs).toBe(4000); // −8 tokens at 2 a second
     expect(tb!.broker.metadata.topic('d')).toBeUndefined();
+    // Kafka's ControllerMutation sensors of the client: the bucket 8 below zero, 30 partitions over
+    // the 10 s window, one request throttled 4 s.
+    const text = await scrape(tb!.broker);
+    const series = (name: string) =>
+      Number(text.match(new RegExp(`^${name}\\{user="",client_id="kbroker-test"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(series('kafka_server_controllermutation_tokens')).toBe(-8);
+    expect(series('kafka_server_controllermutation_mutation_rate')).toBe(3);
+    expect(series('kafka_server_controllermutation_throttle_time')).toBe(4000);
     // Muted for the throttle time: the next request waits for the broker's clock.
     const next = createTopics(c, 7, [['d', 1]]);
     expect(await answeredWithoutTime(next)).toBe(false);

@@ -23,6 +23,8 @@
  * | kafka_exporter: kafka_consumergroup_lag / _current_offset / _members  | same names, {consumergroup,topic,partition} |
  * | kafka.server:type=Produce / Fetch,user,client-id byte-rate / throttle-time (client quotas) | kafka_server_produce_byte_rate{user,client_id}, …_throttle_time; kafka_server_fetch_… |
  * | kafka.server:type=Request,user,client-id request-time / throttle-time; type=Request exempt-request-time | kafka_server_request_request_time{user,client_id}, …_throttle_time; kafka_server_request_exempt_request_time |
+ * | kafka.server:type=ControllerMutation,user,client-id tokens / mutation-rate / throttle-time | kafka_server_controllermutation_tokens{user,client_id}, …_mutation_rate, …_throttle_time |
+ * | kafka.server:type=socket-server-metrics,listener connection-accept-throttle-time / ip-connection-accept-throttle-time / connection-accept-rate; broker-connection-accept-rate; ip connection-creation-rate | kafka_server_socket_server_metrics_connection_accept_throttle_time{listener}, …_ip_connection_accept_throttle_time{listener}, …_connection_accept_rate{listener}, …_broker_connection_accept_rate, …_connection_creation_rate{ip} |
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
  * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
@@ -45,7 +47,9 @@ import {
 } from 'prom-client';
 import { statCpuSeconds } from '../common/proc-stat.js';
 import { NO_LEADER } from '../metadata/partition-change.js';
+import type { MutationQuotaMetric } from '../quota/controller-mutation-quota.js';
 import type { Broker } from '../server/broker.js';
+import type { ConnectionRateMetrics } from '../server/connection-quotas.js';
 import { LATENCY_BUCKETS_MS, type Metrics } from '../server/metrics.js';
 import { groupsWithLag } from './groups.js';
 
@@ -397,6 +401,69 @@ function buildRegistry(broker: Broker): Registry {
     'kafka_server_request_exempt_request_time',
     'Percent of a thread taken by requests no request quota applies to, while request quotas are set (kafka.server:type=Request exempt-request-time).',
     () => broker.quotas.exemptRequestTime(),
+  );
+
+  // controller_mutation_rate (KIP-599): Kafka's kafka.server:type=ControllerMutation sensors.
+  const mutations = broker.services.controllerMutationQuotas;
+  if (mutations) {
+    const perClient = (name: string, help: string, read: (m: MutationQuotaMetric) => number) =>
+      mirroredGauge(registry, name, help, ['user', 'client_id'], () =>
+        mutations.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, read(m)]),
+      );
+    perClient(
+      'kafka_server_controllermutation_tokens',
+      "Tokens left in a client's bucket of partition mutations, below zero while it is throttled (tokens).",
+      (m) => m.tokens,
+    );
+    perClient(
+      'kafka_server_controllermutation_mutation_rate',
+      'Partitions a client created or deleted per second (mutation-rate).',
+      (m) => m.mutationRate,
+    );
+    perClient(
+      'kafka_server_controllermutation_throttle_time',
+      "Average throttle time in ms of a client's requests throttled by its mutation quota (throttle-time).",
+      (m) => m.throttleTimeAvgMs,
+    );
+  }
+
+  // Connection creation rates (KIP-612): Kafka's socket-server-metrics of the acceptors.
+  const connectionRates = () => broker.connectionQuotas.metrics();
+  const perListener = (name: string, help: string, read: (c: ConnectionRateMetrics) => [string, number][]) =>
+    mirroredGauge(registry, name, help, ['listener'], () =>
+      read(connectionRates()).map(([l, v]) => [{ listener: l }, v]),
+    );
+  perListener(
+    'kafka_server_socket_server_metrics_connection_accept_throttle_time',
+    'Average time in ms new connections waited for max.connection.creation.rate, of those that waited (connection-accept-throttle-time).',
+    (c) => c.acceptThrottleMs,
+  );
+  perListener(
+    'kafka_server_socket_server_metrics_ip_connection_accept_throttle_time',
+    "Average time in ms connections over their address's connection_creation_rate were held before being closed (ip-connection-accept-throttle-time).",
+    (c) => c.ipAcceptThrottleMs,
+  );
+  perListener(
+    'kafka_server_socket_server_metrics_connection_accept_rate',
+    'Connections a second taken by a listener that has a max.connection.creation.rate (connection-accept-rate).',
+    (c) => c.listenerAcceptRate,
+  );
+  mirroredGauge(
+    registry,
+    'kafka_server_socket_server_metrics_broker_connection_accept_rate',
+    'Connections a second taken by the broker when it has a max.connection.creation.rate (broker-connection-accept-rate).',
+    [],
+    () => {
+      const rate = connectionRates().brokerAcceptRate;
+      return rate === null ? [] : [[{}, rate]];
+    },
+  );
+  mirroredGauge(
+    registry,
+    'kafka_server_socket_server_metrics_connection_creation_rate',
+    'Connections a second opened by an address under a connection_creation_rate quota (connection-creation-rate).',
+    ['ip'],
+    () => connectionRates().ipCreationRate.map(([ip, v]) => [{ ip }, v]),
   );
 
   // Compaction: Kafka's kafka.log:type=LogCleaner and type=LogCleanerManager gauges.

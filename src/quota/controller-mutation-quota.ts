@@ -20,7 +20,13 @@
 import type { Time } from '../common/time.js';
 import type { ClientQuotasImage } from '../metadata/client-quota-image.js';
 import { KafkaError } from '../protocol/kafka-error.js';
-import { QuotaImageView, QuotaSensors, type QuotaWindow } from './client-quota-manager.js';
+import {
+  QuotaImageView,
+  QuotaSensors,
+  type QuotaTags,
+  type QuotaWindow,
+  SampledRate,
+} from './client-quota-manager.js';
 
 export const CONTROLLER_MUTATION_RATE = 'controller_mutation_rate';
 
@@ -56,8 +62,28 @@ export class TokenBucket {
 }
 
 interface MutationSensor {
+  readonly tags: QuotaTags;
   readonly bucket: TokenBucket;
+  /** Partitions created or deleted per second (Kafka's mutation-rate). */
+  readonly rate: SampledRate;
+  /** The quota at the last record. */
+  bound: number;
+  /** Throttled requests' throttle times (Kafka's throttle-time Avg): count and sum. */
+  throttleCount: number;
+  throttleSumMs: number;
   lastRecordMs: number;
+}
+
+/** Kafka's kafka.server:type=ControllerMutation metrics of one quota entity. */
+export interface MutationQuotaMetric {
+  readonly user: string;
+  readonly clientId: string;
+  /** Tokens left in the bucket now (Kafka's tokens; below zero while throttled). */
+  readonly tokens: number;
+  /** Partitions created or deleted per second (mutation-rate). */
+  readonly mutationRate: number;
+  /** Average throttle time of the throttled requests, ms (0: none). */
+  readonly throttleTimeAvgMs: number;
 }
 
 /** One request's quota (Kafka's ControllerMutationQuota). */
@@ -86,8 +112,13 @@ export class ControllerMutationQuotaManager {
     quotas: () => ClientQuotasImage | undefined,
   ) {
     this.view = new QuotaImageView(CONTROLLER_MUTATION_RATE, quotas);
-    this.sensors = new QuotaSensors(time.now(), (_tags, now) => ({
+    this.sensors = new QuotaSensors(time.now(), (tags, now) => ({
+      tags,
       bucket: new TokenBucket(this.window),
+      rate: new SampledRate(this.window),
+      bound: Number.POSITIVE_INFINITY,
+      throttleCount: 0,
+      throttleSumMs: 0,
       lastRecordMs: now,
     }));
   }
@@ -104,7 +135,9 @@ export class ControllerMutationQuotaManager {
     const { bound } = resolved;
     const time = this.time;
     const sensor = this.sensors.get(resolved.tags, time.now());
+    sensor.bound = bound;
     let lastThrottleMs = 0;
+    let throttleCounted = false;
     let lastRecordedMs = 0;
     /** −tokens / quota in ms when the bucket is below zero (Kafka's throttleTimeMs of a TokenBucket). */
     const violation = (now: number): number => {
@@ -123,8 +156,10 @@ export class ControllerMutationQuotaManager {
             throw new KafkaError('THROTTLING_QUOTA_EXCEEDED', 'The throttling quota has been exceeded.');
           }
           sensor.bucket.record(bound, partitions, now);
+          sensor.rate.record(partitions, now);
         } else {
           sensor.bucket.record(bound, partitions, now);
+          sensor.rate.record(partitions, now);
           const throttle = violation(now);
           if (throttle > 0) {
             lastThrottleMs = throttle;
@@ -132,8 +167,29 @@ export class ControllerMutationQuotaManager {
           }
         }
       },
-      throttleTimeMs: () => Math.max(0, lastThrottleMs - (time.now() - lastRecordedMs)),
+      throttleTimeMs: () => {
+        const ms = Math.max(0, lastThrottleMs - (time.now() - lastRecordedMs));
+        // The request's throttle time, counted once (Kafka records it when it throttles the channel).
+        if (ms > 0 && !throttleCounted) {
+          throttleCounted = true;
+          sensor.throttleCount++;
+          sensor.throttleSumMs += ms;
+        }
+        return ms;
+      },
     };
+  }
+
+  /** The live sensors' tokens, mutation rates and throttle times (bounded by expiry). */
+  metrics(): MutationQuotaMetric[] {
+    const now = this.time.now();
+    return [...this.sensors.live(now)].map((s) => ({
+      user: s.tags.user,
+      clientId: s.tags.clientId,
+      tokens: s.bucket.measure(s.bound, now),
+      mutationRate: s.rate.measure(now),
+      throttleTimeAvgMs: s.throttleCount === 0 ? 0 : s.throttleSumMs / s.throttleCount,
+    }));
   }
 
   /** Sensors held now (tests: expiry). */

@@ -110,7 +110,8 @@ export class Broker {
   );
   private readonly connections = new Set<Connection>();
   /** max.connections, max.connections.per.ip (+ overrides). */
-  private readonly connectionQuotas: ConnectionQuotas;
+  /** max.connections(.per.ip), connection creation rates (read by /metrics). */
+  readonly connectionQuotas: ConnectionQuotas;
   /** Each listener's max.connection.creation.rate, made on its first connection. */
   private readonly acceptGates = new Map<string, AcceptGate>();
   /** Connections over their address's connection_creation_rate, each closed when its hold ends. */
@@ -576,7 +577,7 @@ export class Broker {
     }
     const address = socket.remoteAddress;
     // connection_creation_rate of the address (KIP-612): held unserved, then closed.
-    const holdMs = this.connectionQuotas.throttleNewConnectionMs(address);
+    const holdMs = this.connectionQuotas.throttleNewConnectionMs(address, endpoint.name);
     if (holdMs > 0) {
       this.connectionQuotas.unrecordAccept(endpoint.name);
       this.metrics.connectionsRefused++;

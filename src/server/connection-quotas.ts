@@ -31,8 +31,36 @@ interface RateLimit {
 }
 
 interface IpRateSensor {
+  readonly ip: string;
   readonly rate: SampledRate;
   lastRecordMs: number;
+}
+
+/** An average of the throttle times given (Kafka's Avg over non-zero throttle times). */
+class ThrottleAvg {
+  count = 0;
+  sumMs = 0;
+  record(ms: number): void {
+    this.count++;
+    this.sumMs += ms;
+  }
+  get avgMs(): number {
+    return this.count === 0 ? 0 : this.sumMs / this.count;
+  }
+}
+
+/** Kafka's socket-server-metrics of the connection rates and their throttling. */
+export interface ConnectionRateMetrics {
+  /** connection-accept-throttle-time by listener: max.connection.creation.rate's throttles. */
+  readonly acceptThrottleMs: [listener: string, avgMs: number][];
+  /** ip-connection-accept-throttle-time by listener: connection_creation_rate's throttles. */
+  readonly ipAcceptThrottleMs: [listener: string, avgMs: number][];
+  /** connection-accept-rate of the listeners with a max.connection.creation.rate. */
+  readonly listenerAcceptRate: [listener: string, perSecond: number][];
+  /** broker-connection-accept-rate, when the broker has a max.connection.creation.rate. */
+  readonly brokerAcceptRate: number | null;
+  /** connection-creation-rate of the addresses under a connection_creation_rate quota. */
+  readonly ipCreationRate: [ip: string, perSecond: number][];
 }
 
 export class ConnectionQuotas {
@@ -48,6 +76,8 @@ export class ConnectionQuotas {
   private readonly listenerRates = new Map<string, RateLimit | null>();
   /** The inter-broker listener, out of the broker-wide rate when there are several (Kafka's protectedListener). */
   private readonly protectedListener: string | null;
+  private readonly acceptThrottles = new Map<string, ThrottleAvg>();
+  private readonly ipAcceptThrottles = new Map<string, ThrottleAvg>();
 
   constructor(
     config: BrokerConfig,
@@ -59,7 +89,8 @@ export class ConnectionQuotas {
       windowMs: config.int('quota.window.size.seconds') * 1000,
     },
   ) {
-    this.ipRates = new QuotaSensors(time.now(), (_tags, now) => ({
+    this.ipRates = new QuotaSensors(time.now(), (tags, now) => ({
+      ip: tags.clientId,
       rate: new SampledRate(this.window),
       lastRecordMs: now,
     }));
@@ -113,6 +144,7 @@ export class ConnectionQuotas {
     if (this.brokerRate && listener !== this.protectedListener) ms = this.record(this.brokerRate, now);
     const own = this.listenerRates.get(listener);
     if (own) ms = Math.max(ms, this.record(own, now));
+    if (ms > 0) throttleAvg(this.acceptThrottles, listener).record(ms);
     return ms;
   }
 
@@ -137,7 +169,7 @@ export class ConnectionQuotas {
    * returns how long to hold it before closing it unserved: 0 while the address is within its
    * quota. A throttled connection is taken back out of the rate, as Kafka does.
    */
-  throttleNewConnectionMs(address: string | undefined): number {
+  throttleNewConnectionMs(address: string | undefined, listener: string): number {
     const image = this.quotas();
     if (!image) return 0;
     const ip = normalize(address ?? '');
@@ -148,8 +180,29 @@ export class ConnectionQuotas {
     const now = this.time.now();
     const sensor = this.ipRates.get({ user: '', clientId: ip }, now);
     const ms = this.record({ rate: sensor.rate, bound }, now);
-    if (ms > 0) sensor.rate.record(-1, now);
+    if (ms > 0) {
+      sensor.rate.record(-1, now);
+      throttleAvg(this.ipAcceptThrottles, listener).record(ms);
+    }
     return ms;
+  }
+
+  /** The rates and throttle times for /metrics (listeners and the addresses with a live sensor). */
+  metrics(): ConnectionRateMetrics {
+    const now = this.time.now();
+    const avgs = (m: Map<string, ThrottleAvg>) =>
+      [...m].map(([listener, a]): [string, number] => [listener, a.avgMs]);
+    const listenerAcceptRate: [string, number][] = [];
+    for (const [listener, limit] of this.listenerRates) {
+      if (limit) listenerAcceptRate.push([listener, limit.rate.measure(now)]);
+    }
+    return {
+      acceptThrottleMs: avgs(this.acceptThrottles),
+      ipAcceptThrottleMs: avgs(this.ipAcceptThrottles),
+      listenerAcceptRate,
+      brokerAcceptRate: this.brokerRate ? this.brokerRate.rate.measure(now) : null,
+      ipCreationRate: [...this.ipRates.live(now)].map((s) => [s.ip, s.rate.measure(now)]),
+    };
   }
 
   release(address: string | undefined): void {
@@ -159,6 +212,16 @@ export class ConnectionQuotas {
     else this.perIp.set(ip, n - 1);
     if (this.total > 0) this.total--;
   }
+}
+
+/** The listener's throttle-time average (listeners are few and fixed: made on first throttle). */
+function throttleAvg(m: Map<string, ThrottleAvg>, listener: string): ThrottleAvg {
+  let a = m.get(listener);
+  if (!a) {
+    a = new ThrottleAvg();
+    m.set(listener, a);
+  }
+  return a;
 }
 
 function normalize(ip: string): string {

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
+import { scrape } from '../ops/prometheus.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
@@ -52,6 +53,13 @@ async function served(port: number, localAddress?: string): Promise<{ answered: 
   return { answered: await answers(c, 500), socket: c.socket };
 }
 
+/** A series' value on /metrics (NaN when absent). */
+async function metric(series: string): Promise<number> {
+  const text = await scrape(tb!.broker);
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+}
+
 const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
 
 describe('connection_creation_rate (KIP-612)', () => {
@@ -67,6 +75,15 @@ describe('connection_creation_rate (KIP-612)', () => {
     expect(over.socket.destroyed).toBe(false);
     time.advance(1);
     await closed(over.socket);
+    // Kafka's socket-server-metrics: the hold, and the address's rate (20 over the 10 s window).
+    expect(
+      await metric(
+        'kafka_server_socket_server_metrics_ip_connection_accept_throttle_time{listener="PLAINTEXT"}',
+      ),
+    ).toBe(500);
+    expect(
+      await metric('kafka_server_socket_server_metrics_connection_creation_rate{ip="127.0.0.1"}'),
+    ).toBeCloseTo(20 / 10.5);
     // 500 ms on, 21 connections over 10.5 s are at the quota: served — as the held one was not
     // counted (with it, 22 would be over). The next is over again; once those samples are old, served.
     expect((await served(port)).answered).toBe(true);
@@ -164,6 +181,15 @@ describe('max.connection.creation.rate (KIP-612)', () => {
     time.advance(500);
     expect(await a21).toBe(true); // taken and served, not closed
     expect(c21.socket.destroyed).toBe(false);
+    expect(
+      await metric(
+        'kafka_server_socket_server_metrics_connection_accept_throttle_time{listener="PLAINTEXT"}',
+      ),
+    ).toBe(500);
+    // 22 recorded by now (the 22nd, next in line, was recorded when the 21st was taken) over 10.5 s.
+    expect(await metric('kafka_server_socket_server_metrics_broker_connection_accept_rate')).toBeCloseTo(
+      22 / 10.5,
+    );
     // Then the 22nd is recorded (22 over 10.5 s: over again), waits its own throttle time, and is served.
     await new Promise((r) => setTimeout(r, 100));
     time.advance(1000);
