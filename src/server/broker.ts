@@ -318,7 +318,10 @@ export class Broker {
             this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
           },
         },
-        (socket, ep, security) => this.accept(socket, ep, security),
+        {
+          accept: (socket, ep, start) => this.accept(socket, ep, start),
+          serve: (socket, ep, security) => this.serve(socket, ep, security),
+        },
       ),
     );
   }
@@ -555,7 +558,11 @@ export class Broker {
     this.scheduler.schedule(intervalConfig, this.config.int(intervalConfig), task);
   }
 
-  private accept(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
+  /**
+   * A TCP connection accepted on `endpoint`, before any TLS handshake: Kafka's acceptor's checks,
+   * then `start` (the handshake, or serving a plaintext connection).
+   */
+  private accept(socket: Socket, endpoint: ListenerEndpoint, start: () => void): void {
     if (this.closing) {
       socket.destroy();
       return;
@@ -566,11 +573,11 @@ export class Broker {
       gate = new AcceptGate(this.connectionTime, () => this.connectionQuotas.acceptThrottleMs(endpoint.name));
       this.acceptGates.set(endpoint.name, gate);
     }
-    gate.offer(socket, () => this.takeConnection(socket, endpoint, security));
+    gate.offer(socket, () => this.takeConnection(socket, endpoint, start));
   }
 
-  /** A connection the acceptor takes: the per-address rate and counts, then served. */
-  private takeConnection(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
+  /** A connection the acceptor takes: the per-address rate and counts, then started. */
+  private takeConnection(socket: Socket, endpoint: ListenerEndpoint, start: () => void): void {
     if (this.closing) {
       socket.destroy();
       return;
@@ -605,6 +612,15 @@ export class Broker {
       return;
     }
     socket.once('close', () => this.connectionQuotas.release(address));
+    start();
+  }
+
+  /** A connection ready for requests (a TLS one once its handshake is done). */
+  private serve(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
     const conn = new Connection(socket, this, endpoint.name, security);
     this.connections.add(conn);
     this.metrics.connections = this.connections.size;

@@ -5,11 +5,16 @@
  * rate back (0.1 / 2 × 10 s = 500 ms), and it is not counted. Another address is not held; the
  * default-IP entity holds every address.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
 import { scrape } from '../ops/prometheus.js';
+import { makeDevCerts } from '../security/dev-certs.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
@@ -127,6 +132,65 @@ describe('connection_creation_rate (KIP-612)', () => {
     await admin.connect();
     expect((await admin.describeCluster()).brokers).toHaveLength(1);
     await admin.disconnect();
+  });
+
+  it('on an SSL listener the connection is held before its TLS handshake: none is spent on it', async () => {
+    const certsDir = mkdtempSync(join(tmpdir(), 'kbroker-rate-tls-'));
+    try {
+      const certs = makeDevCerts(certsDir);
+      const time = new MockTime();
+      tb = await startTestBroker(
+        {
+          listeners: 'SSL://127.0.0.1:0',
+          'ssl.keystore.type': 'PEM',
+          'ssl.keystore.location': certs.brokerKeystoreFile,
+        },
+        undefined,
+        { time, purgatoryTime: time },
+      );
+      const [r] = await tb.broker.controller.alterClientQuotas(
+        [
+          {
+            entity: [{ entityType: 'ip', entityName: '127.0.0.1' }],
+            ops: [{ key: 'connection_creation_rate', value: 1 }],
+          },
+        ],
+        false,
+      );
+      expect(r!.errorCode).toBe(0);
+      const port = tb.broker.listenerPort('SSL')!;
+      /** 'secure' once the handshake is done, 'closed' if the broker closes first; after `ms`, 'waiting'. */
+      const handshake = (ms: number) =>
+        new Promise<{ outcome: 'secure' | 'closed' | 'waiting'; socket: Socket }>((resolve) => {
+          const socket = tlsConnect({
+            port,
+            host: '127.0.0.1',
+            ca: [readFileSync(certs.caFile)],
+            servername: 'localhost',
+          });
+          socket.on('error', () => {});
+          socket.once('secureConnect', () => resolve({ outcome: 'secure', socket }));
+          socket.once('close', () => resolve({ outcome: 'closed', socket }));
+          setTimeout(() => resolve({ outcome: 'waiting', socket }), ms);
+        });
+      for (let i = 0; i < 10; i++) {
+        const h = await handshake(2000);
+        expect(h.outcome).toBe('secure');
+        h.socket.destroy();
+      }
+      // The 11th is over 1 a second: held without a handshake, then closed.
+      const over = await handshake(500);
+      expect(over.outcome).toBe('waiting');
+      const closedNow = new Promise<boolean>((res) => {
+        if (over.socket.destroyed) res(true);
+        over.socket.once('close', () => res(true));
+        over.socket.once('secureConnect', () => res(false));
+      });
+      time.advance(1000);
+      expect(await closedNow).toBe(true);
+    } finally {
+      rmSync(certsDir, { recursive: true, force: true });
+    }
   });
 
   it('the default IP entity holds every address', async () => {

@@ -38,10 +38,22 @@ export interface ListenerServer {
   server: Server;
 }
 
+/** How the broker meets a listener's connections. */
+export interface ListenerHandlers {
+  /**
+   * A TCP connection was accepted: the acceptor's checks (connection quotas, counts) come first, as
+   * at Kafka's acceptor, then `start()` begins the TLS handshake of an SSL listener (none is spent
+   * on a connection the quotas turn away) or serves a plaintext one at once.
+   */
+  accept(socket: Socket, endpoint: ListenerEndpoint, start: () => void): void;
+  /** The connection is ready for requests (after its TLS handshake), with how it authenticates. */
+  serve(socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity): void;
+}
+
 export function createListenerServer(
   endpoint: ListenerEndpoint,
   deps: ListenerDeps,
-  accept: (socket: Socket, endpoint: ListenerEndpoint, security: ConnectionSecurity) => void,
+  { accept, serve }: ListenerHandlers,
 ): ListenerServer {
   const { config } = deps;
   const get = (name: string) => config.listenerValue(endpoint.name, name);
@@ -82,14 +94,18 @@ export function createListenerServer(
       : security;
   if (endpoint.securityProtocol === 'PLAINTEXT' || endpoint.securityProtocol === 'SASL_PLAINTEXT') {
     const server = createServer((socket) =>
-      accept(socket, endpoint, withFailureLog(`${socket.remoteAddress}:${socket.remotePort}`)),
+      accept(socket, endpoint, () =>
+        serve(socket, endpoint, withFailureLog(`${socket.remoteAddress}:${socket.remotePort}`)),
+      ),
     );
     return { endpoint, server };
   }
   const tls = serverTlsSettings(endpoint.name, get);
   const mapper = new SslPrincipalMapper(get('ssl.principal.mapping.rules'));
   const { createServer: createTlsServer } = require('node:tls') as typeof import('node:tls');
-  const server = createTlsServer(
+  // The TLS server never listens: the plain server below accepts, and a connection the acceptor
+  // takes is handed to it (its 'connection' event) for the handshake.
+  const tlsServer = createTlsServer(
     { ...tls.options, ...(idleMs > 0 ? { handshakeTimeout: Math.min(idleMs, 2_147_483_647) } : {}) },
     (socket: TLSSocket) => {
       const remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -117,10 +133,10 @@ export function createListenerServer(
           }
         }
       }
-      accept(socket, endpoint, { ...withFailureLog(remote), principal });
+      serve(socket, endpoint, { ...withFailureLog(remote), principal });
     },
   );
-  server.on('tlsClientError', (err, socket) => {
+  tlsServer.on('tlsClientError', (err, socket) => {
     deps.onAuthenticationFailure(
       endpoint.name,
       `${socket.remoteAddress}:${socket.remotePort}`,
@@ -128,6 +144,9 @@ export function createListenerServer(
     );
     socket.destroy();
   });
+  const server = createServer((socket) =>
+    accept(socket, endpoint, () => tlsServer.emit('connection', socket)),
+  );
   return { endpoint, server };
 }
 
