@@ -239,6 +239,24 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
       reading,
       ctx.signal,
     );
+    if (ctx.fetchThrottle) {
+      // Client quotas see the size of the answer before the session moves (Kafka's getResponseSize);
+      // a throttled fetch answers empty and leaves the session as it was (getThrottledResponse).
+      const preview = context.kind === 'incremental' ? sessions.previewIncremental(context, results) : null;
+      const throttleTimeMs = ctx.fetchThrottle(
+        context.kind === 'incremental' && preview === null ? 0 : responseBytes(results, preview),
+      );
+      if (throttleTimeMs > 0) {
+        for (const r of results) releaseRegion(r.records);
+        const incremental = context.kind === 'incremental';
+        return {
+          throttleTimeMs,
+          errorCode: incremental && preview === null ? ErrorCode.INVALID_FETCH_SESSION_EPOCH : ErrorCode.NONE,
+          sessionId: incremental ? context.session.id : INVALID_SESSION_ID,
+          responses: [],
+        };
+      }
+    }
     let sessionId = INVALID_SESSION_ID;
     let include: boolean[] | null = null;
     if (context.kind === 'full') {
@@ -289,6 +307,19 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
     };
   },
 });
+
+/** A partition's fields around its records in a Fetch response (id or name, offsets, lengths). */
+const PARTITION_OVERHEAD_BYTES = 60;
+
+/** About the size of the answer's partitions (`include`: those an incremental answer carries). */
+function responseBytes(results: readonly FetchPartitionResult[], include: readonly boolean[] | null): number {
+  let bytes = 0;
+  for (let i = 0; i < results.length; i++) {
+    if (include !== null && !include[i]) continue;
+    bytes += PARTITION_OVERHEAD_BYTES + (results[i]!.records?.length ?? 0);
+  }
+  return bytes;
+}
 
 /**
  * The answer's topics: consecutive partitions of one topic under one entry, as Kafka's

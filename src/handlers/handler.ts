@@ -83,6 +83,13 @@ export interface RequestContext extends BrokerServices {
    * quota the handler enforces itself (controller mutations); the longest asked for wins.
    */
   readonly throttle?: ((ms: number) => void) | undefined;
+  /**
+   * Set on a consumer's fetch under client quotas (consumer_byte_rate, request_percentage): records
+   * the size of the response the fetch would send, and the request's time, and returns the throttle
+   * time. Above 0 the fetch answers as Kafka's getThrottledResponse — no data, and its fetch session
+   * neither created nor updated — and the connection is muted that long.
+   */
+  readonly fetchThrottle?: ((responseBytes: number) => number) | undefined;
 }
 
 export interface ApiHandler<Req = never, Res = unknown> {

@@ -347,6 +347,22 @@ export class FetchSessionCache {
     return include;
   }
 
+  /**
+   * Which of `context.partitions` an incremental fetch's answer would include, the session left as
+   * it is (Kafka's PartitionIterator without updates, for getResponseSize); null when the session
+   * moved on meanwhile.
+   */
+  previewIncremental(
+    context: FetchContext & { kind: 'incremental' },
+    results: readonly SessionPartitionResult[],
+  ): boolean[] | null {
+    if (context.session.epoch !== nextEpoch(context.requestEpoch)) return null;
+    const include = new Array<boolean>(results.length);
+    for (let i = 0; i < results.length; i++)
+      include[i] = context.partitions[i]!.mustRespond(results[i]!, false);
+    return include;
+  }
+
   remove(sessionId: number): FetchSession | undefined {
     const session = this.sessions.get(sessionId);
     if (!session) return undefined;

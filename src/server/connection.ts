@@ -87,6 +87,11 @@ function boundFetch(quotas: ClientQuotaManagers, ctx: RequestContext, request: u
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** A consumer fetch's throttle time once its handler asked for it (-1: not asked). */
+interface FetchQuotaDecision {
+  ms: number;
+}
+
 /** What every request of one connection shares. */
 type ConnectionContext = Omit<RequestContext, 'apiVersion' | 'correlationId' | 'clientId'>;
 
@@ -586,8 +591,31 @@ export class Connection {
     ctx.correlationId = correlationId;
     ctx.clientId = header.clientId;
     const quotas = this.broker.quotas;
-    const fetchQuota = quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request);
-    if (fetchQuota && quotas.fetch.enabled) boundFetch(quotas, ctx, request);
+    let loopMs = -1;
+    let fetchQuota: FetchQuotaDecision | null = null;
+    if (quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request)) {
+      if (quotas.fetch.enabled) boundFetch(quotas, ctx, request);
+      if (quotas.fetch.enabled || quotas.request.enabled) {
+        const decision: FetchQuotaDecision = { ms: -1 };
+        fetchQuota = decision;
+        // Kafka's fetch callback: the request's time (its handler's, as far as it went) and the
+        // response's size recorded; over either quota, the fetch answers empty.
+        ctx.fetchThrottle = (responseBytes) => {
+          const user = ctx.principal.name;
+          const clientId = ctx.clientId ?? '';
+          const ms = loopMs >= 0 ? loopMs : performance.now() - started;
+          let t = quotas.request.enabled
+            ? quotas.request.recordAndGetThrottleTimeMs(user, clientId, ms * PERCENT_PER_MS)
+            : 0;
+          if (quotas.fetch.enabled) {
+            t = Math.max(t, quotas.fetch.recordAndGetThrottleTimeMs(user, clientId, responseBytes));
+            if (t > 0) quotas.fetch.unrecord(user, clientId, responseBytes);
+          }
+          decision.ms = t;
+          return t;
+        };
+      }
+    }
     // A produce may let the next request go on once its batches are appended (see the top).
     let released: Promise<typeof RELEASED> | undefined;
     if (apiKey === PRODUCE_KEY && !quotas?.produce.enabled && !quotas?.request.enabled) {
@@ -596,7 +624,6 @@ export class Connection {
       });
     }
     let response: unknown;
-    let loopMs = -1;
     try {
       // One write of the topic registry and checkpoints for the whole request (LogManager.batchUpdates).
       const serve = (req: unknown) =>
@@ -643,8 +670,8 @@ export class Connection {
     handler: AnyHandler,
     ctx: RequestContext,
     request: unknown,
-    /** A consumer's fetch under client quotas. */
-    fetchQuota: boolean,
+    /** A consumer's fetch under client quotas (the handler may have decided its throttle). */
+    fetchQuota: FetchQuotaDecision | null,
     started: number,
     /** The request's time on the loop before its handler first waited. */
     loopMs: number,
@@ -661,8 +688,10 @@ export class Connection {
     const user = ctx.principal.name;
     const clientId = ctx.clientId ?? '';
     const requestQuota = quotas?.request.enabled === true;
+    // A fetch whose handler asked (fetchThrottle) has its quotas recorded and its answer shaped.
+    const decided = fetchQuota !== null && fetchQuota.ms >= 0;
     let throttleMs = 0;
-    if (requestQuota) {
+    if (requestQuota && !decided) {
       if (underRequestQuota(apiKey, request)) {
         throttleMs = quotas!.request.recordAndGetThrottleTimeMs(user, clientId, loopMs * PERCENT_PER_MS);
       } else {
@@ -693,10 +722,15 @@ export class Connection {
         if (throttleMs > this.muteMs) this.muteMs = throttleMs;
       }
       out = encode(response);
+    } else if (decided) {
+      throttleMs = fetchQuota.ms;
+      if (throttleMs > this.muteMs) this.muteMs = throttleMs;
+      out = encode(response);
     } else {
       out = encode(response);
-      // Kafka's fetch quota counts the response's size; a throttled fetch (by either quota) answers
-      // with no data (and the size is taken back), then the connection is muted.
+      // A fetch answered before it read (an error): its response's size counted as Kafka's fetch
+      // quota does; a throttled fetch (by either quota) answers with no data (and the size is taken
+      // back), then the connection is muted.
       let size = 0;
       if (quotas.fetch.enabled) {
         for (const c of out) size += c.length;

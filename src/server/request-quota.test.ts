@@ -62,29 +62,37 @@ const produceBody = (acks: number) => ({
     },
   ],
 });
-const fetch = (c: TestClient) =>
-  c.request<Throttled & { responses: unknown[] }>(1, 11, {
+type FetchAnswer = Throttled & {
+  errorCode: number;
+  sessionId: number;
+  responses: { topic: string; partitions: { partitionIndex: number; logStartOffset: number }[] }[];
+};
+/** Fetch v11 of rq-0 from `fetchOffset`; by default sessionless (epoch −1). */
+const fetch = (c: TestClient, fetchOffset = 0, session = { id: 0, epoch: -1 }, partitions = true) =>
+  c.request<FetchAnswer>(1, 11, {
     replicaId: -1,
     maxWaitMs: 0,
     minBytes: 0,
     maxBytes: 1 << 20,
     isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [
-      {
-        topic: 'rq',
-        partitions: [
+    sessionId: session.id,
+    sessionEpoch: session.epoch,
+    topics: partitions
+      ? [
           {
-            partition: 0,
-            currentLeaderEpoch: -1,
-            fetchOffset: 0,
-            logStartOffset: -1,
-            partitionMaxBytes: 1 << 20,
+            topic: 'rq',
+            partitions: [
+              {
+                partition: 0,
+                currentLeaderEpoch: -1,
+                fetchOffset,
+                logStartOffset: -1,
+                partitionMaxBytes: 1 << 20,
+              },
+            ],
           },
-        ],
-      },
-    ],
+        ]
+      : [],
     forgottenTopicsData: [],
     rackId: '',
   });
@@ -138,5 +146,49 @@ describe('request_percentage', () => {
       1000,
     );
     expect(value(/^kafka_server_request_exempt_request_time (\S+)$/m)).toBeGreaterThan(0);
+  });
+
+  it("a throttled fetch leaves the fetch sessions as they were (Kafka's getThrottledResponse)", async () => {
+    const time = new MockTime();
+    const b = await broker(time, []);
+    const c = await connect(b.port);
+    for (let i = 0; i < 3; i++) await c.request(0, 7, produceBody(1));
+    // A session of rq-0, caught up at offset 3.
+    const full = await fetch(c, 3, { id: 0, epoch: 0 });
+    expect(full.sessionId).not.toBe(0);
+    const sessionId = full.sessionId;
+    // The log start moves: the next incremental answer must carry rq-0 with its new log start offset.
+    await c.request(21, 2, {
+      topics: [{ name: 'rq', partitions: [{ partitionIndex: 0, offset: 2 }] }],
+      timeoutMs: 5000,
+    });
+    const setQuota = (value: number | null) =>
+      b.broker.controller.alterClientQuotas(
+        [
+          {
+            entity: [{ entityType: 'client-id', entityName: 'kbroker-test' }],
+            ops: [{ key: 'request_percentage', value }],
+          },
+        ],
+        false,
+      );
+    await setQuota(1e-9);
+    const throttled = await fetch(c, 3, { id: sessionId, epoch: 1 }, false);
+    expect([throttled.throttleTimeMs, throttled.errorCode, throttled.sessionId, throttled.responses]).toEqual(
+      [1000, 0, sessionId, []],
+    );
+    // A full fetch over the quota creates no session (INVALID_SESSION_ID), as Kafka's.
+    time.advance(1000);
+    const sessionsBefore = b.broker.services.fetchSessions.size;
+    const fullThrottled = await fetch(await connect(b.port), 0, { id: 0, epoch: 0 });
+    expect([fullThrottled.throttleTimeMs, fullThrottled.sessionId]).toEqual([1000, 0]);
+    expect(b.broker.services.fetchSessions.size).toBe(sessionsBefore);
+    await setQuota(null);
+    // The session did not take the throttled answer as sent: rq-0 comes with log start 2.
+    const next = await fetch(c, 3, { id: sessionId, epoch: 2 }, false);
+    expect(next.errorCode).toBe(0);
+    expect(
+      next.responses.map((t) => t.partitions.map((p) => [t.topic, p.partitionIndex, p.logStartOffset])),
+    ).toEqual([[['rq', 0, 2]]]);
   });
 });
