@@ -10,6 +10,7 @@ import { scrape } from '../ops/prometheus.js';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { clientSeries, seriesValue } from '../test-support/metrics.js';
 import { ZERO_UUID } from './topic-admin.js';
 
 let tb: TestBroker | undefined;
@@ -84,8 +85,7 @@ describe('controller_mutation_rate (KIP-599)', () => {
     // Kafka's ControllerMutation sensors of the client: the bucket 8 below zero, 30 partitions over
     // the 10 s window, one request throttled 4 s.
     const text = await scrape(tb!.broker);
-    const series = (name: string) =>
-      Number(text.match(new RegExp(`^${name}\\{user="",client_id="kbroker-test"\\} (\\S+)$`, 'm'))?.[1]);
+    const series = (name: string) => seriesValue(text, clientSeries(name, 'kbroker-test'));
     expect(series('kafka_server_controllermutation_tokens')).toBe(-8);
     expect(series('kafka_server_controllermutation_mutation_rate')).toBe(3);
     expect(series('kafka_server_controllermutation_throttle_time')).toBe(4000);

@@ -357,45 +357,50 @@ function buildRegistry(broker: Broker): Registry {
     () => [[{}, sessions.incrementalFetches]],
   );
 
-  // Client quotas: Kafka's per-client quota sensors (kafka.server:type=Produce / Fetch, user,
-  // client-id), byte-rate and throttle-time (the average of throttled requests); sensors idle for
-  // an hour are gone, as in Kafka.
+  // Client quotas: Kafka's per-client quota sensors (kafka.server:type=Produce / Fetch / Request /
+  // ControllerMutation, user, client-id); sensors idle for an hour are gone, as in Kafka.
+  const perClient = <M extends { user: string; clientId: string }>(
+    name: string,
+    help: string,
+    metrics: () => M[],
+    read: (m: M) => number,
+  ) =>
+    mirroredGauge(registry, name, help, ['user', 'client_id'], () =>
+      metrics().map((m) => [{ user: m.user, client_id: m.clientId }, read(m)]),
+    );
   for (const [type, manager] of [
     ['produce', broker.quotas.produce],
     ['fetch', broker.quotas.fetch],
   ] as const) {
     const Type = type === 'produce' ? 'Produce' : 'Fetch';
-    mirroredGauge(
-      registry,
+    const metrics = () => manager.metrics();
+    perClient(
       `kafka_server_${type}_byte_rate`,
       `Bytes per second of a client under a ${type} quota (kafka.server:type=${Type} byte-rate).`,
-      ['user', 'client_id'],
-      () => manager.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.rate]),
+      metrics,
+      (m) => m.rate,
     );
-    mirroredGauge(
-      registry,
+    perClient(
       `kafka_server_${type}_throttle_time`,
       `Average throttle time in ms of a client's throttled ${type} requests (kafka.server:type=${Type} throttle-time).`,
-      ['user', 'client_id'],
-      () => manager.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.throttleTimeAvgMs]),
+      metrics,
+      (m) => m.throttleTimeAvgMs,
     );
   }
 
   // request_percentage: Kafka's kafka.server:type=Request sensors, in percent of a thread.
-  const requests = broker.quotas.request;
-  mirroredGauge(
-    registry,
+  const requests = () => broker.quotas.request.metrics();
+  perClient(
     'kafka_server_request_request_time',
     "Percent of a thread a client's requests take on the broker, under a request quota (kafka.server:type=Request request-time).",
-    ['user', 'client_id'],
-    () => requests.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.rate]),
+    requests,
+    (m) => m.rate,
   );
-  mirroredGauge(
-    registry,
+  perClient(
     'kafka_server_request_throttle_time',
     "Average throttle time in ms of a client's requests throttled by a request quota (kafka.server:type=Request throttle-time).",
-    ['user', 'client_id'],
-    () => requests.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, m.throttleTimeAvgMs]),
+    requests,
+    (m) => m.throttleTimeAvgMs,
   );
   brokerGauge(
     'kafka_server_request_exempt_request_time',
@@ -404,28 +409,26 @@ function buildRegistry(broker: Broker): Registry {
   );
 
   // controller_mutation_rate (KIP-599): Kafka's kafka.server:type=ControllerMutation sensors.
-  const mutations = broker.services.controllerMutationQuotas;
-  if (mutations) {
-    const perClient = (name: string, help: string, read: (m: MutationQuotaMetric) => number) =>
-      mirroredGauge(registry, name, help, ['user', 'client_id'], () =>
-        mutations.metrics().map((m) => [{ user: m.user, client_id: m.clientId }, read(m)]),
-      );
-    perClient(
-      'kafka_server_controllermutation_tokens',
-      "Tokens left in a client's bucket of partition mutations, below zero while it is throttled (tokens).",
-      (m) => m.tokens,
-    );
-    perClient(
-      'kafka_server_controllermutation_mutation_rate',
-      'Partitions a client created or deleted per second (mutation-rate).',
-      (m) => m.mutationRate,
-    );
-    perClient(
-      'kafka_server_controllermutation_throttle_time',
-      "Average throttle time in ms of a client's requests throttled by its mutation quota (throttle-time).",
-      (m) => m.throttleTimeAvgMs,
-    );
-  }
+  const mutationQuotas = broker.services.controllerMutationQuotas;
+  const mutations = (): MutationQuotaMetric[] => mutationQuotas?.metrics() ?? [];
+  perClient(
+    'kafka_server_controllermutation_tokens',
+    "Tokens left in a client's bucket of partition mutations, below zero while it is throttled (tokens).",
+    mutations,
+    (m) => m.tokens,
+  );
+  perClient(
+    'kafka_server_controllermutation_mutation_rate',
+    'Partitions a client created or deleted per second (mutation-rate).',
+    mutations,
+    (m) => m.mutationRate,
+  );
+  perClient(
+    'kafka_server_controllermutation_throttle_time',
+    "Average throttle time in ms of a client's requests throttled by its mutation quota (throttle-time).",
+    mutations,
+    (m) => m.throttleTimeAvgMs,
+  );
 
   // Connection creation rates (KIP-612): Kafka's socket-server-metrics of the acceptors.
   const connectionRates = () => broker.connectionQuotas.metrics();

@@ -10,6 +10,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from '../ops/prometheus.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { clientSeries, seriesValue } from '../test-support/metrics.js';
 
 let broker: TestBroker;
 
@@ -104,8 +105,7 @@ describe('client quotas enforced (kafkajs)', () => {
     expect(throttles.some((t) => t > 0)).toBe(true);
     // Kafka's per-client quota metrics (kafka.server:type=Produce,user,client-id).
     const text = await scrape(broker.broker);
-    const series = (name: string) =>
-      Number(text.match(new RegExp(`^${name}\\{user="",client_id="slow-producer"\\} (\\S+)$`, 'm'))?.[1]);
+    const series = (name: string) => seriesValue(text, clientSeries(name, 'slow-producer'));
     expect(series('kafka_server_produce_byte_rate')).toBeGreaterThan(0);
     expect(series('kafka_server_produce_throttle_time')).toBeGreaterThan(0);
   }, 30_000);
@@ -124,8 +124,7 @@ describe('client quotas enforced (kafkajs)', () => {
     expect(throttles.every((t) => t > 0 && t <= 1000)).toBe(true);
     expect(acked.length).toBeLessThanOrEqual(4);
     const text = await scrape(broker.broker);
-    const series = (name: string) =>
-      Number(text.match(new RegExp(`^${name}\\{user="",client_id="busy-client"\\} (\\S+)$`, 'm'))?.[1]);
+    const series = (name: string) => seriesValue(text, clientSeries(name, 'busy-client'));
     expect(series('kafka_server_request_request_time')).toBeGreaterThan(0);
     expect(series('kafka_server_request_throttle_time')).toBeGreaterThan(0);
   }, 30_000);

@@ -17,6 +17,7 @@ import { scrape } from '../ops/prometheus.js';
 import { makeDevCerts } from '../security/dev-certs.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { seriesValue } from '../test-support/metrics.js';
 
 let tb: TestBroker | undefined;
 const clients: TestClient[] = [];
@@ -60,9 +61,7 @@ async function served(port: number, localAddress?: string): Promise<{ answered: 
 
 /** A series' value on /metrics (NaN when absent). */
 async function metric(series: string): Promise<number> {
-  const text = await scrape(tb!.broker);
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : Number.NaN;
+  return seriesValue(await scrape(tb!.broker), series);
 }
 
 const closed = (s: Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));

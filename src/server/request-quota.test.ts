@@ -12,6 +12,7 @@ import { scrape } from '../ops/prometheus.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
+import { clientSeries, seriesValue } from '../test-support/metrics.js';
 
 const brokers: TestBroker[] = [];
 const clients: TestClient[] = [];
@@ -138,14 +139,10 @@ describe('request_percentage', () => {
     expect((await metadata(o)).throttleTimeMs).toBe(0);
     expect(await answeredWithoutTime(metadata(o))).toBe(true);
     const text = await scrape(b.broker);
-    const value = (line: RegExp) => Number(text.match(line)?.[1]);
-    expect(
-      value(/^kafka_server_request_request_time\{user="",client_id="kbroker-test"\} (\S+)$/m),
-    ).toBeGreaterThan(0);
-    expect(value(/^kafka_server_request_throttle_time\{user="",client_id="kbroker-test"\} (\S+)$/m)).toBe(
-      1000,
-    );
-    expect(value(/^kafka_server_request_exempt_request_time (\S+)$/m)).toBeGreaterThan(0);
+    const value = (name: string) => seriesValue(text, clientSeries(name, 'kbroker-test'));
+    expect(value('kafka_server_request_request_time')).toBeGreaterThan(0);
+    expect(value('kafka_server_request_throttle_time')).toBe(1000);
+    expect(seriesValue(text, 'kafka_server_request_exempt_request_time')).toBeGreaterThan(0);
   });
 
   it("a throttled fetch leaves the fetch sessions as they were (Kafka's getThrottledResponse)", async () => {

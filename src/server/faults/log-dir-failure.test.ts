@@ -19,6 +19,7 @@ import { buildRecordBatch } from '../../protocol/record-batch-builder.js';
 import { decodeRecordBatches } from '../../protocol/records.js';
 import { clearSimulatedIoFaults, simulateIoFault } from '../../storage/log-dir-failure.js';
 import { TestClient } from '../../test-support/client.js';
+import { seriesValue } from '../../test-support/metrics.js';
 import { Broker } from '../broker.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -147,8 +148,8 @@ async function describeLogDirs(c: TestClient): Promise<LogDirsResponse> {
 }
 
 function metric(text: string, line: string): number | undefined {
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+  const value = seriesValue(text, line);
+  return Number.isNaN(value) ? undefined : value;
 }
 
 describe('a log directory whose disk fails (Kafka LogDirFailureChannel)', () => {
