@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LISTEN_BACKLOG } from '../../src/server/accept-gate.js';
 import { type LoadResult, runLoad } from './load.js';
 
 /** The soft limit on open files of this process (Linux), or undefined. */
@@ -54,6 +55,16 @@ export function checkLoad(
   if (r.maxConnections.served !== opts.spare)
     problems.push(
       `max.connections: ${r.maxConnections.served} of ${r.maxConnections.tried} served, expected ${opts.spare}`,
+    );
+  // The others wait in the acceptor's backlog (past it, closed) and are served as slots free.
+  const { tried, closed, servedAfterClose } = r.maxConnections;
+  const expectClosed = Math.max(0, tried - opts.spare - LISTEN_BACKLOG);
+  if (closed !== expectClosed)
+    problems.push(`max.connections: ${closed} closed at once, expected ${expectClosed} (past the backlog)`);
+  const expectAfter = Math.min(tried - opts.spare - expectClosed, opts.spare);
+  if (servedAfterClose !== expectAfter)
+    problems.push(
+      `max.connections: ${servedAfterClose} waiting ones served once slots freed, expected ${expectAfter}`,
     );
   if (r.maxConnections.brokerConnections > r.maxConnections.limit)
     problems.push(

@@ -213,7 +213,7 @@ export class BrokerConfig {
     this.validateListeners();
   }
 
-  /** Keeps a per-listener ssl.* / sasl.* / reauth / connection-rate override; false for keys kbroker does not use. */
+  /** Keeps a per-listener ssl.* / sasl.* / reauth / connection-rate / max.connections override; false for keys kbroker does not use. */
   private setListenerValue(key: string, value: string): boolean {
     const rest = key.slice(LISTENER_PREFIX.length);
     const dot = rest.indexOf('.');
@@ -225,7 +225,8 @@ export class BrokerConfig {
       (config.startsWith('ssl.') ||
         config.startsWith('sasl.') ||
         config === 'connections.max.reauth.ms' ||
-        config === 'max.connection.creation.rate');
+        config === 'max.connection.creation.rate' ||
+        config === 'max.connections');
     if (!perListener && !MECHANISM_JAAS.test(config)) return false;
     if (def) validateValue(def, value);
     this.listenerValues.set(key, value.trim());

@@ -50,7 +50,7 @@ describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
   it('closes what is past the backlog, and everything held at close', () => {
     const time = new MockTime();
     const taken: string[] = [];
-    const gate = new AcceptGate(time, () => 1000, 2);
+    const gate = new AcceptGate(time, () => 1000, undefined, 2);
     const sockets = ['a', 'b', 'c', 'd'].map(fakeSocket);
     for (const s of sockets) gate.offer(s as unknown as Socket, () => taken.push(s.name));
     // a waits at the acceptor, b and c in the backlog, d is refused.
@@ -62,5 +62,39 @@ describe('AcceptGate (max.connection.creation.rate at the acceptor)', () => {
     const late = fakeSocket('late');
     gate.offer(late as unknown as Socket, () => taken.push(late.name));
     expect(late.destroyed).toBe(true);
+  });
+
+  it('takes nothing while no connection slot is free (max.connections), then the first in line once one is', () => {
+    const time = new MockTime();
+    let open = 2;
+    const taken: string[] = [];
+    const gate = new AcceptGate(
+      time,
+      () => 0,
+      () => open < 2,
+    );
+    const sockets = ['a', 'b', 'c'].map(fakeSocket);
+    // Taking a connection uses a slot, as the broker counts it.
+    for (const s of sockets)
+      gate.offer(s as unknown as Socket, () => {
+        taken.push(s.name);
+        open++;
+      });
+    expect(taken).toEqual([]);
+    expect(sockets.every((s) => s.paused && !s.destroyed)).toBe(true);
+    time.advance(60_000); // no clock frees a slot
+    expect(taken).toEqual([]);
+    gate.slotFreed(); // still full: nothing
+    expect(taken).toEqual([]);
+    open = 1;
+    gate.slotFreed();
+    expect(taken).toEqual(['a']); // taken once a slot is free, which it then uses
+    gate.slotFreed();
+    expect(taken).toEqual(['a']);
+    expect(gate.held).toBe(2);
+    open = 0;
+    gate.slotFreed();
+    expect(taken).toEqual(['a', 'b', 'c']);
+    expect(sockets.every((s) => !s.paused)).toBe(true);
   });
 });

@@ -570,7 +570,11 @@ export class Broker {
     // max.connection.creation.rate (KIP-612): the connection waits its turn as at Kafka's acceptor.
     let gate = this.acceptGates.get(endpoint.name);
     if (!gate) {
-      gate = new AcceptGate(this.connectionTime, () => this.connectionQuotas.acceptThrottleMs(endpoint.name));
+      gate = new AcceptGate(
+        this.connectionTime,
+        () => this.connectionQuotas.acceptThrottleMs(endpoint.name),
+        () => this.connectionQuotas.slotAvailable(endpoint.name),
+      );
       this.acceptGates.set(endpoint.name, gate);
     }
     gate.offer(socket, () => this.takeConnection(socket, endpoint, start));
@@ -604,15 +608,39 @@ export class Broker {
       });
       return;
     }
-    const refused = this.connectionQuotas.tryAcquire(address);
+    const refused = this.connectionQuotas.tryAcquire(address, endpoint.name);
     if (refused) {
       this.metrics.connectionsRefused++;
       this.log.warn(`refusing a connection from ${address} on ${endpoint.name}: over ${refused}`);
       socket.destroy();
       return;
     }
-    socket.once('close', () => this.connectionQuotas.release(address));
+    socket.once('close', () => {
+      this.connectionQuotas.release(address, endpoint.name);
+      // A slot may be free: acceptors waiting for one look again (Kafka's counts.notifyAll).
+      for (const g of this.acceptGates.values()) g.slotFreed();
+    });
+    if (this.connectionQuotas.isProtected(endpoint.name)) this.closeExcessConnections();
     start();
+  }
+
+  /**
+   * The inter-broker listener took the broker past max.connections: the least recently active
+   * connections of the other listeners are closed to make up for it (Kafka's closeExcessConnections).
+   */
+  private closeExcessConnections(): void {
+    const excess = this.connectionQuotas.excessConnections();
+    if (excess === 0) return;
+    const others = [...this.connections]
+      .filter((c) => !this.connectionQuotas.isProtected(c.listenerName))
+      .sort((a, b) => a.lastActiveMs - b.lastActiveMs)
+      .slice(0, excess);
+    for (const c of others) {
+      this.log.info(
+        `closing ${c.remote} on ${c.listenerName}: max.connections reached by the inter-broker listener`,
+      );
+      c.close();
+    }
   }
 
   /** A connection ready for requests (a TLS one once its handshake is done). */

@@ -1,9 +1,12 @@
 /**
  * Kafka's ConnectionQuotas, for accepting: `max.connections.per.ip` with
  * `max.connections.per.ip.overrides` (`ip:count,...`; kbroker compares the text of the address and
- * does not resolve host names) and `max.connections`. A connection over a limit is closed as soon
- * as it is accepted (Kafka closes per-IP excess the same way; for the broker-wide limit Kafka's
- * acceptor instead waits for a slot, leaving the new connection in the listen backlog).
+ * does not resolve host names) — a connection over it is closed as soon as it is accepted — and
+ * `max.connections`, the broker's and each listener's (`listener.name.<listener>.max.connections`,
+ * else the broker's value; KIP-402): while a listener has no slot its acceptor takes no connection
+ * (accept-gate.ts), they wait in the backlog until one closes. The inter-broker listener, when there
+ * are several, is not held by the broker-wide limit: a connection it takes past it makes the broker
+ * close the least recently active connection of another listener (Kafka's closeExcessConnections).
  *
  * And the client quota `connection_creation_rate` of an IP (KIP-612: `kafka-configs --entity-type
  * ips`, by address or `--entity-default`): the connections an address opened per second, a rate over
@@ -67,6 +70,9 @@ export class ConnectionQuotas {
   private readonly perIp = new Map<string, number>();
   private total = 0;
   private readonly maxTotal: number;
+  private readonly perListener = new Map<string, number>();
+  /** max.connections of each listener (its own value, else the broker's). */
+  private readonly maxPerListener = new Map<string, number>();
   private readonly maxPerIp: number;
   private readonly overrides = new Map<string, number>();
 
@@ -106,6 +112,9 @@ export class ConnectionQuotas {
     }
     this.protectedListener = config.endpoints.length > 1 ? config.interBrokerListenerName : null;
     this.maxTotal = config.int('max.connections');
+    for (const e of config.endpoints) {
+      this.maxPerListener.set(e.name, Number(config.listenerValue(e.name, 'max.connections')));
+    }
     this.maxPerIp = config.int('max.connections.per.ip');
     for (const entry of config.string('max.connections.per.ip.overrides').split(',')) {
       const e = entry.trim();
@@ -121,14 +130,36 @@ export class ConnectionQuotas {
     }
   }
 
-  /** Takes a slot for a new connection from `address`; null if taken, else the limit it broke. */
-  tryAcquire(address: string | undefined): string | null {
+  /**
+   * Whether `listener`'s acceptor may take a connection now (Kafka's connectionSlotAvailable): under
+   * the listener's max.connections and, unless it is the protected inter-broker listener, the broker's.
+   */
+  slotAvailable(listener: string): boolean {
+    if ((this.perListener.get(listener) ?? 0) >= (this.maxPerListener.get(listener) ?? MAX_INT)) return false;
+    return listener === this.protectedListener || this.total < this.maxTotal;
+  }
+
+  /** Connections over max.connections (the protected listener took them past it): to close elsewhere. */
+  excessConnections(): number {
+    return Math.max(0, this.total - this.maxTotal);
+  }
+
+  /** Whether `listener` is the inter-broker listener the broker-wide limit does not hold. */
+  isProtected(listener: string): boolean {
+    return listener === this.protectedListener;
+  }
+
+  /**
+   * Counts a connection the acceptor took (its slot was checked by the gate); null if taken, else
+   * the limit it broke: max.connections.per.ip, which closes it at once as Kafka does.
+   */
+  tryAcquire(address: string | undefined, listener: string): string | null {
     const ip = normalize(address ?? '');
-    if (this.total >= this.maxTotal) return `max.connections ${this.maxTotal}`;
     const limit = this.overrides.get(ip) ?? this.maxPerIp;
     const n = this.perIp.get(ip) ?? 0;
     if (n >= limit) return `max.connections.per.ip ${limit} for ${ip}`;
     this.perIp.set(ip, n + 1);
+    this.perListener.set(listener, (this.perListener.get(listener) ?? 0) + 1);
     this.total++;
     return null;
   }
@@ -205,11 +236,13 @@ export class ConnectionQuotas {
     };
   }
 
-  release(address: string | undefined): void {
+  release(address: string | undefined, listener: string): void {
     const ip = normalize(address ?? '');
     const n = this.perIp.get(ip) ?? 0;
     if (n <= 1) this.perIp.delete(ip);
     else this.perIp.set(ip, n - 1);
+    const l = this.perListener.get(listener) ?? 0;
+    if (l > 0) this.perListener.set(listener, l - 1);
     if (this.total > 0) this.total--;
   }
 }

@@ -182,7 +182,7 @@ export class Connection {
     private readonly socket: Socket,
     private readonly broker: ConnectionHost,
     /** The listener this connection came in on. */
-    listenerName: string,
+    readonly listenerName: string,
     private readonly security: ConnectionSecurity = {},
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;

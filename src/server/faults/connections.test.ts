@@ -35,17 +35,61 @@ describe('connection limits', () => {
     await tb.close();
   });
 
-  it('max.connections: the broker-wide limit', async () => {
+  it('max.connections: past the broker-wide limit the acceptor takes nothing until a connection closes (KIP-402)', async () => {
     const tb = await startTestBroker({ 'max.connections': '2' });
     const a = await TestClient.connect(tb.port);
     const b = await TestClient.connect(tb.port);
     expect(await healthy(a)).toBe(true);
     expect(await healthy(b)).toBe(true);
+    // The third waits in the backlog, neither served nor closed, as at Kafka's acceptor.
     const c = await TestClient.connect(tb.port);
-    await c.waitClosed();
+    const answered = healthy(c);
+    expect(await Promise.race([answered, new Promise((r) => setTimeout(() => r('waiting'), 300))])).toBe(
+      'waiting',
+    );
+    expect(c.socket.destroyed).toBe(false);
     expect(tb.broker.metrics.connections).toBe(2);
+    expect(tb.broker.metrics.connectionsRefused).toBe(0);
     a.close();
+    expect(await answered).toBe(true);
+    expect(tb.broker.metrics.connections).toBe(2);
     b.close();
+    c.close();
+    await tb.close();
+  });
+
+  it("listener.name.<listener>.max.connections holds that listener only; the inter-broker listener passes the broker's limit and the least recently active other connection is closed", async () => {
+    const tb = await startTestBroker({
+      listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
+      'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT',
+      'inter.broker.listener.name': 'INTERNAL',
+      'max.connections': '3',
+      'listener.name.plaintext.max.connections': '2',
+    });
+    const internal = tb.broker.listenerPort('INTERNAL')!;
+    const [p1, p2] = [await TestClient.connect(tb.port), await TestClient.connect(tb.port)];
+    expect(await healthy(p1!)).toBe(true);
+    expect(await healthy(p2!)).toBe(true);
+    const p3 = await TestClient.connect(tb.port); // PLAINTEXT is full: waits
+    const p3answered = healthy(p3);
+    expect(await Promise.race([p3answered, new Promise((r) => setTimeout(() => r('waiting'), 300))])).toBe(
+      'waiting',
+    );
+    // INTERNAL takes the broker to its limit (3), then past it: p1, the least recently active, goes.
+    expect(await healthy(p2!)).toBe(true);
+    const i1 = await TestClient.connect(internal);
+    expect(await healthy(i1)).toBe(true);
+    const i2 = await TestClient.connect(internal);
+    expect(await healthy(i2)).toBe(true);
+    await p1!.waitClosed();
+    expect(p2!.socket.destroyed).toBe(false);
+    // Broker-wide 3 with 3 open (p2, i1, i2): p3 still waits although PLAINTEXT has a slot.
+    expect(await Promise.race([p3answered, new Promise((r) => setTimeout(() => r('waiting'), 300))])).toBe(
+      'waiting',
+    );
+    i2.close();
+    expect(await p3answered).toBe(true);
+    for (const c of [p2!, p3, i1]) c.close();
     await tb.close();
   });
 
