@@ -173,6 +173,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     min: 1,
     doc: 'Largest request frame; a larger one closes the connection.',
   },
+  {
+    name: 'socket.listen.backlog.size',
+    type: 'int',
+    default: '50',
+    min: 1,
+    doc: "Connections that may wait to be accepted (the listen(2) backlog, and the acceptor's line while max.connections or a connection creation rate holds it); past it a new connection is refused.",
+  },
   // Connection limits (issue 19), Kafka's SocketServer/ConnectionQuotas names and defaults.
   {
     name: 'max.connections',

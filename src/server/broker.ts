@@ -497,10 +497,17 @@ export class Broker {
     for (const { endpoint: l, server } of this.listenerServers) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
-          server.off('error', reject);
-          resolve();
-        });
+        server.listen(
+          {
+            port: l.port,
+            host: l.host === '' ? undefined : l.host,
+            backlog: this.config.int('socket.listen.backlog.size'),
+          },
+          () => {
+            server.off('error', reject);
+            resolve();
+          },
+        );
       });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : l.port;
@@ -574,6 +581,7 @@ export class Broker {
         this.connectionTime,
         () => this.connectionQuotas.acceptThrottleMs(endpoint.name),
         () => this.connectionQuotas.slotAvailable(endpoint.name),
+        this.config.int('socket.listen.backlog.size'),
       );
       this.acceptGates.set(endpoint.name, gate);
     }

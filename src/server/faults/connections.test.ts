@@ -58,6 +58,28 @@ describe('connection limits', () => {
     await tb.close();
   });
 
+  it('socket.listen.backlog.size: past the line of waiting connections a new one is closed', async () => {
+    const tb = await startTestBroker({ 'max.connections': '1', 'socket.listen.backlog.size': '2' });
+    const a = await TestClient.connect(tb.port);
+    expect(await healthy(a)).toBe(true);
+    // One at the acceptor (accepted, waiting for a slot, as Kafka's blocks in ConnectionQuotas.inc)
+    // and two in the backlog behind it.
+    const waiting = [
+      await TestClient.connect(tb.port),
+      await TestClient.connect(tb.port),
+      await TestClient.connect(tb.port),
+    ];
+    const extra = await TestClient.connect(tb.port);
+    await extra.waitClosed();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(waiting.every((c) => !c.socket.destroyed)).toBe(true);
+    const first = healthy(waiting[0]!);
+    a.close();
+    expect(await first).toBe(true);
+    for (const c of waiting) c.close();
+    await tb.close();
+  });
+
   it("listener.name.<listener>.max.connections holds that listener only; the inter-broker listener passes the broker's limit and the least recently active other connection is closed", async () => {
     const tb = await startTestBroker({
       listeners: 'PLAINTEXT://127.0.0.1:0,INTERNAL://127.0.0.1:0',
