@@ -70,11 +70,12 @@ describe('Node runtime metrics beside the broker', () => {
       // The worker's spin is the process's CPU (a VM's stolen time aside) but not this thread's.
       expect(processUsed).toBeGreaterThan(0.2);
       expect(threadUsed).toBeLessThan(0.1);
-      // And this thread's own work shows: 200 ms of spinning here.
+      // And this thread's own work shows: spinning here moves it by 0.1 s of CPU (within 10 s of
+      // wall time: on a loaded VM the thread may get a fraction of a core).
       const before = threadCpuSeconds()!;
-      const end = Date.now() + 200;
-      while (Date.now() < end) {}
-      expect(threadCpuSeconds()! - before).toBeGreaterThan(0.1);
+      const deadline = Date.now() + 10_000;
+      while (threadCpuSeconds()! - before < 0.1 && Date.now() < deadline) {}
+      expect(threadCpuSeconds()! - before).toBeGreaterThanOrEqual(0.1);
     },
   );
 });
