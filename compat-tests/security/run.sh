@@ -49,6 +49,7 @@ authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:admin
 # KIP-368: every SASL session lasts 4 s, so the Java clients of every feature re-authenticate.
 connections.max.reauth.ms=4000
+delegation.token.secret.key=compat-token-secret
 PROPS
 # The CLI's --host/--port would replace listeners: the file sets them.
 BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-security.XXXXXX")"
@@ -158,6 +159,46 @@ f_sasl_reauth() {
   ! grep -q 'SASL session expired' "$COMPAT_OUT/security.broker.log" || fail "a client let its SASL session expire"
 }
 
+# Delegation tokens (KIP-48) as kafka-delegation-tokens makes them and the Java clients use them: alice
+# creates one (admin may renew it), describes it, produces and consumes with SCRAM as the token
+# (tokenauth=true: user name the token id, password the HMAC) under her own ACLs; admin renews it;
+# alice expires it, and the token no longer authenticates.
+f_delegation_tokens() {
+  local id hmac
+  admin kafka-topics.sh --create --topic a-tokens --partitions 1
+  tool kafka-delegation-tokens.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/alice.properties" \
+    --create --max-life-time-period -1 --renewer-principal User:admin | tee "$WORK/token.txt"
+  id=$(sed -n 's/^Created delegation token with tokenId : //p' "$WORK/token.txt")
+  hmac=$(awk -v id="$id" '$1 == id {print $2}' "$WORK/token.txt")
+  [ -n "$id" ] && [ -n "$hmac" ] || fail "no token id and HMAC printed"
+  grep -q "User:alice" "$WORK/token.txt" || fail "alice is not the owner"
+  # Without --owner-principal the tool sends an empty owner list, which Kafka answers with no token.
+  tool kafka-delegation-tokens.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/alice.properties" \
+    --describe --owner-principal User:alice | tee "$WORK/token-describe.txt"
+  grep -q "^$id " "$WORK/token-describe.txt" || fail "the token is not described"
+  cat >"$WORK/token.properties" <<PROPS
+security.protocol=SASL_SSL
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$id" password="$hmac" tokenauth="true";
+ssl.truststore.type=PEM
+ssl.truststore.location=$C/ca.pem
+PROPS
+  seq 1 10 | sed 's/^/token-line-/' >"$WORK/token-lines.txt"
+  tool kafka-console-producer.sh --bootstrap-server "$SASL_SSL" --producer.config "$WORK/token.properties" \
+    --topic a-tokens <"$WORK/token-lines.txt"
+  tool kafka-console-consumer.sh --bootstrap-server "$SASL_SSL" --consumer.config "$WORK/token.properties" \
+    --topic a-tokens --group g --from-beginning --max-messages 10 --timeout-ms 20000 >"$WORK/token-consumed.txt"
+  diff "$WORK/token-lines.txt" <(grep '^token-line-' "$WORK/token-consumed.txt") || fail "lines read with the token differ"
+  admin kafka-delegation-tokens.sh --renew --renew-time-period -1 --hmac "$hmac" | tee "$WORK/token-renew.txt"
+  grep -q 'Completed renew operation' "$WORK/token-renew.txt" || fail "admin (a renewer) could not renew"
+  tool kafka-delegation-tokens.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/alice.properties" \
+    --expire --expiry-time-period -1 --hmac "$hmac" | tee "$WORK/token-expire.txt"
+  grep -q 'Completed expire operation' "$WORK/token-expire.txt" || fail "alice could not expire her token"
+  echo late | tool kafka-console-producer.sh --bootstrap-server "$SASL_SSL" --producer.config "$WORK/token.properties" \
+    --topic a-tokens --producer-property max.block.ms=5000 >"$WORK/token-late.txt" 2>&1 || true
+  grep -q 'SaslAuthenticationException' "$WORK/token-late.txt" || { cat "$WORK/token-late.txt"; fail "the expired token still authenticates"; }
+}
+
 f_wrong_password() {
   tool kafka-topics.sh --bootstrap-server "$SASL_SSL" --command-config "$WORK/wrong.properties" --list >"$WORK/wrong.txt" 2>&1 || true
   grep -q 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' "$WORK/wrong.txt" \
@@ -208,6 +249,7 @@ compat_feature sasl-ssl-scram-produce-consume f_scram_produce_consume
 compat_feature sasl-ssl-topic-denied f_scram_denied
 compat_feature sasl-reauth f_sasl_reauth
 compat_feature sasl-wrong-password f_wrong_password
+compat_feature delegation-tokens f_delegation_tokens
 compat_feature mtls-principal f_mtls_principal
 compat_feature kcat-sasl-ssl-scram f_kcat_sasl_ssl
 compat_feature kcat-mtls f_kcat_mtls

@@ -36,6 +36,34 @@ export const securityConfigDefs: readonly ConfigDef[] = [
     min: 0,
     doc: 'Delay before the answer to a failed authentication (and the close that follows).',
   },
+  // Delegation tokens (KIP-48), Kafka's DelegationTokenManagerConfigs names and defaults.
+  {
+    name: 'delegation.token.secret.key',
+    type: 'password',
+    default: null,
+    doc: 'The secret the HMAC of every delegation token is made with (the same on every broker); unset, delegation tokens are disabled.',
+  },
+  {
+    name: 'delegation.token.max.lifetime.ms',
+    type: 'long',
+    default: '604800000',
+    min: 1,
+    doc: 'The longest a delegation token may live, renewals included.',
+  },
+  {
+    name: 'delegation.token.expiry.time.ms',
+    type: 'long',
+    default: '86400000',
+    min: 1,
+    doc: 'How long a delegation token lives until it is renewed (and the longest renewal).',
+  },
+  {
+    name: 'delegation.token.expiry.check.interval.ms',
+    type: 'long',
+    default: '3600000',
+    min: 1,
+    doc: 'How often expired delegation tokens are removed.',
+  },
   {
     name: 'sasl.enabled.mechanisms',
     type: 'list',

@@ -19,6 +19,12 @@ import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
 import { createAclsHandler } from './create-acls.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
+import {
+  createDelegationTokenHandler,
+  describeDelegationTokenHandler,
+  expireDelegationTokenHandler,
+  renewDelegationTokenHandler,
+} from './delegation-tokens.js';
 import { deleteAclsHandler } from './delete-acls.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
@@ -139,6 +145,10 @@ export const allHandlers: readonly AnyHandler[] = [
   streamsGroupDescribeHandler,
   // Client quotas (KIP-546).
   describeClientQuotasHandler,
+  createDelegationTokenHandler,
+  renewDelegationTokenHandler,
+  expireDelegationTokenHandler,
+  describeDelegationTokenHandler,
   alterClientQuotasHandler,
   // Share-state RPCs between brokers (KIP-932, issue 17).
   initializeShareGroupStateHandler,

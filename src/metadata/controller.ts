@@ -29,6 +29,8 @@ import {
   clientQuotaChanges,
   unresolvableIpEntities,
 } from './client-quota-control.js';
+import type { TokenChange } from './delegation-token-control.js';
+import type { DelegationTokenImage } from './delegation-token-image.js';
 import { type MetadataDelta, MetadataImage, type TopicImage } from './image.js';
 import { partitionsToRebalance } from './leader-balance.js';
 import { MetadataLog, type MetadataLogWriter } from './metadata-log.js';
@@ -266,6 +268,12 @@ export interface SecurityController {
     alterations: readonly ClientQuotaAlteration[],
     validateOnly: boolean,
   ): Promise<ClientQuotaAlterationResult[]>;
+  /**
+   * A delegation token change (delegation-token-control.ts): `compute` reads the tokens of the
+   * current image and returns the records to write (one batch) and the answer. It may run again
+   * when another writer changed the metadata first (brokers on etcd or threads).
+   */
+  changeDelegationTokens<T>(compute: (tokens: DelegationTokenImage) => TokenChange<T>): Promise<T>;
 }
 
 /** Told every change after it is durable: the new image and what changed. */
@@ -1257,6 +1265,12 @@ export class LocalController implements Controller {
     const { records, results } = clientQuotaChanges(this.current.clientQuotas, alterations, unresolvable);
     if (!validateOnly) this.commitChecked(records);
     return results;
+  }
+
+  async changeDelegationTokens<T>(compute: (tokens: DelegationTokenImage) => TokenChange<T>): Promise<T> {
+    const { records, result } = compute(this.current.delegationTokens);
+    if (records.length > 0) this.commitChecked(records);
+    return result;
   }
 
   /** Records checked against the image (a MetadataError changes nothing), then committed as one batch. */

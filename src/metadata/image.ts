@@ -11,6 +11,7 @@
  * same records hold equal images.
  */
 import { ClientQuotasImage } from './client-quota-image.js';
+import { DelegationTokenImage, type DelegationTokenRecordChange } from './delegation-token-image.js';
 import type {
   ClientQuotaRecord,
   ConfigResourceType,
@@ -86,6 +87,7 @@ export class MetadataImage {
     SecurityImage.EMPTY,
     new Map(),
     ClientQuotasImage.EMPTY,
+    DelegationTokenImage.EMPTY,
   );
 
   private constructor(
@@ -102,6 +104,8 @@ export class MetadataImage {
     readonly groupConfigs: ReadonlyMap<string, Readonly<Record<string, string>>>,
     /** Client quotas by entity (Kafka's ClientQuotasImage, KIP-546). */
     readonly clientQuotas: ClientQuotasImage,
+    /** Delegation tokens (Kafka's DelegationTokenImage, KIP-48). */
+    readonly delegationTokens: DelegationTokenImage,
   ) {}
 
   topics(): TopicImage[] {
@@ -160,6 +164,7 @@ export class MetadataImage {
     }
     out.push(...this.security.toRecords());
     out.push(...this.clientQuotas.toRecords());
+    out.push(...this.delegationTokens.toRecords());
     return out;
   }
 
@@ -184,6 +189,7 @@ export class MetadataImage {
     const changedBrokers = new Set<number>();
     const securityRecords: SecurityRecord[] = [];
     const quotaRecords: ClientQuotaRecord[] = [];
+    const tokenRecords: DelegationTokenRecordChange[] = [];
 
     const topicOf = (topicId: string, what: string): TopicImage => {
       const t = byId.get(topicId);
@@ -305,6 +311,10 @@ export class MetadataImage {
         case 'ClientQuotaRecord':
           quotaRecords.push(r);
           break;
+        case 'DelegationTokenRecord':
+        case 'RemoveDelegationTokenRecord':
+          tokenRecords.push(r);
+          break;
         default: {
           const unknown: never = r;
           throw new MetadataError(`unknown metadata record ${JSON.stringify(unknown)}`);
@@ -330,6 +340,7 @@ export class MetadataImage {
       security.image,
       groupConfigs,
       this.clientQuotas.apply(quotaRecords),
+      this.delegationTokens.apply(tokenRecords, (m) => new MetadataError(m)),
     );
     return {
       image,

@@ -8,6 +8,7 @@
  * leadership as the controller decided them; every broker of a cluster reads the same.
  */
 import type { ClientQuotasImage } from './client-quota-image.js';
+import type { DelegationTokenImage } from './delegation-token-image.js';
 import type { TopicImage } from './image.js';
 
 /** One broker as clients reach it (Metadata's brokers, DescribeCluster's brokers). */
@@ -35,4 +36,6 @@ export interface MetadataView {
   groupConfigs?(groupId: string): Readonly<Record<string, string>>;
   /** The client quotas of the image (DescribeClientQuotas, the quota managers). */
   clientQuotas?(): ClientQuotasImage;
+  /** The delegation tokens of the image (DescribeDelegationToken). */
+  delegationTokens?(): DelegationTokenImage;
 }

@@ -146,7 +146,29 @@ export interface ClientQuotaRecord {
   readonly remove: boolean;
 }
 
+/**
+ * A delegation token created, renewed or given a new expiry (Kafka's DelegationTokenRecord, KIP-48);
+ * principals as Kafka prints them, `User:alice`.
+ */
+export interface DelegationTokenRecord {
+  readonly type: 'DelegationTokenRecord';
+  readonly tokenId: string;
+  readonly owner: string;
+  readonly requester: string;
+  readonly renewers: readonly string[];
+  readonly issueTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly expirationTimestamp: number;
+}
+
+export interface RemoveDelegationTokenRecord {
+  readonly type: 'RemoveDelegationTokenRecord';
+  readonly tokenId: string;
+}
+
 export type MetadataRecord =
+  | DelegationTokenRecord
+  | RemoveDelegationTokenRecord
   | ClientQuotaRecord
   | UserScramCredentialRecord
   | RemoveUserScramCredentialRecord

@@ -30,6 +30,8 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { KafkaError } from '../protocol/kafka-error.js';
 import { unresolvableIpEntities } from './client-quota-control.js';
 import { LocalController } from './controller.js';
+import type { TokenChange } from './delegation-token-control.js';
+import type { DelegationTokenImage } from './delegation-token-image.js';
 import { ExtraCompareFailedError, UnexpectedBaseOffsetError } from './etcd/errors.js';
 import type {
   BrokerSession,
@@ -343,6 +345,10 @@ export class SharedLogController extends LocalController {
 
   override alterAcls(...args: Parameters<LocalController['alterAcls']>) {
     return this.change(() => super.alterAcls(...args));
+  }
+
+  override changeDelegationTokens<T>(compute: (tokens: DelegationTokenImage) => TokenChange<T>): Promise<T> {
+    return this.change(() => super.changeDelegationTokens(compute));
   }
 
   override async alterClientQuotas(...args: Parameters<LocalController['alterClientQuotas']>) {

@@ -11,6 +11,16 @@ import type { AclBinding, AclBindingFilter } from './acl.js';
 export interface KafkaPrincipal {
   readonly principalType: string;
   readonly name: string;
+  /** Authenticated with a delegation token (SCRAM `tokenauth=true`): the token's owner. */
+  readonly tokenAuthenticated?: boolean;
+}
+
+/** `User:alice` → its type and name (Kafka's SecurityUtils.parseKafkaPrincipal). */
+export function parsePrincipal(s: string): KafkaPrincipal {
+  const colon = s.indexOf(':');
+  return colon < 0
+    ? { principalType: 'User', name: s }
+    : { principalType: s.slice(0, colon), name: s.slice(colon + 1) };
 }
 
 export const ANONYMOUS: KafkaPrincipal = Object.freeze({ principalType: 'User', name: 'ANONYMOUS' });

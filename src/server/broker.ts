@@ -22,6 +22,7 @@ import { type BrokerServices, HandlerRegistry } from '../handlers/handler.js';
 import { allHandlers } from '../handlers/index.js';
 import { ControllerAlterPartitionManager } from '../metadata/alter-partition.js';
 import { type LocalController, openLocalController } from '../metadata/controller.js';
+import { delegationTokenConfig, sweepExpiredDelegationTokens } from '../metadata/delegation-token-control.js';
 import type { MetadataImage } from '../metadata/image.js';
 import type { MetadataView } from '../metadata/metadata-view.js';
 import { ClientQuotaManagers } from '../quota/client-quota-manager.js';
@@ -40,6 +41,7 @@ import { AcceptGate, holdUnread } from './accept-gate.js';
 import { Connection, type ConnectionSecurity } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { ControllerLink } from './controller-link.js';
+import { DelegationTokenCredentials } from './delegation-token-credentials.js';
 import { FaultInjector } from './faults/fault-injector.js';
 import { advertisedAddress, createListenerServer, type ListenerServer } from './listeners.js';
 import { MetadataSecurityStore } from './metadata-security-store.js';
@@ -97,6 +99,8 @@ export class Broker {
   readonly services: BrokerServices;
   /** SCRAM credentials and ACLs: the metadata image's, written through the controller. */
   readonly securityStore: SecurityStore;
+  /** Delegation tokens' SCRAM credentials (KIP-48), derived from the image's tokens. */
+  private readonly tokenCredentials: DelegationTokenCredentials;
   /** One server per entry of `listeners`, in order. */
   private readonly listenerServers: ListenerServer[];
   /** Listener name → bound port. */
@@ -272,6 +276,10 @@ export class Broker {
     );
     // SCRAM credentials and ACLs: read from the metadata image, written through the controller.
     this.securityStore = new MetadataSecurityStore(this.controller);
+    this.tokenCredentials = new DelegationTokenCredentials(
+      delegationTokenConfig(config).secretKey,
+      () => this.image,
+    );
     // Share groups (KIP-932, issue 17): share-partitions on their leaders, released when members go.
     const { shares, shareCoordinator } = createSharePartitionManager(this, config);
     this.services = {
@@ -313,6 +321,7 @@ export class Broker {
           log: this.log,
           time: this.time,
           store: this.securityStore,
+          tokens: (tokenId, mechanism) => this.tokenCredentials.lookup(tokenId, mechanism),
           onAuthenticationFailure: (listener, remote, why) => {
             this.metrics.failedAuthentications++;
             this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
@@ -422,6 +431,7 @@ export class Broker {
       topicById: (id) => broker.image.topicById(id),
       groupConfigs: (groupId) => broker.image.groupConfigs.get(groupId) ?? {},
       clientQuotas: () => broker.image.clientQuotas,
+      delegationTokens: () => broker.image.delegationTokens,
     };
   }
 
@@ -531,6 +541,18 @@ export class Broker {
     });
     this.schedule('log.flush.scheduler.interval.ms', () => this.logManager.flushDirtyLogs());
     this.schedule('producer.id.expiration.check.interval.ms', () => this.logManager.removeExpiredProducers());
+    // Kafka's delegation token expiry sweep: tokens past their expiry or max lifetime removed.
+    if (delegationTokenConfig(this.config).secretKey !== null) {
+      this.schedule('delegation.token.expiry.check.interval.ms', () => {
+        const now = this.time.now();
+        this.controller
+          .changeDelegationTokens((tokens) => ({
+            records: sweepExpiredDelegationTokens(tokens, now),
+            result: undefined,
+          }))
+          .catch((err) => this.log.error('delegation token expiry sweep failed', err));
+      });
+    }
     // Kafka's LogManager: each checkpoint file written once per pass for every partition.
     this.schedule('log.flush.offset.checkpoint.interval.ms', () => {
       void this.logManager.checkpointRecoveryPointsInBackground();

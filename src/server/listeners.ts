@@ -13,7 +13,11 @@ import type { Time } from '../common/time.js';
 import type { BrokerConfig, ListenerEndpoint } from '../config/broker-config.js';
 import { ANONYMOUS, type KafkaPrincipal } from '../security/authorizer.js';
 import { SaslServerFactory } from '../security/sasl/mechanisms.js';
-import { SCRAM_MECHANISMS, type ScramMechanismName } from '../security/sasl/scram.js';
+import {
+  SCRAM_MECHANISMS,
+  type ScramMechanismName,
+  type TokenCredentialLookup,
+} from '../security/sasl/scram.js';
 import type { SecurityStore } from '../security/security-store.js';
 import { rfc2253Subject, serverTlsSettings } from '../security/ssl.js';
 import { SslPrincipalMapper } from '../security/ssl-principal-mapper.js';
@@ -28,6 +32,8 @@ export interface ListenerDeps {
   log: Logger;
   time: Time;
   store: SecurityStore;
+  /** Delegation tokens for SCRAM (`tokenauth=true`). */
+  tokens?: TokenCredentialLookup;
   /** Counted and logged: failed TLS handshakes and SASL authentications. */
   onAuthenticationFailure(listener: string, remote: string, why: string): void;
 }
@@ -67,6 +73,7 @@ export function createListenerServer(
       jaasConfig: (mechanism) => config.jaasConfig(endpoint.name, mechanism),
       scram: (user, mechanism: ScramMechanismName) =>
         deps.store.scramCredential(user, SCRAM_MECHANISMS[mechanism].type),
+      ...(deps.tokens ? { tokens: deps.tokens } : {}),
       now: () => deps.time.now(),
     });
     security = {

@@ -223,7 +223,10 @@ export class SaslAuthenticator {
 
   /** Ends a successful exchange; returns the session lifetime (0: no limit), as Kafka computes it. */
   private complete(): number {
-    const principal: KafkaPrincipal = { principalType: 'User', name: this.server!.authorizationId() };
+    const principal: KafkaPrincipal = this.server!.principal?.() ?? {
+      principalType: 'User',
+      name: this.server!.authorizationId(),
+    };
     if (
       this.previous &&
       (this.previous.principal.principalType !== principal.principalType ||

@@ -8,7 +8,7 @@ import { parseJaasConfig } from './jaas.js';
 import { OAuthBearerSaslServer, unsecuredValidatorOptions } from './oauthbearer.js';
 import { PlainSaslServer, plainUsersFromJaas } from './plain.js';
 import { isSupportedMechanism, type SaslMechanism, type SaslServer } from './sasl-server.js';
-import { type ScramCredentialLookup, ScramSaslServer } from './scram.js';
+import { type ScramCredentialLookup, ScramSaslServer, type TokenCredentialLookup } from './scram.js';
 
 export interface ListenerSaslSettings {
   listenerName: string;
@@ -17,6 +17,8 @@ export interface ListenerSaslSettings {
   /** `listener.name.<l>.<mechanism>.sasl.jaas.config`, or null. */
   jaasConfig: (mechanism: string) => string | null;
   scram: ScramCredentialLookup;
+  /** Delegation tokens for SCRAM's `tokenauth=true` (KIP-48); none when absent. */
+  tokens?: TokenCredentialLookup;
   /** The broker's clock, ms since the epoch (OAUTHBEARER token times). */
   now: () => number;
 }
@@ -63,7 +65,13 @@ export class SaslServerFactory {
         return new PlainSaslServer(this.plainUsers);
       case 'SCRAM-SHA-256':
       case 'SCRAM-SHA-512':
-        return new ScramSaslServer(mechanism, this.settings.scram);
+        return new ScramSaslServer(
+          mechanism,
+          this.settings.scram,
+          undefined,
+          this.settings.tokens,
+          this.settings.now,
+        );
       case 'OAUTHBEARER':
         return new OAuthBearerSaslServer(this.oauthOptions, this.settings.now);
     }

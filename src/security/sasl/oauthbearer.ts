@@ -50,7 +50,7 @@ class InvalidToken extends Error {
 export class OAuthBearerSaslServer implements SaslServer {
   readonly mechanism = 'OAUTHBEARER';
   private complete = false;
-  private principal = '';
+  private principalName = '';
   private expiration: number | null = null;
   /** The error challenge sent; the client's next message (%x01) ends the exchange with it. */
   private errorMessage: string | null = null;
@@ -96,7 +96,7 @@ export class OAuthBearerSaslServer implements SaslServer {
         `Authentication failed: Client requested an authorization id (${authzid}) that is different from the token's principal name (${principal})`,
       );
     }
-    this.principal = principal;
+    this.principalName = principal;
     this.expiration = Math.floor((claims.exp as number) * 1000);
     this.complete = true;
     return Buffer.alloc(0);
@@ -160,7 +160,7 @@ export class OAuthBearerSaslServer implements SaslServer {
   }
 
   authorizationId(): string {
-    return this.principal;
+    return this.principalName;
   }
 
   credentialExpirationMs(): number | null {

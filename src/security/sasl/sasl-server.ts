@@ -4,6 +4,7 @@
  * SaslError is answered with Kafka's generic "Authentication failed during authentication due to
  * invalid credentials with SASL mechanism X", so a client cannot learn whether a user exists.
  */
+import type { KafkaPrincipal } from '../authorizer.js';
 
 export interface SaslServer {
   readonly mechanism: string;
@@ -14,6 +15,8 @@ export interface SaslServer {
   authorizationId(): string;
   /** When the credential expires (OAUTHBEARER's `exp`), in ms since the epoch; null if it does not. */
   credentialExpirationMs(): number | null;
+  /** The principal, when it is not `User:<authorizationId>` (a delegation token's owner). */
+  principal?(): KafkaPrincipal;
 }
 
 /** A failure whose message is safe to send to the client (Kafka's SaslAuthenticationException). */

@@ -5,6 +5,7 @@
  * password itself is never kept.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KafkaPrincipal } from '../authorizer.js';
 import { SaslAuthenticationError, SaslError, type SaslServer } from './sasl-server.js';
 
 export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
@@ -39,6 +40,19 @@ export type ScramCredentialLookup = (
   user: string,
   mechanism: ScramMechanismName,
 ) => ScramCredential | undefined;
+
+/** A delegation token as SCRAM authenticates it: its credential, owner and expiry. */
+export interface TokenCredential {
+  readonly credential: ScramCredential;
+  readonly owner: KafkaPrincipal;
+  readonly expiryTimestamp: number;
+}
+
+/** Delegation tokens by id (the SCRAM user name when the client sends `tokenauth=true`). */
+export type TokenCredentialLookup = (
+  tokenId: string,
+  mechanism: ScramMechanismName,
+) => TokenCredential | undefined;
 
 function hmac(hash: string, key: Buffer, data: Buffer | string): Buffer {
   return createHmac(hash, key).update(data).digest();
@@ -92,7 +106,17 @@ function decodeSaslName(name: string): string {
   return name.replace(/=2C/g, ',').replace(/=3D/g, '=');
 }
 
-const CLIENT_FIRST = /^(?:n|y),(?:a=([^,]*))?,(n=([^,]*),r=([\x21-\x2b\x2d-\x7e]+)(?:,.*)?)$/s;
+const CLIENT_FIRST = /^(?:n|y),(?:a=([^,]*))?,(n=([^,]*),r=([\x21-\x2b\x2d-\x7e]+)((?:,.*)?))$/s;
+
+/** Kafka's ScramExtensions: `,key=value` pairs after the nonce of the client-first message. */
+function extensions(rest: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of rest.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return out;
+}
 const CLIENT_FINAL = /^(c=([^,]*),r=([^,]*)(?:,[a-z]=[^,]*)*?),p=([A-Za-z0-9+/=]+)$/s;
 
 type State = 'RECEIVE_CLIENT_FIRST_MESSAGE' | 'RECEIVE_CLIENT_FINAL_MESSAGE' | 'COMPLETE' | 'FAILED';
@@ -105,12 +129,17 @@ export class ScramSaslServer implements SaslServer {
   private serverFirst = '';
   private nonce = '';
   private gs2Header = '';
+  /** Set when the client authenticated with a delegation token (`tokenauth=true`). */
+  private token: TokenCredential | undefined;
 
   constructor(
     readonly mechanism: ScramMechanismName,
     private readonly lookup: ScramCredentialLookup,
     /** The server's part of the nonce (random; fixed only by tests of RFC 7677's example). */
     private readonly serverNonce: () => string = () => randomBytes(24).toString('base64url'),
+    /** Delegation tokens (KIP-48); none: `tokenauth=true` fails as an unknown user. */
+    private readonly tokens?: TokenCredentialLookup,
+    private readonly now: () => number = Date.now,
   ) {}
 
   evaluateResponse(token: Buffer): Buffer | null {
@@ -132,7 +161,17 @@ export class ScramSaslServer implements SaslServer {
     this.gs2Header = message.slice(0, message.length - this.clientFirstBare.length);
     this.username = decodeSaslName(m[3]!);
     const clientNonce = m[4]!;
-    const credential = this.lookup(this.username, this.mechanism);
+    let credential: ScramCredential | undefined;
+    if (extensions(m[5]!).get('tokenauth')?.toLowerCase() === 'true') {
+      // A delegation token: the user name is its id, the password its HMAC (base64).
+      this.token = this.tokens?.(this.username, this.mechanism);
+      if (!this.token) throw new SaslError(`Token Authentication failed: Invalid tokenId : ${this.username}`);
+      if (this.token.expiryTimestamp < this.now())
+        throw new SaslError(`Token Authentication failed: token ${this.username} expired`);
+      credential = this.token.credential;
+    } else {
+      credential = this.lookup(this.username, this.mechanism);
+    }
     if (!credential) throw new SaslError('Authentication failed: Invalid user credentials');
     if (authzid !== undefined && authzid !== '' && decodeSaslName(authzid) !== this.username) {
       throw new SaslAuthenticationError(
@@ -183,10 +222,16 @@ export class ScramSaslServer implements SaslServer {
   }
 
   authorizationId(): string {
-    return this.username;
+    return this.token ? this.token.owner.name : this.username;
+  }
+
+  /** A token's owner, marked token-authenticated (Kafka's tokenAuthenticated principal). */
+  principal(): KafkaPrincipal {
+    if (this.token) return { ...this.token.owner, tokenAuthenticated: true };
+    return { principalType: 'User', name: this.username };
   }
 
   credentialExpirationMs(): number | null {
-    return null;
+    return this.token ? this.token.expiryTimestamp : null;
   }
 }
