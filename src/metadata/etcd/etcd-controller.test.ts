@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/generated/errors.js';
 import { type EtcdServer, etcdBinary, etcdMissingMessage, startEtcd } from '../../test-support/etcd.js';
 import { until } from '../../test-support/until.js';
 import type { CreatableTopic } from '../controller.js';
+import { createDelegationToken, renewDelegationToken } from '../delegation-token-control.js';
 import { EtcdController } from './etcd-controller.js';
 
 const endpoint = (port: number) => [
@@ -126,6 +127,31 @@ describe.skipIf(!etcdBinary)('EtcdController against a real etcd', () => {
       false,
     );
     await until(() => a.image.clientQuotas.isEmpty(), 10_000, 'the quota gone on broker 1');
+  });
+
+  it('delegation tokens created through one broker are in every broker’s image; renewed through another', async () => {
+    const root = `/test/${randomUUID()}/`;
+    const [a, b] = await Promise.all([open(root, 1), open(root, 2)]);
+    const config = { secretKey: 'secret', maxLifetimeMs: 10_000, expiryTimeMs: 5000 };
+    const created = await a.changeDelegationTokens(() =>
+      createDelegationToken(
+        config,
+        { owner: 'User:alice', requester: 'User:alice', renewers: [], maxLifetimeMs: -1 },
+        1000,
+      ),
+    );
+    const tokenId = created.token!.tokenId;
+    await until(() => b.image.delegationTokens.token(tokenId) !== undefined, 10_000, 'the token on broker 2');
+    // Checked against broker 2's image: found by its HMAC, renewed, and the change reaches broker 1.
+    const renewed = await b.changeDelegationTokens((tokens) =>
+      renewDelegationToken(tokens, config, created.hmac!, -1, 'User:alice', 2000),
+    );
+    expect(renewed).toEqual({ error: 'NONE', expiryTimestamp: 7000 });
+    await until(
+      () => a.image.delegationTokens.token(tokenId)?.expirationTimestamp === 7000,
+      10_000,
+      'the renewal on broker 1',
+    );
   });
 
   it('the elected controller fences a broker whose etcd lease expired; leadership moves within the ISR', async () => {
