@@ -178,7 +178,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     type: 'int',
     default: '50',
     min: 1,
-    doc: "Connections that may wait to be accepted (the listen(2) backlog, and the acceptor's line while max.connections or a connection creation rate holds it); past it a new connection is refused.",
+    doc: "Connections that may wait for the acceptor while max.connections or a connection creation rate holds it; past it a new connection is closed. (The kernel's listen(2) queue keeps Node's default: the event loop accepts at once and holds them.)",
   },
   // Connection limits (issue 19), Kafka's SocketServer/ConnectionQuotas names and defaults.
   {

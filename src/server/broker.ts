@@ -507,17 +507,14 @@ export class Broker {
     for (const { endpoint: l, server } of this.listenerServers) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(
-          {
-            port: l.port,
-            host: l.host === '' ? undefined : l.host,
-            backlog: this.config.int('socket.listen.backlog.size'),
-          },
-          () => {
-            server.off('error', reject);
-            resolve();
-          },
-        );
+        // The kernel's listen(2) queue keeps Node's default (511): the event loop, not a dedicated
+        // acceptor thread, accepts, so bursts must wait there while it is busy (with Kafka's 50 the
+        // kernel dropped SYNs of a 100-connection burst under load: seconds of retransmissions).
+        // socket.listen.backlog.size bounds the line the acceptor holds (AcceptGate) instead.
+        server.listen({ port: l.port, host: l.host === '' ? undefined : l.host }, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : l.port;
