@@ -5,6 +5,7 @@
  * UNSUPPORTED_VERSION refusals, the authorizer hook (ALTER_CONFIGS / DESCRIBE_CONFIGS on the
  * cluster), and the quotas are in the metadata log: a restarted broker still has them.
  */
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import type {
@@ -27,16 +28,20 @@ const remove = (key: string) => ({ key, value: 0, remove: true });
 
 let broker: TestBroker | undefined;
 let conn: TestClient | undefined;
+/** Directories of restarted brokers: a broker given its directory leaves it behind. */
+const restartedDirs: string[] = [];
 afterEach(async () => {
   conn?.close();
   conn = undefined;
   await broker?.close();
   broker = undefined;
+  for (const d of restartedDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 async function start(dataDir?: string): Promise<TestClient> {
   conn?.close();
   if (broker && dataDir) await broker.broker.close();
+  if (dataDir) restartedDirs.push(dataDir);
   broker = await startTestBroker({}, dataDir);
   conn = await TestClient.connect(broker.port);
   return conn;
