@@ -108,6 +108,21 @@ function reset(s: Sample, now: number): void {
   s.value = 0;
 }
 
+/** Kafka's throttle-time sensor (an Avg): the average of the throttle times given, 0 before any. */
+export class ThrottleTimeAvg {
+  private count = 0;
+  private sumMs = 0;
+
+  record(ms: number): void {
+    this.count++;
+    this.sumMs += ms;
+  }
+
+  get avgMs(): number {
+    return this.count === 0 ? 0 : this.sumMs / this.count;
+  }
+}
+
 /** The quota entity tags a client's usage is counted under (Kafka's metric tags user / client-id). */
 export interface QuotaTags {
   readonly user: string;
@@ -117,9 +132,8 @@ export interface QuotaTags {
 export interface ClientSensor {
   readonly tags: QuotaTags;
   readonly rate: SampledRate;
-  /** Throttle times recorded (Kafka's throttle-time Avg sensor): count and sum. */
-  throttleCount: number;
-  throttleSumMs: number;
+  /** Throttle times recorded (Kafka's throttle-time sensor). */
+  readonly throttle: ThrottleTimeAvg;
   lastRecordMs: number;
   /** The quota at the last record. */
   bound: number;
@@ -289,8 +303,7 @@ export class ClientQuotaManager {
     this.sensors = new QuotaSensors(time.now(), (tags, now) => ({
       tags,
       rate: new SampledRate(this.window),
-      throttleCount: 0,
-      throttleSumMs: 0,
+      throttle: new ThrottleTimeAvg(),
       lastRecordMs: now,
       bound: Number.POSITIVE_INFINITY,
     }));
@@ -320,8 +333,7 @@ export class ClientQuotaManager {
       Math.round(((rate - resolved.bound) / resolved.bound) * sensor.rate.windowSize(now)),
       this.maxThrottleMs,
     );
-    sensor.throttleCount++;
-    sensor.throttleSumMs += throttleMs;
+    sensor.throttle.record(throttleMs);
     return throttleMs;
   }
 
@@ -368,7 +380,7 @@ export class ClientQuotaManager {
       user: s.tags.user,
       clientId: s.tags.clientId,
       rate: s.rate.measure(now),
-      throttleTimeAvgMs: s.throttleCount === 0 ? 0 : s.throttleSumMs / s.throttleCount,
+      throttleTimeAvgMs: s.throttle.avgMs,
       bound: s.bound,
     }));
   }

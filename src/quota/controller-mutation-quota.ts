@@ -26,6 +26,7 @@ import {
   type QuotaTags,
   type QuotaWindow,
   SampledRate,
+  ThrottleTimeAvg,
 } from './client-quota-manager.js';
 
 export const CONTROLLER_MUTATION_RATE = 'controller_mutation_rate';
@@ -68,9 +69,8 @@ interface MutationSensor {
   readonly rate: SampledRate;
   /** The quota at the last record. */
   bound: number;
-  /** Throttled requests' throttle times (Kafka's throttle-time Avg): count and sum. */
-  throttleCount: number;
-  throttleSumMs: number;
+  /** Throttled requests' throttle times (Kafka's throttle-time sensor). */
+  readonly throttle: ThrottleTimeAvg;
   lastRecordMs: number;
 }
 
@@ -117,8 +117,7 @@ export class ControllerMutationQuotaManager {
       bucket: new TokenBucket(this.window),
       rate: new SampledRate(this.window),
       bound: Number.POSITIVE_INFINITY,
-      throttleCount: 0,
-      throttleSumMs: 0,
+      throttle: new ThrottleTimeAvg(),
       lastRecordMs: now,
     }));
   }
@@ -172,8 +171,7 @@ export class ControllerMutationQuotaManager {
         // The request's throttle time, counted once (Kafka records it when it throttles the channel).
         if (ms > 0 && !throttleCounted) {
           throttleCounted = true;
-          sensor.throttleCount++;
-          sensor.throttleSumMs += ms;
+          sensor.throttle.record(ms);
         }
         return ms;
       },
@@ -188,7 +186,7 @@ export class ControllerMutationQuotaManager {
       clientId: s.tags.clientId,
       tokens: s.bucket.measure(s.bound, now),
       mutationRate: s.rate.measure(now),
-      throttleTimeAvgMs: s.throttleCount === 0 ? 0 : s.throttleSumMs / s.throttleCount,
+      throttleTimeAvgMs: s.throttle.avgMs,
     }));
   }
 

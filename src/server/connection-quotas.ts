@@ -22,7 +22,12 @@
 import type { Time } from '../common/time.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { type ClientQuotasImage, clientQuotaEntityKey, IP_ENTITY } from '../metadata/client-quota-image.js';
-import { QuotaSensors, type QuotaWindow, SampledRate } from '../quota/client-quota-manager.js';
+import {
+  QuotaSensors,
+  type QuotaWindow,
+  SampledRate,
+  ThrottleTimeAvg,
+} from '../quota/client-quota-manager.js';
 
 export const CONNECTION_CREATION_RATE = 'connection_creation_rate';
 const MAX_INT = 2147483647;
@@ -37,19 +42,6 @@ interface IpRateSensor {
   readonly ip: string;
   readonly rate: SampledRate;
   lastRecordMs: number;
-}
-
-/** An average of the throttle times given (Kafka's Avg over non-zero throttle times). */
-class ThrottleAvg {
-  count = 0;
-  sumMs = 0;
-  record(ms: number): void {
-    this.count++;
-    this.sumMs += ms;
-  }
-  get avgMs(): number {
-    return this.count === 0 ? 0 : this.sumMs / this.count;
-  }
 }
 
 /** Kafka's socket-server-metrics of the connection rates and their throttling. */
@@ -82,8 +74,8 @@ export class ConnectionQuotas {
   private readonly listenerRates = new Map<string, RateLimit | null>();
   /** The inter-broker listener, out of the broker-wide rate when there are several (Kafka's protectedListener). */
   private readonly protectedListener: string | null;
-  private readonly acceptThrottles = new Map<string, ThrottleAvg>();
-  private readonly ipAcceptThrottles = new Map<string, ThrottleAvg>();
+  private readonly acceptThrottles = new Map<string, ThrottleTimeAvg>();
+  private readonly ipAcceptThrottles = new Map<string, ThrottleTimeAvg>();
 
   constructor(
     config: BrokerConfig,
@@ -221,7 +213,7 @@ export class ConnectionQuotas {
   /** The rates and throttle times for /metrics (listeners and the addresses with a live sensor). */
   metrics(): ConnectionRateMetrics {
     const now = this.time.now();
-    const avgs = (m: Map<string, ThrottleAvg>) =>
+    const avgs = (m: Map<string, ThrottleTimeAvg>) =>
       [...m].map(([listener, a]): [string, number] => [listener, a.avgMs]);
     const listenerAcceptRate: [string, number][] = [];
     for (const [listener, limit] of this.listenerRates) {
@@ -248,10 +240,10 @@ export class ConnectionQuotas {
 }
 
 /** The listener's throttle-time average (listeners are few and fixed: made on first throttle). */
-function throttleAvg(m: Map<string, ThrottleAvg>, listener: string): ThrottleAvg {
+function throttleAvg(m: Map<string, ThrottleTimeAvg>, listener: string): ThrottleTimeAvg {
   let a = m.get(listener);
   if (!a) {
-    a = new ThrottleAvg();
+    a = new ThrottleTimeAvg();
     m.set(listener, a);
   }
   return a;
