@@ -16,10 +16,10 @@ import {
   createDelegationToken,
   type DelegationTokenConfig,
   delegationTokenConfig,
+  ERROR_TIMESTAMP,
+  type ExpiryChange,
   expireDelegationToken,
   renewDelegationToken,
-  type TokenChange,
-  type TokenError,
 } from '../metadata/delegation-token-control.js';
 import {
   type DelegationTokenImage,
@@ -46,14 +46,13 @@ import {
   RenewDelegationTokenResponse,
   type RenewDelegationTokenResponseData,
 } from '../protocol/generated/messages.js';
-import { type KafkaPrincipal, parsePrincipal } from '../security/authorizer.js';
+import { formatPrincipal, type KafkaPrincipal, parsePrincipal } from '../security/authorizer.js';
 import { authorize } from './authz.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
-/** Kafka's DelegationTokenManager.ErrorTimestamp. */
-const ERROR_TIMESTAMP = -1;
-
-const principalString = (p: { principalType: string; name: string }) => `${p.principalType}:${p.name}`;
+/** A principal of a request (`principalType`, `principalName`) as `Type:name`. */
+const requestPrincipal = (p: { principalType: string; principalName: string }) =>
+  formatPrincipal({ principalType: p.principalType, name: p.principalName });
 
 /** Kafka's KafkaApis.allowTokenRequests. */
 function allowTokenRequests(ctx: RequestContext): boolean {
@@ -98,8 +97,8 @@ export const createDelegationTokenHandler = defineHandler<
     });
     const refused = (errorCode: number) => ({ ...answer({ error: 'NONE' }), errorCode });
     if (!allowTokenRequests(ctx)) return refused(ErrorCode.DELEGATION_TOKEN_REQUEST_NOT_ALLOWED);
-    const ownerName = principalString(owner);
-    if (ownerName !== principalString(requester) && !authorize(ctx, 'CREATE_TOKENS', 'USER', ownerName))
+    const ownerName = formatPrincipal(owner);
+    if (ownerName !== formatPrincipal(requester) && !authorize(ctx, 'CREATE_TOKENS', 'USER', ownerName))
       return refused(ErrorCode.DELEGATION_TOKEN_AUTHORIZATION_FAILED);
     if (req.renewers.some((r) => r.principalType !== 'User'))
       return refused(ErrorCode.INVALID_PRINCIPAL_TYPE);
@@ -110,8 +109,8 @@ export const createDelegationTokenHandler = defineHandler<
         config,
         {
           owner: ownerName,
-          requester: principalString(requester),
-          renewers: req.renewers.map((r) => `${r.principalType}:${r.principalName}`),
+          requester: formatPrincipal(requester),
+          renewers: req.renewers.map(requestPrincipal),
           maxLifetimeMs: req.maxLifetimeMs,
         },
         now,
@@ -131,7 +130,7 @@ async function changeExpiry(
     config: DelegationTokenConfig,
     principal: string,
     now: number,
-  ) => TokenChange<{ error: TokenError; expiryTimestamp: number }>,
+  ) => ExpiryChange,
 ): Promise<ExpiryAnswer> {
   if (!allowTokenRequests(ctx)) {
     return {
@@ -141,7 +140,7 @@ async function changeExpiry(
     };
   }
   const config = delegationTokenConfig(ctx.configs);
-  const principal = principalString(ctx.principal);
+  const principal = formatPrincipal(ctx.principal);
   const now = ctx.time.now();
   const r = await ctx.controller.changeDelegationTokens((tokens) => change(tokens, config, principal, now));
   return { errorCode: ErrorCode[r.error], expiryTimestampMs: r.expiryTimestamp, throttleTimeMs: 0 };
@@ -200,8 +199,8 @@ export const describeDelegationTokenHandler = defineHandler<
     if (secretKey === null) return fail(ErrorCode.DELEGATION_TOKEN_AUTH_DISABLED);
     // An empty owner list asks for nothing; null for every token the requester may see.
     if (req.owners !== null && req.owners.length === 0) return fail(ErrorCode.NONE);
-    const owners = req.owners?.map((o) => `${o.principalType}:${o.principalName}`) ?? null;
-    const requester = principalString(ctx.principal);
+    const owners = req.owners?.map(requestPrincipal) ?? null;
+    const requester = formatPrincipal(ctx.principal);
     // Kafka's DelegationTokenManager.filterToken.
     const eligible = (t: TokenInformation) =>
       (owners === null || owners.some((o) => ownerOrRenewer(t, o))) &&

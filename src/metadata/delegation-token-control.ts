@@ -108,6 +108,26 @@ function findToken(
 
 const expired = (t: TokenInformation, now: number) => t.maxTimestamp < now || t.expirationTimestamp < now;
 
+/** Kafka's DelegationTokenManager.ErrorTimestamp: the expiry answered with an error. */
+export const ERROR_TIMESTAMP = -1;
+
+export type ExpiryChange = TokenChange<{ error: TokenError; expiryTimestamp: number }>;
+
+/** A Renew or Expire refused: nothing written. */
+const refused = (error: Exclude<TokenError, 'NONE'>): ExpiryChange => ({
+  records: [],
+  result: { error, expiryTimestamp: ERROR_TIMESTAMP },
+});
+
+/** The token with a new expiry, never past its max lifetime. */
+function newExpiry(token: TokenInformation, expiryTimestamp: number): ExpiryChange {
+  const expiry = Math.min(token.maxTimestamp, expiryTimestamp);
+  return {
+    records: [{ type: 'DelegationTokenRecord', ...token, expirationTimestamp: expiry }],
+    result: { error: 'NONE', expiryTimestamp: expiry },
+  };
+}
+
 export function renewDelegationToken(
   image: DelegationTokenImage,
   config: DelegationTokenConfig,
@@ -115,19 +135,13 @@ export function renewDelegationToken(
   renewPeriodMs: number,
   principal: string,
   now: number,
-): TokenChange<{ error: TokenError; expiryTimestamp: number }> {
+): ExpiryChange {
   const token = findToken(image, config, hmac);
-  if (typeof token === 'string') return { records: [], result: { error: token, expiryTimestamp: -1 } };
-  if (expired(token, now))
-    return { records: [], result: { error: 'DELEGATION_TOKEN_EXPIRED', expiryTimestamp: -1 } };
-  if (!ownerOrRenewer(token, principal))
-    return { records: [], result: { error: 'DELEGATION_TOKEN_OWNER_MISMATCH', expiryTimestamp: -1 } };
+  if (typeof token === 'string') return refused(token);
+  if (expired(token, now)) return refused('DELEGATION_TOKEN_EXPIRED');
+  if (!ownerOrRenewer(token, principal)) return refused('DELEGATION_TOKEN_OWNER_MISMATCH');
   const period = renewPeriodMs > 0 ? Math.min(config.expiryTimeMs, renewPeriodMs) : config.expiryTimeMs;
-  const expiryTimestamp = Math.min(token.maxTimestamp, plus(now, period));
-  return {
-    records: [{ type: 'DelegationTokenRecord', ...token, expirationTimestamp: expiryTimestamp }],
-    result: { error: 'NONE', expiryTimestamp },
-  };
+  return newExpiry(token, plus(now, period));
 }
 
 export function expireDelegationToken(
@@ -137,24 +151,18 @@ export function expireDelegationToken(
   expiryTimePeriodMs: number,
   principal: string,
   now: number,
-): TokenChange<{ error: TokenError; expiryTimestamp: number }> {
+): ExpiryChange {
   const token = findToken(image, config, hmac);
-  if (typeof token === 'string') return { records: [], result: { error: token, expiryTimestamp: -1 } };
-  if (!ownerOrRenewer(token, principal))
-    return { records: [], result: { error: 'DELEGATION_TOKEN_OWNER_MISMATCH', expiryTimestamp: -1 } };
+  if (typeof token === 'string') return refused(token);
+  if (!ownerOrRenewer(token, principal)) return refused('DELEGATION_TOKEN_OWNER_MISMATCH');
   if (expiryTimePeriodMs < 0) {
     return {
       records: [{ type: 'RemoveDelegationTokenRecord', tokenId: token.tokenId }],
       result: { error: 'NONE', expiryTimestamp: now },
     };
   }
-  if (expired(token, now))
-    return { records: [], result: { error: 'DELEGATION_TOKEN_EXPIRED', expiryTimestamp: -1 } };
-  const expiryTimestamp = Math.min(token.maxTimestamp, plus(now, expiryTimePeriodMs));
-  return {
-    records: [{ type: 'DelegationTokenRecord', ...token, expirationTimestamp: expiryTimestamp }],
-    result: { error: 'NONE', expiryTimestamp },
-  };
+  if (expired(token, now)) return refused('DELEGATION_TOKEN_EXPIRED');
+  return newExpiry(token, plus(now, expiryTimePeriodMs));
 }
 
 /** The tokens past their expiry or max lifetime, removed (Kafka's sweepExpiredDelegationTokens). */

@@ -15,6 +15,11 @@ export interface KafkaPrincipal {
   readonly tokenAuthenticated?: boolean;
 }
 
+/** `User:alice`, as Kafka's KafkaPrincipal.toString prints a principal (ACLs, super.users, tokens). */
+export function formatPrincipal(p: { readonly principalType: string; readonly name: string }): string {
+  return `${p.principalType}:${p.name}`;
+}
+
 /** `User:alice` → its type and name (Kafka's SecurityUtils.parseKafkaPrincipal). */
 export function parsePrincipal(s: string): KafkaPrincipal {
   const colon = s.indexOf(':');

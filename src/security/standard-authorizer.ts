@@ -25,14 +25,15 @@ import {
   WILDCARD_HOST,
   WILDCARD_RESOURCE,
 } from './acl.js';
-import type {
-  AclAdmin,
-  AclCreationResult,
-  AclDeletionResult,
-  AclOperation,
-  AuthorizableRequest,
-  Authorizer,
-  ResourceType,
+import {
+  type AclAdmin,
+  type AclCreationResult,
+  type AclDeletionResult,
+  type AclOperation,
+  type AuthorizableRequest,
+  type Authorizer,
+  formatPrincipal,
+  type ResourceType,
 } from './authorizer.js';
 import type { AccessControlEntryRecord, SecurityStore } from './security-store.js';
 
@@ -127,7 +128,7 @@ export class StandardAuthorizer implements Authorizer, AclAdmin {
     resourceType: ResourceType,
     resourceName: string,
   ): boolean {
-    const principal = `${request.principal.principalType}:${request.principal.name}`;
+    const principal = formatPrincipal(request.principal);
     if (this.superUsers.has(principal)) return true;
     const t = this.index.get(ResourceTypeCode[resourceType]);
     if (!t) return this.allowIfNoAcl;
@@ -165,7 +166,7 @@ export class StandardAuthorizer implements Authorizer, AclAdmin {
     operation: AclOperation,
     resourceType: ResourceType,
   ): boolean {
-    const principal = `${request.principal.principalType}:${request.principal.name}`;
+    const principal = formatPrincipal(request.principal);
     if (this.superUsers.has(principal)) return true;
     const t = this.index.get(ResourceTypeCode[resourceType]);
     if (!t) return this.allowIfNoAcl;
