@@ -688,11 +688,12 @@ export class Connection {
     const user = ctx.principal.name;
     const clientId = ctx.clientId ?? '';
     const requestQuota = quotas?.request.enabled === true;
+    const counted = requestQuota && underRequestQuota(apiKey, request);
     // A fetch whose handler asked (fetchThrottle) has its quotas recorded and its answer shaped.
     const decided = fetchQuota !== null && fetchQuota.ms >= 0;
     let throttleMs = 0;
     if (requestQuota && !decided) {
-      if (underRequestQuota(apiKey, request)) {
+      if (counted) {
         throttleMs = quotas!.request.recordAndGetThrottleTimeMs(user, clientId, loopMs * PERCENT_PER_MS);
       } else {
         quotas!.recordExempt(loopMs * PERCENT_PER_MS);
@@ -750,8 +751,7 @@ export class Connection {
       }
     }
     // Kafka records the network thread's time of the response without a throttle of its own.
-    if (requestQuota && underRequestQuota(apiKey, request))
-      quotas!.request.record(user, clientId, (performance.now() - encodeStarted) * PERCENT_PER_MS);
+    if (counted) quotas!.request.record(user, clientId, (performance.now() - encodeStarted) * PERCENT_PER_MS);
     return out;
   }
 
