@@ -41,4 +41,11 @@ export const kafka4ConfigDefs: readonly ConfigDef[] = [
     default: 'uniform,range',
     doc: 'The server side assignors as a list of names (uniform, range) or Kafka class names. The first one in the list is considered as the default assignor to be used in the case where the consumer does not specify an assignor.',
   },
+  {
+    name: 'group.consumer.migration.policy',
+    type: 'string',
+    default: 'bidirectional',
+    validValues: ['disabled', 'upgrade', 'downgrade', 'bidirectional'],
+    doc: 'The config that enables converting the non-empty classic group using the consumer embedded protocol to the non-empty consumer group using the consumer group protocol and vice versa; conversions of empty groups in both directions are always enabled regardless of this policy. bidirectional: both upgrade from classic group to consumer group and downgrade from consumer group to classic group are enabled, upgrade: only upgrade from classic group to consumer group is enabled, downgrade: only downgrade from consumer group to classic group is enabled, disabled: neither upgrade nor downgrade is enabled.',
+  },
 ];

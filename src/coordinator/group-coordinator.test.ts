@@ -391,7 +391,7 @@ describe('GroupCoordinator', () => {
     });
     expect(s.assignment.toString()).toBe(`a-${a.j.memberId}`);
     // An admin removes it by instance id.
-    const left = gc.leaveGroup('g', [
+    const left = await gc.leaveGroup('g', [
       { memberId: '', groupInstanceId: 'inst-1' },
       { memberId: '', groupInstanceId: 'ghost' },
     ]);
@@ -416,9 +416,8 @@ describe('GroupCoordinator', () => {
       error: 'NONE',
       partitionErrors: ['GROUP_SUBSCRIBED_TO_TOPIC', 'NONE'],
     });
-    expect(gc.leaveGroup('g', [{ memberId: a.j.memberId, groupInstanceId: null }]).members[0]!.error).toBe(
-      'NONE',
-    );
+    const left = await gc.leaveGroup('g', [{ memberId: a.j.memberId, groupInstanceId: null }]);
+    expect(left.members[0]!.error).toBe('NONE');
     expect(gc.group('g')!.state).toBe('Empty');
     expect(gc.listGroups()).toEqual([
       { groupId: 'g', protocolType: 'consumer', groupState: 'Empty', groupType: 'classic' },

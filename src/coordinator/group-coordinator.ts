@@ -9,7 +9,10 @@
  *   OffsetFetch, OffsetDelete, retention, the offsets of deleted topics;
  * - txn-offsets.ts — TxnOffsetCommit, the offsets open transactions staged, their markers;
  * - consumer-groups.ts / consumer-group.ts / assignors.ts — KIP-848 consumer groups:
- *   ConsumerGroupHeartbeat and ConsumerGroupDescribe, their records, the server-side assignors;
+ *   ConsumerGroupHeartbeat and ConsumerGroupDescribe, their records, the server-side assignors,
+ *   the conversions between a classic and a consumer group with members (online migration);
+ * - consumer-group-classic.ts / consumer-protocol.ts — classic members inside a consumer group
+ *   (JoinGroup, SyncGroup, Heartbeat, LeaveGroup routed there) and the embedded consumer protocol;
  * - admin.ts — DescribeGroups, ListGroups, DeleteGroups (both kinds of groups);
  * - persistence.ts / group-shard.ts — the records written, and the replay that reads them back;
  * - context.ts — the groups, config, clock and runtime the parts share.
@@ -20,6 +23,7 @@ import { systemTime, type Time } from '../common/time.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
 import { GroupAdmin, type GroupSummary, type ListedGroup } from './group/admin.js';
 import type { ConsumerGroup } from './group/consumer-group.js';
+import { ConsumerGroupClassicMembers, type LeaveGroupResult } from './group/consumer-group-classic.js';
 import {
   type ConsumerGroupConfig,
   type ConsumerGroupHeartbeatParams,
@@ -34,6 +38,7 @@ import {
   failWaitingMembers,
   GroupContext,
   type GroupCoordinatorConfig,
+  joinError,
 } from './group/context.js';
 import { GroupShard } from './group/group-shard.js';
 import { type JoinGroupParams, Membership, type SyncGroupParams } from './group/membership.js';
@@ -94,6 +99,8 @@ export class GroupCoordinator {
   private readonly txnOffsets: TxnOffsets;
   private readonly admin: GroupAdmin;
   private readonly consumerGroups: ConsumerGroups;
+  /** Classic members of KIP-848 consumer groups (JoinGroup, SyncGroup, Heartbeat, LeaveGroup routed there). */
+  private readonly classicMembers: ConsumerGroupClassicMembers;
   /** KIP-932 share groups (coordinator/share). */
   readonly shareGroups: ShareGroups;
   /** KIP-1071 streams groups (group/streams-*.ts). */
@@ -150,7 +157,10 @@ export class GroupCoordinator {
       this.membership.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs),
     );
     this.txnOffsets = new TxnOffsets(this.ctx);
-    this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics);
+    this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics, (group) =>
+      this.membership.adoptDowngradedGroup(group),
+    );
+    this.classicMembers = new ConsumerGroupClassicMembers(this.ctx, this.consumerGroups);
     this.admin = new GroupAdmin(this.ctx, this.consumerGroups, consumer.topics);
     this.shareGroups = new ShareGroups(this.ctx, this.ctx.shareGroups, shareConfig, consumer.topics);
     this.streamsGroups = new StreamsGroups(this.ctx, streamsConfig, consumer.topics);
@@ -233,10 +243,16 @@ export class GroupCoordinator {
   // ---- membership ----
 
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
+    if (this.classicMembers.serves(p.groupId, true)) {
+      const invalid = this.membership.validateJoin(p);
+      if (invalid !== 'NONE') return Promise.resolve(joinError(p.memberId, invalid));
+      return this.classicMembers.join(p);
+    }
     return this.membership.joinGroup(p);
   }
 
   syncGroup(p: SyncGroupParams): Promise<SyncGroupResult> {
+    if (this.classicMembers.serves(p.groupId, false)) return this.classicMembers.sync(p);
     return this.membership.syncGroup(p);
   }
 
@@ -246,16 +262,17 @@ export class GroupCoordinator {
     groupInstanceId: string | null,
     generationId: number,
   ): ErrorName {
+    if (this.classicMembers.serves(groupId, false))
+      return this.classicMembers.heartbeat(groupId, memberId, groupInstanceId, generationId);
     return this.membership.heartbeat(groupId, memberId, groupInstanceId, generationId);
   }
 
+  /** A classic group's members leave at once; a consumer group's once their tombstones are committed. */
   leaveGroup(
     groupId: string,
     leaving: readonly { memberId: string; groupInstanceId: string | null }[],
-  ): {
-    error: ErrorName;
-    members: { memberId: string; groupInstanceId: string | null; error: ErrorName }[];
-  } {
+  ): LeaveGroupResult | Promise<LeaveGroupResult> {
+    if (this.classicMembers.serves(groupId, false)) return this.classicMembers.leave(groupId, leaving);
     return this.membership.leaveGroup(groupId, leaving);
   }
 

@@ -6,12 +6,8 @@
  * The coordinator (group-coordinator.ts) drives it; nothing here does I/O or owns timers.
  */
 import type { Timer } from '../common/time.js';
-import { decode } from '../protocol/codec.js';
 import type { ErrorName } from '../protocol/generated/errors.js';
-import {
-  ConsumerProtocolSubscription,
-  type ConsumerProtocolSubscriptionData,
-} from '../protocol/generated/messages.js';
+import { decodeSubscription } from './group/consumer-protocol.js';
 import type { OffsetAndMetadata } from './offsets-topic.js';
 
 export const GroupState = {
@@ -499,11 +495,7 @@ export class ClassicGroup {
 /** Topics of a ConsumerProtocolSubscription (any version), or null if it does not parse. */
 export function parseSubscriptionTopics(metadata: Buffer): string[] | null {
   try {
-    if (metadata.length < 2) return null;
-    const version = metadata.readInt16BE(0);
-    const v = Math.min(Math.max(version, 0), ConsumerProtocolSubscription.validVersions![1]);
-    const s = decode<ConsumerProtocolSubscriptionData>(ConsumerProtocolSubscription, v, metadata.subarray(2));
-    return s.topics;
+    return decodeSubscription(metadata).topics;
   } catch {
     return null;
   }

@@ -10,7 +10,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { streamsGroupsEnabled } from '../config/streams-config-defs.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { assignorByName } from './group/assignors.js';
-import type { TopicsView } from './group/consumer-groups.js';
+import { migrationPolicy, type TopicsView } from './group/consumer-groups.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { GROUP_METADATA_TOPIC_NAME } from './offsets-topic.js';
 import { type InternalTopics, ReplicaCoordinatorLog } from './runtime/coordinator-log.js';
@@ -70,6 +70,7 @@ export function createGroupCoordinator(broker: GroupCoordinatorDeps): GroupCoord
         heartbeatIntervalMs: c.int('group.consumer.heartbeat.interval.ms'),
         maxSize: c.int('group.consumer.max.size'),
         assignors,
+        migrationPolicy: migrationPolicy(c.get('group.consumer.migration.policy')),
       },
       topics: broker.topics,
     },

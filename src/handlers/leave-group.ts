@@ -22,7 +22,7 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroup
   maxVersion: 5,
   request: LeaveGroupRequest,
   response: LeaveGroupResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.apiVersion;
     if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
@@ -31,7 +31,7 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequestData, LeaveGroup
       v >= 3
         ? (req.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))
         : [{ memberId: req.memberId ?? '', groupInstanceId: null }];
-    const result = ctx.groups.leaveGroup(req.groupId, leaving);
+    const result = await ctx.groups.leaveGroup(req.groupId, leaving);
     if (v < 3) {
       const memberError = result.members[0]?.error ?? 'NONE';
       return {

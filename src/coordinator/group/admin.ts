@@ -3,19 +3,13 @@
  * KIP-848 consumer groups (described as Kafka's ConsumerGroup.asDescribedGroup: protocol type
  * `consumer`, each member's subscription and assignment in the consumer protocol's layouts).
  */
-import { encode } from '../../protocol/codec.js';
 import type { ErrorName } from '../../protocol/generated/errors.js';
-import {
-  ConsumerProtocolAssignment,
-  type ConsumerProtocolAssignmentData,
-  ConsumerProtocolSubscription,
-  type ConsumerProtocolSubscriptionData,
-} from '../../protocol/generated/messages.js';
 import { CONSUMER_PROTOCOL_TYPE, GroupState } from '../group-metadata.js';
 import { coordinatorErrorOf } from '../runtime/coordinator-runtime.js';
 import { shareGroupDeletion } from '../share/share-group.js';
-import type { Assignment, ConsumerGroup } from './consumer-group.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import type { ConsumerGroups, TopicsView } from './consumer-groups.js';
+import { byTopicName, encodeAssignment, encodeSubscription } from './consumer-protocol.js';
 import { EMPTY, type GroupContext } from './context.js';
 import { tombstoneRecords } from './persistence.js';
 import { type StreamsGroup, streamsGroupTombstones } from './streams-group.js';
@@ -59,12 +53,7 @@ export class GroupAdmin {
 
   /** A consumer group as DescribeGroups shows it. */
   private describeConsumerGroup(group: ConsumerGroup): GroupSummary {
-    const withVersion = (body: Buffer) => Buffer.concat([Buffer.from([0, 0]), body]);
-    const byName = (a: Assignment) =>
-      [...a].map(([topicId, ps]) => ({
-        topic: this.topics.topicName(topicId) ?? '',
-        partitions: [...ps].sort((x, y) => x - y),
-      }));
+    const topicName = (id: string) => this.topics.topicName(id);
     return {
       error: 'NONE',
       groupId: group.groupId,
@@ -76,18 +65,11 @@ export class GroupAdmin {
         groupInstanceId: m.instanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        memberMetadata: withVersion(
-          encode<ConsumerProtocolSubscriptionData>(ConsumerProtocolSubscription, 0, {
-            topics: [...m.subscribedTopicNames].sort(),
-            userData: null,
-          }),
-        ),
-        memberAssignment: withVersion(
-          encode<ConsumerProtocolAssignmentData>(ConsumerProtocolAssignment, 0, {
-            assignedPartitions: byName(m.assignedPartitions),
-            userData: null,
-          }),
-        ),
+        memberMetadata: encodeSubscription(0, { topics: [...m.subscribedTopicNames].sort(), userData: null }),
+        memberAssignment: encodeAssignment(0, {
+          assignedPartitions: byTopicName(m.assignedPartitions, topicName),
+          userData: null,
+        }),
       })),
     };
   }

@@ -54,6 +54,15 @@ export type ConsumerGroupStateName = 'Empty' | 'Assigning' | 'Reconciling' | 'St
 export const LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
 export const LEAVE_GROUP_MEMBER_EPOCH = -1;
 
+/**
+ * What a member using the classic protocol (JoinGroup/SyncGroup/Heartbeat) inside a consumer group
+ * joined with (Kafka's ClassicMemberMetadata): its session timeout and its JoinGroup protocols.
+ */
+export interface ClassicMemberMetadata {
+  readonly sessionTimeoutMs: number;
+  readonly supportedProtocols: readonly { readonly name: string; readonly metadata: Buffer }[];
+}
+
 export interface ConsumerGroupMember {
   readonly memberId: string;
   readonly instanceId: string | null;
@@ -69,6 +78,8 @@ export interface ConsumerGroupMember {
   readonly state: number;
   readonly assignedPartitions: Assignment;
   readonly partitionsPendingRevocation: Assignment;
+  /** Null for a member speaking ConsumerGroupHeartbeat. */
+  readonly classicMemberMetadata: ClassicMemberMetadata | null;
 }
 
 export function newMember(memberId: string): ConsumerGroupMember {
@@ -87,7 +98,24 @@ export function newMember(memberId: string): ConsumerGroupMember {
     state: MemberState.STABLE,
     assignedPartitions: new Map(),
     partitionsPendingRevocation: new Map(),
+    classicMemberMetadata: null,
   };
+}
+
+/** The same session timeout and protocols (name and bytes, in order). */
+export function sameClassicMetadata(
+  a: ClassicMemberMetadata | null,
+  b: ClassicMemberMetadata | null,
+): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.sessionTimeoutMs === b.sessionTimeoutMs &&
+    a.supportedProtocols.length === b.supportedProtocols.length &&
+    a.supportedProtocols.every(
+      (p, i) =>
+        p.name === b.supportedProtocols[i]!.name && p.metadata.equals(b.supportedProtocols[i]!.metadata),
+    )
+  );
 }
 
 export class ConsumerGroup {
@@ -142,6 +170,44 @@ export class ConsumerGroup {
       }
     }
     return best;
+  }
+
+  /** Members speaking the classic protocol (Kafka's numClassicProtocolMembers). */
+  get classicMembers(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.classicMemberMetadata !== null) n++;
+    return n;
+  }
+
+  /**
+   * Whether a classic member with these protocols may join (Kafka's supportsClassicProtocols):
+   * the consumer protocol type, and one protocol every classic member already here supports.
+   */
+  supportsClassicProtocols(protocolType: string, names: readonly string[]): boolean {
+    if (protocolType !== 'consumer') return false;
+    if (this.members.size === 0) return names.length > 0;
+    const classic = [...this.members.values()].filter((m) => m.classicMemberMetadata !== null);
+    return names.some((name) =>
+      classic.every((m) => m.classicMemberMetadata!.supportedProtocols.some((p) => p.name === name)),
+    );
+  }
+
+  /** Whether every member but `memberId` speaks the classic protocol, and `memberId` does not. */
+  allMembersUseClassicProtocolExcept(memberId: string): boolean {
+    const m = this.members.get(memberId);
+    return (
+      m !== undefined && m.classicMemberMetadata === null && this.classicMembers === this.members.size - 1
+    );
+  }
+
+  /** Whether a member waits for a partition of its target that another member still holds. */
+  waitingOnUnreleasedPartition(member: ConsumerGroupMember): boolean {
+    if (member.state !== MemberState.UNRELEASED_PARTITIONS) return false;
+    for (const [topicId, ps] of this.targetOf(member.memberId)) {
+      const mine = member.assignedPartitions.get(topicId);
+      for (const p of ps) if (!mine?.has(p) && this.currentPartitionEpoch(topicId, p) !== -1) return true;
+    }
+    return false;
   }
 
   private holdPartitions(member: ConsumerGroupMember, hold: boolean): void {
@@ -224,6 +290,16 @@ export function memberMetadataRecord(groupId: string, m: ConsumerGroupMember): C
     subscribedTopicRegex: m.subscribedTopicRegex,
     rebalanceTimeoutMs: m.rebalanceTimeoutMs,
     serverAssignor: m.serverAssignor,
+    classicMemberMetadata:
+      m.classicMemberMetadata === null
+        ? null
+        : {
+            sessionTimeoutMs: m.classicMemberMetadata.sessionTimeoutMs,
+            supportedProtocols: m.classicMemberMetadata.supportedProtocols.map((p) => ({
+              name: p.name,
+              metadata: p.metadata,
+            })),
+          },
   } satisfies ConsumerGroupMemberMetadataValueData);
 }
 
@@ -325,6 +401,15 @@ export function replayConsumerGroupRecord(
           subscribedTopicRegex: v.subscribedTopicRegex,
           rebalanceTimeoutMs: v.rebalanceTimeoutMs,
           serverAssignor: v.serverAssignor,
+          classicMemberMetadata: v.classicMemberMetadata
+            ? {
+                sessionTimeoutMs: v.classicMemberMetadata.sessionTimeoutMs,
+                supportedProtocols: v.classicMemberMetadata.supportedProtocols.map((p) => ({
+                  name: p.name,
+                  metadata: p.metadata,
+                })),
+              }
+            : null,
         });
       }
       break;
@@ -381,7 +466,8 @@ export function replayConsumerGroupRecord(
  * Kafka's ConsumerGroup.validateOffsetCommit, for OffsetCommit (v9+ carries the member epoch as
  * its generation) and TxnOffsetCommit to a consumer group: without a member epoch only an empty
  * group (or a transaction naming no member), else a member of the group at its current epoch
- * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH); a consumer-protocol member must use OffsetCommit v9+.
+ * (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH — ILLEGAL_GENERATION for a classic member); a
+ * consumer-protocol member must use OffsetCommit v9+.
  */
 export function validateConsumerGroupCommit(
   group: ConsumerGroup,
@@ -395,7 +481,9 @@ export function validateConsumerGroupCommit(
   if (isTransactional && memberEpoch === -1 && memberId === '' && instanceId === null) return 'NONE';
   const member = group.members.get(memberId);
   if (!member) return 'UNKNOWN_MEMBER_ID';
-  if (!isTransactional && apiVersion < 9) return 'UNSUPPORTED_VERSION';
-  if (memberEpoch !== member.memberEpoch) return 'STALE_MEMBER_EPOCH';
+  // A classic member commits with its generation (its member epoch) through any version.
+  const classic = member.classicMemberMetadata !== null;
+  if (!isTransactional && !classic && apiVersion < 9) return 'UNSUPPORTED_VERSION';
+  if (memberEpoch !== member.memberEpoch) return classic ? 'ILLEGAL_GENERATION' : 'STALE_MEMBER_EPOCH';
   return 'NONE';
 }

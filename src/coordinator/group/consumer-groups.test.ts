@@ -10,7 +10,11 @@ import { MockTime } from '../../common/time.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import { rangeAssignor, uniformAssignor } from './assignors.js';
-import type { ConsumerGroupHeartbeatParams, TopicsView } from './consumer-groups.js';
+import {
+  type ConsumerGroupHeartbeatParams,
+  DEFAULT_CONSUMER_GROUP_CONFIG,
+  type TopicsView,
+} from './consumer-groups.js';
 
 const config: GroupCoordinatorConfig = {
   groupMinSessionTimeoutMs: 10,
@@ -43,7 +47,7 @@ const topics: TopicsView = {
 
 function setup(assignors = ['uniform', 'range'], log = new MemoryCoordinatorLog(4), time = new MockTime()) {
   const gc = new GroupCoordinator(config, log, createLogger('silent'), time, undefined, {
-    config: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 10, assignors },
+    config: { ...DEFAULT_CONSUMER_GROUP_CONFIG, maxSize: 10, assignors },
     topics,
   });
   gc.startup();

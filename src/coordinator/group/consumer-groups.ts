@@ -31,7 +31,7 @@
  */
 import type { ErrorName } from '../../protocol/generated/errors.js';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../protocol/generated/messages.js';
-import { GroupState } from '../group-metadata.js';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE, GroupState, MemberMetadata } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import { type AssignorMember, assignorByName } from './assignors.js';
 import {
@@ -48,12 +48,22 @@ import {
   memberTombstones,
   newMember,
   regexRecord,
+  replayConsumerGroupRecord,
+  sameClassicMetadata,
   targetAssignmentEpochRecord,
   targetAssignmentRecord,
 } from './consumer-group.js';
-import type { GroupContext } from './context.js';
+import {
+  byTopicId,
+  byTopicName,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  protocolVersion,
+} from './consumer-protocol.js';
+import { failWaitingMembers, type GroupContext } from './context.js';
 import { fail, MemberTimers, metadataHash, runHeartbeat, sameAssignment } from './heartbeat.js';
-import { tombstoneRecords } from './persistence.js';
+import { groupMetadataRecord, tombstoneRecords } from './persistence.js';
 
 /** The topics a consumer group can subscribe to, as the metadata knows them now. */
 export interface TopicsView {
@@ -76,6 +86,22 @@ export interface ConsumerGroupConfig {
   maxSize: number;
   /** `group.consumer.assignors`: the first is the default. */
   assignors: readonly string[];
+  /** `group.consumer.migration.policy`: which way a group with members may change protocol. */
+  migrationPolicy: MigrationPolicy;
+}
+
+/** Kafka's ConsumerGroupMigrationPolicy. */
+export interface MigrationPolicy {
+  readonly upgrade: boolean;
+  readonly downgrade: boolean;
+}
+
+export function migrationPolicy(name: string | null | undefined): MigrationPolicy {
+  const n = (name ?? 'bidirectional').trim().toLowerCase();
+  return {
+    upgrade: n === 'upgrade' || n === 'bidirectional',
+    downgrade: n === 'downgrade' || n === 'bidirectional',
+  };
 }
 
 export const DEFAULT_CONSUMER_GROUP_CONFIG: ConsumerGroupConfig = {
@@ -83,6 +109,7 @@ export const DEFAULT_CONSUMER_GROUP_CONFIG: ConsumerGroupConfig = {
   heartbeatIntervalMs: 5_000,
   maxSize: 2147483647,
   assignors: ['uniform', 'range'],
+  migrationPolicy: migrationPolicy('bidirectional'),
 };
 
 export interface ConsumerGroupHeartbeatParams {
@@ -239,7 +266,8 @@ function memberChanged(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean 
     a.rebalanceTimeoutMs !== b.rebalanceTimeoutMs ||
     a.serverAssignor !== b.serverAssignor ||
     a.subscribedTopicNames.length !== b.subscribedTopicNames.length ||
-    a.subscribedTopicNames.some((t, i) => t !== b.subscribedTopicNames[i])
+    a.subscribedTopicNames.some((t, i) => t !== b.subscribedTopicNames[i]) ||
+    !sameClassicMetadata(a.classicMemberMetadata, b.classicMemberMetadata)
   );
 }
 
@@ -256,11 +284,18 @@ function assignmentChanged(a: ConsumerGroupMember, b: ConsumerGroupMember): bool
 export class ConsumerGroups {
   private readonly sessionTimers = new MemberTimers(() => this.ctx.time);
   private readonly rebalanceTimers = new MemberTimers(() => this.ctx.time);
+  /** Classic members' join and sync deadlines (Kafka's consumerGroupJoinKey / consumerGroupSyncKey). */
+  private readonly joinTimers = new MemberTimers(() => this.ctx.time);
+  private readonly syncTimers = new MemberTimers(() => this.ctx.time);
+  /** The classic group a write in progress turns its consumer group into (finishDowngrade). */
+  private downgraded: ClassicGroup | null = null;
 
   constructor(
     private readonly ctx: GroupContext,
-    private readonly config: ConsumerGroupConfig,
-    private readonly topics: TopicsView,
+    readonly config: ConsumerGroupConfig,
+    readonly topics: TopicsView,
+    /** A consumer group became this classic group: its members heartbeat and rejoin (membership). */
+    private readonly onDowngraded: (group: ClassicGroup) => void = () => {},
   ) {}
 
   private get defaultAssignor(): string {
@@ -268,12 +303,14 @@ export class ConsumerGroups {
   }
 
   heartbeat(p: ConsumerGroupHeartbeatParams): Promise<ConsumerGroupHeartbeatResult> {
-    return runHeartbeat(
+    const result = runHeartbeat(
       this.ctx,
       p.groupId,
       () => this.validate(p),
       () => this.heartbeatOperation(p),
     );
+    this.finishDowngrade();
+    return result;
   }
 
   /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
@@ -314,17 +351,21 @@ export class ConsumerGroups {
     records: CoordinatorRecord[];
     response: ConsumerGroupHeartbeatResult;
   } {
-    const now = this.ctx.time.now();
     const records: CoordinatorRecord[] = [];
     const classic = this.ctx.groups.get(p.groupId);
     let group = this.ctx.consumerGroups.get(p.groupId);
     if (!group && (this.ctx.shareGroups.has(p.groupId) || this.ctx.streamsGroups.has(p.groupId))) {
       fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
     }
-    if (!group) {
-      if (classic && (classic.size > 0 || !classic.is(GroupState.Empty))) {
+    if (!group && classic && (classic.size > 0 || !classic.is(GroupState.Empty))) {
+      // A classic group with members: the first member joining with the consumer protocol
+      // converts it (Kafka's online upgrade), when the policy and the group allow.
+      if (p.memberEpoch !== 0 || !this.canUpgrade(classic)) {
         fail('GROUP_ID_NOT_FOUND', `Group ${p.groupId} is not a consumer group.`);
       }
+      group = this.fromClassicGroup(classic, records);
+    }
+    if (!group) {
       if (p.memberEpoch !== 0) fail('GROUP_ID_NOT_FOUND', `Consumer group ${p.groupId} not found.`);
       // An empty classic group (offsets only, or a stored empty generation) becomes a consumer group.
       if (classic && (classic.protocolType !== null || classic.generationId > 0)) {
@@ -386,13 +427,6 @@ export class ConsumerGroups {
     } else {
       fail('UNKNOWN_MEMBER_ID', `Member ${memberId} is not a member of group ${p.groupId}.`);
     }
-    let targetOverride: Assignment | undefined;
-    if (replaced) {
-      // The returning static member takes over what the one that left was given.
-      records.push(...memberTombstones(p.groupId, replaced.memberId));
-      targetOverride = group.targetOf(replaced.memberId);
-    }
-
     const updated: ConsumerGroupMember = {
       ...member,
       instanceId: p.instanceId ?? member.instanceId,
@@ -403,11 +437,73 @@ export class ConsumerGroups {
       subscribedTopicRegex: p.subscribedTopicRegex ?? member.subscribedTopicRegex,
       clientId: p.clientId,
       clientHost: p.clientHost,
+      // A member speaking ConsumerGroupHeartbeat is a consumer-protocol member from now on.
+      classicMemberMetadata: null,
     };
+    const isNew = !group.members.has(memberId);
+    const reconciled = this.updateMember(group, member, updated, p.topicPartitions, records, replaced);
+    this.scheduleSessionTimeout(p.groupId, memberId);
+    if (
+      reconciled.state === MemberState.UNREVOKED_PARTITIONS &&
+      updated.state !== MemberState.UNREVOKED_PARTITIONS
+    ) {
+      this.scheduleRebalanceTimeout(
+        p.groupId,
+        memberId,
+        reconciled.memberEpoch,
+        reconciled.rebalanceTimeoutMs,
+      );
+    } else if (reconciled.state !== MemberState.UNREVOKED_PARTITIONS) {
+      this.rebalanceTimers.cancel(p.groupId, memberId);
+    }
+    const full =
+      p.memberEpoch === 0 ||
+      (p.rebalanceTimeoutMs !== -1 &&
+        (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) &&
+        p.topicPartitions !== null);
+    const changed = !sameAssignment(member.assignedPartitions, reconciled.assignedPartitions) || isNew;
+    return {
+      records,
+      response: {
+        error: 'NONE',
+        errorMessage: null,
+        memberId,
+        memberEpoch: reconciled.memberEpoch,
+        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+        assignment: full || changed ? { topicPartitions: toWire(reconciled.assignedPartitions) } : null,
+      },
+    };
+  }
+
+  /**
+   * Kafka's steps 1–3 of a member's join or heartbeat, shared by ConsumerGroupHeartbeat and a
+   * classic member's JoinGroup: the member's record when it is new or changed (a returning static
+   * member replacing `replaced` takes over its target), a group epoch bump when subscriptions or
+   * their topics changed, a new target assignment when the group epoch passed it, and the member
+   * reconciled towards its target. Returns the member as it will be once the records replay.
+   */
+  updateMember(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    updated: ConsumerGroupMember,
+    owned: Owned,
+    records: CoordinatorRecord[],
+    replaced?: ConsumerGroupMember,
+  ): ConsumerGroupMember {
+    const now = this.ctx.time.now();
+    const groupId = group.groupId;
+    const memberId = updated.memberId;
+    let targetOverride: Assignment | undefined;
+    if (replaced) {
+      // The returning static member takes over what the one that left was given.
+      records.push(...memberTombstones(groupId, replaced.memberId));
+      targetOverride = group.targetOf(replaced.memberId);
+    }
+
     const isNew = !group.members.has(memberId);
     let bump = isNew || replaced !== undefined;
     if (isNew || memberChanged(member, updated)) {
-      records.push(memberMetadataRecord(p.groupId, updated));
+      records.push(memberMetadataRecord(groupId, updated));
       if (
         member.subscribedTopicRegex !== updated.subscribedTopicRegex ||
         member.subscribedTopicNames.join('\0') !== updated.subscribedTopicNames.join('\0')
@@ -440,7 +536,7 @@ export class ConsumerGroups {
     let groupEpoch = group.groupEpoch;
     if (bump) {
       groupEpoch += 1;
-      records.push(groupEpochRecord(p.groupId, groupEpoch, hash));
+      records.push(groupEpochRecord(groupId, groupEpoch, hash));
     }
 
     let targetEpoch = group.assignmentEpoch;
@@ -454,15 +550,15 @@ export class ConsumerGroups {
       );
       for (const [id, a] of targets) {
         if (!sameAssignment(a, group.targetOf(id)) || (replaced && id === memberId)) {
-          records.push(targetAssignmentRecord(p.groupId, id, a));
+          records.push(targetAssignmentRecord(groupId, id, a));
         }
       }
-      records.push(targetAssignmentEpochRecord(p.groupId, groupEpoch, now));
+      records.push(targetAssignmentEpochRecord(groupId, groupEpoch, now));
       targetEpoch = groupEpoch;
       target = targets.get(memberId) ?? new Map();
     } else {
       target = targetOverride ?? group.targetOf(memberId);
-      if (targetOverride) records.push(targetAssignmentRecord(p.groupId, memberId, targetOverride));
+      if (targetOverride) records.push(targetAssignmentRecord(groupId, memberId, targetOverride));
     }
 
     const epochOf = (topicId: string, partition: number) => {
@@ -471,41 +567,11 @@ export class ConsumerGroups {
       if (replaced && e !== -1 && replaced.assignedPartitions.get(topicId)?.has(partition)) return -1;
       return e;
     };
-    const reconciled = reconcile(updated, targetEpoch, target, p.topicPartitions, epochOf);
+    const reconciled = reconcile(updated, targetEpoch, target, owned, epochOf);
     if (isNew || replaced || assignmentChanged(updated, reconciled)) {
-      records.push(currentAssignmentRecord(p.groupId, reconciled));
+      records.push(currentAssignmentRecord(groupId, reconciled));
     }
-    this.scheduleSessionTimeout(p.groupId, memberId);
-    if (
-      reconciled.state === MemberState.UNREVOKED_PARTITIONS &&
-      updated.state !== MemberState.UNREVOKED_PARTITIONS
-    ) {
-      this.scheduleRebalanceTimeout(
-        p.groupId,
-        memberId,
-        reconciled.memberEpoch,
-        reconciled.rebalanceTimeoutMs,
-      );
-    } else if (reconciled.state !== MemberState.UNREVOKED_PARTITIONS) {
-      this.rebalanceTimers.cancel(p.groupId, memberId);
-    }
-    const full =
-      p.memberEpoch === 0 ||
-      (p.rebalanceTimeoutMs !== -1 &&
-        (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) &&
-        p.topicPartitions !== null);
-    const changed = !sameAssignment(member.assignedPartitions, reconciled.assignedPartitions) || isNew;
-    return {
-      records,
-      response: {
-        error: 'NONE',
-        errorMessage: null,
-        memberId,
-        memberEpoch: reconciled.memberEpoch,
-        heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-        assignment: full || changed ? { topicPartitions: toWire(reconciled.assignedPartitions) } : null,
-      },
-    };
+    return reconciled;
   }
 
   /** Resolves the members' regular expressions; records the ones whose topics changed. */
@@ -591,21 +657,33 @@ export class ConsumerGroups {
       return { records, response: response(LEAVE_GROUP_STATIC_MEMBER_EPOCH) };
     }
     records.push(...this.fenceRecords(group, member.memberId));
-    this.sessionTimers.cancel(p.groupId, member.memberId);
-    this.rebalanceTimers.cancel(p.groupId, member.memberId);
     return { records, response: response(LEAVE_GROUP_MEMBER_EPOCH) };
   }
 
-  /** The records removing a member: its tombstones and a group epoch bump (the others rebalance). */
+  /**
+   * The records removing a member (Kafka's consumerGroupFenceMember): its tombstones and a group
+   * epoch bump, so the others rebalance — or, when it is the last member speaking the consumer
+   * protocol and classic members remain, the group turned back into a classic group (Kafka's
+   * online downgrade), finished by `finishDowngrade` once the records replayed.
+   */
   private fenceRecords(group: ConsumerGroup, memberId: string): CoordinatorRecord[] {
+    this.cancelTimers(group.groupId, memberId);
+    if (this.canDowngrade(group, memberId)) {
+      const { classic, records } = this.toClassicGroup(group, memberId);
+      this.downgraded = classic;
+      return records;
+    }
     return [
       ...memberTombstones(group.groupId, memberId),
       groupEpochRecord(group.groupId, group.groupEpoch + 1, group.metadataHash),
     ];
   }
 
-  /** Fences a member whose session or rebalance timed out (a write of its own). */
-  private fence(groupId: string, memberId: string, why: string, expectedEpoch?: number): void {
+  /**
+   * Fences a member whose session, rebalance, join or sync timed out (a write of its own);
+   * `expectedEpoch`, when given, must still be the member's epoch.
+   */
+  fence(groupId: string, memberId: string, why: string, expectedEpoch?: number): void {
     this.ctx.runtime
       .scheduleWriteOperation(this.ctx.partitionFor(groupId), () => {
         const group = this.ctx.consumerGroups.get(groupId);
@@ -614,17 +692,177 @@ export class ConsumerGroups {
           return { records: [], response: undefined };
         }
         this.ctx.log.info(`[GroupId ${groupId}] Member ${memberId} fenced from the group because ${why}.`);
-        this.sessionTimers.cancel(groupId, memberId);
-        this.rebalanceTimers.cancel(groupId, memberId);
         return { records: this.fenceRecords(group, memberId), response: undefined };
       })
       .catch((err: unknown) =>
         this.ctx.log.warn(`fencing ${memberId} of ${groupId} failed: ${(err as Error).message}`),
       );
+    this.finishDowngrade();
   }
 
-  private scheduleSessionTimeout(groupId: string, memberId: string): void {
-    this.sessionTimers.schedule(groupId, memberId, this.config.sessionTimeoutMs, () =>
+  // ---- converting between the classic and the consumer protocol (Kafka's online migration) ----
+
+  /** Kafka's validateOnlineUpgrade. */
+  private canUpgrade(classic: ClassicGroup): boolean {
+    const why = !this.config.migrationPolicy.upgrade
+      ? 'the online upgrade is disabled'
+      : classic.protocolType !== CONSUMER_PROTOCOL_TYPE
+        ? 'the group does not use the consumer embedded protocol'
+        : classic.size > this.config.maxSize
+          ? 'the group size exceeds the consumer group maximum size'
+          : null;
+    if (why !== null)
+      this.ctx.log.info(`Cannot upgrade classic group ${classic.groupId} to consumer group because ${why}.`);
+    return why === null;
+  }
+
+  /**
+   * Kafka's convertToConsumerGroup: the classic group's members become consumer group members
+   * using the classic protocol, at its generation, Stable, each assigned what it last got from
+   * SyncGroup; the classic group's record is tombstoned (its offsets stay). Members waiting in a
+   * JoinGroup or SyncGroup are told to rejoin. Returns the group as its records will make it.
+   */
+  private fromClassicGroup(classic: ClassicGroup, records: CoordinatorRecord[]): ConsumerGroup {
+    const groupId = classic.groupId;
+    const generation = classic.generationId;
+    const members: ConsumerGroupMember[] = [];
+    try {
+      for (const cm of classic.allMembers()) {
+        const subscription = decodeSubscription(
+          cm.metadata(classic.protocolName ?? cm.supportedProtocols[0]?.name ?? ''),
+        );
+        const assigned = byTopicId(
+          decodeAssignment(cm.assignment).assignedPartitions,
+          (name) => this.topics.topic(name)?.topicId,
+        );
+        members.push({
+          ...newMember(cm.memberId),
+          instanceId: cm.groupInstanceId,
+          rackId: subscription.rackId ?? null,
+          rebalanceTimeoutMs: cm.rebalanceTimeoutMs,
+          clientId: cm.clientId,
+          clientHost: cm.clientHost,
+          subscribedTopicNames: subscription.topics,
+          memberEpoch: generation,
+          previousMemberEpoch: generation,
+          assignedPartitions: assigned,
+          classicMemberMetadata: {
+            sessionTimeoutMs: cm.sessionTimeoutMs,
+            supportedProtocols: cm.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+          },
+        });
+      }
+    } catch (err) {
+      this.ctx.log.warn(
+        `Cannot upgrade the classic group ${groupId} to consumer group: ${(err as Error).message}`,
+      );
+      fail(
+        'GROUP_ID_NOT_FOUND',
+        `Cannot upgrade the classic group ${groupId} to consumer group because the embedded consumer protocol is malformed.`,
+      );
+    }
+    failWaitingMembers(classic, 'REBALANCE_IN_PROGRESS');
+    records.push(...tombstoneRecords(groupId, [], true));
+    const converted: CoordinatorRecord[] = members.map((m) => memberMetadataRecord(groupId, m));
+    converted.push(groupEpochRecord(groupId, generation, 0));
+    for (const m of members)
+      converted.push(targetAssignmentRecord(groupId, m.memberId, m.assignedPartitions));
+    converted.push(targetAssignmentEpochRecord(groupId, generation, this.ctx.time.now()));
+    for (const m of members) converted.push(currentAssignmentRecord(groupId, m));
+    records.push(...converted);
+    for (const m of members)
+      this.scheduleSessionTimeout(groupId, m.memberId, m.classicMemberMetadata!.sessionTimeoutMs);
+    this.ctx.log.info(`[GroupId ${groupId}] Converting the classic group to a consumer group.`);
+    // The group as the records make it (replay is the one place a consumer group is built).
+    const built = new Map<string, ConsumerGroup>();
+    for (const r of converted) replayConsumerGroupRecord(built, r);
+    return built.get(groupId) ?? new ConsumerGroup(groupId);
+  }
+
+  /** Kafka's validateOnlineDowngradeWithFencedMember. */
+  private canDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+    const why = !this.config.migrationPolicy.downgrade
+      ? 'the online downgrade is disabled'
+      : group.members.size - 1 > this.ctx.config.groupMaxSize
+        ? 'its group size is greater than classic group max size'
+        : null;
+    if (why !== null)
+      this.ctx.log.info(`Cannot downgrade consumer group ${group.groupId} to classic group because ${why}.`);
+    return why === null;
+  }
+
+  /**
+   * Kafka's convertToClassicGroup / ClassicGroup.fromConsumerGroup: the records deleting the
+   * consumer group, then the classic group's record — its generation the group epoch, Stable, the
+   * protocol its members vote for, each member's target assignment in its protocol's version.
+   */
+  private toClassicGroup(
+    group: ConsumerGroup,
+    leavingMemberId: string,
+  ): { classic: ClassicGroup; records: CoordinatorRecord[] } {
+    const records: CoordinatorRecord[] = [];
+    for (const id of group.members.keys()) records.push(...memberTombstones(group.groupId, id));
+    records.push(...consumerGroupTombstones(group));
+    const classic = new ClassicGroup(group.groupId, this.ctx.time.now());
+    classic.generationId = group.groupEpoch;
+    for (const m of group.members.values()) {
+      const cm = m.classicMemberMetadata;
+      if (m.memberId === leavingMemberId || cm === null) continue;
+      const protocols = cm.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata }));
+      classic.add(
+        new MemberMetadata(
+          m.memberId,
+          m.instanceId,
+          m.clientId,
+          m.clientHost,
+          m.rebalanceTimeoutMs,
+          cm.sessionTimeoutMs,
+          CONSUMER_PROTOCOL_TYPE,
+          protocols,
+        ),
+        null,
+      );
+    }
+    const protocol = classic.selectProtocol();
+    classic.protocolName = protocol;
+    classic.state = GroupState.Stable;
+    classic.subscribedTopics = classic.computeSubscribedTopics();
+    const assignment = new Map<string, Buffer>();
+    for (const m of classic.allMembers()) {
+      m.assignment = encodeAssignment(protocolVersion(m.metadata(protocol)), {
+        assignedPartitions: byTopicName(group.targetOf(m.memberId), (id) => this.topics.topicName(id)),
+        userData: null,
+      });
+      assignment.set(m.memberId, m.assignment);
+    }
+    records.push(groupMetadataRecord(classic, assignment));
+    this.ctx.log.info(`[GroupId ${group.groupId}] Converting the consumer group to a classic group.`);
+    return { classic, records };
+  }
+
+  /**
+   * After a write that may have turned a consumer group into a classic one: once its records
+   * replayed (the write runs and replays before scheduleWriteOperation returns), the classic group
+   * built with every member's protocols takes the place of the one replayed from the record,
+   * keeping its offsets, and rebalances (`onDowngraded`). A failed append left the consumer group.
+   */
+  private finishDowngrade(): void {
+    const classic = this.downgraded;
+    this.downgraded = null;
+    if (!classic) return;
+    const replayed = this.ctx.groups.get(classic.groupId);
+    if (this.ctx.consumerGroups.has(classic.groupId) || !replayed) return;
+    for (const o of replayed.allOffsets()) classic.putOffset(o.topic, o.partition, o.offset);
+    this.ctx.groups.set(classic.groupId, classic);
+    this.onDowngraded(classic);
+  }
+
+  // ---- timers ----
+
+  /** A member's session: the group's timeout, or the one a classic member joined with. */
+  scheduleSessionTimeout(groupId: string, memberId: string, timeoutMs = this.config.sessionTimeoutMs): void {
+    this.sessionTimers.schedule(groupId, memberId, timeoutMs, () =>
       this.fence(groupId, memberId, 'its session expired'),
     );
   }
@@ -643,20 +881,45 @@ export class ConsumerGroups {
     });
   }
 
+  /** A classic member told to rejoin must do so within its rebalance timeout (Kafka's join timeout). */
+  scheduleJoinTimeoutIfAbsent(groupId: string, memberId: string, timeoutMs: number): void {
+    if (this.joinTimers.has(groupId, memberId)) return;
+    this.joinTimers.schedule(groupId, memberId, Math.max(timeoutMs, 0), () =>
+      this.fence(groupId, memberId, 'the classic member failed to join within the rebalance timeout'),
+    );
+  }
+
+  /** A classic member that joined must send SyncGroup within its rebalance timeout. */
+  scheduleSyncTimeout(groupId: string, memberId: string, timeoutMs: number): void {
+    this.syncTimers.schedule(groupId, memberId, Math.max(timeoutMs, 0), () =>
+      this.fence(groupId, memberId, 'the member failed to sync within timeout'),
+    );
+  }
+
+  cancelJoinTimeout(groupId: string, memberId: string): void {
+    this.joinTimers.cancel(groupId, memberId);
+  }
+
+  cancelSyncTimeout(groupId: string, memberId: string): void {
+    this.syncTimers.cancel(groupId, memberId);
+  }
+
+  /** Every timer of a member (Kafka's cancelTimers). */
+  cancelTimers(groupId: string, memberId: string): void {
+    for (const t of [this.sessionTimers, this.rebalanceTimers, this.joinTimers, this.syncTimers])
+      t.cancel(groupId, memberId);
+  }
+
   /** The partition's consumer groups are loaded: their members' sessions start now. */
   onLoaded(groups: readonly ConsumerGroup[]): void {
     for (const g of groups)
-      for (const m of g.members.values()) this.scheduleSessionTimeout(g.groupId, m.memberId);
+      for (const m of g.members.values())
+        this.scheduleSessionTimeout(g.groupId, m.memberId, m.classicMemberMetadata?.sessionTimeoutMs);
   }
 
   /** The partition is unloaded: its groups' timers stop. */
   onUnloaded(groups: readonly ConsumerGroup[]): void {
-    for (const g of groups) {
-      for (const m of g.members.keys()) {
-        this.sessionTimers.cancel(g.groupId, m);
-        this.rebalanceTimers.cancel(g.groupId, m);
-      }
-    }
+    for (const g of groups) for (const m of g.members.keys()) this.cancelTimers(g.groupId, m);
   }
 
   /** ConsumerGroupDescribe of one group. */
@@ -715,7 +978,8 @@ export class ConsumerGroups {
         subscribedTopicRegex: m.subscribedTopicRegex,
         assignment: toDescribe(m.assignedPartitions),
         targetAssignment: toDescribe(group.targetOf(m.memberId)),
-        memberType: 1,
+        // Kafka's MemberType: 0 a classic member, 1 a consumer-protocol one.
+        memberType: m.classicMemberMetadata === null ? 1 : 0,
       })),
     };
   }

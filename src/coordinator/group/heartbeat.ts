@@ -127,6 +127,10 @@ export class MemberTimers {
     );
   }
 
+  has(groupId: string, memberId: string): boolean {
+    return this.timers.has(`${groupId}\0${memberId}`);
+  }
+
   cancel(groupId: string, memberId: string): void {
     const k = `${groupId}\0${memberId}`;
     this.timers.get(k)?.cancel();

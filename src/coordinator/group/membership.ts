@@ -62,6 +62,15 @@ export interface SyncGroupParams {
 export class Membership {
   constructor(private readonly ctx: GroupContext) {}
 
+  /**
+   * A consumer group became `group` (its last member speaking the consumer protocol left; Kafka's
+   * online downgrade): its members heartbeat from now on, and rejoin through a rebalance.
+   */
+  adoptDowngradedGroup(group: ClassicGroup): void {
+    for (const m of group.allMembers()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
+    this.prepareRebalance(group, `downgrade of group ${group.groupId} from consumer to classic`);
+  }
+
   /** A loaded group's members must heartbeat from now on. */
   onGroupsLoaded(groups: readonly ClassicGroup[]): void {
     for (const group of groups)
@@ -87,26 +96,29 @@ export class Membership {
 
   // ---- JoinGroup ----
 
+  /** The checks every JoinGroup passes first, whichever kind of group it reaches (Kafka's GroupCoordinatorService). */
+  validateJoin(p: JoinGroupParams): ErrorName {
+    const status = this.ctx.validateGroupStatus(p.groupId, true);
+    if (status !== 'NONE') return status;
+    if (
+      p.sessionTimeoutMs < this.ctx.config.groupMinSessionTimeoutMs ||
+      p.sessionTimeoutMs > this.ctx.config.groupMaxSessionTimeoutMs
+    ) {
+      return 'INVALID_SESSION_TIMEOUT';
+    }
+    // A streams group's id is not a classic group's (Kafka: INCONSISTENT_GROUP_PROTOCOL).
+    if (this.ctx.streamsGroups.has(p.groupId)) return 'INCONSISTENT_GROUP_PROTOCOL';
+    return 'NONE';
+  }
+
+  /** JoinGroup to a classic group (or an empty consumer group, which becomes one). */
   joinGroup(p: JoinGroupParams): Promise<JoinGroupResult> {
     return new Promise<JoinGroupResult>((respond) => {
-      const status = this.ctx.validateGroupStatus(p.groupId, true);
-      if (status !== 'NONE') return respond(joinError(p.memberId, status));
-      if (
-        p.sessionTimeoutMs < this.ctx.config.groupMinSessionTimeoutMs ||
-        p.sessionTimeoutMs > this.ctx.config.groupMaxSessionTimeoutMs
-      ) {
-        return respond(joinError(p.memberId, 'INVALID_SESSION_TIMEOUT'));
-      }
+      const invalid = this.validateJoin(p);
+      if (invalid !== 'NONE') return respond(joinError(p.memberId, invalid));
       const isUnknownMember = p.memberId === UNKNOWN_MEMBER_ID;
-      // A streams group's id is not a classic group's (Kafka: INCONSISTENT_GROUP_PROTOCOL).
-      if (this.ctx.streamsGroups.has(p.groupId))
-        return respond(joinError(p.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
       const consumerGroup = this.ctx.consumerGroups.get(p.groupId);
       if (consumerGroup) {
-        // Classic members joining a KIP-848 group with members (Kafka's upgrade path) are not served.
-        if (consumerGroup.members.size > 0) {
-          return respond(joinError(p.memberId, 'INCONSISTENT_GROUP_PROTOCOL'));
-        }
         // An empty consumer group becomes a classic group, as Kafka converts it: its records go.
         this.ctx.runtime.appendNow(
           this.ctx.partitionFor(p.groupId),

@@ -9,7 +9,7 @@ import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
-import type { TopicsView } from './consumer-groups.js';
+import { DEFAULT_CONSUMER_GROUP_CONFIG, type TopicsView } from './consumer-groups.js';
 import type { StreamsTopology } from './streams-group.js';
 import { DEFAULT_STREAMS_GROUP_CONFIG, type StreamsGroupHeartbeatParams } from './streams-groups.js';
 import { StreamsStatus } from './streams-topology.js';
@@ -80,7 +80,7 @@ function setup(
     time,
     undefined,
     {
-      config: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 10, assignors: ['uniform'] },
+      config: { ...DEFAULT_CONSUMER_GROUP_CONFIG, maxSize: 10, assignors: ['uniform'] },
       topics,
     },
     undefined,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import type { TopicsView } from '../group/consumer-groups.js';
+import { DEFAULT_CONSUMER_GROUP_CONFIG, type TopicsView } from '../group/consumer-groups.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import { simpleAssign } from './share-assignor.js';
@@ -45,7 +45,7 @@ function setup(log = new MemoryCoordinatorLog(4), time = new MockTime(), maxSize
     time,
     undefined,
     {
-      config: { sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize: 10, assignors: ['uniform'] },
+      config: { ...DEFAULT_CONSUMER_GROUP_CONFIG, maxSize: 10, assignors: ['uniform'] },
       topics,
     },
     { enabled: true, sessionTimeoutMs: 45_000, heartbeatIntervalMs: 5_000, maxSize },
