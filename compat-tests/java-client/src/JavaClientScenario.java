@@ -87,6 +87,8 @@ public class JavaClientScenario {
         features.put("delete-records", JavaClientScenario::deleteRecords);
         // KIP-848 (group.protocol=consumer) is generally available from kafka-clients 4.0.
         if (!version.startsWith("3.")) features.put("consumer-group-848", JavaClientScenario::consumerGroup848);
+        // KIP-848's online migration: classic and consumer-protocol members in one group (4.0+).
+        if (!version.startsWith("3.")) features.put("consumer-group-migration", JavaClientScenario::consumerGroupMigration);
         // Transactions V2 (KIP-890 part 2): kafka-clients 4.x use them when the broker finalizes transaction.version 2.
         if (!version.startsWith("3.")) features.put("transactions-v2", JavaClientScenario::transactionsV2);
         System.out.println("kafka-clients " + version + " -> " + bootstrap);
@@ -621,6 +623,97 @@ public class JavaClientScenario {
             while (n < 10 && System.currentTimeMillis() < deadline) n += c.poll(Duration.ofMillis(300)).count();
             check(n == 10, "regex subscription read " + n + " of 10");
         }
+    }
+
+    /**
+     * KIP-848's online migration, as a rolling upgrade does it: two consumers with
+     * group.protocol=classic (cooperative-sticky) share a topic; a third with group.protocol=consumer joins, the broker
+     * turns the classic group into a consumer group and the classic members go on in it (JoinGroup,
+     * SyncGroup, Heartbeat served by the consumer group: one partition each; the Admin client sees
+     * a CONSUMER group whose two classic members are not "upgraded"); the consumer-protocol member
+     * closes, the group is classic again and the two take every partition back. Every record of the
+     * three rounds is read, and committed offsets carry over each conversion.
+     */
+    static void consumerGroupMigration() throws Exception {
+        String topic = prefix + "-mig";
+        String group = prefix + "-gmig";
+        // Cooperative: a classic member keeps its partitions across the rebalance and revokes only
+        // what the broker's target takes away (its owned partitions are in its subscription).
+        Map<String, Object> classic = Map.of(ConsumerConfig.GROUP_ID_CONFIG, group, "group.protocol", "classic",
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000", ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "500",
+                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        Map<String, Object> modern = Map.of(ConsumerConfig.GROUP_ID_CONFIG, group, "group.protocol", "consumer");
+        Map<String, ConsumerRecord<byte[], byte[]>> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        int total = 0;
+        try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+            total += produceRecords(p, topic, 300, "mig1").size();
+        }
+        List<KafkaConsumer<byte[], byte[]>> classics = new ArrayList<>();
+        KafkaConsumer<byte[], byte[]> upgraded = null;
+        try {
+            for (int i = 0; i < 2; i++) {
+                KafkaConsumer<byte[], byte[]> c = consumer(classic);
+                c.subscribe(List.of(topic));
+                classics.add(c);
+            }
+            pollUntil(classics, seen, total, List.of(1, 2), "two classic members");
+            for (KafkaConsumer<byte[], byte[]> c : classics) c.commitSync();
+
+            // The rolling upgrade reaches one instance: it comes back with the consumer protocol.
+            try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+                total += produceRecords(p, topic, 300, "mig2").size();
+            }
+            upgraded = consumer(modern);
+            upgraded.subscribe(List.of(topic));
+            List<KafkaConsumer<byte[], byte[]>> all = new ArrayList<>(classics);
+            all.add(upgraded);
+            pollUntil(all, seen, total, List.of(1, 1, 1), "after the upgrade");
+            try (Admin a = admin()) {
+                ConsumerGroupDescription d = a.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group);
+                check(d.type() == org.apache.kafka.common.GroupType.CONSUMER, "after the upgrade: type " + d.type());
+                check(d.members().size() == 3, "after the upgrade: " + d.members().size() + " members");
+                List<Object> kinds = new ArrayList<>();
+                for (Object m : d.members()) kinds.add(m.getClass().getMethod("upgraded").invoke(m));
+                long classicMembers = kinds.stream().filter(k -> k.equals(java.util.Optional.of(false))).count();
+                long consumerMembers = kinds.stream().filter(k -> k.equals(java.util.Optional.of(true))).count();
+                check(classicMembers == 2 && consumerMembers == 1, "after the upgrade: members upgraded " + kinds);
+            }
+            for (KafkaConsumer<byte[], byte[]> c : all) c.commitSync();
+
+            // Rolled back: the consumer-protocol instance leaves; the group is classic again.
+            upgraded.close(Duration.ofSeconds(10));
+            upgraded = null;
+            try (KafkaProducer<byte[], byte[]> p = plainProducer(Map.of())) {
+                total += produceRecords(p, topic, 300, "mig3").size();
+            }
+            pollUntil(classics, seen, total, List.of(1, 2), "after the downgrade");
+            try (Admin a = admin()) {
+                java.util.Collection<ConsumerGroupListing> listed = a.listConsumerGroups(
+                        new org.apache.kafka.clients.admin.ListConsumerGroupsOptions()
+                                .withTypes(Set.of(org.apache.kafka.common.GroupType.CLASSIC)))
+                        .all().get(30, TimeUnit.SECONDS);
+                check(listed.stream().anyMatch(g -> g.groupId().equals(group)), "after the downgrade: not a CLASSIC group");
+            }
+            check(seen.size() == total, "read " + seen.size() + " of " + total);
+        } finally {
+            if (upgraded != null) upgraded.close(Duration.ofSeconds(10));
+            for (KafkaConsumer<byte[], byte[]> c : classics) c.close(Duration.ofSeconds(10));
+        }
+    }
+
+    /** Polls every consumer until `total` records were seen and the members hold `shares` partitions (sorted). */
+    static void pollUntil(List<KafkaConsumer<byte[], byte[]>> members, Map<String, ConsumerRecord<byte[], byte[]>> seen,
+            int total, List<Integer> shares, String what) {
+        long deadline = System.currentTimeMillis() + 60_000;
+        List<Integer> held = List.of();
+        while (System.currentTimeMillis() < deadline) {
+            for (KafkaConsumer<byte[], byte[]> c : members)
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) seen.put(r.partition() + "@" + r.offset(), r);
+            held = members.stream().map(c -> c.assignment().size()).sorted().collect(Collectors.toList());
+            if (seen.size() >= total && held.equals(shares)) return;
+        }
+        check(false, what + ": read " + seen.size() + " of " + total + ", partitions held " + held + ", want " + shares);
     }
 
     /** Whether the consumer's position on each of its partitions is the partition's end. */
