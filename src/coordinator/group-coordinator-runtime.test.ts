@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../common/logger.js';
 import { MockTime } from '../common/time.js';
+import { TEST_GROUP_CONFIG } from '../test-support/group-config.js';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -14,17 +15,7 @@ import {
 } from './group-coordinator.js';
 import { MemoryCoordinatorLog } from './runtime/memory-coordinator-log.js';
 
-const config: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 1000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  maxGroupMetadataBytes: 1_048_588,
-  offsetsCommitTimeoutMs: 5000,
-};
+const config = TEST_GROUP_CONFIG;
 
 const entry = (partition: number, offset: number): OffsetCommitEntry => ({
   topic: 't',

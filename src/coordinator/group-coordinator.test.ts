@@ -6,6 +6,7 @@ import {
   ConsumerProtocolSubscription,
   type ConsumerProtocolSubscriptionData,
 } from '../protocol/generated/messages.js';
+import { TEST_GROUP_CONFIG } from '../test-support/group-config.js';
 import {
   GroupCoordinator,
   type GroupCoordinatorConfig,
@@ -19,17 +20,7 @@ import { MemoryCoordinatorLog } from './runtime/memory-coordinator-log.js';
 /** The coordinator's log in memory: the same records it would write to __consumer_offsets. */
 class MemoryOffsetsLog extends MemoryCoordinatorLog {}
 
-const config: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 1000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  maxGroupMetadataBytes: 1_048_588,
-  offsetsCommitTimeoutMs: 5000,
-};
+const config = TEST_GROUP_CONFIG;
 
 const silent = createLogger('silent');
 

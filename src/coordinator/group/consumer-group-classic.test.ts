@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import { GroupCoordinator, type GroupCoordinatorConfig, type JoinGroupParams } from '../group-coordinator.js';
+import { TEST_GROUP_CONFIG } from '../../test-support/group-config.js';
+import { GroupCoordinator, type JoinGroupParams } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import {
   type ConsumerGroupHeartbeatParams,
@@ -18,17 +19,7 @@ import {
 } from './consumer-groups.js';
 import { decodeAssignment, encodeAssignment, encodeSubscription } from './consumer-protocol.js';
 
-const config: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 1000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  maxGroupMetadataBytes: 1_048_588,
-  offsetsCommitTimeoutMs: 5000,
-};
+const config = TEST_GROUP_CONFIG;
 
 const ORDERS = Buffer.alloc(16, 1).toString('base64url');
 const topics: TopicsView = {

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
+import { TEST_GROUP_CONFIG } from '../../test-support/group-config.js';
+import { GroupCoordinator } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import { rangeAssignor, uniformAssignor } from './assignors.js';
 import {
@@ -16,17 +17,7 @@ import {
   type TopicsView,
 } from './consumer-groups.js';
 
-const config: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 1000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  maxGroupMetadataBytes: 1_048_588,
-  offsetsCommitTimeoutMs: 5000,
-};
+const config = TEST_GROUP_CONFIG;
 
 /** Topic ids as the wire has them (16 bytes, base64url). */
 const ORDERS = Buffer.alloc(16, 1).toString('base64url');

@@ -7,24 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../common/logger.js';
 import { MockTime } from '../../common/time.js';
-import { GroupCoordinator, type GroupCoordinatorConfig } from '../group-coordinator.js';
+import { TEST_GROUP_CONFIG } from '../../test-support/group-config.js';
+import { GroupCoordinator } from '../group-coordinator.js';
 import { MemoryCoordinatorLog } from '../runtime/memory-coordinator-log.js';
 import { DEFAULT_CONSUMER_GROUP_CONFIG, type TopicsView } from './consumer-groups.js';
 import type { StreamsTopology } from './streams-group.js';
 import { DEFAULT_STREAMS_GROUP_CONFIG, type StreamsGroupHeartbeatParams } from './streams-groups.js';
 import { StreamsStatus } from './streams-topology.js';
 
-const config: GroupCoordinatorConfig = {
-  groupMinSessionTimeoutMs: 10,
-  groupMaxSessionTimeoutMs: 1_800_000,
-  groupMaxSize: 1000,
-  groupInitialRebalanceDelayMs: 0,
-  offsetsRetentionMs: 7 * 24 * 3600_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  offsetMetadataMaxBytes: 4096,
-  maxGroupMetadataBytes: 1_048_588,
-  offsetsCommitTimeoutMs: 5000,
-};
+const config = TEST_GROUP_CONFIG;
 
 /** A word count: subtopology 0 reads `words` and writes the repartition topic, 1 counts it. */
 const REPARTITION = 'app-counts-repartition';
