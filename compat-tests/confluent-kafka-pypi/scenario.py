@@ -362,6 +362,59 @@ def f_consumer_group_848():
         len(got), len(more)))
 
 
+def f_consumer_group_migration():
+    """KIP-848's online migration with librdkafka: two classic members (librdkafka's default eager
+    range) share a topic; a group.protocol=consumer member joins, the broker converts the group and
+    the classic members go on in it (one partition each); it closes, the group is classic again and
+    the two take every partition back. Every record of the three rounds is read."""
+    topic = PREFIX + '-mig'
+    group = PREFIX + '-gmig'
+    seen = {}
+    total = len(produce_records(producer(), topic, 300, 'mig1'))
+
+    def poll_until(members, shares, what):
+        deadline = time.time() + 60
+        held = []
+        while time.time() < deadline:
+            for c in members:
+                for m in c.consume(num_messages=100, timeout=0.1):
+                    if m.error():
+                        raise KafkaException(m.error())
+                    seen[(m.partition(), m.offset())] = m.value()
+            held = sorted(len(c.assignment()) for c in members)
+            if len(seen) >= total and held == shares:
+                return
+        check(False, '%s: read %d of %d, partitions held %r, want %r' % (what, len(seen), total, held, shares))
+
+    classics = [consumer(**{'group.id': group}) for _ in range(2)]
+    modern = None
+    try:
+        for c in classics:
+            c.subscribe([topic])
+        poll_until(classics, [1, 2], 'two classic members')
+        total += len(produce_records(producer(), topic, 300, 'mig2'))
+        modern = Consumer({'bootstrap.servers': BOOTSTRAP, 'group.id': group, 'group.protocol': 'consumer',
+                           'auto.offset.reset': 'earliest', 'enable.auto.commit': False})
+        modern.subscribe([topic])
+        poll_until(classics + [modern], [1, 1, 1], 'after the upgrade')
+        for c in classics + [modern]:
+            try:
+                c.commit(asynchronous=False)
+            except KafkaException as e:  # a member that read nothing since its last commit
+                if e.args[0].code() != confluent_kafka.KafkaError._NO_OFFSET:
+                    raise
+        modern.close()
+        modern = None
+        total += len(produce_records(producer(), topic, 300, 'mig3'))
+        poll_until(classics, [1, 2], 'after the downgrade')
+        check(len(seen) == total, 'read %d of %d' % (len(seen), total))
+    finally:
+        if modern is not None:
+            modern.close()
+        for c in classics:
+            c.close()
+
+
 def f_admin_groups():
     topic = PREFIX + '-ag'
     group = PREFIX + '-ag'
@@ -446,6 +499,7 @@ FEATURES = [
     ('admin-topics', f_admin_topics), ('admin-configs', f_admin_configs), ('manual-commit', f_manual_commit),
     ('consumer-group', f_consumer_group), ('admin-groups', f_admin_groups), ('transactions', f_transactions),
     ('delete-records', f_delete_records), ('consumer-group-848', f_consumer_group_848),
+    ('consumer-group-migration', f_consumer_group_migration),
 ]
 
 
