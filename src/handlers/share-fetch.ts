@@ -211,6 +211,30 @@ export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetch
         { maxWaitMs, maxBytes: req.maxBytes, maxRecords },
         ctx.signal,
       );
+      const throttleTimeMs = ctx.fetchThrottle?.(shareResponseBytes(results)) ?? 0;
+      if (throttleTimeMs > 0) {
+        // Over the client's consumer_byte_rate or request_percentage (Kafka's ShareFetch shares the
+        // fetch quota): no records this time, and what was acquired for them goes back at once
+        // rather than waiting out its acquisition lock as Kafka's would (delivery counts stay).
+        await Promise.all(
+          results
+            .filter((r) => r.acquiredRecords.length > 0)
+            .map((r) =>
+              ctx.shares.acknowledge(
+                groupId,
+                memberId,
+                r.topicId,
+                r.partition,
+                r.acquiredRecords.map((a) => ({
+                  firstOffset: a.firstOffset,
+                  lastOffset: a.lastOffset,
+                  acknowledgeTypes: [RELEASE],
+                })),
+              ),
+            ),
+        );
+        return shareResponse(throttleTimeMs, lockMs, partitions);
+      }
       for (const r of results) {
         const e = entry(r.topicId, r.partition);
         e.errorCode = ErrorCode[r.error];
@@ -223,20 +247,38 @@ export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetch
         };
       }
     }
-    const byTopic = new Map<string, ShareFetchResponsePartitionData[]>();
-    for (const { topicId, ...p } of partitions.values()) {
-      if (p.records === null) p.records = Buffer.alloc(0);
-      const list = byTopic.get(topicId) ?? [];
-      list.push(p);
-      byTopic.set(topicId, list);
-    }
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      errorMessage: null,
-      acquisitionLockTimeoutMs: lockMs,
-      responses: [...byTopic].map(([topicId, ps]) => ({ topicId, partitions: ps })),
-      nodeEndpoints: [],
-    };
+    return shareResponse(0, lockMs, partitions);
   },
 });
+
+/** Kafka's AcknowledgeType RELEASE. */
+const RELEASE = 2;
+
+/** The size the fetch quota counts of an answer: its records and ~60 bytes of framing a partition. */
+function shareResponseBytes(results: readonly { records: Buffer | null }[]): number {
+  let n = 0;
+  for (const r of results) n += (r.records?.length ?? 0) + 60;
+  return n;
+}
+
+function shareResponse(
+  throttleTimeMs: number,
+  lockMs: number,
+  partitions: ReadonlyMap<string, ShareFetchResponsePartitionData & { topicId: string }>,
+): ShareFetchResponseData {
+  const byTopic = new Map<string, ShareFetchResponsePartitionData[]>();
+  for (const { topicId, ...p } of partitions.values()) {
+    if (p.records === null) p.records = Buffer.alloc(0);
+    const list = byTopic.get(topicId) ?? [];
+    list.push(p);
+    byTopic.set(topicId, list);
+  }
+  return {
+    throttleTimeMs,
+    errorCode: 0,
+    errorMessage: null,
+    acquisitionLockTimeoutMs: lockMs,
+    responses: [...byTopic].map(([topicId, ps]) => ({ topicId, partitions: ps })),
+    nodeEndpoints: [],
+  };
+}

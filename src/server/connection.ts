@@ -46,6 +46,7 @@ import { hasFileRegion, releaseChunk, ZeroCopySender } from './zero-copy-sender.
 const MAX_QUEUED_FRAMES = 64;
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
+const SHARE_FETCH_KEY = 78;
 
 /** The answer of a request that let the next ones go on before it was done (releaseOrder). */
 class Later {
@@ -593,7 +594,10 @@ export class Connection {
     const quotas = this.broker.quotas;
     let loopMs = -1;
     let fetchQuota: FetchQuotaDecision | null = null;
-    if (quotas !== undefined && apiKey === FETCH_KEY && isConsumerFetch(request)) {
+    if (
+      quotas !== undefined &&
+      ((apiKey === FETCH_KEY && isConsumerFetch(request)) || apiKey === SHARE_FETCH_KEY)
+    ) {
       if (quotas.fetch.enabled) boundFetch(quotas, ctx, request);
       if (quotas.fetch.enabled || quotas.request.enabled) {
         const decision: FetchQuotaDecision = { ms: -1 };
@@ -742,12 +746,17 @@ export class Connection {
         for (const c of out) releaseChunk(c);
         this.muteMs = throttleMs;
         const r = response as { errorCode?: number; sessionId?: number };
-        out = encode({
-          throttleTimeMs: throttleMs,
-          errorCode: r.errorCode ?? 0,
-          sessionId: r.sessionId ?? 0,
-          responses: [],
-        });
+        out = encode(
+          // A ShareFetch that fetched nothing (an error, or acknowledgements only) keeps its answer.
+          apiKey === SHARE_FETCH_KEY
+            ? { ...(response as object), throttleTimeMs: throttleMs }
+            : {
+                throttleTimeMs: throttleMs,
+                errorCode: r.errorCode ?? 0,
+                sessionId: r.sessionId ?? 0,
+                responses: [],
+              },
+        );
       }
     }
     // Kafka records the network thread's time of the response without a throttle of its own.
