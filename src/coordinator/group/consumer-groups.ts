@@ -854,6 +854,8 @@ export class ConsumerGroups {
     const replayed = this.ctx.groups.get(classic.groupId);
     if (this.ctx.consumerGroups.has(classic.groupId) || !replayed) return;
     for (const o of replayed.allOffsets()) classic.putOffset(o.topic, o.partition, o.offset);
+    // Its members' consumer-group deadlines stop: the classic group's heartbeats take over.
+    for (const id of classic.members.keys()) this.cancelTimers(classic.groupId, id);
     this.ctx.groups.set(classic.groupId, classic);
     this.onDowngraded(classic);
   }
