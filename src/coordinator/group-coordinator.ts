@@ -157,8 +157,8 @@ export class GroupCoordinator {
       this.membership.scheduleHeartbeatExpiration(group, member, member.sessionTimeoutMs),
     );
     this.txnOffsets = new TxnOffsets(this.ctx);
-    this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics, (group) =>
-      this.membership.adoptDowngradedGroup(group),
+    this.consumerGroups = new ConsumerGroups(this.ctx, consumer.config, consumer.topics, (group, rebalance) =>
+      this.membership.adoptDowngradedGroup(group, rebalance),
     );
     this.classicMembers = new ConsumerGroupClassicMembers(this.ctx, this.consumerGroups);
     this.admin = new GroupAdmin(this.ctx, this.consumerGroups, consumer.topics);

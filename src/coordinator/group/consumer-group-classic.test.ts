@@ -336,6 +336,37 @@ describe('online migration', () => {
     expect(upgradeOnly.consumerGroup('g')!.members.size).toBe(2);
   });
 
+  it('downgrade without a rebalance: a classic static member replacing the last KIP-848 member takes its partitions', async () => {
+    const { gc } = setup();
+    await gc.consumerGroupHeartbeat(hb({ memberId: 'k1', instanceId: 'inst' }));
+    const j = await gc.joinGroup(join({ sessionTimeoutMs: 120_000 }));
+    await syncOf(gc, j.memberId, j.generationId);
+    // k1 revokes what the classic member is to get; both settle.
+    const k = await gc.consumerGroupHeartbeat(
+      hb({
+        memberId: 'k1',
+        memberEpoch: 1,
+        topicPartitions: [{ topicId: ORDERS, partitions: [0, 1, 2, 3] }],
+      }),
+    );
+    const kept = k.assignment!.topicPartitions[0]!.partitions;
+    await gc.consumerGroupHeartbeat(
+      hb({ memberId: 'k1', memberEpoch: 1, topicPartitions: [{ topicId: ORDERS, partitions: kept }] }),
+    );
+    const epoch = gc.consumerGroup('g')!.groupEpoch;
+    // The instance restarts as a classic consumer with the same group.instance.id.
+    const r = await gc.joinGroup(join({ groupInstanceId: 'inst', sessionTimeoutMs: 120_000 }));
+    expect(r).toMatchObject({ error: 'NONE', generationId: epoch, protocolName: 'range' });
+    expect(gc.consumerGroup('g')).toBeUndefined();
+    const classic = gc.group('g')!;
+    expect([classic.state, classic.generationId, classic.size]).toEqual(['Stable', epoch, 2]);
+    // It syncs into the classic group and gets what k1 was given; nobody rebalances.
+    const s = await syncOf(gc, r.memberId, epoch);
+    expect(s.error).toBe('NONE');
+    expect(assigned(s.assignment).sort()).toEqual([...kept].sort());
+    expect(gc.heartbeat('g', j.memberId, null, epoch)).toBe('NONE');
+  });
+
   it('a reload keeps classic members in a consumer group with their protocols', async () => {
     const { gc, log, time } = setup();
     await gc.consumerGroupHeartbeat(hb({ memberId: 'c1' }));

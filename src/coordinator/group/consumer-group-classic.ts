@@ -78,23 +78,28 @@ export class ConsumerGroupClassicMembers {
 
   join(p: JoinGroupParams): Promise<JoinGroupResult> {
     const failed = (err: unknown) => joinError(p.memberId, coordinatorErrorOf(err));
-    return this.ctx.runtime
-      .scheduleWriteOperation<JoinGroupResult>(this.ctx.partitionFor(p.groupId), () => {
+    const written = this.ctx.runtime.scheduleWriteOperation<JoinGroupResult>(
+      this.ctx.partitionFor(p.groupId),
+      () => {
         try {
           return { ...this.joinOperation(p), onAppendError: failed };
         } catch (err) {
           return { records: [], response: joinError(p.memberId, refusal(err)) };
         }
-      })
-      .then((r) => {
-        if (r.error === 'NONE') {
-          // Committed: the member's session runs, and it owes a SyncGroup.
-          this.groups.cancelJoinTimeout(p.groupId, r.memberId);
-          this.groups.scheduleSessionTimeout(p.groupId, r.memberId, p.sessionTimeoutMs);
-          this.groups.scheduleSyncTimeout(p.groupId, r.memberId, p.rebalanceTimeoutMs);
-        }
-        return r;
-      }, failed);
+      },
+    );
+    // The join may have turned the group classic (a static member replacing the last KIP-848 one).
+    this.groups.finishDowngrade();
+    return written.then((r) => {
+      // Still a consumer group (else the classic group's heartbeats run the member).
+      if (r.error === 'NONE' && this.ctx.consumerGroups.has(p.groupId)) {
+        // Committed: the member's session runs, and it owes a SyncGroup.
+        this.groups.cancelJoinTimeout(p.groupId, r.memberId);
+        this.groups.scheduleSessionTimeout(p.groupId, r.memberId, p.sessionTimeoutMs);
+        this.groups.scheduleSyncTimeout(p.groupId, r.memberId, p.rebalanceTimeoutMs);
+      }
+      return r;
+    }, failed);
   }
 
   private joinOperation(p: JoinGroupParams): { records: CoordinatorRecord[]; response: JoinGroupResult } {
@@ -159,6 +164,25 @@ export class ConsumerGroupClassicMembers {
         supportedProtocols: p.protocols.map((x) => ({ name: x.name, metadata: x.metadata })),
       },
     };
+    if (replaced && replaced.classicMemberMetadata === null) {
+      // The last member speaking the consumer protocol may be replaced: the group goes classic.
+      const downgrade = this.groups.downgradeReplacing(group, replaced, updated);
+      if (downgrade) {
+        return {
+          records: downgrade.records,
+          response: {
+            error: 'NONE',
+            generationId: group.groupEpoch,
+            protocolType: CONSUMER_PROTOCOL_TYPE,
+            protocolName: downgrade.protocol,
+            leader: '',
+            skipAssignment: false,
+            memberId,
+            members: [],
+          },
+        };
+      }
+    }
     if (!group.members.has(memberId)) {
       this.ctx.log.info(
         `[GroupId ${p.groupId}] Member ${memberId} joins the consumer group using the classic protocol.`,

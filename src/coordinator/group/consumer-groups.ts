@@ -288,14 +288,14 @@ export class ConsumerGroups {
   private readonly joinTimers = new MemberTimers(() => this.ctx.time);
   private readonly syncTimers = new MemberTimers(() => this.ctx.time);
   /** The classic group a write in progress turns its consumer group into (finishDowngrade). */
-  private downgraded: ClassicGroup | null = null;
+  private downgraded: { classic: ClassicGroup; rebalance: boolean } | null = null;
 
   constructor(
     private readonly ctx: GroupContext,
     readonly config: ConsumerGroupConfig,
     readonly topics: TopicsView,
-    /** A consumer group became this classic group: its members heartbeat and rejoin (membership). */
-    private readonly onDowngraded: (group: ClassicGroup) => void = () => {},
+    /** A consumer group became this classic group: its members heartbeat, and rejoin when `rebalance` (membership). */
+    private readonly onDowngraded: (group: ClassicGroup, rebalance: boolean) => void = () => {},
   ) {}
 
   private get defaultAssignor(): string {
@@ -670,7 +670,7 @@ export class ConsumerGroups {
     this.cancelTimers(group.groupId, memberId);
     if (this.canDowngrade(group, memberId)) {
       const { classic, records } = this.toClassicGroup(group, memberId);
-      this.downgraded = classic;
+      this.downgraded = { classic, rebalance: true };
       return records;
     }
     return [
@@ -779,12 +779,15 @@ export class ConsumerGroups {
     return built.get(groupId) ?? new ConsumerGroup(groupId);
   }
 
-  /** Kafka's validateOnlineDowngradeWithFencedMember. */
-  private canDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
-    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+  /** Kafka's validateOnlineDowngradeWithFencedMember (and, `replaced`, WithReplacedMemberId). */
+  private canDowngrade(group: ConsumerGroup, leavingMemberId: string, replaced = false): boolean {
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId)) return false;
+    // A member leaving the last one: the group just empties. A replaced one leaves its successor.
+    if (!replaced && group.members.size <= 1) return false;
+    const size = replaced ? group.members.size : group.members.size - 1;
     const why = !this.config.migrationPolicy.downgrade
       ? 'the online downgrade is disabled'
-      : group.members.size - 1 > this.ctx.config.groupMaxSize
+      : size > this.ctx.config.groupMaxSize
         ? 'its group size is greater than classic group max size'
         : null;
     if (why !== null)
@@ -800,15 +803,21 @@ export class ConsumerGroups {
   private toClassicGroup(
     group: ConsumerGroup,
     leavingMemberId: string,
+    /** A classic static member replacing the leaving one: it joins with the leaving one's partitions. */
+    joining?: ConsumerGroupMember,
   ): { classic: ClassicGroup; records: CoordinatorRecord[] } {
     const records: CoordinatorRecord[] = [];
     for (const id of group.members.keys()) records.push(...memberTombstones(group.groupId, id));
     records.push(...consumerGroupTombstones(group));
     const classic = new ClassicGroup(group.groupId, this.ctx.time.now());
     classic.generationId = group.groupEpoch;
-    for (const m of group.members.values()) {
+    const members = [...group.members.values()].filter((m) => m.memberId !== leavingMemberId);
+    if (joining) members.push(joining);
+    const targetOf = (id: string) =>
+      group.targetOf(joining && id === joining.memberId ? leavingMemberId : id);
+    for (const m of members) {
       const cm = m.classicMemberMetadata;
-      if (m.memberId === leavingMemberId || cm === null) continue;
+      if (cm === null) continue;
       const protocols = cm.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata }));
       classic.add(
         new MemberMetadata(
@@ -831,7 +840,7 @@ export class ConsumerGroups {
     const assignment = new Map<string, Buffer>();
     for (const m of classic.allMembers()) {
       m.assignment = encodeAssignment(protocolVersion(m.metadata(protocol)), {
-        assignedPartitions: byTopicName(group.targetOf(m.memberId), (id) => this.topics.topicName(id)),
+        assignedPartitions: byTopicName(targetOf(m.memberId), (id) => this.topics.topicName(id)),
         userData: null,
       });
       assignment.set(m.memberId, m.assignment);
@@ -842,22 +851,40 @@ export class ConsumerGroups {
   }
 
   /**
+   * Kafka's downgrade when a classic static member replaces the group's last consumer-protocol
+   * member (classicGroupJoinToConsumerGroup, step 4): the records turning the group into a classic
+   * one, Stable at the group epoch, the joining member holding what the replaced one was given —
+   * no rebalance. Null when the policy or the group does not allow it. `finishDowngrade` after.
+   */
+  downgradeReplacing(
+    group: ConsumerGroup,
+    replaced: ConsumerGroupMember,
+    joining: ConsumerGroupMember,
+  ): { records: CoordinatorRecord[]; protocol: string } | null {
+    if (!this.canDowngrade(group, replaced.memberId, true)) return null;
+    const { classic, records } = this.toClassicGroup(group, replaced.memberId, joining);
+    this.downgraded = { classic, rebalance: false };
+    return { records, protocol: classic.protocolName! };
+  }
+
+  /**
    * After a write that may have turned a consumer group into a classic one: once its records
    * replayed (the write runs and replays before scheduleWriteOperation returns), the classic group
    * built with every member's protocols takes the place of the one replayed from the record,
    * keeping its offsets, and rebalances (`onDowngraded`). A failed append left the consumer group.
    */
-  private finishDowngrade(): void {
-    const classic = this.downgraded;
+  finishDowngrade(): void {
+    const downgraded = this.downgraded;
     this.downgraded = null;
-    if (!classic) return;
+    if (!downgraded) return;
+    const { classic, rebalance } = downgraded;
     const replayed = this.ctx.groups.get(classic.groupId);
     if (this.ctx.consumerGroups.has(classic.groupId) || !replayed) return;
     for (const o of replayed.allOffsets()) classic.putOffset(o.topic, o.partition, o.offset);
     // Its members' consumer-group deadlines stop: the classic group's heartbeats take over.
     for (const id of classic.members.keys()) this.cancelTimers(classic.groupId, id);
     this.ctx.groups.set(classic.groupId, classic);
-    this.onDowngraded(classic);
+    this.onDowngraded(classic, rebalance);
   }
 
   // ---- timers ----

@@ -63,12 +63,14 @@ export class Membership {
   constructor(private readonly ctx: GroupContext) {}
 
   /**
-   * A consumer group became `group` (its last member speaking the consumer protocol left; Kafka's
-   * online downgrade): its members heartbeat from now on, and rejoin through a rebalance.
+   * A consumer group became `group` (its last member speaking the consumer protocol left, or was
+   * replaced by a classic static member; Kafka's online downgrade): its members heartbeat from now
+   * on, and rejoin through a rebalance when one left.
    */
-  adoptDowngradedGroup(group: ClassicGroup): void {
+  adoptDowngradedGroup(group: ClassicGroup, rebalance: boolean): void {
     for (const m of group.allMembers()) this.scheduleHeartbeatExpiration(group, m, m.sessionTimeoutMs);
-    this.prepareRebalance(group, `downgrade of group ${group.groupId} from consumer to classic`);
+    if (rebalance)
+      this.prepareRebalance(group, `downgrade of group ${group.groupId} from consumer to classic`);
   }
 
   /** A loaded group's members must heartbeat from now on. */
