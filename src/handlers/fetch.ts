@@ -312,7 +312,10 @@ export const fetchHandler = defineHandler<FetchRequestData, FetchResponseData>({
 const PARTITION_OVERHEAD_BYTES = 60;
 
 /** About the size of the answer's partitions (`include`: those an incremental answer carries). */
-function responseBytes(results: readonly FetchPartitionResult[], include: readonly boolean[] | null): number {
+export function responseBytes(
+  results: readonly { readonly records: { readonly length: number } | null }[],
+  include: readonly boolean[] | null = null,
+): number {
   let bytes = 0;
   for (let i = 0; i < results.length; i++) {
     if (include !== null && !include[i]) continue;

@@ -24,6 +24,7 @@ import {
 import { errorOf, KafkaError } from '../protocol/kafka-error.js';
 import type { ShareSession } from '../replication/share-session.js';
 import { authorize } from './authz.js';
+import { responseBytes } from './fetch.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type AckPlan = Map<
@@ -211,7 +212,7 @@ export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetch
         { maxWaitMs, maxBytes: req.maxBytes, maxRecords },
         ctx.signal,
       );
-      const throttleTimeMs = ctx.fetchThrottle?.(shareResponseBytes(results)) ?? 0;
+      const throttleTimeMs = ctx.fetchThrottle?.(responseBytes(results)) ?? 0;
       if (throttleTimeMs > 0) {
         // Over the client's consumer_byte_rate or request_percentage (Kafka's ShareFetch shares the
         // fetch quota): no records this time, and what was acquired for them goes back at once
@@ -253,13 +254,6 @@ export const shareFetchHandler = defineHandler<ShareFetchRequestData, ShareFetch
 
 /** Kafka's AcknowledgeType RELEASE. */
 const RELEASE = 2;
-
-/** The size the fetch quota counts of an answer: its records and ~60 bytes of framing a partition. */
-function shareResponseBytes(results: readonly { records: Buffer | null }[]): number {
-  let n = 0;
-  for (const r of results) n += (r.records?.length ?? 0) + 60;
-  return n;
-}
 
 function shareResponse(
   throttleTimeMs: number,

@@ -82,6 +82,20 @@ function hb(over: Partial<ConsumerGroupHeartbeatParams> = {}): ConsumerGroupHear
   };
 }
 
+/**
+ * A KIP-848 member at epoch 1 holding all of `orders` reports it, is told its (smaller) target,
+ * gives up the rest and reports only that; returns the partitions it kept.
+ */
+async function revokeToTarget(gc: GroupCoordinator, memberId: string): Promise<number[]> {
+  const all = [{ topicId: ORDERS, partitions: [0, 1, 2, 3] }];
+  const r = await gc.consumerGroupHeartbeat(hb({ memberId, memberEpoch: 1, topicPartitions: all }));
+  const kept = r.assignment!.topicPartitions[0]!.partitions;
+  await gc.consumerGroupHeartbeat(
+    hb({ memberId, memberEpoch: 1, topicPartitions: [{ topicId: ORDERS, partitions: kept }] }),
+  );
+  return kept;
+}
+
 /** The partitions of `orders` a SyncGroup assignment carries. */
 function assigned(buf: Buffer): number[] {
   return decodeAssignment(buf).assignedPartitions.flatMap((t) => t.partitions);
@@ -167,18 +181,8 @@ describe('classic members in a consumer group', () => {
     expect(assigned(s.assignment)).toEqual([]);
     expect(gc.heartbeat('g', j.memberId, null, 2)).toBe('NONE');
     // c1 revokes two, then reports only its own; the classic member is told to rejoin for the rest.
-    const c1 = await gc.consumerGroupHeartbeat(
-      hb({
-        memberId: 'c1',
-        memberEpoch: 1,
-        topicPartitions: [{ topicId: ORDERS, partitions: [0, 1, 2, 3] }],
-      }),
-    );
-    const kept = c1.assignment!.topicPartitions[0]!.partitions;
+    const kept = await revokeToTarget(gc, 'c1');
     expect(kept).toHaveLength(2);
-    await gc.consumerGroupHeartbeat(
-      hb({ memberId: 'c1', memberEpoch: 1, topicPartitions: [{ topicId: ORDERS, partitions: kept }] }),
-    );
     expect(gc.heartbeat('g', j.memberId, null, 2)).toBe('REBALANCE_IN_PROGRESS');
     const again = await gc.joinGroup(join({ memberId: j.memberId }));
     expect(again.generationId).toBe(2);
@@ -342,17 +346,7 @@ describe('online migration', () => {
     const j = await gc.joinGroup(join({ sessionTimeoutMs: 120_000 }));
     await syncOf(gc, j.memberId, j.generationId);
     // k1 revokes what the classic member is to get; both settle.
-    const k = await gc.consumerGroupHeartbeat(
-      hb({
-        memberId: 'k1',
-        memberEpoch: 1,
-        topicPartitions: [{ topicId: ORDERS, partitions: [0, 1, 2, 3] }],
-      }),
-    );
-    const kept = k.assignment!.topicPartitions[0]!.partitions;
-    await gc.consumerGroupHeartbeat(
-      hb({ memberId: 'k1', memberEpoch: 1, topicPartitions: [{ topicId: ORDERS, partitions: kept }] }),
-    );
+    const kept = await revokeToTarget(gc, 'k1');
     const epoch = gc.consumerGroup('g')!.groupEpoch;
     // The instance restarts as a classic consumer with the same group.instance.id.
     const r = await gc.joinGroup(join({ groupInstanceId: 'inst', sessionTimeoutMs: 120_000 }));

@@ -46,6 +46,7 @@ import {
   protocolVersion,
 } from './consumer-protocol.js';
 import { type GroupContext, joinError, syncError } from './context.js';
+import { topicPartitions } from './group-records.js';
 import { fail, HeartbeatError } from './heartbeat.js';
 import type { JoinGroupParams, SyncGroupParams } from './membership.js';
 
@@ -127,7 +128,7 @@ export class ConsumerGroupClassicMembers {
     if (p.groupInstanceId === null) {
       member = group.members.get(memberId) ?? newMember(memberId);
     } else {
-      const holder = this.staticMember(group, p.groupInstanceId);
+      const holder = group.staticMember(p.groupInstanceId);
       if (isUnknown) {
         // A static member (re)joining with a new id takes the place of the one holding its instance id.
         replaced = holder;
@@ -148,9 +149,9 @@ export class ConsumerGroupClassicMembers {
         'Malformed embedded consumer protocol in subscription deserialization.',
       );
     }
-    const owned = [
-      ...byTopicId(subscription.ownedPartitions ?? [], (name) => this.groups.topics.topic(name)?.topicId),
-    ].map(([topicId, ps]) => ({ topicId, partitions: [...ps] }));
+    const owned = topicPartitions(
+      byTopicId(subscription.ownedPartitions ?? [], (name) => this.groups.topics.topic(name)?.topicId),
+    );
     const updated: ConsumerGroupMember = {
       ...member,
       instanceId: p.groupInstanceId ?? member.instanceId,
@@ -161,7 +162,7 @@ export class ConsumerGroupClassicMembers {
       clientHost: p.clientHost,
       classicMemberMetadata: {
         sessionTimeoutMs: p.sessionTimeoutMs,
-        supportedProtocols: p.protocols.map((x) => ({ name: x.name, metadata: x.metadata })),
+        supportedProtocols: [...p.protocols],
       },
     };
     if (replaced && replaced.classicMemberMetadata === null) {
@@ -309,7 +310,7 @@ export class ConsumerGroupClassicMembers {
             let member: ConsumerGroupMember;
             if (l.groupInstanceId === null) member = this.classicMember(group, l.memberId, null);
             else {
-              const holder = this.staticMember(group, l.groupInstanceId);
+              const holder = group.staticMember(l.groupInstanceId);
               if (!holder) fail('UNKNOWN_MEMBER_ID', `Instance id ${l.groupInstanceId} is unknown.`);
               // An admin may remove a static member by its instance id alone.
               if (l.memberId !== UNKNOWN_MEMBER_ID)
@@ -345,11 +346,6 @@ export class ConsumerGroupClassicMembers {
     return group;
   }
 
-  private staticMember(group: ConsumerGroup, instanceId: string): ConsumerGroupMember | undefined {
-    const id = group.staticMembers.get(instanceId);
-    return id === undefined ? undefined : group.members.get(id);
-  }
-
   private checkInstanceOwner(
     holder: ConsumerGroupMember,
     groupId: string,
@@ -373,7 +369,7 @@ export class ConsumerGroupClassicMembers {
     let member: ConsumerGroupMember | undefined;
     if (groupInstanceId === null) member = group.members.get(memberId);
     else {
-      member = this.staticMember(group, groupInstanceId);
+      member = group.staticMember(groupInstanceId);
       if (!member) {
         fail(
           'UNKNOWN_MEMBER_ID',

@@ -27,6 +27,7 @@ import type {
   ConsumerGroupTargetAssignmentMemberValueData,
   ConsumerGroupTargetAssignmentMetadataValueData,
 } from '../../protocol/generated/messages.js';
+import { CONSUMER_PROTOCOL_TYPE } from '../group-metadata.js';
 import type { CoordinatorRecord } from '../runtime/coordinator-log.js';
 import {
   type Assignment,
@@ -172,6 +173,12 @@ export class ConsumerGroup {
     return best;
   }
 
+  /** The member holding a static instance id. */
+  staticMember(instanceId: string): ConsumerGroupMember | undefined {
+    const id = this.staticMembers.get(instanceId);
+    return id === undefined ? undefined : this.members.get(id);
+  }
+
   /** Members speaking the classic protocol (Kafka's numClassicProtocolMembers). */
   get classicMembers(): number {
     let n = 0;
@@ -184,7 +191,7 @@ export class ConsumerGroup {
    * the consumer protocol type, and one protocol every classic member already here supports.
    */
   supportsClassicProtocols(protocolType: string, names: readonly string[]): boolean {
-    if (protocolType !== 'consumer') return false;
+    if (protocolType !== CONSUMER_PROTOCOL_TYPE) return false;
     if (this.members.size === 0) return names.length > 0;
     const classic = [...this.members.values()].filter((m) => m.classicMemberMetadata !== null);
     return names.some((name) =>
@@ -290,16 +297,10 @@ export function memberMetadataRecord(groupId: string, m: ConsumerGroupMember): C
     subscribedTopicRegex: m.subscribedTopicRegex,
     rebalanceTimeoutMs: m.rebalanceTimeoutMs,
     serverAssignor: m.serverAssignor,
-    classicMemberMetadata:
-      m.classicMemberMetadata === null
-        ? null
-        : {
-            sessionTimeoutMs: m.classicMemberMetadata.sessionTimeoutMs,
-            supportedProtocols: m.classicMemberMetadata.supportedProtocols.map((p) => ({
-              name: p.name,
-              metadata: p.metadata,
-            })),
-          },
+    classicMemberMetadata: m.classicMemberMetadata && {
+      sessionTimeoutMs: m.classicMemberMetadata.sessionTimeoutMs,
+      supportedProtocols: [...m.classicMemberMetadata.supportedProtocols],
+    },
   } satisfies ConsumerGroupMemberMetadataValueData);
 }
 
@@ -401,15 +402,7 @@ export function replayConsumerGroupRecord(
           subscribedTopicRegex: v.subscribedTopicRegex,
           rebalanceTimeoutMs: v.rebalanceTimeoutMs,
           serverAssignor: v.serverAssignor,
-          classicMemberMetadata: v.classicMemberMetadata
-            ? {
-                sessionTimeoutMs: v.classicMemberMetadata.sessionTimeoutMs,
-                supportedProtocols: v.classicMemberMetadata.supportedProtocols.map((p) => ({
-                  name: p.name,
-                  metadata: p.metadata,
-                })),
-              }
-            : null,
+          classicMemberMetadata: v.classicMemberMetadata ?? null,
         });
       }
       break;

@@ -388,9 +388,8 @@ export class ConsumerGroups {
     let replaced: ConsumerGroupMember | undefined;
     const existing = group.members.get(memberId);
     if (p.instanceId !== null && (!existing || p.memberEpoch === 0)) {
-      const holderId = group.staticMembers.get(p.instanceId);
-      const holder = holderId === undefined ? undefined : group.members.get(holderId);
-      if (p.memberEpoch !== 0 && holderId !== memberId) {
+      const holder = group.staticMember(p.instanceId);
+      if (p.memberEpoch !== 0 && holder?.memberId !== memberId) {
         fail('UNKNOWN_MEMBER_ID', `Member ${memberId} is not a member of group ${p.groupId}.`);
       }
       if (holder && holder.memberId !== memberId) {
@@ -631,8 +630,7 @@ export class ConsumerGroups {
   ): { records: CoordinatorRecord[]; response: ConsumerGroupHeartbeatResult } {
     let member = group.members.get(p.memberId);
     if (!member && p.instanceId !== null) {
-      const id = group.staticMembers.get(p.instanceId);
-      member = id === undefined ? undefined : group.members.get(id);
+      member = group.staticMember(p.instanceId);
       if (member && p.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH && member.memberId !== p.memberId) {
         fail(
           'FENCED_INSTANCE_ID',
@@ -748,7 +746,7 @@ export class ConsumerGroups {
           assignedPartitions: assigned,
           classicMemberMetadata: {
             sessionTimeoutMs: cm.sessionTimeoutMs,
-            supportedProtocols: cm.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+            supportedProtocols: [...cm.supportedProtocols],
           },
         });
       }
@@ -818,7 +816,6 @@ export class ConsumerGroups {
     for (const m of members) {
       const cm = m.classicMemberMetadata;
       if (cm === null) continue;
-      const protocols = cm.supportedProtocols.map((p) => ({ name: p.name, metadata: p.metadata }));
       classic.add(
         new MemberMetadata(
           m.memberId,
@@ -828,7 +825,7 @@ export class ConsumerGroups {
           m.rebalanceTimeoutMs,
           cm.sessionTimeoutMs,
           CONSUMER_PROTOCOL_TYPE,
-          protocols,
+          [...cm.supportedProtocols],
         ),
         null,
       );
