@@ -68,7 +68,32 @@ export const securityConfigDefs: readonly ConfigDef[] = [
     name: 'sasl.enabled.mechanisms',
     type: 'list',
     default: 'GSSAPI',
-    doc: 'SASL mechanisms of SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (GSSAPI is not supported).',
+    doc: 'SASL mechanisms of SASL listeners: GSSAPI (Kerberos 5, with a keytab), PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER.',
+  },
+  {
+    name: 'sasl.kerberos.service.name',
+    type: 'string',
+    default: null,
+    doc: "The Kerberos service name of the broker's principal (kafka in kafka/host@REALM); required with GSSAPI, here or as the JAAS config's serviceName (clients ask for <service name>/<broker host>).",
+  },
+  ...(
+    [
+      ['sasl.kerberos.kinit.cmd', 'string', '/usr/bin/kinit'],
+      ['sasl.kerberos.min.time.before.relogin', 'long', '60000'],
+      ['sasl.kerberos.ticket.renew.jitter', 'double', '0.05'],
+      ['sasl.kerberos.ticket.renew.window.factor', 'double', '0.8'],
+    ] as const
+  ).map(([name, type, dflt]) => ({
+    name,
+    type,
+    default: dflt,
+    doc: "Accepted for compatibility: Kafka's broker uses it to renew its own ticket; kbroker accepts GSSAPI with the keytab's keys alone and never logs in to a KDC.",
+  })),
+  {
+    name: 'sasl.kerberos.principal.to.local.rules',
+    type: 'list',
+    default: 'DEFAULT',
+    doc: "Rules mapping a Kerberos principal to its short name, the KafkaPrincipal User:<short name>: RULE:[n:string](regexp)s/pattern/replacement/g[/L|/U], DEFAULT (the first component of a principal of the default realm: default_realm of KRB5_CONFIG or /etc/krb5.conf, else the broker principal's realm).",
   },
   {
     name: 'sasl.mechanism.inter.broker.protocol',

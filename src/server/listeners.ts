@@ -75,6 +75,7 @@ export function createListenerServer(
         deps.store.scramCredential(user, SCRAM_MECHANISMS[mechanism].type),
       ...(deps.tokens ? { tokens: deps.tokens } : {}),
       now: () => deps.time.now(),
+      setting: get,
     });
     security = {
       sasl: {

@@ -1,13 +1,16 @@
 /**
  * The SASL mechanisms of one listener: `sasl.enabled.mechanisms` as the listener sees it, and a
- * new SaslServer per exchange — PLAIN with the users of the listener's PlainLoginModule JAAS
- * config, SCRAM with the stored credentials, OAUTHBEARER with the unsecured validator and the
- * options of its OAuthBearerLoginModule JAAS config.
+ * new SaslServer per exchange — GSSAPI with the keytab and principal of the listener's
+ * Krb5LoginModule JAAS config, PLAIN with the users of its PlainLoginModule JAAS config, SCRAM with
+ * the stored credentials, OAUTHBEARER with the unsecured validator and the options of its
+ * OAuthBearerLoginModule JAAS config.
  */
+import { GssapiSaslServer, type GssapiSettings } from './gssapi.js';
 import { parseJaasConfig } from './jaas.js';
+import { kerberosAcceptorSettings } from './kerberos-settings.js';
 import { OAuthBearerSaslServer, unsecuredValidatorOptions } from './oauthbearer.js';
 import { PlainSaslServer, plainUsersFromJaas } from './plain.js';
-import { isSupportedMechanism, type SaslMechanism, type SaslServer } from './sasl-server.js';
+import { isSupportedMechanism, SaslConfigError, type SaslMechanism, type SaslServer } from './sasl-server.js';
 import { type ScramCredentialLookup, ScramSaslServer, type TokenCredentialLookup } from './scram.js';
 
 export interface ListenerSaslSettings {
@@ -19,18 +22,17 @@ export interface ListenerSaslSettings {
   scram: ScramCredentialLookup;
   /** Delegation tokens for SCRAM's `tokenauth=true` (KIP-48); none when absent. */
   tokens?: TokenCredentialLookup;
-  /** The broker's clock, ms since the epoch (OAUTHBEARER token times). */
+  /** The broker's clock, ms since the epoch (OAUTHBEARER token times, Kerberos tickets). */
   now: () => number;
-}
-
-export class SaslConfigError extends Error {
-  override name = 'SaslConfigError';
+  /** A listener setting (`listener.name.<l>.<name>` or the broker's), for GSSAPI's sasl.kerberos.* configs. */
+  setting?: (name: string) => string | null;
 }
 
 export class SaslServerFactory {
   readonly mechanisms: readonly SaslMechanism[];
   private readonly plainUsers = new Map<string, string>();
   private readonly oauthOptions: ReturnType<typeof unsecuredValidatorOptions>;
+  private readonly gssapi: GssapiSettings | null = null;
 
   constructor(private readonly settings: ListenerSaslSettings) {
     const names = settings.enabledMechanisms
@@ -40,7 +42,7 @@ export class SaslServerFactory {
     const unsupported = names.filter((m) => !isSupportedMechanism(m));
     if (unsupported.length > 0 || names.length === 0) {
       throw new SaslConfigError(
-        `listener ${settings.listenerName}: sasl.enabled.mechanisms=${settings.enabledMechanisms} — kbroker supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER${unsupported.length > 0 ? ` (not ${unsupported.join(', ')})` : ''}`,
+        `listener ${settings.listenerName}: sasl.enabled.mechanisms=${settings.enabledMechanisms} — kbroker supports GSSAPI, PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER${unsupported.length > 0 ? ` (not ${unsupported.join(', ')})` : ''}`,
       );
     }
     this.mechanisms = names as SaslMechanism[];
@@ -55,12 +57,22 @@ export class SaslServerFactory {
         for (const [u, p] of plainUsersFromJaas(e.options)) this.plainUsers.set(u, p);
       }
     }
+    if (this.mechanisms.includes('GSSAPI')) {
+      this.gssapi = kerberosAcceptorSettings({
+        listenerName: settings.listenerName,
+        jaasConfig: settings.jaasConfig('GSSAPI'),
+        setting: settings.setting ?? (() => null),
+        now: settings.now,
+      });
+    }
     const oauth = settings.jaasConfig('OAUTHBEARER');
     this.oauthOptions = unsecuredValidatorOptions(oauth ? parseJaasConfig(oauth)[0]?.options : undefined);
   }
 
   create(mechanism: SaslMechanism): SaslServer {
     switch (mechanism) {
+      case 'GSSAPI':
+        return new GssapiSaslServer(this.gssapi!);
       case 'PLAIN':
         return new PlainSaslServer(this.plainUsers);
       case 'SCRAM-SHA-256':

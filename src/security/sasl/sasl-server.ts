@@ -29,7 +29,12 @@ export class SaslError extends Error {
   override name = 'SaslError';
 }
 
-export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+/** A listener whose SASL settings cannot work (the broker does not start). */
+export class SaslConfigError extends Error {
+  override name = 'SaslConfigError';
+}
+
+export const SASL_MECHANISMS = ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 export function isSupportedMechanism(m: string): m is SaslMechanism {
