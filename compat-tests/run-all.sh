@@ -17,12 +17,13 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
 export COMPAT_CACHE="${COMPAT_CACHE:-$HERE/.cache}"
 export COMPAT_OUT="${COMPAT_OUT:-$COMPAT_CACHE/results}"
-ALL=(kafka-tools java-client kafka-streams kafka-connect kafka-python confluent-kafka-pypi franz-go kafkajs platformatic-kafka security cluster-failover share-groups node-runtimes)
+ALL=(kafka-tools java-client kafka-streams kafka-connect kafka-python confluent-kafka-pypi franz-go kafkajs platformatic-kafka security kerberos cluster-failover share-groups node-runtimes)
 declare -A PEERS=(
   [kafka-tools]="kafka-tools" [java-client]="java-client-3.9 java-client-4.4" [kafka-streams]="kafka-streams kafka-streams-4.3"
   [kafka-python]="kafka-python-2.0 kafka-python-3" [confluent-kafka-pypi]="confluent-kafka-pypi"
   [franz-go]="franz-go" [kafkajs]="kafkajs" [platformatic-kafka]="platformatic-kafka" [kafka-connect]="kafka-connect"
   [security]="security"
+  [kerberos]="kerberos"
   [cluster-failover]="cluster-failover"
   [share-groups]="java-share kafka-tools-share"
   [node-runtimes]="node-22 node-24 node-26"
@@ -51,7 +52,7 @@ done
 # Longest first (seconds of a recent CI run), so the last to start are short ones.
 declare -A EXPECTED_S=(
   [kafka-tools]=230 [franz-go]=120 [kafkajs]=110 [java-client]=100 [share-groups]=95 [kafka-streams]=90
-  [security]=75 [cluster-failover]=65 [kafka-python]=55 [platformatic-kafka]=47 [confluent-kafka-pypi]=45
+  [security]=75 [cluster-failover]=65 [kerberos]=55 [kafka-python]=55 [platformatic-kafka]=47 [confluent-kafka-pypi]=45
   [kafka-connect]=40 [node-runtimes]=290
 )
 mapfile -t queue < <(for s in "${suites[@]}"; do echo "${EXPECTED_S[$s]:-60} $s"; done | sort -rn | cut -d' ' -f2)
