@@ -32,11 +32,7 @@ JAVA_VERSION=4.4.0
 JAVA_LIB="$CACHE/java-client-$JAVA_VERSION/lib"
 install_java() {
   local dest="$CACHE/java-client-$JAVA_VERSION"
-  [ -f "$dest/.complete" ] && return 0
-  rm -rf "$dest"
-  mvn -B -q -Dstyle.color=never -f "$REPO/compat-tests/java-client/pom.xml" dependency:copy-dependencies \
-    -Dkafka.clients.version="$JAVA_VERSION" -DoutputDirectory="$dest/lib"
-  touch "$dest/.complete"
+  compat_maven_copy "$REPO/compat-tests/java-client/pom.xml" "$dest" "$dest/lib" -Dkafka.clients.version="$JAVA_VERSION"
 }
 FRANZ_BIN="$CACHE/cluster-failover-franz-go"
 build_franz() { (cd "$HERE/franz-go" && go mod download && go build -o "$FRANZ_BIN" .); }

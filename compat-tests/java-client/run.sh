@@ -13,11 +13,7 @@ install_only=""; [ "${1:-}" = "--install-only" ] && { install_only=1; shift; }
 
 install() {
   local v="$1" dest="$CACHE/java-client-$1"
-  [ -f "$dest/.complete" ] && return 0
-  rm -rf "$dest"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-    -Dkafka.clients.version="$v" -DoutputDirectory="$dest/lib"
-  touch "$dest/.complete"
+  compat_maven_copy "$HERE/pom.xml" "$dest" "$dest/lib" -Dkafka.clients.version="$v"
 }
 for v in $VERSIONS; do
   compat_timed_install "kafka-clients $v (Maven Central)" install "$v"

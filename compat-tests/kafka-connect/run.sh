@@ -12,10 +12,7 @@ HERE="$REPO/compat-tests/kafka-connect"
 V="${KAFKA_CONNECT_VERSION:-4.3.1}"
 DEST="$CACHE/kafka-connect-$V"
 install() {
-  [ -f "$DEST/.complete" ] && return 0
-  rm -rf "$DEST"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies -Dkafka.version="$V" -DoutputDirectory="$DEST/lib"
-  touch "$DEST/.complete"
+  compat_maven_copy "$HERE/pom.xml" "$DEST" "$DEST/lib" -Dkafka.version="$V"
 }
 compat_timed_install "connect-runtime + connect-file $V (Maven Central)" install
 [ "${1:-}" = "--install-only" ] && exit 0

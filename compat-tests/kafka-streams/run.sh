@@ -13,20 +13,14 @@ HERE="$REPO/compat-tests/kafka-streams"
 V="${KAFKA_STREAMS_VERSION:-4.4.0}"
 DEST="$CACHE/kafka-streams-$V"
 install() {
-  [ -f "$DEST/.complete" ] && return 0
-  rm -rf "$DEST"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies -Dkafka.version="$V" -DoutputDirectory="$DEST/lib"
-  touch "$DEST/.complete"
+  compat_maven_copy "$HERE/pom.xml" "$DEST" "$DEST/lib" -Dkafka.version="$V"
 }
 compat_timed_install "kafka-streams $V (Maven Central)" install
 SG_V="${KAFKA_STREAMS_GROUP_VERSION:-4.3.1}"
 SG_PEER="kafka-streams-${SG_V%.*}"
 SG_DEST="$CACHE/kafka-streams-group-$SG_V"
 install_streams_group() {
-  [ -f "$SG_DEST/.complete" ] && return 0
-  rm -rf "$SG_DEST"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom-streams-group.xml" dependency:copy-dependencies -Dkafka.version="$SG_V" -DoutputDirectory="$SG_DEST/lib"
-  touch "$SG_DEST/.complete"
+  compat_maven_copy "$HERE/pom-streams-group.xml" "$SG_DEST" "$SG_DEST/lib" -Dkafka.version="$SG_V"
 }
 compat_timed_install "kafka-streams + kafka-tools $SG_V (Maven Central)" install_streams_group
 [ "${1:-}" = "--install-only" ] && exit 0

@@ -19,10 +19,7 @@ BIN="$HERE/bin"
 
 install() {
   local pom="$1" version="$2" dest="$3"
-  [ -f "$dest/.complete" ] && return 0
-  rm -rf "$dest"
-  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies -Dkafka.version="$version" -DoutputDirectory="$dest"
-  touch "$dest/.complete"
+  compat_maven_copy "$pom" "$dest" "$dest" -Dkafka.version="$version"
 }
 compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install "$HERE/pom.xml" "$KAFKA_TOOLS_VERSION" "$KAFKA_TOOLS_LIB"
 compat_timed_install "kafka_2.13 $DUMPLOG39_VERSION for DumpLogSegments (Maven Central)" install "$HERE/pom-dumplog-3.9.xml" "$DUMPLOG39_VERSION" "$DUMPLOG39_LIB"

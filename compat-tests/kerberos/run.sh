@@ -26,11 +26,7 @@ export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$KAFKA_TOOLS_VERSION/lib"
 BIN="$TOOLS/bin"
 
 install() {
-  [ -f "$KAFKA_TOOLS_LIB/.complete" ] && return 0
-  rm -rf "$KAFKA_TOOLS_LIB"
-  mvn -B -q -Dstyle.color=never -f "$TOOLS/pom.xml" dependency:copy-dependencies \
-    -Dkafka.version="$KAFKA_TOOLS_VERSION" -DoutputDirectory="$KAFKA_TOOLS_LIB"
-  touch "$KAFKA_TOOLS_LIB/.complete"
+  compat_maven_copy "$TOOLS/pom.xml" "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$KAFKA_TOOLS_VERSION"
 }
 compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install
 [ "${1:-}" = "--install-only" ] && exit 0

@@ -43,6 +43,17 @@ compat_timed_install() {
   printf '%s\t%s\n' "$((SECONDS - t0))" "$what" >>"$COMPAT_OUT/$PEER.install"
 }
 
+# A pom's dependencies from Maven Central, copied once: `done_dir/.complete` marks a finished copy
+# (a half-done one is removed and made again).
+#   compat_maven_copy POM DONE_DIR OUTPUT_DIR [-Dproperty=value ...]
+compat_maven_copy() {
+  local pom="$1" done_dir="$2" out="$3"; shift 3
+  [ -f "$done_dir/.complete" ] && return 0
+  rm -rf "$done_dir"
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies "$@" -DoutputDirectory="$out"
+  touch "$done_dir/.complete"
+}
+
 compat_start_broker() {
   BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-$PEER.XXXXXX")"
   BROKER_LOG="$COMPAT_OUT/$PEER.broker.log"

@@ -21,18 +21,10 @@ install_only=""; [ "${1:-}" = "--install-only" ] && { install_only=1; shift; }
 
 install_clients() {
   local dest="$CACHE/java-share-$V"
-  [ -f "$dest/.complete" ] && return 0
-  rm -rf "$dest"
-  mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" dependency:copy-dependencies \
-    -Dkafka.clients.version="$V" -DoutputDirectory="$dest/lib"
-  touch "$dest/.complete"
+  compat_maven_copy "$HERE/pom.xml" "$dest" "$dest/lib" -Dkafka.clients.version="$V"
 }
 install_tools() {
-  [ -f "$KAFKA_TOOLS_LIB/.complete" ] && return 0
-  rm -rf "$KAFKA_TOOLS_LIB"
-  mvn -B -q -Dstyle.color=never -f "$REPO/compat-tests/kafka-tools/pom.xml" dependency:copy-dependencies \
-    -Dkafka.version="$V" -DoutputDirectory="$KAFKA_TOOLS_LIB"
-  touch "$KAFKA_TOOLS_LIB/.complete"
+  compat_maven_copy "$REPO/compat-tests/kafka-tools/pom.xml" "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$V"
 }
 compat_timed_install "kafka-clients $V (Maven Central)" install_clients
 compat_timed_install "kafka-tools $V (Maven Central)" install_tools
