@@ -94,7 +94,7 @@ describe('bad input', () => {
     c.close();
   });
 
-  it('closes the connection on an unknown API key, an unsupported version, a huge or negative size', async () => {
+  it('closes the connection on an unknown API key, an unsupported version, a huge, negative or zero size', async () => {
     const cases: Buffer[] = [];
     const unknown = Buffer.alloc(14);
     unknown.writeInt32BE(10, 0);
@@ -115,6 +115,7 @@ describe('bad input', () => {
     const negative = Buffer.alloc(8);
     negative.writeInt32BE(-5, 0);
     cases.push(negative);
+    cases.push(Buffer.alloc(4)); // a frame of no bytes, alone in its segment: no header to read
     for (const bytes of cases) {
       const c = await TestClient.connect(tb.port);
       c.socket.write(bytes);

@@ -297,8 +297,13 @@ export class Connection {
    * of its frame), and a SASL token frame has no request header.
    */
   private nextIsPooledProduce(): boolean {
-    const first = this.chunks[0]!;
-    return (this.sasl === null || this.sasl.authenticated) && first.length >= 2 && first.readInt16BE(0) === 0;
+    const first = this.chunks[0];
+    return (
+      first !== undefined &&
+      (this.sasl === null || this.sasl.authenticated) &&
+      first.length >= 2 &&
+      first.readInt16BE(0) === 0
+    );
   }
 
   /**
@@ -307,6 +312,8 @@ export class Connection {
    * drainFrames once handled).
    */
   private take(n: number, peek = false, pooled = false): Buffer {
+    // An empty frame (a SASL token of no bytes) may come when nothing more is buffered.
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0]!;
     if (first.length >= n) {
       const out = first.subarray(0, n);
