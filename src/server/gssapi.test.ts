@@ -147,6 +147,28 @@ describe('SASL/GSSAPI', () => {
     );
   });
 
+  it('after SaslHandshake v0, takes the GSSAPI tokens raw, as Kafka 0.10 clients send them', async () => {
+    const c = await TestClient.connect(tb.broker.listenerPort('SASL_PLAINTEXT')!);
+    expect((await c.request<{ errorCode: number }>(17, 0, { mechanism: 'GSSAPI' })).errorCode).toBe(0);
+    const sized = (b: Buffer) => {
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(b.length);
+      return Buffer.concat([size, b]);
+    };
+    const init = initSecContext(kdc, { now: Date.now(), client: 'alice' });
+    const context = init.finish(await c.sendRaw(sized(init.token)));
+    const offer = context.unwrap(await c.sendRaw(sized(Buffer.alloc(0))));
+    expect([...offer]).toEqual([1, 1, 0, 0]); // no security layer, 64 KiB: what the JDK's server offers
+    c.socket.write(sized(context.wrap(Buffer.from([1, 0, 0, 0])))); // the last token has no answer
+    const md = await c.request<{ brokers: unknown[] }>(3, 12, {
+      topics: [],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(md.brokers).toHaveLength(1);
+    c.close();
+  });
+
   it('reads a rotated keytab without a restart', async () => {
     const rotated = testKdc(ETYPE_AES256_CTS_HMAC_SHA1_96, 'the-new-password', 3);
     await expect(kafka('alice', rotated).admin().connect()).rejects.toThrow();
