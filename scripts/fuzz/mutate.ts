@@ -559,6 +559,8 @@ function mutateOnce(rng: Rng, seed: Seed, frame: Buffer, op: MutationName): Buff
       }
     }
     case 'truncate':
+      // Now and then into the header, down to a frame of no bytes at all (once a crash of the broker).
+      if (rng.chance(0.1)) return frame.subarray(0, rng.int(8));
       return frame.subarray(0, 8 + rng.int(Math.max(1, frame.length - 8)));
     case 'batch': {
       if (seed.records.length === 0) return mutateOnce(rng, seed, frame, 'int');
