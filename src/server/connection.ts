@@ -222,7 +222,15 @@ export class Connection {
       }, security.authTimeoutMs);
     }
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // A defect in reading one connection's frames closes that connection, never the broker.
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.broker.log.error(`closing ${this.remote}: reading its bytes failed`, err);
+        this.close();
+      }
+    });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
   }
