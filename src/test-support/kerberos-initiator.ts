@@ -154,7 +154,6 @@ export function initSecContext(kdc: TestKdc, o: InitiatorOptions): Initiation {
         subkey,
         initiatorSeq,
         acceptorSeq,
-        0,
       );
     },
   };

@@ -112,8 +112,8 @@ export class ReplayCache {
 
 export interface AcceptorOptions {
   keytab: readonly KeytabEntry[];
-  /** The service principal tickets must be for (`kafka/host@REALM`); null accepts any principal of the keytab. */
-  principal: string | null;
+  /** The service principal tickets must be for (`kafka/host@REALM`). */
+  principal: string;
   now: () => number;
   replay: ReplayCache;
   clockSkewMs?: number;
@@ -139,8 +139,6 @@ export class GssContext {
     private readonly key: KerberosKey,
     sendSeq: number,
     recvSeq: number,
-    /** When the ticket ends, ms since the epoch. */
-    readonly endtime: number,
   ) {
     this.sendSeq = sendSeq;
     this.recvSeq = recvSeq;
@@ -247,7 +245,7 @@ export function acceptSecContext(
   }
   const { ticket } = req;
   const service = principalString(ticket.sname, ticket.realm);
-  if (opts.principal !== null && service !== opts.principal) {
+  if (service !== opts.principal) {
     throw new GssError(
       `Wrong principal in request: the ticket is for ${service}, this service is ${opts.principal}`,
     );
@@ -283,15 +281,7 @@ export function acceptSecContext(
   // Without an AP-REP to announce its own, the acceptor numbers its tokens from the initiator's sequence
   // number, as MIT's and the JDK's do.
   const acceptorSeq = mutual ? randomBytes(4).readUInt32BE(0) & 0x3fffffff : (auth.seqNumber ?? 0);
-  const context = new GssContext(
-    'acceptor',
-    client,
-    service,
-    key,
-    acceptorSeq,
-    auth.seqNumber ?? 0,
-    part.endtime,
-  );
+  const context = new GssContext('acceptor', client, service, key, acceptorSeq, auth.seqNumber ?? 0);
   if (!mutual) return { output: null, context };
   const encPart = encodeEncApRepPart({
     ctime: auth.ctime,

@@ -47,9 +47,8 @@ export function kerberosAcceptorSettings(input: KerberosConfigInput): GssapiSett
   }
   const serviceName = input.setting('sasl.kerberos.service.name') ?? o.get('serviceName') ?? null;
   if (!serviceName) throw new SaslConfigError('No serviceName defined in either JAAS or Kafka config');
-  const service = KerberosName.parse(principal);
-  const keytab = new KeytabFile(keytabPath, service);
-  const realm = defaultRealm(input.krb5Conf) ?? service.realm ?? '';
+  const keytab = new KeytabFile(keytabPath, principal);
+  const realm = defaultRealm(input.krb5Conf) ?? KerberosName.parse(principal).realm ?? '';
   const rules = (input.setting('sasl.kerberos.principal.to.local.rules') ?? 'DEFAULT')
     .split(',')
     .map((r) => r.trim())
@@ -87,7 +86,8 @@ class KeytabFile {
 
   constructor(
     private readonly path: string,
-    private readonly service: KerberosName,
+    /** `service/host@REALM`, whose keys the file must hold. */
+    private readonly principal: string,
   ) {
     this.cached = this.read();
     this.mtimeMs = this.stat();
@@ -122,11 +122,8 @@ class KeytabFile {
     } catch (e) {
       throw new SaslConfigError(`GSSAPI keytab ${this.path}: ${(e as Error).message}`);
     }
-    const name = this.service.hostName
-      ? `${this.service.serviceName}/${this.service.hostName}`
-      : this.service.serviceName;
-    if (!entries.some((e) => e.principal === name && e.realm === this.service.realm)) {
-      throw new SaslConfigError(`GSSAPI keytab ${this.path} has no key for ${this.service.toString()}`);
+    if (!entries.some((e) => `${e.principal}@${e.realm}` === this.principal)) {
+      throw new SaslConfigError(`GSSAPI keytab ${this.path} has no key for ${this.principal}`);
     }
     return entries;
   }
