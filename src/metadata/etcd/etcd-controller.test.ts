@@ -183,6 +183,12 @@ describe.skipIf(!etcdBinary)('EtcdController against a real etcd', () => {
     expect(p.leader).toBe(3);
     expect(p.leaderEpoch).toBe(1);
     expect(p.isr).toEqual([3, 1]);
+    // Broker 3 watches the same etcd keys, but its watch may deliver the change a moment after broker 1's.
+    await until(
+      () => c.image.topic('led-by-2')!.partitions[0]!.partitionEpoch === p.partitionEpoch,
+      10_000,
+      'the new leader in broker 3’s image',
+    );
     expect(c.image.topic('led-by-2')!.partitions[0]).toEqual(p);
   });
 });
