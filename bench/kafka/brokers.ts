@@ -19,11 +19,11 @@
  */
 
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
+import { newTopicId } from '../../src/storage/partition-metadata.js';
 import { freePort, freePortRun, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
 import { apiVersionsAnswered, connects } from './wire.js';
 
@@ -302,7 +302,9 @@ export async function startKafka(): Promise<RunningBroker> {
       '',
     ].join('\n'),
   );
-  const clusterId = randomBytes(16).toString('base64url');
+  // A Kafka Uuid (newTopicId draws as Uuid.randomUuid does): a plain base64url id starting with '-'
+  // read as an option to kafka-storage's argument parser and failed one start in 64.
+  const clusterId = newTopicId();
   const fmt = await run(
     'java',
     kafkaToolArgs('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', props]),

@@ -198,7 +198,7 @@ logger.kerberos.name = org.apache.kafka.common.security.kerberos
 logger.kerberos.level = DEBUG
 PROPS
   local jvm=(-Xmx512M "$KRB_JVM" "-Dlog4j2.configurationFile=$WORK/log4j2-kafka.properties" -cp "$lib/*")
-  java "${jvm[@]}" kafka.tools.StorageTool format -t "$(node -e 'console.log(require("crypto").randomBytes(16).toString("base64url"))')" \
+  java "${jvm[@]}" kafka.tools.StorageTool format -t "$(node -e 'let id; do id = require("crypto").randomBytes(16).toString("base64url"); while (id.startsWith("-")); console.log(id)')" \
     -c "$WORK/server.properties" >"$WORK/format.out" 2>&1 || { cat "$WORK/format.out"; return 1; }
   java "${jvm[@]}" kafka.Kafka "$WORK/server.properties" >"$BROKER_LOG" 2>&1 &
   BROKER_PID=$!
