@@ -1,14 +1,15 @@
 /**
  * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
  *
- *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only consume|latency|durable[,…]] [--kafka-max R]
+ *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only produce|consume|latency|durable[,…]] [--kafka-max R]
  *                         [--kbroker-threads N] [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
- * kcat rows (and the pipelined consume rows) run once more against bench/kafka/null-broker.ts, a server that does no broker work:
- * its figures ("no-op ceiling") are what kcat and the loopback reach on this machine without a
- * broker, the most any broker could show with that load generator here. Kafka
+ * kcat rows and the pipelined client's produce and consume rows run once more against
+ * bench/kafka/null-broker.ts, a server that does no broker work: its figures ("no-op ceiling") are
+ * what that client and the loopback reach on this machine without a broker, the most any broker
+ * could show with that load generator here. Kafka
  * goes first in every round because the latency runs take their rates from Kafka's measured
  * maximum in that round. Per broker and round:
  *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
@@ -27,10 +28,15 @@
  *                  with flush.messages=1
  *   resources      broker CPU seconds (utime+stime from /proc) per GB produced / consumed, VmRSS
  *                  after the load and its peak (VmHWM)
+ * Hypervisor steal (procs.ts machineTicks: the share of the machine's CPU time a shared VM lost to
+ * other guests) is logged per run and summed per phase, per broker: not the broker's doing, it
+ * moves figures more than anything the broker does, so a round with far more steal on one side
+ * compares unevenly.
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
  * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
  * Every figure comes from a run in this invocation; a run that fails is reported and left out.
- * `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
+ * `--only produce`: the produce rows (all three generators, and the kcat and pipelined ones on the
+ * no-op server) and CPU per GB produced. `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
  * topics, then the consume runs and CPU per GB consumed); no latency runs. `--only latency`: the
  * perf-test 100 B acks=all 1-partition run that gives Kafka's max (skipped with `--kafka-max R`,
  * records/s), then the latency runs. `--only durable`: the flush.messages=1 rows. Modes combine
@@ -64,7 +70,7 @@ import {
   perfProduce,
   writeRecordsFile,
 } from './kafka/loads.js';
-import { cleanupAll, cpuSeconds, installCleanup, memory, tempDir } from './kafka/procs.js';
+import { cleanupAll, cpuSeconds, installCleanup, memory, StealMeter, tempDir } from './kafka/procs.js';
 import {
   type BenchResults,
   formatMarkdown,
@@ -94,7 +100,7 @@ const { values: args } = parseArgs({
 const quick = args.quick ?? false;
 const rounds = Number(args.rounds ?? (quick ? 1 : 2));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds must be a positive integer');
-const ONLY_MODES = ['consume', 'latency', 'durable'] as const;
+const ONLY_MODES = ['produce', 'consume', 'latency', 'durable'] as const;
 type OnlyMode = (typeof ONLY_MODES)[number];
 const only = new Set((args.only ?? '').split(',').filter(Boolean) as OnlyMode[]);
 for (const o of only)
@@ -102,6 +108,7 @@ for (const o of only)
     throw new Error(`--only takes a comma-separated list of: ${ONLY_MODES.join(', ')}`);
 const onlyMode = only.size > 0;
 const consumeOnly = only.has('consume');
+const produceOnly = only.has('produce');
 /** Whether this run measures `part` (everything without --only). */
 const runs = (part: OnlyMode) => !onlyMode || only.has(part);
 const fixedKafkaMax = args['kafka-max'] === undefined ? undefined : Number(args['kafka-max']);
@@ -157,7 +164,7 @@ const def = (
   unit: string,
   higherIsBetter: boolean,
   recordBytes?: number,
-  only?: 'kbroker',
+  only?: 'kbroker' | 'machine',
 ) =>
   metrics.push({
     key,
@@ -165,7 +172,7 @@ const def = (
     unit,
     higherIsBetter,
     ...(recordBytes ? { recordBytes } : {}),
-    ...(only ? { only } : {}),
+    ...(only === 'kbroker' ? { only } : only === 'machine' ? { machine: true as const } : {}),
   });
 const produceKey = (g: Gen, s: number, a: string, p: number) => `produce.${g}.${s}.acks${a}.p${p}`;
 const consumeKey = (g: string, s: number, p: number) => `consume.${g}.${s}.p${p}`;
@@ -260,18 +267,27 @@ def('rss.peak', 'peak RSS (VmHWM)', 'MiB', false);
 for (const g of GENERATORS) def(`cpu.produce.${g}`, `CPU per GB produced (${genLabel[g]})`, 's/GB', false);
 def('cpu.produce', 'CPU per GB produced (all producers)', 's/GB', false);
 def('cpu.consume', 'CPU per GB consumed (all consumers)', 's/GB', false);
+// Not the brokers' doing: how much of the machine the hypervisor took while each broker's runs went
+// (procs.ts machineTicks). Rounds where one broker's share is far above the other's compare unevenly.
+def('steal.produce', 'hypervisor steal during the produce runs (% of the machine)', '%', false, 0, 'machine');
+def('steal.consume', 'hypervisor steal during the consume runs (% of the machine)', '%', false, 0, 'machine');
+def('steal.latency', 'hypervisor steal during the latency runs (% of the machine)', '%', false, 0, 'machine');
 if (onlyMode) {
   // Only the figures these modes measure, so that the others do not print as failed.
   const measured = (k: string) =>
     k.startsWith('start.') ||
     k.startsWith('rss.') ||
+    (produceOnly && (k.startsWith('produce.') || k.startsWith('cpu.produce') || k === 'steal.produce')) ||
     (consumeOnly &&
       (k.startsWith('consume.') ||
         /^produce\.kcat\.\d+\.acks1\./.test(k) ||
         k === 'cpu.produce.kcat' ||
+        k === 'steal.produce' ||
+        k === 'steal.consume' ||
         k === 'cpu.consume')) ||
     (only.has('latency') &&
       (k.startsWith('latency.') ||
+        k === 'steal.latency' ||
         k.startsWith('e2e.') ||
         (fixedKafkaMax === undefined && k === produceKey('perf', 100, 'all', 1)))) ||
     (only.has('durable') && k.startsWith('durable.'));
@@ -280,6 +296,7 @@ if (onlyMode) {
 /** The produce runs of this invocation: all, or those an --only mode needs. */
 const producesHere = (g: Gen, s: number, a: string, p: number) =>
   !onlyMode ||
+  produceOnly ||
   (consumeOnly && g === 'kcat' && a === '1') ||
   (only.has('latency') && fixedKafkaMax === undefined && g === 'perf' && s === 100 && a === 'all' && p === 1);
 
@@ -323,17 +340,22 @@ async function lightConsumeRun(
   s: (typeof SIZES)[number],
   p: number,
   g: 'kcat' | 'kcatq' | 'pipelined',
+  steal: StealMeter,
 ): Promise<void> {
   const key = consumeKey(g, s, p);
   const topic = produceKey('kcat', s, '1', p).replaceAll('.', '-');
   const records = S.kcat[s];
-  const secs =
+  const { result: secs, stealPct } = await steal.measure(() =>
     g === 'pipelined'
-      ? await pipelinedConsume({ port: b.port, topic, partitions: p, records, atLeast: isCeiling(b) })
-      : await kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []);
+      ? pipelinedConsume({ port: b.port, topic, partitions: p, records, atLeast: isCeiling(b) })
+      : kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []),
+  );
   m[key] = (records * s) / 1e6 / secs;
-  log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
+  log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s${stealNote(stealPct)}`);
 }
+
+/** A run's hypervisor steal in its log line, when there was any worth a mention. */
+const stealNote = (pct: number) => (pct >= 1 ? `, steal ${pct.toFixed(0)} %` : '');
 
 /**
  * The no-op server (bench/kafka/null-broker.ts): it answers a fetch with whatever it has, so a consumer
@@ -361,7 +383,7 @@ async function measure(
   kafkaMax: number | undefined,
 ): Promise<Record<string, number>> {
   const m: Record<string, number> = {};
-  // The no-op server: only the kcat rows, for their ceiling (its start, memory and CPU mean nothing).
+  // The no-op server: only the light clients' rows, for their ceiling (its start, memory and CPU mean nothing).
   const ceiling = isCeiling(b);
   if (!ceiling) {
     m['start.connect'] = b.launchToConnectMs;
@@ -386,6 +408,8 @@ async function measure(
   });
 
   // --- produce
+  const produceSteal = new StealMeter();
+  const consumeSteal = new StealMeter();
   const cpu: Record<Gen, { secs: number; bytes: number }> = {
     kcat: { secs: 0, bytes: 0 },
     perf: { secs: 0, bytes: 0 },
@@ -395,21 +419,27 @@ async function measure(
     for (const a of ACKS)
       for (const p of PARTITIONS)
         for (const g of GENERATORS) {
-          if (!producesHere(g, s, a, p) || (ceiling && g !== 'kcat')) continue;
+          if (!producesHere(g, s, a, p) || (ceiling && g === 'perf')) continue;
           const key = produceKey(g, s, a, p);
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
             await createTopic(b.port, topic, p);
             const records = S[g][s];
             const cpu0 = cpuSeconds(b.pid);
-            let recordsPerSec: number;
-            if (g === 'kcat') {
-              recordsPerSec = records / (await kcatProduce(b.port, topic, files[s], a));
-            } else if (g === 'perf') {
-              const r = await perfProduce({ port: b.port, topic, records, size: s, acks: a, throughput: -1 });
-              if (r.records !== records) throw new Error(`perf-test sent ${r.records} of ${records}`);
-              recordsPerSec = r.recordsPerSec;
-            } else {
+            const { result: recordsPerSec, stealPct } = await produceSteal.measure(async () => {
+              if (g === 'kcat') return records / (await kcatProduce(b.port, topic, files[s], a));
+              if (g === 'perf') {
+                const r = await perfProduce({
+                  port: b.port,
+                  topic,
+                  records,
+                  size: s,
+                  acks: a,
+                  throughput: -1,
+                });
+                if (r.records !== records) throw new Error(`perf-test sent ${r.records} of ${records}`);
+                return r.recordsPerSec;
+              }
               const secs = await pipelinedProduce({
                 port: b.port,
                 topic,
@@ -418,21 +448,25 @@ async function measure(
                 recordBytes: s,
                 acks: a === 'all' ? -1 : 1,
               });
-              recordsPerSec = records / secs;
-            }
+              return records / secs;
+            });
             const used = cpuSeconds(b.pid) - cpu0;
             await checkCount(b, topic, p, records);
             m[key] = (recordsPerSec * s) / 1e6;
             cpu[g].secs += used;
             cpu[g].bytes += records * s;
-            log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s`);
+            log(
+              `${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s${stealNote(stealPct)}`,
+            );
           });
         }
   if (ceiling) {
     // The kcat figures only: CPU and memory of the no-op server are not a broker's.
     for (const [s, p] of consumeTopics(m))
       for (const g of LIGHT_CONSUMERS)
-        await attempt(`${tag} ${consumeKey(g, s, p)}`, () => lightConsumeRun(b, tag, m, s, p, g));
+        await attempt(`${tag} ${consumeKey(g, s, p)}`, () =>
+          lightConsumeRun(b, tag, m, s, p, g, consumeSteal),
+        );
     return m;
   }
   if (runs('durable')) {
@@ -477,21 +511,25 @@ async function measure(
     for (const g of LIGHT_CONSUMERS)
       await attempt(`${tag} ${consumeKey(g, s, p)}`, async () => {
         const cpu0 = cpuSeconds(b.pid);
-        await lightConsumeRun(b, tag, m, s, p, g);
+        await lightConsumeRun(b, tag, m, s, p, g, consumeSteal);
         consumeCpu += cpuSeconds(b.pid) - cpu0;
         consumeBytes += records * s;
       });
     await attempt(`${tag} ${consumeKey('perf', s, p)}`, async () => {
       const cpu0 = cpuSeconds(b.pid);
-      const r = await perfConsume(b.port, topic, records);
+      const { result: r, stealPct } = await consumeSteal.measure(() => perfConsume(b.port, topic, records));
       consumeCpu += cpuSeconds(b.pid) - cpu0;
       consumeBytes += records * s;
       if (r.records !== records) throw new Error(`consumer-perf-test read ${r.records} of ${records}`);
       m[consumeKey('perf', s, p)] = (r.recordsPerSec * s) / 1e6;
-      log(`${tag} ${consumeKey('perf', s, p)}: ${m[consumeKey('perf', s, p)]!.toFixed(1)} MB/s`);
+      log(
+        `${tag} ${consumeKey('perf', s, p)}: ${m[consumeKey('perf', s, p)]!.toFixed(1)} MB/s${stealNote(stealPct)}`,
+      );
     });
   }
   if (consumeBytes > 0) m['cpu.consume'] = consumeCpu / (consumeBytes / 1e9);
+  if (produceSteal.pct !== undefined) m['steal.produce'] = produceSteal.pct;
+  if (consumeSteal.pct !== undefined) m['steal.consume'] = consumeSteal.pct;
 
   if (!runs('latency')) {
     const mem = memory(b.pid);
@@ -506,20 +544,23 @@ async function measure(
     if (!Number.isFinite(max)) throw new Error("no maximum measured for Kafka's perf-test 100 B acks=all");
     return Math.max(1, Math.round((max * pct) / 100));
   };
+  const latencySteal = new StealMeter();
   for (const pct of LOAD_PCTS) {
     await attempt(`${tag} latency at ${pct} %`, async () => {
       const rate = rateAt(pct);
       const topic = `latency-${pct}`;
       await createTopic(b.port, topic, 1);
       await b.serverMark();
-      const r = await perfProduce({
-        port: b.port,
-        topic,
-        records: Math.max(100, rate * S.latencySecs),
-        size: 100,
-        acks: 'all',
-        throughput: rate,
-      });
+      const { result: r, stealPct } = await latencySteal.measure(() =>
+        perfProduce({
+          port: b.port,
+          topic,
+          records: Math.max(100, rate * S.latencySecs),
+          size: 100,
+          acks: 'all',
+          throughput: rate,
+        }),
+      );
       m[`latency.${pct}.p50`] = r.p50;
       m[`latency.${pct}.p99`] = r.p99;
       m[`latency.${pct}.p999`] = r.p999;
@@ -542,7 +583,7 @@ async function measure(
           ? ''
           : `, event-loop delay p99 ${server.loopP99Ms.toFixed(1)} max ${server.loopMaxMs!.toFixed(1)} ms, ${server.fsyncOnLoopCount} fsyncs on the loop (${server.fsyncOnLoopTotalMs!.toFixed(1)} ms, longest ${server.fsyncOnLoopMaxMs!.toFixed(1)} ms)`;
       log(
-        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms${gc}${loop}; load ${loadavg()[0]!.toFixed(1)}`,
+        `${tag} latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done): p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms${gc}${loop}; load ${loadavg()[0]!.toFixed(1)}${stealNote(stealPct)}`,
       );
     });
   }
@@ -553,12 +594,14 @@ async function measure(
       const rate = rateAt(pct);
       const topic = `latency-light-${pct}`;
       await createTopic(b.port, topic, 1);
-      const r = await fixedRateProduce({ port: b.port, topic, rate, secs: S.latencySecs, recordBytes: 100 });
+      const { result: r, stealPct } = await latencySteal.measure(() =>
+        fixedRateProduce({ port: b.port, topic, rate, secs: S.latencySecs, recordBytes: 100 }),
+      );
       m[`latency.${pct}.light.p50`] = r.p50;
       m[`latency.${pct}.light.p99`] = r.p99;
       m[`latency.${pct}.light.p999`] = r.p999;
       log(
-        `${tag} light-client latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done, ${r.requests} requests): p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms`,
+        `${tag} light-client latency at ${pct} % (${rate} rec/s asked, ${r.recordsPerSec.toFixed(0)} done, ${r.requests} requests): p50 ${r.p50.toFixed(2)} p99 ${r.p99.toFixed(2)} p99.9 ${r.p999.toFixed(2)} ms${stealNote(stealPct)}`,
       );
     });
   }
@@ -572,6 +615,7 @@ async function measure(
     log(`${tag} e2e latency: avg ${r.avg} p50 ${r.p50} p99 ${r.p99} p99.9 ${r.p999} ms`);
   });
 
+  if (latencySteal.pct !== undefined) m['steal.latency'] = latencySteal.pct;
   const mem = memory(b.pid);
   m['rss.after'] = mem.rss / 2 ** 20;
   m['rss.peak'] = mem.hwm / 2 ** 20;
@@ -631,7 +675,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= rounds; round++) {
     const r: RoundResult = { round, kafka: {}, kbroker: {}, ceiling: {} };
     for (const name of ['kafka', 'kbroker', 'ceiling'] as const) {
-      if (name === 'ceiling' && onlyMode && !consumeOnly) continue; // no kcat rows in these modes
+      if (name === 'ceiling' && onlyMode && !consumeOnly && !produceOnly) continue; // no light-client rows in these modes
       const tag = `round ${round} ${name === 'ceiling' ? 'no-op ceiling' : name}`;
       const starts = {
         kafka: startKafka,

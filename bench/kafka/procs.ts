@@ -182,3 +182,43 @@ export function cpuSeconds(pid: number): number {
 export function threadCpuSeconds(pid: number, tid: number | string): number {
   return cpuSecondsIn(`/proc/${pid}/task/${tid}/stat`);
 }
+
+/** The whole machine's CPU time so far (all CPUs, clock ticks) and the part the hypervisor stole. */
+export interface MachineTicks {
+  steal: number;
+  total: number;
+}
+
+/**
+ * From /proc/stat's `cpu` line: user, nice, system, idle, iowait, irq, softirq and steal summed
+ * (guest time is already in user). Steal is the time a virtual CPU was ready to run but the
+ * hypervisor ran something else: on a shared VM it moves a figure more than anything the broker does.
+ */
+export function machineTicks(): MachineTicks {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9);
+  const n = fields.map(Number);
+  return { steal: n[7] ?? 0, total: n.reduce((a, b) => a + b, 0) };
+}
+
+/** Steal over the runs measured with it: each run's share, and the share over all of them. */
+export class StealMeter {
+  private steal = 0;
+  private total = 0;
+
+  /** Runs `fn` and returns its result with the percentage of the machine's CPU time stolen meanwhile. */
+  async measure<T>(fn: () => Promise<T>): Promise<{ result: T; stealPct: number }> {
+    const t0 = machineTicks();
+    const result = await fn();
+    const t1 = machineTicks();
+    const steal = t1.steal - t0.steal;
+    const total = t1.total - t0.total;
+    this.steal += steal;
+    this.total += total;
+    return { result, stealPct: total > 0 ? (100 * steal) / total : 0 };
+  }
+
+  /** The percentage stolen over every run measured so far; undefined before any. */
+  get pct(): number | undefined {
+    return this.total > 0 ? (100 * this.steal) / this.total : undefined;
+  }
+}

@@ -51,6 +51,21 @@ describe('bench:kafka report', () => {
     expect(formatTable(res)).toContain('2.50× [2.00×–3.00×]');
   });
 
+  it('a figure about the machine (steal) shows both columns but has no ratio and stays out of the baseline', () => {
+    const res = results([{ kafka: { tput: 100, steal: 30 }, kbroker: { tput: 200, steal: 10 } }]);
+    res.metrics.push({ key: 'steal', label: 'steal', unit: '%', higherIsBetter: false, machine: true });
+    const steal = summarise(res).find((r) => r.def.key === 'steal')!;
+    expect(steal.kafka?.median).toBe(30);
+    expect(steal.kbroker?.median).toBe(10);
+    expect(steal.ratio).toBeUndefined();
+    expect(
+      formatTable(res)
+        .split('\n')
+        .find((l) => l.startsWith('steal')),
+    ).toMatch(/30.*10.*n\/a/);
+    expect(Object.keys(makeBaseline(res, 0.15).ratios)).toEqual(['tput']);
+  });
+
   it('a figure missing for one broker in a round has no ratio for that round', () => {
     const [tput] = summarise(results([{ kafka: { tput: 100 }, kbroker: {} }]));
     expect(tput!.kafka?.median).toBe(100);

@@ -14,13 +14,18 @@ export interface MetricDef {
   recordBytes?: number;
   /** a figure only one broker has (kbroker's event-loop delay): the other's column and the ratio read n/a */
   only?: 'kbroker';
+  /**
+   * a figure about the machine during a broker's runs (hypervisor steal), not about the broker:
+   * both columns shown, no ratio, so never in the baseline
+   */
+  machine?: true;
 }
 
 export interface RoundResult {
   round: number;
   kafka: Record<string, number>;
   kbroker: Record<string, number>;
-  /** the kcat rows against bench/kafka/null-broker.ts: what kcat reaches with no broker work */
+  /** the light clients' rows against bench/kafka/null-broker.ts: what they reach with no broker work */
   ceiling?: Record<string, number>;
 }
 
@@ -76,7 +81,7 @@ export function summarise(res: BenchResults): Summary[] {
       def,
       kafka: stat(res.rounds.map((r) => r.kafka[def.key] ?? Number.NaN)),
       kbroker: stat(res.rounds.map((r) => r.kbroker[def.key] ?? Number.NaN)),
-      ratio: stat(ratios),
+      ratio: def.machine ? undefined : stat(ratios),
       ceiling: stat(res.rounds.map((r) => r.ceiling?.[def.key] ?? Number.NaN)),
       kbrokerOfCeiling: ofCeiling('kbroker'),
       kafkaOfCeiling: ofCeiling('kafka'),
@@ -102,12 +107,13 @@ function range(s: Stat | undefined, fmt: (x: number) => string = num, missing = 
 
 const ratioFmt = (x: number) => `${x.toFixed(2)}×`;
 /** No ratio although both brokers were measured: Kafka's value is 0 (a percentile under 1 ms). */
-const ratioMissing = (r: Summary) => (r.def.only ? 'n/a' : r.kafka && r.kbroker ? '—' : 'failed');
+const ratioMissing = (r: Summary) =>
+  r.def.only || r.def.machine ? 'n/a' : r.kafka && r.kbroker ? '—' : 'failed';
 const kafkaMissing = (r: Summary) => (r.def.only === 'kbroker' ? 'n/a' : 'failed');
 
 const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
 
-/** The no-op ceiling of a kcat row and what share of it each broker reached; '' for other rows. */
+/** The no-op ceiling of a light-client row (kcat, pipelined) and what share of it each broker reached; '' for other rows. */
 function ceilingCell(r: Summary): string {
   if (!r.ceiling) return '';
   return `${range(r.ceiling)} (Kafka ${range(r.kafkaOfCeiling, pct, '—')}, kbroker ${range(r.kbrokerOfCeiling, pct, '—')})`;
