@@ -5,12 +5,14 @@
 #   - a throwaway MIT KDC (krb5kdc, kdb5_util, kadmin.local) in a temp dir, realm KBROKER.TEST, on a
 #     free 127.0.0.1 port (UDP and TCP), with its own krb5.conf (KRB5_CONFIG) and kdc.conf
 #     (KRB5_KDC_PROFILE): principals kafka/localhost, kafka-other/localhost, alice, bob, carol;
-#   - kbroker with one SASL_PLAINTEXT listener (advertised as localhost: the clients ask the KDC
-#     for kafka/localhost), GSSAPI with the keytab of kafka/localhost, StandardAuthorizer,
-#     super.users=User:alice and a principal-to-local RULE mapping bob@KBROKER.TEST to robert;
+#   - kbroker with a SASL_PLAINTEXT and a SASL_SSL listener (advertised as localhost: the clients
+#     ask the KDC for kafka/localhost; the TLS certificate from kbroker's dev CA), GSSAPI with the
+#     keytab of kafka/localhost on both, StandardAuthorizer, super.users=User:alice and a
+#     principal-to-local RULE mapping bob@KBROKER.TEST to robert;
 #   - alice (super user) creates and lists topics, produces and consumes; bob gets ACLs as
 #     User:robert and uses kcat; a stale service ticket (kcat) and a ticket for a service the
-#     broker's keytab lacks (Java) are refused, and the broker goes on serving the others.
+#     broker's keytab lacks (Java) are refused, and the broker goes on serving the others; alice
+#     (Java) and bob (kcat) again over SASL_SSL: Kerberos inside TLS.
 #
 #   compat-tests/kerberos/run.sh [--install-only]
 # Env: KRB_BROKER=kafka runs the same features against Apache Kafka (KRaft, one node) instead of
@@ -31,7 +33,7 @@ install() {
 compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install
 [ "${1:-}" = "--install-only" ] && exit 0
 
-for c in krb5kdc kdb5_util kadmin.local kinit kvno kcat; do
+for c in krb5kdc kdb5_util kadmin.local kinit kvno kcat openssl; do
   command -v "$c" >/dev/null || { echo "$c is needed (apt: krb5-kdc krb5-admin-server krb5-user kcat libsasl2-modules-gssapi-mit)"; exit 1; }
 done
 [ -n "$(find /usr/lib -path '*/sasl2/libgssapiv2.so*' -print -quit 2>/dev/null)" ] \
@@ -135,10 +137,18 @@ grep -q "kafka/localhost@$REALM: kvno = 1" "$WORK/carol-kvno.txt" || { cat "$WOR
 for f in alice bob carol kafka; do [ -s "$K/$f.keytab" ] || { echo "no keytab $f"; cat "$WORK/kadmin.out"; exit 1; }; done
 
 JAAS_BROKER="com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$K/kafka.keytab\" principal=\"kafka/localhost@$REALM\";"
+# The SASL_SSL listener's certificate (for localhost and 127.0.0.1) from kbroker's dev CA helper.
+C="$WORK/certs"
+node -e "import('$REPO/dist/security/dev-certs.js').then((m) => m.makeDevCerts('$C', { clients: [] }))"
 # The broker's settings (kbroker reads exactly these; Kafka gets its KRaft ones besides).
 BROKER_PROPS="sasl.enabled.mechanisms=GSSAPI
 sasl.kerberos.service.name=kafka
 listener.name.sasl_plaintext.gssapi.sasl.jaas.config=$JAAS_BROKER
+listener.name.sasl_ssl.gssapi.sasl.jaas.config=$JAAS_BROKER
+ssl.keystore.type=PEM
+ssl.keystore.location=$C/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$C/ca.pem
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 sasl.kerberos.principal.to.local.rules=RULE:[1:\$1@\$0](bob@$REALM)s/.*/robert/,DEFAULT
 group.initial.rebalance.delay.ms=0"
@@ -149,31 +159,32 @@ KRB_JVM="-Djava.security.krb5.conf=$K/krb5.conf"
 
 start_kbroker() {
   cat >"$WORK/server.properties" <<PROPS
-listeners=SASL_PLAINTEXT://127.0.0.1:0
-advertised.listeners=SASL_PLAINTEXT://localhost:0
+listeners=SASL_PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0
+advertised.listeners=SASL_PLAINTEXT://localhost:0,SASL_SSL://localhost:0
 super.users=User:alice
 $BROKER_PROPS
 PROPS
   node "$REPO/bin/kbroker.js" start --config "$WORK/server.properties" --data-dir "$BROKER_DATA" \
     --log-level "${COMPAT_BROKER_LOG_LEVEL:-warn}" >"$BROKER_LOG" 2>&1 &
   BROKER_PID=$!
-  for _ in $(seq 1 200); do grep -q 'listening on' "$BROKER_LOG" 2>/dev/null && break; kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-  BOOTSTRAP="$(grep -o 'listening on [^ ]*' "$BROKER_LOG" | head -1 | cut -d' ' -f3)"
+  for _ in $(seq 1 200); do grep -q 'listener SASL_SSL' "$BROKER_LOG" 2>/dev/null && break; kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+  BOOTSTRAP="$(grep -o 'listener SASL_PLAINTEXT (SASL_PLAINTEXT) on [^ ]*' "$BROKER_LOG" | awk '{print $5}')"
+  BOOTSTRAP_SSL="$(grep -o 'listener SASL_SSL (SASL_SSL) on [^ ]*' "$BROKER_LOG" | awk '{print $5}')"
 }
 
 # Apache Kafka, one KRaft node: the client listener as kbroker's, the controller and the
 # inter-broker listener PLAINTEXT on their own ports (their principal ANONYMOUS a super user).
 start_kafka() {
-  local lib="${KRB_KAFKA_LIB:-$CACHE/kafka-bench-4.3.1/lib}" port cport iport
+  local lib="${KRB_KAFKA_LIB:-$CACHE/kafka-bench-4.3.1/lib}" port sport cport iport
   [ -f "$lib/.complete" ] || { echo "no Kafka broker jars in $lib (npm run bench:kafka installs them)"; return 1; }
-  port=$(compat_free_port); cport=$(compat_free_port); iport=$(compat_free_port)
+  port=$(compat_free_port); sport=$(compat_free_port); cport=$(compat_free_port); iport=$(compat_free_port)
   cat >"$WORK/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=SASL_PLAINTEXT://127.0.0.1:$port,INTERNAL://127.0.0.1:$iport,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=SASL_PLAINTEXT://localhost:$port,INTERNAL://127.0.0.1:$iport
-listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=SASL_PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport,INTERNAL://127.0.0.1:$iport,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=SASL_PLAINTEXT://localhost:$port,SASL_SSL://localhost:$sport,INTERNAL://127.0.0.1:$iport
+listener.security.protocol.map=SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=INTERNAL
 controller.listener.names=CONTROLLER
 log.dirs=$BROKER_DATA/data
@@ -203,23 +214,26 @@ PROPS
   java "${jvm[@]}" kafka.Kafka "$WORK/server.properties" >"$BROKER_LOG" 2>&1 &
   BROKER_PID=$!
   for _ in $(seq 1 300); do grep -q 'Kafka Server started' "$BROKER_LOG" 2>/dev/null && break; kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-  grep -q 'Kafka Server started' "$BROKER_LOG" && BOOTSTRAP="localhost:$port"
+  grep -q 'Kafka Server started' "$BROKER_LOG" && BOOTSTRAP="localhost:$port" BOOTSTRAP_SSL="localhost:$sport"
 }
 
-BOOTSTRAP=""
+BOOTSTRAP="" BOOTSTRAP_SSL=""
 if [ "${KRB_BROKER:-kbroker}" = kafka ]; then start_kafka || true; else start_kbroker; fi
-[ -n "$BOOTSTRAP" ] || { echo "the broker did not start:"; cat "$BROKER_LOG"; exit 1; }
-compat_log "${KRB_BROKER:-kbroker} pid $BROKER_PID on $BOOTSTRAP (SASL_PLAINTEXT, GSSAPI)"
+if [ -z "$BOOTSTRAP" ] || [ -z "$BOOTSTRAP_SSL" ]; then echo "the broker did not start:"; cat "$BROKER_LOG"; exit 1; fi
+compat_log "${KRB_BROKER:-kbroker} pid $BROKER_PID on $BOOTSTRAP (SASL_PLAINTEXT) and $BOOTSTRAP_SSL (SASL_SSL), GSSAPI"
 
-client_props() { # file principal [service name]
+client_props() { # file principal [service name [security protocol]]
   cat >"$1" <<PROPS
-security.protocol=SASL_PLAINTEXT
+security.protocol=${4:-SASL_PLAINTEXT}
 sasl.mechanism=GSSAPI
 sasl.kerberos.service.name=${3:-kafka}
 sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab="$K/$2.keytab" principal="$2@$REALM";
+ssl.truststore.type=PEM
+ssl.truststore.location=$C/ca.pem
 PROPS
 }
 client_props "$WORK/alice.properties" alice
+client_props "$WORK/alice-ssl.properties" alice kafka SASL_SSL
 # alice asking for kafka-other/localhost: the KDC knows it, the broker's keytab does not.
 client_props "$WORK/other-service.properties" alice kafka-other
 
@@ -232,6 +246,12 @@ admin() { local t="$1"; shift; tool "$t" --bootstrap-server "$BOOTSTRAP" --comma
 kcat_bob() {
   KRB5CCNAME="FILE:$K/cc.bob" timeout 30 kcat -b "$BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=GSSAPI \
     -X sasl.kerberos.service.name=kafka -X sasl.kerberos.keytab="$K/bob.keytab" -X "sasl.kerberos.principal=bob@$REALM" "$@"
+}
+# The same over SASL_SSL, the broker's certificate checked against the dev CA.
+kcat_bob_ssl() {
+  KRB5CCNAME="FILE:$K/cc.bob" timeout 30 kcat -b "$BOOTSTRAP_SSL" -X security.protocol=SASL_SSL -X ssl.ca.location="$C/ca.pem" \
+    -X sasl.mechanisms=GSSAPI -X sasl.kerberos.service.name=kafka -X sasl.kerberos.keytab="$K/bob.keytab" \
+    -X "sasl.kerberos.principal=bob@$REALM" "$@"
 }
 # The KDC issued a ticket for SERVICE to CLIENT (its log: "ISSUE: ... CLIENT for SERVICE").
 kdc_issued() { grep -q "ISSUE: .* $1@$REALM for $2@$REALM" "$KDC_LOG"; }
@@ -303,9 +323,29 @@ f_gssapi_bad_credentials() {
   kcat_bob -L -t k-bob | grep -q 'topic "k-bob" with 1 partitions' || fail "bob is no longer served"
 }
 
+# Kerberos inside TLS: the same principals and ACLs over the SASL_SSL listener.
+f_gssapi_sasl_ssl() {
+  admin_ssl() { local t="$1"; shift; tool "$t" --bootstrap-server "$BOOTSTRAP_SSL" --command-config "$WORK/alice-ssl.properties" "$@"; }
+  admin_ssl kafka-topics.sh --create --topic k-ssl --partitions 2
+  admin_ssl kafka-acls.sh --add --allow-principal User:robert --operation Write --operation Read --topic k-ssl
+  seq 1 10 | sed 's/^/ssl-line-/' >"$WORK/ssl-lines.txt"
+  tool kafka-console-producer.sh --bootstrap-server "$BOOTSTRAP_SSL" --producer.config "$WORK/alice-ssl.properties" \
+    --topic k-ssl <"$WORK/ssl-lines.txt"
+  tool kafka-console-consumer.sh --bootstrap-server "$BOOTSTRAP_SSL" --consumer.config "$WORK/alice-ssl.properties" \
+    --topic k-ssl --group g-alice-ssl --from-beginning --max-messages 10 --timeout-ms 20000 >"$WORK/ssl-consumed.txt"
+  diff <(sort "$WORK/ssl-lines.txt") <(grep '^ssl-line-' "$WORK/ssl-consumed.txt" | sort) || fail "alice's lines over SASL_SSL differ"
+  printf 'tls1\ntls2\n' | kcat_bob_ssl -P -t k-ssl -p 1
+  kcat_bob_ssl -C -t k-ssl -p 1 -o -2 -e >"$WORK/bob-ssl.txt"
+  diff <(printf 'tls1\ntls2\n') "$WORK/bob-ssl.txt" || fail "bob's lines over SASL_SSL differ"
+  # Metadata over SASL_SSL names the brokers by their SASL_SSL address.
+  kcat_bob_ssl -L -J >"$WORK/bob-ssl-meta.json"
+  grep -q "\"name\":\"$BOOTSTRAP_SSL\"" "$WORK/bob-ssl-meta.json" || fail "metadata over SASL_SSL: $(cat "$WORK/bob-ssl-meta.json")"
+}
+
 compat_feature gssapi-admin f_gssapi_admin
 compat_feature gssapi-produce-consume f_gssapi_produce_consume
 compat_feature gssapi-acls f_gssapi_acls
 compat_feature gssapi-kcat f_gssapi_kcat
 compat_feature gssapi-bad-credentials f_gssapi_bad_credentials
+compat_feature gssapi-sasl-ssl f_gssapi_sasl_ssl
 compat_finish
