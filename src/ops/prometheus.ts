@@ -14,6 +14,8 @@
  * | kafka.network:type=RequestMetrics,name=ErrorsPerSec,request,error     | kafka_network_requestmetrics_errors_total{request,error} |
  * | kafka.server:type=socket-server-metrics,listener,name=connection-count | kafka_server_socket_server_metrics_connection_count{listener} |
  * | kafka.server:type=socket-server-metrics,name=failed-authentication-total | kafka_server_socket_server_metrics_failed_authentication_total |
+ * | kafka.server:type=socket-server-metrics,name=successful-authentication-total | kafka_server_socket_server_metrics_successful_authentication_total |
+ * | kafka.server:type=socket-server-metrics,name=successful-/failed-reauthentication-total | kafka_server_socket_server_metrics_successful_reauthentication_total, …_failed_reauthentication_total |
  * | kafka.log:type=Log,name=Size / LogEndOffset / LogStartOffset / NumLogSegments | kafka_log_log_size{topic,partition}, …_logendoffset, …_logstartoffset, …_numlogsegments |
  * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
  * | kafka.server:type=ReplicaManager,name=UnderReplicatedPartitions / PartitionCount / LeaderCount | kafka_server_replicamanager_underreplicatedpartitions, …_partitioncount, …_leadercount |
@@ -271,6 +273,27 @@ function buildRegistry(broker: Broker): Registry {
     'Failed TLS handshakes and SASL authentications (failed-authentication-total).',
     [],
     () => [[{}, m.failedAuthentications]],
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_socket_server_metrics_successful_authentication_total',
+    'Completed TLS handshakes (SSL listeners) and SASL authentications (successful-authentication-total).',
+    [],
+    () => [[{}, m.successfulAuthentications]],
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_socket_server_metrics_successful_reauthentication_total',
+    'KIP-368 SASL re-authentications that succeeded (successful-reauthentication-total).',
+    [],
+    () => [[{}, m.successfulReauthentications]],
+  );
+  mirroredCounter(
+    registry,
+    'kafka_server_socket_server_metrics_failed_reauthentication_total',
+    'KIP-368 SASL re-authentications that failed (failed-reauthentication-total).',
+    [],
+    () => [[{}, m.failedReauthentications]],
   );
 
   const partitions = () => broker.replicaManager.allPartitions().map((p) => ({ topic: p.topic, p }));

@@ -322,9 +322,14 @@ export class Broker {
           time: this.time,
           store: this.securityStore,
           tokens: (tokenId, mechanism) => this.tokenCredentials.lookup(tokenId, mechanism),
-          onAuthenticationFailure: (listener, remote, why) => {
-            this.metrics.failedAuthentications++;
+          onAuthenticationFailure: (listener, remote, why, reauthentication) => {
+            if (reauthentication) this.metrics.failedReauthentications++;
+            else this.metrics.failedAuthentications++;
             this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
+          },
+          onAuthenticationSuccess: (_listener, reauthentication) => {
+            if (reauthentication) this.metrics.successfulReauthentications++;
+            else this.metrics.successfulAuthentications++;
           },
         },
         {

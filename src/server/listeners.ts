@@ -34,8 +34,14 @@ export interface ListenerDeps {
   store: SecurityStore;
   /** Delegation tokens for SCRAM (`tokenauth=true`). */
   tokens?: TokenCredentialLookup;
-  /** Counted and logged: failed TLS handshakes and SASL authentications. */
-  onAuthenticationFailure(listener: string, remote: string, why: string): void;
+  /** Counted and logged: failed TLS handshakes and SASL authentications (`reauthentication`: a KIP-368 one). */
+  onAuthenticationFailure(listener: string, remote: string, why: string, reauthentication?: boolean): void;
+  /**
+   * Counted: a completed TLS handshake on an SSL listener, a completed SASL exchange (SASL_SSL counts
+   * once, when SASL completes), as Kafka's Selector counts a channel becoming ready after its
+   * authenticator ran; PLAINTEXT connections authenticate nothing and are not counted.
+   */
+  onAuthenticationSuccess?(listener: string, reauthentication: boolean): void;
 }
 
 /** A listener ready to bind: its server hands each connection over with how it authenticates. */
@@ -84,6 +90,7 @@ export function createListenerServer(
         failedAuthenticationDelayMs: config.int('connection.failed.authentication.delay.ms'),
         now: () => deps.time.now(),
         onFailure: () => {},
+        onSuccess: (reauthentication) => deps.onAuthenticationSuccess?.(endpoint.name, reauthentication),
       },
       maxReceiveBeforeAuth: Number(get('sasl.server.max.receive.size') ?? '524288'),
       ...(idleMs > 0 ? { authTimeoutMs: idleMs } : {}),
@@ -95,8 +102,13 @@ export function createListenerServer(
           ...security,
           sasl: {
             ...security.sasl,
-            onFailure: (mechanism, why) =>
-              deps.onAuthenticationFailure(endpoint.name, remote, `SASL ${mechanism ?? ''}: ${why}`),
+            onFailure: (mechanism, why, reauthentication) =>
+              deps.onAuthenticationFailure(
+                endpoint.name,
+                remote,
+                `SASL ${mechanism ?? ''}${reauthentication ? ' re-authentication' : ''}: ${why}`,
+                reauthentication,
+              ),
           },
         }
       : security;
@@ -141,6 +153,7 @@ export function createListenerServer(
           }
         }
       }
+      if (!sasl) deps.onAuthenticationSuccess?.(endpoint.name, false);
       serve(socket, endpoint, { ...withFailureLog(remote), principal });
     },
   );

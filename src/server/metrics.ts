@@ -63,6 +63,11 @@ export class Metrics {
   connections = 0;
   /** Failed TLS handshakes and SASL authentications (Kafka's failed-authentication-total). */
   failedAuthentications = 0;
+  /** Completed TLS handshakes (SSL listeners) and SASL authentications (Kafka's successful-authentication-total). */
+  successfulAuthentications = 0;
+  /** KIP-368 re-authentications that succeeded / failed (successful- and failed-reauthentication-total). */
+  successfulReauthentications = 0;
+  failedReauthentications = 0;
   /** Connections closed at once by max.connections / max.connections.per.ip. */
   connectionsRefused = 0;
 

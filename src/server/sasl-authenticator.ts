@@ -57,8 +57,10 @@ export interface SaslAuthenticatorOptions {
   maxReauthMs: number;
   failedAuthenticationDelayMs: number;
   now: () => number;
-  /** Logged and counted when an authentication fails. */
-  onFailure: (mechanism: string | null, message: string) => void;
+  /** Logged and counted when an authentication (or a KIP-368 re-authentication) fails. */
+  onFailure: (mechanism: string | null, message: string, reauthentication: boolean) => void;
+  /** Counted when one succeeds (Kafka's successful-authentication-total / successful-reauthentication-total). */
+  onSuccess?: (reauthentication: boolean) => void;
 }
 
 export class SaslAuthenticator {
@@ -246,15 +248,17 @@ export class SaslAuthenticator {
       else lifetime = Math.max(0, Math.min(expiry - now, maxReauth));
       this.sessionExpiresAt = now + lifetime;
     } else this.sessionExpiresAt = null;
+    const reauthentication = this.previous !== null;
     this.principalValue = principal;
     this.previous = null;
     this.server = null;
     this.state = 'COMPLETE';
+    this.options.onSuccess?.(reauthentication);
     return lifetime;
   }
 
   private fail(mechanism: string | null, message: string): void {
     this.state = 'FAILED';
-    this.options.onFailure(mechanism, message);
+    this.options.onFailure(mechanism, message, this.previous !== null);
   }
 }

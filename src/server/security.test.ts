@@ -193,12 +193,15 @@ describe('TLS and SASL with kafkajs', () => {
     rmSync(tb.dataDir, { recursive: true, force: true });
   });
 
-  it('SASL_SSL with PLAIN: produces and reads back', async () => {
+  it('SASL_SSL with PLAIN: produces and reads back; each connection counts one successful authentication', async () => {
+    const before = tb.broker.metrics.successfulAuthentications;
     const kafka = client(tb, 'SASL_SSL', {
       ssl: true,
       sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' },
     });
     expect(await produceAndRead(kafka, 'sasl-plain')).toEqual(['2']);
+    // kafkajs's producer and consumer each connected and authenticated (Kafka's successful-authentication-total).
+    expect(tb.broker.metrics.successfulAuthentications - before).toBeGreaterThanOrEqual(2);
   });
 
   for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const) {
@@ -414,8 +417,11 @@ describe('mTLS', () => {
   });
 
   it('maps the client certificate subject to the principal (alice is a super user, bob is not)', async () => {
+    const handshakes = tb.broker.metrics.successfulAuthentications;
     const alice = client(tb, 'SSL', { ssl: tlsOf('alice') }).admin();
     await alice.connect();
+    // An SSL listener's completed handshake is an authentication (Kafka's successful-authentication-total).
+    expect(tb.broker.metrics.successfulAuthentications).toBeGreaterThan(handshakes);
     await alice.createTopics({ topics: [{ topic: 'mtls', numPartitions: 1 }] });
     await alice.disconnect();
     const bob = client(tb, 'SSL', { ssl: tlsOf('bob') }).admin();
@@ -552,6 +558,8 @@ describe('SASL state machine on the broker clock', () => {
       authBytes: plainToken('alice', 'alice-secret'),
     });
     expect(auth).toMatchObject({ errorCode: 0, sessionLifetimeMs: 60000 });
+    const m = tb.broker.metrics;
+    const [authenticated, reauthenticated] = [m.successfulAuthentications, m.successfulReauthentications];
     const md = { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false };
     await c.request(3, 12, md);
     time.advance(50_000);
@@ -562,6 +570,11 @@ describe('SASL state machine on the broker clock', () => {
         authBytes: plainToken('alice', 'alice-secret'),
       }),
     ).toMatchObject({ errorCode: 0, sessionLifetimeMs: 60000 });
+    // Kafka's successful-reauthentication-total, apart from successful-authentication-total.
+    expect([m.successfulAuthentications, m.successfulReauthentications]).toEqual([
+      authenticated,
+      reauthenticated + 1,
+    ]);
     time.advance(50_000);
     await c.request(3, 12, md);
     time.advance(20_000);
@@ -572,6 +585,8 @@ describe('SASL state machine on the broker clock', () => {
     const c = await TestClient.connect(tb.port);
     await c.request(17, 1, { mechanism: 'PLAIN' });
     await c.request(36, 2, { authBytes: plainToken('alice', 'alice-secret') });
+    const m = tb.broker.metrics;
+    const [failed, failedReauth] = [m.failedAuthentications, m.failedReauthentications];
     await c.request(17, 1, { mechanism: 'PLAIN' });
     const r = await c.request<{ errorCode: number; errorMessage: string }>(36, 2, {
       authBytes: plainToken('admin', 'admin-secret'),
@@ -580,6 +595,7 @@ describe('SASL state machine on the broker clock', () => {
       errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED,
       errorMessage: 'Cannot change principals during re-authentication from User.alice: User.admin',
     });
+    expect([m.failedAuthentications, m.failedReauthentications]).toEqual([failed, failedReauth + 1]);
     await c.waitClosed();
   });
 
