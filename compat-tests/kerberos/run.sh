@@ -23,15 +23,7 @@
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh disable=SC1091
 source "$(dirname "$0")/../lib/common.sh"
 compat_init kerberos
-TOOLS="$REPO/compat-tests/kafka-tools"
-export KAFKA_TOOLS_VERSION="${KAFKA_TOOLS_VERSION:-4.4.0}"
-export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$KAFKA_TOOLS_VERSION/lib"
-BIN="$TOOLS/bin"
-
-install() {
-  compat_maven_copy "$TOOLS/pom.xml" "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$KAFKA_TOOLS_VERSION"
-}
-compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install
+compat_kafka_tools "${KAFKA_TOOLS_VERSION:-4.4.0}"
 [ "${1:-}" = "--install-only" ] && exit 0
 
 for c in krb5kdc kdb5_util kadmin.local kinit kvno kcat openssl; do

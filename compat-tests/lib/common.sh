@@ -54,6 +54,19 @@ compat_maven_copy() {
   touch "$done_dir/.complete"
 }
 
+# Kafka's command-line tools of VERSION (the kafka-tools suite's pom and launchers), copied once from
+# Maven Central and timed as an install; exports KAFKA_TOOLS_VERSION and KAFKA_TOOLS_LIB (the launchers
+# read them) and sets BIN, where kafka-topics.sh and the others are.
+#   compat_kafka_tools VERSION
+compat_kafka_tools() {
+  export KAFKA_TOOLS_VERSION="$1"
+  export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$1/lib"
+  # shellcheck disable=SC2034 # read by the suite that called this
+  BIN="$REPO/compat-tests/kafka-tools/bin"
+  compat_timed_install "kafka-tools $1 (Maven Central)" compat_maven_copy "$REPO/compat-tests/kafka-tools/pom.xml" \
+    "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$1"
+}
+
 compat_start_broker() {
   BROKER_DATA="$(mktemp -d "${TMPDIR:-/tmp}/kbroker-compat-$PEER.XXXXXX")"
   BROKER_LOG="$COMPAT_OUT/$PEER.broker.log"

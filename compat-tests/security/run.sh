@@ -13,15 +13,7 @@
 #   compat-tests/security/run.sh [--install-only]
 source "$(dirname "$0")/../lib/common.sh"
 compat_init security
-TOOLS="$REPO/compat-tests/kafka-tools"
-export KAFKA_TOOLS_VERSION="${KAFKA_TOOLS_VERSION:-4.4.0}"
-export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$KAFKA_TOOLS_VERSION/lib"
-BIN="$TOOLS/bin"
-
-install() {
-  compat_maven_copy "$TOOLS/pom.xml" "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$KAFKA_TOOLS_VERSION"
-}
-compat_timed_install "kafka-tools $KAFKA_TOOLS_VERSION (Maven Central)" install
+compat_kafka_tools "${KAFKA_TOOLS_VERSION:-4.4.0}"
 [ "${1:-}" = "--install-only" ] && exit 0
 command -v openssl >/dev/null || { echo "openssl is needed for the dev certificates"; exit 1; }
 

@@ -15,19 +15,14 @@ source "$(dirname "$0")/../lib/common.sh"
 compat_init java-share
 HERE="$REPO/compat-tests/share-groups"
 V="${SHARE_CLIENT_VERSION:-4.3.1}"
-export KAFKA_TOOLS_VERSION="$V"
-export KAFKA_TOOLS_LIB="$CACHE/kafka-tools-$V/lib"
 install_only=""; [ "${1:-}" = "--install-only" ] && { install_only=1; shift; }
 
 install_clients() {
   local dest="$CACHE/java-share-$V"
   compat_maven_copy "$HERE/pom.xml" "$dest" "$dest/lib" -Dkafka.clients.version="$V"
 }
-install_tools() {
-  compat_maven_copy "$REPO/compat-tests/kafka-tools/pom.xml" "$KAFKA_TOOLS_LIB" "$KAFKA_TOOLS_LIB" -Dkafka.version="$V"
-}
 compat_timed_install "kafka-clients $V (Maven Central)" install_clients
-compat_timed_install "kafka-tools $V (Maven Central)" install_tools
+compat_kafka_tools "$V"
 [ -n "$install_only" ] && exit 0
 
 classes="$CACHE/java-share-$V/classes"
