@@ -461,7 +461,7 @@ async function measure(
           });
         }
   if (ceiling) {
-    // The kcat figures only: CPU and memory of the no-op server are not a broker's.
+    // The light clients' figures only: CPU and memory of the no-op server are not a broker's.
     for (const [s, p] of consumeTopics(m))
       for (const g of LIGHT_CONSUMERS)
         await attempt(`${tag} ${consumeKey(g, s, p)}`, () =>
