@@ -13,7 +13,7 @@ import { ErrorCode } from '../protocol/generated/errors.js';
 import { ETYPE_AES256_CTS_HMAC_SHA1_96 } from '../security/kerberos/crypto.js';
 import { writeKeytab } from '../security/kerberos/keytab.js';
 import { startTestBroker, type TestBroker } from '../test-support/broker.js';
-import { TestClient } from '../test-support/client.js';
+import { sizePrefixed, TestClient } from '../test-support/client.js';
 import { initSecContext, TEST_REALM, type TestKdc, testKdc } from '../test-support/kerberos-initiator.js';
 
 let dir: string;
@@ -150,16 +150,11 @@ describe('SASL/GSSAPI', () => {
   it('after SaslHandshake v0, takes the GSSAPI tokens raw, as Kafka 0.10 clients send them', async () => {
     const c = await TestClient.connect(tb.broker.listenerPort('SASL_PLAINTEXT')!);
     expect((await c.request<{ errorCode: number }>(17, 0, { mechanism: 'GSSAPI' })).errorCode).toBe(0);
-    const sized = (b: Buffer) => {
-      const size = Buffer.alloc(4);
-      size.writeInt32BE(b.length);
-      return Buffer.concat([size, b]);
-    };
     const init = initSecContext(kdc, { now: Date.now(), client: 'alice' });
-    const context = init.finish(await c.sendRaw(sized(init.token)));
-    const offer = context.unwrap(await c.sendRaw(sized(Buffer.alloc(0))));
+    const context = init.finish(await c.sendToken(init.token));
+    const offer = context.unwrap(await c.sendToken(Buffer.alloc(0)));
     expect([...offer]).toEqual([1, 1, 0, 0]); // no security layer, 64 KiB: what the JDK's server offers
-    c.socket.write(sized(context.wrap(Buffer.from([1, 0, 0, 0])))); // the last token has no answer
+    c.socket.write(sizePrefixed(context.wrap(Buffer.from([1, 0, 0, 0])))); // the last token has no answer
     const md = await c.request<{ brokers: unknown[] }>(3, 12, {
       topics: [],
       allowAutoTopicCreation: false,

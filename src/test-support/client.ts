@@ -69,6 +69,14 @@ export class TestClient {
     return buf;
   }
 
+  /**
+   * Sends a raw SASL token after SaslHandshake v0 (its int32 size, then its bytes, no request header);
+   * resolves with the next frame, the server's token.
+   */
+  sendToken(token: Buffer): Promise<Buffer> {
+    return this.sendRaw(sizePrefixed(token));
+  }
+
   /** Sends raw bytes; resolves with the next response frame (without size prefix). */
   sendRaw(bytes: Buffer): Promise<Buffer> {
     if (this.closedError) return Promise.reject(this.closedError);
@@ -96,4 +104,11 @@ export class TestClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** `bytes` behind their int32 size: how a frame, or a raw SASL token after SaslHandshake v0, goes on the wire. */
+export function sizePrefixed(bytes: Buffer): Buffer {
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(bytes.length);
+  return Buffer.concat([size, bytes]);
 }

@@ -20,7 +20,7 @@ export function freePort(): Promise<number> {
  * The start of the range the kernel picks ports from for `listen(0)` and outgoing connections
  * (Linux's ip_local_port_range; 32768 when it cannot be read).
  */
-function ephemeralLow(): number {
+export function ephemeralLow(): number {
   try {
     const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(low) && low > 2048 ? low : 32768;
