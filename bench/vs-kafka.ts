@@ -164,7 +164,8 @@ const def = (
   unit: string,
   higherIsBetter: boolean,
   recordBytes?: number,
-  only?: 'kbroker' | 'machine',
+  /** 'kbroker': a figure only kbroker has; 'machine': the machine's, not a broker's (no ratio) */
+  kind?: 'kbroker' | 'machine',
 ) =>
   metrics.push({
     key,
@@ -172,7 +173,7 @@ const def = (
     unit,
     higherIsBetter,
     ...(recordBytes ? { recordBytes } : {}),
-    ...(only === 'kbroker' ? { only } : only === 'machine' ? { machine: true as const } : {}),
+    ...(kind === 'kbroker' ? { only: kind } : kind === 'machine' ? { machine: true as const } : {}),
   });
 const produceKey = (g: Gen, s: number, a: string, p: number) => `produce.${g}.${s}.acks${a}.p${p}`;
 const consumeKey = (g: string, s: number, p: number) => `consume.${g}.${s}.p${p}`;

@@ -237,16 +237,17 @@ export KAFKA_OPTS="$KRB_JVM"
 tool() { local t="$1"; shift; timeout -k 5 "$T" "$BIN/$t" "$@"; }
 fail() { echo "FAILED: $*" >&2; return 1; }
 admin() { local t="$1"; shift; tool "$t" --bootstrap-server "$BOOTSTRAP" --command-config "$WORK/alice.properties" "$@"; }
+admin_ssl() { local t="$1"; shift; tool "$t" --bootstrap-server "$BOOTSTRAP_SSL" --command-config "$WORK/alice-ssl.properties" "$@"; }
 # kcat as bob: librdkafka runs kinit with bob's keytab into his own ccache.
+BOB_GSSAPI=(-X sasl.mechanisms=GSSAPI -X sasl.kerberos.service.name=kafka -X sasl.kerberos.keytab="$K/bob.keytab"
+  -X "sasl.kerberos.principal=bob@$REALM")
 kcat_bob() {
-  KRB5CCNAME="FILE:$K/cc.bob" timeout 30 kcat -b "$BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=GSSAPI \
-    -X sasl.kerberos.service.name=kafka -X sasl.kerberos.keytab="$K/bob.keytab" -X "sasl.kerberos.principal=bob@$REALM" "$@"
+  KRB5CCNAME="FILE:$K/cc.bob" timeout 30 kcat -b "$BOOTSTRAP" -X security.protocol=SASL_PLAINTEXT "${BOB_GSSAPI[@]}" "$@"
 }
 # The same over SASL_SSL, the broker's certificate checked against the dev CA.
 kcat_bob_ssl() {
   KRB5CCNAME="FILE:$K/cc.bob" timeout 30 kcat -b "$BOOTSTRAP_SSL" -X security.protocol=SASL_SSL -X ssl.ca.location="$C/ca.pem" \
-    -X sasl.mechanisms=GSSAPI -X sasl.kerberos.service.name=kafka -X sasl.kerberos.keytab="$K/bob.keytab" \
-    -X "sasl.kerberos.principal=bob@$REALM" "$@"
+    "${BOB_GSSAPI[@]}" "$@"
 }
 # The KDC issued a ticket for SERVICE to CLIENT (its log: "ISSUE: ... CLIENT for SERVICE").
 kdc_issued() { grep -q "ISSUE: .* $1@$REALM for $2@$REALM" "$KDC_LOG"; }
@@ -320,7 +321,6 @@ f_gssapi_bad_credentials() {
 
 # Kerberos inside TLS: the same principals and ACLs over the SASL_SSL listener.
 f_gssapi_sasl_ssl() {
-  admin_ssl() { local t="$1"; shift; tool "$t" --bootstrap-server "$BOOTSTRAP_SSL" --command-config "$WORK/alice-ssl.properties" "$@"; }
   admin_ssl kafka-topics.sh --create --topic k-ssl --partitions 2
   admin_ssl kafka-acls.sh --add --allow-principal User:robert --operation Write --operation Read --topic k-ssl
   seq 1 10 | sed 's/^/ssl-line-/' >"$WORK/ssl-lines.txt"
@@ -346,13 +346,13 @@ reauthentications() { # kbroker's successful-reauthentication-total so far, from
 f_gssapi_reauth() {
   local before=0
   [ -z "$HTTP_PORT" ] || before=$(reauthentications)
-  tool kafka-topics.sh --bootstrap-server "$BOOTSTRAP_SSL" --command-config "$WORK/alice-ssl.properties" --create --topic k-reauth --partitions 1
+  admin_ssl kafka-topics.sh --create --topic k-reauth --partitions 1
   tool kafka-producer-perf-test.sh --bootstrap-server "$BOOTSTRAP_SSL" --topic k-reauth --num-records 2000 --record-size 100 \
     --throughput 200 --producer.config "$WORK/alice-ssl.properties" --producer-props acks=all 2>&1 | tee "$WORK/reauth.txt"
   grep -q '^2000 records sent' "$WORK/reauth.txt" || fail "perf test did not send 2000 records"
   ! grep -v 'TGT renewal thread' "$WORK/reauth.txt" | grep -qiE 'exception|error' || fail "errors during the run"
   local n
-  n=$(tool kafka-get-offsets.sh --bootstrap-server "$BOOTSTRAP_SSL" --command-config "$WORK/alice-ssl.properties" --topic k-reauth --time -1 | awk -F: '{s+=$3} END {print s+0}')
+  n=$(admin_ssl kafka-get-offsets.sh --topic k-reauth --time -1 | awk -F: '{s+=$3} END {print s+0}')
   [ "$n" -eq 2000 ] || fail "k-reauth holds $n records, not 2000"
   # kbroker names a session that ran out (Kafka's broker closes it without an INFO line), and counts
   # re-authentications as Kafka's successful-reauthentication-total (Kafka's DEBUG log: "Set SASL server
