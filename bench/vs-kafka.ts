@@ -2,7 +2,7 @@
  * `npm run bench:kafka`: kbroker side by side with Apache Kafka (KRaft, one node) on this machine.
  *
  *   tsx bench/vs-kafka.ts [--rounds N] [--quick] [--only produce|consume|latency|durable[,…]] [--kafka-max R]
- *                         [--kbroker-threads N] [--out FILE]
+ *                         [--kbroker-threads N] [--kbroker-override key=value]... [--out FILE]
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
@@ -47,6 +47,9 @@
  * the six-partition rows spread over the threads and the one-partition rows stay on one). The event-loop
  * and GC figures are then the broker threads' (the worst thread's delay and longest pause, the pauses
  * of all summed: brokers.ts mergeServerStats); results in kafka-threadsN-last.json.
+ * `--kbroker-override key=value` (repeatable): kbroker started with that setting (`--override`), e.g.
+ * log.segment.write.thread.auto.enable=false to measure the build with and without a feature in two
+ * runs; results in kafka-override-last.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -94,6 +97,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'kafka-max': { type: 'string' },
     'kbroker-threads': { type: 'string' },
+    'kbroker-override': { type: 'string', multiple: true },
   },
   strict: true,
 });
@@ -117,7 +121,14 @@ const kbrokerThreads = Number(args['kbroker-threads'] ?? 1);
 if (!Number.isInteger(kbrokerThreads) || kbrokerThreads < 1 || kbrokerThreads > 64)
   throw new Error('--kbroker-threads takes a number from 1 to 64');
 /** What sets this run apart from the full default one: its file name (bench:compare reads only the latter). */
-const variant = [...[...only].sort(), ...(kbrokerThreads > 1 ? [`threads${kbrokerThreads}`] : [])];
+const kbrokerOverrides = args['kbroker-override'] ?? [];
+for (const o of kbrokerOverrides)
+  if (!/^[a-z0-9._-]+=/.test(o)) throw new Error(`--kbroker-override takes key=value, not ${o}`);
+const variant = [
+  ...[...only].sort(),
+  ...(kbrokerThreads > 1 ? [`threads${kbrokerThreads}`] : []),
+  ...(kbrokerOverrides.length > 0 ? ['override'] : []),
+];
 const outFile =
   args.out ??
   join(
@@ -645,6 +656,7 @@ function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
       latencySecs: S.latencySecs,
       only: [...only].sort().join(',') || 'all',
       kbrokerThreads,
+      kbrokerOverrides: kbrokerOverrides.join(' ') || 'none',
       kafkaMaxGiven: fixedKafkaMax ?? 'measured',
       e2eRecords: S.e2e,
       minutes: Math.round((Date.now() - t0) / 6000) / 10,
@@ -669,7 +681,9 @@ async function main(): Promise<void> {
   writeRecordsFile(files[100], S.kcat[100], 100);
   writeRecordsFile(files[1024], S.kcat[1024], 1024);
   const t0 = Date.now();
-  const threadsNote = kbrokerThreads > 1 ? `, kbroker with --threads ${kbrokerThreads}` : '';
+  const threadsNote =
+    (kbrokerThreads > 1 ? `, kbroker with --threads ${kbrokerThreads}` : '') +
+    kbrokerOverrides.map((o) => `, kbroker with ${o}`).join('');
   log(`kbroker vs Apache Kafka ${KAFKA_VERSION}: ${rounds} round(s)${quick ? ', quick' : ''}${threadsNote}`);
 
   const results: RoundResult[] = [];
@@ -680,7 +694,7 @@ async function main(): Promise<void> {
       const tag = `round ${round} ${name === 'ceiling' ? 'no-op ceiling' : name}`;
       const starts = {
         kafka: startKafka,
-        kbroker: () => startKbroker([], kbrokerThreads),
+        kbroker: () => startKbroker(kbrokerOverrides, kbrokerThreads),
         ceiling: startNullBroker,
       };
       const b = await attempt(`${tag} start`, () => starts[name]());

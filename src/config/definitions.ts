@@ -351,7 +351,13 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     name: 'log.segment.write.thread.enable',
     type: 'boolean',
     default: 'false',
-    doc: 'kbroker only: appends are written into their segment files by a worker thread instead of the event loop (src/storage/segment-writer.ts); responses wait until the writes before them are done. Off by default: on a 2-core machine it pays only under a sustained load that saturates the event loop (README "Using more than one core").',
+    doc: 'kbroker only: appends are written into their segment files by a worker thread instead of the event loop (src/storage/segment-writer.ts); responses wait until the writes before them are done. Off by default: on a 2-core machine it pays only under a sustained load that saturates the event loop (README "Using more than one core"); log.segment.write.thread.auto.enable moves the writes there while they hold the loop.',
+  },
+  {
+    name: 'log.segment.write.thread.auto.enable',
+    type: 'boolean',
+    default: 'true',
+    doc: 'kbroker only, with log.segment.write.coalesce.enable and without log.segment.write.thread.enable: the event loop writes its segment files itself while that is cheap, and hands the writes to the writer thread while they hold it — over a second, half of its time or more at 1.5 ns a byte or more, as when the page cache grows into memory the hypervisor has to back first or writeback throttles the writer — and takes them back once the thread spends under a fifth of its time on them or writes at under 0.75 ns a byte. Only where the process may use two cores or more; each move is logged at INFO (README "Segment writes that move to a thread when they hold the loop").',
   },
   {
     name: 'socket.sendfile.enable',

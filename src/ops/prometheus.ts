@@ -30,6 +30,7 @@
  * | kafka.log:type=LogCleaner,name=max-buffer-utilization-percent / cleaner-recopy-percent / max-clean-time-secs / max-compaction-delay-secs / DeadThreadCount | kafka_log_logcleaner_max_buffer_utilization_percent, …_cleaner_recopy_percent, …_max_clean_time_secs, …_max_compaction_delay_secs, …_deadthreadcount |
  * | kafka.log:type=LogCleanerManager,name=max-dirty-percent / time-since-last-run-ms | kafka_log_logcleanermanager_max_dirty_percent, …_time_since_last_run_ms |
  * | (none: kbroker's own; Kafka logs them per round)                      | kbroker_log_logcleaner_bytes_read_total, …_bytes_written_total |
+ * | (none: kbroker's own) where the segment writes run                    | kbroker_log_segment_writes_on_thread, kbroker_log_segment_write_mode_switches_total |
  * | Node.js process (prom-client defaults; under --threads on broker 1 only) | process_* |
  * | Node.js thread (prom-client defaults: this thread's heap, GC, event loop) | nodejs_* |
  * | (none: kbroker's own) this broker thread's CPU time                   | kbroker_thread_cpu_seconds_total |
@@ -560,6 +561,18 @@ function buildRegistry(broker: Broker): Registry {
     '1 while writes to the log directory fail for lack of space (ENOSPC), until one succeeds (kbroker).',
     ['logdirectory'],
     () => logDirs().map((d) => [{ logdirectory: d.dir }, d.full ? 1 : 0]),
+  );
+  // Where the segment writes run (log.segment.write.thread.enable / .auto.enable; kbroker's own).
+  const writer = broker.segmentWriter;
+  brokerGauge(
+    'kbroker_log_segment_writes_on_thread',
+    '1 while appends reach their segment files from the writer thread, 0 while the event loop writes them (kbroker).',
+    () => (writer?.writingOnThread ? 1 : 0),
+  );
+  brokerGauge(
+    'kbroker_log_segment_write_mode_switches_total',
+    'Times auto mode moved the segment writes between the event loop and the writer thread (kbroker).',
+    () => writer?.modeSwitches ?? 0,
   );
   brokerGauge(
     'kafka_server_replicamanager_offlinereplicacount',

@@ -184,9 +184,11 @@ export class Broker {
       producerIdExpirationMs: config.int('producer.id.expiration.ms'),
       segmentWrites: config.bool('log.segment.write.thread.enable')
         ? 'thread'
-        : config.bool('log.segment.write.coalesce.enable')
-          ? 'tick'
-          : 'direct',
+        : !config.bool('log.segment.write.coalesce.enable')
+          ? 'direct'
+          : config.bool('log.segment.write.thread.auto.enable')
+            ? 'auto'
+            : 'tick',
       log: this.log,
     });
     // Compaction (Kafka's LogCleaner, created by its LogManager): started with the listener.

@@ -37,7 +37,7 @@ function bytesOf(r: FileRegion): Buffer {
 describe('LogSegment.readRegion', () => {
   for (const mode of ['in place', 'writer ring'] as const) {
     it(`matches read() batch for batch (${mode})`, async () => {
-      const writer = mode === 'writer ring' ? new SegmentWriter(undefined, undefined, false) : undefined;
+      const writer = mode === 'writer ring' ? new SegmentWriter(undefined, undefined, 'loop') : undefined;
       if (writer) writers.push(writer);
       const log = Log.open(tmpDir(), 't', 0, testConfig({ segmentBytes: 200_000 }), new ManualClock(), {
         segmentWriter: writer,

@@ -58,9 +58,10 @@ export interface LogManagerOptions {
    * How appends reach their segment files: `direct`, one write(2) per batch as it is appended; `tick`,
    * gathered and written by the loop at the end of its turn, one writev per segment
    * (log.segment.write.coalesce.enable); `thread`, the same on a SegmentWriter thread
-   * (log.segment.write.thread.enable). Default `direct`.
+   * (log.segment.write.thread.enable); `auto`, on the loop or the thread, whichever the writes' cost says
+   * (log.segment.write.thread.auto.enable; SegmentWriteMode). Default `direct`.
    */
-  segmentWrites?: 'direct' | 'tick' | 'thread';
+  segmentWrites?: 'direct' | 'tick' | 'thread' | 'auto';
   /** Where a checkpoint that cannot be read (and is reset) is reported. */
   log?: Logger;
 }
@@ -123,7 +124,9 @@ export class LogManager {
     this.failureChannel = new LogDirFailureChannel(() => this.clock.now());
     const writes = opts.segmentWrites ?? 'direct';
     this.segmentWriter =
-      writes === 'direct' ? null : new SegmentWriter(DEFAULT_RING_BYTES, DEFAULT_SLOTS, writes === 'thread');
+      writes === 'direct'
+        ? null
+        : new SegmentWriter(DEFAULT_RING_BYTES, DEFAULT_SLOTS, writes === 'tick' ? 'loop' : writes);
     // A background write that failed leaves its log ahead of its file (the append was counted): the
     // directory goes offline as Kafka's does on any write error, and a restart recovers the file.
     if (this.segmentWriter)
@@ -135,6 +138,16 @@ export class LogManager {
         );
     this.producerIdExpirationMs = opts.producerIdExpirationMs;
     this.log = opts.log;
+    if (this.segmentWriter)
+      this.segmentWriter.onModeChange = (onThread, w) => {
+        const share = Math.round((100 * w.writeMs) / w.wallMs);
+        const cost = w.bytes > 0 ? ((w.writeMs * 1e6) / w.bytes).toFixed(2) : '0';
+        this.log?.info(
+          onThread
+            ? `segment writes move to the writer thread: they took ${share} % of the event loop's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`
+            : `segment writes move back to the event loop: they took ${share} % of the writer thread's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`,
+        );
+      };
     let clusterId = opts.clusterId;
     for (const dir of this.logDirs) {
       fs.mkdirSync(dir, { recursive: true });

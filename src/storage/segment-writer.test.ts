@@ -4,14 +4,20 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { iterateBatches, setBaseOffset } from '../protocol/record-batch.js';
 import { LogSegment } from './segment.js';
-import { SegmentWriteError, SegmentWriter } from './segment-writer.js';
+import {
+  type AutoThresholds,
+  DEFAULT_AUTO,
+  nextWriteMode,
+  SegmentWriteError,
+  SegmentWriter,
+} from './segment-writer.js';
 import { batch, tmpDir } from './test-helpers.js';
 
 const writers: SegmentWriter[] = [];
 // Each case runs with the writes on the writer's thread and on the loop at the end of its turn.
 let onThread = true;
 const newWriter = (ringBytes?: number, slots?: number) => {
-  const w = new SegmentWriter(ringBytes, slots, onThread);
+  const w = new SegmentWriter(ringBytes, slots, onThread ? 'thread' : 'loop');
   writers.push(w);
   return w;
 };
@@ -306,6 +312,121 @@ describe('SegmentWriter on the loop', () => {
     } finally {
       writev.mockRestore();
       for (const fd of fds) fs.closeSync(fd);
+    }
+  });
+});
+
+describe('nextWriteMode (auto mode)', () => {
+  const at = (writeMs: number, bytes: number, wallMs = 1000) => ({ wallMs, writeMs, bytes });
+
+  it('moves the writes to the thread only when they take half the loop or more at 1.5 ns a byte or more', () => {
+    expect(nextWriteMode('loop', at(600, 200e6))).toBe('thread'); // 60 %, 3 ns a byte: a page cache slow to grow
+    expect(nextWriteMode('loop', at(600, 1e9))).toBe('loop'); // 60 % at 0.6 ns a byte: a warm page cache, the thread would cost more
+    expect(nextWriteMode('loop', at(300, 100e6))).toBe('loop'); // 3 ns a byte, but 30 %: the loop is not held
+    expect(nextWriteMode('loop', at(0, 0))).toBe('loop');
+    expect(nextWriteMode('loop', at(0, 0, 0))).toBe('loop');
+  });
+
+  it('brings them back when the thread spends under a fifth of its time on them or writes at under 0.75 ns a byte', () => {
+    expect(nextWriteMode('thread', at(800, 250e6))).toBe('thread');
+    expect(nextWriteMode('thread', at(400, 130e6))).toBe('thread'); // between the two ways: stays (hysteresis)
+    expect(nextWriteMode('thread', at(150, 50e6))).toBe('loop'); // the load is gone
+    expect(nextWriteMode('thread', at(500, 1e9))).toBe('loop'); // the page cache is warm again
+    expect(nextWriteMode('thread', at(0, 0, 0))).toBe('thread');
+  });
+});
+
+describe('SegmentWriter in auto mode', () => {
+  // A clock the test moves, and thresholds that flip the writes at the end of every window.
+  const flipEveryWindow: AutoThresholds = {
+    windowMs: 10,
+    toThreadShare: 0,
+    toThreadNsPerByte: 0,
+    toLoopShare: Number.POSITIVE_INFINITY,
+    toLoopNsPerByte: 0,
+  };
+
+  it('moves the writes between the loop and the thread with every byte reaching its file once, in order, and readable from the ring meanwhile', async () => {
+    let t = 0;
+    const w = new SegmentWriter(64 * 1024, 16, 'auto', { now: () => t, auto: flipEveryWindow, cores: 2 });
+    writers.push(w);
+    const moves: boolean[] = [];
+    w.onModeChange = (onThread) => moves.push(onThread);
+    const dir = tmpDir();
+    const files = [0, 1].map((i) => path.join(dir, `f${i}`));
+    const fds = files.map((f) => fs.openSync(f, 'a+'));
+    const owners = [recorder(), recorder()];
+    const expected: Buffer[][] = [[], []];
+    try {
+      for (let round = 0; round < 8; round++) {
+        expect(w.writingOnThread).toBe(round % 2 === 1);
+        let last = 0;
+        for (let i = 0; i < 50; i++) {
+          const which = (round + i) % 3 === 0 ? 1 : 0;
+          const data = randomBytes(1 + (((round * 50 + i) * 613) % 9000));
+          expected[which]!.push(data);
+          last = w.submit(owners[which]!, fds[which]!, 0, data);
+          // Unwritten bytes are read from the ring of the mode they were submitted in.
+          if (!w.isWritten(last))
+            expect(w.ring.subarray(w.ringOffset(last), w.ringOffset(last) + data.length).equals(data)).toBe(
+              true,
+            );
+        }
+        // Back on the loop with the worker alive: it wakes on its own (a 1 s timeout) while the loop's
+        // writes wait for the turn's end, and must find nothing to write.
+        if (round === 2) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1200);
+        t += 10; // the window ends: the next look with nothing outstanding moves the writes
+        await new Promise<void>((resolve, reject) => w.whenWritten(last, (e) => (e ? reject(e) : resolve())));
+        w.poll();
+      }
+      expect(moves).toEqual([true, false, true, false, true, false, true, false]);
+      expect(w.modeSwitches).toBe(8);
+      for (const i of [0, 1]) {
+        expect(fs.readFileSync(files[i]!).equals(Buffer.concat(expected[i]!))).toBe(true);
+        expect(owners[i]!.seen.map((s) => s.bytes)).toEqual(expected[i]!.map((b) => b.length));
+      }
+    } finally {
+      for (const fd of fds) fs.closeSync(fd);
+    }
+  });
+
+  it('stays on the loop while the writes are cheap, and on one core whatever they cost', () => {
+    const dir = tmpDir();
+    const fd = fs.openSync(path.join(dir, 'f'), 'a+');
+    // Clocks that move a set time at each look: every write seems to take that long, in windows of 10 ms.
+    const ticking = (ms: number) => {
+      let t = 0;
+      return () => (t += ms);
+    };
+    // (The clock moves at the writer's own looks too: a write's share of a window is a quarter here.)
+    const auto = { ...DEFAULT_AUTO, windowMs: 10, toThreadShare: 0.2 };
+    const slow = (cores: number) =>
+      new SegmentWriter(64 * 1024, 16, 'auto', { now: ticking(2.5), auto, cores });
+    // 2.5 ms for 100 bytes holds the loop: moved with two cores, not with one.
+    const oneCore = slow(1);
+    const twoCores = slow(2);
+    // 1 µs for 8 KiB (0.12 ns a byte): a warm page cache, the loop keeps them however busy it is.
+    const cheap = new SegmentWriter(64 * 1024, 16, 'auto', {
+      now: ticking(0.001),
+      auto: { ...auto, windowMs: 0.01 },
+      cores: 2,
+    });
+    writers.push(oneCore, twoCores, cheap);
+    const twoMoves: boolean[] = [];
+    twoCores.onModeChange = (onThread) => twoMoves.push(onThread);
+    try {
+      for (let i = 0; i < 20; i++) {
+        for (const w of [oneCore, twoCores]) w.waitFor(w.submit(recorder(dir), fd, 0, Buffer.alloc(100)));
+        cheap.waitFor(cheap.submit(recorder(dir), fd, 0, Buffer.alloc(8192)));
+      }
+      expect([oneCore.writingOnThread, oneCore.modeSwitches]).toEqual([false, 0]);
+      // Moved to the thread at the first window's end (and back and forth after: its own writes, timed by
+      // the real clock, are cheap).
+      expect(twoMoves[0]).toBe(true);
+      expect(twoCores.modeSwitches).toBeGreaterThan(0);
+      expect([cheap.writingOnThread, cheap.modeSwitches]).toEqual([false, 0]);
+    } finally {
+      fs.closeSync(fd);
     }
   });
 });

@@ -2,7 +2,8 @@
 // segment's `.log` later: by default on the event loop once its turn's I/O is handled (setImmediate), one
 // writev per segment for every batch the turn appended — each write(2) has a fixed cost of ~4 µs on ext4
 // here, as much as 25 KiB of copying; or, with log.segment.write.thread.enable, on a worker thread (off the
-// loop: a write that stalls under writeback throttling stalls no connection). The loop keeps the bytes a
+// loop: a write that stalls under writeback throttling stalls no connection); or, by default (`auto`), on the
+// loop while that is cheap and on the thread while the writes hold the loop (nextWriteMode). The loop keeps the bytes a
 // segment has not written yet readable from the ring, and answers a request only once every write
 // submitted before its response was ready is done (Connection), so what a client was told is in the page
 // cache as before: nothing acknowledged is lost on kill -9.
@@ -11,7 +12,8 @@
 // so each lands at the end of its file). Anything else that touches a segment's file — truncation,
 // fsync, close, delete — first has that segment's writes done (`waitFor`: on the loop, at once).
 import fs from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { availableParallelism, constants as osConstants } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 /** The segment whose bytes a descriptor carries (LogSegment). */
@@ -32,6 +34,9 @@ const STOP = 3; // the worker exits once it has nothing left to write
 const PAUSED = 4; // tests: the worker writes nothing while set (bytes stay in the ring)
 const SLEEPING = 5; // the worker is (about to be) in Atomics.wait: a submit must notify it
 const CONTROL_WORDS = 6;
+// The worker's own figures (Float64Array over a SharedArrayBuffer, monotonic): what it wrote and how long it took.
+const STAT_BYTES = 0;
+const STAT_MS = 1;
 // Descriptor fields (Float64Array, DESCRIPTOR_FIELDS per slot).
 const D_FD = 0;
 const D_OWNER = 1; // a number per owner, so a failed segment's later writes are skipped, not appended after a hole
@@ -57,6 +62,63 @@ export const DEFAULT_SLOTS = 4096; // a power of two: slot = seq & (slots - 1) a
  * once space is freed), not by a background write whose append was already counted.
  */
 const FREE_SPACE_MARGIN_RINGS = 2;
+/**
+ * Where a SegmentWriter's writes run: `loop`, at the end of each turn of the event loop; `thread`, on its
+ * worker thread; `auto`, on the loop until the writes hold it (nextWriteMode), then on the thread until
+ * they are cheap again or the load is gone — only where a second core is there to take them.
+ */
+export type SegmentWriteMode = 'loop' | 'thread' | 'auto';
+
+/** What the segment writes cost over a window of wall-clock time: auto mode's input. */
+export interface WriteWindow {
+  wallMs: number;
+  /** Time spent in the writes (on the loop, or on the thread while they are there). */
+  writeMs: number;
+  bytes: number;
+}
+
+/** When auto mode moves the writes (nextWriteMode). */
+export interface AutoThresholds {
+  /** A window's wall-clock length, ms. */
+  windowMs: number;
+  /** To the thread: the loop spent at least this share of the window writing … */
+  toThreadShare: number;
+  /** … at this many ns a byte or more (the page cache slow to grow, or writeback throttling the writer). */
+  toThreadNsPerByte: number;
+  /** Back to the loop: the thread spent less than this share of the window writing … */
+  toLoopShare: number;
+  /** … or wrote at less than this many ns a byte. */
+  toLoopNsPerByte: number;
+}
+
+/**
+ * Into a page cache that has pages to spare a write(2) costs ~4 µs plus 0.15 µs a KiB here (0.2–0.6 ns
+ * a byte for the writes a turn gathers); into pages the guest must first get from its hypervisor, or
+ * under writeback throttling, 3–4 ns a byte — then the loop spends most of its time in the copy, and the
+ * thread gave 1.35× at 1 KiB (README, session 22), while on a warm page cache it costs 10–15 %.
+ */
+export const DEFAULT_AUTO: AutoThresholds = {
+  windowMs: 1000,
+  toThreadShare: 0.5,
+  toThreadNsPerByte: 1.5,
+  toLoopShare: 0.2,
+  toLoopNsPerByte: 0.75,
+};
+
+/** Auto mode's decision at the end of a window, with hysteresis between the two ways. */
+export function nextWriteMode(
+  current: 'loop' | 'thread',
+  w: WriteWindow,
+  t: AutoThresholds = DEFAULT_AUTO,
+): 'loop' | 'thread' {
+  if (w.wallMs <= 0) return current;
+  const share = w.writeMs / w.wallMs;
+  const nsPerByte = w.bytes > 0 ? (w.writeMs * 1e6) / w.bytes : 0;
+  if (current === 'loop')
+    return share >= t.toThreadShare && nsPerByte >= t.toThreadNsPerByte ? 'thread' : 'loop';
+  return share < t.toLoopShare || nsPerByte < t.toLoopNsPerByte ? 'loop' : 'thread';
+}
+
 /** While a file system is short of space, its free space is looked at again at most this often. */
 const FREE_SPACE_RECHECK_MS = 100;
 /** Submitted bytes after which they are written (the worker woken) at once rather than at the end of the turn. */
@@ -67,7 +129,7 @@ const STALL_MS = 120_000;
 /**
  * Writes descriptors (done, submitted] (int32 counters that wrap) into their files: each owner's, in
  * the order submitted, with one writev per 512 of them; sets each descriptor's status (0 or a
- * negative errno). A failed write truncates its owner's file back to where that run began, and every
+ * negative errno); returns the bytes it was given. A failed write truncates its owner's file back to where that run began, and every
  * later write of that owner is skipped (-5, EIO), so a segment never holds bytes after a hole.
  * Self-contained — the worker thread evaluates its source — so it touches only its arguments.
  */
@@ -81,7 +143,8 @@ function writePending(
   failed: Set<number>,
   done: number,
   submitted: number,
-): void {
+): number {
+  let bytes = 0;
   const runs = new Map<number, { fd: number; position: number; views: Buffer[]; slots: number[] }>();
   for (let seq = done; seq !== submitted; ) {
     seq = (seq + 1) | 0;
@@ -94,7 +157,9 @@ function writePending(
       runs.set(owner, run);
     }
     const at = desc[d + f.ring]!;
-    run.views.push(ring.subarray(at, at + desc[d + f.length]!));
+    const length = desc[d + f.length]!;
+    bytes += length;
+    run.views.push(ring.subarray(at, at + length));
     run.slots.push(slot);
   }
   for (const [owner, run] of runs) {
@@ -133,14 +198,17 @@ function writePending(
     }
     for (const slot of run.slots) status[slot] = errno;
   }
+  return bytes;
 }
 
 // The worker: sleeps until descriptors are submitted, writes them (writePending), counts them done,
 // and posts a message when the loop waits for that. CommonJS evaluated in the thread (no file to resolve).
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
+const { performance } = require('node:perf_hooks');
 const fs = require('node:fs');
 const ctl = new Int32Array(workerData.control);
+const stats = new Float64Array(workerData.stats);
 const desc = new Float64Array(workerData.descriptors);
 const status = new Int32Array(workerData.status);
 const ring = Buffer.from(workerData.ring);
@@ -148,24 +216,27 @@ const mask = workerData.slots - 1;
 const failed = new Set();
 const writePending = ${writePending.toString()};
 const layout = ${JSON.stringify(LAYOUT)};
-let done = Atomics.load(ctl, ${COMPLETED});
 for (;;) {
   if (Atomics.load(ctl, ${PAUSED}) === 1) {
     Atomics.wait(ctl, ${PAUSED}, 1, 1000);
     continue;
   }
   // No spinning before the sleep: on a small machine it takes the CPU the loop and the clients need.
+  // COMPLETED is read each time: while the writes are on the loop (auto mode), the loop moves it and
+  // leaves SUBMITTED behind it, so this thread finds nothing to do.
   const submitted = Atomics.load(ctl, ${SUBMITTED});
-  if (submitted === done) {
+  const done = Atomics.load(ctl, ${COMPLETED});
+  if (((submitted - done) | 0) <= 0) {
     if (Atomics.load(ctl, ${STOP}) === 1) break;
     Atomics.store(ctl, ${SLEEPING}, 1);
     Atomics.wait(ctl, ${SUBMITTED}, submitted, 1000);
     Atomics.store(ctl, ${SLEEPING}, 0);
     continue;
   }
-  writePending(fs, layout, desc, status, ring, mask, failed, done, submitted);
-  done = submitted;
-  Atomics.store(ctl, ${COMPLETED}, done);
+  const t0 = performance.now();
+  stats[${STAT_BYTES}] += writePending(fs, layout, desc, status, ring, mask, failed, done, submitted);
+  stats[${STAT_MS}] += performance.now() - t0;
+  Atomics.store(ctl, ${COMPLETED}, submitted);
   Atomics.notify(ctl, ${COMPLETED});
   if (Atomics.exchange(ctl, ${WANT_WAKE}, 0) === 1) parentPort.postMessage(0);
 }
@@ -191,20 +262,48 @@ interface Waiter {
   done: (err: Error | null) => void;
 }
 
-export class SegmentWriter {
-  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-  private readonly descriptors: Float64Array;
-  private readonly status: Int32Array;
-  private readonly ringBuffer: SharedArrayBuffer | ArrayBuffer;
+interface Ring {
+  buffer: SharedArrayBuffer | ArrayBuffer;
   /** The ring as a Buffer (tail reads and copies in). */
-  readonly ring: Buffer;
+  bytes: Buffer;
   /**
    * With the thread (a shared ring): an aligned plain buffer each batch goes through, and it and the
    * ring as 64-bit words (submit); batches then start 8-byte aligned in the ring.
    */
-  private readonly wordCopy:
-    | { staging: Buffer; stagingWords: Float64Array; ringWords: Float64Array }
-    | undefined;
+  wordCopy: { staging: Buffer; stagingWords: Float64Array; ringWords: Float64Array } | undefined;
+}
+
+export interface SegmentWriterOptions {
+  /** Auto mode's clock, ms (default performance.now). */
+  now?: () => number;
+  auto?: AutoThresholds;
+  /** Cores this process may use (default os.availableParallelism()): auto mode stays on the loop with one. */
+  cores?: number;
+}
+
+export class SegmentWriter {
+  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+  /** The worker's bytes written and ms spent (STAT_*). */
+  private readonly stats = new Float64Array(new SharedArrayBuffer(2 * 8));
+  private readonly descriptors: Float64Array;
+  private readonly status: Int32Array;
+  /** The ring the writes go through now; the other mode's is kept for a switch back (auto). */
+  private current: Ring;
+  private loopRing: Ring | null = null;
+  private threadRing: Ring | null = null;
+  /** Where the writes run now (fixed unless the mode is `auto`). */
+  private onThread: boolean;
+  private readonly canSwitch: boolean;
+  private readonly now: () => number;
+  /** When auto mode moves the writes (DEFAULT_AUTO; tests set their own). */
+  auto: AutoThresholds;
+  /** Auto mode's window: its start, and the loop's write time and bytes in it (the thread's are `stats` less the marks). */
+  private windowStart: number;
+  private windowWriteMs = 0;
+  private windowBytes = 0;
+  private windowStatMs = 0;
+  private windowStatBytes = 0;
+  private switches = 0;
   private readonly slots: number;
   private readonly mask: number;
   private worker: Worker | null = null;
@@ -227,6 +326,8 @@ export class SegmentWriter {
   private readonly space = new Map<number, { budget: number; checkedAt: number }>();
   /** Told (on a later microtask) of each owner's first failed write. */
   onWriteFailed: ((owner: WriteOwner, err: SegmentWriteError) => void) | null = null;
+  /** Told when auto mode moves the writes, with the window that decided it. */
+  onModeChange: ((onThread: boolean, window: WriteWindow) => void) | null = null;
   private stopped = false;
   private polling = false;
   private kickScheduled = false;
@@ -236,33 +337,72 @@ export class SegmentWriter {
   private readonly failedOwners = new Set<number>();
 
   /**
-   * `onThread` false: no worker; the loop itself writes what its turn appended, once at its end (one
-   * writev per segment instead of one write(2) per batch), before any response waiting for it leaves.
+   * `loop`: no worker; the loop itself writes what its turn appended, once at its end (one writev per
+   * segment instead of one write(2) per batch), before any response waiting for it leaves. `thread`: a
+   * worker writes. `auto`: the loop, or the worker while the writes hold the loop (SegmentWriteMode).
    */
   constructor(
     readonly ringBytes = DEFAULT_RING_BYTES,
     slots = DEFAULT_SLOTS,
-    readonly onThread = true,
+    readonly mode: SegmentWriteMode = 'thread',
+    opts: SegmentWriterOptions = {},
   ) {
     if (slots & (slots - 1)) throw new Error(`slots must be a power of two, not ${slots}`);
+    if (mode !== 'loop' && ringBytes % 8 !== 0)
+      throw new Error(`the ring's size must be a multiple of 8, not ${ringBytes}`);
     this.slots = slots;
     this.mask = slots - 1;
     this.descriptors = new Float64Array(new SharedArrayBuffer(slots * DESCRIPTOR_FIELDS * 8));
     this.status = new Int32Array(new SharedArrayBuffer(slots * 4));
-    // Shared only with a thread: V8 copies into shared memory by a slower path (twice the time of the write it saves).
-    this.ringBuffer = onThread ? new SharedArrayBuffer(ringBytes) : new ArrayBuffer(ringBytes);
-    this.ring = Buffer.from(this.ringBuffer);
-    if (onThread) {
-      if (ringBytes % 8 !== 0) throw new Error(`the ring's size must be a multiple of 8, not ${ringBytes}`);
-      const staging = new ArrayBuffer(this.maxBytes + 8);
-      this.wordCopy = {
-        staging: Buffer.from(staging),
-        stagingWords: new Float64Array(staging),
-        ringWords: new Float64Array(this.ringBuffer),
-      };
-    }
+    this.onThread = mode === 'thread';
+    this.canSwitch = mode === 'auto' && (opts.cores ?? availableParallelism()) >= 2;
+    this.now = opts.now ?? (() => performance.now());
+    this.auto = opts.auto ?? DEFAULT_AUTO;
+    this.windowStart = this.now();
+    this.current = this.ringFor(this.onThread);
     this.ringEnd = new Array<number>(slots).fill(0);
     this.owners = new Array<WriteOwner | null>(slots).fill(null);
+  }
+
+  /** The ring as a Buffer: where the bytes of descriptors not yet written are (ringOffset). */
+  get ring(): Buffer {
+    return this.current.bytes;
+  }
+
+  /** Whether the writes run on the worker thread now. */
+  get writingOnThread(): boolean {
+    return this.onThread;
+  }
+
+  /** How many times auto mode has moved the writes. */
+  get modeSwitches(): number {
+    return this.switches;
+  }
+
+  /** The ring of one mode, made on first use. */
+  private ringFor(thread: boolean): Ring {
+    if (!thread) {
+      // Shared only with a thread: V8 copies into shared memory by a slower path (twice the time of the write it saves).
+      if (this.loopRing === null) {
+        const buffer = new ArrayBuffer(this.ringBytes);
+        this.loopRing = { buffer, bytes: Buffer.from(buffer), wordCopy: undefined };
+      }
+      return this.loopRing;
+    }
+    if (this.threadRing === null) {
+      const buffer = new SharedArrayBuffer(this.ringBytes);
+      const staging = new ArrayBuffer(this.maxBytes + 8);
+      this.threadRing = {
+        buffer,
+        bytes: Buffer.from(buffer),
+        wordCopy: {
+          staging: Buffer.from(staging),
+          stagingWords: new Float64Array(staging),
+          ringWords: new Float64Array(buffer),
+        },
+      };
+    }
+    return this.threadRing;
   }
 
   /** The largest batch that goes through the ring; a larger one is written in place (`writeInPlace`). */
@@ -345,15 +485,18 @@ export class SegmentWriter {
   submit(owner: WriteOwner, fd: number, position: number, data: Buffer): number {
     if (this.stopped) throw new Error('the segment writer is closed');
     const len = data.length;
-    const words = this.wordCopy;
-    const span = words ? (len + 7) & ~7 : len; // copied as whole 64-bit words (below)
     if (len > this.maxBytes) throw new Error(`a ${len}-byte write exceeds the writer's ${this.maxBytes}`);
     this.poll();
     let start: number;
     let skip: number;
+    let words: Ring['wordCopy'];
+    let span: number;
     // Where the bytes go is worked out after every poll: one that finds nothing outstanding moves the
-    // ring back to its start (a place computed before it would be outside the ring's accounting).
+    // ring back to its start (a place computed before it would be outside the ring's accounting), and
+    // may move the writes (auto mode) to the other ring.
     for (;;) {
+      words = this.current.wordCopy;
+      span = words ? (len + 7) & ~7 : len; // copied as whole 64-bit words (below)
       start = this.ringHead % this.ringBytes;
       skip = 0;
       if (start + span > this.ringBytes) {
@@ -374,7 +517,7 @@ export class SegmentWriter {
       // conversion, so no NaN is rewritten): a memcpy into the aligned staging buffer, then 1.6 µs.
       data.copy(words.staging, 0);
       words.ringWords.set(words.stagingWords.subarray(0, span >>> 3), start >>> 3);
-    } else data.copy(this.ring, start);
+    } else data.copy(this.current.bytes, start);
     this.ringHead += skip + span;
     const seq = this.submitted + 1;
     const slot = seq & this.mask;
@@ -387,7 +530,9 @@ export class SegmentWriter {
     this.ringEnd[slot] = this.ringHead;
     this.owners[slot] = owner;
     this.submitted = seq;
-    Atomics.store(this.control, SUBMITTED, seq | 0);
+    this.windowBytes += len;
+    // Only the thread's work is published: while the loop writes (auto mode), the worker sees none.
+    if (this.onThread) Atomics.store(this.control, SUBMITTED, seq | 0);
     // Wake a sleeping worker once for the tick's batches (a pipelined client's frames come several to a
     // read), not once each: a futex wake per batch cost the loop more than the write(2) it saves.
     this.unkickedBytes += len;
@@ -466,7 +611,10 @@ export class SegmentWriter {
       }
       // Nothing outstanding: the next batch goes at the ring's start, so a light load touches only
       // its first pages (resident memory) rather than cycling through all of it.
-      if (this.completed === this.submitted) this.ringHead = this.ringTail = 0;
+      if (this.completed === this.submitted) {
+        this.ringHead = this.ringTail = 0;
+        if (this.canSwitch && Atomics.load(this.control, PAUSED) === 0) this.maybeSwitch();
+      }
       if (this.waiterHead < this.waiters.length) this.wakeWaiters();
     } finally {
       this.polling = false;
@@ -508,6 +656,7 @@ export class SegmentWriter {
     const done = Atomics.load(this.control, COMPLETED);
     const submitted = this.submitted | 0;
     if (done !== submitted && (force || Atomics.load(this.control, PAUSED) === 0)) {
+      const t0 = this.canSwitch ? this.now() : 0;
       writePending(
         fs,
         LAYOUT,
@@ -519,9 +668,43 @@ export class SegmentWriter {
         done,
         submitted,
       );
+      if (this.canSwitch) this.windowWriteMs += this.now() - t0;
       Atomics.store(this.control, COMPLETED, submitted);
     }
     this.poll();
+  }
+
+  /**
+   * Auto mode, with nothing outstanding (so no byte the segments read is in the ring, and the worker has
+   * nothing to write): at the end of a window, moves the writes where nextWriteMode says.
+   */
+  private maybeSwitch(): void {
+    const now = this.now();
+    const wallMs = now - this.windowStart;
+    if (wallMs < this.auto.windowMs) return;
+    let window: WriteWindow;
+    if (this.onThread) {
+      const bytes = this.stats[STAT_BYTES]!;
+      const ms = this.stats[STAT_MS]!;
+      window = { wallMs, writeMs: ms - this.windowStatMs, bytes: bytes - this.windowStatBytes };
+    } else window = { wallMs, writeMs: this.windowWriteMs, bytes: this.windowBytes };
+    this.windowStart = now;
+    this.windowWriteMs = 0;
+    this.windowBytes = 0;
+    this.windowStatBytes = this.stats[STAT_BYTES]!;
+    this.windowStatMs = this.stats[STAT_MS]!;
+    // After a failed write the two sides' records of failed segments differ: the writes stay where they are.
+    const next =
+      this.failed.length > 0
+        ? this.onThread
+        : nextWriteMode(this.onThread ? 'thread' : 'loop', window, this.auto) === 'thread';
+    if (next === this.onThread) return;
+    this.onThread = next;
+    this.current = this.ringFor(next);
+    this.switches++;
+    // The worker starts from here: SUBMITTED catches up with COMPLETED (both the loop's count now).
+    if (next) Atomics.store(this.control, SUBMITTED, this.submitted | 0);
+    this.onModeChange?.(next, window);
   }
 
   private ownerId(owner: WriteOwner): number {
@@ -542,7 +725,8 @@ export class SegmentWriter {
         control: this.control.buffer,
         descriptors: this.descriptors.buffer,
         status: this.status.buffer,
-        ring: this.ringBuffer,
+        stats: this.stats.buffer,
+        ring: this.ringFor(true).buffer,
         slots: this.slots,
       },
       // A thread that only writes: small heaps (its JavaScript allocates a few arrays a batch).
