@@ -102,6 +102,10 @@ describe('broker configuration sources', () => {
     [['--override', 'auto.create.topics.enable=yes'], 'configuration auto.create.topics.enable'],
     [['--override', 'log.cleanup.policy=shred'], 'configuration log.cleanup.policy'],
     [['--override', 'no.such.key=1'], 'Unknown configuration no.such.key'],
+    [
+      ['--override', 'listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms=soon'],
+      'configuration listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms',
+    ],
   ])('refuses %j naming the key', (args, message) => {
     expect(() => parseStartArgs(args)).toThrow(ConfigError);
     expect(() => parseStartArgs(args)).toThrow(message);

@@ -151,6 +151,8 @@ export function parseSecurityProtocolMap(value: string): Map<string, SecurityPro
 const LISTENER_PREFIX = 'listener.name.';
 /** `<mechanism>.sasl.jaas.config` after the listener prefix. */
 const MECHANISM_JAAS = /^([a-z0-9-]+)\.sasl\.jaas\.config$/;
+/** `listener.name.<l>.<mechanism>.connections.max.reauth.ms`: Kafka's per-mechanism session lifetime (SaslChannelBuilder). */
+const MECHANISM_REAUTH = /^[a-z0-9-]+\.(connections\.max\.reauth\.ms)$/;
 
 export function parseListeners(value: string): Listener[] {
   return value
@@ -227,8 +229,10 @@ export class BrokerConfig {
         config === 'connections.max.reauth.ms' ||
         config === 'max.connection.creation.rate' ||
         config === 'max.connections');
-    if (!perListener && !MECHANISM_JAAS.test(config)) return false;
-    if (def) validateValue(def, value);
+    const perMechanism = MECHANISM_REAUTH.exec(config)?.[1];
+    if (!perListener && !perMechanism && !MECHANISM_JAAS.test(config)) return false;
+    const checked = def ?? (perMechanism ? brokerConfigByName.get(perMechanism) : undefined);
+    if (checked) validateValue({ ...checked, name: key }, value); // the error names the key as written
     this.listenerValues.set(key, value.trim());
     return true;
   }
@@ -241,6 +245,18 @@ export class BrokerConfig {
   }
 
   /** `listener.name.<listener>.<mechanism>.sasl.jaas.config` (Kafka's broker JAAS config), or null. */
+  /**
+   * A SASL mechanism's setting on a listener, as Kafka's SaslChannelBuilder reads it:
+   * `listener.name.<listener>.<mechanism>.<name>` first, then the listener's (listenerValue).
+   */
+  listenerMechanismValue(listenerName: string, mechanism: string, name: string): string | null {
+    return (
+      this.listenerValues.get(
+        `${LISTENER_PREFIX}${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.${name}`,
+      ) ?? this.listenerValue(listenerName, name)
+    );
+  }
+
   jaasConfig(listenerName: string, mechanism: string): string | null {
     return (
       this.listenerValues.get(

@@ -86,7 +86,8 @@ export function createListenerServer(
     security = {
       sasl: {
         factory,
-        maxReauthMs: Number(get('connections.max.reauth.ms') ?? '0'),
+        maxReauthMs: (mechanism) =>
+          Number(config.listenerMechanismValue(endpoint.name, mechanism, 'connections.max.reauth.ms') ?? '0'),
         failedAuthenticationDelayMs: config.int('connection.failed.authentication.delay.ms'),
         now: () => deps.time.now(),
         onFailure: () => {},

@@ -53,8 +53,8 @@ export interface SaslStep {
 
 export interface SaslAuthenticatorOptions {
   factory: SaslServerFactory;
-  /** connections.max.reauth.ms of the listener (0: sessions do not expire). */
-  maxReauthMs: number;
+  /** connections.max.reauth.ms of the listener for a mechanism (0: sessions do not expire). */
+  maxReauthMs: (mechanism: string) => number;
   failedAuthenticationDelayMs: number;
   now: () => number;
   /** Logged and counted when an authentication (or a KIP-368 re-authentication) fails. */
@@ -239,7 +239,7 @@ export class SaslAuthenticator {
       );
     }
     const now = this.options.now();
-    const maxReauth = this.options.maxReauthMs;
+    const maxReauth = this.options.maxReauthMs(this.mechanism!);
     const expiry = this.server!.credentialExpirationMs();
     let lifetime = 0;
     if (expiry !== null || maxReauth > 0) {

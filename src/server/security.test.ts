@@ -516,7 +516,12 @@ describe('SASL state machine on the broker clock', () => {
   const time = new MockTime();
   beforeAll(async () => {
     tb = await startTestBroker(
-      securedConfig({ listeners: 'SASL_PLAINTEXT://127.0.0.1:0', 'connections.max.reauth.ms': '60000' }),
+      securedConfig({
+        listeners: 'SASL_PLAINTEXT://127.0.0.1:0',
+        'connections.max.reauth.ms': '60000',
+        // Kafka's per-mechanism form (SaslChannelBuilder): OAUTHBEARER sessions on this listener last 30 s.
+        'listener.name.sasl_plaintext.oauthbearer.connections.max.reauth.ms': '30000',
+      }),
       undefined,
       { time },
     );
@@ -579,6 +584,18 @@ describe('SASL state machine on the broker clock', () => {
     await c.request(3, 12, md);
     time.advance(20_000);
     await expect(c.request(3, 12, md)).rejects.toThrow('connection closed');
+  });
+
+  it("a mechanism's own connections.max.reauth.ms on the listener wins over the listener's (PLAIN above keeps 60 s)", async () => {
+    const exp = Math.floor(time.now() / 1000) + 3600;
+    const jwt = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'carol', exp, iat: exp - 7200 })).toString('base64url')}.`;
+    const c = await TestClient.connect(tb.port);
+    expect((await c.request<{ errorCode: number }>(17, 1, { mechanism: 'OAUTHBEARER' })).errorCode).toBe(0);
+    const auth = await c.request<{ errorCode: number; sessionLifetimeMs: number }>(36, 2, {
+      authBytes: Buffer.from(`n,,\u0001auth=Bearer ${jwt}\u0001\u0001`),
+    });
+    expect(auth).toMatchObject({ errorCode: 0, sessionLifetimeMs: 30000 });
+    c.close();
   });
 
   it('refuses a re-authentication as another principal', async () => {
