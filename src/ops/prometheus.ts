@@ -15,6 +15,7 @@
  * | kafka.server:type=socket-server-metrics,listener,name=connection-count | kafka_server_socket_server_metrics_connection_count{listener} |
  * | kafka.server:type=socket-server-metrics,name=failed-authentication-total | kafka_server_socket_server_metrics_failed_authentication_total |
  * | kafka.server:type=socket-server-metrics,name=successful-authentication-total | kafka_server_socket_server_metrics_successful_authentication_total |
+ * | kafka.server:type=socket-server-metrics,name=successful-authentication-no-reauth-total | kafka_server_socket_server_metrics_successful_authentication_no_reauth_total |
  * | kafka.server:type=socket-server-metrics,name=successful-/failed-reauthentication-total | kafka_server_socket_server_metrics_successful_reauthentication_total, …_failed_reauthentication_total |
  * | kafka.log:type=Log,name=Size / LogEndOffset / LogStartOffset / NumLogSegments | kafka_log_log_size{topic,partition}, …_logendoffset, …_logstartoffset, …_numlogsegments |
  * | kafka.cluster:type=Partition,name=UnderReplicated,topic,partition     | kafka_cluster_partition_underreplicated{topic,partition} |
@@ -268,34 +269,36 @@ function buildRegistry(broker: Broker): Registry {
     ['listener'],
     () => [[{ listener }, m.connections]],
   );
-  mirroredCounter(
-    registry,
-    'kafka_server_socket_server_metrics_failed_authentication_total',
-    'Failed TLS handshakes and SASL authentications (failed-authentication-total).',
-    [],
-    () => [[{}, m.failedAuthentications]],
-  );
-  mirroredCounter(
-    registry,
-    'kafka_server_socket_server_metrics_successful_authentication_total',
-    'Completed TLS handshakes (SSL listeners) and SASL authentications (successful-authentication-total).',
-    [],
-    () => [[{}, m.successfulAuthentications]],
-  );
-  mirroredCounter(
-    registry,
-    'kafka_server_socket_server_metrics_successful_reauthentication_total',
-    'KIP-368 SASL re-authentications that succeeded (successful-reauthentication-total).',
-    [],
-    () => [[{}, m.successfulReauthentications]],
-  );
-  mirroredCounter(
-    registry,
-    'kafka_server_socket_server_metrics_failed_reauthentication_total',
-    'KIP-368 SASL re-authentications that failed (failed-reauthentication-total).',
-    [],
-    () => [[{}, m.failedReauthentications]],
-  );
+  // Kafka's socket-server-metrics authentication counters (Selector's sensors), one series each.
+  const authentication: [string, string, () => number][] = [
+    [
+      'failed_authentication_total',
+      'Failed TLS handshakes and SASL authentications (failed-authentication-total).',
+      () => m.failedAuthentications,
+    ],
+    [
+      'successful_authentication_total',
+      'Completed TLS handshakes (SSL listeners) and SASL authentications (successful-authentication-total).',
+      () => m.successfulAuthentications,
+    ],
+    [
+      'successful_authentication_no_reauth_total',
+      'Of those, the ones by clients that cannot re-authenticate: TLS, and SASL without SaslAuthenticate v1+ (successful-authentication-no-reauth-total).',
+      () => m.successfulAuthenticationsNoReauth,
+    ],
+    [
+      'successful_reauthentication_total',
+      'KIP-368 SASL re-authentications that succeeded (successful-reauthentication-total).',
+      () => m.successfulReauthentications,
+    ],
+    [
+      'failed_reauthentication_total',
+      'KIP-368 SASL re-authentications that failed (failed-reauthentication-total).',
+      () => m.failedReauthentications,
+    ],
+  ];
+  for (const [name, help, read] of authentication)
+    mirroredCounter(registry, `kafka_server_socket_server_metrics_${name}`, help, [], () => [[{}, read()]]);
 
   const partitions = () => broker.replicaManager.allPartitions().map((p) => ({ topic: p.topic, p }));
   const perPartition = (

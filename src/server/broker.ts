@@ -329,9 +329,12 @@ export class Broker {
             else this.metrics.failedAuthentications++;
             this.log.info(`failed authentication on listener ${listener} from ${remote}: ${why}`);
           },
-          onAuthenticationSuccess: (_listener, reauthentication) => {
+          onAuthenticationSuccess: (_listener, reauthentication, clientSupportsReauth) => {
             if (reauthentication) this.metrics.successfulReauthentications++;
-            else this.metrics.successfulAuthentications++;
+            else {
+              this.metrics.successfulAuthentications++;
+              if (!clientSupportsReauth) this.metrics.successfulAuthenticationsNoReauth++;
+            }
           },
         },
         {

@@ -41,7 +41,7 @@ export interface ListenerDeps {
    * once, when SASL completes), as Kafka's Selector counts a channel becoming ready after its
    * authenticator ran; PLAINTEXT connections authenticate nothing and are not counted.
    */
-  onAuthenticationSuccess?(listener: string, reauthentication: boolean): void;
+  onAuthenticationSuccess?(listener: string, reauthentication: boolean, clientSupportsReauth: boolean): void;
 }
 
 /** A listener ready to bind: its server hands each connection over with how it authenticates. */
@@ -91,7 +91,8 @@ export function createListenerServer(
         failedAuthenticationDelayMs: config.int('connection.failed.authentication.delay.ms'),
         now: () => deps.time.now(),
         onFailure: () => {},
-        onSuccess: (reauthentication) => deps.onAuthenticationSuccess?.(endpoint.name, reauthentication),
+        onSuccess: (reauthentication, supportsReauth) =>
+          deps.onAuthenticationSuccess?.(endpoint.name, reauthentication, supportsReauth),
       },
       maxReceiveBeforeAuth: Number(get('sasl.server.max.receive.size') ?? '524288'),
       ...(idleMs > 0 ? { authTimeoutMs: idleMs } : {}),
@@ -154,7 +155,7 @@ export function createListenerServer(
           }
         }
       }
-      if (!sasl) deps.onAuthenticationSuccess?.(endpoint.name, false);
+      if (!sasl) deps.onAuthenticationSuccess?.(endpoint.name, false, false); // a TLS client cannot re-authenticate, as Kafka counts it
       serve(socket, endpoint, { ...withFailureLog(remote), principal });
     },
   );

@@ -65,6 +65,8 @@ export class Metrics {
   failedAuthentications = 0;
   /** Completed TLS handshakes (SSL listeners) and SASL authentications (Kafka's successful-authentication-total). */
   successfulAuthentications = 0;
+  /** Of those, by clients that cannot re-authenticate: TLS, SASL without SaslAuthenticate v1+ (successful-authentication-no-reauth-total). */
+  successfulAuthenticationsNoReauth = 0;
   /** KIP-368 re-authentications that succeeded / failed (successful- and failed-reauthentication-total). */
   successfulReauthentications = 0;
   failedReauthentications = 0;

@@ -59,8 +59,12 @@ export interface SaslAuthenticatorOptions {
   now: () => number;
   /** Logged and counted when an authentication (or a KIP-368 re-authentication) fails. */
   onFailure: (mechanism: string | null, message: string, reauthentication: boolean) => void;
-  /** Counted when one succeeds (Kafka's successful-authentication-total / successful-reauthentication-total). */
-  onSuccess?: (reauthentication: boolean) => void;
+  /**
+   * Counted when one succeeds (Kafka's successful-authentication-total / successful-reauthentication-total;
+   * with `clientSupportsReauth` false — no SaslAuthenticate v1+ from the client — also
+   * successful-authentication-no-reauth-total).
+   */
+  onSuccess?: (reauthentication: boolean, clientSupportsReauth: boolean) => void;
 }
 
 export class SaslAuthenticator {
@@ -253,7 +257,7 @@ export class SaslAuthenticator {
     this.previous = null;
     this.server = null;
     this.state = 'COMPLETE';
-    this.options.onSuccess?.(reauthentication);
+    this.options.onSuccess?.(reauthentication, this.clientSupportsReauth);
     return lifetime;
   }
 

@@ -418,10 +418,15 @@ describe('mTLS', () => {
 
   it('maps the client certificate subject to the principal (alice is a super user, bob is not)', async () => {
     const handshakes = tb.broker.metrics.successfulAuthentications;
+    const noReauth = tb.broker.metrics.successfulAuthenticationsNoReauth;
     const alice = client(tb, 'SSL', { ssl: tlsOf('alice') }).admin();
     await alice.connect();
-    // An SSL listener's completed handshake is an authentication (Kafka's successful-authentication-total).
+    // An SSL listener's completed handshake is an authentication (Kafka's successful-authentication-total),
+    // by a client that cannot re-authenticate (successful-authentication-no-reauth-total).
     expect(tb.broker.metrics.successfulAuthentications).toBeGreaterThan(handshakes);
+    expect(tb.broker.metrics.successfulAuthenticationsNoReauth - noReauth).toBe(
+      tb.broker.metrics.successfulAuthentications - handshakes,
+    );
     await alice.createTopics({ topics: [{ topic: 'mtls', numPartitions: 1 }] });
     await alice.disconnect();
     const bob = client(tb, 'SSL', { ssl: tlsOf('bob') }).admin();
@@ -584,6 +589,27 @@ describe('SASL state machine on the broker clock', () => {
     await c.request(3, 12, md);
     time.advance(20_000);
     await expect(c.request(3, 12, md)).rejects.toThrow('connection closed');
+  });
+
+  it('counts an authentication by a client without SaslAuthenticate v1+ as one that cannot re-authenticate (Kafka: successful-authentication-no-reauth-total)', async () => {
+    const m = tb.broker.metrics;
+    for (const version of [0, 2]) {
+      const [authenticated, noReauth] = [m.successfulAuthentications, m.successfulAuthenticationsNoReauth];
+      const c = await TestClient.connect(tb.port);
+      await c.request(17, 1, { mechanism: 'PLAIN' });
+      expect(
+        (
+          await c.request<{ errorCode: number }>(36, version, {
+            authBytes: plainToken('alice', 'alice-secret'),
+          })
+        ).errorCode,
+      ).toBe(0);
+      expect([
+        m.successfulAuthentications - authenticated,
+        m.successfulAuthenticationsNoReauth - noReauth,
+      ]).toEqual([1, version === 0 ? 1 : 0]);
+      c.close();
+    }
   });
 
   it("a mechanism's own connections.max.reauth.ms on the listener wins over the listener's (PLAIN above keeps 60 s)", async () => {
