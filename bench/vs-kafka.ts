@@ -60,6 +60,7 @@ import {
   KAFKA_VERSION,
   type RunningBroker,
   root,
+  segmentWriteMovesNote,
   startKafka,
   startKbroker,
   startNullBroker,
@@ -368,6 +369,8 @@ async function lightConsumeRun(
 
 /** A run's hypervisor steal in its log line, when there was any worth a mention. */
 const stealNote = (pct: number) => (pct >= 1 ? `, steal ${pct.toFixed(0)} %` : '');
+/** kbroker's segment-write moves seen so far, per broker (segmentWriteMovesNote). */
+const movesSeen = new WeakMap<RunningBroker, number>();
 
 /**
  * The no-op server (bench/kafka/null-broker.ts): it answers a fetch with whatever it has, so a consumer
@@ -468,7 +471,7 @@ async function measure(
             cpu[g].secs += used;
             cpu[g].bytes += records * s;
             log(
-              `${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s${stealNote(stealPct)}`,
+              `${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s${stealNote(stealPct)}${segmentWriteMovesNote(b, movesSeen)}`,
             );
           });
         }
@@ -505,7 +508,7 @@ async function measure(
                 });
           await checkCount(b, topic, 1, records);
           m[key] = (records * s) / 1e6 / secs;
-          log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s`);
+          log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s${segmentWriteMovesNote(b, movesSeen)}`);
         });
       }
   }

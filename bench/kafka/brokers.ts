@@ -23,6 +23,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, statSync, write
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROKER_NODE_FLAGS } from '../../src/node-flags.js';
+import { SEGMENT_WRITES_TO_LOOP, SEGMENT_WRITES_TO_THREAD } from '../../src/storage/log-manager.js';
 import { newTopicId } from '../../src/storage/partition-metadata.js';
 import { freePort, freePortRun, memory, removeTempDir, run, start, stop, tempDir } from './procs.js';
 import { apiVersionsAnswered, connects } from './wire.js';
@@ -98,6 +99,8 @@ export interface RunningBroker {
   /** VmRSS one second after it answered */
   idleRss: number;
   dir: string;
+  /** Where its stdout and stderr go. */
+  logFile: string;
   stop(): Promise<void>;
   /** Starts a window of server-side figures. */
   serverMark(): Promise<void>;
@@ -257,6 +260,7 @@ async function finishStart(
     launchToReadyMs: readyMs,
     idleRss: memory(child.pid!).rss,
     dir,
+    logFile,
     ...window,
     stop: async () => {
       await stop(child);
@@ -388,6 +392,41 @@ export async function startKbroker(overrides: readonly string[] = [], threads = 
     kbrokerProbeWindow(child, probeFile, threads),
     ports,
   );
+}
+
+/**
+ * kbroker's auto-mode moves of its segment writes (the INFO lines of src/storage/log-manager.ts) in a
+ * log's text: how many, and where the writes were after the last (undefined when none).
+ */
+export function segmentWriteMoves(logText: string): { moves: number; onThread: boolean | undefined } {
+  let moves = 0;
+  let onThread: boolean | undefined;
+  for (const line of logText.split('\n')) {
+    if (line.includes(SEGMENT_WRITES_TO_THREAD)) onThread = true;
+    else if (line.includes(SEGMENT_WRITES_TO_LOOP)) onThread = false;
+    else continue;
+    moves++;
+  }
+  return { moves, onThread };
+}
+
+/**
+ * For a run's log line: the segment-write moves kbroker logged since the last call for this broker
+ * (a run that met a page cache slow to grow, README "Segment writes that move to a thread…").
+ */
+export function segmentWriteMovesNote(b: RunningBroker, seen: WeakMap<RunningBroker, number>): string {
+  if (b.name !== 'kbroker') return '';
+  let text: string;
+  try {
+    text = readFileSync(b.logFile, 'utf8');
+  } catch {
+    return '';
+  }
+  const { moves, onThread } = segmentWriteMoves(text);
+  const fresh = moves - (seen.get(b) ?? 0);
+  seen.set(b, moves);
+  if (fresh <= 0) return '';
+  return `, segment writes moved ${fresh}× (now ${onThread ? 'on the writer thread' : 'on the event loop'})`;
 }
 
 /** The kcat rows' ceiling: bench/kafka/null-broker.ts in its own process (no server-side figures). */

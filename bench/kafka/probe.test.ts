@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePortRun } from '../../src/test-support/free-port.js';
 import { type BrokerProcess, spawnBroker } from '../../src/test-support/process.js';
-import { kbrokerProbeWindow, mergeServerStats, type ServerStats } from './brokers.js';
+import { kbrokerProbeWindow, mergeServerStats, type ServerStats, segmentWriteMoves } from './brokers.js';
 
 const probe = join(dirname(fileURLToPath(import.meta.url)), 'loop-probe.cjs');
 let proc: BrokerProcess | undefined;
@@ -87,6 +87,25 @@ describe("bench:kafka's server-side figures (loop-probe.cjs)", () => {
       loopP99Ms: 5,
       loopMaxMs: 9,
       fsyncOnLoopCount: 1,
+    });
+  });
+});
+
+describe('segmentWriteMoves', () => {
+  it("counts auto mode's moves in a kbroker log and says where the writes were after the last", () => {
+    const info = (msg: string) => JSON.stringify({ level: 'info', name: 'kbroker', msg });
+    const toThread = info(
+      "segment writes move to the writer thread: they took 74 % of the event loop's last 1000 ms at 3.03 ns a byte",
+    );
+    const toLoop = info(
+      "segment writes move back to the event loop: they took 12 % of the writer thread's last 1400 ms at 3.10 ns a byte",
+    );
+    const other = info('kbroker listening on 127.0.0.1:9092');
+    expect(segmentWriteMoves([other, ''].join('\n'))).toEqual({ moves: 0, onThread: undefined });
+    expect(segmentWriteMoves([other, toThread].join('\n'))).toEqual({ moves: 1, onThread: true });
+    expect(segmentWriteMoves([toThread, other, toLoop, ''].join('\n'))).toEqual({
+      moves: 2,
+      onThread: false,
     });
   });
 });

@@ -357,7 +357,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     name: 'log.segment.write.thread.auto.enable',
     type: 'boolean',
     default: 'true',
-    doc: 'kbroker only, with log.segment.write.coalesce.enable and without log.segment.write.thread.enable: the event loop writes its segment files itself while that is cheap, and hands the writes to the writer thread while they hold it — over a second, half of its time or more at 1.5 ns a byte or more, as when the page cache grows into memory the hypervisor has to back first or writeback throttles the writer — and takes them back once the thread spends under a fifth of its time on them or writes at under 0.75 ns a byte. Only where the process may use two cores or more; each move is logged at INFO (README "Segment writes that move to a thread when they hold the loop").',
+    doc: 'kbroker only, with log.segment.write.coalesce.enable and without log.segment.write.thread.enable: the event loop writes its segment files itself while that is cheap, and hands the writes to the writer thread while they hold it — over a quarter of a second, half of its time or more at 1.5 ns a byte or more, as when the page cache grows into memory the hypervisor has to back first or writeback throttles the writer — and takes them back once the thread spends under a fifth of its time on them or writes at under 0.75 ns a byte. Only where the process may use two cores or more; each move is logged at INFO (README "Segment writes that move to a thread when they hold the loop").',
   },
   {
     name: 'socket.sendfile.enable',

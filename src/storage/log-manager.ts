@@ -66,6 +66,10 @@ export interface LogManagerOptions {
   log?: Logger;
 }
 
+/** The INFO lines that say auto mode moved the segment writes (bench:kafka counts them per run). */
+export const SEGMENT_WRITES_TO_THREAD = 'segment writes move to the writer thread';
+export const SEGMENT_WRITES_TO_LOOP = 'segment writes move back to the event loop';
+
 type DirCheckpoints = {
   recovery: Map<string, number>;
   starts: Map<string, number>;
@@ -144,8 +148,8 @@ export class LogManager {
         const cost = w.bytes > 0 ? ((w.writeMs * 1e6) / w.bytes).toFixed(2) : '0';
         this.log?.info(
           onThread
-            ? `segment writes move to the writer thread: they took ${share} % of the event loop's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`
-            : `segment writes move back to the event loop: they took ${share} % of the writer thread's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`,
+            ? `${SEGMENT_WRITES_TO_THREAD}: they took ${share} % of the event loop's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`
+            : `${SEGMENT_WRITES_TO_LOOP}: they took ${share} % of the writer thread's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`,
         );
       };
     let clusterId = opts.clusterId;

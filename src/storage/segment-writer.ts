@@ -95,10 +95,12 @@ export interface AutoThresholds {
  * Into a page cache that has pages to spare a write(2) costs ~4 µs plus 0.15 µs a KiB here (0.2–0.6 ns
  * a byte for the writes a turn gathers); into pages the guest must first get from its hypervisor, or
  * under writeback throttling, 3–4 ns a byte — then the loop spends most of its time in the copy, and the
- * thread gave 1.35× at 1 KiB (README, session 22), while on a warm page cache it costs 10–15 %.
+ * thread gave 1.35× at 1 KiB (README, session 22), while on a warm page cache it costs 10–15 %. A quarter
+ * of a second holds hundreds of writes under a load that could need the thread, and lets a short burst
+ * into a cold page cache move before it is over.
  */
 export const DEFAULT_AUTO: AutoThresholds = {
-  windowMs: 1000,
+  windowMs: 250,
   toThreadShare: 0.5,
   toThreadNsPerByte: 1.5,
   toLoopShare: 0.2,
