@@ -244,24 +244,23 @@ export class BrokerConfig {
     );
   }
 
-  /** `listener.name.<listener>.<mechanism>.sasl.jaas.config` (Kafka's broker JAAS config), or null. */
   /**
    * A SASL mechanism's setting on a listener, as Kafka's SaslChannelBuilder reads it:
    * `listener.name.<listener>.<mechanism>.<name>` first, then the listener's (listenerValue).
    */
   listenerMechanismValue(listenerName: string, mechanism: string, name: string): string | null {
-    return (
-      this.listenerValues.get(
-        `${LISTENER_PREFIX}${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.${name}`,
-      ) ?? this.listenerValue(listenerName, name)
-    );
+    return this.mechanismValue(listenerName, mechanism, name) ?? this.listenerValue(listenerName, name);
   }
 
+  /** `listener.name.<listener>.<mechanism>.sasl.jaas.config` (Kafka's broker JAAS config), or null. */
   jaasConfig(listenerName: string, mechanism: string): string | null {
-    return (
-      this.listenerValues.get(
-        `${LISTENER_PREFIX}${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`,
-      ) ?? null
+    return this.mechanismValue(listenerName, mechanism, 'sasl.jaas.config') ?? null;
+  }
+
+  /** `listener.name.<listener>.<mechanism>.<name>` as set, without falling back. */
+  private mechanismValue(listenerName: string, mechanism: string, name: string): string | undefined {
+    return this.listenerValues.get(
+      `${LISTENER_PREFIX}${listenerName.toLowerCase()}.${mechanism.toLowerCase()}.${name}`,
     );
   }
 

@@ -146,10 +146,12 @@ export class LogManager {
       this.segmentWriter.onModeChange = (onThread, w) => {
         const share = Math.round((100 * w.writeMs) / w.wallMs);
         const cost = w.bytes > 0 ? ((w.writeMs * 1e6) / w.bytes).toFixed(2) : '0';
+        // The window was spent where the writes were before the move.
+        const [move, where] = onThread
+          ? [SEGMENT_WRITES_TO_THREAD, 'the event loop']
+          : [SEGMENT_WRITES_TO_LOOP, 'the writer thread'];
         this.log?.info(
-          onThread
-            ? `${SEGMENT_WRITES_TO_THREAD}: they took ${share} % of the event loop's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`
-            : `${SEGMENT_WRITES_TO_LOOP}: they took ${share} % of the writer thread's last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`,
+          `${move}: they took ${share} % of ${where}'s last ${Math.round(w.wallMs)} ms at ${cost} ns a byte`,
         );
       };
     let clusterId = opts.clusterId;
