@@ -213,30 +213,11 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         req.transactionalId != null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
       writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name!);
     }
-    // The topics, auto-created where allowed (a controller write), before the per-partition checks.
+    // The topics as this broker's metadata has them. A Produce never creates one (Kafka's
+    // handleProduceRequest answers UNKNOWN_TOPIC_OR_PARTITION for a topic its metadata cache lacks):
+    // auto.create.topics.enable acts on Metadata requests that allow it, which clients send first.
     const topics = new Map<string, TopicImage | undefined>();
-    const autoCreateErrors = new Map<string, unknown>();
-    if (
-      apiVersion >= MIN_SUPPORTED_VERSION &&
-      !txnDenied &&
-      (req.acks === 0 || req.acks === 1 || req.acks === -1)
-    ) {
-      for (const t of req.topicData) {
-        const name = t.name!;
-        if (topics.has(name) || autoCreateErrors.has(name)) continue;
-        if (writable !== null && !writable.has(name)) continue;
-        try {
-          // A topic this broker knows needs no wait: the handler runs on to the append without
-          // yielding (one turn of the loop, and all of it counted as the request's time).
-          topics.set(
-            name,
-            ctx.metadata.topic(name) ?? (await ctx.controller.maybeAutoCreateTopic(name, true)),
-          );
-        } catch (err) {
-          autoCreateErrors.set(name, err);
-        }
-      }
-    }
+    for (const t of req.topicData) topics.set(t.name!, ctx.metadata.topic(t.name!));
     // Plain loops on this per-request path (it showed in CPU profiles, and the array builtins'
     // inlined code was deoptimised and recompiled as it warmed up). A partition's outcome is
     // either its answer already (refused before the data path) or an entry to append.
@@ -257,7 +238,6 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         else if (acks !== 0 && acks !== 1 && acks !== -1) outcome = failed(p.index, 'INVALID_REQUIRED_ACKS');
         else {
           try {
-            if (autoCreateErrors.has(name)) throw autoCreateErrors.get(name);
             outcome = check(ctx, name, p.index, p.records as Buffer | null, transactionalId, topics);
           } catch (err) {
             ctx.log.error(`Error processing append operation on partition ${name}-${p.index}`, err);

@@ -3,13 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
 import { CRC } from '../protocol/record-batch.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 
 let tb: TestBroker;
 
 beforeAll(async () => {
   tb = await startTestBroker({ 'message.max.bytes': '2048', 'socket.request.max.bytes': '1048576' });
+  // A Produce creates no topic (only Metadata does, as in Kafka): the ones produced to exist first.
+  for (const t of ['bad-crc', 'too-large']) await createHostedTopic(tb.broker, t, 1);
 });
 afterAll(async () => {
   await tb.close();

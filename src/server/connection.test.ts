@@ -38,6 +38,7 @@ describe('connection', () => {
 
   it('answers pipelined requests strictly in order, and sends nothing for acks=0', async () => {
     const tb = await startTestBroker();
+    await createHostedTopic(tb.broker, 'order', 1);
     try {
       const c = await TestClient.connect(tb.port);
       const batch = buildRecordBatch({ records: [{ value: 'x' }] });
@@ -127,6 +128,7 @@ describe('connection', () => {
 
   it('stops reading a client that does not read its responses (backpressure)', async () => {
     const tb = await startTestBroker();
+    await createHostedTopic(tb.broker, 'bp', 1);
     try {
       // 4 MiB of data, then a client that asks for it 400 times (≈400 MiB of responses) and never reads.
       const producer = await TestClient.connect(tb.port);
@@ -171,6 +173,7 @@ describe('connection', () => {
 
   it('keeps one drain listener on a socket its client does not read, however many responses wait', async () => {
     const tb = await startTestBroker();
+    await createHostedTopic(tb.broker, 'drain', 1);
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
     process.on('warning', onWarning);

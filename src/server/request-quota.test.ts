@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MockTime } from '../common/time.js';
 import { scrape } from '../ops/prometheus.js';
 import { buildRecordBatch } from '../protocol/record-batch-builder.js';
-import { startTestBroker, type TestBroker } from '../test-support/broker.js';
+import { createHostedTopic, startTestBroker, type TestBroker } from '../test-support/broker.js';
 import { TestClient } from '../test-support/client.js';
 import { clientSeries, seriesValue } from '../test-support/metrics.js';
 
@@ -24,6 +24,7 @@ afterEach(async () => {
 async function broker(time: MockTime, quotas: { clientId: string; percent: number }[]): Promise<TestBroker> {
   const tb = await startTestBroker({ 'num.partitions': '1' }, undefined, { time });
   brokers.push(tb);
+  await createHostedTopic(tb.broker, 'rq', 1); // produced to below (a Produce creates no topic)
   const results = await tb.broker.controller.alterClientQuotas(
     quotas.map((q) => ({
       entity: [{ entityType: 'client-id', entityName: q.clientId }],

@@ -46,6 +46,7 @@ beforeAll(async () => {
     }),
     { logger: log },
   );
+  await broker.controller.createTopic('full', 1, {}); // a Produce creates no topic, as in Kafka
 });
 afterAll(async () => {
   await broker?.close().catch(() => {});
