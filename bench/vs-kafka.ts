@@ -6,7 +6,7 @@
  *
  * Each round starts Kafka, measures it, stops it, then does the same with kbroker (fresh temp data
  * dirs, loopback ports), so rounds alternate the two brokers and both see the same noise; then the
- * kcat rows and the pipelined client's produce and consume rows run once more against
+ * kcat rows and the pipelined and native clients' produce and consume rows run once more against
  * bench/kafka/null-broker.ts, a server that does no broker work: its figures ("no-op ceiling") are
  * what that client and the loopback reach on this machine without a broker, the most any broker
  * could show with that load generator here. Kafka
@@ -14,10 +14,11 @@
  * maximum in that round. Per broker and round:
  *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
  *   warm-up        kcat produces and consumes the 100 B file once (not measured; the JIT warms up)
- *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined
- *   consume        kcat -C -c N -e, consumer-perf-test and the pipelined client's raw Fetch v11
- *                  loop (one in flight, no decompression) over the kcat acks=1 topics (no group
- *                  join counted: perf-test's fetch.* figures)
+ *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined,
+ *                  native (the pipelined client's load from a Go process: bench/kafka/kload)
+ *   consume        kcat -C -c N -e, consumer-perf-test and the pipelined and native clients' raw
+ *                  Fetch v11 loop (one in flight, no decompression) over the kcat acks=1 topics (no
+ *                  group join counted: perf-test's fetch.* figures)
  *   latency        perf-test at 10/50/90 % of Kafka's max (100 B, acks=all, 1 partition): p50/p99/p99.9;
  *                  the same rates from the pipelined client (a request a millisecond, open loop;
  *                  wire.ts fixedRateProduce): p50/p99/p99.9 per request, no JVM client in them;
@@ -35,7 +36,7 @@
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
  * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
  * Every figure comes from a run in this invocation; a run that fails is reported and left out.
- * `--only produce`: the produce rows (all three generators, and the kcat and pipelined ones on the
+ * `--only produce`: the produce rows (all four generators, and the light ones on the
  * no-op server) and CPU per GB produced. `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
  * topics, then the consume runs and CPU per GB consumed); no latency runs. `--only latency`: the
  * perf-test 100 B acks=all 1-partition run that gives Kafka's max (skipped with `--kafka-max R`,
@@ -70,6 +71,8 @@ import {
   KCAT_LARGE_QUEUE,
   kcatConsume,
   kcatProduce,
+  nativeConsume,
+  nativeProduce,
   perfConsume,
   perfProduce,
   writeRecordsFile,
@@ -144,6 +147,7 @@ const S = quick
   ? {
       kcat: { 100: 100_000, 1024: 20_000 },
       pipelined: { 100: 100_000, 1024: 20_000 },
+      native: { 100: 100_000, 1024: 20_000 },
       perf: { 100: 50_000, 1024: 10_000 },
       latencySecs: 2,
       e2e: 300,
@@ -151,6 +155,7 @@ const S = quick
   : {
       kcat: { 100: 2_000_000, 1024: 300_000 },
       pipelined: { 100: 1_000_000, 1024: 200_000 },
+      native: { 100: 2_000_000, 1024: 300_000 },
       perf: { 100: 500_000, 1024: 100_000 },
       latencySecs: 6,
       e2e: 2_000,
@@ -158,13 +163,14 @@ const S = quick
 const SIZES = [100, 1024] as const;
 const ACKS = ['1', 'all'] as const;
 const PARTITIONS = [1, 6] as const;
-const GENERATORS = ['kcat', 'perf', 'pipelined'] as const;
+const GENERATORS = ['kcat', 'perf', 'pipelined', 'native'] as const;
 const LOAD_PCTS = [10, 50, 90] as const;
 type Gen = (typeof GENERATORS)[number];
 const genLabel: Record<Gen, string> = {
   kcat: 'kcat',
   perf: 'producer-perf-test',
   pipelined: 'pipelined client',
+  native: 'native client',
 };
 const sizeLabel = (s: number) => (s === 100 ? '100 B' : '1 KiB');
 
@@ -205,8 +211,9 @@ const consumeLabel = {
   kcatq: 'kcat -C (queue of 10 M records)',
   perf: 'consumer-perf-test',
   pipelined: 'pipelined client',
+  native: 'native client',
 };
-const CONSUMERS = ['kcat', 'kcatq', 'perf', 'pipelined'] as const;
+const CONSUMERS = ['kcat', 'kcatq', 'perf', 'pipelined', 'native'] as const;
 for (const g of CONSUMERS)
   for (const s of SIZES)
     for (const p of PARTITIONS)
@@ -352,7 +359,7 @@ async function lightConsumeRun(
   m: Record<string, number>,
   s: (typeof SIZES)[number],
   p: number,
-  g: 'kcat' | 'kcatq' | 'pipelined',
+  g: (typeof LIGHT_CONSUMERS)[number],
   steal: StealMeter,
 ): Promise<void> {
   const key = consumeKey(g, s, p);
@@ -361,7 +368,9 @@ async function lightConsumeRun(
   const { result: secs, stealPct } = await steal.measure(() =>
     g === 'pipelined'
       ? pipelinedConsume({ port: b.port, topic, partitions: p, records, atLeast: isCeiling(b) })
-      : kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []),
+      : g === 'native'
+        ? nativeConsume({ port: b.port, topic, partitions: p, records, atLeast: isCeiling(b) })
+        : kcatConsume(b.port, topic, records, g === 'kcatq' ? KCAT_LARGE_QUEUE : []),
   );
   m[key] = (records * s) / 1e6 / secs;
   log(`${tag} ${key}: ${m[key].toFixed(1)} MB/s${stealNote(stealPct)}`);
@@ -380,8 +389,8 @@ function isCeiling(b: RunningBroker): boolean {
   return b.name === 'ceiling';
 }
 
-/** The consumers that need no JVM: kcat with each queue setting, and the pipelined client. */
-const LIGHT_CONSUMERS = ['kcat', 'kcatq', 'pipelined'] as const;
+/** The consumers that need no JVM: kcat with each queue setting, the pipelined and the native client. */
+const LIGHT_CONSUMERS = ['kcat', 'kcatq', 'pipelined', 'native'] as const;
 
 /** The (record size, partitions) of each consume run: the kcat acks=1 topics produced in `m`. */
 function* consumeTopics(m: Record<string, number>): Generator<[(typeof SIZES)[number], number]> {
@@ -429,6 +438,7 @@ async function measure(
     kcat: { secs: 0, bytes: 0 },
     perf: { secs: 0, bytes: 0 },
     pipelined: { secs: 0, bytes: 0 },
+    native: { secs: 0, bytes: 0 },
   };
   for (const s of SIZES)
     for (const a of ACKS)
@@ -455,15 +465,15 @@ async function measure(
                 if (r.records !== records) throw new Error(`perf-test sent ${r.records} of ${records}`);
                 return r.recordsPerSec;
               }
-              const secs = await pipelinedProduce({
+              const load = {
                 port: b.port,
                 topic,
                 partitions: p,
                 records,
                 recordBytes: s,
                 acks: a === 'all' ? -1 : 1,
-              });
-              return records / secs;
+              };
+              return records / (g === 'native' ? await nativeProduce(load) : await pipelinedProduce(load));
             });
             const used = cpuSeconds(b.pid) - cpu0;
             await checkCount(b, topic, p, records);
@@ -652,6 +662,8 @@ function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
       kcatRecords1k: S.kcat[1024],
       pipelinedRecords100: S.pipelined[100],
       pipelinedRecords1k: S.pipelined[1024],
+      nativeRecords100: S.native[100],
+      nativeRecords1k: S.native[1024],
       perfRecords100: S.perf[100],
       perfRecords1k: S.perf[1024],
       pipelinedBatchRecords: 100,

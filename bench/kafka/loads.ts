@@ -5,12 +5,15 @@
  *   kafka-consumer-perf-test       org.apache.kafka.tools.ConsumerPerformance (JVM)
  *   kafka-e2e-latency              org.apache.kafka.tools.EndToEndLatency (JVM)
  *   pipelined                      the project's raw client (wire.ts: pipelinedProduce)
+ *   native                         the same loads from a Go process (kload/main.go): far less CPU
  * Every producer run is checked afterwards against the log end offsets, every consumer run
  * against the number of records it reports (kcat: that it stopped at the N-th record).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { kafkaToolArgs } from './brokers.js';
+import { join } from 'node:path';
+import { kafkaToolArgs, root } from './brokers.js';
 import { run } from './procs.js';
+import { partitionsByLeader } from './wire.js';
 
 const bootstrap = (port: number) => `127.0.0.1:${port}`;
 const RUN_TIMEOUT = 300_000;
@@ -207,4 +210,98 @@ export async function e2eLatency(
   const pct = /Percentiles: 50th = ([\d.]+), 99th = ([\d.]+), 99\.9th = ([\d.]+)/.exec(r.stdout);
   if (r.code !== 0 || !avg || !pct) fail('kafka-e2e-latency', r);
   return { avg: Number(avg[1]), p50: Number(pct[1]), p99: Number(pct[2]), p999: Number(pct[3]) };
+}
+
+const KLOAD_SOURCE = join(root, 'bench', 'kafka', 'kload');
+const KLOAD_BINARY = join(root, 'bench', '.cache', 'kload');
+let kloadBuilt: Promise<string> | undefined;
+
+/**
+ * Builds kload (bench/kafka/kload: Go, the standard library only, so nothing is downloaded) once per
+ * process into bench/.cache; rejects, naming the cause, where there is no Go toolchain.
+ */
+export function buildKload(): Promise<string> {
+  kloadBuilt ??= run('go', ['build', '-o', KLOAD_BINARY, '.'], {
+    cwd: KLOAD_SOURCE,
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+    timeoutMs: 300_000,
+  }).then(
+    (r) => {
+      if (r.code !== 0) fail('go build (bench/kafka/kload)', r);
+      return KLOAD_BINARY;
+    },
+    (err: Error) => {
+      throw new Error(`the native client needs Go (go build of bench/kafka/kload): ${err.message}`);
+    },
+  );
+  return kloadBuilt;
+}
+
+/** kload's -leaders argument: each leader's port and partitions, as Metadata has them now. */
+async function kloadLeaders(port: number, topic: string, partitions: number): Promise<string> {
+  const byLeader = await partitionsByLeader(port, topic, partitions);
+  return [...byLeader].map(([p, parts]) => `${p}:${parts.join(',')}`).join('/');
+}
+
+async function kload(mode: 'produce' | 'consume', args: string[]): Promise<number> {
+  const bin = await buildKload();
+  const r = await run(bin, [mode, ...args], { timeoutMs: RUN_TIMEOUT });
+  const m = /\{"secs":([\d.]+),"records":(\d+)\}/.exec(r.stdout);
+  if (r.code !== 0 || !m) fail(`kload ${mode}`, r);
+  return Number(m[1]);
+}
+
+/**
+ * The native client's produce (kload produce): the pipelined client's load — Produce v7 requests of
+ * `batchRecords` records (default 100), request i to partition i % partitions, 8 in flight per
+ * leader — from a Go process. Returns seconds from its connections being open to the last response.
+ */
+export async function nativeProduce(opts: {
+  port: number;
+  topic: string;
+  partitions: number;
+  records: number;
+  recordBytes: number;
+  acks: number;
+  batchRecords?: number;
+}): Promise<number> {
+  return kload('produce', [
+    '-topic',
+    opts.topic,
+    '-leaders',
+    await kloadLeaders(opts.port, opts.topic, opts.partitions),
+    '-partitions',
+    String(opts.partitions),
+    '-records',
+    String(opts.records),
+    '-record-bytes',
+    String(opts.recordBytes),
+    '-acks',
+    String(opts.acks),
+    '-batch-records',
+    String(opts.batchRecords ?? 100),
+  ]);
+}
+
+/**
+ * The native client's consume (kload consume): the pipelined consumer's Fetch v11 loop (one request in
+ * flight per leader, 1 MiB per partition) from a Go process, until `records` have arrived (`atLeast`:
+ * more is no error, for the no-op server). Returns seconds to the reply that brought the last record.
+ */
+export async function nativeConsume(opts: {
+  port: number;
+  topic: string;
+  partitions: number;
+  records: number;
+  atLeast?: boolean;
+}): Promise<number> {
+  return kload('consume', [
+    '-topic',
+    opts.topic,
+    '-leaders',
+    await kloadLeaders(opts.port, opts.topic, opts.partitions),
+    '-records',
+    String(opts.records),
+    ...(opts.atLeast ? ['-at-least'] : []),
+  ]);
 }

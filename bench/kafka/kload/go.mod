@@ -1,0 +1,3 @@
+module kbroker.dev/bench/kload
+
+go 1.21
