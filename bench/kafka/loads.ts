@@ -13,7 +13,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaToolArgs, root } from './brokers.js';
 import { run } from './procs.js';
-import { partitionsByLeader } from './wire.js';
+import { type ProduceLoad, partitionsByLeader } from './wire.js';
 
 const bootstrap = (port: number) => `127.0.0.1:${port}`;
 const RUN_TIMEOUT = 300_000;
@@ -256,15 +256,7 @@ async function kload(mode: 'produce' | 'consume', args: string[]): Promise<numbe
  * `batchRecords` records (default 100), request i to partition i % partitions, 8 in flight per
  * leader — from a Go process. Returns seconds from its connections being open to the last response.
  */
-export async function nativeProduce(opts: {
-  port: number;
-  topic: string;
-  partitions: number;
-  records: number;
-  recordBytes: number;
-  acks: number;
-  batchRecords?: number;
-}): Promise<number> {
+export async function nativeProduce(opts: ProduceLoad): Promise<number> {
   return kload('produce', [
     '-topic',
     opts.topic,

@@ -192,23 +192,28 @@ interface ProduceResult {
   responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
 }
 
+/** A produce load of the project's clients (this one and loads.ts nativeProduce): `records` records of `recordBytes`. */
+export interface ProduceLoad {
+  port: number;
+  topic: string;
+  partitions: number;
+  records: number;
+  recordBytes: number;
+  /** 1, or -1 for all */
+  acks: number;
+  /** records per batch, one batch per request (default 100) */
+  batchRecords?: number;
+}
+
 /**
  * The project's own load generator: pre-encoded Produce v7 frames of `batchRecords` records each
  * (one frame per partition, reused; partitions taken in turn), `window` requests in flight on each
  * of `connections` connections to each partition leader (default one; a leader's requests are shared
  * out among its connections). Every response's error code is checked. Returns seconds.
  */
-export async function pipelinedProduce(opts: {
-  port: number;
-  topic: string;
-  partitions: number;
-  records: number;
-  recordBytes: number;
-  acks: number;
-  batchRecords?: number;
-  window?: number;
-  connections?: number;
-}): Promise<number> {
+export async function pipelinedProduce(
+  opts: ProduceLoad & { window?: number; connections?: number },
+): Promise<number> {
   const batchRecords = opts.batchRecords ?? 100;
   const requests = Math.ceil(opts.records / batchRecords);
   const value = Buffer.alloc(opts.recordBytes, 'x');
