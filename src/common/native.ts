@@ -67,8 +67,8 @@ export function zeroCopy(): ZeroCopy | null {
 }
 
 /**
- * CRC-32C by the CPU's instruction (2.2× the crc32 library's speed on 10 KiB here, a third of its
- * cost per call), or null: not built, a CPU without it, or `KBROKER_NATIVE_CRC32C=false`.
+ * CRC-32C by the CPU's instruction, three streams at once (2.2× the crc32 library's speed on 10 KiB
+ * here, 2× on 100 KiB), or null: not built, a CPU without it, or `KBROKER_NATIVE_CRC32C=false`.
  */
 export function nativeCrc32c(): ((data: Uint8Array) => number) | null {
   if (process.env.KBROKER_NATIVE_CRC32C === 'false') return null;

@@ -53,7 +53,8 @@ describe('crc32c', () => {
     const require = createRequire(import.meta.url);
     const lib = require('@node-rs/crc32') as { crc32c(b: Uint8Array): number };
     const js = require('crc-32/crc32c') as { buf(b: Uint8Array): number };
-    const data = Buffer.alloc(20_000);
+    // Long enough for the three-stream rounds of both block sizes (3 × 8 KiB and 3 × 256 B) and their tails.
+    const data = Buffer.alloc(80_000);
     let x = 12345;
     for (let i = 0; i < data.length; i++) {
       x = (x * 1103515245 + 12345) >>> 0;
@@ -70,6 +71,10 @@ describe('crc32c', () => {
         4097,
         10_240,
         19_990,
+        24_575,
+        24_576,
+        24_577,
+        3 * 24_576 + 3 * 256 + 13,
       ]) {
         const b = data.subarray(offset, offset + length);
         expect(cpu(b)).toBe(lib.crc32c(b) >>> 0);
