@@ -4,6 +4,7 @@
  * Fetch v11 bodies every raw-frame benchmark uses (non-flexible versions Kafka 4.x still serves).
  */
 import { codecFor, Writer } from '../src/protocol/codec.js';
+import { MetadataRequest } from '../src/protocol/generated/messages.js';
 import { requestHeaderVersion } from '../src/protocol/headers.js';
 import type { MessageSpec } from '../src/protocol/spec.js';
 
@@ -21,6 +22,14 @@ export function requestFrame(spec: MessageSpec, version: number, body: unknown, 
   const buf = w.toBuffer();
   buf.writeInt32BE(buf.length - 4, 0);
   return buf;
+}
+
+/**
+ * A Metadata v4 frame for `topic` that allows auto-creation: what a producer asks before its first
+ * Produce (a Produce itself creates no topic, in Kafka as here), so the broker's defaults make it.
+ */
+export function metadataAutoCreateFrame(topic: string): Buffer {
+  return requestFrame(MetadataRequest, 4, { topics: [{ name: topic }], allowAutoTopicCreation: true });
 }
 
 /** A Produce v7 body: one batch (`records`) for one partition. */

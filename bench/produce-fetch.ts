@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
-import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
+import { fetchV11Body, metadataAutoCreateFrame, produceV7Body, requestFrame } from './frames.js';
 import { PipelineClient, percentile } from './pipeline-client.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,7 +91,8 @@ export async function run(
   try {
     // --- produce throughput (8 in flight) and latency (1 in flight), kbroker
     const kc = await PipelineClient.connect(broker.port);
-    await kc.send(produceFrame(-1)); // auto-creates the topic
+    for (const topic of ['bench', 'warmup']) await kc.send(metadataAutoCreateFrame(topic));
+    await kc.send(produceFrame(-1));
     await kc.send(warmupFrame(-1));
     await warmUp(kc);
     let produceReply = 0;

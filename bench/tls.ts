@@ -15,7 +15,7 @@ import { BROKER_NODE_FLAGS } from '../src/node-flags.js';
 import { FetchRequest, ProduceRequest } from '../src/protocol/generated/messages.js';
 import { buildRecordBatch } from '../src/protocol/record-batch-builder.js';
 import { makeDevCerts } from '../src/security/dev-certs.js';
-import { fetchV11Body, produceV7Body, requestFrame } from './frames.js';
+import { fetchV11Body, metadataAutoCreateFrame, produceV7Body, requestFrame } from './frames.js';
 
 /**
  * A pipelining client that gathers a reply's chunks and joins them once (TLS delivers 16 KiB
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
       for (const listener of round % 2 === 0 ? ['PLAINTEXT', 'SSL'] : ['SSL', 'PLAINTEXT']) {
         const topic = `bench-${listener.toLowerCase()}-${round}`;
         const c = await Client.connect(ports[listener]!, listener === 'SSL' ? ca : null);
+        await c.send(metadataAutoCreateFrame(topic));
         await c.send(produce(topic, -1));
         const frames = Array.from({ length: REQUESTS }, (_, i) => produce(topic, i));
         let t0 = performance.now();
