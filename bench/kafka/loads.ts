@@ -13,7 +13,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaToolArgs, root } from './brokers.js';
 import { run } from './procs.js';
-import { type ProduceLoad, partitionsByLeader } from './wire.js';
+import { type ConsumeLoad, type ProduceLoad, partitionsByLeader } from './wire.js';
 
 const bootstrap = (port: number) => `127.0.0.1:${port}`;
 const RUN_TIMEOUT = 300_000;
@@ -280,13 +280,7 @@ export async function nativeProduce(opts: ProduceLoad): Promise<number> {
  * flight per leader, 1 MiB per partition) from a Go process, until `records` have arrived (`atLeast`:
  * more is no error, for the no-op server). Returns seconds to the reply that brought the last record.
  */
-export async function nativeConsume(opts: {
-  port: number;
-  topic: string;
-  partitions: number;
-  records: number;
-  atLeast?: boolean;
-}): Promise<number> {
+export async function nativeConsume(opts: ConsumeLoad): Promise<number> {
   return kload('consume', [
     '-topic',
     opts.topic,

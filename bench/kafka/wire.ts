@@ -192,6 +192,17 @@ interface ProduceResult {
   responses: { name: string; partitionResponses: { index: number; errorCode: number }[] }[];
 }
 
+/** A consume load of the project's clients (this one and loads.ts nativeConsume): every partition from offset 0. */
+export interface ConsumeLoad {
+  port: number;
+  topic: string;
+  partitions: number;
+  /** records to read from all partitions together */
+  records: number;
+  /** more than `records` is no error (the no-op server serves copies of one batch) */
+  atLeast?: boolean;
+}
+
 /** A produce load of the project's clients (this one and loads.ts nativeProduce): `records` records of `recordBytes`. */
 export interface ProduceLoad {
   port: number;
@@ -353,13 +364,7 @@ interface FetchResult {
  * nothing arrives for 30 s. Returns seconds, up to the reply that brought the last record (a leader with
  * nothing left may still be waiting out its fetch.max.wait.ms then, which is not counted).
  */
-export async function pipelinedConsume(opts: {
-  port: number;
-  topic: string;
-  partitions: number;
-  records: number;
-  atLeast?: boolean;
-}): Promise<number> {
+export async function pipelinedConsume(opts: ConsumeLoad): Promise<number> {
   const leaders = [...(await partitionsByLeader(opts.port, opts.topic, opts.partitions))];
   const clients = await Promise.all(leaders.map(([port]) => PipelineClient.connect(port)));
   let received = 0;
