@@ -3,6 +3,7 @@
  * nothing, even with `auto.create.topics.enable=true` (Kafka's handleProduceRequest checks its metadata
  * cache and never creates): auto-creation is the Metadata request's, when the request allows it —
  * which is what a producer sends first (and again after that error), so clients still get the topic.
+ * With acks=0 there is no answer to carry the error: the connection closes instead, as in Kafka.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../protocol/generated/errors.js';
@@ -58,6 +59,34 @@ describe('Produce to an unknown topic', () => {
     expect(await produce('fresh')).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect(await produce('fresh', -1)).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     expect((await metadata('fresh', false)).errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  });
+
+  it('with acks=0, closes the connection (the only way the client learns), and only on an error', async () => {
+    const acksZero = (topic: string, records: Buffer) =>
+      c.frame(0, 9, {
+        transactionalId: null,
+        acks: 0,
+        timeoutMs: 5000,
+        topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+      });
+    const good = buildRecordBatch({ records: [{ value: 'v' }] });
+    await metadata('zero', true);
+    // A good acks=0 produce answers nothing; the ApiVersions after it is answered on the same connection.
+    const apiVersions = c.frame(18, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' });
+    await c.sendRaw(Buffer.concat([acksZero('zero', good), apiVersions]));
+    expect(tb.broker.replicaManager.getPartition('zero', 0)!.logEndOffset).toBe(1);
+    // To a topic that does not exist: nothing is appended or created, and the connection goes.
+    c.socket.write(acksZero('nowhere', good));
+    await c.waitClosed();
+    expect(tb.broker.metadata.topic('nowhere')).toBeUndefined();
+    // So does a batch the broker refuses (a wrong CRC), on a new connection.
+    c = await TestClient.connect(tb.port);
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 0xff;
+    c.socket.write(acksZero('zero', bad));
+    await c.waitClosed();
+    expect(tb.broker.replicaManager.getPartition('zero', 0)!.logEndOffset).toBe(1);
+    c = await TestClient.connect(tb.port);
   });
 
   it('succeeds once a Metadata request that allows it has created the topic', async () => {

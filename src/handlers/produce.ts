@@ -9,7 +9,9 @@
  * AddPartitionsToTxn: the partition leader adds the partition to the transaction through the
  * coordinator instead of only verifying it.
  * The batch stays bytes: validate the header and CRC, patch offset and leader epoch in place,
- * append (ReplicaManager.appendRecords). acks=0 sends no response; acks=1 answers after the
+ * append (ReplicaManager.appendRecords). acks=0 sends no response — and closes the connection when a
+ * partition failed (Kafka's sendResponseCallback: the client learns of it only that way, and refreshes
+ * its metadata on the reconnect); acks=1 answers after the
  * leader's append; acks=-1 waits in the produce purgatory until the high watermark passes the batch
  * (at once while this broker is the only in-sync replica; REQUEST_TIMED_OUT after `timeoutMs`,
  * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR fell below the min ISR meanwhile).
@@ -32,7 +34,7 @@
  */
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
 import type { TopicImage } from '../metadata/image.js';
-import { ErrorCode, type ErrorName } from '../protocol/generated/errors.js';
+import { ErrorCode, type ErrorName, errorName } from '../protocol/generated/errors.js';
 import {
   ProduceRequest,
   type ProduceRequestData,
@@ -48,6 +50,7 @@ import {
   readProducerEpoch,
   readProducerId,
 } from '../protocol/record-batch.js';
+import { ProtocolError } from '../protocol/wire.js';
 import type { AppendEntry as ReplicaAppendEntry } from '../replication/append.js';
 import { partitionErrorOf } from '../replication/partition-error.js';
 import { allowsAll, authorize, filterAuthorized } from './authz.js';
@@ -76,6 +79,22 @@ function failed(
 }
 
 type Outcome = ProduceResponsePartitionProduceResponse | AppendEntry;
+
+/** "topic-partition: ERROR" for each partition of an acks=0 request that was refused or failed to append. */
+function acksZeroErrors(
+  topicData: readonly { name?: string | null }[],
+  outcomes: readonly Outcome[][],
+  appended: readonly { error: ErrorName }[],
+): string[] {
+  const errors: string[] = [];
+  let next = 0;
+  for (let ti = 0; ti < outcomes.length; ti++)
+    for (const o of outcomes[ti]!) {
+      const error = 'partition' in o ? appended[next++]!.error : (errorName(o.errorCode) ?? o.errorCode);
+      if (error !== 'NONE') errors.push(`${topicData[ti]!.name}-${o.index}: ${error}`);
+    }
+  return errors;
+}
 
 interface AppendEntry extends ReplicaAppendEntry {
   readonly index: number;
@@ -254,7 +273,13 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     }
     if (anyTxn) await verifyTransactionalEntries(ctx, transactionalId, entries);
     const appended = await ctx.replicas.appendRecords(acks, entries, req.timeoutMs, ctx.releaseOrder);
-    if (acks === 0) return null;
+    if (acks === 0) {
+      const errors = acksZeroErrors(req.topicData, outcomes, appended);
+      if (errors.length === 0) return null;
+      throw new ProtocolError(
+        `error during produce request with correlation id ${ctx.correlationId} from client id ${ctx.clientId} with acks=0 (${errors.join(', ')})`,
+      );
+    }
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;
     const responses: ProduceResponseTopicProduceResponse[] = [];
