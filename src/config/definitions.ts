@@ -55,7 +55,7 @@ export const brokerConfigDefs: readonly ConfigDef[] = [
     name: 'auto.create.topics.enable',
     type: 'boolean',
     default: 'true',
-    doc: 'Create a topic when a client asks Metadata or Produces to one that does not exist.',
+    doc: 'Create a topic when a Metadata request that allows it names one that does not exist (a Produce to it is refused, as in Kafka).',
   },
   {
     name: 'cluster.id',
