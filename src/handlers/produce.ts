@@ -33,7 +33,6 @@
  * TOPIC_AUTHORIZATION_FAILED (before the topic's existence is looked at).
  */
 import { INTERNAL_TOPICS } from '../common/topic-name.js';
-import type { TopicImage } from '../metadata/image.js';
 import { ErrorCode, type ErrorName, errorName } from '../protocol/generated/errors.js';
 import {
   ProduceRequest,
@@ -79,22 +78,6 @@ function failed(
 }
 
 type Outcome = ProduceResponsePartitionProduceResponse | AppendEntry;
-
-/** "topic-partition: ERROR" for each partition of an acks=0 request that was refused or failed to append. */
-function acksZeroErrors(
-  topicData: readonly { name?: string | null }[],
-  outcomes: readonly Outcome[][],
-  appended: readonly { error: ErrorName }[],
-): string[] {
-  const errors: string[] = [];
-  let next = 0;
-  for (let ti = 0; ti < outcomes.length; ti++)
-    for (const o of outcomes[ti]!) {
-      const error = 'partition' in o ? appended[next++]!.error : (errorName(o.errorCode) ?? o.errorCode);
-      if (error !== 'NONE') errors.push(`${topicData[ti]!.name}-${o.index}: ${error}`);
-    }
-  return errors;
-}
 
 interface AppendEntry extends ReplicaAppendEntry {
   readonly index: number;
@@ -184,9 +167,11 @@ function check(
   index: number,
   records: Buffer | null,
   transactionalId: string | null,
-  topics: ReadonlyMap<string, TopicImage | undefined>,
 ): Outcome {
-  const topic = topics.get(topicName);
+  // As this broker's metadata has it. A Produce never creates a topic (Kafka's handleProduceRequest
+  // answers UNKNOWN_TOPIC_OR_PARTITION for one its metadata cache lacks): auto.create.topics.enable
+  // acts on Metadata requests that allow it, which clients send first.
+  const topic = ctx.metadata.topic(topicName);
   const partition =
     topic && index < topic.partitions.length ? ctx.replicas.getPartition(topicName, index) : undefined;
   const topicConfig = partition && ctx.replicas.topicConfig(topicName);
@@ -232,11 +217,6 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         req.transactionalId != null && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId);
       writable = filterAuthorized(ctx, 'WRITE', 'TOPIC', req.topicData, (t) => t.name!);
     }
-    // The topics as this broker's metadata has them. A Produce never creates one (Kafka's
-    // handleProduceRequest answers UNKNOWN_TOPIC_OR_PARTITION for a topic its metadata cache lacks):
-    // auto.create.topics.enable acts on Metadata requests that allow it, which clients send first.
-    const topics = new Map<string, TopicImage | undefined>();
-    for (const t of req.topicData) topics.set(t.name!, ctx.metadata.topic(t.name!));
     // Plain loops on this per-request path (it showed in CPU profiles, and the array builtins'
     // inlined code was deoptimised and recompiled as it warmed up). A partition's outcome is
     // either its answer already (refused before the data path) or an entry to append.
@@ -257,7 +237,7 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
         else if (acks !== 0 && acks !== 1 && acks !== -1) outcome = failed(p.index, 'INVALID_REQUIRED_ACKS');
         else {
           try {
-            outcome = check(ctx, name, p.index, p.records as Buffer | null, transactionalId, topics);
+            outcome = check(ctx, name, p.index, p.records as Buffer | null, transactionalId);
           } catch (err) {
             ctx.log.error(`Error processing append operation on partition ${name}-${p.index}`, err);
             outcome = failed(p.index, partitionErrorOf(err).error);
@@ -273,13 +253,6 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
     }
     if (anyTxn) await verifyTransactionalEntries(ctx, transactionalId, entries);
     const appended = await ctx.replicas.appendRecords(acks, entries, req.timeoutMs, ctx.releaseOrder);
-    if (acks === 0) {
-      const errors = acksZeroErrors(req.topicData, outcomes, appended);
-      if (errors.length === 0) return null;
-      throw new ProtocolError(
-        `error during produce request with correlation id ${ctx.correlationId} from client id ${ctx.clientId} with acks=0 (${errors.join(', ')})`,
-      );
-    }
     // `appended` is in the order of `entries`, which is the order of the outcomes that are entries.
     let next = 0;
     const responses: ProduceResponseTopicProduceResponse[] = [];
@@ -311,6 +284,18 @@ export const produceHandler = defineHandler<ProduceRequestData, ProduceResponseD
       }
       // v13's topic ids are not served: v0–12 always carry names
       responses.push({ name: req.topicData[ti]!.name!, partitionResponses });
+    }
+    if (acks === 0) {
+      // No response: a partition that failed closes the connection instead (Kafka's sendResponseCallback).
+      const errors: string[] = [];
+      for (const t of responses)
+        for (const p of t.partitionResponses)
+          if (p.errorCode !== 0)
+            errors.push(`${t.name}-${p.index}: ${errorName(p.errorCode) ?? p.errorCode}`);
+      if (errors.length === 0) return null;
+      throw new ProtocolError(
+        `error during produce request with correlation id ${ctx.correlationId} from client id ${ctx.clientId} with acks=0 (${errors.join(', ')})`,
+      );
     }
     if (apiVersion < CURRENT_LEADER_VERSION) return { responses, throttleTimeMs: 0 };
     let leaders: CurrentLeaders | undefined;
