@@ -15,7 +15,9 @@
  *   start-up       spawn → first accepted connection and → first ApiVersions answered; VmRSS 1 s later
  *   warm-up        kcat produces and consumes the 100 B file once (not measured; the JIT warms up)
  *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined,
- *                  native (the pipelined client's load from a Go process: bench/kafka/kload)
+ *                  native (the pipelined client's load from a Go process: bench/kafka/kload); each
+ *                  run after sync(1), so it starts from a page cache with nothing dirty (procs.ts
+ *                  settleDirtyPages: otherwise the later runs were held to the disk's speed)
  *   consume        kcat -C -c N -e, consumer-perf-test and the pipelined and native clients' raw
  *                  Fetch v11 loop (one in flight, no decompression) over the kcat acks=1 topics (no
  *                  group join counted: perf-test's fetch.* figures)
@@ -34,7 +36,9 @@
  * moves figures more than anything the broker does, so a round with far more steal on one side
  * compares unevenly.
  * Prints every figure for both brokers and the ratio kbroker/Kafka (median [min–max] over the
- * rounds) and writes the results to bench/.cache/kafka-last.json (and .md) for bench:compare.
+ * rounds), then how many rows with a no-op ceiling meet 2× Kafka and in how many that is past the
+ * ceiling (report.ts targetLines), and writes the results to bench/.cache/kafka-last.json (and .md)
+ * for bench:compare.
  * Every figure comes from a run in this invocation; a run that fails is reported and left out.
  * `--only produce`: the produce rows (all four generators, and the light ones on the
  * no-op server) and CPU per GB produced. `--only consume`: only what the consume rows need (the kcat acks=1 produce runs that fill the
@@ -77,13 +81,22 @@ import {
   perfProduce,
   writeRecordsFile,
 } from './kafka/loads.js';
-import { cleanupAll, cpuSeconds, installCleanup, memory, StealMeter, tempDir } from './kafka/procs.js';
+import {
+  cleanupAll,
+  cpuSeconds,
+  installCleanup,
+  memory,
+  StealMeter,
+  settleDirtyPages,
+  tempDir,
+} from './kafka/procs.js';
 import {
   type BenchResults,
   formatMarkdown,
   formatTable,
   type MetricDef,
   type RoundResult,
+  targetLines,
 } from './kafka/report.js';
 import {
   createTopic,
@@ -449,6 +462,7 @@ async function measure(
           const topic = key.replaceAll('.', '-');
           await attempt(`${tag} ${key}`, async () => {
             await createTopic(b.port, topic, p);
+            const dirty = settleDirtyPages();
             const records = S[g][s];
             const cpu0 = cpuSeconds(b.pid);
             const { result: recordsPerSec, stealPct } = await produceSteal.measure(async () => {
@@ -481,7 +495,7 @@ async function measure(
             cpu[g].secs += used;
             cpu[g].bytes += records * s;
             log(
-              `${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s${stealNote(stealPct)}${segmentWriteMovesNote(b, movesSeen)}`,
+              `${tag} ${key}: ${m[key].toFixed(1)} MB/s, ${(recordsPerSec / 1e3).toFixed(0)} k rec/s${stealNote(stealPct)}${segmentWriteMovesNote(b, movesSeen)} (${dirty.toFixed(0)} MiB dirty written back first)`,
             );
           });
         }
@@ -504,6 +518,7 @@ async function measure(
         const records = g === 'kcat' ? S.kcat[s] : Math.ceil(S.pipelined[s] / 10);
         await attempt(`${tag} ${key}`, async () => {
           await createTopic(b.port, topic, 1, { 'flush.messages': '1' });
+          settleDirtyPages();
           const secs =
             g === 'kcat'
               ? await kcatProduce(b.port, topic, files[s], 'all')
@@ -685,7 +700,11 @@ function resultsOf(rounds: RoundResult[], t0: number): BenchResults {
 function writeResults(res: BenchResults): void {
   mkdirSync(join(outFile, '..'), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(res, null, 2)}\n`);
-  writeFileSync(outFile.replace(/\.json$/, '.md'), `${formatMarkdown(res)}\n`);
+  const target = targetLines(res);
+  writeFileSync(
+    outFile.replace(/\.json$/, '.md'),
+    `${formatMarkdown(res)}\n${target.length > 0 ? `\n${target.join('\n')}\n` : ''}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -732,6 +751,8 @@ async function main(): Promise<void> {
     `\nkbroker${kbrokerThreads > 1 ? ` --threads ${kbrokerThreads}` : ''} vs Apache Kafka ${KAFKA_VERSION}, ${res.rounds.length} round(s), median [min–max]; ratio = kbroker/Kafka within each round`,
   );
   console.log(formatTable(res));
+  const target = targetLines(res);
+  if (target.length > 0) console.log(`\n${target.join('\n')}`);
   console.log(
     `\nresults: ${outFile} (Markdown table beside it); took ${((Date.now() - t0) / 60_000).toFixed(1)} min`,
   );

@@ -222,3 +222,23 @@ export class StealMeter {
     return this.total > 0 ? (100 * this.steal) / this.total : undefined;
   }
 }
+
+/** The machine's dirty page-cache pages (written, not yet on disk), MiB, from /proc/meminfo. */
+export function dirtyMiB(): number {
+  const m = /^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/**
+ * Has the kernel write every dirty page out (sync(1)) before a produce run, and says how much there was.
+ * Each broker writes ~6 GB a round; without this the kernel's flusher threads wrote the runs before out
+ * during the later runs, on the same two cores, so a figure depended on where its run fell in the round.
+ * (What did not go away with it: on this VM a page the page cache takes from memory the hypervisor has
+ * reclaimed costs ~2.5 s of system CPU a GB — one thread writing 100 KiB chunks into new files moved
+ * 5 GB/s while warm pages lasted, then 400 MB/s at a full core; README, session 24.)
+ */
+export function settleDirtyPages(): number {
+  const before = dirtyMiB();
+  execFileSync('sync');
+  return before;
+}

@@ -7,6 +7,7 @@ import {
   makeBaseline,
   stat,
   summarise,
+  targetLines,
 } from './report.js';
 
 function results(
@@ -94,8 +95,36 @@ describe('bench:kafka report', () => {
     expect(tput!.kafkaOfCeiling).toEqual({ min: 0.45, median: 0.625, max: 0.8, n: 2 });
     expect(lat!.ceiling).toBeUndefined();
     const [, tputRow, latRow] = formatTable(res).split('\n');
-    expect(tputRow).toContain('150 [100–200] (Kafka 63 % [45 %–80 %], kbroker 55 % [50 %–60 %])');
+    // ceiling over Kafka's figure within each round: 100/80 and 200/90
+    expect(tput!.reachable).toEqual({ min: 1.25, median: (1.25 + 200 / 90) / 2, max: 200 / 90, n: 2 });
+    expect(lat!.reachable).toBeUndefined();
+    expect(tputRow).toContain(
+      '150 [100–200] (Kafka 63 % [45 %–80 %], kbroker 55 % [50 %–60 %]; at most 1.74× [1.25×–2.22×] Kafka)',
+    );
     expect(latRow).toMatch(/↓$/);
+  });
+
+  it("counts the rows where 2× Kafka is within the client's ceiling, and those kbroker met", () => {
+    const res = results([
+      {
+        kafka: { a: 100, b: 100, c: 100, d: 100 },
+        kbroker: { a: 250, b: 150, c: 150, d: 300 },
+        ceiling: { a: 300, b: 300, c: 150 },
+      },
+    ]);
+    res.metrics = ['a', 'b', 'c', 'd'].map((key) => ({
+      key,
+      label: key,
+      unit: 'MB/s',
+      higherIsBetter: true,
+    }));
+    expect(targetLines(res)).toEqual([
+      '2.00× Kafka (rows with a no-op ceiling, medians): within the ceiling in 2 of 3 rows; kbroker met it in 1 of those 2.',
+      '  within reach, not met: b 1.50×',
+      "  out of reach here (the client's ceiling is under 2.00× Kafka's figure): c (at most 1.50×)",
+    ]);
+    // No ceiling measured (the JVM tools' rows, --only latency): nothing to say.
+    expect(targetLines(results([{ kafka: { tput: 1 }, kbroker: { tput: 2 } }]))).toEqual([]);
   });
 
   it('flags a ratio more than the tolerance worse, in the direction that is worse for that figure', () => {

@@ -66,6 +66,11 @@ export interface Summary {
   ceiling?: Stat;
   kbrokerOfCeiling?: Stat;
   kafkaOfCeiling?: Stat;
+  /**
+   * The highest ratio to Kafka any broker could show with that client in each round: the no-op server's
+   * figure over Kafka's. Where it is under a target, no broker reaches the target on this machine.
+   */
+  reachable?: Stat;
 }
 
 export function summarise(res: BenchResults): Summary[] {
@@ -85,6 +90,9 @@ export function summarise(res: BenchResults): Summary[] {
       ceiling: stat(res.rounds.map((r) => r.ceiling?.[def.key] ?? Number.NaN)),
       kbrokerOfCeiling: ofCeiling('kbroker'),
       kafkaOfCeiling: ofCeiling('kafka'),
+      reachable: def.higherIsBetter
+        ? stat(res.rounds.map((r) => (r.ceiling?.[def.key] ?? Number.NaN) / (r.kafka[def.key] ?? Number.NaN)))
+        : undefined,
     };
   });
 }
@@ -116,7 +124,36 @@ const pct = (x: number) => `${(x * 100).toFixed(0)} %`;
 /** The no-op ceiling of a light-client row (kcat, pipelined) and what share of it each broker reached; '' for other rows. */
 function ceilingCell(r: Summary): string {
   if (!r.ceiling) return '';
-  return `${range(r.ceiling)} (Kafka ${range(r.kafkaOfCeiling, pct, '—')}, kbroker ${range(r.kbrokerOfCeiling, pct, '—')})`;
+  const reach = r.reachable ? `; at most ${range(r.reachable, ratioFmt)} Kafka` : '';
+  return `${range(r.ceiling)} (Kafka ${range(r.kafkaOfCeiling, pct, '—')}, kbroker ${range(r.kbrokerOfCeiling, pct, '—')}${reach})`;
+}
+
+/**
+ * Issue 16's throughput target against the rows that have a no-op ceiling: in how many of them a ratio of
+ * `target` is within what the client can reach at all here (median of the rounds' ceiling over Kafka's
+ * figure), and in how many of those kbroker's median ratio meets it. The rest are out of reach on this
+ * machine for any broker, and are named.
+ */
+export function targetLines(res: BenchResults, target = 2): string[] {
+  const rows = summarise(res).filter((r) => r.reachable && r.ratio);
+  if (rows.length === 0) return [];
+  const within = rows.filter((r) => r.reachable!.median >= target);
+  const met = within.filter((r) => r.ratio!.median >= target);
+  const missed = within.filter((r) => r.ratio!.median < target);
+  const beyond = rows.filter((r) => r.reachable!.median < target);
+  const t = ratioFmt(target);
+  const lines = [
+    `${t} Kafka (rows with a no-op ceiling, medians): within the ceiling in ${within.length} of ${rows.length} rows; kbroker met it in ${met.length} of those ${within.length}.`,
+  ];
+  if (missed.length > 0)
+    lines.push(
+      `  within reach, not met: ${missed.map((r) => `${r.def.label} ${ratioFmt(r.ratio!.median)}`).join('; ')}`,
+    );
+  if (beyond.length > 0)
+    lines.push(
+      `  out of reach here (the client's ceiling is under ${t} Kafka's figure): ${beyond.map((r) => `${r.def.label} (at most ${ratioFmt(r.reachable!.median)})`).join('; ')}`,
+    );
+  return lines;
 }
 
 /** The table printed at the end of a run: each figure for both brokers, the ratio and the kcat ceiling. */
