@@ -17,7 +17,7 @@
  *   produce        100 B and 1 KiB records × acks=1/all × 1/6 partitions × kcat, perf-test, pipelined,
  *                  native (the pipelined client's load from a Go process: bench/kafka/kload); each
  *                  run after sync(1), so it starts from a page cache with nothing dirty (procs.ts
- *                  settleDirtyPages: otherwise the later runs were held to the disk's speed)
+ *                  settleDirtyPages: otherwise the flusher wrote the earlier runs out during it)
  *   consume        kcat -C -c N -e, consumer-perf-test and the pipelined and native clients' raw
  *                  Fetch v11 loop (one in flight, no decompression) over the kcat acks=1 topics (no
  *                  group join counted: perf-test's fetch.* figures)

@@ -224,7 +224,7 @@ export class StealMeter {
 }
 
 /** The machine's dirty page-cache pages (written, not yet on disk), MiB, from /proc/meminfo. */
-export function dirtyMiB(): number {
+function dirtyMiB(): number {
   const m = /^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
